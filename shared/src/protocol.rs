@@ -1,0 +1,476 @@
+//! Wire protocol v1 between a client (the page, the CLI's engine, tests) and the relay.
+//!
+//! JSON text frames, one message per frame. `docs/protocol.md` documents every
+//! message with examples; this module is the single definition of their shape.
+
+use serde::{Deserialize, Serialize};
+
+/// The only protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A socket handle, unique within one session and never reused in it.
+pub type SockId = u32;
+
+/// Messages from a client to the relay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// First message of a session.
+    Hello {
+        version: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
+    },
+    /// One socket call. `id` is chosen by the client and echoed in the answer.
+    Call { id: u64, call: Call },
+    /// Cancel a pending call; it is answered with `outcome: "cancelled"`.
+    Cancel { id: u64 },
+}
+
+/// One socket call, named and shaped as in the script language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Call {
+    Socket {
+        family: i32,
+        #[serde(rename = "type")]
+        sock_type: i32,
+        #[serde(default)]
+        proto: i32,
+    },
+    Bind { sock: SockId, addr: Addr },
+    Listen {
+        sock: SockId,
+        #[serde(default = "default_backlog")]
+        backlog: i32,
+    },
+    Accept { sock: SockId },
+    Connect { sock: SockId, addr: Addr },
+    /// Like `connect`, but an error is returned as an errno value, not raised.
+    ConnectEx { sock: SockId, addr: Addr },
+    Send {
+        sock: SockId,
+        data: Bytes,
+        #[serde(default)]
+        flags: i32,
+    },
+    Sendall {
+        sock: SockId,
+        data: Bytes,
+        #[serde(default)]
+        flags: i32,
+    },
+    Recv {
+        sock: SockId,
+        n: u32,
+        #[serde(default)]
+        flags: i32,
+    },
+    Sendto {
+        sock: SockId,
+        data: Bytes,
+        addr: Addr,
+        #[serde(default)]
+        flags: i32,
+    },
+    Recvfrom {
+        sock: SockId,
+        n: u32,
+        #[serde(default)]
+        flags: i32,
+    },
+    Shutdown { sock: SockId, how: i32 },
+    Close { sock: SockId },
+    Setblocking { sock: SockId, flag: bool },
+    /// `None` means blocking without a timeout; `0.0` means non-blocking.
+    Settimeout { sock: SockId, seconds: Option<f64> },
+    Setsockopt {
+        sock: SockId,
+        level: i32,
+        opt: i32,
+        value: OptValue,
+    },
+    /// With `buflen`, the raw option bytes are returned; without, an int.
+    Getsockopt {
+        sock: SockId,
+        level: i32,
+        opt: i32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        buflen: Option<u32>,
+    },
+    Getsockname { sock: SockId },
+    Getpeername { sock: SockId },
+    Fileno { sock: SockId },
+    Select {
+        rlist: Vec<SockId>,
+        wlist: Vec<SockId>,
+        xlist: Vec<SockId>,
+        timeout: Option<f64>,
+    },
+    Gethostbyname { name: String },
+    Sleep { seconds: f64 },
+}
+
+fn default_backlog() -> i32 {
+    128
+}
+
+impl Call {
+    /// The op name as it appears on the wire and in scripts.
+    pub fn op_name(&self) -> &'static str {
+        match self {
+            Call::Socket { .. } => "socket",
+            Call::Bind { .. } => "bind",
+            Call::Listen { .. } => "listen",
+            Call::Accept { .. } => "accept",
+            Call::Connect { .. } => "connect",
+            Call::ConnectEx { .. } => "connect_ex",
+            Call::Send { .. } => "send",
+            Call::Sendall { .. } => "sendall",
+            Call::Recv { .. } => "recv",
+            Call::Sendto { .. } => "sendto",
+            Call::Recvfrom { .. } => "recvfrom",
+            Call::Shutdown { .. } => "shutdown",
+            Call::Close { .. } => "close",
+            Call::Setblocking { .. } => "setblocking",
+            Call::Settimeout { .. } => "settimeout",
+            Call::Setsockopt { .. } => "setsockopt",
+            Call::Getsockopt { .. } => "getsockopt",
+            Call::Getsockname { .. } => "getsockname",
+            Call::Getpeername { .. } => "getpeername",
+            Call::Fileno { .. } => "fileno",
+            Call::Select { .. } => "select",
+            Call::Gethostbyname { .. } => "gethostbyname",
+            Call::Sleep { .. } => "sleep",
+        }
+    }
+
+    /// The socket the call acts on, if it acts on exactly one.
+    pub fn sock(&self) -> Option<SockId> {
+        match self {
+            Call::Bind { sock, .. }
+            | Call::Listen { sock, .. }
+            | Call::Accept { sock }
+            | Call::Connect { sock, .. }
+            | Call::ConnectEx { sock, .. }
+            | Call::Send { sock, .. }
+            | Call::Sendall { sock, .. }
+            | Call::Recv { sock, .. }
+            | Call::Sendto { sock, .. }
+            | Call::Recvfrom { sock, .. }
+            | Call::Shutdown { sock, .. }
+            | Call::Close { sock }
+            | Call::Setblocking { sock, .. }
+            | Call::Settimeout { sock, .. }
+            | Call::Setsockopt { sock, .. }
+            | Call::Getsockopt { sock, .. }
+            | Call::Getsockname { sock }
+            | Call::Getpeername { sock }
+            | Call::Fileno { sock } => Some(*sock),
+            Call::Socket { .. } | Call::Select { .. } | Call::Gethostbyname { .. } | Call::Sleep { .. } => None,
+        }
+    }
+}
+
+/// Every op name `Call` accepts, for "unknown op" errors that list them.
+pub const OP_NAMES: &[&str] = &[
+    "socket", "bind", "listen", "accept", "connect", "connect_ex", "send", "sendall", "recv",
+    "sendto", "recvfrom", "shutdown", "close", "setblocking", "settimeout", "setsockopt",
+    "getsockopt", "getsockname", "getpeername", "fileno", "select", "gethostbyname", "sleep",
+];
+
+/// A socket address as a script writes it. Which form is valid depends on the
+/// socket's family, which only the relay knows for sure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Addr {
+    /// `("host", port)` or `("host", port, flowinfo, scope_id)`.
+    Inet {
+        host: String,
+        port: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        flowinfo: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope_id: Option<u32>,
+    },
+    /// An AF_UNIX path; a leading NUL names the abstract namespace; empty is unnamed.
+    Unix { path: String },
+}
+
+impl Addr {
+    pub fn inet(host: impl Into<String>, port: u16) -> Addr {
+        Addr::Inet { host: host.into(), port: port.into(), flowinfo: None, scope_id: None }
+    }
+}
+
+impl std::fmt::Display for Addr {
+    /// Python's repr of the address: `('127.0.0.1', 5500)`, `'/tmp/s'`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Addr::Inet { host, port, flowinfo: None, scope_id: None } => write!(f, "('{host}', {port})"),
+            Addr::Inet { host, port, flowinfo, scope_id } => write!(
+                f,
+                "('{host}', {port}, {}, {})",
+                flowinfo.unwrap_or(0),
+                scope_id.unwrap_or(0)
+            ),
+            Addr::Unix { path } => {
+                if let Some(rest) = path.strip_prefix('\0') {
+                    write!(f, "'\\x00{}'", rest.escape_debug())
+                } else {
+                    write!(f, "'{}'", path.escape_debug())
+                }
+            }
+        }
+    }
+}
+
+/// A setsockopt value: an int, or raw bytes (e.g. `struct timeval`, `struct linger`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OptValue {
+    Int(i64),
+    Bytes(Bytes),
+}
+
+/// Binary data, base64 in JSON (`{"b64": "..."}`) so any byte survives.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Bytes {
+    #[serde(with = "b64")]
+    pub b64: Vec<u8>,
+}
+
+impl Bytes {
+    pub fn new(data: impl Into<Vec<u8>>) -> Bytes {
+        Bytes { b64: data.into() }
+    }
+    pub fn as_slice(&self) -> &[u8] {
+        &self.b64
+    }
+}
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "b{:?}", String::from_utf8_lossy(&self.b64))
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Bytes {
+        Bytes { b64: v }
+    }
+}
+
+impl From<&[u8]> for Bytes {
+    fn from(v: &[u8]) -> Bytes {
+        Bytes { b64: v.to_vec() }
+    }
+}
+
+mod b64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(data))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        STANDARD.decode(text.as_bytes()).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What a socket is, as reported when it is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SockInfo {
+    pub sock: SockId,
+    /// The real kernel fd on the relay.
+    pub fd: i32,
+    pub family: i32,
+    #[serde(rename = "type")]
+    pub sock_type: i32,
+    pub proto: i32,
+}
+
+/// A successful call's value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Ret {
+    None,
+    Int { value: i64 },
+    Bytes { data: Bytes },
+    Socket { info: SockInfo },
+    /// `accept()`: the new socket and the peer's address.
+    Accepted { info: SockInfo, addr: Option<Addr> },
+    /// `getsockname`/`getpeername`; `None` for an unnamed Unix socket.
+    Addr { addr: Option<Addr> },
+    /// `recvfrom()`.
+    Datagram { data: Bytes, addr: Option<Addr> },
+    Select { r: Vec<SockId>, w: Vec<SockId>, x: Vec<SockId> },
+    Host { address: String },
+}
+
+/// An OS error as the kernel reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsError {
+    /// The errno name, e.g. `ECONNREFUSED`.
+    pub errno: String,
+    pub errno_num: i32,
+    /// strerror-like text; for a settimeout expiry it says "timed out".
+    pub message: String,
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Ok { value: Ret },
+    Err { error: OsError },
+    Cancelled,
+}
+
+/// Session mode, decided by what the relay may do on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SandboxMode {
+    /// A private network namespace per session.
+    Namespace,
+    /// Sockets in the relay's own network, loopback only.
+    Host,
+}
+
+/// What the relay can observe in this session, and why not where it cannot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Capabilities {
+    /// `"traced"` (every transition), `"sampled"` (TCP_INFO + sock_diag) or `"none"`.
+    pub tcp_states: String,
+    /// Whether `segment` events come.
+    pub capture: bool,
+    /// Why capture or tracing is unavailable, in plain words.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// Machine-readable class of a protocol-level error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidJson,
+    UnknownType,
+    UnknownOp,
+    BadArguments,
+    UnknownSocket,
+    DuplicateId,
+    UnknownCall,
+    TooLarge,
+    VersionMismatch,
+    NotHelloFirst,
+    Unauthorized,
+    LimitExceeded,
+    Internal,
+}
+
+/// Messages from the relay to a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    Hello {
+        version: u32,
+        mode: SandboxMode,
+        capabilities: Capabilities,
+        /// The relay's name and version, e.g. `socklab 0.1.0`.
+        server: String,
+    },
+    /// The call could not complete at once; its lane is blocked until `Result`.
+    Pending { id: u64 },
+    Result {
+        id: u64,
+        #[serde(flatten)]
+        outcome: Outcome,
+    },
+    /// The message could not be acted on. `id` is the call's id when known.
+    Error {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<u64>,
+        code: ErrorCode,
+        message: String,
+    },
+    Event { event: Event },
+}
+
+/// Something that happened in the session, not as the direct answer to a call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    SocketCreated { info: SockInfo },
+    SocketClosed { sock: SockId },
+    /// A kernel TCP state transition. `sock` is absent once the fd is closed
+    /// and the kernel still holds the connection (e.g. TIME_WAIT).
+    State {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sock: Option<SockId>,
+        from: String,
+        to: String,
+        local: String,
+        peer: String,
+        /// Microseconds since the session started.
+        ts_us: u64,
+    },
+    Segment {
+        src: String,
+        dst: String,
+        /// `TCP`, `UDP` or `ICMP`.
+        proto: String,
+        /// TCP flags such as `SYN,ACK`; for ICMP the type, e.g. `echo-request`.
+        flags: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ack: Option<u32>,
+        len: u32,
+        ts_us: u64,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_round_trips_as_documented() {
+        let text = r#"{"type":"call","id":7,"call":{"op":"send","sock":1,"data":{"b64":"aGk="}}}"#;
+        let msg: ClientMsg = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            msg,
+            ClientMsg::Call { id: 7, call: Call::Send { sock: 1, data: Bytes::new(&b"hi"[..]), flags: 0 } }
+        );
+    }
+
+    #[test]
+    fn result_is_flat() {
+        let msg = ServerMsg::Result { id: 3, outcome: Outcome::Ok { value: Ret::Int { value: 5 } } };
+        assert_eq!(
+            serde_json::to_string(&msg).unwrap(),
+            r#"{"type":"result","id":3,"outcome":"ok","value":{"kind":"int","value":5}}"#
+        );
+        let back: ServerMsg = serde_json::from_str(&serde_json::to_string(&msg).unwrap()).unwrap();
+        assert_eq!(back, msg);
+    }
+
+    #[test]
+    fn addresses_take_both_forms() {
+        let a: Addr = serde_json::from_str(r#"{"host":"::1","port":80,"flowinfo":0,"scope_id":0}"#).unwrap();
+        assert_eq!(a.to_string(), "('::1', 80, 0, 0)");
+        let u: Addr = serde_json::from_str(r#"{"path":"\u0000abs"}"#).unwrap();
+        assert_eq!(u.to_string(), "'\\x00abs'");
+    }
+
+    #[test]
+    fn every_op_name_is_listed() {
+        let call = Call::Sleep { seconds: 0.0 };
+        assert!(OP_NAMES.contains(&call.op_name()));
+        assert_eq!(OP_NAMES.len(), 23);
+    }
+}
