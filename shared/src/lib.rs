@@ -1,4 +1,7 @@
 //! socklab's shared core. It does no I/O: the relay and the page both build on it.
 
+pub mod consts;
 pub mod errno;
+pub mod interp;
+pub mod lang;
 pub mod protocol;

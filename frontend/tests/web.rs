@@ -1,0 +1,65 @@
+//! Component tests: mount the page's components in a real browser and read the
+//! DOM they produce. Run by `scripts/test.sh` through wasm-bindgen-test-runner
+//! and headless Chromium; native builds skip this file.
+#![cfg(target_arch = "wasm32")]
+
+use std::time::Duration;
+
+use socklab_frontend::app::App;
+use socklab_frontend::components::{Transcript, TranscriptProps};
+use socklab_frontend::state::ECHO_EXAMPLE;
+use socklab_frontend::transcript::{Line, LineKind};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{Element, HtmlButtonElement, HtmlTextAreaElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A fresh element in the test page to mount a component in.
+fn root() -> Element {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    root
+}
+
+/// Lets yew's scheduler render what was mounted or changed.
+async fn settle() {
+    yew::platform::time::sleep(Duration::from_millis(20)).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_page_starts_with_the_echo_example_and_run_disabled_until_connected() {
+    let root = root();
+    yew::Renderer::<App>::with_root(root.clone()).render();
+    settle().await;
+
+    assert_eq!(root.query_selector("h1").unwrap().unwrap().text_content().unwrap(), "socklab");
+    let editor: HtmlTextAreaElement = root.query_selector("textarea").unwrap().unwrap().dyn_into().unwrap();
+    assert_eq!(editor.value(), ECHO_EXAMPLE);
+    let run: HtmlButtonElement = root.query_selector("button.run").unwrap().unwrap().dyn_into().unwrap();
+    // The test server has no relay behind /ws, so the page never says hello.
+    assert!(run.disabled());
+    let status = root.query_selector(".status").unwrap().unwrap();
+    assert!(!status.class_name().contains("open"), "status: {}", status.class_name());
+}
+
+#[wasm_bindgen_test]
+async fn the_transcript_shows_one_styled_line_per_entry() {
+    let root = root();
+    let lines = vec![
+        Line::new(LineKind::Step, "server:5  srv.listen(5)  → None"),
+        Line::new(LineKind::Failed, "client:2  cli.connect(addr)  → ECONNREFUSED (111): refused"),
+        Line::new(LineKind::Print, "client| hi"),
+    ];
+    yew::Renderer::<Transcript>::with_root_and_props(root.clone(), TranscriptProps { lines, dropped: 2 }).render();
+    settle().await;
+
+    let shown = root.query_selector_all(".transcript > div").unwrap();
+    assert_eq!(shown.length(), 4, "a note for the dropped lines, then the three lines");
+    let nth = |i: u32| shown.item(i).unwrap().dyn_into::<Element>().unwrap();
+    assert_eq!(nth(0).class_name(), "note");
+    assert_eq!(nth(2).class_name(), "failed");
+    assert!(nth(2).text_content().unwrap().ends_with("ECONNREFUSED (111): refused"));
+    assert_eq!(nth(3).text_content().unwrap(), "client| hi");
+}

@@ -1,0 +1,3 @@
+//! socklab's kernel side: sandbox namespaces and observation of what the kernel did.
+pub mod netns;
+pub mod observe;

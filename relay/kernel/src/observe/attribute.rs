@@ -1,0 +1,379 @@
+//! Which session a traced transition belongs to.
+//!
+//! The tracepoint fires for every socket of every namespace and carries no
+//! namespace. Each session tells the router the connections it knows (its
+//! sockets' local and peer addresses, learnt after each call) and marks the
+//! threads that made its calls. A transition goes to a session by, in order:
+//!
+//! 1. the socket's kernel address (`skaddr`), once an earlier transition of the
+//!    same socket was attributed without doubt (not for a transition that starts
+//!    a new socket, whose address may be a freed socket's reused);
+//! 2. its addresses and ports matching exactly one session's connections;
+//! 3. when several sessions hold the same addresses at the same moment (same
+//!    ports in different namespaces), the thread that was running: on loopback
+//!    a transition happens in the syscall of the thread that caused it (directly
+//!    or in the softirq it runs on the way out), and each session marks the
+//!    thread of each of its calls (`after_call`) and of each close (`closing`).
+//!
+//! When none of these decides, the transition is held (its address may be learnt
+//! a moment later) and dropped after [`HOLD`]: attribution never guesses.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::diag::same_ip;
+use super::trace::Transition;
+
+/// How long an unattributed transition waits for its session to learn its addresses.
+pub(crate) const HOLD: Duration = Duration::from_secs(2);
+/// The most transitions held at once; beyond it the oldest are dropped.
+const MAX_HELD: usize = 4096;
+/// Marks kept per thread.
+const MARKS_PER_THREAD: usize = 64;
+
+pub(crate) type SessionKey = u64;
+
+/// A connection a session knows: its socket's addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConnKey {
+    pub local: SocketAddr,
+    /// `None` while unconnected (a listener, or a socket not yet connected).
+    pub peer: Option<SocketAddr>,
+}
+
+/// How a transition relates to a known connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyMatch {
+    /// Same addresses and ports.
+    Exact,
+    /// A connection accepted by this listener, before `accept()` returned it.
+    ChildOf,
+    /// `connect()` before the kernel picked the local port (the tracepoint shows port 0).
+    Connecting,
+}
+
+impl ConnKey {
+    pub fn matches(&self, t: &Transition) -> Option<KeyMatch> {
+        let family = if self.local.is_ipv4() && !is_v4_mapped(self.local.ip()) { libc::AF_INET } else { libc::AF_INET6 };
+        if i32::from(t.family) != family && !(t.family == libc::AF_INET as u16 && is_v4_mapped(self.local.ip())) {
+            return None;
+        }
+        let ip_ok = |traced: Option<IpAddr>, known: IpAddr| {
+            known.is_unspecified() || traced.is_none_or(|traced| same_ip(traced, known))
+        };
+        let peer_ok = |peer: SocketAddr| t.dport == peer.port() && ip_ok(t.daddr, peer.ip());
+        if t.sport == self.local.port() && ip_ok(t.saddr, self.local.ip()) {
+            return match self.peer {
+                Some(peer) if peer_ok(peer) => Some(KeyMatch::Exact),
+                Some(_) => None,
+                None if t.dport == 0 => Some(KeyMatch::Exact),
+                None => Some(KeyMatch::ChildOf),
+            };
+        }
+        // Before the kernel picks the local port (the tracepoint then shows 0),
+        // or before the session could learn it (a refused connect gives it back).
+        match self.peer {
+            Some(peer) if (t.sport == 0 || self.local.port() == 0) && peer_ok(peer) => Some(KeyMatch::Connecting),
+            _ => None,
+        }
+    }
+}
+
+fn is_v4_mapped(ip: IpAddr) -> bool {
+    matches!(ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some())
+}
+
+/// Where routed transitions go, and what each session knows.
+#[derive(Debug, Default)]
+pub(crate) struct Router {
+    state: Mutex<RouterState>,
+}
+
+#[derive(Debug, Default)]
+struct RouterState {
+    sessions: HashMap<SessionKey, SessionRoute>,
+    by_skaddr: HashMap<u64, SessionKey>,
+    held: VecDeque<(Instant, Transition)>,
+    marks: HashMap<i32, VecDeque<Mark>>,
+    next_key: SessionKey,
+}
+
+#[derive(Debug)]
+struct SessionRoute {
+    tx: mpsc::UnboundedSender<Transition>,
+    /// Known connections, by the session's own socket handle.
+    conns: HashMap<u32, ConnKey>,
+}
+
+/// A session's call on a thread, at a `CLOCK_MONOTONIC` time.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    ts_ns: u64,
+    session: SessionKey,
+    kind: MarkKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MarkKind {
+    /// A call just returned: transitions on this thread since the previous mark were its doing.
+    CallReturned,
+    /// A close is about to start: transitions on this thread until the next mark may be its doing.
+    Closing,
+}
+
+enum Verdict {
+    To(SessionKey),
+    /// Not now: may be decided once a session learns more.
+    Undecided,
+    /// Another process's: dropped.
+    Foreign,
+}
+
+fn is_own_thread(tid: i32) -> bool {
+    std::path::Path::new("/proc/self/task").join(tid.to_string()).exists()
+}
+
+impl Router {
+    pub fn register(&self) -> (SessionKey, mpsc::UnboundedReceiver<Transition>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut state = self.lock();
+        state.next_key += 1;
+        let key = state.next_key;
+        state.sessions.insert(key, SessionRoute { tx, conns: HashMap::new() });
+        (key, rx)
+    }
+
+    pub fn unregister(&self, session: SessionKey) {
+        let mut state = self.lock();
+        state.sessions.remove(&session);
+        state.by_skaddr.retain(|_, s| *s != session);
+        for marks in state.marks.values_mut() {
+            marks.retain(|m| m.session != session);
+        }
+        state.marks.retain(|_, marks| !marks.is_empty());
+    }
+
+    /// Records (or, with `None`, forgets) what a session knows of one of its sockets.
+    pub fn set_conn(&self, session: SessionKey, sock: u32, conn: Option<ConnKey>) {
+        let mut state = self.lock();
+        let Some(route) = state.sessions.get_mut(&session) else { return };
+        let changed = match conn {
+            Some(conn) => route.conns.insert(sock, conn) != Some(conn),
+            None => route.conns.remove(&sock).is_some(),
+        };
+        if changed {
+            state.retry_held();
+        }
+    }
+
+    /// Forgets a socket's kernel address (the session saw it end).
+    pub fn forget_skaddr(&self, session: SessionKey, skaddr: u64) {
+        let mut state = self.lock();
+        if state.by_skaddr.get(&skaddr) == Some(&session) {
+            state.by_skaddr.remove(&skaddr);
+        }
+    }
+
+    /// Marks the calling thread as working for `session` now.
+    pub fn mark(&self, session: SessionKey, kind: MarkKind, ts_ns: u64) {
+        // SAFETY: gettid(2) takes no arguments and cannot fail.
+        let tid = unsafe { libc::gettid() };
+        let mut state = self.lock();
+        let marks = state.marks.entry(tid).or_default();
+        marks.push_back(Mark { ts_ns, session, kind });
+        if marks.len() > MARKS_PER_THREAD {
+            marks.pop_front();
+        }
+        if !state.held.is_empty() {
+            state.retry_held();
+        }
+    }
+
+    /// Re-examines held transitions (dropping expired ones).
+    pub fn tick(&self) {
+        let mut state = self.lock();
+        if !state.held.is_empty() {
+            state.retry_held();
+        }
+    }
+
+    /// Routes one transition from the tracer.
+    pub fn dispatch(&self, t: Transition) {
+        let mut state = self.lock();
+        // Keep one socket's transitions in order: behind any held one of its own.
+        if state.held.iter().any(|(_, held)| held.skaddr == t.skaddr) {
+            state.hold(t);
+            return;
+        }
+        match state.decide(&t) {
+            Verdict::To(session) => state.send(session, t),
+            Verdict::Undecided => { eprintln!("DBG hold {t:?}"); state.hold(t) }
+            Verdict::Foreign => { eprintln!("DBG foreign {t:?}"); }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, RouterState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl RouterState {
+    fn decide(&mut self, t: &Transition) -> Verdict {
+        // A change made in process context by another program's syscall is not ours,
+        // whatever its addresses (the host may use the same ports as a session).
+        if !t.softirq && !is_own_thread(t.pid) {
+            return Verdict::Foreign;
+        }
+        if !t.starts_new_socket()
+            && let Some(&session) = self.by_skaddr.get(&t.skaddr)
+        {
+            return Verdict::To(session);
+        }
+        let candidates: Vec<SessionKey> = self
+            .sessions
+            .iter()
+            .filter(|(_, route)| route.conns.values().any(|conn| conn.matches(t).is_some()))
+            .map(|(key, _)| *key)
+            .collect();
+        let chosen = match candidates.as_slice() {
+            [] => None,
+            [only] => Some(*only),
+            several => self.by_thread(t, several),
+        };
+        match chosen {
+            Some(session) => {
+                eprintln!("DBG to {session} via {} cands {candidates:?} {t:?}", if candidates.len() > 1 {"thread"} else {"tuple"});
+                self.by_skaddr.insert(t.skaddr, session);
+                Verdict::To(session)
+            }
+            None => Verdict::Undecided,
+        }
+    }
+
+    /// The session whose call was running on the transition's thread, if it is
+    /// one of `candidates` and the only one.
+    fn by_thread(&self, t: &Transition, candidates: &[SessionKey]) -> Option<SessionKey> {
+        let marks = self.marks.get(&t.pid)?;
+        let before = marks.iter().rev().find(|m| m.ts_ns <= t.ts_ns);
+        let after = marks.iter().find(|m| m.ts_ns > t.ts_ns && m.kind == MarkKind::CallReturned);
+        let mut possible = Vec::with_capacity(2);
+        if let Some(m) = before.filter(|m| m.kind == MarkKind::Closing) {
+            possible.push(m.session);
+        }
+        if let Some(m) = after {
+            possible.push(m.session);
+        }
+        possible.retain(|s| candidates.contains(s));
+        possible.dedup();
+        match possible.as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        }
+    }
+
+    fn send(&mut self, session: SessionKey, t: Transition) {
+        if let Some(route) = self.sessions.get(&session) {
+            let _ = route.tx.send(t);
+        }
+    }
+
+    fn hold(&mut self, t: Transition) {
+        if self.held.len() >= MAX_HELD {
+            self.held.pop_front();
+        }
+        self.held.push_back((Instant::now(), t));
+    }
+
+    fn retry_held(&mut self) {
+        let held = std::mem::take(&mut self.held);
+        let now = Instant::now();
+        let mut blocked: Vec<u64> = Vec::new();
+        for (since, t) in held {
+            if blocked.contains(&t.skaddr) {
+                self.held.push_back((since, t));
+                continue;
+            }
+            match self.decide(&t) {
+                Verdict::To(session) => self.send(session, t),
+                Verdict::Undecided if now.duration_since(since) < HOLD => {
+                    blocked.push(t.skaddr);
+                    self.held.push_back((since, t));
+                }
+                Verdict::Foreign => {}
+                Verdict::Undecided => {
+                    tracing::debug!(skaddr = t.skaddr, from = %t.old, to = %t.new, "transition not attributed to any session");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::tcp_state::TcpState;
+    use std::net::Ipv4Addr;
+
+    fn transition(sport: u16, dport: u16, old: TcpState, new: TcpState) -> Transition {
+        Transition {
+            ts_ns: 1,
+            pid: 1,
+            softirq: false,
+            skaddr: 0x10,
+            old,
+            new,
+            family: libc::AF_INET as u16,
+            sport,
+            dport,
+            saddr: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            daddr: Some(IpAddr::V4(if dport == 0 { Ipv4Addr::UNSPECIFIED } else { Ipv4Addr::LOCALHOST })),
+        }
+    }
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)
+    }
+
+    #[test]
+    fn keys_match_listeners_children_and_connects() {
+        let listener = ConnKey { local: addr(5500), peer: None };
+        let client = ConnKey { local: addr(40000), peer: Some(addr(5500)) };
+        assert_eq!(listener.matches(&transition(5500, 0, TcpState::Close, TcpState::Listen)), Some(KeyMatch::Exact));
+        assert_eq!(
+            listener.matches(&transition(5500, 40000, TcpState::Listen, TcpState::SynRecv)),
+            Some(KeyMatch::ChildOf)
+        );
+        assert_eq!(
+            client.matches(&transition(0, 5500, TcpState::Close, TcpState::SynSent)),
+            Some(KeyMatch::Connecting)
+        );
+        assert_eq!(
+            client.matches(&transition(40000, 5500, TcpState::SynSent, TcpState::Established)),
+            Some(KeyMatch::Exact)
+        );
+        assert_eq!(client.matches(&transition(40001, 5500, TcpState::SynSent, TcpState::Established)), None);
+    }
+
+    #[test]
+    fn same_addresses_in_two_sessions_are_not_guessed() {
+        let router = Router::default();
+        let (a, mut rx_a) = router.register();
+        let (b, mut rx_b) = router.register();
+        let listener = ConnKey { local: addr(5500), peer: None };
+        router.set_conn(a, 1, Some(listener));
+        router.set_conn(b, 1, Some(listener));
+        let mut t = transition(5500, 0, TcpState::Close, TcpState::Listen);
+        t.softirq = true; // the interrupted thread says nothing
+        t.pid = -5;
+        router.dispatch(t);
+        assert!(rx_a.try_recv().is_err());
+        assert!(rx_b.try_recv().is_err());
+        router.unregister(b);
+        router.tick();
+        assert!(rx_a.try_recv().is_ok(), "once unambiguous, the held transition goes out");
+    }
+}

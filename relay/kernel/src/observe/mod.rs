@@ -1,0 +1,164 @@
+//! What the kernel did to a session's sockets: TCP state changes and the segments on its wire.
+//!
+//! One [`Observer`] per relay process decides, once, how states are observed:
+//! - **traced**: every transition from the `sock:inet_sock_set_state`
+//!   tracepoint ([`trace`]), attributed to sessions ([`attribute`]);
+//! - **sampled** (tracing not permitted): `TCP_INFO` while the fd is open
+//!   ([`sample`]), which misses states that last microseconds.
+//!
+//! In both modes a connection whose fd is closed is followed through
+//! NETLINK_SOCK_DIAG ([`diag`]) until the kernel drops it, because timewait
+//! buckets (FIN_WAIT2, TIME_WAIT after close) are not traced. Segments come from
+//! an AF_PACKET socket on the session namespace's `lo` ([`capture`]).
+
+mod attribute;
+mod capture;
+mod diag;
+mod sample;
+mod session;
+mod tcp_state;
+mod trace;
+
+use std::sync::Arc;
+
+use socklab_shared::protocol::{Capabilities, SandboxMode};
+
+pub use session::SessionObserver;
+pub use tcp_state::TcpState;
+pub use trace::TraceError;
+
+use attribute::Router;
+use trace::Tracer;
+
+use crate::netns::Netns;
+
+/// How the observer may observe; what is asked for is still only used if it works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObserverConfig {
+    /// Use the tracepoint for TCP states (else sample them).
+    pub tracing: bool,
+    /// Capture segments on session namespaces' `lo`.
+    pub capture: bool,
+}
+
+impl Default for ObserverConfig {
+    fn default() -> ObserverConfig {
+        ObserverConfig { tracing: true, capture: true }
+    }
+}
+
+impl ObserverConfig {
+    /// The default, overridden by `SOCKLAB_TCP_STATES=sampled` and `SOCKLAB_CAPTURE=off`.
+    pub fn from_env() -> ObserverConfig {
+        let mut config = ObserverConfig::default();
+        if std::env::var("SOCKLAB_TCP_STATES").is_ok_and(|v| v == "sampled") {
+            config.tracing = false;
+        }
+        if std::env::var("SOCKLAB_CAPTURE").is_ok_and(|v| v == "off" || v == "0") {
+            config.capture = false;
+        }
+        config
+    }
+}
+
+/// One per relay process: the tracepoint reader, the attribution of its
+/// events to sessions, and what this process may observe.
+#[derive(Debug)]
+pub struct Observer {
+    /// Where traced transitions are routed; shared with the reader thread.
+    router: Arc<Router>,
+    /// The tracefs instance and its reader thread; `None` in sampled mode.
+    tracer: Option<Tracer>,
+    /// Whether AF_PACKET capture works here (`Err` says why not).
+    capture: Result<(), String>,
+    /// What the hello says, for sessions in their own namespace.
+    capabilities: Capabilities,
+}
+
+impl Observer {
+    /// Starts observing with [`ObserverConfig::from_env`]. Never fails: degrades
+    /// to sampled states and no capture, recording why in the capabilities.
+    pub fn start() -> Arc<Observer> {
+        Observer::start_with(ObserverConfig::from_env())
+    }
+
+    /// Starts observing with an explicit configuration (tests force sampled mode with it).
+    pub fn start_with(config: ObserverConfig) -> Arc<Observer> {
+        let router = Arc::new(Router::default());
+        let mut notes = Vec::new();
+        let tracer = if config.tracing {
+            let sink = router.clone();
+            match Tracer::start(move |t| sink.dispatch(t)) {
+                Ok(tracer) => Some(tracer),
+                Err(error) => {
+                    tracing::warn!(%error, "TCP states will be sampled");
+                    notes.push(format!(
+                        "TCP states are sampled (TCP_INFO and sock_diag), so states that last microseconds may be missed: {error}"
+                    ));
+                    None
+                }
+            }
+        } else {
+            notes.push("TCP states are sampled (TCP_INFO and sock_diag): tracing was turned off".to_string());
+            None
+        };
+        let capture = if config.capture { probe_capture() } else { Err("capture was turned off".to_string()) };
+        if let Err(why) = &capture {
+            notes.push(format!("no segment capture: {why}"));
+        }
+        let capabilities = Capabilities {
+            tcp_states: if tracer.is_some() { "traced" } else { "sampled" }.to_string(),
+            capture: capture.is_ok(),
+            notes,
+        };
+        tracing::info!(tcp_states = %capabilities.tcp_states, capture = capabilities.capture, "observer started");
+        Arc::new(Observer { router, tracer, capture, capabilities })
+    }
+
+    /// What sessions in their own namespace get observed (the hello's capabilities).
+    pub fn capabilities(&self) -> Capabilities {
+        self.capabilities.clone()
+    }
+
+    /// What a session in `mode` gets observed: in host mode there is no capture,
+    /// since the host's `lo` carries other programs' traffic.
+    pub fn capabilities_for(&self, mode: SandboxMode) -> Capabilities {
+        let mut capabilities = self.capabilities.clone();
+        if mode == SandboxMode::Host && capabilities.capture {
+            capabilities.capture = false;
+            capabilities
+                .notes
+                .push("no segment capture in host mode: the host's loopback carries other programs' traffic".into());
+        }
+        capabilities
+    }
+
+    /// Observation for one session; `netns` `None` is host mode (the relay's own namespace).
+    pub fn session(self: &Arc<Self>, netns: Option<Arc<Netns>>) -> SessionObserver {
+        SessionObserver::new(self.clone(), netns)
+    }
+
+    fn traced(&self) -> bool {
+        self.tracer.is_some()
+    }
+}
+
+fn probe_capture() -> Result<(), String> {
+    let protocol = i32::from((libc::ETH_P_ALL as u16).to_be());
+    match crate::netns::host_socket(libc::AF_PACKET, libc::SOCK_RAW, protocol) {
+        Ok(_) => Ok(()),
+        Err(error) if error.raw_os_error() == Some(libc::EPERM) => {
+            Err(format!("AF_PACKET needs CAP_NET_RAW ({error})"))
+        }
+        Err(error) => Err(format!("cannot open an AF_PACKET socket: {error}")),
+    }
+}
+
+/// `CLOCK_MONOTONIC` now, in nanoseconds: the clock of the tracefs instance.
+pub(crate) fn mono_ns() -> u64 {
+    // SAFETY: `timespec` is plain old data; clock_gettime writes only into it.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    u64::try_from(ts.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(ts.tv_nsec).unwrap_or(0)
+}

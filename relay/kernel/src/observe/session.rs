@@ -1,0 +1,597 @@
+//! One session's observation: its sockets, their states, and the events it streams.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::RawFd;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use socklab_shared::protocol::{Event, SockId};
+use tokio::sync::{Notify, mpsc};
+
+use super::attribute::{ConnKey, HOLD, KeyMatch, MarkKind, SessionKey};
+use super::capture::{Capture, Segment};
+use super::diag::{Diag, DiagEntry, same_ip};
+use super::sample::sample;
+use super::tcp_state::TcpState;
+use super::trace::Transition;
+use super::{Observer, mono_ns};
+use crate::netns::Netns;
+
+/// How often open sockets (sampled mode) and closed connections (sock_diag) are looked at.
+const POLL_EVERY: Duration = Duration::from_millis(20);
+
+/// Observation for one session. Dropping it releases everything it holds.
+pub struct SessionObserver {
+    observer: Arc<Observer>,
+    /// This session's key in the router.
+    key: SessionKey,
+    /// Transitions the router attributed to this session; `None` in sampled mode.
+    transitions: Option<mpsc::UnboundedReceiver<Transition>>,
+    /// The wire view; `None` without capture.
+    capture: Option<Capture>,
+    /// What `track`/`after_call`/`closing` (which take `&self`) share with `next_event`.
+    inner: Mutex<Inner>,
+    /// Wakes a waiting `next_event` when `track`/`after_call` queued an event.
+    wake: Notify,
+    /// Kept so the namespace outlives the diag and capture sockets made in it.
+    _netns: Option<Arc<Netns>>,
+}
+
+impl std::fmt::Debug for SessionObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionObserver").field("key", &self.key).finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    traced: bool,
+    /// `CLOCK_MONOTONIC` at creation: `ts_us` counts from here.
+    start_ns: u64,
+    socks: HashMap<SockId, Tracked>,
+    /// Kernel socket address → handle, learnt from attributed transitions.
+    skaddrs: HashMap<u64, SockId>,
+    /// This session's transitions whose socket is not known yet (e.g. a child
+    /// before `accept()` returns it), oldest first.
+    held: VecDeque<(Instant, Transition)>,
+    out: VecDeque<Event>,
+    /// sock_diag in the session's namespace; `None` if it could not be opened.
+    diag: Option<Diag>,
+    next_poll: Instant,
+    router: Arc<super::attribute::Router>,
+    key: SessionKey,
+}
+
+/// What the session knows of one TCP socket.
+#[derive(Debug)]
+struct Tracked {
+    /// The open fd; `None` once `closing` was called.
+    fd: Option<RawFd>,
+    conn: Option<ConnKey>,
+    /// The last state reported.
+    state: TcpState,
+    /// The connection is followed with sock_diag (fd closed, or a timewait bucket).
+    followed: bool,
+    /// When to forget the socket (it is done; late transitions may still come until then).
+    forget_at: Option<Instant>,
+    /// Kernel addresses attributed to this socket, to forget with it.
+    skaddrs: Vec<u64>,
+}
+
+impl SessionObserver {
+    pub(super) fn new(observer: Arc<Observer>, netns: Option<Arc<Netns>>) -> SessionObserver {
+        let (key, rx) = observer.router.register();
+        let traced = observer.traced();
+        let diag = match Diag::open(netns.as_deref()) {
+            Ok(diag) => Some(diag),
+            Err(error) => {
+                tracing::warn!(%error, "no sock_diag for this session: closed connections are not followed");
+                None
+            }
+        };
+        let capture = match (&netns, observer.capture.is_ok()) {
+            (Some(netns), true) => match Capture::open(netns) {
+                Ok(capture) => Some(capture),
+                Err(error) => {
+                    tracing::warn!(%error, "no capture for this session");
+                    None
+                }
+            },
+            _ => None,
+        };
+        let inner = Inner {
+            traced,
+            start_ns: mono_ns(),
+            socks: HashMap::new(),
+            skaddrs: HashMap::new(),
+            held: VecDeque::new(),
+            out: VecDeque::new(),
+            diag,
+            next_poll: Instant::now(),
+            router: observer.router.clone(),
+            key,
+        };
+        SessionObserver {
+            transitions: traced.then_some(rx),
+            observer,
+            key,
+            capture,
+            inner: Mutex::new(inner),
+            wake: Notify::new(),
+            _netns: netns,
+        }
+    }
+
+    /// A TCP socket of this session was created or accepted (call right after
+    /// `socket()`/`accept()`).
+    pub fn track(&self, sock: SockId, fd: RawFd) {
+        self.mark(MarkKind::CallReturned);
+        let mut inner = self.lock();
+        let now = sample(fd);
+        let conn = now.local.map(|local| ConnKey { local, peer: now.peer });
+        let state = now.state.unwrap_or(TcpState::Close);
+        inner.socks.insert(
+            sock,
+            Tracked { fd: Some(fd), conn, state: TcpState::Close, followed: false, forget_at: None, skaddrs: Vec::new() },
+        );
+        inner.router.set_conn(inner.key, sock, conn);
+        if inner.traced {
+            inner.retry_held();
+        } else if state != TcpState::Close {
+            // Sampling never sees an accepted socket's SYN_RECV, but every one passed through it.
+            let from = if now.peer.is_some() { TcpState::SynRecv } else { TcpState::Close };
+            inner.sampled_change(sock, from, state);
+        }
+        drop(inner);
+        self.wake.notify_one();
+    }
+
+    /// A call on a tracked socket just returned.
+    pub fn after_call(&self, sock: SockId, fd: RawFd) {
+        self.mark(MarkKind::CallReturned);
+        let mut inner = self.lock();
+        let Some(tracked) = inner.socks.get(&sock) else { return };
+        if tracked.fd.is_none() {
+            return;
+        }
+        inner.refresh(sock, fd);
+        drop(inner);
+        self.wake.notify_one();
+    }
+
+    /// `connect()` to `peer` is about to be called on a tracked socket. Optional,
+    /// but without it a connect that fails at once (refused) cannot be told apart:
+    /// the socket has neither a local port nor a peer afterwards.
+    pub fn connecting(&self, sock: SockId, fd: RawFd, peer: SocketAddr) {
+        let mut inner = self.lock();
+        let local = sample(fd).local.unwrap_or_else(|| unspecified_like(peer));
+        let key = inner.key;
+        let router = inner.router.clone();
+        let Some(tracked) = inner.socks.get_mut(&sock) else { return };
+        let conn = ConnKey { local, peer: Some(peer) };
+        tracked.conn = Some(conn);
+        router.set_conn(key, sock, Some(conn));
+    }
+
+    /// The fd is about to be closed: its connection is followed until the kernel drops it.
+    pub fn closing(&self, sock: SockId, fd: RawFd) {
+        self.mark(MarkKind::Closing);
+        let mut inner = self.lock();
+        if !inner.socks.get(&sock).is_some_and(|t| t.fd.is_some()) {
+            return;
+        }
+        let state_now = inner.refresh(sock, fd);
+        let traced = inner.traced;
+        let Some(tracked) = inner.socks.get_mut(&sock) else { return };
+        tracked.fd = None;
+        if state_now == Some(TcpState::Close) || tracked.conn.is_none() {
+            // Nothing left in the kernel; only transitions already on their way may still come.
+            tracked.forget_at = Some(Instant::now() + HOLD);
+        } else if !traced {
+            tracked.followed = true;
+        }
+        drop(inner);
+        self.wake.notify_one();
+    }
+
+    /// The next state or segment event, in order of occurrence. Cancel-safe.
+    pub async fn next_event(&mut self) -> Event {
+        loop {
+            let next_poll = {
+                let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
+                if let Some(event) = inner.out.pop_front() {
+                    return event;
+                }
+                inner.needs_polling().then_some(inner.next_poll)
+            };
+            let wake = tokio::select! {
+                Some(t) = recv_or_pending(self.transitions.as_mut()) => Wake::Transition(t),
+                segment = next_segment(self.capture.as_mut()) => Wake::Segment(segment),
+                () = sleep_until_or_pending(next_poll) => Wake::Poll,
+                () = self.wake.notified() => Wake::Nothing,
+            };
+            let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
+            match wake {
+                Wake::Transition(t) => {
+                    inner.on_transition(t);
+                    if let Some(rx) = self.transitions.as_mut() {
+                        while let Ok(t) = rx.try_recv() {
+                            inner.on_transition(t);
+                        }
+                    }
+                }
+                Wake::Segment(Ok(segment)) => inner.on_segment(segment),
+                Wake::Segment(Err(error)) => {
+                    tracing::warn!(%error, "capture failed; no more segments in this session");
+                    self.capture = None;
+                }
+                Wake::Poll => inner.poll(),
+                Wake::Nothing => {}
+            }
+        }
+    }
+
+    /// Waits until no event has come for `quiet` and no connection is in a
+    /// transient state, or `max` has passed; returns the events that came.
+    pub async fn settle(&mut self, quiet: Duration, max: Duration) -> Vec<Event> {
+        let deadline = tokio::time::Instant::now() + max;
+        let mut events = Vec::new();
+        loop {
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return events;
+            }
+            let wait = quiet.min(deadline - now);
+            match tokio::time::timeout(wait, self.next_event()).await {
+                Ok(event) => events.push(event),
+                Err(_) => {
+                    let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
+                    if !inner.has_transient() {
+                        return events;
+                    }
+                }
+            }
+        }
+    }
+
+    fn mark(&self, kind: MarkKind) {
+        if self.transitions.is_some() {
+            self.observer.router.mark(self.key, kind, mono_ns());
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Drop for SessionObserver {
+    fn drop(&mut self) {
+        self.observer.router.unregister(self.key);
+    }
+}
+
+enum Wake {
+    Transition(Transition),
+    Segment(std::io::Result<Segment>),
+    Poll,
+    Nothing,
+}
+
+async fn recv_or_pending(rx: Option<&mut mpsc::UnboundedReceiver<Transition>>) -> Option<Transition> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_segment(capture: Option<&mut Capture>) -> std::io::Result<Segment> {
+    match capture {
+        Some(capture) => capture.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until_or_pending(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Inner {
+    fn ts_us(&self, ts_ns: u64) -> u64 {
+        ts_ns.saturating_sub(self.start_ns) / 1_000
+    }
+
+    fn emit_state(&mut self, sock: Option<SockId>, from: TcpState, to: TcpState, local: SocketAddr, peer: SocketAddr, ts_ns: u64) {
+        tracing::debug!(sock, %from, %to, %local, %peer, "tcp state");
+        let ts_us = self.ts_us(ts_ns);
+        self.out.push_back(Event::State {
+            sock,
+            from: from.name().to_string(),
+            to: to.name().to_string(),
+            local: local.to_string(),
+            peer: peer.to_string(),
+            ts_us,
+        });
+    }
+
+    /// Re-reads an open socket's addresses (and, sampled, its state). Returns the state seen.
+    fn refresh(&mut self, sock: SockId, fd: RawFd) -> Option<TcpState> {
+        let now = sample(fd);
+        let tracked = self.socks.get_mut(&sock)?;
+        // A failed connect leaves no peer to read back; keep the one `connecting` gave.
+        let previous_peer = tracked.conn.and_then(|c| c.peer);
+        let conn = now.local.map(|local| ConnKey { local, peer: now.peer.or(previous_peer) });
+        if conn.is_some() && conn != tracked.conn {
+            tracked.conn = conn;
+            self.router.set_conn(self.key, sock, conn);
+            if self.traced {
+                self.retry_held();
+            }
+        }
+        if !self.traced
+            && let Some(state) = now.state
+        {
+            let from = self.socks.get(&sock).map(|t| t.state)?;
+            if state != from {
+                self.sampled_change(sock, from, state);
+            }
+        }
+        now.state
+    }
+
+    /// Reports a change that sampling found (now).
+    fn sampled_change(&mut self, sock: SockId, from: TcpState, to: TcpState) {
+        let Some(tracked) = self.socks.get_mut(&sock) else { return };
+        tracked.state = to;
+        let (local, peer) = endpoints(tracked.conn);
+        self.emit_state(Some(sock), from, to, local, peer, mono_ns());
+    }
+
+    fn on_transition(&mut self, t: Transition) {
+        if self.held.iter().any(|(_, held)| held.skaddr == t.skaddr) {
+            self.held.push_back((Instant::now(), t));
+            return;
+        }
+        match self.resolve(&t) {
+            Resolution::Sock(sock) => self.apply(Some(sock), t),
+            Resolution::Later => self.held.push_back((Instant::now(), t)),
+        }
+    }
+
+    fn resolve(&mut self, t: &Transition) -> Resolution {
+        if !t.starts_new_socket()
+            && let Some(&sock) = self.skaddrs.get(&t.skaddr)
+        {
+            return Resolution::Sock(sock);
+        }
+        let mut exact = Vec::new();
+        let mut connecting = Vec::new();
+        for (sock, tracked) in &self.socks {
+            match tracked.conn.and_then(|conn| conn.matches(t)) {
+                Some(KeyMatch::Exact) => exact.push(*sock),
+                Some(KeyMatch::Connecting) => connecting.push(*sock),
+                Some(KeyMatch::ChildOf) | None => {}
+            }
+        }
+        // A listener and an accepted socket can share a local address; the
+        // accepted one is the exact match when the peer is known too.
+        if exact.len() > 1 && t.dport != 0 {
+            exact.retain(|sock| self.socks.get(sock).is_some_and(|s| s.conn.is_some_and(|c| c.peer.is_some())));
+        }
+        let sock = match (exact.as_slice(), connecting.as_slice()) {
+            ([only], _) | ([], [only]) => *only,
+            _ => return Resolution::Later,
+        };
+        if let Some(previous) = self.skaddrs.insert(t.skaddr, sock)
+            && previous != sock
+            && let Some(old) = self.socks.get_mut(&previous)
+        {
+            old.skaddrs.retain(|s| *s != t.skaddr);
+        }
+        if let Some(tracked) = self.socks.get_mut(&sock) {
+            tracked.skaddrs.push(t.skaddr);
+        }
+        Resolution::Sock(sock)
+    }
+
+    fn retry_held(&mut self) {
+        let held = std::mem::take(&mut self.held);
+        let now = Instant::now();
+        let mut blocked = Vec::new();
+        for (since, t) in held {
+            if blocked.contains(&t.skaddr) {
+                self.held.push_back((since, t));
+                continue;
+            }
+            match self.resolve(&t) {
+                Resolution::Sock(sock) => self.apply(Some(sock), t),
+                Resolution::Later if now.duration_since(since) < HOLD => {
+                    blocked.push(t.skaddr);
+                    self.held.push_back((since, t));
+                }
+                // The session's, but no socket of it (e.g. a connection never accepted).
+                Resolution::Later => self.apply(None, t),
+            }
+        }
+    }
+
+    /// Reports a traced transition, turning a hand-off to a timewait bucket into
+    /// the state the bucket is in.
+    fn apply(&mut self, sock: Option<SockId>, t: Transition) {
+        let known = sock.and_then(|s| self.socks.get(&s)).and_then(|s| s.conn);
+        let (local, peer) = traced_endpoints(&t, known);
+        let mut to = t.new;
+        if t.new == TcpState::Close
+            && t.old.may_become_timewait()
+            && let Some(bucket) = self.find_bucket(local, peer)
+        {
+            to = bucket.state;
+            if let Some(tracked) = sock.and_then(|s| self.socks.get_mut(&s)) {
+                tracked.followed = true;
+            }
+        }
+        if let Some(tracked) = sock.and_then(|s| self.socks.get_mut(&s)) {
+            tracked.state = to;
+            if to == TcpState::Close && tracked.fd.is_none() {
+                tracked.forget_at = Some(Instant::now() + HOLD);
+            }
+        }
+        if to != t.old {
+            self.emit_state(sock, t.old, to, local, peer, t.ts_ns);
+        }
+    }
+
+    fn find_bucket(&mut self, local: SocketAddr, peer: SocketAddr) -> Option<DiagEntry> {
+        let diag = self.diag.as_mut()?;
+        match diag.find(local, peer) {
+            Ok(entry) => entry.filter(|e| matches!(e.state, TcpState::FinWait2 | TcpState::TimeWait)),
+            Err(error) => {
+                tracing::warn!(%error, "sock_diag lookup failed");
+                None
+            }
+        }
+    }
+
+    fn on_segment(&mut self, segment: Segment) {
+        let ts_us = self.ts_us(mono_ns());
+        self.out.push_back(Event::Segment {
+            src: segment.src,
+            dst: segment.dst,
+            proto: segment.proto.to_string(),
+            flags: segment.flags,
+            seq: segment.seq,
+            ack: segment.ack,
+            len: segment.len,
+            ts_us,
+        });
+    }
+
+    fn needs_polling(&self) -> bool {
+        !self.held.is_empty()
+            || self.socks.values().any(|t| t.followed || t.forget_at.is_some() || (!self.traced && t.fd.is_some()))
+    }
+
+    fn has_transient(&self) -> bool {
+        !self.held.is_empty()
+            || self.socks.values().any(|t| (t.fd.is_some() || t.followed) && t.state.is_transient())
+    }
+
+    /// The periodic look: sampled open sockets, followed connections, expiries.
+    fn poll(&mut self) {
+        let now = Instant::now();
+        self.next_poll = now + POLL_EVERY;
+        if !self.traced {
+            let open: Vec<(SockId, RawFd)> =
+                self.socks.iter().filter_map(|(sock, t)| t.fd.map(|fd| (*sock, fd))).collect();
+            for (sock, fd) in open {
+                self.refresh(sock, fd);
+            }
+        }
+        self.follow_closed();
+        if !self.held.is_empty() {
+            self.router.tick();
+            self.retry_held();
+        }
+        let done: Vec<SockId> =
+            self.socks.iter().filter(|(_, t)| t.forget_at.is_some_and(|at| at <= now)).map(|(s, _)| *s).collect();
+        for sock in done {
+            if let Some(tracked) = self.socks.remove(&sock) {
+                self.router.set_conn(self.key, sock, None);
+                for skaddr in tracked.skaddrs {
+                    self.skaddrs.remove(&skaddr);
+                    self.router.forget_skaddr(self.key, skaddr);
+                }
+            }
+        }
+    }
+
+    /// Follows closed connections through sock_diag until the kernel drops them.
+    fn follow_closed(&mut self) {
+        let followed: Vec<(SockId, ConnKey, TcpState)> = self
+            .socks
+            .iter()
+            .filter(|(_, t)| t.followed)
+            .filter_map(|(sock, t)| t.conn.map(|conn| (*sock, conn, t.state)))
+            .collect();
+        if followed.is_empty() {
+            return;
+        }
+        let Some(diag) = self.diag.as_mut() else { return };
+        let mut tables: HashMap<u8, Vec<DiagEntry>> = HashMap::new();
+        let mut changes = Vec::new();
+        for (sock, conn, state) in followed {
+            let family = if conn.local.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 } as u8;
+            if !tables.contains_key(&family) {
+                match diag.dump(family) {
+                    Ok(entries) => {
+                        tables.insert(family, entries);
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "sock_diag dump failed");
+                        return;
+                    }
+                }
+            }
+            let entries = tables.get(&family).map(Vec::as_slice).unwrap_or_default();
+            let entry = entries.iter().find(|e| {
+                e.local.port() == conn.local.port()
+                    && same_ip(e.local.ip(), conn.local.ip())
+                    && match conn.peer {
+                        Some(peer) => e.peer.port() == peer.port() && same_ip(e.peer.ip(), peer.ip()),
+                        None => e.peer.port() == 0,
+                    }
+            });
+            let now_state = entry.map_or(TcpState::Close, |e| e.state);
+            if now_state != state {
+                changes.push((sock, state, now_state));
+            }
+        }
+        let now = Instant::now();
+        for (sock, from, to) in changes {
+            if let Some(tracked) = self.socks.get_mut(&sock) {
+                tracked.state = to;
+                if to == TcpState::Close {
+                    tracked.followed = false;
+                    tracked.forget_at = Some(now + HOLD);
+                }
+                let (local, peer) = endpoints(tracked.conn);
+                self.emit_state(Some(sock), from, to, local, peer, mono_ns());
+            }
+        }
+    }
+}
+
+enum Resolution {
+    Sock(SockId),
+    /// Not known yet: held until `track`/`after_call` learns more, or [`HOLD`] passes.
+    Later,
+}
+
+fn unspecified_like(addr: SocketAddr) -> SocketAddr {
+    let ip = if addr.is_ipv4() { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V6(Ipv6Addr::UNSPECIFIED) };
+    SocketAddr::new(ip, 0)
+}
+
+fn endpoints(conn: Option<ConnKey>) -> (SocketAddr, SocketAddr) {
+    let unspecified = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+    match conn {
+        Some(conn) => (conn.local, conn.peer.unwrap_or_else(|| unspecified_like(conn.local))),
+        None => (unspecified, unspecified),
+    }
+}
+
+/// The addresses of a traced transition: as traced for IPv4; for IPv6 (whose
+/// addresses the trace does not print) the socket's own, with the traced ports.
+fn traced_endpoints(t: &Transition, known: Option<ConnKey>) -> (SocketAddr, SocketAddr) {
+    let v6_unspecified = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+    let local_ip = t.saddr.or(known.map(|k| k.local.ip())).unwrap_or(v6_unspecified);
+    let peer_ip = t
+        .daddr
+        .or(known.and_then(|k| k.peer).map(|p| p.ip()))
+        .unwrap_or(if local_ip.is_ipv4() { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { v6_unspecified });
+    let sport = if t.sport == 0 { known.map_or(0, |k| k.local.port()) } else { t.sport };
+    (SocketAddr::new(local_ip, sport), SocketAddr::new(peer_ip, t.dport))
+}

@@ -1,0 +1,95 @@
+//! The built playground page, embedded in the binary at build time by `build.rs`.
+//!
+//! JS, wasm and CSS have content-hashed names and may be cached forever;
+//! `index.html` names them and is revalidated on every load, so a new relay
+//! build is picked up by a plain reload.
+
+/// One embedded file, with what is needed to serve it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Asset {
+    /// The file as built.
+    pub bytes: &'static [u8],
+    /// The same bytes gzip-compressed, present only when that is smaller: sent with
+    /// `Content-Encoding: gzip` to clients whose `Accept-Encoding` allows it.
+    pub gzip: Option<&'static [u8]>,
+    pub content_type: &'static str,
+    /// The `Cache-Control` header value.
+    pub cache_control: &'static str,
+    /// A weak `ETag` (`W/"…"`, a hash of `bytes`) for `If-None-Match`: weak because
+    /// the gzip and identity bodies share it.
+    pub etag: &'static str,
+}
+
+include!(concat!(env!("OUT_DIR"), "/assets_table.rs"));
+
+/// The asset served at `path` (`/` is `index.html`).
+pub fn lookup(path: &str) -> Option<Asset> {
+    let path = if path == "/" { "/index.html" } else { path };
+    TABLE.iter().find(|(name, _)| *name == path).map(|(_, asset)| *asset)
+}
+
+impl Asset {
+    /// The body to send and its `Content-Encoding`, given the request's
+    /// `Accept-Encoding`. Either way the response needs `Vary: Accept-Encoding`.
+    pub fn body_for(&self, accept_encoding: Option<&str>) -> (&'static [u8], Option<&'static str>) {
+        match self.gzip {
+            Some(gzip) if accept_encoding.is_some_and(accepts_gzip) => (gzip, Some("gzip")),
+            _ => (self.bytes, None),
+        }
+    }
+}
+
+/// Whether an `Accept-Encoding` value allows gzip (`gzip;q=0` refuses it).
+fn accepts_gzip(header: &str) -> bool {
+    header.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or_default();
+        let refused = parts.any(|param| {
+            param.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()).is_some_and(|q| q == 0.0)
+        });
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_is_the_index_page() {
+        let index = lookup("/").expect("index.html is embedded");
+        assert_eq!(lookup("/index.html"), Some(index));
+        assert_eq!(index.content_type, "text/html; charset=utf-8");
+        assert_eq!(index.cache_control, "no-cache");
+        assert!(std::str::from_utf8(index.bytes).unwrap().contains("<title>socklab"));
+    }
+
+    #[test]
+    fn every_file_the_index_names_is_embedded_and_immutable() {
+        let index = std::str::from_utf8(lookup("/").unwrap().bytes).unwrap();
+        // A placeholder build (SOCKLAB_SKIP_FRONTEND) names no files.
+        for name in index.split(['"', '\'']).filter(|s| s.starts_with("./")) {
+            let asset = lookup(&name[1..]).unwrap_or_else(|| panic!("{name} is named by index.html but not embedded"));
+            assert!(asset.cache_control.contains("immutable"), "{name}");
+        }
+    }
+
+    #[test]
+    fn unknown_paths_are_not_found() {
+        assert_eq!(lookup("/nope.js"), None);
+        assert_eq!(lookup(""), None);
+    }
+
+    #[test]
+    fn gzip_is_negotiated() {
+        assert!(accepts_gzip("gzip, deflate, br"));
+        assert!(accepts_gzip("br;q=1.0, GZIP;q=0.5"));
+        assert!(accepts_gzip("*"));
+        assert!(!accepts_gzip("gzip;q=0"));
+        assert!(!accepts_gzip("br, deflate"));
+        assert!(!accepts_gzip(""));
+        let asset = Asset { bytes: b"plain", gzip: Some(b"zipped"), content_type: "", cache_control: "", etag: "" };
+        assert_eq!(asset.body_for(Some("gzip")), (&b"zipped"[..], Some("gzip")));
+        assert_eq!(asset.body_for(None), (&b"plain"[..], None));
+    }
+}

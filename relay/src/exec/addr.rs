@@ -1,0 +1,257 @@
+//! Script addresses to kernel addresses and back, with the session's address policy.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::path::{Component, Path, PathBuf};
+
+use socket2::SockAddr;
+use socklab_shared::protocol::Addr;
+
+use super::ExecError;
+
+/// Which addresses a session may use. In a private namespace everything is
+/// allowed (only loopback exists there); in host mode the relay's own network
+/// is shared, so it is fenced.
+#[derive(Debug, Clone)]
+pub struct AddrPolicy {
+    /// Destinations other than loopback are refused.
+    pub loopback_only: bool,
+    /// Binding ports below 1024 is refused.
+    pub unprivileged_ports_only: bool,
+    /// Ports no session may touch (the relay's own listener in host mode).
+    pub reserved_ports: Vec<u16>,
+    /// Where the session's Unix socket paths live; scripts see paths relative to it.
+    pub unix_root: PathBuf,
+}
+
+impl AddrPolicy {
+    /// No fences: for a session in its own network namespace.
+    pub fn sandboxed(unix_root: PathBuf) -> AddrPolicy {
+        AddrPolicy { loopback_only: false, unprivileged_ports_only: false, reserved_ports: Vec::new(), unix_root }
+    }
+
+    /// Loopback only, unprivileged ports, never `reserved_ports`.
+    pub fn host(unix_root: PathBuf, reserved_ports: Vec<u16>) -> AddrPolicy {
+        AddrPolicy { loopback_only: true, unprivileged_ports_only: true, reserved_ports, unix_root }
+    }
+}
+
+/// What an address is used for; the policy differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    Bind,
+    Destination,
+}
+
+/// Resolve a host name the way the sandbox can: literals, `""`, `localhost`, `<broadcast>`.
+pub fn resolve_host(host: &str, family: i32) -> Result<IpAddr, ExecError> {
+    let v6 = family == libc::AF_INET6;
+    let ip = match host {
+        "" => Some(if v6 { IpAddr::V6(Ipv6Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::UNSPECIFIED) }),
+        "localhost" | "ip6-localhost" => {
+            Some(if v6 { IpAddr::V6(Ipv6Addr::LOCALHOST) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) })
+        }
+        "<broadcast>" if !v6 => Some(IpAddr::V4(Ipv4Addr::BROADCAST)),
+        _ => host.parse::<IpAddr>().ok(),
+    };
+    ip.ok_or_else(|| ExecError::name_not_known(host))
+}
+
+/// Turn a script address into a kernel address for a socket of `family`.
+pub fn to_sockaddr(addr: &Addr, family: i32, policy: &AddrPolicy, usage: Use) -> Result<SockAddr, ExecError> {
+    match (family, addr) {
+        (libc::AF_INET, Addr::Inet { host, port, flowinfo: None, scope_id: None }) => {
+            let port = check_port(*port)?;
+            let ip = match resolve_host(host, family)? {
+                IpAddr::V4(ip) => ip,
+                IpAddr::V6(_) => return Err(ExecError::os(libc::EAFNOSUPPORT)),
+            };
+            check_inet(IpAddr::V4(ip), port, policy, usage)?;
+            Ok(SocketAddr::V4(SocketAddrV4::new(ip, port)).into())
+        }
+        (libc::AF_INET, Addr::Inet { .. }) => {
+            Err(ExecError::BadArgument("AF_INET address must be a pair (host, port)".into()))
+        }
+        (libc::AF_INET6, Addr::Inet { host, port, flowinfo, scope_id }) => {
+            let port = check_port(*port)?;
+            let ip = match resolve_host(host, family)? {
+                IpAddr::V6(ip) => ip,
+                // Python resolves an IPv4 literal for an AF_INET6 socket to its mapped form.
+                IpAddr::V4(ip) => ip.to_ipv6_mapped(),
+            };
+            check_inet(IpAddr::V6(ip), port, policy, usage)?;
+            let v6 = SocketAddrV6::new(ip, port, flowinfo.unwrap_or(0), scope_id.unwrap_or(0));
+            Ok(SocketAddr::V6(v6).into())
+        }
+        (libc::AF_UNIX, Addr::Unix { path }) => unix_sockaddr(path, policy),
+        (libc::AF_UNIX, Addr::Inet { .. }) => {
+            Err(ExecError::BadArgument("AF_UNIX address must be a path string, not a tuple".into()))
+        }
+        (libc::AF_INET | libc::AF_INET6, Addr::Unix { .. }) => Err(ExecError::BadArgument(format!(
+            "{} address must be a tuple (host, port), not a string",
+            family_name(family)
+        ))),
+        _ => Err(ExecError::os(libc::EAFNOSUPPORT)),
+    }
+}
+
+fn family_name(family: i32) -> &'static str {
+    match family {
+        libc::AF_INET => "AF_INET",
+        libc::AF_INET6 => "AF_INET6",
+        libc::AF_UNIX => "AF_UNIX",
+        _ => "this family's",
+    }
+}
+
+fn check_port(port: i64) -> Result<u16, ExecError> {
+    u16::try_from(port).map_err(|_| ExecError::BadArgument(format!("port must be 0-65535, not {port}")))
+}
+
+/// The policy check for IP addresses, on the canonical form of the address
+/// (an IPv4-mapped IPv6 address is judged as the IPv4 address it carries).
+fn check_inet(ip: IpAddr, port: u16, policy: &AddrPolicy, usage: Use) -> Result<(), ExecError> {
+    let ip = ip.to_canonical();
+    if policy.loopback_only {
+        let allowed = match usage {
+            Use::Bind => ip.is_loopback() || ip.is_unspecified(),
+            Use::Destination => ip.is_loopback(),
+        };
+        if !allowed {
+            return Err(ExecError::Policy(format!(
+                "{ip} is not reachable from this relay: it runs in host mode and allows loopback addresses only"
+            )));
+        }
+    }
+    if policy.reserved_ports.contains(&port) && port != 0 {
+        return Err(ExecError::Policy(format!("port {port} is the relay's own and cannot be used by scripts")));
+    }
+    if usage == Use::Bind && policy.unprivileged_ports_only && port != 0 && port < 1024 {
+        return Err(ExecError::Policy(format!(
+            "binding port {port} is not allowed: this relay allows ports 1024-65535 only"
+        )));
+    }
+    Ok(())
+}
+
+/// A Unix path inside the session's own directory. Absolute and relative
+/// script paths both land there; `..` and symlinks cannot leave it.
+fn unix_sockaddr(path: &str, policy: &AddrPolicy) -> Result<SockAddr, ExecError> {
+    if path.contains('\0') && !path.starts_with('\0') {
+        return Err(ExecError::BadArgument("a Unix socket path cannot contain NUL except as its first byte".into()));
+    }
+    if path.starts_with('\0') {
+        // Abstract names need no directory: the abstract namespace is per network namespace.
+        return SockAddr::unix(path).map_err(|_| ExecError::os(libc::ENAMETOOLONG));
+    }
+    if path.is_empty() {
+        return Err(ExecError::BadArgument("an empty Unix socket path names nothing".into()));
+    }
+    let mut inside = PathBuf::new();
+    for component in Path::new(path).components() {
+        match component {
+            Component::RootDir | Component::CurDir => {}
+            Component::Normal(part) => inside.push(part),
+            Component::ParentDir | Component::Prefix(_) => {
+                return Err(ExecError::Policy(format!(
+                    "Unix socket path {path:?} uses '..': paths stay inside the session's directory"
+                )));
+            }
+        }
+    }
+    let full = policy.unix_root.join(&inside);
+    if let Some(parent) = full.parent() {
+        std::fs::create_dir_all(parent).map_err(ExecError::Os)?;
+        refuse_symlinks(&policy.unix_root, &inside)?;
+    }
+    SockAddr::unix(&full).map_err(|_| ExecError::os(libc::ENAMETOOLONG))
+}
+
+/// Refuse a path whose directories pass through a symlink (a script cannot
+/// make one, but the directory is on the relay's disk).
+fn refuse_symlinks(root: &Path, inside: &Path) -> Result<(), ExecError> {
+    let mut at = root.to_path_buf();
+    let parts: Vec<_> = inside.components().collect();
+    for part in parts.iter().take(parts.len().saturating_sub(1)) {
+        at.push(part);
+        if std::fs::symlink_metadata(&at).map(|m| m.file_type().is_symlink()).unwrap_or(false) {
+            return Err(ExecError::Policy(format!("{} is a symlink; Unix paths cannot leave the session", at.display())));
+        }
+    }
+    Ok(())
+}
+
+/// A kernel address as the script sees it.
+pub fn from_sockaddr(addr: &SockAddr, policy: &AddrPolicy) -> Option<Addr> {
+    if let Some(sa) = addr.as_socket() {
+        return Some(match sa {
+            SocketAddr::V4(v4) => Addr::inet(v4.ip().to_string(), v4.port()),
+            SocketAddr::V6(v6) => Addr::Inet {
+                host: v6.ip().to_string(),
+                port: v6.port().into(),
+                flowinfo: Some(v6.flowinfo()),
+                scope_id: Some(v6.scope_id()),
+            },
+        });
+    }
+    if addr.family() == libc::AF_UNIX as libc::sa_family_t {
+        if let Some(name) = addr.as_abstract_namespace() {
+            return Some(Addr::Unix { path: format!("\0{}", String::from_utf8_lossy(name)) });
+        }
+        if let Some(path) = addr.as_pathname() {
+            let shown = match path.strip_prefix(&policy.unix_root) {
+                Ok(rest) => format!("/{}", rest.display()),
+                Err(_) => path.display().to_string(),
+            };
+            return Some(Addr::Unix { path: shown });
+        }
+        return Some(Addr::Unix { path: String::new() });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> AddrPolicy {
+        AddrPolicy::host(std::env::temp_dir().join("socklab-addr-test"), vec![7878])
+    }
+
+    #[test]
+    fn host_mode_is_loopback_only_in_canonical_form() {
+        let p = policy();
+        let ok = Addr::inet("127.0.0.1", 5500);
+        assert!(to_sockaddr(&ok, libc::AF_INET, &p, Use::Destination).is_ok());
+        let outside = Addr::inet("10.0.0.1", 80);
+        assert!(matches!(to_sockaddr(&outside, libc::AF_INET, &p, Use::Destination), Err(ExecError::Policy(_))));
+        let mapped = Addr::inet("::ffff:10.0.0.1", 5500);
+        assert!(matches!(to_sockaddr(&mapped, libc::AF_INET6, &p, Use::Destination), Err(ExecError::Policy(_))));
+        let mapped_lo = Addr::inet("::ffff:127.0.0.1", 5500);
+        assert!(to_sockaddr(&mapped_lo, libc::AF_INET6, &p, Use::Destination).is_ok());
+        let own = Addr::inet("127.0.0.1", 7878);
+        assert!(matches!(to_sockaddr(&own, libc::AF_INET, &p, Use::Destination), Err(ExecError::Policy(_))));
+        let low = Addr::inet("127.0.0.1", 80);
+        assert!(matches!(to_sockaddr(&low, libc::AF_INET, &p, Use::Bind), Err(ExecError::Policy(_))));
+    }
+
+    #[test]
+    fn unix_paths_stay_inside_the_session_directory() {
+        let p = policy();
+        let inside = to_sockaddr(&Addr::Unix { path: "/tmp/echo.sock".into() }, libc::AF_UNIX, &p, Use::Bind).unwrap();
+        assert!(inside.as_pathname().unwrap().starts_with(&p.unix_root));
+        assert_eq!(from_sockaddr(&inside, &p), Some(Addr::Unix { path: "/tmp/echo.sock".into() }));
+        let escape = Addr::Unix { path: "../../etc/x".into() };
+        assert!(matches!(to_sockaddr(&escape, libc::AF_UNIX, &p, Use::Bind), Err(ExecError::Policy(_))));
+    }
+
+    #[test]
+    fn wrong_shapes_are_named() {
+        let p = policy();
+        let err = to_sockaddr(&Addr::Unix { path: "x".into() }, libc::AF_INET, &p, Use::Bind).unwrap_err();
+        assert!(err.to_string().contains("AF_INET address must be a tuple"), "{err}");
+        let err = to_sockaddr(&Addr::inet("127.0.0.1", 0), libc::AF_INET, &p, Use::Bind);
+        assert!(err.is_ok());
+        let big = Addr::Inet { host: "127.0.0.1".into(), port: 70000, flowinfo: None, scope_id: None };
+        assert!(to_sockaddr(&big, libc::AF_INET, &p, Use::Bind).unwrap_err().to_string().contains("0-65535"));
+    }
+}

@@ -1,0 +1,509 @@
+//! A call that may have to wait: its progress, its deadline, and how to drive it.
+//!
+//! [`PendingCall::attempt`] makes one round of non-blocking syscalls and
+//! updates the call's progress (bytes sent so far, bytes gathered for
+//! MSG_WAITALL) only when a syscall succeeded, so a waiting call can be
+//! dropped at any point without losing or repeating work.
+
+use std::io;
+use std::mem::MaybeUninit;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use socket2::{SockAddr, Socket};
+use socklab_shared::protocol::{Bytes, Ret, SockId};
+use tokio::io::Interest;
+
+use super::addr::{self, AddrPolicy};
+use super::{Deadline, DeadlineError, ExecError, IoMode, SockEntry, kernel_timeout};
+
+/// Largest single read; a bigger `n` is served by several syscalls (MSG_WAITALL) or returns less, as the kernel may.
+const READ_CHUNK: usize = 256 * 1024;
+
+/// A call's result before the executor has registered what it made.
+pub enum Raw {
+    Ret(Ret),
+    Accepted { socket: Socket, peer: SockAddr, listener: Arc<SockEntry> },
+}
+
+/// A call that could not complete at once.
+pub struct PendingCall {
+    kind: Kind,
+    deadline: Option<Deadline>,
+    /// connect_ex: the errno is the value, not an error.
+    connect_ex: bool,
+}
+
+enum Kind {
+    Accept(Arc<SockEntry>),
+    /// Each attempt calls connect() again with the same address, as the kernel's own
+    /// blocking connect does: 0 once connected, EALREADY while in progress, and on
+    /// failure the error, which also makes the socket connectable again.
+    Connect { entry: Arc<SockEntry>, addr: SockAddr },
+    Send {
+        entry: Arc<SockEntry>,
+        data: Vec<u8>,
+        flags: i32,
+        sent: usize,
+        /// sendall: keep going until every byte is out.
+        all: bool,
+        to: Option<SockAddr>,
+    },
+    Recv {
+        entry: Arc<SockEntry>,
+        n: usize,
+        flags: i32,
+        /// Bytes gathered so far for MSG_WAITALL.
+        got: Vec<u8>,
+        from: bool,
+        policy: AddrPolicy,
+    },
+    Select {
+        r: Vec<Arc<SockEntry>>,
+        w: Vec<Arc<SockEntry>>,
+        x: Vec<Arc<SockEntry>>,
+        timeout: Option<Duration>,
+    },
+    Sleep(Duration),
+}
+
+impl PendingCall {
+    fn new(kind: Kind) -> PendingCall {
+        PendingCall { kind, deadline: None, connect_ex: false }
+    }
+
+    pub(super) fn accept(entry: Arc<SockEntry>) -> PendingCall {
+        PendingCall::new(Kind::Accept(entry))
+    }
+
+    pub(super) fn connect(entry: Arc<SockEntry>, addr: SockAddr) -> PendingCall {
+        PendingCall::new(Kind::Connect { entry, addr })
+    }
+
+    pub(super) fn send(entry: Arc<SockEntry>, data: Vec<u8>, flags: i32, all: bool) -> PendingCall {
+        PendingCall::new(Kind::Send { entry, data, flags, sent: 0, all, to: None })
+    }
+
+    pub(super) fn sendto(entry: Arc<SockEntry>, data: Vec<u8>, to: SockAddr, flags: i32) -> PendingCall {
+        PendingCall::new(Kind::Send { entry, data, flags, sent: 0, all: false, to: Some(to) })
+    }
+
+    pub(super) fn recv(entry: Arc<SockEntry>, n: usize, flags: i32, from: bool, policy: AddrPolicy) -> PendingCall {
+        PendingCall::new(Kind::Recv { entry, n, flags, got: Vec::new(), from, policy })
+    }
+
+    pub(super) fn select(
+        r: Vec<Arc<SockEntry>>,
+        w: Vec<Arc<SockEntry>>,
+        x: Vec<Arc<SockEntry>>,
+        timeout: Option<Duration>,
+    ) -> PendingCall {
+        PendingCall::new(Kind::Select { r, w, x, timeout })
+    }
+
+    pub(super) fn sleep(length: Duration) -> PendingCall {
+        PendingCall::new(Kind::Sleep(length))
+    }
+
+    pub(super) fn set_connect_ex(&mut self) {
+        self.connect_ex = true;
+    }
+
+    /// Whether the wait ends by itself (a timeout, a sleep, a select timeout).
+    pub fn has_deadline(&self) -> bool {
+        self.deadline.is_some()
+    }
+
+    /// The socket the call waits on, if one.
+    pub fn sock(&self) -> Option<SockId> {
+        self.entry().map(|e| e.info.sock)
+    }
+
+    /// What the call waits for, in words, for "blocked" displays.
+    pub fn waiting_for(&self) -> &'static str {
+        match &self.kind {
+            Kind::Accept(_) => "a connection to accept",
+            Kind::Connect { .. } => "the connection to be established",
+            Kind::Send { .. } => "room in the send buffer",
+            Kind::Recv { .. } => "data to arrive",
+            Kind::Select { .. } => "a socket to become ready",
+            Kind::Sleep(_) => "the sleep to end",
+        }
+    }
+
+    fn entry(&self) -> Option<&Arc<SockEntry>> {
+        match &self.kind {
+            Kind::Accept(entry)
+            | Kind::Connect { entry, .. }
+            | Kind::Send { entry, .. }
+            | Kind::Recv { entry, .. } => Some(entry),
+            Kind::Select { .. } | Kind::Sleep(_) => None,
+        }
+    }
+
+    /// Whether the script lets this call wait at all.
+    pub(super) fn may_wait(&self) -> bool {
+        self.entry().is_none_or(|e| e.mode() != IoMode::NonBlocking)
+    }
+
+    pub(super) fn would_block_error(&self) -> ExecError {
+        match self.kind {
+            Kind::Connect { .. } if self.entry().is_some_and(|e| e.info.family != libc::AF_UNIX) => {
+                ExecError::os(libc::EINPROGRESS)
+            }
+            _ => ExecError::os(libc::EAGAIN),
+        }
+    }
+
+    /// Fix when the wait ends: settimeout, the kernel's SO_RCVTIMEO/SO_SNDTIMEO, or the call's own timeout.
+    pub(super) fn arm_deadline(&mut self) {
+        let now = Instant::now();
+        self.deadline = match &self.kind {
+            Kind::Sleep(length) => Some(Deadline { at: now + *length, error: None }),
+            Kind::Select { timeout, .. } => timeout.map(|t| Deadline { at: now + t, error: None }),
+            Kind::Accept(entry) | Kind::Connect { entry, .. } | Kind::Send { entry, .. } | Kind::Recv { entry, .. } => {
+                match entry.mode() {
+                    IoMode::Timeout(t) => Some(Deadline { at: now + t, error: Some(DeadlineError::Timeout) }),
+                    IoMode::NonBlocking => None,
+                    IoMode::Blocking => {
+                        let (opt, errno) = match self.kind {
+                            Kind::Accept(_) | Kind::Recv { .. } => (libc::SO_RCVTIMEO, libc::EAGAIN),
+                            // Linux reports a connect that outlives SO_SNDTIMEO as still in progress.
+                            Kind::Connect { .. } => (libc::SO_SNDTIMEO, libc::EINPROGRESS),
+                            _ => (libc::SO_SNDTIMEO, libc::EAGAIN),
+                        };
+                        kernel_timeout(entry.socket(), opt)
+                            .map(|t| Deadline { at: now + t, error: Some(DeadlineError::Errno(errno)) })
+                    }
+                }
+            }
+        };
+    }
+
+    /// One round of non-blocking syscalls. `None`: the call must wait.
+    /// `may_wait` false means the caller will not wait, so partial progress is the answer.
+    pub fn attempt(&mut self, may_wait: bool) -> Option<Result<Raw, ExecError>> {
+        if let Some(entry) = self.entry()
+            && entry.closed.is_cancelled()
+        {
+            return Some(Err(ExecError::os(libc::EBADF)));
+        }
+        let result = match &mut self.kind {
+            Kind::Accept(listener) => match listener.socket().accept() {
+                Ok((socket, peer)) => Ok(Raw::Accepted { socket, peer, listener: listener.clone() }),
+                Err(e) => Err(e),
+            },
+            Kind::Connect { entry, addr } => match entry.socket().connect(addr) {
+                Err(e) if e.raw_os_error() == Some(libc::EISCONN) => Ok(Raw::Ret(Ret::None)),
+                other => other.map(|()| Raw::Ret(Ret::None)),
+            },
+            Kind::Send { entry, data, flags, sent, all, to } => {
+                send_progress(entry.socket(), data, *flags, sent, *all, to.as_ref())
+            }
+            Kind::Recv { entry, n, flags, got, from, policy } => {
+                recv_progress(entry, *n, *flags, got, *from, policy, may_wait)
+            }
+            Kind::Select { r, w, x, timeout } => {
+                return match select_now(r, w, x) {
+                    Err(e) => Some(Err(e)),
+                    Ok(Some(ret)) => Some(Ok(Raw::Ret(ret))),
+                    Ok(None) if !may_wait || *timeout == Some(Duration::ZERO) => {
+                        Some(Ok(Raw::Ret(Ret::Select { r: vec![], w: vec![], x: vec![] })))
+                    }
+                    Ok(None) => None,
+                };
+            }
+            Kind::Sleep(length) => return length.is_zero().then_some(Ok(Raw::Ret(Ret::None))),
+        };
+        match result {
+            Ok(raw) => Some(Ok(raw)),
+            Err(e) if is_would_block(&e) => None,
+            Err(e) => Some(Err(ExecError::Os(e))),
+        }
+    }
+
+    /// Wait until the call completes, fails, or its deadline passes. Cancel-safe.
+    pub async fn drive(&mut self) -> Result<Raw, ExecError> {
+        let result = match self.deadline {
+            Some(deadline) => match tokio::time::timeout_at(deadline.at.into(), self.wait_loop()).await {
+                Ok(result) => result,
+                Err(_elapsed) => self.expired(deadline),
+            },
+            None => self.wait_loop().await,
+        };
+        if self.connect_ex {
+            return match result {
+                Ok(raw) => Ok(raw_int(raw, 0)),
+                Err(e) => match e.to_os_error() {
+                    Some(os) => Ok(Raw::Ret(Ret::Int { value: os.errno_num.into() })),
+                    None => Err(e),
+                },
+            };
+        }
+        result
+    }
+
+    fn expired(&mut self, deadline: Deadline) -> Result<Raw, ExecError> {
+        if let Kind::Recv { got, .. } = &mut self.kind
+            && !got.is_empty()
+        {
+            // MSG_WAITALL with a timeout returns what arrived, as the kernel does.
+            return Ok(Raw::Ret(Ret::Bytes { data: Bytes::new(std::mem::take(got)) }));
+        }
+        match deadline.error {
+            None => Ok(Raw::Ret(match self.kind {
+                Kind::Select { .. } => Ret::Select { r: vec![], w: vec![], x: vec![] },
+                _ => Ret::None,
+            })),
+            Some(DeadlineError::Timeout) => Err(ExecError::Timeout),
+            Some(DeadlineError::Errno(errno)) => Err(ExecError::os(errno)),
+        }
+    }
+
+    async fn wait_loop(&mut self) -> Result<Raw, ExecError> {
+        match &self.kind {
+            Kind::Sleep(_) => std::future::pending().await,
+            Kind::Select { r, w, x, .. } => {
+                let targets = select_targets(r, w, x);
+                loop {
+                    wait_any(&targets).await;
+                    if let Some(result) = self.attempt(true) {
+                        return result;
+                    }
+                }
+            }
+            _ => {
+                let (entry, interest) = match &self.kind {
+                    Kind::Accept(e) | Kind::Recv { entry: e, .. } => (e.clone(), Interest::READABLE),
+                    Kind::Connect { entry: e, .. } | Kind::Send { entry: e, .. } => (e.clone(), Interest::WRITABLE),
+                    Kind::Select { .. } | Kind::Sleep(_) => unreachable!("matched above"),
+                };
+                let mut registration = entry.registration(None).map_err(ExecError::Os)?;
+                loop {
+                    let mut guard = tokio::select! {
+                        biased;
+                        () = entry.closed.cancelled() => return Err(ExecError::os(libc::EBADF)),
+                        guard = registration.ready(interest) => guard.map_err(ExecError::Os)?,
+                    };
+                    if let Some(result) = self.attempt(true) {
+                        return result;
+                    }
+                    if guard.ready().is_read_closed() || guard.ready().is_write_closed() {
+                        drop(guard);
+                        registration = entry.registration(Some(&registration)).map_err(ExecError::Os)?;
+                    } else {
+                        // Taken before the attempt, so readiness that arrived since is kept.
+                        guard.clear_ready();
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn raw_int(raw: Raw, value: i64) -> Raw {
+    match raw {
+        Raw::Ret(_) => Raw::Ret(Ret::Int { value }),
+        accepted => accepted,
+    }
+}
+
+fn is_would_block(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EINPROGRESS) | Some(libc::EALREADY))
+}
+
+fn send_progress(
+    sock: &Socket,
+    data: &[u8],
+    flags: i32,
+    sent: &mut usize,
+    all: bool,
+    to: Option<&SockAddr>,
+) -> io::Result<Raw> {
+    // MSG_NOSIGNAL: a write to a closed peer is EPIPE for the script, never SIGPIPE for the relay.
+    let flags = flags | libc::MSG_NOSIGNAL;
+    loop {
+        let rest = &data[*sent..];
+        let n = match to {
+            Some(addr) => sock.send_to_with_flags(rest, addr, flags)?,
+            None => sock.send_with_flags(rest, flags)?,
+        };
+        *sent += n;
+        if !all {
+            return Ok(Raw::Ret(Ret::Int { value: n as i64 }));
+        }
+        if *sent >= data.len() {
+            return Ok(Raw::Ret(Ret::None));
+        }
+    }
+}
+
+fn recv_progress(
+    entry: &SockEntry,
+    n: usize,
+    flags: i32,
+    got: &mut Vec<u8>,
+    from: bool,
+    policy: &AddrPolicy,
+    may_wait: bool,
+) -> io::Result<Raw> {
+    let sock = entry.socket();
+    let waitall = flags & libc::MSG_WAITALL != 0 && entry.is_stream() && !from;
+    let kflags = flags & !libc::MSG_WAITALL;
+    if n == 0 {
+        return Ok(bytes(Vec::new()));
+    }
+    if !waitall {
+        let (data, addr) = recv_once(sock, n.min(READ_CHUNK), kflags, from)?;
+        return Ok(if from {
+            Raw::Ret(Ret::Datagram {
+                data: Bytes::new(data),
+                addr: addr.as_ref().and_then(|a| addr::from_sockaddr(a, policy)),
+            })
+        } else {
+            bytes(data)
+        });
+    }
+    if flags & libc::MSG_PEEK != 0 {
+        // Peeking consumes nothing, so each round looks at the whole queue again.
+        let (data, _) = recv_once(sock, n.min(READ_CHUNK), kflags, false)?;
+        if data.len() == n || data.is_empty() || !may_wait {
+            return Ok(bytes(data));
+        }
+        return Err(io::Error::from_raw_os_error(libc::EAGAIN));
+    }
+    loop {
+        let want = (n - got.len()).min(READ_CHUNK);
+        match recv_once(sock, want, kflags, false) {
+            Ok((data, _)) if data.is_empty() => return Ok(bytes(std::mem::take(got))),
+            Ok((data, _)) => {
+                got.extend_from_slice(&data);
+                if got.len() >= n {
+                    return Ok(bytes(std::mem::take(got)));
+                }
+            }
+            Err(e) if is_would_block(&e) && !may_wait && !got.is_empty() => {
+                return Ok(bytes(std::mem::take(got)));
+            }
+            // An error after some data: the data is the answer, as the kernel gives it.
+            Err(e) if !is_would_block(&e) && !got.is_empty() => return Ok(bytes(std::mem::take(got))),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn bytes(data: Vec<u8>) -> Raw {
+    Raw::Ret(Ret::Bytes { data: Bytes::new(data) })
+}
+
+fn recv_once(sock: &Socket, n: usize, flags: i32, from: bool) -> io::Result<(Vec<u8>, Option<SockAddr>)> {
+    let mut buf: Vec<u8> = Vec::with_capacity(n);
+    let spare: &mut [MaybeUninit<u8>] = &mut buf.spare_capacity_mut()[..n];
+    let (len, addr) = if from {
+        let (len, addr) = sock.recv_from_with_flags(spare, flags)?;
+        (len, Some(addr))
+    } else {
+        (sock.recv_with_flags(spare, flags)?, None)
+    };
+    // SAFETY: the kernel initialised the first `len` bytes (at most `n`: MSG_TRUNC is not passed on).
+    unsafe { buf.set_len(len.min(n)) };
+    Ok((buf, addr))
+}
+
+/// Poll masks per select list: read also wakes on hang-up and error, as select(2) does.
+const READ_MASK: i16 = libc::POLLIN | libc::POLLHUP | libc::POLLERR;
+const WRITE_MASK: i16 = libc::POLLOUT | libc::POLLERR;
+const EXCEPT_MASK: i16 = libc::POLLPRI;
+
+fn select_targets(
+    r: &[Arc<SockEntry>],
+    w: &[Arc<SockEntry>],
+    x: &[Arc<SockEntry>],
+) -> Vec<(Arc<SockEntry>, Interest, i16)> {
+    let list = |entries: &[Arc<SockEntry>], interest, mask| {
+        entries.iter().map(move |e| (e.clone(), interest, mask)).collect::<Vec<_>>()
+    };
+    let mut all = list(r, Interest::READABLE, READ_MASK);
+    all.extend(list(w, Interest::WRITABLE, WRITE_MASK));
+    all.extend(list(x, Interest::READABLE, EXCEPT_MASK));
+    all
+}
+
+/// Wait until one target is really ready (checked with poll under the readiness guard).
+async fn wait_any(targets: &[(Arc<SockEntry>, Interest, i16)]) {
+    if targets.is_empty() {
+        return std::future::pending().await;
+    }
+    let waits = targets.iter().map(|(entry, interest, mask)| {
+        Box::pin(async move {
+            let Ok(mut registration) = entry.registration(None) else { return };
+            loop {
+                let mut guard = tokio::select! {
+                    () = entry.closed.cancelled() => return,
+                    guard = registration.ready(*interest) => match guard {
+                        Ok(guard) => guard,
+                        Err(_) => return,
+                    },
+                };
+                if poll_now(&[(entry.raw_fd(), *mask)]).map(|r| r[0] != 0).unwrap_or(true) {
+                    return;
+                }
+                if guard.ready().is_read_closed() || guard.ready().is_write_closed() {
+                    drop(guard);
+                    match entry.registration(Some(&registration)) {
+                        Ok(fresh) => registration = fresh,
+                        Err(_) => return,
+                    }
+                } else {
+                    guard.clear_ready();
+                }
+            }
+        })
+    });
+    futures::future::select_all(waits).await;
+}
+
+/// select(): which of the lists' sockets are ready now.
+fn select_now(
+    r: &[Arc<SockEntry>],
+    w: &[Arc<SockEntry>],
+    x: &[Arc<SockEntry>],
+) -> Result<Option<Ret>, ExecError> {
+    let lists = [(r, READ_MASK), (w, WRITE_MASK), (x, EXCEPT_MASK)];
+    let mut fds = Vec::new();
+    for (entries, mask) in lists {
+        for entry in entries {
+            if entry.closed.is_cancelled() {
+                return Err(ExecError::os(libc::EBADF));
+            }
+            fds.push((entry.raw_fd(), mask));
+        }
+    }
+    let revents = poll_now(&fds).map_err(ExecError::Os)?;
+    let mut ready = revents.into_iter();
+    let mut pick = |entries: &[Arc<SockEntry>], mask: i16| {
+        entries
+            .iter()
+            .zip(ready.by_ref())
+            .filter(|(_, rev)| rev & mask != 0)
+            .map(|(e, _)| e.info.sock)
+            .collect::<Vec<_>>()
+    };
+    let (rr, wr, xr) = (pick(r, READ_MASK), pick(w, WRITE_MASK), pick(x, EXCEPT_MASK));
+    if rr.is_empty() && wr.is_empty() && xr.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Ret::Select { r: rr, w: wr, x: xr }))
+}
+
+/// poll(2) with a zero timeout: the revents of each (fd, events).
+fn poll_now(fds: &[(i32, i16)]) -> io::Result<Vec<i16>> {
+    let mut pollfds: Vec<libc::pollfd> =
+        fds.iter().map(|&(fd, events)| libc::pollfd { fd, events, revents: 0 }).collect();
+    // SAFETY: `pollfds` is a valid array of `pollfds.len()` pollfd structs for the call's duration.
+    let rc = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, 0) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(pollfds.iter().map(|p| p.revents).collect())
+}

@@ -1,0 +1,551 @@
+//! Execution: one session's sockets and the socket calls made on them.
+//!
+//! Every call is a real system call on a socket made with socket2. File
+//! descriptors are always `O_NONBLOCK` underneath; the script-level blocking
+//! mode is emulated on top so that a blocking call is a non-blocking attempt
+//! plus a readiness wait ([`PendingCall::drive`]) and never blocks the relay.
+//! A call that can complete at once completes inside [`Executor::start`].
+
+mod addr;
+mod call;
+mod sockopt;
+
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use socklab_shared::errno;
+use socklab_shared::protocol::{Call, Event, OptValue, OsError, Ret, SockId, SockInfo};
+use tokio::io::unix::AsyncFd;
+use tokio_util::sync::CancellationToken;
+
+pub use addr::{AddrPolicy, Use};
+pub use call::{PendingCall, Raw};
+
+/// Why a call failed. Only [`ExecError::Os`], [`ExecError::Timeout`],
+/// [`ExecError::Policy`] and [`ExecError::NameNotKnown`] reach the script as
+/// an `OSError`; the others are refusals of the request itself.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("{}", errno::strerror(.0.raw_os_error().unwrap_or(0)))]
+    Os(io::Error),
+    /// A `settimeout` deadline passed (EAGAIN, "timed out").
+    #[error("timed out")]
+    Timeout,
+    /// The relay's address policy refused the address (reported as EACCES).
+    #[error("{0}")]
+    Policy(String),
+    #[error("{0}: Name or service not known")]
+    NameNotKnown(String),
+    #[error("{0}")]
+    BadArgument(String),
+    #[error("no socket with handle {0} in this session")]
+    UnknownSocket(SockId),
+    #[error("{0}")]
+    Limit(String),
+}
+
+impl ExecError {
+    pub fn os(errno: i32) -> ExecError {
+        ExecError::Os(io::Error::from_raw_os_error(errno))
+    }
+
+    pub fn name_not_known(host: &str) -> ExecError {
+        ExecError::NameNotKnown(host.to_string())
+    }
+
+    /// The OSError a script sees, or `None` when the request itself was refused.
+    pub fn to_os_error(&self) -> Option<OsError> {
+        let (num, name, message) = match self {
+            ExecError::Os(err) => {
+                let num = err.raw_os_error().unwrap_or(libc::EIO);
+                (num, errno::name(num), errno::strerror(num))
+            }
+            ExecError::Timeout => (libc::EAGAIN, errno::name(libc::EAGAIN), "timed out".to_string()),
+            ExecError::Policy(why) => (libc::EACCES, errno::name(libc::EACCES), why.clone()),
+            // glibc's EAI_NONAME, as Python's socket.gaierror reports it.
+            ExecError::NameNotKnown(_) => (-2, "EAI_NONAME".to_string(), "Name or service not known".to_string()),
+            ExecError::BadArgument(_) | ExecError::UnknownSocket(_) | ExecError::Limit(_) => return None,
+        };
+        Some(OsError { errno: name, errno_num: num, message })
+    }
+}
+
+/// How the script wants a socket to behave when a call must wait.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum IoMode {
+    /// Wait as long as the kernel would (SO_RCVTIMEO / SO_SNDTIMEO apply).
+    Blocking,
+    /// `setblocking(False)` / `settimeout(0)`: EAGAIN instead of waiting.
+    NonBlocking,
+    /// `settimeout(t)`: wait at most `t`, then EAGAIN "timed out".
+    Timeout(Duration),
+}
+
+/// One socket of a session.
+pub struct SockEntry {
+    pub info: SockInfo,
+    socket: Socket,
+    /// The socket's registration with the tokio reactor, made when a call first waits.
+    registration: Mutex<Option<Arc<AsyncFd<OwnedFd>>>>,
+    /// Script-level blocking mode; shared by concurrent calls on the socket.
+    mode: Mutex<IoMode>,
+    /// Cancelled by `close()`: calls still waiting on the socket end with EBADF.
+    closed: CancellationToken,
+}
+
+impl SockEntry {
+    pub fn socket(&self) -> &Socket {
+        &self.socket
+    }
+
+    pub fn raw_fd(&self) -> RawFd {
+        self.socket.as_raw_fd()
+    }
+
+    /// The reactor registration to wait on. Tokio keeps hang-up readiness
+    /// forever once seen, but a socket can hang up and live on (a TCP socket
+    /// is "hung up" before it connects, and again after a refused connect), so a
+    /// waiter that finds `stale` hung up while the socket would still block asks
+    /// for a fresh registration (of a dup of the fd, so concurrent waiters on
+    /// the old one are undisturbed).
+    fn registration(&self, stale: Option<&Arc<AsyncFd<OwnedFd>>>) -> io::Result<Arc<AsyncFd<OwnedFd>>> {
+        let mut slot = self.registration.lock().unwrap_or_else(|poison| poison.into_inner());
+        if let Some(current) = &*slot
+            && stale.is_none_or(|old| !Arc::ptr_eq(old, current))
+        {
+            return Ok(current.clone());
+        }
+        let dup: OwnedFd = self.socket.try_clone()?.into();
+        // SAFETY: the OwnedFd is owned by the AsyncFd and stays open until it is dropped.
+        let registered = Arc::new(unsafe { AsyncFd::register(dup) }.map_err(io::Error::from)?);
+        *slot = Some(registered.clone());
+        Ok(registered)
+    }
+
+    fn mode(&self) -> IoMode {
+        *self.mode.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn set_mode(&self, mode: IoMode) {
+        *self.mode.lock().unwrap_or_else(|poison| poison.into_inner()) = mode;
+    }
+
+    fn is_stream(&self) -> bool {
+        self.info.sock_type == libc::SOCK_STREAM
+    }
+}
+
+/// Makes the session's sockets: in the relay's network (host mode) or in the
+/// session's own namespace.
+pub type SocketMaker = Arc<dyn Fn(i32, i32, i32) -> io::Result<Socket> + Send + Sync>;
+
+/// A socket in the relay's own network namespace.
+pub fn host_socket_maker() -> SocketMaker {
+    Arc::new(|family, ty, proto| {
+        let ty = Type::from(ty | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+        Socket::new_raw(Domain::from(family), ty, Some(Protocol::from(proto)))
+    })
+}
+
+/// Hooks for whoever watches the kernel's view of the session's TCP sockets.
+pub trait SocketWatch: Send + Sync {
+    /// A TCP socket was made or accepted.
+    fn track(&self, sock: SockId, fd: RawFd);
+    /// A call on a TCP socket just returned.
+    fn after_call(&self, sock: SockId, fd: RawFd);
+    /// The fd of a TCP socket is about to be closed.
+    fn closing(&self, sock: SockId, fd: RawFd);
+}
+
+/// What one session may do.
+#[derive(Clone)]
+pub struct ExecConfig {
+    pub policy: AddrPolicy,
+    pub make_socket: SocketMaker,
+    /// SOCK_RAW is allowed (inside a namespace, or when the operator says so).
+    pub allow_raw: bool,
+    /// Open sockets per session.
+    pub max_sockets: usize,
+    /// Largest `n` accepted by recv/recvfrom.
+    pub max_recv: usize,
+    /// Longest `sleep()`.
+    pub max_sleep: Duration,
+}
+
+/// The result of starting a call.
+pub enum Started {
+    Done(Result<Ret, ExecError>),
+    /// The call must wait; drive it (or retry it) and hand its result to [`Executor::finish`].
+    Pending(PendingCall),
+}
+
+/// One session's sockets. Dropping it closes every socket it made.
+pub struct Executor {
+    config: ExecConfig,
+    socks: HashMap<SockId, Arc<SockEntry>>,
+    next_id: SockId,
+    events: Vec<Event>,
+    watch: Option<Arc<dyn SocketWatch>>,
+}
+
+impl Executor {
+    pub fn new(config: ExecConfig) -> Executor {
+        Executor { config, socks: HashMap::new(), next_id: 1, events: Vec::new(), watch: None }
+    }
+
+    /// Attach the kernel observer of this session.
+    pub fn set_watch(&mut self, watch: Arc<dyn SocketWatch>) {
+        self.watch = Some(watch);
+    }
+
+    pub fn policy(&self) -> &AddrPolicy {
+        &self.config.policy
+    }
+
+    /// Events (socket created/closed) since the last call.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    pub fn socket_count(&self) -> usize {
+        self.socks.len()
+    }
+
+    /// Start a call: it completes now, or returns a [`PendingCall`] to wait on.
+    pub fn start(&mut self, call: Call) -> Started {
+        let sock = call.sock();
+        let started = self.start_inner(call);
+        if let (Some(sock), Some(watch)) = (sock, &self.watch)
+            && let Some(entry) = self.socks.get(&sock)
+            && entry.is_stream()
+            && entry.info.family != libc::AF_UNIX
+        {
+            watch.after_call(sock, entry.raw_fd());
+        }
+        started
+    }
+
+    fn start_inner(&mut self, call: Call) -> Started {
+        let done = |r| Started::Done(r);
+        match call {
+            Call::Socket { family, sock_type, proto } => done(self.create(family, sock_type, proto)),
+            Call::Close { sock } => done(self.close(sock)),
+            Call::Gethostbyname { name } => done(
+                addr::resolve_host(&name, libc::AF_INET).map(|ip| Ret::Host { address: ip.to_string() }),
+            ),
+            Call::Sleep { seconds } => {
+                if !(0.0..=self.config.max_sleep.as_secs_f64()).contains(&seconds) {
+                    return done(Err(ExecError::BadArgument(format!(
+                        "sleep length must be between 0 and {} seconds",
+                        self.config.max_sleep.as_secs()
+                    ))));
+                }
+                self.wait_or_finish(PendingCall::sleep(Duration::from_secs_f64(seconds)), true)
+            }
+            Call::Select { rlist, wlist, xlist, timeout } => {
+                let lookup = |ids: Vec<SockId>| ids.into_iter().map(|id| self.entry(id)).collect::<Result<Vec<_>, _>>();
+                let lists = (lookup(rlist), lookup(wlist), lookup(xlist));
+                let (r, w, x) = match lists {
+                    (Ok(r), Ok(w), Ok(x)) => (r, w, x),
+                    (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return done(Err(e)),
+                };
+                let timeout = match timeout {
+                    None => None,
+                    Some(t) if t >= 0.0 && t.is_finite() => Some(Duration::from_secs_f64(t)),
+                    Some(_) => return done(Err(ExecError::BadArgument("select timeout must be >= 0 or None".into()))),
+                };
+                let pending = PendingCall::select(r, w, x, timeout);
+                self.wait_or_finish(pending, timeout != Some(Duration::ZERO))
+            }
+            call => match self.entry(call.sock().unwrap_or(0)) {
+                Ok(entry) => self.start_on(entry, call),
+                Err(e) => done(Err(e)),
+            },
+        }
+    }
+
+    fn start_on(&mut self, entry: Arc<SockEntry>, call: Call) -> Started {
+        let family = entry.info.family;
+        let policy = self.config.policy.clone();
+        let sock = entry.socket();
+        let done = |r| Started::Done(r);
+        match call {
+            Call::Bind { addr, .. } => done(
+                addr::to_sockaddr(&addr, family, &policy, Use::Bind)
+                    .and_then(|sa| sock.bind(&sa).map_err(ExecError::Os))
+                    .map(|()| Ret::None),
+            ),
+            Call::Listen { backlog, .. } => done(sock.listen(backlog).map(|()| Ret::None).map_err(ExecError::Os)),
+            Call::Accept { .. } => self.wait_or_finish(PendingCall::accept(entry.clone()), true),
+            Call::Connect { ref addr, .. } | Call::ConnectEx { ref addr, .. } => {
+                let ex = matches!(call, Call::ConnectEx { .. });
+                let result = addr::to_sockaddr(addr, family, &policy, Use::Destination)
+                    .and_then(|sa| self.connect(&entry, &sa));
+                match result {
+                    Ok(Some(pending)) => match self.wait_or_finish(pending, true) {
+                        Started::Done(r) if ex => Started::Done(connect_ex_value(r)),
+                        other => other.with_connect_ex(ex),
+                    },
+                    Ok(None) => done(Ok(if ex { Ret::Int { value: 0 } } else { Ret::None })),
+                    Err(e) if ex => done(connect_ex_value(Err(e))),
+                    Err(e) => done(Err(e)),
+                }
+            }
+            Call::Send { data, flags, .. } => {
+                let dontwait = flags & libc::MSG_DONTWAIT != 0;
+                self.wait_or_finish(PendingCall::send(entry.clone(), data.b64, flags, false), !dontwait)
+            }
+            Call::Sendall { data, flags, .. } => {
+                self.wait_or_finish(PendingCall::send(entry.clone(), data.b64, flags, true), true)
+            }
+            Call::Recv { n, flags, .. } | Call::Recvfrom { n, flags, .. } => {
+                let n = n as usize;
+                if n > self.config.max_recv {
+                    return done(Err(ExecError::Limit(format!(
+                        "recv size {n} is larger than this relay allows ({} bytes)",
+                        self.config.max_recv
+                    ))));
+                }
+                let from = matches!(call, Call::Recvfrom { .. });
+                let dontwait = flags & libc::MSG_DONTWAIT != 0;
+                self.wait_or_finish(PendingCall::recv(entry.clone(), n, flags, from, policy), !dontwait)
+            }
+            Call::Sendto { data, addr, flags, .. } => {
+                match addr::to_sockaddr(&addr, family, &policy, Use::Destination) {
+                    Ok(sa) => {
+                        let dontwait = flags & libc::MSG_DONTWAIT != 0;
+                        self.wait_or_finish(PendingCall::sendto(entry.clone(), data.b64, sa, flags), !dontwait)
+                    }
+                    Err(e) => done(Err(e)),
+                }
+            }
+            Call::Shutdown { how, .. } => {
+                let how = match how {
+                    libc::SHUT_RD => std::net::Shutdown::Read,
+                    libc::SHUT_WR => std::net::Shutdown::Write,
+                    libc::SHUT_RDWR => std::net::Shutdown::Both,
+                    _ => return done(Err(ExecError::os(libc::EINVAL))),
+                };
+                done(sock.shutdown(how).map(|()| Ret::None).map_err(ExecError::Os))
+            }
+            Call::Setblocking { flag, .. } => {
+                entry.set_mode(if flag { IoMode::Blocking } else { IoMode::NonBlocking });
+                done(Ok(Ret::None))
+            }
+            Call::Settimeout { seconds, .. } => done(match seconds {
+                None => Ok(IoMode::Blocking),
+                Some(s) if s == 0.0 => Ok(IoMode::NonBlocking),
+                Some(s) if s > 0.0 && s.is_finite() => Ok(IoMode::Timeout(Duration::from_secs_f64(s))),
+                Some(_) => Err(ExecError::BadArgument("Timeout value out of range".into())),
+            }
+            .map(|mode| {
+                entry.set_mode(mode);
+                Ret::None
+            })),
+            Call::Setsockopt { level, opt, value, .. } => {
+                done(self.check_sockopt(level, opt, &value).and_then(|()| sockopt::set(sock, level, opt, &value)))
+            }
+            Call::Getsockopt { level, opt, buflen, .. } => done(sockopt::get(sock, level, opt, buflen)),
+            Call::Getsockname { .. } => {
+                done(sock.local_addr().map(|a| Ret::Addr { addr: addr::from_sockaddr(&a, &policy) }).map_err(ExecError::Os))
+            }
+            Call::Getpeername { .. } => {
+                done(sock.peer_addr().map(|a| Ret::Addr { addr: addr::from_sockaddr(&a, &policy) }).map_err(ExecError::Os))
+            }
+            Call::Fileno { .. } => done(Ok(Ret::Int { value: entry.raw_fd().into() })),
+            Call::Socket { .. }
+            | Call::Close { .. }
+            | Call::Select { .. }
+            | Call::Gethostbyname { .. }
+            | Call::Sleep { .. } => unreachable!("handled by start_inner"),
+        }
+    }
+
+    /// Try a call once; finish it, refuse it (non-blocking), or hand it back to wait.
+    fn wait_or_finish(&mut self, mut pending: PendingCall, may_wait: bool) -> Started {
+        let may_wait = may_wait && pending.may_wait();
+        match pending.attempt(may_wait) {
+            Some(raw) => Started::Done(self.finish(raw)),
+            None if !may_wait => Started::Done(Err(pending.would_block_error())),
+            None => {
+                pending.arm_deadline();
+                Started::Pending(pending)
+            }
+        }
+    }
+
+    /// First `connect()` syscall. `Ok(None)`: connected at once.
+    fn connect(&self, entry: &Arc<SockEntry>, addr: &SockAddr) -> Result<Option<PendingCall>, ExecError> {
+        match entry.socket().connect(addr) {
+            Ok(()) => Ok(None),
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
+                if entry.mode() == IoMode::NonBlocking {
+                    return Err(ExecError::Os(e));
+                }
+                Ok(Some(PendingCall::connect(entry.clone(), addr.clone())))
+            }
+            // A Unix stream listener with a full backlog: a blocking connect waits for room.
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) && entry.info.family == libc::AF_UNIX => {
+                if entry.mode() == IoMode::NonBlocking {
+                    return Err(ExecError::Os(e));
+                }
+                Ok(Some(PendingCall::connect(entry.clone(), addr.clone())))
+            }
+            Err(e) => Err(ExecError::Os(e)),
+        }
+    }
+
+    /// Turn a completed call's raw outcome into its value, registering accepted sockets.
+    pub fn finish(&mut self, raw: Result<call::Raw, ExecError>) -> Result<Ret, ExecError> {
+        match raw? {
+            call::Raw::Ret(ret) => Ok(ret),
+            call::Raw::Accepted { socket, peer, listener } => {
+                if self.socks.len() >= self.config.max_sockets {
+                    return Err(self.too_many_sockets());
+                }
+                let info = SockInfo { sock: 0, fd: socket.as_raw_fd(), ..listener.info };
+                let addr = addr::from_sockaddr(&peer, &self.config.policy);
+                let entry = self.register(socket, info)?;
+                Ok(Ret::Accepted { info: entry.info, addr })
+            }
+        }
+    }
+
+    fn create(&mut self, family: i32, sock_type: i32, proto: i32) -> Result<Ret, ExecError> {
+        if self.socks.len() >= self.config.max_sockets {
+            return Err(self.too_many_sockets());
+        }
+        if !matches!(family, libc::AF_INET | libc::AF_INET6 | libc::AF_UNIX) {
+            return Err(ExecError::os(libc::EAFNOSUPPORT));
+        }
+        // Flags ORed into the type (SOCK_NONBLOCK) are the script's business; the fd is non-blocking anyway.
+        let base_type = sock_type & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+        if base_type == libc::SOCK_RAW && !self.config.allow_raw {
+            return Err(ExecError::Policy(
+                "raw sockets are switched off on this relay (it runs without a private namespace)".into(),
+            ));
+        }
+        let socket = (self.config.make_socket)(family, base_type, proto).map_err(ExecError::Os)?;
+        let info = SockInfo { sock: 0, fd: socket.as_raw_fd(), family, sock_type: base_type, proto };
+        let entry = self.register(socket, info)?;
+        if sock_type & libc::SOCK_NONBLOCK != 0 {
+            entry.set_mode(IoMode::NonBlocking);
+        }
+        Ok(Ret::Socket { info: entry.info })
+    }
+
+    fn register(&mut self, socket: Socket, mut info: SockInfo) -> Result<Arc<SockEntry>, ExecError> {
+        socket.set_nonblocking(true).map_err(ExecError::Os)?;
+        info.sock = self.next_id;
+        self.next_id += 1;
+        let entry = Arc::new(SockEntry {
+            info,
+            socket,
+            registration: Mutex::new(None),
+            mode: Mutex::new(IoMode::Blocking),
+            closed: CancellationToken::new(),
+        });
+        self.socks.insert(info.sock, entry.clone());
+        self.events.push(Event::SocketCreated { info });
+        if let Some(watch) = &self.watch
+            && entry.is_stream()
+            && info.family != libc::AF_UNIX
+        {
+            watch.track(info.sock, entry.raw_fd());
+        }
+        Ok(entry)
+    }
+
+    fn close(&mut self, sock: SockId) -> Result<Ret, ExecError> {
+        let entry = self.socks.remove(&sock).ok_or(ExecError::UnknownSocket(sock))?;
+        if let Some(watch) = &self.watch
+            && entry.is_stream()
+            && entry.info.family != libc::AF_UNIX
+        {
+            watch.closing(sock, entry.raw_fd());
+        }
+        entry.closed.cancel();
+        self.events.push(Event::SocketClosed { sock });
+        // The fd closes when the last pending call on it lets go of the entry,
+        // which the cancellation above makes immediate.
+        Ok(Ret::None)
+    }
+
+    fn entry(&self, sock: SockId) -> Result<Arc<SockEntry>, ExecError> {
+        self.socks.get(&sock).cloned().ok_or(ExecError::UnknownSocket(sock))
+    }
+
+    fn too_many_sockets(&self) -> ExecError {
+        ExecError::Limit(format!("this session already has {} sockets open, the most allowed", self.config.max_sockets))
+    }
+
+    fn check_sockopt(&self, level: i32, opt: i32, _value: &OptValue) -> Result<(), ExecError> {
+        // Options that would let a script step outside the session's network.
+        let forbidden = matches!(
+            (level, opt),
+            (libc::SOL_SOCKET, libc::SO_BINDTODEVICE) | (libc::SOL_SOCKET, libc::SO_MARK)
+        );
+        if forbidden && self.config.policy.loopback_only {
+            return Err(ExecError::Policy("this socket option is not allowed in host mode".into()));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        for entry in self.socks.values() {
+            entry.closed.cancel();
+        }
+    }
+}
+
+impl Started {
+    /// A connect_ex that has to wait reports its errno as a value when it ends.
+    fn with_connect_ex(self, ex: bool) -> Started {
+        match self {
+            Started::Pending(mut pending) if ex => {
+                pending.set_connect_ex();
+                Started::Pending(pending)
+            }
+            other => other,
+        }
+    }
+}
+
+/// connect_ex: 0 or the errno, as an int.
+fn connect_ex_value(result: Result<Ret, ExecError>) -> Result<Ret, ExecError> {
+    match result {
+        Ok(_) => Ok(Ret::Int { value: 0 }),
+        Err(e) => match e.to_os_error() {
+            Some(os) => Ok(Ret::Int { value: os.errno_num.into() }),
+            None => Err(e),
+        },
+    }
+}
+
+/// Seconds from a kernel `struct timeval` option (SO_RCVTIMEO / SO_SNDTIMEO); zero means none.
+fn kernel_timeout(sock: &Socket, opt: i32) -> Option<Duration> {
+    let timeout = sockopt::get_timeval(sock, opt).ok()?;
+    (!timeout.is_zero()).then_some(timeout)
+}
+
+/// When a waiting call gives up.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    /// The error at expiry; `None` means the expiry is the call's normal end (select, sleep).
+    error: Option<DeadlineError>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum DeadlineError {
+    /// settimeout: EAGAIN "timed out".
+    Timeout,
+    /// A kernel timeout (SO_RCVTIMEO / SO_SNDTIMEO) with this errno.
+    Errno(i32),
+}

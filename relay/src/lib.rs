@@ -1,0 +1,10 @@
+//! socklab's relay: runs socket calls on real kernel sockets for WebSocket
+//! sessions and for `socklab run`, and serves the playground page.
+
+pub mod assets;
+pub mod exec;
+pub mod sandbox;
+pub mod session;
+pub mod server;
+pub mod cli;
+pub mod engine;

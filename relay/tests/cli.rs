@@ -1,0 +1,371 @@
+//! `socklab run --json` on real kernel sockets: one script per behaviour.
+
+mod common;
+
+use common::run_script;
+
+#[test]
+fn tcp_echo_between_a_server_lane_and_a_client_lane() {
+    let run = run_script(
+        r#"
+# lane: server
+srv = socket(AF_INET, SOCK_STREAM)
+srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 15501))
+srv.listen(5)
+conn, addr = srv.accept()
+msg = conn.recv(1024)
+conn.send(msg)
+conn.close()
+srv.close()
+
+# lane: client
+cli = socket(AF_INET, SOCK_STREAM)
+cli.connect(("127.0.0.1", 15501))
+cli.send(b"hello socket world")
+reply = cli.recv(1024)
+assert reply == b"hello socket world"
+cli.close()
+"#,
+        &[],
+    );
+    run.assert_all_finished();
+    assert_eq!(run.result_of("conn.recv(1024)"), "b'hello socket world'");
+    assert_eq!(run.result_of("cli.send("), "18");
+    assert!(run.result_of("srv.accept()").contains("('127.0.0.1', "));
+    // The server lane (first in the file) ran up to its blocking accept before the client lane started.
+    let order: Vec<_> = run.lines.iter().filter(|l| l["kind"] == "step").map(|l| l["lane"].as_str().unwrap()).collect();
+    assert_eq!(&order[..5], ["server", "server", "server", "server", "client"]);
+}
+
+#[test]
+fn udp_keeps_datagram_boundaries_where_tcp_coalesces() {
+    let run = run_script(
+        r#"
+# lane: server
+s = socket(AF_INET, SOCK_DGRAM)
+s.bind(("127.0.0.1", 15502))
+first, addr = s.recvfrom(1024)
+second, addr = s.recvfrom(1024)
+s.sendto(first + second, addr)
+t = socket(AF_INET, SOCK_STREAM)
+t.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+t.bind(("127.0.0.1", 15502))
+t.listen(1)
+conn, peer = t.accept()
+both = conn.recv(100)
+print(both)
+
+# lane: client
+c = socket(AF_INET, SOCK_DGRAM)
+c.sendto(b"one", ("127.0.0.1", 15502))
+c.sendto(b"two", ("127.0.0.1", 15502))
+echo, frm = c.recvfrom(1024)
+assert echo == b"onetwo"
+k = socket(AF_INET, SOCK_STREAM)
+k.connect(("127.0.0.1", 15502))
+k.send(b"one")
+k.send(b"two")
+k.close()
+"#,
+        &[],
+    );
+    run.assert_all_finished();
+    assert_eq!(run.result_of("first, addr = s.recvfrom(1024)").split(", (").next().unwrap(), "(b'one'");
+    assert!(run.result_of("second, addr = s.recvfrom(1024)").starts_with("(b'two'"));
+    assert_eq!(run.prints("server"), ["b'onetwo'"]);
+}
+
+#[test]
+fn unix_stream_datagram_and_abstract_echo() {
+    let run = run_script(
+        r#"
+# lane: server
+st = socket(AF_UNIX, SOCK_STREAM)
+st.bind("/tmp/echo.sock")
+st.listen(1)
+conn, addr = st.accept()
+conn.sendall(conn.recv(100))
+conn.close()
+dg = socket(AF_UNIX, SOCK_DGRAM)
+dg.bind("/srv.sock")
+data, peer = dg.recvfrom(100)
+dg.sendto(data, peer)
+ab = socket(AF_UNIX, SOCK_SEQPACKET)
+ab.bind("\0socklab-test-abstract")
+ab.listen(1)
+c3, a3 = ab.accept()
+c3.send(c3.recv(100))
+
+# lane: client
+a = socket(AF_UNIX, SOCK_STREAM)
+a.connect("/tmp/echo.sock")
+a.send(b"stream")
+assert a.recv(100) == b"stream"
+b = socket(AF_UNIX, SOCK_DGRAM)
+b.bind("/cli.sock")
+b.sendto(b"datagram", "/srv.sock")
+reply, frm = b.recvfrom(100)
+assert reply == b"datagram"
+assert frm == "/srv.sock"
+c = socket(AF_UNIX, SOCK_SEQPACKET)
+c.connect("\0socklab-test-abstract")
+c.send(b"abstract")
+assert c.recv(100) == b"abstract"
+print(c.getpeername() == "\0socklab-test-abstract")
+"#,
+        &[],
+    );
+    run.assert_all_finished();
+    assert_eq!(run.prints("client"), ["True"]);
+}
+
+#[test]
+fn a_short_send_and_the_sendall_loop() {
+    let run = run_script(
+        r#"
+# lane: server
+srv = socket(AF_INET, SOCK_STREAM)
+srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+srv.setsockopt(SOL_SOCKET, SO_RCVBUF, 4096)
+srv.bind(("127.0.0.1", 15503))
+srv.listen(1)
+conn, addr = srv.accept()
+total = 0
+while total < 3000000:
+    total += len(conn.recv(65536))
+print(total)
+
+# lane: client
+c = socket(AF_INET, SOCK_STREAM)
+c.setsockopt(SOL_SOCKET, SO_SNDBUF, 4096)
+c.connect(("127.0.0.1", 15503))
+c.setblocking(False)
+sent = c.send(b"x" * 1000000)
+print(sent < 1000000)
+data = b"y" * 1000000
+done = 0
+try:
+    while done < len(data):
+        done += c.send(data[done:])
+except OSError as e:
+    print(e.errno)
+c.setblocking(True)
+c.sendall(b"z" * (2000000 - sent))
+c.sendall(data[done:])
+"#,
+        &[],
+    );
+    run.assert_all_finished();
+    assert_eq!(run.prints("client"), ["True", "11"]);
+    assert_eq!(run.prints("server"), ["3000000"]);
+    let sent: i64 = run.result_of("sent = c.send(").parse().unwrap();
+    assert!(sent > 0 && sent < 1_000_000, "short send of {sent}");
+}
+
+#[test]
+fn recv_returns_empty_bytes_after_the_peer_closes() {
+    let run = run_script(
+        r#"
+# lane: server
+srv = socket(AF_INET, SOCK_STREAM)
+srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 15504))
+srv.listen(1)
+conn, addr = srv.accept()
+first = conn.recv(100)
+rest = conn.recv(100)
+assert rest == b""
+
+# lane: client
+c = socket(AF_INET, SOCK_STREAM)
+c.connect(("127.0.0.1", 15504))
+c.send(b"bye")
+c.close()
+"#,
+        &[],
+    );
+    run.assert_all_finished();
+    assert_eq!(run.result_of("rest = conn.recv(100)"), "b''");
+}
+
+#[test]
+fn connection_refused_and_address_in_use_are_the_kernels_errnos() {
+    let run = run_script(
+        r#"
+c = socket(AF_INET, SOCK_STREAM)
+try:
+    c.connect(("127.0.0.1", 15505))
+except OSError as e:
+    print(e.errno, e.strerror)
+print(c.connect_ex(("127.0.0.1", 15505)))
+a = socket(AF_INET, SOCK_STREAM)
+a.bind(("127.0.0.1", 15506))
+a.listen(1)
+b = socket(AF_INET, SOCK_STREAM)
+b.bind(("127.0.0.1", 15506))
+"#,
+        &[],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let prints = run.prints("main");
+    assert_eq!(prints, ["111 Connection refused", "111"]);
+    let refused = run.step("c.connect((");
+    assert_eq!(refused["ok"], false);
+    assert_eq!(refused["errno"], "ECONNREFUSED");
+    assert_eq!(refused["errno_num"], 111);
+    let in_use = run.step("b.bind((");
+    assert_eq!(in_use["errno"], "EADDRINUSE");
+    assert_eq!(in_use["errno_num"], 98);
+    assert_eq!(run.lane_end("main")["status"], "error");
+    assert_eq!(run.lane_end("main")["line"], 12);
+}
+
+#[test]
+fn timeouts_and_non_blocking_sockets_give_eagain() {
+    let run = run_script(
+        r#"
+s = socket(AF_INET, SOCK_DGRAM)
+s.bind(("127.0.0.1", 15507))
+s.settimeout(0.2)
+try:
+    s.recv(10)
+except OSError as e:
+    print("settimeout", e.errno, e.strerror)
+s.settimeout(None)
+s.setsockopt(SOL_SOCKET, SO_RCVTIMEO, 1)
+try:
+    s.recvfrom(10)
+except OSError as e:
+    print("SO_RCVTIMEO", e.errno)
+s.setblocking(False)
+try:
+    s.recv(10)
+except OSError as e:
+    print("setblocking", e.errno)
+s.setblocking(True)
+try:
+    s.recv(10, MSG_DONTWAIT)
+except OSError as e:
+    print("MSG_DONTWAIT", e.errno)
+"#,
+        &[],
+    );
+    run.assert_all_finished();
+    assert_eq!(
+        run.prints("main"),
+        ["settimeout 11 timed out", "SO_RCVTIMEO 11", "setblocking 11", "MSG_DONTWAIT 11"]
+    );
+}
+
+#[test]
+fn select_reports_readiness_and_peek_and_waitall_work() {
+    let run = run_script(
+        r#"
+# lane: a
+srv = socket(AF_INET, SOCK_STREAM)
+srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 15509))
+srv.listen(1)
+s = socket(AF_INET, SOCK_DGRAM)
+s.bind(("127.0.0.1", 15508))
+r, w, x = select([s], [s], [], 0)
+print(len(r), len(w))
+s.sendto(b"ping", ("127.0.0.1", 15508))
+r, w, x = select([s], [], [], 1.0)
+print(r[0] == s)
+print(s.recv(10, MSG_PEEK))
+print(s.recv(10))
+r, w, x = select([s], [], [], 0.1)
+print(r)
+conn, addr = srv.accept()
+print(conn.recv(6, MSG_WAITALL))
+
+# lane: b
+c = socket(AF_INET, SOCK_STREAM)
+c.connect(("127.0.0.1", 15509))
+c.send(b"abc")
+sleep(0.1)
+c.send(b"def")
+"#,
+        &[],
+    );
+    run.assert_all_finished();
+    assert_eq!(run.prints("a"), ["0 1", "True", "b'ping'", "b'ping'", "[]", "b'abcdef'"]);
+}
+
+#[test]
+fn ipv6_echo_on_loopback() {
+    let run = run_script(
+        r#"
+# lane: server
+srv = socket(AF_INET6, SOCK_STREAM)
+srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+srv.bind(("::1", 15510))
+srv.listen(1)
+conn, addr = srv.accept()
+conn.send(conn.recv(100))
+
+# lane: client
+c = socket(AF_INET6, SOCK_STREAM)
+c.connect(("::1", 15510))
+c.send(b"six")
+assert c.recv(100) == b"six"
+print(c.getpeername())
+"#,
+        &[],
+    );
+    run.assert_all_finished();
+    assert_eq!(run.prints("client"), ["('::1', 15510, 0, 0)"]);
+}
+
+#[test]
+fn a_deadlocked_script_is_reported_as_blocked() {
+    let run = run_script(
+        r#"
+# lane: server
+srv = socket(AF_INET, SOCK_STREAM)
+srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 15511))
+srv.listen(1)
+conn, addr = srv.accept()
+conn.recv(10)
+
+# lane: client
+c = socket(AF_INET, SOCK_STREAM)
+c.connect(("127.0.0.1", 15511))
+c.recv(10)
+"#,
+        &["--deadlock-timeout", "0.3"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.lane_end("server")["status"], "blocked");
+    assert_eq!(run.lane_end("server")["line"], 8);
+    assert_eq!(run.lane_end("client")["status"], "blocked");
+    assert_eq!(run.lane_end("client")["line"], 13);
+}
+
+#[test]
+fn a_script_that_does_not_parse_runs_nothing() {
+    let run = run_script("s = socket(AF_INET, SOCK_STREAM)\ns.bind((\"127.0.0.1\", 15512)\n", &[]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let first = run.stderr.lines().next().unwrap();
+    let mut parts = first.splitn(4, ':');
+    assert!(parts.next().unwrap().ends_with(".sock.py"), "{first}");
+    let line: u32 = parts.next().unwrap().parse().unwrap();
+    let _col: u32 = parts.next().unwrap().parse().unwrap();
+    assert!(line >= 2, "{first}");
+    assert!(!parts.next().unwrap().trim().is_empty());
+}
+
+#[test]
+fn human_output_names_calls_errnos_and_lane_ends() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    std::io::Write::write_all(&mut file, b"c = socket(AF_INET, SOCK_STREAM)\nc.connect((\"127.0.0.1\", 15513))\n").unwrap();
+    let out = std::process::Command::new(common::BIN).arg("run").arg(file.path()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text.contains("main:2  c.connect((\"127.0.0.1\", 15513))  → ECONNREFUSED (111): "), "{text}");
+    assert!(text.contains("main: stopped on an error at line 2"), "{text}");
+}

@@ -1,0 +1,269 @@
+//! Test helpers: the real relay binary, a WebSocket client, and `socklab run`.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use socklab_shared::protocol::{ClientMsg, ServerMsg};
+use tokio_tungstenite::tungstenite::Message;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_socklab");
+
+/// A relay process on a free loopback port, killed when dropped.
+pub struct Relay {
+    child: Child,
+    pub port: u16,
+    pub token: String,
+}
+
+impl Relay {
+    pub fn start() -> Relay {
+        Relay::start_with(&[])
+    }
+
+    pub fn start_with(extra: &[&str]) -> Relay {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("relay starts");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).expect("relay prints its URL");
+        let url = first.trim();
+        let rest = url.strip_prefix("http://127.0.0.1:").unwrap_or_else(|| panic!("unexpected URL line {url:?}"));
+        let (port, token) = rest.split_once("/#token=").expect("URL carries the token");
+        Relay { child, port: port.parse().unwrap(), token: token.to_string() }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Open fds of the relay process.
+    pub fn fd_count(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid())).map(|d| d.count()).unwrap_or(0)
+    }
+
+    pub async fn connect(&self) -> Client {
+        let mut client = self.connect_raw().await;
+        client.send_json(json!({"type": "hello", "version": 1, "token": self.token})).await;
+        let hello = client.next().await;
+        assert!(matches!(hello, ServerMsg::Hello { version: 1, .. }), "{hello:?}");
+        client
+    }
+
+    /// A WebSocket that has not said hello yet.
+    pub async fn connect_raw(&self) -> Client {
+        let url = format!("ws://127.0.0.1:{}/ws", self.port);
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
+        Client { ws, next_id: 1, backlog: Vec::new() }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A protocol client over a real WebSocket.
+pub struct Client {
+    pub ws: Ws,
+    next_id: u64,
+    /// Messages read while looking for another one.
+    backlog: Vec<ServerMsg>,
+}
+
+impl Client {
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws.send(Message::Text(text.into())).await.expect("send");
+    }
+
+    pub async fn send_json(&mut self, value: Value) {
+        self.send_text(&value.to_string()).await;
+    }
+
+    /// The next message from the relay (10 s at most).
+    pub async fn next(&mut self) -> ServerMsg {
+        if !self.backlog.is_empty() {
+            return self.backlog.remove(0);
+        }
+        self.read().await
+    }
+
+    async fn read(&mut self) -> ServerMsg {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
+                .await
+                .expect("the relay answers within 10 s")
+                .expect("connection open")
+                .expect("frame");
+            if let Message::Text(text) = frame {
+                return serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad message {text}: {e}"));
+            }
+        }
+    }
+
+    /// Send a call (as JSON for the `call` field); returns its id.
+    pub async fn start(&mut self, call: Value) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send_json(json!({"type": "call", "id": id, "call": call})).await;
+        id
+    }
+
+    /// The final answer (result or error) to call `id`, skipping events and `pending`.
+    pub async fn answer(&mut self, id: u64) -> ServerMsg {
+        if let Some(pos) = self.backlog.iter().position(|m| is_answer(m, id)) {
+            return self.backlog.remove(pos);
+        }
+        loop {
+            let msg = self.read().await;
+            if std::env::var_os("SOCKLAB_TEST_TRACE").is_some() {
+                eprintln!("waiting for {id}: got {msg:?}");
+            }
+            if is_answer(&msg, id) {
+                return msg;
+            }
+            if !matches!(msg, ServerMsg::Event { .. } | ServerMsg::Pending { .. }) {
+                self.backlog.push(msg);
+            }
+        }
+    }
+
+    /// Call and wait for the answer.
+    pub async fn call(&mut self, call: Value) -> ServerMsg {
+        let id = self.start(call).await;
+        self.answer(id).await
+    }
+
+    /// Call and return the successful value as JSON, panicking otherwise.
+    pub async fn ok(&mut self, call: Value) -> Value {
+        let answer = self.call(call.clone()).await;
+        match answer {
+            ServerMsg::Result { outcome: socklab_shared::protocol::Outcome::Ok { value }, .. } => {
+                serde_json::to_value(value).unwrap()
+            }
+            other => panic!("{call} failed: {other:?}"),
+        }
+    }
+
+    /// Make a socket; returns its handle.
+    pub async fn socket(&mut self, family: i32, ty: i32) -> u64 {
+        let value = self.ok(json!({"op": "socket", "family": family, "type": ty})).await;
+        value["info"]["sock"].as_u64().unwrap()
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+        // Read until the relay closes its side too.
+        while let Ok(Some(Ok(_))) = tokio::time::timeout(Duration::from_secs(5), self.ws.next()).await {}
+    }
+}
+
+fn is_answer(msg: &ServerMsg, id: u64) -> bool {
+    match msg {
+        ServerMsg::Result { id: got, .. } => *got == id,
+        ServerMsg::Error { id: Some(got), .. } => *got == id,
+        _ => false,
+    }
+}
+
+pub fn b64(data: &[u8]) -> Value {
+    use base64::Engine;
+    json!({"b64": base64::engine::general_purpose::STANDARD.encode(data)})
+}
+
+pub fn unb64(value: &Value) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(value["b64"].as_str().unwrap()).unwrap()
+}
+
+/// `socklab run --json` on a script: exit code, parsed lines, stderr.
+pub struct Run {
+    pub code: i32,
+    pub lines: Vec<Value>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The `step` lines of a lane.
+    pub fn steps(&self, lane: &str) -> Vec<&Value> {
+        self.lines.iter().filter(|l| l["kind"] == "step" && l["lane"] == lane).collect()
+    }
+
+    /// The step whose source text contains `needle`.
+    pub fn step(&self, needle: &str) -> &Value {
+        self.lines
+            .iter()
+            .find(|l| l["kind"] == "step" && l["call"].as_str().is_some_and(|c| c.contains(needle)))
+            .unwrap_or_else(|| panic!("no step containing {needle:?} in\n{}", self.stdout))
+    }
+
+    pub fn result_of(&self, needle: &str) -> String {
+        let step = self.step(needle);
+        assert_eq!(step["ok"], true, "{step}\n{}", self.stdout);
+        step["result"].as_str().unwrap().to_string()
+    }
+
+    pub fn prints(&self, lane: &str) -> Vec<String> {
+        self.lines
+            .iter()
+            .filter(|l| l["kind"] == "print" && l["lane"] == lane)
+            .map(|l| l["text"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    pub fn lane_end(&self, lane: &str) -> &Value {
+        self.lines
+            .iter()
+            .find(|l| l["kind"] == "lane_end" && l["lane"] == lane)
+            .unwrap_or_else(|| panic!("lane {lane} has no end in\n{}", self.stdout))
+    }
+
+    pub fn assert_all_finished(&self) {
+        assert_eq!(self.code, 0, "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        for end in self.lines.iter().filter(|l| l["kind"] == "lane_end") {
+            assert_eq!(end["status"], "finished", "{end}\n{}", self.stdout);
+        }
+    }
+}
+
+pub fn run_script(source: &str, extra: &[&str]) -> Run {
+    let mut file = tempfile::Builder::new().suffix(".sock.py").tempfile().unwrap();
+    file.write_all(source.as_bytes()).unwrap();
+    let output = Command::new(BIN)
+        .arg("run")
+        .arg("--json")
+        .args(extra)
+        .arg(file.path())
+        .output()
+        .expect("socklab run starts");
+    to_run(output)
+}
+
+pub fn to_run(output: Output) -> Run {
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let lines = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        lines,
+        stdout,
+        stderr: String::from_utf8_lossy(&output.stderr).to_string(),
+    }
+}
+
+/// Silence unused warnings for items only some test files use.
+pub fn _unused(_: ClientMsg) {}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what building and testing socklab needs on a fresh Debian 12 machine
+# (root, Rust through rustup). Safe to run again: each step checks first.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { echo "setup: $*"; }
+
+# The toolchain pinned by rust-toolchain.toml, with the targets it lists. A
+# toolchain that is already installed does not get targets added by cargo.
+sysroot="$(rustc --print sysroot)"
+if [[ ! -d "$sysroot/lib/rustlib/wasm32-unknown-unknown" ]]; then
+    say "adding the wasm32-unknown-unknown target to $(basename "$sysroot")"
+    rustup target add wasm32-unknown-unknown --toolchain "$(basename "$sysroot")"
+fi
+
+# Headless Chromium and its driver, for the page's browser tests.
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+    say "installing chromium and chromium-driver"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# wasm-bindgen-test-runner must match the wasm-bindgen in Cargo.lock exactly.
+wanted="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
+if [[ -z "$wanted" ]]; then
+    echo "setup: no wasm-bindgen in Cargo.lock" >&2
+    exit 1
+fi
+have="$(wasm-bindgen-test-runner --version 2>/dev/null | awk '{ print $2 }' || true)"
+if [[ "$have" != "$wanted" ]]; then
+    say "installing wasm-bindgen-cli $wanted (found: ${have:-none})"
+    cargo install wasm-bindgen-cli --version "$wanted"
+fi

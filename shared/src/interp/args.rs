@@ -1,0 +1,115 @@
+//! Binding call arguments to parameters, with Python's error messages, and the
+//! argument conversions builtins share (`to_int`, `to_bytes`, …).
+
+use std::sync::Arc;
+
+use super::exception::Exception;
+use super::value::{Value, as_int, lock};
+
+/// The arguments of one call, before binding.
+pub struct Args {
+    /// The function's name for messages, e.g. `recv` or `len`.
+    pub name: String,
+    pub positional: Vec<Value>,
+    pub keywords: Vec<(String, Value)>,
+}
+
+impl Args {
+    pub fn new(name: impl Into<String>, positional: Vec<Value>, keywords: Vec<(String, Value)>) -> Args {
+        Args { name: name.into(), positional, keywords }
+    }
+
+    /// Binds to `params`; the first `required` must be given.
+    pub fn bind<const N: usize>(self, params: [&str; N], required: usize) -> Result<[Option<Value>; N], Exception> {
+        let name = self.name;
+        if self.positional.len() > N {
+            let msg = if N == 0 {
+                format!("{name}() takes no arguments ({} given)", self.positional.len())
+            } else if required == N {
+                format!("{name}() takes exactly {N} argument{} ({} given)", plural(N), self.positional.len())
+            } else {
+                format!("{name}() takes at most {N} argument{} ({} given)", plural(N), self.positional.len())
+            };
+            return Err(Exception::type_error(msg));
+        }
+        let mut out: [Option<Value>; N] = std::array::from_fn(|_| None);
+        for (slot, v) in out.iter_mut().zip(self.positional) {
+            *slot = Some(v);
+        }
+        for (key, v) in self.keywords {
+            let Some(i) = params.iter().position(|p| *p == key) else {
+                return Err(Exception::type_error(format!("{name}() got an unexpected keyword argument '{key}'")));
+            };
+            if out[i].is_some() {
+                return Err(Exception::type_error(format!("{name}() got multiple values for argument '{key}'")));
+            }
+            out[i] = Some(v);
+        }
+        if let Some(i) = out.iter().take(required).position(Option::is_none) {
+            return Err(Exception::type_error(format!(
+                "{name}() missing required argument '{}' (pos {})",
+                params[i],
+                i + 1
+            )));
+        }
+        Ok(out)
+    }
+
+    /// All positional arguments (for `print(*args)`, `min`, `max`), plus the keywords.
+    pub fn varargs(self, keywords: &[&str]) -> Result<(Vec<Value>, Vec<(String, Value)>), Exception> {
+        if let Some((k, _)) = self.keywords.iter().find(|(k, _)| !keywords.contains(&k.as_str())) {
+            return Err(Exception::type_error(format!("{}() got an unexpected keyword argument '{k}'", self.name)));
+        }
+        Ok((self.positional, self.keywords))
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// An int argument (bools count, as in Python).
+pub fn to_int(v: &Value) -> Result<i64, Exception> {
+    as_int(v).ok_or_else(|| Exception::type_error(format!("'{}' object cannot be interpreted as an integer", v.type_name())))
+}
+
+/// An int argument that must fit a C int.
+pub fn to_i32(v: &Value) -> Result<i32, Exception> {
+    let i = to_int(v)?;
+    i32::try_from(i).map_err(|_| Exception::overflow("signed integer is greater than maximum"))
+}
+
+/// A bytes-like argument.
+pub fn to_bytes(v: &Value) -> Result<Arc<[u8]>, Exception> {
+    match v {
+        Value::Bytes(b) => Ok(b.clone()),
+        other => Err(Exception::type_error(format!("a bytes-like object is required, not '{}'", other.type_name()))),
+    }
+}
+
+/// A number of seconds (int or float), or None.
+pub fn to_seconds(v: &Value, what: &str) -> Result<Option<f64>, Exception> {
+    match v {
+        Value::None => Ok(None),
+        Value::Int(_) | Value::Bool(_) | Value::Float(_) => Ok(super::value::as_number(v)),
+        other => Err(Exception::type_error(format!("{what} must be a number or None, not {}", other.type_name()))),
+    }
+}
+
+/// The items of anything a `for` loop can walk, materialized.
+pub fn iterate(v: &Value) -> Result<Vec<Value>, Exception> {
+    Ok(match v {
+        Value::Tuple(t) => t.to_vec(),
+        Value::List(l) => lock(l).clone(),
+        Value::Str(s) => s.chars().map(|c| Value::str(c.to_string())).collect(),
+        Value::Bytes(b) => b.iter().map(|&x| Value::Int(i64::from(x))).collect(),
+        Value::Range { start, stop, step } => {
+            let n = super::value::range_len(*start, *stop, *step);
+            if n > super::ops::MAX_ITEMS as i64 {
+                return Err(Exception::memory());
+            }
+            (0..n).map(|i| Value::Int(start + i * step)).collect()
+        }
+        other => return Err(Exception::type_error(format!("'{}' object is not iterable", other.type_name()))),
+    })
+}

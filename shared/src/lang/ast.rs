@@ -1,0 +1,178 @@
+//! The syntax tree of a script: lanes of statements. Plain data; `Debug` is the
+//! tree dump the parser snapshots use.
+
+use super::names::ExcClass;
+
+/// A whole script: its lanes in file order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Script {
+    pub lanes: Vec<Lane>,
+}
+
+/// An independent thread of execution, with its own variables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lane {
+    pub name: String,
+    /// Line of the `# lane:` header, or 1 for the implicit `main` lane.
+    pub line: u32,
+    pub body: Vec<Stmt>,
+}
+
+/// One statement. Compound statements hold their blocks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stmt {
+    /// 1-based line in the whole file where the statement starts.
+    pub line: u32,
+    /// The statement's source text, trimmed and without comments; for compound
+    /// statements the header line including its colon. Used as `call` in transcripts.
+    pub source: String,
+    pub kind: StmtKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StmtKind {
+    Expr(Expr),
+    /// `a = b = value`: every target gets the value.
+    Assign { targets: Vec<Target>, value: Expr },
+    AugAssign { target: Target, op: BinOp, value: Expr },
+    Assert { test: Expr, message: Option<Expr> },
+    /// `if`/`elif` branches in order, then the optional `else` block.
+    If { branches: Vec<(Expr, Vec<Stmt>)>, orelse: Option<Vec<Stmt>> },
+    While { test: Expr, body: Vec<Stmt> },
+    For { target: Target, iter: Expr, body: Vec<Stmt> },
+    Try { body: Vec<Stmt>, handlers: Vec<Handler>, orelse: Option<Vec<Stmt>>, finally: Option<Vec<Stmt>> },
+    /// `with EXPR [as NAME]:` — the value must be a socket; it is closed when the block is left.
+    With { value: Expr, name: Option<String>, body: Vec<Stmt>, exit_source: String },
+    Break,
+    Continue,
+    Pass,
+    /// `import socket` and friends: accepted for pasted Python code, does nothing.
+    Import,
+}
+
+/// One `except` clause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handler {
+    pub line: u32,
+    /// Empty for a bare `except:` (which catches everything).
+    pub classes: Vec<ExcClass>,
+    pub name: Option<String>,
+    pub body: Vec<Stmt>,
+}
+
+/// Where an assignment stores.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    Name(String),
+    /// `a, b = ...` or `[a, b] = ...`.
+    Unpack(Vec<Target>),
+    /// `xs[i] = ...` on a list.
+    Index { object: Expr, index: Expr },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub line: u32,
+    pub col: u32,
+    pub kind: ExprKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Bytes(Vec<u8>),
+    Name(String),
+    Tuple(Vec<Expr>),
+    List(Vec<Expr>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `a < b <= c`: the first operand, then each operator with its right operand.
+    Compare(Box<Expr>, Vec<(CmpOp, Expr)>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    /// `body if test else orelse`.
+    IfElse { test: Box<Expr>, body: Box<Expr>, orelse: Box<Expr> },
+    Attr(Box<Expr>, String),
+    Call { func: Box<Expr>, args: Vec<Expr>, kwargs: Vec<(String, Expr)> },
+    Index(Box<Expr>, Box<Expr>),
+    Slice { object: Box<Expr>, lower: Option<Box<Expr>>, upper: Option<Box<Expr>>, step: Option<Box<Expr>> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnaryOp {
+    Neg,
+    Pos,
+    Not,
+    Invert,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    FloorDiv,
+    Mod,
+    Pow,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Shl,
+    Shr,
+}
+
+impl BinOp {
+    /// The operator as written, for error messages.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::FloorDiv => "//",
+            BinOp::Mod => "%",
+            BinOp::Pow => "**",
+            BinOp::BitAnd => "&",
+            BinOp::BitOr => "|",
+            BinOp::BitXor => "^",
+            BinOp::Shl => "<<",
+            BinOp::Shr => ">>",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    NotIn,
+    Is,
+    IsNot,
+}
+
+impl CmpOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+            CmpOp::In => "in",
+            CmpOp::NotIn => "not in",
+            CmpOp::Is => "is",
+            CmpOp::IsNot => "is not",
+        }
+    }
+}

@@ -1,0 +1,1036 @@
+//! Recursive-descent parser from tokens to the [`Script`] tree.
+//!
+//! It never fails and never panics: each error becomes a [`Diagnostic`] and the
+//! parser skips to the end of the logical line (and past any block hanging off
+//! it), so one run reports as many independent errors as it can.
+
+use super::Diagnostic;
+use super::ast::*;
+use super::lexer::{self, is_keyword};
+use super::names::{ExcClass, Module};
+use super::token::{Pos, Token, TokenKind};
+
+/// Keywords that start a statement this language does not have.
+const UNSUPPORTED: &[&str] =
+    &["def", "class", "return", "raise", "del", "global", "nonlocal", "lambda", "yield", "async", "await"];
+
+/// The parser gave up on the current statement; the diagnostic is already recorded.
+struct Fail;
+
+type PResult<T> = Result<T, Fail>;
+
+pub fn parse_tokens(src: &str, tokens: Vec<Token>) -> (Script, Vec<Diagnostic>) {
+    let mut parser = Parser { src, tokens, i: 0, diagnostics: Vec::new(), loop_depth: 0 };
+    let script = parser.script();
+    (script, parser.diagnostics)
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    /// Always ends with an `Eof` token.
+    tokens: Vec<Token>,
+    i: usize,
+    diagnostics: Vec<Diagnostic>,
+    /// How many loops enclose the statement being parsed, for `break`/`continue`.
+    loop_depth: u32,
+}
+
+impl Parser<'_> {
+    // ---- token helpers ----
+
+    fn peek(&self) -> &Token {
+        let last = self.tokens.len().saturating_sub(1);
+        &self.tokens[self.i.min(last)]
+    }
+
+    fn peek_kind(&self) -> &TokenKind {
+        &self.peek().kind
+    }
+
+    fn peek_at(&self, n: usize) -> &Token {
+        let last = self.tokens.len().saturating_sub(1);
+        &self.tokens[(self.i + n).min(last)]
+    }
+
+    fn advance(&mut self) -> Token {
+        let tok = self.peek().clone();
+        if !matches!(tok.kind, TokenKind::Eof) {
+            self.i += 1;
+        }
+        tok
+    }
+
+    fn prev(&self) -> Option<&Token> {
+        self.i.checked_sub(1).and_then(|i| self.tokens.get(i))
+    }
+
+    fn at_op(&self, op: &str) -> bool {
+        self.peek().is_op(op)
+    }
+
+    fn at_keyword(&self, kw: &str) -> bool {
+        self.peek().is_name(kw)
+    }
+
+    fn eat_op(&mut self, op: &str) -> bool {
+        if self.at_op(op) {
+            self.advance();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_keyword(&mut self, kw: &str) -> bool {
+        if self.at_keyword(kw) {
+            self.advance();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn error_at(&mut self, pos: Pos, message: impl Into<String>) -> Fail {
+        self.diagnostics.push(Diagnostic { line: pos.line, col: pos.col, message: message.into() });
+        Fail
+    }
+
+    /// "expected X, found Y" at the current token.
+    fn expected(&mut self, what: &str) -> Fail {
+        let tok = self.peek().clone();
+        let pos = self.report_pos();
+        if pos == tok.pos {
+            self.error_at(pos, format!("expected {what}, found {}", tok.describe()))
+        } else {
+            self.error_at(pos, format!("expected {what}"))
+        }
+    }
+
+    /// Where to report something missing: at the current token if it is on the
+    /// same line as the previous one, else just after the previous token (the
+    /// missing thing belongs at the end of that line).
+    fn report_pos(&self) -> Pos {
+        let tok = self.peek();
+        match self.prev() {
+            Some(prev) if prev.pos.line < tok.pos.line || matches!(tok.kind, TokenKind::Eof | TokenKind::Newline) => {
+                if matches!(prev.kind, TokenKind::Newline | TokenKind::Indent | TokenKind::Dedent) {
+                    return tok.pos;
+                }
+                let text = self.src.get(prev.start..prev.end).unwrap_or("");
+                let last_line = text.rsplit('\n').next().unwrap_or("");
+                let col = if text.contains('\n') { 1 } else { prev.pos.col };
+                let line = prev.pos.line + text.matches('\n').count() as u32;
+                Pos { line, col: col + last_line.chars().count() as u32 }
+            }
+            _ => tok.pos,
+        }
+    }
+
+    fn expect_op(&mut self, op: &str, what: &str) -> PResult<Token> {
+        if self.at_op(op) { Ok(self.advance()) } else { Err(self.expected(what)) }
+    }
+
+    fn expect_close(&mut self, close: &str, open: &Token) -> PResult<()> {
+        if self.eat_op(close) {
+            return Ok(());
+        }
+        let open_text = match &open.kind {
+            TokenKind::Op(o) => *o,
+            _ => "(",
+        };
+        let what = format!("'{close}' to close '{open_text}' opened at {}", open.pos);
+        Err(self.expected(&what))
+    }
+
+    fn expect_name(&mut self, what: &str) -> PResult<String> {
+        match self.peek_kind().clone() {
+            TokenKind::Name(n) if !is_keyword(&n) => {
+                self.advance();
+                Ok(n)
+            }
+            _ => Err(self.expected(what)),
+        }
+    }
+
+    /// Source text from byte `start` to the end of the last consumed token,
+    /// trimmed, with line breaks inside brackets folded to single spaces.
+    fn source_from(&self, start: usize) -> String {
+        let end = self.prev().map_or(start, |t| t.end).max(start);
+        let text = self.src.get(start..end).unwrap_or("").trim();
+        if !text.contains(['\n', '\r']) {
+            return text.to_string();
+        }
+        text.split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Skips to the end of the logical line, and past a block that hangs off it.
+    fn synchronize(&mut self) {
+        loop {
+            match self.peek_kind() {
+                TokenKind::Eof | TokenKind::LaneHeader(_) => return,
+                TokenKind::Newline => {
+                    self.advance();
+                    break;
+                }
+                TokenKind::Dedent if self.prev().is_some_and(|p| p.kind == TokenKind::Newline) => return,
+                _ => {
+                    self.advance();
+                }
+            }
+        }
+        if matches!(self.peek_kind(), TokenKind::Indent) {
+            self.skip_block();
+        }
+    }
+
+    /// Skips an indented block (current token is its Indent), nested blocks included.
+    fn skip_block(&mut self) {
+        let mut depth = 0usize;
+        loop {
+            match self.peek_kind() {
+                TokenKind::Eof | TokenKind::LaneHeader(_) => return,
+                TokenKind::Indent => depth += 1,
+                TokenKind::Dedent => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        self.advance();
+                        return;
+                    }
+                }
+                _ => {}
+            }
+            self.advance();
+        }
+    }
+
+    // ---- script and lanes ----
+
+    fn script(&mut self) -> Script {
+        let mut lanes: Vec<Lane> = Vec::new();
+        let mut current = Lane { name: "main".into(), line: 1, body: Vec::new() };
+        let mut seen_header = false;
+        loop {
+            match self.peek_kind().clone() {
+                TokenKind::Eof => break,
+                TokenKind::LaneHeader(name) => {
+                    let tok = self.advance();
+                    if seen_header || !current.body.is_empty() {
+                        lanes.push(std::mem::replace(&mut current, Lane { name: String::new(), line: 0, body: Vec::new() }));
+                    }
+                    seen_header = true;
+                    if let Some(first) = lanes.iter().find(|l| l.name == name) {
+                        let msg = format!("lane '{name}' is defined twice (first at line {})", first.line);
+                        self.error_at(tok.pos, msg);
+                    }
+                    current = Lane { name, line: tok.pos.line, body: Vec::new() };
+                }
+                TokenKind::Newline | TokenKind::Dedent => {
+                    self.advance();
+                }
+                TokenKind::Indent => {
+                    let pos = self.peek().pos;
+                    self.error_at(pos, "unexpected indent");
+                    self.skip_block();
+                }
+                _ => {
+                    let mut stmts = self.statement();
+                    current.body.append(&mut stmts);
+                }
+            }
+        }
+        lanes.push(current);
+        for lane in &lanes {
+            super::check::check_names(lane, &mut self.diagnostics);
+        }
+        Script { lanes }
+    }
+
+    /// One statement (or several `;`-separated simple ones). Empty on error.
+    fn statement(&mut self) -> Vec<Stmt> {
+        match self.statement_inner() {
+            Ok(stmts) => stmts,
+            Err(Fail) => {
+                self.synchronize();
+                Vec::new()
+            }
+        }
+    }
+
+    fn statement_inner(&mut self) -> PResult<Vec<Stmt>> {
+        let tok = self.peek().clone();
+        if let TokenKind::Name(word) = &tok.kind {
+            match word.as_str() {
+                "if" => return self.if_stmt().map(|s| vec![s]),
+                "while" => return self.while_stmt().map(|s| vec![s]),
+                "for" => return self.for_stmt().map(|s| vec![s]),
+                "try" => return self.try_stmt().map(|s| vec![s]),
+                "with" => return self.with_stmt().map(|s| vec![s]),
+                "elif" | "else" | "except" | "finally" => {
+                    let opener = if matches!(word.as_str(), "elif" | "else") { "if" } else { "try" };
+                    let msg = format!("'{word}' without a matching '{opener}' above it at the same indentation");
+                    return Err(self.error_at(tok.pos, msg));
+                }
+                w if UNSUPPORTED.contains(&w) => {
+                    return Err(self.error_at(tok.pos, format!("'{w}' is not supported in socklab scripts")));
+                }
+                _ => {}
+            }
+        }
+        let stmts = self.simple_statements()?;
+        Ok(stmts)
+    }
+
+    /// `a; b; c` then end of line.
+    fn simple_statements(&mut self) -> PResult<Vec<Stmt>> {
+        let mut stmts = vec![self.simple_statement()?];
+        while self.eat_op(";") {
+            if matches!(self.peek_kind(), TokenKind::Newline | TokenKind::Eof) {
+                break;
+            }
+            stmts.push(self.simple_statement()?);
+        }
+        match self.peek_kind() {
+            TokenKind::Newline => {
+                self.advance();
+                Ok(stmts)
+            }
+            TokenKind::Eof | TokenKind::Dedent | TokenKind::LaneHeader(_) => Ok(stmts),
+            _ => Err(self.expected("end of statement")),
+        }
+    }
+
+    fn simple_statement(&mut self) -> PResult<Stmt> {
+        let tok = self.peek().clone();
+        let start = tok.start;
+        let line = tok.pos.line;
+        let kind = match &tok.kind {
+            TokenKind::Name(w) if w == "pass" => {
+                self.advance();
+                StmtKind::Pass
+            }
+            TokenKind::Name(w) if w == "break" || w == "continue" => {
+                self.advance();
+                if self.loop_depth == 0 {
+                    return Err(self.error_at(tok.pos, format!("'{w}' outside loop")));
+                }
+                if w == "break" { StmtKind::Break } else { StmtKind::Continue }
+            }
+            TokenKind::Name(w) if w == "assert" => {
+                self.advance();
+                let test = self.test()?;
+                let message = if self.eat_op(",") { Some(self.test()?) } else { None };
+                StmtKind::Assert { test, message }
+            }
+            TokenKind::Name(w) if w == "import" || w == "from" => self.import()?,
+            TokenKind::Name(w) if UNSUPPORTED.contains(&w.as_str()) => {
+                return Err(self.error_at(tok.pos, format!("'{w}' is not supported in socklab scripts")));
+            }
+            _ => self.expr_statement()?,
+        };
+        Ok(Stmt { line, source: self.source_from(start), kind })
+    }
+
+    fn import(&mut self) -> PResult<StmtKind> {
+        let from = self.advance().is_name("from");
+        loop {
+            let pos = self.peek().pos;
+            let module = self.expect_name("a module name")?;
+            if Module::from_name(&module).is_none() {
+                let msg = format!(
+                    "module '{module}' is not available: socklab scripts have socket, select, time and errno built in"
+                );
+                return Err(self.error_at(pos, msg));
+            }
+            if self.at_op(".") {
+                return Err(self.expected("end of statement"));
+            }
+            if from || !self.eat_op(",") {
+                break;
+            }
+        }
+        if from {
+            if !self.eat_keyword("import") {
+                return Err(self.expected("'import'"));
+            }
+            if !self.eat_op("*") {
+                let paren = self.eat_op("(");
+                loop {
+                    self.expect_name("a name to import")?;
+                    if !self.eat_op(",") {
+                        break;
+                    }
+                    if paren && self.at_op(")") {
+                        break;
+                    }
+                }
+                if paren {
+                    self.expect_op(")", "')'")?;
+                }
+            }
+        }
+        Ok(StmtKind::Import)
+    }
+
+    fn expr_statement(&mut self) -> PResult<StmtKind> {
+        let first = self.expr_list()?;
+        if let Some(op) = self.aug_op() {
+            let tok = self.advance();
+            let target = self.aug_target(first, tok.pos)?;
+            let value = self.expr_list()?;
+            return Ok(StmtKind::AugAssign { target, op, value });
+        }
+        if !self.at_op("=") {
+            return Ok(StmtKind::Expr(first));
+        }
+        let mut exprs = vec![first];
+        while self.eat_op("=") {
+            exprs.push(self.expr_list()?);
+        }
+        let value = exprs.pop().ok_or(Fail)?;
+        let mut targets = Vec::new();
+        for e in exprs {
+            targets.push(self.target(e)?);
+        }
+        Ok(StmtKind::Assign { targets, value })
+    }
+
+    fn aug_op(&self) -> Option<BinOp> {
+        let TokenKind::Op(op) = self.peek_kind() else { return None };
+        Some(match *op {
+            "+=" => BinOp::Add,
+            "-=" => BinOp::Sub,
+            "*=" => BinOp::Mul,
+            "/=" => BinOp::Div,
+            "//=" => BinOp::FloorDiv,
+            "%=" => BinOp::Mod,
+            "**=" => BinOp::Pow,
+            "&=" => BinOp::BitAnd,
+            "|=" => BinOp::BitOr,
+            "^=" => BinOp::BitXor,
+            "<<=" => BinOp::Shl,
+            ">>=" => BinOp::Shr,
+            _ => return None,
+        })
+    }
+
+    fn target(&mut self, e: Expr) -> PResult<Target> {
+        let pos = Pos { line: e.line, col: e.col };
+        match e.kind {
+            ExprKind::Name(n) => Ok(Target::Name(n)),
+            ExprKind::Tuple(items) | ExprKind::List(items) => {
+                let mut targets = Vec::new();
+                for item in items {
+                    targets.push(self.target(item)?);
+                }
+                Ok(Target::Unpack(targets))
+            }
+            ExprKind::Index(object, index) => Ok(Target::Index { object: *object, index: *index }),
+            other => {
+                let what = match other {
+                    ExprKind::Call { .. } => "a function call",
+                    ExprKind::Attr(..) => "an attribute",
+                    ExprKind::Slice { .. } => "a slice",
+                    ExprKind::Int(_)
+                    | ExprKind::Float(_)
+                    | ExprKind::Str(_)
+                    | ExprKind::Bytes(_)
+                    | ExprKind::None
+                    | ExprKind::Bool(_) => "a literal",
+                    _ => "an expression",
+                };
+                Err(self.error_at(pos, format!("cannot assign to {what}")))
+            }
+        }
+    }
+
+    fn aug_target(&mut self, e: Expr, op_pos: Pos) -> PResult<Target> {
+        match e.kind {
+            ExprKind::Name(_) | ExprKind::Index(..) => self.target(e),
+            _ => Err(self.error_at(op_pos, "augmented assignment needs a single name or x[i] on its left")),
+        }
+    }
+
+    // ---- compound statements ----
+
+    /// `:` then an indented block, or simple statements on the same line.
+    fn block(&mut self, header: &str, header_line: u32) -> PResult<Vec<Stmt>> {
+        self.expect_op(":", "':'")?;
+        if !matches!(self.peek_kind(), TokenKind::Newline) {
+            return self.simple_statements();
+        }
+        self.advance();
+        if !matches!(self.peek_kind(), TokenKind::Indent) {
+            let pos = self.peek().pos;
+            let msg = format!("expected an indented block after '{header}' statement on line {header_line}");
+            self.diagnostics.push(Diagnostic { line: pos.line, col: pos.col, message: msg });
+            return Ok(Vec::new());
+        }
+        self.advance();
+        let mut body = Vec::new();
+        loop {
+            match self.peek_kind() {
+                TokenKind::Dedent => {
+                    self.advance();
+                    break;
+                }
+                TokenKind::Eof | TokenKind::LaneHeader(_) => break,
+                TokenKind::Newline => {
+                    self.advance();
+                }
+                TokenKind::Indent => {
+                    let pos = self.peek().pos;
+                    self.error_at(pos, "unexpected indent");
+                    self.skip_block();
+                }
+                _ => body.append(&mut self.statement()),
+            }
+        }
+        Ok(body)
+    }
+
+    /// A loop body: `break` and `continue` are allowed in it.
+    fn loop_block(&mut self, header: &str, line: u32) -> PResult<Vec<Stmt>> {
+        self.loop_depth += 1;
+        let body = self.block(header, line);
+        self.loop_depth -= 1;
+        body
+    }
+
+    fn if_stmt(&mut self) -> PResult<Stmt> {
+        let kw = self.advance();
+        let test = self.test()?;
+        let source = self.header_colon(kw.start, "':' after the 'if' condition")?;
+        let body = self.block("if", kw.pos.line)?;
+        let mut branches = vec![(test, body)];
+        let mut orelse = None;
+        loop {
+            if self.at_keyword("elif") {
+                let kw = self.advance();
+                let test = self.test()?;
+                let body = self.block("elif", kw.pos.line)?;
+                branches.push((test, body));
+            } else if self.at_keyword("else") {
+                let kw = self.advance();
+                orelse = Some(self.block("else", kw.pos.line)?);
+                break;
+            } else {
+                break;
+            }
+        }
+        Ok(Stmt { line: kw.pos.line, source, kind: StmtKind::If { branches, orelse } })
+    }
+
+    /// The header's source text, ending with the `:` the parser is looking at.
+    fn source_after_colon(&mut self, start: usize) -> String {
+        self.advance();
+        let text = self.source_from(start);
+        self.i -= 1;
+        text
+    }
+
+    fn header_colon(&mut self, start: usize, what: &str) -> PResult<String> {
+        if !self.at_op(":") {
+            return Err(self.expected(what));
+        }
+        Ok(self.source_after_colon(start))
+    }
+
+    fn while_stmt(&mut self) -> PResult<Stmt> {
+        let kw = self.advance();
+        let test = self.test()?;
+        let source = self.header_colon(kw.start, "':' after the 'while' condition")?;
+        let body = self.loop_block("while", kw.pos.line)?;
+        self.no_loop_else()?;
+        Ok(Stmt { line: kw.pos.line, source, kind: StmtKind::While { test, body } })
+    }
+
+    fn no_loop_else(&mut self) -> PResult<()> {
+        if self.at_keyword("else") {
+            let pos = self.peek().pos;
+            return Err(self.error_at(pos, "'else' after a loop is not supported in socklab scripts"));
+        }
+        Ok(())
+    }
+
+    fn for_stmt(&mut self) -> PResult<Stmt> {
+        let kw = self.advance();
+        let mut items = vec![self.bitor()?];
+        let mut tuple = false;
+        while self.eat_op(",") {
+            tuple = true;
+            if self.at_keyword("in") {
+                break;
+            }
+            items.push(self.bitor()?);
+        }
+        let first = items.first().map(|e| (e.line, e.col)).unwrap_or((kw.pos.line, kw.pos.col));
+        let target_expr = if tuple {
+            Expr { line: first.0, col: first.1, kind: ExprKind::Tuple(items) }
+        } else {
+            items.pop().ok_or(Fail)?
+        };
+        let target = self.target(target_expr)?;
+        if !self.eat_keyword("in") {
+            return Err(self.expected("'in'"));
+        }
+        let iter = self.expr_list()?;
+        let source = self.header_colon(kw.start, "':' after the 'for' header")?;
+        let body = self.loop_block("for", kw.pos.line)?;
+        self.no_loop_else()?;
+        Ok(Stmt { line: kw.pos.line, source, kind: StmtKind::For { target, iter, body } })
+    }
+
+    fn try_stmt(&mut self) -> PResult<Stmt> {
+        let kw = self.advance();
+        let source = self.header_colon(kw.start, "':' after 'try'")?;
+        let body = self.block("try", kw.pos.line)?;
+        let mut handlers: Vec<Handler> = Vec::new();
+        while self.at_keyword("except") {
+            let ex = self.advance();
+            if handlers.last().is_some_and(|h| h.classes.is_empty()) {
+                return Err(self.error_at(ex.pos, "a bare 'except:' must be the last except clause"));
+            }
+            let mut classes = Vec::new();
+            let mut name = None;
+            if !self.at_op(":") {
+                if let Some(open) = self.at_op("(").then(|| self.advance()) {
+                    loop {
+                        classes.push(self.exc_class()?);
+                        if !self.eat_op(",") || self.at_op(")") {
+                            break;
+                        }
+                    }
+                    self.expect_close(")", &open)?;
+                } else {
+                    classes.push(self.exc_class()?);
+                }
+                if self.eat_keyword("as") {
+                    name = Some(self.expect_name("a name after 'as'")?);
+                }
+            }
+            let body = self.block("except", ex.pos.line)?;
+            handlers.push(Handler { line: ex.pos.line, classes, name, body });
+        }
+        let mut orelse = None;
+        if self.at_keyword("else") {
+            let kw = self.advance();
+            if handlers.is_empty() {
+                return Err(self.error_at(kw.pos, "'else' after 'try' needs at least one 'except' clause"));
+            }
+            orelse = Some(self.block("else", kw.pos.line)?);
+        }
+        let mut finally = None;
+        if self.at_keyword("finally") {
+            let kw = self.advance();
+            finally = Some(self.block("finally", kw.pos.line)?);
+        }
+        if handlers.is_empty() && finally.is_none() {
+            return Err(self.expected("'except' or 'finally' after the 'try' block"));
+        }
+        Ok(Stmt { line: kw.pos.line, source, kind: StmtKind::Try { body, handlers, orelse, finally } })
+    }
+
+    fn exc_class(&mut self) -> PResult<ExcClass> {
+        let pos = self.peek().pos;
+        let mut name = self.expect_name("an exception class such as OSError")?;
+        while self.eat_op(".") {
+            name.push('.');
+            name.push_str(&self.expect_name("a name after '.'")?);
+        }
+        match ExcClass::resolve(&name) {
+            Some(c) => Ok(c),
+            None => Err(self.error_at(pos, format!("unknown exception class '{name}'"))),
+        }
+    }
+
+    fn with_stmt(&mut self) -> PResult<Stmt> {
+        let kw = self.advance();
+        let value = self.test()?;
+        let name = if self.eat_keyword("as") { Some(self.expect_name("a name after 'as'")?) } else { None };
+        if self.at_op(",") {
+            let pos = self.peek().pos;
+            return Err(self.error_at(pos, "'with' takes one socket at a time in socklab scripts"));
+        }
+        let source = self.header_colon(kw.start, "':' after the 'with' header")?;
+        let body = self.block("with", kw.pos.line)?;
+        let exit_source = match &name {
+            Some(n) => format!("{n}.close()"),
+            None => "close()".to_string(),
+        };
+        Ok(Stmt { line: kw.pos.line, source, kind: StmtKind::With { value, name, body, exit_source } })
+    }
+
+    // ---- expressions ----
+
+    fn mk(&self, pos: Pos, kind: ExprKind) -> Expr {
+        Expr { line: pos.line, col: pos.col, kind }
+    }
+
+    /// `a, b, c` (a tuple when there is a comma) or a single expression.
+    fn expr_list(&mut self) -> PResult<Expr> {
+        let pos = self.peek().pos;
+        let first = self.test()?;
+        if !self.at_op(",") {
+            return Ok(first);
+        }
+        let mut items = vec![first];
+        while self.eat_op(",") {
+            if !self.starts_expression() {
+                break;
+            }
+            items.push(self.test()?);
+        }
+        Ok(self.mk(pos, ExprKind::Tuple(items)))
+    }
+
+    fn starts_expression(&self) -> bool {
+        match self.peek_kind() {
+            TokenKind::Name(n) => !is_keyword(n) || matches!(n.as_str(), "None" | "True" | "False" | "not"),
+            TokenKind::Int(_) | TokenKind::Float(_) | TokenKind::Str(_) | TokenKind::Bytes(_) => true,
+            TokenKind::Op(o) => matches!(*o, "(" | "[" | "-" | "+" | "~"),
+            _ => false,
+        }
+    }
+
+    /// A full expression: `x if c else y`, or an or-test.
+    fn test(&mut self) -> PResult<Expr> {
+        let pos = self.peek().pos;
+        let body = self.or_test()?;
+        if !self.at_keyword("if") {
+            return Ok(body);
+        }
+        self.advance();
+        let test = self.or_test()?;
+        if !self.eat_keyword("else") {
+            return Err(self.expected("'else' in the conditional expression"));
+        }
+        let orelse = self.test()?;
+        Ok(self.mk(
+            pos,
+            ExprKind::IfElse { test: Box::new(test), body: Box::new(body), orelse: Box::new(orelse) },
+        ))
+    }
+
+    fn or_test(&mut self) -> PResult<Expr> {
+        let pos = self.peek().pos;
+        let mut left = self.and_test()?;
+        while self.eat_keyword("or") {
+            let right = self.and_test()?;
+            left = self.mk(pos, ExprKind::Or(Box::new(left), Box::new(right)));
+        }
+        Ok(left)
+    }
+
+    fn and_test(&mut self) -> PResult<Expr> {
+        let pos = self.peek().pos;
+        let mut left = self.not_test()?;
+        while self.eat_keyword("and") {
+            let right = self.not_test()?;
+            left = self.mk(pos, ExprKind::And(Box::new(left), Box::new(right)));
+        }
+        Ok(left)
+    }
+
+    fn not_test(&mut self) -> PResult<Expr> {
+        let pos = self.peek().pos;
+        if self.eat_keyword("not") {
+            let operand = self.not_test()?;
+            return Ok(self.mk(pos, ExprKind::Unary(UnaryOp::Not, Box::new(operand))));
+        }
+        self.comparison()
+    }
+
+    fn comparison(&mut self) -> PResult<Expr> {
+        let pos = self.peek().pos;
+        let first = self.bitor()?;
+        let mut rest = Vec::new();
+        while let Some(op) = self.cmp_op() {
+            rest.push((op, self.bitor()?));
+        }
+        if rest.is_empty() { Ok(first) } else { Ok(self.mk(pos, ExprKind::Compare(Box::new(first), rest))) }
+    }
+
+    fn cmp_op(&mut self) -> Option<CmpOp> {
+        let op = match self.peek_kind() {
+            TokenKind::Op("==") => CmpOp::Eq,
+            TokenKind::Op("!=") => CmpOp::Ne,
+            TokenKind::Op("<") => CmpOp::Lt,
+            TokenKind::Op("<=") => CmpOp::Le,
+            TokenKind::Op(">") => CmpOp::Gt,
+            TokenKind::Op(">=") => CmpOp::Ge,
+            TokenKind::Name(n) if n == "in" => CmpOp::In,
+            TokenKind::Name(n) if n == "not" && self.peek_at(1).is_name("in") => {
+                self.advance();
+                CmpOp::NotIn
+            }
+            TokenKind::Name(n) if n == "is" => {
+                if self.peek_at(1).is_name("not") {
+                    self.advance();
+                    CmpOp::IsNot
+                } else {
+                    CmpOp::Is
+                }
+            }
+            _ => return None,
+        };
+        self.advance();
+        Some(op)
+    }
+
+    fn binary_level(
+        &mut self,
+        ops: &[(&str, BinOp)],
+        next: fn(&mut Self) -> PResult<Expr>,
+    ) -> PResult<Expr> {
+        let pos = self.peek().pos;
+        let mut left = next(self)?;
+        'outer: loop {
+            for &(sym, op) in ops {
+                if self.eat_op(sym) {
+                    let right = next(self)?;
+                    left = self.mk(pos, ExprKind::Binary(op, Box::new(left), Box::new(right)));
+                    continue 'outer;
+                }
+            }
+            return Ok(left);
+        }
+    }
+
+    fn bitor(&mut self) -> PResult<Expr> {
+        self.binary_level(&[("|", BinOp::BitOr)], Self::bitxor)
+    }
+
+    fn bitxor(&mut self) -> PResult<Expr> {
+        self.binary_level(&[("^", BinOp::BitXor)], Self::bitand)
+    }
+
+    fn bitand(&mut self) -> PResult<Expr> {
+        self.binary_level(&[("&", BinOp::BitAnd)], Self::shift)
+    }
+
+    fn shift(&mut self) -> PResult<Expr> {
+        self.binary_level(&[("<<", BinOp::Shl), (">>", BinOp::Shr)], Self::arith)
+    }
+
+    fn arith(&mut self) -> PResult<Expr> {
+        self.binary_level(&[("+", BinOp::Add), ("-", BinOp::Sub)], Self::term)
+    }
+
+    fn term(&mut self) -> PResult<Expr> {
+        self.binary_level(
+            &[("*", BinOp::Mul), ("//", BinOp::FloorDiv), ("/", BinOp::Div), ("%", BinOp::Mod)],
+            Self::factor,
+        )
+    }
+
+    fn factor(&mut self) -> PResult<Expr> {
+        let pos = self.peek().pos;
+        let op = match self.peek_kind() {
+            TokenKind::Op("-") => UnaryOp::Neg,
+            TokenKind::Op("+") => UnaryOp::Pos,
+            TokenKind::Op("~") => UnaryOp::Invert,
+            _ => return self.power(),
+        };
+        self.advance();
+        let operand = self.factor()?;
+        // Fold `-5` into a literal so `-9223372036854775807 - 1` style constants and
+        // tree dumps stay simple.
+        if let (UnaryOp::Neg, ExprKind::Int(v)) = (op, &operand.kind) {
+            if let Some(n) = v.checked_neg() {
+                return Ok(self.mk(pos, ExprKind::Int(n)));
+            }
+        }
+        Ok(self.mk(pos, ExprKind::Unary(op, Box::new(operand))))
+    }
+
+    fn power(&mut self) -> PResult<Expr> {
+        let pos = self.peek().pos;
+        let base = self.primary()?;
+        if self.eat_op("**") {
+            let exp = self.factor()?;
+            return Ok(self.mk(pos, ExprKind::Binary(BinOp::Pow, Box::new(base), Box::new(exp))));
+        }
+        Ok(base)
+    }
+
+    fn primary(&mut self) -> PResult<Expr> {
+        let mut e = self.atom()?;
+        loop {
+            let pos = Pos { line: e.line, col: e.col };
+            if self.at_op("(") {
+                let open = self.advance();
+                let (args, kwargs) = self.call_args(&open)?;
+                e = self.mk(pos, ExprKind::Call { func: Box::new(e), args, kwargs });
+            } else if self.at_op("[") {
+                let open = self.advance();
+                e = self.subscript(e, &open)?;
+            } else if self.eat_op(".") {
+                let name = self.expect_name("an attribute name after '.'")?;
+                e = self.mk(pos, ExprKind::Attr(Box::new(e), name));
+            } else {
+                return Ok(e);
+            }
+        }
+    }
+
+    fn call_args(&mut self, open: &Token) -> PResult<(Vec<Expr>, Vec<(String, Expr)>)> {
+        let mut args = Vec::new();
+        let mut kwargs: Vec<(String, Expr)> = Vec::new();
+        while !self.at_op(")") {
+            if self.at_op("*") || self.at_op("**") {
+                let pos = self.peek().pos;
+                return Err(self.error_at(pos, "'*' arguments are not supported in socklab scripts"));
+            }
+            let is_kw = matches!(self.peek_kind(), TokenKind::Name(n) if !is_keyword(n)) && self.peek_at(1).is_op("=");
+            if is_kw {
+                let name_tok = self.advance();
+                self.advance();
+                let TokenKind::Name(name) = name_tok.kind else { return Err(Fail) };
+                if kwargs.iter().any(|(k, _)| *k == name) {
+                    return Err(self.error_at(name_tok.pos, format!("keyword argument '{name}' repeated")));
+                }
+                kwargs.push((name, self.test()?));
+            } else {
+                let pos = self.peek().pos;
+                let arg = self.test()?;
+                if !kwargs.is_empty() {
+                    return Err(self.error_at(pos, "positional argument follows keyword argument"));
+                }
+                args.push(arg);
+            }
+            if !self.eat_op(",") {
+                break;
+            }
+        }
+        if !self.at_op(")") && self.starts_expression() && self.peek().pos.line == self.prev().map_or(0, |p| p.pos.line) {
+            let what = format!("',' or ')' to close '(' opened at {}", open.pos);
+            return Err(self.expected(&what));
+        }
+        self.expect_close(")", open)?;
+        Ok((args, kwargs))
+    }
+
+    fn subscript(&mut self, object: Expr, open: &Token) -> PResult<Expr> {
+        let pos = Pos { line: object.line, col: object.col };
+        let lower = if self.at_op(":") { None } else { Some(Box::new(self.test()?)) };
+        if !self.at_op(":") {
+            let Some(index) = lower else { return Err(self.expected("an index")) };
+            self.expect_close("]", open)?;
+            return Ok(self.mk(pos, ExprKind::Index(Box::new(object), index)));
+        }
+        self.advance();
+        let upper = if self.at_op(":") || self.at_op("]") { None } else { Some(Box::new(self.test()?)) };
+        let step = if self.eat_op(":") && !self.at_op("]") { Some(Box::new(self.test()?)) } else { None };
+        self.expect_close("]", open)?;
+        Ok(self.mk(pos, ExprKind::Slice { object: Box::new(object), lower, upper, step }))
+    }
+
+    fn atom(&mut self) -> PResult<Expr> {
+        let tok = self.peek().clone();
+        let pos = tok.pos;
+        match tok.kind {
+            TokenKind::Int(v) => {
+                self.advance();
+                Ok(self.mk(pos, ExprKind::Int(v)))
+            }
+            TokenKind::Float(v) => {
+                self.advance();
+                Ok(self.mk(pos, ExprKind::Float(v)))
+            }
+            TokenKind::Str(_) | TokenKind::Bytes(_) => self.strings(),
+            TokenKind::Name(n) => match n.as_str() {
+                "None" => {
+                    self.advance();
+                    Ok(self.mk(pos, ExprKind::None))
+                }
+                "True" | "False" => {
+                    self.advance();
+                    Ok(self.mk(pos, ExprKind::Bool(n == "True")))
+                }
+                kw if is_keyword(kw) => Err(self.expected("an expression")),
+                _ => {
+                    self.advance();
+                    Ok(self.mk(pos, ExprKind::Name(n)))
+                }
+            },
+            TokenKind::Op("(") => {
+                self.advance();
+                if self.eat_op(")") {
+                    return Ok(self.mk(pos, ExprKind::Tuple(Vec::new())));
+                }
+                let first = self.test()?;
+                if !self.at_op(",") {
+                    self.expect_close(")", &tok)?;
+                    return Ok(first);
+                }
+                let mut items = vec![first];
+                while self.eat_op(",") {
+                    if self.at_op(")") {
+                        break;
+                    }
+                    items.push(self.test()?);
+                }
+                self.expect_close(")", &tok)?;
+                Ok(self.mk(pos, ExprKind::Tuple(items)))
+            }
+            TokenKind::Op("[") => {
+                self.advance();
+                let mut items = Vec::new();
+                while !self.at_op("]") {
+                    items.push(self.test()?);
+                    if !self.eat_op(",") {
+                        break;
+                    }
+                }
+                self.expect_close("]", &tok)?;
+                Ok(self.mk(pos, ExprKind::List(items)))
+            }
+            TokenKind::Op("{") => Err(self.error_at(pos, "dicts and sets are not supported in socklab scripts")),
+            _ => Err(self.expected("an expression")),
+        }
+    }
+
+    /// Adjacent string literals concatenate, as in Python.
+    fn strings(&mut self) -> PResult<Expr> {
+        let pos = self.peek().pos;
+        let mut text: Option<String> = None;
+        let mut bytes: Option<Vec<u8>> = None;
+        loop {
+            let tok = self.peek().clone();
+            match tok.kind {
+                TokenKind::Str(s) => {
+                    if bytes.is_some() {
+                        return Err(self.error_at(tok.pos, "cannot mix bytes and str literals"));
+                    }
+                    text.get_or_insert_with(String::new).push_str(&s);
+                }
+                TokenKind::Bytes(b) => {
+                    if text.is_some() {
+                        return Err(self.error_at(tok.pos, "cannot mix bytes and str literals"));
+                    }
+                    bytes.get_or_insert_with(Vec::new).extend_from_slice(&b);
+                }
+                _ => break,
+            }
+            self.advance();
+        }
+        let kind = match (text, bytes) {
+            (_, Some(b)) => ExprKind::Bytes(b),
+            (t, None) => ExprKind::Str(t.unwrap_or_default()),
+        };
+        Ok(self.mk(pos, kind))
+    }
+}
+
+/// Lexes and parses; used by [`super::parse`].
+pub fn parse_source(source: &str) -> (Script, Vec<Diagnostic>) {
+    let lexed = lexer::lex(source);
+    let (script, mut diagnostics) = parse_tokens(source, lexed.tokens);
+    // A lexical error usually causes a confusing parse error on the same line:
+    // keep only the lexer's word for those lines.
+    diagnostics.retain(|d| !lexed.diagnostics.iter().any(|l| l.line == d.line));
+    diagnostics.extend(lexed.diagnostics);
+    diagnostics.sort_by_key(|d| (d.line, d.col));
+    diagnostics.dedup();
+    (script, diagnostics)
+}

@@ -1,0 +1,70 @@
+//! Tokens: what the lexer hands the parser.
+
+use std::fmt;
+
+/// A 1-based position in the whole file (column counted in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TokenKind {
+    Name(String),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Bytes(Vec<u8>),
+    /// Operators and punctuation, e.g. `(`, `+=`, `//`, `->`.
+    Op(&'static str),
+    /// End of a logical line.
+    Newline,
+    Indent,
+    Dedent,
+    /// A `# lane: NAME` line.
+    LaneHeader(String),
+    Eof,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub pos: Pos,
+    /// Byte range in the source, for statement source text.
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Token {
+    pub fn is_op(&self, op: &str) -> bool {
+        matches!(&self.kind, TokenKind::Op(o) if *o == op)
+    }
+
+    pub fn is_name(&self, name: &str) -> bool {
+        matches!(&self.kind, TokenKind::Name(n) if n == name)
+    }
+
+    /// How the token is named in "expected X, found Y" messages.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            TokenKind::Name(n) if super::lexer::is_keyword(n) => format!("keyword '{n}'"),
+            TokenKind::Name(n) => format!("name '{n}'"),
+            TokenKind::Int(_) | TokenKind::Float(_) => "a number".into(),
+            TokenKind::Str(_) => "a string".into(),
+            TokenKind::Bytes(_) => "a bytes literal".into(),
+            TokenKind::Op(o) => format!("'{o}'"),
+            TokenKind::Newline => "end of line".into(),
+            TokenKind::Indent => "an indented block".into(),
+            TokenKind::Dedent => "the end of a block".into(),
+            TokenKind::LaneHeader(_) => "a lane header".into(),
+            TokenKind::Eof => "end of file".into(),
+        }
+    }
+}
