@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod exec;
+pub mod peers;
 pub mod sandbox;
 pub mod session;
 pub mod server;

@@ -75,6 +75,7 @@ impl Sandbox {
             max_sockets: self.config.max_sockets,
             max_recv: 16 << 20,
             max_sleep: Duration::from_secs(60),
+            peers_on_well_known_ports: false,
         });
         Ok(SessionEnv { exec, observer: Observation { _private: () }, dir })
     }

@@ -200,3 +200,57 @@ async fn cross_site_and_rebinding_upgrades_are_refused() {
     request.headers_mut().insert("Origin", format!("http://127.0.0.1:{}", relay.port).parse().unwrap());
     assert!(tokio_tungstenite::connect_async(request).await.is_ok());
 }
+
+async fn recv_all(c: &mut common::Client, sock: u64) -> Vec<u8> {
+    let mut all = Vec::new();
+    loop {
+        let got = unb64(&c.ok(json!({"op": "recv", "sock": sock, "n": 65536})).await["data"]);
+        if got.is_empty() {
+            return all;
+        }
+        all.extend_from_slice(&got);
+    }
+}
+
+#[tokio::test]
+async fn lab_peers_serve_http_echo_and_reset_for_real() {
+    let relay = Relay::start();
+    let mut c = relay.connect().await;
+    let http = c.ok(json!({"op": "lab_peer", "kind": "http"})).await;
+    let again = c.ok(json!({"op": "lab_peer", "kind": "http"})).await;
+    assert_eq!(http, again, "one peer per kind and session");
+    let port = http["addr"]["port"].as_u64().unwrap() as u16;
+
+    for (path, needle) in [("/", "Content-Length: "), ("/chunked", "Transfer-Encoding: chunked")] {
+        let s = c.socket(AF_INET, SOCK_STREAM).await;
+        c.ok(json!({"op": "connect", "sock": s, "addr": addr(port)})).await;
+        let request = format!("GET {path} HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n");
+        c.ok(json!({"op": "sendall", "sock": s, "data": b64(request.as_bytes())})).await;
+        let response = String::from_utf8(recv_all(&mut c, s).await).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+        assert!(response.contains(needle), "{response}");
+        if path == "/chunked" {
+            assert!(response.ends_with("0\r\n\r\n"), "{response}");
+        }
+    }
+
+    let echo = c.ok(json!({"op": "lab_peer", "kind": "echo"})).await;
+    let s = c.socket(AF_INET, SOCK_STREAM).await;
+    c.ok(json!({"op": "connect", "sock": s, "addr": echo["addr"]})).await;
+    c.ok(json!({"op": "sendall", "sock": s, "data": b64(b"echo me")})).await;
+    let back = c.ok(json!({"op": "recv", "sock": s, "n": 7, "flags": 0x100})).await;
+    assert_eq!(unb64(&back["data"]), b"echo me");
+
+    let reset = c.ok(json!({"op": "lab_peer", "kind": "reset"})).await;
+    let s = c.socket(AF_INET, SOCK_STREAM).await;
+    c.ok(json!({"op": "connect", "sock": s, "addr": reset["addr"]})).await;
+    match c.call(json!({"op": "recv", "sock": s, "n": 10})).await {
+        ServerMsg::Result { outcome: Outcome::Err { error }, .. } => assert_eq!(error.errno, "ECONNRESET"),
+        other => panic!("expected ECONNRESET, got {other:?}"),
+    }
+
+    match c.call(json!({"op": "lab_peer", "kind": "ftp"})).await {
+        ServerMsg::Error { code: ErrorCode::BadArguments, message, .. } => assert!(message.contains("http"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -109,6 +109,8 @@ pub enum Call {
     },
     Gethostbyname { name: String },
     Sleep { seconds: f64 },
+    /// Start (or find) a lab peer of this kind in the session's network; the value is its address.
+    LabPeer { kind: String },
 }
 
 fn default_backlog() -> i32 {
@@ -142,6 +144,7 @@ impl Call {
             Call::Select { .. } => "select",
             Call::Gethostbyname { .. } => "gethostbyname",
             Call::Sleep { .. } => "sleep",
+            Call::LabPeer { .. } => "lab_peer",
         }
     }
 
@@ -167,7 +170,11 @@ impl Call {
             | Call::Getsockname { sock }
             | Call::Getpeername { sock }
             | Call::Fileno { sock } => Some(*sock),
-            Call::Socket { .. } | Call::Select { .. } | Call::Gethostbyname { .. } | Call::Sleep { .. } => None,
+            Call::Socket { .. }
+            | Call::Select { .. }
+            | Call::Gethostbyname { .. }
+            | Call::Sleep { .. }
+            | Call::LabPeer { .. } => None,
         }
     }
 }
@@ -177,6 +184,7 @@ pub const OP_NAMES: &[&str] = &[
     "socket", "bind", "listen", "accept", "connect", "connect_ex", "send", "sendall", "recv",
     "sendto", "recvfrom", "shutdown", "close", "setblocking", "settimeout", "setsockopt",
     "getsockopt", "getsockname", "getpeername", "fileno", "select", "gethostbyname", "sleep",
+    "lab_peer",
 ];
 
 /// A socket address as a script writes it. Which form is valid depends on the
@@ -471,6 +479,6 @@ mod tests {
     fn every_op_name_is_listed() {
         let call = Call::Sleep { seconds: 0.0 };
         assert!(OP_NAMES.contains(&call.op_name()));
-        assert_eq!(OP_NAMES.len(), 23);
+        assert_eq!(OP_NAMES.len(), 24);
     }
 }

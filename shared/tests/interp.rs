@@ -37,8 +37,15 @@ except OSError as e:
 finally:
     s.close()
 print("done")
-err = s.connect_ex(("127.0.0.1", 5501))
-print(err, errno.ECONNREFUSED)
+s2 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+err = s2.connect_ex(("127.0.0.1", 5501))
+print(err, errno.ECONNREFUSED, time.time() > 0)
+try:
+    with s2:
+        s2.connect(("127.0.0.1", 5501))
+except socket.error as e:
+    print("with closed it:", s2)
+s2.connect(("127.0.0.1", 5501))
 "#
     ));
 }

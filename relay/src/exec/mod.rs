@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use socklab_shared::errno;
-use socklab_shared::protocol::{Call, Event, OptValue, OsError, Ret, SockId, SockInfo};
+use socklab_shared::protocol::{Addr, Call, Event, OptValue, OsError, Ret, SockId, SockInfo};
+
+use crate::peers::{self, Peer, PeerKind};
 use tokio::io::unix::AsyncFd;
 use tokio_util::sync::CancellationToken;
 
@@ -174,6 +176,8 @@ pub struct ExecConfig {
     pub max_recv: usize,
     /// Longest `sleep()`.
     pub max_sleep: Duration,
+    /// Lab peers take their well-known ports (in a private namespace) rather than any free port.
+    pub peers_on_well_known_ports: bool,
 }
 
 /// The result of starting a call.
@@ -190,11 +194,13 @@ pub struct Executor {
     next_id: SockId,
     events: Vec<Event>,
     watch: Option<Arc<dyn SocketWatch>>,
+    /// Lab peers started by this session; they stop when it ends.
+    peers: Vec<(PeerKind, Peer)>,
 }
 
 impl Executor {
     pub fn new(config: ExecConfig) -> Executor {
-        Executor { config, socks: HashMap::new(), next_id: 1, events: Vec::new(), watch: None }
+        Executor { config, socks: HashMap::new(), next_id: 1, events: Vec::new(), watch: None, peers: Vec::new() }
     }
 
     /// Attach the kernel observer of this session.
@@ -237,6 +243,7 @@ impl Executor {
             Call::Gethostbyname { name } => done(
                 addr::resolve_host(&name, libc::AF_INET).map(|ip| Ret::Host { address: ip.to_string() }),
             ),
+            Call::LabPeer { kind } => done(self.lab_peer(&kind)),
             Call::Sleep { seconds } => {
                 if !(0.0..=self.config.max_sleep.as_secs_f64()).contains(&seconds) {
                     return done(Err(ExecError::BadArgument(format!(
@@ -361,7 +368,8 @@ impl Executor {
             | Call::Close { .. }
             | Call::Select { .. }
             | Call::Gethostbyname { .. }
-            | Call::Sleep { .. } => unreachable!("handled by start_inner"),
+            | Call::Sleep { .. }
+            | Call::LabPeer { .. } => unreachable!("handled by start_inner"),
         }
     }
 
@@ -473,6 +481,23 @@ impl Executor {
         // The fd closes when the last pending call on it lets go of the entry,
         // which the cancellation above makes immediate.
         Ok(Ret::None)
+    }
+
+    fn lab_peer(&mut self, name: &str) -> Result<Ret, ExecError> {
+        let kind = PeerKind::parse(name).ok_or_else(|| {
+            ExecError::BadArgument(format!("no lab peer called {name:?}; there are: {}", PeerKind::NAMES.join(", ")))
+        })?;
+        let addr = match self.peers.iter().find(|(k, _)| *k == kind) {
+            Some((_, peer)) => peer.addr,
+            None => {
+                let port = if self.config.peers_on_well_known_ports { kind.port() } else { 0 };
+                let peer = peers::start(kind, port, &self.config.make_socket).map_err(ExecError::Os)?;
+                let addr = peer.addr;
+                self.peers.push((kind, peer));
+                addr
+            }
+        };
+        Ok(Ret::Addr { addr: Some(Addr::inet(addr.ip().to_string(), addr.port())) })
     }
 
     fn entry(&self, sock: SockId) -> Result<Arc<SockEntry>, ExecError> {

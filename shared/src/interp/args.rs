@@ -6,16 +6,19 @@ use std::sync::Arc;
 use super::exception::Exception;
 use super::value::{Value, as_int, lock};
 
+/// Keyword arguments, in call order.
+pub type Keywords = Vec<(String, Value)>;
+
 /// The arguments of one call, before binding.
 pub struct Args {
     /// The function's name for messages, e.g. `recv` or `len`.
     pub name: String,
     pub positional: Vec<Value>,
-    pub keywords: Vec<(String, Value)>,
+    pub keywords: Keywords,
 }
 
 impl Args {
-    pub fn new(name: impl Into<String>, positional: Vec<Value>, keywords: Vec<(String, Value)>) -> Args {
+    pub fn new(name: impl Into<String>, positional: Vec<Value>, keywords: Keywords) -> Args {
         Args { name: name.into(), positional, keywords }
     }
 
@@ -56,7 +59,7 @@ impl Args {
     }
 
     /// All positional arguments (for `print(*args)`, `min`, `max`), plus the keywords.
-    pub fn varargs(self, keywords: &[&str]) -> Result<(Vec<Value>, Vec<(String, Value)>), Exception> {
+    pub fn varargs(self, keywords: &[&str]) -> Result<(Vec<Value>, Keywords), Exception> {
         if let Some((k, _)) = self.keywords.iter().find(|(k, _)| !keywords.contains(&k.as_str())) {
             return Err(Exception::type_error(format!("{}() got an unexpected keyword argument '{k}'", self.name)));
         }

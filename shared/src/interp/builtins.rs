@@ -80,6 +80,19 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             value(Value::Float(ctx.now))
         }
         Builtin::Select => sockets::select(args),
+        Builtin::LabPeer => {
+            let [kind] = args.bind(["kind"], 1)?;
+            let kind = match kind.unwrap_or(Value::None) {
+                Value::Str(s) => s.to_string(),
+                other => {
+                    return Err(Exception::type_error(format!(
+                        "lab_peer() argument must be str, not {}",
+                        other.type_name()
+                    )));
+                }
+            };
+            Ok(Flow::Call(Call::LabPeer { kind }, Pending::Plain))
+        }
         Builtin::IcmpEchoRequest => {
             let [ident, seq, payload] = args.bind(["ident", "seq", "payload"], 2)?;
             let field = |v: Option<Value>, what: &str| -> Result<u16, Exception> {
@@ -265,10 +278,8 @@ pub fn len(x: &Value) -> Result<i64, Exception> {
 /// `int(x, base)`.
 fn int(x: Value, base: Option<Value>) -> Result<i64, Exception> {
     let base = base.map(|b| to_int(&b)).transpose()?;
-    if let Some(b) = base {
-        if b != 0 && !(2..=36).contains(&b) {
-            return Err(Exception::value_error("int() base must be >= 2 and <= 36, or 0"));
-        }
+    if base.is_some_and(|b| b != 0 && !(2..=36).contains(&b)) {
+        return Err(Exception::value_error("int() base must be >= 2 and <= 36, or 0"));
     }
     let text = match &x {
         Value::Str(s) => s.to_string(),

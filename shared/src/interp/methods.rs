@@ -572,13 +572,11 @@ pub fn decode(b: &[u8], encoding: Option<Value>, errors: Option<Value>) -> Resul
         },
         "latin-1" | "latin1" | "iso-8859-1" => Ok(Value::str(b.iter().map(|&c| char::from(c)).collect::<String>())),
         "ascii" | "us-ascii" => {
-            if let Some(at) = b.iter().position(|&c| c > 0x7f) {
-                if errors == "strict" {
-                    return Err(Exception::new(
-                        ExcClass::UnicodeDecodeError,
-                        format!("'ascii' codec can't decode byte 0x{:02x} in position {at}: ordinal not in range(128)", b[at]),
-                    ));
-                }
+            if let Some(at) = b.iter().position(|&c| c > 0x7f).filter(|_| errors == "strict") {
+                return Err(Exception::new(
+                    ExcClass::UnicodeDecodeError,
+                    format!("'ascii' codec can't decode byte 0x{:02x} in position {at}: ordinal not in range(128)", b[at]),
+                ));
             }
             let replacement = if errors == "ignore" { None } else { Some(char::REPLACEMENT_CHARACTER) };
             Ok(Value::str(b.iter().filter_map(|&c| if c <= 0x7f { Some(char::from(c)) } else { replacement }).collect::<String>()))

@@ -338,10 +338,9 @@ pub fn value_from_ret(ret: Ret, pending: &Pending) -> Value {
 fn pick(passed: &[Value], ids: &[SockId]) -> Value {
     let mut out: Vec<Value> = Vec::new();
     for v in passed {
-        if let Some(s) = v.as_socket() {
-            if ids.contains(&s.id()) && !out.iter().any(|o| o.as_socket().is_some_and(|p| p.id() == s.id())) {
-                out.push(v.clone());
-            }
+        let Some(s) = v.as_socket() else { continue };
+        if ids.contains(&s.id()) && !out.iter().any(|o| o.as_socket().is_some_and(|p| p.id() == s.id())) {
+            out.push(v.clone());
         }
     }
     Value::list(out)

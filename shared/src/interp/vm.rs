@@ -422,14 +422,12 @@ impl LaneVm {
                 return Err(Exception::new(ExcClass::AssertionError, message).into());
             }
             Op::EnterWith => {
-                if let Some(v) = self.stack.last() {
-                    if v.as_socket().is_none() {
-                        return Err(Exception::type_error(format!(
-                            "'{}' object does not support the context manager protocol (only sockets do)",
-                            v.type_name()
-                        ))
-                        .into());
-                    }
+                if let Some(v) = self.stack.last().filter(|v| v.as_socket().is_none()) {
+                    return Err(Exception::type_error(format!(
+                        "'{}' object does not support the context manager protocol (only sockets do)",
+                        v.type_name()
+                    ))
+                    .into());
                 }
             }
             Op::ExitWith => {

@@ -35,6 +35,7 @@ named_enum! {
         Gethostbyname = "gethostbyname",
         Time = "time",
         Select = "select",
+        LabPeer = "lab_peer",
         IcmpEchoRequest = "icmp_echo_request",
         IcmpParse = "icmp_parse",
         Checksum = "checksum",

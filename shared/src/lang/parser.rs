@@ -19,6 +19,9 @@ struct Fail;
 
 type PResult<T> = Result<T, Fail>;
 
+/// Keyword arguments of a call, in order.
+type Keywords = Vec<(String, Expr)>;
+
 pub fn parse_tokens(src: &str, tokens: Vec<Token>) -> (Script, Vec<Diagnostic>) {
     let mut parser = Parser { src, tokens, i: 0, diagnostics: Vec::new(), loop_depth: 0 };
     let script = parser.script();
@@ -645,7 +648,9 @@ impl Parser<'_> {
 
     fn with_stmt(&mut self) -> PResult<Stmt> {
         let kw = self.advance();
+        let value_start = self.peek().start;
         let value = self.test()?;
+        let value_source = self.source_from(value_start);
         let name = if self.eat_keyword("as") { Some(self.expect_name("a name after 'as'")?) } else { None };
         if self.at_op(",") {
             let pos = self.peek().pos;
@@ -655,7 +660,7 @@ impl Parser<'_> {
         let body = self.block("with", kw.pos.line)?;
         let exit_source = match &name {
             Some(n) => format!("{n}.close()"),
-            None => "close()".to_string(),
+            None => format!("{value_source}.close()"),
         };
         Ok(Stmt { line: kw.pos.line, source, kind: StmtKind::With { value, name, body, exit_source } })
     }
@@ -835,10 +840,10 @@ impl Parser<'_> {
         let operand = self.factor()?;
         // Fold `-5` into a literal so `-9223372036854775807 - 1` style constants and
         // tree dumps stay simple.
-        if let (UnaryOp::Neg, ExprKind::Int(v)) = (op, &operand.kind) {
-            if let Some(n) = v.checked_neg() {
-                return Ok(self.mk(pos, ExprKind::Int(n)));
-            }
+        if let (UnaryOp::Neg, ExprKind::Int(v)) = (op, &operand.kind)
+            && let Some(n) = v.checked_neg()
+        {
+            return Ok(self.mk(pos, ExprKind::Int(n)));
         }
         Ok(self.mk(pos, ExprKind::Unary(op, Box::new(operand))))
     }
@@ -873,7 +878,7 @@ impl Parser<'_> {
         }
     }
 
-    fn call_args(&mut self, open: &Token) -> PResult<(Vec<Expr>, Vec<(String, Expr)>)> {
+    fn call_args(&mut self, open: &Token) -> PResult<(Vec<Expr>, Keywords)> {
         let mut args = Vec::new();
         let mut kwargs: Vec<(String, Expr)> = Vec::new();
         while !self.at_op(")") {

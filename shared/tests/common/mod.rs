@@ -205,10 +205,8 @@ impl FakeNet {
                         p
                     }
                 };
-                if let Some(target) = self.find_port(*port, false) {
-                    if let Some(t) = self.socks.get_mut(&target) {
-                        t.datagrams.push_back((data.as_slice().to_vec(), from));
-                    }
+                if let Some(t) = self.find_port(*port, false).and_then(|target| self.socks.get_mut(&target)) {
+                    t.datagrams.push_back((data.as_slice().to_vec(), from));
                 }
                 ok(Ret::Int { value: data.as_slice().len() as i64 })
             }
@@ -262,6 +260,10 @@ impl FakeNet {
                 }
             }
             Call::Sleep { .. } => ok(Ret::None),
+            Call::LabPeer { kind } => match kind.as_str() {
+                "echo" => ok(Ret::Addr { addr: Some(inet(7)) }),
+                _ => err(22),
+            },
         }
     }
 }
@@ -286,6 +288,7 @@ pub fn run_interp(interp: &mut Interpreter, net: &mut FakeNet, out: &mut String,
     let mut budget = budget;
     let now = 1_700_000_000.5;
     'schedule: loop {
+        #[allow(clippy::needless_range_loop)] // `lane` also indexes the interpreter
         for lane in 0..n {
             // Run this lane while it makes progress.
             let mut progressed = false;
