@@ -400,6 +400,28 @@ mod tests {
     }
 
     #[test]
+    fn a_real_script_runs_through_the_interpreter() {
+        let source = "print(\"before\")\nsleep(0.5)\nprint(\"after\")\n";
+        let mut runner = Runner::from_source(source, 1).expect("parses");
+        let drive = runner.drive(0.0);
+        assert_eq!(drive.send, [ClientMsg::Call { id: 1, call: Call::Sleep { seconds: 0.5 } }]);
+        let drive = runner.on_message(ServerMsg::Pending { id: 1 }, 0.0);
+        assert!(drive.send.is_empty() && !runner.is_finished());
+        let drive = runner.on_message(ServerMsg::Result { id: 1, outcome: ok() }, 0.5);
+        assert!(runner.is_finished());
+        let texts: Vec<&str> = drive.lines.iter().map(|line| line.text.as_str()).collect();
+        assert!(texts.contains(&"main| after"), "{texts:?}");
+        assert_eq!(texts.last(), Some(&"main ended: finished"));
+    }
+
+    #[test]
+    fn a_script_with_diagnostics_does_not_run() {
+        let diagnostics = Runner::from_source("x = (\n", 1).err().expect("does not parse");
+        assert!(!diagnostics.is_empty());
+        assert!(Runner::from_source(crate::state::ECHO_EXAMPLE, 1).is_ok(), "the prefilled example parses");
+    }
+
+    #[test]
     fn a_script_that_never_calls_yields_to_the_page_between_budgets() {
         /// One lane that steps forever without a call.
         struct Spin;

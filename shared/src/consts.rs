@@ -123,7 +123,9 @@ pub fn type_name(sock_type: i64) -> Option<&'static str> {
 fn first_with_prefix(prefix: &str, value: i64) -> Option<&'static str> {
     SOCKET_CONSTANTS
         .iter()
-        .find(|(n, v)| *v == value && n.starts_with(prefix) && !matches!(*n, "SOCK_NONBLOCK" | "SOCK_CLOEXEC"))
+        .find(|(n, v)| {
+            *v == value && n.starts_with(prefix) && !matches!(*n, "SOCK_NONBLOCK" | "SOCK_CLOEXEC")
+        })
         .map(|&(n, _)| n)
 }
 

@@ -19,7 +19,11 @@ fn tcp_echo_from_the_spec() {
     let out = run(src, &mut net);
     insta::assert_snapshot!(out);
     // Every call reached the kernel exactly once.
-    let sends = net.calls.iter().filter(|c| matches!(c, Call::Send { .. })).count();
+    let sends = net
+        .calls
+        .iter()
+        .filter(|c| matches!(c, Call::Send { .. }))
+        .count();
     assert_eq!(sends, 2);
 }
 
@@ -176,7 +180,13 @@ print(c.recv(10), c.getsockname()[0], c.fileno())
     let mut net = FakeNet::new();
     let out = run(src, &mut net);
     insta::assert_snapshot!(out);
-    assert_eq!(net.calls.iter().filter(|c| matches!(c, Call::Recv { .. })).count(), 2);
+    assert_eq!(
+        net.calls
+            .iter()
+            .filter(|c| matches!(c, Call::Recv { .. }))
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -276,21 +286,50 @@ print("nothing to do")
 fn json_events_match_the_cli_shape() {
     let parsed = parse("s = socket(AF_INET, SOCK_STREAM)\ns.connect((\"127.0.0.1\", 5500))\n");
     let mut interp = Interpreter::new(&parsed.script);
-    let info = SockInfo { sock: 1, fd: 5, family: 2, sock_type: 1, proto: 0 };
-    assert!(matches!(interp.step(0, 0.0), Yield::Call(Call::Socket { family: 2, sock_type: 1, proto: 0 })));
+    let info = SockInfo {
+        sock: 1,
+        fd: 5,
+        family: 2,
+        sock_type: 1,
+        proto: 0,
+    };
+    assert!(matches!(
+        interp.step(0, 0.0),
+        Yield::Call(Call::Socket {
+            family: 2,
+            sock_type: 1,
+            proto: 0
+        })
+    ));
     assert_eq!(interp.lane_state(0), LaneState::Waiting);
     assert_eq!(interp.current_line(0), Some(1));
-    let y = interp.resume(0, CallResult::Outcome(Outcome::Ok { value: Ret::Socket { info } }), 0.0);
+    let y = interp.resume(
+        0,
+        CallResult::Outcome(Outcome::Ok {
+            value: Ret::Socket { info },
+        }),
+        0.0,
+    );
     assert_eq!(y, Yield::Stepped);
     assert_eq!(interp.socket_name(1), Some("s".to_string()));
     assert_eq!(interp.current_line(0), Some(2));
-    assert!(matches!(interp.step(0, 0.0), Yield::Call(Call::Connect { sock: 1, .. })));
-    let refused = OsError { errno: "ECONNREFUSED".into(), errno_num: 111, message: "Connection refused".into() };
+    assert!(matches!(
+        interp.step(0, 0.0),
+        Yield::Call(Call::Connect { sock: 1, .. })
+    ));
+    let refused = OsError {
+        errno: "ECONNREFUSED".into(),
+        errno_num: 111,
+        message: "Connection refused".into(),
+    };
     interp.resume(0, CallResult::Outcome(Outcome::Err { error: refused }), 0.0);
     assert_eq!(interp.lane_state(0), LaneState::Ended(EndStatus::Error));
     assert_eq!(interp.current_line(0), None);
-    let lines: Vec<String> =
-        interp.take_events().iter().map(|e| serde_json::to_string(e).unwrap_or_default()).collect();
+    let lines: Vec<String> = interp
+        .take_events()
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap_or_default())
+        .collect();
     insta::assert_snapshot!(lines.join("\n"));
 }
 
@@ -300,14 +339,29 @@ fn rejected_and_cancelled_calls() {
         "# lane: a\ntry:\n    sleep(5)\nexcept OSError as e:\n    print(e.errno, e)\nsleep(1)\n# lane: b\nsleep(-0.0)\n",
     );
     let mut interp = Interpreter::new(&parsed.script);
-    assert!(matches!(interp.step(0, 0.0), Yield::Call(Call::Sleep { .. })));
+    assert!(matches!(
+        interp.step(0, 0.0),
+        Yield::Call(Call::Sleep { .. })
+    ));
     interp.resume(0, CallResult::Outcome(Outcome::Cancelled), 0.0);
     assert_eq!(interp.lane_state(0), LaneState::Ready);
     interp.step(0, 0.0);
-    assert!(matches!(interp.step(0, 0.0), Yield::Call(Call::Sleep { .. })));
-    interp.resume(0, CallResult::Rejected { message: "seconds: too long".into() }, 0.0);
+    assert!(matches!(
+        interp.step(0, 0.0),
+        Yield::Call(Call::Sleep { .. })
+    ));
+    interp.resume(
+        0,
+        CallResult::Rejected {
+            message: "seconds: too long".into(),
+        },
+        0.0,
+    );
     assert_eq!(interp.lane_state(0), LaneState::Ended(EndStatus::Error));
-    assert!(matches!(interp.step(1, 0.0), Yield::Call(Call::Sleep { .. })));
+    assert!(matches!(
+        interp.step(1, 0.0),
+        Yield::Call(Call::Sleep { .. })
+    ));
     interp.end_blocked(1);
     assert_eq!(interp.lane_state(1), LaneState::Ended(EndStatus::Blocked));
     let mut out = String::new();
@@ -319,17 +373,30 @@ fn rejected_and_cancelled_calls() {
 fn print_never_repeats_across_suspensions() {
     let parsed = parse("print(\"before\", sleep(1), \"after\")\n");
     let mut interp = Interpreter::new(&parsed.script);
-    assert!(matches!(interp.step(0, 0.0), Yield::Call(Call::Sleep { .. })));
+    assert!(matches!(
+        interp.step(0, 0.0),
+        Yield::Call(Call::Sleep { .. })
+    ));
     assert!(interp.take_events().is_empty());
-    interp.resume(0, CallResult::Outcome(Outcome::Ok { value: Ret::None }), 0.0);
-    let prints: Vec<InterpEvent> =
-        interp.take_events().into_iter().filter(|e| matches!(e, InterpEvent::Print { .. })).collect();
+    interp.resume(
+        0,
+        CallResult::Outcome(Outcome::Ok { value: Ret::None }),
+        0.0,
+    );
+    let prints: Vec<InterpEvent> = interp
+        .take_events()
+        .into_iter()
+        .filter(|e| matches!(e, InterpEvent::Print { .. }))
+        .collect();
     assert_eq!(prints.len(), 1);
 }
 
 #[test]
 fn every_truncation_of_the_examples_runs_without_panic() {
-    let examples = [include_str!("scripts/echo.py"), include_str!("scripts/python_values.py")];
+    let examples = [
+        include_str!("scripts/echo.py"),
+        include_str!("scripts/python_values.py"),
+    ];
     for example in examples {
         let lines: Vec<&str> = example.lines().collect();
         for cut in 0..=lines.len() {

@@ -93,8 +93,12 @@ fn every_construct_tree() {
 fn lanes_and_main() {
     let parsed = parse("x = 1\r\n# lane: a\r\ny = 2\r\n#lane:b-2\r\n");
     assert_eq!(parsed.diagnostics, vec![]);
-    let lanes: Vec<(&str, u32, usize)> =
-        parsed.script.lanes.iter().map(|l| (l.name.as_str(), l.line, l.body.len())).collect();
+    let lanes: Vec<(&str, u32, usize)> = parsed
+        .script
+        .lanes
+        .iter()
+        .map(|l| (l.name.as_str(), l.line, l.body.len()))
+        .collect();
     assert_eq!(lanes, vec![("main", 1, 1), ("a", 2, 1), ("b-2", 4, 0)]);
 
     let empty = parse("");
@@ -104,17 +108,30 @@ fn lanes_and_main() {
 
     // No statements before the first header: no main lane.
     let only = parse("# just a comment\n\n# lane: x\npass\n");
-    assert_eq!(only.script.lanes.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), vec!["x"]);
+    assert_eq!(
+        only.script
+            .lanes
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["x"]
+    );
 }
 
 /// Broken scripts and what the parser says about each.
 const BROKEN: &[(&str, &str)] = &[
-    ("unclosed paren", "x = 1\ny = 2\ncli.connect((\"127.0.0.1\", 5500)\nz = 3\n"),
+    (
+        "unclosed paren",
+        "x = 1\ny = 2\ncli.connect((\"127.0.0.1\", 5500)\nz = 3\n",
+    ),
     ("missing comma", "print(a b)\n"),
     ("unexpected indent", "x = 1\n    y = 2\n"),
     ("unindent mismatch", "if x:\n        y = 1\n    z = 2\n"),
     ("unknown name", "x = 1\ns = sockett(AF_INET, SOCK_STREAM)\n"),
-    ("unknown name typo constant", "s = socket(AF_INTE, SOCK_STREAM)\n"),
+    (
+        "unknown name typo constant",
+        "s = socket(AF_INTE, SOCK_STREAM)\n",
+    ),
     ("unterminated string", "x = 1\nprint(\"hello)\n"),
     ("invalid escape", "x = b\"\\q\"\n"),
     ("non-ascii bytes", "x = b\"caf\u{e9}\"\n"),
@@ -129,14 +146,23 @@ const BROKEN: &[(&str, &str)] = &[
     ("dict unsupported", "x = {1: 2}\n"),
     ("f-string", "x = f\"{y}\"\n"),
     ("bad assignment target", "f() = 3\n"),
-    ("unknown exception class", "try:\n    pass\nexcept Foo:\n    pass\n"),
+    (
+        "unknown exception class",
+        "try:\n    pass\nexcept Foo:\n    pass\n",
+    ),
     ("try without except", "try:\n    pass\nx = 1\n"),
-    ("bare except not last", "try:\n    pass\nexcept:\n    pass\nexcept OSError:\n    pass\n"),
+    (
+        "bare except not last",
+        "try:\n    pass\nexcept:\n    pass\nexcept OSError:\n    pass\n",
+    ),
     ("unknown module", "import os\n"),
     ("integer too large", "x = 99999999999999999999\n"),
     ("stray character", "x = 1 $ 2\n"),
     ("several errors", "x = (1\n# lane: b\ny = 2 +\nz = [1, 2\n"),
-    ("unclosed bracket across lines", "x = [1,\n     2\nprint(x)\n"),
+    (
+        "unclosed bracket across lines",
+        "x = [1,\n     2\nprint(x)\n",
+    ),
     ("tabs and spaces", "if x:\n\ty = 1\n        z = 2\n"),
     ("keyword as name", "for = 3\n"),
     ("for without in", "for i range(3):\n    pass\n"),
@@ -150,7 +176,10 @@ fn diagnostics_of_broken_scripts() {
     let mut out = String::new();
     for (name, src) in BROKEN {
         let parsed = parse(src);
-        assert!(!parsed.diagnostics.is_empty(), "{name}: expected diagnostics");
+        assert!(
+            !parsed.diagnostics.is_empty(),
+            "{name}: expected diagnostics"
+        );
         out.push_str(&format!("--- {name}\n"));
         for line in src.lines() {
             out.push_str(&format!("    | {line}\n"));
@@ -181,11 +210,73 @@ impl Rng {
 #[test]
 fn never_panics_on_garbage() {
     const PIECES: &[&str] = &[
-        "(", ")", "[", "]", "{", "}", ":", ",", ".", "=", "+=", "-", "*", "**", "//", "\n", "\r\n", "\r", "\t",
-        "    ", " ", "#", "# lane: x\n", "# lane: \n", "\"", "'", "b\"", "\"\"\"", "\\", "\\x", "\\u12", "0x",
-        "1e", "99999999999999999999", "0.5", "if", "elif", "else", "while", "for", "in", "try", "except",
-        "finally", "with", "as", "not", "and", "or", "is", "None", "x", "socket", "é", "🦀", "\0", "lambda",
-        "break", "continue", "pass", "assert", "import", "from", "socket.", "f\"", "rb'", ";",
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        ":",
+        ",",
+        ".",
+        "=",
+        "+=",
+        "-",
+        "*",
+        "**",
+        "//",
+        "\n",
+        "\r\n",
+        "\r",
+        "\t",
+        "    ",
+        " ",
+        "#",
+        "# lane: x\n",
+        "# lane: \n",
+        "\"",
+        "'",
+        "b\"",
+        "\"\"\"",
+        "\\",
+        "\\x",
+        "\\u12",
+        "0x",
+        "1e",
+        "99999999999999999999",
+        "0.5",
+        "if",
+        "elif",
+        "else",
+        "while",
+        "for",
+        "in",
+        "try",
+        "except",
+        "finally",
+        "with",
+        "as",
+        "not",
+        "and",
+        "or",
+        "is",
+        "None",
+        "x",
+        "socket",
+        "é",
+        "🦀",
+        "\0",
+        "lambda",
+        "break",
+        "continue",
+        "pass",
+        "assert",
+        "import",
+        "from",
+        "socket.",
+        "f\"",
+        "rb'",
+        ";",
     ];
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for _ in 0..3000 {
@@ -210,8 +301,34 @@ fn never_panics_on_truncated_or_mangled_examples() {
         for cut in 0..chars.len() {
             let prefix: String = chars[..cut].iter().collect();
             let _ = parse(&prefix);
-            let without: String = chars.iter().enumerate().filter(|(i, _)| *i != cut).map(|(_, c)| c).collect();
+            let without: String = chars
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != cut)
+                .map(|(_, c)| c)
+                .collect();
             let _ = parse(&without);
         }
     }
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    for (open, close) in [("(", ")"), ("[", "]"), ("-", ""), ("not ", "")] {
+        let src = format!("x = {}1{}\n", open.repeat(5000), close.repeat(5000));
+        let parsed = parse(&src);
+        assert!(
+            parsed
+                .diagnostics
+                .iter()
+                .any(|d| d.message.contains("nested too deeply")),
+            "{open}"
+        );
+    }
+    let mut deep_blocks = String::new();
+    for i in 0..200 {
+        deep_blocks.push_str(&format!("{}if True:\n", "    ".repeat(i)));
+    }
+    deep_blocks.push_str(&format!("{}pass\n", "    ".repeat(200)));
+    assert!(!parse(&deep_blocks).diagnostics.is_empty());
 }

@@ -19,19 +19,38 @@ pub struct Args {
 
 impl Args {
     pub fn new(name: impl Into<String>, positional: Vec<Value>, keywords: Keywords) -> Args {
-        Args { name: name.into(), positional, keywords }
+        Args {
+            name: name.into(),
+            positional,
+            keywords,
+        }
     }
 
     /// Binds to `params`; the first `required` must be given.
-    pub fn bind<const N: usize>(self, params: [&str; N], required: usize) -> Result<[Option<Value>; N], Exception> {
+    pub fn bind<const N: usize>(
+        self,
+        params: [&str; N],
+        required: usize,
+    ) -> Result<[Option<Value>; N], Exception> {
         let name = self.name;
         if self.positional.len() > N {
             let msg = if N == 0 {
-                format!("{name}() takes no arguments ({} given)", self.positional.len())
+                format!(
+                    "{name}() takes no arguments ({} given)",
+                    self.positional.len()
+                )
             } else if required == N {
-                format!("{name}() takes exactly {N} argument{} ({} given)", plural(N), self.positional.len())
+                format!(
+                    "{name}() takes exactly {N} argument{} ({} given)",
+                    plural(N),
+                    self.positional.len()
+                )
             } else {
-                format!("{name}() takes at most {N} argument{} ({} given)", plural(N), self.positional.len())
+                format!(
+                    "{name}() takes at most {N} argument{} ({} given)",
+                    plural(N),
+                    self.positional.len()
+                )
             };
             return Err(Exception::type_error(msg));
         }
@@ -41,10 +60,14 @@ impl Args {
         }
         for (key, v) in self.keywords {
             let Some(i) = params.iter().position(|p| *p == key) else {
-                return Err(Exception::type_error(format!("{name}() got an unexpected keyword argument '{key}'")));
+                return Err(Exception::type_error(format!(
+                    "{name}() got an unexpected keyword argument '{key}'"
+                )));
             };
             if out[i].is_some() {
-                return Err(Exception::type_error(format!("{name}() got multiple values for argument '{key}'")));
+                return Err(Exception::type_error(format!(
+                    "{name}() got multiple values for argument '{key}'"
+                )));
             }
             out[i] = Some(v);
         }
@@ -60,8 +83,15 @@ impl Args {
 
     /// All positional arguments (for `print(*args)`, `min`, `max`), plus the keywords.
     pub fn varargs(self, keywords: &[&str]) -> Result<(Vec<Value>, Keywords), Exception> {
-        if let Some((k, _)) = self.keywords.iter().find(|(k, _)| !keywords.contains(&k.as_str())) {
-            return Err(Exception::type_error(format!("{}() got an unexpected keyword argument '{k}'", self.name)));
+        if let Some((k, _)) = self
+            .keywords
+            .iter()
+            .find(|(k, _)| !keywords.contains(&k.as_str()))
+        {
+            return Err(Exception::type_error(format!(
+                "{}() got an unexpected keyword argument '{k}'",
+                self.name
+            )));
         }
         Ok((self.positional, self.keywords))
     }
@@ -73,7 +103,12 @@ fn plural(n: usize) -> &'static str {
 
 /// An int argument (bools count, as in Python).
 pub fn to_int(v: &Value) -> Result<i64, Exception> {
-    as_int(v).ok_or_else(|| Exception::type_error(format!("'{}' object cannot be interpreted as an integer", v.type_name())))
+    as_int(v).ok_or_else(|| {
+        Exception::type_error(format!(
+            "'{}' object cannot be interpreted as an integer",
+            v.type_name()
+        ))
+    })
 }
 
 /// An int argument that must fit a C int.
@@ -86,7 +121,10 @@ pub fn to_i32(v: &Value) -> Result<i32, Exception> {
 pub fn to_bytes(v: &Value) -> Result<Arc<[u8]>, Exception> {
     match v {
         Value::Bytes(b) => Ok(b.clone()),
-        other => Err(Exception::type_error(format!("a bytes-like object is required, not '{}'", other.type_name()))),
+        other => Err(Exception::type_error(format!(
+            "a bytes-like object is required, not '{}'",
+            other.type_name()
+        ))),
     }
 }
 
@@ -95,7 +133,10 @@ pub fn to_seconds(v: &Value, what: &str) -> Result<Option<f64>, Exception> {
     match v {
         Value::None => Ok(None),
         Value::Int(_) | Value::Bool(_) | Value::Float(_) => Ok(super::value::as_number(v)),
-        other => Err(Exception::type_error(format!("{what} must be a number or None, not {}", other.type_name()))),
+        other => Err(Exception::type_error(format!(
+            "{what} must be a number or None, not {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -113,6 +154,11 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, Exception> {
             }
             (0..n).map(|i| Value::Int(start + i * step)).collect()
         }
-        other => return Err(Exception::type_error(format!("'{}' object is not iterable", other.type_name()))),
+        other => {
+            return Err(Exception::type_error(format!(
+                "'{}' object is not iterable",
+                other.type_name()
+            )));
+        }
     })
 }

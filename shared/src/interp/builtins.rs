@@ -24,9 +24,17 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
     let value = |v: Value| Ok(Flow::Value(v));
     match builtin {
         Builtin::Socket => {
-            let [family, ty, proto, _fileno] = args.bind(["family", "type", "proto", "fileno"], 0)?;
-            let int_or = |v: Option<Value>, d: i32| v.filter(|v| !matches!(v, Value::None)).map_or(Ok(d), |v| to_i32(&v));
-            let call = Call::Socket { family: int_or(family, 2)?, sock_type: int_or(ty, 1)?, proto: int_or(proto, 0)? };
+            let [family, ty, proto, _fileno] =
+                args.bind(["family", "type", "proto", "fileno"], 0)?;
+            let int_or = |v: Option<Value>, d: i32| {
+                v.filter(|v| !matches!(v, Value::None))
+                    .map_or(Ok(d), |v| to_i32(&v))
+            };
+            let call = Call::Socket {
+                family: int_or(family, 2)?,
+                sock_type: int_or(ty, 1)?,
+                proto: int_or(proto, 0)?,
+            };
             Ok(Flow::Call(call, Pending::Plain))
         }
         Builtin::Print => {
@@ -38,7 +46,10 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                     Value::None => continue,
                     Value::Str(s) => s.to_string(),
                     other if k == "sep" || k == "end" => {
-                        return Err(Exception::type_error(format!("{k} must be None or a string, not {}", other.type_name())));
+                        return Err(Exception::type_error(format!(
+                            "{k} must be None or a string, not {}",
+                            other.type_name()
+                        )));
                     }
                     _ => continue,
                 };
@@ -48,15 +59,21 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                     _ => {}
                 }
             }
-            let line = items.iter().map(Value::to_str).collect::<Vec<_>>().join(&sep);
+            let line = items
+                .iter()
+                .map(Value::to_str)
+                .collect::<Vec<_>>()
+                .join(&sep);
             ctx.output.push_str(&line);
             ctx.output.push_str(&end);
             value(Value::None)
         }
         Builtin::Sleep => {
             let [secs] = args.bind(["seconds"], 1)?;
-            let secs = to_seconds(&secs.unwrap_or(Value::None), "sleep length")?
-                .ok_or_else(|| Exception::type_error("sleep length must be a number, not NoneType"))?;
+            let secs =
+                to_seconds(&secs.unwrap_or(Value::None), "sleep length")?.ok_or_else(|| {
+                    Exception::type_error("sleep length must be a number, not NoneType")
+                })?;
             if secs < 0.0 || secs.is_nan() {
                 return Err(Exception::value_error("sleep length must be non-negative"));
             }
@@ -97,7 +114,8 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             let [ident, seq, payload] = args.bind(["ident", "seq", "payload"], 2)?;
             let field = |v: Option<Value>, what: &str| -> Result<u16, Exception> {
                 let i = to_int(&v.unwrap_or(Value::None))?;
-                u16::try_from(i).map_err(|_| Exception::value_error(format!("{what} must be 0-65535, got {i}")))
+                u16::try_from(i)
+                    .map_err(|_| Exception::value_error(format!("{what} must be 0-65535, got {i}")))
             };
             let (ident, seq) = (field(ident, "ident")?, field(seq, "seq")?);
             let payload = match payload {
@@ -163,16 +181,24 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::List => {
             let [x] = args.bind(["iterable"], 0)?;
-            value(Value::list(x.map(|v| iterate(&v)).transpose()?.unwrap_or_default()))
+            value(Value::list(
+                x.map(|v| iterate(&v)).transpose()?.unwrap_or_default(),
+            ))
         }
         Builtin::Tuple => {
             let [x] = args.bind(["iterable"], 0)?;
-            value(Value::tuple(x.map(|v| iterate(&v)).transpose()?.unwrap_or_default()))
+            value(Value::tuple(
+                x.map(|v| iterate(&v)).transpose()?.unwrap_or_default(),
+            ))
         }
         Builtin::Hex => {
             let [x] = args.bind(["number"], 1)?;
             let i = to_int(&x.unwrap_or(Value::None))?;
-            let text = if i < 0 { format!("-0x{:x}", i.unsigned_abs()) } else { format!("0x{i:x}") };
+            let text = if i < 0 {
+                format!("-0x{:x}", i.unsigned_abs())
+            } else {
+                format!("0x{i:x}")
+            };
             value(Value::str(text))
         }
         Builtin::Abs => {
@@ -180,8 +206,14 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             match x.unwrap_or(Value::None) {
                 Value::Float(f) => value(Value::Float(f.abs())),
                 v => match as_int(&v) {
-                    Some(i) => value(Value::Int(i.checked_abs().ok_or_else(|| Exception::overflow("integer overflow"))?)),
-                    None => Err(Exception::type_error(format!("bad operand type for abs(): '{}'", v.type_name()))),
+                    Some(i) => value(Value::Int(
+                        i.checked_abs()
+                            .ok_or_else(|| Exception::overflow("integer overflow"))?,
+                    )),
+                    None => Err(Exception::type_error(format!(
+                        "bad operand type for abs(): '{}'",
+                        v.type_name()
+                    ))),
                 },
             }
         }
@@ -190,7 +222,11 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             let (items, keywords) = args.varargs(&["default"])?;
             let default = keywords.into_iter().next().map(|(_, v)| v);
             let items = match items.len() {
-                0 => return Err(Exception::type_error(format!("{name} expected at least 1 argument, got 0"))),
+                0 => {
+                    return Err(Exception::type_error(format!(
+                        "{name} expected at least 1 argument, got 0"
+                    )));
+                }
                 1 => iterate(&items[0])?,
                 _ => items,
             };
@@ -206,21 +242,29 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                                 b.type_name()
                             ))
                         })?;
-                        let better = if builtin == Builtin::Min { ord.is_lt() } else { ord.is_gt() };
+                        let better = if builtin == Builtin::Min {
+                            ord.is_lt()
+                        } else {
+                            ord.is_gt()
+                        };
                         if better { item } else { b }
                     }
                 });
             }
             match best.or(default) {
                 Some(v) => value(v),
-                None => Err(Exception::value_error(format!("{name}() arg is an empty sequence"))),
+                None => Err(Exception::value_error(format!(
+                    "{name}() arg is an empty sequence"
+                ))),
             }
         }
         Builtin::Sum => {
             let [items, start] = args.bind(["iterable", "start"], 1)?;
             let mut total = start.unwrap_or(Value::Int(0));
             if matches!(total, Value::Str(_)) {
-                return Err(Exception::type_error("sum() can't sum strings [use ''.join(seq) instead]"));
+                return Err(Exception::type_error(
+                    "sum() can't sum strings [use ''.join(seq) instead]",
+                ));
             }
             for item in iterate(&items.unwrap_or(Value::None))? {
                 total = ops::binary(BinOp::Add, &total, &item)?;
@@ -234,7 +278,9 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         Builtin::Ord => {
             let [x] = args.bind(["c"], 1)?;
             match x.unwrap_or(Value::None) {
-                Value::Str(s) if s.chars().count() == 1 => value(Value::Int(s.chars().next().map_or(0, |c| c as i64))),
+                Value::Str(s) if s.chars().count() == 1 => {
+                    value(Value::Int(s.chars().next().map_or(0, |c| c as i64)))
+                }
                 Value::Bytes(b) if b.len() == 1 => value(Value::Int(i64::from(b[0]))),
                 Value::Str(s) => Err(Exception::type_error(format!(
                     "ord() expected a character, but string of length {} found",
@@ -270,7 +316,12 @@ pub fn len(x: &Value) -> Result<i64, Exception> {
         Value::Tuple(t) => t.len(),
         Value::List(l) => lock(l).len(),
         Value::Range { start, stop, step } => return Ok(range_len(*start, *stop, *step)),
-        other => return Err(Exception::type_error(format!("object of type '{}' has no len()", other.type_name()))),
+        other => {
+            return Err(Exception::type_error(format!(
+                "object of type '{}' has no len()",
+                other.type_name()
+            )));
+        }
     };
     Ok(i64::try_from(n).unwrap_or(i64::MAX))
 }
@@ -279,18 +330,28 @@ pub fn len(x: &Value) -> Result<i64, Exception> {
 fn int(x: Value, base: Option<Value>) -> Result<i64, Exception> {
     let base = base.map(|b| to_int(&b)).transpose()?;
     if base.is_some_and(|b| b != 0 && !(2..=36).contains(&b)) {
-        return Err(Exception::value_error("int() base must be >= 2 and <= 36, or 0"));
+        return Err(Exception::value_error(
+            "int() base must be >= 2 and <= 36, or 0",
+        ));
     }
     let text = match &x {
         Value::Str(s) => s.to_string(),
         Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-        _ if base.is_some() => return Err(Exception::type_error("int() can't convert non-string with explicit base")),
+        _ if base.is_some() => {
+            return Err(Exception::type_error(
+                "int() can't convert non-string with explicit base",
+            ));
+        }
         Value::Float(f) => {
             if f.is_nan() {
-                return Err(Exception::value_error("cannot convert float NaN to integer"));
+                return Err(Exception::value_error(
+                    "cannot convert float NaN to integer",
+                ));
             }
             if f.is_infinite() || f.abs() >= 9.223_372_036_854_776e18 {
-                return Err(Exception::overflow("cannot convert float infinity or huge float to integer"));
+                return Err(Exception::overflow(
+                    "cannot convert float infinity or huge float to integer",
+                ));
             }
             return Ok(f.trunc() as i64);
         }
@@ -308,7 +369,10 @@ fn int(x: Value, base: Option<Value>) -> Result<i64, Exception> {
         if overflowed {
             Exception::overflow("int too large (socklab integers are 64-bit)")
         } else {
-            Exception::value_error(format!("invalid literal for int() with base {base}: {}", x.repr()))
+            Exception::value_error(format!(
+                "invalid literal for int() with base {base}: {}",
+                x.repr()
+            ))
         }
     })
 }
@@ -334,8 +398,15 @@ fn parse_int(text: &str, base: u32) -> Result<i64, bool> {
         }
         b => (b, t),
     };
-    let digits = digits.strip_prefix('_').filter(|_| base != 10).unwrap_or(digits);
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
+    let digits = digits
+        .strip_prefix('_')
+        .filter(|_| base != 10)
+        .unwrap_or(digits);
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
         return Err(false);
     }
     let clean: String = digits.chars().filter(|&c| c != '_').collect();
@@ -362,16 +433,30 @@ fn float(x: &Value) -> Result<f64, Exception> {
     };
     let t = text.trim().replace('_', "");
     let lower = t.to_ascii_lowercase();
-    let ok_word = matches!(lower.trim_start_matches(['+', '-']), "inf" | "infinity" | "nan");
+    let ok_word = matches!(
+        lower.trim_start_matches(['+', '-']),
+        "inf" | "infinity" | "nan"
+    );
     if !ok_word && lower.chars().any(|c| c.is_ascii_alphabetic() && c != 'e') {
-        return Err(Exception::value_error(format!("could not convert string to float: {}", x.repr())));
+        return Err(Exception::value_error(format!(
+            "could not convert string to float: {}",
+            x.repr()
+        )));
     }
-    t.parse::<f64>().map_err(|_| Exception::value_error(format!("could not convert string to float: {}", x.repr())))
+    t.parse::<f64>().map_err(|_| {
+        Exception::value_error(format!("could not convert string to float: {}", x.repr()))
+    })
 }
 
 /// `bytes(x)`, `bytes(n)`, `bytes([1, 2])`, `bytes(s, "utf-8")`.
-fn bytes(x: Option<Value>, encoding: Option<Value>, errors: Option<Value>) -> Result<Value, Exception> {
-    let Some(x) = x else { return Ok(Value::bytes(b"")) };
+fn bytes(
+    x: Option<Value>,
+    encoding: Option<Value>,
+    errors: Option<Value>,
+) -> Result<Value, Exception> {
+    let Some(x) = x else {
+        return Ok(Value::bytes(b""));
+    };
     match (&x, encoding) {
         (Value::Str(s), Some(enc)) => super::methods::encode(s, Some(enc), errors),
         (Value::Str(_), None) => Err(Exception::type_error("string argument without an encoding")),
@@ -390,12 +475,18 @@ fn bytes(x: Option<Value>, encoding: Option<Value>, errors: Option<Value>) -> Re
         }
         (other, None) => {
             let items = iterate(other).map_err(|_| {
-                Exception::type_error(format!("cannot convert '{}' object to bytes", other.type_name()))
+                Exception::type_error(format!(
+                    "cannot convert '{}' object to bytes",
+                    other.type_name()
+                ))
             })?;
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 let i = to_int(&item)?;
-                out.push(u8::try_from(i).map_err(|_| Exception::value_error("bytes must be in range(0, 256)"))?);
+                out.push(
+                    u8::try_from(i)
+                        .map_err(|_| Exception::value_error("bytes must be in range(0, 256)"))?,
+                );
             }
             Ok(Value::bytes(out))
         }

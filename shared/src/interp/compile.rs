@@ -53,10 +53,17 @@ pub enum Op {
     BuildList(usize),
     Index,
     /// Pops the given parts, then the object.
-    Slice { lower: bool, upper: bool, step: bool },
+    Slice {
+        lower: bool,
+        upper: bool,
+        step: bool,
+    },
     Attr(String),
     /// Pops keyword values, positional values, then the callee.
-    Call { argc: usize, kwnames: Vec<String> },
+    Call {
+        argc: usize,
+        kwnames: Vec<String>,
+    },
     GetIter,
     /// Pushes the iterator's next value, or pops the iterator and jumps when done.
     ForIter(usize),
@@ -67,11 +74,16 @@ pub enum Op {
     PopBlock,
     /// With the exception on top: stays on the next op if it is one of the
     /// classes (all classes when empty), else jumps to `next`.
-    ExcMatch { classes: Vec<ExcClass>, next: usize },
+    ExcMatch {
+        classes: Vec<ExcClass>,
+        next: usize,
+    },
     /// Pops the exception on top and raises it again.
     Reraise,
     /// Raises AssertionError, with the message on top if `has_message`.
-    AssertFail { has_message: bool },
+    AssertFail {
+        has_message: bool,
+    },
     /// Checks the top value is a socket (a `with` target).
     EnterWith,
     /// Pops a socket, closes it if open (a relay call), pushes None.
@@ -95,7 +107,11 @@ pub struct Program {
 /// What encloses the code being compiled, for `break`/`continue` cleanup.
 #[derive(Clone)]
 enum Region {
-    Loop { is_for: bool, continue_to: usize, breaks: Vec<usize> },
+    Loop {
+        is_for: bool,
+        continue_to: usize,
+        breaks: Vec<usize>,
+    },
     /// Inside a `try` body that has `except` clauses.
     Except,
     /// Inside a `try` body or handler that has a `finally`.
@@ -107,7 +123,10 @@ enum Region {
 }
 
 pub fn compile(body: &[Stmt]) -> Program {
-    let mut c = Compiler { program: Program::default(), regions: Vec::new() };
+    let mut c = Compiler {
+        program: Program::default(),
+        regions: Vec::new(),
+    };
     c.block(body);
     c.program
 }
@@ -146,7 +165,10 @@ impl Compiler {
     }
 
     fn stmt_start(&mut self, line: u32, source: &str) {
-        self.program.stmts.push(StmtInfo { line, source: source.to_string() });
+        self.program.stmts.push(StmtInfo {
+            line,
+            source: source.to_string(),
+        });
         let n = self.program.stmts.len() - 1;
         self.emit(Op::Stmt(n));
     }
@@ -218,7 +240,9 @@ impl Compiler {
                 if let Some(m) = message {
                     self.expr(m);
                 }
-                self.emit(Op::AssertFail { has_message: message.is_some() });
+                self.emit(Op::AssertFail {
+                    has_message: message.is_some(),
+                });
                 let end = self.here();
                 self.patch(ok, end);
                 self.emit(Op::EndStmt);
@@ -284,8 +308,18 @@ impl Compiler {
                 self.emit(Op::EndStmt);
                 self.jump_out(matches!(s.kind, StmtKind::Break));
             }
-            StmtKind::Try { body, handlers, orelse, finally } => self.try_stmt(body, handlers, orelse, finally),
-            StmtKind::With { value, name, body, exit_source } => {
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finally,
+            } => self.try_stmt(body, handlers, orelse, finally),
+            StmtKind::With {
+                value,
+                name,
+                body,
+                exit_source,
+            } => {
                 self.stmt_start(s.line, &s.source);
                 self.expr(value);
                 self.emit(Op::EnterWith);
@@ -296,7 +330,10 @@ impl Compiler {
                 }
                 self.emit(Op::EndStmt);
                 let setup = self.emit(Op::SetupFinally(0));
-                self.regions.push(Region::With { line: s.line, exit_source: exit_source.clone() });
+                self.regions.push(Region::With {
+                    line: s.line,
+                    exit_source: exit_source.clone(),
+                });
                 self.block(body);
                 self.regions.pop();
                 self.emit(Op::PopBlock);
@@ -328,7 +365,11 @@ impl Compiler {
     }
 
     fn loop_body(&mut self, is_for: bool, continue_to: usize, body: &[Stmt]) {
-        self.regions.push(Region::Loop { is_for, continue_to, breaks: Vec::new() });
+        self.regions.push(Region::Loop {
+            is_for,
+            continue_to,
+            breaks: Vec::new(),
+        });
         self.block(body);
     }
 
@@ -347,7 +388,11 @@ impl Compiler {
         while i > 0 {
             i -= 1;
             match self.regions[i].clone() {
-                Region::Loop { is_for, continue_to, .. } => {
+                Region::Loop {
+                    is_for,
+                    continue_to,
+                    ..
+                } => {
                     if !is_break {
                         self.emit(Op::Jump(continue_to));
                         return;
@@ -410,7 +455,10 @@ impl Compiler {
             let handler_start = self.here();
             self.patch(setup, handler_start);
             for h in handlers {
-                let m = self.emit(Op::ExcMatch { classes: h.classes.clone(), next: 0 });
+                let m = self.emit(Op::ExcMatch {
+                    classes: h.classes.clone(),
+                    next: 0,
+                });
                 match &h.name {
                     Some(n) => self.emit(Op::Store(n.clone())),
                     None => self.emit(Op::Pop),
@@ -557,19 +605,31 @@ impl Compiler {
                 self.expr(func);
                 args.iter().for_each(|a| self.expr(a));
                 kwargs.iter().for_each(|(_, v)| self.expr(v));
-                self.emit(Op::Call { argc: args.len(), kwnames: kwargs.iter().map(|(k, _)| k.clone()).collect() });
+                self.emit(Op::Call {
+                    argc: args.len(),
+                    kwnames: kwargs.iter().map(|(k, _)| k.clone()).collect(),
+                });
             }
             ExprKind::Index(x, i) => {
                 self.expr(x);
                 self.expr(i);
                 self.emit(Op::Index);
             }
-            ExprKind::Slice { object, lower, upper, step } => {
+            ExprKind::Slice {
+                object,
+                lower,
+                upper,
+                step,
+            } => {
                 self.expr(object);
                 for part in [lower, upper, step].into_iter().flatten() {
                     self.expr(part);
                 }
-                self.emit(Op::Slice { lower: lower.is_some(), upper: upper.is_some(), step: step.is_some() });
+                self.emit(Op::Slice {
+                    lower: lower.is_some(),
+                    upper: upper.is_some(),
+                    step: step.is_some(),
+                });
             }
         }
     }

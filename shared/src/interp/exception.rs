@@ -22,7 +22,12 @@ pub struct Exception {
 
 impl Exception {
     pub fn new(class: ExcClass, message: impl Into<String>) -> Exception {
-        Exception { class, errno: None, message: message.into(), line: 0 }
+        Exception {
+            class,
+            errno: None,
+            message: message.into(),
+            line: 0,
+        }
     }
 
     pub fn type_error(message: impl Into<String>) -> Exception {
@@ -42,7 +47,10 @@ impl Exception {
     }
 
     pub fn memory() -> Exception {
-        Exception::new(ExcClass::MemoryError, "result would be too large (socklab values are limited to 64 MiB)")
+        Exception::new(
+            ExcClass::MemoryError,
+            "result would be too large (socklab values are limited to 64 MiB)",
+        )
     }
 
     /// An OSError from the kernel, as the relay reported it.
@@ -52,12 +60,21 @@ impl Exception {
         if error.errno_num == 11 && error.message.contains("timed out") {
             class = ExcClass::TimeoutError;
         }
-        Exception { class, errno: Some((error.errno_num, error.errno.clone())), message: error.message.clone(), line: 0 }
+        Exception {
+            class,
+            errno: Some((error.errno_num, error.errno.clone())),
+            message: error.message.clone(),
+            line: 0,
+        }
     }
 
     /// An OSError raised locally (e.g. EBADF on a closed socket).
     pub fn os_errno(num: i32) -> Exception {
-        Exception::os(&OsError { errno: errno::name(num), errno_num: num, message: errno::strerror(num) })
+        Exception::os(&OsError {
+            errno: errno::name(num),
+            errno_num: num,
+            message: errno::strerror(num),
+        })
     }
 
     pub fn is_os_error(&self) -> bool {
@@ -75,7 +92,11 @@ impl Exception {
     /// "TypeError: …" as Python's traceback shows it.
     pub fn describe(&self) -> String {
         let text = self.to_string();
-        if text.is_empty() { self.class.name().to_string() } else { format!("{}: {text}", self.class.name()) }
+        if text.is_empty() {
+            self.class.name().to_string()
+        } else {
+            format!("{}: {text}", self.class.name())
+        }
     }
 }
 

@@ -62,7 +62,14 @@ pub fn parse(data: &[u8]) -> Result<IcmpPacket, Exception> {
                 )));
             }
             let quad = |at: usize| [data[at], data[at + 1], data[at + 2], data[at + 3]];
-            (Some(IpHeader { ttl: data[8], src: quad(12), dst: quad(16) }), &data[ihl..])
+            (
+                Some(IpHeader {
+                    ttl: data[8],
+                    src: quad(12),
+                    dst: quad(16),
+                }),
+                &data[ihl..],
+            )
         }
         _ => (None, data),
     };
@@ -93,7 +100,10 @@ impl IcmpPacket {
             "ident" | "id" => Value::Int(i64::from(self.ident)),
             "seq" => Value::Int(i64::from(self.seq)),
             "payload" => Value::bytes(&self.payload),
-            "ttl" => self.ip.as_ref().map_or(Value::None, |ip| Value::Int(i64::from(ip.ttl))),
+            "ttl" => self
+                .ip
+                .as_ref()
+                .map_or(Value::None, |ip| Value::Int(i64::from(ip.ttl))),
             "src" => self.ip.as_ref().map_or(Value::None, |ip| ip_addr(ip.src)),
             "dst" => self.ip.as_ref().map_or(Value::None, |ip| ip_addr(ip.dst)),
             _ => return None,
@@ -101,7 +111,10 @@ impl IcmpPacket {
     }
 
     pub fn repr(&self) -> String {
-        let ttl = self.ip.as_ref().map_or_else(|| "None".to_string(), |ip| ip.ttl.to_string());
+        let ttl = self
+            .ip
+            .as_ref()
+            .map_or_else(|| "None".to_string(), |ip| ip.ttl.to_string());
         format!(
             "ICMP(type={}, code={}, ident={}, seq={}, ttl={ttl}, payload={})",
             self.icmp_type,
@@ -120,7 +133,10 @@ mod tests {
     #[test]
     fn rfc1071_example() {
         // RFC 1071 section 3: the words 0001 f203 f4f5 f6f7 sum to ddf2; the checksum is its complement.
-        assert_eq!(checksum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]), !0xddf2);
+        assert_eq!(
+            checksum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]),
+            !0xddf2
+        );
         assert_eq!(checksum(&[]), 0xffff);
         // Odd length: the last byte is padded with zero.
         assert_eq!(checksum(&[0x01]), !0x0100);

@@ -14,15 +14,53 @@ use crate::consts;
 use crate::lang::names::{Builtin, ExcClass, Module};
 
 const STR_METHODS: &[&str] = &[
-    "encode", "find", "rfind", "index", "rindex", "count", "split", "splitlines", "strip", "lstrip", "rstrip",
-    "startswith", "endswith", "lower", "upper", "replace", "join", "partition", "rpartition", "isdigit",
+    "encode",
+    "find",
+    "rfind",
+    "index",
+    "rindex",
+    "count",
+    "split",
+    "splitlines",
+    "strip",
+    "lstrip",
+    "rstrip",
+    "startswith",
+    "endswith",
+    "lower",
+    "upper",
+    "replace",
+    "join",
+    "partition",
+    "rpartition",
+    "isdigit",
 ];
 const BYTES_METHODS: &[&str] = &[
-    "decode", "hex", "find", "rfind", "index", "rindex", "count", "split", "splitlines", "strip", "lstrip", "rstrip",
-    "startswith", "endswith", "lower", "upper", "replace", "join", "partition", "rpartition", "isdigit",
+    "decode",
+    "hex",
+    "find",
+    "rfind",
+    "index",
+    "rindex",
+    "count",
+    "split",
+    "splitlines",
+    "strip",
+    "lstrip",
+    "rstrip",
+    "startswith",
+    "endswith",
+    "lower",
+    "upper",
+    "replace",
+    "join",
+    "partition",
+    "rpartition",
+    "isdigit",
 ];
-const LIST_METHODS: &[&str] =
-    &["append", "extend", "pop", "remove", "insert", "index", "count", "clear", "reverse", "copy"];
+const LIST_METHODS: &[&str] = &[
+    "append", "extend", "pop", "remove", "insert", "index", "count", "clear", "reverse", "copy",
+];
 
 fn no_attr(v: &Value, name: &str) -> Exception {
     let msg = match v {
@@ -33,17 +71,29 @@ fn no_attr(v: &Value, name: &str) -> Exception {
 }
 
 fn method(v: &Value, list: &[&'static str], name: &str) -> Option<Value> {
-    list.iter().find(|m| **m == name).map(|m| Value::Method(Arc::new((v.clone(), *m))))
+    list.iter()
+        .find(|m| **m == name)
+        .map(|m| Value::Method(Arc::new((v.clone(), *m))))
 }
 
 /// `value.name`.
 pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
     let found = match v {
         Value::Exception(e) => match name {
-            "errno" => Some(e.errno.as_ref().map_or(Value::None, |(n, _)| Value::Int(i64::from(*n)))),
-            "strerror" => Some(if e.errno.is_some() { Value::str(&e.message) } else { Value::None }),
+            "errno" => Some(
+                e.errno
+                    .as_ref()
+                    .map_or(Value::None, |(n, _)| Value::Int(i64::from(*n))),
+            ),
+            "strerror" => Some(if e.errno.is_some() {
+                Value::str(&e.message)
+            } else {
+                Value::None
+            }),
             "args" => Some(match &e.errno {
-                Some((n, _)) => Value::tuple(vec![Value::Int(i64::from(*n)), Value::str(&e.message)]),
+                Some((n, _)) => {
+                    Value::tuple(vec![Value::Int(i64::from(*n)), Value::str(&e.message)])
+                }
                 None => Value::tuple(vec![Value::str(&e.message)]),
             }),
             _ => None,
@@ -67,7 +117,9 @@ fn module_attr(module: Module, name: &str) -> Option<Value> {
         Module::Socket => match Builtin::from_name(name) {
             Some(b @ (Builtin::Socket | Builtin::Gethostbyname)) => Some(Value::Builtin(b)),
             Some(_) => None,
-            None => consts::value(name).filter(|_| !is_errno_name(name)).map(Value::Int),
+            None => consts::value(name)
+                .filter(|_| !is_errno_name(name))
+                .map(Value::Int),
         },
         Module::Select => (name == "select").then_some(Value::Builtin(Builtin::Select)),
         Module::Time => match name {
@@ -75,7 +127,9 @@ fn module_attr(module: Module, name: &str) -> Option<Value> {
             "sleep" => Some(Value::Builtin(Builtin::Sleep)),
             _ => None,
         },
-        Module::Errno => consts::value(name).filter(|_| is_errno_name(name)).map(Value::Int),
+        Module::Errno => consts::value(name)
+            .filter(|_| is_errno_name(name))
+            .map(Value::Int),
     }
 }
 
@@ -88,12 +142,18 @@ pub fn call_value(callee: &Value, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow,
     match callee {
         Value::Builtin(b) => builtins::call(*b, args, ctx),
         Value::Method(m) => call_method(&m.0, m.1, args),
-        other => Err(Exception::type_error(format!("'{}' object is not callable", other.type_name()))),
+        other => Err(Exception::type_error(format!(
+            "'{}' object is not callable",
+            other.type_name()
+        ))),
     }
 }
 
 fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exception> {
-    let args = Args { name: name.to_string(), ..args };
+    let args = Args {
+        name: name.to_string(),
+        ..args
+    };
     match recv {
         Value::Socket(s) => sockets::call_method(s, name, args),
         Value::Str(s) => text_method(Text::Str(s), name, args).map(Flow::Value),
@@ -109,7 +169,10 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
 
 fn fromhex(v: &Value) -> Result<Value, Exception> {
     let Value::Str(s) = v else {
-        return Err(Exception::type_error(format!("fromhex() argument must be str, not {}", v.type_name())));
+        return Err(Exception::type_error(format!(
+            "fromhex() argument must be str, not {}",
+            v.type_name()
+        )));
     };
     let digits: Vec<char> = s.chars().filter(|c| !c.is_whitespace()).collect();
     let mut out = Vec::new();
@@ -166,7 +229,10 @@ impl<'a> Text<'a> {
         match (self, v) {
             (Text::Str(_), Value::Str(s)) => Ok(s.as_bytes().to_vec()),
             (Text::Bytes(_), Value::Bytes(b)) => Ok(b.to_vec()),
-            (Text::Str(_), other) => Err(Exception::type_error(format!("must be str, not {}", other.type_name()))),
+            (Text::Str(_), other) => Err(Exception::type_error(format!(
+                "must be str, not {}",
+                other.type_name()
+            ))),
             (Text::Bytes(_), other) => Err(Exception::type_error(format!(
                 "a bytes-like object is required, not '{}'",
                 other.type_name()
@@ -177,8 +243,15 @@ impl<'a> Text<'a> {
     /// (byte offset, byte length, code) of each character (str) or byte (bytes).
     fn units(self) -> Vec<(usize, usize, u32)> {
         match self {
-            Text::Str(s) => s.char_indices().map(|(i, c)| (i, c.len_utf8(), c as u32)).collect(),
-            Text::Bytes(b) => b.iter().enumerate().map(|(i, &c)| (i, 1, u32::from(c))).collect(),
+            Text::Str(s) => s
+                .char_indices()
+                .map(|(i, c)| (i, c.len_utf8(), c as u32))
+                .collect(),
+            Text::Bytes(b) => b
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| (i, 1, u32::from(c)))
+                .collect(),
         }
     }
 
@@ -208,7 +281,9 @@ fn text_method(t: Text<'_>, name: &str, args: Args) -> Result<Value, Exception> 
     match name {
         "encode" => {
             let [encoding, errors] = args.bind(["encoding", "errors"], 0)?;
-            let Text::Str(s) = t else { return Err(Exception::type_error("encode")) };
+            let Text::Str(s) = t else {
+                return Err(Exception::type_error("encode"));
+            };
             encode(s, encoding, errors)
         }
         "decode" => {
@@ -222,13 +297,21 @@ fn text_method(t: Text<'_>, name: &str, args: Args) -> Result<Value, Exception> 
                 Some(Value::Bytes(b)) => String::from_utf8_lossy(&b).into_owned(),
                 _ => String::new(),
             };
-            Ok(Value::str(raw.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(&sep)))
+            Ok(Value::str(
+                raw.iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(&sep),
+            ))
         }
         "find" | "rfind" | "index" | "rindex" | "count" => {
             let [sub, start, end] = args.bind(["sub", "start", "end"], 1)?;
             let sub = match (t, sub.unwrap_or(Value::None)) {
                 (Text::Bytes(_), Value::Int(i)) => {
-                    vec![u8::try_from(i).map_err(|_| Exception::value_error("byte must be in range(0, 256)"))?]
+                    vec![
+                        u8::try_from(i)
+                            .map_err(|_| Exception::value_error("byte must be in range(0, 256)"))?,
+                    ]
                 }
                 (_, v) => t.arg(&v)?,
             };
@@ -254,14 +337,18 @@ fn text_method(t: Text<'_>, name: &str, args: Args) -> Result<Value, Exception> 
             let found = if lo > hi {
                 None
             } else if name.starts_with('r') {
-                (blo..=hay.len().saturating_sub(sub.len())).rev().find(|&p| hay[p..].starts_with(&sub))
+                (blo..=hay.len().saturating_sub(sub.len()))
+                    .rev()
+                    .find(|&p| hay[p..].starts_with(&sub))
                     .filter(|_| hay.len() >= sub.len())
             } else {
                 find_bytes(hay, &sub, blo)
             };
             match found {
                 Some(p) => Ok(Value::Int(t.unit_index(p))),
-                None if name.ends_with("index") => Err(Exception::value_error("substring not found")),
+                None if name.ends_with("index") => {
+                    Err(Exception::value_error("substring not found"))
+                }
                 None => Ok(Value::Int(-1)),
             }
         }
@@ -270,13 +357,19 @@ fn text_method(t: Text<'_>, name: &str, args: Args) -> Result<Value, Exception> 
             let max = maxsplit.map(|m| to_int(&m)).transpose()?.unwrap_or(-1);
             let max = usize::try_from(max).ok();
             let parts: Vec<Value> = match sep {
-                None | Some(Value::None) => split_whitespace(t, max).into_iter().map(|p| t.make(p)).collect(),
+                None | Some(Value::None) => split_whitespace(t, max)
+                    .into_iter()
+                    .map(|p| t.make(p))
+                    .collect(),
                 Some(sep) => {
                     let sep = t.arg(&sep)?;
                     if sep.is_empty() {
                         return Err(Exception::value_error("empty separator"));
                     }
-                    split_on(raw, &sep, max).into_iter().map(|p| t.make(p)).collect()
+                    split_on(raw, &sep, max)
+                        .into_iter()
+                        .map(|p| t.make(p))
+                        .collect()
                 }
             };
             Ok(Value::list(parts))
@@ -313,12 +406,18 @@ fn text_method(t: Text<'_>, name: &str, args: Args) -> Result<Value, Exception> 
                 Some(v) => {
                     let b = t.arg(&v)?;
                     Some(match t {
-                        Text::Str(_) => String::from_utf8_lossy(&b).chars().map(|c| c as u32).collect(),
+                        Text::Str(_) => String::from_utf8_lossy(&b)
+                            .chars()
+                            .map(|c| c as u32)
+                            .collect(),
                         Text::Bytes(_) => b.iter().map(|&x| u32::from(x)).collect(),
                     })
                 }
             };
-            let strip = |code: u32| set.as_ref().map_or_else(|| t.is_space(code), |s| s.contains(&code));
+            let strip = |code: u32| {
+                set.as_ref()
+                    .map_or_else(|| t.is_space(code), |s| s.contains(&code))
+            };
             let units = t.units();
             let mut lo = 0;
             let mut hi = units.len();
@@ -337,7 +436,10 @@ fn text_method(t: Text<'_>, name: &str, args: Args) -> Result<Value, Exception> 
         "startswith" | "endswith" => {
             let [prefix] = args.bind(["prefix"], 1)?;
             let candidates = match prefix.unwrap_or(Value::None) {
-                Value::Tuple(items) => items.iter().map(|v| t.arg(v)).collect::<Result<Vec<_>, _>>()?,
+                Value::Tuple(items) => items
+                    .iter()
+                    .map(|v| t.arg(v))
+                    .collect::<Result<Vec<_>, _>>()?,
                 v => vec![t.arg(&v).map_err(|_| {
                     Exception::type_error(format!(
                         "{name} first arg must be {} or a tuple of {}, not {}",
@@ -347,9 +449,13 @@ fn text_method(t: Text<'_>, name: &str, args: Args) -> Result<Value, Exception> 
                     ))
                 })?],
             };
-            let hit = candidates
-                .iter()
-                .any(|c| if name == "startswith" { raw.starts_with(c) } else { raw.ends_with(c) });
+            let hit = candidates.iter().any(|c| {
+                if name == "startswith" {
+                    raw.starts_with(c)
+                } else {
+                    raw.ends_with(c)
+                }
+            });
             Ok(Value::Bool(hit))
         }
         "lower" | "upper" => {
@@ -364,7 +470,9 @@ fn text_method(t: Text<'_>, name: &str, args: Args) -> Result<Value, Exception> 
         "isdigit" => {
             args.bind([], 0)?;
             let digits = match t {
-                Text::Str(s) => !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c.is_numeric()),
+                Text::Str(s) => {
+                    !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c.is_numeric())
+                }
                 Text::Bytes(b) => !b.is_empty() && b.iter().all(u8::is_ascii_digit),
             };
             Ok(Value::Bool(digits))
@@ -390,7 +498,9 @@ fn text_method(t: Text<'_>, name: &str, args: Args) -> Result<Value, Exception> 
                     at += step;
                     continue;
                 }
-                let Some(p) = find_bytes(raw, &old, at) else { break };
+                let Some(p) = find_bytes(raw, &old, at) else {
+                    break;
+                };
                 out.extend_from_slice(&raw[at..p]);
                 out.extend_from_slice(&new);
                 at = p + old.len();
@@ -410,8 +520,15 @@ fn text_method(t: Text<'_>, name: &str, args: Args) -> Result<Value, Exception> 
                     out.extend_from_slice(raw);
                 }
                 let part = t.arg(item).map_err(|_| {
-                    let want = if matches!(t, Text::Str(_)) { "str instance" } else { "a bytes-like object" };
-                    Exception::type_error(format!("sequence item {i}: expected {want}, {} found", item.type_name()))
+                    let want = if matches!(t, Text::Str(_)) {
+                        "str instance"
+                    } else {
+                        "a bytes-like object"
+                    };
+                    Exception::type_error(format!(
+                        "sequence item {i}: expected {want}, {} found",
+                        item.type_name()
+                    ))
                 })?;
                 out.extend_from_slice(&part);
                 if out.len() > MAX_SIZE {
@@ -429,11 +546,17 @@ fn text_method(t: Text<'_>, name: &str, args: Args) -> Result<Value, Exception> 
             let found = if name == "partition" {
                 find_bytes(raw, &sep, 0)
             } else {
-                (0..=raw.len().saturating_sub(sep.len())).rev().find(|&p| raw[p..].starts_with(&sep))
+                (0..=raw.len().saturating_sub(sep.len()))
+                    .rev()
+                    .find(|&p| raw[p..].starts_with(&sep))
             };
             let empty = t.make(b"");
             Ok(Value::tuple(match found {
-                Some(p) => vec![t.make(&raw[..p]), t.make(&sep), t.make(&raw[p + sep.len()..])],
+                Some(p) => vec![
+                    t.make(&raw[..p]),
+                    t.make(&sep),
+                    t.make(&raw[p + sep.len()..]),
+                ],
                 None if name == "partition" => vec![t.make(raw), empty.clone(), empty],
                 None => vec![empty.clone(), empty, t.make(raw)],
             }))
@@ -446,7 +569,11 @@ fn text_method(t: Text<'_>, name: &str, args: Args) -> Result<Value, Exception> 
 }
 
 /// Python's start/end arguments of find/count, normalized to a unit range.
-fn window(len: usize, start: Option<Value>, end: Option<Value>) -> Result<(usize, usize), Exception> {
+fn window(
+    len: usize,
+    start: Option<Value>,
+    end: Option<Value>,
+) -> Result<(usize, usize), Exception> {
     let norm = |v: Option<Value>, default: usize| -> Result<usize, Exception> {
         match v {
             None | Some(Value::None) => Ok(default),
@@ -495,7 +622,9 @@ fn split_on<'a>(raw: &'a [u8], sep: &[u8], max: Option<usize>) -> Vec<&'a [u8]> 
     let mut parts = Vec::new();
     let mut at = 0;
     while max.is_none_or(|m| parts.len() < m) {
-        let Some(p) = find_bytes(raw, sep, at) else { break };
+        let Some(p) = find_bytes(raw, sep, at) else {
+            break;
+        };
         parts.push(&raw[at..p]);
         at = p + sep.len();
     }
@@ -507,7 +636,10 @@ fn encoding_name(encoding: Option<Value>) -> Result<String, Exception> {
     match encoding {
         None => Ok("utf-8".into()),
         Some(Value::Str(s)) => Ok(s.to_ascii_lowercase().replace('_', "-")),
-        Some(other) => Err(Exception::type_error(format!("encoding must be str, not {}", other.type_name()))),
+        Some(other) => Err(Exception::type_error(format!(
+            "encoding must be str, not {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -515,7 +647,10 @@ fn errors_mode(errors: Option<Value>) -> Result<String, Exception> {
     match errors {
         None => Ok("strict".into()),
         Some(Value::Str(s)) => Ok(s.to_string()),
-        Some(other) => Err(Exception::type_error(format!("errors must be str, not {}", other.type_name()))),
+        Some(other) => Err(Exception::type_error(format!(
+            "errors must be str, not {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -527,7 +662,12 @@ pub fn encode(s: &str, encoding: Option<Value>, errors: Option<Value>) -> Result
         "utf-8" | "utf8" => return Ok(Value::bytes(s.as_bytes())),
         "ascii" | "us-ascii" => 0x7f,
         "latin-1" | "latin1" | "iso-8859-1" => 0xff,
-        other => return Err(Exception::new(ExcClass::ValueError, format!("unknown encoding: {other}"))),
+        other => {
+            return Err(Exception::new(
+                ExcClass::ValueError,
+                format!("unknown encoding: {other}"),
+            ));
+        }
     };
     let mut out = Vec::with_capacity(s.len());
     for (i, c) in s.chars().enumerate() {
@@ -548,16 +688,20 @@ pub fn encode(s: &str, encoding: Option<Value>, errors: Option<Value>) -> Result
 }
 
 /// `bytes.decode(encoding="utf-8", errors="strict")`.
-pub fn decode(b: &[u8], encoding: Option<Value>, errors: Option<Value>) -> Result<Value, Exception> {
+pub fn decode(
+    b: &[u8],
+    encoding: Option<Value>,
+    errors: Option<Value>,
+) -> Result<Value, Exception> {
     let enc = encoding_name(encoding)?;
     let errors = errors_mode(errors)?;
     match enc.as_str() {
         "utf-8" | "utf8" => match std::str::from_utf8(b) {
             Ok(s) => Ok(Value::str(s)),
             Err(_) if errors == "replace" => Ok(Value::str(String::from_utf8_lossy(b))),
-            Err(_) if errors == "ignore" => {
-                Ok(Value::str(String::from_utf8_lossy(b).replace(char::REPLACEMENT_CHARACTER, "")))
-            }
+            Err(_) if errors == "ignore" => Ok(Value::str(
+                String::from_utf8_lossy(b).replace(char::REPLACEMENT_CHARACTER, ""),
+            )),
             Err(e) => {
                 let at = e.valid_up_to();
                 Err(Exception::new(
@@ -565,21 +709,48 @@ pub fn decode(b: &[u8], encoding: Option<Value>, errors: Option<Value>) -> Resul
                     format!(
                         "'utf-8' codec can't decode byte 0x{:02x} in position {at}: invalid {}",
                         b.get(at).copied().unwrap_or(0),
-                        if e.error_len().is_none() { "continuation byte" } else { "start byte" }
+                        if e.error_len().is_none() {
+                            "continuation byte"
+                        } else {
+                            "start byte"
+                        }
                     ),
                 ))
             }
         },
-        "latin-1" | "latin1" | "iso-8859-1" => Ok(Value::str(b.iter().map(|&c| char::from(c)).collect::<String>())),
+        "latin-1" | "latin1" | "iso-8859-1" => Ok(Value::str(
+            b.iter().map(|&c| char::from(c)).collect::<String>(),
+        )),
         "ascii" | "us-ascii" => {
-            if let Some(at) = b.iter().position(|&c| c > 0x7f).filter(|_| errors == "strict") {
+            if let Some(at) = b
+                .iter()
+                .position(|&c| c > 0x7f)
+                .filter(|_| errors == "strict")
+            {
                 return Err(Exception::new(
                     ExcClass::UnicodeDecodeError,
-                    format!("'ascii' codec can't decode byte 0x{:02x} in position {at}: ordinal not in range(128)", b[at]),
+                    format!(
+                        "'ascii' codec can't decode byte 0x{:02x} in position {at}: ordinal not in range(128)",
+                        b[at]
+                    ),
                 ));
             }
-            let replacement = if errors == "ignore" { None } else { Some(char::REPLACEMENT_CHARACTER) };
-            Ok(Value::str(b.iter().filter_map(|&c| if c <= 0x7f { Some(char::from(c)) } else { replacement }).collect::<String>()))
+            let replacement = if errors == "ignore" {
+                None
+            } else {
+                Some(char::REPLACEMENT_CHARACTER)
+            };
+            Ok(Value::str(
+                b.iter()
+                    .filter_map(|&c| {
+                        if c <= 0x7f {
+                            Some(char::from(c))
+                        } else {
+                            replacement
+                        }
+                    })
+                    .collect::<String>(),
+            ))
         }
         other => Err(Exception::value_error(format!("unknown encoding: {other}"))),
     }
@@ -588,7 +759,9 @@ pub fn decode(b: &[u8], encoding: Option<Value>, errors: Option<Value>) -> Resul
 // ---- list ----
 
 fn list_method(recv: &Value, name: &str, args: Args) -> Result<Value, Exception> {
-    let Value::List(list) = recv else { return Err(no_attr(recv, name)) };
+    let Value::List(list) = recv else {
+        return Err(no_attr(recv, name));
+    };
     match name {
         "append" => {
             let [x] = args.bind(["object"], 1)?;
@@ -626,12 +799,15 @@ fn list_method(recv: &Value, name: &str, args: Args) -> Result<Value, Exception>
             let snapshot = lock(list).clone();
             let pos = snapshot.iter().position(|v| py_eq(v, &x));
             match name {
-                "count" => Ok(Value::Int(snapshot.iter().filter(|v| py_eq(v, &x)).count() as i64)),
+                "count" => Ok(Value::Int(
+                    snapshot.iter().filter(|v| py_eq(v, &x)).count() as i64
+                )),
                 "index" => pos
                     .map(|p| Value::Int(p as i64))
                     .ok_or_else(|| Exception::value_error(format!("{} is not in list", x.repr()))),
                 _ => {
-                    let p = pos.ok_or_else(|| Exception::value_error("list.remove(x): x not in list"))?;
+                    let p =
+                        pos.ok_or_else(|| Exception::value_error("list.remove(x): x not in list"))?;
                     lock(list).remove(p);
                     Ok(Value::None)
                 }

@@ -117,7 +117,10 @@ impl Interpreter {
             .iter()
             .map(|lane| vm::LaneVm::new(lane.name.clone(), compile::compile(&lane.body)))
             .collect();
-        Interpreter { lanes, shared: vm::Shared::default() }
+        Interpreter {
+            lanes,
+            shared: vm::Shared::default(),
+        }
     }
 
     pub fn lane_count(&self) -> usize {
@@ -131,7 +134,9 @@ impl Interpreter {
 
     /// The lane's state; an out-of-range index reads as a finished lane.
     pub fn lane_state(&self, lane: usize) -> LaneState {
-        self.lanes.get(lane).map_or(LaneState::Ended(EndStatus::Finished), |l| l.state.clone())
+        self.lanes
+            .get(lane)
+            .map_or(LaneState::Ended(EndStatus::Finished), |l| l.state.clone())
     }
 
     /// Line of the statement the lane will run next, or is waiting in; None when ended.
@@ -185,7 +190,9 @@ impl Interpreter {
 
     /// Whether every lane has ended.
     pub fn all_ended(&self) -> bool {
-        self.lanes.iter().all(|l| matches!(l.state, LaneState::Ended(_)))
+        self.lanes
+            .iter()
+            .all(|l| matches!(l.state, LaneState::Ended(_)))
     }
 }
 
@@ -215,7 +222,12 @@ mod tests {
             serde_json::to_string(&step).unwrap_or_default(),
             r#"{"kind":"step","lane":"client","line":3,"call":"cli.connect((\"127.0.0.1\", 5500))","ok":true,"result":"None","errno":null,"errno_num":null}"#
         );
-        let end = InterpEvent::LaneEnd { lane: "main".into(), status: EndStatus::Finished, line: None, message: None };
+        let end = InterpEvent::LaneEnd {
+            lane: "main".into(),
+            status: EndStatus::Finished,
+            line: None,
+            message: None,
+        };
         assert_eq!(
             serde_json::to_string(&end).unwrap_or_default(),
             r#"{"kind":"lane_end","lane":"main","status":"finished","line":null}"#

@@ -18,7 +18,11 @@ fn overflow() -> Exception {
 }
 
 fn unsupported(op: &str, a: &Value, b: &Value) -> Exception {
-    Exception::type_error(format!("unsupported operand type(s) for {op}: '{}' and '{}'", a.type_name(), b.type_name()))
+    Exception::type_error(format!(
+        "unsupported operand type(s) for {op}: '{}' and '{}'",
+        a.type_name(),
+        b.type_name()
+    ))
 }
 
 pub fn unary(op: UnaryOp, v: &Value) -> Result<Value, Exception> {
@@ -32,7 +36,10 @@ pub fn unary(op: UnaryOp, v: &Value) -> Result<Value, Exception> {
             UnaryOp::Invert => "~",
             UnaryOp::Not => "not",
         };
-        Exception::type_error(format!("bad operand type for unary {sym}: '{}'", v.type_name()))
+        Exception::type_error(format!(
+            "bad operand type for unary {sym}: '{}'",
+            v.type_name()
+        ))
     };
     match (op, v) {
         (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float(-f)),
@@ -58,7 +65,9 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Exception> {
     match op {
         BinOp::Add => concat(a, b),
         BinOp::Mul => match (a, b) {
-            (seq, n) | (n, seq) if as_int(n).is_some() && is_sequence(seq) => repeat(seq, as_int(n).unwrap_or(0)),
+            (seq, n) | (n, seq) if as_int(n).is_some() && is_sequence(seq) => {
+                repeat(seq, as_int(n).unwrap_or(0))
+            }
             _ => Err(unsupported("*", a, b)),
         },
         BinOp::Mod if matches!(a, Value::Str(_) | Value::Bytes(_)) => Err(Exception::type_error(
@@ -69,7 +78,10 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Exception> {
 }
 
 fn is_sequence(v: &Value) -> bool {
-    matches!(v, Value::Str(_) | Value::Bytes(_) | Value::Tuple(_) | Value::List(_))
+    matches!(
+        v,
+        Value::Str(_) | Value::Bytes(_) | Value::Tuple(_) | Value::List(_)
+    )
 }
 
 fn int_binary(op: BinOp, x: i64, y: i64) -> Result<Value, Exception> {
@@ -89,14 +101,22 @@ fn int_binary(op: BinOp, x: i64, y: i64) -> Result<Value, Exception> {
                 return Err(zero("integer division or modulo by zero"));
             }
             let q = x.checked_div(y).ok_or_else(overflow)?;
-            if (x % y != 0) && ((x < 0) != (y < 0)) { q - 1 } else { q }
+            if (x % y != 0) && ((x < 0) != (y < 0)) {
+                q - 1
+            } else {
+                q
+            }
         }
         BinOp::Mod => {
             if y == 0 {
                 return Err(zero("integer modulo by zero"));
             }
             let r = x.checked_rem(y).unwrap_or(0);
-            if r != 0 && ((r < 0) != (y < 0)) { r + y } else { r }
+            if r != 0 && ((r < 0) != (y < 0)) {
+                r + y
+            } else {
+                r
+            }
         }
         BinOp::Pow => {
             if y < 0 {
@@ -151,7 +171,11 @@ fn float_binary(op: BinOp, x: f64, y: f64, a: &Value, b: &Value) -> Result<Value
                 return Err(zero("float modulo"));
             }
             let r = x % y;
-            if r != 0.0 && ((r < 0.0) != (y < 0.0)) { r + y } else { r }
+            if r != 0.0 && ((r < 0.0) != (y < 0.0)) {
+                r + y
+            } else {
+                r
+            }
         }
         BinOp::Pow => x.powf(y),
         _ => return Err(unsupported(op.symbol(), a, b)),
@@ -160,7 +184,13 @@ fn float_binary(op: BinOp, x: f64, y: f64, a: &Value, b: &Value) -> Result<Value
 }
 
 fn concat(a: &Value, b: &Value) -> Result<Value, Exception> {
-    let check = |n: usize| if n > MAX_SIZE { Err(Exception::memory()) } else { Ok(()) };
+    let check = |n: usize| {
+        if n > MAX_SIZE {
+            Err(Exception::memory())
+        } else {
+            Ok(())
+        }
+    };
     match (a, b) {
         (Value::Str(x), Value::Str(y)) => {
             check(x.len() + y.len())?;
@@ -184,7 +214,10 @@ fn concat(a: &Value, b: &Value) -> Result<Value, Exception> {
             "can only concatenate str (not \"{}\") to str",
             other.type_name()
         ))),
-        (Value::Bytes(_), other) => Err(Exception::type_error(format!("can't concat {} to bytes", other.type_name()))),
+        (Value::Bytes(_), other) => Err(Exception::type_error(format!(
+            "can't concat {} to bytes",
+            other.type_name()
+        ))),
         (Value::List(_), other) => Err(Exception::type_error(format!(
             "can only concatenate list (not \"{}\") to list",
             other.type_name()
@@ -280,12 +313,17 @@ pub fn contains(container: &Value, item: &Value) -> Result<bool, Exception> {
         (Value::List(l), x) => Ok(lock(l).iter().any(|v| py_eq(v, x))),
         (Value::Range { start, stop, step }, x) => {
             let Some(i) = as_int(x) else { return Ok(false) };
-            let in_bounds = if *step > 0 { *start <= i && i < *stop } else { *stop < i && i <= *start };
+            let in_bounds = if *step > 0 {
+                *start <= i && i < *stop
+            } else {
+                *stop < i && i <= *start
+            };
             Ok(in_bounds && (i128::from(i) - i128::from(*start)) % i128::from(*step) == 0)
         }
-        (other, _) => {
-            Err(Exception::type_error(format!("argument of type '{}' is not iterable", other.type_name())))
-        }
+        (other, _) => Err(Exception::type_error(format!(
+            "argument of type '{}' is not iterable",
+            other.type_name()
+        ))),
     }
 }
 
@@ -297,14 +335,21 @@ pub fn find_bytes(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if needle.is_empty() {
         return Some(from);
     }
-    hay[from..].windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
 }
 
 /// Normalizes a Python index against `len`.
 fn norm_index(i: i64, len: usize) -> Option<usize> {
     let len = len as i64;
     let j = if i < 0 { i + len } else { i };
-    if (0..len).contains(&j) { usize::try_from(j).ok() } else { None }
+    if (0..len).contains(&j) {
+        usize::try_from(j).ok()
+    } else {
+        None
+    }
 }
 
 pub fn index(object: &Value, idx: &Value) -> Result<Value, Exception> {
@@ -315,13 +360,20 @@ pub fn index(object: &Value, idx: &Value) -> Result<Value, Exception> {
         Value::List(_) => "list",
         Value::Range { .. } => "range object",
         other => {
-            return Err(Exception::type_error(format!("'{}' object is not subscriptable", other.type_name())));
+            return Err(Exception::type_error(format!(
+                "'{}' object is not subscriptable",
+                other.type_name()
+            )));
         }
     };
     let Some(i) = as_int(idx) else {
         let msg = match object {
             Value::Str(_) => format!("string indices must be integers, not '{}'", idx.type_name()),
-            _ => format!("{} indices must be integers or slices, not {}", object.type_name(), idx.type_name()),
+            _ => format!(
+                "{} indices must be integers or slices, not {}",
+                object.type_name(),
+                idx.type_name()
+            ),
         };
         return Err(Exception::type_error(msg));
     };
@@ -330,7 +382,9 @@ pub fn index(object: &Value, idx: &Value) -> Result<Value, Exception> {
         Value::Str(s) => {
             let n = s.chars().count();
             let j = norm_index(i, n).ok_or_else(out_of_range)?;
-            Ok(Value::str(s.chars().nth(j).map(String::from).unwrap_or_default()))
+            Ok(Value::str(
+                s.chars().nth(j).map(String::from).unwrap_or_default(),
+            ))
         }
         Value::Bytes(b) => {
             let j = norm_index(i, b.len()).ok_or_else(out_of_range)?;
@@ -355,7 +409,12 @@ pub fn index(object: &Value, idx: &Value) -> Result<Value, Exception> {
 }
 
 /// The indices a slice selects, Python's `slice.indices` then iteration.
-pub fn slice_indices(len: usize, lower: Option<i64>, upper: Option<i64>, step: Option<i64>) -> Result<Vec<usize>, Exception> {
+pub fn slice_indices(
+    len: usize,
+    lower: Option<i64>,
+    upper: Option<i64>,
+    step: Option<i64>,
+) -> Result<Vec<usize>, Exception> {
     let step = step.unwrap_or(1);
     if step == 0 {
         return Err(Exception::value_error("slice step cannot be zero"));
@@ -382,12 +441,19 @@ fn slice_bound(v: Option<&Value>) -> Result<Option<i64>, Exception> {
     match v {
         None | Some(Value::None) => Ok(None),
         Some(v) => as_int(v).map(Some).ok_or_else(|| {
-            Exception::type_error("slice indices must be integers or None or have an __index__ method")
+            Exception::type_error(
+                "slice indices must be integers or None or have an __index__ method",
+            )
         }),
     }
 }
 
-pub fn slice(object: &Value, lower: Option<&Value>, upper: Option<&Value>, step: Option<&Value>) -> Result<Value, Exception> {
+pub fn slice(
+    object: &Value,
+    lower: Option<&Value>,
+    upper: Option<&Value>,
+    step: Option<&Value>,
+) -> Result<Value, Exception> {
     let (lower, upper, step) = (slice_bound(lower)?, slice_bound(upper)?, slice_bound(step)?);
     let contiguous = step.is_none_or(|s| s == 1);
     match object {
@@ -401,7 +467,9 @@ pub fn slice(object: &Value, lower: Option<&Value>, upper: Option<&Value>, step:
             }
             let chars: Vec<char> = s.chars().collect();
             let idx = slice_indices(chars.len(), lower, upper, step)?;
-            Ok(Value::str(idx.iter().map(|&i| chars[i]).collect::<String>()))
+            Ok(Value::str(
+                idx.iter().map(|&i| chars[i]).collect::<String>(),
+            ))
         }
         Value::Bytes(b) => {
             let idx = slice_indices(b.len(), lower, upper, step)?;
@@ -424,7 +492,10 @@ pub fn slice(object: &Value, lower: Option<&Value>, upper: Option<&Value>, step:
             drop(items);
             Ok(Value::list(out))
         }
-        other => Err(Exception::type_error(format!("'{}' object is not subscriptable", other.type_name()))),
+        other => Err(Exception::type_error(format!(
+            "'{}' object is not subscriptable",
+            other.type_name()
+        ))),
     }
 }
 
@@ -437,10 +508,14 @@ pub fn store_index(object: &Value, idx: &Value, value: Value) -> Result<(), Exce
         )));
     };
     let Some(i) = as_int(idx) else {
-        return Err(Exception::type_error(format!("list indices must be integers or slices, not {}", idx.type_name())));
+        return Err(Exception::type_error(format!(
+            "list indices must be integers or slices, not {}",
+            idx.type_name()
+        )));
     };
     let mut items = lock(l);
-    let j = norm_index(i, items.len()).ok_or_else(|| Exception::index_error("list assignment index out of range"))?;
+    let j = norm_index(i, items.len())
+        .ok_or_else(|| Exception::index_error("list assignment index out of range"))?;
     items[j] = value;
     Ok(())
 }
@@ -451,17 +526,32 @@ mod tests {
 
     #[test]
     fn python_division_and_modulo() {
-        assert_eq!(int_binary(BinOp::FloorDiv, -7, 2).map(|v| v.repr()), Ok("-4".into()));
-        assert_eq!(int_binary(BinOp::Mod, -7, 2).map(|v| v.repr()), Ok("1".into()));
-        assert_eq!(int_binary(BinOp::Mod, 7, -2).map(|v| v.repr()), Ok("-1".into()));
+        assert_eq!(
+            int_binary(BinOp::FloorDiv, -7, 2).map(|v| v.repr()),
+            Ok("-4".into())
+        );
+        assert_eq!(
+            int_binary(BinOp::Mod, -7, 2).map(|v| v.repr()),
+            Ok("1".into())
+        );
+        assert_eq!(
+            int_binary(BinOp::Mod, 7, -2).map(|v| v.repr()),
+            Ok("-1".into())
+        );
         assert!(int_binary(BinOp::Mul, i64::MAX, 2).is_err());
     }
 
     #[test]
     fn slices_match_python() {
         assert_eq!(slice_indices(5, Some(-2), None, None), Ok(vec![3, 4]));
-        assert_eq!(slice_indices(5, None, None, Some(-1)), Ok(vec![4, 3, 2, 1, 0]));
+        assert_eq!(
+            slice_indices(5, None, None, Some(-1)),
+            Ok(vec![4, 3, 2, 1, 0])
+        );
         assert_eq!(slice_indices(5, Some(10), None, None), Ok(vec![]));
-        assert_eq!(slice_indices(3, None, Some(-10), Some(-1)), Ok(vec![2, 1, 0]));
+        assert_eq!(
+            slice_indices(3, None, Some(-10), Some(-1)),
+            Ok(vec![2, 1, 0])
+        );
     }
 }

@@ -48,7 +48,11 @@ pub enum Flow {
 pub enum Pending {
     Plain,
     /// `select()` answers with handles; the script gets back the socket values it passed.
-    Select { r: Vec<Value>, w: Vec<Value>, x: Vec<Value> },
+    Select {
+        r: Vec<Value>,
+        w: Vec<Value>,
+        x: Vec<Value>,
+    },
     /// The socket is closed once `close()` returns, whatever the outcome (as in Python).
     Close(Arc<SocketObj>),
 }
@@ -89,7 +93,12 @@ pub fn call_method(sock: &Arc<SocketObj>, method: &str, args: Args) -> Result<Fl
                     )));
                 }
             };
-            call(Call::Setsockopt { sock: id, level: to_i32(&level)?, opt: to_i32(&opt)?, value })
+            call(Call::Setsockopt {
+                sock: id,
+                level: to_i32(&level)?,
+                opt: to_i32(&opt)?,
+                value,
+            })
         }
         "getsockopt" => {
             let [level, opt, buflen] = args.bind(["level", "option", "buflen"], 2)?;
@@ -103,7 +112,12 @@ pub fn call_method(sock: &Arc<SocketObj>, method: &str, args: Args) -> Result<Fl
                     u32::try_from(n).ok()
                 }
             };
-            call(Call::Getsockopt { sock: id, level: to_i32(&req(level)?)?, opt: to_i32(&req(opt)?)?, buflen })
+            call(Call::Getsockopt {
+                sock: id,
+                level: to_i32(&req(level)?)?,
+                opt: to_i32(&req(opt)?)?,
+                buflen,
+            })
         }
         "bind" | "connect" | "connect_ex" => {
             let [address] = args.bind(["address"], 1)?;
@@ -116,7 +130,11 @@ pub fn call_method(sock: &Arc<SocketObj>, method: &str, args: Args) -> Result<Fl
         }
         "listen" => {
             let [backlog] = args.bind(["backlog"], 0)?;
-            let backlog = backlog.map(|b| to_i32(&b)).transpose()?.unwrap_or(128).max(0);
+            let backlog = backlog
+                .map(|b| to_i32(&b))
+                .transpose()?
+                .unwrap_or(128)
+                .max(0);
             call(Call::Listen { sock: id, backlog })
         }
         "accept" => {
@@ -128,18 +146,29 @@ pub fn call_method(sock: &Arc<SocketObj>, method: &str, args: Args) -> Result<Fl
             let data = Bytes::new(to_bytes(&req(data)?)?.to_vec());
             let flags = flags.map(|f| to_i32(&f)).transpose()?.unwrap_or(0);
             call(if method == "send" {
-                Call::Send { sock: id, data, flags }
+                Call::Send {
+                    sock: id,
+                    data,
+                    flags,
+                }
             } else {
-                Call::Sendall { sock: id, data, flags }
+                Call::Sendall {
+                    sock: id,
+                    data,
+                    flags,
+                }
             })
         }
         "recv" | "recvfrom" => {
             let [n, flags] = args.bind(["bufsize", "flags"], 1)?;
             let n = to_int(&req(n)?)?;
             if n < 0 {
-                return Err(Exception::value_error(format!("negative buffersize in {method}")));
+                return Err(Exception::value_error(format!(
+                    "negative buffersize in {method}"
+                )));
             }
-            let n = u32::try_from(n).map_err(|_| Exception::overflow("buffer size is too large"))?;
+            let n =
+                u32::try_from(n).map_err(|_| Exception::overflow("buffer size is too large"))?;
             let flags = flags.map(|f| to_i32(&f)).transpose()?.unwrap_or(0);
             call(if method == "recv" {
                 Call::Recv { sock: id, n, flags }
@@ -154,22 +183,40 @@ pub fn call_method(sock: &Arc<SocketObj>, method: &str, args: Args) -> Result<Fl
                 (Some(addr), None) => (0, addr),
                 (Some(flags), Some(addr)) => (to_i32(&flags)?, addr),
                 (None, Some(addr)) => (0, addr),
-                (None, None) => return Err(Exception::type_error("sendto() takes 2 or 3 arguments (1 given)")),
+                (None, None) => {
+                    return Err(Exception::type_error(
+                        "sendto() takes 2 or 3 arguments (1 given)",
+                    ));
+                }
             };
             let data = Bytes::new(to_bytes(&req(data)?)?.to_vec());
-            call(Call::Sendto { sock: id, data, addr: to_addr(family, &address, method)?, flags })
+            call(Call::Sendto {
+                sock: id,
+                data,
+                addr: to_addr(family, &address, method)?,
+                flags,
+            })
         }
         "shutdown" => {
             let [how] = args.bind(["how"], 1)?;
-            call(Call::Shutdown { sock: id, how: to_i32(&req(how)?)? })
+            call(Call::Shutdown {
+                sock: id,
+                how: to_i32(&req(how)?)?,
+            })
         }
         "close" => {
             args.bind([], 0)?;
-            Ok(Flow::Call(Call::Close { sock: id }, Pending::Close(sock.clone())))
+            Ok(Flow::Call(
+                Call::Close { sock: id },
+                Pending::Close(sock.clone()),
+            ))
         }
         "setblocking" => {
             let [flag] = args.bind(["flag"], 1)?;
-            call(Call::Setblocking { sock: id, flag: req(flag)?.truthy() })
+            call(Call::Setblocking {
+                sock: id,
+                flag: req(flag)?.truthy(),
+            })
         }
         "settimeout" => {
             let [value] = args.bind(["value"], 1)?;
@@ -209,7 +256,9 @@ fn to_addr(family: i32, v: &Value, method: &str) -> Result<Addr, Exception> {
         AF_UNIX => unix_addr(v),
         AF_INET => match v {
             Value::Tuple(t) if t.len() == 2 => inet_addr(t, method),
-            Value::Tuple(_) => Err(Exception::type_error("AF_INET address must be a pair (host, port)")),
+            Value::Tuple(_) => Err(Exception::type_error(
+                "AF_INET address must be a pair (host, port)",
+            )),
             other => Err(Exception::type_error(format!(
                 "{method}(): AF_INET address must be tuple, not {}",
                 other.type_name()
@@ -225,18 +274,26 @@ fn to_addr(family: i32, v: &Value, method: &str) -> Result<Addr, Exception> {
         _ => match v {
             Value::Tuple(t) if (2..=4).contains(&t.len()) => inet_addr(t, method),
             Value::Str(_) | Value::Bytes(_) => unix_addr(v),
-            other => Err(Exception::type_error(format!("{method}(): bad address: {}", other.repr()))),
+            other => Err(Exception::type_error(format!(
+                "{method}(): bad address: {}",
+                other.repr()
+            ))),
         },
     }
 }
 
 fn unix_addr(v: &Value) -> Result<Addr, Exception> {
     match v {
-        Value::Str(s) => Ok(Addr::Unix { path: s.to_string() }),
-        Value::Bytes(b) => Ok(Addr::Unix { path: String::from_utf8_lossy(b).into_owned() }),
-        other => {
-            Err(Exception::type_error(format!("str, bytes or bytearray expected, not {}", other.type_name())))
-        }
+        Value::Str(s) => Ok(Addr::Unix {
+            path: s.to_string(),
+        }),
+        Value::Bytes(b) => Ok(Addr::Unix {
+            path: String::from_utf8_lossy(b).into_owned(),
+        }),
+        other => Err(Exception::type_error(format!(
+            "str, bytes or bytearray expected, not {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -253,23 +310,34 @@ fn inet_addr(t: &[Value], method: &str) -> Result<Addr, Exception> {
     };
     let port = to_int(&t[1])?;
     if !(0..=65535).contains(&port) {
-        return Err(Exception::overflow(format!("{method}(): port must be 0-65535.")));
+        return Err(Exception::overflow(format!(
+            "{method}(): port must be 0-65535."
+        )));
     }
     let flowinfo = match t.get(2) {
         Some(v) => {
             let f = to_int(v)?;
             if !(0..(1 << 20)).contains(&f) {
-                return Err(Exception::overflow(format!("{method}(): flowinfo must be 0-1048575.")));
+                return Err(Exception::overflow(format!(
+                    "{method}(): flowinfo must be 0-1048575."
+                )));
             }
             u32::try_from(f).ok()
         }
         None => None,
     };
     let scope_id = match t.get(3) {
-        Some(v) => Some(u32::try_from(to_int(v)?).map_err(|_| Exception::overflow("scope_id out of range"))?),
+        Some(v) => Some(
+            u32::try_from(to_int(v)?).map_err(|_| Exception::overflow("scope_id out of range"))?,
+        ),
         None => None,
     };
-    Ok(Addr::Inet { host, port, flowinfo, scope_id })
+    Ok(Addr::Inet {
+        host,
+        port,
+        flowinfo,
+        scope_id,
+    })
 }
 
 /// `select(rlist, wlist, xlist, timeout=None)`.
@@ -285,8 +353,17 @@ pub fn select(args: Args) -> Result<Flow, Exception> {
     if timeout.is_some_and(|t| t < 0.0) {
         return Err(Exception::value_error("timeout must be non-negative"));
     }
-    let ids = |vs: &[Value]| vs.iter().filter_map(|v| v.as_socket().map(|s| s.id())).collect::<Vec<SockId>>();
-    let call = Call::Select { rlist: ids(&r), wlist: ids(&w), xlist: ids(&x), timeout };
+    let ids = |vs: &[Value]| {
+        vs.iter()
+            .filter_map(|v| v.as_socket().map(|s| s.id()))
+            .collect::<Vec<SockId>>()
+    };
+    let call = Call::Select {
+        rlist: ids(&r),
+        wlist: ids(&w),
+        xlist: ids(&x),
+        timeout,
+    };
     Ok(Flow::Call(call, Pending::Select { r, w, x }))
 }
 
@@ -299,10 +376,16 @@ fn sockets_of(v: &Value) -> Result<Vec<Value>, Exception> {
     for item in &items {
         match item.as_socket() {
             Some(s) if s.is_closed() => {
-                return Err(Exception::value_error("file descriptor cannot be a negative integer (-1)"));
+                return Err(Exception::value_error(
+                    "file descriptor cannot be a negative integer (-1)",
+                ));
             }
             Some(_) => {}
-            None => return Err(Exception::type_error("argument must be a socket (select() takes lists of sockets)")),
+            None => {
+                return Err(Exception::type_error(
+                    "argument must be a socket (select() takes lists of sockets)",
+                ));
+            }
         }
     }
     Ok(items)
@@ -320,9 +403,10 @@ pub fn value_from_ret(ret: Ret, pending: &Pending) -> Value {
             addr.map_or_else(|| Value::str(""), addr_value),
         ]),
         Ret::Addr { addr } => addr.map_or_else(|| Value::str(""), addr_value),
-        Ret::Datagram { data, addr } => {
-            Value::tuple(vec![Value::bytes(data.as_slice()), addr.map_or(Value::None, addr_value)])
-        }
+        Ret::Datagram { data, addr } => Value::tuple(vec![
+            Value::bytes(data.as_slice()),
+            addr.map_or(Value::None, addr_value),
+        ]),
         Ret::Select { r, w, x } => {
             let (pr, pw, px) = match pending {
                 Pending::Select { r, w, x } => (r.as_slice(), w.as_slice(), x.as_slice()),
@@ -339,7 +423,11 @@ fn pick(passed: &[Value], ids: &[SockId]) -> Value {
     let mut out: Vec<Value> = Vec::new();
     for v in passed {
         let Some(s) = v.as_socket() else { continue };
-        if ids.contains(&s.id()) && !out.iter().any(|o| o.as_socket().is_some_and(|p| p.id() == s.id())) {
+        if ids.contains(&s.id())
+            && !out
+                .iter()
+                .any(|o| o.as_socket().is_some_and(|p| p.id() == s.id()))
+        {
             out.push(v.clone());
         }
     }
@@ -349,10 +437,18 @@ fn pick(passed: &[Value], ids: &[SockId]) -> Value {
 /// `('127.0.0.1', 5500)`, `('::1', 5500, 0, 0)` or a path.
 pub fn addr_value(addr: Addr) -> Value {
     match addr {
-        Addr::Inet { host, port, flowinfo: None, scope_id: None } => {
-            Value::tuple(vec![Value::str(host), Value::Int(port)])
-        }
-        Addr::Inet { host, port, flowinfo, scope_id } => Value::tuple(vec![
+        Addr::Inet {
+            host,
+            port,
+            flowinfo: None,
+            scope_id: None,
+        } => Value::tuple(vec![Value::str(host), Value::Int(port)]),
+        Addr::Inet {
+            host,
+            port,
+            flowinfo,
+            scope_id,
+        } => Value::tuple(vec![
             Value::str(host),
             Value::Int(port),
             Value::Int(i64::from(flowinfo.unwrap_or(0))),

@@ -25,7 +25,11 @@ pub enum Value {
     Bytes(Arc<[u8]>),
     Tuple(Arc<[Value]>),
     List(List),
-    Range { start: i64, stop: i64, step: i64 },
+    Range {
+        start: i64,
+        stop: i64,
+        step: i64,
+    },
     Socket(Arc<SocketObj>),
     Exception(Arc<Exception>),
     Icmp(Arc<IcmpPacket>),
@@ -47,7 +51,10 @@ pub struct SocketObj {
 
 impl SocketObj {
     pub fn new(info: SockInfo) -> SocketObj {
-        SocketObj { info, closed: AtomicBool::new(false) }
+        SocketObj {
+            info,
+            closed: AtomicBool::new(false),
+        }
     }
 
     pub fn id(&self) -> SockId {
@@ -74,7 +81,11 @@ impl IterState {
     pub fn next_value(&mut self) -> Option<Value> {
         match self {
             IterState::Range { next, stop, step } => {
-                let more = if *step > 0 { *next < *stop } else { *next > *stop };
+                let more = if *step > 0 {
+                    *next < *stop
+                } else {
+                    *next > *stop
+                };
                 if !more {
                     return None;
                 }
@@ -154,7 +165,7 @@ impl Value {
     /// Python `repr()`.
     pub fn repr(&self) -> String {
         let mut out = String::new();
-        self.write_repr(&mut out);
+        self.write_repr(&mut out, 0);
         out
     }
 
@@ -167,7 +178,13 @@ impl Value {
         }
     }
 
-    fn write_repr(&self, out: &mut String) {
+    /// `depth` bounds recursion into nested containers (Python raises
+    /// RecursionError; a transcript is better served by `...`).
+    fn write_repr(&self, out: &mut String, depth: usize) {
+        if depth > MAX_REPR_DEPTH {
+            out.push_str("...");
+            return;
+        }
         match self {
             Value::None => out.push_str("None"),
             Value::Bool(true) => out.push_str("True"),
@@ -180,7 +197,7 @@ impl Value {
             Value::Bytes(b) => out.push_str(&bytes_repr(b)),
             Value::Tuple(items) => {
                 out.push('(');
-                write_items(items, out);
+                write_items(items, out, depth);
                 if items.len() == 1 {
                     out.push(',');
                 }
@@ -190,7 +207,7 @@ impl Value {
                 // A list that contains itself prints as `[...]`, as in Python.
                 Ok(items) => {
                     out.push('[');
-                    write_items(&items, out);
+                    write_items(&items, out, depth);
                     out.push(']');
                 }
                 Err(_) => out.push_str("[...]"),
@@ -212,7 +229,12 @@ impl Value {
                 let _ = write!(out, "<module '{}'>", m.name());
             }
             Value::Method(m) => {
-                let _ = write!(out, "<built-in method {} of {} object>", m.1, m.0.type_name());
+                let _ = write!(
+                    out,
+                    "<built-in method {} of {} object>",
+                    m.1,
+                    m.0.type_name()
+                );
             }
             Value::Iter(_) => out.push_str("<iterator>"),
         }
@@ -227,12 +249,15 @@ impl Value {
     }
 }
 
-fn write_items(items: &[Value], out: &mut String) {
+/// How deeply `repr` descends into nested containers.
+const MAX_REPR_DEPTH: usize = 100;
+
+fn write_items(items: &[Value], out: &mut String, depth: usize) {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        item.write_repr(out);
+        item.write_repr(out, depth + 1);
     }
 }
 
@@ -249,12 +274,20 @@ pub fn range_len(start: i64, stop: i64, step: i64) -> i64 {
 }
 
 fn socket_repr(s: &SocketObj) -> String {
-    let family = consts::family_name(i64::from(s.info.family)).map_or_else(|| s.info.family.to_string(), str::to_string);
-    let ty = consts::type_name(i64::from(s.info.sock_type)).map_or_else(|| s.info.sock_type.to_string(), str::to_string);
+    let family = consts::family_name(i64::from(s.info.family))
+        .map_or_else(|| s.info.family.to_string(), str::to_string);
+    let ty = consts::type_name(i64::from(s.info.sock_type))
+        .map_or_else(|| s.info.sock_type.to_string(), str::to_string);
     if s.is_closed() {
-        format!("<socket [closed] fd=-1, family={family}, type={ty}, proto={}>", s.info.proto)
+        format!(
+            "<socket [closed] fd=-1, family={family}, type={ty}, proto={}>",
+            s.info.proto
+        )
     } else {
-        format!("<socket fd={}, family={family}, type={ty}, proto={}>", s.info.fd, s.info.proto)
+        format!(
+            "<socket fd={}, family={family}, type={ty}, proto={}>",
+            s.info.fd, s.info.proto
+        )
     }
 }
 
@@ -267,7 +300,11 @@ pub fn float_repr(f: f64) -> String {
         return if f > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // `{:e}` gives the shortest round-trip digits, e.g. "1.2345e-7".
     let sci = format!("{f:e}");
@@ -289,7 +326,11 @@ pub fn float_repr(f: f64) -> String {
         format!("{sign}{body}")
     } else {
         let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let frac = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         format!("{sign}{first}{frac}e{esign}{:02}", exp.unsigned_abs())
     }
@@ -297,7 +338,11 @@ pub fn float_repr(f: f64) -> String {
 
 /// Python's str repr: single quotes unless the text has `'` and no `"`.
 pub fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -329,7 +374,11 @@ pub fn str_repr(s: &str) -> String {
 
 /// Python's bytes repr, e.g. `b'hello\r\n'`, `b'\x00'`.
 pub fn bytes_repr(b: &[u8]) -> String {
-    let quote = if b.contains(&b'\'') && !b.contains(&b'"') { b'"' } else { b'\'' };
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
     let mut out = String::with_capacity(b.len() + 3);
     out.push('b');
     out.push(quote as char);
@@ -387,7 +436,18 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
             seq_eq(&xs, &ys)
         }
         (Value::Range { .. }, Value::Range { .. }) => {
-            let (Value::Range { start: a0, stop: a1, step: a2 }, Value::Range { start: b0, stop: b1, step: b2 }) = (a, b)
+            let (
+                Value::Range {
+                    start: a0,
+                    stop: a1,
+                    step: a2,
+                },
+                Value::Range {
+                    start: b0,
+                    stop: b1,
+                    step: b2,
+                },
+            ) = (a, b)
             else {
                 return false;
             };

@@ -121,7 +121,9 @@ impl LaneVm {
             return Yield::Stepped;
         }
         self.state = LaneState::Ready;
-        let Some((_call, pending)) = self.pending.take() else { return self.run(shared, Mode::Resume) };
+        let Some((_call, pending)) = self.pending.take() else {
+            return self.run(shared, Mode::Resume);
+        };
         if let Pending::Close(sock) = &pending {
             sock.mark_closed();
         }
@@ -159,7 +161,10 @@ impl LaneVm {
             return;
         }
         let line = self.current_line();
-        let message = self.pending.as_ref().map(|(call, _)| format!("blocked in {}()", call.op_name()));
+        let message = self
+            .pending
+            .as_ref()
+            .map(|(call, _)| format!("blocked in {}()", call.op_name()));
         self.pending = None;
         self.end(shared, EndStatus::Blocked, line, message);
     }
@@ -184,7 +189,10 @@ impl LaneVm {
                     return Yield::Stepped;
                 }
                 begun = true;
-                self.current = Some(Current { stmt: n, result: Value::None });
+                self.current = Some(Current {
+                    stmt: n,
+                    result: Value::None,
+                });
                 self.pc += 1;
                 continue;
             }
@@ -228,7 +236,10 @@ impl LaneVm {
             Op::Store(name) => {
                 let v = self.pop();
                 if let Value::Socket(s) = &v {
-                    shared.socket_names.entry(s.id()).or_insert_with(|| name.clone());
+                    shared
+                        .socket_names
+                        .entry(s.id())
+                        .or_insert_with(|| name.clone());
                 }
                 self.vars.insert(name, v);
             }
@@ -241,9 +252,11 @@ impl LaneVm {
             Op::Unpack(n) => {
                 let v = self.pop();
                 let items = match &v {
-                    Value::Tuple(_) | Value::List(_) | Value::Str(_) | Value::Bytes(_) | Value::Range { .. } => {
-                        super::args::iterate(&v)?
-                    }
+                    Value::Tuple(_)
+                    | Value::List(_)
+                    | Value::Str(_)
+                    | Value::Bytes(_)
+                    | Value::Range { .. } => super::args::iterate(&v)?,
                     other => {
                         return Err(Exception::type_error(format!(
                             "cannot unpack non-iterable {} object",
@@ -260,7 +273,10 @@ impl LaneVm {
                     .into());
                 }
                 if items.len() > n {
-                    return Err(Exception::value_error(format!("too many values to unpack (expected {n})")).into());
+                    return Err(Exception::value_error(format!(
+                        "too many values to unpack (expected {n})"
+                    ))
+                    .into());
                 }
                 self.stack.extend(items.into_iter().rev());
             }
@@ -354,14 +370,21 @@ impl LaneVm {
                 let upper = if upper { Some(self.pop()) } else { None };
                 let lower = if lower { Some(self.pop()) } else { None };
                 let x = self.pop();
-                self.stack.push(ops::slice(&x, lower.as_ref(), upper.as_ref(), step.as_ref())?);
+                self.stack.push(ops::slice(
+                    &x,
+                    lower.as_ref(),
+                    upper.as_ref(),
+                    step.as_ref(),
+                )?);
             }
             Op::Attr(name) => {
                 let x = self.pop();
                 self.stack.push(methods::get_attr(&x, &name)?);
             }
             Op::Call { argc, kwnames } => {
-                let kwvalues = self.stack.split_off(self.stack.len().saturating_sub(kwnames.len()));
+                let kwvalues = self
+                    .stack
+                    .split_off(self.stack.len().saturating_sub(kwnames.len()));
                 let positional = self.stack.split_off(self.stack.len().saturating_sub(argc));
                 let callee = self.pop();
                 let name = match &callee {
@@ -369,8 +392,15 @@ impl LaneVm {
                     Value::Method(m) => m.1.to_string(),
                     _ => String::new(),
                 };
-                let args = Args::new(name, positional, kwnames.into_iter().zip(kwvalues).collect());
-                let mut ctx = Ctx { now: shared.now, output: &mut self.output };
+                let args = Args::new(
+                    name,
+                    positional,
+                    kwnames.into_iter().zip(kwvalues).collect(),
+                );
+                let mut ctx = Ctx {
+                    now: shared.now,
+                    output: &mut self.output,
+                };
                 match methods::call_value(&callee, args, &mut ctx)? {
                     Flow::Value(v) => self.stack.push(v),
                     Flow::Call(call, pending) => return Ok(Next::Suspend(call, pending)),
@@ -379,8 +409,15 @@ impl LaneVm {
             Op::GetIter => {
                 let v = self.pop();
                 let state = match v {
-                    Value::Range { start, stop, step } => IterState::Range { next: start, stop, step },
-                    other => IterState::Items { items: super::args::iterate(&other)?, next: 0 },
+                    Value::Range { start, stop, step } => IterState::Range {
+                        next: start,
+                        stop,
+                        step,
+                    },
+                    other => IterState::Items {
+                        items: super::args::iterate(&other)?,
+                        next: 0,
+                    },
                 };
                 self.stack.push(Value::Iter(Box::new(state)));
             }
@@ -398,14 +435,19 @@ impl LaneVm {
                 }
             }
             Op::SetupExcept(handler) | Op::SetupFinally(handler) => {
-                self.blocks.push(Block { handler, depth: self.stack.len() });
+                self.blocks.push(Block {
+                    handler,
+                    depth: self.stack.len(),
+                });
             }
             Op::PopBlock => {
                 self.blocks.pop();
             }
             Op::ExcMatch { classes, next } => {
                 let matched = match self.stack.last() {
-                    Some(Value::Exception(e)) => classes.is_empty() || classes.iter().any(|c| e.class.is_subclass_of(*c)),
+                    Some(Value::Exception(e)) => {
+                        classes.is_empty() || classes.iter().any(|c| e.class.is_subclass_of(*c))
+                    }
                     _ => false,
                 };
                 if !matched {
@@ -418,7 +460,11 @@ impl LaneVm {
                 }
             }
             Op::AssertFail { has_message } => {
-                let message = if has_message { self.pop().to_str() } else { String::new() };
+                let message = if has_message {
+                    self.pop().to_str()
+                } else {
+                    String::new()
+                };
                 return Err(Exception::new(ExcClass::AssertionError, message).into());
             }
             Op::EnterWith => {
@@ -434,7 +480,10 @@ impl LaneVm {
                 let v = self.pop();
                 match v.as_socket() {
                     Some(s) if !s.is_closed() => {
-                        return Ok(Next::Suspend(Call::Close { sock: s.id() }, Pending::Close(s.clone())));
+                        return Ok(Next::Suspend(
+                            Call::Close { sock: s.id() },
+                            Pending::Close(s.clone()),
+                        ));
                     }
                     _ => self.stack.push(Value::None),
                 }
@@ -451,7 +500,10 @@ impl LaneVm {
             Some(Global::Builtin(b)) => Ok(Value::Builtin(b)),
             Some(Global::Module(m)) => Ok(Value::Module(m)),
             Some(Global::Const(c)) => Ok(Value::Int(c)),
-            None => Err(Exception::new(ExcClass::NameError, format!("name '{name}' is not defined"))),
+            None => Err(Exception::new(
+                ExcClass::NameError,
+                format!("name '{name}' is not defined"),
+            )),
         }
     }
 
@@ -465,13 +517,20 @@ impl LaneVm {
         let mut parts: Vec<&str> = text.split('\n').collect();
         let rest = parts.pop().unwrap_or("").to_string();
         for part in parts {
-            shared.events.push(InterpEvent::Print { lane: self.name.clone(), line, text: part.to_string() });
+            shared.events.push(InterpEvent::Print {
+                lane: self.name.clone(),
+                line,
+                text: part.to_string(),
+            });
         }
         self.output = rest;
     }
 
     fn stmt_info(&self, stmt: usize) -> (u32, String) {
-        self.program.stmts.get(stmt).map_or((0, String::new()), |s| (s.line, s.source.clone()))
+        self.program
+            .stmts
+            .get(stmt)
+            .map_or((0, String::new()), |s| (s.line, s.source.clone()))
     }
 
     fn emit_step_ok(&self, shared: &mut Shared, cur: &Current) {
@@ -496,8 +555,14 @@ impl LaneVm {
             let (line, call) = self.stmt_info(cur.stmt);
             let (errno, errno_num, message) = match &raised {
                 Raise::Exception(e) => match &e.errno {
-                    Some((num, name)) => (Some(name.clone()), Some(*num), Some(errno::explain(*num).to_string())),
-                    None if e.class == ExcClass::AssertionError => (None, None, Some(assert_message(e))),
+                    Some((num, name)) => (
+                        Some(name.clone()),
+                        Some(*num),
+                        Some(errno::explain(*num).to_string()),
+                    ),
+                    None if e.class == ExcClass::AssertionError => {
+                        (None, None, Some(assert_message(e)))
+                    }
                     None => (None, None, Some(e.describe())),
                 },
                 Raise::Fatal(message) => (None, None, Some(message.clone())),
@@ -516,7 +581,12 @@ impl LaneVm {
         let mut exc = match raised {
             Raise::Fatal(message) => {
                 let line = cur_line.unwrap_or(0);
-                self.end(shared, EndStatus::Error, Some(line), Some(format!("line {line}: {message}")));
+                self.end(
+                    shared,
+                    EndStatus::Error,
+                    Some(line),
+                    Some(format!("line {line}: {message}")),
+                );
                 return true;
             }
             Raise::Exception(e) => e,
@@ -532,28 +602,57 @@ impl LaneVm {
         }
         let line = exc.line;
         if exc.class == ExcClass::AssertionError {
-            self.end(shared, EndStatus::Assert, Some(line), Some(assert_message(&exc)));
+            self.end(
+                shared,
+                EndStatus::Assert,
+                Some(line),
+                Some(assert_message(&exc)),
+            );
         } else {
-            self.end(shared, EndStatus::Error, Some(line), Some(format!("line {line}: {}", exc.describe())));
+            self.end(
+                shared,
+                EndStatus::Error,
+                Some(line),
+                Some(format!("line {line}: {}", exc.describe())),
+            );
         }
         true
     }
 
-    fn end(&mut self, shared: &mut Shared, status: EndStatus, line: Option<u32>, message: Option<String>) {
+    fn end(
+        &mut self,
+        shared: &mut Shared,
+        status: EndStatus,
+        line: Option<u32>,
+        message: Option<String>,
+    ) {
         if !self.output.is_empty() {
             let text = std::mem::take(&mut self.output);
             let at = line.or_else(|| self.current_line()).unwrap_or(0);
-            shared.events.push(InterpEvent::Print { lane: self.name.clone(), line: at, text });
+            shared.events.push(InterpEvent::Print {
+                lane: self.name.clone(),
+                line: at,
+                text,
+            });
         }
         self.state = LaneState::Ended(status);
         self.current = None;
         self.stack.clear();
         self.blocks.clear();
-        shared.events.push(InterpEvent::LaneEnd { lane: self.name.clone(), status, line, message });
+        shared.events.push(InterpEvent::LaneEnd {
+            lane: self.name.clone(),
+            status,
+            line,
+            message,
+        });
     }
 }
 
 /// An assert's message: its text, or "AssertionError" without one.
 fn assert_message(e: &Exception) -> String {
-    if e.message.is_empty() { "AssertionError".to_string() } else { e.message.clone() }
+    if e.message.is_empty() {
+        "AssertionError".to_string()
+    } else {
+        e.message.clone()
+    }
 }

@@ -33,16 +33,46 @@ pub struct Stmt {
 pub enum StmtKind {
     Expr(Expr),
     /// `a = b = value`: every target gets the value.
-    Assign { targets: Vec<Target>, value: Expr },
-    AugAssign { target: Target, op: BinOp, value: Expr },
-    Assert { test: Expr, message: Option<Expr> },
+    Assign {
+        targets: Vec<Target>,
+        value: Expr,
+    },
+    AugAssign {
+        target: Target,
+        op: BinOp,
+        value: Expr,
+    },
+    Assert {
+        test: Expr,
+        message: Option<Expr>,
+    },
     /// `if`/`elif` branches in order, then the optional `else` block.
-    If { branches: Vec<(Expr, Vec<Stmt>)>, orelse: Option<Vec<Stmt>> },
-    While { test: Expr, body: Vec<Stmt> },
-    For { target: Target, iter: Expr, body: Vec<Stmt> },
-    Try { body: Vec<Stmt>, handlers: Vec<Handler>, orelse: Option<Vec<Stmt>>, finally: Option<Vec<Stmt>> },
+    If {
+        branches: Vec<(Expr, Vec<Stmt>)>,
+        orelse: Option<Vec<Stmt>>,
+    },
+    While {
+        test: Expr,
+        body: Vec<Stmt>,
+    },
+    For {
+        target: Target,
+        iter: Expr,
+        body: Vec<Stmt>,
+    },
+    Try {
+        body: Vec<Stmt>,
+        handlers: Vec<Handler>,
+        orelse: Option<Vec<Stmt>>,
+        finally: Option<Vec<Stmt>>,
+    },
     /// `with EXPR [as NAME]:` — the value must be a socket; it is closed when the block is left.
-    With { value: Expr, name: Option<String>, body: Vec<Stmt>, exit_source: String },
+    With {
+        value: Expr,
+        name: Option<String>,
+        body: Vec<Stmt>,
+        exit_source: String,
+    },
     Break,
     Continue,
     Pass,
@@ -67,7 +97,10 @@ pub enum Target {
     /// `a, b = ...` or `[a, b] = ...`.
     Unpack(Vec<Target>),
     /// `xs[i] = ...` on a list.
-    Index { object: Expr, index: Expr },
+    Index {
+        object: Expr,
+        index: Expr,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -95,11 +128,24 @@ pub enum ExprKind {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     /// `body if test else orelse`.
-    IfElse { test: Box<Expr>, body: Box<Expr>, orelse: Box<Expr> },
+    IfElse {
+        test: Box<Expr>,
+        body: Box<Expr>,
+        orelse: Box<Expr>,
+    },
     Attr(Box<Expr>, String),
-    Call { func: Box<Expr>, args: Vec<Expr>, kwargs: Vec<(String, Expr)> },
+    Call {
+        func: Box<Expr>,
+        args: Vec<Expr>,
+        kwargs: Vec<(String, Expr)>,
+    },
     Index(Box<Expr>, Box<Expr>),
-    Slice { object: Box<Expr>, lower: Option<Box<Expr>>, upper: Option<Box<Expr>>, step: Option<Box<Expr>> },
+    Slice {
+        object: Box<Expr>,
+        lower: Option<Box<Expr>>,
+        upper: Option<Box<Expr>>,
+        step: Option<Box<Expr>>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,10 @@ use crate::consts;
 pub fn check_names(lane: &Lane, diagnostics: &mut Vec<Diagnostic>) {
     let mut assigned = BTreeSet::new();
     collect_assigned(&lane.body, &mut assigned);
-    let mut checker = Checker { assigned: &assigned, diagnostics };
+    let mut checker = Checker {
+        assigned: &assigned,
+        diagnostics,
+    };
     checker.stmts(&lane.body);
 }
 
@@ -33,7 +36,12 @@ fn collect_assigned(stmts: &[Stmt], out: &mut BTreeSet<String>) {
                 collect_assigned(orelse.as_deref().unwrap_or(&[]), out);
             }
             StmtKind::While { body, .. } => collect_assigned(body, out),
-            StmtKind::Try { body, handlers, orelse, finally } => {
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finally,
+            } => {
                 collect_assigned(body, out);
                 for h in handlers {
                     out.extend(h.name.clone());
@@ -111,7 +119,12 @@ impl Checker<'_> {
                 self.expr(iter);
                 self.stmts(body);
             }
-            StmtKind::Try { body, handlers, orelse, finally } => {
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finally,
+            } => {
                 self.stmts(body);
                 handlers.iter().for_each(|h| self.stmts(&h.body));
                 self.stmts(orelse.as_deref().unwrap_or(&[]));
@@ -144,7 +157,11 @@ impl Checker<'_> {
                     if let Some(s) = self.suggest(n) {
                         message.push_str(&format!(" (did you mean '{s}'?)"));
                     }
-                    self.diagnostics.push(Diagnostic { line: e.line, col: e.col, message });
+                    self.diagnostics.push(Diagnostic {
+                        line: e.line,
+                        col: e.col,
+                        message,
+                    });
                 }
             }
             ExprKind::None
@@ -153,9 +170,14 @@ impl Checker<'_> {
             | ExprKind::Float(_)
             | ExprKind::Str(_)
             | ExprKind::Bytes(_) => {}
-            ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().for_each(|i| self.expr(i)),
+            ExprKind::Tuple(items) | ExprKind::List(items) => {
+                items.iter().for_each(|i| self.expr(i))
+            }
             ExprKind::Unary(_, x) | ExprKind::Attr(x, _) => self.expr(x),
-            ExprKind::Binary(_, a, b) | ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Index(a, b) => {
+            ExprKind::Binary(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Index(a, b) => {
                 self.expr(a);
                 self.expr(b);
             }
@@ -173,7 +195,12 @@ impl Checker<'_> {
                 args.iter().for_each(|a| self.expr(a));
                 kwargs.iter().for_each(|(_, a)| self.expr(a));
             }
-            ExprKind::Slice { object, lower, upper, step } => {
+            ExprKind::Slice {
+                object,
+                lower,
+                upper,
+                step,
+            } => {
                 self.expr(object);
                 for part in [lower, upper, step].into_iter().flatten() {
                     self.expr(part);

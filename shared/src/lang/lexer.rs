@@ -9,16 +9,17 @@ use super::token::{Pos, Token, TokenKind};
 
 /// Python keywords that cannot be used as names.
 const KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def",
-    "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is",
-    "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
 ];
 
 /// Multi-character operators first, so the longest one matches.
 const OPERATORS: &[&str] = &[
-    "**=", "//=", ">>=", "<<=", "**", "//", "==", "!=", "<=", ">=", "<<", ">>", "+=", "-=", "*=", "/=",
-    "%=", "&=", "|=", "^=", "->", ":=", "(", ")", "[", "]", "{", "}", ",", ":", ".", ";", "+", "-", "*",
-    "/", "%", "<", ">", "=", "&", "|", "^", "~", "@",
+    "**=", "//=", ">>=", "<<=", "**", "//", "==", "!=", "<=", ">=", "<<", ">>", "+=", "-=", "*=",
+    "/=", "%=", "&=", "|=", "^=", "->", ":=", "(", ")", "[", "]", "{", "}", ",", ":", ".", ";",
+    "+", "-", "*", "/", "%", "<", ">", "=", "&", "|", "^", "~", "@",
 ];
 
 pub fn is_keyword(name: &str) -> bool {
@@ -49,7 +50,10 @@ pub fn lex(src: &str) -> Lexed {
         brackets: Vec::new(),
     };
     lexer.run();
-    Lexed { tokens: lexer.tokens, diagnostics: lexer.diagnostics }
+    Lexed {
+        tokens: lexer.tokens,
+        diagnostics: lexer.diagnostics,
+    }
 }
 
 struct Lexer<'a> {
@@ -76,7 +80,10 @@ impl Lexer<'_> {
     }
 
     fn pos(&self) -> Pos {
-        Pos { line: self.line, col: self.col }
+        Pos {
+            line: self.line,
+            col: self.col,
+        }
     }
 
     fn bump(&mut self) -> Option<char> {
@@ -92,11 +99,20 @@ impl Lexer<'_> {
     }
 
     fn error(&mut self, pos: Pos, message: impl Into<String>) {
-        self.diagnostics.push(Diagnostic { line: pos.line, col: pos.col, message: message.into() });
+        self.diagnostics.push(Diagnostic {
+            line: pos.line,
+            col: pos.col,
+            message: message.into(),
+        });
     }
 
     fn push(&mut self, kind: TokenKind, pos: Pos, start: usize) {
-        self.tokens.push(Token { kind, pos, start, end: self.i });
+        self.tokens.push(Token {
+            kind,
+            pos,
+            start,
+            end: self.i,
+        });
     }
 
     fn at_newline(&self) -> bool {
@@ -113,7 +129,12 @@ impl Lexer<'_> {
     fn newline_token(&mut self) {
         if !self.last_is_newline_or_start() {
             let pos = self.pos();
-            self.tokens.push(Token { kind: TokenKind::Newline, pos, start: self.i, end: self.i });
+            self.tokens.push(Token {
+                kind: TokenKind::Newline,
+                pos,
+                start: self.i,
+                end: self.i,
+            });
         }
     }
 
@@ -121,7 +142,12 @@ impl Lexer<'_> {
         while self.indents.len() > 1 {
             self.indents.pop();
             let pos = self.pos();
-            self.tokens.push(Token { kind: TokenKind::Dedent, pos, start: self.i, end: self.i });
+            self.tokens.push(Token {
+                kind: TokenKind::Dedent,
+                pos,
+                start: self.i,
+                end: self.i,
+            });
         }
     }
 
@@ -156,8 +182,14 @@ impl Lexer<'_> {
                     // A lane header inside unclosed brackets still starts a lane: it is
                     // far more likely that a bracket was left open than that the
                     // comment is part of an expression.
-                    let first_on_line = self.src[..self.i].rsplit(['\n', '\r']).next().is_some_and(|s| s.trim().is_empty());
-                    if first_on_line && !self.brackets.is_empty() && self.lane_header_name().is_some() {
+                    let first_on_line = self.src[..self.i]
+                        .rsplit(['\n', '\r'])
+                        .next()
+                        .is_some_and(|s| s.trim().is_empty());
+                    if first_on_line
+                        && !self.brackets.is_empty()
+                        && self.lane_header_name().is_some()
+                    {
                         self.brackets.clear();
                         self.newline_token();
                         line_start = true;
@@ -174,7 +206,9 @@ impl Lexer<'_> {
                         self.bump();
                     }
                 }
-                c if c.is_ascii_digit() || (c == '.' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())) => {
+                c if c.is_ascii_digit()
+                    || (c == '.' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())) =>
+                {
                     self.number(pos, start);
                 }
                 c if c.is_alphabetic() || c == '_' => self.name_or_string(pos, start),
@@ -187,7 +221,12 @@ impl Lexer<'_> {
             self.newline_token();
         }
         self.dedent_to_base();
-        self.tokens.push(Token { kind: TokenKind::Eof, pos, start: self.i, end: self.i });
+        self.tokens.push(Token {
+            kind: TokenKind::Eof,
+            pos,
+            start: self.i,
+            end: self.i,
+        });
     }
 
     /// Handles indentation, blank lines, comments and lane headers at the start of
@@ -241,7 +280,8 @@ impl Lexer<'_> {
             self.push(TokenKind::Indent, pos, self.i);
             return true;
         }
-        while self.indents.len() > 1 && self.indents.last().is_some_and(|t| t.len() > indent.len()) {
+        while self.indents.len() > 1 && self.indents.last().is_some_and(|t| t.len() > indent.len())
+        {
             self.indents.pop();
             self.push(TokenKind::Dedent, pos, self.i);
         }
@@ -268,7 +308,11 @@ impl Lexer<'_> {
     fn lane_header_name(&self) -> Option<String> {
         let rest = &self.src[self.i..];
         let line = rest.split(['\n', '\r']).next().unwrap_or("");
-        let name = line.strip_prefix('#')?.trim_start().strip_prefix("lane:")?.trim();
+        let name = line
+            .strip_prefix('#')?
+            .trim_start()
+            .strip_prefix("lane:")?
+            .trim();
         Some(name.to_string())
     }
 
@@ -309,10 +353,16 @@ impl Lexer<'_> {
                 raw: lower.contains('r'),
                 format: lower.contains('f'),
             };
-            let valid = matches!(lower.as_str(), "b" | "r" | "br" | "rb" | "f" | "fr" | "rf" | "u");
+            let valid = matches!(
+                lower.as_str(),
+                "b" | "r" | "br" | "rb" | "f" | "fr" | "rf" | "u"
+            );
             if valid {
                 if prefix.format {
-                    self.error(pos, "f-strings are not supported: build the text with + and str()");
+                    self.error(
+                        pos,
+                        "f-strings are not supported: build the text with + and str()",
+                    );
                 }
                 self.string(pos, start, prefix);
                 return;
@@ -333,10 +383,16 @@ impl Lexer<'_> {
             self.bump();
             self.bump();
             let digits_start = self.i;
-            while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            while self
+                .peek()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
                 self.bump();
             }
-            let digits: String = self.src[digits_start..self.i].chars().filter(|&c| c != '_').collect();
+            let digits: String = self.src[digits_start..self.i]
+                .chars()
+                .filter(|&c| c != '_')
+                .collect();
             match i64::from_str_radix(&digits, radix) {
                 Ok(v) => self.push(TokenKind::Int(v), pos, start),
                 Err(e) => {
@@ -353,26 +409,37 @@ impl Lexer<'_> {
         }
         let mut is_float = false;
         self.digits();
-        if self.peek() == Some('.') && !self.peek_at(1).is_some_and(|c| c.is_alphabetic() || c == '_') {
+        if self.peek() == Some('.')
+            && !self
+                .peek_at(1)
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+        {
             is_float = true;
             self.bump();
             self.digits();
         }
         if matches!(self.peek(), Some('e' | 'E'))
             && (self.peek_at(1).is_some_and(|c| c.is_ascii_digit())
-                || (matches!(self.peek_at(1), Some('+' | '-')) && self.peek_at(2).is_some_and(|c| c.is_ascii_digit())))
+                || (matches!(self.peek_at(1), Some('+' | '-'))
+                    && self.peek_at(2).is_some_and(|c| c.is_ascii_digit())))
         {
             is_float = true;
             self.bump();
             self.bump();
             self.digits();
         }
-        let text: String = self.src[start..self.i].chars().filter(|&c| c != '_').collect();
+        let text: String = self.src[start..self.i]
+            .chars()
+            .filter(|&c| c != '_')
+            .collect();
         if self.peek().is_some_and(|c| c.is_alphanumeric() || c == '_') {
             while self.peek().is_some_and(|c| c.is_alphanumeric() || c == '_') {
                 self.bump();
             }
-            self.error(pos, format!("invalid number literal '{}'", &self.src[start..self.i]));
+            self.error(
+                pos,
+                format!("invalid number literal '{}'", &self.src[start..self.i]),
+            );
             self.push(TokenKind::Int(0), pos, start);
             return;
         }
@@ -382,12 +449,18 @@ impl Lexer<'_> {
         } else {
             let trimmed = text.trim_start_matches('0');
             if text.len() > 1 && text.starts_with('0') && !trimmed.is_empty() {
-                self.error(pos, "leading zeros are not allowed in numbers (use 0o for octal)");
+                self.error(
+                    pos,
+                    "leading zeros are not allowed in numbers (use 0o for octal)",
+                );
             }
             match text.parse::<i64>() {
                 Ok(v) => self.push(TokenKind::Int(v), pos, start),
                 Err(_) => {
-                    self.error(pos, "integer literal too large (socklab integers are 64-bit)");
+                    self.error(
+                        pos,
+                        "integer literal too large (socklab integers are 64-bit)",
+                    );
                     self.push(TokenKind::Int(0), pos, start);
                 }
             }
@@ -453,7 +526,11 @@ impl Lexer<'_> {
             push_char(&mut out, if c == '\r' { '\n' } else { c });
         }
         if !terminated {
-            let what = if triple { "unterminated triple-quoted string literal" } else { "unterminated string literal" };
+            let what = if triple {
+                "unterminated triple-quoted string literal"
+            } else {
+                "unterminated string literal"
+            };
             self.error(pos, what);
         }
         let kind = if prefix.bytes {
@@ -511,7 +588,13 @@ impl Lexer<'_> {
             'u' | 'U' if !bytes => {
                 self.bump();
                 let n = if c == 'u' { 4 } else { 8 };
-                self.hex_escape(pos, n, if c == 'u' { "\\uXXXX" } else { "\\UXXXXXXXX" }, bytes, out);
+                self.hex_escape(
+                    pos,
+                    n,
+                    if c == 'u' { "\\uXXXX" } else { "\\UXXXXXXXX" },
+                    bytes,
+                    out,
+                );
             }
             other => {
                 self.bump();
@@ -612,7 +695,15 @@ mod tests {
     fn crlf_and_lane_headers() {
         let lexed = lex("x = 1\r\n# lane: b-2\r\n  \r\ny = 2\r\n");
         assert!(lexed.diagnostics.is_empty(), "{:?}", lexed.diagnostics);
-        assert!(lexed.tokens.iter().any(|t| t.kind == TokenKind::LaneHeader("b-2".into())));
-        assert_eq!(lexed.tokens.iter().find(|t| t.is_name("y")).map(|t| t.pos), Some(Pos { line: 4, col: 1 }));
+        assert!(
+            lexed
+                .tokens
+                .iter()
+                .any(|t| t.kind == TokenKind::LaneHeader("b-2".into()))
+        );
+        assert_eq!(
+            lexed.tokens.iter().find(|t| t.is_name("y")).map(|t| t.pos),
+            Some(Pos { line: 4, col: 1 })
+        );
     }
 }

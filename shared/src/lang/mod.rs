@@ -49,5 +49,8 @@ impl Parsed {
 /// Parses a whole script. Never panics, whatever the input.
 pub fn parse(source: &str) -> Parsed {
     let (script, diagnostics) = parser::parse_source(source);
-    Parsed { script, diagnostics }
+    Parsed {
+        script,
+        diagnostics,
+    }
 }

@@ -109,7 +109,9 @@ impl ExcClass {
     pub fn resolve(name: &str) -> Option<ExcClass> {
         let bare = name.strip_prefix("socket.").unwrap_or(name);
         match bare {
-            "IOError" | "EnvironmentError" | "error" | "gaierror" | "herror" => Some(ExcClass::OsError),
+            "IOError" | "EnvironmentError" | "error" | "gaierror" | "herror" => {
+                Some(ExcClass::OsError)
+            }
             "timeout" => Some(ExcClass::TimeoutError),
             _ if bare != name && !matches!(bare, "timeout" | "error") => None,
             _ => ExcClass::from_name(bare),
@@ -121,13 +123,14 @@ impl ExcClass {
         match self {
             BaseException => None,
             Exception => Some(BaseException),
-            OsError | ArithmeticError | LookupError | ValueError | TypeError | NameError | AttributeError
-            | AssertionError | MemoryError => Some(Exception),
-            BlockingIoError | TimeoutError | InterruptedError | FileNotFoundError | FileExistsError
-            | PermissionError | ConnectionError => Some(OsError),
-            ConnectionRefusedError | ConnectionResetError | ConnectionAbortedError | BrokenPipeError => {
-                Some(ConnectionError)
-            }
+            OsError | ArithmeticError | LookupError | ValueError | TypeError | NameError
+            | AttributeError | AssertionError | MemoryError => Some(Exception),
+            BlockingIoError | TimeoutError | InterruptedError | FileNotFoundError
+            | FileExistsError | PermissionError | ConnectionError => Some(OsError),
+            ConnectionRefusedError
+            | ConnectionResetError
+            | ConnectionAbortedError
+            | BrokenPipeError => Some(ConnectionError),
             ZeroDivisionError | OverflowError => Some(ArithmeticError),
             IndexError | KeyError => Some(LookupError),
             UnicodeDecodeError => Some(ValueError),
@@ -192,7 +195,10 @@ mod tests {
         assert!(ExcClass::ConnectionRefusedError.is_subclass_of(ExcClass::OsError));
         assert!(ExcClass::TimeoutError.is_subclass_of(ExcClass::Exception));
         assert!(!ExcClass::TypeError.is_subclass_of(ExcClass::OsError));
-        assert_eq!(ExcClass::resolve("socket.timeout"), Some(ExcClass::TimeoutError));
+        assert_eq!(
+            ExcClass::resolve("socket.timeout"),
+            Some(ExcClass::TimeoutError)
+        );
         assert_eq!(ExcClass::resolve("socket.error"), Some(ExcClass::OsError));
         assert_eq!(ExcClass::resolve("socket.TypeError"), None);
         for &c in ExcClass::ALL {

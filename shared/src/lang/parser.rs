@@ -11,19 +11,33 @@ use super::names::{ExcClass, Module};
 use super::token::{Pos, Token, TokenKind};
 
 /// Keywords that start a statement this language does not have.
-const UNSUPPORTED: &[&str] =
-    &["def", "class", "return", "raise", "del", "global", "nonlocal", "lambda", "yield", "async", "await"];
+const UNSUPPORTED: &[&str] = &[
+    "def", "class", "return", "raise", "del", "global", "nonlocal", "lambda", "yield", "async",
+    "await",
+];
 
 /// The parser gave up on the current statement; the diagnostic is already recorded.
 struct Fail;
 
 type PResult<T> = Result<T, Fail>;
 
+/// How deeply expressions and blocks may nest. Deeper input is surely not a
+/// socket lesson, and the limit keeps recursion far from the stack's end
+/// (wasm's stack is small).
+const MAX_DEPTH: u32 = 50;
+
 /// Keyword arguments of a call, in order.
 type Keywords = Vec<(String, Expr)>;
 
 pub fn parse_tokens(src: &str, tokens: Vec<Token>) -> (Script, Vec<Diagnostic>) {
-    let mut parser = Parser { src, tokens, i: 0, diagnostics: Vec::new(), loop_depth: 0 };
+    let mut parser = Parser {
+        src,
+        tokens,
+        i: 0,
+        diagnostics: Vec::new(),
+        loop_depth: 0,
+        depth: 0,
+    };
     let script = parser.script();
     (script, parser.diagnostics)
 }
@@ -36,6 +50,8 @@ struct Parser<'a> {
     diagnostics: Vec<Diagnostic>,
     /// How many loops enclose the statement being parsed, for `break`/`continue`.
     loop_depth: u32,
+    /// Current nesting of expressions and blocks, against [`MAX_DEPTH`].
+    depth: u32,
 }
 
 impl Parser<'_> {
@@ -94,7 +110,11 @@ impl Parser<'_> {
     }
 
     fn error_at(&mut self, pos: Pos, message: impl Into<String>) -> Fail {
-        self.diagnostics.push(Diagnostic { line: pos.line, col: pos.col, message: message.into() });
+        self.diagnostics.push(Diagnostic {
+            line: pos.line,
+            col: pos.col,
+            message: message.into(),
+        });
         Fail
     }
 
@@ -115,22 +135,35 @@ impl Parser<'_> {
     fn report_pos(&self) -> Pos {
         let tok = self.peek();
         match self.prev() {
-            Some(prev) if prev.pos.line < tok.pos.line || matches!(tok.kind, TokenKind::Eof | TokenKind::Newline) => {
-                if matches!(prev.kind, TokenKind::Newline | TokenKind::Indent | TokenKind::Dedent) {
+            Some(prev)
+                if prev.pos.line < tok.pos.line
+                    || matches!(tok.kind, TokenKind::Eof | TokenKind::Newline) =>
+            {
+                if matches!(
+                    prev.kind,
+                    TokenKind::Newline | TokenKind::Indent | TokenKind::Dedent
+                ) {
                     return tok.pos;
                 }
                 let text = self.src.get(prev.start..prev.end).unwrap_or("");
                 let last_line = text.rsplit('\n').next().unwrap_or("");
                 let col = if text.contains('\n') { 1 } else { prev.pos.col };
                 let line = prev.pos.line + text.matches('\n').count() as u32;
-                Pos { line, col: col + last_line.chars().count() as u32 }
+                Pos {
+                    line,
+                    col: col + last_line.chars().count() as u32,
+                }
             }
             _ => tok.pos,
         }
     }
 
     fn expect_op(&mut self, op: &str, what: &str) -> PResult<Token> {
-        if self.at_op(op) { Ok(self.advance()) } else { Err(self.expected(what)) }
+        if self.at_op(op) {
+            Ok(self.advance())
+        } else {
+            Err(self.expected(what))
+        }
     }
 
     fn expect_close(&mut self, close: &str, open: &Token) -> PResult<()> {
@@ -163,7 +196,11 @@ impl Parser<'_> {
         if !text.contains(['\n', '\r']) {
             return text.to_string();
         }
-        text.split(['\n', '\r']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+        text.split(['\n', '\r'])
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Skips to the end of the logical line, and past a block that hangs off it.
@@ -175,7 +212,9 @@ impl Parser<'_> {
                     self.advance();
                     break;
                 }
-                TokenKind::Dedent if self.prev().is_some_and(|p| p.kind == TokenKind::Newline) => return,
+                TokenKind::Dedent if self.prev().is_some_and(|p| p.kind == TokenKind::Newline) => {
+                    return;
+                }
                 _ => {
                     self.advance();
                 }
@@ -206,11 +245,27 @@ impl Parser<'_> {
         }
     }
 
+    /// Runs `f` one nesting level deeper, or reports that input nests too deeply.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        if self.depth >= MAX_DEPTH {
+            let pos = self.peek().pos;
+            return Err(self.error_at(pos, "nested too deeply"));
+        }
+        self.depth += 1;
+        let result = f(self);
+        self.depth -= 1;
+        result
+    }
+
     // ---- script and lanes ----
 
     fn script(&mut self) -> Script {
         let mut lanes: Vec<Lane> = Vec::new();
-        let mut current = Lane { name: "main".into(), line: 1, body: Vec::new() };
+        let mut current = Lane {
+            name: "main".into(),
+            line: 1,
+            body: Vec::new(),
+        };
         let mut seen_header = false;
         loop {
             match self.peek_kind().clone() {
@@ -218,14 +273,28 @@ impl Parser<'_> {
                 TokenKind::LaneHeader(name) => {
                     let tok = self.advance();
                     if seen_header || !current.body.is_empty() {
-                        lanes.push(std::mem::replace(&mut current, Lane { name: String::new(), line: 0, body: Vec::new() }));
+                        lanes.push(std::mem::replace(
+                            &mut current,
+                            Lane {
+                                name: String::new(),
+                                line: 0,
+                                body: Vec::new(),
+                            },
+                        ));
                     }
                     seen_header = true;
                     if let Some(first) = lanes.iter().find(|l| l.name == name) {
-                        let msg = format!("lane '{name}' is defined twice (first at line {})", first.line);
+                        let msg = format!(
+                            "lane '{name}' is defined twice (first at line {})",
+                            first.line
+                        );
                         self.error_at(tok.pos, msg);
                     }
-                    current = Lane { name, line: tok.pos.line, body: Vec::new() };
+                    current = Lane {
+                        name,
+                        line: tok.pos.line,
+                        body: Vec::new(),
+                    };
                 }
                 TokenKind::Newline | TokenKind::Dedent => {
                     self.advance();
@@ -269,12 +338,21 @@ impl Parser<'_> {
                 "try" => return self.try_stmt().map(|s| vec![s]),
                 "with" => return self.with_stmt().map(|s| vec![s]),
                 "elif" | "else" | "except" | "finally" => {
-                    let opener = if matches!(word.as_str(), "elif" | "else") { "if" } else { "try" };
-                    let msg = format!("'{word}' without a matching '{opener}' above it at the same indentation");
+                    let opener = if matches!(word.as_str(), "elif" | "else") {
+                        "if"
+                    } else {
+                        "try"
+                    };
+                    let msg = format!(
+                        "'{word}' without a matching '{opener}' above it at the same indentation"
+                    );
                     return Err(self.error_at(tok.pos, msg));
                 }
                 w if UNSUPPORTED.contains(&w) => {
-                    return Err(self.error_at(tok.pos, format!("'{w}' is not supported in socklab scripts")));
+                    return Err(self.error_at(
+                        tok.pos,
+                        format!("'{w}' is not supported in socklab scripts"),
+                    ));
                 }
                 _ => {}
             }
@@ -316,21 +394,36 @@ impl Parser<'_> {
                 if self.loop_depth == 0 {
                     return Err(self.error_at(tok.pos, format!("'{w}' outside loop")));
                 }
-                if w == "break" { StmtKind::Break } else { StmtKind::Continue }
+                if w == "break" {
+                    StmtKind::Break
+                } else {
+                    StmtKind::Continue
+                }
             }
             TokenKind::Name(w) if w == "assert" => {
                 self.advance();
                 let test = self.test()?;
-                let message = if self.eat_op(",") { Some(self.test()?) } else { None };
+                let message = if self.eat_op(",") {
+                    Some(self.test()?)
+                } else {
+                    None
+                };
                 StmtKind::Assert { test, message }
             }
             TokenKind::Name(w) if w == "import" || w == "from" => self.import()?,
             TokenKind::Name(w) if UNSUPPORTED.contains(&w.as_str()) => {
-                return Err(self.error_at(tok.pos, format!("'{w}' is not supported in socklab scripts")));
+                return Err(self.error_at(
+                    tok.pos,
+                    format!("'{w}' is not supported in socklab scripts"),
+                ));
             }
             _ => self.expr_statement()?,
         };
-        Ok(Stmt { line, source: self.source_from(start), kind })
+        Ok(Stmt {
+            line,
+            source: self.source_from(start),
+            kind,
+        })
     }
 
     fn import(&mut self) -> PResult<StmtKind> {
@@ -398,7 +491,9 @@ impl Parser<'_> {
     }
 
     fn aug_op(&self) -> Option<BinOp> {
-        let TokenKind::Op(op) = self.peek_kind() else { return None };
+        let TokenKind::Op(op) = self.peek_kind() else {
+            return None;
+        };
         Some(match *op {
             "+=" => BinOp::Add,
             "-=" => BinOp::Sub,
@@ -417,7 +512,10 @@ impl Parser<'_> {
     }
 
     fn target(&mut self, e: Expr) -> PResult<Target> {
-        let pos = Pos { line: e.line, col: e.col };
+        let pos = Pos {
+            line: e.line,
+            col: e.col,
+        };
         match e.kind {
             ExprKind::Name(n) => Ok(Target::Name(n)),
             ExprKind::Tuple(items) | ExprKind::List(items) => {
@@ -427,7 +525,10 @@ impl Parser<'_> {
                 }
                 Ok(Target::Unpack(targets))
             }
-            ExprKind::Index(object, index) => Ok(Target::Index { object: *object, index: *index }),
+            ExprKind::Index(object, index) => Ok(Target::Index {
+                object: *object,
+                index: *index,
+            }),
             other => {
                 let what = match other {
                     ExprKind::Call { .. } => "a function call",
@@ -449,7 +550,10 @@ impl Parser<'_> {
     fn aug_target(&mut self, e: Expr, op_pos: Pos) -> PResult<Target> {
         match e.kind {
             ExprKind::Name(_) | ExprKind::Index(..) => self.target(e),
-            _ => Err(self.error_at(op_pos, "augmented assignment needs a single name or x[i] on its left")),
+            _ => Err(self.error_at(
+                op_pos,
+                "augmented assignment needs a single name or x[i] on its left",
+            )),
         }
     }
 
@@ -457,6 +561,10 @@ impl Parser<'_> {
 
     /// `:` then an indented block, or simple statements on the same line.
     fn block(&mut self, header: &str, header_line: u32) -> PResult<Vec<Stmt>> {
+        self.nested(|p| p.block_inner(header, header_line))
+    }
+
+    fn block_inner(&mut self, header: &str, header_line: u32) -> PResult<Vec<Stmt>> {
         self.expect_op(":", "':'")?;
         if !matches!(self.peek_kind(), TokenKind::Newline) {
             return self.simple_statements();
@@ -464,8 +572,14 @@ impl Parser<'_> {
         self.advance();
         if !matches!(self.peek_kind(), TokenKind::Indent) {
             let pos = self.peek().pos;
-            let msg = format!("expected an indented block after '{header}' statement on line {header_line}");
-            self.diagnostics.push(Diagnostic { line: pos.line, col: pos.col, message: msg });
+            let msg = format!(
+                "expected an indented block after '{header}' statement on line {header_line}"
+            );
+            self.diagnostics.push(Diagnostic {
+                line: pos.line,
+                col: pos.col,
+                message: msg,
+            });
             return Ok(Vec::new());
         }
         self.advance();
@@ -520,7 +634,11 @@ impl Parser<'_> {
                 break;
             }
         }
-        Ok(Stmt { line: kw.pos.line, source, kind: StmtKind::If { branches, orelse } })
+        Ok(Stmt {
+            line: kw.pos.line,
+            source,
+            kind: StmtKind::If { branches, orelse },
+        })
     }
 
     /// The header's source text, ending with the `:` the parser is looking at.
@@ -544,13 +662,20 @@ impl Parser<'_> {
         let source = self.header_colon(kw.start, "':' after the 'while' condition")?;
         let body = self.loop_block("while", kw.pos.line)?;
         self.no_loop_else()?;
-        Ok(Stmt { line: kw.pos.line, source, kind: StmtKind::While { test, body } })
+        Ok(Stmt {
+            line: kw.pos.line,
+            source,
+            kind: StmtKind::While { test, body },
+        })
     }
 
     fn no_loop_else(&mut self) -> PResult<()> {
         if self.at_keyword("else") {
             let pos = self.peek().pos;
-            return Err(self.error_at(pos, "'else' after a loop is not supported in socklab scripts"));
+            return Err(self.error_at(
+                pos,
+                "'else' after a loop is not supported in socklab scripts",
+            ));
         }
         Ok(())
     }
@@ -566,9 +691,16 @@ impl Parser<'_> {
             }
             items.push(self.bitor()?);
         }
-        let first = items.first().map(|e| (e.line, e.col)).unwrap_or((kw.pos.line, kw.pos.col));
+        let first = items
+            .first()
+            .map(|e| (e.line, e.col))
+            .unwrap_or((kw.pos.line, kw.pos.col));
         let target_expr = if tuple {
-            Expr { line: first.0, col: first.1, kind: ExprKind::Tuple(items) }
+            Expr {
+                line: first.0,
+                col: first.1,
+                kind: ExprKind::Tuple(items),
+            }
         } else {
             items.pop().ok_or(Fail)?
         };
@@ -580,7 +712,11 @@ impl Parser<'_> {
         let source = self.header_colon(kw.start, "':' after the 'for' header")?;
         let body = self.loop_block("for", kw.pos.line)?;
         self.no_loop_else()?;
-        Ok(Stmt { line: kw.pos.line, source, kind: StmtKind::For { target, iter, body } })
+        Ok(Stmt {
+            line: kw.pos.line,
+            source,
+            kind: StmtKind::For { target, iter, body },
+        })
     }
 
     fn try_stmt(&mut self) -> PResult<Stmt> {
@@ -591,7 +727,9 @@ impl Parser<'_> {
         while self.at_keyword("except") {
             let ex = self.advance();
             if handlers.last().is_some_and(|h| h.classes.is_empty()) {
-                return Err(self.error_at(ex.pos, "a bare 'except:' must be the last except clause"));
+                return Err(
+                    self.error_at(ex.pos, "a bare 'except:' must be the last except clause")
+                );
             }
             let mut classes = Vec::new();
             let mut name = None;
@@ -612,13 +750,21 @@ impl Parser<'_> {
                 }
             }
             let body = self.block("except", ex.pos.line)?;
-            handlers.push(Handler { line: ex.pos.line, classes, name, body });
+            handlers.push(Handler {
+                line: ex.pos.line,
+                classes,
+                name,
+                body,
+            });
         }
         let mut orelse = None;
         if self.at_keyword("else") {
             let kw = self.advance();
             if handlers.is_empty() {
-                return Err(self.error_at(kw.pos, "'else' after 'try' needs at least one 'except' clause"));
+                return Err(self.error_at(
+                    kw.pos,
+                    "'else' after 'try' needs at least one 'except' clause",
+                ));
             }
             orelse = Some(self.block("else", kw.pos.line)?);
         }
@@ -630,7 +776,16 @@ impl Parser<'_> {
         if handlers.is_empty() && finally.is_none() {
             return Err(self.expected("'except' or 'finally' after the 'try' block"));
         }
-        Ok(Stmt { line: kw.pos.line, source, kind: StmtKind::Try { body, handlers, orelse, finally } })
+        Ok(Stmt {
+            line: kw.pos.line,
+            source,
+            kind: StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finally,
+            },
+        })
     }
 
     fn exc_class(&mut self) -> PResult<ExcClass> {
@@ -651,7 +806,11 @@ impl Parser<'_> {
         let value_start = self.peek().start;
         let value = self.test()?;
         let value_source = self.source_from(value_start);
-        let name = if self.eat_keyword("as") { Some(self.expect_name("a name after 'as'")?) } else { None };
+        let name = if self.eat_keyword("as") {
+            Some(self.expect_name("a name after 'as'")?)
+        } else {
+            None
+        };
         if self.at_op(",") {
             let pos = self.peek().pos;
             return Err(self.error_at(pos, "'with' takes one socket at a time in socklab scripts"));
@@ -662,13 +821,26 @@ impl Parser<'_> {
             Some(n) => format!("{n}.close()"),
             None => format!("{value_source}.close()"),
         };
-        Ok(Stmt { line: kw.pos.line, source, kind: StmtKind::With { value, name, body, exit_source } })
+        Ok(Stmt {
+            line: kw.pos.line,
+            source,
+            kind: StmtKind::With {
+                value,
+                name,
+                body,
+                exit_source,
+            },
+        })
     }
 
     // ---- expressions ----
 
     fn mk(&self, pos: Pos, kind: ExprKind) -> Expr {
-        Expr { line: pos.line, col: pos.col, kind }
+        Expr {
+            line: pos.line,
+            col: pos.col,
+            kind,
+        }
     }
 
     /// `a, b, c` (a tuple when there is a comma) or a single expression.
@@ -690,8 +862,12 @@ impl Parser<'_> {
 
     fn starts_expression(&self) -> bool {
         match self.peek_kind() {
-            TokenKind::Name(n) => !is_keyword(n) || matches!(n.as_str(), "None" | "True" | "False" | "not"),
-            TokenKind::Int(_) | TokenKind::Float(_) | TokenKind::Str(_) | TokenKind::Bytes(_) => true,
+            TokenKind::Name(n) => {
+                !is_keyword(n) || matches!(n.as_str(), "None" | "True" | "False" | "not")
+            }
+            TokenKind::Int(_) | TokenKind::Float(_) | TokenKind::Str(_) | TokenKind::Bytes(_) => {
+                true
+            }
             TokenKind::Op(o) => matches!(*o, "(" | "[" | "-" | "+" | "~"),
             _ => false,
         }
@@ -699,6 +875,10 @@ impl Parser<'_> {
 
     /// A full expression: `x if c else y`, or an or-test.
     fn test(&mut self) -> PResult<Expr> {
+        self.nested(Self::test_inner)
+    }
+
+    fn test_inner(&mut self) -> PResult<Expr> {
         let pos = self.peek().pos;
         let body = self.or_test()?;
         if !self.at_keyword("if") {
@@ -712,7 +892,11 @@ impl Parser<'_> {
         let orelse = self.test()?;
         Ok(self.mk(
             pos,
-            ExprKind::IfElse { test: Box::new(test), body: Box::new(body), orelse: Box::new(orelse) },
+            ExprKind::IfElse {
+                test: Box::new(test),
+                body: Box::new(body),
+                orelse: Box::new(orelse),
+            },
         ))
     }
 
@@ -739,7 +923,7 @@ impl Parser<'_> {
     fn not_test(&mut self) -> PResult<Expr> {
         let pos = self.peek().pos;
         if self.eat_keyword("not") {
-            let operand = self.not_test()?;
+            let operand = self.nested(Self::not_test)?;
             return Ok(self.mk(pos, ExprKind::Unary(UnaryOp::Not, Box::new(operand))));
         }
         self.comparison()
@@ -752,7 +936,11 @@ impl Parser<'_> {
         while let Some(op) = self.cmp_op() {
             rest.push((op, self.bitor()?));
         }
-        if rest.is_empty() { Ok(first) } else { Ok(self.mk(pos, ExprKind::Compare(Box::new(first), rest))) }
+        if rest.is_empty() {
+            Ok(first)
+        } else {
+            Ok(self.mk(pos, ExprKind::Compare(Box::new(first), rest)))
+        }
     }
 
     fn cmp_op(&mut self) -> Option<CmpOp> {
@@ -823,7 +1011,12 @@ impl Parser<'_> {
 
     fn term(&mut self) -> PResult<Expr> {
         self.binary_level(
-            &[("*", BinOp::Mul), ("//", BinOp::FloorDiv), ("/", BinOp::Div), ("%", BinOp::Mod)],
+            &[
+                ("*", BinOp::Mul),
+                ("//", BinOp::FloorDiv),
+                ("/", BinOp::Div),
+                ("%", BinOp::Mod),
+            ],
             Self::factor,
         )
     }
@@ -837,7 +1030,7 @@ impl Parser<'_> {
             _ => return self.power(),
         };
         self.advance();
-        let operand = self.factor()?;
+        let operand = self.nested(Self::factor)?;
         // Fold `-5` into a literal so `-9223372036854775807 - 1` style constants and
         // tree dumps stay simple.
         if let (UnaryOp::Neg, ExprKind::Int(v)) = (op, &operand.kind)
@@ -852,8 +1045,11 @@ impl Parser<'_> {
         let pos = self.peek().pos;
         let base = self.primary()?;
         if self.eat_op("**") {
-            let exp = self.factor()?;
-            return Ok(self.mk(pos, ExprKind::Binary(BinOp::Pow, Box::new(base), Box::new(exp))));
+            let exp = self.nested(Self::factor)?;
+            return Ok(self.mk(
+                pos,
+                ExprKind::Binary(BinOp::Pow, Box::new(base), Box::new(exp)),
+            ));
         }
         Ok(base)
     }
@@ -861,11 +1057,21 @@ impl Parser<'_> {
     fn primary(&mut self) -> PResult<Expr> {
         let mut e = self.atom()?;
         loop {
-            let pos = Pos { line: e.line, col: e.col };
+            let pos = Pos {
+                line: e.line,
+                col: e.col,
+            };
             if self.at_op("(") {
                 let open = self.advance();
                 let (args, kwargs) = self.call_args(&open)?;
-                e = self.mk(pos, ExprKind::Call { func: Box::new(e), args, kwargs });
+                e = self.mk(
+                    pos,
+                    ExprKind::Call {
+                        func: Box::new(e),
+                        args,
+                        kwargs,
+                    },
+                );
             } else if self.at_op("[") {
                 let open = self.advance();
                 e = self.subscript(e, &open)?;
@@ -884,15 +1090,22 @@ impl Parser<'_> {
         while !self.at_op(")") {
             if self.at_op("*") || self.at_op("**") {
                 let pos = self.peek().pos;
-                return Err(self.error_at(pos, "'*' arguments are not supported in socklab scripts"));
+                return Err(
+                    self.error_at(pos, "'*' arguments are not supported in socklab scripts")
+                );
             }
-            let is_kw = matches!(self.peek_kind(), TokenKind::Name(n) if !is_keyword(n)) && self.peek_at(1).is_op("=");
+            let is_kw = matches!(self.peek_kind(), TokenKind::Name(n) if !is_keyword(n))
+                && self.peek_at(1).is_op("=");
             if is_kw {
                 let name_tok = self.advance();
                 self.advance();
-                let TokenKind::Name(name) = name_tok.kind else { return Err(Fail) };
+                let TokenKind::Name(name) = name_tok.kind else {
+                    return Err(Fail);
+                };
                 if kwargs.iter().any(|(k, _)| *k == name) {
-                    return Err(self.error_at(name_tok.pos, format!("keyword argument '{name}' repeated")));
+                    return Err(
+                        self.error_at(name_tok.pos, format!("keyword argument '{name}' repeated"))
+                    );
                 }
                 kwargs.push((name, self.test()?));
             } else {
@@ -907,7 +1120,10 @@ impl Parser<'_> {
                 break;
             }
         }
-        if !self.at_op(")") && self.starts_expression() && self.peek().pos.line == self.prev().map_or(0, |p| p.pos.line) {
+        if !self.at_op(")")
+            && self.starts_expression()
+            && self.peek().pos.line == self.prev().map_or(0, |p| p.pos.line)
+        {
             let what = format!("',' or ')' to close '(' opened at {}", open.pos);
             return Err(self.expected(&what));
         }
@@ -916,18 +1132,43 @@ impl Parser<'_> {
     }
 
     fn subscript(&mut self, object: Expr, open: &Token) -> PResult<Expr> {
-        let pos = Pos { line: object.line, col: object.col };
-        let lower = if self.at_op(":") { None } else { Some(Box::new(self.test()?)) };
+        let pos = Pos {
+            line: object.line,
+            col: object.col,
+        };
+        let lower = if self.at_op(":") {
+            None
+        } else {
+            Some(Box::new(self.test()?))
+        };
         if !self.at_op(":") {
-            let Some(index) = lower else { return Err(self.expected("an index")) };
+            let Some(index) = lower else {
+                return Err(self.expected("an index"));
+            };
             self.expect_close("]", open)?;
             return Ok(self.mk(pos, ExprKind::Index(Box::new(object), index)));
         }
         self.advance();
-        let upper = if self.at_op(":") || self.at_op("]") { None } else { Some(Box::new(self.test()?)) };
-        let step = if self.eat_op(":") && !self.at_op("]") { Some(Box::new(self.test()?)) } else { None };
+        let upper = if self.at_op(":") || self.at_op("]") {
+            None
+        } else {
+            Some(Box::new(self.test()?))
+        };
+        let step = if self.eat_op(":") && !self.at_op("]") {
+            Some(Box::new(self.test()?))
+        } else {
+            None
+        };
         self.expect_close("]", open)?;
-        Ok(self.mk(pos, ExprKind::Slice { object: Box::new(object), lower, upper, step }))
+        Ok(self.mk(
+            pos,
+            ExprKind::Slice {
+                object: Box::new(object),
+                lower,
+                upper,
+                step,
+            },
+        ))
     }
 
     fn atom(&mut self) -> PResult<Expr> {
@@ -990,7 +1231,9 @@ impl Parser<'_> {
                 self.expect_close("]", &tok)?;
                 Ok(self.mk(pos, ExprKind::List(items)))
             }
-            TokenKind::Op("{") => Err(self.error_at(pos, "dicts and sets are not supported in socklab scripts")),
+            TokenKind::Op("{") => {
+                Err(self.error_at(pos, "dicts and sets are not supported in socklab scripts"))
+            }
             _ => Err(self.expected("an expression")),
         }
     }

@@ -47,7 +47,13 @@ pub enum Answer {
 }
 
 fn err(num: i32) -> Answer {
-    Answer::Done(Outcome::Err { error: OsError { errno: errno::name(num), errno_num: num, message: errno::strerror(num) } })
+    Answer::Done(Outcome::Err {
+        error: OsError {
+            errno: errno::name(num),
+            errno_num: num,
+            message: errno::strerror(num),
+        },
+    })
 }
 
 fn ok(value: Ret) -> Answer {
@@ -55,19 +61,41 @@ fn ok(value: Ret) -> Answer {
 }
 
 fn inet(port: i64) -> Addr {
-    Addr::Inet { host: "127.0.0.1".into(), port, flowinfo: None, scope_id: None }
+    Addr::Inet {
+        host: "127.0.0.1".into(),
+        port,
+        flowinfo: None,
+        scope_id: None,
+    }
 }
 
 impl FakeNet {
     pub fn new() -> FakeNet {
-        FakeNet { next_id: 1, next_fd: 3, next_ephemeral: 40000, ..FakeNet::default() }
+        FakeNet {
+            next_id: 1,
+            next_fd: 3,
+            next_ephemeral: 40000,
+            ..FakeNet::default()
+        }
     }
 
     fn new_sock(&mut self, family: i32, sock_type: i32, proto: i32) -> SockInfo {
-        let info = SockInfo { sock: self.next_id, fd: self.next_fd, family, sock_type, proto };
+        let info = SockInfo {
+            sock: self.next_id,
+            fd: self.next_fd,
+            family,
+            sock_type,
+            proto,
+        };
         self.next_id += 1;
         self.next_fd += 1;
-        self.socks.insert(info.sock, Sock { info: Some(info), ..Sock::default() });
+        self.socks.insert(
+            info.sock,
+            Sock {
+                info: Some(info),
+                ..Sock::default()
+            },
+        );
         info
     }
 
@@ -85,9 +113,9 @@ impl FakeNet {
     }
 
     fn readable(&self, id: SockId) -> bool {
-        self.socks
-            .get(&id)
-            .is_some_and(|s| !s.rx.is_empty() || !s.backlog.is_empty() || !s.datagrams.is_empty() || s.peer_closed)
+        self.socks.get(&id).is_some_and(|s| {
+            !s.rx.is_empty() || !s.backlog.is_empty() || !s.datagrams.is_empty() || s.peer_closed
+        })
     }
 
     /// Tries a call; a blocking call that cannot complete yet answers `WouldBlock`
@@ -108,11 +136,17 @@ impl FakeNet {
             }
         }
         match call {
-            Call::Socket { family, sock_type, proto } => {
-                ok(Ret::Socket { info: self.new_sock(*family, *sock_type, *proto) })
-            }
+            Call::Socket {
+                family,
+                sock_type,
+                proto,
+            } => ok(Ret::Socket {
+                info: self.new_sock(*family, *sock_type, *proto),
+            }),
             Call::Bind { sock, addr } => {
-                let Addr::Inet { port, .. } = addr else { return err(97) };
+                let Addr::Inet { port, .. } = addr else {
+                    return err(97);
+                };
                 if *port != 0 && self.find_port(*port, false).is_some() {
                     return err(98);
                 }
@@ -129,20 +163,26 @@ impl FakeNet {
                 ok(Ret::None)
             }
             Call::Connect { sock, addr } | Call::ConnectEx { sock, addr } => {
-                let Addr::Inet { port, .. } = addr else { return err(97) };
+                let Addr::Inet { port, .. } = addr else {
+                    return err(97);
+                };
                 let Some(listener) = self.find_port(*port, true) else {
                     if matches!(call, Call::ConnectEx { .. }) {
                         return ok(Ret::Int { value: 111 });
                     }
                     return err(111);
                 };
-                let info = self.socks.get(sock).and_then(|s| s.info).unwrap_or(SockInfo {
-                    sock: 0,
-                    fd: 0,
-                    family: 2,
-                    sock_type: 1,
-                    proto: 0,
-                });
+                let info = self
+                    .socks
+                    .get(sock)
+                    .and_then(|s| s.info)
+                    .unwrap_or(SockInfo {
+                        sock: 0,
+                        fd: 0,
+                        family: 2,
+                        sock_type: 1,
+                        proto: 0,
+                    });
                 let server = self.new_sock(info.family, info.sock_type, info.proto);
                 let port = self.ephemeral();
                 if let Some(s) = self.socks.get_mut(sock) {
@@ -155,37 +195,63 @@ impl FakeNet {
                 if let Some(l) = self.socks.get_mut(&listener) {
                     l.backlog.push_back(server.sock);
                 }
-                if matches!(call, Call::ConnectEx { .. }) { ok(Ret::Int { value: 0 }) } else { ok(Ret::None) }
+                if matches!(call, Call::ConnectEx { .. }) {
+                    ok(Ret::Int { value: 0 })
+                } else {
+                    ok(Ret::None)
+                }
             }
             Call::Accept { sock } => {
                 let Some(new) = self.socks.get_mut(sock).and_then(|s| s.backlog.pop_front()) else {
                     return Answer::WouldBlock;
                 };
                 let peer = self.socks.get(&new).and_then(|s| s.peer);
-                let peer_port = peer.and_then(|p| self.socks.get(&p)).and_then(|s| s.port).unwrap_or(0);
+                let peer_port = peer
+                    .and_then(|p| self.socks.get(&p))
+                    .and_then(|s| s.port)
+                    .unwrap_or(0);
                 let info = self.socks.get(&new).and_then(|s| s.info);
                 match info {
-                    Some(info) => ok(Ret::Accepted { info, addr: Some(inet(peer_port)) }),
+                    Some(info) => ok(Ret::Accepted {
+                        info,
+                        addr: Some(inet(peer_port)),
+                    }),
                     None => err(22),
                 }
             }
             Call::Send { sock, data, .. } | Call::Sendall { sock, data, .. } => {
-                let Some(peer) = self.socks.get(sock).and_then(|s| s.peer) else { return err(107) };
+                let Some(peer) = self.socks.get(sock).and_then(|s| s.peer) else {
+                    return err(107);
+                };
                 if self.socks.get(sock).is_some_and(|s| s.peer_closed) {
                     return err(32);
                 }
                 let all = matches!(call, Call::Sendall { .. });
-                let n = if all { data.as_slice().len() } else { self.send_limit.unwrap_or(usize::MAX).min(data.as_slice().len()) };
+                let n = if all {
+                    data.as_slice().len()
+                } else {
+                    self.send_limit
+                        .unwrap_or(usize::MAX)
+                        .min(data.as_slice().len())
+                };
                 if let Some(p) = self.socks.get_mut(&peer) {
                     p.rx.extend_from_slice(&data.as_slice()[..n]);
                 }
-                if all { ok(Ret::None) } else { ok(Ret::Int { value: n as i64 }) }
+                if all {
+                    ok(Ret::None)
+                } else {
+                    ok(Ret::Int { value: n as i64 })
+                }
             }
             Call::Recv { sock, n, .. } => {
-                let Some(s) = self.socks.get_mut(sock) else { return err(9) };
+                let Some(s) = self.socks.get_mut(sock) else {
+                    return err(9);
+                };
                 if s.rx.is_empty() {
                     if s.peer_closed {
-                        return ok(Ret::Bytes { data: Vec::new().into() });
+                        return ok(Ret::Bytes {
+                            data: Vec::new().into(),
+                        });
                     }
                     return Answer::WouldBlock;
                 }
@@ -193,8 +259,12 @@ impl FakeNet {
                 let data: Vec<u8> = s.rx.drain(..take).collect();
                 ok(Ret::Bytes { data: data.into() })
             }
-            Call::Sendto { sock, data, addr, .. } => {
-                let Addr::Inet { port, .. } = addr else { return err(97) };
+            Call::Sendto {
+                sock, data, addr, ..
+            } => {
+                let Addr::Inet { port, .. } = addr else {
+                    return err(97);
+                };
                 let from = match self.socks.get(sock).and_then(|s| s.port) {
                     Some(p) => p,
                     None => {
@@ -205,20 +275,33 @@ impl FakeNet {
                         p
                     }
                 };
-                if let Some(t) = self.find_port(*port, false).and_then(|target| self.socks.get_mut(&target)) {
+                if let Some(t) = self
+                    .find_port(*port, false)
+                    .and_then(|target| self.socks.get_mut(&target))
+                {
                     t.datagrams.push_back((data.as_slice().to_vec(), from));
                 }
-                ok(Ret::Int { value: data.as_slice().len() as i64 })
+                ok(Ret::Int {
+                    value: data.as_slice().len() as i64,
+                })
             }
             Call::Recvfrom { sock, n, .. } => {
-                let Some(s) = self.socks.get_mut(sock) else { return err(9) };
-                let Some((mut data, from)) = s.datagrams.pop_front() else { return Answer::WouldBlock };
+                let Some(s) = self.socks.get_mut(sock) else {
+                    return err(9);
+                };
+                let Some((mut data, from)) = s.datagrams.pop_front() else {
+                    return Answer::WouldBlock;
+                };
                 data.truncate(*n as usize);
-                ok(Ret::Datagram { data: data.into(), addr: Some(inet(from)) })
+                ok(Ret::Datagram {
+                    data: data.into(),
+                    addr: Some(inet(from)),
+                })
             }
-            Call::Shutdown { .. } | Call::Setblocking { .. } | Call::Settimeout { .. } | Call::Setsockopt { .. } => {
-                ok(Ret::None)
-            }
+            Call::Shutdown { .. }
+            | Call::Setblocking { .. }
+            | Call::Settimeout { .. }
+            | Call::Setsockopt { .. } => ok(Ret::None),
             Call::Close { sock } => {
                 let peer = self.socks.get(sock).and_then(|s| s.peer);
                 if let Some(s) = self.socks.get_mut(sock) {
@@ -232,36 +315,67 @@ impl FakeNet {
             Call::Getsockopt { .. } => ok(Ret::Int { value: 1 }),
             Call::Getsockname { sock } => {
                 let port = self.socks.get(sock).and_then(|s| s.port).unwrap_or(0);
-                ok(Ret::Addr { addr: Some(inet(port)) })
+                ok(Ret::Addr {
+                    addr: Some(inet(port)),
+                })
             }
             Call::Getpeername { sock } => {
                 let peer = self.socks.get(sock).and_then(|s| s.peer);
                 match peer.and_then(|p| self.socks.get(&p)).and_then(|s| s.port) {
-                    Some(port) => ok(Ret::Addr { addr: Some(inet(port)) }),
+                    Some(port) => ok(Ret::Addr {
+                        addr: Some(inet(port)),
+                    }),
                     None => err(107),
                 }
             }
-            Call::Fileno { sock } => ok(Ret::Int { value: self.socks.get(sock).and_then(|s| s.info).map_or(-1, |i| i64::from(i.fd)) }),
-            Call::Select { rlist, wlist, xlist: _, timeout } => {
-                let r: Vec<SockId> = rlist.iter().copied().filter(|id| self.readable(*id)).collect();
+            Call::Fileno { sock } => ok(Ret::Int {
+                value: self
+                    .socks
+                    .get(sock)
+                    .and_then(|s| s.info)
+                    .map_or(-1, |i| i64::from(i.fd)),
+            }),
+            Call::Select {
+                rlist,
+                wlist,
+                xlist: _,
+                timeout,
+            } => {
+                let r: Vec<SockId> = rlist
+                    .iter()
+                    .copied()
+                    .filter(|id| self.readable(*id))
+                    .collect();
                 let w: Vec<SockId> = wlist.clone();
                 if r.is_empty() && w.is_empty() && timeout.is_none() {
                     return Answer::WouldBlock;
                 }
-                ok(Ret::Select { r, w, x: Vec::new() })
+                ok(Ret::Select {
+                    r,
+                    w,
+                    x: Vec::new(),
+                })
             }
             Call::Gethostbyname { name } => {
                 if name == "localhost" {
-                    ok(Ret::Host { address: "127.0.0.1".into() })
+                    ok(Ret::Host {
+                        address: "127.0.0.1".into(),
+                    })
                 } else {
                     Answer::Done(Outcome::Err {
-                        error: OsError { errno: "EHOSTUNREACH".into(), errno_num: -2, message: "Name or service not known".into() },
+                        error: OsError {
+                            errno: "EHOSTUNREACH".into(),
+                            errno_num: -2,
+                            message: "Name or service not known".into(),
+                        },
                     })
                 }
             }
             Call::Sleep { .. } => ok(Ret::None),
             Call::LabPeer { kind } => match kind.as_str() {
-                "echo" => ok(Ret::Addr { addr: Some(inet(7)) }),
+                "echo" => ok(Ret::Addr {
+                    addr: Some(inet(7)),
+                }),
                 _ => err(22),
             },
         }
@@ -274,7 +388,11 @@ impl FakeNet {
 /// Returns the transcript.
 pub fn run(src: &str, net: &mut FakeNet) -> String {
     let parsed = lang::parse(src);
-    assert!(parsed.diagnostics.is_empty(), "script does not parse: {:?}", parsed.diagnostics);
+    assert!(
+        parsed.diagnostics.is_empty(),
+        "script does not parse: {:?}",
+        parsed.diagnostics
+    );
     let mut interp = Interpreter::new(&parsed.script);
     let mut out = String::new();
     run_interp(&mut interp, net, &mut out, 10_000);
@@ -301,10 +419,14 @@ pub fn run_interp(interp: &mut Interpreter, net: &mut FakeNet, out: &mut String,
                     LaneState::Ended(_) => break,
                     LaneState::Ready => interp.step(lane, now),
                     LaneState::Waiting => {
-                        let Some(call) = pending[lane].clone() else { break };
+                        let Some(call) = pending[lane].clone() else {
+                            break;
+                        };
                         match net.try_call(&call) {
                             Answer::WouldBlock => break,
-                            Answer::Done(outcome) => interp.resume(lane, CallResult::Outcome(outcome), now),
+                            Answer::Done(outcome) => {
+                                interp.resume(lane, CallResult::Outcome(outcome), now)
+                            }
                         }
                     }
                 };
@@ -335,22 +457,59 @@ pub fn run_interp(interp: &mut Interpreter, net: &mut FakeNet, out: &mut String,
 pub fn render(events: &[InterpEvent], out: &mut String) {
     for e in events {
         let _ = match e {
-            InterpEvent::Step { lane, line, call, ok: true, result, .. } => {
-                writeln!(out, "{lane}:{line}  {call}  → {}", result.as_deref().unwrap_or("?"))
+            InterpEvent::Step {
+                lane,
+                line,
+                call,
+                ok: true,
+                result,
+                ..
+            } => {
+                writeln!(
+                    out,
+                    "{lane}:{line}  {call}  → {}",
+                    result.as_deref().unwrap_or("?")
+                )
             }
-            InterpEvent::Step { lane, line, call, errno: Some(name), errno_num, message, .. } => writeln!(
+            InterpEvent::Step {
+                lane,
+                line,
+                call,
+                errno: Some(name),
+                errno_num,
+                message,
+                ..
+            } => writeln!(
                 out,
                 "{lane}:{line}  {call}  → {name} ({}): {}",
                 errno_num.unwrap_or(0),
                 message.as_deref().unwrap_or("")
             ),
-            InterpEvent::Step { lane, line, call, message, .. } => {
-                writeln!(out, "{lane}:{line}  {call}  → raised {}", message.as_deref().unwrap_or(""))
+            InterpEvent::Step {
+                lane,
+                line,
+                call,
+                message,
+                ..
+            } => {
+                writeln!(
+                    out,
+                    "{lane}:{line}  {call}  → raised {}",
+                    message.as_deref().unwrap_or("")
+                )
             }
             InterpEvent::Print { lane, line, text } => writeln!(out, "{lane}:{line}  | {text}"),
-            InterpEvent::LaneEnd { lane, status, line, message } => {
+            InterpEvent::LaneEnd {
+                lane,
+                status,
+                line,
+                message,
+            } => {
                 let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
-                let msg = message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+                let msg = message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default();
                 writeln!(out, "== {lane} {status:?}{at}{msg}")
             }
         };
@@ -394,16 +553,30 @@ fn dump_stmt(s: &Stmt, depth: usize, out: &mut String) {
             targets.iter().map(tg).collect::<Vec<_>>().join(" = "),
             ex(value)
         ),
-        StmtKind::AugAssign { target, op, value } => writeln!(out, "{head}augassign {} {}= {}", tg(target), op.symbol(), ex(value)),
+        StmtKind::AugAssign { target, op, value } => writeln!(
+            out,
+            "{head}augassign {} {}= {}",
+            tg(target),
+            op.symbol(),
+            ex(value)
+        ),
         StmtKind::Assert { test, message } => writeln!(
             out,
             "{head}assert {}{}",
             ex(test),
-            message.as_ref().map(|m| format!(", {}", ex(m))).unwrap_or_default()
+            message
+                .as_ref()
+                .map(|m| format!(", {}", ex(m)))
+                .unwrap_or_default()
         ),
         StmtKind::If { branches, orelse } => {
             for (i, (test, body)) in branches.iter().enumerate() {
-                let _ = writeln!(out, "{head}{} {}", if i == 0 { "if" } else { "elif" }, ex(test));
+                let _ = writeln!(
+                    out,
+                    "{head}{} {}",
+                    if i == 0 { "if" } else { "elif" },
+                    ex(test)
+                );
                 dump_block(body, depth + 1, out);
             }
             if let Some(b) = orelse {
@@ -422,12 +595,26 @@ fn dump_stmt(s: &Stmt, depth: usize, out: &mut String) {
             dump_block(body, depth + 1, out);
             Ok(())
         }
-        StmtKind::Try { body, handlers, orelse, finally } => {
+        StmtKind::Try {
+            body,
+            handlers,
+            orelse,
+            finally,
+        } => {
             let _ = writeln!(out, "{head}try");
             dump_block(body, depth + 1, out);
             for h in handlers {
                 let classes: Vec<&str> = h.classes.iter().map(|c| c.name()).collect();
-                let _ = writeln!(out, "{pad}{:>3}: except [{}]{}", h.line, classes.join(", "), h.name.as_ref().map(|n| format!(" as {n}")).unwrap_or_default());
+                let _ = writeln!(
+                    out,
+                    "{pad}{:>3}: except [{}]{}",
+                    h.line,
+                    classes.join(", "),
+                    h.name
+                        .as_ref()
+                        .map(|n| format!(" as {n}"))
+                        .unwrap_or_default()
+                );
                 dump_block(&h.body, depth + 1, out);
             }
             if let Some(b) = orelse {
@@ -440,8 +627,20 @@ fn dump_stmt(s: &Stmt, depth: usize, out: &mut String) {
             }
             Ok(())
         }
-        StmtKind::With { value, name, body, exit_source } => {
-            let _ = writeln!(out, "{head}with {}{} (exit: {exit_source})", ex(value), name.as_ref().map(|n| format!(" as {n}")).unwrap_or_default());
+        StmtKind::With {
+            value,
+            name,
+            body,
+            exit_source,
+        } => {
+            let _ = writeln!(
+                out,
+                "{head}with {}{} (exit: {exit_source})",
+                ex(value),
+                name.as_ref()
+                    .map(|n| format!(" as {n}"))
+                    .unwrap_or_default()
+            );
             dump_block(body, depth + 1, out);
             Ok(())
         }
@@ -456,7 +655,9 @@ fn dump_stmt(s: &Stmt, depth: usize, out: &mut String) {
 fn tg(t: &Target) -> String {
     match t {
         Target::Name(n) => n.clone(),
-        Target::Unpack(items) => format!("({})", items.iter().map(tg).collect::<Vec<_>>().join(", ")),
+        Target::Unpack(items) => {
+            format!("({})", items.iter().map(tg).collect::<Vec<_>>().join(", "))
+        }
         Target::Index { object, index } => format!("{}[{}]", ex(object), ex(index)),
     }
 }
@@ -484,7 +685,9 @@ fn ex(e: &Expr) -> String {
         }
         ExprKind::And(a, b) => format!("(and {} {})", ex(a), ex(b)),
         ExprKind::Or(a, b) => format!("(or {} {})", ex(a), ex(b)),
-        ExprKind::IfElse { test, body, orelse } => format!("(if {} {} {})", ex(test), ex(body), ex(orelse)),
+        ExprKind::IfElse { test, body, orelse } => {
+            format!("(if {} {} {})", ex(test), ex(body), ex(orelse))
+        }
         ExprKind::Attr(x, n) => format!("{}.{n}", ex(x)),
         ExprKind::Call { func, args, kwargs } => {
             let mut parts: Vec<String> = args.iter().map(ex).collect();
@@ -492,9 +695,20 @@ fn ex(e: &Expr) -> String {
             format!("(call {} {})", ex(func), parts.join(" "))
         }
         ExprKind::Index(x, i) => format!("(index {} {})", ex(x), ex(i)),
-        ExprKind::Slice { object, lower, upper, step } => {
+        ExprKind::Slice {
+            object,
+            lower,
+            upper,
+            step,
+        } => {
             let part = |p: &Option<Box<Expr>>| p.as_ref().map_or("_".to_string(), |e| ex(e));
-            format!("(slice {} {} {} {})", ex(object), part(lower), part(upper), part(step))
+            format!(
+                "(slice {} {} {} {})",
+                ex(object),
+                part(lower),
+                part(upper),
+                part(step)
+            )
         }
     }
 }

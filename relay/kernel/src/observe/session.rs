@@ -545,6 +545,7 @@ impl Inner {
                     }
             });
             let now_state = entry.map_or(TcpState::Close, |e| e.state);
+            if entry.is_none() { use std::io::Write; let _ = writeln!(std::fs::OpenOptions::new().append(true).create(true).open("/tmp/dbg.txt").unwrap(), "DBG {} not found {conn:?} in {entries:?}", mono_ns()/1000); }
             if now_state != state {
                 changes.push((sock, state, now_state));
             }

@@ -1,0 +1,106 @@
+//! The socklab relay under test: found or built, started on a free loopback
+//! port, and read back its URL (`http://127.0.0.1:PORT/#token=TOKEN`).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context, bail};
+
+/// A running `socklab serve`, killed when dropped.
+pub struct RelayProcess {
+    child: Child,
+    pub port: u16,
+    pub token: String,
+}
+
+impl RelayProcess {
+    /// Start `relay serve --listen 127.0.0.1:0` plus `extra` arguments.
+    pub fn start(relay: &Path, extra: &[String]) -> anyhow::Result<RelayProcess> {
+        let mut child = Command::new(relay)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {}", relay.display()))?;
+        let mut first = String::new();
+        let stdout = child.stdout.take().context("relay stdout")?;
+        BufReader::new(stdout).read_line(&mut first).context("reading the relay's URL")?;
+        let url = first.trim();
+        let parsed = url
+            .strip_prefix("http://127.0.0.1:")
+            .and_then(|rest| rest.split_once("/#token="))
+            .and_then(|(port, token)| Some((port.parse::<u16>().ok()?, token.to_string())));
+        let Some((port, token)) = parsed else {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("the relay printed {url:?} instead of http://127.0.0.1:PORT/#token=TOKEN");
+        };
+        Ok(RelayProcess { child, port, token })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws", self.port)
+    }
+
+    pub fn page_url(&self) -> String {
+        format!("http://127.0.0.1:{}/#token={}", self.port, self.token)
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The relay binary to measure: `--relay`, else `socklab` beside this program,
+/// rebuilt first (`cargo build --release -p socklab`) when run through cargo so
+/// the numbers are for the tree as it is.
+pub fn locate(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(path) = explicit {
+        return Ok(path.to_path_buf());
+    }
+    let exe = std::env::current_exe().context("where is this program")?;
+    let sibling = exe.with_file_name("socklab");
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        eprintln!("building the relay: cargo build --release -p socklab");
+        let status = Command::new(cargo)
+            .args(["build", "--release", "-p", "socklab"])
+            .stdout(Stdio::null())
+            .status()
+            .context("running cargo build")?;
+        if !status.success() {
+            bail!("cargo build --release -p socklab failed ({status})");
+        }
+    }
+    if !crate::process::is_executable(&sibling) {
+        bail!(
+            "no relay at {}: run `cargo build --release -p socklab` or pass --relay PATH",
+            sibling.display()
+        );
+    }
+    Ok(sibling)
+}
+
+/// The values `socklab serve --sandbox` takes, or `None` when this relay has no such flag.
+pub fn sandbox_modes(relay: &Path) -> Option<Vec<String>> {
+    let out = Command::new(relay).args(["serve", "--help"]).output().ok()?;
+    let help = String::from_utf8_lossy(&out.stdout);
+    let (_, after) = help.split_once("--sandbox")?;
+    // The flag's own text ends where the next option starts.
+    let own = after.split("\n  -").next().unwrap_or(after);
+    let listed = own
+        .split_once("[possible values:")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| list.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect());
+    Some(listed.unwrap_or_else(|| vec!["host".to_string(), "namespace".to_string()]))
+}

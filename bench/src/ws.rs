@@ -1,0 +1,46 @@
+//! WebSocket client plumbing shared by the socklab and websocat clients: the
+//! same connect (TCP_NODELAY, no TLS) and the same bounded wait for a frame.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use futures::StreamExt;
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+pub type Ws = WebSocketStream<TcpStream>;
+
+/// Longest wait for any one frame: a stuck peer fails the run instead of hanging it.
+pub const FRAME_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Open a WebSocket to `ws://ADDR/PATH` over a fresh TCP connection with Nagle off.
+pub async fn connect(addr: SocketAddr, path: &str) -> anyhow::Result<Ws> {
+    let tcp = TcpStream::connect(addr).await.with_context(|| format!("TCP connect to {addr}"))?;
+    tcp.set_nodelay(true)?;
+    let url = format!("ws://{addr}{path}");
+    // Large frames are fine: the throughput runs send 64 KiB payloads (about 87 KiB as base64 JSON).
+    let config = WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(64 << 20));
+    let (ws, _) = tokio_tungstenite::client_async_with_config(url.as_str(), tcp, Some(config))
+        .await
+        .with_context(|| format!("WebSocket handshake with {url}"))?;
+    Ok(ws)
+}
+
+/// The next data frame (text or binary); pings and pongs are skipped.
+pub async fn next_data(ws: &mut Ws) -> anyhow::Result<Message> {
+    loop {
+        let frame = tokio::time::timeout(FRAME_TIMEOUT, ws.next())
+            .await
+            .context("no frame within the timeout")?
+            .context("the server closed the connection")?
+            .context("reading a frame")?;
+        match frame {
+            Message::Text(_) | Message::Binary(_) => return Ok(frame),
+            Message::Close(close) => bail!("the server closed the WebSocket: {close:?}"),
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+        }
+    }
+}
