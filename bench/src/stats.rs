@@ -49,27 +49,53 @@ impl Throughput {
     }
 }
 
-/// The byte at `offset` of a throughput stream: a period (251) prime to every
-/// chunk size, so a chunk lost, repeated or swapped shows as a mismatch.
+/// Period of the stream pattern: a prime, so a chunk lost, repeated or swapped shows as a mismatch.
+const PERIOD: usize = 251;
+
+/// The byte at `offset` of a throughput stream.
 pub fn pattern_byte(offset: u64) -> u8 {
-    (offset % 251) as u8
+    (offset % PERIOD as u64) as u8
+}
+
+/// The throughput stream's bytes, precomputed so making and checking them is a
+/// memcpy / memcmp and does not slow the fastest path down.
+pub struct Pattern {
+    /// `PERIOD + max` bytes: any `max`-long window of the stream is a slice of it.
+    bytes: Vec<u8>,
+    max: usize,
+}
+
+impl Pattern {
+    /// A pattern that hands out windows of up to `max` bytes.
+    pub fn new(max: usize) -> Pattern {
+        let bytes = (0..(PERIOD + max) as u64).map(pattern_byte).collect();
+        Pattern { bytes, max }
+    }
+
+    /// The `len` stream bytes starting at `offset` (`len` at most `max`).
+    pub fn window(&self, offset: u64, len: usize) -> &[u8] {
+        let start = (offset % PERIOD as u64) as usize;
+        &self.bytes[start..start + len.min(self.max)]
+    }
+
+    /// Check received bytes against the stream; names the first wrong offset.
+    pub fn check(&self, buf: &[u8], offset: u64) -> anyhow::Result<()> {
+        for (n, piece) in buf.chunks(self.max).enumerate() {
+            let at = offset + (n * self.max) as u64;
+            if piece != self.window(at, piece.len()) {
+                let (i, b) = piece.iter().enumerate().find(|&(i, &b)| b != pattern_byte(at + i as u64)).unwrap_or((0, &0));
+                let bad = at + i as u64;
+                anyhow::bail!("byte {bad} came back as {b}, sent {}", pattern_byte(bad));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Fill `buf` with the stream pattern starting at `offset`.
 pub fn fill_pattern(buf: &mut [u8], offset: u64) {
     for (i, byte) in buf.iter_mut().enumerate() {
         *byte = pattern_byte(offset + i as u64);
-    }
-}
-
-/// Check received bytes against the pattern; names the first wrong offset.
-pub fn check_pattern(buf: &[u8], offset: u64) -> anyhow::Result<()> {
-    match buf.iter().enumerate().find(|&(i, &b)| b != pattern_byte(offset + i as u64)) {
-        None => Ok(()),
-        Some((i, &b)) => {
-            let at = offset + i as u64;
-            anyhow::bail!("byte {at} came back as {b}, sent {}", pattern_byte(at))
-        }
     }
 }
 
@@ -101,9 +127,13 @@ mod tests {
 
     #[test]
     fn pattern_catches_a_shifted_chunk() {
+        let pattern = Pattern::new(100);
         let mut buf = vec![0; 1000];
         fill_pattern(&mut buf, 4096);
-        assert!(check_pattern(&buf, 4096).is_ok());
-        assert!(check_pattern(&buf, 4097).is_err());
+        assert_eq!(pattern.window(4096, 100), &buf[..100]);
+        assert!(pattern.check(&buf, 4096).is_ok());
+        assert!(pattern.check(&buf, 4097).is_err());
+        buf[999] ^= 1;
+        assert!(pattern.check(&buf, 4096).unwrap_err().to_string().contains("byte 5095"));
     }
 }

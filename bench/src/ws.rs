@@ -16,13 +16,25 @@ pub type Ws = WebSocketStream<TcpStream>;
 /// Longest wait for any one frame: a stuck peer fails the run instead of hanging it.
 pub const FRAME_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How big the client's WebSocket read buffer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientBuffers {
+    /// tungstenite's default (128 KiB), for the single-connection runs.
+    Default,
+    /// 4 KiB, for thousands of sessions at once: the bench's own memory, not the server's.
+    Small,
+}
+
 /// Open a WebSocket to `ws://ADDR/PATH` over a fresh TCP connection with Nagle off.
-pub async fn connect(addr: SocketAddr, path: &str) -> anyhow::Result<Ws> {
+pub async fn connect(addr: SocketAddr, path: &str, buffers: ClientBuffers) -> anyhow::Result<Ws> {
     let tcp = TcpStream::connect(addr).await.with_context(|| format!("TCP connect to {addr}"))?;
     tcp.set_nodelay(true)?;
     let url = format!("ws://{addr}{path}");
     // Large frames are fine: the throughput runs send 64 KiB payloads (about 87 KiB as base64 JSON).
-    let config = WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(64 << 20));
+    let mut config = WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(64 << 20));
+    if buffers == ClientBuffers::Small {
+        config = config.read_buffer_size(4096).write_buffer_size(0);
+    }
     let (ws, _) = tokio_tungstenite::client_async_with_config(url.as_str(), tcp, Some(config))
         .await
         .with_context(|| format!("WebSocket handshake with {url}"))?;

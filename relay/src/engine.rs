@@ -9,10 +9,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
-use socklab_shared::interp::{CallResult, EndStatus, InterpEvent, Interpreter, LaneState, Yield};
+use socklab_shared::interp::{CallResult, EndStatus, Interpreter, LaneState, Yield};
 use socklab_shared::lang::Script;
 use socklab_shared::protocol::{Event, Outcome, Ret};
+pub use socklab_shared::transcript::{KernelLine, Line};
 
 use crate::exec::{ExecError, Executor, PendingCall, Raw, Started};
 use crate::sandbox::SessionEnv;
@@ -36,30 +36,6 @@ impl Default for RunOptions {
             max_steps: 1_000_000,
         }
     }
-}
-
-/// One line of a transcript, as `socklab run --json` prints it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Line {
-    Interp(InterpEvent),
-    Kernel(KernelLine),
-}
-
-/// What the kernel did, in the CLI's vocabulary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum KernelLine {
-    State { socket: String, from: String, to: String, local: String, peer: String },
-    Segment {
-        src: String,
-        dst: String,
-        proto: String,
-        flags: String,
-        seq: Option<u32>,
-        ack: Option<u32>,
-        len: u32,
-    },
 }
 
 /// How a run ended.

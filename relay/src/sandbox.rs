@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use socklab_shared::protocol::{Capabilities, Event, SandboxMode};
 
-use crate::exec::{AddrPolicy, ExecConfig, Executor, host_socket_maker};
+use crate::exec::{AddrPolicy, Cidr, ExecConfig, Executor, host_socket_maker};
 
 /// What the operator allows; the rest is decided by what the machine permits.
 #[derive(Debug, Clone)]
@@ -20,6 +20,10 @@ pub struct SandboxConfig {
     pub max_sockets: usize,
     /// Directory under which each session gets its own directory for Unix paths.
     pub unix_base: PathBuf,
+    /// Host mode: destination ranges allowed besides loopback.
+    pub allow_destinations: Vec<Cidr>,
+    /// Host mode: allow binding ports below 1024.
+    pub allow_privileged_ports: bool,
 }
 
 impl Default for SandboxConfig {
@@ -29,6 +33,8 @@ impl Default for SandboxConfig {
             allow_raw_in_host: false,
             max_sockets: 64,
             unix_base: std::env::temp_dir().join(format!("socklab-{}", std::process::id())),
+            allow_destinations: Vec::new(),
+            allow_privileged_ports: false,
         }
     }
 }
@@ -49,7 +55,8 @@ pub struct SessionEnv {
 }
 
 impl Sandbox {
-    pub fn new(config: SandboxConfig) -> Sandbox {
+    pub fn new(mut config: SandboxConfig) -> Sandbox {
+        config.unix_base = private_base(config.unix_base);
         let notes = vec!["this relay runs every session in its own network (host mode): loopback only".to_string()];
         Sandbox { config, mode: SandboxMode::Host, notes, next_session: AtomicU64::new(1) }
     }
@@ -67,7 +74,9 @@ impl Sandbox {
     pub fn new_session(&self) -> io::Result<SessionEnv> {
         let n = self.next_session.fetch_add(1, Ordering::Relaxed);
         let dir = SessionDir::create(&self.config.unix_base.join(format!("s{n}")))?;
-        let policy = AddrPolicy::host(dir.path().to_path_buf(), self.config.relay_port.into_iter().collect());
+        let mut policy = AddrPolicy::host(dir.path().to_path_buf(), self.config.relay_port.into_iter().collect());
+        policy.allow = self.config.allow_destinations.clone();
+        policy.unprivileged_ports_only = !self.config.allow_privileged_ports;
         let exec = Executor::new(ExecConfig {
             policy,
             make_socket: host_socket_maker(),
@@ -97,6 +106,36 @@ impl Observation {
         let _ = quiet;
         Vec::new()
     }
+}
+
+/// The base of the session directories, made private (0700, ours, not a
+/// symlink). `/tmp/socklab-<pid>` is a predictable name: another local user
+/// could create it first to plant symlinks or sockets, so when it exists and
+/// is not ours, a random name is used instead.
+fn private_base(wanted: PathBuf) -> PathBuf {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let is_private = |path: &Path| {
+        std::fs::symlink_metadata(path).is_ok_and(|m| {
+            // SAFETY: geteuid has no preconditions.
+            m.is_dir() && m.uid() == unsafe { libc::geteuid() } && m.mode() & 0o077 == 0
+        })
+    };
+    let mut candidate = wanted.clone();
+    for _ in 0..8 {
+        match std::fs::DirBuilder::new().mode(0o700).create(&candidate) {
+            Ok(()) => return candidate,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && is_private(&candidate) => return candidate,
+            Err(e) => {
+                tracing::warn!(path = %candidate.display(), error = %e, "session base directory unusable; trying another name");
+                let suffix: u64 = rand::random();
+                candidate = wanted.with_file_name(format!(
+                    "{}-{suffix:016x}",
+                    wanted.file_name().and_then(|n| n.to_str()).unwrap_or("socklab")
+                ));
+            }
+        }
+    }
+    candidate
 }
 
 /// A session's directory for Unix socket paths, removed with everything in it when dropped.

@@ -5,3 +5,4 @@ pub mod errno;
 pub mod interp;
 pub mod lang;
 pub mod protocol;
+pub mod transcript;

@@ -110,3 +110,36 @@ fn raw_socket_echo_gets_its_reply() {
         }
     }
 }
+
+/// The namespace a socket lives in, asked of the kernel (`SIOCGSKNS`).
+fn namespace_of(sock: &socket2::Socket) -> u64 {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::fs::MetadataExt;
+    const SIOCGSKNS: libc::c_ulong = 0x894C;
+    // SAFETY: SIOCGSKNS takes no argument and returns a new fd, owned below.
+    let fd = unsafe { libc::ioctl(sock.as_raw_fd(), SIOCGSKNS) };
+    assert!(fd >= 0, "SIOCGSKNS: {}", std::io::Error::last_os_error());
+    // SAFETY: a fresh fd that nothing else owns.
+    let file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    file.metadata().expect("stat").ino()
+}
+
+#[test]
+fn sockets_land_in_their_namespace_under_concurrency() {
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(|| {
+                for _ in 0..100 {
+                    let ns = Netns::create().expect("namespace");
+                    for _ in 0..3 {
+                        let s = ns.socket(libc::AF_INET, libc::SOCK_STREAM, 0).expect("socket");
+                        assert_eq!(namespace_of(&s), ns.id());
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("no thread failed");
+    }
+}

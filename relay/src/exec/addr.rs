@@ -7,6 +7,7 @@ use socket2::SockAddr;
 use socklab_shared::protocol::Addr;
 
 use super::ExecError;
+use super::classify::{self, Cidr};
 
 /// Which addresses a session may use. In a private namespace everything is
 /// allowed (only loopback exists there); in host mode the relay's own network
@@ -21,17 +22,38 @@ pub struct AddrPolicy {
     pub reserved_ports: Vec<u16>,
     /// Where the session's Unix socket paths live; scripts see paths relative to it.
     pub unix_root: PathBuf,
+    /// With `loopback_only`: ranges the operator allows besides loopback (`--allow-destination`).
+    pub allow: Vec<Cidr>,
+    /// Prepended to abstract Unix names. In host mode the abstract namespace is
+    /// the whole machine's (X11, D-Bus and others live there), so each session
+    /// gets its own corner of it; scripts never see the prefix.
+    pub abstract_prefix: Option<String>,
 }
 
 impl AddrPolicy {
     /// No fences: for a session in its own network namespace.
     pub fn sandboxed(unix_root: PathBuf) -> AddrPolicy {
-        AddrPolicy { loopback_only: false, unprivileged_ports_only: false, reserved_ports: Vec::new(), unix_root }
+        AddrPolicy {
+            loopback_only: false,
+            unprivileged_ports_only: false,
+            reserved_ports: Vec::new(),
+            unix_root,
+            allow: Vec::new(),
+            abstract_prefix: None,
+        }
     }
 
     /// Loopback only, unprivileged ports, never `reserved_ports`.
     pub fn host(unix_root: PathBuf, reserved_ports: Vec<u16>) -> AddrPolicy {
-        AddrPolicy { loopback_only: true, unprivileged_ports_only: true, reserved_ports, unix_root }
+        let abstract_prefix = Some(format!("{}/", unix_root.display()));
+        AddrPolicy {
+            loopback_only: true,
+            unprivileged_ports_only: true,
+            reserved_ports,
+            unix_root,
+            allow: Vec::new(),
+            abstract_prefix,
+        }
     }
 }
 
@@ -107,20 +129,15 @@ fn check_port(port: i64) -> Result<u16, ExecError> {
     u16::try_from(port).map_err(|_| ExecError::BadArgument(format!("port must be 0-65535, not {port}")))
 }
 
-/// The policy check for IP addresses, on the canonical form of the address
-/// (an IPv4-mapped IPv6 address is judged as the IPv4 address it carries).
+/// The policy check for IP addresses, after every IPv4-in-IPv6 encoding is
+/// unwrapped (see `classify`): the address checked is the address dialled.
 fn check_inet(ip: IpAddr, port: u16, policy: &AddrPolicy, usage: Use) -> Result<(), ExecError> {
-    let ip = ip.to_canonical();
     if policy.loopback_only {
-        let allowed = match usage {
-            Use::Bind => ip.is_loopback() || ip.is_unspecified(),
-            Use::Destination => ip.is_loopback(),
+        let verdict = match usage {
+            Use::Bind => classify::check_bind(ip, &policy.allow),
+            Use::Destination => classify::check_destination(ip, &policy.allow),
         };
-        if !allowed {
-            return Err(ExecError::Policy(format!(
-                "{ip} is not reachable from this relay: it runs in host mode and allows loopback addresses only"
-            )));
-        }
+        verdict.map_err(ExecError::Policy)?;
     }
     if policy.reserved_ports.contains(&port) && port != 0 {
         return Err(ExecError::Policy(format!("port {port} is the relay's own and cannot be used by scripts")));
@@ -139,9 +156,13 @@ fn unix_sockaddr(path: &str, policy: &AddrPolicy) -> Result<SockAddr, ExecError>
     if path.contains('\0') && !path.starts_with('\0') {
         return Err(ExecError::BadArgument("a Unix socket path cannot contain NUL except as its first byte".into()));
     }
-    if path.starts_with('\0') {
+    if let Some(name) = path.strip_prefix('\0') {
         // Abstract names need no directory: the abstract namespace is per network namespace.
-        return SockAddr::unix(path).map_err(|_| ExecError::os(libc::ENAMETOOLONG));
+        let full = match &policy.abstract_prefix {
+            Some(prefix) => format!("\0{prefix}{name}"),
+            None => path.to_string(),
+        };
+        return SockAddr::unix(full).map_err(|_| ExecError::os(libc::ENAMETOOLONG));
     }
     if path.is_empty() {
         return Err(ExecError::BadArgument("an empty Unix socket path names nothing".into()));
@@ -195,7 +216,12 @@ pub fn from_sockaddr(addr: &SockAddr, policy: &AddrPolicy) -> Option<Addr> {
     }
     if addr.family() == libc::AF_UNIX as libc::sa_family_t {
         if let Some(name) = addr.as_abstract_namespace() {
-            return Some(Addr::Unix { path: format!("\0{}", String::from_utf8_lossy(name)) });
+            let name = String::from_utf8_lossy(name);
+            let shown = match &policy.abstract_prefix {
+                Some(prefix) => name.strip_prefix(prefix.as_str()).unwrap_or(&name),
+                None => &name,
+            };
+            return Some(Addr::Unix { path: format!("\0{shown}") });
         }
         if let Some(path) = addr.as_pathname() {
             let shown = match path.strip_prefix(&policy.unix_root) {

@@ -8,6 +8,7 @@
 
 mod addr;
 mod call;
+pub mod classify;
 mod sockopt;
 
 use std::collections::HashMap;
@@ -25,6 +26,7 @@ use tokio::io::unix::AsyncFd;
 use tokio_util::sync::CancellationToken;
 
 pub use addr::{AddrPolicy, Use};
+pub use classify::Cidr;
 pub use call::{PendingCall, Raw};
 
 /// Why a call failed. Only [`ExecError::Os`], [`ExecError::Timeout`],
@@ -505,7 +507,10 @@ impl Executor {
     }
 
     fn too_many_sockets(&self) -> ExecError {
-        ExecError::Limit(format!("this session already has {} sockets open, the most allowed", self.config.max_sockets))
+        ExecError::Limit(format!(
+            "this session already has {} sockets open, the most allowed (the relay's --max-sockets)",
+            self.config.max_sockets
+        ))
     }
 
     fn check_sockopt(&self, level: i32, opt: i32, _value: &OptValue) -> Result<(), ExecError> {
