@@ -287,8 +287,8 @@ fn walk(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
-/// Writes every file, its gzip copy when that is smaller, and the table
-/// `src/assets.rs` includes.
+/// Writes every file, its gzip and brotli copies when they are smaller, and
+/// the table `src/assets.rs` includes.
 fn write_site(site: &[SiteFile], out_dir: &Path) -> Result<(), Error> {
     let site_dir = out_dir.join("site");
     if site_dir.exists() {
@@ -299,18 +299,20 @@ fn write_site(site: &[SiteFile], out_dir: &Path) -> Result<(), Error> {
     for (index, file) in site.iter().enumerate() {
         let raw = site_dir.join(index.to_string());
         fs::write(&raw, &file.bytes)?;
-        let zipped = gzip(&file.bytes)?;
-        let gzip_expr = if zipped.len() < file.bytes.len() {
-            let path = site_dir.join(format!("{index}.gz"));
-            fs::write(&path, &zipped)?;
-            format!("Some(include_bytes!({:?}))", path.display().to_string())
-        } else {
-            "None".to_owned()
+        let compressed = |suffix: &str, bytes: Vec<u8>| -> Result<String, Error> {
+            if bytes.len() >= file.bytes.len() {
+                return Ok("None".to_owned());
+            }
+            let path = site_dir.join(format!("{index}.{suffix}"));
+            fs::write(&path, &bytes)?;
+            Ok(format!("Some(include_bytes!({:?}))", path.display().to_string()))
         };
+        let gzip_expr = compressed("gz", gzip(&file.bytes)?)?;
+        let br_expr = compressed("br", brotli(&file.bytes)?)?;
         writeln!(
             table,
-            "    ({path:?}, Asset {{ bytes: include_bytes!({raw:?}), gzip: {gzip_expr}, content_type: {ct:?}, \
-             cache_control: {cc:?}, etag: \"W/\\\"{etag:016x}\\\"\" }}),",
+            "    ({path:?}, Asset {{ bytes: include_bytes!({raw:?}), gzip: {gzip_expr}, br: {br_expr}, \
+             content_type: {ct:?}, cache_control: {cc:?}, etag: \"W/\\\"{etag:016x}\\\"\" }}),",
             path = file.path,
             raw = raw.display().to_string(),
             ct = file.content_type,
@@ -327,4 +329,15 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>, Error> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(bytes)?;
     Ok(encoder.finish()?)
+}
+
+/// Brotli at its best setting: about a fifth smaller than gzip on the wasm, and
+/// browsers accept it on http://127.0.0.1 as well as over HTTPS.
+fn brotli(bytes: &[u8]) -> Result<Vec<u8>, Error> {
+    const QUALITY: u32 = 11;
+    const WINDOW_BITS: u32 = 24;
+    let mut encoder = brotli::CompressorWriter::new(Vec::new(), 64 * 1024, QUALITY, WINDOW_BITS);
+    encoder.write_all(bytes)?;
+    encoder.flush()?;
+    Ok(encoder.into_inner())
 }

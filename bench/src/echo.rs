@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::thread::JoinHandle;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::oneshot;
 
 /// A running echo server on 127.0.0.1; stops and joins its thread when dropped.
@@ -18,22 +18,36 @@ pub struct EchoServer {
 
 impl EchoServer {
     pub fn start() -> anyhow::Result<EchoServer> {
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
         let (stop, stopped) = oneshot::channel();
+        let (bound, addr) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new().name("echo".into()).spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("echo runtime");
             runtime.block_on(async move {
-                let listener = TcpListener::from_std(std_listener).expect("echo listener");
+                let listener = match listen() {
+                    Ok(listener) => listener,
+                    Err(e) => {
+                        let _ = bound.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = bound.send(listener.local_addr());
                 tokio::select! {
                     () = accept_loop(listener) => {}
                     _ = stopped => {}
                 }
             });
         })?;
+        let addr = addr.recv()??;
         Ok(EchoServer { addr, stop: Some(stop), thread: Some(thread) })
     }
+}
+
+/// 127.0.0.1:0 with a deep accept queue: the scale test opens hundreds of
+/// connections at once, and std's default backlog would drop SYNs (a 1 s retransmit).
+fn listen() -> std::io::Result<TcpListener> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(([127, 0, 0, 1], 0).into())?;
+    socket.listen(4096)
 }
 
 impl Drop for EchoServer {

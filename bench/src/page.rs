@@ -128,25 +128,31 @@ async fn first_render_times(page_url: &str, loads: usize) -> anyhow::Result<Vec<
     cdp.call(s, "Page.addScriptToEvaluateOnNewDocument", json!({"source": FIRST_RENDER_PROBE})).await?;
     let mut times = Vec::with_capacity(loads);
     for _ in 0..loads {
+        // Through about:blank, so every load is a new document (the same URL again would
+        // only be a fragment navigation) and no answer can come from the previous one.
         cdp.call(s, "Page.navigate", json!({"url": "about:blank"})).await?;
+        poll(&mut cdp, s, "location.href === 'about:blank' ? 0 : null").await?;
         cdp.call(s, "Page.navigate", json!({"url": page_url})).await?;
-        let start = Instant::now();
-        loop {
-            let got = cdp
-                .call(s, "Runtime.evaluate", json!({"expression": "window.__socklabFirstRender ?? null", "returnByValue": true}))
-                .await?;
-            if let Some(ms) = got["result"]["value"].as_f64() {
-                times.push(Duration::from_secs_f64(ms / 1000.0));
-                break;
-            }
-            if start.elapsed() > Duration::from_secs(30) {
-                bail!("the page did not render within 30 s");
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        let ms = poll(&mut cdp, s, "location.href === 'about:blank' ? null : (window.__socklabFirstRender ?? null)").await?;
+        times.push(Duration::from_secs_f64(ms / 1000.0));
     }
     browser.stop();
     Ok(times)
+}
+
+/// Evaluate `expression` in the page until it gives a number (30 s at most).
+async fn poll(cdp: &mut Cdp, session: Option<&str>, expression: &str) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    loop {
+        let got = cdp.call(session, "Runtime.evaluate", json!({"expression": expression, "returnByValue": true})).await?;
+        if let Some(value) = got["result"]["value"].as_f64() {
+            return Ok(value);
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            bail!("the page did not render within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 /// Headless Chromium with a throwaway profile and a DevTools port, killed when dropped.

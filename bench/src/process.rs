@@ -33,13 +33,11 @@ pub fn raise_nofile(wanted: u64) -> (u64, u64) {
 /// A memory reading of a process, in KiB.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Memory {
-    /// Resident set size now.
+    /// Resident set size now (VmRSS).
     pub rss_kib: u64,
-    /// Peak resident set size over the process's life (VmHWM).
-    pub peak_kib: u64,
 }
 
-/// VmRSS and VmHWM of `pid`, or `None` when it has gone.
+/// VmRSS of `pid`, or `None` when it has gone.
 pub fn memory(pid: u32) -> Option<Memory> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| {
@@ -48,7 +46,7 @@ pub fn memory(pid: u32) -> Option<Memory> {
             .find_map(|l| l.strip_prefix(name))
             .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
     };
-    Some(Memory { rss_kib: field("VmRSS:")?, peak_kib: field("VmHWM:")? })
+    Some(Memory { rss_kib: field("VmRSS:")? })
 }
 
 /// Open file descriptors of `pid`.
@@ -106,4 +104,23 @@ pub fn first_line_of(program: &str, args: &[&str]) -> Option<String> {
     let out = std::process::Command::new(program).args(args).output().ok()?;
     let text = if out.stdout.is_empty() { out.stderr } else { out.stdout };
     String::from_utf8_lossy(&text).lines().next().map(|l| l.trim().to_string())
+}
+
+/// CPU time `pid` has used so far, all its threads (from each thread's schedstat, in ns).
+pub fn cpu_time(pid: u32) -> Duration {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Duration::ZERO };
+    tasks
+        .filter_map(Result::ok)
+        .filter_map(|task| schedstat(&task.path().join("schedstat")))
+        .sum()
+}
+
+/// CPU time the calling thread has used so far: the bench client runs on one thread.
+pub fn this_thread_cpu_time() -> Duration {
+    schedstat(Path::new("/proc/thread-self/schedstat")).unwrap_or_default()
+}
+
+fn schedstat(path: &Path) -> Option<Duration> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.split_whitespace().next()?.parse().ok().map(Duration::from_nanos)
 }

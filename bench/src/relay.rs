@@ -46,10 +46,6 @@ impl RelayProcess {
         self.child.id()
     }
 
-    pub fn ws_url(&self) -> String {
-        format!("ws://127.0.0.1:{}/ws", self.port)
-    }
-
     pub fn page_url(&self) -> String {
         format!("http://127.0.0.1:{}/#token={}", self.port, self.token)
     }
@@ -91,10 +87,29 @@ pub fn locate(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
     Ok(sibling)
 }
 
+/// `socklab serve --help`, to learn which options this build of the relay has.
+pub fn serve_help(relay: &Path) -> String {
+    Command::new(relay)
+        .args(["serve", "--help"])
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+/// Options that raise the relay's limits on sessions and connections at once to
+/// make room for `sessions` (only those this relay has): an operator expecting a
+/// crowd sets them, and the scale test measures the relay, not its defaults.
+pub fn scale_args(help: &str, sessions: usize) -> Vec<String> {
+    let room = (sessions + sessions / 2 + 64).to_string();
+    ["--max-sessions", "--max-sessions-per-token", "--max-connections"]
+        .iter()
+        .filter(|flag| help.contains(&format!("{flag} <")))
+        .flat_map(|flag| [flag.to_string(), room.clone()])
+        .collect()
+}
+
 /// The values `socklab serve --sandbox` takes, or `None` when this relay has no such flag.
-pub fn sandbox_modes(relay: &Path) -> Option<Vec<String>> {
-    let out = Command::new(relay).args(["serve", "--help"]).output().ok()?;
-    let help = String::from_utf8_lossy(&out.stdout);
+pub fn sandbox_modes(help: &str) -> Option<Vec<String>> {
     let (_, after) = help.split_once("--sandbox")?;
     // The flag's own text ends where the next option starts.
     let own = after.split("\n  -").next().unwrap_or(after);
@@ -103,4 +118,18 @@ pub fn sandbox_modes(relay: &Path) -> Option<Vec<String>> {
         .and_then(|(_, rest)| rest.split_once(']'))
         .map(|(list, _)| list.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect());
     Some(listed.unwrap_or_else(|| vec!["host".to_string(), "namespace".to_string()]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HELP: &str = "Options:\n  --max-sessions <MAX_SESSIONS>\n  --max-sessions-per-token <N>\n  --sandbox <MODE>  where sessions run [possible values: host, namespace]\n  --allow-raw  raw sockets\n";
+
+    #[test]
+    fn finds_the_flags_this_relay_has() {
+        assert_eq!(scale_args(HELP, 1000), ["--max-sessions", "1564", "--max-sessions-per-token", "1564"]);
+        assert_eq!(sandbox_modes(HELP), Some(vec!["host".to_string(), "namespace".to_string()]));
+        assert_eq!(sandbox_modes("--allow-raw"), None);
+    }
 }

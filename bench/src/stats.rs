@@ -6,7 +6,6 @@ use std::time::Duration;
 /// What a latency run measured on one connection.
 #[derive(Debug, Clone, Copy)]
 pub struct LatencySummary {
-    pub samples: usize,
     pub p50: Duration,
     pub p99: Duration,
     /// Round trips completed per second of wall time, client overhead included.
@@ -18,7 +17,6 @@ impl LatencySummary {
     pub fn new(mut samples: Vec<Duration>, wall: Duration) -> LatencySummary {
         samples.sort_unstable();
         LatencySummary {
-            samples: samples.len(),
             p50: percentile(&samples, 0.50),
             p99: percentile(&samples, 0.99),
             round_trips_per_sec: samples.len() as f64 / wall.as_secs_f64().max(f64::EPSILON),

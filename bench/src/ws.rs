@@ -9,6 +9,9 @@ use futures::StreamExt;
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::http::header::ORIGIN;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 pub type Ws = WebSocketStream<TcpStream>;
@@ -30,12 +33,16 @@ pub async fn connect(addr: SocketAddr, path: &str, buffers: ClientBuffers) -> an
     let tcp = TcpStream::connect(addr).await.with_context(|| format!("TCP connect to {addr}"))?;
     tcp.set_nodelay(true)?;
     let url = format!("ws://{addr}{path}");
+    // What a browser on the relay's own page sends; a relay may refuse an upgrade without it.
+    let mut request = url.as_str().into_client_request()?;
+    let origin = HeaderValue::from_str(&format!("http://{addr}"))?;
+    request.headers_mut().insert(ORIGIN, origin);
     // Large frames are fine: the throughput runs send 64 KiB payloads (about 87 KiB as base64 JSON).
     let mut config = WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(64 << 20));
     if buffers == ClientBuffers::Small {
         config = config.read_buffer_size(4096).write_buffer_size(0);
     }
-    let (ws, _) = tokio_tungstenite::client_async_with_config(url.as_str(), tcp, Some(config))
+    let (ws, _) = tokio_tungstenite::client_async_with_config(request, tcp, Some(config))
         .await
         .with_context(|| format!("WebSocket handshake with {url}"))?;
     Ok(ws)

@@ -163,7 +163,11 @@ fn on_text(session: &Shared, dispatch: &UseReducerDispatcher<State>, text: &str)
     match (drive, msg) {
         (Some(drive), _) => apply(session, dispatch, drive),
         // Between runs the kernel still reports, e.g. a TIME_WAIT ending.
-        (None, ServerMsg::Event { event }) => dispatch.dispatch(Action::Output(vec![Line::event(&event, |_| None)])),
+        (None, ServerMsg::Event { event }) => {
+            if let Some(line) = Line::event(&event, |_| None) {
+                dispatch.dispatch(Action::Output(vec![line]));
+            }
+        }
         (None, ServerMsg::Error { code, message, .. }) => {
             dispatch.dispatch(Action::Output(vec![Line::relay_error(code, &message)]))
         }

@@ -168,7 +168,7 @@ impl<L: Lanes> Runner<L> {
                 self.answer(id, CallResult::Rejected { message })
             }
             ServerMsg::Error { code, message, .. } => lines.push(Line::relay_error(code, &message)),
-            ServerMsg::Event { event } => lines.push(Line::event(&event, |sock| self.lanes.socket_name(sock))),
+            ServerMsg::Event { event } => lines.extend(Line::event(&event, |sock| self.lanes.socket_name(sock))),
             ServerMsg::Hello { .. } => {}
         }
         let mut drive = self.drive(now);
@@ -185,8 +185,8 @@ impl<L: Lanes> Runner<L> {
         for (id, _) in out {
             send.push(ClientMsg::Cancel { id });
         }
-        self.abandon();
-        Drive { send, lines: self.take_lines(), again: false }
+        let lines = self.abandon();
+        Drive { send, lines, again: false }
     }
 
     /// Ends the run after the connection is lost: there is nobody to cancel with.
@@ -411,7 +411,18 @@ mod tests {
         assert!(runner.is_finished());
         let texts: Vec<&str> = drive.lines.iter().map(|line| line.text.as_str()).collect();
         assert!(texts.contains(&"main| after"), "{texts:?}");
-        assert_eq!(texts.last(), Some(&"main ended: finished"));
+        assert_eq!(texts.last(), Some(&"main: finished"));
+    }
+
+    #[test]
+    fn stopping_a_real_script_reports_its_blocked_lane() {
+        let mut runner = Runner::from_source("sleep(60)\n", 1).expect("parses");
+        runner.drive(0.0);
+        runner.on_message(ServerMsg::Pending { id: 1 }, 0.0);
+        let drive = runner.stop();
+        assert_eq!(drive.send, [ClientMsg::Cancel { id: 1 }]);
+        let texts: Vec<&str> = drive.lines.iter().map(|line| line.text.as_str()).collect();
+        assert_eq!(texts, ["main: stopped while blocked at line 1"]);
     }
 
     #[test]

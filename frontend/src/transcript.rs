@@ -1,7 +1,8 @@
-//! The run's transcript as text lines, in the CLI's human format
+//! The run's transcript as text lines, in the same words as `socklab run`
 //! (`lane:line  call  → result`), each tagged with what it reports so the page
 //! can style it.
 
+use socklab_shared::errno;
 use socklab_shared::interp::{EndStatus, InterpEvent};
 use socklab_shared::lang::Diagnostic;
 use socklab_shared::protocol::{ErrorCode, Event, SockId};
@@ -41,46 +42,48 @@ impl Line {
                 let result = result.as_deref().unwrap_or("None");
                 Line::new(LineKind::Step, format!("{lane}:{line}  {call}  → {result}"))
             }
-            InterpEvent::Step { lane, line, call, errno, errno_num, message, .. } => {
+            InterpEvent::Step { lane, line, call, errno: Some(name), errno_num, .. } => {
+                let num = errno_num.unwrap_or(0);
+                Line::new(LineKind::Failed, format!("{lane}:{line}  {call}  → {name} ({num}): {}", errno::explain(num)))
+            }
+            InterpEvent::Step { lane, line, call, message, .. } => {
                 let message = message.as_deref().unwrap_or("failed");
-                let failure = match (errno, errno_num) {
-                    (Some(errno), Some(num)) => format!("{errno} ({num}): {message}"),
-                    _ => message.to_owned(),
-                };
-                Line::new(LineKind::Failed, format!("{lane}:{line}  {call}  → {failure}"))
+                Line::new(LineKind::Failed, format!("{lane}:{line}  {call}  → {message}"))
             }
             InterpEvent::Print { lane, text, .. } => Line::new(LineKind::Print, format!("{lane}| {text}")),
             InterpEvent::LaneEnd { lane, status, line, message } => {
-                let status = match status {
-                    EndStatus::Finished => "finished",
-                    EndStatus::Error => "error",
-                    EndStatus::Assert => "assert",
-                    EndStatus::Blocked => "blocked",
+                let at = line.map(|line| format!(" at line {line}")).unwrap_or_default();
+                let why = message.as_deref().map(|message| format!(": {message}")).unwrap_or_default();
+                let text = match status {
+                    EndStatus::Finished => format!("{lane}: finished"),
+                    EndStatus::Error => format!("{lane}: stopped on an error{at}{why}"),
+                    EndStatus::Assert => format!("{lane}: assertion failed{at}{why}"),
+                    // Only the page's Stop (or a lost connection) ends a lane this way.
+                    EndStatus::Blocked => format!("{lane}: stopped while blocked{at}"),
                 };
-                let mut text = format!("{lane} ended: {status}");
-                if let Some(line) = line {
-                    text.push_str(&format!(" at line {line}"));
-                }
-                if let Some(message) = message.as_deref().filter(|m| !m.is_empty()) {
-                    text.push_str(&format!(": {message}"));
-                }
                 Line::new(LineKind::LaneEnd, text)
             }
         }
     }
 
-    /// Something the relay observed in the session; `socket_name` gives the
-    /// script's name for a socket handle where it has one.
-    pub fn event(event: &Event, socket_name: impl Fn(SockId) -> Option<String>) -> Line {
+    /// Something the kernel did, as `socklab run` prints it; `socket_name` gives
+    /// the script's name for a socket handle where it has one. Sockets made and
+    /// closed are left out: the steps that made and closed them already say so.
+    pub fn event(event: &Event, socket_name: impl Fn(SockId) -> Option<String>) -> Option<Line> {
         let name = |sock: SockId| socket_name(sock).unwrap_or_else(|| format!("socket {sock}"));
         let text = match event {
-            Event::SocketCreated { info } => format!("{} made (fd {})", name(info.sock), info.fd),
-            Event::SocketClosed { sock } => format!("{} closed", name(*sock)),
-            Event::State { sock: Some(sock), from, to, .. } => format!("{}  {from} → {to}", name(*sock)),
-            Event::State { sock: None, from, to, local, peer, .. } => format!("{local} ↔ {peer}  {from} → {to}"),
-            Event::Segment { src, dst, proto, flags, len, .. } => format!("{proto} {src} → {dst}  [{flags}] len {len}"),
+            Event::SocketCreated { .. } | Event::SocketClosed { .. } => return None,
+            Event::State { sock, from, to, local, peer, .. } => {
+                let socket = sock.map_or_else(|| "(closed)".to_owned(), name);
+                format!("{socket}  {from} → {to}  ({local} ↔ {peer})")
+            }
+            Event::Segment { src, dst, proto, flags, seq, ack, len, .. } => {
+                let seq = seq.map(|seq| format!(" seq={seq}")).unwrap_or_default();
+                let ack = ack.map(|ack| format!(" ack={ack}")).unwrap_or_default();
+                format!("    {src} > {dst}  {proto} {flags}{seq}{ack} len={len}")
+            }
         };
-        Line::new(LineKind::Event, text)
+        Some(Line::new(LineKind::Event, text))
     }
 
     /// A protocol error the relay reported outside any call of this run.
@@ -119,13 +122,13 @@ mod tests {
             result: None,
             errno: Some("ECONNREFUSED".into()),
             errno_num: Some(111),
-            message: Some("nothing listens on that port".into()),
+            message: Some("Connection refused".into()),
         };
         let line = Line::interp(&failed);
         assert_eq!(line.kind, LineKind::Failed);
         assert_eq!(
             line.text,
-            "client:13  cli.connect((\"127.0.0.1\", 5500))  → ECONNREFUSED (111): nothing listens on that port"
+            format!("client:13  cli.connect((\"127.0.0.1\", 5500))  → ECONNREFUSED (111): {}", errno::explain(111))
         );
     }
 
@@ -134,20 +137,30 @@ mod tests {
         let print = InterpEvent::Print { lane: "client".into(), line: 3, text: "hi".into() };
         assert_eq!(Line::interp(&print).text, "client| hi");
         let end = InterpEvent::LaneEnd { lane: "server".into(), status: EndStatus::Finished, line: None, message: None };
-        assert_eq!(Line::interp(&end).text, "server ended: finished");
+        assert_eq!(Line::interp(&end).text, "server: finished");
         let failed = InterpEvent::LaneEnd {
             lane: "client".into(),
             status: EndStatus::Assert,
             line: Some(5),
             message: Some("AssertionError".into()),
         };
-        assert_eq!(Line::interp(&failed).text, "client ended: assert at line 5: AssertionError");
+        assert_eq!(Line::interp(&failed).text, "client: assertion failed at line 5: AssertionError");
     }
 
     #[test]
-    fn events_use_the_scripts_socket_names() {
-        let closed = Event::SocketClosed { sock: 3 };
-        assert_eq!(Line::event(&closed, |_| Some("srv".into())).text, "srv closed");
-        assert_eq!(Line::event(&closed, |_| None).text, "socket 3 closed");
+    fn kernel_events_use_the_scripts_socket_names() {
+        let state = |sock| Event::State {
+            sock,
+            from: "FIN_WAIT2".into(),
+            to: "TIME_WAIT".into(),
+            local: "127.0.0.1:41000".into(),
+            peer: "127.0.0.1:5500".into(),
+            ts_us: 1,
+        };
+        let text = |event: &Event| Line::event(event, |sock| (sock == 2).then(|| "cli".to_owned())).unwrap().text;
+        assert_eq!(text(&state(Some(2))), "cli  FIN_WAIT2 → TIME_WAIT  (127.0.0.1:41000 ↔ 127.0.0.1:5500)");
+        assert!(text(&state(Some(7))).starts_with("socket 7  "));
+        assert!(text(&state(None)).starts_with("(closed)  "));
+        assert_eq!(Line::event(&Event::SocketClosed { sock: 2 }, |_| None), None);
     }
 }

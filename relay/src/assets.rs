@@ -12,6 +12,8 @@ pub struct Asset {
     /// The same bytes gzip-compressed, present only when that is smaller: sent with
     /// `Content-Encoding: gzip` to clients whose `Accept-Encoding` allows it.
     pub gzip: Option<&'static [u8]>,
+    /// The same bytes brotli-compressed (smaller still), when that is smaller.
+    pub br: Option<&'static [u8]>,
     pub content_type: &'static str,
     /// The `Cache-Control` header value.
     pub cache_control: &'static str,
@@ -30,24 +32,27 @@ pub fn lookup(path: &str) -> Option<Asset> {
 
 impl Asset {
     /// The body to send and its `Content-Encoding`, given the request's
-    /// `Accept-Encoding`. Either way the response needs `Vary: Accept-Encoding`.
+    /// `Accept-Encoding`: the smallest copy the client accepts. Either way the
+    /// response needs `Vary: Accept-Encoding`.
     pub fn body_for(&self, accept_encoding: Option<&str>) -> (&'static [u8], Option<&'static str>) {
-        match self.gzip {
-            Some(gzip) if accept_encoding.is_some_and(accepts_gzip) => (gzip, Some("gzip")),
+        let header = accept_encoding.unwrap_or_default();
+        match (self.br, self.gzip) {
+            (Some(br), _) if accepts(header, "br") => (br, Some("br")),
+            (_, Some(gzip)) if accepts(header, "gzip") => (gzip, Some("gzip")),
             _ => (self.bytes, None),
         }
     }
 }
 
-/// Whether an `Accept-Encoding` value allows gzip (`gzip;q=0` refuses it).
-fn accepts_gzip(header: &str) -> bool {
+/// Whether an `Accept-Encoding` value allows `coding` (`coding;q=0` refuses it).
+fn accepts(header: &str, coding: &str) -> bool {
     header.split(',').any(|item| {
         let mut parts = item.split(';').map(str::trim);
-        let coding = parts.next().unwrap_or_default();
+        let named = parts.next().unwrap_or_default();
         let refused = parts.any(|param| {
             param.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()).is_some_and(|q| q == 0.0)
         });
-        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        (named.eq_ignore_ascii_case(coding) || named == "*") && !refused
     })
 }
 
@@ -81,15 +86,25 @@ mod tests {
     }
 
     #[test]
-    fn gzip_is_negotiated() {
-        assert!(accepts_gzip("gzip, deflate, br"));
-        assert!(accepts_gzip("br;q=1.0, GZIP;q=0.5"));
-        assert!(accepts_gzip("*"));
-        assert!(!accepts_gzip("gzip;q=0"));
-        assert!(!accepts_gzip("br, deflate"));
-        assert!(!accepts_gzip(""));
-        let asset = Asset { bytes: b"plain", gzip: Some(b"zipped"), content_type: "", cache_control: "", etag: "" };
-        assert_eq!(asset.body_for(Some("gzip")), (&b"zipped"[..], Some("gzip")));
+    fn encodings_are_negotiated() {
+        assert!(accepts("gzip, deflate, br", "gzip"));
+        assert!(accepts("br;q=1.0, GZIP;q=0.5", "gzip"));
+        assert!(accepts("*", "br"));
+        assert!(!accepts("gzip;q=0", "gzip"));
+        assert!(!accepts("br, deflate", "gzip"));
+        assert!(!accepts("", "gzip"));
+        let asset = Asset {
+            bytes: b"plain",
+            gzip: Some(b"zipped"),
+            br: Some(b"brotli"),
+            content_type: "",
+            cache_control: "",
+            etag: "",
+        };
+        assert_eq!(asset.body_for(Some("gzip, deflate, br, zstd")), (&b"brotli"[..], Some("br")));
+        assert_eq!(asset.body_for(Some("gzip, br;q=0")), (&b"zipped"[..], Some("gzip")));
         assert_eq!(asset.body_for(None), (&b"plain"[..], None));
+        let no_br = Asset { br: None, ..asset };
+        assert_eq!(no_br.body_for(Some("br, gzip")), (&b"zipped"[..], Some("gzip")));
     }
 }

@@ -7,7 +7,7 @@ use socklab_shared::errno;
 use socklab_shared::interp::{EndStatus, InterpEvent};
 
 use crate::engine::{self, KernelLine, Line, RunOptions};
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Sandbox, SandboxConfig};
 
 /// Options of `socklab run`.
 #[derive(Debug, Clone)]
@@ -19,7 +19,8 @@ pub struct RunArgs {
 }
 
 /// Run a script file; returns the process exit status (0, 1, or 2 for a script that does not parse).
-pub async fn run(args: &RunArgs, sandbox: &Sandbox) -> anyhow::Result<i32> {
+/// The sandbox is made only once the script parses: a script with errors runs nothing.
+pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> {
     let source = read_source(&args.file)?;
     let parsed = socklab_shared::lang::parse(&source);
     if !parsed.diagnostics.is_empty() {
@@ -29,6 +30,7 @@ pub async fn run(args: &RunArgs, sandbox: &Sandbox) -> anyhow::Result<i32> {
         }
         return Ok(2);
     }
+    let sandbox = Sandbox::new(sandbox).map_err(anyhow::Error::msg)?;
     let env = sandbox.new_session()?;
     let options = RunOptions { deadlock_timeout: args.deadlock_timeout, ..RunOptions::default() };
     let mut stdout = std::io::stdout().lock();

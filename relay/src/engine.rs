@@ -15,7 +15,9 @@ use socklab_shared::protocol::{Event, Outcome, Ret};
 pub use socklab_shared::transcript::{KernelLine, Line};
 
 use crate::exec::{ExecError, Executor, PendingCall, Raw, Started};
-use crate::sandbox::SessionEnv;
+use futures::FutureExt;
+
+use crate::sandbox::{Observation, SessionEnv};
 
 /// Knobs of a run.
 #[derive(Debug, Clone)]
@@ -55,7 +57,7 @@ impl RunSummary {
 
 /// Run `script` to the end in the session `env`, handing each transcript line to `emit` as it happens.
 pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &mut dyn FnMut(Line)) -> RunSummary {
-    let SessionEnv { mut exec, mut observer, dir: _dir } = env;
+    let SessionEnv { mut exec, observer, dir: _dir } = env;
     let mut run = Run {
         interp: Interpreter::new(script),
         waiting: Vec::new(),
@@ -65,23 +67,24 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
     let lanes = run.interp.lane_count();
     run.waiting.resize_with(lanes, || None);
 
+    let mut io = Io { exec: &mut exec, observer: &observer, emit };
     loop {
-        let progressed = run.advance_one(&mut exec);
-        run.flush(&mut exec, emit);
+        let progressed = run.advance_one(&mut io);
+        run.flush(&mut io);
         if progressed {
             continue;
         }
         if (0..lanes).all(|lane| matches!(run.interp.lane_state(lane), LaneState::Ended(_))) {
             break;
         }
-        match run.wait(&mut observer).await {
+        match run.wait(io.observer).await {
             Woke::Call(lane, raw) => {
                 run.waiting[lane] = None;
-                let result = exec.finish(raw);
+                let result = io.exec.finish(raw);
                 let next = run.interp.resume(lane, call_result(result), now());
-                run.continue_lane(lane, next, &mut exec);
+                run.continue_lane(lane, next, &mut io);
             }
-            Woke::Kernel(event) => run.emit_kernel(event, emit),
+            Woke::Kernel(event) => run.emit_kernel(event, io.emit),
             Woke::Deadlock => {
                 for lane in 0..lanes {
                     if !matches!(run.interp.lane_state(lane), LaneState::Ended(_)) {
@@ -91,16 +94,23 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
                 }
             }
         }
-        run.flush(&mut exec, emit);
+        run.flush(&mut io);
     }
 
     // Connections closed near the end are still changing state (FIN_WAIT2, TIME_WAIT): let them show.
     for event in observer.settle(options.settle_quiet).await {
-        run.emit_kernel(event, emit);
+        run.emit_kernel(event, io.emit);
     }
     let all_finished =
         (0..lanes).all(|lane| run.interp.lane_state(lane) == LaneState::Ended(EndStatus::Finished));
     RunSummary { all_finished, steps: run.steps }
+}
+
+/// What the run talks to.
+struct Io<'a> {
+    exec: &'a mut Executor,
+    observer: &'a Observation,
+    emit: &'a mut dyn FnMut(Line),
 }
 
 enum Woke {
@@ -119,22 +129,22 @@ struct Run {
 
 impl Run {
     /// Let the first lane (in file order) that can make progress run. False when none can.
-    fn advance_one(&mut self, exec: &mut Executor) -> bool {
+    fn advance_one(&mut self, io: &mut Io<'_>) -> bool {
         for lane in 0..self.interp.lane_count() {
             match self.interp.lane_state(lane) {
                 LaneState::Ended(_) => {}
                 LaneState::Ready => {
                     let next = self.step(lane);
-                    self.continue_lane(lane, next, exec);
+                    self.continue_lane(lane, next, io);
                     return true;
                 }
                 LaneState::Waiting => {
                     let Some(call) = self.waiting[lane].as_mut() else { continue };
                     if let Some(raw) = call.attempt(true) {
                         self.waiting[lane] = None;
-                        let result = exec.finish(raw);
+                        let result = io.exec.finish(raw);
                         let next = self.interp.resume(lane, call_result(result), now());
-                        self.continue_lane(lane, next, exec);
+                        self.continue_lane(lane, next, io);
                         return true;
                     }
                 }
@@ -149,8 +159,9 @@ impl Run {
     }
 
     /// Keep running `lane` until it ends or waits.
-    fn continue_lane(&mut self, lane: usize, mut next: Yield, exec: &mut Executor) {
+    fn continue_lane(&mut self, lane: usize, mut next: Yield, io: &mut Io<'_>) {
         loop {
+            self.flush(io);
             match next {
                 Yield::Stepped => match self.interp.lane_state(lane) {
                     LaneState::Ready if self.steps < self.options.max_steps => next = self.step(lane),
@@ -163,7 +174,7 @@ impl Run {
                     }
                     LaneState::Waiting | LaneState::Ended(_) => return,
                 },
-                Yield::Call(call) => match exec.start(call) {
+                Yield::Call(call) => match io.exec.start(call) {
                     Started::Done(result) => next = self.interp.resume(lane, call_result(result), now()),
                     Started::Pending(pending) => {
                         self.waiting[lane] = Some(pending);
@@ -175,7 +186,7 @@ impl Run {
     }
 
     /// Wait for a waiting lane's call to end, a kernel event, or a deadlock.
-    async fn wait(&mut self, observer: &mut crate::sandbox::Observation) -> Woke {
+    async fn wait(&mut self, observer: &Observation) -> Woke {
         let deadlock = self.options.deadlock_timeout;
         let mut calls: Vec<_> = self
             .waiting
@@ -203,11 +214,16 @@ impl Run {
         }
     }
 
-    fn flush(&mut self, exec: &mut Executor, emit: &mut dyn FnMut(Line)) {
+    /// Emit what the interpreter reported, then the kernel events that have already come in,
+    /// so the transcript interleaves them roughly as they happened.
+    fn flush(&mut self, io: &mut Io<'_>) {
         // Socket created/closed events are for live views; a transcript shows the calls themselves.
-        exec.take_events();
+        io.exec.take_events();
         for event in self.interp.take_events() {
-            emit(Line::Interp(event));
+            (io.emit)(Line::Interp(event));
+        }
+        while let Some(event) = io.observer.next_event().now_or_never() {
+            self.emit_kernel(event, io.emit);
         }
     }
 

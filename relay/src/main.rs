@@ -1,17 +1,21 @@
 //! The `socklab` command: `serve` (the default) and `run FILE`.
 
 use std::io::Write;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use socklab::cli::{self, RunArgs};
+use socklab::lessons_cli;
+use socklab::config::ServeConfig;
+use socklab::limits::SessionGate;
+use socklab::listen::{self, Transport};
 use socklab::sandbox::{Sandbox, SandboxConfig};
 use socklab::server::{self, AppState, OriginPolicy};
-use socklab::session::{Access, SessionLimits};
+use socklab::session::Access;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -21,49 +25,19 @@ struct Cli {
     command: Option<Command>,
 }
 
+// Parsed once at start-up: the size of the `serve` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the playground page and its WebSocket endpoint (the default).
-    Serve(ServeArgs),
+    Serve(ServeConfig),
     /// Run a script to the end and print its transcript.
     Run(RunCommand),
-}
-
-#[derive(Args, Clone)]
-struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:7878", env = "SOCKLAB_LISTEN")]
-    listen: SocketAddr,
-    /// Listen on a non-loopback address because a TLS-terminating proxy is in front.
-    #[arg(long)]
-    behind_tls_proxy: bool,
-    /// Read the access token from this file, or create it (mode 0600) with a random token.
-    #[arg(long, env = "SOCKLAB_TOKEN_FILE")]
-    token_file: Option<PathBuf>,
-    /// Host header values accepted besides loopback names (exact `host[:port]`).
-    #[arg(long = "allow-host")]
-    allow_hosts: Vec<String>,
-    /// Origins accepted besides the relay's own (exact, e.g. `https://lab.example.org`).
-    #[arg(long = "allow-origin")]
-    allow_origins: Vec<String>,
-    /// Allow SOCK_RAW in host mode (sessions without a private namespace).
-    #[arg(long)]
-    allow_raw: bool,
-    /// Open sockets per session.
-    #[arg(long, default_value_t = 64)]
-    max_sockets: usize,
-    /// Largest protocol message, in bytes; larger ones get an error and the session goes on.
-    #[arg(long, default_value_t = 1 << 20)]
-    max_message: usize,
-    /// Largest WebSocket frame, in bytes; larger ones close the connection (1009).
-    #[arg(long, default_value_t = 16 << 20)]
-    max_frame: usize,
-    /// Calls pending at once per session.
-    #[arg(long, default_value_t = 64)]
-    max_pending: usize,
-    /// Log as JSON lines instead of text.
-    #[arg(long)]
-    log_json: bool,
+    /// The guided lessons: list, show, check a script against a lesson.
+    #[command(subcommand)]
+    Lesson(lessons_cli::LessonCommand),
+    /// Print a script as a runnable Python 3 or C program.
+    Export(lessons_cli::ExportCommand),
 }
 
 #[derive(Args)]
@@ -79,11 +53,14 @@ struct RunCommand {
 }
 
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let mut matches = Cli::command().get_matches();
+    if matches.subcommand().is_none() {
+        // No subcommand means `serve` with its defaults (and the environment).
+        matches = Cli::command().get_matches_from(["socklab", "serve"]);
+    }
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    // No subcommand means `serve` with its defaults.
-    let command = cli.command.or_else(|| Cli::parse_from(["socklab", "serve"]).command);
-    match command {
+    match cli.command {
         Some(Command::Run(run)) => {
             init_logs(false, "warn");
             let args = RunArgs {
@@ -93,61 +70,91 @@ fn main() -> anyhow::Result<()> {
                     .context("--deadlock-timeout must be a positive number of seconds")?,
             };
             let code = runtime.block_on(async {
-                let sandbox = Sandbox::new(SandboxConfig::default());
-                cli::run(&args, &sandbox).await
+                cli::run(&args, SandboxConfig::default()).await
             })?;
             std::process::exit(code);
         }
-        Some(Command::Serve(args)) => runtime.block_on(serve(args)),
+        Some(Command::Serve(config)) => {
+            let serve_matches = matches.subcommand_matches("serve").expect("serve was parsed");
+            let config = match config.resolve(serve_matches) {
+                Ok(config) => config,
+                Err(e) => bail!("{e}"),
+            };
+            runtime.block_on(serve(config))
+        }
+        Some(Command::Lesson(command)) => {
+            init_logs(false, "warn");
+            std::process::exit(lessons_cli::lesson_main(command, &runtime)?);
+        }
+        Some(Command::Export(export)) => std::process::exit(lessons_cli::export(export.lang, &export.file)?),
         None => unreachable!("`serve` is parsed as the default"),
     }
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    init_logs(args.log_json, "info");
-    if !args.listen.ip().is_loopback() && !args.behind_tls_proxy {
-        bail!(
-            "refusing to listen on {}: it is not a loopback address, and the relay runs socket calls for whoever \
-             holds the token. Put a TLS-terminating proxy in front and pass --behind-tls-proxy",
-            args.listen
-        );
-    }
-    let token = match &args.token_file {
-        Some(path) => read_or_create_token(path)?,
-        None => new_token(),
+async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    init_logs(config.log_json, "info");
+    listen::raise_fd_limit();
+    let tokens = match &config.token_file {
+        Some(path) => read_or_create_tokens(path)?,
+        None => vec![new_token()],
     };
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let local = listener.local_addr()?;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(listen::tls_acceptor(cert, key).map_err(anyhow::Error::msg)?),
+        _ => None,
+    };
+    // The default ::1 is best effort (a machine may have no IPv6); addresses asked for are not.
+    let best_effort = config.listen == ServeConfig::default().listen;
+    let listeners = listen::bind(&config.listen, best_effort).await?;
+    let local = listeners[0].local_addr()?;
     let sandbox = Sandbox::new(SandboxConfig {
         relay_port: Some(local.port()),
-        allow_raw_in_host: args.allow_raw,
-        max_sockets: args.max_sockets,
+        allow_raw_in_host: config.allow_raw,
+        max_sockets: config.max_sockets,
+        allow_destinations: config.allow_destination.clone(),
+        allow_privileged_ports: config.allow_privileged_ports,
         ..SandboxConfig::default()
-    });
+    })
+    .map_err(anyhow::Error::msg)?;
     let shutdown = CancellationToken::new();
     let state = Arc::new(AppState {
         sandbox,
-        access: Access { token: Some(token.clone()) },
-        limits: SessionLimits { max_message: args.max_message, max_pending: args.max_pending },
-        max_frame: args.max_frame,
-        origins: OriginPolicy { hosts: args.allow_hosts, origins: args.allow_origins, port: local.port() },
+        access: Access { tokens: tokens.clone(), sessions: SessionGate::new(config.max_sessions, config.max_sessions_per_token) },
+        limits: config.session_limits(),
+        max_frame: usize::try_from(config.max_frame.0).unwrap_or(usize::MAX),
+        origins: OriginPolicy {
+            hosts: config.allow_host.clone(),
+            origins: config.allow_origin.clone(),
+            port: local.port(),
+            tls: config.tls(),
+            allow_missing: config.allow_missing_origin,
+        },
         shutdown: shutdown.clone(),
+        websockets: Arc::new(Semaphore::new(config.max_connections)),
     });
 
+    // The first line on stdout is the URL and nothing else (tests and scripts read it).
+    // The token is in the fragment, which browsers never send: the page reads it and
+    // sends it in its hello, so it appears in no request line or log.
+    let scheme = if config.tls() { "https" } else { "http" };
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "http://{local}/#token={token}")?;
+    writeln!(stdout, "{scheme}://{local}/#token={}", tokens[0])?;
     stdout.flush()?;
     drop(stdout);
-    tracing::info!(%local, mode = ?state.sandbox.mode(), "socklab relay listening");
+    let addresses: Vec<String> = listeners.iter().filter_map(|l| l.local_addr().ok()).map(|a| a.to_string()).collect();
+    tracing::info!(listening = ?addresses, tls = config.tls(), mode = ?state.sandbox.mode(), "socklab relay listening");
 
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutting down");
         shutdown.cancel();
     });
-    server::serve(listener, state).await?;
+    let transport = Transport {
+        handshake_timeout: config.handshake_timeout.0,
+        max_connections: config.max_connections,
+        tls,
+    };
+    let shutdown = state.shutdown.clone();
+    listen::serve(listeners, server::app(state), transport, shutdown).await?;
     Ok(())
 }
 
@@ -168,28 +175,50 @@ fn new_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn read_or_create_token(path: &Path) -> anyhow::Result<String> {
+/// The tokens in `path`, one per line (blank lines and `#` comments skipped),
+/// or a new file (mode 0600) with one random token.
+fn read_or_create_tokens(path: &Path) -> anyhow::Result<Vec<String>> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    if path.exists() {
-        let mode = std::fs::metadata(path)?.permissions().mode();
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.is_file() {
+            bail!("{} is not a regular file (a symlink?); give the token file itself", path.display());
+        }
+        let mode = meta.permissions().mode();
         if mode & 0o077 != 0 {
             bail!("{} is readable by others (mode {:o}); chmod 600 it", path.display(), mode & 0o777);
         }
-        let token = std::fs::read_to_string(path)?.trim().to_string();
-        if token.len() < 32 {
-            bail!("the token in {} is too short (32 characters at least)", path.display());
+        let text = std::fs::read_to_string(path)?;
+        let tokens: Vec<String> = text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .map(str::to_string)
+            .collect();
+        if tokens.is_empty() {
+            bail!("{} holds no token", path.display());
         }
-        return Ok(token);
+        if let Some(short) = tokens.iter().find(|t| t.len() < 32) {
+            bail!("a token in {} is too short ({} characters; 32 at least)", path.display(), short.len());
+        }
+        return Ok(tokens);
     }
     let token = new_token();
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create the token file {}", path.display()))?;
     writeln!(file, "{token}")?;
-    Ok(token)
+    Ok(vec![token])
 }
 
 fn init_logs(json: bool, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level))
+        // tungstenite traces whole messages, and a hello carries the token: never log them.
+        .add_directive("tungstenite=info".parse().expect("a valid directive"))
+        .add_directive("tokio_tungstenite=info".parse().expect("a valid directive"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();

@@ -6,13 +6,31 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use socklab_kernel::netns::{self, Netns};
+use socklab_kernel::observe::{Observer, SessionObserver};
 use socklab_shared::protocol::{Capabilities, Event, SandboxMode};
 
-use crate::exec::{AddrPolicy, Cidr, ExecConfig, Executor, host_socket_maker};
+use crate::exec::{AddrPolicy, Cidr, ExecConfig, Executor, SocketMaker, host_socket_maker};
+
+/// Where sessions' sockets should live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SandboxChoice {
+    /// A private network namespace per session when this process may make one, else host mode.
+    #[default]
+    Auto,
+    /// A private network namespace per session; refuse to start without.
+    Namespace,
+    /// The relay's own network, loopback only.
+    Host,
+}
 
 /// What the operator allows; the rest is decided by what the machine permits.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
+    pub sandbox: SandboxChoice,
     /// The relay's own port: never usable by scripts in host mode.
     pub relay_port: Option<u16>,
     /// Allow SOCK_RAW in host mode.
@@ -29,6 +47,7 @@ pub struct SandboxConfig {
 impl Default for SandboxConfig {
     fn default() -> SandboxConfig {
         SandboxConfig {
+            sandbox: SandboxChoice::Auto,
             relay_port: None,
             allow_raw_in_host: false,
             max_sockets: 64,
@@ -43,7 +62,10 @@ impl Default for SandboxConfig {
 pub struct Sandbox {
     config: SandboxConfig,
     mode: SandboxMode,
+    /// Why the mode is what it is, when it is less than a namespace.
     notes: Vec<String>,
+    /// Watches the kernel (TCP states, capture) for every session.
+    observer: Arc<Observer>,
     next_session: AtomicU64,
 }
 
@@ -55,10 +77,26 @@ pub struct SessionEnv {
 }
 
 impl Sandbox {
-    pub fn new(mut config: SandboxConfig) -> Sandbox {
+    /// Decide the mode from the operator's choice and what this process may do.
+    pub fn new(mut config: SandboxConfig) -> Result<Sandbox, String> {
         config.unix_base = private_base(config.unix_base);
-        let notes = vec!["this relay runs every session in its own network (host mode): loopback only".to_string()];
-        Sandbox { config, mode: SandboxMode::Host, notes, next_session: AtomicU64::new(1) }
+        let mut notes = Vec::new();
+        let mode = match (config.sandbox, netns::probe()) {
+            (SandboxChoice::Host, _) => {
+                notes.push("the operator chose host mode: sessions share the relay's network, loopback only".into());
+                SandboxMode::Host
+            }
+            (SandboxChoice::Auto | SandboxChoice::Namespace, Ok(())) => SandboxMode::Namespace,
+            (SandboxChoice::Namespace, Err(why)) => {
+                return Err(format!("cannot make network namespaces ({why}); run as root or with CAP_SYS_ADMIN, or choose --sandbox host"));
+            }
+            (SandboxChoice::Auto, Err(why)) => {
+                tracing::warn!(reason = %why, "network namespaces unavailable: running in host mode (loopback only)");
+                notes.push(format!("no private network per session ({why}): host mode, loopback only"));
+                SandboxMode::Host
+            }
+        };
+        Ok(Sandbox { config, mode, notes, observer: Observer::start(), next_session: AtomicU64::new(1) })
     }
 
     pub fn mode(&self) -> SandboxMode {
@@ -67,44 +105,60 @@ impl Sandbox {
 
     /// What sessions can observe, told to clients in the hello.
     pub fn capabilities(&self) -> Capabilities {
-        Capabilities { tcp_states: "none".into(), capture: false, notes: self.notes.clone() }
+        let mut capabilities = self.observer.capabilities_for(self.mode);
+        capabilities.notes.extend(self.notes.iter().cloned());
+        capabilities
     }
 
     /// A fresh session environment.
     pub fn new_session(&self) -> io::Result<SessionEnv> {
         let n = self.next_session.fetch_add(1, Ordering::Relaxed);
         let dir = SessionDir::create(&self.config.unix_base.join(format!("s{n}")))?;
-        let mut policy = AddrPolicy::host(dir.path().to_path_buf(), self.config.relay_port.into_iter().collect());
-        policy.allow = self.config.allow_destinations.clone();
-        policy.unprivileged_ports_only = !self.config.allow_privileged_ports;
+        let (netns, policy, make_socket): (_, _, SocketMaker) = match self.mode {
+            SandboxMode::Namespace => {
+                let netns = Arc::new(Netns::create()?);
+                let inside = netns.clone();
+                let policy = AddrPolicy::sandboxed(dir.path().to_path_buf());
+                (Some(netns), policy, Arc::new(move |family, ty, proto| inside.socket(family, ty, proto)))
+            }
+            SandboxMode::Host => {
+                let mut policy = AddrPolicy::host(dir.path().to_path_buf(), self.config.relay_port.into_iter().collect());
+                policy.allow = self.config.allow_destinations.clone();
+                policy.unprivileged_ports_only = !self.config.allow_privileged_ports;
+                (None, policy, host_socket_maker())
+            }
+        };
+        let observer = Arc::new(self.observer.session(netns.clone()));
         let exec = Executor::new(ExecConfig {
             policy,
-            make_socket: host_socket_maker(),
-            allow_raw: self.config.allow_raw_in_host,
+            make_socket,
+            // Inside a namespace only loopback exists, so raw ICMP reaches nothing else.
+            allow_raw: netns.is_some() || self.config.allow_raw_in_host,
             max_sockets: self.config.max_sockets,
             max_recv: 16 << 20,
             max_sleep: Duration::from_secs(60),
-            peers_on_well_known_ports: false,
+            peers_on_well_known_ports: netns.is_some(),
+            watch: Some(observer.clone()),
         });
-        Ok(SessionEnv { exec, observer: Observation { _private: () }, dir })
+        Ok(SessionEnv { exec, observer: Observation { observer }, dir })
     }
 }
 
 /// The kernel's view of a session's sockets, as events.
 pub struct Observation {
-    _private: (),
+    observer: Arc<SessionObserver>,
 }
 
 impl Observation {
     /// The next state or segment event. Cancel-safe.
-    pub async fn next_event(&mut self) -> Event {
-        std::future::pending().await
+    pub async fn next_event(&self) -> Event {
+        self.observer.next_event().await
     }
 
-    /// Events still to come once the session's lanes are done: waits until the kernel has been quiet for `quiet`.
-    pub async fn settle(&mut self, quiet: Duration) -> Vec<Event> {
-        let _ = quiet;
-        Vec::new()
+    /// The events still coming once a run's lanes are done (FIN_WAIT2, TIME_WAIT…): waits
+    /// until the kernel has been quiet for `quiet` and no connection is mid-transition.
+    pub async fn settle(&self, quiet: Duration) -> Vec<Event> {
+        self.observer.settle(quiet, Duration::from_secs(3)).await
     }
 }
 

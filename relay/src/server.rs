@@ -1,20 +1,20 @@
 //! The HTTP side: the playground page, and the WebSocket endpoint that runs sessions.
 //!
 //! The upgrade is refused unless Host names this relay (DNS rebinding) and
-//! Origin, when a browser sends one, is the relay's own page or allowlisted
-//! (cross-site WebSocket hijacking). The token is checked in the hello.
+//! Origin is the relay's own page or allowlisted (cross-site WebSocket
+//! hijacking); every comparison is exact. The token is checked in the hello.
+//! Accepting connections is `listen`'s job.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use axum::Router;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::{RequestExt, Router};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::{SinkExt, StreamExt};
-use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::assets;
@@ -31,6 +31,8 @@ pub struct AppState {
     pub origins: OriginPolicy,
     /// Cancelled to stop every session.
     pub shutdown: CancellationToken,
+    /// WebSocket connections open at once, before and after their hello (--max-connections).
+    pub websockets: Arc<Semaphore>,
 }
 
 /// Which Host and Origin values are this relay's own.
@@ -42,28 +44,75 @@ pub struct OriginPolicy {
     pub origins: Vec<String>,
     /// The relay's port, for loopback Host values.
     pub port: u16,
+    /// The relay serves TLS itself: its own origins are `https://`.
+    pub tls: bool,
+    /// Accept an upgrade with no Origin header (not a browser); the token is still required.
+    pub allow_missing: bool,
 }
 
+/// Loopback names a browser may use for the relay's own page.
+const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
+
 impl OriginPolicy {
-    /// Host must be a loopback name or address with our port, or configured. Exact matches only.
-    pub fn host_allowed(&self, host: &str) -> bool {
-        let host = host.to_ascii_lowercase();
-        if self.hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
-            return true;
-        }
-        let port = self.port.to_string();
-        ["127.0.0.1", "localhost", "[::1]"].iter().any(|name| host == *name || host == format!("{name}:{port}"))
+    /// The policy for a relay on `port` with nothing configured.
+    pub fn loopback(port: u16) -> OriginPolicy {
+        OriginPolicy { hosts: Vec::new(), origins: Vec::new(), port, tls: false, allow_missing: false }
     }
 
-    /// Origin must be http(s) with an allowed host, or configured. Exact matches only.
+    fn default_port(&self) -> bool {
+        self.port == if self.tls { 443 } else { 80 }
+    }
+
+    /// The relay's own `host[:port]` values for loopback names, as a browser writes them.
+    fn loopback_hosts(&self) -> impl Iterator<Item = String> + '_ {
+        LOOPBACK_NAMES.iter().flat_map(move |name| {
+            let bare = self.default_port().then(|| name.to_string());
+            std::iter::once(format!("{name}:{}", self.port)).chain(bare)
+        })
+    }
+
+    /// Host must be a loopback name or address with the relay's port, or configured.
+    /// Exact matches only (host names are case-insensitive).
+    pub fn host_allowed(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        self.hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) || self.loopback_hosts().any(|own| own == host)
+    }
+
+    /// Origin must be the relay's own (its scheme, a loopback name, its port), an
+    /// http(s) origin of a configured host, or configured itself. Exact, byte for
+    /// byte: browsers send origins in lowercase.
     pub fn origin_allowed(&self, origin: &str) -> bool {
         if self.origins.iter().any(|o| o == origin) {
             return true;
         }
-        let rest = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
-        match rest {
-            Some(host) if !host.contains('/') => self.host_allowed(host),
-            _ => false,
+        let own_scheme = if self.tls { "https" } else { "http" };
+        if self.loopback_hosts().any(|host| origin == format!("{own_scheme}://{host}")) {
+            return true;
+        }
+        self.hosts.iter().any(|host| {
+            let host = host.to_ascii_lowercase();
+            origin == format!("https://{host}") || origin == format!("http://{host}")
+        })
+    }
+
+    /// The whole check on an upgrade request's headers: `Err` says what was refused.
+    pub fn check(&self, headers: &HeaderMap, authority: Option<&str>) -> Result<(), &'static str> {
+        let mut hosts = headers.get_all(header::HOST).iter();
+        let host = match (hosts.next(), hosts.next()) {
+            (Some(host), None) => host.to_str().unwrap_or(""),
+            (None, _) => "",
+            (Some(_), Some(_)) => return Err("more than one Host header\n"),
+        };
+        if !self.host_allowed(host) || authority.is_some_and(|a| !self.host_allowed(a)) {
+            return Err("Host not allowed\n");
+        }
+        let mut origins = headers.get_all(header::ORIGIN).iter();
+        match (origins.next(), origins.next()) {
+            (None, _) if self.allow_missing => Ok(()),
+            (None, _) => Err("Origin missing: open the page the relay serves (or start it with --allow-missing-origin)\n"),
+            (Some(origin), None) if origin.to_str().is_ok_and(|o| self.origin_allowed(o)) => Ok(()),
+            (Some(_), None) => Err("Origin not allowed\n"),
+            (Some(_), Some(_)) => Err("more than one Origin header\n"),
         }
     }
 }
@@ -77,51 +126,117 @@ pub fn app(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serve until `shutdown` is cancelled.
-pub async fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
-    let shutdown = state.shutdown.clone();
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-}
-
-async fn ws_upgrade(State(state): State<Arc<AppState>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-    if !state.origins.host_allowed(host) {
-        return (StatusCode::FORBIDDEN, "Host not allowed\n").into_response();
+async fn ws_upgrade(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let authority = request.uri().authority().map(|a| a.as_str().to_string());
+    if let Err(why) = state.origins.check(request.headers(), authority.as_deref()) {
+        return (StatusCode::FORBIDDEN, why).into_response();
     }
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let allowed = origin.to_str().is_ok_and(|o| state.origins.origin_allowed(o));
-        if !allowed {
-            return (StatusCode::FORBIDDEN, "Origin not allowed\n").into_response();
-        }
-    }
+    let Ok(slot) = state.websockets.clone().try_acquire_owned() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections (--max-connections)\n").into_response();
+    };
+    let ws = match request.extract::<WebSocketUpgrade, _>().await {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
     ws.max_message_size(state.max_frame)
         .max_frame_size(state.max_frame)
-        .on_upgrade(move |socket| run_socket(socket, state))
+        // tungstenite's default buffers are 128 KiB each way, per connection; protocol
+        // messages are small, and a session's memory should be too.
+        .read_buffer_size(WS_BUFFER)
+        .write_buffer_size(WS_BUFFER)
+        .max_write_buffer_size(state.max_frame.saturating_add(WS_BUFFER))
+        .on_upgrade(move |socket| async move {
+        run_socket(socket, state).await;
+        drop(slot);
+    })
 }
+
+/// Read and write buffer of a WebSocket.
+const WS_BUFFER: usize = 8 << 10;
+
+/// WebSocket close code for a frame or message above the relay's limit (RFC 6455: "message too big").
+pub const CLOSE_TOO_BIG: u16 = 1009;
 
 async fn run_socket(socket: WebSocket, state: Arc<AppState>) {
     let (sink, stream) = socket.split();
+    // Set when the stream ends because a frame was over `max_frame`.
+    let too_big: Arc<Mutex<Option<String>>> = Arc::default();
+    let seen_too_big = too_big.clone();
     let incoming = stream
-        .take_while(|frame| futures::future::ready(matches!(frame, Ok(m) if !matches!(m, Message::Close(_)))))
-        .filter_map(|frame| {
+        .scan((), move |(), frame| {
             futures::future::ready(match frame {
-                Ok(Message::Text(text)) => Some(Incoming::Text(text.to_string())),
-                Ok(Message::Binary(data)) => Some(Incoming::Binary(data.len())),
-                _ => None,
+                Ok(Message::Text(text)) => Some(Some(Incoming::Text(text.to_string()))),
+                Ok(Message::Binary(data)) => Some(Some(Incoming::Binary(data.len()))),
+                Ok(Message::Ping(_) | Message::Pong(_)) => Some(Some(Incoming::KeepAlive)),
+                Ok(Message::Close(_)) => None,
+                Err(e) => {
+                    if let Some(message) = capacity_error(&e) {
+                        *seen_too_big.lock().unwrap_or_else(|poison| poison.into_inner()) = Some(message);
+                    }
+                    None
+                }
             })
-        });
-    let outgoing = sink.with(|text: String| futures::future::ready(Ok::<_, axum::Error>(Message::Text(text.into()))));
+        })
+        .filter_map(futures::future::ready);
+    let mut outgoing = sink.with(|text: String| {
+        let message = if text == session::PING { Message::Ping(Default::default()) } else { Message::Text(text.into()) };
+        futures::future::ready(Ok::<_, axum::Error>(message))
+    });
     session::run(
         Box::pin(incoming),
-        Box::pin(outgoing),
+        &mut outgoing,
         &state.sandbox,
         state.access.clone(),
         state.limits.clone(),
         state.shutdown.clone(),
     )
     .await;
+    let too_big = too_big.lock().unwrap_or_else(|poison| poison.into_inner()).take();
+    let close = match too_big {
+        Some(message) => {
+            tracing::info!(%message, "closing a WebSocket: frame too large");
+            CloseFrame { code: CLOSE_TOO_BIG, reason: format!("frame too large (--max-frame {})", state.max_frame).into() }
+        }
+        None => CloseFrame { code: 1000, reason: "".into() },
+    };
+    // The client may already be gone, or have closed first (then this is not sent).
+    let mut sink = outgoing.into_inner();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), sink.send(Message::Close(Some(close)))).await;
+    drop(sink);
+    release_memory_soon();
+}
+
+/// Give memory freed by ended sessions back to the system, at most once a
+/// second. glibc keeps freed heap memory for reuse; after a burst of sessions
+/// that would leave the relay's RSS at its peak for good.
+fn release_memory_soon() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static SCHEDULED: AtomicBool = AtomicBool::new(false);
+    if SCHEDULED.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    tokio::spawn(async {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        SCHEDULED.store(false, Ordering::Release);
+        #[cfg(target_env = "gnu")]
+        let _ = tokio::task::spawn_blocking(|| {
+            // SAFETY: malloc_trim has no preconditions.
+            unsafe { libc::malloc_trim(0) }
+        })
+        .await;
+    });
+}
+
+/// The text of a "frame or message too large" error from the WebSocket layer.
+fn capacity_error(e: &axum::Error) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(error) = source {
+        if let Some(tungstenite::Error::Capacity(capacity)) = error.downcast_ref::<tungstenite::Error>() {
+            return Some(capacity.to_string());
+        }
+        source = error.source();
+    }
+    None
 }
 
 async fn asset(request: Request) -> Response {
@@ -158,7 +273,7 @@ mod tests {
 
     #[test]
     fn hosts_and_origins_match_exactly() {
-        let policy = OriginPolicy { hosts: vec![], origins: vec![], port: 7878 };
+        let policy = OriginPolicy::loopback(7878);
         assert!(policy.host_allowed("127.0.0.1:7878"));
         assert!(policy.host_allowed("localhost:7878"));
         assert!(policy.host_allowed("[::1]:7878"));
@@ -170,5 +285,9 @@ mod tests {
         assert!(!policy.origin_allowed("http://evil.example"));
         assert!(!policy.origin_allowed("null"));
         assert!(!policy.origin_allowed("http://127.0.0.1:7878/x"));
+        assert!(!policy.origin_allowed("http://localhost"), "another port is another origin");
+        assert!(!policy.host_allowed("localhost"), "a bare name means port 80");
+        assert!(!policy.origin_allowed("https://127.0.0.1:7878"), "the relay serves http");
+        assert!(!policy.origin_allowed("HTTP://127.0.0.1:7878"), "browsers send origins in lowercase");
     }
 }

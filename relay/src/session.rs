@@ -7,6 +7,8 @@
 //! executor, which closes every socket the session made.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::{AbortHandle, Abortable, BoxFuture};
 use futures::stream::FuturesUnordered;
@@ -17,6 +19,7 @@ use socklab_shared::protocol::{
 use tokio_util::sync::CancellationToken;
 
 use crate::exec::{ExecError, Started};
+use crate::limits::{Budget, BudgetLimits, SessionGate, SessionTimers};
 use crate::sandbox::{Sandbox, SessionEnv};
 
 /// A frame from the client, reduced to what the protocol cares about.
@@ -26,7 +29,13 @@ pub enum Incoming {
     Binary(usize),
     /// A frame larger than the relay accepts; its size.
     TooLarge(usize),
+    /// A ping or a pong: the client is there, nothing to act on.
+    KeepAlive,
 }
+
+/// Sent through the outgoing sink to ask the transport for a WebSocket ping.
+/// Every protocol message is a JSON object, so an empty text is never one.
+pub const PING: &str = "";
 
 /// Per-session limits.
 #[derive(Debug, Clone)]
@@ -35,28 +44,53 @@ pub struct SessionLimits {
     pub max_message: usize,
     /// Calls waiting at once.
     pub max_pending: usize,
+    /// Bytes and connect rate.
+    pub budget: BudgetLimits,
+    /// Hello, ping, idle and lifetime timers.
+    pub timers: SessionTimers,
 }
 
 impl Default for SessionLimits {
     fn default() -> SessionLimits {
-        SessionLimits { max_message: 1 << 20, max_pending: 64 }
+        SessionLimits {
+            max_message: 1 << 20,
+            max_pending: 64,
+            budget: BudgetLimits { max_bytes: 0, connects_per_second: 0 },
+            timers: SessionTimers::default(),
+        }
     }
 }
 
 /// Who may open a session.
 #[derive(Clone)]
 pub struct Access {
-    /// The token the hello must carry; compared in constant time.
-    pub token: Option<String>,
+    /// Tokens a hello may carry; none means no token is asked for. Compared in constant time.
+    pub tokens: Vec<String>,
+    /// Sessions open, in total and per token.
+    pub sessions: Arc<SessionGate>,
 }
 
 impl Access {
-    fn allows(&self, given: Option<&str>) -> bool {
+    /// One token (or none), no session limit.
+    pub fn token(token: Option<String>) -> Access {
+        Access { tokens: token.into_iter().collect(), sessions: SessionGate::unlimited() }
+    }
+
+    /// The index of the token `given` matches. Every token is compared in full,
+    /// so the time taken says nothing about which bytes matched.
+    fn allows(&self, given: Option<&str>) -> Option<usize> {
         use subtle::ConstantTimeEq;
-        match &self.token {
-            None => true,
-            Some(want) => given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(want.as_bytes()))),
+        if self.tokens.is_empty() {
+            return Some(0);
         }
+        let given = given?;
+        let mut found = None;
+        for (index, want) in self.tokens.iter().enumerate() {
+            if bool::from(given.as_bytes().ct_eq(want.as_bytes())) {
+                found = Some(index);
+            }
+        }
+        found
     }
 }
 
@@ -77,12 +111,22 @@ pub async fn run<I, O, E>(
     let mut out = Outbox { sink: &mut outgoing, ok: true };
 
     // Hello first: version and token.
-    loop {
+    let hello_by = tokio::time::sleep(limits.timers.hello);
+    tokio::pin!(hello_by);
+    let token_index = loop {
         let frame = tokio::select! {
             frame = incoming.next() => frame,
             () = shutdown.cancelled() => return,
+            () = &mut hello_by => {
+                let message = format!("no hello within {} s of connecting (--handshake-timeout)", limits.timers.hello.as_secs_f64());
+                out.error(None, ErrorCode::LimitExceeded, message).await;
+                return;
+            }
         };
         let Some(frame) = frame else { return };
+        if matches!(frame, Incoming::KeepAlive) {
+            continue;
+        }
         match decode(frame, &limits) {
             Ok(ClientMsg::Hello { version, token }) => {
                 if version != PROTOCOL_VERSION {
@@ -94,12 +138,12 @@ pub async fn run<I, O, E>(
                     .await;
                     return;
                 }
-                if !access.allows(token.as_deref()) {
+                let Some(index) = access.allows(token.as_deref()) else {
                     out.error(None, ErrorCode::Unauthorized, "missing or wrong token: open the URL the relay printed".into())
                         .await;
                     return;
-                }
-                break;
+                };
+                break index;
             }
             Ok(_) => {
                 out.error(None, ErrorCode::NotHelloFirst, "send a hello with the protocol version first".into()).await
@@ -109,7 +153,14 @@ pub async fn run<I, O, E>(
         if !out.ok {
             return;
         }
-    }
+    };
+    let _slot = match access.sessions.enter(token_index) {
+        Ok(slot) => slot,
+        Err(message) => {
+            out.error(None, ErrorCode::LimitExceeded, message).await;
+            return;
+        }
+    };
 
     let env = match sandbox.new_session() {
         Ok(env) => env,
@@ -118,7 +169,7 @@ pub async fn run<I, O, E>(
             return;
         }
     };
-    let SessionEnv { mut exec, mut observer, dir: _dir } = env;
+    let SessionEnv { mut exec, observer, dir: _dir } = env;
     out.send(&ServerMsg::Hello {
         version: PROTOCOL_VERSION,
         mode: sandbox.mode(),
@@ -130,19 +181,38 @@ pub async fn run<I, O, E>(
     let mut pending: FuturesUnordered<BoxFuture<'static, Result<PendingResult, futures::future::Aborted>>> =
         FuturesUnordered::new();
     let mut aborts: HashMap<u64, AbortHandle> = HashMap::new();
+    let mut budget = Budget::new(limits.budget);
+    let timers = limits.timers;
+    let started = tokio::time::Instant::now();
+    // A quiet session is pinged every `ping_interval`; one not heard from for
+    // `idle` ends. The timer is re-armed when it fires, not on every frame.
+    let mut heard = started;
+    let never = started + Duration::from_secs(100 * 365 * 24 * 3600);
+    let after = |from: tokio::time::Instant, length: Option<Duration>| length.map_or(never, |length| from + length);
+    let ping = tokio::time::sleep_until(after(started, timers.ping_interval));
+    let idle_check = tokio::time::sleep_until(after(started, timers.idle));
+    let end_of_life = tokio::time::sleep_until(after(started, timers.lifetime));
+    tokio::pin!(ping, idle_check, end_of_life);
 
     while out.ok {
         tokio::select! {
             frame = incoming.next() => {
                 let Some(frame) = frame else { break };
+                heard = tokio::time::Instant::now();
+                if matches!(frame, Incoming::KeepAlive) {
+                    continue;
+                }
                 match decode(frame, &limits) {
                     Ok(ClientMsg::Call { id, call }) => {
                         if aborts.contains_key(&id) {
                             out.error(Some(id), ErrorCode::DuplicateId, format!("call {id} is still pending; use a new id")).await;
                         } else if aborts.len() >= limits.max_pending {
-                            out.error(Some(id), ErrorCode::LimitExceeded, format!("{} calls are already pending, the most allowed", limits.max_pending)).await;
+                            let message = format!("{} calls are already pending, the most allowed (--max-pending)", limits.max_pending);
+                            out.error(Some(id), ErrorCode::LimitExceeded, message).await;
+                        } else if let Err(message) = budget.admit(&call, std::time::Instant::now()) {
+                            out.error(Some(id), ErrorCode::LimitExceeded, message).await;
                         } else {
-                            start_call(id, call, &mut exec, &mut out, &mut pending, &mut aborts).await;
+                            start_call(id, call, &mut exec, &mut out, &mut pending, &mut aborts, &mut budget).await;
                         }
                     }
                     Ok(ClientMsg::Cancel { id }) => match aborts.remove(&id) {
@@ -163,8 +233,31 @@ pub async fn run<I, O, E>(
                 if let Ok((id, raw)) = done {
                     aborts.remove(&id);
                     let result = exec.finish(raw);
-                    answer(id, result, &mut exec, &mut out).await;
+                    answer(id, result, &mut exec, &mut out, &mut budget).await;
                 }
+            }
+            () = &mut ping => {
+                out.send_raw(PING.to_string()).await;
+                ping.as_mut().reset(after(tokio::time::Instant::now(), timers.ping_interval));
+            }
+            () = &mut idle_check => {
+                if after(heard, timers.idle) <= tokio::time::Instant::now() {
+                    let message = format!(
+                        "nothing heard from the client for {} s, not even an answer to a ping (--idle-timeout)",
+                        timers.idle.unwrap_or_default().as_secs_f64()
+                    );
+                    out.error(None, ErrorCode::LimitExceeded, message).await;
+                    break;
+                }
+                idle_check.as_mut().reset(after(heard, timers.idle));
+            }
+            () = &mut end_of_life => {
+                let message = format!(
+                    "this session reached its lifetime of {} s (--session-lifetime); reconnect to go on",
+                    timers.lifetime.unwrap_or_default().as_secs_f64()
+                );
+                out.error(None, ErrorCode::LimitExceeded, message).await;
+                break;
             }
             event = observer.next_event() => {
                 out.send(&ServerMsg::Event { event }).await;
@@ -187,9 +280,10 @@ async fn start_call<O: Sink<String> + Unpin>(
     out: &mut Outbox<'_, O>,
     pending: &mut FuturesUnordered<BoxFuture<'static, Result<PendingResult, futures::future::Aborted>>>,
     aborts: &mut HashMap<u64, AbortHandle>,
+    budget: &mut Budget,
 ) {
     match exec.start(call) {
-        Started::Done(result) => answer(id, result, exec, out).await,
+        Started::Done(result) => answer(id, result, exec, out, budget).await,
         Started::Pending(mut call) => {
             send_events(exec.take_events(), out).await;
             out.send(&ServerMsg::Pending { id }).await;
@@ -207,10 +301,14 @@ async fn answer<O: Sink<String> + Unpin>(
     result: Result<socklab_shared::protocol::Ret, ExecError>,
     exec: &mut crate::exec::Executor,
     out: &mut Outbox<'_, O>,
+    budget: &mut Budget,
 ) {
     send_events(exec.take_events(), out).await;
     match result {
-        Ok(value) => out.send(&ServerMsg::Result { id, outcome: Outcome::Ok { value } }).await,
+        Ok(value) => {
+            budget.record(&value);
+            out.send(&ServerMsg::Result { id, outcome: Outcome::Ok { value } }).await
+        }
         Err(e) => match e.to_os_error() {
             Some(error) => out.send(&ServerMsg::Result { id, outcome: Outcome::Err { error } }).await,
             None => {
@@ -240,6 +338,7 @@ pub fn decode(frame: Incoming, limits: &SessionLimits) -> Result<ClientMsg, Reje
         Incoming::Text(text) if text.len() <= limits.max_message => text,
         Incoming::Text(text) => return Err(too_large(text.len(), limits)),
         Incoming::TooLarge(size) => return Err(too_large(size, limits)),
+        Incoming::KeepAlive => return Err((None, ErrorCode::InvalidJson, "a ping or pong is not a message".into())),
         Incoming::Binary(_) => {
             return Err((None, ErrorCode::InvalidJson, "binary frames are not part of protocol v1: send JSON text".into()));
         }
@@ -279,7 +378,7 @@ fn too_large(size: usize, limits: &SessionLimits) -> Rejection {
     (
         None,
         ErrorCode::TooLarge,
-        format!("message of {size} bytes is larger than the {} bytes this relay accepts", limits.max_message),
+        format!("message of {size} bytes is larger than the {} bytes this relay accepts (--max-message)", limits.max_message),
     )
 }
 
@@ -301,7 +400,11 @@ impl<O: Sink<String> + Unpin> Outbox<'_, O> {
                 return;
             }
         };
-        if self.sink.send(text).await.is_err() {
+        self.send_raw(text).await;
+    }
+
+    async fn send_raw(&mut self, text: String) {
+        if self.ok && self.sink.send(text).await.is_err() {
             self.ok = false;
         }
     }
@@ -347,9 +450,14 @@ mod tests {
 
     #[test]
     fn token_is_required_when_set() {
-        let access = Access { token: Some("secret".into()) };
-        assert!(access.allows(Some("secret")));
-        assert!(!access.allows(Some("secreT")));
-        assert!(!access.allows(None));
+        let access = Access::token(Some("secret".into()));
+        assert_eq!(access.allows(Some("secret")), Some(0));
+        assert_eq!(access.allows(Some("secreT")), None);
+        assert_eq!(access.allows(Some("secret2")), None);
+        assert_eq!(access.allows(Some("")), None);
+        assert_eq!(access.allows(None), None);
+        let two = Access { tokens: vec!["a".repeat(64), "b".repeat(64)], ..Access::token(None) };
+        assert_eq!(two.allows(Some(&"b".repeat(64))), Some(1));
+        assert_eq!(Access::token(None).allows(None), Some(0));
     }
 }

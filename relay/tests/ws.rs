@@ -22,7 +22,7 @@ async fn tcp_echo_with_a_pending_accept_answered_later() {
     c.ok(json!({"op": "bind", "sock": srv, "addr": addr(15601)})).await;
     c.ok(json!({"op": "listen", "sock": srv, "backlog": 5})).await;
     let accept = c.start(json!({"op": "accept", "sock": srv})).await;
-    assert_eq!(c.next().await, ServerMsg::Pending { id: accept });
+    assert_eq!(c.next_reply().await, ServerMsg::Pending { id: accept });
 
     let cli = c.socket(AF_INET, SOCK_STREAM).await;
     c.ok(json!({"op": "connect", "sock": cli, "addr": addr(15601)})).await;
@@ -51,7 +51,7 @@ async fn many_calls_pend_at_once_and_answer_out_of_order() {
         let s = c.socket(AF_INET, SOCK_DGRAM).await;
         c.ok(json!({"op": "bind", "sock": s, "addr": addr(15610 + i)})).await;
         let id = c.start(json!({"op": "recv", "sock": s, "n": 100})).await;
-        assert_eq!(c.next().await, ServerMsg::Pending { id });
+        assert_eq!(c.next_reply().await, ServerMsg::Pending { id });
         socks.push((s, id));
     }
     let sender = c.socket(AF_INET, SOCK_DGRAM).await;
@@ -73,11 +73,11 @@ async fn a_pending_call_can_be_cancelled_and_the_session_goes_on() {
     let s = c.socket(AF_INET, SOCK_DGRAM).await;
     c.ok(json!({"op": "bind", "sock": s, "addr": addr(15620)})).await;
     let id = c.start(json!({"op": "recv", "sock": s, "n": 10})).await;
-    assert_eq!(c.next().await, ServerMsg::Pending { id });
+    assert_eq!(c.next_reply().await, ServerMsg::Pending { id });
     c.send_json(json!({"type": "cancel", "id": id})).await;
     assert_eq!(c.answer(id).await, ServerMsg::Result { id, outcome: Outcome::Cancelled });
     c.send_json(json!({"type": "cancel", "id": id})).await;
-    assert!(matches!(c.next().await, ServerMsg::Error { code: ErrorCode::UnknownCall, .. }));
+    assert!(matches!(c.next_reply().await, ServerMsg::Error { code: ErrorCode::UnknownCall, .. }));
     let name = c.ok(json!({"op": "getsockname", "sock": s})).await;
     assert_eq!(name["addr"]["port"], 15620);
 }
@@ -111,7 +111,7 @@ async fn bad_input_gets_a_named_error_and_the_session_goes_on() {
     ];
     for (input, code, needle) in cases {
         c.send_text(&input).await;
-        match c.next().await {
+        match c.next_reply().await {
             ServerMsg::Error { code: got, message, .. } => {
                 assert_eq!(got, code, "{input}: {message}");
                 assert!(message.contains(needle), "{input}: {message}");

@@ -2,7 +2,9 @@
 
 pub mod consts;
 pub mod errno;
+pub mod export;
 pub mod interp;
+pub mod lessons;
 pub mod lang;
 pub mod protocol;
 pub mod transcript;

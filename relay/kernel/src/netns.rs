@@ -124,7 +124,10 @@ fn create_here(state: &mut WorkerState) -> io::Result<Netns> {
     let file = File::open("/proc/thread-self/ns/net")?;
     let id = file.metadata()?.ino();
     state.current = id;
-    let netns = Netns { fd: OwnedFd::from(file), id };
+    let netns = Netns {
+        fd: OwnedFd::from(file),
+        id,
+    };
     bring_loopback_up()?;
     std::fs::write("/proc/sys/net/ipv4/ping_group_range", PING_GROUP_RANGE)?;
     Ok(netns)
@@ -196,13 +199,19 @@ impl Worker {
     fn start() -> io::Result<Worker> {
         let home = File::open("/proc/thread-self/ns/net")?;
         let home_id = home.metadata()?.ino();
-        let mut state = WorkerState { home: OwnedFd::from(home), home_id, current: home_id };
+        let mut state = WorkerState {
+            home: OwnedFd::from(home),
+            home_id,
+            current: home_id,
+        };
         let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new().name("socklab-netns".into()).spawn(move || {
-            for job in queue {
-                job(&mut state);
-            }
-        })?;
+        std::thread::Builder::new()
+            .name("socklab-netns".into())
+            .spawn(move || {
+                for job in queue {
+                    job(&mut state);
+                }
+            })?;
         Ok(Worker { jobs })
     }
 
@@ -215,7 +224,9 @@ impl Worker {
         self.post(move |state| {
             let _ = done.send(f(state));
         });
-        result.recv().map_err(|_| io::Error::other("the namespace helper thread is gone"))
+        result
+            .recv()
+            .map_err(|_| io::Error::other("the namespace helper thread is gone"))
     }
 
     fn post(&self, f: impl FnOnce(&mut WorkerState) + Send + 'static) {

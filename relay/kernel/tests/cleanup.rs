@@ -20,7 +20,10 @@ fn open_fds() -> usize {
 /// namespace file (a socket keeps its namespace too, and is counted as an fd).
 fn held_namespaces() -> BTreeSet<u64> {
     let mut held = BTreeSet::new();
-    for task in std::fs::read_dir("/proc/self/task").expect("tasks").flatten() {
+    for task in std::fs::read_dir("/proc/self/task")
+        .expect("tasks")
+        .flatten()
+    {
         if let Ok(meta) = std::fs::metadata(task.path().join("ns/net")) {
             held.insert(meta.ino());
         }
@@ -45,14 +48,17 @@ async fn two_hundred_sessions_leave_nothing_behind() {
     let namespaces_before = BTreeSet::from([home]);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while held_namespaces() != namespaces_before {
-        assert!(tokio::time::Instant::now() < deadline, "the helper thread never went home");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the helper thread never went home"
+        );
         tokio::task::yield_now().await;
     }
     let fds_before = open_fds();
 
     for round in 0..200u16 {
         let netns = Arc::new(Netns::create().expect("namespace"));
-        let mut obs = observer.session(Some(netns.clone()));
+        let obs = observer.session(Some(netns.clone()));
         let listener = listen(&netns, &obs, 1, 5500);
         let client = tcp(&netns, &obs, 2);
         connect(&obs, &client, 5500).expect("connect");
@@ -61,7 +67,7 @@ async fn two_hundred_sessions_leave_nothing_behind() {
         close(&obs, server);
         close(&obs, listener);
         if round % 50 == 0 {
-            until(&mut obs, |e| matches!(e, socklab_shared::protocol::Event::State { to, .. } if to == "TIME_WAIT")).await;
+            until(&obs, |e| matches!(e, socklab_shared::protocol::Event::State { to, .. } if to == "TIME_WAIT")).await;
         }
         drop(obs);
         drop(netns);

@@ -17,14 +17,20 @@ const CLIENT_PORT: u16 = 40000;
 /// One session on its own thread: listener `base+1`, client `base+2` bound to
 /// a fixed port, accepted `base+3`; the client closes first.
 fn run_session(observer: Arc<Observer>, base: SockId, start: Arc<Barrier>) -> Vec<Event> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(async move {
         let netns = Arc::new(Netns::create().expect("namespace"));
-        let mut obs = observer.session(Some(netns.clone()));
+        let obs = observer.session(Some(netns.clone()));
         start.wait();
         let listener = listen(&netns, &obs, base + 1, 5500);
         let client = tcp(&netns, &obs, base + 2);
-        client.sock.bind(&SockAddr::from(addr(CLIENT_PORT))).expect("bind client");
+        client
+            .sock
+            .bind(&SockAddr::from(addr(CLIENT_PORT)))
+            .expect("bind client");
         obs.after_call(client.id, std::os::fd::AsRawFd::as_raw_fd(&client.sock));
         connect(&obs, &client, 5500).expect("connect");
         let server = accept(&obs, &listener, base + 3);
@@ -32,13 +38,17 @@ fn run_session(observer: Arc<Observer>, base: SockId, start: Arc<Barrier>) -> Ve
         assert_eq!(recv(&obs, &server), 0);
         close(&obs, server);
         close(&obs, listener);
-        obs.settle(Duration::from_millis(500), Duration::from_secs(10)).await
+        obs.settle(Duration::from_millis(500), Duration::from_secs(10))
+            .await
     })
 }
 
 #[test]
 fn identical_four_tuples_in_two_sessions_are_not_mixed() {
-    let observer = Observer::start_with(ObserverConfig { tracing: true, capture: false });
+    let observer = Observer::start_with(ObserverConfig {
+        tracing: true,
+        capture: false,
+    });
     assert_eq!(observer.capabilities().tcp_states, "traced");
     let start = Arc::new(Barrier::new(2));
     let a = std::thread::spawn({
@@ -51,8 +61,12 @@ fn identical_four_tuples_in_two_sessions_are_not_mixed() {
     for (events, base, other) in [(&a, 0, 10), (&b, 10, 0)] {
         for event in events {
             if let Event::State { sock, .. } = event {
-                let sock = sock.unwrap_or_else(|| panic!("every transition has its socket: {events:#?}"));
-                assert!(sock > base && sock <= base + 3, "session {base} got session {other}'s socket {sock}");
+                let sock =
+                    sock.unwrap_or_else(|| panic!("every transition has its socket: {events:#?}"));
+                assert!(
+                    sock > base && sock <= base + 3,
+                    "session {base} got session {other}'s socket {sock}"
+                );
             }
         }
         // Nothing doubled: each socket's exact sequence, as a session alone would see it.
@@ -78,7 +92,10 @@ fn identical_four_tuples_in_two_sessions_are_not_mixed() {
             ]),
             "session {base}: {events:#?}"
         );
-        assert_eq!(transitions(events, base + 1), pairs(&[("CLOSE", "LISTEN"), ("LISTEN", "CLOSE")]));
+        assert_eq!(
+            transitions(events, base + 1),
+            pairs(&[("CLOSE", "LISTEN"), ("LISTEN", "CLOSE")])
+        );
         let tuple_seen = events.iter().any(|e| {
             matches!(e, Event::State { local, peer, .. } if *local == format!("127.0.0.1:{CLIENT_PORT}") && peer == "127.0.0.1:5500")
         });

@@ -12,8 +12,16 @@ use socklab_shared::protocol::Event;
 fn traced() -> &'static Arc<Observer> {
     static OBSERVER: OnceLock<Arc<Observer>> = OnceLock::new();
     OBSERVER.get_or_init(|| {
-        let observer = Observer::start_with(ObserverConfig { tracing: true, capture: true });
-        assert_eq!(observer.capabilities().tcp_states, "traced", "{:?}", observer.capabilities());
+        let observer = Observer::start_with(ObserverConfig {
+            tracing: true,
+            capture: true,
+        });
+        assert_eq!(
+            observer.capabilities().tcp_states,
+            "traced",
+            "{:?}",
+            observer.capabilities()
+        );
         assert!(observer.capabilities().capture);
         observer
     })
@@ -22,7 +30,10 @@ fn traced() -> &'static Arc<Observer> {
 fn sampled() -> &'static Arc<Observer> {
     static OBSERVER: OnceLock<Arc<Observer>> = OnceLock::new();
     OBSERVER.get_or_init(|| {
-        let observer = Observer::start_with(ObserverConfig { tracing: false, capture: false });
+        let observer = Observer::start_with(ObserverConfig {
+            tracing: false,
+            capture: false,
+        });
         let capabilities = observer.capabilities();
         assert_eq!(capabilities.tcp_states, "sampled");
         assert!(!capabilities.capture);
@@ -44,17 +55,25 @@ fn active_close_by_client(netns: &Netns, obs: &SessionObserver) {
     connect(obs, &client, 5500).expect("connect");
     let server = accept(obs, &listener, 3);
     close(obs, client);
-    assert_eq!(recv(obs, &server), 0, "the client's FIN reads as end of file");
+    assert_eq!(
+        recv(obs, &server),
+        0,
+        "the client's FIN reads as end of file"
+    );
     close(obs, server);
     close(obs, listener);
 }
 
 #[tokio::test]
 async fn traced_active_and_passive_close_sequences() {
-    let (netns, mut obs) = session(traced());
+    let (netns, obs) = session(traced());
     active_close_by_client(&netns, &obs);
-    let events = settle(&mut obs).await;
-    assert_eq!(transitions(&events, 1), pairs(&[("CLOSE", "LISTEN"), ("LISTEN", "CLOSE")]), "{events:#?}");
+    let events = settle(&obs).await;
+    assert_eq!(
+        transitions(&events, 1),
+        pairs(&[("CLOSE", "LISTEN"), ("LISTEN", "CLOSE")]),
+        "{events:#?}"
+    );
     assert_eq!(
         transitions(&events, 2),
         pairs(&[
@@ -82,7 +101,9 @@ async fn traced_active_and_passive_close_sequences() {
         .iter()
         .find(|e| matches!(e, Event::State { to, .. } if to == "TIME_WAIT"))
         .expect("TIME_WAIT");
-    let Event::State { local, peer, .. } = time_wait else { unreachable!() };
+    let Event::State { local, peer, .. } = time_wait else {
+        unreachable!()
+    };
     assert!(local.starts_with("127.0.0.1:"), "{local}");
     assert_eq!(peer, "127.0.0.1:5500");
     // Timestamps are in kernel order for each socket.
@@ -90,7 +111,11 @@ async fn traced_active_and_passive_close_sequences() {
         let ts: Vec<u64> = events
             .iter()
             .filter_map(|e| match e {
-                Event::State { sock: Some(s), ts_us, .. } if *s == sock => Some(*ts_us),
+                Event::State {
+                    sock: Some(s),
+                    ts_us,
+                    ..
+                } if *s == sock => Some(*ts_us),
                 _ => None,
             })
             .collect();
@@ -100,17 +125,24 @@ async fn traced_active_and_passive_close_sequences() {
 
 #[tokio::test]
 async fn traced_refused_connect_shows_syn_sent() {
-    let (netns, mut obs) = session(traced());
+    let (netns, obs) = session(traced());
     let client = tcp(&netns, &obs, 1);
     let error = connect(&obs, &client, 5501).expect_err("nobody listens");
     assert_eq!(error.raw_os_error(), Some(libc::ECONNREFUSED));
-    let events = until(&mut obs, |e| matches!(e, Event::State { from, to, .. } if from == "SYN_SENT" && to == "CLOSE")).await;
-    assert_eq!(transitions(&events, 1), pairs(&[("CLOSE", "SYN_SENT"), ("SYN_SENT", "CLOSE")]));
+    let events = until(
+        &obs,
+        |e| matches!(e, Event::State { from, to, .. } if from == "SYN_SENT" && to == "CLOSE"),
+    )
+    .await;
+    assert_eq!(
+        transitions(&events, 1),
+        pairs(&[("CLOSE", "SYN_SENT"), ("SYN_SENT", "CLOSE")])
+    );
 }
 
 #[tokio::test]
 async fn traced_simultaneous_close_passes_through_closing() {
-    let (netns, mut obs) = session(traced());
+    let (netns, obs) = session(traced());
     let listener = listen(&netns, &obs, 1, 5500);
     // A small receive buffer on the server side, so the client's data and FIN
     // can be held back by a zero window.
@@ -135,7 +167,11 @@ async fn traced_simultaneous_close_passes_through_closing() {
     // The server's FIN reaches a client in FIN_WAIT1 whose own FIN is unacknowledged: CLOSING.
     shutdown_write(&obs, &server);
     while recv(&obs, &server) > 0 {}
-    let events = until(&mut obs, |e| matches!(e, Event::State { sock: Some(2), from, .. } if from == "CLOSING")).await;
+    let events = until(
+        &obs,
+        |e| matches!(e, Event::State { sock: Some(2), from, .. } if from == "CLOSING"),
+    )
+    .await;
     let client_states = transitions(&events, 2);
     assert_eq!(
         client_states,
@@ -155,7 +191,7 @@ async fn traced_simultaneous_close_passes_through_closing() {
 
 #[tokio::test]
 async fn traced_handshake_and_teardown_segments() {
-    let (netns, mut obs) = session(traced());
+    let (netns, obs) = session(traced());
     let listener = listen(&netns, &obs, 1, 5500);
     let client = tcp(&netns, &obs, 2);
     connect(&obs, &client, 5500).expect("connect");
@@ -163,16 +199,29 @@ async fn traced_handshake_and_teardown_segments() {
     close(&obs, client);
     // Stepping through: the server closes only once the client's FIN was acknowledged
     // (a server closing at once may piggyback that ACK on its own FIN).
-    let mut events =
-        until(&mut obs, |e| matches!(e, Event::State { sock: Some(2), to, .. } if to == "FIN_WAIT2")).await;
+    let mut events = until(
+        &obs,
+        |e| matches!(e, Event::State { sock: Some(2), to, .. } if to == "FIN_WAIT2"),
+    )
+    .await;
     assert_eq!(recv(&obs, &server), 0);
     close(&obs, server);
     close(&obs, listener);
-    events.extend(settle(&mut obs).await);
-    let segments: Vec<(String, String, String, Option<u32>, Option<u32>, u32)> = events
+    events.extend(settle(&obs).await);
+    type Seen = (String, String, String, Option<u32>, Option<u32>, u32);
+    let segments: Vec<Seen> = events
         .iter()
         .filter_map(|e| match e {
-            Event::Segment { src, dst, proto, flags, seq, ack, len, .. } if proto == "TCP" => {
+            Event::Segment {
+                src,
+                dst,
+                proto,
+                flags,
+                seq,
+                ack,
+                len,
+                ..
+            } if proto == "TCP" => {
                 Some((src.clone(), dst.clone(), flags.clone(), *seq, *ack, *len))
             }
             _ => None,
@@ -181,7 +230,14 @@ async fn traced_handshake_and_teardown_segments() {
     let server = "127.0.0.1:5500".to_string();
     let client = segments.first().expect("segments").0.clone();
     let expect = |from: &String, to: &String, flags: &str, seq: u32, ack: Option<u32>| {
-        (from.clone(), to.clone(), flags.to_string(), Some(seq), ack, 0)
+        (
+            from.clone(),
+            to.clone(),
+            flags.to_string(),
+            Some(seq),
+            ack,
+            0,
+        )
     };
     assert_eq!(
         segments,
@@ -200,32 +256,62 @@ async fn traced_handshake_and_teardown_segments() {
 
 #[tokio::test]
 async fn sampled_sequences_show_what_sampling_can_see() {
-    let (netns, mut obs) = session(sampled());
+    let (netns, obs) = session(sampled());
     active_close_by_client(&netns, &obs);
-    let events = settle(&mut obs).await;
-    assert!(events.iter().all(|e| matches!(e, Event::State { .. })), "no segments without capture");
-    assert_eq!(transitions(&events, 1), pairs(&[("CLOSE", "LISTEN"), ("LISTEN", "CLOSE")]), "{events:#?}");
+    let events = settle(&obs).await;
+    assert!(
+        events.iter().all(|e| matches!(e, Event::State { .. })),
+        "no segments without capture"
+    );
+    assert_eq!(
+        transitions(&events, 1),
+        pairs(&[("CLOSE", "LISTEN"), ("LISTEN", "CLOSE")]),
+        "{events:#?}"
+    );
     let client = transitions(&events, 2);
-    assert_eq!(client.first(), Some(&("CLOSE".into(), "ESTABLISHED".into())), "{events:#?}");
-    assert_eq!(client.last().map(|t| t.1.as_str()), Some("TIME_WAIT"), "{events:#?}");
+    assert_eq!(
+        client.first(),
+        Some(&("CLOSE".into(), "ESTABLISHED".into())),
+        "{events:#?}"
+    );
+    assert_eq!(
+        client.last().map(|t| t.1.as_str()),
+        Some("TIME_WAIT"),
+        "{events:#?}"
+    );
     let server = transitions(&events, 3);
-    assert_eq!(server.first(), Some(&("SYN_RECV".into(), "ESTABLISHED".into())), "{events:#?}");
-    assert!(server.contains(&("ESTABLISHED".into(), "CLOSE_WAIT".into())), "{events:#?}");
-    assert_eq!(server.last().map(|t| t.1.as_str()), Some("CLOSE"), "{events:#?}");
+    assert_eq!(
+        server.first(),
+        Some(&("SYN_RECV".into(), "ESTABLISHED".into())),
+        "{events:#?}"
+    );
+    assert!(
+        server.contains(&("ESTABLISHED".into(), "CLOSE_WAIT".into())),
+        "{events:#?}"
+    );
+    assert_eq!(
+        server.last().map(|t| t.1.as_str()),
+        Some("CLOSE"),
+        "{events:#?}"
+    );
 }
 
 #[tokio::test]
 async fn sampled_timewait_is_seen_after_the_fd_is_gone() {
-    let (netns, mut obs) = session(sampled());
+    let (netns, obs) = session(sampled());
     let listener = listen(&netns, &obs, 1, 5500);
     let client = tcp(&netns, &obs, 2);
     connect(&obs, &client, 5500).expect("connect");
     let server = accept(&obs, &listener, 3);
     close(&obs, client);
     // The server does not close yet: the client's connection waits in FIN_WAIT2.
-    let events = until(&mut obs, |e| matches!(e, Event::State { sock: Some(2), to, .. } if to == "FIN_WAIT2")).await;
+    let events = until(
+        &obs,
+        |e| matches!(e, Event::State { sock: Some(2), to, .. } if to == "FIN_WAIT2"),
+    )
+    .await;
     assert!(transitions(&events, 2).iter().any(|t| t.1 == "FIN_WAIT2"));
     close(&obs, server);
-    until(&mut obs, |e| matches!(e, Event::State { sock: Some(2), from, to, .. } if from == "FIN_WAIT2" && to == "TIME_WAIT")).await;
+    until(&obs, |e| matches!(e, Event::State { sock: Some(2), from, to, .. } if from == "FIN_WAIT2" && to == "TIME_WAIT")).await;
     close(&obs, listener);
 }

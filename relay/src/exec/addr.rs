@@ -181,8 +181,9 @@ fn unix_sockaddr(path: &str, policy: &AddrPolicy) -> Result<SockAddr, ExecError>
     }
     let full = policy.unix_root.join(&inside);
     if let Some(parent) = full.parent() {
-        std::fs::create_dir_all(parent).map_err(ExecError::Os)?;
+        // Check before creating anything: create_dir_all would follow a symlink out.
         refuse_symlinks(&policy.unix_root, &inside)?;
+        std::fs::create_dir_all(parent).map_err(ExecError::Os)?;
     }
     SockAddr::unix(&full).map_err(|_| ExecError::os(libc::ENAMETOOLONG))
 }

@@ -188,11 +188,23 @@ impl PendingCall {
         {
             return Some(Err(ExecError::os(libc::EBADF)));
         }
-        let result = match &mut self.kind {
-            Kind::Accept(listener) => match listener.socket().accept() {
-                Ok((socket, peer)) => Ok(Raw::Accepted { socket, peer, listener: listener.clone() }),
-                Err(e) => Err(e),
-            },
+        let result = self.syscalls(may_wait);
+        if let Some(entry) = self.entry() {
+            entry.syscall_returned();
+        }
+        match result {
+            Ok(raw) => Some(Ok(raw)),
+            Err(e) if is_would_block(&e) => None,
+            Err(e) => Some(Err(ExecError::Os(e))),
+        }
+    }
+
+    fn syscalls(&mut self, may_wait: bool) -> io::Result<Raw> {
+        match &mut self.kind {
+            Kind::Accept(listener) => listener
+                .socket()
+                .accept()
+                .map(|(socket, peer)| Raw::Accepted { socket, peer, listener: listener.clone() }),
             Kind::Connect { entry, addr } => match entry.socket().connect(addr) {
                 Err(e) if e.raw_os_error() == Some(libc::EISCONN) => Ok(Raw::Ret(Ret::None)),
                 other => other.map(|()| Raw::Ret(Ret::None)),
@@ -203,22 +215,15 @@ impl PendingCall {
             Kind::Recv { entry, n, flags, got, from, policy } => {
                 recv_progress(entry, *n, *flags, got, *from, policy, may_wait)
             }
-            Kind::Select { r, w, x, timeout } => {
-                return match select_now(r, w, x) {
-                    Err(e) => Some(Err(e)),
-                    Ok(Some(ret)) => Some(Ok(Raw::Ret(ret))),
-                    Ok(None) if !may_wait || *timeout == Some(Duration::ZERO) => {
-                        Some(Ok(Raw::Ret(Ret::Select { r: vec![], w: vec![], x: vec![] })))
-                    }
-                    Ok(None) => None,
-                };
-            }
-            Kind::Sleep(length) => return length.is_zero().then_some(Ok(Raw::Ret(Ret::None))),
-        };
-        match result {
-            Ok(raw) => Some(Ok(raw)),
-            Err(e) if is_would_block(&e) => None,
-            Err(e) => Some(Err(ExecError::Os(e))),
+            Kind::Select { r, w, x, timeout } => match select_now(r, w, x)? {
+                Some(ret) => Ok(Raw::Ret(ret)),
+                None if !may_wait || *timeout == Some(Duration::ZERO) => {
+                    Ok(Raw::Ret(Ret::Select { r: vec![], w: vec![], x: vec![] }))
+                }
+                None => Err(io::Error::from_raw_os_error(libc::EAGAIN)),
+            },
+            Kind::Sleep(length) if length.is_zero() => Ok(Raw::Ret(Ret::None)),
+            Kind::Sleep(_) => Err(io::Error::from_raw_os_error(libc::EAGAIN)),
         }
     }
 
@@ -464,22 +469,18 @@ async fn wait_any(targets: &[(Arc<SockEntry>, Interest, i16)]) {
 }
 
 /// select(): which of the lists' sockets are ready now.
-fn select_now(
-    r: &[Arc<SockEntry>],
-    w: &[Arc<SockEntry>],
-    x: &[Arc<SockEntry>],
-) -> Result<Option<Ret>, ExecError> {
+fn select_now(r: &[Arc<SockEntry>], w: &[Arc<SockEntry>], x: &[Arc<SockEntry>]) -> io::Result<Option<Ret>> {
     let lists = [(r, READ_MASK), (w, WRITE_MASK), (x, EXCEPT_MASK)];
     let mut fds = Vec::new();
     for (entries, mask) in lists {
         for entry in entries {
             if entry.closed.is_cancelled() {
-                return Err(ExecError::os(libc::EBADF));
+                return Err(io::Error::from_raw_os_error(libc::EBADF));
             }
             fds.push((entry.raw_fd(), mask));
         }
     }
-    let revents = poll_now(&fds).map_err(ExecError::Os)?;
+    let revents = poll_now(&fds)?;
     let mut ready = revents.into_iter();
     let mut pick = |entries: &[Arc<SockEntry>], mask: i16| {
         entries

@@ -21,6 +21,8 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use socklab_shared::errno;
 use socklab_shared::protocol::{Addr, Call, Event, OptValue, OsError, Ret, SockId, SockInfo};
 
+use socklab_kernel::observe::SessionObserver;
+
 use crate::peers::{self, Peer, PeerKind};
 use tokio::io::unix::AsyncFd;
 use tokio_util::sync::CancellationToken;
@@ -99,6 +101,8 @@ pub struct SockEntry {
     mode: Mutex<IoMode>,
     /// Cancelled by `close()`: calls still waiting on the socket end with EBADF.
     closed: CancellationToken,
+    /// The session's kernel observer, for TCP sockets over IP (the ones with kernel TCP states).
+    watch: Option<Arc<SessionObserver>>,
 }
 
 impl SockEntry {
@@ -141,6 +145,15 @@ impl SockEntry {
     fn is_stream(&self) -> bool {
         self.info.sock_type == libc::SOCK_STREAM
     }
+
+    /// Tell the observer a syscall on this socket just returned. It must run on
+    /// the thread that made the syscall, before any await: attribution of the
+    /// kernel's state events relies on it.
+    pub(crate) fn syscall_returned(&self) {
+        if let Some(watch) = &self.watch {
+            watch.after_call(self.info.sock, self.raw_fd());
+        }
+    }
 }
 
 /// Makes the session's sockets: in the relay's network (host mode) or in the
@@ -153,16 +166,6 @@ pub fn host_socket_maker() -> SocketMaker {
         let ty = Type::from(ty | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
         Socket::new_raw(Domain::from(family), ty, Some(Protocol::from(proto)))
     })
-}
-
-/// Hooks for whoever watches the kernel's view of the session's TCP sockets.
-pub trait SocketWatch: Send + Sync {
-    /// A TCP socket was made or accepted.
-    fn track(&self, sock: SockId, fd: RawFd);
-    /// A call on a TCP socket just returned.
-    fn after_call(&self, sock: SockId, fd: RawFd);
-    /// The fd of a TCP socket is about to be closed.
-    fn closing(&self, sock: SockId, fd: RawFd);
 }
 
 /// What one session may do.
@@ -180,6 +183,8 @@ pub struct ExecConfig {
     pub max_sleep: Duration,
     /// Lab peers take their well-known ports (in a private namespace) rather than any free port.
     pub peers_on_well_known_ports: bool,
+    /// The session's kernel observer.
+    pub watch: Option<Arc<SessionObserver>>,
 }
 
 /// The result of starting a call.
@@ -195,19 +200,13 @@ pub struct Executor {
     socks: HashMap<SockId, Arc<SockEntry>>,
     next_id: SockId,
     events: Vec<Event>,
-    watch: Option<Arc<dyn SocketWatch>>,
     /// Lab peers started by this session; they stop when it ends.
     peers: Vec<(PeerKind, Peer)>,
 }
 
 impl Executor {
     pub fn new(config: ExecConfig) -> Executor {
-        Executor { config, socks: HashMap::new(), next_id: 1, events: Vec::new(), watch: None, peers: Vec::new() }
-    }
-
-    /// Attach the kernel observer of this session.
-    pub fn set_watch(&mut self, watch: Arc<dyn SocketWatch>) {
-        self.watch = Some(watch);
+        Executor { config, socks: HashMap::new(), next_id: 1, events: Vec::new(), peers: Vec::new() }
     }
 
     pub fn policy(&self) -> &AddrPolicy {
@@ -227,12 +226,8 @@ impl Executor {
     pub fn start(&mut self, call: Call) -> Started {
         let sock = call.sock();
         let started = self.start_inner(call);
-        if let (Some(sock), Some(watch)) = (sock, &self.watch)
-            && let Some(entry) = self.socks.get(&sock)
-            && entry.is_stream()
-            && entry.info.family != libc::AF_UNIX
-        {
-            watch.after_call(sock, entry.raw_fd());
+        if let Some(entry) = sock.and_then(|sock| self.socks.get(&sock)) {
+            entry.syscall_returned();
         }
         started
     }
@@ -390,6 +385,9 @@ impl Executor {
 
     /// First `connect()` syscall. `Ok(None)`: connected at once.
     fn connect(&self, entry: &Arc<SockEntry>, addr: &SockAddr) -> Result<Option<PendingCall>, ExecError> {
+        if let (Some(watch), Some(peer)) = (&entry.watch, addr.as_socket()) {
+            watch.connecting(entry.info.sock, entry.raw_fd(), peer);
+        }
         match entry.socket().connect(addr) {
             Ok(()) => Ok(None),
             Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
@@ -458,13 +456,13 @@ impl Executor {
             registration: Mutex::new(None),
             mode: Mutex::new(IoMode::Blocking),
             closed: CancellationToken::new(),
+            watch: self.config.watch.clone().filter(|_| {
+                info.sock_type == libc::SOCK_STREAM && matches!(info.family, libc::AF_INET | libc::AF_INET6)
+            }),
         });
         self.socks.insert(info.sock, entry.clone());
         self.events.push(Event::SocketCreated { info });
-        if let Some(watch) = &self.watch
-            && entry.is_stream()
-            && info.family != libc::AF_UNIX
-        {
+        if let Some(watch) = &entry.watch {
             watch.track(info.sock, entry.raw_fd());
         }
         Ok(entry)
@@ -472,10 +470,7 @@ impl Executor {
 
     fn close(&mut self, sock: SockId) -> Result<Ret, ExecError> {
         let entry = self.socks.remove(&sock).ok_or(ExecError::UnknownSocket(sock))?;
-        if let Some(watch) = &self.watch
-            && entry.is_stream()
-            && entry.info.family != libc::AF_UNIX
-        {
+        if let Some(watch) = &entry.watch {
             watch.closing(sock, entry.raw_fd());
         }
         entry.closed.cancel();

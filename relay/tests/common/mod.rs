@@ -25,19 +25,25 @@ impl Relay {
     }
 
     pub fn start_with(extra: &[&str]) -> Relay {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("relay starts");
+        let mut command = Command::new(BIN);
+        command.args(["serve", "--listen", "127.0.0.1:0"]).args(extra).stdout(Stdio::piped()).stderr(Stdio::null());
+        Relay::from_command(command)
+    }
+
+    /// A relay started by `command` (stdout piped), once it has printed its URL.
+    pub fn from_command(mut command: Command) -> Relay {
+        let mut child = command.spawn().expect("relay starts");
         let mut first = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).expect("relay prints its URL");
         let url = first.trim();
         let rest = url.strip_prefix("http://127.0.0.1:").unwrap_or_else(|| panic!("unexpected URL line {url:?}"));
         let (port, token) = rest.split_once("/#token=").expect("URL carries the token");
         Relay { child, port: port.parse().unwrap(), token: token.to_string() }
+    }
+
+    /// The relay's own page's origin.
+    pub fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
     }
 
     pub fn pid(&self) -> u32 {
@@ -59,9 +65,12 @@ impl Relay {
 
     /// A WebSocket that has not said hello yet.
     pub async fn connect_raw(&self) -> Client {
-        let url = format!("ws://127.0.0.1:{}/ws", self.port);
-        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
-        Client { ws, next_id: 1, backlog: Vec::new() }
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://127.0.0.1:{}/ws", self.port).into_client_request().unwrap();
+        // The relay refuses upgrades without an Origin; this is its own page's.
+        request.headers_mut().insert("Origin", self.origin().parse().unwrap());
+        let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+        Client { ws, next_id: 1, backlog: Vec::new(), events: Vec::new() }
     }
 }
 
@@ -80,9 +89,15 @@ pub struct Client {
     next_id: u64,
     /// Messages read while looking for another one.
     backlog: Vec<ServerMsg>,
+    /// Events passed over while waiting for answers, in order.
+    pub events: Vec<socklab_shared::protocol::Event>,
 }
 
 impl Client {
+    pub fn from_ws(ws: Ws) -> Client {
+        Client { ws, next_id: 1, backlog: Vec::new(), events: Vec::new() }
+    }
+
     pub async fn send_text(&mut self, text: &str) {
         self.ws.send(Message::Text(text.into())).await.expect("send");
     }
@@ -112,6 +127,16 @@ impl Client {
         }
     }
 
+    /// The next message that is not an event.
+    pub async fn next_reply(&mut self) -> ServerMsg {
+        loop {
+            let msg = self.next().await;
+            if !matches!(msg, ServerMsg::Event { .. }) {
+                return msg;
+            }
+        }
+    }
+
     /// Send a call (as JSON for the `call` field); returns its id.
     pub async fn start(&mut self, call: Value) -> u64 {
         let id = self.next_id;
@@ -133,8 +158,10 @@ impl Client {
             if is_answer(&msg, id) {
                 return msg;
             }
-            if !matches!(msg, ServerMsg::Event { .. } | ServerMsg::Pending { .. }) {
-                self.backlog.push(msg);
+            match msg {
+                ServerMsg::Event { event } => self.events.push(event),
+                ServerMsg::Pending { .. } => {}
+                other => self.backlog.push(other),
             }
         }
     }
@@ -241,22 +268,15 @@ impl Run {
 pub fn run_script(source: &str, extra: &[&str]) -> Run {
     let mut file = tempfile::Builder::new().suffix(".sock.py").tempfile().unwrap();
     file.write_all(source.as_bytes()).unwrap();
-    let output = Command::new(BIN)
-        .arg("run")
-        .arg("--json")
-        .args(extra)
-        .arg(file.path())
-        .output()
-        .expect("socklab run starts");
+    let output =
+        Command::new(BIN).arg("run").arg("--json").args(extra).arg(file.path()).output().expect("socklab run starts");
     to_run(output)
 }
 
 pub fn to_run(output: Output) -> Run {
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    let lines = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect();
+    let lines =
+        stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}"))).collect();
     Run {
         code: output.status.code().unwrap_or(-1),
         lines,

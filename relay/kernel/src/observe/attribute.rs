@@ -9,11 +9,15 @@
 //!    same socket was attributed without doubt (not for a transition that starts
 //!    a new socket, whose address may be a freed socket's reused);
 //! 2. its addresses and ports matching exactly one session's connections;
-//! 3. when several sessions hold the same addresses at the same moment (same
-//!    ports in different namespaces), the thread that was running: on loopback
-//!    a transition happens in the syscall of the thread that caused it (directly
-//!    or in the softirq it runs on the way out), and each session marks the
-//!    thread of each of its calls (`after_call`) and of each close (`closing`).
+//! 3. the thread that was running: each session marks the thread of each of its
+//!    calls (`after_call`, right after the syscall returns) and of each close
+//!    (`closing`, right before). A transition in process context is the doing of
+//!    the syscall on its thread, so it goes only to the session whose call that
+//!    was (a socket of no session with the same ports, e.g. the relay's own, is
+//!    never taken for a session's). A transition in softirq context on loopback
+//!    usually runs in the thread that sent the packet; it is used to choose when
+//!    several sessions hold the same addresses at the same moment (same ports in
+//!    different namespaces).
 //!
 //! When none of these decides, the transition is held (its address may be learnt
 //! a moment later) and dropped after [`HOLD`]: attribution never guesses.
@@ -58,8 +62,14 @@ pub(crate) enum KeyMatch {
 
 impl ConnKey {
     pub fn matches(&self, t: &Transition) -> Option<KeyMatch> {
-        let family = if self.local.is_ipv4() && !is_v4_mapped(self.local.ip()) { libc::AF_INET } else { libc::AF_INET6 };
-        if i32::from(t.family) != family && !(t.family == libc::AF_INET as u16 && is_v4_mapped(self.local.ip())) {
+        let family = if self.local.is_ipv4() && !is_v4_mapped(self.local.ip()) {
+            libc::AF_INET
+        } else {
+            libc::AF_INET6
+        };
+        if i32::from(t.family) != family
+            && !(t.family == libc::AF_INET as u16 && is_v4_mapped(self.local.ip()))
+        {
             return None;
         }
         let ip_ok = |traced: Option<IpAddr>, known: IpAddr| {
@@ -77,7 +87,9 @@ impl ConnKey {
         // Before the kernel picks the local port (the tracepoint then shows 0),
         // or before the session could learn it (a refused connect gives it back).
         match self.peer {
-            Some(peer) if (t.sport == 0 || self.local.port() == 0) && peer_ok(peer) => Some(KeyMatch::Connecting),
+            Some(peer) if (t.sport == 0 || self.local.port() == 0) && peer_ok(peer) => {
+                Some(KeyMatch::Connecting)
+            }
             _ => None,
         }
     }
@@ -104,9 +116,15 @@ struct RouterState {
 
 #[derive(Debug)]
 struct SessionRoute {
-    tx: mpsc::UnboundedSender<Transition>,
+    /// `None` once the session is gone: its late transitions still compete for
+    /// attribution (so they are not taken for another session's) and are dropped.
+    tx: Option<mpsc::UnboundedSender<Transition>>,
     /// Known connections, by the session's own socket handle.
     conns: HashMap<u32, ConnKey>,
+    /// `CLOCK_MONOTONIC` when the session started: nothing earlier is its doing.
+    start_ns: u64,
+    /// For a gone session, when to forget it.
+    gone_at: Option<Instant>,
 }
 
 /// A session's call on a thread, at a `CLOCK_MONOTONIC` time.
@@ -134,33 +152,44 @@ enum Verdict {
 }
 
 fn is_own_thread(tid: i32) -> bool {
-    std::path::Path::new("/proc/self/task").join(tid.to_string()).exists()
+    std::path::Path::new("/proc/self/task")
+        .join(tid.to_string())
+        .exists()
 }
 
 impl Router {
-    pub fn register(&self) -> (SessionKey, mpsc::UnboundedReceiver<Transition>) {
+    pub fn register(&self, start_ns: u64) -> (SessionKey, mpsc::UnboundedReceiver<Transition>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut state = self.lock();
         state.next_key += 1;
         let key = state.next_key;
-        state.sessions.insert(key, SessionRoute { tx, conns: HashMap::new() });
+        let route = SessionRoute {
+            tx: Some(tx),
+            conns: HashMap::new(),
+            start_ns,
+            gone_at: None,
+        };
+        state.sessions.insert(key, route);
         (key, rx)
     }
 
+    /// The session is gone; what it knew is kept for [`HOLD`] so that its late
+    /// transitions are recognised as its own and dropped.
     pub fn unregister(&self, session: SessionKey) {
         let mut state = self.lock();
-        state.sessions.remove(&session);
-        state.by_skaddr.retain(|_, s| *s != session);
-        for marks in state.marks.values_mut() {
-            marks.retain(|m| m.session != session);
+        if let Some(route) = state.sessions.get_mut(&session) {
+            route.tx = None;
+            route.gone_at = Some(Instant::now() + HOLD);
         }
-        state.marks.retain(|_, marks| !marks.is_empty());
+        state.forget_gone();
     }
 
     /// Records (or, with `None`, forgets) what a session knows of one of its sockets.
     pub fn set_conn(&self, session: SessionKey, sock: u32, conn: Option<ConnKey>) {
         let mut state = self.lock();
-        let Some(route) = state.sessions.get_mut(&session) else { return };
+        let Some(route) = state.sessions.get_mut(&session) else {
+            return;
+        };
         let changed = match conn {
             Some(conn) => route.conns.insert(sock, conn) != Some(conn),
             None => route.conns.remove(&sock).is_some(),
@@ -184,7 +213,11 @@ impl Router {
         let tid = unsafe { libc::gettid() };
         let mut state = self.lock();
         let marks = state.marks.entry(tid).or_default();
-        marks.push_back(Mark { ts_ns, session, kind });
+        marks.push_back(Mark {
+            ts_ns,
+            session,
+            kind,
+        });
         if marks.len() > MARKS_PER_THREAD {
             marks.pop_front();
         }
@@ -193,9 +226,10 @@ impl Router {
         }
     }
 
-    /// Re-examines held transitions (dropping expired ones).
+    /// Re-examines held transitions (dropping expired ones); the tracer calls it when idle.
     pub fn tick(&self) {
         let mut state = self.lock();
+        state.forget_gone();
         if !state.held.is_empty() {
             state.retry_held();
         }
@@ -204,6 +238,12 @@ impl Router {
     /// Routes one transition from the tracer.
     pub fn dispatch(&self, t: Transition) {
         let mut state = self.lock();
+        if t.starts_new_socket() {
+            // The address now belongs to a new socket, maybe another program's: what
+            // is known or held under it is of a socket that is gone.
+            state.held.retain(|(_, held)| held.skaddr != t.skaddr);
+            state.by_skaddr.remove(&t.skaddr);
+        }
         // Keep one socket's transitions in order: behind any held one of its own.
         if state.held.iter().any(|(_, held)| held.skaddr == t.skaddr) {
             state.hold(t);
@@ -211,13 +251,15 @@ impl Router {
         }
         match state.decide(&t) {
             Verdict::To(session) => state.send(session, t),
-            Verdict::Undecided => { eprintln!("DBG hold {t:?}"); state.hold(t) }
-            Verdict::Foreign => { eprintln!("DBG foreign {t:?}"); }
+            Verdict::Undecided => state.hold(t),
+            Verdict::Foreign => {}
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, RouterState> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -228,25 +270,35 @@ impl RouterState {
         if !t.softirq && !is_own_thread(t.pid) {
             return Verdict::Foreign;
         }
+        // The address is trusted only while the addresses agree: a freed socket's
+        // memory may be reused by a socket whose first transition was not seen.
         if !t.starts_new_socket()
             && let Some(&session) = self.by_skaddr.get(&t.skaddr)
+            && self
+                .sessions
+                .get(&session)
+                .is_some_and(|route| route.conns.values().any(|c| c.matches(t).is_some()))
         {
             return Verdict::To(session);
         }
+        // Trace timestamps have µs precision: allow for the truncation.
         let candidates: Vec<SessionKey> = self
             .sessions
             .iter()
+            .filter(|(_, route)| t.ts_ns + 1_000 >= route.start_ns)
             .filter(|(_, route)| route.conns.values().any(|conn| conn.matches(t).is_some()))
             .map(|(key, _)| *key)
             .collect();
         let chosen = match candidates.as_slice() {
             [] => None,
+            // In process context the thread is the caller's: only the session whose
+            // call it was may have it (not a socket of no session with the same ports).
+            some if !t.softirq => self.by_thread(t, some),
             [only] => Some(*only),
             several => self.by_thread(t, several),
         };
         match chosen {
             Some(session) => {
-                eprintln!("DBG to {session} via {} cands {candidates:?} {t:?}", if candidates.len() > 1 {"thread"} else {"tuple"});
                 self.by_skaddr.insert(t.skaddr, session);
                 Verdict::To(session)
             }
@@ -259,7 +311,9 @@ impl RouterState {
     fn by_thread(&self, t: &Transition, candidates: &[SessionKey]) -> Option<SessionKey> {
         let marks = self.marks.get(&t.pid)?;
         let before = marks.iter().rev().find(|m| m.ts_ns <= t.ts_ns);
-        let after = marks.iter().find(|m| m.ts_ns > t.ts_ns && m.kind == MarkKind::CallReturned);
+        let after = marks
+            .iter()
+            .find(|m| m.ts_ns > t.ts_ns && m.kind == MarkKind::CallReturned);
         let mut possible = Vec::with_capacity(2);
         if let Some(m) = before.filter(|m| m.kind == MarkKind::Closing) {
             possible.push(m.session);
@@ -276,9 +330,33 @@ impl RouterState {
     }
 
     fn send(&mut self, session: SessionKey, t: Transition) {
-        if let Some(route) = self.sessions.get(&session) {
-            let _ = route.tx.send(t);
+        if let Some(tx) = self
+            .sessions
+            .get(&session)
+            .and_then(|route| route.tx.as_ref())
+        {
+            let _ = tx.send(t);
         }
+    }
+
+    /// Forgets sessions gone for longer than [`HOLD`], with their marks and addresses.
+    fn forget_gone(&mut self) {
+        let now = Instant::now();
+        let gone: Vec<SessionKey> = self
+            .sessions
+            .iter()
+            .filter(|(_, route)| route.gone_at.is_some_and(|at| at <= now))
+            .map(|(key, _)| *key)
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        self.sessions.retain(|key, _| !gone.contains(key));
+        self.by_skaddr.retain(|_, s| !gone.contains(s));
+        for marks in self.marks.values_mut() {
+            marks.retain(|m| !gone.contains(&m.session));
+        }
+        self.marks.retain(|_, marks| !marks.is_empty());
     }
 
     fn hold(&mut self, t: Transition) {
@@ -330,7 +408,11 @@ mod tests {
             sport,
             dport,
             saddr: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
-            daddr: Some(IpAddr::V4(if dport == 0 { Ipv4Addr::UNSPECIFIED } else { Ipv4Addr::LOCALHOST })),
+            daddr: Some(IpAddr::V4(if dport == 0 {
+                Ipv4Addr::UNSPECIFIED
+            } else {
+                Ipv4Addr::LOCALHOST
+            })),
         }
     }
 
@@ -340,11 +422,25 @@ mod tests {
 
     #[test]
     fn keys_match_listeners_children_and_connects() {
-        let listener = ConnKey { local: addr(5500), peer: None };
-        let client = ConnKey { local: addr(40000), peer: Some(addr(5500)) };
-        assert_eq!(listener.matches(&transition(5500, 0, TcpState::Close, TcpState::Listen)), Some(KeyMatch::Exact));
+        let listener = ConnKey {
+            local: addr(5500),
+            peer: None,
+        };
+        let client = ConnKey {
+            local: addr(40000),
+            peer: Some(addr(5500)),
+        };
         assert_eq!(
-            listener.matches(&transition(5500, 40000, TcpState::Listen, TcpState::SynRecv)),
+            listener.matches(&transition(5500, 0, TcpState::Close, TcpState::Listen)),
+            Some(KeyMatch::Exact)
+        );
+        assert_eq!(
+            listener.matches(&transition(
+                5500,
+                40000,
+                TcpState::Listen,
+                TcpState::SynRecv
+            )),
             Some(KeyMatch::ChildOf)
         );
         assert_eq!(
@@ -352,18 +448,34 @@ mod tests {
             Some(KeyMatch::Connecting)
         );
         assert_eq!(
-            client.matches(&transition(40000, 5500, TcpState::SynSent, TcpState::Established)),
+            client.matches(&transition(
+                40000,
+                5500,
+                TcpState::SynSent,
+                TcpState::Established
+            )),
             Some(KeyMatch::Exact)
         );
-        assert_eq!(client.matches(&transition(40001, 5500, TcpState::SynSent, TcpState::Established)), None);
+        assert_eq!(
+            client.matches(&transition(
+                40001,
+                5500,
+                TcpState::SynSent,
+                TcpState::Established
+            )),
+            None
+        );
     }
 
     #[test]
     fn same_addresses_in_two_sessions_are_not_guessed() {
         let router = Router::default();
-        let (a, mut rx_a) = router.register();
-        let (b, mut rx_b) = router.register();
-        let listener = ConnKey { local: addr(5500), peer: None };
+        let (a, mut rx_a) = router.register(0);
+        let (b, mut rx_b) = router.register(0);
+        let listener = ConnKey {
+            local: addr(5500),
+            peer: None,
+        };
         router.set_conn(a, 1, Some(listener));
         router.set_conn(b, 1, Some(listener));
         let mut t = transition(5500, 0, TcpState::Close, TcpState::Listen);
@@ -372,8 +484,14 @@ mod tests {
         router.dispatch(t);
         assert!(rx_a.try_recv().is_err());
         assert!(rx_b.try_recv().is_err());
+        // A session that is gone still claims what matches it, for a while.
         router.unregister(b);
         router.tick();
-        assert!(rx_a.try_recv().is_ok(), "once unambiguous, the held transition goes out");
+        assert!(rx_a.try_recv().is_err());
+        router.set_conn(b, 1, None);
+        assert!(
+            rx_a.try_recv().is_ok(),
+            "once unambiguous, the held transition goes out"
+        );
     }
 }

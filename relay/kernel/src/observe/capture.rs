@@ -39,8 +39,14 @@ impl IsnTable {
     pub fn parse(&mut self, frame: &[u8]) -> Option<Segment> {
         let packet = SlicedPacket::from_ethernet(frame).ok()?;
         let (src_ip, dst_ip): (IpAddr, IpAddr) = match packet.net.as_ref()? {
-            NetSlice::Ipv4(ip) => (ip.header().source_addr().into(), ip.header().destination_addr().into()),
-            NetSlice::Ipv6(ip) => (ip.header().source_addr().into(), ip.header().destination_addr().into()),
+            NetSlice::Ipv4(ip) => (
+                ip.header().source_addr().into(),
+                ip.header().destination_addr().into(),
+            ),
+            NetSlice::Ipv6(ip) => (
+                ip.header().source_addr().into(),
+                ip.header().destination_addr().into(),
+            ),
             NetSlice::Arp(_) => return None,
         };
         let len = |payload: &[u8]| u32::try_from(payload.len()).unwrap_or(u32::MAX);
@@ -51,7 +57,11 @@ impl IsnTable {
                 if tcp.syn() {
                     self.isn.insert((src, dst), tcp.sequence_number());
                 }
-                let relative = |from, to, n: u32| self.isn.get(&(from, to)).map_or(n, |isn| n.wrapping_sub(*isn));
+                let relative = |from, to, n: u32| {
+                    self.isn
+                        .get(&(from, to))
+                        .map_or(n, |isn| n.wrapping_sub(*isn))
+                };
                 let mut flags = Vec::with_capacity(3);
                 for (set, name) in [
                     (tcp.syn(), "SYN"),
@@ -71,7 +81,9 @@ impl IsnTable {
                     proto: "TCP",
                     flags: flags.join(","),
                     seq: Some(relative(src, dst, tcp.sequence_number())),
-                    ack: tcp.ack().then(|| relative(dst, src, tcp.acknowledgment_number())),
+                    ack: tcp
+                        .ack()
+                        .then(|| relative(dst, src, tcp.acknowledgment_number())),
                     len: len(tcp.payload()),
                 }
             }
@@ -148,14 +160,19 @@ pub(crate) struct Capture {
 impl Capture {
     /// Opens the capture on `netns`'s `lo`. Needs CAP_NET_RAW and a tokio runtime.
     pub fn open(netns: &Netns) -> io::Result<Capture> {
-        let protocol = i32::from((libc::ETH_P_ALL as u16).to_be());
-        let sock = netns.socket(libc::AF_PACKET, libc::SOCK_RAW, protocol)?;
+        // Protocol 0 at creation, ETH_P_ALL at bind: a socket created with a
+        // protocol is hooked at once, and re-binding it to `lo` then waits for an
+        // RCU grace period (synchronize_net, ~10 ms).
+        let sock = netns.socket(libc::AF_PACKET, libc::SOCK_RAW, 0)?;
         let lo = netns.run(|| {
             // SAFETY: a NUL-terminated constant name.
             unsafe { libc::if_nametoindex(c"lo".as_ptr()) }
         })?;
         if lo == 0 {
-            return Err(io::Error::new(io::ErrorKind::NotFound, "no lo in the namespace"));
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "no lo in the namespace",
+            ));
         }
         let one: libc::c_int = 1;
         // SAFETY: `sockaddr_ll` is plain old data; all-zero is valid.
@@ -190,7 +207,11 @@ impl Capture {
         // SAFETY: the `Socket` owns its fd and is owned by the `AsyncFd` for its
         // whole life, so the fd stays open and the same.
         let fd = unsafe { AsyncFd::register(sock) }.map_err(io::Error::from)?;
-        Ok(Capture { fd, isn: IsnTable::default(), buf: vec![0; 65_600] })
+        Ok(Capture {
+            fd,
+            isn: IsnTable::default(),
+            buf: vec![0; 65_600],
+        })
     }
 
     /// The next segment on the wire. Cancel-safe: a frame is read and parsed in
@@ -202,7 +223,8 @@ impl Capture {
             let result = guard.try_io(|fd| {
                 // SAFETY: `recv` only writes initialized bytes; viewing our
                 // initialized Vec<u8> as MaybeUninit<u8> is sound.
-                let spare = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast(), buf.len()) };
+                let spare =
+                    unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast(), buf.len()) };
                 fd.get_ref().recv(spare)
             });
             match result {
@@ -223,7 +245,14 @@ mod tests {
     use super::*;
     use etherparse::PacketBuilder;
 
-    fn tcp_frame(src: u16, dst: u16, seq: u32, ack: Option<u32>, syn: bool, payload: &[u8]) -> Vec<u8> {
+    fn tcp_frame(
+        src: u16,
+        dst: u16,
+        seq: u32,
+        ack: Option<u32>,
+        syn: bool,
+        payload: &[u8],
+    ) -> Vec<u8> {
         let mut builder = PacketBuilder::ethernet2([0; 6], [0; 6])
             .ipv4([127, 0, 0, 1], [127, 0, 0, 1], 64)
             .tcp(src, dst, seq, 65535);
@@ -241,12 +270,27 @@ mod tests {
     #[test]
     fn handshake_is_relative_to_each_isn() {
         let mut table = IsnTable::default();
-        let syn = table.parse(&tcp_frame(40000, 5500, 1000, None, true, b"")).expect("syn");
-        assert_eq!((syn.flags.as_str(), syn.seq, syn.ack), ("SYN", Some(0), None));
-        let syn_ack = table.parse(&tcp_frame(5500, 40000, 7000, Some(1001), true, b"")).expect("syn-ack");
-        assert_eq!((syn_ack.flags.as_str(), syn_ack.seq, syn_ack.ack), ("SYN,ACK", Some(0), Some(1)));
-        let data = table.parse(&tcp_frame(40000, 5500, 1001, Some(7001), false, b"hello")).expect("data");
-        assert_eq!((data.flags.as_str(), data.seq, data.ack, data.len), ("ACK", Some(1), Some(1), 5));
+        let syn = table
+            .parse(&tcp_frame(40000, 5500, 1000, None, true, b""))
+            .expect("syn");
+        assert_eq!(
+            (syn.flags.as_str(), syn.seq, syn.ack),
+            ("SYN", Some(0), None)
+        );
+        let syn_ack = table
+            .parse(&tcp_frame(5500, 40000, 7000, Some(1001), true, b""))
+            .expect("syn-ack");
+        assert_eq!(
+            (syn_ack.flags.as_str(), syn_ack.seq, syn_ack.ack),
+            ("SYN,ACK", Some(0), Some(1))
+        );
+        let data = table
+            .parse(&tcp_frame(40000, 5500, 1001, Some(7001), false, b"hello"))
+            .expect("data");
+        assert_eq!(
+            (data.flags.as_str(), data.seq, data.ack, data.len),
+            ("ACK", Some(1), Some(1), 5)
+        );
         assert_eq!(data.src, "127.0.0.1:40000");
     }
 }

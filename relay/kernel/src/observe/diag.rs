@@ -9,7 +9,9 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload};
+use netlink_packet_core::{
+    NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+};
 use netlink_packet_sock_diag::SockDiagMessage;
 use netlink_packet_sock_diag::constants::IPPROTO_TCP;
 use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, StateFlags};
@@ -33,6 +35,8 @@ pub(crate) struct DiagEntry {
 pub(crate) struct Diag {
     sock: Socket,
     buf: Vec<u8>,
+    /// The sequence number of the current request: replies to earlier ones are skipped.
+    sequence: u32,
 }
 
 impl Diag {
@@ -47,14 +51,24 @@ impl Diag {
         // blocking read with a short timeout never stalls the caller for long.
         sock.set_nonblocking(false)?;
         sock.set_read_timeout(Some(Duration::from_millis(200)))?;
-        Ok(Diag { sock, buf: vec![0; 64 * 1024] })
+        Ok(Diag {
+            sock,
+            buf: vec![0; 64 * 1024],
+            sequence: 0,
+        })
     }
 
     /// Every TCP connection of `family` (`AF_INET` or `AF_INET6`) in the namespace.
     pub fn dump(&mut self, family: u8) -> io::Result<Vec<DiagEntry>> {
+        self.sequence = self.sequence.wrapping_add(1);
         let mut header = NetlinkHeader::default();
         header.flags = NLM_F_REQUEST | NLM_F_DUMP;
-        let socket_id = if family == libc::AF_INET6 as u8 { SocketId::new_v6() } else { SocketId::new_v4() };
+        header.sequence_number = self.sequence;
+        let socket_id = if family == libc::AF_INET6 as u8 {
+            SocketId::new_v6()
+        } else {
+            SocketId::new_v4()
+        };
         let mut request = NetlinkMessage::new(
             header,
             SockDiagMessage::InetRequest(InetRequest {
@@ -80,10 +94,26 @@ impl Diag {
             };
             let n = self.sock.recv(spare)?;
             let mut offset = 0;
-            while offset < n {
-                let message = NetlinkMessage::<SockDiagMessage>::deserialize(&self.buf[offset..n])
-                    .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error.to_string()))?;
-                let length = message.header.length as usize;
+            while offset + 16 <= n {
+                let bytes = &self.buf[offset..n];
+                let length = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+                if length < 16 || length > bytes.len() {
+                    break;
+                }
+                offset += (length + 3) & !3;
+                let sequence = u32::from_ne_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+                if sequence != self.sequence {
+                    // The rest of an earlier dump that was given up on.
+                    continue;
+                }
+                let message = match NetlinkMessage::<SockDiagMessage>::deserialize(&bytes[..length])
+                {
+                    Ok(message) => message,
+                    Err(error) => {
+                        tracing::debug!(%error, "skipping a sock_diag message that does not parse");
+                        continue;
+                    }
+                };
                 match message.payload {
                     NetlinkPayload::InnerMessage(SockDiagMessage::InetResponse(response)) => {
                         let header = &response.header;
@@ -99,21 +129,23 @@ impl Diag {
                     }
                     NetlinkPayload::Done(_) => return Ok(entries),
                     NetlinkPayload::Error(error) => {
-                        return Err(io::Error::other(format!("sock_diag dump failed: {error:?}")));
+                        return Err(io::Error::other(format!(
+                            "sock_diag dump failed: {error:?}"
+                        )));
                     }
                     _ => {}
                 }
-                if length == 0 {
-                    break;
-                }
-                offset += length;
             }
         }
     }
 
     /// The kernel's entry for the connection `local`–`peer`, if it still has one.
     pub fn find(&mut self, local: SocketAddr, peer: SocketAddr) -> io::Result<Option<DiagEntry>> {
-        let family = if local.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 } as u8;
+        let family = if local.is_ipv4() {
+            libc::AF_INET
+        } else {
+            libc::AF_INET6
+        } as u8;
         Ok(self.dump(family)?.into_iter().find(|entry| {
             entry.local.port() == local.port()
                 && entry.peer.port() == peer.port()

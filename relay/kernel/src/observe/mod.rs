@@ -43,7 +43,10 @@ pub struct ObserverConfig {
 
 impl Default for ObserverConfig {
     fn default() -> ObserverConfig {
-        ObserverConfig { tracing: true, capture: true }
+        ObserverConfig {
+            tracing: true,
+            capture: true,
+        }
     }
 }
 
@@ -87,8 +90,8 @@ impl Observer {
         let router = Arc::new(Router::default());
         let mut notes = Vec::new();
         let tracer = if config.tracing {
-            let sink = router.clone();
-            match Tracer::start(move |t| sink.dispatch(t)) {
+            let (sink, idle) = (router.clone(), router.clone());
+            match Tracer::start(move |t| sink.dispatch(t), move || idle.tick()) {
                 Ok(tracer) => Some(tracer),
                 Err(error) => {
                     tracing::warn!(%error, "TCP states will be sampled");
@@ -99,20 +102,37 @@ impl Observer {
                 }
             }
         } else {
-            notes.push("TCP states are sampled (TCP_INFO and sock_diag): tracing was turned off".to_string());
+            notes.push(
+                "TCP states are sampled (TCP_INFO and sock_diag): tracing was turned off"
+                    .to_string(),
+            );
             None
         };
-        let capture = if config.capture { probe_capture() } else { Err("capture was turned off".to_string()) };
+        let capture = if config.capture {
+            probe_capture()
+        } else {
+            Err("capture was turned off".to_string())
+        };
         if let Err(why) = &capture {
             notes.push(format!("no segment capture: {why}"));
         }
         let capabilities = Capabilities {
-            tcp_states: if tracer.is_some() { "traced" } else { "sampled" }.to_string(),
+            tcp_states: if tracer.is_some() {
+                "traced"
+            } else {
+                "sampled"
+            }
+            .to_string(),
             capture: capture.is_ok(),
             notes,
         };
         tracing::info!(tcp_states = %capabilities.tcp_states, capture = capabilities.capture, "observer started");
-        Arc::new(Observer { router, tracer, capture, capabilities })
+        Arc::new(Observer {
+            router,
+            tracer,
+            capture,
+            capabilities,
+        })
     }
 
     /// What sessions in their own namespace get observed (the hello's capabilities).

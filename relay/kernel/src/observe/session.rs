@@ -26,10 +26,11 @@ pub struct SessionObserver {
     observer: Arc<Observer>,
     /// This session's key in the router.
     key: SessionKey,
-    /// Transitions the router attributed to this session; `None` in sampled mode.
-    transitions: Option<mpsc::UnboundedReceiver<Transition>>,
-    /// The wire view; `None` without capture.
-    capture: Option<Capture>,
+    /// Whether transitions come from the tracepoint (else sampled).
+    traced: bool,
+    /// The event sources `next_event` reads; behind an async lock so that the
+    /// hooks and `next_event` can share one `Arc<SessionObserver>`.
+    sources: tokio::sync::Mutex<Sources>,
     /// What `track`/`after_call`/`closing` (which take `&self`) share with `next_event`.
     inner: Mutex<Inner>,
     /// Wakes a waiting `next_event` when `track`/`after_call` queued an event.
@@ -40,8 +41,17 @@ pub struct SessionObserver {
 
 impl std::fmt::Debug for SessionObserver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionObserver").field("key", &self.key).finish_non_exhaustive()
+        f.debug_struct("SessionObserver")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
     }
+}
+
+struct Sources {
+    /// Transitions the router attributed to this session; `None` in sampled mode.
+    transitions: Option<mpsc::UnboundedReceiver<Transition>>,
+    /// The wire view; `None` without capture.
+    capture: Option<Capture>,
 }
 
 struct Inner {
@@ -76,11 +86,15 @@ struct Tracked {
     forget_at: Option<Instant>,
     /// Kernel addresses attributed to this socket, to forget with it.
     skaddrs: Vec<u64>,
+    /// Consecutive sock_diag looks that did not find the followed connection:
+    /// it is reported gone only on the second (a dump was seen to miss one, rarely).
+    misses: u8,
 }
 
 impl SessionObserver {
     pub(super) fn new(observer: Arc<Observer>, netns: Option<Arc<Netns>>) -> SessionObserver {
-        let (key, rx) = observer.router.register();
+        let start_ns = mono_ns();
+        let (key, rx) = observer.router.register(start_ns);
         let traced = observer.traced();
         let diag = match Diag::open(netns.as_deref()) {
             Ok(diag) => Some(diag),
@@ -101,7 +115,7 @@ impl SessionObserver {
         };
         let inner = Inner {
             traced,
-            start_ns: mono_ns(),
+            start_ns,
             socks: HashMap::new(),
             skaddrs: HashMap::new(),
             held: VecDeque::new(),
@@ -112,10 +126,10 @@ impl SessionObserver {
             key,
         };
         SessionObserver {
-            transitions: traced.then_some(rx),
+            traced,
+            sources: tokio::sync::Mutex::new(Sources { transitions: traced.then_some(rx), capture }),
             observer,
             key,
-            capture,
             inner: Mutex::new(inner),
             wake: Notify::new(),
             _netns: netns,
@@ -128,18 +142,33 @@ impl SessionObserver {
         self.mark(MarkKind::CallReturned);
         let mut inner = self.lock();
         let now = sample(fd);
-        let conn = now.local.map(|local| ConnKey { local, peer: now.peer });
+        let conn = now.local.map(|local| ConnKey {
+            local,
+            peer: now.peer,
+        });
         let state = now.state.unwrap_or(TcpState::Close);
         inner.socks.insert(
             sock,
-            Tracked { fd: Some(fd), conn, state: TcpState::Close, followed: false, forget_at: None, skaddrs: Vec::new() },
+            Tracked {
+                fd: Some(fd),
+                conn,
+                state: TcpState::Close,
+                followed: false,
+                forget_at: None,
+                skaddrs: Vec::new(),
+                misses: 0,
+            },
         );
         inner.router.set_conn(inner.key, sock, conn);
         if inner.traced {
             inner.retry_held();
         } else if state != TcpState::Close {
             // Sampling never sees an accepted socket's SYN_RECV, but every one passed through it.
-            let from = if now.peer.is_some() { TcpState::SynRecv } else { TcpState::Close };
+            let from = if now.peer.is_some() {
+                TcpState::SynRecv
+            } else {
+                TcpState::Close
+            };
             inner.sampled_change(sock, from, state);
         }
         drop(inner);
@@ -150,7 +179,9 @@ impl SessionObserver {
     pub fn after_call(&self, sock: SockId, fd: RawFd) {
         self.mark(MarkKind::CallReturned);
         let mut inner = self.lock();
-        let Some(tracked) = inner.socks.get(&sock) else { return };
+        let Some(tracked) = inner.socks.get(&sock) else {
+            return;
+        };
         if tracked.fd.is_none() {
             return;
         }
@@ -167,8 +198,13 @@ impl SessionObserver {
         let local = sample(fd).local.unwrap_or_else(|| unspecified_like(peer));
         let key = inner.key;
         let router = inner.router.clone();
-        let Some(tracked) = inner.socks.get_mut(&sock) else { return };
-        let conn = ConnKey { local, peer: Some(peer) };
+        let Some(tracked) = inner.socks.get_mut(&sock) else {
+            return;
+        };
+        let conn = ConnKey {
+            local,
+            peer: Some(peer),
+        };
         tracked.conn = Some(conn);
         router.set_conn(key, sock, Some(conn));
     }
@@ -177,12 +213,14 @@ impl SessionObserver {
     pub fn closing(&self, sock: SockId, fd: RawFd) {
         self.mark(MarkKind::Closing);
         let mut inner = self.lock();
-        if !inner.socks.get(&sock).is_some_and(|t| t.fd.is_some()) {
+        if inner.socks.get(&sock).is_none_or(|t| t.fd.is_none()) {
             return;
         }
         let state_now = inner.refresh(sock, fd);
         let traced = inner.traced;
-        let Some(tracked) = inner.socks.get_mut(&sock) else { return };
+        let Some(tracked) = inner.socks.get_mut(&sock) else {
+            return;
+        };
         tracked.fd = None;
         if state_now == Some(TcpState::Close) || tracked.conn.is_none() {
             // Nothing left in the kernel; only transitions already on their way may still come.
@@ -195,26 +233,28 @@ impl SessionObserver {
     }
 
     /// The next state or segment event, in order of occurrence. Cancel-safe.
-    pub async fn next_event(&mut self) -> Event {
+    pub async fn next_event(&self) -> Event {
+        let mut sources = self.sources.lock().await;
+        let sources = &mut *sources;
         loop {
             let next_poll = {
-                let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
+                let mut inner = self.lock();
                 if let Some(event) = inner.out.pop_front() {
                     return event;
                 }
                 inner.needs_polling().then_some(inner.next_poll)
             };
             let wake = tokio::select! {
-                Some(t) = recv_or_pending(self.transitions.as_mut()) => Wake::Transition(t),
-                segment = next_segment(self.capture.as_mut()) => Wake::Segment(segment),
+                Some(t) = recv_or_pending(sources.transitions.as_mut()) => Wake::Transition(t),
+                segment = next_segment(sources.capture.as_mut()) => Wake::Segment(segment),
                 () = sleep_until_or_pending(next_poll) => Wake::Poll,
                 () = self.wake.notified() => Wake::Nothing,
             };
-            let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
+            let mut inner = self.lock();
             match wake {
                 Wake::Transition(t) => {
                     inner.on_transition(t);
-                    if let Some(rx) = self.transitions.as_mut() {
+                    if let Some(rx) = sources.transitions.as_mut() {
                         while let Ok(t) = rx.try_recv() {
                             inner.on_transition(t);
                         }
@@ -223,7 +263,7 @@ impl SessionObserver {
                 Wake::Segment(Ok(segment)) => inner.on_segment(segment),
                 Wake::Segment(Err(error)) => {
                     tracing::warn!(%error, "capture failed; no more segments in this session");
-                    self.capture = None;
+                    sources.capture = None;
                 }
                 Wake::Poll => inner.poll(),
                 Wake::Nothing => {}
@@ -233,7 +273,7 @@ impl SessionObserver {
 
     /// Waits until no event has come for `quiet` and no connection is in a
     /// transient state, or `max` has passed; returns the events that came.
-    pub async fn settle(&mut self, quiet: Duration, max: Duration) -> Vec<Event> {
+    pub async fn settle(&self, quiet: Duration, max: Duration) -> Vec<Event> {
         let deadline = tokio::time::Instant::now() + max;
         let mut events = Vec::new();
         loop {
@@ -245,8 +285,7 @@ impl SessionObserver {
             match tokio::time::timeout(wait, self.next_event()).await {
                 Ok(event) => events.push(event),
                 Err(_) => {
-                    let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
-                    if !inner.has_transient() {
+                    if !self.lock().has_transient() {
                         return events;
                     }
                 }
@@ -254,14 +293,22 @@ impl SessionObserver {
         }
     }
 
+    /// Microseconds since this observer was made, on the clock of `ts_us`
+    /// (to put other things, e.g. call results, on the same timeline).
+    pub fn now_us(&self) -> u64 {
+        mono_ns().saturating_sub(self.lock().start_ns) / 1_000
+    }
+
     fn mark(&self, kind: MarkKind) {
-        if self.transitions.is_some() {
+        if self.traced {
             self.observer.router.mark(self.key, kind, mono_ns());
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -278,7 +325,9 @@ enum Wake {
     Nothing,
 }
 
-async fn recv_or_pending(rx: Option<&mut mpsc::UnboundedReceiver<Transition>>) -> Option<Transition> {
+async fn recv_or_pending(
+    rx: Option<&mut mpsc::UnboundedReceiver<Transition>>,
+) -> Option<Transition> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
@@ -304,7 +353,15 @@ impl Inner {
         ts_ns.saturating_sub(self.start_ns) / 1_000
     }
 
-    fn emit_state(&mut self, sock: Option<SockId>, from: TcpState, to: TcpState, local: SocketAddr, peer: SocketAddr, ts_ns: u64) {
+    fn emit_state(
+        &mut self,
+        sock: Option<SockId>,
+        from: TcpState,
+        to: TcpState,
+        local: SocketAddr,
+        peer: SocketAddr,
+        ts_ns: u64,
+    ) {
         tracing::debug!(sock, %from, %to, %local, %peer, "tcp state");
         let ts_us = self.ts_us(ts_ns);
         self.out.push_back(Event::State {
@@ -323,7 +380,10 @@ impl Inner {
         let tracked = self.socks.get_mut(&sock)?;
         // A failed connect leaves no peer to read back; keep the one `connecting` gave.
         let previous_peer = tracked.conn.and_then(|c| c.peer);
-        let conn = now.local.map(|local| ConnKey { local, peer: now.peer.or(previous_peer) });
+        let conn = now.local.map(|local| ConnKey {
+            local,
+            peer: now.peer.or(previous_peer),
+        });
         if conn.is_some() && conn != tracked.conn {
             tracked.conn = conn;
             self.router.set_conn(self.key, sock, conn);
@@ -344,13 +404,26 @@ impl Inner {
 
     /// Reports a change that sampling found (now).
     fn sampled_change(&mut self, sock: SockId, from: TcpState, to: TcpState) {
-        let Some(tracked) = self.socks.get_mut(&sock) else { return };
+        let Some(tracked) = self.socks.get_mut(&sock) else {
+            return;
+        };
         tracked.state = to;
         let (local, peer) = endpoints(tracked.conn);
         self.emit_state(Some(sock), from, to, local, peer, mono_ns());
     }
 
     fn on_transition(&mut self, t: Transition) {
+        if t.starts_new_socket() && self.held.iter().any(|(_, held)| held.skaddr == t.skaddr) {
+            // A socket that is gone (e.g. a connection never accepted): report what
+            // it did without a handle rather than hold the new socket behind it.
+            let (gone, kept): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut self.held)
+                .into_iter()
+                .partition(|(_, held)| held.skaddr == t.skaddr);
+            self.held = kept;
+            for (_, old) in gone {
+                self.apply(None, old);
+            }
+        }
         if self.held.iter().any(|(_, held)| held.skaddr == t.skaddr) {
             self.held.push_back((Instant::now(), t));
             return;
@@ -364,6 +437,11 @@ impl Inner {
     fn resolve(&mut self, t: &Transition) -> Resolution {
         if !t.starts_new_socket()
             && let Some(&sock) = self.skaddrs.get(&t.skaddr)
+            && self
+                .socks
+                .get(&sock)
+                .and_then(|s| s.conn)
+                .is_some_and(|c| c.matches(t).is_some())
         {
             return Resolution::Sock(sock);
         }
@@ -379,7 +457,11 @@ impl Inner {
         // A listener and an accepted socket can share a local address; the
         // accepted one is the exact match when the peer is known too.
         if exact.len() > 1 && t.dport != 0 {
-            exact.retain(|sock| self.socks.get(sock).is_some_and(|s| s.conn.is_some_and(|c| c.peer.is_some())));
+            exact.retain(|sock| {
+                self.socks
+                    .get(sock)
+                    .is_some_and(|s| s.conn.is_some_and(|c| c.peer.is_some()))
+            });
         }
         let sock = match (exact.as_slice(), connecting.as_slice()) {
             ([only], _) | ([], [only]) => *only,
@@ -446,8 +528,14 @@ impl Inner {
 
     fn find_bucket(&mut self, local: SocketAddr, peer: SocketAddr) -> Option<DiagEntry> {
         let diag = self.diag.as_mut()?;
-        match diag.find(local, peer) {
-            Ok(entry) => entry.filter(|e| matches!(e.state, TcpState::FinWait2 | TcpState::TimeWait)),
+        // A second look when the first misses (see `Tracked::misses`).
+        match diag.find(local, peer).and_then(|found| match found {
+            Some(entry) => Ok(Some(entry)),
+            None => diag.find(local, peer),
+        }) {
+            Ok(entry) => {
+                entry.filter(|e| matches!(e.state, TcpState::FinWait2 | TcpState::TimeWait))
+            }
             Err(error) => {
                 tracing::warn!(%error, "sock_diag lookup failed");
                 None
@@ -471,12 +559,18 @@ impl Inner {
 
     fn needs_polling(&self) -> bool {
         !self.held.is_empty()
-            || self.socks.values().any(|t| t.followed || t.forget_at.is_some() || (!self.traced && t.fd.is_some()))
+            || self
+                .socks
+                .values()
+                .any(|t| t.followed || t.forget_at.is_some() || (!self.traced && t.fd.is_some()))
     }
 
     fn has_transient(&self) -> bool {
         !self.held.is_empty()
-            || self.socks.values().any(|t| (t.fd.is_some() || t.followed) && t.state.is_transient())
+            || self
+                .socks
+                .values()
+                .any(|t| (t.fd.is_some() || t.followed) && t.state.is_transient())
     }
 
     /// The periodic look: sampled open sockets, followed connections, expiries.
@@ -484,8 +578,11 @@ impl Inner {
         let now = Instant::now();
         self.next_poll = now + POLL_EVERY;
         if !self.traced {
-            let open: Vec<(SockId, RawFd)> =
-                self.socks.iter().filter_map(|(sock, t)| t.fd.map(|fd| (*sock, fd))).collect();
+            let open: Vec<(SockId, RawFd)> = self
+                .socks
+                .iter()
+                .filter_map(|(sock, t)| t.fd.map(|fd| (*sock, fd)))
+                .collect();
             for (sock, fd) in open {
                 self.refresh(sock, fd);
             }
@@ -495,8 +592,12 @@ impl Inner {
             self.router.tick();
             self.retry_held();
         }
-        let done: Vec<SockId> =
-            self.socks.iter().filter(|(_, t)| t.forget_at.is_some_and(|at| at <= now)).map(|(s, _)| *s).collect();
+        let done: Vec<SockId> = self
+            .socks
+            .iter()
+            .filter(|(_, t)| t.forget_at.is_some_and(|at| at <= now))
+            .map(|(s, _)| *s)
+            .collect();
         for sock in done {
             if let Some(tracked) = self.socks.remove(&sock) {
                 self.router.set_conn(self.key, sock, None);
@@ -519,33 +620,49 @@ impl Inner {
         if followed.is_empty() {
             return;
         }
-        let Some(diag) = self.diag.as_mut() else { return };
+        let Some(diag) = self.diag.as_mut() else {
+            return;
+        };
         let mut tables: HashMap<u8, Vec<DiagEntry>> = HashMap::new();
         let mut changes = Vec::new();
         for (sock, conn, state) in followed {
-            let family = if conn.local.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 } as u8;
-            if !tables.contains_key(&family) {
-                match diag.dump(family) {
-                    Ok(entries) => {
-                        tables.insert(family, entries);
-                    }
+            let family = if conn.local.is_ipv4() {
+                libc::AF_INET
+            } else {
+                libc::AF_INET6
+            } as u8;
+            let entries = match tables.entry(family) {
+                std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => match diag.dump(family) {
+                    Ok(entries) => slot.insert(entries),
                     Err(error) => {
                         tracing::warn!(%error, "sock_diag dump failed");
                         return;
                     }
-                }
-            }
-            let entries = tables.get(&family).map(Vec::as_slice).unwrap_or_default();
+                },
+            };
             let entry = entries.iter().find(|e| {
                 e.local.port() == conn.local.port()
                     && same_ip(e.local.ip(), conn.local.ip())
                     && match conn.peer {
-                        Some(peer) => e.peer.port() == peer.port() && same_ip(e.peer.ip(), peer.ip()),
+                        Some(peer) => {
+                            e.peer.port() == peer.port() && same_ip(e.peer.ip(), peer.ip())
+                        }
                         None => e.peer.port() == 0,
                     }
             });
+            let misses = self.socks.get_mut(&sock).map(|t| {
+                t.misses = if entry.is_some() {
+                    0
+                } else {
+                    t.misses.saturating_add(1)
+                };
+                t.misses
+            });
+            if entry.is_none() && misses < Some(2) {
+                continue;
+            }
             let now_state = entry.map_or(TcpState::Close, |e| e.state);
-            if entry.is_none() { use std::io::Write; let _ = writeln!(std::fs::OpenOptions::new().append(true).create(true).open("/tmp/dbg.txt").unwrap(), "DBG {} not found {conn:?} in {entries:?}", mono_ns()/1000); }
             if now_state != state {
                 changes.push((sock, state, now_state));
             }
@@ -572,14 +689,21 @@ enum Resolution {
 }
 
 fn unspecified_like(addr: SocketAddr) -> SocketAddr {
-    let ip = if addr.is_ipv4() { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V6(Ipv6Addr::UNSPECIFIED) };
+    let ip = if addr.is_ipv4() {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+    };
     SocketAddr::new(ip, 0)
 }
 
 fn endpoints(conn: Option<ConnKey>) -> (SocketAddr, SocketAddr) {
     let unspecified = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
     match conn {
-        Some(conn) => (conn.local, conn.peer.unwrap_or_else(|| unspecified_like(conn.local))),
+        Some(conn) => (
+            conn.local,
+            conn.peer.unwrap_or_else(|| unspecified_like(conn.local)),
+        ),
         None => (unspecified, unspecified),
     }
 }
@@ -588,11 +712,25 @@ fn endpoints(conn: Option<ConnKey>) -> (SocketAddr, SocketAddr) {
 /// addresses the trace does not print) the socket's own, with the traced ports.
 fn traced_endpoints(t: &Transition, known: Option<ConnKey>) -> (SocketAddr, SocketAddr) {
     let v6_unspecified = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
-    let local_ip = t.saddr.or(known.map(|k| k.local.ip())).unwrap_or(v6_unspecified);
+    let local_ip = t
+        .saddr
+        .or(known.map(|k| k.local.ip()))
+        .unwrap_or(v6_unspecified);
     let peer_ip = t
         .daddr
         .or(known.and_then(|k| k.peer).map(|p| p.ip()))
-        .unwrap_or(if local_ip.is_ipv4() { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { v6_unspecified });
-    let sport = if t.sport == 0 { known.map_or(0, |k| k.local.port()) } else { t.sport };
-    (SocketAddr::new(local_ip, sport), SocketAddr::new(peer_ip, t.dport))
+        .unwrap_or(if local_ip.is_ipv4() {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        } else {
+            v6_unspecified
+        });
+    let sport = if t.sport == 0 {
+        known.map_or(0, |k| k.local.port())
+    } else {
+        t.sport
+    };
+    (
+        SocketAddr::new(local_ip, sport),
+        SocketAddr::new(peer_ip, t.dport),
+    )
 }

@@ -80,7 +80,10 @@ impl TcpState {
     /// A state from which `tcp_time_wait()` may hand the connection to a
     /// timewait bucket (the tracepoint then shows `→ CLOSE`).
     pub fn may_become_timewait(self) -> bool {
-        matches!(self, TcpState::FinWait1 | TcpState::FinWait2 | TcpState::Closing)
+        matches!(
+            self,
+            TcpState::FinWait1 | TcpState::FinWait2 | TcpState::Closing
+        )
     }
 }
 

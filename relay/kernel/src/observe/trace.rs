@@ -24,6 +24,8 @@ const TRACEFS: &str = "/sys/kernel/tracing";
 const EVENT_DIR: &str = "events/sock/inet_sock_set_state";
 const INSTANCE_PREFIX: &str = "socklab-";
 const STOP_MARKER: &str = "socklab-stop";
+/// How often, with no traced event, held transitions are looked at again.
+pub(crate) const IDLE_TICK: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Why tracing is not available.
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +66,8 @@ impl Transition {
     /// connecting or listening, or a child cloned from a listener): the address
     /// may be a freed socket's memory reused, so earlier knowledge of it does not apply.
     pub fn starts_new_socket(&self) -> bool {
-        self.old == TcpState::Close || (self.old == TcpState::Listen && self.new == TcpState::SynRecv)
+        self.old == TcpState::Close
+            || (self.old == TcpState::Listen && self.new == TcpState::SynRecv)
     }
 
     /// Parses one line of the instance's `trace_pipe` (with the `fields` option).
@@ -83,7 +86,10 @@ impl Transition {
         let mut t = Transition {
             ts_ns,
             pid,
-            softirq: flags.chars().nth(2).is_some_and(|c| matches!(c, 's' | 'H' | 'h')),
+            softirq: flags
+                .chars()
+                .nth(2)
+                .is_some_and(|c| matches!(c, 's' | 'H' | 'h')),
             skaddr: 0,
             old: TcpState::Close,
             new: TcpState::Close,
@@ -94,9 +100,15 @@ impl Transition {
             daddr: None,
         };
         for word in fields.split_whitespace() {
-            let Some((key, value)) = word.split_once('=') else { continue };
-            let Some(hex) = value.strip_prefix("0x") else { continue };
-            let Ok(n) = u64::from_str_radix(hex, 16) else { continue };
+            let Some((key, value)) = word.split_once('=') else {
+                continue;
+            };
+            let Some(hex) = value.strip_prefix("0x") else {
+                continue;
+            };
+            let Ok(n) = u64::from_str_radix(hex, 16) else {
+                continue;
+            };
             match key {
                 "skaddr" => t.skaddr = n,
                 "oldstate" => t.old = TcpState::from_kernel(u32::try_from(n).ok()?)?,
@@ -133,18 +145,30 @@ pub(crate) struct Tracer {
 }
 
 impl Tracer {
-    /// Sets up an instance and starts a thread that hands every transition to `sink`.
-    pub fn start(sink: impl Fn(Transition) + Send + 'static) -> Result<Tracer, TraceError> {
+    /// Sets up an instance and starts a thread that hands every transition to
+    /// `sink`, and calls `idle` when nothing came for [`IDLE_TICK`].
+    pub fn start(
+        sink: impl Fn(Transition) + Send + 'static,
+        idle: impl Fn() + Send + 'static,
+    ) -> Result<Tracer, TraceError> {
         let root = Path::new(TRACEFS);
         ensure_mounted(root).map_err(TraceError::Mount)?;
         remove_stale_instances(root);
 
         static SEQ: AtomicU32 = AtomicU32::new(0);
-        let name = format!("{INSTANCE_PREFIX}{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed));
+        let name = format!(
+            "{INSTANCE_PREFIX}{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        );
         let dir = root.join("instances").join(name);
         fs::create_dir(&dir).map_err(TraceError::Instance)?;
         // From here on, dropping `tracer` removes the instance.
-        let mut tracer = Tracer { dir, stop: Arc::new(AtomicBool::new(false)), reader: None };
+        let mut tracer = Tracer {
+            dir,
+            stop: Arc::new(AtomicBool::new(false)),
+            reader: None,
+        };
         let setup = || -> io::Result<File> {
             write_file(&tracer.dir.join("trace_clock"), "mono")?;
             write_file(&tracer.dir.join("options/fields"), "1")?;
@@ -156,7 +180,7 @@ impl Tracer {
         let stop = tracer.stop.clone();
         let reader = std::thread::Builder::new()
             .name("socklab-trace".into())
-            .spawn(move || read_pipe(pipe, &stop, sink))
+            .spawn(move || read_pipe(pipe, &stop, sink, idle))
             .map_err(TraceError::Instance)?;
         tracer.reader = Some(reader);
         tracing::info!(instance = %tracer.dir.display(), "tracing TCP state changes");
@@ -180,10 +204,16 @@ impl Drop for Tracer {
     }
 }
 
-fn read_pipe(pipe: File, stop: &AtomicBool, sink: impl Fn(Transition)) {
+fn read_pipe(pipe: File, stop: &AtomicBool, sink: impl Fn(Transition), idle: impl Fn()) {
+    use std::os::fd::AsRawFd;
+    let fd = pipe.as_raw_fd();
     let mut reader = BufReader::with_capacity(64 * 1024, pipe);
     let mut line = String::new();
     while !stop.load(Ordering::SeqCst) {
+        if reader.buffer().is_empty() && !wait_readable(fd, IDLE_TICK) {
+            idle();
+            continue;
+        }
         line.clear();
         match reader.read_line(&mut line) {
             Ok(0) => break,
@@ -201,8 +231,26 @@ fn read_pipe(pipe: File, stop: &AtomicBool, sink: impl Fn(Transition)) {
     }
 }
 
+/// Whether `fd` became readable within `timeout`.
+fn wait_readable(fd: std::os::fd::RawFd, timeout: std::time::Duration) -> bool {
+    let mut pollfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let millis = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: one valid pollfd that outlives the call.
+    let ready = unsafe { libc::poll(&mut pollfd, 1, millis) };
+    // On an error, read anyway: read(2) reports it properly.
+    ready != 0
+}
+
 fn write_file(path: &Path, text: &str) -> io::Result<()> {
-    OpenOptions::new().write(true).truncate(true).open(path)?.write_all(text.as_bytes())
+    OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)?
+        .write_all(text.as_bytes())
 }
 
 fn ensure_mounted(root: &Path) -> io::Result<()> {
@@ -212,7 +260,13 @@ fn ensure_mounted(root: &Path) -> io::Result<()> {
     let target = std::ffi::CString::new(TRACEFS).map_err(io::Error::other)?;
     // SAFETY: every pointer is a NUL-terminated string that outlives the call.
     let rc = unsafe {
-        libc::mount(c"nodev".as_ptr(), target.as_ptr(), c"tracefs".as_ptr(), 0, std::ptr::null())
+        libc::mount(
+            c"nodev".as_ptr(),
+            target.as_ptr(),
+            c"tracefs".as_ptr(),
+            0,
+            std::ptr::null(),
+        )
     };
     if rc != 0 {
         return Err(io::Error::last_os_error());
@@ -222,7 +276,9 @@ fn ensure_mounted(root: &Path) -> io::Result<()> {
 
 /// Removes `socklab-<pid>-*` instances whose process is gone (a relay that was killed).
 fn remove_stale_instances(root: &Path) {
-    let Ok(entries) = fs::read_dir(root.join("instances")) else { return };
+    let Ok(entries) = fs::read_dir(root.join("instances")) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(pid) = name
@@ -236,7 +292,11 @@ fn remove_stale_instances(root: &Path) {
         if !Path::new("/proc").join(pid.to_string()).exists() {
             match fs::remove_dir(entry.path()) {
                 Ok(()) => tracing::info!(instance = ?name, "removed a stale tracefs instance"),
-                Err(error) => tracing::warn!(%error, instance = ?name, "stale tracefs instance left"),
+                // Another relay starting at the same moment removed it first.
+                Err(error) if matches!(error.raw_os_error(), Some(libc::ENOENT | libc::ENODEV)) => {}
+                Err(error) => {
+                    tracing::warn!(%error, instance = ?name, "stale tracefs instance left")
+                }
             }
         }
     }
@@ -272,6 +332,9 @@ mod tests {
 
     #[test]
     fn ignores_other_lines() {
-        assert_eq!(Transition::parse("  <...>-1 [000] ..... 1.0: tracing_mark_write: socklab-stop"), None);
+        assert_eq!(
+            Transition::parse("  <...>-1 [000] ..... 1.0: tracing_mark_write: socklab-stop"),
+            None
+        );
     }
 }

@@ -24,9 +24,12 @@ pub struct Sock {
 }
 
 pub fn tcp(netns: &Netns, obs: &SessionObserver, id: SockId) -> Sock {
-    let sock = netns.socket(libc::AF_INET, libc::SOCK_STREAM, 0).expect("socket");
+    let sock = netns
+        .socket(libc::AF_INET, libc::SOCK_STREAM, 0)
+        .expect("socket");
     sock.set_nonblocking(false).expect("blocking");
-    sock.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    sock.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
     obs.track(id, sock.as_raw_fd());
     Sock { id, sock }
 }
@@ -51,7 +54,8 @@ pub fn connect(obs: &SessionObserver, s: &Sock, port: u16) -> std::io::Result<()
 pub fn accept(obs: &SessionObserver, listener: &Sock, id: SockId) -> Sock {
     let (sock, _) = listener.sock.accept().expect("accept");
     obs.after_call(listener.id, listener.sock.as_raw_fd());
-    sock.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    sock.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
     obs.track(id, sock.as_raw_fd());
     Sock { id, sock }
 }
@@ -69,7 +73,9 @@ pub fn recv(obs: &SessionObserver, s: &Sock) -> usize {
 }
 
 pub fn shutdown_write(obs: &SessionObserver, s: &Sock) {
-    s.sock.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    s.sock
+        .shutdown(std::net::Shutdown::Write)
+        .expect("shutdown");
     obs.after_call(s.id, s.sock.as_raw_fd());
 }
 
@@ -78,23 +84,31 @@ pub fn transitions(events: &[Event], sock: SockId) -> Vec<(String, String)> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::State { sock: Some(s), from, to, .. } if *s == sock => Some((from.clone(), to.clone())),
+            Event::State {
+                sock: Some(s),
+                from,
+                to,
+                ..
+            } if *s == sock => Some((from.clone(), to.clone())),
             _ => None,
         })
         .collect()
 }
 
 pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 /// Everything the observer streams until things are quiet (TIME_WAIT reached etc.).
-pub async fn settle(obs: &mut SessionObserver) -> Vec<Event> {
-    obs.settle(Duration::from_millis(300), Duration::from_secs(10)).await
+pub async fn settle(obs: &SessionObserver) -> Vec<Event> {
+    obs.settle(Duration::from_millis(300), Duration::from_secs(10))
+        .await
 }
 
 /// Waits (bounded) for a state event satisfying `pred`; returns all events seen.
-pub async fn until(obs: &mut SessionObserver, pred: impl Fn(&Event) -> bool) -> Vec<Event> {
+pub async fn until(obs: &SessionObserver, pred: impl Fn(&Event) -> bool) -> Vec<Event> {
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {

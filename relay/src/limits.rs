@@ -1,0 +1,279 @@
+//! Limits that span calls or sessions: how many sessions may be open (in
+//! total and per token), and each session's byte and connect-rate budgets.
+//!
+//! No I/O and no clock: time is an argument. Every refusal is a sentence that
+//! names the limit, its value and the option that raises it; the session
+//! sends it as a `limit_exceeded` error.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use socklab_shared::protocol::{Call, Ret};
+
+/// Open sessions, in total and per token. Shared by every session of a relay.
+#[derive(Debug)]
+pub struct SessionGate {
+    max_total: usize,
+    max_per_token: usize,
+    open: Mutex<Open>,
+}
+
+#[derive(Debug, Default)]
+struct Open {
+    total: usize,
+    /// Keyed by the index of the token in the relay's token list, so no token is kept twice.
+    per_token: HashMap<usize, usize>,
+}
+
+/// A place in the gate; dropping it frees the place.
+#[derive(Debug)]
+pub struct SessionSlot {
+    gate: Arc<SessionGate>,
+    token: usize,
+}
+
+impl SessionGate {
+    pub fn new(max_total: usize, max_per_token: usize) -> Arc<SessionGate> {
+        Arc::new(SessionGate { max_total, max_per_token, open: Mutex::new(Open::default()) })
+    }
+
+    /// No limit: for tests and `socklab run`.
+    pub fn unlimited() -> Arc<SessionGate> {
+        SessionGate::new(usize::MAX, usize::MAX)
+    }
+
+    /// Take a place for a session authenticated with token number `token`.
+    pub fn enter(self: &Arc<SessionGate>, token: usize) -> Result<SessionSlot, String> {
+        let mut open = self.open.lock().unwrap_or_else(|poison| poison.into_inner());
+        if open.total >= self.max_total {
+            return Err(format!(
+                "the relay already has {} sessions open, the most it allows (--max-sessions)",
+                self.max_total
+            ));
+        }
+        let mine = open.per_token.entry(token).or_default();
+        if *mine >= self.max_per_token {
+            return Err(format!(
+                "this token already has {} sessions open, the most allowed per token (--max-sessions-per-token)",
+                self.max_per_token
+            ));
+        }
+        *mine += 1;
+        open.total += 1;
+        Ok(SessionSlot { gate: self.clone(), token })
+    }
+
+    /// Sessions open now.
+    pub fn open(&self) -> usize {
+        self.open.lock().unwrap_or_else(|poison| poison.into_inner()).total
+    }
+}
+
+impl Drop for SessionSlot {
+    fn drop(&mut self) {
+        let mut open = self.gate.open.lock().unwrap_or_else(|poison| poison.into_inner());
+        open.total -= 1;
+        if let Some(count) = open.per_token.get_mut(&self.token) {
+            *count -= 1;
+            if *count == 0 {
+                open.per_token.remove(&self.token);
+            }
+        }
+    }
+}
+
+/// What one session may still do. Zero switches a limit off.
+#[derive(Debug, Clone, Copy)]
+pub struct BudgetLimits {
+    /// Bytes through send/sendall/sendto (asked to send) and recv/recvfrom (received).
+    pub max_bytes: u64,
+    /// connect/connect_ex calls, and sendto calls to a destination this session has
+    /// not sent to before, per second (a bucket of this many, refilled continuously).
+    pub connects_per_second: u32,
+}
+
+/// The running totals of one session.
+#[derive(Debug)]
+pub struct Budget {
+    limits: BudgetLimits,
+    bytes: u64,
+    tokens: f64,
+    refilled: Option<Instant>,
+    /// sendto destinations already paid for; bounded, then every sendto pays.
+    destinations: HashSet<String>,
+}
+
+/// How many distinct sendto destinations a session remembers.
+const MAX_REMEMBERED_DESTINATIONS: usize = 1024;
+
+impl Budget {
+    pub fn new(limits: BudgetLimits) -> Budget {
+        Budget {
+            limits,
+            bytes: 0,
+            tokens: f64::from(limits.connects_per_second),
+            refilled: None,
+            destinations: HashSet::new(),
+        }
+    }
+
+    /// Bytes counted so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// May `call` start now? Charges its outgoing bytes and its connect.
+    pub fn admit(&mut self, call: &Call, now: Instant) -> Result<(), String> {
+        let outgoing = match call {
+            Call::Send { data, .. } | Call::Sendall { data, .. } | Call::Sendto { data, .. } => data.b64.len() as u64,
+            _ => 0,
+        };
+        let receives = matches!(call, Call::Recv { .. } | Call::Recvfrom { .. });
+        if self.limits.max_bytes > 0 && (outgoing > 0 || receives) {
+            let after = self.bytes.saturating_add(outgoing);
+            if after > self.limits.max_bytes || (receives && self.bytes >= self.limits.max_bytes) {
+                return Err(format!(
+                    "this session has moved {} bytes; {} more would pass its budget of {} bytes (--max-bytes)",
+                    self.bytes, outgoing, self.limits.max_bytes
+                ));
+            }
+        }
+        let dials = match call {
+            Call::Connect { .. } | Call::ConnectEx { .. } => true,
+            Call::Sendto { addr, .. } => {
+                let key = format!("{addr:?}");
+                if self.destinations.contains(&key) {
+                    false
+                } else {
+                    if self.destinations.len() < MAX_REMEMBERED_DESTINATIONS {
+                        self.destinations.insert(key);
+                    }
+                    true
+                }
+            }
+            _ => false,
+        };
+        if dials && self.limits.connects_per_second > 0 {
+            self.refill(now);
+            if self.tokens < 1.0 {
+                return Err(format!(
+                    "more than {} connects per second (connect, connect_ex, or sendto to a new address) \
+                     (--max-connects-per-second); wait a moment and try again",
+                    self.limits.connects_per_second
+                ));
+            }
+            self.tokens -= 1.0;
+        }
+        self.bytes = self.bytes.saturating_add(outgoing);
+        Ok(())
+    }
+
+    /// Count what a finished call received.
+    pub fn record(&mut self, ret: &Ret) {
+        if let Ret::Bytes { data } | Ret::Datagram { data, .. } = ret {
+            self.bytes = self.bytes.saturating_add(data.b64.len() as u64);
+        }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let rate = f64::from(self.limits.connects_per_second);
+        if let Some(then) = self.refilled {
+            let elapsed = now.saturating_duration_since(then).as_secs_f64();
+            self.tokens = (self.tokens + elapsed * rate).min(rate);
+        }
+        self.refilled = Some(now);
+    }
+}
+
+/// The timers of a session. `None` switches one off.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionTimers {
+    /// From the WebSocket upgrade to the hello.
+    pub hello: Duration,
+    /// How often the relay pings a quiet client.
+    pub ping_interval: Option<Duration>,
+    /// Nothing heard from the client (no message, no pong) for this long ends the session.
+    pub idle: Option<Duration>,
+    /// The longest a session may last.
+    pub lifetime: Option<Duration>,
+}
+
+impl Default for SessionTimers {
+    fn default() -> SessionTimers {
+        SessionTimers {
+            hello: Duration::from_secs(10),
+            ping_interval: Some(Duration::from_secs(20)),
+            idle: Some(Duration::from_secs(60)),
+            lifetime: Some(Duration::from_secs(4 * 3600)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use socklab_shared::protocol::{Addr, Bytes};
+
+    fn send(n: usize) -> Call {
+        Call::Send { sock: 1, data: Bytes { b64: vec![0; n] }, flags: 0 }
+    }
+
+    fn connect(port: u16) -> Call {
+        Call::Connect { sock: 1, addr: Addr::inet("127.0.0.1", port) }
+    }
+
+    fn sendto(port: u16) -> Call {
+        Call::Sendto { sock: 1, data: Bytes { b64: vec![1] }, addr: Addr::inet("127.0.0.1", port), flags: 0 }
+    }
+
+    #[test]
+    fn the_gate_counts_total_and_per_token_and_frees_on_drop() {
+        let gate = SessionGate::new(3, 2);
+        let a1 = gate.enter(0).unwrap();
+        let _a2 = gate.enter(0).unwrap();
+        assert!(gate.enter(0).unwrap_err().contains("--max-sessions-per-token"));
+        let _b1 = gate.enter(1).unwrap();
+        assert!(gate.enter(1).unwrap_err().contains("--max-sessions"));
+        assert_eq!(gate.open(), 3);
+        drop(a1);
+        assert_eq!(gate.open(), 2);
+        assert!(gate.enter(0).is_ok());
+    }
+
+    #[test]
+    fn bytes_are_counted_both_ways_and_refused_past_the_budget() {
+        let now = Instant::now();
+        let mut budget = Budget::new(BudgetLimits { max_bytes: 100, connects_per_second: 0 });
+        budget.admit(&send(60), now).unwrap();
+        budget.record(&Ret::Bytes { data: Bytes { b64: vec![0; 30] } });
+        assert_eq!(budget.bytes(), 90);
+        let err = budget.admit(&send(11), now).unwrap_err();
+        assert!(err.contains("100 bytes") && err.contains("--max-bytes"), "{err}");
+        budget.admit(&send(10), now).unwrap();
+        let recv = Call::Recv { sock: 1, n: 10, flags: 0 };
+        assert!(budget.admit(&recv, now).is_err(), "the budget is spent");
+        assert!(budget.admit(&Call::Close { sock: 1 }, now).is_ok(), "other calls go on");
+    }
+
+    #[test]
+    fn connects_are_rate_limited_and_refill() {
+        let start = Instant::now();
+        let mut budget = Budget::new(BudgetLimits { max_bytes: 0, connects_per_second: 3 });
+        for port in 0..3 {
+            budget.admit(&connect(5000 + port), start).unwrap();
+        }
+        let err = budget.admit(&connect(5003), start).unwrap_err();
+        assert!(err.contains("3 connects per second"), "{err}");
+        budget.admit(&connect(5003), start + Duration::from_millis(400)).unwrap();
+        // sendto pays once per new destination.
+        let later = start + Duration::from_secs(10);
+        budget.admit(&sendto(9000), later).unwrap();
+        for _ in 0..10 {
+            budget.admit(&sendto(9000), later).unwrap();
+        }
+        budget.admit(&sendto(9001), later).unwrap();
+        budget.admit(&sendto(9002), later).unwrap();
+        assert!(budget.admit(&sendto(9003), later).is_err());
+    }
+}

@@ -1,0 +1,204 @@
+//! Listening: the sockets the relay accepts on, TLS, and the HTTP layer up to
+//! the WebSocket upgrade.
+//!
+//! Our own accept loop rather than `axum::serve`, for three things it does not
+//! do: several listeners (127.0.0.1 and ::1) on one router, TLS, and a deadline
+//! on every handshake. A connection that has not finished its TLS handshake,
+//! or the headers of its next request, within `handshake_timeout` is closed,
+//! so slow or silent clients cannot pile up. Connections are counted; past
+//! `max_connections` a new one is closed at once.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How connections are accepted.
+#[derive(Clone)]
+pub struct Transport {
+    /// TLS handshake, then each request's headers, must arrive within this.
+    pub handshake_timeout: Duration,
+    /// HTTP connections open at once.
+    pub max_connections: usize,
+    /// Serve TLS with this.
+    pub tls: Option<TlsAcceptor>,
+}
+
+/// Bind every address; all share one port (the first one's, when it asked for port 0).
+/// `best_effort` addresses that cannot be bound are skipped with a warning (the
+/// default `::1` on a machine without IPv6).
+pub async fn bind(addrs: &[SocketAddr], best_effort: bool) -> io::Result<Vec<TcpListener>> {
+    let mut listeners = Vec::new();
+    let mut port = None;
+    for addr in addrs {
+        let mut addr = *addr;
+        if let Some(port) = port {
+            addr.set_port(port);
+        }
+        match TcpListener::bind(addr).await {
+            Ok(listener) => {
+                port.get_or_insert(listener.local_addr()?.port());
+                listeners.push(listener);
+            }
+            Err(e) if best_effort && !listeners.is_empty() => {
+                tracing::warn!(%addr, error = %e, "cannot listen on this address; going on without it");
+            }
+            Err(e) => return Err(io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))),
+        }
+    }
+    Ok(listeners)
+}
+
+/// A TLS acceptor from PEM files: a certificate chain and its private key.
+pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("cannot read a certificate chain from {}: {e}", cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{} holds no certificate", cert.display()));
+    }
+    warn_if_readable_by_others(key);
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("cannot read a private key from {}: {e}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|builder| builder.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| format!("cannot use this certificate and key: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+fn warn_if_readable_by_others(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(path = %path.display(), "the TLS private key is readable by other users; chmod 600 it");
+    }
+}
+
+/// Accept on every listener until `shutdown`; each connection is served by `router`.
+pub async fn serve(
+    listeners: Vec<TcpListener>,
+    router: axum::Router,
+    transport: Transport,
+    shutdown: CancellationToken,
+) -> io::Result<()> {
+    let tracker = TaskTracker::new();
+    let slots = Arc::new(Semaphore::new(transport.max_connections));
+    let mut loops = Vec::new();
+    for listener in listeners {
+        let accepting = accept_loop(listener, router.clone(), transport.clone(), slots.clone(), shutdown.clone(), tracker.clone());
+        loops.push(tokio::spawn(accepting));
+    }
+    for accepting in loops {
+        accepting.await.map_err(io::Error::other)?;
+    }
+    tracker.close();
+    // Requests in flight get a moment to finish; WebSocket sessions end on `shutdown` themselves.
+    let _ = tokio::time::timeout(Duration::from_secs(5), tracker.wait()).await;
+    Ok(())
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    router: axum::Router,
+    transport: Transport,
+    slots: Arc<Semaphore>,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = shutdown.cancelled() => return,
+        };
+        let (tcp, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // EMFILE and friends: wait a little rather than spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, max = transport.max_connections, "too many connections (--max-connections); closing a new one");
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        let (router, transport, shutdown) = (router.clone(), transport.clone(), shutdown.clone());
+        tracker.spawn(async move {
+            serve_connection(tcp, peer, router, &transport, shutdown).await;
+            drop(slot);
+        });
+    }
+}
+
+async fn serve_connection(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    router: axum::Router,
+    transport: &Transport,
+    shutdown: CancellationToken,
+) {
+    match &transport.tls {
+        None => serve_http(tcp, router, transport.handshake_timeout, shutdown).await,
+        Some(acceptor) => match tokio::time::timeout(transport.handshake_timeout, acceptor.accept(tcp)).await {
+            Ok(Ok(tls)) => serve_http(tls, router, transport.handshake_timeout, shutdown).await,
+            Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+        },
+    }
+}
+
+async fn serve_http<S>(stream: S, router: axum::Router, handshake_timeout: Duration, shutdown: CancellationToken)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = TowerToHyperService::new(router);
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        // Also closes a kept-alive connection that sends no next request in time.
+        .header_read_timeout(handshake_timeout)
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "HTTP connection ended with an error");
+            }
+        }
+        () = shutdown.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+}
+
+/// Raise the soft limit on open files to the hard one: each session holds
+/// sockets, and the limits above are what should bound them, not a default of 1024.
+pub fn raise_fd_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit with a valid pointer to a properly sized struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
