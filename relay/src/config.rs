@@ -15,6 +15,7 @@ use clap::{ArgMatches, Args};
 use serde::Deserialize;
 
 use crate::exec::Cidr;
+use crate::sandbox::SandboxChoice;
 use crate::limits::{BudgetLimits, SessionTimers};
 use crate::session::SessionLimits;
 
@@ -54,6 +55,10 @@ pub struct ServeConfig {
     #[arg(long, env = "SOCKLAB_ALLOW_MISSING_ORIGIN", help_heading = "Access")]
     pub allow_missing_origin: bool,
 
+    /// Where sessions' sockets live: `auto` (a private network namespace per session when the relay
+    /// may make one, else host mode), `namespace` (refuse to start without), or `host` (loopback only).
+    #[arg(long, env = "SOCKLAB_SANDBOX", value_enum, default_value_t = SandboxChoice::Auto, help_heading = "Sandbox")]
+    pub sandbox: SandboxChoice,
     /// Host mode: a destination range allowed besides loopback (CIDR or address; repeat for several).
     #[arg(long, env = "SOCKLAB_ALLOW_DESTINATION", value_delimiter = ',', value_name = "CIDR", help_heading = "Sandbox")]
     pub allow_destination: Vec<Cidr>,
@@ -165,6 +170,7 @@ impl ServeConfig {
             allow_host,
             allow_origin,
             allow_missing_origin,
+            sandbox,
             allow_destination,
             allow_privileged_ports,
             allow_raw,

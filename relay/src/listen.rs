@@ -54,7 +54,12 @@ pub async fn bind(addrs: &[SocketAddr], best_effort: bool) -> io::Result<Vec<Tcp
             Err(e) if best_effort && !listeners.is_empty() => {
                 tracing::warn!(%addr, error = %e, "cannot listen on this address; going on without it");
             }
-            Err(e) => return Err(io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))),
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("cannot listen on {addr}: {e}"),
+                ));
+            }
         }
     }
     Ok(listeners)
@@ -66,12 +71,18 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let certs = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("cannot read a certificate chain from {}: {e}", cert.display()))?;
+        .map_err(|e| {
+            format!(
+                "cannot read a certificate chain from {}: {e}",
+                cert.display()
+            )
+        })?;
     if certs.is_empty() {
         return Err(format!("{} holds no certificate", cert.display()));
     }
     warn_if_readable_by_others(key);
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("cannot read a private key from {}: {e}", key.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("cannot read a private key from {}: {e}", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -101,7 +112,14 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(transport.max_connections));
     let mut loops = Vec::new();
     for listener in listeners {
-        let accepting = accept_loop(listener, router.clone(), transport.clone(), slots.clone(), shutdown.clone(), tracker.clone());
+        let accepting = accept_loop(
+            listener,
+            router.clone(),
+            transport.clone(),
+            slots.clone(),
+            shutdown.clone(),
+            tracker.clone(),
+        );
         loops.push(tokio::spawn(accepting));
     }
     for accepting in loops {
@@ -157,16 +175,22 @@ async fn serve_connection(
 ) {
     match &transport.tls {
         None => serve_http(tcp, router, transport.handshake_timeout, shutdown).await,
-        Some(acceptor) => match tokio::time::timeout(transport.handshake_timeout, acceptor.accept(tcp)).await {
-            Ok(Ok(tls)) => serve_http(tls, router, transport.handshake_timeout, shutdown).await,
-            Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-        },
+        Some(acceptor) => {
+            match tokio::time::timeout(transport.handshake_timeout, acceptor.accept(tcp)).await {
+                Ok(Ok(tls)) => serve_http(tls, router, transport.handshake_timeout, shutdown).await,
+                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+            }
+        }
     }
 }
 
-async fn serve_http<S>(stream: S, router: axum::Router, handshake_timeout: Duration, shutdown: CancellationToken)
-where
+async fn serve_http<S>(
+    stream: S,
+    router: axum::Router,
+    handshake_timeout: Duration,
+    shutdown: CancellationToken,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = TowerToHyperService::new(router);
@@ -193,10 +217,14 @@ where
 /// Raise the soft limit on open files to the hard one: each session holds
 /// sockets, and the limits above are what should bound them, not a default of 1024.
 pub fn raise_fd_limit() {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit/setrlimit with a valid pointer to a properly sized struct.
     unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
             limit.rlim_cur = limit.rlim_max;
             libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }

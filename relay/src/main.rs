@@ -12,7 +12,7 @@ use socklab::lessons_cli;
 use socklab::config::ServeConfig;
 use socklab::limits::SessionGate;
 use socklab::listen::{self, Transport};
-use socklab::sandbox::{Sandbox, SandboxConfig};
+use socklab::sandbox::{Sandbox, SandboxChoice, SandboxConfig};
 use socklab::server::{self, AppState, OriginPolicy};
 use socklab::session::Access;
 use tokio::sync::Semaphore;
@@ -50,6 +50,12 @@ struct RunCommand {
     /// Seconds with every lane blocked and nothing pending before the run counts as deadlocked.
     #[arg(long, default_value_t = 5.0)]
     deadlock_timeout: f64,
+    /// Where the run's sockets live: a private network namespace (`auto` when possible) or the host's loopback.
+    #[arg(long, env = "SOCKLAB_SANDBOX", value_enum, default_value_t = SandboxChoice::Auto)]
+    sandbox: SandboxChoice,
+    /// Host mode: allow SOCK_RAW (a namespace always allows it).
+    #[arg(long)]
+    allow_raw: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -70,7 +76,8 @@ fn main() -> anyhow::Result<()> {
                     .context("--deadlock-timeout must be a positive number of seconds")?,
             };
             let code = runtime.block_on(async {
-                cli::run(&args, SandboxConfig::default()).await
+                let sandbox = SandboxConfig { sandbox: run.sandbox, allow_raw_in_host: run.allow_raw, ..SandboxConfig::default() };
+                cli::run(&args, sandbox).await
             })?;
             std::process::exit(code);
         }
@@ -107,6 +114,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let listeners = listen::bind(&config.listen, best_effort).await?;
     let local = listeners[0].local_addr()?;
     let sandbox = Sandbox::new(SandboxConfig {
+        sandbox: config.sandbox,
         relay_port: Some(local.port()),
         allow_raw_in_host: config.allow_raw,
         max_sockets: config.max_sockets,
