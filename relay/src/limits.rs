@@ -35,11 +35,7 @@ pub struct SessionSlot {
 
 impl SessionGate {
     pub fn new(max_total: usize, max_per_token: usize) -> Arc<SessionGate> {
-        Arc::new(SessionGate {
-            max_total,
-            max_per_token,
-            open: Mutex::new(Open::default()),
-        })
+        Arc::new(SessionGate { max_total, max_per_token, open: Mutex::new(Open::default()) })
     }
 
     /// No limit: for tests and `socklab run`.
@@ -49,10 +45,7 @@ impl SessionGate {
 
     /// Take a place for a session authenticated with token number `token`.
     pub fn enter(self: &Arc<SessionGate>, token: usize) -> Result<SessionSlot, String> {
-        let mut open = self
-            .open
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let mut open = self.open.lock().unwrap_or_else(|poison| poison.into_inner());
         if open.total >= self.max_total {
             return Err(format!(
                 "the relay already has {} sessions open, the most it allows (--max-sessions)",
@@ -68,28 +61,18 @@ impl SessionGate {
         }
         *mine += 1;
         open.total += 1;
-        Ok(SessionSlot {
-            gate: self.clone(),
-            token,
-        })
+        Ok(SessionSlot { gate: self.clone(), token })
     }
 
     /// Sessions open now.
     pub fn open(&self) -> usize {
-        self.open
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .total
+        self.open.lock().unwrap_or_else(|poison| poison.into_inner()).total
     }
 }
 
 impl Drop for SessionSlot {
     fn drop(&mut self) {
-        let mut open = self
-            .gate
-            .open
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let mut open = self.gate.open.lock().unwrap_or_else(|poison| poison.into_inner());
         open.total -= 1;
         if let Some(count) = open.per_token.get_mut(&self.token) {
             *count -= 1;
@@ -143,9 +126,7 @@ impl Budget {
     /// May `call` start now? Charges its outgoing bytes and its connect.
     pub fn admit(&mut self, call: &Call, now: Instant) -> Result<(), String> {
         let outgoing = match call {
-            Call::Send { data, .. } | Call::Sendall { data, .. } | Call::Sendto { data, .. } => {
-                data.b64.len() as u64
-            }
+            Call::Send { data, .. } | Call::Sendall { data, .. } | Call::Sendto { data, .. } => data.b64.len() as u64,
             _ => 0,
         };
         let receives = matches!(call, Call::Recv { .. } | Call::Recvfrom { .. });
@@ -235,27 +216,15 @@ mod tests {
     use socklab_shared::protocol::{Addr, Bytes};
 
     fn send(n: usize) -> Call {
-        Call::Send {
-            sock: 1,
-            data: Bytes { b64: vec![0; n] },
-            flags: 0,
-        }
+        Call::Send { sock: 1, data: Bytes { b64: vec![0; n] }, flags: 0 }
     }
 
     fn connect(port: u16) -> Call {
-        Call::Connect {
-            sock: 1,
-            addr: Addr::inet("127.0.0.1", port),
-        }
+        Call::Connect { sock: 1, addr: Addr::inet("127.0.0.1", port) }
     }
 
     fn sendto(port: u16) -> Call {
-        Call::Sendto {
-            sock: 1,
-            data: Bytes { b64: vec![1] },
-            addr: Addr::inet("127.0.0.1", port),
-            flags: 0,
-        }
+        Call::Sendto { sock: 1, data: Bytes { b64: vec![1] }, addr: Addr::inet("127.0.0.1", port), flags: 0 }
     }
 
     #[test]
@@ -263,11 +232,7 @@ mod tests {
         let gate = SessionGate::new(3, 2);
         let a1 = gate.enter(0).unwrap();
         let _a2 = gate.enter(0).unwrap();
-        assert!(
-            gate.enter(0)
-                .unwrap_err()
-                .contains("--max-sessions-per-token")
-        );
+        assert!(gate.enter(0).unwrap_err().contains("--max-sessions-per-token"));
         let _b1 = gate.enter(1).unwrap();
         assert!(gate.enter(1).unwrap_err().contains("--max-sessions"));
         assert_eq!(gate.open(), 3);
@@ -279,48 +244,28 @@ mod tests {
     #[test]
     fn bytes_are_counted_both_ways_and_refused_past_the_budget() {
         let now = Instant::now();
-        let mut budget = Budget::new(BudgetLimits {
-            max_bytes: 100,
-            connects_per_second: 0,
-        });
+        let mut budget = Budget::new(BudgetLimits { max_bytes: 100, connects_per_second: 0 });
         budget.admit(&send(60), now).unwrap();
-        budget.record(&Ret::Bytes {
-            data: Bytes { b64: vec![0; 30] },
-        });
+        budget.record(&Ret::Bytes { data: Bytes { b64: vec![0; 30] } });
         assert_eq!(budget.bytes(), 90);
         let err = budget.admit(&send(11), now).unwrap_err();
-        assert!(
-            err.contains("100 bytes") && err.contains("--max-bytes"),
-            "{err}"
-        );
+        assert!(err.contains("100 bytes") && err.contains("--max-bytes"), "{err}");
         budget.admit(&send(10), now).unwrap();
-        let recv = Call::Recv {
-            sock: 1,
-            n: 10,
-            flags: 0,
-        };
+        let recv = Call::Recv { sock: 1, n: 10, flags: 0 };
         assert!(budget.admit(&recv, now).is_err(), "the budget is spent");
-        assert!(
-            budget.admit(&Call::Close { sock: 1 }, now).is_ok(),
-            "other calls go on"
-        );
+        assert!(budget.admit(&Call::Close { sock: 1 }, now).is_ok(), "other calls go on");
     }
 
     #[test]
     fn connects_are_rate_limited_and_refill() {
         let start = Instant::now();
-        let mut budget = Budget::new(BudgetLimits {
-            max_bytes: 0,
-            connects_per_second: 3,
-        });
+        let mut budget = Budget::new(BudgetLimits { max_bytes: 0, connects_per_second: 3 });
         for port in 0..3 {
             budget.admit(&connect(5000 + port), start).unwrap();
         }
         let err = budget.admit(&connect(5003), start).unwrap_err();
         assert!(err.contains("3 connects per second"), "{err}");
-        budget
-            .admit(&connect(5003), start + Duration::from_millis(400))
-            .unwrap();
+        budget.admit(&connect(5003), start + Duration::from_millis(400)).unwrap();
         // sendto pays once per new destination.
         let later = start + Duration::from_secs(10);
         budget.admit(&sendto(9000), later).unwrap();

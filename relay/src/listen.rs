@@ -55,10 +55,7 @@ pub async fn bind(addrs: &[SocketAddr], best_effort: bool) -> io::Result<Vec<Tcp
                 tracing::warn!(%addr, error = %e, "cannot listen on this address; going on without it");
             }
             Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("cannot listen on {addr}: {e}"),
-                ));
+                return Err(io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")));
             }
         }
     }
@@ -71,12 +68,7 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let certs = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| {
-            format!(
-                "cannot read a certificate chain from {}: {e}",
-                cert.display()
-            )
-        })?;
+        .map_err(|e| format!("cannot read a certificate chain from {}: {e}", cert.display()))?;
     if certs.is_empty() {
         return Err(format!("{} holds no certificate", cert.display()));
     }
@@ -112,14 +104,8 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(transport.max_connections));
     let mut loops = Vec::new();
     for listener in listeners {
-        let accepting = accept_loop(
-            listener,
-            router.clone(),
-            transport.clone(),
-            slots.clone(),
-            shutdown.clone(),
-            tracker.clone(),
-        );
+        let accepting =
+            accept_loop(listener, router.clone(), transport.clone(), slots.clone(), shutdown.clone(), tracker.clone());
         loops.push(tokio::spawn(accepting));
     }
     for accepting in loops {
@@ -175,22 +161,16 @@ async fn serve_connection(
 ) {
     match &transport.tls {
         None => serve_http(tcp, router, transport.handshake_timeout, shutdown).await,
-        Some(acceptor) => {
-            match tokio::time::timeout(transport.handshake_timeout, acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => serve_http(tls, router, transport.handshake_timeout, shutdown).await,
-                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-            }
-        }
+        Some(acceptor) => match tokio::time::timeout(transport.handshake_timeout, acceptor.accept(tcp)).await {
+            Ok(Ok(tls)) => serve_http(tls, router, transport.handshake_timeout, shutdown).await,
+            Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+        },
     }
 }
 
-async fn serve_http<S>(
-    stream: S,
-    router: axum::Router,
-    handshake_timeout: Duration,
-    shutdown: CancellationToken,
-) where
+async fn serve_http<S>(stream: S, router: axum::Router, handshake_timeout: Duration, shutdown: CancellationToken)
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = TowerToHyperService::new(router);
@@ -217,14 +197,10 @@ async fn serve_http<S>(
 /// Raise the soft limit on open files to the hard one: each session holds
 /// sockets, and the limits above are what should bound them, not a default of 1024.
 pub fn raise_fd_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit with a valid pointer to a properly sized struct.
     unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
-        {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
             limit.rlim_cur = limit.rlim_max;
             libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }

@@ -33,9 +33,7 @@ async fn upgrade_status(port: u16, host: Option<&str>, origin: Option<&str>) -> 
 
 /// The raw WebSocket handshake; the status and, on 101, the open connection.
 async fn upgrade(port: u16, host: Option<&str>, origin: Option<&str>) -> (u16, Option<TcpStream>) {
-    let mut tcp = TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connects");
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.expect("connects");
     let mut request = String::from("GET /ws HTTP/1.1\r\n");
     if let Some(host) = host {
         request += &format!("Host: {host}\r\n");
@@ -56,11 +54,7 @@ async fn upgrade(port: u16, host: Option<&str>, origin: Option<&str>) -> (u16, O
         }
     }
     let text = String::from_utf8_lossy(&head);
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
+    let status = text.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
     (status, (status == 101).then_some(tcp))
 }
 
@@ -100,11 +94,7 @@ async fn origin_and_host_matrix_has_no_wrong_answers() {
     let relay = Relay::start();
     let p = relay.port;
     let q = p.wrapping_add(1);
-    let own_origins = [
-        format!("http://127.0.0.1:{p}"),
-        format!("http://localhost:{p}"),
-        format!("http://[::1]:{p}"),
-    ];
+    let own_origins = [format!("http://127.0.0.1:{p}"), format!("http://localhost:{p}"), format!("http://[::1]:{p}")];
     let bad_origins = [
         format!("http://127.0.0.1:{p}.evil.example"),
         format!("http://localhost:{p}.evil.example"),
@@ -134,12 +124,8 @@ async fn origin_and_host_matrix_has_no_wrong_answers() {
         "http://evil.example".to_string(),
         String::new(),
     ];
-    let own_hosts = [
-        format!("127.0.0.1:{p}"),
-        format!("localhost:{p}"),
-        format!("[::1]:{p}"),
-        format!("LOCALHOST:{p}"),
-    ];
+    let own_hosts =
+        [format!("127.0.0.1:{p}"), format!("localhost:{p}"), format!("[::1]:{p}"), format!("LOCALHOST:{p}")];
     let bad_hosts = [
         "evil.example".to_string(),
         format!("evil.example:{p}"),
@@ -182,10 +168,7 @@ async fn origin_and_host_matrix_has_no_wrong_answers() {
             } else if status != 101 && want {
                 wrong_refusals.push(format!("Origin {origin:?} Host {host:?}: {status}"));
             } else if status != 101 {
-                assert!(
-                    matches!(status, 400 | 403),
-                    "Origin {origin:?} Host {host:?}: status {status}"
-                );
+                assert!(matches!(status, 400 | 403), "Origin {origin:?} Host {host:?}: status {status}");
             }
         }
     }
@@ -204,72 +187,37 @@ async fn origin_and_host_matrix_has_no_wrong_answers() {
 async fn dns_rebinding_hosts_are_refused() {
     let relay = Relay::start();
     let p = relay.port;
-    for name in [
-        "rebind.evil.example",
-        "127.0.0.1.nip.io",
-        "localtest.me",
-        "7f000001.rbndr.us",
-        "localhost.localdomain",
-    ] {
+    for name in
+        ["rebind.evil.example", "127.0.0.1.nip.io", "localtest.me", "7f000001.rbndr.us", "localhost.localdomain"]
+    {
         let host = format!("{name}:{p}");
         let origin = format!("http://{name}:{p}");
-        assert_eq!(
-            upgrade_status(p, Some(&host), Some(&origin)).await,
-            403,
-            "{host}"
-        );
-        assert_eq!(
-            upgrade_status(p, Some(&host), Some(&relay.origin())).await,
-            403,
-            "{host} with our Origin"
-        );
+        assert_eq!(upgrade_status(p, Some(&host), Some(&origin)).await, 403, "{host}");
+        assert_eq!(upgrade_status(p, Some(&host), Some(&relay.origin())).await, 403, "{host} with our Origin");
     }
     // The same request with the relay's own names is accepted.
-    assert_eq!(
-        upgrade_status(p, Some(&format!("localhost:{p}")), Some(&relay.origin())).await,
-        101
-    );
+    assert_eq!(upgrade_status(p, Some(&format!("localhost:{p}")), Some(&relay.origin())).await, 101);
 }
 
 /// Allowlisted hosts and origins are matched exactly, too.
 #[tokio::test]
 async fn configured_hosts_and_origins_match_exactly() {
-    let relay = Relay::start_with(&[
-        "--allow-host",
-        "lab.example.org",
-        "--allow-origin",
-        "https://teacher.example.org",
-    ]);
+    let relay =
+        Relay::start_with(&["--allow-host", "lab.example.org", "--allow-origin", "https://teacher.example.org"]);
     let p = relay.port;
     let cases = [
         ("lab.example.org", "https://lab.example.org", 101),
         ("LAB.example.org", "https://lab.example.org", 101),
         ("lab.example.org", "https://teacher.example.org", 101),
-        (
-            "lab.example.org.evil.example",
-            "https://lab.example.org",
-            403,
-        ),
+        ("lab.example.org.evil.example", "https://lab.example.org", 403),
         ("evil-lab.example.org", "https://lab.example.org", 403),
-        (
-            "lab.example.org",
-            "https://lab.example.org.evil.example",
-            403,
-        ),
-        (
-            "lab.example.org",
-            "https://teacher.example.org.evil.example",
-            403,
-        ),
+        ("lab.example.org", "https://lab.example.org.evil.example", 403),
+        ("lab.example.org", "https://teacher.example.org.evil.example", 403),
         ("lab.example.org", "https://Teacher.example.org", 403),
         ("lab.example.org", "https://evilteacher.example.org", 403),
     ];
     for (host, origin, want) in cases {
-        assert_eq!(
-            upgrade_status(p, Some(host), Some(origin)).await,
-            want,
-            "Host {host} Origin {origin}"
-        );
+        assert_eq!(upgrade_status(p, Some(host), Some(origin)).await, want, "Host {host} Origin {origin}");
     }
 }
 
@@ -285,13 +233,7 @@ async fn a_missing_origin_is_refused_unless_allowed() {
     assert_eq!(status, 101);
     let mut c = client_over(tcp.unwrap()).await;
     c.send_json(json!({"type": "hello", "version": 1})).await;
-    assert!(matches!(
-        c.next().await,
-        ServerMsg::Error {
-            code: ErrorCode::Unauthorized,
-            ..
-        }
-    ));
+    assert!(matches!(c.next().await, ServerMsg::Error { code: ErrorCode::Unauthorized, .. }));
 }
 
 /// Missing, wrong, truncated, extended and right tokens; the token never shows in the relay's logs.
@@ -306,15 +248,8 @@ async fn tokens_missing_wrong_or_right() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let (port, token) = line
-        .trim()
-        .strip_prefix("http://127.0.0.1:")
-        .unwrap()
-        .split_once("/#token=")
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let (port, token) = line.trim().strip_prefix("http://127.0.0.1:").unwrap().split_once("/#token=").unwrap();
     assert_eq!(token.len(), 64, "32 random bytes, hex");
     let relay_port: u16 = port.parse().unwrap();
     let origin = format!("http://127.0.0.1:{relay_port}");
@@ -339,41 +274,22 @@ async fn tokens_missing_wrong_or_right() {
             hello["token"] = json!(given);
         }
         c.send_json(hello).await;
-        assert!(
-            matches!(
-                c.next().await,
-                ServerMsg::Error {
-                    code: ErrorCode::Unauthorized,
-                    ..
-                }
-            ),
-            "{given:?}"
-        );
+        assert!(matches!(c.next().await, ServerMsg::Error { code: ErrorCode::Unauthorized, .. }), "{given:?}");
         // And the relay closes the connection.
-        let end = tokio::time::timeout(Duration::from_secs(5), c.ws.next())
-            .await
-            .expect("closed in time");
-        assert!(
-            matches!(end, None | Some(Err(_)) | Some(Ok(Message::Close(_)))),
-            "{end:?}"
-        );
+        let end = tokio::time::timeout(Duration::from_secs(5), c.ws.next()).await.expect("closed in time");
+        assert!(matches!(end, None | Some(Err(_)) | Some(Ok(Message::Close(_)))), "{end:?}");
     }
     let (_, tcp) = upgrade(relay_port, Some(&host), Some(&origin)).await;
     let mut c = client_over(tcp.unwrap()).await;
-    c.send_json(json!({"type": "hello", "version": 1, "token": token}))
-        .await;
+    c.send_json(json!({"type": "hello", "version": 1, "token": token})).await;
     assert!(matches!(c.next().await, ServerMsg::Hello { .. }));
-    c.ok(json!({"op": "socket", "family": AF_INET, "type": SOCK_STREAM}))
-        .await;
+    c.ok(json!({"op": "socket", "family": AF_INET, "type": SOCK_STREAM})).await;
     c.close().await;
     let _ = child.kill();
     let _ = child.wait();
     let logged = std::fs::read_to_string(log.path()).unwrap();
     assert!(!logged.is_empty(), "trace logs were written");
-    assert!(
-        !logged.contains(token),
-        "the token appears in the relay's logs"
-    );
+    assert!(!logged.contains(token), "the token appears in the relay's logs");
 }
 
 /// Destinations in host mode: loopback only, every encoding unwrapped, never the relay's own port;
@@ -397,30 +313,21 @@ async fn host_mode_destinations_are_fenced() {
         (AF_INET6, "::127.0.0.1".into(), echo_port),
         (AF_INET6, "64:ff9b::7f00:1".into(), echo_port),
         (AF_INET6, "2002:7f00:1::1".into(), echo_port),
-        (
-            AF_INET6,
-            "2001:0:4136:e378:8000:63bf:80ff:fffe".into(),
-            echo_port,
-        ),
+        (AF_INET6, "2001:0:4136:e378:8000:63bf:80ff:fffe".into(), echo_port),
         (AF_INET6, "::".into(), echo_port),
         (AF_INET6, "fe80::1".into(), echo_port),
     ];
     for (family, host, port) in refused {
         let s = c.socket(family, SOCK_STREAM).await;
-        match c
-            .call(json!({"op": "connect", "sock": s, "addr": {"host": host, "port": port}}))
-            .await
-        {
-            ServerMsg::Result {
-                outcome: Outcome::Err { error },
-                ..
-            } => {
+        match c.call(json!({"op": "connect", "sock": s, "addr": {"host": host, "port": port}})).await {
+            ServerMsg::Result { outcome: Outcome::Err { error }, .. } => {
                 assert_eq!(error.errno, "EACCES", "{host}:{port}: {error:?}");
             }
             other => panic!("{host}:{port} was not refused: {other:?}"),
         }
         let u = c.socket(family, SOCK_DGRAM).await;
-        let sent = c.call(json!({"op": "sendto", "sock": u, "data": b64(b"x"), "addr": {"host": host, "port": port}})).await;
+        let sent =
+            c.call(json!({"op": "sendto", "sock": u, "data": b64(b"x"), "addr": {"host": host, "port": port}})).await;
         assert!(
             matches!(&sent, ServerMsg::Result { outcome: Outcome::Err { error }, .. } if error.errno == "EACCES"),
             "{host}: {sent:?}"
@@ -429,35 +336,24 @@ async fn host_mode_destinations_are_fenced() {
         c.ok(json!({"op": "close", "sock": u})).await;
     }
     // Loopback in every spelling that is loopback works.
-    for (family, host) in [
-        (AF_INET, "127.0.0.1"),
-        (AF_INET, "localhost"),
-        (AF_INET6, "::ffff:127.0.0.1"),
-    ] {
+    for (family, host) in [(AF_INET, "127.0.0.1"), (AF_INET, "localhost"), (AF_INET6, "::ffff:127.0.0.1")] {
         let s = c.socket(family, SOCK_STREAM).await;
-        c.ok(json!({"op": "connect", "sock": s, "addr": {"host": host, "port": echo_port}}))
-            .await;
+        c.ok(json!({"op": "connect", "sock": s, "addr": {"host": host, "port": echo_port}})).await;
         c.ok(json!({"op": "close", "sock": s})).await;
     }
     // Binds: unprivileged ports, loopback or any; no raw sockets.
     let s = c.socket(AF_INET, SOCK_STREAM).await;
-    let low = c
-        .call(json!({"op": "bind", "sock": s, "addr": {"host": "127.0.0.1", "port": 80}}))
-        .await;
+    let low = c.call(json!({"op": "bind", "sock": s, "addr": {"host": "127.0.0.1", "port": 80}})).await;
     assert!(
         matches!(&low, ServerMsg::Result { outcome: Outcome::Err { error }, .. } if error.message.contains("1024-65535")),
         "{low:?}"
     );
-    let own = c
-        .call(json!({"op": "bind", "sock": s, "addr": {"host": "0.0.0.0", "port": relay.port}}))
-        .await;
+    let own = c.call(json!({"op": "bind", "sock": s, "addr": {"host": "0.0.0.0", "port": relay.port}})).await;
     assert!(
         matches!(&own, ServerMsg::Result { outcome: Outcome::Err { error }, .. } if error.errno == "EACCES"),
         "{own:?}"
     );
-    let raw = c
-        .call(json!({"op": "socket", "family": AF_INET, "type": SOCK_RAW, "proto": 1}))
-        .await;
+    let raw = c.call(json!({"op": "socket", "family": AF_INET, "type": SOCK_RAW, "proto": 1})).await;
     assert!(
         matches!(&raw, ServerMsg::Result { outcome: Outcome::Err { error }, .. } if error.errno == "EACCES"),
         "{raw:?}"
@@ -467,23 +363,13 @@ async fn host_mode_destinations_are_fenced() {
     // --allow-destination opens that range and nothing else; the relay's port stays closed.
     let relay = Relay::start_with(&["--allow-destination", "10.0.0.0/8"]);
     let mut c = relay.connect().await;
-    for (host, port, refused) in [
-        ("10.1.2.3", 9, false),
-        ("11.1.2.3", 9, true),
-        ("::ffff:10.1.2.3", 9, false),
-        ("2002:a01:203::", 9, true),
-    ] {
-        let family = if host.contains(':') {
-            AF_INET6
-        } else {
-            AF_INET
-        };
+    for (host, port, refused) in
+        [("10.1.2.3", 9, false), ("11.1.2.3", 9, true), ("::ffff:10.1.2.3", 9, false), ("2002:a01:203::", 9, true)]
+    {
+        let family = if host.contains(':') { AF_INET6 } else { AF_INET };
         let s = c.socket(family, SOCK_STREAM).await;
-        c.ok(json!({"op": "setblocking", "sock": s, "flag": false}))
-            .await;
-        let value = c
-            .ok(json!({"op": "connect_ex", "sock": s, "addr": {"host": host, "port": port}}))
-            .await;
+        c.ok(json!({"op": "setblocking", "sock": s, "flag": false})).await;
+        let value = c.ok(json!({"op": "connect_ex", "sock": s, "addr": {"host": host, "port": port}})).await;
         let errno = value["value"].as_i64().unwrap();
         assert_eq!(errno == 13, refused, "{host}: errno {errno}");
     }
@@ -506,14 +392,9 @@ async fn unix_path_traversal_stays_in_the_session_directory() {
         "x/../../../y",
     ] {
         for op in ["bind", "connect"] {
-            let answer = c
-                .call(json!({"op": op, "sock": s, "addr": {"path": path}}))
-                .await;
+            let answer = c.call(json!({"op": op, "sock": s, "addr": {"path": path}})).await;
             match answer {
-                ServerMsg::Result {
-                    outcome: Outcome::Err { error },
-                    ..
-                } => {
+                ServerMsg::Result { outcome: Outcome::Err { error }, .. } => {
                     assert_eq!(error.errno, "EACCES", "{op} {path}: {error:?}");
                     assert!(error.message.contains(".."), "{op} {path}: {error:?}");
                 }
@@ -522,8 +403,7 @@ async fn unix_path_traversal_stays_in_the_session_directory() {
         }
     }
     // An absolute path lands inside the session directory, and is shown as the script wrote it.
-    c.ok(json!({"op": "bind", "sock": s, "addr": {"path": "/etc/passwd.sock"}}))
-        .await;
+    c.ok(json!({"op": "bind", "sock": s, "addr": {"path": "/etc/passwd.sock"}})).await;
     let name = c.ok(json!({"op": "getsockname", "sock": s})).await;
     assert_eq!(name["addr"]["path"], "/etc/passwd.sock");
     assert!(!std::path::Path::new("/etc/passwd.sock").exists());
@@ -543,51 +423,35 @@ async fn unix_path_traversal_stays_in_the_session_directory() {
     let outside = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(outside.path(), session_dir.join("link")).unwrap();
     let t = c.socket(AF_UNIX, SOCK_STREAM).await;
-    for (op, path) in [
-        ("bind", "/link/x.sock"),
-        ("connect", "/link/x.sock"),
-        ("bind", "/link/sub/dir/x.sock"),
-    ] {
-        let answer = c
-            .call(json!({"op": op, "sock": t, "addr": {"path": path}}))
-            .await;
+    for (op, path) in [("bind", "/link/x.sock"), ("connect", "/link/x.sock"), ("bind", "/link/sub/dir/x.sock")] {
+        let answer = c.call(json!({"op": op, "sock": t, "addr": {"path": path}})).await;
         assert!(
             matches!(&answer, ServerMsg::Result { outcome: Outcome::Err { error }, .. } if error.message.contains("symlink")),
             "{op}: {answer:?}"
         );
     }
-    assert_eq!(
-        std::fs::read_dir(outside.path()).unwrap().count(),
-        0,
-        "nothing was made outside"
-    );
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0, "nothing was made outside");
 
     // Abstract names: a listener the test makes in the machine's abstract namespace is out of reach...
     let name = format!("socklab-security-test-{}", std::process::id());
     let host_listener = std::os::unix::net::UnixListener::bind_addr(
-        &<std::os::unix::net::SocketAddr as std::os::linux::net::SocketAddrExt>::from_abstract_name(name.as_bytes()).unwrap(),
+        &<std::os::unix::net::SocketAddr as std::os::linux::net::SocketAddrExt>::from_abstract_name(name.as_bytes())
+            .unwrap(),
     )
     .unwrap();
     let u = c.socket(AF_UNIX, SOCK_STREAM).await;
-    let answer = c
-        .call(json!({"op": "connect", "sock": u, "addr": {"path": format!("\0{name}")}}))
-        .await;
+    let answer = c.call(json!({"op": "connect", "sock": u, "addr": {"path": format!("\0{name}")}})).await;
     assert!(
         matches!(&answer, ServerMsg::Result { outcome: Outcome::Err { error }, .. } if error.errno == "ECONNREFUSED"),
         "{answer:?}"
     );
     host_listener.set_nonblocking(true).unwrap();
-    assert!(
-        host_listener.accept().is_err(),
-        "the relay reached the machine's abstract socket"
-    );
+    assert!(host_listener.accept().is_err(), "the relay reached the machine's abstract socket");
     // ...while the session's own abstract names work and read back unchanged.
     let l = c.socket(AF_UNIX, SOCK_STREAM).await;
-    c.ok(json!({"op": "bind", "sock": l, "addr": {"path": format!("\0{name}")}}))
-        .await;
+    c.ok(json!({"op": "bind", "sock": l, "addr": {"path": format!("\0{name}")}})).await;
     c.ok(json!({"op": "listen", "sock": l})).await;
-    c.ok(json!({"op": "connect", "sock": u, "addr": {"path": format!("\0{name}")}}))
-        .await;
+    c.ok(json!({"op": "connect", "sock": u, "addr": {"path": format!("\0{name}")}})).await;
     let peer = c.ok(json!({"op": "getpeername", "sock": u})).await;
     assert_eq!(peer["addr"]["path"], format!("\0{name}"));
     c.close().await;
@@ -611,9 +475,7 @@ fn frame_header(opcode: u8, fin: bool, len: u64) -> Vec<u8> {
 
 async fn expect_close_1009(c: &mut Client) {
     loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), c.ws.next())
-            .await
-            .expect("closed in time");
+        let frame = tokio::time::timeout(Duration::from_secs(5), c.ws.next()).await.expect("closed in time");
         match frame {
             Some(Ok(Message::Close(Some(close)))) => {
                 assert_eq!(u16::from(close.code), 1009, "{close:?}");
@@ -631,14 +493,7 @@ async fn expect_close_1009(c: &mut Client) {
 /// an error and the session goes on. The relay's memory stays flat.
 #[tokio::test]
 async fn oversized_frames_close_with_1009_and_memory_stays_flat() {
-    let relay = Relay::start_with(&[
-        "--max-message",
-        "64KiB",
-        "--max-frame",
-        "1MiB",
-        "--max-sessions",
-        "1000",
-    ]);
+    let relay = Relay::start_with(&["--max-message", "64KiB", "--max-frame", "1MiB", "--max-sessions", "1000"]);
     let attack = |how: u8| {
         let relay = &relay;
         async move {
@@ -677,18 +532,11 @@ async fn oversized_frames_close_with_1009_and_memory_stays_flat() {
     }
     let after = rss_kib(relay.pid());
     eprintln!("relay RSS before {before} KiB, after 40 oversized frames/messages {after} KiB");
-    assert!(
-        after <= before + 4096,
-        "RSS grew from {before} to {after} KiB"
-    );
+    assert!(after <= before + 4096, "RSS grew from {before} to {after} KiB");
 
     // Between --max-message and --max-frame: an error, and the session goes on.
     let mut c = relay.connect().await;
-    c.send_text(&format!(
-        "{{\"type\":\"call\",\"id\":1,\"pad\":\"{}\"}}",
-        "x".repeat(100 << 10)
-    ))
-    .await;
+    c.send_text(&format!("{{\"type\":\"call\",\"id\":1,\"pad\":\"{}\"}}", "x".repeat(100 << 10))).await;
     assert!(
         matches!(c.next().await, ServerMsg::Error { code: ErrorCode::TooLarge, message, .. } if message.contains("--max-message"))
     );
@@ -712,9 +560,7 @@ async fn five_hundred_slow_handshakes_are_all_reaped() {
         tokio::spawn(async move {
             let mut peak = 0;
             while watching.load(std::sync::atomic::Ordering::Relaxed) {
-                let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
-                    .map(|d| d.count())
-                    .unwrap_or(0);
+                let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0);
                 peak = peak.max(fds);
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -725,8 +571,7 @@ async fn five_hundred_slow_handshakes_are_all_reaped() {
         let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         let connected = Instant::now();
         if i % 2 == 0 {
-            let partial =
-                format!("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n");
+            let partial = format!("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n");
             tcp.write_all(partial.as_bytes()).await.unwrap();
         }
         let mut buf = [0u8; 512];
@@ -749,28 +594,16 @@ async fn five_hundred_slow_handshakes_are_all_reaped() {
          closed after {shortest:?} to {longest:?}"
     );
     assert_eq!(still_open, 0);
-    assert!(
-        peak >= baseline + 400,
-        "the slow connections were held at once: peak {peak}, baseline {baseline}"
-    );
-    assert!(
-        shortest.unwrap() >= TIMEOUT - Duration::from_millis(300),
-        "closed before the timeout: {shortest:?}"
-    );
-    wait_until(
-        "the relay's fds to return to baseline",
-        Duration::from_secs(5),
-        || relay.fd_count() == baseline,
-    )
-    .await;
+    assert!(peak >= baseline + 400, "the slow connections were held at once: peak {peak}, baseline {baseline}");
+    assert!(shortest.unwrap() >= TIMEOUT - Duration::from_millis(300), "closed before the timeout: {shortest:?}");
+    wait_until("the relay's fds to return to baseline", Duration::from_secs(5), || relay.fd_count() == baseline).await;
     // And the relay still serves.
     relay.connect().await.close().await;
 }
 
 async fn hello_with(relay: &Relay, token: &str) -> (Client, ServerMsg) {
     let mut c = relay.connect_raw().await;
-    c.send_json(json!({"type": "hello", "version": 1, "token": token}))
-        .await;
+    c.send_json(json!({"type": "hello", "version": 1, "token": token})).await;
     let answer = c.next().await;
     (c, answer)
 }
@@ -795,12 +628,9 @@ async fn every_limit_is_hit_once() {
     let a = c.socket(AF_INET, SOCK_STREAM).await;
     let b = c.socket(AF_INET, SOCK_DGRAM).await;
     let d = c.socket(AF_INET, SOCK_DGRAM).await;
-    let answer = c
-        .call(json!({"op": "socket", "family": AF_INET, "type": SOCK_STREAM}))
-        .await;
+    let answer = c.call(json!({"op": "socket", "family": AF_INET, "type": SOCK_STREAM})).await;
     assert!(limit_error(&answer, "--max-sockets"), "{answer:?}");
-    c.ok(json!({"op": "bind", "sock": b, "addr": {"host": "127.0.0.1", "port": 0}}))
-        .await;
+    c.ok(json!({"op": "bind", "sock": b, "addr": {"host": "127.0.0.1", "port": 0}})).await;
     let first = c.start(json!({"op": "recv", "sock": b, "n": 10})).await;
     let second = c.start(json!({"op": "recvfrom", "sock": b, "n": 10})).await;
     let answer = c.call(json!({"op": "recv", "sock": b, "n": 10})).await;
@@ -810,25 +640,18 @@ async fn every_limit_is_hit_once() {
     c.answer(first).await;
     c.answer(second).await;
     // Connects: 3 at once, the 4th in the same second is refused.
-    c.ok(json!({"op": "connect", "sock": a, "addr": echo}))
-        .await;
+    c.ok(json!({"op": "connect", "sock": a, "addr": echo})).await;
     for port in [1u16, 2] {
         c.ok(json!({"op": "sendto", "sock": d, "data": b64(b"x"), "addr": {"host": "127.0.0.1", "port": port}})).await;
     }
     c.ok(json!({"op": "sendto", "sock": d, "data": b64(b"x"), "addr": {"host": "127.0.0.1", "port": 1}})).await;
-    let answer = c.call(json!({"op": "sendto", "sock": d, "data": b64(b"x"), "addr": {"host": "127.0.0.1", "port": 3}})).await;
-    assert!(
-        limit_error(&answer, "--max-connects-per-second"),
-        "{answer:?}"
-    );
+    let answer =
+        c.call(json!({"op": "sendto", "sock": d, "data": b64(b"x"), "addr": {"host": "127.0.0.1", "port": 3}})).await;
+    assert!(limit_error(&answer, "--max-connects-per-second"), "{answer:?}");
     // Bytes: 4 KiB through send and recv, then refused.
-    c.ok(json!({"op": "sendall", "sock": a, "data": b64(&[7u8; 1500])}))
-        .await;
-    c.ok(json!({"op": "recv", "sock": a, "n": 1500, "flags": 256}))
-        .await;
-    let answer = c
-        .call(json!({"op": "sendall", "sock": a, "data": b64(&[7u8; 1500])}))
-        .await;
+    c.ok(json!({"op": "sendall", "sock": a, "data": b64(&[7u8; 1500])})).await;
+    c.ok(json!({"op": "recv", "sock": a, "n": 1500, "flags": 256})).await;
+    let answer = c.call(json!({"op": "sendall", "sock": a, "data": b64(&[7u8; 1500])})).await;
     assert!(limit_error(&answer, "--max-bytes"), "{answer:?}");
     c.close().await;
 
@@ -849,15 +672,9 @@ async fn every_limit_is_hit_once() {
     assert_eq!(relay.token, t1);
     let (_s1, ok1) = hello_with(&relay, &t1).await;
     let (_s2, ok2) = hello_with(&relay, &t1).await;
-    assert!(matches!(
-        (&ok1, &ok2),
-        (ServerMsg::Hello { .. }, ServerMsg::Hello { .. })
-    ));
+    assert!(matches!((&ok1, &ok2), (ServerMsg::Hello { .. }, ServerMsg::Hello { .. })));
     let (_, answer) = hello_with(&relay, &t1).await;
-    assert!(
-        limit_error(&answer, "--max-sessions-per-token"),
-        "{answer:?}"
-    );
+    assert!(limit_error(&answer, "--max-sessions-per-token"), "{answer:?}");
     let (s3, ok3) = hello_with(&relay, &t2).await;
     assert!(matches!(ok3, ServerMsg::Hello { .. }));
     let (_, answer) = hello_with(&relay, &t2).await;
@@ -897,24 +714,15 @@ async fn every_limit_is_hit_once() {
                 Err(_) => {}
             }
         }
-        listening
-            .ok(json!({"op": "socket", "family": AF_INET, "type": SOCK_STREAM}))
-            .await;
+        listening.ok(json!({"op": "socket", "family": AF_INET, "type": SOCK_STREAM})).await;
         pings
     });
     tokio::time::sleep(Duration::from_millis(1500)).await;
     // Read the raw bytes: tungstenite would first try to answer the queued pings, on a closed connection.
     let mut raw = Vec::new();
-    let _ = tokio::time::timeout(
-        Duration::from_secs(5),
-        deaf.ws.get_mut().read_to_end(&mut raw),
-    )
-    .await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), deaf.ws.get_mut().read_to_end(&mut raw)).await;
     let raw = String::from_utf8_lossy(&raw);
-    assert!(
-        raw.contains("limit_exceeded") && raw.contains("--idle-timeout"),
-        "{raw}"
-    );
+    assert!(raw.contains("limit_exceeded") && raw.contains("--idle-timeout"), "{raw}");
     assert!(kept.await.unwrap() >= 5, "pinged every 200 ms");
 
     // Lifetime.
@@ -934,9 +742,7 @@ async fn every_limit_is_hit_once() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut third = TcpStream::connect(("127.0.0.1", relay.port)).await.unwrap();
     let mut buf = [0u8; 16];
-    let read = tokio::time::timeout(Duration::from_secs(2), third.read(&mut buf))
-        .await
-        .expect("closed at once");
+    let read = tokio::time::timeout(Duration::from_secs(2), third.read(&mut buf)).await.expect("closed at once");
     assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
 }
 
@@ -945,14 +751,8 @@ async fn every_limit_is_hit_once() {
 /// directories are gone, and its RSS is back within a margin.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_sessions_half_dropped_abruptly_leave_nothing_behind() {
-    let relay = Relay::start_with(&[
-        "--max-sessions",
-        "2000",
-        "--max-sessions-per-token",
-        "2000",
-        "--max-connections",
-        "4000",
-    ]);
+    let relay =
+        Relay::start_with(&["--max-sessions", "2000", "--max-sessions-per-token", "2000", "--max-connections", "4000"]);
     let base_dir = std::path::PathBuf::from(format!("/tmp/socklab-{}", relay.pid()));
     // Warm up: allocator arenas, runtime threads, the lab peer machinery.
     for _ in 0..2 {
@@ -960,8 +760,7 @@ async fn a_thousand_sessions_half_dropped_abruptly_leave_nothing_behind() {
         for _ in 0..100 {
             let mut c = relay.connect().await;
             let s = c.socket(AF_INET, SOCK_STREAM).await;
-            c.ok(json!({"op": "bind", "sock": s, "addr": {"host": "127.0.0.1", "port": 0}}))
-                .await;
+            c.ok(json!({"op": "bind", "sock": s, "addr": {"host": "127.0.0.1", "port": 0}})).await;
             warm.push(c);
         }
         for c in warm {
@@ -980,8 +779,7 @@ async fn a_thousand_sessions_half_dropped_abruptly_leave_nothing_behind() {
         let batch = futures::future::join_all((0..100).map(|_| async {
             let mut c = relay.connect().await;
             let s = c.socket(AF_INET, SOCK_STREAM).await;
-            c.ok(json!({"op": "bind", "sock": s, "addr": {"host": "127.0.0.1", "port": 0}}))
-                .await;
+            c.ok(json!({"op": "bind", "sock": s, "addr": {"host": "127.0.0.1", "port": 0}})).await;
             c.ok(json!({"op": "listen", "sock": s})).await;
             let u = c.socket(AF_INET, SOCK_DGRAM).await;
             c.start(json!({"op": "recv", "sock": u, "n": 1})).await;
@@ -992,29 +790,19 @@ async fn a_thousand_sessions_half_dropped_abruptly_leave_nothing_behind() {
         let _ = chunk;
     }
     let at_peak = (relay.fd_count(), rss_kib(relay.pid()));
-    assert!(
-        at_peak.0 >= fds + 3000,
-        "1,000 sessions hold a WebSocket and two sockets each: {at_peak:?}"
-    );
+    assert!(at_peak.0 >= fds + 3000, "1,000 sessions hold a WebSocket and two sockets each: {at_peak:?}");
     for (i, mut c) in sessions.into_iter().enumerate() {
         if i % 2 == 0 {
             c.close().await;
         } else {
             // Vanish: RST, no close frame.
             if let tokio_tungstenite::MaybeTlsStream::Plain(tcp) = c.ws.get_mut() {
-                socket2::SockRef::from(&*tcp)
-                    .set_linger(Some(Duration::ZERO))
-                    .unwrap();
+                socket2::SockRef::from(&*tcp).set_linger(Some(Duration::ZERO)).unwrap();
             }
             drop(c);
         }
     }
-    wait_until(
-        "the relay's fds to return to baseline",
-        Duration::from_secs(20),
-        || relay.fd_count() <= fds,
-    )
-    .await;
+    wait_until("the relay's fds to return to baseline", Duration::from_secs(20), || relay.fd_count() <= fds).await;
     // The relay gives freed memory back at most once a second.
     tokio::time::sleep(Duration::from_millis(2000)).await;
     let after = (relay.fd_count(), rss_kib(relay.pid()));
@@ -1027,11 +815,7 @@ async fn a_thousand_sessions_half_dropped_abruptly_leave_nothing_behind() {
     // The allocator cannot give back every page (fragmentation), so "back to
     // baseline" has a margin: a third of the growth at the peak, or 8 MiB if that is more.
     let margin = ((at_peak.1.saturating_sub(rss)) / 3).max(8 << 10);
-    assert!(
-        after.1 <= rss + margin,
-        "RSS {} KiB after, baseline {rss} KiB, margin {margin} KiB",
-        after.1
-    );
+    assert!(after.1 <= rss + margin, "RSS {} KiB after, baseline {rss} KiB, margin {margin} KiB", after.1);
     // And the relay still serves.
     relay.connect().await.close().await;
 }
@@ -1043,23 +827,8 @@ async fn tls_is_served_with_a_certificate_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "1",
-        ])
-        .args([
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ])
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
+        .args(["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
         .args(["-addext", "basicConstraints=critical,CA:FALSE"])
         .arg("-keyout")
         .arg(&key)
@@ -1079,13 +848,8 @@ async fn tls_is_served_with_a_certificate_and_key() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let rest = line
-        .trim()
-        .strip_prefix("https://127.0.0.1:")
-        .unwrap_or_else(|| panic!("{line}"));
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let rest = line.trim().strip_prefix("https://127.0.0.1:").unwrap_or_else(|| panic!("{line}"));
     let port: u16 = rest.split_once('/').unwrap().0.parse().unwrap();
 
     use rustls_pki_types::pem::PemObject;
@@ -1093,36 +857,26 @@ async fn tls_is_served_with_a_certificate_and_key() {
     for c in rustls_pki_types::CertificateDer::pem_file_iter(&cert).unwrap() {
         roots.add(c.unwrap()).unwrap();
     }
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
     let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
     let mut tls = connector.connect(name, tcp).await.expect("TLS handshake");
-    tls.write_all(
-        format!("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")
-            .as_bytes(),
-    )
-    .await
-    .unwrap();
+    tls.write_all(format!("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
     let mut response = String::new();
     tls.read_to_string(&mut response).await.ok();
-    assert!(
-        response.starts_with("HTTP/1.1 200") && response.ends_with("ok\n"),
-        "{response}"
-    );
+    assert!(response.starts_with("HTTP/1.1 200") && response.ends_with("ok\n"), "{response}");
 
     // Plain HTTP on the TLS port gets no HTTP answer.
     let mut plain = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    plain
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        .await
-        .unwrap();
+    plain.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
     let mut answer = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(5), plain.read_to_end(&mut answer)).await;
     assert!(!String::from_utf8_lossy(&answer).contains("200 OK"));
@@ -1133,27 +887,18 @@ async fn tls_is_served_with_a_certificate_and_key() {
 /// Listening beyond loopback needs TLS or --behind-tls-proxy; the token file must be private.
 #[test]
 fn unsafe_starts_are_refused() {
-    let out = Command::new(BIN)
-        .args(["serve", "--listen", "0.0.0.0:0"])
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["serve", "--listen", "0.0.0.0:0"]).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("--tls-cert") && err.contains("--behind-tls-proxy"),
-        "{err}"
-    );
+    assert!(err.contains("--tls-cert") && err.contains("--behind-tls-proxy"), "{err}");
     assert!(out.stdout.is_empty(), "no URL printed");
 
     let dir = tempfile::tempdir().unwrap();
     let token = dir.path().join("token");
     std::fs::write(&token, "c".repeat(64)).unwrap();
     std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
-    let out = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--token-file"])
-        .arg(&token)
-        .output()
-        .unwrap();
+    let out =
+        Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--token-file"]).arg(&token).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("chmod 600"));
 }
@@ -1166,28 +911,16 @@ async fn configuration_comes_from_flags_environment_and_file() {
     std::fs::write(&file, "max-sockets = 1\nmax-pending = 1\n").unwrap();
     let start = |env: &[(&str, &str)], args: &[&str]| {
         let mut command = Command::new(BIN);
-        command
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(&file)
-            .args(args);
-        command
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+        command.args(["serve", "--listen", "127.0.0.1:0", "--config"]).arg(&file).args(args);
+        command.envs(env.iter().copied()).stdout(Stdio::piped()).stderr(Stdio::null());
         Relay::from_command(command)
     };
     let count_sockets = |relay: Relay| async move {
         let mut c = relay.connect().await;
         let mut made = 0;
         while made < 10 {
-            match c
-                .call(json!({"op": "socket", "family": AF_INET, "type": SOCK_DGRAM}))
-                .await
-            {
-                ServerMsg::Result {
-                    outcome: Outcome::Ok { .. },
-                    ..
-                } => made += 1,
+            match c.call(json!({"op": "socket", "family": AF_INET, "type": SOCK_DGRAM})).await {
+                ServerMsg::Result { outcome: Outcome::Ok { .. }, .. } => made += 1,
                 other => {
                     assert!(limit_error(&other, "--max-sockets"), "{other:?}");
                     break;
@@ -1197,27 +930,15 @@ async fn configuration_comes_from_flags_environment_and_file() {
         made
     };
     assert_eq!(count_sockets(start(&[], &[])).await, 1, "from the file");
+    assert_eq!(count_sockets(start(&[("SOCKLAB_MAX_SOCKETS", "2")], &[])).await, 2, "the environment beats the file");
     assert_eq!(
-        count_sockets(start(&[("SOCKLAB_MAX_SOCKETS", "2")], &[])).await,
-        2,
-        "the environment beats the file"
-    );
-    assert_eq!(
-        count_sockets(start(
-            &[("SOCKLAB_MAX_SOCKETS", "2")],
-            &["--max-sockets", "3"]
-        ))
-        .await,
+        count_sockets(start(&[("SOCKLAB_MAX_SOCKETS", "2")], &["--max-sockets", "3"])).await,
         3,
         "the flag beats both"
     );
 
     std::fs::write(&file, "max-sockts = 1\n").unwrap();
-    let out = Command::new(BIN)
-        .args(["serve", "--config"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["serve", "--config"]).arg(&file).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("max-sockts"));
 }
@@ -1225,10 +946,7 @@ async fn configuration_comes_from_flags_environment_and_file() {
 /// `socklab serve --help` documents every option and its default.
 #[test]
 fn serve_help_documents_every_option_and_default() {
-    let out = Command::new(BIN)
-        .args(["serve", "--help"])
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["serve", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     let with_defaults = [
         "--listen",
@@ -1264,14 +982,8 @@ fn serve_help_documents_every_option_and_default() {
     let mut entries: Vec<(String, String)> = Vec::new();
     for line in help.lines() {
         let trimmed = line.trim_start();
-        if trimmed.starts_with("--")
-            || (trimmed.starts_with('-') && trimmed.get(2..4) == Some(", "))
-        {
-            let name = trimmed
-                .split_whitespace()
-                .find(|w| w.starts_with("--"))
-                .unwrap_or("")
-                .to_string();
+        if trimmed.starts_with("--") || (trimmed.starts_with('-') && trimmed.get(2..4) == Some(", ")) {
+            let name = trimmed.split_whitespace().find(|w| w.starts_with("--")).unwrap_or("").to_string();
             entries.push((name, format!("{line}\n")));
         } else if let Some((_, text)) = entries.last_mut() {
             text.push_str(line);
@@ -1284,50 +996,31 @@ fn serve_help_documents_every_option_and_default() {
             .find(|(name, _)| name == flag)
             .map(|(_, text)| text)
             .unwrap_or_else(|| panic!("{flag} is not documented:\n{help}"));
-        assert!(
-            entry.contains("[env: SOCKLAB_"),
-            "{flag} names its environment variable: {entry}"
-        );
+        assert!(entry.contains("[env: SOCKLAB_"), "{flag} names its environment variable: {entry}");
         if with_defaults.contains(flag) {
-            assert!(
-                entry.contains("[default: "),
-                "{flag} shows its default: {entry}"
-            );
+            assert!(entry.contains("[default: "), "{flag} shows its default: {entry}");
         }
     }
-    assert!(
-        help.contains("[default: 127.0.0.1:7878 [::1]:7878]"),
-        "{help}"
-    );
+    assert!(help.contains("[default: 127.0.0.1:7878 [::1]:7878]"), "{help}");
 }
 
 /// Both loopback addresses are served by default, on one port.
 #[tokio::test]
 async fn both_loopback_addresses_are_served_by_default() {
     // A fixed port is needed for two listeners; pick one that is free now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut command = Command::new(BIN);
-    command
-        .args(["serve"])
-        .env("SOCKLAB_LISTEN", format!("127.0.0.1:{port},[::1]:{port}"));
+    command.args(["serve"]).env("SOCKLAB_LISTEN", format!("127.0.0.1:{port},[::1]:{port}"));
     command.stdout(Stdio::piped()).stderr(Stdio::null());
     let relay = Relay::from_command(command);
     assert_eq!(relay.port, port);
     let mut v4 = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    v4.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
+    v4.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.unwrap();
     let mut answer = String::new();
     v4.read_to_string(&mut answer).await.unwrap();
     assert!(answer.ends_with("ok\n"), "{answer}");
     if let Ok(mut v6) = TcpStream::connect(("::1", port)).await {
-        v6.write_all(b"GET /healthz HTTP/1.1\r\nHost: [::1]\r\nConnection: close\r\n\r\n")
-            .await
-            .unwrap();
+        v6.write_all(b"GET /healthz HTTP/1.1\r\nHost: [::1]\r\nConnection: close\r\n\r\n").await.unwrap();
         let mut answer = String::new();
         v6.read_to_string(&mut answer).await.unwrap();
         assert!(answer.ends_with("ok\n"), "{answer}");

@@ -414,8 +414,9 @@ pub enum ServerMsg {
 pub enum Event {
     SocketCreated { info: SockInfo },
     SocketClosed { sock: SockId },
-    /// A kernel TCP state transition. `sock` is absent once the fd is closed
-    /// and the kernel still holds the connection (e.g. TIME_WAIT).
+    /// A kernel TCP state transition. `sock` stays the socket's handle after its
+    /// fd is closed while the kernel still holds the connection (e.g. TIME_WAIT);
+    /// it is absent only where the relay could not tell which socket it was.
     State {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sock: Option<SockId>,

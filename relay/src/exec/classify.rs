@@ -79,30 +79,14 @@ pub struct Classified {
 /// Unwrap and classify.
 pub fn classify(ip: IpAddr) -> Classified {
     match ip {
-        IpAddr::V4(v4) => Classified {
-            canonical: ip,
-            class: class_v4(v4),
-            embedded: Vec::new(),
-        },
+        IpAddr::V4(v4) => Classified { canonical: ip, class: class_v4(v4), embedded: Vec::new() },
         IpAddr::V6(v6) => {
             if let Some(v4) = mapped(v6) {
-                return Classified {
-                    canonical: IpAddr::V4(v4),
-                    class: class_v4(v4),
-                    embedded: Vec::new(),
-                };
+                return Classified { canonical: IpAddr::V4(v4), class: class_v4(v4), embedded: Vec::new() };
             }
             let embedded = embedded_v4(v6);
-            let class = if embedded.is_empty() {
-                class_v6(v6)
-            } else {
-                Class::Tunnel
-            };
-            Classified {
-                canonical: ip,
-                class,
-                embedded,
-            }
+            let class = if embedded.is_empty() { class_v6(v6) } else { Class::Tunnel };
+            Classified { canonical: ip, class, embedded }
         }
     }
 }
@@ -197,15 +181,11 @@ impl Cidr {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.network, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -221,9 +201,7 @@ impl FromStr for Cidr {
             Some((addr, prefix)) => (addr, Some(prefix)),
             None => (text, None),
         };
-        let network: IpAddr = addr
-            .parse()
-            .map_err(|_| format!("{text:?} is not an address or a CIDR range"))?;
+        let network: IpAddr = addr.parse().map_err(|_| format!("{text:?} is not an address or a CIDR range"))?;
         let max = if network.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,
@@ -264,24 +242,13 @@ pub fn check_destination(ip: IpAddr, allow: &[Cidr]) -> Result<(), String> {
         Class::Unspecified | Class::ThisNetwork => {
             return Err(format!(
                 "{ip} is not a destination: Linux dials this host itself for {}; use 127.0.0.1 or ::1",
-                if seen.canonical.is_ipv4() {
-                    "0.0.0.0/8"
-                } else {
-                    "::"
-                }
+                if seen.canonical.is_ipv4() { "0.0.0.0/8" } else { "::" }
             ));
         }
         Class::Tunnel => {
-            let carried = seen
-                .embedded
-                .iter()
-                .map(|(how, v4)| format!("{v4} ({how:?})"))
-                .collect::<Vec<_>>();
-            let every_part_allowed = allowlisted(ip, allow)
-                && seen
-                    .embedded
-                    .iter()
-                    .all(|(_, v4)| allowlisted(IpAddr::V4(*v4), allow));
+            let carried = seen.embedded.iter().map(|(how, v4)| format!("{v4} ({how:?})")).collect::<Vec<_>>();
+            let every_part_allowed =
+                allowlisted(ip, allow) && seen.embedded.iter().all(|(_, v4)| allowlisted(IpAddr::V4(*v4), allow));
             if !every_part_allowed {
                 return Err(format!(
                     "{ip} carries the IPv4 address {}; such addresses are refused unless both are allowlisted ({HOW_TO_ALLOW})",
@@ -296,9 +263,7 @@ pub fn check_destination(ip: IpAddr, allow: &[Cidr]) -> Result<(), String> {
     if allowlisted(seen.canonical, allow) {
         Ok(())
     } else {
-        Err(format!(
-            "{ip} is not reachable from this relay: {HOW_TO_ALLOW}"
-        ))
+        Err(format!("{ip} is not reachable from this relay: {HOW_TO_ALLOW}"))
     }
 }
 
@@ -423,21 +388,13 @@ mod tests {
         ("2002:c0a8:101::1", Class::Tunnel, false, false),
         ("2002:0:0::1", Class::Tunnel, false, false),
         // Teredo: client 127.0.0.1 is stored inverted (80ff:fffe).
-        (
-            "2001:0:4136:e378:8000:63bf:80ff:fffe",
-            Class::Tunnel,
-            false,
-            false,
-        ),
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", Class::Tunnel, false, false),
         ("2001::5ef5:79fb:0:0:f5ff:fffe", Class::Tunnel, false, false),
         ("2001:0:0a00:0001::ffff:fffe", Class::Tunnel, false, false),
     ];
 
     fn test_allowlist() -> Vec<Cidr> {
-        ["10.0.0.0/8", "fd12:3456::/32", "93.184.216.34"]
-            .iter()
-            .map(|c| c.parse().unwrap())
-            .collect()
+        ["10.0.0.0/8", "fd12:3456::/32", "93.184.216.34"].iter().map(|c| c.parse().unwrap()).collect()
     }
 
     #[test]
@@ -447,16 +404,8 @@ mod tests {
         for &(text, class, default_ok, allowlisted_ok) in TABLE {
             let seen = classify(ip(text));
             assert_eq!(seen.class, class, "{text}: {seen:?}");
-            assert_eq!(
-                check_destination(ip(text), &[]).is_ok(),
-                default_ok,
-                "{text} by default"
-            );
-            assert_eq!(
-                check_destination(ip(text), &allow).is_ok(),
-                allowlisted_ok,
-                "{text} with the allowlist"
-            );
+            assert_eq!(check_destination(ip(text), &[]).is_ok(), default_ok, "{text} by default");
+            assert_eq!(check_destination(ip(text), &allow).is_ok(), allowlisted_ok, "{text} with the allowlist");
         }
     }
 
@@ -468,16 +417,8 @@ mod tests {
             ("64:ff9b::127.0.0.1", Embedding::Nat64, lo),
             ("64:ff9b:1::127.0.0.1", Embedding::Nat64Local, lo),
             ("2002:7f00:1::", Embedding::SixToFour, lo),
-            (
-                "2001:0:4136:e378:8000:63bf:80ff:fffe",
-                Embedding::Teredo,
-                lo,
-            ),
-            (
-                "2001:0:4136:e378::f5ff:fffe",
-                Embedding::Teredo,
-                Ipv4Addr::new(10, 0, 0, 1),
-            ),
+            ("2001:0:4136:e378:8000:63bf:80ff:fffe", Embedding::Teredo, lo),
+            ("2001:0:4136:e378::f5ff:fffe", Embedding::Teredo, Ipv4Addr::new(10, 0, 0, 1)),
         ];
         for (text, how, v4) in cases {
             let seen = classify(ip(text));
@@ -487,10 +428,7 @@ mod tests {
         }
         assert_eq!(classify(ip("::ffff:127.0.0.1")).canonical, ip("127.0.0.1"));
         // The Teredo server address is checked too.
-        assert_eq!(
-            classify(ip("2001:0:4136:e378::f5ff:fffe")).embedded[1].1,
-            Ipv4Addr::new(65, 54, 227, 120)
-        );
+        assert_eq!(classify(ip("2001:0:4136:e378::f5ff:fffe")).embedded[1].1, Ipv4Addr::new(65, 54, 227, 120));
     }
 
     #[test]
@@ -499,10 +437,7 @@ mod tests {
         assert!(check_destination(ip("2002:a00:1::1"), &only_v6).is_err());
         let both: Vec<Cidr> = vec!["2002::/16".parse().unwrap(), "10.0.0.0/8".parse().unwrap()];
         assert!(check_destination(ip("2002:a00:1::1"), &both).is_ok());
-        assert!(
-            check_destination(ip("2002:7f00:1::1"), &both).is_err(),
-            "loopback is not allowlisted by range"
-        );
+        assert!(check_destination(ip("2002:7f00:1::1"), &both).is_err(), "loopback is not allowlisted by range");
         // Even "everything" does not make 0.0.0.0/8 a destination.
         let all: Vec<Cidr> = vec!["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()];
         assert!(check_destination(ip("0.0.0.0"), &all).is_err());
@@ -513,24 +448,10 @@ mod tests {
 
     #[test]
     fn binds_are_loopback_any_or_allowlisted() {
-        for ok in [
-            "127.0.0.1",
-            "0.0.0.0",
-            "::",
-            "::1",
-            "::ffff:127.0.0.1",
-            "::ffff:0.0.0.0",
-        ] {
+        for ok in ["127.0.0.1", "0.0.0.0", "::", "::1", "::ffff:127.0.0.1", "::ffff:0.0.0.0"] {
             assert!(check_bind(ip(ok), &[]).is_ok(), "{ok}");
         }
-        for refused in [
-            "10.0.0.1",
-            "192.168.1.10",
-            "0.0.0.1",
-            "::127.0.0.1",
-            "2002:7f00:1::",
-            "fe80::1",
-        ] {
+        for refused in ["10.0.0.1", "192.168.1.10", "0.0.0.1", "::127.0.0.1", "2002:7f00:1::", "fe80::1"] {
             assert!(check_bind(ip(refused), &[]).is_err(), "{refused}");
         }
         assert!(check_bind(ip("10.0.0.1"), &test_allowlist()).is_ok());
@@ -540,21 +461,12 @@ mod tests {
     fn cidrs_parse_and_match() {
         let c: Cidr = "10.0.0.0/8".parse().unwrap();
         assert!(c.contains(ip("10.200.0.1")) && !c.contains(ip("11.0.0.1")));
-        assert!(
-            !c.contains(ip("::ffff:10.0.0.1")),
-            "callers pass the canonical form"
-        );
+        assert!(!c.contains(ip("::ffff:10.0.0.1")), "callers pass the canonical form");
         let all: Cidr = "0.0.0.0/0".parse().unwrap();
         assert!(all.contains(ip("1.2.3.4")));
         let one: Cidr = "::1".parse().unwrap();
         assert_eq!(one.to_string(), "::1/128");
-        for bad in [
-            "10.0.0.0/33",
-            "::/129",
-            "example.org/8",
-            "10.0.0.0/",
-            "10.0.0.0/-1",
-        ] {
+        for bad in ["10.0.0.0/33", "::/129", "example.org/8", "10.0.0.0/", "10.0.0.0/-1"] {
             assert!(bad.parse::<Cidr>().is_err(), "{bad}");
         }
     }
@@ -562,16 +474,7 @@ mod tests {
     #[test]
     fn only_strict_literals_are_addresses() {
         // Forms some resolvers accept as 127.0.0.1; the relay does not treat them as addresses at all.
-        for text in [
-            "127.1",
-            "0x7f.0.0.1",
-            "2130706433",
-            "0177.0.0.1",
-            "127.0.0.1.",
-            "[::1]",
-            "::1%lo",
-            " 127.0.0.1",
-        ] {
+        for text in ["127.1", "0x7f.0.0.1", "2130706433", "0177.0.0.1", "127.0.0.1.", "[::1]", "::1%lo", " 127.0.0.1"] {
             assert!(text.parse::<IpAddr>().is_err(), "{text}");
         }
     }
