@@ -60,6 +60,9 @@ struct Cli {
     /// Never `cargo install websocat` (the full run installs it when missing; --quick never does).
     #[arg(long)]
     no_install: bool,
+    /// Internal: be the echo server process.
+    #[arg(long, hide = true)]
+    echo_server: bool,
 }
 
 /// Everything a run does, from the command line.
@@ -124,6 +127,15 @@ impl Plan {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.echo_server {
+        return match echo::serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("socklab-bench echo server: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let plan = Plan::from_cli(&cli);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,

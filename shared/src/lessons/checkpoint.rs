@@ -343,10 +343,15 @@ impl Checkpoint {
                         "（记录里没有 TCP 状态行：这个 relay 可能无法观察内核的 TCP 状态）".into(),
                     )
                 } else {
-                    let all: Vec<String> = states
+                    // The last few transitions: enough to see what happened instead.
+                    let mut all: Vec<String> = states
                         .iter()
+                        .skip(states.len().saturating_sub(8))
                         .map(|(_, s, f, tt)| format!("{s} {f}→{tt}"))
                         .collect();
+                    if states.len() > 8 {
+                        all.insert(0, "…".into());
+                    }
                     t(
                         format!(" (seen: {})", all.join(", ")),
                         format!("（看到的：{}）", all.join(", ")),
