@@ -739,7 +739,7 @@ fn machine_table(
         table.row(vec![what.into(), value]);
     }
     table.note(
-        "bench client: one thread (tokio current_thread); echo server: its own thread; relay and websocat: their own \
+        "bench client: one thread (tokio current_thread); echo server: a child process on one thread; relay and websocat: their own \
          processes with their default runtimes; all on loopback",
     );
     table

@@ -77,6 +77,7 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
         if (0..lanes).all(|lane| matches!(run.interp.lane_state(lane), LaneState::Ended(_))) {
             break;
         }
+        let progress = run.progress();
         match run.wait(io.observer).await {
             Woke::Call(lane, raw) => {
                 run.waiting[lane] = None;
@@ -85,6 +86,8 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
                 run.continue_lane(lane, next, &mut io);
             }
             Woke::Kernel(event) => run.emit_kernel(event, io.emit),
+            // A call still moving bytes (a sendall to a slow reader) is not stuck: wait again.
+            Woke::Deadlock if run.progress() != progress => {}
             Woke::Deadlock => {
                 for lane in 0..lanes {
                     if !matches!(run.interp.lane_state(lane), LaneState::Ended(_)) {
@@ -151,6 +154,11 @@ impl Run {
             }
         }
         false
+    }
+
+    /// Bytes moved so far by the calls lanes wait in.
+    fn progress(&self) -> usize {
+        self.waiting.iter().flatten().map(PendingCall::progress).sum()
     }
 
     fn step(&mut self, lane: usize) -> Yield {

@@ -164,6 +164,34 @@ c.sendall(data[done:])
 }
 
 #[test]
+fn a_blocking_send_waits_until_every_byte_is_queued() {
+    let run = run_script(
+        r#"
+# lane: server
+srv = socket(AF_INET, SOCK_STREAM)
+srv.setsockopt(SOL_SOCKET, SO_RCVBUF, 4096)
+srv.bind(("127.0.0.1", 15514))
+srv.listen(1)
+conn, addr = srv.accept()
+total = 0
+while total < 1000000:
+    total += len(conn.recv(65536))
+print(total)
+
+# lane: client
+c = socket(AF_INET, SOCK_STREAM)
+c.setsockopt(SOL_SOCKET, SO_SNDBUF, 4096)
+c.connect(("127.0.0.1", 15514))
+print(c.send(b"x" * 1000000))
+"#,
+        &[],
+    );
+    run.assert_all_finished();
+    assert_eq!(run.prints("client"), ["1000000"]);
+    assert_eq!(run.prints("server"), ["1000000"]);
+}
+
+#[test]
 fn recv_returns_empty_bytes_after_the_peer_closes() {
     let run = run_script(
         r#"

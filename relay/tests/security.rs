@@ -69,6 +69,27 @@ async fn client_over(tcp: TcpStream) -> Client {
     Client::from_ws(ws)
 }
 
+/// Tests that measure time, memory or fds of a relay take turns: two at once on
+/// a small machine (a thousand namespaces being made and torn down) starve each other.
+static MEASURING: std::sync::LazyLock<tokio::sync::Mutex<()>> = std::sync::LazyLock::new(Default::default);
+
+/// Network namespaces the process holds: open `net:[…]` fds and its threads' namespaces.
+fn net_namespaces(pid: u32) -> std::collections::BTreeSet<String> {
+    let links = |dir: String| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok()).map(|l| l.display().to_string()).collect())
+            .unwrap_or_default()
+    };
+    let mut found: std::collections::BTreeSet<String> =
+        links(format!("/proc/{pid}/fd")).into_iter().filter(|l| l.starts_with("net:[")).collect();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten() {
+        if let Ok(ns) = std::fs::read_link(task.path().join("ns/net")) {
+            found.insert(ns.display().to_string());
+        }
+    }
+    found
+}
+
 fn limit_error(msg: &ServerMsg, needle: &str) -> bool {
     matches!(msg, ServerMsg::Error { code: ErrorCode::LimitExceeded, message, .. } if message.contains(needle))
 }
@@ -296,7 +317,7 @@ async fn tokens_missing_wrong_or_right() {
 /// binds unprivileged, no raw sockets; an operator's allowlist opens exactly its ranges.
 #[tokio::test]
 async fn host_mode_destinations_are_fenced() {
-    let relay = Relay::start();
+    let relay = Relay::start_with(&["--sandbox", "host"]);
     let mut c = relay.connect().await;
     let peer = c.ok(json!({"op": "lab_peer", "kind": "echo"})).await;
     let echo_port = peer["addr"]["port"].as_u64().unwrap();
@@ -361,7 +382,7 @@ async fn host_mode_destinations_are_fenced() {
     c.close().await;
 
     // --allow-destination opens that range and nothing else; the relay's port stays closed.
-    let relay = Relay::start_with(&["--allow-destination", "10.0.0.0/8"]);
+    let relay = Relay::start_with(&["--sandbox", "host", "--allow-destination", "10.0.0.0/8"]);
     let mut c = relay.connect().await;
     for (host, port, refused) in
         [("10.1.2.3", 9, false), ("11.1.2.3", 9, true), ("::ffff:10.1.2.3", 9, false), ("2002:a01:203::", 9, true)]
@@ -380,7 +401,8 @@ async fn host_mode_destinations_are_fenced() {
 /// symlinks cannot leave it; abstract names are the session's own in host mode.
 #[tokio::test]
 async fn unix_path_traversal_stays_in_the_session_directory() {
-    let relay = Relay::start();
+    // Host mode: there the abstract namespace is the machine's, the harder case.
+    let relay = Relay::start_with(&["--sandbox", "host"]);
     let mut c = relay.connect().await;
     let s = c.socket(AF_UNIX, SOCK_STREAM).await;
     for path in [
@@ -493,6 +515,7 @@ async fn expect_close_1009(c: &mut Client) {
 /// an error and the session goes on. The relay's memory stays flat.
 #[tokio::test]
 async fn oversized_frames_close_with_1009_and_memory_stays_flat() {
+    let _turn = MEASURING.lock().await;
     let relay = Relay::start_with(&["--max-message", "64KiB", "--max-frame", "1MiB", "--max-sessions", "1000"]);
     let attack = |how: u8| {
         let relay = &relay;
@@ -548,6 +571,7 @@ async fn oversized_frames_close_with_1009_and_memory_stays_flat() {
 /// --handshake-timeout, none early; the relay's fds go back to where they were.
 #[tokio::test]
 async fn five_hundred_slow_handshakes_are_all_reaped() {
+    let _turn = MEASURING.lock().await;
     const TIMEOUT: Duration = Duration::from_secs(4);
     let relay = Relay::start_with(&["--handshake-timeout", "4s", "--max-connections", "2000"]);
     relay.connect().await.close().await;
@@ -611,6 +635,7 @@ async fn hello_with(relay: &Relay, token: &str) -> (Client, ServerMsg) {
 /// Every limit, hit once, answers with `limit_exceeded` naming the option that raises it.
 #[tokio::test]
 async fn every_limit_is_hit_once() {
+    let _turn = MEASURING.lock().await;
     // Sockets, pending calls, bytes, connects per second.
     let relay = Relay::start_with(&[
         "--max-sockets",
@@ -751,13 +776,14 @@ async fn every_limit_is_hit_once() {
 /// directories are gone, and its RSS is back within a margin.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_sessions_half_dropped_abruptly_leave_nothing_behind() {
+    let _turn = MEASURING.lock().await;
     let relay =
         Relay::start_with(&["--max-sessions", "2000", "--max-sessions-per-token", "2000", "--max-connections", "4000"]);
     let base_dir = std::path::PathBuf::from(format!("/tmp/socklab-{}", relay.pid()));
     // Warm up: allocator arenas, runtime threads, the lab peer machinery.
     for _ in 0..2 {
         let mut warm = Vec::new();
-        for _ in 0..100 {
+        for _ in 0..50 {
             let mut c = relay.connect().await;
             let s = c.socket(AF_INET, SOCK_STREAM).await;
             c.ok(json!({"op": "bind", "sock": s, "addr": {"host": "127.0.0.1", "port": 0}})).await;
@@ -773,10 +799,12 @@ async fn a_thousand_sessions_half_dropped_abruptly_leave_nothing_behind() {
     .await;
     let fds = relay.fd_count();
     let rss = rss_kib(relay.pid());
+    let namespaces = net_namespaces(relay.pid());
 
     let mut sessions = Vec::new();
-    for chunk in 0..10 {
-        let batch = futures::future::join_all((0..100).map(|_| async {
+    // In batches: where each session gets a network namespace, making one takes a while.
+    for chunk in 0..40 {
+        let batch = futures::future::join_all((0..25).map(|_| async {
             let mut c = relay.connect().await;
             let s = c.socket(AF_INET, SOCK_STREAM).await;
             c.ok(json!({"op": "bind", "sock": s, "addr": {"host": "127.0.0.1", "port": 0}})).await;
@@ -791,6 +819,7 @@ async fn a_thousand_sessions_half_dropped_abruptly_leave_nothing_behind() {
     }
     let at_peak = (relay.fd_count(), rss_kib(relay.pid()));
     assert!(at_peak.0 >= fds + 3000, "1,000 sessions hold a WebSocket and two sockets each: {at_peak:?}");
+    eprintln!("network namespaces held: {} before, {} at the peak", namespaces.len(), net_namespaces(relay.pid()).len());
     for (i, mut c) in sessions.into_iter().enumerate() {
         if i % 2 == 0 {
             c.close().await;
@@ -807,6 +836,7 @@ async fn a_thousand_sessions_half_dropped_abruptly_leave_nothing_behind() {
     tokio::time::sleep(Duration::from_millis(2000)).await;
     let after = (relay.fd_count(), rss_kib(relay.pid()));
     let dirs = std::fs::read_dir(&base_dir).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(net_namespaces(relay.pid()), namespaces, "network namespaces back to the baseline");
     eprintln!(
         "1,000 sessions: baseline fds {fds} RSS {rss} KiB; peak {at_peak:?}; after {after:?}; session dirs left {dirs}"
     );

@@ -26,6 +26,19 @@ pub enum Raw {
     Accepted { socket: Socket, peer: SockAddr, listener: Arc<SockEntry> },
 }
 
+/// When a send is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendUntil {
+    /// After one successful syscall, which may take less than asked: a non-blocking
+    /// socket, a socket with a timeout (as Python does it), a datagram.
+    Once,
+    /// Every byte is queued, as a blocking send(2) on a stream socket does; the value is the count
+    /// (less than asked only when a timeout or an error cut it short).
+    All,
+    /// sendall(): every byte, and the value is None.
+    AllNone,
+}
+
 /// A call that could not complete at once.
 pub struct PendingCall {
     kind: Kind,
@@ -45,8 +58,7 @@ enum Kind {
         data: Vec<u8>,
         flags: i32,
         sent: usize,
-        /// sendall: keep going until every byte is out.
-        all: bool,
+        until: SendUntil,
         to: Option<SockAddr>,
     },
     Recv {
@@ -80,12 +92,12 @@ impl PendingCall {
         PendingCall::new(Kind::Connect { entry, addr })
     }
 
-    pub(super) fn send(entry: Arc<SockEntry>, data: Vec<u8>, flags: i32, all: bool) -> PendingCall {
-        PendingCall::new(Kind::Send { entry, data, flags, sent: 0, all, to: None })
+    pub(super) fn send(entry: Arc<SockEntry>, data: Vec<u8>, flags: i32, until: SendUntil) -> PendingCall {
+        PendingCall::new(Kind::Send { entry, data, flags, sent: 0, until, to: None })
     }
 
     pub(super) fn sendto(entry: Arc<SockEntry>, data: Vec<u8>, to: SockAddr, flags: i32) -> PendingCall {
-        PendingCall::new(Kind::Send { entry, data, flags, sent: 0, all: false, to: Some(to) })
+        PendingCall::new(Kind::Send { entry, data, flags, sent: 0, until: SendUntil::Once, to: Some(to) })
     }
 
     pub(super) fn recv(entry: Arc<SockEntry>, n: usize, flags: i32, from: bool, policy: AddrPolicy) -> PendingCall {
@@ -107,6 +119,16 @@ impl PendingCall {
 
     pub(super) fn set_connect_ex(&mut self) {
         self.connect_ex = true;
+    }
+
+    /// Bytes moved so far (sent, or gathered for MSG_WAITALL): a call whose progress
+    /// grows is not deadlocked even if it has not ended.
+    pub fn progress(&self) -> usize {
+        match &self.kind {
+            Kind::Send { sent, .. } => *sent,
+            Kind::Recv { got, .. } => got.len(),
+            _ => 0,
+        }
     }
 
     /// Whether the wait ends by itself (a timeout, a sleep, a select timeout).
@@ -209,8 +231,8 @@ impl PendingCall {
                 Err(e) if e.raw_os_error() == Some(libc::EISCONN) => Ok(Raw::Ret(Ret::None)),
                 other => other.map(|()| Raw::Ret(Ret::None)),
             },
-            Kind::Send { entry, data, flags, sent, all, to } => {
-                send_progress(entry.socket(), data, *flags, sent, *all, to.as_ref())
+            Kind::Send { entry, data, flags, sent, until, to } => {
+                send_progress(entry.socket(), data, *flags, sent, *until, to.as_ref())
             }
             Kind::Recv { entry, n, flags, got, from, policy } => {
                 recv_progress(entry, *n, *flags, got, *from, policy, may_wait)
@@ -249,11 +271,15 @@ impl PendingCall {
     }
 
     fn expired(&mut self, deadline: Deadline) -> Result<Raw, ExecError> {
-        if let Kind::Recv { got, .. } = &mut self.kind
-            && !got.is_empty()
-        {
-            // MSG_WAITALL with a timeout returns what arrived, as the kernel does.
-            return Ok(Raw::Ret(Ret::Bytes { data: Bytes::new(std::mem::take(got)) }));
+        // A timeout after part of the work returns that part, as the kernel does.
+        match &mut self.kind {
+            Kind::Recv { got, .. } if !got.is_empty() => {
+                return Ok(Raw::Ret(Ret::Bytes { data: Bytes::new(std::mem::take(got)) }));
+            }
+            Kind::Send { sent, until: SendUntil::All, .. } if *sent > 0 => {
+                return Ok(Raw::Ret(Ret::Int { value: *sent as i64 }));
+            }
+            _ => {}
         }
         match deadline.error {
             None => Ok(Raw::Ret(match self.kind {
@@ -322,7 +348,7 @@ fn send_progress(
     data: &[u8],
     flags: i32,
     sent: &mut usize,
-    all: bool,
+    until: SendUntil,
     to: Option<&SockAddr>,
 ) -> io::Result<Raw> {
     // MSG_NOSIGNAL: a write to a closed peer is EPIPE for the script, never SIGPIPE for the relay.
@@ -330,15 +356,23 @@ fn send_progress(
     loop {
         let rest = &data[*sent..];
         let n = match to {
-            Some(addr) => sock.send_to_with_flags(rest, addr, flags)?,
-            None => sock.send_with_flags(rest, flags)?,
+            Some(addr) => sock.send_to_with_flags(rest, addr, flags),
+            None => sock.send_with_flags(rest, flags),
+        };
+        let n = match n {
+            Ok(n) => n,
+            // A blocking send that fails after queuing some bytes reports the bytes, as send(2) does.
+            Err(e) if until == SendUntil::All && *sent > 0 && !is_would_block(&e) => {
+                return Ok(Raw::Ret(Ret::Int { value: *sent as i64 }));
+            }
+            Err(e) => return Err(e),
         };
         *sent += n;
-        if !all {
-            return Ok(Raw::Ret(Ret::Int { value: n as i64 }));
-        }
-        if *sent >= data.len() {
-            return Ok(Raw::Ret(Ret::None));
+        match until {
+            SendUntil::Once => return Ok(Raw::Ret(Ret::Int { value: n as i64 })),
+            _ if *sent < data.len() => {}
+            SendUntil::All => return Ok(Raw::Ret(Ret::Int { value: *sent as i64 })),
+            SendUntil::AllNone => return Ok(Raw::Ret(Ret::None)),
         }
     }
 }

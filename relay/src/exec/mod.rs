@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use addr::{AddrPolicy, Use};
 pub use classify::Cidr;
-pub use call::{PendingCall, Raw};
+pub use call::{PendingCall, Raw, SendUntil};
 
 /// Why a call failed. Only [`ExecError::Os`], [`ExecError::Timeout`],
 /// [`ExecError::Policy`] and [`ExecError::NameNotKnown`] reach the script as
@@ -301,10 +301,15 @@ impl Executor {
             }
             Call::Send { data, flags, .. } => {
                 let dontwait = flags & libc::MSG_DONTWAIT != 0;
-                self.wait_or_finish(PendingCall::send(entry.clone(), data.b64, flags, false), !dontwait)
+                let until = if entry.mode() == IoMode::Blocking && !dontwait && entry.is_stream() {
+                    SendUntil::All
+                } else {
+                    SendUntil::Once
+                };
+                self.wait_or_finish(PendingCall::send(entry.clone(), data.b64, flags, until), !dontwait)
             }
             Call::Sendall { data, flags, .. } => {
-                self.wait_or_finish(PendingCall::send(entry.clone(), data.b64, flags, true), true)
+                self.wait_or_finish(PendingCall::send(entry.clone(), data.b64, flags, SendUntil::AllNone), true)
             }
             Call::Recv { n, flags, .. } | Call::Recvfrom { n, flags, .. } => {
                 let n = n as usize;
