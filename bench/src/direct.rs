@@ -18,9 +18,14 @@ pub struct DirectEcho {
 
 impl DirectEcho {
     pub async fn open(echo: SocketAddr) -> anyhow::Result<DirectEcho> {
-        let stream = TcpStream::connect(echo).await.context("connect to the echo server")?;
+        let stream = TcpStream::connect(echo)
+            .await
+            .context("connect to the echo server")?;
         stream.set_nodelay(true)?;
-        Ok(DirectEcho { stream, buf: Vec::new() })
+        Ok(DirectEcho {
+            stream,
+            buf: Vec::new(),
+        })
     }
 }
 
@@ -66,5 +71,8 @@ pub async fn throughput(echo: SocketAddr, total: u64, chunk: usize) -> anyhow::R
     };
     let (written, received) = tokio::join!(write, read);
     written?;
-    Ok(Throughput { bytes: received?, elapsed: start.elapsed() })
+    Ok(Throughput {
+        bytes: received?,
+        elapsed: start.elapsed(),
+    })
 }

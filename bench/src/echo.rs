@@ -51,7 +51,9 @@ impl Drop for EchoServer {
 /// The echo server process itself: print the address, echo until stdin closes
 /// (the bench has gone), on one thread.
 pub fn serve() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let listener = listen()?;
         println!("{}", listener.local_addr()?);

@@ -44,8 +44,18 @@ pub struct Turn {
 }
 
 /// Make `turn.warmup` uncounted round trips, then time `turn.count` of them back to back.
-pub async fn measure(client: &mut impl RoundTrip, turn: Turn, into: &mut Samples) -> anyhow::Result<()> {
-    let Turn { payload_len, warmup, count, deadline, server_pid } = turn;
+pub async fn measure(
+    client: &mut impl RoundTrip,
+    turn: Turn,
+    into: &mut Samples,
+) -> anyhow::Result<()> {
+    let Turn {
+        payload_len,
+        warmup,
+        count,
+        deadline,
+        server_pid,
+    } = turn;
     let mut payload = vec![0u8; payload_len];
     for _ in 0..warmup {
         if Instant::now() > deadline {
@@ -71,6 +81,9 @@ pub async fn measure(client: &mut impl RoundTrip, turn: Turn, into: &mut Samples
     }
     into.wall += start.elapsed();
     into.client_cpu += process::this_thread_cpu_time().saturating_sub(client_before);
-    into.server_cpu += server_pid.map(process::cpu_time).unwrap_or_default().saturating_sub(server_before);
+    into.server_cpu += server_pid
+        .map(process::cpu_time)
+        .unwrap_or_default()
+        .saturating_sub(server_before);
     Ok(())
 }

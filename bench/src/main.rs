@@ -25,7 +25,10 @@ use std::time::Duration;
 use clap::Parser;
 
 #[derive(Parser, Debug)]
-#[command(name = "socklab-bench", about = "Measure socklab's relay against websocat and direct TCP on loopback")]
+#[command(
+    name = "socklab-bench",
+    about = "Measure socklab's relay against websocat and direct TCP on loopback"
+)]
 struct Cli {
     /// Short run for CI (under ~2 minutes): fewer samples, 32 MiB, 200 sessions, no websocat install.
     #[arg(long)]
@@ -137,7 +140,10 @@ fn main() -> ExitCode {
         };
     }
     let plan = Plan::from_cli(&cli);
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("socklab-bench: no runtime: {e}");
@@ -155,7 +161,10 @@ fn main() -> ExitCode {
     let text: String = results.tables.iter().map(|t| t.to_text() + "\n").collect();
     print!("{text}");
     if let Some(path) = &cli.markdown {
-        let command = std::iter::once("socklab-bench".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
+        let command = std::iter::once("socklab-bench".to_string())
+            .chain(std::env::args().skip(1))
+            .collect::<Vec<_>>()
+            .join(" ");
         let mut md = format!("Command: `{command}`\n\n");
         md.extend(results.tables.iter().map(|t| t.to_markdown()));
         if let Err(e) = std::fs::write(path, md) {
@@ -166,7 +175,10 @@ fn main() -> ExitCode {
     if results.socklab_failures.is_empty() {
         ExitCode::SUCCESS
     } else {
-        eprintln!("socklab failed to do the work ({} failure(s)):", results.socklab_failures.len());
+        eprintln!(
+            "socklab failed to do the work ({} failure(s)):",
+            results.socklab_failures.len()
+        );
         for failure in &results.socklab_failures {
             eprintln!("  {failure}");
         }

@@ -60,27 +60,49 @@ pub async fn measure(port: u16, page_url: &str, loads: usize) -> anyhow::Result<
         let (identity, _) = get(port, &path, false).await?;
         let (gzip, encoded) = get(port, &path, true).await?;
         let gzip_bytes = if encoded { gzip.len() } else { identity.len() };
-        files.push(PageFile { path, identity_bytes: identity.len(), gzip_bytes });
+        files.push(PageFile {
+            path,
+            identity_bytes: identity.len(),
+            gzip_bytes,
+        });
     }
-    let first_render = first_render_times(page_url, loads).await.map_err(|e| format!("{e:#}"));
-    Ok(PageReport::Measured { files, first_render })
+    let first_render = first_render_times(page_url, loads)
+        .await
+        .map_err(|e| format!("{e:#}"));
+    Ok(PageReport::Measured {
+        files,
+        first_render,
+    })
 }
 
 /// GET `path` over HTTP/1.1; the body as sent and whether it came gzip-encoded.
 async fn get(port: u16, path: &str, gzip: bool) -> anyhow::Result<(Vec<u8>, bool)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
-    let encoding = if gzip { "Accept-Encoding: gzip\r\n" } else { "" };
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{encoding}Connection: close\r\n\r\n");
+    let encoding = if gzip {
+        "Accept-Encoding: gzip\r\n"
+    } else {
+        ""
+    };
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{encoding}Connection: close\r\n\r\n"
+    );
     stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await?;
-    let split = response.windows(4).position(|w| w == b"\r\n\r\n").context("no end of headers")?;
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no end of headers")?;
     let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
     if !head.starts_with("http/1.1 200") {
         bail!("GET {path}: {}", head.lines().next().unwrap_or_default());
     }
     let body = response[split + 4..].to_vec();
-    let body = if head.contains("transfer-encoding: chunked") { dechunk(&body)? } else { body };
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunk(&body)?
+    } else {
+        body
+    };
     Ok((body, head.contains("content-encoding: gzip")))
 }
 
@@ -88,8 +110,18 @@ async fn get(port: u16, path: &str, gzip: bool) -> anyhow::Result<(Vec<u8>, bool
 fn dechunk(mut body: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut out = Vec::new();
     loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n").context("bad chunk")?;
-        let size = usize::from_str_radix(String::from_utf8_lossy(&body[..line_end]).split(';').next().unwrap_or("").trim(), 16)?;
+        let line_end = body
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .context("bad chunk")?;
+        let size = usize::from_str_radix(
+            String::from_utf8_lossy(&body[..line_end])
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim(),
+            16,
+        )?;
         body = &body[line_end + 2..];
         if size == 0 {
             return Ok(out);
@@ -117,23 +149,54 @@ const FIRST_RENDER_PROBE: &str = r#"(() => {
 async fn first_render_times(page_url: &str, loads: usize) -> anyhow::Result<Vec<Duration>> {
     let mut browser = Chromium::launch()?;
     let mut cdp = Cdp::connect(&browser.ws_url).await?;
-    let target = cdp.call(None, "Target.createTarget", json!({"url": "about:blank"})).await?;
-    let target_id = target["targetId"].as_str().context("no targetId")?.to_string();
-    let attached = cdp.call(None, "Target.attachToTarget", json!({"targetId": target_id, "flatten": true})).await?;
-    let session = attached["sessionId"].as_str().context("no sessionId")?.to_string();
+    let target = cdp
+        .call(None, "Target.createTarget", json!({"url": "about:blank"}))
+        .await?;
+    let target_id = target["targetId"]
+        .as_str()
+        .context("no targetId")?
+        .to_string();
+    let attached = cdp
+        .call(
+            None,
+            "Target.attachToTarget",
+            json!({"targetId": target_id, "flatten": true}),
+        )
+        .await?;
+    let session = attached["sessionId"]
+        .as_str()
+        .context("no sessionId")?
+        .to_string();
     let s = Some(session.as_str());
     cdp.call(s, "Network.enable", json!({})).await?;
-    cdp.call(s, "Network.setCacheDisabled", json!({"cacheDisabled": true})).await?;
+    cdp.call(
+        s,
+        "Network.setCacheDisabled",
+        json!({"cacheDisabled": true}),
+    )
+    .await?;
     cdp.call(s, "Page.enable", json!({})).await?;
-    cdp.call(s, "Page.addScriptToEvaluateOnNewDocument", json!({"source": FIRST_RENDER_PROBE})).await?;
+    cdp.call(
+        s,
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({"source": FIRST_RENDER_PROBE}),
+    )
+    .await?;
     let mut times = Vec::with_capacity(loads);
     for _ in 0..loads {
         // Through about:blank, so every load is a new document (the same URL again would
         // only be a fragment navigation) and no answer can come from the previous one.
-        cdp.call(s, "Page.navigate", json!({"url": "about:blank"})).await?;
+        cdp.call(s, "Page.navigate", json!({"url": "about:blank"}))
+            .await?;
         poll(&mut cdp, s, "location.href === 'about:blank' ? 0 : null").await?;
-        cdp.call(s, "Page.navigate", json!({"url": page_url})).await?;
-        let ms = poll(&mut cdp, s, "location.href === 'about:blank' ? null : (window.__socklabFirstRender ?? null)").await?;
+        cdp.call(s, "Page.navigate", json!({"url": page_url}))
+            .await?;
+        let ms = poll(
+            &mut cdp,
+            s,
+            "location.href === 'about:blank' ? null : (window.__socklabFirstRender ?? null)",
+        )
+        .await?;
         times.push(Duration::from_secs_f64(ms / 1000.0));
     }
     browser.stop();
@@ -144,7 +207,13 @@ async fn first_render_times(page_url: &str, loads: usize) -> anyhow::Result<Vec<
 async fn poll(cdp: &mut Cdp, session: Option<&str>, expression: &str) -> anyhow::Result<f64> {
     let start = Instant::now();
     loop {
-        let got = cdp.call(session, "Runtime.evaluate", json!({"expression": expression, "returnByValue": true})).await?;
+        let got = cdp
+            .call(
+                session,
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true}),
+            )
+            .await?;
         if let Some(value) = got["result"]["value"].as_f64() {
             return Ok(value);
         }
@@ -168,7 +237,8 @@ impl Chromium {
             .iter()
             .find_map(|name| find_program(name, &[]))
             .context("no chromium on PATH (apt-get install -y chromium)")?;
-        let profile = std::env::temp_dir().join(format!("socklab-bench-chromium-{}", std::process::id()));
+        let profile =
+            std::env::temp_dir().join(format!("socklab-bench-chromium-{}", std::process::id()));
         let mut child = Command::new(program)
             .args([
                 "--headless",
@@ -206,7 +276,11 @@ impl Chromium {
         };
         // Keep draining stderr so chromium never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        Ok(Chromium { child, ws_url, profile })
+        Ok(Chromium {
+            child,
+            ws_url,
+            profile,
+        })
     }
 
     fn stop(&mut self) {
@@ -230,19 +304,28 @@ struct Cdp {
 
 impl Cdp {
     async fn connect(url: &str) -> anyhow::Result<Cdp> {
-        let (ws, _) = tokio_tungstenite::connect_async(url).await.context("connecting to chromium's DevTools")?;
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .context("connecting to chromium's DevTools")?;
         Ok(Cdp { ws, next_id: 1 })
     }
 
     /// Send a command and wait for its result, skipping events.
-    async fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> anyhow::Result<Value> {
+    async fn call(
+        &mut self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> anyhow::Result<Value> {
         let id = self.next_id;
         self.next_id += 1;
         let mut command = json!({"id": id, "method": method, "params": params});
         if let Some(session) = session {
             command["sessionId"] = json!(session);
         }
-        self.ws.send(Message::Text(command.to_string().into())).await?;
+        self.ws
+            .send(Message::Text(command.to_string().into()))
+            .await?;
         loop {
             let frame = tokio::time::timeout(Duration::from_secs(30), self.ws.next())
                 .await

@@ -8,20 +8,29 @@ use std::time::{Duration, Instant};
 /// Raise this process's open-file limit to at least `wanted` (children inherit it).
 /// As root the hard limit can be raised too, up to `fs.nr_open`. Returns (soft, hard) after.
 pub fn raise_nofile(wanted: u64) -> (u64, u64) {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit/setrlimit only read and write the struct passed.
     unsafe {
         libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
         let nr_open = read_u64("/proc/sys/fs/nr_open").unwrap_or(limit.rlim_max);
         let target = wanted.min(nr_open).max(limit.rlim_cur);
         if target > limit.rlim_max {
-            let raised = libc::rlimit { rlim_cur: target, rlim_max: target };
+            let raised = libc::rlimit {
+                rlim_cur: target,
+                rlim_max: target,
+            };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
                 limit = raised;
             }
         }
         if limit.rlim_cur < target.min(limit.rlim_max) {
-            let raised = libc::rlimit { rlim_cur: target.min(limit.rlim_max), rlim_max: limit.rlim_max };
+            let raised = libc::rlimit {
+                rlim_cur: target.min(limit.rlim_max),
+                rlim_max: limit.rlim_max,
+            };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
                 limit = raised;
             }
@@ -44,19 +53,31 @@ pub fn memory(pid: u32) -> Option<Memory> {
         status
             .lines()
             .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
     };
-    Some(Memory { rss_kib: field("VmRSS:")? })
+    Some(Memory {
+        rss_kib: field("VmRSS:")?,
+    })
 }
 
 /// Open file descriptors of `pid`.
 pub fn fd_count(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// A loopback port free right now (for programs that cannot report the one they bound).
 pub fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// Wait until something accepts TCP connections at `addr`.
@@ -84,7 +105,8 @@ pub fn find_program(name: &str, extra: &[PathBuf]) -> Option<PathBuf> {
 
 pub fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// `~/.cargo/bin`, where `cargo install` puts programs.
@@ -101,14 +123,26 @@ pub fn read_u64(path: &str) -> Option<u64> {
 
 /// First line of a command's output, trimmed (for versions and machine facts).
 pub fn first_line_of(program: &str, args: &[&str]) -> Option<String> {
-    let out = std::process::Command::new(program).args(args).output().ok()?;
-    let text = if out.stdout.is_empty() { out.stderr } else { out.stdout };
-    String::from_utf8_lossy(&text).lines().next().map(|l| l.trim().to_string())
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()?;
+    let text = if out.stdout.is_empty() {
+        out.stderr
+    } else {
+        out.stdout
+    };
+    String::from_utf8_lossy(&text)
+        .lines()
+        .next()
+        .map(|l| l.trim().to_string())
 }
 
 /// CPU time `pid` has used so far, all its threads (from each thread's schedstat, in ns).
 pub fn cpu_time(pid: u32) -> Duration {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Duration::ZERO };
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Duration::ZERO;
+    };
     tasks
         .filter_map(Result::ok)
         .filter_map(|task| schedstat(&task.path().join("schedstat")))
@@ -122,5 +156,9 @@ pub fn this_thread_cpu_time() -> Duration {
 
 fn schedstat(path: &Path) -> Option<Duration> {
     let text = std::fs::read_to_string(path).ok()?;
-    text.split_whitespace().next()?.parse().ok().map(Duration::from_nanos)
+    text.split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+        .map(Duration::from_nanos)
 }

@@ -28,7 +28,9 @@ impl RelayProcess {
             .with_context(|| format!("cannot start {}", relay.display()))?;
         let mut first = String::new();
         let stdout = child.stdout.take().context("relay stdout")?;
-        BufReader::new(stdout).read_line(&mut first).context("reading the relay's URL")?;
+        BufReader::new(stdout)
+            .read_line(&mut first)
+            .context("reading the relay's URL")?;
         let url = first.trim();
         let parsed = url
             .strip_prefix("http://127.0.0.1:")
@@ -101,11 +103,15 @@ pub fn serve_help(relay: &Path) -> String {
 /// crowd sets them, and the scale test measures the relay, not its defaults.
 pub fn scale_args(help: &str, sessions: usize) -> Vec<String> {
     let room = (sessions + sessions / 2 + 64).to_string();
-    ["--max-sessions", "--max-sessions-per-token", "--max-connections"]
-        .iter()
-        .filter(|flag| help.contains(&format!("{flag} <")))
-        .flat_map(|flag| [flag.to_string(), room.clone()])
-        .collect()
+    [
+        "--max-sessions",
+        "--max-sessions-per-token",
+        "--max-connections",
+    ]
+    .iter()
+    .filter(|flag| help.contains(&format!("{flag} <")))
+    .flat_map(|flag| [flag.to_string(), room.clone()])
+    .collect()
 }
 
 /// The values `socklab serve --sandbox` takes, or `None` when this relay has no such flag.
@@ -116,7 +122,12 @@ pub fn sandbox_modes(help: &str) -> Option<Vec<String>> {
     let listed = own
         .split_once("[possible values:")
         .and_then(|(_, rest)| rest.split_once(']'))
-        .map(|(list, _)| list.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect());
+        .map(|(list, _)| {
+            list.split(',')
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect()
+        });
     Some(listed.unwrap_or_else(|| vec!["host".to_string(), "namespace".to_string()]))
 }
 
@@ -128,8 +139,14 @@ mod tests {
 
     #[test]
     fn finds_the_flags_this_relay_has() {
-        assert_eq!(scale_args(HELP, 1000), ["--max-sessions", "1564", "--max-sessions-per-token", "1564"]);
-        assert_eq!(sandbox_modes(HELP), Some(vec!["host".to_string(), "namespace".to_string()]));
+        assert_eq!(
+            scale_args(HELP, 1000),
+            ["--max-sessions", "1564", "--max-sessions-per-token", "1564"]
+        );
+        assert_eq!(
+            sandbox_modes(HELP),
+            Some(vec!["host".to_string(), "namespace".to_string()])
+        );
         assert_eq!(sandbox_modes("--allow-raw"), None);
     }
 }

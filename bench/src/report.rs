@@ -13,7 +13,11 @@ pub struct Table {
 
 impl Table {
     pub fn new(title: &str, headers: &[&str]) -> Table {
-        Table { title: title.to_string(), headers: headers.iter().map(|h| h.to_string()).collect(), ..Table::default() }
+        Table {
+            title: title.to_string(),
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            ..Table::default()
+        }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -65,7 +69,9 @@ impl Table {
     pub fn to_markdown(&self) -> String {
         let mut out = format!("### {}\n\n", self.title);
         let _ = writeln!(out, "| {} |", self.headers.join(" | "));
-        let aligns: Vec<&str> = (0..self.headers.len()).map(|i| if i == 0 { "---" } else { "---:" }).collect();
+        let aligns: Vec<&str> = (0..self.headers.len())
+            .map(|i| if i == 0 { "---" } else { "---:" })
+            .collect();
         let _ = writeln!(out, "| {} |", aligns.join(" | "));
         for row in &self.rows {
             let _ = writeln!(out, "| {} |", row.join(" | "));
@@ -83,7 +89,11 @@ impl Table {
 
 /// `a / b` as a ratio with two decimals, or "n/a".
 pub fn ratio(a: f64, b: f64) -> String {
-    if b > 0.0 && a.is_finite() && b.is_finite() { format!("{:.2}×", a / b) } else { "n/a".into() }
+    if b > 0.0 && a.is_finite() && b.is_finite() {
+        format!("{:.2}×", a / b)
+    } else {
+        "n/a".into()
+    }
 }
 
 #[cfg(test)]
@@ -98,7 +108,10 @@ mod tests {
         let text = table.to_text();
         assert!(text.contains("  direct  29.0 µs"), "{text}");
         let md = table.to_markdown();
-        assert!(md.contains("| path | p50 |\n| --- | ---: |\n| direct | 29.0 µs |"), "{md}");
+        assert!(
+            md.contains("| path | p50 |\n| --- | ---: |\n| direct | 29.0 µs |"),
+            "{md}"
+        );
         assert_eq!(ratio(1.0, 0.0), "n/a");
         assert_eq!(ratio(1.0, 2.0), "0.50×");
     }

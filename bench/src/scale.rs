@@ -30,7 +30,13 @@ pub struct SocklabOpener {
 impl Opener for SocklabOpener {
     type Session = SocklabEcho;
     async fn open(&self) -> anyhow::Result<SocklabEcho> {
-        SocklabEcho::open(&self.target, self.echo, ClientBuffers::Small, CallOrder::ScriptOrder).await
+        SocklabEcho::open(
+            &self.target,
+            self.echo,
+            ClientBuffers::Small,
+            CallOrder::ScriptOrder,
+        )
+        .await
     }
 }
 
@@ -99,13 +105,20 @@ impl ScaleResult {
 
 /// Run `plan` against the path `opener` opens, watching the server process `pid`.
 pub async fn run(opener: &impl Opener, pid: u32, plan: &ScalePlan) -> ScaleResult {
-    let mut result = ScaleResult { sessions: plan.sessions, before: process::memory(pid).unwrap_or_default(), ..Default::default() };
+    let mut result = ScaleResult {
+        sessions: plan.sessions,
+        before: process::memory(pid).unwrap_or_default(),
+        ..Default::default()
+    };
     let start = Instant::now();
     let opened: Vec<anyhow::Result<_>> = futures::stream::iter(0..plan.sessions)
         .map(|_| async {
             match tokio::time::timeout(plan.timeout, opener.open()).await {
                 Ok(session) => session,
-                Err(_) => Err(anyhow::anyhow!("opening took longer than {:?}", plan.timeout)),
+                Err(_) => Err(anyhow::anyhow!(
+                    "opening took longer than {:?}",
+                    plan.timeout
+                )),
             }
         })
         .buffer_unordered(plan.open_concurrency)

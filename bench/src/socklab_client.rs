@@ -35,15 +35,28 @@ pub struct SocklabClient {
 
 impl SocklabClient {
     /// WebSocket connect plus hello; returns once the relay's hello has arrived.
-    pub async fn connect(target: &RelayTarget, buffers: ClientBuffers) -> anyhow::Result<SocklabClient> {
+    pub async fn connect(
+        target: &RelayTarget,
+        buffers: ClientBuffers,
+    ) -> anyhow::Result<SocklabClient> {
         let mut ws = ws::connect(target.addr, "/ws", buffers).await?;
-        let hello = ClientMsg::Hello { version: PROTOCOL_VERSION, token: Some(target.token.clone()) };
-        ws.send(Message::Text(serde_json::to_string(&hello)?.into())).await.context("sending hello")?;
+        let hello = ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            token: Some(target.token.clone()),
+        };
+        ws.send(Message::Text(serde_json::to_string(&hello)?.into()))
+            .await
+            .context("sending hello")?;
         let mode = match read_msg(&mut ws).await? {
             ServerMsg::Hello { mode, .. } => mode,
             other => bail!("expected the relay's hello, got {other:?}"),
         };
-        Ok(SocklabClient { ws, next_id: 1, early: Vec::new(), mode })
+        Ok(SocklabClient {
+            ws,
+            next_id: 1,
+            early: Vec::new(),
+            mode,
+        })
     }
 
     /// Send a call; its answer is collected later with [`SocklabClient::answer`].
@@ -51,7 +64,10 @@ impl SocklabClient {
         let id = self.next_id;
         self.next_id += 1;
         let text = serde_json::to_string(&ClientMsg::Call { id, call })?;
-        self.ws.send(Message::Text(text.into())).await.context("sending a call")?;
+        self.ws
+            .send(Message::Text(text.into()))
+            .await
+            .context("sending a call")?;
         Ok(id)
     }
 
@@ -64,7 +80,11 @@ impl SocklabClient {
                     ServerMsg::Result { id: got, outcome } if got == id => break outcome,
                     ServerMsg::Result { id: got, outcome } => self.early.push((got, outcome)),
                     ServerMsg::Pending { .. } | ServerMsg::Event { .. } => {}
-                    ServerMsg::Error { id: about, code, message } => {
+                    ServerMsg::Error {
+                        id: about,
+                        code,
+                        message,
+                    } => {
                         bail!("protocol error {code:?} (call {about:?}): {message}")
                     }
                     ServerMsg::Hello { .. } => bail!("a second hello from the relay"),
@@ -73,7 +93,9 @@ impl SocklabClient {
         };
         match outcome {
             Outcome::Ok { value } => Ok(value),
-            Outcome::Err { error } => bail!("call {id} failed: {} ({})", error.errno, error.message),
+            Outcome::Err { error } => {
+                bail!("call {id} failed: {} ({})", error.errno, error.message)
+            }
             Outcome::Cancelled => bail!("call {id} was cancelled"),
         }
     }
@@ -85,19 +107,30 @@ impl SocklabClient {
 
     /// socket(AF_INET, SOCK_STREAM) + connect(addr): the session's TCP socket.
     pub async fn tcp_connect(&mut self, addr: SocketAddr) -> anyhow::Result<SockId> {
-        let sock = match self.call(Call::Socket { family: libc::AF_INET, sock_type: libc::SOCK_STREAM, proto: 0 }).await? {
+        let sock = match self
+            .call(Call::Socket {
+                family: libc::AF_INET,
+                sock_type: libc::SOCK_STREAM,
+                proto: 0,
+            })
+            .await?
+        {
             Ret::Socket { info } => info.sock,
             other => bail!("socket() returned {other:?}"),
         };
         let addr = Addr::inet(addr.ip().to_string(), addr.port());
-        self.call(Call::Connect { sock, addr }).await.context("connect to the echo server")?;
+        self.call(Call::Connect { sock, addr })
+            .await
+            .context("connect to the echo server")?;
         Ok(sock)
     }
 }
 
 async fn read_msg(ws: &mut Ws) -> anyhow::Result<ServerMsg> {
     match ws::next_data(ws).await? {
-        Message::Text(text) => serde_json::from_str(&text).with_context(|| format!("not a protocol message: {text}")),
+        Message::Text(text) => {
+            serde_json::from_str(&text).with_context(|| format!("not a protocol message: {text}"))
+        }
         other => bail!("protocol v1 sends text frames, got {other:?}"),
     }
 }
@@ -127,15 +160,27 @@ impl SocklabEcho {
     ) -> anyhow::Result<SocklabEcho> {
         let mut client = SocklabClient::connect(target, buffers).await?;
         let sock = client.tcp_connect(echo).await?;
-        Ok(SocklabEcho { client, sock, order })
+        Ok(SocklabEcho {
+            client,
+            sock,
+            order,
+        })
     }
 }
 
 impl RoundTrip for SocklabEcho {
     async fn round_trip(&mut self, payload: &[u8]) -> anyhow::Result<()> {
         let sock = self.sock;
-        let send = Call::Send { sock, data: Bytes::new(payload), flags: 0 };
-        let recv = Call::Recv { sock, n: payload.len() as u32, flags: libc::MSG_WAITALL };
+        let send = Call::Send {
+            sock,
+            data: Bytes::new(payload),
+            flags: 0,
+        };
+        let recv = Call::Recv {
+            sock,
+            n: payload.len() as u32,
+            flags: libc::MSG_WAITALL,
+        };
         let (sent, got) = match self.order {
             CallOrder::ScriptOrder => {
                 let sent = self.client.call(send).await?;
@@ -144,15 +189,25 @@ impl RoundTrip for SocklabEcho {
             CallOrder::Pipelined => {
                 let send_id = self.client.start(send).await?;
                 let recv_id = self.client.start(recv).await?;
-                (self.client.answer(send_id).await?, self.client.answer(recv_id).await?)
+                (
+                    self.client.answer(send_id).await?,
+                    self.client.answer(recv_id).await?,
+                )
             }
         };
-        if sent != (Ret::Int { value: payload.len() as i64 }) {
+        if sent
+            != (Ret::Int {
+                value: payload.len() as i64,
+            })
+        {
             bail!("send returned {sent:?}, expected {} bytes", payload.len());
         }
         match got {
             Ret::Bytes { data } if data.as_slice() == payload => Ok(()),
-            other => bail!("recv returned {other:?}, not the {} bytes sent", payload.len()),
+            other => bail!(
+                "recv returned {other:?}, not the {} bytes sent",
+                payload.len()
+            ),
         }
     }
 }
@@ -167,7 +222,8 @@ pub async fn throughput(
     total: u64,
     chunk: usize,
 ) -> anyhow::Result<Throughput> {
-    let mut session = SocklabEcho::open(target, echo, ClientBuffers::Default, CallOrder::ScriptOrder).await?;
+    let mut session =
+        SocklabEcho::open(target, echo, ClientBuffers::Default, CallOrder::ScriptOrder).await?;
     let sock = session.sock;
     let client = &mut session.client;
     let pattern = Pattern::new(chunk);
@@ -178,9 +234,17 @@ pub async fn throughput(
         let len = (total - *sent).min(chunk as u64) as usize;
         let data = Bytes::new(pattern.window(*sent, len));
         *sent += len as u64;
-        Call::Sendall { sock, data, flags: 0 }
+        Call::Sendall {
+            sock,
+            data,
+            flags: 0,
+        }
     };
-    let recv = |received: u64| Call::Recv { sock, n: (total - received).min(chunk as u64) as u32, flags: libc::MSG_WAITALL };
+    let recv = |received: u64| Call::Recv {
+        sock,
+        n: (total - received).min(chunk as u64) as u32,
+        flags: libc::MSG_WAITALL,
+    };
 
     let mut writer = Some(client.start(next_sendall(&mut sent)).await?);
     let mut reader = client.start(recv(received)).await?;
@@ -190,12 +254,16 @@ pub async fn throughput(
         let (id, outcome) = match msg {
             ServerMsg::Result { id, outcome } => (id, outcome),
             ServerMsg::Pending { .. } | ServerMsg::Event { .. } => continue,
-            ServerMsg::Error { id, code, message } => bail!("protocol error {code:?} (call {id:?}): {message}"),
+            ServerMsg::Error { id, code, message } => {
+                bail!("protocol error {code:?} (call {id:?}): {message}")
+            }
             ServerMsg::Hello { .. } => bail!("a second hello from the relay"),
         };
         let value = match outcome {
             Outcome::Ok { value } => value,
-            Outcome::Err { error } => bail!("call {id} failed: {} ({})", error.errno, error.message),
+            Outcome::Err { error } => {
+                bail!("call {id} failed: {} ({})", error.errno, error.message)
+            }
             Outcome::Cancelled => bail!("call {id} was cancelled"),
         };
         if Some(id) == writer {
@@ -207,7 +275,9 @@ pub async fn throughput(
                 writer = Some(client.start(next_sendall(&mut sent)).await?);
             }
         } else if id == reader {
-            let Ret::Bytes { data } = value else { bail!("recv returned {value:?}") };
+            let Ret::Bytes { data } = value else {
+                bail!("recv returned {value:?}")
+            };
             if data.as_slice().is_empty() {
                 bail!("the echo connection closed after {received} bytes");
             }
@@ -220,7 +290,10 @@ pub async fn throughput(
             bail!("an answer to call {id}, which was not made");
         }
     }
-    Ok(Throughput { bytes: received, elapsed: start.elapsed() })
+    Ok(Throughput {
+        bytes: received,
+        elapsed: start.elapsed(),
+    })
 }
 
 /// Session set-up times, one session after another.
@@ -241,7 +314,13 @@ pub async fn setup_times(target: &RelayTarget, count: usize) -> anyhow::Result<S
         let start = Instant::now();
         let mut client = SocklabClient::connect(target, ClientBuffers::Default).await?;
         times.hello.push(start.elapsed());
-        client.call(Call::Socket { family: libc::AF_INET, sock_type: libc::SOCK_STREAM, proto: 0 }).await?;
+        client
+            .call(Call::Socket {
+                family: libc::AF_INET,
+                sock_type: libc::SOCK_STREAM,
+                proto: 0,
+            })
+            .await?;
         times.first_socket.push(start.elapsed());
         times.mode = Some(client.mode);
     }

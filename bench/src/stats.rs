@@ -81,7 +81,11 @@ impl Pattern {
         for (n, piece) in buf.chunks(self.max).enumerate() {
             let at = offset + (n * self.max) as u64;
             if piece != self.window(at, piece.len()) {
-                let (i, b) = piece.iter().enumerate().find(|&(i, &b)| b != pattern_byte(at + i as u64)).unwrap_or((0, &0));
+                let (i, b) = piece
+                    .iter()
+                    .enumerate()
+                    .find(|&(i, &b)| b != pattern_byte(at + i as u64))
+                    .unwrap_or((0, &0));
                 let bad = at + i as u64;
                 anyhow::bail!("byte {bad} came back as {b}, sent {}", pattern_byte(bad));
             }
@@ -132,6 +136,12 @@ mod tests {
         assert!(pattern.check(&buf, 4096).is_ok());
         assert!(pattern.check(&buf, 4097).is_err());
         buf[999] ^= 1;
-        assert!(pattern.check(&buf, 4096).unwrap_err().to_string().contains("byte 5095"));
+        assert!(
+            pattern
+                .check(&buf, 4096)
+                .unwrap_err()
+                .to_string()
+                .contains("byte 5095")
+        );
     }
 }

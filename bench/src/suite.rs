@@ -42,11 +42,17 @@ struct Figures {
 
 impl Figures {
     fn p50(&self, path: Path3) -> Option<Duration> {
-        self.latency.iter().find(|(p, _)| *p == path).map(|(_, s)| s.p50)
+        self.latency
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, s)| s.p50)
     }
 
     fn mib(&self, path: Path3) -> Option<f64> {
-        self.throughput.iter().find(|(p, _)| *p == path).map(|(_, m)| *m)
+        self.throughput
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, m)| *m)
     }
 }
 
@@ -104,38 +110,76 @@ pub async fn run(plan: &Plan) -> anyhow::Result<Results> {
     };
 
     eprintln!("echo round trips…");
-    let table =
-        latency_section(plan, &target, main_relay.pid(), peer.as_ref().ok(), echo.addr, &mut results, &mut figures).await?;
+    let table = latency_section(
+        plan,
+        &target,
+        main_relay.pid(),
+        peer.as_ref().ok(),
+        echo.addr,
+        &mut results,
+        &mut figures,
+    )
+    .await?;
     results.tables.push(table);
     eprintln!("throughput…");
-    let table =
-        throughput_section(plan, &target, main_relay.pid(), peer.as_ref().ok(), echo.addr, &mut results, &mut figures)
-            .await?;
+    let table = throughput_section(
+        plan,
+        &target,
+        main_relay.pid(),
+        peer.as_ref().ok(),
+        echo.addr,
+        &mut results,
+        &mut figures,
+    )
+    .await?;
     results.tables.push(table);
     if !plan.skip_page {
         eprintln!("page…");
-        results.tables.push(page_section(plan, &main_relay, &mut results.socklab_failures, &mut figures).await);
+        results.tables.push(
+            page_section(
+                plan,
+                &main_relay,
+                &mut results.socklab_failures,
+                &mut figures,
+            )
+            .await,
+        );
     }
     drop(peer);
     drop(main_relay);
 
     eprintln!("session set-up…");
-    results.tables.push(setup_section(plan, &relay_path, &mut results.socklab_failures).await);
+    results
+        .tables
+        .push(setup_section(plan, &relay_path, &mut results.socklab_failures).await);
     if !plan.sessions.is_empty() {
         results.tables.push(
-            scale_section(plan, nofile, &relay_path, websocat.as_ref().ok(), echo.addr, &mut results.socklab_failures, &mut figures)
-                .await,
+            scale_section(
+                plan,
+                nofile,
+                &relay_path,
+                websocat.as_ref().ok(),
+                echo.addr,
+                &mut results.socklab_failures,
+                &mut figures,
+            )
+            .await,
         );
     }
 
     let machine = machine_table(plan, &relay_path, &websocat, nofile, &load_before);
     results.tables.insert(0, machine);
-    results.tables.push(verdicts(&figures, &peer_note(&websocat)));
+    results
+        .tables
+        .push(verdicts(&figures, &peer_note(&websocat)));
     Ok(results)
 }
 
 fn target_of(relay: &RelayProcess) -> RelayTarget {
-    RelayTarget { addr: ([127, 0, 0, 1], relay.port).into(), token: relay.token.clone() }
+    RelayTarget {
+        addr: ([127, 0, 0, 1], relay.port).into(),
+        token: relay.token.clone(),
+    }
 }
 
 /// CPU time spent by the server process and by the bench's client thread over one run.
@@ -155,7 +199,10 @@ impl CpuSplit {
 
     fn stop(self, server_pid: Option<u32>) -> CpuSplit {
         CpuSplit {
-            server: server_pid.map(process::cpu_time).unwrap_or_default().saturating_sub(self.server),
+            server: server_pid
+                .map(process::cpu_time)
+                .unwrap_or_default()
+                .saturating_sub(self.server),
             client: process::this_thread_cpu_time().saturating_sub(self.client),
         }
     }
@@ -178,11 +225,19 @@ impl<C: RoundTrip> Lane<C> {
             Ok(client) => (Some(client), None),
             Err(why) => (None, Some(why)),
         };
-        Lane { path, server_pid, client, samples: Samples::default(), problem }
+        Lane {
+            path,
+            server_pid,
+            client,
+            samples: Samples::default(),
+            problem,
+        }
     }
 
     async fn take_turn(&mut self, plan: &Plan, warmup: usize, count: usize) {
-        let Some(client) = self.client.as_mut() else { return };
+        let Some(client) = self.client.as_mut() else {
+            return;
+        };
         let turn = Turn {
             payload_len: plan.payload_len,
             warmup,
@@ -197,24 +252,38 @@ impl<C: RoundTrip> Lane<C> {
     }
 
     /// The row, and the summary when the lane completed.
-    fn finish(&self, wanted: usize, failures: &mut Vec<String>) -> (Vec<String>, Option<LatencySummary>) {
+    fn finish(
+        &self,
+        wanted: usize,
+        failures: &mut Vec<String>,
+    ) -> (Vec<String>, Option<LatencySummary>) {
         if let Some(problem) = &self.problem {
             if self.path.is_socklab() {
-                failures.push(format!("echo round trips, {}: {problem}", self.path.label()));
+                failures.push(format!(
+                    "echo round trips, {}: {problem}",
+                    self.path.label()
+                ));
             }
             let mut row = vec![self.path.label().into(), problem.clone()];
             row.resize(6, String::new());
             return (row, None);
         }
         if self.samples.durations.is_empty() {
-            let mut row = vec![self.path.label().into(), "no round trip within the time budget".into()];
+            let mut row = vec![
+                self.path.label().into(),
+                "no round trip within the time budget".into(),
+            ];
             row.resize(6, String::new());
             return (row, None);
         }
         let s = self.samples.summary();
         let n = self.samples.durations.len();
         let label = if self.samples.durations.len() < wanted {
-            format!("{} [{} samples: time budget]", self.path.label(), self.samples.durations.len())
+            format!(
+                "{} [{} samples: time budget]",
+                self.path.label(),
+                self.samples.durations.len()
+            )
         } else {
             self.path.label().into()
         };
@@ -243,21 +312,39 @@ async fn latency_section(
     figures: &mut Figures,
 ) -> anyhow::Result<Table> {
     let err = |e: anyhow::Error| format!("failed: {e:#}");
-    let mut direct = Lane::new(Path3::Direct, None, DirectEcho::open(echo).await.map_err(err));
+    let mut direct = Lane::new(
+        Path3::Direct,
+        None,
+        DirectEcho::open(echo).await.map_err(err),
+    );
     let peer_client = match peer {
-        Some(p) => WebsocatEcho::open(p.addr, ClientBuffers::Default).await.map_err(err),
+        Some(p) => WebsocatEcho::open(p.addr, ClientBuffers::Default)
+            .await
+            .map_err(err),
         None => Err("not measured".into()),
     };
     let mut websocat = Lane::new(Path3::Websocat, peer.map(WebsocatProcess::pid), peer_client);
     let open = |order| SocklabEcho::open(target, echo, ClientBuffers::Default, order);
-    let mut socklab = Lane::new(Path3::Socklab, Some(relay_pid), open(CallOrder::ScriptOrder).await.map_err(err));
-    let mut pipelined = Lane::new(Path3::SocklabPipelined, Some(relay_pid), open(CallOrder::Pipelined).await.map_err(err));
+    let mut socklab = Lane::new(
+        Path3::Socklab,
+        Some(relay_pid),
+        open(CallOrder::ScriptOrder).await.map_err(err),
+    );
+    let mut pipelined = Lane::new(
+        Path3::SocklabPipelined,
+        Some(relay_pid),
+        open(CallOrder::Pipelined).await.map_err(err),
+    );
 
     // The paths take turns round by round, so a machine that gets busier part-way
     // through weighs on all of them alike.
     let per_round = plan.samples.div_ceil(plan.rounds);
     for round in 0..plan.rounds {
-        let warmup = if round == 0 { plan.warmup } else { plan.warmup / 10 };
+        let warmup = if round == 0 {
+            plan.warmup
+        } else {
+            plan.warmup / 10
+        };
         direct.take_turn(plan, warmup, per_round).await;
         websocat.take_turn(plan, warmup, per_round).await;
         socklab.take_turn(plan, warmup, per_round).await;
@@ -265,8 +352,21 @@ async fn latency_section(
     }
 
     let mut table = Table::new(
-        &format!("Echo round trip, {} bytes, one connection ({} timed round trips per path)", plan.payload_len, per_round * plan.rounds),
-        &["path", "p50", "p99", "round trips/s", "server CPU/rt", "client CPU/rt", "p50 vs websocat", "p50 vs direct"],
+        &format!(
+            "Echo round trip, {} bytes, one connection ({} timed round trips per path)",
+            plan.payload_len,
+            per_round * plan.rounds
+        ),
+        &[
+            "path",
+            "p50",
+            "p99",
+            "round trips/s",
+            "server CPU/rt",
+            "client CPU/rt",
+            "p50 vs websocat",
+            "p50 vs direct",
+        ],
     );
     let mut rows = Vec::new();
     for (row, summary) in [
@@ -276,7 +376,12 @@ async fn latency_section(
         pipelined.finish(per_round * plan.rounds, &mut results.socklab_failures),
     ]
     .into_iter()
-    .zip([Path3::Direct, Path3::Websocat, Path3::Socklab, Path3::SocklabPipelined])
+    .zip([
+        Path3::Direct,
+        Path3::Websocat,
+        Path3::Socklab,
+        Path3::SocklabPipelined,
+    ])
     .map(|((row, summary), path)| (row, summary.map(|s| (path, s))))
     {
         if let Some(found) = summary {
@@ -284,7 +389,12 @@ async fn latency_section(
         }
         rows.push(row);
     }
-    for (mut row, path) in rows.into_iter().zip([Path3::Direct, Path3::Websocat, Path3::Socklab, Path3::SocklabPipelined]) {
+    for (mut row, path) in rows.into_iter().zip([
+        Path3::Direct,
+        Path3::Websocat,
+        Path3::Socklab,
+        Path3::SocklabPipelined,
+    ]) {
         let mine = figures.p50(path).map(|d| d.as_secs_f64());
         let vs = |other: Path3| match (mine, figures.p50(other)) {
             (Some(a), Some(b)) if path != other => ratio(a, b.as_secs_f64()),
@@ -314,7 +424,8 @@ async fn throughput_section(
     figures: &mut Figures,
 ) -> anyhow::Result<Table> {
     let paths = [Path3::Direct, Path3::Websocat, Path3::Socklab];
-    let mut runs: Vec<Result<Vec<(Throughput, CpuSplit)>, String>> = vec![Ok(Vec::new()); paths.len()];
+    let mut runs: Vec<Result<Vec<(Throughput, CpuSplit)>, String>> =
+        vec![Ok(Vec::new()); paths.len()];
     if peer.is_none() {
         runs[1] = Err("not measured".into());
     }
@@ -350,14 +461,34 @@ async fn throughput_section(
                 mibs.sort_by(f64::total_cmp);
                 let median = mibs[mibs.len() / 2];
                 figures.throughput.push((*path, median));
-                let mib_moved: f64 = list.iter().map(|(t, _)| t.bytes as f64 / (1024.0 * 1024.0)).sum();
+                let mib_moved: f64 = list
+                    .iter()
+                    .map(|(t, _)| t.bytes as f64 / (1024.0 * 1024.0))
+                    .sum();
                 let server: Duration = list.iter().map(|(_, c)| c.server).sum();
                 let client: Duration = list.iter().map(|(_, c)| c.client).sum();
-                let per_mib = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3 / mib_moved.max(f64::EPSILON));
-                let cpu = (if path.is_socklab() || *path == Path3::Websocat { per_mib(server) } else { String::new() }, per_mib(client));
+                let per_mib = |d: Duration| {
+                    format!(
+                        "{:.2} ms",
+                        d.as_secs_f64() * 1e3 / mib_moved.max(f64::EPSILON)
+                    )
+                };
+                let cpu = (
+                    if path.is_socklab() || *path == Path3::Websocat {
+                        per_mib(server)
+                    } else {
+                        String::new()
+                    },
+                    per_mib(client),
+                );
                 medians.push((*path, Ok(median), mibs, cpu));
             }
-            Ok(_) => medians.push((*path, Err("no run".to_string()), Vec::new(), Default::default())),
+            Ok(_) => medians.push((
+                *path,
+                Err("no run".to_string()),
+                Vec::new(),
+                Default::default(),
+            )),
             Err(why) => {
                 if path.is_socklab() {
                     results.socklab_failures.push(format!("throughput: {why}"));
@@ -368,18 +499,37 @@ async fn throughput_section(
     }
     let mib = plan.throughput_bytes >> 20;
     let mut table = Table::new(
-        &format!("Throughput: {mib} MiB echoed in {} KiB chunks, one connection", plan.chunk >> 10),
-        &["path", "MiB/s (median)", "runs", "server CPU/MiB", "client CPU/MiB", "vs websocat", "vs direct"],
+        &format!(
+            "Throughput: {mib} MiB echoed in {} KiB chunks, one connection",
+            plan.chunk >> 10
+        ),
+        &[
+            "path",
+            "MiB/s (median)",
+            "runs",
+            "server CPU/MiB",
+            "client CPU/MiB",
+            "vs websocat",
+            "vs direct",
+        ],
     );
     for (path, median, mibs, (server_cpu, client_cpu)) in &medians {
-        let label = if *path == Path3::Socklab { "socklab (sendall lane + recv lane)" } else { path.label() };
+        let label = if *path == Path3::Socklab {
+            "socklab (sendall lane + recv lane)"
+        } else {
+            path.label()
+        };
         match median {
             Ok(m) => {
                 let vs = |other: Path3| match figures.mib(other) {
                     Some(b) if other != *path => ratio(*m, b),
                     _ => String::new(),
                 };
-                let all = mibs.iter().map(|m| format!("{m:.0}")).collect::<Vec<_>>().join(", ");
+                let all = mibs
+                    .iter()
+                    .map(|m| format!("{m:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 table.row(vec![
                     label.into(),
                     format!("{m:.1}"),
@@ -405,18 +555,33 @@ async fn throughput_section(
     Ok(table)
 }
 
-async fn page_section(plan: &Plan, relay: &RelayProcess, failures: &mut Vec<String>, figures: &mut Figures) -> Table {
-    let mut table = Table::new("The page as served (gzip) and its time to first render", &["file", "bytes", "gzip bytes"]);
+async fn page_section(
+    plan: &Plan,
+    relay: &RelayProcess,
+    failures: &mut Vec<String>,
+    figures: &mut Figures,
+) -> Table {
+    let mut table = Table::new(
+        "The page as served (gzip) and its time to first render",
+        &["file", "bytes", "gzip bytes"],
+    );
     match page::measure(relay.port, &relay.page_url(), plan.page_loads).await {
         Ok(PageReport::Placeholder) => {
             table.note("placeholder page: the relay was built with SOCKLAB_SKIP_FRONTEND=1; build it without to measure the page");
         }
-        Ok(PageReport::Measured { files, first_render }) => {
+        Ok(PageReport::Measured {
+            files,
+            first_render,
+        }) => {
             let (mut raw, mut gz) = (0, 0);
             for f in &files {
                 raw += f.identity_bytes;
                 gz += f.gzip_bytes;
-                table.row(vec![f.path.clone(), kib(f.identity_bytes), kib(f.gzip_bytes)]);
+                table.row(vec![
+                    f.path.clone(),
+                    kib(f.identity_bytes),
+                    kib(f.gzip_bytes),
+                ]);
             }
             table.row(vec!["total".into(), kib(raw), kib(gz)]);
             figures.page_gzip_bytes = Some(gz);
@@ -424,7 +589,11 @@ async fn page_section(plan: &Plan, relay: &RelayProcess, failures: &mut Vec<Stri
                 Ok(mut times) => {
                     times.sort();
                     let p50 = stats::percentile(&times, 0.5);
-                    let all = times.iter().map(|t| format!("{:.0}", t.as_secs_f64() * 1e3)).collect::<Vec<_>>().join(", ");
+                    let all = times
+                        .iter()
+                        .map(|t| format!("{:.0}", t.as_secs_f64() * 1e3))
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     table.note(format!(
                         "time to first render in headless Chromium, HTTP cache off, {} loads: median {:.0} ms (each: {all} ms), \
                          from navigation start to the first frame after the app put content in <body>",
@@ -432,7 +601,11 @@ async fn page_section(plan: &Plan, relay: &RelayProcess, failures: &mut Vec<Stri
                         p50.as_secs_f64() * 1e3
                     ));
                 }
-                Err(why) if why.contains("no chromium") || why.contains("starting chromium") || why.contains("DevTools address") => {
+                Err(why)
+                    if why.contains("no chromium")
+                        || why.contains("starting chromium")
+                        || why.contains("DevTools address") =>
+                {
                     table.note(format!("time to first render not measured: {why}"));
                 }
                 Err(why) => {
@@ -451,12 +624,25 @@ async fn page_section(plan: &Plan, relay: &RelayProcess, failures: &mut Vec<Stri
 
 async fn setup_section(plan: &Plan, relay_path: &Path, failures: &mut Vec<String>) -> Table {
     let mut table = Table::new(
-        &format!("Session set-up, {} sessions one after another", plan.setup_sessions),
-        &["sandbox", "mode in hello", "hello p50", "hello p99", "first socket() p50", "first socket() p99"],
+        &format!(
+            "Session set-up, {} sessions one after another",
+            plan.setup_sessions
+        ),
+        &[
+            "sandbox",
+            "mode in hello",
+            "hello p50",
+            "hello p99",
+            "first socket() p50",
+            "first socket() p99",
+        ],
     );
     let modes = relay::sandbox_modes(&relay::serve_help(relay_path));
     let runs: Vec<(String, Vec<String>)> = match &modes {
-        Some(modes) => modes.iter().map(|m| (m.clone(), vec!["--sandbox".to_string(), m.clone()])).collect(),
+        Some(modes) => modes
+            .iter()
+            .map(|m| (m.clone(), vec!["--sandbox".to_string(), m.clone()]))
+            .collect(),
         None => vec![("default (no --sandbox flag)".to_string(), Vec::new())],
     };
     for (i, (label, args)) in runs.iter().enumerate() {
@@ -469,7 +655,10 @@ async fn setup_section(plan: &Plan, relay_path: &Path, failures: &mut Vec<String
             Ok(mut times) => {
                 times.hello.sort();
                 times.first_socket.sort();
-                let mode = times.mode.map(|m| format!("{m:?}").to_lowercase()).unwrap_or_default();
+                let mode = times
+                    .mode
+                    .map(|m| format!("{m:?}").to_lowercase())
+                    .unwrap_or_default();
                 table.row(vec![
                     label.clone(),
                     mode,
@@ -484,7 +673,14 @@ async fn setup_section(plan: &Plan, relay_path: &Path, failures: &mut Vec<String
                 if i == 0 || modes.is_none() {
                     failures.push(format!("session set-up ({label}): {e:#}"));
                 }
-                table.row(vec![label.clone(), format!("failed: {e:#}"), String::new(), String::new(), String::new(), String::new()]);
+                table.row(vec![
+                    label.clone(),
+                    format!("failed: {e:#}"),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
             }
         }
     }
@@ -512,8 +708,22 @@ async fn scale_section(
     figures: &mut Figures,
 ) -> Table {
     let mut table = Table::new(
-        &format!("Scale: N sessions open at once, each then making {} echo round trips", plan.round_trips_per_session),
-        &["path", "sessions", "failures", "open all", "complete", "server RSS idle", "server RSS loaded", "per session", "server fds", "per session vs websocat"],
+        &format!(
+            "Scale: N sessions open at once, each then making {} echo round trips",
+            plan.round_trips_per_session
+        ),
+        &[
+            "path",
+            "sessions",
+            "failures",
+            "open all",
+            "complete",
+            "server RSS idle",
+            "server RSS loaded",
+            "per session",
+            "server fds",
+            "per session vs websocat",
+        ],
     );
     let help = relay::serve_help(relay_path);
     for &n in &plan.sessions {
@@ -526,26 +736,40 @@ async fn scale_section(
         eprintln!("scale: {n} sessions…");
         let socklab = match RelayProcess::start(relay_path, &relay::scale_args(&help, n)) {
             Ok(relay) => {
-                let opener = SocklabOpener { target: target_of(&relay), echo };
+                let opener = SocklabOpener {
+                    target: target_of(&relay),
+                    echo,
+                };
                 Ok(scale::run(&opener, relay.pid(), &scale_plan).await)
             }
             Err(e) => Err(format!("failed: {e:#}")),
         };
         let peer = match websocat {
             Some(program) => match WebsocatProcess::start(program, echo).await {
-                Ok(process) => Ok(scale::run(&WebsocatOpener { addr: process.addr }, process.pid(), &scale_plan).await),
+                Ok(process) => Ok(scale::run(
+                    &WebsocatOpener { addr: process.addr },
+                    process.pid(),
+                    &scale_plan,
+                )
+                .await),
                 Err(e) => Err(format!("did not start: {e:#}")),
             },
             None => Err("not measured".to_string()),
         };
         let peer_per_session = peer.as_ref().ok().map(ScaleResult::kib_per_session);
-        for (label, outcome, is_socklab) in [("socklab", &socklab, true), ("websocat", &peer, false)] {
+        for (label, outcome, is_socklab) in
+            [("socklab", &socklab, true), ("websocat", &peer, false)]
+        {
             match outcome {
                 Ok(r) => {
                     // Past the machine's descriptor limit failures are expected, and reported, not a bug.
                     let within_limit = nofile.1 >= 2 * n as u64 + 64;
                     if is_socklab && r.failures > 0 && within_limit {
-                        failures.push(format!("scale {n}: {} of {n} sessions failed: {}", r.failures, r.errors.join("; ")));
+                        failures.push(format!(
+                            "scale {n}: {} of {n} sessions failed: {}",
+                            r.failures,
+                            r.errors.join("; ")
+                        ));
                     }
                     let vs = match (is_socklab, peer_per_session) {
                         (true, Some(theirs)) => ratio(r.kib_per_session(), theirs),
@@ -592,7 +816,10 @@ async fn scale_section(
     }
     let raised = relay::scale_args(&help, largest);
     if !raised.is_empty() {
-        table.note(format!("the relay's limits on sessions and connections raised to fit N: {}", raised.join(" ")));
+        table.note(format!(
+            "the relay's limits on sessions and connections raised to fit N: {}",
+            raised.join(" ")
+        ));
     }
     table.note(
         "each process is fresh for each N. socklab session: WebSocket, hello, socket(), connect() to the echo server; \
@@ -604,7 +831,10 @@ async fn scale_section(
 }
 
 fn verdicts(figures: &Figures, peer_note: &str) -> Table {
-    let mut table = Table::new("Against issue 7's goals (same run, same machine)", &["goal", "socklab", "websocat", "verdict"]);
+    let mut table = Table::new(
+        "Against issue 7's goals (same run, same machine)",
+        &["goal", "socklab", "websocat", "verdict"],
+    );
     let verdict = |met: Option<bool>| match met {
         Some(true) => "met".to_string(),
         Some(false) => "NOT met".to_string(),
@@ -624,18 +854,36 @@ fn verdicts(figures: &Figures, peer_note: &str) -> Table {
         theirs.map(|m| format!("{m:.1} MiB/s")).unwrap_or_default(),
         verdict(ours.zip(theirs).map(|(a, b)| a > b)),
     ]);
-    let big = figures.scale.iter().filter(|(n, ..)| *n >= 10_000).max_by_key(|(n, ..)| *n);
+    let big = figures
+        .scale
+        .iter()
+        .filter(|(n, ..)| *n >= 10_000)
+        .max_by_key(|(n, ..)| *n);
     let (label, ours, theirs, met) = match big {
         Some((n, ours, theirs)) => (
             format!("{n} concurrent sessions, zero failures"),
-            ours.as_ref().map(|r| format!("{} failed", r.failures)).unwrap_or_else(|| "failed to run".into()),
-            theirs.as_ref().map(|r| format!("{} failed", r.failures)).unwrap_or_default(),
+            ours.as_ref()
+                .map(|r| format!("{} failed", r.failures))
+                .unwrap_or_else(|| "failed to run".into()),
+            theirs
+                .as_ref()
+                .map(|r| format!("{} failed", r.failures))
+                .unwrap_or_default(),
             Some(ours.as_ref().is_some_and(|r| r.failures == 0)),
         ),
-        None => ("10000 concurrent sessions, zero failures".into(), String::new(), String::new(), None),
+        None => (
+            "10000 concurrent sessions, zero failures".into(),
+            String::new(),
+            String::new(),
+            None,
+        ),
     };
     table.row(vec![label, ours, theirs, verdict(met)]);
-    let both = figures.scale.iter().filter(|(_, a, b)| a.is_some() && b.is_some()).max_by_key(|(n, ..)| *n);
+    let both = figures
+        .scale
+        .iter()
+        .filter(|(_, a, b)| a.is_some() && b.is_some())
+        .max_by_key(|(n, ..)| *n);
     match both {
         Some((n, Some(ours), Some(theirs))) => table.row(vec![
             format!("memory per session below websocat's per connection ({n})"),
@@ -643,7 +891,12 @@ fn verdicts(figures: &Figures, peer_note: &str) -> Table {
             format!("{:.1} KiB", theirs.kib_per_session()),
             verdict(Some(ours.kib_per_session() < theirs.kib_per_session())),
         ]),
-        _ => table.row(vec!["memory per session below websocat's per connection".into(), String::new(), String::new(), verdict(None)]),
+        _ => table.row(vec![
+            "memory per session below websocat's per connection".into(),
+            String::new(),
+            String::new(),
+            verdict(None),
+        ]),
     }
     let page = figures.page_gzip_bytes;
     table.row(vec![
@@ -677,29 +930,53 @@ fn machine_table(
     let mut table = Table::new("Machine and run", &["what", "value"]);
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())))
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
         .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let mem_gib = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|m| m.lines().find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().trim_end_matches("kB").trim().to_string())))
+        .and_then(|m| {
+            m.lines().find_map(|l| {
+                l.strip_prefix("MemTotal:")
+                    .map(|v| v.trim().trim_end_matches("kB").trim().to_string())
+            })
+        })
         .and_then(|kb| kb.parse::<f64>().ok())
         .map(|kb| format!("{:.1} GiB", kb / 1024.0 / 1024.0))
         .unwrap_or_default();
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_string();
-    let git = first_line_of("git", &["rev-parse", "--short", "HEAD"]).filter(|s| !s.contains("fatal"));
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let git =
+        first_line_of("git", &["rev-parse", "--short", "HEAD"]).filter(|s| !s.contains("fatal"));
     let dirty = std::process::Command::new("git")
         .args(["status", "--porcelain"])
         .output()
         .ok()
-        .map(|o| o.stdout.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count())
+        .map(|o| {
+            o.stdout
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count()
+        })
         .unwrap_or(0);
     let rows = [
         ("cores (nproc)", cores.to_string()),
         ("CPU", cpu),
         ("memory", mem_gib),
         ("kernel", kernel),
-        ("rustc", first_line_of("rustc", &["--version"]).unwrap_or_default()),
+        (
+            "rustc",
+            first_line_of("rustc", &["--version"]).unwrap_or_default(),
+        ),
         (
             "relay",
             format!(
@@ -723,8 +1000,14 @@ fn machine_table(
                 None => "not a git checkout".into(),
             },
         ),
-        ("load average before / after", format!("{load_before} / {}", loadavg())),
-        ("open files limit (soft / hard)", format!("{} / {}", nofile.0, nofile.1)),
+        (
+            "load average before / after",
+            format!("{load_before} / {}", loadavg()),
+        ),
+        (
+            "open files limit (soft / hard)",
+            format!("{} / {}", nofile.0, nofile.1),
+        ),
         (
             "fs.file-max / fs.nr_open",
             format!(
@@ -733,7 +1016,14 @@ fn machine_table(
                 read_u64("/proc/sys/fs/nr_open").unwrap_or(0)
             ),
         ),
-        ("mode", if plan.quick { "quick".into() } else { "full".into() }),
+        (
+            "mode",
+            if plan.quick {
+                "quick".into()
+            } else {
+                "full".into()
+            },
+        ),
     ];
     for (what, value) in rows {
         table.row(vec![what.into(), value]);
@@ -753,7 +1043,10 @@ fn loadavg() -> String {
 
 /// CPU time per round trip, in µs.
 fn per_round_trip(cpu: Duration, round_trips: usize) -> String {
-    format!("{:.1} µs", cpu.as_secs_f64() * 1e6 / round_trips.max(1) as f64)
+    format!(
+        "{:.1} µs",
+        cpu.as_secs_f64() * 1e6 / round_trips.max(1) as f64
+    )
 }
 
 fn kib(bytes: usize) -> String {

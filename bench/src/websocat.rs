@@ -38,16 +38,21 @@ pub fn locate(explicit: Option<&Path>, install: bool) -> Result<Websocat, String
         Some(path) => path,
         None if install => {
             // Not --locked: 1.14.0's lock file pins traitobject 0.1.0, which current rustc rejects (0.1.1 builds).
-            eprintln!("websocat is missing: cargo install websocat --version {PINNED_VERSION} (a few minutes)");
+            eprintln!(
+                "websocat is missing: cargo install websocat --version {PINNED_VERSION} (a few minutes)"
+            );
             let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
                 .args(["install", "websocat", "--version", PINNED_VERSION])
                 .stdout(Stdio::null())
                 .status()
                 .map_err(|e| format!("cannot run cargo install: {e}"))?;
             if !status.success() {
-                return Err(format!("cargo install websocat --version {PINNED_VERSION} failed ({status})"));
+                return Err(format!(
+                    "cargo install websocat --version {PINNED_VERSION} failed ({status})"
+                ));
             }
-            find_program("websocat", &extra).ok_or("cargo install succeeded but websocat is not on PATH or in ~/.cargo/bin")?
+            find_program("websocat", &extra)
+                .ok_or("cargo install succeeded but websocat is not on PATH or in ~/.cargo/bin")?
         }
         None => {
             return Err(format!(
@@ -71,7 +76,12 @@ impl WebsocatProcess {
         let port = free_port()?;
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let child = Command::new(&program.path)
-            .args(["--binary", "-E", &format!("ws-l:{addr}"), &format!("tcp:{echo}")])
+            .args([
+                "--binary",
+                "-E",
+                &format!("ws-l:{addr}"),
+                &format!("tcp:{echo}"),
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -101,13 +111,18 @@ pub struct WebsocatEcho {
 
 impl WebsocatEcho {
     pub async fn open(addr: SocketAddr, buffers: ClientBuffers) -> anyhow::Result<WebsocatEcho> {
-        Ok(WebsocatEcho { ws: ws::connect(addr, "/", buffers).await? })
+        Ok(WebsocatEcho {
+            ws: ws::connect(addr, "/", buffers).await?,
+        })
     }
 }
 
 impl RoundTrip for WebsocatEcho {
     async fn round_trip(&mut self, payload: &[u8]) -> anyhow::Result<()> {
-        self.ws.send(Message::Binary(payload.to_vec().into())).await.context("sending")?;
+        self.ws
+            .send(Message::Binary(payload.to_vec().into()))
+            .await
+            .context("sending")?;
         // websocat forwards whatever one read() returned, so the echo may come back in pieces.
         let mut got = Vec::with_capacity(payload.len());
         while got.len() < payload.len() {
@@ -133,7 +148,9 @@ pub async fn throughput(addr: SocketAddr, total: u64, chunk: usize) -> anyhow::R
         let mut sent = 0u64;
         while sent < total {
             let len = (total - sent).min(chunk as u64) as usize;
-            sink.send(Message::Binary(pattern.window(sent, len).to_vec().into())).await.context("sending")?;
+            sink.send(Message::Binary(pattern.window(sent, len).to_vec().into()))
+                .await
+                .context("sending")?;
             sent += len as u64;
         }
         anyhow::Ok(sink)
@@ -158,5 +175,8 @@ pub async fn throughput(addr: SocketAddr, total: u64, chunk: usize) -> anyhow::R
     };
     let (written, received) = tokio::join!(write, read);
     let _sink = written?;
-    Ok(Throughput { bytes: received?, elapsed: start.elapsed() })
+    Ok(Throughput {
+        bytes: received?,
+        elapsed: start.elapsed(),
+    })
 }

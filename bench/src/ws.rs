@@ -30,7 +30,9 @@ pub enum ClientBuffers {
 
 /// Open a WebSocket to `ws://ADDR/PATH` over a fresh TCP connection with Nagle off.
 pub async fn connect(addr: SocketAddr, path: &str, buffers: ClientBuffers) -> anyhow::Result<Ws> {
-    let tcp = TcpStream::connect(addr).await.with_context(|| format!("TCP connect to {addr}"))?;
+    let tcp = TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("TCP connect to {addr}"))?;
     tcp.set_nodelay(true)?;
     let url = format!("ws://{addr}{path}");
     // What a browser on the relay's own page sends; a relay may refuse an upgrade without it.
@@ -38,7 +40,9 @@ pub async fn connect(addr: SocketAddr, path: &str, buffers: ClientBuffers) -> an
     let origin = HeaderValue::from_str(&format!("http://{addr}"))?;
     request.headers_mut().insert(ORIGIN, origin);
     // Large frames are fine: the throughput runs send 64 KiB payloads (about 87 KiB as base64 JSON).
-    let mut config = WebSocketConfig::default().max_message_size(Some(64 << 20)).max_frame_size(Some(64 << 20));
+    let mut config = WebSocketConfig::default()
+        .max_message_size(Some(64 << 20))
+        .max_frame_size(Some(64 << 20));
     if buffers == ClientBuffers::Small {
         config = config.read_buffer_size(4096).write_buffer_size(0);
     }

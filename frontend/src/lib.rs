@@ -4,6 +4,8 @@
 
 pub mod app;
 pub mod components;
+pub mod highlight;
+pub mod lanes;
 pub mod relay;
 pub mod runner;
 pub mod state;

@@ -180,7 +180,7 @@ fn start_run(session: &Shared, dispatch: &UseReducerDispatcher<State>, source: &
     match Runner::from_source(source, first_id) {
         Err(diagnostics) => dispatch.dispatch(Action::Rejected(diagnostics.iter().map(Line::diagnostic).collect())),
         Ok(mut runner) => {
-            dispatch.dispatch(Action::Started);
+            dispatch.dispatch(Action::Started { paused: false });
             let drive = runner.drive(now());
             session.borrow_mut().runner = Some(runner);
             apply(session, dispatch, drive);

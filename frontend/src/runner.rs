@@ -6,6 +6,10 @@
 //! goes on until it finishes, fails, or makes a call that cannot complete at once
 //! (the relay answers `pending`); then the first lane in file order that can make
 //! progress runs.
+//!
+//! Paused, the runner steps only when asked: `step_lane` runs one statement of
+//! one lane (a call it makes goes out, and the statement finishes when the
+//! answer comes back), which is what the page's Step buttons do.
 
 use std::collections::BTreeMap;
 
@@ -30,6 +34,9 @@ pub trait Lanes {
     fn take_events(&mut self) -> Vec<InterpEvent>;
     /// The script's variable name for a socket, for event lines.
     fn socket_name(&self, sock: SockId) -> Option<String>;
+    fn lane_name(&self, lane: usize) -> String;
+    /// The line the lane runs next or waits in.
+    fn current_line(&self, lane: usize) -> Option<u32>;
 }
 
 impl Lanes for Interpreter {
@@ -54,6 +61,48 @@ impl Lanes for Interpreter {
     fn socket_name(&self, sock: SockId) -> Option<String> {
         Interpreter::socket_name(self, sock)
     }
+    fn lane_name(&self, lane: usize) -> String {
+        Interpreter::lane_name(self, lane).to_owned()
+    }
+    fn current_line(&self, lane: usize) -> Option<u32> {
+        Interpreter::current_line(self, lane)
+    }
+}
+
+/// Where a lane is, for the page's lane headers and gutter marks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LaneStatus {
+    Ready,
+    /// A call is out and its first answer has not come yet.
+    Calling,
+    /// The relay said the call must wait; `what` says for what, in plain words.
+    Blocked { what: String },
+    Ended(socklab_shared::interp::EndStatus),
+}
+
+/// One lane as the page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaneView {
+    pub name: String,
+    pub status: LaneStatus,
+    /// The line it runs next, or is blocked in.
+    pub line: Option<u32>,
+}
+
+/// What a blocked call waits for, in plain words.
+pub fn waits_for(call: &socklab_shared::protocol::Call) -> String {
+    use socklab_shared::protocol::Call;
+    let what = match call {
+        Call::Accept { .. } => "a client to connect",
+        Call::Connect { .. } | Call::ConnectEx { .. } => "the handshake to finish",
+        Call::Recv { .. } | Call::Recvfrom { .. } => "data to arrive",
+        Call::Send { .. } | Call::Sendall { .. } | Call::Sendto { .. } => "room in the send buffer",
+        Call::Select { .. } => "a socket to become ready",
+        Call::Sleep { .. } => "the time to pass",
+        Call::Close { .. } | Call::Shutdown { .. } => "the kernel to finish",
+        _ => "the relay",
+    };
+    format!("{}: waiting for {what}", call.op_name())
 }
 
 /// What the caller must do after feeding the runner.
@@ -85,6 +134,16 @@ pub struct Runner<L> {
     arrived: BTreeMap<usize, CallResult>,
     /// Set by `stop`: nothing runs any more and late answers are ignored.
     stopped: bool,
+    /// Step mode: only finish statements in progress and run requested steps.
+    paused: bool,
+    /// A lane the user asked to step once (paused mode).
+    requested: Option<usize>,
+    /// Calls sent and not yet answered, to say what a blocked lane waits for.
+    out: BTreeMap<u64, socklab_shared::protocol::Call>,
+    /// Interpreter events not yet handed to the page (marks and prints).
+    seen: Vec<InterpEvent>,
+    /// Socket handles the relay reported made, to name them for the table.
+    socks: Vec<SockId>,
 }
 
 impl Runner<Interpreter> {
@@ -108,7 +167,64 @@ impl<L: Lanes> Runner<L> {
             pending: BTreeMap::new(),
             arrived: BTreeMap::new(),
             stopped: false,
+            paused: false,
+            requested: None,
+            out: BTreeMap::new(),
+            seen: Vec::new(),
+            socks: Vec::new(),
         }
+    }
+
+    /// Pauses (steps only on request) or runs on.
+    pub fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+        if !paused {
+            self.requested = None;
+        }
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Runs one statement of `lane` (paused mode), if it is Ready.
+    pub fn step_lane(&mut self, lane: usize, now: f64) -> Drive {
+        if matches!(self.lanes.lane_state(lane), LaneState::Ready) && !self.arrived.contains_key(&lane) {
+            self.requested = Some(lane);
+        }
+        self.drive(now)
+    }
+
+    /// Cancels the call `lane` is blocked in; its answer (`cancelled`) raises
+    /// OSError in the lane.
+    pub fn cancel_lane(&mut self, lane: usize) -> Drive {
+        let send = self
+            .pending
+            .iter()
+            .filter(|&(_, &owner)| owner == lane)
+            .map(|(&id, _)| ClientMsg::Cancel { id })
+            .collect();
+        Drive { send, lines: Vec::new(), again: false }
+    }
+
+    /// Every lane's name, status and line.
+    pub fn lane_views(&self) -> Vec<LaneView> {
+        (0..self.lanes.lane_count())
+            .map(|lane| {
+                let status = match self.lanes.lane_state(lane) {
+                    LaneState::Ended(end) => LaneStatus::Ended(end),
+                    _ if self.arrived.contains_key(&lane) => LaneStatus::Calling,
+                    LaneState::Ready => LaneStatus::Ready,
+                    LaneState::Waiting => match self.pending.iter().find(|&(_, &owner)| owner == lane) {
+                        Some((id, _)) => LaneStatus::Blocked {
+                            what: self.out.get(id).map(waits_for).unwrap_or_else(|| "waiting".into()),
+                        },
+                        None => LaneStatus::Calling,
+                    },
+                };
+                LaneView { name: self.lanes.lane_name(lane), status, line: self.lanes.current_line(lane) }
+            })
+            .collect()
     }
 
     /// The id the next run in this session should start from.
@@ -126,8 +242,15 @@ impl<L: Lanes> Runner<L> {
         let mut drive = Drive::default();
         let mut budget = STEP_BUDGET;
         while !self.stopped && self.awaiting.is_none() {
-            let Some(lane) = self.current.filter(|&lane| self.can_progress(lane)).or_else(|| self.first_runnable())
-            else {
+            let next = if self.paused {
+                // Finish statements whose calls came back, then the requested step.
+                (0..self.lanes.lane_count())
+                    .find(|lane| self.arrived.contains_key(lane))
+                    .or_else(|| self.requested.take().filter(|&lane| self.can_progress(lane)))
+            } else {
+                self.current.filter(|&lane| self.can_progress(lane)).or_else(|| self.first_runnable())
+            };
+            let Some(lane) = next else {
                 self.current = None;
                 break;
             };
@@ -145,6 +268,7 @@ impl<L: Lanes> Runner<L> {
                 let id = self.next_id;
                 self.next_id += 1;
                 self.awaiting = Some((id, lane));
+                self.out.insert(id, call.clone());
                 drive.send.push(ClientMsg::Call { id, call });
             }
         }
@@ -168,7 +292,12 @@ impl<L: Lanes> Runner<L> {
                 self.answer(id, CallResult::Rejected { message })
             }
             ServerMsg::Error { code, message, .. } => lines.push(Line::relay_error(code, &message)),
-            ServerMsg::Event { event } => lines.extend(Line::event(&event, |sock| self.lanes.socket_name(sock))),
+            ServerMsg::Event { event } => {
+                if let socklab_shared::protocol::Event::SocketCreated { info } = &event {
+                    self.socks.push(info.sock);
+                }
+                lines.extend(Line::event(&event, |sock| self.lanes.socket_name(sock)))
+            }
             ServerMsg::Hello { .. } => {}
         }
         let mut drive = self.drive(now);
@@ -204,6 +333,7 @@ impl<L: Lanes> Runner<L> {
     }
 
     fn answer(&mut self, id: u64, result: CallResult) {
+        self.out.remove(&id);
         if let Some((awaited, lane)) = self.awaiting.filter(|&(awaited, _)| awaited == id) {
             debug_assert_eq!(awaited, id);
             self.awaiting = None;
@@ -226,7 +356,25 @@ impl<L: Lanes> Runner<L> {
     }
 
     fn take_lines(&mut self) -> Vec<Line> {
-        self.lanes.take_events().iter().map(Line::interp).collect()
+        let events = self.lanes.take_events();
+        let lines = events.iter().map(Line::interp).collect();
+        self.seen.extend(events);
+        lines
+    }
+
+    /// Interpreter events since the last call, for gutter marks and prints.
+    pub fn take_seen(&mut self) -> Vec<InterpEvent> {
+        std::mem::take(&mut self.seen)
+    }
+
+    /// The script's names for the sockets made so far.
+    pub fn socket_names(&self) -> Vec<(SockId, String)> {
+        self.socks.iter().filter_map(|&sock| Some((sock, self.lanes.socket_name(sock)?))).collect()
+    }
+
+    /// The script's name for one socket.
+    pub fn socket_name(&self, sock: SockId) -> Option<String> {
+        self.lanes.socket_name(sock)
     }
 }
 
@@ -302,6 +450,12 @@ mod tests {
             Vec::new()
         }
         fn socket_name(&self, _: SockId) -> Option<String> {
+            None
+        }
+        fn lane_name(&self, lane: usize) -> String {
+            self.names[lane].to_owned()
+        }
+        fn current_line(&self, _: usize) -> Option<u32> {
             None
         }
     }
@@ -456,10 +610,37 @@ mod tests {
             fn socket_name(&self, _: SockId) -> Option<String> {
                 None
             }
+            fn lane_name(&self, _: usize) -> String {
+                "main".into()
+            }
+            fn current_line(&self, _: usize) -> Option<u32> {
+                None
+            }
         }
         let mut runner = Runner::new(Spin, 1);
         assert!(runner.drive(0.0).again);
         assert!(runner.stop().send.is_empty());
         assert!(!runner.drive(0.0).again);
+    }
+
+    #[test]
+    fn paused_the_runner_steps_one_statement_of_the_chosen_lane() {
+        let mut runner = Runner::new(Scripted::new(&[("server", 2), ("client", 1)]), 1);
+        runner.set_paused(true);
+        assert!(runner.drive(0.0).send.is_empty(), "nothing runs unasked");
+        assert_eq!(sent_ids(&runner.step_lane(1, 0.0)), [1]);
+        assert_eq!(runner.lane_views()[1].status, LaneStatus::Calling);
+        // The answer finishes the client's statement; nothing else runs.
+        assert!(runner.on_message(ServerMsg::Result { id: 1, outcome: ok() }, 0.0).send.is_empty());
+        assert_eq!(runner.lanes.log, ["client:step", "client:resume"]);
+        assert_eq!(runner.lane_views()[1].status, LaneStatus::Ended(EndStatus::Finished));
+        // A step that blocks shows what it waits for; Cancel sends a cancel.
+        assert_eq!(sent_ids(&runner.step_lane(0, 0.0)), [2]);
+        runner.on_message(ServerMsg::Pending { id: 2 }, 0.0);
+        assert_eq!(runner.lane_views()[0].status, LaneStatus::Blocked { what: "sleep: waiting for the time to pass".into() });
+        assert_eq!(runner.cancel_lane(0).send, [ClientMsg::Cancel { id: 2 }]);
+        // Run on: the rest runs without asking.
+        runner.set_paused(false);
+        assert_eq!(sent_ids(&runner.on_message(ServerMsg::Result { id: 2, outcome: Outcome::Cancelled }, 0.0)), [3]);
     }
 }

@@ -1,11 +1,14 @@
 //! The page's state as plain data, changed only by `Action`s through yew's
 //! `use_reducer`, so every transition is testable natively.
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use socklab_shared::protocol::SandboxMode;
+use socklab_shared::interp::InterpEvent;
+use socklab_shared::protocol::{Call, Event, Outcome, Ret, SandboxMode, SockId};
 use yew::Reducible;
 
+use crate::runner::LaneView;
 use crate::transcript::{Line, LineKind};
 
 /// The TCP echo example from the script language spec, so a first Run works.
@@ -42,17 +45,102 @@ pub enum Connection {
     Closed { reason: String },
 }
 
+/// What an executed line's gutter shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mark {
+    /// Done, with the call's return value.
+    Done(String),
+    /// Failed with an errno (name and number) or a runtime error message.
+    Failed { errno: Option<String>, errno_num: Option<i32>, message: String },
+}
+
+/// One row of the socket table, like a line of `ss`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SocketRow {
+    pub sock: SockId,
+    /// The script's variable, once known.
+    pub name: Option<String>,
+    pub fd: i32,
+    pub family: i32,
+    pub sock_type: i32,
+    pub local: Option<String>,
+    pub peer: Option<String>,
+    /// The kernel's TCP state name, for TCP sockets.
+    pub tcp_state: Option<String>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// The fd is closed (the kernel may still hold the connection, e.g. TIME_WAIT).
+    pub closed: bool,
+}
+
+/// One captured segment for the wire view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub src: String,
+    pub dst: String,
+    pub proto: String,
+    pub flags: String,
+    pub seq: Option<u64>,
+    pub ack: Option<u64>,
+    pub len: u64,
+}
+
+/// The latest TCP transition, to animate in the diagram.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub sock: Option<SockId>,
+    pub from: String,
+    pub to: String,
+    /// Counts transitions so the view can restart the animation.
+    pub serial: u64,
+}
+
+/// Colour scheme: follow the system, or the learner's choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Theme {
+    System,
+    Light,
+    Dark,
+}
+
+/// Overlays and panels that can be open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    Help,
+    Settings,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
     /// The script in the editor.
     pub source: String,
     pub connection: Connection,
-    /// A run is in progress (Run is disabled, Stop enabled).
+    /// A run (or a stepping session) is in progress.
     pub running: bool,
-    /// The last run's transcript, or the parse diagnostics that stopped it.
+    /// Stepping: lanes run only when stepped.
+    pub paused: bool,
+    /// The last run's transcript (the event log), or the parse diagnostics that stopped it.
     pub lines: Vec<Line>,
     /// How many lines were dropped from the front (see `MAX_LINES`).
     pub dropped: usize,
+    /// The lane editor with focus (index into `lanes::split`), stepped by Step.
+    pub focused: usize,
+    /// The runner's lanes, while a run is in progress or after it.
+    pub lanes: Vec<LaneView>,
+    /// Gutter marks by script line.
+    pub marks: BTreeMap<u32, Mark>,
+    /// Print output by lane name.
+    pub prints: BTreeMap<String, Vec<String>>,
+    pub sockets: Vec<SocketRow>,
+    /// Every TCP state each socket went through, to draw the diagram's trail.
+    pub transition: Option<Transition>,
+    pub segments: Vec<Segment>,
+    /// Calls sent and not answered, to count bytes and learn addresses.
+    pub calls_out: BTreeMap<u64, Call>,
+    /// The errno whose explanation is open.
+    pub explained: Option<i32>,
+    pub panel: Option<Panel>,
+    pub theme: Theme,
 }
 
 impl Default for State {
@@ -61,18 +149,129 @@ impl Default for State {
             source: ECHO_EXAMPLE.to_owned(),
             connection: Connection::Connecting,
             running: false,
+            paused: false,
             lines: Vec::new(),
             dropped: 0,
+            focused: 1,
+            lanes: Vec::new(),
+            marks: BTreeMap::new(),
+            prints: BTreeMap::new(),
+            sockets: Vec::new(),
+            transition: None,
+            segments: Vec::new(),
+            calls_out: BTreeMap::new(),
+            explained: None,
+            panel: None,
+            theme: Theme::System,
         }
     }
 }
 
 impl State {
-    /// Whether Run may be pressed.
+    /// Whether Run (or Step) may be pressed.
     pub fn can_run(&self) -> bool {
-        !self.running && matches!(self.connection, Connection::Open { .. })
+        matches!(self.connection, Connection::Open { .. }) && (!self.running || self.paused)
+    }
+
+    /// The row for a socket handle, made if new.
+    fn row(&mut self, sock: SockId) -> &mut SocketRow {
+        if let Some(index) = self.sockets.iter().position(|row| row.sock == sock) {
+            return &mut self.sockets[index];
+        }
+        self.sockets.push(SocketRow { sock, ..SocketRow::default() });
+        self.sockets.last_mut().expect("just pushed")
+    }
+
+    fn clear_run(&mut self) {
+        self.marks.clear();
+        self.prints.clear();
+        self.lanes.clear();
+        self.calls_out.clear();
+    }
+
+    fn observe(&mut self, event: Event, name: Option<String>) {
+        match event {
+            Event::SocketCreated { info } => {
+                let row = self.row(info.sock);
+                (row.fd, row.family, row.sock_type) = (info.fd, info.family, info.sock_type);
+                row.name = name.or(row.name.take());
+            }
+            Event::SocketClosed { sock } => self.row(sock).closed = true,
+            Event::State { sock, from, to, local, peer, .. } => {
+                if let Some(sock) = sock {
+                    let row = self.row(sock);
+                    row.tcp_state = Some(to.clone());
+                    row.local = Some(local);
+                    row.peer = Some(peer);
+                    if row.name.is_none() {
+                        row.name = name;
+                    }
+                }
+                let serial = self.transition.as_ref().map_or(1, |t| t.serial + 1);
+                self.transition = Some(Transition { sock, from, to, serial });
+            }
+            Event::Segment { src, dst, proto, flags, seq, ack, len, .. } => {
+                self.segments.push(Segment {
+                    src,
+                    dst,
+                    proto,
+                    flags,
+                    seq: seq.map(u64::from),
+                    ack: ack.map(u64::from),
+                    len: len as u64,
+                });
+                let excess = self.segments.len().saturating_sub(MAX_SEGMENTS);
+                self.segments.drain(..excess);
+            }
+        }
+    }
+
+    fn answered(&mut self, id: u64, outcome: &Outcome) {
+        let Some(call) = self.calls_out.remove(&id) else { return };
+        let Outcome::Ok { value } = outcome else { return };
+        match (call, value) {
+            (Call::Bind { sock, addr }, _) => self.row(sock).local = Some(addr.to_string()),
+            (Call::Connect { sock, addr }, _) => {
+                let row = self.row(sock);
+                row.peer.get_or_insert(addr.to_string());
+            }
+            (Call::Send { sock, .. } | Call::Sendto { sock, .. }, Ret::Int { value }) => {
+                self.row(sock).bytes_out += *value as u64
+            }
+            (Call::Sendall { sock, data, .. }, _) => self.row(sock).bytes_out += data.b64.len() as u64,
+            (Call::Recv { sock, .. } | Call::Recvfrom { sock, .. }, Ret::Bytes { data } | Ret::Datagram { data, .. }) => {
+                self.row(sock).bytes_in += data.b64.len() as u64
+            }
+            (Call::Accept { .. }, Ret::Accepted { info, addr: Some(addr) }) => {
+                let row = self.row(info.sock);
+                row.peer.get_or_insert(addr.to_string());
+            }
+            _ => {}
+        }
+    }
+
+    fn interp(&mut self, event: InterpEvent) {
+        match event {
+            InterpEvent::Step { line, ok: true, result, .. } => {
+                self.marks.insert(line, Mark::Done(result.unwrap_or_else(|| "None".into())));
+            }
+            InterpEvent::Step { line, errno, errno_num, message, .. } => {
+                let message = message.unwrap_or_else(|| "failed".into());
+                self.marks.insert(line, Mark::Failed { errno, errno_num, message });
+            }
+            InterpEvent::Print { lane, text, .. } => {
+                let prints = self.prints.entry(lane).or_default();
+                prints.push(text);
+                let excess = prints.len().saturating_sub(MAX_LINES);
+                prints.drain(..excess);
+            }
+            InterpEvent::LaneEnd { .. } => {}
+        }
     }
 }
+
+/// Segments kept for the wire view.
+pub const MAX_SEGMENTS: usize = 500;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -80,11 +279,29 @@ pub enum Action {
     Connection(Connection),
     /// The script did not parse: show why, run nothing.
     Rejected(Vec<Line>),
-    /// A run started: the transcript starts afresh.
-    Started,
+    /// A run started (`paused`: by a Step): the transcript and marks start afresh.
+    Started { paused: bool },
     Output(Vec<Line>),
     /// The run ended (every lane done, stopped, or the connection lost).
     Ended,
+    /// Interpreter events: gutter marks and prints.
+    Interp(Vec<InterpEvent>),
+    /// The runner's lanes now, and the names of the sockets made so far.
+    Lanes { lanes: Vec<LaneView>, names: Vec<(SockId, String)> },
+    /// Calls sent to the relay, by id.
+    Sent(Vec<(u64, Call)>),
+    /// A call's answer.
+    Answered { id: u64, outcome: Outcome },
+    /// Something the kernel did; `name` is the script's name for its socket.
+    Observed { event: Event, name: Option<String> },
+    Paused(bool),
+    Focus(usize),
+    /// Reset: the session's sockets are gone; everything observed is cleared.
+    Reset,
+    /// Open (or close, with None) an errno's explanation.
+    Explain(Option<i32>),
+    Panel(Option<Panel>),
+    Theme(Theme),
 }
 
 impl Reducible for State {
@@ -99,9 +316,12 @@ impl Reducible for State {
                 state.lines = lines;
                 state.dropped = 0;
             }
-            Action::Started => {
+            Action::Started { paused } => {
                 state.running = true;
-                state.lines = vec![Line::new(LineKind::Note, "running…")];
+                state.paused = paused;
+                state.clear_run();
+                let note = if paused { "stepping…" } else { "running…" };
+                state.lines = vec![Line::new(LineKind::Note, note)];
                 state.dropped = 0;
             }
             Action::Output(lines) => {
@@ -110,7 +330,35 @@ impl Reducible for State {
                 state.lines.drain(..excess);
                 state.dropped += excess;
             }
-            Action::Ended => state.running = false,
+            Action::Ended => {
+                state.running = false;
+                state.paused = false;
+            }
+            Action::Interp(events) => events.into_iter().for_each(|event| state.interp(event)),
+            Action::Lanes { lanes, names } => {
+                state.lanes = lanes;
+                for (sock, name) in names {
+                    state.row(sock).name.get_or_insert(name);
+                }
+            }
+            Action::Sent(calls) => state.calls_out.extend(calls),
+            Action::Answered { id, outcome } => state.answered(id, &outcome),
+            Action::Observed { event, name } => state.observe(event, name),
+            Action::Paused(paused) => state.paused = paused,
+            Action::Focus(lane) => state.focused = lane,
+            Action::Reset => {
+                state.clear_run();
+                state.sockets.clear();
+                state.segments.clear();
+                state.transition = None;
+                state.running = false;
+                state.paused = false;
+                state.lines = vec![Line::new(LineKind::Note, "reset: every socket of the session is closed")];
+                state.dropped = 0;
+            }
+            Action::Explain(errno) => state.explained = errno,
+            Action::Panel(panel) => state.panel = panel,
+            Action::Theme(theme) => state.theme = theme,
         }
         Rc::new(state)
     }
@@ -135,8 +383,10 @@ mod tests {
         assert!(!state.can_run());
         let state = apply(state, [Action::Connection(open())]);
         assert!(state.can_run());
-        let state = apply(state, [Action::Started]);
+        let state = apply(state, [Action::Started { paused: false }]);
         assert!(!state.can_run());
+        let state = apply(state, [Action::Paused(true)]);
+        assert!(state.can_run(), "a paused run can step or run on");
         let state = apply(state, [Action::Ended]);
         assert!(state.can_run());
         let state = apply(state, [Action::Connection(Connection::Closed { reason: "gone".into() })]);
@@ -148,7 +398,7 @@ mod tests {
         let line = |text: &str| Line::new(LineKind::Step, text);
         let state = apply(
             State::default(),
-            [Action::Output(vec![line("old")]), Action::Started, Action::Output(vec![line("a"), line("b")])],
+            [Action::Output(vec![line("old")]), Action::Started { paused: false }, Action::Output(vec![line("a"), line("b")])],
         );
         let texts: Vec<&str> = state.lines.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(texts, ["running…", "a", "b"]);
@@ -170,5 +420,65 @@ mod tests {
         let state = apply(State::default(), [Action::Edited("x = 1\n".into())]);
         assert_eq!(state.source, "x = 1\n");
         assert!(ECHO_EXAMPLE.contains("# lane: client"));
+    }
+
+    fn step(line: u32, ok: bool) -> InterpEvent {
+        InterpEvent::Step {
+            lane: "client".into(),
+            line,
+            call: "cli.connect(addr)".into(),
+            ok,
+            result: ok.then(|| "None".into()),
+            errno: (!ok).then(|| "ECONNREFUSED".into()),
+            errno_num: (!ok).then_some(111),
+            message: (!ok).then(|| "Connection refused".into()),
+        }
+    }
+
+    #[test]
+    fn steps_leave_gutter_marks_and_prints_go_to_their_lane() {
+        let print = InterpEvent::Print { lane: "server".into(), line: 4, text: "hi".into() };
+        let state = apply(State::default(), [Action::Interp(vec![step(3, true), step(14, false), print])]);
+        assert_eq!(state.marks[&3], Mark::Done("None".into()));
+        assert!(matches!(&state.marks[&14], Mark::Failed { errno: Some(name), errno_num: Some(111), .. } if name == "ECONNREFUSED"));
+        assert_eq!(state.prints["server"], ["hi"]);
+        let state = apply(state, [Action::Started { paused: true }]);
+        assert!(state.marks.is_empty() && state.prints.is_empty() && state.paused);
+    }
+
+    #[test]
+    fn the_socket_table_follows_events_and_answers() {
+        use socklab_shared::protocol::{Addr, Bytes, SockInfo};
+        let info = SockInfo { sock: 1, fd: 7, family: 2, sock_type: 1, proto: 0 };
+        let state_event = |from: &str, to: &str| Event::State {
+            sock: Some(1),
+            from: from.into(),
+            to: to.into(),
+            local: "127.0.0.1:41000".into(),
+            peer: "127.0.0.1:5500".into(),
+            ts_us: 1,
+        };
+        let addr = Addr::Inet { host: "127.0.0.1".into(), port: 5500, flowinfo: None, scope_id: None };
+        let state = apply(
+            State::default(),
+            [
+                Action::Observed { event: Event::SocketCreated { info }, name: None },
+                Action::Lanes { lanes: Vec::new(), names: vec![(1, "cli".into())] },
+                Action::Sent(vec![(4, Call::Connect { sock: 1, addr }), (5, Call::Send { sock: 1, data: Bytes::new(*b"hey"), flags: 0 })]),
+                Action::Observed { event: state_event("SYN_SENT", "ESTABLISHED"), name: None },
+                Action::Answered { id: 4, outcome: Outcome::Ok { value: Ret::None } },
+                Action::Answered { id: 5, outcome: Outcome::Ok { value: Ret::Int { value: 3 } } },
+                Action::Observed { event: Event::SocketClosed { sock: 1 }, name: None },
+                Action::Observed { event: state_event("FIN_WAIT2", "TIME_WAIT"), name: None },
+            ],
+        );
+        let row = &state.sockets[0];
+        assert_eq!(row.name.as_deref(), Some("cli"));
+        assert_eq!((row.fd, row.bytes_out, row.closed), (7, 3, true));
+        assert_eq!(row.tcp_state.as_deref(), Some("TIME_WAIT"));
+        assert_eq!(row.peer.as_deref(), Some("127.0.0.1:5500"));
+        assert_eq!(state.transition.as_ref().map(|t| (t.to.as_str(), t.serial)), Some(("TIME_WAIT", 2)));
+        let state = apply(state, [Action::Reset]);
+        assert!(state.sockets.is_empty() && state.transition.is_none());
     }
 }

@@ -3,10 +3,8 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use socklab_shared::errno;
-use socklab_shared::interp::{EndStatus, InterpEvent};
 
-use crate::engine::{self, KernelLine, Line, RunOptions};
+use crate::engine::{self, Line, RunOptions};
 use crate::sandbox::{Sandbox, SandboxConfig};
 
 /// Options of `socklab run`.
@@ -36,7 +34,7 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
     let mut stdout = std::io::stdout().lock();
     let mut failed_write = None;
     let mut emit = |line: Line| {
-        let text = if args.json { serde_json::to_string(&line).unwrap_or_default() } else { human(&line) };
+        let text = if args.json { serde_json::to_string(&line).unwrap_or_default() } else { line.human() };
         if let Err(e) = writeln!(stdout, "{text}") {
             failed_write.get_or_insert(e);
         }
@@ -56,45 +54,4 @@ fn read_source(file: &str) -> anyhow::Result<String> {
         source = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?;
     }
     Ok(source)
-}
-
-/// One transcript line for people.
-pub fn human(line: &Line) -> String {
-    match line {
-        Line::Interp(InterpEvent::Step { lane, line, call, ok: true, result, .. }) => {
-            format!("{lane}:{line}  {call}  → {}", result.as_deref().unwrap_or("None"))
-        }
-        Line::Interp(InterpEvent::Step { lane, line, call, errno: Some(name), errno_num, .. }) => {
-            let num = errno_num.unwrap_or(0);
-            format!("{lane}:{line}  {call}  → {name} ({num}): {}", errno::explain(num))
-        }
-        Line::Interp(InterpEvent::Step { lane, line, call, message, .. }) => {
-            format!("{lane}:{line}  {call}  → {}", message.as_deref().unwrap_or("failed"))
-        }
-        Line::Interp(InterpEvent::Print { lane, text, .. }) => format!("{lane}| {text}"),
-        Line::Interp(InterpEvent::LaneEnd { lane, status, line, message }) => {
-            let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
-            let why = message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
-            match status {
-                EndStatus::Finished => format!("{lane}: finished"),
-                EndStatus::Error => format!("{lane}: stopped on an error{at}{why}"),
-                EndStatus::Assert => format!("{lane}: assertion failed{at}{why}"),
-                EndStatus::Blocked => format!("{lane}: blocked{at} (deadlock: nothing can wake it)"),
-            }
-        }
-        Line::Kernel(KernelLine::State { socket, from, to, local, peer }) => {
-            format!("{socket}  {from} → {to}  ({local} ↔ {peer})")
-        }
-        Line::Kernel(KernelLine::Segment { src, dst, proto, flags, seq, ack, len }) => {
-            let mut text = format!("    {src} > {dst}  {proto} {flags}");
-            if let Some(seq) = seq {
-                text.push_str(&format!(" seq={seq}"));
-            }
-            if let Some(ack) = ack {
-                text.push_str(&format!(" ack={ack}"));
-            }
-            text.push_str(&format!(" len={len}"));
-            text
-        }
-    }
 }

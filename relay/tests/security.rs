@@ -555,7 +555,8 @@ async fn oversized_frames_close_with_1009_and_memory_stays_flat() {
     }
     let after = rss_kib(relay.pid());
     eprintln!("relay RSS before {before} KiB, after 40 oversized frames/messages {after} KiB");
-    assert!(after <= before + 4096, "RSS grew from {before} to {after} KiB");
+    // Had the relay buffered what was announced, 40 rounds would be 40 MiB or more.
+    assert!(after <= before + 8192, "RSS grew from {before} to {after} KiB");
 
     // Between --max-message and --max-frame: an error, and the session goes on.
     let mut c = relay.connect().await;
@@ -573,7 +574,8 @@ async fn oversized_frames_close_with_1009_and_memory_stays_flat() {
 async fn five_hundred_slow_handshakes_are_all_reaped() {
     let _turn = MEASURING.lock().await;
     const TIMEOUT: Duration = Duration::from_secs(4);
-    let relay = Relay::start_with(&["--handshake-timeout", "4s", "--max-connections", "2000"]);
+    // Host mode: this is about the HTTP layer, and no session is made.
+    let relay = Relay::start_with(&["--sandbox", "host", "--handshake-timeout", "4s", "--max-connections", "2000"]);
     relay.connect().await.close().await;
     let baseline = relay.fd_count();
     let port = relay.port;

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::interp::InterpEvent;
+use crate::errno;
+use crate::interp::{EndStatus, InterpEvent};
 
 /// One line of a transcript.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +30,50 @@ pub enum KernelLine {
         ack: Option<u32>,
         len: u32,
     },
+}
+
+impl Line {
+    /// The line for people, as `socklab run` prints it: `lane:line  call  → result`,
+    /// `→ ERRNO (num): explanation`, `socket  FROM → TO`, segments indented.
+    pub fn human(&self) -> String {
+            match self {
+            Line::Interp(InterpEvent::Step { lane, line, call, ok: true, result, .. }) => {
+                format!("{lane}:{line}  {call}  → {}", result.as_deref().unwrap_or("None"))
+            }
+            Line::Interp(InterpEvent::Step { lane, line, call, errno: Some(name), errno_num, .. }) => {
+                let num = errno_num.unwrap_or(0);
+                format!("{lane}:{line}  {call}  → {name} ({num}): {}", errno::explain(num))
+            }
+            Line::Interp(InterpEvent::Step { lane, line, call, message, .. }) => {
+                format!("{lane}:{line}  {call}  → {}", message.as_deref().unwrap_or("failed"))
+            }
+            Line::Interp(InterpEvent::Print { lane, text, .. }) => format!("{lane}| {text}"),
+            Line::Interp(InterpEvent::LaneEnd { lane, status, line, message }) => {
+                let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
+                let why = message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+                match status {
+                    EndStatus::Finished => format!("{lane}: finished"),
+                    EndStatus::Error => format!("{lane}: stopped on an error{at}{why}"),
+                    EndStatus::Assert => format!("{lane}: assertion failed{at}{why}"),
+                    EndStatus::Blocked => format!("{lane}: blocked{at} (deadlock: nothing can wake it)"),
+                }
+            }
+            Line::Kernel(KernelLine::State { socket, from, to, local, peer }) => {
+                format!("{socket}  {from} → {to}  ({local} ↔ {peer})")
+            }
+            Line::Kernel(KernelLine::Segment { src, dst, proto, flags, seq, ack, len }) => {
+                let mut text = format!("    {src} > {dst}  {proto} {flags}");
+                if let Some(seq) = seq {
+                    text.push_str(&format!(" seq={seq}"));
+                }
+                if let Some(ack) = ack {
+                    text.push_str(&format!(" ack={ack}"));
+                }
+                text.push_str(&format!(" len={len}"));
+                text
+            }
+        }
+    }
 }
 
 #[cfg(test)]
