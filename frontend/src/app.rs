@@ -1,29 +1,273 @@
 //! The page: state, the relay connection, and the components laid out.
 
+use socklab_shared::lang;
+use socklab_shared::protocol::SandboxMode;
+use web_sys::{HtmlInputElement, HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
 
-use crate::components::{Controls, Editor, Status, Transcript};
-use crate::relay::use_relay;
-use crate::state::{Action, State};
+use crate::components::{
+    Controls, Explain, Help, LaneEditor, Overlay, SocketTable, StateDiagram, Status, Transcript, WireView,
+};
+use crate::examples::EXAMPLES;
+use crate::lanes;
+use crate::relay::{TOKEN_KEY, URL_KEY, keep, kept, use_relay};
+use crate::share;
+use crate::state::{Action, Connection, Panel, State, Theme};
+
+/// Where the script is kept between visits.
+const SCRIPT_KEY: &str = "socklab.script";
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// The script to start with: a share link's, else the last one edited, else the echo example.
+fn initial_state() -> State {
+    let fragment = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    let kept = local_storage().and_then(|s| s.get_item(SCRIPT_KEY).ok().flatten());
+    let mut state = State::default();
+    if let Some(source) = share::decode(&fragment).or(kept) {
+        state.source = source;
+    }
+    state
+}
 
 #[component]
 pub fn App() -> Html {
-    let state = use_reducer(State::default);
+    let state = use_reducer(initial_state);
     let relay = use_relay(state.dispatcher());
-    let on_edit = state.dispatcher().to_callback().reform(Action::Edited);
-    let on_run = {
-        let state = state.clone();
-        relay.run.reform(move |()| state.source.clone())
+    let dispatch = state.dispatcher();
+    use_effect_with(state.source.clone(), |source| {
+        if let Some(storage) = local_storage() {
+            // Full or disabled storage: the script is still in the page.
+            let _ = storage.set_item(SCRIPT_KEY, source);
+        }
+    });
+    let share_link = use_state(|| None::<String>);
+
+    let parts = lanes::split(&state.source);
+    let diagnostics = lang::parse(&state.source).diagnostics;
+    let focused = state.focused.min(parts.len() - 1);
+    let focused_name = parts.get(focused).map(|p| p.name.clone()).unwrap_or_default();
+
+    let step_lane = {
+        let (relay, source) = (relay.step.clone(), state.source.clone());
+        Callback::from(move |lane: String| relay.emit((source.clone(), lane)))
+    };
+    let on_step = step_lane.reform({
+        let name = focused_name.clone();
+        move |()| name.clone()
+    });
+    let on_run = relay.run.reform({
+        let source = state.source.clone();
+        move |()| source.clone()
+    });
+    let on_cancel = relay.cancel.reform({
+        let name = focused_name.clone();
+        move |()| name.clone()
+    });
+    let toggle_help = {
+        let (dispatch, open) = (dispatch.clone(), state.panel == Some(Panel::Help));
+        Callback::from(move |()| dispatch.dispatch(Action::Panel((!open).then_some(Panel::Help))))
+    };
+    let on_edit = {
+        let (dispatch, source) = (dispatch.clone(), state.source.clone());
+        Callback::from(move |(index, body): (usize, String)| dispatch.dispatch(Action::Edited(lanes::edit(&source, index, &body))))
+    };
+    let on_focus = dispatch.to_callback().reform(Action::Focus);
+    let on_explain = dispatch.to_callback().reform(|errno: i32| Action::Explain(Some(errno)));
+
+    let onkeydown = {
+        let shown: Vec<String> = parts.iter().filter(|p| p.is_shown(parts.len())).map(|p| p.name.clone()).collect();
+        let (step_lane, on_step, on_run, on_cancel, toggle_help) =
+            (step_lane.clone(), on_step.clone(), on_run.clone(), on_cancel.clone(), toggle_help.clone());
+        let (pause, reset, dispatch) = (relay.pause.clone(), relay.reset.clone(), dispatch.clone());
+        Callback::from(move |event: KeyboardEvent| {
+            let key = event.key();
+            let handled = if event.ctrl_key() && key == "Enter" {
+                on_run.emit(());
+                true
+            } else if key == "Escape" {
+                dispatch.dispatch(Action::Panel(None));
+                dispatch.dispatch(Action::Explain(None));
+                true
+            } else if event.alt_key() {
+                // `code` so that Alt+letter works whatever the keyboard layout types.
+                match event.code().as_str() {
+                    "KeyS" => on_step.emit(()),
+                    "KeyR" => on_run.emit(()),
+                    "KeyP" => pause.emit(()),
+                    "KeyC" => on_cancel.emit(()),
+                    "KeyX" => reset.emit(()),
+                    "KeyH" => toggle_help.emit(()),
+                    code => match code.strip_prefix("Digit").and_then(|d| d.parse::<usize>().ok()) {
+                        Some(n) if n >= 1 && n <= shown.len() => step_lane.emit(shown[n - 1].clone()),
+                        _ => return,
+                    },
+                }
+                true
+            } else {
+                false
+            };
+            if handled {
+                event.prevent_default();
+            }
+        })
+    };
+
+    let on_example = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |event: Event| {
+            let select = event.target_unchecked_into::<HtmlSelectElement>();
+            if let Some((_, source)) = select.value().parse::<usize>().ok().and_then(|i| EXAMPLES.get(i)) {
+                dispatch.dispatch(Action::Edited((*source).to_owned()));
+                dispatch.dispatch(Action::Focus(1));
+            }
+            select.set_value("");
+        })
+    };
+    let on_share = {
+        let (source, share_link) = (state.source.clone(), share_link.clone());
+        Callback::from(move |_: MouseEvent| {
+            let fragment = share::encode(&source);
+            if let Some(location) = web_sys::window().map(|w| w.location()) {
+                let base = location.href().unwrap_or_default();
+                let base = base.split('#').next().unwrap_or_default().to_owned();
+                // The token stays out of the link: it is for this tab only.
+                let _ = location.set_hash(&fragment);
+                share_link.set(Some(format!("{base}#{fragment}")));
+            }
+        })
+    };
+    let theme = state.theme;
+    let on_theme = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| {
+            let next = match theme {
+                Theme::System | Theme::Light => Theme::Dark,
+                Theme::Dark => Theme::Light,
+            };
+            dispatch.dispatch(Action::Theme(next))
+        })
+    };
+    let open_settings = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::Panel(Some(Panel::Settings))))
+    };
+    let close_panel = dispatch.to_callback().reform(|()| Action::Panel(None));
+    let close_explain = dispatch.to_callback().reform(|()| Action::Explain(None));
+    let on_settings = {
+        let (reconnect, dispatch) = (relay.reconnect.clone(), dispatch.clone());
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let form = event.target_unchecked_into::<web_sys::HtmlElement>();
+            let field = |name: &str| {
+                form.query_selector(&format!("input[name={name}]"))
+                    .ok()
+                    .flatten()
+                    .map(|e| wasm_bindgen::JsCast::unchecked_into::<HtmlInputElement>(e).value())
+                    .unwrap_or_default()
+            };
+            keep(URL_KEY, field("url").trim());
+            keep(TOKEN_KEY, field("token").trim());
+            dispatch.dispatch(Action::Panel(None));
+            reconnect.emit(());
+        })
+    };
+    let reconnect = relay.reconnect.reform(|_: MouseEvent| ());
+
+    let capture = !matches!(state.connection, Connection::Open { mode: SandboxMode::Host, .. });
+    let theme_attr = match state.theme {
+        Theme::System => "system",
+        Theme::Light => "light",
+        Theme::Dark => "dark",
+    };
+    let lane_views = |name: &str| state.lanes.iter().find(|view| view.name == name).cloned();
+    let editors = parts.iter().enumerate().filter(|(_, part)| part.is_shown(parts.len())).map(|(index, part)| {
+        let last = part.first_line + part.body.split('\n').count() as u32;
+        let in_lane = |line: u32| line >= part.first_line && line < last;
+        html! {
+            <LaneEditor
+                key={index}
+                {index}
+                part={part.clone()}
+                diagnostics={diagnostics.iter().filter(|d| in_lane(d.line)).cloned().collect::<Vec<_>>()}
+                marks={state.marks.range(part.first_line..last).map(|(k, v)| (*k, v.clone())).collect::<std::collections::BTreeMap<_, _>>()}
+                view={lane_views(&part.name)}
+                prints={state.prints.get(&part.name).cloned().unwrap_or_default()}
+                focused={index == focused}
+                on_edit={on_edit.clone()}
+                on_focus={on_focus.clone()}
+                on_step={step_lane.clone()}
+                on_explain={on_explain.clone()}
+            />
+        }
+    });
+    let add_lane = {
+        let (dispatch, source) = (dispatch.clone(), state.source.clone());
+        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::Edited(lanes::add_lane(&source))))
     };
     html! {
+        <div class="app" data-theme={theme_attr} {onkeydown}>
         <main>
-            <header>
+            <header class="top">
                 <h1>{ "socklab" }</h1>
                 <Status connection={state.connection.clone()} />
+                if matches!(state.connection, Connection::Closed { .. }) {
+                    <button class="reconnect" onclick={reconnect}>{ "Reconnect" }</button>
+                }
+                <span class="spacer"></span>
+                <label class="examples">{ "Examples " }
+                    <select onchange={on_example} aria-label="load an example">
+                        <option value="" selected=true>{ "choose…" }</option>
+                        { for EXAMPLES.iter().enumerate().map(|(i, (label, _))| html! { <option value={i.to_string()}>{ *label }</option> }) }
+                    </select>
+                </label>
+                <button class="share" onclick={on_share}>{ "Share" }</button>
+                <button class="theme" onclick={on_theme} aria-label="switch light or dark theme">{ if theme == Theme::Dark { "☀" } else { "☾" } }</button>
+                <button class="settings" onclick={open_settings}>{ "Settings" }</button>
             </header>
-            <Editor source={AttrValue::from(state.source.clone())} {on_edit} />
-            <Controls can_run={state.can_run()} running={state.running} {on_run} on_stop={relay.stop.clone()} />
-            <Transcript lines={state.lines.clone()} dropped={state.dropped} />
+            if let Some(link) = (*share_link).clone() {
+                <p class="share-link"><label>{ "Link to this script: " }<input readonly=true value={link} aria-label="share link" /></label></p>
+            }
+            <Controls can_run={state.can_run()} running={state.running} paused={state.paused}
+                {on_step} {on_run} on_pause={relay.pause.clone()} {on_cancel} on_reset={relay.reset.clone()} on_help={toggle_help} />
+            <div class="lanes">
+                { for editors }
+                <button class="add-lane" onclick={add_lane} aria-label="add a lane">{ "+ lane" }</button>
+            </div>
+            if !diagnostics.is_empty() {
+                <ul class="diagnostics" aria-live="polite">
+                    { for diagnostics.iter().map(|d| html! { <li>{ d.to_string() }</li> }) }
+                </ul>
+            }
+            <div class="observe">
+                <SocketTable sockets={state.sockets.clone()} />
+                <div class="pictures">
+                    <StateDiagram sockets={state.sockets.clone()} transition={state.transition.clone()} />
+                    <WireView segments={state.segments.clone()} {capture} />
+                </div>
+                <section class="log">
+                    <h2>{ "Event log" }</h2>
+                    <Transcript lines={state.lines.clone()} dropped={state.dropped} />
+                </section>
+            </div>
         </main>
+        if state.panel == Some(Panel::Help) {
+            <Overlay title="Keyboard shortcuts" on_close={close_panel.clone()}><Help /></Overlay>
+        }
+        if state.panel == Some(Panel::Settings) {
+            <Overlay title="Relay settings" on_close={close_panel}>
+                <form class="settings-form" onsubmit={on_settings}>
+                    <label>{ "Relay WebSocket URL " }<input name="url" type="url" placeholder="ws://127.0.0.1:7878/ws" value={kept(URL_KEY).unwrap_or_default()} /></label>
+                    <label>{ "Token " }<input name="token" type="text" value={kept(TOKEN_KEY).unwrap_or_default()} /></label>
+                    <button type="submit">{ "Connect" }</button>
+                </form>
+            </Overlay>
+        }
+        if let Some(errno) = state.explained {
+            <Overlay title="What this error means" on_close={close_explain}><Explain {errno} /></Overlay>
+        }
+        </div>
     }
 }

@@ -1,11 +1,19 @@
 //! The page's components. Each shows one thing and reports intent through
 //! callbacks; styling is in `style.css`, components only pick classes.
 
+use std::collections::BTreeMap;
+
+use socklab_shared::errno;
+use socklab_shared::lang::Diagnostic;
 use socklab_shared::protocol::SandboxMode;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
-use crate::state::Connection;
+use crate::diagram;
+use crate::highlight;
+use crate::lanes::LanePart;
+use crate::runner::{LaneStatus, LaneView};
+use crate::state::{Connection, Mark, Segment, SocketRow, Transition};
 use crate::transcript::{Line, LineKind};
 
 #[derive(Properties, PartialEq)]
@@ -28,43 +36,6 @@ pub fn Status(props: &StatusProps) -> Html {
         Connection::Closed { reason } => ("status closed", format!("disconnected: {reason}")),
     };
     html! { <p class={class} role="status">{ text }</p> }
-}
-
-#[derive(Properties, PartialEq)]
-pub struct EditorProps {
-    pub source: AttrValue,
-    pub on_edit: Callback<String>,
-}
-
-/// The script being edited.
-#[component]
-pub fn Editor(props: &EditorProps) -> Html {
-    let on_edit = props.on_edit.clone();
-    let oninput = Callback::from(move |event: InputEvent| on_edit.emit(event.target_unchecked_into::<HtmlTextAreaElement>().value()));
-    html! {
-        <textarea class="editor" aria-label="socket script" spellcheck="false" value={props.source.clone()} {oninput} />
-    }
-}
-
-#[derive(Properties, PartialEq)]
-pub struct ControlsProps {
-    pub can_run: bool,
-    pub running: bool,
-    pub on_run: Callback<()>,
-    pub on_stop: Callback<()>,
-}
-
-/// Run and Stop.
-#[component]
-pub fn Controls(props: &ControlsProps) -> Html {
-    let on_run = props.on_run.reform(|_: MouseEvent| ());
-    let on_stop = props.on_stop.reform(|_: MouseEvent| ());
-    html! {
-        <div class="controls">
-            <button class="run" disabled={!props.can_run} onclick={on_run}>{ "Run" }</button>
-            <button class="stop" disabled={!props.running} onclick={on_stop}>{ "Stop" }</button>
-        </div>
-    }
 }
 
 #[derive(Properties, PartialEq)]
@@ -95,5 +66,388 @@ pub fn Transcript(props: &TranscriptProps) -> Html {
             }
             { for props.lines.iter().map(line) }
         </output>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct LaneEditorProps {
+    /// Index of the part in `lanes::split`, reported with edits.
+    pub index: usize,
+    pub part: LanePart,
+    /// Parse diagnostics on this lane's lines.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Marks on this lane's lines.
+    pub marks: BTreeMap<u32, Mark>,
+    /// The runner's view of this lane, during a run.
+    pub view: Option<LaneView>,
+    pub prints: Vec<String>,
+    pub focused: bool,
+    pub on_edit: Callback<(usize, String)>,
+    pub on_focus: Callback<usize>,
+    pub on_step: Callback<String>,
+    pub on_explain: Callback<i32>,
+}
+
+/// One lane: a header with its state, a gutter of line numbers and marks, the
+/// code (a textarea over its highlighted copy), and the lane's print output.
+#[component]
+pub fn LaneEditor(props: &LaneEditorProps) -> Html {
+    let part = &props.part;
+    let lines: Vec<&str> = part.body.split('\n').collect();
+    let on_edit = props.on_edit.clone();
+    let index = props.index;
+    let oninput = Callback::from(move |event: InputEvent| {
+        on_edit.emit((index, event.target_unchecked_into::<HtmlTextAreaElement>().value()))
+    });
+    let onfocus = props.on_focus.reform(move |_: FocusEvent| index);
+    let on_step = {
+        let name = part.name.clone();
+        props.on_step.reform(move |_: MouseEvent| name.clone())
+    };
+    let blocked_line = props.view.as_ref().and_then(|view| match &view.status {
+        LaneStatus::Blocked { what } => Some((view.line, what.clone())),
+        _ => None,
+    });
+    let next_line = props.view.as_ref().and_then(|view| view.line);
+    let status = props.view.as_ref().map(|view| match &view.status {
+        LaneStatus::Ready => "ready".to_owned(),
+        LaneStatus::Calling => "calling…".to_owned(),
+        LaneStatus::Blocked { what } => format!("blocked ({what})"),
+        LaneStatus::Ended(end) => format!("{end:?}").to_lowercase(),
+    });
+    let row = |(offset, text): (usize, &&str)| {
+        let number = part.first_line + offset as u32;
+        let diagnostic = props.diagnostics.iter().find(|d| d.line == number);
+        let mark = props.marks.get(&number);
+        let blocked = blocked_line.as_ref().filter(|(line, _)| *line == Some(number));
+        let gutter_class = classes!(
+            "gutter",
+            diagnostic.map(|_| "has-error"),
+            (next_line == Some(number)).then_some("next"),
+            match mark {
+                Some(Mark::Done(_)) => Some("done"),
+                Some(Mark::Failed { .. }) => Some("failed"),
+                None => None,
+            },
+            blocked.map(|_| "blocked"),
+        );
+        let note = if let Some((_, what)) = blocked {
+            html! { <span class="note blocked"><span class="spinner" aria-hidden="true"></span>{ what }</span> }
+        } else {
+            match mark {
+                Some(Mark::Done(value)) => html! { <span class="note done">{ format!("→ {value}") }</span> },
+                Some(Mark::Failed { errno: Some(name), errno_num, .. }) => {
+                    let num = errno_num.unwrap_or(0);
+                    let onclick = props.on_explain.reform(move |_: MouseEvent| num);
+                    html! { <button class="note errno" title="what does this mean?" {onclick}>{ format!("✗ {name}") }</button> }
+                }
+                Some(Mark::Failed { message, .. }) => html! { <span class="note failed">{ format!("✗ {message}") }</span> },
+                None => match diagnostic {
+                    Some(d) => html! { <span class="note diag">{ &d.message }</span> },
+                    None => html! {},
+                },
+            }
+        };
+        let spans = highlight::line(text, diagnostic.map(|d| d.col));
+        let code = spans
+            .into_iter()
+            .map(|span| {
+                let class = classes!(span.class.css(), span.error.then_some("err"));
+                let title = diagnostic.filter(|_| span.error).map(|d| d.to_string());
+                html! { <span {class} {title}>{ span.text }</span> }
+            })
+            .collect::<Html>();
+        (
+            html! { <div class={gutter_class} data-line={number.to_string()}>{ number }</div> },
+            html! { <div class="code-line">{ code }{ "\n" }</div> },
+            html! { <div class="note-line">{ note }</div> },
+        )
+    };
+    let rows: Vec<_> = lines.iter().enumerate().map(row).collect();
+    let (gutter, rest): (Vec<Html>, Vec<(Html, Html)>) = rows.into_iter().map(|(g, c, n)| (g, (c, n))).unzip();
+    let (code, notes): (Vec<Html>, Vec<Html>) = rest.into_iter().unzip();
+    let label = format!("lane {}", part.name);
+    html! {
+        <section class={classes!("lane", props.focused.then_some("focused"))} data-lane={part.name.clone()}>
+            <header class="lane-head">
+                <h2>{ &part.name }</h2>
+                if let Some(status) = status { <span class="lane-status">{ status }</span> }
+                <button class="step-lane" onclick={on_step} title="step this lane">{ "Step" }</button>
+            </header>
+            <div class="code-area" style={format!("--rows: {}", lines.len())}>
+                <div class="gutter-col" aria-hidden="true">{ gutter }</div>
+                <div class="code-stack">
+                    <pre class="highlight" aria-hidden="true">{ code }</pre>
+                    <textarea class="code" aria-label={label} spellcheck="false" wrap="off"
+                        rows={lines.len().to_string()} value={part.body.clone()} {oninput} {onfocus} />
+                </div>
+                <div class="notes-col">{ notes }</div>
+            </div>
+            if !props.prints.is_empty() {
+                <output class="prints" aria-label={format!("{} output", part.name)}>
+                    { for props.prints.iter().map(|text| html! { <div>{ text }</div> }) }
+                </output>
+            }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ControlsProps {
+    pub can_run: bool,
+    pub running: bool,
+    pub paused: bool,
+    pub on_step: Callback<()>,
+    pub on_run: Callback<()>,
+    pub on_pause: Callback<()>,
+    pub on_cancel: Callback<()>,
+    pub on_reset: Callback<()>,
+    pub on_help: Callback<()>,
+}
+
+/// Step, Run, Pause, Cancel and Reset, with their shortcuts in the titles.
+#[component]
+pub fn Controls(props: &ControlsProps) -> Html {
+    let click = |callback: &Callback<()>| callback.reform(|_: MouseEvent| ());
+    html! {
+        <div class="controls" role="toolbar" aria-label="run controls">
+            <button class="step" disabled={!props.can_run} onclick={click(&props.on_step)} title="Step the focused lane (Alt+S)">{ "Step" }</button>
+            <button class="run" disabled={!props.can_run} onclick={click(&props.on_run)} title="Run (Alt+R or Ctrl+Enter)">{ "Run" }</button>
+            <button class="pause" disabled={!props.running || props.paused} onclick={click(&props.on_pause)} title="Pause (Alt+P)">{ "Pause" }</button>
+            <button class="cancel" disabled={!props.running} onclick={click(&props.on_cancel)} title="Cancel the focused lane's blocked call (Alt+C)">{ "Cancel" }</button>
+            <button class="reset" onclick={click(&props.on_reset)} title="Reset: close every socket (Alt+X)">{ "Reset" }</button>
+            <button class="help" onclick={click(&props.on_help)} title="Keyboard shortcuts (Alt+H)">{ "?" }</button>
+        </div>
+    }
+}
+
+/// The shortcuts, for the help overlay and its test.
+pub const SHORTCUTS: &[(&str, &str)] = &[
+    ("Alt+S", "step the focused lane"),
+    ("Alt+1 … Alt+9", "step lane 1 … 9"),
+    ("Alt+R, Ctrl+Enter", "run (or run on after stepping)"),
+    ("Alt+P", "pause"),
+    ("Alt+C", "cancel the focused lane's blocked call"),
+    ("Alt+X", "reset: close every socket of the session"),
+    ("Alt+H", "show or hide this help"),
+    ("Escape", "close this help or an explanation"),
+];
+
+#[derive(Properties, PartialEq)]
+pub struct OverlayProps {
+    pub title: AttrValue,
+    pub on_close: Callback<()>,
+    pub children: Html,
+}
+
+/// A dialog over the page.
+#[component]
+pub fn Overlay(props: &OverlayProps) -> Html {
+    let onclick = props.on_close.reform(|_: MouseEvent| ());
+    html! {
+        <div class="overlay" role="dialog" aria-modal="true" aria-label={props.title.clone()}>
+            <div class="dialog">
+                <h2>{ &props.title }</h2>
+                { props.children.clone() }
+                <button class="close" {onclick}>{ "Close" }</button>
+            </div>
+        </div>
+    }
+}
+
+/// The keyboard shortcuts.
+#[component]
+pub fn Help() -> Html {
+    html! {
+        <table class="shortcuts">
+            { for SHORTCUTS.iter().map(|(keys, what)| html! { <tr><th><kbd>{ keys }</kbd></th><td>{ what }</td></tr> }) }
+        </table>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ExplainProps {
+    pub errno: i32,
+}
+
+/// An errno in plain words.
+#[component]
+pub fn Explain(props: &ExplainProps) -> Html {
+    html! {
+        <div class="explain">
+            <p><strong>{ format!("{} ({})", errno::name(props.errno), props.errno) }</strong>{ format!(": {}", errno::strerror(props.errno)) }</p>
+            <p>{ errno::explain(props.errno) }</p>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SocketTableProps {
+    pub sockets: Vec<SocketRow>,
+}
+
+fn type_name(family: i32, sock_type: i32) -> String {
+    let family = match family {
+        1 => "unix",
+        2 => "inet",
+        10 => "inet6",
+        _ => "?",
+    };
+    let kind = match sock_type & 0xf {
+        1 => "stream",
+        2 => "dgram",
+        3 => "raw",
+        5 => "seqpacket",
+        _ => "?",
+    };
+    format!("{family}/{kind}")
+}
+
+/// The session's sockets, like `ss`.
+#[component]
+pub fn SocketTable(props: &SocketTableProps) -> Html {
+    let row = |row: &SocketRow| {
+        let state = row.tcp_state.clone().unwrap_or_else(|| if row.closed { "closed".into() } else { "-".into() });
+        html! {
+            <tr class={classes!(row.closed.then_some("closed"))} data-sock={row.sock.to_string()}>
+                <td>{ row.name.clone().unwrap_or_else(|| format!("#{}", row.sock)) }</td>
+                <td>{ if row.closed { "-".to_owned() } else { row.fd.to_string() } }</td>
+                <td>{ type_name(row.family, row.sock_type) }</td>
+                <td>{ row.local.clone().unwrap_or_default() }</td>
+                <td>{ row.peer.clone().unwrap_or_default() }</td>
+                <td class="tcp-state">{ state }</td>
+                <td class="num">{ row.bytes_in }</td>
+                <td class="num">{ row.bytes_out }</td>
+            </tr>
+        }
+    };
+    html! {
+        <table class="sockets">
+            <caption>{ "Sockets" }</caption>
+            <thead><tr><th>{ "variable" }</th><th>{ "fd" }</th><th>{ "type" }</th><th>{ "local" }</th><th>{ "peer" }</th><th>{ "TCP state" }</th><th>{ "bytes in" }</th><th>{ "bytes out" }</th></tr></thead>
+            <tbody>
+                if props.sockets.is_empty() { <tr><td colspan="8" class="empty">{ "no sockets yet" }</td></tr> }
+                { for props.sockets.iter().map(row) }
+            </tbody>
+        </table>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct StateDiagramProps {
+    pub sockets: Vec<SocketRow>,
+    pub transition: Option<Transition>,
+}
+
+/// RFC 793's TCP state diagram with each socket's current state highlighted
+/// and the latest transition animated.
+#[component]
+pub fn StateDiagram(props: &StateDiagramProps) -> Html {
+    let mut here: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for row in &props.sockets {
+        if let Some(node) = row.tcp_state.as_deref().and_then(diagram::node) {
+            here.entry(node).or_default().push(row.name.clone().unwrap_or_else(|| format!("#{}", row.sock)));
+        }
+    }
+    let fired = props.transition.as_ref().and_then(|t| Some((diagram::node(&t.from)?, diagram::node(&t.to)?, t.serial)));
+    let edges = diagram::TRANSITIONS.iter().map(|&(from, to, label)| {
+        let ((x1, y1), (x2, y2)) = (diagram::position(from).unwrap(), diagram::position(to).unwrap());
+        let is_fired = fired.is_some_and(|(f, t, _)| f == from && t == to);
+        let key = if is_fired { format!("{from}-{to}-{}", fired.unwrap().2) } else { format!("{from}-{to}") };
+        html! {
+            <line {key} class={classes!("edge", is_fired.then_some("fired"))} x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} marker-end="url(#arrow)">
+                <title>{ format!("{from} → {to}: {label}") }</title>
+            </line>
+        }
+    });
+    let nodes = diagram::STATES.iter().map(|&(kernel, rfc, x, y)| {
+        let names = here.get(kernel);
+        let class = classes!("state", names.map(|_| "current"));
+        html! {
+            <g {class} data-state={kernel}>
+                <rect x={(x - 70).to_string()} y={(y - 16).to_string()} width="140" height="32" rx="8" />
+                <text x={x.to_string()} y={(y + 5).to_string()} text-anchor="middle">{ rfc }</text>
+                if let Some(names) = names {
+                    <text class="who" x={(x + 74).to_string()} y={(y + 5).to_string()}>{ names.join(", ") }</text>
+                }
+            </g>
+        }
+    });
+    html! {
+        <figure class="diagram">
+            <figcaption>{ "TCP states (RFC 793)" }</figcaption>
+            <svg viewBox="0 0 640 540" role="img" aria-label="TCP state diagram">
+                <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" /></marker></defs>
+                { for edges }
+                { for nodes }
+            </svg>
+        </figure>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct WireViewProps {
+    pub segments: Vec<Segment>,
+    /// Whether the relay can capture at all (from its hello).
+    pub capture: bool,
+}
+
+/// Captured segments as a sequence diagram between the endpoints.
+#[component]
+pub fn WireView(props: &WireViewProps) -> Html {
+    let mut endpoints: Vec<&str> = Vec::new();
+    for segment in &props.segments {
+        for end in [segment.src.as_str(), segment.dst.as_str()] {
+            if !endpoints.contains(&end) {
+                endpoints.push(end);
+            }
+        }
+    }
+    let column = |end: &str| endpoints.iter().position(|e| *e == end).unwrap_or(0);
+    let width = 180 * endpoints.len().max(2) as i32;
+    let x = |index: usize| 90 + 180 * index as i32;
+    let height = 50 + 28 * props.segments.len() as i32;
+    let heads = endpoints.iter().enumerate().map(|(index, end)| {
+        html! {
+            <g class="endpoint">
+                <text x={x(index).to_string()} y="16" text-anchor="middle">{ *end }</text>
+                <line x1={x(index).to_string()} y1="24" x2={x(index).to_string()} y2={height.to_string()} />
+            </g>
+        }
+    });
+    let arrows = props.segments.iter().enumerate().map(|(row, segment)| {
+        let (from, to) = (x(column(&segment.src)), x(column(&segment.dst)));
+        let y = 44 + 28 * row as i32;
+        let mut label = segment.flags.clone();
+        if let Some(seq) = segment.seq {
+            label.push_str(&format!(" seq={seq}"));
+        }
+        if let Some(ack) = segment.ack {
+            label.push_str(&format!(" ack={ack}"));
+        }
+        label.push_str(&format!(" len={}", segment.len));
+        let class = classes!("segment", segment.flags.contains("RST").then_some("rst"), segment.flags.contains("SYN").then_some("syn"));
+        html! {
+            <g {class} data-flags={segment.flags.clone()}>
+                <line x1={from.to_string()} y1={y.to_string()} x2={to.to_string()} y2={y.to_string()} marker-end="url(#wire-arrow)" />
+                <text x={((from + to) / 2).to_string()} y={(y - 5).to_string()} text-anchor="middle">{ label }</text>
+            </g>
+        }
+    });
+    html! {
+        <figure class="wire">
+            <figcaption>{ "On the wire" }</figcaption>
+            if !props.capture {
+                <p class="empty">{ "this relay cannot capture segments (host mode)" }</p>
+            } else if props.segments.is_empty() {
+                <p class="empty">{ "no segments yet" }</p>
+            } else {
+                <svg viewBox={format!("0 0 {width} {height}")} width={width.to_string()} role="img" aria-label="segments between the endpoints">
+                    <defs><marker id="wire-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" /></marker></defs>
+                    { for heads }
+                    { for arrows }
+                </svg>
+            }
+        </figure>
     }
 }

@@ -56,11 +56,12 @@ pub fn join(parts: &[LanePart]) -> String {
     let mut source = String::new();
     for part in parts {
         if let Some(header) = &part.header {
+            // A body edited to lose its last newline must not swallow the header.
             if !source.is_empty() && !source.ends_with('\n') {
                 source.push('\n');
             }
             source.push_str(header);
-            if !header.ends_with('\n') {
+            if !header.ends_with('\n') && !part.body.is_empty() {
                 source.push('\n');
             }
         }

@@ -4,10 +4,13 @@
 
 pub mod app;
 pub mod components;
+pub mod diagram;
+pub mod examples;
 pub mod highlight;
 pub mod lanes;
 pub mod relay;
 pub mod runner;
+pub mod share;
 pub mod state;
 pub mod transcript;
 

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use socklab_shared::interp::Interpreter;
-use socklab_shared::protocol::{ClientMsg, PROTOCOL_VERSION, ServerMsg};
+use socklab_shared::protocol::{Call, ClientMsg, Event, PROTOCOL_VERSION, ServerMsg};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
@@ -19,10 +19,42 @@ use crate::transcript::{Line, LineKind};
 /// What the page can ask of the relay.
 #[derive(Clone, PartialEq)]
 pub struct RelayHandle {
-    /// Parse and run this script.
+    /// Parse and run this script (or run on, if a stepped run is paused).
     pub run: Callback<String>,
     /// Stop the run in progress.
     pub stop: Callback<()>,
+    /// Step one statement of the named lane, starting a paused run if needed.
+    pub step: Callback<(String, String)>,
+    /// Pause a run: lanes then run only when stepped.
+    pub pause: Callback<()>,
+    /// Cancel the call the named lane is blocked in.
+    pub cancel: Callback<String>,
+    /// Close every socket of the session (a fresh session) and clear the run.
+    pub reset: Callback<()>,
+    /// Connect again (after a loss, or to the relay the settings name).
+    pub reconnect: Callback<()>,
+}
+
+/// Where the page connects: the settings panel's choice, kept for the tab.
+pub const URL_KEY: &str = "socklab.relay_url";
+/// The access token, read once from the start-up URL and kept for the tab.
+pub const TOKEN_KEY: &str = "socklab.token";
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// A value kept for the tab.
+pub fn kept(key: &str) -> Option<String> {
+    session_storage()?.get_item(key).ok().flatten().filter(|value| !value.is_empty())
+}
+
+/// Keeps (or, empty, forgets) a value for the tab.
+pub fn keep(key: &str, value: &str) {
+    if let Some(storage) = session_storage() {
+        // Storage can be full or disabled: the page still works for this load.
+        let _ = if value.is_empty() { storage.remove_item(key) } else { storage.set_item(key, value) };
+    }
 }
 
 /// The relay's WebSocket URL for a page at `protocol//host` (`http:`/`https:`).
@@ -61,16 +93,105 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
     }
     let run = {
         let (session, dispatch) = (session.clone(), dispatch.clone());
-        Callback::from(move |source: String| start_run(&session, &dispatch, &source))
+        Callback::from(move |source: String| {
+            let drive = session.borrow_mut().runner.as_mut().map(|runner| {
+                runner.set_paused(false);
+                runner.drive(now())
+            });
+            match drive {
+                Some(drive) => {
+                    dispatch.dispatch(Action::Paused(false));
+                    apply(&session, &dispatch, drive);
+                }
+                None => {
+                    start_run(&session, &dispatch, &source, false);
+                }
+            }
+        })
     };
-    let stop = Callback::from(move |()| {
-        let drive = session.borrow_mut().runner.as_mut().map(Runner::stop);
-        if let Some(mut drive) = drive {
-            drive.lines.push(Line::new(LineKind::Note, "stopped"));
-            apply(&session, &dispatch, drive);
-        }
+    let step = {
+        let (session, dispatch) = (session.clone(), dispatch.clone());
+        Callback::from(move |(source, lane): (String, String)| {
+            if session.borrow().runner.is_none() && !start_run(&session, &dispatch, &source, true) {
+                return;
+            }
+            let drive = session.borrow_mut().runner.as_mut().map(|runner| {
+                runner.set_paused(true);
+                let index = runner.lane_views().iter().position(|view| view.name == lane);
+                match index {
+                    Some(index) => runner.step_lane(index, now()),
+                    None => Drive::default(),
+                }
+            });
+            if let Some(drive) = drive {
+                dispatch.dispatch(Action::Paused(true));
+                apply(&session, &dispatch, drive);
+            }
+        })
+    };
+    let pause = {
+        let (session, dispatch) = (session.clone(), dispatch.clone());
+        Callback::from(move |()| {
+            if let Some(runner) = session.borrow_mut().runner.as_mut() {
+                runner.set_paused(true);
+                dispatch.dispatch(Action::Paused(true));
+            }
+        })
+    };
+    let cancel = {
+        let (session, dispatch) = (session.clone(), dispatch.clone());
+        Callback::from(move |lane: String| {
+            let drive = session.borrow_mut().runner.as_mut().and_then(|runner| {
+                let index = runner.lane_views().iter().position(|view| view.name == lane)?;
+                Some(runner.cancel_lane(index))
+            });
+            if let Some(drive) = drive {
+                apply(&session, &dispatch, drive);
+            }
+        })
+    };
+    let stop = {
+        let (session, dispatch) = (session.clone(), dispatch.clone());
+        Callback::from(move |()| stop_run(&session, &dispatch))
+    };
+    let reconnect = {
+        let (session, dispatch) = (session.clone(), dispatch.clone());
+        Callback::from(move |()| reconnect_now(&session, &dispatch))
+    };
+    let reset = Callback::from(move |()| {
+        stop_run(&session, &dispatch);
+        // A new session: the relay closes every socket of the old one.
+        reconnect_now(&session, &dispatch);
+        dispatch.dispatch(Action::Reset);
     });
-    RelayHandle { run, stop }
+    RelayHandle { run, stop, step, pause, cancel, reset, reconnect }
+}
+
+fn stop_run(session: &Shared, dispatch: &UseReducerDispatcher<State>) {
+    let drive = session.borrow_mut().runner.as_mut().map(Runner::stop);
+    if let Some(mut drive) = drive {
+        drive.lines.push(Line::new(LineKind::Note, "stopped"));
+        apply(session, dispatch, drive);
+    }
+}
+
+fn reconnect_now(session: &Shared, dispatch: &UseReducerDispatcher<State>) {
+    let old = {
+        let mut session = session.borrow_mut();
+        session.runner = None;
+        session.socket.take()
+    };
+    if let Some(socket) = old {
+        // Detach first: this close is ours and must not read as a lost connection.
+        socket.set_onclose(None);
+        socket.set_onopen(None);
+        socket.set_onmessage(None);
+        let _ = socket.close();
+    }
+    session.borrow_mut().handlers.clear();
+    dispatch.dispatch(Action::Ended);
+    dispatch.dispatch(Action::Connection(Connection::Connecting));
+    connect(session, dispatch.clone());
 }
 
 /// What lives as long as the page: the socket and the run in progress.
@@ -95,8 +216,14 @@ fn connect(session: &Shared, dispatch: UseReducerDispatcher<State>) {
     let Some(location) = web_sys::window().map(|window| window.location()) else {
         return dispatch.dispatch(closed("no window".into()));
     };
-    let url = socket_url(&location.protocol().unwrap_or_default(), &location.host().unwrap_or_default());
-    let token = token_from_fragment(&location.hash().unwrap_or_default());
+    let url = kept(URL_KEY)
+        .unwrap_or_else(|| socket_url(&location.protocol().unwrap_or_default(), &location.host().unwrap_or_default()));
+    // The token is read from the start-up URL once and kept for the tab, so a
+    // share link (`#s=…`) or a reload without it still connects.
+    if let Some(token) = token_from_fragment(&location.hash().unwrap_or_default()) {
+        keep(TOKEN_KEY, &token);
+    }
+    let token = kept(TOKEN_KEY);
     let socket = match WebSocket::new(&url) {
         Ok(socket) => socket,
         Err(error) => return dispatch.dispatch(closed(format!("cannot open {url}: {error:?}"))),
@@ -159,6 +286,20 @@ fn on_text(session: &Shared, dispatch: &UseReducerDispatcher<State>, text: &str)
     if let ServerMsg::Hello { server, mode, .. } = msg {
         return dispatch.dispatch(Action::Connection(Connection::Open { server, mode }));
     }
+    match &msg {
+        ServerMsg::Result { id, outcome } => dispatch.dispatch(Action::Answered { id: *id, outcome: outcome.clone() }),
+        ServerMsg::Event { event } => {
+            let name = match event {
+                Event::SocketCreated { .. } | Event::Segment { .. } => None,
+                Event::SocketClosed { sock } => session.borrow().runner.as_ref().and_then(|r| r.socket_name(*sock)),
+                Event::State { sock, .. } => {
+                    sock.and_then(|sock| session.borrow().runner.as_ref().and_then(|r| r.socket_name(sock)))
+                }
+            };
+            dispatch.dispatch(Action::Observed { event: event.clone(), name });
+        }
+        _ => {}
+    }
     let drive = session.borrow_mut().runner.as_mut().map(|runner| runner.on_message(msg.clone(), now()));
     match (drive, msg) {
         (Some(drive), _) => apply(session, dispatch, drive),
@@ -175,15 +316,21 @@ fn on_text(session: &Shared, dispatch: &UseReducerDispatcher<State>, text: &str)
     }
 }
 
-fn start_run(session: &Shared, dispatch: &UseReducerDispatcher<State>, source: &str) {
+/// Starts a run (paused: for stepping); false if the script does not parse.
+fn start_run(session: &Shared, dispatch: &UseReducerDispatcher<State>, source: &str, paused: bool) -> bool {
     let first_id = session.borrow().next_id;
     match Runner::from_source(source, first_id) {
-        Err(diagnostics) => dispatch.dispatch(Action::Rejected(diagnostics.iter().map(Line::diagnostic).collect())),
+        Err(diagnostics) => {
+            dispatch.dispatch(Action::Rejected(diagnostics.iter().map(Line::diagnostic).collect()));
+            false
+        }
         Ok(mut runner) => {
-            dispatch.dispatch(Action::Started { paused: false });
+            dispatch.dispatch(Action::Started { paused });
+            runner.set_paused(paused);
             let drive = runner.drive(now());
             session.borrow_mut().runner = Some(runner);
             apply(session, dispatch, drive);
+            true
         }
     }
 }
@@ -191,6 +338,16 @@ fn start_run(session: &Shared, dispatch: &UseReducerDispatcher<State>, source: &
 /// Sends what the runner asked for, shows its lines, and keeps it going.
 fn apply(session: &Shared, dispatch: &UseReducerDispatcher<State>, drive: Drive) {
     let Drive { send, lines, again } = drive;
+    let calls: Vec<(u64, Call)> = send
+        .iter()
+        .filter_map(|msg| match msg {
+            ClientMsg::Call { id, call } => Some((*id, call.clone())),
+            _ => None,
+        })
+        .collect();
+    if !calls.is_empty() {
+        dispatch.dispatch(Action::Sent(calls));
+    }
     let finished = {
         let mut session = session.borrow_mut();
         if let Some(socket) = &session.socket {
@@ -199,6 +356,10 @@ fn apply(session: &Shared, dispatch: &UseReducerDispatcher<State>, drive: Drive)
                 // A failed send shows up as a close event, which ends the run.
                 let _ = socket.send_with_str(&text);
             }
+        }
+        if let Some(runner) = session.runner.as_mut() {
+            dispatch.dispatch(Action::Interp(runner.take_seen()));
+            dispatch.dispatch(Action::Lanes { lanes: runner.lane_views(), names: runner.socket_names() });
         }
         let finished = session.runner.as_ref().is_some_and(Runner::is_finished);
         if finished {

@@ -46,7 +46,7 @@ pub async fn bind(addrs: &[SocketAddr], best_effort: bool) -> io::Result<Vec<Tcp
         if let Some(port) = port {
             addr.set_port(port);
         }
-        match TcpListener::bind(addr).await {
+        match listen_on(addr) {
             Ok(listener) => {
                 port.get_or_insert(listener.local_addr()?.port());
                 listeners.push(listener);
@@ -60,6 +60,15 @@ pub async fn bind(addrs: &[SocketAddr], best_effort: bool) -> io::Result<Vec<Tcp
         }
     }
     Ok(listeners)
+}
+
+/// A listener with a deep accept queue: a class opening its pages at once
+/// should not see connection attempts dropped (each costs the client a 1 s retry).
+fn listen_on(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
 }
 
 /// A TLS acceptor from PEM files: a certificate chain and its private key.

@@ -343,6 +343,11 @@ pub fn decode(frame: Incoming, limits: &SessionLimits) -> Result<ClientMsg, Reje
             return Err((None, ErrorCode::InvalidJson, "binary frames are not part of protocol v1: send JSON text".into()));
         }
     };
+    // The common case first: a well-formed message parses straight into its type.
+    // Only a message that fails is taken apart to say exactly what is wrong with it.
+    if let Ok(msg) = serde_json::from_str::<ClientMsg>(&text) {
+        return Ok(msg);
+    }
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| (None, ErrorCode::InvalidJson, format!("invalid JSON: {e}")))?;
     let Some(object) = value.as_object() else {

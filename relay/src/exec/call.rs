@@ -15,7 +15,7 @@ use socklab_shared::protocol::{Bytes, Ret, SockId};
 use tokio::io::Interest;
 
 use super::addr::{self, AddrPolicy};
-use super::{Deadline, DeadlineError, ExecError, IoMode, SockEntry, kernel_timeout};
+use super::{Deadline, DeadlineError, ExecError, IoMode, SockEntry};
 
 /// Largest single read; a bigger `n` is served by several syscalls (MSG_WAITALL) or returns less, as the kernel may.
 const READ_CHUNK: usize = 256 * 1024;
@@ -188,14 +188,14 @@ impl PendingCall {
                     IoMode::Timeout(t) => Some(Deadline { at: now + t, error: Some(DeadlineError::Timeout) }),
                     IoMode::NonBlocking => None,
                     IoMode::Blocking => {
-                        let (opt, errno) = match self.kind {
-                            Kind::Accept(_) | Kind::Recv { .. } => (libc::SO_RCVTIMEO, libc::EAGAIN),
+                        let timeouts = entry.kernel_timeouts();
+                        let (timeout, errno) = match self.kind {
+                            Kind::Accept(_) | Kind::Recv { .. } => (timeouts.recv, libc::EAGAIN),
                             // Linux reports a connect that outlives SO_SNDTIMEO as still in progress.
-                            Kind::Connect { .. } => (libc::SO_SNDTIMEO, libc::EINPROGRESS),
-                            _ => (libc::SO_SNDTIMEO, libc::EAGAIN),
+                            Kind::Connect { .. } => (timeouts.send, libc::EINPROGRESS),
+                            _ => (timeouts.send, libc::EAGAIN),
                         };
-                        kernel_timeout(entry.socket(), opt)
-                            .map(|t| Deadline { at: now + t, error: Some(DeadlineError::Errno(errno)) })
+                        timeout.map(|t| Deadline { at: now + t, error: Some(DeadlineError::Errno(errno)) })
                     }
                 }
             }

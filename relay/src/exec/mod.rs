@@ -103,6 +103,17 @@ pub struct SockEntry {
     closed: CancellationToken,
     /// The session's kernel observer, for TCP sockets over IP (the ones with kernel TCP states).
     watch: Option<Arc<SessionObserver>>,
+    /// SO_RCVTIMEO and SO_SNDTIMEO as the kernel holds them (None: no timeout). Every change
+    /// goes through our setsockopt and accepted sockets inherit their listener's, so the
+    /// values are known without a getsockopt per waiting call.
+    kernel_timeouts: Mutex<KernelTimeouts>,
+}
+
+/// A socket's kernel send and receive timeouts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct KernelTimeouts {
+    pub recv: Option<Duration>,
+    pub send: Option<Duration>,
 }
 
 impl SockEntry {
@@ -136,6 +147,18 @@ impl SockEntry {
 
     fn mode(&self) -> IoMode {
         *self.mode.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    pub(crate) fn kernel_timeouts(&self) -> KernelTimeouts {
+        *self.kernel_timeouts.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn refresh_kernel_timeouts(&self) {
+        let fresh = KernelTimeouts {
+            recv: kernel_timeout(&self.socket, libc::SO_RCVTIMEO),
+            send: kernel_timeout(&self.socket, libc::SO_SNDTIMEO),
+        };
+        *self.kernel_timeouts.lock().unwrap_or_else(|poison| poison.into_inner()) = fresh;
     }
 
     fn set_mode(&self, mode: IoMode) {
@@ -356,7 +379,11 @@ impl Executor {
                 Ret::None
             })),
             Call::Setsockopt { level, opt, value, .. } => {
-                done(self.check_sockopt(level, opt, &value).and_then(|()| sockopt::set(sock, level, opt, &value)))
+                let result = self.check_sockopt(level, opt, &value).and_then(|()| sockopt::set(sock, level, opt, &value));
+                if level == libc::SOL_SOCKET && matches!(opt, libc::SO_RCVTIMEO | libc::SO_SNDTIMEO) {
+                    entry.refresh_kernel_timeouts();
+                }
+                done(result)
             }
             Call::Getsockopt { level, opt, buflen, .. } => done(sockopt::get(sock, level, opt, buflen)),
             Call::Getsockname { .. } => {
@@ -422,7 +449,8 @@ impl Executor {
                 }
                 let info = SockInfo { sock: 0, fd: socket.as_raw_fd(), ..listener.info };
                 let addr = addr::from_sockaddr(&peer, &self.config.policy);
-                let entry = self.register(socket, info)?;
+                // An accepted socket inherits its listener's timeouts.
+                let entry = self.register(socket, info, listener.kernel_timeouts())?;
                 Ok(Ret::Accepted { info: entry.info, addr })
             }
         }
@@ -444,14 +472,19 @@ impl Executor {
         }
         let socket = (self.config.make_socket)(family, base_type, proto).map_err(ExecError::Os)?;
         let info = SockInfo { sock: 0, fd: socket.as_raw_fd(), family, sock_type: base_type, proto };
-        let entry = self.register(socket, info)?;
+        let entry = self.register(socket, info, KernelTimeouts::default())?;
         if sock_type & libc::SOCK_NONBLOCK != 0 {
             entry.set_mode(IoMode::NonBlocking);
         }
         Ok(Ret::Socket { info: entry.info })
     }
 
-    fn register(&mut self, socket: Socket, mut info: SockInfo) -> Result<Arc<SockEntry>, ExecError> {
+    fn register(
+        &mut self,
+        socket: Socket,
+        mut info: SockInfo,
+        kernel_timeouts: KernelTimeouts,
+    ) -> Result<Arc<SockEntry>, ExecError> {
         socket.set_nonblocking(true).map_err(ExecError::Os)?;
         info.sock = self.next_id;
         self.next_id += 1;
@@ -461,6 +494,7 @@ impl Executor {
             registration: Mutex::new(None),
             mode: Mutex::new(IoMode::Blocking),
             closed: CancellationToken::new(),
+            kernel_timeouts: Mutex::new(kernel_timeouts),
             watch: self.config.watch.clone().filter(|_| {
                 info.sock_type == libc::SOCK_STREAM && matches!(info.family, libc::AF_INET | libc::AF_INET6)
             }),
