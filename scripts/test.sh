@@ -15,3 +15,12 @@ CHROMEDRIVER=/usr/bin/chromedriver \
 WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/frontend/webdriver.json" \
 WASM_BINDGEN_TEST_TIMEOUT=120 \
     cargo test -p socklab-frontend --target wasm32-unknown-unknown --test web
+
+# The end-to-end page tests (tests/) run inside `cargo test --workspace` above.
+
+# Fuzz the protocol decoder and the script parser briefly (a crash fails the run).
+bash scripts/fuzz.sh 30
+
+# The benchmark's short version: prints its ratios against direct TCP (and
+# websocat when installed); fails only if socklab gets the work wrong, never on timing.
+cargo run --release -p socklab-bench -- --quick

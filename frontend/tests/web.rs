@@ -35,8 +35,12 @@ async fn the_page_starts_with_the_echo_example_and_run_disabled_until_connected(
     settle().await;
 
     assert_eq!(root.query_selector("h1").unwrap().unwrap().text_content().unwrap(), "socklab");
-    let editor: HtmlTextAreaElement = root.query_selector("textarea").unwrap().unwrap().dyn_into().unwrap();
-    assert_eq!(editor.value(), ECHO_EXAMPLE);
+    // One editor per lane, side by side: the echo example has a server and a client.
+    let editors = root.query_selector_all("textarea.code").unwrap();
+    assert_eq!(editors.length(), 2);
+    let server: HtmlTextAreaElement = editors.item(0).unwrap().dyn_into().unwrap();
+    assert_eq!(server.value(), socklab_frontend::lanes::split(ECHO_EXAMPLE)[1].body);
+    assert!(root.query_selector("svg[aria-label='TCP state diagram']").unwrap().is_some());
     let run = root.query_selector("button.run").unwrap().unwrap();
     // The test server has no relay behind /ws, so the page never says hello.
     assert!(run.has_attribute("disabled"));

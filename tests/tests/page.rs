@@ -1,0 +1,253 @@
+//! End to end: the real relay binary serves the real page to a real headless
+//! Chromium, driven over WebDriver. The WebDriver client is a few plain HTTP
+//! requests (below) rather than a crate, to keep the build small.
+//! Screenshots of each stage land in tests/artifacts/.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+/// Kills the child process when dropped.
+struct Guard(Child);
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// The relay binary with the real page embedded, built if missing.
+fn relay_binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
+    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
+    let binary = target.join(profile).join("socklab");
+    if !binary.exists() {
+        let mut build = Command::new(env!("CARGO"));
+        build.current_dir(workspace()).args(["build", "-p", "socklab"]).env_remove("SOCKLAB_SKIP_FRONTEND");
+        if profile == "release" {
+            build.arg("--release");
+        }
+        assert!(build.status().expect("cargo runs").success(), "building the relay failed");
+    }
+    binary
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One WebDriver session.
+struct Driver {
+    port: u16,
+    session: String,
+    _chromedriver: Guard,
+}
+
+fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("chromedriver answers");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8_lossy(&response);
+    let (head, rest) = text.split_once("\r\n\r\n").expect("an HTTP response");
+    let rest = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_owned() };
+    serde_json::from_str(&rest).unwrap_or_else(|e| panic!("bad WebDriver answer {e}: {rest}"))
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+    out
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = free_port();
+        let child = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts (scripts/setup.sh installs it)");
+        let guard = Guard(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let args = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--window-size=1400,1800",
+        ];
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome",
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args}}}});
+        let answer = http(port, "POST", "/session", Some(&caps));
+        let session = answer["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {answer}")).to_owned();
+        Driver { port, session, _chromedriver: guard }
+    }
+
+    fn cmd(&self, method: &str, what: &str, body: Option<Value>) -> Value {
+        let answer = http(self.port, method, &format!("/session/{}/{what}", self.session), body.as_ref());
+        answer["value"].clone()
+    }
+
+    fn goto(&self, url: &str) {
+        self.cmd("POST", "url", Some(json!({"url": url})));
+    }
+
+    /// Runs JavaScript in the page and returns its value.
+    fn js(&self, script: &str) -> Value {
+        self.cmd("POST", "execute/sync", Some(json!({"script": script, "args": []})))
+    }
+
+    /// Waits until `script` returns true.
+    fn wait_for(&self, what: &str, script: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.js(script) != json!(true) {
+            if Instant::now() > deadline {
+                self.screenshot(&format!("failed-{}", what.replace(' ', "-")));
+                panic!("timed out waiting for {what}; log: {}", self.js("return document.querySelector('.transcript').innerText"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn screenshot(&self, name: &str) {
+        let png = self.cmd("GET", "screenshot", None);
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap_or_default()).unwrap_or_default();
+        let dir = workspace().join("tests/artifacts");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = http(self.port, "DELETE", &format!("/session/{}", self.session), None);
+    }
+}
+
+/// Loads an example by its label through the Examples menu.
+fn load_example(driver: &Driver, label: &str) {
+    driver.js(&format!(
+        "const s = document.querySelector('.examples select');
+         const o = [...s.options].find(o => o.text === {label:?});
+         s.value = o.value; s.dispatchEvent(new Event('change', {{bubbles: true}}));"
+    ));
+}
+
+fn text(driver: &Driver, selector: &str) -> String {
+    driver.js(&format!("const e = document.querySelector({selector:?}); return e ? e.textContent : ''")).as_str().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn the_page_steps_the_echo_example_and_shows_the_kernel() {
+    let mut relay = Command::new(relay_binary())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("relay starts");
+    let mut url = String::new();
+    BufReader::new(relay.stdout.take().unwrap()).read_line(&mut url).unwrap();
+    let _relay = Guard(relay);
+    let url = url.trim().to_owned();
+    let base = url.split('#').next().unwrap().to_owned();
+
+    let driver = Driver::start();
+    driver.goto(&url);
+    driver.wait_for("the relay's hello", "return !!document.querySelector('.status.open')");
+    driver.screenshot("01-loaded");
+
+    // TCP echo, stepped lane by lane to the end.
+    load_example(&driver, "TCP echo");
+    driver.wait_for("two lanes", "return document.querySelectorAll('section.lane').length === 2");
+    let mut saw_established = false;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done = driver.js(
+            "return [...document.querySelectorAll('section.lane .lane-status')].filter(s => s.textContent === 'finished').length",
+        );
+        if done == json!(2) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the lanes did not finish: {}", text(&driver, ".transcript"));
+        for lane in ["server", "client"] {
+            driver.js(&format!("document.querySelector('section.lane[data-lane={lane}] .step-lane').click()"));
+            std::thread::sleep(Duration::from_millis(120));
+            if !saw_established && text(&driver, "table.sockets").contains("ESTABLISHED") {
+                saw_established = true;
+                driver.screenshot("02-established");
+            }
+        }
+    }
+    assert!(saw_established, "the socket table never showed ESTABLISHED");
+    driver.wait_for(
+        "TIME_WAIT highlighted for conn",
+        "const g = document.querySelector('g.state.current[data-state=TIME_WAIT]'); return !!g && g.textContent.includes('conn')",
+    );
+    let capture = !text(&driver, ".status").contains("host mode");
+    if capture {
+        driver.wait_for(
+            "the handshake on the wire",
+            "const f = [...document.querySelectorAll('.wire g.segment')].map(g => g.dataset.flags);
+             const i = f.indexOf('SYN'); return i >= 0 && f[i + 1] === 'SYN,ACK' && f[i + 2] === 'ACK'",
+        );
+    }
+    driver.screenshot("03-echo-finished");
+
+    // A connect to a closed port fails with ECONNREFUSED, which explains itself.
+    load_example(&driver, "Connection refused");
+    driver.wait_for("Run enabled", "return !document.querySelector('button.run').disabled");
+    driver.js("document.querySelector('button.run').click()");
+    driver.wait_for("the errno mark", "const b = document.querySelector('button.note.errno'); return !!b && b.textContent.includes('ECONNREFUSED')");
+    driver.js("document.querySelector('button.note.errno').click()");
+    driver.wait_for("the explanation", "const d = document.querySelector('.overlay .explain'); return !!d && d.textContent.includes('111')");
+    driver.screenshot("04-econnrefused");
+    driver.js("document.querySelector('.overlay button.close').click()");
+
+    // A parse error is underlined as it is typed, and nothing runs.
+    let before = text(&driver, ".transcript");
+    driver.js(
+        "const t = document.querySelector('textarea.code'); t.value = 'x = (1,\\nprint(x)\\n';
+         t.dispatchEvent(new InputEvent('input', {bubbles: true}));",
+    );
+    driver.wait_for("the underline", "return !!document.querySelector('.highlight .err')");
+    assert_eq!(text(&driver, ".transcript"), before, "typing ran nothing");
+    assert!(!text(&driver, ".diagnostics").is_empty());
+    driver.screenshot("05-parse-error");
+
+    // Share: the link carries the script, whatever local storage holds.
+    driver.js("document.querySelector('button.share').click()");
+    driver.wait_for("the share link", "return !!document.querySelector('.share-link input')");
+    let link = driver.js("return document.querySelector('.share-link input').value").as_str().unwrap().to_owned();
+    assert!(link.starts_with(&format!("{base}#s=")) && !link.contains("token"), "{link}");
+    driver.js("localStorage.setItem('socklab.script', 'print(\"something else\")\\n')");
+    driver.goto("about:blank");
+    driver.goto(&link);
+    driver.wait_for("the shared script", "const t = document.querySelector('textarea.code'); return !!t && t.value === 'x = (1,\\nprint(x)\\n'");
+    driver.wait_for("the kept token to connect", "return !!document.querySelector('.status.open')");
+    driver.screenshot("06-shared");
+}
