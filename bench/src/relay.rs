@@ -98,6 +98,15 @@ pub fn serve_help(relay: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// `--sandbox host` where this relay has the flag: the peers (the echo server, websocat's
+/// target) live on the host's loopback, which a session in a private namespace cannot reach.
+pub fn host_mode_args(help: &str) -> Vec<String> {
+    match sandbox_modes(help) {
+        Some(modes) if modes.iter().any(|m| m == "host") => vec!["--sandbox".into(), "host".into()],
+        _ => Vec::new(),
+    }
+}
+
 /// Options that raise the relay's limits on sessions and connections at once to
 /// make room for `sessions` (only those this relay has): an operator expecting a
 /// crowd sets them, and the scale test measures the relay, not its defaults.
@@ -111,6 +120,7 @@ pub fn scale_args(help: &str, sessions: usize) -> Vec<String> {
     .iter()
     .filter(|flag| help.contains(&format!("{flag} <")))
     .flat_map(|flag| [flag.to_string(), room.clone()])
+    .chain(host_mode_args(help))
     .collect()
 }
 

@@ -99,7 +99,8 @@ pub async fn run(plan: &Plan) -> anyhow::Result<Results> {
     let mut results = Results::default();
     let mut figures = Figures::default();
 
-    let main_relay = RelayProcess::start(&relay_path, &[]).context("starting the relay")?;
+    let main_relay = RelayProcess::start(&relay_path, &relay::host_mode_args(&relay::serve_help(&relay_path)))
+        .context("starting the relay")?;
     let target = target_of(&main_relay);
     let peer = match &websocat {
         Ok(program) => match WebsocatProcess::start(program, echo.addr).await {
