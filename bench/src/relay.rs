@@ -151,8 +151,9 @@ mod tests {
     fn finds_the_flags_this_relay_has() {
         assert_eq!(
             scale_args(HELP, 1000),
-            ["--max-sessions", "1564", "--max-sessions-per-token", "1564"]
+            ["--max-sessions", "1564", "--max-sessions-per-token", "1564", "--sandbox", "host"]
         );
+        assert_eq!(host_mode_args("--allow-raw"), Vec::<String>::new());
         assert_eq!(
             sandbox_modes(HELP),
             Some(vec!["host".to_string(), "namespace".to_string()])
