@@ -345,6 +345,10 @@ pub struct StateDiagramProps {
 pub fn StateDiagram(props: &StateDiagramProps) -> Html {
     let mut here: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for row in &props.sockets {
+        // A socket closed and gone from the kernel has left the diagram.
+        if row.closed && row.tcp_state.as_deref() == Some("CLOSE") {
+            continue;
+        }
         if let Some(node) = row.tcp_state.as_deref().and_then(diagram::node) {
             here.entry(node).or_default().push(row.name.clone().unwrap_or_else(|| format!("#{}", row.sock)));
         }

@@ -310,7 +310,14 @@ impl Reducible for State {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut state = Rc::unwrap_or_clone(self);
         match action {
-            Action::Edited(source) => state.source = source,
+            Action::Edited(source) => {
+                // Marks and prints describe the text they ran; once it changes
+                // (and nothing is running) they would point at the wrong lines.
+                if !state.running {
+                    state.clear_run();
+                }
+                state.source = source;
+            }
             Action::Connection(connection) => state.connection = connection,
             Action::Rejected(lines) => {
                 state.lines = lines;
@@ -444,6 +451,8 @@ mod tests {
         assert_eq!(state.prints["server"], ["hi"]);
         let state = apply(state, [Action::Started { paused: true }]);
         assert!(state.marks.is_empty() && state.prints.is_empty() && state.paused);
+        let state = apply(state, [Action::Interp(vec![step(3, true)]), Action::Ended, Action::Edited("x = 1\n".into())]);
+        assert!(state.marks.is_empty(), "an edit after a run clears its marks");
     }
 
     #[test]

@@ -67,3 +67,41 @@ async fn the_transcript_shows_one_styled_line_per_entry() {
     assert!(nth(2).text_content().unwrap().ends_with("ECONNREFUSED (111): refused"));
     assert_eq!(nth(3).text_content().unwrap(), "client| hi");
 }
+
+#[wasm_bindgen_test]
+async fn a_lane_underlines_its_parse_error_and_marks_executed_lines() {
+    use socklab_frontend::components::{LaneEditor, LaneEditorProps};
+    use socklab_frontend::state::Mark;
+    use socklab_shared::lang::Diagnostic;
+    use yew::Callback;
+
+    let root = root();
+    let part = socklab_frontend::lanes::split("# lane: client\ncli = socket(AF_INET, SOCK_STREAM)\ncli.connect(x\n")[1].clone();
+    let mut marks = std::collections::BTreeMap::new();
+    marks.insert(2, Mark::Done("<socket fd=3>".into()));
+    marks.insert(3, Mark::Failed { errno: Some("ECONNREFUSED".into()), errno_num: Some(111), message: "refused".into() });
+    let props = LaneEditorProps {
+        index: 1,
+        part,
+        diagnostics: vec![Diagnostic { line: 3, col: 13, message: "expected ')'".into() }],
+        marks,
+        view: None,
+        prints: vec!["hello".into()],
+        focused: true,
+        on_edit: Callback::noop(),
+        on_focus: Callback::noop(),
+        on_step: Callback::noop(),
+        on_explain: Callback::noop(),
+    };
+    yew::Renderer::<LaneEditor>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+
+    let gutter: Vec<String> = (0..3)
+        .map(|i| root.query_selector_all(".gutter").unwrap().item(i).unwrap().dyn_into::<Element>().unwrap().class_name())
+        .collect();
+    assert!(gutter[0].contains("done") && gutter[1].contains("failed"), "{gutter:?}");
+    let err = root.query_selector(".highlight .err").unwrap().expect("the error is underlined");
+    assert_eq!(err.text_content().unwrap(), "x");
+    assert_eq!(root.query_selector("button.errno").unwrap().unwrap().text_content().unwrap(), "✗ ECONNREFUSED");
+    assert_eq!(root.query_selector(".prints").unwrap().unwrap().text_content().unwrap(), "hello");
+}

@@ -55,31 +55,33 @@ struct Driver {
 fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
     let body = body.map(Value::to_string).unwrap_or_default();
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("chromedriver answers");
+    // A WebDriver command that never answers fails the test instead of hanging it.
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let text = String::from_utf8_lossy(&response);
-    let (head, rest) = text.split_once("\r\n\r\n").expect("an HTTP response");
-    let rest = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_owned() };
-    serde_json::from_str(&rest).unwrap_or_else(|e| panic!("bad WebDriver answer {e}: {rest}"))
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 {
+    // chromedriver keeps the connection open despite `Connection: close`, so
+    // the body is read by its Content-Length.
+    let mut reader = BufReader::new(stream);
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line.trim().is_empty() {
             break;
         }
-        out.push_str(&rest[..size]);
-        body = &rest[size + 2..];
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap();
+        }
     }
-    out
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    serde_json::from_slice(&body).unwrap_or_else(|e| panic!("bad WebDriver answer {e}: {}", String::from_utf8_lossy(&body)))
 }
 
 impl Driver {
@@ -194,13 +196,19 @@ fn the_page_steps_the_echo_example_and_shows_the_kernel() {
             break;
         }
         assert!(Instant::now() < deadline, "the lanes did not finish: {}", text(&driver, ".transcript"));
-        for lane in ["server", "client"] {
-            driver.js(&format!("document.querySelector('section.lane[data-lane={lane}] .step-lane').click()"));
-            std::thread::sleep(Duration::from_millis(120));
-            if !saw_established && text(&driver, "table.sockets").contains("ESTABLISHED") {
-                saw_established = true;
-                driver.screenshot("02-established");
-            }
+        // Like Run, but one click per statement: the first lane in file order
+        // that can step goes next, so the server listens before the client connects.
+        let stepped = driver.js(
+            "for (const lane of document.querySelectorAll('section.lane')) {
+                 const status = lane.querySelector('.lane-status');
+                 if (!status || status.textContent === 'ready') { lane.querySelector('.step-lane').click(); return lane.dataset.lane; }
+             }
+             return null;",
+        );
+        std::thread::sleep(Duration::from_millis(if stepped.is_null() { 200 } else { 80 }));
+        if !saw_established && text(&driver, "table.sockets").contains("ESTABLISHED") {
+            saw_established = true;
+            driver.screenshot("02-established");
         }
     }
     assert!(saw_established, "the socket table never showed ESTABLISHED");
