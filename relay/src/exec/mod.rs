@@ -370,7 +370,7 @@ impl Executor {
             }
             Call::Settimeout { seconds, .. } => done(match seconds {
                 None => Ok(IoMode::Blocking),
-                Some(s) if s == 0.0 => Ok(IoMode::NonBlocking),
+                Some(0.0) => Ok(IoMode::NonBlocking),
                 Some(s) if s > 0.0 && s.is_finite() => Ok(IoMode::Timeout(Duration::from_secs_f64(s))),
                 Some(_) => Err(ExecError::BadArgument("Timeout value out of range".into())),
             }
