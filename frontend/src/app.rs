@@ -1,6 +1,7 @@
 //! The page: state, the relay connection, and the components laid out.
 
 use socklab_shared::lang;
+use socklab_shared::lessons::{self, Lang};
 use socklab_shared::protocol::SandboxMode;
 use web_sys::{HtmlInputElement, HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
@@ -10,12 +11,25 @@ use crate::components::{
 };
 use crate::examples::EXAMPLES;
 use crate::lanes;
+use crate::lesson::{LessonPanel, ui};
 use crate::relay::{TOKEN_KEY, URL_KEY, keep, kept, use_relay};
 use crate::share;
 use crate::state::{Action, Connection, Panel, State, Theme};
 
 /// Where the script is kept between visits.
 const SCRIPT_KEY: &str = "socklab.script";
+/// The lessons' language.
+const LANG_KEY: &str = "socklab.lang";
+
+/// The current script exported by `socklab_shared::export::export(target, …)`, or why not.
+fn export_program(target: &str, source: &str) -> Result<String, String> {
+    let parsed = lang::parse(source);
+    if !parsed.is_ok() {
+        let problems: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
+        return Err(format!("the script does not parse:\n{}", problems.join("\n")));
+    }
+    socklab_shared::export::export(target, &parsed.script).map_err(|error| error.to_string())
+}
 
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
@@ -28,6 +42,9 @@ fn initial_state() -> State {
     let mut state = State::default();
     if let Some(source) = share::decode(&fragment).or(kept) {
         state.source = source;
+    }
+    if let Some(lang) = local_storage().and_then(|s| s.get_item(LANG_KEY).ok().flatten()).and_then(|l| Lang::parse(&l)) {
+        state.lang = lang;
     }
     state
 }
@@ -43,7 +60,14 @@ pub fn App() -> Html {
             let _ = storage.set_item(SCRIPT_KEY, source);
         }
     });
+    use_effect_with(state.lang, |lang| {
+        if let Some(storage) = local_storage() {
+            let _ = storage.set_item(LANG_KEY, lang.code());
+        }
+    });
     let share_link = use_state(|| None::<String>);
+    // (title, the program or the exporter's refusal)
+    let exported = use_state(|| None::<(&'static str, Result<String, String>)>);
 
     let parts = lanes::split(&state.source);
     let diagnostics = lang::parse(&state.source).diagnostics;
@@ -126,6 +150,35 @@ pub fn App() -> Html {
             select.set_value("");
         })
     };
+    let on_lesson = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |event: Event| {
+            let select = event.target_unchecked_into::<HtmlSelectElement>();
+            if let Ok(number) = select.value().parse::<u32>() {
+                dispatch.dispatch(Action::Lesson(Some(number)));
+            }
+            select.set_value("");
+        })
+    };
+    let lang_now = state.lang;
+    let on_lang = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |_: MouseEvent| {
+            dispatch.dispatch(Action::Lang(if lang_now == Lang::En { Lang::Zh } else { Lang::En }))
+        })
+    };
+    let export_to = |target: &'static str, title: &'static str| {
+        let (source, exported) = (state.source.clone(), exported.clone());
+        Callback::from(move |_: MouseEvent| exported.set(Some((title, export_program(target, &source)))))
+    };
+    let on_export_python = export_to("python", "Export: Python 3");
+    let on_export_c = export_to("c", "Export: C");
+    let close_export = {
+        let exported = exported.clone();
+        Callback::from(move |()| exported.set(None))
+    };
+    let on_solution = dispatch.to_callback().reform(|()| Action::ShowSolution);
+    let close_lesson = dispatch.to_callback().reform(|()| Action::Lesson(None));
     let on_share = {
         let (source, share_link) = (state.source.clone(), share_link.clone());
         Callback::from(move |_: MouseEvent| {
@@ -209,6 +262,7 @@ pub fn App() -> Html {
     };
     html! {
         <div class="app" data-theme={theme_attr} {onkeydown}>
+        <div class="workspace">
         <main>
             <header class="top">
                 <h1>{ "socklab" }</h1>
@@ -223,6 +277,17 @@ pub fn App() -> Html {
                         { for EXAMPLES.iter().enumerate().map(|(i, (label, _))| html! { <option value={i.to_string()}>{ *label }</option> }) }
                     </select>
                 </label>
+                <label class="lessons">{ format!("{} ", ui(state.lang, "lessons")) }
+                    <select onchange={on_lesson} aria-label="open a lesson">
+                        <option value="" selected=true>{ ui(state.lang, "choose") }</option>
+                        { for lessons::all().iter().map(|l| html! {
+                            <option value={l.number().to_string()}>{ format!("{}. {}", l.number(), l.title(state.lang)) }</option>
+                        }) }
+                    </select>
+                </label>
+                <button class="lang" onclick={on_lang} aria-label="switch the lessons' language">{ if state.lang == Lang::En { "中文" } else { "EN" } }</button>
+                <button class="export-python" onclick={on_export_python}>{ "Export Python" }</button>
+                <button class="export-c" onclick={on_export_c}>{ "Export C" }</button>
                 <button class="share" onclick={on_share}>{ "Share" }</button>
                 <button class="theme" onclick={on_theme} aria-label="switch light or dark theme">{ if theme == Theme::Dark { "☀" } else { "☾" } }</button>
                 <button class="settings" onclick={open_settings}>{ "Settings" }</button>
@@ -253,6 +318,11 @@ pub fn App() -> Html {
                 </section>
             </div>
         </main>
+        if let Some(number) = state.lesson {
+            <LessonPanel {number} lang={state.lang} reports={state.reports.clone()} ran={!state.run_log.is_empty()}
+                running={state.running} {on_solution} on_close={close_lesson} />
+        }
+        </div>
         if state.panel == Some(Panel::Help) {
             <Overlay title="Keyboard shortcuts" on_close={close_panel.clone()}><Help /></Overlay>
         }
@@ -263,6 +333,15 @@ pub fn App() -> Html {
                     <label>{ "Token " }<input name="token" type="text" value={kept(TOKEN_KEY).unwrap_or_default()} /></label>
                     <button type="submit">{ "Connect" }</button>
                 </form>
+            </Overlay>
+        }
+        if let Some((title, program)) = (*exported).clone() {
+            <Overlay title={title} on_close={close_export}>
+                if let Err(why) = &program {
+                    <p class="export-error">{ why.clone() }</p>
+                }
+                <textarea class="export-code" readonly=true rows="24" cols="90" aria-label="exported program"
+                    value={program.clone().unwrap_or_default()} />
             </Overlay>
         }
         if let Some(errno) = state.explained {

@@ -8,6 +8,7 @@ pub mod diagram;
 pub mod examples;
 pub mod highlight;
 pub mod lanes;
+pub mod lesson;
 pub mod relay;
 pub mod runner;
 pub mod share;

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use socklab_shared::interp::InterpEvent;
+use socklab_shared::lessons::{self, Lang, StepReport};
 use socklab_shared::protocol::{Call, Event, Outcome, Ret, SandboxMode, SockId};
+use socklab_shared::transcript::{self as run_transcript, KernelLine};
 use yew::Reducible;
 
 use crate::runner::LaneView;
@@ -141,6 +143,14 @@ pub struct State {
     pub explained: Option<i32>,
     pub panel: Option<Panel>,
     pub theme: Theme,
+    /// The current run as the CLI's transcript (what lessons' checkpoints read).
+    pub run_log: Vec<run_transcript::Line>,
+    /// The open lesson, by number.
+    pub lesson: Option<u32>,
+    /// The language lessons are shown in.
+    pub lang: Lang,
+    /// The open lesson's checkpoints on `run_log`.
+    pub reports: Vec<StepReport>,
 }
 
 impl Default for State {
@@ -163,6 +173,10 @@ impl Default for State {
             explained: None,
             panel: None,
             theme: Theme::System,
+            run_log: Vec::new(),
+            lesson: None,
+            lang: Lang::En,
+            reports: Vec::new(),
         }
     }
 }
@@ -182,6 +196,20 @@ impl State {
         self.sockets.last_mut().expect("just pushed")
     }
 
+    /// Re-evaluates the open lesson's checkpoints on the run so far.
+    fn check(&mut self) {
+        self.reports = match self.lesson.and_then(lessons::get) {
+            Some(lesson) => lessons::check_steps(lesson.steps(), &self.run_log, self.lang),
+            None => Vec::new(),
+        };
+    }
+
+    fn log(&mut self, line: run_transcript::Line) {
+        self.run_log.push(line);
+        let excess = self.run_log.len().saturating_sub(MAX_LINES);
+        self.run_log.drain(..excess);
+    }
+
     fn clear_run(&mut self) {
         self.marks.clear();
         self.prints.clear();
@@ -198,6 +226,17 @@ impl State {
             }
             Event::SocketClosed { sock } => self.row(sock).closed = true,
             Event::State { sock, from, to, local, peer, .. } => {
+                let known = sock.and_then(|sock| self.sockets.iter().find(|row| row.sock == sock)?.name.clone());
+                let socket = name.clone().or(known).unwrap_or_else(|| {
+                    sock.map_or_else(|| "(closed)".to_string(), |s| format!("socket#{s}"))
+                });
+                self.log(run_transcript::Line::Kernel(KernelLine::State {
+                    socket,
+                    from: from.clone(),
+                    to: to.clone(),
+                    local: local.clone(),
+                    peer: peer.clone(),
+                }));
                 if let Some(sock) = sock {
                     let row = self.row(sock);
                     row.tcp_state = Some(to.clone());
@@ -211,6 +250,15 @@ impl State {
                 self.transition = Some(Transition { sock, from, to, serial });
             }
             Event::Segment { src, dst, proto, flags, seq, ack, len, .. } => {
+                self.log(run_transcript::Line::Kernel(KernelLine::Segment {
+                    src: src.clone(),
+                    dst: dst.clone(),
+                    proto: proto.clone(),
+                    flags: flags.clone(),
+                    seq,
+                    ack,
+                    len,
+                }));
                 self.segments.push(Segment {
                     src,
                     dst,
@@ -251,6 +299,7 @@ impl State {
     }
 
     fn interp(&mut self, event: InterpEvent) {
+        self.log(run_transcript::Line::Interp(event.clone()));
         match event {
             InterpEvent::Step { line, ok: true, result, .. } => {
                 self.marks.insert(line, Mark::Done(result.unwrap_or_else(|| "None".into())));
@@ -302,6 +351,11 @@ pub enum Action {
     Explain(Option<i32>),
     Panel(Option<Panel>),
     Theme(Theme),
+    /// Open a lesson (loading its starter script), or close the lesson panel.
+    Lesson(Option<u32>),
+    /// Load the open lesson's solution.
+    ShowSolution,
+    Lang(Lang),
 }
 
 impl Reducible for State {
@@ -327,6 +381,8 @@ impl Reducible for State {
                 state.running = true;
                 state.paused = paused;
                 state.clear_run();
+                state.run_log.clear();
+                state.check();
                 let note = if paused { "stepping…" } else { "running…" };
                 state.lines = vec![Line::new(LineKind::Note, note)];
                 state.dropped = 0;
@@ -341,16 +397,39 @@ impl Reducible for State {
                 state.running = false;
                 state.paused = false;
             }
-            Action::Interp(events) => events.into_iter().for_each(|event| state.interp(event)),
+            Action::Interp(events) => {
+                events.into_iter().for_each(|event| state.interp(event));
+                state.check();
+            }
             Action::Lanes { lanes, names } => {
                 state.lanes = lanes;
+                let mut renamed = false;
                 for (sock, name) in names {
+                    // Kernel lines that came before the script named the socket get its name now.
+                    let unnamed = format!("socket#{sock}");
+                    for line in &mut state.run_log {
+                        if let run_transcript::Line::Kernel(KernelLine::State { socket, .. }) = line
+                            && *socket == unnamed
+                        {
+                            socket.clone_from(&name);
+                            renamed = true;
+                        }
+                    }
                     state.row(sock).name.get_or_insert(name);
+                }
+                if renamed {
+                    state.check();
                 }
             }
             Action::Sent(calls) => state.calls_out.extend(calls),
             Action::Answered { id, outcome } => state.answered(id, &outcome),
-            Action::Observed { event, name } => state.observe(event, name),
+            Action::Observed { event, name } => {
+                let kernel = matches!(event, Event::State { .. } | Event::Segment { .. });
+                state.observe(event, name);
+                if kernel {
+                    state.check();
+                }
+            }
             Action::Paused(paused) => state.paused = paused,
             Action::Focus(lane) => state.focused = lane,
             Action::Reset => {
@@ -362,10 +441,37 @@ impl Reducible for State {
                 state.paused = false;
                 state.lines = vec![Line::new(LineKind::Note, "reset: every socket of the session is closed")];
                 state.dropped = 0;
+                state.run_log.clear();
+                state.check();
             }
             Action::Explain(errno) => state.explained = errno,
             Action::Panel(panel) => state.panel = panel,
             Action::Theme(theme) => state.theme = theme,
+            Action::Lesson(number) => {
+                state.lesson = number.and_then(lessons::get).map(|lesson| lesson.number());
+                if let Some(lesson) = state.lesson.and_then(lessons::get) {
+                    if !state.running {
+                        state.clear_run();
+                    }
+                    state.source = lesson.starter.to_owned();
+                    state.focused = 1;
+                    state.run_log.clear();
+                }
+                state.check();
+            }
+            Action::ShowSolution => {
+                if let Some(lesson) = state.lesson.and_then(lessons::get) {
+                    if !state.running {
+                        state.clear_run();
+                    }
+                    state.source = lesson.solution.to_owned();
+                    state.focused = 1;
+                }
+            }
+            Action::Lang(lang) => {
+                state.lang = lang;
+                state.check();
+            }
         }
         Rc::new(state)
     }
@@ -490,4 +596,103 @@ mod tests {
         let state = apply(state, [Action::Reset]);
         assert!(state.sockets.is_empty() && state.transition.is_none());
     }
+
+    fn ran(lane: &str, line: u32, call: &str, result: &str) -> InterpEvent {
+        InterpEvent::Step {
+            lane: lane.into(),
+            line,
+            call: call.into(),
+            ok: true,
+            result: Some(result.into()),
+            errno: None,
+            errno_num: None,
+            message: None,
+        }
+    }
+
+    #[test]
+    fn a_lesson_loads_its_starter_and_its_solution() {
+        let lesson = lessons::get(2).unwrap();
+        let state = apply(State::default(), [Action::Lesson(Some(2))]);
+        assert_eq!(state.lesson, Some(2));
+        assert_eq!(state.source, lesson.starter);
+        assert_eq!(state.reports.len(), lesson.steps().len());
+        assert!(state.reports.iter().all(|r| !r.verdict.passed));
+        let state = apply(state, [Action::ShowSolution]);
+        assert_eq!(state.source, lesson.solution);
+        let state = apply(state, [Action::Lesson(None)]);
+        assert_eq!(state.lesson, None);
+        assert!(state.reports.is_empty());
+        assert_eq!(state.source, lesson.solution, "closing the panel keeps the script");
+        let state = apply(state, [Action::Lesson(Some(99))]);
+        assert_eq!(state.lesson, None);
+    }
+
+    #[test]
+    fn the_run_becomes_a_transcript_and_checkpoints_follow_it() {
+        let state = apply(State::default(), [Action::Connection(open()), Action::Lesson(Some(2)), Action::Started { paused: false }]);
+        assert!(state.run_log.is_empty());
+        let listening = state.reports.iter().position(|r| r.id == "listening").unwrap();
+        let state = apply(
+            state,
+            [Action::Interp(vec![ran("server", 5, "srv.listen(5)", "None")])],
+        );
+        assert!(matches!(state.run_log[..], [run_transcript::Line::Interp(InterpEvent::Step { .. })]));
+        assert!(state.reports[listening].verdict.passed, "{:?}", state.reports[listening]);
+        assert!(state.reports[listening].what_happened.is_some());
+        assert!(!state.reports[listening + 1].verdict.passed);
+
+        // Kernel lines carry the script's name for the socket, learnt late if need be.
+        let established = |sock| Event::State {
+            sock: Some(sock),
+            from: "SYN_RECV".into(),
+            to: "ESTABLISHED".into(),
+            local: "127.0.0.1:5200".into(),
+            peer: "127.0.0.1:40000".into(),
+            ts_us: 1,
+        };
+        let state = apply(
+            state,
+            [
+                Action::Observed { event: established(3), name: None },
+                Action::Observed { event: established(4), name: Some("cli".into()) },
+                Action::Observed {
+                    event: Event::Segment {
+                        src: "127.0.0.1:40000".into(),
+                        dst: "127.0.0.1:5200".into(),
+                        proto: "TCP".into(),
+                        flags: "SYN".into(),
+                        seq: Some(1),
+                        ack: None,
+                        len: 0,
+                        ts_us: 2,
+                    },
+                    name: None,
+                },
+                Action::Lanes { lanes: Vec::new(), names: vec![(3, "conn".into())] },
+            ],
+        );
+        let sockets: Vec<&str> = state
+            .run_log
+            .iter()
+            .filter_map(|line| match line {
+                run_transcript::Line::Kernel(KernelLine::State { socket, .. }) => Some(socket.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sockets, ["conn", "cli"]);
+        assert!(matches!(
+            state.run_log.last(),
+            Some(run_transcript::Line::Kernel(KernelLine::Segment { flags, .. })) if flags == "SYN"
+        ));
+
+        // The language switch rewrites the reports; a new run starts them afresh.
+        let state = apply(state, [Action::Lang(Lang::Zh)]);
+        assert_eq!(state.reports[listening].text, lessons::get(2).unwrap().steps()[listening].text.zh);
+        assert!(state.reports[listening].verdict.passed);
+        let state = apply(state, [Action::Ended, Action::Started { paused: false }]);
+        assert!(state.run_log.is_empty());
+        assert!(!state.reports[listening].verdict.passed);
+    }
+
 }

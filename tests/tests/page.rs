@@ -258,4 +258,39 @@ fn the_page_steps_the_echo_example_and_shows_the_kernel() {
     driver.wait_for("the shared script", "const t = document.querySelector('textarea.code'); return !!t && t.value === 'x = (1,\\nprint(x)\\n'");
     driver.wait_for("the kept token to connect", "return !!document.querySelector('.status.open')");
     driver.screenshot("06-shared");
+
+    // Lesson 2 (TCP echo): its solution, run to the end, passes every checkpoint live.
+    driver.js(
+        "const s = document.querySelector('.lessons select');
+         s.value = '2'; s.dispatchEvent(new Event('change', {bubbles: true}));",
+    );
+    driver.wait_for("the lesson panel", "const p = document.querySelector('.lesson-panel'); return !!p && p.dataset.lesson === '2'");
+    let steps = driver.js("return document.querySelectorAll('.lesson-panel li.step').length");
+    assert!(steps.as_u64().unwrap_or(0) >= 2, "lesson 2 shows its steps: {steps}");
+    driver.js("document.querySelector('.lesson-panel button.show-solution').click()");
+    driver.wait_for("the solution in the editor", "return [...document.querySelectorAll('textarea.code')].some(t => t.value.includes('server got'))");
+    driver.wait_for("Run enabled", "return !document.querySelector('button.run').disabled");
+    driver.js("document.querySelector('button.run').click()");
+    driver.wait_for(
+        "both lanes finished",
+        "return [...document.querySelectorAll('section.lane .lane-status')].filter(s => s.textContent === 'finished').length === 2",
+    );
+    driver.wait_for(
+        "every checkpoint passed",
+        "const c = [...document.querySelectorAll('.lesson-panel .checkpoint')]; return c.length > 0 && c.every(e => e.classList.contains('passed'))",
+    );
+    assert!(text(&driver, ".lesson-panel").contains("✓"));
+    assert!(!text(&driver, ".lesson-panel .what-happened").is_empty(), "a passed step explains what happened");
+    driver.screenshot("07-lesson");
+    // The language switch rewrites the lesson in Chinese, and is kept.
+    driver.js("document.querySelector('button.lang').click()");
+    driver.wait_for("the Chinese lesson", "return document.querySelector('.lesson-panel h2').textContent.includes('TCP 回显')");
+    driver.wait_for("the language kept", "return localStorage.getItem('socklab.lang') === 'zh'");
+    driver.js("document.querySelector('button.lang').click()");
+    driver.wait_for("English again", "return localStorage.getItem('socklab.lang') === 'en'");
+
+    // Export: the current script as Python, in a read-only textarea.
+    driver.js("document.querySelector('button.export-python').click()");
+    driver.wait_for("the exported program", "const t = document.querySelector('.overlay textarea.export-code'); return !!t && t.readOnly && t.value.includes('import socket')");
+    driver.js("document.querySelector('.overlay button.close').click()");
 }
