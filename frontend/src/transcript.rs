@@ -2,7 +2,7 @@
 //! (`lane:line  call  → result`), each tagged with what it reports so the page
 //! can style it.
 
-use socklab_shared::errno;
+use socklab_shared::transcript;
 use socklab_shared::interp::{EndStatus, InterpEvent};
 use socklab_shared::lang::Diagnostic;
 use socklab_shared::protocol::{ErrorCode, Event, SockId};
@@ -35,35 +35,23 @@ impl Line {
         Line { kind, text: text.into() }
     }
 
-    /// An interpreter event.
+    /// An interpreter event, worded as `socklab run` words it (one wording, in `shared`).
     pub fn interp(event: &InterpEvent) -> Line {
-        match event {
-            InterpEvent::Step { lane, line, call, ok: true, result, .. } => {
-                let result = result.as_deref().unwrap_or("None");
-                Line::new(LineKind::Step, format!("{lane}:{line}  {call}  → {result}"))
-            }
-            InterpEvent::Step { lane, line, call, errno: Some(name), errno_num, .. } => {
-                let num = errno_num.unwrap_or(0);
-                Line::new(LineKind::Failed, format!("{lane}:{line}  {call}  → {name} ({num}): {}", errno::explain(num)))
-            }
-            InterpEvent::Step { lane, line, call, message, .. } => {
-                let message = message.as_deref().unwrap_or("failed");
-                Line::new(LineKind::Failed, format!("{lane}:{line}  {call}  → {message}"))
-            }
-            InterpEvent::Print { lane, text, .. } => Line::new(LineKind::Print, format!("{lane}| {text}")),
-            InterpEvent::LaneEnd { lane, status, line, message } => {
+        let kind = match event {
+            InterpEvent::Step { ok: true, .. } => LineKind::Step,
+            InterpEvent::Step { .. } => LineKind::Failed,
+            InterpEvent::Print { .. } => LineKind::Print,
+            InterpEvent::LaneEnd { .. } => LineKind::LaneEnd,
+        };
+        let text = match event {
+            // Only the page's Stop (or a lost connection) ends a lane this way, not a deadlock.
+            InterpEvent::LaneEnd { lane, status: EndStatus::Blocked, line, .. } => {
                 let at = line.map(|line| format!(" at line {line}")).unwrap_or_default();
-                let why = message.as_deref().map(|message| format!(": {message}")).unwrap_or_default();
-                let text = match status {
-                    EndStatus::Finished => format!("{lane}: finished"),
-                    EndStatus::Error => format!("{lane}: stopped on an error{at}{why}"),
-                    EndStatus::Assert => format!("{lane}: assertion failed{at}{why}"),
-                    // Only the page's Stop (or a lost connection) ends a lane this way.
-                    EndStatus::Blocked => format!("{lane}: stopped while blocked{at}"),
-                };
-                Line::new(LineKind::LaneEnd, text)
+                format!("{lane}: stopped while blocked{at}")
             }
-        }
+            _ => transcript::Line::Interp(event.clone()).human(),
+        };
+        Line::new(kind, text)
     }
 
     /// Something the kernel did, as `socklab run` prints it; `socket_name` gives
@@ -128,7 +116,7 @@ mod tests {
         assert_eq!(line.kind, LineKind::Failed);
         assert_eq!(
             line.text,
-            format!("client:13  cli.connect((\"127.0.0.1\", 5500))  → ECONNREFUSED (111): {}", errno::explain(111))
+            format!("client:13  cli.connect((\"127.0.0.1\", 5500))  → ECONNREFUSED (111): {}", socklab_shared::errno::explain(111))
         );
     }
 
