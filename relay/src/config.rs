@@ -81,15 +81,17 @@ pub struct ServeConfig {
     /// Calls pending at once per session.
     #[arg(long, env = "SOCKLAB_MAX_PENDING", default_value_t = 64, help_heading = "Limits")]
     pub max_pending: usize,
-    /// Sessions open at once, in total.
-    #[arg(long, env = "SOCKLAB_MAX_SESSIONS", default_value_t = 512, help_heading = "Limits")]
-    pub max_sessions: usize,
+    /// Sessions open at once, in total over all workers [default: as many as the open-files
+    /// limit leaves room for, per worker; the relay logs the figure at start].
+    #[arg(long, env = "SOCKLAB_MAX_SESSIONS", help_heading = "Limits")]
+    pub max_sessions: Option<usize>,
     /// Sessions open at once per token.
     #[arg(long, env = "SOCKLAB_MAX_SESSIONS_PER_TOKEN", default_value_t = 128, help_heading = "Limits")]
     pub max_sessions_per_token: usize,
-    /// Open connections to the relay (HTTP, or WebSocket before its hello); more are closed at once.
-    #[arg(long, env = "SOCKLAB_MAX_CONNECTIONS", default_value_t = 1024, help_heading = "Limits")]
-    pub max_connections: usize,
+    /// Open connections to one relay process (HTTP and WebSocket); more are closed at once
+    /// [default: the sessions one process can hold, plus room for page loads].
+    #[arg(long, env = "SOCKLAB_MAX_CONNECTIONS", help_heading = "Limits")]
+    pub max_connections: Option<usize>,
     /// Bytes a session may move through send/sendall/sendto and recv/recvfrom (0: no limit).
     #[arg(long, env = "SOCKLAB_MAX_BYTES", default_value_t = Size(1 << 30), value_name = "BYTES", help_heading = "Limits")]
     pub max_bytes: Size,
@@ -109,10 +111,24 @@ pub struct ServeConfig {
     #[arg(long, env = "SOCKLAB_SESSION_LIFETIME", default_value_t = Dur(Duration::from_secs(4 * 3600)), value_name = "TIME", help_heading = "Limits")]
     pub session_lifetime: Dur,
 
+    /// Worker processes serving sessions. Above 1, this process binds the listeners and runs and
+    /// supervises the workers (each accepts on its own SO_REUSEPORT copy of them).
+    #[arg(long, env = "SOCKLAB_WORKERS", default_value_t = 1, help_heading = "Operations")]
+    pub workers: usize,
+    /// On SIGTERM/SIGINT, how long open sessions get to end before the relay exits anyway.
+    #[arg(long, env = "SOCKLAB_SHUTDOWN_TIMEOUT", default_value_t = Dur(Duration::from_secs(10)), value_name = "TIME", help_heading = "Operations")]
+    pub shutdown_timeout: Dur,
+    /// Serve /metrics to clients presenting `Authorization: Bearer <TOKEN>`. Without it, /metrics
+    /// answers direct connections from loopback only.
+    #[arg(long, env = "SOCKLAB_METRICS_TOKEN", value_name = "TOKEN", hide_env_values = true, help_heading = "Operations")]
+    pub metrics_token: Option<String>,
     /// Log as JSON lines instead of text.
-    #[arg(long, env = "SOCKLAB_LOG_JSON")]
+    #[arg(long, env = "SOCKLAB_LOG_JSON", help_heading = "Operations")]
     pub log_json: bool,
 }
+
+/// The most worker processes `--workers` takes.
+pub const MAX_WORKERS: usize = 256;
 
 fn default_listen() -> Vec<SocketAddr> {
     vec!["127.0.0.1:7878".parse().expect("literal"), "[::1]:7878".parse().expect("literal")]
@@ -187,6 +203,9 @@ impl ServeConfig {
             ping_interval,
             idle_timeout,
             session_lifetime,
+            workers,
+            shutdown_timeout,
+            metrics_token,
             log_json,
         );
         Ok(())
@@ -229,8 +248,19 @@ impl ServeConfig {
                 self.ping_interval, self.idle_timeout
             ));
         }
-        for (name, value) in [("--max-sessions", self.max_sessions), ("--max-sessions-per-token", self.max_sessions_per_token)] {
-            if value == 0 {
+        if self.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err("--metrics-token must be at least 16 characters".into());
+        }
+        if !(1..=MAX_WORKERS).contains(&self.workers) {
+            return Err(format!("--workers must be between 1 and {MAX_WORKERS}"));
+        }
+        let limits = [
+            ("--max-sessions", self.max_sessions),
+            ("--max-sessions-per-token", Some(self.max_sessions_per_token)),
+            ("--max-connections", self.max_connections),
+        ];
+        for (name, value) in limits {
+            if value == Some(0) {
                 return Err(format!("{name} must be at least 1"));
             }
         }
@@ -397,7 +427,8 @@ mod tests {
         assert_eq!(config.idle_timeout, Dur(Duration::from_secs(120)));
         assert_eq!(config.max_frame, Size(8 << 20));
         assert_eq!(config.allow_destination, vec!["10.0.0.0/8".parse::<Cidr>().unwrap()]);
-        assert_eq!(config.max_sessions, 512, "untouched keys keep their default");
+        assert_eq!(config.max_sessions_per_token, 128, "untouched keys keep their default");
+        assert_eq!(config.max_sessions, None, "derived from the open-files limit at start");
     }
 
     #[test]

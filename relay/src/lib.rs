@@ -2,14 +2,17 @@
 //! sessions and for `socklab run`, and serves the playground page.
 
 pub mod assets;
+pub mod capacity;
 pub mod config;
 pub mod exec;
 pub mod limits;
 pub mod listen;
+pub mod metrics;
 pub mod peers;
 pub mod sandbox;
 pub mod session;
 pub mod server;
+pub mod workers;
 pub mod cli;
 pub mod engine;
 pub mod lessons_cli;

@@ -1,29 +1,29 @@
 //! Limits that span calls or sessions: how many sessions may be open (in
 //! total and per token), and each session's byte and connect-rate budgets.
 //!
-//! No I/O and no clock: time is an argument. Every refusal is a sentence that
+//! No I/O and no clock: time is an argument. Open sessions are counted in the
+//! metrics region (plain atomics) so the session limits hold across workers. Every refusal is a sentence that
 //! names the limit, its value and the option that raises it; the session
 //! sends it as a `limit_exceeded` error.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use socklab_shared::protocol::{Call, Ret};
 
-/// Open sessions, in total and per token. Shared by every session of a relay.
+use crate::metrics::Metrics;
+
+/// Open sessions, in total and per token. Shared by every session of a relay,
+/// and through the metrics region by every worker process.
 #[derive(Debug)]
 pub struct SessionGate {
     max_total: usize,
     max_per_token: usize,
-    open: Mutex<Open>,
-}
-
-#[derive(Debug, Default)]
-struct Open {
-    total: usize,
-    /// Keyed by the index of the token in the relay's token list, so no token is kept twice.
-    per_token: HashMap<usize, usize>,
+    /// Sessions this process can hold within its open-files limit.
+    max_here: usize,
+    /// Where the open sessions are counted: this process's slot, summed over all.
+    counts: Metrics,
 }
 
 /// A place in the gate; dropping it frees the place.
@@ -34,8 +34,15 @@ pub struct SessionSlot {
 }
 
 impl SessionGate {
+    /// A gate counting in a region of its own, for tokens numbered below 64.
     pub fn new(max_total: usize, max_per_token: usize) -> Arc<SessionGate> {
-        Arc::new(SessionGate { max_total, max_per_token, open: Mutex::new(Open::default()) })
+        SessionGate::counting_in(max_total, max_per_token, max_total, Metrics::private(64))
+    }
+
+    /// A gate counting in `counts`, whose region is sized for the relay's tokens;
+    /// `max_here` bounds the sessions of this process (its open files).
+    pub fn counting_in(max_total: usize, max_per_token: usize, max_here: usize, counts: Metrics) -> Arc<SessionGate> {
+        Arc::new(SessionGate { max_total, max_per_token, max_here, counts })
     }
 
     /// No limit: for tests and `socklab run`.
@@ -44,42 +51,57 @@ impl SessionGate {
     }
 
     /// Take a place for a session authenticated with token number `token`.
+    ///
+    /// Optimistic, so it needs no lock across processes: count the session in,
+    /// then look at the sums and count it out again if they are over. Two
+    /// sessions racing for the last place may both be refused; none is ever
+    /// let in past a limit.
     pub fn enter(self: &Arc<SessionGate>, token: usize) -> Result<SessionSlot, String> {
-        let mut open = self.open.lock().unwrap_or_else(|poison| poison.into_inner());
-        if open.total >= self.max_total {
+        self.counts.session_entered(token);
+        let slot = SessionSlot { gate: self.clone(), token };
+        let (total, mine) = self.counts.sessions_open(token);
+        if total > self.max_total as u64 {
             return Err(format!(
                 "the relay already has {} sessions open, the most it allows (--max-sessions)",
                 self.max_total
             ));
         }
-        let mine = open.per_token.entry(token).or_default();
-        if *mine >= self.max_per_token {
+        if self.counts.sessions_open_here() > self.max_here as u64 {
+            return Err(format!(
+                "this relay process already has {} sessions open, as many as its open-files limit leaves \
+                 room for (--max-sessions; more --workers serve more)",
+                self.max_here
+            ));
+        }
+        if mine > self.max_per_token as u64 {
             return Err(format!(
                 "this token already has {} sessions open, the most allowed per token (--max-sessions-per-token)",
                 self.max_per_token
             ));
         }
-        *mine += 1;
-        open.total += 1;
-        Ok(SessionSlot { gate: self.clone(), token })
+        self.counts.session_admitted();
+        Ok(slot)
+    }
+
+    /// No session may enter now: they are at the total limit.
+    pub fn is_full(&self) -> bool {
+        self.open() >= self.max_total || self.counts.sessions_open_here() >= self.max_here as u64
     }
 
     /// Sessions open now.
     pub fn open(&self) -> usize {
-        self.open.lock().unwrap_or_else(|poison| poison.into_inner()).total
+        usize::try_from(self.counts.sessions_open(0).0).unwrap_or(usize::MAX)
+    }
+
+    /// The most sessions open at once.
+    pub fn max_total(&self) -> usize {
+        self.max_total
     }
 }
 
 impl Drop for SessionSlot {
     fn drop(&mut self) {
-        let mut open = self.gate.open.lock().unwrap_or_else(|poison| poison.into_inner());
-        open.total -= 1;
-        if let Some(count) = open.per_token.get_mut(&self.token) {
-            *count -= 1;
-            if *count == 0 {
-                open.per_token.remove(&self.token);
-            }
-        }
+        self.gate.counts.session_left(self.token);
     }
 }
 

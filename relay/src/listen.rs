@@ -62,6 +62,66 @@ pub async fn bind(addrs: &[SocketAddr], best_effort: bool) -> io::Result<Vec<Tcp
     Ok(listeners)
 }
 
+/// Bind every address `copies` times with SO_REUSEPORT, for as many worker
+/// processes: the kernel spreads new connections over the copies. All share one
+/// port (the first one's, when it asked for port 0). `best_effort` as in [`bind`].
+pub fn bind_copies(addrs: &[SocketAddr], best_effort: bool, copies: usize) -> io::Result<Vec<Vec<std::net::TcpListener>>> {
+    let mut sets: Vec<Vec<std::net::TcpListener>> = (0..copies).map(|_| Vec::new()).collect();
+    let mut port = None;
+    for addr in addrs {
+        let mut addr = *addr;
+        if let Some(port) = port {
+            addr.set_port(port);
+        }
+        let mut bound = Vec::new();
+        for _ in 0..copies {
+            match reuseport_listener(addr) {
+                Ok(listener) => {
+                    addr.set_port(listener.local_addr()?.port());
+                    bound.push(listener);
+                }
+                Err(e) if best_effort && !sets[0].is_empty() => {
+                    tracing::warn!(%addr, error = %e, "cannot listen on this address; going on without it");
+                    bound.clear();
+                    break;
+                }
+                Err(e) => return Err(io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))),
+            }
+        }
+        if !bound.is_empty() {
+            port.get_or_insert(addr.port());
+        }
+        for (set, listener) in sets.iter_mut().zip(bound) {
+            set.push(listener);
+        }
+    }
+    Ok(sets)
+}
+
+fn reuseport_listener(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM.cloexec(), None)?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(4096)?;
+    Ok(socket.into())
+}
+
+/// Listeners handed over by a parent process, made ready for tokio.
+pub fn adopt(listeners: Vec<std::net::TcpListener>) -> io::Result<Vec<TcpListener>> {
+    listeners
+        .into_iter()
+        .map(|listener| {
+            listener.set_nonblocking(true)?;
+            TcpListener::from_std(listener)
+        })
+        .collect()
+}
+
 /// A listener with a deep accept queue: a class opening its pages at once
 /// should not see connection attempts dropped (each costs the client a 1 s retry).
 fn listen_on(addr: SocketAddr) -> io::Result<TcpListener> {
@@ -102,28 +162,46 @@ fn warn_if_readable_by_others(path: &Path) {
     }
 }
 
-/// Accept on every listener until `shutdown`; each connection is served by `router`.
+/// Accept on every listener until `shutdown`, then return with the listeners
+/// closed, so new connections are refused (a proxy in front tries another
+/// relay). Connections already open are served on until [`Connections::close`].
 pub async fn serve(
     listeners: Vec<TcpListener>,
     router: axum::Router,
     transport: Transport,
     shutdown: CancellationToken,
-) -> io::Result<()> {
-    let tracker = TaskTracker::new();
+) -> io::Result<Connections> {
+    let connections = Connections { tracker: TaskTracker::new(), close: CancellationToken::new() };
     let slots = Arc::new(Semaphore::new(transport.max_connections));
     let mut loops = Vec::new();
     for listener in listeners {
         let accepting =
-            accept_loop(listener, router.clone(), transport.clone(), slots.clone(), shutdown.clone(), tracker.clone());
+            accept_loop(listener, router.clone(), transport.clone(), slots.clone(), shutdown.clone(), connections.clone());
         loops.push(tokio::spawn(accepting));
     }
     for accepting in loops {
         accepting.await.map_err(io::Error::other)?;
     }
-    tracker.close();
-    // Requests in flight get a moment to finish; WebSocket sessions end on `shutdown` themselves.
-    let _ = tokio::time::timeout(Duration::from_secs(5), tracker.wait()).await;
-    Ok(())
+    Ok(connections)
+}
+
+/// The HTTP connections accepted, still served after the listeners closed:
+/// during a drain they answer `/readyz` with 503 and refuse WebSocket upgrades.
+#[derive(Clone)]
+pub struct Connections {
+    tracker: TaskTracker,
+    /// Cancelled to close them: idle ones at once, a request in flight once answered.
+    close: CancellationToken,
+}
+
+impl Connections {
+    /// Close every connection gracefully and wait until they have gone.
+    /// Upgraded (WebSocket) connections are no longer tracked here.
+    pub async fn close(self) {
+        self.close.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
 }
 
 async fn accept_loop(
@@ -132,7 +210,7 @@ async fn accept_loop(
     transport: Transport,
     slots: Arc<Semaphore>,
     shutdown: CancellationToken,
-    tracker: TaskTracker,
+    connections: Connections,
 ) {
     loop {
         let accepted = tokio::select! {
@@ -149,13 +227,14 @@ async fn accept_loop(
             }
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
+            crate::metrics::limit_hit(crate::metrics::Limit::MaxConnections);
             tracing::warn!(%peer, max = transport.max_connections, "too many connections (--max-connections); closing a new one");
             continue;
         };
         let _ = tcp.set_nodelay(true);
-        let (router, transport, shutdown) = (router.clone(), transport.clone(), shutdown.clone());
-        tracker.spawn(async move {
-            serve_connection(tcp, peer, router, &transport, shutdown).await;
+        let (router, transport, close) = (router.clone(), transport.clone(), connections.close.clone());
+        connections.tracker.spawn(async move {
+            serve_connection(tcp, peer, router, &transport, close).await;
             drop(slot);
         });
     }
@@ -166,22 +245,33 @@ async fn serve_connection(
     peer: SocketAddr,
     router: axum::Router,
     transport: &Transport,
-    shutdown: CancellationToken,
+    close: CancellationToken,
 ) {
     match &transport.tls {
-        None => serve_http(tcp, router, transport.handshake_timeout, shutdown).await,
+        None => serve_http(tcp, peer, router, transport.handshake_timeout, close).await,
         Some(acceptor) => match tokio::time::timeout(transport.handshake_timeout, acceptor.accept(tcp)).await {
-            Ok(Ok(tls)) => serve_http(tls, router, transport.handshake_timeout, shutdown).await,
+            Ok(Ok(tls)) => serve_http(tls, peer, router, transport.handshake_timeout, close).await,
             Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
             Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
         },
     }
 }
 
-async fn serve_http<S>(stream: S, router: axum::Router, handshake_timeout: Duration, shutdown: CancellationToken)
-where
+async fn serve_http<S>(
+    stream: S,
+    peer: SocketAddr,
+    router: axum::Router,
+    handshake_timeout: Duration,
+    close: CancellationToken,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    use tower::ServiceExt;
+    // Handlers see the peer as axum's `ConnectInfo`.
+    let router = router.map_request(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        request
+    });
     let service = TowerToHyperService::new(router);
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -196,22 +286,9 @@ where
                 tracing::debug!(error = %e, "HTTP connection ended with an error");
             }
         }
-        () = shutdown.cancelled() => {
+        () = close.cancelled() => {
             connection.as_mut().graceful_shutdown();
             let _ = connection.await;
-        }
-    }
-}
-
-/// Raise the soft limit on open files to the hard one: each session holds
-/// sockets, and the limits above are what should bound them, not a default of 1024.
-pub fn raise_fd_limit() {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit/setrlimit with a valid pointer to a properly sized struct.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
     }
 }

@@ -10,13 +10,17 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use socklab::cli::{self, RunArgs};
 use socklab::lessons_cli;
 use socklab::config::ServeConfig;
+use socklab::capacity::{self, FdBudget};
 use socklab::limits::SessionGate;
+use socklab::metrics::{self, Metrics};
 use socklab::listen::{self, Transport};
 use socklab::sandbox::{Sandbox, SandboxChoice, SandboxConfig};
 use socklab::server::{self, AppState, OriginPolicy};
+use socklab::workers::{self, Handoff};
 use socklab::session::Access;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 #[derive(Parser)]
 #[command(name = "socklab", version, about = "Learn socket programming on real kernel sockets")]
@@ -65,6 +69,24 @@ fn main() -> anyhow::Result<()> {
         matches = Cli::command().get_matches_from(["socklab", "serve"]);
     }
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let Some(Command::Serve(config)) = cli.command {
+        let serve_matches = matches.subcommand_matches("serve").expect("serve was parsed");
+        let config = match config.resolve(serve_matches) {
+            Ok(config) => config,
+            Err(e) => bail!("{e}"),
+        };
+        let handoff = Handoff::from_env().map_err(anyhow::Error::msg)?;
+        if handoff.is_none() && config.workers > 1 {
+            // One thread: a worker's parent-death signal follows the thread that forked it.
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            return runtime.block_on(supervise(config));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let served = runtime.block_on(serve(config, handoff));
+        // A session that hung past --shutdown-timeout must not hold the exit.
+        runtime.shutdown_timeout(Duration::from_millis(500));
+        return served;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Some(Command::Run(run)) => {
@@ -81,14 +103,7 @@ fn main() -> anyhow::Result<()> {
             })?;
             std::process::exit(code);
         }
-        Some(Command::Serve(config)) => {
-            let serve_matches = matches.subcommand_matches("serve").expect("serve was parsed");
-            let config = match config.resolve(serve_matches) {
-                Ok(config) => config,
-                Err(e) => bail!("{e}"),
-            };
-            runtime.block_on(serve(config))
-        }
+        Some(Command::Serve(_)) => unreachable!("served above"),
         Some(Command::Lesson(command)) => {
             init_logs(false, "warn");
             std::process::exit(lessons_cli::lesson_main(command, &runtime)?);
@@ -98,20 +113,36 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+/// `--workers` above 1: bind the listeners once per worker, print the URL, run the workers.
+async fn supervise(config: ServeConfig) -> anyhow::Result<()> {
     init_logs(config.log_json, "info");
-    listen::raise_fd_limit();
-    let tokens = match &config.token_file {
-        Some(path) => read_or_create_tokens(path)?,
-        None => vec![new_token()],
-    };
-    let tls = match (&config.tls_cert, &config.tls_key) {
-        (Some(cert), Some(key)) => Some(listen::tls_acceptor(cert, key).map_err(anyhow::Error::msg)?),
-        _ => None,
-    };
-    // The default ::1 is best effort (a machine may have no IPv6); addresses asked for are not.
+    capacity::raise_nofile();
+    let tokens = tokens(&config)?;
+    // Checked here so a bad certificate stops the relay once, not each worker in a loop.
+    tls(&config)?;
     let best_effort = config.listen == ServeConfig::default().listen;
-    let listeners = listen::bind(&config.listen, best_effort).await?;
+    let sets = listen::bind_copies(&config.listen, best_effort, config.workers)?;
+    let local = sets[0][0].local_addr()?;
+    print_url(&config, local, &tokens[0])?;
+    let addresses: Vec<String> = sets[0].iter().filter_map(|l| l.local_addr().ok()).map(|a| a.to_string()).collect();
+    tracing::info!(listening = ?addresses, tls = config.tls(), workers = config.workers, "socklab relay listening");
+    workers::supervise(sets, &tokens, config.shutdown_timeout.0).await.map_err(anyhow::Error::msg)
+}
+
+/// Serve sessions: the whole relay, or one worker of it (`handoff`).
+async fn serve(config: ServeConfig, handoff: Option<Handoff>) -> anyhow::Result<()> {
+    init_logs(config.log_json, "info");
+    let nofile = capacity::raise_nofile();
+    let (tokens, listeners, metrics, workers) = match handoff {
+        Some(handoff) => (handoff.tokens, listen::adopt(handoff.listeners)?, Some(handoff.metrics), handoff.count),
+        None => {
+            let tokens = tokens(&config)?;
+            // The default ::1 is best effort (a machine may have no IPv6); addresses asked for are not.
+            let best_effort = config.listen == ServeConfig::default().listen;
+            (tokens, listen::bind(&config.listen, best_effort).await?, None, 1)
+        }
+    };
+    let tls = tls(&config)?;
     let local = listeners[0].local_addr()?;
     let sandbox = Sandbox::new(SandboxConfig {
         sandbox: config.sandbox,
@@ -123,10 +154,43 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         ..SandboxConfig::default()
     })
     .map_err(anyhow::Error::msg)?;
+
+    // What this process's open-files limit can hold, measured with one session's sandbox.
+    let before = capacity::open_fds();
+    let sandbox_fds = sandbox.new_session().map(|_env| capacity::open_fds().saturating_sub(before)).unwrap_or(0);
+    let budget = FdBudget { nofile, open_at_start: capacity::open_fds(), sandbox_fds };
+    let capacity = budget.capacity();
+    let fit = capacity.sessions.saturating_mul(workers);
+    // Derived, the limit also holds per process (connections are not spread evenly); given, it is the operator's.
+    let (max_sessions, max_here, share) = match config.max_sessions {
+        Some(max) => (max, max, max.div_ceil(workers)),
+        None => (fit, capacity.sessions, capacity.sessions),
+    };
+    let max_connections = config.max_connections.unwrap_or(share.max(capacity.sessions) + budget.reserve());
+    tracing::info!(
+        max_sessions,
+        sessions_per_process = capacity.sessions,
+        max_connections,
+        nofile,
+        fds_per_session = capacity.per_session,
+        "session capacity"
+    );
+    if max_sessions > fit {
+        tracing::warn!(
+            max_sessions,
+            fit,
+            "--max-sessions is more than the open-files limit leaves room for: sessions past it may fail with EMFILE"
+        );
+    }
+
+    let metrics = metrics.unwrap_or_else(|| Metrics::private(tokens.len()));
+    metrics.reset_gauges();
+    metrics::install(metrics.clone());
+    let sessions = SessionGate::counting_in(max_sessions, config.max_sessions_per_token, max_here, metrics.clone());
     let shutdown = CancellationToken::new();
     let state = Arc::new(AppState {
         sandbox,
-        access: Access { tokens: tokens.clone(), sessions: SessionGate::new(config.max_sessions, config.max_sessions_per_token) },
+        access: Access { tokens: tokens.clone(), sessions },
         limits: config.session_limits(),
         max_frame: usize::try_from(config.max_frame.0).unwrap_or(usize::MAX),
         origins: OriginPolicy {
@@ -137,43 +201,73 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             allow_missing: config.allow_missing_origin,
         },
         shutdown: shutdown.clone(),
-        websockets: Arc::new(Semaphore::new(config.max_connections)),
+        websockets: Arc::new(Semaphore::new(max_connections)),
+        websocket_tasks: TaskTracker::new(),
+        metrics,
+        metrics_token: config.metrics_token.clone(),
     });
 
-    // The first line on stdout is the URL and nothing else (tests and scripts read it).
-    // The token is in the fragment, which browsers never send: the page reads it and
-    // sends it in its hello, so it appears in no request line or log.
-    let scheme = if config.tls() { "https" } else { "http" };
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{scheme}://{local}/#token={}", tokens[0])?;
-    stdout.flush()?;
-    drop(stdout);
+    if workers::worker_label().is_none() {
+        print_url(&config, local, &tokens[0])?;
+    }
     let addresses: Vec<String> = listeners.iter().filter_map(|l| l.local_addr().ok()).map(|a| a.to_string()).collect();
-    tracing::info!(listening = ?addresses, tls = config.tls(), mode = ?state.sandbox.mode(), "socklab relay listening");
+    tracing::info!(
+        listening = ?addresses,
+        tls = config.tls(),
+        mode = ?state.sandbox.mode(),
+        server = %workers::server_name(),
+        "socklab relay listening"
+    );
 
     tokio::spawn(async move {
-        wait_for_signal().await;
+        workers::shutdown_signal().await;
         tracing::info!("shutting down");
+        metrics::set_draining();
         shutdown.cancel();
     });
-    let transport = Transport {
-        handshake_timeout: config.handshake_timeout.0,
-        max_connections: config.max_connections,
-        tls,
+    let transport = Transport { handshake_timeout: config.handshake_timeout.0, max_connections, tls };
+    let connections = listen::serve(listeners, server::app(state.clone()), transport, state.shutdown.clone()).await?;
+    // Draining: the listeners are closed and every session has been told; wait
+    // for them to end (their sockets and namespaces close with them), then let
+    // the remaining HTTP connections finish.
+    let drained = async {
+        state.websocket_tasks.close();
+        state.websocket_tasks.wait().await;
+        connections.close().await;
     };
-    let shutdown = state.shutdown.clone();
-    listen::serve(listeners, server::app(state), transport, shutdown).await?;
+    match tokio::time::timeout(config.shutdown_timeout.0, drained).await {
+        Ok(()) => tracing::info!("every session has ended; exiting"),
+        Err(_) => tracing::warn!(
+            open = state.websocket_tasks.len(),
+            timeout = %config.shutdown_timeout,
+            "sessions still open after --shutdown-timeout; exiting anyway"
+        ),
+    }
     Ok(())
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+/// The first line on stdout is the URL and nothing else (tests and scripts read it).
+/// The token is in the fragment, which browsers never send: the page reads it and
+/// sends it in its hello, so it appears in no request line or log.
+fn print_url(config: &ServeConfig, local: std::net::SocketAddr, token: &str) -> anyhow::Result<()> {
+    let scheme = if config.tls() { "https" } else { "http" };
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{scheme}://{local}/#token={token}")?;
+    stdout.flush()?;
+    Ok(())
+}
+
+fn tokens(config: &ServeConfig) -> anyhow::Result<Vec<String>> {
+    match &config.token_file {
+        Some(path) => read_or_create_tokens(path),
+        None => Ok(vec![new_token()]),
+    }
+}
+
+fn tls(config: &ServeConfig) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
+    match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Ok(Some(listen::tls_acceptor(cert, key).map_err(anyhow::Error::msg)?)),
+        _ => Ok(None),
     }
 }
 
@@ -227,7 +321,10 @@ fn init_logs(json: bool, default_level: &str) {
         // tungstenite traces whole messages, and a hello carries the token: never log them.
         .add_directive("tungstenite=info".parse().expect("a valid directive"))
         .add_directive("tokio_tungstenite=info".parse().expect("a valid directive"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only on a terminal: a log file or journald gets plain text.
+    use std::io::IsTerminal;
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     if json {
         builder.json().init();
     } else {

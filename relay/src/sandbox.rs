@@ -4,7 +4,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use socklab_kernel::netns::{self, Netns};
 use socklab_kernel::observe::{Observer, SessionObserver};
 use socklab_shared::protocol::{Capabilities, Event, SandboxMode};
 
+use crate::metrics;
 use crate::exec::{AddrPolicy, Cidr, ExecConfig, Executor, SocketMaker, host_socket_maker};
 
 /// Where sessions' sockets should live.
@@ -112,14 +113,21 @@ impl Sandbox {
 
     /// A fresh session environment.
     pub fn new_session(&self) -> io::Result<SessionEnv> {
+        let setting_up = Instant::now();
         let n = self.next_session.fetch_add(1, Ordering::Relaxed);
         let dir = SessionDir::create(&self.config.unix_base.join(format!("s{n}")))?;
         let (netns, policy, make_socket): (_, _, SocketMaker) = match self.mode {
             SandboxMode::Namespace => {
                 let netns = Arc::new(Netns::create()?);
                 let inside = netns.clone();
+                // Counted while the executor, which holds the socket maker, lives.
+                let in_use = metrics::namespace_in_use();
                 let policy = AddrPolicy::sandboxed(dir.path().to_path_buf());
-                (Some(netns), policy, Arc::new(move |family, ty, proto| inside.socket(family, ty, proto)))
+                let make_socket = move |family, ty, proto| {
+                    let _counted = &in_use;
+                    inside.socket(family, ty, proto)
+                };
+                (Some(netns), policy, Arc::new(make_socket))
             }
             SandboxMode::Host => {
                 let mut policy = AddrPolicy::host(dir.path().to_path_buf(), self.config.relay_port.into_iter().collect());
@@ -140,6 +148,7 @@ impl Sandbox {
             peers_on_well_known_ports: netns.is_some(),
             watch: Some(observer.clone()),
         });
+        metrics::session_set_up(self.mode, setting_up.elapsed());
         Ok(SessionEnv { exec, observer: Observation { observer }, dir })
     }
 }

@@ -5,19 +5,23 @@
 //! hijacking); every comparison is exact. The token is checked in the hello.
 //! Accepting connections is `listen`'s job.
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::{RequestExt, Router};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::{SinkExt, StreamExt};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use crate::assets;
+use crate::metrics::{self, Limit, Metrics, SessionTally};
 use crate::sandbox::Sandbox;
 use crate::session::{self, Access, Incoming, SessionLimits};
 
@@ -33,6 +37,12 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// WebSocket connections open at once, before and after their hello (--max-connections).
     pub websockets: Arc<Semaphore>,
+    /// Every WebSocket being served, so a shutdown can wait for them to say goodbye.
+    pub websocket_tasks: TaskTracker,
+    /// The counters `/metrics` shows (every worker's).
+    pub metrics: Metrics,
+    /// `/metrics` asks for this bearer token; without one it answers direct loopback clients only.
+    pub metrics_token: Option<String>,
 }
 
 /// Which Host and Origin values are this relay's own.
@@ -122,22 +132,110 @@ pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/ws", get(ws_upgrade))
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_page))
         .fallback(get(asset))
+        .layer(axum::middleware::map_response_with_state(state.clone(), operations_headers))
         .with_state(state)
 }
 
+/// 200 `ready` while new sessions are welcome; 503 `draining` once shutdown
+/// began, 503 `full` while sessions are at --max-sessions.
+async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, &'static str) {
+    if state.shutdown.is_cancelled() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining\n")
+    } else if state.access.sessions.is_full() {
+        (StatusCode::SERVICE_UNAVAILABLE, "full\n")
+    } else {
+        (StatusCode::OK, "ready\n")
+    }
+}
+
+/// The counters, to a client that may see them: one with the `--metrics-token`
+/// bearer token, or, without that option, a direct connection from loopback
+/// (no proxy's forwarding header, since a local proxy also connects from loopback).
+async fn metrics_page(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let headers = request.headers();
+    match &state.metrics_token {
+        Some(token) => {
+            use subtle::ConstantTimeEq;
+            let given = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            if !given.is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.as_bytes()))) {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, "Bearer")],
+                    "/metrics needs Authorization: Bearer <the --metrics-token>\n",
+                )
+                    .into_response();
+            }
+        }
+        None => {
+            let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+            let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"].iter().any(|name| headers.contains_key(*name));
+            if forwarded || !peer.is_some_and(|peer| peer.ip().to_canonical().is_loopback()) {
+                return (
+                    StatusCode::FORBIDDEN,
+                    "/metrics answers direct connections from loopback only; set --metrics-token to serve it further\n",
+                )
+                    .into_response();
+            }
+        }
+    }
+    let headers = [(header::CONTENT_TYPE, metrics::CONTENT_TYPE), (header::CACHE_CONTROL, "no-store")];
+    (headers, state.metrics.render()).into_response()
+}
+
+/// During a drain, connections still open are closed after each answer. A
+/// worker process says which it is (`x-socklab-worker: 2/4`).
+async fn operations_headers(State(state): State<Arc<AppState>>, mut response: Response) -> Response {
+    if state.shutdown.is_cancelled() {
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    if let Some(worker) = crate::workers::worker_label().and_then(|label| HeaderValue::from_str(&label).ok()) {
+        response.headers_mut().insert("x-socklab-worker", worker);
+    }
+    response
+}
+
 async fn ws_upgrade(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    if state.shutdown.is_cancelled() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "the relay is shutting down\n").into_response();
+    }
     let authority = request.uri().authority().map(|a| a.as_str().to_string());
     if let Err(why) = state.origins.check(request.headers(), authority.as_deref()) {
         return (StatusCode::FORBIDDEN, why).into_response();
     }
     let Ok(slot) = state.websockets.clone().try_acquire_owned() else {
+        metrics::limit_hit(Limit::MaxConnections);
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections (--max-connections)\n").into_response();
     };
+    // Every log line of the session carries where it comes from (never its token).
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+    let span = tracing::info_span!(
+        "session",
+        peer = tracing::field::Empty,
+        forwarded_for = tracing::field::Empty,
+        worker = tracing::field::Empty
+    );
+    if let Some(worker) = crate::workers::worker_label() {
+        span.record("worker", worker.as_str());
+    }
+    if let Some(peer) = peer {
+        span.record("peer", tracing::field::display(peer));
+    }
+    if let Some(forwarded) = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        span.record("forwarded_for", forwarded);
+    }
     let ws = match request.extract::<WebSocketUpgrade, _>().await {
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
     };
+    // Taken now, so a shutdown also waits for an upgrade still under way.
+    let tracked = state.websocket_tasks.token();
+    let open = metrics::websocket_open();
     ws.max_message_size(state.max_frame)
         .max_frame_size(state.max_frame)
         // tungstenite's default buffers are 128 KiB each way, per connection; protocol
@@ -145,10 +243,15 @@ async fn ws_upgrade(State(state): State<Arc<AppState>>, request: Request) -> Res
         .read_buffer_size(WS_BUFFER)
         .write_buffer_size(WS_BUFFER)
         .max_write_buffer_size(state.max_frame.saturating_add(WS_BUFFER))
-        .on_upgrade(move |socket| async move {
-        run_socket(socket, state).await;
-        drop(slot);
-    })
+        .on_upgrade(move |socket| {
+            let session = async move {
+                let tally = Arc::new(SessionTally::default());
+                tally.clone().collect(run_socket(socket, state.clone())).await;
+                tally.log_end(state.shutdown.is_cancelled());
+                drop((slot, open, tracked));
+            };
+            session.instrument(span)
+        })
 }
 
 /// Read and write buffer of a WebSocket.
@@ -156,6 +259,9 @@ const WS_BUFFER: usize = 8 << 10;
 
 /// WebSocket close code for a frame or message above the relay's limit (RFC 6455: "message too big").
 pub const CLOSE_TOO_BIG: u16 = 1009;
+
+/// WebSocket close code when the relay shuts down (RFC 6455: "going away").
+pub const CLOSE_GOING_AWAY: u16 = 1001;
 
 async fn run_socket(socket: WebSocket, state: Arc<AppState>) {
     let (sink, stream) = socket.split();
@@ -195,7 +301,11 @@ async fn run_socket(socket: WebSocket, state: Arc<AppState>) {
     let close = match too_big {
         Some(message) => {
             tracing::info!(%message, "closing a WebSocket: frame too large");
+            metrics::limit_hit(Limit::MaxFrame);
             CloseFrame { code: CLOSE_TOO_BIG, reason: format!("frame too large (--max-frame {})", state.max_frame).into() }
+        }
+        None if state.shutdown.is_cancelled() => {
+            CloseFrame { code: CLOSE_GOING_AWAY, reason: "the relay is shutting down".into() }
         }
         None => CloseFrame { code: 1000, reason: "".into() },
     };

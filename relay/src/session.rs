@@ -174,7 +174,7 @@ pub async fn run<I, O, E>(
         version: PROTOCOL_VERSION,
         mode: sandbox.mode(),
         capabilities: sandbox.capabilities(),
-        server: format!("socklab {}", env!("CARGO_PKG_VERSION")),
+        server: crate::workers::server_name(),
     })
     .await;
 
@@ -415,6 +415,7 @@ impl<O: Sink<String> + Unpin> Outbox<'_, O> {
     }
 
     async fn error(&mut self, id: Option<u64>, code: ErrorCode, message: String) {
+        crate::metrics::error_sent(code, &message);
         self.send(&ServerMsg::Error { id, code, message }).await;
     }
 

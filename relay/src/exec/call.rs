@@ -15,6 +15,7 @@ use socklab_shared::protocol::{Bytes, Ret, SockId};
 use tokio::io::Interest;
 
 use super::addr::{self, AddrPolicy};
+use crate::metrics::{self, CallResult};
 use super::{Deadline, DeadlineError, ExecError, IoMode, SockEntry};
 
 /// Largest single read; a bigger `n` is served by several syscalls (MSG_WAITALL) or returns less, as the kernel may.
@@ -45,6 +46,8 @@ pub struct PendingCall {
     deadline: Option<Deadline>,
     /// connect_ex: the errno is the value, not an error.
     connect_ex: bool,
+    /// The op to count in the metrics when it ends, or as cancelled if it is dropped first.
+    counted_as: Option<&'static str>,
 }
 
 enum Kind {
@@ -79,9 +82,17 @@ enum Kind {
     Sleep(Duration),
 }
 
+impl Drop for PendingCall {
+    fn drop(&mut self) {
+        if let Some(op) = self.counted_as.take() {
+            metrics::call_ended(op, CallResult::Cancelled);
+        }
+    }
+}
+
 impl PendingCall {
     fn new(kind: Kind) -> PendingCall {
-        PendingCall { kind, deadline: None, connect_ex: false }
+        PendingCall { kind, deadline: None, connect_ex: false, counted_as: None }
     }
 
     pub(super) fn accept(entry: Arc<SockEntry>) -> PendingCall {
@@ -115,6 +126,10 @@ impl PendingCall {
 
     pub(super) fn sleep(length: Duration) -> PendingCall {
         PendingCall::new(Kind::Sleep(length))
+    }
+
+    pub(super) fn count_as(&mut self, op: &'static str) {
+        self.counted_as = Some(op);
     }
 
     pub(super) fn set_connect_ex(&mut self) {
@@ -251,6 +266,14 @@ impl PendingCall {
 
     /// Wait until the call completes, fails, or its deadline passes. Cancel-safe.
     pub async fn drive(&mut self) -> Result<Raw, ExecError> {
+        let result = self.drive_inner().await;
+        if let Some(op) = self.counted_as.take() {
+            metrics::call_ended(op, super::call_result(&result));
+        }
+        result
+    }
+
+    async fn drive_inner(&mut self) -> Result<Raw, ExecError> {
         let result = match self.deadline {
             Some(deadline) => match tokio::time::timeout_at(deadline.at.into(), self.wait_loop()).await {
                 Ok(result) => result,
@@ -368,6 +391,7 @@ fn send_progress(
             Err(e) => return Err(e),
         };
         *sent += n;
+        metrics::bytes_sent(n);
         match until {
             SendUntil::Once => return Ok(Raw::Ret(Ret::Int { value: n as i64 })),
             _ if *sent < data.len() => {}
@@ -446,6 +470,9 @@ fn recv_once(sock: &Socket, n: usize, flags: i32, from: bool) -> io::Result<(Vec
     };
     // SAFETY: the kernel initialised the first `len` bytes (at most `n`: MSG_TRUNC is not passed on).
     unsafe { buf.set_len(len.min(n)) };
+    if flags & libc::MSG_PEEK == 0 {
+        metrics::bytes_received(buf.len());
+    }
     Ok((buf, addr))
 }
 

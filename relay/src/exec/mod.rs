@@ -23,6 +23,7 @@ use socklab_shared::protocol::{Addr, Call, Event, OptValue, OsError, Ret, SockId
 
 use socklab_kernel::observe::SessionObserver;
 
+use crate::metrics::{self, CallResult};
 use crate::peers::{self, Peer, PeerKind};
 use tokio::io::unix::AsyncFd;
 use tokio_util::sync::CancellationToken;
@@ -248,9 +249,14 @@ impl Executor {
     /// Start a call: it completes now, or returns a [`PendingCall`] to wait on.
     pub fn start(&mut self, call: Call) -> Started {
         let sock = call.sock();
-        let started = self.start_inner(call);
+        let op = call.op_name();
+        let mut started = self.start_inner(call);
         if let Some(entry) = sock.and_then(|sock| self.socks.get(&sock)) {
             entry.syscall_returned();
+        }
+        match &mut started {
+            Started::Done(result) => metrics::call_ended(op, call_result(result)),
+            Started::Pending(pending) => pending.count_as(op),
         }
         started
     }
@@ -500,6 +506,7 @@ impl Executor {
             }),
         });
         self.socks.insert(info.sock, entry.clone());
+        metrics::socket_opened();
         self.events.push(Event::SocketCreated { info });
         if let Some(watch) = &entry.watch {
             watch.track(info.sock, entry.raw_fd());
@@ -509,6 +516,7 @@ impl Executor {
 
     fn close(&mut self, sock: SockId) -> Result<Ret, ExecError> {
         let entry = self.socks.remove(&sock).ok_or(ExecError::UnknownSocket(sock))?;
+        metrics::sockets_closed(1);
         if let Some(watch) = &entry.watch {
             watch.closing(sock, entry.raw_fd());
         }
@@ -562,6 +570,7 @@ impl Executor {
 
 impl Drop for Executor {
     fn drop(&mut self) {
+        metrics::sockets_closed(self.socks.len());
         for entry in self.socks.values() {
             entry.closed.cancel();
         }
@@ -578,6 +587,15 @@ impl Started {
             }
             other => other,
         }
+    }
+}
+
+/// How a call's result counts in the metrics.
+pub(crate) fn call_result<T>(result: &Result<T, ExecError>) -> CallResult {
+    match result {
+        Ok(_) => CallResult::Ok,
+        Err(e) if e.to_os_error().is_some() => CallResult::Errno,
+        Err(_) => CallResult::Refused,
     }
 }
 

@@ -50,6 +50,28 @@ impl Relay {
         self.child.id()
     }
 
+    /// Send the relay a signal (SIGTERM, SIGINT…).
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill has no memory preconditions; the child is ours and not yet reaped.
+        assert_eq!(unsafe { libc::kill(self.pid() as i32, signal) }, 0, "signal {signal}");
+    }
+
+    /// Wait for the relay to exit, `within` at most: its status, or `None` if it still runs.
+    pub fn wait_for_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        // A pidfd becomes readable when the process exits: no polling loop.
+        // SAFETY: pidfd_open takes a pid and flags and returns an fd or -1.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.pid() as libc::pid_t, 0) } as i32;
+        assert!(pidfd >= 0, "pidfd_open: {}", std::io::Error::last_os_error());
+        let mut poll = libc::pollfd { fd: pidfd, events: libc::POLLIN, revents: 0 };
+        let millis = i32::try_from(within.as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: one valid pollfd; the fd is ours and closed right after.
+        unsafe {
+            libc::poll(&mut poll, 1, millis);
+            libc::close(pidfd);
+        }
+        self.child.try_wait().expect("try_wait")
+    }
+
     /// Open fds of the relay process.
     pub fn fd_count(&self) -> usize {
         std::fs::read_dir(format!("/proc/{}/fd", self.pid())).map(|d| d.count()).unwrap_or(0)
