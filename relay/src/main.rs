@@ -65,7 +65,7 @@ fn main() -> anyhow::Result<()> {
         matches = Cli::command().get_matches_from(["socklab", "serve"]);
     }
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = if std::env::var_os("SOCKLAB_RT1").is_some() { tokio::runtime::Builder::new_current_thread().enable_all().build()? } else { tokio::runtime::Builder::new_multi_thread().enable_all().build()? };
     match cli.command {
         Some(Command::Run(run)) => {
             init_logs(false, "warn");
