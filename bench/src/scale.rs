@@ -10,7 +10,7 @@ use futures::future::join_all;
 
 use crate::latency::RoundTrip;
 use crate::process::{self, Memory};
-use crate::socklab_client::{CallOrder, RelayTarget, SocklabEcho};
+use crate::socklab_client::{CallOrder, RelayTarget, SocklabEcho, Wire};
 use crate::stats::stamp;
 use crate::websocat::WebsocatEcho;
 use crate::ws::ClientBuffers;
@@ -34,6 +34,7 @@ impl Opener for SocklabOpener {
             &self.target,
             self.echo,
             ClientBuffers::Small,
+            Wire::Binary,
             CallOrder::ScriptOrder,
         )
         .await

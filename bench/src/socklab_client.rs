@@ -1,12 +1,15 @@
-//! A client of socklab's protocol v1 (JSON text frames, see docs/protocol.md):
-//! hello with the token, calls with ids (pipelined when asked), and the echo
-//! and throughput workloads driven through the relay's real sockets.
+//! A client of socklab's protocol v1 (see docs/protocol.md): JSON text frames,
+//! plus binary frames for `send`, `sendall`, `recv` and their results when the
+//! relay grants the `socklab.bin.v1` subprotocol; hello with the token, calls
+//! with ids (pipelined when asked), and the echo and throughput workloads
+//! driven through the relay's real sockets.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use futures::SinkExt;
+use socklab_shared::binary;
 use socklab_shared::protocol::{
     Addr, Bytes, Call, ClientMsg, Outcome, PROTOCOL_VERSION, Ret, SandboxMode, ServerMsg, SockId,
 };
@@ -23,6 +26,15 @@ pub struct RelayTarget {
     pub token: String,
 }
 
+/// How a client encodes its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    /// JSON text only, as the page speaks.
+    Json,
+    /// Binary frames for the data path (the `socklab.bin.v1` subprotocol), JSON for the rest.
+    Binary,
+}
+
 /// One protocol session.
 pub struct SocklabClient {
     ws: Ws,
@@ -31,6 +43,8 @@ pub struct SocklabClient {
     early: Vec<(u64, Outcome)>,
     /// The mode the relay announced in its hello.
     pub mode: SandboxMode,
+    /// The relay granted binary frames.
+    binary: bool,
 }
 
 impl SocklabClient {
@@ -38,8 +52,14 @@ impl SocklabClient {
     pub async fn connect(
         target: &RelayTarget,
         buffers: ClientBuffers,
+        wire: Wire,
     ) -> anyhow::Result<SocklabClient> {
-        let mut ws = ws::connect(target.addr, "/ws", buffers).await?;
+        let offer = (wire == Wire::Binary).then_some(binary::SUBPROTOCOL);
+        let (mut ws, chosen) = ws::connect(target.addr, "/ws", buffers, offer).await?;
+        let binary = chosen.as_deref() == Some(binary::SUBPROTOCOL);
+        if wire == Wire::Binary && !binary {
+            bail!("the relay did not grant the {} subprotocol", binary::SUBPROTOCOL);
+        }
         let hello = ClientMsg::Hello {
             version: PROTOCOL_VERSION,
             token: Some(target.token.clone()),
@@ -56,19 +76,34 @@ impl SocklabClient {
             next_id: 1,
             early: Vec::new(),
             mode,
+            binary,
         })
     }
 
     /// Send a call; its answer is collected later with [`SocklabClient::answer`].
     pub async fn start(&mut self, call: Call) -> anyhow::Result<u64> {
+        let (id, frame) = self.frame(call)?;
+        self.ws.send(frame).await.context("sending a call")?;
+        Ok(id)
+    }
+
+    /// Send two calls in one write, in order.
+    pub async fn start_two(&mut self, first: Call, second: Call) -> anyhow::Result<(u64, u64)> {
+        let (first, frame) = self.frame(first)?;
+        self.ws.feed(frame).await.context("sending a call")?;
+        let (second, frame) = self.frame(second)?;
+        self.ws.send(frame).await.context("sending a call")?;
+        Ok((first, second))
+    }
+
+    fn frame(&mut self, call: Call) -> anyhow::Result<(u64, Message)> {
         let id = self.next_id;
         self.next_id += 1;
-        let text = serde_json::to_string(&ClientMsg::Call { id, call })?;
-        self.ws
-            .send(Message::Text(text.into()))
-            .await
-            .context("sending a call")?;
-        Ok(id)
+        let frame = match self.binary.then(|| binary::encode_call(id, &call)).flatten() {
+            Some(frame) => Message::Binary(frame.into()),
+            None => Message::Text(serde_json::to_string(&ClientMsg::Call { id, call })?.into()),
+        };
+        Ok((id, frame))
     }
 
     /// The value call `id` returned; an OS error, a cancel or a protocol error is an error here.
@@ -131,7 +166,9 @@ async fn read_msg(ws: &mut Ws) -> anyhow::Result<ServerMsg> {
         Message::Text(text) => {
             serde_json::from_str(&text).with_context(|| format!("not a protocol message: {text}"))
         }
-        other => bail!("protocol v1 sends text frames, got {other:?}"),
+        Message::Binary(frame) => binary::decode_server(&frame)
+            .map_err(|(id, message)| anyhow::anyhow!("bad binary frame (call {id:?}): {message}")),
+        other => bail!("expected a text or binary frame, got {other:?}"),
     }
 }
 
@@ -156,9 +193,10 @@ impl SocklabEcho {
         target: &RelayTarget,
         echo: SocketAddr,
         buffers: ClientBuffers,
+        wire: Wire,
         order: CallOrder,
     ) -> anyhow::Result<SocklabEcho> {
-        let mut client = SocklabClient::connect(target, buffers).await?;
+        let mut client = SocklabClient::connect(target, buffers, wire).await?;
         let sock = client.tcp_connect(echo).await?;
         Ok(SocklabEcho {
             client,
@@ -187,8 +225,7 @@ impl RoundTrip for SocklabEcho {
                 (sent, self.client.call(recv).await?)
             }
             CallOrder::Pipelined => {
-                let send_id = self.client.start(send).await?;
-                let recv_id = self.client.start(recv).await?;
+                let (send_id, recv_id) = self.client.start_two(send, recv).await?;
                 (
                     self.client.answer(send_id).await?,
                     self.client.answer(recv_id).await?,
@@ -219,11 +256,18 @@ impl RoundTrip for SocklabEcho {
 pub async fn throughput(
     target: &RelayTarget,
     echo: SocketAddr,
+    wire: Wire,
     total: u64,
     chunk: usize,
 ) -> anyhow::Result<Throughput> {
-    let mut session =
-        SocklabEcho::open(target, echo, ClientBuffers::Default, CallOrder::ScriptOrder).await?;
+    let mut session = SocklabEcho::open(
+        target,
+        echo,
+        ClientBuffers::Default,
+        wire,
+        CallOrder::ScriptOrder,
+    )
+    .await?;
     let sock = session.sock;
     let client = &mut session.client;
     let pattern = Pattern::new(chunk);
@@ -312,7 +356,7 @@ pub async fn setup_times(target: &RelayTarget, count: usize) -> anyhow::Result<S
     let mut times = SetupTimes::default();
     for _ in 0..count {
         let start = Instant::now();
-        let mut client = SocklabClient::connect(target, ClientBuffers::Default).await?;
+        let mut client = SocklabClient::connect(target, ClientBuffers::Default, Wire::Json).await?;
         times.hello.push(start.elapsed());
         client
             .call(Call::Socket {

@@ -17,7 +17,7 @@ use crate::process::{self, first_line_of, read_u64};
 use crate::relay::{self, RelayProcess};
 use crate::report::{Table, ratio};
 use crate::scale::{self, ScalePlan, ScaleResult, SocklabOpener, WebsocatOpener};
-use crate::socklab_client::{self, CallOrder, RelayTarget, SocklabEcho};
+use crate::socklab_client::{self, CallOrder, RelayTarget, SocklabEcho, Wire};
 use crate::stats::{self, LatencySummary, Throughput, micros};
 use crate::websocat::{self, Websocat, WebsocatEcho, WebsocatProcess};
 use crate::ws::ClientBuffers;
@@ -61,6 +61,7 @@ impl Figures {
 enum Path3 {
     Socklab,
     SocklabPipelined,
+    SocklabJson,
     Websocat,
     Direct,
 }
@@ -70,13 +71,17 @@ impl Path3 {
         match self {
             Path3::Socklab => "socklab (send, then recv)",
             Path3::SocklabPipelined => "socklab (send+recv pipelined)",
+            Path3::SocklabJson => "socklab, JSON only (send, then recv)",
             Path3::Websocat => "websocat",
             Path3::Direct => "direct TCP",
         }
     }
 
     fn is_socklab(self) -> bool {
-        matches!(self, Path3::Socklab | Path3::SocklabPipelined)
+        matches!(
+            self,
+            Path3::Socklab | Path3::SocklabPipelined | Path3::SocklabJson
+        )
     }
 }
 
@@ -325,16 +330,21 @@ async fn latency_section(
         None => Err("not measured".into()),
     };
     let mut websocat = Lane::new(Path3::Websocat, peer.map(WebsocatProcess::pid), peer_client);
-    let open = |order| SocklabEcho::open(target, echo, ClientBuffers::Default, order);
+    let open = |wire, order| SocklabEcho::open(target, echo, ClientBuffers::Default, wire, order);
     let mut socklab = Lane::new(
         Path3::Socklab,
         Some(relay_pid),
-        open(CallOrder::ScriptOrder).await.map_err(err),
+        open(Wire::Binary, CallOrder::ScriptOrder).await.map_err(err),
     );
     let mut pipelined = Lane::new(
         Path3::SocklabPipelined,
         Some(relay_pid),
-        open(CallOrder::Pipelined).await.map_err(err),
+        open(Wire::Binary, CallOrder::Pipelined).await.map_err(err),
+    );
+    let mut json = Lane::new(
+        Path3::SocklabJson,
+        Some(relay_pid),
+        open(Wire::Json, CallOrder::ScriptOrder).await.map_err(err),
     );
 
     // The paths take turns round by round, so a machine that gets busier part-way
@@ -350,6 +360,7 @@ async fn latency_section(
         websocat.take_turn(plan, warmup, per_round).await;
         socklab.take_turn(plan, warmup, per_round).await;
         pipelined.take_turn(plan, warmup, per_round).await;
+        json.take_turn(plan, warmup, per_round).await;
     }
 
     let mut table = Table::new(
@@ -375,6 +386,7 @@ async fn latency_section(
         websocat.finish(per_round * plan.rounds, &mut results.socklab_failures),
         socklab.finish(per_round * plan.rounds, &mut results.socklab_failures),
         pipelined.finish(per_round * plan.rounds, &mut results.socklab_failures),
+        json.finish(per_round * plan.rounds, &mut results.socklab_failures),
     ]
     .into_iter()
     .zip([
@@ -382,6 +394,7 @@ async fn latency_section(
         Path3::Websocat,
         Path3::Socklab,
         Path3::SocklabPipelined,
+        Path3::SocklabJson,
     ])
     .map(|((row, summary), path)| (row, summary.map(|s| (path, s))))
     {
@@ -395,6 +408,7 @@ async fn latency_section(
         Path3::Websocat,
         Path3::Socklab,
         Path3::SocklabPipelined,
+        Path3::SocklabJson,
     ]) {
         let mine = figures.p50(path).map(|d| d.as_secs_f64());
         let vs = |other: Path3| match (mine, figures.p50(other)) {
@@ -406,8 +420,9 @@ async fn latency_section(
         table.row(row);
     }
     table.note(format!(
-        "{} rounds, paths taking turns; {} warm-up round trips first. socklab: a `send` call then a `recv` call with MSG_WAITALL; \
-         pipelined: both calls written before either answer is read. websocat and direct: the bytes themselves. \
+        "{} rounds, paths taking turns; {} warm-up round trips first. socklab: a `send` call then a `recv` call with MSG_WAITALL, \
+         as binary frames (subprotocol socklab.bin.v1); pipelined: both calls written before either answer is read; \
+         JSON only: the same calls as JSON text, as the page sends them. websocat and direct: the bytes themselves. \
          CPU/rt: CPU time per round trip of the server process (relay or websocat, all threads) and of the bench's \
          client thread.",
         plan.rounds, plan.warmup
@@ -424,7 +439,12 @@ async fn throughput_section(
     results: &mut Results,
     figures: &mut Figures,
 ) -> anyhow::Result<Table> {
-    let paths = [Path3::Direct, Path3::Websocat, Path3::Socklab];
+    let paths = [
+        Path3::Direct,
+        Path3::Websocat,
+        Path3::Socklab,
+        Path3::SocklabJson,
+    ];
     let mut runs: Vec<Result<Vec<(Throughput, CpuSplit)>, String>> =
         vec![Ok(Vec::new()); paths.len()];
     if peer.is_none() {
@@ -446,7 +466,10 @@ async fn throughput_section(
                     Some(p) => websocat::throughput(p.addr, bytes, chunk).await,
                     None => continue,
                 },
-                _ => socklab_client::throughput(target, echo, bytes, chunk).await,
+                Path3::SocklabJson => {
+                    socklab_client::throughput(target, echo, Wire::Json, bytes, chunk).await
+                }
+                _ => socklab_client::throughput(target, echo, Wire::Binary, bytes, chunk).await,
             };
             match outcome {
                 Ok(t) => done.push((t, cpu.stop(server_pid))),
@@ -515,10 +538,10 @@ async fn throughput_section(
         ],
     );
     for (path, median, mibs, (server_cpu, client_cpu)) in &medians {
-        let label = if *path == Path3::Socklab {
-            "socklab (sendall lane + recv lane)"
-        } else {
-            path.label()
+        let label = match path {
+            Path3::Socklab => "socklab (sendall lane + recv lane)",
+            Path3::SocklabJson => "socklab, JSON only (the same lanes)",
+            _ => path.label(),
         };
         match median {
             Ok(m) => {

@@ -112,7 +112,7 @@ pub struct WebsocatEcho {
 impl WebsocatEcho {
     pub async fn open(addr: SocketAddr, buffers: ClientBuffers) -> anyhow::Result<WebsocatEcho> {
         Ok(WebsocatEcho {
-            ws: ws::connect(addr, "/", buffers).await?,
+            ws: ws::connect(addr, "/", buffers, None).await?.0,
         })
     }
 }
@@ -140,7 +140,7 @@ impl RoundTrip for WebsocatEcho {
 
 /// `total` bytes through websocat in `chunk`-sized binary frames, written and read concurrently.
 pub async fn throughput(addr: SocketAddr, total: u64, chunk: usize) -> anyhow::Result<Throughput> {
-    let ws = ws::connect(addr, "/", ClientBuffers::Default).await?;
+    let (ws, _) = ws::connect(addr, "/", ClientBuffers::Default, None).await?;
     let (mut sink, mut stream) = ws.split();
     let pattern = Pattern::new(chunk);
     let start = Instant::now();

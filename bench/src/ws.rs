@@ -11,7 +11,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::http::header::ORIGIN;
+use tokio_tungstenite::tungstenite::http::header::{ORIGIN, SEC_WEBSOCKET_PROTOCOL};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 pub type Ws = WebSocketStream<TcpStream>;
@@ -28,8 +28,14 @@ pub enum ClientBuffers {
     Small,
 }
 
-/// Open a WebSocket to `ws://ADDR/PATH` over a fresh TCP connection with Nagle off.
-pub async fn connect(addr: SocketAddr, path: &str, buffers: ClientBuffers) -> anyhow::Result<Ws> {
+/// Open a WebSocket to `ws://ADDR/PATH` over a fresh TCP connection with Nagle off,
+/// offering `subprotocol` when given; also returns the subprotocol the server chose.
+pub async fn connect(
+    addr: SocketAddr,
+    path: &str,
+    buffers: ClientBuffers,
+    subprotocol: Option<&str>,
+) -> anyhow::Result<(Ws, Option<String>)> {
     let tcp = TcpStream::connect(addr)
         .await
         .with_context(|| format!("TCP connect to {addr}"))?;
@@ -39,6 +45,11 @@ pub async fn connect(addr: SocketAddr, path: &str, buffers: ClientBuffers) -> an
     let mut request = url.as_str().into_client_request()?;
     let origin = HeaderValue::from_str(&format!("http://{addr}"))?;
     request.headers_mut().insert(ORIGIN, origin);
+    if let Some(subprotocol) = subprotocol {
+        request
+            .headers_mut()
+            .insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_str(subprotocol)?);
+    }
     // Large frames are fine: the throughput runs send 64 KiB payloads (about 87 KiB as base64 JSON).
     let mut config = WebSocketConfig::default()
         .max_message_size(Some(64 << 20))
@@ -46,10 +57,15 @@ pub async fn connect(addr: SocketAddr, path: &str, buffers: ClientBuffers) -> an
     if buffers == ClientBuffers::Small {
         config = config.read_buffer_size(4096).write_buffer_size(0);
     }
-    let (ws, _) = tokio_tungstenite::client_async_with_config(request, tcp, Some(config))
+    let (ws, response) = tokio_tungstenite::client_async_with_config(request, tcp, Some(config))
         .await
         .with_context(|| format!("WebSocket handshake with {url}"))?;
-    Ok(ws)
+    let chosen = response
+        .headers()
+        .get(SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    Ok((ws, chosen))
 }
 
 /// The next data frame (text or binary); pings and pongs are skipped.

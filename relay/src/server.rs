@@ -23,7 +23,8 @@ use tracing::Instrument;
 use crate::assets;
 use crate::metrics::{self, Limit, Metrics, SessionTally};
 use crate::sandbox::Sandbox;
-use crate::session::{self, Access, Incoming, SessionLimits};
+use crate::session::{self, Access, Encoding, Incoming, Outgoing, SessionLimits};
+use socklab_shared::binary;
 
 /// Everything a request handler needs.
 pub struct AppState {
@@ -236,7 +237,8 @@ async fn ws_upgrade(State(state): State<Arc<AppState>>, request: Request) -> Res
     // Taken now, so a shutdown also waits for an upgrade still under way.
     let tracked = state.websocket_tasks.token();
     let open = metrics::websocket_open();
-    ws.max_message_size(state.max_frame)
+    ws.protocols([binary::SUBPROTOCOL])
+        .max_message_size(state.max_frame)
         .max_frame_size(state.max_frame)
         // tungstenite's default buffers are 128 KiB each way, per connection; protocol
         // messages are small, and a session's memory should be too.
@@ -264,6 +266,10 @@ pub const CLOSE_TOO_BIG: u16 = 1009;
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 
 async fn run_socket(socket: WebSocket, state: Arc<AppState>) {
+    let encoding = match socket.protocol() {
+        Some(protocol) if protocol == binary::SUBPROTOCOL => Encoding::WithBinary,
+        _ => Encoding::Json,
+    };
     let (sink, stream) = socket.split();
     // Set when the stream ends because a frame was over `max_frame`.
     let too_big: Arc<Mutex<Option<String>>> = Arc::default();
@@ -272,7 +278,7 @@ async fn run_socket(socket: WebSocket, state: Arc<AppState>) {
         .scan((), move |(), frame| {
             futures::future::ready(match frame {
                 Ok(Message::Text(text)) => Some(Some(Incoming::Text(text.to_string()))),
-                Ok(Message::Binary(data)) => Some(Some(Incoming::Binary(data.len()))),
+                Ok(Message::Binary(data)) => Some(Some(Incoming::Binary(data.into()))),
                 Ok(Message::Ping(_) | Message::Pong(_)) => Some(Some(Incoming::KeepAlive)),
                 Ok(Message::Close(_)) => None,
                 Err(e) => {
@@ -284,13 +290,18 @@ async fn run_socket(socket: WebSocket, state: Arc<AppState>) {
             })
         })
         .filter_map(futures::future::ready);
-    let mut outgoing = sink.with(|text: String| {
-        let message = if text == session::PING { Message::Ping(Default::default()) } else { Message::Text(text.into()) };
+    let mut outgoing = sink.with(|frame: Outgoing| {
+        let message = match frame {
+            Outgoing::Text(text) => Message::Text(text.into()),
+            Outgoing::Binary(data) => Message::Binary(data.into()),
+            Outgoing::Ping => Message::Ping(Default::default()),
+        };
         futures::future::ready(Ok::<_, axum::Error>(message))
     });
     session::run(
         Box::pin(incoming),
         &mut outgoing,
+        encoding,
         &state.sandbox,
         state.access.clone(),
         state.limits.clone(),

@@ -13,6 +13,7 @@ use std::time::Duration;
 use futures::future::{AbortHandle, Abortable, BoxFuture};
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, Sink, SinkExt, Stream, StreamExt};
+use socklab_shared::binary;
 use socklab_shared::protocol::{
     Call, ClientMsg, ErrorCode, Event, OP_NAMES, Outcome, PROTOCOL_VERSION, ServerMsg,
 };
@@ -26,16 +27,30 @@ use crate::sandbox::{Sandbox, SessionEnv};
 #[derive(Debug)]
 pub enum Incoming {
     Text(String),
-    Binary(usize),
+    Binary(Vec<u8>),
     /// A frame larger than the relay accepts; its size.
     TooLarge(usize),
     /// A ping or a pong: the client is there, nothing to act on.
     KeepAlive,
 }
 
-/// Sent through the outgoing sink to ask the transport for a WebSocket ping.
-/// Every protocol message is a JSON object, so an empty text is never one.
-pub const PING: &str = "";
+/// A frame for the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing {
+    Text(String),
+    Binary(Vec<u8>),
+    /// A WebSocket ping: is the client still there?
+    Ping,
+}
+
+/// How a session's messages are encoded: JSON text, plus binary frames for
+/// the data path when the client negotiated [`binary::SUBPROTOCOL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    #[default]
+    Json,
+    WithBinary,
+}
 
 /// Per-session limits.
 #[derive(Debug, Clone)]
@@ -100,15 +115,16 @@ type PendingResult = (u64, Result<crate::exec::Raw, ExecError>);
 pub async fn run<I, O, E>(
     mut incoming: I,
     mut outgoing: O,
+    encoding: Encoding,
     sandbox: &Sandbox,
     access: Access,
     limits: SessionLimits,
     shutdown: CancellationToken,
 ) where
     I: Stream<Item = Incoming> + Unpin,
-    O: Sink<String, Error = E> + Unpin,
+    O: Sink<Outgoing, Error = E> + Unpin,
 {
-    let mut out = Outbox { sink: &mut outgoing, ok: true };
+    let mut out = Outbox { sink: &mut outgoing, ok: true, encoding, queued_at: None };
 
     // Hello first: version and token.
     let hello_by = tokio::time::sleep(limits.timers.hello);
@@ -120,6 +136,7 @@ pub async fn run<I, O, E>(
             () = &mut hello_by => {
                 let message = format!("no hello within {} s of connecting (--handshake-timeout)", limits.timers.hello.as_secs_f64());
                 out.error(None, ErrorCode::LimitExceeded, message).await;
+                out.flush().await;
                 return;
             }
         };
@@ -127,7 +144,7 @@ pub async fn run<I, O, E>(
         if matches!(frame, Incoming::KeepAlive) {
             continue;
         }
-        match decode(frame, &limits) {
+        match decode(frame, &limits, encoding) {
             Ok(ClientMsg::Hello { version, token }) => {
                 if version != PROTOCOL_VERSION {
                     out.error(
@@ -136,11 +153,13 @@ pub async fn run<I, O, E>(
                         format!("this relay speaks protocol version {PROTOCOL_VERSION}; the client asked for version {version}"),
                     )
                     .await;
+                    out.flush().await;
                     return;
                 }
                 let Some(index) = access.allows(token.as_deref()) else {
                     out.error(None, ErrorCode::Unauthorized, "missing or wrong token: open the URL the relay printed".into())
                         .await;
+                    out.flush().await;
                     return;
                 };
                 break index;
@@ -150,6 +169,7 @@ pub async fn run<I, O, E>(
             }
             Err(rejection) => out.reject(rejection).await,
         }
+        out.flush().await;
         if !out.ok {
             return;
         }
@@ -158,6 +178,7 @@ pub async fn run<I, O, E>(
         Ok(slot) => slot,
         Err(message) => {
             out.error(None, ErrorCode::LimitExceeded, message).await;
+            out.flush().await;
             return;
         }
     };
@@ -166,6 +187,7 @@ pub async fn run<I, O, E>(
         Ok(env) => env,
         Err(e) => {
             out.error(None, ErrorCode::Internal, format!("could not set up a session: {e}")).await;
+            out.flush().await;
             return;
         }
     };
@@ -181,6 +203,7 @@ pub async fn run<I, O, E>(
     let mut pending: FuturesUnordered<BoxFuture<'static, Result<PendingResult, futures::future::Aborted>>> =
         FuturesUnordered::new();
     let mut aborts: HashMap<u64, AbortHandle> = HashMap::new();
+    let mut unannounced = Unannounced::default();
     let mut budget = Budget::new(limits.budget);
     let timers = limits.timers;
     let started = tokio::time::Instant::now();
@@ -192,9 +215,21 @@ pub async fn run<I, O, E>(
     let ping = tokio::time::sleep_until(after(started, timers.ping_interval));
     let idle_check = tokio::time::sleep_until(after(started, timers.idle));
     let end_of_life = tokio::time::sleep_until(after(started, timers.lifetime));
-    tokio::pin!(ping, idle_check, end_of_life);
+    let announce = tokio::time::sleep_until(never);
+    tokio::pin!(ping, idle_check, end_of_life, announce);
+    // Made once and re-made only when it has produced an event: it is polled on every pass.
+    let mut next_event = std::pin::pin!(observer.next_event());
 
+    let mut incoming = incoming.peekable();
     while out.ok {
+        // Frames are queued as they are made and sent together: not while more of the
+        // client's frames are already here, nor while a call that just began waiting may
+        // still finish within its grace (pipelined calls then answer in one write), but
+        // never later than a grace after the first frame was queued.
+        let more_here = matches!(std::pin::Pin::new(&mut incoming).peek().now_or_never(), Some(Some(_)));
+        if !more_here && (unannounced.is_empty() || out.queued_for() >= PENDING_GRACE) && !out.flush().await {
+            break;
+        }
         tokio::select! {
             frame = incoming.next() => {
                 let Some(frame) = frame else { break };
@@ -202,7 +237,7 @@ pub async fn run<I, O, E>(
                 if matches!(frame, Incoming::KeepAlive) {
                     continue;
                 }
-                match decode(frame, &limits) {
+                match decode(frame, &limits, encoding) {
                     Ok(ClientMsg::Call { id, call }) => {
                         if aborts.contains_key(&id) {
                             out.error(Some(id), ErrorCode::DuplicateId, format!("call {id} is still pending; use a new id")).await;
@@ -213,11 +248,15 @@ pub async fn run<I, O, E>(
                             out.error(Some(id), ErrorCode::LimitExceeded, message).await;
                         } else {
                             start_call(id, call, &mut exec, &mut out, &mut pending, &mut aborts, &mut budget).await;
+                            if aborts.contains_key(&id) {
+                                unannounced.wait(id, announce.as_mut());
+                            }
                         }
                     }
                     Ok(ClientMsg::Cancel { id }) => match aborts.remove(&id) {
                         Some(handle) => {
                             handle.abort();
+                            unannounced.done(id);
                             out.send(&ServerMsg::Result { id, outcome: Outcome::Cancelled }).await;
                         }
                         None => out.error(Some(id), ErrorCode::UnknownCall, format!("no pending call with id {id}")).await,
@@ -232,12 +271,18 @@ pub async fn run<I, O, E>(
                 // An aborted call was already answered as cancelled.
                 if let Ok((id, raw)) = done {
                     aborts.remove(&id);
+                    unannounced.done(id);
                     let result = exec.finish(raw);
                     answer(id, result, &mut exec, &mut out, &mut budget).await;
                 }
             }
+            () = &mut announce, if !unannounced.is_empty() => {
+                for id in unannounced.due(announce.as_mut()) {
+                    out.send(&ServerMsg::Pending { id }).await;
+                }
+            }
             () = &mut ping => {
-                out.send_raw(PING.to_string()).await;
+                out.send_raw(Outgoing::Ping).await;
                 ping.as_mut().reset(after(tokio::time::Instant::now(), timers.ping_interval));
             }
             () = &mut idle_check => {
@@ -259,7 +304,8 @@ pub async fn run<I, O, E>(
                 out.error(None, ErrorCode::LimitExceeded, message).await;
                 break;
             }
-            event = observer.next_event() => {
+            event = &mut next_event => {
+                next_event.set(observer.next_event());
                 out.send(&ServerMsg::Event { event }).await;
             }
             () = shutdown.cancelled() => {
@@ -268,12 +314,13 @@ pub async fn run<I, O, E>(
             }
         }
     }
+    out.flush().await;
     // Dropping `pending` lets go of every socket a waiting call holds; dropping `exec` closes them all.
     drop(pending);
     drop(exec);
 }
 
-async fn start_call<O: Sink<String> + Unpin>(
+async fn start_call<O: Sink<Outgoing> + Unpin>(
     id: u64,
     call: Call,
     exec: &mut crate::exec::Executor,
@@ -286,7 +333,6 @@ async fn start_call<O: Sink<String> + Unpin>(
         Started::Done(result) => answer(id, result, exec, out, budget).await,
         Started::Pending(mut call) => {
             send_events(exec.take_events(), out).await;
-            out.send(&ServerMsg::Pending { id }).await;
             let (handle, registration) = AbortHandle::new_pair();
             aborts.insert(id, handle);
             let wait = async move { (id, call.drive().await) };
@@ -295,8 +341,50 @@ async fn start_call<O: Sink<String> + Unpin>(
     }
 }
 
+/// How long a waiting call goes before the client is told it is `pending`. Most
+/// waits end sooner (an echo on its way back): their `pending` would only cost a
+/// frame, and the client a wake-up. A person cannot see a millisecond.
+const PENDING_GRACE: Duration = Duration::from_millis(1);
+
+/// Waiting calls not yet announced as `pending`, in the order their grace ends.
+#[derive(Default)]
+struct Unannounced {
+    calls: std::collections::VecDeque<(tokio::time::Instant, u64)>,
+}
+
+impl Unannounced {
+    /// Call `id` is waiting; `timer` fires when the oldest grace ends.
+    fn wait(&mut self, id: u64, timer: std::pin::Pin<&mut tokio::time::Sleep>) {
+        let due = tokio::time::Instant::now() + PENDING_GRACE;
+        if self.calls.is_empty() {
+            timer.reset(due);
+        }
+        self.calls.push_back((due, id));
+    }
+
+    /// Call `id` finished or was cancelled: it needs no announcement.
+    fn done(&mut self, id: u64) {
+        self.calls.retain(|&(_, waiting)| waiting != id);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    /// The calls whose grace has ended; re-arms `timer` for the next one.
+    fn due(&mut self, timer: std::pin::Pin<&mut tokio::time::Sleep>) -> Vec<u64> {
+        let now = tokio::time::Instant::now();
+        let ended = self.calls.iter().take_while(|&&(due, _)| due <= now).count();
+        let ids = self.calls.drain(..ended).map(|(_, id)| id).collect();
+        if let Some(&(next, _)) = self.calls.front() {
+            timer.reset(next);
+        }
+        ids
+    }
+}
+
 /// Send the events the call caused, then its result.
-async fn answer<O: Sink<String> + Unpin>(
+async fn answer<O: Sink<Outgoing> + Unpin>(
     id: u64,
     result: Result<socklab_shared::protocol::Ret, ExecError>,
     exec: &mut crate::exec::Executor,
@@ -323,7 +411,7 @@ async fn answer<O: Sink<String> + Unpin>(
     }
 }
 
-async fn send_events<O: Sink<String> + Unpin>(events: Vec<Event>, out: &mut Outbox<'_, O>) {
+async fn send_events<O: Sink<Outgoing> + Unpin>(events: Vec<Event>, out: &mut Outbox<'_, O>) {
     for event in events {
         out.send(&ServerMsg::Event { event }).await;
     }
@@ -333,14 +421,19 @@ async fn send_events<O: Sink<String> + Unpin>(events: Vec<Event>, out: &mut Outb
 type Rejection = (Option<u64>, ErrorCode, String);
 
 /// Parse one frame, naming exactly what is wrong with it.
-pub fn decode(frame: Incoming, limits: &SessionLimits) -> Result<ClientMsg, Rejection> {
+pub fn decode(frame: Incoming, limits: &SessionLimits, encoding: Encoding) -> Result<ClientMsg, Rejection> {
     let text = match frame {
         Incoming::Text(text) if text.len() <= limits.max_message => text,
         Incoming::Text(text) => return Err(too_large(text.len(), limits)),
         Incoming::TooLarge(size) => return Err(too_large(size, limits)),
         Incoming::KeepAlive => return Err((None, ErrorCode::InvalidJson, "a ping or pong is not a message".into())),
+        Incoming::Binary(frame) if frame.len() > limits.max_message => return Err(too_large(frame.len(), limits)),
+        Incoming::Binary(frame) if encoding == Encoding::WithBinary => {
+            return binary::decode_call(&frame).map_err(|(id, message)| (id, ErrorCode::BadArguments, message));
+        }
         Incoming::Binary(_) => {
-            return Err((None, ErrorCode::InvalidJson, "binary frames are not part of protocol v1: send JSON text".into()));
+            let message = format!("binary frames need the WebSocket subprotocol {}; without it, send JSON text", binary::SUBPROTOCOL);
+            return Err((None, ErrorCode::InvalidJson, message));
         }
     };
     // The common case first: a well-formed message parses straight into its type.
@@ -391,12 +484,21 @@ fn too_large(size: usize, limits: &SessionLimits) -> Rejection {
 struct Outbox<'a, O> {
     sink: &'a mut O,
     ok: bool,
+    encoding: Encoding,
+    /// When the oldest frame not yet flushed was queued.
+    queued_at: Option<std::time::Instant>,
 }
 
-impl<O: Sink<String> + Unpin> Outbox<'_, O> {
+impl<O: Sink<Outgoing> + Unpin> Outbox<'_, O> {
+    /// Queue a message; [`Outbox::flush`] sends what is queued.
     async fn send(&mut self, msg: &ServerMsg) {
         if !self.ok {
             return;
+        }
+        if self.encoding == Encoding::WithBinary
+            && let Some(frame) = binary::encode_server(msg)
+        {
+            return self.send_raw(Outgoing::Binary(frame)).await;
         }
         let text = match serde_json::to_string(msg) {
             Ok(text) => text,
@@ -405,13 +507,27 @@ impl<O: Sink<String> + Unpin> Outbox<'_, O> {
                 return;
             }
         };
-        self.send_raw(text).await;
+        self.send_raw(Outgoing::Text(text)).await;
     }
 
-    async fn send_raw(&mut self, text: String) {
-        if self.ok && self.sink.send(text).await.is_err() {
+    async fn send_raw(&mut self, frame: Outgoing) {
+        self.queued_at.get_or_insert_with(std::time::Instant::now);
+        if self.ok && self.sink.feed(frame).await.is_err() {
             self.ok = false;
         }
+    }
+
+    /// How long the oldest frame not yet flushed has waited.
+    fn queued_for(&self) -> Duration {
+        self.queued_at.map(|at| at.elapsed()).unwrap_or_default()
+    }
+
+    /// Send everything queued; false once the client has gone.
+    async fn flush(&mut self) -> bool {
+        if self.queued_at.take().is_some() && self.ok && self.sink.flush().await.is_err() {
+            self.ok = false;
+        }
+        self.ok
     }
 
     async fn error(&mut self, id: Option<u64>, code: ErrorCode, message: String) {
@@ -444,14 +560,14 @@ mod tests {
             (r#"{"type":"call","id":5,"call":{"op":"recv","sock":"x","n":1}}"#, ErrorCode::BadArguments, "bad arguments for op \"recv\""),
         ];
         for (input, code, needle) in cases {
-            let (_, got_code, message) = decode(text(input), &limits).unwrap_err();
+            let (_, got_code, message) = decode(text(input), &limits, Encoding::Json).unwrap_err();
             assert_eq!(got_code, code, "{input}");
             assert!(message.contains(needle), "{input}: {message}");
         }
-        let (id, _, _) = decode(text(r#"{"type":"call","id":5,"call":{"op":"recv"}}"#), &limits).unwrap_err();
+        let (id, _, _) = decode(text(r#"{"type":"call","id":5,"call":{"op":"recv"}}"#), &limits, Encoding::Json).unwrap_err();
         assert_eq!(id, Some(5));
         let big = "x".repeat(limits.max_message + 1);
-        assert_eq!(decode(Incoming::Text(big), &limits).unwrap_err().1, ErrorCode::TooLarge);
+        assert_eq!(decode(Incoming::Text(big), &limits, Encoding::Json).unwrap_err().1, ErrorCode::TooLarge);
     }
 
     #[test]

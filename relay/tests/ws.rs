@@ -126,6 +126,89 @@ async fn bad_input_gets_a_named_error_and_the_session_goes_on() {
 }
 
 #[tokio::test]
+async fn binary_frames_carry_the_data_path_when_the_subprotocol_is_chosen() {
+    use socklab_shared::binary::{SUBPROTOCOL, encode_call};
+    use socklab_shared::protocol::{Bytes, Call, Ret};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let relay = Relay::start();
+    let (mut c, chosen) = relay.connect_offering(Some(SUBPROTOCOL)).await;
+    assert_eq!(chosen.as_deref(), Some(SUBPROTOCOL));
+    c.send_json(json!({"type": "hello", "version": 1, "token": relay.token})).await;
+    assert!(matches!(c.next().await, ServerMsg::Hello { .. }));
+    // A connected pair, made with JSON calls.
+    let srv = c.socket(AF_INET, SOCK_STREAM).await;
+    c.ok(json!({"op": "bind", "sock": srv, "addr": addr(15640)})).await;
+    c.ok(json!({"op": "listen", "sock": srv, "backlog": 1})).await;
+    let cli = c.socket(AF_INET, SOCK_STREAM).await;
+    c.ok(json!({"op": "connect", "sock": cli, "addr": addr(15640)})).await;
+    let accepted = c.ok(json!({"op": "accept", "sock": srv})).await;
+    let conn = accepted["info"]["sock"].as_u64().unwrap() as u32;
+
+    // Every byte value crosses as it is, and the results come back as binary frames.
+    let payload: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    let sendall = Call::Sendall { sock: cli as u32, data: Bytes::new(payload.clone()), flags: 0 };
+    c.send_binary(encode_call(100, &sendall).unwrap()).await;
+    let frame = loop {
+        match c.next_frame().await {
+            Message::Binary(frame) => break frame,
+            Message::Text(text) if text.contains(r#""type":"event""#) => continue,
+            other => panic!("sendall's result is not binary: {other:?}"),
+        }
+    };
+    assert_eq!(&frame[..9], &[0x81, 100, 0, 0, 0, 0, 0, 0, 0], "result of call 100, value none");
+    let mut got: Vec<u8> = Vec::new();
+    let mut id = 101;
+    while got.len() < payload.len() {
+        let recv = Call::Recv { sock: conn, n: 65536, flags: 0 };
+        c.send_binary(encode_call(id, &recv).unwrap()).await;
+        match c.answer(id).await {
+            ServerMsg::Result { outcome: Outcome::Ok { value: Ret::Bytes { data } }, .. } => got.extend(data.as_slice()),
+            other => panic!("recv: {other:?}"),
+        }
+        id += 1;
+    }
+    assert_eq!(got, payload);
+    // send's int result, and a JSON call's result in the same session.
+    let send = Call::Send { sock: conn, data: Bytes::new(&b"hi"[..]), flags: 0 };
+    c.send_binary(encode_call(200, &send).unwrap()).await;
+    assert_eq!(c.answer(200).await, ServerMsg::Result { id: 200, outcome: Outcome::Ok { value: Ret::Int { value: 2 } } });
+    let got = c.ok(json!({"op": "recv", "sock": cli, "n": 10})).await;
+    assert_eq!(unb64(&got["data"]), b"hi");
+
+    // A bad binary frame is named, and the session goes on.
+    let cases: [(&[u8], &str); 3] = [
+        (b"\x07", "unknown binary frame type 0x07"),
+        (b"\x01\x2c\x01\0\0\0\0\0\0", "send frame of 9 bytes"),
+        (b"", "empty binary frame"),
+    ];
+    for (frame, needle) in cases {
+        c.send_binary(frame.to_vec()).await;
+        match c.next_reply().await {
+            ServerMsg::Error { code: ErrorCode::BadArguments, message, .. } => assert!(message.contains(needle), "{message}"),
+            other => panic!("{frame:?}: {other:?}"),
+        }
+    }
+    c.ok(json!({"op": "getsockname", "sock": srv})).await;
+}
+
+#[tokio::test]
+async fn binary_frames_without_the_subprotocol_are_refused_by_name() {
+    let relay = Relay::start();
+    let (mut c, chosen) = relay.connect_offering(None).await;
+    assert_eq!(chosen, None);
+    c.send_json(json!({"type": "hello", "version": 1, "token": relay.token})).await;
+    assert!(matches!(c.next().await, ServerMsg::Hello { .. }));
+    c.send_binary(vec![3; 21]).await;
+    match c.next_reply().await {
+        ServerMsg::Error { code: ErrorCode::InvalidJson, message, .. } => {
+            assert!(message.contains(socklab_shared::binary::SUBPROTOCOL), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_client_with_another_version_or_no_token_is_told_why() {
     let relay = Relay::start();
     let mut c = relay.connect_raw().await;

@@ -1,5 +1,6 @@
 //! socklab's shared core. It does no I/O: the relay and the page both build on it.
 
+pub mod binary;
 pub mod consts;
 pub mod errno;
 pub mod export;

@@ -242,10 +242,19 @@ impl PendingCall {
                 .socket()
                 .accept()
                 .map(|(socket, peer)| Raw::Accepted { socket, peer, listener: listener.clone() }),
-            Kind::Connect { entry, addr } => match entry.socket().connect(addr) {
-                Err(e) if e.raw_os_error() == Some(libc::EISCONN) => Ok(Raw::Ret(Ret::None)),
-                other => other.map(|()| Raw::Ret(Ret::None)),
-            },
+            Kind::Connect { entry, addr } => {
+                let mut outcome = entry.socket().connect(addr);
+                if may_wait && outcome.as_ref().is_err_and(|e| e.raw_os_error() == Some(libc::EINPROGRESS)) {
+                    // A blocking connect() checks the state before it sleeps; over loopback the
+                    // handshake is done by then. Ask again at once, as it would, rather than
+                    // after a wait in which the peer may already have reset the connection.
+                    outcome = entry.socket().connect(addr);
+                }
+                match outcome {
+                    Err(e) if e.raw_os_error() == Some(libc::EISCONN) => Ok(Raw::Ret(Ret::None)),
+                    other => other.map(|()| Raw::Ret(Ret::None)),
+                }
+            }
             Kind::Send { entry, data, flags, sent, until, to } => {
                 send_progress(entry.socket(), data, *flags, sent, *until, to.as_ref())
             }

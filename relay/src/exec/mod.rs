@@ -14,7 +14,7 @@ mod sockopt;
 use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -96,8 +96,10 @@ pub enum IoMode {
 pub struct SockEntry {
     pub info: SockInfo,
     socket: Socket,
-    /// The socket's registration with the tokio reactor, made when a call first waits.
-    registration: Mutex<Option<Arc<AsyncFd<OwnedFd>>>>,
+    /// The socket's registration with the tokio reactor while a call waits on it. Held
+    /// only by the waiters: a registered socket wakes the reactor on every arrival,
+    /// and a call that completes at once (most do) needs no wake-up.
+    registration: Mutex<Weak<AsyncFd<OwnedFd>>>,
     /// Script-level blocking mode; shared by concurrent calls on the socket.
     mode: Mutex<IoMode>,
     /// Cancelled by `close()`: calls still waiting on the socket end with EBADF.
@@ -134,15 +136,15 @@ impl SockEntry {
     /// the old one are undisturbed).
     fn registration(&self, stale: Option<&Arc<AsyncFd<OwnedFd>>>) -> io::Result<Arc<AsyncFd<OwnedFd>>> {
         let mut slot = self.registration.lock().unwrap_or_else(|poison| poison.into_inner());
-        if let Some(current) = &*slot
-            && stale.is_none_or(|old| !Arc::ptr_eq(old, current))
+        if let Some(current) = slot.upgrade()
+            && stale.is_none_or(|old| !Arc::ptr_eq(old, &current))
         {
-            return Ok(current.clone());
+            return Ok(current);
         }
         let dup: OwnedFd = self.socket.try_clone()?.into();
         // SAFETY: the OwnedFd is owned by the AsyncFd and stays open until it is dropped.
         let registered = Arc::new(unsafe { AsyncFd::register(dup) }.map_err(io::Error::from)?);
-        *slot = Some(registered.clone());
+        *slot = Arc::downgrade(&registered);
         Ok(registered)
     }
 
@@ -497,7 +499,7 @@ impl Executor {
         let entry = Arc::new(SockEntry {
             info,
             socket,
-            registration: Mutex::new(None),
+            registration: Mutex::new(Weak::new()),
             mode: Mutex::new(IoMode::Blocking),
             closed: CancellationToken::new(),
             kernel_timeouts: Mutex::new(kernel_timeouts),

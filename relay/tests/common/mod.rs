@@ -87,12 +87,21 @@ impl Relay {
 
     /// A WebSocket that has not said hello yet.
     pub async fn connect_raw(&self) -> Client {
+        self.connect_offering(None).await.0
+    }
+
+    /// A WebSocket offering `subprotocol`, before its hello; also the subprotocol the relay chose.
+    pub async fn connect_offering(&self, subprotocol: Option<&str>) -> (Client, Option<String>) {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let mut request = format!("ws://127.0.0.1:{}/ws", self.port).into_client_request().unwrap();
         // The relay refuses upgrades without an Origin; this is its own page's.
         request.headers_mut().insert("Origin", self.origin().parse().unwrap());
-        let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
-        Client { ws, next_id: 1, backlog: Vec::new(), events: Vec::new() }
+        if let Some(subprotocol) = subprotocol {
+            request.headers_mut().insert("Sec-WebSocket-Protocol", subprotocol.parse().unwrap());
+        }
+        let (ws, response) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+        let chosen = response.headers().get("Sec-WebSocket-Protocol").map(|v| v.to_str().unwrap().to_string());
+        (Client { ws, next_id: 1, backlog: Vec::new(), events: Vec::new() }, chosen)
     }
 }
 
@@ -124,6 +133,24 @@ impl Client {
         self.ws.send(Message::Text(text.into())).await.expect("send");
     }
 
+    pub async fn send_binary(&mut self, data: Vec<u8>) {
+        self.ws.send(Message::Binary(data.into())).await.expect("send");
+    }
+
+    /// The next frame as it came, text or binary (pings skipped).
+    pub async fn next_frame(&mut self) -> Message {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
+                .await
+                .expect("the relay answers within 10 s")
+                .expect("connection open")
+                .expect("frame");
+            if matches!(frame, Message::Text(_) | Message::Binary(_)) {
+                return frame;
+            }
+        }
+    }
+
     pub async fn send_json(&mut self, value: Value) {
         self.send_text(&value.to_string()).await;
     }
@@ -143,8 +170,15 @@ impl Client {
                 .expect("the relay answers within 10 s")
                 .expect("connection open")
                 .expect("frame");
-            if let Message::Text(text) = frame {
-                return serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad message {text}: {e}"));
+            match frame {
+                Message::Text(text) => {
+                    return serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad message {text}: {e}"));
+                }
+                Message::Binary(data) => {
+                    return socklab_shared::binary::decode_server(&data)
+                        .unwrap_or_else(|e| panic!("bad binary frame {data:?}: {e:?}"));
+                }
+                _ => {}
             }
         }
     }

@@ -209,8 +209,7 @@ impl Router {
 
     /// Marks the calling thread as working for `session` now.
     pub fn mark(&self, session: SessionKey, kind: MarkKind, ts_ns: u64) {
-        // SAFETY: gettid(2) takes no arguments and cannot fail.
-        let tid = unsafe { libc::gettid() };
+        let tid = thread_id();
         let mut state = self.lock();
         let marks = state.marks.entry(tid).or_default();
         marks.push_back(Mark {
@@ -494,4 +493,13 @@ mod tests {
             "once unambiguous, the held transition goes out"
         );
     }
+}
+
+/// The calling thread's id, asked of the kernel once per thread: marks are made on every call.
+fn thread_id() -> libc::pid_t {
+    thread_local! {
+        // SAFETY: gettid(2) takes no arguments and cannot fail.
+        static TID: libc::pid_t = unsafe { libc::gettid() };
+    }
+    TID.with(|tid| *tid)
 }
