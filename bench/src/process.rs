@@ -73,6 +73,41 @@ pub fn fd_count(pid: u32) -> usize {
         .unwrap_or(0)
 }
 
+/// `pid` and its child processes (a relay with `--workers` runs one per worker).
+pub fn with_children(pid: u32) -> Vec<u32> {
+    let mut all = vec![pid];
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return all;
+    };
+    for entry in entries.flatten() {
+        let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+        // The fields after the command's closing parenthesis: state, then the parent's pid.
+        let parent = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if parent == Some(pid) {
+            all.push(child);
+        }
+    }
+    all
+}
+
+/// VmRSS of `pid` and its children together.
+pub fn tree_memory(pid: u32) -> Option<Memory> {
+    let pids = with_children(pid);
+    let total = pids.iter().filter_map(|&p| memory(p)).map(|m| m.rss_kib).sum();
+    memory(pid).map(|_| Memory { rss_kib: total })
+}
+
+/// Open fds of `pid` and its children together.
+pub fn tree_fd_count(pid: u32) -> usize {
+    with_children(pid).into_iter().map(fd_count).sum()
+}
+
 /// A loopback port free right now (for programs that cannot report the one they bound).
 pub fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?

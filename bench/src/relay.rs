@@ -109,19 +109,32 @@ pub fn host_mode_args(help: &str) -> Vec<String> {
 
 /// Options that raise the relay's limits on sessions and connections at once to
 /// make room for `sessions` (only those this relay has): an operator expecting a
-/// crowd sets them, and the scale test measures the relay, not its defaults.
-pub fn scale_args(help: &str, sessions: usize) -> Vec<String> {
+/// crowd sets them, and the scale test measures the relay, not its defaults. When
+/// one process's open-files limit (`nofile`) cannot hold them all (a WebSocket, a
+/// socket, and a reactor registration while a call waits: 3 each), the relay is
+/// asked for enough `--workers`.
+pub fn scale_args(help: &str, sessions: usize, nofile: u64) -> Vec<String> {
     let room = (sessions + sessions / 2 + 64).to_string();
-    [
-        "--max-sessions",
-        "--max-sessions-per-token",
-        "--max-connections",
-    ]
-    .iter()
-    .filter(|flag| help.contains(&format!("{flag} <")))
-    .flat_map(|flag| [flag.to_string(), room.clone()])
-    .chain(host_mode_args(help))
-    .collect()
+    let has = |flag: &str| help.contains(&format!("{flag} <"));
+    let mut args: Vec<String> = ["--max-sessions", "--max-sessions-per-token", "--max-connections"]
+        .iter()
+        .filter(|flag| has(flag))
+        .flat_map(|flag| [flag.to_string(), room.clone()])
+        .collect();
+    let workers = workers_for(sessions, nofile);
+    if workers > 1 && has("--workers") {
+        args.extend(["--workers".to_string(), workers.to_string()]);
+    }
+    args.extend(host_mode_args(help));
+    args
+}
+
+/// Relay processes needed to hold `sessions` within `nofile` descriptors each.
+pub fn workers_for(sessions: usize, nofile: u64) -> u64 {
+    const PER_SESSION: u64 = 3;
+    const RESERVE: u64 = 512;
+    let usable = nofile.saturating_sub(RESERVE).max(1);
+    (PER_SESSION * sessions as u64).div_ceil(usable).max(1)
 }
 
 /// The values `socklab serve --sandbox` takes, or `None` when this relay has no such flag.
@@ -150,9 +163,16 @@ mod tests {
     #[test]
     fn finds_the_flags_this_relay_has() {
         assert_eq!(
-            scale_args(HELP, 1000),
+            scale_args(HELP, 1000, 20000),
             ["--max-sessions", "1564", "--max-sessions-per-token", "1564", "--sandbox", "host"]
         );
+        let help = format!("{HELP}  --workers <N>\n");
+        assert_eq!(
+            scale_args(&help, 10000, 20000)[4..],
+            ["--workers", "2", "--sandbox", "host"]
+        );
+        assert_eq!(workers_for(10000, 1024), 59);
+        assert_eq!(workers_for(100, 20000), 1);
         assert_eq!(host_mode_args("--allow-raw"), Vec::<String>::new());
         assert_eq!(
             sandbox_modes(HELP),

@@ -104,11 +104,12 @@ impl ScaleResult {
     }
 }
 
-/// Run `plan` against the path `opener` opens, watching the server process `pid`.
+/// Run `plan` against the path `opener` opens, watching the server process `pid`
+/// (with its child processes, if it has any).
 pub async fn run(opener: &impl Opener, pid: u32, plan: &ScalePlan) -> ScaleResult {
     let mut result = ScaleResult {
         sessions: plan.sessions,
-        before: process::memory(pid).unwrap_or_default(),
+        before: process::tree_memory(pid).unwrap_or_default(),
         ..Default::default()
     };
     let start = Instant::now();
@@ -133,8 +134,8 @@ pub async fn run(opener: &impl Opener, pid: u32, plan: &ScalePlan) -> ScaleResul
             Err(e) => result.fail(&e),
         }
     }
-    let open_rss = process::memory(pid).unwrap_or_default().rss_kib;
-    result.fds = process::fd_count(pid);
+    let open_rss = process::tree_memory(pid).unwrap_or_default().rss_kib;
+    result.fds = process::tree_fd_count(pid);
 
     let round_trips = plan.round_trips;
     let all = join_all(sessions.iter_mut().map(|session| async move {
@@ -161,7 +162,7 @@ pub async fn run(opener: &impl Opener, pid: u32, plan: &ScalePlan) -> ScaleResul
         }
     }
     result.total_time = start.elapsed();
-    let after_rss = process::memory(pid).unwrap_or_default().rss_kib;
+    let after_rss = process::tree_memory(pid).unwrap_or_default().rss_kib;
     result.loaded_rss_kib = open_rss.max(after_rss);
     drop(sessions);
     result

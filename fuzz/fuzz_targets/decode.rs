@@ -1,20 +1,26 @@
-//! The relay's protocol decoder on arbitrary frames: it must name what is
-//! wrong and never panic, and what it accepts must survive a round trip.
+//! The relay's protocol decoder on arbitrary frames, text and binary: it must
+//! name what is wrong and never panic, and what it accepts must survive a
+//! round trip through its own encoding.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use socklab::session::{Incoming, SessionLimits, decode};
+use socklab::session::{Encoding, Incoming, SessionLimits, decode};
+use socklab_shared::binary;
+use socklab_shared::protocol::ClientMsg;
 
 fuzz_target!(|data: &[u8]| {
     let limits = SessionLimits { max_message: 64 << 10, ..SessionLimits::default() };
+    if let Ok(ClientMsg::Call { id, call }) = decode(Incoming::Binary(data.to_vec()), &limits, Encoding::WithBinary) {
+        let again = binary::encode_call(id, &call).expect("a decoded binary call encodes");
+        assert_eq!(again, data, "a binary call has one encoding");
+    }
     let Ok(text) = std::str::from_utf8(data) else {
-        let _ = decode(Incoming::Binary(data.len()), &limits);
         return;
     };
-    if let Ok(message) = decode(Incoming::Text(text.to_string()), &limits) {
+    if let Ok(message) = decode(Incoming::Text(text.to_string()), &limits, Encoding::Json) {
         // What the relay understood, written back out, means the same thing.
         let again = serde_json::to_string(&message).expect("a decoded message encodes");
-        let decoded = decode(Incoming::Text(again.clone()), &SessionLimits::default());
+        let decoded = decode(Incoming::Text(again.clone()), &SessionLimits::default(), Encoding::Json);
         assert_eq!(decoded.as_ref().ok(), Some(&message), "{text:?} -> {again:?}");
     }
 });
