@@ -21,6 +21,27 @@ if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# nginx, for the reverse-proxy test (tests/tests/proxy.rs), which runs its own
+# instances. The package must not leave a system nginx running on port 80: a
+# policy-rc.d that refuses starts covers the install, and a running or enabled
+# service is stopped and disabled after it.
+if [[ ! -x /usr/sbin/nginx ]]; then
+    say "installing nginx-light"
+    policy=/usr/sbin/policy-rc.d
+    if [[ ! -e "$policy" ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+    if [[ -d /run/systemd/system ]]; then
+        systemctl disable --now nginx.service >/dev/null 2>&1 || true
+    elif [[ -s /run/nginx.pid ]]; then
+        /usr/sbin/nginx -s quit || true
+    fi
+fi
+
 # wasm-bindgen-test-runner must match the wasm-bindgen in Cargo.lock exactly.
 wanted="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
 if [[ -z "$wanted" ]]; then
