@@ -128,8 +128,15 @@ fn create_here(state: &mut WorkerState) -> io::Result<Netns> {
         fd: OwnedFd::from(file),
         id,
     };
-    bring_loopback_up()?;
-    std::fs::write("/proc/sys/net/ipv4/ping_group_range", PING_GROUP_RANGE)?;
+    bring_loopback_up().map_err(|e| io::Error::new(e.kind(), format!("bringing lo up (needs CAP_NET_ADMIN): {e}")))?;
+    // Best effort: where /proc/sys is read-only (most containers) sessions still get a
+    // namespace, only ping sockets stay off in it (raw ICMP sockets still work).
+    if let Err(error) = std::fs::write("/proc/sys/net/ipv4/ping_group_range", PING_GROUP_RANGE) {
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| {
+            tracing::warn!(%error, "cannot open ping sockets in session namespaces (/proc/sys/net/ipv4/ping_group_range); raw ICMP still works");
+        });
+    }
     Ok(netns)
 }
 

@@ -30,7 +30,7 @@ pub(crate) const IDLE_TICK: std::time::Duration = std::time::Duration::from_mill
 /// Why tracing is not available.
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
-    #[error("tracefs is not mounted at {TRACEFS} and cannot be mounted: {0}")]
+    #[error("tracefs at {TRACEFS} cannot be used (not mounted and not mountable, or not permitted): {0}")]
     Mount(io::Error),
     #[error("cannot create a tracefs instance: {0}")]
     Instance(io::Error),
@@ -254,8 +254,11 @@ fn write_file(path: &Path, text: &str) -> io::Result<()> {
 }
 
 fn ensure_mounted(root: &Path) -> io::Result<()> {
-    if root.join("instances").is_dir() {
-        return Ok(());
+    match fs::metadata(root.join("instances")) {
+        Ok(meta) if meta.is_dir() => return Ok(()),
+        // Mounted, but not ours to use (tracefs is root's, mode 0700).
+        Err(error) if error.kind() == io::ErrorKind::PermissionDenied => return Err(error),
+        _ => {}
     }
     let target = std::ffi::CString::new(TRACEFS).map_err(io::Error::other)?;
     // SAFETY: every pointer is a NUL-terminated string that outlives the call.
