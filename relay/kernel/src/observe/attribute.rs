@@ -389,6 +389,15 @@ impl RouterState {
     }
 }
 
+/// The calling thread's id, asked of the kernel once per thread: marks are made on every call.
+fn thread_id() -> libc::pid_t {
+    thread_local! {
+        // SAFETY: gettid(2) takes no arguments and cannot fail.
+        static TID: libc::pid_t = unsafe { libc::gettid() };
+    }
+    TID.with(|tid| *tid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,13 +502,4 @@ mod tests {
             "once unambiguous, the held transition goes out"
         );
     }
-}
-
-/// The calling thread's id, asked of the kernel once per thread: marks are made on every call.
-fn thread_id() -> libc::pid_t {
-    thread_local! {
-        // SAFETY: gettid(2) takes no arguments and cannot fail.
-        static TID: libc::pid_t = unsafe { libc::gettid() };
-    }
-    TID.with(|tid| *tid)
 }
