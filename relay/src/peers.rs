@@ -24,7 +24,9 @@ pub enum PeerKind {
     Discard,
     /// A tiny receive buffer, read 512 bytes every 200 ms: makes senders meet short sends.
     SlowReader,
-    /// Accepts, then closes with SO_LINGER 0: the client sees RST (ECONNRESET).
+    /// Accepts, waits for the first bytes (at most 100 ms), then closes with
+    /// SO_LINGER 0: the client sees RST (ECONNRESET). The wait lets the client's
+    /// connect() return first, as it would against a real server that resets.
     Reset,
     /// HTTP/1.1: `/` answers with Content-Length, `/chunked` with chunked encoding.
     Http,
@@ -95,7 +97,7 @@ async fn serve(kind: PeerKind, mut stream: TcpStream) {
         PeerKind::Echo => echo(&mut stream).await,
         PeerKind::Discard => discard(&mut stream).await,
         PeerKind::SlowReader => slow_read(&mut stream).await,
-        PeerKind::Reset => reset(stream),
+        PeerKind::Reset => reset(stream).await,
         PeerKind::Http => http(&mut stream).await,
     };
     if let Err(e) = result {
@@ -124,7 +126,9 @@ async fn slow_read(stream: &mut TcpStream) -> io::Result<()> {
     }
 }
 
-fn reset(stream: TcpStream) -> io::Result<()> {
+async fn reset(mut stream: TcpStream) -> io::Result<()> {
+    let mut first = [0u8; 1];
+    let _ = tokio::time::timeout(Duration::from_millis(100), stream.peek(&mut first)).await;
     stream.set_zero_linger()?;
     drop(stream);
     Ok(())

@@ -109,6 +109,10 @@ pub(crate) struct Router {
 struct RouterState {
     sessions: HashMap<SessionKey, SessionRoute>,
     by_skaddr: HashMap<u64, SessionKey>,
+    /// Sessions with a known connection on a port (its local or its peer's), and how
+    /// many: a transition can only match a connection that shares one of its ports,
+    /// so a decision looks at those sessions, not at every session.
+    by_port: HashMap<u16, HashMap<SessionKey, u32>>,
     held: VecDeque<(Instant, Transition)>,
     marks: HashMap<i32, VecDeque<Mark>>,
     next_key: SessionKey,
@@ -190,11 +194,17 @@ impl Router {
         let Some(route) = state.sessions.get_mut(&session) else {
             return;
         };
-        let changed = match conn {
-            Some(conn) => route.conns.insert(sock, conn) != Some(conn),
-            None => route.conns.remove(&sock).is_some(),
+        let old = match conn {
+            Some(conn) => route.conns.insert(sock, conn),
+            None => route.conns.remove(&sock),
         };
-        if changed {
+        if old != conn {
+            if let Some(old) = old {
+                state.index(session, old, false);
+            }
+            if let Some(conn) = conn {
+                state.index(session, conn, true);
+            }
             state.retry_held();
         }
     }
@@ -220,7 +230,8 @@ impl Router {
         if marks.len() > MARKS_PER_THREAD {
             marks.pop_front();
         }
-        if !state.held.is_empty() {
+        // Only a transition made on this thread can be decided by this mark.
+        if state.held.iter().any(|(_, t)| t.pid == tid) {
             state.retry_held();
         }
     }
@@ -281,13 +292,18 @@ impl RouterState {
             return Verdict::To(session);
         }
         // Trace timestamps have µs precision: allow for the truncation.
-        let candidates: Vec<SessionKey> = self
-            .sessions
+        let mut candidates: Vec<SessionKey> = [t.sport, t.dport]
             .iter()
-            .filter(|(_, route)| t.ts_ns + 1_000 >= route.start_ns)
-            .filter(|(_, route)| route.conns.values().any(|conn| conn.matches(t).is_some()))
-            .map(|(key, _)| *key)
+            .filter_map(|port| self.by_port.get(port))
+            .flat_map(|sessions| sessions.keys().copied())
+            .filter(|key| {
+                self.sessions.get(key).is_some_and(|route| {
+                    t.ts_ns + 1_000 >= route.start_ns && route.conns.values().any(|conn| conn.matches(t).is_some())
+                })
+            })
             .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
         let chosen = match candidates.as_slice() {
             [] => None,
             // In process context the thread is the caller's: only the session whose
@@ -351,6 +367,10 @@ impl RouterState {
             return;
         }
         self.sessions.retain(|key, _| !gone.contains(key));
+        for sessions in self.by_port.values_mut() {
+            sessions.retain(|key, _| !gone.contains(key));
+        }
+        self.by_port.retain(|_, sessions| !sessions.is_empty());
         self.by_skaddr.retain(|_, s| !gone.contains(s));
         for marks in self.marks.values_mut() {
             marks.retain(|m| !gone.contains(&m.session));
@@ -365,10 +385,32 @@ impl RouterState {
         self.held.push_back((Instant::now(), t));
     }
 
+    /// Counts (`add`) or uncounts a connection of `session` under its ports.
+    fn index(&mut self, session: SessionKey, conn: ConnKey, add: bool) {
+        let mut ports = vec![conn.local.port()];
+        ports.extend(conn.peer.map(|peer| peer.port()));
+        ports.dedup();
+        for port in ports {
+            let sessions = self.by_port.entry(port).or_default();
+            let count = sessions.entry(session).or_default();
+            if add {
+                *count += 1;
+            } else {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    sessions.remove(&session);
+                }
+            }
+            if sessions.is_empty() {
+                self.by_port.remove(&port);
+            }
+        }
+    }
+
     fn retry_held(&mut self) {
         let held = std::mem::take(&mut self.held);
         let now = Instant::now();
-        let mut blocked: Vec<u64> = Vec::new();
+        let mut blocked: std::collections::HashSet<u64> = std::collections::HashSet::new();
         for (since, t) in held {
             if blocked.contains(&t.skaddr) {
                 self.held.push_back((since, t));
@@ -377,7 +419,7 @@ impl RouterState {
             match self.decide(&t) {
                 Verdict::To(session) => self.send(session, t),
                 Verdict::Undecided if now.duration_since(since) < HOLD => {
-                    blocked.push(t.skaddr);
+                    blocked.insert(t.skaddr);
                     self.held.push_back((since, t));
                 }
                 Verdict::Foreign => {}
