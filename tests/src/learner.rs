@@ -1,0 +1,558 @@
+//! A simulated learner: a native WebSocket client that takes a lesson the way
+//! the page does. It opens a session, steps the lesson's solution through the
+//! shared interpreter in the spec's Run order with human think time between
+//! statements, sends each socket call with a fresh id, feeds the answers back,
+//! and judges the run with the lesson's own checkpoints.
+//!
+//! Everything that is not the script's own doing is a failure: a protocol
+//! `error` message (`limit_exceeded` and `internal` included), an answer that
+//! does not come, an answer to a call never made, a lane that does not finish,
+//! a failed checkpoint. Errno results are the script's own: the lessons
+//! expect some of them. A failed checkpoint on what the kernel was seen doing
+//! (`state`, `segment`) in an otherwise good run is kept apart, as an
+//! observation miss, so a test can tell the relay's observation from the rest.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures::{SinkExt, StreamExt};
+use socklab_shared::interp::{CallResult, EndStatus, InterpEvent, Interpreter, LaneState, Yield};
+use socklab_shared::lessons::{self, Checkpoint, Lang, Lesson};
+use socklab_shared::protocol::{ClientMsg, Event, PROTOCOL_VERSION, ServerMsg};
+use socklab_shared::transcript::{KernelLine, Line};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// Longest wait for any answer while calls are out. The lessons' own longest
+/// wait is 5 s (`settimeout(5)`, `select(…, 5)`), so this only trips on a relay
+/// that has stopped answering.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// After the lanes end, how long the kernel may stay quiet before the run's
+/// last state events are taken to be in (the engine's `settle_quiet`).
+const SETTLE_QUIET: Duration = Duration::from_millis(300);
+
+/// The most a run waits for trailing kernel events.
+const SETTLE_MAX: Duration = Duration::from_secs(3);
+
+/// Where the relay is.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub port: u16,
+    pub token: String,
+}
+
+impl Endpoint {
+    /// Reads the relay's first stdout line, `http://127.0.0.1:PORT/#token=TOKEN`.
+    pub fn from_url(url: &str) -> Option<Endpoint> {
+        let rest = url.trim().strip_prefix("http://127.0.0.1:")?;
+        let (port, token) = rest.split_once("/#token=")?;
+        Some(Endpoint { port: port.parse().ok()?, token: token.to_string() })
+    }
+
+    /// The relay's own page's origin, which a browser would send.
+    pub fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// How fast a learner goes.
+#[derive(Debug, Clone)]
+pub struct Pace {
+    /// Time between two statements the learner steps (reading the last answer, clicking Step).
+    pub think: (Duration, Duration),
+    /// Time spent reading the lesson after the page loads, before the first step.
+    pub read: (Duration, Duration),
+}
+
+/// How the learner runs the script, as with the page's buttons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Drive {
+    /// One statement per click, at the pace's think time.
+    #[default]
+    Step,
+    /// Run: statements follow one another at once.
+    Run,
+}
+
+/// Whether a script measures time (`time()`, `settimeout`). Stepped by hand,
+/// it would time the learner's clicks (the ping's round trip would take
+/// seconds, a 5 s send timeout would expire while the reader is stepped), so
+/// a learner presses Run for it.
+pub fn times_itself(source: &str) -> bool {
+    source.contains("time()") || source.contains("settimeout(")
+}
+
+/// A small seeded generator (SplitMix64), so a class is the same class every run.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+
+    /// Uniform in `[low, high]`.
+    pub fn between(&mut self, (low, high): (Duration, Duration)) -> Duration {
+        let span = high.saturating_sub(low).as_micros() as u64;
+        low + Duration::from_micros(self.next_u64() % (span + 1))
+    }
+}
+
+/// What one lesson session gave.
+#[derive(Debug, Clone, Default)]
+pub struct LessonReport {
+    pub lesson: u32,
+    pub drive: Drive,
+    /// Calls sent.
+    pub calls: u64,
+    /// Calls that got their final answer (a result, or an error naming them).
+    pub answered: u64,
+    /// Statements stepped.
+    pub steps: u64,
+    /// Per call, from sending it to its first answer (`pending` or `result`).
+    pub latencies: Vec<Duration>,
+    /// What went wrong that was not the script's own doing.
+    pub failures: Vec<String>,
+    /// Checkpoints on what the kernel was seen doing (`state`, `segment`) that
+    /// failed in a run where everything else passed: a transition or segment
+    /// the relay did not report to this session.
+    pub observation_misses: Vec<String>,
+    /// The relay accepted the hello: a session was opened.
+    pub opened: bool,
+    /// The run ended and was judged; false when the learner left first.
+    pub judged: bool,
+}
+
+/// Take `lesson` in a new session: run its solution at `pace`, judge it, close
+/// the session. The learner leaves (closes the page, calls in flight or not) at
+/// `leave_at` if the lesson is not done by then.
+pub async fn take_lesson(
+    endpoint: &Endpoint,
+    lesson: &Lesson,
+    drive: Drive,
+    pace: &Pace,
+    rng: &mut Rng,
+    leave_at: Instant,
+) -> LessonReport {
+    let mut report = LessonReport { lesson: lesson.number(), drive, ..LessonReport::default() };
+    let ws = match open(endpoint).await {
+        Ok(ws) => ws,
+        Err(failure) => {
+            report.failures.push(format!("lesson {}: {failure}", lesson.number()));
+            return report;
+        }
+    };
+    report.opened = true;
+    let parsed = socklab_shared::lang::parse(lesson.solution);
+    let mut session = Session::new(ws, Interpreter::new(&parsed.script), report);
+    let ended = session.run(drive, pace, rng, leave_at).await;
+    if let Err(failure) = &ended {
+        session.fail(failure.clone());
+    }
+    if matches!(ended, Ok(Ran::ToTheEnd)) {
+        session.settle().await;
+        session.judge(lesson);
+    }
+    session.close().await;
+    session.report
+}
+
+/// Connect, say hello, read the relay's hello.
+async fn open(endpoint: &Endpoint) -> Result<Ws, String> {
+    let mut request = format!("ws://127.0.0.1:{}/ws", endpoint.port)
+        .into_client_request()
+        .map_err(|e| format!("bad request: {e}"))?;
+    let origin = endpoint.origin().parse().map_err(|e| format!("bad origin: {e}"))?;
+    request.headers_mut().insert("Origin", origin);
+    // Like a browser: no Nagle delay; and a small read buffer, since tungstenite
+    // zeroes its whole read buffer (128 KiB by default) for every read.
+    let config = WebSocketConfig::default().read_buffer_size(8 << 10);
+    let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
+    let (mut ws, _) = tokio::time::timeout(ANSWER_TIMEOUT, connect)
+        .await
+        .map_err(|_| "the WebSocket upgrade did not finish within 30 s".to_string())?
+        .map_err(|e| format!("the WebSocket upgrade failed: {e}"))?;
+    let hello = ClientMsg::Hello { version: PROTOCOL_VERSION, token: Some(endpoint.token.clone()) };
+    send(&mut ws, &hello).await?;
+    loop {
+        let frame = tokio::time::timeout(ANSWER_TIMEOUT, ws.next())
+            .await
+            .map_err(|_| "no hello from the relay within 30 s".to_string())?;
+        match frame {
+            Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMsg>(&text) {
+                Ok(ServerMsg::Hello { .. }) => return Ok(ws),
+                Ok(other) => return Err(format!("the relay answered the hello with {other:?}")),
+                Err(e) => return Err(format!("unreadable message {text}: {e}")),
+            },
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            Some(Ok(other)) => return Err(format!("unexpected frame before the hello: {other:?}")),
+            Some(Err(e)) => return Err(format!("the connection failed before the hello: {e}")),
+            None => return Err("the relay closed the connection before its hello".into()),
+        }
+    }
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn send(ws: &mut Ws, msg: &ClientMsg) -> Result<(), String> {
+    let text = serde_json::to_string(msg).map_err(|e| format!("cannot encode {msg:?}: {e}"))?;
+    ws.send(Message::Text(text.into())).await.map_err(|e| format!("sending failed: {e}"))
+}
+
+/// How a run stopped.
+enum Ran {
+    ToTheEnd,
+    /// The learner left before the lanes ended.
+    Left,
+}
+
+/// Something in the transcript, kept raw so that kernel lines are named after
+/// the run (a socket's name is known once its lane has taken the accept's
+/// result, which may be after the kernel reported its first states), as the
+/// page renames them.
+enum Entry {
+    Interp(InterpEvent),
+    Kernel(Event),
+}
+
+/// One session running one script, scheduled like the page's Run: lanes in file
+/// order, the running lane goes on until it ends or a call is answered
+/// `pending`; one call at a time waits for its first answer.
+struct Session {
+    ws: Ws,
+    interp: Interpreter,
+    next_id: u64,
+    /// The lane that runs until it blocks or ends.
+    current: Option<usize>,
+    /// The call whose first answer decides whether its lane goes on.
+    awaiting: Option<(u64, usize)>,
+    /// Calls answered `pending`, with the lane blocked in each.
+    pending: BTreeMap<u64, usize>,
+    /// Results of pending calls, waiting for their lane's turn.
+    arrived: BTreeMap<usize, CallResult>,
+    /// When each call without a first answer yet was sent.
+    sent_at: HashMap<u64, Instant>,
+    entries: Vec<Entry>,
+    /// Protocol messages received (pings are not).
+    messages: u64,
+    report: LessonReport,
+}
+
+impl Session {
+    fn new(ws: Ws, interp: Interpreter, report: LessonReport) -> Session {
+        Session {
+            ws,
+            interp,
+            next_id: 1,
+            current: None,
+            awaiting: None,
+            pending: BTreeMap::new(),
+            arrived: BTreeMap::new(),
+            sent_at: HashMap::new(),
+            entries: Vec::new(),
+            messages: 0,
+            report,
+        }
+    }
+
+    fn fail(&mut self, what: String) {
+        self.report.failures.push(format!("lesson {}: {what}", self.report.lesson));
+    }
+
+    async fn run(&mut self, drive: Drive, pace: &Pace, rng: &mut Rng, leave_at: Instant) -> Result<Ran, String> {
+        if !self.think(rng.between(pace.read), leave_at).await? {
+            return Ok(Ran::Left);
+        }
+        loop {
+            if self.awaiting.is_some() {
+                if !self.wait_for_answer(leave_at).await? {
+                    return Ok(Ran::Left);
+                }
+                continue;
+            }
+            let next = self.current.filter(|&lane| self.can_progress(lane)).or_else(|| self.first_runnable());
+            let Some(lane) = next else {
+                self.current = None;
+                if self.interp.all_ended() {
+                    return Ok(Ran::ToTheEnd);
+                }
+                if !self.wait_for_answer(leave_at).await? {
+                    return Ok(Ran::Left);
+                }
+                continue;
+            };
+            self.current = Some(lane);
+            // A statement whose call came back finishes at once; a new one waits for the learner.
+            let outcome = match self.arrived.remove(&lane) {
+                Some(result) => self.interp.resume(lane, result, now()),
+                None => {
+                    let clicked = match drive {
+                        Drive::Step => self.think(rng.between(pace.think), leave_at).await?,
+                        Drive::Run => Instant::now() < leave_at,
+                    };
+                    if !clicked {
+                        return Ok(Ran::Left);
+                    }
+                    self.report.steps += 1;
+                    self.interp.step(lane, now())
+                }
+            };
+            self.entries.extend(self.interp.take_events().into_iter().map(Entry::Interp));
+            if let Yield::Call(call) = outcome {
+                let id = self.next_id;
+                self.next_id += 1;
+                send(&mut self.ws, &ClientMsg::Call { id, call }).await?;
+                self.sent_at.insert(id, Instant::now());
+                self.awaiting = Some((id, lane));
+                self.report.calls += 1;
+            }
+        }
+    }
+
+    /// Pause for `length` (or until `leave_at`) while reading what the relay
+    /// sends, so answers are timed when they come. False when it is time to leave.
+    async fn think(&mut self, length: Duration, leave_at: Instant) -> Result<bool, String> {
+        let until = (Instant::now() + length).min(leave_at);
+        loop {
+            let frame = tokio::select! {
+                frame = self.ws.next() => frame,
+                () = tokio::time::sleep_until(until.into()) => return Ok(Instant::now() < leave_at),
+            };
+            self.on_frame(frame)?;
+        }
+    }
+
+    /// Wait for the next protocol message. Calls out with no message for
+    /// `ANSWER_TIMEOUT` (pings do not count) is a failure. False when it is time to leave.
+    async fn wait_for_answer(&mut self, leave_at: Instant) -> Result<bool, String> {
+        let give_up = Instant::now() + ANSWER_TIMEOUT;
+        let messages = self.messages;
+        while self.messages == messages {
+            let frame = tokio::select! {
+                frame = self.ws.next() => frame,
+                () = tokio::time::sleep_until(give_up.min(leave_at).into()) => {
+                    if Instant::now() >= leave_at {
+                        return Ok(false);
+                    }
+                    let awaited = self.awaiting.map(|(id, _)| id);
+                    let out: Vec<u64> = awaited.into_iter().chain(self.pending.keys().copied()).collect();
+                    return Err(format!(
+                        "no answer within {} s; calls out: {out:?}\n  the transcript so far:\n{}",
+                        ANSWER_TIMEOUT.as_secs(),
+                        self.transcript_text()
+                    ));
+                }
+            };
+            self.on_frame(frame)?;
+        }
+        Ok(true)
+    }
+
+    fn on_frame(&mut self, frame: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>) -> Result<(), String> {
+        let at = Instant::now();
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                let msg = serde_json::from_str::<ServerMsg>(&text).map_err(|e| format!("unreadable message {text}: {e}"))?;
+                self.messages += 1;
+                self.on_message(msg, at);
+                Ok(())
+            }
+            // tungstenite answers pings itself.
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
+            Some(Ok(Message::Close(close))) => Err(format!("the relay closed the session: {close:?}")),
+            Some(Ok(other)) => Err(format!("unexpected frame {other:?}")),
+            Some(Err(e)) => Err(format!("the connection failed: {e}")),
+            None => Err("the relay closed the connection".into()),
+        }
+    }
+
+    fn on_message(&mut self, msg: ServerMsg, at: Instant) {
+        match msg {
+            ServerMsg::Pending { id } => {
+                self.first_answer(id, at);
+                match self.awaiting {
+                    Some((awaited, lane)) if awaited == id => {
+                        self.awaiting = None;
+                        self.pending.insert(id, lane);
+                        self.current = None;
+                    }
+                    _ => self.fail(format!("`pending` for call {id}, which is not waiting for its first answer")),
+                }
+            }
+            ServerMsg::Result { id, outcome } => {
+                self.first_answer(id, at);
+                if !self.answer(id, CallResult::Outcome(outcome)) {
+                    self.fail(format!("a result for call {id}, which is not out"));
+                }
+            }
+            ServerMsg::Error { id, code, message } => {
+                self.fail(format!("protocol error {code:?} (call {id:?}): {message}"));
+                if let Some(id) = id {
+                    self.first_answer(id, at);
+                    self.answer(id, CallResult::Rejected { message });
+                }
+            }
+            ServerMsg::Event { event } => self.entries.push(Entry::Kernel(event)),
+            ServerMsg::Hello { .. } => self.fail("a second hello from the relay".into()),
+        }
+    }
+
+    fn first_answer(&mut self, id: u64, at: Instant) {
+        if let Some(sent) = self.sent_at.remove(&id) {
+            self.report.latencies.push(at.duration_since(sent));
+        }
+    }
+
+    /// Hands a final answer to the lane that asked; false when no call `id` is out.
+    fn answer(&mut self, id: u64, result: CallResult) -> bool {
+        let lane = match self.awaiting {
+            Some((awaited, lane)) if awaited == id => {
+                self.awaiting = None;
+                lane
+            }
+            _ => match self.pending.remove(&id) {
+                Some(lane) => lane,
+                None => return false,
+            },
+        };
+        self.arrived.insert(lane, result);
+        self.report.answered += 1;
+        true
+    }
+
+    fn can_progress(&self, lane: usize) -> bool {
+        self.arrived.contains_key(&lane) || self.interp.lane_state(lane) == LaneState::Ready
+    }
+
+    fn first_runnable(&self) -> Option<usize> {
+        (0..self.interp.lane_count()).find(|&lane| self.can_progress(lane))
+    }
+
+    /// Take the kernel events that follow the last calls (FIN_WAIT2, TIME_WAIT, …).
+    async fn settle(&mut self) {
+        let stop = Instant::now() + SETTLE_MAX;
+        while Instant::now() < stop {
+            let quiet = SETTLE_QUIET.min(stop.saturating_duration_since(Instant::now()));
+            let Ok(frame) = tokio::time::timeout(quiet, self.ws.next()).await else { return };
+            if let Err(failure) = self.on_frame(frame) {
+                self.fail(failure);
+                return;
+            }
+        }
+    }
+
+    /// Every lane finished and every checkpoint passed.
+    fn judge(&mut self, lesson: &Lesson) {
+        self.report.judged = true;
+        let lines = self.transcript();
+        let mut problems = Vec::new();
+        let mut unobserved = Vec::new();
+        for lane in 0..self.interp.lane_count() {
+            let state = self.interp.lane_state(lane);
+            if state != LaneState::Ended(EndStatus::Finished) {
+                problems.push(format!("lane {} ended {state:?}", self.interp.lane_name(lane)));
+            }
+        }
+        for (spec, step) in lesson.steps().iter().zip(lessons::check_steps(lesson.steps(), &lines, Lang::En)) {
+            if step.verdict.passed {
+                continue;
+            }
+            let failure = format!("checkpoint {} failed: {}", step.id, step.verdict.reason);
+            match spec.check {
+                Checkpoint::State { .. } | Checkpoint::Segment { .. } => unobserved.push(failure),
+                _ => problems.push(failure),
+            }
+        }
+        if !problems.is_empty() {
+            problems.append(&mut unobserved);
+            let failure = format!("{}\n  the transcript:\n{}", problems.join("; "), self.transcript_text());
+            self.fail(failure);
+        } else if !unobserved.is_empty() {
+            let (lesson, transcript) = (self.report.lesson, self.transcript_text());
+            let miss = format!("lesson {lesson}: {}\n  the transcript:\n{transcript}", unobserved.join("; "));
+            self.report.observation_misses.push(miss);
+        }
+    }
+
+    /// The transcript, each line cut short, for a failure message.
+    fn transcript_text(&self) -> String {
+        let lines: Vec<String> = self
+            .transcript()
+            .iter()
+            .map(|line| {
+                let text = line.human();
+                match text.char_indices().nth(160) {
+                    Some((cut, _)) => format!("    {}…", &text[..cut]),
+                    None => format!("    {text}"),
+                }
+            })
+            .collect();
+        lines.join("\n")
+    }
+
+    /// The run as `socklab run --json` would have it, sockets named by the script's variables.
+    fn transcript(&self) -> Vec<Line> {
+        let name = |sock: Option<u32>| {
+            sock.and_then(|s| self.interp.socket_name(s))
+                .unwrap_or_else(|| sock.map_or_else(|| "(closed)".to_string(), |s| format!("socket#{s}")))
+        };
+        self.entries
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Interp(event) => Some(Line::Interp(event.clone())),
+                Entry::Kernel(Event::State { sock, from, to, local, peer, .. }) => Some(Line::Kernel(KernelLine::State {
+                    socket: name(*sock),
+                    from: from.clone(),
+                    to: to.clone(),
+                    local: local.clone(),
+                    peer: peer.clone(),
+                })),
+                Entry::Kernel(Event::Segment { src, dst, proto, flags, seq, ack, len, .. }) => {
+                    Some(Line::Kernel(KernelLine::Segment {
+                        src: src.clone(),
+                        dst: dst.clone(),
+                        proto: proto.clone(),
+                        flags: flags.clone(),
+                        seq: *seq,
+                        ack: *ack,
+                        len: *len,
+                    }))
+                }
+                Entry::Kernel(Event::SocketCreated { .. } | Event::SocketClosed { .. }) => None,
+            })
+            .collect()
+    }
+
+    /// Close the page: a close frame, then whatever the relay still sends until it closes too.
+    async fn close(&mut self) {
+        if self.ws.close(None).await.is_err() {
+            return;
+        }
+        let drained = tokio::time::timeout(ANSWER_TIMEOUT, async {
+            while let Some(Ok(_)) = self.ws.next().await {}
+        });
+        if drained.await.is_err() {
+            self.fail("the relay did not finish the close handshake within 30 s".into());
+        }
+    }
+}
+
+/// Wall-clock seconds, for the script's `time()`.
+fn now() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
