@@ -85,9 +85,10 @@ pub struct ServeConfig {
     /// limit leaves room for, per worker; the relay logs the figure at start].
     #[arg(long, env = "SOCKLAB_MAX_SESSIONS", help_heading = "Limits")]
     pub max_sessions: Option<usize>,
-    /// Sessions open at once per token.
-    #[arg(long, env = "SOCKLAB_MAX_SESSIONS_PER_TOKEN", default_value_t = 128, help_heading = "Limits")]
-    pub max_sessions_per_token: usize,
+    /// Sessions open at once per token [default: no limit of its own, --max-sessions
+    /// applies: a class shares the one URL the relay prints].
+    #[arg(long, env = "SOCKLAB_MAX_SESSIONS_PER_TOKEN", help_heading = "Limits")]
+    pub max_sessions_per_token: Option<usize>,
     /// Open connections to one relay process (HTTP and WebSocket); more are closed at once
     /// [default: the sessions one process can hold, plus room for page loads].
     #[arg(long, env = "SOCKLAB_MAX_CONNECTIONS", help_heading = "Limits")]
@@ -256,7 +257,7 @@ impl ServeConfig {
         }
         let limits = [
             ("--max-sessions", self.max_sessions),
-            ("--max-sessions-per-token", Some(self.max_sessions_per_token)),
+            ("--max-sessions-per-token", self.max_sessions_per_token),
             ("--max-connections", self.max_connections),
         ];
         for (name, value) in limits {
@@ -427,7 +428,7 @@ mod tests {
         assert_eq!(config.idle_timeout, Dur(Duration::from_secs(120)));
         assert_eq!(config.max_frame, Size(8 << 20));
         assert_eq!(config.allow_destination, vec!["10.0.0.0/8".parse::<Cidr>().unwrap()]);
-        assert_eq!(config.max_sessions_per_token, 128, "untouched keys keep their default");
+        assert_eq!(config.max_sessions_per_token, None, "untouched keys keep their default");
         assert_eq!(config.max_sessions, None, "derived from the open-files limit at start");
     }
 

@@ -186,7 +186,7 @@ async fn serve(config: ServeConfig, handoff: Option<Handoff>) -> anyhow::Result<
     let metrics = metrics.unwrap_or_else(|| Metrics::private(tokens.len()));
     metrics.reset_gauges();
     metrics::install(metrics.clone());
-    let sessions = SessionGate::counting_in(max_sessions, config.max_sessions_per_token, max_here, metrics.clone());
+    let sessions = SessionGate::counting_in(max_sessions, config.max_sessions_per_token.unwrap_or(usize::MAX), max_here, metrics.clone());
     let shutdown = CancellationToken::new();
     let state = Arc::new(AppState {
         sandbox,

@@ -126,7 +126,7 @@ async fn slow_read(stream: &mut TcpStream) -> io::Result<()> {
     }
 }
 
-async fn reset(mut stream: TcpStream) -> io::Result<()> {
+async fn reset(stream: TcpStream) -> io::Result<()> {
     let mut first = [0u8; 1];
     let _ = tokio::time::timeout(Duration::from_millis(100), stream.peek(&mut first)).await;
     stream.set_zero_linger()?;

@@ -218,7 +218,7 @@ pub async fn run<I, O, E>(
     let announce = tokio::time::sleep_until(never);
     tokio::pin!(ping, idle_check, end_of_life, announce);
     // Made once and re-made only when it has produced an event: it is polled on every pass.
-    let mut next_event = std::pin::pin!(observer.next_event());
+    let mut next_event = Box::pin(observer.next_event());
 
     let mut incoming = incoming.peekable();
     while out.ok {
@@ -317,7 +317,11 @@ pub async fn run<I, O, E>(
     out.flush().await;
     // Dropping `pending` lets go of every socket a waiting call holds; dropping `exec` closes them all.
     drop(pending);
-    drop(exec);
+    drop(next_event);
+    // Closing a capture socket waits for an RCU grace period, and a namespace's sockets
+    // go with it: done off the async workers, which other sessions need meanwhile.
+    let teardown = tokio::task::spawn_blocking(move || drop((exec, observer, _dir)));
+    let _ = teardown.await;
 }
 
 async fn start_call<O: Sink<Outgoing> + Unpin>(

@@ -150,13 +150,12 @@ fn newest_change(path: &Path) -> Option<std::time::SystemTime> {
 
 impl Relay {
     /// Default sandbox (a network namespace per session where the relay may
-    /// make one); only the session limits a class needs are raised.
-    fn start(learners: usize) -> Relay {
+    /// make one) and default limits.
+    fn start() -> Relay {
         let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("class_day-relay.log");
         let mut child = Command::new(relay_binary())
+            // Defaults only: one URL (one token) for the whole class.
             .args(["serve", "--listen", "127.0.0.1:0"])
-            // One URL for the whole class: every learner has the same token.
-            .args(["--max-sessions-per-token", &learners.to_string()])
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("the relay's log file"))
             .spawn()
@@ -310,7 +309,7 @@ fn ms(d: Duration) -> String {
 async fn a_class_of_learners_takes_the_lessons_and_the_relay_ends_as_it_began() {
     let learners = env_number("SOCKLAB_CLASS_LEARNERS", 300) as usize;
     let class = Duration::from_secs(env_number("SOCKLAB_CLASS_SECONDS", 150));
-    let relay = Relay::start(learners);
+    let relay = Relay::start();
     let pid = relay.pid();
     let before = Usage::of(pid);
 

@@ -20,6 +20,9 @@ use crate::netns::Netns;
 
 /// How often open sockets (sampled mode) and closed connections (sock_diag) are looked at.
 const POLL_EVERY: Duration = Duration::from_millis(20);
+/// How often a connection is looked at once only its TIME_WAIT is left: the kernel's
+/// next word on it is its end, a minute later, and each look is a sock_diag dump.
+const TIMEWAIT_POLL_EVERY: Duration = Duration::from_secs(1);
 
 /// Observation for one session. Dropping it releases everything it holds.
 pub struct SessionObserver {
@@ -431,11 +434,15 @@ impl Inner {
         }
         if self.held.iter().any(|(_, held)| held.skaddr == t.skaddr) {
             self.held.push_back((Instant::now(), t));
+            self.poll_soon();
             return;
         }
         match self.resolve(&t) {
             Resolution::Sock(sock) => self.apply(Some(sock), t),
-            Resolution::Later => self.held.push_back((Instant::now(), t)),
+            Resolution::Later => {
+                self.held.push_back((Instant::now(), t));
+                self.poll_soon();
+            }
         }
     }
 
@@ -519,6 +526,7 @@ impl Inner {
             if let Some(tracked) = sock.and_then(|s| self.socks.get_mut(&s)) {
                 tracked.followed = true;
             }
+            self.poll_soon();
         }
         if let Some(tracked) = sock.and_then(|s| self.socks.get_mut(&s)) {
             tracked.state = to;
@@ -578,6 +586,21 @@ impl Inner {
                 .any(|t| (t.fd.is_some() || t.followed) && t.state.is_transient())
     }
 
+    /// The next periodic look comes within [`POLL_EVERY`].
+    fn poll_soon(&mut self) {
+        self.next_poll = self.next_poll.min(Instant::now() + POLL_EVERY);
+    }
+
+    /// Whether the only thing left to poll for is connections in TIME_WAIT.
+    fn only_timewait_left(&self) -> bool {
+        self.traced
+            && self.held.is_empty()
+            && self
+                .socks
+                .values()
+                .all(|t| t.forget_at.is_none() && (!t.followed || t.state == TcpState::TimeWait))
+    }
+
     /// The periodic look: sampled open sockets, followed connections, expiries.
     fn poll(&mut self) {
         let now = Instant::now();
@@ -611,6 +634,9 @@ impl Inner {
                     self.router.forget_skaddr(self.key, skaddr);
                 }
             }
+        }
+        if self.only_timewait_left() {
+            self.next_poll = now + TIMEWAIT_POLL_EVERY;
         }
     }
 
