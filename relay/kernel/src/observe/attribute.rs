@@ -109,10 +109,10 @@ pub(crate) struct Router {
 struct RouterState {
     sessions: HashMap<SessionKey, SessionRoute>,
     by_skaddr: HashMap<u64, SessionKey>,
-    /// Sessions with a known connection on a port (its local or its peer's), and how
-    /// many: a transition can only match a connection that shares one of its ports,
-    /// so a decision looks at those sessions, not at every session.
-    by_port: HashMap<u16, HashMap<SessionKey, u32>>,
+    /// Sessions by the ports of their known connections, and how many connections
+    /// each: a decision looks only at the sessions that could match a transition's
+    /// ports (see [`ConnKey::matches`]), not at every session.
+    by_ports: HashMap<PortKey, HashMap<SessionKey, u32>>,
     held: VecDeque<(Instant, Transition)>,
     marks: HashMap<i32, VecDeque<Mark>>,
     next_key: SessionKey,
@@ -129,6 +129,19 @@ struct SessionRoute {
     start_ns: u64,
     /// For a gone session, when to forget it.
     gone_at: Option<Instant>,
+}
+
+/// The ports under which a connection can be matched by a transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum PortKey {
+    /// Both ends known: a transition with these (source, destination) ports.
+    Exact(u16, u16),
+    /// A listener on this port: its own transitions and its children's.
+    Listening(u16),
+    /// Connecting to this peer port before the local port is known.
+    Connecting(u16),
+    /// Any connection to this peer port: for a transition whose own port is not picked yet.
+    Peer(u16),
 }
 
 /// A session's call on a thread, at a `CLOCK_MONOTONIC` time.
@@ -292,9 +305,13 @@ impl RouterState {
             return Verdict::To(session);
         }
         // Trace timestamps have µs precision: allow for the truncation.
-        let mut candidates: Vec<SessionKey> = [t.sport, t.dport]
+        let mut keys = vec![PortKey::Exact(t.sport, t.dport), PortKey::Listening(t.sport), PortKey::Connecting(t.dport)];
+        if t.sport == 0 {
+            keys.push(PortKey::Peer(t.dport));
+        }
+        let mut candidates: Vec<SessionKey> = keys
             .iter()
-            .filter_map(|port| self.by_port.get(port))
+            .filter_map(|key| self.by_ports.get(key))
             .flat_map(|sessions| sessions.keys().copied())
             .filter(|key| {
                 self.sessions.get(key).is_some_and(|route| {
@@ -367,10 +384,10 @@ impl RouterState {
             return;
         }
         self.sessions.retain(|key, _| !gone.contains(key));
-        for sessions in self.by_port.values_mut() {
+        for sessions in self.by_ports.values_mut() {
             sessions.retain(|key, _| !gone.contains(key));
         }
-        self.by_port.retain(|_, sessions| !sessions.is_empty());
+        self.by_ports.retain(|_, sessions| !sessions.is_empty());
         self.by_skaddr.retain(|_, s| !gone.contains(s));
         for marks in self.marks.values_mut() {
             marks.retain(|m| !gone.contains(&m.session));
@@ -387,11 +404,17 @@ impl RouterState {
 
     /// Counts (`add`) or uncounts a connection of `session` under its ports.
     fn index(&mut self, session: SessionKey, conn: ConnKey, add: bool) {
-        let mut ports = vec![conn.local.port()];
-        ports.extend(conn.peer.map(|peer| peer.port()));
-        ports.dedup();
-        for port in ports {
-            let sessions = self.by_port.entry(port).or_default();
+        let local = conn.local.port();
+        let mut keys = Vec::with_capacity(2);
+        match conn.peer.map(|peer| peer.port()) {
+            None => keys.push(PortKey::Listening(local)),
+            Some(peer) => {
+                keys.push(PortKey::Peer(peer));
+                keys.push(if local == 0 { PortKey::Connecting(peer) } else { PortKey::Exact(local, peer) });
+            }
+        }
+        for key in keys {
+            let sessions = self.by_ports.entry(key).or_default();
             let count = sessions.entry(session).or_default();
             if add {
                 *count += 1;
@@ -402,7 +425,7 @@ impl RouterState {
                 }
             }
             if sessions.is_empty() {
-                self.by_port.remove(&port);
+                self.by_ports.remove(&key);
             }
         }
     }
