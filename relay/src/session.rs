@@ -318,10 +318,8 @@ pub async fn run<I, O, E>(
     // Dropping `pending` lets go of every socket a waiting call holds; dropping `exec` closes them all.
     drop(pending);
     drop(next_event);
-    // Closing a capture socket waits for an RCU grace period, and a namespace's sockets
-    // go with it: done off the async workers, which other sessions need meanwhile.
-    let teardown = tokio::task::spawn_blocking(move || drop((exec, observer, _dir)));
-    let _ = teardown.await;
+    drop(exec);
+    drop(observer);
 }
 
 async fn start_call<O: Sink<Outgoing> + Unpin>(
