@@ -164,22 +164,11 @@ impl Client {
     }
 
     async fn read(&mut self) -> ServerMsg {
-        loop {
-            let frame = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
-                .await
-                .expect("the relay answers within 10 s")
-                .expect("connection open")
-                .expect("frame");
-            match frame {
-                Message::Text(text) => {
-                    return serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad message {text}: {e}"));
-                }
-                Message::Binary(data) => {
-                    return socklab_shared::binary::decode_server(&data)
-                        .unwrap_or_else(|e| panic!("bad binary frame {data:?}: {e:?}"));
-                }
-                _ => {}
-            }
+        match self.next_frame().await {
+            Message::Binary(data) => socklab_shared::binary::decode_server(&data)
+                .unwrap_or_else(|e| panic!("bad binary frame {data:?}: {e:?}")),
+            Message::Text(text) => serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad message {text}: {e}")),
+            other => unreachable!("next_frame returns text or binary, not {other:?}"),
         }
     }
 
