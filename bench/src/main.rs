@@ -9,6 +9,7 @@ mod echo;
 mod latency;
 mod page;
 mod process;
+mod profile;
 mod relay;
 mod report;
 mod scale;
@@ -63,6 +64,13 @@ struct Cli {
     /// Never `cargo install websocat` (the full run installs it when missing; --quick never does).
     #[arg(long)]
     no_install: bool,
+    /// Run one echo path (direct, websocat, script, pipelined, json) in a loop for
+    /// --seconds and print the server's pid first, to attach a profiler to.
+    #[arg(long, value_name = "PATH")]
+    profile: Option<String>,
+    /// How long --profile runs.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
     /// Internal: be the echo server process.
     #[arg(long, hide = true)]
     echo_server: bool,
@@ -150,6 +158,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(path) = &cli.profile {
+        return match runtime.block_on(profile::run(&plan, path, cli.seconds)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("socklab-bench: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let outcome = runtime.block_on(suite::run(&plan));
     let results = match outcome {
         Ok(results) => results,

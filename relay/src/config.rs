@@ -116,6 +116,14 @@ pub struct ServeConfig {
     /// supervises the workers (each accepts on its own SO_REUSEPORT copy of them).
     #[arg(long, env = "SOCKLAB_WORKERS", default_value_t = 1, help_heading = "Operations")]
     pub workers: usize,
+    /// Threads serving connections in each relay process; a connection stays on one to its
+    /// end [default: one per CPU this process may use].
+    #[arg(long, env = "SOCKLAB_THREADS", help_heading = "Operations")]
+    pub threads: Option<usize>,
+    /// After a session's last activity, how long it keeps polling for the next instead of
+    /// sleeping, when its recent answers came that fast (0: never). Costs CPU, saves a wake-up.
+    #[arg(long, env = "SOCKLAB_BUSY_POLL", default_value_t = Dur(Duration::from_micros(100)), value_name = "TIME", help_heading = "Operations")]
+    pub busy_poll: Dur,
     /// On SIGTERM/SIGINT, how long open sessions get to end before the relay exits anyway.
     #[arg(long, env = "SOCKLAB_SHUTDOWN_TIMEOUT", default_value_t = Dur(Duration::from_secs(10)), value_name = "TIME", help_heading = "Operations")]
     pub shutdown_timeout: Dur,
@@ -130,6 +138,8 @@ pub struct ServeConfig {
 
 /// The most worker processes `--workers` takes.
 pub const MAX_WORKERS: usize = 256;
+/// The most session threads `--threads` takes.
+pub const MAX_THREADS: usize = 1024;
 
 fn default_listen() -> Vec<SocketAddr> {
     vec!["127.0.0.1:7878".parse().expect("literal"), "[::1]:7878".parse().expect("literal")]
@@ -205,6 +215,8 @@ impl ServeConfig {
             idle_timeout,
             session_lifetime,
             workers,
+            threads,
+            busy_poll,
             shutdown_timeout,
             metrics_token,
             log_json,
@@ -252,6 +264,12 @@ impl ServeConfig {
         if self.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
             return Err("--metrics-token must be at least 16 characters".into());
         }
+        if self.threads.is_some_and(|n| !(1..=MAX_THREADS).contains(&n)) {
+            return Err(format!("--threads must be between 1 and {MAX_THREADS}"));
+        }
+        if self.busy_poll.0 > Duration::from_millis(10) {
+            return Err(format!("--busy-poll ({}) must be 10ms at most: it burns CPU for that long", self.busy_poll));
+        }
         if !(1..=MAX_WORKERS).contains(&self.workers) {
             return Err(format!("--workers must be between 1 and {MAX_WORKERS}"));
         }
@@ -279,6 +297,7 @@ impl ServeConfig {
         SessionLimits {
             max_message: usize::try_from(self.max_message.0).unwrap_or(usize::MAX),
             max_pending: self.max_pending,
+            busy_poll: self.busy_poll.0,
             budget: BudgetLimits { max_bytes: self.max_bytes.0, connects_per_second: self.max_connects_per_second },
             timers: SessionTimers {
                 hello: self.handshake_timeout.0,
@@ -321,7 +340,7 @@ impl fmt::Display for Size {
     }
 }
 
-/// A length of time: `500ms`, `10s`, `5m`, `4h`, or a number of seconds.
+/// A length of time: `100us`, `500ms`, `10s`, `5m`, `4h`, or a number of seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dur(pub Duration);
 
@@ -330,8 +349,10 @@ impl FromStr for Dur {
 
     fn from_str(text: &str) -> Result<Dur, String> {
         let text = text.trim();
-        let bad = || format!("{text:?} is not a length of time (e.g. 500ms, 10s, 5m, 4h)");
-        let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
+        let bad = || format!("{text:?} is not a length of time (e.g. 100us, 500ms, 10s, 5m, 4h)");
+        let (number, scale) = if let Some(n) = text.strip_suffix("us").or_else(|| text.strip_suffix("µs")) {
+            (n, 1e-6)
+        } else if let Some(n) = text.strip_suffix("ms") {
             (n, 0.001)
         } else if let Some(n) = text.strip_suffix('s') {
             (n, 1.0)
@@ -350,8 +371,10 @@ impl FromStr for Dur {
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_millis();
+        let us = self.0.as_micros();
         match ms {
-            0 => write!(f, "0s"),
+            _ if us == 0 => write!(f, "0s"),
+            _ if !us.is_multiple_of(1000) => write!(f, "{us}us"),
             _ if ms.is_multiple_of(3_600_000) => write!(f, "{}h", ms / 3_600_000),
             _ if ms.is_multiple_of(60_000) => write!(f, "{}m", ms / 60_000),
             _ if ms.is_multiple_of(1000) => write!(f, "{}s", ms / 1000),
@@ -465,6 +488,10 @@ mod tests {
         }
         assert_eq!(Dur(Duration::from_secs(14_400)).to_string(), "4h");
         assert_eq!(Dur(Duration::from_millis(1500)).to_string(), "1500ms");
+        assert_eq!("100us".parse::<Dur>().unwrap(), Dur(Duration::from_micros(100)));
+        assert_eq!("50µs".parse::<Dur>().unwrap(), Dur(Duration::from_micros(50)));
+        assert_eq!(Dur(Duration::from_micros(100)).to_string(), "100us");
+        assert_eq!(Dur(Duration::ZERO).to_string(), "0s");
         assert!("-1s".parse::<Dur>().is_err());
     }
 }

@@ -4,11 +4,13 @@
 pub mod assets;
 pub mod capacity;
 pub mod config;
+pub mod cores;
 pub mod exec;
 pub mod limits;
 pub mod listen;
 pub mod metrics;
 pub mod peers;
+pub mod reaper;
 pub mod sandbox;
 pub mod session;
 pub mod server;

@@ -24,6 +24,8 @@ use tokio_rustls::rustls;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::cores::Cores;
+
 /// How connections are accepted.
 #[derive(Clone)]
 pub struct Transport {
@@ -169,14 +171,22 @@ pub async fn serve(
     listeners: Vec<TcpListener>,
     router: axum::Router,
     transport: Transport,
+    cores: Arc<Cores>,
     shutdown: CancellationToken,
 ) -> io::Result<Connections> {
     let connections = Connections { tracker: TaskTracker::new(), close: CancellationToken::new() };
     let slots = Arc::new(Semaphore::new(transport.max_connections));
     let mut loops = Vec::new();
     for listener in listeners {
-        let accepting =
-            accept_loop(listener, router.clone(), transport.clone(), slots.clone(), shutdown.clone(), connections.clone());
+        let accepting = accept_loop(
+            listener,
+            router.clone(),
+            transport.clone(),
+            slots.clone(),
+            cores.clone(),
+            shutdown.clone(),
+            connections.clone(),
+        );
         loops.push(tokio::spawn(accepting));
     }
     for accepting in loops {
@@ -209,6 +219,7 @@ async fn accept_loop(
     router: axum::Router,
     transport: Transport,
     slots: Arc<Semaphore>,
+    cores: Arc<Cores>,
     shutdown: CancellationToken,
     connections: Connections,
 ) {
@@ -232,9 +243,22 @@ async fn accept_loop(
             continue;
         };
         let _ = tcp.set_nodelay(true);
+        // Out of this reactor, into the serving thread's.
+        let tcp = match tcp.into_std() {
+            Ok(tcp) => tcp,
+            Err(e) => {
+                tracing::warn!(%peer, error = %e, "cannot hand a connection over");
+                continue;
+            }
+        };
         let (router, transport, close) = (router.clone(), transport.clone(), connections.close.clone());
-        connections.tracker.spawn(async move {
-            serve_connection(tcp, peer, router, &transport, close).await;
+        let token = connections.tracker.token();
+        cores.spawn(move || async move {
+            let _tracked = token;
+            match TcpStream::from_std(tcp) {
+                Ok(tcp) => serve_connection(tcp, peer, router, &transport, close).await,
+                Err(e) => tracing::warn!(%peer, error = %e, "cannot serve a connection"),
+            }
             drop(slot);
         });
     }

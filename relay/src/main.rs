@@ -11,6 +11,7 @@ use socklab::cli::{self, RunArgs};
 use socklab::lessons_cli;
 use socklab::config::ServeConfig;
 use socklab::capacity::{self, FdBudget};
+use socklab::cores::Cores;
 use socklab::limits::SessionGate;
 use socklab::metrics::{self, Metrics};
 use socklab::listen::{self, Transport};
@@ -226,7 +227,9 @@ async fn serve(config: ServeConfig, handoff: Option<Handoff>) -> anyhow::Result<
         shutdown.cancel();
     });
     let transport = Transport { handshake_timeout: config.handshake_timeout.0, max_connections, tls };
-    let connections = listen::serve(listeners, server::app(state.clone()), transport, state.shutdown.clone()).await?;
+    let cores = Arc::new(Cores::start(config.threads.unwrap_or_else(Cores::available))?);
+    let connections =
+        listen::serve(listeners, server::app(state.clone()), transport, cores.clone(), state.shutdown.clone()).await?;
     // Draining: the listeners are closed and every session has been told; wait
     // for them to end (their sockets and namespaces close with them), then let
     // the remaining HTTP connections finish.
@@ -243,6 +246,8 @@ async fn serve(config: ServeConfig, handoff: Option<Handoff>) -> anyhow::Result<
             "sessions still open after --shutdown-timeout; exiting anyway"
         ),
     }
+    // The session threads stop (and drop what they still serve) only now.
+    drop(cores);
     Ok(())
 }
 

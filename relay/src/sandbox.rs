@@ -114,11 +114,30 @@ impl Sandbox {
     /// A fresh session environment.
     pub fn new_session(&self) -> io::Result<SessionEnv> {
         let setting_up = Instant::now();
+        let netns = match self.mode {
+            SandboxMode::Namespace => Some(Netns::create()?),
+            SandboxMode::Host => None,
+        };
+        self.session_with(netns, setting_up)
+    }
+
+    /// [`Sandbox::new_session`] for a session thread: the thread serves other
+    /// sessions while the namespace is made.
+    pub async fn new_session_async(&self) -> io::Result<SessionEnv> {
+        let setting_up = Instant::now();
+        let netns = match self.mode {
+            SandboxMode::Namespace => Some(Netns::create_async().await?),
+            SandboxMode::Host => None,
+        };
+        self.session_with(netns, setting_up)
+    }
+
+    fn session_with(&self, netns: Option<Netns>, setting_up: Instant) -> io::Result<SessionEnv> {
         let n = self.next_session.fetch_add(1, Ordering::Relaxed);
         let dir = SessionDir::create(&self.config.unix_base.join(format!("s{n}")))?;
-        let (netns, policy, make_socket): (_, _, SocketMaker) = match self.mode {
-            SandboxMode::Namespace => {
-                let netns = Arc::new(Netns::create()?);
+        let (netns, policy, make_socket): (_, _, SocketMaker) = match netns {
+            Some(netns) => {
+                let netns = Arc::new(netns);
                 let inside = netns.clone();
                 // Counted while the executor, which holds the socket maker, lives.
                 let in_use = metrics::namespace_in_use();
@@ -129,7 +148,7 @@ impl Sandbox {
                 };
                 (Some(netns), policy, Arc::new(make_socket))
             }
-            SandboxMode::Host => {
+            None => {
                 let mut policy = AddrPolicy::host(dir.path().to_path_buf(), self.config.relay_port.into_iter().collect());
                 policy.allow = self.config.allow_destinations.clone();
                 policy.unprivileged_ports_only = !self.config.allow_privileged_ports;

@@ -248,8 +248,8 @@ async fn ws_upgrade(State(state): State<Arc<AppState>>, request: Request) -> Res
         .on_upgrade(move |socket| {
             let session = async move {
                 let tally = Arc::new(SessionTally::default());
-                tally.clone().collect(run_socket(socket, state.clone())).await;
-                tally.log_end(state.shutdown.is_cancelled());
+                let by_shutdown = tally.clone().collect(run_socket(socket, state.clone())).await;
+                tally.log_end(by_shutdown);
                 drop((slot, open, tracked));
             };
             session.instrument(span)
@@ -265,7 +265,8 @@ pub const CLOSE_TOO_BIG: u16 = 1009;
 /// WebSocket close code when the relay shuts down (RFC 6455: "going away").
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 
-async fn run_socket(socket: WebSocket, state: Arc<AppState>) {
+/// Serve one WebSocket to its end; true when the relay's shutdown ended it.
+async fn run_socket(socket: WebSocket, state: Arc<AppState>) -> bool {
     let encoding = match socket.protocol() {
         Some(protocol) if protocol == binary::SUBPROTOCOL => Encoding::WithBinary,
         _ => Encoding::Json,
@@ -309,13 +310,15 @@ async fn run_socket(socket: WebSocket, state: Arc<AppState>) {
     )
     .await;
     let too_big = too_big.lock().unwrap_or_else(|poison| poison.into_inner()).take();
+    // Decided once, before the client can see the close: a shutdown that begins after it is not why this session ended.
+    let by_shutdown = too_big.is_none() && state.shutdown.is_cancelled();
     let close = match too_big {
         Some(message) => {
             tracing::info!(%message, "closing a WebSocket: frame too large");
             metrics::limit_hit(Limit::MaxFrame);
             CloseFrame { code: CLOSE_TOO_BIG, reason: format!("frame too large (--max-frame {})", state.max_frame).into() }
         }
-        None if state.shutdown.is_cancelled() => {
+        None if by_shutdown => {
             CloseFrame { code: CLOSE_GOING_AWAY, reason: "the relay is shutting down".into() }
         }
         None => CloseFrame { code: 1000, reason: "".into() },
@@ -324,28 +327,8 @@ async fn run_socket(socket: WebSocket, state: Arc<AppState>) {
     let mut sink = outgoing.into_inner();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(1), sink.send(Message::Close(Some(close)))).await;
     drop(sink);
-    release_memory_soon();
-}
-
-/// Give memory freed by ended sessions back to the system, at most once a
-/// second. glibc keeps freed heap memory for reuse; after a burst of sessions
-/// that would leave the relay's RSS at its peak for good.
-fn release_memory_soon() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    static SCHEDULED: AtomicBool = AtomicBool::new(false);
-    if SCHEDULED.swap(true, Ordering::AcqRel) {
-        return;
-    }
-    tokio::spawn(async {
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        SCHEDULED.store(false, Ordering::Release);
-        #[cfg(target_env = "gnu")]
-        let _ = tokio::task::spawn_blocking(|| {
-            // SAFETY: malloc_trim has no preconditions.
-            unsafe { libc::malloc_trim(0) }
-        })
-        .await;
-    });
+    crate::reaper::memory_freed();
+    by_shutdown
 }
 
 /// The text of a "frame or message too large" error from the WebSocket layer.

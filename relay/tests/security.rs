@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{BIN, Client, Relay, b64};
+use common::{BIN, Client, Relay, b64, wait_until};
 use futures::StreamExt;
 use serde_json::json;
 use socklab_shared::protocol::{ErrorCode, Outcome, ServerMsg};
@@ -100,13 +100,6 @@ fn rss_kib(pid: u32) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 /// Every Origin trick against every Host trick: only the relay's own origins
 /// with the relay's own hosts get a WebSocket. Zero wrong accepts, zero wrong refusals.

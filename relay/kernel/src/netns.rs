@@ -37,6 +37,19 @@ impl Netns {
         worker()?.run(create_here)?
     }
 
+    /// [`Netns::create`] without blocking the calling thread while the helper
+    /// works (making a namespace takes milliseconds): the thread's other
+    /// sessions run meanwhile.
+    pub async fn create_async() -> io::Result<Netns> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        worker()?.post(move |state| {
+            let _ = done.send(create_here(state));
+        });
+        result
+            .await
+            .map_err(|_| io::Error::other("the namespace helper thread is gone"))?
+    }
+
     /// A socket made inside this namespace, with `SOCK_NONBLOCK | SOCK_CLOEXEC` set.
     pub fn socket(&self, domain: i32, ty: i32, proto: i32) -> io::Result<Socket> {
         let fd = self.fd.try_clone()?;

@@ -332,3 +332,12 @@ pub fn to_run(output: Output) -> Run {
 
 /// Silence unused warnings for items only some test files use.
 pub fn _unused(_: ClientMsg) {}
+
+/// Poll `done` every 20 ms until it holds; fail naming `what` after `limit`.
+pub async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
