@@ -208,6 +208,8 @@ async fn serve(config: ServeConfig, handoff: Option<Handoff>) -> anyhow::Result<
         metrics_token: config.metrics_token.clone(),
     });
 
+    // Started before the URL is printed: a relay that printed it is whole.
+    let cores = Arc::new(Cores::start(config.threads.unwrap_or_else(Cores::available))?);
     if workers::worker_label().is_none() {
         print_url(&config, local, &tokens[0])?;
     }
@@ -227,7 +229,6 @@ async fn serve(config: ServeConfig, handoff: Option<Handoff>) -> anyhow::Result<
         shutdown.cancel();
     });
     let transport = Transport { handshake_timeout: config.handshake_timeout.0, max_connections, tls };
-    let cores = Arc::new(Cores::start(config.threads.unwrap_or_else(Cores::available))?);
     let connections =
         listen::serve(listeners, server::app(state.clone()), transport, cores.clone(), state.shutdown.clone()).await?;
     // Draining: the listeners are closed and every session has been told; wait
