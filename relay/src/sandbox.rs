@@ -97,7 +97,11 @@ impl Sandbox {
                 SandboxMode::Host
             }
         };
-        Ok(Sandbox { config, mode, notes, observer: Observer::start(), next_session: AtomicU64::new(1) })
+        let observer = Observer::start();
+        if let Some(port) = config.relay_port {
+            observer.relay_listens_on(port);
+        }
+        Ok(Sandbox { config, mode, notes, observer, next_session: AtomicU64::new(1) })
     }
 
     pub fn mode(&self) -> SandboxMode {

@@ -570,6 +570,7 @@ async fn five_hundred_slow_handshakes_are_all_reaped() {
     // Host mode: this is about the HTTP layer, and no session is made.
     let relay = Relay::start_with(&["--sandbox", "host", "--handshake-timeout", "4s", "--max-connections", "2000"]);
     relay.connect().await.close().await;
+    relay.sessions_ended().await;
     let baseline = relay.fd_count();
     let port = relay.port;
     let pid = relay.pid();
@@ -788,10 +789,7 @@ async fn a_thousand_sessions_half_dropped_abruptly_leave_nothing_behind() {
             c.close().await;
         }
     }
-    wait_until("warm-up sessions to end", Duration::from_secs(10), || {
-        std::fs::read_dir(&base_dir).map(|d| d.count()).unwrap_or(0) == 0
-    })
-    .await;
+    relay.sessions_ended().await;
     let fds = relay.fd_count();
     let rss = rss_kib(relay.pid());
     let namespaces = net_namespaces(relay.pid());

@@ -232,6 +232,7 @@ async fn ending_a_session_closes_every_socket_it_made() {
     let relay = Relay::start();
     // Warm up the relay's own fds (runtime, listener) with one session.
     relay.connect().await.close().await;
+    relay.sessions_ended().await;
     let baseline = relay.fd_count();
     let mut c = relay.connect().await;
     let srv = c.socket(AF_INET, SOCK_STREAM).await;

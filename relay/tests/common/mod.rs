@@ -77,6 +77,16 @@ impl Relay {
         std::fs::read_dir(format!("/proc/{}/fd", self.pid())).map(|d| d.count()).unwrap_or(0)
     }
 
+    /// Wait until every session has been torn down (its sockets closed and its
+    /// directory, removed last, gone); fails after 10 s.
+    pub async fn sessions_ended(&self) {
+        let base = std::path::PathBuf::from(format!("/tmp/socklab-{}", self.pid()));
+        wait_until("every session to be torn down", Duration::from_secs(10), || {
+            std::fs::read_dir(&base).map(|d| d.count()).unwrap_or(0) == 0
+        })
+        .await;
+    }
+
     pub async fn connect(&self) -> Client {
         let mut client = self.connect_raw().await;
         client.send_json(json!({"type": "hello", "version": 1, "token": self.token})).await;

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::diag::same_ip;
+use super::tcp_state::TcpState;
 use super::trace::Transition;
 
 /// How long an unattributed transition waits for its session to learn its addresses.
@@ -116,6 +117,8 @@ struct RouterState {
     held: VecDeque<(Instant, Transition)>,
     marks: HashMap<i32, VecDeque<Mark>>,
     next_key: SessionKey,
+    /// Ports the relay itself listens on: its WebSocket connections are no session's.
+    own_ports: Vec<u16>,
 }
 
 #[derive(Debug)]
@@ -218,7 +221,13 @@ impl Router {
             if let Some(conn) = conn {
                 state.index(session, conn, true);
             }
-            state.retry_held();
+            // Only a transition under one of the changed connections' ports can be decided anew.
+            let changed: Vec<PortKey> = [old, conn].into_iter().flatten().flat_map(conn_keys).flatten().collect();
+            // (Or its far end's, which it may now show to be another program's.)
+            state.retry_held_where(|t| {
+                changed.contains(&PortKey::Exact(t.dport, t.sport))
+                    || transition_keys(t).into_iter().flatten().any(|key| changed.contains(&key))
+            });
         }
     }
 
@@ -228,6 +237,12 @@ impl Router {
         if state.by_skaddr.get(&skaddr) == Some(&session) {
             state.by_skaddr.remove(&skaddr);
         }
+    }
+
+    /// The relay listens on `port`: a transition there that no session claims is
+    /// one of the relay's own connections (a learner's WebSocket), not held.
+    pub fn relay_listens_on(&self, port: u16) {
+        self.lock().own_ports.push(port);
     }
 
     /// Marks the calling thread as working for `session` now.
@@ -244,18 +259,14 @@ impl Router {
             marks.pop_front();
         }
         // Only a transition made on this thread can be decided by this mark.
-        if state.held.iter().any(|(_, t)| t.pid == tid) {
-            state.retry_held();
-        }
+        state.retry_held_where(|t| t.pid == tid);
     }
 
     /// Re-examines held transitions (dropping expired ones); the tracer calls it when idle.
     pub fn tick(&self) {
         let mut state = self.lock();
         state.forget_gone();
-        if !state.held.is_empty() {
-            state.retry_held();
-        }
+        state.retry_held_where(|_| true);
     }
 
     /// Routes one transition from the tracer.
@@ -304,43 +315,78 @@ impl RouterState {
         {
             return Verdict::To(session);
         }
-        // Trace timestamps have µs precision: allow for the truncation.
-        let mut keys = vec![PortKey::Exact(t.sport, t.dport), PortKey::Listening(t.sport), PortKey::Connecting(t.dport)];
-        if t.sport == 0 {
-            keys.push(PortKey::Peer(t.dport));
-        }
-        let mut candidates: Vec<SessionKey> = keys
-            .iter()
-            .filter_map(|key| self.by_ports.get(key))
-            .flat_map(|sessions| sessions.keys().copied())
-            .filter(|key| {
-                self.sessions.get(key).is_some_and(|route| {
-                    t.ts_ns + 1_000 >= route.start_ns && route.conns.values().any(|conn| conn.matches(t).is_some())
-                })
-            })
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        let chosen = match candidates.as_slice() {
-            [] => None,
+        let chosen = if t.softirq {
+            let [exact, listening, connecting, any_to_peer] = transition_keys(t);
+            let mut candidates = self.candidates(t, [exact, listening, connecting]);
+            // Every session connected to the peer port (a crowd, all to one server) is
+            // looked at only when no connection still getting its port matches: for a
+            // transition held until after its connection learnt its port.
+            if candidates.is_empty() && any_to_peer.is_some() {
+                candidates = self.candidates(t, [any_to_peer, None, None]);
+            }
+            match candidates.as_slice() {
+                [] => None,
+                [only] => Some(*only),
+                several => self.by_thread(t, |session| several.contains(&session)),
+            }
+        } else {
             // In process context the thread is the caller's: only the session whose
             // call it was may have it (not a socket of no session with the same ports).
-            some if !t.softirq => self.by_thread(t, some),
-            [only] => Some(*only),
-            several => self.by_thread(t, several),
+            // Asked first, the thread's marks name at most two sessions to check,
+            // where the ports alone (a connect before its port is picked) could name
+            // every session connected to the same server.
+            self.by_thread(t, |session| self.claims(session, t))
         };
         match chosen {
             Some(session) => {
                 self.by_skaddr.insert(t.skaddr, session);
                 Verdict::To(session)
             }
+            None if self.unclaimed_and_foreign(t) => Verdict::Foreign,
             None => Verdict::Undecided,
         }
     }
 
+    /// Session `session` has a connection `t` may be a transition of.
+    fn claims(&self, session: SessionKey, t: &Transition) -> bool {
+        // Trace timestamps have µs precision: allow for the truncation.
+        self.sessions.get(&session).is_some_and(|route| {
+            t.ts_ns + 1_000 >= route.start_ns && route.conns.values().any(|conn| conn.matches(t).is_some())
+        })
+    }
+
+    /// The sessions with a connection `t` matches, among those indexed under `keys`.
+    fn candidates(&self, t: &Transition, keys: [Option<PortKey>; 3]) -> Vec<SessionKey> {
+        let mut candidates: Vec<SessionKey> = keys
+            .iter()
+            .flatten()
+            .filter_map(|key| self.by_ports.get(key))
+            .flat_map(|sessions| sessions.keys().copied())
+            .filter(|&session| self.claims(session, t))
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+    }
+
+    /// No session has a connection `t` matches, and `t` is the far end of a
+    /// session's connection (the server a session connected to) or one of the
+    /// relay's own WebSocket connections: another program's socket. Held, it would
+    /// wait out HOLD for nothing, and a crowd connecting would hold thousands.
+    fn unclaimed_and_foreign(&self, t: &Transition) -> bool {
+        let far_end = self.by_ports.contains_key(&PortKey::Exact(t.dport, t.sport))
+            || self.own_ports.iter().any(|&own| own == t.sport || own == t.dport);
+        far_end
+            && transition_keys(t)
+                .iter()
+                .flatten()
+                .filter_map(|key| self.by_ports.get(key))
+                .all(|sessions| sessions.keys().all(|&session| !self.claims(session, t)))
+    }
+
     /// The session whose call was running on the transition's thread, if it is
-    /// one of `candidates` and the only one.
-    fn by_thread(&self, t: &Transition, candidates: &[SessionKey]) -> Option<SessionKey> {
+    /// one of the `candidate`s and the only one.
+    fn by_thread(&self, t: &Transition, candidate: impl Fn(SessionKey) -> bool) -> Option<SessionKey> {
         let marks = self.marks.get(&t.pid)?;
         let before = marks.iter().rev().find(|m| m.ts_ns <= t.ts_ns);
         let after = marks
@@ -353,7 +399,7 @@ impl RouterState {
         if let Some(m) = after {
             possible.push(m.session);
         }
-        possible.retain(|s| candidates.contains(s));
+        possible.retain(|&s| candidate(s));
         possible.dedup();
         match possible.as_slice() {
             [only] => Some(*only),
@@ -404,16 +450,7 @@ impl RouterState {
 
     /// Counts (`add`) or uncounts a connection of `session` under its ports.
     fn index(&mut self, session: SessionKey, conn: ConnKey, add: bool) {
-        let local = conn.local.port();
-        let mut keys = Vec::with_capacity(2);
-        match conn.peer.map(|peer| peer.port()) {
-            None => keys.push(PortKey::Listening(local)),
-            Some(peer) => {
-                keys.push(PortKey::Peer(peer));
-                keys.push(if local == 0 { PortKey::Connecting(peer) } else { PortKey::Exact(local, peer) });
-            }
-        }
-        for key in keys {
+        for key in conn_keys(conn).into_iter().flatten() {
             let sessions = self.by_ports.entry(key).or_default();
             let count = sessions.entry(session).or_default();
             if add {
@@ -430,19 +467,25 @@ impl RouterState {
         }
     }
 
-    fn retry_held(&mut self) {
+    /// Decides again the held transitions `relevant` picks (dropping those held too
+    /// long); the others stay as they are. A socket's transitions stay in order: one
+    /// behind a held one of the same socket waits. A change can only decide the
+    /// transitions under its ports or on its thread: with thousands held (a crowd
+    /// connecting to one server), deciding them all on every change was quadratic.
+    fn retry_held_where(&mut self, relevant: impl Fn(&Transition) -> bool) {
+        if !self.held.iter().any(|(_, t)| relevant(t)) {
+            return;
+        }
         let held = std::mem::take(&mut self.held);
         let now = Instant::now();
-        let mut blocked: std::collections::HashSet<u64> = std::collections::HashSet::new();
         for (since, t) in held {
-            if blocked.contains(&t.skaddr) {
+            if !relevant(&t) || self.held.iter().any(|(_, earlier)| earlier.skaddr == t.skaddr) {
                 self.held.push_back((since, t));
                 continue;
             }
             match self.decide(&t) {
                 Verdict::To(session) => self.send(session, t),
                 Verdict::Undecided if now.duration_since(since) < HOLD => {
-                    blocked.insert(t.skaddr);
                     self.held.push_back((since, t));
                 }
                 Verdict::Foreign => {}
@@ -451,6 +494,33 @@ impl RouterState {
                 }
             }
         }
+    }
+}
+
+/// The index keys a transition may be found under: its exact ports, a listener
+/// on its source port, a connection still getting its port towards its
+/// destination, and (no source port yet) any connection to its destination.
+fn transition_keys(t: &Transition) -> [Option<PortKey>; 4] {
+    // Port 0 is "listening" only for a listen() on an unbound socket (the port is
+    // picked after the state changes); every fresh socket is indexed there.
+    let listening = t.sport != 0 || t.new == TcpState::Listen || t.old == TcpState::Listen;
+    [
+        Some(PortKey::Exact(t.sport, t.dport)),
+        listening.then_some(PortKey::Listening(t.sport)),
+        Some(PortKey::Connecting(t.dport)),
+        (t.sport == 0).then_some(PortKey::Peer(t.dport)),
+    ]
+}
+
+/// The index keys a session's connection is counted under.
+fn conn_keys(conn: ConnKey) -> [Option<PortKey>; 2] {
+    let local = conn.local.port();
+    match conn.peer.map(|peer| peer.port()) {
+        None => [Some(PortKey::Listening(local)), None],
+        Some(peer) => [
+            Some(PortKey::Peer(peer)),
+            Some(if local == 0 { PortKey::Connecting(peer) } else { PortKey::Exact(local, peer) }),
+        ],
     }
 }
 
@@ -538,6 +608,45 @@ mod tests {
             )),
             None
         );
+    }
+
+    #[test]
+    fn the_far_end_of_a_sessions_connection_is_not_held() {
+        let router = Router::default();
+        let (a, mut rx) = router.register(0);
+        // The session connected from 40000 to another program's server on 5500.
+        let client = ConnKey { local: addr(40000), peer: Some(addr(5500)) };
+        router.set_conn(a, 1, Some(client));
+        for (old, new) in [(TcpState::Listen, TcpState::SynRecv), (TcpState::SynRecv, TcpState::Established)] {
+            let mut t = transition(5500, 40000, old, new);
+            t.softirq = true;
+            t.skaddr = 0x20;
+            router.dispatch(t);
+        }
+        assert!(rx.try_recv().is_err(), "the server's socket is not the session's");
+        assert_eq!(router.lock().held.len(), 0, "nor is it held for later");
+        // Held before the session knew its port, it goes once the port is known.
+        let (b, _rx_b) = router.register(0);
+        router.set_conn(b, 1, Some(ConnKey { local: addr(0), peer: Some(addr(5600)) }));
+        let mut t = transition(5600, 40001, TcpState::Listen, TcpState::SynRecv);
+        t.softirq = true;
+        router.dispatch(t);
+        assert_eq!(router.lock().held.len(), 1);
+        router.set_conn(b, 1, Some(ConnKey { local: addr(40001), peer: Some(addr(5600)) }));
+        assert_eq!(router.lock().held.len(), 0);
+        // The relay's own WebSocket connections, either end, unless a session claims the port.
+        router.relay_listens_on(8080);
+        for (sport, dport) in [(8080, 50000), (50000, 8080)] {
+            let mut t = transition(sport, dport, TcpState::SynSent, TcpState::Established);
+            t.softirq = true;
+            router.dispatch(t);
+        }
+        assert_eq!(router.lock().held.len(), 0);
+        router.set_conn(a, 2, Some(ConnKey { local: addr(8080), peer: None }));
+        let mut t = transition(8080, 50001, TcpState::Listen, TcpState::SynRecv);
+        t.softirq = true;
+        router.dispatch(t);
+        assert!(rx.try_recv().is_ok(), "a session listening on the same port (in its namespace) gets its own");
     }
 
     #[test]

@@ -85,6 +85,12 @@ impl Observer {
         Observer::start_with(ObserverConfig::from_env())
     }
 
+    /// The relay listens on `port` (its page and WebSocket): transitions of its own
+    /// connections there are not attributed to sessions.
+    pub fn relay_listens_on(&self, port: u16) {
+        self.router.relay_listens_on(port);
+    }
+
     /// Starts observing with an explicit configuration (tests force sampled mode with it).
     pub fn start_with(config: ObserverConfig) -> Arc<Observer> {
         let router = Arc::new(Router::default());
