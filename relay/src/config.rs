@@ -473,6 +473,11 @@ mod tests {
         assert!(parse(&["--max-message", "2MiB", "--max-frame", "1MiB"], None).is_err());
         assert!(parse(&["--ping-interval", "60s", "--idle-timeout", "30s"], None).is_err());
         assert!(parse(&["--ping-interval", "0", "--idle-timeout", "30s"], None).is_ok());
+        assert!(parse(&["--threads", "0"], None).unwrap_err().contains("--threads"));
+        assert!(parse(&["--busy-poll", "50ms"], None).unwrap_err().contains("--busy-poll"));
+        let config = parse(&["--threads", "3", "--busy-poll", "0"], None).unwrap();
+        assert_eq!((config.threads, config.session_limits().busy_poll), (Some(3), Duration::ZERO));
+        assert_eq!(parse(&[], Some("busy-poll = \"250us\"")).unwrap().busy_poll, Dur(Duration::from_micros(250)));
     }
 
     #[test]

@@ -647,3 +647,26 @@ async fn the_default_session_limit_fits_the_open_files_limit() {
     sessions.pop().unwrap().close().await;
     assert_eq!(readyz(&relay).await, (200, "ready\n".into()));
 }
+
+/// `--threads N` serves every connection on N session threads, each to its end.
+#[tokio::test]
+async fn sessions_are_served_on_the_threads_asked_for() {
+    let relay = Relay::start_with(&["--threads", "3", "--busy-poll", "0"]);
+    let names: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", relay.pid()))
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| name.starts_with("socklab-core"))
+        .collect();
+    let mut names = names;
+    names.sort();
+    assert_eq!(names, ["socklab-core-0", "socklab-core-1", "socklab-core-2"]);
+    // Six sessions at once, on the three threads: each does real work.
+    let mut sessions = Vec::new();
+    for _ in 0..6 {
+        sessions.push(busy_session(&relay).await);
+    }
+    for c in sessions {
+        c.close().await;
+    }
+}
