@@ -5,7 +5,7 @@
 //! registered with the reactor of the thread that runs the session, so an
 //! arrival wakes that thread and nothing else. With tokio's shared
 //! multi-threaded runtime, the reactor is polled by whichever worker is parked,
-//! and every echo costed a cross-thread wake-up (a futex, and on a VM an
+//! and every echo cost a cross-thread wake-up (a futex, and on a VM an
 //! inter-processor interrupt) before the session's task could run. It also
 //! lets a session busy-poll (see `session`): only the thread that owns the
 //! reactor can poll it without sleeping.
