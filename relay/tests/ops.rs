@@ -652,15 +652,20 @@ async fn the_default_session_limit_fits_the_open_files_limit() {
 #[tokio::test]
 async fn sessions_are_served_on_the_threads_asked_for() {
     let relay = Relay::start_with(&["--threads", "3", "--busy-poll", "0"]);
-    let names: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", relay.pid()))
-        .unwrap()
-        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-        .map(|name| name.trim().to_string())
-        .filter(|name| name.starts_with("socklab-core"))
-        .collect();
-    let mut names = names;
-    names.sort();
-    assert_eq!(names, ["socklab-core-0", "socklab-core-1", "socklab-core-2"]);
+    let pid = relay.pid();
+    let core_threads = move || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap()
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .map(|name| name.trim().to_string())
+            .filter(|name| name.starts_with("socklab-core"))
+            .collect();
+        names.sort();
+        names
+    };
+    // A thread names itself once it runs, which may be a moment after it was started.
+    wait_until("three named session threads", Duration::from_secs(5), || core_threads().len() == 3).await;
+    assert_eq!(core_threads(), ["socklab-core-0", "socklab-core-1", "socklab-core-2"]);
     // Six sessions at once, on the three threads: each does real work.
     let mut sessions = Vec::new();
     for _ in 0..6 {

@@ -1,11 +1,11 @@
-//! Private network namespaces for sessions: made, entered and released on one helper thread.
+//! Private network namespaces for sessions: made, entered and released on helper threads.
 //!
 //! Network namespaces are per thread on Linux. Rather than switching a tokio
 //! worker in and out of a namespace (a failed switch back would leave the worker
-//! making every later socket in the wrong place), one dedicated thread does all
-//! namespace work: it `unshare`s to make a namespace, `setns`es into a namespace
-//! to make a socket there, and hands the socket back. A socket stays in the
-//! namespace it was made in whatever thread later uses it.
+//! making every later socket in the wrong place), two dedicated threads do all
+//! namespace work: one `unshare`s to make a namespace, the other `setns`es into
+//! a namespace to make a socket there and hands the socket back. A socket stays
+//! in the namespace it was made in whatever thread later uses it.
 
 use std::fs::File;
 use std::io;
@@ -34,7 +34,7 @@ pub struct Netns {
 impl Netns {
     /// Makes a namespace: `lo` up, ping sockets allowed for every group.
     pub fn create() -> io::Result<Netns> {
-        worker()?.run(create_here)?
+        worker(Helper::Maker)?.run(create_here)?
     }
 
     /// [`Netns::create`] without blocking the calling thread while the helper
@@ -42,7 +42,7 @@ impl Netns {
     /// sessions run meanwhile.
     pub async fn create_async() -> io::Result<Netns> {
         let (done, result) = tokio::sync::oneshot::channel();
-        worker()?.post(move |state| {
+        worker(Helper::Maker)?.post(move |state| {
             let _ = done.send(create_here(state));
         });
         result
@@ -54,7 +54,7 @@ impl Netns {
     pub fn socket(&self, domain: i32, ty: i32, proto: i32) -> io::Result<Socket> {
         let fd = self.fd.try_clone()?;
         let id = self.id;
-        worker()?.run(move |state| {
+        worker(Helper::Sockets)?.run(move |state| {
             state.enter(&fd, id)?;
             new_socket(domain, ty, proto)
         })?
@@ -65,7 +65,7 @@ impl Netns {
     pub fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> io::Result<T> {
         let fd = self.fd.try_clone()?;
         let id = self.id;
-        worker()?.run(move |state| {
+        worker(Helper::Sockets)?.run(move |state| {
             state.enter(&fd, id)?;
             Ok(f())
         })?
@@ -79,17 +79,19 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        // The helper thread may still be inside this namespace, which would keep
+        // A helper thread may still be inside this namespace, which would keep
         // it alive after every socket is gone: send it home if so.
         let id = self.id;
-        if let Ok(worker) = worker() {
-            worker.post(move |state| {
-                if state.current == id
-                    && let Err(error) = state.go_home()
-                {
-                    tracing::error!(%error, "could not leave a released network namespace");
-                }
-            });
+        for helper in [Helper::Maker, Helper::Sockets] {
+            if let Ok(worker) = worker(helper) {
+                worker.post(move |state| {
+                    if state.current == id
+                        && let Err(error) = state.go_home()
+                    {
+                        tracing::error!(%error, "could not leave a released network namespace");
+                    }
+                });
+            }
         }
     }
 }
@@ -128,7 +130,7 @@ fn new_socket(domain: i32, ty: i32, proto: i32) -> io::Result<Socket> {
     Ok(unsafe { Socket::from_raw_fd(fd) })
 }
 
-/// Runs on the helper thread, which `unshare` has just put in a fresh namespace.
+/// Runs on the maker thread, which `unshare` has just put in a fresh namespace.
 fn create_here(state: &mut WorkerState) -> io::Result<Netns> {
     // SAFETY: unshare(2) takes no pointers and affects only this thread.
     if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
@@ -177,12 +179,12 @@ fn bring_loopback_up() -> io::Result<()> {
 
 type Job = Box<dyn FnOnce(&mut WorkerState) + Send>;
 
-/// The helper thread's handle.
+/// A helper thread's handle.
 struct Worker {
     jobs: mpsc::Sender<Job>,
 }
 
-/// What the helper thread knows about where it is.
+/// What a helper thread knows about where it is.
 struct WorkerState {
     /// The namespace the thread started in, to return to.
     home: OwnedFd,
@@ -216,7 +218,7 @@ fn setns(fd: &OwnedFd) -> io::Result<()> {
 }
 
 impl Worker {
-    fn start() -> io::Result<Worker> {
+    fn start(name: &str) -> io::Result<Worker> {
         let home = File::open("/proc/thread-self/ns/net")?;
         let home_id = home.metadata()?.ino();
         let mut state = WorkerState {
@@ -226,7 +228,7 @@ impl Worker {
         };
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
-            .name("socklab-netns".into())
+            .name(name.into())
             .spawn(move || {
                 for job in queue {
                     job(&mut state);
@@ -235,7 +237,7 @@ impl Worker {
         Ok(Worker { jobs })
     }
 
-    /// Runs `f` on the helper thread and waits for its result.
+    /// Runs `f` on this helper thread and waits for its result.
     fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut WorkerState) -> T + Send + 'static,
@@ -254,10 +256,23 @@ impl Worker {
     }
 }
 
-fn worker() -> io::Result<&'static Worker> {
-    static WORKER: OnceLock<Result<Worker, String>> = OnceLock::new();
-    WORKER
-        .get_or_init(|| Worker::start().map_err(|error| error.to_string()))
+/// The two helper threads: one makes namespaces (milliseconds each, more under
+/// load), the other enters them to make sockets (microseconds), so a session's
+/// `socket()` never waits behind another session's namespace being made.
+#[derive(Debug, Clone, Copy)]
+enum Helper {
+    Maker,
+    Sockets,
+}
+
+fn worker(helper: Helper) -> io::Result<&'static Worker> {
+    static MAKER: OnceLock<Result<Worker, String>> = OnceLock::new();
+    static SOCKETS: OnceLock<Result<Worker, String>> = OnceLock::new();
+    let (cell, name) = match helper {
+        Helper::Maker => (&MAKER, "socklab-netns"),
+        Helper::Sockets => (&SOCKETS, "socklab-netns-s"),
+    };
+    cell.get_or_init(|| Worker::start(name).map_err(|error| error.to_string()))
         .as_ref()
         .map_err(|message| io::Error::other(message.clone()))
 }
