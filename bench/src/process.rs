@@ -98,9 +98,9 @@ pub fn with_children(pid: u32) -> Vec<u32> {
 
 /// VmRSS of `pid` and its children together.
 pub fn tree_memory(pid: u32) -> Option<Memory> {
-    let pids = with_children(pid);
-    let total = pids.iter().filter_map(|&p| memory(p)).map(|m| m.rss_kib).sum();
-    memory(pid).map(|_| Memory { rss_kib: total })
+    let own = memory(pid)?;
+    let children: u64 = with_children(pid)[1..].iter().filter_map(|&p| memory(p)).map(|m| m.rss_kib).sum();
+    Some(Memory { rss_kib: own.rss_kib + children })
 }
 
 /// Open fds of `pid` and its children together.

@@ -144,6 +144,8 @@ pub struct Runner<L> {
     seen: Vec<InterpEvent>,
     /// Socket handles the relay reported made, to name them for the table.
     socks: Vec<SockId>,
+    /// Statements begun (a statement whose call comes back later counts once).
+    steps: u64,
 }
 
 impl Runner<Interpreter> {
@@ -172,6 +174,7 @@ impl<L: Lanes> Runner<L> {
             out: BTreeMap::new(),
             seen: Vec::new(),
             socks: Vec::new(),
+            steps: 0,
         }
     }
 
@@ -227,6 +230,11 @@ impl<L: Lanes> Runner<L> {
             .collect()
     }
 
+    /// Statements begun so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
     /// The id the next run in this session should start from.
     pub fn next_id(&self) -> u64 {
         self.next_id
@@ -262,7 +270,10 @@ impl<L: Lanes> Runner<L> {
             self.current = Some(lane);
             let outcome = match self.arrived.remove(&lane) {
                 Some(result) => self.lanes.resume(lane, result, now),
-                None => self.lanes.step(lane, now),
+                None => {
+                    self.steps += 1;
+                    self.lanes.step(lane, now)
+                }
             };
             if let Yield::Call(call) = outcome {
                 let id = self.next_id;
@@ -486,6 +497,7 @@ mod tests {
         assert_eq!(sent_ids(&drive), [3]);
         runner.on_message(ServerMsg::Result { id: 3, outcome: ok() }, 0.0);
         assert!(runner.is_finished());
+        assert_eq!(runner.steps(), 3, "three statements, each counted once");
         assert_eq!(
             runner.lanes.log,
             ["server:step", "server:resume", "server:step", "server:resume", "client:step", "client:resume"]

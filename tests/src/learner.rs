@@ -1,8 +1,8 @@
 //! A simulated learner: a native WebSocket client that takes a lesson the way
-//! the page does. It opens a session, steps the lesson's solution through the
-//! shared interpreter in the spec's Run order with human think time between
-//! statements, sends each socket call with a fresh id, feeds the answers back,
-//! and judges the run with the lesson's own checkpoints.
+//! the page does. It opens a session and runs the lesson's solution with the
+//! page's own runner (`socklab_frontend::runner`), pressing Run, or Step with
+//! human think time between statements; it sends what the runner sends, feeds
+//! it every answer, and judges the run with the lesson's own checkpoints.
 //!
 //! Everything that is not the script's own doing is a failure: a protocol
 //! `error` message (`limit_exceeded` and `internal` included), an answer that
@@ -12,11 +12,12 @@
 //! (`state`, `segment`) in an otherwise good run is kept apart, as an
 //! observation miss, so a test can tell the relay's observation from the rest.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::{SinkExt, StreamExt};
-use socklab_shared::interp::{CallResult, EndStatus, InterpEvent, Interpreter, LaneState, Yield};
+use socklab_frontend::runner::{self, LaneStatus, Runner};
+use socklab_shared::interp::{EndStatus, InterpEvent, Interpreter};
 use socklab_shared::lessons::{self, Checkpoint, Lang, Lesson};
 use socklab_shared::protocol::{ClientMsg, Event, PROTOCOL_VERSION, ServerMsg};
 use socklab_shared::transcript::{KernelLine, Line};
@@ -158,8 +159,14 @@ pub async fn take_lesson(
         }
     };
     report.opened = true;
-    let parsed = socklab_shared::lang::parse(lesson.solution);
-    let mut session = Session::new(ws, Interpreter::new(&parsed.script), report);
+    let runner = match Runner::from_source(lesson.solution, 1) {
+        Ok(runner) => runner,
+        Err(diagnostics) => {
+            report.failures.push(format!("lesson {}: the solution does not parse: {diagnostics:?}", lesson.number()));
+            return report;
+        }
+    };
+    let mut session = Session::new(ws, runner, report);
     let ended = session.run(drive, pace, rng, leave_at).await;
     if let Err(failure) = &ended {
         session.fail(failure.clone());
@@ -230,23 +237,18 @@ enum Entry {
     Kernel(Event),
 }
 
-/// One session running one script, scheduled like the page's Run: lanes in file
-/// order, the running lane goes on until it ends or a call is answered
-/// `pending`; one call at a time waits for its first answer.
+/// One session running one script with the page's runner.
 struct Session {
     ws: Ws,
-    interp: Interpreter,
-    next_id: u64,
-    /// The lane that runs until it blocks or ends.
-    current: Option<usize>,
-    /// The call whose first answer decides whether its lane goes on.
-    awaiting: Option<(u64, usize)>,
-    /// Calls answered `pending`, with the lane blocked in each.
-    pending: BTreeMap<u64, usize>,
-    /// Results of pending calls, waiting for their lane's turn.
-    arrived: BTreeMap<usize, CallResult>,
+    runner: Runner<Interpreter>,
+    /// Messages the runner asked to send, not sent yet.
+    outbox: Vec<ClientMsg>,
     /// When each call without a first answer yet was sent.
     sent_at: HashMap<u64, Instant>,
+    /// Calls without their final answer.
+    out: BTreeSet<u64>,
+    /// Step mode: the lane the learner is stepping, clicked again while it can step.
+    stepping: Option<usize>,
     entries: Vec<Entry>,
     /// Protocol messages received (pings are not).
     messages: u64,
@@ -254,16 +256,14 @@ struct Session {
 }
 
 impl Session {
-    fn new(ws: Ws, interp: Interpreter, report: LessonReport) -> Session {
+    fn new(ws: Ws, runner: Runner<Interpreter>, report: LessonReport) -> Session {
         Session {
             ws,
-            interp,
-            next_id: 1,
-            current: None,
-            awaiting: None,
-            pending: BTreeMap::new(),
-            arrived: BTreeMap::new(),
+            runner,
+            outbox: Vec::new(),
             sent_at: HashMap::new(),
+            out: BTreeSet::new(),
+            stepping: None,
             entries: Vec::new(),
             messages: 0,
             report,
@@ -278,50 +278,78 @@ impl Session {
         if !self.think(rng.between(pace.read), leave_at).await? {
             return Ok(Ran::Left);
         }
+        self.runner.set_paused(drive == Drive::Step);
+        let started = self.runner.drive(now());
+        self.take(started);
+        self.flush().await?;
         loop {
-            if self.awaiting.is_some() {
-                if !self.wait_for_answer(leave_at).await? {
-                    return Ok(Ran::Left);
-                }
-                continue;
+            if self.runner.is_finished() {
+                return Ok(Ran::ToTheEnd);
             }
-            let next = self.current.filter(|&lane| self.can_progress(lane)).or_else(|| self.first_runnable());
-            let Some(lane) = next else {
-                self.current = None;
-                if self.interp.all_ended() {
-                    return Ok(Ran::ToTheEnd);
-                }
-                if !self.wait_for_answer(leave_at).await? {
-                    return Ok(Ran::Left);
-                }
-                continue;
+            // One click at a time, and only once the last call has its first answer.
+            let click = match drive {
+                Drive::Step if self.sent_at.is_empty() => self.lane_to_step(),
+                _ => None,
             };
-            self.current = Some(lane);
-            // A statement whose call came back finishes at once; a new one waits for the learner.
-            let outcome = match self.arrived.remove(&lane) {
-                Some(result) => self.interp.resume(lane, result, now()),
-                None => {
-                    let clicked = match drive {
-                        Drive::Step => self.think(rng.between(pace.think), leave_at).await?,
-                        Drive::Run => Instant::now() < leave_at,
-                    };
-                    if !clicked {
-                        return Ok(Ran::Left);
+            let went_on = match click {
+                Some(lane) => {
+                    let clicked = self.think(rng.between(pace.think), leave_at).await?;
+                    if clicked {
+                        let stepped = self.runner.step_lane(lane, now());
+                        self.take(stepped);
+                        self.flush().await?;
                     }
-                    self.report.steps += 1;
-                    self.interp.step(lane, now())
+                    clicked
                 }
+                None => self.wait_for_answer(leave_at).await?,
             };
-            self.entries.extend(self.interp.take_events().into_iter().map(Entry::Interp));
-            if let Yield::Call(call) = outcome {
-                let id = self.next_id;
-                self.next_id += 1;
-                send(&mut self.ws, &ClientMsg::Call { id, call }).await?;
-                self.sent_at.insert(id, Instant::now());
-                self.awaiting = Some((id, lane));
-                self.report.calls += 1;
+            if !went_on {
+                return Ok(Ran::Left);
             }
         }
+    }
+
+    /// The lane a learner stepping one lane until it blocks clicks next: the
+    /// same one while it can step, else the first in file order that can.
+    fn lane_to_step(&mut self) -> Option<usize> {
+        let ready: Vec<usize> = self
+            .runner
+            .lane_views()
+            .iter()
+            .enumerate()
+            .filter(|(_, view)| view.status == LaneStatus::Ready)
+            .map(|(lane, _)| lane)
+            .collect();
+        self.stepping = self.stepping.filter(|lane| ready.contains(lane)).or_else(|| ready.first().copied());
+        self.stepping
+    }
+
+    /// Keep what one turn of the runner gave: messages to send, and the
+    /// interpreter's events for the transcript (its own lines are the page's).
+    fn take(&mut self, mut drive: runner::Drive) {
+        loop {
+            self.outbox.append(&mut drive.send);
+            self.entries.extend(self.runner.take_seen().into_iter().map(Entry::Interp));
+            if !drive.again {
+                break;
+            }
+            // The step budget ran out with lanes still runnable: the page yields, then drives on.
+            drive = self.runner.drive(now());
+        }
+        self.report.steps = self.runner.steps();
+    }
+
+    /// Send what the runner asked for, timing each call from now.
+    async fn flush(&mut self) -> Result<(), String> {
+        for msg in std::mem::take(&mut self.outbox) {
+            if let ClientMsg::Call { id, .. } = msg {
+                self.sent_at.insert(id, Instant::now());
+                self.out.insert(id);
+                self.report.calls += 1;
+            }
+            send(&mut self.ws, &msg).await?;
+        }
+        Ok(())
     }
 
     /// Pause for `length` (or until `leave_at`) while reading what the relay
@@ -334,6 +362,7 @@ impl Session {
                 () = tokio::time::sleep_until(until.into()) => return Ok(Instant::now() < leave_at),
             };
             self.on_frame(frame)?;
+            self.flush().await?;
         }
     }
 
@@ -349,16 +378,16 @@ impl Session {
                     if Instant::now() >= leave_at {
                         return Ok(false);
                     }
-                    let awaited = self.awaiting.map(|(id, _)| id);
-                    let out: Vec<u64> = awaited.into_iter().chain(self.pending.keys().copied()).collect();
                     return Err(format!(
-                        "no answer within {} s; calls out: {out:?}\n  the transcript so far:\n{}",
+                        "no answer within {} s; calls out: {:?}\n  the transcript so far:\n{}",
                         ANSWER_TIMEOUT.as_secs(),
+                        self.out,
                         self.transcript_text()
                     ));
                 }
             };
             self.on_frame(frame)?;
+            self.flush().await?;
         }
         Ok(true)
     }
@@ -381,66 +410,49 @@ impl Session {
         }
     }
 
+    /// Check one message against the calls out, then hand it to the runner.
     fn on_message(&mut self, msg: ServerMsg, at: Instant) {
-        match msg {
+        match &msg {
             ServerMsg::Pending { id } => {
-                self.first_answer(id, at);
-                match self.awaiting {
-                    Some((awaited, lane)) if awaited == id => {
-                        self.awaiting = None;
-                        self.pending.insert(id, lane);
-                        self.current = None;
-                    }
-                    _ => self.fail(format!("`pending` for call {id}, which is not waiting for its first answer")),
+                if !self.first_answer(*id, at) {
+                    self.fail(format!("`pending` for call {id}, which is not waiting for its first answer"));
                 }
             }
-            ServerMsg::Result { id, outcome } => {
-                self.first_answer(id, at);
-                if !self.answer(id, CallResult::Outcome(outcome)) {
+            ServerMsg::Result { id, .. } => {
+                self.first_answer(*id, at);
+                if !self.answered(*id) {
                     self.fail(format!("a result for call {id}, which is not out"));
                 }
             }
             ServerMsg::Error { id, code, message } => {
                 self.fail(format!("protocol error {code:?} (call {id:?}): {message}"));
                 if let Some(id) = id {
-                    self.first_answer(id, at);
-                    self.answer(id, CallResult::Rejected { message });
+                    self.first_answer(*id, at);
+                    self.answered(*id);
                 }
             }
-            ServerMsg::Event { event } => self.entries.push(Entry::Kernel(event)),
-            ServerMsg::Hello { .. } => self.fail("a second hello from the relay".into()),
-        }
-    }
-
-    fn first_answer(&mut self, id: u64, at: Instant) {
-        if let Some(sent) = self.sent_at.remove(&id) {
-            self.report.latencies.push(at.duration_since(sent));
-        }
-    }
-
-    /// Hands a final answer to the lane that asked; false when no call `id` is out.
-    fn answer(&mut self, id: u64, result: CallResult) -> bool {
-        let lane = match self.awaiting {
-            Some((awaited, lane)) if awaited == id => {
-                self.awaiting = None;
-                lane
+            ServerMsg::Event { event } => self.entries.push(Entry::Kernel(event.clone())),
+            ServerMsg::Hello { .. } => {
+                self.fail("a second hello from the relay".into());
+                return;
             }
-            _ => match self.pending.remove(&id) {
-                Some(lane) => lane,
-                None => return false,
-            },
-        };
-        self.arrived.insert(lane, result);
-        self.report.answered += 1;
+        }
+        let drive = self.runner.on_message(msg, now());
+        self.take(drive);
+    }
+
+    /// Times call `id`'s first answer; false when it was not waiting for one.
+    fn first_answer(&mut self, id: u64, at: Instant) -> bool {
+        let Some(sent) = self.sent_at.remove(&id) else { return false };
+        self.report.latencies.push(at.duration_since(sent));
         true
     }
 
-    fn can_progress(&self, lane: usize) -> bool {
-        self.arrived.contains_key(&lane) || self.interp.lane_state(lane) == LaneState::Ready
-    }
-
-    fn first_runnable(&self) -> Option<usize> {
-        (0..self.interp.lane_count()).find(|&lane| self.can_progress(lane))
+    /// Call `id` has its final answer; false when no such call is out.
+    fn answered(&mut self, id: u64) -> bool {
+        let out = self.out.remove(&id);
+        self.report.answered += u64::from(out);
+        out
     }
 
     /// Take the kernel events that follow the last calls (FIN_WAIT2, TIME_WAIT, …).
@@ -462,10 +474,9 @@ impl Session {
         let lines = self.transcript();
         let mut problems = Vec::new();
         let mut unobserved = Vec::new();
-        for lane in 0..self.interp.lane_count() {
-            let state = self.interp.lane_state(lane);
-            if state != LaneState::Ended(EndStatus::Finished) {
-                problems.push(format!("lane {} ended {state:?}", self.interp.lane_name(lane)));
+        for lane in self.runner.lane_views() {
+            if lane.status != LaneStatus::Ended(EndStatus::Finished) {
+                problems.push(format!("lane {} ended {:?}", lane.name, lane.status));
             }
         }
         for (spec, step) in lesson.steps().iter().zip(lessons::check_steps(lesson.steps(), &lines, Lang::En)) {
@@ -508,7 +519,7 @@ impl Session {
     /// The run as `socklab run --json` would have it, sockets named by the script's variables.
     fn transcript(&self) -> Vec<Line> {
         let name = |sock: Option<u32>| {
-            sock.and_then(|s| self.interp.socket_name(s))
+            sock.and_then(|s| self.runner.socket_name(s))
                 .unwrap_or_else(|| sock.map_or_else(|| "(closed)".to_string(), |s| format!("socket#{s}")))
         };
         self.entries
