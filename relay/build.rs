@@ -40,7 +40,7 @@ fn run() -> Result<(), Error> {
     let frontend_dir = workspace.join("frontend");
 
     println!("cargo:rerun-if-env-changed=SOCKLAB_SKIP_FRONTEND");
-    for input in ["frontend", "shared/src", "shared/Cargo.toml", "Cargo.toml", "Cargo.lock"] {
+    for input in ["frontend", "shared", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", workspace.join(input).display());
     }
 

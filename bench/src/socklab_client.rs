@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use futures::SinkExt;
-use socklab_shared::binary;
-use socklab_shared::protocol::{
+use socklab_wire::binary;
+use socklab_wire::protocol::{
     Addr, Bytes, Call, ClientMsg, Outcome, PROTOCOL_VERSION, Ret, SandboxMode, ServerMsg, SockId,
 };
 use tokio_tungstenite::tungstenite::Message;

@@ -1,8 +1,8 @@
 //! The page: state, the relay connection, and the components laid out.
 
-use socklab_shared::lang;
-use socklab_shared::lessons::{self, Lang};
-use socklab_shared::protocol::SandboxMode;
+use socklab_lang as lang;
+use socklab_lessons::{self as lessons, Lang};
+use socklab_wire::protocol::SandboxMode;
 use web_sys::{HtmlInputElement, HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
 
@@ -21,14 +21,14 @@ const SCRIPT_KEY: &str = "socklab.script";
 /// The lessons' language.
 const LANG_KEY: &str = "socklab.lang";
 
-/// The current script exported by `socklab_shared::export::export(target, …)`, or why not.
+/// The current script exported by `socklab_export::export(target, …)`, or why not.
 fn export_program(target: &str, source: &str) -> Result<String, String> {
     let parsed = lang::parse(source);
     if !parsed.is_ok() {
         let problems: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
         return Err(format!("the script does not parse:\n{}", problems.join("\n")));
     }
-    socklab_shared::export::export(target, &parsed.script).map_err(|error| error.to_string())
+    socklab_export::export(target, &parsed.script).map_err(|error| error.to_string())
 }
 
 fn local_storage() -> Option<web_sys::Storage> {

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use socklab_shared::errno;
-use socklab_shared::lang::Diagnostic;
-use socklab_shared::protocol::SandboxMode;
+use socklab_wire::errno;
+use socklab_lang::Diagnostic;
+use socklab_wire::protocol::SandboxMode;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 

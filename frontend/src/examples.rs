@@ -73,7 +73,7 @@ mod tests {
     #[test]
     fn every_example_parses() {
         for (label, source) in super::EXAMPLES {
-            let parsed = socklab_shared::lang::parse(source);
+            let parsed = socklab_lang::parse(source);
             assert!(parsed.is_ok(), "{label}: {:?}", parsed.diagnostics);
         }
     }

@@ -1,7 +1,7 @@
 //! Syntax highlighting of one script line, as classed spans, plus the wavy
 //! underline of a parse error at a column. Pure, so it is tested natively.
 
-use socklab_shared::lang::lexer::is_keyword;
+use socklab_lang::lexer::is_keyword;
 
 /// What a piece of a line is; the view turns it into a CSS class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! edited parts back, so that the script text stays the one source of truth and
 //! split-then-join gives back exactly the text that went in.
 
-use socklab_shared::lang::lexer::is_lane_name;
+use socklab_lang::lexer::is_lane_name;
 
 /// One part of the script: the lines before the first `# lane:` header (the
 /// implicit `main` lane), or one header and the lines after it.

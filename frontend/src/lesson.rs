@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use socklab_shared::lessons::{self, Lang, StepReport};
+use socklab_lessons::{self as lessons, Lang, StepReport};
 use yew::prelude::*;
 
 /// The panel's own words, in the lesson's language.

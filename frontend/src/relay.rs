@@ -5,8 +5,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use socklab_shared::interp::Interpreter;
-use socklab_shared::protocol::{Call, ClientMsg, Event, PROTOCOL_VERSION, ServerMsg};
+use socklab_lang::interp::Interpreter;
+use socklab_wire::protocol::{Call, ClientMsg, Event, PROTOCOL_VERSION, ServerMsg};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};

@@ -13,9 +13,9 @@
 
 use std::collections::BTreeMap;
 
-use socklab_shared::interp::{CallResult, InterpEvent, Interpreter, LaneState, Yield};
-use socklab_shared::lang::{self, Diagnostic};
-use socklab_shared::protocol::{ClientMsg, ServerMsg, SockId};
+use socklab_lang::interp::{CallResult, InterpEvent, Interpreter, LaneState, Yield};
+use socklab_lang::{self as lang, Diagnostic};
+use socklab_wire::protocol::{ClientMsg, ServerMsg, SockId};
 
 use crate::transcript::Line;
 
@@ -77,7 +77,7 @@ pub enum LaneStatus {
     Calling,
     /// The relay said the call must wait; `what` says for what, in plain words.
     Blocked { what: String },
-    Ended(socklab_shared::interp::EndStatus),
+    Ended(socklab_lang::interp::EndStatus),
 }
 
 /// One lane as the page shows it.
@@ -90,8 +90,8 @@ pub struct LaneView {
 }
 
 /// What a blocked call waits for, in plain words.
-pub fn waits_for(call: &socklab_shared::protocol::Call) -> String {
-    use socklab_shared::protocol::Call;
+pub fn waits_for(call: &socklab_wire::protocol::Call) -> String {
+    use socklab_wire::protocol::Call;
     let what = match call {
         Call::Accept { .. } => "a client to connect",
         Call::Connect { .. } | Call::ConnectEx { .. } => "the handshake to finish",
@@ -139,7 +139,7 @@ pub struct Runner<L> {
     /// A lane the user asked to step once (paused mode).
     requested: Option<usize>,
     /// Calls sent and not yet answered, to say what a blocked lane waits for.
-    out: BTreeMap<u64, socklab_shared::protocol::Call>,
+    out: BTreeMap<u64, socklab_wire::protocol::Call>,
     /// Interpreter events not yet handed to the page (marks and prints).
     seen: Vec<InterpEvent>,
     /// Socket handles the relay reported made, to name them for the table.
@@ -304,7 +304,7 @@ impl<L: Lanes> Runner<L> {
             }
             ServerMsg::Error { code, message, .. } => lines.push(Line::relay_error(code, &message)),
             ServerMsg::Event { event } => {
-                if let socklab_shared::protocol::Event::SocketCreated { info } = &event {
+                if let socklab_wire::protocol::Event::SocketCreated { info } = &event {
                     self.socks.push(info.sock);
                 }
                 lines.extend(Line::event(&event, |sock| self.lanes.socket_name(sock)))
@@ -392,8 +392,8 @@ impl<L: Lanes> Runner<L> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use socklab_shared::interp::EndStatus;
-    use socklab_shared::protocol::{Call, Outcome, Ret};
+    use socklab_lang::interp::EndStatus;
+    use socklab_wire::protocol::{Call, Outcome, Ret};
 
     /// A lane that makes the listed calls (one per step) and then ends.
     struct Scripted {
@@ -542,7 +542,7 @@ mod tests {
         runner.drive(0.0);
         let rejected = ServerMsg::Error {
             id: Some(5),
-            code: socklab_shared::protocol::ErrorCode::UnknownSocket,
+            code: socklab_wire::protocol::ErrorCode::UnknownSocket,
             message: "no socket 9".into(),
         };
         let drive = runner.on_message(rejected, 0.0);

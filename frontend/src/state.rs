@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use socklab_shared::interp::InterpEvent;
-use socklab_shared::lessons::{self, Lang, StepReport};
-use socklab_shared::protocol::{Call, Event, Outcome, Ret, SandboxMode, SockId};
-use socklab_shared::transcript::{self as run_transcript, KernelLine};
+use socklab_lang::interp::InterpEvent;
+use socklab_lessons::{self as lessons, Lang, StepReport};
+use socklab_wire::protocol::{Call, Event, Outcome, Ret, SandboxMode, SockId};
+use socklab_lang::transcript::{self as run_transcript, KernelLine};
 use yew::Reducible;
 
 use crate::runner::LaneView;
@@ -563,7 +563,7 @@ mod tests {
 
     #[test]
     fn the_socket_table_follows_events_and_answers() {
-        use socklab_shared::protocol::{Addr, Bytes, SockInfo};
+        use socklab_wire::protocol::{Addr, Bytes, SockInfo};
         let info = SockInfo { sock: 1, fd: 7, family: 2, sock_type: 1, proto: 0 };
         let state_event = |from: &str, to: &str| Event::State {
             sock: Some(1),

@@ -2,10 +2,10 @@
 //! (`lane:line  call  → result`), each tagged with what it reports so the page
 //! can style it.
 
-use socklab_shared::transcript;
-use socklab_shared::interp::{EndStatus, InterpEvent};
-use socklab_shared::lang::Diagnostic;
-use socklab_shared::protocol::{ErrorCode, Event, SockId};
+use socklab_lang::transcript;
+use socklab_lang::interp::{EndStatus, InterpEvent};
+use socklab_lang::Diagnostic;
+use socklab_wire::protocol::{ErrorCode, Event, SockId};
 
 /// What a line reports; the view picks its CSS class from this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +116,7 @@ mod tests {
         assert_eq!(line.kind, LineKind::Failed);
         assert_eq!(
             line.text,
-            format!("client:13  cli.connect((\"127.0.0.1\", 5500))  → ECONNREFUSED (111): {}", socklab_shared::errno::explain(111))
+            format!("client:13  cli.connect((\"127.0.0.1\", 5500))  → ECONNREFUSED (111): {}", socklab_wire::errno::explain(111))
         );
     }
 

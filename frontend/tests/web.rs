@@ -72,7 +72,7 @@ async fn the_transcript_shows_one_styled_line_per_entry() {
 async fn a_lane_underlines_its_parse_error_and_marks_executed_lines() {
     use socklab_frontend::components::{LaneEditor, LaneEditorProps};
     use socklab_frontend::state::Mark;
-    use socklab_shared::lang::Diagnostic;
+    use socklab_lang::Diagnostic;
     use yew::Callback;
 
     let root = root();

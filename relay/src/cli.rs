@@ -20,7 +20,7 @@ pub struct RunArgs {
 /// The sandbox is made only once the script parses: a script with errors runs nothing.
 pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> {
     let source = read_source(&args.file)?;
-    let parsed = socklab_shared::lang::parse(&source);
+    let parsed = socklab_lang::parse(&source);
     if !parsed.diagnostics.is_empty() {
         let mut stderr = std::io::stderr().lock();
         for diagnostic in &parsed.diagnostics {

@@ -9,10 +9,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use socklab_shared::interp::{CallResult, EndStatus, Interpreter, LaneState, Yield};
-use socklab_shared::lang::Script;
-use socklab_shared::protocol::{Event, Outcome, Ret};
-pub use socklab_shared::transcript::{KernelLine, Line};
+use socklab_lang::interp::{CallResult, EndStatus, Interpreter, LaneState, Yield};
+use socklab_lang::Script;
+use socklab_wire::protocol::{Event, Outcome, Ret};
+pub use socklab_lang::transcript::{KernelLine, Line};
 
 use crate::exec::{ExecError, Executor, PendingCall, Raw, Started};
 use futures::FutureExt;

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use socklab_shared::export;
-use socklab_shared::lessons::{self, Lang, Lesson, StepReport};
+use socklab_export as export;
+use socklab_lessons::{self as lessons, Lang, Lesson, StepReport};
 
 use crate::engine::{self, Line, RunOptions};
 use crate::sandbox::Sandbox;
@@ -89,7 +89,7 @@ pub async fn check_source(
 
 /// The transcript of a whole run, as `socklab run --json` would print it.
 pub async fn transcript(source: &str, sandbox: &Sandbox, deadlock_timeout: Duration) -> anyhow::Result<Vec<Line>> {
-    let parsed = socklab_shared::lang::parse(source);
+    let parsed = socklab_lang::parse(source);
     if let Some(first) = parsed.diagnostics.first() {
         bail!("the script does not parse: {first}");
     }
@@ -167,7 +167,7 @@ impl ExportLang {
 /// script does not parse or uses something the exporter cannot translate.
 pub fn export(lang: ExportLang, file: &str) -> anyhow::Result<i32> {
     let source = read_source(file)?;
-    let parsed = socklab_shared::lang::parse(&source);
+    let parsed = socklab_lang::parse(&source);
     if !parsed.diagnostics.is_empty() {
         for diagnostic in &parsed.diagnostics {
             eprintln!("{file}:{diagnostic}");

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use socklab_shared::protocol::{Call, Ret};
+use socklab_wire::protocol::{Call, Ret};
 
 use crate::metrics::Metrics;
 
@@ -235,7 +235,7 @@ impl Default for SessionTimers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use socklab_shared::protocol::{Addr, Bytes};
+    use socklab_wire::protocol::{Addr, Bytes};
 
     fn send(n: usize) -> Call {
         Call::Send { sock: 1, data: Bytes { b64: vec![0; n] }, flags: 0 }

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use socklab_shared::protocol::{ErrorCode, OP_NAMES, SandboxMode};
+use socklab_wire::protocol::{ErrorCode, OP_NAMES, SandboxMode};
 
 /// How a call ended, the `result` label of `socklab_calls_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use socklab_kernel::netns::{self, Netns};
 use socklab_kernel::observe::{Observer, SessionObserver};
-use socklab_shared::protocol::{Capabilities, Event, SandboxMode};
+use socklab_wire::protocol::{Capabilities, Event, SandboxMode};
 
 use crate::metrics;
 use crate::exec::{AddrPolicy, Cidr, ExecConfig, Executor, SocketMaker, host_socket_maker};

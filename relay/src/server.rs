@@ -24,7 +24,7 @@ use crate::assets;
 use crate::metrics::{self, Limit, Metrics, SessionTally};
 use crate::sandbox::Sandbox;
 use crate::session::{self, Access, Encoding, Incoming, Outgoing, SessionLimits};
-use socklab_shared::binary;
+use socklab_wire::binary;
 
 /// Everything a request handler needs.
 pub struct AppState {

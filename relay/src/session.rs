@@ -13,8 +13,8 @@ use std::time::Duration;
 use futures::future::{AbortHandle, Abortable, BoxFuture};
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, Sink, SinkExt, Stream, StreamExt};
-use socklab_shared::binary;
-use socklab_shared::protocol::{
+use socklab_wire::binary;
+use socklab_wire::protocol::{
     Call, ClientMsg, ErrorCode, Event, OP_NAMES, Outcome, PROTOCOL_VERSION, ServerMsg,
 };
 use tokio_util::sync::CancellationToken;
@@ -430,7 +430,7 @@ impl Unannounced {
 /// Send the events the call caused, then its result.
 async fn answer<O: Sink<Outgoing> + Unpin>(
     id: u64,
-    result: Result<socklab_shared::protocol::Ret, ExecError>,
+    result: Result<socklab_wire::protocol::Ret, ExecError>,
     exec: &mut crate::exec::Executor,
     out: &mut Outbox<'_, O>,
     budget: &mut Budget,

@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use socklab::lessons_cli;
 use socklab::sandbox::{Sandbox, SandboxConfig};
-use socklab_shared::export;
-use socklab_shared::interp::{EndStatus, InterpEvent};
-use socklab_shared::lessons::{self, Lesson};
-use socklab_shared::transcript::Line;
+use socklab_export as export;
+use socklab_lang::interp::{EndStatus, InterpEvent};
+use socklab_lessons::{self as lessons, Lesson};
+use socklab_lang::transcript::Line;
 
 type Prints = BTreeMap<String, Vec<String>>;
 
@@ -82,7 +82,7 @@ async fn lesson_exports(lesson: &'static Lesson, dir: &Path, languages: &[&str])
         })
         .collect();
     assert!(unfinished.is_empty(), "{}: the playground run did not finish: {unfinished:?}", lesson.dir);
-    let script = socklab_shared::lang::parse(lesson.solution).script;
+    let script = socklab_lang::parse(lesson.solution).script;
     let lanes: Vec<String> = script.lanes.iter().map(|l| l.name.clone()).collect();
     let mut problems = Vec::new();
     for &lang in languages {
@@ -150,7 +150,7 @@ async fn every_solution_exports_to_python_and_c_that_print_what_the_playground_p
 
 #[test]
 fn export_names_what_it_cannot_translate() {
-    let parsed = socklab_shared::lang::parse("x = 1\n");
+    let parsed = socklab_lang::parse("x = 1\n");
     assert!(export::export("cobol", &parsed.script).is_err());
     let mut file = tempfile::Builder::new().suffix(".sock").tempfile().unwrap();
     file.write_all(b"print(1)\n").unwrap();

@@ -5,7 +5,7 @@ mod common;
 
 use common::{Relay, Run, run_script};
 use serde_json::json;
-use socklab_shared::protocol::{Event, Outcome, ServerMsg};
+use socklab_wire::protocol::{Event, Outcome, ServerMsg};
 
 /// The (from, to) transitions of `socket` in a run, in order.
 fn states<'a>(run: &'a Run, socket: &str) -> Vec<(&'a str, &'a str)> {
@@ -193,7 +193,7 @@ async fn sessions_are_private_networks() {
     hello.send_json(json!({"type": "hello", "version": 1, "token": relay.token})).await;
     match hello.next().await {
         ServerMsg::Hello { mode, capabilities, .. } => {
-            assert_eq!(mode, socklab_shared::protocol::SandboxMode::Namespace);
+            assert_eq!(mode, socklab_wire::protocol::SandboxMode::Namespace);
             assert_eq!(capabilities.tcp_states, "traced");
             assert!(capabilities.capture);
         }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use socklab::lessons_cli::{self, CheckOutcome};
 use socklab::sandbox::{Sandbox, SandboxConfig};
-use socklab_shared::lessons::{self, Checkpoint, Lang, Lesson};
-use socklab_shared::transcript::{KernelLine, Line};
+use socklab_lessons::{self as lessons, Checkpoint, Lang, Lesson};
+use socklab_lang::transcript::{KernelLine, Line};
 
 fn sandbox() -> Sandbox {
     Sandbox::new(SandboxConfig { allow_raw_in_host: true, ..SandboxConfig::default() }).unwrap()
@@ -91,7 +91,7 @@ fn every_lesson_has_both_languages_and_a_starter_that_parses() {
             let shown = lessons_cli::show(lesson.number(), lang).unwrap();
             assert!(shown.contains(lesson.starter.trim()), "{}", lesson.dir);
         }
-        assert!(socklab_shared::lang::parse(lesson.starter).is_ok(), "{}", lesson.dir);
+        assert!(socklab_lang::parse(lesson.starter).is_ok(), "{}", lesson.dir);
     }
     let list = lessons_cli::list(Lang::Zh);
     assert_eq!(list.lines().count(), lessons::all().len());

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use common::{Client, Relay, wait_until};
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
-use socklab_shared::protocol::{ErrorCode, ServerMsg};
+use socklab_wire::protocol::{ErrorCode, ServerMsg};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -289,7 +289,7 @@ async fn metrics_count_a_sessions_calls_bytes_and_errors_exactly() {
     c.answer(waiting).await;
     // An errno, a refusal by the executor, a limit, and a malformed message.
     let no_peer = c.call(json!({"op": "getpeername", "sock": listener})).await;
-    assert!(matches!(no_peer, ServerMsg::Result { outcome: socklab_shared::protocol::Outcome::Err { .. }, .. }), "{no_peer:?}");
+    assert!(matches!(no_peer, ServerMsg::Result { outcome: socklab_wire::protocol::Outcome::Err { .. }, .. }), "{no_peer:?}");
     let unknown = c.call(json!({"op": "connect", "sock": 99, "addr": name["addr"]})).await;
     assert!(matches!(unknown, ServerMsg::Error { code: ErrorCode::UnknownSocket, .. }), "{unknown:?}");
     let fourth = c.call(json!({"op": "socket", "family": AF_INET, "type": SOCK_STREAM})).await;
@@ -299,7 +299,7 @@ async fn metrics_count_a_sessions_calls_bytes_and_errors_exactly() {
     c.ok(json!({"op": "close", "sock": client})).await;
 
     let m = scrape(relay.port).await;
-    let namespaces = if mode == socklab_shared::protocol::SandboxMode::Namespace { 1.0 } else { 0.0 };
+    let namespaces = if mode == socklab_wire::protocol::SandboxMode::Namespace { 1.0 } else { 0.0 };
     let expected = [
         ("socklab_sessions_open", 1.0),
         ("socklab_sessions_total", 1.0),

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use common::{BIN, Client, Relay, b64, wait_until};
 use futures::StreamExt;
 use serde_json::json;
-use socklab_shared::protocol::{ErrorCode, Outcome, ServerMsg};
+use socklab_wire::protocol::{ErrorCode, Outcome, ServerMsg};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;

@@ -4,7 +4,7 @@ mod common;
 
 use common::{Relay, b64, unb64};
 use serde_json::json;
-use socklab_shared::protocol::{ErrorCode, Outcome, ServerMsg};
+use socklab_wire::protocol::{ErrorCode, Outcome, ServerMsg};
 
 const AF_INET: i32 = 2;
 const SOCK_STREAM: i32 = 1;
@@ -127,8 +127,8 @@ async fn bad_input_gets_a_named_error_and_the_session_goes_on() {
 
 #[tokio::test]
 async fn binary_frames_carry_the_data_path_when_the_subprotocol_is_chosen() {
-    use socklab_shared::binary::{SUBPROTOCOL, encode_call};
-    use socklab_shared::protocol::{Bytes, Call, Ret};
+    use socklab_wire::binary::{SUBPROTOCOL, encode_call};
+    use socklab_wire::protocol::{Bytes, Call, Ret};
     use tokio_tungstenite::tungstenite::Message;
 
     let relay = Relay::start();
@@ -202,7 +202,7 @@ async fn binary_frames_without_the_subprotocol_are_refused_by_name() {
     c.send_binary(vec![3; 21]).await;
     match c.next_reply().await {
         ServerMsg::Error { code: ErrorCode::InvalidJson, message, .. } => {
-            assert!(message.contains(socklab_shared::binary::SUBPROTOCOL), "{message}")
+            assert!(message.contains(socklab_wire::binary::SUBPROTOCOL), "{message}")
         }
         other => panic!("{other:?}"),
     }

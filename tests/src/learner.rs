@@ -17,10 +17,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::{SinkExt, StreamExt};
 use socklab_frontend::runner::{self, LaneStatus, Runner};
-use socklab_shared::interp::{EndStatus, InterpEvent, Interpreter};
-use socklab_shared::lessons::{self, Checkpoint, Lang, Lesson};
-use socklab_shared::protocol::{ClientMsg, Event, PROTOCOL_VERSION, ServerMsg};
-use socklab_shared::transcript::{KernelLine, Line};
+use socklab_lang::interp::{EndStatus, InterpEvent, Interpreter};
+use socklab_lessons::{self as lessons, Checkpoint, Lang, Lesson};
+use socklab_wire::protocol::{ClientMsg, Event, PROTOCOL_VERSION, ServerMsg};
+use socklab_lang::transcript::{KernelLine, Line};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;

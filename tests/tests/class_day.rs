@@ -28,7 +28,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use socklab_shared::lessons;
+use socklab_lessons as lessons;
 use socklab_tests::learner::{self, Drive, Endpoint, LessonReport, Pace, Rng};
 
 /// Learners arrive spread over this long after the class starts.
@@ -115,8 +115,7 @@ fn relay_binary() -> PathBuf {
         "relay/kernel/Cargo.toml",
         "relay/build.rs",
         "relay/Cargo.toml",
-        "shared/src",
-        "shared/lessons",
+        "shared",
         "Cargo.lock",
     ];
     let newest = sources.iter().filter_map(|path| newest_change(&workspace().join(path))).max();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use socket2::SockAddr;
 use socklab_kernel::netns::Netns;
 use socklab_kernel::observe::{Observer, ObserverConfig};
-use socklab_shared::protocol::Event;
+use socklab_wire::protocol::Event;
 
 const ROUNDS: usize = 200;
 

@@ -11,7 +11,7 @@ use common::{pairs, settle, transitions};
 use socket2::SockAddr;
 use socklab_kernel::netns::Netns;
 use socklab_kernel::observe::{Observer, ObserverConfig};
-use socklab_shared::protocol::Event;
+use socklab_wire::protocol::Event;
 
 #[tokio::test]
 async fn traced_ipv6_close_sequence() {

@@ -10,7 +10,7 @@ use common::*;
 use socket2::SockAddr;
 use socklab_kernel::netns::Netns;
 use socklab_kernel::observe::{Observer, ObserverConfig};
-use socklab_shared::protocol::{Event, SockId};
+use socklab_wire::protocol::{Event, SockId};
 
 const CLIENT_PORT: u16 = 40000;
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use common::*;
 use socklab_kernel::netns::Netns;
 use socklab_kernel::observe::{Observer, ObserverConfig, SessionObserver};
-use socklab_shared::protocol::Event;
+use socklab_wire::protocol::Event;
 
 fn traced() -> &'static Arc<Observer> {
     static OBSERVER: OnceLock<Arc<Observer>> = OnceLock::new();

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 use std::path::{Component, Path, PathBuf};
 
 use socket2::SockAddr;
-use socklab_shared::protocol::Addr;
+use socklab_wire::protocol::Addr;
 
 use super::ExecError;
 use super::classify::{self, Cidr};

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use socket2::{SockAddr, Socket};
-use socklab_shared::protocol::{Bytes, Ret, SockId};
+use socklab_wire::protocol::{Bytes, Ret, SockId};
 use tokio::io::Interest;
 
 use super::addr::{self, AddrPolicy};

@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use socklab_shared::errno;
-use socklab_shared::protocol::{Addr, Call, Event, OptValue, OsError, Ret, SockId, SockInfo};
+use socklab_wire::errno;
+use socklab_wire::protocol::{Addr, Call, Event, OptValue, OsError, Ret, SockId, SockInfo};
 
 use socklab_kernel::observe::SessionObserver;
 

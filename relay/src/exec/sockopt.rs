@@ -9,7 +9,7 @@ use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use socket2::Socket;
-use socklab_shared::protocol::{Bytes, OptValue, Ret};
+use socklab_wire::protocol::{Bytes, OptValue, Ret};
 
 use super::ExecError;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use socklab_shared::protocol::{ClientMsg, ServerMsg};
+use socklab_wire::protocol::{ClientMsg, ServerMsg};
 use tokio_tungstenite::tungstenite::Message;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_socklab");
@@ -131,7 +131,7 @@ pub struct Client {
     /// Messages read while looking for another one.
     backlog: Vec<ServerMsg>,
     /// Events passed over while waiting for answers, in order.
-    pub events: Vec<socklab_shared::protocol::Event>,
+    pub events: Vec<socklab_wire::protocol::Event>,
 }
 
 impl Client {
@@ -175,7 +175,7 @@ impl Client {
 
     async fn read(&mut self) -> ServerMsg {
         match self.next_frame().await {
-            Message::Binary(data) => socklab_shared::binary::decode_server(&data)
+            Message::Binary(data) => socklab_wire::binary::decode_server(&data)
                 .unwrap_or_else(|e| panic!("bad binary frame {data:?}: {e:?}")),
             Message::Text(text) => serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad message {text}: {e}")),
             other => unreachable!("next_frame returns text or binary, not {other:?}"),
@@ -231,7 +231,7 @@ impl Client {
     pub async fn ok(&mut self, call: Value) -> Value {
         let answer = self.call(call.clone()).await;
         match answer {
-            ServerMsg::Result { outcome: socklab_shared::protocol::Outcome::Ok { value }, .. } => {
+            ServerMsg::Result { outcome: socklab_wire::protocol::Outcome::Ok { value }, .. } => {
                 serde_json::to_value(value).unwrap()
             }
             other => panic!("{call} failed: {other:?}"),

@@ -21,7 +21,7 @@ mod trace;
 
 use std::sync::Arc;
 
-use socklab_shared::protocol::{Capabilities, SandboxMode};
+use socklab_wire::protocol::{Capabilities, SandboxMode};
 
 pub use session::SessionObserver;
 pub use tcp_state::TcpState;

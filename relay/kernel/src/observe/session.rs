@@ -6,7 +6,7 @@ use std::os::fd::RawFd;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use socklab_shared::protocol::{Event, SockId};
+use socklab_wire::protocol::{Event, SockId};
 use tokio::sync::{Notify, mpsc};
 
 use super::attribute::{ConnKey, HOLD, KeyMatch, MarkKind, SessionKey};

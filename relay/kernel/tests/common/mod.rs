@@ -9,7 +9,7 @@ use std::time::Duration;
 use socket2::{SockAddr, Socket};
 use socklab_kernel::netns::Netns;
 use socklab_kernel::observe::SessionObserver;
-use socklab_shared::protocol::{Event, SockId};
+use socklab_wire::protocol::{Event, SockId};
 
 pub const LOCALHOST: &str = "127.0.0.1";
 

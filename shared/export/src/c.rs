@@ -1,0 +1,899 @@
+//! Script → C program: a small runtime (`c_runtime.c`: tagged values that
+//! behave like Python's, sockets with Python's timeout rules, the lab peers
+//! and ICMP helpers) and one function per lane, each run in a pthread.
+//!
+//! Each statement becomes C that calls the runtime (`sock_recv(conn,
+//! sl_int(1024))`), with the script line as a comment above it. Lane
+//! variables are `volatile` because `try` is setjmp/longjmp. What the runtime
+//! does not cover (a few builtins, keyword arguments, slices with a step, …)
+//! is an [`ExportError`] naming the line, never C that does not compile.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use super::ExportError;
+use super::walk::{self, ident};
+use socklab_lang::names::{Builtin, ExcClass, Global, Module, global};
+use socklab_lang::{BinOp, CmpOp, Expr, ExprKind, Script, Stmt, StmtKind, Target, UnaryOp};
+
+const RUNTIME: &str = include_str!("c_runtime.c");
+
+/// The C program for `script`.
+pub fn c(script: &Script) -> Result<String, ExportError> {
+    let mut out = String::new();
+    out.push_str(
+        "/* Exported from a socklab script: the same socket calls, as a C program.\n\
+         *\n\
+         * Build and run:  gcc -Wall -O2 -pthread -o prog prog.c && ./prog\n\
+         *\n\
+         * Each lane of the script is a function below, run in its own pthread;\n\
+         * every line a lane prints starts with \"[lane] \". Lanes start in file\n\
+         * order: lane N+1 starts once lane N has finished or reached its first\n\
+         * call that may wait (sl_may_start_next() marks that point), so a server\n\
+         * lane is listening before its client lane connects, as in the playground.\n\
+         */\n",
+    );
+    out.push_str(RUNTIME);
+    out.push_str("\nstatic const char *sl_exc_parent(const char *cls) {\n    static const char *parents[][2] = {\n");
+    for class in ExcClass::ALL {
+        if let Some(parent) = class.parent() {
+            let _ = writeln!(
+                out,
+                "        {{\"{}\", \"{}\"}},",
+                class.name(),
+                parent.name()
+            );
+        }
+    }
+    out.push_str(
+        "    };\n    for (size_t k = 0; k < sizeof parents / sizeof *parents; k++)\n        \
+         if (strcmp(cls, parents[k][0]) == 0) return parents[k][1];\n    return NULL;\n}\n",
+    );
+    for lane in &script.lanes {
+        let mut lane_gen = Gen {
+            vars: walk::variables(lane),
+            out: String::new(),
+            temp: 0,
+            tries: Vec::new(),
+            loops: Vec::new(),
+        };
+        let _ = writeln!(
+            lane_gen.out,
+            "\n/* lane \"{}\", from line {} of the script */",
+            lane.name.escape_default(),
+            lane.line
+        );
+        let _ = writeln!(
+            lane_gen.out,
+            "static void lane_{}(void) {{",
+            ident(&lane.name)
+        );
+        if !lane_gen.vars.is_empty() {
+            let decls: Vec<String> = lane_gen
+                .vars
+                .iter()
+                .map(|v| format!("{} = SL_NONE", c_var(v)))
+                .collect();
+            let _ = writeln!(lane_gen.out, "    V volatile {};", decls.join(", "));
+        }
+        let first_wait = walk::first_waiting(lane);
+        for (n, stmt) in lane.body.iter().enumerate() {
+            if Some(n) == first_wait {
+                lane_gen.out.push_str("    sl_may_start_next(); /* this lane may wait from here on: the next lane starts */\n");
+            }
+            lane_gen.stmt(stmt, 1)?;
+        }
+        // Variables the script only assigns would be "set but not used".
+        for v in &lane_gen.vars {
+            let _ = writeln!(lane_gen.out, "    (void)({});", c_var(v));
+        }
+        lane_gen.out.push_str("}\n");
+        out.push_str(&lane_gen.out);
+    }
+    out.push_str("\nint main(void) {\n    static sl_lane_ctx lanes[] = {\n");
+    for lane in &script.lanes {
+        let _ = writeln!(
+            out,
+            "        {{.name = \"{}\", .body = lane_{}}},",
+            lane.name.escape_default(),
+            ident(&lane.name)
+        );
+    }
+    out.push_str("    };\n    return sl_run_lanes(lanes, sizeof lanes / sizeof *lanes);\n}\n");
+    Ok(out)
+}
+
+/// Generates one lane.
+struct Gen {
+    vars: BTreeSet<String>,
+    out: String,
+    /// Counter for temporaries (`_t1`, `_h2`, …).
+    temp: usize,
+    /// Handler variables of the `try` blocks we are inside, innermost last.
+    tries: Vec<String>,
+    /// For each enclosing loop, how many `try` blocks were open at its start.
+    loops: Vec<usize>,
+}
+
+fn err(line: u32, message: impl Into<String>) -> ExportError {
+    ExportError {
+        line,
+        target: "C",
+        message: message.into(),
+    }
+}
+
+/// Names a C program cannot use for a variable.
+const RESERVED: &[&str] = &[
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
+    "union", "unsigned", "void", "volatile", "while", "bool", "true", "false", "errno", "stdin",
+    "stdout", "stderr", "main", "V", "NULL", "lanes",
+];
+
+fn c_var(name: &str) -> String {
+    let taken = RESERVED.contains(&name)
+        || name.starts_with("sl_")
+        || name.starts_with("sock_")
+        || name.starts_with("SL_")
+        || name.starts_with('_')
+        || name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if taken {
+        format!("v_{name}")
+    } else {
+        name.to_string()
+    }
+}
+
+/// A C string literal holding exactly these bytes.
+fn c_string(bytes: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for &b in bytes {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'?' => out.push_str("\\?"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x20..=0x7e => out.push(b as char),
+            // Three-digit octal: unlike \x, it cannot swallow the characters after it.
+            _ => {
+                let _ = write!(out, "\\{b:03o}");
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Socket methods: C function, least and most arguments.
+const SOCKET_METHODS: &[(&str, &str, usize, usize)] = &[
+    ("bind", "sock_bind", 1, 1),
+    ("listen", "sock_listen", 0, 1),
+    ("accept", "sock_accept", 0, 0),
+    ("connect", "sock_connect", 1, 1),
+    ("connect_ex", "sock_connect_ex", 1, 1),
+    ("send", "sock_send", 1, 2),
+    ("sendall", "sock_sendall", 1, 2),
+    ("sendto", "sock_sendto", 2, 2),
+    ("recv", "sock_recv", 1, 2),
+    ("recvfrom", "sock_recvfrom", 1, 2),
+    ("shutdown", "sock_shutdown", 1, 1),
+    ("close", "sock_close", 0, 0),
+    ("setblocking", "sock_setblocking", 1, 1),
+    ("settimeout", "sock_settimeout", 1, 1),
+    ("setsockopt", "sock_setsockopt", 3, 3),
+    ("getsockopt", "sock_getsockopt", 2, 2),
+    ("getsockname", "sock_getsockname", 0, 0),
+    ("getpeername", "sock_getpeername", 0, 0),
+    ("fileno", "sock_fileno", 0, 0),
+    // str, bytes and list methods.
+    ("upper", "sl_m_upper", 0, 0),
+    ("lower", "sl_m_lower", 0, 0),
+    ("find", "sl_m_find", 1, 1),
+    ("partition", "sl_m_partition", 1, 1),
+    ("split", "sl_m_split", 0, 1),
+    ("strip", "sl_m_strip", 0, 0),
+    ("startswith", "sl_m_startswith", 1, 1),
+    ("endswith", "sl_m_endswith", 1, 1),
+    ("replace", "sl_m_replace", 2, 2),
+    ("append", "sl_m_append", 1, 1),
+    ("remove", "sl_m_remove", 1, 1),
+    ("pop", "sl_m_pop", 0, 0),
+];
+
+impl Gen {
+    fn fresh(&mut self, prefix: &str) -> String {
+        self.temp += 1;
+        format!("_{prefix}{}", self.temp)
+    }
+
+    fn line(&mut self, depth: usize, text: &str) {
+        let _ = writeln!(self.out, "{}{text}", "    ".repeat(depth));
+    }
+
+    fn block(&mut self, body: &[Stmt], depth: usize) -> Result<(), ExportError> {
+        for s in body {
+            self.stmt(s, depth)?;
+        }
+        Ok(())
+    }
+
+    fn stmt(&mut self, stmt: &Stmt, depth: usize) -> Result<(), ExportError> {
+        let line = stmt.line;
+        let source = stmt.source.replace("*/", "* /").replace("/*", "/ *");
+        self.line(depth, &format!("/* line {line}: {source} */"));
+        match &stmt.kind {
+            StmtKind::Expr(e) => {
+                let text = match &e.kind {
+                    ExprKind::Call { func, args, kwargs }
+                        if self.is_builtin(func, Builtin::Print) =>
+                    {
+                        self.print_call(args, kwargs, line)?
+                    }
+                    ExprKind::Call { .. } => self.expr(e)?,
+                    _ => format!("(void)({})", self.expr(e)?),
+                };
+                self.line(depth, &format!("{text};"));
+            }
+            StmtKind::Assign { targets, value } => {
+                let value = self.expr(value)?;
+                if let [target] = targets.as_slice() {
+                    self.assign(target, &value, depth)?;
+                } else {
+                    let t = self.fresh("t");
+                    self.line(depth, &format!("{{ V {t} = {value};"));
+                    for target in targets {
+                        self.assign(target, &t, depth + 1)?;
+                    }
+                    self.line(depth, "}");
+                }
+            }
+            StmtKind::AugAssign { target, op, value } => {
+                let current = match target {
+                    Target::Name(n) => c_var(n),
+                    Target::Index { object, index } => {
+                        format!("sl_getitem({}, {})", self.expr(object)?, self.expr(index)?)
+                    }
+                    Target::Unpack(_) => return Err(err(line, "augmented assignment to a tuple")),
+                };
+                let value = format!(
+                    "sl_binary({current}, {}, {})",
+                    bin_op(*op),
+                    self.expr(value)?
+                );
+                self.assign(target, &value, depth)?;
+            }
+            StmtKind::Assert { test, message } => {
+                let message = match message {
+                    Some(m) => self.expr(m)?,
+                    None => "NULL".into(),
+                };
+                let test = self.expr(test)?;
+                self.line(
+                    depth,
+                    &format!(
+                        "sl_assert({test}, {message}, {});",
+                        c_string(stmt.source.as_bytes())
+                    ),
+                );
+            }
+            StmtKind::If { branches, orelse } => {
+                for (i, (test, body)) in branches.iter().enumerate() {
+                    let test = self.expr(test)?;
+                    let head = if i == 0 {
+                        format!("if (sl_truthy({test})) {{")
+                    } else {
+                        format!("}} else if (sl_truthy({test})) {{")
+                    };
+                    self.line(depth, &head);
+                    self.block(body, depth + 1)?;
+                }
+                if let Some(body) = orelse {
+                    self.line(depth, "} else {");
+                    self.block(body, depth + 1)?;
+                }
+                self.line(depth, "}");
+            }
+            StmtKind::While { test, body } => {
+                let test = self.expr(test)?;
+                self.line(depth, &format!("while (sl_truthy({test})) {{"));
+                self.loop_body(body, depth + 1)?;
+                self.line(depth, "}");
+            }
+            StmtKind::For { target, iter, body } => {
+                self.for_loop(target, iter, body, depth, line)?
+            }
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finally,
+            } => {
+                if let Some(finally) = finally {
+                    let f = self.fresh("f");
+                    self.line(
+                        depth,
+                        &format!(
+                            "{{ /* try ... finally */\n{}    sl_handler {f};",
+                            "    ".repeat(depth)
+                        ),
+                    );
+                    self.line(depth + 1, &format!("{f}.outer = sl_top;"));
+                    self.line(depth + 1, &format!("sl_top = &{f};"));
+                    self.line(depth + 1, &format!("if (setjmp({f}.jump) == 0) {{"));
+                    self.tries.push(f.clone());
+                    self.try_block(body, handlers, orelse.as_deref(), depth + 2)?;
+                    self.tries.pop();
+                    self.line(depth + 2, &format!("sl_top = {f}.outer;"));
+                    self.block(finally, depth + 2)?;
+                    self.line(depth + 1, "} else {");
+                    self.block(finally, depth + 2)?;
+                    self.line(depth + 2, &format!("sl_raise({f}.exc);"));
+                    self.line(depth + 1, "}");
+                    self.line(depth, "}");
+                } else {
+                    self.try_block(body, handlers, orelse.as_deref(), depth)?;
+                }
+            }
+            StmtKind::With {
+                value, name, body, ..
+            } => {
+                let value = self.expr(value)?;
+                let var = match name {
+                    Some(n) => c_var(n),
+                    None => {
+                        let t = self.fresh("w");
+                        self.line(depth, &format!("V {t};"));
+                        t
+                    }
+                };
+                self.line(depth, &format!("{var} = {value};"));
+                self.block(body, depth)?;
+                self.line(
+                    depth,
+                    &format!("sock_close({var}); /* end of the with block */"),
+                );
+            }
+            StmtKind::Break | StmtKind::Continue => {
+                // Leaving `try` blocks opened inside the loop: unhook their handlers first.
+                if let Some(&open) = self.loops.last()
+                    && self.tries.len() > open
+                {
+                    let h = self.tries[open].clone();
+                    self.line(depth, &format!("sl_top = {h}.outer;"));
+                }
+                self.line(
+                    depth,
+                    if matches!(stmt.kind, StmtKind::Break) {
+                        "break;"
+                    } else {
+                        "continue;"
+                    },
+                );
+            }
+            StmtKind::Pass => self.line(depth, "; /* pass */"),
+            StmtKind::Import => self.line(depth, "; /* nothing to import in C */"),
+        }
+        Ok(())
+    }
+
+    fn loop_body(&mut self, body: &[Stmt], depth: usize) -> Result<(), ExportError> {
+        self.loops.push(self.tries.len());
+        let result = self.block(body, depth);
+        self.loops.pop();
+        result
+    }
+
+    fn try_block(
+        &mut self,
+        body: &[Stmt],
+        handlers: &[socklab_lang::Handler],
+        orelse: Option<&[Stmt]>,
+        depth: usize,
+    ) -> Result<(), ExportError> {
+        let h = self.fresh("h");
+        self.line(
+            depth,
+            &format!("{{ /* try */\n{}    sl_handler {h};", "    ".repeat(depth)),
+        );
+        self.line(depth + 1, &format!("{h}.outer = sl_top;"));
+        self.line(depth + 1, &format!("sl_top = &{h};"));
+        self.line(depth + 1, &format!("if (setjmp({h}.jump) == 0) {{"));
+        self.tries.push(h.clone());
+        self.block(body, depth + 2)?;
+        self.tries.pop();
+        self.line(depth + 2, &format!("sl_top = {h}.outer;"));
+        if let Some(orelse) = orelse {
+            self.block(orelse, depth + 2)?;
+        }
+        let mut caught_all = false;
+        for handler in handlers {
+            let test = if handler.classes.is_empty() {
+                caught_all = true;
+                "1".to_string()
+            } else {
+                handler
+                    .classes
+                    .iter()
+                    .map(|c| format!("sl_exc_matches({h}.exc, \"{}\")", c.name()))
+                    .collect::<Vec<_>>()
+                    .join(" || ")
+            };
+            self.line(
+                depth + 1,
+                &format!("}} else if ({test}) {{ /* line {}: except */", handler.line),
+            );
+            if let Some(name) = &handler.name {
+                self.line(depth + 2, &format!("{} = {h}.exc;", c_var(name)));
+            }
+            self.block(&handler.body, depth + 2)?;
+        }
+        if !caught_all {
+            self.line(depth + 1, "} else {");
+            self.line(
+                depth + 2,
+                &format!("sl_raise({h}.exc); /* not ours: pass it on */"),
+            );
+        }
+        self.line(depth + 1, "}");
+        self.line(depth, "}");
+        Ok(())
+    }
+
+    fn for_loop(
+        &mut self,
+        target: &Target,
+        iter: &Expr,
+        body: &[Stmt],
+        depth: usize,
+        line: u32,
+    ) -> Result<(), ExportError> {
+        if let ExprKind::Call { func, args, kwargs } = &iter.kind
+            && self.is_builtin(func, Builtin::Range)
+            && kwargs.is_empty()
+        {
+            let i = self.fresh("i");
+            let (start, stop, step) = match args.as_slice() {
+                [stop] => ("0".to_string(), self.int_expr(stop)?, 1),
+                [start, stop] => (self.int_expr(start)?, self.int_expr(stop)?, 1),
+                [start, stop, step] => match step.kind {
+                    ExprKind::Int(s) if s != 0 => (self.int_expr(start)?, self.int_expr(stop)?, s),
+                    ExprKind::Unary(UnaryOp::Neg, ref x) if matches!(x.kind, ExprKind::Int(s) if s != 0) =>
+                    {
+                        let ExprKind::Int(s) = x.kind else {
+                            unreachable!()
+                        };
+                        (self.int_expr(start)?, self.int_expr(stop)?, -s)
+                    }
+                    _ => return Err(err(line, "range() with a step that is not a constant")),
+                },
+                _ => return Err(err(line, "range() takes 1 to 3 arguments")),
+            };
+            let cmp = if step > 0 { "<" } else { ">" };
+            let stop_var = self.fresh("n");
+            self.line(depth, &format!("{{ long long {stop_var} = {stop};"));
+            self.line(
+                depth,
+                &format!(
+                    "for (volatile long long {i} = {start}; {i} {cmp} {stop_var}; {i} += {step}) {{"
+                ),
+            );
+            self.assign(target, &format!("sl_int({i})"), depth + 1)?;
+            self.loop_body(body, depth + 1)?;
+            self.line(depth, "}}");
+            return Ok(());
+        }
+        let seq = self.fresh("s");
+        let k = self.fresh("k");
+        let value = self.expr(iter)?;
+        self.line(depth, &format!("{{ V volatile {seq} = sl_iter({value});"));
+        self.line(
+            depth,
+            &format!("for (volatile size_t {k} = 0; {k} < {seq}->n; {k}++) {{"),
+        );
+        self.assign(target, &format!("{seq}->items[{k}]"), depth + 1)?;
+        self.loop_body(body, depth + 1)?;
+        self.line(depth, "}}");
+        Ok(())
+    }
+
+    fn int_expr(&mut self, e: &Expr) -> Result<String, ExportError> {
+        Ok(match e.kind {
+            ExprKind::Int(i) => i.to_string(),
+            _ => format!("sl_as_int({}, \"range() argument\")", self.expr(e)?),
+        })
+    }
+
+    fn assign(&mut self, target: &Target, value: &str, depth: usize) -> Result<(), ExportError> {
+        match target {
+            Target::Name(n) => self.line(depth, &format!("{} = {value};", c_var(n))),
+            Target::Index { object, index } => {
+                let (o, i) = (self.expr(object)?, self.expr(index)?);
+                self.line(depth, &format!("sl_setitem({o}, {i}, {value});"));
+            }
+            Target::Unpack(targets) => {
+                let t = self.fresh("t");
+                self.line(
+                    depth,
+                    &format!("{{ V {t} = sl_unpack({value}, {});", targets.len()),
+                );
+                for (k, target) in targets.iter().enumerate() {
+                    self.assign(target, &format!("{t}->items[{k}]"), depth + 1)?;
+                }
+                self.line(depth, "}");
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `func` names this builtin (directly or through its module).
+    fn is_builtin(&self, func: &Expr, builtin: Builtin) -> bool {
+        self.builtin_of(func) == Some(builtin)
+    }
+
+    fn builtin_of(&self, func: &Expr) -> Option<Builtin> {
+        match &func.kind {
+            ExprKind::Name(n) if !self.vars.contains(n) => match global(n) {
+                Some(Global::Builtin(b)) => Some(b),
+                _ => None,
+            },
+            ExprKind::Attr(object, name) => match &object.kind {
+                ExprKind::Name(m)
+                    if !self.vars.contains(m) && matches!(global(m), Some(Global::Module(_))) =>
+                {
+                    Builtin::from_name(name)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn print_call(
+        &mut self,
+        args: &[Expr],
+        kwargs: &[(String, Expr)],
+        line: u32,
+    ) -> Result<String, ExportError> {
+        if !kwargs.is_empty() {
+            return Err(err(line, "print() with keyword arguments (sep=, end=)"));
+        }
+        if args.is_empty() {
+            return Ok("SL_PRINT(sl_str(\"\", 0))".into());
+        }
+        let args = args
+            .iter()
+            .map(|a| self.expr(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(format!("SL_PRINT({})", args.join(", ")))
+    }
+
+    fn expr(&mut self, e: &Expr) -> Result<String, ExportError> {
+        let line = e.line;
+        Ok(match &e.kind {
+            ExprKind::None => "SL_NONE".into(),
+            ExprKind::Bool(b) => format!("sl_bool({})", i32::from(*b)),
+            ExprKind::Int(i) => format!("sl_int({i})"),
+            ExprKind::Float(f) => format!("sl_float({})", super::python::py_float(*f)),
+            ExprKind::Str(s) => format!("sl_str({}, {})", c_string(s.as_bytes()), s.len()),
+            ExprKind::Bytes(b) => format!("sl_bytes({}, {})", c_string(b), b.len()),
+            ExprKind::Name(n) => self.name(n, line)?,
+            ExprKind::Tuple(items) | ExprKind::List(items) => {
+                let kind = if matches!(e.kind, ExprKind::Tuple(_)) {
+                    "TUPLE"
+                } else {
+                    "LIST"
+                };
+                if items.is_empty() {
+                    if kind == "TUPLE" {
+                        "sl_seq(T_TUPLE, 0, NULL)".into()
+                    } else {
+                        "SL_EMPTY_LIST()".into()
+                    }
+                } else {
+                    let items = items
+                        .iter()
+                        .map(|i| self.expr(i))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    format!("SL_{kind}({})", items.join(", "))
+                }
+            }
+            ExprKind::Unary(op, x) => {
+                let x = self.expr(x)?;
+                match op {
+                    UnaryOp::Not => format!("sl_not({x})"),
+                    UnaryOp::Neg => format!("sl_neg({x})"),
+                    UnaryOp::Pos => x,
+                    UnaryOp::Invert => format!("sl_binary(sl_int(-1), SL_XOR, {x})"),
+                }
+            }
+            ExprKind::Binary(op, a, b) => format!(
+                "sl_binary({}, {}, {})",
+                self.expr(a)?,
+                bin_op(*op),
+                self.expr(b)?
+            ),
+            ExprKind::Compare(first, rest) => {
+                let mut left = self.expr(first)?;
+                let mut parts = Vec::new();
+                for (i, (op, right)) in rest.iter().enumerate() {
+                    let right = self.expr(right)?;
+                    if i + 1 == rest.len() {
+                        parts.push(format!("sl_compare({left}, {}, {right})", cmp_op(*op)));
+                    } else {
+                        // `a < b < c`: b is evaluated once.
+                        let t = self.fresh("t");
+                        parts.push(format!(
+                            "({{ V {t} = {right}; sl_compare({left}, {}, {t}); }})",
+                            cmp_op(*op)
+                        ));
+                        left = t;
+                    }
+                }
+                if parts.len() == 1 {
+                    parts.remove(0)
+                } else {
+                    let tests: Vec<String> =
+                        parts.iter().map(|p| format!("sl_truthy({p})")).collect();
+                    format!("sl_bool({})", tests.join(" && "))
+                }
+            }
+            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+                let t = self.fresh("t");
+                let (a, b) = (self.expr(a)?, self.expr(b)?);
+                if matches!(e.kind, ExprKind::And(..)) {
+                    format!("({{ V {t} = {a}; sl_truthy({t}) ? {b} : {t}; }})")
+                } else {
+                    format!("({{ V {t} = {a}; sl_truthy({t}) ? {t} : {b}; }})")
+                }
+            }
+            ExprKind::IfElse { test, body, orelse } => {
+                format!(
+                    "(sl_truthy({}) ? {} : {})",
+                    self.expr(test)?,
+                    self.expr(body)?,
+                    self.expr(orelse)?
+                )
+            }
+            ExprKind::Attr(object, name) => {
+                if let ExprKind::Name(m) = &object.kind
+                    && !self.vars.contains(m)
+                    && let Some(Global::Module(module)) = global(m)
+                {
+                    return self.module_attr(module, name, line);
+                }
+                format!("sl_getattr({}, \"{name}\")", self.expr(object)?)
+            }
+            ExprKind::Call { func, args, kwargs } => self.call(func, args, kwargs, line)?,
+            ExprKind::Index(x, i) => format!("sl_getitem({}, {})", self.expr(x)?, self.expr(i)?),
+            ExprKind::Slice {
+                object,
+                lower,
+                upper,
+                step,
+            } => {
+                if step.is_some() {
+                    return Err(err(line, "slices with a step (x[a:b:c])"));
+                }
+                let mut bound = |x: &Option<Box<Expr>>| -> Result<String, ExportError> {
+                    x.as_ref().map_or(Ok("NULL".to_string()), |x| self.expr(x))
+                };
+                let (lo, hi) = (bound(lower)?, bound(upper)?);
+                format!("sl_slice({}, {lo}, {hi})", self.expr(object)?)
+            }
+        })
+    }
+
+    fn name(&self, n: &str, line: u32) -> Result<String, ExportError> {
+        if self.vars.contains(n) {
+            return Ok(c_var(n));
+        }
+        match global(n) {
+            Some(Global::Const(_)) => Ok(format!("sl_int({n})")),
+            Some(Global::Builtin(b)) => Err(err(line, format!("{}() used as a value", b.name()))),
+            Some(Global::Module(m)) => Err(err(
+                line,
+                format!("the module {} used as a value", m.name()),
+            )),
+            None => Err(err(line, format!("unknown name {n}"))),
+        }
+    }
+
+    fn module_attr(&self, module: Module, name: &str, line: u32) -> Result<String, ExportError> {
+        match global(name) {
+            Some(Global::Const(_)) => Ok(format!("sl_int({name})")),
+            _ => Err(err(
+                line,
+                format!("{}.{name} used as a value", module.name()),
+            )),
+        }
+    }
+
+    fn call(
+        &mut self,
+        func: &Expr,
+        args: &[Expr],
+        kwargs: &[(String, Expr)],
+        line: u32,
+    ) -> Result<String, ExportError> {
+        if let Some(builtin) = self.builtin_of(func) {
+            return self.builtin_call(builtin, args, kwargs, line);
+        }
+        let ExprKind::Attr(object, method) = &func.kind else {
+            return Err(err(
+                line,
+                "calling something that is not a builtin or a method",
+            ));
+        };
+        if !kwargs.is_empty() {
+            return Err(err(line, format!("{method}() with keyword arguments")));
+        }
+        let object = self.expr(object)?;
+        let mut values = args
+            .iter()
+            .map(|a| self.expr(a))
+            .collect::<Result<Vec<_>, _>>()?;
+        // encode()/decode(): UTF-8 is the only encoding; both ways the bytes stay as they are.
+        if method == "encode" || method == "decode" {
+            let utf8 = args.iter().all(|a| matches!(&a.kind, ExprKind::Str(s) if matches!(s.to_ascii_lowercase().as_str(), "utf-8" | "utf8" | "ascii")));
+            if !utf8 {
+                return Err(err(
+                    line,
+                    format!("{method}() with an encoding other than UTF-8"),
+                ));
+            }
+            return Ok(format!("sl_m_{method}({object})"));
+        }
+        let Some(&(_, function, least, most)) =
+            SOCKET_METHODS.iter().find(|(name, ..)| name == method)
+        else {
+            return Err(err(
+                line,
+                format!(".{method}() is not supported by the C export"),
+            ));
+        };
+        if values.len() < least || values.len() > most {
+            return Err(err(
+                line,
+                format!(".{method}() with {} arguments", values.len()),
+            ));
+        }
+        while values.len() < most {
+            values.push("NULL".into());
+        }
+        values.insert(0, object);
+        Ok(format!("{function}({})", values.join(", ")))
+    }
+
+    fn builtin_call(
+        &mut self,
+        builtin: Builtin,
+        args: &[Expr],
+        kwargs: &[(String, Expr)],
+        line: u32,
+    ) -> Result<String, ExportError> {
+        if builtin == Builtin::Print {
+            let call = self.print_call(args, kwargs, line)?;
+            return Ok(format!("({call}, SL_NONE)"));
+        }
+        let (name, least, most, params): (&str, usize, usize, &[&str]) = match builtin {
+            Builtin::Socket => ("sl_socket", 0, 3, &["family", "type", "proto"]),
+            Builtin::Select => ("sl_select", 3, 4, &["rlist", "wlist", "xlist", "timeout"]),
+            Builtin::Sleep => ("sl_sleep", 1, 1, &["seconds"]),
+            Builtin::Time => ("sl_time", 0, 0, &[]),
+            Builtin::LabPeer => ("sl_lab_peer", 1, 1, &["kind"]),
+            Builtin::IcmpEchoRequest => {
+                ("sl_icmp_echo_request", 2, 3, &["ident", "seq", "payload"])
+            }
+            Builtin::IcmpParse => ("sl_icmp_parse", 1, 1, &["data"]),
+            Builtin::Checksum => ("sl_checksum", 1, 1, &["data"]),
+            Builtin::Len => ("sl_len", 1, 1, &[]),
+            Builtin::Str => ("sl_str_of", 1, 1, &[]),
+            Builtin::Repr => ("sl_repr", 1, 1, &[]),
+            Builtin::Int => ("sl_int_of", 1, 2, &["x", "base"]),
+            Builtin::Hex => ("sl_hex", 1, 1, &[]),
+            Builtin::Bool => {
+                let [x] = args else {
+                    return Err(err(line, "bool() takes one argument"));
+                };
+                return Ok(format!("sl_bool(sl_truthy({}))", self.expr(x)?));
+            }
+            Builtin::Range => return Err(err(line, "range() outside a for loop")),
+            other => {
+                return Err(err(
+                    line,
+                    format!("{}() is not supported by the C export", other.name()),
+                ));
+            }
+        };
+        let mut values: Vec<Option<String>> = Vec::new();
+        for a in args {
+            values.push(Some(self.expr(a)?));
+        }
+        for (key, value) in kwargs {
+            let Some(pos) = params.iter().position(|p| p == key) else {
+                return Err(err(
+                    line,
+                    format!("{}() has no argument {key}=", builtin.name()),
+                ));
+            };
+            if values.len() <= pos {
+                values.resize(pos + 1, None);
+            }
+            values[pos] = Some(self.expr(value)?);
+        }
+        if values.len() < least
+            || values.len() > most
+            || values[..least].iter().any(Option::is_none)
+        {
+            return Err(err(
+                line,
+                format!("{}() with {} arguments", builtin.name(), values.len()),
+            ));
+        }
+        values.resize(most, None);
+        let values: Vec<String> = values
+            .into_iter()
+            .map(|v| v.unwrap_or_else(|| "NULL".into()))
+            .collect();
+        Ok(format!("{name}({})", values.join(", ")))
+    }
+}
+
+fn bin_op(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Add => "SL_ADD",
+        BinOp::Sub => "SL_SUB",
+        BinOp::Mul => "SL_MUL",
+        BinOp::Div => "SL_DIV",
+        BinOp::FloorDiv => "SL_FLOORDIV",
+        BinOp::Mod => "SL_MOD",
+        BinOp::Pow => "SL_POW",
+        BinOp::BitAnd => "SL_AND",
+        BinOp::BitOr => "SL_OR",
+        BinOp::BitXor => "SL_XOR",
+        BinOp::Shl => "SL_SHL",
+        BinOp::Shr => "SL_SHR",
+    }
+}
+
+fn cmp_op(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "SL_EQ",
+        CmpOp::Ne => "SL_NE",
+        CmpOp::Lt => "SL_LT",
+        CmpOp::Le => "SL_LE",
+        CmpOp::Gt => "SL_GT",
+        CmpOp::Ge => "SL_GE",
+        CmpOp::In => "SL_IN",
+        CmpOp::NotIn => "SL_NOT_IN",
+        CmpOp::Is => "SL_IS",
+        CmpOp::IsNot => "SL_IS_NOT",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_strings_escape_everything_unsafe() {
+        assert_eq!(c_string(b"\0socklab"), "\"\\000socklab\"");
+        assert_eq!(c_string(b"a\"b\\?\r\n"), "\"a\\\"b\\\\\\?\\r\\n\"");
+    }
+
+    #[test]
+    fn unsupported_constructs_are_errors_with_a_line() {
+        let parsed = socklab_lang::parse("x = [1, 2]\ny = x[::2]\n");
+        let e = c(&parsed.script).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.to_string().contains("step"), "{e}");
+        let parsed = socklab_lang::parse("print(1, end=\"\")\n");
+        assert!(c(&parsed.script).is_err());
+    }
+}

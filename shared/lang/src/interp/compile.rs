@@ -1,0 +1,636 @@
+//! Compiles a lane's statements into a flat list of stack-machine [`Op`]s.
+//!
+//! Why a stack machine: a statement can make several socket calls
+//! (`conn.send(conn.recv(10))`), and each call suspends the lane until the relay
+//! answers. With the evaluation state held in a program counter and a value
+//! stack, suspending is just returning, and resuming pushes the call's result
+//! and carries on: nothing is evaluated twice, so no call repeats and no
+//! `print` prints twice.
+//!
+//! Step boundaries are explicit: every executed statement starts with
+//! [`Op::Stmt`] and finishes with [`Op::EndStmt`] (which reports its Step). Ops
+//! between an `EndStmt` and the next `Stmt` are bookkeeping (jumps, exception
+//! blocks) that run at the end of the previous step.
+
+use crate::ast::*;
+use crate::names::ExcClass;
+
+use super::value::Value;
+
+/// One stack-machine instruction.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Begins statement `n` of the lane's statement table.
+    Stmt(usize),
+    /// Ends the current statement successfully: emits its Step event.
+    EndStmt,
+    Const(Value),
+    Load(String),
+    Store(String),
+    /// Pops index, object, value: `object[index] = value`.
+    StoreIndex,
+    /// Pops a sequence, pushes its n items so that the first is on top.
+    Unpack(usize),
+    Pop,
+    Dup,
+    /// Duplicates the top two values.
+    Dup2,
+    /// Swaps the top two values.
+    Rot2,
+    /// Moves the top value down two places: [a, b, c] -> [c, a, b].
+    Rot3,
+    /// Records the top value (without popping) as the statement's result.
+    SetResult,
+    Unary(UnaryOp),
+    Binary(BinOp),
+    Compare(CmpOp),
+    Jump(usize),
+    JumpIfFalse(usize),
+    JumpIfTrue(usize),
+    JumpIfFalseOrPop(usize),
+    JumpIfTrueOrPop(usize),
+    BuildTuple(usize),
+    BuildList(usize),
+    Index,
+    /// Pops the given parts, then the object.
+    Slice {
+        lower: bool,
+        upper: bool,
+        step: bool,
+    },
+    Attr(String),
+    /// Pops keyword values, positional values, then the callee.
+    Call {
+        argc: usize,
+        kwnames: Vec<String>,
+    },
+    GetIter,
+    /// Pushes the iterator's next value, or pops the iterator and jumps when done.
+    ForIter(usize),
+    /// Exception handler at the target while this block is active.
+    SetupExcept(usize),
+    /// Like `SetupExcept`, for a `finally` (or `with`) cleanup path.
+    SetupFinally(usize),
+    PopBlock,
+    /// With the exception on top: stays on the next op if it is one of the
+    /// classes (all classes when empty), else jumps to `next`.
+    ExcMatch {
+        classes: Vec<ExcClass>,
+        next: usize,
+    },
+    /// Pops the exception on top and raises it again.
+    Reraise,
+    /// Raises AssertionError, with the message on top if `has_message`.
+    AssertFail {
+        has_message: bool,
+    },
+    /// Checks the top value is a socket (a `with` target).
+    EnterWith,
+    /// Pops a socket, closes it if open (a relay call), pushes None.
+    ExitWith,
+}
+
+/// A statement's identity for Step events.
+#[derive(Debug, Clone)]
+pub struct StmtInfo {
+    pub line: u32,
+    pub source: String,
+}
+
+/// A lane compiled: its code and statement table.
+#[derive(Debug, Clone, Default)]
+pub struct Program {
+    pub code: Vec<Op>,
+    pub stmts: Vec<StmtInfo>,
+}
+
+/// What encloses the code being compiled, for `break`/`continue` cleanup.
+#[derive(Clone)]
+enum Region {
+    Loop {
+        is_for: bool,
+        continue_to: usize,
+        breaks: Vec<usize>,
+    },
+    /// Inside a `try` body that has `except` clauses.
+    Except,
+    /// Inside a `try` body or handler that has a `finally`.
+    Finally(Vec<Stmt>),
+    /// Inside the exception path of a `finally`: the exception is on the stack.
+    FinallyPending,
+    /// Inside a `with` block: the socket is on the stack.
+    With { line: u32, exit_source: String },
+}
+
+pub fn compile(body: &[Stmt]) -> Program {
+    let mut c = Compiler {
+        program: Program::default(),
+        regions: Vec::new(),
+    };
+    c.block(body);
+    c.program
+}
+
+struct Compiler {
+    program: Program,
+    regions: Vec<Region>,
+}
+
+impl Compiler {
+    fn emit(&mut self, op: Op) -> usize {
+        self.program.code.push(op);
+        self.program.code.len() - 1
+    }
+
+    fn here(&self) -> usize {
+        self.program.code.len()
+    }
+
+    /// Points the jump at `at` to `target`.
+    fn patch(&mut self, at: usize, target: usize) {
+        if let Some(op) = self.program.code.get_mut(at) {
+            match op {
+                Op::Jump(t)
+                | Op::JumpIfFalse(t)
+                | Op::JumpIfTrue(t)
+                | Op::JumpIfFalseOrPop(t)
+                | Op::JumpIfTrueOrPop(t)
+                | Op::ForIter(t)
+                | Op::SetupExcept(t)
+                | Op::SetupFinally(t) => *t = target,
+                Op::ExcMatch { next, .. } => *next = target,
+                _ => {}
+            }
+        }
+    }
+
+    fn stmt_start(&mut self, line: u32, source: &str) {
+        self.program.stmts.push(StmtInfo {
+            line,
+            source: source.to_string(),
+        });
+        let n = self.program.stmts.len() - 1;
+        self.emit(Op::Stmt(n));
+    }
+
+    fn block(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            self.stmt(stmt);
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt) {
+        match &s.kind {
+            StmtKind::Import => {}
+            StmtKind::Pass => {
+                self.stmt_start(s.line, &s.source);
+                self.emit(Op::EndStmt);
+            }
+            StmtKind::Expr(e) => {
+                self.stmt_start(s.line, &s.source);
+                self.expr(e);
+                self.emit(Op::SetResult);
+                self.emit(Op::Pop);
+                self.emit(Op::EndStmt);
+            }
+            StmtKind::Assign { targets, value } => {
+                self.stmt_start(s.line, &s.source);
+                self.expr(value);
+                self.emit(Op::SetResult);
+                for (i, t) in targets.iter().enumerate() {
+                    if i + 1 < targets.len() {
+                        self.emit(Op::Dup);
+                    }
+                    self.store(t);
+                }
+                self.emit(Op::EndStmt);
+            }
+            StmtKind::AugAssign { target, op, value } => {
+                self.stmt_start(s.line, &s.source);
+                match target {
+                    Target::Index { object, index } => {
+                        self.expr(object);
+                        self.expr(index);
+                        self.emit(Op::Dup2);
+                        self.emit(Op::Index);
+                        self.expr(value);
+                        self.emit(Op::Binary(*op));
+                        self.emit(Op::SetResult);
+                        self.emit(Op::Rot3);
+                        self.emit(Op::StoreIndex);
+                    }
+                    other => {
+                        let name = match other {
+                            Target::Name(n) => n.clone(),
+                            _ => String::new(),
+                        };
+                        self.emit(Op::Load(name.clone()));
+                        self.expr(value);
+                        self.emit(Op::Binary(*op));
+                        self.emit(Op::SetResult);
+                        self.emit(Op::Store(name));
+                    }
+                }
+                self.emit(Op::EndStmt);
+            }
+            StmtKind::Assert { test, message } => {
+                self.stmt_start(s.line, &s.source);
+                self.expr(test);
+                let ok = self.emit(Op::JumpIfTrue(0));
+                if let Some(m) = message {
+                    self.expr(m);
+                }
+                self.emit(Op::AssertFail {
+                    has_message: message.is_some(),
+                });
+                let end = self.here();
+                self.patch(ok, end);
+                self.emit(Op::EndStmt);
+            }
+            StmtKind::If { branches, orelse } => {
+                self.stmt_start(s.line, &s.source);
+                let mut to_end = Vec::new();
+                for (test, body) in branches {
+                    self.expr(test);
+                    self.emit(Op::SetResult);
+                    let skip = self.emit(Op::JumpIfFalse(0));
+                    self.emit(Op::EndStmt);
+                    self.block(body);
+                    to_end.push(self.emit(Op::Jump(0)));
+                    let next = self.here();
+                    self.patch(skip, next);
+                }
+                self.emit(Op::EndStmt);
+                if let Some(body) = orelse {
+                    self.block(body);
+                }
+                let end = self.here();
+                for j in to_end {
+                    self.patch(j, end);
+                }
+            }
+            StmtKind::While { test, body } => {
+                let top = self.here();
+                self.stmt_start(s.line, &s.source);
+                self.expr(test);
+                self.emit(Op::SetResult);
+                self.emit(Op::EndStmt);
+                let exit = self.emit(Op::JumpIfFalse(0));
+                self.loop_body(false, top, body);
+                self.emit(Op::Jump(top));
+                let end = self.here();
+                self.patch(exit, end);
+                self.finish_loop(end);
+            }
+            StmtKind::For { target, iter, body } => {
+                self.stmt_start(s.line, &s.source);
+                self.expr(iter);
+                self.emit(Op::GetIter);
+                let first = self.emit(Op::Jump(0));
+                let top = self.here();
+                self.stmt_start(s.line, &s.source);
+                let next = self.here();
+                self.patch(first, next);
+                let exhausted = self.emit(Op::ForIter(0));
+                self.emit(Op::SetResult);
+                self.store(target);
+                self.emit(Op::EndStmt);
+                self.loop_body(true, top, body);
+                self.emit(Op::Jump(top));
+                let done = self.here();
+                self.patch(exhausted, done);
+                self.emit(Op::EndStmt);
+                let end = self.here();
+                self.finish_loop(end);
+            }
+            StmtKind::Break | StmtKind::Continue => {
+                self.stmt_start(s.line, &s.source);
+                self.emit(Op::EndStmt);
+                self.jump_out(matches!(s.kind, StmtKind::Break));
+            }
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finally,
+            } => self.try_stmt(body, handlers, orelse, finally),
+            StmtKind::With {
+                value,
+                name,
+                body,
+                exit_source,
+            } => {
+                self.stmt_start(s.line, &s.source);
+                self.expr(value);
+                self.emit(Op::EnterWith);
+                self.emit(Op::SetResult);
+                if let Some(n) = name {
+                    self.emit(Op::Dup);
+                    self.emit(Op::Store(n.clone()));
+                }
+                self.emit(Op::EndStmt);
+                let setup = self.emit(Op::SetupFinally(0));
+                self.regions.push(Region::With {
+                    line: s.line,
+                    exit_source: exit_source.clone(),
+                });
+                self.block(body);
+                self.regions.pop();
+                self.emit(Op::PopBlock);
+                self.with_exit(s.line, exit_source);
+                let skip = self.emit(Op::Jump(0));
+                let on_error = self.here();
+                self.patch(setup, on_error);
+                // Stack: [socket, exception]; close the socket, then re-raise.
+                self.stmt_start(s.line, exit_source);
+                self.emit(Op::Rot2);
+                self.emit(Op::ExitWith);
+                self.emit(Op::SetResult);
+                self.emit(Op::Pop);
+                self.emit(Op::EndStmt);
+                self.emit(Op::Reraise);
+                let end = self.here();
+                self.patch(skip, end);
+            }
+        }
+    }
+
+    /// The step that closes a `with` socket (on top of the stack).
+    fn with_exit(&mut self, line: u32, exit_source: &str) {
+        self.stmt_start(line, exit_source);
+        self.emit(Op::ExitWith);
+        self.emit(Op::SetResult);
+        self.emit(Op::Pop);
+        self.emit(Op::EndStmt);
+    }
+
+    fn loop_body(&mut self, is_for: bool, continue_to: usize, body: &[Stmt]) {
+        self.regions.push(Region::Loop {
+            is_for,
+            continue_to,
+            breaks: Vec::new(),
+        });
+        self.block(body);
+    }
+
+    fn finish_loop(&mut self, end: usize) {
+        if let Some(Region::Loop { breaks, .. }) = self.regions.pop() {
+            for b in breaks {
+                self.patch(b, end);
+            }
+        }
+    }
+
+    /// `break`/`continue`: leave every enclosing block up to the loop, running
+    /// `finally` bodies and `with` exits on the way, as Python does.
+    fn jump_out(&mut self, is_break: bool) {
+        let mut i = self.regions.len();
+        while i > 0 {
+            i -= 1;
+            match self.regions[i].clone() {
+                Region::Loop {
+                    is_for,
+                    continue_to,
+                    ..
+                } => {
+                    if !is_break {
+                        self.emit(Op::Jump(continue_to));
+                        return;
+                    }
+                    if is_for {
+                        self.emit(Op::Pop);
+                    }
+                    let j = self.emit(Op::Jump(0));
+                    if let Some(Region::Loop { breaks, .. }) = self.regions.get_mut(i) {
+                        breaks.push(j);
+                    }
+                    return;
+                }
+                Region::Except => {
+                    self.emit(Op::PopBlock);
+                }
+                Region::Finally(body) => {
+                    self.emit(Op::PopBlock);
+                    // The finally body runs in the regions outside this one.
+                    let saved = self.regions.split_off(i);
+                    self.block(&body);
+                    self.regions.extend(saved);
+                }
+                Region::FinallyPending => {
+                    self.emit(Op::Pop);
+                }
+                Region::With { line, exit_source } => {
+                    self.emit(Op::PopBlock);
+                    self.with_exit(line, &exit_source);
+                }
+            }
+        }
+    }
+
+    fn try_stmt(
+        &mut self,
+        body: &[Stmt],
+        handlers: &[Handler],
+        orelse: &Option<Vec<Stmt>>,
+        finally: &Option<Vec<Stmt>>,
+    ) {
+        let setup_finally = finally.as_ref().map(|f| {
+            let at = self.emit(Op::SetupFinally(0));
+            self.regions.push(Region::Finally(f.clone()));
+            at
+        });
+        let mut after_handlers = Vec::new();
+        if handlers.is_empty() {
+            self.block(body);
+        } else {
+            let setup = self.emit(Op::SetupExcept(0));
+            self.regions.push(Region::Except);
+            self.block(body);
+            self.regions.pop();
+            self.emit(Op::PopBlock);
+            if let Some(e) = orelse {
+                self.block(e);
+            }
+            after_handlers.push(self.emit(Op::Jump(0)));
+            let handler_start = self.here();
+            self.patch(setup, handler_start);
+            for h in handlers {
+                let m = self.emit(Op::ExcMatch {
+                    classes: h.classes.clone(),
+                    next: 0,
+                });
+                match &h.name {
+                    Some(n) => self.emit(Op::Store(n.clone())),
+                    None => self.emit(Op::Pop),
+                };
+                self.block(&h.body);
+                after_handlers.push(self.emit(Op::Jump(0)));
+                let next = self.here();
+                self.patch(m, next);
+            }
+            self.emit(Op::Reraise);
+        }
+        let end_handlers = self.here();
+        for j in after_handlers {
+            self.patch(j, end_handlers);
+        }
+        if let (Some(setup), Some(f)) = (setup_finally, finally) {
+            self.regions.pop();
+            self.emit(Op::PopBlock);
+            self.block(f);
+            let skip = self.emit(Op::Jump(0));
+            let on_error = self.here();
+            self.patch(setup, on_error);
+            self.regions.push(Region::FinallyPending);
+            self.block(f);
+            self.regions.pop();
+            self.emit(Op::Reraise);
+            let end = self.here();
+            self.patch(skip, end);
+        }
+    }
+
+    fn store(&mut self, t: &Target) {
+        match t {
+            Target::Name(n) => {
+                self.emit(Op::Store(n.clone()));
+            }
+            Target::Unpack(items) => {
+                self.emit(Op::Unpack(items.len()));
+                for item in items {
+                    self.store(item);
+                }
+            }
+            Target::Index { object, index } => {
+                self.expr(object);
+                self.expr(index);
+                self.emit(Op::StoreIndex);
+            }
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        match &e.kind {
+            ExprKind::None => {
+                self.emit(Op::Const(Value::None));
+            }
+            ExprKind::Bool(b) => {
+                self.emit(Op::Const(Value::Bool(*b)));
+            }
+            ExprKind::Int(i) => {
+                self.emit(Op::Const(Value::Int(*i)));
+            }
+            ExprKind::Float(f) => {
+                self.emit(Op::Const(Value::Float(*f)));
+            }
+            ExprKind::Str(s) => {
+                self.emit(Op::Const(Value::str(s)));
+            }
+            ExprKind::Bytes(b) => {
+                self.emit(Op::Const(Value::bytes(b)));
+            }
+            ExprKind::Name(n) => {
+                self.emit(Op::Load(n.clone()));
+            }
+            ExprKind::Tuple(items) => {
+                items.iter().for_each(|i| self.expr(i));
+                self.emit(Op::BuildTuple(items.len()));
+            }
+            ExprKind::List(items) => {
+                items.iter().for_each(|i| self.expr(i));
+                self.emit(Op::BuildList(items.len()));
+            }
+            ExprKind::Unary(op, x) => {
+                self.expr(x);
+                self.emit(Op::Unary(*op));
+            }
+            ExprKind::Binary(op, a, b) => {
+                self.expr(a);
+                self.expr(b);
+                self.emit(Op::Binary(*op));
+            }
+            ExprKind::Compare(first, rest) => {
+                self.expr(first);
+                let mut cleanups = Vec::new();
+                for (i, (op, operand)) in rest.iter().enumerate() {
+                    self.expr(operand);
+                    if i + 1 < rest.len() {
+                        self.emit(Op::Dup);
+                        self.emit(Op::Rot3);
+                        self.emit(Op::Compare(*op));
+                        cleanups.push(self.emit(Op::JumpIfFalseOrPop(0)));
+                    } else {
+                        self.emit(Op::Compare(*op));
+                    }
+                }
+                if !cleanups.is_empty() {
+                    let skip = self.emit(Op::Jump(0));
+                    let cleanup = self.here();
+                    for c in cleanups {
+                        self.patch(c, cleanup);
+                    }
+                    self.emit(Op::Rot2);
+                    self.emit(Op::Pop);
+                    let end = self.here();
+                    self.patch(skip, end);
+                }
+            }
+            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+                self.expr(a);
+                let j = if matches!(e.kind, ExprKind::And(..)) {
+                    self.emit(Op::JumpIfFalseOrPop(0))
+                } else {
+                    self.emit(Op::JumpIfTrueOrPop(0))
+                };
+                self.expr(b);
+                let end = self.here();
+                self.patch(j, end);
+            }
+            ExprKind::IfElse { test, body, orelse } => {
+                self.expr(test);
+                let to_else = self.emit(Op::JumpIfFalse(0));
+                self.expr(body);
+                let to_end = self.emit(Op::Jump(0));
+                let else_at = self.here();
+                self.patch(to_else, else_at);
+                self.expr(orelse);
+                let end = self.here();
+                self.patch(to_end, end);
+            }
+            ExprKind::Attr(x, name) => {
+                self.expr(x);
+                self.emit(Op::Attr(name.clone()));
+            }
+            ExprKind::Call { func, args, kwargs } => {
+                self.expr(func);
+                args.iter().for_each(|a| self.expr(a));
+                kwargs.iter().for_each(|(_, v)| self.expr(v));
+                self.emit(Op::Call {
+                    argc: args.len(),
+                    kwnames: kwargs.iter().map(|(k, _)| k.clone()).collect(),
+                });
+            }
+            ExprKind::Index(x, i) => {
+                self.expr(x);
+                self.expr(i);
+                self.emit(Op::Index);
+            }
+            ExprKind::Slice {
+                object,
+                lower,
+                upper,
+                step,
+            } => {
+                self.expr(object);
+                for part in [lower, upper, step].into_iter().flatten() {
+                    self.expr(part);
+                }
+                self.emit(Op::Slice {
+                    lower: lower.is_some(),
+                    upper: upper.is_some(),
+                    step: step.is_some(),
+                });
+            }
+        }
+    }
+}

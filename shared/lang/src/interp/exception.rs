@@ -1,0 +1,126 @@
+//! Exceptions a script can raise and catch: OSError (with its Python subclasses
+//! chosen by errno) and the runtime errors (TypeError, ValueError, …).
+
+use std::fmt;
+
+use super::value::str_repr;
+use socklab_wire::errno;
+use crate::names::ExcClass;
+use socklab_wire::protocol::OsError;
+
+/// A raised exception.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exception {
+    pub class: ExcClass,
+    /// For OSError: the errno number and name.
+    pub errno: Option<(i32, String)>,
+    /// strerror for OSError; the message for the others.
+    pub message: String,
+    /// The line of the statement that raised it (0 until the interpreter sets it).
+    pub line: u32,
+}
+
+impl Exception {
+    pub fn new(class: ExcClass, message: impl Into<String>) -> Exception {
+        Exception {
+            class,
+            errno: None,
+            message: message.into(),
+            line: 0,
+        }
+    }
+
+    pub fn type_error(message: impl Into<String>) -> Exception {
+        Exception::new(ExcClass::TypeError, message)
+    }
+
+    pub fn value_error(message: impl Into<String>) -> Exception {
+        Exception::new(ExcClass::ValueError, message)
+    }
+
+    pub fn overflow(message: impl Into<String>) -> Exception {
+        Exception::new(ExcClass::OverflowError, message)
+    }
+
+    pub fn index_error(message: impl Into<String>) -> Exception {
+        Exception::new(ExcClass::IndexError, message)
+    }
+
+    pub fn memory() -> Exception {
+        Exception::new(
+            ExcClass::MemoryError,
+            "result would be too large (socklab values are limited to 64 MiB)",
+        )
+    }
+
+    /// An OSError from the kernel, as the relay reported it.
+    pub fn os(error: &OsError) -> Exception {
+        let mut class = ExcClass::for_errno(error.errno_num);
+        // A settimeout() expiry: Python raises socket.timeout (TimeoutError).
+        if error.errno_num == 11 && error.message.contains("timed out") {
+            class = ExcClass::TimeoutError;
+        }
+        Exception {
+            class,
+            errno: Some((error.errno_num, error.errno.clone())),
+            message: error.message.clone(),
+            line: 0,
+        }
+    }
+
+    /// An OSError raised locally (e.g. EBADF on a closed socket).
+    pub fn os_errno(num: i32) -> Exception {
+        Exception::os(&OsError {
+            errno: errno::name(num),
+            errno_num: num,
+            message: errno::strerror(num),
+        })
+    }
+
+    pub fn is_os_error(&self) -> bool {
+        self.class.is_subclass_of(ExcClass::OsError)
+    }
+
+    /// `repr(e)`, e.g. `ConnectionRefusedError(111, 'Connection refused')`.
+    pub fn repr(&self) -> String {
+        match &self.errno {
+            Some((num, _)) => format!("{}({num}, {})", self.class.name(), str_repr(&self.message)),
+            None => format!("{}({})", self.class.name(), str_repr(&self.message)),
+        }
+    }
+
+    /// "TypeError: …" as Python's traceback shows it.
+    pub fn describe(&self) -> String {
+        let text = self.to_string();
+        if text.is_empty() {
+            self.class.name().to_string()
+        } else {
+            format!("{}: {text}", self.class.name())
+        }
+    }
+}
+
+impl fmt::Display for Exception {
+    /// `str(e)`: `[Errno 111] Connection refused` for an OSError, else the message.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.errno {
+            Some((num, _)) => write!(f, "[Errno {num}] {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Why a statement stopped early.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Raise {
+    /// A Python exception: `try` can catch it.
+    Exception(Exception),
+    /// The relay refused the call's arguments: the lane stops, nothing can catch it.
+    Fatal(String),
+}
+
+impl From<Exception> for Raise {
+    fn from(e: Exception) -> Raise {
+        Raise::Exception(e)
+    }
+}

@@ -1,0 +1,236 @@
+//! The sans-IO interpreter: a state machine per lane that runs one statement per
+//! step, yields each socket call as a [`Call`] and is fed its result.
+//!
+//! The runner (the relay's engine, the page, tests) owns scheduling and I/O:
+//! it calls [`Interpreter::step`] on a Ready lane; a `Yield::Call` makes the lane
+//! Waiting until [`Interpreter::resume`] brings the call's result. Events
+//! (`step`, `print`, `lane_end`, shaped like `socklab run --json` lines) queue
+//! up for [`Interpreter::take_events`].
+//!
+//! Code map: `compile` turns statements into stack-machine ops (that is what
+//! makes suspension cheap: see its docs), `vm` executes them, `value`/`ops`
+//! give values their Python behaviour, `builtins`, `methods` and `sockets`
+//! implement what scripts call, `icmp` holds the ping helpers.
+
+mod args;
+mod builtins;
+mod compile;
+mod exception;
+mod icmp;
+mod methods;
+mod ops;
+mod sockets;
+mod value;
+mod vm;
+
+pub use exception::Exception;
+pub use icmp::{checksum, echo_request};
+pub use value::Value;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Script;
+use socklab_wire::protocol::{Call, Outcome, SockId};
+
+/// Where a lane is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LaneState {
+    /// Can step.
+    Ready,
+    /// Has an outstanding call; needs `resume`.
+    Waiting,
+    Ended(EndStatus),
+}
+
+/// What a step or resume produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Yield {
+    /// One statement finished (normally or by raising); the lane may be Ready or Ended now.
+    Stepped,
+    /// The statement needs this call executed; the lane is Waiting until `resume`.
+    Call(Call),
+}
+
+/// The result of a lane's outstanding call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallResult {
+    /// Ok(value) gives the value; Err raises OSError in the script; Cancelled
+    /// raises OSError EINTR "cancelled".
+    Outcome(Outcome),
+    /// The relay refused the call's arguments: a runtime error that stops the lane.
+    Rejected { message: String },
+}
+
+/// How a lane ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndStatus {
+    Finished,
+    Error,
+    Assert,
+    Blocked,
+}
+
+/// What the interpreter reports, shaped like `socklab run --json` lines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum InterpEvent {
+    Step {
+        lane: String,
+        line: u32,
+        call: String,
+        ok: bool,
+        result: Option<String>,
+        errno: Option<String>,
+        errno_num: Option<i32>,
+        /// The errno explanation, or the error text; absent on success.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    Print {
+        lane: String,
+        line: u32,
+        text: String,
+    },
+    LaneEnd {
+        lane: String,
+        status: EndStatus,
+        line: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+}
+
+/// Runs a parsed script's lanes. `Send`: it holds no `Rc` or `RefCell`.
+#[derive(Debug)]
+pub struct Interpreter {
+    lanes: Vec<vm::LaneVm>,
+    shared: vm::Shared,
+}
+
+impl Interpreter {
+    /// Compiles every lane; they all start Ready. The script should have parsed
+    /// without diagnostics.
+    pub fn new(script: &Script) -> Interpreter {
+        let lanes = script
+            .lanes
+            .iter()
+            .map(|lane| vm::LaneVm::new(lane.name.clone(), compile::compile(&lane.body)))
+            .collect();
+        Interpreter {
+            lanes,
+            shared: vm::Shared::default(),
+        }
+    }
+
+    pub fn lane_count(&self) -> usize {
+        self.lanes.len()
+    }
+
+    /// The lane's name; "" for an out-of-range index.
+    pub fn lane_name(&self, lane: usize) -> &str {
+        self.lanes.get(lane).map_or("", |l| l.name.as_str())
+    }
+
+    /// The lane's state; an out-of-range index reads as a finished lane.
+    pub fn lane_state(&self, lane: usize) -> LaneState {
+        self.lanes
+            .get(lane)
+            .map_or(LaneState::Ended(EndStatus::Finished), |l| l.state.clone())
+    }
+
+    /// Line of the statement the lane will run next, or is waiting in; None when ended.
+    pub fn current_line(&self, lane: usize) -> Option<u32> {
+        self.lanes.get(lane).and_then(vm::LaneVm::current_line)
+    }
+
+    /// Executes the next statement of `lane` (which must be Ready; otherwise
+    /// nothing happens). `now` is wall-clock seconds for `time()`.
+    pub fn step(&mut self, lane: usize, now: f64) -> Yield {
+        self.shared.now = now;
+        match self.lanes.get_mut(lane) {
+            Some(l) => l.step(&mut self.shared),
+            None => Yield::Stepped,
+        }
+    }
+
+    /// Feeds the result of the lane's outstanding call (the lane must be
+    /// Waiting; otherwise nothing happens); the same statement continues.
+    pub fn resume(&mut self, lane: usize, result: CallResult, now: f64) -> Yield {
+        self.shared.now = now;
+        match self.lanes.get_mut(lane) {
+            Some(l) => l.resume(&mut self.shared, result),
+            None => Yield::Stepped,
+        }
+    }
+
+    /// Ends a Waiting/Ready lane as "blocked" (the runner found a deadlock); emits its LaneEnd event.
+    pub fn end_blocked(&mut self, lane: usize) {
+        if let Some(l) = self.lanes.get_mut(lane) {
+            l.end_blocked(&mut self.shared);
+        }
+    }
+
+    /// Ends a lane with a runtime error the runner found (e.g. a step budget); emits its LaneEnd event.
+    pub fn end_with_error(&mut self, lane: usize, message: String) {
+        if let Some(l) = self.lanes.get_mut(lane) {
+            l.end_with_error(&mut self.shared, message);
+        }
+    }
+
+    /// Events produced since the last call, in order.
+    pub fn take_events(&mut self) -> Vec<InterpEvent> {
+        std::mem::take(&mut self.shared.events)
+    }
+
+    /// The variable name a socket handle is held in (first lane/variable that bound it), for transcripts.
+    pub fn socket_name(&self, sock: SockId) -> Option<String> {
+        self.shared.socket_names.get(&sock).cloned()
+    }
+
+    /// Whether every lane has ended.
+    pub fn all_ended(&self) -> bool {
+        self.lanes
+            .iter()
+            .all(|l| matches!(l.state, LaneState::Ended(_)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpreter_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Interpreter>();
+    }
+
+    #[test]
+    fn events_serialize_like_cli_json() {
+        let step = InterpEvent::Step {
+            lane: "client".into(),
+            line: 3,
+            call: "cli.connect((\"127.0.0.1\", 5500))".into(),
+            ok: true,
+            result: Some("None".into()),
+            errno: None,
+            errno_num: None,
+            message: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&step).unwrap_or_default(),
+            r#"{"kind":"step","lane":"client","line":3,"call":"cli.connect((\"127.0.0.1\", 5500))","ok":true,"result":"None","errno":null,"errno_num":null}"#
+        );
+        let end = InterpEvent::LaneEnd {
+            lane: "main".into(),
+            status: EndStatus::Finished,
+            line: None,
+            message: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&end).unwrap_or_default(),
+            r#"{"kind":"lane_end","lane":"main","status":"finished","line":null}"#
+        );
+    }
+}

@@ -1,0 +1,459 @@
+//! Socket methods and `select()`: argument checks as Python's socket module does
+//! them, then the [`Call`] for the relay; and the relay's [`Ret`] back to a value.
+
+use std::sync::Arc;
+
+use super::args::{Args, to_bytes, to_i32, to_int, to_seconds};
+use super::exception::Exception;
+use super::value::{SocketObj, Value, lock};
+use socklab_wire::protocol::{Addr, Bytes, Call, OptValue, Ret, SockId};
+
+/// Every socket method a script can call.
+pub const METHODS: &[&str] = &[
+    "setsockopt",
+    "getsockopt",
+    "bind",
+    "listen",
+    "accept",
+    "connect",
+    "connect_ex",
+    "send",
+    "sendall",
+    "recv",
+    "sendto",
+    "recvfrom",
+    "shutdown",
+    "close",
+    "setblocking",
+    "settimeout",
+    "getsockname",
+    "getpeername",
+    "fileno",
+];
+
+const AF_UNIX: i32 = 1;
+const AF_INET: i32 = 2;
+const AF_INET6: i32 = 10;
+
+/// What calling something produced.
+#[derive(Debug)]
+pub enum Flow {
+    Value(Value),
+    /// The relay must run `Call`; `Pending` says how to turn its result into a value.
+    Call(Call, Pending),
+}
+
+/// What to remember about an outstanding call to interpret its result.
+#[derive(Debug, Clone)]
+pub enum Pending {
+    Plain,
+    /// `select()` answers with handles; the script gets back the socket values it passed.
+    Select {
+        r: Vec<Value>,
+        w: Vec<Value>,
+        x: Vec<Value>,
+    },
+    /// The socket is closed once `close()` returns, whatever the outcome (as in Python).
+    Close(Arc<SocketObj>),
+}
+
+/// The attributes of a socket that are plain values.
+pub fn attr(sock: &SocketObj, name: &str) -> Option<Value> {
+    Some(match name {
+        "family" => Value::Int(i64::from(sock.info.family)),
+        "type" => Value::Int(i64::from(sock.info.sock_type)),
+        "proto" => Value::Int(i64::from(sock.info.proto)),
+        _ => return None,
+    })
+}
+
+pub fn call_method(sock: &Arc<SocketObj>, method: &str, args: Args) -> Result<Flow, Exception> {
+    let id = sock.id();
+    if sock.is_closed() {
+        // Python answers these locally once the socket object is closed.
+        return match method {
+            "close" => Ok(Flow::Value(Value::None)),
+            "fileno" => Ok(Flow::Value(Value::Int(-1))),
+            _ => Err(Exception::os_errno(9)),
+        };
+    }
+    let call = |c: Call| Ok(Flow::Call(c, Pending::Plain));
+    let family = sock.info.family;
+    match method {
+        "setsockopt" => {
+            let [level, opt, value] = args.bind(["level", "option", "value"], 3)?;
+            let (level, opt, value) = (req(level)?, req(opt)?, req(value)?);
+            let value = match &value {
+                Value::Int(_) | Value::Bool(_) => OptValue::Int(to_int(&value)?),
+                Value::Bytes(b) => OptValue::Bytes(Bytes::new(b.to_vec())),
+                other => {
+                    return Err(Exception::type_error(format!(
+                        "a bytes-like object is required, not '{}'",
+                        other.type_name()
+                    )));
+                }
+            };
+            call(Call::Setsockopt {
+                sock: id,
+                level: to_i32(&level)?,
+                opt: to_i32(&opt)?,
+                value,
+            })
+        }
+        "getsockopt" => {
+            let [level, opt, buflen] = args.bind(["level", "option", "buflen"], 2)?;
+            let buflen = match buflen {
+                None => None,
+                Some(v) => {
+                    let n = to_int(&v)?;
+                    if !(1..=1024).contains(&n) {
+                        return Err(Exception::os_errno(22));
+                    }
+                    u32::try_from(n).ok()
+                }
+            };
+            call(Call::Getsockopt {
+                sock: id,
+                level: to_i32(&req(level)?)?,
+                opt: to_i32(&req(opt)?)?,
+                buflen,
+            })
+        }
+        "bind" | "connect" | "connect_ex" => {
+            let [address] = args.bind(["address"], 1)?;
+            let addr = to_addr(family, &req(address)?, method)?;
+            call(match method {
+                "bind" => Call::Bind { sock: id, addr },
+                "connect" => Call::Connect { sock: id, addr },
+                _ => Call::ConnectEx { sock: id, addr },
+            })
+        }
+        "listen" => {
+            let [backlog] = args.bind(["backlog"], 0)?;
+            let backlog = backlog
+                .map(|b| to_i32(&b))
+                .transpose()?
+                .unwrap_or(128)
+                .max(0);
+            call(Call::Listen { sock: id, backlog })
+        }
+        "accept" => {
+            args.bind([], 0)?;
+            call(Call::Accept { sock: id })
+        }
+        "send" | "sendall" => {
+            let [data, flags] = args.bind(["data", "flags"], 1)?;
+            let data = Bytes::new(to_bytes(&req(data)?)?.to_vec());
+            let flags = flags.map(|f| to_i32(&f)).transpose()?.unwrap_or(0);
+            call(if method == "send" {
+                Call::Send {
+                    sock: id,
+                    data,
+                    flags,
+                }
+            } else {
+                Call::Sendall {
+                    sock: id,
+                    data,
+                    flags,
+                }
+            })
+        }
+        "recv" | "recvfrom" => {
+            let [n, flags] = args.bind(["bufsize", "flags"], 1)?;
+            let n = to_int(&req(n)?)?;
+            if n < 0 {
+                return Err(Exception::value_error(format!(
+                    "negative buffersize in {method}"
+                )));
+            }
+            let n =
+                u32::try_from(n).map_err(|_| Exception::overflow("buffer size is too large"))?;
+            let flags = flags.map(|f| to_i32(&f)).transpose()?.unwrap_or(0);
+            call(if method == "recv" {
+                Call::Recv { sock: id, n, flags }
+            } else {
+                Call::Recvfrom { sock: id, n, flags }
+            })
+        }
+        "sendto" => {
+            // sendto(data, address) or sendto(data, flags, address), as in Python.
+            let [data, a, b] = args.bind(["data", "flags", "address"], 2)?;
+            let (flags, address) = match (a, b) {
+                (Some(addr), None) => (0, addr),
+                (Some(flags), Some(addr)) => (to_i32(&flags)?, addr),
+                (None, Some(addr)) => (0, addr),
+                (None, None) => {
+                    return Err(Exception::type_error(
+                        "sendto() takes 2 or 3 arguments (1 given)",
+                    ));
+                }
+            };
+            let data = Bytes::new(to_bytes(&req(data)?)?.to_vec());
+            call(Call::Sendto {
+                sock: id,
+                data,
+                addr: to_addr(family, &address, method)?,
+                flags,
+            })
+        }
+        "shutdown" => {
+            let [how] = args.bind(["how"], 1)?;
+            call(Call::Shutdown {
+                sock: id,
+                how: to_i32(&req(how)?)?,
+            })
+        }
+        "close" => {
+            args.bind([], 0)?;
+            Ok(Flow::Call(
+                Call::Close { sock: id },
+                Pending::Close(sock.clone()),
+            ))
+        }
+        "setblocking" => {
+            let [flag] = args.bind(["flag"], 1)?;
+            call(Call::Setblocking {
+                sock: id,
+                flag: req(flag)?.truthy(),
+            })
+        }
+        "settimeout" => {
+            let [value] = args.bind(["value"], 1)?;
+            let seconds = to_seconds(&req(value)?, "timeout")?;
+            if seconds.is_some_and(|s| s < 0.0 || s.is_nan()) {
+                return Err(Exception::value_error("Timeout value out of range"));
+            }
+            call(Call::Settimeout { sock: id, seconds })
+        }
+        "getsockname" => {
+            args.bind([], 0)?;
+            call(Call::Getsockname { sock: id })
+        }
+        "getpeername" => {
+            args.bind([], 0)?;
+            call(Call::Getpeername { sock: id })
+        }
+        "fileno" => {
+            args.bind([], 0)?;
+            call(Call::Fileno { sock: id })
+        }
+        other => Err(Exception::new(
+            crate::names::ExcClass::AttributeError,
+            format!("'socket' object has no attribute '{other}'"),
+        )),
+    }
+}
+
+/// A bound required parameter (bind() already checked it is there).
+fn req(v: Option<Value>) -> Result<Value, Exception> {
+    v.ok_or_else(|| Exception::type_error("missing argument"))
+}
+
+/// A script address, checked against the socket's family as Python checks it.
+fn to_addr(family: i32, v: &Value, method: &str) -> Result<Addr, Exception> {
+    match family {
+        AF_UNIX => unix_addr(v),
+        AF_INET => match v {
+            Value::Tuple(t) if t.len() == 2 => inet_addr(t, method),
+            Value::Tuple(_) => Err(Exception::type_error(
+                "AF_INET address must be a pair (host, port)",
+            )),
+            other => Err(Exception::type_error(format!(
+                "{method}(): AF_INET address must be tuple, not {}",
+                other.type_name()
+            ))),
+        },
+        AF_INET6 => match v {
+            Value::Tuple(t) if (2..=4).contains(&t.len()) => inet_addr(t, method),
+            other => Err(Exception::type_error(format!(
+                "{method}(): AF_INET6 address must be a tuple (host, port[, flowinfo[, scopeid]]), not {}",
+                other.type_name()
+            ))),
+        },
+        _ => match v {
+            Value::Tuple(t) if (2..=4).contains(&t.len()) => inet_addr(t, method),
+            Value::Str(_) | Value::Bytes(_) => unix_addr(v),
+            other => Err(Exception::type_error(format!(
+                "{method}(): bad address: {}",
+                other.repr()
+            ))),
+        },
+    }
+}
+
+fn unix_addr(v: &Value) -> Result<Addr, Exception> {
+    match v {
+        Value::Str(s) => Ok(Addr::Unix {
+            path: s.to_string(),
+        }),
+        Value::Bytes(b) => Ok(Addr::Unix {
+            path: String::from_utf8_lossy(b).into_owned(),
+        }),
+        other => Err(Exception::type_error(format!(
+            "str, bytes or bytearray expected, not {}",
+            other.type_name()
+        ))),
+    }
+}
+
+fn inet_addr(t: &[Value], method: &str) -> Result<Addr, Exception> {
+    let host = match &t[0] {
+        Value::Str(s) => s.to_string(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        other => {
+            return Err(Exception::type_error(format!(
+                "str, bytes or bytearray expected, not {}",
+                other.type_name()
+            )));
+        }
+    };
+    let port = to_int(&t[1])?;
+    if !(0..=65535).contains(&port) {
+        return Err(Exception::overflow(format!(
+            "{method}(): port must be 0-65535."
+        )));
+    }
+    let flowinfo = match t.get(2) {
+        Some(v) => {
+            let f = to_int(v)?;
+            if !(0..(1 << 20)).contains(&f) {
+                return Err(Exception::overflow(format!(
+                    "{method}(): flowinfo must be 0-1048575."
+                )));
+            }
+            u32::try_from(f).ok()
+        }
+        None => None,
+    };
+    let scope_id = match t.get(3) {
+        Some(v) => Some(
+            u32::try_from(to_int(v)?).map_err(|_| Exception::overflow("scope_id out of range"))?,
+        ),
+        None => None,
+    };
+    Ok(Addr::Inet {
+        host,
+        port,
+        flowinfo,
+        scope_id,
+    })
+}
+
+/// `select(rlist, wlist, xlist, timeout=None)`.
+pub fn select(args: Args) -> Result<Flow, Exception> {
+    let [r, w, x, timeout] = args.bind(["rlist", "wlist", "xlist", "timeout"], 3)?;
+    let lists = [req(r)?, req(w)?, req(x)?].map(|v| sockets_of(&v));
+    let [r, w, x] = lists;
+    let (r, w, x) = (r?, w?, x?);
+    let timeout = match timeout {
+        None => None,
+        Some(v) => to_seconds(&v, "timeout")?,
+    };
+    if timeout.is_some_and(|t| t < 0.0) {
+        return Err(Exception::value_error("timeout must be non-negative"));
+    }
+    let ids = |vs: &[Value]| {
+        vs.iter()
+            .filter_map(|v| v.as_socket().map(|s| s.id()))
+            .collect::<Vec<SockId>>()
+    };
+    let call = Call::Select {
+        rlist: ids(&r),
+        wlist: ids(&w),
+        xlist: ids(&x),
+        timeout,
+    };
+    Ok(Flow::Call(call, Pending::Select { r, w, x }))
+}
+
+fn sockets_of(v: &Value) -> Result<Vec<Value>, Exception> {
+    let items = match v {
+        Value::List(l) => lock(l).clone(),
+        Value::Tuple(t) => t.to_vec(),
+        _ => return Err(Exception::type_error("arguments 1-3 must be sequences")),
+    };
+    for item in &items {
+        match item.as_socket() {
+            Some(s) if s.is_closed() => {
+                return Err(Exception::value_error(
+                    "file descriptor cannot be a negative integer (-1)",
+                ));
+            }
+            Some(_) => {}
+            None => {
+                return Err(Exception::type_error(
+                    "argument must be a socket (select() takes lists of sockets)",
+                ));
+            }
+        }
+    }
+    Ok(items)
+}
+
+/// The script value for a successful call's result.
+pub fn value_from_ret(ret: Ret, pending: &Pending) -> Value {
+    match ret {
+        Ret::None => Value::None,
+        Ret::Int { value } => Value::Int(value),
+        Ret::Bytes { data } => Value::bytes(data.as_slice()),
+        Ret::Socket { info } => Value::Socket(Arc::new(SocketObj::new(info))),
+        Ret::Accepted { info, addr } => Value::tuple(vec![
+            Value::Socket(Arc::new(SocketObj::new(info))),
+            addr.map_or_else(|| Value::str(""), addr_value),
+        ]),
+        Ret::Addr { addr } => addr.map_or_else(|| Value::str(""), addr_value),
+        Ret::Datagram { data, addr } => Value::tuple(vec![
+            Value::bytes(data.as_slice()),
+            addr.map_or(Value::None, addr_value),
+        ]),
+        Ret::Select { r, w, x } => {
+            let (pr, pw, px) = match pending {
+                Pending::Select { r, w, x } => (r.as_slice(), w.as_slice(), x.as_slice()),
+                _ => (&[][..], &[][..], &[][..]),
+            };
+            Value::tuple(vec![pick(pr, &r), pick(pw, &w), pick(px, &x)])
+        }
+        Ret::Host { address } => Value::str(address),
+    }
+}
+
+/// The socket values (from what the script passed) whose handles the relay returned.
+fn pick(passed: &[Value], ids: &[SockId]) -> Value {
+    let mut out: Vec<Value> = Vec::new();
+    for v in passed {
+        let Some(s) = v.as_socket() else { continue };
+        if ids.contains(&s.id())
+            && !out
+                .iter()
+                .any(|o| o.as_socket().is_some_and(|p| p.id() == s.id()))
+        {
+            out.push(v.clone());
+        }
+    }
+    Value::list(out)
+}
+
+/// `('127.0.0.1', 5500)`, `('::1', 5500, 0, 0)` or a path.
+pub fn addr_value(addr: Addr) -> Value {
+    match addr {
+        Addr::Inet {
+            host,
+            port,
+            flowinfo: None,
+            scope_id: None,
+        } => Value::tuple(vec![Value::str(host), Value::Int(port)]),
+        Addr::Inet {
+            host,
+            port,
+            flowinfo,
+            scope_id,
+        } => Value::tuple(vec![
+            Value::str(host),
+            Value::Int(port),
+            Value::Int(i64::from(flowinfo.unwrap_or(0))),
+            Value::Int(i64::from(scope_id.unwrap_or(0))),
+        ]),
+        Addr::Unix { path } => Value::str(path),
+    }
+}

@@ -1,0 +1,569 @@
+//! Script values and their Python behaviour: `repr`, `str`, truthiness, equality
+//! and ordering, type names for error messages.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::exception::Exception;
+use super::icmp::IcmpPacket;
+use socklab_wire::consts;
+use crate::names::{Builtin, Module};
+use socklab_wire::protocol::{SockId, SockInfo};
+
+/// A Python list: shared and mutable, like Python's (two names can hold the same list).
+pub type List = Arc<Mutex<Vec<Value>>>;
+
+/// One script value. Cheap to clone: big payloads sit behind `Arc`.
+#[derive(Debug, Clone)]
+pub enum Value {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Arc<str>),
+    Bytes(Arc<[u8]>),
+    Tuple(Arc<[Value]>),
+    List(List),
+    Range {
+        start: i64,
+        stop: i64,
+        step: i64,
+    },
+    Socket(Arc<SocketObj>),
+    Exception(Arc<Exception>),
+    Icmp(Arc<IcmpPacket>),
+    Builtin(Builtin),
+    Module(Module),
+    /// A method bound to its receiver, e.g. `sock.send` before it is called.
+    Method(Arc<(Value, &'static str)>),
+    /// A `for` loop's iterator; lives only on the interpreter's stack.
+    Iter(Box<IterState>),
+}
+
+/// A socket object: what the relay said it is, and whether `close()` was called
+/// on it (Python's `close()` of a closed socket does nothing).
+#[derive(Debug)]
+pub struct SocketObj {
+    pub info: SockInfo,
+    closed: AtomicBool,
+}
+
+impl SocketObj {
+    pub fn new(info: SockInfo) -> SocketObj {
+        SocketObj {
+            info,
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    pub fn id(&self) -> SockId {
+        self.info.sock
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(AtomicOrdering::Relaxed)
+    }
+
+    pub fn mark_closed(&self) {
+        self.closed.store(true, AtomicOrdering::Relaxed);
+    }
+}
+
+/// Where a `for` loop is in its sequence.
+#[derive(Debug, Clone)]
+pub enum IterState {
+    Range { next: i64, stop: i64, step: i64 },
+    Items { items: Vec<Value>, next: usize },
+}
+
+impl IterState {
+    pub fn next_value(&mut self) -> Option<Value> {
+        match self {
+            IterState::Range { next, stop, step } => {
+                let more = if *step > 0 {
+                    *next < *stop
+                } else {
+                    *next > *stop
+                };
+                if !more {
+                    return None;
+                }
+                let v = *next;
+                *next = next.saturating_add(*step);
+                Some(Value::Int(v))
+            }
+            IterState::Items { items, next } => {
+                let v = items.get(*next).cloned();
+                *next += 1;
+                v
+            }
+        }
+    }
+}
+
+/// Locks a list; a poisoned lock (impossible: nothing panics while holding one) is still usable.
+pub fn lock(list: &List) -> MutexGuard<'_, Vec<Value>> {
+    list.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Value {
+    pub fn str(s: impl AsRef<str>) -> Value {
+        Value::Str(Arc::from(s.as_ref()))
+    }
+
+    pub fn bytes(b: impl AsRef<[u8]>) -> Value {
+        Value::Bytes(Arc::from(b.as_ref()))
+    }
+
+    pub fn tuple(items: Vec<Value>) -> Value {
+        Value::Tuple(Arc::from(items))
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Arc::new(Mutex::new(items)))
+    }
+
+    /// Python's type name, as used in error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::None => "NoneType",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Str(_) => "str",
+            Value::Bytes(_) => "bytes",
+            Value::Tuple(_) => "tuple",
+            Value::List(_) => "list",
+            Value::Range { .. } => "range",
+            Value::Socket(_) => "socket",
+            Value::Exception(e) => e.class.name(),
+            Value::Icmp(_) => "ICMP",
+            Value::Builtin(_) => "builtin_function_or_method",
+            Value::Module(_) => "module",
+            Value::Method(_) => "builtin_function_or_method",
+            Value::Iter(_) => "iterator",
+        }
+    }
+
+    /// Python truthiness.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Value::None => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::Str(s) => !s.is_empty(),
+            Value::Bytes(b) => !b.is_empty(),
+            Value::Tuple(t) => !t.is_empty(),
+            Value::List(l) => !lock(l).is_empty(),
+            Value::Range { start, stop, step } => range_len(*start, *stop, *step) > 0,
+            _ => true,
+        }
+    }
+
+    /// Python `repr()`.
+    pub fn repr(&self) -> String {
+        let mut out = String::new();
+        self.write_repr(&mut out, 0);
+        out
+    }
+
+    /// Python `str()`.
+    pub fn to_str(&self) -> String {
+        match self {
+            Value::Str(s) => s.to_string(),
+            Value::Exception(e) => e.to_string(),
+            other => other.repr(),
+        }
+    }
+
+    /// `depth` bounds recursion into nested containers (Python raises
+    /// RecursionError; a transcript is better served by `...`).
+    fn write_repr(&self, out: &mut String, depth: usize) {
+        if depth > MAX_REPR_DEPTH {
+            out.push_str("...");
+            return;
+        }
+        match self {
+            Value::None => out.push_str("None"),
+            Value::Bool(true) => out.push_str("True"),
+            Value::Bool(false) => out.push_str("False"),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::Float(f) => out.push_str(&float_repr(*f)),
+            Value::Str(s) => out.push_str(&str_repr(s)),
+            Value::Bytes(b) => out.push_str(&bytes_repr(b)),
+            Value::Tuple(items) => {
+                out.push('(');
+                write_items(items, out, depth);
+                if items.len() == 1 {
+                    out.push(',');
+                }
+                out.push(')');
+            }
+            Value::List(list) => match list.try_lock() {
+                // A list that contains itself prints as `[...]`, as in Python.
+                Ok(items) => {
+                    out.push('[');
+                    write_items(&items, out, depth);
+                    out.push(']');
+                }
+                Err(_) => out.push_str("[...]"),
+            },
+            Value::Range { start, stop, step } => {
+                let _ = if *step == 1 {
+                    write!(out, "range({start}, {stop})")
+                } else {
+                    write!(out, "range({start}, {stop}, {step})")
+                };
+            }
+            Value::Socket(s) => out.push_str(&socket_repr(s)),
+            Value::Exception(e) => out.push_str(&e.repr()),
+            Value::Icmp(p) => out.push_str(&p.repr()),
+            Value::Builtin(b) => {
+                let _ = write!(out, "<built-in function {}>", b.name());
+            }
+            Value::Module(m) => {
+                let _ = write!(out, "<module '{}'>", m.name());
+            }
+            Value::Method(m) => {
+                let _ = write!(
+                    out,
+                    "<built-in method {} of {} object>",
+                    m.1,
+                    m.0.type_name()
+                );
+            }
+            Value::Iter(_) => out.push_str("<iterator>"),
+        }
+    }
+
+    /// The socket, if this is one.
+    pub fn as_socket(&self) -> Option<&Arc<SocketObj>> {
+        match self {
+            Value::Socket(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// How deeply `repr` descends into nested containers.
+const MAX_REPR_DEPTH: usize = 100;
+
+fn write_items(items: &[Value], out: &mut String, depth: usize) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        item.write_repr(out, depth + 1);
+    }
+}
+
+pub fn range_len(start: i64, stop: i64, step: i64) -> i64 {
+    let (start, stop, step) = (i128::from(start), i128::from(stop), i128::from(step));
+    let n = if step > 0 && start < stop {
+        (stop - start + step - 1) / step
+    } else if step < 0 && start > stop {
+        (start - stop - step - 1) / (-step)
+    } else {
+        0
+    };
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn socket_repr(s: &SocketObj) -> String {
+    let family = consts::family_name(i64::from(s.info.family))
+        .map_or_else(|| s.info.family.to_string(), str::to_string);
+    let ty = consts::type_name(i64::from(s.info.sock_type))
+        .map_or_else(|| s.info.sock_type.to_string(), str::to_string);
+    if s.is_closed() {
+        format!(
+            "<socket [closed] fd=-1, family={family}, type={ty}, proto={}>",
+            s.info.proto
+        )
+    } else {
+        format!(
+            "<socket fd={}, family={family}, type={ty}, proto={}>",
+            s.info.fd, s.info.proto
+        )
+    }
+}
+
+/// Python's float repr: shortest round-trip digits, exponent form outside 1e-4..1e16.
+pub fn float_repr(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
+    }
+    // `{:e}` gives the shortest round-trip digits, e.g. "1.2345e-7".
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let negative = mantissa.starts_with('-');
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let sign = if negative { "-" } else { "" };
+    if (-4..16).contains(&exp) {
+        let point = exp + 1; // digits before the decimal point
+        let body = if point <= 0 {
+            format!("0.{}{}", "0".repeat(point.unsigned_abs() as usize), digits)
+        } else if point as usize >= digits.len() {
+            format!("{}{}.0", digits, "0".repeat(point as usize - digits.len()))
+        } else {
+            let (a, b) = digits.split_at(point as usize);
+            format!("{a}.{b}")
+        };
+        format!("{sign}{body}")
+    } else {
+        let (first, rest) = digits.split_at(1);
+        let frac = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{first}{frac}e{esign}{:02}", exp.unsigned_abs())
+    }
+}
+
+/// Python's str repr: single quotes unless the text has `'` and no `"`.
+pub fn str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || (0x7f..0xa0).contains(&(c as u32)) => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() || c == '\u{ad}' => {
+                let _ = if (c as u32) < 0x10000 {
+                    write!(out, "\\u{:04x}", c as u32)
+                } else {
+                    write!(out, "\\U{:08x}", c as u32)
+                };
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python's bytes repr, e.g. `b'hello\r\n'`, `b'\x00'`.
+pub fn bytes_repr(b: &[u8]) -> String {
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::with_capacity(b.len() + 3);
+    out.push('b');
+    out.push(quote as char);
+    for &c in b {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c as char);
+            }
+            0x20..=0x7e => out.push(c as char),
+            c => {
+                let _ = write!(out, "\\x{c:02x}");
+            }
+        }
+    }
+    out.push(quote as char);
+    out
+}
+
+/// A number as f64 if the value is one (bool and int included).
+pub fn as_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Bool(b) => Some(f64::from(u8::from(*b))),
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// An int if the value is an int or bool.
+pub fn as_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Bool(b) => Some(i64::from(*b)),
+        Value::Int(i) => Some(*i),
+        _ => None,
+    }
+}
+
+/// Python `==`.
+pub fn py_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::None, Value::None) => true,
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Bytes(x), Value::Bytes(y)) => x == y,
+        (Value::Tuple(x), Value::Tuple(y)) => seq_eq(x, y),
+        (Value::List(x), Value::List(y)) => {
+            if Arc::ptr_eq(x, y) {
+                return true;
+            }
+            let (xs, ys) = (lock(x).clone(), lock(y).clone());
+            seq_eq(&xs, &ys)
+        }
+        (Value::Range { .. }, Value::Range { .. }) => {
+            let (
+                Value::Range {
+                    start: a0,
+                    stop: a1,
+                    step: a2,
+                },
+                Value::Range {
+                    start: b0,
+                    stop: b1,
+                    step: b2,
+                },
+            ) = (a, b)
+            else {
+                return false;
+            };
+            let (la, lb) = (range_len(*a0, *a1, *a2), range_len(*b0, *b1, *b2));
+            la == lb && (la == 0 || (a0 == b0 && (la == 1 || a2 == b2)))
+        }
+        (Value::Socket(x), Value::Socket(y)) => x.id() == y.id(),
+        (Value::Exception(x), Value::Exception(y)) => Arc::ptr_eq(x, y),
+        (Value::Icmp(x), Value::Icmp(y)) => x == y,
+        (Value::Builtin(x), Value::Builtin(y)) => x == y,
+        (Value::Module(x), Value::Module(y)) => x == y,
+        _ => match (as_int(a), as_int(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => match (as_number(a), as_number(b)) {
+                (Some(x), Some(y)) => x == y,
+                _ => false,
+            },
+        },
+    }
+}
+
+fn seq_eq(a: &[Value], b: &[Value]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| py_eq(x, y))
+}
+
+/// Python `is`, approximated for values this interpreter does not box.
+pub fn py_is(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::List(x), Value::List(y)) => Arc::ptr_eq(x, y),
+        (Value::Tuple(x), Value::Tuple(y)) => Arc::ptr_eq(x, y) || (x.is_empty() && y.is_empty()),
+        (Value::Exception(x), Value::Exception(y)) => Arc::ptr_eq(x, y),
+        (Value::Icmp(x), Value::Icmp(y)) => Arc::ptr_eq(x, y),
+        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+        (Value::None, Value::None) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Str(_), Value::Str(_))
+        | (Value::Bytes(_), Value::Bytes(_))
+        | (Value::Socket(_), Value::Socket(_))
+        | (Value::Builtin(_), Value::Builtin(_))
+        | (Value::Module(_), Value::Module(_)) => py_eq(a, b),
+        _ => false,
+    }
+}
+
+/// Python ordering (`<`): `None` when the types cannot be ordered.
+pub fn py_cmp(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
+        (Value::Bytes(x), Value::Bytes(y)) => Some(x.cmp(y)),
+        (Value::Tuple(x), Value::Tuple(y)) => seq_cmp(x, y),
+        (Value::List(x), Value::List(y)) => {
+            let (xs, ys) = (lock(x).clone(), lock(y).clone());
+            seq_cmp(&xs, &ys)
+        }
+        _ => match (as_int(a), as_int(b)) {
+            (Some(x), Some(y)) => Some(x.cmp(&y)),
+            _ => match (as_number(a), as_number(b)) {
+                // NaN compares false every way; callers treat two numbers with no order that way.
+                (Some(x), Some(y)) => x.partial_cmp(&y),
+                _ => None,
+            },
+        },
+    }
+}
+
+fn seq_cmp(a: &[Value], b: &[Value]) -> Option<std::cmp::Ordering> {
+    for (x, y) in a.iter().zip(b) {
+        if !py_eq(x, y) {
+            return py_cmp(x, y);
+        }
+    }
+    Some(a.len().cmp(&b.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_reprs_match_python() {
+        let cases = [
+            (0.5, "0.5"),
+            (1.0, "1.0"),
+            (100.0, "100.0"),
+            (0.1, "0.1"),
+            (1e16, "1e+16"),
+            (1.5e16, "1.5e+16"),
+            (123456789012345.6, "123456789012345.6"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (-2.5, "-2.5"),
+            (1.0 / 3.0, "0.3333333333333333"),
+        ];
+        for (f, s) in cases {
+            assert_eq!(float_repr(f), s);
+        }
+    }
+
+    #[test]
+    fn str_and_bytes_reprs_match_python() {
+        assert_eq!(str_repr("it's"), "\"it's\"");
+        assert_eq!(str_repr("a\nb\x00"), "'a\\nb\\x00'");
+        assert_eq!(str_repr("é"), "'é'");
+        assert_eq!(bytes_repr(b"hello\r\n"), "b'hello\\r\\n'");
+        assert_eq!(bytes_repr(b"\x00\xff'"), "b\"\\x00\\xff'\"");
+        assert_eq!(Value::tuple(vec![Value::Int(1)]).repr(), "(1,)");
+        assert_eq!(Value::tuple(vec![]).repr(), "()");
+    }
+
+    #[test]
+    fn self_containing_list_prints_like_python() {
+        let l = Value::list(vec![Value::Int(1)]);
+        if let Value::List(inner) = &l {
+            lock(inner).push(l.clone());
+        }
+        assert_eq!(l.repr(), "[1, [...]]");
+    }
+}

@@ -1,0 +1,208 @@
+//! The names a script can use without assigning them: builtin functions, modules,
+//! constants, and the exception classes an `except` clause can name.
+//!
+//! The parser uses this to report unknown names; the interpreter dispatches on
+//! the same enums, so the two cannot disagree.
+
+use socklab_wire::consts;
+
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident = $text:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        $vis enum $name { $($variant),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            pub fn name(self) -> &'static str {
+                match self { $($name::$variant => $text),* }
+            }
+
+            pub fn from_name(name: &str) -> Option<$name> {
+                match name { $($text => Some($name::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+named_enum! {
+    /// A builtin function.
+    pub enum Builtin {
+        Socket = "socket",
+        Print = "print",
+        Sleep = "sleep",
+        Gethostbyname = "gethostbyname",
+        Time = "time",
+        Select = "select",
+        LabPeer = "lab_peer",
+        IcmpEchoRequest = "icmp_echo_request",
+        IcmpParse = "icmp_parse",
+        Checksum = "checksum",
+        Len = "len",
+        Range = "range",
+        Str = "str",
+        Int = "int",
+        Float = "float",
+        Bool = "bool",
+        Bytes = "bytes",
+        List = "list",
+        Tuple = "tuple",
+        Hex = "hex",
+        Abs = "abs",
+        Min = "min",
+        Max = "max",
+        Sum = "sum",
+        Repr = "repr",
+        Ord = "ord",
+        Chr = "chr",
+    }
+}
+
+named_enum! {
+    /// A module a script may `import` (or name) for Python compatibility: its
+    /// attributes are the builtins and constants of the same name.
+    pub enum Module {
+        Socket = "socket",
+        Select = "select",
+        Time = "time",
+        Errno = "errno",
+    }
+}
+
+named_enum! {
+    /// An exception class, as raised and as named in `except`.
+    pub enum ExcClass {
+        BaseException = "BaseException",
+        Exception = "Exception",
+        OsError = "OSError",
+        BlockingIoError = "BlockingIOError",
+        TimeoutError = "TimeoutError",
+        InterruptedError = "InterruptedError",
+        FileNotFoundError = "FileNotFoundError",
+        FileExistsError = "FileExistsError",
+        PermissionError = "PermissionError",
+        ConnectionError = "ConnectionError",
+        ConnectionRefusedError = "ConnectionRefusedError",
+        ConnectionResetError = "ConnectionResetError",
+        ConnectionAbortedError = "ConnectionAbortedError",
+        BrokenPipeError = "BrokenPipeError",
+        ArithmeticError = "ArithmeticError",
+        ZeroDivisionError = "ZeroDivisionError",
+        OverflowError = "OverflowError",
+        LookupError = "LookupError",
+        IndexError = "IndexError",
+        KeyError = "KeyError",
+        ValueError = "ValueError",
+        UnicodeDecodeError = "UnicodeDecodeError",
+        TypeError = "TypeError",
+        NameError = "NameError",
+        AttributeError = "AttributeError",
+        AssertionError = "AssertionError",
+        MemoryError = "MemoryError",
+    }
+}
+
+impl ExcClass {
+    /// Resolves a name as written in `except`, including Python's aliases
+    /// (`IOError`, `socket.error`, `socket.timeout`, `socket.gaierror`).
+    pub fn resolve(name: &str) -> Option<ExcClass> {
+        let bare = name.strip_prefix("socket.").unwrap_or(name);
+        match bare {
+            "IOError" | "EnvironmentError" | "error" | "gaierror" | "herror" => {
+                Some(ExcClass::OsError)
+            }
+            "timeout" => Some(ExcClass::TimeoutError),
+            _ if bare != name && !matches!(bare, "timeout" | "error") => None,
+            _ => ExcClass::from_name(bare),
+        }
+    }
+
+    pub fn parent(self) -> Option<ExcClass> {
+        use ExcClass::*;
+        match self {
+            BaseException => None,
+            Exception => Some(BaseException),
+            OsError | ArithmeticError | LookupError | ValueError | TypeError | NameError
+            | AttributeError | AssertionError | MemoryError => Some(Exception),
+            BlockingIoError | TimeoutError | InterruptedError | FileNotFoundError
+            | FileExistsError | PermissionError | ConnectionError => Some(OsError),
+            ConnectionRefusedError
+            | ConnectionResetError
+            | ConnectionAbortedError
+            | BrokenPipeError => Some(ConnectionError),
+            ZeroDivisionError | OverflowError => Some(ArithmeticError),
+            IndexError | KeyError => Some(LookupError),
+            UnicodeDecodeError => Some(ValueError),
+        }
+    }
+
+    /// Whether an exception of class `self` is caught by `except handler`.
+    pub fn is_subclass_of(self, handler: ExcClass) -> bool {
+        let mut class = Some(self);
+        while let Some(c) = class {
+            if c == handler {
+                return true;
+            }
+            class = c.parent();
+        }
+        false
+    }
+
+    /// The OSError subclass Python raises for an errno.
+    pub fn for_errno(errno: i32) -> ExcClass {
+        match errno {
+            11 | 114 | 115 => ExcClass::BlockingIoError,
+            110 => ExcClass::TimeoutError,
+            4 => ExcClass::InterruptedError,
+            2 => ExcClass::FileNotFoundError,
+            17 => ExcClass::FileExistsError,
+            1 | 13 => ExcClass::PermissionError,
+            111 => ExcClass::ConnectionRefusedError,
+            104 => ExcClass::ConnectionResetError,
+            103 => ExcClass::ConnectionAbortedError,
+            32 | 108 => ExcClass::BrokenPipeError,
+            _ => ExcClass::OsError,
+        }
+    }
+}
+
+/// What a global (non-variable) name refers to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Global {
+    Builtin(Builtin),
+    Module(Module),
+    Const(i64),
+}
+
+/// Resolves a name that is not a lane variable.
+pub fn global(name: &str) -> Option<Global> {
+    if let Some(b) = Builtin::from_name(name) {
+        return Some(Global::Builtin(b));
+    }
+    if let Some(m) = Module::from_name(name) {
+        return Some(Global::Module(m));
+    }
+    consts::value(name).map(Global::Const)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exception_hierarchy() {
+        assert!(ExcClass::ConnectionRefusedError.is_subclass_of(ExcClass::OsError));
+        assert!(ExcClass::TimeoutError.is_subclass_of(ExcClass::Exception));
+        assert!(!ExcClass::TypeError.is_subclass_of(ExcClass::OsError));
+        assert_eq!(
+            ExcClass::resolve("socket.timeout"),
+            Some(ExcClass::TimeoutError)
+        );
+        assert_eq!(ExcClass::resolve("socket.error"), Some(ExcClass::OsError));
+        assert_eq!(ExcClass::resolve("socket.TypeError"), None);
+        for &c in ExcClass::ALL {
+            assert!(c.is_subclass_of(ExcClass::BaseException));
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! A run's transcript: what the interpreter did and what the kernel did, as
+//! `socklab run --json` prints it and as lessons' checkpoints read it.
+
+use serde::{Deserialize, Serialize};
+
+use socklab_wire::errno;
+use crate::interp::{EndStatus, InterpEvent};
+
+/// One line of a transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Line {
+    Interp(InterpEvent),
+    Kernel(KernelLine),
+}
+
+/// What the kernel did, in the CLI's vocabulary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum KernelLine {
+    /// A TCP state transition of `socket` (the script's variable name where known).
+    State { socket: String, from: String, to: String, local: String, peer: String },
+    /// A packet seen on the session's loopback.
+    Segment {
+        src: String,
+        dst: String,
+        proto: String,
+        flags: String,
+        seq: Option<u32>,
+        ack: Option<u32>,
+        len: u32,
+    },
+}
+
+impl Line {
+    /// The line for people, as `socklab run` prints it: `lane:line  call  → result`,
+    /// `→ ERRNO (num): explanation`, `socket  FROM → TO`, segments indented.
+    pub fn human(&self) -> String {
+            match self {
+            Line::Interp(InterpEvent::Step { lane, line, call, ok: true, result, .. }) => {
+                format!("{lane}:{line}  {call}  → {}", result.as_deref().unwrap_or("None"))
+            }
+            Line::Interp(InterpEvent::Step { lane, line, call, errno: Some(name), errno_num, .. }) => {
+                let num = errno_num.unwrap_or(0);
+                format!("{lane}:{line}  {call}  → {name} ({num}): {}", errno::explain(num))
+            }
+            Line::Interp(InterpEvent::Step { lane, line, call, message, .. }) => {
+                format!("{lane}:{line}  {call}  → {}", message.as_deref().unwrap_or("failed"))
+            }
+            Line::Interp(InterpEvent::Print { lane, text, .. }) => format!("{lane}| {text}"),
+            Line::Interp(InterpEvent::LaneEnd { lane, status, line, message }) => {
+                let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
+                let why = message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+                match status {
+                    EndStatus::Finished => format!("{lane}: finished"),
+                    EndStatus::Error => format!("{lane}: stopped on an error{at}{why}"),
+                    EndStatus::Assert => format!("{lane}: assertion failed{at}{why}"),
+                    EndStatus::Blocked => format!("{lane}: blocked{at} (deadlock: nothing can wake it)"),
+                }
+            }
+            Line::Kernel(KernelLine::State { socket, from, to, local, peer }) => {
+                format!("{socket}  {from} → {to}  ({local} ↔ {peer})")
+            }
+            Line::Kernel(KernelLine::Segment { src, dst, proto, flags, seq, ack, len }) => {
+                let mut text = format!("    {src} > {dst}  {proto} {flags}");
+                if let Some(seq) = seq {
+                    text.push_str(&format!(" seq={seq}"));
+                }
+                if let Some(ack) = ack {
+                    text.push_str(&format!(" ack={ack}"));
+                }
+                text.push_str(&format!(" len={len}"));
+                text
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_read_back_from_json() {
+        let state = Line::Kernel(KernelLine::State {
+            socket: "cli".into(),
+            from: "FIN_WAIT2".into(),
+            to: "TIME_WAIT".into(),
+            local: "127.0.0.1:41000".into(),
+            peer: "127.0.0.1:5500".into(),
+        });
+        let text = serde_json::to_string(&state).unwrap();
+        assert!(text.starts_with(r#"{"kind":"state","socket":"cli""#), "{text}");
+        assert_eq!(serde_json::from_str::<Line>(&text).unwrap(), state);
+        let print = r#"{"kind":"print","lane":"main","line":2,"text":"hi"}"#;
+        assert!(matches!(serde_json::from_str::<Line>(print).unwrap(), Line::Interp(InterpEvent::Print { .. })));
+    }
+}

@@ -1,0 +1,225 @@
+//! The guided lessons: data embedded at build time from `shared/lessons/`
+//! (one directory per lesson: `lesson.toml`, `starter.sock`, `solution.sock`,
+//! `wrong-*.sock`), read by the page and by `socklab lesson`.
+//!
+//! A lesson's steps end in checkpoints ([`Checkpoint`]) decided on a run's
+//! transcript, i.e. on real events: see [`checkpoint`].
+
+pub mod checkpoint;
+mod spec;
+
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+
+pub use checkpoint::{StepReport, Verdict, check_steps};
+pub use spec::{Checkpoint, LessonSpec, StepSpec, Text};
+
+/// The languages lessons are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Zh];
+
+    /// `en` or `zh` (also `zh-CN`, `cn`, `english`, `chinese`).
+    pub fn parse(name: &str) -> Option<Lang> {
+        match name.to_ascii_lowercase().as_str() {
+            "en" | "english" | "en-us" | "en-gb" => Some(Lang::En),
+            "zh" | "cn" | "chinese" | "zh-cn" | "zh-hans" => Some(Lang::Zh),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
+    /// Picks the text for this language.
+    pub fn pick<'a>(self, en: &'a str, zh: &'a str) -> &'a str {
+        match self {
+            Lang::En => en,
+            Lang::Zh => zh,
+        }
+    }
+}
+
+impl Text {
+    pub fn get(&self, lang: Lang) -> &str {
+        lang.pick(&self.en, &self.zh)
+    }
+}
+
+/// A lesson with its scripts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lesson {
+    /// Directory name, e.g. `02-tcp-echo`.
+    pub dir: &'static str,
+    #[serde(flatten)]
+    pub spec: LessonSpec,
+    /// Where the learner starts: runs, but does not pass every checkpoint.
+    pub starter: &'static str,
+    /// A script that passes every checkpoint (tests run it on the real relay).
+    pub solution: &'static str,
+    /// Scripts that fail named checkpoints, so tests can show each checkpoint can fail.
+    pub wrong: Vec<WrongScript>,
+}
+
+/// A script that is wrong on purpose.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WrongScript {
+    pub file: &'static str,
+    pub source: &'static str,
+    /// The step ids it fails (its `# fails:` line).
+    pub fails: Vec<String>,
+}
+
+impl Lesson {
+    pub fn number(&self) -> u32 {
+        self.spec.number
+    }
+
+    pub fn title(&self, lang: Lang) -> &str {
+        self.spec.title.get(lang)
+    }
+
+    pub fn steps(&self) -> &[StepSpec] {
+        &self.spec.steps
+    }
+}
+
+struct Files {
+    dir: &'static str,
+    spec_json: &'static str,
+    starter: &'static str,
+    solution: &'static str,
+    wrong: &'static [(&'static str, &'static str)],
+}
+
+include!(concat!(env!("OUT_DIR"), "/lessons_data.rs"));
+
+static ALL: LazyLock<Vec<Lesson>> = LazyLock::new(|| {
+    FILES
+        .iter()
+        .map(|files| Lesson {
+            dir: files.dir,
+            // build.rs made this JSON from the same types: it cannot fail to read back.
+            spec: serde_json::from_str(files.spec_json)
+                .unwrap_or_else(|e| panic!("lesson {}: {e}", files.dir)),
+            starter: files.starter,
+            solution: files.solution,
+            wrong: files
+                .wrong
+                .iter()
+                .map(|&(file, source)| WrongScript {
+                    file,
+                    source,
+                    fails: declared_fails(source),
+                })
+                .collect(),
+        })
+        .collect()
+});
+
+/// Every lesson, in course order.
+pub fn all() -> &'static [Lesson] {
+    &ALL
+}
+
+/// Lesson `number` (1-based), if there is one.
+pub fn get(number: u32) -> Option<&'static Lesson> {
+    all().iter().find(|l| l.number() == number)
+}
+
+fn declared_fails(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .find_map(|l| l.strip_prefix("# fails:"))
+        .map(|ids| {
+            ids.split(',')
+                .map(|id| id.trim().to_string())
+                .filter(|id| !id.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lessons_load_in_order_with_both_languages() {
+        let lessons = all();
+        assert!(lessons.len() >= 12, "{} lessons", lessons.len());
+        for (i, lesson) in lessons.iter().enumerate() {
+            assert_eq!(lesson.number() as usize, i + 1);
+            for lang in Lang::ALL {
+                assert!(!lesson.title(lang).trim().is_empty());
+                assert!(!lesson.spec.explanation.get(lang).trim().is_empty());
+                for step in lesson.steps() {
+                    assert!(
+                        !step.text.get(lang).trim().is_empty(),
+                        "{} {}",
+                        lesson.dir,
+                        step.id
+                    );
+                    assert!(
+                        !step.hint.get(lang).trim().is_empty(),
+                        "{} {}",
+                        lesson.dir,
+                        step.id
+                    );
+                    assert!(
+                        !step.what_happened.get(lang).trim().is_empty(),
+                        "{} {}",
+                        lesson.dir,
+                        step.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_script_parses() {
+        for lesson in all() {
+            let mut scripts = vec![
+                ("starter.sock", lesson.starter),
+                ("solution.sock", lesson.solution),
+            ];
+            scripts.extend(lesson.wrong.iter().map(|w| (w.file, w.source)));
+            for (file, source) in scripts {
+                let parsed = socklab_lang::parse(source);
+                assert!(
+                    parsed.is_ok(),
+                    "{}/{file}: {:?}",
+                    lesson.dir,
+                    parsed.diagnostics
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_checkpoint_has_a_wrong_script_that_should_fail_it() {
+        for lesson in all() {
+            for step in lesson.steps() {
+                assert!(
+                    lesson.wrong.iter().any(|w| w.fails.contains(&step.id)),
+                    "{}: no wrong-*.sock declares it fails step {}",
+                    lesson.dir,
+                    step.id
+                );
+            }
+        }
+    }
+}
