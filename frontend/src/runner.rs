@@ -2,7 +2,7 @@
 //! routes the relay's answers back to the lane that asked. No I/O: the caller
 //! sends what `Drive::send` holds and feeds back every message it receives.
 //!
-//! The order is the spec's Run order: lanes run in file order; the running lane
+//! The order is the Run order of `docs/language.md`: lanes run in file order; the running lane
 //! goes on until it finishes, fails, or makes a call that cannot complete at once
 //! (the relay answers `pending`); then the first lane in file order that can make
 //! progress runs.
@@ -122,7 +122,7 @@ pub struct Runner<L> {
     lanes: L,
     /// Call ids are unique within the session, so they continue across runs.
     next_id: u64,
-    /// The lane that runs until it blocks or ends (the spec's "running lane").
+    /// The lane that runs until it blocks or ends (the "running lane" of `docs/language.md`).
     current: Option<usize>,
     /// The call the current lane made whose first answer has not come yet; the
     /// run waits for it because `result` (go on) and `pending` (blocked) lead

@@ -13,7 +13,7 @@ use yew::Reducible;
 use crate::runner::LaneView;
 use crate::transcript::{Line, LineKind};
 
-/// The TCP echo example from the script language spec, so a first Run works.
+/// The TCP echo example of `docs/language.md`, so a first Run works.
 pub const ECHO_EXAMPLE: &str = r#"# lane: server
 srv = socket(AF_INET, SOCK_STREAM)
 srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)

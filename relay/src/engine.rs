@@ -2,7 +2,7 @@
 //!
 //! The interpreter (shared, sans-IO) decides what each lane does; the
 //! executor is the same one WebSocket sessions use. Scheduling follows the
-//! language spec: the first lane in file order that can make progress runs
+//! Run order of `docs/language.md`: the first lane in file order that can make progress runs
 //! until it ends or makes a call that cannot complete at once. A waiting
 //! lane's call is retried (one non-blocking attempt) in file order before
 //! anything waits, so ordinary scripts give the same transcript every run.

@@ -1,5 +1,5 @@
-//! Interpreter transcripts, driven by a deterministic fake kernel and the spec's
-//! scheduler (see `common`).
+//! Interpreter transcripts, driven by a deterministic fake kernel and the
+//! scheduler of `docs/language.md` (see `common`).
 
 mod common;
 

@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-/// Socket-level constants, in the order the spec lists them, then extras.
+/// Socket-level constants, in the order `docs/language.md` lists them.
 const SOCKET_CONSTANTS: &[(&str, i64)] = &[
     // Address families.
     ("AF_UNSPEC", 0),

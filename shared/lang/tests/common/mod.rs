@@ -1,5 +1,5 @@
 //! Test support: a tiny deterministic fake of the relay's kernel (loopback TCP
-//! and UDP only), the spec's scheduler, transcript rendering, and a compact
+//! and UDP only), the scheduler of `docs/language.md`, transcript rendering, and a compact
 //! tree dump for parser snapshots.
 
 #![allow(dead_code)]
@@ -382,7 +382,7 @@ impl FakeNet {
     }
 }
 
-/// Runs a script to the end with the spec's scheduler: lanes in file order; the
+/// Runs a script to the end with the scheduler of `docs/language.md`: lanes in file order; the
 /// running lane goes on until it ends or makes a call that cannot complete at
 /// once; then the first lane (in file order) that can make progress runs.
 /// Returns the transcript.
