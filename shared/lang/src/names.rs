@@ -5,6 +5,7 @@
 //! the same enums, so the two cannot disagree.
 
 use socklab_wire::consts;
+use socklab_wire::op::Op;
 
 macro_rules! named_enum {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident = $text:literal),* $(,)? }) => {
@@ -100,6 +101,13 @@ named_enum! {
         AttributeError = "AttributeError",
         AssertionError = "AssertionError",
         MemoryError = "MemoryError",
+    }
+}
+
+impl Builtin {
+    /// The socket op this builtin makes, if it makes one.
+    pub fn op(self) -> Option<Op> {
+        Op::from_name(self.name()).filter(|op| !op.is_method())
     }
 }
 

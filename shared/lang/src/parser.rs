@@ -6,9 +6,9 @@
 
 use super::Diagnostic;
 use super::ast::*;
-use super::lexer::{self, is_keyword};
+use super::lexer;
 use super::names::{ExcClass, Module};
-use super::token::{Pos, Token, TokenKind};
+use super::token::{Pos, Token, TokenKind, is_keyword};
 
 /// Keywords that start a statement this language does not have.
 const UNSUPPORTED: &[&str] = &[

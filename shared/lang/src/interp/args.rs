@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::exception::Exception;
 use super::value::{Value, as_int, lock};
+use socklab_wire::op::Op;
 
 /// Keyword arguments, in call order.
 pub type Keywords = Vec<(String, Value)>;
@@ -79,6 +80,20 @@ impl Args {
             )));
         }
         Ok(out)
+    }
+
+    /// Binds to a socket op's parameters, as the op table lists them.
+    pub fn bind_op<const N: usize>(self, op: Op) -> Result<[Option<Value>; N], Exception> {
+        let info = op.info();
+        match <[&str; N]>::try_from(info.params) {
+            Ok(params) => self.bind(params, info.required),
+            // Only a caller that disagrees with the table gets here; the tests call every op.
+            Err(_) => Err(Exception::type_error(format!(
+                "{}() is bound with {N} parameters, not the table's {}",
+                info.name,
+                info.params.len()
+            ))),
+        }
     }
 
     /// All positional arguments (for `print(*args)`, `min`, `max`), plus the keywords.

@@ -14,11 +14,13 @@
 
 mod args;
 mod builtins;
+mod codec;
 mod compile;
 mod exception;
 mod icmp;
 mod methods;
 mod ops;
+mod repr;
 mod sockets;
 mod value;
 mod vm;
