@@ -15,6 +15,7 @@ pub mod parser;
 pub mod token;
 pub mod interp;
 pub mod transcript;
+pub mod visit;
 
 pub use ast::*;
 
