@@ -292,33 +292,35 @@ impl Gen {
                 body,
                 handlers,
                 orelse,
-                finally,
+                finally: None,
+            } => self.try_block(body, handlers, orelse.as_deref(), depth)?,
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finally: Some(finally),
             } => {
-                if let Some(finally) = finally {
-                    let f = self.fresh("f");
-                    self.line(
-                        depth,
-                        &format!(
-                            "{{ /* try ... finally */\n{}    sl_handler {f};",
-                            "    ".repeat(depth)
-                        ),
-                    );
-                    self.line(depth + 1, &format!("{f}.outer = sl_top;"));
-                    self.line(depth + 1, &format!("sl_top = &{f};"));
-                    self.line(depth + 1, &format!("if (setjmp({f}.jump) == 0) {{"));
-                    self.tries.push(f.clone());
-                    self.try_block(body, handlers, orelse.as_deref(), depth + 2)?;
-                    self.tries.pop();
-                    self.line(depth + 2, &format!("sl_top = {f}.outer;"));
-                    self.block(finally, depth + 2)?;
-                    self.line(depth + 1, "} else {");
-                    self.block(finally, depth + 2)?;
-                    self.line(depth + 2, &format!("sl_raise({f}.exc);"));
-                    self.line(depth + 1, "}");
-                    self.line(depth, "}");
-                } else {
-                    self.try_block(body, handlers, orelse.as_deref(), depth)?;
-                }
+                let f = self.fresh("f");
+                self.line(
+                    depth,
+                    &format!(
+                        "{{ /* try ... finally */\n{}    sl_handler {f};",
+                        "    ".repeat(depth)
+                    ),
+                );
+                self.line(depth + 1, &format!("{f}.outer = sl_top;"));
+                self.line(depth + 1, &format!("sl_top = &{f};"));
+                self.line(depth + 1, &format!("if (setjmp({f}.jump) == 0) {{"));
+                self.tries.push(f.clone());
+                self.try_block(body, handlers, orelse.as_deref(), depth + 2)?;
+                self.tries.pop();
+                self.line(depth + 2, &format!("sl_top = {f}.outer;"));
+                self.block(finally, depth + 2)?;
+                self.line(depth + 1, "} else {");
+                self.block(finally, depth + 2)?;
+                self.line(depth + 2, &format!("sl_raise({f}.exc);"));
+                self.line(depth + 1, "}");
+                self.line(depth, "}");
             }
             StmtKind::With {
                 value, name, body, ..
@@ -651,15 +653,15 @@ impl Gen {
             }
             ExprKind::Call { func, args, kwargs } => self.call(func, args, kwargs, line)?,
             ExprKind::Index(x, i) => format!("sl_getitem({}, {})", self.expr(x)?, self.expr(i)?),
+            ExprKind::Slice { step: Some(_), .. } => {
+                return Err(err(line, "slices with a step (x[a:b:c])"));
+            }
             ExprKind::Slice {
                 object,
                 lower,
                 upper,
-                step,
+                step: None,
             } => {
-                if step.is_some() {
-                    return Err(err(line, "slices with a step (x[a:b:c])"));
-                }
                 let mut bound = |x: &Option<Box<Expr>>| -> Result<String, ExportError> {
                     x.as_ref().map_or(Ok("NULL".to_string()), |x| self.expr(x))
                 };

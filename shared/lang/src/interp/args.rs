@@ -132,6 +132,18 @@ pub fn to_i32(v: &Value) -> Result<i32, Exception> {
     i32::try_from(i).map_err(|_| Exception::overflow("signed integer is greater than maximum"))
 }
 
+/// A str argument, or bytes read as UTF-8 (where Python takes either: a path, a host, a number's text).
+pub fn to_text(v: &Value) -> Result<String, Exception> {
+    match v {
+        Value::Str(s) => Ok(s.to_string()),
+        Value::Bytes(b) => Ok(String::from_utf8_lossy(b).into_owned()),
+        other => Err(Exception::type_error(format!(
+            "str, bytes or bytearray expected, not {}",
+            other.type_name()
+        ))),
+    }
+}
+
 /// A bytes-like argument.
 pub fn to_bytes(v: &Value) -> Result<Arc<[u8]>, Exception> {
     match v {

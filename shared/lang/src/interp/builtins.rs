@@ -2,7 +2,7 @@
 //! `gethostbyname`, `time`), the ping helpers, and the Python basics (`len`,
 //! `int`, `str`, `print`, …).
 
-use super::args::{Args, iterate, to_bytes, to_i32, to_int, to_seconds};
+use super::args::{Args, iterate, to_bytes, to_i32, to_int, to_seconds, to_text};
 use super::codec;
 use super::exception::Exception;
 use super::icmp;
@@ -82,15 +82,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::Gethostbyname => {
             let [name] = args.bind_op(Op::Gethostbyname)?;
-            let name = match name.unwrap_or(Value::None) {
-                Value::Str(s) => s.to_string(),
-                other => {
-                    return Err(Exception::type_error(format!(
-                        "gethostbyname() argument 1 must be str, not {}",
-                        other.type_name()
-                    )));
-                }
-            };
+            let name = str_arg(name, "gethostbyname() argument 1")?;
             Ok(Flow::Call(Call::Gethostbyname { name }, Pending::Plain))
         }
         Builtin::Time => {
@@ -100,15 +92,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         Builtin::Select => sockets::select(args),
         Builtin::LabPeer => {
             let [kind] = args.bind_op(Op::LabPeer)?;
-            let kind = match kind.unwrap_or(Value::None) {
-                Value::Str(s) => s.to_string(),
-                other => {
-                    return Err(Exception::type_error(format!(
-                        "lab_peer() argument must be str, not {}",
-                        other.type_name()
-                    )));
-                }
-            };
+            let kind = str_arg(kind, "lab_peer() argument")?;
             Ok(Flow::Call(Call::LabPeer { kind }, Pending::Plain))
         }
         Builtin::IcmpEchoRequest => {
@@ -422,16 +406,12 @@ fn float(x: &Value) -> Result<f64, Exception> {
     if let Some(f) = as_number(x) {
         return Ok(f);
     }
-    let text = match x {
-        Value::Str(s) => s.to_string(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-        other => {
-            return Err(Exception::type_error(format!(
-                "float() argument must be a string or a real number, not '{}'",
-                other.type_name()
-            )));
-        }
-    };
+    let text = to_text(x).map_err(|_| {
+        Exception::type_error(format!(
+            "float() argument must be a string or a real number, not '{}'",
+            x.type_name()
+        ))
+    })?;
     let t = text.trim().replace('_', "");
     let lower = t.to_ascii_lowercase();
     let ok_word = matches!(
@@ -491,6 +471,17 @@ fn bytes(
             }
             Ok(Value::bytes(out))
         }
+    }
+}
+
+/// A str argument; `what` names it in the TypeError.
+fn str_arg(v: Option<Value>, what: &str) -> Result<String, Exception> {
+    match v.unwrap_or(Value::None) {
+        Value::Str(s) => Ok(s.to_string()),
+        other => Err(Exception::type_error(format!(
+            "{what} must be str, not {}",
+            other.type_name()
+        ))),
     }
 }
 

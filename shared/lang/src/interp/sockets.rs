@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::args::{Args, to_bytes, to_i32, to_int, to_seconds};
+use super::args::{Args, to_bytes, to_i32, to_int, to_text, to_seconds};
 use super::exception::Exception;
 use super::value::{SocketObj, Value, lock};
 use socklab_wire::op::Op;
@@ -204,27 +204,21 @@ pub fn call_method(sock: &Arc<SocketObj>, op: Op, args: Args) -> Result<Flow, Ex
             }
             call(Call::Settimeout { sock: id, seconds })
         }
-        Op::Accept => {
-            let [] = args.bind_op(op)?;
-            call(Call::Accept { sock: id })
-        }
-        Op::Getsockname => {
-            let [] = args.bind_op(op)?;
-            call(Call::Getsockname { sock: id })
-        }
-        Op::Getpeername => {
-            let [] = args.bind_op(op)?;
-            call(Call::Getpeername { sock: id })
-        }
-        Op::Fileno => {
-            let [] = args.bind_op(op)?;
-            call(Call::Fileno { sock: id })
-        }
+        Op::Accept => no_arguments(args, Call::Accept { sock: id }),
+        Op::Getsockname => no_arguments(args, Call::Getsockname { sock: id }),
+        Op::Getpeername => no_arguments(args, Call::Getpeername { sock: id }),
+        Op::Fileno => no_arguments(args, Call::Fileno { sock: id }),
         Op::Socket | Op::Select | Op::Gethostbyname | Op::Sleep | Op::LabPeer => Err(Exception::new(
             crate::names::ExcClass::AttributeError,
             format!("'socket' object has no attribute '{method}'"),
         )),
     }
+}
+
+/// A call that takes no arguments but its socket.
+fn no_arguments(args: Args, call: Call) -> Result<Flow, Exception> {
+    let [] = args.bind_op(call.op())?;
+    Ok(Flow::Call(call, Pending::Plain))
 }
 
 /// A bound required parameter (bind() already checked it is there).
@@ -265,31 +259,11 @@ fn to_addr(family: i32, v: &Value, method: &str) -> Result<Addr, Exception> {
 }
 
 fn unix_addr(v: &Value) -> Result<Addr, Exception> {
-    match v {
-        Value::Str(s) => Ok(Addr::Unix {
-            path: s.to_string(),
-        }),
-        Value::Bytes(b) => Ok(Addr::Unix {
-            path: String::from_utf8_lossy(b).into_owned(),
-        }),
-        other => Err(Exception::type_error(format!(
-            "str, bytes or bytearray expected, not {}",
-            other.type_name()
-        ))),
-    }
+    Ok(Addr::Unix { path: to_text(v)? })
 }
 
 fn inet_addr(t: &[Value], method: &str) -> Result<Addr, Exception> {
-    let host = match &t[0] {
-        Value::Str(s) => s.to_string(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-        other => {
-            return Err(Exception::type_error(format!(
-                "str, bytes or bytearray expected, not {}",
-                other.type_name()
-            )));
-        }
-    };
+    let host = to_text(&t[0])?;
     let port = to_int(&t[1])?;
     if !(0..=65535).contains(&port) {
         return Err(Exception::overflow(format!(
