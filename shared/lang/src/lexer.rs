@@ -120,12 +120,7 @@ impl Lexer<'_> {
     fn newline_token(&mut self) {
         if !self.last_is_newline_or_start() {
             let pos = self.pos();
-            self.tokens.push(Token {
-                kind: TokenKind::Newline,
-                pos,
-                start: self.i,
-                end: self.i,
-            });
+            self.push(TokenKind::Newline, pos, self.i);
         }
     }
 
@@ -133,12 +128,7 @@ impl Lexer<'_> {
         while self.indents.len() > 1 {
             self.indents.pop();
             let pos = self.pos();
-            self.tokens.push(Token {
-                kind: TokenKind::Dedent,
-                pos,
-                start: self.i,
-                end: self.i,
-            });
+            self.push(TokenKind::Dedent, pos, self.i);
         }
     }
 
@@ -212,12 +202,7 @@ impl Lexer<'_> {
             self.newline_token();
         }
         self.dedent_to_base();
-        self.tokens.push(Token {
-            kind: TokenKind::Eof,
-            pos,
-            start: self.i,
-            end: self.i,
-        });
+        self.push(TokenKind::Eof, pos, self.i);
     }
 
     /// Handles indentation, blank lines, comments and lane headers at the start of
