@@ -22,7 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use socklab_wire::protocol::{ErrorCode, OP_NAMES, SandboxMode};
+use socklab_wire::op::Op;
+use socklab_wire::protocol::{ErrorCode, SandboxMode};
 
 /// How a call ended, the `result` label of `socklab_calls_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,7 +214,7 @@ impl Scalar {
 
 // A slot's layout, in words.
 const CALLS_AT: usize = Scalar::ALL.len();
-const ERRORS_AT: usize = CALLS_AT + OP_NAMES.len() * CallResult::ALL.len();
+const ERRORS_AT: usize = CALLS_AT + Op::ALL.len() * CallResult::ALL.len();
 const LIMITS_AT: usize = ERRORS_AT + ERROR_CODES.len();
 const BUCKETS_AT: usize = LIMITS_AT + Limit::ALL.len();
 /// One more bucket than bounds: the last counts set-ups over the largest bound.
@@ -466,10 +467,10 @@ impl Metrics {
         // Calls refused before they start (--max-pending, --max-bytes, the connect rate) are in limits_hit.
         out.push_str("# HELP socklab_calls_total Socket calls the relay started, by op and how they ended.\n");
         out.push_str("# TYPE socklab_calls_total counter\n");
-        for (op_index, op) in OP_NAMES.iter().enumerate() {
+        for op in Op::ALL {
             for (result_index, result) in CallResult::ALL.iter().enumerate() {
-                let value = self.sum(CALLS_AT + op_index * CallResult::ALL.len() + result_index);
-                let _ = writeln!(out, "socklab_calls_total{{op=\"{op}\",result=\"{}\"}} {value}", result.name());
+                let value = self.sum(CALLS_AT + op.index() * CallResult::ALL.len() + result_index);
+                let _ = writeln!(out, "socklab_calls_total{{op=\"{}\",result=\"{}\"}} {value}", op.name(), result.name());
             }
         }
         out.push_str("# HELP socklab_protocol_errors_total Error messages sent to clients, by code.\n");
@@ -519,8 +520,8 @@ fn installed() -> Option<&'static Metrics> {
     INSTALLED.get()
 }
 
-/// A call ended (`op` as in `OP_NAMES`).
-pub fn call_ended(op: &str, result: CallResult) {
+/// A call ended.
+pub fn call_ended(op: Op, result: CallResult) {
     with_tally(|t| {
         t.calls.fetch_add(1, Relaxed);
         if result == CallResult::Errno {
@@ -528,10 +529,8 @@ pub fn call_ended(op: &str, result: CallResult) {
         }
     });
     let Some(metrics) = installed() else { return };
-    if let Some(op_index) = OP_NAMES.iter().position(|name| *name == op) {
-        let result_index = CallResult::ALL.iter().position(|r| *r == result).unwrap_or(0);
-        metrics.add(CALLS_AT + op_index * CallResult::ALL.len() + result_index, 1);
-    }
+    let result_index = CallResult::ALL.iter().position(|r| *r == result).unwrap_or(0);
+    metrics.add(CALLS_AT + op.index() * CallResult::ALL.len() + result_index, 1);
 }
 
 /// Payload bytes a session's socket sent.

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use socket2::{SockAddr, Socket};
+use socklab_wire::op::Op;
 use socklab_wire::protocol::{Bytes, Ret, SockId};
 use tokio::io::Interest;
 
@@ -47,7 +48,7 @@ pub struct PendingCall {
     /// connect_ex: the errno is the value, not an error.
     connect_ex: bool,
     /// The op to count in the metrics when it ends, or as cancelled if it is dropped first.
-    counted_as: Option<&'static str>,
+    counted_as: Option<Op>,
 }
 
 enum Kind {
@@ -128,7 +129,7 @@ impl PendingCall {
         PendingCall::new(Kind::Sleep(length))
     }
 
-    pub(super) fn count_as(&mut self, op: &'static str) {
+    pub(super) fn count_as(&mut self, op: Op) {
         self.counted_as = Some(op);
     }
 

@@ -251,7 +251,7 @@ impl Executor {
     /// Start a call: it completes now, or returns a [`PendingCall`] to wait on.
     pub fn start(&mut self, call: Call) -> Started {
         let sock = call.sock();
-        let op = call.op_name();
+        let op = call.op();
         let mut started = self.start_inner(call);
         if let Some(entry) = sock.and_then(|sock| self.socks.get(&sock)) {
             entry.syscall_returned();

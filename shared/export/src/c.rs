@@ -12,7 +12,10 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::ExportError;
+use super::literal::{byte_units, quoted};
 use super::walk::{self, ident};
+use socklab_lang::visit;
+use socklab_wire::op::Op;
 use socklab_lang::names::{Builtin, ExcClass, Global, Module, global};
 use socklab_lang::{BinOp, CmpOp, Expr, ExprKind, Script, Stmt, StmtKind, Target, UnaryOp};
 
@@ -51,7 +54,7 @@ pub fn c(script: &Script) -> Result<String, ExportError> {
     );
     for lane in &script.lanes {
         let mut lane_gen = Gen {
-            vars: walk::variables(lane),
+            vars: visit::bound_names(&lane.body),
             out: String::new(),
             temp: 0,
             tries: Vec::new(),
@@ -150,48 +153,18 @@ fn c_var(name: &str) -> String {
 
 /// A C string literal holding exactly these bytes.
 fn c_string(bytes: &[u8]) -> String {
-    let mut out = String::from("\"");
-    for &b in bytes {
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'?' => out.push_str("\\?"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x20..=0x7e => out.push(b as char),
-            // Three-digit octal: unlike \x, it cannot swallow the characters after it.
-            _ => {
-                let _ = write!(out, "\\{b:03o}");
-            }
-        }
-    }
-    out.push('"');
-    out
+    quoted("", byte_units(bytes), |c| match c {
+        // `??x` would be a trigraph.
+        '?' => Some("\\?".into()),
+        ' '..='~' => None,
+        // Three-digit octal: unlike \x, it cannot swallow the characters after it.
+        _ => Some(format!("\\{:03o}", u32::from(c))),
+    })
 }
 
-/// Socket methods: C function, least and most arguments.
-const SOCKET_METHODS: &[(&str, &str, usize, usize)] = &[
-    ("bind", "sock_bind", 1, 1),
-    ("listen", "sock_listen", 0, 1),
-    ("accept", "sock_accept", 0, 0),
-    ("connect", "sock_connect", 1, 1),
-    ("connect_ex", "sock_connect_ex", 1, 1),
-    ("send", "sock_send", 1, 2),
-    ("sendall", "sock_sendall", 1, 2),
-    ("sendto", "sock_sendto", 2, 2),
-    ("recv", "sock_recv", 1, 2),
-    ("recvfrom", "sock_recvfrom", 1, 2),
-    ("shutdown", "sock_shutdown", 1, 1),
-    ("close", "sock_close", 0, 0),
-    ("setblocking", "sock_setblocking", 1, 1),
-    ("settimeout", "sock_settimeout", 1, 1),
-    ("setsockopt", "sock_setsockopt", 3, 3),
-    ("getsockopt", "sock_getsockopt", 2, 2),
-    ("getsockname", "sock_getsockname", 0, 0),
-    ("getpeername", "sock_getpeername", 0, 0),
-    ("fileno", "sock_fileno", 0, 0),
-    // str, bytes and list methods.
+/// The str, bytes and list methods the runtime has: C function, least and most
+/// arguments. (Socket methods are spelled in the op table.)
+const VALUE_METHODS: &[(&str, &str, usize, usize)] = &[
     ("upper", "sl_m_upper", 0, 0),
     ("lower", "sl_m_lower", 0, 0),
     ("find", "sl_m_find", 1, 1),
@@ -205,6 +178,13 @@ const SOCKET_METHODS: &[(&str, &str, usize, usize)] = &[
     ("remove", "sl_m_remove", 1, 1),
     ("pop", "sl_m_pop", 0, 0),
 ];
+
+/// How the C runtime spells an op: function, least and most arguments, their names.
+fn c_spelling(op: Op) -> Option<(&'static str, usize, usize, &'static [&'static str])> {
+    let info = op.info();
+    let (function, most) = info.c?;
+    Some((function, info.required, most, info.params.get(..most).unwrap_or(info.params)))
+}
 
 impl Gen {
     fn fresh(&mut self, prefix: &str) -> String {
@@ -312,33 +292,35 @@ impl Gen {
                 body,
                 handlers,
                 orelse,
-                finally,
+                finally: None,
+            } => self.try_block(body, handlers, orelse.as_deref(), depth)?,
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finally: Some(finally),
             } => {
-                if let Some(finally) = finally {
-                    let f = self.fresh("f");
-                    self.line(
-                        depth,
-                        &format!(
-                            "{{ /* try ... finally */\n{}    sl_handler {f};",
-                            "    ".repeat(depth)
-                        ),
-                    );
-                    self.line(depth + 1, &format!("{f}.outer = sl_top;"));
-                    self.line(depth + 1, &format!("sl_top = &{f};"));
-                    self.line(depth + 1, &format!("if (setjmp({f}.jump) == 0) {{"));
-                    self.tries.push(f.clone());
-                    self.try_block(body, handlers, orelse.as_deref(), depth + 2)?;
-                    self.tries.pop();
-                    self.line(depth + 2, &format!("sl_top = {f}.outer;"));
-                    self.block(finally, depth + 2)?;
-                    self.line(depth + 1, "} else {");
-                    self.block(finally, depth + 2)?;
-                    self.line(depth + 2, &format!("sl_raise({f}.exc);"));
-                    self.line(depth + 1, "}");
-                    self.line(depth, "}");
-                } else {
-                    self.try_block(body, handlers, orelse.as_deref(), depth)?;
-                }
+                let f = self.fresh("f");
+                self.line(
+                    depth,
+                    &format!(
+                        "{{ /* try ... finally */\n{}    sl_handler {f};",
+                        "    ".repeat(depth)
+                    ),
+                );
+                self.line(depth + 1, &format!("{f}.outer = sl_top;"));
+                self.line(depth + 1, &format!("sl_top = &{f};"));
+                self.line(depth + 1, &format!("if (setjmp({f}.jump) == 0) {{"));
+                self.tries.push(f.clone());
+                self.try_block(body, handlers, orelse.as_deref(), depth + 2)?;
+                self.tries.pop();
+                self.line(depth + 2, &format!("sl_top = {f}.outer;"));
+                self.block(finally, depth + 2)?;
+                self.line(depth + 1, "} else {");
+                self.block(finally, depth + 2)?;
+                self.line(depth + 2, &format!("sl_raise({f}.exc);"));
+                self.line(depth + 1, "}");
+                self.line(depth, "}");
             }
             StmtKind::With {
                 value, name, body, ..
@@ -671,15 +653,15 @@ impl Gen {
             }
             ExprKind::Call { func, args, kwargs } => self.call(func, args, kwargs, line)?,
             ExprKind::Index(x, i) => format!("sl_getitem({}, {})", self.expr(x)?, self.expr(i)?),
+            ExprKind::Slice { step: Some(_), .. } => {
+                return Err(err(line, "slices with a step (x[a:b:c])"));
+            }
             ExprKind::Slice {
                 object,
                 lower,
                 upper,
-                step,
+                step: None,
             } => {
-                if step.is_some() {
-                    return Err(err(line, "slices with a step (x[a:b:c])"));
-                }
                 let mut bound = |x: &Option<Box<Expr>>| -> Result<String, ExportError> {
                     x.as_ref().map_or(Ok("NULL".to_string()), |x| self.expr(x))
                 };
@@ -749,9 +731,14 @@ impl Gen {
             }
             return Ok(format!("sl_m_{method}({object})"));
         }
-        let Some(&(_, function, least, most)) =
-            SOCKET_METHODS.iter().find(|(name, ..)| name == method)
-        else {
+        let spelled = match Op::from_name(method).filter(|op| op.is_method()) {
+            Some(op) => c_spelling(op).map(|(function, least, most, _)| (function, least, most)),
+            None => VALUE_METHODS
+                .iter()
+                .find(|(name, ..)| name == method)
+                .map(|&(_, function, least, most)| (function, least, most)),
+        };
+        let Some((function, least, most)) = spelled else {
             return Err(err(
                 line,
                 format!(".{method}() is not supported by the C export"),
@@ -781,12 +768,22 @@ impl Gen {
             let call = self.print_call(args, kwargs, line)?;
             return Ok(format!("({call}, SL_NONE)"));
         }
+        let not_supported = || {
+            Err(err(
+                line,
+                format!("{}() is not supported by the C export", builtin.name()),
+            ))
+        };
         let (name, least, most, params): (&str, usize, usize, &[&str]) = match builtin {
-            Builtin::Socket => ("sl_socket", 0, 3, &["family", "type", "proto"]),
-            Builtin::Select => ("sl_select", 3, 4, &["rlist", "wlist", "xlist", "timeout"]),
-            Builtin::Sleep => ("sl_sleep", 1, 1, &["seconds"]),
+            Builtin::Socket
+            | Builtin::Select
+            | Builtin::Sleep
+            | Builtin::LabPeer
+            | Builtin::Gethostbyname => match builtin.op().and_then(c_spelling) {
+                Some(spelled) => spelled,
+                None => return not_supported(),
+            },
             Builtin::Time => ("sl_time", 0, 0, &[]),
-            Builtin::LabPeer => ("sl_lab_peer", 1, 1, &["kind"]),
             Builtin::IcmpEchoRequest => {
                 ("sl_icmp_echo_request", 2, 3, &["ident", "seq", "payload"])
             }
@@ -804,12 +801,17 @@ impl Gen {
                 return Ok(format!("sl_bool(sl_truthy({}))", self.expr(x)?));
             }
             Builtin::Range => return Err(err(line, "range() outside a for loop")),
-            other => {
-                return Err(err(
-                    line,
-                    format!("{}() is not supported by the C export", other.name()),
-                ));
-            }
+            Builtin::Print
+            | Builtin::Float
+            | Builtin::Bytes
+            | Builtin::List
+            | Builtin::Tuple
+            | Builtin::Abs
+            | Builtin::Min
+            | Builtin::Max
+            | Builtin::Sum
+            | Builtin::Ord
+            | Builtin::Chr => return not_supported(),
         };
         let mut values: Vec<Option<String>> = Vec::new();
         for a in args {

@@ -8,6 +8,7 @@
 //! first call that may wait (so a server listens before its client connects).
 
 mod c;
+mod literal;
 mod python;
 mod walk;
 

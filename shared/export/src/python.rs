@@ -8,14 +8,16 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::ExportError;
+use super::literal::{byte_units, quoted};
 use super::walk::{self, ident};
 use socklab_wire::errno;
+use socklab_lang::visit;
 use socklab_lang::names::{Builtin, Global, global};
 use socklab_lang::{BinOp, CmpOp, Expr, ExprKind, Script, Stmt, StmtKind, Target, UnaryOp};
 
 /// The Python 3 program for `script`.
 pub fn python(script: &Script) -> Result<String, ExportError> {
-    let vars: Vec<BTreeSet<String>> = script.lanes.iter().map(walk::variables).collect();
+    let vars: Vec<BTreeSet<String>> = script.lanes.iter().map(|lane| visit::bound_names(&lane.body)).collect();
     let used = walk::builtins_called(&script.lanes, &|lane, name| vars[lane].contains(name));
     let mut out = String::new();
     out.push_str(HEADER);
@@ -448,42 +450,16 @@ pub(super) fn py_float(f: f64) -> String {
 
 /// A Python str literal.
 pub(super) fn py_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    quoted("", s.chars(), |c| {
+        (c < ' ' || c == '\x7f').then(|| format!("\\x{:02x}", u32::from(c)))
+    })
 }
 
 /// A Python bytes literal.
 pub(super) fn py_bytes(b: &[u8]) -> String {
-    let mut out = String::from("b\"");
-    for &byte in b {
-        match byte {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x20..=0x7e => out.push(byte as char),
-            _ => {
-                let _ = write!(out, "\\x{byte:02x}");
-            }
-        }
-    }
-    out.push('"');
-    out
+    quoted("b", byte_units(b), |c| {
+        (!matches!(c, ' '..='~')).then(|| format!("\\x{:02x}", u32::from(c)))
+    })
 }
 
 const HEADER: &str = r#"#!/usr/bin/env python3

@@ -10,68 +10,16 @@ use std::collections::BTreeSet;
 use super::Diagnostic;
 use super::ast::*;
 use super::names::{self, Builtin, Module};
+use super::visit::{self, Visitor};
 use socklab_wire::consts;
 
 pub fn check_names(lane: &Lane, diagnostics: &mut Vec<Diagnostic>) {
-    let mut assigned = BTreeSet::new();
-    collect_assigned(&lane.body, &mut assigned);
+    let assigned = visit::bound_names(&lane.body);
     let mut checker = Checker {
         assigned: &assigned,
         diagnostics,
     };
-    checker.stmts(&lane.body);
-}
-
-fn collect_assigned(stmts: &[Stmt], out: &mut BTreeSet<String>) {
-    for stmt in stmts {
-        match &stmt.kind {
-            StmtKind::Assign { targets, .. } => targets.iter().for_each(|t| target_names(t, out)),
-            StmtKind::AugAssign { target, .. } => target_names(target, out),
-            StmtKind::For { target, body, .. } => {
-                target_names(target, out);
-                collect_assigned(body, out);
-            }
-            StmtKind::If { branches, orelse } => {
-                branches.iter().for_each(|(_, b)| collect_assigned(b, out));
-                collect_assigned(orelse.as_deref().unwrap_or(&[]), out);
-            }
-            StmtKind::While { body, .. } => collect_assigned(body, out),
-            StmtKind::Try {
-                body,
-                handlers,
-                orelse,
-                finally,
-            } => {
-                collect_assigned(body, out);
-                for h in handlers {
-                    out.extend(h.name.clone());
-                    collect_assigned(&h.body, out);
-                }
-                collect_assigned(orelse.as_deref().unwrap_or(&[]), out);
-                collect_assigned(finally.as_deref().unwrap_or(&[]), out);
-            }
-            StmtKind::With { name, body, .. } => {
-                out.extend(name.clone());
-                collect_assigned(body, out);
-            }
-            StmtKind::Expr(_)
-            | StmtKind::Assert { .. }
-            | StmtKind::Break
-            | StmtKind::Continue
-            | StmtKind::Pass
-            | StmtKind::Import => {}
-        }
-    }
-}
-
-fn target_names(target: &Target, out: &mut BTreeSet<String>) {
-    match target {
-        Target::Name(n) => {
-            out.insert(n.clone());
-        }
-        Target::Unpack(items) => items.iter().for_each(|t| target_names(t, out)),
-        Target::Index { .. } => {}
-    }
+    visit::walk_stmts(&mut checker, &lane.body);
 }
 
 struct Checker<'a> {
@@ -79,136 +27,27 @@ struct Checker<'a> {
     diagnostics: &'a mut Vec<Diagnostic>,
 }
 
-impl Checker<'_> {
-    fn stmts(&mut self, stmts: &[Stmt]) {
-        for stmt in stmts {
-            self.stmt(stmt);
-        }
-    }
-
-    fn stmt(&mut self, stmt: &Stmt) {
-        match &stmt.kind {
-            StmtKind::Expr(e) => self.expr(e),
-            StmtKind::Assign { targets, value } => {
-                self.expr(value);
-                targets.iter().for_each(|t| self.target(t));
-            }
-            StmtKind::AugAssign { target, value, .. } => {
-                self.target(target);
-                self.expr(value);
-            }
-            StmtKind::Assert { test, message } => {
-                self.expr(test);
-                if let Some(m) = message {
-                    self.expr(m);
-                }
-            }
-            StmtKind::If { branches, orelse } => {
-                for (test, body) in branches {
-                    self.expr(test);
-                    self.stmts(body);
-                }
-                self.stmts(orelse.as_deref().unwrap_or(&[]));
-            }
-            StmtKind::While { test, body } => {
-                self.expr(test);
-                self.stmts(body);
-            }
-            StmtKind::For { target, iter, body } => {
-                self.target(target);
-                self.expr(iter);
-                self.stmts(body);
-            }
-            StmtKind::Try {
-                body,
-                handlers,
-                orelse,
-                finally,
-            } => {
-                self.stmts(body);
-                handlers.iter().for_each(|h| self.stmts(&h.body));
-                self.stmts(orelse.as_deref().unwrap_or(&[]));
-                self.stmts(finally.as_deref().unwrap_or(&[]));
-            }
-            StmtKind::With { value, body, .. } => {
-                self.expr(value);
-                self.stmts(body);
-            }
-            StmtKind::Break | StmtKind::Continue | StmtKind::Pass | StmtKind::Import => {}
-        }
-    }
-
-    fn target(&mut self, target: &Target) {
-        match target {
-            Target::Name(_) => {}
-            Target::Unpack(items) => items.iter().for_each(|t| self.target(t)),
-            Target::Index { object, index } => {
-                self.expr(object);
-                self.expr(index);
-            }
-        }
-    }
-
+impl Visitor for Checker<'_> {
     fn expr(&mut self, e: &Expr) {
-        match &e.kind {
-            ExprKind::Name(n) => {
-                if !self.assigned.contains(n) && names::global(n).is_none() {
-                    let mut message = format!("unknown name '{n}'");
-                    if let Some(s) = self.suggest(n) {
-                        message.push_str(&format!(" (did you mean '{s}'?)"));
-                    }
-                    self.diagnostics.push(Diagnostic {
-                        line: e.line,
-                        col: e.col,
-                        message,
-                    });
-                }
+        if let ExprKind::Name(n) = &e.kind
+            && !self.assigned.contains(n)
+            && names::global(n).is_none()
+        {
+            let mut message = format!("unknown name '{n}'");
+            if let Some(s) = self.suggest(n) {
+                message.push_str(&format!(" (did you mean '{s}'?)"));
             }
-            ExprKind::None
-            | ExprKind::Bool(_)
-            | ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Str(_)
-            | ExprKind::Bytes(_) => {}
-            ExprKind::Tuple(items) | ExprKind::List(items) => {
-                items.iter().for_each(|i| self.expr(i))
-            }
-            ExprKind::Unary(_, x) | ExprKind::Attr(x, _) => self.expr(x),
-            ExprKind::Binary(_, a, b)
-            | ExprKind::And(a, b)
-            | ExprKind::Or(a, b)
-            | ExprKind::Index(a, b) => {
-                self.expr(a);
-                self.expr(b);
-            }
-            ExprKind::Compare(first, rest) => {
-                self.expr(first);
-                rest.iter().for_each(|(_, x)| self.expr(x));
-            }
-            ExprKind::IfElse { test, body, orelse } => {
-                self.expr(body);
-                self.expr(test);
-                self.expr(orelse);
-            }
-            ExprKind::Call { func, args, kwargs } => {
-                self.expr(func);
-                args.iter().for_each(|a| self.expr(a));
-                kwargs.iter().for_each(|(_, a)| self.expr(a));
-            }
-            ExprKind::Slice {
-                object,
-                lower,
-                upper,
-                step,
-            } => {
-                self.expr(object);
-                for part in [lower, upper, step].into_iter().flatten() {
-                    self.expr(part);
-                }
-            }
+            self.diagnostics.push(Diagnostic {
+                line: e.line,
+                col: e.col,
+                message,
+            });
         }
+        visit::walk_expr(self, e);
     }
+}
 
+impl Checker<'_> {
     /// The closest known name, if it is a plausible typo.
     fn suggest(&self, name: &str) -> Option<String> {
         let candidates = self

@@ -7,13 +7,8 @@
 use super::Diagnostic;
 use super::token::{Pos, Token, TokenKind};
 
-/// Python keywords that cannot be used as names.
-const KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
-    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield",
-];
+// Kept reachable here too: the page's highlighter names it by this path.
+pub use super::token::is_keyword;
 
 /// Multi-character operators first, so the longest one matches.
 const OPERATORS: &[&str] = &[
@@ -21,10 +16,6 @@ const OPERATORS: &[&str] = &[
     "/=", "%=", "&=", "|=", "^=", "->", ":=", "(", ")", "[", "]", "{", "}", ",", ":", ".", ";",
     "+", "-", "*", "/", "%", "<", ">", "=", "&", "|", "^", "~", "@",
 ];
-
-pub fn is_keyword(name: &str) -> bool {
-    KEYWORDS.contains(&name)
-}
 
 /// Whether `name` is a valid lane name: `[A-Za-z_][A-Za-z0-9_-]*`.
 pub fn is_lane_name(name: &str) -> bool {
@@ -129,12 +120,7 @@ impl Lexer<'_> {
     fn newline_token(&mut self) {
         if !self.last_is_newline_or_start() {
             let pos = self.pos();
-            self.tokens.push(Token {
-                kind: TokenKind::Newline,
-                pos,
-                start: self.i,
-                end: self.i,
-            });
+            self.push(TokenKind::Newline, pos, self.i);
         }
     }
 
@@ -142,12 +128,7 @@ impl Lexer<'_> {
         while self.indents.len() > 1 {
             self.indents.pop();
             let pos = self.pos();
-            self.tokens.push(Token {
-                kind: TokenKind::Dedent,
-                pos,
-                start: self.i,
-                end: self.i,
-            });
+            self.push(TokenKind::Dedent, pos, self.i);
         }
     }
 
@@ -221,12 +202,7 @@ impl Lexer<'_> {
             self.newline_token();
         }
         self.dedent_to_base();
-        self.tokens.push(Token {
-            kind: TokenKind::Eof,
-            pos,
-            start: self.i,
-            end: self.i,
-        });
+        self.push(TokenKind::Eof, pos, self.i);
     }
 
     /// Handles indentation, blank lines, comments and lane headers at the start of

@@ -6,6 +6,7 @@
 //! [`parse`] runs them all and never fails: it returns the tree plus every
 //! diagnostic it found. The interpreter ([`interp`]) runs the tree; [`transcript`] turns what
 //! it and the kernel did into lines.
+//! [`visit`] is the one walk over the tree that the checker and the exporters share.
 
 pub mod ast;
 mod check;
@@ -15,6 +16,7 @@ pub mod parser;
 pub mod token;
 pub mod interp;
 pub mod transcript;
+pub mod visit;
 
 pub use ast::*;
 

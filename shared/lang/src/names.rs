@@ -5,9 +5,10 @@
 //! the same enums, so the two cannot disagree.
 
 use socklab_wire::consts;
+use socklab_wire::op::Op;
 
 macro_rules! named_enum {
-    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident = $text:literal),* $(,)? }) => {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident $(= $text:literal)?),* $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         $vis enum $name { $($variant),* }
@@ -16,13 +17,23 @@ macro_rules! named_enum {
             pub const ALL: &'static [$name] = &[$($name::$variant),*];
 
             pub fn name(self) -> &'static str {
-                match self { $($name::$variant => $text),* }
+                match self { $($name::$variant => variant_name!($variant $($text)?)),* }
             }
 
             pub fn from_name(name: &str) -> Option<$name> {
-                match name { $($text => Some($name::$variant),)* _ => None }
+                match name { $(variant_name!($variant $($text)?) => Some($name::$variant),)* _ => None }
             }
         }
+    };
+}
+
+/// A variant's script name: the one given, or the variant's own.
+macro_rules! variant_name {
+    ($variant:ident) => {
+        stringify!($variant)
+    };
+    ($variant:ident $text:literal) => {
+        $text
     };
 }
 
@@ -73,33 +84,40 @@ named_enum! {
 named_enum! {
     /// An exception class, as raised and as named in `except`.
     pub enum ExcClass {
-        BaseException = "BaseException",
-        Exception = "Exception",
+        BaseException,
+        Exception,
         OsError = "OSError",
         BlockingIoError = "BlockingIOError",
-        TimeoutError = "TimeoutError",
-        InterruptedError = "InterruptedError",
-        FileNotFoundError = "FileNotFoundError",
-        FileExistsError = "FileExistsError",
-        PermissionError = "PermissionError",
-        ConnectionError = "ConnectionError",
-        ConnectionRefusedError = "ConnectionRefusedError",
-        ConnectionResetError = "ConnectionResetError",
-        ConnectionAbortedError = "ConnectionAbortedError",
-        BrokenPipeError = "BrokenPipeError",
-        ArithmeticError = "ArithmeticError",
-        ZeroDivisionError = "ZeroDivisionError",
-        OverflowError = "OverflowError",
-        LookupError = "LookupError",
-        IndexError = "IndexError",
-        KeyError = "KeyError",
-        ValueError = "ValueError",
-        UnicodeDecodeError = "UnicodeDecodeError",
-        TypeError = "TypeError",
-        NameError = "NameError",
-        AttributeError = "AttributeError",
-        AssertionError = "AssertionError",
-        MemoryError = "MemoryError",
+        TimeoutError,
+        InterruptedError,
+        FileNotFoundError,
+        FileExistsError,
+        PermissionError,
+        ConnectionError,
+        ConnectionRefusedError,
+        ConnectionResetError,
+        ConnectionAbortedError,
+        BrokenPipeError,
+        ArithmeticError,
+        ZeroDivisionError,
+        OverflowError,
+        LookupError,
+        IndexError,
+        KeyError,
+        ValueError,
+        UnicodeDecodeError,
+        TypeError,
+        NameError,
+        AttributeError,
+        AssertionError,
+        MemoryError,
+    }
+}
+
+impl Builtin {
+    /// The socket op this builtin makes, if it makes one.
+    pub fn op(self) -> Option<Op> {
+        Op::from_name(self.name()).filter(|op| !op.is_method())
     }
 }
 

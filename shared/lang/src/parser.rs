@@ -6,9 +6,9 @@
 
 use super::Diagnostic;
 use super::ast::*;
-use super::lexer::{self, is_keyword};
+use super::lexer;
 use super::names::{ExcClass, Module};
-use super::token::{Pos, Token, TokenKind};
+use super::token::{Pos, Token, TokenKind, is_keyword};
 
 /// Keywords that start a statement this language does not have.
 const UNSUPPORTED: &[&str] = &[
@@ -901,21 +901,25 @@ impl Parser<'_> {
     }
 
     fn or_test(&mut self) -> PResult<Expr> {
-        let pos = self.peek().pos;
-        let mut left = self.and_test()?;
-        while self.eat_keyword("or") {
-            let right = self.and_test()?;
-            left = self.mk(pos, ExprKind::Or(Box::new(left), Box::new(right)));
-        }
-        Ok(left)
+        self.bool_chain("or", Self::and_test, ExprKind::Or)
     }
 
     fn and_test(&mut self) -> PResult<Expr> {
+        self.bool_chain("and", Self::not_test, ExprKind::And)
+    }
+
+    /// `a KEYWORD b KEYWORD c`, grouped to the left.
+    fn bool_chain(
+        &mut self,
+        keyword: &str,
+        operand: fn(&mut Self) -> PResult<Expr>,
+        make: fn(Box<Expr>, Box<Expr>) -> ExprKind,
+    ) -> PResult<Expr> {
         let pos = self.peek().pos;
-        let mut left = self.not_test()?;
-        while self.eat_keyword("and") {
-            let right = self.not_test()?;
-            left = self.mk(pos, ExprKind::And(Box::new(left), Box::new(right)));
+        let mut left = operand(self)?;
+        while self.eat_keyword(keyword) {
+            let right = operand(self)?;
+            left = self.mk(pos, make(Box::new(left), Box::new(right)));
         }
         Ok(left)
     }

@@ -2,6 +2,18 @@
 
 use std::fmt;
 
+/// Python keywords that cannot be used as names.
+const KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+];
+
+pub fn is_keyword(name: &str) -> bool {
+    KEYWORDS.contains(&name)
+}
+
 /// A 1-based position in the whole file (column counted in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Pos {
@@ -54,7 +66,7 @@ impl Token {
     /// How the token is named in "expected X, found Y" messages.
     pub fn describe(&self) -> String {
         match &self.kind {
-            TokenKind::Name(n) if super::lexer::is_keyword(n) => format!("keyword '{n}'"),
+            TokenKind::Name(n) if is_keyword(n) => format!("keyword '{n}'"),
             TokenKind::Name(n) => format!("name '{n}'"),
             TokenKind::Int(_) | TokenKind::Float(_) => "a number".into(),
             TokenKind::Str(_) => "a string".into(),

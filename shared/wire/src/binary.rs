@@ -16,14 +16,12 @@
 //! | `0x82` | result, value int | id u64, value i64 |
 //! | `0x83` | result, value bytes | id u64, data… |
 
+use crate::op::Op;
 use crate::protocol::{Bytes, Call, ClientMsg, Outcome, Ret, ServerMsg};
 
 /// The WebSocket subprotocol that turns binary frames on.
 pub const SUBPROTOCOL: &str = "socklab.bin.v1";
 
-const CALL_SEND: u8 = 0x01;
-const CALL_SENDALL: u8 = 0x02;
-const CALL_RECV: u8 = 0x03;
 const RESULT_NONE: u8 = 0x81;
 const RESULT_INT: u8 = 0x82;
 const RESULT_BYTES: u8 = 0x83;
@@ -33,10 +31,10 @@ pub type FrameError = (Option<u64>, String);
 
 /// Encode a call as a binary frame, when it has one (`send`, `sendall`, `recv`).
 pub fn encode_call(id: u64, call: &Call) -> Option<Vec<u8>> {
-    let (tag, sock, data, tail): (u8, u32, &[u8], [i32; 2]) = match call {
-        Call::Send { sock, data, flags } => (CALL_SEND, *sock, data.as_slice(), [*flags, 0]),
-        Call::Sendall { sock, data, flags } => (CALL_SENDALL, *sock, data.as_slice(), [*flags, 0]),
-        Call::Recv { sock, n, flags } => (CALL_RECV, *sock, &[], [*n as i32, *flags]),
+    let tag = call.op().info().code?;
+    let (sock, data, tail): (u32, &[u8], [i32; 2]) = match call {
+        Call::Send { sock, data, flags } | Call::Sendall { sock, data, flags } => (*sock, data.as_slice(), [*flags, 0]),
+        Call::Recv { sock, n, flags } => (*sock, &[], [*n as i32, *flags]),
         _ => return None,
     };
     let mut frame = Vec::with_capacity(21 + data.len());
@@ -44,7 +42,7 @@ pub fn encode_call(id: u64, call: &Call) -> Option<Vec<u8>> {
     frame.extend_from_slice(&id.to_le_bytes());
     frame.extend_from_slice(&sock.to_le_bytes());
     frame.extend_from_slice(&tail[0].to_le_bytes());
-    if tag == CALL_RECV {
+    if matches!(call, Call::Recv { .. }) {
         frame.extend_from_slice(&tail[1].to_le_bytes());
     }
     frame.extend_from_slice(data);
@@ -56,14 +54,12 @@ pub fn decode_call(frame: &[u8]) -> Result<ClientMsg, FrameError> {
     let Some((&tag, rest)) = frame.split_first() else {
         return Err((None, "an empty binary frame".into()));
     };
-    let (name, fixed) = match tag {
-        CALL_SEND => ("send", 16),
-        CALL_SENDALL => ("sendall", 16),
-        CALL_RECV => ("recv", 20),
-        other => {
-            return Err((None, format!("unknown binary frame type 0x{other:02x}; known: 0x01 send, 0x02 sendall, 0x03 recv")));
-        }
+    let Some(op) = Op::from_code(tag) else {
+        let known: Vec<String> =
+            Op::ALL.iter().filter_map(|op| Some(format!("0x{:02x} {}", op.info().code?, op.name()))).collect();
+        return Err((None, format!("unknown binary frame type 0x{tag:02x}; known: {}", known.join(", "))));
     };
+    let (name, fixed) = (op.name(), if op == Op::Recv { 20 } else { 16 });
     let id = rest.get(..8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
     if rest.len() < fixed {
         return Err((id, format!("binary {name} frame of {} bytes; it needs at least {}", frame.len(), fixed + 1)));
@@ -71,16 +67,15 @@ pub fn decode_call(frame: &[u8]) -> Result<ClientMsg, FrameError> {
     let id = id.expect("length checked");
     let word = |at: usize| <[u8; 4]>::try_from(&rest[at..at + 4]).expect("length checked");
     let sock = u32::from_le_bytes(word(8));
-    let call = match tag {
-        CALL_RECV if rest.len() > fixed => {
+    let call = if op == Op::Recv {
+        if rest.len() > fixed {
             return Err((Some(id), format!("binary recv frame of {} bytes; it has exactly {}", frame.len(), fixed + 1)));
         }
-        CALL_RECV => Call::Recv { sock, n: u32::from_le_bytes(word(12)), flags: i32::from_le_bytes(word(16)) },
-        _ => {
-            let flags = i32::from_le_bytes(word(12));
-            let data = Bytes::new(&rest[fixed..]);
-            if tag == CALL_SEND { Call::Send { sock, data, flags } } else { Call::Sendall { sock, data, flags } }
-        }
+        Call::Recv { sock, n: u32::from_le_bytes(word(12)), flags: i32::from_le_bytes(word(16)) }
+    } else {
+        let flags = i32::from_le_bytes(word(12));
+        let data = Bytes::new(&rest[fixed..]);
+        if op == Op::Send { Call::Send { sock, data, flags } } else { Call::Sendall { sock, data, flags } }
     };
     Ok(ClientMsg::Call { id, call })
 }

@@ -5,4 +5,5 @@
 pub mod binary;
 pub mod consts;
 pub mod errno;
+pub mod op;
 pub mod protocol;

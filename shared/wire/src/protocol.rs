@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::op::Op;
+
 /// The only protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
 
@@ -118,34 +120,39 @@ fn default_backlog() -> i32 {
 }
 
 impl Call {
+    /// Which op this call is.
+    pub fn op(&self) -> Op {
+        match self {
+            Call::Socket { .. } => Op::Socket,
+            Call::Bind { .. } => Op::Bind,
+            Call::Listen { .. } => Op::Listen,
+            Call::Accept { .. } => Op::Accept,
+            Call::Connect { .. } => Op::Connect,
+            Call::ConnectEx { .. } => Op::ConnectEx,
+            Call::Send { .. } => Op::Send,
+            Call::Sendall { .. } => Op::Sendall,
+            Call::Recv { .. } => Op::Recv,
+            Call::Sendto { .. } => Op::Sendto,
+            Call::Recvfrom { .. } => Op::Recvfrom,
+            Call::Shutdown { .. } => Op::Shutdown,
+            Call::Close { .. } => Op::Close,
+            Call::Setblocking { .. } => Op::Setblocking,
+            Call::Settimeout { .. } => Op::Settimeout,
+            Call::Setsockopt { .. } => Op::Setsockopt,
+            Call::Getsockopt { .. } => Op::Getsockopt,
+            Call::Getsockname { .. } => Op::Getsockname,
+            Call::Getpeername { .. } => Op::Getpeername,
+            Call::Fileno { .. } => Op::Fileno,
+            Call::Select { .. } => Op::Select,
+            Call::Gethostbyname { .. } => Op::Gethostbyname,
+            Call::Sleep { .. } => Op::Sleep,
+            Call::LabPeer { .. } => Op::LabPeer,
+        }
+    }
+
     /// The op name as it appears on the wire and in scripts.
     pub fn op_name(&self) -> &'static str {
-        match self {
-            Call::Socket { .. } => "socket",
-            Call::Bind { .. } => "bind",
-            Call::Listen { .. } => "listen",
-            Call::Accept { .. } => "accept",
-            Call::Connect { .. } => "connect",
-            Call::ConnectEx { .. } => "connect_ex",
-            Call::Send { .. } => "send",
-            Call::Sendall { .. } => "sendall",
-            Call::Recv { .. } => "recv",
-            Call::Sendto { .. } => "sendto",
-            Call::Recvfrom { .. } => "recvfrom",
-            Call::Shutdown { .. } => "shutdown",
-            Call::Close { .. } => "close",
-            Call::Setblocking { .. } => "setblocking",
-            Call::Settimeout { .. } => "settimeout",
-            Call::Setsockopt { .. } => "setsockopt",
-            Call::Getsockopt { .. } => "getsockopt",
-            Call::Getsockname { .. } => "getsockname",
-            Call::Getpeername { .. } => "getpeername",
-            Call::Fileno { .. } => "fileno",
-            Call::Select { .. } => "select",
-            Call::Gethostbyname { .. } => "gethostbyname",
-            Call::Sleep { .. } => "sleep",
-            Call::LabPeer { .. } => "lab_peer",
-        }
+        self.op().name()
     }
 
     /// The socket the call acts on, if it acts on exactly one.
@@ -180,12 +187,7 @@ impl Call {
 }
 
 /// Every op name `Call` accepts, for "unknown op" errors that list them.
-pub const OP_NAMES: &[&str] = &[
-    "socket", "bind", "listen", "accept", "connect", "connect_ex", "send", "sendall", "recv",
-    "sendto", "recvfrom", "shutdown", "close", "setblocking", "settimeout", "setsockopt",
-    "getsockopt", "getsockname", "getpeername", "fileno", "select", "gethostbyname", "sleep",
-    "lab_peer",
-];
+pub const OP_NAMES: &[&str] = &Op::NAMES;
 
 /// A socket address as a script writes it. Which form is valid depends on the
 /// socket's family, which only the relay knows for sure.
@@ -481,5 +483,18 @@ mod tests {
         let call = Call::Sleep { seconds: 0.0 };
         assert!(OP_NAMES.contains(&call.op_name()));
         assert_eq!(OP_NAMES.len(), 24);
+    }
+
+    #[test]
+    fn a_calls_op_is_its_tag() {
+        let calls = [
+            Call::ConnectEx { sock: 1, addr: Addr::inet("127.0.0.1", 1) },
+            Call::Getsockopt { sock: 1, level: 1, opt: 2, buflen: None },
+            Call::LabPeer { kind: "echo".into() },
+        ];
+        for call in calls {
+            let json = serde_json::to_value(&call).unwrap_or_default();
+            assert_eq!(json["op"], call.op_name(), "{call:?}");
+        }
     }
 }

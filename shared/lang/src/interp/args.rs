@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::exception::Exception;
 use super::value::{Value, as_int, lock};
+use socklab_wire::op::Op;
 
 /// Keyword arguments, in call order.
 pub type Keywords = Vec<(String, Value)>;
@@ -81,6 +82,20 @@ impl Args {
         Ok(out)
     }
 
+    /// Binds to a socket op's parameters, as the op table lists them.
+    pub fn bind_op<const N: usize>(self, op: Op) -> Result<[Option<Value>; N], Exception> {
+        let info = op.info();
+        match <[&str; N]>::try_from(info.params) {
+            Ok(params) => self.bind(params, info.required),
+            // Only a caller that disagrees with the table gets here; the tests call every op.
+            Err(_) => Err(Exception::type_error(format!(
+                "{}() is bound with {N} parameters, not the table's {}",
+                info.name,
+                info.params.len()
+            ))),
+        }
+    }
+
     /// All positional arguments (for `print(*args)`, `min`, `max`), plus the keywords.
     pub fn varargs(self, keywords: &[&str]) -> Result<(Vec<Value>, Keywords), Exception> {
         if let Some((k, _)) = self
@@ -115,6 +130,18 @@ pub fn to_int(v: &Value) -> Result<i64, Exception> {
 pub fn to_i32(v: &Value) -> Result<i32, Exception> {
     let i = to_int(v)?;
     i32::try_from(i).map_err(|_| Exception::overflow("signed integer is greater than maximum"))
+}
+
+/// A str argument, or bytes read as UTF-8 (where Python takes either: a path, a host, a number's text).
+pub fn to_text(v: &Value) -> Result<String, Exception> {
+    match v {
+        Value::Str(s) => Ok(s.to_string()),
+        Value::Bytes(b) => Ok(String::from_utf8_lossy(b).into_owned()),
+        other => Err(Exception::type_error(format!(
+            "str, bytes or bytearray expected, not {}",
+            other.type_name()
+        ))),
+    }
 }
 
 /// A bytes-like argument.

@@ -2,7 +2,8 @@
 //! `gethostbyname`, `time`), the ping helpers, and the Python basics (`len`,
 //! `int`, `str`, `print`, …).
 
-use super::args::{Args, iterate, to_bytes, to_i32, to_int, to_seconds};
+use super::args::{Args, iterate, to_bytes, to_i32, to_int, to_seconds, to_text};
+use super::codec;
 use super::exception::Exception;
 use super::icmp;
 use super::ops::{self, MAX_SIZE};
@@ -10,6 +11,7 @@ use super::sockets::{self, Flow, Pending};
 use super::value::{Value, as_int, as_number, lock, py_cmp, range_len};
 use crate::ast::BinOp;
 use crate::names::Builtin;
+use socklab_wire::op::Op;
 use socklab_wire::protocol::Call;
 
 /// What a builtin may touch besides its arguments.
@@ -24,8 +26,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
     let value = |v: Value| Ok(Flow::Value(v));
     match builtin {
         Builtin::Socket => {
-            let [family, ty, proto, _fileno] =
-                args.bind(["family", "type", "proto", "fileno"], 0)?;
+            let [family, ty, proto, _fileno] = args.bind_op(Op::Socket)?;
             let int_or = |v: Option<Value>, d: i32| {
                 v.filter(|v| !matches!(v, Value::None))
                     .map_or(Ok(d), |v| to_i32(&v))
@@ -69,7 +70,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             value(Value::None)
         }
         Builtin::Sleep => {
-            let [secs] = args.bind(["seconds"], 1)?;
+            let [secs] = args.bind_op(Op::Sleep)?;
             let secs =
                 to_seconds(&secs.unwrap_or(Value::None), "sleep length")?.ok_or_else(|| {
                     Exception::type_error("sleep length must be a number, not NoneType")
@@ -80,16 +81,8 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             Ok(Flow::Call(Call::Sleep { seconds: secs }, Pending::Plain))
         }
         Builtin::Gethostbyname => {
-            let [name] = args.bind(["hostname"], 1)?;
-            let name = match name.unwrap_or(Value::None) {
-                Value::Str(s) => s.to_string(),
-                other => {
-                    return Err(Exception::type_error(format!(
-                        "gethostbyname() argument 1 must be str, not {}",
-                        other.type_name()
-                    )));
-                }
-            };
+            let [name] = args.bind_op(Op::Gethostbyname)?;
+            let name = str_arg(name, "gethostbyname() argument 1")?;
             Ok(Flow::Call(Call::Gethostbyname { name }, Pending::Plain))
         }
         Builtin::Time => {
@@ -98,16 +91,8 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::Select => sockets::select(args),
         Builtin::LabPeer => {
-            let [kind] = args.bind(["kind"], 1)?;
-            let kind = match kind.unwrap_or(Value::None) {
-                Value::Str(s) => s.to_string(),
-                other => {
-                    return Err(Exception::type_error(format!(
-                        "lab_peer() argument must be str, not {}",
-                        other.type_name()
-                    )));
-                }
-            };
+            let [kind] = args.bind_op(Op::LabPeer)?;
+            let kind = str_arg(kind, "lab_peer() argument")?;
             Ok(Flow::Call(Call::LabPeer { kind }, Pending::Plain))
         }
         Builtin::IcmpEchoRequest => {
@@ -158,7 +143,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             match (x, encoding) {
                 (None, _) => value(Value::str("")),
                 (Some(Value::Bytes(b)), Some(enc)) => {
-                    value(super::methods::decode(&b, Some(enc), errors)?)
+                    value(codec::decode(&b, Some(enc), errors)?)
                 }
                 (Some(x), _) => value(Value::str(x.to_str())),
             }
@@ -421,16 +406,12 @@ fn float(x: &Value) -> Result<f64, Exception> {
     if let Some(f) = as_number(x) {
         return Ok(f);
     }
-    let text = match x {
-        Value::Str(s) => s.to_string(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-        other => {
-            return Err(Exception::type_error(format!(
-                "float() argument must be a string or a real number, not '{}'",
-                other.type_name()
-            )));
-        }
-    };
+    let text = to_text(x).map_err(|_| {
+        Exception::type_error(format!(
+            "float() argument must be a string or a real number, not '{}'",
+            x.type_name()
+        ))
+    })?;
     let t = text.trim().replace('_', "");
     let lower = t.to_ascii_lowercase();
     let ok_word = matches!(
@@ -458,7 +439,7 @@ fn bytes(
         return Ok(Value::bytes(b""));
     };
     match (&x, encoding) {
-        (Value::Str(s), Some(enc)) => super::methods::encode(s, Some(enc), errors),
+        (Value::Str(s), Some(enc)) => codec::encode(s, Some(enc), errors),
         (Value::Str(_), None) => Err(Exception::type_error("string argument without an encoding")),
         (_, Some(_)) => Err(Exception::type_error("encoding without a string argument")),
         (Value::Bytes(_), None) => Ok(x.clone()),
@@ -493,9 +474,37 @@ fn bytes(
     }
 }
 
+/// A str argument; `what` names it in the TypeError.
+fn str_arg(v: Option<Value>, what: &str) -> Result<String, Exception> {
+    match v.unwrap_or(Value::None) {
+        Value::Str(s) => Ok(s.to_string()),
+        other => Err(Exception::type_error(format!(
+            "{what} must be str, not {}",
+            other.type_name()
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_socket_function_binds_the_tables_parameters() {
+        for op in Op::ALL.into_iter().filter(|op| !op.is_method()) {
+            let Some(builtin) = Builtin::from_name(op.name()) else {
+                panic!("{op:?} is not a builtin");
+            };
+            let mut output = String::new();
+            let mut ctx = Ctx {
+                now: 0.0,
+                output: &mut output,
+            };
+            if let Err(e) = call(builtin, Args::new(op.name(), Vec::new(), Vec::new()), &mut ctx) {
+                assert!(!e.message.contains("is bound with"), "{op:?}: {}", e.message);
+            }
+        }
+    }
 
     #[test]
     fn int_parsing_like_python() {

@@ -620,17 +620,17 @@ impl Compiler {
                 lower,
                 upper,
                 step,
-            } => {
-                self.expr(object);
-                for part in [lower, upper, step].into_iter().flatten() {
-                    self.expr(part);
-                }
-                self.emit(Op::Slice {
-                    lower: lower.is_some(),
-                    upper: upper.is_some(),
-                    step: step.is_some(),
-                });
-            }
+            } => self.slice(object, [lower, upper, step]),
         }
+    }
+
+    /// `object[lower:upper:step]`: the object, then the parts given.
+    fn slice(&mut self, object: &Expr, parts: [&Option<Box<Expr>>; 3]) {
+        self.expr(object);
+        for part in parts.into_iter().flatten() {
+            self.expr(part);
+        }
+        let [lower, upper, step] = parts.map(Option::is_some);
+        self.emit(Op::Slice { lower, upper, step });
     }
 }

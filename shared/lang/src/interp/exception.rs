@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::value::str_repr;
+use super::repr::str_repr;
 use socklab_wire::errno;
 use crate::names::ExcClass;
 use socklab_wire::protocol::OsError;

@@ -2,7 +2,7 @@
 //! echo request, and parsing an ICMP message with or without its IPv4 header.
 
 use super::exception::Exception;
-use super::value::{Value, bytes_repr};
+use super::repr::bytes_repr;
 
 /// The 16-bit one's-complement sum of `data` (odd length padded with a zero
 /// byte), complemented: the value to put in a checksum field.
@@ -91,25 +91,6 @@ pub fn parse(data: &[u8]) -> Result<IcmpPacket, Exception> {
 }
 
 impl IcmpPacket {
-    pub fn attr(&self, name: &str) -> Option<Value> {
-        let ip_addr = |a: [u8; 4]| Value::str(format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]));
-        Some(match name {
-            "type" => Value::Int(i64::from(self.icmp_type)),
-            "code" => Value::Int(i64::from(self.code)),
-            "checksum" => Value::Int(i64::from(self.checksum)),
-            "ident" | "id" => Value::Int(i64::from(self.ident)),
-            "seq" => Value::Int(i64::from(self.seq)),
-            "payload" => Value::bytes(&self.payload),
-            "ttl" => self
-                .ip
-                .as_ref()
-                .map_or(Value::None, |ip| Value::Int(i64::from(ip.ttl))),
-            "src" => self.ip.as_ref().map_or(Value::None, |ip| ip_addr(ip.src)),
-            "dst" => self.ip.as_ref().map_or(Value::None, |ip| ip_addr(ip.dst)),
-            _ => return None,
-        })
-    }
-
     pub fn repr(&self) -> String {
         let ttl = self
             .ip

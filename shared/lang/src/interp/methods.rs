@@ -6,38 +6,18 @@ use std::sync::Arc;
 
 use super::args::{Args, iterate, to_int};
 use super::builtins::{self, Ctx};
+use super::codec::{decode, encode};
 use super::exception::Exception;
+use super::icmp::IcmpPacket;
 use super::ops::{MAX_SIZE, find_bytes};
 use super::sockets::{self, Flow};
 use super::value::{Value, lock, py_eq};
 use socklab_wire::consts;
+use socklab_wire::op::Op;
 use crate::names::{Builtin, ExcClass, Module};
 
-const STR_METHODS: &[&str] = &[
-    "encode",
-    "find",
-    "rfind",
-    "index",
-    "rindex",
-    "count",
-    "split",
-    "splitlines",
-    "strip",
-    "lstrip",
-    "rstrip",
-    "startswith",
-    "endswith",
-    "lower",
-    "upper",
-    "replace",
-    "join",
-    "partition",
-    "rpartition",
-    "isdigit",
-];
-const BYTES_METHODS: &[&str] = &[
-    "decode",
-    "hex",
+/// The methods str and bytes share (see [`Text`]); str adds `encode`, bytes `decode` and `hex`.
+const TEXT_METHODS: &[&str] = &[
     "find",
     "rfind",
     "index",
@@ -98,10 +78,15 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
             }),
             _ => None,
         },
-        Value::Icmp(p) => p.attr(name),
-        Value::Socket(s) => sockets::attr(s, name).or_else(|| method(v, sockets::METHODS, name)),
-        Value::Str(_) => method(v, STR_METHODS, name),
-        Value::Bytes(_) => method(v, BYTES_METHODS, name),
+        Value::Icmp(p) => icmp_attr(p, name),
+        Value::Socket(s) => sockets::attr(s, name).or_else(|| {
+            let op = Op::from_name(name).filter(|op| op.is_method())?;
+            Some(Value::Method(Arc::new((v.clone(), op.name()))))
+        }),
+        Value::Str(_) => method(v, &["encode"], name).or_else(|| method(v, TEXT_METHODS, name)),
+        Value::Bytes(_) => {
+            method(v, &["decode", "hex"], name).or_else(|| method(v, TEXT_METHODS, name))
+        }
         Value::List(_) => method(v, LIST_METHODS, name),
         Value::Module(m) => module_attr(*m, name),
         Value::Builtin(Builtin::Bytes) if name == "fromhex" => method(v, &["fromhex"], name),
@@ -109,6 +94,23 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
         _ => None,
     };
     found.ok_or_else(|| no_attr(v, name))
+}
+
+/// The fields of a parsed ICMP message.
+fn icmp_attr(p: &IcmpPacket, name: &str) -> Option<Value> {
+    let ip_addr = |a: [u8; 4]| Value::str(format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]));
+    Some(match name {
+        "type" => Value::Int(i64::from(p.icmp_type)),
+        "code" => Value::Int(i64::from(p.code)),
+        "checksum" => Value::Int(i64::from(p.checksum)),
+        "ident" | "id" => Value::Int(i64::from(p.ident)),
+        "seq" => Value::Int(i64::from(p.seq)),
+        "payload" => Value::bytes(&p.payload),
+        "ttl" => p.ip.as_ref().map_or(Value::None, |ip| Value::Int(i64::from(ip.ttl))),
+        "src" => p.ip.as_ref().map_or(Value::None, |ip| ip_addr(ip.src)),
+        "dst" => p.ip.as_ref().map_or(Value::None, |ip| ip_addr(ip.dst)),
+        _ => return None,
+    })
 }
 
 /// The attributes of the modules a pasted Python script may use.
@@ -155,7 +157,10 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
         ..args
     };
     match recv {
-        Value::Socket(s) => sockets::call_method(s, name, args),
+        Value::Socket(s) => match Op::from_name(name) {
+            Some(op) => sockets::call_method(s, op, args),
+            None => Err(no_attr(recv, name)),
+        },
         Value::Str(s) => text_method(Text::Str(s), name, args).map(Flow::Value),
         Value::Bytes(b) => text_method(Text::Bytes(b), name, args).map(Flow::Value),
         Value::List(_) => list_method(recv, name, args).map(Flow::Value),
@@ -630,130 +635,6 @@ fn split_on<'a>(raw: &'a [u8], sep: &[u8], max: Option<usize>) -> Vec<&'a [u8]> 
     }
     parts.push(&raw[at..]);
     parts
-}
-
-fn encoding_name(encoding: Option<Value>) -> Result<String, Exception> {
-    match encoding {
-        None => Ok("utf-8".into()),
-        Some(Value::Str(s)) => Ok(s.to_ascii_lowercase().replace('_', "-")),
-        Some(other) => Err(Exception::type_error(format!(
-            "encoding must be str, not {}",
-            other.type_name()
-        ))),
-    }
-}
-
-fn errors_mode(errors: Option<Value>) -> Result<String, Exception> {
-    match errors {
-        None => Ok("strict".into()),
-        Some(Value::Str(s)) => Ok(s.to_string()),
-        Some(other) => Err(Exception::type_error(format!(
-            "errors must be str, not {}",
-            other.type_name()
-        ))),
-    }
-}
-
-/// `str.encode(encoding="utf-8", errors="strict")`: UTF-8, ASCII or Latin-1.
-pub fn encode(s: &str, encoding: Option<Value>, errors: Option<Value>) -> Result<Value, Exception> {
-    let enc = encoding_name(encoding)?;
-    let errors = errors_mode(errors)?;
-    let limit = match enc.as_str() {
-        "utf-8" | "utf8" => return Ok(Value::bytes(s.as_bytes())),
-        "ascii" | "us-ascii" => 0x7f,
-        "latin-1" | "latin1" | "iso-8859-1" => 0xff,
-        other => {
-            return Err(Exception::new(
-                ExcClass::ValueError,
-                format!("unknown encoding: {other}"),
-            ));
-        }
-    };
-    let mut out = Vec::with_capacity(s.len());
-    for (i, c) in s.chars().enumerate() {
-        match u8::try_from(c as u32) {
-            Ok(b) if u32::from(b) <= limit => out.push(b),
-            _ if errors == "ignore" => {}
-            _ if errors == "replace" => out.push(b'?'),
-            _ => {
-                return Err(Exception::value_error(format!(
-                    "'{enc}' codec can't encode character {:?} in position {i}: ordinal not in range({})",
-                    c,
-                    limit + 1
-                )));
-            }
-        }
-    }
-    Ok(Value::bytes(out))
-}
-
-/// `bytes.decode(encoding="utf-8", errors="strict")`.
-pub fn decode(
-    b: &[u8],
-    encoding: Option<Value>,
-    errors: Option<Value>,
-) -> Result<Value, Exception> {
-    let enc = encoding_name(encoding)?;
-    let errors = errors_mode(errors)?;
-    match enc.as_str() {
-        "utf-8" | "utf8" => match std::str::from_utf8(b) {
-            Ok(s) => Ok(Value::str(s)),
-            Err(_) if errors == "replace" => Ok(Value::str(String::from_utf8_lossy(b))),
-            Err(_) if errors == "ignore" => Ok(Value::str(
-                String::from_utf8_lossy(b).replace(char::REPLACEMENT_CHARACTER, ""),
-            )),
-            Err(e) => {
-                let at = e.valid_up_to();
-                Err(Exception::new(
-                    ExcClass::UnicodeDecodeError,
-                    format!(
-                        "'utf-8' codec can't decode byte 0x{:02x} in position {at}: invalid {}",
-                        b.get(at).copied().unwrap_or(0),
-                        if e.error_len().is_none() {
-                            "continuation byte"
-                        } else {
-                            "start byte"
-                        }
-                    ),
-                ))
-            }
-        },
-        "latin-1" | "latin1" | "iso-8859-1" => Ok(Value::str(
-            b.iter().map(|&c| char::from(c)).collect::<String>(),
-        )),
-        "ascii" | "us-ascii" => {
-            if let Some(at) = b
-                .iter()
-                .position(|&c| c > 0x7f)
-                .filter(|_| errors == "strict")
-            {
-                return Err(Exception::new(
-                    ExcClass::UnicodeDecodeError,
-                    format!(
-                        "'ascii' codec can't decode byte 0x{:02x} in position {at}: ordinal not in range(128)",
-                        b[at]
-                    ),
-                ));
-            }
-            let replacement = if errors == "ignore" {
-                None
-            } else {
-                Some(char::REPLACEMENT_CHARACTER)
-            };
-            Ok(Value::str(
-                b.iter()
-                    .filter_map(|&c| {
-                        if c <= 0x7f {
-                            Some(char::from(c))
-                        } else {
-                            replacement
-                        }
-                    })
-                    .collect::<String>(),
-            ))
-        }
-        other => Err(Exception::value_error(format!("unknown encoding: {other}"))),
-    }
 }
 
 // ---- list ----

@@ -9,16 +9,20 @@
 //!
 //! Code map: `compile` turns statements into stack-machine ops (that is what
 //! makes suspension cheap: see its docs), `vm` executes them, `value`/`ops`
-//! give values their Python behaviour, `builtins`, `methods` and `sockets`
-//! implement what scripts call, `icmp` holds the ping helpers.
+//! give values their Python behaviour (`repr` and `codec` the reprs of
+//! literals and the text codecs), `builtins`, `methods` and `sockets`
+//! implement what scripts call (socket ops as the op table in
+//! `socklab_wire::op` describes them), `icmp` holds the ping helpers.
 
 mod args;
 mod builtins;
+mod codec;
 mod compile;
 mod exception;
 mod icmp;
 mod methods;
 mod ops;
+mod repr;
 mod sockets;
 mod value;
 mod vm;

@@ -3,33 +3,11 @@
 
 use std::sync::Arc;
 
-use super::args::{Args, to_bytes, to_i32, to_int, to_seconds};
+use super::args::{Args, to_bytes, to_i32, to_int, to_text, to_seconds};
 use super::exception::Exception;
 use super::value::{SocketObj, Value, lock};
+use socklab_wire::op::Op;
 use socklab_wire::protocol::{Addr, Bytes, Call, OptValue, Ret, SockId};
-
-/// Every socket method a script can call.
-pub const METHODS: &[&str] = &[
-    "setsockopt",
-    "getsockopt",
-    "bind",
-    "listen",
-    "accept",
-    "connect",
-    "connect_ex",
-    "send",
-    "sendall",
-    "recv",
-    "sendto",
-    "recvfrom",
-    "shutdown",
-    "close",
-    "setblocking",
-    "settimeout",
-    "getsockname",
-    "getpeername",
-    "fileno",
-];
 
 const AF_UNIX: i32 = 1;
 const AF_INET: i32 = 2;
@@ -67,21 +45,23 @@ pub fn attr(sock: &SocketObj, name: &str) -> Option<Value> {
     })
 }
 
-pub fn call_method(sock: &Arc<SocketObj>, method: &str, args: Args) -> Result<Flow, Exception> {
+/// `sock.op(args)`, for an op that is a socket method.
+pub fn call_method(sock: &Arc<SocketObj>, op: Op, args: Args) -> Result<Flow, Exception> {
     let id = sock.id();
     if sock.is_closed() {
         // Python answers these locally once the socket object is closed.
-        return match method {
-            "close" => Ok(Flow::Value(Value::None)),
-            "fileno" => Ok(Flow::Value(Value::Int(-1))),
+        return match op {
+            Op::Close => Ok(Flow::Value(Value::None)),
+            Op::Fileno => Ok(Flow::Value(Value::Int(-1))),
             _ => Err(Exception::os_errno(9)),
         };
     }
     let call = |c: Call| Ok(Flow::Call(c, Pending::Plain));
     let family = sock.info.family;
-    match method {
-        "setsockopt" => {
-            let [level, opt, value] = args.bind(["level", "option", "value"], 3)?;
+    let method = op.name();
+    match op {
+        Op::Setsockopt => {
+            let [level, opt, value] = args.bind_op(op)?;
             let (level, opt, value) = (req(level)?, req(opt)?, req(value)?);
             let value = match &value {
                 Value::Int(_) | Value::Bool(_) => OptValue::Int(to_int(&value)?),
@@ -100,8 +80,8 @@ pub fn call_method(sock: &Arc<SocketObj>, method: &str, args: Args) -> Result<Fl
                 value,
             })
         }
-        "getsockopt" => {
-            let [level, opt, buflen] = args.bind(["level", "option", "buflen"], 2)?;
+        Op::Getsockopt => {
+            let [level, opt, buflen] = args.bind_op(op)?;
             let buflen = match buflen {
                 None => None,
                 Some(v) => {
@@ -119,17 +99,19 @@ pub fn call_method(sock: &Arc<SocketObj>, method: &str, args: Args) -> Result<Fl
                 buflen,
             })
         }
-        "bind" | "connect" | "connect_ex" => {
-            let [address] = args.bind(["address"], 1)?;
+        Op::Bind | Op::Connect | Op::ConnectEx => {
+            let [address] = args.bind_op(op)?;
             let addr = to_addr(family, &req(address)?, method)?;
-            call(match method {
-                "bind" => Call::Bind { sock: id, addr },
-                "connect" => Call::Connect { sock: id, addr },
-                _ => Call::ConnectEx { sock: id, addr },
+            call(if op == Op::Bind {
+                Call::Bind { sock: id, addr }
+            } else if op == Op::Connect {
+                Call::Connect { sock: id, addr }
+            } else {
+                Call::ConnectEx { sock: id, addr }
             })
         }
-        "listen" => {
-            let [backlog] = args.bind(["backlog"], 0)?;
+        Op::Listen => {
+            let [backlog] = args.bind_op(op)?;
             let backlog = backlog
                 .map(|b| to_i32(&b))
                 .transpose()?
@@ -137,15 +119,11 @@ pub fn call_method(sock: &Arc<SocketObj>, method: &str, args: Args) -> Result<Fl
                 .max(0);
             call(Call::Listen { sock: id, backlog })
         }
-        "accept" => {
-            args.bind([], 0)?;
-            call(Call::Accept { sock: id })
-        }
-        "send" | "sendall" => {
-            let [data, flags] = args.bind(["data", "flags"], 1)?;
+        Op::Send | Op::Sendall => {
+            let [data, flags] = args.bind_op(op)?;
             let data = Bytes::new(to_bytes(&req(data)?)?.to_vec());
             let flags = flags.map(|f| to_i32(&f)).transpose()?.unwrap_or(0);
-            call(if method == "send" {
+            call(if op == Op::Send {
                 Call::Send {
                     sock: id,
                     data,
@@ -159,8 +137,8 @@ pub fn call_method(sock: &Arc<SocketObj>, method: &str, args: Args) -> Result<Fl
                 }
             })
         }
-        "recv" | "recvfrom" => {
-            let [n, flags] = args.bind(["bufsize", "flags"], 1)?;
+        Op::Recv | Op::Recvfrom => {
+            let [n, flags] = args.bind_op(op)?;
             let n = to_int(&req(n)?)?;
             if n < 0 {
                 return Err(Exception::value_error(format!(
@@ -170,15 +148,15 @@ pub fn call_method(sock: &Arc<SocketObj>, method: &str, args: Args) -> Result<Fl
             let n =
                 u32::try_from(n).map_err(|_| Exception::overflow("buffer size is too large"))?;
             let flags = flags.map(|f| to_i32(&f)).transpose()?.unwrap_or(0);
-            call(if method == "recv" {
+            call(if op == Op::Recv {
                 Call::Recv { sock: id, n, flags }
             } else {
                 Call::Recvfrom { sock: id, n, flags }
             })
         }
-        "sendto" => {
+        Op::Sendto => {
             // sendto(data, address) or sendto(data, flags, address), as in Python.
-            let [data, a, b] = args.bind(["data", "flags", "address"], 2)?;
+            let [data, a, b] = args.bind_op(op)?;
             let (flags, address) = match (a, b) {
                 (Some(addr), None) => (0, addr),
                 (Some(flags), Some(addr)) => (to_i32(&flags)?, addr),
@@ -197,52 +175,50 @@ pub fn call_method(sock: &Arc<SocketObj>, method: &str, args: Args) -> Result<Fl
                 flags,
             })
         }
-        "shutdown" => {
-            let [how] = args.bind(["how"], 1)?;
+        Op::Shutdown => {
+            let [how] = args.bind_op(op)?;
             call(Call::Shutdown {
                 sock: id,
                 how: to_i32(&req(how)?)?,
             })
         }
-        "close" => {
-            args.bind([], 0)?;
+        Op::Close => {
+            let [] = args.bind_op(op)?;
             Ok(Flow::Call(
                 Call::Close { sock: id },
                 Pending::Close(sock.clone()),
             ))
         }
-        "setblocking" => {
-            let [flag] = args.bind(["flag"], 1)?;
+        Op::Setblocking => {
+            let [flag] = args.bind_op(op)?;
             call(Call::Setblocking {
                 sock: id,
                 flag: req(flag)?.truthy(),
             })
         }
-        "settimeout" => {
-            let [value] = args.bind(["value"], 1)?;
+        Op::Settimeout => {
+            let [value] = args.bind_op(op)?;
             let seconds = to_seconds(&req(value)?, "timeout")?;
             if seconds.is_some_and(|s| s < 0.0 || s.is_nan()) {
                 return Err(Exception::value_error("Timeout value out of range"));
             }
             call(Call::Settimeout { sock: id, seconds })
         }
-        "getsockname" => {
-            args.bind([], 0)?;
-            call(Call::Getsockname { sock: id })
-        }
-        "getpeername" => {
-            args.bind([], 0)?;
-            call(Call::Getpeername { sock: id })
-        }
-        "fileno" => {
-            args.bind([], 0)?;
-            call(Call::Fileno { sock: id })
-        }
-        other => Err(Exception::new(
+        Op::Accept => no_arguments(args, Call::Accept { sock: id }),
+        Op::Getsockname => no_arguments(args, Call::Getsockname { sock: id }),
+        Op::Getpeername => no_arguments(args, Call::Getpeername { sock: id }),
+        Op::Fileno => no_arguments(args, Call::Fileno { sock: id }),
+        Op::Socket | Op::Select | Op::Gethostbyname | Op::Sleep | Op::LabPeer => Err(Exception::new(
             crate::names::ExcClass::AttributeError,
-            format!("'socket' object has no attribute '{other}'"),
+            format!("'socket' object has no attribute '{method}'"),
         )),
     }
+}
+
+/// A call that takes no arguments but its socket.
+fn no_arguments(args: Args, call: Call) -> Result<Flow, Exception> {
+    let [] = args.bind_op(call.op())?;
+    Ok(Flow::Call(call, Pending::Plain))
 }
 
 /// A bound required parameter (bind() already checked it is there).
@@ -283,31 +259,11 @@ fn to_addr(family: i32, v: &Value, method: &str) -> Result<Addr, Exception> {
 }
 
 fn unix_addr(v: &Value) -> Result<Addr, Exception> {
-    match v {
-        Value::Str(s) => Ok(Addr::Unix {
-            path: s.to_string(),
-        }),
-        Value::Bytes(b) => Ok(Addr::Unix {
-            path: String::from_utf8_lossy(b).into_owned(),
-        }),
-        other => Err(Exception::type_error(format!(
-            "str, bytes or bytearray expected, not {}",
-            other.type_name()
-        ))),
-    }
+    Ok(Addr::Unix { path: to_text(v)? })
 }
 
 fn inet_addr(t: &[Value], method: &str) -> Result<Addr, Exception> {
-    let host = match &t[0] {
-        Value::Str(s) => s.to_string(),
-        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
-        other => {
-            return Err(Exception::type_error(format!(
-                "str, bytes or bytearray expected, not {}",
-                other.type_name()
-            )));
-        }
-    };
+    let host = to_text(&t[0])?;
     let port = to_int(&t[1])?;
     if !(0..=65535).contains(&port) {
         return Err(Exception::overflow(format!(
@@ -342,7 +298,7 @@ fn inet_addr(t: &[Value], method: &str) -> Result<Addr, Exception> {
 
 /// `select(rlist, wlist, xlist, timeout=None)`.
 pub fn select(args: Args) -> Result<Flow, Exception> {
-    let [r, w, x, timeout] = args.bind(["rlist", "wlist", "xlist", "timeout"], 3)?;
+    let [r, w, x, timeout] = args.bind_op(Op::Select)?;
     let lists = [req(r)?, req(w)?, req(x)?].map(|v| sockets_of(&v));
     let [r, w, x] = lists;
     let (r, w, x) = (r?, w?, x?);
@@ -455,5 +411,29 @@ pub fn addr_value(addr: Addr) -> Value {
             Value::Int(i64::from(scope_id.unwrap_or(0))),
         ]),
         Addr::Unix { path } => Value::str(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use socklab_wire::protocol::SockInfo;
+
+    #[test]
+    fn every_method_binds_the_tables_parameters() {
+        let info = SockInfo {
+            sock: 1,
+            fd: 3,
+            family: AF_INET,
+            sock_type: 1,
+            proto: 0,
+        };
+        let sock = Arc::new(SocketObj::new(info));
+        for op in Op::ALL.into_iter().filter(|op| op.is_method()) {
+            let args = Args::new(op.name(), Vec::new(), Vec::new());
+            if let Err(e) = call_method(&sock, op, args) {
+                assert!(!e.message.contains("is bound with"), "{op:?}: {}", e.message);
+            }
+        }
     }
 }

@@ -1,0 +1,157 @@
+//! The one walk over a lane's tree. A walker implements [`Visitor`], overrides
+//! the hooks it cares about, and calls the matching `walk_*` function where it
+//! wants to go on into the children. The matches here are exhaustive, so a new
+//! kind of node makes this walk, and so every walker, decide about it.
+
+use std::collections::BTreeSet;
+
+use super::ast::*;
+
+/// Hooks called for each node; by default each one walks on into the node's children.
+pub trait Visitor {
+    fn stmt(&mut self, stmt: &Stmt) {
+        walk_stmt(self, stmt);
+    }
+
+    fn expr(&mut self, expr: &Expr) {
+        walk_expr(self, expr);
+    }
+
+    fn target(&mut self, target: &Target) {
+        walk_target(self, target);
+    }
+
+    /// A name a statement binds: an assignment or `for` target, `except … as`, `with … as`.
+    fn binds(&mut self, _name: &str) {}
+}
+
+pub fn walk_stmts<V: Visitor + ?Sized>(v: &mut V, stmts: &[Stmt]) {
+    for stmt in stmts {
+        v.stmt(stmt);
+    }
+}
+
+/// The statement's expressions, targets and bound names, then its blocks, in source order.
+pub fn walk_stmt<V: Visitor + ?Sized>(v: &mut V, stmt: &Stmt) {
+    match &stmt.kind {
+        StmtKind::Expr(e) => v.expr(e),
+        StmtKind::Assign { targets, value } => {
+            v.expr(value);
+            targets.iter().for_each(|t| v.target(t));
+        }
+        StmtKind::AugAssign { target, value, .. } => {
+            v.target(target);
+            v.expr(value);
+        }
+        StmtKind::Assert { test, message } => {
+            v.expr(test);
+            message.iter().for_each(|m| v.expr(m));
+        }
+        StmtKind::If { branches, orelse } => {
+            for (test, body) in branches {
+                v.expr(test);
+                walk_stmts(v, body);
+            }
+            walk_stmts(v, orelse.as_deref().unwrap_or_default());
+        }
+        StmtKind::While { test, body } => {
+            v.expr(test);
+            walk_stmts(v, body);
+        }
+        StmtKind::For { target, iter, body } => {
+            v.expr(iter);
+            v.target(target);
+            walk_stmts(v, body);
+        }
+        StmtKind::Try { body, handlers, orelse, finally } => {
+            walk_stmts(v, body);
+            for handler in handlers {
+                handler.name.iter().for_each(|n| v.binds(n));
+                walk_stmts(v, &handler.body);
+            }
+            walk_stmts(v, orelse.as_deref().unwrap_or_default());
+            walk_stmts(v, finally.as_deref().unwrap_or_default());
+        }
+        StmtKind::With { value, name, body, exit_source: _ } => {
+            v.expr(value);
+            name.iter().for_each(|n| v.binds(n));
+            walk_stmts(v, body);
+        }
+        StmtKind::Break | StmtKind::Continue | StmtKind::Pass | StmtKind::Import => {}
+    }
+}
+
+/// The names a target binds, and the expressions of its indexing.
+pub fn walk_target<V: Visitor + ?Sized>(v: &mut V, target: &Target) {
+    match target {
+        Target::Name(n) => v.binds(n),
+        Target::Unpack(items) => items.iter().for_each(|t| v.target(t)),
+        Target::Index { object, index } => {
+            v.expr(object);
+            v.expr(index);
+        }
+    }
+}
+
+/// The expression's direct sub-expressions, left to right.
+pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
+    match &e.kind {
+        ExprKind::None
+        | ExprKind::Bool(_)
+        | ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Str(_)
+        | ExprKind::Bytes(_)
+        | ExprKind::Name(_) => {}
+        ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().for_each(|i| v.expr(i)),
+        ExprKind::Unary(_, x) | ExprKind::Attr(x, _) => v.expr(x),
+        ExprKind::Binary(_, a, b) | ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Index(a, b) => {
+            v.expr(a);
+            v.expr(b);
+        }
+        ExprKind::Compare(first, rest) => {
+            v.expr(first);
+            rest.iter().for_each(|(_, x)| v.expr(x));
+        }
+        ExprKind::IfElse { test, body, orelse } => {
+            v.expr(body);
+            v.expr(test);
+            v.expr(orelse);
+        }
+        ExprKind::Call { func, args, kwargs } => {
+            v.expr(func);
+            args.iter().for_each(|a| v.expr(a));
+            kwargs.iter().for_each(|(_, a)| v.expr(a));
+        }
+        ExprKind::Slice { object, lower, upper, step } => {
+            v.expr(object);
+            [lower, upper, step].into_iter().flatten().for_each(|part| v.expr(part));
+        }
+    }
+}
+
+/// Every name the statements bind, nested blocks included: a lane's variables.
+pub fn bound_names(stmts: &[Stmt]) -> BTreeSet<String> {
+    struct Names(BTreeSet<String>);
+    impl Visitor for Names {
+        fn binds(&mut self, name: &str) {
+            self.0.insert(name.to_string());
+        }
+    }
+    let mut names = Names(BTreeSet::new());
+    walk_stmts(&mut names, stmts);
+    names.0
+}
+
+/// Calls `f` on every expression in the statements (nested blocks, targets'
+/// indexing and sub-expressions included), each before its sub-expressions.
+pub fn each_expr(stmts: &[Stmt], f: impl FnMut(&Expr)) {
+    struct Each<F>(F);
+    impl<F: FnMut(&Expr)> Visitor for Each<F> {
+        fn expr(&mut self, e: &Expr) {
+            (self.0)(e);
+            walk_expr(self, e);
+        }
+    }
+    walk_stmts(&mut Each(f), stmts);
+}
