@@ -602,6 +602,15 @@ mod tests {
     }
 
     #[test]
+    fn observation_is_asked_of_the_kernel_side() {
+        assert_eq!(parse(&[], None).unwrap().observer(), ObserverConfig { tracing: true, capture: true });
+        let config = parse(&["--tcp-states", "sampled", "--capture", "0"], None).unwrap();
+        assert_eq!(config.observer(), ObserverConfig { tracing: false, capture: false });
+        assert_eq!(parse(&[], Some("capture = \"off\"")).unwrap().capture, Capture::Off);
+        assert!(parse(&["--tcp-states", "sometimes"], None).is_err());
+    }
+
+    #[test]
     fn sizes_and_times_read_and_print_with_units() {
         for (text, bytes) in [("1048576", 1 << 20), ("1MiB", 1 << 20), ("64KiB", 65536), ("2GiB", 2 << 30), ("10B", 10)] {
             assert_eq!(text.parse::<Size>().unwrap(), Size(bytes), "{text}");

@@ -66,39 +66,27 @@ impl ExecError {
 
     /// The `OSError` the script sees, or the refusal the client is sent.
     pub fn into_wire(self) -> Result<OsError, Refused> {
-        if let Some(error) = self.to_os_error() {
-            return Ok(error);
-        }
-        let code = match &self {
-            ExecError::Limit(refusal) => return Err(refusal.clone().into()),
-            ExecError::UnknownSocket(_) => ErrorCode::UnknownSocket,
-            ExecError::BadArgument(_)
-            | ExecError::Os(_)
-            | ExecError::Timeout
-            | ExecError::Policy(_)
-            | ExecError::NameNotKnown(_) => ErrorCode::BadArguments,
-        };
-        Err(Refused { code, message: self.to_string(), limit: None })
+        self.on_wire().map_err(|(code, limit)| Refused { code, message: self.to_string(), limit })
     }
 
     /// connect_ex's answer: an OS error is its errno, as a value; a refusal stays an error.
     pub(super) fn into_errno(self) -> Result<i64, ExecError> {
-        match self.to_os_error() {
-            Some(os) => Ok(os.errno_num.into()),
-            None => Err(self),
+        match self.on_wire() {
+            Ok(os) => Ok(os.errno_num.into()),
+            Err(_) => Err(self),
         }
     }
 
     /// How it counts in the metrics.
     pub(super) fn call_result(&self) -> CallResult {
-        match self.to_os_error() {
-            Some(_) => CallResult::Errno,
-            None => CallResult::Refused,
+        match self.on_wire() {
+            Ok(_) => CallResult::Errno,
+            Err(_) => CallResult::Refused,
         }
     }
 
-    /// The OSError a script sees, or `None` when the request itself was refused.
-    pub(super) fn to_os_error(&self) -> Option<OsError> {
+    /// The OSError a script sees, or the code (and the limit) of the refusal.
+    fn on_wire(&self) -> Result<OsError, (ErrorCode, Option<Limit>)> {
         let (num, name, message) = match self {
             ExecError::Os(err) => {
                 let num = err.raw_os_error().unwrap_or(libc::EIO);
@@ -108,8 +96,10 @@ impl ExecError {
             ExecError::Policy(why) => (libc::EACCES, errno::name(libc::EACCES), why.clone()),
             // glibc's EAI_NONAME, as Python's socket.gaierror reports it.
             ExecError::NameNotKnown(_) => (-2, "EAI_NONAME".to_string(), "Name or service not known".to_string()),
-            ExecError::BadArgument(_) | ExecError::UnknownSocket(_) | ExecError::Limit(_) => return None,
+            ExecError::BadArgument(_) => return Err((ErrorCode::BadArguments, None)),
+            ExecError::UnknownSocket(_) => return Err((ErrorCode::UnknownSocket, None)),
+            ExecError::Limit(refusal) => return Err((refusal.code(), refusal.limit())),
         };
-        Some(OsError { errno: name, errno_num: num, message })
+        Ok(OsError { errno: name, errno_num: num, message })
     }
 }
