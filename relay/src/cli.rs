@@ -28,7 +28,7 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
         }
         return Ok(2);
     }
-    let sandbox = Sandbox::new(sandbox).map_err(anyhow::Error::msg)?;
+    let sandbox = Sandbox::new(sandbox)?;
     let env = sandbox.new_session()?;
     let options = RunOptions { deadlock_timeout: args.deadlock_timeout, ..RunOptions::default() };
     let mut stdout = std::io::stdout().lock();

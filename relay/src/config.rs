@@ -3,6 +3,10 @@
 //! precedence over the defaults. `socklab serve --help` lists every option
 //! with its environment variable and default; a file's keys are the long flag
 //! names without `--` (`max-sockets = 32`, `allow-origin = ["https://…"]`).
+//! `socklab run` and `socklab lesson check` take the observation options
+//! ([`ObserveArgs`]) from the same variables. Besides these, `NO_COLOR`
+//! ([`no_color`]) and `RUST_LOG` (read by the log filter) shape the logs, and
+//! the supervisor hands its workers their fds in a variable of its own (`workers`).
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -13,6 +17,7 @@ use std::time::Duration;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args};
 use serde::Deserialize;
+use socklab_kernel::observe::ObserverConfig;
 
 use crate::exec::Cidr;
 use crate::sandbox::SandboxChoice;
@@ -68,6 +73,12 @@ pub struct ServeConfig {
     /// Host mode: allow SOCK_RAW.
     #[arg(long, env = "SOCKLAB_ALLOW_RAW", help_heading = "Sandbox")]
     pub allow_raw: bool,
+    /// How sessions' TCP states are observed.
+    #[arg(long, env = "SOCKLAB_TCP_STATES", value_enum, default_value_t = TcpStates::Traced, help_heading = "Sandbox")]
+    pub tcp_states: TcpStates,
+    /// Whether the segments on each session namespace's loopback are captured.
+    #[arg(long, env = "SOCKLAB_CAPTURE", value_enum, default_value_t = Capture::On, help_heading = "Sandbox")]
+    pub capture: Capture,
 
     /// Largest protocol message; a larger one gets a `too_large` error and the session goes on.
     #[arg(long, env = "SOCKLAB_MAX_MESSAGE", default_value_t = Size(1 << 20), value_name = "BYTES", help_heading = "Limits")]
@@ -136,6 +147,111 @@ pub struct ServeConfig {
     pub log_json: bool,
 }
 
+/// How TCP states are observed (`--tcp-states`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum TcpStates {
+    /// Every transition, from the kernel's tracepoint; sampled when the relay may not trace.
+    #[default]
+    Traced,
+    /// TCP_INFO and sock_diag only: states that last microseconds may be missed.
+    Sampled,
+}
+
+/// Whether segments are captured (`--capture`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Capture {
+    /// When the relay may open an AF_PACKET socket; never in host mode.
+    #[default]
+    #[value(alias = "1")]
+    #[serde(alias = "1")]
+    On,
+    /// No capture.
+    #[value(alias = "0")]
+    #[serde(alias = "0")]
+    Off,
+}
+
+/// What the kernel side is asked to observe.
+fn observer_config(tcp_states: TcpStates, capture: Capture) -> ObserverConfig {
+    ObserverConfig { tracing: tcp_states == TcpStates::Traced, capture: capture == Capture::On }
+}
+
+/// The observation options of `socklab run` and `socklab lesson check` (`serve` has its own, also read from a file).
+#[derive(Args, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObserveArgs {
+    /// How the run's TCP states are observed.
+    #[arg(long, env = "SOCKLAB_TCP_STATES", value_enum, default_value_t = TcpStates::Traced)]
+    pub tcp_states: TcpStates,
+    /// Whether the segments on the run's namespace loopback are captured.
+    #[arg(long, env = "SOCKLAB_CAPTURE", value_enum, default_value_t = Capture::On)]
+    pub capture: Capture,
+}
+
+impl ObserveArgs {
+    pub fn observer(self) -> ObserverConfig {
+        observer_config(self.tcp_states, self.capture)
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {error}", path.display())]
+    Read { path: PathBuf, error: std::io::Error },
+    /// The `--config` file does not parse or names no option.
+    #[error("{}: {error}", path.display())]
+    File { path: PathBuf, error: toml::de::Error },
+    #[error("--listen needs at least one address")]
+    NoListen,
+    #[error("every --listen address must use the same port")]
+    PortsDiffer,
+    #[error("port 0 (any free port) works with one --listen address only")]
+    AnyPortTwice,
+    #[error("--tls-cert and --tls-key go together")]
+    HalfTls,
+    #[error(
+        "refusing to listen on {0}: it is not a loopback address, and the relay runs socket calls for \
+         whoever holds the token. Serve TLS (--tls-cert and --tls-key), or put a TLS-terminating proxy in \
+         front and pass --behind-tls-proxy"
+    )]
+    OpenWithoutTls(SocketAddr),
+    #[error("--max-frame ({frame}) must be at least --max-message ({message})")]
+    FrameBelowMessage { frame: Size, message: Size },
+    #[error("--handshake-timeout must be more than 0")]
+    NoHandshakeTime,
+    #[error("--ping-interval ({ping}) must be shorter than --idle-timeout ({idle}), or a quiet client would be dropped")]
+    PingAfterIdle { ping: Dur, idle: Dur },
+    #[error("--metrics-token must be at least 16 characters")]
+    ShortMetricsToken,
+    #[error("--threads must be between 1 and {}", MAX_THREADS)]
+    Threads,
+    #[error("--busy-poll ({0}) must be 10ms at most: it burns CPU for that long")]
+    BusyPoll(Dur),
+    #[error("--workers must be between 1 and {}", MAX_WORKERS)]
+    Workers,
+    /// A limit of 0, which would let nothing in; the option's name.
+    #[error("{0} must be at least 1")]
+    Zero(&'static str),
+}
+
+/// A size or a length of time that does not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadValue {
+    #[error("{0:?} is not a size (e.g. 65536, 64KiB, 1MiB)")]
+    NotASize(String),
+    #[error("{0:?} is too large")]
+    TooLarge(String),
+    #[error("{0:?} is not a length of time (e.g. 100us, 500ms, 10s, 5m, 4h)")]
+    NotATime(String),
+}
+
+/// `NO_COLOR` set (to anything): logs on a terminal are not coloured, as in other tools.
+pub fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some()
+}
+
 /// The most worker processes `--workers` takes.
 pub const MAX_WORKERS: usize = 256;
 /// The most session threads `--threads` takes.
@@ -164,19 +280,24 @@ impl Default for ServeConfig {
 
 impl ServeConfig {
     /// Fill in what flags and environment left at their default from the `--config` file, then check.
-    pub fn resolve(mut self, matches: &ArgMatches) -> Result<ServeConfig, String> {
+    pub fn resolve(mut self, matches: &ArgMatches) -> Result<ServeConfig, ConfigError> {
         if let Some(path) = self.config.clone() {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            self.merge_file(&text, matches).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(error) => return Err(ConfigError::Read { path, error }),
+            };
+            if let Err(error) = self.merge_file(&text, matches) {
+                return Err(ConfigError::File { path, error });
+            }
         }
         self.check()?;
         Ok(self)
     }
 
     /// Take every key the file sets whose option was not given as a flag or in the environment.
-    pub fn merge_file(&mut self, text: &str, matches: &ArgMatches) -> Result<(), String> {
-        let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
-        let file: ServeConfig = table.clone().try_into().map_err(|e: toml::de::Error| e.to_string())?;
+    pub fn merge_file(&mut self, text: &str, matches: &ArgMatches) -> Result<(), toml::de::Error> {
+        let table: toml::Table = toml::from_str(text)?;
+        let file: ServeConfig = table.clone().try_into()?;
         let explicit =
             |id: &str| matches!(matches.value_source(id), Some(ValueSource::CommandLine | ValueSource::EnvVariable));
         macro_rules! from_file {
@@ -201,6 +322,8 @@ impl ServeConfig {
             allow_destination,
             allow_privileged_ports,
             allow_raw,
+            tcp_states,
+            capture,
             max_message,
             max_frame,
             max_sockets,
@@ -225,53 +348,46 @@ impl ServeConfig {
     }
 
     /// Combinations that cannot work, or that would be unsafe.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), ConfigError> {
         let Some(first) = self.listen.first() else {
-            return Err("--listen needs at least one address".into());
+            return Err(ConfigError::NoListen);
         };
         if self.listen.iter().any(|a| a.port() != first.port()) {
-            return Err("every --listen address must use the same port".into());
+            return Err(ConfigError::PortsDiffer);
         }
         if first.port() == 0 && self.listen.len() > 1 {
-            return Err("port 0 (any free port) works with one --listen address only".into());
+            return Err(ConfigError::AnyPortTwice);
         }
         let tls = self.tls_cert.is_some() && self.tls_key.is_some();
         if self.tls_cert.is_some() != self.tls_key.is_some() {
-            return Err("--tls-cert and --tls-key go together".into());
+            return Err(ConfigError::HalfTls);
         }
         if let Some(open) = self.listen.iter().find(|a| !a.ip().is_loopback())
             && !tls
             && !self.behind_tls_proxy
         {
-            return Err(format!(
-                "refusing to listen on {open}: it is not a loopback address, and the relay runs socket calls for \
-                 whoever holds the token. Serve TLS (--tls-cert and --tls-key), or put a TLS-terminating proxy in \
-                 front and pass --behind-tls-proxy"
-            ));
+            return Err(ConfigError::OpenWithoutTls(*open));
         }
         if self.max_frame.0 < self.max_message.0 {
-            return Err(format!("--max-frame ({}) must be at least --max-message ({})", self.max_frame, self.max_message));
+            return Err(ConfigError::FrameBelowMessage { frame: self.max_frame, message: self.max_message });
         }
         if self.handshake_timeout.0.is_zero() {
-            return Err("--handshake-timeout must be more than 0".into());
+            return Err(ConfigError::NoHandshakeTime);
         }
         if !self.idle_timeout.0.is_zero() && !self.ping_interval.0.is_zero() && self.ping_interval.0 >= self.idle_timeout.0 {
-            return Err(format!(
-                "--ping-interval ({}) must be shorter than --idle-timeout ({}), or a quiet client would be dropped",
-                self.ping_interval, self.idle_timeout
-            ));
+            return Err(ConfigError::PingAfterIdle { ping: self.ping_interval, idle: self.idle_timeout });
         }
         if self.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
-            return Err("--metrics-token must be at least 16 characters".into());
+            return Err(ConfigError::ShortMetricsToken);
         }
         if self.threads.is_some_and(|n| !(1..=MAX_THREADS).contains(&n)) {
-            return Err(format!("--threads must be between 1 and {MAX_THREADS}"));
+            return Err(ConfigError::Threads);
         }
         if self.busy_poll.0 > Duration::from_millis(10) {
-            return Err(format!("--busy-poll ({}) must be 10ms at most: it burns CPU for that long", self.busy_poll));
+            return Err(ConfigError::BusyPoll(self.busy_poll));
         }
         if !(1..=MAX_WORKERS).contains(&self.workers) {
-            return Err(format!("--workers must be between 1 and {MAX_WORKERS}"));
+            return Err(ConfigError::Workers);
         }
         let limits = [
             ("--max-sessions", self.max_sessions),
@@ -280,7 +396,7 @@ impl ServeConfig {
         ];
         for (name, value) in limits {
             if value == Some(0) {
-                return Err(format!("{name} must be at least 1"));
+                return Err(ConfigError::Zero(name));
             }
         }
         Ok(())
@@ -289,6 +405,11 @@ impl ServeConfig {
     /// Serve https (and wss) rather than http.
     pub fn tls(&self) -> bool {
         self.tls_cert.is_some()
+    }
+
+    /// What the kernel side is asked to observe.
+    pub fn observer(&self) -> ObserverConfig {
+        observer_config(self.tcp_states, self.capture)
     }
 
     /// The per-session limits.
@@ -316,16 +437,16 @@ pub struct Size(pub u64);
 const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
 
 impl FromStr for Size {
-    type Err = String;
+    type Err = BadValue;
 
-    fn from_str(text: &str) -> Result<Size, String> {
+    fn from_str(text: &str) -> Result<Size, BadValue> {
         let text = text.trim();
         let (number, unit) = UNITS
             .iter()
             .find_map(|(name, unit)| text.strip_suffix(name).map(|n| (n, *unit)))
             .unwrap_or((text.strip_suffix('B').unwrap_or(text), 1));
-        let n: u64 = number.trim().parse().map_err(|_| format!("{text:?} is not a size (e.g. 65536, 64KiB, 1MiB)"))?;
-        n.checked_mul(unit).map(Size).ok_or_else(|| format!("{text:?} is too large"))
+        let n: u64 = number.trim().parse().map_err(|_| BadValue::NotASize(text.to_string()))?;
+        n.checked_mul(unit).map(Size).ok_or_else(|| BadValue::TooLarge(text.to_string()))
     }
 }
 
@@ -345,11 +466,11 @@ impl fmt::Display for Size {
 pub struct Dur(pub Duration);
 
 impl FromStr for Dur {
-    type Err = String;
+    type Err = BadValue;
 
-    fn from_str(text: &str) -> Result<Dur, String> {
+    fn from_str(text: &str) -> Result<Dur, BadValue> {
         let text = text.trim();
-        let bad = || format!("{text:?} is not a length of time (e.g. 100us, 500ms, 10s, 5m, 4h)");
+        let bad = || BadValue::NotATime(text.to_string());
         let (number, scale) = if let Some(n) = text.strip_suffix("us").or_else(|| text.strip_suffix("µs")) {
             (n, 1e-6)
         } else if let Some(n) = text.strip_suffix("ms") {
@@ -424,9 +545,9 @@ mod tests {
         let matches = matches.map_err(|e| e.to_string())?;
         let mut config = Cli::from_arg_matches(&matches).map_err(|e| e.to_string())?.serve;
         if let Some(text) = file {
-            config.merge_file(text, &matches)?;
+            config.merge_file(text, &matches).map_err(|e| e.to_string())?;
         }
-        config.check()?;
+        config.check().map_err(|e| e.to_string())?;
         Ok(config)
     }
 
@@ -478,6 +599,15 @@ mod tests {
         let config = parse(&["--threads", "3", "--busy-poll", "0"], None).unwrap();
         assert_eq!((config.threads, config.session_limits().busy_poll), (Some(3), Duration::ZERO));
         assert_eq!(parse(&[], Some("busy-poll = \"250us\"")).unwrap().busy_poll, Dur(Duration::from_micros(250)));
+    }
+
+    #[test]
+    fn observation_is_asked_of_the_kernel_side() {
+        assert_eq!(parse(&[], None).unwrap().observer(), ObserverConfig { tracing: true, capture: true });
+        let config = parse(&["--tcp-states", "sampled", "--capture", "0"], None).unwrap();
+        assert_eq!(config.observer(), ObserverConfig { tracing: false, capture: false });
+        assert_eq!(parse(&[], Some("capture = \"off\"")).unwrap().capture, Capture::Off);
+        assert!(parse(&["--tcp-states", "sometimes"], None).is_err());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use socklab_lang::interp::{CallResult, EndStatus, Interpreter, LaneState, Yield};
 use socklab_lang::Script;
-use socklab_wire::protocol::{Event, Outcome, Ret};
+use socklab_wire::protocol::{Event, Ret};
 pub use socklab_lang::transcript::{KernelLine, Line};
 
 use crate::exec::{ExecError, Executor, PendingCall, Raw, Started};
@@ -255,13 +255,7 @@ impl Run {
 
 /// What the interpreter is fed for a finished call.
 pub fn call_result(result: Result<Ret, ExecError>) -> CallResult {
-    match result {
-        Ok(value) => CallResult::Outcome(Outcome::Ok { value }),
-        Err(e) => match e.to_os_error() {
-            Some(error) => CallResult::Outcome(Outcome::Err { error }),
-            None => CallResult::Rejected { message: e.to_string() },
-        },
-    }
+    crate::exec::outcome(result).map_or_else(|refused| CallResult::Rejected { message: refused.message }, CallResult::Outcome)
 }
 
 fn now() -> f64 {

@@ -236,6 +236,8 @@ pub enum LessonCommand {
         /// Seconds with every lane blocked and nothing pending before the run counts as deadlocked.
         #[arg(long, default_value_t = 3.0)]
         deadlock_timeout: f64,
+        #[command(flatten)]
+        observe: crate::config::ObserveArgs,
     },
 }
 
@@ -268,7 +270,7 @@ pub fn lesson_main(command: LessonCommand, runtime: &tokio::runtime::Runtime) ->
             print!("{}", show(number, lang)?);
             Ok(0)
         }
-        LessonCommand::Check { number, file, lang, json, allow_raw, deadlock_timeout } => {
+        LessonCommand::Check { number, file, lang, json, allow_raw, deadlock_timeout, observe } => {
             let args = CheckArgs {
                 number,
                 file,
@@ -279,9 +281,9 @@ pub fn lesson_main(command: LessonCommand, runtime: &tokio::runtime::Runtime) ->
             };
             let sandbox = Sandbox::new(crate::sandbox::SandboxConfig {
                 allow_raw_in_host: allow_raw,
+                observe: observe.observer(),
                 ..crate::sandbox::SandboxConfig::default()
-            })
-            .map_err(anyhow::Error::msg)?;
+            })?;
             runtime.block_on(check(&args, &sandbox))
         }
     }

@@ -2,17 +2,90 @@
 //! total and per token), and each session's byte and connect-rate budgets.
 //!
 //! No I/O and no clock: time is an argument. Open sessions are counted in the
-//! metrics region (plain atomics) so the session limits hold across workers. Every refusal is a sentence that
-//! names the limit, its value and the option that raises it; the session
-//! sends it as a `limit_exceeded` error.
+//! metrics region (plain atomics) so the session limits hold across workers. Every refusal is a
+//! [`Refusal`]: a sentence that names the limit, its value and the option that raises it; the
+//! session sends it as a `limit_exceeded` error (`too_large` for a message).
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use socklab_wire::protocol::{Call, Ret};
+use socklab_wire::protocol::{Call, ErrorCode, Ret};
 
-use crate::metrics::Metrics;
+use crate::metrics::{Limit, Metrics};
+
+/// Something a limit refused, or a session a limit ended.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the relay already has {0} sessions open, the most it allows (--max-sessions)")]
+    Sessions(usize),
+    #[error(
+        "this relay process already has {0} sessions open, as many as its open-files limit leaves \
+         room for (--max-sessions; more --workers serve more)"
+    )]
+    SessionsHere(usize),
+    #[error("this token already has {0} sessions open, the most allowed per token (--max-sessions-per-token)")]
+    SessionsPerToken(usize),
+    #[error("this session has moved {moved} bytes; {more} more would pass its budget of {budget} bytes (--max-bytes)")]
+    Bytes { moved: u64, more: u64, budget: u64 },
+    #[error(
+        "more than {0} connects per second (connect, connect_ex, or sendto to a new address) \
+         (--max-connects-per-second); wait a moment and try again"
+    )]
+    ConnectRate(u32),
+    #[error("{0} calls are already pending, the most allowed (--max-pending)")]
+    Pending(usize),
+    #[error("this session already has {0} sockets open, the most allowed (the relay's --max-sockets)")]
+    Sockets(usize),
+    /// A recv larger than the relay's buffer; no option sets it.
+    #[error("recv size {asked} is larger than this relay allows ({max} bytes)")]
+    RecvSize { asked: usize, max: usize },
+    #[error("message of {size} bytes is larger than the {max} bytes this relay accepts (--max-message)")]
+    Message { size: usize, max: usize },
+    #[error("no hello within {} s of connecting (--handshake-timeout)", .0.as_secs_f64())]
+    Hello(Duration),
+    #[error("nothing heard from the client for {} s, not even an answer to a ping (--idle-timeout)", .0.as_secs_f64())]
+    Idle(Duration),
+    #[error("this session reached its lifetime of {} s (--session-lifetime); reconnect to go on", .0.as_secs_f64())]
+    Lifetime(Duration),
+}
+
+impl Refusal {
+    /// The configured limit it is, for the metrics.
+    pub fn limit(&self) -> Option<Limit> {
+        Some(match self {
+            Refusal::Sessions(_) | Refusal::SessionsHere(_) => Limit::MaxSessions,
+            Refusal::SessionsPerToken(_) => Limit::MaxSessionsPerToken,
+            Refusal::Bytes { .. } => Limit::MaxBytes,
+            Refusal::ConnectRate(_) => Limit::MaxConnectsPerSecond,
+            Refusal::Pending(_) => Limit::MaxPending,
+            Refusal::Sockets(_) => Limit::MaxSockets,
+            Refusal::RecvSize { .. } => return None,
+            Refusal::Message { .. } => Limit::MaxMessage,
+            Refusal::Hello(_) => Limit::HandshakeTimeout,
+            Refusal::Idle(_) => Limit::IdleTimeout,
+            Refusal::Lifetime(_) => Limit::SessionLifetime,
+        })
+    }
+
+    /// The protocol error it is sent as.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Refusal::Message { .. } => ErrorCode::TooLarge,
+            Refusal::Sessions(_)
+            | Refusal::SessionsHere(_)
+            | Refusal::SessionsPerToken(_)
+            | Refusal::Bytes { .. }
+            | Refusal::ConnectRate(_)
+            | Refusal::Pending(_)
+            | Refusal::Sockets(_)
+            | Refusal::RecvSize { .. }
+            | Refusal::Hello(_)
+            | Refusal::Idle(_)
+            | Refusal::Lifetime(_) => ErrorCode::LimitExceeded,
+        }
+    }
+}
 
 /// Open sessions, in total and per token. Shared by every session of a relay,
 /// and through the metrics region by every worker process.
@@ -56,28 +129,18 @@ impl SessionGate {
     /// then look at the sums and count it out again if they are over. Two
     /// sessions racing for the last place may both be refused; none is ever
     /// let in past a limit.
-    pub fn enter(self: &Arc<SessionGate>, token: usize) -> Result<SessionSlot, String> {
+    pub fn enter(self: &Arc<SessionGate>, token: usize) -> Result<SessionSlot, Refusal> {
         self.counts.session_entered(token);
         let slot = SessionSlot { gate: self.clone(), token };
         let (total, mine) = self.counts.sessions_open(token);
         if total > self.max_total as u64 {
-            return Err(format!(
-                "the relay already has {} sessions open, the most it allows (--max-sessions)",
-                self.max_total
-            ));
+            return Err(Refusal::Sessions(self.max_total));
         }
         if self.counts.sessions_open_here() > self.max_here as u64 {
-            return Err(format!(
-                "this relay process already has {} sessions open, as many as its open-files limit leaves \
-                 room for (--max-sessions; more --workers serve more)",
-                self.max_here
-            ));
+            return Err(Refusal::SessionsHere(self.max_here));
         }
         if mine > self.max_per_token as u64 {
-            return Err(format!(
-                "this token already has {} sessions open, the most allowed per token (--max-sessions-per-token)",
-                self.max_per_token
-            ));
+            return Err(Refusal::SessionsPerToken(self.max_per_token));
         }
         self.counts.session_admitted();
         Ok(slot)
@@ -146,7 +209,7 @@ impl Budget {
     }
 
     /// May `call` start now? Charges its outgoing bytes and its connect.
-    pub fn admit(&mut self, call: &Call, now: Instant) -> Result<(), String> {
+    pub fn admit(&mut self, call: &Call, now: Instant) -> Result<(), Refusal> {
         let outgoing = match call {
             Call::Send { data, .. } | Call::Sendall { data, .. } | Call::Sendto { data, .. } => data.b64.len() as u64,
             _ => 0,
@@ -155,10 +218,7 @@ impl Budget {
         if self.limits.max_bytes > 0 && (outgoing > 0 || receives) {
             let after = self.bytes.saturating_add(outgoing);
             if after > self.limits.max_bytes || (receives && self.bytes >= self.limits.max_bytes) {
-                return Err(format!(
-                    "this session has moved {} bytes; {} more would pass its budget of {} bytes (--max-bytes)",
-                    self.bytes, outgoing, self.limits.max_bytes
-                ));
+                return Err(Refusal::Bytes { moved: self.bytes, more: outgoing, budget: self.limits.max_bytes });
             }
         }
         let dials = match call {
@@ -179,11 +239,7 @@ impl Budget {
         if dials && self.limits.connects_per_second > 0 {
             self.refill(now);
             if self.tokens < 1.0 {
-                return Err(format!(
-                    "more than {} connects per second (connect, connect_ex, or sendto to a new address) \
-                     (--max-connects-per-second); wait a moment and try again",
-                    self.limits.connects_per_second
-                ));
+                return Err(Refusal::ConnectRate(self.limits.connects_per_second));
             }
             self.tokens -= 1.0;
         }
@@ -254,13 +310,39 @@ mod tests {
         let gate = SessionGate::new(3, 2);
         let a1 = gate.enter(0).unwrap();
         let _a2 = gate.enter(0).unwrap();
-        assert!(gate.enter(0).unwrap_err().contains("--max-sessions-per-token"));
+        assert!(gate.enter(0).unwrap_err().to_string().contains("--max-sessions-per-token"));
         let _b1 = gate.enter(1).unwrap();
-        assert!(gate.enter(1).unwrap_err().contains("--max-sessions"));
+        assert!(gate.enter(1).unwrap_err().to_string().contains("--max-sessions"));
         assert_eq!(gate.open(), 3);
         drop(a1);
         assert_eq!(gate.open(), 2);
         assert!(gate.enter(0).is_ok());
+    }
+
+    #[test]
+    fn each_refusal_names_the_option_of_its_limit() {
+        let second = Duration::from_secs(1);
+        let refusals = [
+            Refusal::Sessions(1),
+            Refusal::SessionsHere(1),
+            Refusal::SessionsPerToken(1),
+            Refusal::Bytes { moved: 1, more: 1, budget: 1 },
+            Refusal::ConnectRate(1),
+            Refusal::Pending(1),
+            Refusal::Sockets(1),
+            Refusal::Message { size: 2, max: 1 },
+            Refusal::Hello(second),
+            Refusal::Idle(second),
+            Refusal::Lifetime(second),
+        ];
+        for refusal in refusals {
+            let limit = refusal.limit().unwrap_or_else(|| panic!("{refusal:?} is a configured limit"));
+            let (message, flag) = (refusal.to_string(), format!("--{}", limit.option()));
+            let mut words = message.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'));
+            assert!(words.any(|word| word == flag), "{message} names {flag}");
+        }
+        assert_eq!(Refusal::RecvSize { asked: 2, max: 1 }.limit(), None);
+        assert_eq!(Refusal::Message { size: 2, max: 1 }.code(), ErrorCode::TooLarge);
     }
 
     #[test]
@@ -270,7 +352,7 @@ mod tests {
         budget.admit(&send(60), now).unwrap();
         budget.record(&Ret::Bytes { data: Bytes { b64: vec![0; 30] } });
         assert_eq!(budget.bytes(), 90);
-        let err = budget.admit(&send(11), now).unwrap_err();
+        let err = budget.admit(&send(11), now).unwrap_err().to_string();
         assert!(err.contains("100 bytes") && err.contains("--max-bytes"), "{err}");
         budget.admit(&send(10), now).unwrap();
         let recv = Call::Recv { sock: 1, n: 10, flags: 0 };
@@ -285,7 +367,7 @@ mod tests {
         for port in 0..3 {
             budget.admit(&connect(5000 + port), start).unwrap();
         }
-        let err = budget.admit(&connect(5003), start).unwrap_err();
+        let err = budget.admit(&connect(5003), start).unwrap_err().to_string();
         assert!(err.contains("3 connects per second"), "{err}");
         budget.admit(&connect(5003), start + Duration::from_millis(400)).unwrap();
         // sendto pays once per new destination.

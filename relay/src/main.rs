@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use socklab::cli::{self, RunArgs};
 use socklab::lessons_cli;
-use socklab::config::ServeConfig;
+use socklab::config::{ObserveArgs, ServeConfig};
 use socklab::capacity::{self, FdBudget};
 use socklab::cores::Cores;
 use socklab::limits::SessionGate;
@@ -61,6 +61,8 @@ struct RunCommand {
     /// Host mode: allow SOCK_RAW (a namespace always allows it).
     #[arg(long)]
     allow_raw: bool,
+    #[command(flatten)]
+    observe: ObserveArgs,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -72,11 +74,8 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Some(Command::Serve(config)) = cli.command {
         let serve_matches = matches.subcommand_matches("serve").expect("serve was parsed");
-        let config = match config.resolve(serve_matches) {
-            Ok(config) => config,
-            Err(e) => bail!("{e}"),
-        };
-        let handoff = Handoff::from_env().map_err(anyhow::Error::msg)?;
+        let config = config.resolve(serve_matches)?;
+        let handoff = Handoff::from_env()?;
         if handoff.is_none() && config.workers > 1 {
             // One thread: a worker's parent-death signal follows the thread that forked it.
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -99,7 +98,12 @@ fn main() -> anyhow::Result<()> {
                     .context("--deadlock-timeout must be a positive number of seconds")?,
             };
             let code = runtime.block_on(async {
-                let sandbox = SandboxConfig { sandbox: run.sandbox, allow_raw_in_host: run.allow_raw, ..SandboxConfig::default() };
+                let sandbox = SandboxConfig {
+                    sandbox: run.sandbox,
+                    allow_raw_in_host: run.allow_raw,
+                    observe: run.observe.observer(),
+                    ..SandboxConfig::default()
+                };
                 cli::run(&args, sandbox).await
             })?;
             std::process::exit(code);
@@ -127,7 +131,7 @@ async fn supervise(config: ServeConfig) -> anyhow::Result<()> {
     print_url(&config, local, &tokens[0])?;
     let addresses: Vec<String> = sets[0].iter().filter_map(|l| l.local_addr().ok()).map(|a| a.to_string()).collect();
     tracing::info!(listening = ?addresses, tls = config.tls(), workers = config.workers, "socklab relay listening");
-    workers::supervise(sets, &tokens, config.shutdown_timeout.0).await.map_err(anyhow::Error::msg)
+    Ok(workers::supervise(sets, &tokens, config.shutdown_timeout.0).await?)
 }
 
 /// Serve sessions: the whole relay, or one worker of it (`handoff`).
@@ -152,9 +156,9 @@ async fn serve(config: ServeConfig, handoff: Option<Handoff>) -> anyhow::Result<
         max_sockets: config.max_sockets,
         allow_destinations: config.allow_destination.clone(),
         allow_privileged_ports: config.allow_privileged_ports,
+        observe: config.observer(),
         ..SandboxConfig::default()
-    })
-    .map_err(anyhow::Error::msg)?;
+    })?;
 
     // What this process's open-files limit can hold, measured with one session's sandbox.
     let before = capacity::open_fds();
@@ -272,7 +276,7 @@ fn tokens(config: &ServeConfig) -> anyhow::Result<Vec<String>> {
 
 fn tls(config: &ServeConfig) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
     match (&config.tls_cert, &config.tls_key) {
-        (Some(cert), Some(key)) => Ok(Some(listen::tls_acceptor(cert, key).map_err(anyhow::Error::msg)?)),
+        (Some(cert), Some(key)) => Ok(Some(listen::tls_acceptor(cert, key)?)),
         _ => Ok(None),
     }
 }
@@ -329,7 +333,7 @@ fn init_logs(json: bool, default_level: &str) {
         .add_directive("tokio_tungstenite=info".parse().expect("a valid directive"));
     // Colours only on a terminal: a log file or journald gets plain text.
     use std::io::IsTerminal;
-    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let ansi = std::io::stderr().is_terminal() && !socklab::config::no_color();
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     if json {
         builder.json().init();

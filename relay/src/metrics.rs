@@ -116,17 +116,6 @@ impl Limit {
             | Limit::MaxMessage => false,
         }
     }
-
-    /// The limit a refusal names: every limit message names its option (`--max-pending`).
-    pub fn named_in(message: &str) -> Option<Limit> {
-        Limit::ALL.into_iter().find(|limit| {
-            let flag = format!("--{}", limit.option());
-            message.match_indices(&flag).any(|(at, _)| {
-                // `--max-sessions` is not `--max-sessions-per-token`.
-                !message[at + flag.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')
-            })
-        })
-    }
 }
 
 const ERROR_CODES: [ErrorCode; 13] = [
@@ -568,8 +557,8 @@ pub fn sockets_closed(n: usize) {
     }
 }
 
-/// An error message went to a client; a limit it names counts as hit.
-pub fn error_sent(code: ErrorCode, message: &str) {
+/// An error message went to a client; `limit` is the limit that refused, if one did.
+pub fn error_sent(code: ErrorCode, limit: Option<Limit>) {
     with_tally(|t| {
         t.errors.fetch_add(1, Relaxed);
         *lock(&t.last_error) = Some(code);
@@ -577,9 +566,7 @@ pub fn error_sent(code: ErrorCode, message: &str) {
     if let Some(metrics) = installed() {
         metrics.add(ERRORS_AT + error_index(code), 1);
     }
-    if matches!(code, ErrorCode::LimitExceeded | ErrorCode::TooLarge)
-        && let Some(limit) = Limit::named_in(message)
-    {
+    if let Some(limit) = limit {
         limit_hit(limit);
     }
 }
@@ -717,15 +704,6 @@ impl SessionTally {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_limit_is_found_by_its_option_name() {
-        assert_eq!(Limit::named_in("… the most allowed (--max-pending)"), Some(Limit::MaxPending));
-        assert_eq!(Limit::named_in("… per token (--max-sessions-per-token)"), Some(Limit::MaxSessionsPerToken));
-        assert_eq!(Limit::named_in("… it allows (--max-sessions)"), Some(Limit::MaxSessions));
-        assert_eq!(Limit::named_in("the relay's --max-sockets"), Some(Limit::MaxSockets));
-        assert_eq!(Limit::named_in("no option here"), None);
-    }
 
     #[test]
     fn slots_add_up_and_a_restarted_slot_keeps_its_counters() {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
-use socklab_kernel::netns::{self, Netns};
-use socklab_kernel::observe::{Observer, SessionObserver};
+use socklab_kernel::netns::{self, Netns, ProbeError};
+use socklab_kernel::observe::{Observer, ObserverConfig, SessionObserver};
 use socklab_wire::protocol::{Capabilities, Event, SandboxMode};
 
 use crate::metrics;
@@ -43,6 +43,8 @@ pub struct SandboxConfig {
     pub allow_destinations: Vec<Cidr>,
     /// Host mode: allow binding ports below 1024.
     pub allow_privileged_ports: bool,
+    /// How TCP states and segments are observed.
+    pub observe: ObserverConfig,
 }
 
 impl Default for SandboxConfig {
@@ -55,9 +57,15 @@ impl Default for SandboxConfig {
             unix_base: std::env::temp_dir().join(format!("socklab-{}", std::process::id())),
             allow_destinations: Vec::new(),
             allow_privileged_ports: false,
+            observe: ObserverConfig::default(),
         }
     }
 }
+
+/// The operator asked for namespaces (`--sandbox namespace`) and this process cannot make them.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot make network namespaces ({0}); run as root or with CAP_SYS_ADMIN, or choose --sandbox host")]
+pub struct NoNamespaces(ProbeError);
 
 /// Makes sessions. One per relay process.
 pub struct Sandbox {
@@ -79,7 +87,7 @@ pub struct SessionEnv {
 
 impl Sandbox {
     /// Decide the mode from the operator's choice and what this process may do.
-    pub fn new(mut config: SandboxConfig) -> Result<Sandbox, String> {
+    pub fn new(mut config: SandboxConfig) -> Result<Sandbox, NoNamespaces> {
         config.unix_base = private_base(config.unix_base);
         let mut notes = Vec::new();
         let mode = match (config.sandbox, netns::probe()) {
@@ -89,7 +97,7 @@ impl Sandbox {
             }
             (SandboxChoice::Auto | SandboxChoice::Namespace, Ok(())) => SandboxMode::Namespace,
             (SandboxChoice::Namespace, Err(why)) => {
-                return Err(format!("cannot make network namespaces ({why}); run as root or with CAP_SYS_ADMIN, or choose --sandbox host"));
+                return Err(NoNamespaces(why));
             }
             (SandboxChoice::Auto, Err(why)) => {
                 tracing::warn!(reason = %why, "network namespaces unavailable: running in host mode (loopback only)");
@@ -97,7 +105,7 @@ impl Sandbox {
                 SandboxMode::Host
             }
         };
-        let observer = Observer::start();
+        let observer = Observer::start_with(config.observe);
         if let Some(port) = config.relay_port {
             observer.relay_listens_on(port);
         }

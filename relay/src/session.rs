@@ -19,8 +19,9 @@ use socklab_wire::protocol::{
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::exec::{ExecError, Started};
-use crate::limits::{Budget, BudgetLimits, SessionGate, SessionTimers};
+use crate::exec::{ExecError, Refused, Started};
+use crate::limits::{Budget, BudgetLimits, Refusal, SessionGate, SessionTimers};
+use crate::metrics::Limit;
 use crate::sandbox::{Sandbox, SessionEnv};
 
 /// A frame from the client, reduced to what the protocol cares about.
@@ -137,8 +138,7 @@ pub async fn run<I, O, E>(
             frame = incoming.next() => frame,
             () = shutdown.cancelled() => return,
             () = &mut hello_by => {
-                let message = format!("no hello within {} s of connecting (--handshake-timeout)", limits.timers.hello.as_secs_f64());
-                out.error(None, ErrorCode::LimitExceeded, message).await;
+                out.refuse(None, Refusal::Hello(limits.timers.hello).into()).await;
                 out.flush().await;
                 return;
             }
@@ -179,8 +179,8 @@ pub async fn run<I, O, E>(
     };
     let _slot = match access.sessions.enter(token_index) {
         Ok(slot) => slot,
-        Err(message) => {
-            out.error(None, ErrorCode::LimitExceeded, message).await;
+        Err(refusal) => {
+            out.refuse(None, refusal.into()).await;
             out.flush().await;
             return;
         }
@@ -250,10 +250,9 @@ pub async fn run<I, O, E>(
                         if aborts.contains_key(&id) {
                             out.error(Some(id), ErrorCode::DuplicateId, format!("call {id} is still pending; use a new id")).await;
                         } else if aborts.len() >= limits.max_pending {
-                            let message = format!("{} calls are already pending, the most allowed (--max-pending)", limits.max_pending);
-                            out.error(Some(id), ErrorCode::LimitExceeded, message).await;
-                        } else if let Err(message) = budget.admit(&call, std::time::Instant::now()) {
-                            out.error(Some(id), ErrorCode::LimitExceeded, message).await;
+                            out.refuse(Some(id), Refusal::Pending(limits.max_pending).into()).await;
+                        } else if let Err(refusal) = budget.admit(&call, std::time::Instant::now()) {
+                            out.refuse(Some(id), refusal.into()).await;
                         } else {
                             start_call(id, call, &mut exec, &mut out, &mut pending, &mut aborts, &mut budget).await;
                             if aborts.contains_key(&id) {
@@ -296,21 +295,13 @@ pub async fn run<I, O, E>(
             }
             () = &mut idle_check => {
                 if after(heard, timers.idle) <= tokio::time::Instant::now() {
-                    let message = format!(
-                        "nothing heard from the client for {} s, not even an answer to a ping (--idle-timeout)",
-                        timers.idle.unwrap_or_default().as_secs_f64()
-                    );
-                    out.error(None, ErrorCode::LimitExceeded, message).await;
+                    out.refuse(None, Refusal::Idle(timers.idle.unwrap_or_default()).into()).await;
                     break;
                 }
                 idle_check.as_mut().reset(after(heard, timers.idle));
             }
             () = &mut end_of_life => {
-                let message = format!(
-                    "this session reached its lifetime of {} s (--session-lifetime); reconnect to go on",
-                    timers.lifetime.unwrap_or_default().as_secs_f64()
-                );
-                out.error(None, ErrorCode::LimitExceeded, message).await;
+                out.refuse(None, Refusal::Lifetime(timers.lifetime.unwrap_or_default()).into()).await;
                 break;
             }
             event = &mut next_event => {
@@ -436,22 +427,14 @@ async fn answer<O: Sink<Outgoing> + Unpin>(
     budget: &mut Budget,
 ) {
     send_events(exec.take_events(), out).await;
-    match result {
-        Ok(value) => {
-            budget.record(&value);
-            out.send(&ServerMsg::Result { id, outcome: Outcome::Ok { value } }).await
-        }
-        Err(e) => match e.to_os_error() {
-            Some(error) => out.send(&ServerMsg::Result { id, outcome: Outcome::Err { error } }).await,
-            None => {
-                let code = match e {
-                    ExecError::UnknownSocket(_) => ErrorCode::UnknownSocket,
-                    ExecError::Limit(_) => ErrorCode::LimitExceeded,
-                    _ => ErrorCode::BadArguments,
-                };
-                out.error(Some(id), code, e.to_string()).await;
+    match crate::exec::outcome(result) {
+        Ok(outcome) => {
+            if let Outcome::Ok { value } = &outcome {
+                budget.record(value);
             }
-        },
+            out.send(&ServerMsg::Result { id, outcome }).await
+        }
+        Err(refused) => out.refuse(Some(id), refused).await,
     }
 }
 
@@ -517,11 +500,8 @@ pub fn decode(frame: Incoming, limits: &SessionLimits, encoding: Encoding) -> Re
 }
 
 fn too_large(size: usize, limits: &SessionLimits) -> Rejection {
-    (
-        None,
-        ErrorCode::TooLarge,
-        format!("message of {size} bytes is larger than the {} bytes this relay accepts (--max-message)", limits.max_message),
-    )
+    let refusal = Refusal::Message { size, max: limits.max_message };
+    (None, refusal.code(), refusal.to_string())
 }
 
 /// The outgoing half; remembers when the client has gone so the loop stops.
@@ -575,12 +555,18 @@ impl<O: Sink<Outgoing> + Unpin> Outbox<'_, O> {
     }
 
     async fn error(&mut self, id: Option<u64>, code: ErrorCode, message: String) {
-        crate::metrics::error_sent(code, &message);
+        self.refuse(id, Refused { code, message, limit: None }).await;
+    }
+
+    async fn refuse(&mut self, id: Option<u64>, Refused { code, message, limit }: Refused) {
+        crate::metrics::error_sent(code, limit);
         self.send(&ServerMsg::Error { id, code, message }).await;
     }
 
     async fn reject(&mut self, (id, code, message): Rejection) {
-        self.error(id, code, message).await;
+        // The one limit a frame can break on its way in is its size (`too_large`).
+        let limit = (code == ErrorCode::TooLarge).then_some(Limit::MaxMessage);
+        self.refuse(id, Refused { code, message, limit }).await;
     }
 }
 

@@ -32,6 +32,25 @@ const QUICK_FAILURE: Duration = Duration::from_secs(2);
 const RESTART_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_QUICK_FAILURES: u32 = 5;
 
+/// Why the workers could not be run, or a worker could not take its handoff.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("the worker handoff is not text")]
+    HandoffNotText,
+    #[error("bad {} {text:?}: {why}", HANDOFF_ENV)]
+    BadHandoff { text: String, why: &'static str },
+    #[error("cannot map the metrics region: {0}")]
+    MapMetrics(io::Error),
+    #[error("cannot read the tokens: {0}")]
+    ReadTokens(io::Error),
+    #[error("cannot make the metrics region: {0}")]
+    MakeMetrics(io::Error),
+    #[error("cannot hand over the tokens: {0}")]
+    HandTokens(io::Error),
+    #[error("workers keep failing at start; see the log above")]
+    KeepFailing,
+}
+
 /// What a worker process received from its supervisor.
 pub struct Handoff {
     /// From 0.
@@ -63,13 +82,13 @@ pub fn worker_label() -> Option<String> {
 
 impl Handoff {
     /// The handoff this process was started with, when it is a worker.
-    pub fn from_env() -> Result<Option<Handoff>, String> {
+    pub fn from_env() -> Result<Option<Handoff>, WorkerError> {
         let Some(text) = std::env::var_os(HANDOFF_ENV) else { return Ok(None) };
         // Not for the workers' own children (lab peers are threads, but be tidy).
         // SAFETY: called at start-up, before any other thread reads the environment.
         unsafe { std::env::remove_var(HANDOFF_ENV) };
-        let text = text.to_str().ok_or("the worker handoff is not text")?;
-        let bad = |why: &str| format!("bad {HANDOFF_ENV} {text:?}: {why}");
+        let text = text.to_str().ok_or(WorkerError::HandoffNotText)?;
+        let bad = |why: &'static str| WorkerError::BadHandoff { text: text.to_string(), why };
         let (mut worker, mut listeners, mut metrics, mut tokens) = (None, Vec::new(), None, None);
         for part in text.split(';') {
             let (key, value) = part.split_once('=').ok_or_else(|| bad("expected key=value"))?;
@@ -97,8 +116,8 @@ impl Handoff {
         }
         // SAFETY: the supervisor passed these fds open to this process, for it alone to own.
         let owned = |fd: RawFd| unsafe { OwnedFd::from_raw_fd(fd) };
-        let metrics = Metrics::attach(owned(metrics), index).map_err(|e| format!("cannot map the metrics region: {e}"))?;
-        let tokens = read_tokens(&owned(tokens)).map_err(|e| format!("cannot read the tokens: {e}"))?;
+        let metrics = Metrics::attach(owned(metrics), index).map_err(WorkerError::MapMetrics)?;
+        let tokens = read_tokens(&owned(tokens)).map_err(WorkerError::ReadTokens)?;
         let listeners = listeners.into_iter().map(|fd| std::net::TcpListener::from(owned(fd))).collect();
         let _ = IDENTITY.set((index, count));
         Ok(Some(Handoff { index, count, listeners, metrics, tokens }))
@@ -111,10 +130,10 @@ pub async fn supervise(
     listener_sets: Vec<Vec<std::net::TcpListener>>,
     tokens: &[String],
     shutdown_timeout: Duration,
-) -> Result<(), String> {
+) -> Result<(), WorkerError> {
     let count = listener_sets.len();
-    let metrics = Metrics::shared(count, tokens.len()).map_err(|e| format!("cannot make the metrics region: {e}"))?;
-    let tokens_fd = Arc::new(tokens_memfd(tokens).map_err(|e| format!("cannot hand over the tokens: {e}"))?);
+    let metrics = Metrics::shared(count, tokens.len()).map_err(WorkerError::MakeMetrics)?;
+    let tokens_fd = Arc::new(tokens_memfd(tokens).map_err(WorkerError::HandTokens)?);
     let shutdown = CancellationToken::new();
     let failed = CancellationToken::new();
     let mut workers = tokio::task::JoinSet::new();
@@ -139,7 +158,7 @@ pub async fn supervise(
     shutdown.cancel();
     while workers.join_next().await.is_some() {}
     if gave_up {
-        return Err("workers keep failing at start; see the log above".into());
+        return Err(WorkerError::KeepFailing);
     }
     tracing::info!("every worker has exited");
     Ok(())

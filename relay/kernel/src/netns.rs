@@ -96,15 +96,28 @@ impl Drop for Netns {
     }
 }
 
-/// Whether this process can make namespaces; `Err` says why not, in words for
-/// the start-up message.
-pub fn probe() -> Result<(), String> {
+/// Why this process cannot make namespaces, in words for the start-up message.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("cannot create network namespaces ({0}): needs root or CAP_SYS_ADMIN")]
+    NotPermitted(io::Error),
+    #[error("cannot create network namespaces: {0}")]
+    Failed(io::Error),
+}
+
+/// Two failures are the same when they say the same (an `io::Error` has no equality).
+impl PartialEq for ProbeError {
+    fn eq(&self, other: &ProbeError) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+/// Whether this process can make namespaces.
+pub fn probe() -> Result<(), ProbeError> {
     match Netns::create() {
         Ok(_) => Ok(()),
-        Err(error) if error.raw_os_error() == Some(libc::EPERM) => Err(format!(
-            "cannot create network namespaces ({error}): needs root or CAP_SYS_ADMIN"
-        )),
-        Err(error) => Err(format!("cannot create network namespaces: {error}")),
+        Err(error) if error.raw_os_error() == Some(libc::EPERM) => Err(ProbeError::NotPermitted(error)),
+        Err(error) => Err(ProbeError::Failed(error)),
     }
 }
 

@@ -137,7 +137,7 @@ fn check_inet(ip: IpAddr, port: u16, policy: &AddrPolicy, usage: Use) -> Result<
             Use::Bind => classify::check_bind(ip, &policy.allow),
             Use::Destination => classify::check_destination(ip, &policy.allow),
         };
-        verdict.map_err(ExecError::Policy)?;
+        verdict.map_err(|forbidden| ExecError::Policy(forbidden.to_string()))?;
     }
     if policy.reserved_ports.contains(&port) && port != 0 {
         return Err(ExecError::Policy(format!("port {port} is the relay's own and cannot be used by scripts")));

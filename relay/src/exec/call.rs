@@ -294,10 +294,7 @@ impl PendingCall {
         if self.connect_ex {
             return match result {
                 Ok(raw) => Ok(raw_int(raw, 0)),
-                Err(e) => match e.to_os_error() {
-                    Some(os) => Ok(Raw::Ret(Ret::Int { value: os.errno_num.into() })),
-                    None => Err(e),
-                },
+                Err(e) => e.into_errno().map(|value| Raw::Ret(Ret::Int { value })),
             };
         }
         result

@@ -193,15 +193,24 @@ impl Cidr {
     }
 }
 
-impl FromStr for Cidr {
-    type Err = String;
+/// Text that is not an address range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadCidr {
+    #[error("{0:?} is not an address or a CIDR range")]
+    NotAnAddress(String),
+    #[error("{text:?}: the prefix length must be 0-{max}")]
+    Prefix { text: String, max: u8 },
+}
 
-    fn from_str(text: &str) -> Result<Cidr, String> {
+impl FromStr for Cidr {
+    type Err = BadCidr;
+
+    fn from_str(text: &str) -> Result<Cidr, BadCidr> {
         let (addr, prefix) = match text.split_once('/') {
             Some((addr, prefix)) => (addr, Some(prefix)),
             None => (text, None),
         };
-        let network: IpAddr = addr.parse().map_err(|_| format!("{text:?} is not an address or a CIDR range"))?;
+        let network: IpAddr = addr.parse().map_err(|_| BadCidr::NotAnAddress(text.to_string()))?;
         let max = if network.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,
@@ -209,7 +218,7 @@ impl FromStr for Cidr {
                 .parse::<u8>()
                 .ok()
                 .filter(|p| *p <= max)
-                .ok_or_else(|| format!("{text:?}: the prefix length must be 0-{max}"))?,
+                .ok_or_else(|| BadCidr::Prefix { text: text.to_string(), max })?,
         };
         Ok(Cidr { network, prefix })
     }
@@ -235,25 +244,38 @@ fn allowlisted(ip: IpAddr, allow: &[Cidr]) -> bool {
 const HOW_TO_ALLOW: &str = "the relay runs in host mode and allows loopback destinations only \
                             (an operator can add ranges with --allow-destination)";
 
+/// An address a session in host mode may not use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Forbidden {
+    #[error("{ip} is not a destination: Linux dials this host itself for {range}; use 127.0.0.1 or ::1")]
+    ThisHost { ip: IpAddr, range: &'static str },
+    #[error("{ip} carries the IPv4 address {carried}; such addresses are refused unless both are allowlisted ({how})", how = HOW_TO_ALLOW)]
+    Tunnel { ip: IpAddr, carried: String },
+    #[error("{0} is not reachable from this relay: {how}", how = HOW_TO_ALLOW)]
+    Unreachable(IpAddr),
+    #[error("binding {0} is not allowed: the relay runs in host mode and allows loopback or any-address binds")]
+    BindSpecial(IpAddr),
+    #[error(
+        "binding {0} is not allowed: the relay runs in host mode and allows loopback or any-address binds \
+         (an operator can add ranges with --allow-destination)"
+    )]
+    Bind(IpAddr),
+}
+
 /// May a session's socket connect or send to `ip`?
-pub fn check_destination(ip: IpAddr, allow: &[Cidr]) -> Result<(), String> {
+pub fn check_destination(ip: IpAddr, allow: &[Cidr]) -> Result<(), Forbidden> {
     let seen = classify(ip);
     match seen.class {
         Class::Unspecified | Class::ThisNetwork => {
-            return Err(format!(
-                "{ip} is not a destination: Linux dials this host itself for {}; use 127.0.0.1 or ::1",
-                if seen.canonical.is_ipv4() { "0.0.0.0/8" } else { "::" }
-            ));
+            let range = if seen.canonical.is_ipv4() { "0.0.0.0/8" } else { "::" };
+            return Err(Forbidden::ThisHost { ip, range });
         }
         Class::Tunnel => {
             let carried = seen.embedded.iter().map(|(how, v4)| format!("{v4} ({how:?})")).collect::<Vec<_>>();
             let every_part_allowed =
                 allowlisted(ip, allow) && seen.embedded.iter().all(|(_, v4)| allowlisted(IpAddr::V4(*v4), allow));
             if !every_part_allowed {
-                return Err(format!(
-                    "{ip} carries the IPv4 address {}; such addresses are refused unless both are allowlisted ({HOW_TO_ALLOW})",
-                    carried.join(", ")
-                ));
+                return Err(Forbidden::Tunnel { ip, carried: carried.join(", ") });
             }
             return Ok(());
         }
@@ -263,23 +285,18 @@ pub fn check_destination(ip: IpAddr, allow: &[Cidr]) -> Result<(), String> {
     if allowlisted(seen.canonical, allow) {
         Ok(())
     } else {
-        Err(format!("{ip} is not reachable from this relay: {HOW_TO_ALLOW}"))
+        Err(Forbidden::Unreachable(ip))
     }
 }
 
 /// May a session's socket bind to `ip`? Loopback, "any", or an allowlisted (local) address.
-pub fn check_bind(ip: IpAddr, allow: &[Cidr]) -> Result<(), String> {
+pub fn check_bind(ip: IpAddr, allow: &[Cidr]) -> Result<(), Forbidden> {
     let seen = classify(ip);
     match seen.class {
         Class::Loopback | Class::Unspecified => Ok(()),
-        Class::Tunnel | Class::ThisNetwork => Err(format!(
-            "binding {ip} is not allowed: the relay runs in host mode and allows loopback or any-address binds"
-        )),
+        Class::Tunnel | Class::ThisNetwork => Err(Forbidden::BindSpecial(ip)),
         _ if allowlisted(seen.canonical, allow) => Ok(()),
-        _ => Err(format!(
-            "binding {ip} is not allowed: the relay runs in host mode and allows loopback or any-address binds \
-             (an operator can add ranges with --allow-destination)"
-        )),
+        _ => Err(Forbidden::Bind(ip)),
     }
 }
 
@@ -423,7 +440,7 @@ mod tests {
         for (text, how, v4) in cases {
             let seen = classify(ip(text));
             assert_eq!(seen.embedded[0], (how, v4), "{text}");
-            let err = check_destination(ip(text), &[]).unwrap_err();
+            let err = check_destination(ip(text), &[]).unwrap_err().to_string();
             assert!(err.contains(&v4.to_string()), "{text}: {err}");
         }
         assert_eq!(classify(ip("::ffff:127.0.0.1")).canonical, ip("127.0.0.1"));

@@ -9,6 +9,7 @@
 mod addr;
 mod call;
 pub mod classify;
+mod error;
 mod sockopt;
 
 use std::collections::HashMap;
@@ -18,8 +19,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use socklab_wire::errno;
-use socklab_wire::protocol::{Addr, Call, Event, OptValue, OsError, Ret, SockId, SockInfo};
+use socklab_wire::protocol::{Addr, Call, Event, OptValue, Ret, SockId, SockInfo};
 
 use socklab_kernel::observe::SessionObserver;
 
@@ -31,55 +31,7 @@ use tokio_util::sync::CancellationToken;
 pub use addr::{AddrPolicy, Use};
 pub use classify::Cidr;
 pub use call::{PendingCall, Raw, SendUntil};
-
-/// Why a call failed. Only [`ExecError::Os`], [`ExecError::Timeout`],
-/// [`ExecError::Policy`] and [`ExecError::NameNotKnown`] reach the script as
-/// an `OSError`; the others are refusals of the request itself.
-#[derive(Debug, thiserror::Error)]
-pub enum ExecError {
-    #[error("{}", errno::strerror(.0.raw_os_error().unwrap_or(0)))]
-    Os(io::Error),
-    /// A `settimeout` deadline passed (EAGAIN, "timed out").
-    #[error("timed out")]
-    Timeout,
-    /// The relay's address policy refused the address (reported as EACCES).
-    #[error("{0}")]
-    Policy(String),
-    #[error("{0}: Name or service not known")]
-    NameNotKnown(String),
-    #[error("{0}")]
-    BadArgument(String),
-    #[error("no socket with handle {0} in this session")]
-    UnknownSocket(SockId),
-    #[error("{0}")]
-    Limit(String),
-}
-
-impl ExecError {
-    pub fn os(errno: i32) -> ExecError {
-        ExecError::Os(io::Error::from_raw_os_error(errno))
-    }
-
-    pub fn name_not_known(host: &str) -> ExecError {
-        ExecError::NameNotKnown(host.to_string())
-    }
-
-    /// The OSError a script sees, or `None` when the request itself was refused.
-    pub fn to_os_error(&self) -> Option<OsError> {
-        let (num, name, message) = match self {
-            ExecError::Os(err) => {
-                let num = err.raw_os_error().unwrap_or(libc::EIO);
-                (num, errno::name(num), errno::strerror(num))
-            }
-            ExecError::Timeout => (libc::EAGAIN, errno::name(libc::EAGAIN), "timed out".to_string()),
-            ExecError::Policy(why) => (libc::EACCES, errno::name(libc::EACCES), why.clone()),
-            // glibc's EAI_NONAME, as Python's socket.gaierror reports it.
-            ExecError::NameNotKnown(_) => (-2, "EAI_NONAME".to_string(), "Name or service not known".to_string()),
-            ExecError::BadArgument(_) | ExecError::UnknownSocket(_) | ExecError::Limit(_) => return None,
-        };
-        Some(OsError { errno: name, errno_num: num, message })
-    }
-}
+pub use error::{ExecError, Refused, outcome};
 
 /// How the script wants a socket to behave when a call must wait.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -345,10 +297,7 @@ impl Executor {
             Call::Recv { n, flags, .. } | Call::Recvfrom { n, flags, .. } => {
                 let n = n as usize;
                 if n > self.config.max_recv {
-                    return done(Err(ExecError::Limit(format!(
-                        "recv size {n} is larger than this relay allows ({} bytes)",
-                        self.config.max_recv
-                    ))));
+                    return done(Err(ExecError::Limit(crate::limits::Refusal::RecvSize { asked: n, max: self.config.max_recv })));
                 }
                 let from = matches!(call, Call::Recvfrom { .. });
                 let dontwait = flags & libc::MSG_DONTWAIT != 0;
@@ -551,10 +500,7 @@ impl Executor {
     }
 
     fn too_many_sockets(&self) -> ExecError {
-        ExecError::Limit(format!(
-            "this session already has {} sockets open, the most allowed (the relay's --max-sockets)",
-            self.config.max_sockets
-        ))
+        ExecError::Limit(crate::limits::Refusal::Sockets(self.config.max_sockets))
     }
 
     fn check_sockopt(&self, level: i32, opt: i32, _value: &OptValue) -> Result<(), ExecError> {
@@ -596,8 +542,7 @@ impl Started {
 pub(crate) fn call_result<T>(result: &Result<T, ExecError>) -> CallResult {
     match result {
         Ok(_) => CallResult::Ok,
-        Err(e) if e.to_os_error().is_some() => CallResult::Errno,
-        Err(_) => CallResult::Refused,
+        Err(e) => e.call_result(),
     }
 }
 
@@ -605,10 +550,7 @@ pub(crate) fn call_result<T>(result: &Result<T, ExecError>) -> CallResult {
 fn connect_ex_value(result: Result<Ret, ExecError>) -> Result<Ret, ExecError> {
     match result {
         Ok(_) => Ok(Ret::Int { value: 0 }),
-        Err(e) => match e.to_os_error() {
-            Some(os) => Ok(Ret::Int { value: os.errno_num.into() }),
-            None => Err(e),
-        },
+        Err(e) => e.into_errno().map(|value| Ret::Int { value }),
     }
 }
 

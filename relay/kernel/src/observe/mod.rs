@@ -19,6 +19,7 @@ mod session;
 mod tcp_state;
 mod trace;
 
+use std::io;
 use std::sync::Arc;
 
 use socklab_wire::protocol::{Capabilities, SandboxMode};
@@ -33,6 +34,7 @@ use trace::Tracer;
 use crate::netns::Netns;
 
 /// How the observer may observe; what is asked for is still only used if it works.
+/// The relay's configuration decides (the kernel side reads no environment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ObserverConfig {
     /// Use the tracepoint for TCP states (else sample them).
@@ -50,18 +52,15 @@ impl Default for ObserverConfig {
     }
 }
 
-impl ObserverConfig {
-    /// The default, overridden by `SOCKLAB_TCP_STATES=sampled` and `SOCKLAB_CAPTURE=off`.
-    pub fn from_env() -> ObserverConfig {
-        let mut config = ObserverConfig::default();
-        if std::env::var("SOCKLAB_TCP_STATES").is_ok_and(|v| v == "sampled") {
-            config.tracing = false;
-        }
-        if std::env::var("SOCKLAB_CAPTURE").is_ok_and(|v| v == "off" || v == "0") {
-            config.capture = false;
-        }
-        config
-    }
+/// Why segments are not captured.
+#[derive(Debug, thiserror::Error)]
+pub enum NoCapture {
+    #[error("AF_PACKET needs CAP_NET_RAW ({0})")]
+    NotPermitted(io::Error),
+    #[error("cannot open an AF_PACKET socket: {0}")]
+    Failed(io::Error),
+    #[error("capture was turned off")]
+    TurnedOff,
 }
 
 /// One per relay process: the tracepoint reader, the attribution of its
@@ -73,25 +72,20 @@ pub struct Observer {
     /// The tracefs instance and its reader thread; `None` in sampled mode.
     tracer: Option<Tracer>,
     /// Whether AF_PACKET capture works here (`Err` says why not).
-    capture: Result<(), String>,
+    capture: Result<(), NoCapture>,
     /// What the hello says, for sessions in their own namespace.
     capabilities: Capabilities,
 }
 
 impl Observer {
-    /// Starts observing with [`ObserverConfig::from_env`]. Never fails: degrades
-    /// to sampled states and no capture, recording why in the capabilities.
-    pub fn start() -> Arc<Observer> {
-        Observer::start_with(ObserverConfig::from_env())
-    }
-
     /// The relay listens on `port` (its page and WebSocket): transitions of its own
     /// connections there are not attributed to sessions.
     pub fn relay_listens_on(&self, port: u16) {
         self.router.relay_listens_on(port);
     }
 
-    /// Starts observing with an explicit configuration (tests force sampled mode with it).
+    /// Starts observing as `config` asks. Never fails: degrades to sampled
+    /// states and no capture, recording why in the capabilities.
     pub fn start_with(config: ObserverConfig) -> Arc<Observer> {
         let router = Arc::new(Router::default());
         let mut notes = Vec::new();
@@ -117,7 +111,7 @@ impl Observer {
         let capture = if config.capture {
             probe_capture()
         } else {
-            Err("capture was turned off".to_string())
+            Err(NoCapture::TurnedOff)
         };
         if let Err(why) = &capture {
             notes.push(format!("no segment capture: {why}"));
@@ -169,14 +163,12 @@ impl Observer {
     }
 }
 
-fn probe_capture() -> Result<(), String> {
+fn probe_capture() -> Result<(), NoCapture> {
     let protocol = i32::from((libc::ETH_P_ALL as u16).to_be());
     match crate::netns::host_socket(libc::AF_PACKET, libc::SOCK_RAW, protocol) {
         Ok(_) => Ok(()),
-        Err(error) if error.raw_os_error() == Some(libc::EPERM) => {
-            Err(format!("AF_PACKET needs CAP_NET_RAW ({error})"))
-        }
-        Err(error) => Err(format!("cannot open an AF_PACKET socket: {error}")),
+        Err(error) if error.raw_os_error() == Some(libc::EPERM) => Err(NoCapture::NotPermitted(error)),
+        Err(error) => Err(NoCapture::Failed(error)),
     }
 }
 
