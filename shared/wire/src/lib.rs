@@ -6,3 +6,4 @@ pub mod binary;
 pub mod consts;
 pub mod errno;
 pub mod protocol;
+pub mod tcp;

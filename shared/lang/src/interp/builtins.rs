@@ -10,7 +10,7 @@ use super::sockets::{self, Flow, Pending};
 use super::value::{Value, as_int, as_number, lock, py_cmp, range_len};
 use crate::ast::BinOp;
 use crate::names::Builtin;
-use socklab_wire::protocol::Call;
+use socklab_wire::protocol::{Call, PeerKind};
 
 /// What a builtin may touch besides its arguments.
 pub struct Ctx<'a> {
@@ -108,7 +108,10 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                     )));
                 }
             };
-            Ok(Flow::Call(Call::LabPeer { kind }, Pending::Plain))
+            Ok(match kind.parse::<PeerKind>() {
+                Ok(kind) => Flow::Call(Call::LabPeer { kind }, Pending::Plain),
+                Err(unknown) => Flow::Refused(unknown.to_string()),
+            })
         }
         Builtin::IcmpEchoRequest => {
             let [ident, seq, payload] = args.bind(["ident", "seq", "payload"], 2)?;

@@ -1,0 +1,167 @@
+//! TCP states as the relay reports them: the kernel's names, and how a relay
+//! observes them (the hello's `capabilities.tcp_states`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A TCP state, named as Linux names it without the `TCP_` prefix (`FIN_WAIT1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TcpState {
+    Established,
+    SynSent,
+    SynRecv,
+    FinWait1,
+    FinWait2,
+    TimeWait,
+    Close,
+    CloseWait,
+    LastAck,
+    Listen,
+    Closing,
+    /// A request socket (the listener's half-open entry); never a full socket's state.
+    NewSynRecv,
+}
+
+impl TcpState {
+    /// Every state.
+    pub const ALL: [TcpState; 12] = [
+        TcpState::Established,
+        TcpState::SynSent,
+        TcpState::SynRecv,
+        TcpState::FinWait1,
+        TcpState::FinWait2,
+        TcpState::TimeWait,
+        TcpState::Close,
+        TcpState::CloseWait,
+        TcpState::LastAck,
+        TcpState::Listen,
+        TcpState::Closing,
+        TcpState::NewSynRecv,
+    ];
+
+    /// The name on the wire, e.g. `FIN_WAIT1`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TcpState::Established => "ESTABLISHED",
+            TcpState::SynSent => "SYN_SENT",
+            TcpState::SynRecv => "SYN_RECV",
+            TcpState::FinWait1 => "FIN_WAIT1",
+            TcpState::FinWait2 => "FIN_WAIT2",
+            TcpState::TimeWait => "TIME_WAIT",
+            TcpState::Close => "CLOSE",
+            TcpState::CloseWait => "CLOSE_WAIT",
+            TcpState::LastAck => "LAST_ACK",
+            TcpState::Listen => "LISTEN",
+            TcpState::Closing => "CLOSING",
+            TcpState::NewSynRecv => "NEW_SYN_RECV",
+        }
+    }
+}
+
+impl fmt::Display for TcpState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is not one of [`TcpState::ALL`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no TCP state is called {0:?}")]
+pub struct UnknownTcpState(pub String);
+
+impl FromStr for TcpState {
+    type Err = UnknownTcpState;
+
+    fn from_str(name: &str) -> Result<TcpState, UnknownTcpState> {
+        TcpState::ALL
+            .into_iter()
+            .find(|state| state.name() == name)
+            .ok_or_else(|| UnknownTcpState(name.to_string()))
+    }
+}
+
+/// How a relay observes TCP states, so a client knows what `state` events to expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StateObservation {
+    /// Every transition, from the kernel's tracepoint.
+    Traced,
+    /// TCP_INFO while the fd is open and sock_diag after: states that last
+    /// microseconds may be missed.
+    Sampled,
+    /// No `state` events.
+    None,
+}
+
+impl StateObservation {
+    pub const ALL: [StateObservation; 3] = [
+        StateObservation::Traced,
+        StateObservation::Sampled,
+        StateObservation::None,
+    ];
+
+    /// The name on the wire, e.g. `traced`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StateObservation::Traced => "traced",
+            StateObservation::Sampled => "sampled",
+            StateObservation::None => "none",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_names_on_the_wire() {
+        let names = [
+            "ESTABLISHED",
+            "SYN_SENT",
+            "SYN_RECV",
+            "FIN_WAIT1",
+            "FIN_WAIT2",
+            "TIME_WAIT",
+            "CLOSE",
+            "CLOSE_WAIT",
+            "LAST_ACK",
+            "LISTEN",
+            "CLOSING",
+            "NEW_SYN_RECV",
+        ];
+        for (state, name) in TcpState::ALL.into_iter().zip(names) {
+            let json = format!("\"{name}\"");
+            assert_eq!(serde_json::to_string(&state).unwrap(), json);
+            assert_eq!(serde_json::from_str::<TcpState>(&json).unwrap(), state);
+            assert_eq!(
+                (state.to_string(), name.parse()),
+                (name.to_string(), Ok(state))
+            );
+        }
+        assert_eq!(
+            "BOGUS".parse::<TcpState>(),
+            Err(UnknownTcpState("BOGUS".into()))
+        );
+        assert!(serde_json::from_str::<TcpState>("\"established\"").is_err());
+    }
+
+    #[test]
+    fn observation_names_on_the_wire() {
+        for (observation, name) in StateObservation::ALL
+            .into_iter()
+            .zip(["traced", "sampled", "none"])
+        {
+            let json = format!("\"{name}\"");
+            assert_eq!(serde_json::to_string(&observation).unwrap(), json);
+            assert_eq!(
+                serde_json::from_str::<StateObservation>(&json).unwrap(),
+                observation
+            );
+            assert_eq!(observation.name(), name);
+        }
+    }
+}
