@@ -5,5 +5,6 @@
 pub mod binary;
 pub mod consts;
 pub mod errno;
+mod named;
 pub mod protocol;
 pub mod tcp;

@@ -445,8 +445,7 @@ pub enum Event {
 }
 
 /// A lab server `lab_peer()` starts in the session's network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", try_from = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PeerKind {
     /// Sends back every byte it receives.
     Echo,
@@ -489,18 +488,12 @@ impl std::str::FromStr for PeerKind {
         match name {
             "slow" => Ok(PeerKind::SlowReader),
             "rst" => Ok(PeerKind::Reset),
-            _ => PeerKind::ALL.into_iter().find(|kind| kind.name() == name).ok_or_else(|| UnknownPeer(name.to_string())),
+            _ => crate::named::find(&PeerKind::ALL, PeerKind::name, "lab peer", name).map_err(|_| UnknownPeer(name.to_string())),
         }
     }
 }
 
-impl TryFrom<String> for PeerKind {
-    type Error = UnknownPeer;
-
-    fn try_from(name: String) -> Result<PeerKind, UnknownPeer> {
-        name.parse()
-    }
-}
+crate::named::by_name!(PeerKind);
 
 #[cfg(test)]
 mod tests {

@@ -4,11 +4,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+pub use crate::named::UnknownName;
 
 /// A TCP state, named as Linux names it without the `TCP_` prefix (`FIN_WAIT1`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TcpState {
     Established,
     SynSent,
@@ -61,31 +60,24 @@ impl TcpState {
     }
 }
 
+crate::named::by_name!(TcpState);
+
 impl fmt::Display for TcpState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-/// A name that is not one of [`TcpState::ALL`]'s.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("no TCP state is called {0:?}")]
-pub struct UnknownTcpState(pub String);
-
 impl FromStr for TcpState {
-    type Err = UnknownTcpState;
+    type Err = UnknownName;
 
-    fn from_str(name: &str) -> Result<TcpState, UnknownTcpState> {
-        TcpState::ALL
-            .into_iter()
-            .find(|state| state.name() == name)
-            .ok_or_else(|| UnknownTcpState(name.to_string()))
+    fn from_str(name: &str) -> Result<TcpState, UnknownName> {
+        crate::named::find(&TcpState::ALL, TcpState::name, "TCP state", name)
     }
 }
 
 /// How a relay observes TCP states, so a client knows what `state` events to expect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StateObservation {
     /// Every transition, from the kernel's tracepoint.
     Traced,
@@ -110,6 +102,21 @@ impl StateObservation {
             StateObservation::Sampled => "sampled",
             StateObservation::None => "none",
         }
+    }
+}
+
+crate::named::by_name!(StateObservation);
+
+impl FromStr for StateObservation {
+    type Err = UnknownName;
+
+    fn from_str(name: &str) -> Result<StateObservation, UnknownName> {
+        crate::named::find(
+            &StateObservation::ALL,
+            StateObservation::name,
+            "way of observing TCP states",
+            name,
+        )
     }
 }
 
@@ -143,8 +150,8 @@ mod tests {
             );
         }
         assert_eq!(
-            "BOGUS".parse::<TcpState>(),
-            Err(UnknownTcpState("BOGUS".into()))
+            "BOGUS".parse::<TcpState>().unwrap_err().to_string(),
+            r#"no TCP state is called "BOGUS""#
         );
         assert!(serde_json::from_str::<TcpState>("\"established\"").is_err());
     }
@@ -161,7 +168,7 @@ mod tests {
                 serde_json::from_str::<StateObservation>(&json).unwrap(),
                 observation
             );
-            assert_eq!(observation.name(), name);
+            assert_eq!((observation.name(), name.parse()), (name, Ok(observation)));
         }
     }
 }
