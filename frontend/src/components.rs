@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use socklab_wire::errno;
 use socklab_lang::Diagnostic;
 use socklab_wire::protocol::SandboxMode;
+use socklab_wire::tcp::TcpState;
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
@@ -343,17 +344,20 @@ pub struct StateDiagramProps {
 /// and the latest transition animated.
 #[component]
 pub fn StateDiagram(props: &StateDiagramProps) -> Html {
+    // The page's state keeps the names as they came; an unknown one is not drawn.
+    let parse = |name: &str| name.parse::<TcpState>().ok();
     let mut here: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for row in &props.sockets {
+        let state = row.tcp_state.as_deref().and_then(parse);
         // A socket closed and gone from the kernel has left the diagram.
-        if row.closed && row.tcp_state.as_deref() == Some("CLOSE") {
+        if row.closed && state == Some(TcpState::Close) {
             continue;
         }
-        if let Some(node) = row.tcp_state.as_deref().and_then(diagram::node) {
-            here.entry(node).or_default().push(row.name.clone().unwrap_or_else(|| format!("#{}", row.sock)));
+        if let Some(state) = state {
+            here.entry(diagram::node(state).name()).or_default().push(row.name.clone().unwrap_or_else(|| format!("#{}", row.sock)));
         }
     }
-    let fired = props.transition.as_ref().and_then(|t| Some((diagram::node(&t.from)?, diagram::node(&t.to)?, t.serial)));
+    let fired = props.transition.as_ref().and_then(|t| Some((diagram::node(parse(&t.from)?), diagram::node(parse(&t.to)?), t.serial)));
     let edges = diagram::TRANSITIONS.iter().map(|&(from, to, label)| {
         let ((x1, y1), (x2, y2)) = (diagram::position(from).unwrap(), diagram::position(to).unwrap());
         let is_fired = fired.is_some_and(|(f, t, _)| f == from && t == to);
@@ -364,11 +368,11 @@ pub fn StateDiagram(props: &StateDiagramProps) -> Html {
             </line>
         }
     });
-    let nodes = diagram::STATES.iter().map(|&(kernel, rfc, x, y)| {
-        let names = here.get(kernel);
+    let nodes = diagram::STATES.iter().map(|&(state, rfc, x, y)| {
+        let names = here.get(state.name());
         let class = classes!("state", names.map(|_| "current"));
         html! {
-            <g {class} data-state={kernel}>
+            <g {class} data-state={state.name()}>
                 <rect x={(x - 70).to_string()} y={(y - 16).to_string()} width="140" height="32" rx="8" />
                 <text x={x.to_string()} y={(y + 5).to_string()} text-anchor="middle">{ rfc }</text>
                 if let Some(names) = names {

@@ -232,14 +232,14 @@ impl State {
                 });
                 self.log(run_transcript::Line::Kernel(KernelLine::State {
                     socket,
-                    from: from.clone(),
-                    to: to.clone(),
+                    from: from.to_string(),
+                    to: to.to_string(),
                     local: local.clone(),
                     peer: peer.clone(),
                 }));
                 if let Some(sock) = sock {
                     let row = self.row(sock);
-                    row.tcp_state = Some(to.clone());
+                    row.tcp_state = Some(to.to_string());
                     row.local = Some(local);
                     row.peer = Some(peer);
                     if row.name.is_none() {
@@ -247,7 +247,7 @@ impl State {
                     }
                 }
                 let serial = self.transition.as_ref().map_or(1, |t| t.serial + 1);
-                self.transition = Some(Transition { sock, from, to, serial });
+                self.transition = Some(Transition { sock, from: from.to_string(), to: to.to_string(), serial });
             }
             Event::Segment { src, dst, proto, flags, seq, ack, len, .. } => {
                 self.log(run_transcript::Line::Kernel(KernelLine::Segment {
@@ -567,8 +567,8 @@ mod tests {
         let info = SockInfo { sock: 1, fd: 7, family: 2, sock_type: 1, proto: 0 };
         let state_event = |from: &str, to: &str| Event::State {
             sock: Some(1),
-            from: from.into(),
-            to: to.into(),
+            from: from.parse().unwrap(),
+            to: to.parse().unwrap(),
             local: "127.0.0.1:41000".into(),
             peer: "127.0.0.1:5500".into(),
             ts_us: 1,
@@ -645,8 +645,8 @@ mod tests {
         // Kernel lines carry the script's name for the socket, learnt late if need be.
         let established = |sock| Event::State {
             sock: Some(sock),
-            from: "SYN_RECV".into(),
-            to: "ESTABLISHED".into(),
+            from: "SYN_RECV".parse().unwrap(),
+            to: "ESTABLISHED".parse().unwrap(),
             local: "127.0.0.1:5200".into(),
             peer: "127.0.0.1:40000".into(),
             ts_us: 1,

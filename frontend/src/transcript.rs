@@ -139,8 +139,8 @@ mod tests {
     fn kernel_events_use_the_scripts_socket_names() {
         let state = |sock| Event::State {
             sock,
-            from: "FIN_WAIT2".into(),
-            to: "TIME_WAIT".into(),
+            from: "FIN_WAIT2".parse().unwrap(),
+            to: "TIME_WAIT".parse().unwrap(),
             local: "127.0.0.1:41000".into(),
             peer: "127.0.0.1:5500".into(),
             ts_us: 1,

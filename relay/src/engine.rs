@@ -243,7 +243,7 @@ impl Run {
         };
         match event {
             Event::State { sock, from, to, local, peer, .. } => {
-                emit(Line::Kernel(KernelLine::State { socket: name(sock), from, to, local, peer }));
+                emit(Line::Kernel(KernelLine::State { socket: name(sock), from: from.to_string(), to: to.to_string(), local, peer }));
             }
             Event::Segment { src, dst, proto, flags, seq, ack, len, .. } => {
                 emit(Line::Kernel(KernelLine::Segment { src, dst, proto, flags, seq, ack, len }));

@@ -8,53 +8,20 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
 
-use socket2::SockAddr;
+use socket2::{SockAddr, Socket};
+use socklab_wire::protocol::PeerKind;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::exec::SocketMaker;
-
-/// The kinds of peer, with the port each takes in a private namespace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeerKind {
-    /// Sends back every byte it receives.
-    Echo,
-    /// Reads and drops everything.
-    Discard,
-    /// A tiny receive buffer, read 512 bytes every 200 ms: makes senders meet short sends.
-    SlowReader,
-    /// Accepts, waits for the first bytes (at most 100 ms), then closes with
-    /// SO_LINGER 0: the client sees RST (ECONNRESET). The wait lets the client's
-    /// connect() return first, as it would against a real server that resets.
-    Reset,
-    /// HTTP/1.1: `/` answers with Content-Length, `/chunked` with chunked encoding.
-    Http,
-}
-
-impl PeerKind {
-    pub const NAMES: &'static [&'static str] = &["echo", "discard", "slow_reader", "reset", "http"];
-
-    pub fn parse(name: &str) -> Option<PeerKind> {
-        Some(match name {
-            "echo" => PeerKind::Echo,
-            "discard" => PeerKind::Discard,
-            "slow_reader" | "slow" => PeerKind::SlowReader,
-            "reset" | "rst" => PeerKind::Reset,
-            "http" => PeerKind::Http,
-            _ => return None,
-        })
-    }
-
-    /// The well-known port the peer takes inside a private namespace.
-    pub fn port(self) -> u16 {
-        match self {
-            PeerKind::Echo => 7,
-            PeerKind::Discard => 9,
-            PeerKind::SlowReader => 7001,
-            PeerKind::Reset => 7002,
-            PeerKind::Http => 80,
-        }
+/// The well-known port a peer of `kind` takes inside a private namespace.
+pub fn well_known_port(kind: PeerKind) -> u16 {
+    match kind {
+        PeerKind::Echo => 7,
+        PeerKind::Discard => 9,
+        PeerKind::SlowReader => 7001,
+        PeerKind::Reset => 7002,
+        PeerKind::Http => 80,
     }
 }
 
@@ -70,8 +37,9 @@ impl Drop for Peer {
     }
 }
 
-/// Start a peer listening on 127.0.0.1:`port` (0: any free port), its sockets made by `make_socket`.
-pub fn start(kind: PeerKind, port: u16, make_socket: &SocketMaker) -> io::Result<Peer> {
+/// Start a peer listening on 127.0.0.1:`port` (0: any free port), its socket
+/// made by `make_socket(family, type, proto)` (the session's socket maker).
+pub fn start(kind: PeerKind, port: u16, make_socket: &dyn Fn(i32, i32, i32) -> io::Result<Socket>) -> io::Result<Peer> {
     let socket = make_socket(libc::AF_INET, libc::SOCK_STREAM, 0)?;
     socket.set_reuse_address(true)?;
     if kind == PeerKind::SlowReader {
@@ -116,6 +84,7 @@ async fn discard(stream: &mut TcpStream) -> io::Result<()> {
     tokio::io::copy(stream, &mut sink).await.map(drop)
 }
 
+/// 512 bytes every 200 ms, through the tiny buffer `start` gave the listener.
 async fn slow_read(stream: &mut TcpStream) -> io::Result<()> {
     let mut buf = [0u8; 512];
     loop {
@@ -126,6 +95,9 @@ async fn slow_read(stream: &mut TcpStream) -> io::Result<()> {
     }
 }
 
+/// Waits for the first bytes (at most 100 ms), then closes with SO_LINGER 0. The
+/// wait lets the client's connect() return first, as it would against a real
+/// server that resets.
 async fn reset(stream: TcpStream) -> io::Result<()> {
     let mut first = [0u8; 1];
     let _ = tokio::time::timeout(Duration::from_millis(100), stream.peek(&mut first)).await;

@@ -174,7 +174,7 @@ async fn states_stream_over_the_websocket_in_order() {
     c.ok(json!({"op": "close", "sock": conn})).await;
 
     let mine = |event: &Event| match event {
-        Event::State { sock: Some(s), to, .. } if u64::from(*s) == cli => Some(to.clone()),
+        Event::State { sock: Some(s), to, .. } if u64::from(*s) == cli => Some(to.to_string()),
         _ => None,
     };
     let mut cli_states: Vec<String> = c.events.iter().filter_map(mine).collect();
@@ -194,7 +194,7 @@ async fn sessions_are_private_networks() {
     match hello.next().await {
         ServerMsg::Hello { mode, capabilities, .. } => {
             assert_eq!(mode, socklab_wire::protocol::SandboxMode::Namespace);
-            assert_eq!(capabilities.tcp_states, "traced");
+            assert_eq!(capabilities.tcp_states, socklab_wire::tcp::StateObservation::Traced);
             assert!(capabilities.capture);
         }
         other => panic!("{other:?}"),

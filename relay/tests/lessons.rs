@@ -16,7 +16,7 @@ fn sandbox() -> Sandbox {
 
 /// Whether this relay reports kernel TCP states at all; state checkpoints can only pass where it does.
 fn observes_states(sandbox: &Sandbox) -> bool {
-    sandbox.capabilities().tcp_states != "none"
+    sandbox.capabilities().tcp_states != socklab_wire::tcp::StateObservation::None
 }
 
 async fn check(lesson: &Lesson, source: &str, sandbox: &Sandbox) -> CheckOutcome {

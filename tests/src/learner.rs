@@ -528,8 +528,8 @@ impl Session {
                 Entry::Interp(event) => Some(Line::Interp(event.clone())),
                 Entry::Kernel(Event::State { sock, from, to, local, peer, .. }) => Some(Line::Kernel(KernelLine::State {
                     socket: name(*sock),
-                    from: from.clone(),
-                    to: to.clone(),
+                    from: from.to_string(),
+                    to: to.to_string(),
                     local: local.clone(),
                     peer: peer.clone(),
                 })),

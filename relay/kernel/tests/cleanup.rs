@@ -67,7 +67,7 @@ async fn two_hundred_sessions_leave_nothing_behind() {
         close(&obs, server);
         close(&obs, listener);
         if round % 50 == 0 {
-            until(&obs, |e| matches!(e, socklab_wire::protocol::Event::State { to, .. } if to == "TIME_WAIT")).await;
+            until(&obs, |e| matches!(e, socklab_wire::protocol::Event::State { to, .. } if *to == socklab_wire::tcp::TcpState::TimeWait)).await;
         }
         drop(obs);
         drop(netns);

@@ -12,6 +12,7 @@ use socket2::SockAddr;
 use socklab_kernel::netns::Netns;
 use socklab_kernel::observe::{Observer, ObserverConfig};
 use socklab_wire::protocol::Event;
+use socklab_wire::tcp::TcpState;
 
 #[tokio::test]
 async fn traced_ipv6_close_sequence() {
@@ -71,7 +72,7 @@ async fn traced_ipv6_close_sequence() {
     );
     let Some(Event::State { local, peer, .. }) = events
         .iter()
-        .find(|e| matches!(e, Event::State { to, .. } if to == "TIME_WAIT"))
+        .find(|e| matches!(e, Event::State { to, .. } if *to == TcpState::TimeWait))
     else {
         panic!("no TIME_WAIT: {events:#?}")
     };

@@ -11,6 +11,7 @@ use socket2::SockAddr;
 use socklab_kernel::netns::Netns;
 use socklab_kernel::observe::{Observer, ObserverConfig};
 use socklab_wire::protocol::{Event, SockId};
+use socklab_wire::tcp::StateObservation;
 
 const CLIENT_PORT: u16 = 40000;
 
@@ -49,7 +50,7 @@ fn identical_four_tuples_in_two_sessions_are_not_mixed() {
         tracing: true,
         capture: false,
     });
-    assert_eq!(observer.capabilities().tcp_states, "traced");
+    assert_eq!(observer.capabilities().tcp_states, StateObservation::Traced);
     let start = Arc::new(Barrier::new(2));
     let a = std::thread::spawn({
         let (observer, start) = (observer.clone(), start.clone());

@@ -8,6 +8,7 @@ use common::*;
 use socklab_kernel::netns::Netns;
 use socklab_kernel::observe::{Observer, ObserverConfig, SessionObserver};
 use socklab_wire::protocol::Event;
+use socklab_wire::tcp::{StateObservation, TcpState};
 
 fn traced() -> &'static Arc<Observer> {
     static OBSERVER: OnceLock<Arc<Observer>> = OnceLock::new();
@@ -18,7 +19,7 @@ fn traced() -> &'static Arc<Observer> {
         });
         assert_eq!(
             observer.capabilities().tcp_states,
-            "traced",
+            StateObservation::Traced,
             "{:?}",
             observer.capabilities()
         );
@@ -35,7 +36,7 @@ fn sampled() -> &'static Arc<Observer> {
             capture: false,
         });
         let capabilities = observer.capabilities();
-        assert_eq!(capabilities.tcp_states, "sampled");
+        assert_eq!(capabilities.tcp_states, StateObservation::Sampled);
         assert!(!capabilities.capture);
         assert!(capabilities.notes.iter().any(|n| n.contains("sampled")));
         observer
@@ -99,7 +100,7 @@ async fn traced_active_and_passive_close_sequences() {
     );
     let time_wait = events
         .iter()
-        .find(|e| matches!(e, Event::State { to, .. } if to == "TIME_WAIT"))
+        .find(|e| matches!(e, Event::State { to, .. } if *to == TcpState::TimeWait))
         .expect("TIME_WAIT");
     let Event::State { local, peer, .. } = time_wait else {
         unreachable!()
@@ -131,7 +132,7 @@ async fn traced_refused_connect_shows_syn_sent() {
     assert_eq!(error.raw_os_error(), Some(libc::ECONNREFUSED));
     let events = until(
         &obs,
-        |e| matches!(e, Event::State { from, to, .. } if from == "SYN_SENT" && to == "CLOSE"),
+        |e| matches!(e, Event::State { from, to, .. } if *from == TcpState::SynSent && *to == TcpState::Close),
     )
     .await;
     assert_eq!(
@@ -169,7 +170,7 @@ async fn traced_simultaneous_close_passes_through_closing() {
     while recv(&obs, &server) > 0 {}
     let events = until(
         &obs,
-        |e| matches!(e, Event::State { sock: Some(2), from, .. } if from == "CLOSING"),
+        |e| matches!(e, Event::State { sock: Some(2), from, .. } if *from == TcpState::Closing),
     )
     .await;
     let client_states = transitions(&events, 2);
@@ -201,7 +202,7 @@ async fn traced_handshake_and_teardown_segments() {
     // (a server closing at once may piggyback that ACK on its own FIN).
     let mut events = until(
         &obs,
-        |e| matches!(e, Event::State { sock: Some(2), to, .. } if to == "FIN_WAIT2"),
+        |e| matches!(e, Event::State { sock: Some(2), to, .. } if *to == TcpState::FinWait2),
     )
     .await;
     assert_eq!(recv(&obs, &server), 0);
@@ -307,11 +308,11 @@ async fn sampled_timewait_is_seen_after_the_fd_is_gone() {
     // The server does not close yet: the client's connection waits in FIN_WAIT2.
     let events = until(
         &obs,
-        |e| matches!(e, Event::State { sock: Some(2), to, .. } if to == "FIN_WAIT2"),
+        |e| matches!(e, Event::State { sock: Some(2), to, .. } if *to == TcpState::FinWait2),
     )
     .await;
     assert!(transitions(&events, 2).iter().any(|t| t.1 == "FIN_WAIT2"));
     close(&obs, server);
-    until(&obs, |e| matches!(e, Event::State { sock: Some(2), from, to, .. } if from == "FIN_WAIT2" && to == "TIME_WAIT")).await;
+    until(&obs, |e| matches!(e, Event::State { sock: Some(2), from, to, .. } if *from == TcpState::FinWait2 && *to == TcpState::TimeWait)).await;
     close(&obs, listener);
 }

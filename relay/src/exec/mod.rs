@@ -19,12 +19,12 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use socklab_wire::protocol::{Addr, Call, Event, OptValue, Ret, SockId, SockInfo};
+use socklab_wire::protocol::{Addr, Call, Event, OptValue, PeerKind, Ret, SockId, SockInfo};
 
 use socklab_kernel::observe::SessionObserver;
 
 use crate::metrics::{self, CallResult};
-use crate::peers::{self, Peer, PeerKind};
+use crate::peers::{self, Peer};
 use tokio::io::unix::AsyncFd;
 use tokio_util::sync::CancellationToken;
 
@@ -223,7 +223,7 @@ impl Executor {
             Call::Gethostbyname { name } => done(
                 addr::resolve_host(&name, libc::AF_INET).map(|ip| Ret::Host { address: ip.to_string() }),
             ),
-            Call::LabPeer { kind } => done(self.lab_peer(&kind)),
+            Call::LabPeer { kind } => done(self.lab_peer(kind)),
             Call::Sleep { seconds } => {
                 if !(0.0..=self.config.max_sleep.as_secs_f64()).contains(&seconds) {
                     return done(Err(ExecError::BadArgument(format!(
@@ -478,15 +478,12 @@ impl Executor {
         Ok(Ret::None)
     }
 
-    fn lab_peer(&mut self, name: &str) -> Result<Ret, ExecError> {
-        let kind = PeerKind::parse(name).ok_or_else(|| {
-            ExecError::BadArgument(format!("no lab peer called {name:?}; there are: {}", PeerKind::NAMES.join(", ")))
-        })?;
+    fn lab_peer(&mut self, kind: PeerKind) -> Result<Ret, ExecError> {
         let addr = match self.peers.iter().find(|(k, _)| *k == kind) {
             Some((_, peer)) => peer.addr,
             None => {
-                let port = if self.config.peers_on_well_known_ports { kind.port() } else { 0 };
-                let peer = peers::start(kind, port, &self.config.make_socket).map_err(ExecError::Os)?;
+                let port = if self.config.peers_on_well_known_ports { peers::well_known_port(kind) } else { 0 };
+                let peer = peers::start(kind, port, &*self.config.make_socket).map_err(ExecError::Os)?;
                 let addr = peer.addr;
                 self.peers.push((kind, peer));
                 addr

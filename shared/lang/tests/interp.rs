@@ -6,7 +6,7 @@ mod common;
 use common::{FakeNet, run};
 use socklab_lang::interp::{CallResult, EndStatus, InterpEvent, Interpreter, LaneState, Yield};
 use socklab_lang::parse;
-use socklab_wire::protocol::{Call, OsError, Outcome, Ret, SockInfo};
+use socklab_wire::protocol::{Call, OsError, Outcome, PeerKind, Ret, SockInfo};
 
 fn transcript(src: &str) -> String {
     run(src, &mut FakeNet::new())
@@ -411,4 +411,40 @@ fn every_truncation_of_the_examples_runs_without_panic() {
             assert!(interp.all_ended(), "cut {cut}: {out}");
         }
     }
+}
+
+#[test]
+fn an_unknown_lab_peer_ends_the_lane_as_a_refused_call_does() {
+    let parsed = parse("addr = lab_peer(\"slow\")\naddr = lab_peer(\"ftp\")\nprint(\"not reached\")\n");
+    let mut interp = Interpreter::new(&parsed.script);
+    assert_eq!(
+        interp.step(0, 0.0),
+        Yield::Call(Call::LabPeer { kind: PeerKind::SlowReader })
+    );
+    interp.resume(0, CallResult::Outcome(Outcome::Ok { value: Ret::None }), 0.0);
+    interp.take_events();
+    assert_eq!(interp.step(0, 0.0), Yield::Stepped);
+    assert_eq!(interp.lane_state(0), LaneState::Ended(EndStatus::Error));
+    let refused = "no lab peer called \"ftp\"; there are: echo, discard, slow_reader, reset, http";
+    assert_eq!(
+        interp.take_events(),
+        [
+            InterpEvent::Step {
+                lane: "main".into(),
+                line: 2,
+                call: "addr = lab_peer(\"ftp\")".into(),
+                ok: false,
+                result: None,
+                errno: None,
+                errno_num: None,
+                message: Some(refused.into()),
+            },
+            InterpEvent::LaneEnd {
+                lane: "main".into(),
+                status: EndStatus::Error,
+                line: Some(2),
+                message: Some(format!("line 2: {refused}")),
+            },
+        ]
+    );
 }

@@ -319,8 +319,8 @@ impl Checkpoint {
                     })
                     .collect();
                 let found = states.iter().find(|(_, s, f, tt)| {
-                    *tt == to
-                        && from.as_ref().is_none_or(|want| want == *f)
+                    tt.as_str() == to.name()
+                        && from.is_none_or(|want| want.name() == f.as_str())
                         && socket.as_ref().is_none_or(|want| want == *s)
                 });
                 if let Some((i, s, f, tt)) = found {
@@ -517,6 +517,7 @@ fn status_name(status: EndStatus) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use socklab_wire::tcp::TcpState;
 
     fn step(lane: &str, call: &str, result: Option<&str>, errno: Option<&str>) -> Line {
         Line::Interp(InterpEvent::Step {
@@ -616,14 +617,14 @@ mod tests {
         );
         assert!(
             check(Checkpoint::State {
-                to: "TIME_WAIT".into(),
-                from: Some("FIN_WAIT2".into()),
+                to: TcpState::TimeWait,
+                from: Some(TcpState::FinWait2),
                 socket: None
             })
             .passed
         );
         let closing = check(Checkpoint::State {
-            to: "CLOSING".into(),
+            to: TcpState::Closing,
             from: None,
             socket: None,
         });
@@ -686,7 +687,7 @@ mod tests {
     #[test]
     fn state_checks_say_when_the_relay_reports_no_states() {
         let verdict = Checkpoint::State {
-            to: "TIME_WAIT".into(),
+            to: TcpState::TimeWait,
             from: None,
             socket: None,
         }

@@ -4,6 +4,7 @@
 //! not match it fails the build instead of failing in a learner's browser.
 
 use serde::{Deserialize, Serialize};
+use socklab_wire::tcp::TcpState;
 
 /// Text in every language a lesson is written in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,9 +84,9 @@ pub enum Checkpoint {
     },
     /// The kernel moved a TCP socket to state `to` (optionally from `from`, optionally the socket named `socket`).
     State {
-        to: String,
+        to: TcpState,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        from: Option<String>,
+        from: Option<TcpState>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         socket: Option<String>,
     },

@@ -5,5 +5,7 @@
 pub mod binary;
 pub mod consts;
 pub mod errno;
+mod named;
 pub mod op;
 pub mod protocol;
+pub mod tcp;

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::op::Op;
+use crate::tcp::{StateObservation, TcpState};
 
 /// The only protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -112,7 +113,7 @@ pub enum Call {
     Gethostbyname { name: String },
     Sleep { seconds: f64 },
     /// Start (or find) a lab peer of this kind in the session's network; the value is its address.
-    LabPeer { kind: String },
+    LabPeer { kind: PeerKind },
 }
 
 fn default_backlog() -> i32 {
@@ -352,10 +353,9 @@ pub enum SandboxMode {
 }
 
 /// What the relay can observe in this session, and why not where it cannot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capabilities {
-    /// `"traced"` (every transition), `"sampled"` (TCP_INFO + sock_diag) or `"none"`.
-    pub tcp_states: String,
+    pub tcp_states: StateObservation,
     /// Whether `segment` events come.
     pub capture: bool,
     /// Why capture or tracing is unavailable, in plain words.
@@ -422,8 +422,8 @@ pub enum Event {
     State {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sock: Option<SockId>,
-        from: String,
-        to: String,
+        from: TcpState,
+        to: TcpState,
         local: String,
         peer: String,
         /// Microseconds since the session started.
@@ -444,6 +444,57 @@ pub enum Event {
         ts_us: u64,
     },
 }
+
+/// A lab server `lab_peer()` starts in the session's network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeerKind {
+    /// Sends back every byte it receives.
+    Echo,
+    /// Reads and drops everything.
+    Discard,
+    /// Reads slowly through a tiny receive buffer: senders meet short sends.
+    SlowReader,
+    /// Accepts, then closes with RST (the client sees ECONNRESET).
+    Reset,
+    /// HTTP/1.1: `/` answers with Content-Length, `/chunked` with chunked encoding.
+    Http,
+}
+
+impl PeerKind {
+    pub const ALL: [PeerKind; 5] =
+        [PeerKind::Echo, PeerKind::Discard, PeerKind::SlowReader, PeerKind::Reset, PeerKind::Http];
+
+    /// The name on the wire and in scripts, e.g. `slow_reader`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PeerKind::Echo => "echo",
+            PeerKind::Discard => "discard",
+            PeerKind::SlowReader => "slow_reader",
+            PeerKind::Reset => "reset",
+            PeerKind::Http => "http",
+        }
+    }
+}
+
+/// A `lab_peer()` name that names no peer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no lab peer called {0:?}; there are: {names}", names = PeerKind::ALL.map(PeerKind::name).join(", "))]
+pub struct UnknownPeer(pub String);
+
+impl std::str::FromStr for PeerKind {
+    type Err = UnknownPeer;
+
+    /// A peer's name, or one of the short names scripts have used (`slow`, `rst`).
+    fn from_str(name: &str) -> Result<PeerKind, UnknownPeer> {
+        match name {
+            "slow" => Ok(PeerKind::SlowReader),
+            "rst" => Ok(PeerKind::Reset),
+            _ => crate::named::find(&PeerKind::ALL, PeerKind::name, "lab peer", name).map_err(|_| UnknownPeer(name.to_string())),
+        }
+    }
+}
+
+crate::named::by_name!(PeerKind);
 
 #[cfg(test)]
 mod tests {
@@ -471,6 +522,59 @@ mod tests {
     }
 
     #[test]
+    fn peer_kinds_on_the_wire() {
+        for (kind, name) in PeerKind::ALL.into_iter().zip(["echo", "discard", "slow_reader", "reset", "http"]) {
+            let call = Call::LabPeer { kind };
+            let json = format!(r#"{{"op":"lab_peer","kind":"{name}"}}"#);
+            assert_eq!(serde_json::to_string(&call).unwrap(), json);
+            assert_eq!(serde_json::from_str::<Call>(&json).unwrap(), call);
+            assert_eq!(serde_json::from_value::<Call>(serde_json::from_str(&json).unwrap()).unwrap(), call);
+        }
+        for (alias, kind) in [("slow", PeerKind::SlowReader), ("rst", PeerKind::Reset)] {
+            assert_eq!(alias.parse(), Ok(kind));
+            assert_eq!(serde_json::from_str::<PeerKind>(&format!("\"{alias}\"")).unwrap(), kind);
+        }
+        let unknown = serde_json::from_str::<Call>(r#"{"op":"lab_peer","kind":"ftp"}"#).unwrap_err().to_string();
+        assert!(
+            unknown.starts_with(r#"no lab peer called "ftp"; there are: echo, discard, slow_reader, reset, http"#),
+            "{unknown}"
+        );
+    }
+
+    #[test]
+    fn typed_values_keep_their_json() {
+        let hello = ServerMsg::Hello {
+            version: 1,
+            mode: SandboxMode::Namespace,
+            capabilities: Capabilities { tcp_states: StateObservation::Sampled, capture: false, notes: Vec::new() },
+            server: "socklab 0.1.0".into(),
+        };
+        let state = ServerMsg::Event {
+            event: Event::State {
+                sock: Some(1),
+                from: TcpState::FinWait1,
+                to: TcpState::TimeWait,
+                local: "127.0.0.1:41234".into(),
+                peer: "127.0.0.1:5500".into(),
+                ts_us: 5,
+            },
+        };
+        for (msg, json) in [
+            (
+                hello,
+                r#"{"type":"hello","version":1,"mode":"namespace","capabilities":{"tcp_states":"sampled","capture":false},"server":"socklab 0.1.0"}"#,
+            ),
+            (
+                state,
+                r#"{"type":"event","event":{"kind":"state","sock":1,"from":"FIN_WAIT1","to":"TIME_WAIT","local":"127.0.0.1:41234","peer":"127.0.0.1:5500","ts_us":5}}"#,
+            ),
+        ] {
+            assert_eq!(serde_json::to_string(&msg).unwrap(), json);
+            assert_eq!(serde_json::from_str::<ServerMsg>(json).unwrap(), msg);
+        }
+    }
+
+    #[test]
     fn addresses_take_both_forms() {
         let a: Addr = serde_json::from_str(r#"{"host":"::1","port":80,"flowinfo":0,"scope_id":0}"#).unwrap();
         assert_eq!(a.to_string(), "('::1', 80, 0, 0)");
@@ -490,7 +594,7 @@ mod tests {
         let calls = [
             Call::ConnectEx { sock: 1, addr: Addr::inet("127.0.0.1", 1) },
             Call::Getsockopt { sock: 1, level: 1, opt: 2, buflen: None },
-            Call::LabPeer { kind: "echo".into() },
+            Call::LabPeer { kind: PeerKind::Echo },
         ];
         for call in calls {
             let json = serde_json::to_value(&call).unwrap_or_default();

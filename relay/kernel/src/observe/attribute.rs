@@ -27,10 +27,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use socklab_wire::tcp::TcpState;
 use tokio::sync::mpsc;
 
 use super::diag::same_ip;
-use super::tcp_state::TcpState;
 use super::trace::Transition;
 
 /// How long an unattributed transition waits for its session to learn its addresses.
@@ -536,7 +536,7 @@ fn thread_id() -> libc::pid_t {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observe::tcp_state::TcpState;
+    use socklab_wire::tcp::TcpState;
     use std::net::Ipv4Addr;
 
     fn transition(sport: u16, dport: u16, old: TcpState, new: TcpState) -> Transition {

@@ -16,8 +16,9 @@ use netlink_packet_sock_diag::SockDiagMessage;
 use netlink_packet_sock_diag::constants::IPPROTO_TCP;
 use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, StateFlags};
 use socket2::Socket;
+use socklab_wire::tcp::TcpState;
 
-use super::tcp_state::TcpState;
+use super::tcp_state;
 use crate::netns::Netns;
 
 /// One connection as the kernel lists it.
@@ -118,7 +119,7 @@ impl Diag {
                     NetlinkPayload::InnerMessage(SockDiagMessage::InetResponse(response)) => {
                         let header = &response.header;
                         let id = &header.socket_id;
-                        if let Some(state) = TcpState::from_kernel(header.state.into()) {
+                        if let Some(state) = tcp_state::from_kernel(header.state.into()) {
                             entries.push(DiagEntry {
                                 local: SocketAddr::new(id.source_address, id.source_port),
                                 peer: SocketAddr::new(id.destination_address, id.destination_port),

@@ -23,9 +23,9 @@ use std::io;
 use std::sync::Arc;
 
 use socklab_wire::protocol::{Capabilities, SandboxMode};
+use socklab_wire::tcp::StateObservation;
 
 pub use session::SessionObserver;
-pub use tcp_state::TcpState;
 pub use trace::TraceError;
 
 use attribute::Router;
@@ -118,15 +118,18 @@ impl Observer {
         }
         let capabilities = Capabilities {
             tcp_states: if tracer.is_some() {
-                "traced"
+                StateObservation::Traced
             } else {
-                "sampled"
-            }
-            .to_string(),
+                StateObservation::Sampled
+            },
             capture: capture.is_ok(),
             notes,
         };
-        tracing::info!(tcp_states = %capabilities.tcp_states, capture = capabilities.capture, "observer started");
+        tracing::info!(
+            tcp_states = capabilities.tcp_states.name(),
+            capture = capabilities.capture,
+            "observer started"
+        );
         Arc::new(Observer {
             router,
             tracer,

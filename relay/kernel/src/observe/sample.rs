@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 use std::os::fd::{BorrowedFd, RawFd};
 
 use socket2::SockRef;
+use socklab_wire::tcp::TcpState;
 
-use super::tcp_state::TcpState;
+use super::tcp_state::from_kernel;
 
 /// What one look at an open socket found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,6 @@ fn tcp_state(fd: &BorrowedFd<'_>) -> io::Result<TcpState> {
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
-    TcpState::from_kernel(info.tcpi_state.into())
+    from_kernel(info.tcpi_state.into())
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "unknown TCP state"))
 }

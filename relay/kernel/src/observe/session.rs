@@ -7,13 +7,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use socklab_wire::protocol::{Event, SockId};
+use socklab_wire::tcp::TcpState;
 use tokio::sync::{Notify, mpsc};
 
 use super::attribute::{ConnKey, HOLD, KeyMatch, MarkKind, SessionKey};
 use super::capture::{Capture, Segment};
 use super::diag::{Diag, DiagEntry, same_ip};
 use super::sample::sample;
-use super::tcp_state::TcpState;
+use super::tcp_state::{is_transient, may_become_timewait};
 use super::trace::Transition;
 use super::{Observer, mono_ns};
 use crate::netns::Netns;
@@ -374,8 +375,8 @@ impl Inner {
         let ts_us = self.ts_us(ts_ns);
         self.out.push_back(Event::State {
             sock,
-            from: from.name().to_string(),
-            to: to.name().to_string(),
+            from,
+            to,
             local: local.to_string(),
             peer: peer.to_string(),
             ts_us,
@@ -519,7 +520,7 @@ impl Inner {
         let (local, peer) = traced_endpoints(&t, known);
         let mut to = t.new;
         if t.new == TcpState::Close
-            && t.old.may_become_timewait()
+            && may_become_timewait(t.old)
             && let Some(bucket) = self.find_bucket(local, peer)
         {
             to = bucket.state;
@@ -583,7 +584,7 @@ impl Inner {
             || self
                 .socks
                 .values()
-                .any(|t| (t.fd.is_some() || t.followed) && t.state.is_transient())
+                .any(|t| (t.fd.is_some() || t.followed) && is_transient(t.state))
     }
 
     /// The next periodic look comes within [`POLL_EVERY`].

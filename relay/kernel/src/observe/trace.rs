@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::JoinHandle;
 
-use super::tcp_state::TcpState;
+use socklab_wire::tcp::TcpState;
+
+use super::tcp_state;
 
 /// Where tracefs is mounted when it is not yet.
 const TRACEFS: &str = "/sys/kernel/tracing";
@@ -111,8 +113,8 @@ impl Transition {
             };
             match key {
                 "skaddr" => t.skaddr = n,
-                "oldstate" => t.old = TcpState::from_kernel(u32::try_from(n).ok()?)?,
-                "newstate" => t.new = TcpState::from_kernel(u32::try_from(n).ok()?)?,
+                "oldstate" => t.old = tcp_state::from_kernel(u32::try_from(n).ok()?)?,
+                "newstate" => t.new = tcp_state::from_kernel(u32::try_from(n).ok()?)?,
                 "sport" => t.sport = u16::try_from(n).ok()?,
                 "dport" => t.dport = u16::try_from(n).ok()?,
                 "family" => t.family = u16::try_from(n).ok()?,

@@ -89,7 +89,7 @@ pub fn transitions(events: &[Event], sock: SockId) -> Vec<(String, String)> {
                 from,
                 to,
                 ..
-            } if *s == sock => Some((from.clone(), to.clone())),
+            } if *s == sock => Some((from.to_string(), to.to_string())),
             _ => None,
         })
         .collect()

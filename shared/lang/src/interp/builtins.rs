@@ -12,7 +12,7 @@ use super::value::{Value, as_int, as_number, lock, py_cmp, range_len};
 use crate::ast::BinOp;
 use crate::names::Builtin;
 use socklab_wire::op::Op;
-use socklab_wire::protocol::Call;
+use socklab_wire::protocol::{Call, PeerKind};
 
 /// What a builtin may touch besides its arguments.
 pub struct Ctx<'a> {
@@ -93,7 +93,10 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         Builtin::LabPeer => {
             let [kind] = args.bind_op(Op::LabPeer)?;
             let kind = str_arg(kind, "lab_peer() argument")?;
-            Ok(Flow::Call(Call::LabPeer { kind }, Pending::Plain))
+            Ok(match kind.parse::<PeerKind>() {
+                Ok(kind) => Flow::Call(Call::LabPeer { kind }, Pending::Plain),
+                Err(unknown) => Flow::Refused(unknown.to_string()),
+            })
         }
         Builtin::IcmpEchoRequest => {
             let [ident, seq, payload] = args.bind(["ident", "seq", "payload"], 2)?;

@@ -19,6 +19,8 @@ pub enum Flow {
     Value(Value),
     /// The relay must run `Call`; `Pending` says how to turn its result into a value.
     Call(Call, Pending),
+    /// Arguments no call can carry: the lane stops as when the relay refuses a call.
+    Refused(String),
 }
 
 /// What to remember about an outstanding call to interpret its result.

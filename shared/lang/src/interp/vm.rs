@@ -404,6 +404,7 @@ impl LaneVm {
                 match methods::call_value(&callee, args, &mut ctx)? {
                     Flow::Value(v) => self.stack.push(v),
                     Flow::Call(call, pending) => return Ok(Next::Suspend(call, pending)),
+                    Flow::Refused(message) => return Err(Raise::Fatal(message)),
                 }
             }
             Op::GetIter => {

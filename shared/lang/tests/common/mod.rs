@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use socklab_wire::errno;
 use socklab_lang::interp::{CallResult, InterpEvent, Interpreter, LaneState, Yield};
 use socklab_lang::{self as lang, Expr, ExprKind, Script, Stmt, StmtKind, Target};
-use socklab_wire::protocol::{Addr, Call, OsError, Outcome, Ret, SockId, SockInfo};
+use socklab_wire::protocol::{Addr, Call, OsError, Outcome, PeerKind, Ret, SockId, SockInfo};
 
 /// One fake socket.
 #[derive(Debug, Default)]
@@ -372,11 +372,11 @@ impl FakeNet {
                 }
             }
             Call::Sleep { .. } => ok(Ret::None),
-            Call::LabPeer { kind } => match kind.as_str() {
-                "echo" => ok(Ret::Addr {
+            Call::LabPeer { kind } => match kind {
+                PeerKind::Echo => ok(Ret::Addr {
                     addr: Some(inet(7)),
                 }),
-                _ => err(22),
+                PeerKind::Discard | PeerKind::SlowReader | PeerKind::Reset | PeerKind::Http => err(22),
             },
         }
     }
