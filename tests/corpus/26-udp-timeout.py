@@ -19,7 +19,7 @@ print("answered", answered)
 import socket
 
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-sock.settimeout(0.3)
+sock.settimeout(0.5)
 for message in [b"first", b"ignore me", b"last"]:
     sock.sendto(message, ("127.0.0.1", 5260))
     try:
