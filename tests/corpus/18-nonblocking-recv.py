@@ -23,10 +23,11 @@ import socket
 c = socket.socket()
 c.connect(("127.0.0.1", 5180))
 print(c.recv(10))
-c.sendall(b"later")
 c.setblocking(False)
 try:
     c.recv(10)
 except BlockingIOError as e:
     print("client would block too:", e.errno == errno.EAGAIN, e.errno == errno.EWOULDBLOCK)
+c.setblocking(True)
+c.sendall(b"later")
 c.close()

@@ -37,6 +37,8 @@ def default_socklab():
 def run_file(path, socklab=None, timeout=TIMEOUT):
     """Returns (exit status, output text, first error or None)."""
     socklab = socklab or default_socklab()
+    if not os.access(socklab, os.X_OK):
+        raise FileNotFoundError("no socklab binary at %s (give --socklab PATH or set SOCKLAB)" % socklab)
     with open(path) as f:
         names = [name for name, _ in split_lanes(f.read())]
     try:
@@ -87,7 +89,11 @@ def main(argv):
     if len(args) != 1:
         sys.stderr.write("usage: run_socklab.py FILE [--socklab PATH]\n")
         return 2
-    status, out, first_error = run_file(args[0], socklab)
+    try:
+        status, out, first_error = run_file(args[0], socklab)
+    except FileNotFoundError as e:
+        sys.stderr.write("run_socklab: %s\n" % e)
+        return 2
     sys.stdout.write(out)
     if first_error:
         sys.stderr.write("first error: %s\n" % first_error)
