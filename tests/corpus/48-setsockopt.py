@@ -1,0 +1,25 @@
+# Socket options: reading back SO_REUSEADDR, TCP_NODELAY, SO_KEEPALIVE, SO_TYPE.
+import socket
+
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+print("reuseaddr before:", s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+print("reuseaddr after:", s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
+print("nodelay:", s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+print("keepalive:", s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE))
+print("type is stream:", s.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) == socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+print("rcvbuf doubled by the kernel:", s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == 2 * 65536)
+s.settimeout(2.5)
+print("timeout:", s.gettimeout(), "blocking:", s.getblocking())
+s.setblocking(False)
+print("timeout:", s.gettimeout(), "blocking:", s.getblocking())
+s.close()
+
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+print("broadcast:", u.getsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST))
+print("udp type:", u.type, int(u.type))
+u.close()

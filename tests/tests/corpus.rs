@@ -1,0 +1,155 @@
+//! The Python corpus (`tests/corpus/`, see its README): socket programs as
+//! learners bring them, the yardstick for the script language.
+//!
+//! Every corpus program must run under CPython (`run_cpython.py`: lanes
+//! scheduled as socklab schedules them, in a private network namespace)
+//! with every lane exiting 0, so the corpus itself stays valid. Every program
+//! named in `tests/corpus/PASSING` must also print, lane by lane, exactly
+//! what CPython prints when run by socklab (`run_socklab.py`).
+//!
+//! Needs `python3`. The relay is `SOCKLAB_CLASS_RELAY=PATH` when set, else
+//! the release build, which cargo brings up to date first.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn tests_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn corpus_dir() -> PathBuf {
+    tests_dir().join("corpus")
+}
+
+fn workspace() -> PathBuf {
+    tests_dir().parent().unwrap().to_path_buf()
+}
+
+/// The corpus programs (`NN-slug.py`), sorted.
+fn programs() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(corpus_dir())
+        .expect("tests/corpus exists")
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".py") && name.as_bytes().first().is_some_and(u8::is_ascii_digit))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The programs that must match under socklab: `PASSING`, one name a line
+/// (blank lines and `#` comments allowed).
+fn passing() -> Vec<String> {
+    let text = std::fs::read_to_string(corpus_dir().join("PASSING")).expect("tests/corpus/PASSING exists");
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The relay binary: `SOCKLAB_CLASS_RELAY` if set, else the release build
+/// (cargo rebuilds it when its sources changed, and does nothing otherwise).
+fn relay_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("SOCKLAB_CLASS_RELAY") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
+    let mut build = Command::new(env!("CARGO"));
+    build.current_dir(workspace()).args(["build", "--release", "-p", "socklab"]);
+    // What cargo set for this test would look like a changed environment to
+    // build scripts and rebuild them.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || ["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_CRATE_NAME", "CARGO_PRIMARY_PACKAGE"]
+                .contains(&name.as_ref())
+        {
+            build.env_remove(name.as_ref());
+        }
+    }
+    assert!(build.status().expect("cargo runs").success(), "building the relay failed");
+    target.join("release").join("socklab")
+}
+
+struct Run {
+    success: bool,
+    stdout: String,
+    stderr: String,
+}
+
+fn harness(script: &str, program: &str, extra: &[&Path]) -> Run {
+    let mut command = Command::new("python3");
+    command.arg(corpus_dir().join(script)).arg(corpus_dir().join(program));
+    for path in extra {
+        command.arg("--socklab").arg(path);
+    }
+    let output = command.output().unwrap_or_else(|e| panic!("python3 {script} runs: {e}"));
+    Run {
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The lanes whose `LANE: exit N` line is not `exit 0`, and lanes missing.
+fn failed_lanes(output: &str) -> Vec<String> {
+    let exits: Vec<&str> = output.lines().filter(|line| !line.contains("| ") && line.contains(": exit ")).collect();
+    if exits.is_empty() {
+        return vec!["(no lane reported an exit)".to_string()];
+    }
+    exits.into_iter().filter(|line| !line.ends_with(": exit 0")).map(str::to_string).collect()
+}
+
+#[test]
+fn every_corpus_program_runs_under_cpython() {
+    let programs = programs();
+    assert!(programs.len() >= 45, "the corpus has {} programs", programs.len());
+    let mut failures = Vec::new();
+    for program in &programs {
+        let run = harness("run_cpython.py", program, &[]);
+        let failed = failed_lanes(&run.stdout);
+        if !run.success || !failed.is_empty() {
+            failures.push(format!(
+                "{program}: {}\n{}{}",
+                failed.join(", "),
+                run.stdout,
+                run.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "corpus programs that fail under CPython:\n\n{}", failures.join("\n"));
+}
+
+#[test]
+fn passing_programs_print_under_socklab_what_they_print_under_cpython() {
+    let programs = programs();
+    let passing = passing();
+    for name in &passing {
+        assert!(programs.contains(name), "PASSING names {name}, which is not a corpus program");
+    }
+    if passing.is_empty() {
+        return;
+    }
+    let relay = relay_binary();
+    let mut failures = Vec::new();
+    for program in &passing {
+        let cpython = harness("run_cpython.py", program, &[]);
+        let socklab = harness("run_socklab.py", program, &[&relay]);
+        if cpython.stdout != socklab.stdout || !cpython.success {
+            failures.push(format!(
+                "{program}:\n--- CPython\n{}--- socklab\n{}{}",
+                cpython.stdout, socklab.stdout, socklab.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "programs in PASSING that no longer match:\n\n{}", failures.join("\n"));
+}
+
+#[test]
+fn lane_exit_lines_are_read_as_failures() {
+    // The checks above must be able to fail.
+    assert!(failed_lanes("server| x\nserver: exit 0\nclient: exit 1\n") == ["client: exit 1"]);
+    assert!(!failed_lanes("").is_empty());
+    assert!(failed_lanes("a| b: exit 1\na: exit 0\n").is_empty());
+}
