@@ -23,13 +23,14 @@
 //! `$CARGO_TARGET_TMPDIR` (`class_day-relay.log`, `class_day-failures.txt`).
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use socklab_lessons as lessons;
 use socklab_tests::learner::{self, Drive, Endpoint, LessonReport, Pace, Rng};
+use socklab_tests::relay::release_relay_binary;
 
 /// Learners arrive spread over this long after the class starts.
 const ARRIVALS: Duration = Duration::from_secs(20);
@@ -96,63 +97,12 @@ impl Drop for Relay {
     }
 }
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-/// The relay binary: `SOCKLAB_CLASS_RELAY` if set, else the release build,
-/// built when missing or older than the relay's or the shared crate's sources.
-fn relay_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("SOCKLAB_CLASS_RELAY") {
-        return PathBuf::from(path);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
-    let binary = target.join("release").join("socklab");
-    let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
-    let sources = [
-        "relay/src",
-        "relay/kernel/src",
-        "relay/kernel/Cargo.toml",
-        "relay/build.rs",
-        "relay/Cargo.toml",
-        "shared",
-        "Cargo.lock",
-    ];
-    let newest = sources.iter().filter_map(|path| newest_change(&workspace().join(path))).max();
-    if built.is_none() || newest > built {
-        let mut build = Command::new(env!("CARGO"));
-        build.current_dir(workspace()).args(["build", "--release", "-p", "socklab"]);
-        // What cargo set for this test (CARGO_MANIFEST_DIR, CARGO_PKG_*, …) would
-        // look like a changed environment to build scripts and rebuild them.
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy();
-            if name.starts_with("CARGO_PKG_")
-                || ["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_CRATE_NAME", "CARGO_PRIMARY_PACKAGE"]
-                    .contains(&name.as_ref())
-            {
-                build.env_remove(name.as_ref());
-            }
-        }
-        assert!(build.status().expect("cargo runs").success(), "building the relay failed");
-    }
-    binary
-}
-
-/// The latest modification time of a file or of anything under a directory.
-fn newest_change(path: &Path) -> Option<std::time::SystemTime> {
-    let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_dir() {
-        return meta.modified().ok();
-    }
-    std::fs::read_dir(path).ok()?.flatten().filter_map(|entry| newest_change(&entry.path())).max()
-}
-
 impl Relay {
     /// Default sandbox (a network namespace per session where the relay may
     /// make one) and default limits.
     fn start() -> Relay {
         let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("class_day-relay.log");
-        let mut child = Command::new(relay_binary())
+        let mut child = Command::new(release_relay_binary())
             // Defaults only: one URL (one token) for the whole class.
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())

@@ -13,16 +13,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use socklab_tests::relay::release_relay_binary;
+
 fn tests_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn corpus_dir() -> PathBuf {
     tests_dir().join("corpus")
-}
-
-fn workspace() -> PathBuf {
-    tests_dir().parent().unwrap().to_path_buf()
 }
 
 /// The corpus programs (`NN-slug.py`), sorted.
@@ -46,30 +44,6 @@ fn passing() -> Vec<String> {
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(str::to_string)
         .collect()
-}
-
-/// The relay binary: `SOCKLAB_CLASS_RELAY` if set, else the release build
-/// (cargo rebuilds it when its sources changed, and does nothing otherwise).
-fn relay_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("SOCKLAB_CLASS_RELAY") {
-        return PathBuf::from(path);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
-    let mut build = Command::new(env!("CARGO"));
-    build.current_dir(workspace()).args(["build", "--release", "-p", "socklab"]);
-    // What cargo set for this test would look like a changed environment to
-    // build scripts and rebuild them.
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if name.starts_with("CARGO_PKG_")
-            || ["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_CRATE_NAME", "CARGO_PRIMARY_PACKAGE"]
-                .contains(&name.as_ref())
-        {
-            build.env_remove(name.as_ref());
-        }
-    }
-    assert!(build.status().expect("cargo runs").success(), "building the relay failed");
-    target.join("release").join("socklab")
 }
 
 struct Run {
@@ -131,7 +105,7 @@ fn passing_programs_print_under_socklab_what_they_print_under_cpython() {
     if passing.is_empty() {
         return;
     }
-    let relay = relay_binary();
+    let relay = release_relay_binary();
     let mut failures = Vec::new();
     for program in &passing {
         let cpython = harness("run_cpython.py", program, &[]);

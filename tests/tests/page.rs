@@ -5,12 +5,12 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::{Value, json};
+use socklab_tests::relay::{relay_binary, workspace};
 
 /// Kills the child process when dropped.
 struct Guard(Child);
@@ -19,26 +19,6 @@ impl Drop for Guard {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-/// The relay binary with the real page embedded, built if missing.
-fn relay_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
-    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
-    let binary = target.join(profile).join("socklab");
-    if !binary.exists() {
-        let mut build = Command::new(env!("CARGO"));
-        build.current_dir(workspace()).args(["build", "-p", "socklab"]).env_remove("SOCKLAB_SKIP_FRONTEND");
-        if profile == "release" {
-            build.arg("--release");
-        }
-        assert!(build.status().expect("cargo runs").success(), "building the relay failed");
-    }
-    binary
 }
 
 fn free_port() -> u16 {

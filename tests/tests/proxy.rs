@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use socklab_tests::relay::{relay_binary, workspace};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::rustls;
 use tokio_tungstenite::tungstenite::Message;
@@ -31,23 +32,6 @@ const SESSIONS: usize = 20;
 const STEP: Duration = Duration::from_secs(10);
 const AF_INET: i32 = 2;
 const SOCK_STREAM: i32 = 1;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-/// The relay binary with the real page embedded, built or brought up to date first.
-fn relay_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
-    let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
-    let mut build = Command::new(env!("CARGO"));
-    build.current_dir(workspace()).args(["build", "-p", "socklab"]).env_remove("SOCKLAB_SKIP_FRONTEND");
-    if profile == "release" {
-        build.arg("--release");
-    }
-    assert!(build.status().expect("cargo runs").success(), "building the relay failed");
-    target.join(profile).join("socklab")
-}
 
 fn nginx_binary() -> PathBuf {
     ["/usr/sbin/nginx", "/usr/bin/nginx"].into_iter().map(PathBuf::from).find(|path| path.exists()).unwrap_or_else(|| {
