@@ -1,6 +1,6 @@
 //! `socklab lesson list|show|check` and `socklab export`: the guided lessons
 //! and the exporters on the command line. The lessons, their checkpoints and
-//! the exporters live in `shared` (the page uses the same ones); this module
+//! the exporters live in `shared/lessons` and `shared/export` (the page uses the same ones); this module
 //! runs scripts on the engine and prints.
 
 use std::fmt::Write as _;
