@@ -14,6 +14,7 @@ pub mod names;
 pub mod parser;
 pub mod token;
 pub mod interp;
+pub mod schedule;
 pub mod transcript;
 
 pub use ast::*;
