@@ -24,14 +24,17 @@ pub struct Drive {
     pub send: Vec<ClientMsg>,
     /// New transcript lines.
     pub lines: Vec<Line>,
-    /// The step budget ran out with lanes still runnable: call `drive` again
-    /// soon (after yielding to the browser).
+    /// The step budget ran out: call `drive` again soon (after yielding to
+    /// the browser).
     pub again: bool,
 }
 
 impl Drive {
-    fn cancel(ids: Vec<u64>, lines: Vec<Line>) -> Drive {
-        let send = ids.into_iter().map(|id| ClientMsg::Cancel { id }).collect();
+    fn cancel(ids: &[u64], lines: Vec<Line>) -> Drive {
+        let mut send = Vec::new();
+        for &id in ids {
+            send.push(ClientMsg::Cancel { id });
+        }
         Drive { send, lines, again: false }
     }
 }
@@ -79,7 +82,7 @@ impl<L: Lanes> Runner<L> {
     /// Cancels the call `lane` is blocked in; its answer (`cancelled`) raises
     /// OSError in the lane.
     pub fn cancel_lane(&mut self, lane: usize) -> Drive {
-        Drive::cancel(self.scheduler.cancel_lane(lane), Vec::new())
+        Drive::cancel(&self.scheduler.cancel_lane(lane), Vec::new())
     }
 
     /// Every lane's name, status and line.
@@ -118,19 +121,13 @@ impl<L: Lanes> Runner<L> {
     pub fn on_message(&mut self, msg: ServerMsg, now: f64) -> Drive {
         let mut lines = Vec::new();
         match msg {
-            ServerMsg::Pending { id } => {
-                self.scheduler.answer(id, Answer::Pending);
+            ServerMsg::Pending { id } => self.scheduler.answer(id, Answer::Pending),
+            ServerMsg::Result { id, outcome } => self.scheduler.answer(id, Answer::Done(CallResult::Outcome(outcome))),
+            // A refused call of this run stops its lane, which reports it.
+            ServerMsg::Error { id: Some(id), message, .. } if self.scheduler.owns(id) => {
+                self.scheduler.answer(id, Answer::Done(CallResult::Rejected { message }))
             }
-            ServerMsg::Result { id, outcome } => {
-                self.scheduler.answer(id, Answer::Done(CallResult::Outcome(outcome)));
-            }
-            ServerMsg::Error { id, code, message } => {
-                // A refused call of this run stops its lane, which reports it.
-                let ours = id.is_some_and(|id| self.scheduler.answer(id, Answer::Done(CallResult::Rejected { message: message.clone() })));
-                if !ours {
-                    lines.push(Line::relay_error(code, &message));
-                }
-            }
+            ServerMsg::Error { code, message, .. } => lines.push(Line::relay_error(code, &message)),
             ServerMsg::Event { event } => {
                 if let socklab_wire::protocol::Event::SocketCreated { info } = &event {
                     self.socks.push(info.sock);
@@ -149,7 +146,7 @@ impl<L: Lanes> Runner<L> {
     /// lane as blocked.
     pub fn stop(&mut self) -> Drive {
         let ids = self.scheduler.stop();
-        Drive::cancel(ids, self.take_lines())
+        Drive::cancel(&ids, self.take_lines())
     }
 
     /// Ends the run after the connection is lost: there is nobody to cancel with.

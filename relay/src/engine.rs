@@ -10,7 +10,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use socklab_lang::interp::{CallResult, EndStatus, Interpreter, LaneState};
-use socklab_lang::schedule::{Answer, Scheduler, Turn};
+use socklab_lang::schedule::{Answer, Host, Scheduler, Turn};
 use socklab_lang::Script;
 use socklab_wire::protocol::{Event, Outcome, Ret};
 pub use socklab_lang::transcript::{KernelLine, Line};
@@ -62,14 +62,14 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
     let interp = Interpreter::new(script);
     let mut waiting = Vec::new();
     waiting.resize_with(interp.lane_count(), || None);
-    let mut run = Run { scheduler: Scheduler::new(interp, 1).with_max_steps(options.max_steps), waiting };
+    let mut run = Run { scheduler: Scheduler::new(interp, 1), waiting };
     let mut io = Io { exec: &mut exec, observer: &observer, emit };
     loop {
         // One statement at a time, so the kernel's lines fall between the statements they follow.
         let turn = {
             let Run { scheduler, waiting } = &mut run;
-            let exec = &mut *io.exec;
-            scheduler.run_probing(now(), 1, &mut |id| attempt(waiting, exec, id))
+            let mut host = Attempts { waiting, exec: &mut *io.exec, max_steps: options.max_steps };
+            scheduler.run_with(now(), 1, &mut host)
         };
         run.flush(&mut io);
         match turn {
@@ -120,12 +120,27 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
     RunSummary { all_finished, steps: run.scheduler.steps() }
 }
 
-/// One non-blocking attempt at the waiting call `id`: its result if it completed.
-fn attempt(waiting: &mut [Option<(u64, PendingCall)>], exec: &mut Executor, id: u64) -> Option<CallResult> {
-    let slot = waiting.iter_mut().find(|slot| slot.as_ref().is_some_and(|(waiting, _)| *waiting == id))?;
-    let raw = slot.as_mut()?.1.attempt(true)?;
-    *slot = None;
-    Some(call_result(exec.finish(raw)))
+/// What the engine adds to the scheduling rule: a waiting call is tried once
+/// without waiting, and a run has a statement budget.
+struct Attempts<'a> {
+    waiting: &'a mut [Option<(u64, PendingCall)>],
+    exec: &'a mut Executor,
+    max_steps: u64,
+}
+
+impl Host for Attempts<'_> {
+    const ATTEMPTS: bool = true;
+
+    fn attempt(&mut self, id: u64) -> Option<CallResult> {
+        let slot = self.waiting.iter_mut().find(|slot| slot.as_ref().is_some_and(|(waiting, _)| *waiting == id))?;
+        let raw = slot.as_mut()?.1.attempt(true)?;
+        *slot = None;
+        Some(call_result(self.exec.finish(raw)))
+    }
+
+    fn max_steps(&self) -> Option<u64> {
+        Some(self.max_steps)
+    }
 }
 
 /// What the run talks to.

@@ -9,10 +9,11 @@
 //! time as `(id, lane, call)`, and nothing runs until the caller [`answers`]
 //! it, either [`Answer::Pending`] (it must wait: the lane is blocked and
 //! another may run) or [`Answer::Done`]. A pending call's result is answered
-//! the same way when it comes. A caller that can try a waiting call without
-//! waiting (the relay's engine) passes a probe to [`Scheduler::run_probing`]:
-//! while no result is in hand, waiting lanes then count as able to make
-//! progress, in file order, when their probe completes.
+//! the same way when it comes. What else a caller brings is a [`Host`]: the
+//! relay's engine can try a waiting call once without waiting (while no result
+//! is in hand, a waiting lane then counts as able to make progress, in file
+//! order, when its attempt completes) and has a statement budget; the page
+//! has neither, and uses [`Scheduler::run`].
 //!
 //! Paused (the page's Step buttons), only statements whose calls came back
 //! finish, plus one statement of a lane asked for with
@@ -124,15 +125,36 @@ pub enum Answer {
 pub enum Turn {
     /// Start this call and answer it; nothing runs until its first answer.
     Call { id: u64, lane: usize, call: Call },
-    /// The slice ran out with lanes still able to run: run again (after
-    /// yielding, on the page).
+    /// The slice ran out: run again (after yielding, on the page).
     Again,
     /// Nothing can run until an answer comes, or the run is over.
     Idle,
 }
 
-/// Tries a waiting call once without waiting: its result if it completed.
-pub type Probe<'a> = dyn FnMut(u64) -> Option<CallResult> + 'a;
+/// What the code running the lanes adds to the rule, beyond answering calls.
+pub trait Host {
+    /// Whether `attempt` can ever complete a call; false leaves attempts out.
+    const ATTEMPTS: bool;
+    /// One attempt at waiting call `id` that does not wait: its result if it completed.
+    fn attempt(&mut self, id: u64) -> Option<CallResult>;
+    /// Statements a run may begin before its running lane is ended, so
+    /// `while True: pass` ends.
+    fn max_steps(&self) -> Option<u64>;
+}
+
+/// The page: answers only come from the relay, and the slice keeps it
+/// responsive where a statement budget would end a lane.
+struct Page;
+
+impl Host for Page {
+    const ATTEMPTS: bool = false;
+    fn attempt(&mut self, _: u64) -> Option<CallResult> {
+        None
+    }
+    fn max_steps(&self) -> Option<u64> {
+        None
+    }
+}
 
 /// One run of one script's lanes.
 pub struct Scheduler<L> {
@@ -160,8 +182,6 @@ pub struct Scheduler<L> {
     out: BTreeMap<u64, Call>,
     /// Statements begun (a statement whose call comes back later counts once).
     steps: u64,
-    /// Statements a run may begin before the running lane is ended.
-    max_steps: Option<u64>,
 }
 
 impl<L: Lanes> Scheduler<L> {
@@ -178,15 +198,7 @@ impl<L: Lanes> Scheduler<L> {
             requested: None,
             out: BTreeMap::new(),
             steps: 0,
-            max_steps: None,
         }
-    }
-
-    /// Ends the running lane with an error once `max` statements have begun,
-    /// so `while True: pass` ends.
-    pub fn with_max_steps(mut self, max: u64) -> Self {
-        self.max_steps = Some(max);
-        self
     }
 
     pub fn lanes(&self) -> &L {
@@ -216,28 +228,21 @@ impl<L: Lanes> Scheduler<L> {
         }
     }
 
-    /// Runs lanes for at most `slice` statements (steps and resumes) or until
-    /// one makes a call.
+    /// Runs lanes for at most `slice` statements (steps, resumes, lanes ended
+    /// by the statement budget) or until one makes a call.
     pub fn run(&mut self, now: f64, slice: usize) -> Turn {
-        self.run_inner(now, slice, None)
+        self.run_with(now, slice, &mut Page)
     }
 
-    /// [`run`](Self::run), where a waiting lane can also make progress when
-    /// `probe` completes its call without waiting.
-    pub fn run_probing(&mut self, now: f64, slice: usize, probe: &mut Probe<'_>) -> Turn {
-        self.run_inner(now, slice, Some(probe))
-    }
-
-    fn run_inner(&mut self, now: f64, slice: usize, mut probe: Option<&mut Probe<'_>>) -> Turn {
-        let mut left = slice;
-        while !self.stopped && self.awaiting.is_none() {
-            if left == 0 {
-                let probing = probe.is_some() && self.may_probe();
-                return if probing || self.runnable() { Turn::Again } else { Turn::Idle };
+    /// [`run`](Self::run) with what `host` adds to the rule.
+    pub fn run_with<H: Host>(&mut self, now: f64, slice: usize, host: &mut H) -> Turn {
+        for _ in 0..slice {
+            if self.stopped || self.awaiting.is_some() {
+                return Turn::Idle;
             }
-            if let Some(lane) = self.over_budget() {
-                left -= 1;
-                let max = self.max_steps.unwrap_or_default();
+            if let Some(max) = host.max_steps()
+                && let Some(lane) = self.over_budget(max)
+            {
                 self.lanes.end_with_error(lane, format!("stopped after {max} statements: is there an endless loop?"));
                 self.current = None;
                 continue;
@@ -250,14 +255,13 @@ impl<L: Lanes> Scheduler<L> {
             } else {
                 match self.current.filter(|&lane| self.can_progress(lane)) {
                     Some(lane) => Some(lane),
-                    None => self.first_runnable(probe.as_deref_mut()),
+                    None => self.first_runnable(host),
                 }
             };
             let Some(lane) = next else {
                 self.current = None;
-                break;
+                return Turn::Idle;
             };
-            left -= 1;
             self.current = Some(lane);
             let outcome = match self.arrived.remove(&lane) {
                 Some(result) => self.lanes.resume(lane, result, now),
@@ -274,43 +278,48 @@ impl<L: Lanes> Scheduler<L> {
                 return Turn::Call { id, lane, call };
             }
         }
-        Turn::Idle
+        if self.stopped { Turn::Idle } else { Turn::Again }
     }
 
-    /// Feeds the answer to call `id`; false when the call is not this run's
-    /// (or no longer is: the run was stopped).
-    pub fn answer(&mut self, id: u64, answer: Answer) -> bool {
+    /// Feeds the answer to call `id`; an answer to a call that is not this
+    /// run's (or no longer is: the run was stopped) changes nothing.
+    pub fn answer(&mut self, id: u64, answer: Answer) {
+        let awaited = self.awaiting.filter(|&(awaited, _)| awaited == id);
         match answer {
             Answer::Pending => {
-                let Some((_, lane)) = self.awaiting.filter(|&(awaited, _)| awaited == id) else { return false };
-                self.awaiting = None;
-                self.pending.insert(id, lane);
-                self.current = None;
-                true
+                if let Some((_, lane)) = awaited {
+                    self.awaiting = None;
+                    self.pending.insert(id, lane);
+                    self.current = None;
+                }
             }
             Answer::Done(result) => {
                 self.out.remove(&id);
-                let lane = match self.awaiting.filter(|&(awaited, _)| awaited == id) {
-                    Some((_, lane)) => {
-                        self.awaiting = None;
-                        lane
-                    }
-                    None => match self.pending.remove(&id) {
-                        Some(lane) => lane,
-                        None => return false,
-                    },
-                };
-                self.arrived.insert(lane, result);
-                true
+                if awaited.is_some() {
+                    self.awaiting = None;
+                }
+                if let Some(lane) = awaited.map(|(_, lane)| lane).or_else(|| self.pending.remove(&id)) {
+                    self.arrived.insert(lane, result);
+                }
             }
         }
+    }
+
+    /// Call `id` is this run's and has not had its result.
+    pub fn owns(&self, id: u64) -> bool {
+        self.awaiting.is_some_and(|(awaited, _)| awaited == id) || self.pending.contains_key(&id)
     }
 
     /// Ends the run: the ids of the calls still out (to cancel), the one
     /// awaiting its first answer first; every unfinished lane ends as blocked.
     pub fn stop(&mut self) -> Vec<u64> {
-        let out = self.awaiting.take().into_iter().chain(std::mem::take(&mut self.pending));
-        let ids = out.map(|(id, _)| id).collect();
+        let mut ids = Vec::new();
+        if let Some((id, _)) = self.awaiting {
+            ids.push(id);
+        }
+        for &id in self.pending.keys() {
+            ids.push(id);
+        }
         self.abandon();
         ids
     }
@@ -332,7 +341,13 @@ impl<L: Lanes> Scheduler<L> {
     /// The ids of the calls `lane` is blocked in, to cancel; the answer
     /// (`cancelled`) raises OSError in the lane.
     pub fn cancel_lane(&self, lane: usize) -> Vec<u64> {
-        self.pending.iter().filter(|&(_, &owner)| owner == lane).map(|(&id, _)| id).collect()
+        let mut ids = Vec::new();
+        for (&id, &owner) in &self.pending {
+            if owner == lane {
+                ids.push(id);
+            }
+        }
+        ids
     }
 
     /// Every lane's name, status and line.
@@ -371,9 +386,8 @@ impl<L: Lanes> Scheduler<L> {
     }
 
     /// The running lane, when it would begin a statement past the statement budget.
-    fn over_budget(&self) -> Option<usize> {
-        let spent = self.max_steps.is_some_and(|max| self.steps >= max);
-        let lane = self.current.filter(|lane| spent && !self.paused && !self.arrived.contains_key(lane))?;
+    fn over_budget(&self, max_steps: u64) -> Option<usize> {
+        let lane = self.current.filter(|lane| self.steps >= max_steps && !self.paused && !self.arrived.contains_key(lane))?;
         matches!(self.lanes.lane_state(lane), LaneState::Ready).then_some(lane)
     }
 
@@ -381,33 +395,23 @@ impl<L: Lanes> Scheduler<L> {
         self.arrived.contains_key(&lane) || matches!(self.lanes.lane_state(lane), LaneState::Ready)
     }
 
-    /// Some lane can run without a probe.
-    fn runnable(&self) -> bool {
-        if self.paused {
-            !self.arrived.is_empty() || self.requested.is_some_and(|lane| self.can_progress(lane))
-        } else {
-            (0..self.lanes.lane_count()).any(|lane| self.can_progress(lane))
-        }
-    }
-
-    /// Waiting calls would be probed: a result in hand goes first, since the
-    /// first call to complete resumes its lane.
-    fn may_probe(&self) -> bool {
+    /// Waiting calls would be attempted: a result in hand goes first, since
+    /// the first call to complete resumes its lane.
+    fn may_attempt(&self) -> bool {
         !self.paused && self.arrived.is_empty() && !self.pending.is_empty()
     }
 
     /// The first lane in file order that can make progress.
-    fn first_runnable(&mut self, probe: Option<&mut Probe<'_>>) -> Option<usize> {
-        let probe = probe.filter(|_| self.may_probe());
-        let Some(probe) = probe else {
+    fn first_runnable<H: Host>(&mut self, host: &mut H) -> Option<usize> {
+        if !(H::ATTEMPTS && self.may_attempt()) {
             return (0..self.lanes.lane_count()).find(|&lane| self.can_progress(lane));
-        };
+        }
         for lane in 0..self.lanes.lane_count() {
             if self.can_progress(lane) {
                 return Some(lane);
             }
             let Some(id) = self.pending.iter().find(|&(_, &owner)| owner == lane).map(|(&id, _)| id) else { continue };
-            if let Some(result) = probe(id) {
+            if let Some(result) = host.attempt(id) {
                 self.answer(id, Answer::Done(result));
                 return Some(lane);
             }
@@ -582,8 +586,8 @@ mod tests {
         let mut scheduler = Scheduler::new(Scripted::new(&[("main", 1)]), 5);
         scheduler.run(0.0, SLICE);
         let rejected = Answer::Done(CallResult::Rejected { message: "no socket 9".into() });
-        assert!(scheduler.answer(5, rejected), "the lane reports it, not the relay");
-        scheduler.run(0.0, SLICE);
+        assert!(scheduler.owns(5), "the lane reports it, not the relay");
+        feed(&mut scheduler, 5, rejected);
         assert!(scheduler.is_finished());
         assert_eq!(scheduler.lanes.log, ["main:step", "main:resume"]);
     }
@@ -718,11 +722,36 @@ mod tests {
         }
     }
 
+    /// A host like the relay's engine: it tries waiting calls (`ready` says
+    /// which complete), logs the ids it tried, and may have a statement budget.
+    struct Engine {
+        ready: Vec<u64>,
+        tried: Vec<u64>,
+        max_steps: Option<u64>,
+    }
+
+    impl Engine {
+        fn new(max_steps: Option<u64>) -> Engine {
+            Engine { ready: Vec::new(), tried: Vec::new(), max_steps }
+        }
+    }
+
+    impl Host for Engine {
+        const ATTEMPTS: bool = true;
+        fn attempt(&mut self, id: u64) -> Option<CallResult> {
+            self.tried.push(id);
+            self.ready.contains(&id).then(|| CallResult::Outcome(ok()))
+        }
+        fn max_steps(&self) -> Option<u64> {
+            self.max_steps
+        }
+    }
+
     #[test]
     fn the_statement_budget_ends_the_running_lane_and_the_next_begins_one_statement() {
         let lanes = Looping { ended: vec![false; 2], log: Vec::new() };
-        let mut scheduler = Scheduler::new(lanes, 1).with_max_steps(2);
-        assert_eq!(scheduler.run(0.0, SLICE), Turn::Idle);
+        let mut scheduler = Scheduler::new(lanes, 1);
+        assert_eq!(scheduler.run_with(0.0, SLICE, &mut Engine::new(Some(2))), Turn::Idle);
         let ended = "stopped after 2 statements: is there an endless loop?";
         let log = ["0:step".to_owned(), "0:step".into(), format!("0:error {ended}"), "1:step".into(), format!("1:error {ended}")];
         assert_eq!(scheduler.lanes.log, log);
@@ -732,52 +761,48 @@ mod tests {
     #[test]
     fn a_slice_of_one_hands_back_after_every_statement() {
         let lanes = Looping { ended: vec![false], log: Vec::new() };
-        let mut scheduler = Scheduler::new(lanes, 1).with_max_steps(2);
-        assert_eq!(scheduler.run(0.0, 1), Turn::Again);
-        assert_eq!(scheduler.run(0.0, 1), Turn::Again);
+        let mut scheduler = Scheduler::new(lanes, 1);
+        let mut engine = Engine::new(Some(2));
+        assert_eq!(scheduler.run_with(0.0, 1, &mut engine), Turn::Again);
+        assert_eq!(scheduler.run_with(0.0, 1, &mut engine), Turn::Again);
         // Ending the lane counts as a turn too, so what it reports can be shown first.
-        assert_eq!(scheduler.run(0.0, 1), Turn::Idle);
+        assert_eq!(scheduler.run_with(0.0, 1, &mut engine), Turn::Again);
         assert_eq!(scheduler.lanes.log.len(), 3);
+        assert_eq!(scheduler.run_with(0.0, 1, &mut engine), Turn::Idle);
         assert!(scheduler.is_finished());
     }
 
     #[test]
-    fn probed_waiting_lanes_go_in_file_order_before_later_ready_lanes() {
+    fn waiting_calls_are_tried_in_file_order_before_later_ready_lanes() {
         let mut scheduler = Scheduler::new(Scripted::new(&[("server", 1), ("client", 2), ("other", 1)]), 1);
-        let mut never = |_: u64| None;
-        assert_eq!(sent_ids(&scheduler.run_probing(0.0, SLICE, &mut never)), [1]);
+        let mut engine = Engine::new(None);
+        assert_eq!(sent_ids(&scheduler.run_with(0.0, SLICE, &mut engine)), [1]);
         scheduler.answer(1, Answer::Pending);
         // The server's call cannot complete yet: the client runs and blocks.
-        assert_eq!(sent_ids(&scheduler.run_probing(0.0, SLICE, &mut never)), [2]);
+        assert_eq!(sent_ids(&scheduler.run_with(0.0, SLICE, &mut engine)), [2]);
         scheduler.answer(2, Answer::Pending);
+        assert_eq!(engine.tried, [1]);
         // Now the server's call completes when tried: it resumes before `other` begins.
-        let mut probed = Vec::new();
-        let mut ready = |id: u64| {
-            probed.push(id);
-            Some(CallResult::Outcome(ok()))
-        };
-        assert_eq!(scheduler.run_probing(0.0, 1, &mut ready), Turn::Again);
-        assert_eq!(probed, [1]);
+        engine.ready.push(1);
+        assert_eq!(scheduler.run_with(0.0, 1, &mut engine), Turn::Again);
+        assert_eq!(engine.tried, [1, 1]);
         assert_eq!(scheduler.lanes.log.last().map(String::as_str), Some("server:resume"));
     }
 
     #[test]
-    fn a_result_in_hand_resumes_its_lane_without_probing_the_others() {
+    fn a_result_in_hand_resumes_its_lane_without_trying_the_others() {
         let mut scheduler = Scheduler::new(Scripted::new(&[("a", 1), ("b", 1)]), 1);
-        let mut never = |_: u64| None;
-        scheduler.run_probing(0.0, SLICE, &mut never);
+        let mut engine = Engine::new(None);
+        scheduler.run_with(0.0, SLICE, &mut engine);
         scheduler.answer(1, Answer::Pending);
-        scheduler.run_probing(0.0, SLICE, &mut never);
+        scheduler.run_with(0.0, SLICE, &mut engine);
         scheduler.answer(2, Answer::Pending);
-        assert_eq!(scheduler.run_probing(0.0, SLICE, &mut never), Turn::Idle);
+        assert_eq!(scheduler.run_with(0.0, SLICE, &mut engine), Turn::Idle);
         // b's call completed while everything waited: b resumes, a is not tried.
         scheduler.answer(2, done());
-        let mut tried = Vec::new();
-        scheduler.run_probing(0.0, 1, &mut |id| {
-            tried.push(id);
-            None
-        });
-        assert!(tried.is_empty());
+        engine.tried.clear();
+        scheduler.run_with(0.0, 1, &mut engine);
+        assert!(engine.tried.is_empty());
         assert_eq!(scheduler.lanes.log.last().map(String::as_str), Some("b:resume"));
     }
 }
