@@ -218,6 +218,10 @@ impl State {
     }
 
     fn observe(&mut self, event: Event, name: Option<String>) {
+        let known = |sock: SockId| name.clone().or_else(|| self.sockets.iter().find(|row| row.sock == sock)?.name.clone());
+        if let Some(line) = run_transcript::Line::kernel(&event, known) {
+            self.log(line);
+        }
         match event {
             Event::SocketCreated { info } => {
                 let row = self.row(info.sock);
@@ -226,17 +230,6 @@ impl State {
             }
             Event::SocketClosed { sock } => self.row(sock).closed = true,
             Event::State { sock, from, to, local, peer, .. } => {
-                let known = sock.and_then(|sock| self.sockets.iter().find(|row| row.sock == sock)?.name.clone());
-                let socket = name.clone().or(known).unwrap_or_else(|| {
-                    sock.map_or_else(|| "(closed)".to_string(), |s| format!("socket#{s}"))
-                });
-                self.log(run_transcript::Line::Kernel(KernelLine::State {
-                    socket,
-                    from: from.to_string(),
-                    to: to.to_string(),
-                    local: local.clone(),
-                    peer: peer.clone(),
-                }));
                 if let Some(sock) = sock {
                     let row = self.row(sock);
                     row.tcp_state = Some(to.to_string());
@@ -250,15 +243,6 @@ impl State {
                 self.transition = Some(Transition { sock, from: from.to_string(), to: to.to_string(), serial });
             }
             Event::Segment { src, dst, proto, flags, seq, ack, len, .. } => {
-                self.log(run_transcript::Line::Kernel(KernelLine::Segment {
-                    src: src.clone(),
-                    dst: dst.clone(),
-                    proto: proto.clone(),
-                    flags: flags.clone(),
-                    seq,
-                    ack,
-                    len,
-                }));
                 self.segments.push(Segment {
                     src,
                     dst,
@@ -406,7 +390,7 @@ impl Reducible for State {
                 let mut renamed = false;
                 for (sock, name) in names {
                     // Kernel lines that came before the script named the socket get its name now.
-                    let unnamed = format!("socket#{sock}");
+                    let unnamed = run_transcript::unnamed_socket(sock);
                     for line in &mut state.run_log {
                         if let run_transcript::Line::Kernel(KernelLine::State { socket, .. }) = line
                             && *socket == unnamed

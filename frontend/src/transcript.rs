@@ -54,24 +54,11 @@ impl Line {
         Line::new(kind, text)
     }
 
-    /// Something the kernel did, as `socklab run` prints it; `socket_name` gives
-    /// the script's name for a socket handle where it has one. Sockets made and
-    /// closed are left out: the steps that made and closed them already say so.
-    pub fn event(event: &Event, socket_name: impl Fn(SockId) -> Option<String>) -> Option<Line> {
-        let name = |sock: SockId| socket_name(sock).unwrap_or_else(|| format!("socket {sock}"));
-        let text = match event {
-            Event::SocketCreated { .. } | Event::SocketClosed { .. } => return None,
-            Event::State { sock, from, to, local, peer, .. } => {
-                let socket = sock.map_or_else(|| "(closed)".to_owned(), name);
-                format!("{socket}  {from} → {to}  ({local} ↔ {peer})")
-            }
-            Event::Segment { src, dst, proto, flags, seq, ack, len, .. } => {
-                let seq = seq.map(|seq| format!(" seq={seq}")).unwrap_or_default();
-                let ack = ack.map(|ack| format!(" ack={ack}")).unwrap_or_default();
-                format!("    {src} > {dst}  {proto} {flags}{seq}{ack} len={len}")
-            }
-        };
-        Some(Line::new(LineKind::Event, text))
+    /// Something the kernel did, as `socklab run` prints it (one wording, in
+    /// `shared`); `socket_name` gives the script's name for a socket handle
+    /// where it has one. Sockets made and closed are left out.
+    pub fn event(event: &Event, socket_name: impl FnOnce(SockId) -> Option<String>) -> Option<Line> {
+        transcript::Line::kernel(event, socket_name).map(|line| Line::new(LineKind::Event, line.human()))
     }
 
     /// A protocol error the relay reported outside any call of this run.
@@ -147,7 +134,7 @@ mod tests {
         };
         let text = |event: &Event| Line::event(event, |sock| (sock == 2).then(|| "cli".to_owned())).unwrap().text;
         assert_eq!(text(&state(Some(2))), "cli  FIN_WAIT2 → TIME_WAIT  (127.0.0.1:41000 ↔ 127.0.0.1:5500)");
-        assert!(text(&state(Some(7))).starts_with("socket 7  "));
+        assert!(text(&state(Some(7))).starts_with("socket#7  "));
         assert!(text(&state(None)).starts_with("(closed)  "));
         assert_eq!(Line::event(&Event::SocketClosed { sock: 2 }, |_| None), None);
     }

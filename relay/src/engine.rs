@@ -1,15 +1,16 @@
 //! Runs a whole script in one session: the `socklab run` engine.
 //!
-//! The interpreter (shared, sans-IO) decides what each lane does; the
-//! executor is the same one WebSocket sessions use. Scheduling follows the
-//! Run order of `docs/language.md`: the first lane in file order that can make progress runs
-//! until it ends or makes a call that cannot complete at once. A waiting
-//! lane's call is retried (one non-blocking attempt) in file order before
-//! anything waits, so ordinary scripts give the same transcript every run.
+//! The interpreter decides what each lane does and the shared scheduler
+//! (`socklab_lang::schedule`) which lane runs; the executor is the same one
+//! WebSocket sessions use. A call either completes inside `Executor::start`
+//! or waits as a `PendingCall`; a waiting lane's call is retried with one
+//! non-blocking attempt in file order before anything waits, so ordinary
+//! scripts give the same transcript every run.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use socklab_lang::interp::{CallResult, EndStatus, Interpreter, LaneState, Yield};
+use socklab_lang::interp::{CallResult, EndStatus, Interpreter, LaneState};
+use socklab_lang::schedule::{Answer, Host, Scheduler, Turn};
 use socklab_lang::Script;
 use socklab_wire::protocol::{Event, Ret};
 pub use socklab_lang::transcript::{KernelLine, Line};
@@ -58,55 +59,88 @@ impl RunSummary {
 /// Run `script` to the end in the session `env`, handing each transcript line to `emit` as it happens.
 pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &mut dyn FnMut(Line)) -> RunSummary {
     let SessionEnv { mut exec, observer, dir: _dir } = env;
-    let mut run = Run {
-        interp: Interpreter::new(script),
-        waiting: Vec::new(),
-        steps: 0,
-        options: options.clone(),
-    };
-    let lanes = run.interp.lane_count();
-    run.waiting.resize_with(lanes, || None);
-
+    let interp = Interpreter::new(script);
+    let mut waiting = Vec::new();
+    waiting.resize_with(interp.lane_count(), || None);
+    let mut run = Run { scheduler: Scheduler::new(interp, 1), waiting };
     let mut io = Io { exec: &mut exec, observer: &observer, emit };
     loop {
-        let progressed = run.advance_one(&mut io);
+        // One statement at a time, so the kernel's lines fall between the statements they follow.
+        let turn = {
+            let Run { scheduler, waiting } = &mut run;
+            let mut host = Attempts { waiting, exec: &mut *io.exec, max_steps: options.max_steps };
+            scheduler.run_with(now(), 1, &mut host)
+        };
         run.flush(&mut io);
-        if progressed {
-            continue;
-        }
-        if (0..lanes).all(|lane| matches!(run.interp.lane_state(lane), LaneState::Ended(_))) {
-            break;
-        }
-        let progress = run.progress();
-        match run.wait(io.observer).await {
-            Woke::Call(lane, raw) => {
-                run.waiting[lane] = None;
-                let result = io.exec.finish(raw);
-                let next = run.interp.resume(lane, call_result(result), now());
-                run.continue_lane(lane, next, &mut io);
-            }
-            Woke::Kernel(event) => run.emit_kernel(event, io.emit),
-            // A call still moving bytes (a sendall to a slow reader) is not stuck: wait again.
-            Woke::Deadlock if run.progress() != progress => {}
-            Woke::Deadlock => {
-                for lane in 0..lanes {
-                    if !matches!(run.interp.lane_state(lane), LaneState::Ended(_)) {
-                        run.waiting[lane] = None;
-                        run.interp.end_blocked(lane);
+        match turn {
+            Turn::Call { id, lane, call } => match io.exec.start(call) {
+                Started::Done(result) => {
+                    run.scheduler.answer(id, Answer::Done(call_result(result)));
+                }
+                Started::Pending(pending) => {
+                    run.waiting[lane] = Some((id, pending));
+                    run.scheduler.answer(id, Answer::Pending);
+                    run.flush(&mut io);
+                }
+            },
+            Turn::Again => {}
+            Turn::Idle if run.scheduler.is_finished() => break,
+            Turn::Idle => {
+                let progress = run.progress();
+                match run.wait(io.observer, options.deadlock_timeout).await {
+                    // The first call to complete resumes its lane, before anything is flushed.
+                    Woke::Call(lane, raw) => {
+                        if let Some((id, _)) = run.waiting[lane].take() {
+                            let result = io.exec.finish(raw);
+                            run.scheduler.answer(id, Answer::Done(call_result(result)));
+                        }
+                    }
+                    Woke::Kernel(event) => {
+                        run.emit_kernel(&event, io.emit);
+                        run.flush(&mut io);
+                    }
+                    // A call still moving bytes (a sendall to a slow reader) is not stuck: wait again.
+                    Woke::Deadlock if run.progress() != progress => run.flush(&mut io),
+                    Woke::Deadlock => {
+                        run.waiting.iter_mut().for_each(|call| *call = None);
+                        run.scheduler.abandon();
+                        run.flush(&mut io);
                     }
                 }
             }
         }
-        run.flush(&mut io);
     }
 
     // Connections closed near the end are still changing state (FIN_WAIT2, TIME_WAIT): let them show.
     for event in observer.settle(options.settle_quiet).await {
-        run.emit_kernel(event, io.emit);
+        run.emit_kernel(&event, io.emit);
     }
-    let all_finished =
-        (0..lanes).all(|lane| run.interp.lane_state(lane) == LaneState::Ended(EndStatus::Finished));
-    RunSummary { all_finished, steps: run.steps }
+    let interp = run.scheduler.lanes();
+    let all_finished = (0..interp.lane_count()).all(|lane| interp.lane_state(lane) == LaneState::Ended(EndStatus::Finished));
+    RunSummary { all_finished, steps: run.scheduler.steps() }
+}
+
+/// What the engine adds to the scheduling rule: a waiting call is tried once
+/// without waiting, and a run has a statement budget.
+struct Attempts<'a> {
+    waiting: &'a mut [Option<(u64, PendingCall)>],
+    exec: &'a mut Executor,
+    max_steps: u64,
+}
+
+impl Host for Attempts<'_> {
+    const ATTEMPTS: bool = true;
+
+    fn attempt(&mut self, id: u64) -> Option<CallResult> {
+        let slot = self.waiting.iter_mut().find(|slot| slot.as_ref().is_some_and(|(waiting, _)| *waiting == id))?;
+        let raw = slot.as_mut()?.1.attempt(true)?;
+        *slot = None;
+        Some(call_result(self.exec.finish(raw)))
+    }
+
+    fn max_steps(&self) -> Option<u64> {
+        Some(self.max_steps)
+    }
 }
 
 /// What the run talks to.
@@ -123,84 +157,24 @@ enum Woke {
 }
 
 struct Run {
-    interp: Interpreter,
-    /// The call each waiting lane is blocked in.
-    waiting: Vec<Option<PendingCall>>,
-    steps: u64,
-    options: RunOptions,
+    scheduler: Scheduler<Interpreter>,
+    /// The call each waiting lane is blocked in, with its id.
+    waiting: Vec<Option<(u64, PendingCall)>>,
 }
 
 impl Run {
-    /// Let the first lane (in file order) that can make progress run. False when none can.
-    fn advance_one(&mut self, io: &mut Io<'_>) -> bool {
-        for lane in 0..self.interp.lane_count() {
-            match self.interp.lane_state(lane) {
-                LaneState::Ended(_) => {}
-                LaneState::Ready => {
-                    let next = self.step(lane);
-                    self.continue_lane(lane, next, io);
-                    return true;
-                }
-                LaneState::Waiting => {
-                    let Some(call) = self.waiting[lane].as_mut() else { continue };
-                    if let Some(raw) = call.attempt(true) {
-                        self.waiting[lane] = None;
-                        let result = io.exec.finish(raw);
-                        let next = self.interp.resume(lane, call_result(result), now());
-                        self.continue_lane(lane, next, io);
-                        return true;
-                    }
-                }
-            }
-        }
-        false
-    }
-
     /// Bytes moved so far by the calls lanes wait in.
     fn progress(&self) -> usize {
-        self.waiting.iter().flatten().map(PendingCall::progress).sum()
-    }
-
-    fn step(&mut self, lane: usize) -> Yield {
-        self.steps += 1;
-        self.interp.step(lane, now())
-    }
-
-    /// Keep running `lane` until it ends or waits.
-    fn continue_lane(&mut self, lane: usize, mut next: Yield, io: &mut Io<'_>) {
-        loop {
-            self.flush(io);
-            match next {
-                Yield::Stepped => match self.interp.lane_state(lane) {
-                    LaneState::Ready if self.steps < self.options.max_steps => next = self.step(lane),
-                    LaneState::Ready => {
-                        self.interp.end_with_error(
-                            lane,
-                            format!("stopped after {} statements: is there an endless loop?", self.options.max_steps),
-                        );
-                        return;
-                    }
-                    LaneState::Waiting | LaneState::Ended(_) => return,
-                },
-                Yield::Call(call) => match io.exec.start(call) {
-                    Started::Done(result) => next = self.interp.resume(lane, call_result(result), now()),
-                    Started::Pending(pending) => {
-                        self.waiting[lane] = Some(pending);
-                        return;
-                    }
-                },
-            }
-        }
+        self.waiting.iter().flatten().map(|(_, call)| call.progress()).sum()
     }
 
     /// Wait for a waiting lane's call to end, a kernel event, or a deadlock.
-    async fn wait(&mut self, observer: &Observation) -> Woke {
-        let deadlock = self.options.deadlock_timeout;
+    async fn wait(&mut self, observer: &Observation, deadlock: Duration) -> Woke {
         let mut calls: Vec<_> = self
             .waiting
             .iter_mut()
             .enumerate()
-            .filter_map(|(lane, call)| call.as_mut().map(|call| (lane, call)))
+            .filter_map(|(lane, call)| call.as_mut().map(|(_, call)| (lane, call)))
             .collect();
         // A call with its own deadline (a timeout, a sleep) will end by itself: no deadlock.
         let all_open_ended = calls.iter().all(|(_, call)| !call.has_deadline());
@@ -227,28 +201,17 @@ impl Run {
     fn flush(&mut self, io: &mut Io<'_>) {
         // Socket created/closed events are for live views; a transcript shows the calls themselves.
         io.exec.take_events();
-        for event in self.interp.take_events() {
+        for event in self.scheduler.lanes_mut().take_events() {
             (io.emit)(Line::Interp(event));
         }
         while let Some(event) = io.observer.next_event().now_or_never() {
-            self.emit_kernel(event, io.emit);
+            self.emit_kernel(&event, io.emit);
         }
     }
 
-    fn emit_kernel(&self, event: Event, emit: &mut dyn FnMut(Line)) {
-        let name = |sock: Option<u32>| {
-            sock.and_then(|s| self.interp.socket_name(s)).unwrap_or_else(|| {
-                sock.map_or_else(|| "(closed)".to_string(), |s| format!("socket#{s}"))
-            })
-        };
-        match event {
-            Event::State { sock, from, to, local, peer, .. } => {
-                emit(Line::Kernel(KernelLine::State { socket: name(sock), from: from.to_string(), to: to.to_string(), local, peer }));
-            }
-            Event::Segment { src, dst, proto, flags, seq, ack, len, .. } => {
-                emit(Line::Kernel(KernelLine::Segment { src, dst, proto, flags, seq, ack, len }));
-            }
-            Event::SocketCreated { .. } | Event::SocketClosed { .. } => {}
+    fn emit_kernel(&self, event: &Event, emit: &mut dyn FnMut(Line)) {
+        if let Some(line) = Line::kernel(event, |sock| self.scheduler.lanes().socket_name(sock)) {
+            emit(line);
         }
     }
 }

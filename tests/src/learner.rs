@@ -20,7 +20,7 @@ use socklab_frontend::runner::{self, LaneStatus, Runner};
 use socklab_lang::interp::{EndStatus, InterpEvent, Interpreter};
 use socklab_lessons::{self as lessons, Checkpoint, Lang, Lesson};
 use socklab_wire::protocol::{ClientMsg, Event, PROTOCOL_VERSION, ServerMsg};
-use socklab_lang::transcript::{KernelLine, Line};
+use socklab_lang::transcript::Line;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -518,33 +518,11 @@ impl Session {
 
     /// The run as `socklab run --json` would have it, sockets named by the script's variables.
     fn transcript(&self) -> Vec<Line> {
-        let name = |sock: Option<u32>| {
-            sock.and_then(|s| self.runner.socket_name(s))
-                .unwrap_or_else(|| sock.map_or_else(|| "(closed)".to_string(), |s| format!("socket#{s}")))
-        };
         self.entries
             .iter()
             .filter_map(|entry| match entry {
                 Entry::Interp(event) => Some(Line::Interp(event.clone())),
-                Entry::Kernel(Event::State { sock, from, to, local, peer, .. }) => Some(Line::Kernel(KernelLine::State {
-                    socket: name(*sock),
-                    from: from.to_string(),
-                    to: to.to_string(),
-                    local: local.clone(),
-                    peer: peer.clone(),
-                })),
-                Entry::Kernel(Event::Segment { src, dst, proto, flags, seq, ack, len, .. }) => {
-                    Some(Line::Kernel(KernelLine::Segment {
-                        src: src.clone(),
-                        dst: dst.clone(),
-                        proto: proto.clone(),
-                        flags: flags.clone(),
-                        seq: *seq,
-                        ack: *ack,
-                        len: *len,
-                    }))
-                }
-                Entry::Kernel(Event::SocketCreated { .. } | Event::SocketClosed { .. }) => None,
+                Entry::Kernel(event) => Line::kernel(event, |sock| self.runner.socket_name(sock)),
             })
             .collect()
     }

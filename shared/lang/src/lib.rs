@@ -15,6 +15,7 @@ pub mod names;
 pub mod parser;
 pub mod token;
 pub mod interp;
+pub mod schedule;
 pub mod transcript;
 pub mod visit;
 

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use socklab_wire::errno;
+use socklab_wire::protocol::{Event, SockId};
+
 use crate::interp::{EndStatus, InterpEvent};
 
 /// One line of a transcript.
@@ -32,7 +34,42 @@ pub enum KernelLine {
     },
 }
 
+/// How transcripts name a socket the script holds in no variable.
+pub fn unnamed_socket(sock: SockId) -> String {
+    format!("socket#{sock}")
+}
+
 impl Line {
+    /// What the kernel did, as a transcript line; `socket_name` gives the
+    /// script's name for a socket where it has one. Sockets made and closed
+    /// give no line: the steps that made and closed them already say so.
+    pub fn kernel(event: &Event, socket_name: impl FnOnce(SockId) -> Option<String>) -> Option<Line> {
+        let line = match event {
+            Event::SocketCreated { .. } | Event::SocketClosed { .. } => return None,
+            Event::State { sock, from, to, local, peer, .. } => KernelLine::State {
+                // Without a handle the relay could not tell which socket it was; its fd is gone.
+                socket: match sock {
+                    Some(sock) => socket_name(*sock).unwrap_or_else(|| unnamed_socket(*sock)),
+                    None => "(closed)".to_owned(),
+                },
+                from: from.to_string(),
+                to: to.to_string(),
+                local: local.clone(),
+                peer: peer.clone(),
+            },
+            Event::Segment { src, dst, proto, flags, seq, ack, len, .. } => KernelLine::Segment {
+                src: src.clone(),
+                dst: dst.clone(),
+                proto: proto.clone(),
+                flags: flags.clone(),
+                seq: *seq,
+                ack: *ack,
+                len: *len,
+            },
+        };
+        Some(Line::Kernel(line))
+    }
+
     /// The line for people, as `socklab run` prints it: `lane:line  call  → result`,
     /// `→ ERRNO (num): explanation`, `socket  FROM → TO`, segments indented.
     pub fn human(&self) -> String {
@@ -79,6 +116,7 @@ impl Line {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use socklab_wire::tcp::TcpState;
 
     #[test]
     fn lines_read_back_from_json() {
@@ -94,5 +132,19 @@ mod tests {
         assert_eq!(serde_json::from_str::<Line>(&text).unwrap(), state);
         let print = r#"{"kind":"print","lane":"main","line":2,"text":"hi"}"#;
         assert!(matches!(serde_json::from_str::<Line>(print).unwrap(), Line::Interp(InterpEvent::Print { .. })));
+    }
+
+    #[test]
+    fn kernel_lines_name_a_socket_without_a_variable_by_its_handle() {
+        let (local, peer) = ("127.0.0.1:41000".to_owned(), "127.0.0.1:5500".to_owned());
+        let event = |sock| Event::State { sock, from: TcpState::SynSent, to: TcpState::Established, local: local.clone(), peer: peer.clone(), ts_us: 1 };
+        let socket = |sock| match Line::kernel(&event(sock), |_| None) {
+            Some(Line::Kernel(KernelLine::State { socket, .. })) => socket,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(socket(Some(7)), "socket#7");
+        assert_eq!(socket(None), "(closed)");
+        let closed = Event::SocketClosed { sock: 7 };
+        assert_eq!(Line::kernel(&closed, |_| Some("cli".into())), None);
     }
 }
