@@ -48,11 +48,8 @@ pub async fn throughput(echo: SocketAddr, total: u64, chunk: usize) -> anyhow::R
     let pattern = Pattern::new(chunk);
     let start = Instant::now();
     let write = async {
-        let mut sent = 0u64;
-        while sent < total {
-            let len = (total - sent).min(chunk as u64) as usize;
-            writer.write_all(pattern.window(sent, len)).await?;
-            sent += len as u64;
+        for piece in pattern.windows(total) {
+            writer.write_all(piece).await?;
         }
         anyhow::Ok(())
     };

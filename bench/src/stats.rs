@@ -76,6 +76,11 @@ impl Pattern {
         &self.bytes[start..start + len.min(self.max)]
     }
 
+    /// The first `total` stream bytes, in windows of `max` bytes (the last may be shorter).
+    pub fn windows(&self, total: u64) -> impl Iterator<Item = &[u8]> {
+        (0..total).step_by(self.max).map(move |offset| self.window(offset, (total - offset).min(self.max as u64) as usize))
+    }
+
     /// Check received bytes against the stream; names the first wrong offset.
     pub fn check(&self, buf: &[u8], offset: u64) -> anyhow::Result<()> {
         for (n, piece) in buf.chunks(self.max).enumerate() {

@@ -116,29 +116,12 @@ pub async fn run(plan: &Plan) -> anyhow::Result<Results> {
         Err(why) => Err(why.clone()),
     };
 
+    let setup = Setup { plan, target: &target, relay_pid: main_relay.pid(), peer: peer.as_ref().ok(), echo: echo.addr };
     eprintln!("echo round trips…");
-    let table = latency_section(
-        plan,
-        &target,
-        main_relay.pid(),
-        peer.as_ref().ok(),
-        echo.addr,
-        &mut results,
-        &mut figures,
-    )
-    .await?;
+    let table = latency_section(setup, &mut results, &mut figures).await?;
     results.tables.push(table);
     eprintln!("throughput…");
-    let table = throughput_section(
-        plan,
-        &target,
-        main_relay.pid(),
-        peer.as_ref().ok(),
-        echo.addr,
-        &mut results,
-        &mut figures,
-    )
-    .await?;
+    let table = throughput_section(setup, &mut results, &mut figures).await?;
     results.tables.push(table);
     if !plan.skip_page {
         eprintln!("page…");
@@ -309,15 +292,18 @@ impl<C: RoundTrip> Lane<C> {
     }
 }
 
-async fn latency_section(
-    plan: &Plan,
-    target: &RelayTarget,
+/// What the echo and throughput sections measure against.
+#[derive(Clone, Copy)]
+struct Setup<'a> {
+    plan: &'a Plan,
+    target: &'a RelayTarget,
     relay_pid: u32,
-    peer: Option<&WebsocatProcess>,
+    peer: Option<&'a WebsocatProcess>,
     echo: SocketAddr,
-    results: &mut Results,
-    figures: &mut Figures,
-) -> anyhow::Result<Table> {
+}
+
+async fn latency_section(setup: Setup<'_>, results: &mut Results, figures: &mut Figures) -> anyhow::Result<Table> {
+    let Setup { plan, target, relay_pid, peer, echo } = setup;
     let err = |e: anyhow::Error| format!("failed: {e:#}");
     let mut direct = Lane::new(
         Path3::Direct,
@@ -431,15 +417,8 @@ async fn latency_section(
     Ok(table)
 }
 
-async fn throughput_section(
-    plan: &Plan,
-    target: &RelayTarget,
-    relay_pid: u32,
-    peer: Option<&WebsocatProcess>,
-    echo: SocketAddr,
-    results: &mut Results,
-    figures: &mut Figures,
-) -> anyhow::Result<Table> {
+async fn throughput_section(setup: Setup<'_>, results: &mut Results, figures: &mut Figures) -> anyhow::Result<Table> {
+    let Setup { plan, target, relay_pid, peer, echo } = setup;
     let paths = [
         Path3::Direct,
         Path3::Websocat,

@@ -145,13 +145,8 @@ pub async fn throughput(addr: SocketAddr, total: u64, chunk: usize) -> anyhow::R
     let pattern = Pattern::new(chunk);
     let start = Instant::now();
     let write = async {
-        let mut sent = 0u64;
-        while sent < total {
-            let len = (total - sent).min(chunk as u64) as usize;
-            sink.send(Message::Binary(pattern.window(sent, len).to_vec().into()))
-                .await
-                .context("sending")?;
-            sent += len as u64;
+        for piece in pattern.windows(total) {
+            sink.send(Message::Binary(piece.to_vec().into())).await.context("sending")?;
         }
         anyhow::Ok(sink)
     };
