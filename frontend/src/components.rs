@@ -308,7 +308,7 @@ fn type_name(family: i32, sock_type: i32) -> String {
 #[component]
 pub fn SocketTable(props: &SocketTableProps) -> Html {
     let row = |row: &SocketRow| {
-        let state = row.tcp_state.clone().unwrap_or_else(|| if row.closed { "closed".into() } else { "-".into() });
+        let state = row.tcp_state.map_or_else(|| if row.closed { "closed".into() } else { "-".into() }, |s| s.to_string());
         html! {
             <tr class={classes!(row.closed.then_some("closed"))} data-sock={row.sock.to_string()}>
                 <td>{ row.name.clone().unwrap_or_else(|| format!("#{}", row.sock)) }</td>
@@ -344,11 +344,9 @@ pub struct StateDiagramProps {
 /// and the latest transition animated.
 #[component]
 pub fn StateDiagram(props: &StateDiagramProps) -> Html {
-    // The page's state keeps the names as they came; an unknown one is not drawn.
-    let parse = |name: &str| name.parse::<TcpState>().ok();
     let mut here: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for row in &props.sockets {
-        let state = row.tcp_state.as_deref().and_then(parse);
+        let state = row.tcp_state;
         // A socket closed and gone from the kernel has left the diagram.
         if row.closed && state == Some(TcpState::Close) {
             continue;
@@ -357,7 +355,7 @@ pub fn StateDiagram(props: &StateDiagramProps) -> Html {
             here.entry(diagram::node(state).name()).or_default().push(row.name.clone().unwrap_or_else(|| format!("#{}", row.sock)));
         }
     }
-    let fired = props.transition.as_ref().and_then(|t| Some((diagram::node(parse(&t.from)?), diagram::node(parse(&t.to)?), t.serial)));
+    let fired = props.transition.as_ref().map(|t| (diagram::node(t.from), diagram::node(t.to), t.serial));
     let edges = diagram::TRANSITIONS.iter().map(|&(from, to, label)| {
         let ((x1, y1), (x2, y2)) = (diagram::position(from).unwrap(), diagram::position(to).unwrap());
         let is_fired = fired.is_some_and(|(f, t, _)| f == from && t == to);

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use socklab_lang::interp::InterpEvent;
 use socklab_lessons::{self as lessons, Lang, StepReport};
 use socklab_wire::protocol::{Call, Event, Outcome, Ret, SandboxMode, SockId};
+use socklab_wire::tcp::TcpState;
 use socklab_lang::transcript::{self as run_transcript, KernelLine};
 use yew::Reducible;
 
@@ -68,7 +69,7 @@ pub struct SocketRow {
     pub local: Option<String>,
     pub peer: Option<String>,
     /// The kernel's TCP state name, for TCP sockets.
-    pub tcp_state: Option<String>,
+    pub tcp_state: Option<TcpState>,
     pub bytes_in: u64,
     pub bytes_out: u64,
     /// The fd is closed (the kernel may still hold the connection, e.g. TIME_WAIT).
@@ -91,8 +92,8 @@ pub struct Segment {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
     pub sock: Option<SockId>,
-    pub from: String,
-    pub to: String,
+    pub from: TcpState,
+    pub to: TcpState,
     /// Counts transitions so the view can restart the animation.
     pub serial: u64,
 }
@@ -232,7 +233,7 @@ impl State {
             Event::State { sock, from, to, local, peer, .. } => {
                 if let Some(sock) = sock {
                     let row = self.row(sock);
-                    row.tcp_state = Some(to.to_string());
+                    row.tcp_state = Some(to);
                     row.local = Some(local);
                     row.peer = Some(peer);
                     if row.name.is_none() {
@@ -240,7 +241,7 @@ impl State {
                     }
                 }
                 let serial = self.transition.as_ref().map_or(1, |t| t.serial + 1);
-                self.transition = Some(Transition { sock, from: from.to_string(), to: to.to_string(), serial });
+                self.transition = Some(Transition { sock, from, to, serial });
             }
             Event::Segment { src, dst, proto, flags, seq, ack, len, .. } => {
                 self.segments.push(Segment {
@@ -574,9 +575,9 @@ mod tests {
         let row = &state.sockets[0];
         assert_eq!(row.name.as_deref(), Some("cli"));
         assert_eq!((row.fd, row.bytes_out, row.closed), (7, 3, true));
-        assert_eq!(row.tcp_state.as_deref(), Some("TIME_WAIT"));
+        assert_eq!(row.tcp_state, Some(TcpState::TimeWait));
         assert_eq!(row.peer.as_deref(), Some("127.0.0.1:5500"));
-        assert_eq!(state.transition.as_ref().map(|t| (t.to.as_str(), t.serial)), Some(("TIME_WAIT", 2)));
+        assert_eq!(state.transition.as_ref().map(|t| (t.to, t.serial)), Some((TcpState::TimeWait, 2)));
         let state = apply(state, [Action::Reset]);
         assert!(state.sockets.is_empty() && state.transition.is_none());
     }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use socklab_wire::errno;
 use socklab_wire::protocol::{Event, SockId};
+use socklab_wire::tcp::TcpState;
 
 use crate::interp::{EndStatus, InterpEvent};
 
@@ -21,7 +22,7 @@ pub enum Line {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum KernelLine {
     /// A TCP state transition of `socket` (the script's variable name where known).
-    State { socket: String, from: String, to: String, local: String, peer: String },
+    State { socket: String, from: TcpState, to: TcpState, local: String, peer: String },
     /// A packet seen on the session's loopback.
     Segment {
         src: String,
@@ -52,8 +53,8 @@ impl Line {
                     Some(sock) => socket_name(*sock).unwrap_or_else(|| unnamed_socket(*sock)),
                     None => "(closed)".to_owned(),
                 },
-                from: from.to_string(),
-                to: to.to_string(),
+                from: *from,
+                to: *to,
                 local: local.clone(),
                 peer: peer.clone(),
             },
@@ -116,14 +117,13 @@ impl Line {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use socklab_wire::tcp::TcpState;
 
     #[test]
     fn lines_read_back_from_json() {
         let state = Line::Kernel(KernelLine::State {
             socket: "cli".into(),
-            from: "FIN_WAIT2".into(),
-            to: "TIME_WAIT".into(),
+            from: TcpState::FinWait2,
+            to: TcpState::TimeWait,
             local: "127.0.0.1:41000".into(),
             peer: "127.0.0.1:5500".into(),
         });

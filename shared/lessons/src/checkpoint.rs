@@ -319,8 +319,8 @@ impl Checkpoint {
                     })
                     .collect();
                 let found = states.iter().find(|(_, s, f, tt)| {
-                    tt.as_str() == to.name()
-                        && from.is_none_or(|want| want.name() == f.as_str())
+                    **tt == *to
+                        && from.is_none_or(|want| want == **f)
                         && socket.as_ref().is_none_or(|want| want == *s)
                 });
                 if let Some((i, s, f, tt)) = found {
@@ -535,8 +535,8 @@ mod tests {
     fn state(socket: &str, from: &str, to: &str) -> Line {
         Line::Kernel(KernelLine::State {
             socket: socket.into(),
-            from: from.into(),
-            to: to.into(),
+            from: from.parse().unwrap(),
+            to: to.parse().unwrap(),
             local: "127.0.0.1:1".into(),
             peer: "127.0.0.1:2".into(),
         })
