@@ -5,8 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use socklab::session::{Encoding, Incoming, SessionLimits, decode};
-use socklab_wire::binary;
-use socklab_wire::protocol::ClientMsg;
+use socklab::wire::binary;
+use socklab::wire::protocol::ClientMsg;
 
 fuzz_target!(|data: &[u8]| {
     let limits = SessionLimits { max_message: 64 << 10, ..SessionLimits::default() };

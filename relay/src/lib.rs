@@ -18,3 +18,7 @@ pub mod workers;
 pub mod cli;
 pub mod engine;
 pub mod lessons_cli;
+
+/// The shared crates the relay is built on, for the fuzz targets.
+pub use socklab_lang as lang;
+pub use socklab_wire as wire;
