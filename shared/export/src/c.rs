@@ -594,6 +594,20 @@ impl Gen {
                     UnaryOp::Invert => format!("sl_binary(sl_int(-1), SL_XOR, {x})"),
                 }
             }
+            ExprKind::FString(_) => {
+                return Err(err(line, "f-strings are not supported by the C export"));
+            }
+            ExprKind::Binary(BinOp::Mod, a, _)
+                if matches!(
+                    a.kind,
+                    ExprKind::Str(_) | ExprKind::Bytes(_) | ExprKind::FString(_)
+                ) =>
+            {
+                return Err(err(
+                    line,
+                    "'%' string formatting is not supported by the C export",
+                ));
+            }
             ExprKind::Binary(op, a, b) => format!(
                 "sl_binary({}, {}, {})",
                 self.expr(a)?,
@@ -811,7 +825,8 @@ impl Gen {
             | Builtin::Max
             | Builtin::Sum
             | Builtin::Ord
-            | Builtin::Chr => return not_supported(),
+            | Builtin::Chr
+            | Builtin::Format => return not_supported(),
         };
         let mut values: Vec<Option<String>> = Vec::new();
         for a in args {

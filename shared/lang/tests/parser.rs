@@ -144,7 +144,7 @@ const BROKEN: &[(&str, &str)] = &[
     ("else without if", "x = 1\nelse:\n    pass\n"),
     ("def unsupported", "def f():\n    pass\n"),
     ("dict unsupported", "x = {1: 2}\n"),
-    ("f-string", "x = f\"{y}\"\n"),
+    ("f-string", "x = f\"{y!z}\"\n"),
     ("bad assignment target", "f() = 3\n"),
     (
         "unknown exception class",

@@ -19,6 +19,7 @@ mod builtins;
 mod codec;
 mod compile;
 mod exception;
+mod format;
 mod icmp;
 mod methods;
 mod ops;
