@@ -821,6 +821,9 @@ impl<'a> Printf<'a> {
             }
             let mut keyed: Option<Value> = None;
             if chars[i] == '(' {
+                if !is_mapping_like(self.args) {
+                    return Err(Exception::type_error("format requires a mapping"));
+                }
                 let mut depth = 1;
                 let start = i + 1;
                 let mut j = start;
@@ -839,9 +842,6 @@ impl<'a> Printf<'a> {
                 }
                 if j >= chars.len() {
                     return Err(value_error("incomplete format key"));
-                }
-                if !is_mapping_like(self.args) {
-                    return Err(Exception::type_error("format requires a mapping"));
                 }
                 let key: String = chars[start..j].iter().collect();
                 let key = if self.bytes {
