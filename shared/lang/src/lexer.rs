@@ -762,6 +762,13 @@ impl Lexer<'_> {
                             self.error(expr_pos, "f-string: unterminated string");
                             return None;
                         }
+                        if self.peek() == Some('\\') {
+                            self.error(
+                                self.pos(),
+                                "f-string expression part cannot include a backslash",
+                            );
+                            return None;
+                        }
                         self.bump();
                     }
                     for _ in 0..n {
