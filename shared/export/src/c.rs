@@ -912,5 +912,15 @@ mod tests {
         assert!(e.to_string().contains("step"), "{e}");
         let parsed = socklab_lang::parse("print(1, end=\"\")\n");
         assert!(c(&parsed.script).is_err());
+        for (src, what) in [
+            ("x = 1\ny = f\"{x}\"\n", "f-strings"),
+            ("x = 1\ny = \"%d\" % x\n", "'%' string formatting"),
+            ("x = 1\ny = \"{}\".format(x)\n", ".format()"),
+            ("x = 1\ny = format(x, \"x\")\n", "format()"),
+        ] {
+            let e = c(&socklab_lang::parse(src).script).unwrap_err();
+            assert_eq!(e.line, 2, "{src}");
+            assert!(e.to_string().contains(what), "{src}: {e}");
+        }
     }
 }

@@ -461,22 +461,33 @@ pub(super) fn py_str(s: &str) -> String {
 
 impl Printer<'_> {
     /// An f-string as an f-string, or None where Python 3.11 could not read it
-    /// back (an expression with a quote or backslash, braces in a spec's text).
+    /// back in either quote (a field with both quotes or a backslash, braces
+    /// in a spec's text).
     fn fstring(&self, parts: &[FPart]) -> Result<Option<String>, ExportError> {
-        let Some(body) = self.fstring_body(parts, false)? else {
-            return Ok(None);
-        };
-        Ok(Some(format!("f\"{body}\"")))
+        for quote in ['"', '\''] {
+            if let Some(body) = self.fstring_body(parts, quote, false)? {
+                return Ok(Some(format!("f{quote}{body}{quote}")));
+            }
+        }
+        Ok(None)
     }
 
-    fn fstring_body(&self, parts: &[FPart], in_spec: bool) -> Result<Option<String>, ExportError> {
+    fn fstring_body(
+        &self,
+        parts: &[FPart],
+        quote: char,
+        in_spec: bool,
+    ) -> Result<Option<String>, ExportError> {
         let mut out = String::new();
         for part in parts {
             match part {
                 FPart::Lit(s) => {
                     let text = py_str(s);
-                    let text = &text[1..text.len() - 1];
-                    if in_spec && (text.contains(['{', '}', '\\']) || text.contains("\\\"")) {
+                    let mut text = text[1..text.len() - 1].to_string();
+                    if quote == '\'' {
+                        text = text.replace("\\\"", "\"").replace('\'', "\\'");
+                    }
+                    if in_spec && text.contains(['{', '}', '\\', quote]) {
                         return Ok(None);
                     }
                     out.push_str(&text.replace('{', "{{").replace('}', "}}"));
@@ -487,7 +498,7 @@ impl Printer<'_> {
                     spec,
                 } => {
                     let expr = self.expr(value, 0)?;
-                    if expr.contains(['"', '\\', '#']) || expr.starts_with('{') {
+                    if expr.contains([quote, '\\', '#']) || expr.starts_with('{') {
                         return Ok(None);
                     }
                     out.push('{');
@@ -497,7 +508,7 @@ impl Printer<'_> {
                         out.push(*c);
                     }
                     if let Some(spec) = spec {
-                        let Some(spec) = self.fstring_body(spec, true)? else {
+                        let Some(spec) = self.fstring_body(spec, quote, true)? else {
                             return Ok(None);
                         };
                         out.push(':');
