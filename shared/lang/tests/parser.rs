@@ -379,3 +379,29 @@ fn names_inside_fstrings_are_checked() {
     let d = diagnostics("port = 1\nprint(f\"{prot:>5}\")\n");
     assert!(d.contains("2:10: unknown name 'prot'"), "{d}");
 }
+
+#[test]
+fn fstrings_never_panic_and_run_without_panicking() {
+    const PIECES: &[&str] = &[
+        "f'", "f\"", "rf'", "f'''", "f\"\"\"", "'", "\"", "'''", "{", "}", "{{", "}}", "!r", "!",
+        ":", "=", "==", "x", "1", "(", ")", "[", "]", "\\", "\\n", "#", "\n", " ", ">", "{x}",
+        ":{", "%", "%s", "%(", "*", ".2f", ",", "_", "z", "#x",
+    ];
+    let mut rng = Rng(0x5eed_f00d);
+    for _ in 0..3000 {
+        let n = 1 + rng.next() % 14;
+        let mut src = String::from("x = 3\ny = ");
+        for _ in 0..n {
+            src.push_str(*rng.pick(PIECES));
+        }
+        src.push('\n');
+        let parsed = parse(&src);
+        if parsed.is_ok() {
+            // Whatever parses also runs to its end without a panic.
+            let mut interp = socklab_lang::interp::Interpreter::new(&parsed.script);
+            for _ in 0..10 {
+                let _ = interp.step(0, 0.0);
+            }
+        }
+    }
+}
