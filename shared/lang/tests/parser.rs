@@ -392,7 +392,8 @@ fn fstrings_never_panic_and_run_without_panicking() {
         let n = 1 + rng.next() % 14;
         let mut src = String::from("x = 3\ny = ");
         for _ in 0..n {
-            src.push_str(*rng.pick(PIECES));
+            let piece: &&str = rng.pick(PIECES);
+            src.push_str(piece);
         }
         src.push('\n');
         let parsed = parse(&src);

@@ -250,7 +250,7 @@ fn layout(n: &Number<'_>, spec: &Spec, interval: usize) -> String {
         let padded = format!("{}{}", "0".repeat(count - digits.len()), digits);
         let mut grouped = String::with_capacity(count + count / interval);
         for (i, c) in padded.chars().enumerate() {
-            if i > 0 && (count - i) % interval == 0 {
+            if i > 0 && (count - i).is_multiple_of(interval) {
                 grouped.push(sep);
             }
             grouped.push(c);
@@ -444,10 +444,11 @@ fn float_body(abs: f64, ty: char, precision: Option<usize>, alt: bool) -> String
             Some(p) => general(abs, p, false, alt, true),
             None => {
                 let mut s = float_repr(abs);
-                if alt && !s.contains('.') {
-                    if let Some(at) = s.find('e') {
-                        s.insert(at, '.');
-                    }
+                if alt
+                    && !s.contains('.')
+                    && let Some(at) = s.find('e')
+                {
+                    s.insert(at, '.');
                 }
                 s
             }
@@ -1037,7 +1038,7 @@ fn printf_int(conv: char, arg: &Value, f: &Flags) -> Result<String, Exception> {
                     "cannot convert float infinity to integer",
                 ));
             }
-            if x.trunc().abs() >= 9.223_372_036_854_775_808e18 {
+            if x.trunc().abs() >= 9.223_372_036_854_776e18 {
                 return Err(Exception::overflow(
                     "int too large to format (socklab integers are 64-bit)",
                 ));
