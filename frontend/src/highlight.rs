@@ -150,6 +150,10 @@ mod tests {
         assert!(spans.contains(&(Class::String, "'a'".into())));
         assert_eq!(classes("# lane: server"), [(Class::Lane, "# lane: server".into())]);
         assert_eq!(classes("cli.send(x)")[0].0, Class::Plain);
+        // An f-string's text, braces included, is a string; the prefix stays plain as `r` does.
+        let spans = classes("print(f\"{x!r:>{w}} {{ok}}\", rf'\\d{y}')");
+        assert!(spans.contains(&(Class::String, "\"{x!r:>{w}} {{ok}}\"".into())));
+        assert!(spans.contains(&(Class::String, "'\\d{y}'".into())));
     }
 
     #[test]

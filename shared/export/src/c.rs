@@ -594,6 +594,20 @@ impl Gen {
                     UnaryOp::Invert => format!("sl_binary(sl_int(-1), SL_XOR, {x})"),
                 }
             }
+            ExprKind::FString(_) => {
+                return Err(err(line, "f-strings are not supported by the C export"));
+            }
+            ExprKind::Binary(BinOp::Mod, a, _)
+                if matches!(
+                    a.kind,
+                    ExprKind::Str(_) | ExprKind::Bytes(_) | ExprKind::FString(_)
+                ) =>
+            {
+                return Err(err(
+                    line,
+                    "'%' string formatting is not supported by the C export",
+                ));
+            }
             ExprKind::Binary(op, a, b) => format!(
                 "sl_binary({}, {}, {})",
                 self.expr(a)?,
@@ -811,7 +825,8 @@ impl Gen {
             | Builtin::Max
             | Builtin::Sum
             | Builtin::Ord
-            | Builtin::Chr => return not_supported(),
+            | Builtin::Chr
+            | Builtin::Format => return not_supported(),
         };
         let mut values: Vec<Option<String>> = Vec::new();
         for a in args {
@@ -897,5 +912,15 @@ mod tests {
         assert!(e.to_string().contains("step"), "{e}");
         let parsed = socklab_lang::parse("print(1, end=\"\")\n");
         assert!(c(&parsed.script).is_err());
+        for (src, what) in [
+            ("x = 1\ny = f\"{x}\"\n", "f-strings"),
+            ("x = 1\ny = \"%d\" % x\n", "'%' string formatting"),
+            ("x = 1\ny = \"{}\".format(x)\n", ".format()"),
+            ("x = 1\ny = format(x, \"x\")\n", "format()"),
+        ] {
+            let e = c(&socklab_lang::parse(src).script).unwrap_err();
+            assert_eq!(e.line, 2, "{src}");
+            assert!(e.to_string().contains(what), "{src}: {e}");
+        }
     }
 }

@@ -13,7 +13,7 @@ use super::walk::{self, ident};
 use socklab_wire::errno;
 use socklab_lang::visit;
 use socklab_lang::names::{Builtin, Global, global};
-use socklab_lang::{BinOp, CmpOp, Expr, ExprKind, Script, Stmt, StmtKind, Target, UnaryOp};
+use socklab_lang::{BinOp, CmpOp, Expr, ExprKind, FPart, Script, Stmt, StmtKind, Target, UnaryOp};
 
 /// The Python 3 program for `script`.
 pub fn python(script: &Script) -> Result<String, ExportError> {
@@ -356,6 +356,10 @@ impl Printer<'_> {
                 format!("{}[{}]", self.expr(x, PRIMARY)?, self.expr(i, 0)?),
                 PRIMARY,
             ),
+            ExprKind::FString(parts) => match self.fstring(parts)? {
+                Some(text) => (text, ATOM),
+                None => (self.fstring_concat(parts)?, ATOM),
+            },
             ExprKind::Slice {
                 object,
                 lower,
@@ -453,6 +457,100 @@ pub(super) fn py_str(s: &str) -> String {
     quoted("", s.chars(), |c| {
         (c < ' ' || c == '\x7f').then(|| format!("\\x{:02x}", u32::from(c)))
     })
+}
+
+impl Printer<'_> {
+    /// An f-string as an f-string, or None where Python 3.11 could not read it
+    /// back in either quote (a field with both quotes or a backslash, braces
+    /// in a spec's text).
+    fn fstring(&self, parts: &[FPart]) -> Result<Option<String>, ExportError> {
+        for quote in ['"', '\''] {
+            if let Some(body) = self.fstring_body(parts, quote, false)? {
+                return Ok(Some(format!("f{quote}{body}{quote}")));
+            }
+        }
+        Ok(None)
+    }
+
+    fn fstring_body(
+        &self,
+        parts: &[FPart],
+        quote: char,
+        in_spec: bool,
+    ) -> Result<Option<String>, ExportError> {
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                FPart::Lit(s) => {
+                    let text = py_str(s);
+                    let mut text = text[1..text.len() - 1].to_string();
+                    if quote == '\'' {
+                        text = text.replace("\\\"", "\"").replace('\'', "\\'");
+                    }
+                    if in_spec && text.contains(['{', '}', '\\', quote]) {
+                        return Ok(None);
+                    }
+                    out.push_str(&text.replace('{', "{{").replace('}', "}}"));
+                }
+                FPart::Field {
+                    value,
+                    conversion,
+                    spec,
+                } => {
+                    let expr = self.expr(value, 0)?;
+                    if expr.contains([quote, '\\', '#']) || expr.starts_with('{') {
+                        return Ok(None);
+                    }
+                    out.push('{');
+                    out.push_str(&expr);
+                    if let Some(c) = conversion {
+                        out.push('!');
+                        out.push(*c);
+                    }
+                    if let Some(spec) = spec {
+                        let Some(spec) = self.fstring_body(spec, quote, true)? else {
+                            return Ok(None);
+                        };
+                        out.push(':');
+                        out.push_str(&spec);
+                    }
+                    out.push('}');
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// The f-string as `"text" + format(value, spec) + ...`, which any Python reads.
+    fn fstring_concat(&self, parts: &[FPart]) -> Result<String, ExportError> {
+        let mut pieces = vec![py_str("")];
+        for part in parts {
+            match part {
+                FPart::Lit(s) => pieces.push(py_str(s)),
+                FPart::Field {
+                    value,
+                    conversion,
+                    spec,
+                } => {
+                    let mut v = self.expr(value, 0)?;
+                    if let Some(c) = conversion {
+                        let f = match c {
+                            'r' => "repr",
+                            'a' => "ascii",
+                            _ => "str",
+                        };
+                        v = format!("{f}({v})");
+                    }
+                    let spec = match spec {
+                        Some(spec) => format!(", {}", self.fstring_concat(spec)?),
+                        None => String::new(),
+                    };
+                    pieces.push(format!("format({v}{spec})"));
+                }
+            }
+        }
+        Ok(format!("({})", pieces.join(" + ")))
+    }
 }
 
 /// A Python bytes literal.

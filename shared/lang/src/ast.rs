@@ -146,6 +146,20 @@ pub enum ExprKind {
         upper: Option<Box<Expr>>,
         step: Option<Box<Expr>>,
     },
+    /// An f-string (adjacent plain strings included): its text and fields in order.
+    FString(Vec<FPart>),
+}
+
+/// A piece of an f-string. `f"{x=}"` is parsed as the text `x=` and the field `x!r`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FPart {
+    Lit(String),
+    /// `{value!conversion:spec}`; the spec is itself f-string parts (`{x:{width}}`).
+    Field {
+        value: Box<Expr>,
+        conversion: Option<char>,
+        spec: Option<Vec<FPart>>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! It never fails: problems become diagnostics and lexing goes on.
 
 use super::Diagnostic;
-use super::token::{Pos, Token, TokenKind};
+use super::token::{FTok, Pos, Token, TokenKind};
 
 // Kept reachable here too: the page's highlighter names it by this path.
 pub use super::token::is_keyword;
@@ -335,12 +335,10 @@ impl Lexer<'_> {
             );
             if valid {
                 if prefix.format {
-                    self.error(
-                        pos,
-                        "f-strings are not supported: build the text with + and str()",
-                    );
+                    self.fstring(pos, start, prefix.raw);
+                } else {
+                    self.string(pos, start, prefix);
                 }
-                self.string(pos, start, prefix);
                 return;
             }
         }
@@ -610,6 +608,276 @@ impl Lexer<'_> {
                 None => self.error(pos, "escape sequence is not a valid Unicode character"),
             }
         }
+    }
+}
+
+/// f-strings, as Python 3.11 reads them: the expressions are found by
+/// scanning (brackets and nested strings skipped; the outer quote ends the
+/// string, a backslash or `#` is an error) and then lexed in place, so their
+/// tokens carry their positions in the file.
+impl Lexer<'_> {
+    fn fstring(&mut self, pos: Pos, start: usize, raw: bool) {
+        let Some(quote) = self.bump() else { return };
+        let triple = self.peek() == Some(quote) && self.peek_at(1) == Some(quote);
+        if triple {
+            self.bump();
+            self.bump();
+        }
+        let (parts, terminated) = self.fstring_parts(quote, triple, raw, 0);
+        if !terminated {
+            let what = if triple {
+                "unterminated triple-quoted string literal"
+            } else {
+                "unterminated string literal"
+            };
+            self.error(pos, what);
+        }
+        self.push(TokenKind::FString(parts), pos, start);
+    }
+
+    /// Whether the cursor is at the string's closing quote(s).
+    fn at_close(&self, quote: char, triple: bool) -> bool {
+        self.peek() == Some(quote)
+            && (!triple || (self.peek_at(1) == Some(quote) && self.peek_at(2) == Some(quote)))
+    }
+
+    /// Literal text and fields up to the closing quote (consumed; returns true)
+    /// or, inside a format spec (`nest > 0`), up to the field's `}` (not consumed).
+    fn fstring_parts(
+        &mut self,
+        quote: char,
+        triple: bool,
+        raw: bool,
+        nest: u32,
+    ) -> (Vec<FTok>, bool) {
+        let mut parts = Vec::new();
+        let mut text: Vec<u8> = Vec::new();
+        let mut terminated = false;
+        let flush = |text: &mut Vec<u8>, parts: &mut Vec<FTok>| {
+            if !text.is_empty() {
+                parts.push(FTok::Lit(String::from_utf8_lossy(text).into_owned()));
+                text.clear();
+            }
+        };
+        while let Some(c) = self.peek() {
+            if self.at_close(quote, triple) {
+                if nest == 0 {
+                    for _ in 0..if triple { 3 } else { 1 } {
+                        self.bump();
+                    }
+                    terminated = true;
+                }
+                break;
+            }
+            if (c == '\n' || c == '\r') && !triple {
+                break;
+            }
+            let char_pos = self.pos();
+            if c == '}' && nest > 0 {
+                break;
+            }
+            self.bump();
+            match c {
+                '{' if nest == 0 && self.peek() == Some('{') => {
+                    self.bump();
+                    text.push(b'{');
+                }
+                '{' => {
+                    flush(&mut text, &mut parts);
+                    if nest >= 2 {
+                        self.error(char_pos, "f-string: expressions nested too deeply");
+                    }
+                    match self.fstring_field(quote, triple, raw, nest) {
+                        Some(field) => parts.push(field),
+                        None => {
+                            // Skip to the string's end: the rest would only add noise.
+                            while self.peek().is_some()
+                                && !self.at_close(quote, triple)
+                                && (triple || !self.at_newline())
+                            {
+                                self.bump();
+                            }
+                        }
+                    }
+                }
+                '}' if self.peek() == Some('}') => {
+                    self.bump();
+                    text.push(b'}');
+                }
+                '}' => self.error(char_pos, "f-string: single '}' is not allowed"),
+                '\\' if !raw => self.escape(char_pos, false, &mut text),
+                '\\' => {
+                    text.push(b'\\');
+                    if let Some(next) = self.peek().filter(|&n| n == quote || n == '\\') {
+                        self.bump();
+                        push_char(&mut text, next);
+                    }
+                }
+                '\r' if self.peek() == Some('\n') => {}
+                '\r' => text.push(b'\n'),
+                c => push_char(&mut text, c),
+            }
+        }
+        flush(&mut text, &mut parts);
+        (parts, terminated)
+    }
+
+    /// One `{expr[=][!c][:spec]}` after its `{`; None after an error.
+    fn fstring_field(&mut self, quote: char, triple: bool, raw: bool, nest: u32) -> Option<FTok> {
+        let expr_start = self.i;
+        let expr_pos = self.pos();
+        let mut depth = 0u32;
+        let mut debug = false;
+        loop {
+            let Some(c) = self.peek() else {
+                self.error(expr_pos, "f-string: expecting '}'");
+                return None;
+            };
+            if self.at_close(quote, triple) || ((c == '\n' || c == '\r') && !triple) {
+                self.error(self.pos(), "f-string: expecting '}'");
+                return None;
+            }
+            let next = self.peek_at(1);
+            match c {
+                '\\' => {
+                    self.error(
+                        self.pos(),
+                        "f-string expression part cannot include a backslash",
+                    );
+                    return None;
+                }
+                '#' => {
+                    self.error(self.pos(), "f-string expression part cannot include '#'");
+                    return None;
+                }
+                '\'' | '"' => {
+                    // A string inside the expression: skipped here, lexed below.
+                    let inner_triple = next == Some(c) && self.peek_at(2) == Some(c);
+                    let n = if inner_triple { 3 } else { 1 };
+                    for _ in 0..n {
+                        self.bump();
+                    }
+                    while self.peek().is_some() && !self.at_close(c, inner_triple) {
+                        if self.at_close(quote, triple) || (!triple && self.at_newline()) {
+                            self.error(expr_pos, "f-string: unterminated string");
+                            return None;
+                        }
+                        if self.peek() == Some('\\') {
+                            self.error(
+                                self.pos(),
+                                "f-string expression part cannot include a backslash",
+                            );
+                            return None;
+                        }
+                        self.bump();
+                    }
+                    for _ in 0..n {
+                        self.bump();
+                    }
+                    continue;
+                }
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' if depth > 0 => depth -= 1,
+                '}' => break,
+                '!' if depth == 0 && next != Some('=') => break,
+                ':' if depth == 0 => break,
+                '=' if depth == 0
+                    && next != Some('=')
+                    && !self.src[..self.i].ends_with(['=', '!', '<', '>']) =>
+                {
+                    debug = true;
+                    break;
+                }
+                _ => {}
+            }
+            self.bump();
+        }
+        let expr_end = self.i;
+        if self.src[expr_start..expr_end].trim().is_empty() {
+            self.error(expr_pos, "f-string: empty expression not allowed");
+            return None;
+        }
+        let tokens = self.lex_fragment(expr_start, expr_end, expr_pos);
+        let debug = if debug {
+            self.bump();
+            while matches!(self.peek(), Some(' ' | '\t')) {
+                self.bump();
+            }
+            Some(self.src[expr_start..self.i].to_string())
+        } else {
+            None
+        };
+        let mut conversion = None;
+        if self.peek() == Some('!') {
+            self.bump();
+            match self.peek() {
+                Some(c @ ('r' | 's' | 'a')) => {
+                    self.bump();
+                    conversion = Some(c);
+                }
+                _ => {
+                    self.error(
+                        self.pos(),
+                        "f-string: invalid conversion character: expected 's', 'r', or 'a'",
+                    );
+                    return None;
+                }
+            }
+        }
+        let mut spec = None;
+        if self.peek() == Some(':') {
+            self.bump();
+            let (parts, _) = self.fstring_parts(quote, triple, raw, nest + 1);
+            spec = Some(parts);
+        }
+        if self.peek() != Some('}') {
+            self.error(self.pos(), "f-string: expecting '}'");
+            return None;
+        }
+        self.bump();
+        Some(FTok::Field {
+            tokens,
+            debug,
+            conversion,
+            spec,
+        })
+    }
+
+    /// Lexes `src[start..end]` (an f-string's expression) as an expression
+    /// inside brackets: newlines are just space. The tokens end with `Eof`.
+    fn lex_fragment(&mut self, start: usize, end: usize, pos: Pos) -> Vec<Token> {
+        let mut sub = Lexer {
+            src: &self.src[..end],
+            i: start,
+            line: pos.line,
+            col: pos.col,
+            tokens: Vec::new(),
+            diagnostics: Vec::new(),
+            indents: vec![String::new()],
+            brackets: vec![pos],
+        };
+        loop {
+            while matches!(sub.peek(), Some(' ' | '\t' | '\x0c' | '\n' | '\r')) {
+                sub.bump();
+            }
+            let pos = sub.pos();
+            let start = sub.i;
+            let Some(c) = sub.peek() else { break };
+            match c {
+                c if c.is_ascii_digit()
+                    || (c == '.' && sub.peek_at(1).is_some_and(|d| d.is_ascii_digit())) =>
+                {
+                    sub.number(pos, start);
+                }
+                c if c.is_alphabetic() || c == '_' => sub.name_or_string(pos, start),
+                '"' | '\'' => sub.string(pos, start, StrPrefix::default()),
+                _ => sub.operator(pos, start, c),
+            }
+        }
+        let end_pos = sub.pos();
+        sub.push(TokenKind::Eof, end_pos, sub.i);
+        self.diagnostics.append(&mut sub.diagnostics);
+        sub.tokens
     }
 }
 

@@ -67,6 +67,7 @@ named_enum! {
         Repr = "repr",
         Ord = "ord",
         Chr = "chr",
+        Format = "format",
     }
 }
 

@@ -8,7 +8,7 @@ use super::Diagnostic;
 use super::ast::*;
 use super::lexer;
 use super::names::{ExcClass, Module};
-use super::token::{Pos, Token, TokenKind, is_keyword};
+use super::token::{FTok, Pos, Token, TokenKind, is_keyword};
 
 /// Keywords that start a statement this language does not have.
 const UNSUPPORTED: &[&str] = &[
@@ -865,9 +865,11 @@ impl Parser<'_> {
             TokenKind::Name(n) => {
                 !is_keyword(n) || matches!(n.as_str(), "None" | "True" | "False" | "not")
             }
-            TokenKind::Int(_) | TokenKind::Float(_) | TokenKind::Str(_) | TokenKind::Bytes(_) => {
-                true
-            }
+            TokenKind::Int(_)
+            | TokenKind::Float(_)
+            | TokenKind::Str(_)
+            | TokenKind::Bytes(_)
+            | TokenKind::FString(_) => true,
             TokenKind::Op(o) => matches!(*o, "(" | "[" | "-" | "+" | "~"),
             _ => false,
         }
@@ -1187,7 +1189,7 @@ impl Parser<'_> {
                 self.advance();
                 Ok(self.mk(pos, ExprKind::Float(v)))
             }
-            TokenKind::Str(_) | TokenKind::Bytes(_) => self.strings(),
+            TokenKind::Str(_) | TokenKind::Bytes(_) | TokenKind::FString(_) => self.strings(),
             TokenKind::Name(n) => match n.as_str() {
                 "None" => {
                     self.advance();
@@ -1242,14 +1244,31 @@ impl Parser<'_> {
         }
     }
 
-    /// Adjacent string literals concatenate, as in Python.
+    /// Adjacent string literals concatenate, as in Python; with an f-string
+    /// among them the whole is one f-string.
     fn strings(&mut self) -> PResult<Expr> {
         let pos = self.peek().pos;
         let mut text: Option<String> = None;
         let mut bytes: Option<Vec<u8>> = None;
+        let mut fparts: Option<Vec<FPart>> = None;
         loop {
             let tok = self.peek().clone();
             match tok.kind {
+                TokenKind::Str(s) if fparts.is_some() => {
+                    push_lit(fparts.get_or_insert_with(Vec::new), &s);
+                }
+                TokenKind::FString(toks) => {
+                    if bytes.is_some() {
+                        return Err(self.error_at(tok.pos, "cannot mix bytes and str literals"));
+                    }
+                    let parts = fparts.get_or_insert_with(Vec::new);
+                    if let Some(t) = text.take() {
+                        push_lit(parts, &t);
+                    }
+                    let mut parts = std::mem::take(parts);
+                    self.fparts(toks, &mut parts)?;
+                    fparts = Some(parts);
+                }
                 TokenKind::Str(s) => {
                     if bytes.is_some() {
                         return Err(self.error_at(tok.pos, "cannot mix bytes and str literals"));
@@ -1257,7 +1276,7 @@ impl Parser<'_> {
                     text.get_or_insert_with(String::new).push_str(&s);
                 }
                 TokenKind::Bytes(b) => {
-                    if text.is_some() {
+                    if text.is_some() || fparts.is_some() {
                         return Err(self.error_at(tok.pos, "cannot mix bytes and str literals"));
                     }
                     bytes.get_or_insert_with(Vec::new).extend_from_slice(&b);
@@ -1266,11 +1285,84 @@ impl Parser<'_> {
             }
             self.advance();
         }
+        if let Some(parts) = fparts {
+            return Ok(self.mk(pos, ExprKind::FString(parts)));
+        }
         let kind = match (text, bytes) {
             (_, Some(b)) => ExprKind::Bytes(b),
             (t, None) => ExprKind::Str(t.unwrap_or_default()),
         };
         Ok(self.mk(pos, kind))
+    }
+
+    /// An f-string token's pieces as parts: each field's tokens parsed as an
+    /// expression (a tuple if it has commas) by a parser of their own.
+    fn fparts(&mut self, toks: Vec<FTok>, parts: &mut Vec<FPart>) -> PResult<()> {
+        for tok in toks {
+            match tok {
+                FTok::Lit(s) => push_lit(parts, &s),
+                FTok::Field {
+                    tokens,
+                    debug,
+                    conversion,
+                    spec,
+                } => {
+                    let mut sub = Parser {
+                        src: self.src,
+                        tokens,
+                        i: 0,
+                        diagnostics: Vec::new(),
+                        loop_depth: 0,
+                        depth: self.depth,
+                    };
+                    let value = sub.nested(Self::expr_list);
+                    if value.is_ok() && !matches!(sub.peek_kind(), TokenKind::Eof) {
+                        let at = sub.peek().pos;
+                        sub.error_at(at, "f-string: expecting '}'");
+                    }
+                    let failed = value.is_err() || !sub.diagnostics.is_empty();
+                    self.diagnostics.append(&mut sub.diagnostics);
+                    if failed {
+                        return Err(Fail);
+                    }
+                    let Ok(value) = value else { return Err(Fail) };
+                    let spec = match spec {
+                        Some(spec) => {
+                            let mut spec_parts = Vec::new();
+                            self.fparts(spec, &mut spec_parts)?;
+                            Some(spec_parts)
+                        }
+                        None => None,
+                    };
+                    // `{x=}` prints the text, then the repr unless a conversion or spec is given.
+                    let conversion = match (&debug, conversion, &spec) {
+                        (Some(_), None, None) => Some('r'),
+                        _ => conversion,
+                    };
+                    if let Some(text) = debug {
+                        push_lit(parts, &text);
+                    }
+                    parts.push(FPart::Field {
+                        value: Box::new(value),
+                        conversion,
+                        spec,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Appends text to f-string parts, joining it to a text part before it.
+fn push_lit(parts: &mut Vec<FPart>, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    if let Some(FPart::Lit(last)) = parts.last_mut() {
+        last.push_str(text);
+    } else {
+        parts.push(FPart::Lit(text.to_string()));
     }
 }
 

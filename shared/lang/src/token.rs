@@ -34,6 +34,8 @@ pub enum TokenKind {
     Float(f64),
     Str(String),
     Bytes(Vec<u8>),
+    /// An f-string literal, its expressions already lexed.
+    FString(Vec<FTok>),
     /// Operators and punctuation, e.g. `(`, `+=`, `//`, `->`.
     Op(&'static str),
     /// End of a logical line.
@@ -43,6 +45,20 @@ pub enum TokenKind {
     /// A `# lane: NAME` line.
     LaneHeader(String),
     Eof,
+}
+
+/// A piece of an f-string token.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FTok {
+    Lit(String),
+    Field {
+        /// The expression's tokens (positions in the whole file), ending with `Eof`.
+        tokens: Vec<Token>,
+        /// For `{x=}`: the text to print before the value (`x=`).
+        debug: Option<String>,
+        conversion: Option<char>,
+        spec: Option<Vec<FTok>>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +85,7 @@ impl Token {
             TokenKind::Name(n) if is_keyword(n) => format!("keyword '{n}'"),
             TokenKind::Name(n) => format!("name '{n}'"),
             TokenKind::Int(_) | TokenKind::Float(_) => "a number".into(),
-            TokenKind::Str(_) => "a string".into(),
+            TokenKind::Str(_) | TokenKind::FString(_) => "a string".into(),
             TokenKind::Bytes(_) => "a bytes literal".into(),
             TokenKind::Op(o) => format!("'{o}'"),
             TokenKind::Newline => "end of line".into(),

@@ -127,6 +127,19 @@ pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
             v.expr(object);
             [lower, upper, step].into_iter().flatten().for_each(|part| v.expr(part));
         }
+        ExprKind::FString(parts) => walk_fparts(v, parts),
+    }
+}
+
+/// The fields of an f-string, spec fields after their value, as they run.
+fn walk_fparts<V: Visitor + ?Sized>(v: &mut V, parts: &[FPart]) {
+    for part in parts {
+        if let FPart::Field { value, spec, .. } = part {
+            v.expr(value);
+            if let Some(spec) = spec {
+                walk_fparts(v, spec);
+            }
+        }
     }
 }
 

@@ -448,3 +448,57 @@ fn an_unknown_lab_peer_ends_the_lane_as_a_refused_call_does() {
         ]
     );
 }
+
+#[test]
+fn the_three_formatting_forms_in_a_udp_echo() {
+    let out = transcript(
+        r#"# lane: server
+srv = socket(AF_INET, SOCK_DGRAM)
+srv.bind(("127.0.0.1", 5600))
+data, addr = srv.recvfrom(1024)
+print("server: %d bytes %r from port %s" % (len(data), data, "set" if addr[1] else "?"))
+srv.sendto(data.upper(), addr)
+srv.close()
+
+# lane: client
+cli = socket(AF_INET, SOCK_DGRAM)
+server = ("127.0.0.1", 5600)
+cli.sendto(b"hello", server)
+print(f"sent {len(b'hello')} bytes to {server[0]}:{server[1]:>6} ({server=})")
+# The socket call inside the f-string suspends the statement; it resumes once.
+print(f"{cli.recvfrom(1024)[0]!r:*^14}|{'{:.2f}'.format(2.675)}|{format(1234567, ',')}")
+data = b"HELLO"
+print('receive data:[%s] from %s:%s' % ((data,) + server))
+print("{0}:{1} {0!r} {n:>4}|{pct:.1%}".format(server[0], server[1], n=7, pct=0.25))
+cli.close()
+"#,
+    );
+    let printed = common::printed(&out);
+    // What python3 prints for the same lines.
+    assert_eq!(
+        printed,
+        "sent 5 bytes to 127.0.0.1:  5600 (server=('127.0.0.1', 5600))\n\
+         server: 5 bytes b'hello' from port set\n\
+         ***b'HELLO'***|2.67|1,234,567\n\
+         receive data:[b'HELLO'] from 127.0.0.1:5600\n\
+         127.0.0.1:5600 '127.0.0.1'    7|25.0%\n"
+    );
+}
+
+#[test]
+fn formatting_errors_are_python_exceptions_with_the_line() {
+    let out = transcript(
+        r#"try:
+    print("%s %s" % ("one",))
+except TypeError as e:
+    print("caught:", e)
+print("%d items" % "three")
+"#,
+    );
+    let printed = common::printed(&out);
+    assert_eq!(printed, "caught: not enough arguments for format string\n");
+    assert!(
+        out.contains("line 5: TypeError: %d format: a real number is required, not str"),
+        "{out}"
+    );
+}

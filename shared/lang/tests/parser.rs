@@ -144,7 +144,7 @@ const BROKEN: &[(&str, &str)] = &[
     ("else without if", "x = 1\nelse:\n    pass\n"),
     ("def unsupported", "def f():\n    pass\n"),
     ("dict unsupported", "x = {1: 2}\n"),
-    ("f-string", "x = f\"{y}\"\n"),
+    ("f-string", "x = f\"{y!z}\"\n"),
     ("bad assignment target", "f() = 3\n"),
     (
         "unknown exception class",
@@ -331,4 +331,78 @@ fn deep_nesting_is_an_error_not_a_crash() {
     }
     deep_blocks.push_str(&format!("{}pass\n", "    ".repeat(200)));
     assert!(!parse(&deep_blocks).diagnostics.is_empty());
+}
+
+/// The diagnostics of `src`, one `line:col: message` per line.
+fn diagnostics(src: &str) -> String {
+    parse(src)
+        .diagnostics
+        .iter()
+        .map(|d| format!("{d}\n"))
+        .collect()
+}
+
+#[test]
+fn fstrings_parse_to_text_and_fields() {
+    let parsed = parse(
+        "w = 8\nx = f\"a{w!r:>{w}}b{{c}}\" 'd' f'{w=}{w + 1 = :x}'\ny = rf\"\\d{w}\" F'{(w, w)}'\n",
+    );
+    assert!(parsed.is_ok(), "{:?}", parsed.diagnostics);
+    let tree = common::dump(&parsed.script);
+    assert!(
+        tree.contains(r#"(f "a" {w!r:(">" {w})} "b{c}dw=" {w!r} "w + 1 = " {(+ w 1):("x")})"#),
+        "{tree}"
+    );
+    assert!(tree.contains(r#"(f "\\d" {w} {(tuple w w)})"#), "{tree}");
+}
+
+#[test]
+fn fstring_errors_point_into_the_string() {
+    // Errors inside an expression carry the expression's own line and column.
+    assert_eq!(diagnostics("x = 1\ny = f\"ab{x +}\"\n"), "2:13: expected an expression, found end of file\n");
+    assert_eq!(diagnostics("y = f\"\"\"\n  {1 +\n  ) }\"\"\"\n"), "2:7: expected an expression\n");
+    assert_eq!(diagnostics("y = f'{}'\n"), "1:8: f-string: empty expression not allowed\n");
+    assert_eq!(diagnostics("y = f'{x!z}'\n"), "1:10: f-string: invalid conversion character: expected 's', 'r', or 'a'\n");
+    assert_eq!(diagnostics("y = f'a}'\n"), "1:8: f-string: single '}' is not allowed\n");
+    assert_eq!(diagnostics("y = f'{x'\n"), "1:9: f-string: expecting '}'\n");
+    // Python 3.11: the outer quote ends the string even inside the braces.
+    assert_eq!(diagnostics("y = f'{'a'}'\n"), "1:8: f-string: expecting '}'\n");
+    assert_eq!(diagnostics("y = f'{\"\\n\"}'\n"), "1:9: f-string expression part cannot include a backslash\n");
+    assert_eq!(diagnostics("y = f'{x # c}'\n"), "1:10: f-string expression part cannot include '#'\n");
+    assert_eq!(diagnostics("y = f'{x:{x:{x}}}'\n"), "1:13: f-string: expressions nested too deeply\n");
+    assert_eq!(diagnostics("y = f'{x} {y!r}' b'z'\n"), "1:18: cannot mix bytes and str literals\n");
+    assert_eq!(diagnostics("y = f'{x\n"), "1:5: unterminated string literal\n1:9: f-string: expecting '}'\n");
+}
+
+#[test]
+fn names_inside_fstrings_are_checked() {
+    let d = diagnostics("port = 1\nprint(f\"{prot:>5}\")\n");
+    assert!(d.contains("2:10: unknown name 'prot'"), "{d}");
+}
+
+#[test]
+fn fstrings_never_panic_and_run_without_panicking() {
+    const PIECES: &[&str] = &[
+        "f'", "f\"", "rf'", "f'''", "f\"\"\"", "'", "\"", "'''", "{", "}", "{{", "}}", "!r", "!",
+        ":", "=", "==", "x", "1", "(", ")", "[", "]", "\\", "\\n", "#", "\n", " ", ">", "{x}",
+        ":{", "%", "%s", "%(", "*", ".2f", ",", "_", "z", "#x",
+    ];
+    let mut rng = Rng(0x5eed_f00d);
+    for _ in 0..3000 {
+        let n = 1 + rng.next() % 14;
+        let mut src = String::from("x = 3\ny = ");
+        for _ in 0..n {
+            let piece: &&str = rng.pick(PIECES);
+            src.push_str(piece);
+        }
+        src.push('\n');
+        let parsed = parse(&src);
+        if parsed.is_ok() {
+            // Whatever parses also runs to its end without a panic.
+            let mut interp = socklab_lang::interp::Interpreter::new(&parsed.script);
+            for _ in 0..10 {
+                let _ = interp.step(0, 0.0);
+            }
+        }
+    }
 }

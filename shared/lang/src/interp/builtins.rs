@@ -5,6 +5,7 @@
 use super::args::{Args, iterate, to_bytes, to_i32, to_int, to_seconds, to_text};
 use super::codec;
 use super::exception::Exception;
+use super::format;
 use super::icmp;
 use super::ops::{self, MAX_SIZE};
 use super::sockets::{self, Flow, Pending};
@@ -292,6 +293,24 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                 .and_then(char::from_u32)
                 .ok_or_else(|| Exception::value_error("chr() arg not in range(0x110000)"))?;
             value(Value::str(c.to_string()))
+        }
+        Builtin::Format => {
+            if !args.keywords.is_empty() {
+                return Err(Exception::type_error("format() takes no keyword arguments"));
+            }
+            let [v, spec] = args.bind(["value", "format_spec"], 1)?;
+            let spec = match spec {
+                None => String::new(),
+                Some(Value::Str(s)) => s.to_string(),
+                Some(other) => {
+                    return Err(Exception::type_error(format!(
+                        "format() argument 2 must be str, not {}",
+                        other.type_name()
+                    )));
+                }
+            };
+            let v = v.unwrap_or(Value::None);
+            value(Value::str(format::format_value(&v, &spec)?))
         }
     }
 }

@@ -88,6 +88,14 @@ pub enum Op {
     EnterWith,
     /// Pops a socket, closes it if open (a relay call), pushes None.
     ExitWith,
+    /// An f-string field: pops the spec (if any) and the value, pushes
+    /// `format(conversion(value), spec)`.
+    FormatValue {
+        conversion: Option<char>,
+        has_spec: bool,
+    },
+    /// Pops n strings, pushes their concatenation.
+    BuildString(usize),
 }
 
 /// A statement's identity for Step events.
@@ -621,7 +629,34 @@ impl Compiler {
                 upper,
                 step,
             } => self.slice(object, [lower, upper, step]),
+            ExprKind::FString(parts) => self.fstring(parts),
         }
+    }
+
+    /// Each part's text in turn, then one concatenation.
+    fn fstring(&mut self, parts: &[FPart]) {
+        for part in parts {
+            match part {
+                FPart::Lit(s) => {
+                    self.emit(Op::Const(Value::str(s)));
+                }
+                FPart::Field {
+                    value,
+                    conversion,
+                    spec,
+                } => {
+                    self.expr(value);
+                    if let Some(spec) = spec {
+                        self.fstring(spec);
+                    }
+                    self.emit(Op::FormatValue {
+                        conversion: *conversion,
+                        has_spec: spec.is_some(),
+                    });
+                }
+            }
+        }
+        self.emit(Op::BuildString(parts.len()));
     }
 
     /// `object[lower:upper:step]`: the object, then the parts given.

@@ -8,6 +8,7 @@ use super::args::{Args, iterate, to_int};
 use super::builtins::{self, Ctx};
 use super::codec::{decode, encode};
 use super::exception::Exception;
+use super::format;
 use super::icmp::IcmpPacket;
 use super::ops::{MAX_SIZE, find_bytes};
 use super::sockets::{self, Flow};
@@ -83,7 +84,9 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
             let op = Op::from_name(name).filter(|op| op.is_method())?;
             Some(Value::Method(Arc::new((v.clone(), op.name()))))
         }),
-        Value::Str(_) => method(v, &["encode"], name).or_else(|| method(v, TEXT_METHODS, name)),
+        Value::Str(_) => {
+            method(v, &["encode", "format"], name).or_else(|| method(v, TEXT_METHODS, name))
+        }
         Value::Bytes(_) => {
             method(v, &["decode", "hex"], name).or_else(|| method(v, TEXT_METHODS, name))
         }
@@ -161,6 +164,11 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
             Some(op) => sockets::call_method(s, op, args),
             None => Err(no_attr(recv, name)),
         },
+        Value::Str(s) if name == "format" => Ok(Flow::Value(Value::str(format::str_format(
+            s,
+            &args.positional,
+            &args.keywords,
+        )?))),
         Value::Str(s) => text_method(Text::Str(s), name, args).map(Flow::Value),
         Value::Bytes(b) => text_method(Text::Bytes(b), name, args).map(Flow::Value),
         Value::List(_) => list_method(recv, name, args).map(Flow::Value),

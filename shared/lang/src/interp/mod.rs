@@ -10,7 +10,8 @@
 //! Code map: `compile` turns statements into stack-machine ops (that is what
 //! makes suspension cheap: see its docs), `vm` executes them, `value`/`ops`
 //! give values their Python behaviour (`repr` and `codec` the reprs of
-//! literals and the text codecs), `builtins`, `methods` and `sockets`
+//! literals and the text codecs, `format` the format specs, `str.format`,
+//! f-string fields and `%`), `builtins`, `methods` and `sockets`
 //! implement what scripts call (socket ops as the op table in
 //! `socklab_wire::op` describes them), `icmp` holds the ping helpers.
 
@@ -19,6 +20,7 @@ mod builtins;
 mod codec;
 mod compile;
 mod exception;
+mod format;
 mod icmp;
 mod methods;
 mod ops;

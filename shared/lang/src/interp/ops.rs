@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::exception::Exception;
+use super::format;
 use super::value::{Value, as_int, as_number, lock, py_cmp, py_eq, py_is, range_len};
 use crate::ast::{BinOp, CmpOp, UnaryOp};
 use crate::names::ExcClass;
@@ -62,6 +63,12 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Exception> {
     if let (Some(x), Some(y)) = (as_number(a), as_number(b)) {
         return float_binary(op, x, y, a, b);
     }
+    // printf-style formatting.
+    match (op, a) {
+        (BinOp::Mod, Value::Str(s)) => return Ok(Value::str(format::percent_str(s, b)?)),
+        (BinOp::Mod, Value::Bytes(s)) => return Ok(Value::bytes(format::percent_bytes(s, b)?)),
+        _ => {}
+    }
     match op {
         BinOp::Add => concat(a, b),
         BinOp::Mul => match (a, b) {
@@ -70,9 +77,6 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Exception> {
             }
             _ => Err(unsupported("*", a, b)),
         },
-        BinOp::Mod if matches!(a, Value::Str(_) | Value::Bytes(_)) => Err(Exception::type_error(
-            "'%' formatting is not supported in socklab scripts: build the text with + and str()",
-        )),
         _ => Err(unsupported(op.symbol(), a, b)),
     }
 }

@@ -8,8 +8,9 @@ use super::args::Args;
 use super::builtins::Ctx;
 use super::compile::{Op, Program};
 use super::exception::{Exception, Raise};
+use super::format;
 use super::methods;
-use super::ops;
+use super::ops::{self, MAX_SIZE};
 use super::sockets::{self, Flow, Pending};
 use super::value::{IterState, Value};
 use super::{CallResult, EndStatus, InterpEvent, LaneState, Yield};
@@ -355,6 +356,33 @@ impl LaneVm {
             Op::BuildTuple(n) => {
                 let items = self.stack.split_off(self.stack.len().saturating_sub(n));
                 self.stack.push(Value::tuple(items));
+            }
+            Op::FormatValue {
+                conversion,
+                has_spec,
+            } => {
+                let spec = if has_spec {
+                    self.pop().to_str()
+                } else {
+                    String::new()
+                };
+                let mut v = self.pop();
+                if let Some(c) = conversion {
+                    v = format::convert(&v, c)?;
+                }
+                self.stack
+                    .push(Value::str(format::format_value(&v, &spec)?));
+            }
+            Op::BuildString(n) => {
+                let parts = self.stack.split_off(self.stack.len().saturating_sub(n));
+                let mut text = String::new();
+                for part in &parts {
+                    text.push_str(&part.to_str());
+                    if text.len() > MAX_SIZE {
+                        return Err(Exception::memory().into());
+                    }
+                }
+                self.stack.push(Value::str(text));
             }
             Op::BuildList(n) => {
                 let items = self.stack.split_off(self.stack.len().saturating_sub(n));

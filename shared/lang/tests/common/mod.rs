@@ -710,5 +710,27 @@ fn ex(e: &Expr) -> String {
                 part(step)
             )
         }
+        ExprKind::FString(parts) => format!("(f {})", fparts(parts)),
     }
+}
+
+fn fparts(parts: &[lang::FPart]) -> String {
+    parts
+        .iter()
+        .map(|p| match p {
+            lang::FPart::Lit(s) => format!("{s:?}"),
+            lang::FPart::Field {
+                value,
+                conversion,
+                spec,
+            } => {
+                let conv = conversion.map_or(String::new(), |c| format!("!{c}"));
+                let spec = spec
+                    .as_ref()
+                    .map_or(String::new(), |s| format!(":({})", fparts(s)));
+                format!("{{{}{conv}{spec}}}", ex(value))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
