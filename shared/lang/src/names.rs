@@ -67,6 +67,7 @@ named_enum! {
         Repr = "repr",
         Ord = "ord",
         Chr = "chr",
+        Dict = "dict",
     }
 }
 
@@ -111,6 +112,10 @@ named_enum! {
         AttributeError,
         AssertionError,
         MemoryError,
+        RuntimeError,
+        RecursionError,
+        NotImplementedError,
+        UnboundLocalError,
     }
 }
 
@@ -142,7 +147,9 @@ impl ExcClass {
             BaseException => None,
             Exception => Some(BaseException),
             OsError | ArithmeticError | LookupError | ValueError | TypeError | NameError
-            | AttributeError | AssertionError | MemoryError => Some(Exception),
+            | AttributeError | AssertionError | MemoryError | RuntimeError => Some(Exception),
+            RecursionError | NotImplementedError => Some(RuntimeError),
+            UnboundLocalError => Some(NameError),
             BlockingIoError | TimeoutError | InterruptedError | FileNotFoundError
             | FileExistsError | PermissionError | ConnectionError => Some(OsError),
             ConnectionRefusedError

@@ -18,11 +18,13 @@ mod args;
 mod builtins;
 mod codec;
 mod compile;
+mod dict;
 mod exception;
 mod icmp;
 mod methods;
 mod ops;
 mod repr;
+mod scope;
 mod sockets;
 mod value;
 mod vm;
@@ -146,6 +148,13 @@ impl Interpreter {
     /// Line of the statement the lane will run next, or is waiting in; None when ended.
     pub fn current_line(&self, lane: usize) -> Option<u32> {
         self.lanes.get(lane).and_then(vm::LaneVm::current_line)
+    }
+
+    /// The lane's call stack, outermost first: each frame's function
+    /// (`<module>` for the top level) and its current line. Its length is the
+    /// call depth; empty when the lane has ended or the index is out of range.
+    pub fn frames(&self, lane: usize) -> Vec<(String, u32)> {
+        self.lanes.get(lane).map(vm::LaneVm::frames).unwrap_or_default()
     }
 
     /// Executes the next statement of `lane` (which must be Ready; otherwise

@@ -310,6 +310,7 @@ pub fn contains(container: &Value, item: &Value) -> Result<bool, Exception> {
             ))),
         },
         (Value::Tuple(t), x) => Ok(t.iter().any(|v| py_eq(v, x))),
+        (Value::Dict(d), x) => Ok(super::dict::get(d, x)?.is_some()),
         (Value::List(l), x) => Ok(lock(l).iter().any(|v| py_eq(v, x))),
         (Value::Range { start, stop, step }, x) => {
             let Some(i) = as_int(x) else { return Ok(false) };
@@ -353,6 +354,9 @@ fn norm_index(i: i64, len: usize) -> Option<usize> {
 }
 
 pub fn index(object: &Value, idx: &Value) -> Result<Value, Exception> {
+    if let Value::Dict(d) = object {
+        return super::dict::get(d, idx)?.ok_or_else(|| super::dict::key_error(idx));
+    }
     let kind = match object {
         Value::Str(_) => "string",
         Value::Bytes(_) => "index",
@@ -501,6 +505,9 @@ pub fn slice(
 
 /// `object[index] = value`.
 pub fn store_index(object: &Value, idx: &Value, value: Value) -> Result<(), Exception> {
+    if let Value::Dict(d) = object {
+        return super::dict::set(d, idx.clone(), value);
+    }
     let Value::List(l) = object else {
         return Err(Exception::type_error(format!(
             "'{}' object does not support item assignment",
@@ -553,5 +560,32 @@ mod tests {
             slice_indices(3, None, Some(-10), Some(-1)),
             Ok(vec![2, 1, 0])
         );
+    }
+}
+
+/// `del object[index]` on a dict or list.
+pub fn delete_index(object: &Value, idx: &Value) -> Result<(), Exception> {
+    match object {
+        Value::Dict(d) => match super::dict::remove(d, idx)? {
+            Some(_) => Ok(()),
+            None => Err(super::dict::key_error(idx)),
+        },
+        Value::List(l) => {
+            let Some(i) = as_int(idx) else {
+                return Err(Exception::type_error(format!(
+                    "list indices must be integers or slices, not {}",
+                    idx.type_name()
+                )));
+            };
+            let mut items = lock(l);
+            let j = norm_index(i, items.len())
+                .ok_or_else(|| Exception::index_error("list assignment index out of range"))?;
+            items.remove(j);
+            Ok(())
+        }
+        other => Err(Exception::type_error(format!(
+            "'{}' object doesn't support item deletion",
+            other.type_name()
+        ))),
     }
 }
