@@ -16,3 +16,97 @@ fn functions_print_what_cpython_prints() {
     let src = include_str!("scripts/functions.py");
     assert_eq!(output(src), include_str!("scripts/functions.expected"));
 }
+
+#[test]
+fn dicts_print_what_cpython_prints() {
+    let src = include_str!("scripts/dicts.py");
+    assert_eq!(output(src), include_str!("scripts/dicts.expected"));
+}
+
+/// The tutorial's echo server as pasted (its two `print`s use `,` instead of
+/// `%` formatting, which another change brings), with a client lane: the
+/// handler's socket calls suspend and resume inside the call, and the run
+/// ends with the server blocked in `accept()`.
+#[test]
+fn tutorial_echo_server_with_handler_function() {
+    let out = run(
+        include_str!("scripts/echo_server_tutorial.py"),
+        &mut FakeNet::new(),
+    );
+    insta::assert_snapshot!(out);
+}
+
+/// Suspended in a socket call three calls deep: the call stack and the
+/// highlighted line are the innermost frame's.
+#[test]
+fn frames_show_the_call_stack_while_suspended() {
+    let src = "import socket\n\
+               def a():\n    return b()\n\
+               def b():\n    return c()\n\
+               def c():\n    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n    return s\n\
+               x = a()\n";
+    let parsed = parse(src);
+    assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+    let mut interp = Interpreter::new(&parsed.script);
+    assert_eq!(interp.frames(0), vec![("<module>".to_string(), 2)]);
+    let mut steps = 0;
+    while interp.step(0, 0.0) == Yield::Stepped {
+        steps += 1;
+        assert!(steps < 20, "no call reached");
+    }
+    assert_eq!(interp.lane_state(0), LaneState::Waiting);
+    let names: Vec<(String, u32)> = interp.frames(0);
+    assert_eq!(
+        names,
+        vec![
+            ("<module>".to_string(), 9),
+            ("a".to_string(), 3),
+            ("b".to_string(), 5),
+            ("c".to_string(), 7),
+        ]
+    );
+    assert_eq!(interp.current_line(0), Some(7));
+}
+
+#[test]
+fn nested_function_names_are_qualified() {
+    let src = "def outer():\n    def inner(x):\n        return x\n    return inner\n\
+               f = outer()\nprint(f)\nprint(outer)\ntry:\n    f()\nexcept TypeError as e:\n    print(e)\n";
+    assert_eq!(
+        output(src),
+        "<function outer.<locals>.inner>\n<function outer>\n\
+         outer.<locals>.inner() missing 1 required positional argument: 'x'\n"
+    );
+}
+
+/// An exception leaving a function fails the statement in every frame it
+/// passes, then ends the lane at the line where it was raised.
+#[test]
+fn uncaught_exception_inside_a_function() {
+    let src = "def check(n):\n    if n > 1:\n        raise RuntimeError(\"socket connection broken\")\n    return n\n\
+               check(1)\ncheck(2)\nprint('not reached')\n";
+    insta::assert_snapshot!(run(src, &mut FakeNet::new()));
+}
+
+#[test]
+fn unbounded_recursion_ends_with_recursion_error() {
+    let src = "def f(n):\n    return f(n + 1)\nf(0)\n";
+    let out = run(src, &mut FakeNet::new());
+    let last = out.lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        "== main Error at line 2: line 2: RecursionError: maximum recursion depth exceeded"
+    );
+}
+
+#[test]
+fn unbound_local_and_closure_cells() {
+    let src = "x = 1\ndef f():\n    print(x)\n    x = 2\ntry:\n    f()\nexcept UnboundLocalError as e:\n    print(e)\n\
+               def counter():\n    n = 0\n    def inc(step=1):\n        nonlocal n\n        n += step\n        return n\n    return inc\n\
+               a = counter()\nb = counter()\na()\na(5)\nprint(a(), b())\n\
+               g = lambda *args, **kw: (args, kw)\nprint(g(1, 2, k=3))\n";
+    assert_eq!(
+        output(src),
+        "cannot access local variable 'x' where it is not associated with a value\n7 1\n((1, 2), {'k': 3})\n"
+    );
+}
