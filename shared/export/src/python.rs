@@ -12,7 +12,7 @@ use super::literal::{byte_units, quoted};
 use super::walk::{self, ident};
 use socklab_wire::errno;
 use socklab_lang::visit;
-use socklab_lang::names::{Builtin, Global, global};
+use socklab_lang::names::{Builtin, Global, Module, global};
 use socklab_lang::{BinOp, CmpOp, Expr, ExprKind, FuncDef, Param, Script, Stmt, StmtKind, Target, UnaryOp};
 
 /// The Python 3 program for `script`.
@@ -434,8 +434,9 @@ impl Printer<'_> {
                     .collect::<Result<Vec<_>, ExportError>>()?;
                 (format!("{{{}}}", parts.join(", ")), ATOM)
             }
-            ExprKind::Star(x) => (format!("*{}", self.expr(x, UNARY)?), 0),
-            ExprKind::DoubleStar(x) => (format!("**{}", self.expr(x, UNARY)?), 0),
+            // Only call arguments hold these: never parenthesized.
+            ExprKind::Star(x) => (format!("*{}", self.expr(x, UNARY)?), ATOM),
+            ExprKind::DoubleStar(x) => (format!("**{}", self.expr(x, UNARY)?), ATOM),
         })
     }
 
@@ -464,9 +465,10 @@ impl Printer<'_> {
 
     /// The object of `x.attr`: a module name stays a module (`socket.AF_INET`).
     fn attr_object(&self, x: &Expr) -> Result<String, ExportError> {
+        // `socket` is also a builtin (the constructor), so ask for the module by name.
         if let ExprKind::Name(n) = &x.kind
             && !self.vars.contains(n)
-            && let Some(Global::Module(m)) = global(n)
+            && let Some(m) = Module::from_name(n)
         {
             return Ok(m.name().to_string());
         }
