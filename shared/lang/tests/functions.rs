@@ -110,3 +110,27 @@ fn unbound_local_and_closure_cells() {
         "cannot access local variable 'x' where it is not associated with a value\n7 1\n((1, 2), {'k': 3})\n"
     );
 }
+
+/// Steps inside a call name the function and the depth; top-level steps
+/// serialize exactly as before (no such fields).
+#[test]
+fn step_events_inside_functions_carry_function_and_depth() {
+    let parsed = parse("def f():\n    return 1\nx = f()\n");
+    let mut interp = Interpreter::new(&parsed.script);
+    while !interp.all_ended() {
+        interp.step(0, 0.0);
+    }
+    let json: Vec<String> = interp
+        .take_events()
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        json[..3],
+        [
+            r#"{"kind":"step","lane":"main","line":1,"call":"def f():","ok":true,"result":"None","errno":null,"errno_num":null}"#,
+            r#"{"kind":"step","lane":"main","line":2,"call":"return 1","ok":true,"result":"1","errno":null,"errno_num":null,"function":"f","depth":2}"#,
+            r#"{"kind":"step","lane":"main","line":3,"call":"x = f()","ok":true,"result":"1","errno":null,"errno_num":null}"#,
+        ]
+    );
+}

@@ -92,6 +92,13 @@ pub enum InterpEvent {
         /// The errno explanation, or the error text; absent on success.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
+        /// Inside a function call: the function's qualified name (absent at
+        /// the lane's top level, so top-level steps serialize as before).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        function: Option<String>,
+        /// Inside a function call: how many frames deep (the top level is 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        depth: Option<u32>,
     },
     Print {
         lane: String,
@@ -230,6 +237,8 @@ mod tests {
             errno: None,
             errno_num: None,
             message: None,
+            function: None,
+            depth: None,
         };
         assert_eq!(
             serde_json::to_string(&step).unwrap_or_default(),

@@ -820,6 +820,16 @@ impl LaneVm {
         self.output = rest;
     }
 
+    /// The running function's name for Step events; None at the top level.
+    fn function_name(&self) -> Option<String> {
+        (!self.callers.is_empty()).then(|| self.frame.function.clone())
+    }
+
+    /// The call depth for Step events; None at the top level.
+    fn depth(&self) -> Option<u32> {
+        (!self.callers.is_empty()).then(|| u32::try_from(self.callers.len() + 1).unwrap_or(u32::MAX))
+    }
+
     fn stmt_info(&self, stmt: usize) -> (u32, String) {
         self.frame.program
             .stmts
@@ -838,6 +848,8 @@ impl LaneVm {
             errno: None,
             errno_num: None,
             message: None,
+            function: self.function_name(),
+            depth: self.depth(),
         });
     }
 
@@ -889,6 +901,8 @@ impl LaneVm {
                 errno,
                 errno_num,
                 message,
+                function: self.function_name(),
+                depth: self.depth(),
             });
         }
         let mut exc = match raised {
