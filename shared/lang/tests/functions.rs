@@ -134,3 +134,21 @@ fn step_events_inside_functions_carry_function_and_depth() {
         ]
     );
 }
+
+/// `return` through `finally` and loops, exceptions unwinding through
+/// `finally` in several frames, closures over loop variables, defaults.
+#[test]
+fn control_flow_through_functions_matches_cpython() {
+    let src = include_str!("scripts/functions_flow.py");
+    assert_eq!(output(src), include_str!("scripts/functions_flow.expected"));
+}
+
+/// A socket call two frames deep fails; the caller's `except` catches it.
+#[test]
+fn socket_error_in_a_nested_call_is_caught_by_the_caller() {
+    let src = "import socket\n\
+               def connect(port):\n    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n    s.connect(('127.0.0.1', port))\n    return s\n\
+               def try_connect():\n    try:\n        return connect(5999)\n    except ConnectionRefusedError as e:\n        print('refused', e.errno)\n        return None\n\
+               print(try_connect())\n";
+    assert_eq!(output(src), "refused 111\nNone\n");
+}
