@@ -675,6 +675,7 @@ impl Gen {
             }
             ExprKind::Lambda(_) => return Err(err(line, "lambda")),
             ExprKind::Dict(_) => return Err(err(line, "dicts")),
+            ExprKind::Set(_) => return Err(err(line, "sets")),
             ExprKind::Star(_) | ExprKind::DoubleStar(_) => {
                 return Err(err(line, "'*' and '**' arguments"));
             }
@@ -822,7 +823,8 @@ impl Gen {
             | Builtin::Sum
             | Builtin::Ord
             | Builtin::Chr
-            | Builtin::Dict => return not_supported(),
+            | Builtin::Dict
+            | Builtin::Set => return not_supported(),
         };
         let mut values: Vec<Option<String>> = Vec::new();
         for a in args {

@@ -427,6 +427,7 @@ impl Printer<'_> {
                 let sep = if params.is_empty() { "" } else { " " };
                 (format!("lambda{sep}{params}: {body}"), 0)
             }
+            ExprKind::Set(items) => (format!("{{{}}}", self.list(items)?.join(", ")), ATOM),
             ExprKind::Dict(items) => {
                 let parts = items
                     .iter()

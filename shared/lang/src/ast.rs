@@ -196,6 +196,8 @@ pub enum ExprKind {
     Lambda(Box<FuncDef>),
     /// `{k: v, ...}`.
     Dict(Vec<(Expr, Expr)>),
+    /// `{a, b, ...}` (never empty: `{}` is a dict).
+    Set(Vec<Expr>),
     /// `f(*xs)` / `f(**d)` at a call site: only inside `Call` arguments.
     Star(Box<Expr>),
     DoubleStar(Box<Expr>),

@@ -68,6 +68,7 @@ named_enum! {
         Ord = "ord",
         Chr = "chr",
         Dict = "dict",
+        Set = "set",
     }
 }
 

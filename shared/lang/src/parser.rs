@@ -1442,9 +1442,11 @@ impl Parser<'_> {
                 let mut items = Vec::new();
                 while !self.at_op("}") {
                     let key = self.test()?;
+                    if !self.at_op(":") && items.is_empty() {
+                        return self.set_display(key, &tok);
+                    }
                     if !self.at_op(":") {
-                        let at = Pos { line: key.line, col: key.col };
-                        return Err(self.error_at(at, "sets are not supported in socklab scripts"));
+                        return Err(self.expected("':' after the dict key"));
                     }
                     self.advance();
                     let value = self.test()?;
@@ -1458,6 +1460,19 @@ impl Parser<'_> {
             }
             _ => Err(self.expected("an expression")),
         }
+    }
+
+    /// The rest of `{a, b, ...}` after its first item.
+    fn set_display(&mut self, first: Expr, open: &Token) -> PResult<Expr> {
+        let mut items = vec![first];
+        while self.eat_op(",") {
+            if self.at_op("}") {
+                break;
+            }
+            items.push(self.test()?);
+        }
+        self.expect_close("}", open)?;
+        Ok(self.mk(open.pos, ExprKind::Set(items)))
     }
 
     /// Adjacent string literals concatenate, as in Python.

@@ -134,7 +134,9 @@ pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
         | ExprKind::Str(_)
         | ExprKind::Bytes(_)
         | ExprKind::Name(_) => {}
-        ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().for_each(|i| v.expr(i)),
+        ExprKind::Tuple(items) | ExprKind::List(items) | ExprKind::Set(items) => {
+            items.iter().for_each(|i| v.expr(i))
+        }
         ExprKind::Unary(_, x) | ExprKind::Attr(x, _) => v.expr(x),
         ExprKind::Binary(_, a, b) | ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Index(a, b) => {
             v.expr(a);

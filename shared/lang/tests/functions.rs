@@ -152,3 +152,9 @@ fn socket_error_in_a_nested_call_is_caught_by_the_caller() {
                print(try_connect())\n";
     assert_eq!(output(src), "refused 111\nNone\n");
 }
+
+#[test]
+fn sets_print_what_cpython_prints() {
+    let src = include_str!("scripts/sets.py");
+    assert_eq!(output(src), include_str!("scripts/sets.expected"));
+}

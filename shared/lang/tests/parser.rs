@@ -143,7 +143,7 @@ const BROKEN: &[(&str, &str)] = &[
     ("missing block", "if x:\nprint(1)\n"),
     ("else without if", "x = 1\nelse:\n    pass\n"),
     ("class unsupported", "class A:\n    pass\n"),
-    ("set unsupported", "x = {1, 2}\n"),
+    ("dict item without a value", "x = {1: 2, 3}\n"),
     ("return outside function", "return 1\n"),
     ("break inside def inside loop", "while True:\n    def f():\n        break\n"),
     ("non-default parameter after default", "def f(a=1, b):\n    pass\n"),

@@ -120,6 +120,7 @@ pub enum Op {
     },
     /// Pops `2n` values (key, value, …) and pushes a dict.
     BuildDict(usize),
+    BuildSet(usize),
     /// Pops a value and appends it to the list below it (building `*args` calls).
     ListAppend,
     /// Pops an iterable and extends the list below it.
@@ -911,6 +912,10 @@ impl Compiler {
                 step,
             } => self.slice(object, [lower, upper, step]),
             ExprKind::Lambda(def) => self.function(def),
+            ExprKind::Set(items) => {
+                items.iter().for_each(|i| self.expr(i));
+                self.emit(Op::BuildSet(items.len()));
+            }
             ExprKind::Dict(items) => {
                 for (k, v) in items {
                     self.expr(k);

@@ -89,6 +89,7 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
         }
         Value::List(_) => method(v, LIST_METHODS, name),
         Value::Dict(_) => method(v, super::dict::METHODS, name),
+        Value::Set(_) => method(v, super::set::METHODS, name),
         Value::Module(m) => module_attr(*m, name),
         Value::Builtin(Builtin::Bytes) if name == "fromhex" => method(v, &["fromhex"], name),
         Value::Builtin(b) => Module::from_name(b.name()).and_then(|m| module_attr(m, name)),
@@ -177,6 +178,7 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
         Value::Bytes(b) => text_method(Text::Bytes(b), name, args).map(Flow::Value),
         Value::List(_) => list_method(recv, name, args).map(Flow::Value),
         Value::Dict(d) => super::dict::method(d, name, args).map(Flow::Value),
+        Value::Set(s) => super::set::method(s, name, args).map(Flow::Value),
         Value::Builtin(Builtin::Bytes) => {
             let [text] = args.bind(["string"], 1)?;
             fromhex(&text.unwrap_or(Value::None)).map(Flow::Value)

@@ -25,6 +25,7 @@ mod methods;
 mod ops;
 mod repr;
 mod scope;
+mod set;
 mod sockets;
 mod value;
 mod vm;

@@ -62,6 +62,11 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Exception> {
     if let (Some(x), Some(y)) = (as_number(a), as_number(b)) {
         return float_binary(op, x, y, a, b);
     }
+    if let (Value::Set(x), Value::Set(y)) = (a, b)
+        && matches!(op, BinOp::BitOr | BinOp::BitAnd | BinOp::Sub | BinOp::BitXor)
+    {
+        return super::set::operator(op.symbol(), x, y);
+    }
     match op {
         BinOp::Add => concat(a, b),
         BinOp::Mul => match (a, b) {
@@ -311,6 +316,7 @@ pub fn contains(container: &Value, item: &Value) -> Result<bool, Exception> {
         },
         (Value::Tuple(t), x) => Ok(t.iter().any(|v| py_eq(v, x))),
         (Value::Dict(d), x) => Ok(super::dict::get(d, x)?.is_some()),
+        (Value::Set(s), x) => super::set::contains(s, x),
         (Value::List(l), x) => Ok(lock(l).iter().any(|v| py_eq(v, x))),
         (Value::Range { start, stop, step }, x) => {
             let Some(i) = as_int(x) else { return Ok(false) };

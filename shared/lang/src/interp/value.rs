@@ -48,6 +48,8 @@ pub enum Value {
     /// A `for` loop's iterator; lives only on the interpreter's stack.
     Iter(Box<IterState>),
     Dict(Dict),
+    /// A set: its distinct items, in insertion order.
+    Set(List),
     /// A script function (`def` or `lambda`) with its defaults and closure.
     Function(Arc<Function>),
     /// An exception class used as a value: `raise RuntimeError("...")`.
@@ -168,6 +170,7 @@ impl Value {
             Value::Method(_) => "builtin_function_or_method",
             Value::Iter(_) => "iterator",
             Value::Dict(_) => "dict",
+            Value::Set(_) => "set",
             Value::Function(_) => "function",
             Value::ExcClass(_) => "type",
         }
@@ -185,6 +188,7 @@ impl Value {
             Value::Tuple(t) => !t.is_empty(),
             Value::List(l) => !lock(l).is_empty(),
             Value::Dict(d) => !lock(d).is_empty(),
+            Value::Set(s) => !lock(s).is_empty(),
             Value::Range { start, stop, step } => range_len(*start, *stop, *step) > 0,
             _ => true,
         }
@@ -279,6 +283,15 @@ impl Value {
                     out.push('}');
                 }
                 Err(_) => out.push_str("{...}"),
+            },
+            Value::Set(s) => match s.try_lock() {
+                Ok(items) if items.is_empty() => out.push_str("set()"),
+                Ok(items) => {
+                    out.push('{');
+                    write_items(&items, out, depth);
+                    out.push('}');
+                }
+                Err(_) => out.push_str("set(...)"),
             },
             // CPython adds " at 0x…": an address means nothing here.
             Value::Function(f) => {
@@ -400,6 +413,13 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
         (Value::Module(x), Value::Module(y)) => x == y,
         (Value::Function(x), Value::Function(y)) => Arc::ptr_eq(x, y),
         (Value::ExcClass(x), Value::ExcClass(y)) => x == y,
+        (Value::Set(x), Value::Set(y)) => {
+            if Arc::ptr_eq(x, y) {
+                return true;
+            }
+            let (xs, ys) = (lock(x).clone(), lock(y).clone());
+            xs.len() == ys.len() && xs.iter().all(|a| ys.iter().any(|b| py_eq(a, b)))
+        }
         (Value::Dict(x), Value::Dict(y)) => {
             if Arc::ptr_eq(x, y) {
                 return true;

@@ -651,6 +651,13 @@ impl LaneVm {
                 }
                 self.frame.stack.push(d);
             }
+            Op::BuildSet(n) => {
+                let items = self
+                    .frame
+                    .stack
+                    .split_off(self.frame.stack.len().saturating_sub(n));
+                self.frame.stack.push(super::set::from_items(items)?);
+            }
             Op::ListAppend => {
                 let v = self.pop();
                 if let Some(Value::List(l)) = self.frame.stack.last() {

@@ -756,6 +756,7 @@ fn ex(e: &Expr) -> String {
             let parts: Vec<String> = items.iter().map(|(k, v)| format!("{}:{}", ex(k), ex(v))).collect();
             format!("(dict {})", parts.join(" "))
         }
+        ExprKind::Set(items) => format!("(set {})", list(items)),
         ExprKind::Star(x) => format!("*{}", ex(x)),
         ExprKind::DoubleStar(x) => format!("**{}", ex(x)),
     }
