@@ -110,7 +110,15 @@ pub fn construct(args: Args) -> Result<Value, Exception> {
 }
 
 pub const METHODS: &[&str] = &[
-    "get", "items", "keys", "values", "pop", "setdefault", "update", "clear", "copy",
+    "get",
+    "items",
+    "keys",
+    "values",
+    "pop",
+    "setdefault",
+    "update",
+    "clear",
+    "copy",
 ];
 
 pub fn method(d: &Dict, name: &str, args: Args) -> Result<Value, Exception> {

@@ -533,6 +533,33 @@ pub fn store_index(object: &Value, idx: &Value, value: Value) -> Result<(), Exce
     Ok(())
 }
 
+/// `del object[index]` on a dict or list.
+pub fn delete_index(object: &Value, idx: &Value) -> Result<(), Exception> {
+    match object {
+        Value::Dict(d) => match super::dict::remove(d, idx)? {
+            Some(_) => Ok(()),
+            None => Err(super::dict::key_error(idx)),
+        },
+        Value::List(l) => {
+            let Some(i) = as_int(idx) else {
+                return Err(Exception::type_error(format!(
+                    "list indices must be integers or slices, not {}",
+                    idx.type_name()
+                )));
+            };
+            let mut items = lock(l);
+            let j = norm_index(i, items.len())
+                .ok_or_else(|| Exception::index_error("list assignment index out of range"))?;
+            items.remove(j);
+            Ok(())
+        }
+        other => Err(Exception::type_error(format!(
+            "'{}' object doesn't support item deletion",
+            other.type_name()
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,32 +593,5 @@ mod tests {
             slice_indices(3, None, Some(-10), Some(-1)),
             Ok(vec![2, 1, 0])
         );
-    }
-}
-
-/// `del object[index]` on a dict or list.
-pub fn delete_index(object: &Value, idx: &Value) -> Result<(), Exception> {
-    match object {
-        Value::Dict(d) => match super::dict::remove(d, idx)? {
-            Some(_) => Ok(()),
-            None => Err(super::dict::key_error(idx)),
-        },
-        Value::List(l) => {
-            let Some(i) = as_int(idx) else {
-                return Err(Exception::type_error(format!(
-                    "list indices must be integers or slices, not {}",
-                    idx.type_name()
-                )));
-            };
-            let mut items = lock(l);
-            let j = norm_index(i, items.len())
-                .ok_or_else(|| Exception::index_error("list assignment index out of range"))?;
-            items.remove(j);
-            Ok(())
-        }
-        other => Err(Exception::type_error(format!(
-            "'{}' object doesn't support item deletion",
-            other.type_name()
-        ))),
     }
 }

@@ -52,7 +52,15 @@ pub fn operator(symbol: &str, a: &List, b: &List) -> Result<Value, Exception> {
 }
 
 pub const METHODS: &[&str] = &[
-    "add", "remove", "discard", "pop", "clear", "copy", "update", "union", "intersection",
+    "add",
+    "remove",
+    "discard",
+    "pop",
+    "clear",
+    "copy",
+    "update",
+    "union",
+    "intersection",
     "difference",
 ];
 
@@ -84,7 +92,10 @@ pub fn method(s: &List, name: &str, args: Args) -> Result<Value, Exception> {
             args.bind::<0>([], 0)?;
             let mut items = lock(s);
             if items.is_empty() {
-                return Err(Exception::new(ExcClass::KeyError, "'pop from an empty set'"));
+                return Err(Exception::new(
+                    ExcClass::KeyError,
+                    "'pop from an empty set'",
+                ));
             }
             Ok(items.remove(0))
         }

@@ -753,7 +753,10 @@ fn ex(e: &Expr) -> String {
             format!("(lambda {} {})", params(def), body)
         }
         ExprKind::Dict(items) => {
-            let parts: Vec<String> = items.iter().map(|(k, v)| format!("{}:{}", ex(k), ex(v))).collect();
+            let parts: Vec<String> = items
+                .iter()
+                .map(|(k, v)| format!("{}:{}", ex(k), ex(v)))
+                .collect();
             format!("(dict {})", parts.join(" "))
         }
         ExprKind::Set(items) => format!("(set {})", list(items)),
