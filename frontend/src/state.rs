@@ -530,6 +530,8 @@ mod tests {
             errno: (!ok).then(|| "ECONNREFUSED".into()),
             errno_num: (!ok).then_some(111),
             message: (!ok).then(|| "Connection refused".into()),
+            function: None,
+            depth: None,
         }
     }
 
@@ -592,6 +594,8 @@ mod tests {
             errno: None,
             errno_num: None,
             message: None,
+            function: None,
+            depth: None,
         }
     }
 

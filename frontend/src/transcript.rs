@@ -87,6 +87,8 @@ mod tests {
             errno: None,
             errno_num: None,
             message: None,
+            function: None,
+            depth: None,
         };
         assert_eq!(Line::interp(&ok).text, "server:5  srv.listen(5)  → None");
         let failed = InterpEvent::Step {
@@ -98,6 +100,8 @@ mod tests {
             errno: Some("ECONNREFUSED".into()),
             errno_num: Some(111),
             message: Some("Connection refused".into()),
+            function: None,
+            depth: None,
         };
         let line = Line::interp(&failed);
         assert_eq!(line.kind, LineKind::Failed);

@@ -360,6 +360,11 @@ impl Gen {
             }
             StmtKind::Pass => self.line(depth, "; /* pass */"),
             StmtKind::Import => self.line(depth, "; /* nothing to import in C */"),
+            StmtKind::Def(_) | StmtKind::Return(_) | StmtKind::Global(_) | StmtKind::Nonlocal(_) => {
+                return Err(err(line, "functions (def)"));
+            }
+            StmtKind::Raise { .. } => return Err(err(line, "raise")),
+            StmtKind::Del(_) => return Err(err(line, "del")),
         }
         Ok(())
     }
@@ -682,6 +687,12 @@ impl Gen {
                 let (lo, hi) = (bound(lower)?, bound(upper)?);
                 format!("sl_slice({}, {lo}, {hi})", self.expr(object)?)
             }
+            ExprKind::Lambda(_) => return Err(err(line, "lambda")),
+            ExprKind::Dict(_) => return Err(err(line, "dicts")),
+            ExprKind::Set(_) => return Err(err(line, "sets")),
+            ExprKind::Star(_) | ExprKind::DoubleStar(_) => {
+                return Err(err(line, "'*' and '**' arguments"));
+            }
         })
     }
 
@@ -826,7 +837,9 @@ impl Gen {
             | Builtin::Sum
             | Builtin::Ord
             | Builtin::Chr
-            | Builtin::Format => return not_supported(),
+            | Builtin::Format
+            | Builtin::Dict
+            | Builtin::Set => return not_supported(),
         };
         let mut values: Vec<Option<String>> = Vec::new();
         for a in args {

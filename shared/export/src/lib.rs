@@ -124,6 +124,35 @@ mod tests {
     }
 
     #[test]
+    fn a_lane_waits_where_it_calls_a_function_that_waits() {
+        let lane = &script("s = socket()\ndef serve(x):\n    return x.accept()\ndef main():\n    s.listen()\n    serve(s)\nprint(1)\nmain()\n").lanes[0];
+        assert_eq!(walk::first_waiting(lane), Some(4));
+    }
+
+    #[test]
+    fn functions_dicts_and_raise_export_to_python() {
+        let program = python(&script(
+            "def f(a, b=1, *rest, key=None, **kw):\n    global n\n    return {a: b, 'k': key}\n\
+             n = 0\ng = lambda x, *a: f(*a, **{'key': x})\nd = {}\ndel d\ntry:\n    raise RuntimeError('x') from None\nexcept RuntimeError:\n    raise\n",
+        ))
+        .unwrap();
+        for line in [
+            "    def f(a, b=1, *rest, key=None, **kw):\n",
+            "        nonlocal n\n",
+            "        return {a: b, \"k\": key}\n",
+            "    g = lambda x, *a: f(*a, **{\"key\": x})\n",
+            "    del d\n",
+            "        raise RuntimeError(\"x\") from None\n",
+            "        raise\n",
+        ] {
+            assert!(program.contains(line), "{line}\n{program}");
+        }
+        let c = super::c(&script("def f():\n    pass\n")).unwrap_err();
+        assert_eq!(c.line, 1);
+        assert!(c.to_string().contains("functions (def)"), "{c}");
+    }
+
+    #[test]
     fn literals_read_back_in_python() {
         assert_eq!(
             python::py_bytes(b"\0\r\n\"\\\xff a"),

@@ -12,8 +12,8 @@ use super::literal::{byte_units, quoted};
 use super::walk::{self, ident};
 use socklab_wire::errno;
 use socklab_lang::visit;
-use socklab_lang::names::{Builtin, Global, global};
-use socklab_lang::{BinOp, CmpOp, Expr, ExprKind, FPart, Script, Stmt, StmtKind, Target, UnaryOp};
+use socklab_lang::names::{Builtin, Global, Module, global};
+use socklab_lang::{BinOp, CmpOp, Expr, ExprKind, FPart, FuncDef, Param, Script, Stmt, StmtKind, Target, UnaryOp};
 
 /// The Python 3 program for `script`.
 pub fn python(script: &Script) -> Result<String, ExportError> {
@@ -224,6 +224,41 @@ impl Printer<'_> {
                     stmt.source
                 );
             }
+            StmtKind::Def(def) => {
+                let _ = writeln!(out, "{pad}def {}({}):", self.var(&def.name), self.params(def)?);
+                block(&def.body, out)?;
+            }
+            StmtKind::Return(value) => match value {
+                Some(v) => {
+                    let _ = writeln!(out, "{pad}return {}", self.expr(v, 0)?);
+                }
+                None => {
+                    let _ = writeln!(out, "{pad}return");
+                }
+            },
+            StmtKind::Raise { exc, cause } => {
+                let mut text = String::from("raise");
+                if let Some(e) = exc {
+                    let _ = write!(text, " {}", self.expr(e, 0)?);
+                }
+                if let Some(c) = cause {
+                    let _ = write!(text, " from {}", self.expr(c, 0)?);
+                }
+                let _ = writeln!(out, "{pad}{text}");
+            }
+            // A lane is a function in the exported program, so its globals are
+            // that function's locals: `global` becomes `nonlocal`.
+            StmtKind::Global(names) | StmtKind::Nonlocal(names) => {
+                let names: Vec<String> = names.iter().map(|n| self.var(n)).collect();
+                let _ = writeln!(out, "{pad}nonlocal {}", names.join(", "));
+            }
+            StmtKind::Del(targets) => {
+                let parts = targets
+                    .iter()
+                    .map(|t| self.target(t))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let _ = writeln!(out, "{pad}del {}", parts.join(", "));
+            }
         }
         Ok(())
     }
@@ -345,7 +380,11 @@ impl Printer<'_> {
             ExprKind::Call { func, args, kwargs } => {
                 let mut parts = self.list(args)?;
                 for (k, v) in kwargs {
-                    parts.push(format!("{k}={}", self.expr(v, 0)?));
+                    if k.is_empty() {
+                        parts.push(self.expr(v, 0)?);
+                    } else {
+                        parts.push(format!("{k}={}", self.expr(v, 0)?));
+                    }
                 }
                 (
                     format!("{}({})", self.expr(func, PRIMARY)?, parts.join(", ")),
@@ -383,14 +422,58 @@ impl Printer<'_> {
                     PRIMARY,
                 )
             }
+            ExprKind::Lambda(def) => {
+                let body = match def.body.first().map(|s| &s.kind) {
+                    Some(StmtKind::Return(Some(e))) => self.expr(e, IF_ELSE)?,
+                    _ => "None".into(),
+                };
+                let params = self.params(def)?;
+                let sep = if params.is_empty() { "" } else { " " };
+                (format!("lambda{sep}{params}: {body}"), 0)
+            }
+            ExprKind::Set(items) => (format!("{{{}}}", self.list(items)?.join(", ")), ATOM),
+            ExprKind::Dict(items) => {
+                let parts = items
+                    .iter()
+                    .map(|(k, v)| Ok(format!("{}: {}", self.expr(k, IF_ELSE)?, self.expr(v, IF_ELSE)?)))
+                    .collect::<Result<Vec<_>, ExportError>>()?;
+                (format!("{{{}}}", parts.join(", ")), ATOM)
+            }
+            // Only call arguments hold these: never parenthesized.
+            ExprKind::Star(x) => (format!("*{}", self.expr(x, UNARY)?), ATOM),
+            ExprKind::DoubleStar(x) => (format!("**{}", self.expr(x, UNARY)?), ATOM),
         })
+    }
+
+    /// A parameter list as written: `a, b=1, *args, k, **kw`.
+    fn params(&self, def: &FuncDef) -> Result<String, ExportError> {
+        let param = |p: &Param| -> Result<String, ExportError> {
+            Ok(match &p.default {
+                Some(d) => format!("{}={}", self.var(&p.name), self.expr(d, IF_ELSE)?),
+                None => self.var(&p.name),
+            })
+        };
+        let mut parts = def.params.iter().map(param).collect::<Result<Vec<_>, _>>()?;
+        match &def.vararg {
+            Some(v) => parts.push(format!("*{}", self.var(v))),
+            None if !def.kwonly.is_empty() => parts.push("*".into()),
+            None => {}
+        }
+        for p in &def.kwonly {
+            parts.push(param(p)?);
+        }
+        if let Some(k) = &def.kwarg {
+            parts.push(format!("**{}", self.var(k)));
+        }
+        Ok(parts.join(", "))
     }
 
     /// The object of `x.attr`: a module name stays a module (`socket.AF_INET`).
     fn attr_object(&self, x: &Expr) -> Result<String, ExportError> {
+        // `socket` is also a builtin (the constructor), so ask for the module by name.
         if let ExprKind::Name(n) = &x.kind
             && !self.vars.contains(n)
-            && let Some(Global::Module(m)) = global(n)
+            && let Some(m) = Module::from_name(n)
         {
             return Ok(m.name().to_string());
         }

@@ -3,20 +3,63 @@
 
 use std::collections::BTreeSet;
 
-use socklab_lang::visit::each_expr;
-use socklab_lang::{Expr, ExprKind, Lane, Stmt};
+use socklab_lang::visit::{self, Visitor, each_expr};
+use socklab_lang::{Expr, ExprKind, FuncDef, Lane, Stmt, StmtKind};
 use socklab_wire::op::Op;
 
-/// Whether the statement (or anything inside it) makes a call that may wait.
-/// Calls on sockets in `nonblocking` do not wait (they fail with EAGAIN instead).
-pub fn may_wait(stmt: &Stmt, nonblocking: &BTreeSet<String>) -> bool {
-    let mut found = false;
-    each_expr(std::slice::from_ref(stmt), |e| {
-        if let ExprKind::Call { func, .. } = &e.kind {
-            found |= call_waits(func, nonblocking);
+/// Whether running `stmts` may wait: a waiting call, or a call of one of the
+/// script functions in `waiting` (by name). Calls on sockets in `nonblocking`
+/// do not wait (they fail with EAGAIN instead). Defining a function runs nothing,
+/// so function bodies are not entered.
+fn waits_in(stmts: &[Stmt], nonblocking: &BTreeSet<String>, waiting: &BTreeSet<String>) -> bool {
+    struct Waits<'a> {
+        nonblocking: &'a BTreeSet<String>,
+        waiting: &'a BTreeSet<String>,
+        found: bool,
+    }
+    impl Visitor for Waits<'_> {
+        fn expr(&mut self, e: &Expr) {
+            if let ExprKind::Call { func, .. } = &e.kind {
+                self.found |= call_waits(func, self.nonblocking)
+                    || matches!(&func.kind, ExprKind::Name(n) if self.waiting.contains(n));
+            }
+            visit::walk_expr(self, e);
         }
-    });
-    found
+        fn function(&mut self, _def: &FuncDef) {}
+    }
+    let mut w = Waits {
+        nonblocking,
+        waiting,
+        found: false,
+    };
+    visit::walk_stmts(&mut w, stmts);
+    w.found
+}
+
+/// Names of the lane's functions whose calls may wait (directly or through
+/// other such functions).
+fn waiting_functions(lane: &Lane, nonblocking: &BTreeSet<String>) -> BTreeSet<String> {
+    struct Defs(Vec<FuncDef>);
+    impl Visitor for Defs {
+        fn function(&mut self, def: &FuncDef) {
+            self.0.push(def.clone());
+            visit::walk_function(self, def);
+        }
+    }
+    let mut defs = Defs(Vec::new());
+    visit::walk_stmts(&mut defs, &lane.body);
+    let mut waiting = BTreeSet::new();
+    loop {
+        let before = waiting.len();
+        for def in &defs.0 {
+            if !waiting.contains(&def.name) && waits_in(&def.body, nonblocking, &waiting) {
+                waiting.insert(def.name.clone());
+            }
+        }
+        if waiting.len() == before {
+            return waiting;
+        }
+    }
 }
 
 /// Whether calling `func` may wait: a waiting socket method on a socket that
@@ -51,7 +94,11 @@ pub fn first_waiting(lane: &Lane) -> Option<usize> {
             nonblocking.insert(var.clone());
         }
     });
-    lane.body.iter().position(|s| may_wait(s, &nonblocking))
+    let waiting = waiting_functions(lane, &nonblocking);
+    lane.body.iter().position(|s| {
+        !matches!(s.kind, StmtKind::Def(_))
+            && waits_in(std::slice::from_ref(s), &nonblocking, &waiting)
+    })
 }
 
 /// Names of the builtins the script calls (to emit only the helpers it needs).

@@ -78,6 +78,52 @@ pub enum StmtKind {
     Pass,
     /// `import socket` and friends: accepted for pasted Python code, does nothing.
     Import,
+    /// `def NAME(PARAMS): BODY`.
+    Def(Box<FuncDef>),
+    Return(Option<Expr>),
+    /// `raise`, `raise EXC`, `raise EXC from CAUSE`.
+    Raise {
+        exc: Option<Expr>,
+        cause: Option<Expr>,
+    },
+    Global(Vec<String>),
+    Nonlocal(Vec<String>),
+    /// `del a, xs[i], d[k]`.
+    Del(Vec<Target>),
+}
+
+/// A function: a `def` statement or a `lambda` (whose body is one `return`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FuncDef {
+    pub name: String,
+    pub line: u32,
+    /// Positional-or-keyword parameters, in order.
+    pub params: Vec<Param>,
+    /// `*args`.
+    pub vararg: Option<String>,
+    /// Parameters after `*` or `*args`: keyword-only.
+    pub kwonly: Vec<Param>,
+    /// `**kwargs`.
+    pub kwarg: Option<String>,
+    pub body: Vec<Stmt>,
+    pub is_lambda: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: String,
+    pub default: Option<Expr>,
+}
+
+impl FuncDef {
+    /// Every parameter name, in frame order: positional, `*args`, keyword-only, `**kwargs`.
+    pub fn param_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.params.iter().map(|p| p.name.clone()).collect();
+        names.extend(self.vararg.clone());
+        names.extend(self.kwonly.iter().map(|p| p.name.clone()));
+        names.extend(self.kwarg.clone());
+        names
+    }
 }
 
 /// One `except` clause.
@@ -146,6 +192,15 @@ pub enum ExprKind {
         upper: Option<Box<Expr>>,
         step: Option<Box<Expr>>,
     },
+    /// `lambda PARAMS: EXPR`.
+    Lambda(Box<FuncDef>),
+    /// `{k: v, ...}`.
+    Dict(Vec<(Expr, Expr)>),
+    /// `{a, b, ...}` (never empty: `{}` is a dict).
+    Set(Vec<Expr>),
+    /// `f(*xs)` / `f(**d)` at a call site: only inside `Call` arguments.
+    Star(Box<Expr>),
+    DoubleStar(Box<Expr>),
     /// An f-string (adjacent plain strings included): its text and fields in order.
     FString(Vec<FPart>),
 }

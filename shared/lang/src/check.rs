@@ -32,6 +32,8 @@ impl Visitor for Checker<'_> {
         if let ExprKind::Name(n) = &e.kind
             && !self.assigned.contains(n)
             && names::global(n).is_none()
+            && names::ExcClass::from_name(n).is_none()
+            && n != "__name__"
         {
             let mut message = format!("unknown name '{n}'");
             if let Some(s) = self.suggest(n) {

@@ -68,6 +68,8 @@ named_enum! {
         Ord = "ord",
         Chr = "chr",
         Format = "format",
+        Dict = "dict",
+        Set = "set",
     }
 }
 
@@ -112,6 +114,10 @@ named_enum! {
         AttributeError,
         AssertionError,
         MemoryError,
+        RuntimeError,
+        RecursionError,
+        NotImplementedError,
+        UnboundLocalError,
     }
 }
 
@@ -143,7 +149,9 @@ impl ExcClass {
             BaseException => None,
             Exception => Some(BaseException),
             OsError | ArithmeticError | LookupError | ValueError | TypeError | NameError
-            | AttributeError | AssertionError | MemoryError => Some(Exception),
+            | AttributeError | AssertionError | MemoryError | RuntimeError => Some(Exception),
+            RecursionError | NotImplementedError => Some(RuntimeError),
+            UnboundLocalError => Some(NameError),
             BlockingIoError | TimeoutError | InterruptedError | FileNotFoundError
             | FileExistsError | PermissionError | ConnectionError => Some(OsError),
             ConnectionRefusedError

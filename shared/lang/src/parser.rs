@@ -11,10 +11,7 @@ use super::names::{ExcClass, Module};
 use super::token::{FTok, Pos, Token, TokenKind, is_keyword};
 
 /// Keywords that start a statement this language does not have.
-const UNSUPPORTED: &[&str] = &[
-    "def", "class", "return", "raise", "del", "global", "nonlocal", "lambda", "yield", "async",
-    "await",
-];
+const UNSUPPORTED: &[&str] = &["class", "yield", "async", "await"];
 
 /// The parser gave up on the current statement; the diagnostic is already recorded.
 struct Fail;
@@ -37,6 +34,7 @@ pub fn parse_tokens(src: &str, tokens: Vec<Token>) -> (Script, Vec<Diagnostic>) 
         diagnostics: Vec::new(),
         loop_depth: 0,
         depth: 0,
+        func_depth: 0,
     };
     let script = parser.script();
     (script, parser.diagnostics)
@@ -52,6 +50,8 @@ struct Parser<'a> {
     loop_depth: u32,
     /// Current nesting of expressions and blocks, against [`MAX_DEPTH`].
     depth: u32,
+    /// How many `def`s enclose the statement being parsed, for `return`/`nonlocal`.
+    func_depth: u32,
 }
 
 impl Parser<'_> {
@@ -337,6 +337,7 @@ impl Parser<'_> {
                 "for" => return self.for_stmt().map(|s| vec![s]),
                 "try" => return self.try_stmt().map(|s| vec![s]),
                 "with" => return self.with_stmt().map(|s| vec![s]),
+                "def" => return self.def_stmt().map(|s| vec![s]),
                 "elif" | "else" | "except" | "finally" => {
                     let opener = if matches!(word.as_str(), "elif" | "else") {
                         "if"
@@ -411,6 +412,64 @@ impl Parser<'_> {
                 StmtKind::Assert { test, message }
             }
             TokenKind::Name(w) if w == "import" || w == "from" => self.import()?,
+            TokenKind::Name(w) if w == "return" => {
+                self.advance();
+                if self.func_depth == 0 {
+                    return Err(self.error_at(tok.pos, "'return' outside function"));
+                }
+                let value = if self.starts_expression() {
+                    Some(self.expr_list()?)
+                } else {
+                    None
+                };
+                StmtKind::Return(value)
+            }
+            TokenKind::Name(w) if w == "raise" => {
+                self.advance();
+                let mut exc = None;
+                let mut cause = None;
+                if self.starts_expression() {
+                    exc = Some(self.test()?);
+                    if self.eat_keyword("from") {
+                        cause = Some(self.test()?);
+                    }
+                }
+                StmtKind::Raise { exc, cause }
+            }
+            TokenKind::Name(w) if w == "global" || w == "nonlocal" => {
+                self.advance();
+                if w == "nonlocal" && self.func_depth == 0 {
+                    return Err(self.error_at(
+                        tok.pos,
+                        "nonlocal declaration not allowed at module level",
+                    ));
+                }
+                let mut names = vec![self.expect_name("a name")?];
+                while self.eat_op(",") {
+                    names.push(self.expect_name("a name")?);
+                }
+                if w == "global" {
+                    StmtKind::Global(names)
+                } else {
+                    StmtKind::Nonlocal(names)
+                }
+            }
+            TokenKind::Name(w) if w == "del" => {
+                self.advance();
+                let mut targets = Vec::new();
+                loop {
+                    let e = self.bitor()?;
+                    if matches!(e.kind, ExprKind::Tuple(_) | ExprKind::List(_)) {
+                        let pos = Pos { line: e.line, col: e.col };
+                        return Err(self.error_at(pos, "'del' takes names and x[i] items one by one in socklab scripts"));
+                    }
+                    targets.push(self.target(e)?);
+                    if !self.eat_op(",") || !self.starts_expression() {
+                        break;
+                    }
+                }
+                StmtKind::Del(targets)
+            }
             TokenKind::Name(w) if UNSUPPORTED.contains(&w.as_str()) => {
                 return Err(self.error_at(
                     tok.pos,
@@ -801,6 +860,125 @@ impl Parser<'_> {
         }
     }
 
+    fn def_stmt(&mut self) -> PResult<Stmt> {
+        let kw = self.advance();
+        let name = self.expect_name("a function name after 'def'")?;
+        let open = self.expect_op("(", "'(' after the function name")?;
+        let mut def = self.params(")", kw.pos.line)?;
+        self.expect_close(")", &open)?;
+        if self.eat_op("->") {
+            self.test()?;
+        }
+        let source = self.header_colon(kw.start, "':' after the parameters")?;
+        // A loop outside the function does not make `break` legal inside it.
+        let loops = std::mem::replace(&mut self.loop_depth, 0);
+        self.func_depth += 1;
+        let body = self.block("def", kw.pos.line);
+        self.func_depth -= 1;
+        self.loop_depth = loops;
+        def.name = name;
+        def.body = body?;
+        Ok(Stmt {
+            line: kw.pos.line,
+            source,
+            kind: StmtKind::Def(Box::new(def)),
+        })
+    }
+
+    /// A parameter list up to (not including) `close`: `)` for `def` (where
+    /// annotations are allowed), `:` for `lambda`.
+    fn params(&mut self, close: &str, line: u32) -> PResult<FuncDef> {
+        let mut def = FuncDef {
+            name: String::new(),
+            line,
+            params: Vec::new(),
+            vararg: None,
+            kwonly: Vec::new(),
+            kwarg: None,
+            body: Vec::new(),
+            is_lambda: close == ":",
+        };
+        let mut star = false;
+        let mut seen: Vec<String> = Vec::new();
+        while !self.at_op(close) {
+            let pos = self.peek().pos;
+            if def.kwarg.is_some() {
+                return Err(self.error_at(pos, "arguments cannot follow var-keyword argument"));
+            }
+            let kind = if self.eat_op("**") {
+                2
+            } else if self.eat_op("*") {
+                1
+            } else {
+                0
+            };
+            if kind == 1 && star {
+                return Err(self.error_at(pos, "* argument may appear only once"));
+            }
+            if kind == 1 && (self.at_op(",") || self.at_op(close)) {
+                star = true;
+                if !self.eat_op(",") || self.at_op(close) {
+                    return Err(self.error_at(pos, "named arguments must follow bare *"));
+                }
+                continue;
+            }
+            let name_pos = self.peek().pos;
+            let name = self.expect_name("a parameter name")?;
+            if seen.contains(&name) {
+                return Err(self.error_at(
+                    name_pos,
+                    format!("duplicate argument '{name}' in function definition"),
+                ));
+            }
+            seen.push(name.clone());
+            if close != ":" && self.eat_op(":") {
+                self.test()?;
+            }
+            let default = if kind == 0 && self.eat_op("=") {
+                Some(self.test()?)
+            } else {
+                None
+            };
+            match kind {
+                1 => {
+                    star = true;
+                    def.vararg = Some(name);
+                }
+                2 => def.kwarg = Some(name),
+                _ if star => def.kwonly.push(Param { name, default }),
+                _ => {
+                    if default.is_none() && def.params.iter().any(|p| p.default.is_some()) {
+                        return Err(self.error_at(
+                            name_pos,
+                            "non-default argument follows default argument",
+                        ));
+                    }
+                    def.params.push(Param { name, default });
+                }
+            }
+            if !self.eat_op(",") {
+                break;
+            }
+        }
+        Ok(def)
+    }
+
+    /// `lambda PARAMS: EXPR`: a function whose body returns the expression.
+    fn lambda(&mut self) -> PResult<Expr> {
+        let kw = self.advance();
+        let mut def = self.params(":", kw.pos.line)?;
+        self.expect_op(":", "':' after the lambda's parameters")?;
+        let start = self.peek().start;
+        let body = self.test()?;
+        def.name = "<lambda>".into();
+        def.body = vec![Stmt {
+            line: body.line,
+            source: self.source_from(start),
+            kind: StmtKind::Return(Some(body)),
+        }];
+        Ok(self.mk(kw.pos, ExprKind::Lambda(Box::new(def))))
+    }
+
     fn with_stmt(&mut self) -> PResult<Stmt> {
         let kw = self.advance();
         let value_start = self.peek().start;
@@ -863,14 +1041,14 @@ impl Parser<'_> {
     fn starts_expression(&self) -> bool {
         match self.peek_kind() {
             TokenKind::Name(n) => {
-                !is_keyword(n) || matches!(n.as_str(), "None" | "True" | "False" | "not")
+                !is_keyword(n) || matches!(n.as_str(), "None" | "True" | "False" | "not" | "lambda")
             }
             TokenKind::Int(_)
             | TokenKind::Float(_)
             | TokenKind::Str(_)
             | TokenKind::Bytes(_)
             | TokenKind::FString(_) => true,
-            TokenKind::Op(o) => matches!(*o, "(" | "[" | "-" | "+" | "~"),
+            TokenKind::Op(o) => matches!(*o, "(" | "[" | "{" | "-" | "+" | "~"),
             _ => false,
         }
     }
@@ -881,6 +1059,9 @@ impl Parser<'_> {
     }
 
     fn test_inner(&mut self) -> PResult<Expr> {
+        if self.at_keyword("lambda") {
+            return self.lambda();
+        }
         let pos = self.peek().pos;
         let body = self.or_test()?;
         if !self.at_keyword("if") {
@@ -1095,10 +1276,26 @@ impl Parser<'_> {
         let mut kwargs: Vec<(String, Expr)> = Vec::new();
         while !self.at_op(")") {
             if self.at_op("*") || self.at_op("**") {
+                let star = self.advance();
                 let pos = self.peek().pos;
-                return Err(
-                    self.error_at(pos, "'*' arguments are not supported in socklab scripts")
-                );
+                let value = Box::new(self.test()?);
+                if star.is_op("*") {
+                    if kwargs.iter().any(|(k, _)| k.is_empty()) {
+                        return Err(self.error_at(
+                            star.pos,
+                            "iterable argument unpacking follows keyword argument unpacking",
+                        ));
+                    }
+                    args.push(self.mk(star.pos, ExprKind::Star(value)));
+                } else {
+                    // `**d` sits among the keywords with an empty name.
+                    kwargs.push((String::new(), self.mk(star.pos, ExprKind::DoubleStar(value))));
+                }
+                let _ = pos;
+                if !self.eat_op(",") {
+                    break;
+                }
+                continue;
             }
             let is_kw = matches!(self.peek_kind(), TokenKind::Name(n) if !is_keyword(n))
                 && self.peek_at(1).is_op("=");
@@ -1108,7 +1305,7 @@ impl Parser<'_> {
                 let TokenKind::Name(name) = name_tok.kind else {
                     return Err(Fail);
                 };
-                if kwargs.iter().any(|(k, _)| *k == name) {
+                if kwargs.iter().any(|(k, _)| *k == name && !k.is_empty()) {
                     return Err(
                         self.error_at(name_tok.pos, format!("keyword argument '{name}' repeated"))
                     );
@@ -1118,7 +1315,12 @@ impl Parser<'_> {
                 let pos = self.peek().pos;
                 let arg = self.test()?;
                 if !kwargs.is_empty() {
-                    return Err(self.error_at(pos, "positional argument follows keyword argument"));
+                    let message = if kwargs.iter().any(|(k, _)| k.is_empty()) {
+                        "positional argument follows keyword argument unpacking"
+                    } else {
+                        "positional argument follows keyword argument"
+                    };
+                    return Err(self.error_at(pos, message));
                 }
                 args.push(arg);
             }
@@ -1238,10 +1440,41 @@ impl Parser<'_> {
                 Ok(self.mk(pos, ExprKind::List(items)))
             }
             TokenKind::Op("{") => {
-                Err(self.error_at(pos, "dicts and sets are not supported in socklab scripts"))
+                self.advance();
+                let mut items = Vec::new();
+                while !self.at_op("}") {
+                    let key = self.test()?;
+                    if !self.at_op(":") && items.is_empty() {
+                        return self.set_display(key, &tok);
+                    }
+                    if !self.at_op(":") {
+                        return Err(self.expected("':' after the dict key"));
+                    }
+                    self.advance();
+                    let value = self.test()?;
+                    items.push((key, value));
+                    if !self.eat_op(",") {
+                        break;
+                    }
+                }
+                self.expect_close("}", &tok)?;
+                Ok(self.mk(pos, ExprKind::Dict(items)))
             }
             _ => Err(self.expected("an expression")),
         }
+    }
+
+    /// The rest of `{a, b, ...}` after its first item.
+    fn set_display(&mut self, first: Expr, open: &Token) -> PResult<Expr> {
+        let mut items = vec![first];
+        while self.eat_op(",") {
+            if self.at_op("}") {
+                break;
+            }
+            items.push(self.test()?);
+        }
+        self.expect_close("}", open)?;
+        Ok(self.mk(open.pos, ExprKind::Set(items)))
     }
 
     /// Adjacent string literals concatenate, as in Python; with an f-string
@@ -1314,6 +1547,7 @@ impl Parser<'_> {
                         diagnostics: Vec::new(),
                         loop_depth: 0,
                         depth: self.depth,
+                        func_depth: self.func_depth,
                     };
                     let value = sub.nested(Self::expr_list);
                     if value.is_ok() && !matches!(sub.peek_kind(), TokenKind::Eof) {

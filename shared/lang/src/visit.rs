@@ -21,8 +21,15 @@ pub trait Visitor {
         walk_target(self, target);
     }
 
-    /// A name a statement binds: an assignment or `for` target, `except … as`, `with … as`.
+    /// A name a statement binds: an assignment or `for` target, `except … as`,
+    /// `with … as`, a `def`'s name, a parameter.
     fn binds(&mut self, _name: &str) {}
+
+    /// A function's parameters and body (of a `def` or a `lambda`), after its
+    /// defaults; by default walked like the enclosing code.
+    fn function(&mut self, def: &FuncDef) {
+        walk_function(self, def);
+    }
 }
 
 pub fn walk_stmts<V: Visitor + ?Sized>(v: &mut V, stmts: &[Stmt]) {
@@ -78,7 +85,31 @@ pub fn walk_stmt<V: Visitor + ?Sized>(v: &mut V, stmt: &Stmt) {
             walk_stmts(v, body);
         }
         StmtKind::Break | StmtKind::Continue | StmtKind::Pass | StmtKind::Import => {}
+        StmtKind::Def(def) => {
+            walk_defaults(v, def);
+            v.binds(&def.name);
+            v.function(def);
+        }
+        StmtKind::Return(value) => value.iter().for_each(|e| v.expr(e)),
+        StmtKind::Raise { exc, cause } => [exc, cause].into_iter().flatten().for_each(|e| v.expr(e)),
+        StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
+        StmtKind::Del(targets) => targets.iter().for_each(|t| v.target(t)),
     }
+}
+
+/// A function's default values: evaluated where the function is defined.
+pub fn walk_defaults<V: Visitor + ?Sized>(v: &mut V, def: &FuncDef) {
+    for p in def.params.iter().chain(&def.kwonly) {
+        p.default.iter().for_each(|d| v.expr(d));
+    }
+}
+
+/// A function's parameters (as bound names) and body.
+pub fn walk_function<V: Visitor + ?Sized>(v: &mut V, def: &FuncDef) {
+    for name in def.param_names() {
+        v.binds(&name);
+    }
+    walk_stmts(v, &def.body);
 }
 
 /// The names a target binds, and the expressions of its indexing.
@@ -103,7 +134,9 @@ pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
         | ExprKind::Str(_)
         | ExprKind::Bytes(_)
         | ExprKind::Name(_) => {}
-        ExprKind::Tuple(items) | ExprKind::List(items) => items.iter().for_each(|i| v.expr(i)),
+        ExprKind::Tuple(items) | ExprKind::List(items) | ExprKind::Set(items) => {
+            items.iter().for_each(|i| v.expr(i))
+        }
         ExprKind::Unary(_, x) | ExprKind::Attr(x, _) => v.expr(x),
         ExprKind::Binary(_, a, b) | ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Index(a, b) => {
             v.expr(a);
@@ -127,6 +160,15 @@ pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
             v.expr(object);
             [lower, upper, step].into_iter().flatten().for_each(|part| v.expr(part));
         }
+        ExprKind::Lambda(def) => {
+            walk_defaults(v, def);
+            v.function(def);
+        }
+        ExprKind::Dict(items) => items.iter().for_each(|(k, x)| {
+            v.expr(k);
+            v.expr(x);
+        }),
+        ExprKind::Star(x) | ExprKind::DoubleStar(x) => v.expr(x),
         ExprKind::FString(parts) => walk_fparts(v, parts),
     }
 }

@@ -438,6 +438,8 @@ fn an_unknown_lab_peer_ends_the_lane_as_a_refused_call_does() {
                 errno: None,
                 errno_num: None,
                 message: Some(refused.into()),
+                function: None,
+                depth: None,
             },
             InterpEvent::LaneEnd {
                 lane: "main".into(),

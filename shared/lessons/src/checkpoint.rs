@@ -528,6 +528,8 @@ mod tests {
             result: result.map(Into::into),
             errno: errno.map(Into::into),
             errno_num: errno.map(|_| 98),
+            function: None,
+            depth: None,
             message: None,
         })
     }

@@ -172,6 +172,8 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, Exception> {
     Ok(match v {
         Value::Tuple(t) => t.to_vec(),
         Value::List(l) => lock(l).clone(),
+        Value::Dict(d) => super::dict::keys(d),
+        Value::Set(s) => lock(s).clone(),
         Value::Str(s) => s.chars().map(|c| Value::str(c.to_string())).collect(),
         Value::Bytes(b) => b.iter().map(|&x| Value::Int(i64::from(x))).collect(),
         Value::Range { start, stop, step } => {

@@ -174,6 +174,8 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                 x.map(|v| iterate(&v)).transpose()?.unwrap_or_default(),
             ))
         }
+        Builtin::Dict => value(super::dict::construct(args)?),
+        Builtin::Set => value(super::set::construct(args)?),
         Builtin::Tuple => {
             let [x] = args.bind(["iterable"], 0)?;
             value(Value::tuple(
@@ -322,6 +324,8 @@ pub fn len(x: &Value) -> Result<i64, Exception> {
         Value::Bytes(b) => b.len(),
         Value::Tuple(t) => t.len(),
         Value::List(l) => lock(l).len(),
+        Value::Dict(d) => lock(d).len(),
+        Value::Set(s) => lock(s).len(),
         Value::Range { start, stop, step } => return Ok(range_len(*start, *stop, *step)),
         other => {
             return Err(Exception::type_error(format!(

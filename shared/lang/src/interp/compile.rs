@@ -12,9 +12,13 @@
 //! between an `EndStmt` and the next `Stmt` are bookkeeping (jumps, exception
 //! blocks) that run at the end of the previous step.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
 use crate::ast::*;
 use crate::names::ExcClass;
 
+use super::scope::{self, NameKind, Scope};
 use super::value::Value;
 
 /// One stack-machine instruction.
@@ -96,6 +100,63 @@ pub enum Op {
     },
     /// Pops n strings, pushes their concatenation.
     BuildString(usize),
+    /// A function's local variable (see [`super::scope`]).
+    LoadLocal(String),
+    StoreLocal(String),
+    /// A variable in a cell (captured by a closure, or from one).
+    LoadCell(String),
+    StoreCell(String),
+    /// `del NAME` for a global, local and cell variable.
+    Delete(String),
+    DeleteLocal(String),
+    DeleteCell(String),
+    /// Pops index, object: `del object[index]`.
+    DeleteIndex,
+    /// Pops the keyword-only defaults (one per flag set), then the positional
+    /// defaults, and pushes the function (closing over the frame's cells).
+    MakeFunction {
+        code: Arc<FuncCode>,
+        defaults: usize,
+        kwdefaults: Vec<bool>,
+    },
+    /// Pops the return value and leaves the function's frame.
+    Return,
+    /// Raises the exception on top (a class is instantiated), or without one
+    /// re-raises the exception being handled.
+    Raise {
+        has_exc: bool,
+    },
+    /// Pops `2n` values (key, value, …) and pushes a dict.
+    BuildDict(usize),
+    BuildSet(usize),
+    /// Pops a value and appends it to the list below it (building `*args` calls).
+    ListAppend,
+    /// Pops an iterable and extends the list below it.
+    ListExtend,
+    /// Pops value, key and sets them in the dict below (building `**kwargs` calls).
+    DictInsert,
+    /// Pops a mapping and merges it into the dict below.
+    DictMerge,
+    /// Pops a dict of keywords, a list of positionals and the callee.
+    CallEx,
+}
+
+/// A compiled function: what `def` or `lambda` turns into a function value.
+#[derive(Debug)]
+pub struct FuncCode {
+    pub name: String,
+    /// `outer.<locals>.inner` for nested functions, as Python's `__qualname__`.
+    pub qualname: String,
+    pub line: u32,
+    pub params: Vec<String>,
+    pub vararg: Option<String>,
+    pub kwonly: Vec<String>,
+    pub kwarg: Option<String>,
+    /// Locals that live in cells (captured by nested functions).
+    pub cells: Vec<String>,
+    /// Cells the function takes from where it is defined.
+    pub frees: Vec<String>,
+    pub program: Arc<Program>,
 }
 
 /// A statement's identity for Step events.
@@ -134,6 +195,9 @@ pub fn compile(body: &[Stmt]) -> Program {
     let mut c = Compiler {
         program: Program::default(),
         regions: Vec::new(),
+        scope: None,
+        enclosing: Vec::new(),
+        qualname: String::new(),
     };
     c.block(body);
     c.program
@@ -142,6 +206,12 @@ pub fn compile(body: &[Stmt]) -> Program {
 struct Compiler {
     program: Program,
     regions: Vec<Region>,
+    /// The function being compiled; None at the lane's top level (all names global).
+    scope: Option<Scope>,
+    /// Locals of the functions around this one, outermost first.
+    enclosing: Vec<BTreeSet<String>>,
+    /// Qualified-name prefix for functions defined here ("" at top level).
+    qualname: String,
 }
 
 impl Compiler {
@@ -189,7 +259,61 @@ impl Compiler {
 
     fn stmt(&mut self, s: &Stmt) {
         match &s.kind {
-            StmtKind::Import => {}
+            StmtKind::Import | StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
+            StmtKind::Def(def) => {
+                self.stmt_start(s.line, &s.source);
+                self.function(def);
+                self.store_name(&def.name);
+                self.emit(Op::EndStmt);
+            }
+            StmtKind::Return(value) => {
+                self.stmt_start(s.line, &s.source);
+                match value {
+                    Some(e) => self.expr(e),
+                    None => {
+                        self.emit(Op::Const(Value::None));
+                    }
+                }
+                self.emit(Op::SetResult);
+                self.emit(Op::EndStmt);
+                self.return_out();
+            }
+            StmtKind::Raise { exc, cause } => {
+                self.stmt_start(s.line, &s.source);
+                if let Some(e) = exc {
+                    self.expr(e);
+                }
+                if let Some(c) = cause {
+                    // The cause is evaluated (its errors count) but not chained.
+                    self.expr(c);
+                    self.emit(Op::Pop);
+                }
+                self.emit(Op::Raise {
+                    has_exc: exc.is_some(),
+                });
+                self.emit(Op::EndStmt);
+            }
+            StmtKind::Del(targets) => {
+                self.stmt_start(s.line, &s.source);
+                for t in targets {
+                    match t {
+                        Target::Name(n) => self.delete_name(n),
+                        Target::Index { object, index } => {
+                            self.expr(object);
+                            self.expr(index);
+                            self.emit(Op::DeleteIndex);
+                        }
+                        Target::Unpack(items) => {
+                            for item in items {
+                                if let Target::Name(n) = item {
+                                    self.delete_name(n);
+                                }
+                            }
+                        }
+                    }
+                }
+                self.emit(Op::EndStmt);
+            }
             StmtKind::Pass => {
                 self.stmt_start(s.line, &s.source);
                 self.emit(Op::EndStmt);
@@ -232,11 +356,11 @@ impl Compiler {
                             Target::Name(n) => n.clone(),
                             _ => String::new(),
                         };
-                        self.emit(Op::Load(name.clone()));
+                        self.load_name(&name);
                         self.expr(value);
                         self.emit(Op::Binary(*op));
                         self.emit(Op::SetResult);
-                        self.emit(Op::Store(name));
+                        self.store_name(&name);
                     }
                 }
                 self.emit(Op::EndStmt);
@@ -334,7 +458,7 @@ impl Compiler {
                 self.emit(Op::SetResult);
                 if let Some(n) = name {
                     self.emit(Op::Dup);
-                    self.emit(Op::Store(n.clone()));
+                    self.store_name(n);
                 }
                 self.emit(Op::EndStmt);
                 let setup = self.emit(Op::SetupFinally(0));
@@ -468,8 +592,10 @@ impl Compiler {
                     next: 0,
                 });
                 match &h.name {
-                    Some(n) => self.emit(Op::Store(n.clone())),
-                    None => self.emit(Op::Pop),
+                    Some(n) => self.store_name(n),
+                    None => {
+                        self.emit(Op::Pop);
+                    }
                 };
                 self.block(&h.body);
                 after_handlers.push(self.emit(Op::Jump(0)));
@@ -498,10 +624,168 @@ impl Compiler {
         }
     }
 
+    fn name_kind(&self, name: &str) -> NameKind {
+        self.scope.as_ref().map_or(NameKind::Global, |s| s.kind(name))
+    }
+
+    fn load_name(&mut self, name: &str) {
+        let n = name.to_string();
+        self.emit(match self.name_kind(name) {
+            NameKind::Global => Op::Load(n),
+            NameKind::Local => Op::LoadLocal(n),
+            NameKind::Cell => Op::LoadCell(n),
+        });
+    }
+
+    fn store_name(&mut self, name: &str) {
+        let n = name.to_string();
+        self.emit(match self.name_kind(name) {
+            NameKind::Global => Op::Store(n),
+            NameKind::Local => Op::StoreLocal(n),
+            NameKind::Cell => Op::StoreCell(n),
+        });
+    }
+
+    fn delete_name(&mut self, name: &str) {
+        let n = name.to_string();
+        self.emit(match self.name_kind(name) {
+            NameKind::Global => Op::Delete(n),
+            NameKind::Local => Op::DeleteLocal(n),
+            NameKind::Cell => Op::DeleteCell(n),
+        });
+    }
+
+    /// Evaluates the defaults here, compiles the body as its own program, and
+    /// pushes the function.
+    fn function(&mut self, def: &FuncDef) {
+        let mut defaults = 0;
+        for p in &def.params {
+            if let Some(d) = &p.default {
+                self.expr(d);
+                defaults += 1;
+            }
+        }
+        let mut kwdefaults = Vec::new();
+        for p in &def.kwonly {
+            if let Some(d) = &p.default {
+                self.expr(d);
+            }
+            kwdefaults.push(p.default.is_some());
+        }
+        let mut enclosing = self.enclosing.clone();
+        if let Some(s) = &self.scope {
+            // Cells and frees count too: a nested function may reach through.
+            let mut visible = s.locals.clone();
+            visible.extend(s.frees.iter().cloned());
+            enclosing.push(visible);
+        }
+        let scope = scope::analyze(def, &enclosing);
+        let qualname = format!("{}{}", self.qualname, def.name);
+        let mut inner = Compiler {
+            program: Program::default(),
+            regions: Vec::new(),
+            scope: Some(scope.clone()),
+            enclosing,
+            qualname: format!("{qualname}.<locals>."),
+        };
+        match (def.is_lambda, def.body.first().map(|s| &s.kind)) {
+            // A lambda is part of its caller's statement: no step of its own.
+            (true, Some(StmtKind::Return(Some(e)))) => {
+                inner.expr(e);
+                inner.emit(Op::Return);
+            }
+            _ => {
+                inner.block(&def.body);
+                inner.emit(Op::Const(Value::None));
+                inner.emit(Op::Return);
+            }
+        }
+        let code = FuncCode {
+            name: def.name.clone(),
+            qualname,
+            line: def.line,
+            params: def.params.iter().map(|p| p.name.clone()).collect(),
+            vararg: def.vararg.clone(),
+            kwonly: def.kwonly.iter().map(|p| p.name.clone()).collect(),
+            kwarg: def.kwarg.clone(),
+            cells: scope.cells.iter().cloned().collect(),
+            frees: scope.frees.iter().cloned().collect(),
+            program: Arc::new(inner.program),
+        };
+        self.emit(Op::MakeFunction {
+            code: Arc::new(code),
+            defaults,
+            kwdefaults,
+        });
+    }
+
+    /// `return`, with the value on top: leave every enclosing block, running
+    /// `finally` bodies and `with` exits as Python does, then return.
+    fn return_out(&mut self) {
+        let mut i = self.regions.len();
+        while i > 0 {
+            i -= 1;
+            match self.regions[i].clone() {
+                Region::Loop { is_for, .. } => {
+                    if is_for {
+                        self.emit(Op::Rot2);
+                        self.emit(Op::Pop);
+                    }
+                }
+                Region::Except => {
+                    self.emit(Op::PopBlock);
+                }
+                Region::Finally(body) => {
+                    self.emit(Op::PopBlock);
+                    let saved = self.regions.split_off(i);
+                    self.block(&body);
+                    self.regions.extend(saved);
+                }
+                Region::FinallyPending => {
+                    self.emit(Op::Rot2);
+                    self.emit(Op::Pop);
+                }
+                Region::With { line, exit_source } => {
+                    self.emit(Op::PopBlock);
+                    self.emit(Op::Rot2);
+                    self.with_exit(line, &exit_source);
+                }
+            }
+        }
+        self.emit(Op::Return);
+    }
+
+    /// A call with `*args` or `**kwargs` at the call site: builds the list and dict, then `CallEx`.
+    fn call_ex(&mut self, func: &Expr, args: &[Expr], kwargs: &[(String, Expr)]) {
+        self.expr(func);
+        self.emit(Op::BuildList(0));
+        for a in args {
+            if let ExprKind::Star(x) = &a.kind {
+                self.expr(x);
+                self.emit(Op::ListExtend);
+            } else {
+                self.expr(a);
+                self.emit(Op::ListAppend);
+            }
+        }
+        self.emit(Op::BuildDict(0));
+        for (k, v) in kwargs {
+            if let ExprKind::DoubleStar(x) = &v.kind {
+                self.expr(x);
+                self.emit(Op::DictMerge);
+            } else {
+                self.emit(Op::Const(Value::str(k)));
+                self.expr(v);
+                self.emit(Op::DictInsert);
+            }
+        }
+        self.emit(Op::CallEx);
+    }
+
     fn store(&mut self, t: &Target) {
         match t {
             Target::Name(n) => {
-                self.emit(Op::Store(n.clone()));
+                self.store_name(n);
             }
             Target::Unpack(items) => {
                 self.emit(Op::Unpack(items.len()));
@@ -538,7 +822,7 @@ impl Compiler {
                 self.emit(Op::Const(Value::bytes(b)));
             }
             ExprKind::Name(n) => {
-                self.emit(Op::Load(n.clone()));
+                self.load_name(n);
             }
             ExprKind::Tuple(items) => {
                 items.iter().for_each(|i| self.expr(i));
@@ -609,6 +893,12 @@ impl Compiler {
                 self.expr(x);
                 self.emit(Op::Attr(name.clone()));
             }
+            ExprKind::Call { func, args, kwargs }
+                if args.iter().any(|a| matches!(a.kind, ExprKind::Star(_)))
+                    || kwargs.iter().any(|(k, _)| k.is_empty()) =>
+            {
+                self.call_ex(func, args, kwargs);
+            }
             ExprKind::Call { func, args, kwargs } => {
                 self.expr(func);
                 args.iter().for_each(|a| self.expr(a));
@@ -630,6 +920,20 @@ impl Compiler {
                 step,
             } => self.slice(object, [lower, upper, step]),
             ExprKind::FString(parts) => self.fstring(parts),
+            ExprKind::Lambda(def) => self.function(def),
+            ExprKind::Set(items) => {
+                items.iter().for_each(|i| self.expr(i));
+                self.emit(Op::BuildSet(items.len()));
+            }
+            ExprKind::Dict(items) => {
+                for (k, v) in items {
+                    self.expr(k);
+                    self.expr(v);
+                }
+                self.emit(Op::BuildDict(items.len()));
+            }
+            // The parser puts these only in call arguments, which `call_ex` handles.
+            ExprKind::Star(x) | ExprKind::DoubleStar(x) => self.expr(x),
         }
     }
 

@@ -91,6 +91,8 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
             method(v, &["decode", "hex"], name).or_else(|| method(v, TEXT_METHODS, name))
         }
         Value::List(_) => method(v, LIST_METHODS, name),
+        Value::Dict(_) => method(v, super::dict::METHODS, name),
+        Value::Set(_) => method(v, super::set::METHODS, name),
         Value::Module(m) => module_attr(*m, name),
         Value::Builtin(Builtin::Bytes) if name == "fromhex" => method(v, &["fromhex"], name),
         Value::Builtin(b) => Module::from_name(b.name()).and_then(|m| module_attr(m, name)),
@@ -147,6 +149,17 @@ pub fn call_value(callee: &Value, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow,
     match callee {
         Value::Builtin(b) => builtins::call(*b, args, ctx),
         Value::Method(m) => call_method(&m.0, m.1, args),
+        Value::ExcClass(c) => {
+            // `RuntimeError("text")`: str() of one argument is the message, as in Python.
+            let message = match args.positional.as_slice() {
+                [] => String::new(),
+                [one] => one.to_str(),
+                many => Value::tuple(many.to_vec()).repr(),
+            };
+            Ok(Flow::Value(Value::Exception(std::sync::Arc::new(
+                super::exception::Exception::new(*c, message),
+            ))))
+        }
         other => Err(Exception::type_error(format!(
             "'{}' object is not callable",
             other.type_name()
@@ -172,6 +185,8 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
         Value::Str(s) => text_method(Text::Str(s), name, args).map(Flow::Value),
         Value::Bytes(b) => text_method(Text::Bytes(b), name, args).map(Flow::Value),
         Value::List(_) => list_method(recv, name, args).map(Flow::Value),
+        Value::Dict(d) => super::dict::method(d, name, args).map(Flow::Value),
+        Value::Set(s) => super::set::method(s, name, args).map(Flow::Value),
         Value::Builtin(Builtin::Bytes) => {
             let [text] = args.bind(["string"], 1)?;
             fromhex(&text.unwrap_or(Value::None)).map(Flow::Value)

@@ -19,12 +19,15 @@ mod args;
 mod builtins;
 mod codec;
 mod compile;
+mod dict;
 mod exception;
 mod format;
 mod icmp;
 mod methods;
 mod ops;
 mod repr;
+mod scope;
+mod set;
 mod sockets;
 mod value;
 mod vm;
@@ -92,6 +95,13 @@ pub enum InterpEvent {
         /// The errno explanation, or the error text; absent on success.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
+        /// Inside a function call: the function's qualified name (absent at
+        /// the lane's top level, so top-level steps serialize as before).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        function: Option<String>,
+        /// Inside a function call: how many frames deep (the top level is 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        depth: Option<u32>,
     },
     Print {
         lane: String,
@@ -148,6 +158,13 @@ impl Interpreter {
     /// Line of the statement the lane will run next, or is waiting in; None when ended.
     pub fn current_line(&self, lane: usize) -> Option<u32> {
         self.lanes.get(lane).and_then(vm::LaneVm::current_line)
+    }
+
+    /// The lane's call stack, outermost first: each frame's function
+    /// (`<module>` for the top level) and its current line. Its length is the
+    /// call depth; empty when the lane has ended or the index is out of range.
+    pub fn frames(&self, lane: usize) -> Vec<(String, u32)> {
+        self.lanes.get(lane).map(vm::LaneVm::frames).unwrap_or_default()
     }
 
     /// Executes the next statement of `lane` (which must be Ready; otherwise
@@ -223,6 +240,8 @@ mod tests {
             errno: None,
             errno_num: None,
             message: None,
+            function: None,
+            depth: None,
         };
         assert_eq!(
             serde_json::to_string(&step).unwrap_or_default(),

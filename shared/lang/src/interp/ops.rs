@@ -63,6 +63,11 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Exception> {
     if let (Some(x), Some(y)) = (as_number(a), as_number(b)) {
         return float_binary(op, x, y, a, b);
     }
+    if let (Value::Set(x), Value::Set(y)) = (a, b)
+        && matches!(op, BinOp::BitOr | BinOp::BitAnd | BinOp::Sub | BinOp::BitXor)
+    {
+        return super::set::operator(op.symbol(), x, y);
+    }
     // printf-style formatting.
     match (op, a) {
         (BinOp::Mod, Value::Str(s)) => return Ok(Value::str(format::percent_str(s, b)?)),
@@ -314,6 +319,8 @@ pub fn contains(container: &Value, item: &Value) -> Result<bool, Exception> {
             ))),
         },
         (Value::Tuple(t), x) => Ok(t.iter().any(|v| py_eq(v, x))),
+        (Value::Dict(d), x) => Ok(super::dict::get(d, x)?.is_some()),
+        (Value::Set(s), x) => super::set::contains(s, x),
         (Value::List(l), x) => Ok(lock(l).iter().any(|v| py_eq(v, x))),
         (Value::Range { start, stop, step }, x) => {
             let Some(i) = as_int(x) else { return Ok(false) };
@@ -357,6 +364,9 @@ fn norm_index(i: i64, len: usize) -> Option<usize> {
 }
 
 pub fn index(object: &Value, idx: &Value) -> Result<Value, Exception> {
+    if let Value::Dict(d) = object {
+        return super::dict::get(d, idx)?.ok_or_else(|| super::dict::key_error(idx));
+    }
     let kind = match object {
         Value::Str(_) => "string",
         Value::Bytes(_) => "index",
@@ -505,6 +515,9 @@ pub fn slice(
 
 /// `object[index] = value`.
 pub fn store_index(object: &Value, idx: &Value, value: Value) -> Result<(), Exception> {
+    if let Value::Dict(d) = object {
+        return super::dict::set(d, idx.clone(), value);
+    }
     let Value::List(l) = object else {
         return Err(Exception::type_error(format!(
             "'{}' object does not support item assignment",
@@ -522,6 +535,33 @@ pub fn store_index(object: &Value, idx: &Value, value: Value) -> Result<(), Exce
         .ok_or_else(|| Exception::index_error("list assignment index out of range"))?;
     items[j] = value;
     Ok(())
+}
+
+/// `del object[index]` on a dict or list.
+pub fn delete_index(object: &Value, idx: &Value) -> Result<(), Exception> {
+    match object {
+        Value::Dict(d) => match super::dict::remove(d, idx)? {
+            Some(_) => Ok(()),
+            None => Err(super::dict::key_error(idx)),
+        },
+        Value::List(l) => {
+            let Some(i) = as_int(idx) else {
+                return Err(Exception::type_error(format!(
+                    "list indices must be integers or slices, not {}",
+                    idx.type_name()
+                )));
+            };
+            let mut items = lock(l);
+            let j = norm_index(i, items.len())
+                .ok_or_else(|| Exception::index_error("list assignment index out of range"))?;
+            items.remove(j);
+            Ok(())
+        }
+        other => Err(Exception::type_error(format!(
+            "'{}' object doesn't support item deletion",
+            other.type_name()
+        ))),
+    }
 }
 
 #[cfg(test)]

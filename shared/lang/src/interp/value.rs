@@ -15,6 +15,13 @@ use socklab_wire::protocol::{SockId, SockInfo};
 /// A Python list: shared and mutable, like Python's (two names can hold the same list).
 pub type List = Arc<Mutex<Vec<Value>>>;
 
+/// A Python dict: key/value pairs in insertion order, shared like a list.
+pub type Dict = Arc<Mutex<Vec<(Value, Value)>>>;
+
+/// A variable captured by a closure: the defining frame and the closure share it,
+/// so each sees the other's rebinding. None while unbound.
+pub type Cell = Arc<Mutex<Option<Value>>>;
+
 /// One script value. Cheap to clone: big payloads sit behind `Arc`.
 #[derive(Debug, Clone)]
 pub enum Value {
@@ -40,6 +47,24 @@ pub enum Value {
     Method(Arc<(Value, &'static str)>),
     /// A `for` loop's iterator; lives only on the interpreter's stack.
     Iter(Box<IterState>),
+    Dict(Dict),
+    /// A set: its distinct items, in insertion order.
+    Set(List),
+    /// A script function (`def` or `lambda`) with its defaults and closure.
+    Function(Arc<Function>),
+    /// An exception class used as a value: `raise RuntimeError("...")`.
+    ExcClass(crate::names::ExcClass),
+}
+
+/// A function value: its code, the defaults evaluated by `def`, and the cells it closes over.
+#[derive(Debug)]
+pub struct Function {
+    pub code: Arc<super::compile::FuncCode>,
+    /// Defaults of the last positional parameters.
+    pub defaults: Vec<Value>,
+    /// One entry per keyword-only parameter.
+    pub kwdefaults: Vec<Option<Value>>,
+    pub closure: Vec<(String, Cell)>,
 }
 
 /// A socket object: what the relay said it is, and whether `close()` was called
@@ -104,8 +129,8 @@ impl IterState {
 }
 
 /// Locks a list; a poisoned lock (impossible: nothing panics while holding one) is still usable.
-pub fn lock(list: &List) -> MutexGuard<'_, Vec<Value>> {
-    list.lock().unwrap_or_else(|e| e.into_inner())
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Value {
@@ -144,6 +169,10 @@ impl Value {
             Value::Module(_) => "module",
             Value::Method(_) => "builtin_function_or_method",
             Value::Iter(_) => "iterator",
+            Value::Dict(_) => "dict",
+            Value::Set(_) => "set",
+            Value::Function(_) => "function",
+            Value::ExcClass(_) => "type",
         }
     }
 
@@ -158,6 +187,8 @@ impl Value {
             Value::Bytes(b) => !b.is_empty(),
             Value::Tuple(t) => !t.is_empty(),
             Value::List(l) => !lock(l).is_empty(),
+            Value::Dict(d) => !lock(d).is_empty(),
+            Value::Set(s) => !lock(s).is_empty(),
             Value::Range { start, stop, step } => range_len(*start, *stop, *step) > 0,
             _ => true,
         }
@@ -238,6 +269,37 @@ impl Value {
                 );
             }
             Value::Iter(_) => out.push_str("<iterator>"),
+            Value::Dict(d) => match d.try_lock() {
+                Ok(items) => {
+                    out.push('{');
+                    for (i, (k, v)) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        k.write_repr(out, depth + 1);
+                        out.push_str(": ");
+                        v.write_repr(out, depth + 1);
+                    }
+                    out.push('}');
+                }
+                Err(_) => out.push_str("{...}"),
+            },
+            Value::Set(s) => match s.try_lock() {
+                Ok(items) if items.is_empty() => out.push_str("set()"),
+                Ok(items) => {
+                    out.push('{');
+                    write_items(&items, out, depth);
+                    out.push('}');
+                }
+                Err(_) => out.push_str("set(...)"),
+            },
+            // CPython adds " at 0x…": an address means nothing here.
+            Value::Function(f) => {
+                let _ = write!(out, "<function {}>", f.code.qualname);
+            }
+            Value::ExcClass(c) => {
+                let _ = write!(out, "<class '{}'>", c.name());
+            }
         }
     }
 
@@ -349,6 +411,25 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
         (Value::Icmp(x), Value::Icmp(y)) => x == y,
         (Value::Builtin(x), Value::Builtin(y)) => x == y,
         (Value::Module(x), Value::Module(y)) => x == y,
+        (Value::Function(x), Value::Function(y)) => Arc::ptr_eq(x, y),
+        (Value::ExcClass(x), Value::ExcClass(y)) => x == y,
+        (Value::Set(x), Value::Set(y)) => {
+            if Arc::ptr_eq(x, y) {
+                return true;
+            }
+            let (xs, ys) = (lock(x).clone(), lock(y).clone());
+            xs.len() == ys.len() && xs.iter().all(|a| ys.iter().any(|b| py_eq(a, b)))
+        }
+        (Value::Dict(x), Value::Dict(y)) => {
+            if Arc::ptr_eq(x, y) {
+                return true;
+            }
+            let (xs, ys) = (lock(x).clone(), lock(y).clone());
+            xs.len() == ys.len()
+                && xs.iter().all(|(k, v)| {
+                    ys.iter().any(|(k2, v2)| py_eq(k, k2) && py_eq(v, v2))
+                })
+        }
         _ => match (as_int(a), as_int(b)) {
             (Some(x), Some(y)) => x == y,
             _ => match (as_number(a), as_number(b)) {

@@ -12,7 +12,9 @@ use super::format;
 use super::methods;
 use super::ops::{self, MAX_SIZE};
 use super::sockets::{self, Flow, Pending};
-use super::value::{IterState, Value};
+use super::compile::FuncCode;
+use super::dict;
+use super::value::{Cell, Function, IterState, Value, lock};
 use super::{CallResult, EndStatus, InterpEvent, LaneState, Yield};
 use socklab_wire::errno;
 use crate::names::{self, ExcClass, Global};
@@ -44,17 +46,67 @@ struct Current {
     result: Value,
 }
 
+/// CPython's default recursion limit: frames in a lane, its top level included.
+const RECURSION_LIMIT: usize = 1000;
+
+/// One running piece of code: the lane's top level or a function call. Calls
+/// are frames on [`LaneVm::callers`], never Rust recursion, so depth costs no
+/// native stack and suspension inside any depth resumes exactly.
 #[derive(Debug)]
-pub struct LaneVm {
-    pub name: String,
+struct Frame {
     program: Arc<Program>,
     /// The next op to execute. Between steps it is at an `Op::Stmt` or the end.
     pc: usize,
     stack: Vec<Value>,
     blocks: Vec<Block>,
+    current: Option<Current>,
+    /// A function's local variables (the top level uses the lane's globals).
+    locals: HashMap<String, Value>,
+    cells: HashMap<String, Cell>,
+    /// The function's qualified name, or `<module>`.
+    function: String,
+    /// Where the function was defined: the line a lambda's frame reports.
+    def_line: u32,
+    /// The exception an `except` clause of this frame caught last, for a bare `raise`.
+    handling: Option<Arc<Exception>>,
+}
+
+impl Frame {
+    fn new(program: Arc<Program>, function: String, def_line: u32) -> Frame {
+        Frame {
+            program,
+            pc: 0,
+            stack: Vec::new(),
+            blocks: Vec::new(),
+            current: None,
+            locals: HashMap::new(),
+            cells: HashMap::new(),
+            function,
+            def_line,
+            handling: None,
+        }
+    }
+
+    /// The line of the statement the frame is in or will run next.
+    fn line(&self) -> Option<u32> {
+        let stmt = match (&self.current, self.program.code.get(self.pc)) {
+            (Some(c), _) => c.stmt,
+            (None, Some(Op::Stmt(n))) => *n,
+            _ => return None,
+        };
+        self.program.stmts.get(stmt).map(|s| s.line)
+    }
+}
+
+#[derive(Debug)]
+pub struct LaneVm {
+    pub name: String,
+    /// The innermost frame: the code running now.
+    frame: Frame,
+    /// The frames that called it, outermost (the lane's top level) first.
+    callers: Vec<Frame>,
     vars: HashMap<String, Value>,
     pub state: LaneState,
-    current: Option<Current>,
     /// The outstanding relay call while Waiting.
     pending: Option<(Call, Pending)>,
     /// Printed text not yet ended by a newline.
@@ -82,13 +134,10 @@ impl LaneVm {
     pub fn new(name: String, program: Program) -> LaneVm {
         let mut vm = LaneVm {
             name,
-            program: Arc::new(program),
-            pc: 0,
-            stack: Vec::new(),
-            blocks: Vec::new(),
+            frame: Frame::new(Arc::new(program), "<module>".into(), 0),
+            callers: Vec::new(),
             vars: HashMap::new(),
             state: LaneState::Ready,
-            current: None,
             pending: None,
             output: String::new(),
         };
@@ -102,12 +151,23 @@ impl LaneVm {
         if matches!(self.state, LaneState::Ended(_)) {
             return None;
         }
-        let stmt = match (&self.current, self.program.code.get(self.pc)) {
-            (Some(c), _) => c.stmt,
-            (None, Some(Op::Stmt(n))) => *n,
-            _ => return None,
-        };
-        self.program.stmts.get(stmt).map(|s| s.line)
+        // A lambda's frame has no statements: its caller's line stands.
+        std::iter::once(&self.frame)
+            .chain(self.callers.iter().rev())
+            .find_map(Frame::line)
+    }
+
+    /// The call stack, outermost first: each frame's function (`<module>` for
+    /// the top level) and line. Empty once the lane has ended.
+    pub fn frames(&self) -> Vec<(String, u32)> {
+        if matches!(self.state, LaneState::Ended(_)) {
+            return Vec::new();
+        }
+        self.callers
+            .iter()
+            .chain(std::iter::once(&self.frame))
+            .map(|f| (f.function.clone(), f.line().unwrap_or(f.def_line)))
+            .collect()
     }
 
     pub fn step(&mut self, shared: &mut Shared) -> Yield {
@@ -138,7 +198,7 @@ impl LaneVm {
             CallResult::Outcome(Outcome::Err { error }) => Raise::Exception(Exception::os(&error)),
             CallResult::Outcome(Outcome::Ok { value }) => {
                 let v = sockets::value_from_ret(value, &pending);
-                self.stack.push(v);
+                self.frame.stack.push(v);
                 return self.run(shared, Mode::Resume);
             }
         };
@@ -176,9 +236,9 @@ impl LaneVm {
         // Whether this run has a statement in progress (so the next `Stmt` op ends the step).
         let mut begun = mode == Mode::Resume;
         loop {
-            let Some(op) = self.program.code.get(self.pc).cloned() else {
+            let Some(op) = self.frame.program.code.get(self.frame.pc).cloned() else {
                 if mode != Mode::Setup {
-                    if let Some(cur) = self.current.take() {
+                    if let Some(cur) = self.frame.current.take() {
                         self.emit_step_ok(shared, &cur);
                     }
                     self.end(shared, EndStatus::Finished, None, None);
@@ -190,14 +250,14 @@ impl LaneVm {
                     return Yield::Stepped;
                 }
                 begun = true;
-                self.current = Some(Current {
+                self.frame.current = Some(Current {
                     stmt: n,
                     result: Value::None,
                 });
-                self.pc += 1;
+                self.frame.pc += 1;
                 continue;
             }
-            self.pc += 1;
+            self.frame.pc += 1;
             let outcome = self.exec(op, shared);
             self.flush_output(shared);
             match outcome {
@@ -218,30 +278,25 @@ impl LaneVm {
     }
 
     fn pop(&mut self) -> Value {
-        self.stack.pop().unwrap_or(Value::None)
+        self.frame.stack.pop().unwrap_or(Value::None)
     }
 
     fn exec(&mut self, op: Op, shared: &mut Shared) -> Result<Next, Raise> {
         match op {
             Op::Stmt(_) => {}
             Op::EndStmt => {
-                if let Some(cur) = self.current.take() {
+                if let Some(cur) = self.frame.current.take() {
                     self.emit_step_ok(shared, &cur);
                 }
             }
-            Op::Const(v) => self.stack.push(v),
+            Op::Const(v) => self.frame.stack.push(v),
             Op::Load(name) => {
                 let v = self.load(&name)?;
-                self.stack.push(v);
+                self.frame.stack.push(v);
             }
             Op::Store(name) => {
                 let v = self.pop();
-                if let Value::Socket(s) = &v {
-                    shared
-                        .socket_names
-                        .entry(s.id())
-                        .or_insert_with(|| name.clone());
-                }
+                note_socket(shared, &name, &v);
                 self.vars.insert(name, v);
             }
             Op::StoreIndex => {
@@ -279,83 +334,83 @@ impl LaneVm {
                     ))
                     .into());
                 }
-                self.stack.extend(items.into_iter().rev());
+                self.frame.stack.extend(items.into_iter().rev());
             }
             Op::Pop => {
                 self.pop();
             }
             Op::Dup => {
-                let v = self.stack.last().cloned().unwrap_or(Value::None);
-                self.stack.push(v);
+                let v = self.frame.stack.last().cloned().unwrap_or(Value::None);
+                self.frame.stack.push(v);
             }
             Op::Dup2 => {
-                let n = self.stack.len();
+                let n = self.frame.stack.len();
                 if n >= 2 {
-                    let (a, b) = (self.stack[n - 2].clone(), self.stack[n - 1].clone());
-                    self.stack.push(a);
-                    self.stack.push(b);
+                    let (a, b) = (self.frame.stack[n - 2].clone(), self.frame.stack[n - 1].clone());
+                    self.frame.stack.push(a);
+                    self.frame.stack.push(b);
                 }
             }
             Op::Rot2 => {
-                let n = self.stack.len();
+                let n = self.frame.stack.len();
                 if n >= 2 {
-                    self.stack.swap(n - 1, n - 2);
+                    self.frame.stack.swap(n - 1, n - 2);
                 }
             }
             Op::Rot3 => {
-                let n = self.stack.len();
+                let n = self.frame.stack.len();
                 if n >= 3 {
-                    let top = self.stack.remove(n - 1);
-                    self.stack.insert(n - 3, top);
+                    let top = self.frame.stack.remove(n - 1);
+                    self.frame.stack.insert(n - 3, top);
                 }
             }
             Op::SetResult => {
-                if let (Some(cur), Some(top)) = (self.current.as_mut(), self.stack.last()) {
+                if let (Some(cur), Some(top)) = (self.frame.current.as_mut(), self.frame.stack.last()) {
                     cur.result = top.clone();
                 }
             }
             Op::Unary(op) => {
                 let v = self.pop();
-                self.stack.push(ops::unary(op, &v)?);
+                self.frame.stack.push(ops::unary(op, &v)?);
             }
             Op::Binary(op) => {
                 let b = self.pop();
                 let a = self.pop();
-                self.stack.push(ops::binary(op, &a, &b)?);
+                self.frame.stack.push(ops::binary(op, &a, &b)?);
             }
             Op::Compare(op) => {
                 let b = self.pop();
                 let a = self.pop();
-                self.stack.push(ops::compare(op, &a, &b)?);
+                self.frame.stack.push(ops::compare(op, &a, &b)?);
             }
-            Op::Jump(t) => self.pc = t,
+            Op::Jump(t) => self.frame.pc = t,
             Op::JumpIfFalse(t) => {
                 if !self.pop().truthy() {
-                    self.pc = t;
+                    self.frame.pc = t;
                 }
             }
             Op::JumpIfTrue(t) => {
                 if self.pop().truthy() {
-                    self.pc = t;
+                    self.frame.pc = t;
                 }
             }
             Op::JumpIfFalseOrPop(t) => {
-                if self.stack.last().is_some_and(|v| !v.truthy()) {
-                    self.pc = t;
+                if self.frame.stack.last().is_some_and(|v| !v.truthy()) {
+                    self.frame.pc = t;
                 } else {
                     self.pop();
                 }
             }
             Op::JumpIfTrueOrPop(t) => {
-                if self.stack.last().is_some_and(Value::truthy) {
-                    self.pc = t;
+                if self.frame.stack.last().is_some_and(Value::truthy) {
+                    self.frame.pc = t;
                 } else {
                     self.pop();
                 }
             }
             Op::BuildTuple(n) => {
-                let items = self.stack.split_off(self.stack.len().saturating_sub(n));
-                self.stack.push(Value::tuple(items));
+                let items = self.frame.stack.split_off(self.frame.stack.len().saturating_sub(n));
+                self.frame.stack.push(Value::tuple(items));
             }
             Op::FormatValue {
                 conversion,
@@ -370,11 +425,11 @@ impl LaneVm {
                 if let Some(c) = conversion {
                     v = format::convert(&v, c)?;
                 }
-                self.stack
+                self.frame.stack
                     .push(Value::str(format::format_value(&v, &spec)?));
             }
             Op::BuildString(n) => {
-                let parts = self.stack.split_off(self.stack.len().saturating_sub(n));
+                let parts = self.frame.stack.split_off(self.frame.stack.len().saturating_sub(n));
                 let mut text = String::new();
                 for part in &parts {
                     text.push_str(&part.to_str());
@@ -382,23 +437,23 @@ impl LaneVm {
                         return Err(Exception::memory().into());
                     }
                 }
-                self.stack.push(Value::str(text));
+                self.frame.stack.push(Value::str(text));
             }
             Op::BuildList(n) => {
-                let items = self.stack.split_off(self.stack.len().saturating_sub(n));
-                self.stack.push(Value::list(items));
+                let items = self.frame.stack.split_off(self.frame.stack.len().saturating_sub(n));
+                self.frame.stack.push(Value::list(items));
             }
             Op::Index => {
                 let i = self.pop();
                 let x = self.pop();
-                self.stack.push(ops::index(&x, &i)?);
+                self.frame.stack.push(ops::index(&x, &i)?);
             }
             Op::Slice { lower, upper, step } => {
                 let step = if step { Some(self.pop()) } else { None };
                 let upper = if upper { Some(self.pop()) } else { None };
                 let lower = if lower { Some(self.pop()) } else { None };
                 let x = self.pop();
-                self.stack.push(ops::slice(
+                self.frame.stack.push(ops::slice(
                     &x,
                     lower.as_ref(),
                     upper.as_ref(),
@@ -407,14 +462,20 @@ impl LaneVm {
             }
             Op::Attr(name) => {
                 let x = self.pop();
-                self.stack.push(methods::get_attr(&x, &name)?);
+                self.frame.stack.push(methods::get_attr(&x, &name)?);
             }
             Op::Call { argc, kwnames } => {
                 let kwvalues = self
+                    .frame
                     .stack
-                    .split_off(self.stack.len().saturating_sub(kwnames.len()));
-                let positional = self.stack.split_off(self.stack.len().saturating_sub(argc));
+                    .split_off(self.frame.stack.len().saturating_sub(kwnames.len()));
+                let positional = self.frame.stack.split_off(self.frame.stack.len().saturating_sub(argc));
                 let callee = self.pop();
+                if let Value::Function(f) = &callee {
+                    let keywords = kwnames.into_iter().zip(kwvalues).collect();
+                    self.call_function(f, positional, keywords)?;
+                    return Ok(Next::Continue);
+                }
                 let name = match &callee {
                     Value::Builtin(b) => b.name().to_string(),
                     Value::Method(m) => m.1.to_string(),
@@ -430,7 +491,7 @@ impl LaneVm {
                     output: &mut self.output,
                 };
                 match methods::call_value(&callee, args, &mut ctx)? {
-                    Flow::Value(v) => self.stack.push(v),
+                    Flow::Value(v) => self.frame.stack.push(v),
                     Flow::Call(call, pending) => return Ok(Next::Suspend(call, pending)),
                     Flow::Refused(message) => return Err(Raise::Fatal(message)),
                 }
@@ -448,39 +509,44 @@ impl LaneVm {
                         next: 0,
                     },
                 };
-                self.stack.push(Value::Iter(Box::new(state)));
+                self.frame.stack.push(Value::Iter(Box::new(state)));
             }
             Op::ForIter(done) => {
-                let next = match self.stack.last_mut() {
+                let next = match self.frame.stack.last_mut() {
                     Some(Value::Iter(state)) => state.next_value(),
                     _ => None,
                 };
                 match next {
-                    Some(v) => self.stack.push(v),
+                    Some(v) => self.frame.stack.push(v),
                     None => {
                         self.pop();
-                        self.pc = done;
+                        self.frame.pc = done;
                     }
                 }
             }
             Op::SetupExcept(handler) | Op::SetupFinally(handler) => {
-                self.blocks.push(Block {
+                self.frame.blocks.push(Block {
                     handler,
-                    depth: self.stack.len(),
+                    depth: self.frame.stack.len(),
                 });
             }
             Op::PopBlock => {
-                self.blocks.pop();
+                self.frame.blocks.pop();
             }
             Op::ExcMatch { classes, next } => {
-                let matched = match self.stack.last() {
+                let matched = match self.frame.stack.last() {
                     Some(Value::Exception(e)) => {
-                        classes.is_empty() || classes.iter().any(|c| e.class.is_subclass_of(*c))
+                        let hit = classes.is_empty()
+                            || classes.iter().any(|c| e.class.is_subclass_of(*c));
+                        if hit {
+                            self.frame.handling = Some(e.clone());
+                        }
+                        hit
                     }
                     _ => false,
                 };
                 if !matched {
-                    self.pc = next;
+                    self.frame.pc = next;
                 }
             }
             Op::Reraise => {
@@ -497,12 +563,210 @@ impl LaneVm {
                 return Err(Exception::new(ExcClass::AssertionError, message).into());
             }
             Op::EnterWith => {
-                if let Some(v) = self.stack.last().filter(|v| v.as_socket().is_none()) {
+                if let Some(v) = self.frame.stack.last().filter(|v| v.as_socket().is_none()) {
                     return Err(Exception::type_error(format!(
                         "'{}' object does not support the context manager protocol (only sockets do)",
                         v.type_name()
                     ))
                     .into());
+                }
+            }
+            Op::LoadLocal(name) => {
+                let v = self.frame.locals.get(&name).cloned();
+                self.frame.stack.push(v.ok_or_else(|| unbound_local(&name))?);
+            }
+            Op::StoreLocal(name) => {
+                let v = self.pop();
+                note_socket(shared, &name, &v);
+                self.frame.locals.insert(name, v);
+            }
+            Op::LoadCell(name) => {
+                let v = self.frame.cells.get(&name).and_then(|c| lock(c).clone());
+                self.frame.stack.push(v.ok_or_else(|| unbound_local(&name))?);
+            }
+            Op::StoreCell(name) => {
+                let v = self.pop();
+                note_socket(shared, &name, &v);
+                let cell = self.frame.cells.entry(name).or_default();
+                *lock(cell) = Some(v);
+            }
+            Op::Delete(name) => {
+                if self.vars.remove(&name).is_none() {
+                    return Err(Exception::new(
+                        ExcClass::NameError,
+                        format!("name '{name}' is not defined"),
+                    )
+                    .into());
+                }
+            }
+            Op::DeleteLocal(name) => {
+                if self.frame.locals.remove(&name).is_none() {
+                    return Err(unbound_local(&name).into());
+                }
+            }
+            Op::DeleteCell(name) => {
+                let old = self.frame.cells.get(&name).and_then(|c| lock(c).take());
+                if old.is_none() {
+                    return Err(unbound_local(&name).into());
+                }
+            }
+            Op::DeleteIndex => {
+                let index = self.pop();
+                let object = self.pop();
+                ops::delete_index(&object, &index)?;
+            }
+            Op::MakeFunction {
+                code,
+                defaults,
+                kwdefaults,
+            } => {
+                let mut kw = Vec::new();
+                for &has in kwdefaults.iter().rev() {
+                    kw.push(if has { Some(self.pop()) } else { None });
+                }
+                kw.reverse();
+                let at = self.frame.stack.len().saturating_sub(defaults);
+                let defaults = self.frame.stack.split_off(at);
+                let closure = code
+                    .frees
+                    .iter()
+                    .map(|n| {
+                        let cell = self.frame.cells.entry(n.clone()).or_default().clone();
+                        (n.clone(), cell)
+                    })
+                    .collect();
+                self.frame.stack.push(Value::Function(Arc::new(Function {
+                    code,
+                    defaults,
+                    kwdefaults: kw,
+                    closure,
+                })));
+            }
+            Op::Return => {
+                let v = self.pop();
+                if let Some(caller) = self.callers.pop() {
+                    self.frame = caller;
+                    self.frame.stack.push(v);
+                }
+            }
+            Op::Raise { has_exc } => {
+                if !has_exc {
+                    return Err(match &self.frame.handling {
+                        Some(e) => Raise::Exception((**e).clone()),
+                        None => {
+                            Exception::new(ExcClass::RuntimeError, "No active exception to reraise")
+                                .into()
+                        }
+                    });
+                }
+                return Err(match self.pop() {
+                    Value::Exception(e) => Raise::Exception((*e).clone()),
+                    Value::ExcClass(c) => Exception::new(c, "").into(),
+                    _ => Exception::type_error("exceptions must derive from BaseException").into(),
+                });
+            }
+            Op::BuildDict(n) => {
+                let items = self
+                    .frame
+                    .stack
+                    .split_off(self.frame.stack.len().saturating_sub(2 * n));
+                let d = dict::new(Vec::new());
+                if let Value::Dict(d) = &d {
+                    let mut it = items.into_iter();
+                    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                        dict::set(d, k, v)?;
+                    }
+                }
+                self.frame.stack.push(d);
+            }
+            Op::BuildSet(n) => {
+                let items = self
+                    .frame
+                    .stack
+                    .split_off(self.frame.stack.len().saturating_sub(n));
+                self.frame.stack.push(super::set::from_items(items)?);
+            }
+            Op::ListAppend => {
+                let v = self.pop();
+                if let Some(Value::List(l)) = self.frame.stack.last() {
+                    lock(l).push(v);
+                }
+            }
+            Op::ListExtend => {
+                let v = self.pop();
+                let items = match &v {
+                    Value::Dict(d) => dict::keys(d),
+                    other => super::args::iterate(other).map_err(|_| {
+                        Exception::type_error(format!(
+                            "Value after * must be an iterable, not {}",
+                            other.type_name()
+                        ))
+                    })?,
+                };
+                if let Some(Value::List(l)) = self.frame.stack.last() {
+                    lock(l).extend(items);
+                }
+            }
+            Op::DictInsert => {
+                let v = self.pop();
+                let k = self.pop();
+                if let Some(Value::Dict(d)) = self.frame.stack.last() {
+                    dict::set(d, k, v)?;
+                }
+            }
+            Op::DictMerge => {
+                let v = self.pop();
+                let Value::Dict(src) = &v else {
+                    return Err(Exception::type_error(format!(
+                        "argument after ** must be a mapping, not {}",
+                        v.type_name()
+                    ))
+                    .into());
+                };
+                let pairs = lock(src).clone();
+                if let Some(Value::Dict(d)) = self.frame.stack.last() {
+                    for (k, v) in pairs {
+                        dict::set(d, k, v)?;
+                    }
+                }
+            }
+            Op::CallEx => {
+                let kw = self.pop();
+                let pos = self.pop();
+                let callee = self.pop();
+                let positional = match &pos {
+                    Value::List(l) => lock(l).clone(),
+                    _ => Vec::new(),
+                };
+                let mut keywords = Vec::new();
+                if let Value::Dict(d) = &kw {
+                    for (k, v) in lock(d).iter() {
+                        match k {
+                            Value::Str(s) => keywords.push((s.to_string(), v.clone())),
+                            _ => {
+                                return Err(Exception::type_error("keywords must be strings").into());
+                            }
+                        }
+                    }
+                }
+                if let Value::Function(f) = &callee {
+                    self.call_function(f, positional, keywords)?;
+                    return Ok(Next::Continue);
+                }
+                let name = match &callee {
+                    Value::Builtin(b) => b.name().to_string(),
+                    Value::Method(m) => m.1.to_string(),
+                    _ => String::new(),
+                };
+                let args = Args::new(name, positional, keywords);
+                let mut ctx = Ctx {
+                    now: shared.now,
+                    output: &mut self.output,
+                };
+                match methods::call_value(&callee, args, &mut ctx)? {
+                    Flow::Value(v) => self.frame.stack.push(v),
+                    Flow::Call(call, pending) => return Ok(Next::Suspend(call, pending)),
+                    Flow::Refused(message) => return Err(Raise::Fatal(message)),
                 }
             }
             Op::ExitWith => {
@@ -514,21 +778,57 @@ impl LaneVm {
                             Pending::Close(s.clone()),
                         ));
                     }
-                    _ => self.stack.push(Value::None),
+                    _ => self.frame.stack.push(Value::None),
                 }
             }
         }
         Ok(Next::Continue)
     }
 
+    /// Binds the arguments and enters the function: its frame becomes the
+    /// innermost, and `run` goes on with its first op.
+    fn call_function(
+        &mut self,
+        f: &Arc<Function>,
+        positional: Vec<Value>,
+        keywords: Vec<(String, Value)>,
+    ) -> Result<(), Exception> {
+        if self.callers.len() + 2 > RECURSION_LIMIT {
+            return Err(Exception::new(
+                ExcClass::RecursionError,
+                "maximum recursion depth exceeded",
+            ));
+        }
+        let mut locals = bind_args(f, positional, keywords)?;
+        let code = &f.code;
+        let mut cells: HashMap<String, Cell> = f.closure.iter().cloned().collect();
+        for name in &code.cells {
+            let value = locals.remove(name);
+            cells.insert(name.clone(), Arc::new(std::sync::Mutex::new(value)));
+        }
+        let mut frame = Frame::new(code.program.clone(), code.qualname.clone(), code.line);
+        frame.locals = locals;
+        frame.cells = cells;
+        let caller = std::mem::replace(&mut self.frame, frame);
+        self.callers.push(caller);
+        Ok(())
+    }
+
     fn load(&self, name: &str) -> Result<Value, Exception> {
         if let Some(v) = self.vars.get(name) {
             return Ok(v.clone());
+        }
+        if name == "__name__" {
+            // Every lane runs as the main program.
+            return Ok(Value::str("__main__"));
         }
         match names::global(name) {
             Some(Global::Builtin(b)) => Ok(Value::Builtin(b)),
             Some(Global::Module(m)) => Ok(Value::Module(m)),
             Some(Global::Const(c)) => Ok(Value::Int(c)),
+            None if ExcClass::from_name(name).is_some() => {
+                Ok(ExcClass::from_name(name).map_or(Value::None, Value::ExcClass))
+            }
             None => Err(Exception::new(
                 ExcClass::NameError,
                 format!("name '{name}' is not defined"),
@@ -555,8 +855,18 @@ impl LaneVm {
         self.output = rest;
     }
 
+    /// The running function's name for Step events; None at the top level.
+    fn function_name(&self) -> Option<String> {
+        (!self.callers.is_empty()).then(|| self.frame.function.clone())
+    }
+
+    /// The call depth for Step events; None at the top level.
+    fn depth(&self) -> Option<u32> {
+        (!self.callers.is_empty()).then(|| u32::try_from(self.callers.len() + 1).unwrap_or(u32::MAX))
+    }
+
     fn stmt_info(&self, stmt: usize) -> (u32, String) {
-        self.program
+        self.frame.program
             .stmts
             .get(stmt)
             .map_or((0, String::new()), |s| (s.line, s.source.clone()))
@@ -573,14 +883,35 @@ impl LaneVm {
             errno: None,
             errno_num: None,
             message: None,
+            function: self.function_name(),
+            depth: self.depth(),
         });
     }
 
     /// Raises in the current statement: reports its failed Step, then unwinds
     /// to the innermost handler. Returns true when the lane ended.
     fn raise(&mut self, shared: &mut Shared, raised: Raise) -> bool {
-        let cur_line = self.current.as_ref().map(|c| self.stmt_info(c.stmt).0);
-        if let Some(cur) = self.current.take() {
+        let mut raised = raised;
+        loop {
+            match self.raise_in_frame(shared, raised) {
+                Ok(ended) => return ended,
+                // Not handled in this frame: the caller's statement raises it in turn.
+                Err(exc) => {
+                    let Some(caller) = self.callers.pop() else {
+                        return self.unhandled(shared, exc);
+                    };
+                    self.frame = caller;
+                    raised = Raise::Exception(exc);
+                }
+            }
+        }
+    }
+
+    /// Reports the frame's failed statement and jumps to its innermost handler.
+    /// Ok(ended) when done; Err(exception) when the frame has no handler.
+    fn raise_in_frame(&mut self, shared: &mut Shared, raised: Raise) -> Result<bool, Exception> {
+        let cur_line = self.frame.current.as_ref().map(|c| self.stmt_info(c.stmt).0);
+        if let Some(cur) = self.frame.current.take() {
             let (line, call) = self.stmt_info(cur.stmt);
             let (errno, errno_num, message) = match &raised {
                 Raise::Exception(e) => match &e.errno {
@@ -605,6 +936,8 @@ impl LaneVm {
                 errno,
                 errno_num,
                 message,
+                function: self.function_name(),
+                depth: self.depth(),
             });
         }
         let mut exc = match raised {
@@ -616,19 +949,24 @@ impl LaneVm {
                     Some(line),
                     Some(format!("line {line}: {message}")),
                 );
-                return true;
+                return Ok(true);
             }
             Raise::Exception(e) => e,
         };
         if exc.line == 0 {
             exc.line = cur_line.unwrap_or(0);
         }
-        if let Some(block) = self.blocks.pop() {
-            self.stack.truncate(block.depth);
-            self.stack.push(Value::Exception(Arc::new(exc)));
-            self.pc = block.handler;
-            return false;
+        if let Some(block) = self.frame.blocks.pop() {
+            self.frame.stack.truncate(block.depth);
+            self.frame.stack.push(Value::Exception(Arc::new(exc)));
+            self.frame.pc = block.handler;
+            return Ok(false);
         }
+        Err(exc)
+    }
+
+    /// An exception no frame handles ends the lane. Returns true.
+    fn unhandled(&mut self, shared: &mut Shared, exc: Exception) -> bool {
         let line = exc.line;
         if exc.class == ExcClass::AssertionError {
             self.end(
@@ -665,9 +1003,14 @@ impl LaneVm {
             });
         }
         self.state = LaneState::Ended(status);
-        self.current = None;
-        self.stack.clear();
-        self.blocks.clear();
+        // Back to the top level, dropping the frames of unfinished calls.
+        if !self.callers.is_empty() {
+            self.frame = self.callers.swap_remove(0);
+            self.callers.clear();
+        }
+        self.frame.current = None;
+        self.frame.stack.clear();
+        self.frame.blocks.clear();
         shared.events.push(InterpEvent::LaneEnd {
             lane: self.name.clone(),
             status,
@@ -675,6 +1018,140 @@ impl LaneVm {
             message,
         });
     }
+}
+
+/// Records the first variable a socket is stored in, for transcripts.
+fn note_socket(shared: &mut Shared, name: &str, v: &Value) {
+    if let Value::Socket(s) = v {
+        shared
+            .socket_names
+            .entry(s.id())
+            .or_insert_with(|| name.to_string());
+    }
+}
+
+fn unbound_local(name: &str) -> Exception {
+    Exception::new(
+        ExcClass::UnboundLocalError,
+        format!("cannot access local variable '{name}' where it is not associated with a value"),
+    )
+}
+
+/// Python's argument binding for a script function, with CPython's messages.
+fn bind_args(
+    f: &Function,
+    positional: Vec<Value>,
+    keywords: Vec<(String, Value)>,
+) -> Result<HashMap<String, Value>, Exception> {
+    let code: &FuncCode = &f.code;
+    let q = &code.qualname;
+    let n = code.params.len();
+    let given = positional.len();
+    let mut slots: Vec<Option<Value>> = vec![None; n];
+    let mut extra = Vec::new();
+    for (i, v) in positional.into_iter().enumerate() {
+        match slots.get_mut(i) {
+            Some(slot) => *slot = Some(v),
+            None => extra.push(v),
+        }
+    }
+    if !extra.is_empty() && code.vararg.is_none() {
+        let lo = n - f.defaults.len().min(n);
+        let takes = if lo == n {
+            format!("{n} positional argument{}", plural(n))
+        } else {
+            format!("from {lo} to {n} positional arguments")
+        };
+        let was = if given == 1 { "was" } else { "were" };
+        return Err(Exception::type_error(format!(
+            "{q}() takes {takes} but {given} {was} given"
+        )));
+    }
+    let mut kwonly: Vec<Option<Value>> = vec![None; code.kwonly.len()];
+    let mut kwextra = Vec::new();
+    for (k, v) in keywords {
+        if let Some(i) = code.params.iter().position(|p| *p == k) {
+            if slots[i].is_some() {
+                return Err(Exception::type_error(format!(
+                    "{q}() got multiple values for argument '{k}'"
+                )));
+            }
+            slots[i] = Some(v);
+        } else if let Some(i) = code.kwonly.iter().position(|p| *p == k) {
+            kwonly[i] = Some(v);
+        } else if code.kwarg.is_some() {
+            kwextra.push((Value::str(&k), v));
+        } else {
+            return Err(Exception::type_error(format!(
+                "{q}() got an unexpected keyword argument '{k}'"
+            )));
+        }
+    }
+    let first_default = n - f.defaults.len().min(n);
+    for (i, slot) in slots.iter_mut().enumerate() {
+        if slot.is_none() && i >= first_default {
+            *slot = f.defaults.get(i - first_default).cloned();
+        }
+    }
+    let missing: Vec<&String> = code
+        .params
+        .iter()
+        .zip(&slots)
+        .filter(|(_, s)| s.is_none())
+        .map(|(p, _)| p)
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing_error(q, "positional", &missing));
+    }
+    for (i, slot) in kwonly.iter_mut().enumerate() {
+        if slot.is_none() {
+            *slot = f.kwdefaults.get(i).cloned().flatten();
+        }
+    }
+    let missing: Vec<&String> = code
+        .kwonly
+        .iter()
+        .zip(&kwonly)
+        .filter(|(_, s)| s.is_none())
+        .map(|(p, _)| p)
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing_error(q, "keyword-only", &missing));
+    }
+    let mut locals = HashMap::new();
+    for (p, v) in code.params.iter().zip(slots) {
+        locals.insert(p.clone(), v.unwrap_or(Value::None));
+    }
+    if let Some(name) = &code.vararg {
+        locals.insert(name.clone(), Value::tuple(extra));
+    }
+    for (p, v) in code.kwonly.iter().zip(kwonly) {
+        locals.insert(p.clone(), v.unwrap_or(Value::None));
+    }
+    if let Some(name) = &code.kwarg {
+        locals.insert(name.clone(), dict::new(kwextra));
+    }
+    Ok(locals)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// "f() missing 2 required positional arguments: 'a' and 'b'".
+fn missing_error(q: &str, kind: &str, names: &[&String]) -> Exception {
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    let list = match quoted.as_slice() {
+        [one] => one.clone(),
+        [a, b] => format!("{a} and {b}"),
+        [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
+        [] => String::new(),
+    };
+    Exception::type_error(format!(
+        "{q}() missing {} required {kind} argument{}: {list}",
+        names.len(),
+        plural(names.len())
+    ))
 }
 
 /// An assert's message: its text, or "AssertionError" without one.

@@ -648,8 +648,43 @@ fn dump_stmt(s: &Stmt, depth: usize, out: &mut String) {
         StmtKind::Continue => writeln!(out, "{head}continue"),
         StmtKind::Pass => writeln!(out, "{head}pass"),
         StmtKind::Import => writeln!(out, "{head}import"),
+        StmtKind::Def(def) => {
+            let _ = writeln!(out, "{head}def {}({})", def.name, params(def));
+            dump_block(&def.body, depth + 1, out);
+            Ok(())
+        }
+        StmtKind::Return(v) => writeln!(
+            out,
+            "{head}return {}",
+            v.as_ref().map(ex).unwrap_or_default()
+        ),
+        StmtKind::Raise { exc, cause } => writeln!(
+            out,
+            "{head}raise {} from {}",
+            exc.as_ref().map(ex).unwrap_or_default(),
+            cause.as_ref().map(ex).unwrap_or_default()
+        ),
+        StmtKind::Global(n) => writeln!(out, "{head}global {}", n.join(" ")),
+        StmtKind::Nonlocal(n) => writeln!(out, "{head}nonlocal {}", n.join(" ")),
+        StmtKind::Del(t) => writeln!(
+            out,
+            "{head}del {}",
+            t.iter().map(tg).collect::<Vec<_>>().join(" ")
+        ),
     };
     let _ = writeln!(out, "{pad}     `{}`", s.source);
+}
+
+fn params(def: &lang::FuncDef) -> String {
+    let p = |p: &lang::Param| match &p.default {
+        Some(d) => format!("{}={}", p.name, ex(d)),
+        None => p.name.clone(),
+    };
+    let mut parts: Vec<String> = def.params.iter().map(p).collect();
+    parts.extend(def.vararg.as_ref().map(|v| format!("*{v}")));
+    parts.extend(def.kwonly.iter().map(|k| format!("kw:{}", p(k))));
+    parts.extend(def.kwarg.as_ref().map(|v| format!("**{v}")));
+    parts.join(" ")
 }
 
 fn tg(t: &Target) -> String {
@@ -711,6 +746,23 @@ fn ex(e: &Expr) -> String {
             )
         }
         ExprKind::FString(parts) => format!("(f {})", fparts(parts)),
+        ExprKind::Lambda(def) => {
+            let body = match def.body.first().map(|s| &s.kind) {
+                Some(StmtKind::Return(Some(e))) => ex(e),
+                _ => String::new(),
+            };
+            format!("(lambda {} {})", params(def), body)
+        }
+        ExprKind::Dict(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|(k, v)| format!("{}:{}", ex(k), ex(v)))
+                .collect();
+            format!("(dict {})", parts.join(" "))
+        }
+        ExprKind::Set(items) => format!("(set {})", list(items)),
+        ExprKind::Star(x) => format!("*{}", ex(x)),
+        ExprKind::DoubleStar(x) => format!("**{}", ex(x)),
     }
 }
 

@@ -1,0 +1,140 @@
+//! Python sets: distinct hashable items, kept in insertion order (see
+//! docs/language.md: CPython's order follows hashes), found by `==` like dict keys.
+
+use std::sync::{Arc, Mutex};
+
+use super::args::{Args, iterate};
+use super::dict::{check_hashable, key_error};
+use super::exception::Exception;
+use super::value::{List, Value, lock, py_eq};
+use crate::names::ExcClass;
+
+/// A set from items, dropping repeats; a list or dict item raises `unhashable type`.
+pub fn from_items(items: Vec<Value>) -> Result<Value, Exception> {
+    let mut out: Vec<Value> = Vec::new();
+    for item in items {
+        check_hashable(&item)?;
+        if !out.iter().any(|x| py_eq(x, &item)) {
+            out.push(item);
+        }
+    }
+    Ok(Value::Set(Arc::new(Mutex::new(out))))
+}
+
+pub fn contains(s: &List, item: &Value) -> Result<bool, Exception> {
+    check_hashable(item)?;
+    Ok(lock(s).iter().any(|x| py_eq(x, item)))
+}
+
+/// `set()`, `set(iterable)`.
+pub fn construct(args: Args) -> Result<Value, Exception> {
+    let [x] = args.bind(["iterable"], 0)?;
+    from_items(x.map(|v| iterate(&v)).transpose()?.unwrap_or_default())
+}
+
+/// `a | b`, `a & b`, `a - b`, `a ^ b` on two sets.
+pub fn operator(symbol: &str, a: &List, b: &List) -> Result<Value, Exception> {
+    let (xs, ys) = (lock(a).clone(), lock(b).clone());
+    let in_ys = |x: &Value| ys.iter().any(|y| py_eq(x, y));
+    let in_xs = |y: &Value| xs.iter().any(|x| py_eq(x, y));
+    let items: Vec<Value> = match symbol {
+        "|" => xs.iter().chain(ys.iter()).cloned().collect(),
+        "&" => xs.iter().filter(|x| in_ys(x)).cloned().collect(),
+        "-" => xs.iter().filter(|x| !in_ys(x)).cloned().collect(),
+        _ => xs
+            .iter()
+            .filter(|x| !in_ys(x))
+            .chain(ys.iter().filter(|y| !in_xs(y)))
+            .cloned()
+            .collect(),
+    };
+    from_items(items)
+}
+
+pub const METHODS: &[&str] = &[
+    "add",
+    "remove",
+    "discard",
+    "pop",
+    "clear",
+    "copy",
+    "update",
+    "union",
+    "intersection",
+    "difference",
+];
+
+pub fn method(s: &List, name: &str, args: Args) -> Result<Value, Exception> {
+    match name {
+        "add" => {
+            let [x] = args.bind(["elem"], 1)?;
+            let x = x.unwrap_or(Value::None);
+            if !contains(s, &x)? {
+                lock(s).push(x);
+            }
+            Ok(Value::None)
+        }
+        "remove" | "discard" => {
+            let [x] = args.bind(["elem"], 1)?;
+            let x = x.unwrap_or(Value::None);
+            check_hashable(&x)?;
+            let mut items = lock(s);
+            match items.iter().position(|v| py_eq(v, &x)) {
+                Some(i) => {
+                    items.remove(i);
+                }
+                None if name == "remove" => return Err(key_error(&x)),
+                None => {}
+            }
+            Ok(Value::None)
+        }
+        "pop" => {
+            args.bind::<0>([], 0)?;
+            let mut items = lock(s);
+            if items.is_empty() {
+                return Err(Exception::new(
+                    ExcClass::KeyError,
+                    "'pop from an empty set'",
+                ));
+            }
+            Ok(items.remove(0))
+        }
+        "clear" => {
+            args.bind::<0>([], 0)?;
+            lock(s).clear();
+            Ok(Value::None)
+        }
+        "copy" => {
+            args.bind::<0>([], 0)?;
+            let items = lock(s).clone();
+            Ok(Value::Set(Arc::new(Mutex::new(items))))
+        }
+        "update" | "union" | "intersection" | "difference" => {
+            let mut result = lock(s).clone();
+            for other in &args.positional {
+                let others = iterate(other)?;
+                for o in &others {
+                    check_hashable(o)?;
+                }
+                let has = |x: &Value| others.iter().any(|o| py_eq(o, x));
+                result = match name {
+                    "intersection" => result.into_iter().filter(|x| has(x)).collect(),
+                    "difference" => result.into_iter().filter(|x| !has(x)).collect(),
+                    _ => result.into_iter().chain(others.iter().cloned()).collect(),
+                };
+            }
+            let set = from_items(result)?;
+            if name == "update" {
+                if let Value::Set(new) = set {
+                    *lock(s) = lock(&new).clone();
+                }
+                return Ok(Value::None);
+            }
+            Ok(set)
+        }
+        _ => Err(Exception::new(
+            ExcClass::AttributeError,
+            format!("'set' object has no attribute '{name}'"),
+        )),
+    }
+}
