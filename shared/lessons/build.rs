@@ -42,7 +42,7 @@ fn main() {
         let lit = |p: &Path| format!("include_str!({:?})", p.display().to_string());
         let _ = writeln!(
             code,
-            "    Files {{ dir: {name:?}, spec_json: {}, starter: {}, solution: {}, wrong: &[{}] }},",
+            "    Files {{ dir: {name:?}, spec_json: {}, starter: {}, solution: {}, #[cfg(not(target_arch = \"wasm32\"))] wrong: &[{}] }},",
             lit(&json_path),
             lit(&dir.join("starter.sock")),
             lit(&dir.join("solution.sock")),

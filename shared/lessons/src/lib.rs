@@ -69,11 +69,15 @@ pub struct Lesson {
     pub starter: &'static str,
     /// A script that passes every checkpoint (tests run it on the real relay).
     pub solution: &'static str,
-    /// Scripts that fail named checkpoints, so tests can show each checkpoint can fail.
+    /// Scripts that fail named checkpoints, so tests can show each checkpoint
+    /// can fail. Only the command line and the tests use them: the page does
+    /// not carry them.
+    #[cfg(not(target_arch = "wasm32"))]
     pub wrong: Vec<WrongScript>,
 }
 
 /// A script that is wrong on purpose.
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WrongScript {
     pub file: &'static str,
@@ -101,6 +105,7 @@ struct Files {
     spec_json: &'static str,
     starter: &'static str,
     solution: &'static str,
+    #[cfg(not(target_arch = "wasm32"))]
     wrong: &'static [(&'static str, &'static str)],
 }
 
@@ -116,6 +121,7 @@ static ALL: LazyLock<Vec<Lesson>> = LazyLock::new(|| {
                 .unwrap_or_else(|e| panic!("lesson {}: {e}", files.dir)),
             starter: files.starter,
             solution: files.solution,
+            #[cfg(not(target_arch = "wasm32"))]
             wrong: files
                 .wrong
                 .iter()
@@ -139,6 +145,7 @@ pub fn get(number: u32) -> Option<&'static Lesson> {
     all().iter().find(|l| l.number() == number)
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn declared_fails(source: &str) -> Vec<String> {
     source
         .lines()
