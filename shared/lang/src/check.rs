@@ -28,7 +28,16 @@ struct Checker<'a> {
 }
 
 /// Names of class machinery the interpreter provides beside the builtins.
-pub const CLASS_NAMES: &[&str] = &["super", "object", "staticmethod", "classmethod", "property"];
+pub const CLASS_NAMES: &[&str] = &[
+    "super",
+    "object",
+    "staticmethod",
+    "classmethod",
+    "property",
+    "type",
+    "isinstance",
+    "issubclass",
+];
 
 impl Visitor for Checker<'_> {
     fn stmt(&mut self, stmt: &Stmt) {

@@ -48,6 +48,11 @@ pub enum Special {
     StaticMethod,
     ClassMethod,
     Property,
+    /// Fallbacks for builtins that know script classes; a builtin of the same
+    /// name, where one exists, is found first.
+    Type,
+    IsInstance,
+    IsSubclass,
 }
 
 impl Special {
@@ -58,6 +63,9 @@ impl Special {
             "staticmethod" => Special::StaticMethod,
             "classmethod" => Special::ClassMethod,
             "property" => Special::Property,
+            "type" => Special::Type,
+            "isinstance" => Special::IsInstance,
+            "issubclass" => Special::IsSubclass,
             _ => return None,
         })
     }
@@ -69,6 +77,9 @@ impl Special {
             Special::StaticMethod => "staticmethod",
             Special::ClassMethod => "classmethod",
             Special::Property => "property",
+            Special::Type => "type",
+            Special::IsInstance => "isinstance",
+            Special::IsSubclass => "issubclass",
         }
     }
 }

@@ -72,6 +72,56 @@ pub(super) fn exc_matches(top: &Value, e: &Exception, class: &Value) -> bool {
     }
 }
 
+/// `issubclass(a, cls)` for a script class `a`.
+fn class_matches(a: &Arc<Class>, cls: &Value) -> bool {
+    match cls {
+        Value::Class(k) => a.is_subclass_of(k),
+        Value::ExcClass(c) => a.exc_base.is_some_and(|b| b.is_subclass_of(*c)),
+        Value::Special(Special::Object) => true,
+        Value::Tuple(items) => items.iter().any(|c| class_matches(a, c)),
+        _ => false,
+    }
+}
+
+fn exc_class_matches(a: ExcClass, cls: &Value) -> bool {
+    match cls {
+        Value::ExcClass(c) => a.is_subclass_of(*c),
+        Value::Special(Special::Object) => true,
+        Value::Tuple(items) => items.iter().any(|c| exc_class_matches(a, c)),
+        _ => false,
+    }
+}
+
+/// `type(v)`: the class of an instance; the builtin type for the builtin values that have one.
+fn type_of(v: &Value) -> Result<Value, Exception> {
+    Ok(match v {
+        Value::Instance(i) => Value::Class(i.class.clone()),
+        Value::Exception(e) => Value::ExcClass(e.class),
+        Value::Class(_) | Value::ExcClass(_) | Value::Special(_) => Value::Special(Special::Type),
+        other => {
+            let b = match other {
+                Value::Bool(_) => Builtin::Bool,
+                Value::Int(_) => Builtin::Int,
+                Value::Float(_) => Builtin::Float,
+                Value::Str(_) => Builtin::Str,
+                Value::Bytes(_) => Builtin::Bytes,
+                Value::List(_) => Builtin::List,
+                Value::Tuple(_) => Builtin::Tuple,
+                Value::Dict(_) => Builtin::Dict,
+                Value::Set(_) => Builtin::Set,
+                Value::Range { .. } => Builtin::Range,
+                _ => {
+                    return Err(Exception::type_error(format!(
+                        "type() of a {} value is not supported yet",
+                        other.type_name()
+                    )));
+                }
+            };
+            Value::Builtin(b)
+        }
+    })
+}
+
 /// `isinstance(v, cls)` for script classes, exception classes and tuples of them.
 pub fn isinstance(v: &Value, cls: &Value) -> bool {
     match cls {
@@ -327,6 +377,20 @@ impl LaneVm {
             Special::Object => {
                 return Err(Exception::type_error("object() instances are not supported; define a class"));
             }
+            Special::Type => match args.as_slice() {
+                [v] => type_of(v)?,
+                _ => return Err(Exception::type_error("type() takes 1 argument")),
+            },
+            Special::IsInstance => match args.as_slice() {
+                [v, cls] => Value::Bool(isinstance(v, cls)),
+                _ => return Err(Exception::type_error(format!("isinstance expected 2 arguments, got {}", args.len()))),
+            },
+            Special::IsSubclass => match args.as_slice() {
+                [Value::Class(a), b] => Value::Bool(class_matches(a, b)),
+                [Value::ExcClass(a), b] => Value::Bool(exc_class_matches(*a, b)),
+                [_, _] => return Err(Exception::type_error("issubclass() arg 1 must be a class")),
+                _ => return Err(Exception::type_error(format!("issubclass expected 2 arguments, got {}", args.len()))),
+            },
         })
     }
 
@@ -405,6 +469,9 @@ impl LaneVm {
                 Some(Value::Method(Arc::new((x.clone(), "setter"))))
             }
             Value::Function(f) if name == "__name__" => Some(Value::str(&f.code.name)),
+            Value::ExcClass(c) if name == "__name__" => Some(Value::str(c.name())),
+            Value::Special(s) if name == "__name__" => Some(Value::str(s.name())),
+            Value::Builtin(b) if name == "__name__" => Some(Value::str(b.name())),
             Value::Function(f) if name == "__qualname__" => Some(Value::str(&f.code.qualname)),
             _ => {
                 self.frame.stack.push(methods::get_attr(&x, name)?);
