@@ -221,6 +221,9 @@ impl Gen {
                 self.line(depth, &format!("{text};"));
             }
             StmtKind::Assign { targets, value } => {
+                if targets.iter().any(|t| matches!(t, Target::Attr { .. })) {
+                    return Err(err(line, "attributes of objects (classes)"));
+                }
                 let value = self.expr(value)?;
                 if let [target] = targets.as_slice() {
                     self.assign(target, &value, depth)?;
@@ -240,6 +243,7 @@ impl Gen {
                         format!("sl_getitem({}, {})", self.expr(object)?, self.expr(index)?)
                     }
                     Target::Unpack(_) => return Err(err(line, "augmented assignment to a tuple")),
+                    Target::Attr { .. } => return Err(err(line, "attributes of objects (classes)")),
                 };
                 let value = format!(
                     "sl_binary({current}, {}, {})",
@@ -365,6 +369,7 @@ impl Gen {
             }
             StmtKind::Raise { .. } => return Err(err(line, "raise")),
             StmtKind::Del(_) => return Err(err(line, "del")),
+            StmtKind::Class(_) => return Err(err(line, "classes")),
         }
         Ok(())
     }
@@ -498,6 +503,8 @@ impl Gen {
 
     fn assign(&mut self, target: &Target, value: &str, depth: usize) -> Result<(), ExportError> {
         match target {
+            // Refused by `stmt` with its line before any assignment is printed.
+            Target::Attr { .. } => return Err(err(0, "attributes of objects (classes)")),
             Target::Name(n) => self.line(depth, &format!("{} = {value};", c_var(n))),
             Target::Index { object, index } => {
                 let (o, i) = (self.expr(object)?, self.expr(index)?);

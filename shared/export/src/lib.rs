@@ -88,6 +88,24 @@ mod tests {
     }
 
     #[test]
+    fn classes_export_to_python_and_are_refused_by_c() {
+        let src = "class ProtocolError(Exception):\n    pass\nclass Box(object):\n    @property\n    def main(self):\n        return self.v\n    def __init__(self, v):\n        self.v = v\nb = Box(1)\nb.v += 1\ntry:\n    raise ProtocolError(b.main)\nexcept ProtocolError as e:\n    print(e)\n";
+        let program = python(&script(src)).unwrap();
+        for line in [
+            "    class ProtocolError(Exception):\n        pass\n",
+            "    class Box(object):\n",
+            "        @property\n        def main(self):\n",
+            "    b.v += 1\n",
+            "    except ProtocolError as e:\n",
+        ] {
+            assert!(program.contains(line), "{line}\n{program}");
+        }
+        let e = c(&script(src)).unwrap_err();
+        assert_eq!(e.line, 1);
+        assert!(e.to_string().contains("classes"), "{e}");
+    }
+
+    #[test]
     fn nonblocking_sockets_do_not_count_as_waiting() {
         let lane = &script("s = socket()\ns.setblocking(False)\ntry:\n    s.accept()\nexcept OSError:\n    pass\nselect([s], [], [], 1)\n").lanes[0];
         assert_eq!(walk::first_waiting(lane), Some(3));

@@ -175,7 +175,10 @@ impl Printer<'_> {
                 let _ = writeln!(out, "{pad}try:");
                 block(body, out)?;
                 for h in handlers {
-                    let classes: Vec<&str> = h.classes.iter().map(|c| c.name()).collect();
+                    let mut classes: Vec<String> = h.classes.iter().map(|c| c.name().to_string()).collect();
+                    for e in &h.script_classes {
+                        classes.push(self.expr(e, 0)?);
+                    }
                     let what = match classes.len() {
                         0 => String::new(),
                         1 => format!(" {}", classes[0]),
@@ -225,8 +228,38 @@ impl Printer<'_> {
                 );
             }
             StmtKind::Def(def) => {
+                self.decorators(&def.decorators, &pad, out)?;
                 let _ = writeln!(out, "{pad}def {}({}):", self.var(&def.name), self.params(def)?);
                 block(&def.body, out)?;
+            }
+            StmtKind::Class(def) => {
+                self.decorators(&def.decorators, &pad, out)?;
+                let bases = def
+                    .bases
+                    .iter()
+                    .map(|b| self.expr(b, 0))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let bases = if bases.is_empty() { String::new() } else { format!("({})", bases.join(", ")) };
+                let _ = writeln!(out, "{pad}class {}{bases}:", self.var(&def.name));
+                if def.body.is_empty() {
+                    let _ = writeln!(out, "{pad}    pass");
+                }
+                for s in &def.body {
+                    match &s.kind {
+                        // Methods keep their names: they are reached as attributes.
+                        StmtKind::Def(m) => {
+                            self.decorators(&m.decorators, &format!("{pad}    "), out)?;
+                            let _ = writeln!(out, "{pad}    def {}({}):", m.name, self.params(m)?);
+                            if m.body.is_empty() {
+                                let _ = writeln!(out, "{pad}        pass");
+                            }
+                            for b in &m.body {
+                                self.stmt(b, depth + 2, out)?;
+                            }
+                        }
+                        _ => self.stmt(s, depth + 1, out)?,
+                    }
+                }
             }
             StmtKind::Return(value) => match value {
                 Some(v) => {
@@ -263,6 +296,13 @@ impl Printer<'_> {
         Ok(())
     }
 
+    fn decorators(&self, decorators: &[Expr], pad: &str, out: &mut String) -> Result<(), ExportError> {
+        for d in decorators {
+            let _ = writeln!(out, "{pad}@{}", self.expr(d, 0)?);
+        }
+        Ok(())
+    }
+
     fn target(&self, t: &Target) -> Result<String, ExportError> {
         Ok(match t {
             Target::Name(n) => self.var(n),
@@ -274,6 +314,7 @@ impl Printer<'_> {
             Target::Index { object, index } => {
                 format!("{}[{}]", self.expr(object, PRIMARY)?, self.expr(index, 0)?)
             }
+            Target::Attr { object, name } => format!("{}.{name}", self.expr(object, PRIMARY)?),
         })
     }
 

@@ -90,6 +90,20 @@ pub enum StmtKind {
     Nonlocal(Vec<String>),
     /// `del a, xs[i], d[k]`.
     Del(Vec<Target>),
+    /// `class NAME(BASES): BODY`.
+    Class(Box<ClassDef>),
+}
+
+/// A class statement: its bases, its body (run once, its names become the
+/// class's attributes) and its decorators.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassDef {
+    pub name: String,
+    pub line: u32,
+    pub bases: Vec<Expr>,
+    pub body: Vec<Stmt>,
+    /// `@expr` lines above the class, outermost first.
+    pub decorators: Vec<Expr>,
 }
 
 /// A function: a `def` statement or a `lambda` (whose body is one `return`).
@@ -107,6 +121,8 @@ pub struct FuncDef {
     pub kwarg: Option<String>,
     pub body: Vec<Stmt>,
     pub is_lambda: bool,
+    /// `@expr` lines above the `def`, outermost first.
+    pub decorators: Vec<Expr>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,6 +148,9 @@ pub struct Handler {
     pub line: u32,
     /// Empty for a bare `except:` (which catches everything).
     pub classes: Vec<ExcClass>,
+    /// Classes named in the clause that are not builtin exceptions: script
+    /// classes, looked up when the clause is tried (each a `Name`).
+    pub script_classes: Vec<Expr>,
     pub name: Option<String>,
     pub body: Vec<Stmt>,
 }
@@ -146,6 +165,11 @@ pub enum Target {
     Index {
         object: Expr,
         index: Expr,
+    },
+    /// `obj.name = ...`.
+    Attr {
+        object: Expr,
+        name: String,
     },
 }
 

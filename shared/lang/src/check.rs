@@ -27,13 +27,45 @@ struct Checker<'a> {
     diagnostics: &'a mut Vec<Diagnostic>,
 }
 
+/// Names of class machinery the interpreter provides beside the builtins.
+pub const CLASS_NAMES: &[&str] = &[
+    "super",
+    "object",
+    "staticmethod",
+    "classmethod",
+    "property",
+    "type",
+    "isinstance",
+    "issubclass",
+];
+
 impl Visitor for Checker<'_> {
+    fn stmt(&mut self, stmt: &Stmt) {
+        // Script exception classes in `except` clauses: reported as unknown
+        // exception classes when the lane defines no such name.
+        if let StmtKind::Try { handlers, .. } = &stmt.kind {
+            for e in handlers.iter().flat_map(|h| &h.script_classes) {
+                if let ExprKind::Name(n) = &e.kind
+                    && !self.assigned.contains(n)
+                {
+                    self.diagnostics.push(Diagnostic {
+                        line: e.line,
+                        col: e.col,
+                        message: format!("unknown exception class '{n}'"),
+                    });
+                }
+            }
+        }
+        visit::walk_stmt(self, stmt);
+    }
+
     fn expr(&mut self, e: &Expr) {
         if let ExprKind::Name(n) = &e.kind
             && !self.assigned.contains(n)
             && names::global(n).is_none()
             && names::ExcClass::from_name(n).is_none()
             && n != "__name__"
+            && !CLASS_NAMES.contains(&n.as_str())
         {
             let mut message = format!("unknown name '{n}'");
             if let Some(s) = self.suggest(n) {

@@ -11,7 +11,7 @@ use super::names::{ExcClass, Module};
 use super::token::{FTok, Pos, Token, TokenKind, is_keyword};
 
 /// Keywords that start a statement this language does not have.
-const UNSUPPORTED: &[&str] = &["class", "yield", "async", "await"];
+const UNSUPPORTED: &[&str] = &["yield", "async", "await"];
 
 /// The parser gave up on the current statement; the diagnostic is already recorded.
 struct Fail;
@@ -330,6 +330,9 @@ impl Parser<'_> {
 
     fn statement_inner(&mut self) -> PResult<Vec<Stmt>> {
         let tok = self.peek().clone();
+        if self.at_op("@") {
+            return self.decorated().map(|s| vec![s]);
+        }
         if let TokenKind::Name(word) = &tok.kind {
             match word.as_str() {
                 "if" => return self.if_stmt().map(|s| vec![s]),
@@ -338,6 +341,7 @@ impl Parser<'_> {
                 "try" => return self.try_stmt().map(|s| vec![s]),
                 "with" => return self.with_stmt().map(|s| vec![s]),
                 "def" => return self.def_stmt().map(|s| vec![s]),
+                "class" => return self.class_stmt().map(|s| vec![s]),
                 "elif" | "else" | "except" | "finally" => {
                     let opener = if matches!(word.as_str(), "elif" | "else") {
                         "if"
@@ -588,6 +592,10 @@ impl Parser<'_> {
                 object: *object,
                 index: *index,
             }),
+            ExprKind::Attr(object, name) => Ok(Target::Attr {
+                object: *object,
+                name,
+            }),
             other => {
                 let what = match other {
                     ExprKind::Call { .. } => "a function call",
@@ -608,7 +616,7 @@ impl Parser<'_> {
 
     fn aug_target(&mut self, e: Expr, op_pos: Pos) -> PResult<Target> {
         match e.kind {
-            ExprKind::Name(_) | ExprKind::Index(..) => self.target(e),
+            ExprKind::Name(_) | ExprKind::Index(..) | ExprKind::Attr(..) => self.target(e),
             _ => Err(self.error_at(
                 op_pos,
                 "augmented assignment needs a single name or x[i] on its left",
@@ -785,24 +793,34 @@ impl Parser<'_> {
         let mut handlers: Vec<Handler> = Vec::new();
         while self.at_keyword("except") {
             let ex = self.advance();
-            if handlers.last().is_some_and(|h| h.classes.is_empty()) {
+            if handlers
+                .last()
+                .is_some_and(|h| h.classes.is_empty() && h.script_classes.is_empty())
+            {
                 return Err(
                     self.error_at(ex.pos, "a bare 'except:' must be the last except clause")
                 );
             }
             let mut classes = Vec::new();
+            let mut script_classes = Vec::new();
             let mut name = None;
             if !self.at_op(":") {
                 if let Some(open) = self.at_op("(").then(|| self.advance()) {
                     loop {
-                        classes.push(self.exc_class()?);
+                        match self.exc_class()? {
+                            Ok(c) => classes.push(c),
+                            Err(e) => script_classes.push(e),
+                        }
                         if !self.eat_op(",") || self.at_op(")") {
                             break;
                         }
                     }
                     self.expect_close(")", &open)?;
                 } else {
-                    classes.push(self.exc_class()?);
+                    match self.exc_class()? {
+                        Ok(c) => classes.push(c),
+                        Err(e) => script_classes.push(e),
+                    }
                 }
                 if self.eat_keyword("as") {
                     name = Some(self.expect_name("a name after 'as'")?);
@@ -812,6 +830,7 @@ impl Parser<'_> {
             handlers.push(Handler {
                 line: ex.pos.line,
                 classes,
+                script_classes,
                 name,
                 body,
             });
@@ -847,17 +866,89 @@ impl Parser<'_> {
         })
     }
 
-    fn exc_class(&mut self) -> PResult<ExcClass> {
+    /// A builtin exception class, or a plain name that may be a script class
+    /// (the checker reports it when the lane defines no such name).
+    fn exc_class(&mut self) -> PResult<Result<ExcClass, Expr>> {
         let pos = self.peek().pos;
         let mut name = self.expect_name("an exception class such as OSError")?;
+        let dotted = self.at_op(".");
         while self.eat_op(".") {
             name.push('.');
             name.push_str(&self.expect_name("a name after '.'")?);
         }
         match ExcClass::resolve(&name) {
-            Some(c) => Ok(c),
+            Some(c) => Ok(Ok(c)),
+            None if !dotted => Ok(Err(Expr {
+                line: pos.line,
+                col: pos.col,
+                kind: ExprKind::Name(name),
+            })),
             None => Err(self.error_at(pos, format!("unknown exception class '{name}'"))),
         }
+    }
+
+    /// `@expr` lines, then the `def` or `class` they decorate.
+    fn decorated(&mut self) -> PResult<Stmt> {
+        let mut decorators = Vec::new();
+        while self.eat_op("@") {
+            decorators.push(self.test()?);
+            if !matches!(self.peek_kind(), TokenKind::Newline) {
+                return Err(self.expected("end of line after the decorator"));
+            }
+            self.advance();
+        }
+        let mut stmt = match self.peek_kind() {
+            TokenKind::Name(w) if w == "def" => self.def_stmt()?,
+            TokenKind::Name(w) if w == "class" => self.class_stmt()?,
+            _ => return Err(self.expected("'def' or 'class' after a decorator")),
+        };
+        match &mut stmt.kind {
+            StmtKind::Def(def) => def.decorators = decorators,
+            StmtKind::Class(def) => def.decorators = decorators,
+            _ => {}
+        }
+        Ok(stmt)
+    }
+
+    fn class_stmt(&mut self) -> PResult<Stmt> {
+        let kw = self.advance();
+        let name = self.expect_name("a class name after 'class'")?;
+        let mut bases = Vec::new();
+        if let Some(open) = self.at_op("(").then(|| self.advance()) {
+            let (args, kwargs) = self.call_args(&open)?;
+            if let Some((k, v)) = kwargs.first() {
+                let what = if k.is_empty() { "**" } else { "keyword arguments" };
+                return Err(self.error_at(
+                    Pos { line: v.line, col: v.col },
+                    format!("{what} in a class's bases are not supported"),
+                ));
+            }
+            if let Some(a) = args.iter().find(|a| matches!(a.kind, ExprKind::Star(_))) {
+                return Err(self.error_at(
+                    Pos { line: a.line, col: a.col },
+                    "* in a class's bases is not supported",
+                ));
+            }
+            bases = args;
+        }
+        let source = self.header_colon(kw.start, "':' after the class name")?;
+        // Neither a loop nor a function outside the class makes `break`/`return` legal in its body.
+        let loops = std::mem::replace(&mut self.loop_depth, 0);
+        let funcs = std::mem::replace(&mut self.func_depth, 0);
+        let body = self.block("class", kw.pos.line);
+        self.loop_depth = loops;
+        self.func_depth = funcs;
+        Ok(Stmt {
+            line: kw.pos.line,
+            source,
+            kind: StmtKind::Class(Box::new(ClassDef {
+                name,
+                line: kw.pos.line,
+                bases,
+                body: body?,
+                decorators: Vec::new(),
+            })),
+        })
     }
 
     fn def_stmt(&mut self) -> PResult<Stmt> {
@@ -897,6 +988,7 @@ impl Parser<'_> {
             kwarg: None,
             body: Vec::new(),
             is_lambda: close == ":",
+            decorators: Vec::new(),
         };
         let mut star = false;
         let mut seen: Vec<String> = Vec::new();

@@ -30,6 +30,12 @@ pub trait Visitor {
     fn function(&mut self, def: &FuncDef) {
         walk_function(self, def);
     }
+
+    /// A class's body, after its decorators and bases; by default walked like
+    /// the enclosing code.
+    fn class(&mut self, def: &ClassDef) {
+        walk_stmts(self, &def.body);
+    }
 }
 
 pub fn walk_stmts<V: Visitor + ?Sized>(v: &mut V, stmts: &[Stmt]) {
@@ -86,6 +92,7 @@ pub fn walk_stmt<V: Visitor + ?Sized>(v: &mut V, stmt: &Stmt) {
         }
         StmtKind::Break | StmtKind::Continue | StmtKind::Pass | StmtKind::Import => {}
         StmtKind::Def(def) => {
+            def.decorators.iter().for_each(|d| v.expr(d));
             walk_defaults(v, def);
             v.binds(&def.name);
             v.function(def);
@@ -94,6 +101,12 @@ pub fn walk_stmt<V: Visitor + ?Sized>(v: &mut V, stmt: &Stmt) {
         StmtKind::Raise { exc, cause } => [exc, cause].into_iter().flatten().for_each(|e| v.expr(e)),
         StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
         StmtKind::Del(targets) => targets.iter().for_each(|t| v.target(t)),
+        StmtKind::Class(def) => {
+            def.decorators.iter().for_each(|d| v.expr(d));
+            def.bases.iter().for_each(|b| v.expr(b));
+            v.binds(&def.name);
+            v.class(def);
+        }
     }
 }
 
@@ -121,6 +134,7 @@ pub fn walk_target<V: Visitor + ?Sized>(v: &mut V, target: &Target) {
             v.expr(object);
             v.expr(index);
         }
+        Target::Attr { object, .. } => v.expr(object),
     }
 }
 

@@ -142,7 +142,7 @@ const BROKEN: &[(&str, &str)] = &[
     ("missing colon", "while x > 0\n    x -= 1\n"),
     ("missing block", "if x:\nprint(1)\n"),
     ("else without if", "x = 1\nelse:\n    pass\n"),
-    ("class unsupported", "class A:\n    pass\n"),
+    ("yield unsupported", "def f():\n    yield 1\n"),
     ("dict item without a value", "x = {1: 2, 3}\n"),
     ("return outside function", "return 1\n"),
     ("break inside def inside loop", "while True:\n    def f():\n        break\n"),

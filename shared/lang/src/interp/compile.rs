@@ -88,10 +88,15 @@ pub enum Op {
     AssertFail {
         has_message: bool,
     },
-    /// Checks the top value is a socket (a `with` target).
+    /// Enters a `with` block: keeps the context manager (a socket or an object
+    /// with `__enter__`/`__exit__`) and pushes what `as` binds.
     EnterWith,
-    /// Pops a socket, closes it if open (a relay call), pushes None.
-    ExitWith,
+    /// Leaves a `with` block: pops the manager; a socket is closed if open (a
+    /// relay call); an object's `__exit__` is called, with the exception below
+    /// the manager when `exc`. Pushes the result (true suppresses the exception).
+    ExitWith {
+        exc: bool,
+    },
     /// An f-string field: pops the spec (if any) and the value, pushes
     /// `format(conversion(value), spec)`.
     FormatValue {
@@ -139,6 +144,19 @@ pub enum Op {
     DictMerge,
     /// Pops a dict of keywords, a list of positionals and the callee.
     CallEx,
+    /// Pops the class body's function and the bases tuple; runs the body, whose
+    /// names become the class's attributes, and pushes the class.
+    MakeClass(String),
+    /// Pops object, value: `object.name = value`.
+    StoreAttr(String),
+    /// Pops object: `del object.name`.
+    DeleteAttr(String),
+    /// Like `ExcMatch`, with `count` script classes popped from above the exception.
+    ExcMatchScript {
+        classes: Vec<ExcClass>,
+        count: usize,
+        next: usize,
+    },
 }
 
 /// A compiled function: what `def` or `lambda` turns into a function value.
@@ -198,6 +216,7 @@ pub fn compile(body: &[Stmt]) -> Program {
         scope: None,
         enclosing: Vec::new(),
         qualname: String::new(),
+        is_class: false,
     };
     c.block(body);
     c.program
@@ -212,6 +231,8 @@ struct Compiler {
     enclosing: Vec<BTreeSet<String>>,
     /// Qualified-name prefix for functions defined here ("" at top level).
     qualname: String,
+    /// Compiling a class body: its names are not visible to the methods.
+    is_class: bool,
 }
 
 impl Compiler {
@@ -236,7 +257,7 @@ impl Compiler {
                 | Op::ForIter(t)
                 | Op::SetupExcept(t)
                 | Op::SetupFinally(t) => *t = target,
-                Op::ExcMatch { next, .. } => *next = target,
+                Op::ExcMatch { next, .. } | Op::ExcMatchScript { next, .. } => *next = target,
                 _ => {}
             }
         }
@@ -262,7 +283,20 @@ impl Compiler {
             StmtKind::Import | StmtKind::Global(_) | StmtKind::Nonlocal(_) => {}
             StmtKind::Def(def) => {
                 self.stmt_start(s.line, &s.source);
+                def.decorators.iter().for_each(|d| self.expr(d));
                 self.function(def);
+                self.decorate(def.decorators.len());
+                self.store_name(&def.name);
+                self.emit(Op::EndStmt);
+            }
+            StmtKind::Class(def) => {
+                self.stmt_start(s.line, &s.source);
+                def.decorators.iter().for_each(|d| self.expr(d));
+                def.bases.iter().for_each(|b| self.expr(b));
+                self.emit(Op::BuildTuple(def.bases.len()));
+                self.class_body(def);
+                self.emit(Op::MakeClass(def.name.clone()));
+                self.decorate(def.decorators.len());
                 self.store_name(&def.name);
                 self.emit(Op::EndStmt);
             }
@@ -302,6 +336,10 @@ impl Compiler {
                             self.expr(object);
                             self.expr(index);
                             self.emit(Op::DeleteIndex);
+                        }
+                        Target::Attr { object, name } => {
+                            self.expr(object);
+                            self.emit(Op::DeleteAttr(name.clone()));
                         }
                         Target::Unpack(items) => {
                             for item in items {
@@ -350,6 +388,16 @@ impl Compiler {
                         self.emit(Op::SetResult);
                         self.emit(Op::Rot3);
                         self.emit(Op::StoreIndex);
+                    }
+                    Target::Attr { object, name } => {
+                        self.expr(object);
+                        self.emit(Op::Dup);
+                        self.emit(Op::Attr(name.clone()));
+                        self.expr(value);
+                        self.emit(Op::Binary(*op));
+                        self.emit(Op::SetResult);
+                        self.emit(Op::Rot2);
+                        self.emit(Op::StoreAttr(name.clone()));
                     }
                     other => {
                         let name = match other {
@@ -456,9 +504,11 @@ impl Compiler {
                 self.expr(value);
                 self.emit(Op::EnterWith);
                 self.emit(Op::SetResult);
-                if let Some(n) = name {
-                    self.emit(Op::Dup);
-                    self.store_name(n);
+                match name {
+                    Some(n) => self.store_name(n),
+                    None => {
+                        self.emit(Op::Pop);
+                    }
                 }
                 self.emit(Op::EndStmt);
                 let setup = self.emit(Op::SetupFinally(0));
@@ -473,14 +523,19 @@ impl Compiler {
                 let skip = self.emit(Op::Jump(0));
                 let on_error = self.here();
                 self.patch(setup, on_error);
-                // Stack: [socket, exception]; close the socket, then re-raise.
+                // Stack: [manager, exception]; exit, then re-raise unless
+                // `__exit__` returned true.
                 self.stmt_start(s.line, exit_source);
                 self.emit(Op::Rot2);
-                self.emit(Op::ExitWith);
+                self.emit(Op::ExitWith { exc: true });
                 self.emit(Op::SetResult);
-                self.emit(Op::Pop);
+                let suppress = self.emit(Op::JumpIfTrue(0));
                 self.emit(Op::EndStmt);
                 self.emit(Op::Reraise);
+                let at = self.here();
+                self.patch(suppress, at);
+                self.emit(Op::EndStmt);
+                self.emit(Op::Pop);
                 let end = self.here();
                 self.patch(skip, end);
             }
@@ -490,7 +545,7 @@ impl Compiler {
     /// The step that closes a `with` socket (on top of the stack).
     fn with_exit(&mut self, line: u32, exit_source: &str) {
         self.stmt_start(line, exit_source);
-        self.emit(Op::ExitWith);
+        self.emit(Op::ExitWith { exc: false });
         self.emit(Op::SetResult);
         self.emit(Op::Pop);
         self.emit(Op::EndStmt);
@@ -587,10 +642,19 @@ impl Compiler {
             let handler_start = self.here();
             self.patch(setup, handler_start);
             for h in handlers {
-                let m = self.emit(Op::ExcMatch {
-                    classes: h.classes.clone(),
-                    next: 0,
-                });
+                h.script_classes.iter().for_each(|e| self.expr(e));
+                let m = if h.script_classes.is_empty() {
+                    self.emit(Op::ExcMatch {
+                        classes: h.classes.clone(),
+                        next: 0,
+                    })
+                } else {
+                    self.emit(Op::ExcMatchScript {
+                        classes: h.classes.clone(),
+                        count: h.script_classes.len(),
+                        next: 0,
+                    })
+                };
                 match &h.name {
                     Some(n) => self.store_name(n),
                     None => {
@@ -675,7 +739,8 @@ impl Compiler {
         let mut enclosing = self.enclosing.clone();
         if let Some(s) = &self.scope {
             // Cells and frees count too: a nested function may reach through.
-            let mut visible = s.locals.clone();
+            // A class body's own names are not visible to its methods.
+            let mut visible = if self.is_class { Default::default() } else { s.locals.clone() };
             visible.extend(s.frees.iter().cloned());
             enclosing.push(visible);
         }
@@ -687,6 +752,7 @@ impl Compiler {
             scope: Some(scope.clone()),
             enclosing,
             qualname: format!("{qualname}.<locals>."),
+            is_class: false,
         };
         match (def.is_lambda, def.body.first().map(|s| &s.kind)) {
             // A lambda is part of its caller's statement: no step of its own.
@@ -716,6 +782,58 @@ impl Compiler {
             code: Arc::new(code),
             defaults,
             kwdefaults,
+        });
+    }
+
+    /// Calls the decorators below the function on top, innermost first.
+    fn decorate(&mut self, count: usize) {
+        for _ in 0..count {
+            self.emit(Op::Call {
+                argc: 1,
+                kwnames: Vec::new(),
+            });
+        }
+    }
+
+    /// Compiles a class body as a function whose locals become the class's
+    /// attributes, and pushes that function.
+    fn class_body(&mut self, def: &ClassDef) {
+        let mut enclosing = self.enclosing.clone();
+        if let Some(s) = &self.scope {
+            let mut visible = if self.is_class { Default::default() } else { s.locals.clone() };
+            visible.extend(s.frees.iter().cloned());
+            enclosing.push(visible);
+        }
+        let body = scope::class_as_function(def);
+        let scope = scope::analyze(&body, &enclosing);
+        let qualname = format!("{}{}", self.qualname, def.name);
+        let mut inner = Compiler {
+            program: Program::default(),
+            regions: Vec::new(),
+            scope: Some(scope.clone()),
+            enclosing,
+            qualname: format!("{qualname}."),
+            is_class: true,
+        };
+        inner.block(&def.body);
+        inner.emit(Op::Const(Value::None));
+        inner.emit(Op::Return);
+        let code = FuncCode {
+            name: def.name.clone(),
+            qualname,
+            line: def.line,
+            params: Vec::new(),
+            vararg: None,
+            kwonly: Vec::new(),
+            kwarg: None,
+            cells: scope.cells.iter().cloned().collect(),
+            frees: scope.frees.iter().cloned().collect(),
+            program: Arc::new(inner.program),
+        };
+        self.emit(Op::MakeFunction {
+            code: Arc::new(code),
+            defaults: 0,
+            kwdefaults: Vec::new(),
         });
     }
 
@@ -797,6 +915,10 @@ impl Compiler {
                 self.expr(object);
                 self.expr(index);
                 self.emit(Op::StoreIndex);
+            }
+            Target::Attr { object, name } => {
+                self.expr(object);
+                self.emit(Op::StoreAttr(name.clone()));
             }
         }
     }

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::class::ScriptExc;
 use super::repr::str_repr;
 use socklab_wire::errno;
 use crate::names::ExcClass;
@@ -18,6 +19,9 @@ pub struct Exception {
     pub message: String,
     /// The line of the statement that raised it (0 until the interpreter sets it).
     pub line: u32,
+    /// For an instance of a script exception class: that instance (`class` is
+    /// then its builtin base, which `except` clauses of builtin classes match).
+    pub instance: Option<ScriptExc>,
 }
 
 impl Exception {
@@ -27,6 +31,7 @@ impl Exception {
             errno: None,
             message: message.into(),
             line: 0,
+            instance: None,
         }
     }
 
@@ -65,6 +70,7 @@ impl Exception {
             errno: Some((error.errno_num, error.errno.clone())),
             message: error.message.clone(),
             line: 0,
+            instance: None,
         }
     }
 
@@ -83,6 +89,9 @@ impl Exception {
 
     /// `repr(e)`, e.g. `ConnectionRefusedError(111, 'Connection refused')`.
     pub fn repr(&self) -> String {
+        if let Some(i) = &self.instance {
+            return i.0.default_repr();
+        }
         match &self.errno {
             Some((num, _)) => format!("{}({num}, {})", self.class.name(), str_repr(&self.message)),
             None => format!("{}({})", self.class.name(), str_repr(&self.message)),
@@ -92,10 +101,11 @@ impl Exception {
     /// "TypeError: …" as Python's traceback shows it.
     pub fn describe(&self) -> String {
         let text = self.to_string();
+        let name = self.instance.as_ref().map_or(self.class.name(), |i| i.0.class.name);
         if text.is_empty() {
-            self.class.name().to_string()
+            name.to_string()
         } else {
-            format!("{}: {text}", self.class.name())
+            format!("{name}: {text}")
         }
     }
 }

@@ -17,6 +17,8 @@
 
 mod args;
 mod builtins;
+mod class;
+mod classes;
 mod codec;
 mod compile;
 mod dict;

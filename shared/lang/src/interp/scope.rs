@@ -74,6 +74,27 @@ impl Visitor for Collect {
     fn function(&mut self, def: &FuncDef) {
         self.nested.push(def.clone());
     }
+
+    /// A class body binds its own names, not the function's; its methods may
+    /// still close over the function's variables, so it counts as nested.
+    fn class(&mut self, def: &ClassDef) {
+        self.nested.push(class_as_function(def));
+    }
+}
+
+/// A class body seen as a function's: what it binds are its own locals.
+pub fn class_as_function(def: &ClassDef) -> FuncDef {
+    FuncDef {
+        name: def.name.clone(),
+        line: def.line,
+        params: Vec::new(),
+        vararg: None,
+        kwonly: Vec::new(),
+        kwarg: None,
+        body: def.body.clone(),
+        is_lambda: false,
+        decorators: Vec::new(),
+    }
 }
 
 /// The scope of `def`, inside functions whose locals are `enclosing` (outermost first).

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::class::{Class, Instance, Special, Wrapped};
 use super::exception::Exception;
 use super::icmp::IcmpPacket;
 use super::repr::{bytes_repr, float_repr, str_repr};
@@ -54,6 +55,17 @@ pub enum Value {
     Function(Arc<Function>),
     /// An exception class used as a value: `raise RuntimeError("...")`.
     ExcClass(crate::names::ExcClass),
+    /// A class made by a `class` statement, and its instances.
+    Class(Arc<Class>),
+    Instance(Arc<Instance>),
+    /// A script function bound to its receiver (an instance, or a class for a classmethod).
+    BoundMethod(Arc<(Value, Value)>),
+    /// `super`, `object`, `staticmethod`, `classmethod`, `property`.
+    Special(Special),
+    /// What `@staticmethod`, `@classmethod` and `@property` make of a function.
+    Wrapped(Arc<Wrapped>),
+    /// `super()`: the class whose method asked, and the receiver.
+    Super(Arc<(Arc<Class>, Value)>),
 }
 
 /// A function value: its code, the defaults evaluated by `def`, and the cells it closes over.
@@ -65,6 +77,8 @@ pub struct Function {
     /// One entry per keyword-only parameter.
     pub kwdefaults: Vec<Option<Value>>,
     pub closure: Vec<(String, Cell)>,
+    /// The class whose body defined it (for `super()`), set when the class is built.
+    pub owner: super::class::Owner,
 }
 
 /// A socket object: what the relay said it is, and whether `close()` was called
@@ -173,6 +187,16 @@ impl Value {
             Value::Set(_) => "set",
             Value::Function(_) => "function",
             Value::ExcClass(_) => "type",
+            Value::Class(_) => "type",
+            Value::Instance(i) => i.class.name,
+            Value::BoundMethod(_) => "method",
+            Value::Special(_) => "type",
+            Value::Wrapped(w) => match &**w {
+                Wrapped::Static(_) => "staticmethod",
+                Wrapped::ClassMethod(_) => "classmethod",
+                Wrapped::Property { .. } => "property",
+            },
+            Value::Super(_) => "super",
         }
     }
 
@@ -206,6 +230,7 @@ impl Value {
         match self {
             Value::Str(s) => s.to_string(),
             Value::Exception(e) => e.to_string(),
+            Value::Instance(i) => i.to_str(),
             other => other.repr(),
         }
     }
@@ -299,6 +324,29 @@ impl Value {
             }
             Value::ExcClass(c) => {
                 let _ = write!(out, "<class '{}'>", c.name());
+            }
+            Value::Class(c) => {
+                let _ = write!(out, "<class '__main__.{}'>", c.name);
+            }
+            Value::Instance(i) => out.push_str(&i.repr()),
+            Value::BoundMethod(m) => {
+                let name = match &m.1 {
+                    Value::Function(f) => f.code.qualname.clone(),
+                    other => other.repr(),
+                };
+                let _ = write!(out, "<bound method {name} of ");
+                m.0.write_repr(out, depth + 1);
+                out.push('>');
+            }
+            Value::Special(s) => {
+                let _ = write!(out, "<class '{}'>", s.name());
+            }
+            Value::Wrapped(w) => {
+                let _ = write!(out, "<{} object>", self.type_name());
+                let _ = w;
+            }
+            Value::Super(s) => {
+                let _ = write!(out, "<super: <class '{}'>, <{} object>>", s.0.name, s.1.type_name());
             }
         }
     }
@@ -413,6 +461,10 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
         (Value::Module(x), Value::Module(y)) => x == y,
         (Value::Function(x), Value::Function(y)) => Arc::ptr_eq(x, y),
         (Value::ExcClass(x), Value::ExcClass(y)) => x == y,
+        (Value::Class(x), Value::Class(y)) => Arc::ptr_eq(x, y),
+        (Value::Instance(x), Value::Instance(y)) => Arc::ptr_eq(x, y),
+        (Value::Special(x), Value::Special(y)) => x == y,
+        (Value::BoundMethod(x), Value::BoundMethod(y)) => py_is(&x.0, &y.0) && py_eq(&x.1, &y.1),
         (Value::Set(x), Value::Set(y)) => {
             if Arc::ptr_eq(x, y) {
                 return true;
@@ -451,6 +503,11 @@ pub fn py_is(a: &Value, b: &Value) -> bool {
         (Value::Tuple(x), Value::Tuple(y)) => Arc::ptr_eq(x, y) || (x.is_empty() && y.is_empty()),
         (Value::Exception(x), Value::Exception(y)) => Arc::ptr_eq(x, y),
         (Value::Icmp(x), Value::Icmp(y)) => Arc::ptr_eq(x, y),
+        (Value::Class(x), Value::Class(y)) => Arc::ptr_eq(x, y),
+        (Value::Instance(x), Value::Instance(y)) => Arc::ptr_eq(x, y),
+        (Value::Function(x), Value::Function(y)) => Arc::ptr_eq(x, y),
+        (Value::Special(x), Value::Special(y)) => x == y,
+        (Value::ExcClass(x), Value::ExcClass(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
         (Value::None, Value::None) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,

@@ -15,6 +15,9 @@ use super::sockets::{self, Flow, Pending};
 use super::compile::FuncCode;
 use super::dict;
 use super::value::{Cell, Function, IterState, Value, lock};
+use super::class::{Instance, Special};
+use super::classes::{class_call, exc_matches, exception_of, exception_value, raise_script};
+use crate::ast::BinOp;
 use super::{CallResult, EndStatus, InterpEvent, LaneState, Yield};
 use socklab_wire::errno;
 use crate::names::{self, ExcClass, Global};
@@ -38,6 +41,25 @@ struct Block {
     depth: usize,
 }
 
+/// What a finished call's return value becomes in its caller.
+#[derive(Debug, Default)]
+pub(super) enum OnReturn {
+    /// Pushed: an ordinary call.
+    #[default]
+    Value,
+    /// `__init__`: the new instance is pushed instead (the return must be None).
+    Replace(Value),
+    /// A class body: its names become the class, which is pushed.
+    Class { name: String, bases: Vec<Value> },
+    /// `__str__`/`__repr__` for native code: cached on the instance, nothing pushed;
+    /// the caller's op runs again and finds it.
+    Fill { inst: Arc<Instance>, repr: bool },
+    /// `!=` answered by `__eq__`: the negation is pushed.
+    Not,
+    /// A property setter: nothing pushed.
+    Discard,
+}
+
 /// The statement being executed.
 #[derive(Debug)]
 struct Current {
@@ -53,22 +75,27 @@ const RECURSION_LIMIT: usize = 1000;
 /// are frames on [`LaneVm::callers`], never Rust recursion, so depth costs no
 /// native stack and suspension inside any depth resumes exactly.
 #[derive(Debug)]
-struct Frame {
+pub(super) struct Frame {
     program: Arc<Program>,
     /// The next op to execute. Between steps it is at an `Op::Stmt` or the end.
-    pc: usize,
-    stack: Vec<Value>,
+    pub(super) pc: usize,
+    pub(super) stack: Vec<Value>,
     blocks: Vec<Block>,
     current: Option<Current>,
     /// A function's local variables (the top level uses the lane's globals).
-    locals: HashMap<String, Value>,
-    cells: HashMap<String, Cell>,
+    pub(super) locals: HashMap<String, Value>,
+    pub(super) cells: HashMap<String, Cell>,
     /// The function's qualified name, or `<module>`.
     function: String,
     /// Where the function was defined: the line a lambda's frame reports.
     def_line: u32,
     /// The exception an `except` clause of this frame caught last, for a bare `raise`.
     handling: Option<Arc<Exception>>,
+    /// The function running in this frame (None at the top level), for `super()`.
+    pub(super) func: Option<Arc<Function>>,
+    pub(super) on_return: OnReturn,
+    /// Instances whose `__str__`/`__repr__` were cached for the op being retried.
+    pub(super) filled: Vec<Arc<Instance>>,
 }
 
 impl Frame {
@@ -84,6 +111,9 @@ impl Frame {
             function,
             def_line,
             handling: None,
+            func: None,
+            on_return: OnReturn::Value,
+            filled: Vec::new(),
         }
     }
 
@@ -102,9 +132,11 @@ impl Frame {
 pub struct LaneVm {
     pub name: String,
     /// The innermost frame: the code running now.
-    frame: Frame,
+    pub(super) frame: Frame,
     /// The frames that called it, outermost (the lane's top level) first.
-    callers: Vec<Frame>,
+    pub(super) callers: Vec<Frame>,
+    /// Set by an op that started a `__str__`/`__repr__` call and will run again.
+    pub(super) filling: bool,
     vars: HashMap<String, Value>,
     pub state: LaneState,
     /// The outstanding relay call while Waiting.
@@ -125,7 +157,7 @@ enum Mode {
 }
 
 /// How executing one op went.
-enum Next {
+pub(super) enum Next {
     Continue,
     Suspend(Call, Pending),
 }
@@ -140,6 +172,7 @@ impl LaneVm {
             state: LaneState::Ready,
             pending: None,
             output: String::new(),
+            filling: false,
         };
         // Leading bookkeeping (a `try:` setup) runs now, so the lane rests on a statement.
         vm.run(&mut Shared::default(), Mode::Setup);
@@ -259,6 +292,9 @@ impl LaneVm {
             }
             self.frame.pc += 1;
             let outcome = self.exec(op, shared);
+            if !std::mem::take(&mut self.filling) {
+                self.clear_fills();
+            }
             self.flush_output(shared);
             match outcome {
                 Ok(Next::Continue) => {}
@@ -277,7 +313,7 @@ impl LaneVm {
         }
     }
 
-    fn pop(&mut self) -> Value {
+    pub(super) fn pop(&mut self) -> Value {
         self.frame.stack.pop().unwrap_or(Value::None)
     }
 
@@ -374,11 +410,21 @@ impl LaneVm {
                 self.frame.stack.push(ops::unary(op, &v)?);
             }
             Op::Binary(op) => {
+                if op == BinOp::Mod
+                    && matches!(self.frame.stack.iter().rev().nth(1), Some(Value::Str(_)))
+                    && let Some(v) = self.frame.stack.last().cloned()
+                    && self.fill_percent(&v)?
+                {
+                    return Ok(Next::Continue);
+                }
                 let b = self.pop();
                 let a = self.pop();
                 self.frame.stack.push(ops::binary(op, &a, &b)?);
             }
             Op::Compare(op) => {
+                if self.compare_dunder(op)? {
+                    return Ok(Next::Continue);
+                }
                 let b = self.pop();
                 let a = self.pop();
                 self.frame.stack.push(ops::compare(op, &a, &b)?);
@@ -416,6 +462,13 @@ impl LaneVm {
                 conversion,
                 has_spec,
             } => {
+                let at = self.frame.stack.len().saturating_sub(1 + usize::from(has_spec));
+                if let Some(v) = self.frame.stack.get(at).cloned() {
+                    let repr = matches!(conversion, Some('r' | 'a'));
+                    if self.fill(&v, !repr, repr)? {
+                        return Ok(Next::Continue);
+                    }
+                }
                 let spec = if has_spec {
                     self.pop().to_str()
                 } else {
@@ -462,19 +515,22 @@ impl LaneVm {
             }
             Op::Attr(name) => {
                 let x = self.pop();
-                self.frame.stack.push(methods::get_attr(&x, &name)?);
+                return self.get_attr(x, &name);
             }
             Op::Call { argc, kwnames } => {
+                let base = self.frame.stack.len().saturating_sub(argc + kwnames.len());
+                if self.fill_args(base, argc + kwnames.len())? {
+                    return Ok(Next::Continue);
+                }
                 let kwvalues = self
                     .frame
                     .stack
                     .split_off(self.frame.stack.len().saturating_sub(kwnames.len()));
                 let positional = self.frame.stack.split_off(self.frame.stack.len().saturating_sub(argc));
                 let callee = self.pop();
-                if let Value::Function(f) = &callee {
+                if class_call(&callee, &positional) {
                     let keywords = kwnames.into_iter().zip(kwvalues).collect();
-                    self.call_function(f, positional, keywords)?;
-                    return Ok(Next::Continue);
+                    return self.call_class_value(callee, positional, keywords);
                 }
                 let name = match &callee {
                     Value::Builtin(b) => b.name().to_string(),
@@ -534,12 +590,12 @@ impl LaneVm {
                 self.frame.blocks.pop();
             }
             Op::ExcMatch { classes, next } => {
-                let matched = match self.frame.stack.last() {
-                    Some(Value::Exception(e)) => {
+                let matched = match self.frame.stack.last().and_then(exception_of) {
+                    Some(e) => {
                         let hit = classes.is_empty()
                             || classes.iter().any(|c| e.class.is_subclass_of(*c));
                         if hit {
-                            self.frame.handling = Some(e.clone());
+                            self.frame.handling = Some(Arc::new(e));
                         }
                         hit
                     }
@@ -549,9 +605,32 @@ impl LaneVm {
                     self.frame.pc = next;
                 }
             }
+            Op::ExcMatchScript {
+                classes,
+                count,
+                next,
+            } => {
+                let at = self.frame.stack.len().saturating_sub(count);
+                let script = self.frame.stack.split_off(at);
+                let top = self.frame.stack.last().cloned().unwrap_or(Value::None);
+                let matched = match exception_of(&top) {
+                    Some(e) => {
+                        let hit = classes.iter().any(|c| e.class.is_subclass_of(*c))
+                            || script.iter().any(|c| exc_matches(&top, &e, c));
+                        if hit {
+                            self.frame.handling = Some(Arc::new(e));
+                        }
+                        hit
+                    }
+                    None => false,
+                };
+                if !matched {
+                    self.frame.pc = next;
+                }
+            }
             Op::Reraise => {
-                if let Value::Exception(e) = self.pop() {
-                    return Err(Raise::Exception((*e).clone()));
+                if let Some(e) = exception_of(&self.pop()) {
+                    return Err(Raise::Exception(e));
                 }
             }
             Op::AssertFail { has_message } => {
@@ -563,12 +642,11 @@ impl LaneVm {
                 return Err(Exception::new(ExcClass::AssertionError, message).into());
             }
             Op::EnterWith => {
-                if let Some(v) = self.frame.stack.last().filter(|v| v.as_socket().is_none()) {
-                    return Err(Exception::type_error(format!(
-                        "'{}' object does not support the context manager protocol (only sockets do)",
-                        v.type_name()
-                    ))
-                    .into());
+                let v = self.frame.stack.last().cloned().unwrap_or(Value::None);
+                if v.as_socket().is_some() {
+                    self.frame.stack.push(v);
+                } else {
+                    return self.enter_with(v);
                 }
             }
             Op::LoadLocal(name) => {
@@ -640,13 +718,14 @@ impl LaneVm {
                     defaults,
                     kwdefaults: kw,
                     closure,
+                    owner: Default::default(),
                 })));
             }
             Op::Return => {
                 let v = self.pop();
                 if let Some(caller) = self.callers.pop() {
-                    self.frame = caller;
-                    self.frame.stack.push(v);
+                    let done = std::mem::replace(&mut self.frame, caller);
+                    self.returned(done, v)?;
                 }
             }
             Op::Raise { has_exc } => {
@@ -662,7 +741,10 @@ impl LaneVm {
                 return Err(match self.pop() {
                     Value::Exception(e) => Raise::Exception((*e).clone()),
                     Value::ExcClass(c) => Exception::new(c, "").into(),
-                    _ => Exception::type_error("exceptions must derive from BaseException").into(),
+                    other => match raise_script(&other) {
+                        Some(e) => e.into(),
+                        None => Exception::type_error("exceptions must derive from BaseException").into(),
+                    },
                 });
             }
             Op::BuildDict(n) => {
@@ -731,6 +813,17 @@ impl LaneVm {
                 }
             }
             Op::CallEx => {
+                let n = self.frame.stack.len();
+                let mut args: Vec<Value> = match self.frame.stack.get(n.saturating_sub(2)) {
+                    Some(Value::List(l)) => lock(l).clone(),
+                    _ => Vec::new(),
+                };
+                if let Some(Value::Dict(d)) = self.frame.stack.last() {
+                    args.extend(lock(d).iter().map(|(_, v)| v.clone()));
+                }
+                if self.fill_values(n.saturating_sub(3), &args)? {
+                    return Ok(Next::Continue);
+                }
                 let kw = self.pop();
                 let pos = self.pop();
                 let callee = self.pop();
@@ -749,9 +842,8 @@ impl LaneVm {
                         }
                     }
                 }
-                if let Value::Function(f) = &callee {
-                    self.call_function(f, positional, keywords)?;
-                    return Ok(Next::Continue);
+                if class_call(&callee, &positional) {
+                    return self.call_class_value(callee, positional, keywords);
                 }
                 let name = match &callee {
                     Value::Builtin(b) => b.name().to_string(),
@@ -769,7 +861,7 @@ impl LaneVm {
                     Flow::Refused(message) => return Err(Raise::Fatal(message)),
                 }
             }
-            Op::ExitWith => {
+            Op::ExitWith { exc } => {
                 let v = self.pop();
                 match v.as_socket() {
                     Some(s) if !s.is_closed() => {
@@ -778,8 +870,28 @@ impl LaneVm {
                             Pending::Close(s.clone()),
                         ));
                     }
-                    _ => self.frame.stack.push(Value::None),
+                    Some(_) => self.frame.stack.push(Value::None),
+                    None => return self.exit_with(v, exc),
                 }
+            }
+            Op::MakeClass(name) => {
+                let body = self.pop();
+                let bases = match self.pop() {
+                    Value::Tuple(t) => t.to_vec(),
+                    _ => Vec::new(),
+                };
+                if let Value::Function(f) = &body {
+                    self.call_function(f, Vec::new(), Vec::new(), OnReturn::Class { name, bases })?;
+                }
+            }
+            Op::StoreAttr(name) => {
+                let object = self.pop();
+                let value = self.pop();
+                return self.set_attr(object, &name, value);
+            }
+            Op::DeleteAttr(name) => {
+                let object = self.pop();
+                self.del_attr(&object, &name)?;
             }
         }
         Ok(Next::Continue)
@@ -787,11 +899,12 @@ impl LaneVm {
 
     /// Binds the arguments and enters the function: its frame becomes the
     /// innermost, and `run` goes on with its first op.
-    fn call_function(
+    pub(super) fn call_function(
         &mut self,
         f: &Arc<Function>,
         positional: Vec<Value>,
         keywords: Vec<(String, Value)>,
+        on_return: OnReturn,
     ) -> Result<(), Exception> {
         if self.callers.len() + 2 > RECURSION_LIMIT {
             return Err(Exception::new(
@@ -809,6 +922,8 @@ impl LaneVm {
         let mut frame = Frame::new(code.program.clone(), code.qualname.clone(), code.line);
         frame.locals = locals;
         frame.cells = cells;
+        frame.func = Some(f.clone());
+        frame.on_return = on_return;
         let caller = std::mem::replace(&mut self.frame, frame);
         self.callers.push(caller);
         Ok(())
@@ -828,6 +943,9 @@ impl LaneVm {
             Some(Global::Const(c)) => Ok(Value::Int(c)),
             None if ExcClass::from_name(name).is_some() => {
                 Ok(ExcClass::from_name(name).map_or(Value::None, Value::ExcClass))
+            }
+            None if Special::from_name(name).is_some() => {
+                Ok(Special::from_name(name).map_or(Value::None, Value::Special))
             }
             None => Err(Exception::new(
                 ExcClass::NameError,
@@ -956,9 +1074,10 @@ impl LaneVm {
         if exc.line == 0 {
             exc.line = cur_line.unwrap_or(0);
         }
+        self.clear_fills();
         if let Some(block) = self.frame.blocks.pop() {
             self.frame.stack.truncate(block.depth);
-            self.frame.stack.push(Value::Exception(Arc::new(exc)));
+            self.frame.stack.push(exception_value(exc));
             self.frame.pc = block.handler;
             return Ok(false);
         }

@@ -649,7 +649,19 @@ fn dump_stmt(s: &Stmt, depth: usize, out: &mut String) {
         StmtKind::Pass => writeln!(out, "{head}pass"),
         StmtKind::Import => writeln!(out, "{head}import"),
         StmtKind::Def(def) => {
+            for d in &def.decorators {
+                let _ = writeln!(out, "{head}@{}", ex(d));
+            }
             let _ = writeln!(out, "{head}def {}({})", def.name, params(def));
+            dump_block(&def.body, depth + 1, out);
+            Ok(())
+        }
+        StmtKind::Class(def) => {
+            for d in &def.decorators {
+                let _ = writeln!(out, "{head}@{}", ex(d));
+            }
+            let bases: Vec<String> = def.bases.iter().map(ex).collect();
+            let _ = writeln!(out, "{head}class {}({})", def.name, bases.join(", "));
             dump_block(&def.body, depth + 1, out);
             Ok(())
         }
@@ -694,6 +706,7 @@ fn tg(t: &Target) -> String {
             format!("({})", items.iter().map(tg).collect::<Vec<_>>().join(", "))
         }
         Target::Index { object, index } => format!("{}[{}]", ex(object), ex(index)),
+        Target::Attr { object, name } => format!("{}.{name}", ex(object)),
     }
 }
 

@@ -1,0 +1,692 @@
+//! The VM's side of classes: calling classes, methods and dunder methods,
+//! attribute access on instances, and `with` on objects. Every script method
+//! runs as a frame (`call_function`), never as a Rust call, so native code that
+//! needs `__str__` (such as `print`) gets it by running the method first and
+//! then running its op again (see [`LaneVm::fill`]).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::class::{Class, Instance, Special, Wrapped};
+use super::exception::{Exception, Raise};
+use super::methods;
+use super::value::{Function, Value, lock};
+use super::vm::{LaneVm, Next, OnReturn};
+use crate::ast::CmpOp;
+use crate::names::{Builtin, ExcClass};
+
+type Flow = Result<Next, Raise>;
+
+/// Whether calling `callee` is class machinery's business (else the builtins').
+pub(super) fn class_call(callee: &Value, positional: &[Value]) -> bool {
+    match callee {
+        Value::Function(_)
+        | Value::BoundMethod(_)
+        | Value::Class(_)
+        | Value::Instance(_)
+        | Value::Special(_) => true,
+        Value::Method(m) => matches!(m.0, Value::Instance(_) | Value::Wrapped(_)),
+        Value::Builtin(Builtin::Len) => matches!(positional, [Value::Instance(_)]),
+        _ => false,
+    }
+}
+
+/// The exception a caught value stands for (a builtin exception, or an
+/// instance of a script exception class).
+pub(super) fn exception_of(v: &Value) -> Option<Exception> {
+    match v {
+        Value::Exception(e) => Some((**e).clone()),
+        Value::Instance(i) => i.to_exception(),
+        _ => None,
+    }
+}
+
+/// What an `except … as e` clause binds.
+pub(super) fn exception_value(e: Exception) -> Value {
+    match &e.instance {
+        Some(i) => Value::Instance(i.0.clone()),
+        None => Value::Exception(Arc::new(e)),
+    }
+}
+
+/// `raise X(...)` / `raise X` for a script exception class.
+pub(super) fn raise_script(v: &Value) -> Option<Exception> {
+    match v {
+        Value::Instance(i) => i.to_exception(),
+        Value::Class(c) if c.exc_base.is_some() => {
+            let i = Instance::new(c.clone());
+            lock(&i.attrs).insert("args".into(), Value::tuple(Vec::new()));
+            i.to_exception()
+        }
+        _ => None,
+    }
+}
+
+/// Whether the exception `top` (as `e`) is caught by the class value `class`.
+pub(super) fn exc_matches(top: &Value, e: &Exception, class: &Value) -> bool {
+    match class {
+        Value::ExcClass(c) => e.class.is_subclass_of(*c),
+        Value::Class(k) => matches!(top, Value::Instance(i) if i.class.is_subclass_of(k)),
+        Value::Tuple(items) => items.iter().any(|c| exc_matches(top, e, c)),
+        _ => false,
+    }
+}
+
+/// `issubclass(a, cls)` for a script class `a`.
+fn class_matches(a: &Arc<Class>, cls: &Value) -> bool {
+    match cls {
+        Value::Class(k) => a.is_subclass_of(k),
+        Value::ExcClass(c) => a.exc_base.is_some_and(|b| b.is_subclass_of(*c)),
+        Value::Special(Special::Object) => true,
+        Value::Tuple(items) => items.iter().any(|c| class_matches(a, c)),
+        _ => false,
+    }
+}
+
+fn exc_class_matches(a: ExcClass, cls: &Value) -> bool {
+    match cls {
+        Value::ExcClass(c) => a.is_subclass_of(*c),
+        Value::Special(Special::Object) => true,
+        Value::Tuple(items) => items.iter().any(|c| exc_class_matches(a, c)),
+        _ => false,
+    }
+}
+
+/// `type(v)`: the class of an instance; the builtin type for the builtin values that have one.
+fn type_of(v: &Value) -> Result<Value, Exception> {
+    Ok(match v {
+        Value::Instance(i) => Value::Class(i.class.clone()),
+        Value::Exception(e) => Value::ExcClass(e.class),
+        Value::Class(_) | Value::ExcClass(_) | Value::Special(_) => Value::Special(Special::Type),
+        other => {
+            let b = match other {
+                Value::Bool(_) => Builtin::Bool,
+                Value::Int(_) => Builtin::Int,
+                Value::Float(_) => Builtin::Float,
+                Value::Str(_) => Builtin::Str,
+                Value::Bytes(_) => Builtin::Bytes,
+                Value::List(_) => Builtin::List,
+                Value::Tuple(_) => Builtin::Tuple,
+                Value::Dict(_) => Builtin::Dict,
+                Value::Set(_) => Builtin::Set,
+                Value::Range { .. } => Builtin::Range,
+                _ => {
+                    return Err(Exception::type_error(format!(
+                        "type() of a {} value is not supported yet",
+                        other.type_name()
+                    )));
+                }
+            };
+            Value::Builtin(b)
+        }
+    })
+}
+
+/// `isinstance(v, cls)` for script classes, exception classes and tuples of them.
+pub fn isinstance(v: &Value, cls: &Value) -> bool {
+    match cls {
+        Value::Class(k) => matches!(v, Value::Instance(i) if i.class.is_subclass_of(k)),
+        Value::ExcClass(c) => exception_of(v).is_some_and(|e| e.class.is_subclass_of(*c)),
+        Value::Special(Special::Object) => true,
+        Value::Tuple(items) => items.iter().any(|c| isinstance(v, c)),
+        Value::Builtin(b) => {
+            let t = v.type_name();
+            t == b.name() || (*b == Builtin::Int && t == "bool")
+        }
+        _ => false,
+    }
+}
+
+fn no_attr(v: &Value, name: &str) -> Exception {
+    let message = match v {
+        Value::Class(c) => format!("type object '{}' has no attribute '{name}'", c.name),
+        other => format!("'{}' object has no attribute '{name}'", other.type_name()),
+    };
+    Exception::new(ExcClass::AttributeError, message)
+}
+
+/// The dunder method for a comparison, and the one for the reflected comparison.
+fn cmp_dunders(op: CmpOp) -> Option<(&'static str, &'static str)> {
+    Some(match op {
+        CmpOp::Eq => ("__eq__", "__eq__"),
+        CmpOp::Ne => ("__ne__", "__ne__"),
+        CmpOp::Lt => ("__lt__", "__gt__"),
+        CmpOp::Le => ("__le__", "__ge__"),
+        CmpOp::Gt => ("__gt__", "__lt__"),
+        CmpOp::Ge => ("__ge__", "__le__"),
+        _ => return None,
+    })
+}
+
+impl LaneVm {
+    /// Forgets the `__str__`/`__repr__` results cached for the op that just ran.
+    pub(super) fn clear_fills(&mut self) {
+        for i in self.frame.filled.drain(..) {
+            *lock(&i.str_cache) = None;
+            *lock(&i.repr_cache) = None;
+        }
+    }
+
+    /// If `v` (or something inside it) is an instance whose script `__str__`
+    /// (`want_str`) or `__repr__` is not cached yet, starts that method and
+    /// makes the current op run again when it returns. True when started.
+    pub(super) fn fill(&mut self, v: &Value, want_str: bool, want_repr: bool) -> Result<bool, Raise> {
+        let Some((inst, repr, method)) = find_fill(v, want_str, want_repr, 0) else {
+            return Ok(false);
+        };
+        self.frame.pc -= 1;
+        self.filling = true;
+        let receiver = Value::Instance(inst.clone());
+        self.call_function(&method, vec![receiver], Vec::new(), OnReturn::Fill { inst, repr })?;
+        Ok(true)
+    }
+
+    /// `fill` for the operand of `str % operand`: its items are formatted by
+    /// `%s` or `%r`, so both are made ready.
+    pub(super) fn fill_percent(&mut self, v: &Value) -> Result<bool, Raise> {
+        let items = match v {
+            Value::Tuple(t) => t.to_vec(),
+            Value::Dict(d) => lock(d).iter().map(|(_, x)| x.clone()).collect(),
+            other => vec![other.clone()],
+        };
+        for item in &items {
+            if self.fill(item, true, true)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// `fill` for the arguments of a call whose callee is at `base - 1`.
+    pub(super) fn fill_args(&mut self, base: usize, count: usize) -> Result<bool, Raise> {
+        let args: Vec<Value> = self.frame.stack.iter().skip(base).take(count).cloned().collect();
+        self.fill_values(base.saturating_sub(1), &args)
+    }
+
+    pub(super) fn fill_values(&mut self, callee_at: usize, args: &[Value]) -> Result<bool, Raise> {
+        let (want_str, want_repr) = match self.frame.stack.get(callee_at) {
+            Some(Value::Builtin(Builtin::Print | Builtin::Str | Builtin::Format)) => (true, false),
+            Some(Value::Builtin(Builtin::Repr)) => (false, true),
+            Some(Value::Method(m)) if matches!(m.0, Value::Str(_)) && m.1 == "format" => (true, true),
+            _ => return Ok(false),
+        };
+        for a in args {
+            if self.fill(a, want_str, want_repr)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// A comparison with an instance that defines the dunder method: calls it.
+    pub(super) fn compare_dunder(&mut self, op: CmpOp) -> Result<bool, Raise> {
+        let n = self.frame.stack.len();
+        if n < 2 {
+            return Ok(false);
+        }
+        let (a, b) = (self.frame.stack[n - 2].clone(), self.frame.stack[n - 1].clone());
+        if op == CmpOp::In || op == CmpOp::NotIn {
+            if let Value::Instance(i) = &b
+                && let Some(m) = i.class.method("__contains__")
+            {
+                self.frame.stack.truncate(n - 2);
+                let on_return = if op == CmpOp::In { OnReturn::Value } else { OnReturn::Not };
+                self.call_function(&m, vec![b.clone(), a], Vec::new(), on_return)?;
+                return Ok(true);
+            }
+            return Ok(false);
+        }
+        let Some((name, reflected)) = cmp_dunders(op) else {
+            return Ok(false);
+        };
+        let mut call = None;
+        for (recv, other, name) in [(&a, &b, name), (&b, &a, reflected)] {
+            if let Value::Instance(i) = recv {
+                if let Some(m) = i.class.method(name) {
+                    call = Some((m, recv.clone(), other.clone(), OnReturn::Value));
+                } else if op == CmpOp::Ne
+                    && let Some(m) = i.class.method("__eq__")
+                {
+                    call = Some((m, recv.clone(), other.clone(), OnReturn::Not));
+                }
+                if call.is_some() {
+                    break;
+                }
+            }
+        }
+        let Some((m, recv, other, on_return)) = call else {
+            return Ok(false);
+        };
+        self.frame.stack.truncate(n - 2);
+        self.call_function(&m, vec![recv, other], Vec::new(), on_return)?;
+        Ok(true)
+    }
+
+    /// Calls a function, method, class, callable instance or class builtin.
+    pub(super) fn call_class_value(
+        &mut self,
+        callee: Value,
+        mut positional: Vec<Value>,
+        keywords: Vec<(String, Value)>,
+    ) -> Flow {
+        match callee {
+            Value::Function(f) => self.call_function(&f, positional, keywords, OnReturn::Value)?,
+            Value::BoundMethod(m) => {
+                positional.insert(0, m.0.clone());
+                return self.call_class_value(m.1.clone(), positional, keywords);
+            }
+            Value::Class(c) => return self.instantiate(c, positional, keywords),
+            Value::Instance(i) => match i.class.method("__call__") {
+                Some(m) => {
+                    positional.insert(0, Value::Instance(i.clone()));
+                    self.call_function(&m, positional, keywords, OnReturn::Value)?;
+                }
+                None => {
+                    return Err(Exception::type_error(format!(
+                        "'{}' object is not callable",
+                        i.class.name
+                    ))
+                    .into());
+                }
+            },
+            Value::Special(s) => {
+                let v = self.call_special(s, positional)?;
+                self.frame.stack.push(v);
+            }
+            Value::Method(m) => {
+                let v = builtin_method(&m.0, m.1, positional)?;
+                self.frame.stack.push(v);
+            }
+            Value::Builtin(Builtin::Len) => {
+                let Some(Value::Instance(i)) = positional.first().cloned() else {
+                    return Ok(Next::Continue);
+                };
+                match i.class.method("__len__") {
+                    Some(m) => self.call_function(&m, positional, Vec::new(), OnReturn::Value)?,
+                    None => {
+                        return Err(Exception::type_error(format!(
+                            "object of type '{}' has no len()",
+                            i.class.name
+                        ))
+                        .into());
+                    }
+                }
+            }
+            other => {
+                return Err(Exception::type_error(format!(
+                    "'{}' object is not callable",
+                    other.type_name()
+                ))
+                .into());
+            }
+        }
+        Ok(Next::Continue)
+    }
+
+    fn instantiate(&mut self, c: Arc<Class>, mut positional: Vec<Value>, keywords: Vec<(String, Value)>) -> Flow {
+        let inst = Instance::new(c.clone());
+        let v = Value::Instance(inst.clone());
+        if c.exc_base.is_some() {
+            // As in Python, an exception's args are its constructor's arguments
+            // whatever `__init__` does (`super().__init__(...)` may replace them).
+            lock(&inst.attrs).insert("args".into(), Value::tuple(positional.clone()));
+        }
+        match c.lookup("__init__") {
+            Some(Value::Function(init)) => {
+                positional.insert(0, v.clone());
+                self.call_function(&init, positional, keywords, OnReturn::Replace(v))?;
+            }
+            _ => {
+                if c.exc_base.is_none() && (!positional.is_empty() || !keywords.is_empty()) {
+                    return Err(Exception::type_error(format!("{}() takes no arguments", c.name)).into());
+                }
+                if c.exc_base.is_some() && !keywords.is_empty() {
+                    return Err(Exception::type_error(format!(
+                        "{}() takes no keyword arguments",
+                        c.name
+                    ))
+                    .into());
+                }
+                self.frame.stack.push(v);
+            }
+        }
+        Ok(Next::Continue)
+    }
+
+    fn call_special(&mut self, s: Special, args: Vec<Value>) -> Result<Value, Exception> {
+        let one = |args: &[Value]| match args {
+            [f] => Ok(f.clone()),
+            _ => Err(Exception::type_error(format!(
+                "{}() takes exactly one argument ({} given)",
+                s.name(),
+                args.len()
+            ))),
+        };
+        Ok(match s {
+            Special::StaticMethod => Value::Wrapped(Arc::new(Wrapped::Static(one(&args)?))),
+            Special::ClassMethod => Value::Wrapped(Arc::new(Wrapped::ClassMethod(one(&args)?))),
+            Special::Property => match args.as_slice() {
+                [get] => Value::Wrapped(Arc::new(Wrapped::Property { get: get.clone(), set: None })),
+                [get, set] => Value::Wrapped(Arc::new(Wrapped::Property {
+                    get: get.clone(),
+                    set: Some(set.clone()),
+                })),
+                _ => return Err(Exception::type_error("property() takes a getter and an optional setter")),
+            },
+            Special::Super => self.make_super(args)?,
+            Special::Object => {
+                return Err(Exception::type_error("object() instances are not supported; define a class"));
+            }
+            Special::Type => match args.as_slice() {
+                [v] => type_of(v)?,
+                _ => return Err(Exception::type_error("type() takes 1 argument")),
+            },
+            Special::IsInstance => match args.as_slice() {
+                [v, cls] => Value::Bool(isinstance(v, cls)),
+                _ => return Err(Exception::type_error(format!("isinstance expected 2 arguments, got {}", args.len()))),
+            },
+            Special::IsSubclass => match args.as_slice() {
+                [Value::Class(a), b] => Value::Bool(class_matches(a, b)),
+                [Value::ExcClass(a), b] => Value::Bool(exc_class_matches(*a, b)),
+                [_, _] => return Err(Exception::type_error("issubclass() arg 1 must be a class")),
+                _ => return Err(Exception::type_error(format!("issubclass expected 2 arguments, got {}", args.len()))),
+            },
+        })
+    }
+
+    /// `super()` inside a method: its class and its first argument;
+    /// `super(Class, obj)` explicitly.
+    fn make_super(&self, args: Vec<Value>) -> Result<Value, Exception> {
+        let (class, obj) = match args.as_slice() {
+            [Value::Class(c), obj] => (c.clone(), obj.clone()),
+            [] => {
+                let runtime = |m: &str| Exception::new(ExcClass::RuntimeError, format!("super(): {m}"));
+                let f = self.frame.func.as_ref().ok_or_else(|| runtime("no arguments"))?;
+                let class = f
+                    .owner
+                    .get()
+                    .and_then(std::sync::Weak::upgrade)
+                    .ok_or_else(|| runtime("__class__ cell not found"))?;
+                let first = f.code.params.first().ok_or_else(|| runtime("no arguments"))?;
+                let obj = self
+                    .frame
+                    .locals
+                    .get(first)
+                    .cloned()
+                    .or_else(|| self.frame.cells.get(first).and_then(|c| lock(c).clone()))
+                    .ok_or_else(|| runtime("arg[0] deleted"))?;
+                (class, obj)
+            }
+            _ => return Err(Exception::type_error("super() takes no arguments or a class and an object")),
+        };
+        Ok(Value::Super(Arc::new((class, obj))))
+    }
+
+    /// `x.name`, calling a property's getter as a method.
+    pub(super) fn get_attr(&mut self, x: Value, name: &str) -> Flow {
+        let found = match &x {
+            Value::Instance(i) => match i.get(name) {
+                Some(v) => Some(v),
+                None if name == "__class__" => Some(Value::Class(i.class.clone())),
+                None => match i.class.lookup(name) {
+                    Some(v) => return self.bind(v, x.clone(), Value::Class(i.class.clone())),
+                    None if i.class.exc_base.is_some() && name == "args" => Some(Value::tuple(Vec::new())),
+                    None => None,
+                },
+            },
+            Value::Class(c) => match name {
+                "__name__" | "__qualname__" => Some(Value::str(c.name)),
+                _ => match c.lookup(name) {
+                    Some(Value::Wrapped(w)) => Some(match &*w {
+                        Wrapped::Static(f) => f.clone(),
+                        Wrapped::ClassMethod(f) => Value::BoundMethod(Arc::new((x.clone(), f.clone()))),
+                        Wrapped::Property { .. } => Value::Wrapped(w.clone()),
+                    }),
+                    other => other,
+                },
+            },
+            Value::Super(s) => {
+                let (class, obj) = (&s.0, &s.1);
+                let of = match obj {
+                    Value::Instance(i) => Some(i.class.clone()),
+                    Value::Class(c) => Some(c.clone()),
+                    _ => None,
+                };
+                match of.as_ref().and_then(|o| o.lookup_after(class, name)) {
+                    Some(v) => {
+                        let cls = of.map_or(Value::None, Value::Class);
+                        return self.bind(v, obj.clone(), cls);
+                    }
+                    None => match name {
+                        "__init__" => Some(Value::Method(Arc::new((obj.clone(), "__init__")))),
+                        "__str__" => Some(Value::Method(Arc::new((obj.clone(), "__str__")))),
+                        "__repr__" => Some(Value::Method(Arc::new((obj.clone(), "__repr__")))),
+                        _ => None,
+                    },
+                }
+            }
+            Value::Wrapped(w) if name == "setter" && matches!(**w, Wrapped::Property { .. }) => {
+                Some(Value::Method(Arc::new((x.clone(), "setter"))))
+            }
+            Value::Function(f) if name == "__name__" => Some(Value::str(&f.code.name)),
+            Value::ExcClass(c) if name == "__name__" => Some(Value::str(c.name())),
+            Value::Special(s) if name == "__name__" => Some(Value::str(s.name())),
+            Value::Builtin(b) if name == "__name__" => Some(Value::str(b.name())),
+            Value::Function(f) if name == "__qualname__" => Some(Value::str(&f.code.qualname)),
+            _ => {
+                self.frame.stack.push(methods::get_attr(&x, name)?);
+                return Ok(Next::Continue);
+            }
+        };
+        match found {
+            Some(v) => {
+                self.frame.stack.push(v);
+                Ok(Next::Continue)
+            }
+            None => Err(no_attr(&x, name).into()),
+        }
+    }
+
+    /// A class attribute read through an instance (or `super()`): methods bind.
+    fn bind(&mut self, v: Value, obj: Value, class: Value) -> Flow {
+        let bound = match &v {
+            Value::Function(_) => Value::BoundMethod(Arc::new((obj, v.clone()))),
+            Value::Wrapped(w) => match &**w {
+                Wrapped::Static(f) => f.clone(),
+                Wrapped::ClassMethod(f) => Value::BoundMethod(Arc::new((class, f.clone()))),
+                Wrapped::Property { get, .. } => {
+                    return self.call_class_value(get.clone(), vec![obj], Vec::new());
+                }
+            },
+            _ => v,
+        };
+        self.frame.stack.push(bound);
+        Ok(Next::Continue)
+    }
+
+    /// `object.name = value`, through a property's setter if it has one.
+    pub(super) fn set_attr(&mut self, object: Value, name: &str, value: Value) -> Flow {
+        match &object {
+            Value::Instance(i) => {
+                if let Some(Value::Wrapped(w)) = i.class.lookup(name)
+                    && let Wrapped::Property { set, .. } = &*w
+                {
+                    let Some(Value::Function(f)) = set else {
+                        return Err(Exception::new(
+                            ExcClass::AttributeError,
+                            format!("property '{name}' of '{}' object has no setter", i.class.name),
+                        )
+                        .into());
+                    };
+                    self.call_function(f, vec![object.clone(), value], Vec::new(), OnReturn::Discard)?;
+                    return Ok(Next::Continue);
+                }
+                lock(&i.attrs).insert(name.to_string(), value);
+            }
+            Value::Class(c) => {
+                lock(&c.attrs).insert(name.to_string(), value);
+            }
+            other => return Err(no_attr(other, name).into()),
+        }
+        Ok(Next::Continue)
+    }
+
+    pub(super) fn del_attr(&mut self, object: &Value, name: &str) -> Result<(), Exception> {
+        let removed = match object {
+            Value::Instance(i) => lock(&i.attrs).remove(name),
+            Value::Class(c) => lock(&c.attrs).remove(name),
+            _ => None,
+        };
+        removed.map(|_| ()).ok_or_else(|| no_attr(object, name))
+    }
+
+    /// `with obj:` for an object: keeps it and pushes what `__enter__` returns.
+    pub(super) fn enter_with(&mut self, v: Value) -> Flow {
+        if let Value::Instance(i) = &v
+            && let Some(m) = i.class.method("__enter__")
+        {
+            if i.class.method("__exit__").is_none() {
+                return Err(Exception::type_error(format!(
+                    "'{}' object does not support the context manager protocol (missed __exit__ method)",
+                    i.class.name
+                ))
+                .into());
+            }
+            self.call_function(&m, vec![v.clone()], Vec::new(), OnReturn::Value)?;
+            return Ok(Next::Continue);
+        }
+        let what = if matches!(v, Value::Instance(_)) { "" } else { " (only sockets and objects with __enter__ do)" };
+        Err(Exception::type_error(format!(
+            "'{}' object does not support the context manager protocol{what}",
+            v.type_name()
+        ))
+        .into())
+    }
+
+    /// Leaving `with obj:`: `__exit__(None, None, None)`, or with the exception
+    /// (on the stack below) when one is propagating.
+    pub(super) fn exit_with(&mut self, v: Value, exc: bool) -> Flow {
+        let Value::Instance(i) = &v else {
+            self.frame.stack.push(Value::None);
+            return Ok(Next::Continue);
+        };
+        let Some(m) = i.class.method("__exit__") else {
+            self.frame.stack.push(Value::None);
+            return Ok(Next::Continue);
+        };
+        let mut args = vec![v.clone(), Value::None, Value::None, Value::None];
+        if exc && let Some(e) = self.frame.stack.last().cloned() {
+            args[1] = match &e {
+                Value::Instance(x) => Value::Class(x.class.clone()),
+                Value::Exception(x) => Value::ExcClass(x.class),
+                _ => Value::None,
+            };
+            args[2] = e;
+        }
+        self.call_function(&m, args, Vec::new(), OnReturn::Value)?;
+        Ok(Next::Continue)
+    }
+
+    /// A call finished: `done` was its frame, `v` its return value; the
+    /// caller is the current frame again.
+    pub(super) fn returned(&mut self, done: super::vm::Frame, v: Value) -> Result<(), Exception> {
+        match done.on_return {
+            OnReturn::Value => self.frame.stack.push(v),
+            OnReturn::Replace(x) => {
+                if !matches!(v, Value::None) {
+                    return Err(Exception::type_error(format!(
+                        "__init__() should return None, not '{}'",
+                        v.type_name()
+                    )));
+                }
+                self.frame.stack.push(x);
+            }
+            OnReturn::Class { name, bases } => {
+                let mut attrs: HashMap<String, Value> = done.locals;
+                if let Some(f) = &done.func {
+                    for n in &f.code.cells {
+                        if let Some(v) = done.cells.get(n).and_then(|c| lock(c).clone()) {
+                            attrs.insert(n.clone(), v);
+                        }
+                    }
+                }
+                let class = Class::new(&name, &bases, attrs)?;
+                self.frame.stack.push(Value::Class(class));
+            }
+            OnReturn::Fill { inst, repr } => {
+                let Value::Str(s) = v else {
+                    let which = if repr { "__repr__" } else { "__str__" };
+                    return Err(Exception::type_error(format!(
+                        "{which} returned non-string (type {})",
+                        v.type_name()
+                    )));
+                };
+                let cache = if repr { &inst.repr_cache } else { &inst.str_cache };
+                *lock(cache) = Some(s.to_string());
+                self.frame.filled.push(inst);
+                self.filling = true;
+            }
+            OnReturn::Not => self.frame.stack.push(Value::Bool(!v.truthy())),
+            OnReturn::Discard => {}
+        }
+        Ok(())
+    }
+}
+
+/// Builtin methods on class machinery: `object.__init__` (an exception's sets
+/// its args), the default `__str__`/`__repr__`, `property.setter`.
+fn builtin_method(recv: &Value, name: &str, args: Vec<Value>) -> Result<Value, Exception> {
+    match (recv, name) {
+        (Value::Instance(i), "__init__") => {
+            if i.class.exc_base.is_some() {
+                lock(&i.attrs).insert("args".into(), Value::tuple(args));
+            }
+            Ok(Value::None)
+        }
+        (Value::Instance(i), "__str__") => Ok(Value::str(i.default_str())),
+        (Value::Instance(i), "__repr__") => Ok(Value::str(i.default_repr())),
+        (Value::Wrapped(w), "setter") => match (&**w, args.as_slice()) {
+            (Wrapped::Property { get, .. }, [set]) => Ok(Value::Wrapped(Arc::new(Wrapped::Property {
+                get: get.clone(),
+                set: Some(set.clone()),
+            }))),
+            _ => Err(Exception::type_error("setter() takes exactly one argument")),
+        },
+        (other, _) => Err(no_attr(other, name)),
+    }
+}
+
+/// The first instance in `v` whose script `__str__`/`__repr__` is still to run.
+fn find_fill(v: &Value, want_str: bool, want_repr: bool, depth: usize) -> Option<(Arc<Instance>, bool, Arc<Function>)> {
+    if depth > 4 {
+        return None;
+    }
+    match v {
+        Value::Instance(i) => {
+            let str_m = i.class.method("__str__");
+            if want_str && lock(&i.str_cache).is_none() && let Some(m) = &str_m {
+                return Some((i.clone(), false, m.clone()));
+            }
+            let repr_needed = want_repr || (want_str && str_m.is_none());
+            if repr_needed
+                && lock(&i.repr_cache).is_none()
+                && let Some(m) = i.class.method("__repr__")
+            {
+                return Some((i.clone(), true, m));
+            }
+            None
+        }
+        Value::Tuple(items) => items.iter().find_map(|x| find_fill(x, false, true, depth + 1)),
+        Value::List(l) | Value::Set(l) => {
+            let items = lock(l).clone();
+            items.iter().find_map(|x| find_fill(x, false, true, depth + 1))
+        }
+        Value::Dict(d) => {
+            let items = lock(d).clone();
+            items.iter().find_map(|(k, x)| {
+                find_fill(k, false, true, depth + 1).or_else(|| find_fill(x, false, true, depth + 1))
+            })
+        }
+        _ => None,
+    }
+}
