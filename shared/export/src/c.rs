@@ -839,7 +839,24 @@ impl Gen {
             | Builtin::Chr
             | Builtin::Format
             | Builtin::Dict
-            | Builtin::Set => return not_supported(),
+            | Builtin::Set
+            | Builtin::Sorted
+            | Builtin::Enumerate
+            | Builtin::Zip
+            | Builtin::Reversed
+            | Builtin::Any
+            | Builtin::All
+            | Builtin::Map
+            | Builtin::Filter
+            | Builtin::Round
+            | Builtin::Divmod
+            | Builtin::Pow
+            | Builtin::Oct
+            | Builtin::Bin
+            | Builtin::Isinstance
+            | Builtin::Type
+            | Builtin::Getattr
+            | Builtin::Hasattr => return not_supported(),
         };
         let mut values: Vec<Option<String>> = Vec::new();
         for a in args {

@@ -487,18 +487,28 @@ impl Parser<'_> {
 
     fn import(&mut self) -> PResult<StmtKind> {
         let from = self.advance().is_name("from");
+        // Names the statement binds, as (name, value): `import struct as s`,
+        // `from struct import pack`. The statement becomes an assignment of them.
+        let mut bindings: Vec<(String, Expr)> = Vec::new();
+        let mut from_module: Option<(Module, Pos)>;
         loop {
             let pos = self.peek().pos;
             let module = self.expect_name("a module name")?;
-            if Module::from_name(&module).is_none() {
+            let Some(m) = Module::from_name(&module) else {
                 let msg = format!(
-                    "module '{module}' is not available: socklab scripts have socket, select, time and errno built in"
+                    "module '{module}' is not available: socklab scripts have {} built in",
+                    module_list()
                 );
                 return Err(self.error_at(pos, msg));
-            }
+            };
             if self.at_op(".") {
                 return Err(self.expected("end of statement"));
             }
+            if !from && self.eat_keyword("as") {
+                let alias = self.expect_name("a name after 'as'")?;
+                bindings.push((alias, self.mk(pos, ExprKind::Name(module.clone()))));
+            }
+            from_module = Some((m, pos));
             if from || !self.eat_op(",") {
                 break;
             }
@@ -510,7 +520,26 @@ impl Parser<'_> {
             if !self.eat_op("*") {
                 let paren = self.eat_op("(");
                 loop {
-                    self.expect_name("a name to import")?;
+                    let pos = self.peek().pos;
+                    let name = self.expect_name("a name to import")?;
+                    let alias = if self.eat_keyword("as") {
+                        Some(self.expect_name("a name after 'as'")?)
+                    } else {
+                        None
+                    };
+                    if let Some((m, mpos)) = from_module {
+                        // The socket modules' names are builtins already: binding
+                        // them again would change nothing.
+                        let builtin = matches!(
+                            m,
+                            Module::Socket | Module::Select | Module::Time | Module::Errno
+                        ) && crate::names::global(&name).is_some();
+                        if alias.as_ref().is_some_and(|a| a != &name) || !builtin {
+                            let object = self.mk(mpos, ExprKind::Name(m.name().to_string()));
+                            let value = self.mk(pos, ExprKind::Attr(Box::new(object), name.clone()));
+                            bindings.push((alias.unwrap_or(name), value));
+                        }
+                    }
                     if !self.eat_op(",") {
                         break;
                     }
@@ -523,7 +552,28 @@ impl Parser<'_> {
                 }
             }
         }
-        Ok(StmtKind::Import)
+        Ok(match bindings.len() {
+            0 => StmtKind::Import,
+            1 => {
+                let (name, value) = bindings.remove(0);
+                StmtKind::Assign {
+                    targets: vec![Target::Name(name)],
+                    value,
+                }
+            }
+            _ => {
+                let (line, col) = (bindings[0].1.line, bindings[0].1.col);
+                let (names, values): (Vec<_>, Vec<_>) = bindings.into_iter().unzip();
+                StmtKind::Assign {
+                    targets: vec![Target::Unpack(names.into_iter().map(Target::Name).collect())],
+                    value: Expr {
+                        line,
+                        col,
+                        kind: ExprKind::Tuple(values),
+                    },
+                }
+            }
+        })
     }
 
     fn expr_statement(&mut self) -> PResult<StmtKind> {
@@ -1611,4 +1661,13 @@ pub fn parse_source(source: &str) -> (Script, Vec<Diagnostic>) {
     diagnostics.sort_by_key(|d| (d.line, d.col));
     diagnostics.dedup();
     (script, diagnostics)
+}
+
+/// The importable modules, for the error naming them.
+fn module_list() -> String {
+    let names: Vec<&str> = Module::ALL.iter().map(|m| m.name()).collect();
+    match names.split_last() {
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }

@@ -21,6 +21,8 @@ pub struct Ctx<'a> {
     pub now: f64,
     /// The lane's printed text not yet turned into `print` events.
     pub output: &'a mut String,
+    /// The lane's random generator and fake pid.
+    pub lib: &'a mut super::library::LibState,
 }
 
 pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> {
@@ -314,6 +316,23 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             let v = v.unwrap_or(Value::None);
             value(Value::str(format::format_value(&v, &spec)?))
         }
+        Builtin::Sorted
+        | Builtin::Enumerate
+        | Builtin::Zip
+        | Builtin::Reversed
+        | Builtin::Any
+        | Builtin::All
+        | Builtin::Map
+        | Builtin::Filter
+        | Builtin::Round
+        | Builtin::Divmod
+        | Builtin::Pow
+        | Builtin::Oct
+        | Builtin::Bin
+        | Builtin::Isinstance
+        | Builtin::Type
+        | Builtin::Getattr
+        | Builtin::Hasattr => super::more::call(builtin, args, ctx),
     }
 }
 
@@ -522,9 +541,11 @@ mod tests {
                 panic!("{op:?} is not a builtin");
             };
             let mut output = String::new();
+            let mut lib = super::super::library::LibState::new("main");
             let mut ctx = Ctx {
                 now: 0.0,
                 output: &mut output,
+                lib: &mut lib,
             };
             if let Err(e) = call(builtin, Args::new(op.name(), Vec::new(), Vec::new()), &mut ctx) {
                 assert!(!e.message.contains("is bound with"), "{op:?}: {}", e.message);

@@ -71,6 +71,11 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
             } else {
                 Value::None
             }),
+            "code" if e.class == ExcClass::SystemExit => Some(super::library::exit_code(e)),
+            "args" if e.class == ExcClass::SystemExit => Some(match super::library::exit_code(e) {
+                Value::None => Value::tuple(vec![]),
+                code => Value::tuple(vec![code]),
+            }),
             "args" => Some(match &e.errno {
                 Some((n, _)) => {
                     Value::tuple(vec![Value::Int(i64::from(*n)), Value::str(&e.message)])
@@ -93,9 +98,17 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
         Value::List(_) => method(v, LIST_METHODS, name),
         Value::Dict(_) => method(v, super::dict::METHODS, name),
         Value::Set(_) => method(v, super::set::METHODS, name),
-        Value::Module(m) => module_attr(*m, name),
+        Value::Module(m) => module_attr(*m, name).or_else(|| super::library::module_attr(*m, name)),
+        Value::Object(o) => o.attr(name),
+        Value::ExcClass(c) if name == "__name__" => Some(Value::str(c.name().rsplit('.').next().unwrap_or(""))),
+        Value::Builtin(b) if name == "__name__" => Some(Value::str(b.name())),
+        Value::Type(t) if name == "__name__" => Some(Value::str(t)),
+        Value::LibFn(f) if name == "__name__" => Some(Value::str(f.short_name())),
+        Value::Function(f) if name == "__name__" => Some(Value::str(f.code.qualname.rsplit('.').next().unwrap_or(""))),
         Value::Builtin(Builtin::Bytes) if name == "fromhex" => method(v, &["fromhex"], name),
-        Value::Builtin(b) => Module::from_name(b.name()).and_then(|m| module_attr(m, name)),
+        Value::Builtin(b) => Module::from_name(b.name()).and_then(|m| {
+            module_attr(m, name).or_else(|| super::library::module_attr(m, name))
+        }),
         _ => None,
     };
     found.ok_or_else(|| no_attr(v, name))
@@ -137,6 +150,13 @@ fn module_attr(module: Module, name: &str) -> Option<Value> {
         Module::Errno => consts::value(name)
             .filter(|_| is_errno_name(name))
             .map(Value::Int),
+        Module::Struct
+        | Module::Sys
+        | Module::Os
+        | Module::Binascii
+        | Module::Random
+        | Module::Math
+        | Module::Json => None,
     }
 }
 
@@ -148,6 +168,11 @@ fn is_errno_name(name: &str) -> bool {
 pub fn call_value(callee: &Value, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> {
     match callee {
         Value::Builtin(b) => builtins::call(*b, args, ctx),
+        Value::LibFn(f) => super::library::call(*f, args, ctx),
+        Value::Method(m) if matches!(m.0, Value::Object(_)) => match &m.0 {
+            Value::Object(o) => super::library::call_method(o, m.1, args, ctx),
+            _ => Err(no_attr(&m.0, m.1)),
+        },
         Value::Method(m) => call_method(&m.0, m.1, args),
         Value::ExcClass(c) => {
             // `RuntimeError("text")`: str() of one argument is the message, as in Python.

@@ -54,6 +54,13 @@ pub enum Value {
     Function(Arc<Function>),
     /// An exception class used as a value: `raise RuntimeError("...")`.
     ExcClass(crate::names::ExcClass),
+    /// A library module's function: `struct.pack`, `random.randint`, …
+    LibFn(crate::names::LibFn),
+    /// A library object: a `struct.Struct`, `sys.stdout`, …
+    Object(Arc<super::library::Object>),
+    /// A class that is neither a builtin function nor an exception class, as
+    /// `type()` returns it: `type(sock)`, `type(None)`. Holds its name.
+    Type(&'static str),
 }
 
 /// A function value: its code, the defaults evaluated by `def`, and the cells it closes over.
@@ -172,7 +179,9 @@ impl Value {
             Value::Dict(_) => "dict",
             Value::Set(_) => "set",
             Value::Function(_) => "function",
-            Value::ExcClass(_) => "type",
+            Value::ExcClass(_) | Value::Type(_) => "type",
+            Value::LibFn(_) => "builtin_function_or_method",
+            Value::Object(o) => o.type_name(),
         }
     }
 
@@ -254,6 +263,9 @@ impl Value {
             Value::Socket(s) => out.push_str(&socket_repr(s)),
             Value::Exception(e) => out.push_str(&e.repr()),
             Value::Icmp(p) => out.push_str(&p.repr()),
+            Value::Builtin(b) if super::library::is_type(*b) => {
+                let _ = write!(out, "<class '{}'>", b.name());
+            }
             Value::Builtin(b) => {
                 let _ = write!(out, "<built-in function {}>", b.name());
             }
@@ -299,6 +311,13 @@ impl Value {
             }
             Value::ExcClass(c) => {
                 let _ = write!(out, "<class '{}'>", c.name());
+            }
+            Value::LibFn(f) => {
+                let _ = write!(out, "<built-in function {}>", f.short_name());
+            }
+            Value::Object(o) => out.push_str(&o.repr()),
+            Value::Type(name) => {
+                let _ = write!(out, "<class '{name}'>");
             }
         }
     }
@@ -413,6 +432,9 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
         (Value::Module(x), Value::Module(y)) => x == y,
         (Value::Function(x), Value::Function(y)) => Arc::ptr_eq(x, y),
         (Value::ExcClass(x), Value::ExcClass(y)) => x == y,
+        (Value::LibFn(x), Value::LibFn(y)) => x == y,
+        (Value::Type(x), Value::Type(y)) => x == y,
+        (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
         (Value::Set(x), Value::Set(y)) => {
             if Arc::ptr_eq(x, y) {
                 return true;
@@ -459,7 +481,11 @@ pub fn py_is(a: &Value, b: &Value) -> bool {
         | (Value::Bytes(_), Value::Bytes(_))
         | (Value::Socket(_), Value::Socket(_))
         | (Value::Builtin(_), Value::Builtin(_))
-        | (Value::Module(_), Value::Module(_)) => py_eq(a, b),
+        | (Value::Module(_), Value::Module(_))
+        | (Value::ExcClass(_), Value::ExcClass(_))
+        | (Value::LibFn(_), Value::LibFn(_))
+        | (Value::Type(_), Value::Type(_))
+        | (Value::Object(_), Value::Object(_)) => py_eq(a, b),
         _ => false,
     }
 }

@@ -17,7 +17,7 @@ use super::dict;
 use super::value::{Cell, Function, IterState, Value, lock};
 use super::{CallResult, EndStatus, InterpEvent, LaneState, Yield};
 use socklab_wire::errno;
-use crate::names::{self, ExcClass, Global};
+use crate::names::{self, ExcClass, Global, Module};
 use socklab_wire::protocol::{Call, OsError, Outcome, SockId};
 
 /// State every lane shares: the event queue and the names of sockets.
@@ -111,6 +111,8 @@ pub struct LaneVm {
     pending: Option<(Call, Pending)>,
     /// Printed text not yet ended by a newline.
     output: String,
+    /// The library modules' state: random generator, pid, argv.
+    lib: super::library::LibState,
 }
 
 /// Why [`LaneVm::run`] is running.
@@ -133,6 +135,7 @@ enum Next {
 impl LaneVm {
     pub fn new(name: String, program: Program) -> LaneVm {
         let mut vm = LaneVm {
+            lib: super::library::LibState::new(&name),
             name,
             frame: Frame::new(Arc::new(program), "<module>".into(), 0),
             callers: Vec::new(),
@@ -462,6 +465,11 @@ impl LaneVm {
             }
             Op::Attr(name) => {
                 let x = self.pop();
+                if matches!(x, Value::Module(Module::Sys)) && name == "argv" {
+                    // Each lane runs as a program of its own.
+                    self.frame.stack.push(Value::list(vec![Value::str(&self.lib.argv0)]));
+                    return Ok(Next::Continue);
+                }
                 self.frame.stack.push(methods::get_attr(&x, &name)?);
             }
             Op::Call { argc, kwnames } => {
@@ -489,6 +497,7 @@ impl LaneVm {
                 let mut ctx = Ctx {
                     now: shared.now,
                     output: &mut self.output,
+                    lib: &mut self.lib,
                 };
                 match methods::call_value(&callee, args, &mut ctx)? {
                     Flow::Value(v) => self.frame.stack.push(v),
@@ -762,6 +771,7 @@ impl LaneVm {
                 let mut ctx = Ctx {
                     now: shared.now,
                     output: &mut self.output,
+                    lib: &mut self.lib,
                 };
                 match methods::call_value(&callee, args, &mut ctx)? {
                     Flow::Value(v) => self.frame.stack.push(v),
@@ -968,6 +978,25 @@ impl LaneVm {
     /// An exception no frame handles ends the lane. Returns true.
     fn unhandled(&mut self, shared: &mut Shared, exc: Exception) -> bool {
         let line = exc.line;
+        if exc.class == ExcClass::SystemExit {
+            // sys.exit(): status 0 (or None) finishes the lane; any other ends it
+            // as an error, a text code printed first as CPython prints it to stderr.
+            let code = super::library::exit_code(&exc);
+            match code {
+                Value::None | Value::Int(0) => self.end(shared, EndStatus::Finished, None, None),
+                Value::Str(s) => {
+                    self.output.push_str(&format!("{s}\n"));
+                    self.end(shared, EndStatus::Error, Some(line), Some(format!("line {line}: SystemExit: {s}")));
+                }
+                other => self.end(
+                    shared,
+                    EndStatus::Error,
+                    Some(line),
+                    Some(format!("line {line}: SystemExit: {}", other.to_str())),
+                ),
+            }
+            return true;
+        }
         if exc.class == ExcClass::AssertionError {
             self.end(
                 shared,

@@ -1,0 +1,31 @@
+//! Builtins and library modules (`struct`, `sys`, `errno`, `os`, `binascii`,
+//! `random`, `math`, `json`): what scripts print matches CPython 3.11 (the
+//! `.expected` files are python3's output for the same script).
+
+mod common;
+
+use common::{FakeNet, printed, run};
+
+fn output(src: &str) -> String {
+    printed(&run(src, &mut FakeNet::new()))
+}
+
+/// Line by line, so a mismatch names its line.
+fn assert_same(got: &str, expected: &str) {
+    for (n, (g, e)) in got.lines().zip(expected.lines()).enumerate() {
+        assert_eq!(g, e, "output line {}", n + 1);
+    }
+    assert_eq!(got.lines().count(), expected.lines().count(), "{got}");
+}
+
+#[test]
+fn builtins_print_what_cpython_prints() {
+    let src = include_str!("scripts/builtins_lib.py");
+    assert_same(&output(src), include_str!("scripts/builtins_lib.expected"));
+}
+
+#[test]
+fn modules_print_what_cpython_prints() {
+    let src = include_str!("scripts/modules_lib.py");
+    assert_same(&output(src), include_str!("scripts/modules_lib.expected"));
+}
