@@ -690,6 +690,7 @@ impl Gen {
             ExprKind::Lambda(_) => return Err(err(line, "lambda")),
             ExprKind::Dict(_) => return Err(err(line, "dicts")),
             ExprKind::Set(_) => return Err(err(line, "sets")),
+            ExprKind::Comp { .. } => return Err(err(line, "comprehensions")),
             ExprKind::Star(_) | ExprKind::DoubleStar(_) => {
                 return Err(err(line, "'*' and '**' arguments"));
             }

@@ -13,7 +13,7 @@ use super::walk::{self, ident};
 use socklab_wire::errno;
 use socklab_lang::visit;
 use socklab_lang::names::{Builtin, Global, Module, global};
-use socklab_lang::{BinOp, CmpOp, Expr, ExprKind, FPart, FuncDef, Param, Script, Stmt, StmtKind, Target, UnaryOp};
+use socklab_lang::{BinOp, CmpOp, CompKind, Expr, ExprKind, FPart, FuncDef, Param, Script, Stmt, StmtKind, Target, UnaryOp};
 
 /// The Python 3 program for `script`.
 pub fn python(script: &Script) -> Result<String, ExportError> {
@@ -438,6 +438,29 @@ impl Printer<'_> {
                     .map(|(k, v)| Ok(format!("{}: {}", self.expr(k, IF_ELSE)?, self.expr(v, IF_ELSE)?)))
                     .collect::<Result<Vec<_>, ExportError>>()?;
                 (format!("{{{}}}", parts.join(", ")), ATOM)
+            }
+            ExprKind::Comp {
+                kind,
+                elt,
+                value,
+                generators,
+            } => {
+                let mut text = self.expr(elt, IF_ELSE)?;
+                if let Some(v) = value {
+                    text = format!("{text}: {}", self.expr(v, IF_ELSE)?);
+                }
+                for g in generators {
+                    let _ = write!(text, " for {} in {}", self.target(&g.target)?, self.expr(&g.iter, OR)?);
+                    for c in &g.conds {
+                        let _ = write!(text, " if {}", self.expr(c, OR)?);
+                    }
+                }
+                let text = match kind {
+                    CompKind::List => format!("[{text}]"),
+                    CompKind::Set | CompKind::Dict => format!("{{{text}}}"),
+                    CompKind::Gen => format!("({text})"),
+                };
+                (text, ATOM)
             }
             // Only call arguments hold these: never parenthesized.
             ExprKind::Star(x) => (format!("*{}", self.expr(x, UNARY)?), ATOM),

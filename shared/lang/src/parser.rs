@@ -1363,7 +1363,20 @@ impl Parser<'_> {
                 kwargs.push((name, self.test()?));
             } else {
                 let pos = self.peek().pos;
-                let arg = self.test()?;
+                let mut arg = self.test()?;
+                if self.at_keyword("for") {
+                    // `f(x for x in xs)`: a generator expression needs no parentheses
+                    // of its own when it is the only argument.
+                    let (start, line) = (open.pos, arg.line);
+                    arg = self.comprehension_clauses(CompKind::Gen, arg, None)?;
+                    if !args.is_empty() || !kwargs.is_empty() || !self.at_op(")") {
+                        let _ = line;
+                        return Err(self.error_at(
+                            start,
+                            "Generator expression must be parenthesized",
+                        ));
+                    }
+                }
                 if !kwargs.is_empty() {
                     let message = if kwargs.iter().any(|(k, _)| k.is_empty()) {
                         "positional argument follows keyword argument unpacking"
@@ -1463,6 +1476,9 @@ impl Parser<'_> {
                     return Ok(self.mk(pos, ExprKind::Tuple(Vec::new())));
                 }
                 let first = self.test()?;
+                if self.at_keyword("for") {
+                    return self.comprehension(CompKind::Gen, first, None, ")", &tok);
+                }
                 if !self.at_op(",") {
                     self.expect_close(")", &tok)?;
                     return Ok(first);
@@ -1482,6 +1498,10 @@ impl Parser<'_> {
                 let mut items = Vec::new();
                 while !self.at_op("]") {
                     items.push(self.test()?);
+                    if items.len() == 1 && self.at_keyword("for") {
+                        let elt = items.remove(0);
+                        return self.comprehension(CompKind::List, elt, None, "]", &tok);
+                    }
                     if !self.eat_op(",") {
                         break;
                     }
@@ -1494,6 +1514,9 @@ impl Parser<'_> {
                 let mut items = Vec::new();
                 while !self.at_op("}") {
                     let key = self.test()?;
+                    if items.is_empty() && self.at_keyword("for") {
+                        return self.comprehension(CompKind::Set, key, None, "}", &tok);
+                    }
                     if !self.at_op(":") && items.is_empty() {
                         return self.set_display(key, &tok);
                     }
@@ -1502,6 +1525,9 @@ impl Parser<'_> {
                     }
                     self.advance();
                     let value = self.test()?;
+                    if items.is_empty() && self.at_keyword("for") {
+                        return self.comprehension(CompKind::Dict, key, Some(value), "}", &tok);
+                    }
                     items.push((key, value));
                     if !self.eat_op(",") {
                         break;
@@ -1512,6 +1538,79 @@ impl Parser<'_> {
             }
             _ => Err(self.expected("an expression")),
         }
+    }
+
+    /// The rest of a comprehension after its first expression, through its closing bracket.
+    fn comprehension(
+        &mut self,
+        kind: CompKind,
+        elt: Expr,
+        value: Option<Expr>,
+        close: &str,
+        open: &Token,
+    ) -> PResult<Expr> {
+        let mut e = self.comprehension_clauses(kind, elt, value)?;
+        self.expect_close(close, open)?;
+        e.line = open.pos.line;
+        e.col = open.pos.col;
+        Ok(e)
+    }
+
+    /// The `for ... in ... [if ...]` clauses of a comprehension.
+    fn comprehension_clauses(
+        &mut self,
+        kind: CompKind,
+        elt: Expr,
+        value: Option<Expr>,
+    ) -> PResult<Expr> {
+        let pos = Pos {
+            line: elt.line,
+            col: elt.col,
+        };
+        let mut generators = Vec::new();
+        while self.eat_keyword("for") {
+            let first = self.bitor()?;
+            let target_expr = if self.at_op(",") {
+                let mut items = vec![first];
+                while self.eat_op(",") {
+                    if self.at_keyword("in") {
+                        break;
+                    }
+                    items.push(self.bitor()?);
+                }
+                let (line, col) = (items[0].line, items[0].col);
+                Expr {
+                    line,
+                    col,
+                    kind: ExprKind::Tuple(items),
+                }
+            } else {
+                first
+            };
+            let target = self.target(target_expr)?;
+            if !self.eat_keyword("in") {
+                return Err(self.expected("'in'"));
+            }
+            let iter = self.or_test()?;
+            let mut conds = Vec::new();
+            while self.eat_keyword("if") {
+                conds.push(self.or_test()?);
+            }
+            generators.push(CompFor {
+                target,
+                iter,
+                conds,
+            });
+        }
+        Ok(self.mk(
+            pos,
+            ExprKind::Comp {
+                kind,
+                elt: Box::new(elt),
+                value: value.map(Box::new),
+                generators,
+            },
+        ))
     }
 
     /// The rest of `{a, b, ...}` after its first item.

@@ -29,3 +29,9 @@ fn modules_print_what_cpython_prints() {
     let src = include_str!("scripts/modules_lib.py");
     assert_same(&output(src), include_str!("scripts/modules_lib.expected"));
 }
+
+#[test]
+fn comprehensions_print_what_cpython_prints() {
+    let src = include_str!("scripts/comprehensions.py");
+    assert_same(&output(src), include_str!("scripts/comprehensions.expected"));
+}

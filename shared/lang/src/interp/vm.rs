@@ -695,6 +695,21 @@ impl LaneVm {
                     .split_off(self.frame.stack.len().saturating_sub(n));
                 self.frame.stack.push(super::set::from_items(items)?);
             }
+            Op::CompAdd { depth, pair } => {
+                let v = self.pop();
+                let key = if pair { Some(self.pop()) } else { None };
+                let at = self.frame.stack.len().checked_sub(depth + 1);
+                match (at.and_then(|i| self.frame.stack.get(i)), key) {
+                    (Some(Value::List(l)), _) => lock(l).push(v),
+                    (Some(Value::Dict(d)), Some(k)) => dict::set(d, k, v)?,
+                    (Some(Value::Set(s)), _) => {
+                        if !super::set::contains(s, &v)? {
+                            lock(s).push(v);
+                        }
+                    }
+                    _ => {}
+                }
+            }
             Op::ListAppend => {
                 let v = self.pop();
                 if let Some(Value::List(l)) = self.frame.stack.last() {
@@ -1051,6 +1066,10 @@ impl LaneVm {
 
 /// Records the first variable a socket is stored in, for transcripts.
 fn note_socket(shared: &mut Shared, name: &str, v: &Value) {
+    // A comprehension's hidden variable names nothing a learner wrote.
+    if name.starts_with("<comp") {
+        return;
+    }
     if let Value::Socket(s) = v {
         shared
             .socket_names
