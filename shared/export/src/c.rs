@@ -738,6 +738,16 @@ impl Gen {
                 "calling something that is not a builtin or a method",
             ));
         };
+        if let ExprKind::Name(m) = &object.kind
+            && !self.vars.contains(m)
+            && let Some(Global::Module(module)) = global(m)
+        {
+            // struct, json, random, …: no C counterpart in the runtime.
+            return Err(err(
+                line,
+                format!("{}.{method}() is not supported by the C export", module.name()),
+            ));
+        }
         if !kwargs.is_empty() {
             return Err(err(line, format!("{method}() with keyword arguments")));
         }
@@ -948,6 +958,9 @@ mod tests {
             ("x = 1\ny = \"%d\" % x\n", "'%' string formatting"),
             ("x = 1\ny = \"{}\".format(x)\n", ".format()"),
             ("x = 1\ny = format(x, \"x\")\n", "format()"),
+            ("x = 1\ny = [i for i in x]\n", "comprehensions"),
+            ("x = 1\ny = struct.pack(\"!I\", x)\n", "struct.pack"),
+            ("x = 1\ny = sorted(x)\n", "sorted()"),
         ] {
             let e = c(&socklab_lang::parse(src).script).unwrap_err();
             assert_eq!(e.line, 2, "{src}");

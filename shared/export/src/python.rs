@@ -21,6 +21,9 @@ pub fn python(script: &Script) -> Result<String, ExportError> {
     let used = walk::builtins_called(&script.lanes, &|lane, name| vars[lane].contains(name));
     let mut out = String::new();
     out.push_str(HEADER);
+    for module in modules_used(script, &vars) {
+        let _ = writeln!(out, "import {module}");
+    }
     if used.contains("lab_peer") {
         out.push_str(LAB_PEER);
     }
@@ -893,3 +896,20 @@ def main():
 if __name__ == "__main__":
     main()
 "#;
+
+/// The library modules a script names that the header does not import.
+fn modules_used(script: &Script, vars: &[BTreeSet<String>]) -> BTreeSet<&'static str> {
+    let mut found = BTreeSet::new();
+    for (lane, vars) in script.lanes.iter().zip(vars) {
+        visit::each_expr(&lane.body, |e| {
+            if let ExprKind::Name(n) = &e.kind
+                && !vars.contains(n)
+                && let Some(m @ (Module::Binascii | Module::Random | Module::Math | Module::Json)) =
+                    Module::from_name(n)
+            {
+                found.insert(m.name());
+            }
+        });
+    }
+    found
+}
