@@ -35,3 +35,11 @@ fn comprehensions_print_what_cpython_prints() {
     let src = include_str!("scripts/comprehensions.py");
     assert_same(&output(src), include_str!("scripts/comprehensions.expected"));
 }
+
+/// `sorted(key=)`, `min`/`max(key=)`, `map` and `filter` calling script
+/// functions (lambdas, functions with statements, recursion) and `str.lower`.
+#[test]
+fn callbacks_print_what_cpython_prints() {
+    let src = include_str!("scripts/callbacks.py");
+    assert_same(&output(src), include_str!("scripts/callbacks.expected"));
+}

@@ -9,7 +9,7 @@ use super::format;
 use super::icmp;
 use super::ops::{self, MAX_SIZE};
 use super::sockets::{self, Flow, Pending};
-use super::value::{Value, as_int, as_number, lock, py_cmp, range_len};
+use super::value::{Value, as_int, as_number, lock, range_len};
 use crate::ast::BinOp;
 use crate::names::Builtin;
 use socklab_wire::op::Op;
@@ -212,8 +212,16 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::Min | Builtin::Max => {
             let name = builtin.name();
-            let (items, keywords) = args.varargs(&["default"])?;
-            let default = keywords.into_iter().next().map(|(_, v)| v);
+            let (items, keywords) = args.varargs(&["default", "key"])?;
+            let mut default = None;
+            let mut key = None;
+            for (k, v) in keywords {
+                if k == "default" {
+                    default = Some(v);
+                } else if !matches!(v, Value::None) {
+                    key = Some(v);
+                }
+            }
             let items = match items.len() {
                 0 => {
                     return Err(Exception::type_error(format!(
@@ -223,33 +231,14 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                 1 => iterate(&items[0])?,
                 _ => items,
             };
-            let mut best: Option<Value> = None;
-            for item in items {
-                best = Some(match best {
-                    None => item,
-                    Some(b) => {
-                        let ord = py_cmp(&item, &b).ok_or_else(|| {
-                            Exception::type_error(format!(
-                                "'<' not supported between instances of '{}' and '{}'",
-                                item.type_name(),
-                                b.type_name()
-                            ))
-                        })?;
-                        let better = if builtin == Builtin::Min {
-                            ord.is_lt()
-                        } else {
-                            ord.is_gt()
-                        };
-                        if better { item } else { b }
-                    }
-                });
-            }
-            match best.or(default) {
-                Some(v) => value(v),
-                None => Err(Exception::value_error(format!(
-                    "{name}() arg is an empty sequence"
-                ))),
-            }
+            let keys = match &key {
+                Some(f) => items
+                    .iter()
+                    .map(|x| super::more::call_simple(f, vec![x.clone()], ctx))
+                    .collect::<Result<Vec<_>, _>>()?,
+                None => items.clone(),
+            };
+            value(super::more::best_by_key(&items, &keys, builtin == Builtin::Max, default)?)
         }
         Builtin::Sum => {
             let [items, start] = args.bind(["iterable", "start"], 1)?;

@@ -139,6 +139,9 @@ pub enum Op {
     DictMerge,
     /// Pops a dict of keywords, a list of positionals and the callee.
     CallEx,
+    /// Ends a builtin's script-function calls: pops the list of results and
+    /// pushes the builtin's answer (see `LaneVm::call_with_callbacks`).
+    Finish(Arc<super::more::Finish>),
     /// A comprehension's element: pops a value (or, with `pair`, a value and its
     /// key) and adds it to the list, set or dict `depth` places below the top.
     CompAdd {

@@ -106,6 +106,9 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
         Value::LibFn(f) if name == "__name__" => Some(Value::str(f.short_name())),
         Value::Function(f) if name == "__name__" => Some(Value::str(f.code.qualname.rsplit('.').next().unwrap_or(""))),
         Value::Builtin(Builtin::Bytes) if name == "fromhex" => method(v, &["fromhex"], name),
+        Value::Builtin(b) if type_method(*b, name).is_some() => {
+            type_method(*b, name).map(|m| Value::Method(Arc::new((v.clone(), m))))
+        }
         Value::Builtin(b) => Module::from_name(b.name()).and_then(|m| {
             module_attr(m, name).or_else(|| super::library::module_attr(m, name))
         }),
@@ -164,6 +167,21 @@ fn is_errno_name(name: &str) -> bool {
     socklab_wire::errno::number(name).is_some()
 }
 
+/// `str.lower` and the like: the method's name, when the type has it.
+fn type_method(b: Builtin, name: &str) -> Option<&'static str> {
+    let sample = match b {
+        Builtin::Str => Value::str(""),
+        Builtin::Bytes => Value::bytes(b""),
+        Builtin::List => Value::list(Vec::new()),
+        Builtin::Dict => super::dict::new(Vec::new()),
+        _ => return None,
+    };
+    match get_attr(&sample, name) {
+        Ok(Value::Method(m)) => Some(m.1),
+        _ => None,
+    }
+}
+
 /// Calls a callable value.
 pub fn call_value(callee: &Value, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> {
     match callee {
@@ -173,6 +191,33 @@ pub fn call_value(callee: &Value, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow,
             Value::Object(o) => super::library::call_method(o, m.1, args, ctx),
             _ => Err(no_attr(&m.0, m.1)),
         },
+        // `str.lower(s)`: the first argument is the receiver.
+        Value::Method(m) if matches!(&m.0, Value::Builtin(b) if !(*b == Builtin::Bytes && m.1 == "fromhex")) => {
+            let Value::Builtin(b) = &m.0 else {
+                return Err(no_attr(&m.0, m.1));
+            };
+            let mut args = args;
+            if args.positional.is_empty() {
+                return Err(Exception::type_error(format!(
+                    "unbound method {}.{}() needs an argument",
+                    b.name(),
+                    m.1
+                )));
+            }
+            let recv = args.positional.remove(0);
+            if !matches!(super::more::type_of(&recv), Value::Builtin(t) if t == *b) {
+                return Err(Exception::type_error(format!(
+                    "descriptor '{}' for '{}' objects doesn't apply to a '{}' object",
+                    m.1,
+                    b.name(),
+                    recv.type_name()
+                )));
+            }
+            match &recv {
+                Value::Object(_) => Err(no_attr(&recv, m.1)),
+                _ => call_method(&recv, m.1, args),
+            }
+        }
         Value::Method(m) => call_method(&m.0, m.1, args),
         Value::ExcClass(c) => {
             // `RuntimeError("text")`: str() of one argument is the message, as in Python.

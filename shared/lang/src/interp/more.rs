@@ -361,3 +361,111 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         other => Err(Exception::type_error(format!("{}() is not a library builtin", other.name()))),
     }
 }
+
+/// What a builtin does with the results of its script-function calls.
+#[derive(Debug)]
+pub enum Finish {
+    Sorted { items: Vec<Value>, reverse: bool },
+    Map,
+    Filter { items: Vec<Value> },
+    MinMax { items: Vec<Value>, max: bool, default: Option<Value> },
+}
+
+/// The call-function plan of a builtin, when the function it is given is a
+/// script function (which only the VM can call: it needs frames): the
+/// function, one argument list per call, and what to do with the results.
+pub type Plan = (Value, Vec<Value>, Finish);
+
+/// The plan for `sorted(xs, key=f)`, `map(f, …)`, `filter(f, xs)`,
+/// `min/max(…, key=f)` with a script function `f`; None otherwise.
+pub fn callback_plan(
+    builtin: Builtin,
+    positional: &[Value],
+    keywords: &[(String, Value)],
+) -> Result<Option<Plan>, Exception> {
+    let kw = |name: &str| keywords.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let one = |items: Vec<Value>| items.into_iter().map(|x| Value::list(vec![x])).collect::<Vec<_>>();
+    Ok(match builtin {
+        Builtin::Sorted => match (kw("key"), positional) {
+            (Some(f @ Value::Function(_)), [iterable]) => {
+                let items = iterate(iterable)?;
+                let reverse = kw("reverse").is_some_and(|v| v.truthy());
+                Some((f, one(items.clone()), Finish::Sorted { items, reverse }))
+            }
+            _ => None,
+        },
+        Builtin::Min | Builtin::Max => match kw("key") {
+            Some(f @ Value::Function(_)) => {
+                let items = match positional {
+                    [one] => iterate(one)?,
+                    [] => return Ok(None),
+                    many => many.to_vec(),
+                };
+                let finish = Finish::MinMax {
+                    items: items.clone(),
+                    max: builtin == Builtin::Max,
+                    default: kw("default"),
+                };
+                Some((f, one(items), finish))
+            }
+            _ => None,
+        },
+        Builtin::Map => match positional {
+            [f @ Value::Function(_), iterables @ ..] if !iterables.is_empty() => {
+                let columns = iterables.iter().map(iterate).collect::<Result<Vec<_>, _>>()?;
+                let n = columns.iter().map(Vec::len).min().unwrap_or(0);
+                let calls = (0..n)
+                    .map(|i| Value::list(columns.iter().map(|c| c[i].clone()).collect()))
+                    .collect();
+                Some((f.clone(), calls, Finish::Map))
+            }
+            _ => None,
+        },
+        Builtin::Filter => match positional {
+            [f @ Value::Function(_), iterable] => {
+                let items = iterate(iterable)?;
+                Some((f.clone(), one(items.clone()), Finish::Filter { items }))
+            }
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// The builtin's answer from its items and the function's results.
+pub fn finish(f: &Finish, results: Vec<Value>) -> Result<Value, Exception> {
+    Ok(match f {
+        Finish::Map => Value::list(results),
+        Finish::Sorted { items, reverse } => Value::list(sort_by_keys(items.clone(), results, *reverse)?),
+        Finish::Filter { items } => Value::list(
+            items
+                .iter()
+                .zip(&results)
+                .filter(|(_, r)| r.truthy())
+                .map(|(x, _)| x.clone())
+                .collect(),
+        ),
+        Finish::MinMax { items, max, default } => best_by_key(items, &results, *max, default.clone())?,
+    })
+}
+
+/// min/max by precomputed keys: the first of the best, as CPython picks it.
+pub fn best_by_key(items: &[Value], keys: &[Value], max: bool, default: Option<Value>) -> Result<Value, Exception> {
+    let name = if max { "max" } else { "min" };
+    let mut best: Option<usize> = None;
+    for i in 0..items.len() {
+        best = Some(match best {
+            None => i,
+            Some(b) => {
+                let ord = py_cmp(&keys[i], &keys[b]).ok_or_else(|| not_supported(&keys[i], &keys[b]))?;
+                let better = if max { ord.is_gt() } else { ord.is_lt() };
+                if better { i } else { b }
+            }
+        });
+    }
+    match (best, default) {
+        (Some(i), _) => Ok(items[i].clone()),
+        (None, Some(d)) => Ok(d),
+        (None, None) => Err(Exception::value_error(format!("{name}() arg is an empty sequence"))),
+    }
+}

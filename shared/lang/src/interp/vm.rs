@@ -484,6 +484,15 @@ impl LaneVm {
                     self.call_function(f, positional, keywords)?;
                     return Ok(Next::Continue);
                 }
+                let kwnames: Vec<String> = kwnames;
+                if let Value::Builtin(b) = &callee {
+                    let keywords: Vec<(String, Value)> =
+                        kwnames.iter().cloned().zip(kwvalues.iter().cloned()).collect();
+                    if let Some(plan) = super::more::callback_plan(*b, &positional, &keywords)? {
+                        self.call_with_callbacks(b.name(), plan)?;
+                        return Ok(Next::Continue);
+                    }
+                }
                 let name = match &callee {
                     Value::Builtin(b) => b.name().to_string(),
                     Value::Method(m) => m.1.to_string(),
@@ -695,6 +704,14 @@ impl LaneVm {
                     .split_off(self.frame.stack.len().saturating_sub(n));
                 self.frame.stack.push(super::set::from_items(items)?);
             }
+            Op::Finish(finish) => {
+                let results = match self.pop() {
+                    Value::List(l) => lock(&l).clone(),
+                    _ => Vec::new(),
+                };
+                let v = super::more::finish(&finish, results)?;
+                self.frame.stack.push(v);
+            }
             Op::CompAdd { depth, pair } => {
                 let v = self.pop();
                 let key = if pair { Some(self.pop()) } else { None };
@@ -834,6 +851,43 @@ impl LaneVm {
         let mut frame = Frame::new(code.program.clone(), code.qualname.clone(), code.line);
         frame.locals = locals;
         frame.cells = cells;
+        let caller = std::mem::replace(&mut self.frame, frame);
+        self.callers.push(caller);
+        Ok(())
+    }
+
+    /// `sorted(xs, key=f)` and the like with a script function `f`: a frame
+    /// named after the builtin runs a small program that calls `f` once per
+    /// argument list (each call a frame of its own, so a deep or suspending `f`
+    /// works as anywhere else), then finishes the builtin with the results.
+    fn call_with_callbacks(&mut self, name: &str, plan: super::more::Plan) -> Result<(), Exception> {
+        if self.callers.len() + 2 > RECURSION_LIMIT {
+            return Err(Exception::new(
+                ExcClass::RecursionError,
+                "maximum recursion depth exceeded",
+            ));
+        }
+        let (f, calls, finish) = plan;
+        let code = vec![
+            Op::BuildList(0),
+            Op::Const(Value::list(calls)),
+            Op::GetIter,
+            Op::ForIter(10),
+            Op::Const(f),
+            Op::Rot2,
+            Op::BuildDict(0),
+            Op::CallEx,
+            Op::CompAdd { depth: 1, pair: false },
+            Op::Jump(3),
+            Op::Finish(Arc::new(finish)),
+            Op::Return,
+        ];
+        let line = self.current_line().unwrap_or(0);
+        let program = Program {
+            code,
+            stmts: Vec::new(),
+        };
+        let frame = Frame::new(Arc::new(program), name.to_string(), line);
         let caller = std::mem::replace(&mut self.frame, frame);
         self.callers.push(caller);
         Ok(())
