@@ -867,7 +867,8 @@ impl Gen {
             | Builtin::Isinstance
             | Builtin::Type
             | Builtin::Getattr
-            | Builtin::Hasattr => return not_supported(),
+            | Builtin::Hasattr
+            | Builtin::Bytearray => return not_supported(),
         };
         let mut values: Vec<Option<String>> = Vec::new();
         for a in args {

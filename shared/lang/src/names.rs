@@ -87,6 +87,7 @@ named_enum! {
         Type = "type",
         Getattr = "getattr",
         Hasattr = "hasattr",
+        Bytearray = "bytearray",
     }
 }
 

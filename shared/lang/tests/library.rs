@@ -43,3 +43,9 @@ fn callbacks_print_what_cpython_prints() {
     let src = include_str!("scripts/callbacks.py");
     assert_same(&output(src), include_str!("scripts/callbacks.expected"));
 }
+
+#[test]
+fn bytearray_prints_what_cpython_prints() {
+    let src = include_str!("scripts/bytearray.py");
+    assert_same(&output(src), include_str!("scripts/bytearray.expected"));
+}

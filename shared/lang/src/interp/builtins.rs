@@ -322,6 +322,13 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         | Builtin::Type
         | Builtin::Getattr
         | Builtin::Hasattr => super::more::call(builtin, args, ctx),
+        Builtin::Bytearray => {
+            let [x, encoding, errors] = args.bind(["source", "encoding", "errors"], 0)?;
+            let made = bytes(x, encoding, errors)?;
+            value(Value::ByteArray(std::sync::Arc::new(std::sync::Mutex::new(
+                super::args::to_bytes(&made)?.to_vec(),
+            ))))
+        }
     }
 }
 
@@ -334,6 +341,7 @@ pub fn len(x: &Value) -> Result<i64, Exception> {
         Value::List(l) => lock(l).len(),
         Value::Dict(d) => lock(d).len(),
         Value::Set(s) => lock(s).len(),
+        Value::ByteArray(b) => lock(b).len(),
         Value::Range { start, stop, step } => return Ok(range_len(*start, *stop, *step)),
         other => {
             return Err(Exception::type_error(format!(
@@ -477,6 +485,7 @@ fn bytes(
         (Value::Str(_), None) => Err(Exception::type_error("string argument without an encoding")),
         (_, Some(_)) => Err(Exception::type_error("encoding without a string argument")),
         (Value::Bytes(_), None) => Ok(x.clone()),
+        (Value::ByteArray(b), None) => Ok(Value::bytes(lock(b).as_slice())),
         (Value::Int(_) | Value::Bool(_), None) => {
             let n = to_int(&x)?;
             if n < 0 {

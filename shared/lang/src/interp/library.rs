@@ -86,7 +86,7 @@ pub fn is_type(b: Builtin) -> bool {
     use Builtin::*;
     matches!(
         b,
-        Str | Int | Float | Bool | Bytes | List | Tuple | Dict | Set | Range | Type | Enumerate | Zip
+        Str | Int | Float | Bool | Bytes | Bytearray | List | Tuple | Dict | Set | Range | Type | Enumerate | Zip
             | Reversed | Map | Filter
     )
 }

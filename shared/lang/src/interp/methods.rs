@@ -96,6 +96,8 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
             method(v, &["decode", "hex"], name).or_else(|| method(v, TEXT_METHODS, name))
         }
         Value::List(_) => method(v, LIST_METHODS, name),
+        Value::ByteArray(_) => method(v, &["append", "extend", "clear", "pop", "decode", "hex"], name)
+            .or_else(|| method(v, TEXT_METHODS, name)),
         Value::Dict(_) => method(v, super::dict::METHODS, name),
         Value::Set(_) => method(v, super::set::METHODS, name),
         Value::Module(m) => module_attr(*m, name).or_else(|| super::library::module_attr(*m, name)),
@@ -255,6 +257,7 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
         Value::Str(s) => text_method(Text::Str(s), name, args).map(Flow::Value),
         Value::Bytes(b) => text_method(Text::Bytes(b), name, args).map(Flow::Value),
         Value::List(_) => list_method(recv, name, args).map(Flow::Value),
+        Value::ByteArray(b) => bytearray_method(b, name, args).map(Flow::Value),
         Value::Dict(d) => super::dict::method(d, name, args).map(Flow::Value),
         Value::Set(s) => super::set::method(s, name, args).map(Flow::Value),
         Value::Builtin(Builtin::Bytes) => {
@@ -262,6 +265,66 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
             fromhex(&text.unwrap_or(Value::None)).map(Flow::Value)
         }
         other => Err(no_attr(other, name)),
+    }
+}
+
+/// bytearray's own methods; the rest work on a copy as bytes methods do and
+/// give a bytearray where those give bytes.
+fn bytearray_method(b: &std::sync::Mutex<Vec<u8>>, name: &str, args: Args) -> Result<Value, Exception> {
+    let byte = |v: &Value| -> Result<u8, Exception> {
+        let i = to_int(v)?;
+        u8::try_from(i).map_err(|_| Exception::value_error("byte must be in range(0, 256)"))
+    };
+    match name {
+        "append" => {
+            let [x] = args.bind(["item"], 1)?;
+            let x = byte(&x.unwrap_or(Value::None))?;
+            lock(b).push(x);
+            Ok(Value::None)
+        }
+        "extend" => {
+            let [x] = args.bind(["iterable_of_ints"], 1)?;
+            let x = x.unwrap_or(Value::None);
+            let more: Vec<u8> = match &x {
+                Value::Bytes(_) | Value::ByteArray(_) => super::args::to_bytes(&x)?.to_vec(),
+                Value::Str(_) => {
+                    return Err(Exception::type_error("expected iterable of integers; got: 'str'"));
+                }
+                other => iterate(other)?.iter().map(byte).collect::<Result<_, _>>()?,
+            };
+            if lock(b).len() + more.len() > MAX_SIZE {
+                return Err(Exception::memory());
+            }
+            lock(b).extend(more);
+            Ok(Value::None)
+        }
+        "clear" => {
+            args.bind([], 0)?;
+            lock(b).clear();
+            Ok(Value::None)
+        }
+        "pop" => {
+            let [i] = args.bind(["index"], 0)?;
+            let mut bytes = lock(b);
+            if bytes.is_empty() {
+                return Err(Exception::index_error("pop from empty bytearray"));
+            }
+            let i = i.map_or(Ok(-1), |i| to_int(&i))?;
+            let len = bytes.len() as i64;
+            let j = if i < 0 { i + len } else { i };
+            if !(0..len).contains(&j) {
+                return Err(Exception::index_error("pop index out of range"));
+            }
+            Ok(Value::Int(i64::from(bytes.remove(j as usize))))
+        }
+        _ => {
+            let copy: Vec<u8> = lock(b).clone();
+            let v = text_method(Text::Bytes(&copy), name, args)?;
+            Ok(match v {
+                Value::Bytes(x) => Value::ByteArray(Arc::new(std::sync::Mutex::new(x.to_vec()))),
+                other => other,
+            })
+        }
     }
 }
 

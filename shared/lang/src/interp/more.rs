@@ -67,6 +67,7 @@ pub fn type_of(v: &Value) -> Value {
         Value::Float(_) => Builtin::Float,
         Value::Str(_) => Builtin::Str,
         Value::Bytes(_) => Builtin::Bytes,
+        Value::ByteArray(_) => Builtin::Bytearray,
         Value::Tuple(_) => Builtin::Tuple,
         Value::List(_) => Builtin::List,
         Value::Dict(_) => Builtin::Dict,

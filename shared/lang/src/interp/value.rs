@@ -58,6 +58,8 @@ pub enum Value {
     LibFn(crate::names::LibFn),
     /// A library object: a `struct.Struct`, `sys.stdout`, …
     Object(Arc<super::library::Object>),
+    /// A bytearray: mutable bytes, shared like a list.
+    ByteArray(Arc<Mutex<Vec<u8>>>),
     /// A class that is neither a builtin function nor an exception class, as
     /// `type()` returns it: `type(sock)`, `type(None)`. Holds its name.
     Type(&'static str),
@@ -181,6 +183,7 @@ impl Value {
             Value::Function(_) => "function",
             Value::ExcClass(_) | Value::Type(_) => "type",
             Value::LibFn(_) => "builtin_function_or_method",
+            Value::ByteArray(_) => "bytearray",
             Value::Object(o) => o.type_name(),
         }
     }
@@ -198,6 +201,7 @@ impl Value {
             Value::List(l) => !lock(l).is_empty(),
             Value::Dict(d) => !lock(d).is_empty(),
             Value::Set(s) => !lock(s).is_empty(),
+            Value::ByteArray(b) => !lock(b).is_empty(),
             Value::Range { start, stop, step } => range_len(*start, *stop, *step) > 0,
             _ => true,
         }
@@ -316,6 +320,9 @@ impl Value {
                 let _ = write!(out, "<built-in function {}>", f.short_name());
             }
             Value::Object(o) => out.push_str(&o.repr()),
+            Value::ByteArray(b) => {
+                let _ = write!(out, "bytearray({})", bytes_repr(&lock(b)));
+            }
             Value::Type(name) => {
                 let _ = write!(out, "<class '{name}'>");
             }
@@ -394,6 +401,9 @@ pub fn as_int(v: &Value) -> Option<i64> {
 
 /// Python `==`.
 pub fn py_eq(a: &Value, b: &Value) -> bool {
+    if let Some((x, y)) = byte_pair(a, b) {
+        return x == y;
+    }
     match (a, b) {
         (Value::None, Value::None) => true,
         (Value::Str(x), Value::Str(y)) => x == y,
@@ -462,6 +472,20 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// Both operands' bytes when one is a bytearray and the other bytes-like
+/// (bytes and bytearray compare by content, as in Python).
+fn byte_pair(a: &Value, b: &Value) -> Option<(Vec<u8>, Vec<u8>)> {
+    if !matches!(a, Value::ByteArray(_)) && !matches!(b, Value::ByteArray(_)) {
+        return None;
+    }
+    let raw = |v: &Value| match v {
+        Value::Bytes(x) => Some(x.to_vec()),
+        Value::ByteArray(x) => Some(lock(x).clone()),
+        _ => None,
+    };
+    Some((raw(a)?, raw(b)?))
+}
+
 fn seq_eq(a: &[Value], b: &[Value]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| py_eq(x, y))
 }
@@ -492,6 +516,9 @@ pub fn py_is(a: &Value, b: &Value) -> bool {
 
 /// Python ordering (`<`): `None` when the types cannot be ordered.
 pub fn py_cmp(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    if let Some((x, y)) = byte_pair(a, b) {
+        return Some(x.cmp(&y));
+    }
     match (a, b) {
         (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
         (Value::Bytes(x), Value::Bytes(y)) => Some(x.cmp(y)),
