@@ -697,6 +697,7 @@ impl Gen {
             ExprKind::Lambda(_) => return Err(err(line, "lambda")),
             ExprKind::Dict(_) => return Err(err(line, "dicts")),
             ExprKind::Set(_) => return Err(err(line, "sets")),
+            ExprKind::Comp { .. } => return Err(err(line, "comprehensions")),
             ExprKind::Star(_) | ExprKind::DoubleStar(_) => {
                 return Err(err(line, "'*' and '**' arguments"));
             }
@@ -744,6 +745,16 @@ impl Gen {
                 "calling something that is not a builtin or a method",
             ));
         };
+        if let ExprKind::Name(m) = &object.kind
+            && !self.vars.contains(m)
+            && let Some(Global::Module(module)) = global(m)
+        {
+            // struct, json, random, …: no C counterpart in the runtime.
+            return Err(err(
+                line,
+                format!("{}.{method}() is not supported by the C export", module.name()),
+            ));
+        }
         if !kwargs.is_empty() {
             return Err(err(line, format!("{method}() with keyword arguments")));
         }
@@ -846,7 +857,25 @@ impl Gen {
             | Builtin::Chr
             | Builtin::Format
             | Builtin::Dict
-            | Builtin::Set => return not_supported(),
+            | Builtin::Set
+            | Builtin::Sorted
+            | Builtin::Enumerate
+            | Builtin::Zip
+            | Builtin::Reversed
+            | Builtin::Any
+            | Builtin::All
+            | Builtin::Map
+            | Builtin::Filter
+            | Builtin::Round
+            | Builtin::Divmod
+            | Builtin::Pow
+            | Builtin::Oct
+            | Builtin::Bin
+            | Builtin::Isinstance
+            | Builtin::Type
+            | Builtin::Getattr
+            | Builtin::Hasattr
+            | Builtin::Bytearray => return not_supported(),
         };
         let mut values: Vec<Option<String>> = Vec::new();
         for a in args {
@@ -937,6 +966,9 @@ mod tests {
             ("x = 1\ny = \"%d\" % x\n", "'%' string formatting"),
             ("x = 1\ny = \"{}\".format(x)\n", ".format()"),
             ("x = 1\ny = format(x, \"x\")\n", "format()"),
+            ("x = 1\ny = [i for i in x]\n", "comprehensions"),
+            ("x = 1\ny = struct.pack(\"!I\", x)\n", "struct.pack"),
+            ("x = 1\ny = sorted(x)\n", "sorted()"),
         ] {
             let e = c(&socklab_lang::parse(src).script).unwrap_err();
             assert_eq!(e.line, 2, "{src}");

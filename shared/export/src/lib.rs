@@ -142,6 +142,31 @@ mod tests {
     }
 
     #[test]
+    fn library_modules_and_comprehensions_export_as_python_reads_them() {
+        let src = "import struct as st\nfrom binascii import hexlify\nimport json, random, math\n\
+                   random.seed(42)\nxs = [random.randint(1, 9) for _ in range(3)]\n\
+                   print(hexlify(st.pack('!H', 258)), json.dumps({k: v for k, v in zip('ab', xs)}), sum(x for x in xs), math.floor(2.5))\n";
+        let program = python(&script(src)).unwrap();
+        assert!(program.contains("import binascii\nimport json\nimport math\nimport random\n"), "{program}");
+        assert!(program.contains("st = struct\n"), "{program}");
+        assert!(program.contains("hexlify = binascii.hexlify\n"), "{program}");
+        assert!(program.contains("[random.randint(1, 9) for _ in range(3)]"), "{program}");
+        let Ok(out) = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(&program)
+            .output()
+        else {
+            return; // no python3 here: the text checks above must do
+        };
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "[main] b'0102' {\"a\": 2, \"b\": 1} 8 2\n",
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
     fn a_lane_waits_where_it_calls_a_function_that_waits() {
         let lane = &script("s = socket()\ndef serve(x):\n    return x.accept()\ndef main():\n    s.listen()\n    serve(s)\nprint(1)\nmain()\n").lanes[0];
         assert_eq!(walk::first_waiting(lane), Some(4));

@@ -13,7 +13,7 @@ use super::walk::{self, ident};
 use socklab_wire::errno;
 use socklab_lang::visit;
 use socklab_lang::names::{Builtin, Global, Module, global};
-use socklab_lang::{BinOp, CmpOp, Expr, ExprKind, FPart, FuncDef, Param, Script, Stmt, StmtKind, Target, UnaryOp};
+use socklab_lang::{BinOp, CmpOp, CompKind, Expr, ExprKind, FPart, FuncDef, Param, Script, Stmt, StmtKind, Target, UnaryOp};
 
 /// The Python 3 program for `script`.
 pub fn python(script: &Script) -> Result<String, ExportError> {
@@ -21,6 +21,9 @@ pub fn python(script: &Script) -> Result<String, ExportError> {
     let used = walk::builtins_called(&script.lanes, &|lane, name| vars[lane].contains(name));
     let mut out = String::new();
     out.push_str(HEADER);
+    for module in modules_used(script, &vars) {
+        let _ = writeln!(out, "import {module}");
+    }
     if used.contains("lab_peer") {
         out.push_str(LAB_PEER);
     }
@@ -480,6 +483,29 @@ impl Printer<'_> {
                     .collect::<Result<Vec<_>, ExportError>>()?;
                 (format!("{{{}}}", parts.join(", ")), ATOM)
             }
+            ExprKind::Comp {
+                kind,
+                elt,
+                value,
+                generators,
+            } => {
+                let mut text = self.expr(elt, IF_ELSE)?;
+                if let Some(v) = value {
+                    text = format!("{text}: {}", self.expr(v, IF_ELSE)?);
+                }
+                for g in generators {
+                    let _ = write!(text, " for {} in {}", self.target(&g.target)?, self.expr(&g.iter, OR)?);
+                    for c in &g.conds {
+                        let _ = write!(text, " if {}", self.expr(c, OR)?);
+                    }
+                }
+                let text = match kind {
+                    CompKind::List => format!("[{text}]"),
+                    CompKind::Set | CompKind::Dict => format!("{{{text}}}"),
+                    CompKind::Gen => format!("({text})"),
+                };
+                (text, ATOM)
+            }
             // Only call arguments hold these: never parenthesized.
             ExprKind::Star(x) => (format!("*{}", self.expr(x, UNARY)?), ATOM),
             ExprKind::DoubleStar(x) => (format!("**{}", self.expr(x, UNARY)?), ATOM),
@@ -911,3 +937,20 @@ def main():
 if __name__ == "__main__":
     main()
 "#;
+
+/// The library modules a script names that the header does not import.
+fn modules_used(script: &Script, vars: &[BTreeSet<String>]) -> BTreeSet<&'static str> {
+    let mut found = BTreeSet::new();
+    for (lane, vars) in script.lanes.iter().zip(vars) {
+        visit::each_expr(&lane.body, |e| {
+            if let ExprKind::Name(n) = &e.kind
+                && !vars.contains(n)
+                && let Some(m @ (Module::Binascii | Module::Random | Module::Math | Module::Json)) =
+                    Module::from_name(n)
+            {
+                found.insert(m.name());
+            }
+        });
+    }
+    found
+}

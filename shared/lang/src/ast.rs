@@ -227,6 +227,31 @@ pub enum ExprKind {
     DoubleStar(Box<Expr>),
     /// An f-string (adjacent plain strings included): its text and fields in order.
     FString(Vec<FPart>),
+    /// `[elt for ...]`, `{elt for ...}`, `{key: value for ...}`, `(elt for ...)`:
+    /// `value` is set for a dict comprehension (`elt` is then the key).
+    Comp {
+        kind: CompKind,
+        elt: Box<Expr>,
+        value: Option<Box<Expr>>,
+        generators: Vec<CompFor>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompKind {
+    List,
+    Set,
+    Dict,
+    /// A generator expression (evaluated eagerly into a list; see docs/language.md).
+    Gen,
+}
+
+/// One `for TARGET in ITER [if COND]...` clause of a comprehension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompFor {
+    pub target: Target,
+    pub iter: Expr,
+    pub conds: Vec<Expr>,
 }
 
 /// A piece of an f-string. `f"{x=}"` is parsed as the text `x=` and the field `x!r`.

@@ -70,6 +70,24 @@ named_enum! {
         Format = "format",
         Dict = "dict",
         Set = "set",
+        Sorted = "sorted",
+        Enumerate = "enumerate",
+        Zip = "zip",
+        Reversed = "reversed",
+        Any = "any",
+        All = "all",
+        Map = "map",
+        Filter = "filter",
+        Round = "round",
+        Divmod = "divmod",
+        Pow = "pow",
+        Oct = "oct",
+        Bin = "bin",
+        Isinstance = "isinstance",
+        Type = "type",
+        Getattr = "getattr",
+        Hasattr = "hasattr",
+        Bytearray = "bytearray",
     }
 }
 
@@ -81,6 +99,77 @@ named_enum! {
         Select = "select",
         Time = "time",
         Errno = "errno",
+        Struct = "struct",
+        Sys = "sys",
+        Os = "os",
+        Binascii = "binascii",
+        Random = "random",
+        Math = "math",
+        Json = "json",
+    }
+}
+
+named_enum! {
+    /// A function of a library module, named `module.function`; see
+    /// `interp/library.rs`.
+    pub enum LibFn {
+        StructPack = "struct.pack",
+        StructUnpack = "struct.unpack",
+        StructUnpackFrom = "struct.unpack_from",
+        StructCalcsize = "struct.calcsize",
+        StructStruct = "struct.Struct",
+        SysExit = "sys.exit",
+        OsStrerror = "os.strerror",
+        OsGetpid = "os.getpid",
+        BinasciiHexlify = "binascii.hexlify",
+        BinasciiUnhexlify = "binascii.unhexlify",
+        BinasciiCrc32 = "binascii.crc32",
+        RandomSeed = "random.seed",
+        RandomRandom = "random.random",
+        RandomRandint = "random.randint",
+        RandomRandrange = "random.randrange",
+        RandomChoice = "random.choice",
+        RandomShuffle = "random.shuffle",
+        RandomUniform = "random.uniform",
+        RandomGetrandbits = "random.getrandbits",
+        MathSqrt = "math.sqrt",
+        MathFloor = "math.floor",
+        MathCeil = "math.ceil",
+        MathLog = "math.log",
+        MathLog2 = "math.log2",
+        MathLog10 = "math.log10",
+        MathExp = "math.exp",
+        MathSin = "math.sin",
+        MathCos = "math.cos",
+        MathTan = "math.tan",
+        MathAtan2 = "math.atan2",
+        MathFabs = "math.fabs",
+        MathIsclose = "math.isclose",
+        MathIsnan = "math.isnan",
+        MathIsinf = "math.isinf",
+        MathGcd = "math.gcd",
+        MathTrunc = "math.trunc",
+        MathHypot = "math.hypot",
+        TimeMonotonic = "time.monotonic",
+        TimePerfCounter = "time.perf_counter",
+        JsonDumps = "json.dumps",
+        JsonLoads = "json.loads",
+    }
+}
+
+impl LibFn {
+    /// The function's own name, without its module.
+    pub fn short_name(self) -> &'static str {
+        let name = self.name();
+        name.rsplit('.').next().unwrap_or(name)
+    }
+
+    /// `module.name`, if the module has a function of that name.
+    pub fn lookup(module: Module, name: &str) -> Option<LibFn> {
+        LibFn::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name().strip_prefix(module.name()).and_then(|r| r.strip_prefix('.')) == Some(name))
     }
 }
 
@@ -118,6 +207,10 @@ named_enum! {
         RecursionError,
         NotImplementedError,
         UnboundLocalError,
+        SystemExit,
+        StructError = "struct.error",
+        JsonDecodeError = "json.JSONDecodeError",
+        BinasciiError = "binascii.Error",
     }
 }
 
@@ -160,7 +253,9 @@ impl ExcClass {
             | BrokenPipeError => Some(ConnectionError),
             ZeroDivisionError | OverflowError => Some(ArithmeticError),
             IndexError | KeyError => Some(LookupError),
-            UnicodeDecodeError => Some(ValueError),
+            UnicodeDecodeError | JsonDecodeError | BinasciiError => Some(ValueError),
+            SystemExit => Some(BaseException),
+            StructError => Some(Exception),
         }
     }
 

@@ -491,18 +491,28 @@ impl Parser<'_> {
 
     fn import(&mut self) -> PResult<StmtKind> {
         let from = self.advance().is_name("from");
+        // Names the statement binds, as (name, value): `import struct as s`,
+        // `from struct import pack`. The statement becomes an assignment of them.
+        let mut bindings: Vec<(String, Expr)> = Vec::new();
+        let mut from_module: Option<(Module, Pos)>;
         loop {
             let pos = self.peek().pos;
             let module = self.expect_name("a module name")?;
-            if Module::from_name(&module).is_none() {
+            let Some(m) = Module::from_name(&module) else {
                 let msg = format!(
-                    "module '{module}' is not available: socklab scripts have socket, select, time and errno built in"
+                    "module '{module}' is not available: socklab scripts have {} built in",
+                    module_list()
                 );
                 return Err(self.error_at(pos, msg));
-            }
+            };
             if self.at_op(".") {
                 return Err(self.expected("end of statement"));
             }
+            if !from && self.eat_keyword("as") {
+                let alias = self.expect_name("a name after 'as'")?;
+                bindings.push((alias, self.mk(pos, ExprKind::Name(module.clone()))));
+            }
+            from_module = Some((m, pos));
             if from || !self.eat_op(",") {
                 break;
             }
@@ -514,7 +524,26 @@ impl Parser<'_> {
             if !self.eat_op("*") {
                 let paren = self.eat_op("(");
                 loop {
-                    self.expect_name("a name to import")?;
+                    let pos = self.peek().pos;
+                    let name = self.expect_name("a name to import")?;
+                    let alias = if self.eat_keyword("as") {
+                        Some(self.expect_name("a name after 'as'")?)
+                    } else {
+                        None
+                    };
+                    if let Some((m, mpos)) = from_module {
+                        // The socket modules' names are builtins already: binding
+                        // them again would change nothing.
+                        let builtin = matches!(
+                            m,
+                            Module::Socket | Module::Select | Module::Time | Module::Errno
+                        ) && crate::names::global(&name).is_some();
+                        if alias.as_ref().is_some_and(|a| a != &name) || !builtin {
+                            let object = self.mk(mpos, ExprKind::Name(m.name().to_string()));
+                            let value = self.mk(pos, ExprKind::Attr(Box::new(object), name.clone()));
+                            bindings.push((alias.unwrap_or(name), value));
+                        }
+                    }
                     if !self.eat_op(",") {
                         break;
                     }
@@ -527,7 +556,28 @@ impl Parser<'_> {
                 }
             }
         }
-        Ok(StmtKind::Import)
+        Ok(match bindings.len() {
+            0 => StmtKind::Import,
+            1 => {
+                let (name, value) = bindings.remove(0);
+                StmtKind::Assign {
+                    targets: vec![Target::Name(name)],
+                    value,
+                }
+            }
+            _ => {
+                let (line, col) = (bindings[0].1.line, bindings[0].1.col);
+                let (names, values): (Vec<_>, Vec<_>) = bindings.into_iter().unzip();
+                StmtKind::Assign {
+                    targets: vec![Target::Unpack(names.into_iter().map(Target::Name).collect())],
+                    value: Expr {
+                        line,
+                        col,
+                        kind: ExprKind::Tuple(values),
+                    },
+                }
+            }
+        })
     }
 
     fn expr_statement(&mut self) -> PResult<StmtKind> {
@@ -1405,7 +1455,20 @@ impl Parser<'_> {
                 kwargs.push((name, self.test()?));
             } else {
                 let pos = self.peek().pos;
-                let arg = self.test()?;
+                let mut arg = self.test()?;
+                if self.at_keyword("for") {
+                    // `f(x for x in xs)`: a generator expression needs no parentheses
+                    // of its own when it is the only argument.
+                    let (start, line) = (open.pos, arg.line);
+                    arg = self.comprehension_clauses(CompKind::Gen, arg, None)?;
+                    if !args.is_empty() || !kwargs.is_empty() || !self.at_op(")") {
+                        let _ = line;
+                        return Err(self.error_at(
+                            start,
+                            "Generator expression must be parenthesized",
+                        ));
+                    }
+                }
                 if !kwargs.is_empty() {
                     let message = if kwargs.iter().any(|(k, _)| k.is_empty()) {
                         "positional argument follows keyword argument unpacking"
@@ -1505,6 +1568,9 @@ impl Parser<'_> {
                     return Ok(self.mk(pos, ExprKind::Tuple(Vec::new())));
                 }
                 let first = self.test()?;
+                if self.at_keyword("for") {
+                    return self.comprehension(CompKind::Gen, first, None, ")", &tok);
+                }
                 if !self.at_op(",") {
                     self.expect_close(")", &tok)?;
                     return Ok(first);
@@ -1524,6 +1590,10 @@ impl Parser<'_> {
                 let mut items = Vec::new();
                 while !self.at_op("]") {
                     items.push(self.test()?);
+                    if items.len() == 1 && self.at_keyword("for") {
+                        let elt = items.remove(0);
+                        return self.comprehension(CompKind::List, elt, None, "]", &tok);
+                    }
                     if !self.eat_op(",") {
                         break;
                     }
@@ -1536,6 +1606,9 @@ impl Parser<'_> {
                 let mut items = Vec::new();
                 while !self.at_op("}") {
                     let key = self.test()?;
+                    if items.is_empty() && self.at_keyword("for") {
+                        return self.comprehension(CompKind::Set, key, None, "}", &tok);
+                    }
                     if !self.at_op(":") && items.is_empty() {
                         return self.set_display(key, &tok);
                     }
@@ -1544,6 +1617,9 @@ impl Parser<'_> {
                     }
                     self.advance();
                     let value = self.test()?;
+                    if items.is_empty() && self.at_keyword("for") {
+                        return self.comprehension(CompKind::Dict, key, Some(value), "}", &tok);
+                    }
                     items.push((key, value));
                     if !self.eat_op(",") {
                         break;
@@ -1554,6 +1630,79 @@ impl Parser<'_> {
             }
             _ => Err(self.expected("an expression")),
         }
+    }
+
+    /// The rest of a comprehension after its first expression, through its closing bracket.
+    fn comprehension(
+        &mut self,
+        kind: CompKind,
+        elt: Expr,
+        value: Option<Expr>,
+        close: &str,
+        open: &Token,
+    ) -> PResult<Expr> {
+        let mut e = self.comprehension_clauses(kind, elt, value)?;
+        self.expect_close(close, open)?;
+        e.line = open.pos.line;
+        e.col = open.pos.col;
+        Ok(e)
+    }
+
+    /// The `for ... in ... [if ...]` clauses of a comprehension.
+    fn comprehension_clauses(
+        &mut self,
+        kind: CompKind,
+        elt: Expr,
+        value: Option<Expr>,
+    ) -> PResult<Expr> {
+        let pos = Pos {
+            line: elt.line,
+            col: elt.col,
+        };
+        let mut generators = Vec::new();
+        while self.eat_keyword("for") {
+            let first = self.bitor()?;
+            let target_expr = if self.at_op(",") {
+                let mut items = vec![first];
+                while self.eat_op(",") {
+                    if self.at_keyword("in") {
+                        break;
+                    }
+                    items.push(self.bitor()?);
+                }
+                let (line, col) = (items[0].line, items[0].col);
+                Expr {
+                    line,
+                    col,
+                    kind: ExprKind::Tuple(items),
+                }
+            } else {
+                first
+            };
+            let target = self.target(target_expr)?;
+            if !self.eat_keyword("in") {
+                return Err(self.expected("'in'"));
+            }
+            let iter = self.or_test()?;
+            let mut conds = Vec::new();
+            while self.eat_keyword("if") {
+                conds.push(self.or_test()?);
+            }
+            generators.push(CompFor {
+                target,
+                iter,
+                conds,
+            });
+        }
+        Ok(self.mk(
+            pos,
+            ExprKind::Comp {
+                kind,
+                elt: Box::new(elt),
+                value: value.map(Box::new),
+                generators,
+            },
+        ))
     }
 
     /// The rest of `{a, b, ...}` after its first item.
@@ -1703,4 +1852,13 @@ pub fn parse_source(source: &str) -> (Script, Vec<Diagnostic>) {
     diagnostics.sort_by_key(|d| (d.line, d.col));
     diagnostics.dedup();
     (script, diagnostics)
+}
+
+/// The importable modules, for the error naming them.
+fn module_list() -> String {
+    let names: Vec<&str> = Module::ALL.iter().map(|m| m.name()).collect();
+    match names.split_last() {
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }

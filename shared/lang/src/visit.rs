@@ -184,6 +184,15 @@ pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
         }),
         ExprKind::Star(x) | ExprKind::DoubleStar(x) => v.expr(x),
         ExprKind::FString(parts) => walk_fparts(v, parts),
+        ExprKind::Comp { elt, value, generators, .. } => {
+            for g in generators {
+                v.expr(&g.iter);
+                v.target(&g.target);
+                g.conds.iter().for_each(|c| v.expr(c));
+            }
+            v.expr(elt);
+            value.iter().for_each(|x| v.expr(x));
+        }
     }
 }
 

@@ -137,6 +137,7 @@ pub fn to_text(v: &Value) -> Result<String, Exception> {
     match v {
         Value::Str(s) => Ok(s.to_string()),
         Value::Bytes(b) => Ok(String::from_utf8_lossy(b).into_owned()),
+        Value::ByteArray(b) => Ok(String::from_utf8_lossy(&lock(b)).into_owned()),
         other => Err(Exception::type_error(format!(
             "str, bytes or bytearray expected, not {}",
             other.type_name()
@@ -148,6 +149,7 @@ pub fn to_text(v: &Value) -> Result<String, Exception> {
 pub fn to_bytes(v: &Value) -> Result<Arc<[u8]>, Exception> {
     match v {
         Value::Bytes(b) => Ok(b.clone()),
+        Value::ByteArray(b) => Ok(Arc::from(lock(b).as_slice())),
         other => Err(Exception::type_error(format!(
             "a bytes-like object is required, not '{}'",
             other.type_name()
@@ -176,6 +178,7 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, Exception> {
         Value::Set(s) => lock(s).clone(),
         Value::Str(s) => s.chars().map(|c| Value::str(c.to_string())).collect(),
         Value::Bytes(b) => b.iter().map(|&x| Value::Int(i64::from(x))).collect(),
+        Value::ByteArray(b) => lock(b).iter().map(|&x| Value::Int(i64::from(x))).collect(),
         Value::Range { start, stop, step } => {
             let n = super::value::range_len(*start, *stop, *step);
             if n > super::ops::MAX_ITEMS as i64 {

@@ -9,7 +9,7 @@ use super::format;
 use super::icmp;
 use super::ops::{self, MAX_SIZE};
 use super::sockets::{self, Flow, Pending};
-use super::value::{Value, as_int, as_number, lock, py_cmp, range_len};
+use super::value::{Value, as_int, as_number, lock, range_len};
 use crate::ast::BinOp;
 use crate::names::Builtin;
 use socklab_wire::op::Op;
@@ -21,6 +21,8 @@ pub struct Ctx<'a> {
     pub now: f64,
     /// The lane's printed text not yet turned into `print` events.
     pub output: &'a mut String,
+    /// The lane's random generator and fake pid.
+    pub lib: &'a mut super::library::LibState,
 }
 
 pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> {
@@ -210,8 +212,16 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::Min | Builtin::Max => {
             let name = builtin.name();
-            let (items, keywords) = args.varargs(&["default"])?;
-            let default = keywords.into_iter().next().map(|(_, v)| v);
+            let (items, keywords) = args.varargs(&["default", "key"])?;
+            let mut default = None;
+            let mut key = None;
+            for (k, v) in keywords {
+                if k == "default" {
+                    default = Some(v);
+                } else if !matches!(v, Value::None) {
+                    key = Some(v);
+                }
+            }
             let items = match items.len() {
                 0 => {
                     return Err(Exception::type_error(format!(
@@ -221,33 +231,14 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                 1 => iterate(&items[0])?,
                 _ => items,
             };
-            let mut best: Option<Value> = None;
-            for item in items {
-                best = Some(match best {
-                    None => item,
-                    Some(b) => {
-                        let ord = py_cmp(&item, &b).ok_or_else(|| {
-                            Exception::type_error(format!(
-                                "'<' not supported between instances of '{}' and '{}'",
-                                item.type_name(),
-                                b.type_name()
-                            ))
-                        })?;
-                        let better = if builtin == Builtin::Min {
-                            ord.is_lt()
-                        } else {
-                            ord.is_gt()
-                        };
-                        if better { item } else { b }
-                    }
-                });
-            }
-            match best.or(default) {
-                Some(v) => value(v),
-                None => Err(Exception::value_error(format!(
-                    "{name}() arg is an empty sequence"
-                ))),
-            }
+            let keys = match &key {
+                Some(f) => items
+                    .iter()
+                    .map(|x| super::more::call_simple(f, vec![x.clone()], ctx))
+                    .collect::<Result<Vec<_>, _>>()?,
+                None => items.clone(),
+            };
+            value(super::more::best_by_key(&items, &keys, builtin == Builtin::Max, default)?)
         }
         Builtin::Sum => {
             let [items, start] = args.bind(["iterable", "start"], 1)?;
@@ -314,6 +305,30 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             let v = v.unwrap_or(Value::None);
             value(Value::str(format::format_value(&v, &spec)?))
         }
+        Builtin::Sorted
+        | Builtin::Enumerate
+        | Builtin::Zip
+        | Builtin::Reversed
+        | Builtin::Any
+        | Builtin::All
+        | Builtin::Map
+        | Builtin::Filter
+        | Builtin::Round
+        | Builtin::Divmod
+        | Builtin::Pow
+        | Builtin::Oct
+        | Builtin::Bin
+        | Builtin::Isinstance
+        | Builtin::Type
+        | Builtin::Getattr
+        | Builtin::Hasattr => super::more::call(builtin, args, ctx),
+        Builtin::Bytearray => {
+            let [x, encoding, errors] = args.bind(["source", "encoding", "errors"], 0)?;
+            let made = bytes(x, encoding, errors)?;
+            value(Value::ByteArray(std::sync::Arc::new(std::sync::Mutex::new(
+                super::args::to_bytes(&made)?.to_vec(),
+            ))))
+        }
     }
 }
 
@@ -326,6 +341,7 @@ pub fn len(x: &Value) -> Result<i64, Exception> {
         Value::List(l) => lock(l).len(),
         Value::Dict(d) => lock(d).len(),
         Value::Set(s) => lock(s).len(),
+        Value::ByteArray(b) => lock(b).len(),
         Value::Range { start, stop, step } => return Ok(range_len(*start, *stop, *step)),
         other => {
             return Err(Exception::type_error(format!(
@@ -469,6 +485,7 @@ fn bytes(
         (Value::Str(_), None) => Err(Exception::type_error("string argument without an encoding")),
         (_, Some(_)) => Err(Exception::type_error("encoding without a string argument")),
         (Value::Bytes(_), None) => Ok(x.clone()),
+        (Value::ByteArray(b), None) => Ok(Value::bytes(lock(b).as_slice())),
         (Value::Int(_) | Value::Bool(_), None) => {
             let n = to_int(&x)?;
             if n < 0 {
@@ -522,9 +539,11 @@ mod tests {
                 panic!("{op:?} is not a builtin");
             };
             let mut output = String::new();
+            let mut lib = super::super::library::LibState::new("main");
             let mut ctx = Ctx {
                 now: 0.0,
                 output: &mut output,
+                lib: &mut lib,
             };
             if let Err(e) = call(builtin, Args::new(op.name(), Vec::new(), Vec::new()), &mut ctx) {
                 assert!(!e.message.contains("is bound with"), "{op:?}: {}", e.message);

@@ -468,10 +468,8 @@ impl LaneVm {
             Value::Wrapped(w) if name == "setter" && matches!(**w, Wrapped::Property { .. }) => {
                 Some(Value::Method(Arc::new((x.clone(), "setter"))))
             }
-            Value::Function(f) if name == "__name__" => Some(Value::str(&f.code.name)),
-            Value::ExcClass(c) if name == "__name__" => Some(Value::str(c.name())),
+            // Functions, builtins and exception classes: `methods::get_attr` names them.
             Value::Special(s) if name == "__name__" => Some(Value::str(s.name())),
-            Value::Builtin(b) if name == "__name__" => Some(Value::str(b.name())),
             Value::Function(f) if name == "__qualname__" => Some(Value::str(&f.code.qualname)),
             _ => {
                 self.frame.stack.push(methods::get_attr(&x, name)?);

@@ -157,6 +157,15 @@ pub enum Op {
         count: usize,
         next: usize,
     },
+    /// Ends a builtin's script-function calls: pops the list of results and
+    /// pushes the builtin's answer (see `LaneVm::call_with_callbacks`).
+    Finish(Arc<super::more::Finish>),
+    /// A comprehension's element: pops a value (or, with `pair`, a value and its
+    /// key) and adds it to the list, set or dict `depth` places below the top.
+    CompAdd {
+        depth: usize,
+        pair: bool,
+    },
 }
 
 /// A compiled function: what `def` or `lambda` turns into a function value.
@@ -217,6 +226,7 @@ pub fn compile(body: &[Stmt]) -> Program {
         enclosing: Vec::new(),
         qualname: String::new(),
         is_class: false,
+        renames: Vec::new(),
     };
     c.block(body);
     c.program
@@ -233,6 +243,10 @@ struct Compiler {
     qualname: String,
     /// Compiling a class body: its names are not visible to the methods.
     is_class: bool,
+    /// Comprehension variables being compiled, innermost last: (name, hidden
+    /// name). A comprehension's variables are its own, as in Python 3: they
+    /// live under hidden names that no statement can spell, so nothing leaks.
+    renames: Vec<(String, String)>,
 }
 
 impl Compiler {
@@ -692,7 +706,18 @@ impl Compiler {
         self.scope.as_ref().map_or(NameKind::Global, |s| s.kind(name))
     }
 
+    /// The hidden name of a comprehension variable, and whether it is a
+    /// function's local (else a lane global).
+    fn renamed(&self, name: &str) -> Option<Op> {
+        let (_, hidden) = self.renames.iter().rev().find(|(n, _)| n == name)?;
+        Some(Op::Load(hidden.clone()))
+    }
+
     fn load_name(&mut self, name: &str) {
+        if let Some(Op::Load(hidden)) = self.renamed(name) {
+            self.emit(if self.scope.is_some() { Op::LoadLocal(hidden) } else { Op::Load(hidden) });
+            return;
+        }
         let n = name.to_string();
         self.emit(match self.name_kind(name) {
             NameKind::Global => Op::Load(n),
@@ -702,6 +727,10 @@ impl Compiler {
     }
 
     fn store_name(&mut self, name: &str) {
+        if let Some(Op::Load(hidden)) = self.renamed(name) {
+            self.emit(if self.scope.is_some() { Op::StoreLocal(hidden) } else { Op::Store(hidden) });
+            return;
+        }
         let n = name.to_string();
         self.emit(match self.name_kind(name) {
             NameKind::Global => Op::Store(n),
@@ -753,6 +782,7 @@ impl Compiler {
             enclosing,
             qualname: format!("{qualname}.<locals>."),
             is_class: false,
+            renames: Vec::new(),
         };
         match (def.is_lambda, def.body.first().map(|s| &s.kind)) {
             // A lambda is part of its caller's statement: no step of its own.
@@ -814,6 +844,7 @@ impl Compiler {
             enclosing,
             qualname: format!("{qualname}."),
             is_class: true,
+            renames: Vec::new(),
         };
         inner.block(&def.body);
         inner.emit(Op::Const(Value::None));
@@ -923,8 +954,65 @@ impl Compiler {
         }
     }
 
+    /// `[elt for t in it if c ...]` and friends, inline: the container, then one
+    /// loop per `for` clause with its iterator on the stack, adding each element.
+    fn comprehension(&mut self, kind: CompKind, elt: &Expr, value: Option<&Expr>, generators: &[CompFor]) {
+        match kind {
+            CompKind::List | CompKind::Gen => self.emit(Op::BuildList(0)),
+            CompKind::Set => self.emit(Op::BuildSet(0)),
+            CompKind::Dict => self.emit(Op::BuildDict(0)),
+        };
+        let saved = self.renames.len();
+        let mut loops = Vec::new();
+        for (i, g) in generators.iter().enumerate() {
+            // The first iterable is evaluated outside the comprehension's scope.
+            self.expr(&g.iter);
+            if i == 0 {
+                let depth = self.renames.len();
+                let mut names = Vec::new();
+                target_names(&g.target, &mut names);
+                for g in generators {
+                    target_names(&g.target, &mut names);
+                }
+                for n in names {
+                    let hidden = format!("<comp{depth}>{n}");
+                    self.renames.push((n, hidden));
+                }
+            }
+            self.emit(Op::GetIter);
+            let top = self.here();
+            let exhausted = self.emit(Op::ForIter(0));
+            self.store(&g.target);
+            for c in &g.conds {
+                self.expr(c);
+                self.emit(Op::JumpIfFalse(top));
+            }
+            loops.push((top, exhausted));
+        }
+        self.expr(elt);
+        if let Some(v) = value {
+            self.expr(v);
+        }
+        self.emit(Op::CompAdd {
+            depth: generators.len(),
+            pair: value.is_some(),
+        });
+        for (top, exhausted) in loops.into_iter().rev() {
+            self.emit(Op::Jump(top));
+            let done = self.here();
+            self.patch(exhausted, done);
+        }
+        self.renames.truncate(saved);
+    }
+
     fn expr(&mut self, e: &Expr) {
         match &e.kind {
+            ExprKind::Comp {
+                kind,
+                elt,
+                value,
+                generators,
+            } => self.comprehension(*kind, elt, value.as_deref(), generators),
             ExprKind::None => {
                 self.emit(Op::Const(Value::None));
             }
@@ -1093,5 +1181,14 @@ impl Compiler {
         }
         let [lower, upper, step] = parts.map(Option::is_some);
         self.emit(Op::Slice { lower, upper, step });
+    }
+}
+
+/// The names a target binds, in order.
+fn target_names(t: &Target, out: &mut Vec<String>) {
+    match t {
+        Target::Name(n) => out.push(n.clone()),
+        Target::Unpack(items) => items.iter().for_each(|i| target_names(i, out)),
+        Target::Index { .. } | Target::Attr { .. } => {}
     }
 }

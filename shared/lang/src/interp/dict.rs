@@ -17,7 +17,7 @@ pub fn new(items: Vec<(Value, Value)>) -> Value {
 /// Python's `TypeError: unhashable type` for keys that cannot be hashed.
 pub fn check_hashable(key: &Value) -> Result<(), Exception> {
     match key {
-        Value::List(_) | Value::Dict(_) | Value::Set(_) => Err(Exception::type_error(format!(
+        Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::ByteArray(_) => Err(Exception::type_error(format!(
             "unhashable type: '{}'",
             key.type_name()
         ))),

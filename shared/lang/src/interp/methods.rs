@@ -71,6 +71,11 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
             } else {
                 Value::None
             }),
+            "code" if e.class == ExcClass::SystemExit => Some(super::library::exit_code(e)),
+            "args" if e.class == ExcClass::SystemExit => Some(match super::library::exit_code(e) {
+                Value::None => Value::tuple(vec![]),
+                code => Value::tuple(vec![code]),
+            }),
             "args" => Some(match &e.errno {
                 Some((n, _)) => {
                     Value::tuple(vec![Value::Int(i64::from(*n)), Value::str(&e.message)])
@@ -91,11 +96,24 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
             method(v, &["decode", "hex"], name).or_else(|| method(v, TEXT_METHODS, name))
         }
         Value::List(_) => method(v, LIST_METHODS, name),
+        Value::ByteArray(_) => method(v, &["append", "extend", "clear", "pop", "decode", "hex"], name)
+            .or_else(|| method(v, TEXT_METHODS, name)),
         Value::Dict(_) => method(v, super::dict::METHODS, name),
         Value::Set(_) => method(v, super::set::METHODS, name),
-        Value::Module(m) => module_attr(*m, name),
+        Value::Module(m) => module_attr(*m, name).or_else(|| super::library::module_attr(*m, name)),
+        Value::Object(o) => o.attr(name),
+        Value::ExcClass(c) if name == "__name__" => Some(Value::str(c.name().rsplit('.').next().unwrap_or(""))),
+        Value::Builtin(b) if name == "__name__" => Some(Value::str(b.name())),
+        Value::Type(t) if name == "__name__" => Some(Value::str(t)),
+        Value::LibFn(f) if name == "__name__" => Some(Value::str(f.short_name())),
+        Value::Function(f) if name == "__name__" => Some(Value::str(f.code.qualname.rsplit('.').next().unwrap_or(""))),
         Value::Builtin(Builtin::Bytes) if name == "fromhex" => method(v, &["fromhex"], name),
-        Value::Builtin(b) => Module::from_name(b.name()).and_then(|m| module_attr(m, name)),
+        Value::Builtin(b) if type_method(*b, name).is_some() => {
+            type_method(*b, name).map(|m| Value::Method(Arc::new((v.clone(), m))))
+        }
+        Value::Builtin(b) => Module::from_name(b.name()).and_then(|m| {
+            module_attr(m, name).or_else(|| super::library::module_attr(m, name))
+        }),
         _ => None,
     };
     found.ok_or_else(|| no_attr(v, name))
@@ -137,6 +155,13 @@ fn module_attr(module: Module, name: &str) -> Option<Value> {
         Module::Errno => consts::value(name)
             .filter(|_| is_errno_name(name))
             .map(Value::Int),
+        Module::Struct
+        | Module::Sys
+        | Module::Os
+        | Module::Binascii
+        | Module::Random
+        | Module::Math
+        | Module::Json => None,
     }
 }
 
@@ -144,10 +169,57 @@ fn is_errno_name(name: &str) -> bool {
     socklab_wire::errno::number(name).is_some()
 }
 
+/// `str.lower` and the like: the method's name, when the type has it.
+fn type_method(b: Builtin, name: &str) -> Option<&'static str> {
+    let sample = match b {
+        Builtin::Str => Value::str(""),
+        Builtin::Bytes => Value::bytes(b""),
+        Builtin::List => Value::list(Vec::new()),
+        Builtin::Dict => super::dict::new(Vec::new()),
+        _ => return None,
+    };
+    match get_attr(&sample, name) {
+        Ok(Value::Method(m)) => Some(m.1),
+        _ => None,
+    }
+}
+
 /// Calls a callable value.
 pub fn call_value(callee: &Value, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> {
     match callee {
         Value::Builtin(b) => builtins::call(*b, args, ctx),
+        Value::LibFn(f) => super::library::call(*f, args, ctx),
+        Value::Method(m) if matches!(m.0, Value::Object(_)) => match &m.0 {
+            Value::Object(o) => super::library::call_method(o, m.1, args, ctx),
+            _ => Err(no_attr(&m.0, m.1)),
+        },
+        // `str.lower(s)`: the first argument is the receiver.
+        Value::Method(m) if matches!(&m.0, Value::Builtin(b) if !(*b == Builtin::Bytes && m.1 == "fromhex")) => {
+            let Value::Builtin(b) = &m.0 else {
+                return Err(no_attr(&m.0, m.1));
+            };
+            let mut args = args;
+            if args.positional.is_empty() {
+                return Err(Exception::type_error(format!(
+                    "unbound method {}.{}() needs an argument",
+                    b.name(),
+                    m.1
+                )));
+            }
+            let recv = args.positional.remove(0);
+            if !matches!(super::more::type_of(&recv), Value::Builtin(t) if t == *b) {
+                return Err(Exception::type_error(format!(
+                    "descriptor '{}' for '{}' objects doesn't apply to a '{}' object",
+                    m.1,
+                    b.name(),
+                    recv.type_name()
+                )));
+            }
+            match &recv {
+                Value::Object(_) => Err(no_attr(&recv, m.1)),
+                _ => call_method(&recv, m.1, args),
+            }
+        }
         Value::Method(m) => call_method(&m.0, m.1, args),
         Value::ExcClass(c) => {
             // `RuntimeError("text")`: str() of one argument is the message, as in Python.
@@ -185,6 +257,7 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
         Value::Str(s) => text_method(Text::Str(s), name, args).map(Flow::Value),
         Value::Bytes(b) => text_method(Text::Bytes(b), name, args).map(Flow::Value),
         Value::List(_) => list_method(recv, name, args).map(Flow::Value),
+        Value::ByteArray(b) => bytearray_method(b, name, args).map(Flow::Value),
         Value::Dict(d) => super::dict::method(d, name, args).map(Flow::Value),
         Value::Set(s) => super::set::method(s, name, args).map(Flow::Value),
         Value::Builtin(Builtin::Bytes) => {
@@ -192,6 +265,66 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
             fromhex(&text.unwrap_or(Value::None)).map(Flow::Value)
         }
         other => Err(no_attr(other, name)),
+    }
+}
+
+/// bytearray's own methods; the rest work on a copy as bytes methods do and
+/// give a bytearray where those give bytes.
+fn bytearray_method(b: &std::sync::Mutex<Vec<u8>>, name: &str, args: Args) -> Result<Value, Exception> {
+    let byte = |v: &Value| -> Result<u8, Exception> {
+        let i = to_int(v)?;
+        u8::try_from(i).map_err(|_| Exception::value_error("byte must be in range(0, 256)"))
+    };
+    match name {
+        "append" => {
+            let [x] = args.bind(["item"], 1)?;
+            let x = byte(&x.unwrap_or(Value::None))?;
+            lock(b).push(x);
+            Ok(Value::None)
+        }
+        "extend" => {
+            let [x] = args.bind(["iterable_of_ints"], 1)?;
+            let x = x.unwrap_or(Value::None);
+            let more: Vec<u8> = match &x {
+                Value::Bytes(_) | Value::ByteArray(_) => super::args::to_bytes(&x)?.to_vec(),
+                Value::Str(_) => {
+                    return Err(Exception::type_error("expected iterable of integers; got: 'str'"));
+                }
+                other => iterate(other)?.iter().map(byte).collect::<Result<_, _>>()?,
+            };
+            if lock(b).len() + more.len() > MAX_SIZE {
+                return Err(Exception::memory());
+            }
+            lock(b).extend(more);
+            Ok(Value::None)
+        }
+        "clear" => {
+            args.bind([], 0)?;
+            lock(b).clear();
+            Ok(Value::None)
+        }
+        "pop" => {
+            let [i] = args.bind(["index"], 0)?;
+            let mut bytes = lock(b);
+            if bytes.is_empty() {
+                return Err(Exception::index_error("pop from empty bytearray"));
+            }
+            let i = i.map_or(Ok(-1), |i| to_int(&i))?;
+            let len = bytes.len() as i64;
+            let j = if i < 0 { i + len } else { i };
+            if !(0..len).contains(&j) {
+                return Err(Exception::index_error("pop index out of range"));
+            }
+            Ok(Value::Int(i64::from(bytes.remove(j as usize))))
+        }
+        _ => {
+            let copy: Vec<u8> = lock(b).clone();
+            let v = text_method(Text::Bytes(&copy), name, args)?;
+            Ok(match v {
+                Value::Bytes(x) => Value::ByteArray(Arc::new(std::sync::Mutex::new(x.to_vec()))),
+                other => other,
+            })
+        }
     }
 }
 

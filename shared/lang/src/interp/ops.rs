@@ -56,7 +56,29 @@ pub fn unary(op: UnaryOp, v: &Value) -> Result<Value, Exception> {
     }
 }
 
+/// A bytearray's contents as bytes, for the operations that only read it.
+fn frozen(v: &Value) -> Option<Value> {
+    match v {
+        Value::ByteArray(b) => Some(Value::bytes(lock(b).as_slice())),
+        _ => None,
+    }
+}
+
+fn thawed(v: Value) -> Value {
+    match v {
+        Value::Bytes(b) => Value::ByteArray(Arc::new(std::sync::Mutex::new(b.to_vec()))),
+        other => other,
+    }
+}
+
 pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Exception> {
+    // bytearray + bytes is a bytearray; bytes + bytearray is bytes, as in Python.
+    if let Some(fa) = frozen(a) {
+        return binary(op, &fa, &frozen(b).unwrap_or_else(|| b.clone())).map(thawed);
+    }
+    if let (Value::Bytes(_), Some(fb)) = (a, frozen(b)) {
+        return binary(op, a, &fb);
+    }
     if let (Some(x), Some(y)) = (as_int(a), as_int(b)) {
         return int_binary(op, x, y);
     }
@@ -303,6 +325,9 @@ pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Result<Value, Exception> {
 
 /// Python `item in container`.
 pub fn contains(container: &Value, item: &Value) -> Result<bool, Exception> {
+    if let Some(c) = frozen(container) {
+        return contains(&c, &frozen(item).unwrap_or_else(|| item.clone()));
+    }
     match (container, item) {
         (Value::Str(s), Value::Str(sub)) => Ok(s.contains(&**sub)),
         (Value::Str(_), other) => Err(Exception::type_error(format!(
@@ -364,6 +389,9 @@ fn norm_index(i: i64, len: usize) -> Option<usize> {
 }
 
 pub fn index(object: &Value, idx: &Value) -> Result<Value, Exception> {
+    if let Some(b) = frozen(object) {
+        return index(&b, idx);
+    }
     if let Value::Dict(d) = object {
         return super::dict::get(d, idx)?.ok_or_else(|| super::dict::key_error(idx));
     }
@@ -468,6 +496,9 @@ pub fn slice(
     upper: Option<&Value>,
     step: Option<&Value>,
 ) -> Result<Value, Exception> {
+    if let Some(b) = frozen(object) {
+        return slice(&b, lower, upper, step).map(thawed);
+    }
     let (lower, upper, step) = (slice_bound(lower)?, slice_bound(upper)?, slice_bound(step)?);
     let contiguous = step.is_none_or(|s| s == 1);
     match object {
@@ -517,6 +548,29 @@ pub fn slice(
 pub fn store_index(object: &Value, idx: &Value, value: Value) -> Result<(), Exception> {
     if let Value::Dict(d) = object {
         return super::dict::set(d, idx.clone(), value);
+    }
+    if let Value::ByteArray(b) = object {
+        let Some(i) = as_int(idx) else {
+            return Err(Exception::type_error(format!(
+                "bytearray indices must be integers or slices, not {}",
+                idx.type_name()
+            )));
+        };
+        let byte = as_int(&value)
+            .ok_or_else(|| {
+                Exception::type_error(format!(
+                    "'{}' object cannot be interpreted as an integer",
+                    value.type_name()
+                ))
+            })
+            .and_then(|v| {
+                u8::try_from(v).map_err(|_| Exception::value_error("byte must be in range(0, 256)"))
+            })?;
+        let mut bytes = lock(b);
+        let j = norm_index(i, bytes.len())
+            .ok_or_else(|| Exception::index_error("bytearray index out of range"))?;
+        bytes[j] = byte;
+        return Ok(());
     }
     let Value::List(l) = object else {
         return Err(Exception::type_error(format!(

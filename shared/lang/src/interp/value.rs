@@ -66,6 +66,15 @@ pub enum Value {
     Wrapped(Arc<Wrapped>),
     /// `super()`: the class whose method asked, and the receiver.
     Super(Arc<(Arc<Class>, Value)>),
+    /// A library module's function: `struct.pack`, `random.randint`, …
+    LibFn(crate::names::LibFn),
+    /// A library object: a `struct.Struct`, `sys.stdout`, …
+    Object(Arc<super::library::Object>),
+    /// A bytearray: mutable bytes, shared like a list.
+    ByteArray(Arc<Mutex<Vec<u8>>>),
+    /// A class that is neither a builtin function nor an exception class, as
+    /// `type()` returns it: `type(sock)`, `type(None)`. Holds its name.
+    Type(&'static str),
 }
 
 /// A function value: its code, the defaults evaluated by `def`, and the cells it closes over.
@@ -186,7 +195,6 @@ impl Value {
             Value::Dict(_) => "dict",
             Value::Set(_) => "set",
             Value::Function(_) => "function",
-            Value::ExcClass(_) => "type",
             Value::Class(_) => "type",
             Value::Instance(i) => i.class.name,
             Value::BoundMethod(_) => "method",
@@ -197,6 +205,10 @@ impl Value {
                 Wrapped::Property { .. } => "property",
             },
             Value::Super(_) => "super",
+            Value::ExcClass(_) | Value::Type(_) => "type",
+            Value::LibFn(_) => "builtin_function_or_method",
+            Value::ByteArray(_) => "bytearray",
+            Value::Object(o) => o.type_name(),
         }
     }
 
@@ -213,6 +225,7 @@ impl Value {
             Value::List(l) => !lock(l).is_empty(),
             Value::Dict(d) => !lock(d).is_empty(),
             Value::Set(s) => !lock(s).is_empty(),
+            Value::ByteArray(b) => !lock(b).is_empty(),
             Value::Range { start, stop, step } => range_len(*start, *stop, *step) > 0,
             _ => true,
         }
@@ -279,6 +292,9 @@ impl Value {
             Value::Socket(s) => out.push_str(&socket_repr(s)),
             Value::Exception(e) => out.push_str(&e.repr()),
             Value::Icmp(p) => out.push_str(&p.repr()),
+            Value::Builtin(b) if super::library::is_type(*b) => {
+                let _ = write!(out, "<class '{}'>", b.name());
+            }
             Value::Builtin(b) => {
                 let _ = write!(out, "<built-in function {}>", b.name());
             }
@@ -347,6 +363,16 @@ impl Value {
             }
             Value::Super(s) => {
                 let _ = write!(out, "<super: <class '{}'>, <{} object>>", s.0.name, s.1.type_name());
+            }
+            Value::LibFn(f) => {
+                let _ = write!(out, "<built-in function {}>", f.short_name());
+            }
+            Value::Object(o) => out.push_str(&o.repr()),
+            Value::ByteArray(b) => {
+                let _ = write!(out, "bytearray({})", bytes_repr(&lock(b)));
+            }
+            Value::Type(name) => {
+                let _ = write!(out, "<class '{name}'>");
             }
         }
     }
@@ -423,6 +449,9 @@ pub fn as_int(v: &Value) -> Option<i64> {
 
 /// Python `==`.
 pub fn py_eq(a: &Value, b: &Value) -> bool {
+    if let Some((x, y)) = byte_pair(a, b) {
+        return x == y;
+    }
     match (a, b) {
         (Value::None, Value::None) => true,
         (Value::Str(x), Value::Str(y)) => x == y,
@@ -465,6 +494,9 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
         (Value::Instance(x), Value::Instance(y)) => Arc::ptr_eq(x, y),
         (Value::Special(x), Value::Special(y)) => x == y,
         (Value::BoundMethod(x), Value::BoundMethod(y)) => py_is(&x.0, &y.0) && py_eq(&x.1, &y.1),
+        (Value::LibFn(x), Value::LibFn(y)) => x == y,
+        (Value::Type(x), Value::Type(y)) => x == y,
+        (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
         (Value::Set(x), Value::Set(y)) => {
             if Arc::ptr_eq(x, y) {
                 return true;
@@ -492,6 +524,20 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// Both operands' bytes when one is a bytearray and the other bytes-like
+/// (bytes and bytearray compare by content, as in Python).
+fn byte_pair(a: &Value, b: &Value) -> Option<(Vec<u8>, Vec<u8>)> {
+    if !matches!(a, Value::ByteArray(_)) && !matches!(b, Value::ByteArray(_)) {
+        return None;
+    }
+    let raw = |v: &Value| match v {
+        Value::Bytes(x) => Some(x.to_vec()),
+        Value::ByteArray(x) => Some(lock(x).clone()),
+        _ => None,
+    };
+    Some((raw(a)?, raw(b)?))
+}
+
 fn seq_eq(a: &[Value], b: &[Value]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| py_eq(x, y))
 }
@@ -516,13 +562,19 @@ pub fn py_is(a: &Value, b: &Value) -> bool {
         | (Value::Bytes(_), Value::Bytes(_))
         | (Value::Socket(_), Value::Socket(_))
         | (Value::Builtin(_), Value::Builtin(_))
-        | (Value::Module(_), Value::Module(_)) => py_eq(a, b),
+        | (Value::Module(_), Value::Module(_))
+        | (Value::LibFn(_), Value::LibFn(_))
+        | (Value::Type(_), Value::Type(_))
+        | (Value::Object(_), Value::Object(_)) => py_eq(a, b),
         _ => false,
     }
 }
 
 /// Python ordering (`<`): `None` when the types cannot be ordered.
 pub fn py_cmp(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    if let Some((x, y)) = byte_pair(a, b) {
+        return Some(x.cmp(&y));
+    }
     match (a, b) {
         (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
         (Value::Bytes(x), Value::Bytes(y)) => Some(x.cmp(y)),

@@ -20,7 +20,7 @@ use super::classes::{class_call, exc_matches, exception_of, exception_value, rai
 use crate::ast::BinOp;
 use super::{CallResult, EndStatus, InterpEvent, LaneState, Yield};
 use socklab_wire::errno;
-use crate::names::{self, ExcClass, Global};
+use crate::names::{self, ExcClass, Global, Module};
 use socklab_wire::protocol::{Call, OsError, Outcome, SockId};
 
 /// State every lane shares: the event queue and the names of sockets.
@@ -143,6 +143,8 @@ pub struct LaneVm {
     pending: Option<(Call, Pending)>,
     /// Printed text not yet ended by a newline.
     output: String,
+    /// The library modules' state: random generator, pid, argv.
+    lib: super::library::LibState,
 }
 
 /// Why [`LaneVm::run`] is running.
@@ -165,6 +167,7 @@ pub(super) enum Next {
 impl LaneVm {
     pub fn new(name: String, program: Program) -> LaneVm {
         let mut vm = LaneVm {
+            lib: super::library::LibState::new(&name),
             name,
             frame: Frame::new(Arc::new(program), "<module>".into(), 0),
             callers: Vec::new(),
@@ -515,6 +518,11 @@ impl LaneVm {
             }
             Op::Attr(name) => {
                 let x = self.pop();
+                if matches!(x, Value::Module(Module::Sys)) && name == "argv" {
+                    // Each lane runs as a program of its own.
+                    self.frame.stack.push(Value::list(vec![Value::str(&self.lib.argv0)]));
+                    return Ok(Next::Continue);
+                }
                 return self.get_attr(x, &name);
             }
             Op::Call { argc, kwnames } => {
@@ -532,6 +540,15 @@ impl LaneVm {
                     let keywords = kwnames.into_iter().zip(kwvalues).collect();
                     return self.call_class_value(callee, positional, keywords);
                 }
+                let kwnames: Vec<String> = kwnames;
+                if let Value::Builtin(b) = &callee {
+                    let keywords: Vec<(String, Value)> =
+                        kwnames.iter().cloned().zip(kwvalues.iter().cloned()).collect();
+                    if let Some(plan) = super::more::callback_plan(*b, &positional, &keywords)? {
+                        self.call_with_callbacks(b.name(), plan)?;
+                        return Ok(Next::Continue);
+                    }
+                }
                 let name = match &callee {
                     Value::Builtin(b) => b.name().to_string(),
                     Value::Method(m) => m.1.to_string(),
@@ -545,6 +562,7 @@ impl LaneVm {
                 let mut ctx = Ctx {
                     now: shared.now,
                     output: &mut self.output,
+                    lib: &mut self.lib,
                 };
                 match methods::call_value(&callee, args, &mut ctx)? {
                     Flow::Value(v) => self.frame.stack.push(v),
@@ -768,6 +786,29 @@ impl LaneVm {
                     .split_off(self.frame.stack.len().saturating_sub(n));
                 self.frame.stack.push(super::set::from_items(items)?);
             }
+            Op::Finish(finish) => {
+                let results = match self.pop() {
+                    Value::List(l) => lock(&l).clone(),
+                    _ => Vec::new(),
+                };
+                let v = super::more::finish(&finish, results)?;
+                self.frame.stack.push(v);
+            }
+            Op::CompAdd { depth, pair } => {
+                let v = self.pop();
+                let key = if pair { Some(self.pop()) } else { None };
+                let at = self.frame.stack.len().checked_sub(depth + 1);
+                match (at.and_then(|i| self.frame.stack.get(i)), key) {
+                    (Some(Value::List(l)), _) => lock(l).push(v),
+                    (Some(Value::Dict(d)), Some(k)) => dict::set(d, k, v)?,
+                    (Some(Value::Set(s)), _) => {
+                        if !super::set::contains(s, &v)? {
+                            lock(s).push(v);
+                        }
+                    }
+                    _ => {}
+                }
+            }
             Op::ListAppend => {
                 let v = self.pop();
                 if let Some(Value::List(l)) = self.frame.stack.last() {
@@ -854,6 +895,7 @@ impl LaneVm {
                 let mut ctx = Ctx {
                     now: shared.now,
                     output: &mut self.output,
+                    lib: &mut self.lib,
                 };
                 match methods::call_value(&callee, args, &mut ctx)? {
                     Flow::Value(v) => self.frame.stack.push(v),
@@ -924,6 +966,43 @@ impl LaneVm {
         frame.cells = cells;
         frame.func = Some(f.clone());
         frame.on_return = on_return;
+        let caller = std::mem::replace(&mut self.frame, frame);
+        self.callers.push(caller);
+        Ok(())
+    }
+
+    /// `sorted(xs, key=f)` and the like with a script function `f`: a frame
+    /// named after the builtin runs a small program that calls `f` once per
+    /// argument list (each call a frame of its own, so a deep or suspending `f`
+    /// works as anywhere else), then finishes the builtin with the results.
+    fn call_with_callbacks(&mut self, name: &str, plan: super::more::Plan) -> Result<(), Exception> {
+        if self.callers.len() + 2 > RECURSION_LIMIT {
+            return Err(Exception::new(
+                ExcClass::RecursionError,
+                "maximum recursion depth exceeded",
+            ));
+        }
+        let (f, calls, finish) = plan;
+        let code = vec![
+            Op::BuildList(0),
+            Op::Const(Value::list(calls)),
+            Op::GetIter,
+            Op::ForIter(10),
+            Op::Const(f),
+            Op::Rot2,
+            Op::BuildDict(0),
+            Op::CallEx,
+            Op::CompAdd { depth: 1, pair: false },
+            Op::Jump(3),
+            Op::Finish(Arc::new(finish)),
+            Op::Return,
+        ];
+        let line = self.current_line().unwrap_or(0);
+        let program = Program {
+            code,
+            stmts: Vec::new(),
+        };
+        let frame = Frame::new(Arc::new(program), name.to_string(), line);
         let caller = std::mem::replace(&mut self.frame, frame);
         self.callers.push(caller);
         Ok(())
@@ -1087,6 +1166,25 @@ impl LaneVm {
     /// An exception no frame handles ends the lane. Returns true.
     fn unhandled(&mut self, shared: &mut Shared, exc: Exception) -> bool {
         let line = exc.line;
+        if exc.class == ExcClass::SystemExit {
+            // sys.exit(): status 0 (or None) finishes the lane; any other ends it
+            // as an error, a text code printed first as CPython prints it to stderr.
+            let code = super::library::exit_code(&exc);
+            match code {
+                Value::None | Value::Int(0) => self.end(shared, EndStatus::Finished, None, None),
+                Value::Str(s) => {
+                    self.output.push_str(&format!("{s}\n"));
+                    self.end(shared, EndStatus::Error, Some(line), Some(format!("line {line}: SystemExit: {s}")));
+                }
+                other => self.end(
+                    shared,
+                    EndStatus::Error,
+                    Some(line),
+                    Some(format!("line {line}: SystemExit: {}", other.to_str())),
+                ),
+            }
+            return true;
+        }
         if exc.class == ExcClass::AssertionError {
             self.end(
                 shared,
@@ -1141,6 +1239,10 @@ impl LaneVm {
 
 /// Records the first variable a socket is stored in, for transcripts.
 fn note_socket(shared: &mut Shared, name: &str, v: &Value) {
+    // A comprehension's hidden variable names nothing a learner wrote.
+    if name.starts_with("<comp") {
+        return;
+    }
     if let Value::Socket(s) = v {
         shared
             .socket_names

@@ -776,6 +776,24 @@ fn ex(e: &Expr) -> String {
         ExprKind::Set(items) => format!("(set {})", list(items)),
         ExprKind::Star(x) => format!("*{}", ex(x)),
         ExprKind::DoubleStar(x) => format!("**{}", ex(x)),
+        ExprKind::Comp {
+            kind,
+            elt,
+            value,
+            generators,
+        } => {
+            let mut s = format!("({kind:?}comp {}", ex(elt));
+            if let Some(v) = value {
+                let _ = write!(s, ":{}", ex(v));
+            }
+            for g in generators {
+                let _ = write!(s, " for {} in {}", tg(&g.target), ex(&g.iter));
+                for c in &g.conds {
+                    let _ = write!(s, " if {}", ex(c));
+                }
+            }
+            s + ")"
+        }
     }
 }
 
