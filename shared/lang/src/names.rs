@@ -70,6 +70,13 @@ named_enum! {
         Format = "format",
         Dict = "dict",
         Set = "set",
+        Socketpair = "socketpair",
+        CreateConnection = "create_connection",
+        CreateServer = "create_server",
+        HasDualstackIpv6 = "has_dualstack_ipv6",
+        Getaddrinfo = "getaddrinfo",
+        AddressFamily = "AddressFamily",
+        SocketKind = "SocketKind",
     }
 }
 

@@ -8,6 +8,7 @@ use super::exception::Exception;
 use super::format;
 use super::icmp;
 use super::ops::{self, MAX_SIZE};
+use super::sockapi;
 use super::sockets::{self, Flow, Pending};
 use super::value::{Value, as_int, as_number, lock, py_cmp, range_len};
 use crate::ast::BinOp;
@@ -91,6 +92,13 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             value(Value::Float(ctx.now))
         }
         Builtin::Select => sockets::select(args),
+        Builtin::Socketpair => sockapi::socketpair(args),
+        Builtin::CreateConnection => sockapi::create_connection(args),
+        Builtin::CreateServer => sockapi::create_server(args),
+        Builtin::HasDualstackIpv6 => sockapi::has_dualstack_ipv6(args),
+        Builtin::Getaddrinfo => value(sockapi::getaddrinfo(args)?),
+        Builtin::AddressFamily => value(sockapi::construct(sockapi::EnumClass::AddressFamily, args)?),
+        Builtin::SocketKind => value(sockapi::construct(sockapi::EnumClass::SocketKind, args)?),
         Builtin::LabPeer => {
             let [kind] = args.bind_op(Op::LabPeer)?;
             let kind = str_arg(kind, "lab_peer() argument")?;

@@ -28,6 +28,7 @@ mod ops;
 mod repr;
 mod scope;
 mod set;
+mod sockapi;
 mod sockets;
 mod value;
 mod vm;

@@ -54,6 +54,8 @@ pub enum Value {
     Function(Arc<Function>),
     /// An exception class used as a value: `raise RuntimeError("...")`.
     ExcClass(crate::names::ExcClass),
+    /// A member of `socket.AddressFamily` or `socket.SocketKind`: an int with a name.
+    IntEnum(super::sockapi::IntEnum),
 }
 
 /// A function value: its code, the defaults evaluated by `def`, and the cells it closes over.
@@ -73,6 +75,8 @@ pub struct Function {
 pub struct SocketObj {
     pub info: SockInfo,
     closed: AtomicBool,
+    /// What `gettimeout()` answers: `None` blocking, `Some(0.0)` non-blocking.
+    timeout: Mutex<Option<f64>>,
 }
 
 impl SocketObj {
@@ -80,7 +84,17 @@ impl SocketObj {
         SocketObj {
             info,
             closed: AtomicBool::new(false),
+            timeout: Mutex::new(None),
         }
+    }
+
+    pub fn timeout(&self) -> Option<f64> {
+        *lock(&self.timeout)
+    }
+
+    /// Recorded once the relay has accepted a `settimeout`/`setblocking`.
+    pub fn set_timeout(&self, seconds: Option<f64>) {
+        *lock(&self.timeout) = seconds;
     }
 
     pub fn id(&self) -> SockId {
@@ -173,6 +187,7 @@ impl Value {
             Value::Set(_) => "set",
             Value::Function(_) => "function",
             Value::ExcClass(_) => "type",
+            Value::IntEnum(e) => e.class.name(),
         }
     }
 
@@ -206,6 +221,8 @@ impl Value {
         match self {
             Value::Str(s) => s.to_string(),
             Value::Exception(e) => e.to_string(),
+            // Python 3.11's IntEnum prints as its int.
+            Value::IntEnum(e) => e.value.to_string(),
             other => other.repr(),
         }
     }
@@ -252,6 +269,7 @@ impl Value {
                 };
             }
             Value::Socket(s) => out.push_str(&socket_repr(s)),
+            Value::IntEnum(e) => out.push_str(&e.repr()),
             Value::Exception(e) => out.push_str(&e.repr()),
             Value::Icmp(p) => out.push_str(&p.repr()),
             Value::Builtin(b) => {
@@ -359,6 +377,7 @@ pub fn as_number(v: &Value) -> Option<f64> {
     match v {
         Value::Bool(b) => Some(f64::from(u8::from(*b))),
         Value::Int(i) => Some(*i as f64),
+        Value::IntEnum(e) => Some(e.value as f64),
         Value::Float(f) => Some(*f),
         _ => None,
     }
@@ -369,6 +388,7 @@ pub fn as_int(v: &Value) -> Option<i64> {
     match v {
         Value::Bool(b) => Some(i64::from(*b)),
         Value::Int(i) => Some(*i),
+        Value::IntEnum(e) => Some(e.value),
         _ => None,
     }
 }

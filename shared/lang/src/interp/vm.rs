@@ -11,6 +11,7 @@ use super::exception::{Exception, Raise};
 use super::format;
 use super::methods;
 use super::ops::{self, MAX_SIZE};
+use super::sockapi;
 use super::sockets::{self, Flow, Pending};
 use super::compile::FuncCode;
 use super::dict;
@@ -188,6 +189,9 @@ impl LaneVm {
         if let Pending::Close(sock) = &pending {
             sock.mark_closed();
         }
+        if let Pending::Task(task) = pending {
+            return self.advance_task(shared, *task, result);
+        }
         let raised = match result {
             CallResult::Rejected { message } => Raise::Fatal(message),
             CallResult::Outcome(Outcome::Cancelled) => Raise::Exception(Exception::os(&OsError {
@@ -204,6 +208,44 @@ impl LaneVm {
         };
         if self.raise(shared, raised) {
             return Yield::Stepped;
+        }
+        self.run(shared, Mode::Resume)
+    }
+
+    /// A library function's call has answered: its next call, or its value.
+    fn advance_task(&mut self, shared: &mut Shared, task: sockapi::Task, result: CallResult) -> Yield {
+        let outcome = match result {
+            CallResult::Rejected { message } => Err(Raise::Fatal(message)),
+            CallResult::Outcome(outcome) => {
+                let fed = match outcome {
+                    Outcome::Cancelled => Err(Exception::os(&OsError {
+                        errno: "EINTR".into(),
+                        errno_num: 4,
+                        message: "cancelled".into(),
+                    })),
+                    Outcome::Err { error } => Err(Exception::os(&error)),
+                    Outcome::Ok { value } => Ok(sockets::value_from_ret(value, &Pending::Plain)),
+                };
+                task.advance(fed).map_err(Raise::Exception)
+            }
+        };
+        match outcome {
+            Ok(Flow::Value(v)) => self.frame.stack.push(v),
+            Ok(Flow::Call(call, pending)) => {
+                self.pending = Some((call.clone(), pending));
+                self.state = LaneState::Waiting;
+                return Yield::Call(call);
+            }
+            Ok(Flow::Refused(message)) => {
+                if self.raise(shared, Raise::Fatal(message)) {
+                    return Yield::Stepped;
+                }
+            }
+            Err(raised) => {
+                if self.raise(shared, raised) {
+                    return Yield::Stepped;
+                }
+            }
         }
         self.run(shared, Mode::Resume)
     }
