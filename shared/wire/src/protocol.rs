@@ -608,7 +608,7 @@ mod tests {
     fn every_op_name_is_listed() {
         let call = Call::Sleep { seconds: 0.0 };
         assert!(OP_NAMES.contains(&call.op_name()));
-        assert_eq!(OP_NAMES.len(), 24);
+        assert_eq!(OP_NAMES.len(), 25);
     }
 
     #[test]
@@ -617,6 +617,7 @@ mod tests {
             Call::ConnectEx { sock: 1, addr: Addr::inet("127.0.0.1", 1) },
             Call::Getsockopt { sock: 1, level: 1, opt: 2, buflen: None },
             Call::LabPeer { kind: PeerKind::Echo },
+            Call::Socketpair { family: 1, sock_type: 1, proto: 0 },
         ];
         for call in calls {
             let json = serde_json::to_value(&call).unwrap_or_default();
