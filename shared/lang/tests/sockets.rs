@@ -27,3 +27,19 @@ fn create_connection_makes_each_call_visible() {
     );
     assert!(matches!(net.calls[3], Call::Listen { backlog: 3, .. }));
 }
+
+/// makefile: buffered writes go out at flush/close, reads serve lines from
+/// 8192-byte recvs, text mode decodes, `for` iterates lines, `with` closes.
+#[test]
+fn makefile_prints_what_cpython_prints() {
+    let mut net = FakeNet::new();
+    let out = run(include_str!("scripts/makefile.py"), &mut net);
+    assert_eq!(printed(&out), include_str!("scripts/makefile.expected"), "{out}");
+    // Two writes, one flush: one sendall with both.
+    let first_send = net.calls.iter().find_map(|c| match c {
+        Call::Sendall { data, .. } | Call::Send { data, .. } => Some(data.as_slice().to_vec()),
+        _ => None,
+    });
+    assert_eq!(first_send.as_deref(), Some(&b"one\ntwo\nthree"[..]));
+    assert!(net.calls.iter().all(|c| !matches!(c, Call::Recv { n, .. } if *n != 8192)));
+}

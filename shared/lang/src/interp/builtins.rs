@@ -44,7 +44,14 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             let (items, keywords) = args.varargs(&["sep", "end", "flush", "file"])?;
             let mut sep = " ".to_string();
             let mut end = "\n".to_string();
+            let mut file = None;
+            let mut flush = false;
             for (k, v) in keywords {
+                match (k.as_str(), &v) {
+                    ("file", Value::File(f)) => file = Some(f.clone()),
+                    ("flush", v) => flush = v.truthy(),
+                    _ => {}
+                }
                 let text = match &v {
                     Value::None => continue,
                     Value::Str(s) => s.to_string(),
@@ -67,6 +74,11 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                 .map(Value::to_str)
                 .collect::<Vec<_>>()
                 .join(&sep);
+            if let Some(f) = file {
+                // print(..., file=sock_file): the text goes to the file's buffer.
+                f.write(&Value::str(line + &end))?;
+                return if flush { f.flush() } else { value(Value::None) };
+            }
             ctx.output.push_str(&line);
             ctx.output.push_str(&end);
             value(Value::None)

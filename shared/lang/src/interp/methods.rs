@@ -81,6 +81,8 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
         },
         Value::Icmp(p) => icmp_attr(p, name),
         Value::IntEnum(e) => e.attr(name),
+        Value::File(f) if name == "closed" => Some(Value::Bool(f.is_closed())),
+        Value::File(_) => method(v, super::sockfile::METHODS, name),
         Value::Socket(s) => sockets::attr(s, name).or_else(|| {
             if let Some(m) = sockets::LOCAL_METHODS.iter().find(|m| **m == name) {
                 return Some(Value::Method(Arc::new((v.clone(), *m))));
@@ -187,6 +189,7 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
         ..args
     };
     match recv {
+        Value::File(f) => super::sockfile::call(f, name, args),
         Value::Socket(s) if sockets::LOCAL_METHODS.contains(&name) => {
             sockets::local_method(s, name, args).map(Flow::Value)
         }

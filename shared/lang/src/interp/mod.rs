@@ -30,6 +30,7 @@ mod scope;
 mod set;
 mod sockapi;
 mod sockets;
+mod sockfile;
 mod value;
 mod vm;
 

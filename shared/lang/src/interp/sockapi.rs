@@ -230,6 +230,8 @@ pub enum Task {
     Connect(Connect),
     Server(Server),
     Dualstack(Dual),
+    /// A read on a socket file, waiting for enough data.
+    Read(Arc<super::sockfile::SockFile>, super::sockfile::Want),
 }
 
 /// Where a multi-call function is.
@@ -521,6 +523,7 @@ impl Task {
             Task::Connect(c) => c.advance(result),
             Task::Server(s) => s.advance(result),
             Task::Dualstack(stage) => dualstack(stage, result),
+            Task::Read(file, want) => file.advance(want, result),
         }
     }
 }

@@ -38,6 +38,11 @@ pub enum Pending {
     Close(Arc<SocketObj>),
     /// `settimeout`/`setblocking`: what `gettimeout()` answers once the relay accepted it.
     Timeout(Arc<SocketObj>, Option<f64>),
+    /// A `for` loop over a socket file needed data: the `recv`'s bytes go to the
+    /// file's buffer (not the stack) and the loop asks again.
+    Fill(Arc<super::sockfile::SockFile>),
+    /// A file's buffer went out with `sendall`.
+    Flushed(Arc<super::sockfile::SockFile>),
     /// A library function's next call: the task goes on with its result.
     Task(Box<super::sockapi::Task>),
 }
@@ -53,10 +58,13 @@ pub fn attr(sock: &SocketObj, name: &str) -> Option<Value> {
 }
 
 /// Socket methods the interpreter answers itself, without a call.
-pub const LOCAL_METHODS: &[&str] = &["gettimeout", "getblocking"];
+pub const LOCAL_METHODS: &[&str] = &["gettimeout", "getblocking", "makefile"];
 
 /// `sock.gettimeout()`, `sock.getblocking()`.
-pub fn local_method(sock: &SocketObj, name: &str, args: Args) -> Result<Value, Exception> {
+pub fn local_method(sock: &Arc<SocketObj>, name: &str, args: Args) -> Result<Value, Exception> {
+    if name == "makefile" {
+        return super::sockfile::makefile(sock, args);
+    }
     args.bind([], 0)?;
     if sock.is_closed() && name == "getblocking" {
         return Err(Exception::os_errno(9));
@@ -375,8 +383,16 @@ fn sockets_of(v: &Value) -> Result<Vec<Value>, Exception> {
 
 /// The script value for a successful call's result.
 pub fn value_from_ret(ret: Ret, pending: &Pending) -> Value {
-    if let Pending::Timeout(sock, seconds) = pending {
-        sock.set_timeout(*seconds);
+    match pending {
+        Pending::Timeout(sock, seconds) => sock.set_timeout(*seconds),
+        Pending::Flushed(file) => file.flushed(),
+        Pending::Fill(file) => {
+            if let Ret::Bytes { data } = &ret {
+                file.fill(data.as_slice());
+            }
+            return Value::None;
+        }
+        _ => {}
     }
     match ret {
         Ret::Pair { a, b } => Value::tuple(vec![

@@ -56,6 +56,8 @@ pub enum Value {
     ExcClass(crate::names::ExcClass),
     /// A member of `socket.AddressFamily` or `socket.SocketKind`: an int with a name.
     IntEnum(super::sockapi::IntEnum),
+    /// A file object over a socket (`sock.makefile()`).
+    File(Arc<super::sockfile::SockFile>),
 }
 
 /// A function value: its code, the defaults evaluated by `def`, and the cells it closes over.
@@ -115,6 +117,8 @@ impl SocketObj {
 pub enum IterState {
     Range { next: i64, stop: i64, step: i64 },
     Items { items: Vec<Value>, next: usize },
+    /// Lines of a socket file: the VM reads them, with `recv` calls as needed.
+    File(Arc<super::sockfile::SockFile>),
 }
 
 impl IterState {
@@ -133,6 +137,7 @@ impl IterState {
                 *next = next.saturating_add(*step);
                 Some(Value::Int(v))
             }
+            IterState::File(_) => None,
             IterState::Items { items, next } => {
                 let v = items.get(*next).cloned();
                 *next += 1;
@@ -188,6 +193,7 @@ impl Value {
             Value::Function(_) => "function",
             Value::ExcClass(_) => "type",
             Value::IntEnum(e) => e.class.name(),
+            Value::File(f) => f.type_name(),
         }
     }
 
@@ -270,6 +276,7 @@ impl Value {
             }
             Value::Socket(s) => out.push_str(&socket_repr(s)),
             Value::IntEnum(e) => out.push_str(&e.repr()),
+            Value::File(f) => out.push_str(&f.repr()),
             Value::Exception(e) => out.push_str(&e.repr()),
             Value::Icmp(p) => out.push_str(&p.repr()),
             Value::Builtin(b) => {
@@ -432,6 +439,7 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
         (Value::Builtin(x), Value::Builtin(y)) => x == y,
         (Value::Module(x), Value::Module(y)) => x == y,
         (Value::Function(x), Value::Function(y)) => Arc::ptr_eq(x, y),
+        (Value::File(x), Value::File(y)) => Arc::ptr_eq(x, y),
         (Value::ExcClass(x), Value::ExcClass(y)) => x == y,
         (Value::Set(x), Value::Set(y)) => {
             if Arc::ptr_eq(x, y) {

@@ -202,7 +202,10 @@ impl LaneVm {
             CallResult::Outcome(Outcome::Err { error }) => Raise::Exception(Exception::os(&error)),
             CallResult::Outcome(Outcome::Ok { value }) => {
                 let v = sockets::value_from_ret(value, &pending);
-                self.frame.stack.push(v);
+                // A file's fill feeds its buffer; the `for` that asked runs again.
+                if !matches!(pending, Pending::Fill(_)) {
+                    self.frame.stack.push(v);
+                }
                 return self.run(shared, Mode::Resume);
             }
         };
@@ -541,6 +544,7 @@ impl LaneVm {
             Op::GetIter => {
                 let v = self.pop();
                 let state = match v {
+                    Value::File(f) => IterState::File(f),
                     Value::Range { start, stop, step } => IterState::Range {
                         next: start,
                         stop,
@@ -554,6 +558,25 @@ impl LaneVm {
                 self.frame.stack.push(Value::Iter(Box::new(state)));
             }
             Op::ForIter(done) => {
+                if let Some(Value::Iter(it)) = self.frame.stack.last()
+                    && let IterState::File(f) = it.as_ref()
+                {
+                    match f.clone().next_line()? {
+                        Ok(Some(line)) => self.frame.stack.push(line),
+                        Ok(None) => {
+                            self.pop();
+                            self.frame.pc = done;
+                        }
+                        Err(Flow::Call(call, pending)) => {
+                            // After the recv this same op asks again: nothing is evaluated twice.
+                            self.frame.pc -= 1;
+                            return Ok(Next::Suspend(call, pending));
+                        }
+                        Err(Flow::Refused(message)) => return Err(Raise::Fatal(message)),
+                        Err(Flow::Value(v)) => self.frame.stack.push(v),
+                    }
+                    return Ok(Next::Continue);
+                }
                 let next = match self.frame.stack.last_mut() {
                     Some(Value::Iter(state)) => state.next_value(),
                     _ => None,
@@ -605,7 +628,12 @@ impl LaneVm {
                 return Err(Exception::new(ExcClass::AssertionError, message).into());
             }
             Op::EnterWith => {
-                if let Some(v) = self.frame.stack.last().filter(|v| v.as_socket().is_none()) {
+                if let Some(v) = self
+                    .frame
+                    .stack
+                    .last()
+                    .filter(|v| v.as_socket().is_none() && !matches!(v, Value::File(_)))
+                {
                     return Err(Exception::type_error(format!(
                         "'{}' object does not support the context manager protocol (only sockets do)",
                         v.type_name()
@@ -813,6 +841,13 @@ impl LaneVm {
             }
             Op::ExitWith => {
                 let v = self.pop();
+                if let Value::File(f) = &v {
+                    match f.close() {
+                        Flow::Call(call, pending) => return Ok(Next::Suspend(call, pending)),
+                        _ => self.frame.stack.push(Value::None),
+                    }
+                    return Ok(Next::Continue);
+                }
                 match v.as_socket() {
                     Some(s) if !s.is_closed() => {
                         return Ok(Next::Suspend(
