@@ -10,8 +10,14 @@ use socklab_wire::protocol::Call;
 
 #[test]
 fn socket_module_prints_what_cpython_prints() {
-    let out = run(include_str!("scripts/socket_module.py"), &mut FakeNet::new());
-    assert_eq!(printed(&out), include_str!("scripts/socket_module.expected"));
+    let out = run(
+        include_str!("scripts/socket_module.py"),
+        &mut FakeNet::new(),
+    );
+    assert_eq!(
+        printed(&out),
+        include_str!("scripts/socket_module.expected")
+    );
 }
 
 /// create_connection is socket, settimeout, connect: three calls on the relay.
@@ -23,7 +29,15 @@ fn create_connection_makes_each_call_visible() {
     let ops: Vec<&str> = net.calls.iter().map(Call::op_name).collect();
     assert_eq!(
         ops,
-        ["socket", "setsockopt", "bind", "listen", "socket", "settimeout", "connect"]
+        [
+            "socket",
+            "setsockopt",
+            "bind",
+            "listen",
+            "socket",
+            "settimeout",
+            "connect"
+        ]
     );
     assert!(matches!(net.calls[3], Call::Listen { backlog: 3, .. }));
 }
@@ -34,12 +48,20 @@ fn create_connection_makes_each_call_visible() {
 fn makefile_prints_what_cpython_prints() {
     let mut net = FakeNet::new();
     let out = run(include_str!("scripts/makefile.py"), &mut net);
-    assert_eq!(printed(&out), include_str!("scripts/makefile.expected"), "{out}");
+    assert_eq!(
+        printed(&out),
+        include_str!("scripts/makefile.expected"),
+        "{out}"
+    );
     // Two writes, one flush: one sendall with both.
     let first_send = net.calls.iter().find_map(|c| match c {
         Call::Sendall { data, .. } | Call::Send { data, .. } => Some(data.as_slice().to_vec()),
         _ => None,
     });
     assert_eq!(first_send.as_deref(), Some(&b"one\ntwo\nthree"[..]));
-    assert!(net.calls.iter().all(|c| !matches!(c, Call::Recv { n, .. } if *n != 8192)));
+    assert!(
+        net.calls
+            .iter()
+            .all(|c| !matches!(c, Call::Recv { n, .. } if *n != 8192))
+    );
 }

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use super::args::{Args, to_int, to_i32, to_seconds, to_text};
+use super::args::{Args, to_i32, to_int, to_seconds, to_text};
 use super::exception::Exception;
 use super::sockets::{Flow, Pending, addr_value};
 use super::value::{SocketObj, Value};
@@ -109,7 +109,10 @@ pub fn socketpair(args: Args) -> Result<Flow, Exception> {
     let int_or = |v: Option<Value>, d: i64| {
         v.filter(|v| !matches!(v, Value::None))
             .map_or(Ok(d), |v| to_int(&v))
-            .and_then(|n| i32::try_from(n).map_err(|_| Exception::overflow("signed integer is greater than maximum")))
+            .and_then(|n| {
+                i32::try_from(n)
+                    .map_err(|_| Exception::overflow("signed integer is greater than maximum"))
+            })
     };
     let call = Call::Socketpair {
         family: int_or(family, AF_UNIX)?,
@@ -142,8 +145,14 @@ fn hosts(host: &Value, family: i64, passive: bool) -> Result<Vec<(i64, String)>,
         other => Some(to_text(other)?),
     };
     let all = match name.as_deref() {
-        None | Some("") if passive => vec![(AF_INET, "0.0.0.0".to_string()), (AF_INET6, "::".to_string())],
-        None => vec![(AF_INET6, "::1".to_string()), (AF_INET, "127.0.0.1".to_string())],
+        None | Some("") if passive => vec![
+            (AF_INET, "0.0.0.0".to_string()),
+            (AF_INET6, "::".to_string()),
+        ],
+        None => vec![
+            (AF_INET6, "::1".to_string()),
+            (AF_INET, "127.0.0.1".to_string()),
+        ],
         Some("") => return Err(gaierror(-2, "Name or service not known")),
         Some("localhost") => vec![(AF_INET, "127.0.0.1".to_string())],
         Some("ip6-localhost") => vec![(AF_INET6, "::1".to_string())],
@@ -157,7 +166,10 @@ fn hosts(host: &Value, family: i64, passive: bool) -> Result<Vec<(i64, String)>,
             }
         }
     };
-    let picked: Vec<_> = all.into_iter().filter(|(f, _)| family == AF_UNSPEC || *f == family).collect();
+    let picked: Vec<_> = all
+        .into_iter()
+        .filter(|(f, _)| family == AF_UNSPEC || *f == family)
+        .collect();
     if picked.is_empty() {
         return Err(gaierror(-9, "Address family for hostname not supported"));
     }
@@ -171,14 +183,24 @@ fn port_of(port: &Value) -> Result<i64, Exception> {
             "http" => Ok(80),
             "https" => Ok(443),
             "echo" => Ok(7),
-            text => text.parse::<u16>().map(i64::from).map_err(|_| gaierror(-8, "Servname not supported for ai_socktype")),
+            text => text
+                .parse::<u16>()
+                .map(i64::from)
+                .map_err(|_| gaierror(-8, "Servname not supported for ai_socktype")),
         },
         other => to_int(other),
     }
 }
 
 /// The answers in CPython's order: each address, then each type (stream, datagram, raw).
-fn resolve(host: &Value, port: &Value, family: i64, sock_type: i64, proto: i64, flags: i64) -> Result<Vec<AddrInfo>, Exception> {
+fn resolve(
+    host: &Value,
+    port: &Value,
+    family: i64,
+    sock_type: i64,
+    proto: i64,
+    flags: i64,
+) -> Result<Vec<AddrInfo>, Exception> {
     if !matches!(family, AF_UNSPEC | AF_INET | AF_INET6) {
         return Err(gaierror(-6, "ai_family not supported"));
     }
@@ -187,13 +209,28 @@ fn resolve(host: &Value, port: &Value, family: i64, sock_type: i64, proto: i64, 
     let mut out = Vec::new();
     for (fam, ip) in hosts(host, family, passive)? {
         for (ty, pr) in [(SOCK_STREAM, 6), (SOCK_DGRAM, 17), (SOCK_RAW, 0)] {
-            if (sock_type != 0 && sock_type != ty) || (proto != 0 && proto != pr && ty != SOCK_RAW) {
+            if (sock_type != 0 && sock_type != ty) || (proto != 0 && proto != pr && ty != SOCK_RAW)
+            {
                 continue;
             }
-            let (flowinfo, scope_id) = if fam == AF_INET6 { (Some(0), Some(0)) } else { (None, None) };
-            let addr = Addr::Inet { host: ip.clone(), port, flowinfo, scope_id };
+            let (flowinfo, scope_id) = if fam == AF_INET6 {
+                (Some(0), Some(0))
+            } else {
+                (None, None)
+            };
+            let addr = Addr::Inet {
+                host: ip.clone(),
+                port,
+                flowinfo,
+                scope_id,
+            };
             let proto = if ty == SOCK_RAW { proto } else { pr };
-            out.push(AddrInfo { family: fam, sock_type: ty, proto, addr });
+            out.push(AddrInfo {
+                family: fam,
+                sock_type: ty,
+                proto,
+                addr,
+            });
         }
     }
     Ok(out)
@@ -201,7 +238,8 @@ fn resolve(host: &Value, port: &Value, family: i64, sock_type: i64, proto: i64, 
 
 /// `getaddrinfo(host, port, family=0, type=0, proto=0, flags=0)`.
 pub fn getaddrinfo(args: Args) -> Result<Value, Exception> {
-    let [host, port, family, ty, proto, flags] = args.bind(["host", "port", "family", "type", "proto", "flags"], 2)?;
+    let [host, port, family, ty, proto, flags] =
+        args.bind(["host", "port", "family", "type", "proto", "flags"], 2)?;
     let int = |v: Option<Value>| v.map_or(Ok(0), |v| to_int(&v));
     let infos = resolve(
         &host.unwrap_or(Value::None),
@@ -244,6 +282,9 @@ pub enum Stage {
     Closing,
 }
 
+/// The calls after `socket()`, each with the timeout it sets, if it sets one.
+type Plan = Vec<(Call, Option<Option<f64>>)>;
+
 /// `create_connection`: for each address, socket, settimeout, bind, connect.
 #[derive(Debug, Clone)]
 pub struct Connect {
@@ -275,7 +316,11 @@ fn task(call: Call, task: Task) -> Result<Flow, Exception> {
 
 fn socket_call(family: i64, sock_type: i64, proto: i64) -> Call {
     let c = |v: i64| i32::try_from(v).unwrap_or(0);
-    Call::Socket { family: c(family), sock_type: c(sock_type), proto: c(proto) }
+    Call::Socket {
+        family: c(family),
+        sock_type: c(sock_type),
+        proto: c(proto),
+    }
 }
 
 /// `create_connection(address, timeout=…, source_address=None)`.
@@ -286,7 +331,9 @@ pub fn create_connection(args: Args) -> Result<Flow, Exception> {
         return Err(Exception::type_error("cannot unpack non-iterable address"));
     };
     let [host, port] = &pair[..] else {
-        return Err(Exception::value_error(format!("too many values to unpack (expected 2)")));
+        return Err(Exception::value_error(
+            "too many values to unpack (expected 2)",
+        ));
     };
     let candidates = resolve(host, port, AF_UNSPEC, SOCK_STREAM, 0, 0)?;
     let timeout = timeout.map(|t| to_seconds(&t, "timeout")).transpose()?;
@@ -305,23 +352,40 @@ pub fn create_connection(args: Args) -> Result<Flow, Exception> {
 impl Connect {
     fn try_next(mut self) -> Result<Flow, Exception> {
         let Some(info) = self.candidates.get(self.next).cloned() else {
-            return Err(self.error.unwrap_or_else(|| Exception::new(ExcClass::OsError, "getaddrinfo returns an empty list")));
+            return Err(self.error.unwrap_or_else(|| {
+                Exception::new(ExcClass::OsError, "getaddrinfo returns an empty list")
+            }));
         };
         self.next += 1;
         self.stage = Stage::Socket;
         self.sock = None;
-        task(socket_call(info.family, info.sock_type, info.proto), Task::Connect(self))
+        task(
+            socket_call(info.family, info.sock_type, info.proto),
+            Task::Connect(self),
+        )
     }
 
     /// The calls after `socket()`: settimeout, bind, connect.
-    fn plan(&self, sock: &Arc<SocketObj>) -> Result<Vec<(Call, Option<Option<f64>>)>, Exception> {
+    fn plan(&self, sock: &Arc<SocketObj>) -> Result<Plan, Exception> {
         let id = sock.id();
         let mut calls = Vec::new();
         if let Some(t) = self.timeout {
-            calls.push((Call::Settimeout { sock: id, seconds: t }, Some(t)));
+            calls.push((
+                Call::Settimeout {
+                    sock: id,
+                    seconds: t,
+                },
+                Some(t),
+            ));
         }
         if let Some(src) = &self.source {
-            calls.push((Call::Bind { sock: id, addr: super::sockets::to_addr(sock.info.family, src, "bind")? }, None));
+            calls.push((
+                Call::Bind {
+                    sock: id,
+                    addr: super::sockets::to_addr(sock.info.family, src, "bind")?,
+                },
+                None,
+            ));
         }
         let addr = self.candidates[self.next - 1].addr.clone();
         calls.push((Call::Connect { sock: id, addr }, None));
@@ -339,10 +403,10 @@ impl Connect {
                 self.try_next()
             }
             (Stage::Plan(n), Ok(_)) => {
-                if let (Some(sock), Ok(plan)) = (&self.sock, self.plan_of()) {
-                    if let Some((_, Some(t))) = plan.get(n) {
-                        sock.set_timeout(*t);
-                    }
+                if let (Some(sock), Ok(plan)) = (&self.sock, self.plan_of())
+                    && let Some((_, Some(t))) = plan.get(n)
+                {
+                    sock.set_timeout(*t);
                 }
                 self.run_plan(n + 1)
             }
@@ -356,7 +420,7 @@ impl Connect {
         }
     }
 
-    fn plan_of(&self) -> Result<Vec<(Call, Option<Option<f64>>)>, Exception> {
+    fn plan_of(&self) -> Result<Plan, Exception> {
         match &self.sock {
             Some(s) => self.plan(s),
             None => Ok(Vec::new()),
@@ -392,13 +456,23 @@ impl Connect {
 
 /// `create_server(address, *, family=AF_INET, backlog=None, reuse_port=False, dualstack_ipv6=False)`.
 pub fn create_server(args: Args) -> Result<Flow, Exception> {
-    let [address, family, backlog, reuse_port, dualstack] =
-        args.bind(["address", "family", "backlog", "reuse_port", "dualstack_ipv6"], 1)?;
+    let [address, family, backlog, reuse_port, dualstack] = args.bind(
+        [
+            "address",
+            "family",
+            "backlog",
+            "reuse_port",
+            "dualstack_ipv6",
+        ],
+        1,
+    )?;
     let family = family.map_or(Ok(AF_INET), |f| to_int(&f))?;
     let reuse_port = reuse_port.is_some_and(|v| v.truthy());
     let dualstack = dualstack.is_some_and(|v| v.truthy());
     if dualstack && family != AF_INET6 {
-        return Err(Exception::value_error("dualstack_ipv6 requires AF_INET6 family"));
+        return Err(Exception::value_error(
+            "dualstack_ipv6 requires AF_INET6 family",
+        ));
     }
     let mut opts = vec![(SOL_SOCKET, SO_REUSEADDR, 1)];
     if reuse_port {
@@ -407,7 +481,10 @@ pub fn create_server(args: Args) -> Result<Flow, Exception> {
     if family == AF_INET6 {
         opts.push((IPPROTO_IPV6, IPV6_V6ONLY, if dualstack { 0 } else { 1 }));
     }
-    let backlog = backlog.filter(|b| !matches!(b, Value::None)).map(|b| to_i32(&b)).transpose()?;
+    let backlog = backlog
+        .filter(|b| !matches!(b, Value::None))
+        .map(|b| to_i32(&b))
+        .transpose()?;
     let server = Server {
         family,
         address: address.unwrap_or(Value::None),
@@ -424,14 +501,25 @@ impl Server {
     fn call(&self, sock: &SocketObj, n: usize) -> Result<Option<Call>, Exception> {
         let id = sock.id();
         if let Some(&(level, opt, v)) = self.opts.get(n) {
-            return Ok(Some(Call::Setsockopt { sock: id, level, opt, value: OptValue::Int(v) }));
+            return Ok(Some(Call::Setsockopt {
+                sock: id,
+                level,
+                opt,
+                value: OptValue::Int(v),
+            }));
         }
         Ok(match n - self.opts.len() {
             0 => {
                 let fam = i32::try_from(self.family).unwrap_or(0);
-                Some(Call::Bind { sock: id, addr: super::sockets::to_addr(fam, &self.address, "bind")? })
+                Some(Call::Bind {
+                    sock: id,
+                    addr: super::sockets::to_addr(fam, &self.address, "bind")?,
+                })
             }
-            1 => Some(Call::Listen { sock: id, backlog: self.backlog.unwrap_or(128).max(0) }),
+            1 => Some(Call::Listen {
+                sock: id,
+                backlog: self.backlog.unwrap_or(128).max(0),
+            }),
             _ => None,
         })
     }
@@ -470,7 +558,11 @@ impl Server {
             (Stage::Plan(n), Err(mut e)) => {
                 if n == self.opts.len() {
                     // CPython names the address in a failed bind's message.
-                    e.message = format!("{} (while attempting to bind on address {})", e.message, self.address.repr());
+                    e.message = format!(
+                        "{} (while attempting to bind on address {})",
+                        e.message,
+                        self.address.repr()
+                    );
                 }
                 self.close_after(e)
             }
@@ -487,7 +579,10 @@ impl Server {
 /// `has_dualstack_ipv6()`: an IPv6 socket that accepts IPV6_V6ONLY=0, as CPython checks.
 pub fn has_dualstack_ipv6(args: Args) -> Result<Flow, Exception> {
     args.bind([], 0)?;
-    task(socket_call(AF_INET6, SOCK_STREAM, 0), Task::Dualstack(Dual::Socket))
+    task(
+        socket_call(AF_INET6, SOCK_STREAM, 0),
+        Task::Dualstack(Dual::Socket),
+    )
 }
 
 /// Where `has_dualstack_ipv6()` is.
@@ -504,14 +599,22 @@ fn dualstack(stage: Dual, result: Result<Value, Exception>) -> Result<Flow, Exce
     match (stage, result) {
         (Dual::Socket, Ok(v)) => match v.as_socket() {
             Some(s) => task(
-                Call::Setsockopt { sock: s.id(), level: IPPROTO_IPV6, opt: IPV6_V6ONLY, value: OptValue::Int(0) },
+                Call::Setsockopt {
+                    sock: s.id(),
+                    level: IPPROTO_IPV6,
+                    opt: IPV6_V6ONLY,
+                    value: OptValue::Int(0),
+                },
                 Task::Dualstack(Dual::Opt(s.id())),
             ),
             None => Ok(Flow::Value(Value::Bool(false))),
         },
         (Dual::Socket, Err(_)) => Ok(Flow::Value(Value::Bool(false))),
         // The setsockopt's outcome decides; the socket is closed either way.
-        (Dual::Opt(sock), outcome) => task(Call::Close { sock }, Task::Dualstack(Dual::Close(outcome.is_ok()))),
+        (Dual::Opt(sock), outcome) => task(
+            Call::Close { sock },
+            Task::Dualstack(Dual::Close(outcome.is_ok())),
+        ),
         (Dual::Close(answer), _) => Ok(Flow::Value(Value::Bool(answer))),
     }
 }

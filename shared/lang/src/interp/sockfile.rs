@@ -105,9 +105,16 @@ impl SockFile {
     pub fn repr(&self) -> String {
         let fd = self.sock.info.fd;
         // A file made on a closed socket has no name.
-        let name = if self.sock.is_closed() { String::new() } else { format!(" name={fd}") };
+        let name = if self.sock.is_closed() {
+            String::new()
+        } else {
+            format!(" name={fd}")
+        };
         match self.type_name() {
-            "TextIOWrapper" => format!("<_io.TextIOWrapper{name} mode='{}' encoding='{}'>", self.mode, self.encoding),
+            "TextIOWrapper" => format!(
+                "<_io.TextIOWrapper{name} mode='{}' encoding='{}'>",
+                self.mode, self.encoding
+            ),
             "BufferedRWPair" => "<_io.BufferedRWPair object>".to_string(),
             "SocketIO" => format!("<socket.SocketIO name={fd}>"),
             other => format!("<_io.{other}{name}>"),
@@ -195,7 +202,10 @@ impl SockFile {
         }
         match self.take(want)? {
             Some(v) => Ok(Flow::Value(v)),
-            None => Ok(self.recv_call(want, Pending::Task(Box::new(super::sockapi::Task::Read(self.clone(), want))))),
+            None => Ok(self.recv_call(
+                want,
+                Pending::Task(Box::new(super::sockapi::Task::Read(self.clone(), want))),
+            )),
         }
     }
 
@@ -211,13 +221,21 @@ impl SockFile {
 
     fn recv_call(&self, want: Want, pending: Pending) -> Flow {
         Flow::Call(
-            Call::Recv { sock: self.sock.id(), n: self.recv_size(want), flags: 0 },
+            Call::Recv {
+                sock: self.sock.id(),
+                n: self.recv_size(want),
+                flags: 0,
+            },
             pending,
         )
     }
 
     /// A task's `recv` answered: done, or another `recv`.
-    pub fn advance(self: &Arc<Self>, want: Want, result: Result<Value, Exception>) -> Result<Flow, Exception> {
+    pub fn advance(
+        self: &Arc<Self>,
+        want: Want,
+        result: Result<Value, Exception>,
+    ) -> Result<Flow, Exception> {
         if let Value::Bytes(b) = result? {
             self.fill(&b);
         }
@@ -249,7 +267,11 @@ impl SockFile {
         if self.raw {
             // SocketIO.write is one send; it returns what the kernel took.
             return Ok(Flow::Call(
-                Call::Send { sock: self.sock.id(), data: Bytes::new(bytes), flags: 0 },
+                Call::Send {
+                    sock: self.sock.id(),
+                    data: Bytes::new(bytes),
+                    flags: 0,
+                },
                 Pending::Plain,
             ));
         }
@@ -269,7 +291,11 @@ impl SockFile {
         let data = lock(&self.state).write.clone();
         (!data.is_empty()).then(|| {
             Flow::Call(
-                Call::Sendall { sock: self.sock.id(), data: Bytes::new(data), flags: 0 },
+                Call::Sendall {
+                    sock: self.sock.id(),
+                    data: Bytes::new(data),
+                    flags: 0,
+                },
                 Pending::Flushed(self.clone()),
             )
         })
@@ -295,9 +321,10 @@ fn char_boundary(bytes: &[u8], n: usize) -> Option<usize> {
     if n == 0 {
         return Some(0);
     }
-    text.char_indices().nth(n).map(|(i, _)| i).or_else(|| {
-        (text.chars().count() == n).then_some(text.len())
-    })
+    text.char_indices()
+        .nth(n)
+        .map(|(i, _)| i)
+        .or_else(|| (text.chars().count() == n).then_some(text.len()))
 }
 
 fn unsupported(what: &str) -> Exception {
@@ -313,14 +340,20 @@ pub fn call(file: &Arc<SockFile>, name: &str, args: Args) -> Result<Flow, Except
                 None | Some(Value::None) => -1,
                 Some(v) => to_int(&v)?,
             };
-            file.read(if n < 0 { Want::All } else { Want::Count(n as usize) })
+            file.read(if n < 0 {
+                Want::All
+            } else {
+                Want::Count(n as usize)
+            })
         }
         "readline" => {
             let [limit] = args.bind(["size"], 0)?;
-            if let Some(v) = limit.filter(|v| !matches!(v, Value::None)) {
-                if to_int(&v)? >= 0 {
-                    return Err(Exception::type_error("readline(size) is not supported in socklab scripts"));
-                }
+            if let Some(v) = limit.filter(|v| !matches!(v, Value::None))
+                && to_int(&v)? >= 0
+            {
+                return Err(Exception::type_error(
+                    "readline(size) is not supported in socklab scripts",
+                ));
             }
             file.read(Want::Line)
         }
@@ -338,7 +371,11 @@ pub fn call(file: &Arc<SockFile>, name: &str, args: Args) -> Result<Flow, Except
         }
         "readable" | "writable" => {
             args.bind([], 0)?;
-            Ok(Flow::Value(Value::Bool(if name == "readable" { file.readable } else { file.writable })))
+            Ok(Flow::Value(Value::Bool(if name == "readable" {
+                file.readable
+            } else {
+                file.writable
+            })))
         }
         _ => {
             args.bind([], 0)?;
