@@ -675,3 +675,27 @@ async fn sessions_are_served_on_the_threads_asked_for() {
         c.close().await;
     }
 }
+
+/// `socketpair` is the real socketpair(2): two registered sockets that talk to
+/// each other, each closed on its own.
+#[tokio::test]
+async fn socketpair_makes_two_connected_sockets() {
+    let relay = Relay::start();
+    let mut c = relay.connect().await;
+    let pair = c.ok(json!({"op": "socketpair"})).await;
+    assert_eq!(pair["kind"], "pair");
+    let (a, b) = (pair["a"]["sock"].as_u64().unwrap(), pair["b"]["sock"].as_u64().unwrap());
+    assert_ne!(a, b);
+    assert_eq!(pair["a"]["family"], 1);
+    assert_eq!(pair["b"]["type"], SOCK_STREAM);
+    c.ok(json!({"op": "sendall", "sock": a, "data": common::b64(b"ping")})).await;
+    let got = c.ok(json!({"op": "recv", "sock": b, "n": 100})).await;
+    assert_eq!(common::unb64(&got["data"]), b"ping");
+    c.ok(json!({"op": "close", "sock": a})).await;
+    let eof = c.ok(json!({"op": "recv", "sock": b, "n": 100})).await;
+    assert_eq!(common::unb64(&eof["data"]), b"");
+    let dgram = c.ok(json!({"op": "socketpair", "family": 1, "type": 2})).await;
+    assert_eq!(dgram["a"]["type"], 2);
+    c.ok(json!({"op": "close", "sock": b})).await;
+    c.close().await;
+}

@@ -224,6 +224,7 @@ impl Executor {
                 addr::resolve_host(&name, libc::AF_INET).map(|ip| Ret::Host { address: ip.to_string() }),
             ),
             Call::LabPeer { kind } => done(self.lab_peer(kind)),
+            Call::Socketpair { family, sock_type, proto } => done(self.socketpair(family, sock_type, proto)),
             Call::Sleep { seconds } => {
                 if !(0.0..=self.config.max_sleep.as_secs_f64()).contains(&seconds) {
                     return done(Err(ExecError::BadArgument(format!(
@@ -355,7 +356,8 @@ impl Executor {
             | Call::Select { .. }
             | Call::Gethostbyname { .. }
             | Call::Sleep { .. }
-            | Call::LabPeer { .. } => unreachable!("handled by start_inner"),
+            | Call::LabPeer { .. }
+            | Call::Socketpair { .. } => unreachable!("handled by start_inner"),
         }
     }
 
@@ -434,6 +436,31 @@ impl Executor {
             entry.set_mode(IoMode::NonBlocking);
         }
         Ok(Ret::Socket { info: entry.info })
+    }
+
+    /// `socketpair(2)`: both ends are registered like an accepted socket.
+    /// The pair is made here, not by `make_socket`: a pair has no address,
+    /// so the network namespace does not matter.
+    fn socketpair(&mut self, family: i32, sock_type: i32, proto: i32) -> Result<Ret, ExecError> {
+        if self.socks.len() + 2 > self.config.max_sockets {
+            return Err(self.too_many_sockets());
+        }
+        let base_type = sock_type & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+        if base_type == libc::SOCK_RAW {
+            return Err(ExecError::os(libc::EOPNOTSUPP));
+        }
+        let protocol = (proto != 0).then_some(socket2::Protocol::from(proto));
+        let (a, b) = Socket::pair(socket2::Domain::from(family), socket2::Type::from(base_type), protocol)
+            .map_err(ExecError::Os)?;
+        let info = |s: &Socket| SockInfo { sock: 0, fd: s.as_raw_fd(), family, sock_type: base_type, proto };
+        let (ia, ib) = (info(&a), info(&b));
+        let a = self.register(a, ia, KernelTimeouts::default())?;
+        let b = self.register(b, ib, KernelTimeouts::default())?;
+        if sock_type & libc::SOCK_NONBLOCK != 0 {
+            a.set_mode(IoMode::NonBlocking);
+            b.set_mode(IoMode::NonBlocking);
+        }
+        Ok(Ret::Pair { a: a.info, b: b.info })
     }
 
     fn register(

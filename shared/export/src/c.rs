@@ -845,6 +845,13 @@ impl Gen {
             }
             Builtin::Range => return Err(err(line, "range() outside a for loop")),
             Builtin::Print
+            | Builtin::Socketpair
+            | Builtin::CreateConnection
+            | Builtin::CreateServer
+            | Builtin::HasDualstackIpv6
+            | Builtin::Getaddrinfo
+            | Builtin::AddressFamily
+            | Builtin::SocketKind
             | Builtin::Float
             | Builtin::Bytes
             | Builtin::List

@@ -196,6 +196,27 @@ mod tests {
     }
 
     #[test]
+    fn socket_module_functions_export_to_python() {
+        let src = "# lane: server\nsrv = create_server(('127.0.0.1', 5931))\nc, a = srv.accept()\nc.sendall(b'hi')\nc.close()\n\
+                   # lane: client\ns = socket.create_connection(('127.0.0.1', 5931), timeout=5)\nprint(s.gettimeout(), s.family.name, s.recv(10))\n\
+                   x, y = socketpair()\nprint(repr(x.family), getaddrinfo('127.0.0.1', 80, AF_INET, SOCK_STREAM)[0][4])\n";
+        let program = python(&script(src)).unwrap();
+        assert!(program.contains("srv = socket.create_server((\"127.0.0.1\", 5931))"), "{program}");
+        assert!(program.contains("x, y = socket.socketpair()"), "{program}");
+        let c = super::c(&script("a, b = socketpair()\n")).unwrap_err();
+        assert_eq!(c.line, 1);
+        let Ok(out) = std::process::Command::new("python3").arg("-c").arg(&program).output() else {
+            return; // no python3 here: the text checks above must do
+        };
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("[client] 5.0 AF_INET b'hi'\n[client] <AddressFamily.AF_UNIX: 1> ('127.0.0.1', 80)\n"),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
     fn literals_read_back_in_python() {
         assert_eq!(
             python::py_bytes(b"\0\r\n\"\\\xff a"),

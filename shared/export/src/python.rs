@@ -332,6 +332,14 @@ impl Printer<'_> {
                 Builtin::Sleep => "time.sleep".into(),
                 Builtin::Time => "time.time".into(),
                 Builtin::Gethostbyname => "socket.gethostbyname".into(),
+                // The socket module's own functions and enum classes, used bare in a script.
+                Builtin::Socketpair
+                | Builtin::CreateConnection
+                | Builtin::CreateServer
+                | Builtin::HasDualstackIpv6
+                | Builtin::Getaddrinfo
+                | Builtin::AddressFamily
+                | Builtin::SocketKind => format!("socket.{n}"),
                 _ => n.into(),
             },
             Some(Global::Const(_)) if n == "EWOULDBLOCK" || errno::number(n).is_some() => {

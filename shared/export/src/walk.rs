@@ -66,11 +66,16 @@ fn waiting_functions(lane: &Lane, nonblocking: &BTreeSet<String>) -> BTreeSet<St
 /// may block, or a waiting function, by its name or through its module.
 fn call_waits(func: &Expr, nonblocking: &BTreeSet<String>) -> bool {
     let waiting = |name: &str| Op::from_name(name).filter(|op| op.may_wait());
+    // create_connection() connects: it waits as connect() does.
+    let library = |name: &str| name == "create_connection";
     if let ExprKind::Attr(object, name) = &func.kind {
+        if library(name) {
+            return true;
+        }
         let on_nonblocking = matches!(&object.kind, ExprKind::Name(n) if nonblocking.contains(n));
         waiting(name).is_some_and(|op| !op.is_method() || !on_nonblocking)
     } else if let ExprKind::Name(name) = &func.kind {
-        waiting(name).is_some_and(|op| !op.is_method())
+        library(name) || waiting(name).is_some_and(|op| !op.is_method())
     } else {
         false
     }

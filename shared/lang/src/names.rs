@@ -88,6 +88,13 @@ named_enum! {
         Getattr = "getattr",
         Hasattr = "hasattr",
         Bytearray = "bytearray",
+        Socketpair = "socketpair",
+        CreateConnection = "create_connection",
+        CreateServer = "create_server",
+        HasDualstackIpv6 = "has_dualstack_ipv6",
+        Getaddrinfo = "getaddrinfo",
+        AddressFamily = "AddressFamily",
+        SocketKind = "SocketKind",
     }
 }
 

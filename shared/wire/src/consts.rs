@@ -86,6 +86,14 @@ const SOCKET_CONSTANTS: &[(&str, i64)] = &[
     ("MSG_WAITALL", 0x100),
     ("MSG_NOSIGNAL", 0x4000),
     ("MSG_MORE", 0x8000),
+    // getaddrinfo() flags (netdb.h).
+    ("AI_PASSIVE", 1),
+    ("AI_CANONNAME", 2),
+    ("AI_NUMERICHOST", 4),
+    ("AI_V4MAPPED", 8),
+    ("AI_ALL", 0x10),
+    ("AI_ADDRCONFIG", 0x20),
+    ("AI_NUMERICSERV", 0x400),
     // Misc.
     ("SOMAXCONN", 4096),
 ];

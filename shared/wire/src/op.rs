@@ -36,6 +36,7 @@ pub enum Op {
     Gethostbyname,
     Sleep,
     LabPeer,
+    Socketpair,
 }
 
 /// How a script reaches an op.
@@ -92,7 +93,7 @@ impl OpInfo {
 
 impl Op {
     /// Every op, in the order of [`Call`](crate::protocol::Call)'s variants; `Op::ALL[op.index()] == op`.
-    pub const ALL: [Op; 24] = [
+    pub const ALL: [Op; 25] = [
         Op::Socket,
         Op::Bind,
         Op::Listen,
@@ -117,6 +118,7 @@ impl Op {
         Op::Gethostbyname,
         Op::Sleep,
         Op::LabPeer,
+        Op::Socketpair,
     ];
 
     /// Every op's name, in the order of [`Op::ALL`].
@@ -158,6 +160,7 @@ impl Op {
             Op::Gethostbyname => function("gethostbyname", &["hostname"], 1),
             Op::Sleep => function("sleep", &["seconds"], 1).waits().c("sl_sleep", 1),
             Op::LabPeer => function("lab_peer", &["kind"], 1).c("sl_lab_peer", 1),
+            Op::Socketpair => function("socketpair", &["family", "type", "proto"], 0),
         }
     }
 

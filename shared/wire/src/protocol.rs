@@ -114,6 +114,24 @@ pub enum Call {
     Sleep { seconds: f64 },
     /// Start (or find) a lab peer of this kind in the session's network; the value is its address.
     LabPeer { kind: PeerKind },
+    /// `socketpair(2)`: two connected sockets; the value is [`Ret::Pair`].
+    Socketpair {
+        #[serde(default = "default_pair_family")]
+        family: i32,
+        #[serde(rename = "type", default = "default_pair_type")]
+        sock_type: i32,
+        #[serde(default)]
+        proto: i32,
+    },
+}
+
+fn default_pair_family() -> i32 {
+    // AF_UNIX, as in Python's socket.socketpair().
+    1
+}
+
+fn default_pair_type() -> i32 {
+    1
 }
 
 fn default_backlog() -> i32 {
@@ -148,6 +166,7 @@ impl Call {
             Call::Gethostbyname { .. } => Op::Gethostbyname,
             Call::Sleep { .. } => Op::Sleep,
             Call::LabPeer { .. } => Op::LabPeer,
+            Call::Socketpair { .. } => Op::Socketpair,
         }
     }
 
@@ -182,7 +201,8 @@ impl Call {
             | Call::Select { .. }
             | Call::Gethostbyname { .. }
             | Call::Sleep { .. }
-            | Call::LabPeer { .. } => None,
+            | Call::LabPeer { .. }
+            | Call::Socketpair { .. } => None,
         }
     }
 }
@@ -321,6 +341,8 @@ pub enum Ret {
     Datagram { data: Bytes, addr: Option<Addr> },
     Select { r: Vec<SockId>, w: Vec<SockId>, x: Vec<SockId> },
     Host { address: String },
+    /// `socketpair()`: the two new sockets.
+    Pair { a: SockInfo, b: SockInfo },
 }
 
 /// An OS error as the kernel reported it.
@@ -586,7 +608,7 @@ mod tests {
     fn every_op_name_is_listed() {
         let call = Call::Sleep { seconds: 0.0 };
         assert!(OP_NAMES.contains(&call.op_name()));
-        assert_eq!(OP_NAMES.len(), 24);
+        assert_eq!(OP_NAMES.len(), 25);
     }
 
     #[test]
@@ -595,6 +617,7 @@ mod tests {
             Call::ConnectEx { sock: 1, addr: Addr::inet("127.0.0.1", 1) },
             Call::Getsockopt { sock: 1, level: 1, opt: 2, buflen: None },
             Call::LabPeer { kind: PeerKind::Echo },
+            Call::Socketpair { family: 1, sock_type: 1, proto: 0 },
         ];
         for call in calls {
             let json = serde_json::to_value(&call).unwrap_or_default();

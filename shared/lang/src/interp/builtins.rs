@@ -8,6 +8,7 @@ use super::exception::Exception;
 use super::format;
 use super::icmp;
 use super::ops::{self, MAX_SIZE};
+use super::sockapi;
 use super::sockets::{self, Flow, Pending};
 use super::value::{Value, as_int, as_number, lock, range_len};
 use crate::ast::BinOp;
@@ -45,7 +46,14 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             let (items, keywords) = args.varargs(&["sep", "end", "flush", "file"])?;
             let mut sep = " ".to_string();
             let mut end = "\n".to_string();
+            let mut file = None;
+            let mut flush = false;
             for (k, v) in keywords {
+                match (k.as_str(), &v) {
+                    ("file", Value::File(f)) => file = Some(f.clone()),
+                    ("flush", v) => flush = v.truthy(),
+                    _ => {}
+                }
                 let text = match &v {
                     Value::None => continue,
                     Value::Str(s) => s.to_string(),
@@ -68,6 +76,11 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                 .map(Value::to_str)
                 .collect::<Vec<_>>()
                 .join(&sep);
+            if let Some(f) = file {
+                // print(..., file=sock_file): the text goes to the file's buffer.
+                f.write(&Value::str(line + &end))?;
+                return if flush { f.flush() } else { value(Value::None) };
+            }
             ctx.output.push_str(&line);
             ctx.output.push_str(&end);
             value(Value::None)
@@ -93,6 +106,13 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             value(Value::Float(ctx.now))
         }
         Builtin::Select => sockets::select(args),
+        Builtin::Socketpair => sockapi::socketpair(args),
+        Builtin::CreateConnection => sockapi::create_connection(args),
+        Builtin::CreateServer => sockapi::create_server(args),
+        Builtin::HasDualstackIpv6 => sockapi::has_dualstack_ipv6(args),
+        Builtin::Getaddrinfo => value(sockapi::getaddrinfo(args)?),
+        Builtin::AddressFamily => value(sockapi::construct(sockapi::EnumClass::AddressFamily, args)?),
+        Builtin::SocketKind => value(sockapi::construct(sockapi::EnumClass::SocketKind, args)?),
         Builtin::LabPeer => {
             let [kind] = args.bind_op(Op::LabPeer)?;
             let kind = str_arg(kind, "lab_peer() argument")?;

@@ -165,6 +165,7 @@ pub fn format_value(v: &Value, spec: &str) -> Result<String, Exception> {
         Value::Str(s) => format_str(s, spec),
         Value::Int(i) => format_int(*i, spec, "int"),
         Value::Bool(b) => format_int(i64::from(*b), spec, "bool"),
+        Value::IntEnum(e) => format_int(e.value, spec, "int"),
         Value::Float(f) => format_float(*f, spec),
         other => Err(Exception::type_error(format!(
             "unsupported format string passed to {}.__format__",
@@ -1028,6 +1029,7 @@ fn printf_pad(head: &str, digits: &str, f: &Flags) -> String {
 fn printf_int(conv: char, arg: &Value, f: &Flags) -> Result<String, Exception> {
     let i = match arg {
         Value::Int(i) => *i,
+        Value::IntEnum(e) => e.value,
         Value::Bool(b) => i64::from(*b),
         Value::Float(x) if matches!(conv, 'd' | 'i' | 'u') => {
             if x.is_nan() {

@@ -85,7 +85,13 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
             _ => None,
         },
         Value::Icmp(p) => icmp_attr(p, name),
+        Value::IntEnum(e) => e.attr(name),
+        Value::File(f) if name == "closed" => Some(Value::Bool(f.is_closed())),
+        Value::File(_) => method(v, super::sockfile::METHODS, name),
         Value::Socket(s) => sockets::attr(s, name).or_else(|| {
+            if let Some(m) = sockets::LOCAL_METHODS.iter().find(|m| **m == name) {
+                return Some(Value::Method(Arc::new((v.clone(), *m))));
+            }
             let op = Op::from_name(name).filter(|op| op.is_method())?;
             Some(Value::Method(Arc::new((v.clone(), op.name()))))
         }),
@@ -140,7 +146,17 @@ fn icmp_attr(p: &IcmpPacket, name: &str) -> Option<Value> {
 fn module_attr(module: Module, name: &str) -> Option<Value> {
     match module {
         Module::Socket => match Builtin::from_name(name) {
-            Some(b @ (Builtin::Socket | Builtin::Gethostbyname)) => Some(Value::Builtin(b)),
+            Some(
+                b @ (Builtin::Socket
+                | Builtin::Gethostbyname
+                | Builtin::Socketpair
+                | Builtin::CreateConnection
+                | Builtin::CreateServer
+                | Builtin::HasDualstackIpv6
+                | Builtin::Getaddrinfo
+                | Builtin::AddressFamily
+                | Builtin::SocketKind),
+            ) => Some(Value::Builtin(b)),
             Some(_) => None,
             None => consts::value(name)
                 .filter(|_| !is_errno_name(name))
@@ -245,6 +261,10 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
         ..args
     };
     match recv {
+        Value::File(f) => super::sockfile::call(f, name, args),
+        Value::Socket(s) if sockets::LOCAL_METHODS.contains(&name) => {
+            sockets::local_method(s, name, args).map(Flow::Value)
+        }
         Value::Socket(s) => match Op::from_name(name) {
             Some(op) => sockets::call_method(s, op, args),
             None => Err(no_attr(recv, name)),

@@ -35,8 +35,10 @@ mod ops;
 mod repr;
 mod scope;
 mod set;
+mod sockapi;
 mod sockets;
 mod structfmt;
+mod sockfile;
 mod value;
 mod vm;
 

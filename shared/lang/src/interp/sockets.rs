@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::args::{Args, to_bytes, to_i32, to_int, to_text, to_seconds};
 use super::exception::Exception;
+use super::sockapi::{self, EnumClass};
 use super::value::{SocketObj, Value, lock};
 use socklab_wire::op::Op;
 use socklab_wire::protocol::{Addr, Bytes, Call, OptValue, Ret, SockId};
@@ -35,15 +36,42 @@ pub enum Pending {
     },
     /// The socket is closed once `close()` returns, whatever the outcome (as in Python).
     Close(Arc<SocketObj>),
+    /// `settimeout`/`setblocking`: what `gettimeout()` answers once the relay accepted it.
+    Timeout(Arc<SocketObj>, Option<f64>),
+    /// A `for` loop over a socket file needed data: the `recv`'s bytes go to the
+    /// file's buffer (not the stack) and the loop asks again.
+    Fill(Arc<super::sockfile::SockFile>),
+    /// A file's buffer went out with `sendall`.
+    Flushed(Arc<super::sockfile::SockFile>),
+    /// A library function's next call: the task goes on with its result.
+    Task(Box<super::sockapi::Task>),
 }
 
 /// The attributes of a socket that are plain values.
 pub fn attr(sock: &SocketObj, name: &str) -> Option<Value> {
     Some(match name {
-        "family" => Value::Int(i64::from(sock.info.family)),
-        "type" => Value::Int(i64::from(sock.info.sock_type)),
+        "family" => sockapi::member(EnumClass::AddressFamily, i64::from(sock.info.family)),
+        "type" => sockapi::member(EnumClass::SocketKind, i64::from(sock.info.sock_type)),
         "proto" => Value::Int(i64::from(sock.info.proto)),
         _ => return None,
+    })
+}
+
+/// Socket methods the interpreter answers itself, without a call.
+pub const LOCAL_METHODS: &[&str] = &["gettimeout", "getblocking", "makefile"];
+
+/// `sock.gettimeout()`, `sock.getblocking()`.
+pub fn local_method(sock: &Arc<SocketObj>, name: &str, args: Args) -> Result<Value, Exception> {
+    if name == "makefile" {
+        return super::sockfile::makefile(sock, args);
+    }
+    args.bind([], 0)?;
+    if sock.is_closed() && name == "getblocking" {
+        return Err(Exception::os_errno(9));
+    }
+    Ok(match (name, sock.timeout()) {
+        ("gettimeout", t) => t.map_or(Value::None, Value::Float),
+        (_, t) => Value::Bool(t != Some(0.0)),
     })
 }
 
@@ -193,10 +221,11 @@ pub fn call_method(sock: &Arc<SocketObj>, op: Op, args: Args) -> Result<Flow, Ex
         }
         Op::Setblocking => {
             let [flag] = args.bind_op(op)?;
-            call(Call::Setblocking {
-                sock: id,
-                flag: req(flag)?.truthy(),
-            })
+            let flag = req(flag)?.truthy();
+            Ok(Flow::Call(
+                Call::Setblocking { sock: id, flag },
+                Pending::Timeout(sock.clone(), if flag { None } else { Some(0.0) }),
+            ))
         }
         Op::Settimeout => {
             let [value] = args.bind_op(op)?;
@@ -204,13 +233,16 @@ pub fn call_method(sock: &Arc<SocketObj>, op: Op, args: Args) -> Result<Flow, Ex
             if seconds.is_some_and(|s| s < 0.0 || s.is_nan()) {
                 return Err(Exception::value_error("Timeout value out of range"));
             }
-            call(Call::Settimeout { sock: id, seconds })
+            Ok(Flow::Call(
+                Call::Settimeout { sock: id, seconds },
+                Pending::Timeout(sock.clone(), seconds),
+            ))
         }
         Op::Accept => no_arguments(args, Call::Accept { sock: id }),
         Op::Getsockname => no_arguments(args, Call::Getsockname { sock: id }),
         Op::Getpeername => no_arguments(args, Call::Getpeername { sock: id }),
         Op::Fileno => no_arguments(args, Call::Fileno { sock: id }),
-        Op::Socket | Op::Select | Op::Gethostbyname | Op::Sleep | Op::LabPeer => Err(Exception::new(
+        Op::Socket | Op::Select | Op::Gethostbyname | Op::Sleep | Op::LabPeer | Op::Socketpair => Err(Exception::new(
             crate::names::ExcClass::AttributeError,
             format!("'socket' object has no attribute '{method}'"),
         )),
@@ -229,7 +261,7 @@ fn req(v: Option<Value>) -> Result<Value, Exception> {
 }
 
 /// A script address, checked against the socket's family as Python checks it.
-fn to_addr(family: i32, v: &Value, method: &str) -> Result<Addr, Exception> {
+pub fn to_addr(family: i32, v: &Value, method: &str) -> Result<Addr, Exception> {
     match family {
         AF_UNIX => unix_addr(v),
         AF_INET => match v {
@@ -351,7 +383,22 @@ fn sockets_of(v: &Value) -> Result<Vec<Value>, Exception> {
 
 /// The script value for a successful call's result.
 pub fn value_from_ret(ret: Ret, pending: &Pending) -> Value {
+    match pending {
+        Pending::Timeout(sock, seconds) => sock.set_timeout(*seconds),
+        Pending::Flushed(file) => file.flushed(),
+        Pending::Fill(file) => {
+            if let Ret::Bytes { data } = &ret {
+                file.fill(data.as_slice());
+            }
+            return Value::None;
+        }
+        _ => {}
+    }
     match ret {
+        Ret::Pair { a, b } => Value::tuple(vec![
+            Value::Socket(Arc::new(SocketObj::new(a))),
+            Value::Socket(Arc::new(SocketObj::new(b))),
+        ]),
         Ret::None => Value::None,
         Ret::Int { value } => Value::Int(value),
         Ret::Bytes { data } => Value::bytes(data.as_slice()),

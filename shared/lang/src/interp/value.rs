@@ -75,6 +75,10 @@ pub enum Value {
     /// A class that is neither a builtin function nor an exception class, as
     /// `type()` returns it: `type(sock)`, `type(None)`. Holds its name.
     Type(&'static str),
+    /// A member of `socket.AddressFamily` or `socket.SocketKind`: an int with a name.
+    IntEnum(super::sockapi::IntEnum),
+    /// A file object over a socket (`sock.makefile()`).
+    File(Arc<super::sockfile::SockFile>),
 }
 
 /// A function value: its code, the defaults evaluated by `def`, and the cells it closes over.
@@ -96,6 +100,8 @@ pub struct Function {
 pub struct SocketObj {
     pub info: SockInfo,
     closed: AtomicBool,
+    /// What `gettimeout()` answers: `None` blocking, `Some(0.0)` non-blocking.
+    timeout: Mutex<Option<f64>>,
 }
 
 impl SocketObj {
@@ -103,7 +109,17 @@ impl SocketObj {
         SocketObj {
             info,
             closed: AtomicBool::new(false),
+            timeout: Mutex::new(None),
         }
+    }
+
+    pub fn timeout(&self) -> Option<f64> {
+        *lock(&self.timeout)
+    }
+
+    /// Recorded once the relay has accepted a `settimeout`/`setblocking`.
+    pub fn set_timeout(&self, seconds: Option<f64>) {
+        *lock(&self.timeout) = seconds;
     }
 
     pub fn id(&self) -> SockId {
@@ -124,6 +140,8 @@ impl SocketObj {
 pub enum IterState {
     Range { next: i64, stop: i64, step: i64 },
     Items { items: Vec<Value>, next: usize },
+    /// Lines of a socket file: the VM reads them, with `recv` calls as needed.
+    File(Arc<super::sockfile::SockFile>),
 }
 
 impl IterState {
@@ -142,6 +160,7 @@ impl IterState {
                 *next = next.saturating_add(*step);
                 Some(Value::Int(v))
             }
+            IterState::File(_) => None,
             IterState::Items { items, next } => {
                 let v = items.get(*next).cloned();
                 *next += 1;
@@ -209,6 +228,8 @@ impl Value {
             Value::LibFn(_) => "builtin_function_or_method",
             Value::ByteArray(_) => "bytearray",
             Value::Object(o) => o.type_name(),
+            Value::IntEnum(e) => e.class.name(),
+            Value::File(f) => f.type_name(),
         }
     }
 
@@ -244,6 +265,8 @@ impl Value {
             Value::Str(s) => s.to_string(),
             Value::Exception(e) => e.to_string(),
             Value::Instance(i) => i.to_str(),
+            // Python 3.11's IntEnum prints as its int.
+            Value::IntEnum(e) => e.value.to_string(),
             other => other.repr(),
         }
     }
@@ -290,6 +313,8 @@ impl Value {
                 };
             }
             Value::Socket(s) => out.push_str(&socket_repr(s)),
+            Value::IntEnum(e) => out.push_str(&e.repr()),
+            Value::File(f) => out.push_str(&f.repr()),
             Value::Exception(e) => out.push_str(&e.repr()),
             Value::Icmp(p) => out.push_str(&p.repr()),
             Value::Builtin(b) if super::library::is_type(*b) => {
@@ -433,6 +458,7 @@ pub fn as_number(v: &Value) -> Option<f64> {
     match v {
         Value::Bool(b) => Some(f64::from(u8::from(*b))),
         Value::Int(i) => Some(*i as f64),
+        Value::IntEnum(e) => Some(e.value as f64),
         Value::Float(f) => Some(*f),
         _ => None,
     }
@@ -443,6 +469,7 @@ pub fn as_int(v: &Value) -> Option<i64> {
     match v {
         Value::Bool(b) => Some(i64::from(*b)),
         Value::Int(i) => Some(*i),
+        Value::IntEnum(e) => Some(e.value),
         _ => None,
     }
 }
@@ -489,6 +516,7 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
         (Value::Builtin(x), Value::Builtin(y)) => x == y,
         (Value::Module(x), Value::Module(y)) => x == y,
         (Value::Function(x), Value::Function(y)) => Arc::ptr_eq(x, y),
+        (Value::File(x), Value::File(y)) => Arc::ptr_eq(x, y),
         (Value::ExcClass(x), Value::ExcClass(y)) => x == y,
         (Value::Class(x), Value::Class(y)) => Arc::ptr_eq(x, y),
         (Value::Instance(x), Value::Instance(y)) => Arc::ptr_eq(x, y),

@@ -11,6 +11,7 @@ use super::exception::{Exception, Raise};
 use super::format;
 use super::methods;
 use super::ops::{self, MAX_SIZE};
+use super::sockapi;
 use super::sockets::{self, Flow, Pending};
 use super::compile::FuncCode;
 use super::dict;
@@ -224,6 +225,9 @@ impl LaneVm {
         if let Pending::Close(sock) = &pending {
             sock.mark_closed();
         }
+        if let Pending::Task(task) = pending {
+            return self.advance_task(shared, *task, result);
+        }
         let raised = match result {
             CallResult::Rejected { message } => Raise::Fatal(message),
             CallResult::Outcome(Outcome::Cancelled) => Raise::Exception(Exception::os(&OsError {
@@ -234,12 +238,53 @@ impl LaneVm {
             CallResult::Outcome(Outcome::Err { error }) => Raise::Exception(Exception::os(&error)),
             CallResult::Outcome(Outcome::Ok { value }) => {
                 let v = sockets::value_from_ret(value, &pending);
-                self.frame.stack.push(v);
+                // A file's fill feeds its buffer; the `for` that asked runs again.
+                if !matches!(pending, Pending::Fill(_)) {
+                    self.frame.stack.push(v);
+                }
                 return self.run(shared, Mode::Resume);
             }
         };
         if self.raise(shared, raised) {
             return Yield::Stepped;
+        }
+        self.run(shared, Mode::Resume)
+    }
+
+    /// A library function's call has answered: its next call, or its value.
+    fn advance_task(&mut self, shared: &mut Shared, task: sockapi::Task, result: CallResult) -> Yield {
+        let outcome = match result {
+            CallResult::Rejected { message } => Err(Raise::Fatal(message)),
+            CallResult::Outcome(outcome) => {
+                let fed = match outcome {
+                    Outcome::Cancelled => Err(Exception::os(&OsError {
+                        errno: "EINTR".into(),
+                        errno_num: 4,
+                        message: "cancelled".into(),
+                    })),
+                    Outcome::Err { error } => Err(Exception::os(&error)),
+                    Outcome::Ok { value } => Ok(sockets::value_from_ret(value, &Pending::Plain)),
+                };
+                task.advance(fed).map_err(Raise::Exception)
+            }
+        };
+        match outcome {
+            Ok(Flow::Value(v)) => self.frame.stack.push(v),
+            Ok(Flow::Call(call, pending)) => {
+                self.pending = Some((call.clone(), pending));
+                self.state = LaneState::Waiting;
+                return Yield::Call(call);
+            }
+            Ok(Flow::Refused(message)) => {
+                if self.raise(shared, Raise::Fatal(message)) {
+                    return Yield::Stepped;
+                }
+            }
+            Err(raised) => {
+                if self.raise(shared, raised) {
+                    return Yield::Stepped;
+                }
+            }
         }
         self.run(shared, Mode::Resume)
     }
@@ -573,6 +618,7 @@ impl LaneVm {
             Op::GetIter => {
                 let v = self.pop();
                 let state = match v {
+                    Value::File(f) => IterState::File(f),
                     Value::Range { start, stop, step } => IterState::Range {
                         next: start,
                         stop,
@@ -586,6 +632,25 @@ impl LaneVm {
                 self.frame.stack.push(Value::Iter(Box::new(state)));
             }
             Op::ForIter(done) => {
+                if let Some(Value::Iter(it)) = self.frame.stack.last()
+                    && let IterState::File(f) = it.as_ref()
+                {
+                    match f.clone().next_line()? {
+                        Ok(Some(line)) => self.frame.stack.push(line),
+                        Ok(None) => {
+                            self.pop();
+                            self.frame.pc = done;
+                        }
+                        Err(Flow::Call(call, pending)) => {
+                            // After the recv this same op asks again: nothing is evaluated twice.
+                            self.frame.pc -= 1;
+                            return Ok(Next::Suspend(call, pending));
+                        }
+                        Err(Flow::Refused(message)) => return Err(Raise::Fatal(message)),
+                        Err(Flow::Value(v)) => self.frame.stack.push(v),
+                    }
+                    return Ok(Next::Continue);
+                }
                 let next = match self.frame.stack.last_mut() {
                     Some(Value::Iter(state)) => state.next_value(),
                     _ => None,
@@ -661,7 +726,7 @@ impl LaneVm {
             }
             Op::EnterWith => {
                 let v = self.frame.stack.last().cloned().unwrap_or(Value::None);
-                if v.as_socket().is_some() {
+                if v.as_socket().is_some() || matches!(v, Value::File(_)) {
                     self.frame.stack.push(v);
                 } else {
                     return self.enter_with(v);
@@ -905,6 +970,13 @@ impl LaneVm {
             }
             Op::ExitWith { exc } => {
                 let v = self.pop();
+                if let Value::File(f) = &v {
+                    match f.close() {
+                        Flow::Call(call, pending) => return Ok(Next::Suspend(call, pending)),
+                        _ => self.frame.stack.push(Value::None),
+                    }
+                    return Ok(Next::Continue);
+                }
                 match v.as_socket() {
                     Some(s) if !s.is_closed() => {
                         return Ok(Next::Suspend(

@@ -143,6 +143,21 @@ impl FakeNet {
             } => ok(Ret::Socket {
                 info: self.new_sock(*family, *sock_type, *proto),
             }),
+            Call::Socketpair {
+                family,
+                sock_type,
+                proto,
+            } => {
+                let a = self.new_sock(*family, *sock_type, *proto);
+                let b = self.new_sock(*family, *sock_type, *proto);
+                if let Some(s) = self.socks.get_mut(&a.sock) {
+                    s.peer = Some(b.sock);
+                }
+                if let Some(s) = self.socks.get_mut(&b.sock) {
+                    s.peer = Some(a.sock);
+                }
+                ok(Ret::Pair { a, b })
+            }
             Call::Bind { sock, addr } => {
                 let Addr::Inet { port, .. } = addr else {
                     return err(97);
