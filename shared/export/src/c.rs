@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::ExportError;
-use super::literal::{byte_units, quoted};
+use socklab_lang::literal::{byte_units, quoted};
 use super::walk::{self, ident};
 use socklab_lang::visit;
 use socklab_wire::op::Op;

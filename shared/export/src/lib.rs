@@ -8,7 +8,6 @@
 //! first call that may wait (so a server listens before its client connects).
 
 mod c;
-mod literal;
 mod python;
 mod walk;
 
@@ -126,16 +125,18 @@ mod tests {
             program.contains(r#"print(("" + format("q") + format("a" + "b", ("" + format(">") + "3")) + format("it's")))"#),
             "{program}"
         );
-        let Ok(out) = std::process::Command::new("python3")
-            .arg("-c")
-            .arg(&program)
-            .output()
-        else {
-            return; // no python3 here: the text checks above must do
+        assert_python_prints(&program, "[main] w=6 [  'ab'] {x} 0x50\n[main]  h:80 1-2 2.67\n[main] q abit's\n");
+    }
+
+    /// Runs `program` with python3 and checks what it prints; passes where
+    /// there is no python3 (the caller's text checks must do).
+    fn assert_python_prints(program: &str, expected: &str) {
+        let Ok(out) = std::process::Command::new("python3").arg("-c").arg(program).output() else {
+            return;
         };
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
-            "[main] w=6 [  'ab'] {x} 0x50\n[main]  h:80 1-2 2.67\n[main] q abit's\n",
+            expected,
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
@@ -151,19 +152,7 @@ mod tests {
         assert!(program.contains("st = struct\n"), "{program}");
         assert!(program.contains("hexlify = binascii.hexlify\n"), "{program}");
         assert!(program.contains("[random.randint(1, 9) for _ in range(3)]"), "{program}");
-        let Ok(out) = std::process::Command::new("python3")
-            .arg("-c")
-            .arg(&program)
-            .output()
-        else {
-            return; // no python3 here: the text checks above must do
-        };
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
-            "[main] b'0102' {\"a\": 2, \"b\": 1} 8 2\n",
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_python_prints(&program, "[main] b'0102' {\"a\": 2, \"b\": 1} 8 2\n");
     }
 
     #[test]

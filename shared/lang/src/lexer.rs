@@ -187,14 +187,7 @@ impl Lexer<'_> {
                         self.bump();
                     }
                 }
-                c if c.is_ascii_digit()
-                    || (c == '.' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())) =>
-                {
-                    self.number(pos, start);
-                }
-                c if c.is_alphabetic() || c == '_' => self.name_or_string(pos, start),
-                '"' | '\'' => self.string(pos, start, StrPrefix::default()),
-                _ => self.operator(pos, start, c),
+                _ => self.token(pos, start, c),
             }
         }
         let pos = self.pos();
@@ -863,21 +856,26 @@ impl Lexer<'_> {
             let pos = sub.pos();
             let start = sub.i;
             let Some(c) = sub.peek() else { break };
-            match c {
-                c if c.is_ascii_digit()
-                    || (c == '.' && sub.peek_at(1).is_some_and(|d| d.is_ascii_digit())) =>
-                {
-                    sub.number(pos, start);
-                }
-                c if c.is_alphabetic() || c == '_' => sub.name_or_string(pos, start),
-                '"' | '\'' => sub.string(pos, start, StrPrefix::default()),
-                _ => sub.operator(pos, start, c),
-            }
+            sub.token(pos, start, c);
         }
         let end_pos = sub.pos();
         sub.push(TokenKind::Eof, end_pos, sub.i);
         self.diagnostics.append(&mut sub.diagnostics);
         sub.tokens
+    }
+
+    /// Lexes a number, name, string or operator starting with `c`.
+    fn token(&mut self, pos: Pos, start: usize, c: char) {
+        match c {
+            c if c.is_ascii_digit()
+                || (c == '.' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())) =>
+            {
+                self.number(pos, start);
+            }
+            c if c.is_alphabetic() || c == '_' => self.name_or_string(pos, start),
+            '"' | '\'' => self.string(pos, start, StrPrefix::default()),
+            _ => self.operator(pos, start, c),
+        }
     }
 }
 

@@ -714,37 +714,37 @@ impl Compiler {
     }
 
     fn load_name(&mut self, name: &str) {
-        if let Some(Op::Load(hidden)) = self.renamed(name) {
-            self.emit(if self.scope.is_some() { Op::LoadLocal(hidden) } else { Op::Load(hidden) });
-            return;
-        }
-        let n = name.to_string();
-        self.emit(match self.name_kind(name) {
-            NameKind::Global => Op::Load(n),
-            NameKind::Local => Op::LoadLocal(n),
-            NameKind::Cell => Op::LoadCell(n),
-        });
+        self.name_op(name, true, [Op::Load, Op::LoadLocal, Op::LoadCell]);
     }
 
     fn store_name(&mut self, name: &str) {
-        if let Some(Op::Load(hidden)) = self.renamed(name) {
-            self.emit(if self.scope.is_some() { Op::StoreLocal(hidden) } else { Op::Store(hidden) });
-            return;
-        }
-        let n = name.to_string();
-        self.emit(match self.name_kind(name) {
-            NameKind::Global => Op::Store(n),
-            NameKind::Local => Op::StoreLocal(n),
-            NameKind::Cell => Op::StoreCell(n),
-        });
+        self.name_op(name, true, [Op::Store, Op::StoreLocal, Op::StoreCell]);
     }
 
     fn delete_name(&mut self, name: &str) {
+        self.name_op(name, false, [Op::Delete, Op::DeleteLocal, Op::DeleteCell]);
+    }
+
+    /// Emits the global, local or cell form of a name op. With `renamable`,
+    /// a comprehension variable uses the local (in a function) or global
+    /// form on its hidden name.
+    fn name_op(
+        &mut self,
+        name: &str,
+        renamable: bool,
+        [global, local, cell]: [fn(String) -> Op; 3],
+    ) {
+        if renamable {
+            if let Some(Op::Load(hidden)) = self.renamed(name) {
+                self.emit(if self.scope.is_some() { local(hidden) } else { global(hidden) });
+                return;
+            }
+        }
         let n = name.to_string();
         self.emit(match self.name_kind(name) {
-            NameKind::Global => Op::Delete(n),
-            NameKind::Local => Op::DeleteLocal(n),
-            NameKind::Cell => Op::DeleteCell(n),
+            NameKind::Global => global(n),
+            NameKind::Local => local(n),
+            NameKind::Cell => cell(n),
         });
     }
 

@@ -5,6 +5,7 @@ use super::dict;
 use super::exception::Exception;
 use super::repr::float_repr;
 use super::value::{Value, lock, py_cmp};
+use crate::literal::quoted;
 use crate::names::ExcClass;
 
 pub struct DumpOptions {
@@ -136,26 +137,15 @@ fn float_text(f: f64) -> String {
 }
 
 fn quote(s: &str, ascii: bool, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (ascii && !c.is_ascii()) => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-            c => out.push(c),
+    out.push_str(&quoted("", s.chars(), |c| match c {
+        '\u{8}' => Some("\\b".into()),
+        '\u{c}' => Some("\\f".into()),
+        c if (c as u32) < 0x20 || (ascii && !c.is_ascii()) => {
+            let mut buf = [0u16; 2];
+            Some(c.encode_utf16(&mut buf).iter().map(|unit| format!("\\u{unit:04x}")).collect())
         }
-    }
-    out.push('"');
+        _ => None,
+    }));
 }
 
 // ---- loads ----
@@ -414,5 +404,18 @@ impl Parser<'_> {
         } else {
             Err(self.error("Invalid \\uXXXX escape", at - 1))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn strings_escape_like_python() {
+        let mut out = String::new();
+        super::quote("a\"\\\n\r\t\u{8}\u{c}\u{1}é😀", true, &mut out);
+        assert_eq!(out, r#""a\"\\\n\r\t\b\f\u0001\u00e9\ud83d\ude00""#);
+        out.clear();
+        super::quote("\u{1}é", false, &mut out);
+        assert_eq!(out, "\"\\u0001é\"");
     }
 }

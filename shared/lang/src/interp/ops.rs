@@ -1,7 +1,7 @@
 //! Operators with Python semantics: arithmetic (64-bit ints, checked), sequence
 //! concatenation and repetition, comparisons, `in`, indexing and slicing.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::exception::Exception;
 use super::format;
@@ -578,17 +578,26 @@ pub fn store_index(object: &Value, idx: &Value, value: Value) -> Result<(), Exce
             object.type_name()
         )));
     };
+    let (mut items, j) = list_slot(l, idx)?;
+    items[j] = value;
+    Ok(())
+}
+
+/// Locks a list and finds the item `idx` names, for assignment or deletion.
+fn list_slot<'a>(
+    l: &'a Mutex<Vec<Value>>,
+    idx: &Value,
+) -> Result<(MutexGuard<'a, Vec<Value>>, usize), Exception> {
     let Some(i) = as_int(idx) else {
         return Err(Exception::type_error(format!(
             "list indices must be integers or slices, not {}",
             idx.type_name()
         )));
     };
-    let mut items = lock(l);
+    let items = lock(l);
     let j = norm_index(i, items.len())
         .ok_or_else(|| Exception::index_error("list assignment index out of range"))?;
-    items[j] = value;
-    Ok(())
+    Ok((items, j))
 }
 
 /// `del object[index]` on a dict or list.
@@ -599,15 +608,7 @@ pub fn delete_index(object: &Value, idx: &Value) -> Result<(), Exception> {
             None => Err(super::dict::key_error(idx)),
         },
         Value::List(l) => {
-            let Some(i) = as_int(idx) else {
-                return Err(Exception::type_error(format!(
-                    "list indices must be integers or slices, not {}",
-                    idx.type_name()
-                )));
-            };
-            let mut items = lock(l);
-            let j = norm_index(i, items.len())
-                .ok_or_else(|| Exception::index_error("list assignment index out of range"))?;
+            let (mut items, j) = list_slot(l, idx)?;
             items.remove(j);
             Ok(())
         }

@@ -594,26 +594,8 @@ impl LaneVm {
                         return Ok(Next::Continue);
                     }
                 }
-                let name = match &callee {
-                    Value::Builtin(b) => b.name().to_string(),
-                    Value::Method(m) => m.1.to_string(),
-                    _ => String::new(),
-                };
-                let args = Args::new(
-                    name,
-                    positional,
-                    kwnames.into_iter().zip(kwvalues).collect(),
-                );
-                let mut ctx = Ctx {
-                    now: shared.now,
-                    output: &mut self.output,
-                    lib: &mut self.lib,
-                };
-                match methods::call_value(&callee, args, &mut ctx)? {
-                    Flow::Value(v) => self.frame.stack.push(v),
-                    Flow::Call(call, pending) => return Ok(Next::Suspend(call, pending)),
-                    Flow::Refused(message) => return Err(Raise::Fatal(message)),
-                }
+                let keywords = kwnames.into_iter().zip(kwvalues).collect();
+                return self.call_plain(callee, positional, keywords, shared.now);
             }
             Op::GetIter => {
                 let v = self.pop();
@@ -951,22 +933,7 @@ impl LaneVm {
                 if class_call(&callee, &positional) {
                     return self.call_class_value(callee, positional, keywords);
                 }
-                let name = match &callee {
-                    Value::Builtin(b) => b.name().to_string(),
-                    Value::Method(m) => m.1.to_string(),
-                    _ => String::new(),
-                };
-                let args = Args::new(name, positional, keywords);
-                let mut ctx = Ctx {
-                    now: shared.now,
-                    output: &mut self.output,
-                    lib: &mut self.lib,
-                };
-                match methods::call_value(&callee, args, &mut ctx)? {
-                    Flow::Value(v) => self.frame.stack.push(v),
-                    Flow::Call(call, pending) => return Ok(Next::Suspend(call, pending)),
-                    Flow::Refused(message) => return Err(Raise::Fatal(message)),
-                }
+                return self.call_plain(callee, positional, keywords, shared.now);
             }
             Op::ExitWith { exc } => {
                 let v = self.pop();
@@ -1103,6 +1070,33 @@ impl LaneVm {
                 format!("name '{name}' is not defined"),
             )),
         }
+    }
+
+    /// Calls a builtin, method or other non-class value and pushes its result.
+    fn call_plain(
+        &mut self,
+        callee: Value,
+        positional: Vec<Value>,
+        keywords: Vec<(String, Value)>,
+        now: f64,
+    ) -> Result<Next, Raise> {
+        let name = match &callee {
+            Value::Builtin(b) => b.name().to_string(),
+            Value::Method(m) => m.1.to_string(),
+            _ => String::new(),
+        };
+        let args = Args::new(name, positional, keywords);
+        let mut ctx = Ctx {
+            now,
+            output: &mut self.output,
+            lib: &mut self.lib,
+        };
+        match methods::call_value(&callee, args, &mut ctx)? {
+            Flow::Value(v) => self.frame.stack.push(v),
+            Flow::Call(call, pending) => return Ok(Next::Suspend(call, pending)),
+            Flow::Refused(message) => return Err(Raise::Fatal(message)),
+        }
+        Ok(Next::Continue)
     }
 
     /// Turns completed lines of printed text into `print` events.

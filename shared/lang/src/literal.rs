@@ -1,5 +1,6 @@
-//! String literals in generated code: both languages write a double-quoted
-//! literal the same way and differ only in how they spell the other characters.
+//! Double-quoted string literals, for exported Python and C and for
+//! `json.dumps`: all escape the same few characters by name and differ only in
+//! how they spell the others.
 
 /// `prefix"…"`: `"`, `\`, newline, CR and tab escaped by name; every other
 /// unit (a char, or a byte as the char of that value) as `other` spells it, or
