@@ -451,19 +451,10 @@ impl Lexer<'_> {
         let mut out: Vec<u8> = Vec::new();
         let mut terminated = false;
         while let Some(c) = self.peek() {
-            if c == quote {
-                if !triple {
-                    self.bump();
-                    terminated = true;
-                    break;
-                }
-                if self.peek_at(1) == Some(quote) && self.peek_at(2) == Some(quote) {
-                    self.bump();
-                    self.bump();
-                    self.bump();
-                    terminated = true;
-                    break;
-                }
+            if self.at_close(quote, triple) {
+                self.eat_close(triple);
+                terminated = true;
+                break;
             }
             if (c == '\n' || c == '\r') && !triple {
                 break;
@@ -634,6 +625,13 @@ impl Lexer<'_> {
             && (!triple || (self.peek_at(1) == Some(quote) && self.peek_at(2) == Some(quote)))
     }
 
+    /// Consumes the closing quote (three for a triple-quoted string).
+    fn eat_close(&mut self, triple: bool) {
+        for _ in 0..if triple { 3 } else { 1 } {
+            self.bump();
+        }
+    }
+
     /// Literal text and fields up to the closing quote (consumed; returns true)
     /// or, inside a format spec (`nest > 0`), up to the field's `}` (not consumed).
     fn fstring_parts(
@@ -655,9 +653,7 @@ impl Lexer<'_> {
         while let Some(c) = self.peek() {
             if self.at_close(quote, triple) {
                 if nest == 0 {
-                    for _ in 0..if triple { 3 } else { 1 } {
-                        self.bump();
-                    }
+                    self.eat_close(triple);
                     terminated = true;
                 }
                 break;

@@ -607,23 +607,39 @@ impl Compiler {
                     }
                     return;
                 }
-                Region::Except => {
-                    self.emit(Op::PopBlock);
+                block => self.leave_block(i, block, false),
+            }
+        }
+    }
+
+    /// Leaves block `i` (not a loop) on the way out of it: pops its handler and
+    /// runs its `finally` body or `with` exit. With `under_top`, a value (the
+    /// one `return` returns) stays on top of the stack throughout.
+    fn leave_block(&mut self, i: usize, block: Region, under_top: bool) {
+        match block {
+            Region::Loop { .. } => {}
+            Region::Except => {
+                self.emit(Op::PopBlock);
+            }
+            Region::Finally(body) => {
+                self.emit(Op::PopBlock);
+                // The finally body runs in the regions outside this one.
+                let saved = self.regions.split_off(i);
+                self.block(&body);
+                self.regions.extend(saved);
+            }
+            Region::FinallyPending => {
+                if under_top {
+                    self.emit(Op::Rot2);
                 }
-                Region::Finally(body) => {
-                    self.emit(Op::PopBlock);
-                    // The finally body runs in the regions outside this one.
-                    let saved = self.regions.split_off(i);
-                    self.block(&body);
-                    self.regions.extend(saved);
+                self.emit(Op::Pop);
+            }
+            Region::With { line, exit_source } => {
+                self.emit(Op::PopBlock);
+                if under_top {
+                    self.emit(Op::Rot2);
                 }
-                Region::FinallyPending => {
-                    self.emit(Op::Pop);
-                }
-                Region::With { line, exit_source } => {
-                    self.emit(Op::PopBlock);
-                    self.with_exit(line, &exit_source);
-                }
+                self.with_exit(line, &exit_source);
             }
         }
     }
@@ -881,24 +897,7 @@ impl Compiler {
                         self.emit(Op::Pop);
                     }
                 }
-                Region::Except => {
-                    self.emit(Op::PopBlock);
-                }
-                Region::Finally(body) => {
-                    self.emit(Op::PopBlock);
-                    let saved = self.regions.split_off(i);
-                    self.block(&body);
-                    self.regions.extend(saved);
-                }
-                Region::FinallyPending => {
-                    self.emit(Op::Rot2);
-                    self.emit(Op::Pop);
-                }
-                Region::With { line, exit_source } => {
-                    self.emit(Op::PopBlock);
-                    self.emit(Op::Rot2);
-                    self.with_exit(line, &exit_source);
-                }
+                block => self.leave_block(i, block, true),
             }
         }
         self.emit(Op::Return);
