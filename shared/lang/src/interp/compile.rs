@@ -781,25 +781,10 @@ impl Compiler {
             }
             kwdefaults.push(p.default.is_some());
         }
-        let mut enclosing = self.enclosing.clone();
-        if let Some(s) = &self.scope {
-            // Cells and frees count too: a nested function may reach through.
-            // A class body's own names are not visible to its methods.
-            let mut visible = if self.is_class { Default::default() } else { s.locals.clone() };
-            visible.extend(s.frees.iter().cloned());
-            enclosing.push(visible);
-        }
+        let enclosing = self.enclosing_for_nested();
         let scope = scope::analyze(def, &enclosing);
         let qualname = format!("{}{}", self.qualname, def.name);
-        let mut inner = Compiler {
-            program: Program::default(),
-            regions: Vec::new(),
-            scope: Some(scope.clone()),
-            enclosing,
-            qualname: format!("{qualname}.<locals>."),
-            is_class: false,
-            renames: Vec::new(),
-        };
+        let mut inner = Compiler::nested(&scope, enclosing, format!("{qualname}.<locals>."), false);
         match (def.is_lambda, def.body.first().map(|s| &s.kind)) {
             // A lambda is part of its caller's statement: no step of its own.
             (true, Some(StmtKind::Return(Some(e)))) => {
@@ -841,27 +826,40 @@ impl Compiler {
         }
     }
 
-    /// Compiles a class body as a function whose locals become the class's
-    /// attributes, and pushes that function.
-    fn class_body(&mut self, def: &ClassDef) {
+    /// The scopes a function or class defined here sees, innermost last.
+    fn enclosing_for_nested(&self) -> Vec<BTreeSet<String>> {
         let mut enclosing = self.enclosing.clone();
         if let Some(s) = &self.scope {
+            // Cells and frees count too: a nested function may reach through.
+            // A class body's own names are not visible to its methods.
             let mut visible = if self.is_class { Default::default() } else { s.locals.clone() };
             visible.extend(s.frees.iter().cloned());
             enclosing.push(visible);
         }
-        let body = scope::class_as_function(def);
-        let scope = scope::analyze(&body, &enclosing);
-        let qualname = format!("{}{}", self.qualname, def.name);
-        let mut inner = Compiler {
+        enclosing
+    }
+
+    /// A compiler for the body of a function or class defined here.
+    fn nested(scope: &scope::Scope, enclosing: Vec<BTreeSet<String>>, qualname: String, is_class: bool) -> Compiler {
+        Compiler {
             program: Program::default(),
             regions: Vec::new(),
             scope: Some(scope.clone()),
             enclosing,
-            qualname: format!("{qualname}."),
-            is_class: true,
+            qualname,
+            is_class,
             renames: Vec::new(),
-        };
+        }
+    }
+
+    /// Compiles a class body as a function whose locals become the class's
+    /// attributes, and pushes that function.
+    fn class_body(&mut self, def: &ClassDef) {
+        let enclosing = self.enclosing_for_nested();
+        let body = scope::class_as_function(def);
+        let scope = scope::analyze(&body, &enclosing);
+        let qualname = format!("{}{}", self.qualname, def.name);
+        let mut inner = Compiler::nested(&scope, enclosing, format!("{qualname}."), true);
         inner.block(&def.body);
         inner.emit(Op::Const(Value::None));
         inner.emit(Op::Return);
