@@ -926,6 +926,11 @@ impl Parser<'_> {
             name.push('.');
             name.push_str(&self.expect_name("a name after '.'")?);
         }
+        // `queue.Empty`, `self.Error`: evaluated when the clause is tried.
+        let native = |name: &str| {
+            let first = name.split('.').next().unwrap_or("");
+            Module::from_name(first).is_some_and(|m| m.source().is_none())
+        };
         match ExcClass::resolve(&name) {
             Some(c) => Ok(Ok(c)),
             None if !dotted => Ok(Err(Expr {
@@ -933,6 +938,14 @@ impl Parser<'_> {
                 col: pos.col,
                 kind: ExprKind::Name(name),
             })),
+            None if !native(&name) => {
+                let mut parts = name.split('.');
+                let mut e = Expr { line: pos.line, col: pos.col, kind: ExprKind::Name(parts.next().unwrap_or("").to_string()) };
+                for part in parts {
+                    e = Expr { line: pos.line, col: pos.col, kind: ExprKind::Attr(Box::new(e), part.to_string()) };
+                }
+                Ok(Err(e))
+            }
             None => Err(self.error_at(pos, format!("unknown exception class '{name}'"))),
         }
     }
