@@ -1869,7 +1869,8 @@ pub fn parse_source(source: &str) -> (Script, Vec<Diagnostic>) {
 
 /// The importable modules, for the error naming them.
 fn module_list() -> String {
-    let names: Vec<&str> = Module::ALL.iter().map(|m| m.name()).collect();
+    // `_thread` is what `threading` is written on, not for scripts.
+    let names: Vec<&str> = Module::ALL.iter().map(|m| m.name()).filter(|n| !n.starts_with('_')).collect();
     match names.split_last() {
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
         None => String::new(),
