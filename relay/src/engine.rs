@@ -78,6 +78,10 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
                     run.scheduler.answer(id, Answer::Done(call_result(result)));
                 }
                 Started::Pending(pending) => {
+                    // Threads and forked children add lanes as the run goes.
+                    if run.waiting.len() <= lane {
+                        run.waiting.resize_with(lane + 1, || None);
+                    }
                     run.waiting[lane] = Some((id, pending));
                     run.scheduler.answer(id, Answer::Pending);
                     run.flush(&mut io);

@@ -608,6 +608,10 @@ impl LaneVm {
                         }
                     }
                 }
+                if !attrs.contains_key("__module__") {
+                    let module = lock(&done.globals).get("__name__").cloned();
+                    attrs.insert("__module__".into(), module.unwrap_or_else(|| Value::str("__main__")));
+                }
                 let class = Class::new(&name, &bases, attrs)?;
                 self.frame.stack.push(Value::Class(class));
             }

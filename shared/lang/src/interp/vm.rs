@@ -84,6 +84,8 @@ struct Current {
     stmt: usize,
     /// What its Step reports as `result`.
     result: Value,
+    /// What its Step shows instead of the statement's source.
+    label: Option<String>,
 }
 
 /// CPython's default recursion limit: frames in a lane, its top level included.
@@ -149,7 +151,11 @@ impl Frame {
             pc: self.pc,
             stack: self.stack.iter().map(|v| c.value(v)).collect(),
             blocks: self.blocks.clone(),
-            current: self.current.as_ref().map(|cur| Current { stmt: cur.stmt, result: c.value(&cur.result) }),
+            current: self.current.as_ref().map(|cur| Current {
+                stmt: cur.stmt,
+                result: c.value(&cur.result),
+                label: cur.label.clone(),
+            }),
             locals: self.locals.iter().map(|(k, v)| (k.clone(), c.value(v))).collect(),
             cells: self.cells.iter().map(|(k, cell)| (k.clone(), c.cell(cell))).collect(),
             function: self.function.clone(),
@@ -530,6 +536,7 @@ impl LaneVm {
                 begun = true;
                 self.frame.current = Some(Current {
                     stmt: n,
+                    label: None,
                     result: Value::None,
                 });
                 self.frame.pc += 1;
@@ -1163,6 +1170,15 @@ impl LaneVm {
             }
             Op::ExitWith { exc } => {
                 let v = self.pop();
+                if v.as_socket().is_none()
+                    && !matches!(v, Value::File(_))
+                    && let Some(cur) = self.frame.current.as_mut()
+                    && let Some(s) = self.frame.program.stmts.get(cur.stmt)
+                {
+                    // The `with` exit is shown as `x.close()`: right for sockets and files only.
+                    let base = s.source.strip_suffix(".close()").unwrap_or(&s.source);
+                    cur.label = Some(format!("{base}.__exit__(None, None, None)"));
+                }
                 if let Value::Object(o) = &v
                     && matches!(**o, super::library::Object::Lock(_))
                 {
@@ -1384,7 +1400,10 @@ impl LaneVm {
     }
 
     fn emit_step_ok(&self, shared: &mut Shared, cur: &Current) {
-        let (line, call) = self.stmt_info(cur.stmt);
+        let (line, mut call) = self.stmt_info(cur.stmt);
+        if let Some(label) = &cur.label {
+            call = label.clone();
+        }
         shared.events.push(InterpEvent::Step {
             lane: self.name.clone(),
             line,
