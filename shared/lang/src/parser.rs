@@ -499,10 +499,13 @@ impl Parser<'_> {
             let pos = self.peek().pos;
             let module = self.expect_name("a module name")?;
             let Some(m) = Module::from_name(&module) else {
-                let msg = format!(
-                    "module '{module}' is not available: socklab scripts have {} built in",
-                    module_list()
-                );
+                let msg = match instead_of(&module) {
+                    Some(hint) => format!("module '{module}' is not available in socklab scripts: {hint}"),
+                    None => format!(
+                        "module '{module}' is not available: socklab scripts have {} built in",
+                        module_list()
+                    ),
+                };
                 return Err(self.error_at(pos, msg));
             };
             if self.at_op(".") {
@@ -1865,6 +1868,21 @@ pub fn parse_source(source: &str) -> (Script, Vec<Diagnostic>) {
     diagnostics.sort_by_key(|d| (d.line, d.col));
     diagnostics.dedup();
     (script, diagnostics)
+}
+
+/// What to use instead of a module socket programs reach for that socklab
+/// does not have.
+fn instead_of(module: &str) -> Option<&'static str> {
+    Some(match module {
+        "asyncio" => "write the event loop with selectors (or a thread per client with threading)",
+        "multiprocessing" => "use os.fork() or threading, which run as lanes",
+        "ssl" => "TLS is not in the lab; send plain bytes over the socket",
+        "http" | "urllib" | "requests" | "http.client" => "speak HTTP over a socket: send b\"GET / HTTP/1.0\\r\\n\\r\\n\" and read the reply",
+        "subprocess" => "the lab runs socket programs only; start another lane with '# lane: NAME'",
+        "signal" => "signals do not reach lanes; use a timeout (settimeout) or select",
+        "logging" => "use print(), which the transcript shows line by line",
+        _ => return None,
+    })
 }
 
 /// The importable modules, for the error naming them.
