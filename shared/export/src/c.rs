@@ -118,6 +118,15 @@ struct Gen {
     loops: Vec<usize>,
 }
 
+/// Whether an assignment target has a `*name` in it, which C cannot unpack.
+fn has_starred(t: &Target) -> bool {
+    match t {
+        Target::Starred(_) => true,
+        Target::Unpack(items) => items.iter().any(has_starred),
+        _ => false,
+    }
+}
+
 fn err(line: u32, message: impl Into<String>) -> ExportError {
     ExportError {
         line,
@@ -224,6 +233,9 @@ impl Gen {
                 if targets.iter().any(|t| matches!(t, Target::Attr { .. })) {
                     return Err(err(line, "attributes of objects (classes)"));
                 }
+                if targets.iter().any(has_starred) {
+                    return Err(err(line, "starred assignment targets (a, *rest = ...)"));
+                }
                 let value = self.expr(value)?;
                 if let [target] = targets.as_slice() {
                     self.assign(target, &value, depth)?;
@@ -242,7 +254,9 @@ impl Gen {
                     Target::Index { object, index } => {
                         format!("sl_getitem({}, {})", self.expr(object)?, self.expr(index)?)
                     }
-                    Target::Unpack(_) => return Err(err(line, "augmented assignment to a tuple")),
+                    Target::Unpack(_) | Target::Starred(_) => {
+                        return Err(err(line, "augmented assignment to a tuple"));
+                    }
                     Target::Attr { .. } => return Err(err(line, "attributes of objects (classes)")),
                 };
                 let value = format!(
@@ -290,6 +304,9 @@ impl Gen {
                 self.line(depth, "}");
             }
             StmtKind::For { target, iter, body } => {
+                if has_starred(target) {
+                    return Err(err(line, "starred assignment targets (a, *rest = ...)"));
+                }
                 self.for_loop(target, iter, body, depth, line)?
             }
             StmtKind::Try {
@@ -505,6 +522,8 @@ impl Gen {
         match target {
             // Refused by `stmt` with its line before any assignment is printed.
             Target::Attr { .. } => return Err(err(0, "attributes of objects (classes)")),
+            // Refused by `stmt` and `for` with their line.
+            Target::Starred(_) => return Err(err(0, "starred assignment targets (a, *rest = ...)")),
             Target::Name(n) => self.line(depth, &format!("{} = {value};", c_var(n))),
             Target::Index { object, index } => {
                 let (o, i) = (self.expr(object)?, self.expr(index)?);
@@ -701,6 +720,7 @@ impl Gen {
             ExprKind::Star(_) | ExprKind::DoubleStar(_) => {
                 return Err(err(line, "'*' and '**' arguments"));
             }
+            ExprKind::Yield(_) | ExprKind::YieldFrom(_) => return Err(err(line, "generators (yield)")),
         })
     }
 
@@ -867,6 +887,8 @@ impl Gen {
             | Builtin::Set
             | Builtin::Sorted
             | Builtin::Enumerate
+            | Builtin::Next
+            | Builtin::Iter
             | Builtin::Zip
             | Builtin::Reversed
             | Builtin::Any

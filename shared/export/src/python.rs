@@ -314,6 +314,7 @@ impl Printer<'_> {
                 .map(|t| self.target(t))
                 .collect::<Result<Vec<_>, _>>()?
                 .join(", "),
+            Target::Starred(t) => format!("*{}", self.target(t)?),
             Target::Index { object, index } => {
                 format!("{}[{}]", self.expr(object, PRIMARY)?, self.expr(index, 0)?)
             }
@@ -517,6 +518,10 @@ impl Printer<'_> {
             // Only call arguments hold these: never parenthesized.
             ExprKind::Star(x) => (format!("*{}", self.expr(x, UNARY)?), ATOM),
             ExprKind::DoubleStar(x) => (format!("**{}", self.expr(x, UNARY)?), ATOM),
+            // Parenthesized, which is valid wherever a yield is.
+            ExprKind::Yield(None) => ("(yield)".to_string(), ATOM),
+            ExprKind::Yield(Some(x)) => (format!("(yield {})", self.expr(x, 0)?), ATOM),
+            ExprKind::YieldFrom(x) => (format!("(yield from {})", self.expr(x, 0)?), ATOM),
         })
     }
 

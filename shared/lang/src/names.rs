@@ -72,6 +72,8 @@ named_enum! {
         Set = "set",
         Sorted = "sorted",
         Enumerate = "enumerate",
+        Next = "next",
+        Iter = "iter",
         Zip = "zip",
         Reversed = "reversed",
         Any = "any",
@@ -215,6 +217,8 @@ named_enum! {
         NotImplementedError,
         UnboundLocalError,
         SystemExit,
+        StopIteration,
+        GeneratorExit,
         StructError = "struct.error",
         JsonDecodeError = "json.JSONDecodeError",
         BinasciiError = "binascii.Error",
@@ -261,7 +265,8 @@ impl ExcClass {
             ZeroDivisionError | OverflowError => Some(ArithmeticError),
             IndexError | KeyError => Some(LookupError),
             UnicodeDecodeError | JsonDecodeError | BinasciiError => Some(ValueError),
-            SystemExit => Some(BaseException),
+            SystemExit | GeneratorExit => Some(BaseException),
+            StopIteration => Some(Exception),
             StructError => Some(Exception),
         }
     }

@@ -186,6 +186,7 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, Exception> {
             }
             (0..n).map(|i| Value::Int(start + i * step)).collect()
         }
+        Value::Generator(g) => g.rest()?,
         other => {
             return Err(Exception::type_error(format!(
                 "'{}' object is not iterable",

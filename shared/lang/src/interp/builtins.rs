@@ -326,6 +326,8 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             value(Value::str(format::format_value(&v, &spec)?))
         }
         Builtin::Sorted
+        | Builtin::Next
+        | Builtin::Iter
         | Builtin::Enumerate
         | Builtin::Zip
         | Builtin::Reversed

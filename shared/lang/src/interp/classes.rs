@@ -626,6 +626,12 @@ impl LaneVm {
             }
             OnReturn::Not => self.frame.stack.push(Value::Bool(!v.truthy())),
             OnReturn::Discard => {}
+            OnReturn::Generator { genr, mode } => self.generator_returned(&genr, mode, v)?,
+            OnReturn::Drained { at } => {
+                if let Some(slot) = self.frame.stack.get_mut(at) {
+                    *slot = v;
+                }
+            }
         }
         Ok(())
     }

@@ -105,6 +105,11 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
         Value::ByteArray(_) => method(v, &["append", "extend", "clear", "pop", "decode", "hex"], name)
             .or_else(|| method(v, TEXT_METHODS, name)),
         Value::Dict(_) => method(v, super::dict::METHODS, name),
+        Value::Generator(g) if name == "__name__" || name == "__qualname__" => {
+            let q = g.qualname.as_str();
+            Some(Value::str(if name == "__name__" { q.rsplit('.').next().unwrap_or(q) } else { q }))
+        }
+        Value::Generator(_) => method(v, &["send", "close", "__next__"], name),
         Value::Set(_) => method(v, super::set::METHODS, name),
         Value::Module(m) => module_attr(*m, name).or_else(|| super::library::module_attr(*m, name)),
         Value::Object(o) => o.attr(name),

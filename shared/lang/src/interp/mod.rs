@@ -25,6 +25,7 @@ mod dict;
 mod errnos;
 mod exception;
 mod format;
+mod generator;
 mod icmp;
 mod json;
 mod library;

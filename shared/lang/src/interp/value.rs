@@ -79,6 +79,8 @@ pub enum Value {
     IntEnum(super::sockapi::IntEnum),
     /// A file object over a socket (`sock.makefile()`).
     File(Arc<super::sockfile::SockFile>),
+    /// A generator object (a call of a `def` with `yield`), or what `iter()` makes.
+    Generator(Arc<super::generator::Generator>),
 }
 
 /// A function value: its code, the defaults evaluated by `def`, and the cells it closes over.
@@ -142,6 +144,10 @@ pub enum IterState {
     Items { items: Vec<Value>, next: usize },
     /// Lines of a socket file: the VM reads them, with `recv` calls as needed.
     File(Arc<super::sockfile::SockFile>),
+    /// `enumerate(file)`: its lines numbered from `next`.
+    FileEnum { file: Arc<super::sockfile::SockFile>, next: i64 },
+    /// `enumerate(generator)`: the VM resumes the generator; `next` is the count.
+    Gen { genr: Arc<super::generator::Generator>, next: i64 },
 }
 
 impl IterState {
@@ -160,7 +166,7 @@ impl IterState {
                 *next = next.saturating_add(*step);
                 Some(Value::Int(v))
             }
-            IterState::File(_) => None,
+            IterState::File(_) | IterState::FileEnum { .. } | IterState::Gen { .. } => None,
             IterState::Items { items, next } => {
                 let v = items.get(*next).cloned();
                 *next += 1;
@@ -230,6 +236,7 @@ impl Value {
             Value::Object(o) => o.type_name(),
             Value::IntEnum(e) => e.class.name(),
             Value::File(f) => f.type_name(),
+            Value::Generator(g) => g.type_name,
         }
     }
 
@@ -363,6 +370,7 @@ impl Value {
             Value::Function(f) => {
                 let _ = write!(out, "<function {}>", f.code.qualname);
             }
+            Value::Generator(g) => out.push_str(&g.repr()),
             Value::ExcClass(c) => {
                 let _ = write!(out, "<class '{}'>", c.name());
             }
@@ -516,6 +524,7 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
         (Value::Builtin(x), Value::Builtin(y)) => x == y,
         (Value::Module(x), Value::Module(y)) => x == y,
         (Value::Function(x), Value::Function(y)) => Arc::ptr_eq(x, y),
+        (Value::Generator(x), Value::Generator(y)) => Arc::ptr_eq(x, y),
         (Value::File(x), Value::File(y)) => Arc::ptr_eq(x, y),
         (Value::ExcClass(x), Value::ExcClass(y)) => x == y,
         (Value::Class(x), Value::Class(y)) => Arc::ptr_eq(x, y),
@@ -580,6 +589,7 @@ pub fn py_is(a: &Value, b: &Value) -> bool {
         (Value::Class(x), Value::Class(y)) => Arc::ptr_eq(x, y),
         (Value::Instance(x), Value::Instance(y)) => Arc::ptr_eq(x, y),
         (Value::Function(x), Value::Function(y)) => Arc::ptr_eq(x, y),
+        (Value::Generator(x), Value::Generator(y)) => Arc::ptr_eq(x, y),
         (Value::Special(x), Value::Special(y)) => x == y,
         (Value::ExcClass(x), Value::ExcClass(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
