@@ -401,7 +401,7 @@ impl LaneVm {
         ];
         let program = Program { code, stmts: Vec::new() };
         let line = self.current_line().unwrap_or(0);
-        let mut frame = Frame::new(Arc::new(program), "<genexpr>".into(), line);
+        let mut frame = Frame::new(Arc::new(program), "<genexpr>".into(), line, self.frame.globals.clone());
         frame.on_return = OnReturn::Drained { at };
         let caller = std::mem::replace(&mut self.frame, frame);
         self.callers.push(caller);

@@ -15,7 +15,7 @@ use super::sockapi;
 use super::sockets::{self, Flow, Pending};
 use super::compile::FuncCode;
 use super::dict;
-use super::value::{Cell, Function, IterState, Value, lock};
+use super::value::{Cell, Function, IterState, Namespace, Value, lock};
 use super::class::{Instance, Special};
 use super::classes::{class_call, exc_matches, exception_of, exception_value, raise_script};
 use crate::ast::BinOp;
@@ -102,14 +102,17 @@ pub(super) struct Frame {
     handling: Option<Arc<Exception>>,
     /// The function running in this frame (None at the top level), for `super()`.
     pub(super) func: Option<Arc<Function>>,
+    /// The globals its code sees: the lane's, or a library module's.
+    pub(super) globals: Namespace,
     pub(super) on_return: OnReturn,
     /// Instances whose `__str__`/`__repr__` were cached for the op being retried.
     pub(super) filled: Vec<Arc<Instance>>,
 }
 
 impl Frame {
-    pub(super) fn new(program: Arc<Program>, function: String, def_line: u32) -> Frame {
+    pub(super) fn new(program: Arc<Program>, function: String, def_line: u32, globals: Namespace) -> Frame {
         Frame {
+            globals,
             program,
             pc: 0,
             stack: Vec::new(),
@@ -146,14 +149,13 @@ pub struct LaneVm {
     pub(super) callers: Vec<Frame>,
     /// Set by an op that started a `__str__`/`__repr__` call and will run again.
     pub(super) filling: bool,
-    vars: HashMap<String, Value>,
     pub state: LaneState,
     /// The outstanding relay call while Waiting.
     pending: Option<(Call, Pending)>,
     /// Printed text not yet ended by a newline.
     output: String,
-    /// The library modules' state: random generator, pid, argv.
-    lib: super::library::LibState,
+    /// The program (process) the lane is a thread of.
+    pub(super) process: super::process::ProcessRef,
 }
 
 /// Why [`LaneVm::run`] is running.
@@ -176,11 +178,10 @@ pub(super) enum Next {
 impl LaneVm {
     pub fn new(name: String, program: Program) -> LaneVm {
         let mut vm = LaneVm {
-            lib: super::library::LibState::new(&name),
+            process: super::process::Process::new(&name),
             name,
-            frame: Frame::new(Arc::new(program), "<module>".into(), 0),
+            frame: Frame::new(Arc::new(program), "<module>".into(), 0, Namespace::default()),
             callers: Vec::new(),
-            vars: HashMap::new(),
             state: LaneState::Ready,
             pending: None,
             output: String::new(),
@@ -389,7 +390,7 @@ impl LaneVm {
             Op::Store(name) => {
                 let v = self.pop();
                 note_socket(shared, &name, &v);
-                self.vars.insert(name, v);
+                lock(&self.frame.globals).insert(name, v);
             }
             Op::StoreIndex => {
                 let index = self.pop();
@@ -582,7 +583,8 @@ impl LaneVm {
                 let x = self.pop();
                 if matches!(x, Value::Module(Module::Sys)) && name == "argv" {
                     // Each lane runs as a program of its own.
-                    self.frame.stack.push(Value::list(vec![Value::str(&self.lib.argv0)]));
+                    let argv0 = lock(&self.process).lib.argv0.clone();
+                    self.frame.stack.push(Value::list(vec![Value::str(argv0)]));
                     return Ok(Next::Continue);
                 }
                 return self.get_attr(x, &name);
@@ -779,7 +781,7 @@ impl LaneVm {
                 *lock(cell) = Some(v);
             }
             Op::Delete(name) => {
-                if self.vars.remove(&name).is_none() {
+                if lock(&self.frame.globals).remove(&name).is_none() {
                     return Err(Exception::new(
                         ExcClass::NameError,
                         format!("name '{name}' is not defined"),
@@ -828,6 +830,7 @@ impl LaneVm {
                     defaults,
                     kwdefaults: kw,
                     closure,
+                    globals: self.frame.globals.clone(),
                     owner: Default::default(),
                 })));
             }
@@ -1052,7 +1055,7 @@ impl LaneVm {
             let value = locals.remove(name);
             cells.insert(name.clone(), Arc::new(std::sync::Mutex::new(value)));
         }
-        let mut frame = Frame::new(code.program.clone(), code.qualname.clone(), code.line);
+        let mut frame = Frame::new(code.program.clone(), code.qualname.clone(), code.line, f.globals.clone());
         frame.locals = locals;
         frame.cells = cells;
         frame.func = Some(f.clone());
@@ -1097,14 +1100,14 @@ impl LaneVm {
             code,
             stmts: Vec::new(),
         };
-        let frame = Frame::new(Arc::new(program), name.to_string(), line);
+        let frame = Frame::new(Arc::new(program), name.to_string(), line, self.frame.globals.clone());
         let caller = std::mem::replace(&mut self.frame, frame);
         self.callers.push(caller);
         Ok(())
     }
 
     fn load(&self, name: &str) -> Result<Value, Exception> {
-        if let Some(v) = self.vars.get(name) {
+        if let Some(v) = lock(&self.frame.globals).get(name) {
             return Ok(v.clone());
         }
         if name == "__name__" {
@@ -1142,10 +1145,11 @@ impl LaneVm {
             _ => String::new(),
         };
         let args = Args::new(name, positional, keywords);
+        let mut process = lock(&self.process);
         let mut ctx = Ctx {
             now,
             output: &mut self.output,
-            lib: &mut self.lib,
+            lib: &mut process.lib,
         };
         match methods::call_value(&callee, args, &mut ctx)? {
             Flow::Value(v) => self.frame.stack.push(v),
