@@ -118,12 +118,13 @@ struct Gen {
     loops: Vec<usize>,
 }
 
-/// Whether an assignment target has a `*name` in it, which C cannot unpack.
-fn has_starred(t: &Target) -> bool {
+/// What an assignment target has that C cannot assign: a `*name`, a slice.
+fn unexportable(t: &Target) -> Option<&'static str> {
     match t {
-        Target::Starred(_) => true,
-        Target::Unpack(items) => items.iter().any(has_starred),
-        _ => false,
+        Target::Starred(_) => Some("starred assignment targets (a, *rest = ...)"),
+        Target::Slice { .. } => Some("slice assignment"),
+        Target::Unpack(items) => items.iter().find_map(unexportable),
+        _ => None,
     }
 }
 
@@ -233,8 +234,8 @@ impl Gen {
                 if targets.iter().any(|t| matches!(t, Target::Attr { .. })) {
                     return Err(err(line, "attributes of objects (classes)"));
                 }
-                if targets.iter().any(has_starred) {
-                    return Err(err(line, "starred assignment targets (a, *rest = ...)"));
+                if let Some(what) = targets.iter().find_map(unexportable) {
+                    return Err(err(line, what));
                 }
                 let value = self.expr(value)?;
                 if let [target] = targets.as_slice() {
@@ -257,6 +258,7 @@ impl Gen {
                     Target::Unpack(_) | Target::Starred(_) => {
                         return Err(err(line, "augmented assignment to a tuple"));
                     }
+                    Target::Slice { .. } => return Err(err(line, "slice assignment")),
                     Target::Attr { .. } => return Err(err(line, "attributes of objects (classes)")),
                 };
                 let value = format!(
@@ -304,8 +306,8 @@ impl Gen {
                 self.line(depth, "}");
             }
             StmtKind::For { target, iter, body } => {
-                if has_starred(target) {
-                    return Err(err(line, "starred assignment targets (a, *rest = ...)"));
+                if let Some(what) = unexportable(target) {
+                    return Err(err(line, what));
                 }
                 self.for_loop(target, iter, body, depth, line)?
             }
@@ -523,7 +525,9 @@ impl Gen {
             // Refused by `stmt` with its line before any assignment is printed.
             Target::Attr { .. } => return Err(err(0, "attributes of objects (classes)")),
             // Refused by `stmt` and `for` with their line.
-            Target::Starred(_) => return Err(err(0, "starred assignment targets (a, *rest = ...)")),
+            Target::Starred(_) | Target::Slice { .. } => {
+                return Err(err(0, unexportable(target).unwrap_or_default()));
+            }
             Target::Name(n) => self.line(depth, &format!("{} = {value};", c_var(n))),
             Target::Index { object, index } => {
                 let (o, i) = (self.expr(object)?, self.expr(index)?);
@@ -889,6 +893,7 @@ impl Gen {
             | Builtin::Enumerate
             | Builtin::Next
             | Builtin::Iter
+            | Builtin::Memoryview
             | Builtin::Zip
             | Builtin::Reversed
             | Builtin::Any

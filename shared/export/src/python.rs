@@ -315,6 +315,14 @@ impl Printer<'_> {
                 .collect::<Result<Vec<_>, _>>()?
                 .join(", "),
             Target::Starred(t) => format!("*{}", self.target(t)?),
+            Target::Slice { object, lower, upper, step } => {
+                let part = |e: &Option<Expr>| e.as_ref().map_or(Ok(String::new()), |e| self.expr(e, 0));
+                let mut text = format!("{}[{}:{}", self.expr(object, PRIMARY)?, part(lower)?, part(upper)?);
+                if step.is_some() {
+                    text = format!("{text}:{}", part(step)?);
+                }
+                format!("{text}]")
+            }
             Target::Index { object, index } => {
                 format!("{}[{}]", self.expr(object, PRIMARY)?, self.expr(index, 0)?)
             }

@@ -168,6 +168,13 @@ pub enum Target {
         object: Expr,
         index: Expr,
     },
+    /// `xs[lower:upper:step] = ...` on a list, bytearray or memoryview.
+    Slice {
+        object: Expr,
+        lower: Option<Expr>,
+        upper: Option<Expr>,
+        step: Option<Expr>,
+    },
     /// `obj.name = ...`.
     Attr {
         object: Expr,

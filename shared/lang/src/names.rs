@@ -74,6 +74,7 @@ named_enum! {
         Enumerate = "enumerate",
         Next = "next",
         Iter = "iter",
+        Memoryview = "memoryview",
         Zip = "zip",
         Reversed = "reversed",
         Any = "any",

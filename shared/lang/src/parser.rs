@@ -651,6 +651,12 @@ impl Parser<'_> {
                 Ok(Target::Unpack(targets))
             }
             ExprKind::Star(_) => Err(self.error_at(pos, "starred assignment target must be in a list or tuple")),
+            ExprKind::Slice { object, lower, upper, step } => Ok(Target::Slice {
+                object: *object,
+                lower: lower.map(|e| *e),
+                upper: upper.map(|e| *e),
+                step: step.map(|e| *e),
+            }),
             ExprKind::Index(object, index) => Ok(Target::Index {
                 object: *object,
                 index: *index,

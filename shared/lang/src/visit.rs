@@ -131,6 +131,10 @@ pub fn walk_target<V: Visitor + ?Sized>(v: &mut V, target: &Target) {
         Target::Name(n) => v.binds(n),
         Target::Unpack(items) => items.iter().for_each(|t| v.target(t)),
         Target::Starred(t) => v.target(t),
+        Target::Slice { object, lower, upper, step } => {
+            v.expr(object);
+            [lower, upper, step].into_iter().flatten().for_each(|e| v.expr(e));
+        }
         Target::Index { object, index } => {
             v.expr(object);
             v.expr(index);

@@ -22,4 +22,5 @@ like_cpython! {
     starred_targets_and_arguments: "starred",
     with_several_items: "with_items",
     generators: "generators",
+    memoryview_and_slice_assignment: "memoryview",
 }

@@ -33,6 +33,9 @@ pub enum Op {
     Store(String),
     /// Pops index, object, value: `object[index] = value`.
     StoreIndex,
+    /// Pops step, upper, lower (None where absent), object, value:
+    /// `object[lower:upper:step] = value`.
+    StoreSlice,
     /// Pops a sequence, pushes its n items so that the first is on top.
     Unpack(usize),
     /// `a, *b, c = seq`: pops an iterable, pushes `after` items, a list of the
@@ -373,6 +376,11 @@ impl Compiler {
                             }
                         }
                         Target::Starred(_) => {}
+                        Target::Slice { .. } => {
+                            // `del xs[a:b]` is `xs[a:b] = []`.
+                            self.emit(Op::Const(Value::list(Vec::new())));
+                            self.store(t);
+                        }
                     }
                 }
                 self.emit(Op::EndStmt);
@@ -964,6 +972,18 @@ impl Compiler {
                 }
             }
             Target::Starred(t) => self.store(t),
+            Target::Slice { object, lower, upper, step } => {
+                self.expr(object);
+                for part in [lower, upper, step] {
+                    match part {
+                        Some(e) => self.expr(e),
+                        None => {
+                            self.emit(Op::Const(Value::None));
+                        }
+                    }
+                }
+                self.emit(Op::StoreSlice);
+            }
             Target::Index { object, index } => {
                 self.expr(object);
                 self.expr(index);
@@ -1271,6 +1291,6 @@ fn target_names(t: &Target, out: &mut Vec<String>) {
         Target::Name(n) => out.push(n.clone()),
         Target::Unpack(items) => items.iter().for_each(|i| target_names(i, out)),
         Target::Starred(t) => target_names(t, out),
-        Target::Index { .. } | Target::Attr { .. } => {}
+        Target::Index { .. } | Target::Attr { .. } | Target::Slice { .. } => {}
     }
 }

@@ -88,8 +88,9 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
         Value::IntEnum(e) => e.attr(name),
         Value::File(f) if name == "closed" => Some(Value::Bool(f.is_closed())),
         Value::File(_) => method(v, super::sockfile::METHODS, name),
+        Value::MemoryView(_) => method(v, super::memview::METHODS, name),
         Value::Socket(s) => sockets::attr(s, name).or_else(|| {
-            if let Some(m) = sockets::LOCAL_METHODS.iter().find(|m| **m == name) {
+            if let Some(m) = sockets::LOCAL_METHODS.iter().chain(sockets::INTO_METHODS).find(|m| **m == name) {
                 return Some(Value::Method(Arc::new((v.clone(), *m))));
             }
             let op = Op::from_name(name).filter(|op| op.is_method())?;
@@ -270,6 +271,8 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
         Value::Socket(s) if sockets::LOCAL_METHODS.contains(&name) => {
             sockets::local_method(s, name, args).map(Flow::Value)
         }
+        Value::Socket(s) if sockets::INTO_METHODS.contains(&name) => sockets::recv_into(s, name, args),
+        Value::MemoryView(m) => super::memview::method(m, name, args).map(Flow::Value),
         Value::Socket(s) => match Op::from_name(name) {
             Some(op) => sockets::call_method(s, op, args),
             None => Err(no_attr(recv, name)),

@@ -29,6 +29,7 @@ mod generator;
 mod icmp;
 mod json;
 mod library;
+mod memview;
 mod methods;
 mod more;
 mod mt;

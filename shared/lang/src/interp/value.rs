@@ -83,6 +83,8 @@ pub enum Value {
     IntEnum(super::sockapi::IntEnum),
     /// A file object over a socket (`sock.makefile()`).
     File(Arc<super::sockfile::SockFile>),
+    /// `memoryview(b)`: a window on a bytearray's (or bytes') bytes.
+    MemoryView(Arc<super::memview::MemView>),
     /// A generator object (a call of a `def` with `yield`), or what `iter()` makes.
     Generator(Arc<super::generator::Generator>),
 }
@@ -243,6 +245,7 @@ impl Value {
             Value::IntEnum(e) => e.class.name(),
             Value::File(f) => f.type_name(),
             Value::Generator(g) => g.type_name,
+            Value::MemoryView(_) => "memoryview",
         }
     }
 
@@ -377,6 +380,8 @@ impl Value {
                 let _ = write!(out, "<function {}>", f.code.qualname);
             }
             Value::Generator(g) => out.push_str(&g.repr()),
+            // CPython adds " at 0x…".
+            Value::MemoryView(_) => out.push_str("<memory>"),
             Value::ExcClass(c) => {
                 let _ = write!(out, "<class '{}'>", c.name());
             }
@@ -570,12 +575,14 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
 /// Both operands' bytes when one is a bytearray and the other bytes-like
 /// (bytes and bytearray compare by content, as in Python).
 fn byte_pair(a: &Value, b: &Value) -> Option<(Vec<u8>, Vec<u8>)> {
-    if !matches!(a, Value::ByteArray(_)) && !matches!(b, Value::ByteArray(_)) {
+    let mutable = |v: &Value| matches!(v, Value::ByteArray(_) | Value::MemoryView(_));
+    if !mutable(a) && !mutable(b) {
         return None;
     }
     let raw = |v: &Value| match v {
         Value::Bytes(x) => Some(x.to_vec()),
         Value::ByteArray(x) => Some(lock(x).clone()),
+        Value::MemoryView(m) => m.tobytes().ok(),
         _ => None,
     };
     Some((raw(a)?, raw(b)?))

@@ -392,6 +392,14 @@ impl LaneVm {
                 note_socket(shared, &name, &v);
                 lock(&self.frame.globals).insert(name, v);
             }
+            Op::StoreSlice => {
+                let step = self.pop();
+                let upper = self.pop();
+                let lower = self.pop();
+                let object = self.pop();
+                let value = self.pop();
+                ops::store_slice(&object, &lower, &upper, &step, &value)?;
+            }
             Op::StoreIndex => {
                 let index = self.pop();
                 let object = self.pop();
@@ -755,7 +763,7 @@ impl LaneVm {
             }
             Op::EnterWith => {
                 let v = self.frame.stack.last().cloned().unwrap_or(Value::None);
-                if v.as_socket().is_some() || matches!(v, Value::File(_)) {
+                if v.as_socket().is_some() || matches!(v, Value::File(_) | Value::MemoryView(_)) {
                     self.frame.stack.push(v);
                 } else {
                     return self.enter_with(v);
@@ -992,6 +1000,11 @@ impl LaneVm {
             }
             Op::ExitWith { exc } => {
                 let v = self.pop();
+                if let Value::MemoryView(m) = &v {
+                    super::memview::release(m);
+                    self.frame.stack.push(Value::None);
+                    return Ok(Next::Continue);
+                }
                 if let Value::File(f) = &v {
                     match f.close() {
                         Flow::Call(call, pending) => return Ok(Next::Suspend(call, pending)),

@@ -721,6 +721,10 @@ fn tg(t: &Target) -> String {
             format!("({})", items.iter().map(tg).collect::<Vec<_>>().join(", "))
         }
         Target::Starred(t) => format!("*{}", tg(t)),
+        Target::Slice { object, lower, upper, step } => {
+            let part = |e: &Option<Expr>| e.as_ref().map(ex).unwrap_or_default();
+            format!("{}[{}:{}:{}]", ex(object), part(lower), part(upper), part(step))
+        }
         Target::Index { object, index } => format!("{}[{}]", ex(object), ex(index)),
         Target::Attr { object, name } => format!("{}.{name}", ex(object)),
     }
