@@ -23,4 +23,5 @@ like_cpython! {
     with_several_items: "with_items",
     generators: "generators",
     memoryview_and_slice_assignment: "memoryview",
+    exception_chaining: "raise_from",
 }

@@ -90,6 +90,9 @@ pub enum Op {
     },
     /// Pops the exception on top and raises it again.
     Reraise,
+    /// An `except` clause's body ended: no exception is being handled (an
+    /// outer clause's is not restored: see docs/language.md).
+    EndExcept,
     /// Raises AssertionError, with the message on top if `has_message`.
     AssertFail {
         has_message: bool,
@@ -137,10 +140,12 @@ pub enum Op {
     Yield,
     /// `yield from`'s end: pops the object delegated to, pushes its return value.
     YieldFromResult,
-    /// Raises the exception on top (a class is instantiated), or without one
+    /// Raises the exception (a class is instantiated; with `has_cause`, the
+    /// cause is on top of it, as `raise E from cause`), or without one
     /// re-raises the exception being handled.
     Raise {
         has_exc: bool,
+        has_cause: bool,
     },
     /// Pops `2n` values (key, value, …) and pushes a dict.
     BuildDict(usize),
@@ -345,12 +350,11 @@ impl Compiler {
                     self.expr(e);
                 }
                 if let Some(c) = cause {
-                    // The cause is evaluated (its errors count) but not chained.
                     self.expr(c);
-                    self.emit(Op::Pop);
                 }
                 self.emit(Op::Raise {
                     has_exc: exc.is_some(),
+                    has_cause: exc.is_some() && cause.is_some(),
                 });
                 self.emit(Op::EndStmt);
             }
@@ -711,6 +715,7 @@ impl Compiler {
                     }
                 };
                 self.block(&h.body);
+                self.emit(Op::EndExcept);
                 after_handlers.push(self.emit(Op::Jump(0)));
                 let next = self.here();
                 self.patch(m, next);

@@ -71,6 +71,11 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
             } else {
                 Value::None
             }),
+            "__cause__" | "__context__" => {
+                let linked = if name == "__cause__" { &e.cause } else { &e.context };
+                Some(linked.clone().map_or(Value::None, |c| super::classes::exception_value(*c)))
+            }
+            "__suppress_context__" => Some(Value::Bool(e.suppress_context)),
             "code" if e.class == ExcClass::SystemExit => Some(super::library::exit_code(e)),
             "args" if e.class == ExcClass::SystemExit => Some(match super::library::exit_code(e) {
                 Value::None => Value::tuple(vec![]),

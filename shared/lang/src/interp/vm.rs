@@ -748,6 +748,7 @@ impl LaneVm {
                     self.frame.pc = next;
                 }
             }
+            Op::EndExcept => self.frame.handling = None,
             Op::Reraise => {
                 if let Some(e) = exception_of(&self.pop()) {
                     return Err(Raise::Exception(e));
@@ -849,7 +850,7 @@ impl LaneVm {
                     self.returned(done, v)?;
                 }
             }
-            Op::Raise { has_exc } => {
+            Op::Raise { has_exc, has_cause } => {
                 if !has_exc {
                     return Err(match &self.frame.handling {
                         Some(e) => Raise::Exception((**e).clone()),
@@ -859,14 +860,16 @@ impl LaneVm {
                         }
                     });
                 }
-                return Err(match self.pop() {
-                    Value::Exception(e) => Raise::Exception((*e).clone()),
-                    Value::ExcClass(c) => Exception::new(c, "").into(),
+                let cause = if has_cause { Some(self.pop()) } else { None };
+                let exc = match self.pop() {
+                    Value::Exception(e) => (*e).clone(),
+                    Value::ExcClass(c) => Exception::new(c, ""),
                     other => match raise_script(&other) {
-                        Some(e) => e.into(),
-                        None => Exception::type_error("exceptions must derive from BaseException").into(),
+                        Some(e) => e,
+                        None => return Err(Exception::type_error("exceptions must derive from BaseException").into()),
                     },
-                });
+                };
+                return Err(super::classes::chain(exc, cause, self.frame.handling.as_deref())?.into());
             }
             Op::BuildDict(n) => {
                 let items = self
@@ -1297,6 +1300,12 @@ impl LaneVm {
         }
         self.clear_fills();
         if let Some(block) = self.frame.blocks.pop() {
+            // Raised while an exception was being handled: that is its context.
+            if exc.context.is_none()
+                && let Some(h) = self.frame.handling.as_deref().filter(|h| **h != exc)
+            {
+                exc.context = Some(Box::new(h.clone()));
+            }
             self.frame.stack.truncate(block.depth);
             self.frame.stack.push(exception_value(exc));
             self.frame.pc = block.handler;
