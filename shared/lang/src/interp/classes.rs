@@ -677,6 +677,9 @@ impl LaneVm {
                     *slot = v;
                 }
             }
+            OnReturn::Module(m) => {
+                lock(&self.process).modules.insert(m, done.globals);
+            }
         }
         Ok(())
     }

@@ -48,6 +48,10 @@ pub enum Pending {
     /// `recv_into`/`recvfrom_into`: the bytes go into the buffer from `at`;
     /// the script gets their count (and the address).
     Into { base: Arc<std::sync::Mutex<Vec<u8>>>, at: usize },
+    /// A wait with a timeout slept once: look again.
+    Poll(Box<super::threads::Poll>),
+    /// `os.fork()`: the relay duplicated these sockets for the child.
+    Fork(Vec<Arc<SocketObj>>),
 }
 
 /// The attributes of a socket that are plain values.
@@ -290,7 +294,7 @@ pub fn call_method(sock: &Arc<SocketObj>, op: Op, args: Args) -> Result<Flow, Ex
         Op::Getsockname => no_arguments(args, Call::Getsockname { sock: id }),
         Op::Getpeername => no_arguments(args, Call::Getpeername { sock: id }),
         Op::Fileno => no_arguments(args, Call::Fileno { sock: id }),
-        Op::Socket | Op::Select | Op::Gethostbyname | Op::Sleep | Op::LabPeer | Op::Socketpair => Err(Exception::new(
+        Op::Socket | Op::Select | Op::Gethostbyname | Op::Sleep | Op::LabPeer | Op::Socketpair | Op::Fork => Err(Exception::new(
             crate::names::ExcClass::AttributeError,
             format!("'socket' object has no attribute '{method}'"),
         )),
@@ -481,6 +485,8 @@ pub fn value_from_ret(ret: Ret, pending: &Pending) -> Value {
             Value::tuple(vec![pick(pr, &r), pick(pw, &w), pick(px, &x)])
         }
         Ret::Host { address } => Value::str(address),
+        // `fork` is answered in `LaneVm::forked`.
+        Ret::Forked { .. } => Value::None,
     }
 }
 

@@ -100,6 +100,8 @@ pub struct Function {
     pub closure: Vec<(String, Cell)>,
     /// The globals of the module that defined it.
     pub globals: Namespace,
+    /// Defined by a library module (its frames are library code).
+    pub library: bool,
     /// The class whose body defined it (for `super()`), set when the class is built.
     pub owner: super::class::Owner,
 }

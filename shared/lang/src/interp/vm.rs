@@ -32,6 +32,21 @@ pub struct Shared {
     pub socket_names: HashMap<SockId, String>,
     /// Wall-clock seconds passed to the latest step/resume, for `time()`.
     pub now: f64,
+    /// Every lane's thread, by ident.
+    pub threads: HashMap<i64, super::threads::ThreadRec>,
+    /// Every process, by pid.
+    pub procs: HashMap<i64, super::threads::ProcRec>,
+    /// Lanes started by the step under way (threads, forked children).
+    pub spawned: Vec<LaneVm>,
+    last_ident: i64,
+}
+
+impl Shared {
+    /// A thread ident, as `threading.get_ident()` gives it.
+    pub fn new_ident(&mut self) -> i64 {
+        self.last_ident += 1;
+        139_872_000_000_000 + self.last_ident * 4096
+    }
 }
 
 /// An active `try`/`finally`/`with` block.
@@ -67,10 +82,12 @@ pub(super) enum OnReturn {
     /// A generator drained for native code: the list replaces the value at
     /// `at` in the caller's stack, whose op runs again.
     Drained { at: usize },
+    /// A library module's top level: its globals become the module.
+    Module(crate::names::Module),
 }
 
 /// The statement being executed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Current {
     stmt: usize,
     /// What its Step reports as `result`.
@@ -104,6 +121,9 @@ pub(super) struct Frame {
     pub(super) func: Option<Arc<Function>>,
     /// The globals its code sees: the lane's, or a library module's.
     pub(super) globals: Namespace,
+    /// Library code: its statements run within the caller's step, and it is
+    /// not shown as where the lane is.
+    pub(super) silent: bool,
     pub(super) on_return: OnReturn,
     /// Instances whose `__str__`/`__repr__` were cached for the op being retried.
     pub(super) filled: Vec<Arc<Instance>>,
@@ -113,6 +133,7 @@ impl Frame {
     pub(super) fn new(program: Arc<Program>, function: String, def_line: u32, globals: Namespace) -> Frame {
         Frame {
             globals,
+            silent: false,
             program,
             pc: 0,
             stack: Vec::new(),
@@ -129,8 +150,52 @@ impl Frame {
         }
     }
 
+    /// The frame as a forked child has it.
+    fn fork_copy(&self, c: &mut super::fork::Copier) -> Frame {
+        Frame {
+            program: self.program.clone(),
+            pc: self.pc,
+            stack: self.stack.iter().map(|v| c.value(v)).collect(),
+            blocks: self.blocks.clone(),
+            current: self.current.as_ref().map(|cur| Current { stmt: cur.stmt, result: c.value(&cur.result) }),
+            locals: self.locals.iter().map(|(k, v)| (k.clone(), c.value(v))).collect(),
+            cells: self.cells.iter().map(|(k, cell)| (k.clone(), c.cell(cell))).collect(),
+            function: self.function.clone(),
+            def_line: self.def_line,
+            handling: self.handling.clone(),
+            func: self.func.as_ref().and_then(|f| match c.value(&Value::Function(f.clone())) {
+                Value::Function(f) => Some(f),
+                _ => None,
+            }),
+            globals: c.namespace(&self.globals),
+            silent: self.silent,
+            on_return: match &self.on_return {
+                OnReturn::Value => OnReturn::Value,
+                OnReturn::Replace(v) => OnReturn::Replace(c.value(v)),
+                OnReturn::Class { name, bases } => OnReturn::Class {
+                    name: name.clone(),
+                    bases: bases.iter().map(|b| c.value(b)).collect(),
+                },
+                OnReturn::Fill { inst, repr } => match c.value(&Value::Instance(inst.clone())) {
+                    Value::Instance(inst) => OnReturn::Fill { inst, repr: *repr },
+                    _ => OnReturn::Discard,
+                },
+                OnReturn::Not => OnReturn::Not,
+                OnReturn::Discard => OnReturn::Discard,
+                OnReturn::Module(m) => OnReturn::Module(*m),
+                // A generator running across a fork stays shared with the parent (see docs/language.md).
+                OnReturn::Generator { genr, mode } => OnReturn::Generator { genr: genr.clone(), mode: mode.clone() },
+                OnReturn::Drained { at } => OnReturn::Drained { at: *at },
+            },
+            filled: Vec::new(),
+        }
+    }
+
     /// The line of the statement the frame is in or will run next.
     fn line(&self) -> Option<u32> {
+        if self.silent {
+            return None;
+        }
         let stmt = match (&self.current, self.program.code.get(self.pc)) {
             (Some(c), _) => c.stmt,
             (None, Some(Op::Stmt(n))) => *n,
@@ -156,6 +221,16 @@ pub struct LaneVm {
     output: String,
     /// The program (process) the lane is a thread of.
     pub(super) process: super::process::ProcessRef,
+    /// Its thread's ident (`threading.get_ident()`).
+    pub(super) ident: i64,
+    /// The program's main thread (a script lane or a forked child), not a thread it started.
+    pub(super) is_main: bool,
+    /// What the lane waits for while Parked.
+    parked: Option<super::threads::Wait>,
+    /// `sys.exit(n)`/`os._exit(n)`: the exit status.
+    pub(super) exit_code: Option<i32>,
+    /// A forked child: its first step finishes the `fork()` statement.
+    resume_next: bool,
 }
 
 /// Why [`LaneVm::run`] is running.
@@ -173,23 +248,114 @@ enum Mode {
 pub(super) enum Next {
     Continue,
     Suspend(Call, Pending),
+    /// Wait for another lane.
+    Park(super::threads::Wait),
+    /// `os._exit()`: the lane (and its program) ends now.
+    Exit,
 }
 
 impl LaneVm {
-    pub fn new(name: String, program: Program) -> LaneVm {
-        let mut vm = LaneVm {
-            process: super::process::Process::new(&name),
+    pub fn new(name: String, program: Program, ident: i64) -> LaneVm {
+        let process = super::process::Process::new(&name);
+        let frame = Frame::new(Arc::new(program), "<module>".into(), 0, Namespace::default());
+        let mut vm = LaneVm::with_frame(name, frame, process, ident);
+        vm.is_main = true;
+        // Leading bookkeeping (a `try:` setup) runs now, so the lane rests on a statement.
+        vm.run(&mut Shared::default(), Mode::Setup);
+        vm
+    }
+
+    /// A lane that starts with `frame` in program `process`.
+    pub(super) fn with_frame(name: String, frame: Frame, process: super::process::ProcessRef, ident: i64) -> LaneVm {
+        LaneVm {
+            process,
             name,
-            frame: Frame::new(Arc::new(program), "<module>".into(), 0, Namespace::default()),
+            frame,
             callers: Vec::new(),
             state: LaneState::Ready,
             pending: None,
             output: String::new(),
             filling: false,
-        };
-        // Leading bookkeeping (a `try:` setup) runs now, so the lane rests on a statement.
-        vm.run(&mut Shared::default(), Mode::Setup);
-        vm
+            ident,
+            is_main: false,
+            parked: None,
+            exit_code: None,
+            resume_next: false,
+        }
+    }
+
+    /// Visits the lane's state (what `fork` copies).
+    pub(super) fn copy_state(&self, c: &mut super::fork::Copier) {
+        for f in self.callers.iter().chain(std::iter::once(&self.frame)) {
+            f.fork_copy(c);
+        }
+    }
+
+    /// The lane as a forked child has it: same frames, copied.
+    pub(super) fn copy_lane(
+        &self,
+        c: &mut super::fork::Copier,
+        name: String,
+        process: super::process::ProcessRef,
+        ident: i64,
+    ) -> LaneVm {
+        let callers = self.callers.iter().map(|f| f.fork_copy(c)).collect();
+        let frame = self.frame.fork_copy(c);
+        let mut lane = LaneVm::with_frame(name, frame, process, ident);
+        lane.callers = callers;
+        lane.is_main = true;
+        lane.resume_next = true;
+        lane.output = self.output.clone();
+        lane
+    }
+
+    /// Raises in the current statement and goes on (a call's error).
+    pub(super) fn fail(&mut self, shared: &mut Shared, raised: Raise) -> Yield {
+        self.state = LaneState::Ready;
+        if self.raise(shared, raised) {
+            return Yield::Stepped;
+        }
+        self.run(shared, Mode::Resume)
+    }
+
+    /// Goes on with the statement under way.
+    pub(super) fn resume_with(&mut self, shared: &mut Shared) -> Yield {
+        self.run(shared, Mode::Resume)
+    }
+
+    pub fn ended(&self) -> bool {
+        matches!(self.state, LaneState::Ended(_))
+    }
+
+    /// The exit status of a program whose main thread this lane is.
+    pub(super) fn exit_status(&self) -> i32 {
+        match (self.exit_code, &self.state) {
+            (Some(code), _) => code,
+            (None, LaneState::Ended(EndStatus::Finished)) => 0,
+            _ => 1,
+        }
+    }
+
+    /// Whether a parked lane can go on.
+    pub fn parked_ready(&self, shared: &Shared) -> bool {
+        self.parked.as_ref().is_some_and(|w| w.ready(shared))
+    }
+
+    /// What a parked lane waits for.
+    pub fn parked_on(&self, shared: &Shared) -> Option<String> {
+        self.parked.as_ref().map(|w| w.describe(shared))
+    }
+
+    /// Ends a lane because its program exited (a daemon thread, `os._exit`).
+    pub(super) fn end_stopped(&mut self, shared: &mut Shared) {
+        if self.ended() {
+            return;
+        }
+        let line = self.current_line();
+        self.pending = None;
+        self.parked = None;
+        let message = format!("stopped: its program (pid {}) exited", self.pid());
+        self.end(shared, EndStatus::Finished, line, Some(message));
     }
 
     /// Line of the statement the lane will run next, or is in.
@@ -212,13 +378,27 @@ impl LaneVm {
         self.callers
             .iter()
             .chain(std::iter::once(&self.frame))
+            .filter(|f| !f.silent)
             .map(|f| (f.function.clone(), f.line().unwrap_or(f.def_line)))
             .collect()
     }
 
     pub fn step(&mut self, shared: &mut Shared) -> Yield {
+        if self.state == LaneState::Parked {
+            // Another lane released what this one waits for: its call completes.
+            let Some(wait) = self.parked.take_if(|w| w.ready(shared)) else {
+                return Yield::Stepped;
+            };
+            let v = wait.complete(shared);
+            self.frame.stack.push(v);
+            self.state = LaneState::Ready;
+            return self.run(shared, Mode::Resume);
+        }
         if self.state != LaneState::Ready {
             return Yield::Stepped;
+        }
+        if std::mem::take(&mut self.resume_next) {
+            return self.run(shared, Mode::Resume);
         }
         self.run(shared, Mode::Step)
     }
@@ -236,6 +416,17 @@ impl LaneVm {
         }
         if let Pending::Task(task) = pending {
             return self.advance_task(shared, *task, result);
+        }
+        if let Pending::Poll(poll) = pending {
+            if let Some((call, pending)) = self.poll_again(*poll, shared) {
+                self.pending = Some((call.clone(), pending));
+                self.state = LaneState::Waiting;
+                return Yield::Call(call);
+            }
+            return self.run(shared, Mode::Resume);
+        }
+        if let Pending::Fork(socks) = pending {
+            return self.forked(shared, socks, result);
         }
         let raised = match result {
             CallResult::Rejected { message } => Raise::Fatal(message),
@@ -312,10 +503,12 @@ impl LaneVm {
             return;
         }
         let line = self.current_line();
-        let message = self
-            .pending
-            .as_ref()
-            .map(|(call, _)| format!("blocked in {}()", call.op_name()));
+        let message = match (&self.pending, &self.parked) {
+            (Some((call, _)), _) => Some(format!("blocked in {}()", call.op_name())),
+            (None, Some(wait)) => Some(format!("blocked in {}", wait.describe(shared))),
+            (None, None) => None,
+        };
+        self.parked = None;
         self.pending = None;
         self.end(shared, EndStatus::Blocked, line, message);
     }
@@ -335,6 +528,12 @@ impl LaneVm {
                 }
                 return Yield::Stepped;
             };
+            if let Op::Stmt(_) = op
+                && self.frame.silent
+            {
+                self.frame.pc += 1;
+                continue;
+            }
             if let Op::Stmt(n) = op {
                 if begun || mode == Mode::Setup {
                     return Yield::Stepped;
@@ -359,6 +558,21 @@ impl LaneVm {
                     self.pending = Some((call.clone(), pending));
                     self.state = LaneState::Waiting;
                     return Yield::Call(call);
+                }
+                Ok(Next::Park(wait)) => {
+                    self.parked = Some(wait);
+                    self.state = LaneState::Parked;
+                    return Yield::Stepped;
+                }
+                Ok(Next::Exit) => {
+                    let code = self.exit_code.unwrap_or(0);
+                    let line = self.current_line();
+                    let (status, message) = match code {
+                        0 => (EndStatus::Finished, None),
+                        n => (EndStatus::Error, Some(format!("os._exit({n})"))),
+                    };
+                    self.end(shared, status, line, message);
+                    return Yield::Stepped;
                 }
                 Err(raised) => {
                     if self.raise(shared, raised) {
@@ -588,6 +802,12 @@ impl LaneVm {
                 )?);
             }
             Op::Attr(name) => {
+                if let Some(Value::Module(m)) = self.frame.stack.last()
+                    && m.source().is_some()
+                {
+                    let m = *m;
+                    return self.source_module_attr(m, &name);
+                }
                 let x = self.pop();
                 if matches!(x, Value::Module(Module::Sys)) && name == "argv" {
                     // Each lane runs as a program of its own.
@@ -629,7 +849,7 @@ impl LaneVm {
                     }
                 }
                 let keywords = kwnames.into_iter().zip(kwvalues).collect();
-                return self.call_plain(callee, positional, keywords, shared.now);
+                return self.call_plain(callee, positional, keywords, shared);
             }
             Op::GetIter => {
                 let v = self.pop();
@@ -766,6 +986,11 @@ impl LaneVm {
                 let v = self.frame.stack.last().cloned().unwrap_or(Value::None);
                 if v.as_socket().is_some() || matches!(v, Value::File(_) | Value::MemoryView(_)) {
                     self.frame.stack.push(v);
+                } else if let Value::Object(o) = &v
+                    && matches!(**o, super::library::Object::Lock(_))
+                {
+                    let enter = Value::Method(Arc::new((v.clone(), "__enter__")));
+                    return self.call_threads(enter, Vec::new(), Vec::new(), shared);
                 } else {
                     return self.enter_with(v);
                 }
@@ -840,6 +1065,7 @@ impl LaneVm {
                     kwdefaults: kw,
                     closure,
                     globals: self.frame.globals.clone(),
+                    library: self.frame.silent,
                     owner: Default::default(),
                 })));
             }
@@ -999,7 +1225,7 @@ impl LaneVm {
                 if class_call(&callee, &positional) {
                     return self.call_class_value(callee, positional, keywords);
                 }
-                return self.call_plain(callee, positional, keywords, shared.now);
+                return self.call_plain(callee, positional, keywords, shared);
             }
             Op::ExitWith { exc } => {
                 let v = self.pop();
@@ -1007,6 +1233,12 @@ impl LaneVm {
                     super::memview::release(m);
                     self.frame.stack.push(Value::None);
                     return Ok(Next::Continue);
+                }
+                if let Value::Object(o) = &v
+                    && matches!(**o, super::library::Object::Lock(_))
+                {
+                    let exit = Value::Method(Arc::new((v.clone(), "__exit__")));
+                    return self.call_threads(exit, Vec::new(), Vec::new(), shared);
                 }
                 if let Value::File(f) = &v {
                     match f.close() {
@@ -1049,6 +1281,16 @@ impl LaneVm {
         Ok(Next::Continue)
     }
 
+    /// Enters `frame`: it becomes the innermost.
+    pub(super) fn push_frame(&mut self, frame: Frame) -> Result<(), Exception> {
+        if self.callers.len() + 2 > RECURSION_LIMIT {
+            return Err(Exception::new(ExcClass::RecursionError, "maximum recursion depth exceeded"));
+        }
+        let caller = std::mem::replace(&mut self.frame, frame);
+        self.callers.push(caller);
+        Ok(())
+    }
+
     /// Binds the arguments and enters the function: its frame becomes the
     /// innermost, and `run` goes on with its first op.
     pub(super) fn call_function(
@@ -1075,6 +1317,7 @@ impl LaneVm {
         frame.locals = locals;
         frame.cells = cells;
         frame.func = Some(f.clone());
+        frame.silent = f.library;
         frame.on_return = on_return;
         if code.is_generator {
             self.make_generator(frame);
@@ -1153,8 +1396,12 @@ impl LaneVm {
         callee: Value,
         positional: Vec<Value>,
         keywords: Vec<(String, Value)>,
-        now: f64,
+        shared: &mut Shared,
     ) -> Result<Next, Raise> {
+        if super::threads::handles(&callee) {
+            return self.call_threads(callee, positional, keywords, shared);
+        }
+        let now = shared.now;
         let name = match &callee {
             Value::Builtin(b) => b.name().to_string(),
             Value::Method(m) => m.1.to_string(),
@@ -1371,6 +1618,9 @@ impl LaneVm {
             });
         }
         self.state = LaneState::Ended(status);
+        if let Some(t) = shared.threads.get_mut(&self.ident) {
+            t.done = true;
+        }
         // Back to the top level, dropping the frames of unfinished calls.
         if !self.callers.is_empty() {
             self.frame = self.callers.swap_remove(0);
