@@ -118,6 +118,16 @@ struct Gen {
     loops: Vec<usize>,
 }
 
+/// What an assignment target has that C cannot assign: a `*name`, a slice.
+fn unexportable(t: &Target) -> Option<&'static str> {
+    match t {
+        Target::Starred(_) => Some("starred assignment targets (a, *rest = ...)"),
+        Target::Slice { .. } => Some("slice assignment"),
+        Target::Unpack(items) => items.iter().find_map(unexportable),
+        _ => None,
+    }
+}
+
 fn err(line: u32, message: impl Into<String>) -> ExportError {
     ExportError {
         line,
@@ -224,6 +234,9 @@ impl Gen {
                 if targets.iter().any(|t| matches!(t, Target::Attr { .. })) {
                     return Err(err(line, "attributes of objects (classes)"));
                 }
+                if let Some(what) = targets.iter().find_map(unexportable) {
+                    return Err(err(line, what));
+                }
                 let value = self.expr(value)?;
                 if let [target] = targets.as_slice() {
                     self.assign(target, &value, depth)?;
@@ -242,7 +255,10 @@ impl Gen {
                     Target::Index { object, index } => {
                         format!("sl_getitem({}, {})", self.expr(object)?, self.expr(index)?)
                     }
-                    Target::Unpack(_) => return Err(err(line, "augmented assignment to a tuple")),
+                    Target::Unpack(_) | Target::Starred(_) => {
+                        return Err(err(line, "augmented assignment to a tuple"));
+                    }
+                    Target::Slice { .. } => return Err(err(line, "slice assignment")),
                     Target::Attr { .. } => return Err(err(line, "attributes of objects (classes)")),
                 };
                 let value = format!(
@@ -290,6 +306,9 @@ impl Gen {
                 self.line(depth, "}");
             }
             StmtKind::For { target, iter, body } => {
+                if let Some(what) = unexportable(target) {
+                    return Err(err(line, what));
+                }
                 self.for_loop(target, iter, body, depth, line)?
             }
             StmtKind::Try {
@@ -505,6 +524,10 @@ impl Gen {
         match target {
             // Refused by `stmt` with its line before any assignment is printed.
             Target::Attr { .. } => return Err(err(0, "attributes of objects (classes)")),
+            // Refused by `stmt` and `for` with their line.
+            Target::Starred(_) | Target::Slice { .. } => {
+                return Err(err(0, unexportable(target).unwrap_or_default()));
+            }
             Target::Name(n) => self.line(depth, &format!("{} = {value};", c_var(n))),
             Target::Index { object, index } => {
                 let (o, i) = (self.expr(object)?, self.expr(index)?);
@@ -701,6 +724,7 @@ impl Gen {
             ExprKind::Star(_) | ExprKind::DoubleStar(_) => {
                 return Err(err(line, "'*' and '**' arguments"));
             }
+            ExprKind::Yield(_) | ExprKind::YieldFrom(_) => return Err(err(line, "generators (yield)")),
         })
     }
 
@@ -867,6 +891,9 @@ impl Gen {
             | Builtin::Set
             | Builtin::Sorted
             | Builtin::Enumerate
+            | Builtin::Next
+            | Builtin::Iter
+            | Builtin::Memoryview
             | Builtin::Zip
             | Builtin::Reversed
             | Builtin::Any

@@ -314,6 +314,15 @@ impl Printer<'_> {
                 .map(|t| self.target(t))
                 .collect::<Result<Vec<_>, _>>()?
                 .join(", "),
+            Target::Starred(t) => format!("*{}", self.target(t)?),
+            Target::Slice { object, lower, upper, step } => {
+                let part = |e: &Option<Expr>| e.as_ref().map_or(Ok(String::new()), |e| self.expr(e, 0));
+                let mut text = format!("{}[{}:{}", self.expr(object, PRIMARY)?, part(lower)?, part(upper)?);
+                if step.is_some() {
+                    text = format!("{text}:{}", part(step)?);
+                }
+                format!("{text}]")
+            }
             Target::Index { object, index } => {
                 format!("{}[{}]", self.expr(object, PRIMARY)?, self.expr(index, 0)?)
             }
@@ -517,6 +526,10 @@ impl Printer<'_> {
             // Only call arguments hold these: never parenthesized.
             ExprKind::Star(x) => (format!("*{}", self.expr(x, UNARY)?), ATOM),
             ExprKind::DoubleStar(x) => (format!("**{}", self.expr(x, UNARY)?), ATOM),
+            // Parenthesized, which is valid wherever a yield is.
+            ExprKind::Yield(None) => ("(yield)".to_string(), ATOM),
+            ExprKind::Yield(Some(x)) => (format!("(yield {})", self.expr(x, 0)?), ATOM),
+            ExprKind::YieldFrom(x) => (format!("(yield from {})", self.expr(x, 0)?), ATOM),
         })
     }
 

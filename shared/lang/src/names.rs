@@ -72,6 +72,9 @@ named_enum! {
         Set = "set",
         Sorted = "sorted",
         Enumerate = "enumerate",
+        Next = "next",
+        Iter = "iter",
+        Memoryview = "memoryview",
         Zip = "zip",
         Reversed = "reversed",
         Any = "any",
@@ -244,6 +247,8 @@ named_enum! {
         NotImplementedError,
         UnboundLocalError,
         SystemExit,
+        StopIteration,
+        GeneratorExit,
         StructError = "struct.error",
         JsonDecodeError = "json.JSONDecodeError",
         BinasciiError = "binascii.Error",
@@ -290,7 +295,8 @@ impl ExcClass {
             ZeroDivisionError | OverflowError => Some(ArithmeticError),
             IndexError | KeyError => Some(LookupError),
             UnicodeDecodeError | JsonDecodeError | BinasciiError => Some(ValueError),
-            SystemExit => Some(BaseException),
+            SystemExit | GeneratorExit => Some(BaseException),
+            StopIteration => Some(Exception),
             StructError => Some(Exception),
         }
     }
