@@ -42,6 +42,10 @@ pub trait Lanes {
     fn lane_name(&self, lane: usize) -> String;
     /// The line the lane runs next or waits in.
     fn current_line(&self, lane: usize) -> Option<u32>;
+    /// What a lane that waits for another lane waits for.
+    fn waits_for(&self, _lane: usize) -> Option<String> {
+        None
+    }
 }
 
 impl Lanes for Interpreter {
@@ -74,6 +78,9 @@ impl Lanes for Interpreter {
     }
     fn current_line(&self, lane: usize) -> Option<u32> {
         Interpreter::current_line(self, lane)
+    }
+    fn waits_for(&self, lane: usize) -> Option<String> {
+        Interpreter::waits_for(self, lane)
     }
 }
 
@@ -358,6 +365,9 @@ impl<L: Lanes> Scheduler<L> {
                     LaneState::Ended(end) => LaneStatus::Ended(end),
                     _ if self.arrived.contains_key(&lane) => LaneStatus::Calling,
                     LaneState::Ready => LaneStatus::Ready,
+                    LaneState::Parked => LaneStatus::Blocked {
+                        what: self.lanes.waits_for(lane).unwrap_or_else(|| "waiting for another lane".into()),
+                    },
                     LaneState::Waiting => match self.pending.iter().find(|&(_, &owner)| owner == lane) {
                         Some((id, _)) => LaneStatus::Blocked {
                             what: self.out.get(id).map(waits_for).unwrap_or_else(|| "waiting".into()),
