@@ -28,7 +28,7 @@ fn export_program(target: &str, source: &str) -> Result<String, String> {
         let problems: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
         return Err(format!("the script does not parse:\n{}", problems.join("\n")));
     }
-    socklab_export::export(target, &parsed.script).map_err(|error| error.to_string())
+    socklab_export::export(target, source, &parsed.script).map_err(|error| error.to_string())
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
