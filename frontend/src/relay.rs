@@ -290,7 +290,7 @@ fn on_text(session: &Shared, dispatch: &UseReducerDispatcher<State>, text: &str)
         ServerMsg::Result { id, outcome } => dispatch.dispatch(Action::Answered { id: *id, outcome: outcome.clone() }),
         ServerMsg::Event { event } => {
             let name = match event {
-                Event::SocketCreated { .. } | Event::Segment { .. } => None,
+                Event::SocketCreated { .. } | Event::Segment { .. } | Event::Resolved { .. } => None,
                 Event::SocketClosed { sock } => session.borrow().runner.as_ref().and_then(|r| r.socket_name(*sock)),
                 Event::State { sock, .. } => {
                     sock.and_then(|sock| session.borrow().runner.as_ref().and_then(|r| r.socket_name(sock)))
