@@ -6,15 +6,18 @@
 //! `ECONNREFUSED`.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use socklab_frontend::examples::EXAMPLES;
 use socklab_tests::relay::relay_binary;
 
 /// `socklab run --json` of `source` (from standard input), one JSON value a line.
 fn run(source: &str, extra: &[&str]) -> Vec<Value> {
-    let mut child = Command::new(relay_binary())
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    let mut child = Command::new(BIN.get_or_init(relay_binary))
         .args(["run", "--json", "--deadlock-timeout", "1", "--allow-raw"])
         .args(extra)
         .arg("-")
@@ -111,4 +114,26 @@ fn the_http_user_agent_talks_to_a_lab_peer_for_its_outside_host() {
     let step = of_kind(&lines, "step").next().expect("a step");
     assert_eq!(step["errno_num"], -2, "{step}");
     assert_eq!(of_kind(&lines, "resolved").count(), 0);
+}
+
+/// `socklab run --json`: a step inside a function names it (`function`, its
+/// qualified name) and its depth (2 for a call from the top level, one more a
+/// call deeper); top-level steps have neither field.
+#[test]
+fn run_json_steps_inside_functions_carry_function_and_depth() {
+    let echo = EXAMPLES.iter().find(|(label, _)| label.starts_with("Tutorial: TCP echo")).map(|(_, s)| *s).expect("the example");
+    let lines = run(echo, &[]);
+    let steps: Vec<&Value> = of_kind(&lines, "step").filter(|s| s["lane"] == "server").collect();
+    let in_handler: Vec<&&Value> = steps.iter().filter(|s| s["function"] == "handler").collect();
+    assert_eq!(in_handler.len(), 5, "handler's five statements: {steps:?}");
+    assert!(in_handler.iter().all(|s| s["depth"] == 2), "{in_handler:?}");
+    let call = steps.iter().find(|s| s["call"] == "handler(client_sock, addr)").expect("the call's own step");
+    assert!(call.get("function").is_none() && call.get("depth").is_none(), "a top-level step: {call}");
+
+    let nested = "class C:\n    def m(self):\n        return f(1)\ndef f(x):\n    return x + 1\nz = C().m()\n";
+    let lines = run(nested, &[]);
+    let at = |line: u64| of_kind(&lines, "step").find(|s| s["line"] == line).cloned().unwrap_or_default();
+    assert_eq!((&at(3)["function"], &at(3)["depth"]), (&json!("C.m"), &json!(2)));
+    assert_eq!((&at(5)["function"], &at(5)["depth"]), (&json!("f"), &json!(3)));
+    assert!(at(6).get("depth").is_none(), "{}", at(6));
 }
