@@ -62,11 +62,15 @@ def run_file(path, socklab=None, timeout=TIMEOUT):
             continue
         kind = event.get("kind")
         lane = event.get("lane")
-        if lane is not None and lane not in names:
-            names.append(lane)
+        # A thread or forked child (`server/thread-1`) prints to its program's output.
+        program = lane.split("/")[0] if isinstance(lane, str) else lane
         if kind == "print":
-            outputs[lane] = outputs.get(lane, "") + event.get("text", "") + "\n"
-        elif kind == "lane_end":
+            outputs[program] = outputs.get(program, "") + event.get("text", "") + "\n"
+        if lane is not None and lane not in names:
+            if lane != program:
+                continue
+            names.append(lane)
+        if kind == "lane_end":
             finished = event.get("status") == "finished"
             statuses[lane] = 0 if finished else 1
             if not finished and first_error is None:

@@ -228,6 +228,7 @@ impl Executor {
             Call::Gethostbyname { name } => done(self.gethostbyname(&name)),
             Call::LabPeer { kind } => done(self.lab_peer(kind)),
             Call::Socketpair { family, sock_type, proto } => done(self.socketpair(family, sock_type, proto)),
+            Call::Fork { socks } => done(self.fork(&socks)),
             Call::Sleep { seconds } => {
                 if !(0.0..=self.config.max_sleep.as_secs_f64()).contains(&seconds) {
                     return done(Err(ExecError::BadArgument(format!(
@@ -361,7 +362,8 @@ impl Executor {
             | Call::Gethostbyname { .. }
             | Call::Sleep { .. }
             | Call::LabPeer { .. }
-            | Call::Socketpair { .. } => unreachable!("handled by start_inner"),
+            | Call::Socketpair { .. }
+            | Call::Fork { .. } => unreachable!("handled by start_inner"),
         }
     }
 
@@ -465,6 +467,25 @@ impl Executor {
             b.set_mode(IoMode::NonBlocking);
         }
         Ok(Ret::Pair { a: a.info, b: b.info })
+    }
+
+    /// `os.fork()`: the child's descriptors are `dup(2)`s of the parent's,
+    /// sharing the open socket (and its blocking mode and timeouts); closing one
+    /// leaves the other open, as after a real fork.
+    fn fork(&mut self, socks: &[SockId]) -> Result<Ret, ExecError> {
+        if self.socks.len() + socks.len() > self.config.max_sockets {
+            return Err(self.too_many_sockets());
+        }
+        let mut copies = Vec::with_capacity(socks.len());
+        for &id in socks {
+            let entry = self.entry(id)?;
+            let dup = entry.socket.try_clone().map_err(ExecError::Os)?;
+            let info = SockInfo { sock: 0, fd: dup.as_raw_fd(), ..entry.info };
+            let copy = self.register(dup, info, entry.kernel_timeouts())?;
+            copy.set_mode(entry.mode());
+            copies.push(copy.info);
+        }
+        Ok(Ret::Forked { socks: copies })
     }
 
     fn register(

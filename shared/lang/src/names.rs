@@ -113,6 +113,21 @@ named_enum! {
         Random = "random",
         Math = "math",
         Json = "json",
+        Thread = "_thread",
+        Threading = "threading",
+        Queue = "queue",
+    }
+}
+
+impl Module {
+    /// A library module written in Python (`shared/lang/pylib/`): its source,
+    /// run on first use in a namespace of its own.
+    pub fn source(self) -> Option<&'static str> {
+        match self {
+            Module::Threading => Some(include_str!("../pylib/threading.py")),
+            Module::Queue => Some(include_str!("../pylib/queue.py")),
+            _ => None,
+        }
     }
 }
 
@@ -161,6 +176,20 @@ named_enum! {
         TimePerfCounter = "time.perf_counter",
         JsonDumps = "json.dumps",
         JsonLoads = "json.loads",
+        ThreadStartNewThread = "_thread.start_new_thread",
+        ThreadAllocateLock = "_thread.allocate_lock",
+        ThreadGetIdent = "_thread.get_ident",
+        ThreadJoin = "_thread.join",
+        ThreadIsAlive = "_thread.is_alive",
+        ThreadLaneName = "_thread.lane_name",
+        OsFork = "os.fork",
+        OsExit = "os._exit",
+        OsWaitpid = "os.waitpid",
+        OsGetppid = "os.getppid",
+        OsWifexited = "os.WIFEXITED",
+        OsWexitstatus = "os.WEXITSTATUS",
+        OsWifsignaled = "os.WIFSIGNALED",
+        OsWtermsig = "os.WTERMSIG",
     }
 }
 

@@ -926,6 +926,11 @@ impl Parser<'_> {
             name.push('.');
             name.push_str(&self.expect_name("a name after '.'")?);
         }
+        // `queue.Empty`, `self.Error`: evaluated when the clause is tried.
+        let native = |name: &str| {
+            let first = name.split('.').next().unwrap_or("");
+            Module::from_name(first).is_some_and(|m| m.source().is_none())
+        };
         match ExcClass::resolve(&name) {
             Some(c) => Ok(Ok(c)),
             None if !dotted => Ok(Err(Expr {
@@ -933,6 +938,14 @@ impl Parser<'_> {
                 col: pos.col,
                 kind: ExprKind::Name(name),
             })),
+            None if !native(&name) => {
+                let mut parts = name.split('.');
+                let mut e = Expr { line: pos.line, col: pos.col, kind: ExprKind::Name(parts.next().unwrap_or("").to_string()) };
+                for part in parts {
+                    e = Expr { line: pos.line, col: pos.col, kind: ExprKind::Attr(Box::new(e), part.to_string()) };
+                }
+                Ok(Err(e))
+            }
             None => Err(self.error_at(pos, format!("unknown exception class '{name}'"))),
         }
     }
@@ -1856,7 +1869,8 @@ pub fn parse_source(source: &str) -> (Script, Vec<Diagnostic>) {
 
 /// The importable modules, for the error naming them.
 fn module_list() -> String {
-    let names: Vec<&str> = Module::ALL.iter().map(|m| m.name()).collect();
+    // `_thread` is what `threading` is written on, not for scripts.
+    let names: Vec<&str> = Module::ALL.iter().map(|m| m.name()).filter(|n| !n.starts_with('_')).collect();
     match names.split_last() {
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
         None => String::new(),

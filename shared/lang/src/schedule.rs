@@ -53,6 +53,10 @@ pub trait Lanes {
     fn frames(&self, _lane: usize) -> Vec<(String, u32)> {
         Vec::new()
     }
+    /// What a lane that waits for another lane waits for.
+    fn waits_for(&self, _lane: usize) -> Option<String> {
+        None
+    }
 }
 
 impl Lanes for Interpreter {
@@ -91,6 +95,9 @@ impl Lanes for Interpreter {
     }
     fn frames(&self, lane: usize) -> Vec<(String, u32)> {
         Interpreter::frames(self, lane)
+    }
+    fn waits_for(&self, lane: usize) -> Option<String> {
+        Interpreter::waits_for(self, lane)
     }
 }
 
@@ -405,6 +412,9 @@ impl<L: Lanes> Scheduler<L> {
                     LaneState::Ended(end) => LaneStatus::Ended(end),
                     _ if self.arrived.contains_key(&lane) => LaneStatus::Calling,
                     LaneState::Ready => LaneStatus::Ready,
+                    LaneState::Parked => LaneStatus::Blocked {
+                        what: self.lanes.waits_for(lane).unwrap_or_else(|| "waiting for another lane".into()),
+                    },
                     LaneState::Waiting => match self.pending.iter().find(|&(_, &owner)| owner == lane) {
                         Some((id, _)) => LaneStatus::Blocked {
                             what: self.out.get(id).map(waits_for).unwrap_or_else(|| "waiting".into()),

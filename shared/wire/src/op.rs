@@ -37,6 +37,7 @@ pub enum Op {
     Sleep,
     LabPeer,
     Socketpair,
+    Fork,
 }
 
 /// How a script reaches an op.
@@ -93,7 +94,7 @@ impl OpInfo {
 
 impl Op {
     /// Every op, in the order of [`Call`](crate::protocol::Call)'s variants; `Op::ALL[op.index()] == op`.
-    pub const ALL: [Op; 25] = [
+    pub const ALL: [Op; 26] = [
         Op::Socket,
         Op::Bind,
         Op::Listen,
@@ -119,6 +120,7 @@ impl Op {
         Op::Sleep,
         Op::LabPeer,
         Op::Socketpair,
+        Op::Fork,
     ];
 
     /// Every op's name, in the order of [`Op::ALL`].
@@ -161,6 +163,7 @@ impl Op {
             Op::Sleep => function("sleep", &["seconds"], 1).waits().c("sl_sleep", 1),
             Op::LabPeer => function("lab_peer", &["kind"], 1).c("sl_lab_peer", 1),
             Op::Socketpair => function("socketpair", &["family", "type", "proto"], 0),
+            Op::Fork => function("fork", &[], 0),
         }
     }
 

@@ -123,6 +123,9 @@ pub enum Call {
         #[serde(default)]
         proto: i32,
     },
+    /// `os.fork()`: the relay duplicates these sockets (`dup(2)`) for the
+    /// child; the value is [`Ret::Forked`], the copies in the same order.
+    Fork { socks: Vec<SockId> },
 }
 
 fn default_pair_family() -> i32 {
@@ -167,6 +170,7 @@ impl Call {
             Call::Sleep { .. } => Op::Sleep,
             Call::LabPeer { .. } => Op::LabPeer,
             Call::Socketpair { .. } => Op::Socketpair,
+            Call::Fork { .. } => Op::Fork,
         }
     }
 
@@ -202,7 +206,8 @@ impl Call {
             | Call::Gethostbyname { .. }
             | Call::Sleep { .. }
             | Call::LabPeer { .. }
-            | Call::Socketpair { .. } => None,
+            | Call::Socketpair { .. }
+            | Call::Fork { .. } => None,
         }
     }
 }
@@ -343,6 +348,8 @@ pub enum Ret {
     Host { address: String },
     /// `socketpair()`: the two new sockets.
     Pair { a: SockInfo, b: SockInfo },
+    /// `fork`: the child's copies of the sockets, in the order asked.
+    Forked { socks: Vec<SockInfo> },
 }
 
 /// An OS error as the kernel reported it.

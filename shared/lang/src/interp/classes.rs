@@ -626,6 +626,9 @@ impl LaneVm {
             }
             OnReturn::Not => self.frame.stack.push(Value::Bool(!v.truthy())),
             OnReturn::Discard => {}
+            OnReturn::Module(m) => {
+                lock(&self.process).modules.insert(m, done.globals);
+            }
         }
         Ok(())
     }

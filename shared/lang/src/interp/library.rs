@@ -47,6 +47,8 @@ pub enum Object {
     Struct(Format, Value),
     /// `sys.stdout` (false) or `sys.stderr` (true).
     Stream(bool),
+    /// `_thread.allocate_lock()`: whether it is held.
+    Lock(std::sync::Mutex<bool>),
 }
 
 impl Object {
@@ -54,6 +56,7 @@ impl Object {
         match self {
             Object::Struct(..) => "Struct",
             Object::Stream(_) => "TextIOWrapper",
+            Object::Lock(_) => "lock",
         }
     }
 
@@ -63,6 +66,10 @@ impl Object {
             Object::Struct(..) => "<_struct.Struct object>".into(),
             Object::Stream(false) => "<_io.TextIOWrapper name='<stdout>' mode='w' encoding='utf-8'>".into(),
             Object::Stream(true) => "<_io.TextIOWrapper name='<stderr>' mode='w' encoding='utf-8'>".into(),
+            Object::Lock(held) => {
+                let state = if *lock(held) { "locked" } else { "unlocked" };
+                format!("<{state} _thread.lock object>")
+            }
         }
     }
 
@@ -76,6 +83,9 @@ impl Object {
             (Object::Struct(..), "unpack_from") => method("unpack_from"),
             (Object::Stream(_), "write") => method("write"),
             (Object::Stream(_), "flush") => method("flush"),
+            (Object::Lock(_), "acquire" | "release" | "locked" | "__enter__" | "__exit__" | "acquire_lock" | "release_lock") => {
+                Some(Value::Method(Arc::new((Value::Object(self.clone()), super::threads::lock_method(name)))))
+            }
             _ => None,
         }
     }
@@ -105,6 +115,7 @@ pub fn module_attr(module: Module, name: &str) -> Option<Value> {
         (Module::Sys, "stderr") => Some(Value::Object(Arc::new(Object::Stream(true)))),
         (Module::Sys, "byteorder") => Some(Value::str("little")),
         (Module::Sys, "platform") => Some(Value::str("linux")),
+        (Module::Os, "WNOHANG") => Some(Value::Int(1)),
         (Module::Sys, "maxsize") => Some(Value::Int(i64::MAX)),
         (Module::Sys, "version_info") => Some(Value::tuple(vec![
             Value::Int(3),
@@ -188,6 +199,16 @@ pub fn call(f: LibFn, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> 
             let [code] = args.bind(["code"], 1)?;
             let n = to_int(&code.unwrap_or(Value::None))?;
             value(Value::str(errnos::strerror(i32::try_from(n).unwrap_or(-1))))
+        }
+        LibFn::OsWifexited | LibFn::OsWexitstatus | LibFn::OsWifsignaled | LibFn::OsWtermsig => {
+            let [status] = args.bind(["status"], 1)?;
+            let status = to_int(&status.unwrap_or(Value::None))?;
+            value(match f {
+                LibFn::OsWifexited => Value::Bool(status & 0x7f == 0),
+                LibFn::OsWexitstatus => Value::Int((status >> 8) & 0xff),
+                LibFn::OsWifsignaled => Value::Bool(status & 0x7f != 0 && status & 0x7f != 0x7f),
+                _ => Value::Int(status & 0x7f),
+            })
         }
         LibFn::OsGetpid => {
             args.bind([], 0)?;

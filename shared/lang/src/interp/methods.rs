@@ -177,7 +177,10 @@ fn module_attr(module: Module, name: &str) -> Option<Value> {
         | Module::Binascii
         | Module::Random
         | Module::Math
-        | Module::Json => None,
+        | Module::Json
+        | Module::Thread
+        | Module::Threading
+        | Module::Queue => None,
     }
 }
 

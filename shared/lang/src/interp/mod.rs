@@ -24,6 +24,7 @@ mod compile;
 mod dict;
 mod errnos;
 mod exception;
+mod fork;
 mod format;
 mod icmp;
 mod json;
@@ -32,12 +33,14 @@ mod methods;
 mod more;
 mod mt;
 mod ops;
+mod process;
 mod repr;
 mod scope;
 mod set;
 mod sockapi;
 mod sockets;
 mod structfmt;
+mod threads;
 mod sockfile;
 mod value;
 mod vm;
@@ -58,6 +61,9 @@ pub enum LaneState {
     Ready,
     /// Has an outstanding call; needs `resume`.
     Waiting,
+    /// Waits for another lane (a lock, a thread's end, a child's exit): it
+    /// reads as Ready once that lane has made it possible, and `step` goes on.
+    Parked,
     Ended(EndStatus),
 }
 
@@ -138,15 +144,18 @@ impl Interpreter {
     /// Compiles every lane; they all start Ready. The script should have parsed
     /// without diagnostics.
     pub fn new(script: &Script) -> Interpreter {
-        let lanes = script
-            .lanes
-            .iter()
-            .map(|lane| vm::LaneVm::new(lane.name.clone(), compile::compile(&lane.body)))
-            .collect();
-        Interpreter {
-            lanes,
-            shared: vm::Shared::default(),
+        let mut shared = vm::Shared::default();
+        let mut lanes = Vec::new();
+        for lane in &script.lanes {
+            let ident = shared.new_ident();
+            let vm = vm::LaneVm::new(lane.name.clone(), compile::compile(&lane.body), ident);
+            let pid = vm.pid();
+            threads::new_process(&mut shared, pid, 0);
+            let rec = threads::ThreadRec { lane: lane.name.clone(), pid, daemon: false, done: false };
+            shared.threads.insert(ident, rec);
+            lanes.push(vm);
         }
+        Interpreter { lanes, shared }
     }
 
     pub fn lane_count(&self) -> usize {
@@ -160,9 +169,16 @@ impl Interpreter {
 
     /// The lane's state; an out-of-range index reads as a finished lane.
     pub fn lane_state(&self, lane: usize) -> LaneState {
-        self.lanes
-            .get(lane)
-            .map_or(LaneState::Ended(EndStatus::Finished), |l| l.state.clone())
+        match self.lanes.get(lane) {
+            None => LaneState::Ended(EndStatus::Finished),
+            Some(l) if l.state == LaneState::Parked && l.parked_ready(&self.shared) => LaneState::Ready,
+            Some(l) => l.state.clone(),
+        }
+    }
+
+    /// What a parked lane waits for, in plain words.
+    pub fn waits_for(&self, lane: usize) -> Option<String> {
+        self.lanes.get(lane).and_then(|l| l.parked_on(&self.shared))
     }
 
     /// Line of the statement the lane will run next, or is waiting in; None when ended.
@@ -178,32 +194,36 @@ impl Interpreter {
     }
 
     /// How many frames deep the lane is: 1 at its top level, 0 once it has
-    /// ended (or for an out-of-range index); `frames(lane).len()` without the names.
+    /// ended (or for an out-of-range index); `frames(lane).len()` without the
+    /// names (library frames, which run within their caller's step, not counted).
     pub fn depth(&self, lane: usize) -> usize {
-        self.lanes
-            .get(lane)
-            .filter(|l| !matches!(l.state, LaneState::Ended(_)))
-            .map_or(0, |l| l.callers.len() + 1)
+        self.lanes.get(lane).filter(|l| !matches!(l.state, LaneState::Ended(_))).map_or(0, |l| {
+            l.callers.iter().chain(std::iter::once(&l.frame)).filter(|f| !f.silent).count()
+        })
     }
 
     /// Executes the next statement of `lane` (which must be Ready; otherwise
     /// nothing happens). `now` is wall-clock seconds for `time()`.
     pub fn step(&mut self, lane: usize, now: f64) -> Yield {
         self.shared.now = now;
-        match self.lanes.get_mut(lane) {
+        let y = match self.lanes.get_mut(lane) {
             Some(l) => l.step(&mut self.shared),
             None => Yield::Stepped,
-        }
+        };
+        threads::settle(&mut self.lanes, &mut self.shared);
+        y
     }
 
     /// Feeds the result of the lane's outstanding call (the lane must be
     /// Waiting; otherwise nothing happens); the same statement continues.
     pub fn resume(&mut self, lane: usize, result: CallResult, now: f64) -> Yield {
         self.shared.now = now;
-        match self.lanes.get_mut(lane) {
+        let y = match self.lanes.get_mut(lane) {
             Some(l) => l.resume(&mut self.shared, result),
             None => Yield::Stepped,
-        }
+        };
+        threads::settle(&mut self.lanes, &mut self.shared);
+        y
     }
 
     /// Ends a Waiting/Ready lane as "blocked" (the runner found a deadlock); emits its LaneEnd event.
@@ -211,6 +231,7 @@ impl Interpreter {
         if let Some(l) = self.lanes.get_mut(lane) {
             l.end_blocked(&mut self.shared);
         }
+        threads::settle(&mut self.lanes, &mut self.shared);
     }
 
     /// Ends a lane with a runtime error the runner found (e.g. a step budget); emits its LaneEnd event.
@@ -218,6 +239,7 @@ impl Interpreter {
         if let Some(l) = self.lanes.get_mut(lane) {
             l.end_with_error(&mut self.shared, message);
         }
+        threads::settle(&mut self.lanes, &mut self.shared);
     }
 
     /// Events produced since the last call, in order.

@@ -45,6 +45,10 @@ pub enum Pending {
     Flushed(Arc<super::sockfile::SockFile>),
     /// A library function's next call: the task goes on with its result.
     Task(Box<super::sockapi::Task>),
+    /// A wait with a timeout slept once: look again.
+    Poll(Box<super::threads::Poll>),
+    /// `os.fork()`: the relay duplicated these sockets for the child.
+    Fork(Vec<Arc<SocketObj>>),
 }
 
 /// The attributes of a socket that are plain values.
@@ -242,7 +246,7 @@ pub fn call_method(sock: &Arc<SocketObj>, op: Op, args: Args) -> Result<Flow, Ex
         Op::Getsockname => no_arguments(args, Call::Getsockname { sock: id }),
         Op::Getpeername => no_arguments(args, Call::Getpeername { sock: id }),
         Op::Fileno => no_arguments(args, Call::Fileno { sock: id }),
-        Op::Socket | Op::Select | Op::Gethostbyname | Op::Sleep | Op::LabPeer | Op::Socketpair => Err(Exception::new(
+        Op::Socket | Op::Select | Op::Gethostbyname | Op::Sleep | Op::LabPeer | Op::Socketpair | Op::Fork => Err(Exception::new(
             crate::names::ExcClass::AttributeError,
             format!("'socket' object has no attribute '{method}'"),
         )),
@@ -420,6 +424,8 @@ pub fn value_from_ret(ret: Ret, pending: &Pending) -> Value {
             Value::tuple(vec![pick(pr, &r), pick(pw, &w), pick(px, &x)])
         }
         Ret::Host { address } => Value::str(address),
+        // `fork` is answered in `LaneVm::forked`.
+        Ret::Forked { .. } => Value::None,
     }
 }
 

@@ -42,6 +42,29 @@ struct State {
     closed: bool,
 }
 
+impl SockFile {
+    /// The file as a forked child has it: over the child's socket, with the
+    /// same buffered data.
+    pub fn fork_copy(&self, sock: Arc<SocketObj>) -> SockFile {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        SockFile {
+            sock,
+            readable: self.readable,
+            writable: self.writable,
+            text: self.text,
+            raw: self.raw,
+            encoding: self.encoding.clone(),
+            mode: self.mode.clone(),
+            state: Mutex::new(State {
+                read: state.read.clone(),
+                write: state.write.clone(),
+                eof: state.eof,
+                closed: state.closed,
+            }),
+        }
+    }
+}
+
 /// What a read waits for.
 #[derive(Debug, Clone, Copy)]
 pub enum Want {

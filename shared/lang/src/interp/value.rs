@@ -23,6 +23,10 @@ pub type Dict = Arc<Mutex<Vec<(Value, Value)>>>;
 /// so each sees the other's rebinding. None while unbound.
 pub type Cell = Arc<Mutex<Option<Value>>>;
 
+/// A module's global variables: a lane's top level and every function it
+/// defines share one, and so do the threads of a program.
+pub type Namespace = Arc<Mutex<std::collections::HashMap<String, Value>>>;
+
 /// One script value. Cheap to clone: big payloads sit behind `Arc`.
 #[derive(Debug, Clone)]
 pub enum Value {
@@ -90,6 +94,10 @@ pub struct Function {
     /// One entry per keyword-only parameter.
     pub kwdefaults: Vec<Option<Value>>,
     pub closure: Vec<(String, Cell)>,
+    /// The globals of the module that defined it.
+    pub globals: Namespace,
+    /// Defined by a library module (its frames are library code).
+    pub library: bool,
     /// The class whose body defined it (for `super()`), set when the class is built.
     pub owner: super::class::Owner,
 }

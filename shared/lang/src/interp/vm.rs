@@ -15,7 +15,7 @@ use super::sockapi;
 use super::sockets::{self, Flow, Pending};
 use super::compile::FuncCode;
 use super::dict;
-use super::value::{Cell, Function, IterState, Value, lock};
+use super::value::{Cell, Function, IterState, Namespace, Value, lock};
 use super::class::{Instance, Special};
 use super::classes::{class_call, exc_matches, exception_of, exception_value, raise_script};
 use crate::ast::BinOp;
@@ -32,6 +32,21 @@ pub struct Shared {
     pub socket_names: HashMap<SockId, String>,
     /// Wall-clock seconds passed to the latest step/resume, for `time()`.
     pub now: f64,
+    /// Every lane's thread, by ident.
+    pub threads: HashMap<i64, super::threads::ThreadRec>,
+    /// Every process, by pid.
+    pub procs: HashMap<i64, super::threads::ProcRec>,
+    /// Lanes started by the step under way (threads, forked children).
+    pub spawned: Vec<LaneVm>,
+    last_ident: i64,
+}
+
+impl Shared {
+    /// A thread ident, as `threading.get_ident()` gives it.
+    pub fn new_ident(&mut self) -> i64 {
+        self.last_ident += 1;
+        139_872_000_000_000 + self.last_ident * 4096
+    }
 }
 
 /// An active `try`/`finally`/`with` block.
@@ -59,10 +74,12 @@ pub(super) enum OnReturn {
     Not,
     /// A property setter: nothing pushed.
     Discard,
+    /// A library module's top level: its globals become the module.
+    Module(crate::names::Module),
 }
 
 /// The statement being executed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Current {
     stmt: usize,
     /// What its Step reports as `result`.
@@ -94,14 +111,21 @@ pub(super) struct Frame {
     handling: Option<Arc<Exception>>,
     /// The function running in this frame (None at the top level), for `super()`.
     pub(super) func: Option<Arc<Function>>,
+    /// The globals its code sees: the lane's, or a library module's.
+    pub(super) globals: Namespace,
+    /// Library code: its statements run within the caller's step, and it is
+    /// not shown as where the lane is.
+    pub(super) silent: bool,
     pub(super) on_return: OnReturn,
     /// Instances whose `__str__`/`__repr__` were cached for the op being retried.
     pub(super) filled: Vec<Arc<Instance>>,
 }
 
 impl Frame {
-    fn new(program: Arc<Program>, function: String, def_line: u32) -> Frame {
+    pub(super) fn new(program: Arc<Program>, function: String, def_line: u32, globals: Namespace) -> Frame {
         Frame {
+            globals,
+            silent: false,
             program,
             pc: 0,
             stack: Vec::new(),
@@ -118,8 +142,49 @@ impl Frame {
         }
     }
 
+    /// The frame as a forked child has it.
+    fn fork_copy(&self, c: &mut super::fork::Copier) -> Frame {
+        Frame {
+            program: self.program.clone(),
+            pc: self.pc,
+            stack: self.stack.iter().map(|v| c.value(v)).collect(),
+            blocks: self.blocks.clone(),
+            current: self.current.as_ref().map(|cur| Current { stmt: cur.stmt, result: c.value(&cur.result) }),
+            locals: self.locals.iter().map(|(k, v)| (k.clone(), c.value(v))).collect(),
+            cells: self.cells.iter().map(|(k, cell)| (k.clone(), c.cell(cell))).collect(),
+            function: self.function.clone(),
+            def_line: self.def_line,
+            handling: self.handling.clone(),
+            func: self.func.as_ref().and_then(|f| match c.value(&Value::Function(f.clone())) {
+                Value::Function(f) => Some(f),
+                _ => None,
+            }),
+            globals: c.namespace(&self.globals),
+            silent: self.silent,
+            on_return: match &self.on_return {
+                OnReturn::Value => OnReturn::Value,
+                OnReturn::Replace(v) => OnReturn::Replace(c.value(v)),
+                OnReturn::Class { name, bases } => OnReturn::Class {
+                    name: name.clone(),
+                    bases: bases.iter().map(|b| c.value(b)).collect(),
+                },
+                OnReturn::Fill { inst, repr } => match c.value(&Value::Instance(inst.clone())) {
+                    Value::Instance(inst) => OnReturn::Fill { inst, repr: *repr },
+                    _ => OnReturn::Discard,
+                },
+                OnReturn::Not => OnReturn::Not,
+                OnReturn::Discard => OnReturn::Discard,
+                OnReturn::Module(m) => OnReturn::Module(*m),
+            },
+            filled: Vec::new(),
+        }
+    }
+
     /// The line of the statement the frame is in or will run next.
     fn line(&self) -> Option<u32> {
+        if self.silent {
+            return None;
+        }
         let stmt = match (&self.current, self.program.code.get(self.pc)) {
             (Some(c), _) => c.stmt,
             (None, Some(Op::Stmt(n))) => *n,
@@ -138,14 +203,23 @@ pub struct LaneVm {
     pub(super) callers: Vec<Frame>,
     /// Set by an op that started a `__str__`/`__repr__` call and will run again.
     pub(super) filling: bool,
-    vars: HashMap<String, Value>,
     pub state: LaneState,
     /// The outstanding relay call while Waiting.
     pending: Option<(Call, Pending)>,
     /// Printed text not yet ended by a newline.
     output: String,
-    /// The library modules' state: random generator, pid, argv.
-    lib: super::library::LibState,
+    /// The program (process) the lane is a thread of.
+    pub(super) process: super::process::ProcessRef,
+    /// Its thread's ident (`threading.get_ident()`).
+    pub(super) ident: i64,
+    /// The program's main thread (a script lane or a forked child), not a thread it started.
+    pub(super) is_main: bool,
+    /// What the lane waits for while Parked.
+    parked: Option<super::threads::Wait>,
+    /// `sys.exit(n)`/`os._exit(n)`: the exit status.
+    pub(super) exit_code: Option<i32>,
+    /// A forked child: its first step finishes the `fork()` statement.
+    resume_next: bool,
 }
 
 /// Why [`LaneVm::run`] is running.
@@ -163,24 +237,114 @@ enum Mode {
 pub(super) enum Next {
     Continue,
     Suspend(Call, Pending),
+    /// Wait for another lane.
+    Park(super::threads::Wait),
+    /// `os._exit()`: the lane (and its program) ends now.
+    Exit,
 }
 
 impl LaneVm {
-    pub fn new(name: String, program: Program) -> LaneVm {
-        let mut vm = LaneVm {
-            lib: super::library::LibState::new(&name),
+    pub fn new(name: String, program: Program, ident: i64) -> LaneVm {
+        let process = super::process::Process::new(&name);
+        let frame = Frame::new(Arc::new(program), "<module>".into(), 0, Namespace::default());
+        let mut vm = LaneVm::with_frame(name, frame, process, ident);
+        vm.is_main = true;
+        // Leading bookkeeping (a `try:` setup) runs now, so the lane rests on a statement.
+        vm.run(&mut Shared::default(), Mode::Setup);
+        vm
+    }
+
+    /// A lane that starts with `frame` in program `process`.
+    pub(super) fn with_frame(name: String, frame: Frame, process: super::process::ProcessRef, ident: i64) -> LaneVm {
+        LaneVm {
+            process,
             name,
-            frame: Frame::new(Arc::new(program), "<module>".into(), 0),
+            frame,
             callers: Vec::new(),
-            vars: HashMap::new(),
             state: LaneState::Ready,
             pending: None,
             output: String::new(),
             filling: false,
-        };
-        // Leading bookkeeping (a `try:` setup) runs now, so the lane rests on a statement.
-        vm.run(&mut Shared::default(), Mode::Setup);
-        vm
+            ident,
+            is_main: false,
+            parked: None,
+            exit_code: None,
+            resume_next: false,
+        }
+    }
+
+    /// Visits the lane's state (what `fork` copies).
+    pub(super) fn copy_state(&self, c: &mut super::fork::Copier) {
+        for f in self.callers.iter().chain(std::iter::once(&self.frame)) {
+            f.fork_copy(c);
+        }
+    }
+
+    /// The lane as a forked child has it: same frames, copied.
+    pub(super) fn copy_lane(
+        &self,
+        c: &mut super::fork::Copier,
+        name: String,
+        process: super::process::ProcessRef,
+        ident: i64,
+    ) -> LaneVm {
+        let callers = self.callers.iter().map(|f| f.fork_copy(c)).collect();
+        let frame = self.frame.fork_copy(c);
+        let mut lane = LaneVm::with_frame(name, frame, process, ident);
+        lane.callers = callers;
+        lane.is_main = true;
+        lane.resume_next = true;
+        lane.output = self.output.clone();
+        lane
+    }
+
+    /// Raises in the current statement and goes on (a call's error).
+    pub(super) fn fail(&mut self, shared: &mut Shared, raised: Raise) -> Yield {
+        self.state = LaneState::Ready;
+        if self.raise(shared, raised) {
+            return Yield::Stepped;
+        }
+        self.run(shared, Mode::Resume)
+    }
+
+    /// Goes on with the statement under way.
+    pub(super) fn resume_with(&mut self, shared: &mut Shared) -> Yield {
+        self.run(shared, Mode::Resume)
+    }
+
+    pub fn ended(&self) -> bool {
+        matches!(self.state, LaneState::Ended(_))
+    }
+
+    /// The exit status of a program whose main thread this lane is.
+    pub(super) fn exit_status(&self) -> i32 {
+        match (self.exit_code, &self.state) {
+            (Some(code), _) => code,
+            (None, LaneState::Ended(EndStatus::Finished)) => 0,
+            _ => 1,
+        }
+    }
+
+    /// Whether a parked lane can go on.
+    pub fn parked_ready(&self, shared: &Shared) -> bool {
+        self.parked.as_ref().is_some_and(|w| w.ready(shared))
+    }
+
+    /// What a parked lane waits for.
+    pub fn parked_on(&self, shared: &Shared) -> Option<String> {
+        self.parked.as_ref().map(|w| w.describe(shared))
+    }
+
+    /// Ends a lane because its program exited (a daemon thread, `os._exit`).
+    pub(super) fn end_stopped(&mut self, shared: &mut Shared) {
+        if self.ended() {
+            return;
+        }
+        let line = self.current_line();
+        self.pending = None;
+        self.parked = None;
+        let message = format!("stopped: its program (pid {}) exited", self.pid());
+        self.end(shared, EndStatus::Finished, line, Some(message));
     }
 
     /// Line of the statement the lane will run next, or is in.
@@ -203,13 +367,27 @@ impl LaneVm {
         self.callers
             .iter()
             .chain(std::iter::once(&self.frame))
+            .filter(|f| !f.silent)
             .map(|f| (f.function.clone(), f.line().unwrap_or(f.def_line)))
             .collect()
     }
 
     pub fn step(&mut self, shared: &mut Shared) -> Yield {
+        if self.state == LaneState::Parked {
+            // Another lane released what this one waits for: its call completes.
+            let Some(wait) = self.parked.take_if(|w| w.ready(shared)) else {
+                return Yield::Stepped;
+            };
+            let v = wait.complete(shared);
+            self.frame.stack.push(v);
+            self.state = LaneState::Ready;
+            return self.run(shared, Mode::Resume);
+        }
         if self.state != LaneState::Ready {
             return Yield::Stepped;
+        }
+        if std::mem::take(&mut self.resume_next) {
+            return self.run(shared, Mode::Resume);
         }
         self.run(shared, Mode::Step)
     }
@@ -227,6 +405,17 @@ impl LaneVm {
         }
         if let Pending::Task(task) = pending {
             return self.advance_task(shared, *task, result);
+        }
+        if let Pending::Poll(poll) = pending {
+            if let Some((call, pending)) = self.poll_again(*poll, shared) {
+                self.pending = Some((call.clone(), pending));
+                self.state = LaneState::Waiting;
+                return Yield::Call(call);
+            }
+            return self.run(shared, Mode::Resume);
+        }
+        if let Pending::Fork(socks) = pending {
+            return self.forked(shared, socks, result);
         }
         let raised = match result {
             CallResult::Rejected { message } => Raise::Fatal(message),
@@ -303,10 +492,12 @@ impl LaneVm {
             return;
         }
         let line = self.current_line();
-        let message = self
-            .pending
-            .as_ref()
-            .map(|(call, _)| format!("blocked in {}()", call.op_name()));
+        let message = match (&self.pending, &self.parked) {
+            (Some((call, _)), _) => Some(format!("blocked in {}()", call.op_name())),
+            (None, Some(wait)) => Some(format!("blocked in {}", wait.describe(shared))),
+            (None, None) => None,
+        };
+        self.parked = None;
         self.pending = None;
         self.end(shared, EndStatus::Blocked, line, message);
     }
@@ -326,6 +517,12 @@ impl LaneVm {
                 }
                 return Yield::Stepped;
             };
+            if let Op::Stmt(_) = op
+                && self.frame.silent
+            {
+                self.frame.pc += 1;
+                continue;
+            }
             if let Op::Stmt(n) = op {
                 if begun || mode == Mode::Setup {
                     return Yield::Stepped;
@@ -350,6 +547,21 @@ impl LaneVm {
                     self.pending = Some((call.clone(), pending));
                     self.state = LaneState::Waiting;
                     return Yield::Call(call);
+                }
+                Ok(Next::Park(wait)) => {
+                    self.parked = Some(wait);
+                    self.state = LaneState::Parked;
+                    return Yield::Stepped;
+                }
+                Ok(Next::Exit) => {
+                    let code = self.exit_code.unwrap_or(0);
+                    let line = self.current_line();
+                    let (status, message) = match code {
+                        0 => (EndStatus::Finished, None),
+                        n => (EndStatus::Error, Some(format!("os._exit({n})"))),
+                    };
+                    self.end(shared, status, line, message);
+                    return Yield::Stepped;
                 }
                 Err(raised) => {
                     if self.raise(shared, raised) {
@@ -381,7 +593,7 @@ impl LaneVm {
             Op::Store(name) => {
                 let v = self.pop();
                 note_socket(shared, &name, &v);
-                self.vars.insert(name, v);
+                lock(&self.frame.globals).insert(name, v);
             }
             Op::StoreIndex => {
                 let index = self.pop();
@@ -562,10 +774,17 @@ impl LaneVm {
                 )?);
             }
             Op::Attr(name) => {
+                if let Some(Value::Module(m)) = self.frame.stack.last()
+                    && m.source().is_some()
+                {
+                    let m = *m;
+                    return self.source_module_attr(m, &name);
+                }
                 let x = self.pop();
                 if matches!(x, Value::Module(Module::Sys)) && name == "argv" {
                     // Each lane runs as a program of its own.
-                    self.frame.stack.push(Value::list(vec![Value::str(&self.lib.argv0)]));
+                    let argv0 = lock(&self.process).lib.argv0.clone();
+                    self.frame.stack.push(Value::list(vec![Value::str(argv0)]));
                     return Ok(Next::Continue);
                 }
                 return self.get_attr(x, &name);
@@ -595,7 +814,7 @@ impl LaneVm {
                     }
                 }
                 let keywords = kwnames.into_iter().zip(kwvalues).collect();
-                return self.call_plain(callee, positional, keywords, shared.now);
+                return self.call_plain(callee, positional, keywords, shared);
             }
             Op::GetIter => {
                 let v = self.pop();
@@ -710,6 +929,11 @@ impl LaneVm {
                 let v = self.frame.stack.last().cloned().unwrap_or(Value::None);
                 if v.as_socket().is_some() || matches!(v, Value::File(_)) {
                     self.frame.stack.push(v);
+                } else if let Value::Object(o) = &v
+                    && matches!(**o, super::library::Object::Lock(_))
+                {
+                    let enter = Value::Method(Arc::new((v.clone(), "__enter__")));
+                    return self.call_threads(enter, Vec::new(), Vec::new(), shared);
                 } else {
                     return self.enter_with(v);
                 }
@@ -734,7 +958,7 @@ impl LaneVm {
                 *lock(cell) = Some(v);
             }
             Op::Delete(name) => {
-                if self.vars.remove(&name).is_none() {
+                if lock(&self.frame.globals).remove(&name).is_none() {
                     return Err(Exception::new(
                         ExcClass::NameError,
                         format!("name '{name}' is not defined"),
@@ -783,6 +1007,8 @@ impl LaneVm {
                     defaults,
                     kwdefaults: kw,
                     closure,
+                    globals: self.frame.globals.clone(),
+                    library: self.frame.silent,
                     owner: Default::default(),
                 })));
             }
@@ -933,10 +1159,16 @@ impl LaneVm {
                 if class_call(&callee, &positional) {
                     return self.call_class_value(callee, positional, keywords);
                 }
-                return self.call_plain(callee, positional, keywords, shared.now);
+                return self.call_plain(callee, positional, keywords, shared);
             }
             Op::ExitWith { exc } => {
                 let v = self.pop();
+                if let Value::Object(o) = &v
+                    && matches!(**o, super::library::Object::Lock(_))
+                {
+                    let exit = Value::Method(Arc::new((v.clone(), "__exit__")));
+                    return self.call_threads(exit, Vec::new(), Vec::new(), shared);
+                }
                 if let Value::File(f) = &v {
                     match f.close() {
                         Flow::Call(call, pending) => return Ok(Next::Suspend(call, pending)),
@@ -978,6 +1210,16 @@ impl LaneVm {
         Ok(Next::Continue)
     }
 
+    /// Enters `frame`: it becomes the innermost.
+    pub(super) fn push_frame(&mut self, frame: Frame) -> Result<(), Exception> {
+        if self.callers.len() + 2 > RECURSION_LIMIT {
+            return Err(Exception::new(ExcClass::RecursionError, "maximum recursion depth exceeded"));
+        }
+        let caller = std::mem::replace(&mut self.frame, frame);
+        self.callers.push(caller);
+        Ok(())
+    }
+
     /// Binds the arguments and enters the function: its frame becomes the
     /// innermost, and `run` goes on with its first op.
     pub(super) fn call_function(
@@ -1000,10 +1242,11 @@ impl LaneVm {
             let value = locals.remove(name);
             cells.insert(name.clone(), Arc::new(std::sync::Mutex::new(value)));
         }
-        let mut frame = Frame::new(code.program.clone(), code.qualname.clone(), code.line);
+        let mut frame = Frame::new(code.program.clone(), code.qualname.clone(), code.line, f.globals.clone());
         frame.locals = locals;
         frame.cells = cells;
         frame.func = Some(f.clone());
+        frame.silent = f.library;
         frame.on_return = on_return;
         let caller = std::mem::replace(&mut self.frame, frame);
         self.callers.push(caller);
@@ -1041,14 +1284,14 @@ impl LaneVm {
             code,
             stmts: Vec::new(),
         };
-        let frame = Frame::new(Arc::new(program), name.to_string(), line);
+        let frame = Frame::new(Arc::new(program), name.to_string(), line, self.frame.globals.clone());
         let caller = std::mem::replace(&mut self.frame, frame);
         self.callers.push(caller);
         Ok(())
     }
 
     fn load(&self, name: &str) -> Result<Value, Exception> {
-        if let Some(v) = self.vars.get(name) {
+        if let Some(v) = lock(&self.frame.globals).get(name) {
             return Ok(v.clone());
         }
         if name == "__name__" {
@@ -1078,18 +1321,23 @@ impl LaneVm {
         callee: Value,
         positional: Vec<Value>,
         keywords: Vec<(String, Value)>,
-        now: f64,
+        shared: &mut Shared,
     ) -> Result<Next, Raise> {
+        if super::threads::handles(&callee) {
+            return self.call_threads(callee, positional, keywords, shared);
+        }
+        let now = shared.now;
         let name = match &callee {
             Value::Builtin(b) => b.name().to_string(),
             Value::Method(m) => m.1.to_string(),
             _ => String::new(),
         };
         let args = Args::new(name, positional, keywords);
+        let mut process = lock(&self.process);
         let mut ctx = Ctx {
             now,
             output: &mut self.output,
-            lib: &mut self.lib,
+            lib: &mut process.lib,
         };
         match methods::call_value(&callee, args, &mut ctx)? {
             Flow::Value(v) => self.frame.stack.push(v),
@@ -1286,6 +1534,9 @@ impl LaneVm {
             });
         }
         self.state = LaneState::Ended(status);
+        if let Some(t) = shared.threads.get_mut(&self.ident) {
+            t.done = true;
+        }
         // Back to the top level, dropping the frames of unfinished calls.
         if !self.callers.is_empty() {
             self.frame = self.callers.swap_remove(0);

@@ -158,6 +158,8 @@ impl FakeNet {
                 }
                 ok(Ret::Pair { a, b })
             }
+            // The real relay duplicates descriptors; this model does not.
+            Call::Fork { .. } => err(38),
             Call::Bind { sock, addr } => {
                 let Addr::Inet { port, .. } = addr else {
                     return err(97);
@@ -416,13 +418,14 @@ pub fn run(src: &str, net: &mut FakeNet) -> String {
 
 /// Drives `interp` for at most `budget` steps/resumes, appending rendered events to `out`.
 pub fn run_interp(interp: &mut Interpreter, net: &mut FakeNet, out: &mut String, budget: usize) {
-    let n = interp.lane_count();
-    let mut pending: Vec<Option<Call>> = vec![None; n];
+    let mut pending: Vec<Option<Call>> = Vec::new();
     let mut budget = budget;
     let now = 1_700_000_000.5;
     'schedule: loop {
         #[allow(clippy::needless_range_loop)] // `lane` also indexes the interpreter
-        for lane in 0..n {
+        // Threads add lanes as they start.
+        for lane in 0..interp.lane_count() {
+            pending.resize(interp.lane_count(), None);
             // Run this lane while it makes progress.
             let mut progressed = false;
             loop {
@@ -431,7 +434,7 @@ pub fn run_interp(interp: &mut Interpreter, net: &mut FakeNet, out: &mut String,
                     return;
                 }
                 let y = match interp.lane_state(lane) {
-                    LaneState::Ended(_) => break,
+                    LaneState::Ended(_) | LaneState::Parked => break,
                     LaneState::Ready => interp.step(lane, now),
                     LaneState::Waiting => {
                         let Some(call) = pending[lane].clone() else {
@@ -458,7 +461,7 @@ pub fn run_interp(interp: &mut Interpreter, net: &mut FakeNet, out: &mut String,
             }
         }
         // Nothing can progress: every unfinished lane is blocked.
-        for lane in 0..n {
+        for lane in 0..interp.lane_count() {
             if !matches!(interp.lane_state(lane), LaneState::Ended(_)) {
                 interp.end_blocked(lane);
             }
