@@ -203,8 +203,11 @@ impl Run {
     /// Emit what the interpreter reported, then the kernel events that have already come in,
     /// so the transcript interleaves them roughly as they happened.
     fn flush(&mut self, io: &mut Io<'_>) {
-        // Socket created/closed events are for live views; a transcript shows the calls themselves.
-        io.exec.take_events();
+        // Socket created/closed events are for live views (a transcript shows the calls
+        // themselves and `Line::kernel` leaves them out); a name resolved to a lab peer is said.
+        for event in io.exec.take_events() {
+            self.emit_kernel(&event, io.emit);
+        }
         for event in self.scheduler.lanes_mut().take_events() {
             (io.emit)(Line::Interp(event));
         }

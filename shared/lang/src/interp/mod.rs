@@ -195,6 +195,15 @@ impl Interpreter {
         self.lanes.get(lane).map(vm::LaneVm::frames).unwrap_or_default()
     }
 
+    /// How many frames deep the lane is: 1 at its top level, 0 once it has
+    /// ended (or for an out-of-range index); `frames(lane).len()` without the
+    /// names (library frames, which run within their caller's step, not counted).
+    pub fn depth(&self, lane: usize) -> usize {
+        self.lanes.get(lane).filter(|l| !matches!(l.state, LaneState::Ended(_))).map_or(0, |l| {
+            l.callers.iter().chain(std::iter::once(&l.frame)).filter(|f| !f.silent).count()
+        })
+    }
+
     /// Executes the next statement of `lane` (which must be Ready; otherwise
     /// nothing happens). `now` is wall-clock seconds for `time()`.
     pub fn step(&mut self, lane: usize, now: f64) -> Yield {
