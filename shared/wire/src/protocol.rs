@@ -625,7 +625,7 @@ mod tests {
     fn every_op_name_is_listed() {
         let call = Call::Sleep { seconds: 0.0 };
         assert!(OP_NAMES.contains(&call.op_name()));
-        assert_eq!(OP_NAMES.len(), 25);
+        assert_eq!(OP_NAMES.len(), 26);
     }
 
     #[test]
@@ -635,6 +635,7 @@ mod tests {
             Call::Getsockopt { sock: 1, level: 1, opt: 2, buflen: None },
             Call::LabPeer { kind: PeerKind::Echo },
             Call::Socketpair { family: 1, sock_type: 1, proto: 0 },
+            Call::Fork { socks: vec![1, 2] },
         ];
         for call in calls {
             let json = serde_json::to_value(&call).unwrap_or_default();
