@@ -44,6 +44,7 @@ mod sockets;
 mod structfmt;
 mod threads;
 mod sockfile;
+mod sockname;
 mod value;
 mod vm;
 

@@ -1393,6 +1393,7 @@ impl LaneVm {
             Some(Global::Builtin(b)) => Ok(Value::Builtin(b)),
             Some(Global::Module(m)) => Ok(Value::Module(m)),
             Some(Global::Const(c)) => Ok(Value::Int(c)),
+            Some(Global::LibFn(f)) => Ok(Value::LibFn(f)),
             None if ExcClass::from_name(name).is_some() => {
                 Ok(ExcClass::from_name(name).map_or(Value::None, Value::ExcClass))
             }
