@@ -1037,6 +1037,7 @@ impl Gen {
                 line,
                 format!("the module {} used as a value", m.name()),
             )),
+            Some(Global::LibFn(f)) => Err(err(line, format!("socket.{}()", f.short_name()))),
             None => Err(err(line, format!("unknown name {n}"))),
         }
     }
