@@ -978,6 +978,7 @@ impl Gen {
                     format!("({{ V {t} = {a}; sl_truthy({t}) ? {t} : {b}; }})")
                 }
             }
+            ExprKind::Named(..) => return Err(err(line, "assignment expressions (:=)")),
             ExprKind::IfElse { test, body, orelse } => {
                 format!(
                     "(sl_truthy({}) ? {} : {})",

@@ -206,6 +206,8 @@ pub enum ExprKind {
     Compare(Box<Expr>, Vec<(CmpOp, Expr)>),
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
+    /// `name := value`: binds the name and is the value.
+    Named(String, Box<Expr>),
     /// `body if test else orelse`.
     IfElse {
         test: Box<Expr>,

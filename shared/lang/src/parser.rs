@@ -1327,6 +1327,14 @@ impl Parser<'_> {
         if self.at_keyword("lambda") {
             return self.lambda();
         }
+        if let TokenKind::Name(name) = self.peek_kind().clone()
+            && self.peek_at(1).is_op(":=")
+        {
+            let pos = self.advance().pos;
+            self.advance();
+            let value = self.test()?;
+            return Ok(self.mk(pos, ExprKind::Named(name, Box::new(value))));
+        }
         let pos = self.peek().pos;
         let body = self.or_test()?;
         if !self.at_keyword("if") {

@@ -165,6 +165,10 @@ pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
             v.expr(first);
             rest.iter().for_each(|(_, x)| v.expr(x));
         }
+        ExprKind::Named(name, value) => {
+            v.expr(value);
+            v.binds(name);
+        }
         ExprKind::IfElse { test, body, orelse } => {
             v.expr(body);
             v.expr(test);

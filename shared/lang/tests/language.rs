@@ -25,4 +25,5 @@ like_cpython! {
     memoryview_and_slice_assignment: "memoryview",
     exception_chaining: "raise_from",
     socket_module_helpers: "socket_helpers",
+    assignment_expressions: "walrus",
 }

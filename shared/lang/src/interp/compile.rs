@@ -1151,6 +1151,11 @@ impl Compiler {
                 let end = self.here();
                 self.patch(j, end);
             }
+            ExprKind::Named(name, value) => {
+                self.expr(value);
+                self.emit(Op::Dup);
+                self.store_name(name);
+            }
             ExprKind::IfElse { test, body, orelse } => {
                 self.expr(test);
                 let to_else = self.emit(Op::JumpIfFalse(0));

@@ -759,6 +759,7 @@ fn ex(e: &Expr) -> String {
         ExprKind::IfElse { test, body, orelse } => {
             format!("(if {} {} {})", ex(test), ex(body), ex(orelse))
         }
+        ExprKind::Named(name, value) => format!("(:= {name} {})", ex(value)),
         ExprKind::Attr(x, n) => format!("{}.{n}", ex(x)),
         ExprKind::Call { func, args, kwargs } => {
             let mut parts: Vec<String> = args.iter().map(ex).collect();
