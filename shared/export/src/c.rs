@@ -1212,6 +1212,7 @@ impl Gen {
             }
             Builtin::Range => return Err(err(line, "range() outside a for loop")),
             Builtin::Print
+            | Builtin::Input
             | Builtin::Socketpair
             | Builtin::CreateConnection
             | Builtin::CreateServer

@@ -42,6 +42,7 @@ named_enum! {
     pub enum Builtin {
         Socket = "socket",
         Print = "print",
+        Input = "input",
         Sleep = "sleep",
         Gethostbyname = "gethostbyname",
         Time = "time",
@@ -244,6 +245,8 @@ named_enum! {
         ConnectionResetError,
         ConnectionAbortedError,
         BrokenPipeError,
+        ChildProcessError,
+        ProcessLookupError,
         ArithmeticError,
         ZeroDivisionError,
         OverflowError,
@@ -264,6 +267,8 @@ named_enum! {
         SystemExit,
         StopIteration,
         GeneratorExit,
+        EofError = "EOFError",
+        KeyboardInterrupt,
         StructError = "struct.error",
         JsonDecodeError = "json.JSONDecodeError",
         BinasciiError = "binascii.Error",
@@ -302,7 +307,8 @@ impl ExcClass {
             RecursionError | NotImplementedError => Some(RuntimeError),
             UnboundLocalError => Some(NameError),
             BlockingIoError | TimeoutError | InterruptedError | FileNotFoundError
-            | FileExistsError | PermissionError | ConnectionError => Some(OsError),
+            | FileExistsError | PermissionError | ConnectionError | ChildProcessError
+            | ProcessLookupError => Some(OsError),
             ConnectionRefusedError
             | ConnectionResetError
             | ConnectionAbortedError
@@ -310,7 +316,8 @@ impl ExcClass {
             ZeroDivisionError | OverflowError => Some(ArithmeticError),
             IndexError | KeyError => Some(LookupError),
             UnicodeDecodeError | JsonDecodeError | BinasciiError => Some(ValueError),
-            SystemExit | GeneratorExit => Some(BaseException),
+            SystemExit | GeneratorExit | KeyboardInterrupt => Some(BaseException),
+            EofError => Some(Exception),
             StopIteration => Some(Exception),
             StructError => Some(Exception),
         }
@@ -341,6 +348,8 @@ impl ExcClass {
             104 => ExcClass::ConnectionResetError,
             103 => ExcClass::ConnectionAbortedError,
             32 | 108 => ExcClass::BrokenPipeError,
+            10 => ExcClass::ChildProcessError,
+            3 => ExcClass::ProcessLookupError,
             _ => ExcClass::OsError,
         }
     }
