@@ -38,6 +38,8 @@ pub struct Shared {
     pub procs: HashMap<i64, super::threads::ProcRec>,
     /// Lanes started by the step under way (threads, forked children).
     pub spawned: Vec<LaneVm>,
+    /// A lane started or ended since the interpreter last looked at its programs.
+    pub lanes_changed: bool,
     /// Each program's input not read yet, by lane name; "" is the common input.
     pub inputs: HashMap<String, super::threads::InputBuf>,
     last_ident: i64,
@@ -1645,6 +1647,7 @@ impl LaneVm {
             });
         }
         self.state = LaneState::Ended(status);
+        shared.lanes_changed = true;
         if let Some(t) = shared.threads.get_mut(&self.ident) {
             t.done = true;
         }
