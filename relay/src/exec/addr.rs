@@ -79,23 +79,7 @@ pub fn resolve_host(host: &str, family: i32) -> Result<IpAddr, ExecError> {
     ip.ok_or_else(|| ExecError::name_not_known(host))
 }
 
-/// A name spelled like a host on the Internet (`baidu.com`, `www.example.org`):
-/// dot-separated labels of letters, digits and `-`, the last not all digits.
-/// Such a name stands for a lab peer in `gethostbyname`; others stay unknown.
-pub fn is_outside_name(name: &str) -> bool {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    let labels: Vec<&str> = name.split('.').collect();
-    let label_ok = |label: &&str| {
-        (1..=63).contains(&label.len())
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-    };
-    name.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(label_ok)
-        && labels.last().is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
-}
+pub use socklab_wire::protocol::is_outside_name;
 
 /// Turn a script address into a kernel address for a socket of `family`.
 pub fn to_sockaddr(addr: &Addr, family: i32, policy: &AddrPolicy, usage: Use) -> Result<SockAddr, ExecError> {

@@ -212,6 +212,25 @@ impl Call {
     }
 }
 
+/// A name spelled like a host on the Internet (`baidu.com`, `www.example.org`):
+/// dot-separated labels of letters, digits and `-`, the last not all digits.
+/// Such a name stands for the session's HTTP lab peer when a script resolves it
+/// (`gethostbyname`, `getaddrinfo`, `create_connection`); others stay unknown.
+pub fn is_outside_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let labels: Vec<&str> = name.split('.').collect();
+    let label_ok = |label: &&str| {
+        (1..=63).contains(&label.len())
+            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    name.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels.last().is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Every op name `Call` accepts, for "unknown op" errors that list them.
 pub const OP_NAMES: &[&str] = &Op::NAMES;
 

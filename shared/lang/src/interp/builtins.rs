@@ -112,7 +112,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         Builtin::CreateConnection => sockapi::create_connection(args),
         Builtin::CreateServer => sockapi::create_server(args),
         Builtin::HasDualstackIpv6 => sockapi::has_dualstack_ipv6(args),
-        Builtin::Getaddrinfo => value(sockapi::getaddrinfo(args)?),
+        Builtin::Getaddrinfo => sockapi::getaddrinfo(args),
         Builtin::AddressFamily => value(sockapi::construct(sockapi::EnumClass::AddressFamily, args)?),
         Builtin::SocketKind => value(sockapi::construct(sockapi::EnumClass::SocketKind, args)?),
         Builtin::LabPeer => {
