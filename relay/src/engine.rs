@@ -78,6 +78,10 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
                     run.scheduler.answer(id, Answer::Done(call_result(result)));
                 }
                 Started::Pending(pending) => {
+                    // Threads and forked children are lanes made during the run.
+                    if run.waiting.len() <= lane {
+                        run.waiting.resize_with(lane + 1, || None);
+                    }
                     run.waiting[lane] = Some((id, pending));
                     run.scheduler.answer(id, Answer::Pending);
                     run.flush(&mut io);
@@ -90,7 +94,7 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
                 match run.wait(io.observer, options.deadlock_timeout).await {
                     // The first call to complete resumes its lane, before anything is flushed.
                     Woke::Call(lane, raw) => {
-                        if let Some((id, _)) = run.waiting[lane].take() {
+                        if let Some((id, _)) = run.waiting.get_mut(lane).and_then(Option::take) {
                             let result = io.exec.finish(raw);
                             run.scheduler.answer(id, Answer::Done(call_result(result)));
                         }

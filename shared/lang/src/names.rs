@@ -87,6 +87,8 @@ named_enum! {
         Type = "type",
         Getattr = "getattr",
         Hasattr = "hasattr",
+        Setattr = "setattr",
+        Vars = "vars",
         Bytearray = "bytearray",
         Socketpair = "socketpair",
         CreateConnection = "create_connection",
@@ -116,6 +118,10 @@ named_enum! {
         Thread = "_thread",
         Threading = "threading",
         Queue = "queue",
+        OsPath = "os.path",
+        Selectors = "selectors",
+        Socketserver = "socketserver",
+        Argparse = "argparse",
     }
 }
 
@@ -126,6 +132,9 @@ impl Module {
         match self {
             Module::Threading => Some(include_str!("../pylib/threading.py")),
             Module::Queue => Some(include_str!("../pylib/queue.py")),
+            Module::Selectors => Some(include_str!("../pylib/selectors.py")),
+            Module::Socketserver => Some(include_str!("../pylib/socketserver.py")),
+            Module::Argparse => Some(include_str!("../pylib/argparse.py")),
             _ => None,
         }
     }
@@ -190,6 +199,14 @@ named_enum! {
         OsWexitstatus = "os.WEXITSTATUS",
         OsWifsignaled = "os.WIFSIGNALED",
         OsWtermsig = "os.WTERMSIG",
+        SelectPoll = "select.poll",
+        SelectEpoll = "select.epoll",
+        OsUnlink = "os.unlink",
+        OsRemove = "os.remove",
+        OsPathExists = "os.path.exists",
+        OsPathJoin = "os.path.join",
+        OsPathBasename = "os.path.basename",
+        OsPathDirname = "os.path.dirname",
     }
 }
 
@@ -221,6 +238,7 @@ named_enum! {
         FileNotFoundError,
         FileExistsError,
         PermissionError,
+        ChildProcessError,
         ConnectionError,
         ConnectionRefusedError,
         ConnectionResetError,
@@ -282,7 +300,7 @@ impl ExcClass {
             RecursionError | NotImplementedError => Some(RuntimeError),
             UnboundLocalError => Some(NameError),
             BlockingIoError | TimeoutError | InterruptedError | FileNotFoundError
-            | FileExistsError | PermissionError | ConnectionError => Some(OsError),
+            | FileExistsError | PermissionError | ChildProcessError | ConnectionError => Some(OsError),
             ConnectionRefusedError
             | ConnectionResetError
             | ConnectionAbortedError
@@ -316,6 +334,7 @@ impl ExcClass {
             2 => ExcClass::FileNotFoundError,
             17 => ExcClass::FileExistsError,
             1 | 13 => ExcClass::PermissionError,
+            10 => ExcClass::ChildProcessError,
             111 => ExcClass::ConnectionRefusedError,
             104 => ExcClass::ConnectionResetError,
             103 => ExcClass::ConnectionAbortedError,

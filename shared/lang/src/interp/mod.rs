@@ -33,6 +33,7 @@ mod methods;
 mod more;
 mod mt;
 mod ops;
+mod poll;
 mod process;
 mod repr;
 mod scope;
