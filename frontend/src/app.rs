@@ -28,7 +28,7 @@ fn export_program(target: &str, source: &str) -> Result<String, String> {
         let problems: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
         return Err(format!("the script does not parse:\n{}", problems.join("\n")));
     }
-    socklab_export::export(target, &parsed.script).map_err(|error| error.to_string())
+    socklab_export::export(target, source, &parsed.script).map_err(|error| error.to_string())
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
@@ -76,11 +76,15 @@ pub fn App() -> Html {
 
     let step_lane = {
         let (relay, source) = (relay.step.clone(), state.source.clone());
-        Callback::from(move |lane: String| relay.emit((source.clone(), lane)))
+        Callback::from(move |(lane, over): (String, bool)| relay.emit((source.clone(), lane, over)))
     };
     let on_step = step_lane.reform({
         let name = focused_name.clone();
-        move |()| name.clone()
+        move |()| (name.clone(), false)
+    });
+    let on_step_over = step_lane.reform({
+        let name = focused_name.clone();
+        move |()| (name.clone(), true)
     });
     let on_run = relay.run.reform({
         let source = state.source.clone();
@@ -103,8 +107,8 @@ pub fn App() -> Html {
 
     let onkeydown = {
         let shown: Vec<String> = parts.iter().filter(|p| p.is_shown(parts.len())).map(|p| p.name.clone()).collect();
-        let (step_lane, on_step, on_run, on_cancel, toggle_help) =
-            (step_lane.clone(), on_step.clone(), on_run.clone(), on_cancel.clone(), toggle_help.clone());
+        let (step_lane, on_step, on_step_over, on_run, on_cancel, toggle_help) =
+            (step_lane.clone(), on_step.clone(), on_step_over.clone(), on_run.clone(), on_cancel.clone(), toggle_help.clone());
         let (pause, reset, dispatch) = (relay.pause.clone(), relay.reset.clone(), dispatch.clone());
         Callback::from(move |event: KeyboardEvent| {
             let key = event.key();
@@ -119,13 +123,14 @@ pub fn App() -> Html {
                 // `code` so that Alt+letter works whatever the keyboard layout types.
                 match event.code().as_str() {
                     "KeyS" => on_step.emit(()),
+                    "KeyO" => on_step_over.emit(()),
                     "KeyR" => on_run.emit(()),
                     "KeyP" => pause.emit(()),
                     "KeyC" => on_cancel.emit(()),
                     "KeyX" => reset.emit(()),
                     "KeyH" => toggle_help.emit(()),
                     code => match code.strip_prefix("Digit").and_then(|d| d.parse::<usize>().ok()) {
-                        Some(n) if n >= 1 && n <= shown.len() => step_lane.emit(shown[n - 1].clone()),
+                        Some(n) if n >= 1 && n <= shown.len() => step_lane.emit((shown[n - 1].clone(), event.shift_key())),
                         _ => return,
                     },
                 }
@@ -296,7 +301,7 @@ pub fn App() -> Html {
                 <p class="share-link"><label>{ "Link to this script: " }<input readonly=true value={link} aria-label="share link" /></label></p>
             }
             <Controls can_run={state.can_run()} running={state.running} paused={state.paused}
-                {on_step} {on_run} on_pause={relay.pause.clone()} {on_cancel} on_reset={relay.reset.clone()} on_help={toggle_help} />
+                {on_step} {on_step_over} {on_run} on_pause={relay.pause.clone()} {on_cancel} on_reset={relay.reset.clone()} on_help={toggle_help} />
             <div class="lanes">
                 { for editors }
                 <button class="add-lane" onclick={add_lane} aria-label="add a lane">{ "+ lane" }</button>

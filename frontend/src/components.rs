@@ -85,7 +85,8 @@ pub struct LaneEditorProps {
     pub focused: bool,
     pub on_edit: Callback<(usize, String)>,
     pub on_focus: Callback<usize>,
-    pub on_step: Callback<String>,
+    /// Step the lane: into calls (`false`) or over them (`true`).
+    pub on_step: Callback<(String, bool)>,
     pub on_explain: Callback<i32>,
 }
 
@@ -101,10 +102,13 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
         on_edit.emit((index, event.target_unchecked_into::<HtmlTextAreaElement>().value()))
     });
     let onfocus = props.on_focus.reform(move |_: FocusEvent| index);
-    let on_step = {
+    let step = |over: bool| {
         let name = part.name.clone();
-        props.on_step.reform(move |_: MouseEvent| name.clone())
+        props.on_step.reform(move |_: MouseEvent| (name.clone(), over))
     };
+    // The call stack, outermost first; the lines its callers wait on are marked too.
+    let stack = props.view.as_ref().map_or(&[][..], |view| &view.stack[..]);
+    let callers = &stack[..stack.len().saturating_sub(1)];
     let blocked_line = props.view.as_ref().and_then(|view| match &view.status {
         LaneStatus::Blocked { what } => Some((view.line, what.clone())),
         _ => None,
@@ -131,6 +135,7 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
                 None => None,
             },
             blocked.map(|_| "blocked"),
+            callers.iter().any(|(_, line)| *line == number).then_some("caller"),
         );
         let note = if let Some((_, what)) = blocked {
             html! { <span class="note blocked"><span class="spinner" aria-hidden="true"></span>{ what }</span> }
@@ -173,8 +178,18 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
             <header class="lane-head">
                 <h2>{ &part.name }</h2>
                 if let Some(status) = status { <span class="lane-status">{ status }</span> }
-                <button class="step-lane" onclick={on_step} title="step this lane">{ "Step" }</button>
+                <button class="step-lane" onclick={step(false)} title="step into: one statement, into a function it calls"
+                    aria-label={format!("step into, lane {}", part.name)}>{ "Step" }</button>
+                <button class="step-over-lane" onclick={step(true)} title="step over: run a function it calls to its return"
+                    aria-label={format!("step over, lane {}", part.name)}>{ "Step over" }</button>
             </header>
+            if !stack.is_empty() {
+                <ol class="stack" aria-label={format!("{} call stack", part.name)}>
+                    { for stack.iter().enumerate().map(|(i, (function, line))| html! {
+                        <li aria-current={(i + 1 == stack.len()).then_some("step")}>{ format!("{function} line {line}") }</li>
+                    }) }
+                </ol>
+            }
             <div class="code-area" style={format!("--rows: {}", lines.len())}>
                 <div class="gutter-col" aria-hidden="true">{ gutter }</div>
                 <div class="code-stack">
@@ -199,6 +214,7 @@ pub struct ControlsProps {
     pub running: bool,
     pub paused: bool,
     pub on_step: Callback<()>,
+    pub on_step_over: Callback<()>,
     pub on_run: Callback<()>,
     pub on_pause: Callback<()>,
     pub on_cancel: Callback<()>,
@@ -212,7 +228,8 @@ pub fn Controls(props: &ControlsProps) -> Html {
     let click = |callback: &Callback<()>| callback.reform(|_: MouseEvent| ());
     html! {
         <div class="controls" role="toolbar" aria-label="run controls">
-            <button class="step" disabled={!props.can_run} onclick={click(&props.on_step)} title="Step the focused lane (Alt+S)">{ "Step" }</button>
+            <button class="step" disabled={!props.can_run} onclick={click(&props.on_step)} title="Step into: one statement of the focused lane (Alt+S)">{ "Step" }</button>
+            <button class="step-over" disabled={!props.can_run} onclick={click(&props.on_step_over)} title="Step over: the focused lane runs a call to its return (Alt+O)">{ "Step over" }</button>
             <button class="run" disabled={!props.can_run} onclick={click(&props.on_run)} title="Run (Alt+R or Ctrl+Enter)">{ "Run" }</button>
             <button class="pause" disabled={!props.running || props.paused} onclick={click(&props.on_pause)} title="Pause (Alt+P)">{ "Pause" }</button>
             <button class="cancel" disabled={!props.running} onclick={click(&props.on_cancel)} title="Cancel the focused lane's blocked call (Alt+C)">{ "Cancel" }</button>
@@ -224,8 +241,9 @@ pub fn Controls(props: &ControlsProps) -> Html {
 
 /// The shortcuts, for the help overlay and its test.
 pub const SHORTCUTS: &[(&str, &str)] = &[
-    ("Alt+S", "step the focused lane"),
-    ("Alt+1 … Alt+9", "step lane 1 … 9"),
+    ("Alt+S", "step the focused lane (into a function it calls)"),
+    ("Alt+O", "step the focused lane over a function call"),
+    ("Alt+1 … Alt+9", "step lane 1 … 9 (with Shift: step over)"),
     ("Alt+R, Ctrl+Enter", "run (or run on after stepping)"),
     ("Alt+P", "pause"),
     ("Alt+C", "cancel the focused lane's blocked call"),

@@ -23,8 +23,9 @@ pub struct RelayHandle {
     pub run: Callback<String>,
     /// Stop the run in progress.
     pub stop: Callback<()>,
-    /// Step one statement of the named lane, starting a paused run if needed.
-    pub step: Callback<(String, String)>,
+    /// Step one statement of the named lane (or, with `true`, step over its
+    /// calls), starting a paused run if needed.
+    pub step: Callback<(String, String, bool)>,
     /// Pause a run: lanes then run only when stepped.
     pub pause: Callback<()>,
     /// Cancel the call the named lane is blocked in.
@@ -111,7 +112,7 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
     };
     let step = {
         let (session, dispatch) = (session.clone(), dispatch.clone());
-        Callback::from(move |(source, lane): (String, String)| {
+        Callback::from(move |(source, lane, over): (String, String, bool)| {
             if session.borrow().runner.is_none() && !start_run(&session, &dispatch, &source, true) {
                 return;
             }
@@ -119,6 +120,7 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
                 runner.set_paused(true);
                 let index = runner.lane_views().iter().position(|view| view.name == lane);
                 match index {
+                    Some(index) if over => runner.step_over_lane(index, now()),
                     Some(index) => runner.step_lane(index, now()),
                     None => Drive::default(),
                 }
@@ -290,7 +292,7 @@ fn on_text(session: &Shared, dispatch: &UseReducerDispatcher<State>, text: &str)
         ServerMsg::Result { id, outcome } => dispatch.dispatch(Action::Answered { id: *id, outcome: outcome.clone() }),
         ServerMsg::Event { event } => {
             let name = match event {
-                Event::SocketCreated { .. } | Event::Segment { .. } => None,
+                Event::SocketCreated { .. } | Event::Segment { .. } | Event::Resolved { .. } => None,
                 Event::SocketClosed { sock } => session.borrow().runner.as_ref().and_then(|r| r.socket_name(*sock)),
                 Event::State { sock, .. } => {
                     sock.and_then(|sock| session.borrow().runner.as_ref().and_then(|r| r.socket_name(sock)))

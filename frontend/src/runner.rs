@@ -79,6 +79,13 @@ impl<L: Lanes> Runner<L> {
         self.drive(now)
     }
 
+    /// Steps `lane` over (paused mode): a function it calls runs to its
+    /// return, unless the lane blocks or ends first.
+    pub fn step_over_lane(&mut self, lane: usize, now: f64) -> Drive {
+        self.scheduler.request_step_over(lane);
+        self.drive(now)
+    }
+
     /// Cancels the call `lane` is blocked in; its answer (`cancelled`) raises
     /// OSError in the lane.
     pub fn cancel_lane(&mut self, lane: usize) -> Drive {

@@ -256,6 +256,7 @@ impl State {
                 let excess = self.segments.len().saturating_sub(MAX_SEGMENTS);
                 self.segments.drain(..excess);
             }
+            Event::Resolved { .. } => {}
         }
     }
 

@@ -73,7 +73,6 @@ async fn a_lane_underlines_its_parse_error_and_marks_executed_lines() {
     use socklab_frontend::components::{LaneEditor, LaneEditorProps};
     use socklab_frontend::state::Mark;
     use socklab_lang::Diagnostic;
-    use yew::Callback;
 
     let root = root();
     let part = socklab_frontend::lanes::split("# lane: client\ncli = socket(AF_INET, SOCK_STREAM)\ncli.connect(x\n")[1].clone();
@@ -81,17 +80,10 @@ async fn a_lane_underlines_its_parse_error_and_marks_executed_lines() {
     marks.insert(2, Mark::Done("<socket fd=3>".into()));
     marks.insert(3, Mark::Failed { errno: Some("ECONNREFUSED".into()), errno_num: Some(111), message: "refused".into() });
     let props = LaneEditorProps {
-        index: 1,
-        part,
         diagnostics: vec![Diagnostic { line: 3, col: 13, message: "expected ')'".into() }],
         marks,
-        view: None,
         prints: vec!["hello".into()],
-        focused: true,
-        on_edit: Callback::noop(),
-        on_focus: Callback::noop(),
-        on_step: Callback::noop(),
-        on_explain: Callback::noop(),
+        ..editor_props(1, part)
     };
     yew::Renderer::<LaneEditor>::with_root_and_props(root.clone(), props).render();
     settle().await;
@@ -104,4 +96,46 @@ async fn a_lane_underlines_its_parse_error_and_marks_executed_lines() {
     assert_eq!(err.text_content().unwrap(), "x");
     assert_eq!(root.query_selector("button.errno").unwrap().unwrap().text_content().unwrap(), "✗ ECONNREFUSED");
     assert_eq!(root.query_selector(".prints").unwrap().unwrap().text_content().unwrap(), "hello");
+}
+
+#[wasm_bindgen_test]
+async fn a_lane_inside_a_function_shows_its_call_stack_and_marks_the_caller() {
+    use socklab_frontend::components::{LaneEditor, LaneEditorProps};
+    use socklab_frontend::runner::{LaneStatus, LaneView};
+
+    let root = root();
+    let part = socklab_frontend::lanes::split("def f():\n    return 1\nx = f()\n")[0].clone();
+    let stack = vec![("<module>".to_owned(), 3), ("f".to_owned(), 2)];
+    let view = LaneView { name: "main".into(), status: LaneStatus::Ready, line: Some(2), stack };
+    let props = LaneEditorProps { view: Some(view), ..editor_props(0, part) };
+    yew::Renderer::<LaneEditor>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+
+    let items = root.query_selector_all("ol.stack li").unwrap();
+    let text = |i: u32| items.item(i).unwrap().text_content().unwrap();
+    assert_eq!((items.length(), text(0), text(1)), (2, "<module> line 3".to_owned(), "f line 2".to_owned()));
+    let current = root.query_selector("ol.stack li[aria-current=step]").unwrap().expect("the current frame");
+    assert_eq!(current.text_content().unwrap(), "f line 2");
+    let class = |line: &str| root.query_selector(&format!(".gutter[data-line='{line}']")).unwrap().unwrap().class_name();
+    assert!(class("2").contains("next") && class("3").contains("caller") && !class("1").contains("caller"));
+    let over = root.query_selector("button.step-over-lane").unwrap().expect("a Step over button");
+    assert_eq!(over.get_attribute("aria-label").as_deref(), Some("step over, lane main"));
+}
+
+/// A focused lane editor's properties, with nothing to show but its code.
+fn editor_props(index: usize, part: socklab_frontend::lanes::LanePart) -> socklab_frontend::components::LaneEditorProps {
+    use yew::Callback;
+    socklab_frontend::components::LaneEditorProps {
+        index,
+        part,
+        diagnostics: Vec::new(),
+        marks: Default::default(),
+        view: None,
+        prints: Vec::new(),
+        focused: true,
+        on_edit: Callback::noop(),
+        on_focus: Callback::noop(),
+        on_step: Callback::noop(),
+        on_explain: Callback::noop(),
+    }
 }

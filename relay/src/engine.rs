@@ -78,7 +78,7 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
                     run.scheduler.answer(id, Answer::Done(call_result(result)));
                 }
                 Started::Pending(pending) => {
-                    // Threads and forked children are lanes made during the run.
+                    // Threads and forked children add lanes as the run goes.
                     if run.waiting.len() <= lane {
                         run.waiting.resize_with(lane + 1, || None);
                     }
@@ -203,8 +203,11 @@ impl Run {
     /// Emit what the interpreter reported, then the kernel events that have already come in,
     /// so the transcript interleaves them roughly as they happened.
     fn flush(&mut self, io: &mut Io<'_>) {
-        // Socket created/closed events are for live views; a transcript shows the calls themselves.
-        io.exec.take_events();
+        // Socket created/closed events are for live views (a transcript shows the calls
+        // themselves and `Line::kernel` leaves them out); a name resolved to a lab peer is said.
+        for event in io.exec.take_events() {
+            self.emit_kernel(&event, io.emit);
+        }
         for event in self.scheduler.lanes_mut().take_events() {
             (io.emit)(Line::Interp(event));
         }

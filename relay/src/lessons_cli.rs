@@ -175,7 +175,7 @@ pub fn export(lang: ExportLang, file: &str) -> anyhow::Result<i32> {
         return Ok(2);
     }
     let program = match lang {
-        ExportLang::Python => export::python(&parsed.script),
+        ExportLang::Python => export::python(&source, &parsed.script),
         ExportLang::C => export::c(&parsed.script),
     };
     match program {
@@ -184,7 +184,7 @@ pub fn export(lang: ExportLang, file: &str) -> anyhow::Result<i32> {
             Ok(0)
         }
         Err(e) => {
-            eprintln!("{file}:{e}");
+            eprintln!("{file}: {e}");
             Ok(2)
         }
     }

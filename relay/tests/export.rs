@@ -86,7 +86,7 @@ async fn lesson_exports(lesson: &'static Lesson, dir: &Path, languages: &[&str])
     let lanes: Vec<String> = script.lanes.iter().map(|l| l.name.clone()).collect();
     let mut problems = Vec::new();
     for &lang in languages {
-        let program = match export::export(lang, &script) {
+        let program = match export::export(lang, lesson.solution, &script) {
             Ok(program) => program,
             Err(e) => {
                 problems.push(format!("{}: export to {lang} failed: {e}", lesson.dir));
@@ -151,7 +151,7 @@ async fn every_solution_exports_to_python_and_c_that_print_what_the_playground_p
 #[test]
 fn export_names_what_it_cannot_translate() {
     let parsed = socklab_lang::parse("x = 1\n");
-    assert!(export::export("cobol", &parsed.script).is_err());
+    assert!(export::export("cobol", "x = 1\n", &parsed.script).is_err());
     let mut file = tempfile::Builder::new().suffix(".sock").tempfile().unwrap();
     file.write_all(b"print(1)\n").unwrap();
 }

@@ -248,13 +248,19 @@ def run_file(path, timeout=DEFAULT_TIMEOUT):
     output text, stderr text)."""
     here = os.path.abspath(__file__)
     path = os.path.abspath(path)
-    inner = [sys.executable, here, INSIDE, path, "--timeout", str(timeout)]
+    return run_in_namespace([sys.executable, here, INSIDE, path, "--timeout", str(timeout)], timeout, "run_cpython")
+
+
+def run_in_namespace(inner, timeout, who):
+    """Runs the command `inner` in a private network and mount namespace
+    (as root, else in a user namespace, else on the host network). Returns
+    (exit status, output text, stderr text)."""
     for wrap in (["unshare", "--net", "--mount"], ["unshare", "--user", "--map-root-user", "--net", "--mount"]):
         probe = subprocess.run(wrap + ["true"], capture_output=True)
         if probe.returncode == 0:
             done = subprocess.run(wrap + inner, capture_output=True, text=True, timeout=timeout + 10)
             return done.returncode, done.stdout, done.stderr
-    sys.stderr.write("run_cpython: no private namespace here; running on the host network\n")
+    sys.stderr.write("%s: no private namespace here; running on the host network\n" % who)
     done = subprocess.run(inner, capture_output=True, text=True, timeout=timeout + 10)
     return done.returncode, done.stdout, done.stderr
 

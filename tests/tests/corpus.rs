@@ -10,18 +10,11 @@
 //! Needs `python3`. The relay is `SOCKLAB_CLASS_RELAY=PATH` when set, else
 //! the release build, which cargo brings up to date first.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use socklab_tests::corpus::{corpus_dir, passing};
 use socklab_tests::relay::release_relay_binary;
-
-fn tests_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn corpus_dir() -> PathBuf {
-    tests_dir().join("corpus")
-}
 
 /// The corpus programs (`NN-slug.py`), sorted.
 fn programs() -> Vec<String> {
@@ -33,17 +26,6 @@ fn programs() -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// The programs that must match under socklab: `PASSING`, one name a line
-/// (blank lines and `#` comments allowed).
-fn passing() -> Vec<String> {
-    let text = std::fs::read_to_string(corpus_dir().join("PASSING")).expect("tests/corpus/PASSING exists");
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(str::to_string)
-        .collect()
 }
 
 struct Run {

@@ -144,18 +144,23 @@ fn text(driver: &Driver, selector: &str) -> String {
     driver.js(&format!("const e = document.querySelector({selector:?}); return e ? e.textContent : ''")).as_str().unwrap_or_default().to_owned()
 }
 
-#[test]
-fn the_page_steps_the_echo_example_and_shows_the_kernel() {
+/// The relay binary serving the page (with `extra` options); its URL, token included.
+fn serve(extra: &[&str]) -> (Guard, String) {
     let mut relay = Command::new(relay_binary())
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("relay starts");
     let mut url = String::new();
     BufReader::new(relay.stdout.take().unwrap()).read_line(&mut url).unwrap();
-    let _relay = Guard(relay);
-    let url = url.trim().to_owned();
+    (Guard(relay), url.trim().to_owned())
+}
+
+#[test]
+fn the_page_steps_the_echo_example_and_shows_the_kernel() {
+    let (_relay, url) = serve(&[]);
     let base = url.split('#').next().unwrap().to_owned();
 
     let driver = Driver::start();
@@ -273,4 +278,85 @@ fn the_page_steps_the_echo_example_and_shows_the_kernel() {
     driver.js("document.querySelector('button.export-python').click()");
     driver.wait_for("the exported program", "const t = document.querySelector('.overlay textarea.export-code'); return !!t && t.readOnly && t.value.includes('import socket')");
     driver.js("document.querySelector('.overlay button.close').click()");
+}
+
+/// The ping example's `main` lane: its next line (the gutter's mark) and its
+/// call stack as the lane shows it.
+fn main_lane(driver: &Driver) -> (u64, Vec<String>) {
+    let view = driver.js(
+        "const lane = document.querySelector('section.lane[data-lane=main]');
+         const next = lane.querySelector('.gutter.next');
+         const stack = [...lane.querySelectorAll('ol.stack li')].map(li => li.textContent);
+         return [next ? Number(next.dataset.line) : 0, stack];",
+    );
+    let stack = view[1].as_array().map(|items| items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect()).unwrap_or_default();
+    (view[0].as_u64().unwrap_or(0), stack)
+}
+
+/// Waits until the main lane is ready again at `line`.
+fn wait_at(driver: &Driver, line: usize) {
+    driver.wait_for(
+        &format!("main ready at line {line}"),
+        &format!(
+            "const lane = document.querySelector('section.lane[data-lane=main]');
+             const next = lane.querySelector('.gutter.next'), status = lane.querySelector('.lane-status');
+             return !!next && next.dataset.line === '{line}' && !!status && status.textContent === 'ready'"
+        ),
+    );
+}
+
+/// Step into a function of the tutorial's ping, see the call stack, step over
+/// a call inside it (from the keyboard), and land on the next line of the function.
+#[test]
+fn the_page_steps_into_and_over_a_function_and_shows_the_call_stack() {
+    // A raw ICMP socket: a private namespace allows it, host mode with --allow-raw.
+    let (_relay, url) = serve(&["--allow-raw"]);
+    let driver = Driver::start();
+    driver.goto(&url);
+    driver.wait_for("the relay's hello", "return !!document.querySelector('.status.open')");
+    load_example(&driver, "Tutorial: ping (raw ICMP)");
+    let source = socklab_frontend::examples::EXAMPLES.iter().find(|(label, _)| label.starts_with("Tutorial: ping")).unwrap().1;
+    let line_of = |text: &str| source.lines().position(|line| line.trim_start().starts_with(text)).expect(text) + 1;
+    let (call, body, send, receive) = (
+        line_of("delay = do_one(dest, 2, seq)"),
+        line_of("sock = socket.socket(socket.AF_INET, socket.SOCK_RAW"),
+        line_of("send_one_ping(sock, dest_addr, packet_id, seq)"),
+        line_of("delay = receive_one_ping(sock, packet_id, timeout)"),
+    );
+    driver.wait_for("the main lane", "return !!document.querySelector('section.lane[data-lane=main] button.step-over-lane')");
+    let click = |button: &str| driver.js(&format!("document.querySelector('section.lane[data-lane=main] button.{button}').click()"));
+
+    // Step over the top level up to the call: defs and assignments are one step each.
+    for _ in 0..20 {
+        if main_lane(&driver).0 == call as u64 {
+            break;
+        }
+        click("step-over-lane");
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    wait_at(&driver, call);
+    assert_eq!(main_lane(&driver).1, [format!("<module> line {call}")]);
+
+    // Step into do_one: the stack shows it inside <module>, whose line is marked as a caller.
+    click("step-lane");
+    wait_at(&driver, body);
+    assert_eq!(main_lane(&driver).1, [format!("<module> line {call}"), format!("do_one line {body}")]);
+    assert_eq!(driver.js(&format!("return document.querySelector('.gutter[data-line=\"{call}\"]').classList.contains('caller')")), json!(true));
+    let current = driver.js("return document.querySelector('section.lane[data-lane=main] ol.stack li[aria-current]').textContent");
+    assert_eq!(current, json!(format!("do_one line {body}")));
+    driver.screenshot("08-stepped-into-do_one");
+    click("step-lane");
+    wait_at(&driver, body + 1);
+    click("step-lane");
+    wait_at(&driver, send);
+
+    // Step over send_one_ping (Alt+O, the focused lane): it runs to its return,
+    // its own calls included, and the lane stops at do_one's next line.
+    driver.js(
+        "document.querySelector('.app').dispatchEvent(new KeyboardEvent('keydown', {key: 'o', code: 'KeyO', altKey: true, bubbles: true}))",
+    );
+    wait_at(&driver, receive);
+    assert_eq!(main_lane(&driver).1, [format!("<module> line {call}"), format!("do_one line {receive}")]);
+    assert!(text(&driver, ".transcript").contains("sock.sendto(header + data, (dest_addr, 1))"), "send_one_ping ran its sendto");
+    driver.screenshot("09-stepped-over-send_one_ping");
 }

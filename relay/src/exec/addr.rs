@@ -69,13 +69,32 @@ pub fn resolve_host(host: &str, family: i32) -> Result<IpAddr, ExecError> {
     let v6 = family == libc::AF_INET6;
     let ip = match host {
         "" => Some(if v6 { IpAddr::V6(Ipv6Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::UNSPECIFIED) }),
-        "localhost" | "ip6-localhost" => {
+        // `socket.gethostname()` in a script: the lab host is loopback.
+        "localhost" | "ip6-localhost" | "socklab" => {
             Some(if v6 { IpAddr::V6(Ipv6Addr::LOCALHOST) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) })
         }
         "<broadcast>" if !v6 => Some(IpAddr::V4(Ipv4Addr::BROADCAST)),
         _ => host.parse::<IpAddr>().ok(),
     };
     ip.ok_or_else(|| ExecError::name_not_known(host))
+}
+
+/// A name spelled like a host on the Internet (`baidu.com`, `www.example.org`):
+/// dot-separated labels of letters, digits and `-`, the last not all digits.
+/// Such a name stands for a lab peer in `gethostbyname`; others stay unknown.
+pub fn is_outside_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let labels: Vec<&str> = name.split('.').collect();
+    let label_ok = |label: &&str| {
+        (1..=63).contains(&label.len())
+            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    name.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels.last().is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Turn a script address into a kernel address for a socket of `family`.
@@ -260,6 +279,16 @@ mod tests {
 
     fn policy() -> AddrPolicy {
         AddrPolicy::host(std::env::temp_dir().join("socklab-addr-test"), vec![7878])
+    }
+
+    #[test]
+    fn names_spelled_like_outside_hosts() {
+        for name in ["baidu.com", "www.example.org", "example.com.", "a-b.c1.io"] {
+            assert!(is_outside_name(name), "{name}");
+        }
+        for name in ["", "localhost", "foo", "1.2.3.4", "-a.com", "a..com", "a b.com", ".com", "x.123", "a_b.com"] {
+            assert!(!is_outside_name(name), "{name}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod sockopt;
 
 use std::collections::HashMap;
 use std::io;
+use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -180,11 +181,15 @@ pub struct Executor {
     events: Vec<Event>,
     /// Lab peers started by this session; they stop when it ends.
     peers: Vec<(PeerKind, Peer)>,
+    /// Where the HTTP peer an outside host name resolved to really listens,
+    /// when that is not port 80 (host mode): a connect to its address and
+    /// port 80 goes there.
+    web_alias: Option<SocketAddr>,
 }
 
 impl Executor {
     pub fn new(config: ExecConfig) -> Executor {
-        Executor { config, socks: HashMap::new(), next_id: 1, events: Vec::new(), peers: Vec::new() }
+        Executor { config, socks: HashMap::new(), next_id: 1, events: Vec::new(), peers: Vec::new(), web_alias: None }
     }
 
     pub fn policy(&self) -> &AddrPolicy {
@@ -220,9 +225,7 @@ impl Executor {
         match call {
             Call::Socket { family, sock_type, proto } => done(self.create(family, sock_type, proto)),
             Call::Close { sock } => done(self.close(sock)),
-            Call::Gethostbyname { name } => done(
-                addr::resolve_host(&name, libc::AF_INET).map(|ip| Ret::Host { address: ip.to_string() }),
-            ),
+            Call::Gethostbyname { name } => done(self.gethostbyname(&name)),
             Call::LabPeer { kind } => done(self.lab_peer(kind)),
             Call::Socketpair { family, sock_type, proto } => done(self.socketpair(family, sock_type, proto)),
             Call::Fork { socks } => done(self.fork(&socks)),
@@ -292,7 +295,8 @@ impl Executor {
             Call::Accept { .. } => self.wait_or_finish(PendingCall::accept(entry.clone()), true),
             Call::Connect { ref addr, .. } | Call::ConnectEx { ref addr, .. } => {
                 let ex = matches!(call, Call::ConnectEx { .. });
-                let result = addr::to_sockaddr(addr, family, &policy, Use::Destination)
+                let addr = self.web_alias.and_then(|real| aliased(addr, real)).unwrap_or_else(|| addr.clone());
+                let result = addr::to_sockaddr(&addr, family, &policy, Use::Destination)
                     .and_then(|sa| self.connect(&entry, &sa));
                 match result {
                     Ok(Some(pending)) => match self.wait_or_finish(pending, true) {
@@ -550,17 +554,39 @@ impl Executor {
     }
 
     fn lab_peer(&mut self, kind: PeerKind) -> Result<Ret, ExecError> {
-        let addr = match self.peers.iter().find(|(k, _)| *k == kind) {
-            Some((_, peer)) => peer.addr,
-            None => {
-                let port = if self.config.peers_on_well_known_ports { peers::well_known_port(kind) } else { 0 };
-                let peer = peers::start(kind, port, &*self.config.make_socket).map_err(ExecError::Os)?;
-                let addr = peer.addr;
-                self.peers.push((kind, peer));
-                addr
-            }
-        };
+        let addr = self.peer(kind)?;
         Ok(Ret::Addr { addr: Some(Addr::inet(addr.ip().to_string(), addr.port())) })
+    }
+
+    /// Where the session's peer of `kind` listens, started at the first ask.
+    fn peer(&mut self, kind: PeerKind) -> Result<SocketAddr, ExecError> {
+        if let Some((_, peer)) = self.peers.iter().find(|(k, _)| *k == kind) {
+            return Ok(peer.addr);
+        }
+        let port = if self.config.peers_on_well_known_ports { peers::well_known_port(kind) } else { 0 };
+        let peer = peers::start(kind, port, &*self.config.make_socket).map_err(ExecError::Os)?;
+        let addr = peer.addr;
+        self.peers.push((kind, peer));
+        Ok(addr)
+    }
+
+    /// `gethostbyname`: what the sandbox resolves, and a name spelled like an
+    /// outside host (`baidu.com`) as the session's HTTP lab peer, said in a
+    /// `resolved` event: the lab has no outside network.
+    fn gethostbyname(&mut self, name: &str) -> Result<Ret, ExecError> {
+        let unknown = match addr::resolve_host(name, libc::AF_INET) {
+            Ok(ip) => return Ok(Ret::Host { address: ip.to_string() }),
+            Err(e) => e,
+        };
+        if !addr::is_outside_name(name) {
+            return Err(unknown);
+        }
+        let addr = self.peer(PeerKind::Http)?;
+        if addr.port() != 80 {
+            self.web_alias = Some(addr);
+        }
+        self.events.push(Event::Resolved { name: name.to_owned(), peer: PeerKind::Http.name().to_owned(), address: addr.to_string() });
+        Ok(Ret::Host { address: addr.ip().to_string() })
     }
 
     fn entry(&self, sock: SockId) -> Result<Arc<SockEntry>, ExecError> {
@@ -581,6 +607,17 @@ impl Executor {
             return Err(ExecError::Policy("this socket option is not allowed in host mode".into()));
         }
         Ok(())
+    }
+}
+
+/// `addr` redirected to `real` when it names `real`'s address and port 80:
+/// the web server an outside host name stands for in host mode.
+fn aliased(addr: &Addr, real: SocketAddr) -> Option<Addr> {
+    match addr {
+        Addr::Inet { host, port: 80, flowinfo: None, scope_id: None } if host.parse::<std::net::IpAddr>().ok() == Some(real.ip()) => {
+            Some(Addr::inet(real.ip().to_string(), real.port()))
+        }
+        _ => None,
     }
 }
 

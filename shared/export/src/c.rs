@@ -8,7 +8,7 @@
 //! does not cover (a few builtins, keyword arguments, slices with a step, …)
 //! is an [`ExportError`] naming the line, never C that does not compile.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::ExportError;
@@ -21,8 +21,105 @@ use socklab_lang::{BinOp, CmpOp, Expr, ExprKind, Script, Stmt, StmtKind, Target,
 
 const RUNTIME: &str = include_str!("c_runtime.c");
 
-/// The C program for `script`.
+/// The C program for `script`, or the first construct it cannot express:
+/// `line 12: class Handler: the C export does not translate classes`.
 pub fn c(script: &Script) -> Result<String, ExportError> {
+    program(script).map_err(|e| {
+        let construct = construct_at(script, e.line);
+        let message = if construct.is_empty() {
+            format!("the C export does not translate {}", e.message)
+        } else {
+            format!("{construct}: the C export does not translate {}", e.message)
+        };
+        ExportError { message, ..e }
+    })
+}
+
+/// The source text of the statement at `line` (for a compound statement, its
+/// header; for a line inside a statement, the statement that starts last before it).
+fn construct_at(script: &Script, line: u32) -> String {
+    struct Find {
+        line: u32,
+        best: Option<(u32, String)>,
+    }
+    impl visit::Visitor for Find {
+        fn stmt(&mut self, stmt: &Stmt) {
+            if stmt.line <= self.line && self.best.as_ref().is_none_or(|(l, _)| stmt.line > *l) {
+                let header = stmt.source.lines().next().unwrap_or("").trim();
+                let header = if matches!(stmt.kind, StmtKind::Expr(_) | StmtKind::Assign { .. }) { header } else { header.trim_end_matches(':') };
+                self.best = Some((stmt.line, header.to_string()));
+            }
+            visit::walk_stmt(self, stmt);
+        }
+    }
+    let mut find = Find { line, best: None };
+    for lane in &script.lanes {
+        visit::walk_stmts(&mut find, &lane.body);
+    }
+    find.best.map(|(_, source)| source).unwrap_or_default()
+}
+
+/// The names a lane binds outside its functions, its functions' names and
+/// the names its functions declare `global`: the lane's globals.
+fn lane_globals(body: &[Stmt]) -> BTreeSet<String> {
+    struct Globals(BTreeSet<String>);
+    impl visit::Visitor for Globals {
+        fn binds(&mut self, name: &str) {
+            self.0.insert(name.to_string());
+        }
+        fn stmt(&mut self, stmt: &Stmt) {
+            if let StmtKind::Global(names) = &stmt.kind {
+                self.0.extend(names.iter().cloned());
+            }
+            visit::walk_stmt(self, stmt);
+        }
+        fn function(&mut self, def: &socklab_lang::FuncDef) {
+            // Only the `global` declarations inside: the rest are the function's own.
+            declared_global(&def.body, &mut self.0);
+        }
+    }
+    let mut globals = Globals(BTreeSet::new());
+    visit::walk_stmts(&mut globals, body);
+    globals.0
+}
+
+/// The first module an `import` statement names that the C export has not
+/// got (the C runtime has the socket, select, time and errno names).
+fn import_beyond_c(source: &str) -> Option<String> {
+    let rest = source.strip_prefix("import ").or_else(|| source.strip_prefix("from "))?;
+    let modules: Vec<&str> = if source.starts_with("from ") {
+        rest.split_whitespace().next().into_iter().collect()
+    } else {
+        rest.split(',').filter_map(|part| part.split_whitespace().next()).collect()
+    };
+    modules
+        .into_iter()
+        .find(|m| !matches!(*m, "socket" | "select" | "time" | "errno"))
+        .map(str::to_string)
+}
+
+/// The names `global` declares in a function's body.
+fn declared_global(body: &[Stmt], names: &mut BTreeSet<String>) {
+    struct Declared<'a>(&'a mut BTreeSet<String>);
+    impl visit::Visitor for Declared<'_> {
+        fn stmt(&mut self, stmt: &Stmt) {
+            if let StmtKind::Global(names) = &stmt.kind {
+                self.0.extend(names.iter().cloned());
+            }
+            visit::walk_stmt(self, stmt);
+        }
+    }
+    visit::walk_stmts(&mut Declared(names), body);
+}
+
+/// A script function as C: its name and parameters (with constant defaults as C).
+#[derive(Clone)]
+struct CFunction {
+    cname: String,
+    params: Vec<(String, Option<String>)>,
+}
+
+fn program(script: &Script) -> Result<String, ExportError> {
     let mut out = String::new();
     out.push_str(
         "/* Exported from a socklab script: the same socket calls, as a C program.\n\
@@ -34,6 +131,9 @@ pub fn c(script: &Script) -> Result<String, ExportError> {
          * order: lane N+1 starts once lane N has finished or reached its first\n\
          * call that may wait (sl_may_start_next() marks that point), so a server\n\
          * lane is listening before its client lane connects, as in the playground.\n\
+         * The script's functions are C functions of tagged values (V), named\n\
+         * after their lane; a lane that has functions keeps its variables at\n\
+         * file scope, where its functions see them.\n\
          */\n",
     );
     out.push_str(RUNTIME);
@@ -52,14 +152,44 @@ pub fn c(script: &Script) -> Result<String, ExportError> {
         "    };\n    for (size_t k = 0; k < sizeof parents / sizeof *parents; k++)\n        \
          if (strcmp(cls, parents[k][0]) == 0) return parents[k][1];\n    return NULL;\n}\n",
     );
+    // File-scope names given so far (lane globals, functions): each C name once.
+    let mut taken: BTreeSet<String> = BTreeSet::new();
     for lane in &script.lanes {
-        let mut lane_gen = Gen {
-            vars: visit::bound_names(&lane.body),
-            out: String::new(),
-            temp: 0,
-            tries: Vec::new(),
-            loops: Vec::new(),
-        };
+        let defs: Vec<&socklab_lang::FuncDef> = lane
+            .body
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StmtKind::Def(def) => Some(&**def),
+                _ => None,
+            })
+            .collect();
+        let mut lane_gen = Gen::new(visit::bound_names(&lane.body));
+        if !defs.is_empty() {
+            let globals = lane_globals(&lane.body);
+            let mut decls = String::new();
+            for def in &defs {
+                let cname = file_scope_name(&mut taken, &lane.name, &def.name);
+                let params = function_params(def)?;
+                let _ = writeln!(
+                    decls,
+                    "static V {cname}({}) __attribute__((unused));",
+                    params_decl(&params)
+                );
+                lane_gen.functions.insert(def.name.clone(), CFunction { cname, params });
+            }
+            let def_names: BTreeSet<&String> = defs.iter().map(|d| &d.name).collect();
+            for name in globals.iter().filter(|n| !def_names.contains(n)) {
+                let cname = file_scope_name(&mut taken, &lane.name, name);
+                let _ = writeln!(decls, "static V volatile {cname} = SL_NONE;");
+                lane_gen.cnames.insert(name.clone(), cname);
+            }
+            lane_gen.vars = globals;
+            let _ = writeln!(out, "\n/* lane \"{}\": its variables and functions */", lane.name.escape_default());
+            out.push_str(&decls);
+            for def in &defs {
+                out.push_str(&lane_gen.function(def, &taken)?);
+            }
+        }
         let _ = writeln!(
             lane_gen.out,
             "\n/* lane \"{}\", from line {} of the script */",
@@ -71,12 +201,9 @@ pub fn c(script: &Script) -> Result<String, ExportError> {
             "static void lane_{}(void) {{",
             ident(&lane.name)
         );
-        if !lane_gen.vars.is_empty() {
-            let decls: Vec<String> = lane_gen
-                .vars
-                .iter()
-                .map(|v| format!("{} = SL_NONE", c_var(v)))
-                .collect();
+        let locals: Vec<String> = if defs.is_empty() { lane_gen.vars.iter().map(|v| c_var(v)).collect() } else { Vec::new() };
+        if !locals.is_empty() {
+            let decls: Vec<String> = locals.iter().map(|v| format!("{v} = SL_NONE")).collect();
             let _ = writeln!(lane_gen.out, "    V volatile {};", decls.join(", "));
         }
         let first_wait = walk::first_waiting(lane);
@@ -87,8 +214,8 @@ pub fn c(script: &Script) -> Result<String, ExportError> {
             lane_gen.stmt(stmt, 1)?;
         }
         // Variables the script only assigns would be "set but not used".
-        for v in &lane_gen.vars {
-            let _ = writeln!(lane_gen.out, "    (void)({});", c_var(v));
+        for v in &locals {
+            let _ = writeln!(lane_gen.out, "    (void)({v});");
         }
         lane_gen.out.push_str("}\n");
         out.push_str(&lane_gen.out);
@@ -106,9 +233,88 @@ pub fn c(script: &Script) -> Result<String, ExportError> {
     Ok(out)
 }
 
+/// A file-scope C name for a lane's variable or function: `server_handle`,
+/// with a number added if another lane's name came out the same.
+fn file_scope_name(taken: &mut BTreeSet<String>, lane: &str, name: &str) -> String {
+    let base = format!("{}_{}", ident(lane), name);
+    let base = if base.starts_with("sl_") || base.starts_with("sock_") || base.starts_with("lane_") || RESERVED.contains(&base.as_str()) {
+        format!("v_{base}")
+    } else {
+        base
+    };
+    let mut cname = base.clone();
+    let mut n = 1;
+    while taken.contains(&cname) {
+        n += 1;
+        cname = format!("{base}_{n}");
+    }
+    taken.insert(cname.clone());
+    cname
+}
+
+/// A function's parameters, each with its default as C; what C cannot
+/// express (`*args`, keyword-only, `**kwargs`, a default that is not a
+/// constant, decorators) is refused.
+fn function_params(def: &socklab_lang::FuncDef) -> Result<Vec<(String, Option<String>)>, ExportError> {
+    if !def.decorators.is_empty() {
+        return Err(err(def.line, "decorators"));
+    }
+    if def.vararg.is_some() || !def.kwonly.is_empty() || def.kwarg.is_some() {
+        return Err(err(def.line, "*args, keyword-only and **kwargs parameters"));
+    }
+    let mut params = Vec::new();
+    for p in &def.params {
+        let default = match &p.default {
+            None => None,
+            Some(d) => Some(constant(d).ok_or_else(|| err(def.line, "defaults that are not constants"))?),
+        };
+        params.push((p.name.clone(), default));
+    }
+    Ok(params)
+}
+
+/// A constant's C value, for a default (evaluated once, so only constants keep Python's meaning).
+fn constant(e: &Expr) -> Option<String> {
+    Some(match &e.kind {
+        ExprKind::Unary(UnaryOp::Neg, x) => match x.kind {
+            ExprKind::Int(i) => format!("sl_int({})", i.checked_neg()?),
+            ExprKind::Float(f) => format!("sl_float({})", super::python::py_float(-f)),
+            _ => return None,
+        },
+        _ => return literal(e),
+    })
+}
+
+/// A literal's C value.
+fn literal(e: &Expr) -> Option<String> {
+    Some(match &e.kind {
+        ExprKind::None => "SL_NONE".into(),
+        ExprKind::Bool(b) => format!("sl_bool({})", i32::from(*b)),
+        ExprKind::Int(i) => format!("sl_int({i})"),
+        ExprKind::Float(f) => format!("sl_float({})", super::python::py_float(*f)),
+        ExprKind::Str(s) => format!("sl_str({}, {})", c_string(s.as_bytes()), s.len()),
+        ExprKind::Bytes(b) => format!("sl_bytes({}, {})", c_string(b), b.len()),
+        _ => return None,
+    })
+}
+
+fn params_decl(params: &[(String, Option<String>)]) -> String {
+    if params.is_empty() {
+        return "void".into();
+    }
+    params.iter().map(|(name, _)| format!("V volatile {}", c_var(name))).collect::<Vec<_>>().join(", ")
+}
+
 /// Generates one lane.
 struct Gen {
+    /// Names that are variables or functions here (they hide builtins).
     vars: BTreeSet<String>,
+    /// The C spelling of a variable, where it is not `c_var(name)`.
+    cnames: BTreeMap<String, String>,
+    /// The lane's functions, by script name.
+    functions: BTreeMap<String, CFunction>,
+    /// Inside a function: `return` is allowed.
+    in_function: bool,
     out: String,
     /// Counter for temporaries (`_t1`, `_h2`, …).
     temp: usize,
@@ -116,6 +322,16 @@ struct Gen {
     tries: Vec<String>,
     /// For each enclosing loop, how many `try` blocks were open at its start.
     loops: Vec<usize>,
+}
+
+/// What an assignment target has that C cannot assign: a `*name`, a slice.
+fn unexportable(t: &Target) -> Option<&'static str> {
+    match t {
+        Target::Starred(_) => Some("starred assignment targets (a, *rest = ...)"),
+        Target::Slice { .. } => Some("slice assignment"),
+        Target::Unpack(items) => items.iter().find_map(unexportable),
+        _ => None,
+    }
 }
 
 fn err(line: u32, message: impl Into<String>) -> ExportError {
@@ -187,6 +403,71 @@ fn c_spelling(op: Op) -> Option<(&'static str, usize, usize, &'static [&'static 
 }
 
 impl Gen {
+    fn new(vars: BTreeSet<String>) -> Gen {
+        Gen {
+            vars,
+            cnames: BTreeMap::new(),
+            functions: BTreeMap::new(),
+            in_function: false,
+            out: String::new(),
+            temp: 0,
+            tries: Vec::new(),
+            loops: Vec::new(),
+        }
+    }
+
+    /// A variable's C spelling.
+    fn var(&self, name: &str) -> String {
+        self.cnames.get(name).cloned().unwrap_or_else(|| c_var(name))
+    }
+
+    /// A script function as a C function: its locals are C locals, the
+    /// lane's globals are the file-scope variables, `return` returns a V.
+    fn function(&self, def: &socklab_lang::FuncDef, taken: &BTreeSet<String>) -> Result<String, ExportError> {
+        let f = &self.functions[&def.name];
+        let mut globals = BTreeSet::new();
+        declared_global(&def.body, &mut globals);
+        let mut locals: BTreeSet<String> = visit::bound_names(&def.body);
+        locals.extend(def.params.iter().map(|p| p.name.clone()));
+        locals.retain(|n| !globals.contains(n));
+        let mut g = Gen::new(self.vars.iter().chain(&locals).cloned().collect());
+        g.in_function = true;
+        g.temp = self.temp;
+        for (name, cname) in &self.cnames {
+            if !locals.contains(name) {
+                g.cnames.insert(name.clone(), cname.clone());
+            }
+        }
+        for (name, function) in &self.functions {
+            if !locals.contains(name) {
+                g.functions.insert(name.clone(), function.clone());
+            }
+        }
+        // A local whose C name is a file-scope name would hide it.
+        for name in &locals {
+            let cname = c_var(name);
+            if taken.contains(&cname) {
+                g.cnames.insert(name.clone(), format!("{cname}_"));
+            }
+        }
+        let _ = writeln!(g.out, "\n/* line {}: def {}(...) */", def.line, def.name);
+        let params: Vec<String> = f.params.iter().map(|(name, _)| format!("V volatile {}", g.var(name))).collect();
+        let params = if params.is_empty() { "void".to_string() } else { params.join(", ") };
+        let _ = writeln!(g.out, "static V {}({params}) {{", f.cname);
+        let params: BTreeSet<&String> = f.params.iter().map(|(n, _)| n).collect();
+        let own: Vec<String> = locals.iter().filter(|n| !params.contains(n)).map(|n| g.var(n)).collect();
+        if !own.is_empty() {
+            let decls: Vec<String> = own.iter().map(|v| format!("{v} = SL_NONE")).collect();
+            let _ = writeln!(g.out, "    V volatile {};", decls.join(", "));
+        }
+        for v in &own {
+            let _ = writeln!(g.out, "    (void)({v});");
+        }
+        g.block(&def.body, 1)?;
+        g.out.push_str("    return SL_NONE;\n}\n");
+        Ok(g.out)
+    }
+
     fn fresh(&mut self, prefix: &str) -> String {
         self.temp += 1;
         format!("_{prefix}{}", self.temp)
@@ -207,6 +488,9 @@ impl Gen {
         let line = stmt.line;
         let source = stmt.source.replace("*/", "* /").replace("/*", "/ *");
         self.line(depth, &format!("/* line {line}: {source} */"));
+        if let Some(module) = import_beyond_c(&stmt.source) {
+            return Err(err(line, format!("the {module} module (it has socket, select, time and errno)")));
+        }
         match &stmt.kind {
             StmtKind::Expr(e) => {
                 let text = match &e.kind {
@@ -224,6 +508,9 @@ impl Gen {
                 if targets.iter().any(|t| matches!(t, Target::Attr { .. })) {
                     return Err(err(line, "attributes of objects (classes)"));
                 }
+                if let Some(what) = targets.iter().find_map(unexportable) {
+                    return Err(err(line, what));
+                }
                 let value = self.expr(value)?;
                 if let [target] = targets.as_slice() {
                     self.assign(target, &value, depth)?;
@@ -238,11 +525,14 @@ impl Gen {
             }
             StmtKind::AugAssign { target, op, value } => {
                 let current = match target {
-                    Target::Name(n) => c_var(n),
+                    Target::Name(n) => self.var(n),
                     Target::Index { object, index } => {
                         format!("sl_getitem({}, {})", self.expr(object)?, self.expr(index)?)
                     }
-                    Target::Unpack(_) => return Err(err(line, "augmented assignment to a tuple")),
+                    Target::Unpack(_) | Target::Starred(_) => {
+                        return Err(err(line, "augmented assignment to a tuple"));
+                    }
+                    Target::Slice { .. } => return Err(err(line, "slice assignment")),
                     Target::Attr { .. } => return Err(err(line, "attributes of objects (classes)")),
                 };
                 let value = format!(
@@ -290,6 +580,9 @@ impl Gen {
                 self.line(depth, "}");
             }
             StmtKind::For { target, iter, body } => {
+                if let Some(what) = unexportable(target) {
+                    return Err(err(line, what));
+                }
                 self.for_loop(target, iter, body, depth, line)?
             }
             StmtKind::Try {
@@ -331,7 +624,7 @@ impl Gen {
             } => {
                 let value = self.expr(value)?;
                 let var = match name {
-                    Some(n) => c_var(n),
+                    Some(n) => self.var(n),
                     None => {
                         let t = self.fresh("w");
                         self.line(depth, &format!("V {t};"));
@@ -364,9 +657,30 @@ impl Gen {
             }
             StmtKind::Pass => self.line(depth, "; /* pass */"),
             StmtKind::Import => self.line(depth, "; /* nothing to import in C */"),
-            StmtKind::Def(_) | StmtKind::Return(_) | StmtKind::Global(_) | StmtKind::Nonlocal(_) => {
-                return Err(err(line, "functions (def)"));
+            StmtKind::Def(_) if depth == 1 && !self.in_function => {
+                self.line(depth, "; /* a function: defined above the lane */");
             }
+            StmtKind::Def(_) => return Err(err(line, "functions defined inside a function or a block")),
+            StmtKind::Return(_) if !self.in_function => return Err(err(line, "return outside a function")),
+            StmtKind::Return(value) => {
+                if self.tries.iter().any(|t| t.starts_with("_f")) {
+                    return Err(err(line, "return inside try ... finally"));
+                }
+                let value = match value {
+                    Some(v) => self.expr(v)?,
+                    None => "SL_NONE".into(),
+                };
+                // Leaving the function's `try` blocks: unhook their handlers first.
+                match self.tries.first().cloned() {
+                    Some(h) => {
+                        let r = self.fresh("r");
+                        self.line(depth, &format!("{{ V {r} = {value}; sl_top = {h}.outer; return {r}; }}"));
+                    }
+                    None => self.line(depth, &format!("return {value};")),
+                }
+            }
+            StmtKind::Global(_) => self.line(depth, "; /* global: a file-scope variable */"),
+            StmtKind::Nonlocal(_) => return Err(err(line, "nonlocal")),
             StmtKind::Raise { .. } => return Err(err(line, "raise")),
             StmtKind::Del(_) => return Err(err(line, "del")),
             StmtKind::Class(_) => return Err(err(line, "classes")),
@@ -421,7 +735,7 @@ impl Gen {
                 &format!("}} else if ({test}) {{ /* line {}: except */", handler.line),
             );
             if let Some(name) = &handler.name {
-                self.line(depth + 2, &format!("{} = {h}.exc;", c_var(name)));
+                self.line(depth + 2, &format!("{} = {h}.exc;", self.var(name)));
             }
             self.block(&handler.body, depth + 2)?;
         }
@@ -505,7 +819,11 @@ impl Gen {
         match target {
             // Refused by `stmt` with its line before any assignment is printed.
             Target::Attr { .. } => return Err(err(0, "attributes of objects (classes)")),
-            Target::Name(n) => self.line(depth, &format!("{} = {value};", c_var(n))),
+            // Refused by `stmt` and `for` with their line.
+            Target::Starred(_) | Target::Slice { .. } => {
+                return Err(err(0, unexportable(target).unwrap_or_default()));
+            }
+            Target::Name(n) => self.line(depth, &format!("{} = {value};", self.var(n))),
             Target::Index { object, index } => {
                 let (o, i) = (self.expr(object)?, self.expr(index)?);
                 self.line(depth, &format!("sl_setitem({o}, {i}, {value});"));
@@ -570,12 +888,12 @@ impl Gen {
     fn expr(&mut self, e: &Expr) -> Result<String, ExportError> {
         let line = e.line;
         Ok(match &e.kind {
-            ExprKind::None => "SL_NONE".into(),
-            ExprKind::Bool(b) => format!("sl_bool({})", i32::from(*b)),
-            ExprKind::Int(i) => format!("sl_int({i})"),
-            ExprKind::Float(f) => format!("sl_float({})", super::python::py_float(*f)),
-            ExprKind::Str(s) => format!("sl_str({}, {})", c_string(s.as_bytes()), s.len()),
-            ExprKind::Bytes(b) => format!("sl_bytes({}, {})", c_string(b), b.len()),
+            ExprKind::None
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Bytes(_) => literal(e).unwrap_or_default(),
             ExprKind::Name(n) => self.name(n, line)?,
             ExprKind::Tuple(items) | ExprKind::List(items) => {
                 let kind = if matches!(e.kind, ExprKind::Tuple(_)) {
@@ -660,6 +978,7 @@ impl Gen {
                     format!("({{ V {t} = {a}; sl_truthy({t}) ? {t} : {b}; }})")
                 }
             }
+            ExprKind::Named(..) => return Err(err(line, "assignment expressions (:=)")),
             ExprKind::IfElse { test, body, orelse } => {
                 format!(
                     "(sl_truthy({}) ? {} : {})",
@@ -701,12 +1020,16 @@ impl Gen {
             ExprKind::Star(_) | ExprKind::DoubleStar(_) => {
                 return Err(err(line, "'*' and '**' arguments"));
             }
+            ExprKind::Yield(_) | ExprKind::YieldFrom(_) => return Err(err(line, "generators (yield)")),
         })
     }
 
     fn name(&self, n: &str, line: u32) -> Result<String, ExportError> {
+        if self.functions.contains_key(n) {
+            return Err(err(line, format!("the function {n} used as a value (only called)")));
+        }
         if self.vars.contains(n) {
-            return Ok(c_var(n));
+            return Ok(self.var(n));
         }
         match global(n) {
             Some(Global::Const(_)) => Ok(format!("sl_int({n})")),
@@ -715,6 +1038,7 @@ impl Gen {
                 line,
                 format!("the module {} used as a value", m.name()),
             )),
+            Some(Global::LibFn(f)) => Err(err(line, format!("socket.{}()", f.short_name()))),
             None => Err(err(line, format!("unknown name {n}"))),
         }
     }
@@ -738,6 +1062,12 @@ impl Gen {
     ) -> Result<String, ExportError> {
         if let Some(builtin) = self.builtin_of(func) {
             return self.builtin_call(builtin, args, kwargs, line);
+        }
+        if let ExprKind::Name(n) = &func.kind
+            && let Some(f) = self.functions.get(n)
+        {
+            let (cname, params) = (f.cname.clone(), f.params.clone());
+            return self.function_call(n, &cname, &params, args, kwargs, line);
         }
         let ExprKind::Attr(object, method) = &func.kind else {
             return Err(err(
@@ -798,6 +1128,43 @@ impl Gen {
         }
         values.insert(0, object);
         Ok(format!("{function}({})", values.join(", ")))
+    }
+
+    /// A call of a script function: arguments by position, then by name, then the defaults.
+    fn function_call(
+        &mut self,
+        name: &str,
+        cname: &str,
+        params: &[(String, Option<String>)],
+        args: &[Expr],
+        kwargs: &[(String, Expr)],
+        line: u32,
+    ) -> Result<String, ExportError> {
+        if args.len() > params.len() {
+            return Err(err(line, format!("{name}() with {} arguments (it takes {})", args.len(), params.len())));
+        }
+        let mut values: Vec<Option<String>> = Vec::new();
+        for a in args {
+            values.push(Some(self.expr(a)?));
+        }
+        values.resize(params.len(), None);
+        for (key, value) in kwargs {
+            let Some(pos) = params.iter().position(|(p, _)| p == key) else {
+                return Err(err(line, format!("{name}() with the argument {key}=")));
+            };
+            if values[pos].is_some() {
+                return Err(err(line, format!("{name}() with {key} given twice")));
+            }
+            values[pos] = Some(self.expr(value)?);
+        }
+        let mut c_args = Vec::new();
+        for (value, (param, default)) in values.into_iter().zip(params) {
+            match value.or_else(|| default.clone()) {
+                Some(v) => c_args.push(v),
+                None => return Err(err(line, format!("{name}() without its argument {param}"))),
+            }
+        }
+        Ok(format!("{cname}({})", c_args.join(", ")))
     }
 
     fn builtin_call(
@@ -867,6 +1234,9 @@ impl Gen {
             | Builtin::Set
             | Builtin::Sorted
             | Builtin::Enumerate
+            | Builtin::Next
+            | Builtin::Iter
+            | Builtin::Memoryview
             | Builtin::Zip
             | Builtin::Reversed
             | Builtin::Any

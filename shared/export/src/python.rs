@@ -1,595 +1,388 @@
-//! Script → Python 3 program. The language is a subset of Python, so this is
-//! mostly a careful re-printing of the tree: globals become the standard
-//! modules' names (`socket.socket`, `select.select`, `time.sleep`,
-//! `errno.EAGAIN`), each lane becomes a function run in its own thread, and
-//! the playground helpers (`lab_peer`, the ICMP helpers) are emitted as code.
+//! Script → Python 3: the script itself, one program per lane. A lane is
+//! already Python, so its text is kept exactly as written; the export adds
+//! only what running the lanes as separate processes needs:
+//!
+//! - a launcher (the exported file) that holds each lane's program, starts
+//!   them in file order as separate `python3` processes, each once the one
+//!   before it waits in the kernel or has ended (the playground's "a lane runs
+//!   until it blocks"), and forwards their output prefixed with `[lane] `;
+//! - above a lane's code, and only when the lane needs them, the names the
+//!   playground has built in and Python has not: imports of what the lane uses
+//!   without importing (`socket(AF_INET, SOCK_STREAM)`, `sleep`, `EAGAIN`)
+//!   and real definitions of the lab helpers it calls (`lab_peer`,
+//!   `icmp_echo_request`, `icmp_parse`, `checksum`).
+//!
+//! `python3 EXPORT --extract DIR` writes the lane programs out as files.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::ExportError;
-use socklab_lang::literal::{byte_units, quoted};
-use super::walk::{self, ident};
-use socklab_wire::errno;
-use socklab_lang::visit;
+use socklab_lang::lexer::lex;
+use socklab_lang::literal::quoted;
+#[cfg(test)]
+use socklab_lang::literal::byte_units;
 use socklab_lang::names::{Builtin, Global, Module, global};
-use socklab_lang::{BinOp, CmpOp, CompKind, Expr, ExprKind, FPart, FuncDef, Param, Script, Stmt, StmtKind, Target, UnaryOp};
+use socklab_lang::token::{FTok, Token, TokenKind};
+use socklab_lang::{Script, visit};
+use socklab_wire::errno;
 
-/// The Python 3 program for `script`.
-pub fn python(script: &Script) -> Result<String, ExportError> {
-    let vars: Vec<BTreeSet<String>> = script.lanes.iter().map(|lane| visit::bound_names(&lane.body)).collect();
-    let used = walk::builtins_called(&script.lanes, &|lane, name| vars[lane].contains(name));
-    let mut out = String::new();
-    out.push_str(HEADER);
-    for module in modules_used(script, &vars) {
-        let _ = writeln!(out, "import {module}");
-    }
-    if used.contains("lab_peer") {
-        out.push_str(LAB_PEER);
-    }
-    if used
-        .iter()
-        .any(|n| matches!(n.as_str(), "checksum" | "icmp_echo_request" | "icmp_parse"))
-    {
-        out.push_str(ICMP);
-    }
-    out.push_str(RUNTIME);
-    for (i, lane) in script.lanes.iter().enumerate() {
-        let printer = Printer { vars: &vars[i] };
-        let _ = writeln!(
-            out,
-            "\ndef lane_{}(print, may_start_next):",
-            ident(&lane.name)
-        );
-        let _ = writeln!(
-            out,
-            "    # lane {:?}, from line {} of the script",
-            lane.name, lane.line
-        );
-        let first_wait = walk::first_waiting(lane);
-        for (n, stmt) in lane.body.iter().enumerate() {
-            if Some(n) == first_wait {
-                out.push_str("    may_start_next.set()  # this lane may wait from here on: the next lane starts\n");
-            }
-            printer.stmt(stmt, 1, &mut out)?;
+/// The Python 3 export of `script`, parsed from `source`: a launcher holding
+/// one program per lane.
+pub fn python(source: &str, script: &Script) -> Result<String, ExportError> {
+    let tokens = lex(source).tokens;
+    let segments = segments(source, &tokens);
+    let mut lanes = Vec::new();
+    for (n, lane) in script.lanes.iter().enumerate() {
+        let Some(segment) = segments.iter().find(|s| s.name == lane.name) else {
+            return Err(ExportError {
+                line: lane.line,
+                target: "Python",
+                message: format!("lane {}: its text was not found in the script", lane.name),
+            });
+        };
+        let needs = needs(&tokens, segment, &visit::bound_names(&lane.body));
+        let mut program = prelude(&needs);
+        if !program.is_empty() {
+            let _ = writeln!(
+                program,
+                "# ---- lane {}: lines {}-{} of the script, as written ----",
+                lane.name, segment.first_line, segment.last_line
+            );
         }
-        if lane.body.is_empty() {
-            out.push_str("    pass\n");
-        }
+        program.push_str(&segment.text);
+        lanes.push((lane.name.clone(), format!("{}-{}.py", n + 1, lane.name), program));
     }
-    out.push_str("\n\nLANES = [\n");
-    for lane in &script.lanes {
-        let _ = writeln!(
-            out,
-            "    ({}, lane_{}),",
-            py_str(&lane.name),
-            ident(&lane.name)
-        );
+    let mut out = String::from(HEADER);
+    out.push_str("LANES = [\n");
+    for (name, file, program) in &lanes {
+        let _ = writeln!(out, "    ({}, {}, {}),", py_str(name), py_str(file), program_literal(program));
     }
     out.push_str("]\n");
-    out.push_str(MAIN);
+    out.push_str(LAUNCHER);
     Ok(out)
 }
 
-/// Prints statements and expressions of one lane.
-struct Printer<'a> {
-    vars: &'a BTreeSet<String>,
+/// One lane's text in the script.
+struct Segment {
+    name: String,
+    /// 1-based lines of the whole file the text covers.
+    first_line: u32,
+    last_line: u32,
+    text: String,
 }
 
-/// Names the generated program itself uses: a variable with one of them gets a trailing `_`.
-const TAKEN: &[&str] = &[
-    "socket",
-    "select",
-    "time",
-    "struct",
-    "errno",
-    "os",
-    "sys",
-    "threading",
-    "tempfile",
-    "print",
-    "may_start_next",
-    "lab_peer",
-    "checksum",
-    "icmp_echo_request",
-    "icmp_parse",
-    "LANES",
-    "main",
-];
-
-impl Printer<'_> {
-    fn var(&self, name: &str) -> String {
-        if TAKEN.contains(&name) {
-            format!("{name}_")
-        } else {
-            name.to_string()
+/// The script cut at its lane headers (as the lexer finds them: a header
+/// inside a string is not one): text before the first header is `main`.
+/// Each text loses its trailing blank lines and ends with a newline.
+fn segments(source: &str, tokens: &[Token]) -> Vec<Segment> {
+    let mut cuts = vec![("main".to_string(), 0usize, 1u32)];
+    let mut ends = Vec::new();
+    for token in tokens {
+        if let TokenKind::LaneHeader(name) = &token.kind {
+            let start = token.start.min(source.len());
+            let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i + 1);
+            ends.push(line_start);
+            cuts.push((name.clone(), line_end, token.pos.line + 1));
         }
     }
-
-    fn stmt(&self, stmt: &Stmt, depth: usize, out: &mut String) -> Result<(), ExportError> {
-        let pad = "    ".repeat(depth);
-        let block = |body: &[Stmt], out: &mut String| -> Result<(), ExportError> {
-            if body.is_empty() {
-                let _ = writeln!(out, "{pad}    pass");
+    ends.push(source.len());
+    cuts.into_iter()
+        .zip(ends)
+        .map(|((name, start, first_line), end)| {
+            let text = source.get(start..end.max(start)).unwrap_or("");
+            let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+            while lines.last().is_some_and(|l| l.trim().is_empty()) {
+                lines.pop();
             }
-            for s in body {
-                self.stmt(s, depth + 1, out)?;
+            let mut text = lines.concat();
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
             }
-            Ok(())
-        };
-        match &stmt.kind {
-            StmtKind::Expr(e) => {
-                let _ = writeln!(out, "{pad}{}", self.expr(e, 0)?);
-            }
-            StmtKind::Assign { targets, value } => {
-                let mut text = String::new();
-                for t in targets {
-                    text.push_str(&self.target(t)?);
-                    text.push_str(" = ");
-                }
-                let _ = writeln!(out, "{pad}{text}{}", self.expr(value, 0)?);
-            }
-            StmtKind::AugAssign { target, op, value } => {
-                let _ = writeln!(
-                    out,
-                    "{pad}{} {}= {}",
-                    self.target(target)?,
-                    op.symbol(),
-                    self.expr(value, 0)?
-                );
-            }
-            StmtKind::Assert { test, message } => {
-                let msg = match message {
-                    Some(m) => format!(", {}", self.expr(m, 0)?),
-                    None => String::new(),
-                };
-                let _ = writeln!(out, "{pad}assert {}{msg}", self.expr(test, 0)?);
-            }
-            StmtKind::If { branches, orelse } => {
-                for (i, (test, body)) in branches.iter().enumerate() {
-                    let kw = if i == 0 { "if" } else { "elif" };
-                    let _ = writeln!(out, "{pad}{kw} {}:", self.expr(test, 0)?);
-                    block(body, out)?;
-                }
-                if let Some(body) = orelse {
-                    let _ = writeln!(out, "{pad}else:");
-                    block(body, out)?;
-                }
-            }
-            StmtKind::While { test, body } => {
-                let _ = writeln!(out, "{pad}while {}:", self.expr(test, 0)?);
-                block(body, out)?;
-            }
-            StmtKind::For { target, iter, body } => {
-                let _ = writeln!(
-                    out,
-                    "{pad}for {} in {}:",
-                    self.target(target)?,
-                    self.expr(iter, 0)?
-                );
-                block(body, out)?;
-            }
-            StmtKind::Try {
-                body,
-                handlers,
-                orelse,
-                finally,
-            } => {
-                let _ = writeln!(out, "{pad}try:");
-                block(body, out)?;
-                for h in handlers {
-                    let mut classes: Vec<String> = h.classes.iter().map(|c| c.name().to_string()).collect();
-                    for e in &h.script_classes {
-                        classes.push(self.expr(e, 0)?);
-                    }
-                    let what = match classes.len() {
-                        0 => String::new(),
-                        1 => format!(" {}", classes[0]),
-                        _ => format!(" ({})", classes.join(", ")),
-                    };
-                    let name = h
-                        .name
-                        .as_deref()
-                        .map(|n| format!(" as {}", self.var(n)))
-                        .unwrap_or_default();
-                    let _ = writeln!(out, "{pad}except{what}{name}:");
-                    block(&h.body, out)?;
-                }
-                if let Some(body) = orelse {
-                    let _ = writeln!(out, "{pad}else:");
-                    block(body, out)?;
-                }
-                if let Some(body) = finally {
-                    let _ = writeln!(out, "{pad}finally:");
-                    block(body, out)?;
-                }
-            }
-            StmtKind::With {
-                value, name, body, ..
-            } => {
-                let name = name
-                    .as_deref()
-                    .map(|n| format!(" as {}", self.var(n)))
-                    .unwrap_or_default();
-                let _ = writeln!(out, "{pad}with {}{name}:", self.expr(value, 0)?);
-                block(body, out)?;
-            }
-            StmtKind::Break => {
-                let _ = writeln!(out, "{pad}break");
-            }
-            StmtKind::Continue => {
-                let _ = writeln!(out, "{pad}continue");
-            }
-            StmtKind::Pass => {
-                let _ = writeln!(out, "{pad}pass");
-            }
-            StmtKind::Import => {
-                let _ = writeln!(
-                    out,
-                    "{pad}pass  # {} (the modules are imported at the top)",
-                    stmt.source
-                );
-            }
-            StmtKind::Def(def) => {
-                self.decorators(&def.decorators, &pad, out)?;
-                let _ = writeln!(out, "{pad}def {}({}):", self.var(&def.name), self.params(def)?);
-                block(&def.body, out)?;
-            }
-            StmtKind::Class(def) => {
-                self.decorators(&def.decorators, &pad, out)?;
-                let bases = def
-                    .bases
-                    .iter()
-                    .map(|b| self.expr(b, 0))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let bases = if bases.is_empty() { String::new() } else { format!("({})", bases.join(", ")) };
-                let _ = writeln!(out, "{pad}class {}{bases}:", self.var(&def.name));
-                if def.body.is_empty() {
-                    let _ = writeln!(out, "{pad}    pass");
-                }
-                for s in &def.body {
-                    match &s.kind {
-                        // Methods keep their names: they are reached as attributes.
-                        StmtKind::Def(m) => {
-                            self.decorators(&m.decorators, &format!("{pad}    "), out)?;
-                            let _ = writeln!(out, "{pad}    def {}({}):", m.name, self.params(m)?);
-                            if m.body.is_empty() {
-                                let _ = writeln!(out, "{pad}        pass");
-                            }
-                            for b in &m.body {
-                                self.stmt(b, depth + 2, out)?;
-                            }
-                        }
-                        _ => self.stmt(s, depth + 1, out)?,
-                    }
-                }
-            }
-            StmtKind::Return(value) => match value {
-                Some(v) => {
-                    let _ = writeln!(out, "{pad}return {}", self.expr(v, 0)?);
-                }
-                None => {
-                    let _ = writeln!(out, "{pad}return");
-                }
-            },
-            StmtKind::Raise { exc, cause } => {
-                let mut text = String::from("raise");
-                if let Some(e) = exc {
-                    let _ = write!(text, " {}", self.expr(e, 0)?);
-                }
-                if let Some(c) = cause {
-                    let _ = write!(text, " from {}", self.expr(c, 0)?);
-                }
-                let _ = writeln!(out, "{pad}{text}");
-            }
-            // A lane is a function in the exported program, so its globals are
-            // that function's locals: `global` becomes `nonlocal`.
-            StmtKind::Global(names) | StmtKind::Nonlocal(names) => {
-                let names: Vec<String> = names.iter().map(|n| self.var(n)).collect();
-                let _ = writeln!(out, "{pad}nonlocal {}", names.join(", "));
-            }
-            StmtKind::Del(targets) => {
-                let parts = targets
-                    .iter()
-                    .map(|t| self.target(t))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let _ = writeln!(out, "{pad}del {}", parts.join(", "));
-            }
-        }
-        Ok(())
-    }
-
-    fn decorators(&self, decorators: &[Expr], pad: &str, out: &mut String) -> Result<(), ExportError> {
-        for d in decorators {
-            let _ = writeln!(out, "{pad}@{}", self.expr(d, 0)?);
-        }
-        Ok(())
-    }
-
-    fn target(&self, t: &Target) -> Result<String, ExportError> {
-        Ok(match t {
-            Target::Name(n) => self.var(n),
-            Target::Unpack(ts) => ts
-                .iter()
-                .map(|t| self.target(t))
-                .collect::<Result<Vec<_>, _>>()?
-                .join(", "),
-            Target::Index { object, index } => {
-                format!("{}[{}]", self.expr(object, PRIMARY)?, self.expr(index, 0)?)
-            }
-            Target::Attr { object, name } => format!("{}.{name}", self.expr(object, PRIMARY)?),
+            let last_line = first_line + (lines.len() as u32).saturating_sub(1);
+            Segment { name, first_line, last_line, text }
         })
-    }
+        .collect()
+}
 
-    fn name(&self, n: &str) -> String {
-        if self.vars.contains(n) {
-            return self.var(n);
-        }
-        match global(n) {
-            Some(Global::Builtin(b)) => match b {
-                Builtin::Socket => "socket.socket".into(),
-                Builtin::Select => "select.select".into(),
-                Builtin::Sleep => "time.sleep".into(),
-                Builtin::Time => "time.time".into(),
-                Builtin::Gethostbyname => "socket.gethostbyname".into(),
-                // The socket module's own functions and enum classes, used bare in a script.
-                Builtin::Socketpair
-                | Builtin::CreateConnection
-                | Builtin::CreateServer
-                | Builtin::HasDualstackIpv6
-                | Builtin::Getaddrinfo
-                | Builtin::AddressFamily
-                | Builtin::SocketKind => format!("socket.{n}"),
-                _ => n.into(),
-            },
-            Some(Global::Const(_)) if n == "EWOULDBLOCK" || errno::number(n).is_some() => {
-                format!("errno.{n}")
-            }
-            Some(Global::Const(_)) if n == "AF_LOCAL" => "socket.AF_UNIX".into(),
-            Some(Global::Const(_)) => format!("socket.{n}"),
-            Some(Global::Module(_)) | None => n.into(),
-        }
-    }
+/// What a lane uses that Python has not got without an import or a definition.
+#[derive(Default, Debug, PartialEq)]
+struct Needs {
+    /// `import M`.
+    modules: BTreeSet<&'static str>,
+    /// `from M import NAME` (NAME may be `AF_UNIX as AF_LOCAL`).
+    names: BTreeMap<&'static str, BTreeSet<String>>,
+    /// `socket`, `select`, `time` used both as the module and as its function.
+    callable_modules: BTreeSet<&'static str>,
+    /// Lab helpers, by name.
+    helpers: BTreeSet<&'static str>,
+}
 
-    /// The expression, parenthesized if its precedence is below `min`.
-    fn expr(&self, e: &Expr, min: u8) -> Result<String, ExportError> {
-        let (text, prec) = self.expr_prec(e)?;
-        Ok(if prec < min {
-            format!("({text})")
-        } else {
-            text
-        })
-    }
-
-    fn expr_prec(&self, e: &Expr) -> Result<(String, u8), ExportError> {
-        Ok(match &e.kind {
-            ExprKind::None => ("None".into(), ATOM),
-            ExprKind::Bool(b) => ((if *b { "True" } else { "False" }).into(), ATOM),
-            ExprKind::Int(i) => (i.to_string(), if *i < 0 { UNARY } else { ATOM }),
-            ExprKind::Float(f) => (py_float(*f), ATOM),
-            ExprKind::Str(s) => (py_str(s), ATOM),
-            ExprKind::Bytes(b) => (py_bytes(b), ATOM),
-            ExprKind::Name(n) => (self.name(n), ATOM),
-            ExprKind::Tuple(items) => {
-                let parts = self.list(items)?;
-                let text = if items.len() == 1 {
-                    format!("({},)", parts[0])
-                } else {
-                    format!("({})", parts.join(", "))
-                };
-                (text, ATOM)
-            }
-            ExprKind::List(items) => (format!("[{}]", self.list(items)?.join(", ")), ATOM),
-            ExprKind::Unary(op, x) => match op {
-                UnaryOp::Not => (format!("not {}", self.expr(x, NOT)?), NOT),
-                UnaryOp::Neg => (format!("-{}", self.expr(x, UNARY)?), UNARY),
-                UnaryOp::Pos => (format!("+{}", self.expr(x, UNARY)?), UNARY),
-                UnaryOp::Invert => (format!("~{}", self.expr(x, UNARY)?), UNARY),
-            },
-            ExprKind::Binary(op, a, b) => {
-                let p = bin_prec(*op);
-                // `**` is right-associative; the others are left-associative.
-                let (left, right) = if *op == BinOp::Pow {
-                    (p + 1, p)
-                } else {
-                    (p, p + 1)
-                };
-                (
-                    format!(
-                        "{} {} {}",
-                        self.expr(a, left)?,
-                        op.symbol(),
-                        self.expr(b, right)?
-                    ),
-                    p,
-                )
-            }
-            ExprKind::Compare(first, rest) => {
-                let mut text = self.expr(first, COMPARE + 1)?;
-                for (op, x) in rest {
-                    let _ = write!(text, " {} {}", cmp_symbol(*op), self.expr(x, COMPARE + 1)?);
-                }
-                (text, COMPARE)
-            }
-            ExprKind::And(a, b) => (
-                format!("{} and {}", self.expr(a, AND)?, self.expr(b, AND + 1)?),
-                AND,
-            ),
-            ExprKind::Or(a, b) => (
-                format!("{} or {}", self.expr(a, OR)?, self.expr(b, OR + 1)?),
-                OR,
-            ),
-            ExprKind::IfElse { test, body, orelse } => (
-                format!(
-                    "{} if {} else {}",
-                    self.expr(body, OR)?,
-                    self.expr(test, OR)?,
-                    self.expr(orelse, IF_ELSE)?
-                ),
-                IF_ELSE,
-            ),
-            ExprKind::Attr(x, name) => (format!("{}.{name}", self.attr_object(x)?), PRIMARY),
-            ExprKind::Call { func, args, kwargs } => {
-                let mut parts = self.list(args)?;
-                for (k, v) in kwargs {
-                    if k.is_empty() {
-                        parts.push(self.expr(v, 0)?);
-                    } else {
-                        parts.push(format!("{k}={}", self.expr(v, 0)?));
-                    }
-                }
-                (
-                    format!("{}({})", self.expr(func, PRIMARY)?, parts.join(", ")),
-                    PRIMARY,
-                )
-            }
-            ExprKind::Index(x, i) => (
-                format!("{}[{}]", self.expr(x, PRIMARY)?, self.expr(i, 0)?),
-                PRIMARY,
-            ),
-            ExprKind::FString(parts) => match self.fstring(parts)? {
-                Some(text) => (text, ATOM),
-                None => (self.fstring_concat(parts)?, ATOM),
-            },
-            ExprKind::Slice {
-                object,
-                lower,
-                upper,
-                step,
-            } => {
-                let part = |x: &Option<Box<Expr>>| -> Result<String, ExportError> {
-                    x.as_ref().map_or(Ok(String::new()), |x| self.expr(x, 0))
-                };
-                let step = match step {
-                    Some(s) => format!(":{}", self.expr(s, 0)?),
-                    None => String::new(),
-                };
-                (
-                    format!(
-                        "{}[{}:{}{step}]",
-                        self.expr(object, PRIMARY)?,
-                        part(lower)?,
-                        part(upper)?
-                    ),
-                    PRIMARY,
-                )
-            }
-            ExprKind::Lambda(def) => {
-                let body = match def.body.first().map(|s| &s.kind) {
-                    Some(StmtKind::Return(Some(e))) => self.expr(e, IF_ELSE)?,
-                    _ => "None".into(),
-                };
-                let params = self.params(def)?;
-                let sep = if params.is_empty() { "" } else { " " };
-                (format!("lambda{sep}{params}: {body}"), 0)
-            }
-            ExprKind::Set(items) => (format!("{{{}}}", self.list(items)?.join(", ")), ATOM),
-            ExprKind::Dict(items) => {
-                let parts = items
-                    .iter()
-                    .map(|(k, v)| Ok(format!("{}: {}", self.expr(k, IF_ELSE)?, self.expr(v, IF_ELSE)?)))
-                    .collect::<Result<Vec<_>, ExportError>>()?;
-                (format!("{{{}}}", parts.join(", ")), ATOM)
-            }
-            ExprKind::Comp {
-                kind,
-                elt,
-                value,
-                generators,
-            } => {
-                let mut text = self.expr(elt, IF_ELSE)?;
-                if let Some(v) = value {
-                    text = format!("{text}: {}", self.expr(v, IF_ELSE)?);
-                }
-                for g in generators {
-                    let _ = write!(text, " for {} in {}", self.target(&g.target)?, self.expr(&g.iter, OR)?);
-                    for c in &g.conds {
-                        let _ = write!(text, " if {}", self.expr(c, OR)?);
-                    }
-                }
-                let text = match kind {
-                    CompKind::List => format!("[{text}]"),
-                    CompKind::Set | CompKind::Dict => format!("{{{text}}}"),
-                    CompKind::Gen => format!("({text})"),
-                };
-                (text, ATOM)
-            }
-            // Only call arguments hold these: never parenthesized.
-            ExprKind::Star(x) => (format!("*{}", self.expr(x, UNARY)?), ATOM),
-            ExprKind::DoubleStar(x) => (format!("**{}", self.expr(x, UNARY)?), ATOM),
-        })
-    }
-
-    /// A parameter list as written: `a, b=1, *args, k, **kw`.
-    fn params(&self, def: &FuncDef) -> Result<String, ExportError> {
-        let param = |p: &Param| -> Result<String, ExportError> {
-            Ok(match &p.default {
-                Some(d) => format!("{}={}", self.var(&p.name), self.expr(d, IF_ELSE)?),
-                None => self.var(&p.name),
-            })
-        };
-        let mut parts = def.params.iter().map(param).collect::<Result<Vec<_>, _>>()?;
-        match &def.vararg {
-            Some(v) => parts.push(format!("*{}", self.var(v))),
-            None if !def.kwonly.is_empty() => parts.push("*".into()),
-            None => {}
-        }
-        for p in &def.kwonly {
-            parts.push(param(p)?);
-        }
-        if let Some(k) = &def.kwarg {
-            parts.push(format!("**{}", self.var(k)));
-        }
-        Ok(parts.join(", "))
-    }
-
-    /// The object of `x.attr`: a module name stays a module (`socket.AF_INET`).
-    fn attr_object(&self, x: &Expr) -> Result<String, ExportError> {
-        // `socket` is also a builtin (the constructor), so ask for the module by name.
-        if let ExprKind::Name(n) = &x.kind
-            && !self.vars.contains(n)
-            && let Some(m) = Module::from_name(n)
+/// The lane's names that are neither bound by the lane (`bound`, and its
+/// imports) nor Python builtins, and what provides each.
+fn needs(tokens: &[Token], segment: &Segment, bound: &BTreeSet<String>) -> Needs {
+    let in_lane: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| (segment.first_line..=segment.last_line).contains(&t.pos.line))
+        .collect();
+    let imports = imports(&in_lane);
+    let mut flat = Vec::new();
+    flatten(&in_lane, &mut flat);
+    let (mut bare, mut dotted) = (BTreeSet::new(), BTreeSet::new());
+    for (i, token) in flat.iter().enumerate() {
+        let TokenKind::Name(name) = &token.kind else { continue };
+        let after_dot = i > 0 && flat[i - 1].is_op(".");
+        let next = flat.get(i + 1);
+        let dotted_next = next.is_some_and(|t| t.is_op("."));
+        // `import time` then `time()`: the playground still calls the function.
+        let called_after_import = imports.modules.contains(name)
+            && matches!(name.as_str(), "socket" | "select" | "time")
+            && !dotted_next
+            && !bound.contains(name);
+        if after_dot
+            || imports.lines.contains(&token.pos.line)
+            || next.is_some_and(|t| t.is_op("="))
+            || bound.contains(name)
+            || (imports.bound.contains(name) && !called_after_import)
         {
-            return Ok(m.name().to_string());
+            continue;
         }
-        let text = self.expr(x, PRIMARY)?;
-        // `5 .bit_length()`: an int literal needs a space before the dot.
-        Ok(if matches!(x.kind, ExprKind::Int(_)) {
-            format!("({text})")
+        if dotted_next {
+            dotted.insert(name.clone());
         } else {
-            text
-        })
+            bare.insert(name.clone());
+        }
     }
+    let mut needs = Needs::default();
+    for name in &dotted {
+        if let Some(m) = Module::from_name(name) {
+            needs.modules.insert(m.name());
+        }
+    }
+    for name in &bare {
+        let from = |module: &'static str, needs: &mut Needs| {
+            if !imports.star.contains(module) {
+                needs.names.entry(module).or_default().insert(name.clone());
+            }
+        };
+        match global(name) {
+            Some(Global::Builtin(b)) => match b {
+                Builtin::LabPeer | Builtin::IcmpEchoRequest | Builtin::IcmpParse | Builtin::Checksum => {
+                    needs.helpers.insert(b.name());
+                }
+                // The rest are Python's builtins, or one of a module's functions.
+                _ => {
+                    if let Some(module) = python_module_of(name) {
+                        from(module, &mut needs);
+                    }
+                }
+            },
+            Some(Global::Module(m)) => {
+                needs.modules.insert(m.name());
+            }
+            Some(Global::Const(_)) if name == "AF_LOCAL" => {
+                if !imports.star.contains("socket") {
+                    needs.names.entry("socket").or_default().insert("AF_UNIX as AF_LOCAL".into());
+                }
+            }
+            Some(Global::Const(_)) if name == "EWOULDBLOCK" || errno::number(name).is_some() => {
+                from("errno", &mut needs)
+            }
+            Some(Global::Const(_)) | Some(Global::LibFn(_)) => from("socket", &mut needs),
+            // socket's exception aliases, which `except` takes bare in a script.
+            None => {
+                if let Some(module) = python_module_of(name) {
+                    from(module, &mut needs);
+                }
+            }
+        }
+    }
+    // `socket(...)` beside `socket.X` (or `import socket`): one Python name
+    // cannot be both the module and its function, unless the module is callable.
+    for module in ["socket", "select", "time"] {
+        let function_too = needs.names.get(module).is_some_and(|names| names.contains(module));
+        if function_too && (needs.modules.contains(module) || imports.modules.contains(module)) {
+            needs.names.entry(module).or_default().remove(module);
+            needs.callable_modules.insert(module);
+            needs.modules.insert(module);
+        }
+    }
+    needs.names.retain(|_, names| !names.is_empty());
+    if needs.helpers.contains("icmp_echo_request") {
+        needs.helpers.insert("checksum");
+    }
+    needs
+}
 
-    fn list(&self, items: &[Expr]) -> Result<Vec<String>, ExportError> {
-        items.iter().map(|i| self.expr(i, IF_ELSE)).collect()
+/// The Python module that has a name the playground has built in, bare: the
+/// socket module's functions, classes and exception aliases (which `except`
+/// takes bare in a script), `select`, `sleep` and `time`.
+fn python_module_of(name: &str) -> Option<&'static str> {
+    match name {
+        "socket" | "gethostbyname" | "socketpair" | "create_connection" | "create_server" | "has_dualstack_ipv6"
+        | "getaddrinfo" | "AddressFamily" | "SocketKind" | "timeout" | "error" | "gaierror" | "herror" => {
+            Some("socket")
+        }
+        "select" => Some("select"),
+        "sleep" | "time" => Some("time"),
+        _ => None,
     }
 }
 
-// Python's precedence levels, lowest first.
-const IF_ELSE: u8 = 1;
-const OR: u8 = 2;
-const AND: u8 = 3;
-const NOT: u8 = 4;
-const COMPARE: u8 = 5;
-const UNARY: u8 = 12;
-const PRIMARY: u8 = 14;
-const ATOM: u8 = 15;
-
-fn bin_prec(op: BinOp) -> u8 {
-    match op {
-        BinOp::BitOr => 6,
-        BinOp::BitXor => 7,
-        BinOp::BitAnd => 8,
-        BinOp::Shl | BinOp::Shr => 9,
-        BinOp::Add | BinOp::Sub => 10,
-        BinOp::Mul | BinOp::Div | BinOp::FloorDiv | BinOp::Mod => 11,
-        BinOp::Pow => 13,
+/// Tokens in order, with the tokens of f-string fields in place of the f-string.
+fn flatten<'a>(tokens: &[&'a Token], out: &mut Vec<&'a Token>) {
+    for &token in tokens {
+        if let TokenKind::FString(parts) = &token.kind {
+            flatten_fparts(parts, out);
+        } else {
+            out.push(token);
+        }
     }
 }
 
-fn cmp_symbol(op: CmpOp) -> &'static str {
-    op.symbol()
+fn flatten_fparts<'a>(parts: &'a [FTok], out: &mut Vec<&'a Token>) {
+    for part in parts {
+        if let FTok::Field { tokens, spec, .. } = part {
+            let field: Vec<&Token> = tokens.iter().filter(|t| t.kind != TokenKind::Eof).collect();
+            flatten(&field, out);
+            if let Some(spec) = spec {
+                flatten_fparts(spec, out);
+            }
+        }
+    }
+}
+
+/// What a lane's own import statements bind.
+#[derive(Default)]
+struct Imports {
+    /// Names bound (`import M`, `import M as A`, `from M import N as A`).
+    bound: BTreeSet<String>,
+    /// Modules imported whole under their own name (`import socket`).
+    modules: BTreeSet<String>,
+    /// `from M import *`.
+    star: BTreeSet<String>,
+    /// Lines the import statements are on (their names are bindings, not uses).
+    lines: BTreeSet<u32>,
+}
+
+fn imports(tokens: &[&Token]) -> Imports {
+    let mut found = Imports::default();
+    let mut i = 0;
+    while i < tokens.len() {
+        let statement_start = i == 0
+            || matches!(
+                tokens[i - 1].kind,
+                TokenKind::Newline | TokenKind::Indent | TokenKind::Dedent | TokenKind::LaneHeader(_)
+            )
+            || tokens[i - 1].is_op(";")
+            || tokens[i - 1].is_op(":");
+        let from = tokens[i].is_name("from");
+        if !statement_start || !(from || tokens[i].is_name("import")) {
+            i += 1;
+            continue;
+        }
+        let end = tokens[i..]
+            .iter()
+            .position(|t| matches!(t.kind, TokenKind::Newline | TokenKind::Eof) || t.is_op(";"))
+            .map_or(tokens.len(), |p| i + p);
+        let statement = &tokens[i..end];
+        found.lines.extend(statement.iter().map(|t| t.pos.line));
+        let names: Vec<&str> = statement
+            .iter()
+            .filter_map(|t| match &t.kind {
+                TokenKind::Name(n) => Some(n.as_str()),
+                TokenKind::Op("*") => Some("*"),
+                TokenKind::Op(",") => Some(","),
+                _ => None,
+            })
+            .collect();
+        // `from M import a, b as c` / `import a, b as c`: groups between commas.
+        let (module, list) = if from {
+            let module = names.get(1).copied().unwrap_or("");
+            let start = names.iter().position(|n| *n == "import").map_or(names.len(), |p| p + 1);
+            (Some(module), &names[start..])
+        } else {
+            (None, &names[1.min(names.len())..])
+        };
+        for group in list.split(|n| *n == ",") {
+            match (module, group) {
+                (Some(m), ["*"]) => {
+                    found.star.insert(m.to_string());
+                }
+                (_, [name, "as", alias]) => {
+                    found.bound.insert(alias.to_string());
+                    let _ = name;
+                }
+                (Some(_), [name]) => {
+                    found.bound.insert(name.to_string());
+                }
+                (None, [name]) => {
+                    found.bound.insert(name.to_string());
+                    found.modules.insert(name.to_string());
+                }
+                _ => {}
+            }
+        }
+        i = end;
+    }
+    found
+}
+
+/// The lines above a lane's code: imports, then the helpers, in a fixed order.
+fn prelude(needs: &Needs) -> String {
+    if *needs == Needs::default() {
+        return String::new();
+    }
+    let mut out = String::from("# Added by socklab export: names the playground has built in and Python has not.\n");
+    for module in &needs.modules {
+        let _ = writeln!(out, "import {module}");
+    }
+    for (module, names) in &needs.names {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let _ = writeln!(out, "from {module} import {}", names.join(", "));
+    }
+    for module in &needs.callable_modules {
+        let function = if *module == "time" { "time" } else { module };
+        let _ = write!(
+            out,
+            "\n\n# The lane calls {module}(...) and uses {module}.X too: in the playground the name is\n\
+             # both; here the module is made callable, giving {module}.{function}.\n\
+             class _Callable_{module}(type({module})):\n    \
+                 def __call__(self, *args, **kwargs):\n        \
+                     return self.{function}(*args, **kwargs)\n\n\n\
+             {module}.__class__ = _Callable_{module}\n"
+        );
+    }
+    for helper in HELPERS {
+        if needs.helpers.contains(helper.0) {
+            out.push_str(helper.1);
+        }
+    }
+    if !needs.helpers.is_empty() || !needs.callable_modules.is_empty() {
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// A Python literal holding `program`, readable where it can be: a raw
+/// triple-quoted string starting with a newline that `[1:]` drops.
+fn program_literal(program: &str) -> String {
+    let fits = |quote: &str| {
+        let q = quote.chars().next().unwrap_or('"');
+        !program.contains(quote)
+            && !program.ends_with(['\\', q])
+            // Python reads \r and \r\n in source as \n; NUL cannot be in source.
+            && !program.contains(['\r', '\0'])
+            // A backslash before the quote character would escape it.
+            && !program.contains(&format!("\\{q}"))
+    };
+    for quote in ["\"\"\"", "'''"] {
+        if fits(quote) {
+            return format!("r{quote}\n{program}{quote}[1:]");
+        }
+    }
+    py_str(program)
 }
 
 /// A Python float literal that reads back as the same value.
@@ -617,101 +410,8 @@ pub(super) fn py_str(s: &str) -> String {
     })
 }
 
-impl Printer<'_> {
-    /// An f-string as an f-string, or None where Python 3.11 could not read it
-    /// back in either quote (a field with both quotes or a backslash, braces
-    /// in a spec's text).
-    fn fstring(&self, parts: &[FPart]) -> Result<Option<String>, ExportError> {
-        for quote in ['"', '\''] {
-            if let Some(body) = self.fstring_body(parts, quote, false)? {
-                return Ok(Some(format!("f{quote}{body}{quote}")));
-            }
-        }
-        Ok(None)
-    }
-
-    fn fstring_body(
-        &self,
-        parts: &[FPart],
-        quote: char,
-        in_spec: bool,
-    ) -> Result<Option<String>, ExportError> {
-        let mut out = String::new();
-        for part in parts {
-            match part {
-                FPart::Lit(s) => {
-                    let text = py_str(s);
-                    let mut text = text[1..text.len() - 1].to_string();
-                    if quote == '\'' {
-                        text = text.replace("\\\"", "\"").replace('\'', "\\'");
-                    }
-                    if in_spec && text.contains(['{', '}', '\\', quote]) {
-                        return Ok(None);
-                    }
-                    out.push_str(&text.replace('{', "{{").replace('}', "}}"));
-                }
-                FPart::Field {
-                    value,
-                    conversion,
-                    spec,
-                } => {
-                    let expr = self.expr(value, 0)?;
-                    if expr.contains([quote, '\\', '#']) || expr.starts_with('{') {
-                        return Ok(None);
-                    }
-                    out.push('{');
-                    out.push_str(&expr);
-                    if let Some(c) = conversion {
-                        out.push('!');
-                        out.push(*c);
-                    }
-                    if let Some(spec) = spec {
-                        let Some(spec) = self.fstring_body(spec, quote, true)? else {
-                            return Ok(None);
-                        };
-                        out.push(':');
-                        out.push_str(&spec);
-                    }
-                    out.push('}');
-                }
-            }
-        }
-        Ok(Some(out))
-    }
-
-    /// The f-string as `"text" + format(value, spec) + ...`, which any Python reads.
-    fn fstring_concat(&self, parts: &[FPart]) -> Result<String, ExportError> {
-        let mut pieces = vec![py_str("")];
-        for part in parts {
-            match part {
-                FPart::Lit(s) => pieces.push(py_str(s)),
-                FPart::Field {
-                    value,
-                    conversion,
-                    spec,
-                } => {
-                    let mut v = self.expr(value, 0)?;
-                    if let Some(c) = conversion {
-                        let f = match c {
-                            'r' => "repr",
-                            'a' => "ascii",
-                            _ => "str",
-                        };
-                        v = format!("{f}({v})");
-                    }
-                    let spec = match spec {
-                        Some(spec) => format!(", {}", self.fstring_concat(spec)?),
-                        None => String::new(),
-                    };
-                    pieces.push(format!("format({v}{spec})"));
-                }
-            }
-        }
-        Ok(format!("({})", pieces.join(" + ")))
-    }
-}
-
 /// A Python bytes literal.
+#[cfg(test)]
 pub(super) fn py_bytes(b: &[u8]) -> String {
     quoted("b", byte_units(b), |c| {
         (!matches!(c, ' '..='~')).then(|| format!("\\x{:02x}", u32::from(c)))
@@ -719,35 +419,200 @@ pub(super) fn py_bytes(b: &[u8]) -> String {
 }
 
 const HEADER: &str = r#"#!/usr/bin/env python3
-"""Exported from a socklab script: the same socket calls, as a Python 3 program.
+"""Exported from a socklab script: each lane is its own Python 3 program.
 
-Each lane of the script is a function below, run in its own thread. Every
-line a lane prints starts with "[lane] ".
+    python3 THIS_FILE                 runs every lane, each as its own python3 process
+    python3 THIS_FILE --extract DIR   writes each lane's program to DIR, to read or run by hand
 
-How the lanes start: the playground runs lanes in file order, each until it
-has to wait for the kernel. Here lane N+1's thread starts once lane N has
-finished or reached its first call that may wait (the line
-`may_start_next.set()` marks that point), so a server lane is listening
-before its client lane connects.
+The lanes' programs are in LANES below, as the script has them. Lanes start
+in file order, each once the lane before it is waiting in the kernel (an
+accept, a recv, a connect, a select, a sleep) or has ended, as the playground
+runs them: so a server is listening before its client connects. Every line a
+lane prints, to stdout or stderr, comes out prefixed with "[lane] ". The
+exit status is 0 when every lane exits with 0.
 """
 
-import errno
 import os
-import select
-import socket
-import struct
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+# (lane, file, program). A program is the lane's code as written; lines above
+# it, when there are any, are only what the playground has built in and
+# Python has not (imports of names the lane uses bare, the lab helpers).
 "#;
+
+const LAUNCHER: &str = r#"
+# How long a lane must stay waiting before the next one starts, and how often to look.
+SETTLED = 0.1
+POLL = 0.01
+# Where /proc cannot tell (not Linux): the next lane starts after this long, or when the lane ends.
+NO_PROC_DELAY = 0.5
+# A lane that neither waits nor ends (a loop polling a non-blocking socket) holds the next back this long at most.
+MOST = 10.0
+
+_output = threading.Lock()
+
+
+def _threads(pid):
+    """The /proc task directories of pid and of every process it started."""
+    pids, found = [pid], []
+    while pids:
+        p = pids.pop()
+        try:
+            tasks = os.listdir("/proc/%d/task" % p)
+        except OSError:
+            continue
+        for tid in tasks:
+            found.append("/proc/%d/task/%s" % (p, tid))
+            try:
+                with open("/proc/%d/task/%s/children" % (p, tid)) as f:
+                    pids.extend(int(c) for c in f.read().split())
+            except OSError:
+                pass
+    return found
+
+
+def _waiting(pid):
+    """True when every thread of the lane sleeps in the kernel, None when /proc cannot tell."""
+    threads = _threads(pid)
+    if not threads:
+        return None
+    for task in threads:
+        try:
+            with open(task + "/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue  # the thread has just ended
+        state = stat[stat.rindex(")") + 2:].split()[0]
+        if state not in ("S", "Z", "X"):
+            return False
+    return True
+
+
+def wait_until_waiting(proc):
+    """Returns once the lane has ended or is waiting for something another lane does.
+
+    Why not a fixed delay: a lane may take any time to reach its accept() (a
+    slow or busy machine, work done first), so a delay is either too short
+    (the client connects before the server listens) or wasted. Instead, the
+    lane counts as waiting once every thread of its processes has been
+    asleep in the kernel (state "S" in /proc/PID/task/TID/stat: a blocking
+    accept, recv, connect, select, sleep, a lock) for SETTLED seconds
+    without a break, which a starting or computing program is not: that is
+    the playground's "a lane runs until it blocks". Where /proc does not
+    say, the next lane starts after NO_PROC_DELAY seconds.
+    """
+    start = time.monotonic()
+    since = None
+    while proc.poll() is None and time.monotonic() - start < MOST:
+        waiting = _waiting(proc.pid)
+        if waiting is None:
+            if time.monotonic() - start >= NO_PROC_DELAY:
+                return
+        elif waiting:
+            now = time.monotonic()
+            since = since or now
+            if now - since >= SETTLED:
+                return
+        else:
+            since = None
+        time.sleep(POLL)
+
+
+def forward(lane, stream, out):
+    """Copies a lane's output line by line, each line prefixed with "[lane] "."""
+    prefix = ("[%s] " % lane).encode()
+    for line in iter(stream.readline, b""):
+        if not line.endswith(b"\n"):
+            line += b"\n"
+        with _output:
+            out.write(prefix + line)
+            out.flush()
+    stream.close()
+
+
+def write_programs(directory):
+    for _, file, program in LANES:
+        with open(os.path.join(directory, file), "w", encoding="utf-8") as f:
+            f.write(program)
+
+
+def run():
+    # The lanes run in a fresh directory holding their programs: relative
+    # Unix socket paths are shared by the lanes, as in the playground.
+    directory = tempfile.mkdtemp(prefix="socklab-")
+    write_programs(directory)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    python = sys.executable or "python3"
+    started, forwarders = [], []
+    try:
+        for lane, file, _ in LANES:
+            proc = subprocess.Popen([python, file], cwd=directory, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            started.append((lane, proc))
+            for stream, out in ((proc.stdout, sys.stdout.buffer), (proc.stderr, sys.stderr.buffer)):
+                forwarder = threading.Thread(target=forward, args=(lane, stream, out), daemon=True)
+                forwarder.start()
+                forwarders.append(forwarder)
+            wait_until_waiting(proc)
+        statuses = [(lane, proc.wait()) for lane, proc in started]
+        for forwarder in forwarders:
+            forwarder.join()
+        for lane, status in statuses:
+            if status:
+                sys.stderr.write("socklab export: lane %s exited with status %d\n" % (lane, status))
+        return 1 if any(status for _, status in statuses) else 0
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        for _, proc in started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def main(args):
+    if len(args) == 2 and args[0] == "--extract":
+        os.makedirs(args[1], exist_ok=True)
+        write_programs(args[1])
+        for lane, file, _ in LANES:
+            print("%s: %s" % (lane, os.path.join(args[1], file)))
+        print("run them in this order, each once the one before it waits: python3 FILE")
+        return 0
+    if args:
+        sys.stderr.write("usage: python3 %s [--extract DIR]\n" % sys.argv[0])
+        return 2
+    return run()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
+"#;
+
+/// The lab helpers, each real Python: (name, definition). Only those a lane
+/// calls are added to it (`checksum` with `icmp_echo_request`, which uses it).
+const HELPERS: &[(&str, &str)] = &[
+    ("lab_peer", LAB_PEER),
+    ("checksum", CHECKSUM),
+    ("icmp_echo_request", ICMP_ECHO_REQUEST),
+    ("icmp_parse", ICMP_PARSE),
+];
 
 const LAB_PEER: &str = r#"
 
-# ---- lab_peer(): the playground's lab servers, as threads of this program ----
+# ---- lab_peer(kind): the playground's lab servers, as threads of this program ----
+import socket as _socket
+import struct as _struct
+import threading as _threading
+import time as _time
 
-LAB_HTTP_PAGE = b"<html><body><h1>Hello from socklab</h1><p>This page was sent with Content-Length.</p></body></html>\n"
-LAB_HTTP_CHUNKS = [b"<html><body>\n", b"<p>This page came in chunks,</p>\n", b"<p>each with its size in hex.</p>\n", b"</body></html>\n"]
+_LAB_HTTP_PAGE = b"<html><body><h1>Hello from socklab</h1><p>This page was sent with Content-Length.</p></body></html>\n"
+_LAB_HTTP_CHUNKS = [b"<html><body>\n", b"<p>This page came in chunks,</p>\n", b"<p>each with its size in hex.</p>\n", b"</body></html>\n"]
 
 
 def _peer_echo(conn):
@@ -756,7 +621,7 @@ def _peer_echo(conn):
         if not data:
             break
         conn.sendall(data)
-    conn.shutdown(socket.SHUT_WR)
+    conn.shutdown(_socket.SHUT_WR)
 
 
 def _peer_discard(conn):
@@ -766,14 +631,20 @@ def _peer_discard(conn):
 
 def _peer_slow_reader(conn):
     while True:
-        time.sleep(0.2)
+        _time.sleep(0.2)
         if not conn.recv(512):
             break
 
 
 def _peer_reset(conn):
-    # SO_LINGER with a zero timeout: close() sends RST instead of FIN.
-    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    # Waits for the first bytes (at most 100 ms), then closes with RST:
+    # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
+    conn.settimeout(0.1)
+    try:
+        conn.recv(65536)
+    except OSError:
+        pass
+    conn.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, _struct.pack("ii", 1, 0))
 
 
 def _http_respond(conn, status, kind, body, close):
@@ -792,18 +663,17 @@ def _peer_http(conn):
             pending += data
         head, _, pending = pending.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
-        parts = (lines[0].split(" ") + ["", "", ""])[:3]
-        method, path, version = parts
+        method, path, version = (lines[0].split(" ") + ["", "", ""])[:3]
         close = any(l.lower().replace(" ", "") == "connection:close" for l in lines[1:]) or version == "HTTP/1.0"
         if not version.startswith("HTTP/1."):
             _http_respond(conn, "400 Bad Request", "text/plain", b"expected HTTP/1.1 request line: GET /path HTTP/1.1\n", True)
             return
         if method == "GET" and path in ("/", "/index.html"):
-            _http_respond(conn, "200 OK", "text/html", LAB_HTTP_PAGE, close)
+            _http_respond(conn, "200 OK", "text/html", _LAB_HTTP_PAGE, close)
         elif method == "GET" and path == "/chunked":
             conn.sendall(("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\nConnection: %s\r\n"
                           "Server: socklab-lab-peer\r\n\r\n" % ("close" if close else "keep-alive")).encode())
-            for chunk in LAB_HTTP_CHUNKS:
+            for chunk in _LAB_HTTP_CHUNKS:
                 conn.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
             conn.sendall(b"0\r\n\r\n")
         elif method == "GET":
@@ -811,21 +681,26 @@ def _peer_http(conn):
         else:
             _http_respond(conn, "405 Method Not Allowed", "text/plain", b"only GET is served here\n", close)
         if close:
-            conn.shutdown(socket.SHUT_WR)
+            conn.shutdown(_socket.SHUT_WR)
             return
 
 
-_PEERS = {"echo": _peer_echo, "discard": _peer_discard, "slow_reader": _peer_slow_reader, "slow": _peer_slow_reader,
-          "reset": _peer_reset, "rst": _peer_reset, "http": _peer_http}
+_LAB_PEERS = {"echo": _peer_echo, "discard": _peer_discard, "slow_reader": _peer_slow_reader, "slow": _peer_slow_reader,
+              "reset": _peer_reset, "rst": _peer_reset, "http": _peer_http}
+_lab_started = {}
 
 
 def lab_peer(kind):
-    """Start a lab server on a free loopback port, in a thread; return its address."""
-    serve = _PEERS[kind]
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    """Starts a lab server on a free loopback port (once per kind), in a thread; returns its address."""
+    if kind in _lab_started:
+        return _lab_started[kind]
+    if kind not in _LAB_PEERS:
+        raise ValueError('no lab peer called "%s"; there are: echo, discard, slow_reader, reset, http' % kind)
+    serve = _LAB_PEERS[kind]
+    listener = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
+    listener.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
     if serve is _peer_slow_reader:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+        listener.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, 2048)
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
 
@@ -840,33 +715,40 @@ def lab_peer(kind):
     def accept_loop():
         while True:
             conn, _ = listener.accept()
-            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+            _threading.Thread(target=handle, args=(conn,), daemon=True).start()
 
-    threading.Thread(target=accept_loop, daemon=True).start()
-    return listener.getsockname()
+    _threading.Thread(target=accept_loop, daemon=True).start()
+    _lab_started[kind] = listener.getsockname()
+    return _lab_started[kind]
 "#;
 
-const ICMP: &str = r#"
-
-# ---- the ping helpers ----
+const CHECKSUM: &str = r#"
 
 def checksum(data):
     """The Internet checksum (RFC 1071): the complement of the one's-complement sum of 16-bit words."""
+    data = bytes(data)
     if len(data) % 2:
         data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
     while total > 0xFFFF:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF
+"#;
 
+const ICMP_ECHO_REQUEST: &str = r#"
 
 def icmp_echo_request(ident, seq, payload=b""):
     """An ICMP echo request: type 8, code 0, checksum, identifier, sequence, payload."""
-    header = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
-    return struct.pack("!BBHHH", 8, 0, checksum(header + payload), ident, seq) + payload
+    import struct as _struct
+    header = _struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+    return _struct.pack("!BBHHH", 8, 0, checksum(header + payload), ident, seq) + payload
+"#;
 
+const ICMP_PARSE: &str = r#"
 
-class IcmpMessage:
+class ICMP:
+    """What icmp_parse() returns."""
+
     def __init__(self, type, code, checksum, ident, seq, payload, ttl, src, dst):
         self.type, self.code, self.checksum, self.ident, self.seq = type, code, checksum, ident, seq
         self.id = ident
@@ -878,87 +760,24 @@ class IcmpMessage:
 
 
 def icmp_parse(data):
-    """Parse a raw IPv4 packet (as a raw socket returns it) or a bare ICMP message."""
+    """Parses a raw IPv4 packet (as a raw socket returns it) or a bare ICMP message."""
+    import socket as _socket
+    import struct as _struct
     ttl = src = dst = None
     if data and data[0] >> 4 == 4:
+        if len(data) < 20:
+            raise ValueError("IPv4 header too short: %d bytes" % len(data))
         ihl = (data[0] & 0x0F) * 4
         ttl = data[8]
-        src, dst = socket.inet_ntoa(data[12:16]), socket.inet_ntoa(data[16:20])
+        src, dst = _socket.inet_ntoa(data[12:16]), _socket.inet_ntoa(data[16:20])
         data = data[ihl:]
-    type, code, csum, ident, seq = struct.unpack("!BBHHH", data[:8])
-    return IcmpMessage(type, code, csum, ident, seq, data[8:], ttl, src, dst)
+    if len(data) < 8:
+        raise ValueError("ICMP message too short: %d bytes" % len(data))
+    type, code, csum, ident, seq = _struct.unpack("!BBHHH", data[:8])
+    return ICMP(type, code, csum, ident, seq, data[8:], ttl, src, dst)
 "#;
 
-const RUNTIME: &str = r#"
-
-# ---- lanes: one thread each, prints prefixed with the lane's name ----
-
-_output_lock = threading.Lock()
-_failed_lanes = []
-
-
-def _lane_printer(lane):
-    """A print() for one lane: whole lines, each prefixed with "[lane] "."""
-    pending = []
-
-    def lane_print(*args, sep=" ", end="\n", **_ignored):
-        pending.append(sep.join(str(a) for a in args) + end)
-        text = "".join(pending)
-        lines = text.split("\n")
-        pending[:] = [lines.pop()]
-        with _output_lock:
-            for line in lines:
-                sys.stdout.write("[%s] %s\n" % (lane, line))
-            sys.stdout.flush()
-
-    return lane_print
-
-
-def _run_lane(name, body, may_start_next):
-    try:
-        body(_lane_printer(name), may_start_next)
-    except BaseException as e:
-        _failed_lanes.append(name)
-        with _output_lock:
-            sys.stderr.write("[%s] stopped: %s: %s\n" % (name, type(e).__name__, e))
-    finally:
-        may_start_next.set()
-"#;
-
-const MAIN: &str = r#"
-
-def main():
-    # Unix socket paths land in a fresh directory, as in the playground's session directory.
-    os.chdir(tempfile.mkdtemp(prefix="socklab-"))
-    threads = []
-    for name, body in LANES:
-        may_start_next = threading.Event()
-        thread = threading.Thread(target=_run_lane, args=(name, body, may_start_next), name=name, daemon=True)
-        thread.start()
-        may_start_next.wait()
-        threads.append(thread)
-    for thread in threads:
-        thread.join()
-    sys.exit(1 if _failed_lanes else 0)
-
-
-if __name__ == "__main__":
-    main()
-"#;
-
-/// The library modules a script names that the header does not import.
-fn modules_used(script: &Script, vars: &[BTreeSet<String>]) -> BTreeSet<&'static str> {
-    let mut found = BTreeSet::new();
-    for (lane, vars) in script.lanes.iter().zip(vars) {
-        visit::each_expr(&lane.body, |e| {
-            if let ExprKind::Name(n) = &e.kind
-                && !vars.contains(n)
-                && let Some(m @ (Module::Binascii | Module::Random | Module::Math | Module::Json)) =
-                    Module::from_name(n)
-            {
-                found.insert(m.name());
-            }
-        });
-    }
-    found
+#[cfg(test)]
+pub(super) fn segments_for_test(source: &str, tokens: &[Token]) -> Vec<(String, u32, u32, String)> {
+    segments(source, tokens).into_iter().map(|s| (s.name, s.first_line, s.last_line, s.text)).collect()
 }

@@ -106,22 +106,6 @@ pub fn first_waiting(lane: &Lane) -> Option<usize> {
     })
 }
 
-/// Names of the builtins the script calls (to emit only the helpers it needs).
-pub fn builtins_called(lanes: &[Lane], vars: &dyn Fn(usize, &str) -> bool) -> BTreeSet<String> {
-    let mut used = BTreeSet::new();
-    for (i, lane) in lanes.iter().enumerate() {
-        each_expr(&lane.body, |e| {
-            if let ExprKind::Call { func, .. } = &e.kind
-                && let ExprKind::Name(n) = &func.kind
-                && !vars(i, n)
-            {
-                used.insert(n.clone());
-            }
-        });
-    }
-    used
-}
-
 /// A name usable as an identifier in generated code (lane names may contain `-`).
 pub fn ident(name: &str) -> String {
     name.chars()

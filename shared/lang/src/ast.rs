@@ -161,10 +161,19 @@ pub enum Target {
     Name(String),
     /// `a, b = ...` or `[a, b] = ...`.
     Unpack(Vec<Target>),
+    /// `*rest` inside an `Unpack` (at most one): takes a list of what is left.
+    Starred(Box<Target>),
     /// `xs[i] = ...` on a list.
     Index {
         object: Expr,
         index: Expr,
+    },
+    /// `xs[lower:upper:step] = ...` on a list, bytearray or memoryview.
+    Slice {
+        object: Expr,
+        lower: Option<Expr>,
+        upper: Option<Expr>,
+        step: Option<Expr>,
     },
     /// `obj.name = ...`.
     Attr {
@@ -197,6 +206,8 @@ pub enum ExprKind {
     Compare(Box<Expr>, Vec<(CmpOp, Expr)>),
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
+    /// `name := value`: binds the name and is the value.
+    Named(String, Box<Expr>),
     /// `body if test else orelse`.
     IfElse {
         test: Box<Expr>,
@@ -222,7 +233,11 @@ pub enum ExprKind {
     Dict(Vec<(Expr, Expr)>),
     /// `{a, b, ...}` (never empty: `{}` is a dict).
     Set(Vec<Expr>),
-    /// `f(*xs)` / `f(**d)` at a call site: only inside `Call` arguments.
+    /// `yield` / `yield VALUE`: its value is what `send()` sends (None for `next()`).
+    Yield(Option<Box<Expr>>),
+    /// `yield from ITERABLE`: its value is the generator's return value.
+    YieldFrom(Box<Expr>),
+    /// `f(*xs)` / `f(**d)` at a call site, `*x` in a tuple or list display or target.
     Star(Box<Expr>),
     DoubleStar(Box<Expr>),
     /// An f-string (adjacent plain strings included): its text and fields in order.

@@ -72,6 +72,9 @@ named_enum! {
         Set = "set",
         Sorted = "sorted",
         Enumerate = "enumerate",
+        Next = "next",
+        Iter = "iter",
+        Memoryview = "memoryview",
         Zip = "zip",
         Reversed = "reversed",
         Any = "any",
@@ -195,6 +198,21 @@ named_enum! {
         OsExit = "os._exit",
         OsWaitpid = "os.waitpid",
         OsGetppid = "os.getppid",
+        SocketHtons = "socket.htons",
+        SocketNtohs = "socket.ntohs",
+        SocketHtonl = "socket.htonl",
+        SocketNtohl = "socket.ntohl",
+        SocketInetAton = "socket.inet_aton",
+        SocketInetNtoa = "socket.inet_ntoa",
+        SocketInetPton = "socket.inet_pton",
+        SocketInetNtop = "socket.inet_ntop",
+        SocketGethostname = "socket.gethostname",
+        SocketGetfqdn = "socket.getfqdn",
+        SocketGetservbyname = "socket.getservbyname",
+        SocketGetservbyport = "socket.getservbyport",
+        SocketGetprotobyname = "socket.getprotobyname",
+        SocketGetnameinfo = "socket.getnameinfo",
+        SocketGetdefaulttimeout = "socket.getdefaulttimeout",
         OsWifexited = "os.WIFEXITED",
         OsWexitstatus = "os.WEXITSTATUS",
         OsWifsignaled = "os.WIFSIGNALED",
@@ -262,6 +280,8 @@ named_enum! {
         NotImplementedError,
         UnboundLocalError,
         SystemExit,
+        StopIteration,
+        GeneratorExit,
         StructError = "struct.error",
         JsonDecodeError = "json.JSONDecodeError",
         BinasciiError = "binascii.Error",
@@ -308,7 +328,8 @@ impl ExcClass {
             ZeroDivisionError | OverflowError => Some(ArithmeticError),
             IndexError | KeyError => Some(LookupError),
             UnicodeDecodeError | JsonDecodeError | BinasciiError => Some(ValueError),
-            SystemExit => Some(BaseException),
+            SystemExit | GeneratorExit => Some(BaseException),
+            StopIteration => Some(Exception),
             StructError => Some(Exception),
         }
     }
@@ -350,6 +371,8 @@ pub enum Global {
     Builtin(Builtin),
     Module(Module),
     Const(i64),
+    /// A function of the socket module: like its other names, defined without import.
+    LibFn(LibFn),
 }
 
 /// Resolves a name that is not a lane variable.
@@ -359,6 +382,9 @@ pub fn global(name: &str) -> Option<Global> {
     }
     if let Some(m) = Module::from_name(name) {
         return Some(Global::Module(m));
+    }
+    if let Some(f) = LibFn::lookup(Module::Socket, name) {
+        return Some(Global::LibFn(f));
     }
     consts::value(name).map(Global::Const)
 }

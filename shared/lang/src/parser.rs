@@ -11,7 +11,7 @@ use super::names::{ExcClass, Module};
 use super::token::{FTok, Pos, Token, TokenKind, is_keyword};
 
 /// Keywords that start a statement this language does not have.
-const UNSUPPORTED: &[&str] = &["yield", "async", "await"];
+const UNSUPPORTED: &[&str] = &["async", "await"];
 
 /// The parser gave up on the current statement; the diagnostic is already recorded.
 struct Fail;
@@ -25,6 +25,9 @@ const MAX_DEPTH: u32 = 50;
 
 /// Keyword arguments of a call, in order.
 type Keywords = Vec<(String, Expr)>;
+
+/// One item of a `with` header: the manager, the `as` name, the exit's source text.
+type WithItem = (Expr, Option<String>, String);
 
 pub fn parse_tokens(src: &str, tokens: Vec<Token>) -> (Script, Vec<Diagnostic>) {
     let mut parser = Parser {
@@ -499,10 +502,13 @@ impl Parser<'_> {
             let pos = self.peek().pos;
             let module = self.expect_name("a module name")?;
             let Some(m) = Module::from_name(&module) else {
-                let msg = format!(
-                    "module '{module}' is not available: socklab scripts have {} built in",
-                    module_list()
-                );
+                let msg = match instead_of(&module) {
+                    Some(hint) => format!("module '{module}' is not available in socklab scripts: {hint}"),
+                    None => format!(
+                        "module '{module}' is not available: socklab scripts have {} built in",
+                        module_list()
+                    ),
+                };
                 return Err(self.error_at(pos, msg));
             };
             if self.at_op(".") {
@@ -581,7 +587,7 @@ impl Parser<'_> {
     }
 
     fn expr_statement(&mut self) -> PResult<StmtKind> {
-        let first = self.expr_list()?;
+        let first = self.yield_or_list()?;
         if let Some(op) = self.aug_op() {
             let tok = self.advance();
             let target = self.aug_target(first, tok.pos)?;
@@ -593,7 +599,7 @@ impl Parser<'_> {
         }
         let mut exprs = vec![first];
         while self.eat_op("=") {
-            exprs.push(self.expr_list()?);
+            exprs.push(self.yield_or_list()?);
         }
         let value = exprs.pop().ok_or(Fail)?;
         let mut targets = Vec::new();
@@ -633,11 +639,27 @@ impl Parser<'_> {
             ExprKind::Name(n) => Ok(Target::Name(n)),
             ExprKind::Tuple(items) | ExprKind::List(items) => {
                 let mut targets = Vec::new();
+                let mut starred = false;
                 for item in items {
-                    targets.push(self.target(item)?);
+                    match item.kind {
+                        ExprKind::Star(inner) => {
+                            if std::mem::replace(&mut starred, true) {
+                                return Err(self.error_at(pos, "multiple starred expressions in assignment"));
+                            }
+                            targets.push(Target::Starred(Box::new(self.target(*inner)?)));
+                        }
+                        _ => targets.push(self.target(item)?),
+                    }
                 }
                 Ok(Target::Unpack(targets))
             }
+            ExprKind::Star(_) => Err(self.error_at(pos, "starred assignment target must be in a list or tuple")),
+            ExprKind::Slice { object, lower, upper, step } => Ok(Target::Slice {
+                object: *object,
+                lower: lower.map(|e| *e),
+                upper: upper.map(|e| *e),
+                step: step.map(|e| *e),
+            }),
             ExprKind::Index(object, index) => Ok(Target::Index {
                 object: *object,
                 index: *index,
@@ -799,14 +821,14 @@ impl Parser<'_> {
 
     fn for_stmt(&mut self) -> PResult<Stmt> {
         let kw = self.advance();
-        let mut items = vec![self.bitor()?];
+        let mut items = vec![self.star_or(Self::bitor)?];
         let mut tuple = false;
         while self.eat_op(",") {
             tuple = true;
             if self.at_keyword("in") {
                 break;
             }
-            items.push(self.bitor()?);
+            items.push(self.star_or(Self::bitor)?);
         }
         let first = items
             .first()
@@ -1136,34 +1158,73 @@ impl Parser<'_> {
 
     fn with_stmt(&mut self) -> PResult<Stmt> {
         let kw = self.advance();
-        let value_start = self.peek().start;
-        let value = self.test()?;
-        let value_source = self.source_from(value_start);
-        let name = if self.eat_keyword("as") {
-            Some(self.expect_name("a name after 'as'")?)
-        } else {
-            None
+        let items = match self.parenthesised_with_items() {
+            Some(items) => items,
+            None => self.with_items(None)?,
         };
-        if self.at_op(",") {
-            let pos = self.peek().pos;
-            return Err(self.error_at(pos, "'with' takes one socket at a time in socklab scripts"));
-        }
         let source = self.header_colon(kw.start, "':' after the 'with' header")?;
-        let body = self.block("with", kw.pos.line)?;
-        let exit_source = match &name {
-            Some(n) => format!("{n}.close()"),
-            None => format!("{value_source}.close()"),
-        };
-        Ok(Stmt {
-            line: kw.pos.line,
-            source,
-            kind: StmtKind::With {
-                value,
-                name,
-                body,
-                exit_source,
-            },
-        })
+        let mut body = self.block("with", kw.pos.line)?;
+        // `with a, b:` is `with a:` holding `with b:`, as Python defines it.
+        let mut items = items;
+        while let Some((value, name, exit_source)) = items.pop() {
+            let stmt = Stmt {
+                line: kw.pos.line,
+                source: source.clone(),
+                kind: StmtKind::With {
+                    value,
+                    name,
+                    body,
+                    exit_source,
+                },
+            };
+            if items.is_empty() {
+                return Ok(stmt);
+            }
+            body = vec![stmt];
+        }
+        Err(Fail)
+    }
+
+    /// `with (a as x, b as y):`: the items, or None (and nothing consumed)
+    /// when the parenthesis is part of the first item's expression.
+    fn parenthesised_with_items(&mut self) -> Option<Vec<WithItem>> {
+        let open = self.peek().clone();
+        if !open.is_op("(") {
+            return None;
+        }
+        let (at, reported) = (self.i, self.diagnostics.len());
+        self.advance();
+        match self.with_items(Some(")")) {
+            Ok(items) if self.eat_op(")") && self.at_op(":") => Some(items),
+            _ => {
+                self.i = at;
+                self.diagnostics.truncate(reported);
+                None
+            }
+        }
+    }
+
+    /// `EXPR [as NAME], ...`; inside parentheses (`close`) a trailing comma is allowed.
+    fn with_items(&mut self, close: Option<&str>) -> PResult<Vec<WithItem>> {
+        let mut items = Vec::new();
+        loop {
+            let value_start = self.peek().start;
+            let value = self.test()?;
+            let value_source = self.source_from(value_start);
+            let name = if self.eat_keyword("as") {
+                Some(self.expect_name("a name after 'as'")?)
+            } else {
+                None
+            };
+            let exit_source = match &name {
+                Some(n) => format!("{n}.close()"),
+                None => format!("{value_source}.close()"),
+            };
+            items.push((value, name, exit_source));
+            if !self.eat_op(",") || close.is_some_and(|c| self.at_op(c)) {
+                return Ok(items);
+            }
+        }
     }
 
     // ---- expressions ----
@@ -1176,21 +1237,70 @@ impl Parser<'_> {
         }
     }
 
+    /// A `yield` expression, or an expression list.
+    fn yield_or_list(&mut self) -> PResult<Expr> {
+        if self.at_keyword("yield") {
+            return self.yield_expr();
+        }
+        self.expr_list()
+    }
+
+    /// `yield`, `yield VALUE[, ...]`, `yield from ITERABLE`, inside a `def`.
+    fn yield_expr(&mut self) -> PResult<Expr> {
+        let kw = self.advance();
+        if self.func_depth == 0 {
+            return Err(self.error_at(kw.pos, "'yield' outside function"));
+        }
+        if self.eat_keyword("from") {
+            let value = self.test()?;
+            return Ok(self.mk(kw.pos, ExprKind::YieldFrom(Box::new(value))));
+        }
+        let value = if self.starts_expression() || self.at_op("*") {
+            Some(Box::new(self.expr_list()?))
+        } else {
+            None
+        };
+        Ok(self.mk(kw.pos, ExprKind::Yield(value)))
+    }
+
     /// `a, b, c` (a tuple when there is a comma) or a single expression.
     fn expr_list(&mut self) -> PResult<Expr> {
         let pos = self.peek().pos;
-        let first = self.test()?;
+        let first = self.star_or(Self::test)?;
         if !self.at_op(",") {
-            return Ok(first);
+            // `*a = ...`: the assignment reports it as a target.
+            if self.at_op("=") {
+                return Ok(first);
+            }
+            return self.not_starred(first);
         }
         let mut items = vec![first];
         while self.eat_op(",") {
-            if !self.starts_expression() {
+            if !self.starts_expression() && !self.at_op("*") {
                 break;
             }
-            items.push(self.test()?);
+            items.push(self.star_or(Self::test)?);
         }
         Ok(self.mk(pos, ExprKind::Tuple(items)))
+    }
+
+    /// `*x` (an item of a tuple or list display, or of an assignment target),
+    /// or an expression parsed by `item`.
+    fn star_or(&mut self, item: fn(&mut Self) -> PResult<Expr>) -> PResult<Expr> {
+        if !self.at_op("*") {
+            return item(self);
+        }
+        let star = self.advance();
+        let value = self.bitor()?;
+        Ok(self.mk(star.pos, ExprKind::Star(Box::new(value))))
+    }
+
+    /// A starred expression standing alone is an error, as in Python.
+    fn not_starred(&mut self, e: Expr) -> PResult<Expr> {
+        if matches!(e.kind, ExprKind::Star(_)) {
+            return Err(self.error_at(Pos { line: e.line, col: e.col }, "can't use starred expression here"));
+        }
+        Ok(e)
     }
 
     fn starts_expression(&self) -> bool {
@@ -1216,6 +1326,14 @@ impl Parser<'_> {
     fn test_inner(&mut self) -> PResult<Expr> {
         if self.at_keyword("lambda") {
             return self.lambda();
+        }
+        if let TokenKind::Name(name) = self.peek_kind().clone()
+            && self.peek_at(1).is_op(":=")
+        {
+            let pos = self.advance().pos;
+            self.advance();
+            let value = self.test()?;
+            return Ok(self.mk(pos, ExprKind::Named(name, Box::new(value))));
         }
         let pos = self.peek().pos;
         let body = self.or_test()?;
@@ -1580,20 +1698,25 @@ impl Parser<'_> {
                 if self.eat_op(")") {
                     return Ok(self.mk(pos, ExprKind::Tuple(Vec::new())));
                 }
-                let first = self.test()?;
+                if self.at_keyword("yield") {
+                    let e = self.yield_expr()?;
+                    self.expect_close(")", &tok)?;
+                    return Ok(e);
+                }
+                let first = self.star_or(Self::test)?;
                 if self.at_keyword("for") {
                     return self.comprehension(CompKind::Gen, first, None, ")", &tok);
                 }
                 if !self.at_op(",") {
                     self.expect_close(")", &tok)?;
-                    return Ok(first);
+                    return self.not_starred(first);
                 }
                 let mut items = vec![first];
                 while self.eat_op(",") {
                     if self.at_op(")") {
                         break;
                     }
-                    items.push(self.test()?);
+                    items.push(self.star_or(Self::test)?);
                 }
                 self.expect_close(")", &tok)?;
                 Ok(self.mk(pos, ExprKind::Tuple(items)))
@@ -1602,7 +1725,7 @@ impl Parser<'_> {
                 self.advance();
                 let mut items = Vec::new();
                 while !self.at_op("]") {
-                    items.push(self.test()?);
+                    items.push(self.star_or(Self::test)?);
                     if items.len() == 1 && self.at_keyword("for") {
                         let elt = items.remove(0);
                         return self.comprehension(CompKind::List, elt, None, "]", &tok);
@@ -1654,6 +1777,9 @@ impl Parser<'_> {
         close: &str,
         open: &Token,
     ) -> PResult<Expr> {
+        if matches!(elt.kind, ExprKind::Star(_)) {
+            return Err(self.error_at(open.pos, "iterable unpacking cannot be used in comprehension"));
+        }
         let mut e = self.comprehension_clauses(kind, elt, value)?;
         self.expect_close(close, open)?;
         e.line = open.pos.line;
@@ -1865,6 +1991,21 @@ pub fn parse_source(source: &str) -> (Script, Vec<Diagnostic>) {
     diagnostics.sort_by_key(|d| (d.line, d.col));
     diagnostics.dedup();
     (script, diagnostics)
+}
+
+/// What to use instead of a module socket programs reach for that socklab
+/// does not have.
+fn instead_of(module: &str) -> Option<&'static str> {
+    Some(match module {
+        "asyncio" => "write the event loop with selectors (or a thread per client with threading)",
+        "multiprocessing" => "use os.fork() or threading, which run as lanes",
+        "ssl" => "TLS is not in the lab; send plain bytes over the socket",
+        "http" | "urllib" | "requests" | "http.client" => "speak HTTP over a socket: send b\"GET / HTTP/1.0\\r\\n\\r\\n\" and read the reply",
+        "subprocess" => "the lab runs socket programs only; start another lane with '# lane: NAME'",
+        "signal" => "signals do not reach lanes; use a timeout (settimeout) or select",
+        "logging" => "use print(), which the transcript shows line by line",
+        _ => return None,
+    })
 }
 
 /// The importable modules, for the error naming them.

@@ -17,7 +17,10 @@
 //!
 //! Paused (the page's Step buttons), only statements whose calls came back
 //! finish, plus one statement of a lane asked for with
-//! [`Scheduler::request_step`].
+//! [`Scheduler::request_step`] (step into), or the statements of one lane
+//! until it is back at its call depth or shallower, asked for with
+//! [`Scheduler::request_step_over`] (step over: a call runs to its return
+//! unless the lane blocks or ends first).
 //!
 //! [`answers`]: Scheduler::answer
 
@@ -42,6 +45,14 @@ pub trait Lanes {
     fn lane_name(&self, lane: usize) -> String;
     /// The line the lane runs next or waits in.
     fn current_line(&self, lane: usize) -> Option<u32>;
+    /// How many frames deep the lane is (1 at its top level).
+    fn depth(&self, _lane: usize) -> usize {
+        1
+    }
+    /// The lane's call stack, outermost first: each frame's function and line.
+    fn frames(&self, _lane: usize) -> Vec<(String, u32)> {
+        Vec::new()
+    }
     /// What a lane that waits for another lane waits for.
     fn waits_for(&self, _lane: usize) -> Option<String> {
         None
@@ -79,6 +90,12 @@ impl Lanes for Interpreter {
     fn current_line(&self, lane: usize) -> Option<u32> {
         Interpreter::current_line(self, lane)
     }
+    fn depth(&self, lane: usize) -> usize {
+        Interpreter::depth(self, lane)
+    }
+    fn frames(&self, lane: usize) -> Vec<(String, u32)> {
+        Interpreter::frames(self, lane)
+    }
     fn waits_for(&self, lane: usize) -> Option<String> {
         Interpreter::waits_for(self, lane)
     }
@@ -102,6 +119,9 @@ pub struct LaneView {
     pub status: LaneStatus,
     /// The line it runs next, or is blocked in.
     pub line: Option<u32>,
+    /// Its call stack, outermost first (`<module>` for the top level), each
+    /// function with its line; empty once the lane has ended.
+    pub stack: Vec<(String, u32)>,
 }
 
 /// What a blocked call waits for, in plain words.
@@ -185,6 +205,8 @@ pub struct Scheduler<L> {
     paused: bool,
     /// A lane asked to step once (paused mode).
     requested: Option<usize>,
+    /// A lane stepping over (paused mode), and the depth it runs back to.
+    over: Option<(usize, usize)>,
     /// Calls handed out and not finished, to say what a blocked lane waits for.
     out: BTreeMap<u64, Call>,
     /// Statements begun (a statement whose call comes back later counts once).
@@ -203,6 +225,7 @@ impl<L: Lanes> Scheduler<L> {
             stopped: false,
             paused: false,
             requested: None,
+            over: None,
             out: BTreeMap::new(),
             steps: 0,
         }
@@ -219,6 +242,7 @@ impl<L: Lanes> Scheduler<L> {
     /// Pauses (steps only on request) or runs on.
     pub fn set_paused(&mut self, paused: bool) {
         self.paused = paused;
+        self.over = None;
         if !paused {
             self.requested = None;
         }
@@ -233,6 +257,28 @@ impl<L: Lanes> Scheduler<L> {
         if matches!(self.lanes.lane_state(lane), LaneState::Ready) && !self.arrived.contains_key(&lane) {
             self.requested = Some(lane);
         }
+    }
+
+    /// Asks `lane` (paused mode, if it is Ready) to step over: statements run
+    /// until its call depth is back at today's or shallower, it blocks (its
+    /// call is answered pending) or it ends. On a statement that calls no
+    /// function, that is one step.
+    pub fn request_step_over(&mut self, lane: usize) {
+        self.request_step(lane);
+        if self.requested == Some(lane) {
+            self.over = Some((lane, self.lanes.depth(lane)));
+        }
+    }
+
+    /// The lane stepping over, while it is still deeper than it started and
+    /// can step; otherwise the step over is done.
+    fn stepping_over(&mut self) -> Option<usize> {
+        let (lane, depth) = self.over?;
+        let more = matches!(self.lanes.lane_state(lane), LaneState::Ready) && self.lanes.depth(lane) > depth;
+        if !more {
+            self.over = None;
+        }
+        more.then_some(lane)
     }
 
     /// Runs lanes for at most `slice` statements (steps, resumes, lanes ended
@@ -259,6 +305,7 @@ impl<L: Lanes> Scheduler<L> {
                 (0..self.lanes.lane_count())
                     .find(|lane| self.arrived.contains_key(lane))
                     .or_else(|| self.requested.take().filter(|&lane| self.can_progress(lane)))
+                    .or_else(|| self.stepping_over())
             } else {
                 match self.current.filter(|&lane| self.can_progress(lane)) {
                     Some(lane) => Some(lane),
@@ -375,7 +422,12 @@ impl<L: Lanes> Scheduler<L> {
                         None => LaneStatus::Calling,
                     },
                 };
-                LaneView { name: self.lanes.lane_name(lane), status, line: self.lanes.current_line(lane) }
+                LaneView {
+                    name: self.lanes.lane_name(lane),
+                    status,
+                    line: self.lanes.current_line(lane),
+                    stack: self.lanes.frames(lane),
+                }
             })
             .collect()
     }
@@ -628,6 +680,94 @@ mod tests {
         let texts: Vec<String> = events.into_iter().map(|event| crate::transcript::Line::Interp(event).human()).collect();
         assert!(texts.iter().any(|text| text == "main| after"), "{texts:?}");
         assert_eq!(texts.last().map(String::as_str), Some("main: finished"));
+    }
+
+    /// A paused scheduler over a real script with a function that makes a call.
+    fn paused_over(source: &str) -> Scheduler<Interpreter> {
+        let parsed = crate::parse(source);
+        assert!(parsed.is_ok(), "{:?}", parsed.diagnostics);
+        let mut scheduler = Scheduler::new(Interpreter::new(&parsed.script), 1);
+        scheduler.set_paused(true);
+        scheduler
+    }
+
+    const CALLS_F: &str = "def f():\n    a = 1\n    sleep(0)\n    return a\nx = f()\ny = 2\n";
+
+    fn line_and_stack<L: Lanes>(scheduler: &Scheduler<L>) -> (Option<u32>, Vec<(String, u32)>) {
+        let view = scheduler.lane_views().remove(0);
+        (view.line, view.stack)
+    }
+
+    fn frames(stack: &[(&str, u32)]) -> Vec<(String, u32)> {
+        stack.iter().map(|&(name, line)| (name.to_owned(), line)).collect()
+    }
+
+    #[test]
+    fn step_over_runs_a_call_to_its_return_and_step_into_goes_in() {
+        let mut scheduler = paused_over(CALLS_F);
+        assert_eq!(line_and_stack(&scheduler), (Some(1), frames(&[("<module>", 1)])));
+        // A statement that calls nothing: step over is one step.
+        scheduler.request_step_over(0);
+        assert_eq!(scheduler.run(0.0, SLICE), Turn::Idle);
+        assert_eq!(scheduler.steps(), 1);
+        assert_eq!(line_and_stack(&scheduler).0, Some(5));
+        // Over `x = f()`: the body runs, its call answered at once, back at line 6.
+        scheduler.request_step_over(0);
+        assert_eq!(sent_ids(&scheduler.run(0.0, SLICE)), [1]);
+        assert_eq!(feed(&mut scheduler, 1, done()), Turn::Idle);
+        assert_eq!(line_and_stack(&scheduler), (Some(6), frames(&[("<module>", 6)])));
+        assert_eq!(scheduler.steps(), 5, "def, then x = f() and f's three statements");
+
+        // Step into the same call: one step, and the stack shows f inside <module>.
+        let mut scheduler = paused_over(CALLS_F);
+        scheduler.request_step(0);
+        scheduler.run(0.0, SLICE);
+        scheduler.request_step(0);
+        assert_eq!(scheduler.run(0.0, SLICE), Turn::Idle);
+        assert_eq!(line_and_stack(&scheduler), (Some(2), frames(&[("<module>", 5), ("f", 2)])));
+        // Stepping over inside f stays in f: one statement.
+        scheduler.request_step_over(0);
+        assert_eq!(scheduler.run(0.0, SLICE), Turn::Idle);
+        assert_eq!(line_and_stack(&scheduler), (Some(3), frames(&[("<module>", 5), ("f", 3)])));
+        // Over f's last statements, from inside: the lane comes back out to its caller.
+        scheduler.request_step_over(0);
+        assert_eq!(sent_ids(&scheduler.run(0.0, SLICE)), [1]);
+        feed(&mut scheduler, 1, done());
+        assert_eq!(line_and_stack(&scheduler), (Some(4), frames(&[("<module>", 5), ("f", 4)])));
+        scheduler.request_step_over(0);
+        scheduler.run(0.0, SLICE);
+        assert_eq!(line_and_stack(&scheduler), (Some(6), frames(&[("<module>", 6)])));
+    }
+
+    #[test]
+    fn step_over_stops_where_the_lane_blocks_and_pausing_ends_it() {
+        let mut scheduler = paused_over(CALLS_F);
+        scheduler.request_step(0);
+        scheduler.run(0.0, SLICE);
+        scheduler.request_step_over(0);
+        assert_eq!(sent_ids(&scheduler.run(0.0, SLICE)), [1]);
+        // The sleep must wait: the step over ends there, blocked inside f.
+        assert_eq!(feed(&mut scheduler, 1, Answer::Pending), Turn::Idle);
+        let view = scheduler.lane_views().remove(0);
+        assert!(matches!(view.status, LaneStatus::Blocked { .. }), "{view:?}");
+        assert_eq!(view.stack, frames(&[("<module>", 5), ("f", 3)]));
+        // Its result finishes the statement, and nothing more runs.
+        assert_eq!(feed(&mut scheduler, 1, done()), Turn::Idle);
+        assert_eq!(line_and_stack(&scheduler), (Some(4), frames(&[("<module>", 5), ("f", 4)])));
+
+        // Pause while a step over waits for its call's answer: it ends with that statement.
+        let mut scheduler = paused_over(CALLS_F);
+        scheduler.request_step(0);
+        scheduler.run(0.0, SLICE);
+        scheduler.request_step_over(0);
+        assert_eq!(sent_ids(&scheduler.run(0.0, SLICE)), [1]);
+        scheduler.set_paused(true);
+        assert_eq!(feed(&mut scheduler, 1, done()), Turn::Idle);
+        assert_eq!(line_and_stack(&scheduler).0, Some(4));
+        // A lane that is not there cannot be asked.
+        scheduler.request_step_over(7);
+        assert_eq!(scheduler.run(0.0, SLICE), Turn::Idle);
+        assert_eq!(line_and_stack(&scheduler).0, Some(4));
     }
 
     /// One lane that steps forever without a call.

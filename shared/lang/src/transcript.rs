@@ -33,6 +33,8 @@ pub enum KernelLine {
         ack: Option<u32>,
         len: u32,
     },
+    /// A host name outside the lab resolved to a lab peer (see [`Event::Resolved`]).
+    Resolved { name: String, peer: String, address: String },
 }
 
 /// How transcripts name a socket the script holds in no variable.
@@ -67,6 +69,9 @@ impl Line {
                 ack: *ack,
                 len: *len,
             },
+            Event::Resolved { name, peer, address } => {
+                KernelLine::Resolved { name: name.clone(), peer: peer.clone(), address: address.clone() }
+            }
         };
         Some(Line::Kernel(line))
     }
@@ -110,6 +115,9 @@ impl Line {
                 text.push_str(&format!(" len={len}"));
                 text
             }
+            Line::Kernel(KernelLine::Resolved { name, peer, address }) => {
+                format!("{name} → lab peer {peer} at {address} (the lab has no outside network)")
+            }
         }
     }
 }
@@ -146,5 +154,15 @@ mod tests {
         assert_eq!(socket(None), "(closed)");
         let closed = Event::SocketClosed { sock: 7 };
         assert_eq!(Line::kernel(&closed, |_| Some("cli".into())), None);
+    }
+
+    #[test]
+    fn a_name_resolved_to_a_lab_peer_says_so() {
+        let event = Event::Resolved { name: "baidu.com".into(), peer: "http".into(), address: "127.0.0.1:80".into() };
+        let line = Line::kernel(&event, |_| None).expect("a line");
+        assert_eq!(line.human(), "baidu.com → lab peer http at 127.0.0.1:80 (the lab has no outside network)");
+        let json = serde_json::to_string(&line).unwrap();
+        assert_eq!(json, r#"{"kind":"resolved","name":"baidu.com","peer":"http","address":"127.0.0.1:80"}"#);
+        assert_eq!(serde_json::from_str::<Line>(&json).unwrap(), line);
     }
 }

@@ -130,6 +130,11 @@ pub fn walk_target<V: Visitor + ?Sized>(v: &mut V, target: &Target) {
     match target {
         Target::Name(n) => v.binds(n),
         Target::Unpack(items) => items.iter().for_each(|t| v.target(t)),
+        Target::Starred(t) => v.target(t),
+        Target::Slice { object, lower, upper, step } => {
+            v.expr(object);
+            [lower, upper, step].into_iter().flatten().for_each(|e| v.expr(e));
+        }
         Target::Index { object, index } => {
             v.expr(object);
             v.expr(index);
@@ -160,6 +165,10 @@ pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
             v.expr(first);
             rest.iter().for_each(|(_, x)| v.expr(x));
         }
+        ExprKind::Named(name, value) => {
+            v.expr(value);
+            v.binds(name);
+        }
         ExprKind::IfElse { test, body, orelse } => {
             v.expr(body);
             v.expr(test);
@@ -182,7 +191,8 @@ pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
             v.expr(k);
             v.expr(x);
         }),
-        ExprKind::Star(x) | ExprKind::DoubleStar(x) => v.expr(x),
+        ExprKind::Star(x) | ExprKind::DoubleStar(x) | ExprKind::YieldFrom(x) => v.expr(x),
+        ExprKind::Yield(x) => x.iter().for_each(|x| v.expr(x)),
         ExprKind::FString(parts) => walk_fparts(v, parts),
         ExprKind::Comp { elt, value, generators, .. } => {
             for g in generators {

@@ -501,6 +501,16 @@ pub enum Event {
         len: u32,
         ts_us: u64,
     },
+    /// A host name outside the lab (`gethostbyname("baidu.com")`) was given
+    /// the address of a lab peer the session started for it: the lab has no
+    /// outside network, and no traffic ever leaves it.
+    Resolved {
+        name: String,
+        /// The lab peer's kind, e.g. `http`.
+        peer: String,
+        /// Where the peer listens, `host:port`.
+        address: String,
+    },
 }
 
 /// A lab server `lab_peer()` starts in the session's network.

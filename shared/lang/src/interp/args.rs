@@ -150,6 +150,7 @@ pub fn to_bytes(v: &Value) -> Result<Arc<[u8]>, Exception> {
     match v {
         Value::Bytes(b) => Ok(b.clone()),
         Value::ByteArray(b) => Ok(Arc::from(lock(b).as_slice())),
+        Value::MemoryView(m) => Ok(Arc::from(m.tobytes()?)),
         other => Err(Exception::type_error(format!(
             "a bytes-like object is required, not '{}'",
             other.type_name()
@@ -186,6 +187,8 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, Exception> {
             }
             (0..n).map(|i| Value::Int(start + i * step)).collect()
         }
+        Value::Generator(g) => g.rest()?,
+        Value::MemoryView(m) => m.tobytes()?.into_iter().map(|x| Value::Int(i64::from(x))).collect(),
         other => {
             return Err(Exception::type_error(format!(
                 "'{}' object is not iterable",

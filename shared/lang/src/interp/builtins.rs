@@ -326,6 +326,8 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             value(Value::str(format::format_value(&v, &spec)?))
         }
         Builtin::Sorted
+        | Builtin::Next
+        | Builtin::Iter
         | Builtin::Enumerate
         | Builtin::Zip
         | Builtin::Reversed
@@ -344,6 +346,10 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         | Builtin::Hasattr
         | Builtin::Setattr
         | Builtin::Vars => super::more::call(builtin, args, ctx),
+        Builtin::Memoryview => {
+            let [obj] = args.bind(["object"], 1)?;
+            value(super::memview::new(&obj.unwrap_or(Value::None))?)
+        }
         Builtin::Bytearray => {
             let [x, encoding, errors] = args.bind(["source", "encoding", "errors"], 0)?;
             let made = bytes(x, encoding, errors)?;
@@ -364,6 +370,7 @@ pub fn len(x: &Value) -> Result<i64, Exception> {
         Value::Dict(d) => lock(d).len(),
         Value::Set(s) => lock(s).len(),
         Value::ByteArray(b) => lock(b).len(),
+        Value::MemoryView(m) => m.len()?,
         Value::Range { start, stop, step } => return Ok(range_len(*start, *stop, *step)),
         other => {
             return Err(Exception::type_error(format!(
@@ -508,6 +515,7 @@ fn bytes(
         (_, Some(_)) => Err(Exception::type_error("encoding without a string argument")),
         (Value::Bytes(_), None) => Ok(x.clone()),
         (Value::ByteArray(b), None) => Ok(Value::bytes(lock(b).as_slice())),
+        (Value::MemoryView(m), None) => Ok(Value::bytes(m.tobytes()?)),
         (Value::Int(_) | Value::Bool(_), None) => {
             let n = to_int(&x)?;
             if n < 0 {

@@ -279,7 +279,11 @@ impl Instance {
                 format!("{}{inner}", self.class.name)
             };
         }
-        format!("<__main__.{} object>", self.class.name)
+        let module = match lock(&self.class.attrs).get("__module__").cloned() {
+            Some(Value::Str(m)) => m.to_string(),
+            _ => "__main__".to_string(),
+        };
+        format!("<{module}.{} object>", self.class.name)
     }
 
     pub fn to_str(&self) -> String {

@@ -52,6 +52,47 @@ pub(super) fn exception_value(e: Exception) -> Value {
     }
 }
 
+/// `raise exc [from cause]` while `handling` is being handled: sets
+/// `__cause__`, `__suppress_context__` and `__context__` as Python does (on
+/// the instance, for a script exception class).
+pub(super) fn chain(
+    mut exc: Exception,
+    cause: Option<Value>,
+    handling: Option<&Exception>,
+) -> Result<Exception, Exception> {
+    let cause = match cause {
+        None => None,
+        Some(Value::None) => Some(None),
+        Some(v) => match v {
+            Value::ExcClass(c) => Some(Some(Exception::new(c, ""))),
+            other => match exception_of(&other).or_else(|| raise_script(&other)) {
+                Some(e) => Some(Some(e)),
+                None => return Err(Exception::type_error("exception causes must derive from BaseException")),
+            },
+        },
+    };
+    // An exception is not its own context (a bare re-raise keeps its chain).
+    let context = handling.filter(|h| **h != exc).cloned();
+    if let Some(i) = &exc.instance {
+        let mut attrs = lock(&i.0.attrs);
+        if let Some(c) = &cause {
+            attrs.insert("__cause__".into(), c.clone().map_or(Value::None, exception_value));
+            attrs.insert("__suppress_context__".into(), Value::Bool(true));
+        }
+        if let Some(ctx) = &context {
+            attrs.insert("__context__".into(), exception_value(ctx.clone()));
+        }
+    }
+    if let Some(c) = cause {
+        exc.cause = c.map(Box::new);
+        exc.suppress_context = true;
+    }
+    if context.is_some() {
+        exc.context = context.map(Box::new);
+    }
+    Ok(exc)
+}
+
 /// `raise X(...)` / `raise X` for a script exception class.
 pub(super) fn raise_script(v: &Value) -> Option<Exception> {
     match v {
@@ -437,6 +478,10 @@ impl LaneVm {
                 None => match i.class.lookup(name) {
                     Some(v) => return self.bind(v, x.clone(), Value::Class(i.class.clone())),
                     None if i.class.exc_base.is_some() && name == "args" => Some(Value::tuple(Vec::new())),
+                    None if i.class.exc_base.is_some() && matches!(name, "__cause__" | "__context__") => {
+                        Some(Value::None)
+                    }
+                    None if i.class.exc_base.is_some() && name == "__suppress_context__" => Some(Value::Bool(false)),
                     None => None,
                 },
             },
@@ -659,6 +704,10 @@ impl LaneVm {
                         }
                     }
                 }
+                if !attrs.contains_key("__module__") {
+                    let module = lock(&done.globals).get("__name__").cloned();
+                    attrs.insert("__module__".into(), module.unwrap_or_else(|| Value::str("__main__")));
+                }
                 let class = Class::new(&name, &bases, attrs)?;
                 self.frame.stack.push(Value::Class(class));
             }
@@ -677,6 +726,12 @@ impl LaneVm {
             }
             OnReturn::Not => self.frame.stack.push(Value::Bool(!v.truthy())),
             OnReturn::Discard => {}
+            OnReturn::Generator { genr, mode } => self.generator_returned(&genr, mode, v)?,
+            OnReturn::Drained { at } => {
+                if let Some(slot) = self.frame.stack.get_mut(at) {
+                    *slot = v;
+                }
+            }
             OnReturn::Module(m) => {
                 lock(&self.process).modules.insert(m, done.globals);
             }

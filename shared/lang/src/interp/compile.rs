@@ -33,8 +33,14 @@ pub enum Op {
     Store(String),
     /// Pops index, object, value: `object[index] = value`.
     StoreIndex,
+    /// Pops step, upper, lower (None where absent), object, value:
+    /// `object[lower:upper:step] = value`.
+    StoreSlice,
     /// Pops a sequence, pushes its n items so that the first is on top.
     Unpack(usize),
+    /// `a, *b, c = seq`: pops an iterable, pushes `after` items, a list of the
+    /// middle, then `before` items, so that the first is on top.
+    UnpackEx { before: usize, after: usize },
     Pop,
     Dup,
     /// Duplicates the top two values.
@@ -84,6 +90,9 @@ pub enum Op {
     },
     /// Pops the exception on top and raises it again.
     Reraise,
+    /// An `except` clause's body ended: no exception is being handled (an
+    /// outer clause's is not restored: see docs/language.md).
+    EndExcept,
     /// Raises AssertionError, with the message on top if `has_message`.
     AssertFail {
         has_message: bool,
@@ -129,10 +138,17 @@ pub enum Op {
     },
     /// Pops the return value and leaves the function's frame.
     Return,
-    /// Raises the exception on top (a class is instantiated), or without one
+    /// Pops a value and suspends the generator's frame, handing the value to
+    /// whoever resumed it; on resumption the sent value is on top.
+    Yield,
+    /// `yield from`'s end: pops the object delegated to, pushes its return value.
+    YieldFromResult,
+    /// Raises the exception (a class is instantiated; with `has_cause`, the
+    /// cause is on top of it, as `raise E from cause`), or without one
     /// re-raises the exception being handled.
     Raise {
         has_exc: bool,
+        has_cause: bool,
     },
     /// Pops `2n` values (key, value, …) and pushes a dict.
     BuildDict(usize),
@@ -186,6 +202,8 @@ pub struct FuncCode {
     pub cells: Vec<String>,
     /// Cells the function takes from where it is defined.
     pub frees: Vec<String>,
+    /// A `def` with `yield`: calling it makes a generator of its frame.
+    pub is_generator: bool,
     pub program: Arc<Program>,
 }
 
@@ -335,12 +353,11 @@ impl Compiler {
                     self.expr(e);
                 }
                 if let Some(c) = cause {
-                    // The cause is evaluated (its errors count) but not chained.
                     self.expr(c);
-                    self.emit(Op::Pop);
                 }
                 self.emit(Op::Raise {
                     has_exc: exc.is_some(),
+                    has_cause: exc.is_some() && cause.is_some(),
                 });
                 self.emit(Op::EndStmt);
             }
@@ -364,6 +381,12 @@ impl Compiler {
                                     self.delete_name(n);
                                 }
                             }
+                        }
+                        Target::Starred(_) => {}
+                        Target::Slice { .. } => {
+                            // `del xs[a:b]` is `xs[a:b] = []`.
+                            self.emit(Op::Const(Value::list(Vec::new())));
+                            self.store(t);
                         }
                     }
                 }
@@ -695,6 +718,7 @@ impl Compiler {
                     }
                 };
                 self.block(&h.body);
+                self.emit(Op::EndExcept);
                 after_handlers.push(self.emit(Op::Jump(0)));
                 let next = self.here();
                 self.patch(m, next);
@@ -814,6 +838,7 @@ impl Compiler {
             kwarg: def.kwarg.clone(),
             cells: scope.cells.iter().cloned().collect(),
             frees: scope.frees.iter().cloned().collect(),
+            is_generator: has_yield(&def.body),
             program: Arc::new(inner.program),
         };
         self.emit(Op::MakeFunction {
@@ -880,6 +905,7 @@ impl Compiler {
             kwarg: None,
             cells: scope.cells.iter().cloned().collect(),
             frees: scope.frees.iter().cloned().collect(),
+            is_generator: false,
             program: Arc::new(inner.program),
         };
         self.emit(Op::MakeFunction {
@@ -911,16 +937,7 @@ impl Compiler {
     /// A call with `*args` or `**kwargs` at the call site: builds the list and dict, then `CallEx`.
     fn call_ex(&mut self, func: &Expr, args: &[Expr], kwargs: &[(String, Expr)]) {
         self.expr(func);
-        self.emit(Op::BuildList(0));
-        for a in args {
-            if let ExprKind::Star(x) = &a.kind {
-                self.expr(x);
-                self.emit(Op::ListExtend);
-            } else {
-                self.expr(a);
-                self.emit(Op::ListAppend);
-            }
-        }
+        self.star_list(args);
         self.emit(Op::BuildDict(0));
         for (k, v) in kwargs {
             if let ExprKind::DoubleStar(x) = &v.kind {
@@ -935,16 +952,49 @@ impl Compiler {
         self.emit(Op::CallEx);
     }
 
+    /// A list of the items, each `*x` extending it with x's items.
+    fn star_list(&mut self, items: &[Expr]) {
+        self.emit(Op::BuildList(0));
+        for a in items {
+            if let ExprKind::Star(x) = &a.kind {
+                self.expr(x);
+                self.emit(Op::ListExtend);
+            } else {
+                self.expr(a);
+                self.emit(Op::ListAppend);
+            }
+        }
+    }
+
     fn store(&mut self, t: &Target) {
         match t {
             Target::Name(n) => {
                 self.store_name(n);
             }
             Target::Unpack(items) => {
-                self.emit(Op::Unpack(items.len()));
+                match items.iter().position(|t| matches!(t, Target::Starred(_))) {
+                    Some(before) => self.emit(Op::UnpackEx {
+                        before,
+                        after: items.len() - before - 1,
+                    }),
+                    None => self.emit(Op::Unpack(items.len())),
+                };
                 for item in items {
                     self.store(item);
                 }
+            }
+            Target::Starred(t) => self.store(t),
+            Target::Slice { object, lower, upper, step } => {
+                self.expr(object);
+                for part in [lower, upper, step] {
+                    match part {
+                        Some(e) => self.expr(e),
+                        None => {
+                            self.emit(Op::Const(Value::None));
+                        }
+                    }
+                }
+                self.emit(Op::StoreSlice);
             }
             Target::Index { object, index } => {
                 self.expr(object);
@@ -1038,6 +1088,22 @@ impl Compiler {
             ExprKind::Name(n) => {
                 self.load_name(n);
             }
+            ExprKind::Tuple(items) | ExprKind::List(items)
+                if items.iter().any(|i| matches!(i.kind, ExprKind::Star(_))) =>
+            {
+                // `(a, *b)`: a list built item by item, made a tuple by `tuple()`.
+                let tuple = matches!(e.kind, ExprKind::Tuple(_));
+                if tuple {
+                    self.emit(Op::Const(Value::Builtin(crate::names::Builtin::Tuple)));
+                }
+                self.star_list(items);
+                if tuple {
+                    self.emit(Op::Call {
+                        argc: 1,
+                        kwnames: Vec::new(),
+                    });
+                }
+            }
             ExprKind::Tuple(items) => {
                 items.iter().for_each(|i| self.expr(i));
                 self.emit(Op::BuildTuple(items.len()));
@@ -1091,6 +1157,11 @@ impl Compiler {
                 self.expr(b);
                 let end = self.here();
                 self.patch(j, end);
+            }
+            ExprKind::Named(name, value) => {
+                self.expr(value);
+                self.emit(Op::Dup);
+                self.store_name(name);
             }
             ExprKind::IfElse { test, body, orelse } => {
                 self.expr(test);
@@ -1146,8 +1217,33 @@ impl Compiler {
                 }
                 self.emit(Op::BuildDict(items.len()));
             }
-            // The parser puts these only in call arguments, which `call_ex` handles.
+            // The parser puts these only in call arguments and displays, which
+            // `call_ex` and `star_list` handle.
             ExprKind::Star(x) | ExprKind::DoubleStar(x) => self.expr(x),
+            ExprKind::Yield(value) => {
+                match value {
+                    Some(v) => self.expr(v),
+                    None => {
+                        self.emit(Op::Const(Value::None));
+                    }
+                }
+                self.emit(Op::Yield);
+            }
+            ExprKind::YieldFrom(x) => {
+                // The object, then a `for` over it that yields each item (what
+                // `send()` sends is dropped: see docs/language.md).
+                self.expr(x);
+                self.emit(Op::Dup);
+                self.emit(Op::GetIter);
+                let top = self.here();
+                let exhausted = self.emit(Op::ForIter(0));
+                self.emit(Op::Yield);
+                self.emit(Op::Pop);
+                self.emit(Op::Jump(top));
+                let end = self.here();
+                self.patch(exhausted, end);
+                self.emit(Op::YieldFromResult);
+            }
         }
     }
 
@@ -1188,11 +1284,30 @@ impl Compiler {
     }
 }
 
+/// Whether a function body yields (not counting the functions and classes it defines).
+fn has_yield(body: &[Stmt]) -> bool {
+    struct Finder(bool);
+    impl crate::visit::Visitor for Finder {
+        fn expr(&mut self, e: &Expr) {
+            if matches!(e.kind, ExprKind::Yield(_) | ExprKind::YieldFrom(_)) {
+                self.0 = true;
+            }
+            crate::visit::walk_expr(self, e);
+        }
+        fn function(&mut self, _: &FuncDef) {}
+        fn class(&mut self, _: &ClassDef) {}
+    }
+    let mut finder = Finder(false);
+    crate::visit::walk_stmts(&mut finder, body);
+    finder.0
+}
+
 /// The names a target binds, in order.
 fn target_names(t: &Target, out: &mut Vec<String>) {
     match t {
         Target::Name(n) => out.push(n.clone()),
         Target::Unpack(items) => items.iter().for_each(|i| target_names(i, out)),
-        Target::Index { .. } | Target::Attr { .. } => {}
+        Target::Starred(t) => target_names(t, out),
+        Target::Index { .. } | Target::Attr { .. } | Target::Slice { .. } => {}
     }
 }

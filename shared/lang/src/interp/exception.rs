@@ -22,6 +22,12 @@ pub struct Exception {
     /// For an instance of a script exception class: that instance (`class` is
     /// then its builtin base, which `except` clauses of builtin classes match).
     pub instance: Option<ScriptExc>,
+    /// `__cause__` (`raise … from cause`) and `__context__` (the exception
+    /// being handled when it was raised); an instance keeps them as attributes.
+    pub cause: Option<Box<Exception>>,
+    pub context: Option<Box<Exception>>,
+    /// `__suppress_context__`: set by `raise … from …`.
+    pub suppress_context: bool,
 }
 
 impl Exception {
@@ -32,6 +38,9 @@ impl Exception {
             message: message.into(),
             line: 0,
             instance: None,
+            cause: None,
+            context: None,
+            suppress_context: false,
         }
     }
 
@@ -71,6 +80,9 @@ impl Exception {
             message: error.message.clone(),
             line: 0,
             instance: None,
+            cause: None,
+            context: None,
+            suppress_context: false,
         }
     }
 

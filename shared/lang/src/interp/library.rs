@@ -173,6 +173,9 @@ pub fn call(f: LibFn, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> 
         name: f.short_name().to_string(),
         ..args
     };
+    if super::sockname::handles(f) {
+        return value(super::sockname::call(f, args)?);
+    }
     match f {
         LibFn::StructPack => {
             let (items, _) = args.varargs(&[])?;

@@ -71,6 +71,11 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
             } else {
                 Value::None
             }),
+            "__cause__" | "__context__" => {
+                let linked = if name == "__cause__" { &e.cause } else { &e.context };
+                Some(linked.clone().map_or(Value::None, |c| super::classes::exception_value(*c)))
+            }
+            "__suppress_context__" => Some(Value::Bool(e.suppress_context)),
             "code" if e.class == ExcClass::SystemExit => Some(super::library::exit_code(e)),
             "args" if e.class == ExcClass::SystemExit => Some(match super::library::exit_code(e) {
                 Value::None => Value::tuple(vec![]),
@@ -88,8 +93,9 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
         Value::IntEnum(e) => e.attr(name),
         Value::File(f) if name == "closed" => Some(Value::Bool(f.is_closed())),
         Value::File(_) => method(v, super::sockfile::METHODS, name),
+        Value::MemoryView(_) => method(v, super::memview::METHODS, name),
         Value::Socket(s) => sockets::attr(s, name).or_else(|| {
-            if let Some(m) = sockets::LOCAL_METHODS.iter().find(|m| **m == name) {
+            if let Some(m) = sockets::LOCAL_METHODS.iter().chain(sockets::INTO_METHODS).find(|m| **m == name) {
                 return Some(Value::Method(Arc::new((v.clone(), *m))));
             }
             let op = Op::from_name(name).filter(|op| op.is_method())?;
@@ -105,6 +111,11 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
         Value::ByteArray(_) => method(v, &["append", "extend", "clear", "pop", "decode", "hex"], name)
             .or_else(|| method(v, TEXT_METHODS, name)),
         Value::Dict(_) => method(v, super::dict::METHODS, name),
+        Value::Generator(g) if name == "__name__" || name == "__qualname__" => {
+            let q = g.qualname.as_str();
+            Some(Value::str(if name == "__name__" { q.rsplit('.').next().unwrap_or(q) } else { q }))
+        }
+        Value::Generator(_) => method(v, &["send", "close", "__next__"], name),
         Value::Set(_) => method(v, super::set::METHODS, name),
         Value::Module(m) => module_attr(*m, name).or_else(|| super::library::module_attr(*m, name)),
         Value::Object(o) => o.attr(name),
@@ -272,6 +283,8 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
         Value::Socket(s) if sockets::LOCAL_METHODS.contains(&name) => {
             sockets::local_method(s, name, args).map(Flow::Value)
         }
+        Value::Socket(s) if sockets::INTO_METHODS.contains(&name) => sockets::recv_into(s, name, args),
+        Value::MemoryView(m) => super::memview::method(m, name, args).map(Flow::Value),
         Value::Socket(s) => match Op::from_name(name) {
             Some(op) => sockets::call_method(s, op, args),
             None => Err(no_attr(recv, name)),

@@ -26,9 +26,11 @@ mod errnos;
 mod exception;
 mod fork;
 mod format;
+mod generator;
 mod icmp;
 mod json;
 mod library;
+mod memview;
 mod methods;
 mod more;
 mod mt;
@@ -43,6 +45,7 @@ mod sockets;
 mod structfmt;
 mod threads;
 mod sockfile;
+mod sockname;
 mod value;
 mod vm;
 
@@ -192,6 +195,15 @@ impl Interpreter {
     /// call depth; empty when the lane has ended or the index is out of range.
     pub fn frames(&self, lane: usize) -> Vec<(String, u32)> {
         self.lanes.get(lane).map(vm::LaneVm::frames).unwrap_or_default()
+    }
+
+    /// How many frames deep the lane is: 1 at its top level, 0 once it has
+    /// ended (or for an out-of-range index); `frames(lane).len()` without the
+    /// names (library frames, which run within their caller's step, not counted).
+    pub fn depth(&self, lane: usize) -> usize {
+        self.lanes.get(lane).filter(|l| !matches!(l.state, LaneState::Ended(_))).map_or(0, |l| {
+            l.callers.iter().chain(std::iter::once(&l.frame)).filter(|f| !f.silent).count()
+        })
     }
 
     /// Executes the next statement of `lane` (which must be Ready; otherwise

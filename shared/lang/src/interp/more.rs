@@ -189,6 +189,14 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         Builtin::Enumerate => {
             let [iterable, start] = args.bind(["iterable", "start"], 1)?;
             let start = start.map_or(Ok(0), |s| to_int(&s))?;
+            if let Some(Value::Generator(genr)) = iterable.as_ref().filter(|g| super::generator::is_lazy(g)) {
+                // Lazy, as in Python: each `for` step resumes the generator.
+                return value(Value::Iter(Box::new(super::value::IterState::Gen { genr: genr.clone(), next: start })));
+            }
+            if let Some(Value::File(file)) = &iterable {
+                // A file's lines need `recv` calls: the VM reads them as the `for` asks.
+                return value(Value::Iter(Box::new(super::value::IterState::FileEnum { file: file.clone(), next: start })));
+            }
             let items = iterate(&iterable.unwrap_or(Value::None))?;
             value(Value::list(
                 items
@@ -197,6 +205,18 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                     .map(|(i, v)| Value::tuple(vec![Value::Int(start.saturating_add(i as i64)), v]))
                     .collect(),
             ))
+        }
+        // `next()` and `iter()` of generators are the VM's (see `generator.rs`).
+        Builtin::Iter => {
+            let [it] = args.bind(["iterable"], 1)?;
+            value(super::generator::iter_of(&it.unwrap_or(Value::None))?)
+        }
+        Builtin::Next => {
+            let [it, _] = args.bind(["iterator", "default"], 1)?;
+            Err(Exception::type_error(format!(
+                "'{}' object is not an iterator",
+                it.unwrap_or(Value::None).type_name()
+            )))
         }
         Builtin::Zip => {
             let (items, _) = args.varargs(&["strict"])?;

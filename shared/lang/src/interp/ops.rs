@@ -60,6 +60,7 @@ pub fn unary(op: UnaryOp, v: &Value) -> Result<Value, Exception> {
 fn frozen(v: &Value) -> Option<Value> {
     match v {
         Value::ByteArray(b) => Some(Value::bytes(lock(b).as_slice())),
+        Value::MemoryView(m) => m.tobytes().ok().map(Value::bytes),
         _ => None,
     }
 }
@@ -496,6 +497,9 @@ pub fn slice(
     upper: Option<&Value>,
     step: Option<&Value>,
 ) -> Result<Value, Exception> {
+    if let Value::MemoryView(m) = object {
+        return m.slice(slice_bound(lower)?, slice_bound(upper)?, slice_bound(step)?);
+    }
     if let Some(b) = frozen(object) {
         return slice(&b, lower, upper, step).map(thawed);
     }
@@ -539,6 +543,57 @@ pub fn slice(
         }
         other => Err(Exception::type_error(format!(
             "'{}' object is not subscriptable",
+            other.type_name()
+        ))),
+    }
+}
+
+/// `object[lower:upper] = value` (and `del object[lower:upper]` with an
+/// empty list) on a list, a bytearray or a memoryview; step 1 only.
+pub fn store_slice(
+    object: &Value,
+    lower: &Value,
+    upper: &Value,
+    step: &Value,
+    value: &Value,
+) -> Result<(), Exception> {
+    let bound = |v: &Value| slice_bound(Some(v));
+    let (lower, upper) = (bound(lower)?, bound(upper)?);
+    if bound(step)?.is_some_and(|s| s != 1) {
+        return Err(Exception::new(
+            crate::names::ExcClass::NotImplementedError,
+            "slice assignment with a step is not supported in socklab scripts",
+        ));
+    }
+    match object {
+        Value::MemoryView(m) => m.store_slice(lower, upper, &super::args::to_bytes(value)?),
+        Value::ByteArray(b) => {
+            let data: Vec<u8> = match value {
+                Value::Bytes(_) | Value::ByteArray(_) | Value::MemoryView(_) => super::args::to_bytes(value)?.to_vec(),
+                Value::Str(_) | Value::Int(_) => {
+                    return Err(Exception::type_error("can assign only bytes, buffers, or iterables of ints in range(0, 256)"));
+                }
+                other => super::args::iterate(other)?
+                    .iter()
+                    .map(|v| as_int(v).and_then(|i| u8::try_from(i).ok()))
+                    .collect::<Option<Vec<u8>>>()
+                    .ok_or_else(|| Exception::value_error("byte must be in range(0, 256)"))?,
+            };
+            let mut buf = lock(b);
+            let (a, z) = super::memview::bounds(buf.len(), lower, upper);
+            buf.splice(a..z, data);
+            Ok(())
+        }
+        Value::List(l) => {
+            let items = super::args::iterate(value)
+                .map_err(|_| Exception::type_error("must assign iterable to extended slice"))?;
+            let mut list = lock(l);
+            let (a, z) = super::memview::bounds(list.len(), lower, upper);
+            list.splice(a..z, items);
+            Ok(())
+        }
+        other => Err(Exception::type_error(format!(
+            "'{}' object does not support item assignment",
             other.type_name()
         ))),
     }

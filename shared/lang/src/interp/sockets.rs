@@ -45,6 +45,9 @@ pub enum Pending {
     Flushed(Arc<super::sockfile::SockFile>),
     /// A library function's next call: the task goes on with its result.
     Task(Box<super::sockapi::Task>),
+    /// `recv_into`/`recvfrom_into`: the bytes go into the buffer from `at`;
+    /// the script gets their count (and the address).
+    Into { base: Arc<std::sync::Mutex<Vec<u8>>>, at: usize },
     /// A wait with a timeout slept once: look again.
     Poll(Box<super::threads::Poll>),
     /// `os.fork()`: the relay duplicated these sockets for the child.
@@ -68,6 +71,51 @@ pub fn attr(sock: &SocketObj, name: &str) -> Option<Value> {
 
 /// Socket methods the interpreter answers itself, without a call.
 pub const LOCAL_METHODS: &[&str] = &["gettimeout", "getblocking", "makefile"];
+
+/// `recv_into` and `recvfrom_into`: the wire has no op of their own, so each
+/// is a `recv` (`recvfrom`) of the size asked, whose bytes the interpreter
+/// copies into the buffer.
+pub const INTO_METHODS: &[&str] = &["recv_into", "recvfrom_into"];
+
+/// `sock.recv_into(buffer, nbytes=0, flags=0)`, `sock.recvfrom_into(…)`.
+pub fn recv_into(sock: &Arc<SocketObj>, name: &str, args: Args) -> Result<Flow, Exception> {
+    let [buffer, nbytes, flags] = args.bind(["buffer", "nbytes", "flags"], 1)?;
+    let (base, at, len) = match buffer.unwrap_or(Value::None) {
+        Value::ByteArray(b) => {
+            let len = lock(&b).len();
+            (b, 0, len)
+        }
+        Value::MemoryView(m) => m.target()?,
+        Value::Bytes(_) => return Err(Exception::type_error(format!("{name}() argument 1 must be read-write bytes-like object, not bytes"))),
+        other => {
+            return Err(Exception::type_error(format!(
+                "{name}() argument 1 must be read-write bytes-like object, not {}",
+                other.type_name()
+            )));
+        }
+    };
+    let n = nbytes.map_or(Ok(0), |n| to_int(&n))?;
+    if n < 0 {
+        return Err(Exception::value_error(format!("negative buffersize in {name}")));
+    }
+    let n = usize::try_from(n).unwrap_or(usize::MAX);
+    if n > len {
+        return Err(Exception::value_error("buffer too small for requested bytes"));
+    }
+    let n = if n == 0 { len } else { n };
+    if sock.is_closed() {
+        return Err(Exception::os_errno(9));
+    }
+    let flags = flags.map(|f| to_i32(&f)).transpose()?.unwrap_or(0);
+    let n32 = u32::try_from(n).map_err(|_| Exception::overflow("buffer size is too large"))?;
+    let id = sock.id();
+    let call = if name == "recv_into" {
+        Call::Recv { sock: id, n: n32, flags }
+    } else {
+        Call::Recvfrom { sock: id, n: n32, flags }
+    };
+    Ok(Flow::Call(call, Pending::Into { base, at }))
+}
 
 /// `sock.gettimeout()`, `sock.getblocking()`.
 pub fn local_method(sock: &Arc<SocketObj>, name: &str, args: Args) -> Result<Value, Exception> {
@@ -400,6 +448,19 @@ pub fn value_from_ret(ret: Ret, pending: &Pending) -> Value {
                 file.fill(data.as_slice());
             }
             return Value::None;
+        }
+        Pending::Into { base, at } => {
+            let count = |data: &[u8]| {
+                super::memview::write(base, *at, data);
+                Value::Int(i64::try_from(data.len()).unwrap_or(i64::MAX))
+            };
+            return match ret {
+                Ret::Bytes { data } => count(data.as_slice()),
+                Ret::Datagram { data, addr } => {
+                    Value::tuple(vec![count(data.as_slice()), addr.map_or(Value::None, addr_value)])
+                }
+                _ => Value::Int(0),
+            };
         }
         _ => {}
     }

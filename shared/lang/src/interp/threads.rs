@@ -25,6 +25,15 @@ use socklab_wire::protocol::Call;
 /// How often a wait with a timeout looks again, in seconds.
 const POLL: f64 = 0.01;
 
+/// Lanes (threads and processes) that may run at once in one script: a
+/// loop that starts threads ends with CPython's error instead of exhausting
+/// the relay.
+pub const MAX_LANES: usize = 128;
+
+fn live_lanes(shared: &Shared) -> usize {
+    shared.threads.values().filter(|t| !t.done).count()
+}
+
 /// What a parked lane waits for.
 #[derive(Debug, Clone)]
 pub enum Wait {
@@ -281,6 +290,9 @@ impl LaneVm {
                     Some(_) => return Err(Exception::type_error("optional 3rd arg must be a dictionary").into()),
                 };
                 let daemon = daemon.is_some_and(|d| d.truthy());
+                if live_lanes(shared) >= MAX_LANES {
+                    return Err(Exception::new(ExcClass::RuntimeError, "can't start new thread").into());
+                }
                 Value::Int(self.start_thread(function, fargs, kwargs, daemon, shared))
             }
             LibFn::ThreadAllocateLock => {
@@ -345,6 +357,10 @@ impl LaneVm {
             }
             LibFn::OsFork => {
                 args.bind::<0>([], 0)?;
+                if live_lanes(shared) >= MAX_LANES {
+                    // What fork(2) says when a user has too many processes.
+                    return Err(Exception::os_errno(11).into());
+                }
                 let socks = super::fork::open_sockets(self);
                 let ids = socks.iter().map(|s| s.id()).collect();
                 return Ok(Next::Suspend(Call::Fork { socks: ids }, Pending::Fork(socks)));

@@ -83,6 +83,10 @@ pub enum Value {
     IntEnum(super::sockapi::IntEnum),
     /// A file object over a socket (`sock.makefile()`).
     File(Arc<super::sockfile::SockFile>),
+    /// `memoryview(b)`: a window on a bytearray's (or bytes') bytes.
+    MemoryView(Arc<super::memview::MemView>),
+    /// A generator object (a call of a `def` with `yield`), or what `iter()` makes.
+    Generator(Arc<super::generator::Generator>),
 }
 
 /// A function value: its code, the defaults evaluated by `def`, and the cells it closes over.
@@ -150,6 +154,10 @@ pub enum IterState {
     Items { items: Vec<Value>, next: usize },
     /// Lines of a socket file: the VM reads them, with `recv` calls as needed.
     File(Arc<super::sockfile::SockFile>),
+    /// `enumerate(file)`: its lines numbered from `next`.
+    FileEnum { file: Arc<super::sockfile::SockFile>, next: i64 },
+    /// `enumerate(generator)`: the VM resumes the generator; `next` is the count.
+    Gen { genr: Arc<super::generator::Generator>, next: i64 },
 }
 
 impl IterState {
@@ -168,7 +176,7 @@ impl IterState {
                 *next = next.saturating_add(*step);
                 Some(Value::Int(v))
             }
-            IterState::File(_) => None,
+            IterState::File(_) | IterState::FileEnum { .. } | IterState::Gen { .. } => None,
             IterState::Items { items, next } => {
                 let v = items.get(*next).cloned();
                 *next += 1;
@@ -238,6 +246,8 @@ impl Value {
             Value::Object(o) => o.type_name(),
             Value::IntEnum(e) => e.class.name(),
             Value::File(f) => f.type_name(),
+            Value::Generator(g) => g.type_name,
+            Value::MemoryView(_) => "memoryview",
         }
     }
 
@@ -371,6 +381,9 @@ impl Value {
             Value::Function(f) => {
                 let _ = write!(out, "<function {}>", f.code.qualname);
             }
+            Value::Generator(g) => out.push_str(&g.repr()),
+            // CPython adds " at 0x…".
+            Value::MemoryView(_) => out.push_str("<memory>"),
             Value::ExcClass(c) => {
                 let _ = write!(out, "<class '{}'>", c.name());
             }
@@ -524,6 +537,7 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
         (Value::Builtin(x), Value::Builtin(y)) => x == y,
         (Value::Module(x), Value::Module(y)) => x == y,
         (Value::Function(x), Value::Function(y)) => Arc::ptr_eq(x, y),
+        (Value::Generator(x), Value::Generator(y)) => Arc::ptr_eq(x, y),
         (Value::File(x), Value::File(y)) => Arc::ptr_eq(x, y),
         (Value::ExcClass(x), Value::ExcClass(y)) => x == y,
         (Value::Class(x), Value::Class(y)) => Arc::ptr_eq(x, y),
@@ -563,12 +577,14 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
 /// Both operands' bytes when one is a bytearray and the other bytes-like
 /// (bytes and bytearray compare by content, as in Python).
 fn byte_pair(a: &Value, b: &Value) -> Option<(Vec<u8>, Vec<u8>)> {
-    if !matches!(a, Value::ByteArray(_)) && !matches!(b, Value::ByteArray(_)) {
+    let mutable = |v: &Value| matches!(v, Value::ByteArray(_) | Value::MemoryView(_));
+    if !mutable(a) && !mutable(b) {
         return None;
     }
     let raw = |v: &Value| match v {
         Value::Bytes(x) => Some(x.to_vec()),
         Value::ByteArray(x) => Some(lock(x).clone()),
+        Value::MemoryView(m) => m.tobytes().ok(),
         _ => None,
     };
     Some((raw(a)?, raw(b)?))
@@ -588,6 +604,7 @@ pub fn py_is(a: &Value, b: &Value) -> bool {
         (Value::Class(x), Value::Class(y)) => Arc::ptr_eq(x, y),
         (Value::Instance(x), Value::Instance(y)) => Arc::ptr_eq(x, y),
         (Value::Function(x), Value::Function(y)) => Arc::ptr_eq(x, y),
+        (Value::Generator(x), Value::Generator(y)) => Arc::ptr_eq(x, y),
         (Value::Special(x), Value::Special(y)) => x == y,
         (Value::ExcClass(x), Value::ExcClass(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),

@@ -74,6 +74,14 @@ pub(super) enum OnReturn {
     Not,
     /// A property setter: nothing pushed.
     Discard,
+    /// A generator's frame, resumed for this.
+    Generator {
+        genr: Arc<super::generator::Generator>,
+        mode: super::generator::GenMode,
+    },
+    /// A generator drained for native code: the list replaces the value at
+    /// `at` in the caller's stack, whose op runs again.
+    Drained { at: usize },
     /// A library module's top level: its globals become the module.
     Module(crate::names::Module),
 }
@@ -84,10 +92,12 @@ struct Current {
     stmt: usize,
     /// What its Step reports as `result`.
     result: Value,
+    /// What its Step shows instead of the statement's source.
+    label: Option<String>,
 }
 
 /// CPython's default recursion limit: frames in a lane, its top level included.
-const RECURSION_LIMIT: usize = 1000;
+pub(super) const RECURSION_LIMIT: usize = 1000;
 
 /// One running piece of code: the lane's top level or a function call. Calls
 /// are frames on [`LaneVm::callers`], never Rust recursion, so depth costs no
@@ -104,7 +114,7 @@ pub(super) struct Frame {
     pub(super) locals: HashMap<String, Value>,
     pub(super) cells: HashMap<String, Cell>,
     /// The function's qualified name, or `<module>`.
-    function: String,
+    pub(super) function: String,
     /// Where the function was defined: the line a lambda's frame reports.
     def_line: u32,
     /// The exception an `except` clause of this frame caught last, for a bare `raise`.
@@ -149,7 +159,11 @@ impl Frame {
             pc: self.pc,
             stack: self.stack.iter().map(|v| c.value(v)).collect(),
             blocks: self.blocks.clone(),
-            current: self.current.as_ref().map(|cur| Current { stmt: cur.stmt, result: c.value(&cur.result) }),
+            current: self.current.as_ref().map(|cur| Current {
+                stmt: cur.stmt,
+                result: c.value(&cur.result),
+                label: cur.label.clone(),
+            }),
             locals: self.locals.iter().map(|(k, v)| (k.clone(), c.value(v))).collect(),
             cells: self.cells.iter().map(|(k, cell)| (k.clone(), c.cell(cell))).collect(),
             function: self.function.clone(),
@@ -175,6 +189,9 @@ impl Frame {
                 OnReturn::Not => OnReturn::Not,
                 OnReturn::Discard => OnReturn::Discard,
                 OnReturn::Module(m) => OnReturn::Module(*m),
+                // A generator running across a fork stays shared with the parent (see docs/language.md).
+                OnReturn::Generator { genr, mode } => OnReturn::Generator { genr: genr.clone(), mode: mode.clone() },
+                OnReturn::Drained { at } => OnReturn::Drained { at: *at },
             },
             filled: Vec::new(),
         }
@@ -530,6 +547,7 @@ impl LaneVm {
                 begun = true;
                 self.frame.current = Some(Current {
                     stmt: n,
+                    label: None,
                     result: Value::None,
                 });
                 self.frame.pc += 1;
@@ -595,28 +613,29 @@ impl LaneVm {
                 note_socket(shared, &name, &v);
                 lock(&self.frame.globals).insert(name, v);
             }
+            Op::StoreSlice => {
+                let step = self.pop();
+                let upper = self.pop();
+                let lower = self.pop();
+                let object = self.pop();
+                let value = self.pop();
+                ops::store_slice(&object, &lower, &upper, &step, &value)?;
+            }
             Op::StoreIndex => {
                 let index = self.pop();
                 let object = self.pop();
                 let value = self.pop();
                 ops::store_index(&object, &index, value)?;
             }
+            Op::Unpack(_) | Op::UnpackEx { .. }
+                if self.drain_generator(None, self.frame.stack.len().saturating_sub(1)..self.frame.stack.len())? =>
+            {
+                return Ok(Next::Continue);
+            }
+            Op::Yield => return self.yield_value(),
+            Op::YieldFromResult => self.yield_from_result(),
             Op::Unpack(n) => {
-                let v = self.pop();
-                let items = match &v {
-                    Value::Tuple(_)
-                    | Value::List(_)
-                    | Value::Str(_)
-                    | Value::Bytes(_)
-                    | Value::Range { .. } => super::args::iterate(&v)?,
-                    other => {
-                        return Err(Exception::type_error(format!(
-                            "cannot unpack non-iterable {} object",
-                            other.type_name()
-                        ))
-                        .into());
-                    }
-                };
+                let items = unpack_items(&self.pop())?;
                 if items.len() < n {
                     return Err(Exception::value_error(format!(
                         "not enough values to unpack (expected {n}, got {})",
@@ -630,6 +649,22 @@ impl LaneVm {
                     ))
                     .into());
                 }
+                self.frame.stack.extend(items.into_iter().rev());
+            }
+            Op::UnpackEx { before, after } => {
+                let mut items = unpack_items(&self.pop())?;
+                if items.len() < before + after {
+                    return Err(Exception::value_error(format!(
+                        "not enough values to unpack (expected at least {}, got {})",
+                        before + after,
+                        items.len()
+                    ))
+                    .into());
+                }
+                let tail = items.split_off(items.len() - after);
+                let middle = items.split_off(before);
+                self.frame.stack.extend(tail.into_iter().rev());
+                self.frame.stack.push(Value::list(middle));
                 self.frame.stack.extend(items.into_iter().rev());
             }
             Op::Pop => {
@@ -791,7 +826,9 @@ impl LaneVm {
             }
             Op::Call { argc, kwnames } => {
                 let base = self.frame.stack.len().saturating_sub(argc + kwnames.len());
-                if self.fill_args(base, argc + kwnames.len())? {
+                if self.fill_args(base, argc + kwnames.len())?
+                    || self.drain_generator(base.checked_sub(1), base..self.frame.stack.len())?
+                {
                     return Ok(Next::Continue);
                 }
                 let kwvalues = self
@@ -800,6 +837,11 @@ impl LaneVm {
                     .split_off(self.frame.stack.len().saturating_sub(kwnames.len()));
                 let positional = self.frame.stack.split_off(self.frame.stack.len().saturating_sub(argc));
                 let callee = self.pop();
+                if kwnames.is_empty()
+                    && let Some(next) = self.call_generator(&callee, &positional, &[])
+                {
+                    return next;
+                }
                 if class_call(&callee, &positional) {
                     let keywords = kwnames.into_iter().zip(kwvalues).collect();
                     return self.call_class_value(callee, positional, keywords);
@@ -819,6 +861,10 @@ impl LaneVm {
             Op::GetIter => {
                 let v = self.pop();
                 let state = match v {
+                    Value::Generator(_) | Value::Iter(_) => {
+                        self.frame.stack.push(v);
+                        return Ok(Next::Continue);
+                    }
                     Value::File(f) => IterState::File(f),
                     Value::Range { start, stop, step } => IterState::Range {
                         next: start,
@@ -833,11 +879,28 @@ impl LaneVm {
                 self.frame.stack.push(Value::Iter(Box::new(state)));
             }
             Op::ForIter(done) => {
+                if let Some(next) = self.for_iter_generator(done) {
+                    return next;
+                }
                 if let Some(Value::Iter(it)) = self.frame.stack.last()
-                    && let IterState::File(f) = it.as_ref()
+                    && let IterState::File(f) | IterState::FileEnum { file: f, .. } = it.as_ref()
                 {
                     match f.clone().next_line()? {
-                        Ok(Some(line)) => self.frame.stack.push(line),
+                        Ok(Some(line)) => {
+                            // `enumerate(file)`: the line comes with its number.
+                            let item = match self.frame.stack.last_mut() {
+                                Some(Value::Iter(it)) => match it.as_mut() {
+                                    IterState::FileEnum { next, .. } => {
+                                        let n = *next;
+                                        *next = n.saturating_add(1);
+                                        Value::tuple(vec![Value::Int(n), line])
+                                    }
+                                    _ => line,
+                                },
+                                _ => line,
+                            };
+                            self.frame.stack.push(item);
+                        }
                         Ok(None) => {
                             self.pop();
                             self.frame.pc = done;
@@ -912,6 +975,7 @@ impl LaneVm {
                     self.frame.pc = next;
                 }
             }
+            Op::EndExcept => self.frame.handling = None,
             Op::Reraise => {
                 if let Some(e) = exception_of(&self.pop()) {
                     return Err(Raise::Exception(e));
@@ -927,7 +991,7 @@ impl LaneVm {
             }
             Op::EnterWith => {
                 let v = self.frame.stack.last().cloned().unwrap_or(Value::None);
-                if v.as_socket().is_some() || matches!(v, Value::File(_)) {
+                if v.as_socket().is_some() || matches!(v, Value::File(_) | Value::MemoryView(_)) {
                     self.frame.stack.push(v);
                 } else if let Value::Object(o) = &v
                     && matches!(**o, super::library::Object::Lock(_))
@@ -1028,7 +1092,7 @@ impl LaneVm {
                     self.returned(done, v)?;
                 }
             }
-            Op::Raise { has_exc } => {
+            Op::Raise { has_exc, has_cause } => {
                 if !has_exc {
                     return Err(match &self.frame.handling {
                         Some(e) => Raise::Exception((**e).clone()),
@@ -1038,14 +1102,16 @@ impl LaneVm {
                         }
                     });
                 }
-                return Err(match self.pop() {
-                    Value::Exception(e) => Raise::Exception((*e).clone()),
-                    Value::ExcClass(c) => Exception::new(c, "").into(),
+                let cause = if has_cause { Some(self.pop()) } else { None };
+                let exc = match self.pop() {
+                    Value::Exception(e) => (*e).clone(),
+                    Value::ExcClass(c) => Exception::new(c, ""),
                     other => match raise_script(&other) {
-                        Some(e) => e.into(),
-                        None => Exception::type_error("exceptions must derive from BaseException").into(),
+                        Some(e) => e,
+                        None => return Err(Exception::type_error("exceptions must derive from BaseException").into()),
                     },
-                });
+                };
+                return Err(super::classes::chain(exc, cause, self.frame.handling.as_deref())?.into());
             }
             Op::BuildDict(n) => {
                 let items = self
@@ -1098,6 +1164,10 @@ impl LaneVm {
                 }
             }
             Op::ListExtend => {
+                let top = self.frame.stack.len().saturating_sub(1);
+                if self.drain_generator(None, top..top + 1)? {
+                    return Ok(Next::Continue);
+                }
                 let v = self.pop();
                 let items = match &v {
                     Value::Dict(d) => dict::keys(d),
@@ -1165,6 +1235,9 @@ impl LaneVm {
                         }
                     }
                 }
+                if let Some(next) = self.call_generator(&callee, &positional, &keywords) {
+                    return next;
+                }
                 if class_call(&callee, &positional) {
                     return self.call_class_value(callee, positional, keywords);
                 }
@@ -1172,6 +1245,20 @@ impl LaneVm {
             }
             Op::ExitWith { exc } => {
                 let v = self.pop();
+                if let Value::MemoryView(m) = &v {
+                    super::memview::release(m);
+                    self.frame.stack.push(Value::None);
+                    return Ok(Next::Continue);
+                }
+                if v.as_socket().is_none()
+                    && !matches!(v, Value::File(_))
+                    && let Some(cur) = self.frame.current.as_mut()
+                    && let Some(s) = self.frame.program.stmts.get(cur.stmt)
+                {
+                    // The `with` exit is shown as `x.close()`: right for sockets and files only.
+                    let base = s.source.strip_suffix(".close()").unwrap_or(&s.source);
+                    cur.label = Some(format!("{base}.__exit__(None, None, None)"));
+                }
                 if let Value::Object(o) = &v
                     && matches!(**o, super::library::Object::Lock(_))
                 {
@@ -1257,6 +1344,10 @@ impl LaneVm {
         frame.func = Some(f.clone());
         frame.silent = f.library;
         frame.on_return = on_return;
+        if code.is_generator {
+            self.make_generator(frame);
+            return Ok(());
+        }
         let caller = std::mem::replace(&mut self.frame, frame);
         self.callers.push(caller);
         Ok(())
@@ -1311,6 +1402,7 @@ impl LaneVm {
             Some(Global::Builtin(b)) => Ok(Value::Builtin(b)),
             Some(Global::Module(m)) => Ok(Value::Module(m)),
             Some(Global::Const(c)) => Ok(Value::Int(c)),
+            Some(Global::LibFn(f)) => Ok(Value::LibFn(f)),
             None if ExcClass::from_name(name).is_some() => {
                 Ok(ExcClass::from_name(name).map_or(Value::None, Value::ExcClass))
             }
@@ -1393,7 +1485,10 @@ impl LaneVm {
     }
 
     fn emit_step_ok(&self, shared: &mut Shared, cur: &Current) {
-        let (line, call) = self.stmt_info(cur.stmt);
+        let (line, mut call) = self.stmt_info(cur.stmt);
+        if let Some(label) = &cur.label {
+            call = label.clone();
+        }
         shared.events.push(InterpEvent::Step {
             lane: self.name.clone(),
             line,
@@ -1420,8 +1515,11 @@ impl LaneVm {
                     let Some(caller) = self.callers.pop() else {
                         return self.unhandled(shared, exc);
                     };
-                    self.frame = caller;
-                    raised = Raise::Exception(exc);
+                    let done = std::mem::replace(&mut self.frame, caller);
+                    match self.left_by_exception(&done, exc) {
+                        Some(exc) => raised = Raise::Exception(exc),
+                        None => return false,
+                    }
                 }
             }
         }
@@ -1478,6 +1576,12 @@ impl LaneVm {
         }
         self.clear_fills();
         if let Some(block) = self.frame.blocks.pop() {
+            // Raised while an exception was being handled: that is its context.
+            if exc.context.is_none()
+                && let Some(h) = self.frame.handling.as_deref().filter(|h| **h != exc)
+            {
+                exc.context = Some(Box::new(h.clone()));
+            }
             self.frame.stack.truncate(block.depth);
             self.frame.stack.push(exception_value(exc));
             self.frame.pc = block.handler;
@@ -1575,6 +1679,13 @@ fn note_socket(shared: &mut Shared, name: &str, v: &Value) {
             .entry(s.id())
             .or_insert_with(|| name.to_string());
     }
+}
+
+/// The items an unpacking assignment takes apart, with CPython's message for a non-iterable.
+fn unpack_items(v: &Value) -> Result<Vec<Value>, Exception> {
+    super::args::iterate(v).map_err(|_| {
+        Exception::type_error(format!("cannot unpack non-iterable {} object", v.type_name()))
+    })
 }
 
 fn unbound_local(name: &str) -> Exception {

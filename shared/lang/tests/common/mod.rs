@@ -749,6 +749,11 @@ fn tg(t: &Target) -> String {
         Target::Unpack(items) => {
             format!("({})", items.iter().map(tg).collect::<Vec<_>>().join(", "))
         }
+        Target::Starred(t) => format!("*{}", tg(t)),
+        Target::Slice { object, lower, upper, step } => {
+            let part = |e: &Option<Expr>| e.as_ref().map(ex).unwrap_or_default();
+            format!("{}[{}:{}:{}]", ex(object), part(lower), part(upper), part(step))
+        }
         Target::Index { object, index } => format!("{}[{}]", ex(object), ex(index)),
         Target::Attr { object, name } => format!("{}.{name}", ex(object)),
     }
@@ -780,6 +785,7 @@ fn ex(e: &Expr) -> String {
         ExprKind::IfElse { test, body, orelse } => {
             format!("(if {} {} {})", ex(test), ex(body), ex(orelse))
         }
+        ExprKind::Named(name, value) => format!("(:= {name} {})", ex(value)),
         ExprKind::Attr(x, n) => format!("{}.{n}", ex(x)),
         ExprKind::Call { func, args, kwargs } => {
             let mut parts: Vec<String> = args.iter().map(ex).collect();
@@ -819,6 +825,8 @@ fn ex(e: &Expr) -> String {
         }
         ExprKind::Set(items) => format!("(set {})", list(items)),
         ExprKind::Star(x) => format!("*{}", ex(x)),
+        ExprKind::Yield(x) => format!("(yield {})", x.as_deref().map(ex).unwrap_or_default()),
+        ExprKind::YieldFrom(x) => format!("(yield from {})", ex(x)),
         ExprKind::DoubleStar(x) => format!("**{}", ex(x)),
         ExprKind::Comp {
             kind,

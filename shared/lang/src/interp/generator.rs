@@ -1,0 +1,436 @@
+//! Generators: a `def` with `yield` returns a generator object holding the
+//! function's own suspended [`Frame`]. Resuming it (`next()`, a `for` loop,
+//! `send()`) makes that frame the lane's innermost again, exactly like a call;
+//! `yield` hands the frame back to the generator object and the value to the
+//! frame below. So a socket call inside a generator body suspends the lane
+//! like one anywhere else, and nothing runs twice.
+//!
+//! Native code that needs a generator's items (`list(gen)`, `sum(gen)`,
+//! `", ".join(gen)`, `a, b = gen`) has them drained first by a small frame that
+//! runs a `for` loop over the generator; the op then runs again with a list in
+//! the generator's place (see [`LaneVm::drain_generator`]).
+
+use std::sync::{Arc, Mutex};
+
+use super::compile::{Op, Program};
+use super::exception::{Exception, Raise};
+use super::value::{IterState, Value, lock};
+use super::vm::{Frame, LaneVm, Next, OnReturn};
+use crate::names::{Builtin, ExcClass};
+
+/// A generator object (or an iterator `iter()` made of a sequence).
+#[derive(Debug)]
+pub struct Generator {
+    /// The function's qualified name, for `repr` and `__name__`.
+    pub qualname: String,
+    /// `generator`, or the iterator type `iter()` made (`list_iterator`, …).
+    pub type_name: &'static str,
+    state: Mutex<GenState>,
+}
+
+#[derive(Debug, Default)]
+struct GenState {
+    /// The suspended frame: None before a native iterator, while running and once finished.
+    frame: Option<Box<Frame>>,
+    /// `iter(sequence)`: the items, shared by every name that holds the iterator.
+    native: Option<IterState>,
+    started: bool,
+    running: bool,
+    finished: bool,
+    /// What the generator's `return` returned, for `yield from`.
+    returned: Option<Value>,
+}
+
+/// Why a generator is being resumed: what its next `yield` or its end means to the caller.
+#[derive(Debug, Clone)]
+pub(super) enum GenMode {
+    /// A `for` loop's `ForIter`; with `Some(n)`, `enumerate` pairs the value with n.
+    ForIter { count: Option<i64> },
+    /// `next(gen[, default])`.
+    Next { default: Option<Value> },
+    /// `gen.send(value)`.
+    Send,
+    /// `gen.close()`: GeneratorExit was raised at the `yield`.
+    Close,
+}
+
+impl Generator {
+    /// A generator for a function's frame, not started.
+    pub(super) fn new(frame: Frame, qualname: String) -> Arc<Generator> {
+        Arc::new(Generator {
+            qualname,
+            type_name: "generator",
+            state: Mutex::new(GenState {
+                frame: Some(Box::new(frame)),
+                ..GenState::default()
+            }),
+        })
+    }
+
+    /// `iter(x)` of a sequence: an iterator shared by whoever holds it.
+    pub(super) fn native(items: IterState, type_name: &'static str) -> Arc<Generator> {
+        Arc::new(Generator {
+            qualname: String::new(),
+            type_name,
+            state: Mutex::new(GenState {
+                native: Some(items),
+                started: true,
+                ..GenState::default()
+            }),
+        })
+    }
+
+    pub fn repr(&self) -> String {
+        if self.type_name == "generator" {
+            format!("<generator object {}>", self.qualname)
+        } else {
+            format!("<{} object>", self.type_name)
+        }
+    }
+
+    /// The items an `iter()` iterator has left (a generator's are drained by the VM first).
+    pub(super) fn rest(&self) -> Result<Vec<Value>, Exception> {
+        let mut st = lock(&self.state);
+        let finished = st.finished;
+        match st.native.as_mut() {
+            Some(native) => Ok(std::iter::from_fn(|| native.next_value()).collect()),
+            None if finished => Ok(Vec::new()),
+            None => Err(Exception::type_error("a generator cannot be used here in socklab scripts")),
+        }
+    }
+
+    /// The value a finished generator's `return` gave (None otherwise).
+    fn returned(&self) -> Value {
+        lock(&self.state).returned.clone().unwrap_or(Value::None)
+    }
+}
+
+/// `StopIteration`, carrying the generator's return value as its text.
+fn stop_iteration(value: &Value) -> Exception {
+    let text = if matches!(value, Value::None) { String::new() } else { value.to_str() };
+    Exception::new(ExcClass::StopIteration, text)
+}
+
+/// Builtins that take a generator as it is, rather than its items.
+fn takes_generator(b: Builtin) -> bool {
+    matches!(
+        b,
+        Builtin::Next
+            | Builtin::Iter
+            | Builtin::Enumerate
+            | Builtin::Type
+            | Builtin::Print
+            | Builtin::Repr
+            | Builtin::Str
+            | Builtin::Isinstance
+            | Builtin::Len
+            | Builtin::Bool
+            | Builtin::Getattr
+            | Builtin::Hasattr
+            | Builtin::Format
+    )
+}
+
+/// Whether `v` is an iterator whose items only running code can give.
+pub(super) fn is_lazy(v: &Value) -> bool {
+    match v {
+        Value::Generator(g) => lock(&g.state).native.is_none(),
+        Value::Iter(it) => matches!(**it, IterState::Gen { .. }),
+        _ => false,
+    }
+}
+
+impl LaneVm {
+    /// Calls to a generator function: the frame is made, not entered.
+    pub(super) fn make_generator(&mut self, frame: Frame) {
+        let qualname = frame.function.clone();
+        self.frame.stack.push(Value::Generator(Generator::new(frame, qualname)));
+    }
+
+    /// Starts or resumes `genr` for `mode`: its frame becomes the innermost.
+    pub(super) fn resume_generator(
+        &mut self,
+        genr: &Arc<Generator>,
+        sent: Value,
+        mode: GenMode,
+    ) -> Result<Next, Raise> {
+        let mut st = lock(&genr.state);
+        if st.running {
+            return Err(Exception::value_error("generator already executing").into());
+        }
+        if let Some(native) = st.native.as_mut() {
+            let next = native.next_value();
+            drop(st);
+            return match (next, mode) {
+                (Some(v), _) => {
+                    self.frame.stack.push(v);
+                    Ok(Next::Continue)
+                }
+                (None, GenMode::Next { default: Some(d) }) => {
+                    self.frame.stack.push(d);
+                    Ok(Next::Continue)
+                }
+                (None, _) => Err(stop_iteration(&Value::None).into()),
+            };
+        }
+        let Some(mut frame) = st.frame.take().filter(|_| !st.finished) else {
+            st.finished = true;
+            drop(st);
+            return match mode {
+                GenMode::Next { default: Some(d) } => {
+                    self.frame.stack.push(d);
+                    Ok(Next::Continue)
+                }
+                GenMode::Close => {
+                    self.frame.stack.push(Value::None);
+                    Ok(Next::Continue)
+                }
+                _ => Err(stop_iteration(&Value::None).into()),
+            };
+        };
+        if matches!(mode, GenMode::Close) && !st.started {
+            st.finished = true;
+            drop(st);
+            self.frame.stack.push(Value::None);
+            return Ok(Next::Continue);
+        }
+        if st.started {
+            frame.stack.push(sent);
+        } else if !matches!(sent, Value::None) {
+            st.frame = Some(frame);
+            return Err(Exception::type_error("can't send non-None value to a just-started generator").into());
+        }
+        if self.callers.len() + 2 > super::vm::RECURSION_LIMIT {
+            st.frame = Some(frame);
+            return Err(Exception::new(ExcClass::RecursionError, "maximum recursion depth exceeded").into());
+        }
+        st.started = true;
+        st.running = true;
+        drop(st);
+        let close = matches!(mode, GenMode::Close);
+        frame.on_return = OnReturn::Generator { genr: genr.clone(), mode };
+        let caller = std::mem::replace(&mut self.frame, *frame);
+        self.callers.push(caller);
+        if close {
+            return Err(Exception::new(ExcClass::GeneratorExit, "").into());
+        }
+        Ok(Next::Continue)
+    }
+
+    /// `yield`: the generator's frame goes back into its object, the value to the caller.
+    pub(super) fn yield_value(&mut self) -> Result<Next, Raise> {
+        let v = self.pop();
+        let OnReturn::Generator { .. } = &self.frame.on_return else {
+            return Err(Exception::new(ExcClass::RuntimeError, "'yield' outside a generator").into());
+        };
+        let Some(caller) = self.callers.pop() else {
+            return Err(Exception::new(ExcClass::RuntimeError, "'yield' outside a generator").into());
+        };
+        let mut frame = std::mem::replace(&mut self.frame, caller);
+        let OnReturn::Generator { genr, mode } = std::mem::take(&mut frame.on_return) else {
+            return Ok(Next::Continue);
+        };
+        {
+            let mut st = lock(&genr.state);
+            st.running = false;
+            st.frame = Some(Box::new(frame));
+        }
+        match mode {
+            GenMode::Close => Err(Exception::new(ExcClass::RuntimeError, "generator ignored GeneratorExit").into()),
+            GenMode::ForIter { count: Some(n) } => {
+                self.frame.stack.push(Value::tuple(vec![Value::Int(n), v]));
+                Ok(Next::Continue)
+            }
+            _ => {
+                self.frame.stack.push(v);
+                Ok(Next::Continue)
+            }
+        }
+    }
+
+    /// The generator's frame returned `v`: it is finished.
+    pub(super) fn generator_returned(&mut self, genr: &Generator, mode: GenMode, v: Value) -> Result<(), Exception> {
+        {
+            let mut st = lock(&genr.state);
+            st.running = false;
+            st.finished = true;
+            st.returned = Some(v.clone());
+        }
+        match mode {
+            // The `for` asks again and finds the generator exhausted.
+            GenMode::ForIter { .. } => self.frame.pc = self.frame.pc.saturating_sub(1),
+            GenMode::Next { default: Some(d) } => self.frame.stack.push(d),
+            GenMode::Close => self.frame.stack.push(Value::None),
+            GenMode::Next { default: None } | GenMode::Send => return Err(stop_iteration(&v)),
+        }
+        Ok(())
+    }
+
+    /// An exception left the frame `done` (now popped). A generator's frame is
+    /// finished by it; `close()` answers None to its GeneratorExit. Returns the
+    /// exception to go on raising in the caller, or None when it was absorbed.
+    pub(super) fn left_by_exception(&mut self, done: &Frame, exc: Exception) -> Option<Exception> {
+        let OnReturn::Generator { genr, mode } = &done.on_return else {
+            return Some(exc);
+        };
+        {
+            let mut st = lock(&genr.state);
+            st.running = false;
+            st.finished = true;
+        }
+        if matches!(mode, GenMode::Close) && exc.class == ExcClass::GeneratorExit {
+            self.frame.stack.push(Value::None);
+            return None;
+        }
+        if exc.class == ExcClass::StopIteration {
+            let mut e = Exception::new(ExcClass::RuntimeError, "generator raised StopIteration");
+            e.line = exc.line;
+            return Some(e);
+        }
+        Some(exc)
+    }
+
+    /// `ForIter` with a generator (or `enumerate` of one) on top: resumes it,
+    /// or pops it and jumps to `done` once it is finished.
+    pub(super) fn for_iter_generator(&mut self, done: usize) -> Option<Result<Next, Raise>> {
+        let (genr, count) = match self.frame.stack.last_mut() {
+            Some(Value::Generator(g)) => (g.clone(), None),
+            Some(Value::Iter(it)) => match it.as_mut() {
+                IterState::Gen { genr, next } => {
+                    let n = *next;
+                    *next = next.saturating_add(1);
+                    (genr.clone(), Some(n))
+                }
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let finished = {
+            let st = lock(&genr.state);
+            st.finished || (st.frame.is_none() && st.native.is_none() && !st.running)
+        };
+        if finished {
+            self.pop();
+            self.frame.pc = done;
+            return Some(Ok(Next::Continue));
+        }
+        match self.resume_generator(&genr, Value::None, GenMode::ForIter { count }) {
+            Err(Raise::Exception(e)) if e.class == ExcClass::StopIteration => {
+                self.pop();
+                self.frame.pc = done;
+                Some(Ok(Next::Continue))
+            }
+            other => Some(other),
+        }
+    }
+
+    /// `next()`, `iter()`, and a generator's own methods; None for any other call.
+    pub(super) fn call_generator(
+        &mut self,
+        callee: &Value,
+        positional: &[Value],
+        keywords: &[(String, Value)],
+    ) -> Option<Result<Next, Raise>> {
+        if !keywords.is_empty() {
+            return None;
+        }
+        match (callee, positional) {
+            (Value::Builtin(Builtin::Next), [Value::Generator(g), rest @ ..]) if rest.len() <= 1 => {
+                let default = rest.first().cloned();
+                Some(self.resume_generator(g, Value::None, GenMode::Next { default }))
+            }
+            (Value::Builtin(Builtin::Iter), [g @ Value::Generator(_)]) => {
+                self.frame.stack.push(g.clone());
+                Some(Ok(Next::Continue))
+            }
+            (Value::Method(m), args) => {
+                let Value::Generator(g) = &m.0 else {
+                    return None;
+                };
+                Some(match (m.1, args) {
+                    ("send", [v]) => self.resume_generator(g, v.clone(), GenMode::Send),
+                    ("__next__", []) => self.resume_generator(g, Value::None, GenMode::Next { default: None }),
+                    ("close", []) => self.resume_generator(g, Value::None, GenMode::Close),
+                    (name, args) => Err(Exception::type_error(format!(
+                        "{name}() takes {} argument{} ({} given)",
+                        usize::from(name == "send"),
+                        if name == "send" { "" } else { "s" },
+                        args.len()
+                    ))
+                    .into()),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Before a native call or an unpacking: a generator among the values at
+    /// `args` (the callee at `callee_at`, if any) is run to its end first, and
+    /// the op runs again with the list of its items in its place.
+    pub(super) fn drain_generator(&mut self, callee_at: Option<usize>, args: std::ops::Range<usize>) -> Result<bool, Raise> {
+        if let Some(at) = callee_at {
+            let native = match self.frame.stack.get(at) {
+                Some(Value::Builtin(b)) => !takes_generator(*b),
+                Some(Value::Method(m)) => {
+                    !matches!(m.0, Value::Generator(_) | Value::Instance(_))
+                        && !matches!(m.1, "append" | "insert" | "put" | "index" | "count" | "remove")
+                }
+                Some(Value::LibFn(_)) => true,
+                _ => false,
+            };
+            if !native {
+                return Ok(false);
+            }
+        }
+        let Some(at) = args.clone().find(|&i| self.frame.stack.get(i).is_some_and(is_lazy)) else {
+            return Ok(false);
+        };
+        let genr = self.frame.stack.get(at).cloned().unwrap_or(Value::None);
+        if self.callers.len() + 2 > super::vm::RECURSION_LIMIT {
+            return Err(Exception::new(ExcClass::RecursionError, "maximum recursion depth exceeded").into());
+        }
+        self.frame.pc -= 1;
+        let code = vec![
+            Op::BuildList(0),
+            Op::Const(genr),
+            Op::GetIter,
+            Op::ForIter(6),
+            Op::CompAdd { depth: 1, pair: false },
+            Op::Jump(3),
+            Op::Return,
+        ];
+        let program = Program { code, stmts: Vec::new() };
+        let line = self.current_line().unwrap_or(0);
+        let mut frame = Frame::new(Arc::new(program), "<genexpr>".into(), line, self.frame.globals.clone());
+        frame.on_return = OnReturn::Drained { at };
+        let caller = std::mem::replace(&mut self.frame, frame);
+        self.callers.push(caller);
+        Ok(true)
+    }
+
+    /// `yield from`'s value: pops the delegated-to object, pushes its return value.
+    pub(super) fn yield_from_result(&mut self) {
+        let v = match self.pop() {
+            Value::Generator(g) => g.returned(),
+            _ => Value::None,
+        };
+        self.frame.stack.push(v);
+    }
+}
+
+/// `iter(x)`: a generator is its own iterator; a sequence gets a shared one.
+pub(super) fn iter_of(v: &Value) -> Result<Value, Exception> {
+    let type_name = match v {
+        Value::Generator(_) => return Ok(v.clone()),
+        Value::List(_) => "list_iterator",
+        Value::Tuple(_) => "tuple_iterator",
+        Value::Str(_) => "str_ascii_iterator",
+        Value::Bytes(_) | Value::ByteArray(_) => "bytes_iterator",
+        Value::Range { .. } => "range_iterator",
+        Value::Dict(_) => "dict_keyiterator",
+        Value::Set(_) => "set_iterator",
+        _ => "iterator",
+    };
+    let items = super::args::iterate(v)?;
+    Ok(Value::Generator(Generator::native(IterState::Items { items, next: 0 }, type_name)))
+}

@@ -1,0 +1,29 @@
+//! Starred targets, `with` with several items, generators, memoryview,
+//! exception chaining and hashlib: what scripts print matches CPython 3.11
+//! (each `scripts/NAME.expected` is python3's output for `scripts/NAME.py`).
+
+mod common;
+
+use common::{FakeNet, printed, run};
+
+/// A test that runs `scripts/NAME.py` and compares its output with CPython's.
+macro_rules! like_cpython {
+    ($($test:ident: $name:literal,)*) => {$(
+        #[test]
+        fn $test() {
+            let src = include_str!(concat!("scripts/", $name, ".py"));
+            let out = printed(&run(src, &mut FakeNet::new()));
+            assert_eq!(out, include_str!(concat!("scripts/", $name, ".expected")));
+        }
+    )*};
+}
+
+like_cpython! {
+    starred_targets_and_arguments: "starred",
+    with_several_items: "with_items",
+    generators: "generators",
+    memoryview_and_slice_assignment: "memoryview",
+    exception_chaining: "raise_from",
+    socket_module_helpers: "socket_helpers",
+    assignment_expressions: "walrus",
+}
