@@ -54,11 +54,15 @@ pub enum StmtKind {
     While {
         test: Expr,
         body: Vec<Stmt>,
+        /// Runs when the loop ends without `break`.
+        orelse: Option<Vec<Stmt>>,
     },
     For {
         target: Target,
         iter: Expr,
         body: Vec<Stmt>,
+        /// Runs when the loop ends without `break`.
+        orelse: Option<Vec<Stmt>>,
     },
     Try {
         body: Vec<Stmt>,

@@ -42,6 +42,7 @@ named_enum! {
     pub enum Builtin {
         Socket = "socket",
         Print = "print",
+        Input = "input",
         Sleep = "sleep",
         Gethostbyname = "gethostbyname",
         Time = "time",
@@ -256,12 +257,13 @@ named_enum! {
         FileNotFoundError,
         FileExistsError,
         PermissionError,
-        ChildProcessError,
         ConnectionError,
         ConnectionRefusedError,
         ConnectionResetError,
         ConnectionAbortedError,
         BrokenPipeError,
+        ChildProcessError,
+        ProcessLookupError,
         ArithmeticError,
         ZeroDivisionError,
         OverflowError,
@@ -282,6 +284,8 @@ named_enum! {
         SystemExit,
         StopIteration,
         GeneratorExit,
+        EofError = "EOFError",
+        KeyboardInterrupt,
         StructError = "struct.error",
         JsonDecodeError = "json.JSONDecodeError",
         BinasciiError = "binascii.Error",
@@ -320,7 +324,8 @@ impl ExcClass {
             RecursionError | NotImplementedError => Some(RuntimeError),
             UnboundLocalError => Some(NameError),
             BlockingIoError | TimeoutError | InterruptedError | FileNotFoundError
-            | FileExistsError | PermissionError | ChildProcessError | ConnectionError => Some(OsError),
+            | FileExistsError | PermissionError | ConnectionError | ChildProcessError
+            | ProcessLookupError => Some(OsError),
             ConnectionRefusedError
             | ConnectionResetError
             | ConnectionAbortedError
@@ -328,7 +333,8 @@ impl ExcClass {
             ZeroDivisionError | OverflowError => Some(ArithmeticError),
             IndexError | KeyError => Some(LookupError),
             UnicodeDecodeError | JsonDecodeError | BinasciiError => Some(ValueError),
-            SystemExit | GeneratorExit => Some(BaseException),
+            SystemExit | GeneratorExit | KeyboardInterrupt => Some(BaseException),
+            EofError => Some(Exception),
             StopIteration => Some(Exception),
             StructError => Some(Exception),
         }
@@ -355,11 +361,12 @@ impl ExcClass {
             2 => ExcClass::FileNotFoundError,
             17 => ExcClass::FileExistsError,
             1 | 13 => ExcClass::PermissionError,
-            10 => ExcClass::ChildProcessError,
             111 => ExcClass::ConnectionRefusedError,
             104 => ExcClass::ConnectionResetError,
             103 => ExcClass::ConnectionAbortedError,
             32 | 108 => ExcClass::BrokenPipeError,
+            10 => ExcClass::ChildProcessError,
+            3 => ExcClass::ProcessLookupError,
             _ => ExcClass::OsError,
         }
     }

@@ -26,4 +26,5 @@ like_cpython! {
     exception_chaining: "raise_from",
     socket_module_helpers: "socket_helpers",
     assignment_expressions: "walrus",
+    loop_else: "loop_else",
 }

@@ -47,6 +47,8 @@ pub enum Object {
     Struct(Format, Value),
     /// `sys.stdout` (false) or `sys.stderr` (true).
     Stream(bool),
+    /// `sys.stdin`.
+    Stdin,
     /// `_thread.allocate_lock()`: whether it is held.
     Lock(std::sync::Mutex<bool>),
     /// `select.poll()`, `select.epoll()`.
@@ -60,6 +62,7 @@ impl Object {
             Object::Stream(_) => "TextIOWrapper",
             Object::Lock(_) => "lock",
             Object::Poller(p) => p.type_name(),
+            Object::Stdin => "TextIOWrapper",
         }
     }
 
@@ -69,6 +72,7 @@ impl Object {
             Object::Struct(..) => "<_struct.Struct object>".into(),
             Object::Stream(false) => "<_io.TextIOWrapper name='<stdout>' mode='w' encoding='utf-8'>".into(),
             Object::Stream(true) => "<_io.TextIOWrapper name='<stderr>' mode='w' encoding='utf-8'>".into(),
+            Object::Stdin => "<_io.TextIOWrapper name='<stdin>' mode='r' encoding='utf-8'>".into(),
             Object::Lock(held) => {
                 let state = if *lock(held) { "locked" } else { "unlocked" };
                 format!("<{state} _thread.lock object>")
@@ -89,6 +93,7 @@ impl Object {
             (Object::Stream(_), "flush") => method("flush"),
             (Object::Poller(p), "closed") if p.epoll => Some(Value::Bool(p.is_closed())),
             (Object::Poller(p), _) => p.methods().iter().find(|m| **m == name).and_then(|m| method(m)),
+            (Object::Stdin, "readline") => method("readline"),
             (Object::Lock(_), "acquire" | "release" | "locked" | "__enter__" | "__exit__" | "acquire_lock" | "release_lock") => {
                 Some(Value::Method(Arc::new((Value::Object(self.clone()), super::threads::lock_method(name)))))
             }
@@ -118,6 +123,7 @@ pub fn module_attr(module: Module, name: &str) -> Option<Value> {
         (Module::Binascii, "Error") => Some(Value::ExcClass(ExcClass::BinasciiError)),
         (Module::Json, "JSONDecodeError") => Some(Value::ExcClass(ExcClass::JsonDecodeError)),
         (Module::Sys, "stdout") => Some(Value::Object(Arc::new(Object::Stream(false)))),
+        (Module::Sys, "stdin") => Some(Value::Object(Arc::new(Object::Stdin))),
         (Module::Sys, "stderr") => Some(Value::Object(Arc::new(Object::Stream(true)))),
         (Module::Sys, "byteorder") => Some(Value::str("little")),
         (Module::Sys, "platform") => Some(Value::str("linux")),
