@@ -170,6 +170,30 @@ fn unix_sockaddr(path: &str, policy: &AddrPolicy) -> Result<SockAddr, ExecError>
     if path.is_empty() {
         return Err(ExecError::BadArgument("an empty Unix socket path names nothing".into()));
     }
+    let inside = inside_path(path)?;
+    let full = policy.unix_root.join(&inside);
+    if let Some(parent) = full.parent() {
+        // Check before creating anything: create_dir_all would follow a symlink out.
+        refuse_symlinks(&policy.unix_root, &inside)?;
+        std::fs::create_dir_all(parent).map_err(ExecError::Os)?;
+    }
+    SockAddr::unix(&full).map_err(|_| ExecError::os(libc::ENAMETOOLONG))
+}
+
+/// A file path (`os.unlink`, `os.path.exists`) where `bind` puts the same
+/// Unix socket path: inside the session's directory, `..` and symlinks
+/// refused; nothing is created. An abstract name or empty path names no file.
+pub fn unix_file(path: &str, policy: &AddrPolicy) -> Result<PathBuf, ExecError> {
+    if path.is_empty() || path.contains('\0') {
+        return Err(ExecError::os(libc::ENOENT));
+    }
+    let inside = inside_path(path)?;
+    refuse_symlinks(&policy.unix_root, &inside)?;
+    Ok(policy.unix_root.join(inside))
+}
+
+/// A script path as a path relative to the session's directory.
+fn inside_path(path: &str) -> Result<PathBuf, ExecError> {
     let mut inside = PathBuf::new();
     for component in Path::new(path).components() {
         match component {
@@ -182,13 +206,7 @@ fn unix_sockaddr(path: &str, policy: &AddrPolicy) -> Result<SockAddr, ExecError>
             }
         }
     }
-    let full = policy.unix_root.join(&inside);
-    if let Some(parent) = full.parent() {
-        // Check before creating anything: create_dir_all would follow a symlink out.
-        refuse_symlinks(&policy.unix_root, &inside)?;
-        std::fs::create_dir_all(parent).map_err(ExecError::Os)?;
-    }
-    SockAddr::unix(&full).map_err(|_| ExecError::os(libc::ENAMETOOLONG))
+    Ok(inside)
 }
 
 /// Refuse a path whose directories pass through a symlink (a script cannot

@@ -91,6 +91,8 @@ named_enum! {
         Type = "type",
         Getattr = "getattr",
         Hasattr = "hasattr",
+        Setattr = "setattr",
+        Vars = "vars",
         Bytearray = "bytearray",
         Socketpair = "socketpair",
         CreateConnection = "create_connection",
@@ -120,6 +122,10 @@ named_enum! {
         Thread = "_thread",
         Threading = "threading",
         Queue = "queue",
+        OsPath = "os.path",
+        Selectors = "selectors",
+        Socketserver = "socketserver",
+        Argparse = "argparse",
     }
 }
 
@@ -130,6 +136,9 @@ impl Module {
         match self {
             Module::Threading => Some(include_str!("../pylib/threading.py")),
             Module::Queue => Some(include_str!("../pylib/queue.py")),
+            Module::Selectors => Some(include_str!("../pylib/selectors.py")),
+            Module::Socketserver => Some(include_str!("../pylib/socketserver.py")),
+            Module::Argparse => Some(include_str!("../pylib/argparse.py")),
             _ => None,
         }
     }
@@ -209,6 +218,14 @@ named_enum! {
         OsWexitstatus = "os.WEXITSTATUS",
         OsWifsignaled = "os.WIFSIGNALED",
         OsWtermsig = "os.WTERMSIG",
+        SelectPoll = "select.poll",
+        SelectEpoll = "select.epoll",
+        OsUnlink = "os.unlink",
+        OsRemove = "os.remove",
+        OsPathExists = "os.path.exists",
+        OsPathJoin = "os.path.join",
+        OsPathBasename = "os.path.basename",
+        OsPathDirname = "os.path.dirname",
     }
 }
 

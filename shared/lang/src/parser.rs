@@ -2032,7 +2032,7 @@ fn instead_of(module: &str) -> Option<&'static str> {
 /// The importable modules, for the error naming them.
 fn module_list() -> String {
     // `_thread` is what `threading` is written on, not for scripts.
-    let names: Vec<&str> = Module::ALL.iter().map(|m| m.name()).filter(|n| !n.starts_with('_')).collect();
+    let names: Vec<&str> = Module::ALL.iter().map(|m| m.name()).filter(|n| !n.starts_with('_') && !n.contains('.')).collect();
     match names.split_last() {
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
         None => String::new(),

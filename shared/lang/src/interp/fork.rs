@@ -94,7 +94,7 @@ impl Copier {
                 }
                 let new = Arc::new(Instance {
                     class: self.class(&i.class),
-                    attrs: Mutex::new(HashMap::new()),
+                    attrs: Mutex::new(super::class::Attrs::default()),
                     str_cache: Mutex::new(None),
                     repr_cache: Mutex::new(None),
                 });

@@ -51,6 +51,8 @@ pub enum Object {
     Stdin,
     /// `_thread.allocate_lock()`: whether it is held.
     Lock(std::sync::Mutex<bool>),
+    /// `select.poll()`, `select.epoll()`.
+    Poller(super::poll::Poller),
 }
 
 impl Object {
@@ -59,6 +61,7 @@ impl Object {
             Object::Struct(..) => "Struct",
             Object::Stream(_) => "TextIOWrapper",
             Object::Lock(_) => "lock",
+            Object::Poller(p) => p.type_name(),
             Object::Stdin => "TextIOWrapper",
         }
     }
@@ -74,6 +77,7 @@ impl Object {
                 let state = if *lock(held) { "locked" } else { "unlocked" };
                 format!("<{state} _thread.lock object>")
             }
+            Object::Poller(p) => format!("<{} object>", p.type_name()),
         }
     }
 
@@ -87,6 +91,8 @@ impl Object {
             (Object::Struct(..), "unpack_from") => method("unpack_from"),
             (Object::Stream(_), "write") => method("write"),
             (Object::Stream(_), "flush") => method("flush"),
+            (Object::Poller(p), "closed") if p.epoll => Some(Value::Bool(p.is_closed())),
+            (Object::Poller(p), _) => p.methods().iter().find(|m| **m == name).and_then(|m| method(m)),
             (Object::Stdin, "readline") => method("readline"),
             (Object::Lock(_), "acquire" | "release" | "locked" | "__enter__" | "__exit__" | "acquire_lock" | "release_lock") => {
                 Some(Value::Method(Arc::new((Value::Object(self.clone()), super::threads::lock_method(name)))))
@@ -122,6 +128,11 @@ pub fn module_attr(module: Module, name: &str) -> Option<Value> {
         (Module::Sys, "byteorder") => Some(Value::str("little")),
         (Module::Sys, "platform") => Some(Value::str("linux")),
         (Module::Os, "WNOHANG") => Some(Value::Int(1)),
+        (Module::Os, "path") => Some(Value::Module(Module::OsPath)),
+        (Module::OsPath, "sep") => Some(Value::str("/")),
+        (Module::Os, "sep") => Some(Value::str("/")),
+        (Module::Select, "error") => Some(Value::ExcClass(ExcClass::OsError)),
+        (Module::Select, _) => super::poll::POLL_CONSTS.iter().find(|(n, _)| *n == name).map(|(_, v)| Value::Int(*v)),
         (Module::Sys, "maxsize") => Some(Value::Int(i64::MAX)),
         (Module::Sys, "version_info") => Some(Value::tuple(vec![
             Value::Int(3),
@@ -200,6 +211,21 @@ pub fn call(f: LibFn, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> 
             let parsed = structfmt::format_arg(&text)?;
             value(Value::Object(Arc::new(Object::Struct(parsed, text))))
         }
+        LibFn::SelectPoll | LibFn::SelectEpoll => {
+            if f == LibFn::SelectPoll {
+                args.bind::<0>([], 0)?;
+            } else {
+                let [sizehint, _flags] = args.bind(["sizehint", "flags"], 0)?;
+                let hint = sizehint.map_or(Ok(-1), |v| to_int(&v))?;
+                if hint == 0 || hint < -1 {
+                    return Err(Exception::value_error("negative sizehint"));
+                }
+            }
+            value(Value::Object(Arc::new(Object::Poller(super::poll::Poller::new(f == LibFn::SelectEpoll)))))
+        }
+        LibFn::OsUnlink | LibFn::OsRemove => super::poll::unlink(args),
+        LibFn::OsPathExists => super::poll::exists(args),
+        LibFn::OsPathJoin | LibFn::OsPathBasename | LibFn::OsPathDirname => super::poll::path_text(f.short_name(), args),
         LibFn::SysExit => {
             let [code] = args.bind(["status"], 0)?;
             Err(system_exit(code.unwrap_or(Value::None)))
@@ -514,8 +540,9 @@ fn math(f: LibFn, args: Args) -> Result<Flow, Exception> {
 }
 
 /// A method of a library object.
-pub fn call_method(obj: &Object, name: &str, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> {
-    match (obj, name) {
+pub fn call_method(obj: &Arc<Object>, name: &str, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> {
+    match (&**obj, name) {
+        (Object::Poller(p), _) => p.call(&Value::Object(obj.clone()), name, args),
         (Object::Struct(f, _), "pack") => {
             let (items, _) = args.varargs(&[])?;
             value(Value::bytes(f.pack(&items)?))

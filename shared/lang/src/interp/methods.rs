@@ -191,7 +191,11 @@ fn module_attr(module: Module, name: &str) -> Option<Value> {
         | Module::Json
         | Module::Thread
         | Module::Threading
-        | Module::Queue => None,
+        | Module::Queue
+        | Module::OsPath
+        | Module::Selectors
+        | Module::Socketserver
+        | Module::Argparse => None,
     }
 }
 

@@ -35,6 +35,7 @@ mod methods;
 mod more;
 mod mt;
 mod ops;
+mod poll;
 mod process;
 mod repr;
 mod scope;

@@ -1011,6 +1011,15 @@ impl LaneVm {
                     return self.enter_with(v);
                 }
             }
+            Op::LoadClassName(name) => {
+                let own = self.frame.locals.get(&name).cloned();
+                let own = own.or_else(|| self.frame.cells.get(&name).and_then(|c| lock(c).clone()));
+                let v = match own {
+                    Some(v) => v,
+                    None => self.load(&name)?,
+                };
+                self.frame.stack.push(v);
+            }
             Op::LoadLocal(name) => {
                 let v = self.frame.locals.get(&name).cloned();
                 self.frame.stack.push(v.ok_or_else(|| unbound_local(&name))?);
