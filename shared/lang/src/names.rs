@@ -126,6 +126,9 @@ named_enum! {
         Selectors = "selectors",
         Socketserver = "socketserver",
         Argparse = "argparse",
+        Base64 = "base64",
+        Codecs = "codecs",
+        Types = "types",
     }
 }
 
@@ -139,6 +142,7 @@ impl Module {
             Module::Selectors => Some(include_str!("../pylib/selectors.py")),
             Module::Socketserver => Some(include_str!("../pylib/socketserver.py")),
             Module::Argparse => Some(include_str!("../pylib/argparse.py")),
+            Module::Types => Some(include_str!("../pylib/types.py")),
             _ => None,
         }
     }
@@ -199,6 +203,16 @@ named_enum! {
         OsExit = "os._exit",
         OsWaitpid = "os.waitpid",
         OsGetppid = "os.getppid",
+        Base64B64encode = "base64.b64encode",
+        Base64B64decode = "base64.b64decode",
+        Base64StandardB64encode = "base64.standard_b64encode",
+        Base64StandardB64decode = "base64.standard_b64decode",
+        Base64UrlsafeB64encode = "base64.urlsafe_b64encode",
+        Base64UrlsafeB64decode = "base64.urlsafe_b64decode",
+        Base64B16encode = "base64.b16encode",
+        Base64B16decode = "base64.b16decode",
+        CodecsEncode = "codecs.encode",
+        CodecsDecode = "codecs.decode",
         SocketHtons = "socket.htons",
         SocketNtohs = "socket.ntohs",
         SocketHtonl = "socket.htonl",

@@ -27,4 +27,5 @@ like_cpython! {
     socket_module_helpers: "socket_helpers",
     assignment_expressions: "walrus",
     loop_else: "loop_else",
+    base64_codecs_and_types: "encodings",
 }

@@ -182,6 +182,9 @@ pub fn call(f: LibFn, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> 
     if super::sockname::handles(f) {
         return value(super::sockname::call(f, args)?);
     }
+    if super::encodings::handles(f) {
+        return value(super::encodings::call(f, args)?);
+    }
     match f {
         LibFn::StructPack => {
             let (items, _) = args.varargs(&[])?;

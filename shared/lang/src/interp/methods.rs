@@ -195,7 +195,10 @@ fn module_attr(module: Module, name: &str) -> Option<Value> {
         | Module::OsPath
         | Module::Selectors
         | Module::Socketserver
-        | Module::Argparse => None,
+        | Module::Argparse
+        | Module::Base64
+        | Module::Codecs
+        | Module::Types => None,
     }
 }
 

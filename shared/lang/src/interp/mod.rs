@@ -22,6 +22,7 @@ mod classes;
 mod codec;
 mod compile;
 mod dict;
+mod encodings;
 mod errnos;
 mod exception;
 mod fork;
