@@ -23,6 +23,12 @@ type PResult<T> = Result<T, Fail>;
 /// (wasm's stack is small).
 const MAX_DEPTH: u32 = 50;
 
+/// Operators in one chain (`1 + 1 + …`, `a.b.c…`, `f()()…`): each makes the
+/// tree one level deeper, and every walk over it recurses. CPython stops
+/// such an expression too ("maximum recursion depth exceeded during
+/// compilation").
+const MAX_CHAIN: usize = 1000;
+
 /// Keyword arguments of a call, in order.
 type Keywords = Vec<(String, Expr)>;
 
@@ -249,6 +255,15 @@ impl Parser<'_> {
     }
 
     /// Runs `f` one nesting level deeper, or reports that input nests too deeply.
+    /// One more operator in a chain, against [`MAX_CHAIN`].
+    fn chained(&mut self, links: usize) -> PResult<usize> {
+        if links >= MAX_CHAIN {
+            let pos = self.peek().pos;
+            return Err(self.error_at(pos, format!("expression too long: more than {MAX_CHAIN} operators in a row")));
+        }
+        Ok(links + 1)
+    }
+
     fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
         if self.depth >= MAX_DEPTH {
             let pos = self.peek().pos;
@@ -800,23 +815,21 @@ impl Parser<'_> {
         let test = self.test()?;
         let source = self.header_colon(kw.start, "':' after the 'while' condition")?;
         let body = self.loop_block("while", kw.pos.line)?;
-        self.no_loop_else()?;
+        let orelse = self.loop_else()?;
         Ok(Stmt {
             line: kw.pos.line,
             source,
-            kind: StmtKind::While { test, body },
+            kind: StmtKind::While { test, body, orelse },
         })
     }
 
-    fn no_loop_else(&mut self) -> PResult<()> {
-        if self.at_keyword("else") {
-            let pos = self.peek().pos;
-            return Err(self.error_at(
-                pos,
-                "'else' after a loop is not supported in socklab scripts",
-            ));
+    /// A loop's `else:` block; a `break` in it belongs to an outer loop.
+    fn loop_else(&mut self) -> PResult<Option<Vec<Stmt>>> {
+        if !self.at_keyword("else") {
+            return Ok(None);
         }
-        Ok(())
+        let kw = self.advance();
+        self.block("else", kw.pos.line).map(Some)
     }
 
     fn for_stmt(&mut self) -> PResult<Stmt> {
@@ -850,11 +863,11 @@ impl Parser<'_> {
         let iter = self.expr_list()?;
         let source = self.header_colon(kw.start, "':' after the 'for' header")?;
         let body = self.loop_block("for", kw.pos.line)?;
-        self.no_loop_else()?;
+        let orelse = self.loop_else()?;
         Ok(Stmt {
             line: kw.pos.line,
             source,
-            kind: StmtKind::For { target, iter, body },
+            kind: StmtKind::For { target, iter, body, orelse },
         })
     }
 
@@ -1327,6 +1340,14 @@ impl Parser<'_> {
         if self.at_keyword("lambda") {
             return self.lambda();
         }
+        if let TokenKind::Name(name) = self.peek_kind().clone()
+            && self.peek_at(1).is_op(":=")
+        {
+            let pos = self.advance().pos;
+            self.advance();
+            let value = self.test()?;
+            return Ok(self.mk(pos, ExprKind::Named(name, Box::new(value))));
+        }
         let pos = self.peek().pos;
         let body = self.or_test()?;
         if !self.at_keyword("if") {
@@ -1365,7 +1386,9 @@ impl Parser<'_> {
     ) -> PResult<Expr> {
         let pos = self.peek().pos;
         let mut left = operand(self)?;
+        let mut links = 0;
         while self.eat_keyword(keyword) {
+            links = self.chained(links)?;
             let right = operand(self)?;
             left = self.mk(pos, make(Box::new(left), Box::new(right)));
         }
@@ -1429,9 +1452,11 @@ impl Parser<'_> {
     ) -> PResult<Expr> {
         let pos = self.peek().pos;
         let mut left = next(self)?;
+        let mut links = 0;
         'outer: loop {
             for &(sym, op) in ops {
                 if self.eat_op(sym) {
+                    links = self.chained(links)?;
                     let right = next(self)?;
                     left = self.mk(pos, ExprKind::Binary(op, Box::new(left), Box::new(right)));
                     continue 'outer;
@@ -1508,11 +1533,15 @@ impl Parser<'_> {
 
     fn primary(&mut self) -> PResult<Expr> {
         let mut e = self.atom()?;
+        let mut links = 0;
         loop {
             let pos = Pos {
                 line: e.line,
                 col: e.col,
             };
+            if self.at_op("(") || self.at_op("[") || self.at_op(".") {
+                links = self.chained(links)?;
+            }
             if self.at_op("(") {
                 let open = self.advance();
                 let (args, kwargs) = self.call_args(&open)?;

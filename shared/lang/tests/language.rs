@@ -24,4 +24,7 @@ like_cpython! {
     generators: "generators",
     memoryview_and_slice_assignment: "memoryview",
     exception_chaining: "raise_from",
+    socket_module_helpers: "socket_helpers",
+    assignment_expressions: "walrus",
+    loop_else: "loop_else",
 }

@@ -413,3 +413,15 @@ fn fstrings_never_panic_and_run_without_panicking() {
         }
     }
 }
+
+#[test]
+fn a_chain_of_more_than_a_thousand_operators_is_refused_not_a_crash() {
+    for (unit, joiner) in [("1", "+"), ("x", " or "), ("f", "."), ("()", "")] {
+        let long = vec![unit; 50_000].join(joiner);
+        let parsed = parse(&format!("y = g{long}\n"));
+        let messages: Vec<&str> = parsed.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert!(messages.iter().any(|m| m.contains("more than 1000 operators in a row")), "{unit}: {messages:?}");
+    }
+    let fine = vec!["1"; 1000].join("+");
+    assert!(parse(&format!("y = {fine}\n")).is_ok());
+}

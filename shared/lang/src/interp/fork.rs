@@ -278,6 +278,7 @@ impl LaneVm {
         super::threads::new_process(shared, pid, parent_pid);
         shared.threads.insert(ident, super::threads::ThreadRec { lane: name, pid, daemon: false, done: false });
         shared.spawned.push(child);
+        shared.lanes_changed = true;
         self.frame.stack.push(Value::Int(pid));
         self.state = LaneState::Ready;
         self.resume_with(shared)

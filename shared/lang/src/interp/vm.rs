@@ -38,6 +38,10 @@ pub struct Shared {
     pub procs: HashMap<i64, super::threads::ProcRec>,
     /// Lanes started by the step under way (threads, forked children).
     pub spawned: Vec<LaneVm>,
+    /// A lane started or ended since the interpreter last looked at its programs.
+    pub lanes_changed: bool,
+    /// Each program's input not read yet, by lane name; "" is the common input.
+    pub inputs: HashMap<String, super::threads::InputBuf>,
     last_ident: i64,
 }
 
@@ -224,7 +228,7 @@ pub struct LaneVm {
     /// The outstanding relay call while Waiting.
     pending: Option<(Call, Pending)>,
     /// Printed text not yet ended by a newline.
-    output: String,
+    pub(super) output: String,
     /// The program (process) the lane is a thread of.
     pub(super) process: super::process::ProcessRef,
     /// Its thread's ident (`threading.get_ident()`).
@@ -395,9 +399,11 @@ impl LaneVm {
             let Some(wait) = self.parked.take_if(|w| w.ready(shared)) else {
                 return Yield::Stepped;
             };
-            let v = wait.complete(shared);
-            self.frame.stack.push(v);
             self.state = LaneState::Ready;
+            match wait.complete(shared) {
+                Ok(v) => self.frame.stack.push(v),
+                Err(e) => return self.fail(shared, Raise::Exception(e)),
+            }
             return self.run(shared, Mode::Resume);
         }
         if self.state != LaneState::Ready {
@@ -424,12 +430,15 @@ impl LaneVm {
             return self.advance_task(shared, *task, result);
         }
         if let Pending::Poll(poll) = pending {
-            if let Some((call, pending)) = self.poll_again(*poll, shared) {
-                self.pending = Some((call.clone(), pending));
-                self.state = LaneState::Waiting;
-                return Yield::Call(call);
+            match self.poll_again(*poll, shared) {
+                Ok(Some((call, pending))) => {
+                    self.pending = Some((call.clone(), pending));
+                    self.state = LaneState::Waiting;
+                    return Yield::Call(call);
+                }
+                Ok(None) => return self.run(shared, Mode::Resume),
+                Err(e) => return self.fail(shared, Raise::Exception(e)),
             }
-            return self.run(shared, Mode::Resume);
         }
         if let Pending::Fork(socks) = pending {
             return self.forked(shared, socks, result);
@@ -1393,6 +1402,7 @@ impl LaneVm {
             Some(Global::Builtin(b)) => Ok(Value::Builtin(b)),
             Some(Global::Module(m)) => Ok(Value::Module(m)),
             Some(Global::Const(c)) => Ok(Value::Int(c)),
+            Some(Global::LibFn(f)) => Ok(Value::LibFn(f)),
             None if ExcClass::from_name(name).is_some() => {
                 Ok(ExcClass::from_name(name).map_or(Value::None, Value::ExcClass))
             }
@@ -1637,6 +1647,7 @@ impl LaneVm {
             });
         }
         self.state = LaneState::Ended(status);
+        shared.lanes_changed = true;
         if let Some(t) = shared.threads.get_mut(&self.ident) {
             t.done = true;
         }
