@@ -276,7 +276,7 @@ fn the_page_steps_the_echo_example_and_shows_the_kernel() {
 
     // Export: the current script as Python, in a read-only textarea.
     driver.js("document.querySelector('button.export-python').click()");
-    driver.wait_for("the exported program", "const t = document.querySelector('.overlay textarea.export-code'); return !!t && t.readOnly && t.value.includes('import socket')");
+    driver.wait_for("the exported program", "const t = document.querySelector('.overlay textarea.export-code'); return !!t && t.readOnly && /\\bimport socket\\b|from socket import/.test(t.value)");
     driver.js("document.querySelector('.overlay button.close').click()");
 }
 
