@@ -154,24 +154,7 @@ const FIRST_RENDER_PROBE: &str = r#"(() => {
 async fn first_render_times(page_url: &str, loads: usize) -> anyhow::Result<Vec<Duration>> {
     let mut browser = Chromium::launch()?;
     let mut cdp = Cdp::connect(&browser.ws_url).await?;
-    let target = cdp
-        .call(None, "Target.createTarget", json!({"url": "about:blank"}))
-        .await?;
-    let target_id = target["targetId"]
-        .as_str()
-        .context("no targetId")?
-        .to_string();
-    let attached = cdp
-        .call(
-            None,
-            "Target.attachToTarget",
-            json!({"targetId": target_id, "flatten": true}),
-        )
-        .await?;
-    let session = attached["sessionId"]
-        .as_str()
-        .context("no sessionId")?
-        .to_string();
+    let session = new_tab(&mut cdp).await?;
     let s = Some(session.as_str());
     cdp.call(s, "Network.enable", json!({})).await?;
     cdp.call(
@@ -208,18 +191,100 @@ async fn first_render_times(page_url: &str, loads: usize) -> anyhow::Result<Vec<
     Ok(times)
 }
 
+/// A new blank tab, attached: its DevTools session id.
+async fn new_tab(cdp: &mut Cdp) -> anyhow::Result<String> {
+    let target = cdp
+        .call(None, "Target.createTarget", json!({"url": "about:blank"}))
+        .await?;
+    let target_id = target["targetId"]
+        .as_str()
+        .context("no targetId")?
+        .to_string();
+    let attached = cdp
+        .call(
+            None,
+            "Target.attachToTarget",
+            json!({"targetId": target_id, "flatten": true}),
+        )
+        .await?;
+    Ok(attached["sessionId"]
+        .as_str()
+        .context("no sessionId")?
+        .to_string())
+}
+
+/// The page loaded in headless Chromium, running scripts with its own runner
+/// (the scheduler and the interpreter compiled to wasm, through the page's
+/// `window.__socklabSteps`), timed in the browser with `performance.now()`.
+/// Used by the `interp` binary, which includes this file.
+#[allow(dead_code)]
+pub struct PageRunner {
+    _browser: Chromium,
+    cdp: Cdp,
+    session: String,
+}
+
+#[allow(dead_code)]
+impl PageRunner {
+    /// Loads `page_url` and waits for the page's runner to be there.
+    pub async fn open(page_url: &str) -> anyhow::Result<PageRunner> {
+        let browser = Chromium::launch()?;
+        let mut cdp = Cdp::connect(&browser.ws_url).await?;
+        let session = new_tab(&mut cdp).await?;
+        cdp.call(Some(&session), "Page.enable", json!({})).await?;
+        cdp.call(Some(&session), "Page.navigate", json!({"url": page_url}))
+            .await?;
+        poll(
+            &mut cdp,
+            Some(&session),
+            "typeof window.__socklabSteps === 'function' ? 1 : null",
+        )
+        .await
+        .context("the page has no __socklabSteps (built with SOCKLAB_SKIP_FRONTEND?)")?;
+        Ok(PageRunner {
+            _browser: browser,
+            cdp,
+            session,
+        })
+    }
+
+    /// Runs `source` (no socket calls) to its end in the page: the statements
+    /// stepped, the seconds it took, what it printed.
+    pub async fn run(&mut self, source: &str) -> anyhow::Result<(u64, f64, String)> {
+        let expression = format!(
+            "(() => {{ const t = performance.now(); const r = window.__socklabSteps({}); return [performance.now() - t, r]; }})()",
+            serde_json::to_string(source)?
+        );
+        let value = evaluate(&mut self.cdp, Some(&self.session), &expression).await?;
+        let got = &value;
+        let ms = value[0].as_f64().with_context(|| format!("no time in {got}"))?;
+        let answer = value[1].as_str().with_context(|| format!("no answer in {got}"))?;
+        let (first, printed) = answer.split_once('\n').unwrap_or((answer, ""));
+        if first == "error" {
+            bail!("the page could not run the loop: {printed}");
+        }
+        Ok((first.parse()?, ms / 1000.0, printed.to_string()))
+    }
+}
+
+/// The value of `expression` in the page.
+async fn evaluate(cdp: &mut Cdp, session: Option<&str>, expression: &str) -> anyhow::Result<Value> {
+    let got = cdp
+        .call(
+            session,
+            "Runtime.evaluate",
+            json!({"expression": expression, "returnByValue": true}),
+        )
+        .await?;
+    Ok(got["result"]["value"].clone())
+}
+
 /// Evaluate `expression` in the page until it gives a number (30 s at most).
 async fn poll(cdp: &mut Cdp, session: Option<&str>, expression: &str) -> anyhow::Result<f64> {
     let start = Instant::now();
     loop {
-        let got = cdp
-            .call(
-                session,
-                "Runtime.evaluate",
-                json!({"expression": expression, "returnByValue": true}),
-            )
-            .await?;
-        if let Some(value) = got["result"]["value"].as_f64() {
+        let got = evaluate(cdp, session, expression).await?;
+        if let Some(value) = got.as_f64() {
             return Ok(value);
         }
         if start.elapsed() > Duration::from_secs(30) {

@@ -241,6 +241,11 @@ pub fn App() -> Html {
         Theme::Dark => "dark",
     };
     let lane_views = |name: &str| state.lanes.iter().find(|view| view.name == name).cloned();
+    // Threads and forked children run their part's code: `server/thread-1` is `server`'s.
+    let spawned = |name: &str| {
+        let prefix = format!("{name}/");
+        state.lanes.iter().filter(|view| view.name.starts_with(&prefix)).cloned().collect::<Vec<_>>()
+    };
     let editors = parts.iter().enumerate().filter(|(_, part)| part.is_shown(parts.len())).map(|(index, part)| {
         let last = part.first_line + part.body.split('\n').count() as u32;
         let in_lane = |line: u32| line >= part.first_line && line < last;
@@ -252,6 +257,7 @@ pub fn App() -> Html {
                 diagnostics={diagnostics.iter().filter(|d| in_lane(d.line)).cloned().collect::<Vec<_>>()}
                 marks={state.marks.range(part.first_line..last).map(|(k, v)| (*k, v.clone())).collect::<std::collections::BTreeMap<_, _>>()}
                 view={lane_views(&part.name)}
+                spawned={spawned(&part.name)}
                 prints={state.prints.get(&part.name).cloned().unwrap_or_default()}
                 focused={index == focused}
                 on_edit={on_edit.clone()}

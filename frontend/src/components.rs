@@ -81,6 +81,12 @@ pub struct LaneEditorProps {
     pub marks: BTreeMap<u32, Mark>,
     /// The runner's view of this lane, during a run.
     pub view: Option<LaneView>,
+    /// Lanes started at run time that run this part's code (threads and
+    /// forked children, `server/thread-1`), in start order.
+    #[prop_or_default]
+    pub spawned: Vec<LaneView>,
+    /// What the part's lanes printed, in order; a spawned lane's lines are
+    /// prefixed with its name (`[thread-1] …`).
     pub prints: Vec<String>,
     pub focused: bool,
     pub on_edit: Callback<(usize, String)>,
@@ -114,12 +120,19 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
         _ => None,
     });
     let next_line = props.view.as_ref().and_then(|view| view.line);
-    let status = props.view.as_ref().map(|view| match &view.status {
-        LaneStatus::Ready => "ready".to_owned(),
-        LaneStatus::Calling => "calling…".to_owned(),
-        LaneStatus::Blocked { what } => format!("blocked ({what})"),
-        LaneStatus::Ended(end) => format!("{end:?}").to_lowercase(),
-    });
+    let status = props.view.as_ref().map(|view| status_text(&view.status));
+    // Where each spawned lane is: its short name (`thread-1`) on its line.
+    let tags = |number: u32| {
+        props
+            .spawned
+            .iter()
+            .filter(|view| view.line == Some(number) && !matches!(view.status, LaneStatus::Ended(_)))
+            .map(|view| {
+                let short = short_name(&view.name);
+                html! { <span class="lane-tag" title={format!("{}: {}", view.name, status_text(&view.status))}>{ short }</span> }
+            })
+            .collect::<Html>()
+    };
     let row = |(offset, text): (usize, &&str)| {
         let number = part.first_line + offset as u32;
         let diagnostic = props.diagnostics.iter().find(|d| d.line == number);
@@ -136,6 +149,7 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
             },
             blocked.map(|_| "blocked"),
             callers.iter().any(|(_, line)| *line == number).then_some("caller"),
+            props.spawned.iter().any(|view| view.line == Some(number) && !matches!(view.status, LaneStatus::Ended(_))).then_some("spawned"),
         );
         let note = if let Some((_, what)) = blocked {
             html! { <span class="note blocked"><span class="spinner" aria-hidden="true"></span>{ what }</span> }
@@ -166,7 +180,7 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
         (
             html! { <div class={gutter_class} data-line={number.to_string()}>{ number }</div> },
             html! { <div class="code-line">{ code }{ "\n" }</div> },
-            html! { <div class="note-line">{ note }</div> },
+            html! { <div class="note-line">{ tags(number) }{ note }</div> },
         )
     };
     let rows: Vec<_> = lines.iter().enumerate().map(row).collect();
@@ -183,12 +197,11 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
                 <button class="step-over-lane" onclick={step(true)} title="step over: run a function it calls to its return"
                     aria-label={format!("step over, lane {}", part.name)}>{ "Step over" }</button>
             </header>
-            if !stack.is_empty() {
-                <ol class="stack" aria-label={format!("{} call stack", part.name)}>
-                    { for stack.iter().enumerate().map(|(i, (function, line))| html! {
-                        <li aria-current={(i + 1 == stack.len()).then_some("step")}>{ format!("{function} line {line}") }</li>
-                    }) }
-                </ol>
+            { call_stack(&part.name, stack) }
+            if !props.spawned.is_empty() {
+                <ul class="spawned" aria-label={format!("threads and processes of {}", part.name)}>
+                    { for props.spawned.iter().map(|view| spawned_lane(view, &props.on_step)) }
+                </ul>
             }
             <div class="code-area" style={format!("--rows: {}", lines.len())}>
                 <div class="gutter-col" aria-hidden="true">{ gutter }</div>
@@ -205,6 +218,56 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
                 </output>
             }
         </section>
+    }
+}
+
+/// A lane's status in words.
+fn status_text(status: &LaneStatus) -> String {
+    match status {
+        LaneStatus::Ready => "ready".to_owned(),
+        LaneStatus::Calling => "calling…".to_owned(),
+        LaneStatus::Blocked { what } => format!("blocked ({what})"),
+        LaneStatus::Ended(end) => format!("{end:?}").to_lowercase(),
+    }
+}
+
+/// A spawned lane's name without its part's (`thread-1` of `server/thread-1`).
+pub fn short_name(lane: &str) -> &str {
+    lane.split_once('/').map_or(lane, |(_, rest)| rest)
+}
+
+/// A lane's call stack, outermost first, the current frame marked.
+fn call_stack(lane: &str, stack: &[(String, u32)]) -> Html {
+    if stack.is_empty() {
+        return html! {};
+    }
+    html! {
+        <ol class="stack" aria-label={format!("{lane} call stack")}>
+            { for stack.iter().enumerate().map(|(i, (function, line))| html! {
+                <li aria-current={(i + 1 == stack.len()).then_some("step")}>{ format!("{function} line {line}") }</li>
+            }) }
+        </ol>
+    }
+}
+
+/// One thread or forked child of a part: its name, status, stack and own Step buttons.
+fn spawned_lane(view: &LaneView, on_step: &Callback<(String, bool)>) -> Html {
+    let step = |over: bool| {
+        let name = view.name.clone();
+        on_step.reform(move |_: MouseEvent| (name.clone(), over))
+    };
+    html! {
+        <li class="spawned-lane" data-lane={view.name.clone()}>
+            <div class="lane-head">
+                <h3>{ short_name(&view.name) }</h3>
+                <span class="lane-status">{ status_text(&view.status) }</span>
+                <button class="step-lane" onclick={step(false)} title="step into: one statement of this lane"
+                    aria-label={format!("step into, lane {}", view.name)}>{ "Step" }</button>
+                <button class="step-over-lane" onclick={step(true)} title="step over: run a function it calls to its return"
+                    aria-label={format!("step over, lane {}", view.name)}>{ "Step over" }</button>
+            </div>
+            { call_stack(&view.name, &view.stack) }
+        </li>
     }
 }
 

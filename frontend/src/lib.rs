@@ -19,5 +19,28 @@ pub mod transcript;
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
+    install_step_probe();
     yew::Renderer::<app::App>::new().render();
+}
+
+/// `window.__socklabSteps(source)`: runs a script without socket calls with
+/// the page's runner (`runner::run_alone`), for the interpreter benchmark
+/// (`socklab-bench --bin interp`), which times it with `performance.now()`.
+/// Gives `"STEPS\nPRINTED"`, or `"error\nWHY"`.
+#[cfg(target_arch = "wasm32")]
+fn install_step_probe() {
+    use wasm_bindgen::JsValue;
+    use wasm_bindgen::closure::Closure;
+    let probe = Closure::<dyn Fn(String) -> JsValue>::new(|source: String| {
+        let answer = match runner::run_alone(&source) {
+            Ok((steps, printed)) => format!("{steps}\n{printed}"),
+            Err(why) => format!("error\n{why}"),
+        };
+        JsValue::from_str(&answer)
+    });
+    if let Some(window) = web_sys::window() {
+        // A window that refuses the property only loses the benchmark's hook.
+        let _ = js_sys::Reflect::set(&window, &JsValue::from_str("__socklabSteps"), probe.as_ref());
+    }
+    probe.forget();
 }

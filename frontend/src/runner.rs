@@ -185,6 +185,37 @@ impl<L: Lanes> Runner<L> {
     }
 }
 
+/// Runs a script that makes no socket call to its end with the page's runner
+/// (the scheduler's slices, the interpreter, the transcript lines), without
+/// a relay and without drawing anything: the statements it stepped and what
+/// it printed. What the page's interpreter costs is measured with it
+/// (`socklab-bench --bin interp`, through the page's `__socklabSteps`).
+pub fn run_alone(source: &str) -> Result<(u64, String), String> {
+    let mut runner = Runner::from_source(source, 1).map_err(|diagnostics| {
+        diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
+    })?;
+    let mut printed = String::new();
+    loop {
+        let drive = runner.drive(0.0);
+        for event in runner.take_seen() {
+            if let InterpEvent::Print { text, .. } = event {
+                printed.push_str(&text);
+                printed.push('\n');
+            }
+        }
+        if !drive.send.is_empty() {
+            return Err("the script made a socket call".into());
+        }
+        if !drive.again {
+            break;
+        }
+    }
+    if !runner.is_finished() {
+        return Err("the script did not finish".into());
+    }
+    Ok((runner.steps(), printed))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +276,37 @@ mod tests {
         assert_eq!(drive.send, [ClientMsg::Cancel { id: 1 }]);
         let texts: Vec<&str> = drive.lines.iter().map(|line| line.text.as_str()).collect();
         assert_eq!(texts, ["main: stopped while blocked at line 1"]);
+    }
+
+    #[test]
+    fn a_thread_is_a_lane_of_its_own_that_steps_alone() {
+        let source = "import threading\ndef work(n):\n    x = n * 2\n    print('worked', x)\nt = threading.Thread(target=work, args=(1,))\nt.start()\nt.join()\nprint('done')\n";
+        let mut runner = Runner::from_source(source, 1).expect("parses");
+        runner.set_paused(true);
+        while runner.lane_views().len() == 1 {
+            runner.step_lane(0, 0.0);
+        }
+        let views = runner.lane_views();
+        assert_eq!(views[1].name, "main/thread-1");
+        // Not begun: it has no line of the script yet (it is in `threading`'s own code).
+        assert_eq!((views[1].status.clone(), views[1].line), (LaneStatus::Ready, None), "{views:?}");
+        let mut lines = Vec::new();
+        while !matches!(runner.lane_views()[1].status, LaneStatus::Ended(_)) {
+            runner.step_lane(1, 0.0);
+            let after = runner.lane_views();
+            assert_eq!(after[0], views[0], "the thread's step leaves main where it was");
+            lines.push(after[1].line);
+        }
+        // Its first step enters `work` and runs line 3.
+        assert_eq!(lines, [Some(4), None], "{:?}", runner.lane_views());
+    }
+
+    #[test]
+    fn a_script_without_calls_runs_alone() {
+        let (steps, printed) = run_alone("n = 0\nfor i in range(3):\n    n += i\nprint(n)\n").expect("runs");
+        assert_eq!((steps, printed.as_str()), (9, "3\n"));
+        assert!(run_alone("sleep(1)\n").is_err());
+        assert!(run_alone("x = (\n").is_err());
     }
 
     #[test]

@@ -132,7 +132,7 @@ pub struct State {
     pub lanes: Vec<LaneView>,
     /// Gutter marks by script line.
     pub marks: BTreeMap<u32, Mark>,
-    /// Print output by lane name.
+    /// Print output by script part (a spawned lane's under its part, prefixed with its name).
     pub prints: BTreeMap<String, Vec<String>>,
     pub sockets: Vec<SocketRow>,
     /// Every TCP state each socket went through, to draw the diagram's trail.
@@ -295,7 +295,13 @@ impl State {
                 self.marks.insert(line, Mark::Failed { errno, errno_num, message });
             }
             InterpEvent::Print { lane, text, .. } => {
-                let prints = self.prints.entry(lane).or_default();
+                // A thread's or a forked child's lines go to its part's box,
+                // mixed in order as a terminal shows them, under its name.
+                let (part, text) = match lane.split_once('/') {
+                    Some((part, spawned)) => (part.to_owned(), format!("[{spawned}] {text}")),
+                    None => (lane, text),
+                };
+                let prints = self.prints.entry(part).or_default();
                 prints.push(text);
                 let excess = prints.len().saturating_sub(MAX_LINES);
                 prints.drain(..excess);
@@ -543,6 +549,9 @@ mod tests {
         assert_eq!(state.marks[&3], Mark::Done("None".into()));
         assert!(matches!(&state.marks[&14], Mark::Failed { errno: Some(name), errno_num: Some(111), .. } if name == "ECONNREFUSED"));
         assert_eq!(state.prints["server"], ["hi"]);
+        let thread = InterpEvent::Print { lane: "server/thread-1".into(), line: 9, text: "served".into() };
+        let state = apply(state, [Action::Interp(vec![thread])]);
+        assert_eq!(state.prints["server"], ["hi", "[thread-1] served"], "a thread prints into its part's box, named");
         let state = apply(state, [Action::Started { paused: true }]);
         assert!(state.marks.is_empty() && state.prints.is_empty() && state.paused);
         let state = apply(state, [Action::Interp(vec![step(3, true)]), Action::Ended, Action::Edited("x = 1\n".into())]);

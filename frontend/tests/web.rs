@@ -122,6 +122,44 @@ async fn a_lane_inside_a_function_shows_its_call_stack_and_marks_the_caller() {
     assert_eq!(over.get_attribute("aria-label").as_deref(), Some("step over, lane main"));
 }
 
+#[wasm_bindgen_test]
+async fn a_thread_shows_under_its_part_with_its_own_step_and_its_line_tagged() {
+    use socklab_frontend::components::{LaneEditor, LaneEditorProps};
+    use socklab_frontend::runner::{LaneStatus, LaneView};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    let root = root();
+    let part = socklab_frontend::lanes::split("# lane: server\ndef serve(c):\n    c.recv(9)\nx = 1\n")[1].clone();
+    let view = |name: &str, status, line: u32, stack: Vec<(String, u32)>| LaneView { name: name.into(), status, line: Some(line), stack };
+    let own = view("server", LaneStatus::Ready, 4, vec![("<module>".into(), 4)]);
+    let thread = view(
+        "server/thread-1",
+        LaneStatus::Blocked { what: "recv: waiting for data to arrive".into() },
+        3,
+        vec![("serve".into(), 3)],
+    );
+    let stepped = Rc::new(RefCell::new(Vec::new()));
+    let on_step = {
+        let stepped = stepped.clone();
+        yew::Callback::from(move |step: (String, bool)| stepped.borrow_mut().push(step))
+    };
+    let props = LaneEditorProps { view: Some(own), spawned: vec![thread], on_step, ..editor_props(1, part) };
+    yew::Renderer::<LaneEditor>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+
+    let lane = root.query_selector("li.spawned-lane[data-lane='server/thread-1']").unwrap().expect("the thread's row");
+    let text = lane.text_content().unwrap();
+    assert!(text.contains("thread-1") && text.contains("blocked (recv: waiting for data to arrive)") && text.contains("serve line 3"), "{text}");
+    let class = |line: &str| root.query_selector(&format!(".gutter[data-line='{line}']")).unwrap().unwrap().class_name();
+    assert!(class("3").contains("spawned") && !class("3").contains("next") && class("4").contains("next"));
+    assert_eq!(root.query_selector(".lane-tag").unwrap().unwrap().text_content().unwrap(), "thread-1");
+    let over = lane.query_selector("button.step-over-lane").unwrap().expect("its own Step over");
+    assert_eq!(over.get_attribute("aria-label").as_deref(), Some("step over, lane server/thread-1"));
+    over.dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    assert_eq!(*stepped.borrow(), [("server/thread-1".to_owned(), true)]);
+}
+
 /// A focused lane editor's properties, with nothing to show but its code.
 fn editor_props(index: usize, part: socklab_frontend::lanes::LanePart) -> socklab_frontend::components::LaneEditorProps {
     use yew::Callback;
@@ -131,6 +169,7 @@ fn editor_props(index: usize, part: socklab_frontend::lanes::LanePart) -> sockla
         diagnostics: Vec::new(),
         marks: Default::default(),
         view: None,
+        spawned: Vec::new(),
         prints: Vec::new(),
         focused: true,
         on_edit: Callback::noop(),

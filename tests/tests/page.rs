@@ -276,7 +276,7 @@ fn the_page_steps_the_echo_example_and_shows_the_kernel() {
 
     // Export: the current script as Python, in a read-only textarea.
     driver.js("document.querySelector('button.export-python').click()");
-    driver.wait_for("the exported program", "const t = document.querySelector('.overlay textarea.export-code'); return !!t && t.readOnly && t.value.includes('import socket')");
+    driver.wait_for("the exported program", "const t = document.querySelector('.overlay textarea.export-code'); return !!t && t.readOnly && /\\bimport socket\\b|from socket import/.test(t.value)");
     driver.js("document.querySelector('.overlay button.close').click()");
 }
 
@@ -359,4 +359,190 @@ fn the_page_steps_into_and_over_a_function_and_shows_the_call_stack() {
     assert_eq!(main_lane(&driver).1, [format!("<module> line {call}"), format!("do_one line {receive}")]);
     assert!(text(&driver, ".transcript").contains("sock.sendto(header + data, (dest_addr, 1))"), "send_one_ping ran its sendto");
     driver.screenshot("09-stepped-over-send_one_ping");
+}
+
+/// A threaded server: a thread per client, joined at the end (its clients: `clients(5600)`).
+const THREADED: &str = r#"# lane: server
+import threading
+srv = socket(AF_INET, SOCK_STREAM)
+srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 5600))
+srv.listen(5)
+def serve(conn, n):
+    data = conn.recv(1024)
+    conn.sendall(data.upper())
+    conn.close()
+    print("served", n, data)
+threads = []
+for n in range(2):
+    conn, addr = srv.accept()
+    t = threading.Thread(target=serve, args=(conn, n))
+    t.start()
+    threads.append(t)
+for t in threads:
+    t.join()
+srv.close()
+print("server done")
+"#;
+
+/// A forking server: a child per client, which closes the listening socket,
+/// serves and exits; the parent closes the connection and reaps the children
+/// (its clients: `clients(5601)`).
+const FORKING: &str = r#"# lane: server
+import os
+srv = socket(AF_INET, SOCK_STREAM)
+srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 5601))
+srv.listen(5)
+children = []
+for n in range(2):
+    conn, addr = srv.accept()
+    pid = os.fork()
+    if pid == 0:
+        srv.close()
+        data = conn.recv(1024)
+        conn.sendall(data.upper())
+        conn.close()
+        print("child served", n, data)
+        os._exit(0)
+    conn.close()
+    children.append(pid)
+for pid in children:
+    done, status = os.waitpid(pid, 0)
+    print("reaped", done == pid, os.WEXITSTATUS(status))
+srv.close()
+print("server done")
+"#;
+
+/// Two client lanes, `alice` and `bob`, each sending its name to `port` and printing the answer.
+fn clients(port: u16) -> String {
+    ["alice", "bob"]
+        .map(|name| {
+            format!(
+                "\n# lane: {name}\ncli = socket(AF_INET, SOCK_STREAM)\ncli.connect((\"127.0.0.1\", {port}))\ncli.sendall(b\"{name}\")\nprint(cli.recv(1024))\ncli.close()\n"
+            )
+        })
+        .concat()
+}
+
+/// Every lane as the page shows it, spawned lanes included: name → status,
+/// next line (a part's own lane) and call stack.
+fn lane_snapshot(driver: &Driver) -> serde_json::Map<String, Value> {
+    let snapshot = driver.js(
+        "const out = {};
+         const stack = (el) => [...el.querySelectorAll(':scope > ol.stack li')].map(li => li.textContent).join(' › ');
+         for (const s of document.querySelectorAll('section.lane')) {
+             const status = s.querySelector(':scope > header .lane-status'), next = s.querySelector('.gutter.next');
+             out[s.dataset.lane] = [status ? status.textContent : '', next ? next.dataset.line : '', stack(s)].join(' | ');
+         }
+         for (const l of document.querySelectorAll('li.spawned-lane')) {
+             out[l.dataset.lane] = [l.querySelector('.lane-status').textContent, stack(l)].join(' | ');
+         }
+         return out;",
+    );
+    snapshot.as_object().cloned().unwrap_or_default()
+}
+
+/// The first lane, in the page's order (a part, then its threads and
+/// children, then the next part), whose status is ready (or not shown yet).
+const FIRST_READY: &str = "for (const head of document.querySelectorAll('section.lane > header.lane-head, li.spawned-lane > .lane-head')) {
+         const status = head.querySelector('.lane-status');
+         if (!status || status.textContent === 'ready') return head.closest('[data-lane]').dataset.lane;
+     }
+     return null;";
+
+/// Opens `source` (by a share link, the token kept), steps it to the end with
+/// the lanes' own Step buttons, lane by lane in the page's order, and checks
+/// on the first spawned lane that its Step moves it alone. Spawned lanes are
+/// `server/{kind}-1` and `-2`.
+fn step_spawning_server(driver: &Driver, url: &str, source: &str, kind: &str, shot: &str) {
+    let (base, token) = url.split_once('#').unwrap();
+    driver.goto("about:blank");
+    driver.goto(&format!("{base}#{token}&{}", socklab_frontend::share::encode(source)));
+    driver.wait_for("the relay's hello", "return !!document.querySelector('.status.open')");
+    driver.wait_for("three parts", "return document.querySelectorAll('section.lane').length === 3");
+    let first = format!("server/{kind}-1");
+    let mut checked = false;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let snapshot = lane_snapshot(driver);
+        let spawned = snapshot.keys().filter(|name| name.contains('/')).count();
+        if spawned == 2 && snapshot.values().all(|view| view.as_str().unwrap_or_default().starts_with("finished")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the lanes did not finish: {snapshot:?}\n{}", text(driver, ".transcript"));
+        let next = driver.js(FIRST_READY);
+        let Some(lane) = next.as_str().map(str::to_owned) else {
+            std::thread::sleep(Duration::from_millis(200));
+            continue;
+        };
+        let button = format!("[data-lane=\"{lane}\"] > .lane-head .step-lane");
+        if lane == first && !checked {
+            // The spawned lane has its own, labelled Step.
+            let label = driver.js(&format!("return document.querySelector('{button}').getAttribute('aria-label')"));
+            assert_eq!(label, json!(format!("step into, lane {first}")));
+            driver.screenshot(&format!("{shot}-spawned"));
+            // Its Step moves it alone.
+            let before = lane_snapshot(driver);
+            driver.js(&format!("document.querySelector('{button}').click()"));
+            let moved = Instant::now() + Duration::from_secs(20);
+            while lane_snapshot(driver).get(&first) == before.get(&first) {
+                assert!(Instant::now() < moved, "{first} did not move: {before:?}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            let after = lane_snapshot(driver);
+            for (name, view) in &before {
+                if name != &first {
+                    assert_eq!(after.get(name), Some(view), "stepping {first} moved {name}");
+                }
+            }
+            // Its line is marked in its part's code, apart from the part's own lane.
+            let tag = driver.js("return [...document.querySelectorAll('section.lane[data-lane=server] .lane-tag')].map(t => t.textContent)");
+            assert_eq!(tag, json!([format!("{kind}-1")]), "the spawned lane's line is tagged");
+            assert_eq!(driver.js("return document.querySelectorAll('section.lane[data-lane=server] .gutter.spawned').length"), json!(1));
+            driver.screenshot(&format!("{shot}-stepped"));
+            checked = true;
+            continue;
+        }
+        driver.js(&format!("document.querySelector('{button}').click()"));
+        std::thread::sleep(Duration::from_millis(80));
+    }
+    assert!(checked, "{first} was never ready to step");
+    driver.screenshot(&format!("{shot}-finished"));
+}
+
+fn prints(driver: &Driver, lane: &str) -> Vec<String> {
+    let lines = driver.js(&format!("return [...document.querySelectorAll('output.prints[aria-label=\"{lane} output\"] div')].map(d => d.textContent)"));
+    lines.as_array().map(|l| l.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+/// A server that starts a thread per client, and one that forks a child per
+/// client: their threads and children show up under the server's code with
+/// their own Step, stepping one moves it alone, and their prints land in the
+/// server's box under their names.
+#[test]
+fn the_page_steps_threads_and_forked_children_as_lanes() {
+    let (_relay, url) = serve(&[]);
+    let driver = Driver::start();
+
+    step_spawning_server(&driver, &url, &format!("{THREADED}{}", clients(5600)), "thread", "10-threads");
+    let server = prints(&driver, "server");
+    for line in ["[thread-1] served 0 b'alice'", "[thread-2] served 1 b'bob'"] {
+        assert!(server.iter().any(|l| l == line), "{line} in {server:?}");
+    }
+    assert_eq!((server.len(), server.last().map(String::as_str)), (3, Some("server done")), "{server:?}");
+    assert_eq!(prints(&driver, "alice"), ["b'ALICE'"]);
+    assert_eq!(prints(&driver, "bob"), ["b'BOB'"]);
+
+    step_spawning_server(&driver, &url, &format!("{FORKING}{}", clients(5601)), "fork", "11-fork");
+    // The children print as they serve, the parent as it reaps them.
+    let server = prints(&driver, "server");
+    for line in ["[fork-1] child served 0 b'alice'", "[fork-2] child served 1 b'bob'"] {
+        assert!(server.iter().any(|l| l == line), "{line} in {server:?}");
+    }
+    assert_eq!(server.iter().filter(|l| *l == "reaped True 0").count(), 2, "{server:?}");
+    assert_eq!((server.len(), server.last().map(String::as_str)), (5, Some("server done")), "{server:?}");
+    assert_eq!(prints(&driver, "alice"), ["b'ALICE'"]);
+    assert_eq!(prints(&driver, "bob"), ["b'BOB'"]);
 }
