@@ -248,6 +248,10 @@ impl LaneVm {
         for (old, info) in socks.iter().zip(infos) {
             let new = Arc::new(SocketObj::new(info));
             new.set_timeout(old.timeout());
+            // The child's copy goes by the parent's variable name.
+            if let Some(name) = shared.socket_names.get(&old.id()).cloned() {
+                shared.socket_names.entry(new.id()).or_insert(name);
+            }
             map.insert(old.id(), new);
         }
         let mut c = Copier::new(map);
