@@ -264,6 +264,7 @@ pub fn App() -> Html {
                 on_focus={on_focus.clone()}
                 on_step={step_lane.clone()}
                 on_explain={on_explain.clone()}
+                on_input={relay.input.clone()}
             />
         }
     });

@@ -7,7 +7,7 @@ use socklab_wire::errno;
 use socklab_lang::Diagnostic;
 use socklab_wire::protocol::SandboxMode;
 use socklab_wire::tcp::TcpState;
-use web_sys::HtmlTextAreaElement;
+use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use crate::diagram;
@@ -94,6 +94,9 @@ pub struct LaneEditorProps {
     /// Step the lane: into calls (`false`) or over them (`true`).
     pub on_step: Callback<(String, bool)>,
     pub on_explain: Callback<i32>,
+    /// A line typed for the lane's `input()` (None: the end of its input).
+    #[prop_or_default]
+    pub on_input: Callback<(String, Option<String>)>,
 }
 
 /// One lane: a header with its state, a gutter of line numbers and marks, the
@@ -108,6 +111,24 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
         on_edit.emit((index, event.target_unchecked_into::<HtmlTextAreaElement>().value()))
     });
     let onfocus = props.on_focus.reform(move |_: FocusEvent| index);
+    let input_ref = use_node_ref();
+    let waits_for_input = props.view.iter().chain(props.spawned.iter()).any(|v| {
+        matches!(&v.status, LaneStatus::Blocked { what } if what.starts_with("input:"))
+    });
+    let on_send = {
+        let (on_input, name, input_ref) = (props.on_input.clone(), part.name.clone(), input_ref.clone());
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            if let Some(field) = input_ref.cast::<HtmlInputElement>() {
+                on_input.emit((name.clone(), Some(field.value())));
+                field.set_value("");
+            }
+        })
+    };
+    let on_eof = {
+        let (on_input, name) = (props.on_input.clone(), part.name.clone());
+        Callback::from(move |_: MouseEvent| on_input.emit((name.clone(), None)))
+    };
     let step = |over: bool| {
         let name = part.name.clone();
         props.on_step.reform(move |_: MouseEvent| (name.clone(), over))
@@ -212,6 +233,14 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
                 </div>
                 <div class="notes-col">{ notes }</div>
             </div>
+            if waits_for_input {
+                <form class="lane-input" onsubmit={on_send}>
+                    <input ref={input_ref} type="text" autocomplete="off"
+                        aria-label={format!("a line of input for lane {}", part.name)} placeholder="input() waits for a line" />
+                    <button type="submit">{ "Send" }</button>
+                    <button type="button" onclick={on_eof} title="end of input: input() raises EOFError">{ "End input" }</button>
+                </form>
+            }
             if !props.prints.is_empty() {
                 <output class="prints" aria-label={format!("{} output", part.name)}>
                     { for props.prints.iter().map(|text| html! { <div>{ text }</div> }) }

@@ -30,6 +30,8 @@ pub struct RelayHandle {
     pub pause: Callback<()>,
     /// Cancel the call the named lane is blocked in.
     pub cancel: Callback<String>,
+    /// A line for the named lane's `input()`, or None for the end of its input.
+    pub input: Callback<(String, Option<String>)>,
     /// Close every socket of the session (a fresh session) and clear the run.
     pub reset: Callback<()>,
     /// Connect again (after a loss, or to the relay the settings name).
@@ -160,13 +162,22 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
         let (session, dispatch) = (session.clone(), dispatch.clone());
         Callback::from(move |()| reconnect_now(&session, &dispatch))
     };
+    let input = {
+        let (session, dispatch) = (session.clone(), dispatch.clone());
+        Callback::from(move |(lane, line): (String, Option<String>)| {
+            let drive = session.borrow_mut().runner.as_mut().map(|runner| runner.feed_input(&lane, line.as_deref(), now()));
+            if let Some(drive) = drive {
+                apply(&session, &dispatch, drive);
+            }
+        })
+    };
     let reset = Callback::from(move |()| {
         stop_run(&session, &dispatch);
         // A new session: the relay closes every socket of the old one.
         reconnect_now(&session, &dispatch);
         dispatch.dispatch(Action::Reset);
     });
-    RelayHandle { run, stop, step, pause, cancel, reset, reconnect }
+    RelayHandle { run, stop, step, pause, cancel, input, reset, reconnect }
 }
 
 fn stop_run(session: &Shared, dispatch: &UseReducerDispatcher<State>) {

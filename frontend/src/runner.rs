@@ -57,6 +57,16 @@ impl Runner<Interpreter> {
         }
         Ok(Runner::new(Interpreter::new(&parsed.script), first_id))
     }
+
+    /// Brings a line to the named lane's program input (`input()`), or with
+    /// None ends it; a lane waiting for it goes on.
+    pub fn feed_input(&mut self, lane: &str, line: Option<&str>, now: f64) -> Drive {
+        match line {
+            Some(text) => self.scheduler.lanes_mut().feed_input(Some(lane), &format!("{text}\n")),
+            None => self.scheduler.lanes_mut().end_input(Some(lane)),
+        }
+        self.drive(now)
+    }
 }
 
 impl<L: Lanes> Runner<L> {

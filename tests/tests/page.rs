@@ -546,3 +546,31 @@ fn the_page_steps_threads_and_forked_children_as_lanes() {
     assert_eq!(prints(&driver, "alice"), ["b'ALICE'"]);
     assert_eq!(prints(&driver, "bob"), ["b'BOB'"]);
 }
+
+/// `input()` on the page: the lane waits, an input box appears under its
+/// code, a typed line reaches the program, and "End input" is end-of-file.
+#[test]
+fn the_page_gives_a_lane_waiting_for_input_a_box_to_type_in() {
+    let (_relay, url) = serve(&[]);
+    let driver = Driver::start();
+    let source = "# lane: main\nname = input(\"name? \")\nprint(\"hello\", name)\ntry:\n    input()\nexcept EOFError:\n    print(\"no more input\")\n";
+    let (base, token) = url.split_once('#').unwrap();
+    driver.goto(&format!("{base}#{token}&{}", socklab_frontend::share::encode(source)));
+    driver.wait_for("the relay's hello", "return !!document.querySelector('.status.open')");
+    driver.js("document.querySelector('button.run').click()");
+    driver.wait_for("the input box", "return !!document.querySelector('form.lane-input input')");
+    let label = driver.js("return document.querySelector('form.lane-input input').getAttribute('aria-label')");
+    assert_eq!(label, json!("a line of input for lane main"));
+    assert!(text(&driver, "section.lane[data-lane=main] .lane-status").contains("input: waiting for a line of input"));
+    driver.screenshot("12-input-waiting");
+    driver.js(
+        "const f = document.querySelector('form.lane-input'); f.querySelector('input').value = 'ada';
+         f.requestSubmit();",
+    );
+    driver.wait_for("the greeting", "return [...document.querySelectorAll('output.prints div')].some(d => d.textContent === 'name? hello ada')");
+    driver.wait_for("the second input()", "return !!document.querySelector('form.lane-input')");
+    driver.js("document.querySelector('form.lane-input button[type=button]').click()");
+    driver.wait_for("end of input", "return [...document.querySelectorAll('output.prints div')].some(d => d.textContent === 'no more input')");
+    assert_eq!(prints(&driver, "main"), ["name? hello ada", "no more input"]);
+    driver.screenshot("12-input-done");
+}
