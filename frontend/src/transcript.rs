@@ -115,13 +115,14 @@ mod tests {
     fn prints_and_lane_ends_name_their_lane() {
         let print = InterpEvent::Print { lane: "client".into(), line: 3, text: "hi".into() };
         assert_eq!(Line::interp(&print).text, "client| hi");
-        let end = InterpEvent::LaneEnd { lane: "server".into(), status: EndStatus::Finished, line: None, message: None };
+        let end = InterpEvent::LaneEnd { lane: "server".into(), status: EndStatus::Finished, line: None, message: None, traceback: None };
         assert_eq!(Line::interp(&end).text, "server: finished");
         let failed = InterpEvent::LaneEnd {
             lane: "client".into(),
             status: EndStatus::Assert,
             line: Some(5),
             message: Some("AssertionError".into()),
+            traceback: None,
         };
         assert_eq!(Line::interp(&failed).text, "client: assertion failed at line 5: AssertionError");
     }

@@ -119,6 +119,8 @@ named_enum! {
         Thread = "_thread",
         Threading = "threading",
         Queue = "queue",
+        Traceback = "traceback",
+        Hashlib = "hashlib",
     }
 }
 
@@ -193,6 +195,12 @@ named_enum! {
         OsWexitstatus = "os.WEXITSTATUS",
         OsWifsignaled = "os.WIFSIGNALED",
         OsWtermsig = "os.WTERMSIG",
+        SysExcInfo = "sys.exc_info",
+        TracebackPrintExc = "traceback.print_exc",
+        TracebackFormatExc = "traceback.format_exc",
+        TracebackPrintException = "traceback.print_exception",
+        TracebackFormatException = "traceback.format_exception",
+        TracebackFormatExceptionOnly = "traceback.format_exception_only",
     }
 }
 

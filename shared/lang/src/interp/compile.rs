@@ -228,6 +228,8 @@ enum Region {
     },
     /// Inside a `try` body that has `except` clauses.
     Except,
+    /// Inside an `except` clause's body: leaving it ends the handling.
+    Handler,
     /// Inside a `try` body or handler that has a `finally`.
     Finally(Vec<Stmt>),
     /// Inside the exception path of a `finally`: the exception is on the stack.
@@ -644,6 +646,9 @@ impl Compiler {
             Region::Except => {
                 self.emit(Op::PopBlock);
             }
+            Region::Handler => {
+                self.emit(Op::EndExcept);
+            }
             Region::Finally(body) => {
                 self.emit(Op::PopBlock);
                 // The finally body runs in the regions outside this one.
@@ -714,7 +719,9 @@ impl Compiler {
                         self.emit(Op::Pop);
                     }
                 };
+                self.regions.push(Region::Handler);
                 self.block(&h.body);
+                self.regions.pop();
                 self.emit(Op::EndExcept);
                 after_handlers.push(self.emit(Op::Jump(0)));
                 let next = self.here();

@@ -49,6 +49,8 @@ pub enum Object {
     Stream(bool),
     /// `_thread.allocate_lock()`: whether it is held.
     Lock(std::sync::Mutex<bool>),
+    /// `e.__traceback__`: the frames, innermost first (opaque to scripts).
+    Traceback(Vec<super::exception::TbEntry>),
 }
 
 impl Object {
@@ -57,6 +59,7 @@ impl Object {
             Object::Struct(..) => "Struct",
             Object::Stream(_) => "TextIOWrapper",
             Object::Lock(_) => "lock",
+            Object::Traceback(_) => "traceback",
         }
     }
 
@@ -70,6 +73,7 @@ impl Object {
                 let state = if *lock(held) { "locked" } else { "unlocked" };
                 format!("<{state} _thread.lock object>")
             }
+            Object::Traceback(_) => "<traceback object>".into(),
         }
     }
 

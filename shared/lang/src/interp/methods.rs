@@ -76,6 +76,7 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
                 Some(linked.clone().map_or(Value::None, |c| super::classes::exception_value(*c)))
             }
             "__suppress_context__" => Some(Value::Bool(e.suppress_context)),
+            "__traceback__" => Some(super::traceback::traceback_value(e)),
             "code" if e.class == ExcClass::SystemExit => Some(super::library::exit_code(e)),
             "args" if e.class == ExcClass::SystemExit => Some(match super::library::exit_code(e) {
                 Value::None => Value::tuple(vec![]),
@@ -191,7 +192,9 @@ fn module_attr(module: Module, name: &str) -> Option<Value> {
         | Module::Json
         | Module::Thread
         | Module::Threading
-        | Module::Queue => None,
+        | Module::Queue
+        | Module::Traceback
+        | Module::Hashlib => None,
     }
 }
 
@@ -252,6 +255,18 @@ pub fn call_value(callee: &Value, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow,
         }
         Value::Method(m) => call_method(&m.0, m.1, args),
         Value::ExcClass(c) => {
+            // `OSError(errno, strerror)`: the errno's class, `[Errno n] text`, as in Python.
+            if let [Value::Int(n), Value::Str(text)] = args.positional.as_slice()
+                && c.is_subclass_of(ExcClass::OsError)
+                && let Ok(num) = i32::try_from(*n)
+            {
+                let mut e = super::exception::Exception::new(*c, text.to_string());
+                e.errno = Some((num, socklab_wire::errno::name(num)));
+                if *c == ExcClass::OsError {
+                    e.class = ExcClass::for_errno(num);
+                }
+                return Ok(Flow::Value(Value::Exception(std::sync::Arc::new(e))));
+            }
             // `RuntimeError("text")`: str() of one argument is the message, as in Python.
             let message = match args.positional.as_slice() {
                 [] => String::new(),

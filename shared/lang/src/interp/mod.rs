@@ -43,6 +43,7 @@ mod sockapi;
 mod sockets;
 mod structfmt;
 mod threads;
+mod traceback;
 mod sockfile;
 mod value;
 mod vm;
@@ -132,6 +133,10 @@ pub enum InterpEvent {
         line: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
+        /// An uncaught exception's traceback, as CPython prints it on stderr
+        /// (`Traceback (most recent call last):` … `ExcType: message`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        traceback: Option<String>,
     },
 }
 
@@ -147,6 +152,7 @@ impl Interpreter {
     /// without diagnostics.
     pub fn new(script: &Script) -> Interpreter {
         let mut shared = vm::Shared::default();
+        shared.lines = script.lines.clone();
         let mut lanes = Vec::new();
         for lane in &script.lanes {
             let ident = shared.new_ident();
@@ -295,6 +301,7 @@ mod tests {
             status: EndStatus::Finished,
             line: None,
             message: None,
+            traceback: None,
         };
         assert_eq!(
             serde_json::to_string(&end).unwrap_or_default(),

@@ -38,6 +38,8 @@ pub struct Shared {
     pub procs: HashMap<i64, super::threads::ProcRec>,
     /// Lanes started by the step under way (threads, forked children).
     pub spawned: Vec<LaneVm>,
+    /// The script's lines, for the source lines of tracebacks.
+    pub lines: Vec<String>,
     last_ident: i64,
 }
 
@@ -55,6 +57,9 @@ struct Block {
     handler: usize,
     /// Stack height to restore before jumping to the handler.
     depth: usize,
+    /// How many exceptions were being handled in the frame when the block was
+    /// set up: what is left once its handler is entered.
+    handling: usize,
 }
 
 /// What a finished call's return value becomes in its caller.
@@ -117,8 +122,9 @@ pub(super) struct Frame {
     pub(super) function: String,
     /// Where the function was defined: the line a lambda's frame reports.
     def_line: u32,
-    /// The exception an `except` clause of this frame caught last, for a bare `raise`.
-    handling: Option<Arc<Exception>>,
+    /// The exceptions the `except` clauses of this frame running now caught,
+    /// innermost last: what a bare `raise` raises and a new exception's context.
+    pub(super) handling: Vec<Arc<Exception>>,
     /// The function running in this frame (None at the top level), for `super()`.
     pub(super) func: Option<Arc<Function>>,
     /// The globals its code sees: the lane's, or a library module's.
@@ -145,7 +151,7 @@ impl Frame {
             cells: HashMap::new(),
             function,
             def_line,
-            handling: None,
+            handling: Vec::new(),
             func: None,
             on_return: OnReturn::Value,
             filled: Vec::new(),
@@ -224,7 +230,7 @@ pub struct LaneVm {
     /// The outstanding relay call while Waiting.
     pending: Option<(Call, Pending)>,
     /// Printed text not yet ended by a newline.
-    output: String,
+    pub(super) output: String,
     /// The program (process) the lane is a thread of.
     pub(super) process: super::process::ProcessRef,
     /// Its thread's ident (`threading.get_ident()`).
@@ -237,6 +243,11 @@ pub struct LaneVm {
     pub(super) exit_code: Option<i32>,
     /// A forked child: its first step finishes the `fork()` statement.
     resume_next: bool,
+    /// The exception being raised is raised again (a bare `raise`, the end of
+    /// a `finally`): the frame it comes from is in its traceback already.
+    reraise: bool,
+    /// The traceback text of the exception that ends the lane, for its LaneEnd.
+    end_traceback: Option<String>,
 }
 
 /// Why [`LaneVm::run`] is running.
@@ -287,6 +298,8 @@ impl LaneVm {
             parked: None,
             exit_code: None,
             resume_next: false,
+            reraise: false,
+            end_traceback: None,
         }
     }
 
@@ -931,6 +944,7 @@ impl LaneVm {
                 self.frame.blocks.push(Block {
                     handler,
                     depth: self.frame.stack.len(),
+                    handling: self.frame.handling.len(),
                 });
             }
             Op::PopBlock => {
@@ -942,7 +956,7 @@ impl LaneVm {
                         let hit = classes.is_empty()
                             || classes.iter().any(|c| e.class.is_subclass_of(*c));
                         if hit {
-                            self.frame.handling = Some(Arc::new(e));
+                            self.frame.handling.push(Arc::new(e));
                         }
                         hit
                     }
@@ -965,7 +979,7 @@ impl LaneVm {
                         let hit = classes.iter().any(|c| e.class.is_subclass_of(*c))
                             || script.iter().any(|c| exc_matches(&top, &e, c));
                         if hit {
-                            self.frame.handling = Some(Arc::new(e));
+                            self.frame.handling.push(Arc::new(e));
                         }
                         hit
                     }
@@ -975,9 +989,12 @@ impl LaneVm {
                     self.frame.pc = next;
                 }
             }
-            Op::EndExcept => self.frame.handling = None,
+            Op::EndExcept => {
+                self.frame.handling.pop();
+            }
             Op::Reraise => {
                 if let Some(e) = exception_of(&self.pop()) {
+                    self.reraise = true;
                     return Err(Raise::Exception(e));
                 }
             }
@@ -1085,8 +1102,11 @@ impl LaneVm {
             }
             Op::Raise { has_exc, has_cause } => {
                 if !has_exc {
-                    return Err(match &self.frame.handling {
-                        Some(e) => Raise::Exception((**e).clone()),
+                    return Err(match self.handled() {
+                        Some(e) => {
+                            self.reraise = true;
+                            Raise::Exception((*e).clone())
+                        }
                         None => {
                             Exception::new(ExcClass::RuntimeError, "No active exception to reraise")
                                 .into()
@@ -1102,7 +1122,7 @@ impl LaneVm {
                         None => return Err(Exception::type_error("exceptions must derive from BaseException").into()),
                     },
                 };
-                return Err(super::classes::chain(exc, cause, self.frame.handling.as_deref())?.into());
+                return Err(super::classes::chain(exc, cause, self.handled().as_deref())?.into());
             }
             Op::BuildDict(n) => {
                 let items = self
@@ -1417,6 +1437,9 @@ impl LaneVm {
         if super::threads::handles(&callee) {
             return self.call_threads(callee, positional, keywords, shared);
         }
+        if super::traceback::handles(&callee) {
+            return self.call_traceback(&callee, positional, keywords, shared);
+        }
         let now = shared.now;
         let name = match &callee {
             Value::Builtin(b) => b.name().to_string(),
@@ -1497,7 +1520,19 @@ impl LaneVm {
     /// to the innermost handler. Returns true when the lane ended.
     fn raise(&mut self, shared: &mut Shared, raised: Raise) -> bool {
         let mut raised = raised;
+        // Raised while an exception was being handled: that is its context.
+        if let Raise::Exception(exc) = &mut raised
+            && let Some(h) = self.handled()
+        {
+            super::classes::set_context(exc, &h);
+        }
+        let mut again = std::mem::take(&mut self.reraise);
         loop {
+            if let Raise::Exception(exc) = &mut raised
+                && !std::mem::take(&mut again)
+            {
+                self.traceback_here(exc);
+            }
             match self.raise_in_frame(shared, raised) {
                 Ok(ended) => return ended,
                 // Not handled in this frame: the caller's statement raises it in turn.
@@ -1566,12 +1601,8 @@ impl LaneVm {
         }
         self.clear_fills();
         if let Some(block) = self.frame.blocks.pop() {
-            // Raised while an exception was being handled: that is its context.
-            if exc.context.is_none()
-                && let Some(h) = self.frame.handling.as_deref().filter(|h| **h != exc)
-            {
-                exc.context = Some(Box::new(h.clone()));
-            }
+            // The handler runs where the `try` was: clauses left by this exception end.
+            self.frame.handling.truncate(block.handling);
             self.frame.stack.truncate(block.depth);
             self.frame.stack.push(exception_value(exc));
             self.frame.pc = block.handler;
@@ -1580,8 +1611,44 @@ impl LaneVm {
         Err(exc)
     }
 
+    /// Adds the innermost frame to the traceback of the exception unwinding
+    /// through it (library frames are left out: see docs/language.md).
+    fn traceback_here(&self, exc: &mut Exception) {
+        let f = &self.frame;
+        if f.silent || (f.program.stmts.is_empty() && !f.function.ends_with("<lambda>")) {
+            return;
+        }
+        let line = f
+            .current
+            .as_ref()
+            .and_then(|c| f.program.stmts.get(c.stmt))
+            .map_or(f.def_line, |s| s.line);
+        // CPython names the code, not its qualified name.
+        let function = f.function.rsplit('.').next().unwrap_or(&f.function).to_string();
+        exc.traceback.push(super::exception::TbEntry { function, line });
+    }
+
+    /// A thread's name as `threading` knows it (`Thread-1 (work)`): the
+    /// `name` of the `Thread` whose bound method the lane's bottom frame calls.
+    fn thread_name(&self) -> Option<String> {
+        let bottom = self.callers.first().unwrap_or(&self.frame);
+        let Some(Op::Const(Value::BoundMethod(m))) = bottom.program.code.first() else { return None };
+        match &m.0 {
+            Value::Instance(i) => i.get("_name").map(|n| n.to_str()),
+            _ => None,
+        }
+    }
+
     /// An exception no frame handles ends the lane. Returns true.
     fn unhandled(&mut self, shared: &mut Shared, exc: Exception) -> bool {
+        if exc.class != ExcClass::SystemExit {
+            let mut text = self.traceback_text(&exc, shared);
+            if !self.is_main {
+                let name = self.thread_name().unwrap_or_else(|| self.name.clone());
+                text = format!("Exception in thread {name}:\n{text}");
+            }
+            self.end_traceback = Some(text);
+        }
         let line = exc.line;
         if exc.class == ExcClass::SystemExit {
             // sys.exit(): status 0 (or None) finishes the lane; any other ends it
@@ -1653,6 +1720,7 @@ impl LaneVm {
             status,
             line,
             message,
+            traceback: self.end_traceback.take(),
         });
     }
 }
