@@ -201,6 +201,13 @@ named_enum! {
         TracebackPrintException = "traceback.print_exception",
         TracebackFormatException = "traceback.format_exception",
         TracebackFormatExceptionOnly = "traceback.format_exception_only",
+        HashlibMd5 = "hashlib.md5",
+        HashlibSha1 = "hashlib.sha1",
+        HashlibSha224 = "hashlib.sha224",
+        HashlibSha256 = "hashlib.sha256",
+        HashlibSha384 = "hashlib.sha384",
+        HashlibSha512 = "hashlib.sha512",
+        HashlibNew = "hashlib.new",
     }
 }
 

@@ -24,4 +24,5 @@ like_cpython! {
     generators: "generators",
     memoryview_and_slice_assignment: "memoryview",
     exception_chaining: "raise_from",
+    hashlib_digests: "hashes",
 }

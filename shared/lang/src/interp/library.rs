@@ -51,6 +51,8 @@ pub enum Object {
     Lock(std::sync::Mutex<bool>),
     /// `e.__traceback__`: the frames, innermost first (opaque to scripts).
     Traceback(Vec<super::exception::TbEntry>),
+    /// `hashlib.sha256()` and the others.
+    Hash(super::hashlib::Hash),
 }
 
 impl Object {
@@ -60,6 +62,7 @@ impl Object {
             Object::Stream(_) => "TextIOWrapper",
             Object::Lock(_) => "lock",
             Object::Traceback(_) => "traceback",
+            Object::Hash(_) => "HASH",
         }
     }
 
@@ -74,6 +77,7 @@ impl Object {
                 format!("<{state} _thread.lock object>")
             }
             Object::Traceback(_) => "<traceback object>".into(),
+            Object::Hash(h) => h.repr(),
         }
     }
 
@@ -87,6 +91,7 @@ impl Object {
             (Object::Struct(..), "unpack_from") => method("unpack_from"),
             (Object::Stream(_), "write") => method("write"),
             (Object::Stream(_), "flush") => method("flush"),
+            (Object::Hash(h), _) => super::hashlib::attr(self, h, name),
             (Object::Lock(_), "acquire" | "release" | "locked" | "__enter__" | "__exit__" | "acquire_lock" | "release_lock") => {
                 Some(Value::Method(Arc::new((Value::Object(self.clone()), super::threads::lock_method(name)))))
             }
@@ -167,6 +172,13 @@ pub fn call(f: LibFn, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> 
         ..args
     };
     match f {
+        LibFn::HashlibMd5
+        | LibFn::HashlibSha1
+        | LibFn::HashlibSha224
+        | LibFn::HashlibSha256
+        | LibFn::HashlibSha384
+        | LibFn::HashlibSha512
+        | LibFn::HashlibNew => super::hashlib::construct(f, args),
         LibFn::StructPack => {
             let (items, _) = args.varargs(&[])?;
             let Some((fmt, rest)) = items.split_first() else {
@@ -511,6 +523,7 @@ fn math(f: LibFn, args: Args) -> Result<Flow, Exception> {
 /// A method of a library object.
 pub fn call_method(obj: &Object, name: &str, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> {
     match (obj, name) {
+        (Object::Hash(h), _) => super::hashlib::method(h, name, args),
         (Object::Struct(f, _), "pack") => {
             let (items, _) = args.varargs(&[])?;
             value(Value::bytes(f.pack(&items)?))

@@ -27,6 +27,7 @@ mod exception;
 mod fork;
 mod format;
 mod generator;
+mod hashlib;
 mod icmp;
 mod json;
 mod library;
