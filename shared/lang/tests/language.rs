@@ -25,4 +25,5 @@ like_cpython! {
     memoryview_and_slice_assignment: "memoryview",
     exception_chaining: "raise_from",
     hashlib_digests: "hashes",
+    yield_from_send_and_throw: "yield_from",
 }

@@ -52,6 +52,22 @@ fn released() -> Exception {
 }
 
 impl MemView {
+    /// The bytes it looks at (a bytearray's own buffer for a writable view).
+    pub(super) fn base(&self) -> &Arc<Mutex<Vec<u8>>> {
+        &self.base
+    }
+
+    /// The same window on `base`, a forked child's copy of the bytes.
+    pub(super) fn fork_copy(&self, base: Arc<Mutex<Vec<u8>>>) -> MemView {
+        MemView {
+            base,
+            start: self.start,
+            len: self.len,
+            readonly: self.readonly,
+            released: AtomicBool::new(self.released.load(Ordering::Relaxed)),
+        }
+    }
+
     fn check(&self) -> Result<(), Exception> {
         if self.released.load(Ordering::Relaxed) {
             return Err(released());

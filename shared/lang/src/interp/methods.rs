@@ -116,7 +116,7 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
             let q = g.qualname.as_str();
             Some(Value::str(if name == "__name__" { q.rsplit('.').next().unwrap_or(q) } else { q }))
         }
-        Value::Generator(_) => method(v, &["send", "close", "__next__"], name),
+        Value::Generator(_) => method(v, &["send", "close", "throw", "__next__"], name),
         Value::Set(_) => method(v, super::set::METHODS, name),
         Value::Module(m) => module_attr(*m, name).or_else(|| super::library::module_attr(*m, name)),
         Value::Object(o) => o.attr(name),

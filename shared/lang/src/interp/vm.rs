@@ -159,7 +159,7 @@ impl Frame {
     }
 
     /// The frame as a forked child has it.
-    fn fork_copy(&self, c: &mut super::fork::Copier) -> Frame {
+    pub(super) fn fork_copy(&self, c: &mut super::fork::Copier) -> Frame {
         Frame {
             program: self.program.clone(),
             pc: self.pc,
@@ -195,8 +195,8 @@ impl Frame {
                 OnReturn::Not => OnReturn::Not,
                 OnReturn::Discard => OnReturn::Discard,
                 OnReturn::Module(m) => OnReturn::Module(*m),
-                // A generator running across a fork stays shared with the parent (see docs/language.md).
-                OnReturn::Generator { genr, mode } => OnReturn::Generator { genr: genr.clone(), mode: mode.clone() },
+                // A generator running across the fork: the child's copy runs in the child's frame.
+                OnReturn::Generator { genr, mode } => OnReturn::Generator { genr: c.generator(genr), mode: mode.clone() },
                 OnReturn::Drained { at } => OnReturn::Drained { at: *at },
             },
             filled: Vec::new(),
@@ -647,6 +647,7 @@ impl LaneVm {
             }
             Op::Yield => return self.yield_value(),
             Op::YieldFromResult => self.yield_from_result(),
+            Op::SendIter { yield_at, done } => return self.send_iter(yield_at, done),
             Op::Unpack(n) => {
                 let items = unpack_items(&self.pop())?;
                 if items.len() < n {
