@@ -264,6 +264,7 @@ named_enum! {
         SystemExit,
         StopIteration,
         GeneratorExit,
+        BufferError,
         StructError = "struct.error",
         JsonDecodeError = "json.JSONDecodeError",
         BinasciiError = "binascii.Error",
@@ -312,7 +313,7 @@ impl ExcClass {
             UnicodeDecodeError | JsonDecodeError | BinasciiError => Some(ValueError),
             SystemExit | GeneratorExit => Some(BaseException),
             StopIteration => Some(Exception),
-            StructError => Some(Exception),
+            StructError | BufferError => Some(Exception),
         }
     }
 

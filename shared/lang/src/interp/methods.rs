@@ -321,7 +321,8 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
 
 /// bytearray's own methods; the rest work on a copy as bytes methods do and
 /// give a bytearray where those give bytes.
-fn bytearray_method(b: &std::sync::Mutex<Vec<u8>>, name: &str, args: Args) -> Result<Value, Exception> {
+fn bytearray_method(b: &Arc<std::sync::Mutex<Vec<u8>>>, name: &str, args: Args) -> Result<Value, Exception> {
+    use super::memview::check_resize;
     let byte = |v: &Value| -> Result<u8, Exception> {
         let i = to_int(v)?;
         u8::try_from(i).map_err(|_| Exception::value_error("byte must be in range(0, 256)"))
@@ -330,6 +331,7 @@ fn bytearray_method(b: &std::sync::Mutex<Vec<u8>>, name: &str, args: Args) -> Re
         "append" => {
             let [x] = args.bind(["item"], 1)?;
             let x = byte(&x.unwrap_or(Value::None))?;
+            check_resize(b)?;
             lock(b).push(x);
             Ok(Value::None)
         }
@@ -346,11 +348,17 @@ fn bytearray_method(b: &std::sync::Mutex<Vec<u8>>, name: &str, args: Args) -> Re
             if lock(b).len() + more.len() > MAX_SIZE {
                 return Err(Exception::memory());
             }
+            if !more.is_empty() {
+                check_resize(b)?;
+            }
             lock(b).extend(more);
             Ok(Value::None)
         }
         "clear" => {
             args.bind([], 0)?;
+            if !lock(b).is_empty() {
+                check_resize(b)?;
+            }
             lock(b).clear();
             Ok(Value::None)
         }
@@ -366,6 +374,7 @@ fn bytearray_method(b: &std::sync::Mutex<Vec<u8>>, name: &str, args: Args) -> Re
             if !(0..len).contains(&j) {
                 return Err(Exception::index_error("pop index out of range"));
             }
+            check_resize(b)?;
             Ok(Value::Int(i64::from(bytes.remove(j as usize))))
         }
         _ => {
