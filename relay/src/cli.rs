@@ -30,7 +30,9 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
     }
     let sandbox = Sandbox::new(sandbox)?;
     let env = sandbox.new_session()?;
-    let options = RunOptions { deadlock_timeout: args.deadlock_timeout, ..RunOptions::default() };
+    // A script read from a file leaves standard input to its lanes' `input()`.
+    let stdin = args.file != "-";
+    let options = RunOptions { deadlock_timeout: args.deadlock_timeout, stdin, ..RunOptions::default() };
     let mut stdout = std::io::stdout().lock();
     let mut failed_write = None;
     let mut emit = |line: Line| {

@@ -29,6 +29,9 @@ pub struct RunOptions {
     pub settle_quiet: Duration,
     /// Statements one run may execute, so `while True: pass` ends.
     pub max_steps: u64,
+    /// Whether the lanes read the process's standard input (`input()`); if
+    /// not, their input is empty.
+    pub stdin: bool,
 }
 
 impl Default for RunOptions {
@@ -37,6 +40,7 @@ impl Default for RunOptions {
             deadlock_timeout: Duration::from_secs(5),
             settle_quiet: Duration::from_millis(300),
             max_steps: 1_000_000,
+            stdin: false,
         }
     }
 }
@@ -59,15 +63,19 @@ impl RunSummary {
 /// Run `script` to the end in the session `env`, handing each transcript line to `emit` as it happens.
 pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &mut dyn FnMut(Line)) -> RunSummary {
     let SessionEnv { mut exec, observer, dir: _dir } = env;
-    let interp = Interpreter::new(script);
+    let mut interp = Interpreter::new(script);
+    let input = if options.stdin { Some(read_stdin()) } else { None };
+    if input.is_none() {
+        interp.end_input(None);
+    }
     let mut waiting = Vec::new();
     waiting.resize_with(interp.lane_count(), || None);
-    let mut run = Run { scheduler: Scheduler::new(interp, 1), waiting };
+    let mut run = Run { scheduler: Scheduler::new(interp, 1), waiting, input };
     let mut io = Io { exec: &mut exec, observer: &observer, emit };
     loop {
         // One statement at a time, so the kernel's lines fall between the statements they follow.
         let turn = {
-            let Run { scheduler, waiting } = &mut run;
+            let Run { scheduler, waiting, .. } = &mut run;
             let mut host = Attempts { waiting, exec: &mut *io.exec, max_steps: options.max_steps };
             scheduler.run_with(now(), 1, &mut host)
         };
@@ -102,6 +110,11 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
                     Woke::Kernel(event) => {
                         run.emit_kernel(&event, io.emit);
                         run.flush(&mut io);
+                    }
+                    Woke::Input(Some(line)) => run.scheduler.lanes_mut().feed_input(None, &line),
+                    Woke::Input(None) => {
+                        run.input = None;
+                        run.scheduler.lanes_mut().end_input(None);
                     }
                     // A call still moving bytes (a sendall to a slow reader) is not stuck: wait again.
                     Woke::Deadlock if run.progress() != progress => run.flush(&mut io),
@@ -157,13 +170,39 @@ struct Io<'a> {
 enum Woke {
     Call(usize, Result<Raw, ExecError>),
     Kernel(Event),
+    /// A line of standard input (None: its end).
+    Input(Option<String>),
     Deadlock,
+}
+
+/// Standard input's lines, read on a thread of their own (reading blocks);
+/// None after the last.
+fn read_stdin() -> tokio::sync::mpsc::UnboundedReceiver<Option<String>> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        loop {
+            let mut line = String::new();
+            match std::io::BufRead::read_line(&mut stdin, &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if tx.send(Some(line)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = tx.send(None);
+    });
+    rx
 }
 
 struct Run {
     scheduler: Scheduler<Interpreter>,
     /// The call each waiting lane is blocked in, with its id.
     waiting: Vec<Option<(u64, PendingCall)>>,
+    /// Standard input's lines until its end, when the lanes read it.
+    input: Option<tokio::sync::mpsc::UnboundedReceiver<Option<String>>>,
 }
 
 impl Run {
@@ -180,8 +219,10 @@ impl Run {
             .enumerate()
             .filter_map(|(lane, call)| call.as_mut().map(|(_, call)| (lane, call)))
             .collect();
-        // A call with its own deadline (a timeout, a sleep) will end by itself: no deadlock.
-        let all_open_ended = calls.iter().all(|(_, call)| !call.has_deadline());
+        // A call with its own deadline (a timeout, a sleep) will end by itself, and
+        // a lane reading input waits for a person: no deadlock.
+        let reading = self.input.is_some() && self.scheduler.lanes().wants_input();
+        let all_open_ended = calls.iter().all(|(_, call)| !call.has_deadline()) && !reading;
         let waits = calls.iter_mut().map(|(lane, call)| {
             let lane = *lane;
             Box::pin(async move { (lane, call.drive().await) })
@@ -193,8 +234,15 @@ impl Run {
                 futures::future::select_all(waits).await.0
             }
         };
+        let line = async {
+            match self.input.as_mut() {
+                Some(rx) => rx.recv().await.flatten(),
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             (lane, raw) = any => Woke::Call(lane, raw),
+            line = line => Woke::Input(line),
             event = observer.next_event() => Woke::Kernel(event),
             () = tokio::time::sleep(deadlock), if all_open_ended => Woke::Deadlock,
         }

@@ -289,3 +289,49 @@ c.close()
     assert_eq!(run.lane_end("server")["status"], "finished");
     assert_eq!(run.lane_end("server/fork-1")["status"], "finished");
 }
+
+#[test]
+fn input_reads_standard_input_and_waits_for_it() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut file = tempfile::Builder::new().suffix(".sock.py").tempfile().unwrap();
+    file.write_all(
+        br#"# lane: server
+import socket, threading
+srv = socket.create_server(("127.0.0.1", 7103))
+conn, _ = srv.accept()
+print(conn.recv(100))
+
+# lane: client
+import socket, sys
+c = socket.create_connection(("127.0.0.1", 7103))
+line = input("say: ")
+c.sendall(line.encode())
+print(repr(sys.stdin.readline()))
+try:
+    input()
+except EOFError as e:
+    print("EOFError:", e)
+"#,
+    )
+    .unwrap();
+    let mut child = Command::new(common::BIN)
+        .args(["run", "--json"])
+        .arg(file.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        // Later than the client's input(): it waits, and nothing counts as a deadlock.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        stdin.write_all(b"hello\nsecond line\n").unwrap();
+    });
+    let run = common::to_run(child.wait_with_output().unwrap());
+    writer.join().unwrap();
+    run.assert_all_finished();
+    assert_eq!(run.prints("client"), ["say: 'second line\\n'", "EOFError: EOF when reading a line"]);
+    assert_eq!(run.prints("server"), ["b'hello'"]);
+}

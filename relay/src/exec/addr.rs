@@ -69,7 +69,8 @@ pub fn resolve_host(host: &str, family: i32) -> Result<IpAddr, ExecError> {
     let v6 = family == libc::AF_INET6;
     let ip = match host {
         "" => Some(if v6 { IpAddr::V6(Ipv6Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::UNSPECIFIED) }),
-        "localhost" | "ip6-localhost" => {
+        // `socket.gethostname()` in a script: the lab host is loopback.
+        "localhost" | "ip6-localhost" | "socklab" => {
             Some(if v6 { IpAddr::V6(Ipv6Addr::LOCALHOST) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) })
         }
         "<broadcast>" if !v6 => Some(IpAddr::V4(Ipv4Addr::BROADCAST)),

@@ -573,13 +573,16 @@ impl Gen {
                 }
                 self.line(depth, "}");
             }
-            StmtKind::While { test, body } => {
+            StmtKind::While { orelse: Some(_), .. } | StmtKind::For { orelse: Some(_), .. } => {
+                return Err(err(line, "'else' after a loop"));
+            }
+            StmtKind::While { test, body, .. } => {
                 let test = self.expr(test)?;
                 self.line(depth, &format!("while (sl_truthy({test})) {{"));
                 self.loop_body(body, depth + 1)?;
                 self.line(depth, "}");
             }
-            StmtKind::For { target, iter, body } => {
+            StmtKind::For { target, iter, body, .. } => {
                 if let Some(what) = unexportable(target) {
                     return Err(err(line, what));
                 }
@@ -978,6 +981,7 @@ impl Gen {
                     format!("({{ V {t} = {a}; sl_truthy({t}) ? {t} : {b}; }})")
                 }
             }
+            ExprKind::Named(..) => return Err(err(line, "assignment expressions (:=)")),
             ExprKind::IfElse { test, body, orelse } => {
                 format!(
                     "(sl_truthy({}) ? {} : {})",
@@ -1037,6 +1041,7 @@ impl Gen {
                 line,
                 format!("the module {} used as a value", m.name()),
             )),
+            Some(Global::LibFn(f)) => Err(err(line, format!("socket.{}()", f.short_name()))),
             None => Err(err(line, format!("unknown name {n}"))),
         }
     }
@@ -1210,6 +1215,7 @@ impl Gen {
             }
             Builtin::Range => return Err(err(line, "range() outside a for loop")),
             Builtin::Print
+            | Builtin::Input
             | Builtin::Socketpair
             | Builtin::CreateConnection
             | Builtin::CreateServer

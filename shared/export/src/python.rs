@@ -189,7 +189,7 @@ fn needs(tokens: &[Token], segment: &Segment, bound: &BTreeSet<String>) -> Needs
             Some(Global::Const(_)) if name == "EWOULDBLOCK" || errno::number(name).is_some() => {
                 from("errno", &mut needs)
             }
-            Some(Global::Const(_)) => from("socket", &mut needs),
+            Some(Global::Const(_)) | Some(Global::LibFn(_)) => from("socket", &mut needs),
             // socket's exception aliases, which `except` takes bare in a script.
             None => {
                 if let Some(module) = python_module_of(name) {

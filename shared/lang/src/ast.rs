@@ -63,11 +63,15 @@ pub enum StmtKind {
     While {
         test: Expr,
         body: Vec<Stmt>,
+        /// Runs when the loop ends without `break`.
+        orelse: Option<Vec<Stmt>>,
     },
     For {
         target: Target,
         iter: Expr,
         body: Vec<Stmt>,
+        /// Runs when the loop ends without `break`.
+        orelse: Option<Vec<Stmt>>,
     },
     Try {
         body: Vec<Stmt>,
@@ -215,6 +219,8 @@ pub enum ExprKind {
     Compare(Box<Expr>, Vec<(CmpOp, Expr)>),
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
+    /// `name := value`: binds the name and is the value.
+    Named(String, Box<Expr>),
     /// `body if test else orelse`.
     IfElse {
         test: Box<Expr>,

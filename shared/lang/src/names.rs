@@ -42,6 +42,7 @@ named_enum! {
     pub enum Builtin {
         Socket = "socket",
         Print = "print",
+        Input = "input",
         Sleep = "sleep",
         Gethostbyname = "gethostbyname",
         Time = "time",
@@ -191,6 +192,21 @@ named_enum! {
         OsExit = "os._exit",
         OsWaitpid = "os.waitpid",
         OsGetppid = "os.getppid",
+        SocketHtons = "socket.htons",
+        SocketNtohs = "socket.ntohs",
+        SocketHtonl = "socket.htonl",
+        SocketNtohl = "socket.ntohl",
+        SocketInetAton = "socket.inet_aton",
+        SocketInetNtoa = "socket.inet_ntoa",
+        SocketInetPton = "socket.inet_pton",
+        SocketInetNtop = "socket.inet_ntop",
+        SocketGethostname = "socket.gethostname",
+        SocketGetfqdn = "socket.getfqdn",
+        SocketGetservbyname = "socket.getservbyname",
+        SocketGetservbyport = "socket.getservbyport",
+        SocketGetprotobyname = "socket.getprotobyname",
+        SocketGetnameinfo = "socket.getnameinfo",
+        SocketGetdefaulttimeout = "socket.getdefaulttimeout",
         OsWifexited = "os.WIFEXITED",
         OsWexitstatus = "os.WEXITSTATUS",
         OsWifsignaled = "os.WIFSIGNALED",
@@ -244,6 +260,8 @@ named_enum! {
         ConnectionResetError,
         ConnectionAbortedError,
         BrokenPipeError,
+        ChildProcessError,
+        ProcessLookupError,
         ArithmeticError,
         ZeroDivisionError,
         OverflowError,
@@ -265,6 +283,8 @@ named_enum! {
         StopIteration,
         GeneratorExit,
         BufferError,
+        EofError = "EOFError",
+        KeyboardInterrupt,
         StructError = "struct.error",
         JsonDecodeError = "json.JSONDecodeError",
         BinasciiError = "binascii.Error",
@@ -303,7 +323,8 @@ impl ExcClass {
             RecursionError | NotImplementedError => Some(RuntimeError),
             UnboundLocalError => Some(NameError),
             BlockingIoError | TimeoutError | InterruptedError | FileNotFoundError
-            | FileExistsError | PermissionError | ConnectionError => Some(OsError),
+            | FileExistsError | PermissionError | ConnectionError | ChildProcessError
+            | ProcessLookupError => Some(OsError),
             ConnectionRefusedError
             | ConnectionResetError
             | ConnectionAbortedError
@@ -311,7 +332,8 @@ impl ExcClass {
             ZeroDivisionError | OverflowError => Some(ArithmeticError),
             IndexError | KeyError => Some(LookupError),
             UnicodeDecodeError | JsonDecodeError | BinasciiError => Some(ValueError),
-            SystemExit | GeneratorExit => Some(BaseException),
+            SystemExit | GeneratorExit | KeyboardInterrupt => Some(BaseException),
+            EofError => Some(Exception),
             StopIteration => Some(Exception),
             StructError | BufferError => Some(Exception),
         }
@@ -342,6 +364,8 @@ impl ExcClass {
             104 => ExcClass::ConnectionResetError,
             103 => ExcClass::ConnectionAbortedError,
             32 | 108 => ExcClass::BrokenPipeError,
+            10 => ExcClass::ChildProcessError,
+            3 => ExcClass::ProcessLookupError,
             _ => ExcClass::OsError,
         }
     }
@@ -353,6 +377,8 @@ pub enum Global {
     Builtin(Builtin),
     Module(Module),
     Const(i64),
+    /// A function of the socket module: like its other names, defined without import.
+    LibFn(LibFn),
 }
 
 /// Resolves a name that is not a lane variable.
@@ -362,6 +388,9 @@ pub fn global(name: &str) -> Option<Global> {
     }
     if let Some(m) = Module::from_name(name) {
         return Some(Global::Module(m));
+    }
+    if let Some(f) = LibFn::lookup(Module::Socket, name) {
+        return Some(Global::LibFn(f));
     }
     consts::value(name).map(Global::Const)
 }

@@ -800,23 +800,21 @@ impl Parser<'_> {
         let test = self.test()?;
         let source = self.header_colon(kw.start, "':' after the 'while' condition")?;
         let body = self.loop_block("while", kw.pos.line)?;
-        self.no_loop_else()?;
+        let orelse = self.loop_else()?;
         Ok(Stmt {
             line: kw.pos.line,
             source,
-            kind: StmtKind::While { test, body },
+            kind: StmtKind::While { test, body, orelse },
         })
     }
 
-    fn no_loop_else(&mut self) -> PResult<()> {
-        if self.at_keyword("else") {
-            let pos = self.peek().pos;
-            return Err(self.error_at(
-                pos,
-                "'else' after a loop is not supported in socklab scripts",
-            ));
+    /// A loop's `else:` block; a `break` in it belongs to an outer loop.
+    fn loop_else(&mut self) -> PResult<Option<Vec<Stmt>>> {
+        if !self.at_keyword("else") {
+            return Ok(None);
         }
-        Ok(())
+        let kw = self.advance();
+        self.block("else", kw.pos.line).map(Some)
     }
 
     fn for_stmt(&mut self) -> PResult<Stmt> {
@@ -850,11 +848,11 @@ impl Parser<'_> {
         let iter = self.expr_list()?;
         let source = self.header_colon(kw.start, "':' after the 'for' header")?;
         let body = self.loop_block("for", kw.pos.line)?;
-        self.no_loop_else()?;
+        let orelse = self.loop_else()?;
         Ok(Stmt {
             line: kw.pos.line,
             source,
-            kind: StmtKind::For { target, iter, body },
+            kind: StmtKind::For { target, iter, body, orelse },
         })
     }
 
@@ -1326,6 +1324,14 @@ impl Parser<'_> {
     fn test_inner(&mut self) -> PResult<Expr> {
         if self.at_keyword("lambda") {
             return self.lambda();
+        }
+        if let TokenKind::Name(name) = self.peek_kind().clone()
+            && self.peek_at(1).is_op(":=")
+        {
+            let pos = self.advance().pos;
+            self.advance();
+            let value = self.test()?;
+            return Ok(self.mk(pos, ExprKind::Named(name, Box::new(value))));
         }
         let pos = self.peek().pos;
         let body = self.or_test()?;

@@ -67,14 +67,16 @@ pub fn walk_stmt<V: Visitor + ?Sized>(v: &mut V, stmt: &Stmt) {
             }
             walk_stmts(v, orelse.as_deref().unwrap_or_default());
         }
-        StmtKind::While { test, body } => {
+        StmtKind::While { test, body, orelse } => {
             v.expr(test);
             walk_stmts(v, body);
+            walk_stmts(v, orelse.as_deref().unwrap_or_default());
         }
-        StmtKind::For { target, iter, body } => {
+        StmtKind::For { target, iter, body, orelse } => {
             v.expr(iter);
             v.target(target);
             walk_stmts(v, body);
+            walk_stmts(v, orelse.as_deref().unwrap_or_default());
         }
         StmtKind::Try { body, handlers, orelse, finally } => {
             walk_stmts(v, body);
@@ -164,6 +166,10 @@ pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
         ExprKind::Compare(first, rest) => {
             v.expr(first);
             rest.iter().for_each(|(_, x)| v.expr(x));
+        }
+        ExprKind::Named(name, value) => {
+            v.expr(value);
+            v.binds(name);
         }
         ExprKind::IfElse { test, body, orelse } => {
             v.expr(body);

@@ -94,6 +94,12 @@ const SOCKET_CONSTANTS: &[(&str, i64)] = &[
     ("AI_ALL", 0x10),
     ("AI_ADDRCONFIG", 0x20),
     ("AI_NUMERICSERV", 0x400),
+    // getnameinfo() flags (netdb.h).
+    ("NI_NUMERICHOST", 1),
+    ("NI_NUMERICSERV", 2),
+    ("NI_NOFQDN", 4),
+    ("NI_NAMEREQD", 8),
+    ("NI_DGRAM", 16),
     // Misc.
     ("SOMAXCONN", 4096),
 ];

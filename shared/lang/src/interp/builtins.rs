@@ -42,6 +42,8 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             };
             Ok(Flow::Call(call, Pending::Plain))
         }
+        // Waits for a line: the VM calls it (`threads.rs`).
+        Builtin::Input => value(Value::None),
         Builtin::Print => {
             let (items, keywords) = args.varargs(&["sep", "end", "flush", "file"])?;
             let mut sep = " ".to_string();

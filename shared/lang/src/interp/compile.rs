@@ -492,7 +492,7 @@ impl Compiler {
                     self.patch(j, end);
                 }
             }
-            StmtKind::While { test, body } => {
+            StmtKind::While { test, body, orelse } => {
                 let top = self.here();
                 self.stmt_start(s.line, &s.source);
                 self.expr(test);
@@ -501,11 +501,11 @@ impl Compiler {
                 let exit = self.emit(Op::JumpIfFalse(0));
                 self.loop_body(false, top, body);
                 self.emit(Op::Jump(top));
-                let end = self.here();
-                self.patch(exit, end);
-                self.finish_loop(end);
+                let done = self.here();
+                self.patch(exit, done);
+                self.finish_loop(orelse.as_deref());
             }
-            StmtKind::For { target, iter, body } => {
+            StmtKind::For { target, iter, body, orelse } => {
                 self.stmt_start(s.line, &s.source);
                 self.expr(iter);
                 self.emit(Op::GetIter);
@@ -523,8 +523,7 @@ impl Compiler {
                 let done = self.here();
                 self.patch(exhausted, done);
                 self.emit(Op::EndStmt);
-                let end = self.here();
-                self.finish_loop(end);
+                self.finish_loop(orelse.as_deref());
             }
             StmtKind::Break | StmtKind::Continue => {
                 self.stmt_start(s.line, &s.source);
@@ -603,11 +602,19 @@ impl Compiler {
         self.block(body);
     }
 
-    fn finish_loop(&mut self, end: usize) {
-        if let Some(Region::Loop { breaks, .. }) = self.regions.pop() {
-            for b in breaks {
-                self.patch(b, end);
-            }
+    /// Closes the loop: its `else` block (outside the loop, so a `break` in
+    /// it is an outer loop's), then where its `break`s go.
+    fn finish_loop(&mut self, orelse: Option<&[Stmt]>) {
+        let breaks = match self.regions.pop() {
+            Some(Region::Loop { breaks, .. }) => breaks,
+            _ => Vec::new(),
+        };
+        if let Some(orelse) = orelse {
+            self.block(orelse);
+        }
+        let end = self.here();
+        for b in breaks {
+            self.patch(b, end);
         }
     }
 
@@ -1161,6 +1168,11 @@ impl Compiler {
                 self.expr(b);
                 let end = self.here();
                 self.patch(j, end);
+            }
+            ExprKind::Named(name, value) => {
+                self.expr(value);
+                self.emit(Op::Dup);
+                self.store_name(name);
             }
             ExprKind::IfElse { test, body, orelse } => {
                 self.expr(test);

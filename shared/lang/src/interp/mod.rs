@@ -46,6 +46,7 @@ mod structfmt;
 mod threads;
 mod traceback;
 mod sockfile;
+mod sockname;
 mod value;
 mod vm;
 
@@ -183,6 +184,26 @@ impl Interpreter {
             Some(l) if l.state == LaneState::Parked && l.parked_ready(&self.shared) => LaneState::Ready,
             Some(l) => l.state.clone(),
         }
+    }
+
+    /// Brings text to a program's input (`input()`, `sys.stdin`): `lane`'s
+    /// program, its threads included, or with None the common input that
+    /// every program without input of its own reads (standard input).
+    pub fn feed_input(&mut self, lane: Option<&str>, text: &str) {
+        let key = lane.map_or("", |l| l.split('/').next().unwrap_or(l));
+        self.shared.inputs.entry(key.to_string()).or_default().text.push_str(text);
+    }
+
+    /// Ends a program's input (or the common input): reads after what is
+    /// left get end-of-file (`EOFError` from `input()`).
+    pub fn end_input(&mut self, lane: Option<&str>) {
+        let key = lane.map_or("", |l| l.split('/').next().unwrap_or(l));
+        self.shared.inputs.entry(key.to_string()).or_default().ended = true;
+    }
+
+    /// Whether some lane waits for a line of input.
+    pub fn wants_input(&self) -> bool {
+        self.lanes.iter().any(|l| l.parked_on(&self.shared).is_some_and(|w| w.starts_with("input:")))
     }
 
     /// What a parked lane waits for, in plain words.

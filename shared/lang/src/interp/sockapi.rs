@@ -154,7 +154,7 @@ fn hosts(host: &Value, family: i64, passive: bool) -> Result<Vec<(i64, String)>,
             (AF_INET, "127.0.0.1".to_string()),
         ],
         Some("") => return Err(gaierror(-2, "Name or service not known")),
-        Some("localhost") => vec![(AF_INET, "127.0.0.1".to_string())],
+        Some("localhost") | Some(super::sockname::LAB_HOSTNAME) => vec![(AF_INET, "127.0.0.1".to_string())],
         Some("ip6-localhost") => vec![(AF_INET6, "::1".to_string())],
         Some(text) => {
             if text.parse::<std::net::Ipv4Addr>().is_ok() {

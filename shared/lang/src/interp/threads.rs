@@ -44,6 +44,23 @@ pub enum Wait {
     /// `os.waitpid(pid, 0)` in process `parent`: a child (any child for -1)
     /// to exit; the value is `(pid, status)`.
     Child { parent: i64, pid: i64 },
+    /// `input()` (the line without its newline; EOFError at the end) or
+    /// `sys.stdin.readline()` (with it; '' at the end): a line of program
+    /// `program`'s input.
+    Input { program: String, readline: bool },
+}
+
+/// What a program's input has brought that no lane has read yet.
+#[derive(Debug, Default, Clone)]
+pub struct InputBuf {
+    pub text: String,
+    pub ended: bool,
+}
+
+/// The input a program reads: its own (the page's box) or the common one
+/// (standard input, on the command line).
+fn input_of<'a>(shared: &'a Shared, program: &str) -> Option<&'a InputBuf> {
+    shared.inputs.get(program).or_else(|| shared.inputs.get(""))
 }
 
 /// A thread the interpreter started (or a lane's main thread).
@@ -73,11 +90,29 @@ impl Wait {
             Wait::Lock(l) => matches!(&**l, Object::Lock(held) if !*lock(held)),
             Wait::Thread(ident) => shared.threads.get(ident).is_none_or(|t| t.done),
             Wait::Child { parent, pid } => exited_child(shared, *parent, *pid).is_some(),
+            Wait::Input { program, .. } => input_of(shared, program).is_some_and(|b| b.ended || b.text.contains('\n')),
         }
     }
 
-    /// Completes a ready wait: takes the lock, reaps the child.
-    pub fn complete(&self, shared: &mut Shared) -> Value {
+    /// Completes a ready wait: takes the lock, reaps the child, reads the line.
+    pub fn complete(&self, shared: &mut Shared) -> Result<Value, Exception> {
+        if let Wait::Input { program, readline } = self {
+            let key = if shared.inputs.contains_key(program.as_str()) { program.as_str() } else { "" };
+            let buf = shared.inputs.entry(key.to_string()).or_default();
+            let line: String = match buf.text.find('\n') {
+                Some(at) => buf.text.drain(..=at).collect(),
+                None => std::mem::take(&mut buf.text),
+            };
+            if line.is_empty() && !readline {
+                return Err(Exception::new(ExcClass::EofError, "EOF when reading a line"));
+            }
+            let line = if *readline { line } else { line.strip_suffix('\n').unwrap_or(&line).to_string() };
+            return Ok(Value::str(line));
+        }
+        Ok(self.complete_other(shared))
+    }
+
+    fn complete_other(&self, shared: &mut Shared) -> Value {
         match self {
             Wait::Lock(l) => {
                 if let Object::Lock(held) = &**l {
@@ -95,6 +130,7 @@ impl Wait {
                 }
                 None => Value::tuple(vec![Value::Int(0), Value::Int(0)]),
             },
+            Wait::Input { .. } => Value::None,
         }
     }
 
@@ -107,6 +143,7 @@ impl Wait {
                 format!("join: waiting for {lane} to end")
             }
             Wait::Child { .. } => "waitpid: waiting for a child process to exit".into(),
+            Wait::Input { .. } => "input: waiting for a line of input".into(),
         }
     }
 }
@@ -141,7 +178,8 @@ pub fn handles(callee: &Value) -> bool {
             f.name().starts_with("_thread.")
                 || matches!(f, LibFn::OsFork | LibFn::OsExit | LibFn::OsWaitpid | LibFn::OsGetppid)
         }
-        Value::Method(m) => matches!(&m.0, Value::Object(o) if matches!(**o, Object::Lock(_))),
+        Value::Method(m) => matches!(&m.0, Value::Object(o) if matches!(**o, Object::Lock(_) | Object::Stdin)),
+        Value::Builtin(crate::names::Builtin::Input) => true,
         _ => false,
     }
 }
@@ -173,7 +211,22 @@ impl LaneVm {
             Value::Method(m) => {
                 let (Value::Object(obj), name) = (&m.0, m.1) else { return Ok(Next::Continue) };
                 let args = Args::new(name.to_string(), positional, keywords);
+                if matches!(**obj, Object::Stdin) {
+                    let [size] = args.bind(["size"], 0)?;
+                    if size.is_some_and(|s| !matches!(s, Value::Int(-1) | Value::None)) {
+                        return Err(Exception::new(ExcClass::NotImplementedError, "readline(size) is not supported in socklab scripts").into());
+                    }
+                    return self.read_input(true, shared);
+                }
                 self.lock_call(obj, name, args, shared)
+            }
+            Value::Builtin(_) => {
+                let args = Args::new("input".to_string(), positional, keywords);
+                let [prompt] = args.bind(["prompt"], 0)?;
+                if let Some(p) = prompt {
+                    self.output.push_str(&p.to_str());
+                }
+                self.read_input(false, shared)
             }
             Value::LibFn(f) => {
                 let args = Args::new(f.short_name().to_string(), positional, keywords);
@@ -236,11 +289,17 @@ impl LaneVm {
         }
     }
 
+    /// Reads a line of the program's input, waiting for one.
+    fn read_input(&mut self, readline: bool, shared: &mut Shared) -> Result<Next, Raise> {
+        let program = self.name.split('/').next().unwrap_or("").to_string();
+        self.wait(Wait::Input { program, readline }, None, Value::None, shared)
+    }
+
     /// Parks on `wait`, or with a timeout polls it until `deadline`;
     /// `on_timeout` is the call's value if the time runs out.
     fn wait(&mut self, wait: Wait, timeout: Option<f64>, on_timeout: Value, shared: &mut Shared) -> Result<Next, Raise> {
         if wait.ready(shared) {
-            let v = wait.complete(shared);
+            let v = wait.complete(shared)?;
             self.frame.stack.push(v);
             return Ok(Next::Continue);
         }
@@ -261,18 +320,18 @@ impl LaneVm {
     }
 
     /// A poll's sleep is over: the wait's value, the timeout's, or another sleep.
-    pub(super) fn poll_again(&mut self, poll: Poll, shared: &mut Shared) -> Option<(Call, Pending)> {
+    pub(super) fn poll_again(&mut self, poll: Poll, shared: &mut Shared) -> Result<Option<(Call, Pending)>, Exception> {
         if poll.wait.ready(shared) {
-            let v = poll.wait.complete(shared);
+            let v = poll.wait.complete(shared)?;
             self.frame.stack.push(v);
-            return None;
+            return Ok(None);
         }
         let left = poll.deadline - shared.now;
         if left <= 0.0 {
             self.frame.stack.push(poll.on_timeout);
-            return None;
+            return Ok(None);
         }
-        Some((Call::Sleep { seconds: POLL.min(left) }, Pending::Poll(Box::new(poll))))
+        Ok(Some((Call::Sleep { seconds: POLL.min(left) }, Pending::Poll(Box::new(poll)))))
     }
 
     fn thread_fn(&mut self, f: LibFn, args: Args, shared: &mut Shared) -> Result<Next, Raise> {

@@ -40,6 +40,8 @@ pub struct Shared {
     pub spawned: Vec<LaneVm>,
     /// The script's lines, for the source lines of tracebacks.
     pub lines: Vec<String>,
+    /// Each program's input not read yet, by lane name; "" is the common input.
+    pub inputs: HashMap<String, super::threads::InputBuf>,
     last_ident: i64,
 }
 
@@ -408,9 +410,11 @@ impl LaneVm {
             let Some(wait) = self.parked.take_if(|w| w.ready(shared)) else {
                 return Yield::Stepped;
             };
-            let v = wait.complete(shared);
-            self.frame.stack.push(v);
             self.state = LaneState::Ready;
+            match wait.complete(shared) {
+                Ok(v) => self.frame.stack.push(v),
+                Err(e) => return self.fail(shared, Raise::Exception(e)),
+            }
             return self.run(shared, Mode::Resume);
         }
         if self.state != LaneState::Ready {
@@ -437,12 +441,15 @@ impl LaneVm {
             return self.advance_task(shared, *task, result);
         }
         if let Pending::Poll(poll) = pending {
-            if let Some((call, pending)) = self.poll_again(*poll, shared) {
-                self.pending = Some((call.clone(), pending));
-                self.state = LaneState::Waiting;
-                return Yield::Call(call);
+            match self.poll_again(*poll, shared) {
+                Ok(Some((call, pending))) => {
+                    self.pending = Some((call.clone(), pending));
+                    self.state = LaneState::Waiting;
+                    return Yield::Call(call);
+                }
+                Ok(None) => return self.run(shared, Mode::Resume),
+                Err(e) => return self.fail(shared, Raise::Exception(e)),
             }
-            return self.run(shared, Mode::Resume);
         }
         if let Pending::Fork(socks) = pending {
             return self.forked(shared, socks, result);
@@ -1414,6 +1421,7 @@ impl LaneVm {
             Some(Global::Builtin(b)) => Ok(Value::Builtin(b)),
             Some(Global::Module(m)) => Ok(Value::Module(m)),
             Some(Global::Const(c)) => Ok(Value::Int(c)),
+            Some(Global::LibFn(f)) => Ok(Value::LibFn(f)),
             None if ExcClass::from_name(name).is_some() => {
                 Ok(ExcClass::from_name(name).map_or(Value::None, Value::ExcClass))
             }

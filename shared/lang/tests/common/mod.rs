@@ -604,14 +604,22 @@ fn dump_stmt(s: &Stmt, depth: usize, out: &mut String) {
             }
             Ok(())
         }
-        StmtKind::While { test, body } => {
+        StmtKind::While { test, body, orelse } => {
             let _ = writeln!(out, "{head}while {}", ex(test));
             dump_block(body, depth + 1, out);
+            if let Some(b) = orelse {
+                let _ = writeln!(out, "{pad}     else");
+                dump_block(b, depth + 1, out);
+            }
             Ok(())
         }
-        StmtKind::For { target, iter, body } => {
+        StmtKind::For { target, iter, body, orelse } => {
             let _ = writeln!(out, "{head}for {} in {}", tg(target), ex(iter));
             dump_block(body, depth + 1, out);
+            if let Some(b) = orelse {
+                let _ = writeln!(out, "{pad}     else");
+                dump_block(b, depth + 1, out);
+            }
             Ok(())
         }
         StmtKind::Try {
@@ -760,6 +768,7 @@ fn ex(e: &Expr) -> String {
         ExprKind::IfElse { test, body, orelse } => {
             format!("(if {} {} {})", ex(test), ex(body), ex(orelse))
         }
+        ExprKind::Named(name, value) => format!("(:= {name} {})", ex(value)),
         ExprKind::Attr(x, n) => format!("{}.{n}", ex(x)),
         ExprKind::Call { func, args, kwargs } => {
             let mut parts: Vec<String> = args.iter().map(ex).collect();
