@@ -1624,7 +1624,11 @@ impl LaneVm {
     /// through it (library frames are left out: see docs/language.md).
     fn traceback_here(&self, exc: &mut Exception) {
         let f = &self.frame;
-        if f.silent || (f.program.stmts.is_empty() && !f.function.ends_with("<lambda>")) {
+        // An exception raised again and again in a loop keeps its first frames.
+        if f.silent
+            || (f.program.stmts.is_empty() && !f.function.ends_with("<lambda>"))
+            || exc.traceback.len() >= 2 * RECURSION_LIMIT
+        {
             return;
         }
         let line = f
