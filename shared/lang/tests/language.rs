@@ -26,6 +26,7 @@ like_cpython! {
     exception_chaining: "raise_from",
     hashlib_digests: "hashes",
     yield_from_send_and_throw: "yield_from",
+    exception_context: "context",
     socket_module_helpers: "socket_helpers",
     assignment_expressions: "walrus",
     loop_else: "loop_else",

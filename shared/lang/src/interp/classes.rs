@@ -96,20 +96,31 @@ pub(super) fn chain(
 }
 
 /// An exception raised while `handled` is being handled: `handled` becomes
-/// its `__context__`, unless it has one or is `handled` raised again.
+/// its `__context__` (unless it is `handled` raised again).
 pub(super) fn set_context(exc: &mut Exception, handled: &Exception) {
     if handled.same(exc) {
         return;
     }
     match &exc.instance {
         Some(i) => {
-            let mut attrs = lock(&i.0.attrs);
-            if attrs.get("__context__").is_none_or(|c| matches!(c, Value::None)) {
-                attrs.insert("__context__".into(), exception_value(handled.clone()));
+            // As CPython: a chain that leads back to `exc` is cut there, so no cycle forms.
+            let mut link = handled.instance.as_ref().map(|h| h.0.clone());
+            for _ in 0..100 {
+                let Some(at) = link.take() else { break };
+                let next = lock(&at.attrs).get("__context__").cloned();
+                match next {
+                    Some(Value::Instance(n)) if Arc::ptr_eq(&n, &i.0) => {
+                        lock(&at.attrs).insert("__context__".into(), Value::None);
+                        break;
+                    }
+                    Some(Value::Instance(n)) => link = Some(n),
+                    _ => break,
+                }
             }
+            let context = exception_value(handled.clone());
+            lock(&i.0.attrs).insert("__context__".into(), context);
         }
-        None if exc.context.is_none() => exc.context = Some(Box::new(handled.clone())),
-        None => {}
+        None => exc.context = Some(Box::new(handled.clone())),
     }
 }
 

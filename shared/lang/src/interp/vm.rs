@@ -1529,13 +1529,15 @@ impl LaneVm {
     /// to the innermost handler. Returns true when the lane ended.
     fn raise(&mut self, shared: &mut Shared, raised: Raise) -> bool {
         let mut raised = raised;
-        // Raised while an exception was being handled: that is its context.
+        let mut again = std::mem::take(&mut self.reraise);
+        // Raised while an exception was being handled: that is its context
+        // (a bare `raise` keeps the one it had).
         if let Raise::Exception(exc) = &mut raised
+            && !again
             && let Some(h) = self.handled()
         {
             super::classes::set_context(exc, &h);
         }
-        let mut again = std::mem::take(&mut self.reraise);
         loop {
             if let Raise::Exception(exc) = &mut raised
                 && !std::mem::take(&mut again)
