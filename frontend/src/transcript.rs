@@ -128,6 +128,25 @@ mod tests {
     }
 
     #[test]
+    fn a_lane_end_shows_its_traceback_first() {
+        let end = InterpEvent::LaneEnd {
+            lane: "client".into(),
+            status: EndStatus::Error,
+            line: Some(4),
+            message: Some("line 4: ValueError: bad".into()),
+            traceback: Some("Traceback (most recent call last):\n  File \"client.py\", line 4, in <module>\n    raise ValueError(\"bad\")\nValueError: bad\n".into()),
+        };
+        let line = Line::interp(&end);
+        assert_eq!(line.kind, LineKind::LaneEnd);
+        assert_eq!(
+            line.text,
+            "client! Traceback (most recent call last):\nclient!   File \"client.py\", line 4, in <module>\n\
+             client!     raise ValueError(\"bad\")\nclient! ValueError: bad\n\
+             client: stopped on an error at line 4: line 4: ValueError: bad"
+        );
+    }
+
+    #[test]
     fn kernel_events_use_the_scripts_socket_names() {
         let state = |sock| Event::State {
             sock,
