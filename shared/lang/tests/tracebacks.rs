@@ -111,3 +111,17 @@ except ValueError:
     let ends = tracebacks(&events(src));
     assert!(ends[0].2.as_deref().unwrap_or("").ends_with("RuntimeError: No active exception to reraise\n"));
 }
+
+#[test]
+fn a_thread_started_by_start_new_thread_names_its_function() {
+    let src = "import _thread\n\ndef work():\n    raise OSError(9, 'Bad file descriptor')\n\n_thread.start_new_thread(work, ())\n";
+    let ends = tracebacks(&events(src));
+    let thread = ends.iter().find(|e| e.0 == "main/thread-1").expect("the thread ended");
+    assert_eq!(
+        thread.2.as_deref(),
+        Some(
+            "Unhandled exception in thread started by <function work>\nTraceback (most recent call last):\n  \
+             File \"main.py\", line 4, in work\n    raise OSError(9, 'Bad file descriptor')\nOSError: [Errno 9] Bad file descriptor\n"
+        )
+    );
+}

@@ -1643,14 +1643,22 @@ impl LaneVm {
         exc.traceback.push(super::exception::TbEntry { function, line });
     }
 
-    /// A thread's name as `threading` knows it (`Thread-1 (work)`): the
-    /// `name` of the `Thread` whose bound method the lane's bottom frame calls.
-    fn thread_name(&self) -> Option<String> {
+    /// The first line of a thread's traceback: `Exception in thread NAME:`
+    /// with the name of the `Thread` whose bound method the lane's bottom
+    /// frame calls, or, for `_thread.start_new_thread(f, …)`, CPython's
+    /// `Unhandled exception in thread started by <function f>`.
+    fn thread_header(&self) -> String {
         let bottom = self.callers.first().unwrap_or(&self.frame);
-        let Some(Op::Const(Value::BoundMethod(m))) = bottom.program.code.first() else { return None };
-        match &m.0 {
-            Value::Instance(i) => i.get("_name").map(|n| n.to_str()),
-            _ => None,
+        match bottom.program.code.first() {
+            Some(Op::Const(Value::BoundMethod(m))) => match &m.0 {
+                Value::Instance(i) if i.get("_name").is_some() => {
+                    let name = i.get("_name").map(|n| n.to_str()).unwrap_or_default();
+                    format!("Exception in thread {name}:")
+                }
+                _ => format!("Unhandled exception in thread started by {}", Value::BoundMethod(m.clone()).repr()),
+            },
+            Some(Op::Const(f)) => format!("Unhandled exception in thread started by {}", f.repr()),
+            _ => format!("Exception in thread {}:", self.name),
         }
     }
 
@@ -1659,8 +1667,7 @@ impl LaneVm {
         if exc.class != ExcClass::SystemExit {
             let mut text = self.traceback_text(&exc, shared);
             if !self.is_main {
-                let name = self.thread_name().unwrap_or_else(|| self.name.clone());
-                text = format!("Exception in thread {name}:\n{text}");
+                text = format!("{}\n{text}", self.thread_header());
             }
             self.end_traceback = Some(text);
         }
