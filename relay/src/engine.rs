@@ -102,7 +102,7 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
                 match run.wait(io.observer, options.deadlock_timeout).await {
                     // The first call to complete resumes its lane, before anything is flushed.
                     Woke::Call(lane, raw) => {
-                        if let Some((id, _)) = run.waiting[lane].take() {
+                        if let Some((id, _)) = run.waiting.get_mut(lane).and_then(Option::take) {
                             let result = io.exec.finish(raw);
                             run.scheduler.answer(id, Answer::Done(call_result(result)));
                         }

@@ -406,3 +406,22 @@ fn human_output_names_calls_errnos_and_lane_ends() {
         "{text}"
     );
 }
+
+#[test]
+fn getaddrinfo_and_create_connection_take_an_outside_name_to_the_http_lab_peer() {
+    let run = run_script(
+        r#"import socket
+infos = socket.getaddrinfo("example.com", 80, type=socket.SOCK_STREAM)
+print(infos[0][4])
+s = socket.create_connection(("www.example.org", 80))
+s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+print(s.recv(15))
+s.close()
+"#,
+        &[],
+    );
+    run.assert_all_finished();
+    assert_eq!(run.prints("main"), ["('127.0.0.1', 80)", "b'HTTP/1.1 200 OK'"], "{}", run.stdout);
+    let resolved: Vec<_> = run.lines.iter().filter(|l| l["kind"] == "resolved").map(|l| l["name"].clone()).collect();
+    assert_eq!(resolved, ["example.com", "www.example.org"]);
+}

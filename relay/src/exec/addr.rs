@@ -79,23 +79,7 @@ pub fn resolve_host(host: &str, family: i32) -> Result<IpAddr, ExecError> {
     ip.ok_or_else(|| ExecError::name_not_known(host))
 }
 
-/// A name spelled like a host on the Internet (`baidu.com`, `www.example.org`):
-/// dot-separated labels of letters, digits and `-`, the last not all digits.
-/// Such a name stands for a lab peer in `gethostbyname`; others stay unknown.
-pub fn is_outside_name(name: &str) -> bool {
-    let name = name.strip_suffix('.').unwrap_or(name);
-    let labels: Vec<&str> = name.split('.').collect();
-    let label_ok = |label: &&str| {
-        (1..=63).contains(&label.len())
-            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-    };
-    name.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(label_ok)
-        && labels.last().is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
-}
+pub use socklab_wire::protocol::is_outside_name;
 
 /// Turn a script address into a kernel address for a socket of `family`.
 pub fn to_sockaddr(addr: &Addr, family: i32, policy: &AddrPolicy, usage: Use) -> Result<SockAddr, ExecError> {
@@ -186,6 +170,30 @@ fn unix_sockaddr(path: &str, policy: &AddrPolicy) -> Result<SockAddr, ExecError>
     if path.is_empty() {
         return Err(ExecError::BadArgument("an empty Unix socket path names nothing".into()));
     }
+    let inside = inside_path(path)?;
+    let full = policy.unix_root.join(&inside);
+    if let Some(parent) = full.parent() {
+        // Check before creating anything: create_dir_all would follow a symlink out.
+        refuse_symlinks(&policy.unix_root, &inside)?;
+        std::fs::create_dir_all(parent).map_err(ExecError::Os)?;
+    }
+    SockAddr::unix(&full).map_err(|_| ExecError::os(libc::ENAMETOOLONG))
+}
+
+/// A file path (`os.unlink`, `os.path.exists`) where `bind` puts the same
+/// Unix socket path: inside the session's directory, `..` and symlinks
+/// refused; nothing is created. An abstract name or empty path names no file.
+pub fn unix_file(path: &str, policy: &AddrPolicy) -> Result<PathBuf, ExecError> {
+    if path.is_empty() || path.contains('\0') {
+        return Err(ExecError::os(libc::ENOENT));
+    }
+    let inside = inside_path(path)?;
+    refuse_symlinks(&policy.unix_root, &inside)?;
+    Ok(policy.unix_root.join(inside))
+}
+
+/// A script path as a path relative to the session's directory.
+fn inside_path(path: &str) -> Result<PathBuf, ExecError> {
     let mut inside = PathBuf::new();
     for component in Path::new(path).components() {
         match component {
@@ -198,13 +206,7 @@ fn unix_sockaddr(path: &str, policy: &AddrPolicy) -> Result<SockAddr, ExecError>
             }
         }
     }
-    let full = policy.unix_root.join(&inside);
-    if let Some(parent) = full.parent() {
-        // Check before creating anything: create_dir_all would follow a symlink out.
-        refuse_symlinks(&policy.unix_root, &inside)?;
-        std::fs::create_dir_all(parent).map_err(ExecError::Os)?;
-    }
-    SockAddr::unix(&full).map_err(|_| ExecError::os(libc::ENAMETOOLONG))
+    Ok(inside)
 }
 
 /// Refuse a path whose directories pass through a symlink (a script cannot

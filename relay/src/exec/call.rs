@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use socket2::{SockAddr, Socket};
 use socklab_wire::op::Op;
-use socklab_wire::protocol::{Bytes, Ret, SockId};
+use socklab_wire::protocol::{Bytes, PollFd, Ret, SockId};
 use tokio::io::Interest;
 
 use super::addr::{self, AddrPolicy};
@@ -81,6 +81,9 @@ enum Kind {
         timeout: Option<Duration>,
     },
     Sleep(Duration),
+    /// poll(2): each descriptor with its session socket (`None`: not one of
+    /// the session's, reported as POLLNVAL) and the events asked for.
+    Poll { fds: Vec<(i32, Option<Arc<SockEntry>>, i16)>, timeout: Option<Duration> },
 }
 
 impl Drop for PendingCall {
@@ -125,6 +128,10 @@ impl PendingCall {
         PendingCall::new(Kind::Select { r, w, x, timeout })
     }
 
+    pub(super) fn poll(fds: Vec<(i32, Option<Arc<SockEntry>>, i16)>, timeout: Option<Duration>) -> PendingCall {
+        PendingCall::new(Kind::Poll { fds, timeout })
+    }
+
     pub(super) fn sleep(length: Duration) -> PendingCall {
         PendingCall::new(Kind::Sleep(length))
     }
@@ -164,7 +171,7 @@ impl PendingCall {
             Kind::Connect { .. } => "the connection to be established",
             Kind::Send { .. } => "room in the send buffer",
             Kind::Recv { .. } => "data to arrive",
-            Kind::Select { .. } => "a socket to become ready",
+            Kind::Select { .. } | Kind::Poll { .. } => "a socket to become ready",
             Kind::Sleep(_) => "the sleep to end",
         }
     }
@@ -175,7 +182,7 @@ impl PendingCall {
             | Kind::Connect { entry, .. }
             | Kind::Send { entry, .. }
             | Kind::Recv { entry, .. } => Some(entry),
-            Kind::Select { .. } | Kind::Sleep(_) => None,
+            Kind::Select { .. } | Kind::Sleep(_) | Kind::Poll { .. } => None,
         }
     }
 
@@ -198,7 +205,9 @@ impl PendingCall {
         let now = Instant::now();
         self.deadline = match &self.kind {
             Kind::Sleep(length) => Some(Deadline { at: now + *length, error: None }),
-            Kind::Select { timeout, .. } => timeout.map(|t| Deadline { at: now + t, error: None }),
+            Kind::Select { timeout, .. } | Kind::Poll { timeout, .. } => {
+                timeout.map(|t| Deadline { at: now + t, error: None })
+            }
             Kind::Accept(entry) | Kind::Connect { entry, .. } | Kind::Send { entry, .. } | Kind::Recv { entry, .. } => {
                 match entry.mode() {
                     IoMode::Timeout(t) => Some(Deadline { at: now + t, error: Some(DeadlineError::Timeout) }),
@@ -269,6 +278,13 @@ impl PendingCall {
                 }
                 None => Err(io::Error::from_raw_os_error(libc::EAGAIN)),
             },
+            Kind::Poll { fds, timeout } => {
+                let ready = poll_fds(fds)?;
+                if ready.is_empty() && may_wait && *timeout != Some(Duration::ZERO) {
+                    return Err(io::Error::from_raw_os_error(libc::EAGAIN));
+                }
+                Ok(Raw::Ret(Ret::Polled { fds: ready }))
+            }
             Kind::Sleep(length) if length.is_zero() => Ok(Raw::Ret(Ret::None)),
             Kind::Sleep(_) => Err(io::Error::from_raw_os_error(libc::EAGAIN)),
         }
@@ -314,6 +330,7 @@ impl PendingCall {
         match deadline.error {
             None => Ok(Raw::Ret(match self.kind {
                 Kind::Select { .. } => Ret::Select { r: vec![], w: vec![], x: vec![] },
+                Kind::Poll { .. } => Ret::Polled { fds: vec![] },
                 _ => Ret::None,
             })),
             Some(DeadlineError::Timeout) => Err(ExecError::Timeout),
@@ -324,8 +341,12 @@ impl PendingCall {
     async fn wait_loop(&mut self) -> Result<Raw, ExecError> {
         match &self.kind {
             Kind::Sleep(_) => std::future::pending().await,
-            Kind::Select { r, w, x, .. } => {
-                let targets = select_targets(r, w, x);
+            Kind::Select { .. } | Kind::Poll { .. } => {
+                let targets = match &self.kind {
+                    Kind::Select { r, w, x, .. } => select_targets(r, w, x),
+                    Kind::Poll { fds, .. } => poll_targets(fds),
+                    _ => Vec::new(),
+                };
                 loop {
                     wait_any(&targets).await;
                     if let Some(result) = self.attempt(true) {
@@ -337,7 +358,7 @@ impl PendingCall {
                 let (entry, interest) = match &self.kind {
                     Kind::Accept(e) | Kind::Recv { entry: e, .. } => (e.clone(), Interest::READABLE),
                     Kind::Connect { entry: e, .. } | Kind::Send { entry: e, .. } => (e.clone(), Interest::WRITABLE),
-                    Kind::Select { .. } | Kind::Sleep(_) => unreachable!("matched above"),
+                    Kind::Select { .. } | Kind::Sleep(_) | Kind::Poll { .. } => unreachable!("matched above"),
                 };
                 let mut registration = entry.registration(None).map_err(ExecError::Os)?;
                 loop {
@@ -500,6 +521,45 @@ fn select_targets(
     all.extend(list(w, Interest::WRITABLE, WRITE_MASK));
     all.extend(list(x, Interest::READABLE, EXCEPT_MASK));
     all
+}
+
+/// What a poll waits on: each session socket, woken by the events asked for
+/// and, as poll(2) always reports them, by errors and hang-ups.
+fn poll_targets(fds: &[(i32, Option<Arc<SockEntry>>, i16)]) -> Vec<(Arc<SockEntry>, Interest, i16)> {
+    fds.iter()
+        .filter_map(|(_, entry, events)| {
+            let entry = entry.as_ref()?;
+            let mut interest = Interest::READABLE;
+            if events & libc::POLLOUT != 0 {
+                interest = if events & (libc::POLLIN | libc::POLLPRI) != 0 { interest.add(Interest::WRITABLE) } else { Interest::WRITABLE };
+            }
+            Some((entry.clone(), interest, events | libc::POLLERR | libc::POLLHUP))
+        })
+        .collect()
+}
+
+/// poll(2) now over the session's sockets: the descriptors with events. A
+/// closed or foreign descriptor reports POLLNVAL without reaching the kernel.
+fn poll_fds(fds: &[(i32, Option<Arc<SockEntry>>, i16)]) -> io::Result<Vec<PollFd>> {
+    let live: Vec<(i32, i16)> = fds
+        .iter()
+        .filter_map(|(_, entry, events)| match entry {
+            Some(e) if !e.closed.is_cancelled() => Some((e.raw_fd(), *events)),
+            _ => None,
+        })
+        .collect();
+    let mut revents = poll_now(&live)?.into_iter();
+    let mut ready = Vec::new();
+    for (fd, entry, _) in fds {
+        let rev = match entry {
+            Some(e) if !e.closed.is_cancelled() => revents.next().unwrap_or(0),
+            _ => libc::POLLNVAL,
+        };
+        if rev != 0 {
+            ready.push(PollFd { fd: *fd, events: rev });
+        }
+    }
+    Ok(ready)
 }
 
 /// Wait until one target is really ready (checked with poll under the readiness guard).

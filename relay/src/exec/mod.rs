@@ -238,6 +238,26 @@ impl Executor {
                 }
                 self.wait_or_finish(PendingCall::sleep(Duration::from_secs_f64(seconds)), true)
             }
+            Call::Poll { fds, timeout } => {
+                let timeout = match timeout {
+                    None => None,
+                    Some(t) if t >= 0.0 && t.is_finite() => Some(Duration::from_secs_f64(t)),
+                    Some(_) => return done(Err(ExecError::BadArgument("poll timeout must be >= 0 or None".into()))),
+                };
+                let fds = fds
+                    .into_iter()
+                    .map(|p| (p.fd, self.socks.values().find(|e| e.raw_fd() == p.fd).cloned(), p.events))
+                    .collect();
+                self.wait_or_finish(PendingCall::poll(fds, timeout), timeout != Some(Duration::ZERO))
+            }
+            Call::Unlink { path } => done(
+                addr::unix_file(&path, &self.config.policy)
+                    .and_then(|p| std::fs::remove_file(p).map_err(ExecError::Os))
+                    .map(|()| Ret::None),
+            ),
+            Call::Exists { path } => done(addr::unix_file(&path, &self.config.policy).map(|p| Ret::Int {
+                value: i64::from(std::fs::symlink_metadata(p).is_ok()),
+            })),
             Call::Select { rlist, wlist, xlist, timeout } => {
                 let lookup = |ids: Vec<SockId>| ids.into_iter().map(|id| self.entry(id)).collect::<Result<Vec<_>, _>>();
                 let lists = (lookup(rlist), lookup(wlist), lookup(xlist));
@@ -363,7 +383,10 @@ impl Executor {
             | Call::Sleep { .. }
             | Call::LabPeer { .. }
             | Call::Socketpair { .. }
-            | Call::Fork { .. } => unreachable!("handled by start_inner"),
+            | Call::Fork { .. }
+            | Call::Poll { .. }
+            | Call::Unlink { .. }
+            | Call::Exists { .. } => unreachable!("handled by start_inner"),
         }
     }
 

@@ -1256,6 +1256,8 @@ impl Gen {
             | Builtin::Type
             | Builtin::Getattr
             | Builtin::Hasattr
+            | Builtin::Setattr
+            | Builtin::Vars
             | Builtin::Bytearray => return not_supported(),
         };
         let mut values: Vec<Option<String>> = Vec::new();

@@ -91,6 +91,8 @@ named_enum! {
         Type = "type",
         Getattr = "getattr",
         Hasattr = "hasattr",
+        Setattr = "setattr",
+        Vars = "vars",
         Bytearray = "bytearray",
         Socketpair = "socketpair",
         CreateConnection = "create_connection",
@@ -122,6 +124,10 @@ named_enum! {
         Queue = "queue",
         Traceback = "traceback",
         Hashlib = "hashlib",
+        OsPath = "os.path",
+        Selectors = "selectors",
+        Socketserver = "socketserver",
+        Argparse = "argparse",
     }
 }
 
@@ -132,6 +138,9 @@ impl Module {
         match self {
             Module::Threading => Some(include_str!("../pylib/threading.py")),
             Module::Queue => Some(include_str!("../pylib/queue.py")),
+            Module::Selectors => Some(include_str!("../pylib/selectors.py")),
+            Module::Socketserver => Some(include_str!("../pylib/socketserver.py")),
+            Module::Argparse => Some(include_str!("../pylib/argparse.py")),
             _ => None,
         }
     }
@@ -224,6 +233,14 @@ named_enum! {
         HashlibSha384 = "hashlib.sha384",
         HashlibSha512 = "hashlib.sha512",
         HashlibNew = "hashlib.new",
+        SelectPoll = "select.poll",
+        SelectEpoll = "select.epoll",
+        OsUnlink = "os.unlink",
+        OsRemove = "os.remove",
+        OsPathExists = "os.path.exists",
+        OsPathJoin = "os.path.join",
+        OsPathBasename = "os.path.basename",
+        OsPathDirname = "os.path.dirname",
     }
 }
 

@@ -23,6 +23,12 @@ type PResult<T> = Result<T, Fail>;
 /// (wasm's stack is small).
 const MAX_DEPTH: u32 = 50;
 
+/// Operators in one chain (`1 + 1 + …`, `a.b.c…`, `f()()…`): each makes the
+/// tree one level deeper, and every walk over it recurses. CPython stops
+/// such an expression too ("maximum recursion depth exceeded during
+/// compilation").
+const MAX_CHAIN: usize = 1000;
+
 /// Keyword arguments of a call, in order.
 type Keywords = Vec<(String, Expr)>;
 
@@ -249,6 +255,15 @@ impl Parser<'_> {
     }
 
     /// Runs `f` one nesting level deeper, or reports that input nests too deeply.
+    /// One more operator in a chain, against [`MAX_CHAIN`].
+    fn chained(&mut self, links: usize) -> PResult<usize> {
+        if links >= MAX_CHAIN {
+            let pos = self.peek().pos;
+            return Err(self.error_at(pos, format!("expression too long: more than {MAX_CHAIN} operators in a row")));
+        }
+        Ok(links + 1)
+    }
+
     fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
         if self.depth >= MAX_DEPTH {
             let pos = self.peek().pos;
@@ -1371,7 +1386,9 @@ impl Parser<'_> {
     ) -> PResult<Expr> {
         let pos = self.peek().pos;
         let mut left = operand(self)?;
+        let mut links = 0;
         while self.eat_keyword(keyword) {
+            links = self.chained(links)?;
             let right = operand(self)?;
             left = self.mk(pos, make(Box::new(left), Box::new(right)));
         }
@@ -1435,9 +1452,11 @@ impl Parser<'_> {
     ) -> PResult<Expr> {
         let pos = self.peek().pos;
         let mut left = next(self)?;
+        let mut links = 0;
         'outer: loop {
             for &(sym, op) in ops {
                 if self.eat_op(sym) {
+                    links = self.chained(links)?;
                     let right = next(self)?;
                     left = self.mk(pos, ExprKind::Binary(op, Box::new(left), Box::new(right)));
                     continue 'outer;
@@ -1514,11 +1533,15 @@ impl Parser<'_> {
 
     fn primary(&mut self) -> PResult<Expr> {
         let mut e = self.atom()?;
+        let mut links = 0;
         loop {
             let pos = Pos {
                 line: e.line,
                 col: e.col,
             };
+            if self.at_op("(") || self.at_op("[") || self.at_op(".") {
+                links = self.chained(links)?;
+            }
             if self.at_op("(") {
                 let open = self.advance();
                 let (args, kwargs) = self.call_args(&open)?;
@@ -2009,7 +2032,7 @@ fn instead_of(module: &str) -> Option<&'static str> {
 /// The importable modules, for the error naming them.
 fn module_list() -> String {
     // `_thread` is what `threading` is written on, not for scripts.
-    let names: Vec<&str> = Module::ALL.iter().map(|m| m.name()).filter(|n| !n.starts_with('_')).collect();
+    let names: Vec<&str> = Module::ALL.iter().map(|m| m.name()).filter(|n| !n.starts_with('_') && !n.contains('.')).collect();
     match names.split_last() {
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
         None => String::new(),

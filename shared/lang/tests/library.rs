@@ -66,3 +66,40 @@ fn comprehension_and_import_names_are_known_to_the_checker() {
     let parsed = socklab_lang::parse("print([x for x in range(3)], x)\n");
     assert_eq!(parsed.diagnostics.len(), 0, "names a comprehension binds are known to the checker everywhere in the lane (the use outside is a NameError when it runs, as in CPython)");
 }
+
+/// `select.poll`, `select.epoll`, `selectors` (written in Python on them)
+/// and `os.path`'s text functions, over a socketpair.
+#[test]
+fn poll_and_selectors_print_what_cpython_prints() {
+    let src = include_str!("scripts/poll_lib.py");
+    assert_same(&output(src), include_str!("scripts/poll_lib.expected"));
+}
+
+/// `argparse` (written in Python): parsing, `Namespace`, usage and help
+/// (wrapped as CPython wraps them), errors (usage and message on stderr,
+/// `SystemExit(2)`).
+#[test]
+fn argparse_prints_what_cpython_prints() {
+    let src = include_str!("scripts/argparse_lib.py");
+    assert_same(&output(src), include_str!("scripts/argparse_lib.expected"));
+}
+
+/// `socketserver` (written in Python on selectors): a TCPServer with a
+/// StreamRequestHandler, `handle_request` twice, as the corpus's program 10
+/// prints it under CPython.
+#[test]
+fn socketserver_handles_requests_as_cpython() {
+    let src = "# lane: server\nimport socketserver\n\n\
+class Echo(socketserver.StreamRequestHandler):\n    def handle(self):\n        line = self.rfile.readline().strip()\n        print('got', line, self.client_address[0])\n        self.wfile.write(line.upper() + b'\\n')\n\n\
+with socketserver.TCPServer(('127.0.0.1', 5100), Echo) as server:\n    print(server.server_address)\n    server.handle_request()\n    server.handle_request()\nprint('server done')\n\n\
+# lane: client\nimport socket\nfor text in [b'one', b'two']:\n    with socket.create_connection(('127.0.0.1', 5100)) as s:\n        s.sendall(text + b'\\n')\n        print(s.recv(100))\n";
+    let transcript = run(src, &mut FakeNet::new());
+    let lane = |name: &str| -> String {
+        transcript
+            .lines()
+            .filter_map(|l| l.split_once("  | ").filter(|(who, _)| who.split(':').next() == Some(name)).map(|(_, t)| format!("{t}\n")))
+            .collect()
+    };
+    assert_same(&lane("server"), "('127.0.0.1', 5100)\ngot b'one' 127.0.0.1\ngot b'two' 127.0.0.1\nserver done\n");
+    assert_same(&lane("client"), "b'ONE\\n'\nb'TWO\\n'\n");
+}

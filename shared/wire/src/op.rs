@@ -38,6 +38,9 @@ pub enum Op {
     LabPeer,
     Socketpair,
     Fork,
+    Poll,
+    Unlink,
+    Exists,
 }
 
 /// How a script reaches an op.
@@ -94,7 +97,7 @@ impl OpInfo {
 
 impl Op {
     /// Every op, in the order of [`Call`](crate::protocol::Call)'s variants; `Op::ALL[op.index()] == op`.
-    pub const ALL: [Op; 26] = [
+    pub const ALL: [Op; 29] = [
         Op::Socket,
         Op::Bind,
         Op::Listen,
@@ -121,6 +124,9 @@ impl Op {
         Op::LabPeer,
         Op::Socketpair,
         Op::Fork,
+        Op::Poll,
+        Op::Unlink,
+        Op::Exists,
     ];
 
     /// Every op's name, in the order of [`Op::ALL`].
@@ -164,6 +170,9 @@ impl Op {
             Op::LabPeer => function("lab_peer", &["kind"], 1).c("sl_lab_peer", 1),
             Op::Socketpair => function("socketpair", &["family", "type", "proto"], 0),
             Op::Fork => function("fork", &[], 0),
+            Op::Poll => function("poll", &["fds", "timeout"], 1).waits(),
+            Op::Unlink => function("unlink", &["path"], 1),
+            Op::Exists => function("exists", &["path"], 1),
         }
     }
 

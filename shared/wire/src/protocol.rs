@@ -126,6 +126,27 @@ pub enum Call {
     /// `os.fork()`: the relay duplicates these sockets (`dup(2)`) for the
     /// child; the value is [`Ret::Forked`], the copies in the same order.
     Fork { socks: Vec<SockId> },
+    /// `poll(2)` on the session's descriptors (`select.poll`, `select.epoll`):
+    /// the value is [`Ret::Polled`]. A descriptor that is not one of the
+    /// session's sockets reports `POLLNVAL`, as poll(2) does for a closed one.
+    Poll {
+        fds: Vec<PollFd>,
+        /// Seconds; `None` waits as long as it takes.
+        timeout: Option<f64>,
+    },
+    /// `os.unlink(path)`: removes a file in the session's Unix path directory.
+    Unlink { path: String },
+    /// `os.path.exists(path)`: whether the path names something in the
+    /// session's Unix path directory; the value is an int, 1 or 0.
+    Exists { path: String },
+}
+
+/// One descriptor of a [`Call::Poll`]: the events asked for, or in
+/// [`Ret::Polled`] the events that happened (`revents`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollFd {
+    pub fd: i32,
+    pub events: i16,
 }
 
 fn default_pair_family() -> i32 {
@@ -171,6 +192,9 @@ impl Call {
             Call::LabPeer { .. } => Op::LabPeer,
             Call::Socketpair { .. } => Op::Socketpair,
             Call::Fork { .. } => Op::Fork,
+            Call::Poll { .. } => Op::Poll,
+            Call::Unlink { .. } => Op::Unlink,
+            Call::Exists { .. } => Op::Exists,
         }
     }
 
@@ -207,9 +231,31 @@ impl Call {
             | Call::Sleep { .. }
             | Call::LabPeer { .. }
             | Call::Socketpair { .. }
-            | Call::Fork { .. } => None,
+            | Call::Fork { .. }
+            | Call::Poll { .. }
+            | Call::Unlink { .. }
+            | Call::Exists { .. } => None,
         }
     }
+}
+
+/// A name spelled like a host on the Internet (`baidu.com`, `www.example.org`):
+/// dot-separated labels of letters, digits and `-`, the last not all digits.
+/// Such a name stands for the session's HTTP lab peer when a script resolves it
+/// (`gethostbyname`, `getaddrinfo`, `create_connection`); others stay unknown.
+pub fn is_outside_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let labels: Vec<&str> = name.split('.').collect();
+    let label_ok = |label: &&str| {
+        (1..=63).contains(&label.len())
+            && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    name.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels.last().is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Every op name `Call` accepts, for "unknown op" errors that list them.
@@ -350,6 +396,8 @@ pub enum Ret {
     Pair { a: SockInfo, b: SockInfo },
     /// `fork`: the child's copies of the sockets, in the order asked.
     Forked { socks: Vec<SockInfo> },
+    /// `poll`: the descriptors with events, each with its `revents`, in the order asked.
+    Polled { fds: Vec<PollFd> },
 }
 
 /// An OS error as the kernel reported it.
@@ -625,7 +673,7 @@ mod tests {
     fn every_op_name_is_listed() {
         let call = Call::Sleep { seconds: 0.0 };
         assert!(OP_NAMES.contains(&call.op_name()));
-        assert_eq!(OP_NAMES.len(), 26);
+        assert_eq!(OP_NAMES.len(), 29);
     }
 
     #[test]
@@ -635,7 +683,9 @@ mod tests {
             Call::Getsockopt { sock: 1, level: 1, opt: 2, buflen: None },
             Call::LabPeer { kind: PeerKind::Echo },
             Call::Socketpair { family: 1, sock_type: 1, proto: 0 },
-            Call::Fork { socks: vec![1, 2] },
+            Call::Poll { fds: vec![PollFd { fd: 3, events: 1 }], timeout: Some(0.5) },
+            Call::Unlink { path: "/tmp/x.sock".into() },
+            Call::Exists { path: "/tmp/x.sock".into() },
         ];
         for call in calls {
             let json = serde_json::to_value(&call).unwrap_or_default();

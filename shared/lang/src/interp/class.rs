@@ -21,11 +21,55 @@ pub struct Class {
     pub attrs: Mutex<HashMap<String, Value>>,
 }
 
+/// An instance's attributes, in the order they were first set (as a
+/// CPython instance `__dict__` keeps them: `vars()` and reprs show it).
+#[derive(Debug, Clone, Default)]
+pub struct Attrs(Vec<(String, Value)>);
+
+impl Attrs {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    pub fn insert(&mut self, name: String, value: Value) -> Option<Value> {
+        match self.0.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, v)) => Some(std::mem::replace(v, value)),
+            None => {
+                self.0.push((name, value));
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        let i = self.0.iter().position(|(k, _)| k == name)?;
+        Some(self.0.remove(i).1)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Value> {
+        self.0.iter().map(|(_, v)| v)
+    }
+}
+
+impl FromIterator<(String, Value)> for Attrs {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Attrs {
+        let mut attrs = Attrs::default();
+        for (k, v) in iter {
+            attrs.insert(k, v);
+        }
+        attrs
+    }
+}
+
 /// An instance of a script class.
 #[derive(Debug)]
 pub struct Instance {
     pub class: Arc<Class>,
-    pub attrs: Mutex<HashMap<String, Value>>,
+    pub attrs: Mutex<Attrs>,
     /// `__str__`/`__repr__` results the VM computed for the operation under way
     /// (native code such as `print` reads them; see `LaneVm::fill`).
     pub str_cache: Mutex<Option<String>>,
@@ -191,7 +235,7 @@ impl Instance {
     pub fn new(class: Arc<Class>) -> Arc<Instance> {
         Arc::new(Instance {
             class,
-            attrs: Mutex::new(HashMap::new()),
+            attrs: Mutex::new(Attrs::default()),
             str_cache: Mutex::new(None),
             repr_cache: Mutex::new(None),
         })

@@ -27,6 +27,9 @@ pub(super) fn class_call(callee: &Value, positional: &[Value]) -> bool {
         | Value::Special(_) => true,
         Value::Method(m) => matches!(m.0, Value::Instance(_) | Value::Wrapped(_)),
         Value::Builtin(Builtin::Len) => matches!(positional, [Value::Instance(_)]),
+        Value::Builtin(Builtin::Getattr | Builtin::Hasattr | Builtin::Setattr) => {
+            matches!(positional, [Value::Instance(_) | Value::Class(_), Value::Str(_), ..])
+        }
         _ => false,
     }
 }
@@ -372,6 +375,9 @@ impl LaneVm {
                 let v = builtin_method(&m.0, m.1, positional)?;
                 self.frame.stack.push(v);
             }
+            Value::Builtin(b @ (Builtin::Getattr | Builtin::Hasattr | Builtin::Setattr)) => {
+                return self.attr_builtin(b, positional, keywords);
+            }
             Value::Builtin(Builtin::Len) => {
                 let Some(Value::Instance(i)) = positional.first().cloned() else {
                     return Ok(Next::Continue);
@@ -579,6 +585,51 @@ impl LaneVm {
         };
         self.frame.stack.push(bound);
         Ok(Next::Continue)
+    }
+
+    /// `getattr`, `hasattr`, `setattr` on an instance or a class: as `x.name`
+    /// and `x.name = v` do it (properties included).
+    fn attr_builtin(&mut self, b: Builtin, positional: Vec<Value>, keywords: Vec<(String, Value)>) -> Flow {
+        let name = b.name();
+        if !keywords.is_empty() {
+            return Err(Exception::type_error(format!("{name}() takes no keyword arguments")).into());
+        }
+        let (most, least) = if b == Builtin::Getattr { (3, 2) } else if b == Builtin::Setattr { (3, 3) } else { (2, 2) };
+        if !(least..=most).contains(&positional.len()) {
+            let expected = if least == most { format!("{least}") } else { format!("at least {least}") };
+            return Err(Exception::type_error(format!(
+                "{name} expected {expected} arguments, got {}",
+                positional.len()
+            ))
+            .into());
+        }
+        let mut args = positional.into_iter();
+        let obj = args.next().unwrap_or(Value::None);
+        let Some(Value::Str(attr)) = args.next() else {
+            return Err(Exception::type_error("attribute name must be string").into());
+        };
+        let third = args.next();
+        if b == Builtin::Setattr {
+            self.frame.stack.push(Value::None);
+            return self.set_attr(obj, &attr, third.unwrap_or(Value::None));
+        }
+        let depth = self.callers.len();
+        match self.get_attr(obj, &attr) {
+            Err(Raise::Exception(e)) if e.class == ExcClass::AttributeError && self.callers.len() == depth => {
+                match (b, third) {
+                    (Builtin::Hasattr, _) => self.frame.stack.push(Value::Bool(false)),
+                    (_, Some(default)) => self.frame.stack.push(default),
+                    _ => return Err(e.into()),
+                }
+                Ok(Next::Continue)
+            }
+            Ok(next) if b == Builtin::Hasattr && self.callers.len() == depth => {
+                self.pop();
+                self.frame.stack.push(Value::Bool(true));
+                Ok(next)
+            }
+            other => other,
+        }
     }
 
     /// `object.name = value`, through a property's setter if it has one.

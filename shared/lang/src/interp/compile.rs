@@ -116,6 +116,9 @@ pub enum Op {
     BuildString(usize),
     /// A function's local variable (see [`super::scope`]).
     LoadLocal(String),
+    /// A name a class body binds (or closes over), read in that body: its own
+    /// binding if it has one yet, else the global (CPython's LOAD_NAME).
+    LoadClassName(String),
     StoreLocal(String),
     /// A variable in a cell (captured by a closure, or from one).
     LoadCell(String),
@@ -772,6 +775,10 @@ impl Compiler {
     }
 
     fn load_name(&mut self, name: &str) {
+        if self.is_class && self.renamed(name).is_none() && self.name_kind(name) != NameKind::Global {
+            self.emit(Op::LoadClassName(name.to_string()));
+            return;
+        }
         self.name_op(name, true, [Op::Load, Op::LoadLocal, Op::LoadCell]);
     }
 

@@ -95,7 +95,7 @@ impl Copier {
                 }
                 let new = Arc::new(Instance {
                     class: self.class(&i.class),
-                    attrs: Mutex::new(HashMap::new()),
+                    attrs: Mutex::new(super::class::Attrs::default()),
                     str_cache: Mutex::new(None),
                     repr_cache: Mutex::new(None),
                 });
@@ -314,6 +314,7 @@ impl LaneVm {
         super::threads::new_process(shared, pid, parent_pid);
         shared.threads.insert(ident, super::threads::ThreadRec { lane: name, pid, daemon: false, done: false });
         shared.spawned.push(child);
+        shared.lanes_changed = true;
         self.frame.stack.push(Value::Int(pid));
         self.state = LaneState::Ready;
         self.resume_with(shared)

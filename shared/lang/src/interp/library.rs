@@ -55,6 +55,8 @@ pub enum Object {
     Traceback(Vec<super::exception::TbEntry>),
     /// `hashlib.sha256()` and the others.
     Hash(super::hashlib::Hash),
+    /// `select.poll()`, `select.epoll()`.
+    Poller(super::poll::Poller),
 }
 
 impl Object {
@@ -65,6 +67,7 @@ impl Object {
             Object::Lock(_) => "lock",
             Object::Traceback(_) => "traceback",
             Object::Hash(_) => "HASH",
+            Object::Poller(p) => p.type_name(),
             Object::Stdin => "TextIOWrapper",
         }
     }
@@ -82,6 +85,7 @@ impl Object {
             }
             Object::Traceback(_) => "<traceback object>".into(),
             Object::Hash(h) => h.repr(),
+            Object::Poller(p) => format!("<{} object>", p.type_name()),
         }
     }
 
@@ -96,6 +100,8 @@ impl Object {
             (Object::Stream(_), "write") => method("write"),
             (Object::Stream(_), "flush") => method("flush"),
             (Object::Hash(h), _) => super::hashlib::attr(self, h, name),
+            (Object::Poller(p), "closed") if p.epoll => Some(Value::Bool(p.is_closed())),
+            (Object::Poller(p), _) => p.methods().iter().find(|m| **m == name).and_then(|m| method(m)),
             (Object::Stdin, "readline") => method("readline"),
             (Object::Lock(_), "acquire" | "release" | "locked" | "__enter__" | "__exit__" | "acquire_lock" | "release_lock") => {
                 Some(Value::Method(Arc::new((Value::Object(self.clone()), super::threads::lock_method(name)))))
@@ -131,6 +137,11 @@ pub fn module_attr(module: Module, name: &str) -> Option<Value> {
         (Module::Sys, "byteorder") => Some(Value::str("little")),
         (Module::Sys, "platform") => Some(Value::str("linux")),
         (Module::Os, "WNOHANG") => Some(Value::Int(1)),
+        (Module::Os, "path") => Some(Value::Module(Module::OsPath)),
+        (Module::OsPath, "sep") => Some(Value::str("/")),
+        (Module::Os, "sep") => Some(Value::str("/")),
+        (Module::Select, "error") => Some(Value::ExcClass(ExcClass::OsError)),
+        (Module::Select, _) => super::poll::POLL_CONSTS.iter().find(|(n, _)| *n == name).map(|(_, v)| Value::Int(*v)),
         (Module::Sys, "maxsize") => Some(Value::Int(i64::MAX)),
         (Module::Sys, "version_info") => Some(Value::tuple(vec![
             Value::Int(3),
@@ -216,6 +227,21 @@ pub fn call(f: LibFn, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> 
             let parsed = structfmt::format_arg(&text)?;
             value(Value::Object(Arc::new(Object::Struct(parsed, text))))
         }
+        LibFn::SelectPoll | LibFn::SelectEpoll => {
+            if f == LibFn::SelectPoll {
+                args.bind::<0>([], 0)?;
+            } else {
+                let [sizehint, _flags] = args.bind(["sizehint", "flags"], 0)?;
+                let hint = sizehint.map_or(Ok(-1), |v| to_int(&v))?;
+                if hint == 0 || hint < -1 {
+                    return Err(Exception::value_error("negative sizehint"));
+                }
+            }
+            value(Value::Object(Arc::new(Object::Poller(super::poll::Poller::new(f == LibFn::SelectEpoll)))))
+        }
+        LibFn::OsUnlink | LibFn::OsRemove => super::poll::unlink(args),
+        LibFn::OsPathExists => super::poll::exists(args),
+        LibFn::OsPathJoin | LibFn::OsPathBasename | LibFn::OsPathDirname => super::poll::path_text(f.short_name(), args),
         LibFn::SysExit => {
             let [code] = args.bind(["status"], 0)?;
             Err(system_exit(code.unwrap_or(Value::None)))
@@ -530,8 +556,9 @@ fn math(f: LibFn, args: Args) -> Result<Flow, Exception> {
 }
 
 /// A method of a library object.
-pub fn call_method(obj: &Object, name: &str, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> {
-    match (obj, name) {
+pub fn call_method(obj: &Arc<Object>, name: &str, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> {
+    match (&**obj, name) {
+        (Object::Poller(p), _) => p.call(&Value::Object(obj.clone()), name, args),
         (Object::Hash(h), _) => super::hashlib::method(h, name, args),
         (Object::Struct(f, _), "pack") => {
             let (items, _) = args.varargs(&[])?;

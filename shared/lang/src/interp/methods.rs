@@ -194,7 +194,11 @@ fn module_attr(module: Module, name: &str) -> Option<Value> {
         | Module::Threading
         | Module::Queue
         | Module::Traceback
-        | Module::Hashlib => None,
+        | Module::Hashlib
+        | Module::OsPath
+        | Module::Selectors
+        | Module::Socketserver
+        | Module::Argparse => None,
     }
 }
 

@@ -36,6 +36,7 @@ mod methods;
 mod more;
 mod mt;
 mod ops;
+mod poll;
 mod process;
 mod repr;
 mod scope;

@@ -13,7 +13,7 @@ use super::exception::Exception;
 use super::methods;
 use super::ops;
 use super::sockets::Flow;
-use super::value::{Value, as_int, py_cmp};
+use super::value::{Value, as_int, lock, py_cmp};
 use crate::ast::BinOp;
 use crate::names::{Builtin, ExcClass};
 
@@ -381,6 +381,34 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                 (_, Ok(v), _) => value(v),
                 (_, Err(e), Some(d)) if e.class == ExcClass::AttributeError => value(d),
                 (_, Err(e), _) => Err(e),
+            }
+        }
+        Builtin::Setattr => {
+            let [obj, name, v] = args.bind(["obj", "name", "value"], 3)?;
+            let Some(Value::Str(name)) = name else {
+                return Err(Exception::type_error("attribute name must be string"));
+            };
+            match obj.unwrap_or(Value::None) {
+                Value::Instance(inst) => {
+                    lock(&inst.attrs).insert(name.to_string(), v.unwrap_or(Value::None));
+                    value(Value::None)
+                }
+                other => Err(Exception::new(
+                    ExcClass::AttributeError,
+                    format!("'{}' object has no attribute '{name}'", other.type_name()),
+                )),
+            }
+        }
+        Builtin::Vars => {
+            let [obj] = args.bind(["object"], 1)?;
+            match obj.unwrap_or(Value::None) {
+                Value::Instance(inst) => {
+                    // A snapshot, in the order the attributes were first set.
+                    let items: Vec<(String, Value)> =
+                        lock(&inst.attrs).iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                    value(super::dict::new(items.into_iter().map(|(k, v)| (Value::str(k), v)).collect()))
+                }
+                _ => Err(Exception::type_error("vars() argument must have __dict__ attribute")),
             }
         }
         other => Err(Exception::type_error(format!("{}() is not a library builtin", other.name()))),

@@ -236,20 +236,49 @@ fn resolve(
     Ok(out)
 }
 
+/// A name the lab cannot resolve itself but the relay answers with a lab
+/// peer (`example.com`): resolving it is a `gethostbyname` call first.
+fn outside_name(host: &Value) -> Option<String> {
+    match host {
+        Value::Str(s) if socklab_wire::protocol::is_outside_name(s) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+/// `getaddrinfo`'s arguments but the host, for after the relay resolved it.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    port: Value,
+    family: i64,
+    sock_type: i64,
+    proto: i64,
+    flags: i64,
+}
+
+impl Lookup {
+    fn answer(&self, host: &Value) -> Result<Value, Exception> {
+        let infos = resolve(host, &self.port, self.family, self.sock_type, self.proto, self.flags)?;
+        Ok(Value::list(infos.into_iter().map(info_value).collect()))
+    }
+}
+
 /// `getaddrinfo(host, port, family=0, type=0, proto=0, flags=0)`.
-pub fn getaddrinfo(args: Args) -> Result<Value, Exception> {
+pub fn getaddrinfo(args: Args) -> Result<Flow, Exception> {
     let [host, port, family, ty, proto, flags] =
         args.bind(["host", "port", "family", "type", "proto", "flags"], 2)?;
     let int = |v: Option<Value>| v.map_or(Ok(0), |v| to_int(&v));
-    let infos = resolve(
-        &host.unwrap_or(Value::None),
-        &port.unwrap_or(Value::None),
-        int(family)?,
-        int(ty)?,
-        int(proto)?,
-        int(flags)?,
-    )?;
-    Ok(Value::list(infos.into_iter().map(info_value).collect()))
+    let lookup = Lookup {
+        port: port.unwrap_or(Value::None),
+        family: int(family)?,
+        sock_type: int(ty)?,
+        proto: int(proto)?,
+        flags: int(flags)?,
+    };
+    let host = host.unwrap_or(Value::None);
+    if let Some(name) = outside_name(&host) {
+        return task(Call::Gethostbyname { name }, Task::Lookup(lookup));
+    }
+    Ok(Flow::Value(lookup.answer(&host)?))
 }
 
 fn info_value(i: AddrInfo) -> Value {
@@ -268,6 +297,8 @@ pub enum Task {
     Connect(Connect),
     Server(Server),
     Dualstack(Dual),
+    /// `getaddrinfo` of a name the relay resolved.
+    Lookup(Lookup),
     /// A read on a socket file, waiting for enough data.
     Read(Arc<super::sockfile::SockFile>, super::sockfile::Want),
 }
@@ -275,6 +306,8 @@ pub enum Task {
 /// Where a multi-call function is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
+    /// `create_connection` to a name the relay resolves first.
+    Resolve,
     Socket,
     /// The n-th call of its plan.
     Plan(usize),
@@ -288,6 +321,7 @@ type Plan = Vec<(Call, Option<Option<f64>>)>;
 /// `create_connection`: for each address, socket, settimeout, bind, connect.
 #[derive(Debug, Clone)]
 pub struct Connect {
+    port: Value,
     candidates: Vec<AddrInfo>,
     next: usize,
     /// `Some` when a timeout was given (`Some(None)` for `timeout=None`).
@@ -335,9 +369,14 @@ pub fn create_connection(args: Args) -> Result<Flow, Exception> {
             "too many values to unpack (expected 2)",
         ));
     };
-    let candidates = resolve(host, port, AF_UNSPEC, SOCK_STREAM, 0, 0)?;
+    let outside = outside_name(host);
+    let candidates = match outside {
+        Some(_) => Vec::new(),
+        None => resolve(host, port, AF_UNSPEC, SOCK_STREAM, 0, 0)?,
+    };
     let timeout = timeout.map(|t| to_seconds(&t, "timeout")).transpose()?;
     let connect = Connect {
+        port: port.clone(),
         candidates,
         next: 0,
         timeout,
@@ -346,7 +385,10 @@ pub fn create_connection(args: Args) -> Result<Flow, Exception> {
         stage: Stage::Socket,
         error: None,
     };
-    connect.try_next()
+    match outside {
+        Some(name) => task(Call::Gethostbyname { name }, Task::Connect(Connect { stage: Stage::Resolve, ..connect })),
+        None => connect.try_next(),
+    }
 }
 
 impl Connect {
@@ -394,6 +436,11 @@ impl Connect {
 
     fn advance(mut self, result: Result<Value, Exception>) -> Result<Flow, Exception> {
         match (self.stage, result) {
+            (Stage::Resolve, Ok(host)) => {
+                self.candidates = resolve(&host, &self.port, AF_UNSPEC, SOCK_STREAM, 0, 0)?;
+                self.try_next()
+            }
+            (Stage::Resolve, Err(e)) => Err(e),
             (Stage::Socket, Ok(v)) => {
                 self.sock = v.as_socket().cloned();
                 self.run_plan(0)
@@ -553,7 +600,9 @@ impl Server {
                 self.sock = v.as_socket().cloned();
                 self.run(0)
             }
-            (Stage::Socket, Err(e)) => Err(e),
+            (Stage::Socket | Stage::Resolve, Err(e)) => Err(e),
+            // A server never resolves through the relay.
+            (Stage::Resolve, Ok(_)) => self.run(0),
             (Stage::Plan(n), Ok(_)) => self.run(n + 1),
             (Stage::Plan(n), Err(mut e)) => {
                 if n == self.opts.len() {
@@ -626,6 +675,7 @@ impl Task {
             Task::Connect(c) => c.advance(result),
             Task::Server(s) => s.advance(result),
             Task::Dualstack(stage) => dualstack(stage, result),
+            Task::Lookup(lookup) => Ok(Flow::Value(lookup.answer(&result?)?)),
             Task::Read(file, want) => file.advance(want, result),
         }
     }

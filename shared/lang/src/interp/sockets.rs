@@ -52,6 +52,11 @@ pub enum Pending {
     Poll(Box<super::threads::Poll>),
     /// `os.fork()`: the relay duplicated these sockets for the child.
     Fork(Vec<Arc<SocketObj>>),
+    /// `poll()` of a poll or epoll object: `(fd, revents)` pairs, at most
+    /// `maxevents` (-1: all).
+    Polled { maxevents: i64 },
+    /// An int answer the script sees as a bool (`os.path.exists`).
+    Truth,
 }
 
 /// The attributes of a socket that are plain values.
@@ -294,7 +299,7 @@ pub fn call_method(sock: &Arc<SocketObj>, op: Op, args: Args) -> Result<Flow, Ex
         Op::Getsockname => no_arguments(args, Call::Getsockname { sock: id }),
         Op::Getpeername => no_arguments(args, Call::Getpeername { sock: id }),
         Op::Fileno => no_arguments(args, Call::Fileno { sock: id }),
-        Op::Socket | Op::Select | Op::Gethostbyname | Op::Sleep | Op::LabPeer | Op::Socketpair | Op::Fork => Err(Exception::new(
+        Op::Socket | Op::Select | Op::Gethostbyname | Op::Sleep | Op::LabPeer | Op::Socketpair | Op::Fork | Op::Poll | Op::Unlink | Op::Exists => Err(Exception::new(
             crate::names::ExcClass::AttributeError,
             format!("'socket' object has no attribute '{method}'"),
         )),
@@ -465,7 +470,15 @@ pub fn value_from_ret(ret: Ret, pending: &Pending) -> Value {
             Value::Socket(Arc::new(SocketObj::new(b))),
         ]),
         Ret::None => Value::None,
+        Ret::Int { value } if matches!(pending, Pending::Truth) => Value::Bool(value != 0),
         Ret::Int { value } => Value::Int(value),
+        Ret::Polled { fds } => {
+            let maxevents = match pending {
+                Pending::Polled { maxevents } => *maxevents,
+                _ => -1,
+            };
+            super::poll::polled(&fds, maxevents)
+        }
         Ret::Bytes { data } => Value::bytes(data.as_slice()),
         Ret::Socket { info } => Value::Socket(Arc::new(SocketObj::new(info))),
         Ret::Accepted { info, addr } => Value::tuple(vec![

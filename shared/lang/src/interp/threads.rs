@@ -393,6 +393,7 @@ impl LaneVm {
                 if let Some(p) = shared.procs.get_mut(&pid) {
                     p.killed = Some(code);
                 }
+                shared.lanes_changed = true;
                 self.exit_code = Some(code);
                 return Ok(Next::Exit);
             }
@@ -453,6 +454,7 @@ impl LaneVm {
         shared.threads.insert(ident, ThreadRec { lane: name.clone(), pid, daemon, done: false });
         let lane = LaneVm::with_frame(name, frame, self.process.clone(), ident);
         shared.spawned.push(lane);
+        shared.lanes_changed = true;
         ident
     }
 }
@@ -468,6 +470,10 @@ pub struct Poll {
 /// The `threading`-level bookkeeping of the interpreter: what `step` does
 /// after a lane moved.
 pub(super) fn settle(lanes: &mut Vec<LaneVm>, shared: &mut Shared) {
+    // Only a lane's end or start changes anything here.
+    if !std::mem::take(&mut shared.lanes_changed) {
+        return;
+    }
     lanes.append(&mut shared.spawned);
     // A process whose main thread has ended exits once its non-daemon threads
     // have; then its daemon threads stop. `os._exit` stops them all at once.

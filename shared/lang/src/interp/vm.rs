@@ -40,6 +40,8 @@ pub struct Shared {
     pub spawned: Vec<LaneVm>,
     /// The script's lines, for the source lines of tracebacks.
     pub lines: Vec<String>,
+    /// A lane started or ended since the interpreter last looked at its programs.
+    pub lanes_changed: bool,
     /// Each program's input not read yet, by lane name; "" is the common input.
     pub inputs: HashMap<String, super::threads::InputBuf>,
     last_ident: i64,
@@ -1027,6 +1029,15 @@ impl LaneVm {
                     return self.enter_with(v);
                 }
             }
+            Op::LoadClassName(name) => {
+                let own = self.frame.locals.get(&name).cloned();
+                let own = own.or_else(|| self.frame.cells.get(&name).and_then(|c| lock(c).clone()));
+                let v = match own {
+                    Some(v) => v,
+                    None => self.load(&name)?,
+                };
+                self.frame.stack.push(v);
+            }
             Op::LoadLocal(name) => {
                 let v = self.frame.locals.get(&name).cloned();
                 self.frame.stack.push(v.ok_or_else(|| unbound_local(&name))?);
@@ -1726,6 +1737,7 @@ impl LaneVm {
             });
         }
         self.state = LaneState::Ended(status);
+        shared.lanes_changed = true;
         if let Some(t) = shared.threads.get_mut(&self.ident) {
             t.done = true;
         }

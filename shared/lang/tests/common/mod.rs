@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use socklab_wire::errno;
 use socklab_lang::interp::{CallResult, InterpEvent, Interpreter, LaneState, Yield};
 use socklab_lang::{self as lang, Expr, ExprKind, Script, Stmt, StmtKind, Target};
-use socklab_wire::protocol::{Addr, Call, OsError, Outcome, PeerKind, Ret, SockId, SockInfo};
+use socklab_wire::protocol::{Addr, Call, OsError, Outcome, PeerKind, PollFd, Ret, SockId, SockInfo};
 
 /// One fake socket.
 #[derive(Debug, Default)]
@@ -373,6 +373,32 @@ impl FakeNet {
                     x: Vec::new(),
                 })
             }
+            Call::Poll { fds, timeout } => {
+                let mut ready = Vec::new();
+                for p in fds {
+                    let found = self.socks.iter().find(|(_, s)| !s.closed && s.info.is_some_and(|i| i.fd == p.fd));
+                    let revents = match found {
+                        None => 0x20,
+                        Some((id, _)) => {
+                            let mut r = 0;
+                            if self.readable(*id) {
+                                r |= p.events & 0x1;
+                            }
+                            r | (p.events & 0x4)
+                        }
+                    };
+                    if revents != 0 {
+                        ready.push(PollFd { fd: p.fd, events: revents });
+                    }
+                }
+                if ready.is_empty() && timeout.is_none() {
+                    return Answer::WouldBlock;
+                }
+                ok(Ret::Polled { fds: ready })
+            }
+            // The model has no Unix paths.
+            Call::Unlink { .. } => err(2),
+            Call::Exists { .. } => ok(Ret::Int { value: 0 }),
             Call::Gethostbyname { name } => {
                 if name == "localhost" {
                     ok(Ret::Host {

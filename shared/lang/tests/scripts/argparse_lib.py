@@ -1,0 +1,28 @@
+import argparse
+p = argparse.ArgumentParser(prog="tool", description="A tool.")
+p.add_argument("host", help="where to connect")
+p.add_argument("ports", nargs="+", type=int)
+p.add_argument("-p", "--port", type=int, default=5000, help="the port")
+p.add_argument("-v", "--verbose", action="count", default=0)
+p.add_argument("--mode", choices=["tcp", "udp"], default="tcp")
+p.add_argument("--tag", action="append")
+p.add_argument("--dry-run", action="store_true")
+p.add_argument("--no-color", dest="color", action="store_false")
+print(p.parse_args(["h", "1", "2", "-vv", "--tag", "a", "--tag=b", "--dry", "--port", "7"]))
+print(p.parse_args(["h", "3", "-p9", "--no-color"]))
+ns = p.parse_args(["x", "4"])
+print(vars(ns) == {"host": "x", "ports": [4], "port": 5000, "verbose": 0, "mode": "tcp", "tag": None, "dry_run": False, "color": True})
+print(ns.host, ns.ports)
+p.print_usage()
+p.print_help()
+for bad in [[], ["h"], ["h", "x"], ["h", "1", "--mode", "sctp"], ["h", "1", "--port"], ["h", "1", "extra", "--bogus"]]:
+    try:
+        p.parse_args(bad)
+    except SystemExit as e:
+        print("exit", e.code)
+q = argparse.ArgumentParser(prog="q")
+q.add_argument("count", nargs="?", type=int, default=5)
+q.add_argument("rest", nargs="*")
+print(q.parse_args([]))
+print(q.parse_args(["1", "2", "3"]))
+print(argparse.Namespace(a=1, b="x"))
