@@ -115,15 +115,35 @@ mod tests {
     fn prints_and_lane_ends_name_their_lane() {
         let print = InterpEvent::Print { lane: "client".into(), line: 3, text: "hi".into() };
         assert_eq!(Line::interp(&print).text, "client| hi");
-        let end = InterpEvent::LaneEnd { lane: "server".into(), status: EndStatus::Finished, line: None, message: None };
+        let end = InterpEvent::LaneEnd { lane: "server".into(), status: EndStatus::Finished, line: None, message: None, traceback: None };
         assert_eq!(Line::interp(&end).text, "server: finished");
         let failed = InterpEvent::LaneEnd {
             lane: "client".into(),
             status: EndStatus::Assert,
             line: Some(5),
             message: Some("AssertionError".into()),
+            traceback: None,
         };
         assert_eq!(Line::interp(&failed).text, "client: assertion failed at line 5: AssertionError");
+    }
+
+    #[test]
+    fn a_lane_end_shows_its_traceback_first() {
+        let end = InterpEvent::LaneEnd {
+            lane: "client".into(),
+            status: EndStatus::Error,
+            line: Some(4),
+            message: Some("line 4: ValueError: bad".into()),
+            traceback: Some("Traceback (most recent call last):\n  File \"client.py\", line 4, in <module>\n    raise ValueError(\"bad\")\nValueError: bad\n".into()),
+        };
+        let line = Line::interp(&end);
+        assert_eq!(line.kind, LineKind::LaneEnd);
+        assert_eq!(
+            line.text,
+            "client! Traceback (most recent call last):\nclient!   File \"client.py\", line 4, in <module>\n\
+             client!     raise ValueError(\"bad\")\nclient! ValueError: bad\n\
+             client: stopped on an error at line 4: line 4: ValueError: bad"
+        );
     }
 
     #[test]

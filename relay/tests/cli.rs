@@ -396,6 +396,15 @@ fn human_output_names_calls_errnos_and_lane_ends() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text.contains("main:2  c.connect((\"127.0.0.1\", 15513))  → ECONNREFUSED (111): "), "{text}");
     assert!(text.contains("main: stopped on an error at line 2"), "{text}");
+    // CPython's traceback comes first, as the lane's error output.
+    assert!(
+        text.contains(
+            "main! Traceback (most recent call last):\nmain!   File \"main.py\", line 2, in <module>\n\
+             main!     c.connect((\"127.0.0.1\", 15513))\nmain! ConnectionRefusedError: [Errno 111] Connection refused\n\
+             main: stopped on an error at line 2"
+        ),
+        "{text}"
+    );
 }
 
 #[test]

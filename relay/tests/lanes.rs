@@ -174,6 +174,123 @@ t.join()
 }
 
 #[test]
+fn an_uncaught_exception_ends_its_lane_with_cpythons_traceback() {
+    let run = run_script(
+        r#"# lane: server
+import socket, threading
+
+def serve(srv):
+    conn, _ = srv.accept()
+    data = conn.recv(100)
+    raise ValueError("bad request: %r" % data)
+
+srv = socket.create_server(("127.0.0.1", 7110))
+t = threading.Thread(target=serve, args=(srv,))
+t.start()
+t.join()
+print("joined")
+
+# lane: client
+import socket
+c = socket.create_connection(("127.0.0.1", 7110))
+c.sendall(b"hi")
+c.close()
+c.recv(10)
+"#,
+        &[],
+    );
+    let client = run.lane_end("client");
+    assert_eq!(client["message"], "line 20: OSError: [Errno 9] Bad file descriptor");
+    assert_eq!(
+        client["traceback"],
+        "Traceback (most recent call last):\n  File \"client.py\", line 20, in <module>\n    c.recv(10)\n\
+         OSError: [Errno 9] Bad file descriptor\n"
+    );
+    let thread = run.lane_end("server/thread-1");
+    assert_eq!(
+        thread["traceback"],
+        "Exception in thread Thread-1 (serve):\nTraceback (most recent call last):\n  File \"server.py\", line 7, in serve\n    \
+         raise ValueError(\"bad request: %r\" % data)\nValueError: bad request: b'hi'\n"
+    );
+    let server = run.lane_end("server");
+    assert_eq!(server["status"], "finished");
+    assert!(server.get("traceback").is_none(), "{server}");
+    assert_eq!(run.prints("server"), ["joined"]);
+}
+
+#[test]
+fn a_forked_child_has_its_own_generators_and_memoryview_bytes() {
+    let run = run_script(
+        r#"# lane: server
+import os, socket
+
+def counter():
+    n = 0
+    while True:
+        n += 1
+        yield n
+
+def lines(conn):
+    # A suspended generator holding a socket: the child's copy holds the child's socket.
+    while True:
+        data = conn.recv(100)
+        if not data:
+            return
+        yield data
+
+srv = socket.create_server(("127.0.0.1", 7111))
+conn, _ = srv.accept()
+g = counter()
+next(g)
+pairs = enumerate(counter())
+buf = bytearray(b"abcd")
+view = memoryview(buf)
+reader = lines(conn)
+print(next(reader))
+pid = os.fork()
+if pid == 0:
+    print("child", next(g), next(g))
+    view[0:1] = b"X"
+    print("child", buf, bytes(view))
+    for i, n in pairs:
+        if i == 2:
+            break
+    print("child", i, n)
+    conn.close()
+    os._exit(0)
+os.waitpid(pid, 0)
+print("parent", next(g), buf, bytes(view))
+for i, n in pairs:
+    print("parent", i, n)
+    break
+conn.sendall(b"!")
+print("parent", next(reader))
+
+# lane: client
+import socket
+c = socket.create_connection(("127.0.0.1", 7111))
+c.sendall(b"one")
+c.recv(1)
+c.sendall(b"two")
+c.close()
+"#,
+        &[],
+    );
+    assert_eq!(
+        run.prints("server/fork-1"),
+        ["child 2 3", "child bytearray(b'Xbcd') b'Xbcd'", "child 2 3"],
+        "{}",
+        run.stdout
+    );
+    // The parent's generators and bytes are where it left them, whatever the child did.
+    assert_eq!(run.prints("server")[1..3], ["parent 2 bytearray(b'abcd') b'abcd'", "parent 0 1"], "{}", run.stdout);
+    assert_eq!(run.prints("server")[0], "b'one'");
+    assert_eq!(run.prints("server")[3], "parent b'two'");
+    assert_eq!(run.lane_end("server")["status"], "finished");
+    assert_eq!(run.lane_end("server/fork-1")["status"], "finished");
+}
+
+#[test]
 fn input_reads_standard_input_and_waits_for_it() {
     use std::io::Write;
     use std::process::{Command, Stdio};

@@ -4,9 +4,18 @@
 use super::names::ExcClass;
 
 /// A whole script: its lanes in file order.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct Script {
     pub lanes: Vec<Lane>,
+    /// The file's lines, for tracebacks' source lines.
+    pub lines: Vec<String>,
+}
+
+impl std::fmt::Debug for Script {
+    /// The tree only (the parser's snapshots): the lines are the input.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Script").field("lanes", &self.lanes).finish()
+    }
 }
 
 /// An independent thread of execution, with its own variables.

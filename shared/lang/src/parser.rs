@@ -332,7 +332,7 @@ impl Parser<'_> {
         for lane in &lanes {
             super::check::check_names(lane, &mut self.diagnostics);
         }
-        Script { lanes }
+        Script { lanes, lines: self.src.lines().map(str::to_string).collect() }
     }
 
     /// One statement (or several `;`-separated simple ones). Empty on error.

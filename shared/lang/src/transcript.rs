@@ -91,10 +91,17 @@ impl Line {
                 format!("{lane}:{line}  {call}  → {}", message.as_deref().unwrap_or("failed"))
             }
             Line::Interp(InterpEvent::Print { lane, text, .. }) => format!("{lane}| {text}"),
-            Line::Interp(InterpEvent::LaneEnd { lane, status, line, message }) => {
+            Line::Interp(InterpEvent::LaneEnd { lane, status, line, message, traceback }) => {
                 let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
                 let why = message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
-                match status {
+                // The traceback first, as the lane's stderr (`lane! …`), then the end.
+                let tb: String = traceback
+                    .as_deref()
+                    .unwrap_or("")
+                    .lines()
+                    .map(|l| format!("{lane}! {l}\n"))
+                    .collect();
+                tb + &match status {
                     EndStatus::Finished => format!("{lane}: finished"),
                     EndStatus::Error => format!("{lane}: stopped on an error{at}{why}"),
                     EndStatus::Assert => format!("{lane}: assertion failed{at}{why}"),

@@ -446,6 +446,7 @@ fn an_unknown_lab_peer_ends_the_lane_as_a_refused_call_does() {
                 status: EndStatus::Error,
                 line: Some(2),
                 message: Some(format!("line 2: {refused}")),
+                traceback: None,
             },
         ]
     );

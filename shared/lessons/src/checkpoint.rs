@@ -419,6 +419,7 @@ impl Checkpoint {
                         status: s,
                         line,
                         message,
+                        ..
                     }) if el == lane => Some((i, *s, *line, message)),
                     _ => None,
                 });
@@ -566,6 +567,7 @@ mod tests {
                 status: EndStatus::Finished,
                 line: None,
                 message: None,
+                traceback: None,
             }),
         ];
         let check = |c: Checkpoint| c.evaluate(&lines, Lang::En);

@@ -306,6 +306,7 @@ impl Instance {
     pub fn to_exception(self: &Arc<Instance>) -> Option<Exception> {
         let class = self.class.exc_base?;
         let mut e = Exception::new(class, self.default_str());
+        e.traceback = super::traceback::instance_traceback(self);
         e.instance = Some(ScriptExc(self.clone()));
         Some(e)
     }

@@ -47,7 +47,12 @@ pub(super) fn exception_of(v: &Value) -> Option<Exception> {
 /// What an `except … as e` clause binds.
 pub(super) fn exception_value(e: Exception) -> Value {
     match &e.instance {
-        Some(i) => Value::Instance(i.0.clone()),
+        Some(i) => {
+            if !e.traceback.is_empty() {
+                lock(&i.0.attrs).insert("__traceback__".into(), super::traceback::traceback_value(&e));
+            }
+            Value::Instance(i.0.clone())
+        }
         None => Value::Exception(Arc::new(e)),
     }
 }
@@ -72,7 +77,7 @@ pub(super) fn chain(
         },
     };
     // An exception is not its own context (a bare re-raise keeps its chain).
-    let context = handling.filter(|h| **h != exc).cloned();
+    let context = handling.filter(|h| !h.same(&exc)).cloned();
     if let Some(i) = &exc.instance {
         let mut attrs = lock(&i.0.attrs);
         if let Some(c) = &cause {
@@ -91,6 +96,35 @@ pub(super) fn chain(
         exc.context = context.map(Box::new);
     }
     Ok(exc)
+}
+
+/// An exception raised while `handled` is being handled: `handled` becomes
+/// its `__context__` (unless it is `handled` raised again).
+pub(super) fn set_context(exc: &mut Exception, handled: &Exception) {
+    if handled.same(exc) {
+        return;
+    }
+    match &exc.instance {
+        Some(i) => {
+            // As CPython: a chain that leads back to `exc` is cut there, so no cycle forms.
+            let mut link = handled.instance.as_ref().map(|h| h.0.clone());
+            for _ in 0..100 {
+                let Some(at) = link.take() else { break };
+                let next = lock(&at.attrs).get("__context__").cloned();
+                match next {
+                    Some(Value::Instance(n)) if Arc::ptr_eq(&n, &i.0) => {
+                        lock(&at.attrs).insert("__context__".into(), Value::None);
+                        break;
+                    }
+                    Some(Value::Instance(n)) => link = Some(n),
+                    _ => break,
+                }
+            }
+            let context = exception_value(handled.clone());
+            lock(&i.0.attrs).insert("__context__".into(), context);
+        }
+        None => exc.context = Some(Box::new(handled.clone())),
+    }
 }
 
 /// `raise X(...)` / `raise X` for a script exception class.
@@ -478,7 +512,7 @@ impl LaneVm {
                 None => match i.class.lookup(name) {
                     Some(v) => return self.bind(v, x.clone(), Value::Class(i.class.clone())),
                     None if i.class.exc_base.is_some() && name == "args" => Some(Value::tuple(Vec::new())),
-                    None if i.class.exc_base.is_some() && matches!(name, "__cause__" | "__context__") => {
+                    None if i.class.exc_base.is_some() && matches!(name, "__cause__" | "__context__" | "__traceback__") => {
                         Some(Value::None)
                     }
                     None if i.class.exc_base.is_some() && name == "__suppress_context__" => Some(Value::Bool(false)),

@@ -143,6 +143,10 @@ pub enum Op {
     Yield,
     /// `yield from`'s end: pops the object delegated to, pushes its return value.
     YieldFromResult,
+    /// `yield from`'s step: pops what was sent; a generator on top is resumed
+    /// with it (its next value then goes on at `yield_at`, its end at `done`);
+    /// any other iterator goes on to the `ForIter` that follows.
+    SendIter { yield_at: usize, done: usize },
     /// Raises the exception (a class is instantiated; with `has_cause`, the
     /// cause is on top of it, as `raise E from cause`), or without one
     /// re-raises the exception being handled.
@@ -231,6 +235,8 @@ enum Region {
     },
     /// Inside a `try` body that has `except` clauses.
     Except,
+    /// Inside an `except` clause's body: leaving it ends the handling.
+    Handler,
     /// Inside a `try` body or handler that has a `finally`.
     Finally(Vec<Stmt>),
     /// Inside the exception path of a `finally`: the exception is on the stack.
@@ -654,6 +660,9 @@ impl Compiler {
             Region::Except => {
                 self.emit(Op::PopBlock);
             }
+            Region::Handler => {
+                self.emit(Op::EndExcept);
+            }
             Region::Finally(body) => {
                 self.emit(Op::PopBlock);
                 // The finally body runs in the regions outside this one.
@@ -724,7 +733,9 @@ impl Compiler {
                         self.emit(Op::Pop);
                     }
                 };
+                self.regions.push(Region::Handler);
                 self.block(&h.body);
+                self.regions.pop();
                 self.emit(Op::EndExcept);
                 after_handlers.push(self.emit(Op::Jump(0)));
                 let next = self.here();
@@ -1237,18 +1248,24 @@ impl Compiler {
                 self.emit(Op::Yield);
             }
             ExprKind::YieldFrom(x) => {
-                // The object, then a `for` over it that yields each item (what
-                // `send()` sends is dropped: see docs/language.md).
+                // The object, then a loop that sends each value sent to this
+                // generator on to it (a generator) or takes its next item (any
+                // other iterator) and yields what comes back.
                 self.expr(x);
                 self.emit(Op::Dup);
                 self.emit(Op::GetIter);
+                self.emit(Op::Const(Value::None));
                 let top = self.here();
+                let send = self.emit(Op::SendIter { yield_at: 0, done: 0 });
                 let exhausted = self.emit(Op::ForIter(0));
-                self.emit(Op::Yield);
-                self.emit(Op::Pop);
+                let yield_at = self.emit(Op::Yield);
                 self.emit(Op::Jump(top));
                 let end = self.here();
                 self.patch(exhausted, end);
+                if let Some(Op::SendIter { yield_at: y, done }) = self.program.code.get_mut(send) {
+                    *y = yield_at;
+                    *done = end;
+                }
                 self.emit(Op::YieldFromResult);
             }
         }

@@ -28,6 +28,17 @@ pub struct Exception {
     pub context: Option<Box<Exception>>,
     /// `__suppress_context__`: set by `raise … from …`.
     pub suppress_context: bool,
+    /// `__traceback__`: the frames it passed through, innermost first (one
+    /// entry added per frame as it unwinds, as CPython's `tb_next` chain).
+    pub traceback: Vec<TbEntry>,
+}
+
+/// One frame of a traceback: the function (`<module>` at a lane's top level)
+/// and the line it was at. The file is the lane's program (`sys.argv[0]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TbEntry {
+    pub function: String,
+    pub line: u32,
 }
 
 impl Exception {
@@ -41,6 +52,7 @@ impl Exception {
             cause: None,
             context: None,
             suppress_context: false,
+            traceback: Vec::new(),
         }
     }
 
@@ -83,6 +95,7 @@ impl Exception {
             cause: None,
             context: None,
             suppress_context: false,
+            traceback: Vec::new(),
         }
     }
 
@@ -93,6 +106,21 @@ impl Exception {
             errno_num: num,
             message: errno::strerror(num),
         })
+    }
+
+    /// Whether `other` is this exception raised again (the same instance, or
+    /// the same builtin exception from the same line), whatever its traceback.
+    pub fn same(&self, other: &Exception) -> bool {
+        match (&self.instance, &other.instance) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => {
+                self.class == other.class
+                    && self.errno == other.errno
+                    && self.message == other.message
+                    && self.line == other.line
+            }
+            _ => false,
+        }
     }
 
     pub fn is_os_error(&self) -> bool {

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use super::class::{Class, Instance, Wrapped};
 use super::exception::{Exception, Raise};
+use super::generator::Generator;
 use super::library::Object;
 use super::process::Process;
 use super::value::{Cell, Function, IterState, Namespace, SocketObj, Value, lock};
@@ -117,17 +118,21 @@ impl Copier {
                     set: set.as_ref().map(|s| self.value(s)),
                 },
             })),
-            Value::Iter(state) => Value::Iter(Box::new(match &**state {
-                IterState::Items { items, next } => IterState::Items {
-                    items: items.iter().map(|x| self.value(x)).collect(),
-                    next: *next,
-                },
-                IterState::File(f) => match self.value(&Value::File(f.clone())) {
-                    Value::File(f) => IterState::File(f),
-                    _ => IterState::File(f.clone()),
-                },
-                other => other.clone(),
-            })),
+            Value::Iter(state) => Value::Iter(Box::new(self.iter_state(state))),
+            Value::Generator(g) => Value::Generator(self.generator(g)),
+            Value::MemoryView(m) => {
+                if let Some(done) = self.memo.get(&key(m)) {
+                    return done.clone();
+                }
+                // The bytes: the child's copy of the bytearray the view looks at.
+                let base = match self.value(&Value::ByteArray(m.base().clone())) {
+                    Value::ByteArray(b) => b,
+                    _ => Arc::new(Mutex::new(lock(m.base()).clone())),
+                };
+                let made = Value::MemoryView(Arc::new(m.fork_copy(base)));
+                self.memo.insert(key(m), made.clone());
+                made
+            }
             Value::Object(o) => match &**o {
                 Object::Lock(held) => {
                     if let Some(done) = self.memo.get(&key(o)) {
@@ -141,6 +146,37 @@ impl Copier {
             },
             other => other.clone(),
         }
+    }
+
+    /// An iterator's state, its items and generator copied.
+    pub(super) fn iter_state(&mut self, state: &IterState) -> IterState {
+        match state {
+            IterState::Items { items, next } => IterState::Items {
+                items: items.iter().map(|x| self.value(x)).collect(),
+                next: *next,
+            },
+            IterState::File(f) => match self.value(&Value::File(f.clone())) {
+                Value::File(f) => IterState::File(f),
+                _ => IterState::File(f.clone()),
+            },
+            IterState::FileEnum { file, next } => match self.value(&Value::File(file.clone())) {
+                Value::File(f) => IterState::FileEnum { file: f, next: *next },
+                _ => IterState::FileEnum { file: file.clone(), next: *next },
+            },
+            IterState::Gen { genr, next } => IterState::Gen { genr: self.generator(genr), next: *next },
+            other => other.clone(),
+        }
+    }
+
+    /// A generator object: the child's own, with a copy of its suspended frame.
+    pub(super) fn generator(&mut self, g: &Arc<Generator>) -> Arc<Generator> {
+        if let Some(Value::Generator(done)) = self.memo.get(&key(g)) {
+            return done.clone();
+        }
+        let made = g.fork_shell();
+        self.memo.insert(key(g), Value::Generator(made.clone()));
+        g.fork_fill(&made, self);
+        made
     }
 
     fn socket(&mut self, s: &Arc<SocketObj>) -> Arc<SocketObj> {

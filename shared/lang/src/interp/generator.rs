@@ -52,6 +52,9 @@ pub(super) enum GenMode {
     Send,
     /// `gen.close()`: GeneratorExit was raised at the `yield`.
     Close,
+    /// `yield from`: the next value is yielded in turn; at its end the
+    /// delegating frame pops it and goes on at `done`.
+    YieldFrom { done: usize },
 }
 
 impl Generator {
@@ -97,6 +100,32 @@ impl Generator {
             None if finished => Ok(Vec::new()),
             None => Err(Exception::type_error("a generator cannot be used here in socklab scripts")),
         }
+    }
+
+    /// The generator as a forked child has it: its own suspended frame, copied.
+    /// `made` is the new object, already known to the copier (a frame may hold
+    /// its own generator).
+    pub(super) fn fork_fill(&self, made: &Generator, c: &mut super::fork::Copier) {
+        let st = lock(&self.state);
+        let state = GenState {
+            frame: st.frame.as_ref().map(|f| Box::new(f.fork_copy(c))),
+            native: st.native.as_ref().map(|n| c.iter_state(n)),
+            started: st.started,
+            running: st.running,
+            finished: st.finished,
+            returned: st.returned.as_ref().map(|v| c.value(v)),
+        };
+        drop(st);
+        *lock(&made.state) = state;
+    }
+
+    /// An empty generator of the same name and type, for [`Generator::fork_fill`].
+    pub(super) fn fork_shell(&self) -> Arc<Generator> {
+        Arc::new(Generator {
+            qualname: self.qualname.clone(),
+            type_name: self.type_name,
+            state: Mutex::new(GenState::default()),
+        })
     }
 
     /// The value a finished generator's `return` gave (None otherwise).
@@ -166,6 +195,11 @@ impl LaneVm {
                     self.frame.stack.push(v);
                     Ok(Next::Continue)
                 }
+                (None, GenMode::YieldFrom { done }) => {
+                    self.pop();
+                    self.frame.pc = done;
+                    Ok(Next::Continue)
+                }
                 (None, GenMode::Next { default: Some(d) }) => {
                     self.frame.stack.push(d);
                     Ok(Next::Continue)
@@ -183,6 +217,11 @@ impl LaneVm {
                 }
                 GenMode::Close => {
                     self.frame.stack.push(Value::None);
+                    Ok(Next::Continue)
+                }
+                GenMode::YieldFrom { done } => {
+                    self.pop();
+                    self.frame.pc = done;
                     Ok(Next::Continue)
                 }
                 _ => Err(stop_iteration(&Value::None).into()),
@@ -261,6 +300,10 @@ impl LaneVm {
             GenMode::ForIter { .. } => self.frame.pc = self.frame.pc.saturating_sub(1),
             GenMode::Next { default: Some(d) } => self.frame.stack.push(d),
             GenMode::Close => self.frame.stack.push(Value::None),
+            GenMode::YieldFrom { done } => {
+                self.pop();
+                self.frame.pc = done;
+            }
             GenMode::Next { default: None } | GenMode::Send => return Err(stop_iteration(&v)),
         }
         Ok(())
@@ -351,6 +394,12 @@ impl LaneVm {
                     ("send", [v]) => self.resume_generator(g, v.clone(), GenMode::Send),
                     ("__next__", []) => self.resume_generator(g, Value::None, GenMode::Next { default: None }),
                     ("close", []) => self.resume_generator(g, Value::None, GenMode::Close),
+                    ("throw", [typ, rest @ ..]) if rest.len() <= 2 => self.throw_generator(g, typ, rest.first()),
+                    ("throw", _) => Err(Exception::type_error(format!(
+                        "throw expected at least 1 argument, got {}",
+                        args.len()
+                    ))
+                    .into()),
                     (name, args) => Err(Exception::type_error(format!(
                         "{name}() takes {} argument{} ({} given)",
                         usize::from(name == "send"),
@@ -408,6 +457,57 @@ impl LaneVm {
         Ok(true)
     }
 
+    /// `gen.throw(exc)`: the exception is raised where the generator is
+    /// suspended (at once in the caller when it has finished).
+    fn throw_generator(&mut self, g: &Arc<Generator>, typ: &Value, value: Option<&Value>) -> Result<Next, Raise> {
+        let value = value.filter(|v| !matches!(v, Value::None));
+        let exc = match (typ, value) {
+            (_, Some(v)) | (v, None) if super::classes::exception_of(v).is_some() => super::classes::exception_of(v),
+            (Value::ExcClass(c), None) => Some(Exception::new(*c, "")),
+            (Value::ExcClass(c), Some(v)) => Some(Exception::new(*c, v.to_str())),
+            (other, _) => super::classes::raise_script(other),
+        };
+        let Some(exc) = exc else {
+            return Err(Exception::type_error("exceptions must be classes or instances deriving from BaseException, not ".to_string() + typ.type_name()).into());
+        };
+        let done = {
+            let st = lock(&g.state);
+            st.native.is_some() || st.finished || (st.frame.is_none() && !st.running)
+        };
+        if done {
+            return Err(exc.into());
+        }
+        self.resume_generator(g, Value::None, GenMode::Send)?;
+        Err(exc.into())
+    }
+
+    /// `yield from`'s step (see `Op::SendIter`).
+    pub(super) fn send_iter(&mut self, yield_at: usize, done: usize) -> Result<Next, Raise> {
+        let sent = self.pop();
+        match self.frame.stack.last() {
+            Some(Value::Generator(g)) if lock(&g.state).native.is_none() => {
+                let g = g.clone();
+                let back = self.frame.pc;
+                self.frame.pc = yield_at;
+                let next = self.resume_generator(&g, sent, GenMode::YieldFrom { done });
+                if next.is_err() && self.frame.pc == yield_at {
+                    self.frame.pc = back;
+                }
+                next
+            }
+            Some(other) if !matches!(sent, Value::None) => {
+                // Named after what `yield from` was given (below its iterator).
+                let at = self.frame.stack.len().saturating_sub(2);
+                let name = match (other, self.frame.stack.get(at)) {
+                    (Value::Iter(_), Some(given)) => iterator_type(given),
+                    _ => other.type_name(),
+                };
+                Err(Exception::new(ExcClass::AttributeError, format!("'{name}' object has no attribute 'send'")).into())
+            }
+            _ => Ok(Next::Continue),
+        }
+    }
+
     /// `yield from`'s value: pops the delegated-to object, pushes its return value.
     pub(super) fn yield_from_result(&mut self) {
         let v = match self.pop() {
@@ -420,8 +520,16 @@ impl LaneVm {
 
 /// `iter(x)`: a generator is its own iterator; a sequence gets a shared one.
 pub(super) fn iter_of(v: &Value) -> Result<Value, Exception> {
-    let type_name = match v {
-        Value::Generator(_) => return Ok(v.clone()),
+    if let Value::Generator(_) = v {
+        return Ok(v.clone());
+    }
+    let items = super::args::iterate(v)?;
+    Ok(Value::Generator(Generator::native(IterState::Items { items, next: 0 }, iterator_type(v))))
+}
+
+/// The type of the iterator `iter(v)` gives.
+fn iterator_type(v: &Value) -> &'static str {
+    match v {
         Value::List(_) => "list_iterator",
         Value::Tuple(_) => "tuple_iterator",
         Value::Str(_) => "str_ascii_iterator",
@@ -430,7 +538,5 @@ pub(super) fn iter_of(v: &Value) -> Result<Value, Exception> {
         Value::Dict(_) => "dict_keyiterator",
         Value::Set(_) => "set_iterator",
         _ => "iterator",
-    };
-    let items = super::args::iterate(v)?;
-    Ok(Value::Generator(Generator::native(IterState::Items { items, next: 0 }, type_name)))
+    }
 }

@@ -51,6 +51,10 @@ pub enum Object {
     Stdin,
     /// `_thread.allocate_lock()`: whether it is held.
     Lock(std::sync::Mutex<bool>),
+    /// `e.__traceback__`: the frames, innermost first (opaque to scripts).
+    Traceback(Vec<super::exception::TbEntry>),
+    /// `hashlib.sha256()` and the others.
+    Hash(super::hashlib::Hash),
     /// `select.poll()`, `select.epoll()`.
     Poller(super::poll::Poller),
 }
@@ -61,6 +65,8 @@ impl Object {
             Object::Struct(..) => "Struct",
             Object::Stream(_) => "TextIOWrapper",
             Object::Lock(_) => "lock",
+            Object::Traceback(_) => "traceback",
+            Object::Hash(_) => "HASH",
             Object::Poller(p) => p.type_name(),
             Object::Stdin => "TextIOWrapper",
         }
@@ -77,6 +83,8 @@ impl Object {
                 let state = if *lock(held) { "locked" } else { "unlocked" };
                 format!("<{state} _thread.lock object>")
             }
+            Object::Traceback(_) => "<traceback object>".into(),
+            Object::Hash(h) => h.repr(),
             Object::Poller(p) => format!("<{} object>", p.type_name()),
         }
     }
@@ -91,6 +99,7 @@ impl Object {
             (Object::Struct(..), "unpack_from") => method("unpack_from"),
             (Object::Stream(_), "write") => method("write"),
             (Object::Stream(_), "flush") => method("flush"),
+            (Object::Hash(h), _) => super::hashlib::attr(self, h, name),
             (Object::Poller(p), "closed") if p.epoll => Some(Value::Bool(p.is_closed())),
             (Object::Poller(p), _) => p.methods().iter().find(|m| **m == name).and_then(|m| method(m)),
             (Object::Stdin, "readline") => method("readline"),
@@ -186,6 +195,13 @@ pub fn call(f: LibFn, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> 
         return value(super::encodings::call(f, args)?);
     }
     match f {
+        LibFn::HashlibMd5
+        | LibFn::HashlibSha1
+        | LibFn::HashlibSha224
+        | LibFn::HashlibSha256
+        | LibFn::HashlibSha384
+        | LibFn::HashlibSha512
+        | LibFn::HashlibNew => super::hashlib::construct(f, args),
         LibFn::StructPack => {
             let (items, _) = args.varargs(&[])?;
             let Some((fmt, rest)) = items.split_first() else {
@@ -546,6 +562,7 @@ fn math(f: LibFn, args: Args) -> Result<Flow, Exception> {
 pub fn call_method(obj: &Arc<Object>, name: &str, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> {
     match (&**obj, name) {
         (Object::Poller(p), _) => p.call(&Value::Object(obj.clone()), name, args),
+        (Object::Hash(h), _) => super::hashlib::method(h, name, args),
         (Object::Struct(f, _), "pack") => {
             let (items, _) = args.varargs(&[])?;
             value(Value::bytes(f.pack(&items)?))

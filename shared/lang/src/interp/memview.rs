@@ -2,7 +2,7 @@
 //! writes through it, slices share them) or on bytes (read-only).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use super::args::Args;
 use super::exception::Exception;
@@ -16,6 +16,20 @@ pub struct MemView {
     len: usize,
     readonly: bool,
     released: AtomicBool,
+    /// A view of a bytearray exports its buffer until it is released or
+    /// dropped: the bytearray cannot change size meanwhile ([`check_resize`]).
+    export: Mutex<Option<Weak<Mutex<Vec<u8>>>>>,
+}
+
+/// Before a bytearray changes size: `BufferError` while a memoryview looks at it.
+pub fn check_resize(b: &Arc<Mutex<Vec<u8>>>) -> Result<(), Exception> {
+    if Arc::weak_count(b) > 0 {
+        return Err(Exception::new(
+            crate::names::ExcClass::BufferError,
+            "Existing exports of data: object cannot be re-sized",
+        ));
+    }
+    Ok(())
 }
 
 /// `memoryview(obj)`.
@@ -38,12 +52,14 @@ pub fn new(obj: &Value) -> Result<Value, Exception> {
 }
 
 fn view(base: Arc<Mutex<Vec<u8>>>, start: usize, len: usize, readonly: bool) -> Value {
+    let export = (!readonly).then(|| Arc::downgrade(&base));
     Value::MemoryView(Arc::new(MemView {
         base,
         start,
         len,
         readonly,
         released: AtomicBool::new(false),
+        export: Mutex::new(export),
     }))
 }
 
@@ -52,6 +68,24 @@ fn released() -> Exception {
 }
 
 impl MemView {
+    /// The bytes it looks at (a bytearray's own buffer for a writable view).
+    pub(super) fn base(&self) -> &Arc<Mutex<Vec<u8>>> {
+        &self.base
+    }
+
+    /// The same window on `base`, a forked child's copy of the bytes.
+    pub(super) fn fork_copy(&self, base: Arc<Mutex<Vec<u8>>>) -> MemView {
+        let export = lock(&self.export).is_some().then(|| Arc::downgrade(&base));
+        MemView {
+            base,
+            start: self.start,
+            len: self.len,
+            readonly: self.readonly,
+            released: AtomicBool::new(self.released.load(Ordering::Relaxed)),
+            export: Mutex::new(export),
+        }
+    }
+
     fn check(&self) -> Result<(), Exception> {
         if self.released.load(Ordering::Relaxed) {
             return Err(released());
@@ -150,4 +184,5 @@ pub const METHODS: &[&str] = &["tobytes", "tolist", "hex", "release"];
 /// Releases a view (leaving `with memoryview(b) as m:`).
 pub fn release(m: &MemView) {
     m.released.store(true, Ordering::Relaxed);
+    lock(&m.export).take();
 }

@@ -76,6 +76,7 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
                 Some(linked.clone().map_or(Value::None, |c| super::classes::exception_value(*c)))
             }
             "__suppress_context__" => Some(Value::Bool(e.suppress_context)),
+            "__traceback__" => Some(super::traceback::traceback_value(e)),
             "code" if e.class == ExcClass::SystemExit => Some(super::library::exit_code(e)),
             "args" if e.class == ExcClass::SystemExit => Some(match super::library::exit_code(e) {
                 Value::None => Value::tuple(vec![]),
@@ -115,7 +116,7 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
             let q = g.qualname.as_str();
             Some(Value::str(if name == "__name__" { q.rsplit('.').next().unwrap_or(q) } else { q }))
         }
-        Value::Generator(_) => method(v, &["send", "close", "__next__"], name),
+        Value::Generator(_) => method(v, &["send", "close", "throw", "__next__"], name),
         Value::Set(_) => method(v, super::set::METHODS, name),
         Value::Module(m) => module_attr(*m, name).or_else(|| super::library::module_attr(*m, name)),
         Value::Object(o) => o.attr(name),
@@ -192,6 +193,8 @@ fn module_attr(module: Module, name: &str) -> Option<Value> {
         | Module::Thread
         | Module::Threading
         | Module::Queue
+        | Module::Traceback
+        | Module::Hashlib
         | Module::OsPath
         | Module::Selectors
         | Module::Socketserver
@@ -259,6 +262,18 @@ pub fn call_value(callee: &Value, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow,
         }
         Value::Method(m) => call_method(&m.0, m.1, args),
         Value::ExcClass(c) => {
+            // `OSError(errno, strerror)`: the errno's class, `[Errno n] text`, as in Python.
+            if let [Value::Int(n), Value::Str(text)] = args.positional.as_slice()
+                && c.is_subclass_of(ExcClass::OsError)
+                && let Ok(num) = i32::try_from(*n)
+            {
+                let mut e = super::exception::Exception::new(*c, text.to_string());
+                e.errno = Some((num, socklab_wire::errno::name(num)));
+                if *c == ExcClass::OsError {
+                    e.class = ExcClass::for_errno(num);
+                }
+                return Ok(Flow::Value(Value::Exception(std::sync::Arc::new(e))));
+            }
             // `RuntimeError("text")`: str() of one argument is the message, as in Python.
             let message = match args.positional.as_slice() {
                 [] => String::new(),
@@ -313,7 +328,8 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
 
 /// bytearray's own methods; the rest work on a copy as bytes methods do and
 /// give a bytearray where those give bytes.
-fn bytearray_method(b: &std::sync::Mutex<Vec<u8>>, name: &str, args: Args) -> Result<Value, Exception> {
+fn bytearray_method(b: &Arc<std::sync::Mutex<Vec<u8>>>, name: &str, args: Args) -> Result<Value, Exception> {
+    use super::memview::check_resize;
     let byte = |v: &Value| -> Result<u8, Exception> {
         let i = to_int(v)?;
         u8::try_from(i).map_err(|_| Exception::value_error("byte must be in range(0, 256)"))
@@ -322,6 +338,7 @@ fn bytearray_method(b: &std::sync::Mutex<Vec<u8>>, name: &str, args: Args) -> Re
         "append" => {
             let [x] = args.bind(["item"], 1)?;
             let x = byte(&x.unwrap_or(Value::None))?;
+            check_resize(b)?;
             lock(b).push(x);
             Ok(Value::None)
         }
@@ -338,11 +355,17 @@ fn bytearray_method(b: &std::sync::Mutex<Vec<u8>>, name: &str, args: Args) -> Re
             if lock(b).len() + more.len() > MAX_SIZE {
                 return Err(Exception::memory());
             }
+            if !more.is_empty() {
+                check_resize(b)?;
+            }
             lock(b).extend(more);
             Ok(Value::None)
         }
         "clear" => {
             args.bind([], 0)?;
+            if !lock(b).is_empty() {
+                check_resize(b)?;
+            }
             lock(b).clear();
             Ok(Value::None)
         }
@@ -358,6 +381,7 @@ fn bytearray_method(b: &std::sync::Mutex<Vec<u8>>, name: &str, args: Args) -> Re
             if !(0..len).contains(&j) {
                 return Err(Exception::index_error("pop index out of range"));
             }
+            check_resize(b)?;
             Ok(Value::Int(i64::from(bytes.remove(j as usize))))
         }
         _ => {

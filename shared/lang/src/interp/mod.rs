@@ -28,6 +28,7 @@ mod exception;
 mod fork;
 mod format;
 mod generator;
+mod hashlib;
 mod icmp;
 mod json;
 mod library;
@@ -45,6 +46,7 @@ mod sockapi;
 mod sockets;
 mod structfmt;
 mod threads;
+mod traceback;
 mod sockfile;
 mod sockname;
 mod value;
@@ -135,6 +137,10 @@ pub enum InterpEvent {
         line: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
+        /// An uncaught exception's traceback, as CPython prints it on stderr
+        /// (`Traceback (most recent call last):` … `ExcType: message`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        traceback: Option<String>,
     },
 }
 
@@ -150,6 +156,7 @@ impl Interpreter {
     /// without diagnostics.
     pub fn new(script: &Script) -> Interpreter {
         let mut shared = vm::Shared::default();
+        shared.lines = script.lines.clone();
         let mut lanes = Vec::new();
         for lane in &script.lanes {
             let ident = shared.new_ident();
@@ -318,6 +325,7 @@ mod tests {
             status: EndStatus::Finished,
             line: None,
             message: None,
+            traceback: None,
         };
         assert_eq!(
             serde_json::to_string(&end).unwrap_or_default(),

@@ -581,6 +581,9 @@ pub fn store_slice(
             };
             let mut buf = lock(b);
             let (a, z) = super::memview::bounds(buf.len(), lower, upper);
+            if z - a != data.len() {
+                super::memview::check_resize(b)?;
+            }
             buf.splice(a..z, data);
             Ok(())
         }

@@ -38,6 +38,8 @@ pub struct Shared {
     pub procs: HashMap<i64, super::threads::ProcRec>,
     /// Lanes started by the step under way (threads, forked children).
     pub spawned: Vec<LaneVm>,
+    /// The script's lines, for the source lines of tracebacks.
+    pub lines: Vec<String>,
     /// A lane started or ended since the interpreter last looked at its programs.
     pub lanes_changed: bool,
     /// Each program's input not read yet, by lane name; "" is the common input.
@@ -59,6 +61,9 @@ struct Block {
     handler: usize,
     /// Stack height to restore before jumping to the handler.
     depth: usize,
+    /// How many exceptions were being handled in the frame when the block was
+    /// set up: what is left once its handler is entered.
+    handling: usize,
 }
 
 /// What a finished call's return value becomes in its caller.
@@ -121,8 +126,9 @@ pub(super) struct Frame {
     pub(super) function: String,
     /// Where the function was defined: the line a lambda's frame reports.
     def_line: u32,
-    /// The exception an `except` clause of this frame caught last, for a bare `raise`.
-    handling: Option<Arc<Exception>>,
+    /// The exceptions the `except` clauses of this frame running now caught,
+    /// innermost last: what a bare `raise` raises and a new exception's context.
+    pub(super) handling: Vec<Arc<Exception>>,
     /// The function running in this frame (None at the top level), for `super()`.
     pub(super) func: Option<Arc<Function>>,
     /// The globals its code sees: the lane's, or a library module's.
@@ -149,7 +155,7 @@ impl Frame {
             cells: HashMap::new(),
             function,
             def_line,
-            handling: None,
+            handling: Vec::new(),
             func: None,
             on_return: OnReturn::Value,
             filled: Vec::new(),
@@ -157,7 +163,7 @@ impl Frame {
     }
 
     /// The frame as a forked child has it.
-    fn fork_copy(&self, c: &mut super::fork::Copier) -> Frame {
+    pub(super) fn fork_copy(&self, c: &mut super::fork::Copier) -> Frame {
         Frame {
             program: self.program.clone(),
             pc: self.pc,
@@ -193,8 +199,8 @@ impl Frame {
                 OnReturn::Not => OnReturn::Not,
                 OnReturn::Discard => OnReturn::Discard,
                 OnReturn::Module(m) => OnReturn::Module(*m),
-                // A generator running across a fork stays shared with the parent (see docs/language.md).
-                OnReturn::Generator { genr, mode } => OnReturn::Generator { genr: genr.clone(), mode: mode.clone() },
+                // A generator running across the fork: the child's copy runs in the child's frame.
+                OnReturn::Generator { genr, mode } => OnReturn::Generator { genr: c.generator(genr), mode: mode.clone() },
                 OnReturn::Drained { at } => OnReturn::Drained { at: *at },
             },
             filled: Vec::new(),
@@ -241,6 +247,11 @@ pub struct LaneVm {
     pub(super) exit_code: Option<i32>,
     /// A forked child: its first step finishes the `fork()` statement.
     resume_next: bool,
+    /// The exception being raised is raised again (a bare `raise`, the end of
+    /// a `finally`): the frame it comes from is in its traceback already.
+    reraise: bool,
+    /// The traceback text of the exception that ends the lane, for its LaneEnd.
+    end_traceback: Option<String>,
 }
 
 /// Why [`LaneVm::run`] is running.
@@ -291,6 +302,8 @@ impl LaneVm {
             parked: None,
             exit_code: None,
             resume_next: false,
+            reraise: false,
+            end_traceback: None,
         }
     }
 
@@ -643,6 +656,7 @@ impl LaneVm {
             }
             Op::Yield => return self.yield_value(),
             Op::YieldFromResult => self.yield_from_result(),
+            Op::SendIter { yield_at, done } => return self.send_iter(yield_at, done),
             Op::Unpack(n) => {
                 let items = unpack_items(&self.pop())?;
                 if items.len() < n {
@@ -940,6 +954,7 @@ impl LaneVm {
                 self.frame.blocks.push(Block {
                     handler,
                     depth: self.frame.stack.len(),
+                    handling: self.frame.handling.len(),
                 });
             }
             Op::PopBlock => {
@@ -951,7 +966,7 @@ impl LaneVm {
                         let hit = classes.is_empty()
                             || classes.iter().any(|c| e.class.is_subclass_of(*c));
                         if hit {
-                            self.frame.handling = Some(Arc::new(e));
+                            self.frame.handling.push(Arc::new(e));
                         }
                         hit
                     }
@@ -974,7 +989,7 @@ impl LaneVm {
                         let hit = classes.iter().any(|c| e.class.is_subclass_of(*c))
                             || script.iter().any(|c| exc_matches(&top, &e, c));
                         if hit {
-                            self.frame.handling = Some(Arc::new(e));
+                            self.frame.handling.push(Arc::new(e));
                         }
                         hit
                     }
@@ -984,9 +999,12 @@ impl LaneVm {
                     self.frame.pc = next;
                 }
             }
-            Op::EndExcept => self.frame.handling = None,
+            Op::EndExcept => {
+                self.frame.handling.pop();
+            }
             Op::Reraise => {
                 if let Some(e) = exception_of(&self.pop()) {
+                    self.reraise = true;
                     return Err(Raise::Exception(e));
                 }
             }
@@ -1103,8 +1121,11 @@ impl LaneVm {
             }
             Op::Raise { has_exc, has_cause } => {
                 if !has_exc {
-                    return Err(match &self.frame.handling {
-                        Some(e) => Raise::Exception((**e).clone()),
+                    return Err(match self.handled() {
+                        Some(e) => {
+                            self.reraise = true;
+                            Raise::Exception((*e).clone())
+                        }
                         None => {
                             Exception::new(ExcClass::RuntimeError, "No active exception to reraise")
                                 .into()
@@ -1120,7 +1141,7 @@ impl LaneVm {
                         None => return Err(Exception::type_error("exceptions must derive from BaseException").into()),
                     },
                 };
-                return Err(super::classes::chain(exc, cause, self.frame.handling.as_deref())?.into());
+                return Err(super::classes::chain(exc, cause, self.handled().as_deref())?.into());
             }
             Op::BuildDict(n) => {
                 let items = self
@@ -1436,6 +1457,9 @@ impl LaneVm {
         if super::threads::handles(&callee) {
             return self.call_threads(callee, positional, keywords, shared);
         }
+        if super::traceback::handles(&callee) {
+            return self.call_traceback(&callee, positional, keywords, shared);
+        }
         let now = shared.now;
         let name = match &callee {
             Value::Builtin(b) => b.name().to_string(),
@@ -1516,7 +1540,21 @@ impl LaneVm {
     /// to the innermost handler. Returns true when the lane ended.
     fn raise(&mut self, shared: &mut Shared, raised: Raise) -> bool {
         let mut raised = raised;
+        let mut again = std::mem::take(&mut self.reraise);
+        // Raised while an exception was being handled: that is its context
+        // (a bare `raise` keeps the one it had).
+        if let Raise::Exception(exc) = &mut raised
+            && !again
+            && let Some(h) = self.handled()
+        {
+            super::classes::set_context(exc, &h);
+        }
         loop {
+            if let Raise::Exception(exc) = &mut raised
+                && !std::mem::take(&mut again)
+            {
+                self.traceback_here(exc);
+            }
             match self.raise_in_frame(shared, raised) {
                 Ok(ended) => return ended,
                 // Not handled in this frame: the caller's statement raises it in turn.
@@ -1585,12 +1623,8 @@ impl LaneVm {
         }
         self.clear_fills();
         if let Some(block) = self.frame.blocks.pop() {
-            // Raised while an exception was being handled: that is its context.
-            if exc.context.is_none()
-                && let Some(h) = self.frame.handling.as_deref().filter(|h| **h != exc)
-            {
-                exc.context = Some(Box::new(h.clone()));
-            }
+            // The handler runs where the `try` was: clauses left by this exception end.
+            self.frame.handling.truncate(block.handling);
             self.frame.stack.truncate(block.depth);
             self.frame.stack.push(exception_value(exc));
             self.frame.pc = block.handler;
@@ -1599,8 +1633,55 @@ impl LaneVm {
         Err(exc)
     }
 
+    /// Adds the innermost frame to the traceback of the exception unwinding
+    /// through it (library frames are left out: see docs/language.md).
+    fn traceback_here(&self, exc: &mut Exception) {
+        let f = &self.frame;
+        // An exception raised again and again in a loop keeps its first frames.
+        if f.silent
+            || (f.program.stmts.is_empty() && !f.function.ends_with("<lambda>"))
+            || exc.traceback.len() >= 2 * RECURSION_LIMIT
+        {
+            return;
+        }
+        let line = f
+            .current
+            .as_ref()
+            .and_then(|c| f.program.stmts.get(c.stmt))
+            .map_or(f.def_line, |s| s.line);
+        // CPython names the code, not its qualified name.
+        let function = f.function.rsplit('.').next().unwrap_or(&f.function).to_string();
+        exc.traceback.push(super::exception::TbEntry { function, line });
+    }
+
+    /// The first line of a thread's traceback: `Exception in thread NAME:`
+    /// with the name of the `Thread` whose bound method the lane's bottom
+    /// frame calls, or, for `_thread.start_new_thread(f, …)`, CPython's
+    /// `Unhandled exception in thread started by <function f>`.
+    fn thread_header(&self) -> String {
+        let bottom = self.callers.first().unwrap_or(&self.frame);
+        match bottom.program.code.first() {
+            Some(Op::Const(Value::BoundMethod(m))) => match &m.0 {
+                Value::Instance(i) if i.get("_name").is_some() => {
+                    let name = i.get("_name").map(|n| n.to_str()).unwrap_or_default();
+                    format!("Exception in thread {name}:")
+                }
+                _ => format!("Unhandled exception in thread started by {}", Value::BoundMethod(m.clone()).repr()),
+            },
+            Some(Op::Const(f)) => format!("Unhandled exception in thread started by {}", f.repr()),
+            _ => format!("Exception in thread {}:", self.name),
+        }
+    }
+
     /// An exception no frame handles ends the lane. Returns true.
     fn unhandled(&mut self, shared: &mut Shared, exc: Exception) -> bool {
+        if exc.class != ExcClass::SystemExit {
+            let mut text = self.traceback_text(&exc, shared);
+            if !self.is_main {
+                text = format!("{}\n{text}", self.thread_header());
+            }
+            self.end_traceback = Some(text);
+        }
         let line = exc.line;
         if exc.class == ExcClass::SystemExit {
             // sys.exit(): status 0 (or None) finishes the lane; any other ends it
@@ -1673,6 +1754,7 @@ impl LaneVm {
             status,
             line,
             message,
+            traceback: self.end_traceback.take(),
         });
     }
 }

@@ -548,6 +548,7 @@ pub fn render(events: &[InterpEvent], out: &mut String) {
                 status,
                 line,
                 message,
+                ..
             } => {
                 let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
                 let msg = message

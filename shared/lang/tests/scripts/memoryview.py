@@ -42,3 +42,34 @@ except ValueError as e:
     print("ValueError:", e)
 data = bytearray(b"0123456789")
 print(b"".join([bytes(memoryview(data)[i:i + 4]) for i in range(0, 10, 4)]))
+
+# A bytearray cannot change size while a memoryview looks at it.
+ba = bytearray(b"abc")
+mv = memoryview(ba)
+for change in [lambda: ba.append(1), lambda: ba.extend(b"xy"), lambda: ba.pop(), lambda: ba.clear()]:
+    try:
+        change()
+    except BufferError as e:
+        print("BufferError:", e)
+ba.extend(b"")
+ba[0:1] = b"X"
+try:
+    ba[0:1] = b"XY"
+except BufferError as e:
+    print("slice:", e)
+print(ba, bytes(mv))
+mv.release()
+ba.append(100)
+print(ba)
+part = memoryview(ba)[1:2]
+try:
+    ba.append(1)
+except BufferError:
+    print("a slice exports too")
+del part
+ba.append(101)
+print(ba)
+with memoryview(ba) as m:
+    print(m[0])
+ba.clear()
+print(ba, isinstance(BufferError("x"), Exception))
