@@ -858,9 +858,8 @@ impl Gen {
                 _ => None,
             },
             ExprKind::Attr(object, name) => match &object.kind {
-                ExprKind::Name(m)
-                    if !self.vars.contains(m) && matches!(global(m), Some(Global::Module(_))) =>
-                {
+                // `socket` is a builtin and a module: `socket.socket(…)` is the call.
+                ExprKind::Name(m) if !self.vars.contains(m) && Module::from_name(m).is_some() => {
                     Builtin::from_name(name)
                 }
                 _ => None,
@@ -993,7 +992,7 @@ impl Gen {
             ExprKind::Attr(object, name) => {
                 if let ExprKind::Name(m) = &object.kind
                     && !self.vars.contains(m)
-                    && let Some(Global::Module(module)) = global(m)
+                    && let Some(module) = Module::from_name(m)
                 {
                     return self.module_attr(module, name, line);
                 }
