@@ -176,5 +176,6 @@ fn editor_props(index: usize, part: socklab_frontend::lanes::LanePart) -> sockla
         on_focus: Callback::noop(),
         on_step: Callback::noop(),
         on_explain: Callback::noop(),
+        on_input: Callback::noop(),
     }
 }
