@@ -205,7 +205,7 @@ impl Interpreter {
 
     /// Whether some lane waits for a line of input.
     pub fn wants_input(&self) -> bool {
-        self.lanes.iter().any(|l| l.parked_on(&self.shared).is_some_and(|w| w.starts_with("input:")))
+        self.lanes.iter().any(vm::LaneVm::reads_input)
     }
 
     /// What a parked lane waits for, in plain words.

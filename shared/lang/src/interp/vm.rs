@@ -364,6 +364,11 @@ impl LaneVm {
         self.parked.as_ref().is_some_and(|w| w.ready(shared))
     }
 
+    /// Whether the lane is parked in `input()` or `sys.stdin.readline()`.
+    pub fn reads_input(&self) -> bool {
+        matches!(self.parked, Some(super::threads::Wait::Input { .. }))
+    }
+
     /// What a parked lane waits for.
     pub fn parked_on(&self, shared: &Shared) -> Option<String> {
         self.parked.as_ref().map(|w| w.describe(shared))
