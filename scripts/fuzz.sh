@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzz the protocol decoder and the script parser with cargo-fuzz (libFuzzer).
+# Fuzz the protocol decoder, the script parser and the interpreter (under its
+# limits) with cargo-fuzz (libFuzzer).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]    default: 60 s each, every target
 #
@@ -16,7 +17,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-    targets=(decode parse)
+    targets=(decode parse interp)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -31,10 +32,15 @@ export SOCKLAB_SKIP_FRONTEND=1
 
 for target in "${targets[@]}"; do
     mkdir -p "fuzz/corpus/$target"
+    seeds=("fuzz/seeds/$target")
+    # The interpreter starts from the language tests' scripts.
+    if [[ $target == interp ]]; then
+        seeds=(shared/lang/tests/scripts fuzz/seeds/parse)
+    fi
     echo "fuzz: $target for ${seconds}s (toolchain $toolchain)"
     # The code under test is safe Rust, so the sanitizer is off: libFuzzer still
     # catches every panic, overflow (debug assertions on) and timeout, at several times the speed.
     cargo "+$toolchain" fuzz run --sanitizer none --debug-assertions "$target" \
-        "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
+        "fuzz/corpus/$target" "${seeds[@]}" -- \
         -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 done

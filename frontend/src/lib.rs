@@ -2,6 +2,10 @@
 //! relay by `relay/build.rs`. Everything but the WebSocket glue is plain Rust
 //! and tested natively (`cargo test -p socklab-frontend`).
 
+/// Every allocation is counted, so a script's memory limit keeps the tab alive.
+#[global_allocator]
+static ALLOC: socklab_lang::memory::Counting = socklab_lang::memory::Counting;
+
 pub mod app;
 pub mod components;
 pub mod diagram;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 
 use crate::engine::{self, Line, RunOptions};
+use socklab_lang::interp::Limits;
 use crate::sandbox::{Sandbox, SandboxConfig};
 
 /// Options of `socklab run`.
@@ -14,6 +15,8 @@ pub struct RunArgs {
     pub file: String,
     pub json: bool,
     pub deadlock_timeout: Duration,
+    pub limits: Limits,
+    pub max_steps: u64,
 }
 
 /// Run a script file; returns the process exit status (0, 1, or 2 for a script that does not parse).
@@ -32,7 +35,13 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
     let env = sandbox.new_session()?;
     // A script read from a file leaves standard input to its lanes' `input()`.
     let stdin = args.file != "-";
-    let options = RunOptions { deadlock_timeout: args.deadlock_timeout, stdin, ..RunOptions::default() };
+    let options = RunOptions {
+        deadlock_timeout: args.deadlock_timeout,
+        stdin,
+        limits: args.limits,
+        max_steps: args.max_steps,
+        ..RunOptions::default()
+    };
     let mut stdout = std::io::stdout().lock();
     let mut failed_write = None;
     let mut emit = |line: Line| {

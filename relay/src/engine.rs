@@ -9,7 +9,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use socklab_lang::interp::{CallResult, EndStatus, Interpreter, LaneState};
+use socklab_lang::interp::{CallResult, EndStatus, Interpreter, LaneState, Limits};
 use socklab_lang::schedule::{Answer, Host, Scheduler, Turn};
 use socklab_lang::Script;
 use socklab_wire::protocol::{Event, Ret};
@@ -32,6 +32,8 @@ pub struct RunOptions {
     /// Whether the lanes read the process's standard input (`input()`); if
     /// not, their input is empty.
     pub stdin: bool,
+    /// What the script's values and output may take.
+    pub limits: Limits,
 }
 
 impl Default for RunOptions {
@@ -41,6 +43,7 @@ impl Default for RunOptions {
             settle_quiet: Duration::from_millis(300),
             max_steps: 1_000_000,
             stdin: false,
+            limits: Limits::default(),
         }
     }
 }
@@ -64,6 +67,7 @@ impl RunSummary {
 pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &mut dyn FnMut(Line)) -> RunSummary {
     let SessionEnv { mut exec, observer, dir: _dir } = env;
     let mut interp = Interpreter::new(script);
+    interp.set_limits(options.limits);
     let input = if options.stdin { Some(read_stdin()) } else { None };
     if input.is_none() {
         interp.end_input(None);

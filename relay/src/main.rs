@@ -9,7 +9,8 @@ use anyhow::{Context, bail};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use socklab::cli::{self, RunArgs};
 use socklab::lessons_cli;
-use socklab::config::{ObserveArgs, ServeConfig};
+use socklab::config::{ObserveArgs, ServeConfig, Size};
+use socklab_lang::interp::Limits;
 use socklab::capacity::{self, FdBudget};
 use socklab::cores::Cores;
 use socklab::limits::SessionGate;
@@ -61,9 +62,22 @@ struct RunCommand {
     /// Host mode: allow SOCK_RAW (a namespace always allows it).
     #[arg(long)]
     allow_raw: bool,
+    /// Bytes the script's values may hold at once, all lanes together (past it: MemoryError).
+    #[arg(long, default_value = "256MiB")]
+    max_memory: Size,
+    /// Bytes each lane may print; past it the lane ends with an error.
+    #[arg(long, default_value = "16MiB")]
+    max_output: Size,
+    /// Statements the whole run may execute, so an endless loop ends.
+    #[arg(long, default_value_t = 1_000_000)]
+    max_steps: u64,
     #[command(flatten)]
     observe: ObserveArgs,
 }
+
+/// Values of every kind are counted, so a script's memory limit holds.
+#[global_allocator]
+static ALLOC: socklab_lang::memory::Counting = socklab_lang::memory::Counting;
 
 fn main() -> anyhow::Result<()> {
     let mut matches = Cli::command().get_matches();
@@ -96,6 +110,11 @@ fn main() -> anyhow::Result<()> {
                 json: run.json,
                 deadlock_timeout: Duration::try_from_secs_f64(run.deadlock_timeout)
                     .context("--deadlock-timeout must be a positive number of seconds")?,
+                limits: Limits {
+                    memory: usize::try_from(run.max_memory.0).unwrap_or(usize::MAX),
+                    output: usize::try_from(run.max_output.0).unwrap_or(usize::MAX),
+                },
+                max_steps: run.max_steps,
             };
             let code = runtime.block_on(async {
                 let sandbox = SandboxConfig {

@@ -10,6 +10,10 @@ use std::time::Instant;
 
 use socklab_lang::interp::{EndStatus, InterpEvent, Interpreter, LaneState, Yield};
 
+/// As in the relay and the page: the memory limit's counting is part of the cost measured.
+#[global_allocator]
+static ALLOC: socklab_lang::memory::Counting = socklab_lang::memory::Counting;
+
 // The page and relay helpers of the main bench binary.
 #[allow(dead_code)]
 #[path = "../page.rs"]

@@ -11,6 +11,7 @@
 pub mod ast;
 mod check;
 pub mod lexer;
+pub mod memory;
 pub mod literal;
 pub mod names;
 pub mod parser;

@@ -31,4 +31,5 @@ like_cpython! {
     assignment_expressions: "walrus",
     loop_else: "loop_else",
     base64_codecs_and_types: "encodings",
+    timeouts_out_of_range: "timeouts",
 }

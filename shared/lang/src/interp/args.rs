@@ -162,7 +162,7 @@ pub fn to_bytes(v: &Value) -> Result<Arc<[u8]>, Exception> {
 pub fn to_seconds(v: &Value, what: &str) -> Result<Option<f64>, Exception> {
     match v {
         Value::None => Ok(None),
-        Value::Int(_) | Value::Bool(_) | Value::Float(_) => Ok(super::value::as_number(v)),
+        Value::Int(_) | Value::Bool(_) | Value::Float(_) => super::value::as_number(v).map(checked_seconds).transpose(),
         other => Err(Exception::type_error(format!(
             "{what} must be a number or None, not {}",
             other.type_name()
@@ -170,13 +170,25 @@ pub fn to_seconds(v: &Value, what: &str) -> Result<Option<f64>, Exception> {
     }
 }
 
+/// A time in seconds as CPython takes one (it keeps 64-bit nanoseconds): NaN
+/// is a `ValueError`, anything beyond about ±292 years an `OverflowError`.
+pub fn checked_seconds(t: f64) -> Result<f64, Exception> {
+    if t.is_nan() {
+        return Err(Exception::value_error("Invalid value NaN (not a number)"));
+    }
+    if (t * 1e9).abs() >= i64::MAX as f64 {
+        return Err(Exception::overflow("timestamp out of range for platform time_t"));
+    }
+    Ok(t)
+}
+
 /// The items of anything a `for` loop can walk, materialized.
 pub fn iterate(v: &Value) -> Result<Vec<Value>, Exception> {
     Ok(match v {
         Value::Tuple(t) => t.to_vec(),
-        Value::List(l) => lock(l).clone(),
+        Value::List(l) => lock(l).to_vec(),
         Value::Dict(d) => super::dict::keys(d),
-        Value::Set(s) => lock(s).clone(),
+        Value::Set(s) => lock(s).to_vec(),
         Value::Str(s) => s.chars().map(|c| Value::str(c.to_string())).collect(),
         Value::Bytes(b) => b.iter().map(|&x| Value::Int(i64::from(x))).collect(),
         Value::ByteArray(b) => lock(b).iter().map(|&x| Value::Int(i64::from(x))).collect(),
@@ -185,6 +197,7 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, Exception> {
             if n > super::ops::MAX_ITEMS as i64 {
                 return Err(Exception::memory());
             }
+            super::ops::reserve_items(usize::try_from(n).unwrap_or(0))?;
             (0..n).map(|i| Value::Int(start + i * step)).collect()
         }
         Value::Generator(g) => g.rest()?,

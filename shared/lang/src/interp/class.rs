@@ -26,6 +26,13 @@ pub struct Class {
 #[derive(Debug, Clone, Default)]
 pub struct Attrs(Vec<(String, Value)>);
 
+impl Drop for Attrs {
+    /// A chain of instances (a linked list) frees without recursing.
+    fn drop(&mut self) {
+        super::deep::free_pairs(std::mem::take(&mut self.0));
+    }
+}
+
 impl Attrs {
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)

@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use super::args::{Args, iterate};
 use super::exception::Exception;
-use super::value::{Dict, Value, lock, py_eq};
+use super::value::{Dict, Pairs, Value, lock, py_eq};
 use crate::names::ExcClass;
 
 pub fn new(items: Vec<(Value, Value)>) -> Value {
-    Value::Dict(Arc::new(Mutex::new(items)))
+    Value::Dict(Arc::new(Mutex::new(items.into())))
 }
 
 /// Python's `TypeError: unhashable type` for keys that cannot be hashed.
@@ -65,7 +65,7 @@ pub fn keys(d: &Dict) -> Vec<Value> {
 /// Pairs from `dict(...)`/`update(...)`'s argument: a dict or an iterable of pairs.
 pub fn pairs_of(v: &Value) -> Result<Vec<(Value, Value)>, Exception> {
     if let Value::Dict(d) = v {
-        return Ok(lock(d).clone());
+        return Ok(lock(d).to_vec());
     }
     let mut out = Vec::new();
     for (i, item) in iterate(v)?.into_iter().enumerate() {
@@ -97,7 +97,7 @@ pub fn construct(args: Args) -> Result<Value, Exception> {
             positional.len()
         )));
     }
-    let d: Dict = Arc::new(Mutex::new(Vec::new()));
+    let d: Dict = Arc::new(Mutex::new(Pairs::default()));
     if let Some(src) = positional.first() {
         for (k, v) in pairs_of(src)? {
             set(&d, k, v)?;
@@ -184,7 +184,7 @@ pub fn method(d: &Dict, name: &str, args: Args) -> Result<Value, Exception> {
         }
         "copy" => {
             args.bind::<0>([], 0)?;
-            Ok(new(lock(d).clone()))
+            Ok(new(lock(d).to_vec()))
         }
         _ => Err(Exception::new(
             ExcClass::AttributeError,

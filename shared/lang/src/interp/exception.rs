@@ -79,6 +79,17 @@ impl Exception {
         )
     }
 
+    /// The run's values would hold more than `limit` bytes.
+    pub fn memory_limit(limit: usize) -> Exception {
+        Exception::new(
+            ExcClass::MemoryError,
+            format!(
+                "the program's values would take more than {} (socklab's memory limit)",
+                super::Limits::show(limit)
+            ),
+        )
+    }
+
     /// An OSError from the kernel, as the relay reported it.
     pub fn os(error: &OsError) -> Exception {
         let mut class = ExcClass::for_errno(error.errno_num);

@@ -13,7 +13,7 @@ use super::exception::{Exception, Raise};
 use super::generator::Generator;
 use super::library::Object;
 use super::process::Process;
-use super::value::{Cell, Function, IterState, Namespace, SocketObj, Value, lock};
+use super::value::{Cell, Function, IterState, Items, Namespace, Pairs, SocketObj, Value, lock};
 use super::vm::{LaneVm, Shared};
 use super::{CallResult, LaneState, Yield};
 use socklab_wire::protocol::{OsError, Outcome, Ret, SockId, SockInfo};
@@ -46,12 +46,16 @@ impl Copier {
     }
 
     pub(super) fn value(&mut self, v: &Value) -> Value {
+        // Past the nesting limit the VM raises RecursionError before `fork` is sent.
+        let Some(_level) = super::deep::Guard::enter("while copying the program for fork()") else {
+            return Value::None;
+        };
         match v {
             Value::List(l) | Value::Set(l) => {
                 if let Some(done) = self.memo.get(&key(l)) {
                     return done.clone();
                 }
-                let new = Arc::new(Mutex::new(Vec::new()));
+                let new = Arc::new(Mutex::new(Items::default()));
                 let made = if matches!(v, Value::Set(_)) { Value::Set(new.clone()) } else { Value::List(new.clone()) };
                 self.memo.insert(key(l), made.clone());
                 let items = lock(l).clone();
@@ -63,7 +67,7 @@ impl Copier {
                 if let Some(done) = self.memo.get(&key(d)) {
                     return done.clone();
                 }
-                let new = Arc::new(Mutex::new(Vec::new()));
+                let new = Arc::new(Mutex::new(Pairs::default()));
                 self.memo.insert(key(d), Value::Dict(new.clone()));
                 let pairs = lock(d).clone();
                 let copied = pairs.iter().map(|(k, x)| (self.value(k), self.value(x))).collect();

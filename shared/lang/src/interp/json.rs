@@ -50,7 +50,7 @@ fn dump(v: &Value, opts: &DumpOptions, level: usize, out: &mut String) -> Result
         Value::Str(s) => quote(s, opts.ensure_ascii, out),
         Value::List(_) | Value::Tuple(_) => {
             let items = match v {
-                Value::List(l) => lock(l).clone(),
+                Value::List(l) => lock(l).to_vec(),
                 Value::Tuple(t) => t.to_vec(),
                 _ => Vec::new(),
             };

@@ -938,7 +938,7 @@ fn list_method(recv: &Value, name: &str, args: Args) -> Result<Value, Exception>
         }
         "copy" => {
             args.bind([], 0)?;
-            Ok(Value::list(lock(list).clone()))
+            Ok(Value::list(lock(list).to_vec()))
         }
         _ => Err(no_attr(recv, name)),
     }

@@ -21,6 +21,7 @@ mod class;
 mod classes;
 mod codec;
 mod compile;
+mod deep;
 mod dict;
 mod encodings;
 mod errnos;
@@ -144,11 +145,44 @@ pub enum InterpEvent {
     },
 }
 
+/// What one run of a script may use; going past a limit is an error at the
+/// line that did it, and the run goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes all the run's values may hold at once (`MemoryError`). Counted
+    /// only where [`crate::memory::Counting`] is the global allocator.
+    pub memory: usize,
+    /// Bytes each lane may print; past it the lane ends.
+    pub output: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { memory: 256 << 20, output: 16 << 20 }
+    }
+}
+
+impl Limits {
+    /// A size as people write it: `256 MiB`, `1.5 KiB`, `100 bytes`.
+    pub fn show(bytes: usize) -> String {
+        const UNITS: [(usize, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+        for (size, unit) in UNITS {
+            if bytes >= size {
+                let n = bytes as f64 / size as f64;
+                return if bytes % size == 0 { format!("{} {unit}", bytes / size) } else { format!("{n:.1} {unit}") };
+            }
+        }
+        format!("{bytes} bytes")
+    }
+}
+
 /// Runs a parsed script's lanes. `Send`: it holds no `Rc` or `RefCell`.
 #[derive(Debug)]
 pub struct Interpreter {
     lanes: Vec<vm::LaneVm>,
     shared: vm::Shared,
+    /// Charged with what steps allocate (the same meter as `shared.meter`).
+    meter: crate::memory::Meter,
 }
 
 impl Interpreter {
@@ -167,7 +201,19 @@ impl Interpreter {
             shared.threads.insert(ident, rec);
             lanes.push(vm);
         }
-        Interpreter { lanes, shared }
+        let meter = shared.meter.clone();
+        Interpreter { lanes, shared, meter }
+    }
+
+    /// Sets the run's limits (before its first step).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.shared.meter.set_limit(limits.memory);
+        self.shared.limits = limits;
+    }
+
+    /// Bytes the run's values hold now (0 without the counting allocator).
+    pub fn memory_used(&self) -> usize {
+        self.shared.meter.bytes()
     }
 
     pub fn lane_count(&self) -> usize {
@@ -237,6 +283,7 @@ impl Interpreter {
     /// Executes the next statement of `lane` (which must be Ready; otherwise
     /// nothing happens). `now` is wall-clock seconds for `time()`.
     pub fn step(&mut self, lane: usize, now: f64) -> Yield {
+        let _charged = self.meter.enter();
         self.shared.now = now;
         let y = match self.lanes.get_mut(lane) {
             Some(l) => l.step(&mut self.shared),
@@ -249,6 +296,7 @@ impl Interpreter {
     /// Feeds the result of the lane's outstanding call (the lane must be
     /// Waiting; otherwise nothing happens); the same statement continues.
     pub fn resume(&mut self, lane: usize, result: CallResult, now: f64) -> Yield {
+        let _charged = self.meter.enter();
         self.shared.now = now;
         let y = match self.lanes.get_mut(lane) {
             Some(l) => l.resume(&mut self.shared, result),
@@ -260,6 +308,7 @@ impl Interpreter {
 
     /// Ends a Waiting/Ready lane as "blocked" (the runner found a deadlock); emits its LaneEnd event.
     pub fn end_blocked(&mut self, lane: usize) {
+        let _charged = self.meter.enter();
         if let Some(l) = self.lanes.get_mut(lane) {
             l.end_blocked(&mut self.shared);
         }
@@ -268,6 +317,7 @@ impl Interpreter {
 
     /// Ends a lane with a runtime error the runner found (e.g. a step budget); emits its LaneEnd event.
     pub fn end_with_error(&mut self, lane: usize, message: String) {
+        let _charged = self.meter.enter();
         if let Some(l) = self.lanes.get_mut(lane) {
             l.end_with_error(&mut self.shared, message);
         }

@@ -14,6 +14,15 @@ pub const MAX_SIZE: usize = 64 << 20;
 /// The largest number of items materialized from a range.
 pub const MAX_ITEMS: usize = 10_000_000;
 
+/// Room for `items` more values under the run's memory limit, checked before
+/// a list or tuple is built at once (`[0] * n`, `list(range(n))`).
+pub fn reserve_items(items: usize) -> Result<(), Exception> {
+    match crate::memory::would_exceed(items.saturating_mul(size_of::<Value>())) {
+        Some(limit) => Err(Exception::memory_limit(limit)),
+        None => Ok(()),
+    }
+}
+
 fn overflow() -> Exception {
     Exception::overflow("integer overflow (socklab integers are 64-bit)")
 }
@@ -237,7 +246,8 @@ fn concat(a: &Value, b: &Value) -> Result<Value, Exception> {
             Ok(Value::tuple([&x[..], &y[..]].concat()))
         }
         (Value::List(x), Value::List(y)) => {
-            let mut items = lock(x).clone();
+            reserve_items(lock(x).len() + lock(y).len())?;
+            let mut items = lock(x).to_vec();
             items.extend(lock(y).iter().cloned());
             check(items.len())?;
             Ok(Value::list(items))
@@ -273,6 +283,9 @@ fn repeat(seq: &Value, n: i64) -> Result<Value, Exception> {
     };
     if unit.saturating_mul(n) > MAX_SIZE {
         return Err(Exception::memory());
+    }
+    if matches!(seq, Value::Tuple(_) | Value::List(_)) {
+        reserve_items(unit.saturating_mul(n))?;
     }
     Ok(match seq {
         Value::Str(s) => Value::str(s.repeat(n)),
@@ -643,9 +656,9 @@ pub fn store_index(object: &Value, idx: &Value, value: Value) -> Result<(), Exce
 
 /// Locks a list and finds the item `idx` names, for assignment or deletion.
 fn list_slot<'a>(
-    l: &'a Mutex<Vec<Value>>,
+    l: &'a Mutex<super::value::Items>,
     idx: &Value,
-) -> Result<(MutexGuard<'a, Vec<Value>>, usize), Exception> {
+) -> Result<(MutexGuard<'a, super::value::Items>, usize), Exception> {
     let Some(i) = as_int(idx) else {
         return Err(Exception::type_error(format!(
             "list indices must be integers or slices, not {}",

@@ -139,6 +139,9 @@ impl Poller {
                         None | Some(Value::None) => None,
                         Some(t) => {
                             let ms = seconds(&t)?;
+                            if ms > f64::from(i32::MAX) {
+                                return Err(Exception::overflow("timeout is too large"));
+                            }
                             (ms >= 0.0).then_some(ms / 1000.0)
                         }
                     };
@@ -172,11 +175,7 @@ impl Poller {
 fn seconds(v: &Value) -> Result<f64, Exception> {
     match v {
         Value::Int(_) | Value::Bool(_) | Value::Float(_) => {
-            let t = as_number(v).unwrap_or(0.0);
-            if t.is_nan() {
-                return Err(Exception::value_error("Invalid value NaN (not a number)"));
-            }
-            Ok(t)
+            super::args::checked_seconds(as_number(v).unwrap_or(0.0))
         }
         other => Err(Exception::type_error(format!(
             "'{}' object cannot be interpreted as an integer",

@@ -18,7 +18,7 @@ pub fn from_items(items: Vec<Value>) -> Result<Value, Exception> {
             out.push(item);
         }
     }
-    Ok(Value::Set(Arc::new(Mutex::new(out))))
+    Ok(Value::Set(Arc::new(Mutex::new(out.into()))))
 }
 
 pub fn contains(s: &List, item: &Value) -> Result<bool, Exception> {
@@ -110,7 +110,7 @@ pub fn method(s: &List, name: &str, args: Args) -> Result<Value, Exception> {
             Ok(Value::Set(Arc::new(Mutex::new(items))))
         }
         "update" | "union" | "intersection" | "difference" => {
-            let mut result = lock(s).clone();
+            let mut result = lock(s).to_vec();
             for other in &args.positional {
                 let others = iterate(other)?;
                 for o in &others {

@@ -416,7 +416,7 @@ pub fn select(args: Args) -> Result<Flow, Exception> {
 
 fn sockets_of(v: &Value) -> Result<Vec<Value>, Exception> {
     let items = match v {
-        Value::List(l) => lock(l).clone(),
+        Value::List(l) => lock(l).to_vec(),
         Value::Tuple(t) => t.to_vec(),
         _ => return Err(Exception::type_error("arguments 1-3 must be sequences")),
     };

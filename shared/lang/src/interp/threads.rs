@@ -190,10 +190,7 @@ fn timeout_arg(v: Option<Value>, what: &str) -> Result<Option<f64>, Exception> {
         Some(v) => {
             let t = as_number(&v)
                 .ok_or_else(|| Exception::type_error(format!("{what} must be a number, not {}", v.type_name())))?;
-            if t.is_nan() {
-                return Err(Exception::value_error("Invalid value NaN (not a number)"));
-            }
-            Ok(Some(t))
+            super::args::checked_seconds(t).map(Some)
         }
     }
 }

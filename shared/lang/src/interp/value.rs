@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::class::{Class, Instance, Special, Wrapped};
+pub use super::deep::{Items, Pairs};
 use super::exception::Exception;
 use super::icmp::IcmpPacket;
 use super::repr::{bytes_repr, float_repr, str_repr};
@@ -14,10 +15,10 @@ use crate::names::{Builtin, Module};
 use socklab_wire::protocol::{SockId, SockInfo};
 
 /// A Python list: shared and mutable, like Python's (two names can hold the same list).
-pub type List = Arc<Mutex<Vec<Value>>>;
+pub type List = Arc<Mutex<Items>>;
 
 /// A Python dict: key/value pairs in insertion order, shared like a list.
-pub type Dict = Arc<Mutex<Vec<(Value, Value)>>>;
+pub type Dict = Arc<Mutex<Pairs>>;
 
 /// A variable captured by a closure: the defining frame and the closure share it,
 /// so each sees the other's rebinding. None while unbound.
@@ -36,7 +37,7 @@ pub enum Value {
     Float(f64),
     Str(Arc<str>),
     Bytes(Arc<[u8]>),
-    Tuple(Arc<[Value]>),
+    Tuple(Arc<Items>),
     List(List),
     Range {
         start: i64,
@@ -104,6 +105,21 @@ pub struct Function {
     pub library: bool,
     /// The class whose body defined it (for `super()`), set when the class is built.
     pub owner: super::class::Owner,
+}
+
+impl Drop for Function {
+    /// Functions made in a loop, each closing over the one before, free
+    /// without recursing.
+    fn drop(&mut self) {
+        let mut held = std::mem::take(&mut self.defaults);
+        held.extend(std::mem::take(&mut self.kwdefaults).into_iter().flatten());
+        for (_, cell) in &mut self.closure {
+            if let Some(cell) = Arc::get_mut(cell) {
+                held.extend(cell.get_mut().unwrap_or_else(|e| e.into_inner()).take());
+            }
+        }
+        super::deep::free(held);
+    }
 }
 
 /// A socket object: what the relay said it is, and whether `close()` was called
@@ -201,11 +217,11 @@ impl Value {
     }
 
     pub fn tuple(items: Vec<Value>) -> Value {
-        Value::Tuple(Arc::from(items))
+        Value::Tuple(Arc::new(Items(items)))
     }
 
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Arc::new(Mutex::new(items)))
+        Value::List(Arc::new(Mutex::new(Items(items))))
     }
 
     /// Python's type name, as used in error messages.
@@ -273,7 +289,23 @@ impl Value {
     /// Python `repr()`.
     pub fn repr(&self) -> String {
         let mut out = String::new();
-        self.write_repr(&mut out, 0);
+        self.write_repr(&mut out, 0, super::ops::MAX_SIZE);
+        out
+    }
+
+    /// `repr()` cut after about `max` bytes, ending `...`: what a step's
+    /// result shows (the transcript and the page need no more).
+    pub fn repr_brief(&self, max: usize) -> String {
+        let mut out = String::new();
+        self.write_repr(&mut out, 0, max);
+        if out.len() > max {
+            let mut cut = max;
+            while !out.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.truncate(cut);
+            out.push_str("...");
+        }
         out
     }
 
@@ -291,8 +323,10 @@ impl Value {
 
     /// `depth` bounds recursion into nested containers (Python raises
     /// RecursionError; a transcript is better served by `...`).
-    fn write_repr(&self, out: &mut String, depth: usize) {
-        if depth > MAX_REPR_DEPTH {
+    /// Past `cap` bytes of output the rest is `...` too (a list holding
+    /// itself twice per level doubles at every level).
+    fn write_repr(&self, out: &mut String, depth: usize, cap: usize) {
+        if depth > MAX_REPR_DEPTH || out.len() > cap {
             out.push_str("...");
             return;
         }
@@ -308,7 +342,7 @@ impl Value {
             Value::Bytes(b) => out.push_str(&bytes_repr(b)),
             Value::Tuple(items) => {
                 out.push('(');
-                write_items(items, out, depth);
+                write_items(items, out, depth, cap);
                 if items.len() == 1 {
                     out.push(',');
                 }
@@ -318,7 +352,7 @@ impl Value {
                 // A list that contains itself prints as `[...]`, as in Python.
                 Ok(items) => {
                     out.push('[');
-                    write_items(&items, out, depth);
+                    write_items(&items, out, depth, cap);
                     out.push(']');
                 }
                 Err(_) => out.push_str("[...]"),
@@ -360,9 +394,9 @@ impl Value {
                         if i > 0 {
                             out.push_str(", ");
                         }
-                        k.write_repr(out, depth + 1);
+                        k.write_repr(out, depth + 1, cap);
                         out.push_str(": ");
-                        v.write_repr(out, depth + 1);
+                        v.write_repr(out, depth + 1, cap);
                     }
                     out.push('}');
                 }
@@ -372,7 +406,7 @@ impl Value {
                 Ok(items) if items.is_empty() => out.push_str("set()"),
                 Ok(items) => {
                     out.push('{');
-                    write_items(&items, out, depth);
+                    write_items(&items, out, depth, cap);
                     out.push('}');
                 }
                 Err(_) => out.push_str("set(...)"),
@@ -397,7 +431,7 @@ impl Value {
                     other => other.repr(),
                 };
                 let _ = write!(out, "<bound method {name} of ");
-                m.0.write_repr(out, depth + 1);
+                m.0.write_repr(out, depth + 1, cap);
                 out.push('>');
             }
             Value::Special(s) => {
@@ -435,12 +469,12 @@ impl Value {
 /// How deeply `repr` descends into nested containers.
 const MAX_REPR_DEPTH: usize = 100;
 
-fn write_items(items: &[Value], out: &mut String, depth: usize) {
+fn write_items(items: &[Value], out: &mut String, depth: usize, cap: usize) {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        item.write_repr(out, depth + 1);
+        item.write_repr(out, depth + 1, cap);
     }
 }
 
@@ -495,8 +529,20 @@ pub fn as_int(v: &Value) -> Option<i64> {
     }
 }
 
+/// One more level of a walk into `v` if it holds other values; None past
+/// the nesting limit (the VM then raises `RecursionError`).
+fn nest(v: &Value, during: &'static str) -> Option<Option<super::deep::Guard>> {
+    match v {
+        Value::Tuple(_) | Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::BoundMethod(_) => {
+            super::deep::Guard::enter(during).map(Some)
+        }
+        _ => Some(None),
+    }
+}
+
 /// Python `==`.
 pub fn py_eq(a: &Value, b: &Value) -> bool {
+    let Some(_level) = nest(a, "in comparison") else { return false };
     if let Some((x, y)) = byte_pair(a, b) {
         return x == y;
     }
@@ -625,6 +671,7 @@ pub fn py_is(a: &Value, b: &Value) -> bool {
 
 /// Python ordering (`<`): `None` when the types cannot be ordered.
 pub fn py_cmp(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    let Some(_level) = nest(a, "in comparison") else { return Some(std::cmp::Ordering::Equal) };
     if let Some((x, y)) = byte_pair(a, b) {
         return Some(x.cmp(&y));
     }

@@ -44,6 +44,12 @@ pub struct Shared {
     pub lanes_changed: bool,
     /// Each program's input not read yet, by lane name; "" is the common input.
     pub inputs: HashMap<String, super::threads::InputBuf>,
+    pub limits: super::Limits,
+    /// What the run's values hold, in bytes (see `crate::memory`).
+    pub meter: crate::memory::Meter,
+    /// After a `MemoryError`, what the run may hold before the next one: room
+    /// for its handler (`except MemoryError: print(...)`) to run.
+    pub memory_grace: usize,
     last_ident: i64,
 }
 
@@ -221,6 +227,12 @@ impl Frame {
     }
 }
 
+/// Bytes a `MemoryError`'s handler may allocate before the next one.
+const MEMORY_GRACE: usize = 1 << 20;
+
+/// Bytes of a value a step's result shows (the transcript, the page's value column).
+const MAX_RESULT: usize = 4096;
+
 #[derive(Debug)]
 pub struct LaneVm {
     pub name: String,
@@ -235,6 +247,8 @@ pub struct LaneVm {
     pending: Option<(Call, Pending)>,
     /// Printed text not yet ended by a newline.
     pub(super) output: String,
+    /// Bytes of output given out so far, for the output limit.
+    printed: usize,
     /// The program (process) the lane is a thread of.
     pub(super) process: super::process::ProcessRef,
     /// Its thread's ident (`threading.get_ident()`).
@@ -296,6 +310,7 @@ impl LaneVm {
             state: LaneState::Ready,
             pending: None,
             output: String::new(),
+            printed: 0,
             filling: false,
             ident,
             is_main: false,
@@ -581,7 +596,9 @@ impl LaneVm {
                 continue;
             }
             self.frame.pc += 1;
+            let held = shared.meter.bytes();
             let outcome = self.exec(op, shared);
+            let outcome = self.within_limits(outcome, shared, held);
             if !std::mem::take(&mut self.filling) {
                 self.clear_fills();
             }
@@ -1171,7 +1188,7 @@ impl LaneVm {
             }
             Op::Finish(finish) => {
                 let results = match self.pop() {
-                    Value::List(l) => lock(&l).clone(),
+                    Value::List(l) => lock(&l).to_vec(),
                     _ => Vec::new(),
                 };
                 let v = super::more::finish(&finish, results)?;
@@ -1233,7 +1250,7 @@ impl LaneVm {
                     ))
                     .into());
                 };
-                let pairs = lock(src).clone();
+                let pairs = lock(src).to_vec();
                 if let Some(Value::Dict(d)) = self.frame.stack.last() {
                     for (k, v) in pairs {
                         dict::set(d, k, v)?;
@@ -1243,7 +1260,7 @@ impl LaneVm {
             Op::CallEx => {
                 let n = self.frame.stack.len();
                 let mut args: Vec<Value> = match self.frame.stack.get(n.saturating_sub(2)) {
-                    Some(Value::List(l)) => lock(l).clone(),
+                    Some(Value::List(l)) => lock(l).to_vec(),
                     _ => Vec::new(),
                 };
                 if let Some(Value::Dict(d)) = self.frame.stack.last() {
@@ -1256,7 +1273,7 @@ impl LaneVm {
                 let pos = self.pop();
                 let callee = self.pop();
                 let positional = match &pos {
-                    Value::List(l) => lock(l).clone(),
+                    Value::List(l) => lock(l).to_vec(),
                     _ => Vec::new(),
                 };
                 let mut keywords = Vec::new();
@@ -1487,6 +1504,39 @@ impl LaneVm {
     }
 
     /// Turns completed lines of printed text into `print` events.
+    /// Replaces an op's outcome with the error of a limit it went past:
+    /// nesting too deep for a walk, memory grown past the limit by this op,
+    /// or more output than a lane may print (which nothing can catch).
+    fn within_limits(&mut self, outcome: Result<Next, Raise>, shared: &mut Shared, held: usize) -> Result<Next, Raise> {
+        let too_deep = super::deep::take_too_deep();
+        let room = shared.limits.output.saturating_sub(self.printed);
+        if self.output.len() > room {
+            let mut cut = room;
+            while !self.output.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.output.truncate(cut);
+            return Err(Raise::Fatal(format!(
+                "output limit: this lane printed more than {} (socklab's limit for one lane's output)",
+                super::Limits::show(shared.limits.output)
+            )));
+        }
+        if outcome.is_err() {
+            return outcome;
+        }
+        if let Some(during) = too_deep {
+            return Err(Exception::new(ExcClass::RecursionError, format!("maximum recursion depth exceeded {during}")).into());
+        }
+        let (now, limit) = (shared.meter.bytes(), shared.meter.limit());
+        if now.saturating_add(MEMORY_GRACE) <= limit {
+            shared.memory_grace = 0;
+        } else if now > limit && now > held && now > shared.memory_grace && (self.frame.current.is_some() || self.frame.silent) {
+            shared.memory_grace = now.saturating_add(MEMORY_GRACE);
+            return Err(Exception::memory_limit(limit).into());
+        }
+        outcome
+    }
+
     fn flush_output(&mut self, shared: &mut Shared) {
         if !self.output.contains('\n') {
             return;
@@ -1495,6 +1545,7 @@ impl LaneVm {
         let text = std::mem::take(&mut self.output);
         let mut parts: Vec<&str> = text.split('\n').collect();
         let rest = parts.pop().unwrap_or("").to_string();
+        self.printed += text.len() - rest.len();
         for part in parts {
             shared.events.push(InterpEvent::Print {
                 lane: self.name.clone(),
@@ -1532,7 +1583,7 @@ impl LaneVm {
             line,
             call,
             ok: true,
-            result: Some(cur.result.repr()),
+            result: Some(cur.result.repr_brief(MAX_RESULT)),
             errno: None,
             errno_num: None,
             message: None,
