@@ -1279,6 +1279,9 @@ async fn session_directories_are_removed_at_session_end_and_at_shutdown() {
 async fn waiting_calls_hold_bounded_memory() {
     let _turn = MEASURING.lock().await;
     let relay = Relay::start_with(&["--sandbox", "host"]);
+    relay.connect().await.close().await;
+    relay.sessions_ended().await;
+    let baseline_fds = relay.fd_count();
     let mut c = relay.connect().await;
     let pair = c.ok(json!({"op": "socketpair"})).await;
     let a = pair["a"]["sock"].as_u64().unwrap();
@@ -1317,7 +1320,11 @@ async fn waiting_calls_hold_bounded_memory() {
     for id in waiting {
         assert!(matches!(c.answer(id).await, ServerMsg::Result { outcome: Outcome::Ok { .. }, .. }));
     }
+    let during = relay.fd_count();
     c.close().await;
+    relay.sessions_ended().await;
+    eprintln!("relay fds: {baseline_fds} before the session, {during} during, {} after", relay.fd_count());
+    wait_until("the relay's fds to return to baseline", Duration::from_secs(5), || relay.fd_count() == baseline_fds).await;
 }
 
 /// One request on a new connection; the status.
