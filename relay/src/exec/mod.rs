@@ -289,7 +289,7 @@ impl Executor {
                     (Ok(r), Ok(w), Ok(x)) => (r, w, x),
                     (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return done(Err(e)),
                 };
-                let timeout = match timeout.map(|t| seconds_arg(t, "select timeout")).transpose() {
+                let timeout = match timeout.map(|t| seconds_arg(t, "timeout")).transpose() {
                     Ok(timeout) => timeout,
                     Err(e) => return done(Err(e)),
                 };
@@ -752,7 +752,7 @@ mod tests {
             assert!(err.starts_with("OverflowError"), "{huge}: {err}");
         }
         assert!(seconds_arg(f64::NAN, "timeout").unwrap_err().to_string().starts_with("ValueError"));
-        assert!(seconds_arg(-1.0, "select timeout").unwrap_err().to_string().contains("non-negative"));
+        assert!(seconds_arg(-1.0, "timeout").unwrap_err().to_string().contains("non-negative"));
         assert!(seconds_arg(f64::NEG_INFINITY, "timeout").is_err());
     }
 }
