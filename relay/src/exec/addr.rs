@@ -240,8 +240,17 @@ fn refuse_symlinks(root: &Path, inside: &Path) -> Result<(), ExecError> {
     let parts: Vec<_> = inside.components().collect();
     for part in parts.iter().take(parts.len().saturating_sub(1)) {
         at.push(part);
-        if std::fs::symlink_metadata(&at).map(|m| m.file_type().is_symlink()).unwrap_or(false) {
-            return Err(ExecError::Policy(format!("{} is a symlink; Unix paths cannot leave the session", at.display())));
+        match std::fs::symlink_metadata(&at) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(ExecError::Policy(format!(
+                    "{} is a symlink; Unix paths cannot leave the session",
+                    at.display()
+                )));
+            }
+            Ok(_) => {}
+            // Nothing deeper exists, so nothing deeper is a symlink: each lookup costs the
+            // path so far, and stopping here keeps a long path's check short.
+            Err(_) => break,
         }
     }
     Ok(())
