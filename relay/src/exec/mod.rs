@@ -755,4 +755,108 @@ mod tests {
         assert!(seconds_arg(-1.0, "timeout").unwrap_err().to_string().contains("non-negative"));
         assert!(seconds_arg(f64::NEG_INFINITY, "timeout").is_err());
     }
+
+    /// Every call with the extremes of each of its numbers: answers, never a panic.
+    #[tokio::test]
+    async fn extreme_numbers_in_every_call_never_panic() {
+        use socklab_wire::protocol::{Bytes, OptValue, PollFd};
+        let root = std::env::temp_dir().join(format!("socklab-extremes-{}", std::process::id()));
+        let mut exec = Executor::new(ExecConfig {
+            policy: AddrPolicy::host(root.clone(), vec![]),
+            make_socket: host_socket_maker(),
+            allow_raw: false,
+            max_sockets: 64,
+            max_recv: 16 << 20,
+            max_sleep: Duration::from_secs(60),
+            buffer_max: BufferMax::read(),
+            peers_on_well_known_ports: false,
+            watch: None,
+        });
+        let ints = [i32::MIN, -1, 0, 1, 2, 3, 5, 6, 10, 16, 17, 41, 255, 768, 0o4000 | 1, 0o2000000 | 10, i32::MAX];
+        let seconds = [f64::MIN, -1.0, -0.0, 0.0, 5e-324, 1e-9, 1.0, 9.2e9, 9.3e9, 1e19, 1e308, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+        let run = |exec: &mut Executor, call: Call| {
+            let _ = exec.start(call);
+        };
+        for &family in &ints {
+            for &sock_type in &ints {
+                for &proto in &ints {
+                    let made = exec.start(Call::Socket { family, sock_type, proto });
+                    if let Started::Done(Ok(Ret::Socket { info })) = made {
+                        run(&mut exec, Call::Close { sock: info.sock });
+                    }
+                    run(&mut exec, Call::Socketpair { family, sock_type, proto });
+                    let open: Vec<SockId> = exec.socks.keys().copied().collect();
+                    for sock in open {
+                        run(&mut exec, Call::Close { sock });
+                    }
+                }
+            }
+        }
+        let Started::Done(Ok(Ret::Pair { a, b })) = exec.start(Call::Socketpair { family: libc::AF_UNIX, sock_type: 1, proto: 0 }) else {
+            panic!("a socket pair")
+        };
+        let Started::Done(Ok(Ret::Socket { info: tcp })) = exec.start(Call::Socket { family: libc::AF_INET6, sock_type: 1, proto: 0 }) else {
+            panic!("a TCP socket")
+        };
+        let values = [
+            OptValue::Int(i64::MIN),
+            OptValue::Int(-1),
+            OptValue::Int(0),
+            OptValue::Int(1),
+            OptValue::Int(i64::from(i32::MAX) + 1),
+            OptValue::Int(i64::MAX),
+            OptValue::Bytes(Bytes::new(vec![])),
+            OptValue::Bytes(Bytes::new(vec![0xff])),
+            OptValue::Bytes(Bytes::new(vec![0xff; 4])),
+            OptValue::Bytes(Bytes::new(vec![0xff; 8])),
+            OptValue::Bytes(Bytes::new(vec![0x7f; 16])),
+            OptValue::Bytes(Bytes::new(vec![0; 2000])),
+        ];
+        for sock in [a.sock, tcp.sock] {
+            for level in [i32::MIN, -1, 0, 1, 6, 17, 41, i32::MAX] {
+                for opt in (-1..80).chain([i32::MIN, i32::MAX]) {
+                    for value in &values {
+                        run(&mut exec, Call::Setsockopt { sock, level, opt, value: value.clone() });
+                    }
+                    for buflen in [None, Some(0), Some(1), Some(4), Some(1024), Some(1025), Some(u32::MAX)] {
+                        run(&mut exec, Call::Getsockopt { sock, level, opt, buflen });
+                    }
+                }
+            }
+        }
+        for &t in &seconds {
+            run(&mut exec, Call::Settimeout { sock: a.sock, seconds: Some(t) });
+            run(&mut exec, Call::Recv { sock: a.sock, n: 10, flags: libc::MSG_WAITALL });
+            run(&mut exec, Call::Select { rlist: vec![a.sock], wlist: vec![b.sock], xlist: vec![], timeout: Some(t) });
+            run(&mut exec, Call::Sleep { seconds: t });
+            let fds = vec![PollFd { fd: i32::MIN, events: i16::MIN }, PollFd { fd: -1, events: -1 }, PollFd { fd: a.fd, events: i16::MAX }];
+            run(&mut exec, Call::Poll { fds, timeout: Some(t) });
+        }
+        run(&mut exec, Call::Settimeout { sock: a.sock, seconds: None });
+        for &flags in &ints {
+            for n in [0, 1, 16 << 20, (16 << 20) + 1, u32::MAX] {
+                run(&mut exec, Call::Recv { sock: a.sock, n, flags });
+                run(&mut exec, Call::Recvfrom { sock: b.sock, n, flags });
+            }
+            run(&mut exec, Call::Send { sock: b.sock, data: Bytes::new(vec![1; 10]), flags });
+            run(&mut exec, Call::Listen { sock: tcp.sock, backlog: flags });
+            run(&mut exec, Call::Shutdown { sock: b.sock, how: flags });
+        }
+        for port in [i64::MIN, -1, 0, 65_535, 65_536, i64::MAX] {
+            let addr = Addr::Inet { host: "::1".into(), port, flowinfo: Some(u32::MAX), scope_id: Some(u32::MAX) };
+            run(&mut exec, Call::Bind { sock: tcp.sock, addr: addr.clone() });
+            run(&mut exec, Call::ConnectEx { sock: tcp.sock, addr });
+        }
+        for path in [String::new(), "\0".into(), "/".into(), "..".into(), "a/".repeat(60), "\0".repeat(200), "x".repeat(5000)] {
+            run(&mut exec, Call::Unlink { path: path.clone() });
+            run(&mut exec, Call::Exists { path: path.clone() });
+            run(&mut exec, Call::Bind { sock: a.sock, addr: Addr::Unix { path: path.clone() } });
+        }
+        run(&mut exec, Call::Fork { socks: vec![u32::MAX; 1000] });
+        run(&mut exec, Call::Fork { socks: vec![a.sock; 100] });
+        run(&mut exec, Call::Close { sock: u32::MAX });
+        run(&mut exec, Call::Gethostbyname { name: "a.".repeat(100_000) });
+        drop(exec);
+        let _ = std::fs::remove_dir_all(root);
+    }
 }
