@@ -51,6 +51,7 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
         }
     };
     let summary = engine::run(&parsed.script, env, &options, &mut emit).await;
+    sandbox.remove_base();
     if let Some(e) = failed_write {
         return Err(e.into());
     }

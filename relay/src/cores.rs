@@ -17,6 +17,7 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use futures::FutureExt;
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
@@ -79,7 +80,10 @@ impl Cores {
         let load = LoadGuard::enter(core.load.clone());
         core.handle.spawn(async move {
             let _load = load;
-            make().await;
+            // A panic ends this connection only (its session's sockets and directory are
+            // dropped on the way out); the thread goes on serving the others. The panic
+            // hook (`log_panics`) has logged it.
+            let _ = std::panic::AssertUnwindSafe(make()).catch_unwind().await;
         });
     }
 
@@ -93,6 +97,22 @@ impl Drop for Cores {
     fn drop(&mut self) {
         self.stop.cancel();
     }
+}
+
+/// Log a panic as one line (thread, place, message) instead of the default
+/// report and backtrace: a panic in a session ends that session only.
+pub fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let location = info.location().map(|l| l.to_string()).unwrap_or_default();
+        let thread = std::thread::current();
+        tracing::error!(thread = thread.name().unwrap_or("?"), %location, %message, "panic: the connection it happened in ends");
+    }));
 }
 
 /// One unit of a thread's load, given back when the connection ends.
@@ -157,6 +177,16 @@ mod tests {
         use std::io::Write;
         std::net::TcpStream::connect(addr).unwrap().write_all(b"hello").unwrap();
         assert_eq!(&finished.recv_timeout(Duration::from_secs(5)).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn a_panicking_connection_ends_alone() {
+        let cores = Cores::start(1).unwrap();
+        cores.spawn(|| async { panic!("a session's bug") });
+        let (done, finished) = std::sync::mpsc::channel();
+        cores.spawn(move || async move { done.send(()).unwrap() });
+        finished.recv_timeout(Duration::from_secs(5)).expect("the thread still serves");
+        wait_for(|| cores.loads() == vec![0]);
     }
 
     fn wait_for(mut done: impl FnMut() -> bool) {

@@ -284,7 +284,9 @@ pub fn lesson_main(command: LessonCommand, runtime: &tokio::runtime::Runtime) ->
                 observe: observe.observer(),
                 ..crate::sandbox::SandboxConfig::default()
             })?;
-            runtime.block_on(check(&args, &sandbox))
+            let checked = runtime.block_on(check(&args, &sandbox));
+            sandbox.remove_base();
+            checked
         }
     }
 }

@@ -40,6 +40,12 @@ pub enum Refusal {
     /// A recv larger than the relay's buffer; no option sets it.
     #[error("recv size {asked} is larger than this relay allows ({max} bytes)")]
     RecvSize { asked: usize, max: usize },
+    /// MSG_WAITALL receives waiting at once would hold more than the relay keeps for them.
+    #[error(
+        "pending MSG_WAITALL receives of this session already hold up to {held} bytes; {asked} more would pass \
+         the {max} bytes the relay keeps for them"
+    )]
+    PendingRecv { held: usize, asked: usize, max: usize },
     #[error("message of {size} bytes is larger than the {max} bytes this relay accepts (--max-message)")]
     Message { size: usize, max: usize },
     #[error("no hello within {} s of connecting (--handshake-timeout)", .0.as_secs_f64())]
@@ -60,7 +66,7 @@ impl Refusal {
             Refusal::ConnectRate(_) => Limit::MaxConnectsPerSecond,
             Refusal::Pending(_) => Limit::MaxPending,
             Refusal::Sockets(_) => Limit::MaxSockets,
-            Refusal::RecvSize { .. } => return None,
+            Refusal::RecvSize { .. } | Refusal::PendingRecv { .. } => return None,
             Refusal::Message { .. } => Limit::MaxMessage,
             Refusal::Hello(_) => Limit::HandshakeTimeout,
             Refusal::Idle(_) => Limit::IdleTimeout,
@@ -80,6 +86,7 @@ impl Refusal {
             | Refusal::Pending(_)
             | Refusal::Sockets(_)
             | Refusal::RecvSize { .. }
+            | Refusal::PendingRecv { .. }
             | Refusal::Hello(_)
             | Refusal::Idle(_)
             | Refusal::Lifetime(_) => ErrorCode::LimitExceeded,

@@ -156,6 +156,7 @@ async fn supervise(config: ServeConfig) -> anyhow::Result<()> {
 /// Serve sessions: the whole relay, or one worker of it (`handoff`).
 async fn serve(config: ServeConfig, handoff: Option<Handoff>) -> anyhow::Result<()> {
     init_logs(config.log_json, "info");
+    socklab::cores::log_panics();
     let nofile = capacity::raise_nofile();
     let (tokens, listeners, metrics, workers) = match handoff {
         Some(handoff) => (handoff.tokens, listen::adopt(handoff.listeners)?, Some(handoff.metrics), handoff.count),
@@ -272,6 +273,8 @@ async fn serve(config: ServeConfig, handoff: Option<Handoff>) -> anyhow::Result<
     }
     // The session threads stop (and drop what they still serve) only now.
     drop(cores);
+    // Session directories still waiting for the reaper, and the base itself.
+    state.sandbox.remove_base();
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use socklab_kernel::observe::{Observer, ObserverConfig, SessionObserver};
 use socklab_wire::protocol::{Capabilities, Event, SandboxMode};
 
 use crate::metrics;
-use crate::exec::{AddrPolicy, Cidr, ExecConfig, Executor, SocketMaker, host_socket_maker};
+use crate::exec::{AddrPolicy, BufferMax, Cidr, ExecConfig, Executor, SocketMaker, host_socket_maker};
 
 /// Where sessions' sockets should live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
@@ -76,6 +76,8 @@ pub struct Sandbox {
     /// Watches the kernel (TCP states, capture) for every session.
     observer: Arc<Observer>,
     next_session: AtomicU64,
+    /// `net.core.wmem_max` / `rmem_max`, read at start.
+    buffer_max: BufferMax,
 }
 
 /// Everything one session owns. Dropping it closes the sockets and removes the directory.
@@ -109,11 +111,26 @@ impl Sandbox {
         if let Some(port) = config.relay_port {
             observer.relay_listens_on(port);
         }
-        Ok(Sandbox { config, mode, notes, observer, next_session: AtomicU64::new(1) })
+        Ok(Sandbox { config, mode, notes, observer, next_session: AtomicU64::new(1), buffer_max: BufferMax::read() })
     }
 
     pub fn mode(&self) -> SandboxMode {
         self.mode
+    }
+
+    /// Remove the base of the session directories with whatever is still in it
+    /// (at shutdown: sessions still being reaped, or cut off by the shutdown
+    /// timeout). Only a directory that is ours and private is removed.
+    pub fn remove_base(&self) {
+        let base = &self.config.unix_base;
+        if !is_private(base) {
+            return;
+        }
+        match std::fs::remove_dir_all(base) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(path = %base.display(), error = %e, "could not remove the session directories"),
+        }
     }
 
     /// What sessions can observe, told to clients in the hello.
@@ -176,6 +193,7 @@ impl Sandbox {
             max_sockets: self.config.max_sockets,
             max_recv: 16 << 20,
             max_sleep: Duration::from_secs(60),
+            buffer_max: self.buffer_max,
             peers_on_well_known_ports: netns.is_some(),
             watch: Some(observer.clone()),
         });
@@ -207,13 +225,7 @@ impl Observation {
 /// could create it first to plant symlinks or sockets, so when it exists and
 /// is not ours, a random name is used instead.
 fn private_base(wanted: PathBuf) -> PathBuf {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
-    let is_private = |path: &Path| {
-        std::fs::symlink_metadata(path).is_ok_and(|m| {
-            // SAFETY: geteuid has no preconditions.
-            m.is_dir() && m.uid() == unsafe { libc::geteuid() } && m.mode() & 0o077 == 0
-        })
-    };
+    use std::os::unix::fs::DirBuilderExt;
     let mut candidate = wanted.clone();
     for _ in 0..8 {
         match std::fs::DirBuilder::new().mode(0o700).create(&candidate) {
@@ -230,6 +242,15 @@ fn private_base(wanted: PathBuf) -> PathBuf {
         }
     }
     candidate
+}
+
+/// A directory of ours (not a symlink) that no one else may enter.
+fn is_private(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path).is_ok_and(|m| {
+        // SAFETY: geteuid has no preconditions.
+        m.is_dir() && m.uid() == unsafe { libc::geteuid() } && m.mode() & 0o077 == 0
+    })
 }
 
 /// A session's directory for Unix socket paths, removed with everything in it when dropped.
@@ -250,7 +271,10 @@ impl SessionDir {
 
 impl Drop for SessionDir {
     fn drop(&mut self) {
-        if let Err(e) = std::fs::remove_dir_all(&self.path) {
+        // Already gone when the relay removed every session directory at shutdown.
+        if let Err(e) = std::fs::remove_dir_all(&self.path)
+            && e.kind() != io::ErrorKind::NotFound
+        {
             tracing::warn!(path = %self.path.display(), error = %e, "could not remove a session directory");
         }
     }

@@ -152,9 +152,40 @@ async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, &'static str
     }
 }
 
+/// The headers a plain `/metrics` request may carry without `--metrics-token`:
+/// what curl, Prometheus and a browser send. Any other header (`Forwarded`,
+/// `X-Forwarded-For`, `Via`, `X-Client-IP`, `True-Client-IP`, … and names not
+/// yet invented) gets a refusal: a proxy on this machine also connects from
+/// loopback, and the headers it adds cannot all be listed.
+const METRICS_PLAIN_HEADERS: &[&str] = &[
+    "host",
+    "user-agent",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+    "connection",
+    "cache-control",
+    "pragma",
+    "authorization",
+    "x-prometheus-scrape-timeout-seconds",
+    "if-none-match",
+    "if-modified-since",
+    "upgrade-insecure-requests",
+    "dnt",
+    "priority",
+    "sec-fetch-site",
+    "sec-fetch-mode",
+    "sec-fetch-dest",
+    "sec-fetch-user",
+    "sec-ch-ua",
+    "sec-ch-ua-mobile",
+    "sec-ch-ua-platform",
+];
+
 /// The counters, to a client that may see them: one with the `--metrics-token`
 /// bearer token, or, without that option, a direct connection from loopback
-/// (no proxy's forwarding header, since a local proxy also connects from loopback).
+/// whose headers are all plain ones ([`METRICS_PLAIN_HEADERS`]), since a local
+/// proxy also connects from loopback.
 async fn metrics_page(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let headers = request.headers();
     match &state.metrics_token {
@@ -175,8 +206,17 @@ async fn metrics_page(State(state): State<Arc<AppState>>, request: Request) -> R
         }
         None => {
             let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
-            let forwarded = ["forwarded", "x-forwarded-for", "x-real-ip"].iter().any(|name| headers.contains_key(*name));
-            if forwarded || !peer.is_some_and(|peer| peer.ip().to_canonical().is_loopback()) {
+            if let Some(name) = headers.keys().find(|name| !METRICS_PLAIN_HEADERS.contains(&name.as_str())) {
+                return (
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "/metrics without --metrics-token answers plain requests from loopback only, and this one \
+                         carries {name}, which a proxy or an unusual client may add; set --metrics-token to serve it further\n"
+                    ),
+                )
+                    .into_response();
+            }
+            if !peer.is_some_and(|peer| peer.ip().to_canonical().is_loopback()) {
                 return (
                     StatusCode::FORBIDDEN,
                     "/metrics answers direct connections from loopback only; set --metrics-token to serve it further\n",

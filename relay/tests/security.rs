@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::{BIN, Client, Relay, b64, wait_until};
 use futures::StreamExt;
-use serde_json::json;
+use serde_json::{Value, json};
 use socklab_wire::protocol::{ErrorCode, Outcome, ServerMsg};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -1048,4 +1048,318 @@ async fn both_loopback_addresses_are_served_by_default() {
         v6.read_to_string(&mut answer).await.unwrap();
         assert!(answer.ends_with("ok\n"), "{answer}");
     }
+}
+
+// ---- Issue 17: allow-lists, numeric arguments, bounded work, /metrics. ----
+
+const SOL_SOCKET: i32 = 1;
+const IPPROTO_IP: i32 = 0;
+const IPPROTO_TCP: i32 = 6;
+const IPPROTO_IPV6: i32 = 41;
+
+/// The errno of a call's OSError, or a panic naming the answer.
+fn errno_of(answer: &ServerMsg) -> (String, String) {
+    match answer {
+        ServerMsg::Result { outcome: Outcome::Err { error }, .. } => (error.errno.clone(), error.message.clone()),
+        other => panic!("expected an OSError, got {other:?}"),
+    }
+}
+
+/// A relay in `mode` (`host` or `namespace`); `None` when this machine cannot make namespaces.
+fn relay_in(mode: &str, extra: &[&str]) -> Option<Relay> {
+    if mode == "namespace" {
+        // An empty script run in a namespace: it fails at once where none can be made.
+        let script = tempfile::NamedTempFile::new().unwrap();
+        let probe = Command::new(BIN).args(["run", "--sandbox", "namespace"]).arg(script.path()).output().ok()?;
+        if !probe.status.success() {
+            eprintln!("no namespaces here: the namespace half is skipped");
+            return None;
+        }
+    }
+    let mut args = vec!["--sandbox", mode];
+    args.extend_from_slice(extra);
+    Some(Relay::start_with(&args))
+}
+
+fn proc_sys(name: &str) -> i64 {
+    std::fs::read_to_string(format!("/proc/sys/net/core/{name}")).unwrap().trim().parse().unwrap()
+}
+
+/// Socket types, families and options outside the allow-lists are refused by
+/// name, in both modes; host mode also refuses interface binding; buffers are
+/// held to the kernel's unprivileged ceiling although the relay is root.
+#[tokio::test]
+async fn sockets_and_options_outside_the_allow_lists_are_refused() {
+    for mode in ["host", "namespace"] {
+        let Some(relay) = relay_in(mode, &[]) else { continue };
+        let mut c = relay.connect().await;
+        // SOCK_PACKET (10) for AF_INET is a packet socket reading every frame on the machine.
+        for ty in [10, 10 | 0o4000, 10 | 0o2000000] {
+            let answer = c.call(json!({"op": "socket", "family": AF_INET, "type": ty, "proto": 768})).await;
+            let (errno, message) = errno_of(&answer);
+            assert_eq!(errno, "EPERM", "{mode} type {ty}: {message}");
+            assert!(message.contains("SOCK_PACKET"), "{message}");
+        }
+        let answer = c.call(json!({"op": "socket", "family": 17, "type": SOCK_RAW, "proto": 768})).await;
+        assert_eq!(errno_of(&answer).0, "EAFNOSUPPORT", "{mode}: AF_PACKET");
+        let answer = c.call(json!({"op": "socket", "family": AF_INET, "type": 4, "proto": 0})).await;
+        assert_eq!(errno_of(&answer).0, "ESOCKTNOSUPPORT", "{mode}: SOCK_RDM");
+        let answer = c.call(json!({"op": "socketpair", "family": 17, "type": SOCK_RAW, "proto": 768})).await;
+        assert_eq!(errno_of(&answer).0, "EAFNOSUPPORT", "{mode}: a packet socket pair");
+        // A documented socket with its flags still works.
+        c.ok(json!({"op": "socket", "family": AF_INET, "type": SOCK_STREAM | 0o4000 | 0o2000000})).await;
+
+        let tcp = c.socket(AF_INET, SOCK_STREAM).await;
+        let tcp6 = c.socket(AF_INET6, SOCK_STREAM).await;
+        let mut refused = vec![
+            (tcp, IPPROTO_TCP, 19, json!(1), "TCP_REPAIR"),
+            (tcp, SOL_SOCKET, 32, json!(1 << 30), "SO_SNDBUFFORCE"),
+            (tcp, SOL_SOCKET, 33, json!(1 << 30), "SO_RCVBUFFORCE"),
+            (tcp, SOL_SOCKET, 36, json!(7), "SO_MARK"),
+            (tcp, IPPROTO_IP, 4, b64(&[0x83, 7, 4, 127, 0, 0, 1, 0]), "IP_OPTIONS"),
+            (tcp6, IPPROTO_IPV6, 57, b64(&[0, 0, 0, 0, 0, 0, 0, 0]), "IPV6_RTHDR"),
+            (tcp, SOL_SOCKET, 62, json!(1), "SO_BINDTOIFINDEX"),
+        ];
+        if mode == "host" {
+            refused.push((tcp, SOL_SOCKET, 25, b64(b"lo"), "SO_BINDTODEVICE"));
+        }
+        for (sock, level, opt, value, name) in refused {
+            let answer = c.call(json!({"op": "setsockopt", "sock": sock, "level": level, "opt": opt, "value": value})).await;
+            let (errno, message) = errno_of(&answer);
+            assert_eq!(errno, "EPERM", "{mode} {name}: {message}");
+            assert!(message.contains(name), "{mode} {name}: {message}");
+        }
+        if mode == "namespace" {
+            c.ok(json!({"op": "setsockopt", "sock": tcp, "level": SOL_SOCKET, "opt": 25, "value": b64(b"lo")})).await;
+        }
+        // Buffers: above net.core.rmem_max is clamped to it (the kernel doubles what it keeps).
+        c.ok(json!({"op": "setsockopt", "sock": tcp, "level": SOL_SOCKET, "opt": 8, "value": 1 << 30})).await;
+        let got = c.ok(json!({"op": "getsockopt", "sock": tcp, "level": SOL_SOCKET, "opt": 8})).await;
+        let kept = got["value"].as_i64().unwrap();
+        assert!(kept <= 2 * proc_sys("rmem_max"), "{mode}: SO_RCVBUF kept {kept}");
+        let answer = c.call(json!({"op": "setsockopt", "sock": tcp, "level": SOL_SOCKET, "opt": 7, "value": -1})).await;
+        assert_eq!(errno_of(&answer).0, "EINVAL", "{mode}: a negative SO_SNDBUF");
+        // What the language documents still works.
+        c.ok(json!({"op": "setsockopt", "sock": tcp, "level": SOL_SOCKET, "opt": 2, "value": 1})).await;
+        c.ok(json!({"op": "setsockopt", "sock": tcp, "level": IPPROTO_TCP, "opt": 1, "value": 1})).await;
+        c.ok(json!({"op": "setsockopt", "sock": tcp6, "level": IPPROTO_IPV6, "opt": 26, "value": 0})).await;
+        c.close().await;
+    }
+}
+
+/// Timeouts no clock can hold are errors with CPython's words, never a
+/// panic; the session goes on, and the relay logs no panic.
+#[tokio::test]
+async fn huge_timeouts_are_errors_and_the_session_goes_on() {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut command = Command::new(BIN);
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--sandbox", "host"])
+        .stdout(Stdio::piped())
+        .stderr(log.reopen().unwrap());
+    let relay = Relay::from_command(command);
+    let mut c = relay.connect().await;
+    let s = c.socket(AF_UNIX, SOCK_STREAM).await;
+    let bad_arguments = |answer: &ServerMsg, needle: &str| {
+        matches!(answer, ServerMsg::Error { code: ErrorCode::BadArguments, message, .. } if message.contains(needle))
+    };
+    for seconds in [1e308, 1e19, 1e10] {
+        let answer = c.call(json!({"op": "settimeout", "sock": s, "seconds": seconds})).await;
+        assert!(bad_arguments(&answer, "OverflowError"), "settimeout({seconds}): {answer:?}");
+    }
+    let answer = c.call(json!({"op": "settimeout", "sock": s, "seconds": -1.0})).await;
+    assert!(bad_arguments(&answer, "ValueError"), "{answer:?}");
+    let answer = c.call(json!({"op": "select", "rlist": [s], "wlist": [], "xlist": [], "timeout": 1e30})).await;
+    assert!(bad_arguments(&answer, "OverflowError"), "select: {answer:?}");
+    let answer = c.call(json!({"op": "poll", "fds": [], "timeout": 1e30})).await;
+    assert!(bad_arguments(&answer, "OverflowError"), "poll: {answer:?}");
+    let answer = c.call(json!({"op": "sleep", "seconds": 1e30})).await;
+    assert!(bad_arguments(&answer, "OverflowError"), "sleep: {answer:?}");
+    // Long but representable: the wait starts and can be cancelled.
+    let pair = c.ok(json!({"op": "socketpair"})).await;
+    let a = pair["a"]["sock"].as_u64().unwrap();
+    c.ok(json!({"op": "settimeout", "sock": a, "seconds": 9.0e9})).await;
+    let waiting = c.start(json!({"op": "recv", "sock": a, "n": 10})).await;
+    let b = pair["b"]["sock"].as_u64().unwrap();
+    c.ok(json!({"op": "setsockopt", "sock": b, "level": SOL_SOCKET, "opt": 20, "value": i64::MAX})).await;
+    let kernel_wait = c.start(json!({"op": "recv", "sock": b, "n": 10})).await;
+    let select_wait = c.start(json!({"op": "select", "rlist": [a], "wlist": [], "xlist": [], "timeout": 9.0e9})).await;
+    for id in [waiting, kernel_wait, select_wait] {
+        c.send_json(json!({"type": "cancel", "id": id})).await;
+        assert!(matches!(c.answer(id).await, ServerMsg::Result { outcome: Outcome::Cancelled, .. }));
+    }
+    // The session goes on.
+    c.ok(json!({"op": "socket", "family": AF_INET, "type": SOCK_STREAM})).await;
+    c.close().await;
+    drop(relay);
+    let logged = std::fs::read_to_string(log.path()).unwrap();
+    assert!(!logged.contains("panic"), "the relay panicked: {logged}");
+}
+
+/// Every directory in `dir`, recursively, `dir` excluded.
+fn directories_under(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| 1 + directories_under(&e.path()))
+        .sum()
+}
+
+/// An 800 KB Unix path, and paths that fit the script but not the kernel once
+/// inside the session's directory, are refused before the file system is
+/// touched: no directory is made.
+#[tokio::test]
+async fn long_unix_paths_are_refused_and_create_nothing() {
+    let relay = Relay::start_with(&["--sandbox", "host", "--max-connects-per-second", "1000"]);
+    let base = std::path::PathBuf::from(format!("/tmp/socklab-{}", relay.pid()));
+    let mut c = relay.connect().await;
+    let s = c.socket(AF_UNIX, SOCK_STREAM).await;
+    let before = directories_under(&base);
+    let huge = "d/".repeat(400_000);
+    let started = Instant::now();
+    let answer = c.call(json!({"op": "bind", "sock": s, "addr": {"path": huge}})).await;
+    let took = started.elapsed();
+    let (errno, message) = errno_of(&answer);
+    assert_eq!(errno, "ENAMETOOLONG", "{message}");
+    assert!(message.contains("AF_UNIX path too long"), "{message}");
+    eprintln!("an 800 KB Unix path was refused in {took:?}");
+    for i in 0..100 {
+        let path = format!("/{}{i}.sock", "abcd/".repeat(20));
+        for op in ["bind", "connect"] {
+            let answer = c.call(json!({"op": op, "sock": s, "addr": {"path": path}})).await;
+            assert_eq!(errno_of(&answer).0, "ENAMETOOLONG", "{op} {path}");
+        }
+    }
+    for op in ["unlink", "exists"] {
+        let answer = c.call(json!({"op": op, "path": "x/".repeat(10_000)})).await;
+        assert_eq!(errno_of(&answer).0, "ENAMETOOLONG", "{op}");
+    }
+    assert_eq!(directories_under(&base), before, "directories were created");
+    // A path that fits works, in a directory of its own.
+    c.ok(json!({"op": "bind", "sock": s, "addr": {"path": "/a/b/x.sock"}})).await;
+    c.close().await;
+}
+
+/// A Unix socket bound a few directories deep in the session's directory.
+async fn bind_one(c: &mut Client) {
+    let s = c.socket(AF_UNIX, SOCK_STREAM).await;
+    c.ok(json!({"op": "bind", "sock": s, "addr": {"path": "/deep/er/x.sock"}})).await;
+}
+
+/// A session's directory goes when the session ends, and every session
+/// directory and the relay's own base directory go at SIGTERM, including a
+/// session that closed just before it.
+#[tokio::test]
+async fn session_directories_are_removed_at_session_end_and_at_shutdown() {
+    let mut relay = Relay::start_with(&["--sandbox", "host", "--shutdown-timeout", "3s"]);
+    let base = std::path::PathBuf::from(format!("/tmp/socklab-{}", relay.pid()));
+    let mut c = relay.connect().await;
+    bind_one(&mut c).await;
+    assert_eq!(std::fs::read_dir(&base).unwrap().count(), 1, "one session directory");
+    c.close().await;
+    relay.sessions_ended().await;
+
+    let mut open = relay.connect().await;
+    bind_one(&mut open).await;
+    let mut closing = relay.connect().await;
+    bind_one(&mut closing).await;
+    closing.close().await;
+    relay.signal(libc::SIGTERM);
+    assert!(relay.wait_for_exit(Duration::from_secs(10)).is_some(), "the relay exits");
+    assert!(!base.exists(), "{} survived the shutdown", base.display());
+    drop(open);
+}
+
+/// `select` and `poll` sets and waiting MSG_WAITALL receives are capped: 64
+/// waiting selects of 1,024 entries each cost the relay little, 20,000 entries
+/// are refused, and MSG_WAITALL receives cannot hold more than one receive's worth.
+#[tokio::test]
+async fn waiting_calls_hold_bounded_memory() {
+    let _turn = MEASURING.lock().await;
+    let relay = Relay::start_with(&["--sandbox", "host"]);
+    relay.connect().await.close().await;
+    relay.sessions_ended().await;
+    let baseline_fds = relay.fd_count();
+    let mut c = relay.connect().await;
+    let pair = c.ok(json!({"op": "socketpair"})).await;
+    let a = pair["a"]["sock"].as_u64().unwrap();
+    let b = pair["b"]["sock"].as_u64().unwrap();
+    let many: Vec<u64> = vec![a; 20_000];
+    let answer = c.call(json!({"op": "select", "rlist": many, "wlist": [], "xlist": [], "timeout": null})).await;
+    assert!(
+        matches!(&answer, ServerMsg::Error { code: ErrorCode::BadArguments, message, .. } if message.contains("1024")),
+        "{answer:?}"
+    );
+    let fds: Vec<Value> = (0..20_000).map(|_| json!({"fd": 3, "events": 1})).collect();
+    let answer = c.call(json!({"op": "poll", "fds": fds, "timeout": null})).await;
+    assert!(matches!(&answer, ServerMsg::Error { code: ErrorCode::BadArguments, .. }), "{answer:?}");
+
+    // MSG_WAITALL: one 16 MiB receive may wait; a second is refused while it does.
+    let big = c.start(json!({"op": "recv", "sock": a, "n": 16 << 20, "flags": 0x100})).await;
+    let answer = c.call(json!({"op": "recv", "sock": a, "n": 1 << 20, "flags": 0x100})).await;
+    assert!(limit_error(&answer, "MSG_WAITALL"), "{answer:?}");
+    c.send_json(json!({"type": "cancel", "id": big})).await;
+    c.answer(big).await;
+    let small = c.start(json!({"op": "recv", "sock": a, "n": 4, "flags": 0x100})).await;
+    c.ok(json!({"op": "send", "sock": b, "data": b64(b"abcd")})).await;
+    assert!(matches!(c.answer(small).await, ServerMsg::Result { outcome: Outcome::Ok { .. }, .. }));
+
+    let before = rss_kib(relay.pid());
+    let entries: Vec<u64> = vec![a; 1024];
+    let mut waiting = Vec::new();
+    for _ in 0..63 {
+        waiting.push(c.start(json!({"op": "select", "rlist": entries, "wlist": [], "xlist": [], "timeout": null})).await);
+    }
+    c.ok(json!({"op": "fileno", "sock": a})).await;
+    let after = rss_kib(relay.pid());
+    eprintln!("63 waiting selects of 1,024 entries: relay RSS {before} KiB -> {after} KiB");
+    assert!(after < before + 32 * 1024, "RSS grew from {before} to {after} KiB");
+    c.ok(json!({"op": "send", "sock": b, "data": b64(b"x")})).await;
+    for id in waiting {
+        assert!(matches!(c.answer(id).await, ServerMsg::Result { outcome: Outcome::Ok { .. }, .. }));
+    }
+    let during = relay.fd_count();
+    c.close().await;
+    relay.sessions_ended().await;
+    eprintln!("relay fds: {baseline_fds} before the session, {during} during, {} after", relay.fd_count());
+    wait_until("the relay's fds to return to baseline", Duration::from_secs(5), || relay.fd_count() == baseline_fds).await;
+}
+
+/// One request on a new connection; the status.
+async fn get_status(port: u16, path: &str, extra: &str) -> u16 {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let text = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n{extra}\r\n");
+    tcp.write_all(text.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut response)).await;
+    let text = String::from_utf8_lossy(&response);
+    text.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0)
+}
+
+/// Without --metrics-token, /metrics answers plain loopback requests only: any
+/// header a proxy may add (whichever its name) is refused.
+#[tokio::test]
+async fn metrics_refuses_every_proxy_header() {
+    let relay = Relay::start_with(&["--sandbox", "host"]);
+    let p = relay.port;
+    for header in [
+        "Via: 1.1 proxy",
+        "X-Client-IP: 203.0.113.9",
+        "True-Client-IP: 203.0.113.9",
+        "CF-Connecting-IP: 203.0.113.9",
+        "Forwarded: for=203.0.113.9",
+        "X-Forwarded-For: 203.0.113.9",
+        "X-Forwarded-Host: evil.example",
+        "X-Real-IP: 203.0.113.9",
+        "X-Originating-IP: 203.0.113.9",
+        "Fastly-Client-IP: 203.0.113.9",
+    ] {
+        assert_eq!(get_status(p, "/metrics", &format!("{header}\r\n")).await, 403, "{header}");
+    }
+    assert_eq!(get_status(p, "/metrics", "").await, 200);
+    let prometheus = "Accept: text/plain;version=0.0.4\r\nAccept-Encoding: gzip\r\nUser-Agent: Prometheus/2.0\r\n\
+                      X-Prometheus-Scrape-Timeout-Seconds: 10\r\n";
+    assert_eq!(get_status(p, "/metrics", prometheus).await, 200);
 }

@@ -156,6 +156,7 @@ fn check_inet(ip: IpAddr, port: u16, policy: &AddrPolicy, usage: Use) -> Result<
 /// A Unix path inside the session's own directory. Absolute and relative
 /// script paths both land there; `..` and symlinks cannot leave it.
 fn unix_sockaddr(path: &str, policy: &AddrPolicy) -> Result<SockAddr, ExecError> {
+    check_unix_length(path.len(), path.starts_with('\0'))?;
     if path.contains('\0') && !path.starts_with('\0') {
         return Err(ExecError::BadArgument("a Unix socket path cannot contain NUL except as its first byte".into()));
     }
@@ -172,6 +173,8 @@ fn unix_sockaddr(path: &str, policy: &AddrPolicy) -> Result<SockAddr, ExecError>
     }
     let inside = inside_path(path)?;
     let full = policy.unix_root.join(&inside);
+    // Before anything is created: a path the kernel cannot take must leave no directories behind.
+    check_unix_length(std::os::unix::ffi::OsStrExt::as_bytes(full.as_os_str()).len(), false)?;
     if let Some(parent) = full.parent() {
         // Check before creating anything: create_dir_all would follow a symlink out.
         refuse_symlinks(&policy.unix_root, &inside)?;
@@ -187,9 +190,30 @@ pub fn unix_file(path: &str, policy: &AddrPolicy) -> Result<PathBuf, ExecError> 
     if path.is_empty() || path.contains('\0') {
         return Err(ExecError::os(libc::ENOENT));
     }
+    if path.len() > libc::PATH_MAX as usize {
+        return Err(ExecError::os(libc::ENAMETOOLONG));
+    }
     let inside = inside_path(path)?;
     refuse_symlinks(&policy.unix_root, &inside)?;
     Ok(policy.unix_root.join(inside))
+}
+
+/// The room in `sockaddr_un.sun_path`, terminating NUL included.
+const SUN_PATH: usize = 108;
+
+/// Refuse a Unix socket path longer than the kernel takes, before it is
+/// looked at further (CPython: `OSError: AF_UNIX path too long`).
+/// `len` counts the session directory's part too, once it is prefixed.
+fn check_unix_length(len: usize, abstract_name: bool) -> Result<(), ExecError> {
+    // A pathname needs its NUL within sun_path; an abstract name may fill it.
+    let room = if abstract_name { SUN_PATH } else { SUN_PATH - 1 };
+    if len > room {
+        return Err(ExecError::NotAllowed {
+            errno: libc::ENAMETOOLONG,
+            why: format!("AF_UNIX path too long: {len} bytes, and the kernel takes at most {room} (the session's directory counts)"),
+        });
+    }
+    Ok(())
 }
 
 /// A script path as a path relative to the session's directory.
@@ -216,8 +240,17 @@ fn refuse_symlinks(root: &Path, inside: &Path) -> Result<(), ExecError> {
     let parts: Vec<_> = inside.components().collect();
     for part in parts.iter().take(parts.len().saturating_sub(1)) {
         at.push(part);
-        if std::fs::symlink_metadata(&at).map(|m| m.file_type().is_symlink()).unwrap_or(false) {
-            return Err(ExecError::Policy(format!("{} is a symlink; Unix paths cannot leave the session", at.display())));
+        match std::fs::symlink_metadata(&at) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(ExecError::Policy(format!(
+                    "{} is a symlink; Unix paths cannot leave the session",
+                    at.display()
+                )));
+            }
+            Ok(_) => {}
+            // Nothing deeper exists, so nothing deeper is a symlink: each lookup costs the
+            // path so far, and stopping here keeps a long path's check short.
+            Err(_) => break,
         }
     }
     Ok(())
@@ -300,6 +333,25 @@ mod tests {
         assert_eq!(from_sockaddr(&inside, &p), Some(Addr::Unix { path: "/tmp/echo.sock".into() }));
         let escape = Addr::Unix { path: "../../etc/x".into() };
         assert!(matches!(to_sockaddr(&escape, libc::AF_UNIX, &p, Use::Bind), Err(ExecError::Policy(_))));
+    }
+
+    #[test]
+    fn long_unix_paths_are_refused_before_the_file_system() {
+        let root = tempfile_root();
+        let p = AddrPolicy::host(root.clone(), vec![]);
+        let long = "d/".repeat(400_000);
+        let err = to_sockaddr(&Addr::Unix { path: long }, libc::AF_UNIX, &p, Use::Bind).unwrap_err();
+        assert!(err.to_string().contains("AF_UNIX path too long"), "{err}");
+        // Short for the script but too long once inside the session's directory.
+        let nested = format!("{}/x.sock", "a/".repeat(50));
+        assert!(to_sockaddr(&Addr::Unix { path: nested }, libc::AF_UNIX, &p, Use::Bind).is_err());
+        assert!(!root.exists(), "nothing was created");
+        let abstract_name = format!("\0{}", "x".repeat(200));
+        assert!(to_sockaddr(&Addr::Unix { path: abstract_name }, libc::AF_UNIX, &p, Use::Bind).is_err());
+    }
+
+    fn tempfile_root() -> PathBuf {
+        std::env::temp_dir().join(format!("socklab-addr-long-{}", std::process::id()))
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use std::io;
 use std::mem::MaybeUninit;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use socket2::{SockAddr, Socket};
@@ -49,6 +50,38 @@ pub struct PendingCall {
     connect_ex: bool,
     /// The op to count in the metrics when it ends, or as cancelled if it is dropped first.
     counted_as: Option<Op>,
+    /// The bytes a MSG_WAITALL receive may gather, counted in its session while it lives.
+    held: Option<Held>,
+}
+
+/// Bytes a waiting call may hold in the relay, counted against its session's
+/// ceiling until the call ends (or is dropped).
+pub(crate) struct Held {
+    total: Arc<AtomicUsize>,
+    bytes: usize,
+}
+
+impl Held {
+    /// Count `bytes` more in `total`, unless that passes `max`.
+    pub(crate) fn take(total: &Arc<AtomicUsize>, bytes: usize, max: usize) -> Result<Held, crate::limits::Refusal> {
+        let mut now = total.load(Ordering::Relaxed);
+        loop {
+            let after = now.checked_add(bytes).filter(|after| *after <= max);
+            let Some(after) = after else {
+                return Err(crate::limits::Refusal::PendingRecv { held: now, asked: bytes, max });
+            };
+            match total.compare_exchange_weak(now, after, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return Ok(Held { total: total.clone(), bytes }),
+                Err(actual) => now = actual,
+            }
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.total.fetch_sub(self.bytes, Ordering::Relaxed);
+    }
 }
 
 enum Kind {
@@ -96,7 +129,11 @@ impl Drop for PendingCall {
 
 impl PendingCall {
     fn new(kind: Kind) -> PendingCall {
-        PendingCall { kind, deadline: None, connect_ex: false, counted_as: None }
+        PendingCall { kind, deadline: None, connect_ex: false, counted_as: None, held: None }
+    }
+
+    pub(super) fn hold(&mut self, held: Held) {
+        self.held = Some(held);
     }
 
     pub(super) fn accept(entry: Arc<SockEntry>) -> PendingCall {
@@ -203,14 +240,16 @@ impl PendingCall {
     /// Fix when the wait ends: settimeout, the kernel's SO_RCVTIMEO/SO_SNDTIMEO, or the call's own timeout.
     pub(super) fn arm_deadline(&mut self) {
         let now = Instant::now();
+        // A wait too long for the clock to name its end has none: it waits as if blocking.
+        let at = |length: Duration| now.checked_add(length);
         self.deadline = match &self.kind {
-            Kind::Sleep(length) => Some(Deadline { at: now + *length, error: None }),
+            Kind::Sleep(length) => at(*length).map(|at| Deadline { at, error: None }),
             Kind::Select { timeout, .. } | Kind::Poll { timeout, .. } => {
-                timeout.map(|t| Deadline { at: now + t, error: None })
+                timeout.and_then(at).map(|at| Deadline { at, error: None })
             }
             Kind::Accept(entry) | Kind::Connect { entry, .. } | Kind::Send { entry, .. } | Kind::Recv { entry, .. } => {
                 match entry.mode() {
-                    IoMode::Timeout(t) => Some(Deadline { at: now + t, error: Some(DeadlineError::Timeout) }),
+                    IoMode::Timeout(t) => at(t).map(|at| Deadline { at, error: Some(DeadlineError::Timeout) }),
                     IoMode::NonBlocking => None,
                     IoMode::Blocking => {
                         let timeouts = entry.kernel_timeouts();
@@ -220,7 +259,7 @@ impl PendingCall {
                             Kind::Connect { .. } => (timeouts.send, libc::EINPROGRESS),
                             _ => (timeouts.send, libc::EAGAIN),
                         };
-                        timeout.map(|t| Deadline { at: now + t, error: Some(DeadlineError::Errno(errno)) })
+                        timeout.and_then(at).map(|at| Deadline { at, error: Some(DeadlineError::Errno(errno)) })
                     }
                 }
             }
@@ -520,13 +559,21 @@ fn select_targets(
     let mut all = list(r, Interest::READABLE, READ_MASK);
     all.extend(list(w, Interest::WRITABLE, WRITE_MASK));
     all.extend(list(x, Interest::READABLE, EXCEPT_MASK));
-    all
+    distinct(all)
+}
+
+/// Each socket and mask once: a list may name a socket many times, and each
+/// target is a future (a few hundred bytes) for as long as the call waits.
+fn distinct(targets: Vec<(Arc<SockEntry>, Interest, i16)>) -> Vec<(Arc<SockEntry>, Interest, i16)> {
+    let mut seen = std::collections::HashSet::new();
+    targets.into_iter().filter(|(entry, _, mask)| seen.insert((entry.info.sock, *mask))).collect()
 }
 
 /// What a poll waits on: each session socket, woken by the events asked for
 /// and, as poll(2) always reports them, by errors and hang-ups.
 fn poll_targets(fds: &[(i32, Option<Arc<SockEntry>>, i16)]) -> Vec<(Arc<SockEntry>, Interest, i16)> {
-    fds.iter()
+    let targets = fds
+        .iter()
         .filter_map(|(_, entry, events)| {
             let entry = entry.as_ref()?;
             let mut interest = Interest::READABLE;
@@ -535,7 +582,8 @@ fn poll_targets(fds: &[(i32, Option<Arc<SockEntry>>, i16)]) -> Vec<(Arc<SockEntr
             }
             Some((entry.clone(), interest, events | libc::POLLERR | libc::POLLHUP))
         })
-        .collect()
+        .collect();
+    distinct(targets)
 }
 
 /// poll(2) now over the session's sockets: the descriptors with events. A

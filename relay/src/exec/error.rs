@@ -10,7 +10,7 @@ use crate::limits::Refusal;
 use crate::metrics::{CallResult, Limit};
 
 /// Why a call failed. Only [`ExecError::Os`], [`ExecError::Timeout`],
-/// [`ExecError::Policy`] and [`ExecError::NameNotKnown`] reach the script as
+/// [`ExecError::Policy`], [`ExecError::NotAllowed`] and [`ExecError::NameNotKnown`] reach the script as
 /// an `OSError`; the others are refusals of the request itself.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
@@ -22,6 +22,9 @@ pub enum ExecError {
     /// The relay's address policy refused the address (reported as EACCES).
     #[error("{0}")]
     Policy(String),
+    /// Outside the relay's allow-lists: an OSError with this errno and a sentence naming what.
+    #[error("{why}")]
+    NotAllowed { errno: i32, why: String },
     #[error("{0}: Name or service not known")]
     NameNotKnown(String),
     #[error("{0}")]
@@ -94,6 +97,7 @@ impl ExecError {
             }
             ExecError::Timeout => (libc::EAGAIN, errno::name(libc::EAGAIN), "timed out".to_string()),
             ExecError::Policy(why) => (libc::EACCES, errno::name(libc::EACCES), why.clone()),
+            ExecError::NotAllowed { errno, why } => (*errno, errno::name(*errno), why.clone()),
             // glibc's EAI_NONAME, as Python's socket.gaierror reports it.
             ExecError::NameNotKnown(_) => (-2, "EAI_NONAME".to_string(), "Name or service not known".to_string()),
             ExecError::BadArgument(_) => return Err((ErrorCode::BadArguments, None)),

@@ -7,6 +7,7 @@
 //! A call that can complete at once completes inside [`Executor::start`].
 
 mod addr;
+pub mod allow;
 mod call;
 pub mod classify;
 mod error;
@@ -20,7 +21,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use socklab_wire::protocol::{Addr, Call, Event, OptValue, PeerKind, Ret, SockId, SockInfo};
+use socklab_wire::protocol::{Addr, Call, Event, PeerKind, Ret, SockId, SockInfo};
 
 use socklab_kernel::observe::SessionObserver;
 
@@ -30,6 +31,7 @@ use tokio::io::unix::AsyncFd;
 use tokio_util::sync::CancellationToken;
 
 pub use addr::{AddrPolicy, Use};
+pub use allow::BufferMax;
 pub use classify::Cidr;
 pub use call::{PendingCall, Raw, SendUntil};
 pub use error::{ExecError, Refused, outcome};
@@ -160,6 +162,8 @@ pub struct ExecConfig {
     pub max_recv: usize,
     /// Longest `sleep()`.
     pub max_sleep: Duration,
+    /// The kernel's send and receive buffer ceilings (SO_SNDBUF / SO_RCVBUF are clamped to them).
+    pub buffer_max: BufferMax,
     /// Lab peers take their well-known ports (in a private namespace) rather than any free port.
     pub peers_on_well_known_ports: bool,
     /// The session's kernel observer.
@@ -185,11 +189,21 @@ pub struct Executor {
     /// when that is not port 80 (host mode): a connect to its address and
     /// port 80 goes there.
     web_alias: Option<SocketAddr>,
+    /// Bytes MSG_WAITALL receives may gather while they wait, summed over the pending ones.
+    held: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Executor {
     pub fn new(config: ExecConfig) -> Executor {
-        Executor { config, socks: HashMap::new(), next_id: 1, events: Vec::new(), peers: Vec::new(), web_alias: None }
+        Executor {
+            config,
+            socks: HashMap::new(),
+            next_id: 1,
+            events: Vec::new(),
+            peers: Vec::new(),
+            web_alias: None,
+            held: Arc::default(),
+        }
     }
 
     pub fn policy(&self) -> &AddrPolicy {
@@ -230,19 +244,25 @@ impl Executor {
             Call::Socketpair { family, sock_type, proto } => done(self.socketpair(family, sock_type, proto)),
             Call::Fork { socks } => done(self.fork(&socks)),
             Call::Sleep { seconds } => {
-                if !(0.0..=self.config.max_sleep.as_secs_f64()).contains(&seconds) {
-                    return done(Err(ExecError::BadArgument(format!(
-                        "sleep length must be between 0 and {} seconds",
-                        self.config.max_sleep.as_secs()
-                    ))));
-                }
-                self.wait_or_finish(PendingCall::sleep(Duration::from_secs_f64(seconds)), true)
+                let length = match seconds_arg(seconds, "sleep length") {
+                    Ok(length) if length <= self.config.max_sleep => length,
+                    Ok(_) => {
+                        return done(Err(ExecError::BadArgument(format!(
+                            "sleep length must be between 0 and {} seconds",
+                            self.config.max_sleep.as_secs()
+                        ))));
+                    }
+                    Err(e) => return done(Err(e)),
+                };
+                self.wait_or_finish(PendingCall::sleep(length), true)
             }
             Call::Poll { fds, timeout } => {
-                let timeout = match timeout {
-                    None => None,
-                    Some(t) if t >= 0.0 && t.is_finite() => Some(Duration::from_secs_f64(t)),
-                    Some(_) => return done(Err(ExecError::BadArgument("poll timeout must be >= 0 or None".into()))),
+                if fds.len() > MAX_WAIT_ENTRIES {
+                    return done(Err(too_many_entries("poll", fds.len())));
+                }
+                let timeout = match timeout.map(|t| seconds_arg(t, "poll timeout")).transpose() {
+                    Ok(timeout) => timeout,
+                    Err(e) => return done(Err(e)),
                 };
                 let fds = fds
                     .into_iter()
@@ -259,16 +279,19 @@ impl Executor {
                 value: i64::from(std::fs::symlink_metadata(p).is_ok()),
             })),
             Call::Select { rlist, wlist, xlist, timeout } => {
+                let entries = rlist.len().saturating_add(wlist.len()).saturating_add(xlist.len());
+                if entries > MAX_WAIT_ENTRIES {
+                    return done(Err(too_many_entries("select", entries)));
+                }
                 let lookup = |ids: Vec<SockId>| ids.into_iter().map(|id| self.entry(id)).collect::<Result<Vec<_>, _>>();
                 let lists = (lookup(rlist), lookup(wlist), lookup(xlist));
                 let (r, w, x) = match lists {
                     (Ok(r), Ok(w), Ok(x)) => (r, w, x),
                     (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return done(Err(e)),
                 };
-                let timeout = match timeout {
-                    None => None,
-                    Some(t) if t >= 0.0 && t.is_finite() => Some(Duration::from_secs_f64(t)),
-                    Some(_) => return done(Err(ExecError::BadArgument("select timeout must be >= 0 or None".into()))),
+                let timeout = match timeout.map(|t| seconds_arg(t, "timeout")).transpose() {
+                    Ok(timeout) => timeout,
+                    Err(e) => return done(Err(e)),
                 };
                 let pending = PendingCall::select(r, w, x, timeout);
                 self.wait_or_finish(pending, timeout != Some(Duration::ZERO))
@@ -327,7 +350,17 @@ impl Executor {
                 }
                 let from = matches!(call, Call::Recvfrom { .. });
                 let dontwait = flags & libc::MSG_DONTWAIT != 0;
-                self.wait_or_finish(PendingCall::recv(entry.clone(), n, flags, from, policy), !dontwait)
+                let mut pending = PendingCall::recv(entry.clone(), n, flags, from, policy);
+                // A waiting MSG_WAITALL receive gathers up to `n` bytes in the relay: all of them
+                // together may hold at most `max_recv`.
+                let gathers = flags & libc::MSG_WAITALL != 0 && flags & libc::MSG_PEEK == 0 && entry.is_stream() && !from;
+                if gathers && n > 0 {
+                    match call::Held::take(&self.held, n, self.config.max_recv) {
+                        Ok(held) => pending.hold(held),
+                        Err(refusal) => return done(Err(ExecError::Limit(refusal))),
+                    }
+                }
+                self.wait_or_finish(pending, !dontwait)
             }
             Call::Sendto { data, addr, flags, .. } => {
                 match addr::to_sockaddr(&addr, family, &policy, Use::Destination) {
@@ -353,16 +386,20 @@ impl Executor {
             }
             Call::Settimeout { seconds, .. } => done(match seconds {
                 None => Ok(IoMode::Blocking),
-                Some(0.0) => Ok(IoMode::NonBlocking),
-                Some(s) if s > 0.0 && s.is_finite() => Ok(IoMode::Timeout(Duration::from_secs_f64(s))),
-                Some(_) => Err(ExecError::BadArgument("Timeout value out of range".into())),
+                Some(s) if s < 0.0 => Err(ExecError::BadArgument("ValueError: Timeout value out of range".into())),
+                Some(s) => match seconds_arg(s, "timeout") {
+                    Ok(Duration::ZERO) => Ok(IoMode::NonBlocking),
+                    Ok(t) => Ok(IoMode::Timeout(t)),
+                    Err(e) => Err(e),
+                },
             }
             .map(|mode| {
                 entry.set_mode(mode);
                 Ret::None
             })),
             Call::Setsockopt { level, opt, value, .. } => {
-                let result = self.check_sockopt(level, opt, &value).and_then(|()| sockopt::set(sock, level, opt, &value));
+                let result = allow::check_sockopt(level, opt, &value, self.scope(), self.config.buffer_max)
+                    .and_then(|value| sockopt::set(sock, level, opt, &value));
                 if level == libc::SOL_SOCKET && matches!(opt, libc::SO_RCVTIMEO | libc::SO_SNDTIMEO) {
                     entry.refresh_kernel_timeouts();
                 }
@@ -448,16 +485,8 @@ impl Executor {
         if self.socks.len() >= self.config.max_sockets {
             return Err(self.too_many_sockets());
         }
-        if !matches!(family, libc::AF_INET | libc::AF_INET6 | libc::AF_UNIX) {
-            return Err(ExecError::os(libc::EAFNOSUPPORT));
-        }
         // Flags ORed into the type (SOCK_NONBLOCK) are the script's business; the fd is non-blocking anyway.
-        let base_type = sock_type & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
-        if base_type == libc::SOCK_RAW && !self.config.allow_raw {
-            return Err(ExecError::Policy(
-                "raw sockets are switched off on this relay (it runs without a private namespace)".into(),
-            ));
-        }
+        let base_type = allow::check_socket(family, sock_type, proto, self.scope())?;
         let socket = (self.config.make_socket)(family, base_type, proto).map_err(ExecError::Os)?;
         let info = SockInfo { sock: 0, fd: socket.as_raw_fd(), family, sock_type: base_type, proto };
         let entry = self.register(socket, info, KernelTimeouts::default())?;
@@ -474,10 +503,15 @@ impl Executor {
         if self.socks.len() + 2 > self.config.max_sockets {
             return Err(self.too_many_sockets());
         }
-        let base_type = sock_type & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
-        if base_type == libc::SOCK_RAW {
-            return Err(ExecError::os(libc::EOPNOTSUPP));
+        if family != libc::AF_UNIX {
+            // Linux makes pairs of Unix sockets only.
+            return Err(ExecError::os(if family == libc::AF_INET || family == libc::AF_INET6 {
+                libc::EOPNOTSUPP
+            } else {
+                libc::EAFNOSUPPORT
+            }));
         }
+        let base_type = allow::check_socket(family, sock_type, proto, self.scope())?;
         let protocol = (proto != 0).then_some(socket2::Protocol::from(proto));
         let (a, b) = Socket::pair(socket2::Domain::from(family), socket2::Type::from(base_type), protocol)
             .map_err(ExecError::Os)?;
@@ -597,17 +631,41 @@ impl Executor {
         ExecError::Limit(crate::limits::Refusal::Sockets(self.config.max_sockets))
     }
 
-    fn check_sockopt(&self, level: i32, opt: i32, _value: &OptValue) -> Result<(), ExecError> {
-        // Options that would let a script step outside the session's network.
-        let forbidden = matches!(
-            (level, opt),
-            (libc::SOL_SOCKET, libc::SO_BINDTODEVICE) | (libc::SOL_SOCKET, libc::SO_MARK)
-        );
-        if forbidden && self.config.policy.loopback_only {
-            return Err(ExecError::Policy("this socket option is not allowed in host mode".into()));
-        }
-        Ok(())
+    /// What the allow-lists need to know about this session.
+    fn scope(&self) -> allow::Scope {
+        allow::Scope { host: self.config.policy.loopback_only, raw: self.config.allow_raw }
     }
+}
+
+/// The most entries one `select` (all three lists) or `poll` may name. A
+/// session has at most `--max-sockets` sockets, so more are repeats; each
+/// costs memory while the call waits, so they are capped.
+pub const MAX_WAIT_ENTRIES: usize = 1024;
+
+fn too_many_entries(call: &str, entries: usize) -> ExecError {
+    ExecError::BadArgument(format!(
+        "ValueError: {call}() was given {entries} entries; socklab allows at most {MAX_WAIT_ENTRIES} per call"
+    ))
+}
+
+/// The longest timeout CPython takes: its clock counts nanoseconds in 64 bits.
+const MAX_SECONDS: f64 = i64::MAX as f64 / 1e9;
+
+/// A script's seconds (a timeout, a sleep) as a duration, with CPython's
+/// errors: a `ValueError` for NaN or a negative value, an `OverflowError` past
+/// what a C timestamp holds (about 292 years) or infinity.
+pub(crate) fn seconds_arg(seconds: f64, what: &str) -> Result<Duration, ExecError> {
+    if seconds.is_nan() {
+        return Err(ExecError::BadArgument("ValueError: Invalid value NaN (not a number)".into()));
+    }
+    if seconds < 0.0 {
+        return Err(ExecError::BadArgument(format!("ValueError: {what} must be non-negative")));
+    }
+    if seconds >= MAX_SECONDS {
+        return Err(ExecError::BadArgument("OverflowError: timestamp out of range for platform time_t".into()));
+    }
+    Duration::try_from_secs_f64(seconds)
+        .map_err(|_| ExecError::BadArgument("OverflowError: timestamp out of range for platform time_t".into()))
 }
 
 /// `addr` redirected to `real` when it names `real`'s address and port 80:
@@ -679,4 +737,126 @@ enum DeadlineError {
     Timeout,
     /// A kernel timeout (SO_RCVTIMEO / SO_SNDTIMEO) with this errno.
     Errno(i32),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_have_cpythons_errors_and_never_panic() {
+        assert_eq!(seconds_arg(1.5, "timeout").unwrap(), Duration::from_millis(1500));
+        assert_eq!(seconds_arg(9.2e9, "timeout").unwrap(), Duration::from_secs(9_200_000_000));
+        for huge in [1e10, 1e19, 1e30, 1e308, f64::INFINITY, f64::MAX] {
+            let err = seconds_arg(huge, "timeout").unwrap_err().to_string();
+            assert!(err.starts_with("OverflowError"), "{huge}: {err}");
+        }
+        assert!(seconds_arg(f64::NAN, "timeout").unwrap_err().to_string().starts_with("ValueError"));
+        assert!(seconds_arg(-1.0, "timeout").unwrap_err().to_string().contains("non-negative"));
+        assert!(seconds_arg(f64::NEG_INFINITY, "timeout").is_err());
+    }
+
+    /// Every call with the extremes of each of its numbers: answers, never a panic.
+    #[tokio::test]
+    async fn extreme_numbers_in_every_call_never_panic() {
+        use socklab_wire::protocol::{Bytes, OptValue, PollFd};
+        let root = std::env::temp_dir().join(format!("socklab-extremes-{}", std::process::id()));
+        let mut exec = Executor::new(ExecConfig {
+            policy: AddrPolicy::host(root.clone(), vec![]),
+            make_socket: host_socket_maker(),
+            allow_raw: false,
+            max_sockets: 64,
+            max_recv: 16 << 20,
+            max_sleep: Duration::from_secs(60),
+            buffer_max: BufferMax::read(),
+            peers_on_well_known_ports: false,
+            watch: None,
+        });
+        let ints = [i32::MIN, -1, 0, 1, 2, 3, 5, 6, 10, 16, 17, 41, 255, 768, 0o4000 | 1, 0o2000000 | 10, i32::MAX];
+        let seconds = [f64::MIN, -1.0, -0.0, 0.0, 5e-324, 1e-9, 1.0, 9.2e9, 9.3e9, 1e19, 1e308, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
+        let run = |exec: &mut Executor, call: Call| {
+            let _ = exec.start(call);
+        };
+        for &family in &ints {
+            for &sock_type in &ints {
+                for &proto in &ints {
+                    let made = exec.start(Call::Socket { family, sock_type, proto });
+                    if let Started::Done(Ok(Ret::Socket { info })) = made {
+                        run(&mut exec, Call::Close { sock: info.sock });
+                    }
+                    run(&mut exec, Call::Socketpair { family, sock_type, proto });
+                    let open: Vec<SockId> = exec.socks.keys().copied().collect();
+                    for sock in open {
+                        run(&mut exec, Call::Close { sock });
+                    }
+                }
+            }
+        }
+        let Started::Done(Ok(Ret::Pair { a, b })) = exec.start(Call::Socketpair { family: libc::AF_UNIX, sock_type: 1, proto: 0 }) else {
+            panic!("a socket pair")
+        };
+        let Started::Done(Ok(Ret::Socket { info: tcp })) = exec.start(Call::Socket { family: libc::AF_INET6, sock_type: 1, proto: 0 }) else {
+            panic!("a TCP socket")
+        };
+        let values = [
+            OptValue::Int(i64::MIN),
+            OptValue::Int(-1),
+            OptValue::Int(0),
+            OptValue::Int(1),
+            OptValue::Int(i64::from(i32::MAX) + 1),
+            OptValue::Int(i64::MAX),
+            OptValue::Bytes(Bytes::new(vec![])),
+            OptValue::Bytes(Bytes::new(vec![0xff])),
+            OptValue::Bytes(Bytes::new(vec![0xff; 4])),
+            OptValue::Bytes(Bytes::new(vec![0xff; 8])),
+            OptValue::Bytes(Bytes::new(vec![0x7f; 16])),
+            OptValue::Bytes(Bytes::new(vec![0; 2000])),
+        ];
+        for sock in [a.sock, tcp.sock] {
+            for level in [i32::MIN, -1, 0, 1, 6, 17, 41, i32::MAX] {
+                for opt in (-1..80).chain([i32::MIN, i32::MAX]) {
+                    for value in &values {
+                        run(&mut exec, Call::Setsockopt { sock, level, opt, value: value.clone() });
+                    }
+                    for buflen in [None, Some(0), Some(1), Some(4), Some(1024), Some(1025), Some(u32::MAX)] {
+                        run(&mut exec, Call::Getsockopt { sock, level, opt, buflen });
+                    }
+                }
+            }
+        }
+        for &t in &seconds {
+            run(&mut exec, Call::Settimeout { sock: a.sock, seconds: Some(t) });
+            run(&mut exec, Call::Recv { sock: a.sock, n: 10, flags: libc::MSG_WAITALL });
+            run(&mut exec, Call::Select { rlist: vec![a.sock], wlist: vec![b.sock], xlist: vec![], timeout: Some(t) });
+            run(&mut exec, Call::Sleep { seconds: t });
+            let fds = vec![PollFd { fd: i32::MIN, events: i16::MIN }, PollFd { fd: -1, events: -1 }, PollFd { fd: a.fd, events: i16::MAX }];
+            run(&mut exec, Call::Poll { fds, timeout: Some(t) });
+        }
+        run(&mut exec, Call::Settimeout { sock: a.sock, seconds: None });
+        for &flags in &ints {
+            for n in [0, 1, 16 << 20, (16 << 20) + 1, u32::MAX] {
+                run(&mut exec, Call::Recv { sock: a.sock, n, flags });
+                run(&mut exec, Call::Recvfrom { sock: b.sock, n, flags });
+            }
+            run(&mut exec, Call::Send { sock: b.sock, data: Bytes::new(vec![1; 10]), flags });
+            run(&mut exec, Call::Listen { sock: tcp.sock, backlog: flags });
+            run(&mut exec, Call::Shutdown { sock: b.sock, how: flags });
+        }
+        for port in [i64::MIN, -1, 0, 65_535, 65_536, i64::MAX] {
+            let addr = Addr::Inet { host: "::1".into(), port, flowinfo: Some(u32::MAX), scope_id: Some(u32::MAX) };
+            run(&mut exec, Call::Bind { sock: tcp.sock, addr: addr.clone() });
+            run(&mut exec, Call::ConnectEx { sock: tcp.sock, addr });
+        }
+        for path in [String::new(), "\0".into(), "/".into(), "..".into(), "a/".repeat(60), "\0".repeat(200), "x".repeat(5000)] {
+            run(&mut exec, Call::Unlink { path: path.clone() });
+            run(&mut exec, Call::Exists { path: path.clone() });
+            run(&mut exec, Call::Bind { sock: a.sock, addr: Addr::Unix { path: path.clone() } });
+        }
+        run(&mut exec, Call::Fork { socks: vec![u32::MAX; 1000] });
+        run(&mut exec, Call::Fork { socks: vec![a.sock; 100] });
+        run(&mut exec, Call::Close { sock: u32::MAX });
+        run(&mut exec, Call::Gethostbyname { name: "a.".repeat(100_000) });
+        drop(exec);
+        let _ = std::fs::remove_dir_all(root);
+    }
 }
