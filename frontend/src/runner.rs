@@ -311,6 +311,18 @@ mod tests {
         assert_eq!(lines, [Some(4), None], "{:?}", runner.lane_views());
     }
 
+    /// What keeps the tab alive: the page counts memory as the relay does.
+    const HOG: &str = "big = []\ntry:\n    while True:\n        big.append('x' * 100000)\n\
+                           except MemoryError as e:\n    print('MemoryError', len(big) > 2000)\n\
+                           big = None\nwhile True:\n    print('y' * 1000000)\n";
+
+    #[test]
+    fn the_page_holds_a_script_to_its_memory_and_output_limits() {
+        let (_, printed) = run_alone(HOG).expect("runs to its end");
+        assert!(printed.starts_with("MemoryError True\n"), "{}", &printed[..40.min(printed.len())]);
+        assert!(printed.len() <= (16 << 20) + 20, "{} bytes printed", printed.len());
+    }
+
     #[test]
     fn a_script_without_calls_runs_alone() {
         let (steps, printed) = run_alone("n = 0\nfor i in range(3):\n    n += i\nprint(n)\n").expect("runs");

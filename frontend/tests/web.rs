@@ -49,6 +49,16 @@ async fn the_page_starts_with_the_echo_example_and_run_disabled_until_connected(
 }
 
 #[wasm_bindgen_test]
+fn the_tab_survives_a_script_that_hogs_memory_and_output() {
+    let hog = "big = []\ntry:\n    while True:\n        big.append('x' * 100000)\n\
+               except MemoryError as e:\n    print('MemoryError', len(big) > 2000)\n\
+               big = None\nwhile True:\n    print('y' * 1000000)\n";
+    let (_, printed) = socklab_frontend::runner::run_alone(hog).expect("runs to its end");
+    assert!(printed.starts_with("MemoryError True\n"));
+    assert!(printed.len() <= (16 << 20) + 20, "{} bytes printed", printed.len());
+}
+
+#[wasm_bindgen_test]
 async fn the_transcript_shows_one_styled_line_per_entry() {
     let root = root();
     let lines = vec![

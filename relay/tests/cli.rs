@@ -425,3 +425,40 @@ s.close()
     let resolved: Vec<_> = run.lines.iter().filter(|l| l["kind"] == "resolved").map(|l| l["name"].clone()).collect();
     assert_eq!(resolved, ["example.com", "www.example.org"]);
 }
+
+#[test]
+fn the_run_limits_are_flags_and_a_lane_past_one_ends_while_the_others_go_on() {
+    let run = run_script(
+        r#"
+# lane: hog
+big = []
+try:
+    while True:
+        big.append(b"x" * 65536)
+except MemoryError as e:
+    print("MemoryError:", e)
+big = None
+while True:
+    print("y" * 1000)
+
+# lane: echo
+a, b = socketpair()
+a.sendall(b"still here")
+print(b.recv(100))
+"#,
+        &["--max-memory", "16MiB", "--max-output", "64KiB"],
+    );
+    let prints: Vec<&str> = run.lines.iter().filter(|l| l["kind"] == "print").map(|l| l["text"].as_str().unwrap()).collect();
+    assert_eq!(prints[0], "MemoryError: the program's values would take more than 16 MiB (socklab's memory limit)");
+    assert!(prints.contains(&"b'still here'"), "{prints:?}");
+    let hog_bytes: usize = run.lines.iter().filter(|l| l["kind"] == "print" && l["lane"] == "hog").map(|l| l["text"].as_str().unwrap().len() + 1).sum();
+    assert!(hog_bytes <= 64 * 1024 + 1, "{hog_bytes} bytes printed");
+    let end = run.lines.iter().find(|l| l["kind"] == "lane_end" && l["lane"] == "hog").expect("the hog lane ended");
+    assert_eq!(end["status"], "error");
+    assert_eq!(end["line"], 11);
+    assert!(end["message"].as_str().unwrap().contains("output limit: this lane printed more than 64 KiB"), "{end}");
+
+    let steps = run_script("n = 0\nwhile True:\n    n += 1\n", &["--max-steps", "500"]);
+    let end = steps.lines.iter().find(|l| l["kind"] == "lane_end").expect("the lane ended");
+    assert!(end["message"].as_str().unwrap().contains("stopped after 500 statements"), "{end}");
+}

@@ -202,7 +202,9 @@ impl Interpreter {
             lanes.push(vm);
         }
         let meter = shared.meter.clone();
-        Interpreter { lanes, shared, meter }
+        let mut interp = Interpreter { lanes, shared, meter };
+        interp.set_limits(Limits::default());
+        interp
     }
 
     /// Sets the run's limits (before its first step).
