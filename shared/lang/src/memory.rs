@@ -6,6 +6,10 @@
 //! thread when it was allocated, so its bytes are given back to that meter
 //! when it is freed, wherever and whenever that happens. Without the
 //! allocator registered, meters read zero and no memory limit applies.
+//!
+//! A meter's account (24 bytes) is never freed: a block may outlive the run
+//! that made it (an event handed to the page), and counting references to
+//! the account would cost two more atomic operations per allocation.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -18,8 +22,6 @@ const HEADER: usize = 16;
 
 struct Account {
     bytes: AtomicUsize,
-    /// The meter's handle plus one per live block charged to it.
-    refs: AtomicUsize,
     /// The most bytes the script may hold (see [`would_exceed`]).
     limit: AtomicUsize,
 }
@@ -49,26 +51,24 @@ unsafe fn slot(user: *mut u8) -> *mut *const Account {
     unsafe { user.sub(size_of::<usize>()).cast() }
 }
 
-fn charge(account: *const Account, bytes: usize) {
+/// Adds to an account with a plain load and store, not a locked
+/// read-modify-write: a run allocates and frees on its own thread, and were
+/// another thread to free one of its blocks at the same instant, the count
+/// would be off by that block, nothing worse.
+fn add(account: *const Account, bytes: usize, sub: usize) {
     if !account.is_null() {
-        // SAFETY: an account lives while a handle or a charged block refers to it.
-        let a = unsafe { &*account };
-        a.refs.fetch_add(1, Ordering::Relaxed);
-        a.bytes.fetch_add(bytes, Ordering::Relaxed);
+        // SAFETY: accounts are never freed.
+        let count = &unsafe { &*account }.bytes;
+        count.store(count.load(Ordering::Relaxed).wrapping_add(bytes).wrapping_sub(sub), Ordering::Relaxed);
     }
 }
 
+fn charge(account: *const Account, bytes: usize) {
+    add(account, bytes, 0);
+}
+
 fn release(account: *const Account, bytes: usize) {
-    if account.is_null() {
-        return;
-    }
-    // SAFETY: as in `charge`; the last reference frees it below.
-    let a = unsafe { &*account };
-    a.bytes.fetch_sub(bytes, Ordering::Relaxed);
-    if a.refs.fetch_sub(1, Ordering::AcqRel) == 1 {
-        // SAFETY: no handle and no block refers to it any more; made by `Meter::new`.
-        unsafe { System.dealloc(account.cast_mut().cast(), Layout::new::<Account>()) };
-    }
+    add(account, 0, bytes);
 }
 
 impl Counting {
@@ -125,11 +125,7 @@ unsafe impl GlobalAlloc for Counting {
             if base.is_null() {
                 return base;
             }
-            if !account.is_null() {
-                let a = &*account;
-                a.bytes.fetch_add(new_size, Ordering::Relaxed);
-                a.bytes.fetch_sub(layout.size(), Ordering::Relaxed);
-            }
+            add(account, new_size, layout.size());
             base.add(h)
         }
     }
@@ -153,29 +149,24 @@ impl Meter {
             std::alloc::handle_alloc_error(layout);
         }
         // SAFETY: freshly allocated with Account's layout.
-        unsafe { account.write(Account { bytes: AtomicUsize::new(0), refs: AtomicUsize::new(1), limit: AtomicUsize::new(usize::MAX) }) };
+        unsafe { account.write(Account { bytes: AtomicUsize::new(0), limit: AtomicUsize::new(usize::MAX) }) };
         Meter(account)
     }
 
     /// Bytes allocated while this meter was current and not freed since.
     pub fn bytes(&self) -> usize {
-        // SAFETY: the handle keeps the account alive.
+        // SAFETY: accounts are never freed.
         unsafe { &*self.0 }.bytes.load(Ordering::Relaxed)
     }
 
     pub fn limit(&self) -> usize {
-        // SAFETY: the handle keeps the account alive.
+        // SAFETY: accounts are never freed.
         unsafe { &*self.0 }.limit.load(Ordering::Relaxed)
     }
 
     pub fn set_limit(&self, bytes: usize) {
-        // SAFETY: the handle keeps the account alive.
+        // SAFETY: accounts are never freed.
         unsafe { &*self.0 }.limit.store(bytes, Ordering::Relaxed);
-    }
-
-    /// Whether more is held than the limit allows.
-    pub fn over(&self) -> bool {
-        self.bytes() > self.limit()
     }
 
     /// Charges this thread's allocations to the meter until the guard drops.
@@ -187,8 +178,6 @@ impl Meter {
 /// Another handle on the same meter.
 impl Clone for Meter {
     fn clone(&self) -> Meter {
-        // SAFETY: the handle keeps the account alive.
-        unsafe { &*self.0 }.refs.fetch_add(1, Ordering::Relaxed);
         Meter(self.0)
     }
 }
@@ -196,12 +185,6 @@ impl Clone for Meter {
 impl Default for Meter {
     fn default() -> Meter {
         Meter::new()
-    }
-}
-
-impl Drop for Meter {
-    fn drop(&mut self) {
-        release(self.0, 0);
     }
 }
 

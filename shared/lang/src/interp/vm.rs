@@ -50,6 +50,8 @@ pub struct Shared {
     /// After a `MemoryError`, what the run may hold before the next one: room
     /// for its handler (`except MemoryError: print(...)`) to run.
     pub memory_grace: usize,
+    /// What the run held after the last op, to tell which op grew it.
+    memory_seen: usize,
     last_ident: i64,
 }
 
@@ -596,9 +598,8 @@ impl LaneVm {
                 continue;
             }
             self.frame.pc += 1;
-            let held = shared.meter.bytes();
             let outcome = self.exec(op, shared);
-            let outcome = self.within_limits(outcome, shared, held);
+            let outcome = self.within_limits(outcome, shared);
             if !std::mem::take(&mut self.filling) {
                 self.clear_fills();
             }
@@ -1507,7 +1508,7 @@ impl LaneVm {
     /// Replaces an op's outcome with the error of a limit it went past:
     /// nesting too deep for a walk, memory grown past the limit by this op,
     /// or more output than a lane may print (which nothing can catch).
-    fn within_limits(&mut self, outcome: Result<Next, Raise>, shared: &mut Shared, held: usize) -> Result<Next, Raise> {
+    fn within_limits(&mut self, outcome: Result<Next, Raise>, shared: &mut Shared) -> Result<Next, Raise> {
         let too_deep = super::deep::take_too_deep();
         let room = shared.limits.output.saturating_sub(self.printed);
         if self.output.len() > room {
@@ -1527,10 +1528,14 @@ impl LaneVm {
         if let Some(during) = too_deep {
             return Err(Exception::new(ExcClass::RecursionError, format!("maximum recursion depth exceeded {during}")).into());
         }
-        let (now, limit) = (shared.meter.bytes(), shared.meter.limit());
-        if now.saturating_add(MEMORY_GRACE) <= limit {
-            shared.memory_grace = 0;
-        } else if now > limit && now > held && now > shared.memory_grace && (self.frame.current.is_some() || self.frame.silent) {
+        // What the run held after the op before is what this one started with.
+        let (now, limit) = (shared.meter.bytes(), shared.limits.memory);
+        let held = std::mem::replace(&mut shared.memory_seen, now);
+        if now <= limit {
+            if now.saturating_add(MEMORY_GRACE) <= limit {
+                shared.memory_grace = 0;
+            }
+        } else if now > held && now > shared.memory_grace && (self.frame.current.is_some() || self.frame.silent) {
             shared.memory_grace = now.saturating_add(MEMORY_GRACE);
             return Err(Exception::memory_limit(limit).into());
         }
