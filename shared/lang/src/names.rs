@@ -131,6 +131,7 @@ named_enum! {
         Base64 = "base64",
         Codecs = "codecs",
         Types = "types",
+        Datetime = "datetime",
     }
 }
 
@@ -145,6 +146,7 @@ impl Module {
             Module::Socketserver => Some(include_str!("../pylib/socketserver.py")),
             Module::Argparse => Some(include_str!("../pylib/argparse.py")),
             Module::Types => Some(include_str!("../pylib/types.py")),
+            Module::Datetime => Some(include_str!("../pylib/datetime.py")),
             _ => None,
         }
     }
@@ -193,6 +195,12 @@ named_enum! {
         MathHypot = "math.hypot",
         TimeMonotonic = "time.monotonic",
         TimePerfCounter = "time.perf_counter",
+        TimeGmtime = "time.gmtime",
+        TimeLocaltime = "time.localtime",
+        TimeMktime = "time.mktime",
+        TimeCtime = "time.ctime",
+        TimeAsctime = "time.asctime",
+        TimeStrftime = "time.strftime",
         JsonDumps = "json.dumps",
         JsonLoads = "json.loads",
         ThreadStartNewThread = "_thread.start_new_thread",

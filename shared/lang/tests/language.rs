@@ -32,4 +32,6 @@ like_cpython! {
     loop_else: "loop_else",
     base64_codecs_and_types: "encodings",
     timeouts_out_of_range: "timeouts",
+    operator_methods: "operators",
+    datetime_and_the_calendar: "datetime_lib",
 }

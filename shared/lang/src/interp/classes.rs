@@ -12,7 +12,7 @@ use super::exception::{Exception, Raise};
 use super::methods;
 use super::value::{Function, Value, lock};
 use super::vm::{LaneVm, Next, OnReturn};
-use crate::ast::CmpOp;
+use crate::ast::{BinOp, CmpOp, UnaryOp};
 use crate::names::{Builtin, ExcClass};
 
 type Flow = Result<Next, Raise>;
@@ -236,7 +236,60 @@ fn cmp_dunders(op: CmpOp) -> Option<(&'static str, &'static str)> {
     })
 }
 
+/// The method an operator calls on its left operand, and the reflected one on its right.
+fn binary_dunders(op: BinOp) -> (&'static str, &'static str) {
+    match op {
+        BinOp::Add => ("__add__", "__radd__"),
+        BinOp::Sub => ("__sub__", "__rsub__"),
+        BinOp::Mul => ("__mul__", "__rmul__"),
+        BinOp::Div => ("__truediv__", "__rtruediv__"),
+        BinOp::FloorDiv => ("__floordiv__", "__rfloordiv__"),
+        BinOp::Mod => ("__mod__", "__rmod__"),
+        BinOp::Pow => ("__pow__", "__rpow__"),
+        BinOp::BitAnd => ("__and__", "__rand__"),
+        BinOp::BitOr => ("__or__", "__ror__"),
+        BinOp::BitXor => ("__xor__", "__rxor__"),
+        BinOp::Shl => ("__lshift__", "__rlshift__"),
+        BinOp::Shr => ("__rshift__", "__rrshift__"),
+    }
+}
+
 impl LaneVm {
+    /// `a OP b` where an operand is an instance whose class defines the
+    /// operator's method (`__add__`, or `__radd__` on the right): calls it.
+    pub(super) fn binary_dunder(&mut self, op: BinOp) -> Result<bool, Raise> {
+        let n = self.frame.stack.len();
+        if n < 2 || !matches!((&self.frame.stack[n - 2], &self.frame.stack[n - 1]), (Value::Instance(_), _) | (_, Value::Instance(_))) {
+            return Ok(false);
+        }
+        let (a, b) = (self.frame.stack[n - 2].clone(), self.frame.stack[n - 1].clone());
+        let (name, reflected) = binary_dunders(op);
+        let found = match (&a, &b) {
+            (Value::Instance(i), _) if let Some(m) = i.class.method(name) => Some((m, a.clone(), b.clone())),
+            (_, Value::Instance(i)) if let Some(m) = i.class.method(reflected) => Some((m, b.clone(), a.clone())),
+            _ => None,
+        };
+        let Some((m, recv, other)) = found else { return Ok(false) };
+        self.frame.stack.truncate(n - 2);
+        self.call_function(&m, vec![recv, other], Vec::new(), OnReturn::Value)?;
+        Ok(true)
+    }
+
+    /// `-x`, `+x`, `~x` of an instance whose class defines `__neg__`, `__pos__`, `__invert__`.
+    pub(super) fn unary_dunder(&mut self, op: UnaryOp) -> Result<bool, Raise> {
+        let name = match op {
+            UnaryOp::Neg => "__neg__",
+            UnaryOp::Pos => "__pos__",
+            UnaryOp::Invert => "__invert__",
+            UnaryOp::Not => return Ok(false),
+        };
+        let Some(Value::Instance(i)) = self.frame.stack.last() else { return Ok(false) };
+        let Some(m) = i.class.method(name) else { return Ok(false) };
+        let recv = self.pop();
+        self.call_function(&m, vec![recv], Vec::new(), OnReturn::Value)?;
+        Ok(true)
+    }
+
     /// Forgets the `__str__`/`__repr__` results cached for the op that just ran.
     pub(super) fn clear_fills(&mut self) {
         for i in self.frame.filled.drain(..) {

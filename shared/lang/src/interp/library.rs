@@ -399,6 +399,10 @@ pub fn call(f: LibFn, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> 
             args.bind([], 0)?;
             value(Value::Float(ctx.now))
         }
+        LibFn::TimeGmtime | LibFn::TimeLocaltime | LibFn::TimeMktime | LibFn::TimeCtime | LibFn::TimeAsctime | LibFn::TimeStrftime => {
+            let name = f.name().trim_start_matches("time.");
+            value(super::clock::call(name, args, ctx.now)?)
+        }
         LibFn::JsonDumps => {
             let (items, keywords) = args.varargs(&[
                 "indent",

@@ -201,7 +201,8 @@ fn module_attr(module: Module, name: &str) -> Option<Value> {
         | Module::Argparse
         | Module::Base64
         | Module::Codecs
-        | Module::Types => None,
+        | Module::Types
+        | Module::Datetime => None,
     }
 }
 

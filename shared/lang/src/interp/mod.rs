@@ -19,6 +19,7 @@ mod args;
 mod builtins;
 mod class;
 mod classes;
+mod clock;
 mod codec;
 mod compile;
 mod deep;

@@ -21,7 +21,7 @@ use super::classes::{class_call, exc_matches, exception_of, exception_value, rai
 use crate::ast::BinOp;
 use super::{CallResult, EndStatus, InterpEvent, LaneState, Yield};
 use socklab_wire::errno;
-use crate::names::{self, ExcClass, Global, Module};
+use crate::names::{self, Builtin, ExcClass, Global, Module};
 use socklab_wire::protocol::{Call, OsError, Outcome, SockId};
 
 /// State every lane shares: the event queue and the names of sockets.
@@ -747,6 +747,9 @@ impl LaneVm {
                 }
             }
             Op::Unary(op) => {
+                if self.unary_dunder(op)? {
+                    return Ok(Next::Continue);
+                }
                 let v = self.pop();
                 self.frame.stack.push(ops::unary(op, &v)?);
             }
@@ -756,6 +759,9 @@ impl LaneVm {
                     && let Some(v) = self.frame.stack.last().cloned()
                     && self.fill_percent(&v)?
                 {
+                    return Ok(Next::Continue);
+                }
+                if self.binary_dunder(op)? {
                     return Ok(Next::Continue);
                 }
                 let b = self.pop();
@@ -804,6 +810,17 @@ impl LaneVm {
                 has_spec,
             } => {
                 let at = self.frame.stack.len().saturating_sub(1 + usize::from(has_spec));
+                // `f"{when:%H:%M}"` of an instance whose class defines `__format__`.
+                if has_spec
+                    && conversion.is_none()
+                    && let Some(Value::Instance(i)) = self.frame.stack.get(at)
+                    && let Some(m) = i.class.method("__format__")
+                {
+                    let spec = self.pop();
+                    let recv = self.pop();
+                    self.call_function(&m, vec![recv, spec], Vec::new(), OnReturn::Value)?;
+                    return Ok(Next::Continue);
+                }
                 if let Some(v) = self.frame.stack.get(at).cloned() {
                     let repr = matches!(conversion, Some('r' | 'a'));
                     if self.fill(&v, !repr, repr)? {
@@ -887,6 +904,14 @@ impl LaneVm {
                     && let Some(next) = self.call_generator(&callee, &positional, &[])
                 {
                     return next;
+                }
+                // `abs(x)` of an instance whose class defines `__abs__`.
+                if let (Value::Builtin(Builtin::Abs), [Value::Instance(i)]) = (&callee, positional.as_slice())
+                    && kwnames.is_empty()
+                    && let Some(m) = i.class.method("__abs__")
+                {
+                    self.call_function(&m, positional, Vec::new(), OnReturn::Value)?;
+                    return Ok(Next::Continue);
                 }
                 if class_call(&callee, &positional) {
                     let keywords = kwnames.into_iter().zip(kwvalues).collect();
