@@ -507,6 +507,16 @@ impl Parser<'_> {
         })
     }
 
+    /// The value of a (dotted) module name: `os.path` is `os`'s attribute `path`.
+    fn module_expr(&self, dotted: &str, pos: Pos) -> Expr {
+        let mut parts = dotted.split('.');
+        let mut e = self.mk(pos, ExprKind::Name(parts.next().unwrap_or(dotted).to_string()));
+        for part in parts {
+            e = self.mk(pos, ExprKind::Attr(Box::new(e), part.to_string()));
+        }
+        e
+    }
+
     fn import(&mut self) -> PResult<StmtKind> {
         let from = self.advance().is_name("from");
         // Names the statement binds, as (name, value): `import struct as s`,
@@ -515,9 +525,15 @@ impl Parser<'_> {
         let mut from_module: Option<(Module, Pos)>;
         loop {
             let pos = self.peek().pos;
-            let module = self.expect_name("a module name")?;
+            let mut module = self.expect_name("a module name")?;
+            // `import os.path`: a dotted name is one module.
+            while self.eat_op(".") {
+                module.push('.');
+                module.push_str(&self.expect_name("a module name after '.'")?);
+            }
             let Some(m) = Module::from_name(&module) else {
-                let msg = match instead_of(&module) {
+                let top = module.split('.').next().unwrap_or(&module);
+                let msg = match instead_of(&module).or_else(|| instead_of(top)) {
                     Some(hint) => format!("module '{module}' is not available in socklab scripts: {hint}"),
                     None => format!(
                         "module '{module}' is not available: socklab scripts have {} built in",
@@ -526,12 +542,9 @@ impl Parser<'_> {
                 };
                 return Err(self.error_at(pos, msg));
             };
-            if self.at_op(".") {
-                return Err(self.expected("end of statement"));
-            }
             if !from && self.eat_keyword("as") {
                 let alias = self.expect_name("a name after 'as'")?;
-                bindings.push((alias, self.mk(pos, ExprKind::Name(module.clone()))));
+                bindings.push((alias, self.module_expr(&module, pos)));
             }
             from_module = Some((m, pos));
             if from || !self.eat_op(",") {
@@ -560,7 +573,7 @@ impl Parser<'_> {
                             Module::Socket | Module::Select | Module::Time | Module::Errno
                         ) && crate::names::global(&name).is_some();
                         if alias.as_ref().is_some_and(|a| a != &name) || !builtin {
-                            let object = self.mk(mpos, ExprKind::Name(m.name().to_string()));
+                            let object = self.module_expr(m.name(), mpos);
                             let value = self.mk(pos, ExprKind::Attr(Box::new(object), name.clone()));
                             bindings.push((alias.unwrap_or(name), value));
                         }

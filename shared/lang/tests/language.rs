@@ -34,4 +34,5 @@ like_cpython! {
     timeouts_out_of_range: "timeouts",
     operator_methods: "operators",
     datetime_and_the_calendar: "datetime_lib",
+    dotted_module_names: "dotted_imports",
 }
