@@ -462,3 +462,43 @@ print(b.recv(100))
     let end = steps.lines.iter().find(|l| l["kind"] == "lane_end").expect("the lane ended");
     assert!(end["message"].as_str().unwrap().contains("stopped after 500 statements"), "{end}");
 }
+
+#[test]
+fn setdefaulttimeout_reaches_new_accepted_and_connected_sockets_as_in_cpython() {
+    // CPython 3.11 prints the same lines for this program.
+    let run = run_script(
+        r#"
+import socket
+print(socket.getdefaulttimeout())
+socket.setdefaulttimeout(0.5)
+print(socket.getdefaulttimeout())
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+print(srv.gettimeout())
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+try:
+    srv.accept()
+except socket.timeout as e:
+    print("accept timed out:", e)
+port = srv.getsockname()[1]
+c = socket.create_connection(("127.0.0.1", port))
+print(c.gettimeout())
+conn, addr = srv.accept()
+print(conn.gettimeout())
+try:
+    conn.recv(10)
+except socket.timeout as e:
+    print("recv timed out:", e)
+socket.setdefaulttimeout(None)
+print(socket.socket().gettimeout(), socket.getdefaulttimeout())
+try:
+    socket.setdefaulttimeout(-1)
+except ValueError as e:
+    print("ValueError:", e)
+"#,
+        &[],
+    );
+    let prints: Vec<&str> = run.lines.iter().filter(|l| l["kind"] == "print").map(|l| l["text"].as_str().unwrap()).collect();
+    assert_eq!(prints.join("\n") + "\n", "None\n0.5\n0.5\naccept timed out: timed out\n0.5\n0.5\nrecv timed out: timed out\nNone None\nValueError: Timeout value out of range\n");
+    run.assert_all_finished();
+}

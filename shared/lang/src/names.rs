@@ -238,6 +238,7 @@ named_enum! {
         SocketGetprotobyname = "socket.getprotobyname",
         SocketGetnameinfo = "socket.getnameinfo",
         SocketGetdefaulttimeout = "socket.getdefaulttimeout",
+        SocketSetdefaulttimeout = "socket.setdefaulttimeout",
         OsWifexited = "os.WIFEXITED",
         OsWexitstatus = "os.WEXITSTATUS",
         OsWifsignaled = "os.WIFSIGNALED",

@@ -109,7 +109,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::Select => sockets::select(args),
         Builtin::Socketpair => sockapi::socketpair(args),
-        Builtin::CreateConnection => sockapi::create_connection(args),
+        Builtin::CreateConnection => sockapi::create_connection(args, ctx.lib.default_timeout),
         Builtin::CreateServer => sockapi::create_server(args),
         Builtin::HasDualstackIpv6 => sockapi::has_dualstack_ipv6(args),
         Builtin::Getaddrinfo => sockapi::getaddrinfo(args),

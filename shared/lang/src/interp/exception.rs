@@ -93,13 +93,16 @@ impl Exception {
     /// An OSError from the kernel, as the relay reported it.
     pub fn os(error: &OsError) -> Exception {
         let mut class = ExcClass::for_errno(error.errno_num);
-        // A settimeout() expiry: Python raises socket.timeout (TimeoutError).
+        let mut errno = Some((error.errno_num, error.errno.clone()));
+        // A settimeout() expiry: Python raises socket.timeout (TimeoutError)
+        // with no errno, so it reads `timed out`.
         if error.errno_num == 11 && error.message.contains("timed out") {
             class = ExcClass::TimeoutError;
+            errno = None;
         }
         Exception {
             class,
-            errno: Some((error.errno_num, error.errno.clone())),
+            errno,
             message: error.message.clone(),
             line: 0,
             instance: None,

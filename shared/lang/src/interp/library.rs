@@ -22,6 +22,8 @@ pub struct LibState {
     pub pid: i64,
     /// `sys.argv[0]`.
     pub argv0: String,
+    /// `socket.setdefaulttimeout`: the timeout new sockets get.
+    pub default_timeout: Option<f64>,
 }
 
 impl LibState {
@@ -36,6 +38,7 @@ impl LibState {
             rng: Mt::new(pid),
             pid,
             argv0: format!("{lane}.py"),
+            default_timeout: None,
         }
     }
 }
@@ -189,7 +192,7 @@ pub fn call(f: LibFn, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> 
         ..args
     };
     if super::sockname::handles(f) {
-        return value(super::sockname::call(f, args)?);
+        return value(super::sockname::call(f, args, ctx.lib)?);
     }
     if super::encodings::handles(f) {
         return value(super::encodings::call(f, args)?);

@@ -301,6 +301,9 @@ pub enum Task {
     Lookup(Lookup),
     /// A read on a socket file, waiting for enough data.
     Read(Arc<super::sockfile::SockFile>, super::sockfile::Want),
+    /// `socket()` or `accept()` under `socket.setdefaulttimeout(seconds)`: the
+    /// new socket's `settimeout`, then the call's value.
+    DefaultTimeout { seconds: f64, made: Option<(Value, Arc<SocketObj>)> },
 }
 
 /// Where a multi-call function is.
@@ -358,7 +361,7 @@ fn socket_call(family: i64, sock_type: i64, proto: i64) -> Call {
 }
 
 /// `create_connection(address, timeout=…, source_address=None)`.
-pub fn create_connection(args: Args) -> Result<Flow, Exception> {
+pub fn create_connection(args: Args, default_timeout: Option<f64>) -> Result<Flow, Exception> {
     let [address, timeout, source] = args.bind(["address", "timeout", "source_address"], 1)?;
     let address = address.unwrap_or(Value::None);
     let Value::Tuple(pair) = &address else {
@@ -374,7 +377,11 @@ pub fn create_connection(args: Args) -> Result<Flow, Exception> {
         Some(_) => Vec::new(),
         None => resolve(host, port, AF_UNSPEC, SOCK_STREAM, 0, 0)?,
     };
-    let timeout = timeout.map(|t| to_seconds(&t, "timeout")).transpose()?;
+    // Without a timeout argument the socket gets the default one, as a new socket does.
+    let timeout = match timeout {
+        Some(t) => Some(to_seconds(&t, "timeout")?),
+        None => default_timeout.map(Some),
+    };
     let connect = Connect {
         port: port.clone(),
         candidates,
@@ -677,6 +684,21 @@ impl Task {
             Task::Dualstack(stage) => dualstack(stage, result),
             Task::Lookup(lookup) => Ok(Flow::Value(lookup.answer(&result?)?)),
             Task::Read(file, want) => file.advance(want, result),
+            Task::DefaultTimeout { seconds, made: None } => {
+                let v = result?;
+                let sock = match &v {
+                    Value::Socket(s) => s.clone(),
+                    Value::Tuple(t) if let Some(Value::Socket(s)) = t.first() => s.clone(),
+                    _ => return Ok(Flow::Value(v)),
+                };
+                let call = Call::Settimeout { sock: sock.id(), seconds: Some(seconds) };
+                Ok(Flow::Call(call, Pending::Task(Box::new(Task::DefaultTimeout { seconds, made: Some((v, sock)) }))))
+            }
+            Task::DefaultTimeout { seconds, made: Some((v, sock)) } => {
+                result?;
+                sock.set_timeout(Some(seconds));
+                Ok(Flow::Value(v))
+            }
         }
     }
 }

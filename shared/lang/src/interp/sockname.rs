@@ -67,7 +67,7 @@ fn service_proto(proto: Option<Value>) -> Result<Option<String>, Exception> {
 }
 
 /// Calls a helper.
-pub fn call(f: LibFn, args: Args) -> Result<Value, Exception> {
+pub fn call(f: LibFn, args: Args, lib: &mut super::library::LibState) -> Result<Value, Exception> {
     let short = |n: i64, bits: u32| -> Result<i64, Exception> {
         if n < 0 {
             return Err(Exception::overflow(format!("{}: can't convert negative Python int to C {}", f.short_name(), if bits == 16 { "16-bit unsigned integer" } else { "unsigned long" })));
@@ -190,8 +190,16 @@ pub fn call(f: LibFn, args: Args) -> Result<Value, Exception> {
             Value::tuple(vec![Value::str(name), Value::str(service)])
         }
         LibFn::SocketGetdefaulttimeout => {
-            // New sockets block: `setdefaulttimeout` is not in the lab.
             args.bind::<0>([], 0)?;
+            lib.default_timeout.map_or(Value::None, Value::Float)
+        }
+        LibFn::SocketSetdefaulttimeout => {
+            let [t] = args.bind(["timeout"], 1)?;
+            let t = super::args::to_seconds(&t.unwrap_or(Value::None), "timeout")?;
+            if t.is_some_and(|t| t < 0.0) {
+                return Err(Exception::value_error("Timeout value out of range"));
+            }
+            lib.default_timeout = t;
             Value::None
         }
         _ => Value::None,

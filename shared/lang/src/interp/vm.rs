@@ -1521,8 +1521,17 @@ impl LaneVm {
             output: &mut self.output,
             lib: &mut process.lib,
         };
-        match methods::call_value(&callee, args, &mut ctx)? {
+        let flow = methods::call_value(&callee, args, &mut ctx)?;
+        let default_timeout = ctx.lib.default_timeout;
+        match flow {
             Flow::Value(v) => self.frame.stack.push(v),
+            // A new socket gets `socket.setdefaulttimeout`'s timeout with a call of its own.
+            Flow::Call(call @ (Call::Socket { .. } | Call::Accept { .. }), Pending::Plain)
+                if let Some(seconds) = default_timeout =>
+            {
+                let task = sockapi::Task::DefaultTimeout { seconds, made: None };
+                return Ok(Next::Suspend(call, Pending::Task(Box::new(task))));
+            }
             Flow::Call(call, pending) => return Ok(Next::Suspend(call, pending)),
             Flow::Refused(message) => return Err(Raise::Fatal(message)),
         }
