@@ -1,5 +1,7 @@
 //! The page: state, the relay connection, and the components laid out.
 
+use std::rc::Rc;
+
 use socklab_lang as lang;
 use socklab_lessons::{self as lessons, Lang};
 use socklab_wire::protocol::SandboxMode;
@@ -35,7 +37,8 @@ fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-/// The script to start with: a share link's, else the last one edited, else the echo example.
+/// The script to start with: a share link's, else the last one edited, else
+/// the echo example; and the lesson the link names (`#lesson=6`), opened.
 fn initial_state() -> State {
     let fragment = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
     let kept = local_storage().and_then(|s| s.get_item(SCRIPT_KEY).ok().flatten());
@@ -46,7 +49,10 @@ fn initial_state() -> State {
     if let Some(lang) = local_storage().and_then(|s| s.get_item(LANG_KEY).ok().flatten()).and_then(|l| Lang::parse(&l)) {
         state.lang = lang;
     }
-    state
+    match share::lesson_from_fragment(&fragment) {
+        Some(number) => Rc::unwrap_or_clone(Rc::new(state).reduce(Action::Lesson(Some(number)))),
+        None => state,
+    }
 }
 
 #[component]
@@ -63,6 +69,23 @@ pub fn App() -> Html {
     use_effect_with(state.lang, |lang| {
         if let Some(storage) = local_storage() {
             let _ = storage.set_item(LANG_KEY, lang.code());
+        }
+    });
+    // The Lessons menu and the URL name the open lesson, so a teacher can link to it.
+    let lesson_menu = use_node_ref();
+    use_effect_with(state.lesson, {
+        let lesson_menu = lesson_menu.clone();
+        move |lesson: &Option<u32>| {
+            if let Some(select) = lesson_menu.cast::<HtmlSelectElement>() {
+                select.set_value(&lesson.map(|n| n.to_string()).unwrap_or_default());
+            }
+            if let Some(location) = web_sys::window().map(|w| w.location()) {
+                let now = location.hash().unwrap_or_default();
+                let next = share::fragment_with_lesson(&now, *lesson);
+                if next != now.trim_start_matches('#') {
+                    let _ = location.set_hash(&next);
+                }
+            }
         }
     });
     let share_link = use_state(|| None::<String>);
@@ -162,7 +185,6 @@ pub fn App() -> Html {
             if let Ok(number) = select.value().parse::<u32>() {
                 dispatch.dispatch(Action::Lesson(Some(number)));
             }
-            select.set_value("");
         })
     };
     let lang_now = state.lang;
@@ -290,10 +312,10 @@ pub fn App() -> Html {
                     </select>
                 </label>
                 <label class="lessons">{ format!("{} ", ui(state.lang, "lessons")) }
-                    <select onchange={on_lesson} aria-label="open a lesson">
-                        <option value="" selected=true>{ ui(state.lang, "choose") }</option>
+                    <select ref={lesson_menu} onchange={on_lesson} aria-label="open a lesson">
+                        <option value="" selected={state.lesson.is_none()} hidden={state.lesson.is_some()}>{ ui(state.lang, "choose") }</option>
                         { for lessons::all().iter().map(|l| html! {
-                            <option value={l.number().to_string()}>{ format!("{}. {}", l.number(), l.title(state.lang)) }</option>
+                            <option value={l.number().to_string()} selected={state.lesson == Some(l.number())}>{ format!("{}. {}", l.number(), l.title(state.lang)) }</option>
                         }) }
                     </select>
                 </label>
@@ -309,6 +331,9 @@ pub fn App() -> Html {
             }
             <Controls can_run={state.can_run()} running={state.running} paused={state.paused}
                 {on_step} {on_step_over} {on_run} on_pause={relay.pause.clone()} {on_cancel} on_reset={relay.reset.clone()} on_help={toggle_help} />
+            if let Some(note) = state.step_note.clone() {
+                <p class="step-note" role="status">{ note }</p>
+            }
             <div class="lanes">
                 { for editors }
                 <button class="add-lane" onclick={add_lane} aria-label="add a lane">{ "+ lane" }</button>

@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 use yew::prelude::*;
 
-use crate::runner::{Drive, Runner};
+use crate::runner::{Drive, Runner, choose_step};
 use crate::state::{Action, Connection, State};
 use crate::transcript::{Line, LineKind};
 
@@ -120,15 +120,18 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
             }
             let drive = session.borrow_mut().runner.as_mut().map(|runner| {
                 runner.set_paused(true);
-                let index = runner.lane_views().iter().position(|view| view.name == lane);
-                match index {
+                // A blocked lane does not dead-end Step: the lane Run would pick moves, and the page says so.
+                let choice = choose_step(&runner.lane_views(), &lane);
+                let drive = match choice.lane {
                     Some(index) if over => runner.step_over_lane(index, now()),
                     Some(index) => runner.step_lane(index, now()),
                     None => Drive::default(),
-                }
+                };
+                (drive, choice.note)
             });
-            if let Some(drive) = drive {
+            if let Some((drive, note)) = drive {
                 dispatch.dispatch(Action::Paused(true));
+                dispatch.dispatch(Action::StepNote(note));
                 apply(&session, &dispatch, drive);
             }
         })
