@@ -97,15 +97,19 @@ pub fn App() -> Html {
     let focused = state.focused.min(parts.len() - 1);
     let focused_name = parts.get(focused).map(|p| p.name.clone()).unwrap_or_default();
 
-    let step_lane = {
+    // A lane's own Step steps that lane (or says why it cannot); Step and Step
+    // over (the focused lane's) go on with the lane Run would pick when it is blocked.
+    let step = |follow: bool| {
         let (relay, source) = (relay.step.clone(), state.source.clone());
-        Callback::from(move |(lane, over): (String, bool)| relay.emit((source.clone(), lane, over)))
+        Callback::from(move |(lane, over): (String, bool)| relay.emit((source.clone(), lane, over, follow)))
     };
-    let on_step = step_lane.reform({
+    let step_lane = step(false);
+    let step_focused = step(true);
+    let on_step = step_focused.reform({
         let name = focused_name.clone();
         move |()| (name.clone(), false)
     });
-    let on_step_over = step_lane.reform({
+    let on_step_over = step_focused.reform({
         let name = focused_name.clone();
         move |()| (name.clone(), true)
     });

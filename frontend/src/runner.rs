@@ -208,7 +208,10 @@ pub struct StepChoice {
 /// What a lane that cannot step is doing, in plain words.
 fn why_not(view: &LaneView) -> String {
     match &view.status {
-        LaneStatus::Blocked { what } => format!("{} is blocked in {what}", view.name),
+        LaneStatus::Blocked { what } => match what.split_once(": ") {
+            Some((op, rest)) => format!("{} is blocked in {op}(), {rest}", view.name),
+            None => format!("{} is blocked ({what})", view.name),
+        },
         LaneStatus::Calling => format!("{} waits for the relay to answer its call", view.name),
         LaneStatus::Ended(_) => format!("{} has ended", view.name),
         LaneStatus::Ready => format!("{} is ready", view.name),
@@ -216,9 +219,10 @@ fn why_not(view: &LaneView) -> String {
 }
 
 /// Step always makes progress or says why: the lane `asked` for if it is
-/// ready, else the lane Run would run next (the first ready lane in file
-/// order, `docs/language.md`'s rule once the running lane blocked).
-pub fn choose_step(views: &[LaneView], asked: &str) -> StepChoice {
+/// ready, else (with `follow`) the lane Run would run next (the first ready
+/// lane in file order, `docs/language.md`'s rule once the running lane
+/// blocked); without `follow`, only why `asked` cannot step.
+pub fn choose_step(views: &[LaneView], asked: &str, follow: bool) -> StepChoice {
     let Some(index) = views.iter().position(|view| view.name == asked) else {
         return StepChoice { lane: None, note: None };
     };
@@ -226,10 +230,13 @@ pub fn choose_step(views: &[LaneView], asked: &str) -> StepChoice {
         return StepChoice { lane: Some(index), note: None };
     }
     let why = why_not(&views[index]);
+    if !follow {
+        return StepChoice { lane: None, note: Some(format!("{why}.")) };
+    }
     match views.iter().position(|view| view.status == LaneStatus::Ready) {
         Some(other) => StepChoice {
             lane: Some(other),
-            note: Some(format!("{why}: stepped {}, the lane Run would run next.", views[other].name)),
+            note: Some(format!("{why}; Step stepped {} instead, the lane Run would run next.", views[other].name)),
         },
         None => {
             let others: Vec<String> = views.iter().filter(|view| view.name != asked).map(why_not).collect();
@@ -283,21 +290,25 @@ mod tests {
     fn step_on_a_blocked_lane_steps_the_lane_run_would_pick_and_says_why() {
         let blocked = LaneStatus::Blocked { what: "accept: waiting for a client to connect".into() };
         let views = [view("reader", blocked.clone()), view("sender", LaneStatus::Ready), view("third", LaneStatus::Ready)];
-        assert_eq!(choose_step(&views, "sender"), StepChoice { lane: Some(1), note: None });
-        let choice = choose_step(&views, "reader");
+        assert_eq!(choose_step(&views, "sender", true), StepChoice { lane: Some(1), note: None });
+        let choice = choose_step(&views, "reader", true);
         assert_eq!(choice.lane, Some(1), "the first ready lane in file order");
         assert_eq!(
             choice.note.as_deref(),
-            Some("reader is blocked in accept: waiting for a client to connect: stepped sender, the lane Run would run next.")
+            Some("reader is blocked in accept(), waiting for a client to connect; Step stepped sender instead, the lane Run would run next.")
         );
         let stuck = [view("reader", blocked), view("sender", LaneStatus::Ended(socklab_lang::interp::EndStatus::Finished))];
-        let choice = choose_step(&stuck, "reader");
+        let choice = choose_step(&stuck, "reader", true);
         assert_eq!(choice.lane, None);
         assert_eq!(
             choice.note.as_deref(),
-            Some("Nothing can step: reader is blocked in accept: waiting for a client to connect; sender has ended.")
+            Some("Nothing can step: reader is blocked in accept(), waiting for a client to connect; sender has ended.")
         );
-        assert_eq!(choose_step(&stuck, "nobody"), StepChoice { lane: None, note: None });
+        assert_eq!(choose_step(&stuck, "nobody", true), StepChoice { lane: None, note: None });
+        // A lane's own Step button steps that lane or says why it cannot.
+        let own = choose_step(&views, "reader", false);
+        assert_eq!(own.lane, None);
+        assert_eq!(own.note.as_deref(), Some("reader is blocked in accept(), waiting for a client to connect."));
     }
 
     fn ok() -> Outcome {

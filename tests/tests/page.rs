@@ -646,12 +646,17 @@ fn a_lesson_link_opens_the_lesson_and_step_goes_on_past_a_blocked_lane() {
     }
     let status = lane_status(&driver, "reader");
     assert!(status.contains("accept"), "reader waits in accept: {status}");
-    // Step again: the sender (the lane Run would pick) moves, and the page says so.
+    // The reader's own Step button says why it cannot step, and moves nothing.
     let before = next_line(&driver, "sender");
+    driver.js("document.querySelector('section.lane[data-lane=reader] .step-lane').click()");
+    driver.wait_for("the reason", "const n = document.querySelector('.step-note'); return !!n && n.textContent.startsWith('reader is blocked in accept')");
+    assert!(!text(&driver, ".step-note").contains("stepped"), "{}", text(&driver, ".step-note"));
+    assert_eq!(next_line(&driver, "sender"), before);
+    // Step (the focused lane's) again: the sender (the lane Run would pick) moves, and the page says so.
     press_step(&driver);
-    driver.wait_for("the step note", "const n = document.querySelector('.step-note'); return !!n && n.textContent.includes('stepped sender')");
+    driver.wait_for("the step note", "const n = document.querySelector('.step-note'); return !!n && n.textContent.includes('stepped sender instead')");
     let note = text(&driver, ".step-note");
-    assert!(note.contains("reader is blocked in accept: waiting for a client to connect"), "{note}");
+    assert!(note.starts_with("reader is blocked in accept(), waiting for a client to connect"), "{note}");
     assert_ne!(next_line(&driver, "sender"), before, "the sender moved");
     driver.js("window.scrollTo(0, 0)");
     driver.screenshot("31-step-past-a-blocked-lane");
