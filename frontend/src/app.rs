@@ -5,6 +5,8 @@ use std::rc::Rc;
 use socklab_lang as lang;
 use socklab_lessons::{self as lessons, Lang};
 use socklab_wire::protocol::SandboxMode;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use web_sys::{HtmlInputElement, HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
 
@@ -55,6 +57,27 @@ fn initial_state() -> State {
     }
 }
 
+/// Names `lesson` in the URL's fragment, the other pairs kept, replacing the
+/// history entry (so Back does not walk through lessons the page then ignores).
+fn name_lesson_in_url(lesson: Option<u32>) {
+    let Some(window) = web_sys::window() else { return };
+    let location = window.location();
+    let now = location.hash().unwrap_or_default();
+    let next = share::fragment_with_lesson(&now, lesson);
+    if next == now.trim_start_matches('#') {
+        return;
+    }
+    let url = if next.is_empty() {
+        format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default())
+    } else {
+        format!("#{next}")
+    };
+    if let Ok(history) = window.history() {
+        // A refused replacement leaves the old URL: the page itself is unaffected.
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(initial_state);
@@ -73,17 +96,36 @@ pub fn App() -> Html {
     });
     // The Lessons menu and the URL name the open lesson, so a teacher can link to it.
     let lesson_menu = use_node_ref();
+    let open_lesson = use_mut_ref(|| None::<u32>);
     use_effect_with(state.lesson, {
-        let lesson_menu = lesson_menu.clone();
+        let (lesson_menu, open_lesson) = (lesson_menu.clone(), open_lesson.clone());
         move |lesson: &Option<u32>| {
+            *open_lesson.borrow_mut() = *lesson;
             if let Some(select) = lesson_menu.cast::<HtmlSelectElement>() {
                 select.set_value(&lesson.map(|n| n.to_string()).unwrap_or_default());
             }
-            if let Some(location) = web_sys::window().map(|w| w.location()) {
-                let now = location.hash().unwrap_or_default();
-                let next = share::fragment_with_lesson(&now, *lesson);
-                if next != now.trim_start_matches('#') {
-                    let _ = location.set_hash(&next);
+            name_lesson_in_url(*lesson);
+        }
+    });
+    // A lesson link pasted into this tab (or typed) opens that lesson.
+    use_effect_with((), {
+        let dispatch = dispatch.clone();
+        move |_| {
+            let on_hash = Closure::<dyn Fn()>::new(move || {
+                let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+                if let Some(number) = share::lesson_from_fragment(&hash)
+                    && *open_lesson.borrow() != Some(number)
+                {
+                    dispatch.dispatch(Action::Lesson(Some(number)));
+                }
+            });
+            let window = web_sys::window();
+            if let Some(window) = &window {
+                let _ = window.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(window) = window {
+                    let _ = window.remove_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref());
                 }
             }
         }

@@ -681,6 +681,10 @@ fn a_lesson_link_opens_the_lesson_and_step_goes_on_past_a_blocked_lane() {
     driver.js("document.querySelector('.lesson-panel button.close-lesson').click()");
     driver.wait_for("no lesson in the URL", "return !location.hash.includes('lesson=') && location.hash.includes('token=')");
     assert_eq!(lesson_menu(&driver).0, "");
+    // A lesson link pasted into the open tab opens that lesson.
+    driver.js("location.hash = location.hash + '&lesson=7'");
+    driver.wait_for("lesson 7's panel", "const p = document.querySelector('.lesson-panel'); return !!p && p.dataset.lesson === '7'");
+    assert_eq!(lesson_menu(&driver).0, "7");
     // A link without the token opens the lesson in this tab (the token is kept for it).
     driver.goto("about:blank");
     driver.goto(&format!("{base}#lesson=6"));
