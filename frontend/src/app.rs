@@ -1,8 +1,12 @@
 //! The page: state, the relay connection, and the components laid out.
 
+use std::rc::Rc;
+
 use socklab_lang as lang;
 use socklab_lessons::{self as lessons, Lang};
 use socklab_wire::protocol::SandboxMode;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use web_sys::{HtmlInputElement, HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
 
@@ -35,7 +39,8 @@ fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-/// The script to start with: a share link's, else the last one edited, else the echo example.
+/// The script to start with: a share link's, else the last one edited, else
+/// the echo example; and the lesson the link names (`#lesson=6`), opened.
 fn initial_state() -> State {
     let fragment = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
     let kept = local_storage().and_then(|s| s.get_item(SCRIPT_KEY).ok().flatten());
@@ -46,7 +51,31 @@ fn initial_state() -> State {
     if let Some(lang) = local_storage().and_then(|s| s.get_item(LANG_KEY).ok().flatten()).and_then(|l| Lang::parse(&l)) {
         state.lang = lang;
     }
-    state
+    match share::lesson_from_fragment(&fragment) {
+        Some(number) => Rc::unwrap_or_clone(Rc::new(state).reduce(Action::Lesson(Some(number)))),
+        None => state,
+    }
+}
+
+/// Names `lesson` in the URL's fragment, the other pairs kept, replacing the
+/// history entry (so Back does not walk through lessons the page then ignores).
+fn name_lesson_in_url(lesson: Option<u32>) {
+    let Some(window) = web_sys::window() else { return };
+    let location = window.location();
+    let now = location.hash().unwrap_or_default();
+    let next = share::fragment_with_lesson(&now, lesson);
+    if next == now.trim_start_matches('#') {
+        return;
+    }
+    let url = if next.is_empty() {
+        format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default())
+    } else {
+        format!("#{next}")
+    };
+    if let Ok(history) = window.history() {
+        // A refused replacement leaves the old URL: the page itself is unaffected.
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
 }
 
 #[component]
@@ -65,6 +94,42 @@ pub fn App() -> Html {
             let _ = storage.set_item(LANG_KEY, lang.code());
         }
     });
+    // The Lessons menu and the URL name the open lesson, so a teacher can link to it.
+    let lesson_menu = use_node_ref();
+    let open_lesson = use_mut_ref(|| None::<u32>);
+    use_effect_with(state.lesson, {
+        let (lesson_menu, open_lesson) = (lesson_menu.clone(), open_lesson.clone());
+        move |lesson: &Option<u32>| {
+            *open_lesson.borrow_mut() = *lesson;
+            if let Some(select) = lesson_menu.cast::<HtmlSelectElement>() {
+                select.set_value(&lesson.map(|n| n.to_string()).unwrap_or_default());
+            }
+            name_lesson_in_url(*lesson);
+        }
+    });
+    // A lesson link pasted into this tab (or typed) opens that lesson.
+    use_effect_with((), {
+        let dispatch = dispatch.clone();
+        move |_| {
+            let on_hash = Closure::<dyn Fn()>::new(move || {
+                let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+                if let Some(number) = share::lesson_from_fragment(&hash)
+                    && *open_lesson.borrow() != Some(number)
+                {
+                    dispatch.dispatch(Action::Lesson(Some(number)));
+                }
+            });
+            let window = web_sys::window();
+            if let Some(window) = &window {
+                let _ = window.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(window) = window {
+                    let _ = window.remove_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref());
+                }
+            }
+        }
+    });
     let share_link = use_state(|| None::<String>);
     // (title, the program or the exporter's refusal)
     let exported = use_state(|| None::<(&'static str, Result<String, String>)>);
@@ -74,15 +139,19 @@ pub fn App() -> Html {
     let focused = state.focused.min(parts.len() - 1);
     let focused_name = parts.get(focused).map(|p| p.name.clone()).unwrap_or_default();
 
-    let step_lane = {
+    // A lane's own Step steps that lane (or says why it cannot); Step and Step
+    // over (the focused lane's) go on with the lane Run would pick when it is blocked.
+    let step = |follow: bool| {
         let (relay, source) = (relay.step.clone(), state.source.clone());
-        Callback::from(move |(lane, over): (String, bool)| relay.emit((source.clone(), lane, over)))
+        Callback::from(move |(lane, over): (String, bool)| relay.emit((source.clone(), lane, over, follow)))
     };
-    let on_step = step_lane.reform({
+    let step_lane = step(false);
+    let step_focused = step(true);
+    let on_step = step_focused.reform({
         let name = focused_name.clone();
         move |()| (name.clone(), false)
     });
-    let on_step_over = step_lane.reform({
+    let on_step_over = step_focused.reform({
         let name = focused_name.clone();
         move |()| (name.clone(), true)
     });
@@ -162,7 +231,6 @@ pub fn App() -> Html {
             if let Ok(number) = select.value().parse::<u32>() {
                 dispatch.dispatch(Action::Lesson(Some(number)));
             }
-            select.set_value("");
         })
     };
     let lang_now = state.lang;
@@ -290,10 +358,10 @@ pub fn App() -> Html {
                     </select>
                 </label>
                 <label class="lessons">{ format!("{} ", ui(state.lang, "lessons")) }
-                    <select onchange={on_lesson} aria-label="open a lesson">
-                        <option value="" selected=true>{ ui(state.lang, "choose") }</option>
+                    <select ref={lesson_menu} onchange={on_lesson} aria-label="open a lesson">
+                        <option value="" selected={state.lesson.is_none()} hidden={state.lesson.is_some()}>{ ui(state.lang, "choose") }</option>
                         { for lessons::all().iter().map(|l| html! {
-                            <option value={l.number().to_string()}>{ format!("{}. {}", l.number(), l.title(state.lang)) }</option>
+                            <option value={l.number().to_string()} selected={state.lesson == Some(l.number())}>{ format!("{}. {}", l.number(), l.title(state.lang)) }</option>
                         }) }
                     </select>
                 </label>
@@ -309,6 +377,9 @@ pub fn App() -> Html {
             }
             <Controls can_run={state.can_run()} running={state.running} paused={state.paused}
                 {on_step} {on_step_over} {on_run} on_pause={relay.pause.clone()} {on_cancel} on_reset={relay.reset.clone()} on_help={toggle_help} />
+            if let Some(note) = state.step_note.clone() {
+                <p class="step-note" role="status">{ note }</p>
+            }
             <div class="lanes">
                 { for editors }
                 <button class="add-lane" onclick={add_lane} aria-label="add a lane">{ "+ lane" }</button>

@@ -320,7 +320,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
     let click = |callback: &Callback<()>| callback.reform(|_: MouseEvent| ());
     html! {
         <div class="controls" role="toolbar" aria-label="run controls">
-            <button class="step" disabled={!props.can_run} onclick={click(&props.on_step)} title="Step into: one statement of the focused lane (Alt+S)">{ "Step" }</button>
+            <button class="step" disabled={!props.can_run} onclick={click(&props.on_step)} title="Step into: one statement of the focused lane, or of the lane Run would pick when it is blocked (Alt+S)">{ "Step" }</button>
             <button class="step-over" disabled={!props.can_run} onclick={click(&props.on_step_over)} title="Step over: the focused lane runs a call to its return (Alt+O)">{ "Step over" }</button>
             <button class="run" disabled={!props.can_run} onclick={click(&props.on_run)} title="Run (Alt+R or Ctrl+Enter)">{ "Run" }</button>
             <button class="pause" disabled={!props.running || props.paused} onclick={click(&props.on_pause)} title="Pause (Alt+P)">{ "Pause" }</button>
@@ -333,7 +333,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
 
 /// The shortcuts, for the help overlay and its test.
 pub const SHORTCUTS: &[(&str, &str)] = &[
-    ("Alt+S", "step the focused lane (into a function it calls)"),
+    ("Alt+S", "step the focused lane (into a function it calls); blocked, the lane Run would pick"),
     ("Alt+O", "step the focused lane over a function call"),
     ("Alt+1 … Alt+9", "step lane 1 … 9 (with Shift: step over)"),
     ("Alt+R, Ctrl+Enter", "run (or run on after stepping)"),

@@ -43,37 +43,48 @@ pub fn status(report: &StepReport, ran: bool, running: bool) -> Status {
     }
 }
 
-/// Minimal Markdown: blank lines separate paragraphs, `* ` lines make a list,
-/// `backticks` make code and `**` emphasis is dropped.
-pub fn markdown(text: &str) -> Html {
-    let inline = |text: &str| -> Html {
-        let text = text.replace("**", "");
-        let pieces = text.split('`').enumerate().map(|(i, piece)| {
-            if i % 2 == 1 { html! { <code>{ piece.to_owned() }</code> } } else { html! { { piece.to_owned() } } }
-        });
-        html! { { for pieces } }
+/// A lesson's Markdown texts as HTML, rendered by `build.rs` with
+/// pulldown-cmark (raw HTML in the Markdown escaped, code blocks highlighted
+/// like the editor): `[English, Chinese]` each.
+struct LessonHtml {
+    number: u32,
+    explanation: [&'static str; 2],
+    steps: &'static [StepHtml],
+}
+
+struct StepHtml {
+    text: [&'static str; 2],
+    hint: [&'static str; 2],
+    what_happened: [&'static str; 2],
+}
+
+include!(concat!(env!("OUT_DIR"), "/lesson_html.rs"));
+
+/// Which of a lesson's texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Explanation,
+    Text(usize),
+    Hint(usize),
+    WhatHappened(usize),
+}
+
+/// The HTML of lesson `number`'s `part` in `lang` (empty if there is none).
+pub fn html(number: u32, part: Part, lang: Lang) -> &'static str {
+    let Some(lesson) = LESSON_HTML.iter().find(|l| l.number == number) else { return "" };
+    let both = match part {
+        Part::Explanation => Some(&lesson.explanation),
+        Part::Text(i) => lesson.steps.get(i).map(|s| &s.text),
+        Part::Hint(i) => lesson.steps.get(i).map(|s| &s.hint),
+        Part::WhatHappened(i) => lesson.steps.get(i).map(|s| &s.what_happened),
     };
-    let blocks = text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(|block| {
-        if block.starts_with("* ") || block.starts_with("- ") {
-            // Items start with `* `; other lines continue the item before them.
-            let mut items: Vec<String> = Vec::new();
-            for line in block.lines().map(str::trim) {
-                match line.strip_prefix("* ").or_else(|| line.strip_prefix("- ")) {
-                    Some(item) => items.push(item.to_owned()),
-                    None => {
-                        if let Some(last) = items.last_mut() {
-                            last.push(' ');
-                            last.push_str(line);
-                        }
-                    }
-                }
-            }
-            html! { <ul>{ for items.iter().map(|item| html! { <li>{ inline(item) }</li> }) }</ul> }
-        } else {
-            html! { <p>{ inline(block) }</p> }
-        }
-    });
-    html! { { for blocks } }
+    both.map_or("", |[en, zh]| lang.pick(en, zh))
+}
+
+/// The rendered text, inserted as it is: it is ours, built from the lessons
+/// with any raw HTML escaped (see `build.rs`).
+fn rich(number: u32, part: Part, lang: Lang) -> Html {
+    Html::from_html_unchecked(AttrValue::Static(html(number, part, lang)))
 }
 
 #[derive(Properties, PartialEq)]
@@ -92,7 +103,7 @@ pub struct LessonPanelProps {
 pub fn LessonPanel(props: &LessonPanelProps) -> Html {
     let hints = use_state(BTreeSet::<usize>::new);
     let Some(lesson) = lessons::get(props.number) else { return html! {} };
-    let lang = props.lang;
+    let (lang, number) = (props.lang, lesson.number());
     let steps = lesson.steps().iter().enumerate().map(|(index, step)| {
         let report = props.reports.get(index);
         let status = report.map_or(Status::Pending, |r| status(r, props.ran, props.running));
@@ -117,16 +128,16 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
         };
         html! {
             <li class="step" data-step={step.id.clone()}>
-                <div class="step-text">{ markdown(step.text.get(lang)) }</div>
+                <div class="step-text">{ rich(number, Part::Text(index), lang) }</div>
                 <p class={class}>{ label }</p>
                 <button class="hint-toggle" onclick={toggle} aria-expanded={shown.to_string()}>{ ui(lang, "hint") }</button>
                 if shown {
-                    <div class="hint">{ markdown(step.hint.get(lang)) }</div>
+                    <div class="hint">{ rich(number, Part::Hint(index), lang) }</div>
                 }
                 if status == Status::Passed {
                     <div class="what-happened">
                         <h4>{ ui(lang, "happened") }</h4>
-                        { markdown(step.what_happened.get(lang)) }
+                        { rich(number, Part::WhatHappened(index), lang) }
                     </div>
                 }
             </li>
@@ -137,7 +148,7 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
     html! {
         <aside class="lesson-panel" data-lesson={lesson.number().to_string()} aria-label={ui(lang, "lessons")}>
             <h2>{ format!("{}. {}", lesson.number(), lesson.title(lang)) }</h2>
-            <div class="explanation">{ markdown(lesson.spec.explanation.get(lang)) }</div>
+            <div class="explanation">{ rich(number, Part::Explanation, lang) }</div>
             <h3>{ ui(lang, "steps") }</h3>
             <ol class="steps">{ for steps }</ol>
             <p class="lesson-actions">
@@ -145,5 +156,46 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
                 <button class="close-lesson" onclick={on_close}>{ ui(lang, "close") }</button>
             </p>
         </aside>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lesson_6_renders_emphasis_and_its_code_block_highlighted() {
+        for lang in [Lang::En, Lang::Zh] {
+            let text = html(6, Part::Explanation, lang);
+            assert!(text.contains("<em>") && text.contains("<strong>"), "{text}");
+            assert!(!text.contains('*'), "no Markdown asterisk is left: {text}");
+            let block = text.split("<pre class=\"highlight lesson-code\"><code>").nth(1).expect("the code block is a <pre>");
+            let block = block.split("</code></pre>").next().unwrap();
+            assert!(block.contains("<span class=\"kw\">while</span> total_send &lt; content_length:\n"), "{block}");
+            assert!(block.contains("\n    sent = sock.send(data_to_sent[total_send:])\n"), "lines and indents kept: {block}");
+            assert!(block.contains("<span class=\"st\">\"socket connection broken\"</span>"), "{block}");
+        }
+    }
+
+    #[test]
+    fn every_text_renders_with_only_markdown_s_own_tags() {
+        let allowed = ["p", "em", "strong", "code", "pre", "span", "ul", "ol", "li", "a", "br", "blockquote"];
+        for lesson in lessons::all() {
+            let number = lesson.number();
+            let mut parts = vec![Part::Explanation];
+            for i in 0..lesson.steps().len() {
+                parts.extend([Part::Text(i), Part::Hint(i), Part::WhatHappened(i)]);
+            }
+            for part in parts {
+                for lang in [Lang::En, Lang::Zh] {
+                    let text = html(number, part, lang);
+                    assert!(!text.trim().is_empty(), "lesson {number} {part:?} {lang:?}");
+                    for tag in text.split('<').skip(1) {
+                        let name: String = tag.trim_start_matches('/').chars().take_while(char::is_ascii_alphanumeric).collect();
+                        assert!(allowed.contains(&name.as_str()), "lesson {number} {part:?}: <{tag}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 use yew::prelude::*;
 
-use crate::runner::{Drive, Runner};
+use crate::runner::{Drive, Runner, choose_step};
 use crate::state::{Action, Connection, State};
 use crate::transcript::{Line, LineKind};
 
@@ -23,9 +23,11 @@ pub struct RelayHandle {
     pub run: Callback<String>,
     /// Stop the run in progress.
     pub stop: Callback<()>,
-    /// Step one statement of the named lane (or, with `true`, step over its
-    /// calls), starting a paused run if needed.
-    pub step: Callback<(String, String, bool)>,
+    /// Step one statement of the named lane (or, with the first `true`, step
+    /// over its calls), starting a paused run if needed; with the second
+    /// `true`, a lane that cannot step hands the step to the lane Run would
+    /// pick (`runner::choose_step`).
+    pub step: Callback<(String, String, bool, bool)>,
     /// Pause a run: lanes then run only when stepped.
     pub pause: Callback<()>,
     /// Cancel the call the named lane is blocked in.
@@ -114,21 +116,24 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
     };
     let step = {
         let (session, dispatch) = (session.clone(), dispatch.clone());
-        Callback::from(move |(source, lane, over): (String, String, bool)| {
+        Callback::from(move |(source, lane, over, follow): (String, String, bool, bool)| {
             if session.borrow().runner.is_none() && !start_run(&session, &dispatch, &source, true) {
                 return;
             }
             let drive = session.borrow_mut().runner.as_mut().map(|runner| {
                 runner.set_paused(true);
-                let index = runner.lane_views().iter().position(|view| view.name == lane);
-                match index {
+                // A blocked lane does not dead-end Step: the lane Run would pick moves, and the page says so.
+                let choice = choose_step(&runner.lane_views(), &lane, follow);
+                let drive = match choice.lane {
                     Some(index) if over => runner.step_over_lane(index, now()),
                     Some(index) => runner.step_lane(index, now()),
                     None => Drive::default(),
-                }
+                };
+                (drive, choice.note)
             });
-            if let Some(drive) = drive {
+            if let Some((drive, note)) = drive {
                 dispatch.dispatch(Action::Paused(true));
+                dispatch.dispatch(Action::StepNote(note));
                 apply(&session, &dispatch, drive);
             }
         })

@@ -195,6 +195,57 @@ impl<L: Lanes> Runner<L> {
     }
 }
 
+/// Which lane a Step asked for `asked` steps, and what the page says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepChoice {
+    /// The lane to step (index into the lane views), if any can.
+    pub lane: Option<usize>,
+    /// Why it is not the lane asked for (which lane moved and what the asked
+    /// one waits for), or why nothing can step.
+    pub note: Option<String>,
+}
+
+/// What a lane that cannot step is doing, in plain words.
+fn why_not(view: &LaneView) -> String {
+    match &view.status {
+        LaneStatus::Blocked { what } => match what.split_once(": ") {
+            Some((op, rest)) => format!("{} is blocked in {op}(), {rest}", view.name),
+            None => format!("{} is blocked ({what})", view.name),
+        },
+        LaneStatus::Calling => format!("{} waits for the relay to answer its call", view.name),
+        LaneStatus::Ended(_) => format!("{} has ended", view.name),
+        LaneStatus::Ready => format!("{} is ready", view.name),
+    }
+}
+
+/// Step always makes progress or says why: the lane `asked` for if it is
+/// ready, else (with `follow`) the lane Run would run next (the first ready
+/// lane in file order, `docs/language.md`'s rule once the running lane
+/// blocked); without `follow`, only why `asked` cannot step.
+pub fn choose_step(views: &[LaneView], asked: &str, follow: bool) -> StepChoice {
+    let Some(index) = views.iter().position(|view| view.name == asked) else {
+        return StepChoice { lane: None, note: None };
+    };
+    if views[index].status == LaneStatus::Ready {
+        return StepChoice { lane: Some(index), note: None };
+    }
+    let why = why_not(&views[index]);
+    if !follow {
+        return StepChoice { lane: None, note: Some(format!("{why}.")) };
+    }
+    match views.iter().position(|view| view.status == LaneStatus::Ready) {
+        Some(other) => StepChoice {
+            lane: Some(other),
+            note: Some(format!("{why}; Step stepped {} instead, the lane Run would run next.", views[other].name)),
+        },
+        None => {
+            let others: Vec<String> = views.iter().filter(|view| view.name != asked).map(why_not).collect();
+            let others = if others.is_empty() { String::new() } else { format!("; {}", others.join("; ")) };
+            StepChoice { lane: None, note: Some(format!("Nothing can step: {why}{others}.")) }
+        }
+    }
+}
+
 /// Runs a script that makes no socket call to its end with the page's runner
 /// (the scheduler's slices, the interpreter, the transcript lines), without
 /// a relay and without drawing anything: the statements it stepped and what
@@ -230,6 +281,35 @@ pub fn run_alone(source: &str) -> Result<(u64, String), String> {
 mod tests {
     use super::*;
     use socklab_wire::protocol::{Call, ErrorCode, Outcome, Ret};
+
+    fn view(name: &str, status: LaneStatus) -> LaneView {
+        LaneView { name: name.into(), status, line: Some(1), stack: Vec::new() }
+    }
+
+    #[test]
+    fn step_on_a_blocked_lane_steps_the_lane_run_would_pick_and_says_why() {
+        let blocked = LaneStatus::Blocked { what: "accept: waiting for a client to connect".into() };
+        let views = [view("reader", blocked.clone()), view("sender", LaneStatus::Ready), view("third", LaneStatus::Ready)];
+        assert_eq!(choose_step(&views, "sender", true), StepChoice { lane: Some(1), note: None });
+        let choice = choose_step(&views, "reader", true);
+        assert_eq!(choice.lane, Some(1), "the first ready lane in file order");
+        assert_eq!(
+            choice.note.as_deref(),
+            Some("reader is blocked in accept(), waiting for a client to connect; Step stepped sender instead, the lane Run would run next.")
+        );
+        let stuck = [view("reader", blocked), view("sender", LaneStatus::Ended(socklab_lang::interp::EndStatus::Finished))];
+        let choice = choose_step(&stuck, "reader", true);
+        assert_eq!(choice.lane, None);
+        assert_eq!(
+            choice.note.as_deref(),
+            Some("Nothing can step: reader is blocked in accept(), waiting for a client to connect; sender has ended.")
+        );
+        assert_eq!(choose_step(&stuck, "nobody", true), StepChoice { lane: None, note: None });
+        // A lane's own Step button steps that lane or says why it cannot.
+        let own = choose_step(&views, "reader", false);
+        assert_eq!(own.lane, None);
+        assert_eq!(own.note.as_deref(), Some("reader is blocked in accept(), waiting for a client to connect."));
+    }
 
     fn ok() -> Outcome {
         Outcome::Ok { value: Ret::None }

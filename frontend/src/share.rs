@@ -1,5 +1,6 @@
 //! Share links: the whole script, deflated and base64url-encoded, in the URL
-//! fragment as `#s=…`, so a link reproduces the script without any server.
+//! fragment as `#s=…`, so a link reproduces the script without any server;
+//! and `#lesson=N`, the open lesson, so a link opens it.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,9 +20,41 @@ pub fn decode(fragment: &str) -> Option<String> {
     String::from_utf8(text).ok()
 }
 
+/// The lesson a fragment such as `#lesson=6&token=…` opens, if any.
+pub fn lesson_from_fragment(fragment: &str) -> Option<u32> {
+    fragment.trim_start_matches('#').split('&').find_map(|pair| pair.strip_prefix("lesson=")?.parse().ok())
+}
+
+/// The fragment (without `#`) naming `lesson` (or no lesson), every other
+/// pair (`token=`, `s=`) kept as it was, so a teacher can link to a lesson.
+pub fn fragment_with_lesson(fragment: &str, lesson: Option<u32>) -> String {
+    let mut pairs: Vec<String> = fragment
+        .trim_start_matches('#')
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("lesson="))
+        .map(str::to_owned)
+        .collect();
+    pairs.extend(lesson.map(|number| format!("lesson={number}")));
+    pairs.join("&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fragment_names_the_open_lesson_and_keeps_the_rest() {
+        assert_eq!(lesson_from_fragment("#lesson=6"), Some(6));
+        assert_eq!(lesson_from_fragment("#token=abc&lesson=12"), Some(12));
+        assert_eq!(lesson_from_fragment("#token=abc"), None);
+        assert_eq!(lesson_from_fragment("#lesson=x"), None);
+        assert_eq!(fragment_with_lesson("#token=abc", Some(6)), "token=abc&lesson=6");
+        assert_eq!(fragment_with_lesson("#token=abc&lesson=6", Some(2)), "token=abc&lesson=2");
+        assert_eq!(fragment_with_lesson("#lesson=6&token=abc", None), "token=abc");
+        assert_eq!(fragment_with_lesson("", None), "");
+        assert_eq!(fragment_with_lesson("#", Some(1)), "lesson=1");
+        assert_eq!(crate::relay::token_from_fragment(&fragment_with_lesson("#token=abc", Some(6))).as_deref(), Some("abc"));
+    }
 
     #[test]
     fn a_script_round_trips_through_the_fragment() {

@@ -152,6 +152,8 @@ pub struct State {
     pub lang: Lang,
     /// The open lesson's checkpoints on `run_log`.
     pub reports: Vec<StepReport>,
+    /// What the last Step did instead of stepping the lane asked for, or why nothing stepped.
+    pub step_note: Option<String>,
 }
 
 impl Default for State {
@@ -178,6 +180,7 @@ impl Default for State {
             lesson: None,
             lang: Lang::En,
             reports: Vec::new(),
+            step_note: None,
         }
     }
 }
@@ -213,6 +216,7 @@ impl State {
 
     fn clear_run(&mut self) {
         self.marks.clear();
+        self.step_note = None;
         self.prints.clear();
         self.lanes.clear();
         self.calls_out.clear();
@@ -348,6 +352,8 @@ pub enum Action {
     /// Load the open lesson's solution.
     ShowSolution,
     Lang(Lang),
+    /// The last Step's note (`runner::choose_step`), or None.
+    StepNote(Option<String>),
 }
 
 impl Reducible for State {
@@ -386,6 +392,7 @@ impl Reducible for State {
                 state.dropped += excess;
             }
             Action::Ended => {
+                state.step_note = None;
                 state.running = false;
                 state.paused = false;
             }
@@ -423,6 +430,7 @@ impl Reducible for State {
                 }
             }
             Action::Paused(paused) => state.paused = paused,
+            Action::StepNote(note) => state.step_note = note,
             Action::Focus(lane) => state.focused = lane,
             Action::Reset => {
                 state.clear_run();

@@ -1,7 +1,8 @@
 //! Embeds the lessons (`shared/lessons/NN-slug/`) in the crate: each
 //! `lesson.toml` is checked against `src/spec.rs` here, at build time,
 //! and embedded as JSON (so the wasm page needs no TOML parser); the scripts
-//! are embedded as they are.
+//! are embedded as they are. Built for wasm32 (the page), the Markdown texts
+//! are left out: the page carries them as HTML (`frontend/build.rs`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,12 +23,19 @@ fn main() {
         })
         .unwrap_or_default();
     dirs.sort();
+    // The page (wasm32) shows these texts as HTML that frontend/build.rs
+    // renders from the native build of this crate; its own copy leaves the
+    // Markdown out, so the wasm carries each text once.
+    let for_page = std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32");
     let mut code = String::from("static FILES: &[Files] = &[\n");
     for (index, dir) in dirs.iter().enumerate() {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
         println!("cargo:rerun-if-changed={}", dir.display());
-        let spec = check_lesson(dir, &name, index as u32 + 1)
+        let mut spec = check_lesson(dir, &name, index as u32 + 1)
             .unwrap_or_else(|e| panic!("lesson {name}: {e}"));
+        if for_page {
+            leave_out_markdown(&mut spec);
+        }
         let json_path = out.join(format!("{name}.json"));
         std::fs::write(&json_path, serde_json::to_string(&spec).unwrap()).unwrap();
         let mut wrong: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -59,6 +67,20 @@ fn main() {
     }
     code.push_str("];\n");
     std::fs::write(out.join("lessons_data.rs"), code).unwrap();
+}
+
+/// Empties the Markdown texts (titles stay: the Lessons menu shows them).
+fn leave_out_markdown(spec: &mut spec::LessonSpec) {
+    let blank = |text: &mut spec::Text| {
+        text.en.clear();
+        text.zh.clear();
+    };
+    blank(&mut spec.explanation);
+    for step in &mut spec.steps {
+        blank(&mut step.text);
+        blank(&mut step.hint);
+        blank(&mut step.what_happened);
+    }
 }
 
 fn check_lesson(dir: &Path, name: &str, position: u32) -> Result<spec::LessonSpec, String> {

@@ -574,3 +574,121 @@ fn the_page_gives_a_lane_waiting_for_input_a_box_to_type_in() {
     assert_eq!(prints(&driver, "main"), ["name? hello ada", "no more input"]);
     driver.screenshot("12-input-done");
 }
+
+/// The lesson select's value and the text of its chosen option.
+fn lesson_menu(driver: &Driver) -> (String, String) {
+    let menu = driver.js("const s = document.querySelector('.lessons select'); return [s.value, s.options[s.selectedIndex].text]");
+    (menu[0].as_str().unwrap_or_default().to_owned(), menu[1].as_str().unwrap_or_default().to_owned())
+}
+
+/// A lane's status as its header shows it.
+fn lane_status(driver: &Driver, lane: &str) -> String {
+    text(driver, &format!("section.lane[data-lane={lane}] .lane-status"))
+}
+
+/// The line a lane runs next (its gutter's mark), 0 if none.
+fn next_line(driver: &Driver, lane: &str) -> u64 {
+    driver
+        .js(&format!("const g = document.querySelector('section.lane[data-lane={lane}] .gutter.next'); return g ? Number(g.dataset.line) : 0"))
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// Presses Step (the focused lane's) and waits until no lane waits for the relay's first answer.
+fn press_step(driver: &Driver) {
+    driver.wait_for("Step enabled", "return !document.querySelector('button.step').disabled");
+    driver.js("document.querySelector('button.step').click()");
+    std::thread::sleep(Duration::from_millis(150));
+    driver.wait_for(
+        "no lane calling",
+        "return ![...document.querySelectorAll('section.lane .lane-status')].some(s => s.textContent === 'calling…')",
+    );
+}
+
+#[test]
+fn a_lesson_link_opens_the_lesson_and_step_goes_on_past_a_blocked_lane() {
+    let (_relay, url) = serve(&[]);
+    let base = url.split('#').next().unwrap().to_owned();
+    let driver = Driver::start();
+
+    // A teacher's link: the token fragment still connects, and lesson 6 is open.
+    driver.goto(&format!("{url}&lesson=6"));
+    driver.wait_for("the relay's hello", "return !!document.querySelector('.status.open')");
+    driver.wait_for("lesson 6's panel", "const p = document.querySelector('.lesson-panel'); return !!p && p.dataset.lesson === '6'");
+    let (value, label) = lesson_menu(&driver);
+    assert_eq!(value, "6");
+    assert!(label.starts_with("6. "), "the menu names the open lesson: {label}");
+    driver.wait_for("lesson 6's starter", "return [...document.querySelectorAll('textarea.code')].some(t => t.value.includes('srv.accept()'))");
+
+    // The explanation is Markdown rendered: emphasis, and the code block as a highlighted block.
+    assert!(!text(&driver, ".lesson-panel .explanation").contains('*'), "no asterisks left");
+    assert_eq!(driver.js("return document.querySelectorAll('.lesson-panel .explanation em').length > 0"), json!(true));
+    let block = driver.js(
+        "const pre = document.querySelector('.lesson-panel .explanation pre.lesson-code');
+         if (!pre) return null;
+         const style = getComputedStyle(pre);
+         return [style.display, style.whiteSpace, pre.innerText.split('\\n').length, pre.querySelectorAll('span.kw').length, pre.getBoundingClientRect().height];",
+    );
+    assert_eq!(block[0], json!("block"), "the code block is a block: {block}");
+    assert_eq!(block[1], json!("pre"), "{block}");
+    assert!(block[2].as_u64().unwrap_or(0) >= 6, "its lines are kept: {block}");
+    assert!(block[3].as_u64().unwrap_or(0) >= 2, "highlighted like the editor: {block}");
+    assert!(block[4].as_f64().unwrap_or(0.0) > 60.0, "it takes lines of height: {block}");
+    driver.js("document.querySelector('.lesson-panel pre.lesson-code').scrollIntoView()");
+    driver.screenshot("30-lesson-6-code-block");
+
+    // Step (the focused lane is `reader`) until reader blocks in accept().
+    for _ in 0..20 {
+        if lane_status(&driver, "reader").starts_with("blocked") {
+            break;
+        }
+        press_step(&driver);
+    }
+    let status = lane_status(&driver, "reader");
+    assert!(status.contains("accept"), "reader waits in accept: {status}");
+    // The reader's own Step button says why it cannot step, and moves nothing.
+    let before = next_line(&driver, "sender");
+    driver.js("document.querySelector('section.lane[data-lane=reader] .step-lane').click()");
+    driver.wait_for("the reason", "const n = document.querySelector('.step-note'); return !!n && n.textContent.startsWith('reader is blocked in accept')");
+    assert!(!text(&driver, ".step-note").contains("stepped"), "{}", text(&driver, ".step-note"));
+    assert_eq!(next_line(&driver, "sender"), before);
+    // Step (the focused lane's) again: the sender (the lane Run would pick) moves, and the page says so.
+    press_step(&driver);
+    driver.wait_for("the step note", "const n = document.querySelector('.step-note'); return !!n && n.textContent.includes('stepped sender instead')");
+    let note = text(&driver, ".step-note");
+    assert!(note.starts_with("reader is blocked in accept(), waiting for a client to connect"), "{note}");
+    assert_ne!(next_line(&driver, "sender"), before, "the sender moved");
+    driver.js("window.scrollTo(0, 0)");
+    driver.screenshot("31-step-past-a-blocked-lane");
+    // Step on: the sender connects, and reader's accept returns.
+    for _ in 0..10 {
+        if !lane_status(&driver, "reader").contains("accept") {
+            break;
+        }
+        press_step(&driver);
+    }
+    assert!(!lane_status(&driver, "reader").contains("accept"), "reader got past accept: {}", lane_status(&driver, "reader"));
+
+    // Opening a lesson from the menu names it in the URL, the token kept.
+    driver.js(
+        "const s = document.querySelector('.lessons select');
+         s.value = '2'; s.dispatchEvent(new Event('change', {bubbles: true}));",
+    );
+    driver.wait_for("lesson 2's panel", "const p = document.querySelector('.lesson-panel'); return !!p && p.dataset.lesson === '2'");
+    driver.wait_for("the URL names lesson 2", "return location.hash.includes('lesson=2') && location.hash.includes('token=') && !location.hash.includes('lesson=6')");
+    assert!(lesson_menu(&driver).1.starts_with("2. "));
+    // Closing it takes it out of the URL and the menu.
+    driver.js("document.querySelector('.lesson-panel button.close-lesson').click()");
+    driver.wait_for("no lesson in the URL", "return !location.hash.includes('lesson=') && location.hash.includes('token=')");
+    assert_eq!(lesson_menu(&driver).0, "");
+    // A lesson link pasted into the open tab opens that lesson.
+    driver.js("location.hash = location.hash + '&lesson=7'");
+    driver.wait_for("lesson 7's panel", "const p = document.querySelector('.lesson-panel'); return !!p && p.dataset.lesson === '7'");
+    assert_eq!(lesson_menu(&driver).0, "7");
+    // A link without the token opens the lesson in this tab (the token is kept for it).
+    driver.goto("about:blank");
+    driver.goto(&format!("{base}#lesson=6"));
+    driver.wait_for("lesson 6 again", "const p = document.querySelector('.lesson-panel'); return !!p && p.dataset.lesson === '6'");
+    driver.wait_for("connected with the kept token", "return !!document.querySelector('.status.open')");
+    assert_eq!(lesson_menu(&driver).0, "6");
+}
