@@ -502,3 +502,13 @@ except ValueError as e:
     assert_eq!(prints.join("\n") + "\n", "None\n0.5\n0.5\naccept timed out: timed out\n0.5\n0.5\nrecv timed out: timed out\nNone None\nValueError: Timeout value out of range\n");
     run.assert_all_finished();
 }
+
+#[test]
+fn a_barrier_whose_parties_never_come_breaks_at_its_timeout() {
+    let run = run_script(
+        "import threading\nb = threading.Barrier(2, timeout=0.05)\ntry:\n    b.wait()\nexcept threading.BrokenBarrierError:\n    print('broken:', b.broken)\n",
+        &[],
+    );
+    run.assert_all_finished();
+    assert_eq!(run.prints("main"), ["broken: True"]);
+}
