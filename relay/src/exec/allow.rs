@@ -31,22 +31,17 @@ pub fn check_socket(family: i32, sock_type: i32, proto: i32, scope: Scope) -> Re
         return Err(refuse(libc::EINVAL, format!("socket type {sock_type:#x} has flags other than SOCK_NONBLOCK and SOCK_CLOEXEC")));
     }
     let base = sock_type & !TYPE_FLAGS;
-    let family_name = match family {
-        libc::AF_INET => "AF_INET",
-        libc::AF_INET6 => "AF_INET6",
-        libc::AF_UNIX => "AF_UNIX",
+    match family {
+        libc::AF_INET | libc::AF_INET6 | libc::AF_UNIX => {}
         _ => {
             return Err(refuse(
                 libc::EAFNOSUPPORT,
                 format!("address family {} is not allowed: socklab makes AF_INET, AF_INET6 and AF_UNIX sockets", family_label(family)),
             ));
         }
-    };
-    let type_name = match base {
-        libc::SOCK_STREAM => "SOCK_STREAM",
-        libc::SOCK_DGRAM => "SOCK_DGRAM",
-        libc::SOCK_SEQPACKET => "SOCK_SEQPACKET",
-        libc::SOCK_RAW => "SOCK_RAW",
+    }
+    match base {
+        libc::SOCK_STREAM | libc::SOCK_DGRAM | libc::SOCK_SEQPACKET | libc::SOCK_RAW => {}
         SOCK_PACKET => {
             return Err(refuse(libc::EPERM, "socket type 10 (SOCK_PACKET, a packet socket) is not allowed".into()));
         }
@@ -56,7 +51,7 @@ pub fn check_socket(family: i32, sock_type: i32, proto: i32, scope: Scope) -> Re
                 format!("socket type {base} is not allowed: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET and SOCK_RAW are"),
             ));
         }
-    };
+    }
     if base == libc::SOCK_RAW && family != libc::AF_UNIX && !scope.raw {
         return Err(ExecError::Policy(
             "raw sockets are switched off on this relay (it runs without a private namespace)".into(),
@@ -69,15 +64,11 @@ pub fn check_socket(family: i32, sock_type: i32, proto: i32, scope: Scope) -> Re
         (libc::AF_INET6, libc::SOCK_DGRAM) => &[0, libc::IPPROTO_UDP, libc::IPPROTO_ICMPV6],
         (libc::AF_INET, libc::SOCK_RAW) => &[libc::IPPROTO_ICMP, libc::IPPROTO_TCP, libc::IPPROTO_UDP, libc::IPPROTO_RAW],
         (libc::AF_INET6, libc::SOCK_RAW) => &[libc::IPPROTO_ICMPV6, libc::IPPROTO_TCP, libc::IPPROTO_UDP, libc::IPPROTO_RAW],
-        _ => {
-            return Err(refuse(libc::ESOCKTNOSUPPORT, format!("{family_name} has no {type_name} sockets in socklab")));
-        }
+        // Combinations the kernel refuses too: its words, as a program outside socklab reads them.
+        _ => return Err(as_the_kernel(libc::ESOCKTNOSUPPORT)),
     };
     if !protos.contains(&proto) {
-        return Err(refuse(
-            libc::EPROTONOSUPPORT,
-            format!("protocol {proto} is not allowed for {family_name} {type_name} sockets (allowed: {protos:?})"),
-        ));
+        return Err(as_the_kernel(libc::EPROTONOSUPPORT));
     }
     Ok(base)
 }
@@ -299,6 +290,11 @@ fn family_label(family: i32) -> String {
 }
 
 /// An OSError with the kernel's words for `errno`, then why.
+/// A refusal worded exactly as the kernel's own (`e.strerror` as CPython shows it).
+fn as_the_kernel(errno: i32) -> ExecError {
+    ExecError::NotAllowed { errno, why: socklab_wire::errno::strerror(errno).to_string() }
+}
+
 fn refuse(errno: i32, why: String) -> ExecError {
     ExecError::NotAllowed { errno, why: format!("{} ({why})", socklab_wire::errno::strerror(errno)) }
 }
