@@ -35,4 +35,5 @@ like_cpython! {
     operator_methods: "operators",
     datetime_and_the_calendar: "datetime_lib",
     dotted_module_names: "dotted_imports",
+    integers_of_any_size: "bigints",
 }

@@ -176,6 +176,9 @@ fn value(v: Value) -> Result<Flow, Exception> {
 }
 
 fn number(v: &Value) -> Result<f64, Exception> {
+    if let Value::BigInt(b) = v {
+        return super::bigint::to_f64(b);
+    }
     as_number(v).ok_or_else(|| {
         Exception::type_error(format!("must be real number, not {}", v.type_name()))
     })
@@ -358,7 +361,12 @@ pub fn call(f: LibFn, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> 
                 return Err(Exception::value_error("number of bits must be non-negative"));
             }
             if k > 63 {
-                return Err(Exception::overflow("int too large (socklab integers are 64-bit)"));
+                // CPython's order: 32-bit words, least significant first.
+                if k as u64 > super::bigint::MAX_BITS {
+                    return Err(Exception::memory());
+                }
+                let words: Vec<u32> = (0..(k + 31) / 32).map(|_| ctx.lib.rng.next_u32()).collect();
+                return value(super::bigint::from_words(&words, k as u64));
             }
             let r = if k == 0 { 0 } else { ctx.lib.rng.getrandbits(k as u32) };
             value(Value::Int(r as i64))
@@ -485,6 +493,14 @@ fn math(f: LibFn, args: Args) -> Result<Flow, Exception> {
     let float = |x: f64| value(Value::Float(x));
     if matches!(f, LibFn::MathGcd) {
         let (items, _) = args.varargs(&[])?;
+        if items.iter().any(|v| matches!(v, Value::BigInt(_)) || as_int(v) == Some(i64::MIN)) {
+            let mut g = num_bigint::BigInt::default();
+            for v in &items {
+                let Some(b) = super::bigint::to_big(v) else { return Err(super::args::to_int(v).err().unwrap_or_else(|| Exception::type_error("an integer is required"))) };
+                g = super::bigint::gcd(&g, &b);
+            }
+            return value(super::bigint::norm(g));
+        }
         let mut g: i64 = 0;
         for v in items {
             let mut b = to_int(&v)?.unsigned_abs() as i64;
@@ -529,13 +545,19 @@ fn math(f: LibFn, args: Args) -> Result<Flow, Exception> {
     if let (LibFn::MathFloor | LibFn::MathCeil | LibFn::MathTrunc, Some(i)) = (f, as_int(&x)) {
         return value(Value::Int(i));
     }
+    if let (LibFn::MathFloor | LibFn::MathCeil | LibFn::MathTrunc, Value::BigInt(_)) = (f, &x) {
+        return value(x);
+    }
     let v = number(&x)?;
     let to_int = |r: f64| -> Result<Flow, Exception> {
         if r.is_nan() {
             return Err(Exception::value_error("cannot convert float NaN to integer"));
         }
-        if r.is_infinite() || r.abs() >= 9.223_372_036_854_776e18 {
+        if r.is_infinite() {
             return Err(Exception::overflow("cannot convert float infinity to integer"));
+        }
+        if r.abs() >= 9.223_372_036_854_776e18 {
+            return value(super::bigint::from_float(r).unwrap_or(Value::Int(0)));
         }
         value(Value::Int(r as i64))
     };
