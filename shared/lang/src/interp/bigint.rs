@@ -360,3 +360,53 @@ pub fn with_prefix(x: &BigInt, radix: u32, prefix: &str) -> String {
 pub fn ssize_error() -> Exception {
     Exception::overflow("Python int too large to convert to C ssize_t")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn big(v: i64) -> BigInt {
+        BigInt::from(v)
+    }
+
+    #[test]
+    fn huge_results_are_refused_before_allocating() {
+        let class = |r: Result<Value, Exception>| r.err().map(|e| e.class);
+        let billion = big(1_000_000_000);
+        assert_eq!(class(binary(BinOp::Pow, &big(10), &billion)), Some(ExcClass::MemoryError));
+        assert_eq!(class(binary(BinOp::Shl, &big(1), &big(1_000_000_000_000))), Some(ExcClass::MemoryError));
+        let wide = BigInt::from(1) << (MAX_BITS / 2 + 8);
+        assert_eq!(class(binary(BinOp::Mul, &wide, &wide)), Some(ExcClass::MemoryError));
+        // 0, 1 and -1 to any power stay small.
+        assert_eq!(binary(BinOp::Pow, &big(-1), &(billion.clone() + 1)).map(|v| v.repr()), Ok("-1".into()));
+        assert_eq!(binary(BinOp::Shr, &big(-5), &(billion << 40)).map(|v| v.repr()), Ok("-1".into()));
+    }
+
+    #[test]
+    fn results_that_fit_are_small_ints() {
+        let two64 = BigInt::from(1) << 64;
+        assert!(matches!(binary(BinOp::Sub, &two64, &two64), Ok(Value::Int(0))));
+        assert!(matches!(binary(BinOp::FloorDiv, &two64, &two64), Ok(Value::Int(1))));
+        assert!(matches!(norm(two64), Value::BigInt(_)));
+    }
+
+    #[test]
+    fn true_division_rounds_correctly() {
+        let div = |a: &BigInt, b: &BigInt| true_div(a, b).unwrap_or(f64::NAN);
+        let p = |n: u32| num_traits::Pow::pow(BigInt::from(10), n);
+        assert_eq!(div(&p(30), &p(10)), 1e20);
+        assert_eq!(div(&((BigInt::from(1) << 200) + 1), &(BigInt::from(1) << 100)), 2f64.powi(100));
+        assert_eq!(div(&big(-1), &p(30)), -1e-30);
+        assert!(true_div(&p(400), &big(1)).is_err());
+    }
+
+    #[test]
+    fn decimal_text_is_limited_as_in_cpython() {
+        let p = |n: u32| num_traits::Pow::pow(BigInt::from(10), n);
+        assert_eq!(to_decimal(&(p(4300) - 1)).map(|s| s.len()), Ok(4300));
+        assert!(to_decimal(&p(4300)).is_err());
+        assert!(to_decimal(&(BigInt::from(1) << 1_000_000)).is_err());
+        assert!(parse(&"9".repeat(4301), 10, false).is_err());
+        assert!(parse(&"f".repeat(5000), 16, false).is_ok());
+    }
+}

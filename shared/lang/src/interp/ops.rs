@@ -84,6 +84,10 @@ fn thawed(v: Value) -> Value {
 }
 
 pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Exception> {
+    // The common case first: two machine ints.
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        return int_binary(op, *x, *y);
+    }
     // bytearray + bytes is a bytearray; bytes + bytearray is bytes, as in Python.
     if let Some(fa) = frozen(a) {
         return binary(op, &fa, &frozen(b).unwrap_or_else(|| b.clone())).map(thawed);
@@ -348,6 +352,21 @@ fn repeat_items(items: &[Value], n: usize) -> Vec<Value> {
 }
 
 pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Result<Value, Exception> {
+    // The common case first: two machine ints.
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        let r = match op {
+            CmpOp::Eq | CmpOp::Is => Some(x == y),
+            CmpOp::Ne | CmpOp::IsNot => Some(x != y),
+            CmpOp::Lt => Some(x < y),
+            CmpOp::Le => Some(x <= y),
+            CmpOp::Gt => Some(x > y),
+            CmpOp::Ge => Some(x >= y),
+            CmpOp::In | CmpOp::NotIn => None,
+        };
+        if let Some(r) = r {
+            return Ok(Value::Bool(r));
+        }
+    }
     let result = match op {
         CmpOp::Eq => py_eq(a, b),
         CmpOp::Ne => !py_eq(a, b),

@@ -101,3 +101,25 @@ show("str", lambda: len(str(10 ** 4299)))
 show("str", lambda: str(10 ** 4300))
 show("int", lambda: int("9" * 4301))
 show("int", lambda: int("9" * 4300) % 10)
+
+# struct and other machine-sized places.
+import struct
+import time
+print(struct.pack("<Q", 2 ** 64 - 1), struct.pack(">q", -(2 ** 63)), struct.unpack("<Q", b"\xff" * 8), struct.unpack(">Q", b"\x80" + b"\0" * 7))
+show("pack Q", lambda: struct.pack("<Q", 2 ** 64))
+show("pack q", lambda: struct.pack(">q", 2 ** 63))
+show("pack huge", lambda: struct.pack("<Q", 2 ** 100))
+show("sleep", lambda: time.sleep(2 ** 70))
+show("bytes", lambda: bytes(2 ** 64))
+print([1, 2, 3][: 2 ** 80], [1, 2, 3][-(2 ** 80):], "abc"[1: 10 ** 30])
+show("list index", lambda: [1, 2][-(2 ** 70)])
+show("shift big", lambda: 5 >> 2 ** 70)
+print(isinstance(2 ** 70, (int, float)), type(2 ** 70) == type(1), f"{2 ** 70:>{5}}")
+print(str(-(2 ** 64)), repr([2 ** 64, -(2 ** 64)]), (2 ** 64, ), {2 ** 64: 2 ** 65})
+for f, v in [(">Q", 2 ** 64), (">q", -(2 ** 63) - 1), (">i", 2 ** 70), ("<i", 2 ** 40), ("=q", 2 ** 63), ("<I", -1)]:
+    show("pack " + f, lambda: struct.pack(f, v))
+lst = [1, 2]
+try:
+    lst[2 ** 70] = 0
+except IndexError as e:
+    print("setitem", e)
