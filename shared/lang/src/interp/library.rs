@@ -334,6 +334,10 @@ pub fn call(f: LibFn, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> 
             let [a, _version] = args.bind(["a", "version"], 0)?;
             let seed = match a.unwrap_or(Value::None) {
                 Value::None => ctx.lib.pid,
+                Value::BigInt(b) => {
+                    ctx.lib.rng.seed_words(&b.magnitude().to_u32_digits());
+                    return value(Value::None);
+                }
                 v => as_int(&v).ok_or_else(|| {
                     Exception::type_error(format!(
                         "socklab's random.seed() takes an int or None, not {}",

@@ -123,3 +123,7 @@ try:
     lst[2 ** 70] = 0
 except IndexError as e:
     print("setitem", e)
+random.seed(2 ** 100 + 12345)
+print(random.random(), random.getrandbits(70))
+random.seed(-(3 ** 90))
+print(random.randint(1, 10 ** 6))
