@@ -47,6 +47,18 @@ fn too_large() -> Exception {
     Exception::memory()
 }
 
+/// Room for a result of about `bits` bits: under `MAX_BITS` and under the
+/// run's memory limit, checked before the result is computed.
+fn room_for(bits: u64) -> Result<(), Exception> {
+    if bits > MAX_BITS {
+        return Err(too_large());
+    }
+    match crate::memory::would_exceed((bits / 8) as usize) {
+        Some(limit) => Err(Exception::memory_limit(limit)),
+        None => Ok(()),
+    }
+}
+
 /// CPython's message for an int that does not fit a float.
 pub fn to_float_error() -> Exception {
     Exception::overflow("int too large to convert to float")
@@ -72,9 +84,7 @@ pub fn binary(op: BinOp, x: &BigInt, y: &BigInt) -> Result<Value, Exception> {
         BinOp::Add => x + y,
         BinOp::Sub => x - y,
         BinOp::Mul => {
-            if x.bits() + y.bits() > MAX_BITS {
-                return Err(too_large());
-            }
+            room_for(x.bits() + y.bits())?;
             x * y
         }
         BinOp::Div => {
@@ -106,8 +116,8 @@ pub fn binary(op: BinOp, x: &BigInt, y: &BigInt) -> Result<Value, Exception> {
             if x.is_zero() {
                 return Ok(Value::Int(0));
             }
-            let n = y.to_u64().filter(|n| x.bits().saturating_add(*n) <= MAX_BITS);
-            let Some(n) = n else { return Err(too_large()) };
+            let Some(n) = y.to_u64() else { return Err(too_large()) };
+            room_for(x.bits().saturating_add(n))?;
             x << n
         }
         BinOp::Shr => {
@@ -145,8 +155,8 @@ fn pow(x: &BigInt, y: &BigInt) -> Result<Value, Exception> {
             _ => 1,
         }));
     }
-    let e = y.to_u64().filter(|e| (x.bits() - 1).saturating_mul(*e) < MAX_BITS);
-    let Some(e) = e.and_then(|e| u32::try_from(e).ok()) else { return Err(too_large()) };
+    let Some(e) = y.to_u64().and_then(|e| u32::try_from(e).ok()) else { return Err(too_large()) };
+    room_for((x.bits() - 1).saturating_mul(u64::from(e)))?;
     Ok(norm(num_traits::Pow::pow(x, e)))
 }
 

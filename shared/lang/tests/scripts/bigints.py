@@ -127,3 +127,8 @@ random.seed(2 ** 100 + 12345)
 print(random.random(), random.getrandbits(70))
 random.seed(-(3 ** 90))
 print(random.randint(1, 10 ** 6))
+import socket
+s = socket.socket()
+show("bind", lambda: s.bind(("127.0.0.1", 2 ** 70)))
+show("connect_ex", lambda: s.connect_ex(("127.0.0.1", -(2 ** 70))))
+s.close()
