@@ -283,9 +283,29 @@ pub fn to_decimal(x: &BigInt) -> Result<String, Exception> {
     Ok(s)
 }
 
-/// Decimal digits of a big value for repr contexts that cannot fail.
+thread_local! {
+    /// Set when a repr met an int past the digit limit (see `guarded`).
+    static TOO_LONG: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Decimal digits of a big value for repr, which cannot fail: past the
+/// digit limit a placeholder, and `guarded` turns it into CPython's error.
 pub fn repr(x: &BigInt) -> String {
-    to_decimal(x).unwrap_or_else(|_| format!("<int of {} bits>", x.bits()))
+    to_decimal(x).unwrap_or_else(|_| {
+        TOO_LONG.set(true);
+        format!("<int of {} bits>", x.bits())
+    })
+}
+
+/// Text made by `make`, or CPython's ValueError when an int inside it (in
+/// a list, say) was past the digit limit.
+fn guarded(make: impl FnOnce() -> String) -> Result<String, Exception> {
+    TOO_LONG.set(false);
+    let text = make();
+    if TOO_LONG.replace(false) {
+        return Err(digits_error());
+    }
+    Ok(text)
 }
 
 /// The digits of `|x|` in a power-of-two base, lower case.
@@ -348,7 +368,8 @@ pub fn round(x: &BigInt, digits: u64) -> Result<Value, Exception> {
 pub fn checked_str(v: &Value) -> Result<String, Exception> {
     match v {
         Value::BigInt(b) => to_decimal(b),
-        other => Ok(other.to_str()),
+        Value::Int(_) | Value::Str(_) => Ok(v.to_str()),
+        other => guarded(|| other.to_str()),
     }
 }
 
@@ -356,7 +377,7 @@ pub fn checked_str(v: &Value) -> Result<String, Exception> {
 pub fn checked_repr(v: &Value) -> Result<String, Exception> {
     match v {
         Value::BigInt(b) => to_decimal(b),
-        other => Ok(other.repr()),
+        other => guarded(|| other.repr()),
     }
 }
 

@@ -203,6 +203,9 @@ fn int_binary(op: BinOp, x: i64, y: i64) -> Result<Value, Exception> {
         }
         BinOp::Pow => {
             if y < 0 {
+                if x == 0 {
+                    return Err(zero("0.0 cannot be raised to a negative power"));
+                }
                 return Ok(Value::Float((x as f64).powf(y as f64)));
             }
             match u32::try_from(y).ok().and_then(|e| x.checked_pow(e)) {
