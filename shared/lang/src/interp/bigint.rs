@@ -331,6 +331,20 @@ pub fn gcd(x: &BigInt, y: &BigInt) -> BigInt {
     x.gcd(y)
 }
 
+/// The natural log of a positive big int, as CPython's math.log takes it:
+/// through a float when it fits one, else from its top 60 bits scaled back.
+pub fn ln(x: &BigInt) -> Option<f64> {
+    if !x.is_positive() {
+        return None;
+    }
+    if let Some(f) = x.to_f64().filter(|f| f.is_finite()) {
+        return Some(f.ln());
+    }
+    let shift = x.bits().saturating_sub(60);
+    let top = (x >> shift).to_f64()?;
+    Some(top.ln() + shift as f64 * std::f64::consts::LN_2)
+}
+
 /// `abs(x)`.
 pub fn abs(x: &BigInt) -> Value {
     norm(x.abs())

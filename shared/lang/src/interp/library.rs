@@ -518,7 +518,16 @@ fn math(f: LibFn, args: Args) -> Result<Flow, Exception> {
     }
     if matches!(f, LibFn::MathAtan2 | LibFn::MathHypot | LibFn::MathIsclose | LibFn::MathLog) {
         let [a, b] = args.bind(["x", "y"], if f == LibFn::MathLog { 1 } else { 2 })?;
-        let a = number(&a.unwrap_or(Value::None))?;
+        let a = a.unwrap_or(Value::None);
+        if let (LibFn::MathLog, Value::BigInt(big)) = (f, &a) {
+            let ln = super::bigint::ln(big).ok_or_else(math_domain)?;
+            let base = b.map(|b| number(&b)).transpose()?;
+            if base.is_some_and(|b| b <= 0.0) {
+                return Err(math_domain());
+            }
+            return float(base.map_or(ln, |b| ln / b.ln()));
+        }
+        let a = number(&a)?;
         return match f {
             LibFn::MathLog => {
                 let base = b.map(|b| number(&b)).transpose()?;
@@ -551,6 +560,18 @@ fn math(f: LibFn, args: Args) -> Result<Flow, Exception> {
     }
     if let (LibFn::MathFloor | LibFn::MathCeil | LibFn::MathTrunc, Value::BigInt(_)) = (f, &x) {
         return value(x);
+    }
+    if let (LibFn::MathLog2 | LibFn::MathLog10, Value::BigInt(big)) = (f, &x) {
+        let v = match super::bigint::to_f64(big) {
+            Ok(v) if v > 0.0 => v,
+            // Too large for a float: through the natural log.
+            _ => {
+                let ln = super::bigint::ln(big).ok_or_else(math_domain)?;
+                let base = if f == LibFn::MathLog2 { std::f64::consts::LN_2 } else { std::f64::consts::LN_10 };
+                return float(ln / base);
+            }
+        };
+        return float(if f == LibFn::MathLog2 { v.log2() } else { v.log10() });
     }
     let v = number(&x)?;
     let to_int = |r: f64| -> Result<Flow, Exception> {
