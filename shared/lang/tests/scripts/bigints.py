@@ -146,3 +146,9 @@ print(round(math.log(10 ** 400), 9), round(math.log10(10 ** 400), 9), round(math
 show("log neg", lambda: math.log(-(2 ** 100)))
 show("sqrt", lambda: math.sqrt(10 ** 400))
 print(math.sqrt(2 ** 100), math.fabs(-(2 ** 80)))
+x = 1_000_000_000_000_000_000_000 + 0x_ffff_ffff_ffff_ffff_ff
+x //= 3
+x **= 2
+x >>= 10
+x ^= -1
+print(x, -0x8000000000000000, 0b1_0000000000000000000000000000000000000000000000000000000000000000, 18446744073709551616 - 18446744073709551615)
