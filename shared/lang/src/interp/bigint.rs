@@ -406,6 +406,51 @@ pub fn ssize_error() -> Exception {
     Exception::overflow("Python int too large to convert to C ssize_t")
 }
 
+/// `random.getrandbits(k)` of any size, in CPython's word order.
+pub fn getrandbits(rng: &mut super::mt::Mt, k: u64) -> Result<BigInt, Exception> {
+    room_for(k)?;
+    if k <= 64 {
+        return Ok(BigInt::from(if k == 0 { 0 } else { rng.getrandbits(k as u32) }));
+    }
+    let words: Vec<u32> = (0..k.div_ceil(32)).map(|_| rng.next_u32()).collect();
+    Ok(to_big(&from_words(&words, k)).unwrap_or_default())
+}
+
+/// `random.randrange` with bounds past 64 bits: CPython's arithmetic and
+/// its `_randbelow` (getrandbits of n's bit length until below n).
+pub fn randrange(rng: &mut super::mt::Mt, start: &BigInt, stop: Option<&BigInt>, step: &BigInt) -> Result<Value, Exception> {
+    let (start, width) = match stop {
+        None => (BigInt::default(), start.clone()),
+        Some(stop) => (start.clone(), stop - start),
+    };
+    let empty = || match stop {
+        Some(stop) if step.to_i64() == Some(1) => {
+            Exception::value_error(format!("empty range for randrange() ({start}, {stop}, {width})"))
+        }
+        _ => Exception::value_error("empty range for randrange()"),
+    };
+    if step.is_zero() {
+        return Err(Exception::value_error("zero step for randrange()"));
+    }
+    let one = BigInt::from(1);
+    let n: BigInt = if step.is_positive() {
+        (&width + step - &one).div_floor(step)
+    } else {
+        (&width + step + &one).div_floor(step)
+    };
+    if !n.is_positive() {
+        return Err(empty());
+    }
+    let k = n.bits();
+    let r = loop {
+        let r = getrandbits(rng, k)?;
+        if r < n {
+            break r;
+        }
+    };
+    Ok(norm(start + step * r))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

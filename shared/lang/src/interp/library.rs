@@ -366,25 +366,34 @@ pub fn call(f: LibFn, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> 
             }
             if k > 63 {
                 // CPython's order: 32-bit words, least significant first.
-                if k as u64 > super::bigint::MAX_BITS {
-                    return Err(Exception::memory());
-                }
-                let words: Vec<u32> = (0..(k + 31) / 32).map(|_| ctx.lib.rng.next_u32()).collect();
-                return value(super::bigint::from_words(&words, k as u64));
+                return value(super::bigint::norm(super::bigint::getrandbits(&mut ctx.lib.rng, k as u64)?));
             }
             let r = if k == 0 { 0 } else { ctx.lib.rng.getrandbits(k as u32) };
             value(Value::Int(r as i64))
         }
         LibFn::RandomRandint => {
             let [a, b] = args.bind(["a", "b"], 2)?;
-            let a = to_int(&a.unwrap_or(Value::None))?;
-            let b = to_int(&b.unwrap_or(Value::None))?;
+            let (a, b) = (a.unwrap_or(Value::None), b.unwrap_or(Value::None));
+            if [&a, &b].iter().any(|v| matches!(v, Value::BigInt(_))) {
+                let (Some(a), Some(b)) = (super::bigint::to_big(&a), super::bigint::to_big(&b)) else {
+                    return Err(Exception::type_error("randint() takes ints"));
+                };
+                return value(super::bigint::randrange(&mut ctx.lib.rng, &a, Some(&(b + 1)), &1.into())?);
+            }
+            let a = to_int(&a)?;
+            let b = to_int(&b)?;
             value(Value::Int(randrange(&mut ctx.lib.rng, a, Some(b.saturating_add(1)), 1)?))
         }
         LibFn::RandomRandrange => {
             let [start, stop, step] = args.bind(["start", "stop", "step"], 1)?;
+            let stop = stop.filter(|v| !matches!(v, Value::None));
+            if [&start, &stop, &step].iter().any(|v| matches!(v, Some(Value::BigInt(_)))) {
+                let big = |v: &Option<Value>| v.as_ref().map(|v| super::bigint::to_big(v).ok_or_else(|| to_int(v).err().unwrap_or_else(|| Exception::type_error("randrange() takes ints")))).transpose();
+                let (start, stop, step) = (big(&start)?.unwrap_or_default(), big(&stop)?, big(&step)?.unwrap_or_else(|| num_bigint::BigInt::from(1)));
+                return value(super::bigint::randrange(&mut ctx.lib.rng, &start, stop.as_ref(), &step)?);
+            }
             let start = to_int(&start.unwrap_or(Value::None))?;
-            let stop = stop.filter(|v| !matches!(v, Value::None)).map(|v| to_int(&v)).transpose()?;
+            let stop = stop.map(|v| to_int(&v)).transpose()?;
             let step = step.map_or(Ok(1), |v| to_int(&v))?;
             value(Value::Int(randrange(&mut ctx.lib.rng, start, stop, step)?))
         }

@@ -152,3 +152,7 @@ x **= 2
 x >>= 10
 x ^= -1
 print(x, -0x8000000000000000, 0b1_0000000000000000000000000000000000000000000000000000000000000000, 18446744073709551616 - 18446744073709551615)
+random.seed(5)
+print(random.randrange(2**70), random.randint(-2**80, 2**80), random.randrange(2**65, 2**66, 3), random.randrange(10**30, -10**30, -7), random.randint(1, 2**64))
+print(random.randrange(5, 2 ** 64 + 5) > 4, random.getrandbits(64) >= 0, random.random())
+show("randrange empty", lambda: random.randrange(2 ** 70, 5))
