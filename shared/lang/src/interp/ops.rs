@@ -1,9 +1,10 @@
-//! Operators with Python semantics: arithmetic (64-bit ints, checked, redone
-//! in big integers on overflow), sequence
-//! concatenation and repetition, comparisons, `in`, indexing and slicing.
+//! Operators with Python semantics: arithmetic (64-bit ints, checked, and
+//! redone in big integers on overflow), sequence concatenation and
+//! repetition, comparisons, `in`, indexing and slicing.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::bigint;
 use super::exception::Exception;
 use super::format;
 use super::value::{Value, as_int, as_number, lock, py_cmp, py_eq, py_is, range_len};
@@ -23,8 +24,6 @@ pub fn reserve_items(items: usize) -> Result<(), Exception> {
         None => Ok(()),
     }
 }
-
-use super::bigint;
 
 fn unsupported(op: &str, a: &Value, b: &Value) -> Exception {
     Exception::type_error(format!(
