@@ -1023,6 +1023,7 @@ impl Gen {
                 return Err(err(line, "'*' and '**' arguments"));
             }
             ExprKind::Yield(_) | ExprKind::YieldFrom(_) => return Err(err(line, "generators (yield)")),
+            ExprKind::BigInt(..) => return Err(err(line, "integers past 64 bits")),
         })
     }
 

@@ -207,6 +207,8 @@ pub enum ExprKind {
     None,
     Bool(bool),
     Int(i64),
+    /// An int literal past 64 bits: its digits in the radix given.
+    BigInt(String, u32),
     Float(f64),
     Str(String),
     Bytes(Vec<u8>),

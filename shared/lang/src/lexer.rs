@@ -362,12 +362,11 @@ impl Lexer<'_> {
                 .collect();
             match i64::from_str_radix(&digits, radix) {
                 Ok(v) => self.push(TokenKind::Int(v), pos, start),
-                Err(e) => {
-                    let msg = if matches!(e.kind(), std::num::IntErrorKind::PosOverflow) {
-                        "integer literal too large (socklab integers are 64-bit)".to_string()
-                    } else {
-                        format!("invalid number literal '{}'", &self.src[start..self.i])
-                    };
+                Err(e) if matches!(e.kind(), std::num::IntErrorKind::PosOverflow) => {
+                    self.push(TokenKind::BigInt(digits, radix), pos, start);
+                }
+                Err(_) => {
+                    let msg = format!("invalid number literal '{}'", &self.src[start..self.i]);
                     self.error(pos, msg);
                     self.push(TokenKind::Int(0), pos, start);
                 }
@@ -423,13 +422,8 @@ impl Lexer<'_> {
             }
             match text.parse::<i64>() {
                 Ok(v) => self.push(TokenKind::Int(v), pos, start),
-                Err(_) => {
-                    self.error(
-                        pos,
-                        "integer literal too large (socklab integers are 64-bit)",
-                    );
-                    self.push(TokenKind::Int(0), pos, start);
-                }
+                // Only digits are left, so the one failure is a value past i64.
+                Err(_) => self.push(TokenKind::BigInt(text, 10), pos, start),
             }
         }
     }

@@ -702,6 +702,7 @@ impl Parser<'_> {
                     ExprKind::Attr(..) => "an attribute",
                     ExprKind::Slice { .. } => "a slice",
                     ExprKind::Int(_)
+                    | ExprKind::BigInt(..)
                     | ExprKind::Float(_)
                     | ExprKind::Str(_)
                     | ExprKind::Bytes(_)
@@ -1335,6 +1336,7 @@ impl Parser<'_> {
                 !is_keyword(n) || matches!(n.as_str(), "None" | "True" | "False" | "not" | "lambda")
             }
             TokenKind::Int(_)
+            | TokenKind::BigInt(..)
             | TokenKind::Float(_)
             | TokenKind::Str(_)
             | TokenKind::Bytes(_)
@@ -1706,6 +1708,10 @@ impl Parser<'_> {
             TokenKind::Int(v) => {
                 self.advance();
                 Ok(self.mk(pos, ExprKind::Int(v)))
+            }
+            TokenKind::BigInt(digits, radix) => {
+                self.advance();
+                Ok(self.mk(pos, ExprKind::BigInt(digits, radix)))
             }
             TokenKind::Float(v) => {
                 self.advance();

@@ -31,6 +31,8 @@ impl fmt::Display for Pos {
 pub enum TokenKind {
     Name(String),
     Int(i64),
+    /// An int literal past 64 bits: its digits in `radix` (no prefix or underscores).
+    BigInt(String, u32),
     Float(f64),
     Str(String),
     Bytes(Vec<u8>),
@@ -84,7 +86,7 @@ impl Token {
         match &self.kind {
             TokenKind::Name(n) if is_keyword(n) => format!("keyword '{n}'"),
             TokenKind::Name(n) => format!("name '{n}'"),
-            TokenKind::Int(_) | TokenKind::Float(_) => "a number".into(),
+            TokenKind::Int(_) | TokenKind::BigInt(..) | TokenKind::Float(_) => "a number".into(),
             TokenKind::Str(_) | TokenKind::FString(_) => "a string".into(),
             TokenKind::Bytes(_) => "a bytes literal".into(),
             TokenKind::Op(o) => format!("'{o}'"),

@@ -151,6 +151,7 @@ pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
         ExprKind::None
         | ExprKind::Bool(_)
         | ExprKind::Int(_)
+        | ExprKind::BigInt(..)
         | ExprKind::Float(_)
         | ExprKind::Str(_)
         | ExprKind::Bytes(_)

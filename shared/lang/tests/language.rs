@@ -36,4 +36,5 @@ like_cpython! {
     datetime_and_the_calendar: "datetime_lib",
     dotted_module_names: "dotted_imports",
     threading_barrier: "barrier",
+    integers_of_any_size: "bigints",
 }

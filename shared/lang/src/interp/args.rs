@@ -118,6 +118,9 @@ fn plural(n: usize) -> &'static str {
 
 /// An int argument (bools count, as in Python).
 pub fn to_int(v: &Value) -> Result<i64, Exception> {
+    if let Value::BigInt(_) = v {
+        return Err(super::bigint::ssize_error());
+    }
     as_int(v).ok_or_else(|| {
         Exception::type_error(format!(
             "'{}' object cannot be interpreted as an integer",
@@ -128,6 +131,9 @@ pub fn to_int(v: &Value) -> Result<i64, Exception> {
 
 /// An int argument that must fit a C int.
 pub fn to_i32(v: &Value) -> Result<i32, Exception> {
+    if let Value::BigInt(_) = v {
+        return Err(Exception::overflow("Python int too large to convert to C int"));
+    }
     let i = to_int(v)?;
     i32::try_from(i).map_err(|_| Exception::overflow("signed integer is greater than maximum"))
 }
@@ -163,6 +169,7 @@ pub fn to_seconds(v: &Value, what: &str) -> Result<Option<f64>, Exception> {
     match v {
         Value::None => Ok(None),
         Value::Int(_) | Value::Bool(_) | Value::Float(_) => super::value::as_number(v).map(checked_seconds).transpose(),
+        Value::BigInt(_) => Err(Exception::overflow("timestamp too large to convert to C _PyTime_t")),
         other => Err(Exception::type_error(format!(
             "{what} must be a number or None, not {}",
             other.type_name()

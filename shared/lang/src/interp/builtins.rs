@@ -75,8 +75,8 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             }
             let line = items
                 .iter()
-                .map(Value::to_str)
-                .collect::<Vec<_>>()
+                .map(super::bigint::checked_str)
+                .collect::<Result<Vec<_>, _>>()?
                 .join(&sep);
             if let Some(f) = file {
                 // print(..., file=sock_file): the text goes to the file's buffer.
@@ -173,12 +173,12 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                 (Some(Value::Bytes(b)), Some(enc)) => {
                     value(codec::decode(&b, Some(enc), errors)?)
                 }
-                (Some(x), _) => value(Value::str(x.to_str())),
+                (Some(x), _) => value(Value::str(super::bigint::checked_str(&x)?)),
             }
         }
         Builtin::Int => {
             let [x, base] = args.bind(["x", "base"], 0)?;
-            value(Value::Int(int(x.unwrap_or(Value::Int(0)), base)?))
+            value(int(x.unwrap_or(Value::Int(0)), base)?)
         }
         Builtin::Float => {
             let [x] = args.bind(["x"], 0)?;
@@ -208,6 +208,9 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::Hex => {
             let [x] = args.bind(["number"], 1)?;
+            if let Some(Value::BigInt(b)) = &x {
+                return value(Value::str(super::bigint::with_prefix(b, 16, "0x")));
+            }
             let i = to_int(&x.unwrap_or(Value::None))?;
             let text = if i < 0 {
                 format!("-0x{:x}", i.unsigned_abs())
@@ -220,11 +223,12 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             let [x] = args.bind(["x"], 1)?;
             match x.unwrap_or(Value::None) {
                 Value::Float(f) => value(Value::Float(f.abs())),
+                Value::BigInt(b) => value(super::bigint::abs(&b)),
                 v => match as_int(&v) {
-                    Some(i) => value(Value::Int(
+                    Some(i) => value(
                         i.checked_abs()
-                            .ok_or_else(|| Exception::overflow("integer overflow"))?,
-                    )),
+                            .map_or_else(|| super::bigint::abs(&i.into()), Value::Int),
+                    ),
                     None => Err(Exception::type_error(format!(
                         "bad operand type for abs(): '{}'",
                         v.type_name()
@@ -277,7 +281,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::Repr => {
             let [x] = args.bind(["obj"], 1)?;
-            value(Value::str(x.unwrap_or(Value::None).repr()))
+            value(Value::str(super::bigint::checked_repr(&x.unwrap_or(Value::None))?))
         }
         Builtin::Ord => {
             let [x] = args.bind(["c"], 1)?;
@@ -302,6 +306,9 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::Chr => {
             let [x] = args.bind(["i"], 1)?;
+            if let Some(Value::BigInt(_)) = x {
+                return Err(Exception::overflow("Python int too large to convert to C int"));
+            }
             let i = to_int(&x.unwrap_or(Value::None))?;
             let c = u32::try_from(i)
                 .ok()
@@ -385,7 +392,7 @@ pub fn len(x: &Value) -> Result<i64, Exception> {
 }
 
 /// `int(x, base)`.
-fn int(x: Value, base: Option<Value>) -> Result<i64, Exception> {
+fn int(x: Value, base: Option<Value>) -> Result<Value, Exception> {
     let base = base.map(|b| to_int(&b)).transpose()?;
     if base.is_some_and(|b| b != 0 && !(2..=36).contains(&b)) {
         return Err(Exception::value_error(
@@ -406,15 +413,19 @@ fn int(x: Value, base: Option<Value>) -> Result<i64, Exception> {
                     "cannot convert float NaN to integer",
                 ));
             }
-            if f.is_infinite() || f.abs() >= 9.223_372_036_854_776e18 {
+            if f.is_infinite() {
                 return Err(Exception::overflow(
-                    "cannot convert float infinity or huge float to integer",
+                    "cannot convert float infinity to integer",
                 ));
             }
-            return Ok(f.trunc() as i64);
+            if f.abs() >= 9.223_372_036_854_776e18 {
+                return super::bigint::from_float(*f).ok_or_else(|| Exception::overflow("cannot convert float infinity to integer"));
+            }
+            return Ok(Value::Int(f.trunc() as i64));
         }
+        Value::BigInt(_) => return Ok(x.clone()),
         other => {
-            return as_int(other).ok_or_else(|| {
+            return as_int(other).map(Value::Int).ok_or_else(|| {
                 Exception::type_error(format!(
                     "int() argument must be a string, a bytes-like object or a real number, not '{}'",
                     other.type_name()
@@ -423,20 +434,25 @@ fn int(x: Value, base: Option<Value>) -> Result<i64, Exception> {
         }
     };
     let base = base.unwrap_or(10) as u32;
-    parse_int(&text, base).map_err(|overflowed| {
-        if overflowed {
-            Exception::overflow("int too large (socklab integers are 64-bit)")
-        } else {
-            Exception::value_error(format!(
-                "invalid literal for int() with base {base}: {}",
-                x.repr()
-            ))
+    let invalid = || {
+        Exception::value_error(format!(
+            "invalid literal for int() with base {base}: {}",
+            x.repr()
+        ))
+    };
+    match parse_int(&text, base) {
+        Ok(i) => Ok(Value::Int(i)),
+        Err(None) => Err(invalid()),
+        Err(Some((digits, radix, negative))) => {
+            super::bigint::parse(&digits, radix, negative)?.ok_or_else(invalid)
         }
-    })
+    }
 }
 
-/// Python's int() parsing; `Err(true)` on overflow, `Err(false)` on bad syntax.
-fn parse_int(text: &str, base: u32) -> Result<i64, bool> {
+/// Python's int() parsing; on an i64 overflow `Err(Some)` with the clean
+/// digits, radix and sign for a big int; `Err(None)` on bad syntax.
+#[allow(clippy::type_complexity)]
+fn parse_int(text: &str, base: u32) -> Result<i64, Option<(String, u32, bool)>> {
     let t = text.trim();
     let (negative, t) = match t.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -450,7 +466,7 @@ fn parse_int(text: &str, base: u32) -> Result<i64, bool> {
         0 | 2 if prefixed("0b") => (2, &t[2..]),
         0 => {
             if t.len() > 1 && t.starts_with('0') && t.chars().any(|c| c != '0' && c != '_') {
-                return Err(false);
+                return Err(None);
             }
             (10, t)
         }
@@ -465,17 +481,20 @@ fn parse_int(text: &str, base: u32) -> Result<i64, bool> {
         || digits.ends_with('_')
         || digits.contains("__")
     {
-        return Err(false);
+        return Err(None);
     }
     let clean: String = digits.chars().filter(|&c| c != '_').collect();
     if !clean.chars().all(|c| c.is_digit(base)) {
-        return Err(false);
+        return Err(None);
     }
-    let signed = if negative { format!("-{clean}") } else { clean };
-    i64::from_str_radix(&signed, base).map_err(|_| true)
+    let signed = if negative { format!("-{clean}") } else { clean.clone() };
+    i64::from_str_radix(&signed, base).map_err(|_| Some((clean, base, negative)))
 }
 
 fn float(x: &Value) -> Result<f64, Exception> {
+    if let Value::BigInt(b) = x {
+        return super::bigint::to_f64(b);
+    }
     if let Some(f) = as_number(x) {
         return Ok(f);
     }
@@ -518,6 +537,7 @@ fn bytes(
         (Value::Bytes(_), None) => Ok(x.clone()),
         (Value::ByteArray(b), None) => Ok(Value::bytes(lock(b).as_slice())),
         (Value::MemoryView(m), None) => Ok(Value::bytes(m.tobytes()?)),
+        (Value::BigInt(_), None) => Err(Exception::overflow("cannot fit 'int' into an index-sized integer")),
         (Value::Int(_) | Value::Bool(_), None) => {
             let n = to_int(&x)?;
             if n < 0 {
@@ -593,8 +613,8 @@ mod tests {
         assert_eq!(parse_int("ff", 16), Ok(255));
         assert_eq!(parse_int("0o17", 0), Ok(15));
         assert_eq!(parse_int("1_000", 10), Ok(1000));
-        assert_eq!(parse_int("abc", 10), Err(false));
-        assert_eq!(parse_int("", 10), Err(false));
-        assert_eq!(parse_int("99999999999999999999", 10), Err(true));
+        assert_eq!(parse_int("abc", 10), Err(None));
+        assert_eq!(parse_int("", 10), Err(None));
+        assert_eq!(parse_int("-99_999_999_999_999_999_999", 10), Err(Some(("99999999999999999999".into(), 10, true))));
     }
 }

@@ -179,7 +179,7 @@ fn type_of(v: &Value) -> Result<Value, Exception> {
         other => {
             let b = match other {
                 Value::Bool(_) => Builtin::Bool,
-                Value::Int(_) => Builtin::Int,
+                Value::Int(_) | Value::BigInt(_) => Builtin::Int,
                 Value::Float(_) => Builtin::Float,
                 Value::Str(_) => Builtin::Str,
                 Value::Bytes(_) => Builtin::Bytes,

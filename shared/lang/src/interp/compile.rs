@@ -1091,6 +1091,12 @@ impl Compiler {
             ExprKind::Bool(b) => {
                 self.emit(Op::Const(Value::Bool(*b)));
             }
+            ExprKind::BigInt(digits, radix) => {
+                // The lexer passed only valid digits; the 4300-digit limit is
+                // for int(str), not for literals.
+                let n = num_bigint::BigInt::parse_bytes(digits.as_bytes(), *radix).unwrap_or_default();
+                self.emit(Op::Const(super::bigint::norm(n)));
+            }
             ExprKind::Int(i) => {
                 self.emit(Op::Const(Value::Int(*i)));
             }

@@ -34,6 +34,7 @@ fn holds_values(v: &Value) -> bool {
         Value::None
             | Value::Bool(_)
             | Value::Int(_)
+            | Value::BigInt(_)
             | Value::Float(_)
             | Value::Str(_)
             | Value::Bytes(_)

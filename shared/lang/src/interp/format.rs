@@ -159,13 +159,14 @@ fn unknown_code(ty: char, type_name: &str) -> Exception {
 /// `format(value, spec)`: what `str.format` and f-strings call for each field.
 pub fn format_value(v: &Value, spec: &str) -> Result<String, Exception> {
     if spec.is_empty() {
-        return Ok(v.to_str());
+        return super::bigint::checked_str(v);
     }
     match v {
         Value::Str(s) => format_str(s, spec),
-        Value::Int(i) => format_int(*i, spec, "int"),
-        Value::Bool(b) => format_int(i64::from(*b), spec, "bool"),
-        Value::IntEnum(e) => format_int(e.value, spec, "int"),
+        Value::Int(i) => format_int(Int::Small(*i), spec, "int"),
+        Value::BigInt(b) => format_int(Int::Big(b.clone()), spec, "int"),
+        Value::Bool(b) => format_int(Int::Small(i64::from(*b)), spec, "bool"),
+        Value::IntEnum(e) => format_int(Int::Small(e.value), spec, "int"),
         Value::Float(f) => format_float(*f, spec),
         other => Err(Exception::type_error(format!(
             "unsupported format string passed to {}.__format__",
@@ -276,10 +277,54 @@ fn sign_str(negative: bool, sign: Option<char>) -> &'static str {
     }
 }
 
-fn format_int(i: i64, spec_text: &str, type_name: &str) -> Result<String, Exception> {
+/// An int to format: the i64 fast path, or a big one.
+enum Int {
+    Small(i64),
+    Big(std::sync::Arc<num_bigint::BigInt>),
+}
+
+impl Int {
+    fn negative(&self) -> bool {
+        match self {
+            Int::Small(i) => *i < 0,
+            Int::Big(b) => num_traits::Signed::is_negative(&**b),
+        }
+    }
+
+    fn to_f64(&self) -> Result<f64, Exception> {
+        match self {
+            Int::Small(i) => Ok(*i as f64),
+            Int::Big(b) => super::bigint::to_f64(b),
+        }
+    }
+
+    /// The magnitude's digits for a format type (`d` and the rest in decimal).
+    fn digits(&self, ty: char) -> Result<String, Exception> {
+        let Int::Big(b) = self else {
+            let Int::Small(i) = self else { unreachable!() };
+            let mag = i.unsigned_abs();
+            return Ok(match ty {
+                'b' => format!("{mag:b}"),
+                'o' => format!("{mag:o}"),
+                'x' => format!("{mag:x}"),
+                'X' => format!("{mag:X}"),
+                _ => mag.to_string(),
+            });
+        };
+        Ok(match ty {
+            'b' => super::bigint::radix_digits(b, 2),
+            'o' => super::bigint::radix_digits(b, 8),
+            'x' => super::bigint::radix_digits(b, 16),
+            'X' => super::bigint::radix_digits(b, 16).to_ascii_uppercase(),
+            _ => super::bigint::to_decimal(b)?.trim_start_matches('-').to_string(),
+        })
+    }
+}
+
+fn format_int(i: Int, spec_text: &str, type_name: &str) -> Result<String, Exception> {
     let spec = parse_spec(spec_text, type_name, 'd', true)?;
     match spec.ty {
-        'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%' => return float_spec(i as f64, &spec),
+        'e' | 'E' | 'f' | 'F' | 'g' | 'G' | '%' => return float_spec(i.to_f64()?, &spec),
         'b' | 'c' | 'd' | 'o' | 'x' | 'X' | 'n' => {}
         other => return Err(unknown_code(other, type_name)),
     }
@@ -304,7 +349,10 @@ fn format_int(i: i64, spec_text: &str, type_name: &str) -> Result<String, Except
                 "Alternate form (#) not allowed with integer format specifier 'c'",
             ));
         }
-        let c = char_of(i)?;
+        let c = char_of(match i {
+            Int::Small(i) => i,
+            Int::Big(_) => -1,
+        })?;
         let text = c.to_string();
         let n = Number {
             sign: "",
@@ -314,16 +362,16 @@ fn format_int(i: i64, spec_text: &str, type_name: &str) -> Result<String, Except
         };
         return Ok(layout(&n, &spec, 3));
     }
-    let mag = i.unsigned_abs();
-    let (digits, prefix, interval) = match spec.ty {
-        'b' => (format!("{mag:b}"), "0b", 4),
-        'o' => (format!("{mag:o}"), "0o", 4),
-        'x' => (format!("{mag:x}"), "0x", 4),
-        'X' => (format!("{mag:X}"), "0X", 4),
-        _ => (mag.to_string(), "", 3),
+    let digits = i.digits(spec.ty)?;
+    let (prefix, interval) = match spec.ty {
+        'b' => ("0b", 4),
+        'o' => ("0o", 4),
+        'x' => ("0x", 4),
+        'X' => ("0X", 4),
+        _ => ("", 3),
     };
     let n = Number {
-        sign: sign_str(i < 0, spec.sign),
+        sign: sign_str(i.negative(), spec.sign),
         prefix: if spec.alt { prefix } else { "" },
         digits: &digits,
         rest: "",
@@ -968,8 +1016,8 @@ impl<'a> Printf<'a> {
             };
         }
         match conv {
-            's' => Ok(arg.to_str()),
-            'r' => Ok(arg.repr()),
+            's' => super::bigint::checked_str(arg),
+            'r' => super::bigint::checked_repr(arg),
             'a' => Ok(ascii(arg)),
             other => Err(value_error(format!(
                 "unsupported format character '{}' (0x{:x}) at index {at}",
@@ -1028,9 +1076,10 @@ fn printf_pad(head: &str, digits: &str, f: &Flags) -> String {
 
 fn printf_int(conv: char, arg: &Value, f: &Flags) -> Result<String, Exception> {
     let i = match arg {
-        Value::Int(i) => *i,
-        Value::IntEnum(e) => e.value,
-        Value::Bool(b) => i64::from(*b),
+        Value::Int(i) => Int::Small(*i),
+        Value::BigInt(b) => Int::Big(b.clone()),
+        Value::IntEnum(e) => Int::Small(e.value),
+        Value::Bool(b) => Int::Small(i64::from(*b)),
         Value::Float(x) if matches!(conv, 'd' | 'i' | 'u') => {
             if x.is_nan() {
                 return Err(value_error("cannot convert float NaN to integer"));
@@ -1040,12 +1089,10 @@ fn printf_int(conv: char, arg: &Value, f: &Flags) -> Result<String, Exception> {
                     "cannot convert float infinity to integer",
                 ));
             }
-            if x.trunc().abs() >= 9.223_372_036_854_776e18 {
-                return Err(Exception::overflow(
-                    "int too large to format (socklab integers are 64-bit)",
-                ));
+            match super::bigint::from_float(*x) {
+                Some(Value::BigInt(b)) => Int::Big(b),
+                _ => Int::Small(x.trunc() as i64),
             }
-            x.trunc() as i64
         }
         other => {
             let want = if matches!(conv, 'd' | 'i' | 'u') {
@@ -1059,12 +1106,12 @@ fn printf_int(conv: char, arg: &Value, f: &Flags) -> Result<String, Exception> {
             )));
         }
     };
-    let mag = i.unsigned_abs();
-    let (mut digits, prefix) = match conv {
-        'o' => (format!("{mag:o}"), "0o"),
-        'x' => (format!("{mag:x}"), "0x"),
-        'X' => (format!("{mag:X}"), "0X"),
-        _ => (mag.to_string(), ""),
+    let mut digits = i.digits(conv)?;
+    let prefix = match conv {
+        'o' => "0o",
+        'x' => "0x",
+        'X' => "0X",
+        _ => "",
     };
     if let Some(p) = f.precision
         && digits.len() < p
@@ -1073,7 +1120,7 @@ fn printf_int(conv: char, arg: &Value, f: &Flags) -> Result<String, Exception> {
     }
     let head = format!(
         "{}{}",
-        sign_str(i < 0, f.sign),
+        sign_str(i.negative(), f.sign),
         if f.alt { prefix } else { "" }
     );
     Ok(printf_pad(&head, &digits, f))
@@ -1083,6 +1130,7 @@ fn printf_float(conv: char, arg: &Value, f: &Flags) -> Result<String, Exception>
     let x = match arg {
         Value::Float(x) => *x,
         Value::Int(i) => *i as f64,
+        Value::BigInt(b) => super::bigint::to_f64(b)?,
         Value::Bool(b) => f64::from(u8::from(*b)),
         other => {
             return Err(Exception::type_error(format!(

@@ -46,6 +46,7 @@ fn dump(v: &Value, opts: &DumpOptions, level: usize, out: &mut String) -> Result
         Value::None => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
+        Value::BigInt(b) => out.push_str(&super::bigint::to_decimal(b)?),
         Value::Float(f) => out.push_str(&float_text(*f)),
         Value::Str(s) => quote(s, opts.ensure_ascii, out),
         Value::List(_) | Value::Tuple(_) => {
@@ -97,7 +98,7 @@ fn dump(v: &Value, opts: &DumpOptions, level: usize, out: &mut String) -> Result
                 newline(opts, level + 1, out);
                 let key = match k {
                     Value::Str(s) => s.to_string(),
-                    Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
+                    Value::None | Value::Bool(_) | Value::Int(_) | Value::BigInt(_) | Value::Float(_) => {
                         let mut t = String::new();
                         dump(k, opts, level, &mut t)?;
                         t
@@ -330,9 +331,17 @@ impl Parser<'_> {
         if is_float {
             Ok(Value::Float(text.parse().unwrap_or(f64::NAN)))
         } else {
-            text.parse().map(Value::Int).map_err(|_| {
-                Exception::overflow("int too large (socklab integers are 64-bit)")
-            })
+            match text.parse() {
+                Ok(i) => Ok(Value::Int(i)),
+                Err(_) => {
+                    let (negative, digits) = match text.strip_prefix('-') {
+                        Some(rest) => (true, rest),
+                        None => (false, text.as_str()),
+                    };
+                    let parsed = super::bigint::parse(digits, 10, negative)?;
+                    Ok(parsed.unwrap_or(Value::Int(0)))
+                }
+            }
         }
     }
 

@@ -176,6 +176,9 @@ fn value(v: Value) -> Result<Flow, Exception> {
 }
 
 fn number(v: &Value) -> Result<f64, Exception> {
+    if let Value::BigInt(b) = v {
+        return super::bigint::to_f64(b);
+    }
     as_number(v).ok_or_else(|| {
         Exception::type_error(format!("must be real number, not {}", v.type_name()))
     })
@@ -331,6 +334,10 @@ pub fn call(f: LibFn, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> 
             let [a, _version] = args.bind(["a", "version"], 0)?;
             let seed = match a.unwrap_or(Value::None) {
                 Value::None => ctx.lib.pid,
+                Value::BigInt(b) => {
+                    ctx.lib.rng.seed_words(&b.magnitude().to_u32_digits());
+                    return value(Value::None);
+                }
                 v => as_int(&v).ok_or_else(|| {
                     Exception::type_error(format!(
                         "socklab's random.seed() takes an int or None, not {}",
@@ -358,21 +365,35 @@ pub fn call(f: LibFn, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> 
                 return Err(Exception::value_error("number of bits must be non-negative"));
             }
             if k > 63 {
-                return Err(Exception::overflow("int too large (socklab integers are 64-bit)"));
+                // CPython's order: 32-bit words, least significant first.
+                return value(super::bigint::norm(super::bigint::getrandbits(&mut ctx.lib.rng, k as u64)?));
             }
             let r = if k == 0 { 0 } else { ctx.lib.rng.getrandbits(k as u32) };
             value(Value::Int(r as i64))
         }
         LibFn::RandomRandint => {
             let [a, b] = args.bind(["a", "b"], 2)?;
-            let a = to_int(&a.unwrap_or(Value::None))?;
-            let b = to_int(&b.unwrap_or(Value::None))?;
+            let (a, b) = (a.unwrap_or(Value::None), b.unwrap_or(Value::None));
+            if [&a, &b].iter().any(|v| matches!(v, Value::BigInt(_))) {
+                let (Some(a), Some(b)) = (super::bigint::to_big(&a), super::bigint::to_big(&b)) else {
+                    return Err(Exception::type_error("randint() takes ints"));
+                };
+                return value(super::bigint::randrange(&mut ctx.lib.rng, &a, Some(&(b + 1)), &1.into())?);
+            }
+            let a = to_int(&a)?;
+            let b = to_int(&b)?;
             value(Value::Int(randrange(&mut ctx.lib.rng, a, Some(b.saturating_add(1)), 1)?))
         }
         LibFn::RandomRandrange => {
             let [start, stop, step] = args.bind(["start", "stop", "step"], 1)?;
+            let stop = stop.filter(|v| !matches!(v, Value::None));
+            if [&start, &stop, &step].iter().any(|v| matches!(v, Some(Value::BigInt(_)))) {
+                let big = |v: &Option<Value>| v.as_ref().map(|v| super::bigint::to_big(v).ok_or_else(|| to_int(v).err().unwrap_or_else(|| Exception::type_error("randrange() takes ints")))).transpose();
+                let (start, stop, step) = (big(&start)?.unwrap_or_default(), big(&stop)?, big(&step)?.unwrap_or_else(|| num_bigint::BigInt::from(1)));
+                return value(super::bigint::randrange(&mut ctx.lib.rng, &start, stop.as_ref(), &step)?);
+            }
             let start = to_int(&start.unwrap_or(Value::None))?;
-            let stop = stop.filter(|v| !matches!(v, Value::None)).map(|v| to_int(&v)).transpose()?;
+            let stop = stop.map(|v| to_int(&v)).transpose()?;
             let step = step.map_or(Ok(1), |v| to_int(&v))?;
             value(Value::Int(randrange(&mut ctx.lib.rng, start, stop, step)?))
         }
@@ -485,6 +506,14 @@ fn math(f: LibFn, args: Args) -> Result<Flow, Exception> {
     let float = |x: f64| value(Value::Float(x));
     if matches!(f, LibFn::MathGcd) {
         let (items, _) = args.varargs(&[])?;
+        if items.iter().any(|v| matches!(v, Value::BigInt(_)) || as_int(v) == Some(i64::MIN)) {
+            let mut g = num_bigint::BigInt::default();
+            for v in &items {
+                let Some(b) = super::bigint::to_big(v) else { return Err(super::args::to_int(v).err().unwrap_or_else(|| Exception::type_error("an integer is required"))) };
+                g = super::bigint::gcd(&g, &b);
+            }
+            return value(super::bigint::norm(g));
+        }
         let mut g: i64 = 0;
         for v in items {
             let mut b = to_int(&v)?.unsigned_abs() as i64;
@@ -498,7 +527,16 @@ fn math(f: LibFn, args: Args) -> Result<Flow, Exception> {
     }
     if matches!(f, LibFn::MathAtan2 | LibFn::MathHypot | LibFn::MathIsclose | LibFn::MathLog) {
         let [a, b] = args.bind(["x", "y"], if f == LibFn::MathLog { 1 } else { 2 })?;
-        let a = number(&a.unwrap_or(Value::None))?;
+        let a = a.unwrap_or(Value::None);
+        if let (LibFn::MathLog, Value::BigInt(big)) = (f, &a) {
+            let ln = super::bigint::ln(big).ok_or_else(math_domain)?;
+            let base = b.map(|b| number(&b)).transpose()?;
+            if base.is_some_and(|b| b <= 0.0) {
+                return Err(math_domain());
+            }
+            return float(base.map_or(ln, |b| ln / b.ln()));
+        }
+        let a = number(&a)?;
         return match f {
             LibFn::MathLog => {
                 let base = b.map(|b| number(&b)).transpose()?;
@@ -529,13 +567,31 @@ fn math(f: LibFn, args: Args) -> Result<Flow, Exception> {
     if let (LibFn::MathFloor | LibFn::MathCeil | LibFn::MathTrunc, Some(i)) = (f, as_int(&x)) {
         return value(Value::Int(i));
     }
+    if let (LibFn::MathFloor | LibFn::MathCeil | LibFn::MathTrunc, Value::BigInt(_)) = (f, &x) {
+        return value(x);
+    }
+    if let (LibFn::MathLog2 | LibFn::MathLog10, Value::BigInt(big)) = (f, &x) {
+        let v = match super::bigint::to_f64(big) {
+            Ok(v) if v > 0.0 => v,
+            // Too large for a float: through the natural log.
+            _ => {
+                let ln = super::bigint::ln(big).ok_or_else(math_domain)?;
+                let base = if f == LibFn::MathLog2 { std::f64::consts::LN_2 } else { std::f64::consts::LN_10 };
+                return float(ln / base);
+            }
+        };
+        return float(if f == LibFn::MathLog2 { v.log2() } else { v.log10() });
+    }
     let v = number(&x)?;
     let to_int = |r: f64| -> Result<Flow, Exception> {
         if r.is_nan() {
             return Err(Exception::value_error("cannot convert float NaN to integer"));
         }
-        if r.is_infinite() || r.abs() >= 9.223_372_036_854_776e18 {
+        if r.is_infinite() {
             return Err(Exception::overflow("cannot convert float infinity to integer"));
+        }
+        if r.abs() >= 9.223_372_036_854_776e18 {
+            return value(super::bigint::from_float(r).unwrap_or(Value::Int(0)));
         }
         value(Value::Int(r as i64))
     };

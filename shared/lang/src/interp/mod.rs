@@ -16,6 +16,7 @@
 //! `socklab_wire::op` describes them), `icmp` holds the ping helpers.
 
 mod args;
+mod bigint;
 mod builtins;
 mod class;
 mod classes;

@@ -63,7 +63,7 @@ pub fn sort_by_keys(items: Vec<Value>, keys: Vec<Value>, reverse: bool) -> Resul
 pub fn type_of(v: &Value) -> Value {
     let builtin = match v {
         Value::Bool(_) => Builtin::Bool,
-        Value::Int(_) => Builtin::Int,
+        Value::Int(_) | Value::BigInt(_) => Builtin::Int,
         Value::Float(_) => Builtin::Float,
         Value::Str(_) => Builtin::Str,
         Value::Bytes(_) => Builtin::Bytes,
@@ -86,7 +86,7 @@ pub fn type_of(v: &Value) -> Value {
 /// `isinstance(v, class)` for one class.
 fn is_instance(v: &Value, class: &Value) -> Result<bool, Exception> {
     Ok(match class {
-        Value::Builtin(Builtin::Int) => matches!(v, Value::Int(_) | Value::Bool(_)),
+        Value::Builtin(Builtin::Int) => matches!(v, Value::Int(_) | Value::BigInt(_) | Value::Bool(_)),
         Value::Builtin(b) if super::library::is_type(*b) => {
             matches!(type_of(v), Value::Builtin(t) if t == *b)
         }
@@ -289,15 +289,23 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                     if f.is_nan() {
                         return Err(Exception::value_error("cannot convert float NaN to integer"));
                     }
-                    if r.is_infinite() || r.abs() >= 9.223_372_036_854_776e18 {
+                    if r.is_infinite() {
                         return Err(Exception::overflow("cannot convert float infinity to integer"));
+                    }
+                    if r.abs() >= 9.223_372_036_854_776e18 {
+                        return value(super::bigint::from_float(r).unwrap_or(Value::Int(0)));
                     }
                     value(Value::Int(r as i64))
                 }
                 (Value::Float(f), Some(n)) => value(Value::Float(round_float(*f, n))),
+                (Value::BigInt(b), Some(n)) if n < 0 => value(super::bigint::round(b, n.unsigned_abs())?),
+                (Value::BigInt(_), _) => value(x.clone()),
                 _ => match as_int(&x) {
                     Some(i) => match nd {
                         Some(n) if n < 0 => {
+                            if n < -18 || i.unsigned_abs() > 1 << 62 {
+                                return value(super::bigint::round(&i.into(), n.unsigned_abs())?);
+                            }
                             let p = 10i128.checked_pow((-n).min(38) as u32).unwrap_or(i128::MAX);
                             let v = i128::from(i);
                             let (q, r) = (v.div_euclid(p), v.rem_euclid(p));
@@ -336,7 +344,11 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             match m.filter(|v| !matches!(v, Value::None)) {
                 None => value(ops::binary(BinOp::Pow, &base, &exp)?),
                 Some(m) => match (as_int(&base), as_int(&exp), as_int(&m)) {
-                    (Some(b), Some(e), Some(m)) => value(Value::Int(int_pow_mod(b, e, m)?)),
+                    (Some(b), Some(e), Some(m)) if e >= 0 => value(Value::Int(int_pow_mod(b, e, m)?)),
+                    _ if [&base, &exp, &m].iter().all(|v| super::bigint::is_integral(v)) => {
+                        let big = |v: &Value| super::bigint::to_big(v).unwrap_or_default();
+                        value(super::bigint::pow_mod(&big(&base), &big(&exp), &big(&m))?)
+                    }
                     _ => Err(Exception::type_error(
                         "pow() 3rd argument not allowed unless all arguments are integers",
                     )),
@@ -345,11 +357,17 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::Oct => {
             let [x] = args.bind(["number"], 1)?;
+            if let Some(Value::BigInt(b)) = &x {
+                return value(Value::str(super::bigint::with_prefix(b, 8, "0o")));
+            }
             let i = to_int(&x.unwrap_or(Value::None))?;
             value(radix(i, "0o", |u| format!("{u:o}")))
         }
         Builtin::Bin => {
             let [x] = args.bind(["number"], 1)?;
+            if let Some(Value::BigInt(b)) = &x {
+                return value(Value::str(super::bigint::with_prefix(b, 2, "0b")));
+            }
             let i = to_int(&x.unwrap_or(Value::None))?;
             value(radix(i, "0b", |u| format!("{u:b}")))
         }

@@ -46,6 +46,12 @@ impl Mt {
         self.init_by_array(&key);
     }
 
+    /// `random.seed(n)` for an int past 64 bits: the 32-bit words of `|n|`,
+    /// least significant first, as CPython takes them.
+    pub fn seed_words(&mut self, key: &[u32]) {
+        self.init_by_array(key);
+    }
+
     fn init_by_array(&mut self, key: &[u32]) {
         self.init(19_650_218);
         let mt = &mut self.state;

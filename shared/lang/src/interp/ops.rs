@@ -1,8 +1,10 @@
-//! Operators with Python semantics: arithmetic (64-bit ints, checked), sequence
-//! concatenation and repetition, comparisons, `in`, indexing and slicing.
+//! Operators with Python semantics: arithmetic (64-bit ints, checked, and
+//! redone in big integers on overflow), sequence concatenation and
+//! repetition, comparisons, `in`, indexing and slicing.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::bigint;
 use super::exception::Exception;
 use super::format;
 use super::value::{Value, as_int, as_number, lock, py_cmp, py_eq, py_is, range_len};
@@ -21,10 +23,6 @@ pub fn reserve_items(items: usize) -> Result<(), Exception> {
         Some(limit) => Err(Exception::memory_limit(limit)),
         None => Ok(()),
     }
-}
-
-fn overflow() -> Exception {
-    Exception::overflow("integer overflow (socklab integers are 64-bit)")
 }
 
 fn unsupported(op: &str, a: &Value, b: &Value) -> Exception {
@@ -52,12 +50,15 @@ pub fn unary(op: UnaryOp, v: &Value) -> Result<Value, Exception> {
         ))
     };
     match (op, v) {
+        (UnaryOp::Neg, Value::BigInt(b)) => Ok(bigint::neg(b)),
+        (UnaryOp::Pos, Value::BigInt(_)) => Ok(v.clone()),
+        (UnaryOp::Invert, Value::BigInt(b)) => Ok(bigint::invert(b)),
         (UnaryOp::Neg, Value::Float(f)) => Ok(Value::Float(-f)),
         (UnaryOp::Pos, Value::Float(f)) => Ok(Value::Float(*f)),
         (_, v) => {
             let i = as_int(v).ok_or_else(bad)?;
             match op {
-                UnaryOp::Neg => i.checked_neg().map(Value::Int).ok_or_else(overflow),
+                UnaryOp::Neg => Ok(i.checked_neg().map_or_else(|| bigint::neg(&i.into()), Value::Int)),
                 UnaryOp::Invert => Ok(Value::Int(!i)),
                 _ => Ok(Value::Int(i)),
             }
@@ -82,6 +83,10 @@ fn thawed(v: Value) -> Value {
 }
 
 pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Exception> {
+    // The common case first: two machine ints.
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        return int_binary(op, *x, *y);
+    }
     // bytearray + bytes is a bytearray; bytes + bytearray is bytes, as in Python.
     if let Some(fa) = frozen(a) {
         return binary(op, &fa, &frozen(b).unwrap_or_else(|| b.clone())).map(thawed);
@@ -91,6 +96,11 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Exception> {
     }
     if let (Some(x), Some(y)) = (as_int(a), as_int(b)) {
         return int_binary(op, x, y);
+    }
+    if (matches!(a, Value::BigInt(_)) || matches!(b, Value::BigInt(_)))
+        && let Some(r) = big_binary(op, a, b)
+    {
+        return r;
     }
     if let (Some(x), Some(y)) = (as_number(a), as_number(b)) {
         return float_binary(op, x, y, a, b);
@@ -125,12 +135,43 @@ fn is_sequence(v: &Value) -> bool {
     )
 }
 
+/// An operation with a big int on one side: None when the other side is
+/// neither an int nor a float (the caller goes on to sequences and the rest).
+fn big_binary(op: BinOp, a: &Value, b: &Value) -> Option<Result<Value, Exception>> {
+    if let (Some(x), Some(y)) = (bigint::to_big(a), bigint::to_big(b)) {
+        return Some(bigint::binary(op, &x, &y));
+    }
+    let float = |v: &Value| match v {
+        Value::BigInt(x) => bigint::to_f64(x).map(Some),
+        Value::Float(f) => Ok(Some(*f)),
+        other => Ok(as_number(other)),
+    };
+    match (float(a), float(b)) {
+        (Ok(Some(x)), Ok(Some(y))) => Some(float_binary(op, x, y, a, b)),
+        (Err(e), Ok(Some(_))) | (Ok(Some(_)), Err(e)) => Some(Err(e)),
+        _ if op == BinOp::Mul && (is_sequence(a) || is_sequence(b)) => Some(Err(
+            Exception::overflow("cannot fit 'int' into an index-sized integer"),
+        )),
+        _ => None,
+    }
+}
+
 fn int_binary(op: BinOp, x: i64, y: i64) -> Result<Value, Exception> {
     let zero = |msg: &str| Exception::new(ExcClass::ZeroDivisionError, msg);
+    let big = || bigint::int_binary(op, x, y);
     let v = match op {
-        BinOp::Add => x.checked_add(y).ok_or_else(overflow)?,
-        BinOp::Sub => x.checked_sub(y).ok_or_else(overflow)?,
-        BinOp::Mul => x.checked_mul(y).ok_or_else(overflow)?,
+        BinOp::Add => match x.checked_add(y) {
+            Some(v) => v,
+            None => return big(),
+        },
+        BinOp::Sub => match x.checked_sub(y) {
+            Some(v) => v,
+            None => return big(),
+        },
+        BinOp::Mul => match x.checked_mul(y) {
+            Some(v) => v,
+            None => return big(),
+        },
         BinOp::Div => {
             if y == 0 {
                 return Err(zero("division by zero"));
@@ -141,7 +182,7 @@ fn int_binary(op: BinOp, x: i64, y: i64) -> Result<Value, Exception> {
             if y == 0 {
                 return Err(zero("integer division or modulo by zero"));
             }
-            let q = x.checked_div(y).ok_or_else(overflow)?;
+            let Some(q) = x.checked_div(y) else { return big() };
             if (x % y != 0) && ((x < 0) != (y < 0)) {
                 q - 1
             } else {
@@ -161,10 +202,15 @@ fn int_binary(op: BinOp, x: i64, y: i64) -> Result<Value, Exception> {
         }
         BinOp::Pow => {
             if y < 0 {
+                if x == 0 {
+                    return Err(zero("0.0 cannot be raised to a negative power"));
+                }
                 return Ok(Value::Float((x as f64).powf(y as f64)));
             }
-            let e = u32::try_from(y).map_err(|_| overflow())?;
-            x.checked_pow(e).ok_or_else(overflow)?
+            match u32::try_from(y).ok().and_then(|e| x.checked_pow(e)) {
+                Some(v) => v,
+                None => return big(),
+            }
         }
         BinOp::BitAnd => x & y,
         BinOp::BitOr => x | y,
@@ -179,10 +225,13 @@ fn int_binary(op: BinOp, x: i64, y: i64) -> Result<Value, Exception> {
                 0
             } else {
                 if y >= 64 {
-                    return Err(overflow());
+                    return big();
                 }
                 let wide = i128::from(x) << y;
-                i64::try_from(wide).map_err(|_| overflow())?
+                match i64::try_from(wide) {
+                    Ok(v) => v,
+                    Err(_) => return big(),
+                }
             }
         }
     };
@@ -305,6 +354,21 @@ fn repeat_items(items: &[Value], n: usize) -> Vec<Value> {
 }
 
 pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Result<Value, Exception> {
+    // The common case first: two machine ints.
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        let r = match op {
+            CmpOp::Eq | CmpOp::Is => Some(x == y),
+            CmpOp::Ne | CmpOp::IsNot => Some(x != y),
+            CmpOp::Lt => Some(x < y),
+            CmpOp::Le => Some(x <= y),
+            CmpOp::Gt => Some(x > y),
+            CmpOp::Ge => Some(x >= y),
+            CmpOp::In | CmpOp::NotIn => None,
+        };
+        if let Some(r) = r {
+            return Ok(Value::Bool(r));
+        }
+    }
     let result = match op {
         CmpOp::Eq => py_eq(a, b),
         CmpOp::Ne => !py_eq(a, b),
@@ -422,6 +486,9 @@ pub fn index(object: &Value, idx: &Value) -> Result<Value, Exception> {
             )));
         }
     };
+    if let Value::BigInt(_) = idx {
+        return Err(index_size_error());
+    }
     let Some(i) = as_int(idx) else {
         let msg = match object {
             Value::Str(_) => format!("string indices must be integers, not '{}'", idx.type_name()),
@@ -496,6 +563,8 @@ pub fn slice_indices(
 fn slice_bound(v: Option<&Value>) -> Result<Option<i64>, Exception> {
     match v {
         None | Some(Value::None) => Ok(None),
+        // A slice bound past i64 is clamped, as CPython clamps to the length.
+        Some(Value::BigInt(b)) => Ok(Some(if num_traits::Signed::is_negative(&**b) { i64::MIN } else { i64::MAX })),
         Some(v) => as_int(v).map(Some).ok_or_else(|| {
             Exception::type_error(
                 "slice indices must be integers or None or have an __index__ method",
@@ -620,6 +689,9 @@ pub fn store_index(object: &Value, idx: &Value, value: Value) -> Result<(), Exce
     if let Value::Dict(d) = object {
         return super::dict::set(d, idx.clone(), value);
     }
+    if let Value::BigInt(_) = idx {
+        return Err(index_size_error());
+    }
     if let Value::ByteArray(b) = object {
         let Some(i) = as_int(idx) else {
             return Err(Exception::type_error(format!(
@@ -654,11 +726,19 @@ pub fn store_index(object: &Value, idx: &Value, value: Value) -> Result<(), Exce
     Ok(())
 }
 
+/// CPython's error for an index past 64 bits.
+fn index_size_error() -> Exception {
+    Exception::index_error("cannot fit 'int' into an index-sized integer")
+}
+
 /// Locks a list and finds the item `idx` names, for assignment or deletion.
 fn list_slot<'a>(
     l: &'a Mutex<super::value::Items>,
     idx: &Value,
 ) -> Result<(MutexGuard<'a, super::value::Items>, usize), Exception> {
+    if let Value::BigInt(_) = idx {
+        return Err(index_size_error());
+    }
     let Some(i) = as_int(idx) else {
         return Err(Exception::type_error(format!(
             "list indices must be integers or slices, not {}",
@@ -708,7 +788,15 @@ mod tests {
             int_binary(BinOp::Mod, 7, -2).map(|v| v.repr()),
             Ok("-1".into())
         );
-        assert!(int_binary(BinOp::Mul, i64::MAX, 2).is_err());
+        // Past 64 bits the result grows into a big int.
+        assert_eq!(
+            int_binary(BinOp::Mul, i64::MAX, 2).map(|v| v.repr()),
+            Ok("18446744073709551614".into())
+        );
+        assert_eq!(
+            int_binary(BinOp::FloorDiv, i64::MIN, -1).map(|v| v.repr()),
+            Ok("9223372036854775808".into())
+        );
     }
 
     #[test]

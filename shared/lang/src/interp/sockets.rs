@@ -355,7 +355,8 @@ fn unix_addr(v: &Value) -> Result<Addr, Exception> {
 
 fn inet_addr(t: &[Value], method: &str) -> Result<Addr, Exception> {
     let host = to_text(&t[0])?;
-    let port = to_int(&t[1])?;
+    // A port past 64 bits is out of range like any other.
+    let port = if let Value::BigInt(_) = &t[1] { -1 } else { to_int(&t[1])? };
     if !(0..=65535).contains(&port) {
         return Err(Exception::overflow(format!(
             "{method}(): port must be 0-65535."

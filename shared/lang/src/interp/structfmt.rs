@@ -178,7 +178,11 @@ impl Format {
                 self.push_ordered(&raw, out);
             }
             _ => {
-                let i = as_int(v).ok_or_else(|| error("required argument is not an integer"))?;
+                let big = matches!(v, Value::BigInt(_));
+                let wide = match v {
+                    Value::BigInt(b) => num_traits::ToPrimitive::to_i128(&**b).unwrap_or(i128::MAX),
+                    v => i128::from(as_int(v).ok_or_else(|| error("required argument is not an integer"))?),
+                };
                 let signed = code.is_ascii_lowercase();
                 let bits = size * 8;
                 let (lo, hi): (i128, i128) = if signed {
@@ -186,9 +190,16 @@ impl Format {
                 } else {
                     (0, (1i128 << bits) - 1)
                 };
-                let wide = i128::from(i);
                 if wide < lo || wide > hi {
-                    return Err(error(range_message(code, self.native, lo, hi)));
+                    // CPython's messages: big-endian 8-byte codes convert
+                    // first; any other int past 64 bits is out of range.
+                    return Err(error(if size == 8 && !self.little && !self.native {
+                        "int too large to convert".to_string()
+                    } else if big {
+                        "argument out of range".to_string()
+                    } else {
+                        range_message(code, self.native, lo, hi)
+                    }));
                 }
                 let raw = (wide as u128).to_be_bytes();
                 self.push_ordered(&raw[16 - size..], out);
@@ -262,9 +273,7 @@ impl Format {
                 if code.is_ascii_lowercase() && n >= 1i128 << (bits - 1) {
                     n -= 1i128 << bits;
                 }
-                Value::Int(i64::try_from(n).map_err(|_| {
-                    Exception::overflow("int too large (socklab integers are 64-bit)")
-                })?)
+                super::bigint::norm(n.into())
             }
         })
     }

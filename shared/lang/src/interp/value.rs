@@ -34,6 +34,8 @@ pub enum Value {
     None,
     Bool(bool),
     Int(i64),
+    /// An int outside i64 (never one that fits: see `bigint::norm`).
+    BigInt(Arc<num_bigint::BigInt>),
     Float(f64),
     Str(Arc<str>),
     Bytes(Arc<[u8]>),
@@ -229,7 +231,7 @@ impl Value {
         match self {
             Value::None => "NoneType",
             Value::Bool(_) => "bool",
-            Value::Int(_) => "int",
+            Value::Int(_) | Value::BigInt(_) => "int",
             Value::Float(_) => "float",
             Value::Str(_) => "str",
             Value::Bytes(_) => "bytes",
@@ -273,6 +275,7 @@ impl Value {
             Value::None => false,
             Value::Bool(b) => *b,
             Value::Int(i) => *i != 0,
+            Value::BigInt(_) => true,
             Value::Float(f) => *f != 0.0,
             Value::Str(s) => !s.is_empty(),
             Value::Bytes(b) => !b.is_empty(),
@@ -337,6 +340,7 @@ impl Value {
             Value::Int(i) => {
                 let _ = write!(out, "{i}");
             }
+            Value::BigInt(b) => out.push_str(&super::bigint::repr(b)),
             Value::Float(f) => out.push_str(&float_repr(*f)),
             Value::Str(s) => out.push_str(&str_repr(s)),
             Value::Bytes(b) => out.push_str(&bytes_repr(b)),
@@ -514,6 +518,8 @@ pub fn as_number(v: &Value) -> Option<f64> {
         Value::Bool(b) => Some(f64::from(u8::from(*b))),
         Value::Int(i) => Some(*i as f64),
         Value::IntEnum(e) => Some(e.value as f64),
+        // Lossy (inf past f64); arithmetic and comparisons treat big ints first.
+        Value::BigInt(b) => Some(num_traits::ToPrimitive::to_f64(&**b).unwrap_or(f64::NAN)),
         Value::Float(f) => Some(*f),
         _ => None,
     }
@@ -610,6 +616,10 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
                     ys.iter().any(|(k2, v2)| py_eq(k, k2) && py_eq(v, v2))
                 })
         }
+        (Value::BigInt(_), _) | (_, Value::BigInt(_)) => super::bigint::cmp(a, b).is_some_and(|o| o.is_eq()),
+        (Value::Int(i), Value::Float(f)) | (Value::Float(f), Value::Int(i)) if i.unsigned_abs() > 1 << 53 => {
+            super::bigint::cmp_float(&(*i).into(), *f).is_some_and(|o| o.is_eq())
+        }
         _ => match (as_int(a), as_int(b)) {
             (Some(x), Some(y)) => x == y,
             _ => match (as_number(a), as_number(b)) {
@@ -657,6 +667,7 @@ pub fn py_is(a: &Value, b: &Value) -> bool {
         (Value::None, Value::None) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::BigInt(x), Value::BigInt(y)) => Arc::ptr_eq(x, y),
         (Value::Str(_), Value::Str(_))
         | (Value::Bytes(_), Value::Bytes(_))
         | (Value::Socket(_), Value::Socket(_))
@@ -682,6 +693,12 @@ pub fn py_cmp(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
         (Value::List(x), Value::List(y)) => {
             let (xs, ys) = (lock(x).clone(), lock(y).clone());
             seq_cmp(&xs, &ys)
+        }
+        (Value::BigInt(_), _) | (_, Value::BigInt(_)) => super::bigint::cmp(a, b),
+        // An int past 2**53 does not round-trip through a float: compare exactly.
+        (Value::Int(i), Value::Float(f)) if i.unsigned_abs() > 1 << 53 => super::bigint::cmp_float(&(*i).into(), *f),
+        (Value::Float(f), Value::Int(i)) if i.unsigned_abs() > 1 << 53 => {
+            super::bigint::cmp_float(&(*i).into(), *f).map(std::cmp::Ordering::reverse)
         }
         _ => match (as_int(a), as_int(b)) {
             (Some(x), Some(y)) => Some(x.cmp(&y)),

@@ -774,6 +774,7 @@ fn ex(e: &Expr) -> String {
         ExprKind::None => "None".into(),
         ExprKind::Bool(b) => format!("{b}"),
         ExprKind::Int(i) => format!("{i}"),
+        ExprKind::BigInt(digits, radix) => format!("(int {digits} base {radix})"),
         ExprKind::Float(f) => format!("{f:?}"),
         ExprKind::Str(s) => format!("{s:?}"),
         ExprKind::Bytes(b) => format!("b{:?}", String::from_utf8_lossy(b)),
