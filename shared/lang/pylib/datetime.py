@@ -1,6 +1,5 @@
 """Dates and times: socklab's datetime, after the structure of CPython's
-pure-Python module. Local time is UTC, and microsecond counts are 64-bit
-integers, so a timedelta reaches about 106,000 days either way."""
+pure-Python module. Local time is UTC."""
 
 import time as _time
 
@@ -115,6 +114,8 @@ class timedelta:
         us = round(us * 1000000 + milliseconds * 1000 + microseconds)
         d, us = divmod(us, _US_PER_DAY)
         s, us = divmod(us, 1000000)
+        if abs(d) > 999999999:
+            raise OverflowError("days=%d; must have magnitude <= 999999999" % d)
         self._days = d
         self._seconds = s
         self._microseconds = us
@@ -220,8 +221,8 @@ class timedelta:
         return self._to_us() >= other._to_us()
 
 
-timedelta.min = timedelta(-106751)
-timedelta.max = timedelta(106751)
+timedelta.min = timedelta(-999999999)
+timedelta.max = timedelta(days=999999999, hours=23, minutes=59, seconds=59, microseconds=999999)
 timedelta.resolution = timedelta(microseconds=1)
 
 
