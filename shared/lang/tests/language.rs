@@ -37,4 +37,7 @@ like_cpython! {
     dotted_module_names: "dotted_imports",
     threading_barrier: "barrier",
     integers_of_any_size: "bigints",
+    int_methods_and_bytes: "int_methods",
+    library_class_reprs: "class_reprs",
 }
+

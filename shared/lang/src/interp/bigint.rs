@@ -500,3 +500,104 @@ mod tests {
         assert!(parse(&"f".repeat(5000), 16, false).is_ok());
     }
 }
+
+/// The methods ints have; `from_bytes` is the class's own (`int.from_bytes`).
+pub const INT_METHODS: &[&str] = &["bit_length", "bit_count", "to_bytes"];
+
+/// `n.bit_length()`, `n.bit_count()`, `n.to_bytes(length, byteorder, *, signed)`.
+pub fn int_method(n: &BigInt, name: &str, args: super::args::Args) -> Result<Value, Exception> {
+    match name {
+        "bit_length" => {
+            args.bind::<0>([], 0)?;
+            Ok(Value::Int(n.bits() as i64))
+        }
+        "bit_count" => {
+            args.bind::<0>([], 0)?;
+            let ones: u64 = n.magnitude().iter_u64_digits().map(|d| u64::from(d.count_ones())).sum();
+            Ok(Value::Int(ones as i64))
+        }
+        "to_bytes" => {
+            let [length, order, signed] = args.bind(["length", "byteorder", "signed"], 0)?;
+            let length = match length {
+                Some(v) => super::args::to_int(&v)?,
+                None => 1,
+            };
+            let length = usize::try_from(length)
+                .map_err(|_| Exception::value_error("length argument must be non-negative"))?;
+            let big_endian = byte_order(order)?;
+            let signed = signed.is_some_and(|v| v.truthy());
+            let mut bytes = if signed {
+                if n.is_zero() { Vec::new() } else { n.to_signed_bytes_le() }
+            } else if n.sign() == num_bigint::Sign::Minus {
+                return Err(Exception::new(
+                    ExcClass::OverflowError,
+                    "can't convert negative int to unsigned",
+                ));
+            } else if n.is_zero() {
+                Vec::new()
+            } else {
+                n.to_bytes_le().1
+            };
+            if bytes.len() > length {
+                return Err(Exception::new(ExcClass::OverflowError, "int too big to convert"));
+            }
+            room_for(length as u64 * 8)?;
+            let fill = if n.sign() == num_bigint::Sign::Minus { 0xff } else { 0 };
+            bytes.resize(length, fill);
+            if big_endian {
+                bytes.reverse();
+            }
+            Ok(Value::bytes(&bytes))
+        }
+        _ => Err(Exception::new(
+            ExcClass::AttributeError,
+            format!("'int' object has no attribute '{name}'"),
+        )),
+    }
+}
+
+/// `int.from_bytes(bytes, byteorder='big', *, signed=False)`.
+pub fn from_bytes(args: super::args::Args) -> Result<Value, Exception> {
+    let [data, order, signed] = args.bind(["bytes", "byteorder", "signed"], 1)?;
+    let data = data.unwrap_or(Value::None);
+    let mut bytes: Vec<u8> = match super::args::to_bytes(&data) {
+        Ok(b) => b.to_vec(),
+        Err(_) if !matches!(data, Value::Str(_)) => super::args::iterate(&data)
+            .map_err(|_| {
+                Exception::type_error(format!(
+                    "cannot convert '{}' object to bytes",
+                    data.type_name()
+                ))
+            })?
+            .iter()
+            .map(|v| {
+                let i = super::args::to_int(v)?;
+                u8::try_from(i).map_err(|_| Exception::value_error("bytes must be in range(0, 256)"))
+            })
+            .collect::<Result<_, _>>()?,
+        Err(_) => return Err(Exception::type_error("cannot convert 'str' object to bytes")),
+    };
+    let big_endian = byte_order(order)?;
+    if big_endian {
+        bytes.reverse();
+    }
+    let n = if signed.is_some_and(|v| v.truthy()) {
+        BigInt::from_signed_bytes_le(&bytes)
+    } else {
+        BigInt::from_bytes_le(num_bigint::Sign::Plus, &bytes)
+    };
+    Ok(norm(n))
+}
+
+fn byte_order(order: Option<Value>) -> Result<bool, Exception> {
+    match order {
+        None => Ok(true),
+        Some(Value::Str(s)) if &*s == "big" => Ok(true),
+        Some(Value::Str(s)) if &*s == "little" => Ok(false),
+        Some(Value::Str(_)) => Err(Exception::value_error("byteorder must be either 'little' or 'big'")),
+        Some(other) => Err(Exception::type_error(format!(
+            "to_bytes() argument 'byteorder' must be str, not {}",
+            other.type_name()
+        ))),
+    }
+}

@@ -125,7 +125,8 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
         Value::Type(t) if name == "__name__" => Some(Value::str(t)),
         Value::LibFn(f) if name == "__name__" => Some(Value::str(f.short_name())),
         Value::Function(f) if name == "__name__" => Some(Value::str(f.code.qualname.rsplit('.').next().unwrap_or(""))),
-        Value::Builtin(Builtin::Bytes) if name == "fromhex" => method(v, &["fromhex"], name),
+        Value::Builtin(b) if class_method(*b, name) => method(v, &["fromhex", "from_bytes"], name),
+        Value::Int(_) | Value::Bool(_) | Value::BigInt(_) => method(v, super::bigint::INT_METHODS, name),
         Value::Builtin(b) if type_method(*b, name).is_some() => {
             type_method(*b, name).map(|m| Value::Method(Arc::new((v.clone(), m))))
         }
@@ -210,10 +211,16 @@ fn is_errno_name(name: &str) -> bool {
     socklab_wire::errno::number(name).is_some()
 }
 
+/// The class methods of builtin types: `bytes.fromhex`, `int.from_bytes`.
+fn class_method(b: Builtin, name: &str) -> bool {
+    matches!((b, name), (Builtin::Bytes, "fromhex") | (Builtin::Int, "from_bytes"))
+}
+
 /// `str.lower` and the like: the method's name, when the type has it.
 fn type_method(b: Builtin, name: &str) -> Option<&'static str> {
     let sample = match b {
         Builtin::Str => Value::str(""),
+        Builtin::Int => Value::Int(0),
         Builtin::Bytes => Value::bytes(b""),
         Builtin::List => Value::list(Vec::new()),
         Builtin::Dict => super::dict::new(Vec::new()),
@@ -235,7 +242,7 @@ pub fn call_value(callee: &Value, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow,
             _ => Err(no_attr(&m.0, m.1)),
         },
         // `str.lower(s)`: the first argument is the receiver.
-        Value::Method(m) if matches!(&m.0, Value::Builtin(b) if !(*b == Builtin::Bytes && m.1 == "fromhex")) => {
+        Value::Method(m) if matches!(&m.0, Value::Builtin(b) if !class_method(*b, m.1)) => {
             let Value::Builtin(b) = &m.0 else {
                 return Err(no_attr(&m.0, m.1));
             };
@@ -323,6 +330,11 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
             let [text] = args.bind(["string"], 1)?;
             fromhex(&text.unwrap_or(Value::None)).map(Flow::Value)
         }
+        Value::Builtin(Builtin::Int) => super::bigint::from_bytes(args).map(Flow::Value),
+        Value::Int(_) | Value::Bool(_) | Value::BigInt(_) => match super::bigint::to_big(recv) {
+            Some(n) => super::bigint::int_method(&n, name, args).map(Flow::Value),
+            None => Err(no_attr(recv, name)),
+        },
         other => Err(no_attr(other, name)),
     }
 }

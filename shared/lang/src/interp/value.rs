@@ -426,7 +426,11 @@ impl Value {
                 let _ = write!(out, "<class '{}'>", c.name());
             }
             Value::Class(c) => {
-                let _ = write!(out, "<class '__main__.{}'>", c.name);
+                let module = match lock(&c.attrs).get("__module__") {
+                    Some(Value::Str(m)) => m.to_string(),
+                    _ => "__main__".to_string(),
+                };
+                let _ = write!(out, "<class '{module}.{}'>", c.name);
             }
             Value::Instance(i) => out.push_str(&i.repr()),
             Value::BoundMethod(m) => {
