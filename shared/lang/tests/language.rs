@@ -39,5 +39,6 @@ like_cpython! {
     integers_of_any_size: "bigints",
     int_methods_and_bytes: "int_methods",
     library_class_reprs: "class_reprs",
+    getattr_hook: "getattr_hook",
 }
 

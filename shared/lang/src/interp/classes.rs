@@ -569,7 +569,14 @@ impl LaneVm {
                         Some(Value::None)
                     }
                     None if i.class.exc_base.is_some() && name == "__suppress_context__" => Some(Value::Bool(false)),
-                    None => None,
+                    // `__getattr__` is asked only for what is found nowhere else.
+                    None => match i.class.method("__getattr__") {
+                        Some(f) if !name.starts_with("__") || !name.ends_with("__") => {
+                            self.call_function(&f, vec![x.clone(), Value::str(name)], Vec::new(), OnReturn::Value)?;
+                            return Ok(Next::Continue);
+                        }
+                        _ => None,
+                    },
                 },
             },
             Value::Class(c) => match name {
@@ -679,6 +686,11 @@ impl LaneVm {
             Ok(next) if b == Builtin::Hasattr && self.callers.len() == depth => {
                 self.pop();
                 self.frame.stack.push(Value::Bool(true));
+                Ok(next)
+            }
+            // A getter or `__getattr__` runs as a frame: its end decides.
+            Ok(next) if self.callers.len() > depth && matches!(self.frame.on_return, OnReturn::Value) => {
+                self.frame.on_return = OnReturn::Getattr { hasattr: b == Builtin::Hasattr, default: third };
                 Ok(next)
             }
             other => other,
@@ -812,6 +824,8 @@ impl LaneVm {
                 self.filling = true;
             }
             OnReturn::Not => self.frame.stack.push(Value::Bool(!v.truthy())),
+            OnReturn::Getattr { hasattr: true, .. } => self.frame.stack.push(Value::Bool(true)),
+            OnReturn::Getattr { hasattr: false, .. } => self.frame.stack.push(v),
             OnReturn::Discard => {}
             OnReturn::Generator { genr, mode } => self.generator_returned(&genr, mode, v)?,
             OnReturn::Drained { at } => {

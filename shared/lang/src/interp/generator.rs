@@ -313,6 +313,16 @@ impl LaneVm {
     /// finished by it; `close()` answers None to its GeneratorExit. Returns the
     /// exception to go on raising in the caller, or None when it was absorbed.
     pub(super) fn left_by_exception(&mut self, done: &Frame, exc: Exception) -> Option<Exception> {
+        if let OnReturn::Getattr { hasattr, default } = &done.on_return
+            && exc.class.is_subclass_of(ExcClass::AttributeError)
+        {
+            match (hasattr, default) {
+                (true, _) => self.frame.stack.push(Value::Bool(false)),
+                (false, Some(d)) => self.frame.stack.push(d.clone()),
+                (false, None) => return Some(exc),
+            }
+            return None;
+        }
         let OnReturn::Generator { genr, mode } = &done.on_return else {
             return Some(exc);
         };

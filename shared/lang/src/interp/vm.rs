@@ -101,6 +101,9 @@ pub(super) enum OnReturn {
     Drained { at: usize },
     /// A library module's top level: its globals become the module.
     Module(crate::names::Module),
+    /// A property getter or `__getattr__` run for `hasattr`/`getattr(x, n, default)`:
+    /// an AttributeError leaving it becomes False or the default.
+    Getattr { hasattr: bool, default: Option<Value> },
 }
 
 /// The statement being executed.
@@ -210,6 +213,9 @@ impl Frame {
                 // A generator running across the fork: the child's copy runs in the child's frame.
                 OnReturn::Generator { genr, mode } => OnReturn::Generator { genr: c.generator(genr), mode: mode.clone() },
                 OnReturn::Drained { at } => OnReturn::Drained { at: *at },
+                OnReturn::Getattr { hasattr, default } => {
+                    OnReturn::Getattr { hasattr: *hasattr, default: default.as_ref().map(|d| c.value(d)) }
+                }
             },
             filled: Vec::new(),
         }
