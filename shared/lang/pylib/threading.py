@@ -510,3 +510,19 @@ def get_native_id():
 
 _main_thread = _MainThread()
 _active[_main_thread._ident] = _main_thread
+
+
+class local:
+    """Attributes of its own for each thread."""
+
+    def __init__(self):
+        object.__setattr__(self, "_local__slots", {})
+
+    def __getattr__(self, name):
+        slots = self._local__slots.get(get_ident(), {})
+        if name not in slots:
+            raise AttributeError(f"'_thread._local' object has no attribute '{name}'")
+        return slots[name]
+
+    def __setattr__(self, name, value):
+        self._local__slots.setdefault(get_ident(), {})[name] = value

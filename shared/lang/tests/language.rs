@@ -40,5 +40,6 @@ like_cpython! {
     int_methods_and_bytes: "int_methods",
     library_class_reprs: "class_reprs",
     getattr_hook: "getattr_hook",
+    setattr_and_thread_locals: "setattr_local",
 }
 

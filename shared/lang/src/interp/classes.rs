@@ -25,7 +25,7 @@ pub(super) fn class_call(callee: &Value, positional: &[Value]) -> bool {
         | Value::Class(_)
         | Value::Instance(_)
         | Value::Special(_) => true,
-        Value::Method(m) => matches!(m.0, Value::Instance(_) | Value::Wrapped(_)),
+        Value::Method(m) => matches!(m.0, Value::Instance(_) | Value::Wrapped(_) | Value::Special(Special::Object)),
         Value::Builtin(Builtin::Len) => matches!(positional, [Value::Instance(_)]),
         Value::Builtin(Builtin::Getattr | Builtin::Hasattr | Builtin::Setattr) => {
             matches!(positional, [Value::Instance(_) | Value::Class(_), Value::Str(_), ..])
@@ -606,6 +606,7 @@ impl LaneVm {
                         "__init__" => Some(Value::Method(Arc::new((obj.clone(), "__init__")))),
                         "__str__" => Some(Value::Method(Arc::new((obj.clone(), "__str__")))),
                         "__repr__" => Some(Value::Method(Arc::new((obj.clone(), "__repr__")))),
+                        "__setattr__" => Some(Value::Method(Arc::new((obj.clone(), "__setattr__")))),
                         _ => None,
                     },
                 }
@@ -615,6 +616,10 @@ impl LaneVm {
             }
             // Functions, builtins and exception classes: `methods::get_attr` names them.
             Value::Special(s) if name == "__name__" => Some(Value::str(s.name())),
+            // `object.__setattr__(self, name, value)`: the plain assignment a `__setattr__` falls back on.
+            Value::Special(Special::Object) if name == "__setattr__" => {
+                Some(Value::Method(Arc::new((x.clone(), "__setattr__"))))
+            }
             Value::Function(f) if name == "__qualname__" => Some(Value::str(&f.code.qualname)),
             _ => {
                 self.frame.stack.push(methods::get_attr(&x, name)?);
@@ -700,6 +705,12 @@ impl LaneVm {
     /// `object.name = value`, through a property's setter if it has one.
     pub(super) fn set_attr(&mut self, object: Value, name: &str, value: Value) -> Flow {
         match &object {
+            Value::Instance(i) if i.class.method("__setattr__").is_some() => {
+                if let Some(f) = i.class.method("__setattr__") {
+                    let args = vec![object.clone(), Value::str(name), value];
+                    self.call_function(&f, args, Vec::new(), OnReturn::Discard)?;
+                }
+            }
             Value::Instance(i) => {
                 if let Some(Value::Wrapped(w)) = i.class.lookup(name)
                     && let Wrapped::Property { set, .. } = &*w
@@ -851,6 +862,11 @@ fn builtin_method(recv: &Value, name: &str, args: Vec<Value>) -> Result<Value, E
             }
             Ok(Value::None)
         }
+        (Value::Instance(i), "__setattr__") => plain_setattr(i, args),
+        (Value::Special(Special::Object), "__setattr__") => match args.split_first() {
+            Some((Value::Instance(i), rest)) => plain_setattr(i, rest.to_vec()),
+            _ => Err(Exception::type_error("object.__setattr__() needs an instance, a name and a value")),
+        },
         (Value::Instance(i), "__str__") => Ok(Value::str(i.default_str())),
         (Value::Instance(i), "__repr__") => Ok(Value::str(i.default_repr())),
         (Value::Wrapped(w), "setter") => match (&**w, args.as_slice()) {
@@ -861,6 +877,24 @@ fn builtin_method(recv: &Value, name: &str, args: Vec<Value>) -> Result<Value, E
             _ => Err(Exception::type_error("setter() takes exactly one argument")),
         },
         (other, _) => Err(no_attr(other, name)),
+    }
+}
+
+/// `object.__setattr__`: the assignment without the class's own `__setattr__`.
+fn plain_setattr(i: &Arc<Instance>, args: Vec<Value>) -> Result<Value, Exception> {
+    match <[Value; 2]>::try_from(args) {
+        Ok([Value::Str(name), value]) => {
+            lock(&i.attrs).insert(name.to_string(), value);
+            Ok(Value::None)
+        }
+        Ok([other, _]) => Err(Exception::type_error(format!(
+            "attribute name must be string, not '{}'",
+            other.type_name()
+        ))),
+        Err(args) => Err(Exception::type_error(format!(
+            "expected 2 arguments, got {}",
+            args.len()
+        ))),
     }
 }
 
