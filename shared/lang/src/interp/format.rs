@@ -1033,6 +1033,7 @@ impl<'a> Printf<'a> {
                     Err(Exception::overflow("%c arg not in range(256)"))
                 }
                 Value::Int(i) => Ok(char::from(*i as u8)),
+                Value::BigInt(_) => Err(Exception::overflow("%c arg not in range(256)")),
                 Value::Bool(b) => Ok(char::from(u8::from(*b))),
                 Value::Bytes(b) if b.len() == 1 => Ok(char::from(b[0])),
                 _ => Err(Exception::type_error(
@@ -1042,6 +1043,7 @@ impl<'a> Printf<'a> {
         }
         match arg {
             Value::Int(i) => char_of(*i),
+            Value::BigInt(_) => Err(Exception::overflow("%c arg not in range(0x110000)")),
             Value::Bool(b) => char_of(i64::from(*b)),
             Value::Str(s) if s.chars().count() == 1 => Ok(s.chars().next().unwrap_or(' ')),
             _ => Err(Exception::type_error("%c requires int or char")),

@@ -160,7 +160,10 @@ impl Format {
             },
             b'?' => out.push(u8::from(v.truthy())),
             b'e' | b'f' | b'd' => {
-                let f = as_number(v).ok_or_else(|| error("required argument is not a float"))?;
+                // An int too large for a float is refused, as CPython's struct does.
+                let f = as_number(v)
+                    .filter(|f| f.is_finite() || matches!(v, Value::Float(_)))
+                    .ok_or_else(|| error("required argument is not a float"))?;
                 let raw: Vec<u8> = match code {
                     b'd' => f.to_bits().to_be_bytes().to_vec(),
                     b'f' => {
