@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::op::Op;
 use crate::tcp::{StateObservation, TcpState};
+use crate::tcpinfo::{ExpertMark, TcpInfo};
 
 /// The only protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -518,6 +519,17 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ack: Option<u32>,
         len: u32,
+        ts_us: u64,
+        /// What Wireshark's expert info would mark on this segment, in its direction.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        expert: Vec<ExpertMark>,
+    },
+    /// A TCP socket's `TCP_INFO` and queues, sent after a call or while data is
+    /// in flight, and only when something changed since the socket's last one.
+    TcpInfo {
+        sock: SockId,
+        info: TcpInfo,
+        /// Microseconds since the session started.
         ts_us: u64,
     },
     /// A host name outside the lab (`gethostbyname("baidu.com")`) was given
