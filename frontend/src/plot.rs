@@ -22,6 +22,11 @@ const WIDTH: f64 = 360.0;
 const HEIGHT: f64 = 90.0;
 const PAD: f64 = 4.0;
 
+/// A round-trip time as people read it: `35 µs`, `40.1 ms`.
+pub fn rtt(us: f64) -> String {
+    if us < 1000.0 { format!("{us:.0} µs") } else { format!("{:.1} ms", us / 1000.0) }
+}
+
 /// The sockets that have samples, in order of their first.
 pub fn sockets(samples: &[Sample]) -> Vec<SockId> {
     let mut socks = Vec::new();
@@ -79,16 +84,16 @@ pub fn TcpPlot(props: &TcpPlotProps) -> Html {
         html! {
             <div class="tcp-plot" data-sock={sock.to_string()}>
                 <p class="tcp-plot-title">
-                    { format!("{name}: cwnd {} · in flight {} · rtt {:.1} ms · retransmitted {}", last.cwnd, last.in_flight, f64::from(last.rtt_us) / 1000.0, last.total_retrans) }
+                    { format!("{name}: cwnd {} · in flight {} · rtt {} · retransmitted {}", last.cwnd, last.in_flight, rtt(f64::from(last.rtt_us)), last.total_retrans) }
                 </p>
                 <svg class="segments" viewBox={view.clone()} role="img" aria-label={format!("{name}: cwnd and segments in flight over time, up to {segments_top}")}>
                     <polyline class="cwnd" points={polyline(&mine, |s| f64::from(s.cwnd), segments_top)} />
                     <polyline class="in-flight" points={polyline(&mine, |s| f64::from(s.in_flight), segments_top)} />
                     <text x="4" y="12">{ format!("{segments_top} segments") }</text>
                 </svg>
-                <svg class="rtt" viewBox={view} role="img" aria-label={format!("{name}: rtt over time, up to {:.1} ms", rtt_top / 1000.0)}>
+                <svg class="rtt" viewBox={view} role="img" aria-label={format!("{name}: rtt over time, up to {}", rtt(rtt_top))}>
                     <polyline class="rtt" points={polyline(&mine, |s| f64::from(s.rtt_us), rtt_top)} />
-                    <text x="4" y="12">{ format!("{:.1} ms", rtt_top / 1000.0) }</text>
+                    <text x="4" y="12">{ rtt(rtt_top) }</text>
                 </svg>
             </div>
         }
@@ -119,5 +124,6 @@ mod tests {
         assert_eq!(polyline(&[], |s| f64::from(s.cwnd), 10.0), "");
         // One sample: no division by a zero span; values past the top are clamped.
         assert_eq!(polyline(&mine[..1], |_| 20.0, 10.0), "4.0,4.0");
+        assert_eq!((rtt(35.0), rtt(40_120.0)), ("35 µs".to_owned(), "40.1 ms".to_owned()));
     }
 }
