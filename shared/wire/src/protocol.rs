@@ -674,6 +674,22 @@ mod tests {
     }
 
     #[test]
+    fn tcp_info_and_expert_marks_read_as_documented() {
+        let sample = r#"{"type":"event","event":{"kind":"tcp_info","sock":1,"info":{"rtt_us":41230,"rttvar_us":9800,"rto_us":244000,"cwnd":5,"ssthresh":5,"mss":988,"unacked":3,"lost":1,"retransmits":0,"total_retrans":2,"snd_wnd":65535,"rcv_wnd":65536,"rcv_space":14600,"delivery_rate":1250000,"inq":0,"outq":2964},"ts_us":130100}}"#;
+        let msg: ServerMsg = serde_json::from_str(sample).unwrap();
+        let ServerMsg::Event { event: Event::TcpInfo { sock: 1, info, ts_us: 130_100 } } = &msg else { panic!("{msg:?}") };
+        assert_eq!((info.cwnd, info.total_retrans, info.rcv_wnd), (5, 2, Some(65536)));
+        assert_eq!(serde_json::to_string(&msg).unwrap(), sample);
+        let segment = r#"{"type":"event","event":{"kind":"segment","src":"a","dst":"b","proto":"TCP","flags":"ACK","seq":1,"ack":1,"len":0,"ts_us":5,"expert":["dup_ack","zero_window"]}}"#;
+        let msg: ServerMsg = serde_json::from_str(segment).unwrap();
+        assert!(matches!(&msg, ServerMsg::Event { event: Event::Segment { expert, .. } } if expert == &[ExpertMark::DupAck, ExpertMark::ZeroWindow]));
+        assert_eq!(serde_json::to_string(&msg).unwrap(), segment);
+        // A segment without marks reads as before.
+        let plain = r#"{"type":"event","event":{"kind":"segment","src":"a","dst":"b","proto":"UDP","flags":"","len":3,"ts_us":5}}"#;
+        assert_eq!(serde_json::to_string(&serde_json::from_str::<ServerMsg>(plain).unwrap()).unwrap(), plain);
+    }
+
+    #[test]
     fn addresses_take_both_forms() {
         let a: Addr = serde_json::from_str(r#"{"host":"::1","port":80,"flowinfo":0,"scope_id":0}"#).unwrap();
         assert_eq!(a.to_string(), "('::1', 80, 0, 0)");
