@@ -15,6 +15,7 @@ use crate::components::{
 };
 use crate::examples::EXAMPLES;
 use crate::lanes;
+use crate::plot::TcpPlot;
 use crate::lesson::{LessonPanel, ui};
 use crate::relay::{TOKEN_KEY, URL_KEY, keep, kept, use_relay};
 use crate::share;
@@ -394,6 +395,7 @@ pub fn App() -> Html {
                 <div class="pictures">
                     <StateDiagram sockets={state.sockets.clone()} transition={state.transition.clone()} />
                     <WireView segments={state.segments.clone()} {capture} />
+                    <TcpPlot samples={state.tcp_samples.clone()} names={state.sockets.iter().filter_map(|r| Some((r.sock, r.name.clone()?))).collect::<Vec<_>>()} />
                 </div>
                 <section class="log">
                     <h2>{ "Event log" }</h2>

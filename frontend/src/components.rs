@@ -542,9 +542,18 @@ pub fn WireView(props: &WireViewProps) -> Html {
             label.push_str(&format!(" ack={ack}"));
         }
         label.push_str(&format!(" len={}", segment.len));
-        let class = classes!("segment", segment.flags.contains("RST").then_some("rst"), segment.flags.contains("SYN").then_some("syn"));
+        let expert: Vec<&str> = segment.expert.iter().map(|m| m.name()).collect();
+        if !expert.is_empty() {
+            label.push_str(&format!(" [{}]", expert.join(", ")));
+        }
+        let class = classes!(
+            "segment",
+            segment.flags.contains("RST").then_some("rst"),
+            segment.flags.contains("SYN").then_some("syn"),
+            (!expert.is_empty()).then_some("expert")
+        );
         html! {
-            <g {class} data-flags={segment.flags.clone()}>
+            <g {class} data-flags={segment.flags.clone()} data-expert={expert.join(" ")}>
                 <line x1={from.to_string()} y1={y.to_string()} x2={to.to_string()} y2={y.to_string()} marker-end="url(#wire-arrow)" />
                 <text x={((from + to) / 2).to_string()} y={(y - 5).to_string()} text-anchor="middle">{ label }</text>
             </g>

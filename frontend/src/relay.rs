@@ -309,6 +309,7 @@ fn on_text(session: &Shared, dispatch: &UseReducerDispatcher<State>, text: &str)
         ServerMsg::Event { event } => {
             let name = match event {
                 Event::SocketCreated { .. } | Event::Segment { .. } | Event::Resolved { .. } => None,
+                Event::TcpInfo { sock, .. } => session.borrow().runner.as_ref().and_then(|r| r.socket_name(*sock)),
                 Event::SocketClosed { sock } => session.borrow().runner.as_ref().and_then(|r| r.socket_name(*sock)),
                 Event::State { sock, .. } => {
                     sock.and_then(|sock| session.borrow().runner.as_ref().and_then(|r| r.socket_name(sock)))

@@ -8,9 +8,11 @@ use socklab_lang::interp::InterpEvent;
 use socklab_lessons::{self as lessons, Lang, StepReport};
 use socklab_wire::protocol::{Call, Event, Outcome, Ret, SandboxMode, SockId};
 use socklab_wire::tcp::TcpState;
+use socklab_wire::tcpinfo::ExpertMark;
 use socklab_lang::transcript::{self as run_transcript, KernelLine};
 use yew::Reducible;
 
+use crate::plot::Sample;
 use crate::runner::LaneView;
 use crate::transcript::{Line, LineKind};
 
@@ -86,6 +88,8 @@ pub struct Segment {
     pub seq: Option<u64>,
     pub ack: Option<u64>,
     pub len: u64,
+    /// Wireshark's expert marks (retransmission, dup_ack, zero_window, reset).
+    pub expert: Vec<ExpertMark>,
 }
 
 /// The latest TCP transition, to animate in the diagram.
@@ -138,6 +142,10 @@ pub struct State {
     /// Every TCP state each socket went through, to draw the diagram's trail.
     pub transition: Option<Transition>,
     pub segments: Vec<Segment>,
+    /// `TCP_INFO` samples of every socket, oldest first, for the plots.
+    pub tcp_samples: Vec<Sample>,
+    /// Which samples the run's transcript keeps (those telling of a retransmission).
+    pub sample_filter: run_transcript::TextFilter,
     /// Calls sent and not answered, to count bytes and learn addresses.
     pub calls_out: BTreeMap<u64, Call>,
     /// The errno whose explanation is open.
@@ -172,6 +180,8 @@ impl Default for State {
             sockets: Vec::new(),
             transition: None,
             segments: Vec::new(),
+            tcp_samples: Vec::new(),
+            sample_filter: run_transcript::TextFilter::default(),
             calls_out: BTreeMap::new(),
             explained: None,
             panel: None,
@@ -224,7 +234,9 @@ impl State {
 
     fn observe(&mut self, event: Event, name: Option<String>) {
         let known = |sock: SockId| name.clone().or_else(|| self.sockets.iter().find(|row| row.sock == sock)?.name.clone());
-        if let Some(line) = run_transcript::Line::kernel(&event, known) {
+        if let Some(line) = run_transcript::Line::kernel(&event, known)
+            && self.sample_filter.shows(&line)
+        {
             self.log(line);
         }
         match event {
@@ -247,7 +259,7 @@ impl State {
                 let serial = self.transition.as_ref().map_or(1, |t| t.serial + 1);
                 self.transition = Some(Transition { sock, from, to, serial });
             }
-            Event::Segment { src, dst, proto, flags, seq, ack, len, .. } => {
+            Event::Segment { src, dst, proto, flags, seq, ack, len, expert, .. } => {
                 self.segments.push(Segment {
                     src,
                     dst,
@@ -256,9 +268,22 @@ impl State {
                     seq: seq.map(u64::from),
                     ack: ack.map(u64::from),
                     len: len as u64,
+                    expert,
                 });
                 let excess = self.segments.len().saturating_sub(MAX_SEGMENTS);
                 self.segments.drain(..excess);
+            }
+            Event::TcpInfo { sock, info, ts_us } => {
+                self.tcp_samples.push(Sample {
+                    sock,
+                    ts_us,
+                    cwnd: info.cwnd,
+                    in_flight: info.unacked,
+                    rtt_us: info.rtt_us,
+                    total_retrans: info.total_retrans,
+                });
+                let excess = self.tcp_samples.len().saturating_sub(MAX_SAMPLES);
+                self.tcp_samples.drain(..excess);
             }
             Event::Resolved { .. } => {}
         }
@@ -317,6 +342,8 @@ impl State {
 
 /// Segments kept for the wire view.
 pub const MAX_SEGMENTS: usize = 500;
+/// `TCP_INFO` samples kept for the plots.
+pub const MAX_SAMPLES: usize = 2000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -380,6 +407,7 @@ impl Reducible for State {
                 state.paused = paused;
                 state.clear_run();
                 state.run_log.clear();
+                state.sample_filter = run_transcript::TextFilter::default();
                 state.check();
                 let note = if paused { "stepping…" } else { "running…" };
                 state.lines = vec![Line::new(LineKind::Note, note)];
@@ -423,7 +451,7 @@ impl Reducible for State {
             Action::Sent(calls) => state.calls_out.extend(calls),
             Action::Answered { id, outcome } => state.answered(id, &outcome),
             Action::Observed { event, name } => {
-                let kernel = matches!(event, Event::State { .. } | Event::Segment { .. });
+                let kernel = matches!(event, Event::State { .. } | Event::Segment { .. } | Event::TcpInfo { .. });
                 state.observe(event, name);
                 if kernel {
                     state.check();
@@ -436,6 +464,8 @@ impl Reducible for State {
                 state.clear_run();
                 state.sockets.clear();
                 state.segments.clear();
+                state.tcp_samples.clear();
+                state.sample_filter = run_transcript::TextFilter::default();
                 state.transition = None;
                 state.running = false;
                 state.paused = false;
@@ -673,6 +703,7 @@ mod tests {
                         ack: None,
                         len: 0,
                         ts_us: 2,
+                        expert: Vec::new(),
                     },
                     name: None,
                 },

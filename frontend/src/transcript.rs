@@ -57,7 +57,11 @@ impl Line {
     /// Something the kernel did, as `socklab run` prints it (one wording, in
     /// `shared`); `socket_name` gives the script's name for a socket handle
     /// where it has one. Sockets made and closed are left out.
+    /// `TCP_INFO` samples are left out too: the plots show them.
     pub fn event(event: &Event, socket_name: impl FnOnce(SockId) -> Option<String>) -> Option<Line> {
+        if matches!(event, Event::TcpInfo { .. }) {
+            return None;
+        }
         transcript::Line::kernel(event, socket_name).map(|line| Line::new(LineKind::Event, line.human()))
     }
 

@@ -44,7 +44,11 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
     };
     let mut stdout = std::io::stdout().lock();
     let mut failed_write = None;
+    let mut text_filter = socklab_lang::transcript::TextFilter::default();
     let mut emit = |line: Line| {
+        if !args.json && !text_filter.shows(&line) {
+            return;
+        }
         let text = if args.json { serde_json::to_string(&line).unwrap_or_default() } else { line.human() };
         if let Err(e) = writeln!(stdout, "{text}") {
             failed_write.get_or_insert(e);

@@ -77,6 +77,62 @@ fn the_wire_view_shows_the_handshake_and_the_teardown() {
     assert_eq!(syn["dst"], "127.0.0.1:5500");
 }
 
+const BULK: &str = r#"
+# lane: server
+srv = socket(AF_INET, SOCK_STREAM)
+srv.bind(("127.0.0.1", 5501))
+srv.listen(5)
+conn, addr = srv.accept()
+total = 0
+while True:
+    data = conn.recv(65536)
+    if not data:
+        break
+    total += len(data)
+print(total)
+conn.close()
+srv.close()
+
+# lane: client
+cli = socket(AF_INET, SOCK_STREAM)
+cli.connect(("127.0.0.1", 5501))
+cli.sendall(b"x" * 300000)
+cli.close()
+"#;
+
+#[test]
+fn tcp_info_samples_are_in_the_json_transcript_and_quiet_in_the_text() {
+    let file = tempfile::Builder::new().suffix(".sock.py").tempfile().unwrap();
+    std::fs::write(file.path(), BULK).unwrap();
+    let text = std::thread::spawn({
+        let path = file.path().to_owned();
+        move || std::process::Command::new(common::BIN).arg("run").arg(path).output().unwrap()
+    });
+    let run = run_script(BULK, &[]);
+    run.assert_all_finished();
+    assert_eq!(run.prints("server"), ["300000"]);
+    let samples: Vec<&serde_json::Value> =
+        run.lines.iter().filter(|l| l["kind"] == "tcp_info" && l["socket"] == "cli").collect();
+    assert!(!samples.is_empty(), "{}", run.stdout);
+    for sample in &samples {
+        let info = &sample["info"];
+        let (cwnd, rtt, mss) = (info["cwnd"].as_u64().unwrap(), info["rtt_us"].as_u64().unwrap(), info["mss"].as_u64().unwrap());
+        assert!((1..=100_000).contains(&cwnd), "cwnd {cwnd}: {sample}");
+        assert!(rtt < 1_000_000, "rtt {rtt} µs on loopback: {sample}");
+        assert!(mss > 500, "{sample}");
+        assert!(sample["ts_us"].as_u64().is_some(), "{sample}");
+    }
+    assert!(samples.iter().any(|s| s["info"]["rtt_us"].as_u64() > Some(0)), "{}", run.stdout);
+    assert!(run.lines.iter().any(|l| l["kind"] == "tcp_info" && l["socket"] == "conn"), "{}", run.stdout);
+    // No loss here: no retransmission or reset marked (a zero window may be: the reader is slower).
+    let marks: Vec<&serde_json::Value> = run.lines.iter().filter_map(|l| l.get("expert")).flat_map(|m| m.as_array().unwrap()).collect();
+    assert!(marks.iter().all(|m| *m == "zero_window" || *m == "dup_ack"), "{marks:?}");
+    let text = text.join().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("server| 300000"), "{text}");
+    assert!(!text.contains("tcp_info"), "no retransmission, no sample in the text transcript: {text}");
+}
+
 #[test]
 fn a_simultaneous_close_passes_through_closing() {
     // The client's FIN waits behind data the server's small window has not taken,

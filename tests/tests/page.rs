@@ -209,6 +209,13 @@ fn the_page_steps_the_echo_example_and_shows_the_kernel() {
              const i = f.indexOf('SYN'); return i >= 0 && f[i + 1] === 'SYN,ACK' && f[i + 2] === 'ACK'",
         );
     }
+    // TCP_INFO, plotted per socket: cwnd has a line, the title says what it is now.
+    driver.wait_for(
+        "the TCP_INFO plots",
+        "const p = [...document.querySelectorAll('.tcp-plot')];
+         return p.length >= 2 && p.every(d => d.querySelector('polyline.cwnd').getAttribute('points').length > 0
+             && /cwnd \\d+ · in flight \\d+ · rtt [0-9.]+ (µs|ms)/.test(d.textContent))",
+    );
     driver.screenshot("03-echo-finished");
 
     // A connect to a closed port fails with ECONNREFUSED, which explains itself.

@@ -1,11 +1,14 @@
 //! A run's transcript: what the interpreter did and what the kernel did, as
 //! `socklab run --json` prints it and as lessons' checkpoints read it.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use socklab_wire::errno;
 use socklab_wire::protocol::{Event, SockId};
 use socklab_wire::tcp::TcpState;
+use socklab_wire::tcpinfo::{ExpertMark, TcpInfo};
 
 use crate::interp::{EndStatus, InterpEvent};
 
@@ -32,7 +35,12 @@ pub enum KernelLine {
         seq: Option<u32>,
         ack: Option<u32>,
         len: u32,
+        /// Wireshark's expert marks (retransmission, dup_ack, zero_window, reset).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        expert: Vec<ExpertMark>,
     },
+    /// A sample of `socket`'s `TCP_INFO` and queues (see [`Event::TcpInfo`]).
+    TcpInfo { socket: String, info: TcpInfo, ts_us: u64 },
     /// A host name outside the lab resolved to a lab peer (see [`Event::Resolved`]).
     Resolved { name: String, peer: String, address: String },
 }
@@ -60,7 +68,7 @@ impl Line {
                 local: local.clone(),
                 peer: peer.clone(),
             },
-            Event::Segment { src, dst, proto, flags, seq, ack, len, .. } => KernelLine::Segment {
+            Event::Segment { src, dst, proto, flags, seq, ack, len, expert, .. } => KernelLine::Segment {
                 src: src.clone(),
                 dst: dst.clone(),
                 proto: proto.clone(),
@@ -68,6 +76,12 @@ impl Line {
                 seq: *seq,
                 ack: *ack,
                 len: *len,
+                expert: expert.clone(),
+            },
+            Event::TcpInfo { sock, info, ts_us } => KernelLine::TcpInfo {
+                socket: socket_name(*sock).unwrap_or_else(|| unnamed_socket(*sock)),
+                info: *info,
+                ts_us: *ts_us,
             },
             Event::Resolved { name, peer, address } => {
                 KernelLine::Resolved { name: name.clone(), peer: peer.clone(), address: address.clone() }
@@ -111,7 +125,7 @@ impl Line {
             Line::Kernel(KernelLine::State { socket, from, to, local, peer }) => {
                 format!("{socket}  {from} → {to}  ({local} ↔ {peer})")
             }
-            Line::Kernel(KernelLine::Segment { src, dst, proto, flags, seq, ack, len }) => {
+            Line::Kernel(KernelLine::Segment { src, dst, proto, flags, seq, ack, len, expert }) => {
                 let mut text = format!("    {src} > {dst}  {proto} {flags}");
                 if let Some(seq) = seq {
                     text.push_str(&format!(" seq={seq}"));
@@ -120,12 +134,35 @@ impl Line {
                     text.push_str(&format!(" ack={ack}"));
                 }
                 text.push_str(&format!(" len={len}"));
+                if !expert.is_empty() {
+                    let marks: Vec<&str> = expert.iter().map(|m| m.name()).collect();
+                    text.push_str(&format!("  [{}]", marks.join(", ")));
+                }
                 text
             }
+            Line::Kernel(KernelLine::TcpInfo { socket, info, .. }) => format!("{socket}  tcp_info {}", info.summary()),
             Line::Kernel(KernelLine::Resolved { name, peer, address }) => {
                 format!("{name} → lab peer {peer} at {address} (the lab has no outside network)")
             }
         }
+    }
+}
+
+/// Which lines a text transcript shows: every line but `TCP_INFO` samples, of
+/// which only those whose retransmission count rose, so that a transfer's
+/// samples do not flood it (`--json` and the page's plot carry them all).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextFilter {
+    retrans: HashMap<String, u32>,
+}
+
+impl TextFilter {
+    pub fn shows(&mut self, line: &Line) -> bool {
+        let Line::Kernel(KernelLine::TcpInfo { socket, info, .. }) = line else {
+            return true;
+        };
+        let before = self.retrans.insert(socket.clone(), info.total_retrans).unwrap_or(0);
+        info.total_retrans > before
     }
 }
 
@@ -161,6 +198,25 @@ mod tests {
         assert_eq!(socket(None), "(closed)");
         let closed = Event::SocketClosed { sock: 7 };
         assert_eq!(Line::kernel(&closed, |_| Some("cli".into())), None);
+    }
+
+    #[test]
+    fn samples_show_in_text_only_when_a_retransmission_happened() {
+        let sample = |total_retrans| Event::TcpInfo { sock: 3, info: TcpInfo { cwnd: 10, total_retrans, ..TcpInfo::default() }, ts_us: 9 };
+        let line = |event| Line::kernel(&event, |_| Some("cli".into())).expect("a line");
+        let mut filter = TextFilter::default();
+        let shown: Vec<bool> = [0, 0, 1, 1, 3].into_iter().map(|n| filter.shows(&line(sample(n)))).collect();
+        assert_eq!(shown, [false, false, true, false, true]);
+        assert_eq!(line(sample(1)).human(), "cli  tcp_info cwnd=10 ssthresh=0 in_flight=0 rtt=0.0ms retrans=1");
+        let json = serde_json::to_string(&line(sample(1))).unwrap();
+        assert!(json.starts_with(r#"{"kind":"tcp_info","socket":"cli","info":{"rtt_us":0"#), "{json}");
+        assert_eq!(serde_json::from_str::<Line>(&json).unwrap(), line(sample(1)));
+        let segment = Event::Segment {
+            src: "a".into(), dst: "b".into(), proto: "TCP".into(), flags: "ACK".into(),
+            seq: Some(1), ack: Some(1), len: 0, ts_us: 1, expert: vec![ExpertMark::DupAck],
+        };
+        assert!(filter.shows(&line(segment.clone())));
+        assert_eq!(line(segment).human(), "    a > b  TCP ACK seq=1 ack=1 len=0  [dup_ack]");
     }
 
     #[test]

@@ -9,3 +9,4 @@ mod named;
 pub mod op;
 pub mod protocol;
 pub mod tcp;
+pub mod tcpinfo;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::op::Op;
 use crate::tcp::{StateObservation, TcpState};
+use crate::tcpinfo::{ExpertMark, TcpInfo};
 
 /// The only protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -519,6 +520,17 @@ pub enum Event {
         ack: Option<u32>,
         len: u32,
         ts_us: u64,
+        /// What Wireshark's expert info would mark on this segment, in its direction.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        expert: Vec<ExpertMark>,
+    },
+    /// A TCP socket's `TCP_INFO` and queues, sent after a call or while data is
+    /// in flight, and only when something changed since the socket's last one.
+    TcpInfo {
+        sock: SockId,
+        info: TcpInfo,
+        /// Microseconds since the session started.
+        ts_us: u64,
     },
     /// A host name outside the lab (`gethostbyname("baidu.com")`) was given
     /// the address of a lab peer the session started for it: the lab has no
@@ -659,6 +671,22 @@ mod tests {
             assert_eq!(serde_json::to_string(&msg).unwrap(), json);
             assert_eq!(serde_json::from_str::<ServerMsg>(json).unwrap(), msg);
         }
+    }
+
+    #[test]
+    fn tcp_info_and_expert_marks_read_as_documented() {
+        let sample = r#"{"type":"event","event":{"kind":"tcp_info","sock":1,"info":{"rtt_us":41230,"rttvar_us":9800,"rto_us":244000,"cwnd":5,"ssthresh":5,"mss":988,"unacked":3,"lost":1,"retransmits":0,"total_retrans":2,"snd_wnd":65535,"rcv_wnd":65536,"rcv_space":14600,"delivery_rate":1250000,"inq":0,"outq":2964},"ts_us":130100}}"#;
+        let msg: ServerMsg = serde_json::from_str(sample).unwrap();
+        let ServerMsg::Event { event: Event::TcpInfo { sock: 1, info, ts_us: 130_100 } } = &msg else { panic!("{msg:?}") };
+        assert_eq!((info.cwnd, info.total_retrans, info.rcv_wnd), (5, 2, Some(65536)));
+        assert_eq!(serde_json::to_string(&msg).unwrap(), sample);
+        let segment = r#"{"type":"event","event":{"kind":"segment","src":"a","dst":"b","proto":"TCP","flags":"ACK","seq":1,"ack":1,"len":0,"ts_us":5,"expert":["dup_ack","zero_window"]}}"#;
+        let msg: ServerMsg = serde_json::from_str(segment).unwrap();
+        assert!(matches!(&msg, ServerMsg::Event { event: Event::Segment { expert, .. } } if expert == &[ExpertMark::DupAck, ExpertMark::ZeroWindow]));
+        assert_eq!(serde_json::to_string(&msg).unwrap(), segment);
+        // A segment without marks reads as before.
+        let plain = r#"{"type":"event","event":{"kind":"segment","src":"a","dst":"b","proto":"UDP","flags":"","len":3,"ts_us":5}}"#;
+        assert_eq!(serde_json::to_string(&serde_json::from_str::<ServerMsg>(plain).unwrap()).unwrap(), plain);
     }
 
     #[test]

@@ -13,6 +13,9 @@ use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use socket2::Socket;
 use tokio::io::unix::AsyncFd;
 
+use socklab_wire::tcpinfo::ExpertMark;
+
+use super::expert::{Expert, TcpFields};
 use crate::netns::Netns;
 
 /// One parsed segment (or datagram), before it is stamped and put on the wire.
@@ -25,12 +28,15 @@ pub(crate) struct Segment {
     pub seq: Option<u32>,
     pub ack: Option<u32>,
     pub len: u32,
+    /// Wireshark's expert marks, for TCP.
+    pub expert: Vec<ExpertMark>,
 }
 
 /// Initial sequence numbers by direction (`src`, `dst`).
 #[derive(Debug, Default)]
 pub(crate) struct IsnTable {
     isn: HashMap<(SocketAddr, SocketAddr), u32>,
+    expert: Expert,
 }
 
 impl IsnTable {
@@ -62,6 +68,19 @@ impl IsnTable {
                         .get(&(from, to))
                         .map_or(n, |isn| n.wrapping_sub(*isn))
                 };
+                let expert = self.expert.mark(
+                    src,
+                    dst,
+                    TcpFields {
+                        seq: tcp.sequence_number(),
+                        ack: tcp.ack().then(|| tcp.acknowledgment_number()),
+                        window: tcp.window_size(),
+                        len: len(tcp.payload()),
+                        syn: tcp.syn(),
+                        fin: tcp.fin(),
+                        rst: tcp.rst(),
+                    },
+                );
                 let mut flags = Vec::with_capacity(3);
                 for (set, name) in [
                     (tcp.syn(), "SYN"),
@@ -85,6 +104,7 @@ impl IsnTable {
                         .ack()
                         .then(|| relative(dst, src, tcp.acknowledgment_number())),
                     len: len(tcp.payload()),
+                    expert,
                 }
             }
             TransportSlice::Udp(udp) => Segment {
@@ -95,6 +115,7 @@ impl IsnTable {
                 seq: None,
                 ack: None,
                 len: len(udp.payload()),
+                expert: Vec::new(),
             },
             TransportSlice::Icmpv4(icmp) => Segment {
                 src: src_ip.to_string(),
@@ -104,6 +125,7 @@ impl IsnTable {
                 seq: None,
                 ack: None,
                 len: len(icmp.payload()),
+                expert: Vec::new(),
             },
             TransportSlice::Icmpv6(icmp) => Segment {
                 src: src_ip.to_string(),
@@ -113,6 +135,7 @@ impl IsnTable {
                 seq: None,
                 ack: None,
                 len: len(&icmp.slice()[icmp.header_len().min(icmp.slice().len())..]),
+                expert: Vec::new(),
             },
             TransportSlice::Igmp(_) => return None,
         })

@@ -14,9 +14,11 @@
 mod attribute;
 mod capture;
 mod diag;
+mod expert;
 mod sample;
 mod session;
 mod tcp_state;
+pub mod tcpinfo;
 mod trace;
 
 use std::io;

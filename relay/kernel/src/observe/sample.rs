@@ -8,6 +8,7 @@ use socket2::SockRef;
 use socklab_wire::tcp::TcpState;
 
 use super::tcp_state::from_kernel;
+use super::tcpinfo::RawTcpInfo;
 
 /// What one look at an open socket found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,22 +36,8 @@ pub(crate) fn sample(fd: RawFd) -> Sample {
 /// `getsockopt(TCP_INFO).tcpi_state`.
 fn tcp_state(fd: &BorrowedFd<'_>) -> io::Result<TcpState> {
     use std::os::fd::AsRawFd;
-    // SAFETY: `tcp_info` is plain old data; all-zero is a valid value.
-    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: the kernel writes at most `len` bytes into `info`, which outlives the call.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            (&raw mut info).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    from_kernel(info.tcpi_state.into())
+    let info = RawTcpInfo::read(fd.as_raw_fd())?;
+    info.state()
+        .and_then(|state| from_kernel(state.into()))
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "unknown TCP state"))
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use socklab_wire::protocol::{Event, SockId};
 use socklab_wire::tcp::TcpState;
+use socklab_wire::tcpinfo::TcpInfo;
 use tokio::sync::{Notify, mpsc};
 
 use super::attribute::{ConnKey, HOLD, KeyMatch, MarkKind, SessionKey};
@@ -15,11 +16,13 @@ use super::capture::{Capture, Segment};
 use super::diag::{Diag, DiagEntry, same_ip};
 use super::sample::sample;
 use super::tcp_state::{is_transient, may_become_timewait};
+use super::tcpinfo;
 use super::trace::Transition;
 use super::{Observer, mono_ns};
 use crate::netns::Netns;
 
-/// How often open sockets (sampled mode) and closed connections (sock_diag) are looked at.
+/// How often open sockets (sampled mode), sockets with data in flight (`TCP_INFO`)
+/// and closed connections (sock_diag) are looked at.
 const POLL_EVERY: Duration = Duration::from_millis(20);
 /// How often a connection is looked at once only its TIME_WAIT is left: the kernel's
 /// next word on it is its end, a minute later, and each look is a sock_diag dump.
@@ -74,6 +77,8 @@ struct Inner {
     next_poll: Instant,
     router: Arc<super::attribute::Router>,
     key: SessionKey,
+    /// Whether `TCP_INFO` samples are streamed.
+    tcp_info: bool,
 }
 
 /// What the session knows of one TCP socket.
@@ -93,6 +98,8 @@ struct Tracked {
     /// Consecutive sock_diag looks that did not find the followed connection:
     /// it is reported gone only on the second (a dump was seen to miss one, rarely).
     misses: u8,
+    /// The last `TCP_INFO` sample streamed.
+    info: Option<TcpInfo>,
 }
 
 impl SessionObserver {
@@ -128,6 +135,7 @@ impl SessionObserver {
             next_poll: Instant::now(),
             router: observer.router.clone(),
             key,
+            tcp_info: true,
         };
         SessionObserver {
             traced,
@@ -161,8 +169,10 @@ impl SessionObserver {
                 forget_at: None,
                 skaddrs: Vec::new(),
                 misses: 0,
+                info: None,
             },
         );
+        inner.sample_info(sock, fd);
         inner.router.set_conn(inner.key, sock, conn);
         if inner.traced {
             inner.retry_held();
@@ -190,8 +200,14 @@ impl SessionObserver {
             return;
         }
         // Traced, a connection whose two ends are known has nothing left to learn from
-        // its fd: its states come from the tracepoint. This keeps send and recv cheap.
-        if inner.traced && tracked.conn.is_some_and(|c| c.peer.is_some() && c.local.port() != 0) {
+        // its fd but its TCP_INFO: its states come from the tracepoint.
+        let known = tracked.conn.is_some_and(|c| c.peer.is_some() && c.local.port() != 0);
+        let sampled = inner.sample_info(sock, fd);
+        if inner.traced && known {
+            drop(inner);
+            if sampled {
+                self.wake.notify_one();
+            }
             return;
         }
         inner.refresh(sock, fd);
@@ -225,6 +241,7 @@ impl SessionObserver {
         if inner.socks.get(&sock).is_none_or(|t| t.fd.is_none()) {
             return;
         }
+        inner.sample_info(sock, fd);
         let state_now = inner.refresh(sock, fd);
         let traced = inner.traced;
         let Some(tracked) = inner.socks.get_mut(&sock) else {
@@ -300,6 +317,11 @@ impl SessionObserver {
                 }
             }
         }
+    }
+
+    /// Whether `TCP_INFO` samples are taken and streamed (on by default).
+    pub fn sample_tcp_info(&self, on: bool) {
+        self.lock().tcp_info = on;
     }
 
     /// Microseconds since this observer was made, on the clock of `ts_us`
@@ -381,6 +403,39 @@ impl Inner {
             peer: peer.to_string(),
             ts_us,
         });
+    }
+
+    /// Looks at an open socket's `TCP_INFO` and queues and streams them if they
+    /// changed; keeps looking every [`POLL_EVERY`] while data is in flight.
+    /// Returns whether a sample was queued.
+    fn sample_info(&mut self, sock: SockId, fd: RawFd) -> bool {
+        if !self.tcp_info {
+            return false;
+        }
+        let Some(info) = tcpinfo::look(fd) else {
+            return false;
+        };
+        if info.in_flight() {
+            self.poll_soon();
+        }
+        let Some(tracked) = self.socks.get_mut(&sock) else {
+            return false;
+        };
+        if tracked.info == Some(info) {
+            return false;
+        }
+        tracked.info = Some(info);
+        let ts_us = self.ts_us(mono_ns());
+        self.out.push_back(Event::TcpInfo { sock, info, ts_us });
+        true
+    }
+
+    /// Sockets whose last sample had data in flight: the sampler looks again.
+    fn in_flight(&self) -> impl Iterator<Item = (SockId, RawFd)> + '_ {
+        self.socks.iter().filter_map(|(sock, t)| {
+            let fd = t.fd?;
+            (self.tcp_info && t.info.is_some_and(|i| i.in_flight())).then_some((*sock, fd))
+        })
     }
 
     /// Re-reads an open socket's addresses (and, sampled, its state). Returns the state seen.
@@ -568,11 +623,13 @@ impl Inner {
             ack: segment.ack,
             len: segment.len,
             ts_us,
+            expert: segment.expert,
         });
     }
 
     fn needs_polling(&self) -> bool {
         !self.held.is_empty()
+            || self.in_flight().next().is_some()
             || self
                 .socks
                 .values()
@@ -596,6 +653,7 @@ impl Inner {
     fn only_timewait_left(&self) -> bool {
         self.traced
             && self.held.is_empty()
+            && self.in_flight().next().is_none()
             && self
                 .socks
                 .values()
@@ -615,6 +673,10 @@ impl Inner {
             for (sock, fd) in open {
                 self.refresh(sock, fd);
             }
+        }
+        let in_flight: Vec<(SockId, RawFd)> = self.in_flight().collect();
+        for (sock, fd) in in_flight {
+            self.sample_info(sock, fd);
         }
         self.follow_closed();
         if !self.held.is_empty() {
