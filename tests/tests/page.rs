@@ -764,8 +764,10 @@ fn the_timeline_shows_the_moment_after_the_handshake_and_steps_by_keyboard() {
     // The client lane was at its connect (the echo example's line 14).
     let client_line = || next_line(&driver, "client");
     assert_eq!(client_line(), 14, "{}", text(&driver, ".timeline"));
+    driver.js("window.scrollTo(0, 0)");
+    driver.screenshot("41-timeline-after-handshake-lanes");
     driver.js("document.querySelector('.timeline').scrollIntoView()");
-    driver.screenshot("41-timeline-after-handshake");
+    driver.screenshot("41-timeline-after-handshake-views");
 
     // From the keyboard: arrows on the scrubber, then Alt+. and Alt+, anywhere.
     driver.js("document.querySelector('.timeline input.scrubber').focus()");
