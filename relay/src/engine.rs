@@ -72,8 +72,9 @@ impl RunSummary {
     }
 }
 
-/// Run `script` to the end in the session `env`, handing each transcript line to `emit` as it happens.
-pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &mut dyn FnMut(Line)) -> RunSummary {
+/// Run `script` to the end in the session `env`, handing each transcript line to `emit`
+/// in the kernel's order, with its time (`ts_us`: microseconds since the session started).
+pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &mut dyn FnMut(Line, u64)) -> RunSummary {
     let SessionEnv { mut exec, observer, dir: _dir } = env;
     let mut interp = Interpreter::new(script);
     interp.set_limits(options.limits);
@@ -156,7 +157,7 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
     for event in observer.settle(options.settle_quiet).await {
         run.hold_kernel(event);
     }
-    run.merge.release_all().into_iter().for_each(&mut *io.emit);
+    run.merge.release_all().into_iter().for_each(|(line, ts_us)| (io.emit)(line, ts_us));
     let interp = run.scheduler.lanes();
     let all_finished = (0..interp.lane_count()).all(|lane| interp.lane_state(lane) == LaneState::Ended(EndStatus::Finished));
     RunSummary { all_finished, steps: run.scheduler.steps() }
@@ -194,7 +195,7 @@ impl Host for Attempts<'_> {
 struct Io<'a> {
     exec: &'a mut Executor,
     observer: &'a Observation,
-    emit: &'a mut dyn FnMut(Line),
+    emit: &'a mut dyn FnMut(Line, u64),
 }
 
 enum Woke {
@@ -238,8 +239,8 @@ struct Run {
     stamps: Stamps,
     /// Calls answered inside the scheduler's turn, for `stamps`.
     answered: Vec<(usize, Option<u64>)>,
-    /// Lines not printed yet, in the kernel's order.
-    merge: Merge<Line>,
+    /// Lines not printed yet, in the kernel's order, with their times.
+    merge: Merge<(Line, u64)>,
 }
 
 impl Run {
@@ -319,20 +320,20 @@ impl Run {
         }
         for event in self.scheduler.lanes_mut().take_events() {
             let key = self.stamps.key(&event);
-            self.merge.push(key, Line::Interp(event));
+            self.merge.push(key, (Line::Interp(event), key.ts_us));
         }
         while let Some(event) = io.observer.next_event().now_or_never() {
             self.hold_kernel(event);
         }
         let settled = io.observer.now_us().saturating_sub(HOLD.as_micros() as u64);
         let due = settled.min(self.connecting(io.exec));
-        self.merge.release_before(due).into_iter().for_each(&mut *io.emit);
+        self.merge.release_before(due).into_iter().for_each(|(line, ts_us)| (io.emit)(line, ts_us));
     }
 
     fn hold_kernel(&mut self, event: Event) {
         let key = Key::event(&event).unwrap_or_else(|| self.stamps.now());
         if let Some(line) = Line::kernel(&event, |sock| self.scheduler.lanes().socket_name(sock)) {
-            self.merge.push(key, line);
+            self.merge.push(key, (line, key.ts_us));
         }
     }
 }

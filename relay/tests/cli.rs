@@ -543,6 +543,9 @@ fn calls_transitions_and_segments_come_in_the_kernels_order() {
     let data = at("the data", &segment("PSH,ACK", 18));
     let order = [connect, syn_sent, syn, syn_ack, ack, conn_established, send, data];
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?} in\n{}", run.stdout);
+    // Every line has its time, and the times never go back.
+    let times: Vec<u64> = run.lines.iter().map(|l| l["ts_us"].as_u64().unwrap_or_else(|| panic!("no ts_us: {l}"))).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     // The client is ESTABLISHED on the SYN-ACK, before it sends the ACK.
     assert!(syn_ack < cli_established && cli_established < ack, "{}", run.stdout);
 
