@@ -729,6 +729,14 @@ fn the_timeline_shows_the_moment_after_the_handshake_and_steps_by_keyboard() {
     );
     driver.wait_for("TIME_WAIT in the table", "return document.querySelector('table.sockets').textContent.includes('TIME_WAIT')");
     let capture = !text(&driver, ".status").contains("host mode");
+    // The event log is in the kernel's order: the connect, its SYN_SENT, the handshake, then the send.
+    let log = text(&driver, ".transcript");
+    let mut order = vec!["cli.connect(", "cli  CLOSE → SYN_SENT", "cli  SYN_SENT → ESTABLISHED", "cli.send("];
+    if capture {
+        order.splice(2..2, ["TCP SYN seq=0", "TCP SYN,ACK"]);
+    }
+    let places: Vec<usize> = order.iter().map(|needle| log.find(needle).unwrap_or_else(|| panic!("no {needle:?} in {log}"))).collect();
+    assert!(places.windows(2).all(|w| w[0] < w[1]), "{order:?} at {places:?} in\n{log}");
     let (at, stops, _) = timeline_at(&driver);
     assert!(stops >= 10 && at == stops, "live at the end: {at} of {stops}");
     // The keys are written on the page.
