@@ -112,8 +112,8 @@ impl SocklabClient {
             Some(pos) => self.early.swap_remove(pos).1,
             None => loop {
                 match read_msg(&mut self.ws).await? {
-                    ServerMsg::Result { id: got, outcome } if got == id => break outcome,
-                    ServerMsg::Result { id: got, outcome } => self.early.push((got, outcome)),
+                    ServerMsg::Result { id: got, outcome, .. } if got == id => break outcome,
+                    ServerMsg::Result { id: got, outcome, .. } => self.early.push((got, outcome)),
                     ServerMsg::Pending { .. } | ServerMsg::Event { .. } => {}
                     ServerMsg::Error {
                         id: about,
@@ -296,7 +296,7 @@ pub async fn throughput(
         // Whichever lane's answer comes first is handled first.
         let msg = read_msg(&mut client.ws).await?;
         let (id, outcome) = match msg {
-            ServerMsg::Result { id, outcome } => (id, outcome),
+            ServerMsg::Result { id, outcome, .. } => (id, outcome),
             ServerMsg::Pending { .. } | ServerMsg::Event { .. } => continue,
             ServerMsg::Error { id, code, message } => {
                 bail!("protocol error {code:?} (call {id:?}): {message}")

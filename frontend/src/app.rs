@@ -19,6 +19,7 @@ use crate::plot::TcpPlot;
 use crate::lesson::{LessonPanel, ui};
 use crate::relay::{TOKEN_KEY, URL_KEY, keep, kept, use_relay};
 use crate::share;
+use crate::timeline::{self, Timeline};
 use crate::state::{Action, Connection, Panel, State, Theme};
 
 /// Where the script is kept between visits.
@@ -199,6 +200,8 @@ pub fn App() -> Html {
                     "KeyC" => on_cancel.emit(()),
                     "KeyX" => reset.emit(()),
                     "KeyH" => toggle_help.emit(()),
+                    "Comma" => dispatch.dispatch(Action::StepBack),
+                    "Period" => dispatch.dispatch(Action::StepForward),
                     code => match code.strip_prefix("Digit").and_then(|d| d.parse::<usize>().ok()) {
                         Some(n) if n >= 1 && n <= shown.len() => step_lane.emit((shown[n - 1].clone(), event.shift_key())),
                         _ => return,
@@ -309,11 +312,20 @@ pub fn App() -> Html {
         Theme::Light => "light",
         Theme::Dark => "dark",
     };
-    let lane_views = |name: &str| state.lanes.iter().find(|view| view.name == name).cloned();
+    // Looking back, the views show the timeline's moment; else now.
+    let scene = state.view();
+    let (lanes_shown, marks_shown) = match state.cursor {
+        Some(_) => (timeline::lane_views(&scene), scene.marks.clone()),
+        None => (state.lanes.clone(), state.marks.clone()),
+    };
+    let (at, stops) = state.position();
+    let on_seek = dispatch.to_callback().reform(Action::Seek);
+    let on_step_back = dispatch.to_callback().reform(|()| Action::StepBack);
+    let lane_views = |name: &str| lanes_shown.iter().find(|view| view.name == name).cloned();
     // Threads and forked children run their part's code: `server/thread-1` is `server`'s.
     let spawned = |name: &str| {
         let prefix = format!("{name}/");
-        state.lanes.iter().filter(|view| view.name.starts_with(&prefix)).cloned().collect::<Vec<_>>()
+        lanes_shown.iter().filter(|view| view.name.starts_with(&prefix)).cloned().collect::<Vec<_>>()
     };
     let editors = parts.iter().enumerate().filter(|(_, part)| part.is_shown(parts.len())).map(|(index, part)| {
         let last = part.first_line + part.body.split('\n').count() as u32;
@@ -324,7 +336,7 @@ pub fn App() -> Html {
                 {index}
                 part={part.clone()}
                 diagnostics={diagnostics.iter().filter(|d| in_lane(d.line)).cloned().collect::<Vec<_>>()}
-                marks={state.marks.range(part.first_line..last).map(|(k, v)| (*k, v.clone())).collect::<std::collections::BTreeMap<_, _>>()}
+                marks={marks_shown.range(part.first_line..last).map(|(k, v)| (*k, v.clone())).collect::<std::collections::BTreeMap<_, _>>()}
                 view={lane_views(&part.name)}
                 spawned={spawned(&part.name)}
                 prints={state.prints.get(&part.name).cloned().unwrap_or_default()}
@@ -377,7 +389,7 @@ pub fn App() -> Html {
                 <p class="share-link"><label>{ "Link to this script: " }<input readonly=true value={link} aria-label="share link" /></label></p>
             }
             <Controls can_run={state.can_run()} running={state.running} paused={state.paused}
-                {on_step} {on_step_over} {on_run} on_pause={relay.pause.clone()} {on_cancel} on_reset={relay.reset.clone()} on_help={toggle_help} />
+                {on_step} {on_step_back} can_step_back={at > 0} {on_step_over} {on_run} on_pause={relay.pause.clone()} {on_cancel} on_reset={relay.reset.clone()} on_help={toggle_help} />
             if let Some(note) = state.step_note.clone() {
                 <p class="step-note" role="status">{ note }</p>
             }
@@ -391,11 +403,12 @@ pub fn App() -> Html {
                 </ul>
             }
             <div class="observe">
-                <SocketTable sockets={state.sockets.clone()} />
+                <Timeline {at} {stops} live={state.cursor.is_none()} near={timeline::stops_near(&state)} {on_seek} />
+                <SocketTable sockets={scene.sockets.clone()} />
                 <div class="pictures">
-                    <StateDiagram sockets={state.sockets.clone()} transition={state.transition.clone()} />
-                    <WireView segments={state.segments.clone()} {capture} />
-                    <TcpPlot samples={state.tcp_samples.clone()} names={state.sockets.iter().filter_map(|r| Some((r.sock, r.name.clone()?))).collect::<Vec<_>>()} />
+                    <StateDiagram sockets={scene.sockets.clone()} transition={scene.transition.clone()} />
+                    <WireView segments={scene.segments.clone()} {capture} />
+                    <TcpPlot samples={state.tcp_samples.clone()} names={scene.sockets.iter().filter_map(|r| Some((r.sock, r.name.clone()?))).collect::<Vec<_>>()} />
                 </div>
                 <section class="log">
                     <h2>{ "Event log" }</h2>

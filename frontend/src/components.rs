@@ -306,6 +306,9 @@ pub struct ControlsProps {
     pub running: bool,
     pub paused: bool,
     pub on_step: Callback<()>,
+    /// The timeline one event back (`timeline`), and whether there is one.
+    pub on_step_back: Callback<()>,
+    pub can_step_back: bool,
     pub on_step_over: Callback<()>,
     pub on_run: Callback<()>,
     pub on_pause: Callback<()>,
@@ -320,6 +323,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
     let click = |callback: &Callback<()>| callback.reform(|_: MouseEvent| ());
     html! {
         <div class="controls" role="toolbar" aria-label="run controls">
+            <button class="step-back" disabled={!props.can_step_back} onclick={click(&props.on_step_back)} title="Step back: the views one event back in time, from what was recorded (Alt+,; forward: Alt+.)">{ "Step back" }</button>
             <button class="step" disabled={!props.can_run} onclick={click(&props.on_step)} title="Step into: one statement of the focused lane, or of the lane Run would pick when it is blocked (Alt+S)">{ "Step" }</button>
             <button class="step-over" disabled={!props.can_run} onclick={click(&props.on_step_over)} title="Step over: the focused lane runs a call to its return (Alt+O)">{ "Step over" }</button>
             <button class="run" disabled={!props.can_run} onclick={click(&props.on_run)} title="Run (Alt+R or Ctrl+Enter)">{ "Run" }</button>
@@ -335,6 +339,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
 pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Alt+S", "step the focused lane (into a function it calls); blocked, the lane Run would pick"),
     ("Alt+O", "step the focused lane over a function call"),
+    ("Alt+, / Alt+.", "timeline: the views one event back / forward (nothing runs again)"),
     ("Alt+1 … Alt+9", "step lane 1 … 9 (with Shift: step over)"),
     ("Alt+R, Ctrl+Enter", "run (or run on after stepping)"),
     ("Alt+P", "pause"),

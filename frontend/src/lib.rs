@@ -18,6 +18,7 @@ pub mod relay;
 pub mod runner;
 pub mod share;
 pub mod state;
+pub mod timeline;
 pub mod transcript;
 
 /// Entry point the wasm-bindgen glue calls when the module is instantiated.

@@ -305,7 +305,9 @@ fn on_text(session: &Shared, dispatch: &UseReducerDispatcher<State>, text: &str)
         return dispatch.dispatch(Action::Connection(Connection::Open { server, mode }));
     }
     match &msg {
-        ServerMsg::Result { id, outcome } => dispatch.dispatch(Action::Answered { id: *id, outcome: outcome.clone() }),
+        ServerMsg::Result { id, outcome, ts_us } => {
+            dispatch.dispatch(Action::Answered { id: *id, outcome: outcome.clone(), ts_us: *ts_us })
+        }
         ServerMsg::Event { event } => {
             let name = match event {
                 Event::SocketCreated { .. } | Event::Segment { .. } | Event::Resolved { .. } => None,

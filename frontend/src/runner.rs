@@ -5,6 +5,7 @@
 //! its calls become `call` messages, and both become lines for the page.
 
 use socklab_lang::interp::{CallResult, InterpEvent, Interpreter};
+use socklab_lang::order::{Key, Stamps};
 use socklab_lang::schedule::{Answer, Scheduler, Turn};
 use socklab_lang::{self as lang, Diagnostic};
 use socklab_wire::protocol::{ClientMsg, ServerMsg, SockId};
@@ -42,8 +43,10 @@ impl Drive {
 /// One run of one script.
 pub struct Runner<L> {
     scheduler: Scheduler<L>,
-    /// Interpreter events not yet handed to the page (marks and prints).
-    seen: Vec<InterpEvent>,
+    /// Interpreter events not yet handed to the page (marks and prints), with their place in time.
+    seen: Vec<(Key, InterpEvent)>,
+    /// Gives interpreter events the time of their calls.
+    stamps: Stamps,
     /// Socket handles the relay reported made, to name them for the table.
     socks: Vec<SockId>,
 }
@@ -71,7 +74,7 @@ impl Runner<Interpreter> {
 
 impl<L: Lanes> Runner<L> {
     pub fn new(lanes: L, first_id: u64) -> Self {
-        Runner { scheduler: Scheduler::new(lanes, first_id), seen: Vec::new(), socks: Vec::new() }
+        Runner { scheduler: Scheduler::new(lanes, first_id), seen: Vec::new(), stamps: Stamps::default(), socks: Vec::new() }
     }
 
     /// Pauses (steps only on request) or runs on.
@@ -139,7 +142,12 @@ impl<L: Lanes> Runner<L> {
         let mut lines = Vec::new();
         match msg {
             ServerMsg::Pending { id } => self.scheduler.answer(id, Answer::Pending),
-            ServerMsg::Result { id, outcome } => self.scheduler.answer(id, Answer::Done(CallResult::Outcome(outcome))),
+            ServerMsg::Result { id, outcome, ts_us } => {
+                if let (Some(ts_us), Some(lane)) = (ts_us, self.scheduler.lane_of(id)) {
+                    self.stamps.answered(&self.scheduler.lanes().lane_name(lane), ts_us);
+                }
+                self.scheduler.answer(id, Answer::Done(CallResult::Outcome(outcome)))
+            }
             // A refused call of this run stops its lane, which reports it.
             ServerMsg::Error { id: Some(id), message, .. } if self.scheduler.owns(id) => {
                 self.scheduler.answer(id, Answer::Done(CallResult::Rejected { message }))
@@ -174,13 +182,18 @@ impl<L: Lanes> Runner<L> {
 
     fn take_lines(&mut self) -> Vec<Line> {
         let events = self.scheduler.lanes_mut().take_events();
-        let lines = events.iter().map(Line::interp).collect();
-        self.seen.extend(events);
+        let mut lines = Vec::with_capacity(events.len());
+        for event in events {
+            let key = self.stamps.key(&event);
+            lines.push(Line::interp(&event).at(key));
+            self.seen.push((key, event));
+        }
         lines
     }
 
-    /// Interpreter events since the last call, for gutter marks and prints.
-    pub fn take_seen(&mut self) -> Vec<InterpEvent> {
+    /// Interpreter events since the last call, for gutter marks and prints,
+    /// each with its place in the kernel's order.
+    pub fn take_seen(&mut self) -> Vec<(Key, InterpEvent)> {
         std::mem::take(&mut self.seen)
     }
 
@@ -258,7 +271,7 @@ pub fn run_alone(source: &str) -> Result<(u64, String), String> {
     let mut printed = String::new();
     loop {
         let drive = runner.drive(0.0);
-        for event in runner.take_seen() {
+        for (_, event) in runner.take_seen() {
             if let InterpEvent::Print { text, .. } = event {
                 printed.push_str(&text);
                 printed.push('\n');
@@ -327,8 +340,11 @@ mod tests {
         assert_eq!(drive.send, [ClientMsg::Call { id: 1, call: Call::Sleep { seconds: 0.5 } }]);
         let drive = runner.on_message(ServerMsg::Pending { id: 1 }, 0.0);
         assert!(drive.send.is_empty() && !runner.is_finished());
-        let drive = runner.on_message(ServerMsg::Result { id: 1, outcome: ok() }, 0.5);
+        let drive = runner.on_message(ServerMsg::Result { id: 1, outcome: ok(), ts_us: Some(500_000) }, 0.5);
         assert!(runner.is_finished());
+        // The sleep's line has its call's time, and what follows comes after it.
+        let keys: Vec<_> = drive.lines.iter().map(|line| line.key.map(|k| k.ts_us)).collect();
+        assert!(keys.iter().all(|key| *key == Some(500_000)), "{keys:?}");
         let texts = texts(&drive);
         assert!(texts.contains(&"main| after"), "{texts:?}");
         assert_eq!(texts.last(), Some(&"main: finished"));
@@ -353,7 +369,7 @@ mod tests {
         runner.on_message(ServerMsg::Pending { id: 1 }, 0.0);
         assert_eq!(runner.stop().send, [ClientMsg::Cancel { id: 2 }, ClientMsg::Cancel { id: 1 }]);
         assert!(runner.is_finished());
-        assert!(runner.on_message(ServerMsg::Result { id: 1, outcome: ok() }, 0.0).send.is_empty());
+        assert!(runner.on_message(ServerMsg::Result { id: 1, outcome: ok(), ts_us: None }, 0.0).send.is_empty());
         assert_eq!(runner.next_id(), 3);
     }
 

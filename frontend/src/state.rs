@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use socklab_lang::interp::InterpEvent;
+use socklab_lang::order::{Key, insert_at};
 use socklab_lessons::{self as lessons, Lang, StepReport};
 use socklab_wire::protocol::{Call, Event, Outcome, Ret, SandboxMode, SockId};
 use socklab_wire::tcp::TcpState;
@@ -102,6 +103,142 @@ pub struct Transition {
     pub serial: u64,
 }
 
+/// What the socket table, the diagram and the wire view show, and where the
+/// lanes were: now, or at the moment the timeline is at.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scene {
+    pub sockets: Vec<SocketRow>,
+    pub transition: Option<Transition>,
+    pub segments: Vec<Segment>,
+    /// Each lane's last stepped line, by lane name (filled when looking back).
+    pub lines: BTreeMap<String, u32>,
+    /// The steps' gutter marks so far (filled when looking back).
+    pub marks: BTreeMap<u32, Mark>,
+}
+
+impl Scene {
+    /// The row for a socket handle, made if new.
+    fn row(&mut self, sock: SockId) -> &mut SocketRow {
+        if let Some(index) = self.sockets.iter().position(|row| row.sock == sock) {
+            return &mut self.sockets[index];
+        }
+        self.sockets.push(SocketRow { sock, ..SocketRow::default() });
+        self.sockets.last_mut().expect("just pushed")
+    }
+
+    fn apply(&mut self, what: &Happening) {
+        match what {
+            Happening::Step { lane, line, mark, .. } => {
+                self.lines.insert(lane.clone(), *line);
+                self.marks.insert(*line, mark.clone());
+            }
+            Happening::Kernel { event, name } => self.observe(event.clone(), name.clone()),
+            Happening::Answer { call, outcome } => self.answered(call.clone(), outcome),
+        }
+    }
+
+    fn observe(&mut self, event: Event, name: Option<String>) {
+        match event {
+            Event::SocketCreated { info } => {
+                let row = self.row(info.sock);
+                (row.fd, row.family, row.sock_type) = (info.fd, info.family, info.sock_type);
+                row.name = name.or(row.name.take());
+            }
+            Event::SocketClosed { sock } => self.row(sock).closed = true,
+            Event::State { sock, from, to, local, peer, .. } => {
+                if let Some(sock) = sock {
+                    let row = self.row(sock);
+                    row.tcp_state = Some(to);
+                    row.local = Some(local);
+                    row.peer = Some(peer);
+                    if row.name.is_none() {
+                        row.name = name;
+                    }
+                }
+                let serial = self.transition.as_ref().map_or(1, |t| t.serial + 1);
+                self.transition = Some(Transition { sock, from, to, serial });
+            }
+            Event::Segment { src, dst, proto, flags, seq, ack, len, expert, .. } => {
+                self.segments.push(Segment {
+                    src,
+                    dst,
+                    proto,
+                    flags,
+                    seq: seq.map(u64::from),
+                    ack: ack.map(u64::from),
+                    len: len as u64,
+                    expert,
+                });
+                let excess = self.segments.len().saturating_sub(MAX_SEGMENTS);
+                self.segments.drain(..excess);
+            }
+            // Samples are kept by `State` for the plots, not replayed.
+            Event::Resolved { .. } | Event::TcpInfo { .. } => {}
+        }
+    }
+
+    fn answered(&mut self, call: Call, outcome: &Outcome) {
+        let Outcome::Ok { value } = outcome else { return };
+        match (call, value) {
+            (Call::Bind { sock, addr }, _) => self.row(sock).local = Some(addr.to_string()),
+            (Call::Connect { sock, addr }, _) => {
+                let row = self.row(sock);
+                row.peer.get_or_insert(addr.to_string());
+            }
+            (Call::Send { sock, .. } | Call::Sendto { sock, .. }, Ret::Int { value }) => {
+                self.row(sock).bytes_out += *value as u64
+            }
+            (Call::Sendall { sock, data, .. }, _) => self.row(sock).bytes_out += data.b64.len() as u64,
+            (Call::Recv { sock, .. } | Call::Recvfrom { sock, .. }, Ret::Bytes { data } | Ret::Datagram { data, .. }) => {
+                self.row(sock).bytes_in += data.b64.len() as u64
+            }
+            (Call::Accept { .. }, Ret::Accepted { info, addr: Some(addr) }) => {
+                let row = self.row(info.sock);
+                row.peer.get_or_insert(addr.to_string());
+            }
+            _ => {}
+        }
+    }
+
+    /// Rows get the names the script gave their sockets since (kept in `names`).
+    fn name_from(&mut self, names: &[SocketRow]) {
+        for row in &mut self.sockets {
+            if row.name.is_none() {
+                row.name = names.iter().find(|named| named.sock == row.sock).and_then(|named| named.name.clone());
+            }
+        }
+    }
+}
+
+/// One thing the session recorded, for the timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Happening {
+    /// A statement ran: its lane, line, gutter mark and log line.
+    Step { lane: String, line: u32, mark: Mark, text: String },
+    /// The kernel did something; `name` is the script's name for its socket.
+    Kernel { event: Event, name: Option<String> },
+    /// A call's answer (the table's bytes and addresses).
+    Answer { call: Call, outcome: Outcome },
+}
+
+impl Happening {
+    /// Whether the timeline stops here: a step, a TCP transition, a segment.
+    /// The rest (answers, sockets made) goes with the stop after it.
+    pub fn is_stop(&self) -> bool {
+        matches!(self, Happening::Step { .. } | Happening::Kernel { event: Event::State { .. } | Event::Segment { .. }, .. })
+    }
+}
+
+/// A happening and its place in the kernel's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub key: Key,
+    pub what: Happening,
+}
+
+/// Happenings kept for the timeline; older ones fold into the start of it.
+pub const MAX_HISTORY: usize = 5_000;
+
 /// Colour scheme: follow the system, or the learner's choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Theme {
@@ -138,10 +275,17 @@ pub struct State {
     pub marks: BTreeMap<u32, Mark>,
     /// Print output by script part (a spawned lane's under its part, prefixed with its name).
     pub prints: BTreeMap<String, Vec<String>>,
-    pub sockets: Vec<SocketRow>,
-    /// Every TCP state each socket went through, to draw the diagram's trail.
-    pub transition: Option<Transition>,
-    pub segments: Vec<Segment>,
+    /// The socket table, the diagram's last transition and the wire view, now.
+    pub scene: Scene,
+    /// What the session did, in the kernel's order (calls, transitions, segments).
+    pub history: Vec<Recorded>,
+    /// The scene before the first of `history` (what was folded out of it).
+    pub history_base: Scene,
+    /// The timeline's position: how many of `history`'s stops the views
+    /// show; `None` follows the session live.
+    pub cursor: Option<usize>,
+    /// The keys of `run_log`'s lines, in order.
+    run_keys: Vec<Key>,
     /// `TCP_INFO` samples of every socket, oldest first, for the plots.
     pub tcp_samples: Vec<Sample>,
     /// Which samples the run's transcript keeps (those telling of a retransmission).
@@ -177,9 +321,11 @@ impl Default for State {
             lanes: Vec::new(),
             marks: BTreeMap::new(),
             prints: BTreeMap::new(),
-            sockets: Vec::new(),
-            transition: None,
-            segments: Vec::new(),
+            scene: Scene::default(),
+            history: Vec::new(),
+            history_base: Scene::default(),
+            cursor: None,
+            run_keys: Vec::new(),
             tcp_samples: Vec::new(),
             sample_filter: run_transcript::TextFilter::default(),
             calls_out: BTreeMap::new(),
@@ -201,13 +347,81 @@ impl State {
         matches!(self.connection, Connection::Open { .. }) && (!self.running || self.paused)
     }
 
-    /// The row for a socket handle, made if new.
-    fn row(&mut self, sock: SockId) -> &mut SocketRow {
-        if let Some(index) = self.sockets.iter().position(|row| row.sock == sock) {
-            return &mut self.sockets[index];
+    /// How many stops the timeline has.
+    pub fn stops(&self) -> usize {
+        self.history.iter().filter(|r| r.what.is_stop()).count()
+    }
+
+    /// The stop the timeline is at (1-based; 0: before the first), and how many there are.
+    pub fn position(&self) -> (usize, usize) {
+        let stops = self.stops();
+        (self.cursor.unwrap_or(stops).min(stops), stops)
+    }
+
+    /// The recorded stop the timeline is at, if it is not live.
+    pub fn at_stop(&self) -> Option<&Recorded> {
+        let shown = self.cursor?;
+        self.history.iter().filter(|r| r.what.is_stop()).nth(shown.checked_sub(1)?)
+    }
+
+    /// What the views show at the first `shown` stops of the timeline, derived
+    /// from the recorded happenings alone (nothing runs again).
+    pub fn scene_at(&self, shown: usize) -> Scene {
+        let mut scene = self.history_base.clone();
+        let mut stops = 0;
+        for recorded in &self.history {
+            if stops == shown {
+                break;
+            }
+            scene.apply(&recorded.what);
+            stops += usize::from(recorded.what.is_stop());
         }
-        self.sockets.push(SocketRow { sock, ..SocketRow::default() });
-        self.sockets.last_mut().expect("just pushed")
+        scene.name_from(&self.scene.sockets);
+        scene
+    }
+
+    /// What the views show: the scene at the timeline's position, or now.
+    pub fn view(&self) -> std::borrow::Cow<'_, Scene> {
+        match self.cursor {
+            Some(shown) => std::borrow::Cow::Owned(self.scene_at(shown)),
+            None => std::borrow::Cow::Borrowed(&self.scene),
+        }
+    }
+
+    /// The latest key recorded: where something without a time of its own goes.
+    fn last_key(&self) -> Key {
+        self.history.last().map(|r| r.key).unwrap_or_default().max(self.run_keys.last().copied().unwrap_or_default())
+    }
+
+    /// Records a happening where its key puts it, and brings the live scene up to date.
+    fn record(&mut self, key: Key, what: Happening) {
+        let at = insert_at(self.history.iter().map(|r| r.key), key);
+        let last = at == self.history.len();
+        if last {
+            self.scene.apply(&what);
+        }
+        self.history.insert(at, Recorded { key, what });
+        if !last {
+            // Came late: the scene is the replay, so a late SYN_SENT does not undo ESTABLISHED.
+            self.scene = self.scene_at(usize::MAX);
+        }
+        let excess = self.history.len().saturating_sub(MAX_HISTORY);
+        if excess > 0 {
+            let folded: Vec<Recorded> = self.history.drain(..excess).collect();
+            let stops = folded.iter().filter(|r| r.what.is_stop()).count();
+            for recorded in &folded {
+                self.history_base.apply(&recorded.what);
+            }
+            self.history_base.lines.clear();
+            self.history_base.marks.clear();
+            self.cursor = self.cursor.map(|c| c.saturating_sub(stops));
+        }
+    }
+
+    /// Moves the timeline to `shown` stops (None or the end: live).
+    fn seek(&mut self, shown: Option<usize>) {
+        let stops = self.stops();
+        self.cursor = shown.filter(|shown| *shown < stops);
     }
 
     /// Re-evaluates the open lesson's checkpoints on the run so far.
@@ -218,10 +432,26 @@ impl State {
         };
     }
 
-    fn log(&mut self, line: run_transcript::Line) {
-        self.run_log.push(line);
+    fn log(&mut self, key: Key, line: run_transcript::Line) {
+        let at = insert_at(self.run_keys.iter().copied(), key);
+        self.run_log.insert(at, line);
+        self.run_keys.insert(at, key);
         let excess = self.run_log.len().saturating_sub(MAX_LINES);
         self.run_log.drain(..excess);
+        self.run_keys.drain(..excess);
+    }
+
+    fn clear_log(&mut self) {
+        self.run_log.clear();
+        self.run_keys.clear();
+        self.sample_filter = run_transcript::TextFilter::default();
+    }
+
+    /// A new timeline, starting from the scene now.
+    fn clear_history(&mut self) {
+        self.history.clear();
+        self.history_base = Scene { lines: BTreeMap::new(), marks: BTreeMap::new(), ..self.scene.clone() };
+        self.cursor = None;
     }
 
     fn clear_run(&mut self) {
@@ -233,95 +463,49 @@ impl State {
     }
 
     fn observe(&mut self, event: Event, name: Option<String>) {
-        let known = |sock: SockId| name.clone().or_else(|| self.sockets.iter().find(|row| row.sock == sock)?.name.clone());
+        let known = |sock: SockId| name.clone().or_else(|| self.scene.sockets.iter().find(|row| row.sock == sock)?.name.clone());
+        let key = Key::event(&event).unwrap_or_else(|| self.last_key());
         if let Some(line) = run_transcript::Line::kernel(&event, known)
             && self.sample_filter.shows(&line)
         {
-            self.log(line);
+            self.log(key, line);
         }
-        match event {
-            Event::SocketCreated { info } => {
-                let row = self.row(info.sock);
-                (row.fd, row.family, row.sock_type) = (info.fd, info.family, info.sock_type);
-                row.name = name.or(row.name.take());
-            }
-            Event::SocketClosed { sock } => self.row(sock).closed = true,
-            Event::State { sock, from, to, local, peer, .. } => {
-                if let Some(sock) = sock {
-                    let row = self.row(sock);
-                    row.tcp_state = Some(to);
-                    row.local = Some(local);
-                    row.peer = Some(peer);
-                    if row.name.is_none() {
-                        row.name = name;
-                    }
-                }
-                let serial = self.transition.as_ref().map_or(1, |t| t.serial + 1);
-                self.transition = Some(Transition { sock, from, to, serial });
-            }
-            Event::Segment { src, dst, proto, flags, seq, ack, len, expert, .. } => {
-                self.segments.push(Segment {
-                    src,
-                    dst,
-                    proto,
-                    flags,
-                    seq: seq.map(u64::from),
-                    ack: ack.map(u64::from),
-                    len: len as u64,
-                    expert,
-                });
-                let excess = self.segments.len().saturating_sub(MAX_SEGMENTS);
-                self.segments.drain(..excess);
-            }
-            Event::TcpInfo { sock, info, ts_us } => {
-                self.tcp_samples.push(Sample {
-                    sock,
-                    ts_us,
-                    cwnd: info.cwnd,
-                    in_flight: info.unacked,
-                    rtt_us: info.rtt_us,
-                    total_retrans: info.total_retrans,
-                });
-                let excess = self.tcp_samples.len().saturating_sub(MAX_SAMPLES);
-                self.tcp_samples.drain(..excess);
-            }
-            Event::Resolved { .. } => {}
+        if let Event::TcpInfo { sock, info, ts_us } = event {
+            self.tcp_samples.push(Sample {
+                sock,
+                ts_us,
+                cwnd: info.cwnd,
+                in_flight: info.unacked,
+                rtt_us: info.rtt_us,
+                total_retrans: info.total_retrans,
+            });
+            let excess = self.tcp_samples.len().saturating_sub(MAX_SAMPLES);
+            self.tcp_samples.drain(..excess);
+            return;
         }
+        self.record(key, Happening::Kernel { event, name });
     }
 
-    fn answered(&mut self, id: u64, outcome: &Outcome) {
+    fn answered(&mut self, id: u64, outcome: Outcome, ts_us: Option<u64>) {
         let Some(call) = self.calls_out.remove(&id) else { return };
-        let Outcome::Ok { value } = outcome else { return };
-        match (call, value) {
-            (Call::Bind { sock, addr }, _) => self.row(sock).local = Some(addr.to_string()),
-            (Call::Connect { sock, addr }, _) => {
-                let row = self.row(sock);
-                row.peer.get_or_insert(addr.to_string());
-            }
-            (Call::Send { sock, .. } | Call::Sendto { sock, .. }, Ret::Int { value }) => {
-                self.row(sock).bytes_out += *value as u64
-            }
-            (Call::Sendall { sock, data, .. }, _) => self.row(sock).bytes_out += data.b64.len() as u64,
-            (Call::Recv { sock, .. } | Call::Recvfrom { sock, .. }, Ret::Bytes { data } | Ret::Datagram { data, .. }) => {
-                self.row(sock).bytes_in += data.b64.len() as u64
-            }
-            (Call::Accept { .. }, Ret::Accepted { info, addr: Some(addr) }) => {
-                let row = self.row(info.sock);
-                row.peer.get_or_insert(addr.to_string());
-            }
-            _ => {}
-        }
+        let key = ts_us.map_or_else(|| self.last_key(), Key::call);
+        self.record(key, Happening::Answer { call, outcome });
     }
 
-    fn interp(&mut self, event: InterpEvent) {
-        self.log(run_transcript::Line::Interp(event.clone()));
+    fn interp(&mut self, key: Key, event: InterpEvent) {
+        let line = run_transcript::Line::Interp(event);
+        let text = line.human();
+        self.log(key, line.clone());
+        let run_transcript::Line::Interp(event) = line else { return };
         match event {
-            InterpEvent::Step { line, ok: true, result, .. } => {
-                self.marks.insert(line, Mark::Done(result.unwrap_or_else(|| "None".into())));
-            }
-            InterpEvent::Step { line, errno, errno_num, message, .. } => {
-                let message = message.unwrap_or_else(|| "failed".into());
-                self.marks.insert(line, Mark::Failed { errno, errno_num, message });
+            InterpEvent::Step { lane, line, ok, result, errno, errno_num, message, .. } => {
+                let mark = if ok {
+                    Mark::Done(result.unwrap_or_else(|| "None".into()))
+                } else {
+                    Mark::Failed { errno, errno_num, message: message.unwrap_or_else(|| "failed".into()) }
+                };
+                self.marks.insert(line, mark.clone());
+                self.record(key, Happening::Step { lane, line, mark, text });
             }
             InterpEvent::Print { lane, text, .. } => {
                 // A thread's or a forked child's lines go to its part's box,
@@ -356,14 +540,14 @@ pub enum Action {
     Output(Vec<Line>),
     /// The run ended (every lane done, stopped, or the connection lost).
     Ended,
-    /// Interpreter events: gutter marks and prints.
-    Interp(Vec<InterpEvent>),
+    /// Interpreter events, each with its place in the kernel's order: gutter marks and prints.
+    Interp(Vec<(Key, InterpEvent)>),
     /// The runner's lanes now, and the names of the sockets made so far.
     Lanes { lanes: Vec<LaneView>, names: Vec<(SockId, String)> },
     /// Calls sent to the relay, by id.
     Sent(Vec<(u64, Call)>),
-    /// A call's answer.
-    Answered { id: u64, outcome: Outcome },
+    /// A call's answer; `ts_us` is when its system call was made.
+    Answered { id: u64, outcome: Outcome, ts_us: Option<u64> },
     /// Something the kernel did; `name` is the script's name for its socket.
     Observed { event: Event, name: Option<String> },
     Paused(bool),
@@ -381,6 +565,12 @@ pub enum Action {
     Lang(Lang),
     /// The last Step's note (`runner::choose_step`), or None.
     StepNote(Option<String>),
+    /// Move the timeline to show the first N stops (None: live).
+    Seek(Option<usize>),
+    /// The timeline one stop back (from live: to the one before the last).
+    StepBack,
+    /// The timeline one stop forward (at the last: live again).
+    StepForward,
 }
 
 impl Reducible for State {
@@ -406,15 +596,20 @@ impl Reducible for State {
                 state.running = true;
                 state.paused = paused;
                 state.clear_run();
-                state.run_log.clear();
-                state.sample_filter = run_transcript::TextFilter::default();
+                state.clear_log();
+                state.clear_history();
                 state.check();
                 let note = if paused { "stepping…" } else { "running…" };
                 state.lines = vec![Line::new(LineKind::Note, note)];
                 state.dropped = 0;
             }
             Action::Output(lines) => {
-                state.lines.extend(lines);
+                for line in lines {
+                    let last = state.lines.last().and_then(|l| l.key).unwrap_or_default();
+                    let key = line.key.unwrap_or(last);
+                    let at = insert_at(state.lines.iter().map(|l| l.key.unwrap_or_default()), key);
+                    state.lines.insert(at, line.at(key));
+                }
                 let excess = state.lines.len().saturating_sub(MAX_LINES);
                 state.lines.drain(..excess);
                 state.dropped += excess;
@@ -425,7 +620,7 @@ impl Reducible for State {
                 state.paused = false;
             }
             Action::Interp(events) => {
-                events.into_iter().for_each(|event| state.interp(event));
+                events.into_iter().for_each(|(key, event)| state.interp(key, event));
                 state.check();
             }
             Action::Lanes { lanes, names } => {
@@ -442,14 +637,14 @@ impl Reducible for State {
                             renamed = true;
                         }
                     }
-                    state.row(sock).name.get_or_insert(name);
+                    state.scene.row(sock).name.get_or_insert(name);
                 }
                 if renamed {
                     state.check();
                 }
             }
             Action::Sent(calls) => state.calls_out.extend(calls),
-            Action::Answered { id, outcome } => state.answered(id, &outcome),
+            Action::Answered { id, outcome, ts_us } => state.answered(id, outcome, ts_us),
             Action::Observed { event, name } => {
                 let kernel = matches!(event, Event::State { .. } | Event::Segment { .. } | Event::TcpInfo { .. });
                 state.observe(event, name);
@@ -459,19 +654,26 @@ impl Reducible for State {
             }
             Action::Paused(paused) => state.paused = paused,
             Action::StepNote(note) => state.step_note = note,
+            Action::Seek(shown) => state.seek(shown),
+            Action::StepBack => {
+                let (at, _) = state.position();
+                state.seek(Some(at.saturating_sub(1)));
+            }
+            Action::StepForward => {
+                let (at, _) = state.position();
+                state.seek(state.cursor.map(|_| at + 1));
+            }
             Action::Focus(lane) => state.focused = lane,
             Action::Reset => {
                 state.clear_run();
-                state.sockets.clear();
-                state.segments.clear();
+                state.scene = Scene::default();
                 state.tcp_samples.clear();
-                state.sample_filter = run_transcript::TextFilter::default();
-                state.transition = None;
+                state.clear_history();
                 state.running = false;
                 state.paused = false;
                 state.lines = vec![Line::new(LineKind::Note, "reset: every socket of the session is closed")];
                 state.dropped = 0;
-                state.run_log.clear();
+                state.clear_log();
                 state.check();
             }
             Action::Explain(errno) => state.explained = errno,
@@ -485,7 +687,7 @@ impl Reducible for State {
                     }
                     state.source = lesson.starter.to_owned();
                     state.focused = 1;
-                    state.run_log.clear();
+                    state.clear_log();
                 }
                 state.check();
             }
@@ -514,6 +716,11 @@ mod tests {
     fn apply(state: State, actions: impl IntoIterator<Item = Action>) -> State {
         let state = actions.into_iter().fold(Rc::new(state), Reducible::reduce);
         Rc::unwrap_or_clone(state)
+    }
+
+    /// Events in the order given, all of one moment.
+    fn keyed(events: Vec<InterpEvent>) -> Vec<(Key, InterpEvent)> {
+        events.into_iter().map(|event| (Key::default(), event)).collect()
     }
 
     fn open() -> Connection {
@@ -583,16 +790,16 @@ mod tests {
     #[test]
     fn steps_leave_gutter_marks_and_prints_go_to_their_lane() {
         let print = InterpEvent::Print { lane: "server".into(), line: 4, text: "hi".into() };
-        let state = apply(State::default(), [Action::Interp(vec![step(3, true), step(14, false), print])]);
+        let state = apply(State::default(), [Action::Interp(keyed(vec![step(3, true), step(14, false), print]))]);
         assert_eq!(state.marks[&3], Mark::Done("None".into()));
         assert!(matches!(&state.marks[&14], Mark::Failed { errno: Some(name), errno_num: Some(111), .. } if name == "ECONNREFUSED"));
         assert_eq!(state.prints["server"], ["hi"]);
         let thread = InterpEvent::Print { lane: "server/thread-1".into(), line: 9, text: "served".into() };
-        let state = apply(state, [Action::Interp(vec![thread])]);
+        let state = apply(state, [Action::Interp(keyed(vec![thread]))]);
         assert_eq!(state.prints["server"], ["hi", "[thread-1] served"], "a thread prints into its part's box, named");
         let state = apply(state, [Action::Started { paused: true }]);
         assert!(state.marks.is_empty() && state.prints.is_empty() && state.paused);
-        let state = apply(state, [Action::Interp(vec![step(3, true)]), Action::Ended, Action::Edited("x = 1\n".into())]);
+        let state = apply(state, [Action::Interp(keyed(vec![step(3, true)])), Action::Ended, Action::Edited("x = 1\n".into())]);
         assert!(state.marks.is_empty(), "an edit after a run clears its marks");
     }
 
@@ -616,20 +823,20 @@ mod tests {
                 Action::Lanes { lanes: Vec::new(), names: vec![(1, "cli".into())] },
                 Action::Sent(vec![(4, Call::Connect { sock: 1, addr }), (5, Call::Send { sock: 1, data: Bytes::new(*b"hey"), flags: 0 })]),
                 Action::Observed { event: state_event("SYN_SENT", "ESTABLISHED"), name: None },
-                Action::Answered { id: 4, outcome: Outcome::Ok { value: Ret::None } },
-                Action::Answered { id: 5, outcome: Outcome::Ok { value: Ret::Int { value: 3 } } },
+                Action::Answered { id: 4, outcome: Outcome::Ok { value: Ret::None }, ts_us: None },
+                Action::Answered { id: 5, outcome: Outcome::Ok { value: Ret::Int { value: 3 } }, ts_us: None },
                 Action::Observed { event: Event::SocketClosed { sock: 1 }, name: None },
                 Action::Observed { event: state_event("FIN_WAIT2", "TIME_WAIT"), name: None },
             ],
         );
-        let row = &state.sockets[0];
+        let row = &state.scene.sockets[0];
         assert_eq!(row.name.as_deref(), Some("cli"));
         assert_eq!((row.fd, row.bytes_out, row.closed), (7, 3, true));
         assert_eq!(row.tcp_state, Some(TcpState::TimeWait));
         assert_eq!(row.peer.as_deref(), Some("127.0.0.1:5500"));
-        assert_eq!(state.transition.as_ref().map(|t| (t.to, t.serial)), Some((TcpState::TimeWait, 2)));
+        assert_eq!(state.scene.transition.as_ref().map(|t| (t.to, t.serial)), Some((TcpState::TimeWait, 2)));
         let state = apply(state, [Action::Reset]);
-        assert!(state.sockets.is_empty() && state.transition.is_none());
+        assert!(state.scene.sockets.is_empty() && state.scene.transition.is_none());
     }
 
     fn ran(lane: &str, line: u32, call: &str, result: &str) -> InterpEvent {
@@ -672,7 +879,7 @@ mod tests {
         let listening = state.reports.iter().position(|r| r.id == "listening").unwrap();
         let state = apply(
             state,
-            [Action::Interp(vec![ran("server", 5, "srv.listen(5)", "None")])],
+            [Action::Interp(keyed(vec![ran("server", 5, "srv.listen(5)", "None")]))],
         );
         assert!(matches!(state.run_log[..], [run_transcript::Line::Interp(InterpEvent::Step { .. })]));
         assert!(state.reports[listening].verdict.passed, "{:?}", state.reports[listening]);
@@ -733,4 +940,144 @@ mod tests {
         assert!(!state.reports[listening].verdict.passed);
     }
 
+
+    fn tcp(sock: SockId, from: &str, to: &str, ts_us: u64) -> Event {
+        Event::State {
+            sock: Some(sock),
+            from: from.parse().unwrap(),
+            to: to.parse().unwrap(),
+            local: "127.0.0.1:40000".into(),
+            peer: "127.0.0.1:5500".into(),
+            ts_us,
+        }
+    }
+
+    fn wire(flags: &str, ts_us: u64) -> Event {
+        Event::Segment {
+            src: "127.0.0.1:40000".into(),
+            dst: "127.0.0.1:5500".into(),
+            proto: "TCP".into(),
+            flags: flags.into(),
+            seq: Some(0),
+            ack: None,
+            len: 0,
+            ts_us,
+            expert: Vec::new(),
+        }
+    }
+
+    fn observed(event: Event) -> Action {
+        Action::Observed { event, name: Some("cli".into()) }
+    }
+
+    /// The client's connect as the page hears it: the step and the segments
+    /// first, the transitions late (the tracepoint is read by another thread).
+    fn handshake_out_of_order() -> State {
+        use socklab_wire::protocol::{Addr, SockInfo};
+        let info = SockInfo { sock: 1, fd: 7, family: 2, sock_type: 1, proto: 0 };
+        let connect = Call::Connect { sock: 1, addr: Addr::inet("127.0.0.1", 5500) };
+        apply(
+            State::default(),
+            [
+                Action::Connection(open()),
+                Action::Started { paused: true },
+                Action::Observed { event: Event::SocketCreated { info }, name: None },
+                Action::Interp(vec![(Key::call(10), ran("client", 13, "cli = socket(AF_INET, SOCK_STREAM)", "<socket>"))]),
+                Action::Sent(vec![(2, connect)]),
+                Action::Answered { id: 2, outcome: Outcome::Ok { value: Ret::None }, ts_us: Some(100) },
+                Action::Interp(vec![(Key::call(100), ran("client", 14, "cli.connect(addr)", "None"))]),
+                observed(wire("SYN", 102)),
+                observed(wire("SYN,ACK", 105)),
+                observed(wire("ACK", 108)),
+                Action::Interp(vec![(Key::call(200), ran("client", 15, "cli.send(b'hi')", "2"))]),
+                // Late: the transitions, the second before the first.
+                observed(tcp(1, "SYN_SENT", "ESTABLISHED", 106)),
+                observed(tcp(1, "CLOSE", "SYN_SENT", 101)),
+            ],
+        )
+    }
+
+    #[test]
+    fn late_kernel_events_go_where_their_time_puts_them() {
+        let state = handshake_out_of_order();
+        let log: Vec<String> = state.run_log.iter().map(|line| line.human()).collect();
+        let at = |needle: &str| log.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle} in {log:#?}"));
+        let order = [at("cli.connect"), at("CLOSE → SYN_SENT"), at("TCP SYN seq"), at("TCP SYN,ACK"), at("SYN_SENT → ESTABLISHED"), at(" TCP ACK"), at("cli.send")];
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?} in {log:#?}");
+        // The page's log, as the runner words it, is in the same order.
+        let line = |text: &str, key: Option<Key>| Line { key, ..Line::new(LineKind::Event, text) };
+        let state = apply(
+            state,
+            [Action::Output(vec![
+                line("send", Some(Key::call(200))),
+                line("SYN_SENT", Key::event(&tcp(1, "CLOSE", "SYN_SENT", 101))),
+                line("connect", Some(Key::call(100))),
+                line("a note", None),
+            ])],
+        );
+        let texts: Vec<&str> = state.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, ["stepping…", "connect", "SYN_SENT", "send", "a note"]);
+        // The table shows the latest state by the kernel's clock, not the last to arrive.
+        assert_eq!(state.scene.sockets[0].tcp_state, Some(TcpState::Established));
+        assert_eq!(state.scene.transition.as_ref().map(|t| t.to), Some(TcpState::Established));
+        let flags: Vec<&str> = state.scene.segments.iter().map(|s| s.flags.as_str()).collect();
+        assert_eq!(flags, ["SYN", "SYN,ACK", "ACK"]);
+    }
+
+    #[test]
+    fn the_timeline_shows_the_past_from_what_was_recorded() {
+        let state = handshake_out_of_order();
+        // Stops: socket step, connect step, SYN_SENT, SYN, SYN-ACK, ESTABLISHED, ACK, send step.
+        assert_eq!(state.position(), (8, 8));
+        assert!(state.cursor.is_none());
+        let live = state.view().into_owned();
+
+        // Back to just after the handshake's ACK: the send has not happened.
+        let state = apply(state, [Action::StepBack]);
+        assert_eq!(state.position(), (7, 8));
+        let then = state.view();
+        assert_eq!(then.sockets[0].tcp_state, Some(TcpState::Established));
+        assert_eq!(then.segments.len(), 3);
+        assert_eq!(then.lines.get("client"), Some(&14), "the lane was at its connect");
+        assert_eq!(state.at_stop().map(|r| r.key.ts_us), Some(108));
+
+        // Back before the SYN-ACK: SYN_SENT, one segment.
+        let state = apply(state, [Action::Seek(Some(4))]);
+        let then = state.view();
+        assert_eq!(then.sockets[0].tcp_state, Some(TcpState::SynSent));
+        assert_eq!(then.segments.len(), 1);
+        assert_eq!(then.transition.as_ref().map(|t| (t.from, t.to)), Some((TcpState::Close, TcpState::SynSent)));
+        assert_eq!(then.sockets[0].name.as_deref(), Some("cli"));
+        assert_eq!(then.marks.get(&14), Some(&Mark::Done("None".into())));
+        assert!(!then.marks.contains_key(&15));
+
+        // The start: nothing yet; back stays there.
+        let state = apply(state, [Action::Seek(Some(0)), Action::StepBack]);
+        assert_eq!(state.position(), (0, 8));
+        assert!(state.view().sockets.is_empty());
+        // Forward one by one, to live again past the last.
+        let state = (0..8).fold(state, |state, _| apply(state, [Action::StepForward]));
+        assert!(state.cursor.is_none(), "{:?}", state.cursor);
+        assert_eq!(*state.view(), live);
+        let state = apply(state, [Action::StepForward, Action::Seek(Some(99))]);
+        assert!(state.cursor.is_none());
+
+        // What comes while looking back is recorded; the view stays put. A run starts afresh.
+        let state = apply(state, [Action::Seek(Some(2)), observed(wire("FIN,ACK", 300))]);
+        assert_eq!(state.position(), (2, 9));
+        assert!(state.view().segments.is_empty());
+        let state = apply(state, [Action::Ended, Action::Started { paused: false }]);
+        assert_eq!(state.position(), (0, 0));
+        assert_eq!(state.history_base.sockets.len(), 1, "the sockets already made stay");
+    }
+
+    #[test]
+    fn the_timeline_is_bounded_and_folds_its_oldest() {
+        let mut actions = vec![Action::Started { paused: false }];
+        actions.extend((0..MAX_HISTORY as u64 + 10).map(|ts| observed(wire("ACK", ts))));
+        let state = apply(State::default(), actions);
+        assert_eq!(state.history.len(), MAX_HISTORY);
+        let state = apply(state, [Action::Seek(Some(0))]);
+        assert_eq!(state.view().segments.len(), 10, "the folded segments are where the timeline starts");
+    }
 }

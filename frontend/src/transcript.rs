@@ -2,6 +2,7 @@
 //! (`lane:line  call  → result`), each tagged with what it reports so the page
 //! can style it.
 
+use socklab_lang::order::Key;
 use socklab_lang::transcript;
 use socklab_lang::interp::{EndStatus, InterpEvent};
 use socklab_lang::Diagnostic;
@@ -28,11 +29,18 @@ pub enum LineKind {
 pub struct Line {
     pub kind: LineKind,
     pub text: String,
+    /// Where it goes in the log (`socklab_lang::order`); `None`: after what is there.
+    pub key: Option<Key>,
 }
 
 impl Line {
     pub fn new(kind: LineKind, text: impl Into<String>) -> Line {
-        Line { kind, text: text.into() }
+        Line { kind, text: text.into(), key: None }
+    }
+
+    /// The line, placed at `key` in the log.
+    pub fn at(self, key: Key) -> Line {
+        Line { key: Some(key), ..self }
     }
 
     /// An interpreter event, worded as `socklab run` words it (one wording, in `shared`).
@@ -62,7 +70,11 @@ impl Line {
         if matches!(event, Event::TcpInfo { .. }) {
             return None;
         }
-        transcript::Line::kernel(event, socket_name).map(|line| Line::new(LineKind::Event, line.human()))
+        let line = transcript::Line::kernel(event, socket_name).map(|line| Line::new(LineKind::Event, line.human()))?;
+        Some(match Key::event(event) {
+            Some(key) => line.at(key),
+            None => line,
+        })
     }
 
     /// A protocol error the relay reported outside any call of this run.

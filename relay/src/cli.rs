@@ -45,11 +45,11 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
     let mut stdout = std::io::stdout().lock();
     let mut failed_write = None;
     let mut text_filter = socklab_lang::transcript::TextFilter::default();
-    let mut emit = |line: Line| {
+    let mut emit = |line: Line, ts_us: u64| {
         if !args.json && !text_filter.shows(&line) {
             return;
         }
-        let text = if args.json { serde_json::to_string(&line).unwrap_or_default() } else { line.human() };
+        let text = if args.json { json_line(&line, ts_us) } else { line.human() };
         if let Err(e) = writeln!(stdout, "{text}") {
             failed_write.get_or_insert(e);
         }
@@ -62,6 +62,17 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
     Ok(summary.exit_code())
 }
 
+/// A transcript line as `--json` prints it: its object, fields in their
+/// order, then its time (`ts_us`).
+fn json_line(line: &Line, ts_us: u64) -> String {
+    let text = serde_json::to_string(line).unwrap_or_default();
+    match text.strip_suffix('}') {
+        Some(open) if open.len() > 1 => format!("{open},\"ts_us\":{ts_us}}}"),
+        Some(_) => format!("{{\"ts_us\":{ts_us}}}"),
+        None => text,
+    }
+}
+
 fn read_source(file: &str) -> anyhow::Result<String> {
     let mut source = String::new();
     if file == "-" {
@@ -70,4 +81,16 @@ fn read_source(file: &str) -> anyhow::Result<String> {
         source = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?;
     }
     Ok(source)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use socklab_lang::interp::InterpEvent;
+
+    #[test]
+    fn a_json_line_keeps_its_fields_and_ends_with_its_time() {
+        let print = Line::Interp(InterpEvent::Print { lane: "main".into(), line: 2, text: "hi".into() });
+        assert_eq!(json_line(&print, 1250), r#"{"kind":"print","lane":"main","line":2,"text":"hi","ts_us":1250}"#);
+    }
 }

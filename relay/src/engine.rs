@@ -6,10 +6,16 @@
 //! or waits as a `PendingCall`; a waiting lane's call is retried with one
 //! non-blocking attempt in file order before anything waits, so ordinary
 //! scripts give the same transcript every run.
+//!
+//! Lines come out in the kernel's order (`socklab_lang::order`): each has the
+//! time its system call or kernel event happened, and a line is printed only
+//! once nothing earlier can still come: kernel events arrive up to [`HOLD`]
+//! late, and a waiting connect's line sits where its `connect(2)` was made.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use socklab_lang::interp::{CallResult, EndStatus, Interpreter, LaneState, Limits};
+use socklab_lang::order::{Key, Merge, Stamps};
 use socklab_lang::schedule::{Answer, Host, Scheduler, Turn};
 use socklab_lang::Script;
 use socklab_wire::protocol::{Event, Ret};
@@ -19,6 +25,9 @@ use crate::exec::{ExecError, Executor, PendingCall, Raw, Started};
 use futures::FutureExt;
 
 use crate::sandbox::{Observation, SessionEnv};
+
+/// How long a line is held for kernel events of the same moment still on their way.
+const HOLD: Duration = Duration::from_millis(50);
 
 /// Knobs of a run.
 #[derive(Debug, Clone)]
@@ -63,8 +72,9 @@ impl RunSummary {
     }
 }
 
-/// Run `script` to the end in the session `env`, handing each transcript line to `emit` as it happens.
-pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &mut dyn FnMut(Line)) -> RunSummary {
+/// Run `script` to the end in the session `env`, handing each transcript line to `emit`
+/// in the kernel's order, with its time (`ts_us`: microseconds since the session started).
+pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &mut dyn FnMut(Line, u64)) -> RunSummary {
     let SessionEnv { mut exec, observer, dir: _dir } = env;
     let mut interp = Interpreter::new(script);
     interp.set_limits(options.limits);
@@ -74,19 +84,27 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
     }
     let mut waiting = Vec::new();
     waiting.resize_with(interp.lane_count(), || None);
-    let mut run = Run { scheduler: Scheduler::new(interp, 1), waiting, input };
+    let mut run = Run {
+        scheduler: Scheduler::new(interp, 1),
+        waiting,
+        input,
+        stamps: Stamps::default(),
+        answered: Vec::new(),
+        merge: Merge::default(),
+    };
     let mut io = Io { exec: &mut exec, observer: &observer, emit };
     loop {
         // One statement at a time, so the kernel's lines fall between the statements they follow.
         let turn = {
-            let Run { scheduler, waiting, .. } = &mut run;
-            let mut host = Attempts { waiting, exec: &mut *io.exec, max_steps: options.max_steps };
+            let Run { scheduler, waiting, answered, .. } = &mut run;
+            let mut host = Attempts { waiting, exec: &mut *io.exec, max_steps: options.max_steps, answered };
             scheduler.run_with(now(), 1, &mut host)
         };
         run.flush(&mut io);
         match turn {
             Turn::Call { id, lane, call } => match io.exec.start(call) {
                 Started::Done(result) => {
+                    run.answered(lane, io.exec.called_us());
                     run.scheduler.answer(id, Answer::Done(call_result(result)));
                 }
                 Started::Pending(pending) => {
@@ -103,18 +121,21 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
             Turn::Idle if run.scheduler.is_finished() => break,
             Turn::Idle => {
                 let progress = run.progress();
-                match run.wait(io.observer, options.deadlock_timeout).await {
+                let connecting = run.connecting(io.exec);
+                match run.wait(io.observer, options.deadlock_timeout, connecting).await {
                     // The first call to complete resumes its lane, before anything is flushed.
                     Woke::Call(lane, raw) => {
-                        if let Some((id, _)) = run.waiting.get_mut(lane).and_then(Option::take) {
+                        if let Some((id, call)) = run.waiting.get_mut(lane).and_then(Option::take) {
+                            run.answered(lane, io.exec.at_us(call.called_ns()));
                             let result = io.exec.finish(raw);
                             run.scheduler.answer(id, Answer::Done(call_result(result)));
                         }
                     }
                     Woke::Kernel(event) => {
-                        run.emit_kernel(&event, io.emit);
+                        run.hold_kernel(event);
                         run.flush(&mut io);
                     }
+                    Woke::Due => run.flush(&mut io),
                     Woke::Input(Some(line)) => run.scheduler.lanes_mut().feed_input(None, &line),
                     Woke::Input(None) => {
                         run.input = None;
@@ -134,8 +155,9 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
 
     // Connections closed near the end are still changing state (FIN_WAIT2, TIME_WAIT): let them show.
     for event in observer.settle(options.settle_quiet).await {
-        run.emit_kernel(&event, io.emit);
+        run.hold_kernel(event);
     }
+    run.merge.release_all().into_iter().for_each(|(line, ts_us)| (io.emit)(line, ts_us));
     let interp = run.scheduler.lanes();
     let all_finished = (0..interp.lane_count()).all(|lane| interp.lane_state(lane) == LaneState::Ended(EndStatus::Finished));
     RunSummary { all_finished, steps: run.scheduler.steps() }
@@ -147,14 +169,19 @@ struct Attempts<'a> {
     waiting: &'a mut [Option<(u64, PendingCall)>],
     exec: &'a mut Executor,
     max_steps: u64,
+    /// Calls answered here: their lane and when their system call was made.
+    answered: &'a mut Vec<(usize, Option<u64>)>,
 }
 
 impl Host for Attempts<'_> {
     const ATTEMPTS: bool = true;
 
     fn attempt(&mut self, id: u64) -> Option<CallResult> {
-        let slot = self.waiting.iter_mut().find(|slot| slot.as_ref().is_some_and(|(waiting, _)| *waiting == id))?;
-        let raw = slot.as_mut()?.1.attempt(true)?;
+        let lane = self.waiting.iter().position(|slot| slot.as_ref().is_some_and(|(waiting, _)| *waiting == id))?;
+        let slot = &mut self.waiting[lane];
+        let call = &mut slot.as_mut()?.1;
+        let raw = call.attempt(true)?;
+        self.answered.push((lane, self.exec.at_us(call.called_ns())));
         *slot = None;
         Some(call_result(self.exec.finish(raw)))
     }
@@ -168,12 +195,14 @@ impl Host for Attempts<'_> {
 struct Io<'a> {
     exec: &'a mut Executor,
     observer: &'a Observation,
-    emit: &'a mut dyn FnMut(Line),
+    emit: &'a mut dyn FnMut(Line, u64),
 }
 
 enum Woke {
     Call(usize, Result<Raw, ExecError>),
     Kernel(Event),
+    /// Held lines are due.
+    Due,
     /// A line of standard input (None: its end).
     Input(Option<String>),
     Deadlock,
@@ -207,6 +236,11 @@ struct Run {
     waiting: Vec<Option<(u64, PendingCall)>>,
     /// Standard input's lines until its end, when the lanes read it.
     input: Option<tokio::sync::mpsc::UnboundedReceiver<Option<String>>>,
+    stamps: Stamps,
+    /// Calls answered inside the scheduler's turn, for `stamps`.
+    answered: Vec<(usize, Option<u64>)>,
+    /// Lines not printed yet, in the kernel's order, with their times.
+    merge: Merge<(Line, u64)>,
 }
 
 impl Run {
@@ -216,7 +250,7 @@ impl Run {
     }
 
     /// Wait for a waiting lane's call to end, a kernel event, or a deadlock.
-    async fn wait(&mut self, observer: &Observation, deadlock: Duration) -> Woke {
+    async fn wait(&mut self, observer: &Observation, deadlock: Duration, connecting: u64) -> Woke {
         let mut calls: Vec<_> = self
             .waiting
             .iter_mut()
@@ -226,6 +260,11 @@ impl Run {
         // A call with its own deadline (a timeout, a sleep) will end by itself, and
         // a lane reading input waits for a person: no deadlock.
         let reading = self.input.is_some() && self.scheduler.lanes().wants_input();
+        // Held lines that only time will let go of: wake when it has.
+        let due = self.merge.oldest().filter(|oldest| *oldest < connecting).map(|oldest| {
+            let until = Duration::from_micros(oldest) + HOLD;
+            until.saturating_sub(Duration::from_micros(observer.now_us())).max(Duration::from_millis(1))
+        });
         let all_open_ended = calls.iter().all(|(_, call)| !call.has_deadline()) && !reading;
         let waits = calls.iter_mut().map(|(lane, call)| {
             let lane = *lane;
@@ -248,29 +287,53 @@ impl Run {
             (lane, raw) = any => Woke::Call(lane, raw),
             line = line => Woke::Input(line),
             event = observer.next_event() => Woke::Kernel(event),
+            () = tokio::time::sleep(due.unwrap_or_default()), if due.is_some() => Woke::Due,
             () = tokio::time::sleep(deadlock), if all_open_ended => Woke::Deadlock,
         }
     }
 
-    /// Emit what the interpreter reported, then the kernel events that have already come in,
-    /// so the transcript interleaves them roughly as they happened.
-    fn flush(&mut self, io: &mut Io<'_>) {
-        // Socket created/closed events are for live views (a transcript shows the calls
-        // themselves and `Line::kernel` leaves them out); a name resolved to a lab peer is said.
-        for event in io.exec.take_events() {
-            self.emit_kernel(&event, io.emit);
-        }
-        for event in self.scheduler.lanes_mut().take_events() {
-            (io.emit)(Line::Interp(event));
-        }
-        while let Some(event) = io.observer.next_event().now_or_never() {
-            self.emit_kernel(&event, io.emit);
+    /// A call of `lane` was answered; its system call was made at `ts_us`.
+    fn answered(&mut self, lane: usize, ts_us: Option<u64>) {
+        if let Some(ts_us) = ts_us {
+            let name = self.scheduler.lanes().lane_name(lane);
+            self.stamps.answered(&name, ts_us);
         }
     }
 
-    fn emit_kernel(&self, event: &Event, emit: &mut dyn FnMut(Line)) {
-        if let Some(line) = Line::kernel(event, |sock| self.scheduler.lanes().socket_name(sock)) {
-            emit(line);
+    /// The earliest time a waiting connect's line will have (its `connect(2)`):
+    /// nothing from then on may be printed before it.
+    fn connecting(&self, exec: &Executor) -> u64 {
+        let connects = self.waiting.iter().flatten().filter(|(_, call)| call.is_connect());
+        connects.filter_map(|(_, call)| exec.at_us(call.called_ns())).min().unwrap_or(u64::MAX)
+    }
+
+    /// Take in what the interpreter reported and the kernel events that have
+    /// already come in, and print what is due.
+    fn flush(&mut self, io: &mut Io<'_>) {
+        for (lane, ts_us) in std::mem::take(&mut self.answered) {
+            self.answered(lane, ts_us);
+        }
+        // Socket created/closed events are for live views (a transcript shows the calls
+        // themselves and `Line::kernel` leaves them out); a name resolved to a lab peer is said.
+        for event in io.exec.take_events() {
+            self.hold_kernel(event);
+        }
+        for event in self.scheduler.lanes_mut().take_events() {
+            let key = self.stamps.key(&event);
+            self.merge.push(key, (Line::Interp(event), key.ts_us));
+        }
+        while let Some(event) = io.observer.next_event().now_or_never() {
+            self.hold_kernel(event);
+        }
+        let settled = io.observer.now_us().saturating_sub(HOLD.as_micros() as u64);
+        let due = settled.min(self.connecting(io.exec));
+        self.merge.release_before(due).into_iter().for_each(|(line, ts_us)| (io.emit)(line, ts_us));
+    }
+
+    fn hold_kernel(&mut self, event: Event) {
+        let key = Key::event(&event).unwrap_or_else(|| self.stamps.now());
+        if let Some(line) = Line::kernel(&event, |sock| self.scheduler.lanes().socket_name(sock)) {
+            self.merge.push(key, (line, key.ts_us));
         }
     }
 }

@@ -96,7 +96,7 @@ pub async fn transcript(source: &str, sandbox: &Sandbox, deadlock_timeout: Durat
     let env = sandbox.new_session().context("cannot start a session")?;
     let options = RunOptions { deadlock_timeout, ..RunOptions::default() };
     let mut lines = Vec::new();
-    engine::run(&parsed.script, env, &options, &mut |line| lines.push(line)).await;
+    engine::run(&parsed.script, env, &options, &mut |line, _| lines.push(line)).await;
     Ok(lines)
 }
 

@@ -213,8 +213,14 @@ impl Observation {
         self.observer.next_event().await
     }
 
+    /// Microseconds on the session's event clock (`ts_us`).
+    pub fn now_us(&self) -> u64 {
+        self.observer.now_us()
+    }
+
     /// The events still coming once a run's lanes are done (FIN_WAIT2, TIME_WAIT…): waits
     /// until the kernel has been quiet for `quiet` and no connection is mid-transition.
+
     pub async fn settle(&self, quiet: Duration) -> Vec<Event> {
         self.observer.settle(quiet, Duration::from_secs(3)).await
     }

@@ -113,7 +113,8 @@ impl Access {
     }
 }
 
-type PendingResult = (u64, Result<crate::exec::Raw, ExecError>);
+/// A waiting call's id, result, and when its system call was made (`PendingCall::called_ns`).
+type PendingResult = (u64, Result<crate::exec::Raw, ExecError>, u64);
 
 /// Run one session until the client leaves or `shutdown` fires.
 pub async fn run<I, O, E>(
@@ -264,7 +265,7 @@ pub async fn run<I, O, E>(
                         Some(handle) => {
                             handle.abort();
                             unannounced.done(id);
-                            out.send(&ServerMsg::Result { id, outcome: Outcome::Cancelled }).await;
+                            out.send(&ServerMsg::Result { id, outcome: Outcome::Cancelled, ts_us: None }).await;
                         }
                         None => out.error(Some(id), ErrorCode::UnknownCall, format!("no pending call with id {id}")).await,
                     },
@@ -277,11 +278,12 @@ pub async fn run<I, O, E>(
             Some(done) = pending.next(), if !pending.is_empty() => {
                 busy.activity(std::time::Instant::now());
                 // An aborted call was already answered as cancelled.
-                if let Ok((id, raw)) = done {
+                if let Ok((id, raw, called_ns)) = done {
                     aborts.remove(&id);
                     unannounced.done(id);
                     let result = exec.finish(raw);
-                    answer(id, result, &mut exec, &mut out, &mut budget).await;
+                    let ts_us = exec.at_us(called_ns);
+                    answer(id, result, ts_us, &mut exec, &mut out, &mut budget).await;
                 }
             }
             () = &mut announce, if !unannounced.is_empty() => {
@@ -332,12 +334,18 @@ async fn start_call<O: Sink<Outgoing> + Unpin>(
     budget: &mut Budget,
 ) {
     match exec.start(call) {
-        Started::Done(result) => answer(id, result, exec, out, budget).await,
+        Started::Done(result) => {
+            let ts_us = exec.called_us();
+            answer(id, result, ts_us, exec, out, budget).await
+        }
         Started::Pending(mut call) => {
             send_events(exec.take_events(), out).await;
             let (handle, registration) = AbortHandle::new_pair();
             aborts.insert(id, handle);
-            let wait = async move { (id, call.drive().await) };
+            let wait = async move {
+                let raw = call.drive().await;
+                (id, raw, call.called_ns())
+            };
             pending.push(Abortable::new(wait, registration).boxed());
         }
     }
@@ -422,6 +430,7 @@ impl Unannounced {
 async fn answer<O: Sink<Outgoing> + Unpin>(
     id: u64,
     result: Result<socklab_wire::protocol::Ret, ExecError>,
+    ts_us: Option<u64>,
     exec: &mut crate::exec::Executor,
     out: &mut Outbox<'_, O>,
     budget: &mut Budget,
@@ -432,7 +441,7 @@ async fn answer<O: Sink<Outgoing> + Unpin>(
             if let Outcome::Ok { value } = &outcome {
                 budget.record(value);
             }
-            out.send(&ServerMsg::Result { id, outcome }).await
+            out.send(&ServerMsg::Result { id, outcome, ts_us }).await
         }
         Err(refused) => out.refuse(Some(id), refused).await,
     }

@@ -3,6 +3,7 @@
 mod common;
 
 use common::run_script;
+use serde_json::Value;
 
 #[test]
 fn tcp_echo_between_a_server_lane_and_a_client_lane() {
@@ -511,4 +512,51 @@ fn a_barrier_whose_parties_never_come_breaks_at_its_timeout() {
     );
     run.assert_all_finished();
     assert_eq!(run.prints("main"), ["broken: True"]);
+}
+
+/// The page's echo example, as the page ships it.
+fn echo_example() -> &'static str {
+    let page = include_str!("../../frontend/src/state.rs");
+    let start = page.find("pub const ECHO_EXAMPLE: &str = r#\"").expect("the page's echo example") + 34;
+    &page[start..start + page[start..].find("\"#;").expect("its end")]
+}
+
+#[test]
+fn calls_transitions_and_segments_come_in_the_kernels_order() {
+    let run = run_script(echo_example(), &[]);
+    run.assert_all_finished();
+    let at = |what: &str, found: &dyn Fn(&Value) -> bool| {
+        run.lines.iter().position(found).unwrap_or_else(|| panic!("no {what} in\n{}", run.stdout))
+    };
+    let connect = at("connect", &|l| l["kind"] == "step" && l["call"].as_str().unwrap().starts_with("cli.connect("));
+    let send = at("send", &|l| l["kind"] == "step" && l["call"].as_str().unwrap().starts_with("cli.send("));
+    let state = |socket: &'static str, to: &'static str| {
+        move |l: &Value| l["kind"] == "state" && l["socket"] == socket && l["to"] == to
+    };
+    let syn_sent = at("SYN_SENT", &state("cli", "SYN_SENT"));
+    let cli_established = at("cli ESTABLISHED", &state("cli", "ESTABLISHED"));
+    let conn_established = at("conn ESTABLISHED", &state("conn", "ESTABLISHED"));
+    let segment = |flags: &'static str, len: u64| move |l: &Value| l["kind"] == "segment" && l["flags"] == flags && l["len"] == len;
+    let syn = at("SYN", &segment("SYN", 0));
+    let syn_ack = at("SYN,ACK", &segment("SYN,ACK", 0));
+    let ack = syn_ack + run.lines[syn_ack..].iter().position(segment("ACK", 0)).expect("the handshake's ACK");
+    let data = at("the data", &segment("PSH,ACK", 18));
+    let order = [connect, syn_sent, syn, syn_ack, ack, conn_established, send, data];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?} in\n{}", run.stdout);
+    // Every line has its time, and the times never go back.
+    let times: Vec<u64> = run.lines.iter().map(|l| l["ts_us"].as_u64().unwrap_or_else(|| panic!("no ts_us: {l}"))).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    // The client is ESTABLISHED on the SYN-ACK, before it sends the ACK.
+    assert!(syn_ack < cli_established && cli_established < ack, "{}", run.stdout);
+
+    // The text transcript is the same order.
+    let mut file = tempfile::Builder::new().suffix(".sock.py").tempfile().unwrap();
+    std::io::Write::write_all(&mut file, echo_example().as_bytes()).unwrap();
+    let text = std::process::Command::new(common::BIN).arg("run").arg(file.path()).output().expect("socklab run");
+    let text = String::from_utf8_lossy(&text.stdout);
+    let line = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("no {needle:?} in\n{text}"));
+    assert!(line("cli.connect(") < line("cli  CLOSE → SYN_SENT"), "{text}");
+    assert!(line("cli  CLOSE → SYN_SENT") < line("TCP SYN seq=0"), "{text}");
+    assert!(line("TCP SYN,ACK") < line("cli  SYN_SENT → ESTABLISHED"), "{text}");
+    assert!(line("cli  SYN_SENT → ESTABLISHED") < line("cli.send("), "{text}");
 }

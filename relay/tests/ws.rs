@@ -75,7 +75,7 @@ async fn a_pending_call_can_be_cancelled_and_the_session_goes_on() {
     let id = c.start(json!({"op": "recv", "sock": s, "n": 10})).await;
     assert_eq!(c.next_reply().await, ServerMsg::Pending { id });
     c.send_json(json!({"type": "cancel", "id": id})).await;
-    assert_eq!(c.answer(id).await, ServerMsg::Result { id, outcome: Outcome::Cancelled });
+    assert_eq!(c.answer(id).await, ServerMsg::Result { id, outcome: Outcome::Cancelled, ts_us: None });
     c.send_json(json!({"type": "cancel", "id": id})).await;
     assert!(matches!(c.next_reply().await, ServerMsg::Error { code: ErrorCode::UnknownCall, .. }));
     let name = c.ok(json!({"op": "getsockname", "sock": s})).await;
@@ -172,7 +172,7 @@ async fn binary_frames_carry_the_data_path_when_the_subprotocol_is_chosen() {
     // send's int result, and a JSON call's result in the same session.
     let send = Call::Send { sock: conn, data: Bytes::new(&b"hi"[..]), flags: 0 };
     c.send_binary(encode_call(200, &send).unwrap()).await;
-    assert_eq!(c.answer(200).await, ServerMsg::Result { id: 200, outcome: Outcome::Ok { value: Ret::Int { value: 2 } } });
+    assert_eq!(c.answer(200).await, ServerMsg::Result { id: 200, outcome: Outcome::Ok { value: Ret::Int { value: 2 } }, ts_us: None });
     let got = c.ok(json!({"op": "recv", "sock": cli, "n": 10})).await;
     assert_eq!(unb64(&got["data"]), b"hi");
 

@@ -329,7 +329,7 @@ impl Session {
     fn take(&mut self, mut drive: runner::Drive) {
         loop {
             self.outbox.append(&mut drive.send);
-            self.entries.extend(self.runner.take_seen().into_iter().map(Entry::Interp));
+            self.entries.extend(self.runner.take_seen().into_iter().map(|(_, event)| Entry::Interp(event)));
             if !drive.again {
                 break;
             }

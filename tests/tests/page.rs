@@ -699,3 +699,117 @@ fn a_lesson_link_opens_the_lesson_and_step_goes_on_past_a_blocked_lane() {
     driver.wait_for("connected with the kept token", "return !!document.querySelector('.status.open')");
     assert_eq!(lesson_menu(&driver).0, "6");
 }
+
+/// Real key presses (WebDriver actions): each of `keys` held down in turn, then all let go.
+fn press_keys(driver: &Driver, keys: &[&str]) {
+    let mut actions: Vec<Value> = keys.iter().map(|k| json!({"type": "keyDown", "value": k})).collect();
+    actions.extend(keys.iter().rev().map(|k| json!({"type": "keyUp", "value": k})));
+    driver.cmd("POST", "actions", Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})));
+    std::thread::sleep(Duration::from_millis(150));
+}
+
+/// The timeline's position, as its scrubber says it (`event N of M: …`).
+fn timeline_at(driver: &Driver) -> (u64, u64, String) {
+    let v = driver.js(
+        "const s = document.querySelector('.timeline input.scrubber');
+         return [Number(s.value), Number(s.max), s.getAttribute('aria-valuetext') || ''];",
+    );
+    (v[0].as_u64().unwrap_or(0), v[1].as_u64().unwrap_or(0), v[2].as_str().unwrap_or_default().to_owned())
+}
+
+/// Time travel: run the echo example, scrub back to the moment after the
+/// handshake (the views show that moment, from what was recorded), then step
+/// through the events from the keyboard and the toolbar, and back to live.
+#[test]
+fn the_timeline_shows_the_moment_after_the_handshake_and_steps_by_keyboard() {
+    let (_relay, url) = serve(&[]);
+    let driver = Driver::start();
+    driver.cmd("POST", "window/rect", Some(json!({"width": 1440, "height": 900})));
+    driver.goto(&url);
+    driver.wait_for("the relay's hello", "return !!document.querySelector('.status.open')");
+    load_example(&driver, "TCP echo");
+    driver.wait_for("Run enabled", "return !document.querySelector('button.run').disabled");
+    driver.js("document.querySelector('button.run').click()");
+    driver.wait_for(
+        "both lanes finished",
+        "return [...document.querySelectorAll('section.lane .lane-status')].filter(s => s.textContent === 'finished').length === 2",
+    );
+    driver.wait_for("TIME_WAIT in the table", "return document.querySelector('table.sockets').textContent.includes('TIME_WAIT')");
+    let capture = !text(&driver, ".status").contains("host mode");
+    // The event log is in the kernel's order: the connect, its SYN_SENT, the handshake, then the send.
+    let log = text(&driver, ".transcript");
+    let mut order = vec!["cli.connect(", "cli  CLOSE → SYN_SENT", "cli  SYN_SENT → ESTABLISHED", "cli.send("];
+    if capture {
+        order.splice(2..2, ["TCP SYN seq=0", "TCP SYN,ACK"]);
+    }
+    let places: Vec<usize> = order.iter().map(|needle| log.find(needle).unwrap_or_else(|| panic!("no {needle:?} in {log}"))).collect();
+    assert!(places.windows(2).all(|w| w[0] < w[1]), "{order:?} at {places:?} in\n{log}");
+    let (at, stops, _) = timeline_at(&driver);
+    assert!(stops >= 10 && at == stops, "live at the end: {at} of {stops}");
+    // The keys are written on the page.
+    let keys = driver.js("return document.querySelector('.timeline input.scrubber').title + ' ' + document.querySelector('button.step-back').title");
+    assert!(keys.as_str().unwrap_or_default().contains("Alt+,") && keys.as_str().unwrap_or_default().contains("Alt+."), "{keys}");
+    driver.js("document.querySelector('.timeline').scrollIntoView()");
+    driver.screenshot("40-timeline-live");
+
+    // Scrub back to the server's side of the handshake: conn SYN_RECV → ESTABLISHED.
+    let mut found = None;
+    for n in 0..=stops {
+        driver.js(&format!(
+            "const s = document.querySelector('.timeline input.scrubber');
+             s.value = '{n}'; s.dispatchEvent(new Event('input', {{bubbles: true}}));"
+        ));
+        let (_, _, said) = timeline_at(&driver);
+        if said.contains("conn  SYN_RECV → ESTABLISHED") {
+            found = Some(n);
+            break;
+        }
+    }
+    let n = found.unwrap_or_else(|| panic!("no handshake in the timeline: {}", text(&driver, ".timeline")));
+    assert!(driver.js("return document.querySelector('.timeline').classList.contains('past')") == json!(true));
+    // The table, the diagram and the wire view as they were: both ends ESTABLISHED, nothing closed yet.
+    let table = text(&driver, "table.sockets");
+    assert!(table.contains("ESTABLISHED") && !table.contains("TIME_WAIT") && !table.contains("FIN_WAIT"), "{table}");
+    assert_eq!(driver.js("return !!document.querySelector('g.state.current[data-state=ESTABLISHED]')"), json!(true));
+    assert_eq!(driver.js("return !!document.querySelector('g.state.current[data-state=TIME_WAIT]')"), json!(false));
+    if capture {
+        let flags = driver.js("return [...document.querySelectorAll('.wire g.segment')].map(g => g.dataset.flags)");
+        assert_eq!(flags, json!(["SYN", "SYN,ACK", "ACK"]), "the wire view holds the handshake only");
+    }
+    // The client lane was at its connect (the echo example's line 14).
+    let client_line = || next_line(&driver, "client");
+    assert_eq!(client_line(), 14, "{}", text(&driver, ".timeline"));
+    driver.js("window.scrollTo(0, 0)");
+    driver.screenshot("41-timeline-after-handshake-lanes");
+    driver.js("document.querySelector('.timeline').scrollIntoView()");
+    driver.screenshot("41-timeline-after-handshake-views");
+
+    // From the keyboard: arrows on the scrubber, then Alt+. and Alt+, anywhere.
+    driver.js("document.querySelector('.timeline input.scrubber').focus()");
+    press_keys(&driver, &["\u{E014}"]);
+    assert_eq!(timeline_at(&driver).0, n + 1, "ArrowRight: one event forward");
+    press_keys(&driver, &["\u{E00A}", "."]);
+    assert_eq!(timeline_at(&driver).0, n + 2, "Alt+.: one event forward");
+    press_keys(&driver, &["\u{E00A}", ","]);
+    assert_eq!(timeline_at(&driver).0, n + 1, "Alt+,: one event back");
+    // The toolbar's Step back, beside Step.
+    driver.js("document.querySelector('button.step-back').click()");
+    driver.wait_for("one event back", &format!("return document.querySelector('.timeline input.scrubber').value === '{n}'"));
+    // Forward until the client's next statement (its send, line 15) shows.
+    for _ in 0..stops {
+        if client_line() == 15 {
+            break;
+        }
+        press_keys(&driver, &["\u{E00A}", "."]);
+    }
+    assert_eq!(client_line(), 15, "the client lane moved on to its send");
+    driver.js("document.querySelector('.timeline').scrollIntoView()");
+    driver.screenshot("42-timeline-stepped-forward");
+
+    // Live again: the end of the run.
+    driver.js("document.querySelector('.timeline button.live').click()");
+    driver.wait_for("live", "return !document.querySelector('.timeline').classList.contains('past')");
+    assert!(text(&driver, "table.sockets").contains("TIME_WAIT"));
+    let (at, stops_now, _) = timeline_at(&driver);
+    assert_eq!(at, stops_now);
+}

@@ -19,6 +19,7 @@ use tokio::io::Interest;
 use super::addr::{self, AddrPolicy};
 use crate::metrics::{self, CallResult};
 use super::{Deadline, DeadlineError, ExecError, IoMode, SockEntry};
+use socklab_kernel::observe::mono_ns;
 
 /// Largest single read; a bigger `n` is served by several syscalls (MSG_WAITALL) or returns less, as the kernel may.
 const READ_CHUNK: usize = 256 * 1024;
@@ -52,6 +53,10 @@ pub struct PendingCall {
     counted_as: Option<Op>,
     /// The bytes a MSG_WAITALL receive may gather, counted in its session while it lives.
     held: Option<Held>,
+    /// `CLOCK_MONOTONIC` ns when the call was started, and when its last
+    /// round of syscalls (or its deadline) came: see [`PendingCall::called_ns`].
+    started_ns: u64,
+    attempted_ns: u64,
 }
 
 /// Bytes a waiting call may hold in the relay, counted against its session's
@@ -129,7 +134,8 @@ impl Drop for PendingCall {
 
 impl PendingCall {
     fn new(kind: Kind) -> PendingCall {
-        PendingCall { kind, deadline: None, connect_ex: false, counted_as: None, held: None }
+        let now = mono_ns();
+        PendingCall { kind, deadline: None, connect_ex: false, counted_as: None, held: None, started_ns: now, attempted_ns: now }
     }
 
     pub(super) fn hold(&mut self, held: Held) {
@@ -173,6 +179,21 @@ impl PendingCall {
         PendingCall::new(Kind::Sleep(length))
     }
 
+    /// When the system call this call stands for was made (`CLOCK_MONOTONIC`
+    /// ns): a connect's first `connect(2)`, which starts the handshake; for
+    /// the others the round that completed them (or their deadline).
+    pub fn called_ns(&self) -> u64 {
+        match self.kind {
+            Kind::Connect { .. } => self.started_ns,
+            _ => self.attempted_ns,
+        }
+    }
+
+    /// The call was started at `ns`, before the executor made it pending.
+    pub(super) fn started_at(&mut self, ns: u64) {
+        self.started_ns = ns;
+    }
+
     pub(super) fn count_as(&mut self, op: Op) {
         self.counted_as = Some(op);
     }
@@ -189,6 +210,11 @@ impl PendingCall {
             Kind::Recv { got, .. } => got.len(),
             _ => 0,
         }
+    }
+
+    /// Whether this is a connect (its line's time is fixed when it starts).
+    pub fn is_connect(&self) -> bool {
+        matches!(self.kind, Kind::Connect { .. })
     }
 
     /// Whether the wait ends by itself (a timeout, a sleep, a select timeout).
@@ -274,6 +300,7 @@ impl PendingCall {
         {
             return Some(Err(ExecError::os(libc::EBADF)));
         }
+        self.attempted_ns = mono_ns();
         let result = self.syscalls(may_wait);
         if let Some(entry) = self.entry() {
             entry.syscall_returned();
@@ -356,6 +383,7 @@ impl PendingCall {
     }
 
     fn expired(&mut self, deadline: Deadline) -> Result<Raw, ExecError> {
+        self.attempted_ns = mono_ns();
         // A timeout after part of the work returns that part, as the kernel does.
         match &mut self.kind {
             Kind::Recv { got, .. } if !got.is_empty() => {

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use socklab_wire::protocol::{Addr, Call, Event, PeerKind, Ret, SockId, SockInfo};
 
-use socklab_kernel::observe::SessionObserver;
+use socklab_kernel::observe::{SessionObserver, mono_ns};
 
 use crate::metrics::{self, CallResult};
 use crate::peers::{self, Peer};
@@ -191,6 +191,8 @@ pub struct Executor {
     web_alias: Option<SocketAddr>,
     /// Bytes MSG_WAITALL receives may gather while they wait, summed over the pending ones.
     held: Arc<std::sync::atomic::AtomicUsize>,
+    /// `CLOCK_MONOTONIC` ns when the last call was started.
+    called_ns: u64,
 }
 
 impl Executor {
@@ -203,6 +205,7 @@ impl Executor {
             peers: Vec::new(),
             web_alias: None,
             held: Arc::default(),
+            called_ns: 0,
         }
     }
 
@@ -223,15 +226,33 @@ impl Executor {
     pub fn start(&mut self, call: Call) -> Started {
         let sock = call.sock();
         let op = call.op();
+        let called = mono_ns();
+        self.called_ns = called;
         let mut started = self.start_inner(call);
         if let Some(entry) = sock.and_then(|sock| self.socks.get(&sock)) {
             entry.syscall_returned();
         }
         match &mut started {
             Started::Done(result) => metrics::call_ended(op, call_result(result)),
-            Started::Pending(pending) => pending.count_as(op),
+            Started::Pending(pending) => {
+                pending.started_at(called);
+                pending.count_as(op);
+            }
         }
         started
+    }
+
+    /// When the last call [`Executor::start`] completed at once was made, in
+    /// microseconds on the session's event clock (`ts_us`); `None` without
+    /// an observer.
+    pub fn called_us(&self) -> Option<u64> {
+        self.at_us(self.called_ns)
+    }
+
+    /// A `CLOCK_MONOTONIC` time (e.g. [`PendingCall::called_ns`]) on the
+    /// session's event clock; `None` without an observer.
+    pub fn at_us(&self, mono_ns: u64) -> Option<u64> {
+        self.config.watch.as_ref().map(|watch| watch.at_us(mono_ns))
     }
 
     fn start_inner(&mut self, call: Call) -> Started {

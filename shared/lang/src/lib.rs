@@ -17,6 +17,7 @@ pub mod names;
 pub mod parser;
 pub mod token;
 pub mod interp;
+pub mod order;
 pub mod schedule;
 pub mod transcript;
 pub mod visit;

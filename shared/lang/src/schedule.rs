@@ -359,6 +359,11 @@ impl<L: Lanes> Scheduler<L> {
         }
     }
 
+    /// The lane that made call `id`, while it has not had its result.
+    pub fn lane_of(&self, id: u64) -> Option<usize> {
+        self.awaiting.filter(|&(awaited, _)| awaited == id).map(|(_, lane)| lane).or_else(|| self.pending.get(&id).copied())
+    }
+
     /// Call `id` is this run's and has not had its result.
     pub fn owns(&self, id: u64) -> bool {
         self.awaiting.is_some_and(|(awaited, _)| awaited == id) || self.pending.contains_key(&id)

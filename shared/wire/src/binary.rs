@@ -82,7 +82,7 @@ pub fn decode_call(frame: &[u8]) -> Result<ClientMsg, FrameError> {
 
 /// Encode a server message as a binary frame, when it has one (a result valued none, int or bytes).
 pub fn encode_server(msg: &ServerMsg) -> Option<Vec<u8>> {
-    let ServerMsg::Result { id, outcome: Outcome::Ok { value } } = msg else {
+    let ServerMsg::Result { id, outcome: Outcome::Ok { value }, .. } = msg else {
         return None;
     };
     let int;
@@ -120,7 +120,7 @@ pub fn decode_server(frame: &[u8]) -> Result<ServerMsg, FrameError> {
         }
         (other, _) => return Err((Some(id), format!("unknown binary frame type 0x{other:02x}"))),
     };
-    Ok(ServerMsg::Result { id, outcome: Outcome::Ok { value } })
+    Ok(ServerMsg::Result { id, outcome: Outcome::Ok { value }, ts_us: None })
 }
 
 #[cfg(test)]
@@ -147,7 +147,7 @@ mod tests {
     fn results_round_trip() {
         let values = [Ret::None, Ret::Int { value: -5 }, Ret::Bytes { data: Bytes::new(&b"\0\xffx"[..]) }];
         for value in values {
-            let msg = ServerMsg::Result { id: 42, outcome: Outcome::Ok { value } };
+            let msg = ServerMsg::Result { id: 42, outcome: Outcome::Ok { value }, ts_us: None };
             let frame = encode_server(&msg).expect("has a binary frame");
             assert_eq!(decode_server(&frame), Ok(msg));
         }

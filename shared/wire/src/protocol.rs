@@ -477,6 +477,12 @@ pub enum ServerMsg {
         id: u64,
         #[serde(flatten)]
         outcome: Outcome,
+        /// When the system call that gave this result was made, in microseconds
+        /// on the clock of events' `ts_us` (for a connect: its first
+        /// `connect(2)`, which starts the handshake). Absent for a cancelled
+        /// call and in the binary encoding.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ts_us: Option<u64>,
     },
     /// The message could not be acted on. `id` is the call's id when known.
     Error {
@@ -611,13 +617,17 @@ mod tests {
 
     #[test]
     fn result_is_flat() {
-        let msg = ServerMsg::Result { id: 3, outcome: Outcome::Ok { value: Ret::Int { value: 5 } } };
+        let msg = ServerMsg::Result { id: 3, outcome: Outcome::Ok { value: Ret::Int { value: 5 } }, ts_us: None };
         assert_eq!(
             serde_json::to_string(&msg).unwrap(),
             r#"{"type":"result","id":3,"outcome":"ok","value":{"kind":"int","value":5}}"#
         );
         let back: ServerMsg = serde_json::from_str(&serde_json::to_string(&msg).unwrap()).unwrap();
         assert_eq!(back, msg);
+        let stamped = ServerMsg::Result { id: 3, outcome: Outcome::Ok { value: Ret::None }, ts_us: Some(1250) };
+        let text = serde_json::to_string(&stamped).unwrap();
+        assert_eq!(text, r#"{"type":"result","id":3,"outcome":"ok","value":{"kind":"none"},"ts_us":1250}"#);
+        assert_eq!(serde_json::from_str::<ServerMsg>(&text).unwrap(), stamped);
     }
 
     #[test]

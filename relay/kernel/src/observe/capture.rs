@@ -3,6 +3,11 @@
 //! On `lo` every frame is both sent and received; `PACKET_IGNORE_OUTGOING` keeps
 //! only the received copy, so each segment is reported once. Sequence numbers are
 //! made relative to each direction's ISN, learnt from its SYN, as Wireshark does.
+//!
+//! Each frame carries the kernel's receive time (`SO_TIMESTAMPNS`, taken when
+//! `lo` handed the frame on, not when this reader got to it). That stamp is on
+//! `CLOCK_REALTIME`; it is moved onto `CLOCK_MONOTONIC`, the clock of the
+//! tracepoint and of calls, by the two clocks' difference read at that moment.
 
 use std::collections::HashMap;
 use std::io;
@@ -203,17 +208,16 @@ impl Capture {
         addr.sll_family = libc::AF_PACKET as u16;
         addr.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
         addr.sll_ifindex = i32::try_from(lo).map_err(io::Error::other)?;
-        // SAFETY: both calls read only the values we pass, with their true sizes.
+        // Only the received copy of each frame; and the kernel's receive time
+        // of each, read back with recvmsg.
+        let options = [(libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING), (libc::SOL_SOCKET, libc::SO_TIMESTAMPNS)];
+        // SAFETY: the calls read only the values we pass, with their true sizes.
         unsafe {
-            if libc::setsockopt(
-                sock.as_raw_fd(),
-                libc::SOL_PACKET,
-                libc::PACKET_IGNORE_OUTGOING,
-                (&raw const one).cast(),
-                std::mem::size_of_val(&one) as libc::socklen_t,
-            ) != 0
-            {
-                return Err(io::Error::last_os_error());
+            for (level, option) in options {
+                let size = std::mem::size_of_val(&one) as libc::socklen_t;
+                if libc::setsockopt(sock.as_raw_fd(), level, option, (&raw const one).cast(), size) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
             }
             if libc::bind(
                 sock.as_raw_fd(),
@@ -237,23 +241,18 @@ impl Capture {
         })
     }
 
-    /// The next segment on the wire. Cancel-safe: a frame is read and parsed in
+    /// The next segment on the wire, with the `CLOCK_MONOTONIC` nanoseconds
+    /// the kernel received it at. Cancel-safe: a frame is read and parsed in
     /// the same poll that completes.
-    pub async fn next(&mut self) -> io::Result<Segment> {
+    pub async fn next(&mut self) -> io::Result<(Segment, u64)> {
         loop {
             let mut guard = self.fd.readable().await?;
             let buf = &mut self.buf;
-            let result = guard.try_io(|fd| {
-                // SAFETY: `recv` only writes initialized bytes; viewing our
-                // initialized Vec<u8> as MaybeUninit<u8> is sound.
-                let spare =
-                    unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast(), buf.len()) };
-                fd.get_ref().recv(spare)
-            });
+            let result = guard.try_io(|fd| recv_stamped(fd.get_ref().as_raw_fd(), buf));
             match result {
-                Ok(Ok(n)) => {
+                Ok(Ok((n, received_ns))) => {
                     if let Some(segment) = self.isn.parse(&self.buf[..n]) {
-                        return Ok(segment);
+                        return Ok((segment, received_ns));
                     }
                 }
                 Ok(Err(error)) => return Err(error),
@@ -263,8 +262,58 @@ impl Capture {
     }
 }
 
+/// One frame into `buf`: its length and when the kernel received it, on
+/// `CLOCK_MONOTONIC` (now, if the frame came without a stamp).
+fn recv_stamped(fd: i32, buf: &mut [u8]) -> io::Result<(usize, u64)> {
+    // Room for one `cmsghdr` with a `timespec`, aligned as cmsghdr wants.
+    let mut control = [0u64; 8];
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    // SAFETY: `msghdr` is plain old data; all-zero is valid.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &raw mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control) as _;
+    // SAFETY: every pointer in `msg` points into live buffers of the sizes given.
+    let n = unsafe { libc::recvmsg(fd, &raw mut msg, libc::MSG_DONTWAIT) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let (real, mono) = (super::clock_ns(libc::CLOCK_REALTIME), super::mono_ns());
+    let mut received = None;
+    // SAFETY: the CMSG macros walk the control buffer the kernel filled, within `msg_controllen`.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&raw const msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SO_TIMESTAMPNS {
+                let ts = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::timespec>());
+                received = Some(u64::try_from(ts.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(ts.tv_nsec).unwrap_or(0));
+            }
+            cmsg = libc::CMSG_NXTHDR(&raw const msg, cmsg);
+        }
+    }
+    let n = usize::try_from(n).unwrap_or(0);
+    Ok((n, received.map_or(mono, |at| realtime_to_mono(at, real, mono))))
+}
+
+/// A `CLOCK_REALTIME` time on `CLOCK_MONOTONIC`, given both clocks read at one moment.
+fn realtime_to_mono(at: u64, real_now: u64, mono_now: u64) -> u64 {
+    mono_now.saturating_sub(real_now.saturating_sub(at))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_realtime_stamp_lands_as_long_ago_on_the_monotonic_clock() {
+        assert_eq!(super::realtime_to_mono(1_000_000_700, 1_000_001_000, 5_000), 4_700);
+        // A stamp from the future (the wall clock stepped back) is now, not an overflow.
+        assert_eq!(super::realtime_to_mono(9_000, 1_000, 5_000), 5_000);
+        assert_eq!(super::realtime_to_mono(0, u64::MAX, 5), 0);
+    }
+}
+
+#[cfg(test)]
+mod frames {
     use super::*;
     use etherparse::PacketBuilder;
 

@@ -177,11 +177,17 @@ fn probe_capture() -> Result<(), NoCapture> {
     }
 }
 
-/// `CLOCK_MONOTONIC` now, in nanoseconds: the clock of the tracefs instance.
-pub(crate) fn mono_ns() -> u64 {
+/// `CLOCK_MONOTONIC` now, in nanoseconds: the clock of the tracefs instance,
+/// and the one every event, segment and call of a session is stamped on.
+pub fn mono_ns() -> u64 {
+    clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+/// A clock's time now, in nanoseconds.
+pub(crate) fn clock_ns(clock: libc::clockid_t) -> u64 {
     // SAFETY: `timespec` is plain old data; clock_gettime writes only into it.
     let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-    // SAFETY: as above; CLOCK_MONOTONIC always exists.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    // SAFETY: as above; both clocks used here always exist.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
     u64::try_from(ts.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(ts.tv_nsec).unwrap_or(0)
 }

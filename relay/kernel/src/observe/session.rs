@@ -286,7 +286,7 @@ impl SessionObserver {
                         }
                     }
                 }
-                Wake::Segment(Ok(segment)) => inner.on_segment(segment),
+                Wake::Segment(Ok((segment, received_ns))) => inner.on_segment(segment, received_ns),
                 Wake::Segment(Err(error)) => {
                     tracing::warn!(%error, "capture failed; no more segments in this session");
                     sources.capture = None;
@@ -327,7 +327,12 @@ impl SessionObserver {
     /// Microseconds since this observer was made, on the clock of `ts_us`
     /// (to put other things, e.g. call results, on the same timeline).
     pub fn now_us(&self) -> u64 {
-        mono_ns().saturating_sub(self.lock().start_ns) / 1_000
+        self.at_us(mono_ns())
+    }
+
+    /// A `CLOCK_MONOTONIC` time ([`super::mono_ns`]) on the clock of `ts_us`.
+    pub fn at_us(&self, mono_ns: u64) -> u64 {
+        mono_ns.saturating_sub(self.lock().start_ns) / 1_000
     }
 
     fn mark(&self, kind: MarkKind) {
@@ -351,7 +356,7 @@ impl Drop for SessionObserver {
 
 enum Wake {
     Transition(Transition),
-    Segment(std::io::Result<Segment>),
+    Segment(std::io::Result<(Segment, u64)>),
     Poll,
     Nothing,
 }
@@ -365,7 +370,7 @@ async fn recv_or_pending(
     }
 }
 
-async fn next_segment(capture: Option<&mut Capture>) -> std::io::Result<Segment> {
+async fn next_segment(capture: Option<&mut Capture>) -> std::io::Result<(Segment, u64)> {
     match capture {
         Some(capture) => capture.next().await,
         None => std::future::pending().await,
@@ -612,8 +617,8 @@ impl Inner {
         }
     }
 
-    fn on_segment(&mut self, segment: Segment) {
-        let ts_us = self.ts_us(mono_ns());
+    fn on_segment(&mut self, segment: Segment, received_ns: u64) {
+        let ts_us = self.ts_us(received_ns);
         self.out.push_back(Event::Segment {
             src: segment.src,
             dst: segment.dst,
