@@ -16,6 +16,7 @@ pub mod lesson;
 pub mod relay;
 pub mod runner;
 pub mod share;
+pub mod split;
 pub mod state;
 pub mod transcript;
 
