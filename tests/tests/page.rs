@@ -853,12 +853,16 @@ fn the_layout_fits_the_work_is_accessible_and_reachable_by_keyboard() {
     assert_eq!(wide, json!(true), "800px: nothing wider than the window");
     driver.viewport(1440, 900);
 
-    // axe-core: no serious or critical violation, with the lesson open and with a dialog open.
+    // axe-core: no serious or critical violation, with the lesson open, with a dialog open, in the dark theme.
     let mut violations = axe(&driver);
     driver.js("document.querySelector('button.help').click()");
     driver.wait_for("the shortcuts dialog", "return !!document.querySelector('.overlay .shortcuts')");
     violations.extend(axe(&driver).into_iter().map(|(impact, id, help, nodes)| (impact, id, format!("{help} (dialog open)"), nodes)));
     driver.js("document.querySelector('.overlay button.close').click()");
+    driver.js("document.querySelector('button.theme').click()");
+    driver.wait_for("the dark theme", "return document.querySelector('.app').dataset.theme === 'dark'");
+    violations.extend(axe(&driver).into_iter().map(|(impact, id, help, nodes)| (impact, id, format!("{help} (dark theme)"), nodes)));
+    driver.js("document.querySelector('button.theme').click()");
     let mut counts = std::collections::BTreeMap::new();
     for (impact, ..) in &violations {
         *counts.entry(impact.clone()).or_insert(0) += 1;
