@@ -36,7 +36,8 @@ fn escape(text: &str) -> String {
 
 /// A code block as the editor shows code: a `pre.highlight` of classed spans.
 fn code_block(code: &str) -> String {
-    let mut html = String::from("<pre class=\"highlight lesson-code\"><code>");
+    // Focusable, so a block wider than the panel scrolls from the keyboard too.
+    let mut html = String::from("<pre class=\"highlight lesson-code\" tabindex=\"0\"><code>");
     for (index, line) in code.trim_end_matches('\n').split('\n').enumerate() {
         if index > 0 {
             html.push('\n');

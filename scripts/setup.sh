@@ -53,3 +53,18 @@ if [[ "$have" != "$wanted" ]]; then
     say "installing wasm-bindgen-cli $wanted (found: ${have:-none})"
     cargo install wasm-bindgen-cli --version "$wanted"
 fi
+
+# axe-core, the accessibility checker the page's browser tests inject into
+# the page (tests/tests/page.rs reads it from here), from the npm registry.
+axe_version=4.14.1
+npm_prefix=/opt/socklab-npm
+if [[ "$(node -p "require('$npm_prefix/node_modules/axe-core/package.json').version" 2>/dev/null || true)" != "$axe_version" ]]; then
+    if ! command -v npm >/dev/null; then
+        say "installing npm"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+    fi
+    say "installing axe-core $axe_version into $npm_prefix"
+    mkdir -p "$npm_prefix"
+    npm install --prefix "$npm_prefix" --no-save --no-audit --no-fund "axe-core@$axe_version" >/dev/null
+fi

@@ -20,6 +20,7 @@ use crate::lesson::{LessonPanel, ui};
 use crate::relay::{TOKEN_KEY, URL_KEY, keep, kept, use_relay};
 use crate::share;
 use crate::timeline::{self, Timeline};
+use crate::split::{self, Split, Splits, Splitter};
 use crate::state::{Action, Connection, Panel, State, Theme};
 
 /// Where the script is kept between visits.
@@ -132,6 +133,23 @@ pub fn App() -> Html {
             }
         }
     });
+    // The columns' sizes, kept per browser.
+    let splits = use_state(|| {
+        local_storage().and_then(|s| s.get_item(split::SPLITS_KEY).ok().flatten()).map_or_else(Splits::default, |t| Splits::parse(&t))
+    });
+    use_effect_with(*splits, |splits| {
+        if let Some(storage) = local_storage() {
+            let _ = storage.set_item(split::SPLITS_KEY, &splits.keep_text());
+        }
+    });
+    let on_code_split = {
+        let splits = splits.clone();
+        Callback::from(move |code: f64| splits.set(Splits { code, ..*splits }))
+    };
+    let on_lesson_split = {
+        let splits = splits.clone();
+        Callback::from(move |lesson: f64| splits.set(Splits { lesson, ..*splits }))
+    };
     let share_link = use_state(|| None::<String>);
     // (title, the program or the exporter's refusal)
     let exported = use_state(|| None::<(&'static str, Result<String, String>)>);
@@ -355,14 +373,9 @@ pub fn App() -> Html {
     };
     html! {
         <div class="app" data-theme={theme_attr} {onkeydown}>
-        <div class="workspace">
-        <main>
+        <div class="workspace" style={splits.style()}>
             <header class="top">
                 <h1>{ "socklab" }</h1>
-                <Status connection={state.connection.clone()} />
-                if matches!(state.connection, Connection::Closed { .. }) {
-                    <button class="reconnect" onclick={reconnect}>{ "Reconnect" }</button>
-                }
                 <span class="spacer"></span>
                 <label class="examples">{ "Examples " }
                     <select onchange={on_example} aria-label="load an example">
@@ -378,7 +391,7 @@ pub fn App() -> Html {
                         }) }
                     </select>
                 </label>
-                <button class="lang" onclick={on_lang} aria-label="switch the lessons' language">{ if state.lang == Lang::En { "中文" } else { "EN" } }</button>
+                <button class="lang" onclick={on_lang} title="switch the lessons' language">{ if state.lang == Lang::En { "中文" } else { "EN" } }</button>
                 <button class="export-python" onclick={on_export_python}>{ "Export Python" }</button>
                 <button class="export-c" onclick={on_export_c}>{ "Export C" }</button>
                 <button class="share" onclick={on_share}>{ "Share" }</button>
@@ -388,38 +401,52 @@ pub fn App() -> Html {
             if let Some(link) = (*share_link).clone() {
                 <p class="share-link"><label>{ "Link to this script: " }<input readonly=true value={link} aria-label="share link" /></label></p>
             }
-            <Controls can_run={state.can_run()} running={state.running} paused={state.paused}
-                {on_step} {on_step_back} can_step_back={at > 0} {on_step_over} {on_run} on_pause={relay.pause.clone()} {on_cancel} on_reset={relay.reset.clone()} on_help={toggle_help} />
-            if let Some(note) = state.step_note.clone() {
-                <p class="step-note" role="status">{ note }</p>
-            }
-            <div class="lanes">
-                { for editors }
+            <section class="toolbar" aria-label="the script's run">
+                <Controls can_run={state.can_run()} running={state.running} paused={state.paused}
+                    {on_step} {on_step_back} can_step_back={at > 0} {on_step_over} {on_run} on_pause={relay.pause.clone()} {on_cancel} on_reset={relay.reset.clone()} on_help={toggle_help} />
                 <button class="add-lane" onclick={add_lane} aria-label="add a lane">{ "+ lane" }</button>
-            </div>
-            if !diagnostics.is_empty() {
-                <ul class="diagnostics" aria-live="polite">
-                    { for diagnostics.iter().map(|d| html! { <li>{ d.to_string() }</li> }) }
-                </ul>
-            }
-            <div class="observe">
-                <Timeline {at} {stops} live={state.cursor.is_none()} near={timeline::stops_near(&state)} {on_seek} />
-                <SocketTable sockets={scene.sockets.clone()} />
-                <div class="pictures">
-                    <StateDiagram sockets={scene.sockets.clone()} transition={scene.transition.clone()} />
-                    <WireView segments={scene.segments.clone()} {capture} />
-                    <TcpPlot samples={state.tcp_samples.clone()} names={scene.sockets.iter().filter_map(|r| Some((r.sock, r.name.clone()?))).collect::<Vec<_>>()} />
+                <Status connection={state.connection.clone()} />
+                if matches!(state.connection, Connection::Closed { .. }) {
+                    <button class="reconnect" onclick={reconnect}>{ "Reconnect" }</button>
+                }
+                if let Some(note) = state.step_note.clone() {
+                    <p class="step-note" role="status">{ note }</p>
+                }
+            </section>
+            <div class="panes">
+                <div class="work">
+                    <main class="code-pane" aria-label="code">
+                        <div class="lanes">
+                            { for editors }
+                        </div>
+                        if !diagnostics.is_empty() {
+                            <ul class="diagnostics" aria-live="polite">
+                                { for diagnostics.iter().map(|d| html! { <li>{ d.to_string() }</li> }) }
+                            </ul>
+                        }
+                    </main>
+                    <Splitter label="resize the code and kernel columns" value={splits.code}
+                        kind={Split::Code} on_change={on_code_split} />
+                    // The kernel views' column: the timeline, what the kernel did, TCP_INFO.
+                    <section class="kernel-pane" aria-label="what the kernel did" tabindex="0">
+                        <Timeline {at} {stops} live={state.cursor.is_none()} near={timeline::stops_near(&state)} {on_seek} />
+                        <div class="sockets-box" tabindex="0"><SocketTable sockets={scene.sockets.clone()} /></div>
+                        <StateDiagram sockets={scene.sockets.clone()} transition={scene.transition.clone()} />
+                        <WireView segments={scene.segments.clone()} {capture} />
+                        <TcpPlot samples={state.tcp_samples.clone()} names={scene.sockets.iter().filter_map(|r| Some((r.sock, r.name.clone()?))).collect::<Vec<_>>()} />
+                        <section class="log">
+                            <h2>{ "Event log" }</h2>
+                            <Transcript lines={state.lines.clone()} dropped={state.dropped} />
+                        </section>
+                    </section>
                 </div>
-                <section class="log">
-                    <h2>{ "Event log" }</h2>
-                    <Transcript lines={state.lines.clone()} dropped={state.dropped} />
-                </section>
+                if let Some(number) = state.lesson {
+                    <Splitter label="resize the lesson panel" value={splits.lesson}
+                        kind={Split::Lesson} on_change={on_lesson_split} />
+                    <LessonPanel {number} lang={state.lang} reports={state.reports.clone()} ran={!state.run_log.is_empty()}
+                        running={state.running} {on_solution} on_close={close_lesson} />
+                }
             </div>
-        </main>
-        if let Some(number) = state.lesson {
-            <LessonPanel {number} lang={state.lang} reports={state.reports.clone()} ran={!state.run_log.is_empty()}
-                running={state.running} {on_solution} on_close={close_lesson} />
-        }
         </div>
         if state.panel == Some(Panel::Help) {
             <Overlay title="Keyboard shortcuts" on_close={close_panel.clone()}><Help /></Overlay>

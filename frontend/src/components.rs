@@ -61,7 +61,7 @@ pub fn Transcript(props: &TranscriptProps) -> Html {
         html! { <div class={class}>{ &line.text }</div> }
     };
     html! {
-        <output class="transcript" aria-live="polite">
+        <output class="transcript" aria-live="polite" tabindex="0">
             if props.dropped > 0 {
                 <div class="note">{ format!("… {} earlier lines not shown", props.dropped) }</div>
             }
@@ -172,19 +172,26 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
             callers.iter().any(|(_, line)| *line == number).then_some("caller"),
             props.spawned.iter().any(|view| view.line == Some(number) && !matches!(view.status, LaneStatus::Ended(_))).then_some("spawned"),
         );
+        // A value or status after the line's code; cut short to the lane's width, whole on hover.
         let note = if let Some((_, what)) = blocked {
-            html! { <span class="note blocked"><span class="spinner" aria-hidden="true"></span>{ what }</span> }
+            html! { <span class="note blocked" title={what.clone()}><span class="spinner" aria-hidden="true"></span>{ what }</span> }
         } else {
             match mark {
-                Some(Mark::Done(value)) => html! { <span class="note done">{ format!("→ {value}") }</span> },
+                Some(Mark::Done(value)) => {
+                    let text = format!("→ {value}");
+                    html! { <span class="note done" title={text.clone()}>{ text }</span> }
+                }
                 Some(Mark::Failed { errno: Some(name), errno_num, .. }) => {
                     let num = errno_num.unwrap_or(0);
                     let onclick = props.on_explain.reform(move |_: MouseEvent| num);
                     html! { <button class="note errno" title="what does this mean?" {onclick}>{ format!("✗ {name}") }</button> }
                 }
-                Some(Mark::Failed { message, .. }) => html! { <span class="note failed">{ format!("✗ {message}") }</span> },
+                Some(Mark::Failed { message, .. }) => {
+                    let text = format!("✗ {message}");
+                    html! { <span class="note failed" title={text.clone()}>{ text }</span> }
+                }
                 None => match diagnostic {
-                    Some(d) => html! { <span class="note diag">{ &d.message }</span> },
+                    Some(d) => html! { <span class="note diag" title={d.message.clone()}>{ &d.message }</span> },
                     None => html! {},
                 },
             }
@@ -201,7 +208,7 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
         (
             html! { <div class={gutter_class} data-line={number.to_string()}>{ number }</div> },
             html! { <div class="code-line">{ code }{ "\n" }</div> },
-            html! { <div class="note-line">{ tags(number) }{ note }</div> },
+            html! { <div class="note-line"><span class="note-pad" aria-hidden="true">{ *text }</span>{ tags(number) }{ note }</div> },
         )
     };
     let rows: Vec<_> = lines.iter().enumerate().map(row).collect();
@@ -230,8 +237,8 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
                     <pre class="highlight" aria-hidden="true">{ code }</pre>
                     <textarea class="code" aria-label={label} spellcheck="false" wrap="off"
                         rows={lines.len().to_string()} value={part.body.clone()} {oninput} {onfocus} />
+                    <div class="notes">{ notes }</div>
                 </div>
-                <div class="notes-col">{ notes }</div>
             </div>
             if waits_for_input {
                 <form class="lane-input" onsubmit={on_send}>
@@ -565,7 +572,7 @@ pub fn WireView(props: &WireViewProps) -> Html {
         }
     });
     html! {
-        <figure class="wire">
+        <figure class="wire" tabindex="0">
             <figcaption>{ "On the wire" }</figcaption>
             if !props.capture {
                 <p class="empty">{ "this relay cannot capture segments (host mode)" }</p>

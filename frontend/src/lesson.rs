@@ -148,13 +148,16 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
     html! {
         <aside class="lesson-panel" data-lesson={lesson.number().to_string()} aria-label={ui(lang, "lessons")}>
             <h2>{ format!("{}. {}", lesson.number(), lesson.title(lang)) }</h2>
-            <div class="explanation">{ rich(number, Part::Explanation, lang) }</div>
-            <h3>{ ui(lang, "steps") }</h3>
-            <ol class="steps">{ for steps }</ol>
-            <p class="lesson-actions">
-                <button class="show-solution" onclick={on_solution}>{ ui(lang, "solution") }</button>
-                <button class="close-lesson" onclick={on_close}>{ ui(lang, "close") }</button>
-            </p>
+            // The explanation and the steps scroll apart, so the steps stay in sight.
+            <div class="explanation" tabindex="0">{ rich(number, Part::Explanation, lang) }</div>
+            <section class="lesson-steps" aria-label={ui(lang, "steps")}>
+                <h3>{ ui(lang, "steps") }</h3>
+                <ol class="steps">{ for steps }</ol>
+                <p class="lesson-actions">
+                    <button class="show-solution" onclick={on_solution}>{ ui(lang, "solution") }</button>
+                    <button class="close-lesson" onclick={on_close}>{ ui(lang, "close") }</button>
+                </p>
+            </section>
         </aside>
     }
 }
@@ -169,7 +172,7 @@ mod tests {
             let text = html(6, Part::Explanation, lang);
             assert!(text.contains("<em>") && text.contains("<strong>"), "{text}");
             assert!(!text.contains('*'), "no Markdown asterisk is left: {text}");
-            let block = text.split("<pre class=\"highlight lesson-code\"><code>").nth(1).expect("the code block is a <pre>");
+            let block = text.split("<pre class=\"highlight lesson-code\" tabindex=\"0\"><code>").nth(1).expect("the code block is a <pre>");
             let block = block.split("</code></pre>").next().unwrap();
             assert!(block.contains("<span class=\"kw\">while</span> total_send &lt; content_length:\n"), "{block}");
             assert!(block.contains("\n    sent = sock.send(data_to_sent[total_send:])\n"), "lines and indents kept: {block}");

@@ -17,6 +17,7 @@ pub mod plot;
 pub mod relay;
 pub mod runner;
 pub mod share;
+pub mod split;
 pub mod state;
 pub mod timeline;
 pub mod transcript;

@@ -25,9 +25,9 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-/// Longest wait for any answer while calls are out. The lessons' own longest
-/// wait is 5 s (`settimeout(5)`, `select(…, 5)`), so this only trips on a relay
-/// that has stopped answering.
+/// Longest wait for any answer while calls are out. A lesson's call waits for
+/// another lane (which the learner steps meanwhile) or at most 5 s
+/// (`select(…, 5)`), so this only trips on a relay that has stopped answering.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// After the lanes end, how long the kernel may stay quiet before the run's
@@ -75,14 +75,6 @@ pub enum Drive {
     Step,
     /// Run: statements follow one another at once.
     Run,
-}
-
-/// Whether a script measures time (`time()`, `settimeout`). Stepped by hand,
-/// it would time the learner's clicks (the ping's round trip would take
-/// seconds, a 5 s send timeout would expire while the reader is stepped), so
-/// a learner presses Run for it.
-pub fn times_itself(source: &str) -> bool {
-    source.contains("time()") || source.contains("settimeout(")
 }
 
 /// A small seeded generator (SplitMix64), so a class is the same class every run.

@@ -7,8 +7,11 @@
 //!
 //! The relay is the release build (built here when missing or older than its
 //! sources, or `SOCKLAB_CLASS_RELAY=PATH`): a debug relay spends more than a
-//! core on a class of 300 and answers too late for the lessons that time
-//! themselves (the ping's round trip, lesson 6's 5 s send timeout).
+//! core on a class of 300.
+//!
+//! A second test steps every lesson's solution at a slow human pace (a click
+//! a second at the quickest), all lessons at once, each in its own session
+//! against one relay, and requires every checkpoint.
 //!
 //! The class lasts `SOCKLAB_CLASS_SECONDS` (default 150: learners arrive over
 //! the first 20 s and leave at the bell, mid-lesson or not); the class size
@@ -42,7 +45,6 @@ const PACE: Pace = Pace {
 };
 
 /// The share of lessons a learner runs with Run rather than stepping through.
-/// Scripts that time themselves are always Run (see `learner::times_itself`).
 const RUN_SHARE: f64 = 0.25;
 
 /// Lessons (in thousandths of those finished) that may miss a kernel
@@ -100,8 +102,8 @@ impl Drop for Relay {
 impl Relay {
     /// Default sandbox (a network namespace per session where the relay may
     /// make one) and default limits.
-    fn start() -> Relay {
-        let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("class_day-relay.log");
+    fn start(name: &str) -> Relay {
+        let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-relay.log"));
         let mut child = Command::new(release_relay_binary())
             // Defaults only: one URL (one token) for the whole class.
             .args(["serve", "--listen", "127.0.0.1:0"])
@@ -236,7 +238,7 @@ async fn learner_day(
     let mut next = seat % all.len();
     while Instant::now() < bell {
         let lesson = &all[next];
-        let drive = if learner::times_itself(lesson.solution) || rng.chance(RUN_SHARE) { Drive::Run } else { Drive::Step };
+        let drive = if rng.chance(RUN_SHARE) { Drive::Run } else { Drive::Step };
         reports.push(learner::take_lesson(&endpoint, lesson, drive, &PACE, &mut rng, bell).await);
         next = (next + 1) % all.len();
     }
@@ -258,7 +260,7 @@ fn ms(d: Duration) -> String {
 async fn a_class_of_learners_takes_the_lessons_and_the_relay_ends_as_it_began() {
     let learners = env_number("SOCKLAB_CLASS_LEARNERS", 300) as usize;
     let class = Duration::from_secs(env_number("SOCKLAB_CLASS_SECONDS", 150));
-    let relay = Relay::start();
+    let relay = Relay::start("class_day");
     let pid = relay.pid();
     let before = Usage::of(pid);
 
@@ -417,5 +419,54 @@ async fn a_class_of_learners_takes_the_lessons_and_the_relay_ends_as_it_began() 
         "the relay's heap grew from {} KiB to {} KiB over the class",
         before.anon_kib,
         after.anon_kib
+    );
+}
+
+/// The slowest a test learner goes: at least a second between two steps.
+const SLOW_PACE: Pace = Pace {
+    think: (Duration::from_millis(1000), Duration::from_millis(1300)),
+    read: (Duration::from_millis(0), Duration::from_millis(500)),
+};
+
+/// A learner steps at a human pace (nothing but Step, a second or more
+/// between clicks) and every lesson still passes: no lesson may depend on
+/// its statements following one another quickly. The lessons are stepped at
+/// once, each in its own session, so the test lasts as long as the longest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_lesson_passes_stepped_at_human_pace() {
+    let relay = Relay::start("human_pace");
+    let endpoint = Arc::new(relay.endpoint.clone());
+    let started = Instant::now();
+    let leave_at = started + Duration::from_secs(600);
+    let takes: Vec<_> = lessons::all()
+        .iter()
+        .map(|lesson| {
+            let endpoint = endpoint.clone();
+            tokio::spawn(async move {
+                let mut rng = Rng::new(0x5100 + u64::from(lesson.number()));
+                let took = Instant::now();
+                let report = learner::take_lesson(&endpoint, lesson, Drive::Step, &SLOW_PACE, &mut rng, leave_at).await;
+                (report, took.elapsed())
+            })
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for take in takes {
+        let (report, took) = take.await.expect("a learner's task panicked");
+        println!("lesson {:2}: {:3} statements stepped in {:.0} s", report.lesson, report.steps, took.as_secs_f64());
+        if !report.judged {
+            problems.push(format!("lesson {}: not finished and judged", report.lesson));
+        }
+        problems.extend(report.failures.iter().cloned());
+        problems.extend(report.observation_misses.iter().cloned());
+    }
+    println!("all lessons stepped in {:.0} s", started.elapsed().as_secs_f64());
+    assert!(
+        problems.is_empty(),
+        "stepped at a human pace, {} problems:\n{}\nrelay log ({}):\n{}",
+        problems.len(),
+        problems.join("\n\n"),
+        relay.log.display(),
+        relay.log_tail()
     );
 }

@@ -104,6 +104,34 @@ impl Driver {
         self.cmd("POST", "execute/sync", Some(json!({"script": script, "args": []})))
     }
 
+    /// Runs asynchronous JavaScript: `done` (the script's last argument) gives the value.
+    fn js_async(&self, script: &str) -> Value {
+        let script = format!("const done = arguments[arguments.length - 1]; {script}");
+        self.cmd("POST", "execute/async", Some(json!({"script": script, "args": []})))
+    }
+
+    /// Presses one key (a WebDriver key code, e.g. `\u{E004}` for Tab) in the focused element.
+    fn press(&self, key: &str) {
+        let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+            {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]});
+        self.cmd("POST", "actions", Some(actions));
+    }
+
+    /// Makes the page's viewport `width` × `height` CSS pixels.
+    fn viewport(&self, width: i64, height: i64) {
+        let mut size = (width, height);
+        for _ in 0..3 {
+            self.cmd("POST", "window/rect", Some(json!({"width": size.0, "height": size.1})));
+            let inner = self.js("return [innerWidth, innerHeight]");
+            let (w, h) = (inner[0].as_i64().unwrap_or(0), inner[1].as_i64().unwrap_or(0));
+            if (w, h) == (width, height) {
+                return;
+            }
+            size = (size.0 + width - w, size.1 + height - h);
+        }
+        panic!("the viewport did not become {width}x{height}: {}", self.js("return [innerWidth, innerHeight]"));
+    }
+
     /// Waits until `script` returns true.
     fn wait_for(&self, what: &str, script: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -259,17 +287,10 @@ fn the_page_steps_the_echo_example_and_shows_the_kernel() {
     driver.wait_for("the lesson panel", "const p = document.querySelector('.lesson-panel'); return !!p && p.dataset.lesson === '2'");
     let steps = driver.js("return document.querySelectorAll('.lesson-panel li.step').length");
     assert!(steps.as_u64().unwrap_or(0) >= 2, "lesson 2 shows its steps: {steps}");
-    driver.js("document.querySelector('.lesson-panel button.show-solution').click()");
-    driver.wait_for("the solution in the editor", "return [...document.querySelectorAll('textarea.code')].some(t => t.value.includes('server got'))");
-    driver.wait_for("Run enabled", "return !document.querySelector('button.run').disabled");
-    driver.js("document.querySelector('button.run').click()");
+    run_solution(&driver, "server got");
     driver.wait_for(
         "both lanes finished",
         "return [...document.querySelectorAll('section.lane .lane-status')].filter(s => s.textContent === 'finished').length === 2",
-    );
-    driver.wait_for(
-        "every checkpoint passed",
-        "const c = [...document.querySelectorAll('.lesson-panel .checkpoint')]; return c.length > 0 && c.every(e => e.classList.contains('passed'))",
     );
     assert!(text(&driver, ".lesson-panel").contains("✓"));
     assert!(!text(&driver, ".lesson-panel .what-happened").is_empty(), "a passed step explains what happened");
@@ -285,6 +306,21 @@ fn the_page_steps_the_echo_example_and_shows_the_kernel() {
     driver.js("document.querySelector('button.export-python').click()");
     driver.wait_for("the exported program", "const t = document.querySelector('.overlay textarea.export-code'); return !!t && t.readOnly && /\\bimport socket\\b|from socket import/.test(t.value)");
     driver.js("document.querySelector('.overlay button.close').click()");
+}
+
+/// Shows the open lesson's solution (which holds `marker`), runs it and waits until every checkpoint passed.
+fn run_solution(driver: &Driver, marker: &str) {
+    driver.js("document.querySelector('.lesson-panel button.show-solution').click()");
+    driver.wait_for(
+        "the solution in the editor",
+        &format!("return [...document.querySelectorAll('textarea.code')].some(t => t.value.includes({marker:?}))"),
+    );
+    driver.wait_for("Run enabled", "return !document.querySelector('button.run').disabled");
+    driver.js("document.querySelector('button.run').click()");
+    driver.wait_for(
+        "every checkpoint passed",
+        "const c = [...document.querySelectorAll('.lesson-panel .checkpoint')]; return c.length > 0 && c.every(e => e.classList.contains('passed'))",
+    );
 }
 
 /// The ping example's `main` lane: its next line (the gutter's mark) and its
@@ -812,4 +848,187 @@ fn the_timeline_shows_the_moment_after_the_handshake_and_steps_by_keyboard() {
     assert!(text(&driver, "table.sockets").contains("TIME_WAIT"));
     let (at, stops_now, _) = timeline_at(&driver);
     assert_eq!(at, stops_now);
+}
+
+/// Where an element is: [left, top, right, bottom] in viewport pixels (None when absent).
+fn rect(driver: &Driver, selector: &str) -> Option<[f64; 4]> {
+    let r = driver.js(&format!(
+        "const e = document.querySelector({selector:?}); if (!e) return null;
+         const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom];"
+    ));
+    let r = r.as_array()?;
+    Some([0, 1, 2, 3].map(|i| r[i].as_f64().unwrap_or(f64::NAN)))
+}
+
+/// The lanes' rectangles, in file order.
+fn lane_rects(driver: &Driver) -> Vec<[f64; 4]> {
+    let all = driver.js(
+        "return [...document.querySelectorAll('section.lane')].map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })",
+    );
+    all.as_array()
+        .map(|lanes| lanes.iter().map(|r| [0, 1, 2, 3].map(|i| r[i].as_f64().unwrap_or(f64::NAN))).collect())
+        .unwrap_or_default()
+}
+
+/// Code and kernel views side by side, the lanes side by side, every view the
+/// lesson needs inside the viewport and the page itself not scrolling.
+fn assert_side_by_side(driver: &Driver, size: &str, lesson: bool) {
+    let code = rect(driver, ".code-pane").expect("the code pane");
+    let kernel = rect(driver, ".kernel-pane").expect("the kernel pane");
+    assert!(kernel[0] >= code[2] && (kernel[1] - code[1]).abs() < 2.0, "{size}: code {code:?} and kernel views {kernel:?} side by side");
+    let lanes = lane_rects(driver);
+    assert!(lanes.len() >= 2, "{size}: two lanes");
+    for pair in lanes.windows(2) {
+        assert!(pair[1][0] >= pair[0][2] && (pair[1][1] - pair[0][1]).abs() < 2.0, "{size}: lanes side by side: {lanes:?}");
+    }
+    let (width, height) = {
+        let v = driver.js("return [innerWidth, innerHeight, document.documentElement.scrollHeight, document.documentElement.scrollWidth]");
+        let n = |i: usize| v[i].as_f64().unwrap_or(0.0);
+        assert!(n(2) <= n(1) + 1.0 && n(3) <= n(0) + 1.0, "{size}: the page itself does not scroll: {v}");
+        (n(0), n(1))
+    };
+    let mut needed = vec!["section.lane[data-lane=reader]", "section.lane[data-lane=sender]", ".sockets-box", ".diagram", ".wire", ".log"];
+    if lesson {
+        needed.extend([".lesson-panel", ".lesson-panel .steps"]);
+    }
+    for selector in needed {
+        let r = rect(driver, selector).unwrap_or_else(|| panic!("{size}: {selector} is on the page"));
+        assert!(r[0] >= 0.0 && r[2] <= width + 0.5 && r[1] >= 0.0 && r[1] + 40.0 <= height, "{size}: {selector} is in sight: {r:?} in {width}x{height}");
+    }
+}
+
+/// Injects axe-core (installed by scripts/setup.sh) and runs it on the page:
+/// the violations as (impact, rule, help, the elements' selectors).
+fn axe(driver: &Driver) -> Vec<(String, String, String, String)> {
+    let path = "/opt/socklab-npm/node_modules/axe-core/axe.min.js";
+    let source = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e} (scripts/setup.sh installs axe-core)"));
+    if driver.js("return typeof axe") != json!("object") {
+        driver.js(&format!("{source}\n;window.axe = axe;"));
+    }
+    let found = driver.js_async(
+        "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations.map(v =>
+             [v.impact || 'none', v.id, v.help, v.nodes.map(n => n.target.join(' ')).slice(0, 6).join(' | ')])),
+           e => done([['error', 'axe', String(e), '']]))",
+    );
+    found
+        .as_array()
+        .unwrap_or_else(|| panic!("axe gave {found}"))
+        .iter()
+        .map(|v| {
+            let s = |i: usize| v[i].as_str().unwrap_or_default().to_owned();
+            (s(0), s(1), s(2), s(3))
+        })
+        .collect()
+}
+
+#[test]
+fn the_layout_fits_the_work_is_accessible_and_reachable_by_keyboard() {
+    let (_relay, url) = serve(&[]);
+    let driver = Driver::start();
+    driver.viewport(1440, 900);
+    driver.goto(&url);
+    driver.wait_for("the relay's hello", "return !!document.querySelector('.status.open')");
+
+    // The first example: its code fits its lane, run, with the values after the lines.
+    load_example(&driver, "TCP echo");
+    driver.wait_for("two lanes", "return document.querySelectorAll('section.lane').length === 2");
+    driver.wait_for("Run enabled", "return !document.querySelector('button.run').disabled");
+    driver.js("document.querySelector('button.run').click()");
+    driver.wait_for(
+        "both lanes finished",
+        "return [...document.querySelectorAll('section.lane .lane-status')].filter(s => s.textContent === 'finished').length === 2",
+    );
+    let scrolls = driver.js(
+        "return [...document.querySelectorAll('section.lane .code-stack')].map(c => [c.scrollWidth, c.clientWidth])",
+    );
+    for lane in scrolls.as_array().unwrap() {
+        assert!(lane[0].as_f64() <= lane[1].as_f64(), "the first example's code scrolls sideways at 1440x900: {scrolls}");
+    }
+    let notes = driver.js(
+        "return [...document.querySelectorAll('section.lane')].flatMap(l => { const r = l.querySelector('.code-stack').getBoundingClientRect();
+           return [...l.querySelectorAll('.note.done')].map(n => { const b = n.getBoundingClientRect(); return b.width > 0 && b.right <= r.right + 0.5; }); })",
+    );
+    let notes = notes.as_array().unwrap();
+    assert!(!notes.is_empty() && notes.iter().all(|n| n == &json!(true)), "values shown after the lines, inside the lane: {notes:?}");
+    driver.screenshot("50-echo-1440x900");
+
+    // Lesson 6 from a link, its solution run: every view it needs in sight at 1440x900 and 1280x720.
+    driver.goto(&format!("{url}&lesson=6"));
+    driver.wait_for("lesson 6's panel", "const p = document.querySelector('.lesson-panel'); return !!p && p.dataset.lesson === '6'");
+    driver.wait_for("the relay's hello", "return !!document.querySelector('.status.open')");
+    run_solution(&driver, "sendall done");
+    driver.screenshot("51-lesson-6-1440x900");
+    assert_side_by_side(&driver, "1440x900", true);
+    driver.viewport(1280, 720);
+    driver.screenshot("52-lesson-6-1280x720");
+    assert_side_by_side(&driver, "1280x720", true);
+
+    // At 800px wide the columns stack: lanes, then the lesson, then the kernel views.
+    driver.viewport(800, 900);
+    driver.screenshot("53-lesson-6-800px");
+    let lanes = lane_rects(&driver);
+    assert!(lanes[1][1] >= lanes[0][3], "800px: lanes stacked: {lanes:?}");
+    let (code, lesson, kernel) = (rect(&driver, ".code-pane").unwrap(), rect(&driver, ".lesson-panel").unwrap(), rect(&driver, ".kernel-pane").unwrap());
+    assert!(lesson[1] >= code[3] && kernel[1] >= lesson[3], "800px: code {code:?}, lesson {lesson:?}, kernel {kernel:?} stacked");
+    let wide = driver.js("return document.documentElement.scrollWidth <= innerWidth");
+    assert_eq!(wide, json!(true), "800px: nothing wider than the window");
+    driver.viewport(1440, 900);
+
+    // axe-core: no serious or critical violation, with the lesson open, with a dialog open, in the dark theme.
+    let mut violations = axe(&driver);
+    driver.js("document.querySelector('button.help').click()");
+    driver.wait_for("the shortcuts dialog", "return !!document.querySelector('.overlay .shortcuts')");
+    violations.extend(axe(&driver).into_iter().map(|(impact, id, help, nodes)| (impact, id, format!("{help} (dialog open)"), nodes)));
+    driver.js("document.querySelector('.overlay button.close').click()");
+    driver.js("document.querySelector('button.theme').click()");
+    driver.wait_for("the dark theme", "return document.querySelector('.app').dataset.theme === 'dark'");
+    violations.extend(axe(&driver).into_iter().map(|(impact, id, help, nodes)| (impact, id, format!("{help} (dark theme)"), nodes)));
+    driver.js("document.querySelector('button.theme').click()");
+    let mut counts = std::collections::BTreeMap::new();
+    for (impact, ..) in &violations {
+        *counts.entry(impact.clone()).or_insert(0) += 1;
+    }
+    println!("axe violations by impact: {counts:?}");
+    for v in &violations {
+        println!("  {v:?}");
+    }
+    let bad: Vec<_> = violations.iter().filter(|(impact, ..)| impact == "serious" || impact == "critical" || impact == "error").collect();
+    assert!(bad.is_empty(), "axe found serious or critical violations:\n{bad:#?}");
+
+    // Every control is reached with Tab alone.
+    let controls = driver.js(
+        "const all = [...document.querySelectorAll('button, select, input, textarea, a[href], [tabindex]')]
+           .filter(e => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0);
+         all.forEach((e, i) => e.dataset.kb = i);
+         document.activeElement && document.activeElement.blur();
+         return all.length",
+    );
+    let count = controls.as_u64().unwrap_or(0) as usize;
+    assert!(count > 20, "the page's controls: {count}");
+    let mut reached = std::collections::BTreeSet::new();
+    for _ in 0..count + 10 {
+        driver.press("\u{E004}");
+        if let Some(i) = driver.js("const e = document.activeElement; return e && e.dataset.kb ? Number(e.dataset.kb) : null").as_u64() {
+            reached.insert(i as usize);
+        }
+    }
+    let missed = driver.js(&format!(
+        "return [...document.querySelectorAll('[data-kb]')].filter(e => !{reached:?}.includes(Number(e.dataset.kb))).map(e => e.outerHTML.slice(0, 120))"
+    ));
+    assert_eq!(reached.len(), count, "controls Tab never reaches: {missed}");
+
+    // The splits move with the keyboard and are kept by the browser.
+    let before = driver.js("return document.querySelector('.splitter').getAttribute('aria-valuenow')");
+    driver.js("document.querySelector('.splitter').focus()");
+    driver.press("\u{E014}");
+    driver.press("\u{E014}");
+    let after = driver.js("return document.querySelector('.splitter').getAttribute('aria-valuenow')");
+    assert_ne!(before, after, "ArrowRight moves the separator");
+    let code_width = rect(&driver, ".code-pane").unwrap();
+    driver.goto("about:blank");
+    driver.goto(&format!("{url}&lesson=6"));
+    driver.wait_for("lesson 6 again", "const p = document.querySelector('.lesson-panel'); return !!p && p.dataset.lesson === '6'");
+    assert_eq!(driver.js("return document.querySelector('.splitter').getAttribute('aria-valuenow')"), after, "the split is kept");
+    let again = rect(&driver, ".code-pane").unwrap();
+    assert!((again[2] - code_width[2]).abs() < 2.0, "the code pane keeps its width: {code_width:?} then {again:?}");
 }
