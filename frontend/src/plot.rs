@@ -99,7 +99,7 @@ pub fn TcpPlot(props: &TcpPlotProps) -> Html {
         }
     });
     html! {
-        <figure class="tcp-plots">
+        <figure class="tcp-plots" tabindex="0">
             <figcaption>{ "Inside TCP (TCP_INFO): " }<span class="cwnd">{ "cwnd" }</span>{ ", " }<span class="in-flight">{ "in flight" }</span>{ ", " }<span class="rtt">{ "rtt" }</span></figcaption>
             { for plots }
         </figure>

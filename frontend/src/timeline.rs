@@ -112,7 +112,7 @@ pub fn Timeline(props: &TimelineProps) -> Html {
         let here = number == props.at;
         html! {
             <li class={classes!(stop.kind, here.then_some("here"))} aria-current={here.then_some("step")}>
-                <button class="stop" {onclick} aria-label={format!("go to event {number}: {}", stop.text)}>
+                <button class="stop" {onclick} aria-label={format!("{} {} (go to event {number})", after(stop.after_us), stop.text)}>
                     <span class="at">{ after(stop.after_us) }</span>{ " " }{ &stop.text }
                 </button>
             </li>
