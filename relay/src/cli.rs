@@ -32,7 +32,14 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
         return Ok(2);
     }
     let sandbox = Sandbox::new(sandbox)?;
-    let env = sandbox.new_session()?;
+    let mut env = sandbox.new_session()?;
+    let hosts = parsed.script.hosts();
+    if !hosts.is_empty()
+        && let Err(why) = engine::make_hosts(&mut env.exec, hosts).await
+    {
+        writeln!(std::io::stderr().lock(), "{}: cannot place lanes on hosts: {why}", args.file)?;
+        return Ok(2);
+    }
     // A script read from a file leaves standard input to its lanes' `input()`.
     let stdin = args.file != "-";
     let options = RunOptions {

@@ -275,6 +275,19 @@ impl Run {
     }
 }
 
+/// `lab_hosts` for the script's hosts (before its first statement), awaited;
+/// a refusal in words. A script without hosts needs none.
+pub async fn make_hosts(exec: &mut Executor, hosts: Vec<String>) -> Result<(), String> {
+    let result = match exec.start(socklab_wire::protocol::Call::LabHosts { hosts }) {
+        Started::Done(result) => result,
+        Started::Pending(mut pending) => {
+            let raw = pending.drive().await;
+            exec.finish(raw)
+        }
+    };
+    result.map(drop).map_err(|e| e.to_string())
+}
+
 /// What the interpreter is fed for a finished call.
 pub fn call_result(result: Result<Ret, ExecError>) -> CallResult {
     crate::exec::outcome(result).map_or_else(|refused| CallResult::Rejected { message: refused.message }, CallResult::Outcome)

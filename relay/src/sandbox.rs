@@ -196,6 +196,7 @@ impl Sandbox {
             buffer_max: self.buffer_max,
             peers_on_well_known_ports: netns.is_some(),
             watch: Some(observer.clone()),
+            session_netns: netns.clone(),
         });
         metrics::session_set_up(self.mode, setting_up.elapsed());
         Ok(SessionEnv { exec, observer: Observation { observer }, dir })

@@ -11,6 +11,7 @@ pub mod allow;
 mod call;
 pub mod classify;
 mod error;
+mod hosts;
 mod sockopt;
 
 use std::collections::HashMap;
@@ -168,6 +169,8 @@ pub struct ExecConfig {
     pub peers_on_well_known_ports: bool,
     /// The session's kernel observer.
     pub watch: Option<Arc<SessionObserver>>,
+    /// The session's own namespace, where its hosts' link lives (None: host mode).
+    pub session_netns: Option<Arc<socklab_kernel::netns::Netns>>,
 }
 
 /// The result of starting a call.
@@ -191,6 +194,8 @@ pub struct Executor {
     web_alias: Option<SocketAddr>,
     /// Bytes MSG_WAITALL receives may gather while they wait, summed over the pending ones.
     held: Arc<std::sync::atomic::AtomicUsize>,
+    /// The session's hosts, once `lab_hosts` made them.
+    network: Option<Arc<socklab_kernel::hosts::Network>>,
 }
 
 impl Executor {
@@ -203,6 +208,7 @@ impl Executor {
             peers: Vec::new(),
             web_alias: None,
             held: Arc::default(),
+            network: None,
         }
     }
 
@@ -235,9 +241,12 @@ impl Executor {
     }
 
     fn start_inner(&mut self, call: Call) -> Started {
+        let call = self.resolve_hosts(call);
         let done = |r| Started::Done(r);
         match call {
-            Call::Socket { family, sock_type, proto } => done(self.create(family, sock_type, proto)),
+            Call::Socket { family, sock_type, proto, host } => done(self.create(family, sock_type, proto, host.as_deref())),
+            Call::LabHosts { hosts } => self.lab_hosts(hosts),
+            Call::LabLink { a, b, conditions } => self.lab_link(&a, b.as_deref(), conditions),
             Call::Close { sock } => done(self.close(sock)),
             Call::Gethostbyname { name } => done(self.gethostbyname(&name)),
             Call::LabPeer { kind } => done(self.lab_peer(kind)),
@@ -423,7 +432,9 @@ impl Executor {
             | Call::Fork { .. }
             | Call::Poll { .. }
             | Call::Unlink { .. }
-            | Call::Exists { .. } => unreachable!("handled by start_inner"),
+            | Call::Exists { .. }
+            | Call::LabHosts { .. }
+            | Call::LabLink { .. } => unreachable!("handled by start_inner"),
         }
     }
 
@@ -468,6 +479,10 @@ impl Executor {
     pub fn finish(&mut self, raw: Result<call::Raw, ExecError>) -> Result<Ret, ExecError> {
         match raw? {
             call::Raw::Ret(ret) => Ok(ret),
+            call::Raw::Network(network) => {
+                self.network = Some(network);
+                Ok(Ret::None)
+            }
             call::Raw::Accepted { socket, peer, listener } => {
                 if self.socks.len() >= self.config.max_sockets {
                     return Err(self.too_many_sockets());
@@ -481,13 +496,16 @@ impl Executor {
         }
     }
 
-    fn create(&mut self, family: i32, sock_type: i32, proto: i32) -> Result<Ret, ExecError> {
+    fn create(&mut self, family: i32, sock_type: i32, proto: i32, host: Option<&str>) -> Result<Ret, ExecError> {
         if self.socks.len() >= self.config.max_sockets {
             return Err(self.too_many_sockets());
         }
         // Flags ORed into the type (SOCK_NONBLOCK) are the script's business; the fd is non-blocking anyway.
         let base_type = allow::check_socket(family, sock_type, proto, self.scope())?;
-        let socket = (self.config.make_socket)(family, base_type, proto).map_err(ExecError::Os)?;
+        let socket = match host {
+            Some(host) => self.host_socket(host, family, base_type, proto)?,
+            None => (self.config.make_socket)(family, base_type, proto).map_err(ExecError::Os)?,
+        };
         let info = SockInfo { sock: 0, fd: socket.as_raw_fd(), family, sock_type: base_type, proto };
         let entry = self.register(socket, info, KernelTimeouts::default())?;
         if sock_type & libc::SOCK_NONBLOCK != 0 {
@@ -608,6 +626,9 @@ impl Executor {
     /// outside host (`baidu.com`) as the session's HTTP lab peer, said in a
     /// `resolved` event: the lab has no outside network.
     fn gethostbyname(&mut self, name: &str) -> Result<Ret, ExecError> {
+        if let Some(address) = self.host_address(name) {
+            return Ok(Ret::Host { address });
+        }
         let unknown = match addr::resolve_host(name, libc::AF_INET) {
             Ok(ip) => return Ok(Ret::Host { address: ip.to_string() }),
             Err(e) => e,
@@ -771,6 +792,7 @@ mod tests {
             buffer_max: BufferMax::read(),
             peers_on_well_known_ports: false,
             watch: None,
+            session_netns: None,
         });
         let ints = [i32::MIN, -1, 0, 1, 2, 3, 5, 6, 10, 16, 17, 41, 255, 768, 0o4000 | 1, 0o2000000 | 10, i32::MAX];
         let seconds = [f64::MIN, -1.0, -0.0, 0.0, 5e-324, 1e-9, 1.0, 9.2e9, 9.3e9, 1e19, 1e308, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
@@ -780,7 +802,7 @@ mod tests {
         for &family in &ints {
             for &sock_type in &ints {
                 for &proto in &ints {
-                    let made = exec.start(Call::Socket { family, sock_type, proto });
+                    let made = exec.start(Call::Socket { family, sock_type, proto, host: None });
                     if let Started::Done(Ok(Ret::Socket { info })) = made {
                         run(&mut exec, Call::Close { sock: info.sock });
                     }
@@ -795,7 +817,7 @@ mod tests {
         let Started::Done(Ok(Ret::Pair { a, b })) = exec.start(Call::Socketpair { family: libc::AF_UNIX, sock_type: 1, proto: 0 }) else {
             panic!("a socket pair")
         };
-        let Started::Done(Ok(Ret::Socket { info: tcp })) = exec.start(Call::Socket { family: libc::AF_INET6, sock_type: 1, proto: 0 }) else {
+        let Started::Done(Ok(Ret::Socket { info: tcp })) = exec.start(Call::Socket { family: libc::AF_INET6, sock_type: 1, proto: 0, host: None }) else {
             panic!("a TCP socket")
         };
         let values = [

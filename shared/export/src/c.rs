@@ -1192,6 +1192,7 @@ impl Gen {
             | Builtin::Select
             | Builtin::Sleep
             | Builtin::LabPeer
+            | Builtin::LabLink
             | Builtin::Gethostbyname => match builtin.op().and_then(c_spelling) {
                 Some(spelled) => spelled,
                 None => return not_supported(),

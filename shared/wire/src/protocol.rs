@@ -40,6 +40,10 @@ pub enum Call {
         sock_type: i32,
         #[serde(default)]
         proto: i32,
+        /// The session host (`# lane: NAME @ HOST`) whose network the socket is made in;
+        /// absent: the session's own network.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
     },
     Bind { sock: SockId, addr: Addr },
     Listen {
@@ -139,6 +143,19 @@ pub enum Call {
     /// `os.path.exists(path)`: whether the path names something in the
     /// session's Unix path directory; the value is an int, 1 or 0.
     Exists { path: String },
+    /// Makes the session's hosts (the script's `# lane: NAME @ HOST` hosts, in
+    /// order of first appearance), each its own network namespace on a link
+    /// shared with the others. Sent once, before any socket is made.
+    LabHosts { hosts: Vec<String> },
+    /// `lab_link(a, b, …)`: sets the conditions of the link between hosts `a`
+    /// and `b` (with three or more hosts: host `a`'s cable to the switch).
+    LabLink {
+        a: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        b: Option<String>,
+        #[serde(flatten)]
+        conditions: crate::network::LinkConditions,
+    },
 }
 
 /// One descriptor of a [`Call::Poll`]: the events asked for, or in
@@ -195,6 +212,8 @@ impl Call {
             Call::Poll { .. } => Op::Poll,
             Call::Unlink { .. } => Op::Unlink,
             Call::Exists { .. } => Op::Exists,
+            Call::LabHosts { .. } => Op::LabHosts,
+            Call::LabLink { .. } => Op::LabLink,
         }
     }
 
@@ -234,7 +253,9 @@ impl Call {
             | Call::Fork { .. }
             | Call::Poll { .. }
             | Call::Unlink { .. }
-            | Call::Exists { .. } => None,
+            | Call::Exists { .. }
+            | Call::LabHosts { .. }
+            | Call::LabLink { .. } => None,
         }
     }
 }
