@@ -673,6 +673,7 @@ mod tests {
                         ack: None,
                         len: 0,
                         ts_us: 2,
+                        host: None,
                     },
                     name: None,
                 },

@@ -214,6 +214,11 @@ impl Observation {
         self.observer.next_event().await
     }
 
+    /// Keeps the frames the session's hosts send, for a pcapng export.
+    pub fn keep_frames(&self) -> socklab_kernel::observe::links::FrameLog {
+        self.observer.keep_frames()
+    }
+
     /// The events still coming once a run's lanes are done (FIN_WAIT2, TIME_WAIT…): waits
     /// until the kernel has been quiet for `quiet` and no connection is mid-transition.
     pub async fn settle(&self, quiet: Duration) -> Vec<Event> {

@@ -59,10 +59,40 @@ except OSError as e:
 s.close()
 "#;
 
+/// `tshark -r FILE -T fields -e FIELD…`: one line per packet.
+fn tshark(file: &std::path::Path, fields: &[&str]) -> Vec<String> {
+    let mut command = std::process::Command::new("tshark");
+    command.arg("-r").arg(file).args(["-T", "fields"]);
+    for field in fields {
+        command.args(["-e", field]);
+    }
+    let out = command.output().expect("tshark runs (scripts/setup.sh installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()
+}
+
 #[test]
 fn lanes_on_two_and_three_hosts() {
-    let run = run_script(TWO_HOSTS, &[]);
+    let dir = tempfile::tempdir().expect("dir");
+    let pcap = dir.path().join("run.pcapng");
+    let run = run_script(TWO_HOSTS, &["--pcap", pcap.to_str().expect("utf-8")]);
     run.assert_all_finished();
+    // The wire: every packet once, named by its sender; MTU 1500 makes 10 KB at most 1448 bytes a segment.
+    let sent: Vec<_> = run.lines.iter().filter(|l| l["kind"] == "segment" && l["host"].is_string()).collect();
+    let data: Vec<u64> = sent
+        .iter()
+        .filter(|l| l["host"] == "laptop" && l["proto"] == "TCP")
+        .map(|l| l["len"].as_u64().expect("len"))
+        .filter(|&len| len > 0)
+        .collect();
+    assert_eq!(data.iter().sum::<u64>(), 10_000, "{}", run.stdout);
+    assert!(data.iter().all(|&len| len <= 1448), "{data:?}");
+    assert!(sent.iter().any(|l| l["proto"] == "ARP" && l["flags"] == "who-has"), "{}", run.stdout);
+    // tshark reads the pcapng and counts the same packets, each on the one link, with its line.
+    let packets = tshark(&pcap, &["frame.interface_name", "frame.comment"]);
+    assert_eq!(packets.len(), sent.len(), "{packets:?}");
+    assert!(packets.iter().all(|p| p.starts_with("server—laptop\t")), "{packets:?}");
+    assert!(packets.iter().any(|p| p.contains("sent by laptop after line 22 (client)")), "{packets:?}");
     // Hosts are numbered in order of first appearance: server 10.0.0.1, laptop 10.0.0.2.
     assert_eq!(run.prints("client"), ["10.0.0.1", "10.0.0.2", "10.0.0.2"], "{}", run.stdout);
     assert_eq!(run.prints("server"), ["10.0.0.2", "10000"], "{}", run.stdout);

@@ -72,6 +72,11 @@ impl Executor {
         host.netns.socket(family, ty, proto).map_err(ExecError::Os)
     }
 
+    /// The names of the session's links (empty without hosts), in capture order.
+    pub fn link_names(&self) -> Vec<String> {
+        self.network.as_ref().map(|network| network.links().into_iter().map(|(name, _)| name).collect()).unwrap_or_default()
+    }
+
     /// A host name's address, when it names one of the session's hosts.
     pub(super) fn host_address(&self, name: &str) -> Option<String> {
         Some(self.network.as_ref()?.host(name)?.address.to_string())

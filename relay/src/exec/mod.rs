@@ -480,6 +480,9 @@ impl Executor {
         match raw? {
             call::Raw::Ret(ret) => Ok(ret),
             call::Raw::Network(network) => {
+                if let Some(watch) = &self.config.watch {
+                    watch.watch_network(&network);
+                }
                 self.network = Some(network);
                 Ok(Ret::None)
             }

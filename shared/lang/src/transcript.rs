@@ -32,6 +32,9 @@ pub enum KernelLine {
         seq: Option<u32>,
         ack: Option<u32>,
         len: u32,
+        /// The host that sent it, on a session with hosts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
     },
     /// A host name outside the lab resolved to a lab peer (see [`Event::Resolved`]).
     Resolved { name: String, peer: String, address: String },
@@ -60,7 +63,8 @@ impl Line {
                 local: local.clone(),
                 peer: peer.clone(),
             },
-            Event::Segment { src, dst, proto, flags, seq, ack, len, .. } => KernelLine::Segment {
+            Event::Segment { src, dst, proto, flags, seq, ack, len, host, .. } => KernelLine::Segment {
+                host: host.clone(),
                 src: src.clone(),
                 dst: dst.clone(),
                 proto: proto.clone(),
@@ -111,8 +115,9 @@ impl Line {
             Line::Kernel(KernelLine::State { socket, from, to, local, peer }) => {
                 format!("{socket}  {from} → {to}  ({local} ↔ {peer})")
             }
-            Line::Kernel(KernelLine::Segment { src, dst, proto, flags, seq, ack, len }) => {
-                let mut text = format!("    {src} > {dst}  {proto} {flags}");
+            Line::Kernel(KernelLine::Segment { src, dst, proto, flags, seq, ack, len, host }) => {
+                let from = host.as_ref().map(|host| format!("[{host}] ")).unwrap_or_default();
+                let mut text = format!("    {from}{src} > {dst}  {proto} {flags}");
                 if let Some(seq) = seq {
                     text.push_str(&format!(" seq={seq}"));
                 }

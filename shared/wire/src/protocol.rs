@@ -540,6 +540,9 @@ pub enum Event {
         ack: Option<u32>,
         len: u32,
         ts_us: u64,
+        /// The session host that sent it (`# lane: NAME @ HOST`); absent on the session's own loopback.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
     },
     /// A host name outside the lab (`gethostbyname("baidu.com")`) was given
     /// the address of a lab peer the session started for it: the lab has no

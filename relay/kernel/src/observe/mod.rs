@@ -14,6 +14,7 @@
 mod attribute;
 mod capture;
 mod diag;
+pub mod links;
 mod sample;
 mod session;
 mod tcp_state;

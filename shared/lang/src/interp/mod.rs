@@ -306,11 +306,16 @@ impl Interpreter {
         self.placed(lane, y)
     }
 
+    /// The host the lane runs on (its script lane's: threads and children run where it does).
+    pub fn lane_host(&self, lane: usize) -> Option<&str> {
+        let name = self.lane_name(lane);
+        self.hosts.get(name.split('/').next().unwrap_or(name)).map(String::as_str)
+    }
+
     /// A socket is made on the host of the lane that makes it.
     fn placed(&self, lane: usize, mut y: Yield) -> Yield {
         if let Yield::Call(Call::Socket { host, .. }) = &mut y {
-            let name = self.lane_name(lane);
-            *host = self.hosts.get(name.split('/').next().unwrap_or(name)).cloned();
+            *host = self.lane_host(lane).map(str::to_owned);
         }
         y
     }
