@@ -148,3 +148,4 @@ fn delay_loss_and_mtu_are_real() {
     assert_eq!(payloads.iter().sum::<usize>(), 10_000, "{payloads:?}");
     assert!(payloads.iter().all(|&n| n <= 1448), "{payloads:?}");
 }
+
