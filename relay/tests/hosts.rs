@@ -119,3 +119,43 @@ fn bad_links_and_host_mode_are_refused_in_words() {
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(run.stderr.contains("host mode"), "{}", run.stderr);
 }
+
+/// The page's path: over a WebSocket, `lab_hosts` first, then sockets made on a
+/// host by name, a link's conditions, and segments naming their sender.
+#[tokio::test]
+async fn a_websocket_session_makes_hosts_and_uses_them() {
+    use common::{Relay, b64};
+    use serde_json::json;
+    use socklab_wire::protocol::{ServerMsg, Outcome};
+    let relay = Relay::start();
+    let mut c = relay.connect().await;
+    c.ok(json!({"op": "lab_hosts", "hosts": ["server", "laptop"]})).await;
+    c.ok(json!({"op": "lab_hosts", "hosts": ["server", "laptop"]})).await;
+    c.ok(json!({"op": "lab_link", "a": "laptop", "b": "server", "rate": 2_000_000, "mtu": 1500})).await;
+    let srv = c.ok(json!({"op": "socket", "family": 2, "type": 1, "host": "server"})).await["info"]["sock"].as_u64().unwrap();
+    c.ok(json!({"op": "bind", "sock": srv, "addr": {"host": "server", "port": 80}})).await;
+    c.ok(json!({"op": "listen", "sock": srv})).await;
+    let cli = c.ok(json!({"op": "socket", "family": 2, "type": 1, "host": "laptop"})).await["info"]["sock"].as_u64().unwrap();
+    c.ok(json!({"op": "connect", "sock": cli, "addr": {"host": "server", "port": 80}})).await;
+    c.ok(json!({"op": "sendall", "sock": cli, "data": b64(b"hi")})).await;
+    let name = c.ok(json!({"op": "getsockname", "sock": cli})).await;
+    assert_eq!(name["addr"]["host"], "10.0.0.2");
+    match c.call(json!({"op": "lab_hosts", "hosts": ["other"]})).await {
+        ServerMsg::Result { outcome: Outcome::Err { error }, .. } => assert!(error.message.contains("made already"), "{error:?}"),
+        ServerMsg::Error { message, .. } => assert!(message.contains("made already"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    // Data laptop sends shows on the wire, named by its sender.
+    c.start(json!({"op": "sendall", "sock": cli, "data": b64(&[7; 3000])})).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let next = tokio::time::timeout_at(deadline, c.next()).await.expect("a segment from laptop");
+        if let ServerMsg::Event { event: socklab_wire::protocol::Event::Segment { host: Some(host), len, .. } } = next
+            && host == "laptop"
+            && len > 0
+        {
+            assert!(len <= 1448, "{len}");
+            break;
+        }
+    }
+}
