@@ -36,10 +36,7 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
     let sandbox = Sandbox::new(sandbox)?;
     let mut env = sandbox.new_session()?;
     let frames = args.pcap.as_ref().map(|_| env.observer.keep_frames());
-    let hosts = parsed.script.hosts();
-    if !hosts.is_empty()
-        && let Err(why) = engine::make_hosts(&mut env.exec, hosts).await
-    {
+    if let Err(why) = engine::make_hosts(&mut env.exec, &parsed.script).await {
         writeln!(std::io::stderr().lock(), "{}: cannot place lanes on hosts: {why}", args.file)?;
         return Ok(2);
     }

@@ -304,7 +304,11 @@ impl Run {
 
 /// `lab_hosts` for the script's hosts (before its first statement), awaited;
 /// a refusal in words. A script without hosts needs none.
-pub async fn make_hosts(exec: &mut Executor, hosts: Vec<String>) -> Result<(), String> {
+pub async fn make_hosts(exec: &mut Executor, script: &Script) -> Result<(), String> {
+    let hosts = script.hosts();
+    if hosts.is_empty() {
+        return Ok(());
+    }
     let result = match exec.start(socklab_wire::protocol::Call::LabHosts { hosts }) {
         Started::Done(result) => result,
         Started::Pending(mut pending) => {

@@ -25,11 +25,11 @@ use crate::rtnl::{Mode, Rtnl};
 /// Each host's interface on the session's link, in its own namespace.
 pub const HOST_IFNAME: &str = "eth0";
 /// Its index (a fresh namespace has only `lo`, index 1).
-const HOST_IFINDEX: u32 = 2;
+pub(crate) const HOST_IFINDEX: u32 = 2;
 /// The bridge in the session's namespace, when there is one.
 const BRIDGE_IFINDEX: u32 = 2;
 /// The bridge port of host `i` is index `PORT_IFINDEX + i`.
-const PORT_IFINDEX: u32 = 10;
+pub(crate) const PORT_IFINDEX: u32 = 10;
 
 /// One host of a session.
 #[derive(Debug)]
@@ -79,6 +79,11 @@ impl Network {
             }
         }
         Ok(netns::on_maker(move |state| build(state, session, names)).await?)
+    }
+
+    /// The session's own namespace (where a bridge lives).
+    pub fn session(&self) -> &Arc<Netns> {
+        &self.session
     }
 
     pub fn hosts(&self) -> &[Host] {
