@@ -160,3 +160,32 @@ async fn a_websocket_session_makes_hosts_and_uses_them() {
         }
     }
 }
+
+const UNIX_PER_HOST: &str = r#"
+# lane: a @ one
+u = socket(AF_UNIX, SOCK_STREAM)
+u.bind("/tmp/lab.sock")
+u.listen(1)
+print(os.path.exists("/tmp/lab.sock"))
+
+# lane: b @ two
+v = socket(AF_UNIX, SOCK_STREAM)
+print(os.path.exists("/tmp/lab.sock"))
+v.bind("/tmp/lab.sock")
+w = socket(AF_UNIX, SOCK_STREAM)
+try:
+    w.connect("/tmp/only-on-one.sock")
+except OSError as e:
+    print(e.errno)
+os.unlink("/tmp/lab.sock")
+print(os.path.exists("/tmp/lab.sock"))
+"#;
+
+#[test]
+fn unix_paths_are_per_host() {
+    let run = run_script(&format!("import os\n{UNIX_PER_HOST}"), &[]);
+    run.assert_all_finished();
+    assert_eq!(run.prints("a"), ["True"], "{}", run.stdout);
+    // Host two sees none of host one's paths: its own bind succeeds, a connect finds nothing (ENOENT).
+    assert_eq!(run.prints("b"), ["False", "2", "False"], "{}", run.stdout);
+}

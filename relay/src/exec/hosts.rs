@@ -21,6 +21,11 @@ impl Executor {
         let Some(session) = self.config.session_netns.clone() else {
             return Started::Done(Err(ExecError::NotAllowed { errno: libc::EPERM, why: HOST_MODE.into() }));
         };
+        if let Some(bad) = hosts.iter().find(|name| !socklab_wire::network::is_host_name(name)) {
+            return Started::Done(Err(ExecError::BadArgument(format!(
+                "host name {bad:?}: use letters, digits, '_' and '-', starting with a letter or '_' (at most 63)"
+            ))));
+        }
         if let Some(network) = &self.network {
             let made: Vec<&str> = network.hosts().iter().map(|h| h.name.as_str()).collect();
             return Started::Done(if made == hosts.iter().map(String::as_str).collect::<Vec<_>>() {
@@ -75,6 +80,16 @@ impl Executor {
     /// The names of the session's links (empty without hosts), in capture order.
     pub fn link_names(&self) -> Vec<String> {
         self.network.as_ref().map(|network| network.links().into_iter().map(|(name, _)| name).collect()).unwrap_or_default()
+    }
+
+    /// The address policy for sockets on `host`: Unix paths live in a directory
+    /// of the host's own, as on separate machines.
+    pub(super) fn policy_for(&self, host: Option<&str>) -> super::AddrPolicy {
+        let mut policy = self.config.policy.clone();
+        if let Some(host) = host {
+            policy.unix_root = policy.unix_root.join(format!("host-{host}"));
+        }
+        policy
     }
 
     /// A host name's address, when it names one of the session's hosts.

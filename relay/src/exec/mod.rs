@@ -66,6 +66,8 @@ pub struct SockEntry {
     /// goes through our setsockopt and accepted sockets inherit their listener's, so the
     /// values are known without a getsockopt per waiting call.
     kernel_timeouts: Mutex<KernelTimeouts>,
+    /// The session host it was made on (`Call::Socket`'s `host`); its Unix paths are that host's.
+    host: Option<Arc<str>>,
 }
 
 /// A socket's kernel send and receive timeouts.
@@ -279,12 +281,12 @@ impl Executor {
                     .collect();
                 self.wait_or_finish(PendingCall::poll(fds, timeout), timeout != Some(Duration::ZERO))
             }
-            Call::Unlink { path } => done(
-                addr::unix_file(&path, &self.config.policy)
+            Call::Unlink { path, host } => done(
+                addr::unix_file(&path, &self.policy_for(host.as_deref()))
                     .and_then(|p| std::fs::remove_file(p).map_err(ExecError::Os))
                     .map(|()| Ret::None),
             ),
-            Call::Exists { path } => done(addr::unix_file(&path, &self.config.policy).map(|p| Ret::Int {
+            Call::Exists { path, host } => done(addr::unix_file(&path, &self.policy_for(host.as_deref())).map(|p| Ret::Int {
                 value: i64::from(std::fs::symlink_metadata(p).is_ok()),
             })),
             Call::Select { rlist, wlist, xlist, timeout } => {
@@ -314,7 +316,7 @@ impl Executor {
 
     fn start_on(&mut self, entry: Arc<SockEntry>, call: Call) -> Started {
         let family = entry.info.family;
-        let policy = self.config.policy.clone();
+        let policy = self.policy_for(entry.host.as_deref());
         let sock = entry.socket();
         let done = |r| Started::Done(r);
         match call {
@@ -480,6 +482,9 @@ impl Executor {
         match raw? {
             call::Raw::Ret(ret) => Ok(ret),
             call::Raw::Network(network) => {
+                for host in network.hosts() {
+                    std::fs::create_dir_all(&self.policy_for(Some(&host.name)).unix_root).map_err(ExecError::Os)?;
+                }
                 if let Some(watch) = &self.config.watch {
                     watch.watch_network(&network);
                 }
@@ -491,9 +496,9 @@ impl Executor {
                     return Err(self.too_many_sockets());
                 }
                 let info = SockInfo { sock: 0, fd: socket.as_raw_fd(), ..listener.info };
-                let addr = addr::from_sockaddr(&peer, &self.config.policy);
-                // An accepted socket inherits its listener's timeouts.
-                let entry = self.register(socket, info, listener.kernel_timeouts())?;
+                let addr = addr::from_sockaddr(&peer, &self.policy_for(listener.host.as_deref()));
+                // An accepted socket inherits its listener's timeouts and host.
+                let entry = self.register(socket, info, listener.kernel_timeouts(), listener.host.clone())?;
                 Ok(Ret::Accepted { info: entry.info, addr })
             }
         }
@@ -510,7 +515,7 @@ impl Executor {
             None => (self.config.make_socket)(family, base_type, proto).map_err(ExecError::Os)?,
         };
         let info = SockInfo { sock: 0, fd: socket.as_raw_fd(), family, sock_type: base_type, proto };
-        let entry = self.register(socket, info, KernelTimeouts::default())?;
+        let entry = self.register(socket, info, KernelTimeouts::default(), host.map(Arc::from))?;
         if sock_type & libc::SOCK_NONBLOCK != 0 {
             entry.set_mode(IoMode::NonBlocking);
         }
@@ -538,8 +543,8 @@ impl Executor {
             .map_err(ExecError::Os)?;
         let info = |s: &Socket| SockInfo { sock: 0, fd: s.as_raw_fd(), family, sock_type: base_type, proto };
         let (ia, ib) = (info(&a), info(&b));
-        let a = self.register(a, ia, KernelTimeouts::default())?;
-        let b = self.register(b, ib, KernelTimeouts::default())?;
+        let a = self.register(a, ia, KernelTimeouts::default(), None)?;
+        let b = self.register(b, ib, KernelTimeouts::default(), None)?;
         if sock_type & libc::SOCK_NONBLOCK != 0 {
             a.set_mode(IoMode::NonBlocking);
             b.set_mode(IoMode::NonBlocking);
@@ -559,7 +564,7 @@ impl Executor {
             let entry = self.entry(id)?;
             let dup = entry.socket.try_clone().map_err(ExecError::Os)?;
             let info = SockInfo { sock: 0, fd: dup.as_raw_fd(), ..entry.info };
-            let copy = self.register(dup, info, entry.kernel_timeouts())?;
+            let copy = self.register(dup, info, entry.kernel_timeouts(), entry.host.clone())?;
             copy.set_mode(entry.mode());
             copies.push(copy.info);
         }
@@ -571,6 +576,7 @@ impl Executor {
         socket: Socket,
         mut info: SockInfo,
         kernel_timeouts: KernelTimeouts,
+        host: Option<Arc<str>>,
     ) -> Result<Arc<SockEntry>, ExecError> {
         socket.set_nonblocking(true).map_err(ExecError::Os)?;
         info.sock = self.next_id;
@@ -582,6 +588,7 @@ impl Executor {
             mode: Mutex::new(IoMode::Blocking),
             closed: CancellationToken::new(),
             kernel_timeouts: Mutex::new(kernel_timeouts),
+            host,
             watch: self.config.watch.clone().filter(|_| {
                 info.sock_type == libc::SOCK_STREAM && matches!(info.family, libc::AF_INET | libc::AF_INET6)
             }),
@@ -873,8 +880,8 @@ mod tests {
             run(&mut exec, Call::ConnectEx { sock: tcp.sock, addr });
         }
         for path in [String::new(), "\0".into(), "/".into(), "..".into(), "a/".repeat(60), "\0".repeat(200), "x".repeat(5000)] {
-            run(&mut exec, Call::Unlink { path: path.clone() });
-            run(&mut exec, Call::Exists { path: path.clone() });
+            run(&mut exec, Call::Unlink { path: path.clone(), host: None });
+            run(&mut exec, Call::Exists { path: path.clone(), host: None });
             run(&mut exec, Call::Bind { sock: a.sock, addr: Addr::Unix { path: path.clone() } });
         }
         run(&mut exec, Call::Fork { socks: vec![u32::MAX; 1000] });

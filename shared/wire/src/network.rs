@@ -17,6 +17,15 @@ pub fn host_address(index: usize) -> Ipv4Addr {
     Ipv4Addr::new(10, 0, 0, (index + 1).min(254) as u8)
 }
 
+/// Whether `name` may name a host: letters, digits, `_` and `-`, starting with
+/// a letter or `_`, at most 63 bytes (it names a directory of Unix paths too).
+pub fn is_host_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= 63
+        && matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 /// The prefix length of the hosts' subnet.
 pub const PREFIX_LEN: u8 = 24;
 
@@ -135,5 +144,7 @@ mod tests {
         assert!(LinkConditions { reorder: 5.0, delay: 0.0, ..ok }.check().unwrap_err().contains("needs a delay"));
         assert!(LinkConditions { mtu: Some(20), ..ok }.check().unwrap_err().contains("mtu"));
         assert_eq!(host_address(1), Ipv4Addr::new(10, 0, 0, 2));
+        assert!(is_host_name("laptop") && is_host_name("_a-1"));
+        assert!(!is_host_name("../etc") && !is_host_name("") && !is_host_name("9lives"));
     }
 }

@@ -138,11 +138,20 @@ pub enum Call {
         /// Seconds; `None` waits as long as it takes.
         timeout: Option<f64>,
     },
-    /// `os.unlink(path)`: removes a file in the session's Unix path directory.
-    Unlink { path: String },
+    /// `os.unlink(path)`: removes a file in the session's Unix path directory
+    /// (the host's, for a lane on a host).
+    Unlink {
+        path: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
+    },
     /// `os.path.exists(path)`: whether the path names something in the
-    /// session's Unix path directory; the value is an int, 1 or 0.
-    Exists { path: String },
+    /// session's Unix path directory (the host's); the value is an int, 1 or 0.
+    Exists {
+        path: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
+    },
     /// Makes the session's hosts (the script's `# lane: NAME @ HOST` hosts, in
     /// order of first appearance), each its own network namespace on a link
     /// shared with the others. Sent once, before any socket is made.
@@ -697,7 +706,7 @@ mod tests {
     fn every_op_name_is_listed() {
         let call = Call::Sleep { seconds: 0.0 };
         assert!(OP_NAMES.contains(&call.op_name()));
-        assert_eq!(OP_NAMES.len(), 29);
+        assert_eq!(OP_NAMES.len(), 31);
     }
 
     #[test]
@@ -708,8 +717,10 @@ mod tests {
             Call::LabPeer { kind: PeerKind::Echo },
             Call::Socketpair { family: 1, sock_type: 1, proto: 0 },
             Call::Poll { fds: vec![PollFd { fd: 3, events: 1 }], timeout: Some(0.5) },
-            Call::Unlink { path: "/tmp/x.sock".into() },
-            Call::Exists { path: "/tmp/x.sock".into() },
+            Call::Unlink { path: "/tmp/x.sock".into(), host: None },
+            Call::Exists { path: "/tmp/x.sock".into(), host: Some("laptop".into()) },
+            Call::LabHosts { hosts: vec!["laptop".into()] },
+            Call::LabLink { a: "laptop".into(), b: None, conditions: crate::network::LinkConditions { delay: 0.04, ..Default::default() } },
         ];
         for call in calls {
             let json = serde_json::to_value(&call).unwrap_or_default();
