@@ -62,7 +62,7 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
     let summary = engine::run(&parsed.script, env, &options, &mut emit).await;
     sandbox.remove_base();
     if let (Some(path), Some(frames)) = (&args.pcap, frames) {
-        let frames = std::mem::take(&mut *frames.lock().unwrap_or_else(|poison| poison.into_inner()));
+        let (frames, _) = std::mem::take(&mut *frames.lock().unwrap_or_else(|poison| poison.into_inner()));
         crate::pcapng::write(path, &links, &frames, &summary.calls)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }

@@ -16,8 +16,8 @@ use tokio::io::unix::AsyncFd;
 use super::capture::{IsnTable, Segment};
 use crate::hosts::{HOST_IFINDEX, Network, PORT_IFINDEX};
 
-/// Frames kept for an export, at most this many (later ones are counted, not kept).
-pub const MAX_FRAMES: usize = 200_000;
+/// Bytes of frames kept for an export, at most (later frames are not kept).
+pub const MAX_FRAME_BYTES: usize = 64 << 20;
 
 /// One frame as it left a host.
 #[derive(Debug, Clone)]
@@ -31,8 +31,8 @@ pub struct Frame {
     pub data: Vec<u8>,
 }
 
-/// Frames kept for an export (shared with whoever writes the file).
-pub type FrameLog = Arc<Mutex<Vec<Frame>>>;
+/// Frames kept for an export (shared with whoever writes the file), and their bytes.
+pub type FrameLog = Arc<Mutex<(Vec<Frame>, usize)>>;
 
 /// Where a session's link traffic is seen in one place, in the order the
 /// kernel saw it: with two hosts, the first host's `eth0` (what it sends is
@@ -108,12 +108,13 @@ impl LinkCapture {
             let host = self.hosts[host].clone();
             if let Some(log) = &self.log
                 && let Ok(mut log) = log.lock()
-                && log.len() < MAX_FRAMES
+                && log.1 + frame.len() <= MAX_FRAME_BYTES
             {
+                log.1 += frame.len();
                 let unix_ns = captured_at(self.fd.get_ref()).unwrap_or_else(|| {
                     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
                 });
-                log.push(Frame { link, host: host.clone(), unix_ns, data: frame.to_vec() });
+                log.0.push(Frame { link, host: host.clone(), unix_ns, data: frame.to_vec() });
             }
             if let Some(segment) = arp(frame).or_else(|| self.isn.parse(frame)) {
                 return Ok((segment, host));
