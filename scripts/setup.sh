@@ -42,6 +42,14 @@ if [[ ! -x /usr/sbin/nginx ]]; then
     fi
 fi
 
+# tshark, which reads the pcapng `socklab run --pcap` writes (relay/tests/hosts.rs).
+# Non-interactive: the package's question about capture rights keeps its default.
+if ! command -v tshark >/dev/null; then
+    say "installing tshark"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null
+fi
+
 # wasm-bindgen-test-runner must match the wasm-bindgen in Cargo.lock exactly.
 wanted="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
 if [[ -z "$wanted" ]]; then

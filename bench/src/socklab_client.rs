@@ -147,6 +147,7 @@ impl SocklabClient {
                 family: libc::AF_INET,
                 sock_type: libc::SOCK_STREAM,
                 proto: 0,
+                host: None,
             })
             .await?
         {
@@ -363,6 +364,7 @@ pub async fn setup_times(target: &RelayTarget, count: usize) -> anyhow::Result<S
                 family: libc::AF_INET,
                 sock_type: libc::SOCK_STREAM,
                 proto: 0,
+                host: None,
             })
             .await?;
         times.first_socket.push(start.elapsed());

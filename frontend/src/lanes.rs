@@ -2,7 +2,7 @@
 //! edited parts back, so that the script text stays the one source of truth and
 //! split-then-join gives back exactly the text that went in.
 
-use socklab_lang::lexer::is_lane_name;
+use socklab_lang::lexer::{is_lane_name, split_lane_header};
 
 /// One part of the script: the lines before the first `# lane:` header (the
 /// implicit `main` lane), or one header and the lines after it.
@@ -27,10 +27,10 @@ impl LanePart {
     }
 }
 
-/// The lane name a line declares, if it is a `# lane: NAME` header.
+/// The lane name a line declares, if it is a `# lane: NAME` (or `# lane: NAME @ HOST`) header.
 pub fn header_name(line: &str) -> Option<&str> {
-    let name = line.strip_prefix('#')?.trim_start().strip_prefix("lane:")?.trim();
-    is_lane_name(name).then_some(name)
+    let (name, host) = split_lane_header(line.strip_prefix('#')?.trim_start().strip_prefix("lane:")?);
+    (is_lane_name(name) && host.is_none_or(is_lane_name)).then_some(name)
 }
 
 /// The script's parts, always starting with the (possibly empty) preamble.

@@ -8,7 +8,7 @@ use socklab_lang::interp::{CallResult, InterpEvent, Interpreter};
 use socklab_lang::order::{Key, Stamps};
 use socklab_lang::schedule::{Answer, Scheduler, Turn};
 use socklab_lang::{self as lang, Diagnostic};
-use socklab_wire::protocol::{ClientMsg, ServerMsg, SockId};
+use socklab_wire::protocol::{Call, ClientMsg, ErrorCode, Outcome, ServerMsg, SockId};
 
 use crate::transcript::Line;
 
@@ -49,6 +49,15 @@ pub struct Runner<L> {
     stamps: Stamps,
     /// Socket handles the relay reported made, to name them for the table.
     socks: Vec<SockId>,
+    /// A script with hosts: the `lab_hosts` call made before any statement runs.
+    hosts: Option<HostsCall>,
+}
+
+/// The session's hosts being made: the call's id and whether it was sent.
+struct HostsCall {
+    id: u64,
+    hosts: Vec<String>,
+    sent: bool,
 }
 
 impl Runner<Interpreter> {
@@ -58,7 +67,14 @@ impl Runner<Interpreter> {
         if !parsed.diagnostics.is_empty() {
             return Err(parsed.diagnostics);
         }
-        Ok(Runner::new(Interpreter::new(&parsed.script), first_id))
+        let hosts = parsed.script.hosts();
+        if hosts.is_empty() {
+            return Ok(Runner::new(Interpreter::new(&parsed.script), first_id));
+        }
+        // The hosts come first: their call takes `first_id`, the lanes' calls the ids after it.
+        let mut runner = Runner::new(Interpreter::new(&parsed.script), first_id + 1);
+        runner.hosts = Some(HostsCall { id: first_id, hosts, sent: false });
+        Ok(runner)
     }
 
     /// Brings a line to the named lane's program input (`input()`), or with
@@ -74,7 +90,7 @@ impl Runner<Interpreter> {
 
 impl<L: Lanes> Runner<L> {
     pub fn new(lanes: L, first_id: u64) -> Self {
-        Runner { scheduler: Scheduler::new(lanes, first_id), seen: Vec::new(), stamps: Stamps::default(), socks: Vec::new() }
+        Runner { scheduler: Scheduler::new(lanes, first_id), seen: Vec::new(), stamps: Stamps::default(), socks: Vec::new(), hosts: None }
     }
 
     /// Pauses (steps only on request) or runs on.
@@ -128,6 +144,15 @@ impl<L: Lanes> Runner<L> {
     /// Steps lanes until the run must wait for the relay (or the budget runs out).
     pub fn drive(&mut self, now: f64) -> Drive {
         let mut drive = Drive::default();
+        if let Some(hosts) = &mut self.hosts {
+            // Nothing runs until the relay made the hosts.
+            if !hosts.sent {
+                hosts.sent = true;
+                let call = Call::LabHosts { hosts: hosts.hosts.clone() };
+                drive.send.push(ClientMsg::Call { id: hosts.id, call });
+            }
+            return drive;
+        }
         match self.scheduler.run(now, STEP_BUDGET) {
             Turn::Call { id, call, .. } => drive.send.push(ClientMsg::Call { id, call }),
             Turn::Again => drive.again = true,
@@ -140,6 +165,23 @@ impl<L: Lanes> Runner<L> {
     /// Feeds one message from the relay (other than `hello`) and drives on.
     pub fn on_message(&mut self, msg: ServerMsg, now: f64) -> Drive {
         let mut lines = Vec::new();
+        if let Some(hosts) = &self.hosts {
+            let refused = match &msg {
+                ServerMsg::Pending { id } if *id == hosts.id => return Drive::default(),
+                ServerMsg::Result { id, outcome: Outcome::Ok { .. }, .. } if *id == hosts.id => None,
+                ServerMsg::Result { id, outcome: Outcome::Err { error }, .. } if *id == hosts.id => Some(error.message.clone()),
+                ServerMsg::Error { id: Some(id), message, .. } if *id == hosts.id => Some(message.clone()),
+                _ => return Drive::default(),
+            };
+            self.hosts = None;
+            if let Some(why) = refused {
+                self.scheduler.abandon();
+                let mut lines = vec![Line::relay_error(ErrorCode::BadArguments, &format!("cannot place lanes on hosts: {why}"))];
+                lines.extend(self.take_lines());
+                return Drive { lines, ..Drive::default() };
+            }
+            return self.drive(now);
+        }
         match msg {
             ServerMsg::Pending { id } => self.scheduler.answer(id, Answer::Pending),
             ServerMsg::Result { id, outcome, ts_us } => {
@@ -417,6 +459,27 @@ mod tests {
         let (_, printed) = run_alone(HOG).expect("runs to its end");
         assert!(printed.starts_with("MemoryError True\n"), "{}", &printed[..40.min(printed.len())]);
         assert!(printed.len() <= (16 << 20) + 20, "{} bytes printed", printed.len());
+    }
+
+    #[test]
+    fn a_script_with_hosts_makes_them_before_its_first_statement() {
+        let source = "# lane: client @ laptop\ns = socket()\n";
+        let mut runner = Runner::from_source(source, 1).expect("parses");
+        let drive = runner.drive(0.0);
+        let hosts = Call::LabHosts { hosts: vec!["laptop".into()] };
+        assert_eq!(drive.send, [ClientMsg::Call { id: 1, call: hosts }]);
+        assert!(runner.on_message(ServerMsg::Pending { id: 1 }, 0.0).send.is_empty());
+        let drive = runner.on_message(ServerMsg::Result { id: 1, outcome: ok(), ts_us: None }, 0.0);
+        let made = Call::Socket { family: 2, sock_type: 1, proto: 0, host: Some("laptop".into()) };
+        assert_eq!(drive.send, [ClientMsg::Call { id: 2, call: made }]);
+
+        // Refused (host mode): the run ends, saying why.
+        let mut runner = Runner::from_source(source, 1).expect("parses");
+        runner.drive(0.0);
+        let refused = ServerMsg::Error { id: Some(1), code: ErrorCode::BadArguments, message: "host mode".into() };
+        let drive = runner.on_message(refused, 0.0);
+        assert!(drive.lines.iter().any(|l| l.text.contains("cannot place lanes on hosts: host mode")), "{:?}", drive.lines);
+        assert!(runner.is_finished());
     }
 
     #[test]

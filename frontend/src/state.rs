@@ -911,6 +911,7 @@ mod tests {
                         len: 0,
                         ts_us: 2,
                         expert: Vec::new(),
+                        host: None,
                     },
                     name: None,
                 },
@@ -963,6 +964,7 @@ mod tests {
             len: 0,
             ts_us,
             expert: Vec::new(),
+            host: None,
         }
     }
 

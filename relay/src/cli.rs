@@ -17,6 +17,8 @@ pub struct RunArgs {
     pub deadlock_timeout: Duration,
     pub limits: Limits,
     pub max_steps: u64,
+    /// `--pcap FILE`: the links' packets as pcapng.
+    pub pcap: Option<std::path::PathBuf>,
 }
 
 /// Run a script file; returns the process exit status (0, 1, or 2 for a script that does not parse).
@@ -32,7 +34,12 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
         return Ok(2);
     }
     let sandbox = Sandbox::new(sandbox)?;
-    let env = sandbox.new_session()?;
+    let mut env = sandbox.new_session()?;
+    let frames = args.pcap.as_ref().map(|_| env.observer.keep_frames());
+    if let Err(why) = engine::make_hosts(&mut env.exec, &parsed.script).await {
+        writeln!(std::io::stderr().lock(), "{}: cannot place lanes on hosts: {why}", args.file)?;
+        return Ok(2);
+    }
     // A script read from a file leaves standard input to its lanes' `input()`.
     let stdin = args.file != "-";
     let options = RunOptions {
@@ -40,8 +47,10 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
         stdin,
         limits: args.limits,
         max_steps: args.max_steps,
+        mark_calls: args.pcap.is_some(),
         ..RunOptions::default()
     };
+    let links = env.exec.link_names();
     let mut stdout = std::io::stdout().lock();
     let mut failed_write = None;
     let mut text_filter = socklab_lang::transcript::TextFilter::default();
@@ -56,6 +65,11 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
     };
     let summary = engine::run(&parsed.script, env, &options, &mut emit).await;
     sandbox.remove_base();
+    if let (Some(path), Some(frames)) = (&args.pcap, frames) {
+        let (frames, _) = std::mem::take(&mut *frames.lock().unwrap_or_else(|poison| poison.into_inner()));
+        crate::pcapng::write(path, &links, &frames, &summary.calls)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
     if let Some(e) = failed_write {
         return Err(e.into());
     }

@@ -43,6 +43,8 @@ pub struct RunOptions {
     pub stdin: bool,
     /// What the script's values and output may take.
     pub limits: Limits,
+    /// Note when and where each call is made ([`RunSummary::calls`]), for a pcapng's comments.
+    pub mark_calls: bool,
 }
 
 impl Default for RunOptions {
@@ -53,6 +55,7 @@ impl Default for RunOptions {
             max_steps: 1_000_000,
             stdin: false,
             limits: Limits::default(),
+            mark_calls: false,
         }
     }
 }
@@ -63,6 +66,18 @@ pub struct RunSummary {
     /// Every lane finished normally.
     pub all_finished: bool,
     pub steps: u64,
+    /// With [`RunOptions::mark_calls`]: each call as it was made.
+    pub calls: Vec<CallMark>,
+}
+
+/// A call as the run made it: when, by which lane on which host, at which line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallMark {
+    /// Wall-clock nanoseconds since the Unix epoch.
+    pub unix_ns: u64,
+    pub lane: String,
+    pub host: Option<String>,
+    pub line: Option<u32>,
 }
 
 impl RunSummary {
@@ -93,6 +108,7 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
         merge: Merge::default(),
     };
     let mut io = Io { exec: &mut exec, observer: &observer, emit };
+    let mut calls = Vec::new();
     loop {
         // One statement at a time, so the kernel's lines fall between the statements they follow.
         let turn = {
@@ -101,6 +117,17 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
             scheduler.run_with(now(), 1, &mut host)
         };
         run.flush(&mut io);
+        if let (true, Turn::Call { lane, .. }) = (options.mark_calls, &turn) {
+            let interp = run.scheduler.lanes();
+            let unix_ns = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+            let lane = *lane;
+            calls.push(CallMark {
+                unix_ns,
+                lane: interp.lane_name(lane).to_owned(),
+                host: interp.lane_host(lane).map(str::to_owned),
+                line: interp.current_line(lane),
+            });
+        }
         match turn {
             Turn::Call { id, lane, call } => match io.exec.start(call) {
                 Started::Done(result) => {
@@ -160,7 +187,7 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
     run.merge.release_all().into_iter().for_each(|(line, ts_us)| (io.emit)(line, ts_us));
     let interp = run.scheduler.lanes();
     let all_finished = (0..interp.lane_count()).all(|lane| interp.lane_state(lane) == LaneState::Ended(EndStatus::Finished));
-    RunSummary { all_finished, steps: run.scheduler.steps() }
+    RunSummary { all_finished, steps: run.scheduler.steps(), calls }
 }
 
 /// What the engine adds to the scheduling rule: a waiting call is tried once
@@ -336,6 +363,23 @@ impl Run {
             self.merge.push(key, (line, key.ts_us));
         }
     }
+}
+
+/// `lab_hosts` for the script's hosts (before its first statement), awaited;
+/// a refusal in words. A script without hosts needs none.
+pub async fn make_hosts(exec: &mut Executor, script: &Script) -> Result<(), String> {
+    let hosts = script.hosts();
+    if hosts.is_empty() {
+        return Ok(());
+    }
+    let result = match exec.start(socklab_wire::protocol::Call::LabHosts { hosts }) {
+        Started::Done(result) => result,
+        Started::Pending(mut pending) => {
+            let raw = pending.drive().await;
+            exec.finish(raw)
+        }
+    };
+    result.map(drop).map_err(|e| e.to_string())
 }
 
 /// What the interpreter is fed for a finished call.

@@ -93,7 +93,8 @@ pub async fn transcript(source: &str, sandbox: &Sandbox, deadlock_timeout: Durat
     if let Some(first) = parsed.diagnostics.first() {
         bail!("the script does not parse: {first}");
     }
-    let env = sandbox.new_session().context("cannot start a session")?;
+    let mut env = sandbox.new_session().context("cannot start a session")?;
+    engine::make_hosts(&mut env.exec, &parsed.script).await.map_err(|why| anyhow::anyhow!("cannot place lanes on hosts: {why}"))?;
     let options = RunOptions { deadlock_timeout, ..RunOptions::default() };
     let mut lines = Vec::new();
     engine::run(&parsed.script, env, &options, &mut |line, _| lines.push(line)).await;

@@ -9,6 +9,7 @@ pub mod exec;
 pub mod limits;
 pub mod listen;
 pub mod metrics;
+pub mod pcapng;
 pub mod peers;
 pub mod reaper;
 pub mod sandbox;

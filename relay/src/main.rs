@@ -71,6 +71,10 @@ struct RunCommand {
     /// Statements the whole run may execute, so an endless loop ends.
     #[arg(long, default_value_t = 1_000_000)]
     max_steps: u64,
+    /// Write what crossed the links between the script's hosts to FILE as pcapng
+    /// (one interface per link, each packet's comment naming the script line).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<std::path::PathBuf>,
     #[command(flatten)]
     observe: ObserveArgs,
 }
@@ -115,6 +119,7 @@ fn main() -> anyhow::Result<()> {
                     output: usize::try_from(run.max_output.0).unwrap_or(usize::MAX),
                 },
                 max_steps: run.max_steps,
+                pcap: run.pcap,
             };
             let code = runtime.block_on(async {
                 let sandbox = SandboxConfig {

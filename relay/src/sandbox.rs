@@ -196,6 +196,7 @@ impl Sandbox {
             buffer_max: self.buffer_max,
             peers_on_well_known_ports: netns.is_some(),
             watch: Some(observer.clone()),
+            session_netns: netns.clone(),
         });
         metrics::session_set_up(self.mode, setting_up.elapsed());
         Ok(SessionEnv { exec, observer: Observation { observer }, dir })
@@ -216,6 +217,11 @@ impl Observation {
     /// Microseconds on the session's event clock (`ts_us`).
     pub fn now_us(&self) -> u64 {
         self.observer.now_us()
+    }
+
+    /// Keeps the frames the session's hosts send, for a pcapng export.
+    pub fn keep_frames(&self) -> socklab_kernel::observe::links::FrameLog {
+        self.observer.keep_frames()
     }
 
     /// The events still coming once a run's lanes are done (FIN_WAIT2, TIME_WAIT…): waits

@@ -137,7 +137,9 @@ async fn check_exports(languages: &[&str]) {
     // SOCKLAB_EXPORT_KEEP=DIR keeps the generated programs there, to read or rerun them.
     let keep = std::env::var_os("SOCKLAB_EXPORT_KEEP").map(std::path::PathBuf::from);
     let dir = keep.as_deref().unwrap_or(dir.path());
-    let runs = lessons::all().iter().map(|lesson| lesson_exports(lesson, dir, languages));
+    // A lesson on hosts is not exported (the exporters refuse it, tested in socklab-export).
+    let exported = lessons::all().iter().filter(|lesson| socklab_lang::parse(lesson.solution).script.hosts().is_empty());
+    let runs = exported.map(|lesson| lesson_exports(lesson, dir, languages));
     let problems: Vec<String> = futures::future::join_all(runs).await.into_iter().flatten().collect();
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }

@@ -1,5 +1,8 @@
 //! socklab's kernel side: sandbox namespaces and observation of what the kernel did.
+pub mod hosts;
+mod links;
 pub mod netns;
+mod rtnl;
 pub mod observe;
 
 /// The relay shares these across tasks: keep them `Send`/`Sync` as promised.

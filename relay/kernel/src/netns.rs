@@ -41,13 +41,7 @@ impl Netns {
     /// works (making a namespace takes milliseconds): the thread's other
     /// sessions run meanwhile.
     pub async fn create_async() -> io::Result<Netns> {
-        let (done, result) = tokio::sync::oneshot::channel();
-        worker(Helper::Maker)?.post(move |state| {
-            let _ = done.send(create_here(state));
-        });
-        result
-            .await
-            .map_err(|_| io::Error::other("the namespace helper thread is gone"))?
+        on_maker(create_here).await
     }
 
     /// A socket made inside this namespace, with `SOCK_NONBLOCK | SOCK_CLOEXEC` set.
@@ -75,6 +69,25 @@ impl Netns {
     pub fn id(&self) -> u64 {
         self.id
     }
+
+    /// The descriptor that holds the namespace (for `setns` and `IFLA_NET_NS_FD`).
+    pub(crate) fn fd(&self) -> &OwnedFd {
+        &self.fd
+    }
+}
+
+/// Runs `f` on the namespace maker thread (where namespaces are made and
+/// links set up) without blocking the caller's thread.
+pub(crate) async fn on_maker<T: Send + 'static>(
+    f: impl FnOnce(&mut WorkerState) -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    worker(Helper::Maker)?.post(move |state| {
+        let _ = done.send(f(state));
+    });
+    result
+        .await
+        .map_err(|_| io::Error::other("the namespace helper thread is gone"))?
 }
 
 impl Drop for Netns {
@@ -144,7 +157,7 @@ fn new_socket(domain: i32, ty: i32, proto: i32) -> io::Result<Socket> {
 }
 
 /// Runs on the maker thread, which `unshare` has just put in a fresh namespace.
-fn create_here(state: &mut WorkerState) -> io::Result<Netns> {
+pub(crate) fn create_here(state: &mut WorkerState) -> io::Result<Netns> {
     // SAFETY: unshare(2) takes no pointers and affects only this thread.
     if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
         return Err(io::Error::last_os_error());
@@ -198,7 +211,7 @@ struct Worker {
 }
 
 /// What a helper thread knows about where it is.
-struct WorkerState {
+pub(crate) struct WorkerState {
     /// The namespace the thread started in, to return to.
     home: OwnedFd,
     home_id: u64,
@@ -207,7 +220,7 @@ struct WorkerState {
 }
 
 impl WorkerState {
-    fn enter(&mut self, fd: &OwnedFd, id: u64) -> io::Result<()> {
+    pub(crate) fn enter(&mut self, fd: &OwnedFd, id: u64) -> io::Result<()> {
         if self.current != id {
             setns(fd)?;
             self.current = id;

@@ -5,6 +5,8 @@
 //! MSG_WAITALL) only when a syscall succeeded, so a waiting call can be
 //! dropped at any point without losing or repeating work.
 
+use std::pin::Pin;
+use std::future::Future;
 use std::io;
 use std::mem::MaybeUninit;
 use std::sync::Arc;
@@ -27,6 +29,8 @@ const READ_CHUNK: usize = 256 * 1024;
 /// A call's result before the executor has registered what it made.
 pub enum Raw {
     Ret(Ret),
+    /// The session's hosts, made (`lab_hosts`).
+    Network(Arc<socklab_kernel::hosts::Network>),
     Accepted { socket: Socket, peer: SockAddr, listener: Arc<SockEntry> },
 }
 
@@ -122,6 +126,8 @@ enum Kind {
     /// poll(2): each descriptor with its session socket (`None`: not one of
     /// the session's, reported as POLLNVAL) and the events asked for.
     Poll { fds: Vec<(i32, Option<Arc<SockEntry>>, i16)>, timeout: Option<Duration> },
+    /// Work done off the session thread (hosts, links): polled, never blocking.
+    Task(Pin<Box<dyn Future<Output = Result<Raw, ExecError>> + Send>>),
 }
 
 impl Drop for PendingCall {
@@ -194,6 +200,11 @@ impl PendingCall {
         self.started_ns = ns;
     }
 
+    /// Work done elsewhere (on the namespace helper threads), awaited.
+    pub fn task(work: impl Future<Output = Result<Raw, ExecError>> + Send + 'static) -> PendingCall {
+        PendingCall::new(Kind::Task(Box::pin(work)))
+    }
+
     pub(super) fn count_as(&mut self, op: Op) {
         self.counted_as = Some(op);
     }
@@ -236,6 +247,7 @@ impl PendingCall {
             Kind::Recv { .. } => "data to arrive",
             Kind::Select { .. } | Kind::Poll { .. } => "a socket to become ready",
             Kind::Sleep(_) => "the sleep to end",
+            Kind::Task(_) => "the network to be set up",
         }
     }
 
@@ -245,7 +257,7 @@ impl PendingCall {
             | Kind::Connect { entry, .. }
             | Kind::Send { entry, .. }
             | Kind::Recv { entry, .. } => Some(entry),
-            Kind::Select { .. } | Kind::Sleep(_) | Kind::Poll { .. } => None,
+            Kind::Select { .. } | Kind::Sleep(_) | Kind::Poll { .. } | Kind::Task(_) => None,
         }
     }
 
@@ -269,6 +281,7 @@ impl PendingCall {
         // A wait too long for the clock to name its end has none: it waits as if blocking.
         let at = |length: Duration| now.checked_add(length);
         self.deadline = match &self.kind {
+            Kind::Task(_) => None,
             Kind::Sleep(length) => at(*length).map(|at| Deadline { at, error: None }),
             Kind::Select { timeout, .. } | Kind::Poll { timeout, .. } => {
                 timeout.and_then(at).map(|at| Deadline { at, error: None })
@@ -295,6 +308,9 @@ impl PendingCall {
     /// One round of non-blocking syscalls. `None`: the call must wait.
     /// `may_wait` false means the caller will not wait, so partial progress is the answer.
     pub fn attempt(&mut self, may_wait: bool) -> Option<Result<Raw, ExecError>> {
+        if let Kind::Task(task) = &mut self.kind {
+            return futures::FutureExt::now_or_never(task);
+        }
         if let Some(entry) = self.entry()
             && entry.closed.is_cancelled()
         {
@@ -352,7 +368,7 @@ impl PendingCall {
                 Ok(Raw::Ret(Ret::Polled { fds: ready }))
             }
             Kind::Sleep(length) if length.is_zero() => Ok(Raw::Ret(Ret::None)),
-            Kind::Sleep(_) => Err(io::Error::from_raw_os_error(libc::EAGAIN)),
+            Kind::Sleep(_) | Kind::Task(_) => Err(io::Error::from_raw_os_error(libc::EAGAIN)),
         }
     }
 
@@ -406,8 +422,11 @@ impl PendingCall {
     }
 
     async fn wait_loop(&mut self) -> Result<Raw, ExecError> {
+        if let Kind::Task(task) = &mut self.kind {
+            return task.await;
+        }
         match &self.kind {
-            Kind::Sleep(_) => std::future::pending().await,
+            Kind::Sleep(_) | Kind::Task(_) => std::future::pending().await,
             Kind::Select { .. } | Kind::Poll { .. } => {
                 let targets = match &self.kind {
                     Kind::Select { r, w, x, .. } => select_targets(r, w, x),
@@ -425,7 +444,7 @@ impl PendingCall {
                 let (entry, interest) = match &self.kind {
                     Kind::Accept(e) | Kind::Recv { entry: e, .. } => (e.clone(), Interest::READABLE),
                     Kind::Connect { entry: e, .. } | Kind::Send { entry: e, .. } => (e.clone(), Interest::WRITABLE),
-                    Kind::Select { .. } | Kind::Sleep(_) | Kind::Poll { .. } => unreachable!("matched above"),
+                    Kind::Select { .. } | Kind::Sleep(_) | Kind::Poll { .. } | Kind::Task(_) => unreachable!("matched above"),
                 };
                 let mut registration = entry.registration(None).map_err(ExecError::Os)?;
                 loop {

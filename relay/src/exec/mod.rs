@@ -11,6 +11,7 @@ pub mod allow;
 mod call;
 pub mod classify;
 mod error;
+mod hosts;
 mod sockopt;
 
 use std::collections::HashMap;
@@ -65,6 +66,8 @@ pub struct SockEntry {
     /// goes through our setsockopt and accepted sockets inherit their listener's, so the
     /// values are known without a getsockopt per waiting call.
     kernel_timeouts: Mutex<KernelTimeouts>,
+    /// The session host it was made on (`Call::Socket`'s `host`); its Unix paths are that host's.
+    host: Option<Arc<str>>,
 }
 
 /// A socket's kernel send and receive timeouts.
@@ -168,6 +171,8 @@ pub struct ExecConfig {
     pub peers_on_well_known_ports: bool,
     /// The session's kernel observer.
     pub watch: Option<Arc<SessionObserver>>,
+    /// The session's own namespace, where its hosts' link lives (None: host mode).
+    pub session_netns: Option<Arc<socklab_kernel::netns::Netns>>,
 }
 
 /// The result of starting a call.
@@ -193,6 +198,8 @@ pub struct Executor {
     held: Arc<std::sync::atomic::AtomicUsize>,
     /// `CLOCK_MONOTONIC` ns when the last call was started.
     called_ns: u64,
+    /// The session's hosts, once `lab_hosts` made them.
+    network: Option<Arc<socklab_kernel::hosts::Network>>,
 }
 
 impl Executor {
@@ -206,6 +213,7 @@ impl Executor {
             web_alias: None,
             held: Arc::default(),
             called_ns: 0,
+            network: None,
         }
     }
 
@@ -256,9 +264,12 @@ impl Executor {
     }
 
     fn start_inner(&mut self, call: Call) -> Started {
+        let call = self.resolve_hosts(call);
         let done = |r| Started::Done(r);
         match call {
-            Call::Socket { family, sock_type, proto } => done(self.create(family, sock_type, proto)),
+            Call::Socket { family, sock_type, proto, host } => done(self.create(family, sock_type, proto, host.as_deref())),
+            Call::LabHosts { hosts } => self.lab_hosts(hosts),
+            Call::LabLink { a, b, conditions } => self.lab_link(&a, b.as_deref(), conditions),
             Call::Close { sock } => done(self.close(sock)),
             Call::Gethostbyname { name } => done(self.gethostbyname(&name)),
             Call::LabPeer { kind } => done(self.lab_peer(kind)),
@@ -291,12 +302,12 @@ impl Executor {
                     .collect();
                 self.wait_or_finish(PendingCall::poll(fds, timeout), timeout != Some(Duration::ZERO))
             }
-            Call::Unlink { path } => done(
-                addr::unix_file(&path, &self.config.policy)
+            Call::Unlink { path, host } => done(
+                addr::unix_file(&path, &self.policy_for(host.as_deref()))
                     .and_then(|p| std::fs::remove_file(p).map_err(ExecError::Os))
                     .map(|()| Ret::None),
             ),
-            Call::Exists { path } => done(addr::unix_file(&path, &self.config.policy).map(|p| Ret::Int {
+            Call::Exists { path, host } => done(addr::unix_file(&path, &self.policy_for(host.as_deref())).map(|p| Ret::Int {
                 value: i64::from(std::fs::symlink_metadata(p).is_ok()),
             })),
             Call::Select { rlist, wlist, xlist, timeout } => {
@@ -326,7 +337,7 @@ impl Executor {
 
     fn start_on(&mut self, entry: Arc<SockEntry>, call: Call) -> Started {
         let family = entry.info.family;
-        let policy = self.config.policy.clone();
+        let policy = self.policy_for(entry.host.as_deref());
         let sock = entry.socket();
         let done = |r| Started::Done(r);
         match call {
@@ -444,7 +455,9 @@ impl Executor {
             | Call::Fork { .. }
             | Call::Poll { .. }
             | Call::Unlink { .. }
-            | Call::Exists { .. } => unreachable!("handled by start_inner"),
+            | Call::Exists { .. }
+            | Call::LabHosts { .. }
+            | Call::LabLink { .. } => unreachable!("handled by start_inner"),
         }
     }
 
@@ -489,28 +502,41 @@ impl Executor {
     pub fn finish(&mut self, raw: Result<call::Raw, ExecError>) -> Result<Ret, ExecError> {
         match raw? {
             call::Raw::Ret(ret) => Ok(ret),
+            call::Raw::Network(network) => {
+                for host in network.hosts() {
+                    std::fs::create_dir_all(&self.policy_for(Some(&host.name)).unix_root).map_err(ExecError::Os)?;
+                }
+                if let Some(watch) = &self.config.watch {
+                    watch.watch_network(&network);
+                }
+                self.network = Some(network);
+                Ok(Ret::None)
+            }
             call::Raw::Accepted { socket, peer, listener } => {
                 if self.socks.len() >= self.config.max_sockets {
                     return Err(self.too_many_sockets());
                 }
                 let info = SockInfo { sock: 0, fd: socket.as_raw_fd(), ..listener.info };
-                let addr = addr::from_sockaddr(&peer, &self.config.policy);
-                // An accepted socket inherits its listener's timeouts.
-                let entry = self.register(socket, info, listener.kernel_timeouts())?;
+                let addr = addr::from_sockaddr(&peer, &self.policy_for(listener.host.as_deref()));
+                // An accepted socket inherits its listener's timeouts and host.
+                let entry = self.register(socket, info, listener.kernel_timeouts(), listener.host.clone())?;
                 Ok(Ret::Accepted { info: entry.info, addr })
             }
         }
     }
 
-    fn create(&mut self, family: i32, sock_type: i32, proto: i32) -> Result<Ret, ExecError> {
+    fn create(&mut self, family: i32, sock_type: i32, proto: i32, host: Option<&str>) -> Result<Ret, ExecError> {
         if self.socks.len() >= self.config.max_sockets {
             return Err(self.too_many_sockets());
         }
         // Flags ORed into the type (SOCK_NONBLOCK) are the script's business; the fd is non-blocking anyway.
         let base_type = allow::check_socket(family, sock_type, proto, self.scope())?;
-        let socket = (self.config.make_socket)(family, base_type, proto).map_err(ExecError::Os)?;
+        let socket = match host {
+            Some(host) => self.host_socket(host, family, base_type, proto)?,
+            None => (self.config.make_socket)(family, base_type, proto).map_err(ExecError::Os)?,
+        };
         let info = SockInfo { sock: 0, fd: socket.as_raw_fd(), family, sock_type: base_type, proto };
-        let entry = self.register(socket, info, KernelTimeouts::default())?;
+        let entry = self.register(socket, info, KernelTimeouts::default(), host.map(Arc::from))?;
         if sock_type & libc::SOCK_NONBLOCK != 0 {
             entry.set_mode(IoMode::NonBlocking);
         }
@@ -538,8 +564,8 @@ impl Executor {
             .map_err(ExecError::Os)?;
         let info = |s: &Socket| SockInfo { sock: 0, fd: s.as_raw_fd(), family, sock_type: base_type, proto };
         let (ia, ib) = (info(&a), info(&b));
-        let a = self.register(a, ia, KernelTimeouts::default())?;
-        let b = self.register(b, ib, KernelTimeouts::default())?;
+        let a = self.register(a, ia, KernelTimeouts::default(), None)?;
+        let b = self.register(b, ib, KernelTimeouts::default(), None)?;
         if sock_type & libc::SOCK_NONBLOCK != 0 {
             a.set_mode(IoMode::NonBlocking);
             b.set_mode(IoMode::NonBlocking);
@@ -559,7 +585,7 @@ impl Executor {
             let entry = self.entry(id)?;
             let dup = entry.socket.try_clone().map_err(ExecError::Os)?;
             let info = SockInfo { sock: 0, fd: dup.as_raw_fd(), ..entry.info };
-            let copy = self.register(dup, info, entry.kernel_timeouts())?;
+            let copy = self.register(dup, info, entry.kernel_timeouts(), entry.host.clone())?;
             copy.set_mode(entry.mode());
             copies.push(copy.info);
         }
@@ -571,6 +597,7 @@ impl Executor {
         socket: Socket,
         mut info: SockInfo,
         kernel_timeouts: KernelTimeouts,
+        host: Option<Arc<str>>,
     ) -> Result<Arc<SockEntry>, ExecError> {
         socket.set_nonblocking(true).map_err(ExecError::Os)?;
         info.sock = self.next_id;
@@ -582,6 +609,7 @@ impl Executor {
             mode: Mutex::new(IoMode::Blocking),
             closed: CancellationToken::new(),
             kernel_timeouts: Mutex::new(kernel_timeouts),
+            host,
             watch: self.config.watch.clone().filter(|_| {
                 info.sock_type == libc::SOCK_STREAM && matches!(info.family, libc::AF_INET | libc::AF_INET6)
             }),
@@ -629,6 +657,9 @@ impl Executor {
     /// outside host (`baidu.com`) as the session's HTTP lab peer, said in a
     /// `resolved` event: the lab has no outside network.
     fn gethostbyname(&mut self, name: &str) -> Result<Ret, ExecError> {
+        if let Some(address) = self.host_address(name) {
+            return Ok(Ret::Host { address });
+        }
         let unknown = match addr::resolve_host(name, libc::AF_INET) {
             Ok(ip) => return Ok(Ret::Host { address: ip.to_string() }),
             Err(e) => e,
@@ -792,6 +823,7 @@ mod tests {
             buffer_max: BufferMax::read(),
             peers_on_well_known_ports: false,
             watch: None,
+            session_netns: None,
         });
         let ints = [i32::MIN, -1, 0, 1, 2, 3, 5, 6, 10, 16, 17, 41, 255, 768, 0o4000 | 1, 0o2000000 | 10, i32::MAX];
         let seconds = [f64::MIN, -1.0, -0.0, 0.0, 5e-324, 1e-9, 1.0, 9.2e9, 9.3e9, 1e19, 1e308, f64::INFINITY, f64::NEG_INFINITY, f64::NAN];
@@ -801,7 +833,7 @@ mod tests {
         for &family in &ints {
             for &sock_type in &ints {
                 for &proto in &ints {
-                    let made = exec.start(Call::Socket { family, sock_type, proto });
+                    let made = exec.start(Call::Socket { family, sock_type, proto, host: None });
                     if let Started::Done(Ok(Ret::Socket { info })) = made {
                         run(&mut exec, Call::Close { sock: info.sock });
                     }
@@ -816,7 +848,7 @@ mod tests {
         let Started::Done(Ok(Ret::Pair { a, b })) = exec.start(Call::Socketpair { family: libc::AF_UNIX, sock_type: 1, proto: 0 }) else {
             panic!("a socket pair")
         };
-        let Started::Done(Ok(Ret::Socket { info: tcp })) = exec.start(Call::Socket { family: libc::AF_INET6, sock_type: 1, proto: 0 }) else {
+        let Started::Done(Ok(Ret::Socket { info: tcp })) = exec.start(Call::Socket { family: libc::AF_INET6, sock_type: 1, proto: 0, host: None }) else {
             panic!("a TCP socket")
         };
         let values = [
@@ -869,8 +901,8 @@ mod tests {
             run(&mut exec, Call::ConnectEx { sock: tcp.sock, addr });
         }
         for path in [String::new(), "\0".into(), "/".into(), "..".into(), "a/".repeat(60), "\0".repeat(200), "x".repeat(5000)] {
-            run(&mut exec, Call::Unlink { path: path.clone() });
-            run(&mut exec, Call::Exists { path: path.clone() });
+            run(&mut exec, Call::Unlink { path: path.clone(), host: None });
+            run(&mut exec, Call::Exists { path: path.clone(), host: None });
             run(&mut exec, Call::Bind { sock: a.sock, addr: Addr::Unix { path: path.clone() } });
         }
         run(&mut exec, Call::Fork { socks: vec![u32::MAX; 1000] });

@@ -24,6 +24,7 @@ const RUNTIME: &str = include_str!("c_runtime.c");
 /// The C program for `script`, or the first construct it cannot express:
 /// `line 12: class Handler: the C export does not translate classes`.
 pub fn c(script: &Script) -> Result<String, ExportError> {
+    crate::refuse_hosts(script, "C")?;
     program(script).map_err(|e| {
         let construct = construct_at(script, e.line);
         let message = if construct.is_empty() {
@@ -1192,6 +1193,7 @@ impl Gen {
             | Builtin::Select
             | Builtin::Sleep
             | Builtin::LabPeer
+            | Builtin::LabLink
             | Builtin::Gethostbyname => match builtin.op().and_then(c_spelling) {
                 Some(spelled) => spelled,
                 None => return not_supported(),

@@ -40,6 +40,23 @@ pub fn export(lang: &str, source: &str, script: &Script) -> Result<String, Expor
     }
 }
 
+/// Lanes on hosts run in namespaces of their own, linked: an exported program
+/// runs on one machine, so a script with hosts is refused at its first host.
+fn refuse_hosts(script: &Script, target: &'static str) -> Result<(), ExportError> {
+    match script.lanes.iter().find(|lane| lane.host.is_some()) {
+        Some(lane) => Err(ExportError {
+            line: lane.line,
+            target,
+            message: format!(
+                "lane '{}' runs on host '{}': the {target} export runs every lane on one machine and cannot make hosts",
+                lane.name,
+                lane.host.as_deref().unwrap_or_default()
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The prefix every exported lane puts before its printed lines; tests split output with it.
 pub fn lane_prefix(lane: &str) -> String {
     format!("[{lane}] ")

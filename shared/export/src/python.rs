@@ -30,6 +30,7 @@ use socklab_wire::errno;
 /// The Python 3 export of `script`, parsed from `source`: a launcher holding
 /// one program per lane.
 pub fn python(source: &str, script: &Script) -> Result<String, ExportError> {
+    crate::refuse_hosts(script, "Python")?;
     let tokens = lex(source).tokens;
     let segments = segments(source, &tokens);
     let mut lanes = Vec::new();

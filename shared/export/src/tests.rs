@@ -260,3 +260,14 @@ fn c_refuses_what_it_cannot_express_naming_the_line_and_the_construct() {
         assert_eq!(e.to_string(), expected, "{src}");
     }
 }
+
+#[test]
+fn scripts_with_hosts_are_refused_at_their_first_host() {
+    let source = "x = 1\n# lane: client @ laptop\nprint(1)\n";
+    let parsed = script(source);
+    for refused in [crate::python(source, &parsed), crate::c(&parsed)] {
+        let error = refused.expect_err("hosts cannot be exported");
+        assert_eq!(error.line, 2);
+        assert!(error.message.contains("runs on host 'laptop'"), "{}", error.message);
+    }
+}

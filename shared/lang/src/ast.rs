@@ -11,6 +11,20 @@ pub struct Script {
     pub lines: Vec<String>,
 }
 
+impl Script {
+    /// The hosts the lanes run on, in order of first appearance (empty: a
+    /// script without hosts, which runs in the session's own network).
+    pub fn hosts(&self) -> Vec<String> {
+        let mut hosts: Vec<String> = Vec::new();
+        for host in self.lanes.iter().filter_map(|lane| lane.host.as_ref()) {
+            if !hosts.contains(host) {
+                hosts.push(host.clone());
+            }
+        }
+        hosts
+    }
+}
+
 impl std::fmt::Debug for Script {
     /// The tree only (the parser's snapshots): the lines are the input.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -24,6 +38,8 @@ pub struct Lane {
     pub name: String,
     /// Line of the `# lane:` header, or 1 for the implicit `main` lane.
     pub line: u32,
+    /// The host it runs on (`# lane: client @ laptop`); None: the session's own network.
+    pub host: Option<String>,
     pub body: Vec<Stmt>,
 }
 

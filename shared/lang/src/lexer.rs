@@ -24,6 +24,15 @@ pub fn is_lane_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// A lane header's text split into the lane's name and the host it runs on:
+/// `client @ laptop` is lane `client` on host `laptop`; `client` has no host.
+pub fn split_lane_header(text: &str) -> (&str, Option<&str>) {
+    match text.split_once('@') {
+        Some((name, host)) => (name.trim(), Some(host.trim())),
+        None => (text.trim(), None),
+    }
+}
+
 pub struct Lexed {
     pub tokens: Vec<Token>,
     pub diagnostics: Vec<Diagnostic>,
@@ -222,17 +231,30 @@ impl Lexer<'_> {
                 while !self.at_newline() && self.peek().is_some() {
                     self.bump();
                 }
-                if let Some(name) = header {
-                    if is_lane_name(&name) {
-                        self.dedent_to_base();
-                        self.push(TokenKind::LaneHeader(name), pos, start);
-                    } else {
+                if let Some(header) = header {
+                    let (name, host) = split_lane_header(&header);
+                    if !is_lane_name(name) {
                         self.error(
                             pos,
                             format!(
                                 "invalid lane name '{name}': use letters, digits, '_' and '-', starting with a letter or '_'"
                             ),
                         );
+                    } else if let Some(host) = host.filter(|host| !is_lane_name(host)) {
+                        self.error(
+                            pos,
+                            format!(
+                                "invalid host name '{host}' in '# lane: {name} @ HOST': use letters, digits, '_' and '-', starting with a letter or '_'"
+                            ),
+                        );
+                    } else {
+                        // The token keeps the header as written (`name` or `name @ host`); the parser splits it.
+                        let header = match host {
+                            Some(host) => format!("{name} @ {host}"),
+                            None => name.to_owned(),
+                        };
+                        self.dedent_to_base();
+                        self.push(TokenKind::LaneHeader(header), pos, start);
                     }
                 }
                 return true;
@@ -914,6 +936,18 @@ mod tests {
                 Eof
             ]
         );
+    }
+
+    #[test]
+    fn lanes_on_hosts() {
+        let parsed = crate::parse("# lane: client @ laptop\nx = 1\n# lane: server@server\ny = 2\n# lane: other\nz = 3\n");
+        assert!(parsed.diagnostics.is_empty());
+        let hosts: Vec<_> = parsed.script.lanes.iter().map(|l| (l.name.as_str(), l.host.as_deref())).collect();
+        assert_eq!(hosts, [("client", Some("laptop")), ("server", Some("server")), ("other", None)]);
+        assert_eq!(parsed.script.hosts(), ["laptop", "server"]);
+        let bad = lex("# lane: client @ 9lives\nx = 1\n");
+        assert!(bad.diagnostics[0].message.contains("invalid host name '9lives'"), "{:?}", bad.diagnostics);
+        assert_eq!(split_lane_header(" a @ b "), ("a", Some("b")));
     }
 
     #[test]

@@ -48,6 +48,7 @@ named_enum! {
         Time = "time",
         Select = "select",
         LabPeer = "lab_peer",
+        LabLink = "lab_link",
         IcmpEchoRequest = "icmp_echo_request",
         IcmpParse = "icmp_parse",
         Checksum = "checksum",

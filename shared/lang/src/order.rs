@@ -149,6 +149,8 @@ mod tests {
             ack: None,
             len: 0,
             ts_us,
+            expert: Vec::new(),
+            host: None,
         }
     }
 

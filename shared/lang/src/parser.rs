@@ -282,20 +282,24 @@ impl Parser<'_> {
         let mut current = Lane {
             name: "main".into(),
             line: 1,
+            host: None,
             body: Vec::new(),
         };
         let mut seen_header = false;
         loop {
             match self.peek_kind().clone() {
                 TokenKind::Eof => break,
-                TokenKind::LaneHeader(name) => {
+                TokenKind::LaneHeader(header) => {
                     let tok = self.advance();
+                    let (name, host) = crate::lexer::split_lane_header(&header);
+                    let (name, host) = (name.to_owned(), host.map(str::to_owned));
                     if seen_header || !current.body.is_empty() {
                         lanes.push(std::mem::replace(
                             &mut current,
                             Lane {
                                 name: String::new(),
                                 line: 0,
+                                host: None,
                                 body: Vec::new(),
                             },
                         ));
@@ -311,6 +315,7 @@ impl Parser<'_> {
                     current = Lane {
                         name,
                         line: tok.pos.line,
+                        host,
                         body: Vec::new(),
                     };
                 }

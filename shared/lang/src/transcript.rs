@@ -38,6 +38,9 @@ pub enum KernelLine {
         /// Wireshark's expert marks (retransmission, dup_ack, zero_window, reset).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         expert: Vec<ExpertMark>,
+        /// The host that sent it, on a session with hosts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
     },
     /// A sample of `socket`'s `TCP_INFO` and queues (see [`Event::TcpInfo`]).
     TcpInfo { socket: String, info: TcpInfo, ts_us: u64 },
@@ -68,7 +71,8 @@ impl Line {
                 local: local.clone(),
                 peer: peer.clone(),
             },
-            Event::Segment { src, dst, proto, flags, seq, ack, len, expert, .. } => KernelLine::Segment {
+            Event::Segment { src, dst, proto, flags, seq, ack, len, expert, host, .. } => KernelLine::Segment {
+                host: host.clone(),
                 src: src.clone(),
                 dst: dst.clone(),
                 proto: proto.clone(),
@@ -125,8 +129,9 @@ impl Line {
             Line::Kernel(KernelLine::State { socket, from, to, local, peer }) => {
                 format!("{socket}  {from} → {to}  ({local} ↔ {peer})")
             }
-            Line::Kernel(KernelLine::Segment { src, dst, proto, flags, seq, ack, len, expert }) => {
-                let mut text = format!("    {src} > {dst}  {proto} {flags}");
+            Line::Kernel(KernelLine::Segment { src, dst, proto, flags, seq, ack, len, expert, host }) => {
+                let from = host.as_ref().map(|host| format!("[{host}] ")).unwrap_or_default();
+                let mut text = format!("    {from}{src} > {dst}  {proto} {flags}");
                 if let Some(seq) = seq {
                     text.push_str(&format!(" seq={seq}"));
                 }
@@ -213,7 +218,7 @@ mod tests {
         assert_eq!(serde_json::from_str::<Line>(&json).unwrap(), line(sample(1)));
         let segment = Event::Segment {
             src: "a".into(), dst: "b".into(), proto: "TCP".into(), flags: "ACK".into(),
-            seq: Some(1), ack: Some(1), len: 0, ts_us: 1, expert: vec![ExpertMark::DupAck],
+            seq: Some(1), ack: Some(1), len: 0, ts_us: 1, expert: vec![ExpertMark::DupAck], host: None,
         };
         assert!(filter.shows(&line(segment.clone())));
         assert_eq!(line(segment).human(), "    a > b  TCP ACK seq=1 ack=1 len=0  [dup_ack]");

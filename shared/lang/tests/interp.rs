@@ -298,7 +298,8 @@ fn json_events_match_the_cli_shape() {
         Yield::Call(Call::Socket {
             family: 2,
             sock_type: 1,
-            proto: 0
+            proto: 0,
+            host: None
         })
     ));
     assert_eq!(interp.lane_state(0), LaneState::Waiting);

@@ -5,6 +5,7 @@
 pub mod binary;
 pub mod consts;
 pub mod errno;
+pub mod network;
 mod named;
 pub mod op;
 pub mod protocol;

@@ -41,6 +41,8 @@ pub enum Op {
     Poll,
     Unlink,
     Exists,
+    LabHosts,
+    LabLink,
 }
 
 /// How a script reaches an op.
@@ -97,7 +99,7 @@ impl OpInfo {
 
 impl Op {
     /// Every op, in the order of [`Call`](crate::protocol::Call)'s variants; `Op::ALL[op.index()] == op`.
-    pub const ALL: [Op; 29] = [
+    pub const ALL: [Op; 31] = [
         Op::Socket,
         Op::Bind,
         Op::Listen,
@@ -127,6 +129,8 @@ impl Op {
         Op::Poll,
         Op::Unlink,
         Op::Exists,
+        Op::LabHosts,
+        Op::LabLink,
     ];
 
     /// Every op's name, in the order of [`Op::ALL`].
@@ -173,6 +177,12 @@ impl Op {
             Op::Poll => function("poll", &["fds", "timeout"], 1).waits(),
             Op::Unlink => function("unlink", &["path"], 1),
             Op::Exists => function("exists", &["path"], 1),
+            Op::LabHosts => function("lab_hosts", &["hosts"], 1),
+            Op::LabLink => function(
+                "lab_link",
+                &["a", "b", "delay", "jitter", "loss", "duplicate", "reorder", "corrupt", "rate", "mtu"],
+                1,
+            ),
         }
     }
 

@@ -41,6 +41,10 @@ pub enum Call {
         sock_type: i32,
         #[serde(default)]
         proto: i32,
+        /// The session host (`# lane: NAME @ HOST`) whose network the socket is made in;
+        /// absent: the session's own network.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
     },
     Bind { sock: SockId, addr: Addr },
     Listen {
@@ -135,11 +139,33 @@ pub enum Call {
         /// Seconds; `None` waits as long as it takes.
         timeout: Option<f64>,
     },
-    /// `os.unlink(path)`: removes a file in the session's Unix path directory.
-    Unlink { path: String },
+    /// `os.unlink(path)`: removes a file in the session's Unix path directory
+    /// (the host's, for a lane on a host).
+    Unlink {
+        path: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
+    },
     /// `os.path.exists(path)`: whether the path names something in the
-    /// session's Unix path directory; the value is an int, 1 or 0.
-    Exists { path: String },
+    /// session's Unix path directory (the host's); the value is an int, 1 or 0.
+    Exists {
+        path: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
+    },
+    /// Makes the session's hosts (the script's `# lane: NAME @ HOST` hosts, in
+    /// order of first appearance), each its own network namespace on a link
+    /// shared with the others. Sent once, before any socket is made.
+    LabHosts { hosts: Vec<String> },
+    /// `lab_link(a, b, …)`: sets the conditions of the link between hosts `a`
+    /// and `b` (with three or more hosts: host `a`'s cable to the switch).
+    LabLink {
+        a: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        b: Option<String>,
+        #[serde(flatten)]
+        conditions: crate::network::LinkConditions,
+    },
 }
 
 /// One descriptor of a [`Call::Poll`]: the events asked for, or in
@@ -196,6 +222,8 @@ impl Call {
             Call::Poll { .. } => Op::Poll,
             Call::Unlink { .. } => Op::Unlink,
             Call::Exists { .. } => Op::Exists,
+            Call::LabHosts { .. } => Op::LabHosts,
+            Call::LabLink { .. } => Op::LabLink,
         }
     }
 
@@ -235,7 +263,9 @@ impl Call {
             | Call::Fork { .. }
             | Call::Poll { .. }
             | Call::Unlink { .. }
-            | Call::Exists { .. } => None,
+            | Call::Exists { .. }
+            | Call::LabHosts { .. }
+            | Call::LabLink { .. } => None,
         }
     }
 }
@@ -529,6 +559,9 @@ pub enum Event {
         /// What Wireshark's expert info would mark on this segment, in its direction.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         expert: Vec<ExpertMark>,
+        /// The session host that sent it (`# lane: NAME @ HOST`); absent on the session's own loopback.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
     },
     /// A TCP socket's `TCP_INFO` and queues, sent after a call or while data is
     /// in flight, and only when something changed since the socket's last one.
@@ -711,7 +744,7 @@ mod tests {
     fn every_op_name_is_listed() {
         let call = Call::Sleep { seconds: 0.0 };
         assert!(OP_NAMES.contains(&call.op_name()));
-        assert_eq!(OP_NAMES.len(), 29);
+        assert_eq!(OP_NAMES.len(), 31);
     }
 
     #[test]
@@ -722,8 +755,10 @@ mod tests {
             Call::LabPeer { kind: PeerKind::Echo },
             Call::Socketpair { family: 1, sock_type: 1, proto: 0 },
             Call::Poll { fds: vec![PollFd { fd: 3, events: 1 }], timeout: Some(0.5) },
-            Call::Unlink { path: "/tmp/x.sock".into() },
-            Call::Exists { path: "/tmp/x.sock".into() },
+            Call::Unlink { path: "/tmp/x.sock".into(), host: None },
+            Call::Exists { path: "/tmp/x.sock".into(), host: Some("laptop".into()) },
+            Call::LabHosts { hosts: vec!["laptop".into()] },
+            Call::LabLink { a: "laptop".into(), b: None, conditions: crate::network::LinkConditions { delay: 0.04, ..Default::default() } },
         ];
         for call in calls {
             let json = serde_json::to_value(&call).unwrap_or_default();

@@ -297,7 +297,7 @@ fn recv_stamped(fd: i32, buf: &mut [u8]) -> io::Result<(usize, u64)> {
 }
 
 /// A `CLOCK_REALTIME` time on `CLOCK_MONOTONIC`, given both clocks read at one moment.
-fn realtime_to_mono(at: u64, real_now: u64, mono_now: u64) -> u64 {
+pub(super) fn realtime_to_mono(at: u64, real_now: u64, mono_now: u64) -> u64 {
     mono_now.saturating_sub(real_now.saturating_sub(at))
 }
 

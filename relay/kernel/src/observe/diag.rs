@@ -94,20 +94,8 @@ impl Diag {
                 std::slice::from_raw_parts_mut(self.buf.as_mut_ptr().cast(), self.buf.len())
             };
             let n = self.sock.recv(spare)?;
-            let mut offset = 0;
-            while offset + 16 <= n {
-                let bytes = &self.buf[offset..n];
-                let length = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
-                if length < 16 || length > bytes.len() {
-                    break;
-                }
-                offset += (length + 3) & !3;
-                let sequence = u32::from_ne_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-                if sequence != self.sequence {
-                    // The rest of an earlier dump that was given up on.
-                    continue;
-                }
-                let message = match NetlinkMessage::<SockDiagMessage>::deserialize(&bytes[..length])
+            for bytes in crate::rtnl::replies(&self.buf[..n], self.sequence) {
+                let message = match NetlinkMessage::<SockDiagMessage>::deserialize(bytes)
                 {
                     Ok(message) => message,
                     Err(error) => {

@@ -15,6 +15,7 @@ mod attribute;
 mod capture;
 mod diag;
 mod expert;
+pub mod links;
 mod sample;
 mod session;
 mod tcp_state;

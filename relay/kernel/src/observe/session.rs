@@ -13,6 +13,8 @@ use tokio::sync::{Notify, mpsc};
 
 use super::attribute::{ConnKey, HOLD, KeyMatch, MarkKind, SessionKey};
 use super::capture::{Capture, Segment};
+use super::links::{FrameLog, LinkCapture};
+use crate::hosts::Network;
 use super::diag::{Diag, DiagEntry, same_ip};
 use super::sample::sample;
 use super::tcp_state::{is_transient, may_become_timewait};
@@ -59,6 +61,8 @@ struct Sources {
     transitions: Option<mpsc::UnboundedReceiver<Transition>>,
     /// The wire view; `None` without capture.
     capture: Option<Capture>,
+    /// The wire view of the session's hosts, once it has some.
+    links: Option<LinkCapture>,
 }
 
 struct Inner {
@@ -79,6 +83,10 @@ struct Inner {
     key: SessionKey,
     /// Whether `TCP_INFO` samples are streamed.
     tcp_info: bool,
+    /// The hosts' capture, made by `watch_network`, until `next_event` takes it.
+    new_links: Option<LinkCapture>,
+    /// Where the hosts' frames are kept for an export, when asked.
+    frames: Option<FrameLog>,
 }
 
 /// What the session knows of one TCP socket.
@@ -136,10 +144,12 @@ impl SessionObserver {
             router: observer.router.clone(),
             key,
             tcp_info: true,
+            new_links: None,
+            frames: None,
         };
         SessionObserver {
             traced,
-            sources: tokio::sync::Mutex::new(Sources { transitions: traced.then_some(rx), capture }),
+            sources: tokio::sync::Mutex::new(Sources { transitions: traced.then_some(rx), capture, links: None }),
             observer,
             key,
             inner: Mutex::new(inner),
@@ -258,6 +268,26 @@ impl SessionObserver {
         self.wake.notify_one();
     }
 
+    /// Keeps the frames the session's hosts send from now on (for a pcapng export).
+    pub fn keep_frames(&self) -> FrameLog {
+        self.lock().frames.get_or_insert_with(FrameLog::default).clone()
+    }
+
+    /// Captures on every host of `network` (once its hosts are made).
+    pub fn watch_network(&self, network: &Network) {
+        if self.observer.capture.is_err() {
+            return;
+        }
+        let log = self.lock().frames.clone();
+        match LinkCapture::open(network, log) {
+            Ok(links) => {
+                self.lock().new_links = Some(links);
+                self.wake.notify_one();
+            }
+            Err(error) => tracing::warn!(%error, "no capture on this session's links"),
+        }
+    }
+
     /// The next state or segment event, in order of occurrence. Cancel-safe.
     pub async fn next_event(&self) -> Event {
         let mut sources = self.sources.lock().await;
@@ -265,6 +295,9 @@ impl SessionObserver {
         loop {
             let next_poll = {
                 let mut inner = self.lock();
+                if let Some(links) = inner.new_links.take() {
+                    sources.links = Some(links);
+                }
                 if let Some(event) = inner.out.pop_front() {
                     return event;
                 }
@@ -273,6 +306,7 @@ impl SessionObserver {
             let wake = tokio::select! {
                 Some(t) = recv_or_pending(sources.transitions.as_mut()) => Wake::Transition(t),
                 segment = next_segment(sources.capture.as_mut()) => Wake::Segment(segment),
+                sent = next_on_links(sources.links.as_mut()) => Wake::Sent(sent),
                 () = sleep_until_or_pending(next_poll) => Wake::Poll,
                 () = self.wake.notified() => Wake::Nothing,
             };
@@ -290,6 +324,11 @@ impl SessionObserver {
                 Wake::Segment(Err(error)) => {
                     tracing::warn!(%error, "capture failed; no more segments in this session");
                     sources.capture = None;
+                }
+                Wake::Sent(Ok((segment, host, received_ns))) => inner.on_sent(segment, host, received_ns),
+                Wake::Sent(Err(error)) => {
+                    tracing::warn!(%error, "capture on the links failed; no more segments from the hosts");
+                    sources.links = None;
                 }
                 Wake::Poll => inner.poll(),
                 Wake::Nothing => {}
@@ -357,6 +396,8 @@ impl Drop for SessionObserver {
 enum Wake {
     Transition(Transition),
     Segment(std::io::Result<(Segment, u64)>),
+    /// A packet a host sent, with the host and the kernel's capture time.
+    Sent(std::io::Result<(Segment, String, u64)>),
     Poll,
     Nothing,
 }
@@ -366,6 +407,13 @@ async fn recv_or_pending(
 ) -> Option<Transition> {
     match rx {
         Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_on_links(links: Option<&mut LinkCapture>) -> std::io::Result<(Segment, String, u64)> {
+    match links {
+        Some(links) => links.next().await,
         None => std::future::pending().await,
     }
 }
@@ -617,9 +665,18 @@ impl Inner {
         }
     }
 
+    /// A packet `host` sent on its link.
+    fn on_sent(&mut self, segment: Segment, host: String, received_ns: u64) {
+        self.on_segment(segment, received_ns);
+        if let Some(Event::Segment { host: from, .. }) = self.out.back_mut() {
+            *from = Some(host);
+        }
+    }
+
     fn on_segment(&mut self, segment: Segment, received_ns: u64) {
         let ts_us = self.ts_us(received_ns);
         self.out.push_back(Event::Segment {
+            host: None,
             src: segment.src,
             dst: segment.dst,
             proto: segment.proto.to_string(),

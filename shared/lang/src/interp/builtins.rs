@@ -39,6 +39,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                 family: int_or(family, 2)?,
                 sock_type: int_or(ty, 1)?,
                 proto: int_or(proto, 0)?,
+                host: None,
             };
             Ok(Flow::Call(call, Pending::Plain))
         }
@@ -109,10 +110,10 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::Select => sockets::select(args),
         Builtin::Socketpair => sockapi::socketpair(args),
-        Builtin::CreateConnection => sockapi::create_connection(args, ctx.lib.default_timeout),
+        Builtin::CreateConnection => sockapi::create_connection(args, ctx.lib.default_timeout, &ctx.lib.hosts),
         Builtin::CreateServer => sockapi::create_server(args),
         Builtin::HasDualstackIpv6 => sockapi::has_dualstack_ipv6(args),
-        Builtin::Getaddrinfo => sockapi::getaddrinfo(args),
+        Builtin::Getaddrinfo => sockapi::getaddrinfo(args, &ctx.lib.hosts),
         Builtin::AddressFamily => value(sockapi::construct(sockapi::EnumClass::AddressFamily, args)?),
         Builtin::SocketKind => value(sockapi::construct(sockapi::EnumClass::SocketKind, args)?),
         Builtin::LabPeer => {
@@ -123,6 +124,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                 Err(unknown) => Flow::Refused(unknown.to_string()),
             })
         }
+        Builtin::LabLink => super::lablink::lab_link(args),
         Builtin::IcmpEchoRequest => {
             let [ident, seq, payload] = args.bind(["ident", "seq", "payload"], 2)?;
             let field = |v: Option<Value>, what: &str| -> Result<u16, Exception> {
@@ -587,8 +589,8 @@ mod tests {
     #[test]
     fn every_socket_function_binds_the_tables_parameters() {
         // `os.fork()`, poll objects' `poll()`, `os.unlink()` and
-        // `os.path.exists()` are the library's, not builtins.
-        let library = [Op::Fork, Op::Poll, Op::Unlink, Op::Exists];
+        // `os.path.exists()` are the library's, not builtins; `lab_hosts` is the runners'.
+        let library = [Op::Fork, Op::Poll, Op::Unlink, Op::Exists, Op::LabHosts];
         for op in Op::ALL.into_iter().filter(|op| !op.is_method() && !library.contains(op)) {
             let Some(builtin) = Builtin::from_name(op.name()) else {
                 panic!("{op:?} is not a builtin");

@@ -24,6 +24,8 @@ pub struct LibState {
     pub argv0: String,
     /// `socket.setdefaulttimeout`: the timeout new sockets get.
     pub default_timeout: Option<f64>,
+    /// The session's hosts (`# lane: NAME @ HOST`): names the relay resolves.
+    pub hosts: std::sync::Arc<[String]>,
 }
 
 impl LibState {
@@ -39,6 +41,7 @@ impl LibState {
             pid,
             argv0: format!("{lane}.py"),
             default_timeout: None,
+            hosts: std::sync::Arc::new([]),
         }
     }
 }

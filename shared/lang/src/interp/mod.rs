@@ -34,6 +34,7 @@ mod generator;
 mod hashlib;
 mod icmp;
 mod json;
+mod lablink;
 mod library;
 mod memview;
 mod methods;
@@ -185,6 +186,9 @@ pub struct Interpreter {
     shared: vm::Shared,
     /// Charged with what steps allocate (the same meter as `shared.meter`).
     meter: crate::memory::Meter,
+    /// The host each script lane runs on (`# lane: NAME @ HOST`); its threads and
+    /// forked children (`NAME/…`) run there too.
+    hosts: std::collections::HashMap<String, String>,
 }
 
 impl Interpreter {
@@ -194,9 +198,13 @@ impl Interpreter {
         let mut shared = vm::Shared::default();
         shared.lines = script.lines.clone();
         let mut lanes = Vec::new();
+        let host_names: std::sync::Arc<[String]> = script.hosts().into();
         for lane in &script.lanes {
             let ident = shared.new_ident();
             let vm = vm::LaneVm::new(lane.name.clone(), compile::compile(&lane.body), ident);
+            if let Ok(mut process) = vm.process.lock() {
+                process.lib.hosts = host_names.clone();
+            }
             let pid = vm.pid();
             threads::new_process(&mut shared, pid, 0);
             let rec = threads::ThreadRec { lane: lane.name.clone(), pid, daemon: false, done: false };
@@ -204,7 +212,8 @@ impl Interpreter {
             lanes.push(vm);
         }
         let meter = shared.meter.clone();
-        let mut interp = Interpreter { lanes, shared, meter };
+        let hosts = script.lanes.iter().filter_map(|lane| Some((lane.name.clone(), lane.host.clone()?))).collect();
+        let mut interp = Interpreter { lanes, shared, meter, hosts };
         interp.set_limits(Limits::default());
         interp
     }
@@ -294,6 +303,20 @@ impl Interpreter {
             None => Yield::Stepped,
         };
         threads::settle(&mut self.lanes, &mut self.shared);
+        self.placed(lane, y)
+    }
+
+    /// The host the lane runs on (its script lane's: threads and children run where it does).
+    pub fn lane_host(&self, lane: usize) -> Option<&str> {
+        let name = self.lane_name(lane);
+        self.hosts.get(name.split('/').next().unwrap_or(name)).map(String::as_str)
+    }
+
+    /// A socket is made on the host of the lane that makes it, and a Unix path is that host's.
+    fn placed(&self, lane: usize, mut y: Yield) -> Yield {
+        if let Yield::Call(Call::Socket { host, .. } | Call::Unlink { host, .. } | Call::Exists { host, .. }) = &mut y {
+            *host = self.lane_host(lane).map(str::to_owned);
+        }
         y
     }
 
@@ -307,7 +330,7 @@ impl Interpreter {
             None => Yield::Stepped,
         };
         threads::settle(&mut self.lanes, &mut self.shared);
-        y
+        self.placed(lane, y)
     }
 
     /// Ends a Waiting/Ready lane as "blocked" (the runner found a deadlock); emits its LaneEnd event.

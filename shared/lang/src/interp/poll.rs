@@ -228,7 +228,7 @@ pub fn unlink(args: Args) -> Result<Flow, Exception> {
     let name = args.name.clone();
     let [path] = args.bind(["path"], 1)?;
     let path = path_arg(path, &name)?;
-    Ok(Flow::Call(Call::Unlink { path }, Pending::Plain))
+    Ok(Flow::Call(Call::Unlink { path, host: None }, Pending::Plain))
 }
 
 /// `os.path.exists(path)`: the relay looks; a value that is no path is False.
@@ -240,7 +240,7 @@ pub fn exists(args: Args) -> Result<Flow, Exception> {
             if path.is_empty() || path.contains('\0') {
                 return Ok(Flow::Value(Value::Bool(false)));
             }
-            Ok(Flow::Call(Call::Exists { path }, Pending::Truth))
+            Ok(Flow::Call(Call::Exists { path, host: None }, Pending::Truth))
         }
         Value::Int(_) | Value::Bool(_) => Ok(Flow::Value(Value::Bool(false))),
         other => Err(Exception::type_error(format!(

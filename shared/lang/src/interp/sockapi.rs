@@ -238,9 +238,10 @@ fn resolve(
 
 /// A name the lab cannot resolve itself but the relay answers with a lab
 /// peer (`example.com`): resolving it is a `gethostbyname` call first.
-fn outside_name(host: &Value) -> Option<String> {
+/// The session's own host names (`# lane: NAME @ HOST`) are the relay's to resolve too.
+fn outside_name(host: &Value, hosts: &[String]) -> Option<String> {
     match host {
-        Value::Str(s) if socklab_wire::protocol::is_outside_name(s) => Some(s.to_string()),
+        Value::Str(s) if socklab_wire::protocol::is_outside_name(s) || hosts.iter().any(|h| **h == **s) => Some(s.to_string()),
         _ => None,
     }
 }
@@ -263,7 +264,7 @@ impl Lookup {
 }
 
 /// `getaddrinfo(host, port, family=0, type=0, proto=0, flags=0)`.
-pub fn getaddrinfo(args: Args) -> Result<Flow, Exception> {
+pub fn getaddrinfo(args: Args, hosts: &[String]) -> Result<Flow, Exception> {
     let [host, port, family, ty, proto, flags] =
         args.bind(["host", "port", "family", "type", "proto", "flags"], 2)?;
     let int = |v: Option<Value>| v.map_or(Ok(0), |v| to_int(&v));
@@ -275,7 +276,7 @@ pub fn getaddrinfo(args: Args) -> Result<Flow, Exception> {
         flags: int(flags)?,
     };
     let host = host.unwrap_or(Value::None);
-    if let Some(name) = outside_name(&host) {
+    if let Some(name) = outside_name(&host, hosts) {
         return task(Call::Gethostbyname { name }, Task::Lookup(lookup));
     }
     Ok(Flow::Value(lookup.answer(&host)?))
@@ -357,11 +358,12 @@ fn socket_call(family: i64, sock_type: i64, proto: i64) -> Call {
         family: c(family),
         sock_type: c(sock_type),
         proto: c(proto),
+        host: None,
     }
 }
 
 /// `create_connection(address, timeout=…, source_address=None)`.
-pub fn create_connection(args: Args, default_timeout: Option<f64>) -> Result<Flow, Exception> {
+pub fn create_connection(args: Args, default_timeout: Option<f64>, hosts: &[String]) -> Result<Flow, Exception> {
     let [address, timeout, source] = args.bind(["address", "timeout", "source_address"], 1)?;
     let address = address.unwrap_or(Value::None);
     let Value::Tuple(pair) = &address else {
@@ -372,7 +374,7 @@ pub fn create_connection(args: Args, default_timeout: Option<f64>) -> Result<Flo
             "too many values to unpack (expected 2)",
         ));
     };
-    let outside = outside_name(host);
+    let outside = outside_name(host, hosts);
     let candidates = match outside {
         Some(_) => Vec::new(),
         None => resolve(host, port, AF_UNSPEC, SOCK_STREAM, 0, 0)?,

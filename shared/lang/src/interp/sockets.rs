@@ -299,7 +299,7 @@ pub fn call_method(sock: &Arc<SocketObj>, op: Op, args: Args) -> Result<Flow, Ex
         Op::Getsockname => no_arguments(args, Call::Getsockname { sock: id }),
         Op::Getpeername => no_arguments(args, Call::Getpeername { sock: id }),
         Op::Fileno => no_arguments(args, Call::Fileno { sock: id }),
-        Op::Socket | Op::Select | Op::Gethostbyname | Op::Sleep | Op::LabPeer | Op::Socketpair | Op::Fork | Op::Poll | Op::Unlink | Op::Exists => Err(Exception::new(
+        Op::Socket | Op::Select | Op::Gethostbyname | Op::Sleep | Op::LabPeer | Op::Socketpair | Op::Fork | Op::Poll | Op::Unlink | Op::Exists | Op::LabHosts | Op::LabLink => Err(Exception::new(
             crate::names::ExcClass::AttributeError,
             format!("'socket' object has no attribute '{method}'"),
         )),

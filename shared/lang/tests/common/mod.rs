@@ -140,6 +140,7 @@ impl FakeNet {
                 family,
                 sock_type,
                 proto,
+                ..
             } => ok(Ret::Socket {
                 info: self.new_sock(*family, *sock_type, *proto),
             }),
@@ -399,6 +400,8 @@ impl FakeNet {
             // The model has no Unix paths.
             Call::Unlink { .. } => err(2),
             Call::Exists { .. } => ok(Ret::Int { value: 0 }),
+            // The model has no hosts.
+            Call::LabHosts { .. } | Call::LabLink { .. } => err(1),
             Call::Gethostbyname { name } => {
                 if name == "localhost" {
                     ok(Ret::Host {

@@ -1,0 +1,197 @@
+//! Lanes on hosts through `socklab run`: each host its own namespace on a
+//! shared link, names that resolve, `lab_link` on real qdiscs, and host mode
+//! refusing all of it in words.
+
+mod common;
+
+use common::run_script;
+
+const TWO_HOSTS: &str = r#"
+# lane: server @ server
+srv = socket(AF_INET, SOCK_STREAM)
+srv.bind(("0.0.0.0", 5000))
+srv.listen(1)
+conn, addr = srv.accept()
+print(addr[0])
+data = b""
+while len(data) < 10000:
+    data += conn.recv(65536)
+print(len(data))
+conn.close()
+srv.close()
+
+# lane: client @ laptop
+lab_link("laptop", "server", rate="10mbit", mtu=1500)
+print(gethostbyname("server"))
+print(getaddrinfo("laptop", 80, AF_INET, SOCK_STREAM)[0][4][0])
+cli = socket(AF_INET, SOCK_STREAM)
+cli.connect(("server", 5000))
+print(cli.getsockname()[0])
+cli.sendall(b"x" * 10000)
+cli.close()
+"#;
+
+const THREE_HOSTS: &str = r#"
+# lane: a @ alpha
+u = socket(AF_INET, SOCK_DGRAM)
+u.bind(("alpha", 7000))
+data, addr = u.recvfrom(100)
+print(data, addr[0])
+data, addr = u.recvfrom(100)
+print(data, addr[0])
+u.close()
+
+# lane: b @ beta
+s = socket(AF_INET, SOCK_DGRAM)
+lab_link("beta", mtu=1400)
+s.sendto(b"from beta", ("alpha", 7000))
+s.close()
+
+# lane: c @ gamma
+s = socket(AF_INET, SOCK_DGRAM)
+sleep(0.05)
+s.sendto(b"from gamma", ("alpha", 7000))
+try:
+    s.connect(("1.1.1.1", 53))
+    s.send(b"out")
+except OSError as e:
+    print("no way out:", e.errno)
+s.close()
+"#;
+
+/// `tshark -r FILE -T fields -e FIELD…`: one line per packet.
+fn tshark(file: &std::path::Path, fields: &[&str]) -> Vec<String> {
+    let mut command = std::process::Command::new("tshark");
+    command.arg("-r").arg(file).args(["-T", "fields"]);
+    for field in fields {
+        command.args(["-e", field]);
+    }
+    let out = command.output().expect("tshark runs (scripts/setup.sh installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn lanes_on_two_and_three_hosts() {
+    let dir = tempfile::tempdir().expect("dir");
+    let pcap = dir.path().join("run.pcapng");
+    let run = run_script(TWO_HOSTS, &["--pcap", pcap.to_str().expect("utf-8")]);
+    run.assert_all_finished();
+    // The wire: every packet once, named by its sender; MTU 1500 makes 10 KB at most 1448 bytes a segment.
+    let sent: Vec<_> = run.lines.iter().filter(|l| l["kind"] == "segment" && l["host"].is_string()).collect();
+    let data: Vec<u64> = sent
+        .iter()
+        .filter(|l| l["host"] == "laptop" && l["proto"] == "TCP")
+        .map(|l| l["len"].as_u64().expect("len"))
+        .filter(|&len| len > 0)
+        .collect();
+    assert_eq!(data.iter().sum::<u64>(), 10_000, "{}", run.stdout);
+    assert!(data.iter().all(|&len| len <= 1448), "{data:?}");
+    assert!(sent.iter().any(|l| l["proto"] == "ARP" && l["flags"] == "who-has"), "{}", run.stdout);
+    // tshark reads the pcapng and counts the same packets, each on the one link, with the
+    // line of the last call its sender made.
+    let packets = tshark(&pcap, &["frame.interface_name", "frame.comment"]);
+    assert_eq!(packets.len(), sent.len(), "{packets:?}");
+    assert!(packets.iter().all(|p| p.starts_with("server—laptop\t")), "{packets:?}");
+    // (The line is the last call's before the kernel stamped the frame: timing decides which.)
+    let lines = |host: &str, lane: &str, range: std::ops::RangeInclusive<u32>| {
+        packets.iter().any(|p| range.clone().any(|n| p.contains(&format!("sent by {host} after line {n} ({lane})"))))
+    };
+    assert!(lines("laptop", "client", 20..=23) && lines("server", "server", 6..=13), "{packets:?}");
+    // Hosts are numbered in order of first appearance: server 10.0.0.1, laptop 10.0.0.2.
+    assert_eq!(run.prints("client"), ["10.0.0.1", "10.0.0.2", "10.0.0.2"], "{}", run.stdout);
+    assert_eq!(run.prints("server"), ["10.0.0.2", "10000"], "{}", run.stdout);
+
+    let run = run_script(THREE_HOSTS, &[]);
+    run.assert_all_finished();
+    let mut got = run.prints("a");
+    got.sort();
+    assert_eq!(got, ["b'from beta' 10.0.0.2", "b'from gamma' 10.0.0.3"], "{}", run.stdout);
+    // ENETUNREACH: the hosts have only their subnet's route.
+    assert_eq!(run.prints("c"), ["no way out: 101"], "{}", run.stdout);
+}
+
+#[test]
+fn bad_links_and_host_mode_are_refused_in_words() {
+    let run = run_script("# lane: a @ one\nlab_link(\"one\", \"two\", loss=5)\n# lane: b @ two\nx = 1\n", &[]);
+    let text = format!("{}{}", run.stdout, run.stderr);
+    // This kernel may lack netem: either way the refusal names its reason.
+    assert!(run.code == 0 || text.contains("CONFIG_NET_SCH_NETEM"), "{text}");
+    let run = run_script("# lane: a @ one\nlab_link(\"one\", \"three\")\n# lane: b @ two\nx = 1\n", &[]);
+    assert!(run.stdout.contains("no host \\\"three\\\"") || run.stdout.contains("no host \"three\""), "{}", run.stdout);
+    let run = run_script("# lane: a @ one\nlab_link(\"one\", loss=250)\n", &[]);
+    assert!(run.stdout.contains("percentage between 0 and 100"), "{}", run.stdout);
+
+    let run = run_script(TWO_HOSTS, &["--sandbox", "host"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("host mode"), "{}", run.stderr);
+}
+
+/// The page's path: over a WebSocket, `lab_hosts` first, then sockets made on a
+/// host by name, a link's conditions, and segments naming their sender.
+#[tokio::test]
+async fn a_websocket_session_makes_hosts_and_uses_them() {
+    use common::{Relay, b64};
+    use serde_json::json;
+    use socklab_wire::protocol::{ServerMsg, Outcome};
+    let relay = Relay::start();
+    let mut c = relay.connect().await;
+    c.ok(json!({"op": "lab_hosts", "hosts": ["server", "laptop"]})).await;
+    c.ok(json!({"op": "lab_hosts", "hosts": ["server", "laptop"]})).await;
+    c.ok(json!({"op": "lab_link", "a": "laptop", "b": "server", "rate": 2_000_000, "mtu": 1500})).await;
+    let srv = c.ok(json!({"op": "socket", "family": 2, "type": 1, "host": "server"})).await["info"]["sock"].as_u64().unwrap();
+    c.ok(json!({"op": "bind", "sock": srv, "addr": {"host": "server", "port": 80}})).await;
+    c.ok(json!({"op": "listen", "sock": srv})).await;
+    let cli = c.ok(json!({"op": "socket", "family": 2, "type": 1, "host": "laptop"})).await["info"]["sock"].as_u64().unwrap();
+    c.ok(json!({"op": "connect", "sock": cli, "addr": {"host": "server", "port": 80}})).await;
+    c.ok(json!({"op": "sendall", "sock": cli, "data": b64(b"hi")})).await;
+    let name = c.ok(json!({"op": "getsockname", "sock": cli})).await;
+    assert_eq!(name["addr"]["host"], "10.0.0.2");
+    match c.call(json!({"op": "lab_hosts", "hosts": ["other"]})).await {
+        ServerMsg::Result { outcome: Outcome::Err { error }, .. } => assert!(error.message.contains("made already"), "{error:?}"),
+        ServerMsg::Error { message, .. } => assert!(message.contains("made already"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    // Data laptop sends shows on the wire, named by its sender.
+    c.start(json!({"op": "sendall", "sock": cli, "data": b64(&[7; 3000])})).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let next = tokio::time::timeout_at(deadline, c.next()).await.expect("a segment from laptop");
+        if let ServerMsg::Event { event: socklab_wire::protocol::Event::Segment { host: Some(host), len, .. } } = next
+            && host == "laptop"
+            && len > 0
+        {
+            assert!(len <= 1448, "{len}");
+            break;
+        }
+    }
+}
+
+const UNIX_PER_HOST: &str = r#"
+# lane: a @ one
+u = socket(AF_UNIX, SOCK_STREAM)
+u.bind("/tmp/lab.sock")
+u.listen(1)
+print(os.path.exists("/tmp/lab.sock"))
+
+# lane: b @ two
+v = socket(AF_UNIX, SOCK_STREAM)
+print(os.path.exists("/tmp/lab.sock"))
+v.bind("/tmp/lab.sock")
+w = socket(AF_UNIX, SOCK_STREAM)
+try:
+    w.connect("/tmp/only-on-one.sock")
+except OSError as e:
+    print(e.errno)
+os.unlink("/tmp/lab.sock")
+print(os.path.exists("/tmp/lab.sock"))
+"#;
+
+#[test]
+fn unix_paths_are_per_host() {
+    let run = run_script(&format!("import os\n{UNIX_PER_HOST}"), &[]);
+    run.assert_all_finished();
+    assert_eq!(run.prints("a"), ["True"], "{}", run.stdout);
+    // Host two sees none of host one's paths: its own bind succeeds, a connect finds nothing (ENOENT).
+    assert_eq!(run.prints("b"), ["False", "2", "False"], "{}", run.stdout);
+}
