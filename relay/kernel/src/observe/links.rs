@@ -34,10 +34,11 @@ pub struct Frame {
 pub type FrameLog = Arc<Mutex<(Vec<Frame>, usize)>>;
 
 /// Where a session's link traffic is seen in one place, in the order the
-/// kernel saw it: with two hosts, the first host's `eth0` (what it sends is
-/// outgoing there, what the other sends is incoming); with a bridge, every
-/// port of it in the session's namespace (a frame counts where it enters the
-/// bridge, from its sender's cable).
+/// kernel saw it: with two hosts on a veth pair, the first host's `eth0` (what
+/// it sends is outgoing there, what the other sends is incoming); with a
+/// bridge, every port of it in the session's namespace (a frame counts where it
+/// enters the bridge, from its sender's cable, so before an emulated link's
+/// forwarder can lose it).
 pub(crate) struct LinkCapture {
     fd: AsyncFd<Socket>,
     /// Host names by index; with a bridge, port `PORT_IFINDEX + i` is host `i`'s cable.
@@ -51,22 +52,13 @@ pub(crate) struct LinkCapture {
 impl LinkCapture {
     /// Opens the capture. Needs CAP_NET_RAW and a tokio runtime.
     pub fn open(network: &Network, log: Option<FrameLog>) -> io::Result<LinkCapture> {
-        let switched = network.switched();
+        let switched = network.bridged();
         let (netns, ifindex) = if switched {
             (network.session().clone(), 0)
         } else {
             (network.hosts()[0].netns.clone(), HOST_IFINDEX)
         };
-        let sock = netns.socket(libc::AF_PACKET, libc::SOCK_RAW, 0)?;
-        // SAFETY: `sockaddr_ll` is plain old data; all-zero is valid.
-        let mut addr: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-        addr.sll_family = libc::AF_PACKET as u16;
-        addr.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
-        addr.sll_ifindex = ifindex as i32;
-        // SAFETY: bind reads only the address we pass, with its true size.
-        if unsafe { libc::bind(sock.as_raw_fd(), (&raw const addr).cast(), std::mem::size_of_val(&addr) as libc::socklen_t) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        let sock = crate::forward::packet_socket(&netns, ifindex)?;
         // Each frame stamped by the kernel as it is captured (read back with SIOCGSTAMPNS):
         // the observer may read it much later.
         let one: libc::c_int = 1;
@@ -85,7 +77,9 @@ impl LinkCapture {
         let outgoing = pkttype == libc::PACKET_OUTGOING as u8;
         if self.switched {
             let port = usize::try_from(ifindex).ok()?.checked_sub(PORT_IFINDEX as usize)?;
-            (!outgoing && port < self.hosts.len()).then_some((port, port))
+            // Two hosts on a bridge (an emulated link) are still one link.
+            let link = if self.hosts.len() == 2 { 0 } else { port };
+            (!outgoing && port < self.hosts.len()).then_some((link, port))
         } else {
             Some((0, if outgoing { 0 } else { 1 }))
         }
@@ -135,7 +129,7 @@ fn captured_at(sock: &Socket) -> Option<u64> {
 }
 
 /// One frame: its length, the interface it was seen on and its packet type.
-fn recv_frame(sock: &Socket, buf: &mut [u8]) -> io::Result<(usize, i32, u8)> {
+pub(crate) fn recv_frame(sock: &Socket, buf: &mut [u8]) -> io::Result<(usize, i32, u8)> {
     // SAFETY: `sockaddr_ll` is plain old data; all-zero is valid.
     let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of_val(&from) as libc::socklen_t;
