@@ -96,7 +96,7 @@ async fn run(sides: [AsyncFd<Socket>; 2], mut conditions: watch::Receiver<LinkCo
             let link = *conditions.borrow();
             for _ in 0..BATCH {
                 match guard.try_io(|fd| recv_frame(fd.get_ref(), &mut buf)) {
-                    Ok(Ok((n, _, pkttype))) if pkttype != libc::PACKET_OUTGOING as u8 => {
+                    Ok(Ok((n, _, pkttype))) if pkttype != libc::PACKET_OUTGOING => {
                         admit(&mut queues[side], &buf[..n], &link, &mut rng, now, &mut seq);
                     }
                     Ok(Ok(_)) => {}
