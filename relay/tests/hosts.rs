@@ -131,11 +131,32 @@ cli.sendall(bytes(range(250)) * 1200)
 cli.close()
 "#;
 
+const DOUBLED: &str = r#"
+# lane: server @ server
+u = socket(AF_INET, SOCK_DGRAM)
+u.bind(("server", 6000))
+u.settimeout(0.5)
+n = 0
+try:
+    while True:
+        u.recv(100)
+        n += 1
+except OSError:
+    print(n)
+
+# lane: client @ laptop
+lab_link("laptop", "server", duplicate=50)
+v = socket(AF_INET, SOCK_DGRAM)
+for i in range(40):
+    v.sendto(b"twice?", ("server", 6000))
+"#;
+
 /// A lossy link on real sockets: the data arrives intact, the sender's
 /// `tcp_info` samples count retransmissions and the wire view marks them, and
 /// each lost segment shows as sent, by its sender, again.
 #[test]
 fn a_lossy_link_retransmits_and_the_views_show_it() {
+    let doubled = std::thread::spawn(|| run_script(DOUBLED, &[]));
     let run = run_script(LOSSY, &[]);
     run.assert_all_finished();
     assert_eq!(run.prints("server"), ["300000 True"], "{}", run.stdout);
@@ -153,6 +174,15 @@ fn a_lossy_link_retransmits_and_the_views_show_it() {
         .filter(|l| l["expert"].as_array().is_some_and(|m| m.iter().any(|m| m == "retransmission")))
         .count();
     assert!(marked > 0, "{}", run.stdout);
+
+    // A link that duplicates: the receiver gets more datagrams than were sent, and
+    // the wire view shows each copy, as sent by laptop.
+    let run = doubled.join().expect("run");
+    run.assert_all_finished();
+    let got: usize = run.prints("server").first().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!((45..80).contains(&got), "{got} of 40: {}", run.stdout);
+    let shown = run.lines.iter().filter(|l| l["kind"] == "segment" && l["host"] == "laptop" && l["proto"] == "UDP").count();
+    assert_eq!(shown, got, "{}", run.stdout);
 }
 
 #[test]

@@ -10,15 +10,16 @@
 //! dropped. The task ends when its [`watch::Sender`] (kept by the session's
 //! `Network`) is dropped, closing its sockets.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io;
 use std::os::fd::AsRawFd;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use socket2::Socket;
 use socklab_wire::network::LinkConditions;
 use tokio::io::unix::AsyncFd;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 use crate::netns::Netns;
@@ -30,6 +31,31 @@ pub const QUEUE_FRAMES: usize = 1000;
 pub const QUEUE_BYTES: usize = 4 << 20;
 /// Frames read from one side before the other side gets a turn.
 const BATCH: usize = 64;
+
+/// The second copies a session's forwarders made (duplicates), for the wire
+/// view to show beside the packets its capture saw (at most [`QUEUE_FRAMES`] waiting).
+#[derive(Debug, Default)]
+pub struct Copies {
+    frames: Mutex<VecDeque<(Option<usize>, Vec<u8>)>>,
+    pub(crate) ready: Notify,
+}
+
+impl Copies {
+    /// A copy of a frame `sender` (a host's index, if the forwarder knows it) sent.
+    fn push(&self, sender: Option<usize>, frame: &[u8]) {
+        if let Ok(mut frames) = self.frames.lock()
+            && frames.len() < QUEUE_FRAMES
+        {
+            frames.push_back((sender, frame.to_vec()));
+            drop(frames);
+            self.ready.notify_one();
+        }
+    }
+
+    pub(crate) fn pop(&self) -> Option<(Option<usize>, Vec<u8>)> {
+        self.frames.lock().ok()?.pop_front()
+    }
+}
 
 /// Frames waiting in one direction, by due time then arrival.
 #[derive(Default)]
@@ -55,7 +81,14 @@ pub(crate) fn packet_socket(netns: &Netns, ifindex: u32) -> io::Result<Socket> {
 
 /// Starts forwarding between `cable` and `bridge` (packet sockets) under
 /// `conditions`, on the current tokio runtime; the RNG is seeded with `seed`.
-pub(crate) fn spawn(cable: Socket, bridge: Socket, conditions: LinkConditions, seed: u64) -> io::Result<watch::Sender<LinkConditions>> {
+/// `copies` gets each duplicate, with the host that sent it from each side when known.
+pub(crate) fn spawn(
+    cable: Socket,
+    bridge: Socket,
+    conditions: LinkConditions,
+    seed: u64,
+    copies: (Arc<Copies>, [Option<usize>; 2]),
+) -> io::Result<watch::Sender<LinkConditions>> {
     for sock in [&cable, &bridge] {
         let _ = sock.set_recv_buffer_size(1 << 20);
     }
@@ -64,11 +97,11 @@ pub(crate) fn spawn(cable: Socket, bridge: Socket, conditions: LinkConditions, s
     // SAFETY: as above.
     let bridge = unsafe { AsyncFd::register(bridge) }.map_err(io::Error::from)?;
     let (tx, rx) = watch::channel(conditions);
-    tokio::spawn(run([cable, bridge], rx, seed));
+    tokio::spawn(run([cable, bridge], rx, seed, copies));
     Ok(tx)
 }
 
-async fn run(sides: [AsyncFd<Socket>; 2], mut conditions: watch::Receiver<LinkConditions>, seed: u64) {
+async fn run(sides: [AsyncFd<Socket>; 2], mut conditions: watch::Receiver<LinkConditions>, seed: u64, (copies, senders): (Arc<Copies>, [Option<usize>; 2])) {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut queues = [Queue::default(), Queue::default()];
     let mut seq = 0u64;
@@ -97,7 +130,7 @@ async fn run(sides: [AsyncFd<Socket>; 2], mut conditions: watch::Receiver<LinkCo
             for _ in 0..BATCH {
                 match guard.try_io(|fd| recv_frame(fd.get_ref(), &mut buf)) {
                     Ok(Ok((n, _, pkttype))) if pkttype != libc::PACKET_OUTGOING => {
-                        admit(&mut queues[side], &buf[..n], &link, &mut rng, now, &mut seq);
+                        admit(&mut queues[side], &buf[..n], &link, &mut rng, now, &mut seq, (&copies, senders[side]));
                     }
                     Ok(Ok(_)) => {}
                     Ok(Err(_)) | Err(_) => break,
@@ -126,18 +159,21 @@ fn chance(rng: &mut fastrand::Rng, percent: f64) -> bool {
 
 /// A frame entering one direction: lost, or queued once or twice, each copy
 /// maybe corrupted, due after the delay (± jitter) or at once (reordered).
-fn admit(queue: &mut Queue, frame: &[u8], c: &LinkConditions, rng: &mut fastrand::Rng, now: Instant, seq: &mut u64) {
+fn admit(queue: &mut Queue, frame: &[u8], c: &LinkConditions, rng: &mut fastrand::Rng, now: Instant, seq: &mut u64, (copies, sender): (&Copies, Option<usize>)) {
     if chance(rng, c.loss) {
         return;
     }
-    let copies = if chance(rng, c.duplicate) { 2 } else { 1 };
-    for _ in 0..copies {
+    let copies_made = if chance(rng, c.duplicate) { 2 } else { 1 };
+    for copy in 0..copies_made {
         if queue.frames.len() >= QUEUE_FRAMES || queue.bytes + frame.len() > QUEUE_BYTES {
             return;
         }
         let mut frame = frame.to_vec();
         if chance(rng, c.corrupt) {
             corrupt(&mut frame, rng);
+        }
+        if copy == 1 {
+            copies.push(sender, &frame);
         }
         let due = if chance(rng, c.reorder) {
             now
@@ -173,20 +209,22 @@ mod tests {
     fn conditions_shape_the_queue() {
         let mut rng = fastrand::Rng::with_seed(7);
         let now = Instant::now();
-        let (mut queue, mut seq) = (Queue::default(), 0);
+        let (mut queue, mut seq, made) = (Queue::default(), 0, Copies::default());
         let lossy = LinkConditions { loss: 50.0, duplicate: 50.0, ..Default::default() };
         for _ in 0..1000 {
-            admit(&mut queue, &[0; 60], &lossy, &mut rng, now, &mut seq);
+            admit(&mut queue, &[0; 60], &lossy, &mut rng, now, &mut seq, (&made, None));
         }
         // About 500 kept, half of them twice.
         assert!((600..900).contains(&queue.frames.len()), "{}", queue.frames.len());
+        let copies = std::iter::from_fn(|| made.pop()).count();
+        assert!((100..400).contains(&copies), "a copy for the wire view per duplicate: {copies}");
         let delayed = LinkConditions { delay: 0.01, reorder: 100.0, ..Default::default() };
         let mut queue = Queue::default();
-        admit(&mut queue, &[0; 60], &delayed, &mut rng, now, &mut seq);
+        admit(&mut queue, &[0; 60], &delayed, &mut rng, now, &mut seq, (&made, None));
         assert_eq!(queue.frames.first_key_value().map(|(k, _)| k.0), Some(now), "reordered: sent at once");
         // Bounded: a flood keeps at most QUEUE_FRAMES.
         for _ in 0..5000 {
-            admit(&mut queue, &[0; 60], &LinkConditions { delay: 1.0, ..Default::default() }, &mut rng, now, &mut seq);
+            admit(&mut queue, &[0; 60], &LinkConditions { delay: 1.0, ..Default::default() }, &mut rng, now, &mut seq, (&made, None));
         }
         assert_eq!(queue.frames.len(), QUEUE_FRAMES);
         // Corruption spares the Ethernet and IP headers.

@@ -67,6 +67,8 @@ pub struct Network {
     netem: bool,
     /// Each emulated link's forwarder, by link (dropping one ends its task).
     forwarders: tokio::sync::Mutex<Vec<Option<watch::Sender<LinkConditions>>>>,
+    /// The duplicates they made, for the capture.
+    copies: Arc<forward::Copies>,
 }
 
 /// Why hosts cannot be made as asked.
@@ -111,6 +113,10 @@ impl Network {
     /// Whether the hosts share a bridge (any number but two).
     pub fn switched(&self) -> bool {
         self.hosts.len() != 2
+    }
+
+    pub(crate) fn copies(&self) -> &Arc<forward::Copies> {
+        &self.copies
     }
 
     /// Whether the cables meet at a bridge in the session's namespace.
@@ -207,7 +213,9 @@ impl Network {
         .await?;
         let cable = forward::packet_socket(&self.session, PORT_IFINDEX + index)?;
         let bridge = forward::packet_socket(&self.session, TAP_IFINDEX + index)?;
-        forward::spawn(cable, bridge, conditions, 0x50C4_1AB0 + u64::from(index))
+        // A frame from the cable is its host's; from the bridge, with two hosts, the other's.
+        let senders = [Some(link), (self.hosts.len() == 2).then_some(1 - link)];
+        forward::spawn(cable, bridge, conditions, 0x50C4_1AB0 + u64::from(index), (self.copies.clone(), senders))
     }
 
     /// Sets the conditions of a link (each direction alike) as qdiscs, replacing the ones it had.
@@ -270,7 +278,9 @@ fn build(state: &mut WorkerState, session: Arc<Netns>, names: Vec<String>) -> io
         address.attributes.push(AddressAttribute::Broadcast(Ipv4Addr::new(octets[0], octets[1], octets[2], 255)));
         rtnl.request(RouteNetlinkMessage::NewAddress(address), Mode::Create)?;
     }
-    Ok(Network { session, hosts, bridged, netem, forwarders: tokio::sync::Mutex::new((0..if count == 2 { 1 } else { count }).map(|_| None).collect()) })
+    Ok(Network { session, hosts, bridged, netem, forwarders: tokio::sync::Mutex::new((0..if count == 2 { 1 } else { count }).map(|_| None).collect()),
+        copies: Arc::default(),
+    })
 }
 
 /// Turns off TCP segmentation offload and generic segmentation on the host's

@@ -13,7 +13,9 @@ use socket2::Socket;
 use tokio::io::unix::AsyncFd;
 
 use super::capture::{IsnTable, Segment};
+use crate::forward::Copies;
 use crate::hosts::{HOST_IFINDEX, Network, PORT_IFINDEX};
+use std::collections::HashMap;
 
 /// Bytes of frames kept for an export, at most (later frames are not kept).
 pub const MAX_FRAME_BYTES: usize = 64 << 20;
@@ -47,6 +49,10 @@ pub(crate) struct LinkCapture {
     isn: IsnTable,
     buf: Vec<u8>,
     log: Option<FrameLog>,
+    /// Duplicates an emulated link made, shown as sent again by their sender.
+    copies: Arc<Copies>,
+    /// Each host's MAC address (learnt from what it sends), to name a duplicate's sender.
+    macs: HashMap<[u8; 6], usize>,
 }
 
 impl LinkCapture {
@@ -69,7 +75,8 @@ impl LinkCapture {
         // SAFETY: the `Socket` owns its fd and is owned by the `AsyncFd` for its whole life.
         let fd = unsafe { AsyncFd::register(sock) }.map_err(io::Error::from)?;
         let hosts = network.hosts().iter().map(|host| host.name.clone()).collect();
-        Ok(LinkCapture { fd, hosts, switched, isn: IsnTable::default(), buf: vec![0; 65_600], log })
+        let copies = network.copies().clone();
+        Ok(LinkCapture { fd, hosts, switched, isn: IsnTable::default(), buf: vec![0; 65_600], log, copies, macs: HashMap::new() })
     }
 
     /// Which link a captured frame crossed and which host sent it (None: seen twice, skipped).
@@ -89,30 +96,56 @@ impl LinkCapture {
     /// `CLOCK_MONOTONIC` nanoseconds the kernel captured it at. Cancel-safe.
     pub async fn next(&mut self) -> io::Result<(Segment, String, u64)> {
         loop {
-            let mut guard = self.fd.readable().await?;
+            if let Some((sender, frame)) = self.copies.pop() {
+                let Some(host) = sender.or_else(|| frame.get(6..12).and_then(|mac| self.macs.get(mac)).copied()) else {
+                    continue;
+                };
+                let link = if self.hosts.len() == 2 { 0 } else { host };
+                let (real_now, mono_now) = (super::clock_ns(libc::CLOCK_REALTIME), super::mono_ns());
+                if let Some(found) = self.keep(link, host, &frame, real_now, real_now, mono_now) {
+                    return Ok(found);
+                }
+                continue;
+            }
+            let mut guard = tokio::select! {
+                guard = self.fd.readable() => guard?,
+                () = self.copies.ready.notified() => continue,
+            };
             let buf = &mut self.buf;
             let (n, ifindex, pkttype) = match guard.try_io(|fd| recv_frame(fd.get_ref(), buf)) {
                 Ok(result) => result?,
                 Err(_would_block) => continue,
             };
+            drop(guard);
             let Some((link, host)) = self.sender(ifindex, pkttype) else {
                 continue;
             };
-            let frame = &self.buf[..n];
-            let host = self.hosts[host].clone();
+            let frame = std::mem::take(&mut self.buf);
+            if let Some(mac) = frame.get(6..12).and_then(|mac| <[u8; 6]>::try_from(mac).ok()) {
+                self.macs.insert(mac, host);
+            }
             let (real_now, mono_now) = (super::clock_ns(libc::CLOCK_REALTIME), super::mono_ns());
             let unix_ns = captured_at(self.fd.get_ref()).unwrap_or(real_now);
-            if let Some(log) = &self.log
-                && let Ok(mut log) = log.lock()
-                && log.1 + frame.len() <= MAX_FRAME_BYTES
-            {
-                log.1 += frame.len();
-                log.0.push(Frame { link, host: host.clone(), unix_ns, data: frame.to_vec() });
-            }
-            if let Some(segment) = arp(frame).or_else(|| self.isn.parse(frame)) {
-                return Ok((segment, host, super::capture::realtime_to_mono(unix_ns, real_now, mono_now)));
+            let found = self.keep(link, host, &frame[..n], unix_ns, real_now, mono_now);
+            self.buf = frame;
+            if let Some(found) = found {
+                return Ok(found);
             }
         }
+    }
+
+    /// A frame host `host` sent on `link`, kept for an export and parsed.
+    fn keep(&mut self, link: usize, host: usize, frame: &[u8], unix_ns: u64, real_now: u64, mono_now: u64) -> Option<(Segment, String, u64)> {
+        let host = self.hosts[host].clone();
+        if let Some(log) = &self.log
+            && let Ok(mut log) = log.lock()
+            && log.1 + frame.len() <= MAX_FRAME_BYTES
+        {
+            log.1 += frame.len();
+            log.0.push(Frame { link, host: host.clone(), unix_ns, data: frame.to_vec() });
+        }
+        let segment = arp(frame).or_else(|| self.isn.parse(frame))?;
+        Some((segment, host, super::capture::realtime_to_mono(unix_ns, real_now, mono_now)))
     }
 }
 
