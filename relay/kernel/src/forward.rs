@@ -28,7 +28,7 @@ use crate::observe::links::recv_frame;
 /// Frames one direction of a link holds at most (netem's default limit).
 pub const QUEUE_FRAMES: usize = 1000;
 /// Bytes one direction of a link holds at most.
-pub const QUEUE_BYTES: usize = 4 << 20;
+pub const QUEUE_BYTES: usize = 2 << 20;
 /// Frames read from one side before the other side gets a turn.
 const BATCH: usize = 64;
 

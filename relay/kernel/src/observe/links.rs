@@ -121,7 +121,9 @@ impl LinkCapture {
                 continue;
             };
             let frame = std::mem::take(&mut self.buf);
-            if let Some(mac) = frame.get(6..12).and_then(|mac| <[u8; 6]>::try_from(mac).ok()) {
+            if let Some(mac) = frame.get(6..12).and_then(|mac| <[u8; 6]>::try_from(mac).ok())
+                && self.macs.len() < 4 * self.hosts.len()
+            {
                 self.macs.insert(mac, host);
             }
             let (real_now, mono_now) = (super::clock_ns(libc::CLOCK_REALTIME), super::mono_ns());
