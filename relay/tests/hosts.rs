@@ -1,5 +1,6 @@
 //! Lanes on hosts through `socklab run`: each host its own namespace on a
-//! shared link, names that resolve, `lab_link` on real qdiscs, and host mode
+//! shared link, names that resolve, `lab_link` on real qdiscs (or the relay's
+//! forwarder, without netem), and host mode
 //! refusing all of it in words.
 
 mod common;

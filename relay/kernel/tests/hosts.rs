@@ -1,5 +1,6 @@
 //! Session hosts on the real kernel: namespaces linked by veths or a bridge,
-//! addresses with no route out, link conditions as real qdiscs, MTU-sized
+//! addresses with no route out, link conditions as real qdiscs (or the relay's
+//! forwarder, on a kernel without netem), MTU-sized
 //! segments on the wire, and nothing left once a session is gone.
 
 use std::io::{Read, Write};
@@ -81,6 +82,16 @@ fn two_and_three_hosts_talk_only_to_each_other() {
         s.read_exact(&mut got).expect("recv through the bridge");
         assert_eq!(&got, client.as_bytes());
     }
+    // One host's cable made slow: only connections through it wait (by netem, or the relay's forwarder).
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    rt.block_on(three.condition("a", None, LinkConditions { delay: 0.010, ..Default::default() })).expect("a's cable");
+    let (mut c, mut s, slow) = connect(&three, "c", "a", 9001);
+    let (_, _, fast) = connect(&three, "b", "c", 9002);
+    assert!(slow >= Duration::from_millis(20) && fast < slow, "through a: {slow:?}, not: {fast:?}");
+    c.write_all(b"late").expect("send");
+    let mut got = [0; 4];
+    s.read_exact(&mut got).expect("recv through a's slow cable");
+    assert_eq!(&got, b"late");
     assert!(three.ends("a", Some("b")).unwrap_err().contains("name one host"));
     assert!(net.ends("laptop", Some("nobody")).unwrap_err().contains("no host \"nobody\""));
 }
