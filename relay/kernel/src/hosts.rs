@@ -1,7 +1,10 @@
 //! A session's hosts: one network namespace each, with `lo` and `eth0` on a
 //! link shared with the other hosts (a veth pair between two hosts; for any
-//! other number, a bridge `br0` in the session's own namespace with a veth
-//! port per host). Addresses are 10.0.0.N/24 with only the connected route:
+//! other number, or two on a kernel without netem, a bridge `br0` in the
+//! session's own namespace with a veth port per host). Without netem, a link
+//! given delay, loss and the like is emulated by the relay (`forward`): its
+//! port leaves the bridge, and a task forwards its frames to a second veth
+//! pair whose other end joins the bridge in its place. Addresses are 10.0.0.N/24 with only the connected route:
 //! nothing is routed out, and no namespace has an interface outside the
 //! session. Everything is made on the namespace maker thread; a session thread
 //! only awaits it. Dropping the [`Network`] releases the namespaces, which takes
@@ -18,6 +21,9 @@ use netlink_packet_route::AddressFamily;
 use socklab_wire::network::{self, DEFAULT_MTU, LinkConditions, PREFIX_LEN};
 use std::os::fd::AsRawFd;
 
+use tokio::sync::watch;
+
+use crate::forward;
 use crate::links;
 use crate::netns::{self, Netns, WorkerState};
 use crate::rtnl::{Mode, Rtnl};
@@ -30,6 +36,9 @@ pub(crate) const HOST_IFINDEX: u32 = 2;
 const BRIDGE_IFINDEX: u32 = 2;
 /// The bridge port of host `i` is index `PORT_IFINDEX + i`.
 pub(crate) const PORT_IFINDEX: u32 = 10;
+/// An emulated cable `i`: the bridge's end `JOIN_IFINDEX + i`, the forwarder's `TAP_IFINDEX + i`.
+const JOIN_IFINDEX: u32 = 40;
+const TAP_IFINDEX: u32 = 60;
 
 /// One host of a session.
 #[derive(Debug)]
@@ -53,6 +62,13 @@ pub struct End {
 pub struct Network {
     session: Arc<Netns>,
     hosts: Vec<Host>,
+    /// Whether the hosts' cables meet at a bridge (always but with two hosts where netem exists).
+    bridged: bool,
+    netem: bool,
+    /// Each emulated link's forwarder, by link (dropping one ends its task).
+    forwarders: tokio::sync::Mutex<Vec<Option<watch::Sender<LinkConditions>>>>,
+    /// The duplicates they made, for the capture.
+    copies: Arc<forward::Copies>,
 }
 
 /// Why hosts cannot be made as asked.
@@ -97,6 +113,15 @@ impl Network {
     /// Whether the hosts share a bridge (any number but two).
     pub fn switched(&self) -> bool {
         self.hosts.len() != 2
+    }
+
+    pub(crate) fn copies(&self) -> &Arc<forward::Copies> {
+        &self.copies
+    }
+
+    /// Whether the cables meet at a bridge in the session's namespace.
+    pub fn bridged(&self) -> bool {
+        self.bridged
     }
 
     /// The ends of the link `a`–`b`: with two hosts, the veth pair between
@@ -144,7 +169,56 @@ impl Network {
         }
     }
 
-    /// Sets the conditions of a link (each direction alike), replacing the ones it had.
+    /// Sets the conditions of the link `a`–`b` (named as for [`Network::ends`]):
+    /// qdiscs where the kernel can, else the rate and MTU as qdiscs and the
+    /// rest emulated by a forwarder (started on the first such request, kept
+    /// after, even for a perfect link).
+    pub async fn condition(&self, a: &str, b: Option<&str>, conditions: LinkConditions) -> io::Result<()> {
+        let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
+        let ends = self.ends(a, b).map_err(invalid)?;
+        conditions.check().map_err(invalid)?;
+        if self.netem {
+            return Network::set_link(ends, conditions).await;
+        }
+        let link = if self.switched() { self.hosts.iter().position(|h| h.name == a).unwrap_or(0) } else { 0 };
+        let mut forwarders = self.forwarders.lock().await;
+        match &forwarders[link] {
+            Some(forwarder) => {
+                let _ = forwarder.send(conditions);
+            }
+            None if conditions.emulates() => forwarders[link] = Some(self.emulate(link, conditions).await?),
+            None => {}
+        }
+        drop(forwarders);
+        Network::set_link(ends, LinkConditions { rate: conditions.rate, mtu: conditions.mtu, ..Default::default() }).await
+    }
+
+    /// Moves cable `link` off the bridge onto a forwarder under `conditions`.
+    async fn emulate(&self, link: usize, conditions: LinkConditions) -> io::Result<watch::Sender<LinkConditions>> {
+        let (session, hosts) = (self.session.clone(), self.hosts.iter().map(|h| h.netns.clone()).collect::<Vec<_>>());
+        let index = link as u32;
+        netns::on_maker(move |state| {
+            // The forwarder copies frames as bytes: every host must write its checksums itself.
+            for host in &hosts {
+                ethtool_off(host, &[ETHTOOL_STXCSUM])?;
+            }
+            state.enter(session.fd(), session.id())?;
+            let mut rtnl = Rtnl::here()?;
+            let tap = veth_end(&format!("t{index}"), TAP_IFINDEX + index, None);
+            rtnl.request(RouteNetlinkMessage::NewLink(veth(&format!("j{index}"), JOIN_IFINDEX + index, tap)), Mode::Create)?;
+            up(&mut rtnl, TAP_IFINDEX + index, None)?;
+            up(&mut rtnl, JOIN_IFINDEX + index, Some(BRIDGE_IFINDEX))?;
+            up(&mut rtnl, PORT_IFINDEX + index, Some(0))
+        })
+        .await?;
+        let cable = forward::packet_socket(&self.session, PORT_IFINDEX + index)?;
+        let bridge = forward::packet_socket(&self.session, TAP_IFINDEX + index)?;
+        // A frame from the cable is its host's; from the bridge, with two hosts, the other's.
+        let senders = [Some(link), (self.hosts.len() == 2).then_some(1 - link)];
+        forward::spawn(cable, bridge, conditions, 0x50C4_1AB0 + u64::from(index), (self.copies.clone(), senders))
+    }
+
+    /// Sets the conditions of a link (each direction alike) as qdiscs, replacing the ones it had.
     pub async fn set_link(ends: Vec<End>, conditions: LinkConditions) -> io::Result<()> {
         conditions.check().map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
         netns::on_maker(move |_| {
@@ -160,6 +234,7 @@ impl Network {
 
 /// On the maker thread: the namespaces, their link, addresses, all up.
 fn build(state: &mut WorkerState, session: Arc<Netns>, names: Vec<String>) -> io::Result<Network> {
+    let count = names.len();
     let mut hosts = Vec::with_capacity(names.len());
     let mut sockets = Vec::with_capacity(names.len());
     for (i, name) in names.into_iter().enumerate() {
@@ -168,7 +243,9 @@ fn build(state: &mut WorkerState, session: Arc<Netns>, names: Vec<String>) -> io
         sockets.push(Rtnl::here()?);
         hosts.push(Host { name, address: network::host_address(i), netns: Arc::new(netns) });
     }
-    if hosts.len() == 2 {
+    let netem = links::has_netem(&mut sockets[0], 1);
+    let bridged = count != 2 || !netem;
+    if !bridged {
         let peer = veth_end(HOST_IFNAME, HOST_IFINDEX, Some(&hosts[1].netns));
         sockets[0].request(RouteNetlinkMessage::NewLink(veth(HOST_IFNAME, HOST_IFINDEX, peer)), Mode::Create)?;
     } else {
@@ -201,7 +278,9 @@ fn build(state: &mut WorkerState, session: Arc<Netns>, names: Vec<String>) -> io
         address.attributes.push(AddressAttribute::Broadcast(Ipv4Addr::new(octets[0], octets[1], octets[2], 255)));
         rtnl.request(RouteNetlinkMessage::NewAddress(address), Mode::Create)?;
     }
-    Ok(Network { session, hosts })
+    Ok(Network { session, hosts, bridged, netem, forwarders: tokio::sync::Mutex::new((0..if count == 2 { 1 } else { count }).map(|_| None).collect()),
+        copies: Arc::default(),
+    })
 }
 
 /// Turns off TCP segmentation offload and generic segmentation on the host's
@@ -210,8 +289,16 @@ fn build(state: &mut WorkerState, session: Arc<Netns>, names: Vec<String>) -> io
 fn segment_in_software(netns: &Netns) -> io::Result<()> {
     const ETHTOOL_STSO: u32 = 0x1f;
     const ETHTOOL_SGSO: u32 = 0x24;
+    ethtool_off(netns, &[ETHTOOL_STSO, ETHTOOL_SGSO])
+}
+
+/// Checksums computed by the stack, not left to the device.
+const ETHTOOL_STXCSUM: u32 = 0x17;
+
+/// Turns the ethtool features `cmds` off on the host's interface.
+fn ethtool_off(netns: &Netns, cmds: &[u32]) -> io::Result<()> {
     let sock = netns.socket(libc::AF_INET, libc::SOCK_DGRAM, 0)?;
-    for cmd in [ETHTOOL_STSO, ETHTOOL_SGSO] {
+    for &cmd in cmds {
         #[repr(C)]
         struct EthtoolValue {
             cmd: u32,

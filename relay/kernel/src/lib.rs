@@ -1,4 +1,5 @@
 //! socklab's kernel side: sandbox namespaces and observation of what the kernel did.
+mod forward;
 pub mod hosts;
 mod links;
 pub mod netns;

@@ -36,6 +36,20 @@ const TBF_HANDLE: TcHandle = TcHandle { major: 10, minor: 0 };
 pub const NO_NETEM: &str = "this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM is not set): \
      delay, jitter, loss, duplicate, reorder and corrupt cannot be emulated here; rate and mtu still work";
 
+/// Whether this kernel has netem (asked once, by making one on `index` in
+/// `rtnl`'s namespace and removing it).
+pub(crate) fn has_netem(rtnl: &mut Rtnl, index: u32) -> bool {
+    static NETEM: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *NETEM.get_or_init(|| {
+        let netem = qdisc(index, TcHandle::ROOT, NETEM_HANDLE, "netem", Some(netem_options(&LinkConditions::default())));
+        let made = rtnl.request(RouteNetlinkMessage::NewQueueDiscipline(netem), Mode::Create).is_ok();
+        if made {
+            let _ = rtnl.request(RouteNetlinkMessage::DelQueueDiscipline(qdisc(index, TcHandle::ROOT, TcHandle::UNSPEC, "", None)), Mode::Change);
+        }
+        made
+    })
+}
+
 /// Sets `conditions` on the egress of interface `index` in `rtnl`'s namespace:
 /// whatever qdisc was there is replaced (or removed, for a perfect link).
 pub(crate) fn apply(rtnl: &mut Rtnl, index: u32, conditions: &LinkConditions) -> io::Result<()> {

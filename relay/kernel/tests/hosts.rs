@@ -1,5 +1,6 @@
 //! Session hosts on the real kernel: namespaces linked by veths or a bridge,
-//! addresses with no route out, link conditions as real qdiscs, MTU-sized
+//! addresses with no route out, link conditions as real qdiscs (or the relay's
+//! forwarder, on a kernel without netem), MTU-sized
 //! segments on the wire, and nothing left once a session is gone.
 
 use std::io::{Read, Write};
@@ -81,8 +82,45 @@ fn two_and_three_hosts_talk_only_to_each_other() {
         s.read_exact(&mut got).expect("recv through the bridge");
         assert_eq!(&got, client.as_bytes());
     }
+    // One host's cable made slow: only connections through it wait (by netem, or the relay's forwarder).
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    rt.block_on(three.condition("a", None, LinkConditions { delay: 0.010, ..Default::default() })).expect("a's cable");
+    let (mut c, mut s, slow) = connect(&three, "c", "a", 9001);
+    let (_, _, fast) = connect(&three, "b", "c", 9002);
+    assert!(slow >= Duration::from_millis(20) && fast < slow, "through a: {slow:?}, not: {fast:?}");
+    c.write_all(b"late").expect("send");
+    let mut got = [0; 4];
+    s.read_exact(&mut got).expect("recv through a's slow cable");
+    assert_eq!(&got, b"late");
     assert!(three.ends("a", Some("b")).unwrap_err().contains("name one host"));
     assert!(net.ends("laptop", Some("nobody")).unwrap_err().contains("no host \"nobody\""));
+}
+
+fn udp(ns: &Netns) -> Socket {
+    let s = ns.socket(libc::AF_INET, libc::SOCK_DGRAM, 0).expect("socket");
+    s.set_nonblocking(false).expect("blocking");
+    s.set_read_timeout(Some(Duration::from_millis(400))).expect("timeout");
+    s
+}
+
+/// `count` numbered datagrams from laptop to server, 1 ms apart: the numbers received, in order.
+fn datagrams(net: &Network, port: u16, count: u32) -> Vec<u32> {
+    let server = net.host("server").expect("server");
+    let rx = udp(&server.netns);
+    rx.bind(&at(server.address, port)).expect("bind");
+    let tx = udp(&net.host("laptop").expect("laptop").netns);
+    for n in 0..count {
+        tx.send_to(&n.to_be_bytes(), &at(server.address, port)).expect("send");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let mut got = Vec::new();
+    let mut buf = [MaybeUninit::<u8>::uninit(); 64];
+    while let Ok(n) = rx.recv(&mut buf) {
+        // SAFETY: recv initialised the first n bytes.
+        let bytes: Vec<u8> = buf[..n].iter().map(|b| unsafe { b.assume_init() }).collect();
+        got.push(u32::from_be_bytes(bytes.try_into().expect("4 bytes")));
+    }
+    got
 }
 
 #[test]
@@ -90,25 +128,57 @@ fn delay_loss_and_mtu_are_real() {
     let net = network(&["laptop", "server"]);
     let (_, _, fast) = connect(&net, "laptop", "server", 80);
     let ends = net.ends("laptop", Some("server")).expect("link");
-    let rt = runtime();
-    let conditions = LinkConditions { delay: 0.030, ..Default::default() };
-    // Kernels built without netem (this CI's) refuse emulation in words, and still shape the rate.
-    match rt.block_on(Network::set_link(ends.clone(), conditions)) {
-        Ok(()) => {
-            let (_, _, slow) = connect(&net, "laptop", "server", 81);
-            println!("connect took {fast:?} on a perfect link, {slow:?} with 30 ms each way");
-            assert!(slow >= Duration::from_millis(60), "a handshake's round trip crosses the delay twice: {slow:?}");
-            assert!(qdiscs(&net.host("server").expect("server").netns).contains("netem"), "netem on both ends");
-            let lossy = LinkConditions { loss: 10.0, rate: Some(1_000_000), ..Default::default() };
-            rt.block_on(Network::set_link(ends.clone(), lossy)).expect("loss");
-            let shown = qdiscs(&net.host("laptop").expect("laptop").netns);
-            assert!(shown.contains("loss 10%") && shown.contains("tbf"), "{shown}");
+    // The runtime a session thread would be: an emulated link's forwarder runs on it.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let set = |conditions: LinkConditions| rt.block_on(net.condition("laptop", Some("server"), conditions));
+    set(LinkConditions { delay: 0.030, ..Default::default() }).expect("delay");
+    let (_, _, slow) = connect(&net, "laptop", "server", 81);
+    println!("connect took {fast:?} on a perfect link, {slow:?} with 30 ms each way");
+    assert!(slow >= Duration::from_millis(60), "a handshake's round trip crosses the delay twice: {slow:?}");
+    // netem where the kernel has it, else the relay's forwarder.
+    let netem = qdiscs(&net.host("server").expect("server").netns).contains("netem");
+    println!("netem: {netem}, bridged: {}", net.bridged());
+    assert!(netem || net.bridged());
+
+    // Loss: a 1 MB transfer arrives intact, the sender retransmitting.
+    set(LinkConditions { loss: 15.0, ..Default::default() }).expect("loss");
+    let (mut c, mut s, _) = connect(&net, "laptop", "server", 83);
+    let sent: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let writer = std::thread::spawn({
+        let sent = sent.clone();
+        move || {
+            c.write_all(&sent).expect("send 1 MB");
+            c
         }
-        Err(e) => {
-            println!("no netem here: {e}");
-            assert!(e.to_string().contains("CONFIG_NET_SCH_NETEM"), "{e}");
-        }
-    }
+    });
+    let mut got = vec![0; sent.len()];
+    s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    s.read_exact(&mut got).expect("recv 1 MB through loss");
+    let c = writer.join().expect("writer");
+    assert!(got == sent, "the data arrives intact");
+    // SAFETY: `tcp_info` is plain old data; all-zero is valid.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into `info`, which outlives the call.
+    let rc = unsafe { libc::getsockopt(std::os::fd::AsRawFd::as_raw_fd(&c), libc::IPPROTO_TCP, libc::TCP_INFO, (&raw mut info).cast(), &mut len) };
+    assert_eq!(rc, 0, "TCP_INFO");
+    println!("{} segments retransmitted", info.tcpi_total_retrans);
+    assert!(info.tcpi_total_retrans > 0);
+
+    // Duplication: about half the datagrams arrive twice.
+    set(LinkConditions { duplicate: 50.0, ..Default::default() }).expect("duplicate");
+    let got = datagrams(&net, 90, 100);
+    assert!((110..200).contains(&got.len()), "{} of 100: {got:?}", got.len());
+    // Corruption: the receiver's checksum drops the damaged ones.
+    set(LinkConditions { corrupt: 50.0, ..Default::default() }).expect("corrupt");
+    let got = datagrams(&net, 91, 100);
+    assert!((10..90).contains(&got.len()), "{} of 100: {got:?}", got.len());
+    // Reordering: a share sent ahead of the delayed ones arrives first.
+    set(LinkConditions { delay: 0.020, reorder: 30.0, ..Default::default() }).expect("reorder");
+    let got = datagrams(&net, 92, 100);
+    assert_eq!(got.len(), 100, "{got:?}");
+    assert!(got.windows(2).any(|w| w[0] > w[1]), "out of order: {got:?}");
+
     let shaped = LinkConditions { rate: Some(1_000_000), mtu: Some(1400), ..Default::default() };
     rt.block_on(Network::set_link(ends.clone(), shaped)).expect("rate and mtu");
     for host in ["laptop", "server"] {
@@ -118,11 +188,11 @@ fn delay_loss_and_mtu_are_real() {
         assert_eq!(mtu.map(|m| m.trim().to_owned()).ok().as_deref(), Some("1400"));
     }
     let bad = LinkConditions { loss: 200.0, ..Default::default() };
-    assert!(rt.block_on(Network::set_link(ends.clone(), bad)).unwrap_err().to_string().contains("percentage"));
+    assert!(rt.block_on(Network::set_link(ends, bad)).unwrap_err().to_string().contains("percentage"));
 
     // Back to a perfect link with MTU 1500: a 10 KB send leaves in segments of at most 1448 bytes.
     let perfect = LinkConditions { mtu: Some(1500), ..Default::default() };
-    rt.block_on(Network::set_link(ends, perfect)).expect("reset");
+    set(perfect).expect("reset");
     assert!(!qdiscs(&net.host("laptop").expect("laptop").netns).contains("tbf"));
     let laptop = &net.host("laptop").expect("laptop").netns;
     let tap = laptop.socket(libc::AF_PACKET, libc::SOCK_RAW, i32::from((libc::ETH_P_ALL as u16).to_be())).expect("packet socket");

@@ -51,12 +51,13 @@ impl Executor {
                 "lab_link: this session has no hosts; place lanes on hosts with '# lane: NAME @ HOST'".into(),
             )));
         };
-        let ends = match network.ends(a, b) {
-            Ok(ends) => ends,
-            Err(why) => return Started::Done(Err(ExecError::BadArgument(format!("ValueError: {why}")))),
-        };
+        if let Err(why) = network.ends(a, b) {
+            return Started::Done(Err(ExecError::BadArgument(format!("ValueError: {why}"))));
+        }
+        let (network, a, b) = (network.clone(), a.to_owned(), b.map(str::to_owned));
         Started::Pending(PendingCall::task(async move {
-            Network::set_link(ends, conditions)
+            network
+                .condition(&a, b.as_deref(), conditions)
                 .await
                 .map(|()| Raw::Ret(Ret::None))
                 .map_err(|e| match e.kind() {

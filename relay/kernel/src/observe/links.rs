@@ -13,7 +13,9 @@ use socket2::Socket;
 use tokio::io::unix::AsyncFd;
 
 use super::capture::{IsnTable, Segment};
+use crate::forward::Copies;
 use crate::hosts::{HOST_IFINDEX, Network, PORT_IFINDEX};
+use std::collections::HashMap;
 
 /// Bytes of frames kept for an export, at most (later frames are not kept).
 pub const MAX_FRAME_BYTES: usize = 64 << 20;
@@ -34,10 +36,11 @@ pub struct Frame {
 pub type FrameLog = Arc<Mutex<(Vec<Frame>, usize)>>;
 
 /// Where a session's link traffic is seen in one place, in the order the
-/// kernel saw it: with two hosts, the first host's `eth0` (what it sends is
-/// outgoing there, what the other sends is incoming); with a bridge, every
-/// port of it in the session's namespace (a frame counts where it enters the
-/// bridge, from its sender's cable).
+/// kernel saw it: with two hosts on a veth pair, the first host's `eth0` (what
+/// it sends is outgoing there, what the other sends is incoming); with a
+/// bridge, every port of it in the session's namespace (a frame counts where it
+/// enters the bridge, from its sender's cable, so before an emulated link's
+/// forwarder can lose it).
 pub(crate) struct LinkCapture {
     fd: AsyncFd<Socket>,
     /// Host names by index; with a bridge, port `PORT_IFINDEX + i` is host `i`'s cable.
@@ -46,27 +49,22 @@ pub(crate) struct LinkCapture {
     isn: IsnTable,
     buf: Vec<u8>,
     log: Option<FrameLog>,
+    /// Duplicates an emulated link made, shown as sent again by their sender.
+    copies: Arc<Copies>,
+    /// Each host's MAC address (learnt from what it sends), to name a duplicate's sender.
+    macs: HashMap<[u8; 6], usize>,
 }
 
 impl LinkCapture {
     /// Opens the capture. Needs CAP_NET_RAW and a tokio runtime.
     pub fn open(network: &Network, log: Option<FrameLog>) -> io::Result<LinkCapture> {
-        let switched = network.switched();
+        let switched = network.bridged();
         let (netns, ifindex) = if switched {
             (network.session().clone(), 0)
         } else {
             (network.hosts()[0].netns.clone(), HOST_IFINDEX)
         };
-        let sock = netns.socket(libc::AF_PACKET, libc::SOCK_RAW, 0)?;
-        // SAFETY: `sockaddr_ll` is plain old data; all-zero is valid.
-        let mut addr: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-        addr.sll_family = libc::AF_PACKET as u16;
-        addr.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
-        addr.sll_ifindex = ifindex as i32;
-        // SAFETY: bind reads only the address we pass, with its true size.
-        if unsafe { libc::bind(sock.as_raw_fd(), (&raw const addr).cast(), std::mem::size_of_val(&addr) as libc::socklen_t) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        let sock = crate::forward::packet_socket(&netns, ifindex)?;
         // Each frame stamped by the kernel as it is captured (read back with SIOCGSTAMPNS):
         // the observer may read it much later.
         let one: libc::c_int = 1;
@@ -77,7 +75,8 @@ impl LinkCapture {
         // SAFETY: the `Socket` owns its fd and is owned by the `AsyncFd` for its whole life.
         let fd = unsafe { AsyncFd::register(sock) }.map_err(io::Error::from)?;
         let hosts = network.hosts().iter().map(|host| host.name.clone()).collect();
-        Ok(LinkCapture { fd, hosts, switched, isn: IsnTable::default(), buf: vec![0; 65_600], log })
+        let copies = network.copies().clone();
+        Ok(LinkCapture { fd, hosts, switched, isn: IsnTable::default(), buf: vec![0; 65_600], log, copies, macs: HashMap::new() })
     }
 
     /// Which link a captured frame crossed and which host sent it (None: seen twice, skipped).
@@ -85,7 +84,9 @@ impl LinkCapture {
         let outgoing = pkttype == libc::PACKET_OUTGOING as u8;
         if self.switched {
             let port = usize::try_from(ifindex).ok()?.checked_sub(PORT_IFINDEX as usize)?;
-            (!outgoing && port < self.hosts.len()).then_some((port, port))
+            // Two hosts on a bridge (an emulated link) are still one link.
+            let link = if self.hosts.len() == 2 { 0 } else { port };
+            (!outgoing && port < self.hosts.len()).then_some((link, port))
         } else {
             Some((0, if outgoing { 0 } else { 1 }))
         }
@@ -95,30 +96,58 @@ impl LinkCapture {
     /// `CLOCK_MONOTONIC` nanoseconds the kernel captured it at. Cancel-safe.
     pub async fn next(&mut self) -> io::Result<(Segment, String, u64)> {
         loop {
-            let mut guard = self.fd.readable().await?;
+            if let Some((sender, frame)) = self.copies.pop() {
+                let Some(host) = sender.or_else(|| frame.get(6..12).and_then(|mac| self.macs.get(mac)).copied()) else {
+                    continue;
+                };
+                let link = if self.hosts.len() == 2 { 0 } else { host };
+                let (real_now, mono_now) = (super::clock_ns(libc::CLOCK_REALTIME), super::mono_ns());
+                if let Some(found) = self.keep(link, host, &frame, real_now, real_now, mono_now) {
+                    return Ok(found);
+                }
+                continue;
+            }
+            let mut guard = tokio::select! {
+                guard = self.fd.readable() => guard?,
+                () = self.copies.ready.notified() => continue,
+            };
             let buf = &mut self.buf;
             let (n, ifindex, pkttype) = match guard.try_io(|fd| recv_frame(fd.get_ref(), buf)) {
                 Ok(result) => result?,
                 Err(_would_block) => continue,
             };
+            drop(guard);
             let Some((link, host)) = self.sender(ifindex, pkttype) else {
                 continue;
             };
-            let frame = &self.buf[..n];
-            let host = self.hosts[host].clone();
+            let frame = std::mem::take(&mut self.buf);
+            if let Some(mac) = frame.get(6..12).and_then(|mac| <[u8; 6]>::try_from(mac).ok())
+                && self.macs.len() < 4 * self.hosts.len()
+            {
+                self.macs.insert(mac, host);
+            }
             let (real_now, mono_now) = (super::clock_ns(libc::CLOCK_REALTIME), super::mono_ns());
             let unix_ns = captured_at(self.fd.get_ref()).unwrap_or(real_now);
-            if let Some(log) = &self.log
-                && let Ok(mut log) = log.lock()
-                && log.1 + frame.len() <= MAX_FRAME_BYTES
-            {
-                log.1 += frame.len();
-                log.0.push(Frame { link, host: host.clone(), unix_ns, data: frame.to_vec() });
-            }
-            if let Some(segment) = arp(frame).or_else(|| self.isn.parse(frame)) {
-                return Ok((segment, host, super::capture::realtime_to_mono(unix_ns, real_now, mono_now)));
+            let found = self.keep(link, host, &frame[..n], unix_ns, real_now, mono_now);
+            self.buf = frame;
+            if let Some(found) = found {
+                return Ok(found);
             }
         }
+    }
+
+    /// A frame host `host` sent on `link`, kept for an export and parsed.
+    fn keep(&mut self, link: usize, host: usize, frame: &[u8], unix_ns: u64, real_now: u64, mono_now: u64) -> Option<(Segment, String, u64)> {
+        let host = self.hosts[host].clone();
+        if let Some(log) = &self.log
+            && let Ok(mut log) = log.lock()
+            && log.1 + frame.len() <= MAX_FRAME_BYTES
+        {
+            log.1 += frame.len();
+            log.0.push(Frame { link, host: host.clone(), unix_ns, data: frame.to_vec() });
+        }
+        let segment = arp(frame).or_else(|| self.isn.parse(frame))?;
+        Some((segment, host, super::capture::realtime_to_mono(unix_ns, real_now, mono_now)))
     }
 }
 
@@ -135,7 +164,7 @@ fn captured_at(sock: &Socket) -> Option<u64> {
 }
 
 /// One frame: its length, the interface it was seen on and its packet type.
-fn recv_frame(sock: &Socket, buf: &mut [u8]) -> io::Result<(usize, i32, u8)> {
+pub(crate) fn recv_frame(sock: &Socket, buf: &mut [u8]) -> io::Result<(usize, i32, u8)> {
     // SAFETY: `sockaddr_ll` is plain old data; all-zero is valid.
     let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of_val(&from) as libc::socklen_t;
