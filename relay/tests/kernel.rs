@@ -124,9 +124,15 @@ fn tcp_info_samples_are_in_the_json_transcript_and_quiet_in_the_text() {
     }
     assert!(samples.iter().any(|s| s["info"]["rtt_us"].as_u64() > Some(0)), "{}", run.stdout);
     assert!(run.lines.iter().any(|l| l["kind"] == "tcp_info" && l["socket"] == "conn"), "{}", run.stdout);
-    // No loss here: no retransmission or reset marked (a zero window may be: the reader is slower).
+    // No loss here: no reset marked, and no retransmission unless the reader's window
+    // closed (a zero window may come: the reader is slower; on a loaded machine the
+    // sender's probes and timers may then send a byte again).
     let marks: Vec<&serde_json::Value> = run.lines.iter().filter_map(|l| l.get("expert")).flat_map(|m| m.as_array().unwrap()).collect();
-    assert!(marks.iter().all(|m| *m == "zero_window" || *m == "dup_ack"), "{marks:?}");
+    let zero_window = marks.iter().any(|m| *m == "zero_window");
+    assert!(
+        marks.iter().all(|m| *m == "zero_window" || *m == "dup_ack" || (zero_window && *m == "retransmission")),
+        "{marks:?}"
+    );
     let text = text.join().unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("server| 300000"), "{text}");
