@@ -541,7 +541,7 @@ pub fn int_method(n: &BigInt, name: &str, args: super::args::Args) -> Result<Val
             if bytes.len() > length {
                 return Err(Exception::new(ExcClass::OverflowError, "int too big to convert"));
             }
-            room_for(length as u64 * 8)?;
+            room_for((length as u64).saturating_mul(8))?;
             let fill = if n.sign() == num_bigint::Sign::Minus { 0xff } else { 0 };
             bytes.resize(length, fill);
             if big_endian {

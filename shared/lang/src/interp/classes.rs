@@ -705,13 +705,11 @@ impl LaneVm {
     /// `object.name = value`, through a property's setter if it has one.
     pub(super) fn set_attr(&mut self, object: Value, name: &str, value: Value) -> Flow {
         match &object {
-            Value::Instance(i) if i.class.method("__setattr__").is_some() => {
-                if let Some(f) = i.class.method("__setattr__") {
-                    let args = vec![object.clone(), Value::str(name), value];
-                    self.call_function(&f, args, Vec::new(), OnReturn::Discard)?;
-                }
-            }
             Value::Instance(i) => {
+                if let Some(f) = i.class.method("__setattr__") {
+                    self.call_function(&f, vec![object.clone(), Value::str(name), value], Vec::new(), OnReturn::Discard)?;
+                    return Ok(Next::Continue);
+                }
                 if let Some(Value::Wrapped(w)) = i.class.lookup(name)
                     && let Wrapped::Property { set, .. } = &*w
                 {

@@ -19,3 +19,7 @@ for bad in [lambda: (256).to_bytes(1, 'big'), lambda: (-1).to_bytes(1, 'big'),
         bad()
     except Exception as e:
         print(type(e).__name__, e)
+try:
+    (1).to_bytes(2 ** 62, "big")
+except MemoryError:
+    print("MemoryError for a length past memory")
