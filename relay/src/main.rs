@@ -129,7 +129,13 @@ fn main() -> anyhow::Result<()> {
                     ..SandboxConfig::default()
                 };
                 cli::run(&args, sandbox).await
-            })?;
+            });
+            // A reader that stops early (`| head`) ends the run quietly, as
+            // SIGPIPE ends other tools: the session was closed on the way out.
+            let code = match code {
+                Err(error) if is_broken_pipe(&error) => 141,
+                other => other?,
+            };
             std::process::exit(code);
         }
         Some(Command::Serve(_)) => unreachable!("served above"),
@@ -367,4 +373,10 @@ fn init_logs(json: bool, default_level: &str) {
     } else {
         builder.init();
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

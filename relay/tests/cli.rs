@@ -409,6 +409,27 @@ fn human_output_names_calls_errnos_and_lane_ends() {
 }
 
 #[test]
+fn a_reader_that_stops_early_ends_the_run_quietly() {
+    use std::io::{BufRead, BufReader};
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    std::io::Write::write_all(&mut file, b"for i in range(100000):\n    print(i)\n").unwrap();
+    let mut child = std::process::Command::new(common::BIN)
+        .arg("run")
+        .arg(file.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("main:1"), "{first}");
+    // The reader is gone (as `| head` goes): the next write fails with EPIPE.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
 fn getaddrinfo_and_create_connection_take_an_outside_name_to_the_http_lab_peer() {
     let run = run_script(
         r#"import socket
