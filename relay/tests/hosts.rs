@@ -262,6 +262,44 @@ print(os.path.exists("/tmp/lab.sock"))
 "#;
 
 #[test]
+fn a_host_s_closed_connections_are_followed_into_time_wait() {
+    let run = run_script(
+        r#"
+# lane: server @ server
+s = socket(AF_INET, SOCK_STREAM)
+s.bind(("server", 7000))
+s.listen(1)
+c, a = s.accept()
+c.recv(10)
+c.close()
+s.close()
+
+# lane: client @ laptop
+k = socket(AF_INET, SOCK_STREAM)
+k.connect(("server", 7000))
+k.send(b"hi")
+sleep(0.3)
+k.close()
+"#,
+        &[],
+    );
+    run.assert_all_finished();
+    let moves = |socket: &str| -> Vec<String> {
+        run.lines
+            .iter()
+            .filter(|l| l["kind"] == "state" && l["socket"] == socket)
+            .map(|l| format!("{} → {}", l["from"].as_str().unwrap_or("?"), l["to"].as_str().unwrap_or("?")))
+            .collect()
+    };
+    // The kernel hands the first closer's connection to a timewait bucket, seen
+    // only through sock_diag in the host's own namespace.
+    let closer = moves("c");
+    assert!(closer.ends_with(&["FIN_WAIT1 → FIN_WAIT2".into(), "FIN_WAIT2 → TIME_WAIT".into()]), "{closer:?}\n{}", run.stdout);
+    let other = moves("k");
+    assert!(other.ends_with(&["CLOSE_WAIT → LAST_ACK".into(), "LAST_ACK → CLOSE".into()]), "{other:?}\n{}", run.stdout);
+}
+
+#[test]
 fn unix_paths_are_per_host() {
     let run = run_script(&format!("import os\n{UNIX_PER_HOST}"), &[]);
     run.assert_all_finished();

@@ -78,6 +78,9 @@ struct Inner {
     out: VecDeque<Event>,
     /// sock_diag in the session's namespace; `None` if it could not be opened.
     diag: Option<Diag>,
+    /// sock_diag in each host's namespace, by the namespace's inode: a host's
+    /// closed connections are listed there only.
+    host_diags: Vec<(u64, Diag)>,
     next_poll: Instant,
     router: Arc<super::attribute::Router>,
     key: SessionKey,
@@ -108,6 +111,8 @@ struct Tracked {
     misses: u8,
     /// The last `TCP_INFO` sample streamed.
     info: Option<TcpInfo>,
+    /// The inode of the network namespace the socket lives in (0 if unknown).
+    ns: u64,
 }
 
 impl SessionObserver {
@@ -140,6 +145,7 @@ impl SessionObserver {
             held: VecDeque::new(),
             out: VecDeque::new(),
             diag,
+            host_diags: Vec::new(),
             next_poll: Instant::now(),
             router: observer.router.clone(),
             key,
@@ -180,6 +186,7 @@ impl SessionObserver {
                 skaddrs: Vec::new(),
                 misses: 0,
                 info: None,
+                ns: socket_netns(fd).unwrap_or(0),
             },
         );
         inner.sample_info(sock, fd);
@@ -273,8 +280,21 @@ impl SessionObserver {
         self.lock().frames.get_or_insert_with(FrameLog::default).clone()
     }
 
-    /// Captures on every host of `network` (once its hosts are made).
+    /// Follows closed connections and captures on every host of `network`
+    /// (once its hosts are made).
     pub fn watch_network(&self, network: &Network) {
+        let diags: Vec<(u64, Diag)> = network
+            .hosts()
+            .iter()
+            .filter_map(|host| match Diag::open(Some(&host.netns)) {
+                Ok(diag) => Some((host.netns.id(), diag)),
+                Err(error) => {
+                    tracing::warn!(%error, host = %host.name, "no sock_diag on this host: its closed connections are not followed");
+                    None
+                }
+            })
+            .collect();
+        self.lock().host_diags.extend(diags);
         if self.observer.capture.is_err() {
             return;
         }
@@ -625,11 +645,12 @@ impl Inner {
     /// the state the bucket is in.
     fn apply(&mut self, sock: Option<SockId>, t: Transition) {
         let known = sock.and_then(|s| self.socks.get(&s)).and_then(|s| s.conn);
+        let ns = sock.and_then(|s| self.socks.get(&s)).map_or(0, |s| s.ns);
         let (local, peer) = traced_endpoints(&t, known);
         let mut to = t.new;
         if t.new == TcpState::Close
             && may_become_timewait(t.old)
-            && let Some(bucket) = self.find_bucket(local, peer)
+            && let Some(bucket) = self.find_bucket(ns, local, peer)
         {
             to = bucket.state;
             if let Some(tracked) = sock.and_then(|s| self.socks.get_mut(&s)) {
@@ -648,8 +669,16 @@ impl Inner {
         }
     }
 
-    fn find_bucket(&mut self, local: SocketAddr, peer: SocketAddr) -> Option<DiagEntry> {
-        let diag = self.diag.as_mut()?;
+    /// sock_diag in the namespace with inode `ns` (the session's, if no host has it).
+    fn diag_in(&mut self, ns: u64) -> Option<&mut Diag> {
+        match self.host_diags.iter().position(|(id, _)| *id == ns) {
+            Some(index) => Some(&mut self.host_diags[index].1),
+            None => self.diag.as_mut(),
+        }
+    }
+
+    fn find_bucket(&mut self, ns: u64, local: SocketAddr, peer: SocketAddr) -> Option<DiagEntry> {
+        let diag = self.diag_in(ns)?;
         // A second look when the first misses (see `Tracked::misses`).
         match diag.find(local, peer).and_then(|found| match found {
             Some(entry) => Ok(Some(entry)),
@@ -767,27 +796,27 @@ impl Inner {
 
     /// Follows closed connections through sock_diag until the kernel drops them.
     fn follow_closed(&mut self) {
-        let followed: Vec<(SockId, ConnKey, TcpState)> = self
+        let followed: Vec<(SockId, ConnKey, TcpState, u64)> = self
             .socks
             .iter()
             .filter(|(_, t)| t.followed)
-            .filter_map(|(sock, t)| t.conn.map(|conn| (*sock, conn, t.state)))
+            .filter_map(|(sock, t)| t.conn.map(|conn| (*sock, conn, t.state, t.ns)))
             .collect();
         if followed.is_empty() {
             return;
         }
-        let Some(diag) = self.diag.as_mut() else {
-            return;
-        };
-        let mut tables: HashMap<u8, Vec<DiagEntry>> = HashMap::new();
+        let mut tables: HashMap<(u64, u8), Vec<DiagEntry>> = HashMap::new();
         let mut changes = Vec::new();
-        for (sock, conn, state) in followed {
+        for (sock, conn, state, ns) in followed {
             let family = if conn.local.is_ipv4() {
                 libc::AF_INET
             } else {
                 libc::AF_INET6
             } as u8;
-            let entries = match tables.entry(family) {
+            let Some(diag) = self.diag_in(ns) else {
+                continue;
+            };
+            let entries = match tables.entry((ns, family)) {
                 std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
                 std::collections::hash_map::Entry::Vacant(slot) => match diag.dump(family) {
                     Ok(entries) => slot.insert(entries),
@@ -889,4 +918,17 @@ fn traced_endpoints(t: &Transition, known: Option<ConnKey>) -> (SocketAddr, Sock
         SocketAddr::new(local_ip, sport),
         SocketAddr::new(peer_ip, t.dport),
     )
+}
+
+/// The inode of the network namespace socket `fd` lives in (`SIOCGSKNS`).
+fn socket_netns(fd: RawFd) -> Option<u64> {
+    const SIOCGSKNS: libc::c_ulong = 0x894C;
+    // SAFETY: SIOCGSKNS takes no argument and returns a new fd or -1.
+    let ns = unsafe { libc::ioctl(fd, SIOCGSKNS as _) };
+    if ns < 0 {
+        return None;
+    }
+    // SAFETY: `ns` was just returned by the kernel and nothing else owns it.
+    let ns = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(ns) };
+    std::fs::File::from(ns).metadata().ok().map(|m| std::os::unix::fs::MetadataExt::ino(&m))
 }
