@@ -89,7 +89,7 @@ pub struct Segment {
     pub seq: Option<u64>,
     pub ack: Option<u64>,
     pub len: u64,
-    /// Wireshark's expert marks (retransmission, dup_ack, zero_window, reset).
+    /// Wireshark's expert marks (retransmission, fast_retransmission, dup_ack, zero_window, reset).
     pub expert: Vec<ExpertMark>,
 }
 

@@ -35,7 +35,7 @@ pub enum KernelLine {
         seq: Option<u32>,
         ack: Option<u32>,
         len: u32,
-        /// Wireshark's expert marks (retransmission, dup_ack, zero_window, reset).
+        /// Wireshark's expert marks (retransmission, fast_retransmission, dup_ack, zero_window, reset).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         expert: Vec<ExpertMark>,
         /// The host that sent it, on a session with hosts.

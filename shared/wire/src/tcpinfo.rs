@@ -74,6 +74,8 @@ impl TcpInfo {
 pub enum ExpertMark {
     /// Data (or SYN/FIN) whose sequence number this direction already sent past.
     Retransmission,
+    /// A retransmission the receiver asked for with duplicate ACKs (besides `Retransmission`).
+    FastRetransmission,
     /// A pure ACK repeating the previous one's ack number and window.
     DupAck,
     /// The sender advertises a window of 0: the peer must stop sending.
@@ -87,6 +89,7 @@ impl ExpertMark {
     pub fn name(self) -> &'static str {
         match self {
             ExpertMark::Retransmission => "retransmission",
+            ExpertMark::FastRetransmission => "fast_retransmission",
             ExpertMark::DupAck => "dup_ack",
             ExpertMark::ZeroWindow => "zero_window",
             ExpertMark::Reset => "reset",
@@ -100,7 +103,7 @@ mod tests {
 
     #[test]
     fn marks_and_info_on_the_wire() {
-        for mark in [ExpertMark::Retransmission, ExpertMark::DupAck, ExpertMark::ZeroWindow, ExpertMark::Reset] {
+        for mark in [ExpertMark::Retransmission, ExpertMark::FastRetransmission, ExpertMark::DupAck, ExpertMark::ZeroWindow, ExpertMark::Reset] {
             assert_eq!(serde_json::to_string(&mark).unwrap(), format!("\"{}\"", mark.name()));
         }
         let info = TcpInfo { rtt_us: 40_100, cwnd: 10, ssthresh: INFINITE_SSTHRESH, unacked: 3, total_retrans: 2, ..TcpInfo::default() };

@@ -45,9 +45,10 @@ pub(crate) struct IsnTable {
 }
 
 impl IsnTable {
-    /// Parses one Ethernet frame as captured on `lo`; `None` for what is not
+    /// Parses one Ethernet frame as captured on `lo` at `ts_ns` (for the expert
+    /// marks' timing); `None` for what is not
     /// IP carrying TCP, UDP or ICMP.
-    pub fn parse(&mut self, frame: &[u8]) -> Option<Segment> {
+    pub fn parse(&mut self, frame: &[u8], ts_ns: u64) -> Option<Segment> {
         let packet = SlicedPacket::from_ethernet(frame).ok()?;
         let (src_ip, dst_ip): (IpAddr, IpAddr) = match packet.net.as_ref()? {
             NetSlice::Ipv4(ip) => (
@@ -85,6 +86,7 @@ impl IsnTable {
                         fin: tcp.fin(),
                         rst: tcp.rst(),
                     },
+                    ts_ns,
                 );
                 let mut flags = Vec::with_capacity(3);
                 for (set, name) in [
@@ -251,7 +253,7 @@ impl Capture {
             let result = guard.try_io(|fd| recv_stamped(fd.get_ref().as_raw_fd(), buf));
             match result {
                 Ok(Ok((n, received_ns))) => {
-                    if let Some(segment) = self.isn.parse(&self.buf[..n]) {
+                    if let Some(segment) = self.isn.parse(&self.buf[..n], received_ns) {
                         return Ok((segment, received_ns));
                     }
                 }
@@ -343,21 +345,21 @@ mod frames {
     fn handshake_is_relative_to_each_isn() {
         let mut table = IsnTable::default();
         let syn = table
-            .parse(&tcp_frame(40000, 5500, 1000, None, true, b""))
+            .parse(&tcp_frame(40000, 5500, 1000, None, true, b""), 0)
             .expect("syn");
         assert_eq!(
             (syn.flags.as_str(), syn.seq, syn.ack),
             ("SYN", Some(0), None)
         );
         let syn_ack = table
-            .parse(&tcp_frame(5500, 40000, 7000, Some(1001), true, b""))
+            .parse(&tcp_frame(5500, 40000, 7000, Some(1001), true, b""), 0)
             .expect("syn-ack");
         assert_eq!(
             (syn_ack.flags.as_str(), syn_ack.seq, syn_ack.ack),
             ("SYN,ACK", Some(0), Some(1))
         );
         let data = table
-            .parse(&tcp_frame(40000, 5500, 1001, Some(7001), false, b"hello"))
+            .parse(&tcp_frame(40000, 5500, 1001, Some(7001), false, b"hello"), 0)
             .expect("data");
         assert_eq!(
             (data.flags.as_str(), data.seq, data.ack, data.len),

@@ -146,7 +146,7 @@ impl LinkCapture {
             log.1 += frame.len();
             log.0.push(Frame { link, host: host.clone(), unix_ns, data: frame.to_vec() });
         }
-        let segment = arp(frame).or_else(|| self.isn.parse(frame))?;
+        let segment = arp(frame).or_else(|| self.isn.parse(frame, unix_ns))?;
         Some((segment, host, super::capture::realtime_to_mono(unix_ns, real_now, mono_now)))
     }
 }
