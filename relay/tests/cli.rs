@@ -409,6 +409,23 @@ fn human_output_names_calls_errnos_and_lane_ends() {
 }
 
 #[test]
+fn connect_to_an_outside_name_reaches_the_http_lab_peer_as_gethostbyname_does() {
+    // The socket HOWTO's first lines: no gethostbyname, the name in the address.
+    let run = run_script(
+        "s = socket(AF_INET, SOCK_STREAM)\ns.connect((\"www.python.org\", 80))\n\
+         s.sendall(b\"GET / HTTP/1.0\\r\\n\\r\\n\")\nprint(s.recv(12))\ns.close()\n",
+        &[],
+    );
+    run.assert_all_finished();
+    assert_eq!(run.prints("main"), ["b'HTTP/1.1 200'"], "{}", run.stdout);
+    let resolved = run.lines.iter().find(|l| l["kind"] == "resolved").unwrap_or_else(|| panic!("{}", run.stdout));
+    assert_eq!((resolved["name"].as_str(), resolved["peer"].as_str()), (Some("www.python.org"), Some("http")));
+    // A name the lab cannot take for an outside host is still errno -2.
+    let run = run_script("s = socket(AF_INET, SOCK_STREAM)\ns.connect((\"nosuchhost\", 80))\n", &[]);
+    assert!(run.lines.iter().any(|l| l["errno"] == "EAI_NONAME" && l["errno_num"] == -2), "{}", run.stdout);
+}
+
+#[test]
 fn a_reader_that_stops_early_ends_the_run_quietly() {
     use std::io::{BufRead, BufReader};
     let mut file = tempfile::NamedTempFile::new().unwrap();

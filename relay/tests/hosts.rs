@@ -311,6 +311,37 @@ k.close()
 }
 
 #[test]
+fn lab_peers_and_outside_names_are_each_host_s_own() {
+    let run = run_script(
+        r#"
+# lane: client @ laptop
+host, port = lab_peer("echo")
+s = socket(AF_INET, SOCK_STREAM)
+s.connect((host, port))
+s.sendall(b"ping")
+print(s.recv(10))
+s.close()
+w = socket(AF_INET, SOCK_STREAM)
+w.connect(("www.python.org", 80))
+w.sendall(b"GET / HTTP/1.0\r\nHost: www.python.org\r\n\r\n")
+print(w.recv(12))
+w.close()
+
+# lane: other @ server
+host, port = lab_peer("echo")
+print(host, port)
+"#,
+        &[],
+    );
+    run.assert_all_finished();
+    // Each host's peer listens on its own loopback: the one laptop asked for answers there.
+    assert_eq!(run.prints("client"), ["b'ping'", "b'HTTP/1.1 200'"], "{}", run.stdout);
+    assert_eq!(run.prints("other"), ["127.0.0.1 7"], "{}", run.stdout);
+    let resolved: Vec<_> = run.lines.iter().filter(|l| l["kind"] == "resolved").collect();
+    assert!(resolved.iter().any(|l| l["name"] == "www.python.org" && l["peer"] == "http"), "{}", run.stdout);
+}
+
+#[test]
 fn unix_paths_are_per_host() {
     let run = run_script(&format!("import os\n{UNIX_PER_HOST}"), &[]);
     run.assert_all_finished();

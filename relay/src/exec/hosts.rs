@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use socket2::Socket;
 use socklab_kernel::hosts::Network;
+use socklab_kernel::netns::Netns;
 use socklab_wire::network::LinkConditions;
 use socklab_wire::protocol::{Addr, Call, Ret};
 
@@ -71,11 +72,16 @@ impl Executor {
 
     /// A socket on `host`'s network.
     pub(super) fn host_socket(&self, host: &str, family: i32, ty: i32, proto: i32) -> Result<Socket, ExecError> {
+        self.host_netns(host)?.socket(family, ty, proto).map_err(ExecError::Os)
+    }
+
+    /// The network namespace of the session's host `host`.
+    pub(super) fn host_netns(&self, host: &str) -> Result<Arc<Netns>, ExecError> {
         let network = self.network.as_ref().ok_or_else(|| {
             ExecError::BadArgument(format!("host {host:?}: this session's hosts are not made yet (send lab_hosts first)"))
         })?;
         let host = network.host(host).ok_or_else(|| ExecError::BadArgument(format!("no host {host:?} in this session")))?;
-        host.netns.socket(family, ty, proto).map_err(ExecError::Os)
+        Ok(host.netns.clone())
     }
 
     /// The names of the session's links (empty without hosts), in capture order.

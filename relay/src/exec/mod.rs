@@ -189,7 +189,8 @@ pub struct Executor {
     next_id: SockId,
     events: Vec<Event>,
     /// Lab peers started by this session; they stop when it ends.
-    peers: Vec<(PeerKind, Peer)>,
+    /// Lab peers by host (`None`: the session's network) and kind.
+    peers: Vec<(Option<String>, PeerKind, Peer)>,
     /// Where the HTTP peer an outside host name resolved to really listens,
     /// when that is not port 80 (host mode): a connect to its address and
     /// port 80 goes there.
@@ -271,8 +272,8 @@ impl Executor {
             Call::LabHosts { hosts } => self.lab_hosts(hosts),
             Call::LabLink { a, b, conditions } => self.lab_link(&a, b.as_deref(), conditions),
             Call::Close { sock } => done(self.close(sock)),
-            Call::Gethostbyname { name } => done(self.gethostbyname(&name)),
-            Call::LabPeer { kind } => done(self.lab_peer(kind)),
+            Call::Gethostbyname { name, host } => done(self.gethostbyname(&name, host.as_deref())),
+            Call::LabPeer { kind, host } => done(self.lab_peer(kind, host.as_deref())),
             Call::Socketpair { family, sock_type, proto } => done(self.socketpair(family, sock_type, proto)),
             Call::Fork { socks } => done(self.fork(&socks)),
             Call::Sleep { seconds } => {
@@ -350,9 +351,10 @@ impl Executor {
             Call::Accept { .. } => self.wait_or_finish(PendingCall::accept(entry.clone()), true),
             Call::Connect { ref addr, .. } | Call::ConnectEx { ref addr, .. } => {
                 let ex = matches!(call, Call::ConnectEx { .. });
-                let addr = self.web_alias.and_then(|real| aliased(addr, real)).unwrap_or_else(|| addr.clone());
-                let result = addr::to_sockaddr(&addr, family, &policy, Use::Destination)
-                    .and_then(|sa| self.connect(&entry, &sa));
+                let result = self.outside_to_peer(addr, entry.host.as_deref()).and_then(|addr| {
+                    let addr = self.web_alias.and_then(|real| aliased(&addr, real)).unwrap_or(addr);
+                    addr::to_sockaddr(&addr, family, &policy, Use::Destination).and_then(|sa| self.connect(&entry, &sa))
+                });
                 match result {
                     Ok(Some(pending)) => match self.wait_or_finish(pending, true) {
                         Started::Done(r) if ex => Started::Done(connect_ex_value(r)),
@@ -636,27 +638,35 @@ impl Executor {
         Ok(Ret::None)
     }
 
-    fn lab_peer(&mut self, kind: PeerKind) -> Result<Ret, ExecError> {
-        let addr = self.peer(kind)?;
+    fn lab_peer(&mut self, kind: PeerKind, host: Option<&str>) -> Result<Ret, ExecError> {
+        let addr = self.peer(kind, host)?;
         Ok(Ret::Addr { addr: Some(Addr::inet(addr.ip().to_string(), addr.port())) })
     }
 
-    /// Where the session's peer of `kind` listens, started at the first ask.
-    fn peer(&mut self, kind: PeerKind) -> Result<SocketAddr, ExecError> {
-        if let Some((_, peer)) = self.peers.iter().find(|(k, _)| *k == kind) {
+    /// Where the peer of `kind` listens, started at the first ask: in the
+    /// session's network, or on `host`'s own loopback (a host reaches nothing else).
+    fn peer(&mut self, kind: PeerKind, host: Option<&str>) -> Result<SocketAddr, ExecError> {
+        if let Some((_, _, peer)) = self.peers.iter().find(|(h, k, _)| *k == kind && h.as_deref() == host) {
             return Ok(peer.addr);
         }
         let port = if self.config.peers_on_well_known_ports { peers::well_known_port(kind) } else { 0 };
-        let peer = peers::start(kind, port, &*self.config.make_socket).map_err(ExecError::Os)?;
+        let peer = match host {
+            Some(host) => {
+                let netns = self.host_netns(host)?;
+                peers::start(kind, port, &|family, ty, proto| netns.socket(family, ty, proto))
+            }
+            None => peers::start(kind, port, &*self.config.make_socket),
+        }
+        .map_err(ExecError::Os)?;
         let addr = peer.addr;
-        self.peers.push((kind, peer));
+        self.peers.push((host.map(str::to_owned), kind, peer));
         Ok(addr)
     }
 
     /// `gethostbyname`: what the sandbox resolves, and a name spelled like an
     /// outside host (`baidu.com`) as the session's HTTP lab peer, said in a
     /// `resolved` event: the lab has no outside network.
-    fn gethostbyname(&mut self, name: &str) -> Result<Ret, ExecError> {
+    fn gethostbyname(&mut self, name: &str, host: Option<&str>) -> Result<Ret, ExecError> {
         if let Some(address) = self.host_address(name) {
             return Ok(Ret::Host { address });
         }
@@ -667,12 +677,30 @@ impl Executor {
         if !addr::is_outside_name(name) {
             return Err(unknown);
         }
-        let addr = self.peer(PeerKind::Http)?;
+        let addr = self.peer(PeerKind::Http, host)?;
         if addr.port() != 80 {
             self.web_alias = Some(addr);
         }
         self.events.push(Event::Resolved { name: name.to_owned(), peer: PeerKind::Http.name().to_owned(), address: addr.to_string() });
         Ok(Ret::Host { address: addr.ip().to_string() })
+    }
+
+    /// A connect to a name spelled like an outside host (`www.python.org`)
+    /// goes where `gethostbyname` of it points: the HTTP lab peer of the
+    /// socket's host, said in a `resolved` event. Other addresses are kept.
+    fn outside_to_peer(&mut self, addr: &Addr, host: Option<&str>) -> Result<Addr, ExecError> {
+        match addr {
+            Addr::Inet { host: name, .. }
+                if addr::is_outside_name(name) && addr::resolve_host(name, libc::AF_INET).is_err() =>
+            {
+                let mut resolved = addr.clone();
+                if let (Ret::Host { address }, Addr::Inet { host: name, .. }) = (self.gethostbyname(name, host)?, &mut resolved) {
+                    *name = address;
+                }
+                Ok(resolved)
+            }
+            _ => Ok(addr.clone()),
+        }
     }
 
     fn entry(&self, sock: SockId) -> Result<Arc<SockEntry>, ExecError> {
@@ -908,7 +936,7 @@ mod tests {
         run(&mut exec, Call::Fork { socks: vec![u32::MAX; 1000] });
         run(&mut exec, Call::Fork { socks: vec![a.sock; 100] });
         run(&mut exec, Call::Close { sock: u32::MAX });
-        run(&mut exec, Call::Gethostbyname { name: "a.".repeat(100_000) });
+        run(&mut exec, Call::Gethostbyname { name: "a.".repeat(100_000), host: None });
         drop(exec);
         let _ = std::fs::remove_dir_all(root);
     }

@@ -420,7 +420,7 @@ fn an_unknown_lab_peer_ends_the_lane_as_a_refused_call_does() {
     let mut interp = Interpreter::new(&parsed.script);
     assert_eq!(
         interp.step(0, 0.0),
-        Yield::Call(Call::LabPeer { kind: PeerKind::SlowReader })
+        Yield::Call(Call::LabPeer { kind: PeerKind::SlowReader, host: None })
     );
     interp.resume(0, CallResult::Outcome(Outcome::Ok { value: Ret::None }), 0.0);
     interp.take_events();

@@ -2,6 +2,8 @@
 
 /// (number, name, strerror, explanation)
 const TABLE: &[(i32, &str, &str, &str)] = &[
+    // The resolver's own code (a `socket.gaierror`), not the kernel's.
+    (-2, "EAI_NONAME", "Name or service not known", "The lab has no DNS: numeric addresses, localhost, the session's host names and names like example.com (the HTTP lab peer) resolve; this one did not."),
     (1, "EPERM", "Operation not permitted", "The relay is not allowed to do this (for example a raw socket without privilege)."),
     (2, "ENOENT", "No such file or directory", "No socket file exists at that Unix path: is the server bound yet?"),
     (4, "EINTR", "Interrupted system call", "The call was interrupted before it finished (here: cancelled)."),

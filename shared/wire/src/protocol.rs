@@ -115,10 +115,21 @@ pub enum Call {
         xlist: Vec<SockId>,
         timeout: Option<f64>,
     },
-    Gethostbyname { name: String },
+    Gethostbyname {
+        name: String,
+        /// The asking lane's host: a name spelled like an outside host resolves
+        /// to that host's HTTP lab peer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
+    },
     Sleep { seconds: f64 },
-    /// Start (or find) a lab peer of this kind in the session's network; the value is its address.
-    LabPeer { kind: PeerKind },
+    /// Start (or find) a lab peer of this kind in the session's network (on
+    /// `host`, for a lane on a host); the value is its address.
+    LabPeer {
+        kind: PeerKind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        host: Option<String>,
+    },
     /// `socketpair(2)`: two connected sockets; the value is [`Ret::Pair`].
     Socketpair {
         #[serde(default = "default_pair_family")]
@@ -666,7 +677,7 @@ mod tests {
     #[test]
     fn peer_kinds_on_the_wire() {
         for (kind, name) in PeerKind::ALL.into_iter().zip(["echo", "discard", "slow_reader", "reset", "http"]) {
-            let call = Call::LabPeer { kind };
+            let call = Call::LabPeer { kind, host: None };
             let json = format!(r#"{{"op":"lab_peer","kind":"{name}"}}"#);
             assert_eq!(serde_json::to_string(&call).unwrap(), json);
             assert_eq!(serde_json::from_str::<Call>(&json).unwrap(), call);
@@ -752,7 +763,7 @@ mod tests {
         let calls = [
             Call::ConnectEx { sock: 1, addr: Addr::inet("127.0.0.1", 1) },
             Call::Getsockopt { sock: 1, level: 1, opt: 2, buflen: None },
-            Call::LabPeer { kind: PeerKind::Echo },
+            Call::LabPeer { kind: PeerKind::Echo, host: Some("laptop".into()) },
             Call::Socketpair { family: 1, sock_type: 1, proto: 0 },
             Call::Poll { fds: vec![PollFd { fd: 3, events: 1 }], timeout: Some(0.5) },
             Call::Unlink { path: "/tmp/x.sock".into(), host: None },

@@ -102,7 +102,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         Builtin::Gethostbyname => {
             let [name] = args.bind_op(Op::Gethostbyname)?;
             let name = str_arg(name, "gethostbyname() argument 1")?;
-            Ok(Flow::Call(Call::Gethostbyname { name }, Pending::Plain))
+            Ok(Flow::Call(Call::Gethostbyname { name, host: None }, Pending::Plain))
         }
         Builtin::Time => {
             args.bind([], 0)?;
@@ -120,7 +120,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             let [kind] = args.bind_op(Op::LabPeer)?;
             let kind = str_arg(kind, "lab_peer() argument")?;
             Ok(match kind.parse::<PeerKind>() {
-                Ok(kind) => Flow::Call(Call::LabPeer { kind }, Pending::Plain),
+                Ok(kind) => Flow::Call(Call::LabPeer { kind, host: None }, Pending::Plain),
                 Err(unknown) => Flow::Refused(unknown.to_string()),
             })
         }

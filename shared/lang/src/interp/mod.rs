@@ -312,9 +312,17 @@ impl Interpreter {
         self.hosts.get(name.split('/').next().unwrap_or(name)).map(String::as_str)
     }
 
-    /// A socket is made on the host of the lane that makes it, and a Unix path is that host's.
+    /// A socket is made on the host of the lane that makes it, a Unix path is
+    /// that host's, and so are the lab peers it asks for.
     fn placed(&self, lane: usize, mut y: Yield) -> Yield {
-        if let Yield::Call(Call::Socket { host, .. } | Call::Unlink { host, .. } | Call::Exists { host, .. }) = &mut y {
+        if let Yield::Call(
+            Call::Socket { host, .. }
+            | Call::Unlink { host, .. }
+            | Call::Exists { host, .. }
+            | Call::LabPeer { host, .. }
+            | Call::Gethostbyname { host, .. },
+        ) = &mut y
+        {
             *host = self.lane_host(lane).map(str::to_owned);
         }
         y

@@ -277,7 +277,7 @@ pub fn getaddrinfo(args: Args, hosts: &[String]) -> Result<Flow, Exception> {
     };
     let host = host.unwrap_or(Value::None);
     if let Some(name) = outside_name(&host, hosts) {
-        return task(Call::Gethostbyname { name }, Task::Lookup(lookup));
+        return task(Call::Gethostbyname { name, host: None }, Task::Lookup(lookup));
     }
     Ok(Flow::Value(lookup.answer(&host)?))
 }
@@ -395,7 +395,7 @@ pub fn create_connection(args: Args, default_timeout: Option<f64>, hosts: &[Stri
         error: None,
     };
     match outside {
-        Some(name) => task(Call::Gethostbyname { name }, Task::Connect(Connect { stage: Stage::Resolve, ..connect })),
+        Some(name) => task(Call::Gethostbyname { name, host: None }, Task::Connect(Connect { stage: Stage::Resolve, ..connect })),
         None => connect.try_next(),
     }
 }

@@ -402,7 +402,7 @@ impl FakeNet {
             Call::Exists { .. } => ok(Ret::Int { value: 0 }),
             // The model has no hosts.
             Call::LabHosts { .. } | Call::LabLink { .. } => err(1),
-            Call::Gethostbyname { name } => {
+            Call::Gethostbyname { name, .. } => {
                 if name == "localhost" {
                     ok(Ret::Host {
                         address: "127.0.0.1".into(),
@@ -418,7 +418,7 @@ impl FakeNet {
                 }
             }
             Call::Sleep { .. } => ok(Ret::None),
-            Call::LabPeer { kind } => match kind {
+            Call::LabPeer { kind, .. } => match kind {
                 PeerKind::Echo => ok(Ret::Addr {
                     addr: Some(inet(7)),
                 }),
