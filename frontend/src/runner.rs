@@ -201,7 +201,7 @@ impl<L: Lanes> Runner<L> {
                 }
                 lines.extend(Line::event(&event, |sock| self.scheduler.lanes().socket_name(sock)))
             }
-            ServerMsg::Hello { .. } => {}
+            ServerMsg::Hello { .. } | ServerMsg::Pcap { .. } => {}
         }
         let mut drive = self.drive(now);
         lines.append(&mut drive.lines);

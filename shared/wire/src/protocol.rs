@@ -29,6 +29,26 @@ pub enum ClientMsg {
     Call { id: u64, call: Call },
     /// Cancel a pending call; it is answered with `outcome: "cancelled"`.
     Cancel { id: u64 },
+    /// The session's link capture as pcapng, answered by [`ServerMsg::Pcap`];
+    /// `marks` say which script line made each call, for the packets' comments.
+    Pcap {
+        id: u64,
+        #[serde(default)]
+        marks: Vec<PcapMark>,
+    },
+}
+
+/// Most marks one `pcap` request may carry.
+pub const MAX_PCAP_MARKS: usize = 10_000;
+
+/// A call a lane made, as the client knows it: when (the call's `ts_us`), on
+/// which host, from which lane and line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PcapMark {
+    pub ts_us: u64,
+    pub host: String,
+    pub lane: String,
+    pub line: u32,
 }
 
 /// One socket call, named and shaped as in the script language.
@@ -522,6 +542,9 @@ pub enum ServerMsg {
         message: String,
     },
     Event { event: Event },
+    /// The answer to [`ClientMsg::Pcap`]: a pcapng file of `packets` frames;
+    /// `dropped` frames came after the session's capture limit and are not in it.
+    Pcap { id: u64, data: Bytes, packets: u64, dropped: u64 },
 }
 
 /// Something that happened in the session, not as the direct answer to a call.
