@@ -7,7 +7,7 @@ use socklab_lessons::{self as lessons, Lang};
 use socklab_wire::protocol::SandboxMode;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use web_sys::{HtmlInputElement, HtmlSelectElement, KeyboardEvent};
+use web_sys::{HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
 
 use crate::components::{
@@ -318,13 +318,7 @@ pub fn App() -> Html {
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             let form = event.target_unchecked_into::<web_sys::HtmlElement>();
-            let field = |name: &str| {
-                form.query_selector(&format!("input[name={name}]"))
-                    .ok()
-                    .flatten()
-                    .map(|e| wasm_bindgen::JsCast::unchecked_into::<HtmlInputElement>(e).value())
-                    .unwrap_or_default()
-            };
+            let field = |name: &str| crate::links::form_field(&form, name);
             keep(URL_KEY, field("url").trim());
             keep(TOKEN_KEY, field("token").trim());
             dispatch.dispatch(Action::Panel(None));

@@ -101,6 +101,15 @@ pub fn read_form(field: impl Fn(&str) -> String) -> Result<LinkConditions, Strin
     })
 }
 
+/// The value of a form's `<input name=NAME>` (empty when there is none).
+pub fn form_field(form: &web_sys::HtmlElement, name: &str) -> String {
+    form.query_selector(&format!("input[name={name}]"))
+        .ok()
+        .flatten()
+        .map(|e| wasm_bindgen::JsCast::unchecked_into::<HtmlInputElement>(e).value())
+        .unwrap_or_default()
+}
+
 #[derive(Properties, PartialEq)]
 pub struct LinkPanelProps {
     pub links: Vec<Link>,
@@ -120,14 +129,7 @@ pub fn LinkPanel(props: &LinkPanelProps) -> Html {
             Callback::from(move |event: SubmitEvent| {
                 event.prevent_default();
                 let form = event.target_unchecked_into::<web_sys::HtmlElement>();
-                let field = |name: &str| {
-                    form.query_selector(&format!("input[name={name}]"))
-                        .ok()
-                        .flatten()
-                        .map(|e| wasm_bindgen::JsCast::unchecked_into::<HtmlInputElement>(e).value())
-                        .unwrap_or_default()
-                };
-                on_apply.emit((link.clone(), read_form(field)));
+                on_apply.emit((link.clone(), read_form(|name| form_field(&form, name))));
             })
         };
         let id = |name: &str| format!("link{index}-{name}");

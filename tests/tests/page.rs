@@ -764,12 +764,7 @@ fn the_timeline_shows_the_moment_after_the_handshake_and_steps_by_keyboard() {
     driver.goto(&url);
     driver.wait_for("the relay's hello", "return !!document.querySelector('.status.open')");
     load_example(&driver, "TCP echo");
-    driver.wait_for("Run enabled", "return !document.querySelector('button.run').disabled");
-    driver.js("document.querySelector('button.run').click()");
-    driver.wait_for(
-        "both lanes finished",
-        "return [...document.querySelectorAll('section.lane .lane-status')].filter(s => s.textContent === 'finished').length === 2",
-    );
+    run_to_end(&driver);
     driver.wait_for("TIME_WAIT in the table", "return document.querySelector('table.sockets').textContent.includes('TIME_WAIT')");
     let capture = !text(&driver, ".status").contains("host mode");
     // The event log is in the kernel's order: the connect, its SYN_SENT, the handshake, then the send.
@@ -1033,6 +1028,16 @@ fn the_layout_fits_the_work_is_accessible_and_reachable_by_keyboard() {
     assert!((again[2] - code_width[2]).abs() < 2.0, "the code pane keeps its width: {code_width:?} then {again:?}");
 }
 
+/// Presses Run once it is enabled and waits until both lanes finished.
+fn run_to_end(driver: &Driver) {
+    driver.wait_for("Run enabled", "return !document.querySelector('button.run').disabled");
+    driver.js("document.querySelector('button.run').click()");
+    driver.wait_for(
+        "both lanes finished",
+        "return [...document.querySelectorAll('section.lane .lane-status')].filter(s => s.textContent === 'finished').length === 2",
+    );
+}
+
 /// Two hosts: the server accepts, the client times its connect.
 const HOSTS_SCRIPT: &str = r#"# lane: server @ server
 srv = socket(AF_INET, SOCK_STREAM)
@@ -1097,11 +1102,7 @@ fn the_page_sets_a_link_draws_hosts_as_columns_and_downloads_the_capture() {
     driver.screenshot("61-link-delay");
 
     // The connect crosses the link twice: at least 2 × 200 ms.
-    driver.js("document.querySelector('button.run').click()");
-    driver.wait_for(
-        "both lanes finished",
-        "return [...document.querySelectorAll('section.lane .lane-status')].filter(s => s.textContent === 'finished').length === 2",
-    );
+    run_to_end(&driver);
     let printed = prints(&driver, "client");
     let ms: u64 = printed.iter().find_map(|p| p.strip_prefix("connect ms ")?.parse().ok()).unwrap_or_else(|| panic!("{printed:?}"));
     assert!(ms >= 380, "the connect took {ms} ms over a link with 200 ms of delay");
@@ -1180,12 +1181,7 @@ fn share_keeps_the_lesson_and_looking_back_shows_each_lanes_status_then() {
 
     // The echo example, run: the server waits in accept while the client makes its socket.
     load_example(&driver, "TCP echo");
-    driver.wait_for("Run enabled", "return !document.querySelector('button.run').disabled");
-    driver.js("document.querySelector('button.run').click()");
-    driver.wait_for(
-        "both lanes finished",
-        "return [...document.querySelectorAll('section.lane .lane-status')].filter(s => s.textContent === 'finished').length === 2",
-    );
+    run_to_end(&driver);
     let (_, stops, _) = timeline_at(&driver);
     let mut found = false;
     for n in 0..=stops {
