@@ -117,8 +117,9 @@ pub struct Scene {
     pub lines: BTreeMap<String, u32>,
     /// The steps' gutter marks so far (filled when looking back).
     pub marks: BTreeMap<u32, Mark>,
-    /// Each lane's status as last recorded, by lane name (filled when looking back).
-    pub statuses: BTreeMap<String, LaneStatus>,
+    /// Each lane's status as last recorded, by lane name, with the line a
+    /// blocked lane waits on (until it steps again) (filled when looking back).
+    pub statuses: BTreeMap<String, (LaneStatus, Option<u32>)>,
 }
 
 impl Scene {
@@ -134,12 +135,20 @@ impl Scene {
     fn apply(&mut self, what: &Happening) {
         match what {
             Happening::Step { lane, line, mark, .. } => {
+                if let Some((_, waits_on)) = self.statuses.get_mut(lane) {
+                    *waits_on = None;
+                }
                 self.lines.insert(lane.clone(), *line);
                 self.marks.insert(*line, mark.clone());
             }
             Happening::Kernel { event, name } => self.observe(event.clone(), name.clone()),
             Happening::Answer { call, outcome } => self.answered(call.clone(), outcome),
-            Happening::Lanes(statuses) => self.statuses.extend(statuses.iter().cloned()),
+            Happening::Lanes(statuses) => {
+                for (lane, status, line) in statuses {
+                    let waits_on = if matches!(status, LaneStatus::Blocked { .. }) { *line } else { None };
+                    self.statuses.insert(lane.clone(), (status.clone(), waits_on));
+                }
+            }
         }
     }
 
@@ -226,8 +235,8 @@ pub enum Happening {
     Kernel { event: Event, name: Option<String> },
     /// A call's answer (the table's bytes and addresses).
     Answer { call: Call, outcome: Outcome },
-    /// Lanes whose status changed, and to what.
-    Lanes(Vec<(String, LaneStatus)>),
+    /// Lanes whose status changed, to what, and the line each was on.
+    Lanes(Vec<(String, LaneStatus, Option<u32>)>),
 }
 
 impl Happening {
@@ -683,10 +692,10 @@ impl Reducible for State {
             }
             Action::Lanes { lanes, names } => {
                 // The timeline records each change of a lane's status, to show it when looking back.
-                let changed: Vec<(String, LaneStatus)> = lanes
+                let changed: Vec<(String, LaneStatus, Option<u32>)> = lanes
                     .iter()
                     .filter(|view| !state.lanes.iter().any(|old| old.name == view.name && old.status == view.status))
-                    .map(|view| (view.name.clone(), view.status.clone()))
+                    .map(|view| (view.name.clone(), view.status.clone(), view.line))
                     .collect();
                 if state.running && !changed.is_empty() {
                     let key = state.last_key();
@@ -1162,7 +1171,10 @@ mod tests {
 
     #[test]
     fn looking_back_a_lane_has_the_status_recorded_then() {
-        let view = |name: &str, status: LaneStatus| LaneView { name: name.into(), status, line: Some(1), stack: Vec::new() };
+        let view = |name: &str, status: LaneStatus| {
+            let line = if matches!(status, LaneStatus::Blocked { .. }) { Some(6) } else { Some(1) };
+            LaneView { name: name.into(), status, line, stack: Vec::new() }
+        };
         let blocked = LaneStatus::Blocked { what: "accept: waiting for a client to connect".into() };
         let lanes = |server: LaneStatus| Action::Lanes { lanes: vec![view("server", server), view("client", LaneStatus::Ready)], names: Vec::new() };
         let state = apply(
@@ -1180,10 +1192,10 @@ mod tests {
         );
         let status_at = |stop: usize| {
             let then = apply(state.clone(), [Action::Seek(Some(stop))]);
-            crate::timeline::lane_views(&then.view()).into_iter().find(|v| v.name == "server").map(|v| v.status)
+            crate::timeline::lane_views(&then.view()).into_iter().find(|v| v.name == "server").map(|v| (v.status, v.line))
         };
-        assert_eq!(status_at(1), Some(LaneStatus::Ready), "at its listen, the server was ready");
-        assert_eq!(status_at(2), Some(blocked), "at the client's socket, the server was blocked in accept");
+        assert_eq!(status_at(1), Some((LaneStatus::Ready, Some(5))), "at its listen, the server was ready");
+        assert_eq!(status_at(2), Some((blocked, Some(6))), "at the client's socket, the server was blocked in accept, on its line");
     }
 
     #[test]

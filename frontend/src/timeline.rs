@@ -69,11 +69,11 @@ pub fn lane_views(scene: &Scene) -> Vec<LaneView> {
     names.dedup();
     names
         .into_iter()
-        .map(|name| LaneView {
-            name: name.clone(),
-            status: scene.statuses.get(name).cloned().unwrap_or(LaneStatus::Ready),
-            line: scene.lines.get(name).copied(),
-            stack: Vec::new(),
+        .map(|name| {
+            let (status, waits_on) = scene.statuses.get(name).cloned().unwrap_or((LaneStatus::Ready, None));
+            // A blocked lane is shown on the line it waits on, as it was live.
+            let line = waits_on.or_else(|| scene.lines.get(name).copied());
+            LaneView { name: name.clone(), status, line, stack: Vec::new() }
         })
         .collect()
 }

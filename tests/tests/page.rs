@@ -1197,6 +1197,7 @@ fn share_keeps_the_lesson_and_looking_back_shows_each_lanes_status_then() {
     assert!(found, "no client socket in the timeline: {}", text(&driver, ".timeline"));
     let server = lane_status(&driver, "server");
     assert!(server.starts_with("blocked (accept"), "the server was blocked in accept then, the page says {server:?}");
+    assert_eq!(next_line(&driver, "server"), 6, "on its accept (line 6)");
     driver.screenshot("64-timeline-recorded-status");
     driver.js("document.querySelector('.timeline button.live').click()");
     driver.wait_for("live", "return !document.querySelector('.timeline').classList.contains('past')");
