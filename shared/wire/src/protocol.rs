@@ -672,6 +672,18 @@ mod tests {
     }
 
     #[test]
+    fn a_capture_request_and_its_answer_as_documented() {
+        let text = r#"{"type":"pcap","id":9,"marks":[{"ts_us":118020,"host":"laptop","lane":"client","line":14}]}"#;
+        let mark = PcapMark { ts_us: 118_020, host: "laptop".into(), lane: "client".into(), line: 14 };
+        assert_eq!(serde_json::from_str::<ClientMsg>(text).unwrap(), ClientMsg::Pcap { id: 9, marks: vec![mark] });
+        assert_eq!(serde_json::from_str::<ClientMsg>(r#"{"type":"pcap","id":9}"#).unwrap(), ClientMsg::Pcap { id: 9, marks: Vec::new() });
+        let answer = ServerMsg::Pcap { id: 9, data: Bytes::new(&b"\n\r\r\n"[..]), packets: 0, dropped: 0 };
+        let text = serde_json::to_string(&answer).unwrap();
+        assert_eq!(text, r#"{"type":"pcap","id":9,"data":{"b64":"Cg0NCg=="},"packets":0,"dropped":0}"#);
+        assert_eq!(serde_json::from_str::<ServerMsg>(&text).unwrap(), answer);
+    }
+
+    #[test]
     fn result_is_flat() {
         let msg = ServerMsg::Result { id: 3, outcome: Outcome::Ok { value: Ret::Int { value: 5 } }, ts_us: None };
         assert_eq!(
