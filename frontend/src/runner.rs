@@ -54,7 +54,7 @@ pub struct Runner<L> {
     /// Calls out, by id: the lane that made each and its line.
     made: std::collections::HashMap<u64, (String, u32)>,
     /// Calls answered: when their system call was made (`ts_us`), by which lane, on which line.
-    marks: Vec<(u64, String, u32)>,
+    marks: std::collections::VecDeque<(u64, String, u32)>,
 }
 
 /// The session's hosts being made: the call's id and whether it was sent.
@@ -101,7 +101,7 @@ impl<L: Lanes> Runner<L> {
             socks: Vec::new(),
             hosts: None,
             made: Default::default(),
-            marks: Vec::new(),
+            marks: Default::default(),
         }
     }
 
@@ -205,7 +205,11 @@ impl<L: Lanes> Runner<L> {
             ServerMsg::Result { id, outcome, ts_us } => {
                 let made = self.made.remove(&id);
                 if let (Some(ts_us), Some((lane, line))) = (ts_us, made) {
-                    self.marks.push((ts_us, lane, line));
+                    // Kept until taken (the page takes them after every message), the latest at most.
+                    if self.marks.len() >= socklab_wire::protocol::MAX_PCAP_MARKS {
+                        self.marks.pop_front();
+                    }
+                    self.marks.push_back((ts_us, lane, line));
                 }
                 if let (Some(ts_us), Some(lane)) = (ts_us, self.scheduler.lane_of(id)) {
                     self.stamps.answered(&self.scheduler.lanes().lane_name(lane), ts_us);
@@ -258,7 +262,7 @@ impl<L: Lanes> Runner<L> {
     /// The calls answered since the last look: when each was made (`ts_us`),
     /// by which lane, on which line (a pcapng's packet comments).
     pub fn take_marks(&mut self) -> Vec<(u64, String, u32)> {
-        std::mem::take(&mut self.marks)
+        std::mem::take(&mut self.marks).into()
     }
 
     /// Interpreter events since the last call, for gutter marks and prints,
@@ -500,6 +504,11 @@ mod tests {
         let drive = runner.on_message(ServerMsg::Result { id: 1, outcome: ok(), ts_us: None }, 0.0);
         let made = Call::Socket { family: 2, sock_type: 1, proto: 0, host: Some("laptop".into()) };
         assert_eq!(drive.send, [ClientMsg::Call { id: 2, call: made }]);
+        // Each answered call marks its lane and line, for the capture's comments.
+        let info = socklab_wire::protocol::SockInfo { sock: 1, fd: 5, family: 2, sock_type: 1, proto: 0 };
+        runner.on_message(ServerMsg::Result { id: 2, outcome: Outcome::Ok { value: Ret::Socket { info } }, ts_us: Some(50) }, 0.0);
+        assert_eq!(runner.take_marks(), [(50, "client".to_owned(), 2)]);
+        assert!(runner.take_marks().is_empty());
 
         // Refused (host mode): the run ends, saying why.
         let mut runner = Runner::from_source(source, 1).expect("parses");
