@@ -1154,6 +1154,19 @@ fn the_page_sets_a_link_draws_hosts_as_columns_and_downloads_the_capture() {
     // The link controls keep the page accessible.
     let bad: Vec<_> = axe(&driver).into_iter().filter(|(impact, ..)| impact == "serious" || impact == "critical" || impact == "error").collect();
     assert!(bad.is_empty(), "axe found serious or critical violations:\n{bad:#?}");
+
+    // A relay in host mode refuses links and has no capture: the page says so, in its words.
+    let (_host_relay, host_url) = serve(&["--sandbox", "host"]);
+    let (base, token) = host_url.split_once('#').unwrap();
+    driver.goto(&format!("{base}#{token}&{}", socklab_frontend::share::encode(HOSTS_SCRIPT)));
+    driver.wait_for("the host-mode relay's hello", "return !!document.querySelector('.status.open')");
+    link_field(&driver, "delay", "10");
+    driver.js("document.querySelector('form.link button.apply-link').click()");
+    driver.wait_for("the refusal", "const e = document.querySelector('form.link .link-error'); return !!e && e.textContent.includes('host mode')");
+    assert!(text(&driver, "form.link .link-now").contains("perfect"), "the link did not change");
+    driver.js("document.querySelector('button.download-pcap').click()");
+    driver.wait_for("no capture", "const n = document.querySelector('.pcap-note'); return !!n && n.textContent.startsWith('no capture') && n.textContent.includes('no hosts')");
+    driver.screenshot("65-host-mode-link-refused");
 }
 
 /// Share keeps the open lesson (and the script beside it); looking back, a
