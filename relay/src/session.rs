@@ -273,7 +273,7 @@ pub async fn run<I, O, E>(
                     Ok(ClientMsg::Hello { .. }) => {
                         out.error(None, ErrorCode::UnknownType, "this session has already said hello".into()).await;
                     }
-                    Ok(ClientMsg::Pcap { id, marks }) => match pcap(id, &exec, &observer, &frames, marks) {
+                    Ok(ClientMsg::Pcap { id, marks }) => match pcap(id, sandbox.mode(), &exec, &observer, &frames, marks) {
                         Ok(msg) => out.send(&msg).await,
                         Err(why) => out.error(Some(id), ErrorCode::BadArguments, why).await,
                     },
@@ -341,6 +341,7 @@ const MAX_MARK_LANE: usize = 200;
 /// that host made before it (from the client's `marks`); or why not.
 fn pcap(
     id: u64,
+    mode: socklab_wire::protocol::SandboxMode,
     exec: &crate::exec::Executor,
     observer: &crate::sandbox::Observation,
     frames: &socklab_kernel::observe::links::FrameLog,
@@ -354,6 +355,9 @@ fn pcap(
         return Err(format!("pcap: a mark names host {:?} and lane {:?}: host names as in lab_hosts, lanes of at most {MAX_MARK_LANE} bytes", bad.host, bad.lane));
     }
     let links = exec.link_names();
+    if mode == socklab_wire::protocol::SandboxMode::Host {
+        return Err("pcap: this relay runs in host mode, where sessions have no hosts and no link is captured".into());
+    }
     if links.is_empty() {
         return Err("pcap: this session has no hosts, so no link was captured; place lanes on hosts with '# lane: NAME @ HOST'".into());
     }

@@ -359,4 +359,13 @@ async fn a_websocket_session_downloads_its_capture_as_pcapng() {
     }
     let name = c.ok(json!({"op": "getsockname", "sock": cli})).await;
     assert_eq!(name["addr"]["host"], "10.0.0.2");
+
+    // Host mode: no hosts, no capture, said so.
+    let host = Relay::start_with(&["--sandbox", "host"]);
+    let mut c = host.connect().await;
+    c.send_json(json!({"type": "pcap", "id": 1})).await;
+    match c.answer(1).await {
+        ServerMsg::Error { code: ErrorCode::BadArguments, message, .. } => assert!(message.contains("host mode"), "{message}"),
+        other => panic!("{other:?}"),
+    }
 }

@@ -1165,7 +1165,7 @@ fn the_page_sets_a_link_draws_hosts_as_columns_and_downloads_the_capture() {
     driver.wait_for("the refusal", "const e = document.querySelector('form.link .link-error'); return !!e && e.textContent.includes('host mode')");
     assert!(text(&driver, "form.link .link-now").contains("perfect"), "the link did not change");
     driver.js("document.querySelector('button.download-pcap').click()");
-    driver.wait_for("no capture", "const n = document.querySelector('.pcap-note'); return !!n && n.textContent.startsWith('no capture') && n.textContent.includes('no hosts')");
+    driver.wait_for("no capture", "const n = document.querySelector('.pcap-note'); return !!n && n.textContent.startsWith('no capture') && n.textContent.includes('host mode')");
     driver.screenshot("65-host-mode-link-refused");
 }
 
