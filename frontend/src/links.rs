@@ -132,15 +132,25 @@ pub fn LinkPanel(props: &LinkPanelProps) -> Html {
                 on_apply.emit((link.clone(), read_form(|name| form_field(&form, name))));
             })
         };
-        let id = |name: &str| format!("link{index}-{name}");
-        let input = |name: &'static str, label: &'static str, value: String| {
+        let num = |v: f64, scale: f64| if v > 0.0 { ((v * scale * 1e3).round() / 1e3).to_string() } else { String::new() };
+        let fields = [
+            ("delay", "delay (ms)", num(c.delay, 1e3)),
+            ("jitter", "jitter (ms)", num(c.jitter, 1e3)),
+            ("loss", "loss (%)", num(c.loss, 1.0)),
+            ("duplicate", "duplicate (%)", num(c.duplicate, 1.0)),
+            ("reorder", "reorder (%)", num(c.reorder, 1.0)),
+            ("corrupt", "corrupt (%)", num(c.corrupt, 1.0)),
+            ("rate", "rate (e.g. 1mbit)", c.rate.map(|r| r.to_string()).unwrap_or_default()),
+            ("mtu", "mtu", c.mtu.map(|m| m.to_string()).unwrap_or_default()),
+        ];
+        let inputs = fields.into_iter().map(|(name, label, value)| {
+            let id = format!("link{index}-{name}");
             html! {
-                <label for={id(name)}>{ label }
-                    <input id={id(name)} name={name} type="text" inputmode="decimal" size="6" value={value} />
+                <label for={id.clone()}>{ label }
+                    <input {id} {name} type="text" inputmode="decimal" size="6" {value} />
                 </label>
             }
-        };
-        let num = |v: f64, scale: f64| if v > 0.0 { ((v * scale * 1e3).round() / 1e3).to_string() } else { String::new() };
+        });
         let title = match &link.b {
             Some(b) => format!("link {} — {b}", link.a),
             None => format!("{}'s cable to the switch", link.a),
@@ -154,16 +164,7 @@ pub fn LinkPanel(props: &LinkPanelProps) -> Html {
                 if let Some(error) = &state.error {
                     <p class="link-error" role="alert">{ error.clone() }</p>
                 }
-                <div class="link-fields">
-                    { input("delay", "delay (ms)", num(c.delay, 1e3)) }
-                    { input("jitter", "jitter (ms)", num(c.jitter, 1e3)) }
-                    { input("loss", "loss (%)", num(c.loss, 1.0)) }
-                    { input("duplicate", "duplicate (%)", num(c.duplicate, 1.0)) }
-                    { input("reorder", "reorder (%)", num(c.reorder, 1.0)) }
-                    { input("corrupt", "corrupt (%)", num(c.corrupt, 1.0)) }
-                    { input("rate", "rate (e.g. 1mbit)", c.rate.map(|r| r.to_string()).unwrap_or_default()) }
-                    { input("mtu", "mtu", c.mtu.map(|m| m.to_string()).unwrap_or_default()) }
-                </div>
+                <div class="link-fields">{ for inputs }</div>
                 <button type="submit" class="apply-link">{ format!("Apply to {}", link.label) }</button>
             </form>
         }
