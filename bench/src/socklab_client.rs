@@ -122,7 +122,7 @@ impl SocklabClient {
                     } => {
                         bail!("protocol error {code:?} (call {about:?}): {message}")
                     }
-                    ServerMsg::Hello { .. } => bail!("a second hello from the relay"),
+                    ServerMsg::Hello { .. } | ServerMsg::Pcap { .. } => bail!("a second hello, or a capture nobody asked for, from the relay"),
                 }
             },
         };
@@ -302,7 +302,7 @@ pub async fn throughput(
             ServerMsg::Error { id, code, message } => {
                 bail!("protocol error {code:?} (call {id:?}): {message}")
             }
-            ServerMsg::Hello { .. } => bail!("a second hello from the relay"),
+            ServerMsg::Hello { .. } | ServerMsg::Pcap { .. } => bail!("a second hello, or a capture nobody asked for, from the relay"),
         };
         let value = match outcome {
             Outcome::Ok { value } => value,

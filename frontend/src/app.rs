@@ -7,7 +7,7 @@ use socklab_lessons::{self as lessons, Lang};
 use socklab_wire::protocol::SandboxMode;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
-use web_sys::{HtmlInputElement, HtmlSelectElement, KeyboardEvent};
+use web_sys::{HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
 
 use crate::components::{
@@ -15,6 +15,7 @@ use crate::components::{
 };
 use crate::examples::EXAMPLES;
 use crate::lanes;
+use crate::links::LinkPanel;
 use crate::plot::TcpPlot;
 use crate::lesson::{LessonPanel, ui};
 use crate::relay::{TOKEN_KEY, URL_KEY, keep, kept, use_relay};
@@ -48,14 +49,22 @@ fn initial_state() -> State {
     let fragment = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
     let kept = local_storage().and_then(|s| s.get_item(SCRIPT_KEY).ok().flatten());
     let mut state = State::default();
-    if let Some(source) = share::decode(&fragment).or(kept) {
+    let shared = share::decode(&fragment);
+    if let Some(source) = shared.clone().or(kept) {
         state.source = source;
     }
     if let Some(lang) = local_storage().and_then(|s| s.get_item(LANG_KEY).ok().flatten()).and_then(|l| Lang::parse(&l)) {
         state.lang = lang;
     }
     match share::lesson_from_fragment(&fragment) {
-        Some(number) => Rc::unwrap_or_clone(Rc::new(state).reduce(Action::Lesson(Some(number)))),
+        Some(number) => {
+            let mut state = Rc::unwrap_or_clone(Rc::new(state).reduce(Action::Lesson(Some(number))));
+            // A shared script opens beside its lesson, not the lesson's starter.
+            if let Some(source) = shared {
+                state.source = source;
+            }
+            state
+        }
         None => state,
     }
 }
@@ -275,9 +284,9 @@ pub fn App() -> Html {
     let on_solution = dispatch.to_callback().reform(|()| Action::ShowSolution);
     let close_lesson = dispatch.to_callback().reform(|()| Action::Lesson(None));
     let on_share = {
-        let (source, share_link) = (state.source.clone(), share_link.clone());
+        let (source, lesson, share_link) = (state.source.clone(), state.lesson, share_link.clone());
         Callback::from(move |_: MouseEvent| {
-            let fragment = share::encode(&source);
+            let fragment = share::link_fragment(&source, lesson);
             if let Some(location) = web_sys::window().map(|w| w.location()) {
                 let base = location.href().unwrap_or_default();
                 let base = base.split('#').next().unwrap_or_default().to_owned();
@@ -309,13 +318,7 @@ pub fn App() -> Html {
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             let form = event.target_unchecked_into::<web_sys::HtmlElement>();
-            let field = |name: &str| {
-                form.query_selector(&format!("input[name={name}]"))
-                    .ok()
-                    .flatten()
-                    .map(|e| wasm_bindgen::JsCast::unchecked_into::<HtmlInputElement>(e).value())
-                    .unwrap_or_default()
-            };
+            let field = |name: &str| crate::links::form_field(&form, name);
             keep(URL_KEY, field("url").trim());
             keep(TOKEN_KEY, field("token").trim());
             dispatch.dispatch(Action::Panel(None));
@@ -325,6 +328,20 @@ pub fn App() -> Html {
     let reconnect = relay.reconnect.reform(|_: MouseEvent| ());
 
     let capture = !matches!(state.connection, Connection::Open { mode: SandboxMode::Host, .. });
+    let hosts = lanes::hosts(&state.source);
+    let host_addresses: Vec<(String, String)> = hosts
+        .iter()
+        .enumerate()
+        .map(|(index, name)| (name.clone(), socklab_wire::network::host_address(index).to_string()))
+        .collect();
+    let on_link = {
+        let (link, dispatch) = (relay.link.clone(), dispatch.clone());
+        Callback::from(move |(target, read): (crate::links::Link, Result<socklab_wire::network::LinkConditions, String>)| match read {
+            Ok(conditions) => link.emit((target.a, target.b, conditions)),
+            Err(why) => dispatch.dispatch(Action::LinkProblem { label: target.label, why }),
+        })
+    };
+    let on_pcap = relay.pcap.reform(|_: MouseEvent| ());
     let theme_attr = match state.theme {
         Theme::System => "system",
         Theme::Light => "light",
@@ -432,7 +449,15 @@ pub fn App() -> Html {
                         <Timeline {at} {stops} live={state.cursor.is_none()} near={timeline::stops_near(&state)} {on_seek} />
                         <div class="sockets-box" tabindex="0"><SocketTable sockets={scene.sockets.clone()} /></div>
                         <StateDiagram sockets={scene.sockets.clone()} transition={scene.transition.clone()} />
-                        <WireView segments={scene.segments.clone()} {capture} />
+                        if !hosts.is_empty() {
+                            <LinkPanel links={crate::links::links(&hosts)} states={state.links.clone()} on_apply={on_link} />
+                            <div class="capture-download">
+                                <button class="download-pcap" onclick={on_pcap} disabled={!matches!(state.connection, Connection::Open { .. })}
+                                    title="save the links' packets as a pcapng file (Wireshark, tshark -r)">{ "Download .pcapng" }</button>
+                                if let Some(said) = state.pcap.clone() { <span class="pcap-note" role="status">{ said }</span> }
+                            </div>
+                        }
+                        <WireView segments={scene.segments.clone()} {capture} hosts={host_addresses} />
                         <TcpPlot samples={state.tcp_samples.clone()} names={scene.sockets.iter().filter_map(|r| Some((r.sock, r.name.clone()?))).collect::<Vec<_>>()} />
                         <section class="log">
                             <h2>{ "Event log" }</h2>

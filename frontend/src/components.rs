@@ -518,33 +518,74 @@ pub struct WireViewProps {
     pub segments: Vec<Segment>,
     /// Whether the relay can capture at all (from its hello).
     pub capture: bool,
+    /// The session's hosts and their addresses (none: the endpoints are the columns).
+    #[prop_or_default]
+    pub hosts: Vec<(String, String)>,
 }
 
-/// Captured segments as a sequence diagram between the endpoints.
+/// The address part of `10.0.0.1:5000` (or of a bare address, as ARP's are).
+fn address_of(end: &str) -> &str {
+    match end.rsplit_once(':') {
+        Some((address, port)) if !address.contains(':') && port.parse::<u16>().is_ok() => address,
+        _ => end,
+    }
+}
+
+/// Each segment's columns (from, to) and the columns' heads: one per host
+/// (the sender's, to the host the destination address names) when the
+/// session has hosts, else one per endpoint.
+pub fn wire_columns(segments: &[Segment], hosts: &[(String, String)]) -> (Vec<String>, Vec<(usize, usize)>) {
+    let mut heads: Vec<String> = Vec::new();
+    let mut column = |head: String| match heads.iter().position(|h| *h == head) {
+        Some(index) => index,
+        None => {
+            heads.push(head);
+            heads.len() - 1
+        }
+    };
+    if hosts.is_empty() {
+        let arrows = segments.iter().map(|s| (column(s.src.clone()), column(s.dst.clone()))).collect();
+        return (heads, arrows);
+    }
+    for (name, _) in hosts {
+        column(name.clone());
+    }
+    let host_at = |end: &str| hosts.iter().find(|(_, address)| address == address_of(end)).map(|(name, _)| name.clone());
+    let arrows = segments
+        .iter()
+        .map(|s| {
+            let from = s.host.clone().or_else(|| host_at(&s.src)).unwrap_or_else(|| address_of(&s.src).to_owned());
+            let to = host_at(&s.dst).unwrap_or_else(|| address_of(&s.dst).to_owned());
+            (column(from), column(to))
+        })
+        .collect();
+    (heads, arrows)
+}
+
+/// Captured segments as a sequence diagram between the endpoints, or between the hosts.
 #[component]
 pub fn WireView(props: &WireViewProps) -> Html {
-    let mut endpoints: Vec<&str> = Vec::new();
-    for segment in &props.segments {
-        for end in [segment.src.as_str(), segment.dst.as_str()] {
-            if !endpoints.contains(&end) {
-                endpoints.push(end);
-            }
-        }
-    }
-    let column = |end: &str| endpoints.iter().position(|e| *e == end).unwrap_or(0);
+    let (endpoints, columns) = wire_columns(&props.segments, &props.hosts);
+    let by_host = !props.hosts.is_empty();
     let width = 180 * endpoints.len().max(2) as i32;
     let x = |index: usize| 90 + 180 * index as i32;
     let height = 50 + 28 * props.segments.len() as i32;
     let heads = endpoints.iter().enumerate().map(|(index, end)| {
+        let address = props.hosts.iter().find(|(name, _)| name == end).map(|(_, address)| address.clone());
+        let head = match &address {
+            Some(address) => format!("{end} ({address})"),
+            None => end.clone(),
+        };
         html! {
-            <g class="endpoint">
-                <text x={x(index).to_string()} y="16" text-anchor="middle">{ *end }</text>
+            <g class={classes!("endpoint", address.is_some().then_some("host"))} data-host={address.is_some().then(|| end.clone())}>
+                <text x={x(index).to_string()} y="16" text-anchor="middle">{ head }</text>
                 <line x1={x(index).to_string()} y1="24" x2={x(index).to_string()} y2={height.to_string()} />
             </g>
         }
     });
     let arrows = props.segments.iter().enumerate().map(|(row, segment)| {
-        let (from, to) = (x(column(&segment.src)), x(column(&segment.dst)));
+        let (from_column, to_column) = columns[row];
+        let (from, to) = (x(from_column), x(to_column));
         let y = 44 + 28 * row as i32;
         let mut label = segment.flags.clone();
         if let Some(seq) = segment.seq {
@@ -564,8 +605,13 @@ pub fn WireView(props: &WireViewProps) -> Html {
             segment.flags.contains("SYN").then_some("syn"),
             (!expert.is_empty()).then_some("expert")
         );
+        let (data_from, data_to) = match by_host {
+            true => (Some(endpoints[from_column].clone()), Some(endpoints[to_column].clone())),
+            false => (None, None),
+        };
         html! {
-            <g {class} data-flags={segment.flags.clone()} data-expert={expert.join(" ")}>
+            <g {class} data-flags={segment.flags.clone()} data-expert={expert.join(" ")} data-from={data_from} data-to={data_to}>
+                if by_host { <title>{ format!("{} {} → {}", segment.proto, segment.src, segment.dst) }</title> }
                 <line x1={from.to_string()} y1={y.to_string()} x2={to.to_string()} y2={y.to_string()} marker-end="url(#wire-arrow)" />
                 <text x={((from + to) / 2).to_string()} y={(y - 5).to_string()} text-anchor="middle">{ label }</text>
             </g>
@@ -579,7 +625,7 @@ pub fn WireView(props: &WireViewProps) -> Html {
             } else if props.segments.is_empty() {
                 <p class="empty">{ "no segments yet" }</p>
             } else {
-                <svg viewBox={format!("0 0 {width} {height}")} width={width.to_string()} role="img" aria-label="segments between the endpoints">
+                <svg viewBox={format!("0 0 {width} {height}")} width={width.to_string()} role="img" aria-label={if by_host { "segments between the hosts" } else { "segments between the endpoints" }}>
                     <defs><marker id="wire-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" /></marker></defs>
                     { for heads }
                     { for arrows }

@@ -51,6 +51,31 @@ pub fn split(source: &str) -> Vec<LanePart> {
     parts
 }
 
+/// Each lane's host (`# lane: NAME @ HOST`), for the lanes placed on one.
+pub fn lane_hosts(source: &str) -> Vec<(String, String)> {
+    source
+        .lines()
+        .filter_map(|line| {
+            let header = line.trim_end().strip_prefix('#')?.trim_start().strip_prefix("lane:")?;
+            let (name, host) = split_lane_header(header);
+            let host = host?;
+            (is_lane_name(name) && is_lane_name(host)).then(|| (name.to_owned(), host.to_owned()))
+        })
+        .collect()
+}
+
+/// The script's hosts in order of first appearance (as `lab_hosts` makes them:
+/// host `i` has the address `10.0.0.{i+1}`).
+pub fn hosts(source: &str) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for (_, host) in lane_hosts(source) {
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    hosts
+}
+
 /// The script the parts make.
 pub fn join(parts: &[LanePart]) -> String {
     let mut source = String::new();
@@ -129,5 +154,13 @@ mod tests {
         assert!(added.ends_with("print(1)\n\n# lane: lane3\n"), "{added:?}");
         assert_eq!(split(&added).len(), 4);
         assert_eq!(header_name("# lane: 9x"), None);
+    }
+
+    #[test]
+    fn hosts_come_in_order_of_first_appearance() {
+        let source = "# lane: server @ server\nx = 1\n# lane: client @ laptop\n# lane: other @ server\n# lane: plain\n";
+        assert_eq!(hosts(source), ["server", "laptop"]);
+        assert_eq!(lane_hosts(source)[1], ("client".to_owned(), "laptop".to_owned()));
+        assert!(hosts(ECHO_EXAMPLE).is_empty());
     }
 }

@@ -13,6 +13,7 @@ pub mod examples;
 pub mod highlight;
 pub mod lanes;
 pub mod lesson;
+pub mod links;
 pub mod plot;
 pub mod relay;
 pub mod runner;

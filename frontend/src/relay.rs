@@ -6,7 +6,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use socklab_lang::interp::Interpreter;
-use socklab_wire::protocol::{Call, ClientMsg, Event, PROTOCOL_VERSION, ServerMsg};
+use socklab_wire::network::LinkConditions;
+use socklab_wire::protocol::{Call, ClientMsg, Event, MAX_PCAP_MARKS, PROTOCOL_VERSION, PcapMark, ServerMsg};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
@@ -38,7 +39,17 @@ pub struct RelayHandle {
     pub reset: Callback<()>,
     /// Connect again (after a loss, or to the relay the settings name).
     pub reconnect: Callback<()>,
+    /// Set a link's conditions: `lab_link(a, b, …)`, sent between steps.
+    pub link: Callback<(String, Option<String>, LinkConditions)>,
+    /// Ask the relay for the session's capture and save it as a pcapng file.
+    pub pcap: Callback<()>,
 }
+
+/// Ids of the page's own requests (link controls, the capture), far above any run's calls.
+const PAGE_IDS: u64 = 1 << 40;
+
+/// The file a capture download is saved as.
+pub const PCAP_FILE: &str = "socklab.pcapng";
 
 /// Where the page connects: the settings panel's choice, kept for the tab.
 pub const URL_KEY: &str = "socklab.relay_url";
@@ -176,13 +187,92 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
             }
         })
     };
+    let link = {
+        let (session, dispatch) = (session.clone(), dispatch.clone());
+        Callback::from(move |(a, b, conditions): (String, Option<String>, LinkConditions)| {
+            let call = Call::LabLink { a, b, conditions };
+            let id = page_request(&session, |id| ClientMsg::Call { id, call: call.clone() });
+            dispatch.dispatch(Action::LinkSent { id, call });
+            if session.borrow().socket.is_none() {
+                dispatch.dispatch(Action::Refused { id, message: "not connected to the relay".into() });
+            }
+        })
+    };
+    let pcap = {
+        let (session, dispatch) = (session.clone(), dispatch.clone());
+        Callback::from(move |()| {
+            let marks = session.borrow().marks.clone();
+            let id = page_request(&session, |id| ClientMsg::Pcap { id, marks: marks.clone() });
+            session.borrow_mut().pcap_id = Some(id);
+            dispatch.dispatch(Action::Pcap(None));
+        })
+    };
     let reset = Callback::from(move |()| {
         stop_run(&session, &dispatch);
         // A new session: the relay closes every socket of the old one.
         reconnect_now(&session, &dispatch);
         dispatch.dispatch(Action::Reset);
     });
-    RelayHandle { run, stop, step, pause, cancel, input, reset, reconnect }
+    RelayHandle { run, stop, step, pause, cancel, input, reset, reconnect, link, pcap }
+}
+
+/// Sends a request of the page's own with a fresh id; returns the id.
+fn page_request(session: &Shared, msg: impl FnOnce(u64) -> ClientMsg) -> u64 {
+    let mut session = session.borrow_mut();
+    session.next_page_id += 1;
+    let id = PAGE_IDS + session.next_page_id;
+    if let Some(socket) = &session.socket {
+        let text = serde_json::to_string(&msg(id)).expect("client messages serialize");
+        // A failed send shows up as a close event.
+        let _ = socket.send_with_str(&text);
+    }
+    id
+}
+
+/// Saves `data` as a file through the browser's download.
+fn save_file(name: &str, data: &[u8]) -> Result<(), wasm_bindgen::JsValue> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(data));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/octet-stream");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a")?.unchecked_into();
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    // The download has its own copy once it started; the URL can go a little later.
+    yew::platform::spawn_local(async move {
+        yew::platform::time::sleep(Duration::from_secs(10)).await;
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    Ok(())
+}
+
+/// Answers to the page's own requests; false for everything else.
+fn page_answer(session: &Shared, dispatch: &UseReducerDispatcher<State>, msg: &ServerMsg) -> bool {
+    match msg {
+        ServerMsg::Pcap { id, data, packets, dropped } if session.borrow().pcap_id == Some(*id) => {
+            session.borrow_mut().pcap_id = None;
+            let said = match save_file(PCAP_FILE, data.as_slice()) {
+                Ok(()) if *dropped > 0 => format!("saved {PCAP_FILE}: {packets} packets (the {dropped} after the relay's capture limit are not in it)"),
+                Ok(()) => format!("saved {PCAP_FILE}: {packets} packets"),
+                Err(why) => format!("the browser did not save the capture: {why:?}"),
+            };
+            dispatch.dispatch(Action::Pcap(Some(said)));
+            true
+        }
+        ServerMsg::Error { id: Some(id), message, .. } if *id > PAGE_IDS => {
+            if session.borrow().pcap_id == Some(*id) {
+                session.borrow_mut().pcap_id = None;
+                dispatch.dispatch(Action::Pcap(Some(format!("no capture: {message}"))));
+            }
+            dispatch.dispatch(Action::Refused { id: *id, message: message.clone() });
+            true
+        }
+        ServerMsg::Pending { id } | ServerMsg::Result { id, .. } => *id > PAGE_IDS,
+        _ => false,
+    }
 }
 
 fn stop_run(session: &Shared, dispatch: &UseReducerDispatcher<State>) {
@@ -207,6 +297,7 @@ fn reconnect_now(session: &Shared, dispatch: &UseReducerDispatcher<State>) {
         let _ = socket.close();
     }
     session.borrow_mut().handlers.clear();
+    session.borrow_mut().marks.clear();
     dispatch.dispatch(Action::Ended);
     dispatch.dispatch(Action::Connection(Connection::Connecting));
     connect(session, dispatch.clone());
@@ -221,6 +312,14 @@ struct Session {
     next_id: u64,
     /// The socket's JS callbacks; dropping them would detach the handlers.
     handlers: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+    /// The page's own requests so far (their ids follow `PAGE_IDS`).
+    next_page_id: u64,
+    /// The capture request waiting for its answer.
+    pcap_id: Option<u64>,
+    /// Each lane's host, for the run in progress.
+    lane_hosts: Vec<(String, String)>,
+    /// The calls lanes on hosts made this session, for the capture's comments (the latest `MAX_PCAP_MARKS`).
+    marks: Vec<PcapMark>,
 }
 
 type Shared = Rc<RefCell<Session>>;
@@ -304,9 +403,15 @@ fn on_text(session: &Shared, dispatch: &UseReducerDispatcher<State>, text: &str)
     if let ServerMsg::Hello { server, mode, .. } = msg {
         return dispatch.dispatch(Action::Connection(Connection::Open { server, mode }));
     }
+    if let ServerMsg::Result { id, outcome, ts_us } = &msg {
+        dispatch.dispatch(Action::Answered { id: *id, outcome: outcome.clone(), ts_us: *ts_us })
+    }
+    if page_answer(session, dispatch, &msg) {
+        return;
+    }
     match &msg {
-        ServerMsg::Result { id, outcome, ts_us } => {
-            dispatch.dispatch(Action::Answered { id: *id, outcome: outcome.clone(), ts_us: *ts_us })
+        ServerMsg::Error { id: Some(id), message, .. } => {
+            dispatch.dispatch(Action::Refused { id: *id, message: message.clone() })
         }
         ServerMsg::Event { event } => {
             let name = match event {
@@ -346,6 +451,7 @@ fn start_run(session: &Shared, dispatch: &UseReducerDispatcher<State>, source: &
             false
         }
         Ok(mut runner) => {
+            session.borrow_mut().lane_hosts = crate::lanes::lane_hosts(source);
             dispatch.dispatch(Action::Started { paused });
             runner.set_paused(paused);
             let drive = runner.drive(now());
@@ -378,6 +484,16 @@ fn apply(session: &Shared, dispatch: &UseReducerDispatcher<State>, drive: Drive)
                 let _ = socket.send_with_str(&text);
             }
         }
+        let marks = session.runner.as_mut().map(Runner::take_marks).unwrap_or_default();
+        for (ts_us, lane, line) in marks {
+            let part = lane.split('/').next().unwrap_or_default();
+            if let Some((_, host)) = session.lane_hosts.iter().find(|(name, _)| name == part) {
+                let host = host.clone();
+                session.marks.push(PcapMark { ts_us, host, lane, line });
+            }
+        }
+        let excess = session.marks.len().saturating_sub(MAX_PCAP_MARKS);
+        session.marks.drain(..excess);
         if let Some(runner) = session.runner.as_mut() {
             dispatch.dispatch(Action::Interp(runner.take_seen()));
             dispatch.dispatch(Action::Lanes { lanes: runner.lane_views(), names: runner.socket_names() });

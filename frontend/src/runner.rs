@@ -51,6 +51,10 @@ pub struct Runner<L> {
     socks: Vec<SockId>,
     /// A script with hosts: the `lab_hosts` call made before any statement runs.
     hosts: Option<HostsCall>,
+    /// Calls out, by id: the lane that made each and its line.
+    made: std::collections::HashMap<u64, (String, u32)>,
+    /// Calls answered: when their system call was made (`ts_us`), by which lane, on which line.
+    marks: std::collections::VecDeque<(u64, String, u32)>,
 }
 
 /// The session's hosts being made: the call's id and whether it was sent.
@@ -90,7 +94,15 @@ impl Runner<Interpreter> {
 
 impl<L: Lanes> Runner<L> {
     pub fn new(lanes: L, first_id: u64) -> Self {
-        Runner { scheduler: Scheduler::new(lanes, first_id), seen: Vec::new(), stamps: Stamps::default(), socks: Vec::new(), hosts: None }
+        Runner {
+            scheduler: Scheduler::new(lanes, first_id),
+            seen: Vec::new(),
+            stamps: Stamps::default(),
+            socks: Vec::new(),
+            hosts: None,
+            made: Default::default(),
+            marks: Default::default(),
+        }
     }
 
     /// Pauses (steps only on request) or runs on.
@@ -154,7 +166,13 @@ impl<L: Lanes> Runner<L> {
             return drive;
         }
         match self.scheduler.run(now, STEP_BUDGET) {
-            Turn::Call { id, call, .. } => drive.send.push(ClientMsg::Call { id, call }),
+            Turn::Call { id, lane, call } => {
+                let lanes = self.scheduler.lanes();
+                if let Some(line) = lanes.current_line(lane) {
+                    self.made.insert(id, (lanes.lane_name(lane), line));
+                }
+                drive.send.push(ClientMsg::Call { id, call })
+            }
             Turn::Again => drive.again = true,
             Turn::Idle => {}
         }
@@ -185,6 +203,14 @@ impl<L: Lanes> Runner<L> {
         match msg {
             ServerMsg::Pending { id } => self.scheduler.answer(id, Answer::Pending),
             ServerMsg::Result { id, outcome, ts_us } => {
+                let made = self.made.remove(&id);
+                if let (Some(ts_us), Some((lane, line))) = (ts_us, made) {
+                    // Kept until taken (the page takes them after every message), the latest at most.
+                    if self.marks.len() >= socklab_wire::protocol::MAX_PCAP_MARKS {
+                        self.marks.pop_front();
+                    }
+                    self.marks.push_back((ts_us, lane, line));
+                }
                 if let (Some(ts_us), Some(lane)) = (ts_us, self.scheduler.lane_of(id)) {
                     self.stamps.answered(&self.scheduler.lanes().lane_name(lane), ts_us);
                 }
@@ -201,7 +227,7 @@ impl<L: Lanes> Runner<L> {
                 }
                 lines.extend(Line::event(&event, |sock| self.scheduler.lanes().socket_name(sock)))
             }
-            ServerMsg::Hello { .. } => {}
+            ServerMsg::Hello { .. } | ServerMsg::Pcap { .. } => {}
         }
         let mut drive = self.drive(now);
         lines.append(&mut drive.lines);
@@ -231,6 +257,12 @@ impl<L: Lanes> Runner<L> {
             self.seen.push((key, event));
         }
         lines
+    }
+
+    /// The calls answered since the last look: when each was made (`ts_us`),
+    /// by which lane, on which line (a pcapng's packet comments).
+    pub fn take_marks(&mut self) -> Vec<(u64, String, u32)> {
+        std::mem::take(&mut self.marks).into()
     }
 
     /// Interpreter events since the last call, for gutter marks and prints,
@@ -472,6 +504,11 @@ mod tests {
         let drive = runner.on_message(ServerMsg::Result { id: 1, outcome: ok(), ts_us: None }, 0.0);
         let made = Call::Socket { family: 2, sock_type: 1, proto: 0, host: Some("laptop".into()) };
         assert_eq!(drive.send, [ClientMsg::Call { id: 2, call: made }]);
+        // Each answered call marks its lane and line, for the capture's comments.
+        let info = socklab_wire::protocol::SockInfo { sock: 1, fd: 5, family: 2, sock_type: 1, proto: 0 };
+        runner.on_message(ServerMsg::Result { id: 2, outcome: Outcome::Ok { value: Ret::Socket { info } }, ts_us: Some(50) }, 0.0);
+        assert_eq!(runner.take_marks(), [(50, "client".to_owned(), 2)]);
+        assert!(runner.take_marks().is_empty());
 
         // Refused (host mode): the run ends, saying why.
         let mut runner = Runner::from_source(source, 1).expect("parses");

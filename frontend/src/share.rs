@@ -11,6 +11,11 @@ pub fn encode(source: &str) -> String {
     format!("s={}", URL_SAFE_NO_PAD.encode(packed))
 }
 
+/// The fragment a Share link carries: the script, and the open lesson if any.
+pub fn link_fragment(source: &str, lesson: Option<u32>) -> String {
+    fragment_with_lesson(&encode(source), lesson)
+}
+
 /// The script a fragment such as `#s=…&token=…` carries, if any.
 pub fn decode(fragment: &str) -> Option<String> {
     let packed = fragment.trim_start_matches('#').split('&').find_map(|pair| pair.strip_prefix("s="))?;
@@ -65,5 +70,9 @@ mod tests {
         assert_eq!(decode(&format!("#{fragment}&token=abc")).as_deref(), Some(source));
         assert_eq!(decode("#token=abc"), None);
         assert_eq!(decode("#s=!!!"), None);
+        // Share keeps the open lesson.
+        let with_lesson = link_fragment(source, Some(6));
+        assert_eq!((decode(&with_lesson).as_deref(), lesson_from_fragment(&with_lesson)), (Some(source), Some(6)));
+        assert_eq!(link_fragment(source, None), fragment);
     }
 }

@@ -13,8 +13,9 @@ use socklab_wire::tcpinfo::ExpertMark;
 use socklab_lang::transcript::{self as run_transcript, KernelLine};
 use yew::Reducible;
 
+use crate::links::LinkState;
 use crate::plot::Sample;
-use crate::runner::LaneView;
+use crate::runner::{LaneStatus, LaneView};
 use crate::transcript::{Line, LineKind};
 
 /// The TCP echo example of `docs/language.md`, so a first Run works.
@@ -91,6 +92,8 @@ pub struct Segment {
     pub len: u64,
     /// Wireshark's expert marks (retransmission, fast_retransmission, dup_ack, zero_window, reset).
     pub expert: Vec<ExpertMark>,
+    /// The session host that sent it (sessions with hosts).
+    pub host: Option<String>,
 }
 
 /// The latest TCP transition, to animate in the diagram.
@@ -114,6 +117,9 @@ pub struct Scene {
     pub lines: BTreeMap<String, u32>,
     /// The steps' gutter marks so far (filled when looking back).
     pub marks: BTreeMap<u32, Mark>,
+    /// Each lane's status as last recorded, by lane name, with the line a
+    /// blocked lane waits on (until it steps again) (filled when looking back).
+    pub statuses: BTreeMap<String, (LaneStatus, Option<u32>)>,
 }
 
 impl Scene {
@@ -129,11 +135,20 @@ impl Scene {
     fn apply(&mut self, what: &Happening) {
         match what {
             Happening::Step { lane, line, mark, .. } => {
+                if let Some((_, waits_on)) = self.statuses.get_mut(lane) {
+                    *waits_on = None;
+                }
                 self.lines.insert(lane.clone(), *line);
                 self.marks.insert(*line, mark.clone());
             }
             Happening::Kernel { event, name } => self.observe(event.clone(), name.clone()),
             Happening::Answer { call, outcome } => self.answered(call.clone(), outcome),
+            Happening::Lanes(statuses) => {
+                for (lane, status, line) in statuses {
+                    let waits_on = if matches!(status, LaneStatus::Blocked { .. }) { *line } else { None };
+                    self.statuses.insert(lane.clone(), (status.clone(), waits_on));
+                }
+            }
         }
     }
 
@@ -158,7 +173,7 @@ impl Scene {
                 let serial = self.transition.as_ref().map_or(1, |t| t.serial + 1);
                 self.transition = Some(Transition { sock, from, to, serial });
             }
-            Event::Segment { src, dst, proto, flags, seq, ack, len, expert, .. } => {
+            Event::Segment { src, dst, proto, flags, seq, ack, len, expert, host, .. } => {
                 self.segments.push(Segment {
                     src,
                     dst,
@@ -168,6 +183,7 @@ impl Scene {
                     ack: ack.map(u64::from),
                     len: len as u64,
                     expert,
+                    host,
                 });
                 let excess = self.segments.len().saturating_sub(MAX_SEGMENTS);
                 self.segments.drain(..excess);
@@ -219,6 +235,8 @@ pub enum Happening {
     Kernel { event: Event, name: Option<String> },
     /// A call's answer (the table's bytes and addresses).
     Answer { call: Call, outcome: Outcome },
+    /// Lanes whose status changed, to what, and the line each was on.
+    Lanes(Vec<(String, LaneStatus, Option<u32>)>),
 }
 
 impl Happening {
@@ -306,6 +324,12 @@ pub struct State {
     pub reports: Vec<StepReport>,
     /// What the last Step did instead of stepping the lane asked for, or why nothing stepped.
     pub step_note: Option<String>,
+    /// Each link's conditions as the relay last confirmed them, by link label (`links`).
+    pub links: BTreeMap<String, LinkState>,
+    /// `lab_link` calls the page's link controls sent, by id.
+    pub link_calls: BTreeMap<u64, Call>,
+    /// The capture download: asked and not answered, or what its answer said.
+    pub pcap: Option<String>,
 }
 
 impl Default for State {
@@ -337,6 +361,9 @@ impl Default for State {
             lang: Lang::En,
             reports: Vec::new(),
             step_note: None,
+            links: BTreeMap::new(),
+            link_calls: BTreeMap::new(),
+            pcap: None,
         }
     }
 }
@@ -414,6 +441,7 @@ impl State {
             }
             self.history_base.lines.clear();
             self.history_base.marks.clear();
+            self.history_base.statuses.clear();
             self.cursor = self.cursor.map(|c| c.saturating_sub(stops));
         }
     }
@@ -450,7 +478,7 @@ impl State {
     /// A new timeline, starting from the scene now.
     fn clear_history(&mut self) {
         self.history.clear();
-        self.history_base = Scene { lines: BTreeMap::new(), marks: BTreeMap::new(), ..self.scene.clone() };
+        self.history_base = Scene { lines: BTreeMap::new(), marks: BTreeMap::new(), statuses: BTreeMap::new(), ..self.scene.clone() };
         self.cursor = None;
     }
 
@@ -487,9 +515,32 @@ impl State {
     }
 
     fn answered(&mut self, id: u64, outcome: Outcome, ts_us: Option<u64>) {
+        if let Some(call) = self.link_calls.remove(&id) {
+            return self.link_answered(&call, Some(&outcome), None);
+        }
         let Some(call) = self.calls_out.remove(&id) else { return };
+        self.link_answered(&call, Some(&outcome), None);
         let key = ts_us.map_or_else(|| self.last_key(), Key::call);
         self.record(key, Happening::Answer { call, outcome });
+    }
+
+    /// A `lab_link` call (the script's or the link controls') answered: with
+    /// `ok`, the link has its conditions; else it says why not.
+    fn link_answered(&mut self, call: &Call, outcome: Option<&Outcome>, refused: Option<String>) {
+        let Call::LabLink { a, b, conditions } = call else { return };
+        let hosts = crate::lanes::hosts(&self.source);
+        let Some(label) = crate::links::label_of(&hosts, a, b.as_deref()) else { return };
+        let link = self.links.entry(label).or_default();
+        link.waiting = false;
+        link.error = match (outcome, refused) {
+            (Some(Outcome::Ok { .. }), _) => {
+                link.conditions = *conditions;
+                None
+            }
+            (Some(Outcome::Err { error }), _) => Some(format!("{} ({})", error.message, error.errno)),
+            (Some(Outcome::Cancelled), _) => Some("cancelled".into()),
+            (None, why) => why,
+        };
     }
 
     fn interp(&mut self, key: Key, event: InterpEvent) {
@@ -571,6 +622,14 @@ pub enum Action {
     StepBack,
     /// The timeline one stop forward (at the last: live again).
     StepForward,
+    /// The link controls sent a `lab_link` call.
+    LinkSent { id: u64, call: Call },
+    /// A link's form holds something that is not a condition.
+    LinkProblem { label: String, why: String },
+    /// The relay refused a call (an `error` message) with this id.
+    Refused { id: u64, message: String },
+    /// The capture download: asked (None), or what its answer said.
+    Pcap(Option<String>),
 }
 
 impl Reducible for State {
@@ -587,7 +646,15 @@ impl Reducible for State {
                 }
                 state.source = source;
             }
-            Action::Connection(connection) => state.connection = connection,
+            Action::Connection(connection) => {
+                if connection == Connection::Connecting {
+                    // A new session: its links are perfect again and nothing was captured.
+                    state.links.clear();
+                    state.link_calls.clear();
+                    state.pcap = None;
+                }
+                state.connection = connection;
+            }
             Action::Rejected(lines) => {
                 state.lines = lines;
                 state.dropped = 0;
@@ -624,6 +691,16 @@ impl Reducible for State {
                 state.check();
             }
             Action::Lanes { lanes, names } => {
+                // The timeline records each change of a lane's status, to show it when looking back.
+                let changed: Vec<(String, LaneStatus, Option<u32>)> = lanes
+                    .iter()
+                    .filter(|view| !state.lanes.iter().any(|old| old.name == view.name && old.status == view.status))
+                    .map(|view| (view.name.clone(), view.status.clone(), view.line))
+                    .collect();
+                if state.running && !changed.is_empty() {
+                    let key = state.last_key();
+                    state.record(key, Happening::Lanes(changed));
+                }
                 state.lanes = lanes;
                 let mut renamed = false;
                 for (sock, name) in names {
@@ -644,6 +721,25 @@ impl Reducible for State {
                 }
             }
             Action::Sent(calls) => state.calls_out.extend(calls),
+            Action::LinkSent { id, call } => {
+                if let Call::LabLink { a, b, .. } = &call
+                    && let Some(label) = crate::links::label_of(&crate::lanes::hosts(&state.source), a, b.as_deref())
+                {
+                    let link = state.links.entry(label).or_default();
+                    (link.waiting, link.error) = (true, None);
+                }
+                state.link_calls.insert(id, call);
+            }
+            Action::LinkProblem { label, why } => {
+                let link = state.links.entry(label).or_default();
+                (link.waiting, link.error) = (false, Some(why));
+            }
+            Action::Refused { id, message } => {
+                if let Some(call) = state.link_calls.remove(&id).or_else(|| state.calls_out.remove(&id)) {
+                    state.link_answered(&call, None, Some(message));
+                }
+            }
+            Action::Pcap(said) => state.pcap = Some(said.unwrap_or_else(|| "asking the relay for the capture…".into())),
             Action::Answered { id, outcome, ts_us } => state.answered(id, outcome, ts_us),
             Action::Observed { event, name } => {
                 let kernel = matches!(event, Event::State { .. } | Event::Segment { .. } | Event::TcpInfo { .. });
@@ -1071,6 +1167,35 @@ mod tests {
         let state = apply(state, [Action::Ended, Action::Started { paused: false }]);
         assert_eq!(state.position(), (0, 0));
         assert_eq!(state.history_base.sockets.len(), 1, "the sockets already made stay");
+    }
+
+    #[test]
+    fn looking_back_a_lane_has_the_status_recorded_then() {
+        let view = |name: &str, status: LaneStatus| {
+            let line = if matches!(status, LaneStatus::Blocked { .. }) { Some(6) } else { Some(1) };
+            LaneView { name: name.into(), status, line, stack: Vec::new() }
+        };
+        let blocked = LaneStatus::Blocked { what: "accept: waiting for a client to connect".into() };
+        let lanes = |server: LaneStatus| Action::Lanes { lanes: vec![view("server", server), view("client", LaneStatus::Ready)], names: Vec::new() };
+        let state = apply(
+            State::default(),
+            [
+                Action::Started { paused: false },
+                lanes(LaneStatus::Ready),
+                Action::Interp(vec![(Key::call(10), ran("server", 5, "srv.listen(5)", "None"))]),
+                // The accept waits: the server is blocked while the client goes on.
+                lanes(blocked.clone()),
+                Action::Interp(vec![(Key::call(20), ran("client", 13, "cli = socket(AF_INET, SOCK_STREAM)", "<socket>"))]),
+                Action::Interp(vec![(Key::call(30), ran("client", 14, "cli.connect(addr)", "None"))]),
+                lanes(LaneStatus::Ended(socklab_lang::interp::EndStatus::Finished)),
+            ],
+        );
+        let status_at = |stop: usize| {
+            let then = apply(state.clone(), [Action::Seek(Some(stop))]);
+            crate::timeline::lane_views(&then.view()).into_iter().find(|v| v.name == "server").map(|v| (v.status, v.line))
+        };
+        assert_eq!(status_at(1), Some((LaneStatus::Ready, Some(5))), "at its listen, the server was ready");
+        assert_eq!(status_at(2), Some((blocked, Some(6))), "at the client's socket, the server was blocked in accept, on its line");
     }
 
     #[test]

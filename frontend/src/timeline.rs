@@ -39,7 +39,7 @@ pub fn describe(recorded: &Recorded, now: &[SocketRow]) -> (String, &'static str
             let text = TranscriptLine::kernel(event, named).map(|line| line.human()).unwrap_or_default();
             (text.trim_start().to_owned(), kind)
         }
-        Happening::Answer { .. } => (String::new(), "answer"),
+        Happening::Answer { .. } | Happening::Lanes(_) => (String::new(), "answer"),
     }
 }
 
@@ -61,12 +61,20 @@ pub fn stops_near(state: &State) -> Vec<Stop> {
         .collect()
 }
 
-/// The lanes as they were at a past moment: each on the last line it stepped.
+/// The lanes as they were at a past moment: each on the last line it
+/// stepped, with the status it had then (as recorded; ready if none was).
 pub fn lane_views(scene: &Scene) -> Vec<LaneView> {
-    scene
-        .lines
-        .iter()
-        .map(|(name, line)| LaneView { name: name.clone(), status: LaneStatus::Ready, line: Some(*line), stack: Vec::new() })
+    let mut names: Vec<&String> = scene.lines.keys().chain(scene.statuses.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|name| {
+            let (status, waits_on) = scene.statuses.get(name).cloned().unwrap_or((LaneStatus::Ready, None));
+            // A blocked lane is shown on the line it waits on, as it was live.
+            let line = waits_on.or_else(|| scene.lines.get(name).copied());
+            LaneView { name: name.clone(), status, line, stack: Vec::new() }
+        })
         .collect()
 }
 

@@ -35,7 +35,7 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
     }
     let sandbox = Sandbox::new(sandbox)?;
     let mut env = sandbox.new_session()?;
-    let frames = args.pcap.as_ref().map(|_| env.observer.keep_frames());
+    let frames = args.pcap.as_ref().map(|_| env.observer.keep_frames(socklab_kernel::observe::links::MAX_FRAME_BYTES));
     if let Err(why) = engine::make_hosts(&mut env.exec, &parsed.script).await {
         writeln!(std::io::stderr().lock(), "{}: cannot place lanes on hosts: {why}", args.file)?;
         return Ok(2);
@@ -66,7 +66,7 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
     let summary = engine::run(&parsed.script, env, &options, &mut emit).await;
     sandbox.remove_base();
     if let (Some(path), Some(frames)) = (&args.pcap, frames) {
-        let (frames, _) = std::mem::take(&mut *frames.lock().unwrap_or_else(|poison| poison.into_inner()));
+        let frames = std::mem::take(&mut frames.lock().unwrap_or_else(|poison| poison.into_inner()).frames);
         crate::pcapng::write(path, &links, &frames, &summary.calls)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }

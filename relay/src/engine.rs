@@ -80,6 +80,11 @@ pub struct CallMark {
     pub line: Option<u32>,
 }
 
+/// The wall clock, nanoseconds since the Unix epoch (a frame's `unix_ns`).
+pub fn unix_now_ns() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
+
 impl RunSummary {
     /// The CLI's exit status: 0 when every lane finished, else 1.
     pub fn exit_code(&self) -> i32 {
@@ -119,7 +124,7 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
         run.flush(&mut io);
         if let (true, Turn::Call { lane, .. }) = (options.mark_calls, &turn) {
             let interp = run.scheduler.lanes();
-            let unix_ns = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+            let unix_ns = unix_now_ns();
             let lane = *lane;
             calls.push(CallMark {
                 unix_ns,

@@ -21,7 +21,18 @@ const NANOSECONDS: u8 = 9;
 /// Writes `frames` to `path`; returns how many packets it holds.
 pub fn write(path: &Path, links: &[String], frames: &[Frame], calls: &[CallMark]) -> io::Result<usize> {
     let file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let mut writer = PcapNgWriter::new(file).map_err(io::Error::other)?;
+    let mut file = write_to(file, links, frames, calls)?;
+    io::Write::flush(&mut file)?;
+    Ok(frames.len())
+}
+
+/// The pcapng file in memory (the WebSocket's `pcap` request).
+pub fn to_vec(links: &[String], frames: &[Frame], calls: &[CallMark]) -> io::Result<Vec<u8>> {
+    write_to(Vec::new(), links, frames, calls)
+}
+
+fn write_to<W: io::Write>(out: W, links: &[String], frames: &[Frame], calls: &[CallMark]) -> io::Result<W> {
+    let mut writer = PcapNgWriter::new(out).map_err(io::Error::other)?;
     for link in links {
         writer
             .write_pcapng_block(InterfaceDescriptionBlock {
@@ -49,9 +60,7 @@ pub fn write(path: &Path, links: &[String], frames: &[Frame], calls: &[CallMark]
             })
             .map_err(io::Error::other)?;
     }
-    let mut file = writer.into_inner();
-    io::Write::flush(&mut file)?;
-    Ok(frames.len())
+    Ok(writer.into_inner())
 }
 
 /// The packet's sender and the last call a lane on that host made before it was sent.

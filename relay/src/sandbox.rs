@@ -219,9 +219,9 @@ impl Observation {
         self.observer.now_us()
     }
 
-    /// Keeps the frames the session's hosts send, for a pcapng export.
-    pub fn keep_frames(&self) -> socklab_kernel::observe::links::FrameLog {
-        self.observer.keep_frames()
+    /// Keeps the frames the session's hosts send (up to `max_bytes`), for a pcapng export.
+    pub fn keep_frames(&self, max_bytes: usize) -> socklab_kernel::observe::links::FrameLog {
+        self.observer.keep_frames(max_bytes)
     }
 
     /// The events still coming once a run's lanes are done (FIN_WAIT2, TIME_WAIT…): waits

@@ -196,6 +196,7 @@ pub async fn run<I, O, E>(
         }
     };
     let SessionEnv { mut exec, observer, dir } = env;
+    let frames = observer.keep_frames(PAGE_CAPTURE_BYTES);
     out.send(&ServerMsg::Hello {
         version: PROTOCOL_VERSION,
         mode: sandbox.mode(),
@@ -272,6 +273,10 @@ pub async fn run<I, O, E>(
                     Ok(ClientMsg::Hello { .. }) => {
                         out.error(None, ErrorCode::UnknownType, "this session has already said hello".into()).await;
                     }
+                    Ok(ClientMsg::Pcap { id, marks }) => match pcap(id, sandbox.mode(), &exec, &observer, &frames, marks) {
+                        Ok(msg) => out.send(&msg).await,
+                        Err(why) => out.error(Some(id), ErrorCode::BadArguments, why).await,
+                    },
                     Err(rejection) => out.reject(rejection).await,
                 }
             }
@@ -322,6 +327,55 @@ pub async fn run<I, O, E>(
     drop(next_event);
     // The directory goes last: its removal marks the session's end.
     crate::reaper::reap((exec, observer, dir));
+}
+
+/// Bytes of frames a WebSocket session keeps for its `pcap` download, at most;
+/// later frames are counted as dropped.
+pub const PAGE_CAPTURE_BYTES: usize = 4 << 20;
+
+/// Longest lane name a `pcap` mark may carry.
+const MAX_MARK_LANE: usize = 200;
+
+/// The session's link capture as pcapng (`ServerMsg::Pcap`), each
+/// packet's comment naming its sender and the line of the last call a lane on
+/// that host made before it (from the client's `marks`); or why not.
+fn pcap(
+    id: u64,
+    mode: socklab_wire::protocol::SandboxMode,
+    exec: &crate::exec::Executor,
+    observer: &crate::sandbox::Observation,
+    frames: &socklab_kernel::observe::links::FrameLog,
+    marks: Vec<socklab_wire::protocol::PcapMark>,
+) -> Result<ServerMsg, String> {
+    use socklab_wire::protocol::{Bytes, MAX_PCAP_MARKS};
+    if marks.len() > MAX_PCAP_MARKS {
+        return Err(format!("pcap: {} marks is more than the {MAX_PCAP_MARKS} a request may carry", marks.len()));
+    }
+    if let Some(bad) = marks.iter().find(|m| !socklab_wire::network::is_host_name(&m.host) || m.lane.len() > MAX_MARK_LANE) {
+        return Err(format!("pcap: a mark names host {:?} and lane {:?}: host names as in lab_hosts, lanes of at most {MAX_MARK_LANE} bytes", bad.host, bad.lane));
+    }
+    let links = exec.link_names();
+    if mode == socklab_wire::protocol::SandboxMode::Host {
+        return Err("pcap: this relay runs in host mode, where sessions have no hosts and no link is captured".into());
+    }
+    if links.is_empty() {
+        return Err("pcap: this session has no hosts, so no link was captured; place lanes on hosts with '# lane: NAME @ HOST'".into());
+    }
+    // A mark's time is on the session's clock (`ts_us`); the frames carry the wall clock.
+    let (now_us, now_ns) = (observer.now_us(), crate::engine::unix_now_ns());
+    let mut calls: Vec<crate::engine::CallMark> = marks
+        .into_iter()
+        .map(|m| crate::engine::CallMark {
+            unix_ns: now_ns.saturating_sub(now_us.saturating_sub(m.ts_us).saturating_mul(1_000)),
+            lane: m.lane,
+            host: Some(m.host),
+            line: Some(m.line),
+        })
+        .collect();
+    calls.sort_by_key(|call| call.unix_ns);
+    let kept = frames.lock().unwrap_or_else(|poison| poison.into_inner());
+    let data = crate::pcapng::to_vec(&links, &kept.frames, &calls).map_err(|e| format!("pcap: {e}"))?;
+    Ok(ServerMsg::Pcap { id, data: Bytes::new(data), packets: kept.frames.len() as u64, dropped: kept.dropped as u64 })
 }
 
 async fn start_call<O: Sink<Outgoing> + Unpin>(
@@ -497,8 +551,8 @@ pub fn decode(frame: Incoming, limits: &SessionLimits, encoding: Encoding) -> Re
             }
             Some(_) => {}
         }
-    } else if !matches!(kind, "hello" | "cancel") {
-        return Err((id, ErrorCode::UnknownType, format!("unknown message type \"{kind}\"; expected hello, call or cancel")));
+    } else if !matches!(kind, "hello" | "cancel" | "pcap") {
+        return Err((id, ErrorCode::UnknownType, format!("unknown message type \"{kind}\"; expected hello, call, cancel or pcap")));
     }
     let what = match object.get("call").and_then(|c| c.get("op")).and_then(serde_json::Value::as_str) {
         Some(op) => format!("op \"{op}\""),

@@ -349,3 +349,103 @@ fn unix_paths_are_per_host() {
     // Host two sees none of host one's paths: its own bind succeeds, a connect finds nothing (ENOENT).
     assert_eq!(run.prints("b"), ["False", "2", "False"], "{}", run.stdout);
 }
+
+/// The page's download: a `pcap` request gets the session's link capture as
+/// pcapng (tshark reads it: one interface per link, each packet's comment
+/// naming its sender and the line the request's marks put before it); bad
+/// requests are refused in words and the session goes on.
+#[tokio::test]
+async fn a_websocket_session_downloads_its_capture_as_pcapng() {
+    use common::{Relay, b64};
+    use serde_json::json;
+    use socklab_wire::protocol::{ErrorCode, Event, Outcome, ServerMsg};
+    let relay = Relay::start();
+    let mut c = relay.connect().await;
+    // No hosts, no link, nothing captured: refused, naming why.
+    c.send_json(json!({"type": "pcap", "id": 90})).await;
+    match c.answer(90).await {
+        ServerMsg::Error { code: ErrorCode::BadArguments, message, .. } => assert!(message.contains("no hosts"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    c.ok(json!({"op": "lab_hosts", "hosts": ["server", "laptop"]})).await;
+    let srv = c.ok(json!({"op": "socket", "family": 2, "type": 1, "host": "server"})).await["info"]["sock"].as_u64().unwrap();
+    c.ok(json!({"op": "bind", "sock": srv, "addr": {"host": "server", "port": 80}})).await;
+    c.ok(json!({"op": "listen", "sock": srv})).await;
+    let cli = c.ok(json!({"op": "socket", "family": 2, "type": 1, "host": "laptop"})).await["info"]["sock"].as_u64().unwrap();
+    let connect = c.start(json!({"op": "connect", "sock": cli, "addr": {"host": "server", "port": 80}})).await;
+    let ServerMsg::Result { outcome: Outcome::Ok { .. }, ts_us: Some(connected_at), .. } = c.answer(connect).await else {
+        panic!("connect failed")
+    };
+    c.ok(json!({"op": "sendall", "sock": cli, "data": b64(&[7; 3000])})).await;
+    // Every frame the wire view shows, once the sender's 3000 bytes are all out.
+    let mut shown = 0;
+    let mut data = 0;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while data < 3000 {
+        for event in c.events.drain(..) {
+            if let Event::Segment { host: Some(host), len, .. } = event {
+                shown += 1;
+                data += if host == "laptop" { len } else { 0 };
+            }
+        }
+        if data >= 3000 {
+            break;
+        }
+        match tokio::time::timeout_at(deadline, c.next()).await.expect("the data on the wire") {
+            ServerMsg::Event { event } => c.events.push(event),
+            other => panic!("{other:?}"),
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    while let Ok(msg) = tokio::time::timeout(std::time::Duration::from_millis(200), c.next()).await {
+        if let ServerMsg::Event { event: Event::Segment { host: Some(_), .. } } = msg {
+            shown += 1;
+        }
+    }
+    let marks = json!([{"ts_us": connected_at, "host": "laptop", "lane": "client", "line": 4}]);
+    c.send_json(json!({"type": "pcap", "id": 91, "marks": marks})).await;
+    let (file, packets, dropped) = loop {
+        match c.next().await {
+            ServerMsg::Pcap { id: 91, data, packets, dropped } => break (data.b64, packets, dropped),
+            ServerMsg::Event { .. } => {}
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!((packets as usize, dropped), (shown, 0), "every frame the wire view showed");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("page.pcapng");
+    std::fs::write(&path, &file).expect("write");
+    let read = tshark(&path, &["frame.interface_name", "frame.comment"]);
+    assert_eq!(read.len(), shown, "{read:?}");
+    assert!(read.iter().all(|p| p.starts_with("server—laptop\t")), "{read:?}");
+    assert!(read.iter().any(|p| p.ends_with("sent by laptop after line 4 (client)")), "{read:?}");
+    assert!(read.iter().any(|p| p.ends_with("sent by server")), "the server made no call the marks name: {read:?}");
+
+    // Bad requests: named, and the session goes on.
+    let too_many: Vec<_> = (0..10_001).map(|i| json!({"ts_us": i, "host": "laptop", "lane": "c", "line": 1})).collect();
+    for (id, marks, needle) in [
+        (92, json!(too_many), "more than the 10000"),
+        (93, json!([{"ts_us": 1, "host": "../etc", "lane": "c", "line": 1}]), "names host"),
+        (94, json!([{"ts_us": 1, "host": "laptop", "lane": "c".repeat(300), "line": 1}]), "at most 200 bytes"),
+        (95, json!([{"ts_us": -1, "host": "laptop", "lane": "c", "line": 1}]), "bad arguments for pcap"),
+    ] {
+        c.send_json(json!({"type": "pcap", "id": id, "marks": marks})).await;
+        match c.answer(id).await {
+            ServerMsg::Error { code: ErrorCode::BadArguments | ErrorCode::TooLarge, message, .. } => {
+                assert!(message.contains(needle), "{id}: {message}")
+            }
+            other => panic!("{id}: {other:?}"),
+        }
+    }
+    let name = c.ok(json!({"op": "getsockname", "sock": cli})).await;
+    assert_eq!(name["addr"]["host"], "10.0.0.2");
+
+    // Host mode: no hosts, no capture, said so.
+    let host = Relay::start_with(&["--sandbox", "host"]);
+    let mut c = host.connect().await;
+    c.send_json(json!({"type": "pcap", "id": 1})).await;
+    match c.answer(1).await {
+        ServerMsg::Error { code: ErrorCode::BadArguments, message, .. } => assert!(message.contains("host mode"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -424,8 +424,8 @@ impl Session {
                 }
             }
             ServerMsg::Event { event } => self.entries.push(Entry::Kernel(event.clone())),
-            ServerMsg::Hello { .. } => {
-                self.fail("a second hello from the relay".into());
+            ServerMsg::Hello { .. } | ServerMsg::Pcap { .. } => {
+                self.fail("a second hello, or a capture nobody asked for, from the relay".into());
                 return;
             }
         }

@@ -764,12 +764,7 @@ fn the_timeline_shows_the_moment_after_the_handshake_and_steps_by_keyboard() {
     driver.goto(&url);
     driver.wait_for("the relay's hello", "return !!document.querySelector('.status.open')");
     load_example(&driver, "TCP echo");
-    driver.wait_for("Run enabled", "return !document.querySelector('button.run').disabled");
-    driver.js("document.querySelector('button.run').click()");
-    driver.wait_for(
-        "both lanes finished",
-        "return [...document.querySelectorAll('section.lane .lane-status')].filter(s => s.textContent === 'finished').length === 2",
-    );
+    run_to_end(&driver);
     driver.wait_for("TIME_WAIT in the table", "return document.querySelector('table.sockets').textContent.includes('TIME_WAIT')");
     let capture = !text(&driver, ".status").contains("host mode");
     // The event log is in the kernel's order: the connect, its SYN_SENT, the handshake, then the send.
@@ -1031,4 +1026,193 @@ fn the_layout_fits_the_work_is_accessible_and_reachable_by_keyboard() {
     assert_eq!(driver.js("return document.querySelector('.splitter').getAttribute('aria-valuenow')"), after, "the split is kept");
     let again = rect(&driver, ".code-pane").unwrap();
     assert!((again[2] - code_width[2]).abs() < 2.0, "the code pane keeps its width: {code_width:?} then {again:?}");
+}
+
+/// Presses Run once it is enabled and waits until both lanes finished.
+fn run_to_end(driver: &Driver) {
+    driver.wait_for("Run enabled", "return !document.querySelector('button.run').disabled");
+    driver.js("document.querySelector('button.run').click()");
+    driver.wait_for(
+        "both lanes finished",
+        "return [...document.querySelectorAll('section.lane .lane-status')].filter(s => s.textContent === 'finished').length === 2",
+    );
+}
+
+/// Two hosts: the server accepts, the client times its connect.
+const HOSTS_SCRIPT: &str = r#"# lane: server @ server
+srv = socket(AF_INET, SOCK_STREAM)
+srv.bind(("0.0.0.0", 5000))
+srv.listen(1)
+conn, addr = srv.accept()
+data = conn.recv(100)
+conn.close()
+srv.close()
+
+# lane: client @ laptop
+import time
+cli = socket(AF_INET, SOCK_STREAM)
+started = time.time()
+cli.connect(("server", 5000))
+print("connect ms", round((time.time() - started) * 1000))
+cli.sendall(b"hello across the link")
+cli.close()
+"#;
+
+/// Sets one field of a link's form on the page.
+fn link_field(driver: &Driver, name: &str, value: &str) {
+    driver.js(&format!("document.querySelector('form.link input[name={name}]').value = {value:?}"));
+}
+
+/// Lanes on hosts, from the page: a link's delay set between steps (the relay
+/// confirms it and the connect takes the round trip it adds; a bad value is
+/// the relay's refusal), the wire view's columns are the hosts with each
+/// segment from its sender to its receiver, and the capture downloads as a
+/// pcapng that tshark reads with every packet the wire view showed.
+#[test]
+fn the_page_sets_a_link_draws_hosts_as_columns_and_downloads_the_capture() {
+    let (_relay, url) = serve(&[]);
+    let driver = Driver::start();
+    let downloads = tempfile::tempdir().expect("a download directory");
+    let allowed = driver.cmd("POST", "goog/cdp/execute", Some(json!({"cmd": "Browser.setDownloadBehavior",
+        "params": {"behavior": "allow", "downloadPath": downloads.path().to_str().unwrap()}})));
+    assert!(allowed.get("error").is_none(), "{allowed}");
+    let (base, token) = url.split_once('#').unwrap();
+    driver.goto(&format!("{base}#{token}&{}", socklab_frontend::share::encode(HOSTS_SCRIPT)));
+    driver.wait_for("the relay's hello", "return !!document.querySelector('.status.open')");
+    if text(&driver, ".status").contains("host mode") {
+        return println!("host mode: no hosts here");
+    }
+    driver.wait_for("the link's controls", "return !!document.querySelector('form.link[data-link=\"server—laptop\"]')");
+    assert!(text(&driver, "form.link .link-now").contains("perfect"), "{}", text(&driver, ".links"));
+
+    // A step makes the hosts; then a delay from the keyboard: the form's field, Enter.
+    driver.js("document.querySelector('section.lane[data-lane=server] .step-lane').click()");
+    driver.wait_for("the server's first step", "return !!document.querySelector('section.lane[data-lane=server] .gutter.done[data-line=\"2\"]')");
+    link_field(&driver, "loss", "250");
+    driver.js("document.querySelector('form.link input[name=delay]').focus()");
+    driver.press("\u{E007}");
+    driver.wait_for("the relay's refusal", "const e = document.querySelector('form.link .link-error'); return !!e && e.textContent.includes('percentage between 0 and 100')");
+    driver.screenshot("60-link-refused");
+    link_field(&driver, "loss", "");
+    link_field(&driver, "delay", "200");
+    driver.js("document.querySelector('form.link input[name=delay]').focus()");
+    driver.press("\u{E007}");
+    driver.wait_for("the delay confirmed", "return document.querySelector('form.link .link-now').textContent === 'delay 200 ms'");
+    assert_eq!(driver.js("return !!document.querySelector('form.link .link-error')"), json!(false));
+    driver.screenshot("61-link-delay");
+
+    // The connect crosses the link twice: at least 2 × 200 ms.
+    run_to_end(&driver);
+    let printed = prints(&driver, "client");
+    let ms: u64 = printed.iter().find_map(|p| p.strip_prefix("connect ms ")?.parse().ok()).unwrap_or_else(|| panic!("{printed:?}"));
+    assert!(ms >= 380, "the connect took {ms} ms over a link with 200 ms of delay");
+
+    // The wire view: a column per host, each segment from its sender to its receiver.
+    let heads = driver.js("return [...document.querySelectorAll('.wire g.endpoint')].map(g => g.dataset.host || null)");
+    assert_eq!(heads, json!(["server", "laptop"]));
+    let arrows = driver.js("return [...document.querySelectorAll('.wire g.segment')].map(g => [g.dataset.flags, g.dataset.from, g.dataset.to])");
+    let arrows = arrows.as_array().expect("segments").clone();
+    let arrow = |flags: &str| arrows.iter().find(|a| a[0] == flags).unwrap_or_else(|| panic!("no {flags} in {arrows:?}")).clone();
+    assert_eq!(arrow("SYN"), json!(["SYN", "laptop", "server"]));
+    assert_eq!(arrow("SYN,ACK"), json!(["SYN,ACK", "server", "laptop"]));
+    assert!(arrows.iter().all(|a| a[1] != a[2] && ["server", "laptop"].contains(&a[1].as_str().unwrap_or_default())), "{arrows:?}");
+    driver.js("document.querySelector('.wire').scrollIntoView()");
+    driver.screenshot("62-wire-hosts");
+
+    // The download, once the wire is quiet: the packets the wire view showed.
+    let mut shown = 0;
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = driver.js("return document.querySelectorAll('.wire g.segment').length").as_u64().unwrap_or(0);
+        if now == shown {
+            break;
+        }
+        shown = now;
+    }
+    driver.js("document.querySelector('button.download-pcap').click()");
+    driver.wait_for("the capture saved", "const n = document.querySelector('.pcap-note'); return !!n && n.textContent.startsWith('saved')");
+    let file = downloads.path().join("socklab.pcapng");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !file.exists() {
+        assert!(Instant::now() < deadline, "no {} in {:?}", file.display(), std::fs::read_dir(downloads.path()).map(|d| d.count()));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(&file)
+        .args(["-T", "fields", "-e", "frame.interface_name", "-e", "frame.comment"])
+        .output()
+        .expect("tshark runs (scripts/setup.sh installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let packets: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(packets.len() as u64, shown, "{packets:#?}");
+    assert!(text(&driver, ".pcap-note").contains(&format!("{shown} packets")), "{}", text(&driver, ".pcap-note"));
+    assert!(packets.iter().all(|p| p.starts_with("server—laptop\t")), "{packets:#?}");
+    assert!(packets.iter().any(|p| p.contains("sent by laptop after line 14 (client)")), "the connect's line: {packets:#?}");
+    assert!(packets.iter().any(|p| p.contains("sent by server after line")), "{packets:#?}");
+
+    // The link controls keep the page accessible.
+    let bad: Vec<_> = axe(&driver).into_iter().filter(|(impact, ..)| impact == "serious" || impact == "critical" || impact == "error").collect();
+    assert!(bad.is_empty(), "axe found serious or critical violations:\n{bad:#?}");
+
+    // A relay in host mode refuses links and has no capture: the page says so, in its words.
+    let (_host_relay, host_url) = serve(&["--sandbox", "host"]);
+    let (base, token) = host_url.split_once('#').unwrap();
+    driver.goto(&format!("{base}#{token}&{}", socklab_frontend::share::encode(HOSTS_SCRIPT)));
+    driver.wait_for("the host-mode relay's hello", "return !!document.querySelector('.status.open')");
+    link_field(&driver, "delay", "10");
+    driver.js("document.querySelector('form.link button.apply-link').click()");
+    driver.wait_for("the refusal", "const e = document.querySelector('form.link .link-error'); return !!e && e.textContent.includes('host mode')");
+    assert!(text(&driver, "form.link .link-now").contains("perfect"), "the link did not change");
+    driver.js("document.querySelector('button.download-pcap').click()");
+    driver.wait_for("no capture", "const n = document.querySelector('.pcap-note'); return !!n && n.textContent.startsWith('no capture') && n.textContent.includes('host mode')");
+    driver.screenshot("65-host-mode-link-refused");
+}
+
+/// Share keeps the open lesson (and the script beside it); looking back, a
+/// lane's status is the one recorded at that moment.
+#[test]
+fn share_keeps_the_lesson_and_looking_back_shows_each_lanes_status_then() {
+    let (_relay, url) = serve(&[]);
+    let driver = Driver::start();
+    driver.goto(&format!("{url}&lesson=2"));
+    driver.wait_for("the relay's hello", "return !!document.querySelector('.status.open')");
+    driver.wait_for("lesson 2's panel", "const p = document.querySelector('.lesson-panel'); return !!p && p.dataset.lesson === '2'");
+    driver.js(
+        "const t = document.querySelector('textarea.code'); t.value = t.value + '\\nprint(\"mine\")\\n';
+         t.dispatchEvent(new InputEvent('input', {bubbles: true}));",
+    );
+    driver.js("document.querySelector('button.share').click()");
+    driver.wait_for("the share link", "return !!document.querySelector('.share-link input')");
+    let link = driver.js("return document.querySelector('.share-link input').value").as_str().unwrap().to_owned();
+    assert!(link.contains("#s=") && link.contains("&lesson=2") && !link.contains("token"), "{link}");
+    driver.goto("about:blank");
+    driver.goto(&link);
+    driver.wait_for("lesson 2 from the shared link", "const p = document.querySelector('.lesson-panel'); return !!p && p.dataset.lesson === '2'");
+    driver.wait_for("the shared script beside it", "return [...document.querySelectorAll('textarea.code')].some(t => t.value.includes('print(\"mine\")'))");
+    driver.screenshot("63-shared-lesson");
+
+    // The echo example, run: the server waits in accept while the client makes its socket.
+    load_example(&driver, "TCP echo");
+    run_to_end(&driver);
+    let (_, stops, _) = timeline_at(&driver);
+    let mut found = false;
+    for n in 0..=stops {
+        driver.js(&format!(
+            "const s = document.querySelector('.timeline input.scrubber');
+             s.value = '{n}'; s.dispatchEvent(new Event('input', {{bubbles: true}}));"
+        ));
+        if timeline_at(&driver).2.contains("cli = socket(") {
+            found = true;
+            break;
+        }
+    }
+    assert!(found, "no client socket in the timeline: {}", text(&driver, ".timeline"));
+    let server = lane_status(&driver, "server");
+    assert!(server.starts_with("blocked (accept"), "the server was blocked in accept then, the page says {server:?}");
+    assert_eq!(next_line(&driver, "server"), 6, "on its accept (line 6)");
+    driver.screenshot("64-timeline-recorded-status");
+    driver.js("document.querySelector('.timeline button.live').click()");
+    driver.wait_for("live", "return !document.querySelector('.timeline').classList.contains('past')");
+    assert_eq!(lane_status(&driver, "server"), "finished");
 }

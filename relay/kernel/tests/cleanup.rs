@@ -136,7 +136,7 @@ fn a_thousand_sessions_with_hosts_leave_nothing_behind() {
                 let names: Vec<String> = if round % 10 == 0 { vec!["a".into(), "b".into(), "c".into()] } else { vec!["a".into(), "b".into()] };
                 let net = Network::create(session.clone(), names).await.expect("hosts");
                 let obs = observer.session(Some(session.clone()));
-                obs.keep_frames();
+                obs.keep_frames(socklab_kernel::observe::links::MAX_FRAME_BYTES);
                 obs.watch_network(&net);
                 // Some links lossy and late too (on a kernel without netem, through a forwarder task).
                 let lossy = if round % 4 == 1 { 1.0 } else { 0.0 };

@@ -29,6 +29,26 @@ pub enum ClientMsg {
     Call { id: u64, call: Call },
     /// Cancel a pending call; it is answered with `outcome: "cancelled"`.
     Cancel { id: u64 },
+    /// The session's link capture as pcapng, answered by [`ServerMsg::Pcap`];
+    /// `marks` say which script line made each call, for the packets' comments.
+    Pcap {
+        id: u64,
+        #[serde(default)]
+        marks: Vec<PcapMark>,
+    },
+}
+
+/// Most marks one `pcap` request may carry.
+pub const MAX_PCAP_MARKS: usize = 10_000;
+
+/// A call a lane made, as the client knows it: when (the call's `ts_us`), on
+/// which host, from which lane and line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PcapMark {
+    pub ts_us: u64,
+    pub host: String,
+    pub lane: String,
+    pub line: u32,
 }
 
 /// One socket call, named and shaped as in the script language.
@@ -533,6 +553,9 @@ pub enum ServerMsg {
         message: String,
     },
     Event { event: Event },
+    /// The answer to [`ClientMsg::Pcap`]: a pcapng file of `packets` frames;
+    /// `dropped` frames came after the session's capture limit and are not in it.
+    Pcap { id: u64, data: Bytes, packets: u64, dropped: u64 },
 }
 
 /// Something that happened in the session, not as the direct answer to a call.
@@ -657,6 +680,18 @@ mod tests {
             msg,
             ClientMsg::Call { id: 7, call: Call::Send { sock: 1, data: Bytes::new(&b"hi"[..]), flags: 0 } }
         );
+    }
+
+    #[test]
+    fn a_capture_request_and_its_answer_as_documented() {
+        let text = r#"{"type":"pcap","id":9,"marks":[{"ts_us":118020,"host":"laptop","lane":"client","line":14}]}"#;
+        let mark = PcapMark { ts_us: 118_020, host: "laptop".into(), lane: "client".into(), line: 14 };
+        assert_eq!(serde_json::from_str::<ClientMsg>(text).unwrap(), ClientMsg::Pcap { id: 9, marks: vec![mark] });
+        assert_eq!(serde_json::from_str::<ClientMsg>(r#"{"type":"pcap","id":9}"#).unwrap(), ClientMsg::Pcap { id: 9, marks: Vec::new() });
+        let answer = ServerMsg::Pcap { id: 9, data: Bytes::new(&b"\n\r\r\n"[..]), packets: 0, dropped: 0 };
+        let text = serde_json::to_string(&answer).unwrap();
+        assert_eq!(text, r#"{"type":"pcap","id":9,"data":{"b64":"Cg0NCg=="},"packets":0,"dropped":0}"#);
+        assert_eq!(serde_json::from_str::<ServerMsg>(&text).unwrap(), answer);
     }
 
     #[test]

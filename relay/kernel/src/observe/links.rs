@@ -17,7 +17,7 @@ use crate::forward::Copies;
 use crate::hosts::{HOST_IFINDEX, Network, PORT_IFINDEX};
 use std::collections::HashMap;
 
-/// Bytes of frames kept for an export, at most (later frames are not kept).
+/// Bytes of frames `socklab run --pcap` keeps, at most (later frames are not kept).
 pub const MAX_FRAME_BYTES: usize = 64 << 20;
 
 /// One frame as it left a host.
@@ -32,8 +32,17 @@ pub struct Frame {
     pub data: Vec<u8>,
 }
 
-/// Frames kept for an export (shared with whoever writes the file), and their bytes.
-pub type FrameLog = Arc<Mutex<(Vec<Frame>, usize)>>;
+/// Frames kept for an export, up to `max_bytes` of them; later ones are counted in `dropped`.
+#[derive(Debug, Default)]
+pub struct KeptFrames {
+    pub frames: Vec<Frame>,
+    pub bytes: usize,
+    pub max_bytes: usize,
+    pub dropped: usize,
+}
+
+/// The kept frames, shared with whoever writes the file.
+pub type FrameLog = Arc<Mutex<KeptFrames>>;
 
 /// Where a session's link traffic is seen in one place, in the order the
 /// kernel saw it: with two hosts on a veth pair, the first host's `eth0` (what
@@ -141,10 +150,13 @@ impl LinkCapture {
         let host = self.hosts[host].clone();
         if let Some(log) = &self.log
             && let Ok(mut log) = log.lock()
-            && log.1 + frame.len() <= MAX_FRAME_BYTES
         {
-            log.1 += frame.len();
-            log.0.push(Frame { link, host: host.clone(), unix_ns, data: frame.to_vec() });
+            if log.bytes + frame.len() <= log.max_bytes {
+                log.bytes += frame.len();
+                log.frames.push(Frame { link, host: host.clone(), unix_ns, data: frame.to_vec() });
+            } else {
+                log.dropped += 1;
+            }
         }
         let segment = arp(frame).or_else(|| self.isn.parse(frame, unix_ns))?;
         Some((segment, host, super::capture::realtime_to_mono(unix_ns, real_now, mono_now)))

@@ -275,9 +275,11 @@ impl SessionObserver {
         self.wake.notify_one();
     }
 
-    /// Keeps the frames the session's hosts send from now on (for a pcapng export).
-    pub fn keep_frames(&self) -> FrameLog {
-        self.lock().frames.get_or_insert_with(FrameLog::default).clone()
+    /// Keeps the frames the session's hosts send from now on, up to
+    /// `max_bytes` of them (for a pcapng export).
+    pub fn keep_frames(&self, max_bytes: usize) -> FrameLog {
+        let log = || Arc::new(Mutex::new(super::links::KeptFrames { max_bytes, ..Default::default() }));
+        self.lock().frames.get_or_insert_with(log).clone()
     }
 
     /// Follows closed connections and captures on every host of `network`
