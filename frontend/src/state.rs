@@ -784,6 +784,7 @@ mod tests {
             message: (!ok).then(|| "Connection refused".into()),
             function: None,
             depth: None,
+            module: None,
         }
     }
 
@@ -851,6 +852,7 @@ mod tests {
             message: None,
             function: None,
             depth: None,
+            module: None,
         }
     }
 

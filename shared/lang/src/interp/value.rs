@@ -103,8 +103,8 @@ pub struct Function {
     pub closure: Vec<(String, Cell)>,
     /// The globals of the module that defined it.
     pub globals: Namespace,
-    /// Defined by a library module (its frames are library code).
-    pub library: bool,
+    /// The library module that defined it (its frames are library code).
+    pub library: Option<crate::names::Module>,
     /// The class whose body defined it (for `super()`), set when the class is built.
     pub owner: super::class::Owner,
 }

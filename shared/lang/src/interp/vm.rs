@@ -42,6 +42,8 @@ pub struct Shared {
     pub lines: Vec<String>,
     /// A lane started or ended since the interpreter last looked at its programs.
     pub lanes_changed: bool,
+    /// Every lane steps into library code (`socklab run --into-library`).
+    pub library_steps: bool,
     /// Each program's input not read yet, by lane name; "" is the common input.
     pub inputs: HashMap<String, super::threads::InputBuf>,
     pub limits: super::Limits,
@@ -145,8 +147,13 @@ pub(super) struct Frame {
     /// The globals its code sees: the lane's, or a library module's.
     pub(super) globals: Namespace,
     /// Library code: its statements run within the caller's step, and it is
-    /// not shown as where the lane is.
+    /// not shown as where the lane is, unless the lane steps into library code.
     pub(super) silent: bool,
+    /// The library module whose code this is (functions made here are its).
+    pub(super) library: Option<Module>,
+    /// Never stepped, even into library code: a module's top level and what
+    /// it runs, a thread's start.
+    pub(super) opaque: bool,
     pub(super) on_return: OnReturn,
     /// Instances whose `__str__`/`__repr__` were cached for the op being retried.
     pub(super) filled: Vec<Arc<Instance>>,
@@ -157,6 +164,8 @@ impl Frame {
         Frame {
             globals,
             silent: false,
+            library: None,
+            opaque: false,
             program,
             pc: 0,
             stack: Vec::new(),
@@ -196,6 +205,8 @@ impl Frame {
             }),
             globals: c.namespace(&self.globals),
             silent: self.silent,
+            library: self.library,
+            opaque: self.opaque,
             on_return: match &self.on_return {
                 OnReturn::Value => OnReturn::Value,
                 OnReturn::Replace(v) => OnReturn::Replace(c.value(v)),
@@ -221,9 +232,15 @@ impl Frame {
         }
     }
 
+    /// Whether the frame's statements are steps: the lane's own code, or
+    /// library code while the lane steps into it (`into`).
+    fn visible(&self, into: bool) -> bool {
+        !self.silent || (into && !self.opaque)
+    }
+
     /// The line of the statement the frame is in or will run next.
-    fn line(&self) -> Option<u32> {
-        if self.silent {
+    fn line(&self, into: bool) -> Option<u32> {
+        if !self.visible(into) {
             return None;
         }
         let stmt = match (&self.current, self.program.code.get(self.pc)) {
@@ -274,6 +291,8 @@ pub struct LaneVm {
     reraise: bool,
     /// The traceback text of the exception that ends the lane, for its LaneEnd.
     end_traceback: Option<String>,
+    /// Steps into library code written in Python (see [`Frame::visible`]).
+    pub(super) into_library: bool,
 }
 
 /// Why [`LaneVm::run`] is running.
@@ -327,6 +346,7 @@ impl LaneVm {
             resume_next: false,
             reraise: false,
             end_traceback: None,
+            into_library: false,
         }
     }
 
@@ -415,23 +435,42 @@ impl LaneVm {
             return None;
         }
         // A lambda's frame has no statements: its caller's line stands.
+        // Library code is never the lane's own line.
         std::iter::once(&self.frame)
             .chain(self.callers.iter().rev())
-            .find_map(Frame::line)
+            .find_map(|f| f.line(false))
     }
 
     /// The call stack, outermost first: each frame's function (`<module>` for
-    /// the top level) and line. Empty once the lane has ended.
-    pub fn frames(&self) -> Vec<(String, u32)> {
+    /// the top level), line and library module (None for the lane's own
+    /// code; library frames only while the lane steps into them). Empty once
+    /// the lane has ended.
+    pub fn frames(&self) -> Vec<super::StackEntry> {
         if matches!(self.state, LaneState::Ended(_)) {
             return Vec::new();
         }
+        let into = self.into_library;
         self.callers
             .iter()
             .chain(std::iter::once(&self.frame))
-            .filter(|f| !f.silent)
-            .map(|f| (f.function.clone(), f.line().unwrap_or(f.def_line)))
+            .filter(|f| f.visible(into))
+            .map(|f| super::StackEntry {
+                function: f.function.clone(),
+                line: f.line(into).unwrap_or(f.def_line),
+                module: f.library.filter(|_| f.silent).map(Module::name),
+            })
             .collect()
+    }
+
+    /// How many frames deep the lane is, counting the frames [`Self::frames`] shows.
+    pub(super) fn visible_depth(&self) -> usize {
+        let into = self.into_library;
+        self.callers.iter().chain(std::iter::once(&self.frame)).filter(|f| f.visible(into)).count()
+    }
+
+    /// Whether the lane's innermost frame is library code it steps into.
+    pub(super) fn in_library(&self) -> bool {
+        self.frame.silent && self.frame.visible(self.into_library)
     }
 
     pub fn step(&mut self, shared: &mut Shared) -> Yield {
@@ -572,8 +611,10 @@ impl LaneVm {
     /// Executes ops until the statement begun (or resumed) here is done and the
     /// lane rests at the next statement, or a call is needed, or the lane ends.
     fn run(&mut self, shared: &mut Shared, mode: Mode) -> Yield {
-        // Whether this run has a statement in progress (so the next `Stmt` op ends the step).
-        let mut begun = mode == Mode::Resume;
+        // Whether this run has a statement in progress (so the next `Stmt` op ends the step):
+        // a lane resting in library code it no longer steps into finishes its caller's.
+        let mut begun = mode == Mode::Resume
+            || (mode == Mode::Step && self.frame.silent && !self.frame.opaque && !self.into_library);
         loop {
             let Some(op) = self.frame.program.code.get(self.frame.pc).cloned() else {
                 if mode != Mode::Setup {
@@ -586,6 +627,7 @@ impl LaneVm {
             };
             if let Op::Stmt(_) = op
                 && self.frame.silent
+                && !(self.into_library && !self.frame.opaque)
             {
                 self.frame.pc += 1;
                 continue;
@@ -1162,7 +1204,7 @@ impl LaneVm {
                     kwdefaults: kw,
                     closure,
                     globals: self.frame.globals.clone(),
-                    library: self.frame.silent,
+                    library: self.frame.library,
                     owner: Default::default(),
                 })));
             }
@@ -1426,7 +1468,10 @@ impl LaneVm {
         frame.locals = locals;
         frame.cells = cells;
         frame.func = Some(f.clone());
-        frame.silent = f.library;
+        frame.silent = f.library.is_some();
+        frame.library = f.library;
+        // What a module's top level calls is part of loading it.
+        frame.opaque = frame.silent && self.frame.opaque && self.frame.library.is_some();
         frame.on_return = on_return;
         if code.is_generator {
             self.make_generator(frame);
@@ -1606,9 +1651,16 @@ impl LaneVm {
         (!self.callers.is_empty()).then(|| self.frame.function.clone())
     }
 
-    /// The call depth for Step events; None at the top level.
+    /// The call depth for Step events; None at the top level. Stepping into
+    /// library code, the frames shown are counted (as [`Self::frames`] lists them).
     fn depth(&self) -> Option<u32> {
-        (!self.callers.is_empty()).then(|| u32::try_from(self.callers.len() + 1).unwrap_or(u32::MAX))
+        let depth = if self.into_library { self.visible_depth() } else { self.callers.len() + 1 };
+        (!self.callers.is_empty()).then(|| u32::try_from(depth).unwrap_or(u32::MAX))
+    }
+
+    /// The library module of a Step event's statement; None for the lane's own code.
+    fn step_module(&self) -> Option<String> {
+        self.frame.library.filter(|_| self.frame.silent).map(|m| m.name().to_string())
     }
 
     fn stmt_info(&self, stmt: usize) -> (u32, String) {
@@ -1634,6 +1686,7 @@ impl LaneVm {
             message: None,
             function: self.function_name(),
             depth: self.depth(),
+            module: self.step_module(),
         });
     }
 
@@ -1676,7 +1729,11 @@ impl LaneVm {
     /// Reports the frame's failed statement and jumps to its innermost handler.
     /// Ok(ended) when done; Err(exception) when the frame has no handler.
     fn raise_in_frame(&mut self, shared: &mut Shared, raised: Raise) -> Result<bool, Exception> {
-        let cur_line = self.frame.current.as_ref().map(|c| self.stmt_info(c.stmt).0);
+        // A library statement's line is not the lane's: the caller's stands.
+        let cur_line = match self.frame.silent {
+            true => self.frame.current.as_ref().and(self.current_line()),
+            false => self.frame.current.as_ref().map(|c| self.stmt_info(c.stmt).0),
+        };
         if let Some(cur) = self.frame.current.take() {
             let (line, call) = self.stmt_info(cur.stmt);
             let (errno, errno_num, message) = match &raised {
@@ -1704,6 +1761,7 @@ impl LaneVm {
                 message,
                 function: self.function_name(),
                 depth: self.depth(),
+                module: self.step_module(),
             });
         }
         let mut exc = match raised {
