@@ -151,8 +151,9 @@ pub(super) struct Frame {
     pub(super) silent: bool,
     /// The library module whose code this is (functions made here are its).
     pub(super) library: Option<Module>,
-    /// Never stepped, even into library code: a module's top level and what
-    /// it runs, a thread's start.
+    /// Never stepped, even into library code: a module's top level, a
+    /// thread's start (`threading`'s code up to the thread's function), and
+    /// the library code they call.
     pub(super) opaque: bool,
     pub(super) on_return: OnReturn,
     /// Instances whose `__str__`/`__repr__` were cached for the op being retried.
@@ -1470,8 +1471,8 @@ impl LaneVm {
         frame.func = Some(f.clone());
         frame.silent = f.library.is_some();
         frame.library = f.library;
-        // What a module's top level calls is part of loading it.
-        frame.opaque = frame.silent && self.frame.opaque && self.frame.library.is_some();
+        // Library code a module's top level or a thread's start calls is part of them.
+        frame.opaque = frame.silent && self.frame.opaque;
         frame.on_return = on_return;
         if code.is_generator {
             self.make_generator(frame);
