@@ -229,6 +229,9 @@ pub enum ExprKind {
     Str(String),
     Bytes(Vec<u8>),
     Name(String),
+    /// A module itself, as `import M as N` and `from M import x` read it
+    /// (whatever the name `M` is bound to).
+    Module(crate::names::Module),
     Tuple(Vec<Expr>),
     List(Vec<Expr>),
     Unary(UnaryOp, Box<Expr>),

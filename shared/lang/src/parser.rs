@@ -44,6 +44,7 @@ pub fn parse_tokens(src: &str, tokens: Vec<Token>) -> (Script, Vec<Diagnostic>) 
         loop_depth: 0,
         depth: 0,
         func_depth: 0,
+        from_imported: std::collections::HashSet::new(),
     };
     let script = parser.script();
     (script, parser.diagnostics)
@@ -51,6 +52,8 @@ pub fn parse_tokens(src: &str, tokens: Vec<Token>) -> (Script, Vec<Diagnostic>) 
 
 struct Parser<'a> {
     src: &'a str,
+    /// Module names that `from M import M` bound to something else.
+    from_imported: std::collections::HashSet<String>,
     /// Always ends with an `Eof` token.
     tokens: Vec<Token>,
     i: usize,
@@ -513,14 +516,6 @@ impl Parser<'_> {
     }
 
     /// The value of a (dotted) module name: `os.path` is `os`'s attribute `path`.
-    fn module_expr(&self, dotted: &str, pos: Pos) -> Expr {
-        let mut parts = dotted.split('.');
-        let mut e = self.mk(pos, ExprKind::Name(parts.next().unwrap_or(dotted).to_string()));
-        for part in parts {
-            e = self.mk(pos, ExprKind::Attr(Box::new(e), part.to_string()));
-        }
-        e
-    }
 
     fn import(&mut self) -> PResult<StmtKind> {
         let from = self.advance().is_name("from");
@@ -549,7 +544,10 @@ impl Parser<'_> {
             };
             if !from && self.eat_keyword("as") {
                 let alias = self.expect_name("a name after 'as'")?;
-                bindings.push((alias, self.module_expr(&module, pos)));
+                bindings.push((alias, self.mk(pos, ExprKind::Module(m))));
+            } else if !from && !module.contains('.') && self.from_imported.contains(&module) {
+                // `from M import M` bound the name: `import M` binds the module again.
+                bindings.push((module.clone(), self.mk(pos, ExprKind::Module(m))));
             }
             from_module = Some((m, pos));
             if from || !self.eat_op(",") {
@@ -578,9 +576,13 @@ impl Parser<'_> {
                             Module::Socket | Module::Select | Module::Time | Module::Errno
                         ) && crate::names::global(&name).is_some();
                         if alias.as_ref().is_some_and(|a| a != &name) || !builtin {
-                            let object = self.module_expr(m.name(), mpos);
+                            let object = self.mk(mpos, ExprKind::Module(m));
                             let value = self.mk(pos, ExprKind::Attr(Box::new(object), name.clone()));
-                            bindings.push((alias.unwrap_or(name), value));
+                            let bound = alias.unwrap_or(name);
+                            if Module::from_name(&bound).is_some() {
+                                self.from_imported.insert(bound.clone());
+                            }
+                            bindings.push((bound, value));
                         }
                     }
                     if !self.eat_op(",") {
@@ -1973,6 +1975,7 @@ impl Parser<'_> {
                         loop_depth: 0,
                         depth: self.depth,
                         func_depth: self.func_depth,
+                        from_imported: std::collections::HashSet::new(),
                     };
                     let value = sub.nested(Self::expr_list);
                     if value.is_ok() && !matches!(sub.peek_kind(), TokenKind::Eof) {

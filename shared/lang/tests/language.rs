@@ -41,5 +41,6 @@ like_cpython! {
     library_class_reprs: "class_reprs",
     getattr_hook: "getattr_hook",
     setattr_and_thread_locals: "setattr_local",
+    import_binds_the_module: "import_rebind",
 }
 

@@ -1088,6 +1088,9 @@ impl Compiler {
             ExprKind::None => {
                 self.emit(Op::Const(Value::None));
             }
+            ExprKind::Module(m) => {
+                self.emit(Op::Const(Value::Module(*m)));
+            }
             ExprKind::Bool(b) => {
                 self.emit(Op::Const(Value::Bool(*b)));
             }
