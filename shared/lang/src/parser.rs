@@ -508,9 +508,11 @@ impl Parser<'_> {
             }
             _ => self.expr_statement()?,
         };
+        let (end_line, end_col) = self.last_end(tok.pos);
         Ok(Stmt {
             line,
             source: self.source_from(start),
+            span: Some([tok.pos.line, tok.pos.col, end_line, end_col]),
             kind,
         })
     }
@@ -614,6 +616,8 @@ impl Parser<'_> {
                     value: Expr {
                         line,
                         col,
+                        end_line: line,
+                        end_col: col,
                         kind: ExprKind::Tuple(values),
                     },
                 }
@@ -812,6 +816,7 @@ impl Parser<'_> {
         Ok(Stmt {
             line: kw.pos.line,
             source,
+            span: None,
             kind: StmtKind::If { branches, orelse },
         })
     }
@@ -840,6 +845,7 @@ impl Parser<'_> {
         Ok(Stmt {
             line: kw.pos.line,
             source,
+            span: None,
             kind: StmtKind::While { test, body, orelse },
         })
     }
@@ -872,6 +878,8 @@ impl Parser<'_> {
             Expr {
                 line: first.0,
                 col: first.1,
+                end_line: first.0,
+                end_col: first.1,
                 kind: ExprKind::Tuple(items),
             }
         } else {
@@ -888,6 +896,7 @@ impl Parser<'_> {
         Ok(Stmt {
             line: kw.pos.line,
             source,
+            span: None,
             kind: StmtKind::For { target, iter, body, orelse },
         })
     }
@@ -963,6 +972,7 @@ impl Parser<'_> {
         Ok(Stmt {
             line: kw.pos.line,
             source,
+            span: None,
             kind: StmtKind::Try {
                 body,
                 handlers,
@@ -992,13 +1002,15 @@ impl Parser<'_> {
             None if !dotted => Ok(Err(Expr {
                 line: pos.line,
                 col: pos.col,
+                end_line: pos.line,
+                end_col: pos.col,
                 kind: ExprKind::Name(name),
             })),
             None if !native(&name) => {
                 let mut parts = name.split('.');
-                let mut e = Expr { line: pos.line, col: pos.col, kind: ExprKind::Name(parts.next().unwrap_or("").to_string()) };
+                let mut e = Expr::at(pos.line, pos.col, ExprKind::Name(parts.next().unwrap_or("").to_string()));
                 for part in parts {
-                    e = Expr { line: pos.line, col: pos.col, kind: ExprKind::Attr(Box::new(e), part.to_string()) };
+                    e = Expr::at(pos.line, pos.col, ExprKind::Attr(Box::new(e), part.to_string()));
                 }
                 Ok(Err(e))
             }
@@ -1060,6 +1072,7 @@ impl Parser<'_> {
         Ok(Stmt {
             line: kw.pos.line,
             source,
+            span: None,
             kind: StmtKind::Class(Box::new(ClassDef {
                 name,
                 line: kw.pos.line,
@@ -1091,6 +1104,7 @@ impl Parser<'_> {
         Ok(Stmt {
             line: kw.pos.line,
             source,
+            span: None,
             kind: StmtKind::Def(Box::new(def)),
         })
     }
@@ -1185,6 +1199,7 @@ impl Parser<'_> {
         def.body = vec![Stmt {
             line: body.line,
             source: self.source_from(start),
+            span: None,
             kind: StmtKind::Return(Some(body)),
         }];
         Ok(self.mk(kw.pos, ExprKind::Lambda(Box::new(def))))
@@ -1204,6 +1219,7 @@ impl Parser<'_> {
             let stmt = Stmt {
                 line: kw.pos.line,
                 source: source.clone(),
+                span: None,
                 kind: StmtKind::With {
                     value,
                     name,
@@ -1263,12 +1279,26 @@ impl Parser<'_> {
 
     // ---- expressions ----
 
+    /// An expression from `pos` to the end of the last token read.
     fn mk(&self, pos: Pos, kind: ExprKind) -> Expr {
-        Expr {
-            line: pos.line,
-            col: pos.col,
-            kind,
+        let (end_line, end_col) = self.last_end(pos);
+        // Only an end after the start is one (a token of another text, an f-string's, is not).
+        if (end_line, end_col) > (pos.line, pos.col) {
+            Expr { line: pos.line, col: pos.col, end_line, end_col, kind }
+        } else {
+            Expr::at(pos.line, pos.col, kind)
         }
+    }
+
+    /// Where the last token read ends (line, column just past it); `pos` if none was read.
+    fn last_end(&self, pos: Pos) -> (u32, u32) {
+        self.i.checked_sub(1).and_then(|i| self.tokens.get(i)).map_or((pos.line, pos.col), |t| {
+            let text = self.src.get(t.start..t.end).unwrap_or("");
+            match text.rsplit_once('\n') {
+                Some((before, last)) => (t.pos.line + before.matches('\n').count() as u32 + 1, last.chars().count() as u32 + 1),
+                None => (t.pos.line, t.pos.col + text.chars().count() as u32),
+            }
+        })
     }
 
     /// A `yield` expression, or an expression list.
@@ -1857,11 +1887,7 @@ impl Parser<'_> {
                     items.push(self.bitor()?);
                 }
                 let (line, col) = (items[0].line, items[0].col);
-                Expr {
-                    line,
-                    col,
-                    kind: ExprKind::Tuple(items),
-                }
+                Expr::at(line, col, ExprKind::Tuple(items))
             } else {
                 first
             };

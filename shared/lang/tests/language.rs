@@ -42,5 +42,6 @@ like_cpython! {
     getattr_hook: "getattr_hook",
     setattr_and_thread_locals: "setattr_local",
     import_binds_the_module: "import_rebind",
+    traceback_markers: "traceback_marks",
 }
 

@@ -458,7 +458,7 @@ impl LaneVm {
             Op::Jump(3),
             Op::Return,
         ];
-        let program = Program { code, stmts: Vec::new() };
+        let program = Program { code, ..Program::default() };
         let line = self.current_line().unwrap_or(0);
         let mut frame = Frame::new(Arc::new(program), "<genexpr>".into(), line, self.frame.globals.clone());
         frame.on_return = OnReturn::Drained { at };

@@ -26,6 +26,7 @@ pub fn reserve_items(items: usize) -> Result<(), Exception> {
 }
 
 fn unsupported(op: &str, a: &Value, b: &Value) -> Exception {
+    let op = if op == "**" { "** or pow()" } else { op };
     Exception::type_error(format!(
         "unsupported operand type(s) for {op}: '{}' and '{}'",
         a.type_name(),

@@ -444,7 +444,7 @@ impl LaneVm {
             other => other,
         };
         let code = vec![Op::Const(function), Op::Const(fargs), Op::Const(kwargs), Op::CallEx, Op::Pop];
-        let program = Arc::new(Program { code, stmts: Vec::new() });
+        let program = Arc::new(Program { code, ..Program::default() });
         let mut frame = Frame::new(program, "<thread>".into(), 0, self.frame.globals.clone());
         frame.silent = true;
         frame.opaque = true;

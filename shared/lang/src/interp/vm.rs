@@ -1510,10 +1510,7 @@ impl LaneVm {
             Op::Return,
         ];
         let line = self.current_line().unwrap_or(0);
-        let program = Program {
-            code,
-            stmts: Vec::new(),
-        };
+        let program = Program { code, ..Program::default() };
         let frame = Frame::new(Arc::new(program), name.to_string(), line, self.frame.globals.clone());
         let caller = std::mem::replace(&mut self.frame, frame);
         self.callers.push(caller);
@@ -1811,7 +1808,9 @@ impl LaneVm {
             .map_or(f.def_line, |s| s.line);
         // CPython names the code, not its qualified name.
         let function = f.function.rsplit('.').next().unwrap_or(&f.function).to_string();
-        exc.traceback.push(super::exception::TbEntry { function, line });
+        // The op that raised (or made the call the exception came from) was the last begun.
+        let span = f.pc.checked_sub(1).and_then(|pc| f.program.span_at(pc)).filter(|s| s.line == line);
+        exc.traceback.push(super::exception::TbEntry { function, line, span });
     }
 
     /// The first line of a thread's traceback: `Exception in thread NAME:`
