@@ -1295,8 +1295,8 @@ impl Parser<'_> {
         self.i.checked_sub(1).and_then(|i| self.tokens.get(i)).map_or((pos.line, pos.col), |t| {
             let text = self.src.get(t.start..t.end).unwrap_or("");
             match text.rsplit_once('\n') {
-                Some((before, last)) => (t.pos.line + before.matches('\n').count() as u32 + 1, last.chars().count() as u32 + 1),
-                None => (t.pos.line, t.pos.col + text.chars().count() as u32),
+                Some((before, last)) => (t.pos.line.saturating_add(before.matches('\n').count() as u32 + 1), last.chars().count() as u32 + 1),
+                None => (t.pos.line, t.pos.col.saturating_add(text.chars().count() as u32)),
             }
         })
     }

@@ -43,5 +43,6 @@ like_cpython! {
     setattr_and_thread_locals: "setattr_local",
     import_binds_the_module: "import_rebind",
     traceback_markers: "traceback_marks",
+    getattribute_hook: "getattribute_hook",
 }
 
