@@ -44,5 +44,6 @@ like_cpython! {
     import_binds_the_module: "import_rebind",
     traceback_markers: "traceback_marks",
     getattribute_hook: "getattribute_hook",
+    ranges_past_64_bits: "big_ranges",
 }
 

@@ -187,7 +187,7 @@ fn type_of(v: &Value) -> Result<Value, Exception> {
                 Value::Tuple(_) => Builtin::Tuple,
                 Value::Dict(_) => Builtin::Dict,
                 Value::Set(_) => Builtin::Set,
-                Value::Range { .. } => Builtin::Range,
+                Value::Range { .. } | Value::BigRange(_) => Builtin::Range,
                 _ => {
                     return Err(Exception::type_error(format!(
                         "type() of a {} value is not supported yet",

@@ -545,6 +545,7 @@ fn iterator_type(v: &Value) -> &'static str {
         Value::Str(_) => "str_ascii_iterator",
         Value::Bytes(_) | Value::ByteArray(_) => "bytes_iterator",
         Value::Range { .. } => "range_iterator",
+        Value::BigRange(_) => "longrange_iterator",
         Value::Dict(_) => "dict_keyiterator",
         Value::Set(_) => "set_iterator",
         _ => "iterator",

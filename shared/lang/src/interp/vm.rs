@@ -991,6 +991,7 @@ impl LaneVm {
                         stop,
                         step,
                     },
+                    Value::BigRange(r) => IterState::BigRange { next: r.start.clone(), stop: r.stop.clone(), step: r.step.clone() },
                     other => IterState::Items {
                         items: super::args::iterate(&other)?,
                         next: 0,
