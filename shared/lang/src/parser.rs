@@ -517,8 +517,6 @@ impl Parser<'_> {
         })
     }
 
-    /// The value of a (dotted) module name: `os.path` is `os`'s attribute `path`.
-
     fn import(&mut self) -> PResult<StmtKind> {
         let from = self.advance().is_name("from");
         // Names the statement binds, as (name, value): `import struct as s`,

@@ -628,7 +628,7 @@ impl LaneVm {
             };
             if let Op::Stmt(_) = op
                 && self.frame.silent
-                && !(self.into_library && !self.frame.opaque)
+                && (!self.into_library || self.frame.opaque)
             {
                 self.frame.pc += 1;
                 continue;
