@@ -575,7 +575,11 @@ impl LaneVm {
             && i.class.getattribute
             && let Some(f) = i.class.method("__getattribute__")
         {
-            self.call_function(&f, vec![x.clone(), Value::str(name)], Vec::new(), OnReturn::Value)?;
+            let on_return = match i.class.method("__getattr__") {
+                Some(_) => OnReturn::Getattr { hasattr: false, default: None, fallback: Some((x.clone(), name.to_string())) },
+                None => OnReturn::Value,
+            };
+            self.call_function(&f, vec![x.clone(), Value::str(name)], Vec::new(), on_return)?;
             return Ok(Next::Continue);
         }
         self.plain_get_attr(x, name)
@@ -720,8 +724,13 @@ impl LaneVm {
                 Ok(next)
             }
             // A getter or `__getattr__` runs as a frame: its end decides.
-            Ok(next) if self.callers.len() > depth && matches!(self.frame.on_return, OnReturn::Value) => {
-                self.frame.on_return = OnReturn::Getattr { hasattr: b == Builtin::Hasattr, default: third };
+            Ok(next) if self.callers.len() > depth => {
+                let hasattr = b == Builtin::Hasattr;
+                match &mut self.frame.on_return {
+                    on_return @ OnReturn::Value => *on_return = OnReturn::Getattr { hasattr, default: third, fallback: None },
+                    OnReturn::Getattr { hasattr: h, default: d, fallback: Some(_) } => (*h, *d) = (hasattr, third),
+                    _ => {}
+                }
                 Ok(next)
             }
             other => other,

@@ -313,9 +313,16 @@ impl LaneVm {
     /// finished by it; `close()` answers None to its GeneratorExit. Returns the
     /// exception to go on raising in the caller, or None when it was absorbed.
     pub(super) fn left_by_exception(&mut self, done: &Frame, exc: Exception) -> Option<Exception> {
-        if let OnReturn::Getattr { hasattr, default } = &done.on_return
+        if let OnReturn::Getattr { hasattr, default, fallback } = &done.on_return
             && exc.class.is_subclass_of(ExcClass::AttributeError)
         {
+            // `__getattribute__` raised it: the class's `__getattr__` is asked next.
+            if let Some((obj @ Value::Instance(i), name)) = fallback
+                && let Some(f) = i.class.method("__getattr__")
+            {
+                let on_return = OnReturn::Getattr { hasattr: *hasattr, default: default.clone(), fallback: None };
+                return self.call_function(&f, vec![obj.clone(), Value::str(name)], Vec::new(), on_return).err();
+            }
             match (hasattr, default) {
                 (true, _) => self.frame.stack.push(Value::Bool(false)),
                 (false, Some(d)) => self.frame.stack.push(d.clone()),

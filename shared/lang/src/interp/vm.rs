@@ -104,8 +104,10 @@ pub(super) enum OnReturn {
     /// A library module's top level: its globals become the module.
     Module(crate::names::Module),
     /// A property getter or `__getattr__` run for `hasattr`/`getattr(x, n, default)`:
-    /// an AttributeError leaving it becomes False or the default.
-    Getattr { hasattr: bool, default: Option<Value> },
+    /// an AttributeError leaving it becomes False or the default. A
+    /// `__getattribute__` call: such an error first goes to the class's
+    /// `__getattr__` with the object and name in `fallback`.
+    Getattr { hasattr: bool, default: Option<Value>, fallback: Option<(Value, String)> },
 }
 
 /// The statement being executed.
@@ -225,9 +227,11 @@ impl Frame {
                 // A generator running across the fork: the child's copy runs in the child's frame.
                 OnReturn::Generator { genr, mode } => OnReturn::Generator { genr: c.generator(genr), mode: mode.clone() },
                 OnReturn::Drained { at } => OnReturn::Drained { at: *at },
-                OnReturn::Getattr { hasattr, default } => {
-                    OnReturn::Getattr { hasattr: *hasattr, default: default.as_ref().map(|d| c.value(d)) }
-                }
+                OnReturn::Getattr { hasattr, default, fallback } => OnReturn::Getattr {
+                    hasattr: *hasattr,
+                    default: default.as_ref().map(|d| c.value(d)),
+                    fallback: fallback.as_ref().map(|(o, n)| (c.value(o), n.clone())),
+                },
             },
             filled: Vec::new(),
         }

@@ -45,3 +45,21 @@ class Fallback:
 f = Fallback()
 print(f.value, f.vx)
 print(type(f).__name__, isinstance(f, Fallback))
+
+
+class Both:
+    def __init__(self):
+        self.real = "real"
+
+    def __getattribute__(self, name):
+        if name == "hidden":
+            raise AttributeError(name)
+        return object.__getattribute__(self, name)
+
+    def __getattr__(self, name):
+        return "fallback " + name
+
+
+b = Both()
+print(b.real, b.hidden, b.other)
+print(getattr(b, "hidden"), hasattr(b, "hidden"), getattr(b, "nothing", "default"))
