@@ -12,7 +12,8 @@ use yew::prelude::*;
 
 use crate::diagram;
 use crate::highlight;
-use crate::lanes::LanePart;
+use crate::lanes::{LanePart, LibraryView};
+use socklab_lang::interp::StackEntry;
 use crate::runner::{LaneStatus, LaneView};
 use crate::state::{Connection, Mark, Segment, SocketRow, Transition};
 use crate::transcript::{Line, LineKind};
@@ -133,9 +134,10 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
         let name = part.name.clone();
         props.on_step.reform(move |_: MouseEvent| (name.clone(), over))
     };
-    // The call stack, outermost first; the lines its callers wait on are marked too.
+    // The call stack, outermost first; the lines its callers in this code wait on are marked too.
     let stack = props.view.as_ref().map_or(&[][..], |view| &view.stack[..]);
-    let callers = &stack[..stack.len().saturating_sub(1)];
+    let callers: Vec<u32> = stack[..stack.len().saturating_sub(1)].iter().filter(|f| f.module.is_none()).map(|f| f.line).collect();
+    let library = crate::lanes::library_view(stack);
     let blocked_line = props.view.as_ref().and_then(|view| match &view.status {
         LaneStatus::Blocked { what } => Some((view.line, what.clone())),
         _ => None,
@@ -169,7 +171,7 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
                 None => None,
             },
             blocked.map(|_| "blocked"),
-            callers.iter().any(|(_, line)| *line == number).then_some("caller"),
+            callers.contains(&number).then_some("caller"),
             props.spawned.iter().any(|view| view.line == Some(number) && !matches!(view.status, LaneStatus::Ended(_))).then_some("spawned"),
         );
         // A value or status after the line's code; cut short to the lane's width, whole on hover.
@@ -226,6 +228,7 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
                     aria-label={format!("step over, lane {}", part.name)}>{ "Step over" }</button>
             </header>
             { call_stack(&part.name, stack) }
+            if let Some(library) = library { { library_code(&part.name, &library) } }
             if !props.spawned.is_empty() {
                 <ul class="spawned" aria-label={format!("threads and processes of {}", part.name)}>
                     { for props.spawned.iter().map(|view| spawned_lane(view, &props.on_step)) }
@@ -272,17 +275,51 @@ pub fn short_name(lane: &str) -> &str {
     lane.split_once('/').map_or(lane, |(_, rest)| rest)
 }
 
-/// A lane's call stack, outermost first, the current frame marked.
-fn call_stack(lane: &str, stack: &[(String, u32)]) -> Html {
+/// A lane's call stack, outermost first, the current frame marked; a library
+/// module's frames name its file.
+fn call_stack(lane: &str, stack: &[StackEntry]) -> Html {
     if stack.is_empty() {
         return html! {};
     }
     html! {
         <ol class="stack" aria-label={format!("{lane} call stack")}>
-            { for stack.iter().enumerate().map(|(i, (function, line))| html! {
-                <li aria-current={(i + 1 == stack.len()).then_some("step")}>{ format!("{function} line {line}") }</li>
+            { for stack.iter().enumerate().map(|(i, frame)| {
+                let text = match frame.module {
+                    Some(module) => format!("{} line {} ({module}.py)", frame.function, frame.line),
+                    None => format!("{} line {}", frame.function, frame.line),
+                };
+                html! {
+                    <li class={classes!(frame.module.map(|_| "library"))} aria-current={(i + 1 == stack.len()).then_some("step")}>{ text }</li>
+                }
             }) }
         </ol>
+    }
+}
+
+/// The library code a lane is stepping in: the module's lines around the
+/// current one, read-only, highlighted as the editor highlights.
+fn library_code(lane: &str, view: &LibraryView) -> Html {
+    let row = |(offset, text): (usize, &&str)| {
+        let number = view.first_line + offset as u32;
+        let code = highlight::line(text, None)
+            .into_iter()
+            .map(|span| html! { <span class={span.class.css()}>{ span.text }</span> })
+            .collect::<Html>();
+        let current = number == view.line;
+        html! {
+            <div class={classes!("library-line", current.then_some("next"))} aria-current={current.then_some("step")}>
+                <span class="gutter" data-line={number.to_string()}>{ number }</span>
+                <span class="code-line">{ code }</span>
+            </div>
+        }
+    };
+    html! {
+        <figure class="library-code" data-file={view.file.clone()}>
+            <figcaption>{ format!("{} — {}, line {} (library code, read-only)", view.file, view.function, view.line) }</figcaption>
+            <pre aria-label={format!("{lane}: {} around line {}", view.file, view.line)}>
+                { for view.lines.iter().enumerate().map(row) }
+            </pre>
+        </figure>
     }
 }
 

@@ -549,6 +549,9 @@ impl State {
         self.log(key, line.clone());
         let run_transcript::Line::Interp(event) = line else { return };
         match event {
+            // A library module's statement, stepped into: in the log only, its
+            // line is not the script's (the lane shows the module's code).
+            InterpEvent::Step { module: Some(_), .. } => {}
             InterpEvent::Step { lane, line, ok, result, errno, errno_num, message, .. } => {
                 let mark = if ok {
                     Mark::Done(result.unwrap_or_else(|| "None".into()))
@@ -880,6 +883,7 @@ mod tests {
             message: (!ok).then(|| "Connection refused".into()),
             function: None,
             depth: None,
+            module: None,
         }
     }
 
@@ -897,6 +901,17 @@ mod tests {
         assert!(state.marks.is_empty() && state.prints.is_empty() && state.paused);
         let state = apply(state, [Action::Interp(keyed(vec![step(3, true)])), Action::Ended, Action::Edited("x = 1\n".into())]);
         assert!(state.marks.is_empty(), "an edit after a run clears its marks");
+    }
+
+    #[test]
+    fn a_library_step_is_logged_but_marks_no_line_of_the_script() {
+        let mut library = step(68, true);
+        if let InterpEvent::Step { module, .. } = &mut library {
+            *module = Some("socketserver".into());
+        }
+        let state = apply(State::default(), [Action::Interp(keyed(vec![library]))]);
+        assert!(state.marks.is_empty());
+        assert!(state.run_log.iter().any(|l| l.human().starts_with("client:socketserver.py:68")));
     }
 
     #[test]
@@ -947,6 +962,7 @@ mod tests {
             message: None,
             function: None,
             depth: None,
+            module: None,
         }
     }
 

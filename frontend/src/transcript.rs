@@ -105,6 +105,7 @@ mod tests {
             message: None,
             function: None,
             depth: None,
+            module: None,
         };
         assert_eq!(Line::interp(&ok).text, "server:5  srv.listen(5)  → None");
         let failed = InterpEvent::Step {
@@ -118,6 +119,7 @@ mod tests {
             message: Some("Connection refused".into()),
             function: None,
             depth: None,
+            module: None,
         };
         let line = Line::interp(&failed);
         assert_eq!(line.kind, LineKind::Failed);

@@ -115,7 +115,8 @@ async fn a_lane_inside_a_function_shows_its_call_stack_and_marks_the_caller() {
 
     let root = root();
     let part = socklab_frontend::lanes::split("def f():\n    return 1\nx = f()\n")[0].clone();
-    let stack = vec![("<module>".to_owned(), 3), ("f".to_owned(), 2)];
+    use socklab_lang::interp::StackEntry;
+    let stack = vec![StackEntry::own("<module>", 3), StackEntry::own("f", 2)];
     let view = LaneView { name: "main".into(), status: LaneStatus::Ready, line: Some(2), stack };
     let props = LaneEditorProps { view: Some(view), ..editor_props(0, part) };
     yew::Renderer::<LaneEditor>::with_root_and_props(root.clone(), props).render();
@@ -133,6 +134,32 @@ async fn a_lane_inside_a_function_shows_its_call_stack_and_marks_the_caller() {
 }
 
 #[wasm_bindgen_test]
+async fn a_lane_in_library_code_shows_the_modules_lines_and_its_stack() {
+    use socklab_frontend::components::{LaneEditor, LaneEditorProps};
+    use socklab_frontend::runner::{LaneStatus, LaneView};
+    use socklab_lang::interp::StackEntry;
+
+    let root = root();
+    let part = socklab_frontend::lanes::split("import socketserver\nsrv.handle_request()\n")[0].clone();
+    let library = StackEntry { function: "BaseServer.handle_request".into(), line: 60, module: Some("socketserver") };
+    let stack = vec![StackEntry::own("<module>", 2), library];
+    let view = LaneView { name: "main".into(), status: LaneStatus::Ready, line: Some(2), stack };
+    let props = LaneEditorProps { view: Some(view), ..editor_props(0, part) };
+    yew::Renderer::<LaneEditor>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+
+    let current = root.query_selector("ol.stack li[aria-current=step]").unwrap().expect("the current frame");
+    assert_eq!(current.text_content().unwrap(), "BaseServer.handle_request line 60 (socketserver.py)");
+    let figure = root.query_selector("figure.library-code").unwrap().expect("the library's code");
+    assert_eq!(figure.get_attribute("data-file").as_deref(), Some("socketserver.py"));
+    let line = root.query_selector(".library-line.next .gutter").unwrap().expect("the current library line");
+    assert_eq!(line.text_content().unwrap(), "60");
+    // The script's own line that called in is the lane's line, not a caller mark.
+    let class = |line: &str| root.query_selector(&format!(".gutter[data-line='{line}']")).unwrap().unwrap().class_name();
+    assert!(class("2").contains("next"));
+}
+
+#[wasm_bindgen_test]
 async fn a_thread_shows_under_its_part_with_its_own_step_and_its_line_tagged() {
     use socklab_frontend::components::{LaneEditor, LaneEditorProps};
     use socklab_frontend::runner::{LaneStatus, LaneView};
@@ -141,7 +168,7 @@ async fn a_thread_shows_under_its_part_with_its_own_step_and_its_line_tagged() {
 
     let root = root();
     let part = socklab_frontend::lanes::split("# lane: server\ndef serve(c):\n    c.recv(9)\nx = 1\n")[1].clone();
-    let view = |name: &str, status, line: u32, stack: Vec<(String, u32)>| LaneView { name: name.into(), status, line: Some(line), stack };
+    let view = |name: &str, status, line: u32, stack: Vec<(&str, u32)>| LaneView { name: name.into(), status, line: Some(line), stack: stack.into_iter().map(|(f, l)| socklab_lang::interp::StackEntry::own(f, l)).collect() };
     let own = view("server", LaneStatus::Ready, 4, vec![("<module>".into(), 4)]);
     let thread = view(
         "server/thread-1",

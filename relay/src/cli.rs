@@ -17,6 +17,8 @@ pub struct RunArgs {
     pub deadlock_timeout: Duration,
     pub limits: Limits,
     pub max_steps: u64,
+    /// `--into-library`: library modules' statements are steps.
+    pub into_library: bool,
     /// `--pcap FILE`: the links' packets as pcapng.
     pub pcap: Option<std::path::PathBuf>,
 }
@@ -47,6 +49,7 @@ pub async fn run(args: &RunArgs, sandbox: SandboxConfig) -> anyhow::Result<i32> 
         stdin,
         limits: args.limits,
         max_steps: args.max_steps,
+        into_library: args.into_library,
         mark_calls: args.pcap.is_some(),
         ..RunOptions::default()
     };

@@ -43,6 +43,9 @@ pub struct RunOptions {
     pub stdin: bool,
     /// What the script's values and output may take.
     pub limits: Limits,
+    /// Library modules written in Python are stepped into: their statements
+    /// are steps of their own, reported with their module.
+    pub into_library: bool,
     /// Note when and where each call is made ([`RunSummary::calls`]), for a pcapng's comments.
     pub mark_calls: bool,
 }
@@ -55,6 +58,7 @@ impl Default for RunOptions {
             max_steps: 1_000_000,
             stdin: false,
             limits: Limits::default(),
+            into_library: false,
             mark_calls: false,
         }
     }
@@ -98,6 +102,7 @@ pub async fn run(script: &Script, env: SessionEnv, options: &RunOptions, emit: &
     let SessionEnv { mut exec, observer, dir: _dir } = env;
     let mut interp = Interpreter::new(script);
     interp.set_limits(options.limits);
+    interp.set_library_steps(options.into_library);
     let input = if options.stdin { Some(read_stdin()) } else { None };
     if input.is_none() {
         interp.end_input(None);

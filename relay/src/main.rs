@@ -71,6 +71,10 @@ struct RunCommand {
     /// Statements the whole run may execute, so an endless loop ends.
     #[arg(long, default_value_t = 1_000_000)]
     max_steps: u64,
+    /// Step into library modules written in Python (socketserver, selectors,
+    /// threading, …): each of their statements is a step, with its module.
+    #[arg(long)]
+    into_library: bool,
     /// Write what crossed the links between the script's hosts to FILE as pcapng
     /// (one interface per link, each packet's comment naming the script line).
     #[arg(long, value_name = "FILE")]
@@ -119,6 +123,7 @@ fn main() -> anyhow::Result<()> {
                     output: usize::try_from(run.max_output.0).unwrap_or(usize::MAX),
                 },
                 max_steps: run.max_steps,
+                into_library: run.into_library,
                 pcap: run.pcap,
             };
             let code = runtime.block_on(async {

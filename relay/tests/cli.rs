@@ -598,3 +598,45 @@ fn calls_transitions_and_segments_come_in_the_kernels_order() {
     assert!(line("TCP SYN,ACK") < line("cli  SYN_SENT → ESTABLISHED"), "{text}");
     assert!(line("cli  SYN_SENT → ESTABLISHED") < line("cli.send("), "{text}");
 }
+
+/// `--into-library`: socketserver's statements are steps of their own, each
+/// with its module, function and depth; the server's bind is one of them,
+/// and the script's own steps have no module. Without it, none has.
+#[test]
+fn into_library_reports_each_library_statement_with_its_module() {
+    let script = r#"
+# lane: server
+import socketserver
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.sendall(self.request.recv(64))
+srv = socketserver.TCPServer(("127.0.0.1", 15561), Echo)
+srv.handle_request()
+srv.server_close()
+
+# lane: client
+import socket
+c = socket.create_connection(("127.0.0.1", 15561))
+c.sendall(b"hi")
+assert c.recv(64) == b"hi"
+c.close()
+"#;
+    let run = run_script(script, &["--into-library"]);
+    run.assert_all_finished();
+    let steps: Vec<&Value> = run.lines.iter().filter(|l| l["kind"] == "step").collect();
+    let library: Vec<&&Value> = steps.iter().filter(|l| l.get("module").is_some()).collect();
+    assert!(library.iter().all(|l| l["function"].is_string() && l["depth"].as_u64().unwrap_or(0) >= 2), "{library:?}");
+    let bind = library
+        .iter()
+        .find(|l| l["module"] == "socketserver" && l["call"].as_str().unwrap_or("").contains(".bind("))
+        .expect("socketserver's bind is a step");
+    assert_eq!(bind["function"], "TCPServer.server_bind");
+    assert!(library.iter().any(|l| l["module"] == "selectors"), "handle_request waits in selectors");
+    let handle = steps.iter().find(|l| l["function"] == "Echo.handle").expect("the script's handle");
+    assert!(handle.get("module").is_none() && handle["depth"].as_u64().unwrap_or(0) > 3, "{handle}");
+    assert!(steps.iter().any(|l| l["line"] == 7 && l["lane"] == "server" && l.get("module").is_none()));
+
+    let plain = run_script(script, &[]);
+    plain.assert_all_finished();
+    assert!(plain.lines.iter().all(|l| l.get("module").is_none()));
+}

@@ -852,19 +852,23 @@ impl Gen {
         self.builtin_of(func) == Some(builtin)
     }
 
+    /// The module an expression names: an import's, or a module's name not shadowed.
+    fn module_of(&self, e: &Expr) -> Option<Module> {
+        match &e.kind {
+            ExprKind::Module(m) => Some(*m),
+            ExprKind::Name(n) if !self.vars.contains(n) => Module::from_name(n),
+            _ => None,
+        }
+    }
+
     fn builtin_of(&self, func: &Expr) -> Option<Builtin> {
         match &func.kind {
             ExprKind::Name(n) if !self.vars.contains(n) => match global(n) {
                 Some(Global::Builtin(b)) => Some(b),
                 _ => None,
             },
-            ExprKind::Attr(object, name) => match &object.kind {
-                // `socket` is a builtin and a module: `socket.socket(…)` is the call.
-                ExprKind::Name(m) if !self.vars.contains(m) && Module::from_name(m).is_some() => {
-                    Builtin::from_name(name)
-                }
-                _ => None,
-            },
+            // `socket` is a builtin and a module: `socket.socket(…)` is the call.
+            ExprKind::Attr(object, name) => self.module_of(object).and_then(|_| Builtin::from_name(name)),
             _ => None,
         }
     }
@@ -898,6 +902,7 @@ impl Gen {
             | ExprKind::Str(_)
             | ExprKind::Bytes(_) => literal(e).unwrap_or_default(),
             ExprKind::Name(n) => self.name(n, line)?,
+            ExprKind::Module(m) => return Err(err(line, format!("the module {} used as a value", m.name()))),
             ExprKind::Tuple(items) | ExprKind::List(items) => {
                 let kind = if matches!(e.kind, ExprKind::Tuple(_)) {
                     "TUPLE"
@@ -991,10 +996,7 @@ impl Gen {
                 )
             }
             ExprKind::Attr(object, name) => {
-                if let ExprKind::Name(m) = &object.kind
-                    && !self.vars.contains(m)
-                    && let Some(module) = Module::from_name(m)
-                {
+                if let Some(module) = self.module_of(object) {
                     return self.module_attr(module, name, line);
                 }
                 format!("sl_getattr({}, \"{name}\")", self.expr(object)?)
@@ -1079,10 +1081,7 @@ impl Gen {
                 "calling something that is not a builtin or a method",
             ));
         };
-        if let ExprKind::Name(m) = &object.kind
-            && !self.vars.contains(m)
-            && let Some(Global::Module(module)) = global(m)
-        {
+        if let Some(module) = self.module_of(object) {
             // struct, json, random, …: no C counterpart in the runtime.
             return Err(err(
                 line,

@@ -51,6 +51,9 @@ pub struct Stmt {
     /// The statement's source text, trimmed and without comments; for compound
     /// statements the header line including its colon. Used as `call` in transcripts.
     pub source: String,
+    /// Where a simple statement is, `[line, col, end line, end col]`, for a
+    /// traceback's markers under a `raise` or an `assert`.
+    pub span: Option<[u32; 4]>,
     pub kind: StmtKind,
 }
 
@@ -215,7 +218,18 @@ pub enum Target {
 pub struct Expr {
     pub line: u32,
     pub col: u32,
+    /// Where it ends: the line and column just past its last character (the
+    /// start again where it is not known), for a traceback's `^^^` markers.
+    pub end_line: u32,
+    pub end_col: u32,
     pub kind: ExprKind,
+}
+
+impl Expr {
+    /// An expression at `line:col` whose end is not known.
+    pub fn at(line: u32, col: u32, kind: ExprKind) -> Expr {
+        Expr { line, col, end_line: line, end_col: col, kind }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -229,6 +243,9 @@ pub enum ExprKind {
     Str(String),
     Bytes(Vec<u8>),
     Name(String),
+    /// A module itself, as `import M as N` and `from M import x` read it
+    /// (whatever the name `M` is bound to).
+    Module(crate::names::Module),
     Tuple(Vec<Expr>),
     List(Vec<Expr>),
     Unary(UnaryOp, Box<Expr>),

@@ -196,6 +196,7 @@ mod tests {
             message: None,
             function: None,
             depth: None,
+            module: None,
         };
         let mut stamps = Stamps::default();
         stamps.answered("cli", 50);

@@ -44,6 +44,7 @@ pub fn parse_tokens(src: &str, tokens: Vec<Token>) -> (Script, Vec<Diagnostic>) 
         loop_depth: 0,
         depth: 0,
         func_depth: 0,
+        from_imported: std::collections::HashSet::new(),
     };
     let script = parser.script();
     (script, parser.diagnostics)
@@ -51,6 +52,8 @@ pub fn parse_tokens(src: &str, tokens: Vec<Token>) -> (Script, Vec<Diagnostic>) 
 
 struct Parser<'a> {
     src: &'a str,
+    /// Module names that `from M import M` bound to something else.
+    from_imported: std::collections::HashSet<String>,
     /// Always ends with an `Eof` token.
     tokens: Vec<Token>,
     i: usize,
@@ -505,21 +508,13 @@ impl Parser<'_> {
             }
             _ => self.expr_statement()?,
         };
+        let (end_line, end_col) = self.last_end(tok.pos);
         Ok(Stmt {
             line,
             source: self.source_from(start),
+            span: Some([tok.pos.line, tok.pos.col, end_line, end_col]),
             kind,
         })
-    }
-
-    /// The value of a (dotted) module name: `os.path` is `os`'s attribute `path`.
-    fn module_expr(&self, dotted: &str, pos: Pos) -> Expr {
-        let mut parts = dotted.split('.');
-        let mut e = self.mk(pos, ExprKind::Name(parts.next().unwrap_or(dotted).to_string()));
-        for part in parts {
-            e = self.mk(pos, ExprKind::Attr(Box::new(e), part.to_string()));
-        }
-        e
     }
 
     fn import(&mut self) -> PResult<StmtKind> {
@@ -549,7 +544,10 @@ impl Parser<'_> {
             };
             if !from && self.eat_keyword("as") {
                 let alias = self.expect_name("a name after 'as'")?;
-                bindings.push((alias, self.module_expr(&module, pos)));
+                bindings.push((alias, self.mk(pos, ExprKind::Module(m))));
+            } else if !from && !module.contains('.') && self.from_imported.contains(&module) {
+                // `from M import M` bound the name: `import M` binds the module again.
+                bindings.push((module.clone(), self.mk(pos, ExprKind::Module(m))));
             }
             from_module = Some((m, pos));
             if from || !self.eat_op(",") {
@@ -578,9 +576,13 @@ impl Parser<'_> {
                             Module::Socket | Module::Select | Module::Time | Module::Errno
                         ) && crate::names::global(&name).is_some();
                         if alias.as_ref().is_some_and(|a| a != &name) || !builtin {
-                            let object = self.module_expr(m.name(), mpos);
+                            let object = self.mk(mpos, ExprKind::Module(m));
                             let value = self.mk(pos, ExprKind::Attr(Box::new(object), name.clone()));
-                            bindings.push((alias.unwrap_or(name), value));
+                            let bound = alias.unwrap_or(name);
+                            if Module::from_name(&bound).is_some() {
+                                self.from_imported.insert(bound.clone());
+                            }
+                            bindings.push((bound, value));
                         }
                     }
                     if !self.eat_op(",") {
@@ -612,6 +614,8 @@ impl Parser<'_> {
                     value: Expr {
                         line,
                         col,
+                        end_line: line,
+                        end_col: col,
                         kind: ExprKind::Tuple(values),
                     },
                 }
@@ -810,6 +814,7 @@ impl Parser<'_> {
         Ok(Stmt {
             line: kw.pos.line,
             source,
+            span: None,
             kind: StmtKind::If { branches, orelse },
         })
     }
@@ -838,6 +843,7 @@ impl Parser<'_> {
         Ok(Stmt {
             line: kw.pos.line,
             source,
+            span: None,
             kind: StmtKind::While { test, body, orelse },
         })
     }
@@ -870,6 +876,8 @@ impl Parser<'_> {
             Expr {
                 line: first.0,
                 col: first.1,
+                end_line: first.0,
+                end_col: first.1,
                 kind: ExprKind::Tuple(items),
             }
         } else {
@@ -886,6 +894,7 @@ impl Parser<'_> {
         Ok(Stmt {
             line: kw.pos.line,
             source,
+            span: None,
             kind: StmtKind::For { target, iter, body, orelse },
         })
     }
@@ -961,6 +970,7 @@ impl Parser<'_> {
         Ok(Stmt {
             line: kw.pos.line,
             source,
+            span: None,
             kind: StmtKind::Try {
                 body,
                 handlers,
@@ -990,13 +1000,15 @@ impl Parser<'_> {
             None if !dotted => Ok(Err(Expr {
                 line: pos.line,
                 col: pos.col,
+                end_line: pos.line,
+                end_col: pos.col,
                 kind: ExprKind::Name(name),
             })),
             None if !native(&name) => {
                 let mut parts = name.split('.');
-                let mut e = Expr { line: pos.line, col: pos.col, kind: ExprKind::Name(parts.next().unwrap_or("").to_string()) };
+                let mut e = Expr::at(pos.line, pos.col, ExprKind::Name(parts.next().unwrap_or("").to_string()));
                 for part in parts {
-                    e = Expr { line: pos.line, col: pos.col, kind: ExprKind::Attr(Box::new(e), part.to_string()) };
+                    e = Expr::at(pos.line, pos.col, ExprKind::Attr(Box::new(e), part.to_string()));
                 }
                 Ok(Err(e))
             }
@@ -1058,6 +1070,7 @@ impl Parser<'_> {
         Ok(Stmt {
             line: kw.pos.line,
             source,
+            span: None,
             kind: StmtKind::Class(Box::new(ClassDef {
                 name,
                 line: kw.pos.line,
@@ -1089,6 +1102,7 @@ impl Parser<'_> {
         Ok(Stmt {
             line: kw.pos.line,
             source,
+            span: None,
             kind: StmtKind::Def(Box::new(def)),
         })
     }
@@ -1183,6 +1197,7 @@ impl Parser<'_> {
         def.body = vec![Stmt {
             line: body.line,
             source: self.source_from(start),
+            span: None,
             kind: StmtKind::Return(Some(body)),
         }];
         Ok(self.mk(kw.pos, ExprKind::Lambda(Box::new(def))))
@@ -1202,6 +1217,7 @@ impl Parser<'_> {
             let stmt = Stmt {
                 line: kw.pos.line,
                 source: source.clone(),
+                span: None,
                 kind: StmtKind::With {
                     value,
                     name,
@@ -1261,12 +1277,26 @@ impl Parser<'_> {
 
     // ---- expressions ----
 
+    /// An expression from `pos` to the end of the last token read.
     fn mk(&self, pos: Pos, kind: ExprKind) -> Expr {
-        Expr {
-            line: pos.line,
-            col: pos.col,
-            kind,
+        let (end_line, end_col) = self.last_end(pos);
+        // Only an end after the start is one (a token of another text, an f-string's, is not).
+        if (end_line, end_col) > (pos.line, pos.col) {
+            Expr { line: pos.line, col: pos.col, end_line, end_col, kind }
+        } else {
+            Expr::at(pos.line, pos.col, kind)
         }
+    }
+
+    /// Where the last token read ends (line, column just past it); `pos` if none was read.
+    fn last_end(&self, pos: Pos) -> (u32, u32) {
+        self.i.checked_sub(1).and_then(|i| self.tokens.get(i)).map_or((pos.line, pos.col), |t| {
+            let text = self.src.get(t.start..t.end).unwrap_or("");
+            match text.rsplit_once('\n') {
+                Some((before, last)) => (t.pos.line.saturating_add(before.matches('\n').count() as u32 + 1), last.chars().count() as u32 + 1),
+                None => (t.pos.line, t.pos.col.saturating_add(text.chars().count() as u32)),
+            }
+        })
     }
 
     /// A `yield` expression, or an expression list.
@@ -1855,11 +1885,7 @@ impl Parser<'_> {
                     items.push(self.bitor()?);
                 }
                 let (line, col) = (items[0].line, items[0].col);
-                Expr {
-                    line,
-                    col,
-                    kind: ExprKind::Tuple(items),
-                }
+                Expr::at(line, col, ExprKind::Tuple(items))
             } else {
                 first
             };
@@ -1973,6 +1999,7 @@ impl Parser<'_> {
                         loop_depth: 0,
                         depth: self.depth,
                         func_depth: self.func_depth,
+                        from_imported: std::collections::HashSet::new(),
                     };
                     let value = sub.nested(Self::expr_list);
                     if value.is_ok() && !matches!(sub.peek_kind(), TokenKind::Eof) {

@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 
 use socklab_wire::protocol::{Call, SockId};
 
-use crate::interp::{CallResult, EndStatus, InterpEvent, Interpreter, LaneState, Yield};
+use crate::interp::{CallResult, EndStatus, InterpEvent, Interpreter, LaneState, StackEntry, Yield};
 
 /// What the scheduler needs from the interpreter; a trait so scheduling can be
 /// tested with scripted lanes.
@@ -49,9 +49,15 @@ pub trait Lanes {
     fn depth(&self, _lane: usize) -> usize {
         1
     }
-    /// The lane's call stack, outermost first: each frame's function and line.
-    fn frames(&self, _lane: usize) -> Vec<(String, u32)> {
+    /// The lane's call stack, outermost first: each frame's function, line and library module.
+    fn frames(&self, _lane: usize) -> Vec<StackEntry> {
         Vec::new()
+    }
+    /// Whether the lane's statements in library code are steps (step into) or not.
+    fn set_into_library(&mut self, _lane: usize, _into: bool) {}
+    /// Whether the lane rests in library code it steps into.
+    fn in_library(&self, _lane: usize) -> bool {
+        false
     }
     /// What a lane that waits for another lane waits for.
     fn waits_for(&self, _lane: usize) -> Option<String> {
@@ -93,8 +99,14 @@ impl Lanes for Interpreter {
     fn depth(&self, lane: usize) -> usize {
         Interpreter::depth(self, lane)
     }
-    fn frames(&self, lane: usize) -> Vec<(String, u32)> {
+    fn frames(&self, lane: usize) -> Vec<StackEntry> {
         Interpreter::frames(self, lane)
+    }
+    fn set_into_library(&mut self, lane: usize, into: bool) {
+        Interpreter::set_into_library(self, lane, into)
+    }
+    fn in_library(&self, lane: usize) -> bool {
+        Interpreter::in_library(self, lane)
     }
     fn waits_for(&self, lane: usize) -> Option<String> {
         Interpreter::waits_for(self, lane)
@@ -120,8 +132,9 @@ pub struct LaneView {
     /// The line it runs next, or is blocked in.
     pub line: Option<u32>,
     /// Its call stack, outermost first (`<module>` for the top level), each
-    /// function with its line; empty once the lane has ended.
-    pub stack: Vec<(String, u32)>,
+    /// function with its line and, in library code, its module; empty once
+    /// the lane has ended.
+    pub stack: Vec<StackEntry>,
 }
 
 /// What a blocked call waits for, in plain words.
@@ -245,6 +258,10 @@ impl<L: Lanes> Scheduler<L> {
         self.over = None;
         if !paused {
             self.requested = None;
+            // Running, library code runs within its caller's step.
+            for lane in 0..self.lanes.lane_count() {
+                self.lanes.set_into_library(lane, false);
+            }
         }
     }
 
@@ -252,10 +269,13 @@ impl<L: Lanes> Scheduler<L> {
         self.paused
     }
 
-    /// Asks for one statement of `lane` at the next `run` (paused mode), if it is Ready.
+    /// Asks for one statement of `lane` at the next `run` (paused mode), if
+    /// it is Ready; a call of a library function written in Python is
+    /// stepped into, as a script function's is.
     pub fn request_step(&mut self, lane: usize) {
         if matches!(self.lanes.lane_state(lane), LaneState::Ready) && !self.arrived.contains_key(&lane) {
             self.requested = Some(lane);
+            self.lanes.set_into_library(lane, true);
         }
     }
 
@@ -263,9 +283,13 @@ impl<L: Lanes> Scheduler<L> {
     /// until its call depth is back at today's or shallower, it blocks (its
     /// call is answered pending) or it ends. On a statement that calls no
     /// function, that is one step.
+    /// Library code is stepped over as one step from the lane's own code,
+    /// and line by line where the lane rests inside it.
     pub fn request_step_over(&mut self, lane: usize) {
+        let inside = self.lanes.in_library(lane);
         self.request_step(lane);
         if self.requested == Some(lane) {
+            self.lanes.set_into_library(lane, inside);
             self.over = Some((lane, self.lanes.depth(lane)));
         }
     }
@@ -698,13 +722,13 @@ mod tests {
 
     const CALLS_F: &str = "def f():\n    a = 1\n    sleep(0)\n    return a\nx = f()\ny = 2\n";
 
-    fn line_and_stack<L: Lanes>(scheduler: &Scheduler<L>) -> (Option<u32>, Vec<(String, u32)>) {
+    fn line_and_stack<L: Lanes>(scheduler: &Scheduler<L>) -> (Option<u32>, Vec<StackEntry>) {
         let view = scheduler.lane_views().remove(0);
         (view.line, view.stack)
     }
 
-    fn frames(stack: &[(&str, u32)]) -> Vec<(String, u32)> {
-        stack.iter().map(|&(name, line)| (name.to_owned(), line)).collect()
+    fn frames(stack: &[(&str, u32)]) -> Vec<StackEntry> {
+        stack.iter().map(|&(name, line)| StackEntry::own(name, line)).collect()
     }
 
     #[test]

@@ -98,15 +98,15 @@ impl Line {
     /// `→ ERRNO (num): explanation`, `socket  FROM → TO`, segments indented.
     pub fn human(&self) -> String {
             match self {
-            Line::Interp(InterpEvent::Step { lane, line, call, ok: true, result, .. }) => {
-                format!("{lane}:{line}  {call}  → {}", result.as_deref().unwrap_or("None"))
+            Line::Interp(InterpEvent::Step { lane, line, call, ok: true, result, module, .. }) => {
+                format!("{}  {call}  → {}", step_place(lane, module, *line), result.as_deref().unwrap_or("None"))
             }
-            Line::Interp(InterpEvent::Step { lane, line, call, errno: Some(name), errno_num, .. }) => {
+            Line::Interp(InterpEvent::Step { lane, line, call, errno: Some(name), errno_num, module, .. }) => {
                 let num = errno_num.unwrap_or(0);
-                format!("{lane}:{line}  {call}  → {name} ({num}): {}", errno::explain(num))
+                format!("{}  {call}  → {name} ({num}): {}", step_place(lane, module, *line), errno::explain(num))
             }
-            Line::Interp(InterpEvent::Step { lane, line, call, message, .. }) => {
-                format!("{lane}:{line}  {call}  → {}", message.as_deref().unwrap_or("failed"))
+            Line::Interp(InterpEvent::Step { lane, line, call, message, module, .. }) => {
+                format!("{}  {call}  → {}", step_place(lane, module, *line), message.as_deref().unwrap_or("failed"))
             }
             Line::Interp(InterpEvent::Print { lane, text, .. }) => format!("{lane}| {text}"),
             Line::Interp(InterpEvent::LaneEnd { lane, status, line, message, traceback }) => {
@@ -168,6 +168,16 @@ impl TextFilter {
         };
         let before = self.retrans.insert(socket.clone(), info.total_retrans).unwrap_or(0);
         info.total_retrans > before
+    }
+}
+
+
+/// Where a step ran: `lane:line`, or `lane:module.py:line` for a library
+/// module's statement stepped into.
+fn step_place(lane: &str, module: &Option<String>, line: u32) -> String {
+    match module {
+        Some(module) => format!("{lane}:{module}.py:{line}"),
+        None => format!("{lane}:{line}"),
     }
 }
 

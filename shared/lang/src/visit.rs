@@ -155,7 +155,8 @@ pub fn walk_expr<V: Visitor + ?Sized>(v: &mut V, e: &Expr) {
         | ExprKind::Float(_)
         | ExprKind::Str(_)
         | ExprKind::Bytes(_)
-        | ExprKind::Name(_) => {}
+        | ExprKind::Name(_)
+        | ExprKind::Module(_) => {}
         ExprKind::Tuple(items) | ExprKind::List(items) | ExprKind::Set(items) => {
             items.iter().for_each(|i| v.expr(i))
         }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{FakeNet, printed, run};
-use socklab_lang::interp::{Interpreter, LaneState, Yield};
+use socklab_lang::interp::{Interpreter, LaneState, StackEntry, Yield};
 use socklab_lang::parse;
 
 fn output(src: &str) -> String {
@@ -47,21 +47,21 @@ fn frames_show_the_call_stack_while_suspended() {
     let parsed = parse(src);
     assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
     let mut interp = Interpreter::new(&parsed.script);
-    assert_eq!(interp.frames(0), vec![("<module>".to_string(), 2)]);
+    assert_eq!(interp.frames(0), vec![StackEntry::own("<module>", 2)]);
     let mut steps = 0;
     while interp.step(0, 0.0) == Yield::Stepped {
         steps += 1;
         assert!(steps < 20, "no call reached");
     }
     assert_eq!(interp.lane_state(0), LaneState::Waiting);
-    let names: Vec<(String, u32)> = interp.frames(0);
+    let names: Vec<StackEntry> = interp.frames(0);
     assert_eq!(
         names,
         vec![
-            ("<module>".to_string(), 9),
-            ("a".to_string(), 3),
-            ("b".to_string(), 5),
-            ("c".to_string(), 7),
+            StackEntry::own("<module>", 9),
+            StackEntry::own("a", 3),
+            StackEntry::own("b", 5),
+            StackEntry::own("c", 7),
         ]
     );
     assert_eq!(interp.current_line(0), Some(7));
@@ -156,4 +156,132 @@ fn socket_error_in_a_nested_call_is_caught_by_the_caller() {
 fn sets_print_what_cpython_prints() {
     let src = include_str!("scripts/sets.py");
     assert_eq!(output(src), include_str!("scripts/sets.expected"));
+}
+
+mod library_steps {
+    use super::common::{self, FakeNet};
+    use socklab_lang::interp::{CallResult, InterpEvent, Interpreter};
+    use socklab_lang::schedule::{Answer, Scheduler, Turn};
+
+    const SERVER: &str = "import socketserver\n\
+        class Echo(socketserver.BaseRequestHandler):\n    def handle(self):\n        self.request.sendall(self.request.recv(64))\n\
+        srv = socketserver.TCPServer((\"127.0.0.1\", 5600), Echo)\n\
+        srv.handle_request()\n\
+        # lane: client\n\
+        import socket\n\
+        c = socket.create_connection((\"127.0.0.1\", 5600))\n\
+        c.sendall(b\"hi\")\n";
+
+    fn paused(src: &str) -> Scheduler<Interpreter> {
+        let parsed = socklab_lang::parse(src);
+        assert!(parsed.is_ok(), "{:?}", parsed.diagnostics);
+        let mut scheduler = Scheduler::new(Interpreter::new(&parsed.script), 1);
+        scheduler.set_paused(true);
+        scheduler
+    }
+
+    /// One Step (into) or Step over of `lane`, its calls answered by `net`.
+    fn step(s: &mut Scheduler<Interpreter>, net: &mut FakeNet, lane: usize, over: bool) -> Vec<InterpEvent> {
+        if over { s.request_step_over(lane) } else { s.request_step(lane) }
+        loop {
+            match s.run(0.0, 100) {
+                Turn::Call { id, call, .. } => match net.try_call(&call) {
+                    common::Answer::Done(outcome) => s.answer(id, Answer::Done(CallResult::Outcome(outcome))),
+                    common::Answer::WouldBlock => s.answer(id, Answer::Pending),
+                },
+                Turn::Idle => return s.lanes_mut().take_events(),
+                Turn::Again => {}
+            }
+        }
+    }
+
+    /// (module, line, function, depth) of each step event.
+    fn places(events: &[InterpEvent]) -> Vec<(Option<String>, u32, Option<String>, Option<u32>)> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                InterpEvent::Step { module, line, function, depth, .. } => {
+                    Some((module.clone(), *line, function.clone(), *depth))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Steps into `socketserver.TCPServer(...)`: the lane rests on the
+    /// library's lines, each step names its module, function and depth, the
+    /// server's own bind and listen are steps of socketserver.py, and the
+    /// lane comes back to its own line 6 once the constructor returns.
+    #[test]
+    fn step_into_enters_socketserver_and_comes_back() {
+        let mut s = paused(SERVER);
+        let mut net = FakeNet::new();
+        step(&mut s, &mut net, 0, false); // class Echo: its body
+        while s.lanes().current_line(0) != Some(5) {
+            step(&mut s, &mut net, 0, false);
+        }
+        let events = step(&mut s, &mut net, 0, false);
+        assert!(places(&events).is_empty(), "{events:?}");
+        let stack = s.lanes().frames(0);
+        assert_eq!(stack.len(), 2, "{stack:?}");
+        assert_eq!((stack[0].function.as_str(), stack[0].line, stack[0].module), ("<module>", 5, None));
+        assert_eq!((stack[1].function.as_str(), stack[1].module), ("TCPServer.__init__", Some("socketserver")));
+        assert_eq!(s.lanes().current_line(0), Some(5), "the lane's own line stays the caller's");
+        let mut seen = Vec::new();
+        for _ in 0..200 {
+            let events = step(&mut s, &mut net, 0, false);
+            seen.extend(events.iter().cloned());
+            if s.lanes().frames(0).len() == 1 {
+                break;
+            }
+        }
+        let steps = places(&seen);
+        let (last, library) = steps.split_last().expect("steps");
+        assert_eq!(last, &(None, 5, None, None), "the constructor's own statement ends the stepping");
+        assert!(library.iter().all(|(module, ..)| module.is_some()), "{library:?}");
+        assert!(library.iter().all(|(_, _, function, depth)| function.is_some() && depth.unwrap_or(0) >= 2));
+        let text: Vec<String> = seen.iter().map(|e| socklab_lang::transcript::Line::Interp(e.clone()).human()).collect();
+        assert!(text.iter().any(|t| t.starts_with("main:socketserver.py:") && t.contains(".bind(")), "{text:#?}");
+        assert!(text.iter().any(|t| t.starts_with("main:socketserver.py:") && t.contains(".listen(")), "{text:#?}");
+        assert!(text.iter().any(|t| t.starts_with("main:threading.py:")), "threading's Event is stepped too: {text:#?}");
+        assert_eq!(s.lanes().current_line(0), Some(6));
+    }
+
+    /// Step over the same statement is one step; `handle_request` stepped
+    /// into shows the library's lines and the script's own `handle` within them.
+    #[test]
+    fn step_over_a_library_call_is_one_step() {
+        let mut s = paused(SERVER);
+        let mut net = FakeNet::new();
+        while s.lanes().current_line(0) != Some(5) {
+            step(&mut s, &mut net, 0, true);
+        }
+        let events = step(&mut s, &mut net, 0, true);
+        assert_eq!(places(&events), vec![(None, 5, None, None)]);
+        assert_eq!(s.lanes().frames(0).len(), 1);
+        // The client connects; the server steps into handle_request.
+        while !matches!(s.lanes().lane_state(1), socklab_lang::interp::LaneState::Ended(_)) {
+            step(&mut s, &mut net, 1, true);
+        }
+        let mut seen = Vec::new();
+        let mut handle_stack = None;
+        for _ in 0..300 {
+            seen.extend(step(&mut s, &mut net, 0, false));
+            let stack = s.lanes().frames(0);
+            if stack.last().is_some_and(|f| f.function == "Echo.handle") {
+                handle_stack = Some(stack.clone());
+            }
+            if stack.len() == 1 || stack.is_empty() {
+                break;
+            }
+        }
+        let stack = handle_stack.expect("handle was stepped into");
+        assert_eq!(stack.last().map(|f| f.module), Some(None), "handle is the script's own code");
+        let modules: Vec<Option<&str>> = stack.iter().map(|f| f.module).collect();
+        assert!(modules[1..stack.len() - 1].iter().all(|m| *m == Some("socketserver")), "{stack:?}");
+        assert!(stack.iter().any(|f| f.function == "BaseServer.handle_request"), "{stack:?}");
+        let steps = places(&seen);
+        assert!(steps.iter().any(|(m, ..)| m.as_deref() == Some("selectors")), "{steps:?}");
+        assert_eq!(steps.last().map(|p| (p.0.clone(), p.1)), Some((None, 6)), "{:#?}", &steps[steps.len().saturating_sub(12)..]);
+    }
 }

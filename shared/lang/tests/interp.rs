@@ -441,6 +441,7 @@ fn an_unknown_lab_peer_ends_the_lane_as_a_refused_call_does() {
                 message: Some(refused.into()),
                 function: None,
                 depth: None,
+                module: None,
             },
             InterpEvent::LaneEnd {
                 lane: "main".into(),

@@ -41,5 +41,9 @@ like_cpython! {
     library_class_reprs: "class_reprs",
     getattr_hook: "getattr_hook",
     setattr_and_thread_locals: "setattr_local",
+    import_binds_the_module: "import_rebind",
+    traceback_markers: "traceback_marks",
+    getattribute_hook: "getattribute_hook",
+    ranges_past_64_bits: "big_ranges",
 }
 

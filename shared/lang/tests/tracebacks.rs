@@ -1,8 +1,8 @@
 //! Tracebacks, the `traceback` module, `sys.exc_info()` and the exception
 //! being handled, as CPython 3.11 prints them. `scripts/tracebacks.expected`
 //! is python3's stdout for `scripts/tracebacks.py` and `.stderr` its
-//! traceback, with the file named `main.py` (the lane's `sys.argv[0]`) and
-//! without the `^^^^` lines CPython 3.11 adds (see docs/language.md).
+//! traceback, with the file named `main.py` (the lane's `sys.argv[0]`);
+//! `scripts/traceback_marks.py` holds more of CPython 3.11's `^^^` lines.
 
 mod common;
 
@@ -69,7 +69,7 @@ print('joined')
         thread.2.as_deref(),
         Some(
             "Exception in thread Thread-1 (work):\nTraceback (most recent call last):\n  \
-             File \"server.py\", line 5, in work\n    return 10 // n\nZeroDivisionError: integer division or modulo by zero\n"
+             File \"server.py\", line 5, in work\n    return 10 // n\n           ~~~^^~~\nZeroDivisionError: integer division or modulo by zero\n"
         )
     );
     let server = ends.iter().find(|e| e.0 == "server").expect("the server ended");
@@ -81,7 +81,7 @@ fn deep_recursion_is_summed_up_and_sys_exit_has_none() {
     let src = "def f(n):\n    return f(n + 1)\n\nf(0)\n";
     let ends = tracebacks(&events(src));
     let text = ends[0].2.clone().unwrap_or_default();
-    let want_end = "  File \"main.py\", line 2, in f\n    return f(n + 1)\n  [Previous line repeated 996 more times]\n\
+    let want_end = "  File \"main.py\", line 2, in f\n    return f(n + 1)\n           ^^^^^^^^\n  [Previous line repeated 996 more times]\n\
                     RecursionError: maximum recursion depth exceeded\n";
     assert!(text.ends_with(want_end), "{text}");
     assert!(text.starts_with("Traceback (most recent call last):\n  File \"main.py\", line 4, in <module>\n    f(0)\n"), "{text}");

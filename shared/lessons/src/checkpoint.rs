@@ -62,6 +62,7 @@ struct StepLine<'a> {
     errno: Option<&'a str>,
 }
 
+/// The steps of the learner's own code (a library module's statements, stepped into, are not).
 fn steps(lines: &[Line]) -> impl Iterator<Item = (usize, StepLine<'_>)> {
     lines.iter().enumerate().filter_map(|(i, l)| match l {
         Line::Interp(InterpEvent::Step {
@@ -71,6 +72,7 @@ fn steps(lines: &[Line]) -> impl Iterator<Item = (usize, StepLine<'_>)> {
             ok,
             result,
             errno,
+            module: None,
             ..
         }) => Some((
             i,
@@ -531,6 +533,7 @@ mod tests {
             errno_num: errno.map(|_| 98),
             function: None,
             depth: None,
+            module: None,
             message: None,
         })
     }

@@ -207,6 +207,14 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, Exception> {
             super::ops::reserve_items(usize::try_from(n).unwrap_or(0))?;
             (0..n).map(|i| Value::Int(start + i * step)).collect()
         }
+        Value::BigRange(r) => {
+            let n = r.checked_len().map_err(|_| Exception::memory())?;
+            if n > super::ops::MAX_ITEMS as i64 {
+                return Err(Exception::memory());
+            }
+            super::ops::reserve_items(usize::try_from(n).unwrap_or(0))?;
+            (0..n).filter_map(|i| r.get(i)).collect()
+        }
         Value::Generator(g) => g.rest()?,
         Value::MemoryView(m) => m.tobytes()?.into_iter().map(|x| Value::Int(i64::from(x))).collect(),
         other => {

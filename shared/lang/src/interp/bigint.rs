@@ -601,3 +601,75 @@ fn byte_order(order: Option<Value>) -> Result<bool, Exception> {
         ))),
     }
 }
+
+/// A `range` whose bounds or length do not fit 64 bits (`range(2**100, 2**100 + 3)`).
+#[derive(Debug)]
+pub struct BigRange {
+    pub start: BigInt,
+    pub stop: BigInt,
+    pub step: BigInt,
+}
+
+impl BigRange {
+    /// `range(start, stop, step)` of ints of any size (step not zero): a
+    /// `Value::Range` where everything fits 64 bits, else a `Value::BigRange`.
+    pub fn value(start: BigInt, stop: BigInt, step: BigInt) -> Value {
+        let range = BigRange { start, stop, step };
+        let small = (range.start.to_i64(), range.stop.to_i64(), range.step.to_i64(), range.len().to_i64());
+        match small {
+            (Some(start), Some(stop), Some(step), Some(_)) => Value::Range { start, stop, step },
+            _ => Value::BigRange(Arc::new(range)),
+        }
+    }
+
+    pub fn len(&self) -> BigInt {
+        if self.step.is_positive() && self.start < self.stop {
+            (&self.stop - &self.start + &self.step - 1) / &self.step
+        } else if self.step.is_negative() && self.start > self.stop {
+            (&self.start - &self.stop - &self.step - 1) / -&self.step
+        } else {
+            BigInt::zero()
+        }
+    }
+
+    /// `len(r)`: past `sys.maxsize`, OverflowError as in CPython.
+    pub fn checked_len(&self) -> Result<i64, Exception> {
+        self.len().to_i64().ok_or_else(ssize_error)
+    }
+
+    /// `r[i]`, None out of range.
+    pub fn get(&self, i: i64) -> Option<Value> {
+        let n = self.len();
+        let i = BigInt::from(i);
+        let j = if i.is_negative() { &n + i } else { i };
+        (!j.is_negative() && j < n).then(|| norm(&self.start + j * &self.step))
+    }
+
+    pub fn contains(&self, x: &BigInt) -> bool {
+        let in_bounds = if self.step.is_positive() {
+            &self.start <= x && x < &self.stop
+        } else {
+            &self.stop < x && x <= &self.start
+        };
+        in_bounds && (x - &self.start).mod_floor(&self.step).is_zero()
+    }
+
+    pub fn repr(&self) -> String {
+        if self.step == BigInt::from(1) {
+            format!("range({}, {})", self.start, self.stop)
+        } else {
+            format!("range({}, {}, {})", self.start, self.stop, self.step)
+        }
+    }
+
+    /// Ranges are equal when they hold the same numbers.
+    pub fn same(&self, other: &BigRange) -> bool {
+        let (la, lb) = (self.len(), other.len());
+        la == lb && (la.is_zero() || (self.start == other.start && (la == BigInt::from(1) || self.step == other.step)))
+    }
+
+    /// A range of 64-bit bounds as a `BigRange`, to compare with one.
+    pub fn of(start: i64, stop: i64, step: i64) -> BigRange {
+        BigRange { start: start.into(), stop: stop.into(), step: step.into() }
+    }
+}

@@ -155,18 +155,25 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::Range => {
             let [a, b, c] = args.bind(["start", "stop", "step"], 1)?;
-            let int = |v: Option<Value>| v.map(|v| to_int(&v)).transpose();
+            // Ints of any size: `range(2**100, 2**100 + 3)` is a range too.
+            let int = |v: Option<Value>| {
+                v.map(|v| match v {
+                    Value::BigInt(_) => Ok(super::bigint::to_big(&v).unwrap_or_default()),
+                    v => to_int(&v).map(num_bigint::BigInt::from),
+                })
+                .transpose()
+            };
             let (a, b, c) = (int(a)?, int(b)?, int(c)?);
             let (start, stop) = match (a, b) {
-                (Some(stop), None) => (0, stop),
+                (Some(stop), None) => (num_bigint::BigInt::from(0), stop),
                 (Some(start), Some(stop)) => (start, stop),
-                _ => (0, 0),
+                _ => Default::default(),
             };
-            let step = c.unwrap_or(1);
-            if step == 0 {
+            let step = c.unwrap_or_else(|| 1.into());
+            if step == num_bigint::BigInt::from(0) {
                 return Err(Exception::value_error("range() arg 3 must not be zero"));
             }
-            value(Value::Range { start, stop, step })
+            value(super::bigint::BigRange::value(start, stop, step))
         }
         Builtin::Str => {
             let [x, encoding, errors] = args.bind(["object", "encoding", "errors"], 0)?;
@@ -383,6 +390,7 @@ pub fn len(x: &Value) -> Result<i64, Exception> {
         Value::ByteArray(b) => lock(b).len(),
         Value::MemoryView(m) => m.len()?,
         Value::Range { start, stop, step } => return Ok(range_len(*start, *stop, *step)),
+        Value::BigRange(r) => return r.checked_len(),
         other => {
             return Err(Exception::type_error(format!(
                 "object of type '{}' has no len()",

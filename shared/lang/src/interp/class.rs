@@ -19,6 +19,9 @@ pub struct Class {
     /// The builtin exception class it derives from, if it is an exception class.
     pub exc_base: Option<ExcClass>,
     pub attrs: Mutex<HashMap<String, Value>>,
+    /// It or a base defined `__getattribute__` in its body: every attribute
+    /// read on an instance calls it (looked up once, when the class is made).
+    pub getattribute: bool,
 }
 
 /// An instance's attributes, in the order they were first set (as a
@@ -176,11 +179,13 @@ impl Class {
                 order.push(c.clone());
             }
         }
+        let getattribute = attrs.contains_key("__getattribute__") || order.iter().any(|c| c.getattribute);
         let class = Arc::new(Class {
             name: intern(name),
             mro: order,
             exc_base,
             attrs: Mutex::new(attrs),
+            getattribute,
         });
         // Methods learn their class, for `super()`.
         for v in lock(&class.attrs).values() {

@@ -187,7 +187,7 @@ fn type_of(v: &Value) -> Result<Value, Exception> {
                 Value::Tuple(_) => Builtin::Tuple,
                 Value::Dict(_) => Builtin::Dict,
                 Value::Set(_) => Builtin::Set,
-                Value::Range { .. } => Builtin::Range,
+                Value::Range { .. } | Value::BigRange(_) => Builtin::Range,
                 _ => {
                     return Err(Exception::type_error(format!(
                         "type() of a {} value is not supported yet",
@@ -424,6 +424,18 @@ impl LaneVm {
                 let v = self.call_special(s, positional)?;
                 self.frame.stack.push(v);
             }
+            // `object.__getattribute__(self, name)`, `super().__getattribute__(name)`: the plain lookup.
+            Value::Method(m) if m.1 == "__getattribute__" => {
+                let mut args = positional.into_iter();
+                let obj = match &m.0 {
+                    Value::Special(Special::Object) => args.next().unwrap_or(Value::None),
+                    obj => obj.clone(),
+                };
+                let (Some(Value::Str(name)), None) = (args.next(), args.next()) else {
+                    return Err(Exception::type_error("__getattribute__() takes an object and an attribute name").into());
+                };
+                return self.plain_get_attr(obj, &name);
+            }
             Value::Method(m) => {
                 let v = builtin_method(&m.0, m.1, positional)?;
                 self.frame.stack.push(v);
@@ -556,8 +568,25 @@ impl LaneVm {
         Ok(Value::Super(Arc::new((class, obj))))
     }
 
-    /// `x.name`, calling a property's getter as a method.
+    /// `x.name`, calling a property's getter as a method, or the class's
+    /// `__getattribute__` for every name.
     pub(super) fn get_attr(&mut self, x: Value, name: &str) -> Flow {
+        if let Value::Instance(i) = &x
+            && i.class.getattribute
+            && let Some(f) = i.class.method("__getattribute__")
+        {
+            let on_return = match i.class.method("__getattr__") {
+                Some(_) => OnReturn::Getattr { hasattr: false, default: None, fallback: Some((x.clone(), name.to_string())) },
+                None => OnReturn::Value,
+            };
+            self.call_function(&f, vec![x.clone(), Value::str(name)], Vec::new(), on_return)?;
+            return Ok(Next::Continue);
+        }
+        self.plain_get_attr(x, name)
+    }
+
+    /// `x.name` without `__getattribute__`: what `object.__getattribute__` does.
+    fn plain_get_attr(&mut self, x: Value, name: &str) -> Flow {
         let found = match &x {
             Value::Instance(i) => match i.get(name) {
                 Some(v) => Some(v),
@@ -607,6 +636,7 @@ impl LaneVm {
                         "__str__" => Some(Value::Method(Arc::new((obj.clone(), "__str__")))),
                         "__repr__" => Some(Value::Method(Arc::new((obj.clone(), "__repr__")))),
                         "__setattr__" => Some(Value::Method(Arc::new((obj.clone(), "__setattr__")))),
+                        "__getattribute__" => Some(Value::Method(Arc::new((obj.clone(), "__getattribute__")))),
                         _ => None,
                     },
                 }
@@ -617,8 +647,8 @@ impl LaneVm {
             // Functions, builtins and exception classes: `methods::get_attr` names them.
             Value::Special(s) if name == "__name__" => Some(Value::str(s.name())),
             // `object.__setattr__(self, name, value)`: the plain assignment a `__setattr__` falls back on.
-            Value::Special(Special::Object) if name == "__setattr__" => {
-                Some(Value::Method(Arc::new((x.clone(), "__setattr__"))))
+            Value::Special(Special::Object) if name == "__setattr__" || name == "__getattribute__" => {
+                Some(Value::Method(Arc::new((x.clone(), if name == "__setattr__" { "__setattr__" } else { "__getattribute__" }))))
             }
             Value::Function(f) if name == "__qualname__" => Some(Value::str(&f.code.qualname)),
             _ => {
@@ -694,8 +724,13 @@ impl LaneVm {
                 Ok(next)
             }
             // A getter or `__getattr__` runs as a frame: its end decides.
-            Ok(next) if self.callers.len() > depth && matches!(self.frame.on_return, OnReturn::Value) => {
-                self.frame.on_return = OnReturn::Getattr { hasattr: b == Builtin::Hasattr, default: third };
+            Ok(next) if self.callers.len() > depth => {
+                let hasattr = b == Builtin::Hasattr;
+                match &mut self.frame.on_return {
+                    on_return @ OnReturn::Value => *on_return = OnReturn::Getattr { hasattr, default: third, fallback: None },
+                    OnReturn::Getattr { hasattr: h, default: d, fallback: Some(_) } => (*h, *d) = (hasattr, third),
+                    _ => {}
+                }
                 Ok(next)
             }
             other => other,

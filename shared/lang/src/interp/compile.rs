@@ -223,6 +223,30 @@ pub struct StmtInfo {
 pub struct Program {
     pub code: Vec<Op>,
     pub stmts: Vec<StmtInfo>,
+    /// The expressions a traceback can mark (calls, attributes, subscripts,
+    /// operators), and for each op the one it belongs to (index + 1; 0: none).
+    pub spans: Vec<Span>,
+    pub op_spans: Vec<u32>,
+}
+
+/// Where an expression is in the script, as a traceback marks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub line: u32,
+    pub col: u32,
+    pub end_line: u32,
+    pub end_col: u32,
+    /// A binary operator's left operand's end and right operand's start, or a
+    /// subscript's value's end and index's end: CPython's `~~^^` anchors.
+    pub anchors: Option<(u32, u32, bool)>,
+}
+
+impl Program {
+    /// The span of the expression whose op at `pc` is running.
+    pub fn span_at(&self, pc: usize) -> Option<Span> {
+        let at = *self.op_spans.get(pc)? as usize;
+        self.spans.get(at.checked_sub(1)?).copied()
+    }
 }
 
 /// What encloses the code being compiled, for `break`/`continue` cleanup.
@@ -254,6 +278,7 @@ pub fn compile(body: &[Stmt]) -> Program {
         qualname: String::new(),
         is_class: false,
         renames: Vec::new(),
+        span_stack: Vec::new(),
     };
     c.block(body);
     c.program
@@ -274,12 +299,26 @@ struct Compiler {
     /// name). A comprehension's variables are its own, as in Python 3: they
     /// live under hidden names that no statement can spell, so nothing leaks.
     renames: Vec<(String, String)>,
+    /// The spans of the expressions being compiled, innermost last (see `Program::spans`).
+    span_stack: Vec<u32>,
 }
 
 impl Compiler {
     fn emit(&mut self, op: Op) -> usize {
         self.program.code.push(op);
+        self.program.op_spans.push(self.span_stack.last().copied().unwrap_or(0));
         self.program.code.len() - 1
+    }
+
+    /// Emits an op that fails as a whole statement (`raise`) or expression
+    /// (an `assert`'s test) fails, as a traceback marks it.
+    fn emit_spanned(&mut self, span: Option<[u32; 4]>, op: Op) -> usize {
+        let Some([line, col, end_line, end_col]) = span else { return self.emit(op) };
+        self.program.spans.push(Span { line, col, end_line, end_col, anchors: None });
+        self.span_stack.push(u32::try_from(self.program.spans.len()).unwrap_or(0));
+        let at = self.emit(op);
+        self.span_stack.pop();
+        at
     }
 
     fn here(&self) -> usize {
@@ -361,7 +400,7 @@ impl Compiler {
                 if let Some(c) = cause {
                     self.expr(c);
                 }
-                self.emit(Op::Raise {
+                self.emit_spanned(s.span, Op::Raise {
                     has_exc: exc.is_some(),
                     has_cause: exc.is_some() && cause.is_some(),
                 });
@@ -466,7 +505,10 @@ impl Compiler {
                 if let Some(m) = message {
                     self.expr(m);
                 }
-                self.emit(Op::AssertFail {
+                // CPython marks the test, not the statement.
+                let test_span = ((test.end_line, test.end_col) > (test.line, test.col))
+                    .then_some([test.line, test.col, test.end_line, test.end_col]);
+                self.emit_spanned(test_span, Op::AssertFail {
                     has_message: message.is_some(),
                 });
                 let end = self.here();
@@ -899,6 +941,7 @@ impl Compiler {
             qualname,
             is_class,
             renames: Vec::new(),
+            span_stack: Vec::new(),
         }
     }
 
@@ -1077,7 +1120,25 @@ impl Compiler {
         self.renames.truncate(saved);
     }
 
+    /// Compiles an expression; its ops know its span where a traceback marks it.
     fn expr(&mut self, e: &Expr) {
+        let anchors = match &e.kind {
+            ExprKind::Binary(_, a, b) => Some((a.end_col, b.col, true)),
+            ExprKind::Index(x, i) => Some((x.end_col, i.end_col, false)),
+            ExprKind::Call { .. } | ExprKind::Attr(..) | ExprKind::Slice { .. } | ExprKind::Compare(..) | ExprKind::Unary(..) => None,
+            _ => return self.expr_ops(e),
+        };
+        if (e.end_line, e.end_col) <= (e.line, e.col) {
+            return self.expr_ops(e);
+        }
+        let span = Span { line: e.line, col: e.col, end_line: e.end_line, end_col: e.end_col, anchors };
+        self.program.spans.push(span);
+        self.span_stack.push(u32::try_from(self.program.spans.len()).unwrap_or(0));
+        self.expr_ops(e);
+        self.span_stack.pop();
+    }
+
+    fn expr_ops(&mut self, e: &Expr) {
         match &e.kind {
             ExprKind::Comp {
                 kind,
@@ -1087,6 +1148,9 @@ impl Compiler {
             } => self.comprehension(*kind, elt, value.as_deref(), generators),
             ExprKind::None => {
                 self.emit(Op::Const(Value::None));
+            }
+            ExprKind::Module(m) => {
+                self.emit(Op::Const(Value::Module(*m)));
             }
             ExprKind::Bool(b) => {
                 self.emit(Op::Const(Value::Bool(*b)));

@@ -39,6 +39,7 @@ fn holds_values(v: &Value) -> bool {
             | Value::Str(_)
             | Value::Bytes(_)
             | Value::Range { .. }
+            | Value::BigRange(_)
             | Value::Builtin(_)
             | Value::Module(_)
             | Value::LibFn(_)

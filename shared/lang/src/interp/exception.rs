@@ -39,6 +39,8 @@ pub struct Exception {
 pub struct TbEntry {
     pub function: String,
     pub line: u32,
+    /// The expression that failed on that line, for the `^^^` markers.
+    pub span: Option<super::compile::Span>,
 }
 
 impl Exception {

@@ -207,6 +207,7 @@ impl Copier {
             mro,
             exc_base: c.exc_base,
             attrs: Mutex::new(HashMap::new()),
+            getattribute: c.getattribute,
         });
         self.classes.insert(key(c), new.clone());
         let attrs = lock(&c.attrs).clone();

@@ -808,7 +808,7 @@ pub fn percent_bytes(fmt: &[u8], args: &Value) -> Result<Vec<u8>, Exception> {
 /// Values that make `%` look values up by key (CPython: anything with
 /// `__getitem__` but a tuple or str); they also silence "not all arguments converted".
 fn is_mapping_like(v: &Value) -> bool {
-    matches!(v, Value::Dict(_) | Value::List(_) | Value::Bytes(_) | Value::Range { .. })
+    matches!(v, Value::Dict(_) | Value::List(_) | Value::Bytes(_) | Value::Range { .. } | Value::BigRange(_))
 }
 
 struct Printf<'a> {

@@ -313,9 +313,16 @@ impl LaneVm {
     /// finished by it; `close()` answers None to its GeneratorExit. Returns the
     /// exception to go on raising in the caller, or None when it was absorbed.
     pub(super) fn left_by_exception(&mut self, done: &Frame, exc: Exception) -> Option<Exception> {
-        if let OnReturn::Getattr { hasattr, default } = &done.on_return
+        if let OnReturn::Getattr { hasattr, default, fallback } = &done.on_return
             && exc.class.is_subclass_of(ExcClass::AttributeError)
         {
+            // `__getattribute__` raised it: the class's `__getattr__` is asked next.
+            if let Some((obj @ Value::Instance(i), name)) = fallback
+                && let Some(f) = i.class.method("__getattr__")
+            {
+                let on_return = OnReturn::Getattr { hasattr: *hasattr, default: default.clone(), fallback: None };
+                return self.call_function(&f, vec![obj.clone(), Value::str(name)], Vec::new(), on_return).err();
+            }
             match (hasattr, default) {
                 (true, _) => self.frame.stack.push(Value::Bool(false)),
                 (false, Some(d)) => self.frame.stack.push(d.clone()),
@@ -458,7 +465,7 @@ impl LaneVm {
             Op::Jump(3),
             Op::Return,
         ];
-        let program = Program { code, stmts: Vec::new() };
+        let program = Program { code, ..Program::default() };
         let line = self.current_line().unwrap_or(0);
         let mut frame = Frame::new(Arc::new(program), "<genexpr>".into(), line, self.frame.globals.clone());
         frame.on_return = OnReturn::Drained { at };
@@ -545,6 +552,7 @@ fn iterator_type(v: &Value) -> &'static str {
         Value::Str(_) => "str_ascii_iterator",
         Value::Bytes(_) | Value::ByteArray(_) => "bytes_iterator",
         Value::Range { .. } => "range_iterator",
+        Value::BigRange(_) => "longrange_iterator",
         Value::Dict(_) => "dict_keyiterator",
         Value::Set(_) => "set_iterator",
         _ => "iterator",

@@ -129,6 +129,10 @@ pub enum InterpEvent {
         /// Inside a function call: how many frames deep (the top level is 1).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         depth: Option<u32>,
+        /// A statement of a library module written in Python (`socketserver`),
+        /// stepped into: `line` is that module's (`socketserver.py`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        module: Option<String>,
     },
     Print {
         lane: String,
@@ -146,6 +150,24 @@ pub enum InterpEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         traceback: Option<String>,
     },
+}
+
+/// One frame of a lane's call stack, as [`Interpreter::frames`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackEntry {
+    /// The function's qualified name, `<module>` for a top level.
+    pub function: String,
+    pub line: u32,
+    /// The library module written in Python whose code it is (`socketserver`),
+    /// None for the lane's own code.
+    pub module: Option<&'static str>,
+}
+
+impl StackEntry {
+    /// The lane's own code at `line` in `function`.
+    pub fn own(function: &str, line: u32) -> StackEntry {
+        StackEntry { function: function.to_string(), line, module: None }
+    }
 }
 
 /// What one run of a script may use; going past a limit is an error at the
@@ -278,19 +300,43 @@ impl Interpreter {
     }
 
     /// The lane's call stack, outermost first: each frame's function
-    /// (`<module>` for the top level) and its current line. Its length is the
-    /// call depth; empty when the lane has ended or the index is out of range.
-    pub fn frames(&self, lane: usize) -> Vec<(String, u32)> {
+    /// (`<module>` for the top level), its current line and, for library
+    /// code the lane steps into, its module. Its length is the call depth;
+    /// empty when the lane has ended or the index is out of range.
+    pub fn frames(&self, lane: usize) -> Vec<StackEntry> {
         self.lanes.get(lane).map(vm::LaneVm::frames).unwrap_or_default()
     }
 
     /// How many frames deep the lane is: 1 at its top level, 0 once it has
     /// ended (or for an out-of-range index); `frames(lane).len()` without the
-    /// names (library frames, which run within their caller's step, not counted).
+    /// names (library frames count only while the lane steps into them).
     pub fn depth(&self, lane: usize) -> usize {
-        self.lanes.get(lane).filter(|l| !matches!(l.state, LaneState::Ended(_))).map_or(0, |l| {
-            l.callers.iter().chain(std::iter::once(&l.frame)).filter(|f| !f.silent).count()
-        })
+        self.lanes.get(lane).filter(|l| !matches!(l.state, LaneState::Ended(_))).map_or(0, vm::LaneVm::visible_depth)
+    }
+
+    /// Whether the lane's statements in library modules written in Python
+    /// (`socketserver`, `selectors`, …) are steps of their own (step into),
+    /// or run within the step of the statement that calls them (step over,
+    /// run). A lane that rests in library code and stops stepping into it
+    /// finishes its own statement at its next step.
+    pub fn set_into_library(&mut self, lane: usize, into: bool) {
+        if let Some(l) = self.lanes.get_mut(lane) {
+            l.into_library = into || self.shared.library_steps;
+        }
+    }
+
+    /// Every lane, and every lane started later, steps into library code:
+    /// each of its statements there is a step, reported with its module.
+    pub fn set_library_steps(&mut self, on: bool) {
+        self.shared.library_steps = on;
+        for l in &mut self.lanes {
+            l.into_library = on;
+        }
+    }
+
+    /// Whether the lane rests in (or waits in) library code it steps into.
+    pub fn in_library(&self, lane: usize) -> bool {
+        self.lanes.get(lane).is_some_and(vm::LaneVm::in_library)
     }
 
     /// Executes the next statement of `lane` (which must be Ready; otherwise
@@ -400,6 +446,7 @@ mod tests {
             message: None,
             function: None,
             depth: None,
+            module: None,
         };
         assert_eq!(
             serde_json::to_string(&step).unwrap_or_default(),

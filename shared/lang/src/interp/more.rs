@@ -72,7 +72,7 @@ pub fn type_of(v: &Value) -> Value {
         Value::List(_) => Builtin::List,
         Value::Dict(_) => Builtin::Dict,
         Value::Set(_) => Builtin::Set,
-        Value::Range { .. } => Builtin::Range,
+        Value::Range { .. } | Value::BigRange(_) => Builtin::Range,
         Value::Exception(e) => return Value::ExcClass(e.class),
         // Instances of the script's classes (an `except … as e` of one included).
         Value::Instance(i) => return Value::Class(i.class.clone()),

@@ -26,6 +26,7 @@ pub fn reserve_items(items: usize) -> Result<(), Exception> {
 }
 
 fn unsupported(op: &str, a: &Value, b: &Value) -> Exception {
+    let op = if op == "**" { "** or pow()" } else { op };
     Exception::type_error(format!(
         "unsupported operand type(s) for {op}: '{}' and '{}'",
         a.type_name(),
@@ -425,6 +426,7 @@ pub fn contains(container: &Value, item: &Value) -> Result<bool, Exception> {
         (Value::Dict(d), x) => Ok(super::dict::get(d, x)?.is_some()),
         (Value::Set(s), x) => super::set::contains(s, x),
         (Value::List(l), x) => Ok(lock(l).iter().any(|v| py_eq(v, x))),
+        (Value::BigRange(r), x) => Ok(super::bigint::to_big(x).is_some_and(|i| r.contains(&i))),
         (Value::Range { start, stop, step }, x) => {
             let Some(i) = as_int(x) else { return Ok(false) };
             let in_bounds = if *step > 0 {
@@ -478,7 +480,7 @@ pub fn index(object: &Value, idx: &Value) -> Result<Value, Exception> {
         Value::Bytes(_) => "index",
         Value::Tuple(_) => "tuple",
         Value::List(_) => "list",
-        Value::Range { .. } => "range object",
+        Value::Range { .. } | Value::BigRange(_) => "range object",
         other => {
             return Err(Exception::type_error(format!(
                 "'{}' object is not subscriptable",
@@ -527,6 +529,7 @@ pub fn index(object: &Value, idx: &Value) -> Result<Value, Exception> {
             let j = norm_index(i, n).ok_or_else(out_of_range)?;
             Ok(Value::Int(start + (j as i64) * step))
         }
+        Value::BigRange(r) => r.get(i).ok_or_else(out_of_range),
         _ => Err(out_of_range()),
     }
 }

@@ -444,9 +444,10 @@ impl LaneVm {
             other => other,
         };
         let code = vec![Op::Const(function), Op::Const(fargs), Op::Const(kwargs), Op::CallEx, Op::Pop];
-        let program = Arc::new(Program { code, stmts: Vec::new() });
+        let program = Arc::new(Program { code, ..Program::default() });
         let mut frame = Frame::new(program, "<thread>".into(), 0, self.frame.globals.clone());
         frame.silent = true;
+        frame.opaque = true;
         let ident = shared.new_ident();
         shared.threads.insert(ident, ThreadRec { lane: name.clone(), pid, daemon, done: false });
         let lane = LaneVm::with_frame(name, frame, self.process.clone(), ident);
@@ -470,6 +471,9 @@ pub(super) fn settle(lanes: &mut Vec<LaneVm>, shared: &mut Shared) {
     // Only a lane's end or start changes anything here.
     if !std::mem::take(&mut shared.lanes_changed) {
         return;
+    }
+    for lane in &mut shared.spawned {
+        lane.into_library = shared.library_steps;
     }
     lanes.append(&mut shared.spawned);
     // A process whose main thread has ended exits once its non-daemon threads
@@ -544,6 +548,8 @@ impl LaneVm {
         program.code.push(Op::Return);
         let mut frame = Frame::new(Arc::new(program), "<module>".into(), 0, module_namespace(m));
         frame.silent = true;
+        frame.library = Some(m);
+        frame.opaque = true;
         frame.on_return = super::vm::OnReturn::Module(m);
         // The attribute op runs again once the module has loaded.
         self.frame.pc -= 1;

@@ -12,6 +12,7 @@ use super::args::Args;
 use super::class::Instance;
 use super::classes::{exception_of, exception_value};
 use super::exception::{Exception, Raise, TbEntry};
+use super::compile::Span;
 use super::library::Object;
 use super::value::{Value, lock};
 use super::vm::{LaneVm, Next, Shared};
@@ -140,8 +141,11 @@ fn format_frames(tb: &[TbEntry], src: &Source) -> Vec<String> {
         }
         let mut text = format!("  File \"{}\", line {}, in {}\n", src.file, entry.line, entry.function);
         let line = usize::try_from(entry.line).ok().and_then(|n| n.checked_sub(1)).and_then(|n| src.lines.get(n));
-        if let Some(line) = line.map(|l| l.trim()).filter(|l| !l.is_empty()) {
-            text.push_str(&format!("    {line}\n"));
+        if let Some(original) = line.filter(|l| !l.trim().is_empty()) {
+            text.push_str(&format!("    {}\n", original.trim()));
+            if let Some(marks) = entry.span.and_then(|span| markers(original, &span)) {
+                text.push_str(&format!("    {marks}\n"));
+            }
         }
         out.push(text);
     }
@@ -149,6 +153,53 @@ fn format_frames(tb: &[TbEntry], src: &Source) -> Vec<String> {
         out.push(repeated(count));
     }
     out
+}
+
+/// CPython 3.11's marker line under the failing expression (without its
+/// indent of four): `^` under it, or `~` under a binary operation's operands
+/// and a subscript's value with `^` under the operator or the index; None
+/// where the expression is the whole line and has no such parts.
+fn markers(original: &str, span: &Span) -> Option<String> {
+    let chars: Vec<char> = original.chars().collect();
+    let leading = chars.iter().take_while(|c| c.is_whitespace()).count();
+    let stripped = original.trim().chars().count();
+    let start = usize::try_from(span.col).ok()?.checked_sub(1)?;
+    let end = if span.end_line == span.line {
+        usize::try_from(span.end_col).ok()?.checked_sub(1)?.min(chars.len())
+    } else {
+        leading + stripped
+    };
+    let width = end.checked_sub(start).filter(|w| *w > 0)?;
+    let anchors = span.anchors.filter(|_| span.end_line == span.line).and_then(|(left, right, binary)| {
+        let left = usize::try_from(left).ok()?.checked_sub(1)?.checked_sub(start)?;
+        let right = usize::try_from(right).ok()?.checked_sub(1)?.checked_sub(start)?;
+        let segment = &chars[start..end];
+        if binary {
+            // The operator: the first non-space between the operands, two characters for `**`, `//`, `<<`, ….
+            let between = segment.get(left..right)?;
+            let offset = between.iter().take_while(|c| c.is_whitespace()).count();
+            let mut op_end = left + offset + 1;
+            if between.get(offset + 1).is_some_and(|c| !c.is_whitespace()) {
+                op_end += 1;
+            }
+            Some((left + offset, op_end))
+        } else {
+            Some((left, (right + 1).min(width)))
+        }
+    });
+    if width >= stripped && anchors.is_none_or(|(l, r)| r <= l) {
+        return None;
+    }
+    let mut line = " ".repeat(start.saturating_sub(leading));
+    match anchors {
+        Some((l, r)) => {
+            line.push_str(&"~".repeat(l));
+            line.push_str(&"^".repeat(r.saturating_sub(l)));
+            line.push_str(&"~".repeat(width.saturating_sub(r)));
+        }
+        None => line.push_str(&"^".repeat(width)),
+    }
+    Some(line)
 }
 
 /// Whether `traceback`'s functions or `sys.exc_info` are this callee.

@@ -46,6 +46,8 @@ pub enum Value {
         stop: i64,
         step: i64,
     },
+    /// A range past 64 bits (see `bigint::BigRange`).
+    BigRange(Arc<super::bigint::BigRange>),
     Socket(Arc<SocketObj>),
     Exception(Arc<Exception>),
     Icmp(Arc<IcmpPacket>),
@@ -103,8 +105,8 @@ pub struct Function {
     pub closure: Vec<(String, Cell)>,
     /// The globals of the module that defined it.
     pub globals: Namespace,
-    /// Defined by a library module (its frames are library code).
-    pub library: bool,
+    /// The library module that defined it (its frames are library code).
+    pub library: Option<crate::names::Module>,
     /// The class whose body defined it (for `super()`), set when the class is built.
     pub owner: super::class::Owner,
 }
@@ -169,6 +171,7 @@ impl SocketObj {
 #[derive(Debug, Clone)]
 pub enum IterState {
     Range { next: i64, stop: i64, step: i64 },
+    BigRange { next: num_bigint::BigInt, stop: num_bigint::BigInt, step: num_bigint::BigInt },
     Items { items: Vec<Value>, next: usize },
     /// Lines of a socket file: the VM reads them, with `recv` calls as needed.
     File(Arc<super::sockfile::SockFile>),
@@ -193,6 +196,15 @@ impl IterState {
                 let v = *next;
                 *next = next.saturating_add(*step);
                 Some(Value::Int(v))
+            }
+            IterState::BigRange { next, stop, step } => {
+                let more = if step.sign() == num_bigint::Sign::Minus { *next > *stop } else { *next < *stop };
+                if !more {
+                    return None;
+                }
+                let v = super::bigint::norm(next.clone());
+                *next += &*step;
+                Some(v)
             }
             IterState::File(_) | IterState::FileEnum { .. } | IterState::Gen { .. } => None,
             IterState::Items { items, next } => {
@@ -237,7 +249,7 @@ impl Value {
             Value::Bytes(_) => "bytes",
             Value::Tuple(_) => "tuple",
             Value::List(_) => "list",
-            Value::Range { .. } => "range",
+            Value::Range { .. } | Value::BigRange(_) => "range",
             Value::Socket(_) => "socket",
             Value::Exception(e) => e.class.name(),
             Value::Icmp(_) => "ICMP",
@@ -285,6 +297,7 @@ impl Value {
             Value::Set(s) => !lock(s).is_empty(),
             Value::ByteArray(b) => !lock(b).is_empty(),
             Value::Range { start, stop, step } => range_len(*start, *stop, *step) > 0,
+            Value::BigRange(r) => r.start != r.stop && (r.start < r.stop) == (r.step.sign() == num_bigint::Sign::Plus),
             _ => true,
         }
     }
@@ -368,6 +381,7 @@ impl Value {
                     write!(out, "range({start}, {stop}, {step})")
                 };
             }
+            Value::BigRange(r) => out.push_str(&r.repr()),
             Value::Socket(s) => out.push_str(&socket_repr(s)),
             Value::IntEnum(e) => out.push_str(&e.repr()),
             Value::File(f) => out.push_str(&f.repr()),
@@ -586,6 +600,10 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
             };
             let (la, lb) = (range_len(*a0, *a1, *a2), range_len(*b0, *b1, *b2));
             la == lb && (la == 0 || (a0 == b0 && (la == 1 || a2 == b2)))
+        }
+        (Value::BigRange(x), Value::BigRange(y)) => x.same(y),
+        (Value::BigRange(x), Value::Range { start, stop, step }) | (Value::Range { start, stop, step }, Value::BigRange(x)) => {
+            x.same(&super::bigint::BigRange::of(*start, *stop, *step))
         }
         (Value::Socket(x), Value::Socket(y)) => x.id() == y.id(),
         (Value::Exception(x), Value::Exception(y)) => Arc::ptr_eq(x, y),

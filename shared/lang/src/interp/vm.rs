@@ -42,6 +42,8 @@ pub struct Shared {
     pub lines: Vec<String>,
     /// A lane started or ended since the interpreter last looked at its programs.
     pub lanes_changed: bool,
+    /// Every lane steps into library code (`socklab run --into-library`).
+    pub library_steps: bool,
     /// Each program's input not read yet, by lane name; "" is the common input.
     pub inputs: HashMap<String, super::threads::InputBuf>,
     pub limits: super::Limits,
@@ -102,8 +104,10 @@ pub(super) enum OnReturn {
     /// A library module's top level: its globals become the module.
     Module(crate::names::Module),
     /// A property getter or `__getattr__` run for `hasattr`/`getattr(x, n, default)`:
-    /// an AttributeError leaving it becomes False or the default.
-    Getattr { hasattr: bool, default: Option<Value> },
+    /// an AttributeError leaving it becomes False or the default. A
+    /// `__getattribute__` call: such an error first goes to the class's
+    /// `__getattr__` with the object and name in `fallback`.
+    Getattr { hasattr: bool, default: Option<Value>, fallback: Option<(Value, String)> },
 }
 
 /// The statement being executed.
@@ -145,8 +149,14 @@ pub(super) struct Frame {
     /// The globals its code sees: the lane's, or a library module's.
     pub(super) globals: Namespace,
     /// Library code: its statements run within the caller's step, and it is
-    /// not shown as where the lane is.
+    /// not shown as where the lane is, unless the lane steps into library code.
     pub(super) silent: bool,
+    /// The library module whose code this is (functions made here are its).
+    pub(super) library: Option<Module>,
+    /// Never stepped, even into library code: a module's top level, a
+    /// thread's start (`threading`'s code up to the thread's function), and
+    /// the library code they call.
+    pub(super) opaque: bool,
     pub(super) on_return: OnReturn,
     /// Instances whose `__str__`/`__repr__` were cached for the op being retried.
     pub(super) filled: Vec<Arc<Instance>>,
@@ -157,6 +167,8 @@ impl Frame {
         Frame {
             globals,
             silent: false,
+            library: None,
+            opaque: false,
             program,
             pc: 0,
             stack: Vec::new(),
@@ -196,6 +208,8 @@ impl Frame {
             }),
             globals: c.namespace(&self.globals),
             silent: self.silent,
+            library: self.library,
+            opaque: self.opaque,
             on_return: match &self.on_return {
                 OnReturn::Value => OnReturn::Value,
                 OnReturn::Replace(v) => OnReturn::Replace(c.value(v)),
@@ -213,17 +227,25 @@ impl Frame {
                 // A generator running across the fork: the child's copy runs in the child's frame.
                 OnReturn::Generator { genr, mode } => OnReturn::Generator { genr: c.generator(genr), mode: mode.clone() },
                 OnReturn::Drained { at } => OnReturn::Drained { at: *at },
-                OnReturn::Getattr { hasattr, default } => {
-                    OnReturn::Getattr { hasattr: *hasattr, default: default.as_ref().map(|d| c.value(d)) }
-                }
+                OnReturn::Getattr { hasattr, default, fallback } => OnReturn::Getattr {
+                    hasattr: *hasattr,
+                    default: default.as_ref().map(|d| c.value(d)),
+                    fallback: fallback.as_ref().map(|(o, n)| (c.value(o), n.clone())),
+                },
             },
             filled: Vec::new(),
         }
     }
 
+    /// Whether the frame's statements are steps: the lane's own code, or
+    /// library code while the lane steps into it (`into`).
+    fn visible(&self, into: bool) -> bool {
+        !self.silent || (into && !self.opaque)
+    }
+
     /// The line of the statement the frame is in or will run next.
-    fn line(&self) -> Option<u32> {
-        if self.silent {
+    fn line(&self, into: bool) -> Option<u32> {
+        if !self.visible(into) {
             return None;
         }
         let stmt = match (&self.current, self.program.code.get(self.pc)) {
@@ -274,6 +296,8 @@ pub struct LaneVm {
     reraise: bool,
     /// The traceback text of the exception that ends the lane, for its LaneEnd.
     end_traceback: Option<String>,
+    /// Steps into library code written in Python (see [`Frame::visible`]).
+    pub(super) into_library: bool,
 }
 
 /// Why [`LaneVm::run`] is running.
@@ -327,6 +351,7 @@ impl LaneVm {
             resume_next: false,
             reraise: false,
             end_traceback: None,
+            into_library: false,
         }
     }
 
@@ -415,23 +440,42 @@ impl LaneVm {
             return None;
         }
         // A lambda's frame has no statements: its caller's line stands.
+        // Library code is never the lane's own line.
         std::iter::once(&self.frame)
             .chain(self.callers.iter().rev())
-            .find_map(Frame::line)
+            .find_map(|f| f.line(false))
     }
 
     /// The call stack, outermost first: each frame's function (`<module>` for
-    /// the top level) and line. Empty once the lane has ended.
-    pub fn frames(&self) -> Vec<(String, u32)> {
+    /// the top level), line and library module (None for the lane's own
+    /// code; library frames only while the lane steps into them). Empty once
+    /// the lane has ended.
+    pub fn frames(&self) -> Vec<super::StackEntry> {
         if matches!(self.state, LaneState::Ended(_)) {
             return Vec::new();
         }
+        let into = self.into_library;
         self.callers
             .iter()
             .chain(std::iter::once(&self.frame))
-            .filter(|f| !f.silent)
-            .map(|f| (f.function.clone(), f.line().unwrap_or(f.def_line)))
+            .filter(|f| f.visible(into))
+            .map(|f| super::StackEntry {
+                function: f.function.clone(),
+                line: f.line(into).unwrap_or(f.def_line),
+                module: f.library.filter(|_| f.silent).map(Module::name),
+            })
             .collect()
+    }
+
+    /// How many frames deep the lane is, counting the frames [`Self::frames`] shows.
+    pub(super) fn visible_depth(&self) -> usize {
+        let into = self.into_library;
+        self.callers.iter().chain(std::iter::once(&self.frame)).filter(|f| f.visible(into)).count()
+    }
+
+    /// Whether the lane's innermost frame is library code it steps into.
+    pub(super) fn in_library(&self) -> bool {
+        self.frame.silent && self.frame.visible(self.into_library)
     }
 
     pub fn step(&mut self, shared: &mut Shared) -> Yield {
@@ -572,8 +616,10 @@ impl LaneVm {
     /// Executes ops until the statement begun (or resumed) here is done and the
     /// lane rests at the next statement, or a call is needed, or the lane ends.
     fn run(&mut self, shared: &mut Shared, mode: Mode) -> Yield {
-        // Whether this run has a statement in progress (so the next `Stmt` op ends the step).
-        let mut begun = mode == Mode::Resume;
+        // Whether this run has a statement in progress (so the next `Stmt` op ends the step):
+        // a lane resting in library code it no longer steps into finishes its caller's.
+        let mut begun = mode == Mode::Resume
+            || (mode == Mode::Step && self.frame.silent && !self.frame.opaque && !self.into_library);
         loop {
             let Some(op) = self.frame.program.code.get(self.frame.pc).cloned() else {
                 if mode != Mode::Setup {
@@ -586,6 +632,7 @@ impl LaneVm {
             };
             if let Op::Stmt(_) = op
                 && self.frame.silent
+                && (!self.into_library || self.frame.opaque)
             {
                 self.frame.pc += 1;
                 continue;
@@ -948,6 +995,7 @@ impl LaneVm {
                         stop,
                         step,
                     },
+                    Value::BigRange(r) => IterState::BigRange { next: r.start.clone(), stop: r.stop.clone(), step: r.step.clone() },
                     other => IterState::Items {
                         items: super::args::iterate(&other)?,
                         next: 0,
@@ -1162,7 +1210,7 @@ impl LaneVm {
                     kwdefaults: kw,
                     closure,
                     globals: self.frame.globals.clone(),
-                    library: self.frame.silent,
+                    library: self.frame.library,
                     owner: Default::default(),
                 })));
             }
@@ -1426,7 +1474,10 @@ impl LaneVm {
         frame.locals = locals;
         frame.cells = cells;
         frame.func = Some(f.clone());
-        frame.silent = f.library;
+        frame.silent = f.library.is_some();
+        frame.library = f.library;
+        // Library code a module's top level or a thread's start calls is part of them.
+        frame.opaque = frame.silent && self.frame.opaque;
         frame.on_return = on_return;
         if code.is_generator {
             self.make_generator(frame);
@@ -1464,10 +1515,7 @@ impl LaneVm {
             Op::Return,
         ];
         let line = self.current_line().unwrap_or(0);
-        let program = Program {
-            code,
-            stmts: Vec::new(),
-        };
+        let program = Program { code, ..Program::default() };
         let frame = Frame::new(Arc::new(program), name.to_string(), line, self.frame.globals.clone());
         let caller = std::mem::replace(&mut self.frame, frame);
         self.callers.push(caller);
@@ -1606,9 +1654,16 @@ impl LaneVm {
         (!self.callers.is_empty()).then(|| self.frame.function.clone())
     }
 
-    /// The call depth for Step events; None at the top level.
+    /// The call depth for Step events; None at the top level. Stepping into
+    /// library code, the frames shown are counted (as [`Self::frames`] lists them).
     fn depth(&self) -> Option<u32> {
-        (!self.callers.is_empty()).then(|| u32::try_from(self.callers.len() + 1).unwrap_or(u32::MAX))
+        let depth = if self.into_library { self.visible_depth() } else { self.callers.len() + 1 };
+        (!self.callers.is_empty()).then(|| u32::try_from(depth).unwrap_or(u32::MAX))
+    }
+
+    /// The library module of a Step event's statement; None for the lane's own code.
+    fn step_module(&self) -> Option<String> {
+        self.frame.library.filter(|_| self.frame.silent).map(|m| m.name().to_string())
     }
 
     fn stmt_info(&self, stmt: usize) -> (u32, String) {
@@ -1634,6 +1689,7 @@ impl LaneVm {
             message: None,
             function: self.function_name(),
             depth: self.depth(),
+            module: self.step_module(),
         });
     }
 
@@ -1676,7 +1732,11 @@ impl LaneVm {
     /// Reports the frame's failed statement and jumps to its innermost handler.
     /// Ok(ended) when done; Err(exception) when the frame has no handler.
     fn raise_in_frame(&mut self, shared: &mut Shared, raised: Raise) -> Result<bool, Exception> {
-        let cur_line = self.frame.current.as_ref().map(|c| self.stmt_info(c.stmt).0);
+        // A library statement's line is not the lane's: the caller's stands.
+        let cur_line = match self.frame.silent {
+            true => self.frame.current.as_ref().and(self.current_line()),
+            false => self.frame.current.as_ref().map(|c| self.stmt_info(c.stmt).0),
+        };
         if let Some(cur) = self.frame.current.take() {
             let (line, call) = self.stmt_info(cur.stmt);
             let (errno, errno_num, message) = match &raised {
@@ -1704,6 +1764,7 @@ impl LaneVm {
                 message,
                 function: self.function_name(),
                 depth: self.depth(),
+                module: self.step_module(),
             });
         }
         let mut exc = match raised {
@@ -1752,7 +1813,9 @@ impl LaneVm {
             .map_or(f.def_line, |s| s.line);
         // CPython names the code, not its qualified name.
         let function = f.function.rsplit('.').next().unwrap_or(&f.function).to_string();
-        exc.traceback.push(super::exception::TbEntry { function, line });
+        // The op that raised (or made the call the exception came from) was the last begun.
+        let span = f.pc.checked_sub(1).and_then(|pc| f.program.span_at(pc)).filter(|s| s.line == line);
+        exc.traceback.push(super::exception::TbEntry { function, line, span });
     }
 
     /// The first line of a thread's traceback: `Exception in thread NAME:`

@@ -782,6 +782,7 @@ fn ex(e: &Expr) -> String {
         ExprKind::Str(s) => format!("{s:?}"),
         ExprKind::Bytes(b) => format!("b{:?}", String::from_utf8_lossy(b)),
         ExprKind::Name(n) => n.clone(),
+        ExprKind::Module(m) => format!("(module {})", m.name()),
         ExprKind::Tuple(items) => format!("(tuple {})", list(items)),
         ExprKind::List(items) => format!("(list {})", list(items)),
         ExprKind::Unary(op, x) => format!("({op:?} {})", ex(x)),
