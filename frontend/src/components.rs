@@ -646,9 +646,20 @@ pub fn WireView(props: &WireViewProps) -> Html {
             true => (Some(endpoints[from_column].clone()), Some(endpoints[to_column].clone())),
             false => (None, None),
         };
+        let after = segment.after.as_ref().map(|(lane, line)| format!("sent after line {line} ({lane})"));
+        let title = match (&after, by_host) {
+            (Some(after), _) => format!("{} {} → {}, {after}", segment.proto, segment.src, segment.dst),
+            (None, true) => format!("{} {} → {}", segment.proto, segment.src, segment.dst),
+            (None, false) => String::new(),
+        };
         html! {
-            <g {class} data-flags={segment.flags.clone()} data-expert={expert.join(" ")} data-from={data_from} data-to={data_to}>
-                if by_host { <title>{ format!("{} {} → {}", segment.proto, segment.src, segment.dst) }</title> }
+            <g {class} data-flags={segment.flags.clone()} data-expert={expert.join(" ")} data-from={data_from} data-to={data_to}
+                data-after-lane={segment.after.as_ref().map(|(lane, _)| lane.clone())}
+                data-after-line={segment.after.as_ref().map(|(_, line)| line.to_string())}>
+                if !title.is_empty() { <title>{ title }</title> }
+                if let Some((_, line)) = &segment.after {
+                    <text class="after" x="2" y={(y + 4).to_string()}>{ format!("L{line}") }</text>
+                }
                 <line x1={from.to_string()} y1={y.to_string()} x2={to.to_string()} y2={y.to_string()} marker-end="url(#wire-arrow)" />
                 <text x={((from + to) / 2).to_string()} y={(y - 5).to_string()} text-anchor="middle">{ label }</text>
             </g>

@@ -94,6 +94,10 @@ pub struct Segment {
     pub expert: Vec<ExpertMark>,
     /// The session host that sent it (sessions with hosts).
     pub host: Option<String>,
+    /// The last statement stepped before it was sent, by a lane on the host
+    /// that sent it (any lane without hosts): lane and line. When it was sent
+    /// is what the kernel says; which call made it, it does not.
+    pub after: Option<(String, u32)>,
 }
 
 /// The latest TCP transition, to animate in the diagram.
@@ -120,6 +124,10 @@ pub struct Scene {
     /// Each lane's status as last recorded, by lane name, with the line a
     /// blocked lane waits on (until it steps again) (filled when looking back).
     pub statuses: BTreeMap<String, (LaneStatus, Option<u32>)>,
+    /// Each script lane's host (`# lane: NAME @ HOST`), set when a run starts.
+    pub lane_hosts: BTreeMap<String, String>,
+    /// Each lane's last stepped line, the latest last (for segments' `after`).
+    recent: Vec<(String, u32)>,
 }
 
 impl Scene {
@@ -140,6 +148,8 @@ impl Scene {
                 }
                 self.lines.insert(lane.clone(), *line);
                 self.marks.insert(*line, mark.clone());
+                self.recent.retain(|(other, _)| other != lane);
+                self.recent.push((lane.clone(), *line));
             }
             Happening::Kernel { event, name } => self.observe(event.clone(), name.clone()),
             Happening::Answer { call, outcome } => self.answered(call.clone(), outcome),
@@ -174,6 +184,12 @@ impl Scene {
                 self.transition = Some(Transition { sock, from, to, serial });
             }
             Event::Segment { src, dst, proto, flags, seq, ack, len, expert, host, .. } => {
+                // A thread's or a child's lane ("server/t1") runs on its script lane's host.
+                let on_sender = |lane: &str| match &host {
+                    Some(host) => self.lane_hosts.get(lane.split('/').next().unwrap_or(lane)) == Some(host),
+                    None => true,
+                };
+                let after = self.recent.iter().rev().find(|(lane, _)| on_sender(lane)).cloned();
                 self.segments.push(Segment {
                     src,
                     dst,
@@ -184,6 +200,7 @@ impl Scene {
                     len: len as u64,
                     expert,
                     host,
+                    after,
                 });
                 let excess = self.segments.len().saturating_sub(MAX_SEGMENTS);
                 self.segments.drain(..excess);
@@ -667,6 +684,8 @@ impl Reducible for State {
                 state.paused = paused;
                 state.clear_run();
                 state.clear_log();
+                state.scene.lane_hosts = crate::lanes::lane_hosts(&state.source).into_iter().collect();
+                state.scene.recent.clear();
                 state.clear_history();
                 state.check();
                 let note = if paused { "stepping…" } else { "running…" };
@@ -1109,6 +1128,35 @@ mod tests {
                 observed(tcp(1, "CLOSE", "SYN_SENT", 101)),
             ],
         )
+    }
+
+    #[test]
+    fn a_segment_names_the_last_line_stepped_before_it_on_its_sender() {
+        let state = handshake_out_of_order();
+        let after: Vec<_> = state.scene.segments.iter().map(|s| s.after.clone()).collect();
+        assert_eq!(after, vec![Some(("client".to_owned(), 14)); 3]);
+        // With hosts, the last line of a lane on the sending host, not the last line of all.
+        let source = "# lane: server @ srv\nx = 1\n# lane: client @ cli\ny = 2\n";
+        let sent_by = |host: &str, ts_us| match wire("SYN", ts_us) {
+            Event::Segment { src, dst, proto, flags, seq, ack, len, expert, .. } => {
+                Event::Segment { src, dst, proto, flags, seq, ack, len, ts_us, expert, host: Some(host.into()) }
+            }
+            _ => unreachable!(),
+        };
+        let state = apply(
+            State::default(),
+            [
+                Action::Edited(source.into()),
+                Action::Connection(open()),
+                Action::Started { paused: true },
+                Action::Interp(vec![(Key::call(10), ran("client", 4, "y = 2", "2"))]),
+                Action::Interp(vec![(Key::call(20), ran("server", 2, "x = 1", "1"))]),
+                observed(sent_by("cli", 30)),
+                observed(sent_by("srv", 31)),
+            ],
+        );
+        let after: Vec<_> = state.scene.segments.iter().map(|s| s.after.clone()).collect();
+        assert_eq!(after, [Some(("client".to_owned(), 4)), Some(("server".to_owned(), 2))]);
     }
 
     #[test]

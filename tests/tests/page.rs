@@ -1116,6 +1116,15 @@ fn the_page_sets_a_link_draws_hosts_as_columns_and_downloads_the_capture() {
     assert_eq!(arrow("SYN"), json!(["SYN", "laptop", "server"]));
     assert_eq!(arrow("SYN,ACK"), json!(["SYN,ACK", "server", "laptop"]));
     assert!(arrows.iter().all(|a| a[1] != a[2] && ["server", "laptop"].contains(&a[1].as_str().unwrap_or_default())), "{arrows:?}");
+    // Each segment names the last line a lane on its sender had stepped: the SYN
+    // left during the client's connect (line 15), the SYN,ACK while the server
+    // waited in accept (line 5; line 4 had it not called accept yet).
+    let after = driver.js("return [...document.querySelectorAll('.wire g.segment')].map(g => [g.dataset.flags, g.dataset.afterLane, g.dataset.afterLine])");
+    let after = after.as_array().expect("segments").clone();
+    let after_of = |flags: &str| after.iter().find(|a| a[0] == flags).unwrap_or_else(|| panic!("no {flags} in {after:?}")).clone();
+    assert_eq!(after_of("SYN"), json!(["SYN", "client", "15"]));
+    let syn_ack = after_of("SYN,ACK");
+    assert!(syn_ack[1] == "server" && ["4", "5"].contains(&syn_ack[2].as_str().unwrap_or_default()), "{after:?}");
     driver.js("document.querySelector('.wire').scrollIntoView()");
     driver.screenshot("62-wire-hosts");
 
