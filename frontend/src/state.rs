@@ -288,8 +288,8 @@ pub struct State {
     run_keys: Vec<Key>,
     /// `TCP_INFO` samples of every socket, oldest first, for the plots.
     pub tcp_samples: Vec<Sample>,
-    /// Which samples the run's transcript keeps (those telling of a retransmission).
-    pub sample_filter: run_transcript::TextFilter,
+    /// Which `TCP_INFO` samples `run_log` keeps (those a checkpoint could judge differently).
+    pub sample_filter: lessons::SampleFilter,
     /// Calls sent and not answered, to count bytes and learn addresses.
     pub calls_out: BTreeMap<u64, Call>,
     /// The errno whose explanation is open.
@@ -327,7 +327,7 @@ impl Default for State {
             cursor: None,
             run_keys: Vec::new(),
             tcp_samples: Vec::new(),
-            sample_filter: run_transcript::TextFilter::default(),
+            sample_filter: lessons::SampleFilter::default(),
             calls_out: BTreeMap::new(),
             explained: None,
             panel: None,
@@ -444,7 +444,7 @@ impl State {
     fn clear_log(&mut self) {
         self.run_log.clear();
         self.run_keys.clear();
-        self.sample_filter = run_transcript::TextFilter::default();
+        self.sample_filter = lessons::SampleFilter::default();
     }
 
     /// A new timeline, starting from the scene now.
@@ -466,7 +466,7 @@ impl State {
         let known = |sock: SockId| name.clone().or_else(|| self.scene.sockets.iter().find(|row| row.sock == sock)?.name.clone());
         let key = Key::event(&event).unwrap_or_else(|| self.last_key());
         if let Some(line) = run_transcript::Line::kernel(&event, known)
-            && self.sample_filter.shows(&line)
+            && self.sample_filter.keeps(&line)
         {
             self.log(key, line);
         }
@@ -630,7 +630,7 @@ impl Reducible for State {
                     // Kernel lines that came before the script named the socket get its name now.
                     let unnamed = run_transcript::unnamed_socket(sock);
                     for line in &mut state.run_log {
-                        if let run_transcript::Line::Kernel(KernelLine::State { socket, .. }) = line
+                        if let run_transcript::Line::Kernel(KernelLine::State { socket, .. } | KernelLine::TcpInfo { socket, .. }) = line
                             && *socket == unnamed
                         {
                             socket.clone_from(&name);
