@@ -57,7 +57,7 @@ pub fn check_steps(steps: &[StepSpec], lines: &[Line], lang: Lang) -> Vec<StepRe
 /// Which `tcp_info` lines a transcript must keep for the checkpoints to judge
 /// it as they judge every line: a socket's sample whose judged fields
 /// ([`TcpInfoField`]) differ from its last one kept. The page keeps only these.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SampleFilter {
     last: HashMap<String, [u32; TcpInfoField::ALL.len()]>,
 }
