@@ -942,6 +942,22 @@ mod tests {
     }
 
 
+    #[test]
+    fn tcp_info_checkpoints_read_the_samples_the_log_keeps() {
+        let state = apply(State::default(), [Action::Connection(open()), Action::Lesson(Some(17)), Action::Started { paused: false }]);
+        let step = |state: &State, id: &str| state.reports.iter().find(|r| r.id == id).unwrap().verdict.passed;
+        let sample = |cwnd, ts_us| Action::Observed {
+            event: Event::TcpInfo { sock: 4, info: socklab_wire::tcpinfo::TcpInfo { cwnd, unacked: 3, ..Default::default() }, ts_us },
+            name: Some("s".into()),
+        };
+        let state = apply(state, [sample(10, 1), sample(10, 2), sample(14, 3), sample(14, 4), sample(22, 5)]);
+        let kept = state.run_log.iter().filter(|line| matches!(line, run_transcript::Line::Kernel(KernelLine::TcpInfo { .. }))).count();
+        assert_eq!(kept, 3, "a sample like the one before is left out");
+        assert!(step(&state, "cwnd-20") && !step(&state, "cwnd-40"));
+        let state = apply(state, [sample(41, 6)]);
+        assert!(step(&state, "cwnd-40"));
+    }
+
     fn tcp(sock: SockId, from: &str, to: &str, ts_us: u64) -> Event {
         Event::State {
             sock: Some(sock),
