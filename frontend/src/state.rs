@@ -953,9 +953,9 @@ mod tests {
         let state = apply(state, [sample(10, 1), sample(10, 2), sample(14, 3), sample(14, 4), sample(22, 5)]);
         let kept = state.run_log.iter().filter(|line| matches!(line, run_transcript::Line::Kernel(KernelLine::TcpInfo { .. }))).count();
         assert_eq!(kept, 3, "a sample like the one before is left out");
-        assert!(step(&state, "cwnd-20") && !step(&state, "cwnd-40"));
-        let state = apply(state, [sample(41, 6)]);
-        assert!(step(&state, "cwnd-40"));
+        assert!(step(&state, "cwnd-20") && !step(&state, "cwnd-30"));
+        let state = apply(state, [sample(31, 6)]);
+        assert!(step(&state, "cwnd-30"));
     }
 
     fn tcp(sock: SockId, from: &str, to: &str, ts_us: u64) -> Event {
