@@ -323,8 +323,8 @@ pub struct State {
     run_keys: Vec<Key>,
     /// `TCP_INFO` samples of every socket, oldest first, for the plots.
     pub tcp_samples: Vec<Sample>,
-    /// Which samples the run's transcript keeps (those telling of a retransmission).
-    pub sample_filter: run_transcript::TextFilter,
+    /// Which `TCP_INFO` samples `run_log` keeps (those a checkpoint could judge differently).
+    pub sample_filter: lessons::SampleFilter,
     /// Calls sent and not answered, to count bytes and learn addresses.
     pub calls_out: BTreeMap<u64, Call>,
     /// The errno whose explanation is open.
@@ -368,7 +368,7 @@ impl Default for State {
             cursor: None,
             run_keys: Vec::new(),
             tcp_samples: Vec::new(),
-            sample_filter: run_transcript::TextFilter::default(),
+            sample_filter: lessons::SampleFilter::default(),
             calls_out: BTreeMap::new(),
             explained: None,
             panel: None,
@@ -489,7 +489,7 @@ impl State {
     fn clear_log(&mut self) {
         self.run_log.clear();
         self.run_keys.clear();
-        self.sample_filter = run_transcript::TextFilter::default();
+        self.sample_filter = lessons::SampleFilter::default();
     }
 
     /// A new timeline, starting from the scene now.
@@ -511,7 +511,7 @@ impl State {
         let known = |sock: SockId| name.clone().or_else(|| self.scene.sockets.iter().find(|row| row.sock == sock)?.name.clone());
         let key = Key::event(&event).unwrap_or_else(|| self.last_key());
         if let Some(line) = run_transcript::Line::kernel(&event, known)
-            && self.sample_filter.shows(&line)
+            && self.sample_filter.keeps(&line)
         {
             self.log(key, line);
         }
@@ -729,7 +729,7 @@ impl Reducible for State {
                     // Kernel lines that came before the script named the socket get its name now.
                     let unnamed = run_transcript::unnamed_socket(sock);
                     for line in &mut state.run_log {
-                        if let run_transcript::Line::Kernel(KernelLine::State { socket, .. }) = line
+                        if let run_transcript::Line::Kernel(KernelLine::State { socket, .. } | KernelLine::TcpInfo { socket, .. }) = line
                             && *socket == unnamed
                         {
                             socket.clone_from(&name);
@@ -1072,6 +1072,22 @@ mod tests {
         assert!(!state.reports[listening].verdict.passed);
     }
 
+
+    #[test]
+    fn tcp_info_checkpoints_read_the_samples_the_log_keeps() {
+        let state = apply(State::default(), [Action::Connection(open()), Action::Lesson(Some(17)), Action::Started { paused: false }]);
+        let step = |state: &State, id: &str| state.reports.iter().find(|r| r.id == id).unwrap().verdict.passed;
+        let sample = |cwnd, ts_us| Action::Observed {
+            event: Event::TcpInfo { sock: 4, info: socklab_wire::tcpinfo::TcpInfo { cwnd, unacked: 3, ..Default::default() }, ts_us },
+            name: Some("s".into()),
+        };
+        let state = apply(state, [sample(10, 1), sample(10, 2), sample(14, 3), sample(14, 4), sample(22, 5)]);
+        let kept = state.run_log.iter().filter(|line| matches!(line, run_transcript::Line::Kernel(KernelLine::TcpInfo { .. }))).count();
+        assert_eq!(kept, 3, "a sample like the one before is left out");
+        assert!(step(&state, "cwnd-20") && !step(&state, "cwnd-30"));
+        let state = apply(state, [sample(31, 6)]);
+        assert!(step(&state, "cwnd-30"));
+    }
 
     fn tcp(sock: SockId, from: &str, to: &str, ts_us: u64) -> Event {
         Event::State {

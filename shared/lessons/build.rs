@@ -116,6 +116,15 @@ fn check_lesson(dir: &Path, name: &str, position: u32) -> Result<spec::LessonSpe
             &step.what_happened,
             &format!("step {} what_happened", step.id),
         )?;
+        match &step.check {
+            spec::Checkpoint::Segment { flags: None, expert: None } => {
+                return Err(format!("step {}: a segment check needs flags or expert", step.id));
+            }
+            spec::Checkpoint::TcpInfo { at_least: None, fell: false, .. } => {
+                return Err(format!("step {}: a tcp_info check needs at_least or fell", step.id));
+            }
+            _ => {}
+        }
         if spec.steps[..i].iter().any(|s| s.id == step.id) {
             return Err(format!("two steps are called {}", step.id));
         }

@@ -5,10 +5,12 @@
 //! passed (and the transcript line, so a UI can point at it), or what was
 //! missing and what came closest when it failed.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::Lang;
-use super::spec::{Checkpoint, StepSpec};
+use super::spec::{Checkpoint, StepSpec, TcpInfoField};
 use socklab_lang::interp::{EndStatus, InterpEvent};
 use socklab_lang::transcript::{KernelLine, Line};
 
@@ -50,6 +52,24 @@ pub fn check_steps(steps: &[StepSpec], lines: &[Line], lang: Lang) -> Vec<StepRe
             }
         })
         .collect()
+}
+
+/// Which `tcp_info` lines a transcript must keep for the checkpoints to judge
+/// it as they judge every line: a socket's sample whose judged fields
+/// ([`TcpInfoField`]) differ from its last one kept. The page keeps only these.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SampleFilter {
+    last: HashMap<String, [u32; TcpInfoField::ALL.len()]>,
+}
+
+impl SampleFilter {
+    pub fn keeps(&mut self, line: &Line) -> bool {
+        let Line::Kernel(KernelLine::TcpInfo { socket, info, .. }) = line else {
+            return true;
+        };
+        let now = TcpInfoField::ALL.map(|field| field.of(info));
+        self.last.insert(socket.clone(), now) != Some(now)
+    }
 }
 
 /// A `step` line, flattened.
@@ -456,22 +476,74 @@ impl Checkpoint {
                     )),
                 }
             }
-            Checkpoint::Segment { flags } => {
+            Checkpoint::Segment { flags, expert } => {
                 let found = lines.iter().enumerate().find_map(|(i, l)| match l {
-                    Line::Kernel(KernelLine::Segment {
-                        src, dst, flags: f, ..
-                    }) if f == flags => Some((i, src, dst)),
+                    Line::Kernel(KernelLine::Segment { src, dst, flags: f, expert: marks, .. })
+                        if flags.as_ref().is_none_or(|want| want == f)
+                            && expert.is_none_or(|want| marks.contains(&want)) =>
+                    {
+                        Some((i, src, dst, f))
+                    }
                     _ => None,
                 });
+                let mark = expert.map(|m| format!(" [{}]", m.name())).unwrap_or_default();
                 match found {
-                    Some((i, src, dst)) => pass(format!("{src} > {dst} {flags}"), i),
-                    None => fail(t(
-                        format!(
-                            "no {flags} segment was captured (capture needs CAP_NET_RAW on the relay)"
-                        ),
-                        format!("没有捕获到 {flags} 报文（抓包需要 relay 拥有 CAP_NET_RAW）"),
-                    )),
+                    Some((i, src, dst, f)) => pass(format!("{src} > {dst} {f}{mark}"), i),
+                    None => {
+                        let what = match flags {
+                            Some(f) => format!("{f}{mark}"),
+                            None => mark.trim_start().to_string(),
+                        };
+                        fail(t(
+                            format!("no {what} segment was captured (capture needs CAP_NET_RAW on the relay)"),
+                            format!("没有捕获到 {what} 报文（抓包需要 relay 拥有 CAP_NET_RAW）"),
+                        ))
+                    }
                 }
+            }
+            Checkpoint::TcpInfo { socket, field, at_least, fell } => {
+                let samples = lines.iter().enumerate().filter_map(|(i, l)| match l {
+                    Line::Kernel(KernelLine::TcpInfo { socket: s, info, .. })
+                        if socket.as_ref().is_none_or(|want| want == s) =>
+                    {
+                        Some((i, s, field.of(info)))
+                    }
+                    _ => None,
+                });
+                let name = field.name();
+                let mut last: HashMap<&str, u32> = HashMap::new();
+                let mut highest: Option<u32> = None;
+                for (i, s, value) in samples {
+                    let before = last.insert(s.as_str(), value);
+                    highest = Some(highest.map_or(value, |h| h.max(value)));
+                    if let Some(min) = at_least
+                        && value >= *min
+                    {
+                        return pass(t(format!("{s}: tcp_info {name}={value}"), format!("{s}：tcp_info {name}={value}")), i);
+                    }
+                    if *fell
+                        && let Some(before) = before
+                        && value < before
+                    {
+                        return pass(
+                            t(format!("{s}: tcp_info {name} fell from {before} to {value}"), format!("{s}：tcp_info {name} 从 {before} 降到 {value}")),
+                            i,
+                        );
+                    }
+                }
+                let who = socket.as_deref().map(|s| format!(" {s}")).unwrap_or_default();
+                let want = match at_least {
+                    Some(min) => t(format!("{name} reach {min}"), format!("{name} 达到 {min}")),
+                    None => t(format!("{name} fall"), format!("{name} 下降")),
+                };
+                let seen = match highest {
+                    Some(h) => t(format!(" (the highest was {h})"), format!("（最高为 {h}）")),
+                    None => t(" (no tcp_info sample)".into(), "（没有 tcp_info 样本）".into()),
+                };
+                fail(t(
+                    format!("no tcp_info sample of socket{who} saw {want}{seen}"),
+                    format!("socket{who} 的 tcp_info 样本中没有看到 {want}{seen}"),
+                ))
             }
             Checkpoint::AllFinished => {
                 let ends: Vec<_> = lines
@@ -521,6 +593,7 @@ fn status_name(status: EndStatus) -> &'static str {
 mod tests {
     use super::*;
     use socklab_wire::tcp::TcpState;
+    use socklab_wire::tcpinfo::{ExpertMark, TcpInfo};
 
     fn step(lane: &str, call: &str, result: Option<&str>, errno: Option<&str>) -> Line {
         Line::Interp(InterpEvent::Step {
@@ -685,7 +758,8 @@ mod tests {
         );
         assert!(
             !check(Checkpoint::Segment {
-                flags: "RST".into()
+                flags: Some("RST".into()),
+                expert: None
             })
             .passed
         );
@@ -701,5 +775,73 @@ mod tests {
         .evaluate(&[], Lang::Zh);
         assert!(!verdict.passed);
         assert!(verdict.reason.contains("TCP"), "{}", verdict.reason);
+    }
+
+    fn sample(socket: &str, cwnd: u32, total_retrans: u32) -> Line {
+        let info = TcpInfo { cwnd, total_retrans, ..TcpInfo::default() };
+        Line::Kernel(KernelLine::TcpInfo { socket: socket.into(), info, ts_us: 1 })
+    }
+
+    fn segment(flags: &str, expert: Vec<ExpertMark>) -> Line {
+        Line::Kernel(KernelLine::Segment {
+            src: "10.0.0.2:4000".into(),
+            dst: "10.0.0.1:6400".into(),
+            proto: "TCP".into(),
+            flags: flags.into(),
+            seq: Some(1),
+            ack: Some(1),
+            len: 1448,
+            expert,
+            host: Some("laptop".into()),
+        })
+    }
+
+    #[test]
+    fn segments_are_judged_by_flags_and_expert_marks() {
+        let lines = vec![segment("ACK", vec![]), segment("PSH,ACK", vec![ExpertMark::Retransmission])];
+        let check = |flags: Option<&str>, expert| Checkpoint::Segment { flags: flags.map(Into::into), expert }.evaluate(&lines, Lang::En);
+        assert!(check(None, Some(ExpertMark::Retransmission)).passed);
+        assert!(check(Some("PSH,ACK"), Some(ExpertMark::Retransmission)).passed);
+        assert!(!check(Some("ACK"), Some(ExpertMark::Retransmission)).passed);
+        let no = check(None, Some(ExpertMark::DupAck));
+        assert!(!no.passed && no.reason.contains("[dup_ack]"), "{}", no.reason);
+        assert!(check(Some("ACK"), None).passed);
+    }
+
+    #[test]
+    fn tcp_info_checks_see_a_field_reach_a_value_or_fall() {
+        let lines = vec![sample("s", 10, 0), sample("conn", 10, 0), sample("s", 20, 0), sample("conn", 8, 0), sample("s", 14, 2)];
+        let check = |socket: Option<&str>, field, at_least, fell| {
+            Checkpoint::TcpInfo { socket: socket.map(Into::into), field, at_least, fell }.evaluate(&lines, Lang::En)
+        };
+        assert!(check(None, TcpInfoField::TotalRetrans, Some(1), false).passed);
+        let no = check(None, TcpInfoField::TotalRetrans, Some(3), false);
+        assert!(!no.passed && no.reason.contains("highest was 2"), "{}", no.reason);
+        assert!(check(Some("s"), TcpInfoField::Cwnd, Some(20), false).passed);
+        assert!(!check(Some("conn"), TcpInfoField::Cwnd, Some(20), false).passed);
+        // Each socket against its own samples: s fell 20 → 14, conn 10 → 8.
+        let fell = check(Some("s"), TcpInfoField::Cwnd, None, true);
+        assert!(fell.passed && fell.reason.contains("from 20 to 14"), "{}", fell.reason);
+        assert!(check(Some("conn"), TcpInfoField::Cwnd, None, true).passed);
+        assert!(!check(Some("s"), TcpInfoField::TotalRetrans, None, true).passed);
+        let none = Checkpoint::TcpInfo { socket: None, field: TcpInfoField::Cwnd, at_least: None, fell: true }.evaluate(&[], Lang::Zh);
+        assert!(!none.passed && none.reason.contains("没有 tcp_info 样本"), "{}", none.reason);
+    }
+
+    #[test]
+    fn the_page_s_sample_filter_keeps_every_verdict() {
+        let lines: Vec<Line> = [(10, 0), (10, 0), (12, 0), (12, 0), (12, 1), (9, 1), (9, 1), (9, 1), (30, 1), (30, 3)]
+            .into_iter()
+            .map(|(cwnd, retrans)| sample("s", cwnd, retrans))
+            .collect();
+        let mut filter = SampleFilter::default();
+        let kept: Vec<Line> = lines.iter().filter(|l| filter.keeps(l)).cloned().collect();
+        assert_eq!(kept.len(), 6);
+        for field in TcpInfoField::ALL {
+            for (at_least, fell) in [(None, true), (Some(1), false), (Some(3), false), (Some(12), false), (Some(31), false)] {
+                let check = Checkpoint::TcpInfo { socket: None, field, at_least, fell };
+                assert_eq!(check.evaluate(&lines, Lang::En).passed, check.evaluate(&kept, Lang::En).passed, "{check:?}");
+            }
+        }
     }
 }

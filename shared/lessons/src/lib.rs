@@ -12,8 +12,8 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
-pub use checkpoint::{StepReport, Verdict, check_steps};
-pub use spec::{Checkpoint, LessonSpec, StepSpec, Text};
+pub use checkpoint::{SampleFilter, StepReport, Verdict, check_steps};
+pub use spec::{Checkpoint, LessonSpec, StepSpec, TcpInfoField, Text};
 
 /// The languages lessons are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

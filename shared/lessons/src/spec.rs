@@ -101,10 +101,65 @@ pub enum Checkpoint {
     },
     /// A lane ended this way: `finished`, `error`, `assert` or `blocked`.
     LaneEnd { lane: String, status: String },
-    /// A segment with exactly these flags (e.g. `"RST"`, `"FIN,ACK"`) crossed the loopback (needs capture).
-    Segment { flags: String },
+    /// A segment with exactly these flags (e.g. `"RST"`, `"FIN,ACK"`, `"dest-unreachable"` for ICMP), and/or
+    /// carrying this expert mark (`retransmission`, `dup_ack`, `zero_window`, `reset`), was captured.
+    Segment {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        flags: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expert: Option<socklab_wire::tcpinfo::ExpertMark>,
+    },
+    /// A `TCP_INFO` sample (optionally of the socket named `socket`) had `field` at least `at_least`,
+    /// or (`fell`) lower than the same socket's sample before it.
+    TcpInfo {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        socket: Option<String>,
+        field: TcpInfoField,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_least: Option<u32>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        fell: bool,
+    },
     /// Every lane finished normally.
     AllFinished,
+}
+
+/// The `TCP_INFO` fields a checkpoint may judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TcpInfoField {
+    /// The congestion window, in segments.
+    Cwnd,
+    /// Segments retransmitted over the connection's life.
+    TotalRetrans,
+    /// Timeouts in a row without progress (the backoff count).
+    Retransmits,
+    /// Segments the sender believes lost.
+    Lost,
+}
+
+impl TcpInfoField {
+    pub const ALL: [TcpInfoField; 4] = [TcpInfoField::Cwnd, TcpInfoField::TotalRetrans, TcpInfoField::Retransmits, TcpInfoField::Lost];
+
+    /// The name in `lesson.toml` and in verdicts.
+    pub fn name(self) -> &'static str {
+        match self {
+            TcpInfoField::Cwnd => "cwnd",
+            TcpInfoField::TotalRetrans => "total_retrans",
+            TcpInfoField::Retransmits => "retransmits",
+            TcpInfoField::Lost => "lost",
+        }
+    }
+
+    /// Its value in a sample.
+    pub fn of(self, info: &socklab_wire::tcpinfo::TcpInfo) -> u32 {
+        match self {
+            TcpInfoField::Cwnd => info.cwnd,
+            TcpInfoField::TotalRetrans => info.total_retrans,
+            TcpInfoField::Retransmits => info.retransmits,
+            TcpInfoField::Lost => info.lost,
+        }
+    }
 }
 
 fn default_send() -> String {

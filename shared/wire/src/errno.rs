@@ -49,7 +49,7 @@ const TABLE: &[(i32, &str, &str, &str)] = &[
     (107, "ENOTCONN", "Transport endpoint is not connected", "The socket is not connected: connect() (or accept()) first."),
     (108, "ESHUTDOWN", "Cannot send after transport endpoint shutdown", "This direction was shut down with shutdown()."),
     (110, "ETIMEDOUT", "Connection timed out", "The peer never answered in time."),
-    (111, "ECONNREFUSED", "Connection refused", "Nothing is listening on that address and port, so the kernel answered with RST."),
+    (111, "ECONNREFUSED", "Connection refused", "Nothing is listening on that address and port: the kernel there answered with RST (TCP) or ICMP port unreachable (UDP)."),
     (112, "EHOSTDOWN", "Host is down", "The host is down."),
     (113, "EHOSTUNREACH", "No route to host", "There is no route to that host."),
     (114, "EALREADY", "Operation already in progress", "A non-blocking connect() on this socket is still in progress."),
