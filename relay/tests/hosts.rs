@@ -342,6 +342,35 @@ print(host, port)
 }
 
 #[test]
+fn an_icmp_error_that_comes_while_a_call_waits_wakes_it() {
+    // The port unreachable comes back 0.4 s after each send, while recv and
+    // select already wait: a pending error is EPOLLERR alone, and must end both.
+    let run = run_script(
+        r#"
+# lane: server @ server
+x = 1
+
+# lane: client @ laptop
+lab_link("laptop", "server", delay=0.2)
+s = socket(AF_INET, SOCK_DGRAM)
+s.connect(("server", 6800))
+s.send(b"anyone there?")
+try:
+    s.recv(100)
+except OSError as e:
+    print("recv:", e.errno)
+sleep(1.1)
+s.send(b"again")
+r, w, e = select([s], [], [], 5)
+print("select:", r == [s])
+"#,
+        &["--deadlock-timeout", "3"],
+    );
+    run.assert_all_finished();
+    assert_eq!(run.prints("client"), ["recv: 111", "select: True"], "{}", run.stdout);
+}
+
+#[test]
 fn unix_paths_are_per_host() {
     let run = run_script(&format!("import os\n{UNIX_PER_HOST}"), &[]);
     run.assert_all_finished();

@@ -447,6 +447,9 @@ impl PendingCall {
                     Kind::Select { .. } | Kind::Sleep(_) | Kind::Poll { .. } | Kind::Task(_) => unreachable!("matched above"),
                 };
                 let mut registration = entry.registration(None).map_err(ExecError::Os)?;
+                // A pending socket error (a UDP socket's ICMP port unreachable) is
+                // EPOLLERR alone, no EPOLLIN: it must wake a waiting recv too.
+                let interest = interest.add(Interest::ERROR);
                 loop {
                     let mut guard = tokio::select! {
                         biased;
@@ -668,7 +671,7 @@ async fn wait_any(targets: &[(Arc<SockEntry>, Interest, i16)]) {
             loop {
                 let mut guard = tokio::select! {
                     () = entry.closed.cancelled() => return,
-                    guard = registration.ready(*interest) => match guard {
+                    guard = registration.ready(interest.add(Interest::ERROR)) => match guard {
                         Ok(guard) => guard,
                         Err(_) => return,
                     },
