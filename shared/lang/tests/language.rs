@@ -22,6 +22,8 @@ like_cpython! {
     starred_targets_and_arguments: "starred",
     with_several_items: "with_items",
     generators: "generators",
+    instance_iteration: "dunder_iter",
+    instance_truth_and_len: "dunder_truth",
     memoryview_and_slice_assignment: "memoryview",
     exception_chaining: "raise_from",
     hashlib_digests: "hashes",

@@ -275,13 +275,29 @@ impl LaneVm {
         Ok(true)
     }
 
+    /// A truth test of the instance `v` by its class's `__bool__` (or else
+    /// `__len__`): the call is made, `then` uses its answer. False (nothing
+    /// done) when the class defines neither: the instance is true.
+    pub(super) fn truth_dunder(&mut self, v: &Value, then: Truth) -> Result<bool, Raise> {
+        let Some((m, len)) = truth_method(v) else { return Ok(false) };
+        self.call_function(&m, vec![v.clone()], Vec::new(), OnReturn::Truth { then, len })?;
+        Ok(true)
+    }
+
     /// `-x`, `+x`, `~x` of an instance whose class defines `__neg__`, `__pos__`, `__invert__`.
     pub(super) fn unary_dunder(&mut self, op: UnaryOp) -> Result<bool, Raise> {
         let name = match op {
             UnaryOp::Neg => "__neg__",
             UnaryOp::Pos => "__pos__",
             UnaryOp::Invert => "__invert__",
-            UnaryOp::Not => return Ok(false),
+            UnaryOp::Not => {
+                let Some(v @ Value::Instance(_)) = self.frame.stack.last().cloned() else { return Ok(false) };
+                if truth_method(&v).is_none() {
+                    return Ok(false);
+                }
+                self.pop();
+                return self.truth_dunder(&v, Truth::Push { negate: true });
+            }
         };
         let Some(Value::Instance(i)) = self.frame.stack.last() else { return Ok(false) };
         let Some(m) = i.class.method(name) else { return Ok(false) };
@@ -361,11 +377,12 @@ impl LaneVm {
                 && let Some(m) = i.class.method("__contains__")
             {
                 self.frame.stack.truncate(n - 2);
-                let on_return = if op == CmpOp::In { OnReturn::Value } else { OnReturn::Not };
+                let on_return = if op == CmpOp::In { OnReturn::Truthy } else { OnReturn::Not };
                 self.call_function(&m, vec![b.clone(), a], Vec::new(), on_return)?;
                 return Ok(true);
             }
-            return Ok(false);
+            // Otherwise its `__iter__` gives the items looked through.
+            return self.drain_generator(None, n - 1..n);
         }
         let Some((name, reflected)) = cmp_dunders(op) else {
             return Ok(false);
@@ -448,7 +465,7 @@ impl LaneVm {
                     return Ok(Next::Continue);
                 };
                 match i.class.method("__len__") {
-                    Some(m) => self.call_function(&m, positional, Vec::new(), OnReturn::Value)?,
+                    Some(m) => self.call_function(&m, positional, Vec::new(), OnReturn::Len)?,
                     None => {
                         return Err(Exception::type_error(format!(
                             "object of type '{}' has no len()",
@@ -880,8 +897,85 @@ impl LaneVm {
             OnReturn::Module(m) => {
                 lock(&self.process).modules.insert(m, done.globals);
             }
+            OnReturn::Iter => {
+                if !is_iterator(&v) {
+                    return Err(Exception::type_error(format!(
+                        "iter() returned non-iterator of type '{}'",
+                        v.type_name()
+                    )));
+                }
+                self.frame.stack.push(v);
+            }
+            OnReturn::ForNext { .. } | OnReturn::NextDefault(_) => self.frame.stack.push(v),
+            OnReturn::Truthy => self.frame.stack.push(Value::Bool(v.truthy())),
+            OnReturn::Len => self.frame.stack.push(Value::Int(len_result(&v)?)),
+            OnReturn::Truth { then, len } => {
+                let b = match (len, &v) {
+                    (true, _) => len_result(&v)? > 0,
+                    (false, Value::Bool(b)) => *b,
+                    (false, _) => {
+                        return Err(Exception::type_error(format!(
+                            "__bool__ should return bool, returned {}",
+                            v.type_name()
+                        )));
+                    }
+                };
+                match then {
+                    Truth::Jump { to, when } if b == when => self.frame.pc = to,
+                    Truth::Jump { .. } => {}
+                    Truth::JumpOrPop { to, when } if b == when => self.frame.pc = to,
+                    Truth::JumpOrPop { .. } => {
+                        self.pop();
+                    }
+                    Truth::Push { negate } => self.frame.stack.push(Value::Bool(b != negate)),
+                }
+            }
         }
         Ok(())
+    }
+}
+
+/// What a truth test of an instance does with the answer of its class's
+/// `__bool__`/`__len__`: jump (`when` it is that), jump or else pop the
+/// instance (`and`/`or`), or push it as a bool.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Truth {
+    Jump { to: usize, when: bool },
+    JumpOrPop { to: usize, when: bool },
+    Push { negate: bool },
+}
+
+/// The method deciding an instance's truth: `__bool__`, else `__len__` (true).
+fn truth_method(v: &Value) -> Option<(Arc<Function>, bool)> {
+    let Value::Instance(i) = v else { return None };
+    match i.class.method("__bool__") {
+        Some(m) => Some((m, false)),
+        None => i.class.method("__len__").map(|m| (m, true)),
+    }
+}
+
+/// What `__len__` returned, as CPython checks it.
+fn len_result(v: &Value) -> Result<i64, Exception> {
+    match v {
+        Value::Int(n) if *n < 0 => Err(Exception::value_error("__len__() should return >= 0")),
+        Value::Int(n) => Ok(*n),
+        Value::Bool(b) => Ok(i64::from(*b)),
+        Value::BigInt(b) if b.sign() == num_bigint::Sign::Minus => Err(Exception::value_error("__len__() should return >= 0")),
+        Value::BigInt(_) => Err(Exception::new(ExcClass::OverflowError, "cannot fit 'int' into an index-sized integer")),
+        other => Err(Exception::type_error(format!(
+            "'{}' object cannot be interpreted as an integer",
+            other.type_name()
+        ))),
+    }
+}
+
+/// Whether `iter()` may return `v`: a generator, a builtin iterator, or an
+/// instance whose class defines `__next__`.
+pub(super) fn is_iterator(v: &Value) -> bool {
+    match v {
+        Value::Generator(_) | Value::Iter(_) | Value::File(_) => true,
+        Value::Instance(i) => i.class.method("__next__").is_some(),
+        _ => false,
     }
 }
 

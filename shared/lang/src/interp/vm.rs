@@ -17,7 +17,7 @@ use super::compile::FuncCode;
 use super::dict;
 use super::value::{Cell, Function, IterState, Namespace, Value, lock};
 use super::class::{Instance, Special};
-use super::classes::{class_call, exc_matches, exception_of, exception_value, raise_script};
+use super::classes::{Truth, class_call, exc_matches, exception_of, exception_value, raise_script};
 use crate::ast::BinOp;
 use super::{CallResult, EndStatus, InterpEvent, LaneState, Yield};
 use socklab_wire::errno;
@@ -108,6 +108,19 @@ pub(super) enum OnReturn {
     /// `__getattribute__` call: such an error first goes to the class's
     /// `__getattr__` with the object and name in `fallback`.
     Getattr { hasattr: bool, default: Option<Value>, fallback: Option<(Value, String)> },
+    /// `__iter__`: its result must be an iterator, which is pushed.
+    Iter,
+    /// `__next__` for a `for` (`next` set: `next(x, default)`): pushed;
+    /// StopIteration leaving it pops the iterator and jumps to `done`
+    /// (pushes the default).
+    ForNext { done: usize },
+    NextDefault(Value),
+    /// `__bool__` (or `__len__`, `len` set) for a truth test: `then` uses the answer.
+    Truth { then: super::classes::Truth, len: bool },
+    /// `len()` of an instance: `__len__`'s answer checked.
+    Len,
+    /// `__contains__`: its answer's truth is pushed.
+    Truthy,
 }
 
 /// The statement being executed.
@@ -227,6 +240,12 @@ impl Frame {
                 // A generator running across the fork: the child's copy runs in the child's frame.
                 OnReturn::Generator { genr, mode } => OnReturn::Generator { genr: c.generator(genr), mode: mode.clone() },
                 OnReturn::Drained { at } => OnReturn::Drained { at: *at },
+                OnReturn::Iter => OnReturn::Iter,
+                OnReturn::Truth { then, len } => OnReturn::Truth { then: *then, len: *len },
+                OnReturn::Len => OnReturn::Len,
+                OnReturn::Truthy => OnReturn::Truthy,
+                OnReturn::ForNext { done } => OnReturn::ForNext { done: *done },
+                OnReturn::NextDefault(v) => OnReturn::NextDefault(c.value(v)),
                 OnReturn::Getattr { hasattr, default, fallback } => OnReturn::Getattr {
                     hasattr: *hasattr,
                     default: default.as_ref().map(|d| c.value(d)),
@@ -830,24 +849,45 @@ impl LaneVm {
                 self.frame.stack.push(ops::compare(op, &a, &b)?);
             }
             Op::Jump(t) => self.frame.pc = t,
+            // Every instance is truthy: only for one is `__bool__`/`__len__` looked for.
             Op::JumpIfFalse(t) => {
-                if !self.pop().truthy() {
+                let v = self.pop();
+                if !v.truthy() {
                     self.frame.pc = t;
+                } else if let Value::Instance(_) = v
+                    && self.truth_dunder(&v, Truth::Jump { to: t, when: false })?
+                {
+                    return Ok(Next::Continue);
                 }
             }
             Op::JumpIfTrue(t) => {
-                if self.pop().truthy() {
+                let v = self.pop();
+                if let Value::Instance(_) = v
+                    && self.truth_dunder(&v, Truth::Jump { to: t, when: true })?
+                {
+                    return Ok(Next::Continue);
+                }
+                if v.truthy() {
                     self.frame.pc = t;
                 }
             }
             Op::JumpIfFalseOrPop(t) => {
                 if self.frame.stack.last().is_some_and(|v| !v.truthy()) {
                     self.frame.pc = t;
+                } else if let Some(v @ Value::Instance(_)) = self.frame.stack.last().cloned()
+                    && self.truth_dunder(&v, Truth::JumpOrPop { to: t, when: false })?
+                {
+                    return Ok(Next::Continue);
                 } else {
                     self.pop();
                 }
             }
             Op::JumpIfTrueOrPop(t) => {
+                if let Some(v @ Value::Instance(_)) = self.frame.stack.last().cloned()
+                    && self.truth_dunder(&v, Truth::JumpOrPop { to: t, when: true })?
+                {
+                    return Ok(Next::Continue);
+                }
                 if self.frame.stack.last().is_some_and(Value::truthy) {
                     self.frame.pc = t;
                 } else {
@@ -966,6 +1006,13 @@ impl LaneVm {
                     self.call_function(&m, positional, Vec::new(), OnReturn::Value)?;
                     return Ok(Next::Continue);
                 }
+                // `bool(x)` of an instance whose class defines `__bool__` or `__len__`.
+                if let (Value::Builtin(Builtin::Bool), [x @ Value::Instance(_)]) = (&callee, positional.as_slice())
+                    && kwnames.is_empty()
+                    && self.truth_dunder(x, Truth::Push { negate: false })?
+                {
+                    return Ok(Next::Continue);
+                }
                 if class_call(&callee, &positional) {
                     let keywords = kwnames.into_iter().zip(kwvalues).collect();
                     return self.call_class_value(callee, positional, keywords);
@@ -996,6 +1043,10 @@ impl LaneVm {
                         step,
                     },
                     Value::BigRange(r) => IterState::BigRange { next: r.start.clone(), stop: r.stop.clone(), step: r.step.clone() },
+                    Value::Instance(ref i) if let Some(m) = i.class.method("__iter__") => {
+                        self.call_function(&m, vec![v.clone()], Vec::new(), OnReturn::Iter)?;
+                        return Ok(Next::Continue);
+                    }
                     other => IterState::Items {
                         items: super::args::iterate(&other)?,
                         next: 0,
@@ -1042,6 +1093,12 @@ impl LaneVm {
                 }
                 let next = match self.frame.stack.last_mut() {
                     Some(Value::Iter(state)) => state.next_value(),
+                    // An instance `__iter__` gave: its `__next__` runs as a call.
+                    Some(Value::Instance(i)) if let Some(m) = i.class.method("__next__") => {
+                        let recv = Value::Instance(i.clone());
+                        self.call_function(&m, vec![recv], Vec::new(), OnReturn::ForNext { done })?;
+                        return Ok(Next::Continue);
+                    }
                     _ => None,
                 };
                 match next {
