@@ -24,6 +24,7 @@ like_cpython! {
     generators: "generators",
     instance_iteration: "dunder_iter",
     instance_truth_and_len: "dunder_truth",
+    instance_items: "dunder_items",
     memoryview_and_slice_assignment: "memoryview",
     exception_chaining: "raise_from",
     hashlib_digests: "hashes",

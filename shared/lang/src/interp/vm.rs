@@ -742,6 +742,10 @@ impl LaneVm {
                 let index = self.pop();
                 let object = self.pop();
                 let value = self.pop();
+                if let Value::Instance(inst) = &object {
+                    let args = vec![object.clone(), index, value];
+                    return self.item_dunder(inst.clone(), "__setitem__", args, "does not support item assignment");
+                }
                 ops::store_index(&object, &index, value)?;
             }
             Op::Unpack(_) | Op::UnpackEx { .. }
@@ -950,6 +954,9 @@ impl LaneVm {
             Op::Index => {
                 let i = self.pop();
                 let x = self.pop();
+                if let Value::Instance(inst) = &x {
+                    return self.item_dunder(inst.clone(), "__getitem__", vec![x, i], "is not subscriptable");
+                }
                 self.frame.stack.push(ops::index(&x, &i)?);
             }
             Op::Slice { lower, upper, step } => {
@@ -1239,6 +1246,9 @@ impl LaneVm {
             Op::DeleteIndex => {
                 let index = self.pop();
                 let object = self.pop();
+                if let Value::Instance(inst) = &object {
+                    return self.item_dunder(inst.clone(), "__delitem__", vec![object.clone(), index], "doesn't support item deletion");
+                }
                 ops::delete_index(&object, &index)?;
             }
             Op::MakeFunction {
@@ -1507,6 +1517,18 @@ impl LaneVm {
 
     /// Binds the arguments and enters the function: its frame becomes the
     /// innermost, and `run` goes on with its first op.
+    /// `x[i]`, `x[i] = v`, `del x[i]` of an instance: its class's method
+    /// `name` runs as a call (`__getitem__`'s answer pushed), or the
+    /// TypeError says the object `lacks` it.
+    fn item_dunder(&mut self, inst: Arc<Instance>, name: &str, args: Vec<Value>, lacks: &str) -> Result<Next, Raise> {
+        let Some(m) = inst.class.method(name) else {
+            return Err(Exception::type_error(format!("'{}' object {lacks}", inst.class.name)).into());
+        };
+        let on_return = if name == "__getitem__" { OnReturn::Value } else { OnReturn::Discard };
+        self.call_function(&m, args, Vec::new(), on_return)?;
+        Ok(Next::Continue)
+    }
+
     pub(super) fn call_function(
         &mut self,
         f: &Arc<Function>,
