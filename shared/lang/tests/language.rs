@@ -25,6 +25,7 @@ like_cpython! {
     instance_iteration: "dunder_iter",
     instance_truth_and_len: "dunder_truth",
     instance_items: "dunder_items",
+    operator_methods_and_not_implemented: "dunder_operators",
     memoryview_and_slice_assignment: "memoryview",
     exception_chaining: "raise_from",
     hashlib_digests: "hashes",

@@ -107,6 +107,8 @@ pub enum Special {
     Type,
     IsInstance,
     IsSubclass,
+    /// The `NotImplemented` an operator method returns to hand over.
+    NotImplemented,
 }
 
 impl Special {
@@ -120,6 +122,7 @@ impl Special {
             "type" => Special::Type,
             "isinstance" => Special::IsInstance,
             "issubclass" => Special::IsSubclass,
+            "NotImplemented" => Special::NotImplemented,
             _ => return None,
         })
     }
@@ -134,6 +137,7 @@ impl Special {
             Special::Type => "type",
             Special::IsInstance => "isinstance",
             Special::IsSubclass => "issubclass",
+            Special::NotImplemented => "NotImplemented",
         }
     }
 }

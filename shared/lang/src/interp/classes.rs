@@ -237,6 +237,34 @@ fn cmp_dunders(op: CmpOp) -> Option<(&'static str, &'static str)> {
 }
 
 /// The method an operator calls on its left operand, and the reflected one on its right.
+/// The in-place method `a OP= b` asks `a` for first.
+fn in_place_dunder(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Add => "__iadd__",
+        BinOp::Sub => "__isub__",
+        BinOp::Mul => "__imul__",
+        BinOp::Div => "__itruediv__",
+        BinOp::FloorDiv => "__ifloordiv__",
+        BinOp::Mod => "__imod__",
+        BinOp::Pow => "__ipow__",
+        BinOp::BitAnd => "__iand__",
+        BinOp::BitOr => "__ior__",
+        BinOp::BitXor => "__ixor__",
+        BinOp::Shl => "__ilshift__",
+        BinOp::Shr => "__irshift__",
+    }
+}
+
+/// `a OP= b` neither operand supports: CPython names the operator `+=`.
+pub(super) fn in_place_error(mut e: Exception) -> Exception {
+    if let Some(rest) = e.message.strip_prefix("unsupported operand type(s) for ")
+        && let Some((op, tail)) = rest.split_once(':')
+    {
+        e.message = format!("unsupported operand type(s) for {op}=:{tail}");
+    }
+    e
+}
+
 fn binary_dunders(op: BinOp) -> (&'static str, &'static str) {
     match op {
         BinOp::Add => ("__add__", "__radd__"),
@@ -263,16 +291,34 @@ impl LaneVm {
             return Ok(false);
         }
         let (a, b) = (self.frame.stack[n - 2].clone(), self.frame.stack[n - 1].clone());
+        Ok(self.operator_from(op, &a, &b, 1, 2, false)?)
+    }
+
+    /// `a OP b` from `stage` on: 0 `a`'s in-place method (`__iadd__`), 1
+    /// its method (`__add__`), 2 `b`'s reflected one (`__radd__`, when `b`'s
+    /// class is not `a`'s). The first defined runs as a call (after `pop`
+    /// values are popped); NotImplemented from it goes on to the next stage.
+    /// False, nothing done, when no stage is left (`in_place`: for `OP=`).
+    pub(super) fn operator_from(&mut self, op: BinOp, a: &Value, b: &Value, stage: u8, pop: usize, in_place: bool) -> Result<bool, Exception> {
         let (name, reflected) = binary_dunders(op);
-        let found = match (&a, &b) {
-            (Value::Instance(i), _) if let Some(m) = i.class.method(name) => Some((m, a.clone(), b.clone())),
-            (_, Value::Instance(i)) if let Some(m) = i.class.method(reflected) => Some((m, b.clone(), a.clone())),
-            _ => None,
-        };
-        let Some((m, recv, other)) = found else { return Ok(false) };
-        self.frame.stack.truncate(n - 2);
-        self.call_function(&m, vec![recv, other], Vec::new(), OnReturn::Value)?;
-        Ok(true)
+        for stage in stage..3 {
+            let found = match (stage, a, b) {
+                (0, Value::Instance(i), _) => i.class.method(in_place_dunder(op)).map(|m| (m, a, b)),
+                (1, Value::Instance(i), _) => i.class.method(name).map(|m| (m, a, b)),
+                (2, _, Value::Instance(j)) if !matches!(a, Value::Instance(i) if Arc::ptr_eq(&i.class, &j.class)) => {
+                    j.class.method(reflected).map(|m| (m, b, a))
+                }
+                _ => None,
+            };
+            if let Some((m, recv, other)) = found {
+                let at = self.frame.stack.len().saturating_sub(pop);
+                self.frame.stack.truncate(at);
+                let on_return = OnReturn::Operator { op, a: a.clone(), b: b.clone(), stage, in_place };
+                self.call_function(&m, vec![recv.clone(), other.clone()], Vec::new(), on_return)?;
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// A truth test of the instance `v` by its class's `__bool__` (or else
@@ -526,6 +572,7 @@ impl LaneVm {
             ))),
         };
         Ok(match s {
+            Special::NotImplemented => return Err(Exception::type_error("'NotImplementedType' object is not callable")),
             Special::StaticMethod => Value::Wrapped(Arc::new(Wrapped::Static(one(&args)?))),
             Special::ClassMethod => Value::Wrapped(Arc::new(Wrapped::ClassMethod(one(&args)?))),
             Special::Property => match args.as_slice() {
@@ -907,6 +954,14 @@ impl LaneVm {
                 self.frame.stack.push(v);
             }
             OnReturn::ForNext { .. } | OnReturn::NextDefault(_) => self.frame.stack.push(v),
+            OnReturn::Operator { op, a, b, stage, in_place } => {
+                if !matches!(v, Value::Special(Special::NotImplemented)) {
+                    self.frame.stack.push(v);
+                } else if !self.operator_from(op, &a, &b, stage + 1, 0, in_place)? {
+                    let r = super::ops::binary(op, &a, &b);
+                    self.frame.stack.push(if in_place { r.map_err(in_place_error)? } else { r? });
+                }
+            }
             OnReturn::Truthy => self.frame.stack.push(Value::Bool(v.truthy())),
             OnReturn::Len => self.frame.stack.push(Value::Int(len_result(&v)?)),
             OnReturn::Truth { then, len } => {

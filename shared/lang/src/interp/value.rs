@@ -263,6 +263,7 @@ impl Value {
             Value::Class(_) => "type",
             Value::Instance(i) => i.class.name,
             Value::BoundMethod(_) => "method",
+            Value::Special(super::class::Special::NotImplemented) => "NotImplementedType",
             Value::Special(_) => "type",
             Value::Wrapped(w) => match &**w {
                 Wrapped::Static(_) => "staticmethod",
@@ -456,6 +457,7 @@ impl Value {
                 m.0.write_repr(out, depth + 1, cap);
                 out.push('>');
             }
+            Value::Special(super::class::Special::NotImplemented) => out.push_str("NotImplemented"),
             Value::Special(s) => {
                 let _ = write!(out, "<class '{}'>", s.name());
             }

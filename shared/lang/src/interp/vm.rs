@@ -115,6 +115,9 @@ pub(super) enum OnReturn {
     /// (pushes the default).
     ForNext { done: usize },
     NextDefault(Value),
+    /// An operator method (`stage` as in `LaneVm::operator_from`): its
+    /// answer is pushed, or NotImplemented hands over to the next stage.
+    Operator { op: BinOp, a: Value, b: Value, stage: u8, in_place: bool },
     /// `__bool__` (or `__len__`, `len` set) for a truth test: `then` uses the answer.
     Truth { then: super::classes::Truth, len: bool },
     /// `len()` of an instance: `__len__`'s answer checked.
@@ -243,6 +246,9 @@ impl Frame {
                 OnReturn::Iter => OnReturn::Iter,
                 OnReturn::Truth { then, len } => OnReturn::Truth { then: *then, len: *len },
                 OnReturn::Len => OnReturn::Len,
+                OnReturn::Operator { op, a, b, stage, in_place } => {
+                    OnReturn::Operator { op: *op, a: c.value(a), b: c.value(b), stage: *stage, in_place: *in_place }
+                }
                 OnReturn::Truthy => OnReturn::Truthy,
                 OnReturn::ForNext { done } => OnReturn::ForNext { done: *done },
                 OnReturn::NextDefault(v) => OnReturn::NextDefault(c.value(v)),
@@ -829,7 +835,16 @@ impl LaneVm {
                 let v = self.pop();
                 self.frame.stack.push(ops::unary(op, &v)?);
             }
-            Op::Binary(op) => {
+            Op::InPlace(op) if matches!(self.frame.stack.iter().rev().nth(1), Some(Value::Instance(_))) => {
+                let n = self.frame.stack.len();
+                let (a, b) = (self.frame.stack[n - 2].clone(), self.frame.stack[n - 1].clone());
+                if self.operator_from(op, &a, &b, 0, 2, true)? {
+                    return Ok(Next::Continue);
+                }
+                self.frame.stack.truncate(n - 2);
+                self.frame.stack.push(ops::binary(op, &a, &b).map_err(super::classes::in_place_error)?);
+            }
+            Op::Binary(op) | Op::InPlace(op) => {
                 if op == BinOp::Mod
                     && matches!(self.frame.stack.iter().rev().nth(1), Some(Value::Str(_)))
                     && let Some(v) = self.frame.stack.last().cloned()
