@@ -26,6 +26,7 @@ like_cpython! {
     instance_truth_and_len: "dunder_truth",
     instance_items: "dunder_items",
     operator_methods_and_not_implemented: "dunder_operators",
+    format_method: "dunder_format",
     memoryview_and_slice_assignment: "memoryview",
     exception_chaining: "raise_from",
     hashlib_digests: "hashes",

@@ -962,6 +962,12 @@ impl LaneVm {
                     self.frame.stack.push(if in_place { r.map_err(in_place_error)? } else { r? });
                 }
             }
+            OnReturn::Format => {
+                if !matches!(v, Value::Str(_)) {
+                    return Err(Exception::type_error(format!("__format__ must return a str, not {}", v.type_name())));
+                }
+                self.frame.stack.push(v);
+            }
             OnReturn::Truthy => self.frame.stack.push(Value::Bool(v.truthy())),
             OnReturn::Len => self.frame.stack.push(Value::Int(len_result(&v)?)),
             OnReturn::Truth { then, len } => {

@@ -122,6 +122,8 @@ pub(super) enum OnReturn {
     Truth { then: super::classes::Truth, len: bool },
     /// `len()` of an instance: `__len__`'s answer checked.
     Len,
+    /// `__format__`: its answer, which must be a str, is pushed.
+    Format,
     /// `__contains__`: its answer's truth is pushed.
     Truthy,
 }
@@ -246,6 +248,7 @@ impl Frame {
                 OnReturn::Iter => OnReturn::Iter,
                 OnReturn::Truth { then, len } => OnReturn::Truth { then: *then, len: *len },
                 OnReturn::Len => OnReturn::Len,
+                OnReturn::Format => OnReturn::Format,
                 OnReturn::Operator { op, a, b, stage, in_place } => {
                     OnReturn::Operator { op: *op, a: c.value(a), b: c.value(b), stage: *stage, in_place: *in_place }
                 }
@@ -922,15 +925,14 @@ impl LaneVm {
                 has_spec,
             } => {
                 let at = self.frame.stack.len().saturating_sub(1 + usize::from(has_spec));
-                // `f"{when:%H:%M}"` of an instance whose class defines `__format__`.
-                if has_spec
-                    && conversion.is_none()
+                // `f"{when:%H:%M}"` (or `f"{when}"`, spec '') of an instance whose class defines `__format__`.
+                if conversion.is_none()
                     && let Some(Value::Instance(i)) = self.frame.stack.get(at)
                     && let Some(m) = i.class.method("__format__")
                 {
-                    let spec = self.pop();
+                    let spec = if has_spec { self.pop() } else { Value::str("") };
                     let recv = self.pop();
-                    self.call_function(&m, vec![recv, spec], Vec::new(), OnReturn::Value)?;
+                    self.call_function(&m, vec![recv, spec], Vec::new(), OnReturn::Format)?;
                     return Ok(Next::Continue);
                 }
                 if let Some(v) = self.frame.stack.get(at).cloned() {
@@ -1026,6 +1028,16 @@ impl LaneVm {
                     && let Some(m) = i.class.method("__abs__")
                 {
                     self.call_function(&m, positional, Vec::new(), OnReturn::Value)?;
+                    return Ok(Next::Continue);
+                }
+                // `format(x, spec)` of an instance whose class defines `__format__`.
+                if let (Value::Builtin(Builtin::Format), [x @ Value::Instance(i), rest @ ..]) = (&callee, positional.as_slice())
+                    && kwnames.is_empty()
+                    && rest.len() <= 1
+                    && let Some(m) = i.class.method("__format__")
+                {
+                    let spec = rest.first().cloned().unwrap_or_else(|| Value::str(""));
+                    self.call_function(&m, vec![x.clone(), spec], Vec::new(), OnReturn::Format)?;
                     return Ok(Next::Continue);
                 }
                 // `bool(x)` of an instance whose class defines `__bool__` or `__len__`.
