@@ -27,6 +27,7 @@ like_cpython! {
     instance_items: "dunder_items",
     operator_methods_and_not_implemented: "dunder_operators",
     format_method: "dunder_format",
+    unhashable_instances: "dunder_hash",
     memoryview_and_slice_assignment: "memoryview",
     exception_chaining: "raise_from",
     hashlib_digests: "hashes",

@@ -238,6 +238,19 @@ impl Class {
         self.chain().any(|c| Arc::ptr_eq(c, other))
     }
 
+    /// Whether its instances are unhashable: the first class in its order
+    /// that defines `__eq__` or `__hash__` sets `__hash__ = None` or defines
+    /// `__eq__` without `__hash__` (which CPython makes None).
+    pub fn unhashable(self: &Arc<Class>) -> bool {
+        self.chain().find_map(|c| {
+            let attrs = lock(&c.attrs);
+            match attrs.get("__hash__") {
+                Some(h) => Some(matches!(h, Value::None)),
+                None => attrs.contains_key("__eq__").then_some(true),
+            }
+        }) == Some(true)
+    }
+
     /// A script method (a `def` in the class) with this name, if any.
     pub fn method(self: &Arc<Class>, name: &str) -> Option<Arc<Function>> {
         match self.lookup(name) {
