@@ -529,6 +529,42 @@ impl LaneVm {
         Ok(true)
     }
 
+    /// `any(items)` (`all` when `all`) of a list or tuple holding an instance
+    /// whose class defines `__bool__` or `__len__`: a loop of truth tests
+    /// runs as a frame, each instance's method a call of its own. False,
+    /// nothing done, for other items (the builtin answers).
+    pub(super) fn any_all(&mut self, all: bool, items: &Value) -> Result<bool, Raise> {
+        let asks = |v: &Value| matches!(v, Value::Instance(i) if i.class.method("__bool__").is_some() || i.class.method("__len__").is_some());
+        let found = match items {
+            Value::List(l) => lock(l).iter().any(asks),
+            Value::Tuple(t) => t.iter().any(asks),
+            _ => false,
+        };
+        if !found {
+            return Ok(false);
+        }
+        if self.callers.len() + 2 > super::vm::RECURSION_LIMIT {
+            return Err(Exception::new(ExcClass::RecursionError, "maximum recursion depth exceeded").into());
+        }
+        let code = vec![
+            Op::Const(items.clone()),
+            Op::GetIter,
+            Op::ForIter(7),
+            if all { Op::JumpIfTrue(2) } else { Op::JumpIfFalse(2) },
+            Op::Pop,
+            Op::Const(Value::Bool(!all)),
+            Op::Return,
+            Op::Const(Value::Bool(all)),
+            Op::Return,
+        ];
+        let program = Program { code, ..Program::default() };
+        let line = self.current_line().unwrap_or(0);
+        let frame = Frame::new(Arc::new(program), if all { "all" } else { "any" }.into(), line, self.frame.globals.clone());
+        let caller = std::mem::replace(&mut self.frame, frame);
+        self.callers.push(caller);
+        Ok(true)
+    }
+
     /// `gen.throw(exc)`: the exception is raised where the generator is
     /// suspended (at once in the caller when it has finished).
     fn throw_generator(&mut self, g: &Arc<Generator>, typ: &Value, value: Option<&Value>) -> Result<Next, Raise> {

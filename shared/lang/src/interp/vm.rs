@@ -1040,6 +1040,13 @@ impl LaneVm {
                     self.call_function(&m, vec![x.clone(), spec], Vec::new(), OnReturn::Format)?;
                     return Ok(Next::Continue);
                 }
+                // `any`/`all` of instances whose class defines `__bool__` or `__len__`.
+                if let (Value::Builtin(b @ (Builtin::Any | Builtin::All)), [items]) = (&callee, positional.as_slice())
+                    && kwnames.is_empty()
+                    && self.any_all(*b == Builtin::All, items)?
+                {
+                    return Ok(Next::Continue);
+                }
                 // `bool(x)` of an instance whose class defines `__bool__` or `__len__`.
                 if let (Value::Builtin(Builtin::Bool), [x @ Value::Instance(_)]) = (&callee, positional.as_slice())
                     && kwnames.is_empty()

@@ -37,6 +37,7 @@ for x in (Empty(0), Empty(3), Flag(False), Flag(True), Both(), Plain()):
     print("  and/or", (x and 1) is x, (x or 2) is x)
 print([x.n for x in (Empty(0), Empty(2)) if x])
 print(len(Empty(5)), not Empty(0), not Flag(True))
+print(any([Flag(False), Empty(0)]), any((Flag(False), Empty(2))), all([Flag(True), Empty(1)]), all([Plain(), Empty(0)]), any(Flag(x) for x in (False, True)))
 print(1 if Flag(True) and Empty(2) else 0)
 
 
