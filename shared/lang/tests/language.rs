@@ -28,6 +28,7 @@ like_cpython! {
     operator_methods_and_not_implemented: "dunder_operators",
     format_method: "dunder_format",
     unhashable_instances: "dunder_hash",
+    comparisons_and_not_implemented: "dunder_compare",
     memoryview_and_slice_assignment: "memoryview",
     exception_chaining: "raise_from",
     hashlib_digests: "hashes",

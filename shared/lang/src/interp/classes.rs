@@ -430,30 +430,35 @@ impl LaneVm {
             // Otherwise its `__iter__` gives the items looked through.
             return self.drain_generator(None, n - 1..n);
         }
+        Ok(self.compare_from(op, &a, &b, 0, 2)?)
+    }
+
+    /// `a OP b` from `stage` on: 0 `a`'s method (`__lt__`; for `!=`,
+    /// `__ne__` or else `__eq__` negated), 1 `b`'s reflected one (`__gt__`).
+    /// The first defined runs as a call (after `pop` values are popped);
+    /// NotImplemented from it goes on to the next stage. False, nothing
+    /// done, when no stage is left.
+    pub(super) fn compare_from(&mut self, op: CmpOp, a: &Value, b: &Value, stage: u8, pop: usize) -> Result<bool, Exception> {
         let Some((name, reflected)) = cmp_dunders(op) else {
             return Ok(false);
         };
-        let mut call = None;
-        for (recv, other, name) in [(&a, &b, name), (&b, &a, reflected)] {
-            if let Value::Instance(i) = recv {
-                if let Some(m) = i.class.method(name) {
-                    call = Some((m, recv.clone(), other.clone(), OnReturn::Value));
-                } else if op == CmpOp::Ne
-                    && let Some(m) = i.class.method("__eq__")
-                {
-                    call = Some((m, recv.clone(), other.clone(), OnReturn::Not));
-                }
-                if call.is_some() {
-                    break;
-                }
+        for stage in stage..2 {
+            let (recv, other, name) = if stage == 0 { (a, b, name) } else { (b, a, reflected) };
+            let Value::Instance(i) = recv else { continue };
+            let found = match i.class.method(name) {
+                Some(m) => Some((m, false)),
+                None if op == CmpOp::Ne => i.class.method("__eq__").map(|m| (m, true)),
+                None => None,
+            };
+            if let Some((m, negate)) = found {
+                let at = self.frame.stack.len().saturating_sub(pop);
+                self.frame.stack.truncate(at);
+                let on_return = OnReturn::Compare { op, a: a.clone(), b: b.clone(), stage, negate };
+                self.call_function(&m, vec![recv.clone(), other.clone()], Vec::new(), on_return)?;
+                return Ok(true);
             }
         }
-        let Some((m, recv, other, on_return)) = call else {
-            return Ok(false);
-        };
-        self.frame.stack.truncate(n - 2);
-        self.call_function(&m, vec![recv, other], Vec::new(), on_return)?;
-        Ok(true)
+        Ok(false)
     }
 
     /// Calls a function, method, class, callable instance or class builtin.
@@ -967,6 +972,13 @@ impl LaneVm {
                     return Err(Exception::type_error(format!("__format__ must return a str, not {}", v.type_name())));
                 }
                 self.frame.stack.push(v);
+            }
+            OnReturn::Compare { op, a, b, stage, negate } => {
+                if !matches!(v, Value::Special(Special::NotImplemented)) {
+                    self.frame.stack.push(if negate { Value::Bool(!v.truthy()) } else { v });
+                } else if !self.compare_from(op, &a, &b, stage + 1, 0)? {
+                    self.frame.stack.push(super::ops::compare(op, &a, &b)?);
+                }
             }
             OnReturn::Truthy => self.frame.stack.push(Value::Bool(v.truthy())),
             OnReturn::Len => self.frame.stack.push(Value::Int(len_result(&v)?)),

@@ -118,6 +118,9 @@ pub(super) enum OnReturn {
     /// An operator method (`stage` as in `LaneVm::operator_from`): its
     /// answer is pushed, or NotImplemented hands over to the next stage.
     Operator { op: BinOp, a: Value, b: Value, stage: u8, in_place: bool },
+    /// A comparison method (`stage` as in `LaneVm::compare_from`; `negate`:
+    /// `__eq__` for `!=`): its answer is pushed, or NotImplemented hands over.
+    Compare { op: crate::ast::CmpOp, a: Value, b: Value, stage: u8, negate: bool },
     /// `__bool__` (or `__len__`, `len` set) for a truth test: `then` uses the answer.
     Truth { then: super::classes::Truth, len: bool },
     /// `len()` of an instance: `__len__`'s answer checked.
@@ -248,6 +251,9 @@ impl Frame {
                 OnReturn::Iter => OnReturn::Iter,
                 OnReturn::Truth { then, len } => OnReturn::Truth { then: *then, len: *len },
                 OnReturn::Len => OnReturn::Len,
+                OnReturn::Compare { op, a, b, stage, negate } => {
+                    OnReturn::Compare { op: *op, a: c.value(a), b: c.value(b), stage: *stage, negate: *negate }
+                }
                 OnReturn::Format => OnReturn::Format,
                 OnReturn::Operator { op, a, b, stage, in_place } => {
                     OnReturn::Operator { op: *op, a: c.value(a), b: c.value(b), stage: *stage, in_place: *in_place }
