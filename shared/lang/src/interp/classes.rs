@@ -958,7 +958,7 @@ impl LaneVm {
                 }
                 self.frame.stack.push(v);
             }
-            OnReturn::ForNext { .. } | OnReturn::NextDefault(_) => self.frame.stack.push(v),
+            OnReturn::ForNext { .. } | OnReturn::SeqNext { .. } | OnReturn::NextDefault(_) => self.frame.stack.push(v),
             OnReturn::Operator { op, a, b, stage, in_place } => {
                 if !matches!(v, Value::Special(Special::NotImplemented)) {
                     self.frame.stack.push(v);

@@ -181,9 +181,9 @@ fn consumes_iterable(b: Builtin) -> bool {
     )
 }
 
-/// An instance whose class defines `__iter__`.
+/// An instance whose class defines `__iter__` (or `__getitem__`).
 pub(super) fn iterable_instance(v: &Value) -> bool {
-    matches!(v, Value::Instance(i) if i.class.method("__iter__").is_some())
+    matches!(v, Value::Instance(i) if i.class.method("__iter__").is_some() || i.class.method("__getitem__").is_some())
 }
 
 /// Whether `v` is an iterator whose items only running code can give.
@@ -341,7 +341,10 @@ impl LaneVm {
     pub(super) fn left_by_exception(&mut self, done: &Frame, exc: Exception) -> Option<Exception> {
         // `__next__` ending a `for` or `next(x, default)`.
         match &done.on_return {
-            OnReturn::ForNext { done: at } if exc.class.is_subclass_of(ExcClass::StopIteration) => {
+            OnReturn::ForNext { done: at } | OnReturn::SeqNext { done: at }
+                if exc.class.is_subclass_of(ExcClass::StopIteration)
+                    || matches!(done.on_return, OnReturn::SeqNext { .. }) && exc.class.is_subclass_of(ExcClass::IndexError) =>
+            {
                 self.pop();
                 self.frame.pc = *at;
                 return None;

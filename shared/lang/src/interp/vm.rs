@@ -115,6 +115,9 @@ pub(super) enum OnReturn {
     /// (pushes the default).
     ForNext { done: usize },
     NextDefault(Value),
+    /// `__getitem__` for a `for` over an instance without `__iter__`: as
+    /// `ForNext`, IndexError ending the loop too.
+    SeqNext { done: usize },
     /// An operator method (`stage` as in `LaneVm::operator_from`): its
     /// answer is pushed, or NotImplemented hands over to the next stage.
     Operator { op: BinOp, a: Value, b: Value, stage: u8, in_place: bool },
@@ -260,6 +263,7 @@ impl Frame {
                 }
                 OnReturn::Truthy => OnReturn::Truthy,
                 OnReturn::ForNext { done } => OnReturn::ForNext { done: *done },
+                OnReturn::SeqNext { done } => OnReturn::SeqNext { done: *done },
                 OnReturn::NextDefault(v) => OnReturn::NextDefault(c.value(v)),
                 OnReturn::Getattr { hasattr, default, fallback } => OnReturn::Getattr {
                     hasattr: *hasattr,
@@ -1094,6 +1098,7 @@ impl LaneVm {
                         self.call_function(&m, vec![v.clone()], Vec::new(), OnReturn::Iter)?;
                         return Ok(Next::Continue);
                     }
+                    Value::Instance(ref i) if i.class.method("__getitem__").is_some() => IterState::Seq { obj: v, next: 0 },
                     other => IterState::Items {
                         items: super::args::iterate(&other)?,
                         next: 0,
@@ -1136,6 +1141,16 @@ impl LaneVm {
                         Err(Flow::Refused(message)) => return Err(Raise::Fatal(message)),
                         Err(Flow::Value(v)) => self.frame.stack.push(v),
                     }
+                    return Ok(Next::Continue);
+                }
+                if let Some(Value::Iter(it)) = self.frame.stack.last_mut()
+                    && let IterState::Seq { obj, next } = it.as_mut()
+                    && let Value::Instance(i) = obj
+                    && let Some(m) = i.class.method("__getitem__")
+                {
+                    let args = vec![obj.clone(), Value::Int(*next)];
+                    *next = next.saturating_add(1);
+                    self.call_function(&m, args, Vec::new(), OnReturn::SeqNext { done })?;
                     return Ok(Next::Continue);
                 }
                 let next = match self.frame.stack.last_mut() {

@@ -64,3 +64,41 @@ try:
     del ro[1]
 except TypeError as e:
     print("read-only", e)
+
+
+class Letters:
+    def __init__(self, text):
+        self.text = text
+
+    def __getitem__(self, i):
+        print("getitem", i)
+        return self.text[i]
+
+
+for ch in Letters("ab"):
+    print("for", ch)
+print(list(Letters("xyz")), "q" in Letters("xy"), [c.upper() for c in Letters("hi")])
+a, b = Letters("pq")
+print(a, b)
+
+
+class Stops:
+    def __getitem__(self, i):
+        if i == 2:
+            raise StopIteration
+        return i
+
+
+print(list(Stops()))
+
+
+class Fails:
+    def __getitem__(self, i):
+        raise KeyError(i)
+
+
+try:
+    for x in Fails():
+        pass
+except KeyError as e:
+    print("KeyError", e)
