@@ -1143,16 +1143,6 @@ impl LaneVm {
                     }
                     return Ok(Next::Continue);
                 }
-                if let Some(Value::Iter(it)) = self.frame.stack.last_mut()
-                    && let IterState::Seq { obj, next } = it.as_mut()
-                    && let Value::Instance(i) = obj
-                    && let Some(m) = i.class.method("__getitem__")
-                {
-                    let args = vec![obj.clone(), Value::Int(*next)];
-                    *next = next.saturating_add(1);
-                    self.call_function(&m, args, Vec::new(), OnReturn::SeqNext { done })?;
-                    return Ok(Next::Continue);
-                }
                 let next = match self.frame.stack.last_mut() {
                     Some(Value::Iter(state)) => state.next_value(),
                     // An instance `__iter__` gave: its `__next__` runs as a call.
@@ -1166,6 +1156,18 @@ impl LaneVm {
                 match next {
                     Some(v) => self.frame.stack.push(v),
                     None => {
+                        // Over an instance without `__iter__` (`next_value` gives None):
+                        // `obj[next]` runs as a call.
+                        if let Some(Value::Iter(it)) = self.frame.stack.last_mut()
+                            && let IterState::Seq { obj, next } = it.as_mut()
+                            && let Value::Instance(i) = obj
+                            && let Some(m) = i.class.method("__getitem__")
+                        {
+                            let args = vec![obj.clone(), Value::Int(*next)];
+                            *next = next.saturating_add(1);
+                            self.call_function(&m, args, Vec::new(), OnReturn::SeqNext { done })?;
+                            return Ok(Next::Continue);
+                        }
                         self.pop();
                         self.frame.pc = done;
                     }
