@@ -311,10 +311,8 @@ impl LaneVm {
                 _ => None,
             };
             if let Some((m, recv, other)) = found {
-                let at = self.frame.stack.len().saturating_sub(pop);
-                self.frame.stack.truncate(at);
                 let on_return = OnReturn::Operator { op, a: a.clone(), b: b.clone(), stage, in_place };
-                self.call_function(&m, vec![recv.clone(), other.clone()], Vec::new(), on_return)?;
+                self.call_after_pop(&m, pop, vec![recv.clone(), other.clone()], on_return)?;
                 return Ok(true);
             }
         }
@@ -451,14 +449,19 @@ impl LaneVm {
                 None => None,
             };
             if let Some((m, negate)) = found {
-                let at = self.frame.stack.len().saturating_sub(pop);
-                self.frame.stack.truncate(at);
                 let on_return = OnReturn::Compare { op, a: a.clone(), b: b.clone(), stage, negate };
-                self.call_function(&m, vec![recv.clone(), other.clone()], Vec::new(), on_return)?;
+                self.call_after_pop(&m, pop, vec![recv.clone(), other.clone()], on_return)?;
                 return Ok(true);
             }
         }
         Ok(false)
+    }
+
+    /// Pops `pop` values (an operator's operands), then calls `m`.
+    fn call_after_pop(&mut self, m: &Arc<Function>, pop: usize, args: Vec<Value>, on_return: OnReturn) -> Result<(), Exception> {
+        let at = self.frame.stack.len().saturating_sub(pop);
+        self.frame.stack.truncate(at);
+        self.call_function(m, args, Vec::new(), on_return)
     }
 
     /// Calls a function, method, class, callable instance or class builtin.
