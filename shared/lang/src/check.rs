@@ -37,6 +37,7 @@ pub const CLASS_NAMES: &[&str] = &[
     "type",
     "isinstance",
     "issubclass",
+    "NotImplemented",
 ];
 
 impl Visitor for Checker<'_> {

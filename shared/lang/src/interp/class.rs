@@ -107,6 +107,8 @@ pub enum Special {
     Type,
     IsInstance,
     IsSubclass,
+    /// The `NotImplemented` an operator method returns to hand over.
+    NotImplemented,
 }
 
 impl Special {
@@ -120,6 +122,7 @@ impl Special {
             "type" => Special::Type,
             "isinstance" => Special::IsInstance,
             "issubclass" => Special::IsSubclass,
+            "NotImplemented" => Special::NotImplemented,
             _ => return None,
         })
     }
@@ -134,6 +137,7 @@ impl Special {
             Special::Type => "type",
             Special::IsInstance => "isinstance",
             Special::IsSubclass => "issubclass",
+            Special::NotImplemented => "NotImplemented",
         }
     }
 }
@@ -232,6 +236,19 @@ impl Class {
 
     pub fn is_subclass_of(self: &Arc<Class>, other: &Arc<Class>) -> bool {
         self.chain().any(|c| Arc::ptr_eq(c, other))
+    }
+
+    /// Whether its instances are unhashable: the first class in its order
+    /// that defines `__eq__` or `__hash__` sets `__hash__ = None` or defines
+    /// `__eq__` without `__hash__` (which CPython makes None).
+    pub fn unhashable(self: &Arc<Class>) -> bool {
+        self.chain().find_map(|c| {
+            let attrs = lock(&c.attrs);
+            match attrs.get("__hash__") {
+                Some(h) => Some(matches!(h, Value::None)),
+                None => attrs.contains_key("__eq__").then_some(true),
+            }
+        }) == Some(true)
     }
 
     /// A script method (a `def` in the class) with this name, if any.

@@ -237,6 +237,34 @@ fn cmp_dunders(op: CmpOp) -> Option<(&'static str, &'static str)> {
 }
 
 /// The method an operator calls on its left operand, and the reflected one on its right.
+/// The in-place method `a OP= b` asks `a` for first.
+fn in_place_dunder(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Add => "__iadd__",
+        BinOp::Sub => "__isub__",
+        BinOp::Mul => "__imul__",
+        BinOp::Div => "__itruediv__",
+        BinOp::FloorDiv => "__ifloordiv__",
+        BinOp::Mod => "__imod__",
+        BinOp::Pow => "__ipow__",
+        BinOp::BitAnd => "__iand__",
+        BinOp::BitOr => "__ior__",
+        BinOp::BitXor => "__ixor__",
+        BinOp::Shl => "__ilshift__",
+        BinOp::Shr => "__irshift__",
+    }
+}
+
+/// `a OP= b` neither operand supports: CPython names the operator `+=`.
+pub(super) fn in_place_error(mut e: Exception) -> Exception {
+    if let Some(rest) = e.message.strip_prefix("unsupported operand type(s) for ")
+        && let Some((op, tail)) = rest.split_once(':')
+    {
+        e.message = format!("unsupported operand type(s) for {op}=:{tail}");
+    }
+    e
+}
+
 fn binary_dunders(op: BinOp) -> (&'static str, &'static str) {
     match op {
         BinOp::Add => ("__add__", "__radd__"),
@@ -263,15 +291,40 @@ impl LaneVm {
             return Ok(false);
         }
         let (a, b) = (self.frame.stack[n - 2].clone(), self.frame.stack[n - 1].clone());
+        Ok(self.operator_from(op, &a, &b, 1, 2, false)?)
+    }
+
+    /// `a OP b` from `stage` on: 0 `a`'s in-place method (`__iadd__`), 1
+    /// its method (`__add__`), 2 `b`'s reflected one (`__radd__`, when `b`'s
+    /// class is not `a`'s). The first defined runs as a call (after `pop`
+    /// values are popped); NotImplemented from it goes on to the next stage.
+    /// False, nothing done, when no stage is left (`in_place`: for `OP=`).
+    pub(super) fn operator_from(&mut self, op: BinOp, a: &Value, b: &Value, stage: u8, pop: usize, in_place: bool) -> Result<bool, Exception> {
         let (name, reflected) = binary_dunders(op);
-        let found = match (&a, &b) {
-            (Value::Instance(i), _) if let Some(m) = i.class.method(name) => Some((m, a.clone(), b.clone())),
-            (_, Value::Instance(i)) if let Some(m) = i.class.method(reflected) => Some((m, b.clone(), a.clone())),
-            _ => None,
-        };
-        let Some((m, recv, other)) = found else { return Ok(false) };
-        self.frame.stack.truncate(n - 2);
-        self.call_function(&m, vec![recv, other], Vec::new(), OnReturn::Value)?;
+        for stage in stage..3 {
+            let found = match (stage, a, b) {
+                (0, Value::Instance(i), _) => i.class.method(in_place_dunder(op)).map(|m| (m, a, b)),
+                (1, Value::Instance(i), _) => i.class.method(name).map(|m| (m, a, b)),
+                (2, _, Value::Instance(j)) if !matches!(a, Value::Instance(i) if Arc::ptr_eq(&i.class, &j.class)) => {
+                    j.class.method(reflected).map(|m| (m, b, a))
+                }
+                _ => None,
+            };
+            if let Some((m, recv, other)) = found {
+                let on_return = OnReturn::Operator { op, a: a.clone(), b: b.clone(), stage, in_place };
+                self.call_after_pop(&m, pop, vec![recv.clone(), other.clone()], on_return)?;
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// A truth test of the instance `v` by its class's `__bool__` (or else
+    /// `__len__`): the call is made, `then` uses its answer. False (nothing
+    /// done) when the class defines neither: the instance is true.
+    pub(super) fn truth_dunder(&mut self, v: &Value, then: Truth) -> Result<bool, Raise> {
+        let Some((m, len)) = truth_method(v) else { return Ok(false) };
+        self.call_function(&m, vec![v.clone()], Vec::new(), OnReturn::Truth { then, len })?;
         Ok(true)
     }
 
@@ -281,7 +334,14 @@ impl LaneVm {
             UnaryOp::Neg => "__neg__",
             UnaryOp::Pos => "__pos__",
             UnaryOp::Invert => "__invert__",
-            UnaryOp::Not => return Ok(false),
+            UnaryOp::Not => {
+                let Some(v @ Value::Instance(_)) = self.frame.stack.last().cloned() else { return Ok(false) };
+                if truth_method(&v).is_none() {
+                    return Ok(false);
+                }
+                self.pop();
+                return self.truth_dunder(&v, Truth::Push { negate: true });
+            }
         };
         let Some(Value::Instance(i)) = self.frame.stack.last() else { return Ok(false) };
         let Some(m) = i.class.method(name) else { return Ok(false) };
@@ -361,36 +421,47 @@ impl LaneVm {
                 && let Some(m) = i.class.method("__contains__")
             {
                 self.frame.stack.truncate(n - 2);
-                let on_return = if op == CmpOp::In { OnReturn::Value } else { OnReturn::Not };
+                let on_return = if op == CmpOp::In { OnReturn::Truthy } else { OnReturn::Not };
                 self.call_function(&m, vec![b.clone(), a], Vec::new(), on_return)?;
                 return Ok(true);
             }
-            return Ok(false);
+            // Otherwise its `__iter__` gives the items looked through.
+            return self.drain_generator(None, n - 1..n);
         }
+        Ok(self.compare_from(op, &a, &b, 0, 2)?)
+    }
+
+    /// `a OP b` from `stage` on: 0 `a`'s method (`__lt__`; for `!=`,
+    /// `__ne__` or else `__eq__` negated), 1 `b`'s reflected one (`__gt__`).
+    /// The first defined runs as a call (after `pop` values are popped);
+    /// NotImplemented from it goes on to the next stage. False, nothing
+    /// done, when no stage is left.
+    pub(super) fn compare_from(&mut self, op: CmpOp, a: &Value, b: &Value, stage: u8, pop: usize) -> Result<bool, Exception> {
         let Some((name, reflected)) = cmp_dunders(op) else {
             return Ok(false);
         };
-        let mut call = None;
-        for (recv, other, name) in [(&a, &b, name), (&b, &a, reflected)] {
-            if let Value::Instance(i) = recv {
-                if let Some(m) = i.class.method(name) {
-                    call = Some((m, recv.clone(), other.clone(), OnReturn::Value));
-                } else if op == CmpOp::Ne
-                    && let Some(m) = i.class.method("__eq__")
-                {
-                    call = Some((m, recv.clone(), other.clone(), OnReturn::Not));
-                }
-                if call.is_some() {
-                    break;
-                }
+        for stage in stage..2 {
+            let (recv, other, name) = if stage == 0 { (a, b, name) } else { (b, a, reflected) };
+            let Value::Instance(i) = recv else { continue };
+            let found = match i.class.method(name) {
+                Some(m) => Some((m, false)),
+                None if op == CmpOp::Ne => i.class.method("__eq__").map(|m| (m, true)),
+                None => None,
+            };
+            if let Some((m, negate)) = found {
+                let on_return = OnReturn::Compare { op, a: a.clone(), b: b.clone(), stage, negate };
+                self.call_after_pop(&m, pop, vec![recv.clone(), other.clone()], on_return)?;
+                return Ok(true);
             }
         }
-        let Some((m, recv, other, on_return)) = call else {
-            return Ok(false);
-        };
-        self.frame.stack.truncate(n - 2);
-        self.call_function(&m, vec![recv, other], Vec::new(), on_return)?;
-        Ok(true)
+        Ok(false)
+    }
+
+    /// Pops `pop` values (an operator's operands), then calls `m`.
+    fn call_after_pop(&mut self, m: &Arc<Function>, pop: usize, args: Vec<Value>, on_return: OnReturn) -> Result<(), Exception> {
+        let at = self.frame.stack.len().saturating_sub(pop);
+        self.frame.stack.truncate(at);
+        self.call_function(m, args, Vec::new(), on_return)
     }
 
     /// Calls a function, method, class, callable instance or class builtin.
@@ -448,7 +519,7 @@ impl LaneVm {
                     return Ok(Next::Continue);
                 };
                 match i.class.method("__len__") {
-                    Some(m) => self.call_function(&m, positional, Vec::new(), OnReturn::Value)?,
+                    Some(m) => self.call_function(&m, positional, Vec::new(), OnReturn::Len)?,
                     None => {
                         return Err(Exception::type_error(format!(
                             "object of type '{}' has no len()",
@@ -509,6 +580,7 @@ impl LaneVm {
             ))),
         };
         Ok(match s {
+            Special::NotImplemented => return Err(Exception::type_error("'NotImplementedType' object is not callable")),
             Special::StaticMethod => Value::Wrapped(Arc::new(Wrapped::Static(one(&args)?))),
             Special::ClassMethod => Value::Wrapped(Arc::new(Wrapped::ClassMethod(one(&args)?))),
             Special::Property => match args.as_slice() {
@@ -880,8 +952,106 @@ impl LaneVm {
             OnReturn::Module(m) => {
                 lock(&self.process).modules.insert(m, done.globals);
             }
+            OnReturn::Iter => {
+                if !is_iterator(&v) {
+                    return Err(Exception::type_error(format!(
+                        "iter() returned non-iterator of type '{}'",
+                        v.type_name()
+                    )));
+                }
+                self.frame.stack.push(v);
+            }
+            OnReturn::ForNext { .. } | OnReturn::SeqNext { .. } | OnReturn::NextDefault(_) => self.frame.stack.push(v),
+            OnReturn::Operator { op, a, b, stage, in_place } => {
+                if !matches!(v, Value::Special(Special::NotImplemented)) {
+                    self.frame.stack.push(v);
+                } else if !self.operator_from(op, &a, &b, stage + 1, 0, in_place)? {
+                    let r = super::ops::binary(op, &a, &b);
+                    self.frame.stack.push(if in_place { r.map_err(in_place_error)? } else { r? });
+                }
+            }
+            OnReturn::Format => {
+                if !matches!(v, Value::Str(_)) {
+                    return Err(Exception::type_error(format!("__format__ must return a str, not {}", v.type_name())));
+                }
+                self.frame.stack.push(v);
+            }
+            OnReturn::Compare { op, a, b, stage, negate } => {
+                if !matches!(v, Value::Special(Special::NotImplemented)) {
+                    self.frame.stack.push(if negate { Value::Bool(!v.truthy()) } else { v });
+                } else if !self.compare_from(op, &a, &b, stage + 1, 0)? {
+                    self.frame.stack.push(super::ops::compare(op, &a, &b)?);
+                }
+            }
+            OnReturn::Truthy => self.frame.stack.push(Value::Bool(v.truthy())),
+            OnReturn::Len => self.frame.stack.push(Value::Int(len_result(&v)?)),
+            OnReturn::Truth { then, len } => {
+                let b = match (len, &v) {
+                    (true, _) => len_result(&v)? > 0,
+                    (false, Value::Bool(b)) => *b,
+                    (false, _) => {
+                        return Err(Exception::type_error(format!(
+                            "__bool__ should return bool, returned {}",
+                            v.type_name()
+                        )));
+                    }
+                };
+                match then {
+                    Truth::Jump { to, when } if b == when => self.frame.pc = to,
+                    Truth::Jump { .. } => {}
+                    Truth::JumpOrPop { to, when } if b == when => self.frame.pc = to,
+                    Truth::JumpOrPop { .. } => {
+                        self.pop();
+                    }
+                    Truth::Push { negate } => self.frame.stack.push(Value::Bool(b != negate)),
+                }
+            }
         }
         Ok(())
+    }
+}
+
+/// What a truth test of an instance does with the answer of its class's
+/// `__bool__`/`__len__`: jump (`when` it is that), jump or else pop the
+/// instance (`and`/`or`), or push it as a bool.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Truth {
+    Jump { to: usize, when: bool },
+    JumpOrPop { to: usize, when: bool },
+    Push { negate: bool },
+}
+
+/// The method deciding an instance's truth: `__bool__`, else `__len__` (true).
+fn truth_method(v: &Value) -> Option<(Arc<Function>, bool)> {
+    let Value::Instance(i) = v else { return None };
+    match i.class.method("__bool__") {
+        Some(m) => Some((m, false)),
+        None => i.class.method("__len__").map(|m| (m, true)),
+    }
+}
+
+/// What `__len__` returned, as CPython checks it.
+fn len_result(v: &Value) -> Result<i64, Exception> {
+    match v {
+        Value::Int(n) if *n < 0 => Err(Exception::value_error("__len__() should return >= 0")),
+        Value::Int(n) => Ok(*n),
+        Value::Bool(b) => Ok(i64::from(*b)),
+        Value::BigInt(b) if b.sign() == num_bigint::Sign::Minus => Err(Exception::value_error("__len__() should return >= 0")),
+        Value::BigInt(_) => Err(Exception::new(ExcClass::OverflowError, "cannot fit 'int' into an index-sized integer")),
+        other => Err(Exception::type_error(format!(
+            "'{}' object cannot be interpreted as an integer",
+            other.type_name()
+        ))),
+    }
+}
+
+/// Whether `iter()` may return `v`: a generator, a builtin iterator, or an
+/// instance whose class defines `__next__`.
+pub(super) fn is_iterator(v: &Value) -> bool {
+    match v {
+        Value::Generator(_) | Value::Iter(_) | Value::File(_) => true,
+        Value::Instance(i) => i.class.method("__next__").is_some(),
+        _ => false,
     }
 }
 

@@ -53,6 +53,9 @@ pub enum Op {
     SetResult,
     Unary(UnaryOp),
     Binary(BinOp),
+    /// `a OP= b`: as `Binary`, but an instance on the left is asked for its
+    /// in-place method (`__iadd__`) first.
+    InPlace(BinOp),
     Compare(CmpOp),
     Jump(usize),
     JumpIfFalse(usize),
@@ -469,7 +472,7 @@ impl Compiler {
                         self.emit(Op::Dup2);
                         self.emit(Op::Index);
                         self.expr(value);
-                        self.emit(Op::Binary(*op));
+                        self.emit(Op::InPlace(*op));
                         self.emit(Op::SetResult);
                         self.emit(Op::Rot3);
                         self.emit(Op::StoreIndex);
@@ -479,7 +482,7 @@ impl Compiler {
                         self.emit(Op::Dup);
                         self.emit(Op::Attr(name.clone()));
                         self.expr(value);
-                        self.emit(Op::Binary(*op));
+                        self.emit(Op::InPlace(*op));
                         self.emit(Op::SetResult);
                         self.emit(Op::Rot2);
                         self.emit(Op::StoreAttr(name.clone()));
@@ -491,7 +494,7 @@ impl Compiler {
                         };
                         self.load_name(&name);
                         self.expr(value);
-                        self.emit(Op::Binary(*op));
+                        self.emit(Op::InPlace(*op));
                         self.emit(Op::SetResult);
                         self.store_name(&name);
                     }

@@ -22,6 +22,9 @@ pub fn check_hashable(key: &Value) -> Result<(), Exception> {
             key.type_name()
         ))),
         Value::Tuple(items) => items.iter().try_for_each(check_hashable),
+        Value::Instance(i) if i.class.unhashable() => {
+            Err(Exception::type_error(format!("unhashable type: '{}'", i.class.name)))
+        }
         _ => Ok(()),
     }
 }

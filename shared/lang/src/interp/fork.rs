@@ -168,6 +168,7 @@ impl Copier {
                 _ => IterState::FileEnum { file: file.clone(), next: *next },
             },
             IterState::Gen { genr, next } => IterState::Gen { genr: self.generator(genr), next: *next },
+            IterState::Seq { obj, next } => IterState::Seq { obj: self.value(obj), next: *next },
             other => other.clone(),
         }
     }

@@ -160,6 +160,32 @@ fn takes_generator(b: Builtin) -> bool {
     )
 }
 
+/// Builtins that take an iterable's items (an instance's come from its `__iter__`).
+fn consumes_iterable(b: Builtin) -> bool {
+    matches!(
+        b,
+        Builtin::List
+            | Builtin::Tuple
+            | Builtin::Set
+            | Builtin::Dict
+            | Builtin::Sorted
+            | Builtin::Sum
+            | Builtin::Min
+            | Builtin::Max
+            | Builtin::Any
+            | Builtin::All
+            | Builtin::Zip
+            | Builtin::Map
+            | Builtin::Filter
+            | Builtin::Enumerate
+    )
+}
+
+/// An instance whose class defines `__iter__` (or `__getitem__`).
+pub(super) fn iterable_instance(v: &Value) -> bool {
+    matches!(v, Value::Instance(i) if i.class.method("__iter__").is_some() || i.class.method("__getitem__").is_some())
+}
+
 /// Whether `v` is an iterator whose items only running code can give.
 pub(super) fn is_lazy(v: &Value) -> bool {
     match v {
@@ -313,6 +339,22 @@ impl LaneVm {
     /// finished by it; `close()` answers None to its GeneratorExit. Returns the
     /// exception to go on raising in the caller, or None when it was absorbed.
     pub(super) fn left_by_exception(&mut self, done: &Frame, exc: Exception) -> Option<Exception> {
+        // `__next__` ending a `for` or `next(x, default)`.
+        match &done.on_return {
+            OnReturn::ForNext { done: at } | OnReturn::SeqNext { done: at }
+                if exc.class.is_subclass_of(ExcClass::StopIteration)
+                    || matches!(done.on_return, OnReturn::SeqNext { .. }) && exc.class.is_subclass_of(ExcClass::IndexError) =>
+            {
+                self.pop();
+                self.frame.pc = *at;
+                return None;
+            }
+            OnReturn::NextDefault(d) if exc.class.is_subclass_of(ExcClass::StopIteration) => {
+                self.frame.stack.push(d.clone());
+                return None;
+            }
+            _ => {}
+        }
         if let OnReturn::Getattr { hasattr, default, fallback } = &done.on_return
             && exc.class.is_subclass_of(ExcClass::AttributeError)
         {
@@ -399,6 +441,15 @@ impl LaneVm {
                 let default = rest.first().cloned();
                 Some(self.resume_generator(g, Value::None, GenMode::Next { default }))
             }
+            (Value::Builtin(Builtin::Iter), [x @ Value::Instance(i)]) if let Some(m) = i.class.method("__iter__") => {
+                Some(self.call_function(&m, vec![x.clone()], Vec::new(), OnReturn::Iter).map(|()| Next::Continue).map_err(Raise::from))
+            }
+            (Value::Builtin(Builtin::Next), [x @ Value::Instance(i), rest @ ..])
+                if rest.len() <= 1 && let Some(m) = i.class.method("__next__") =>
+            {
+                let on_return = rest.first().map_or(OnReturn::Value, |d| OnReturn::NextDefault(d.clone()));
+                Some(self.call_function(&m, vec![x.clone()], Vec::new(), on_return).map(|()| Next::Continue).map_err(Raise::from))
+            }
             (Value::Builtin(Builtin::Iter), [g @ Value::Generator(_)]) => {
                 self.frame.stack.push(g.clone());
                 Some(Ok(Next::Continue))
@@ -434,21 +485,28 @@ impl LaneVm {
     /// `args` (the callee at `callee_at`, if any) is run to its end first, and
     /// the op runs again with the list of its items in its place.
     pub(super) fn drain_generator(&mut self, callee_at: Option<usize>, args: std::ops::Range<usize>) -> Result<bool, Raise> {
+        // Generators go to any native callee; instances of classes with
+        // `__iter__` only to those that take an iterable.
+        let (mut lazy, mut instances) = (true, true);
         if let Some(at) = callee_at {
-            let native = match self.frame.stack.get(at) {
-                Some(Value::Builtin(b)) => !takes_generator(*b),
+            (lazy, instances) = match self.frame.stack.get(at) {
+                Some(Value::Builtin(b)) => (!takes_generator(*b), consumes_iterable(*b)),
                 Some(Value::Method(m)) => {
-                    !matches!(m.0, Value::Generator(_) | Value::Instance(_))
-                        && !matches!(m.1, "append" | "insert" | "put" | "index" | "count" | "remove")
+                    let native = !matches!(m.0, Value::Generator(_) | Value::Instance(_));
+                    (
+                        native && !matches!(m.1, "append" | "insert" | "put" | "index" | "count" | "remove"),
+                        native && matches!(m.1, "join" | "extend" | "update" | "union" | "difference" | "intersection" | "fromkeys"),
+                    )
                 }
-                Some(Value::LibFn(_)) => true,
-                _ => false,
+                Some(Value::LibFn(_)) => (true, false),
+                _ => (false, false),
             };
-            if !native {
+            if !lazy && !instances {
                 return Ok(false);
             }
         }
-        let Some(at) = args.clone().find(|&i| self.frame.stack.get(i).is_some_and(is_lazy)) else {
+        let drains = |v: &Value| (lazy && is_lazy(v)) || (instances && iterable_instance(v));
+        let Some(at) = args.clone().find(|&i| self.frame.stack.get(i).is_some_and(drains)) else {
             return Ok(false);
         };
         let genr = self.frame.stack.get(at).cloned().unwrap_or(Value::None);
@@ -469,6 +527,42 @@ impl LaneVm {
         let line = self.current_line().unwrap_or(0);
         let mut frame = Frame::new(Arc::new(program), "<genexpr>".into(), line, self.frame.globals.clone());
         frame.on_return = OnReturn::Drained { at };
+        let caller = std::mem::replace(&mut self.frame, frame);
+        self.callers.push(caller);
+        Ok(true)
+    }
+
+    /// `any(items)` (`all` when `all`) of a list or tuple holding an instance
+    /// whose class defines `__bool__` or `__len__`: a loop of truth tests
+    /// runs as a frame, each instance's method a call of its own. False,
+    /// nothing done, for other items (the builtin answers).
+    pub(super) fn any_all(&mut self, all: bool, items: &Value) -> Result<bool, Raise> {
+        let asks = |v: &Value| matches!(v, Value::Instance(i) if i.class.method("__bool__").is_some() || i.class.method("__len__").is_some());
+        let found = match items {
+            Value::List(l) => lock(l).iter().any(asks),
+            Value::Tuple(t) => t.iter().any(asks),
+            _ => false,
+        };
+        if !found {
+            return Ok(false);
+        }
+        if self.callers.len() + 2 > super::vm::RECURSION_LIMIT {
+            return Err(Exception::new(ExcClass::RecursionError, "maximum recursion depth exceeded").into());
+        }
+        let code = vec![
+            Op::Const(items.clone()),
+            Op::GetIter,
+            Op::ForIter(7),
+            if all { Op::JumpIfTrue(2) } else { Op::JumpIfFalse(2) },
+            Op::Pop,
+            Op::Const(Value::Bool(!all)),
+            Op::Return,
+            Op::Const(Value::Bool(all)),
+            Op::Return,
+        ];
+        let program = Program { code, ..Program::default() };
+        let line = self.current_line().unwrap_or(0);
+        let frame = Frame::new(Arc::new(program), if all { "all" } else { "any" }.into(), line, self.frame.globals.clone());
         let caller = std::mem::replace(&mut self.frame, frame);
         self.callers.push(caller);
         Ok(true)

@@ -179,6 +179,9 @@ pub enum IterState {
     FileEnum { file: Arc<super::sockfile::SockFile>, next: i64 },
     /// `enumerate(generator)`: the VM resumes the generator; `next` is the count.
     Gen { genr: Arc<super::generator::Generator>, next: i64 },
+    /// An instance whose class defines `__getitem__` but not `__iter__`:
+    /// the VM calls `obj[next]` until IndexError.
+    Seq { obj: Value, next: i64 },
 }
 
 impl IterState {
@@ -206,7 +209,7 @@ impl IterState {
                 *next += &*step;
                 Some(v)
             }
-            IterState::File(_) | IterState::FileEnum { .. } | IterState::Gen { .. } => None,
+            IterState::File(_) | IterState::FileEnum { .. } | IterState::Gen { .. } | IterState::Seq { .. } => None,
             IterState::Items { items, next } => {
                 let v = items.get(*next).cloned();
                 *next += 1;
@@ -263,6 +266,7 @@ impl Value {
             Value::Class(_) => "type",
             Value::Instance(i) => i.class.name,
             Value::BoundMethod(_) => "method",
+            Value::Special(super::class::Special::NotImplemented) => "NotImplementedType",
             Value::Special(_) => "type",
             Value::Wrapped(w) => match &**w {
                 Wrapped::Static(_) => "staticmethod",
@@ -456,6 +460,7 @@ impl Value {
                 m.0.write_repr(out, depth + 1, cap);
                 out.push('>');
             }
+            Value::Special(super::class::Special::NotImplemented) => out.push_str("NotImplemented"),
             Value::Special(s) => {
                 let _ = write!(out, "<class '{}'>", s.name());
             }

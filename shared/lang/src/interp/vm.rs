@@ -17,7 +17,7 @@ use super::compile::FuncCode;
 use super::dict;
 use super::value::{Cell, Function, IterState, Namespace, Value, lock};
 use super::class::{Instance, Special};
-use super::classes::{class_call, exc_matches, exception_of, exception_value, raise_script};
+use super::classes::{Truth, class_call, exc_matches, exception_of, exception_value, raise_script};
 use crate::ast::BinOp;
 use super::{CallResult, EndStatus, InterpEvent, LaneState, Yield};
 use socklab_wire::errno;
@@ -108,6 +108,30 @@ pub(super) enum OnReturn {
     /// `__getattribute__` call: such an error first goes to the class's
     /// `__getattr__` with the object and name in `fallback`.
     Getattr { hasattr: bool, default: Option<Value>, fallback: Option<(Value, String)> },
+    /// `__iter__`: its result must be an iterator, which is pushed.
+    Iter,
+    /// `__next__` for a `for` (`next` set: `next(x, default)`): pushed;
+    /// StopIteration leaving it pops the iterator and jumps to `done`
+    /// (pushes the default).
+    ForNext { done: usize },
+    NextDefault(Value),
+    /// `__getitem__` for a `for` over an instance without `__iter__`: as
+    /// `ForNext`, IndexError ending the loop too.
+    SeqNext { done: usize },
+    /// An operator method (`stage` as in `LaneVm::operator_from`): its
+    /// answer is pushed, or NotImplemented hands over to the next stage.
+    Operator { op: BinOp, a: Value, b: Value, stage: u8, in_place: bool },
+    /// A comparison method (`stage` as in `LaneVm::compare_from`; `negate`:
+    /// `__eq__` for `!=`): its answer is pushed, or NotImplemented hands over.
+    Compare { op: crate::ast::CmpOp, a: Value, b: Value, stage: u8, negate: bool },
+    /// `__bool__` (or `__len__`, `len` set) for a truth test: `then` uses the answer.
+    Truth { then: super::classes::Truth, len: bool },
+    /// `len()` of an instance: `__len__`'s answer checked.
+    Len,
+    /// `__format__`: its answer, which must be a str, is pushed.
+    Format,
+    /// `__contains__`: its answer's truth is pushed.
+    Truthy,
 }
 
 /// The statement being executed.
@@ -227,6 +251,20 @@ impl Frame {
                 // A generator running across the fork: the child's copy runs in the child's frame.
                 OnReturn::Generator { genr, mode } => OnReturn::Generator { genr: c.generator(genr), mode: mode.clone() },
                 OnReturn::Drained { at } => OnReturn::Drained { at: *at },
+                OnReturn::Iter => OnReturn::Iter,
+                OnReturn::Truth { then, len } => OnReturn::Truth { then: *then, len: *len },
+                OnReturn::Len => OnReturn::Len,
+                OnReturn::Compare { op, a, b, stage, negate } => {
+                    OnReturn::Compare { op: *op, a: c.value(a), b: c.value(b), stage: *stage, negate: *negate }
+                }
+                OnReturn::Format => OnReturn::Format,
+                OnReturn::Operator { op, a, b, stage, in_place } => {
+                    OnReturn::Operator { op: *op, a: c.value(a), b: c.value(b), stage: *stage, in_place: *in_place }
+                }
+                OnReturn::Truthy => OnReturn::Truthy,
+                OnReturn::ForNext { done } => OnReturn::ForNext { done: *done },
+                OnReturn::SeqNext { done } => OnReturn::SeqNext { done: *done },
+                OnReturn::NextDefault(v) => OnReturn::NextDefault(c.value(v)),
                 OnReturn::Getattr { hasattr, default, fallback } => OnReturn::Getattr {
                     hasattr: *hasattr,
                     default: default.as_ref().map(|d| c.value(d)),
@@ -723,6 +761,10 @@ impl LaneVm {
                 let index = self.pop();
                 let object = self.pop();
                 let value = self.pop();
+                if let Value::Instance(inst) = &object {
+                    let args = vec![object.clone(), index, value];
+                    return self.item_dunder(inst.clone(), "__setitem__", args, "does not support item assignment");
+                }
                 ops::store_index(&object, &index, value)?;
             }
             Op::Unpack(_) | Op::UnpackEx { .. }
@@ -806,7 +848,16 @@ impl LaneVm {
                 let v = self.pop();
                 self.frame.stack.push(ops::unary(op, &v)?);
             }
-            Op::Binary(op) => {
+            Op::InPlace(op) if matches!(self.frame.stack.iter().rev().nth(1), Some(Value::Instance(_))) => {
+                let n = self.frame.stack.len();
+                let (a, b) = (self.frame.stack[n - 2].clone(), self.frame.stack[n - 1].clone());
+                if self.operator_from(op, &a, &b, 0, 2, true)? {
+                    return Ok(Next::Continue);
+                }
+                self.frame.stack.truncate(n - 2);
+                self.frame.stack.push(ops::binary(op, &a, &b).map_err(super::classes::in_place_error)?);
+            }
+            Op::Binary(op) | Op::InPlace(op) => {
                 if op == BinOp::Mod
                     && matches!(self.frame.stack.iter().rev().nth(1), Some(Value::Str(_)))
                     && let Some(v) = self.frame.stack.last().cloned()
@@ -830,24 +881,45 @@ impl LaneVm {
                 self.frame.stack.push(ops::compare(op, &a, &b)?);
             }
             Op::Jump(t) => self.frame.pc = t,
+            // Every instance is truthy: only for one is `__bool__`/`__len__` looked for.
             Op::JumpIfFalse(t) => {
-                if !self.pop().truthy() {
+                let v = self.pop();
+                if !v.truthy() {
                     self.frame.pc = t;
+                } else if let Value::Instance(_) = v
+                    && self.truth_dunder(&v, Truth::Jump { to: t, when: false })?
+                {
+                    return Ok(Next::Continue);
                 }
             }
             Op::JumpIfTrue(t) => {
-                if self.pop().truthy() {
+                let v = self.pop();
+                if let Value::Instance(_) = v
+                    && self.truth_dunder(&v, Truth::Jump { to: t, when: true })?
+                {
+                    return Ok(Next::Continue);
+                }
+                if v.truthy() {
                     self.frame.pc = t;
                 }
             }
             Op::JumpIfFalseOrPop(t) => {
                 if self.frame.stack.last().is_some_and(|v| !v.truthy()) {
                     self.frame.pc = t;
+                } else if let Some(v @ Value::Instance(_)) = self.frame.stack.last().cloned()
+                    && self.truth_dunder(&v, Truth::JumpOrPop { to: t, when: false })?
+                {
+                    return Ok(Next::Continue);
                 } else {
                     self.pop();
                 }
             }
             Op::JumpIfTrueOrPop(t) => {
+                if let Some(v @ Value::Instance(_)) = self.frame.stack.last().cloned()
+                    && self.truth_dunder(&v, Truth::JumpOrPop { to: t, when: true })?
+                {
+                    return Ok(Next::Continue);
+                }
                 if self.frame.stack.last().is_some_and(Value::truthy) {
                     self.frame.pc = t;
                 } else {
@@ -863,15 +935,14 @@ impl LaneVm {
                 has_spec,
             } => {
                 let at = self.frame.stack.len().saturating_sub(1 + usize::from(has_spec));
-                // `f"{when:%H:%M}"` of an instance whose class defines `__format__`.
-                if has_spec
-                    && conversion.is_none()
+                // `f"{when:%H:%M}"` (or `f"{when}"`, spec '') of an instance whose class defines `__format__`.
+                if conversion.is_none()
                     && let Some(Value::Instance(i)) = self.frame.stack.get(at)
                     && let Some(m) = i.class.method("__format__")
                 {
-                    let spec = self.pop();
+                    let spec = if has_spec { self.pop() } else { Value::str("") };
                     let recv = self.pop();
-                    self.call_function(&m, vec![recv, spec], Vec::new(), OnReturn::Value)?;
+                    self.call_function(&m, vec![recv, spec], Vec::new(), OnReturn::Format)?;
                     return Ok(Next::Continue);
                 }
                 if let Some(v) = self.frame.stack.get(at).cloned() {
@@ -910,6 +981,9 @@ impl LaneVm {
             Op::Index => {
                 let i = self.pop();
                 let x = self.pop();
+                if let Value::Instance(inst) = &x {
+                    return self.item_dunder(inst.clone(), "__getitem__", vec![x, i], "is not subscriptable");
+                }
                 self.frame.stack.push(ops::index(&x, &i)?);
             }
             Op::Slice { lower, upper, step } => {
@@ -966,6 +1040,30 @@ impl LaneVm {
                     self.call_function(&m, positional, Vec::new(), OnReturn::Value)?;
                     return Ok(Next::Continue);
                 }
+                // `format(x, spec)` of an instance whose class defines `__format__`.
+                if let (Value::Builtin(Builtin::Format), [x @ Value::Instance(i), rest @ ..]) = (&callee, positional.as_slice())
+                    && kwnames.is_empty()
+                    && rest.len() <= 1
+                    && let Some(m) = i.class.method("__format__")
+                {
+                    let spec = rest.first().cloned().unwrap_or_else(|| Value::str(""));
+                    self.call_function(&m, vec![x.clone(), spec], Vec::new(), OnReturn::Format)?;
+                    return Ok(Next::Continue);
+                }
+                // `any`/`all` of instances whose class defines `__bool__` or `__len__`.
+                if let (Value::Builtin(b @ (Builtin::Any | Builtin::All)), [items]) = (&callee, positional.as_slice())
+                    && kwnames.is_empty()
+                    && self.any_all(*b == Builtin::All, items)?
+                {
+                    return Ok(Next::Continue);
+                }
+                // `bool(x)` of an instance whose class defines `__bool__` or `__len__`.
+                if let (Value::Builtin(Builtin::Bool), [x @ Value::Instance(_)]) = (&callee, positional.as_slice())
+                    && kwnames.is_empty()
+                    && self.truth_dunder(x, Truth::Push { negate: false })?
+                {
+                    return Ok(Next::Continue);
+                }
                 if class_call(&callee, &positional) {
                     let keywords = kwnames.into_iter().zip(kwvalues).collect();
                     return self.call_class_value(callee, positional, keywords);
@@ -996,6 +1094,11 @@ impl LaneVm {
                         step,
                     },
                     Value::BigRange(r) => IterState::BigRange { next: r.start.clone(), stop: r.stop.clone(), step: r.step.clone() },
+                    Value::Instance(ref i) if let Some(m) = i.class.method("__iter__") => {
+                        self.call_function(&m, vec![v.clone()], Vec::new(), OnReturn::Iter)?;
+                        return Ok(Next::Continue);
+                    }
+                    Value::Instance(ref i) if i.class.method("__getitem__").is_some() => IterState::Seq { obj: v, next: 0 },
                     other => IterState::Items {
                         items: super::args::iterate(&other)?,
                         next: 0,
@@ -1042,11 +1145,29 @@ impl LaneVm {
                 }
                 let next = match self.frame.stack.last_mut() {
                     Some(Value::Iter(state)) => state.next_value(),
+                    // An instance `__iter__` gave: its `__next__` runs as a call.
+                    Some(Value::Instance(i)) if let Some(m) = i.class.method("__next__") => {
+                        let recv = Value::Instance(i.clone());
+                        self.call_function(&m, vec![recv], Vec::new(), OnReturn::ForNext { done })?;
+                        return Ok(Next::Continue);
+                    }
                     _ => None,
                 };
                 match next {
                     Some(v) => self.frame.stack.push(v),
                     None => {
+                        // Over an instance without `__iter__` (`next_value` gives None):
+                        // `obj[next]` runs as a call.
+                        if let Some(Value::Iter(it)) = self.frame.stack.last_mut()
+                            && let IterState::Seq { obj, next } = it.as_mut()
+                            && let Value::Instance(i) = obj
+                            && let Some(m) = i.class.method("__getitem__")
+                        {
+                            let args = vec![obj.clone(), Value::Int(*next)];
+                            *next = next.saturating_add(1);
+                            self.call_function(&m, args, Vec::new(), OnReturn::SeqNext { done })?;
+                            return Ok(Next::Continue);
+                        }
                         self.pop();
                         self.frame.pc = done;
                     }
@@ -1182,6 +1303,9 @@ impl LaneVm {
             Op::DeleteIndex => {
                 let index = self.pop();
                 let object = self.pop();
+                if let Value::Instance(inst) = &object {
+                    return self.item_dunder(inst.clone(), "__delitem__", vec![object.clone(), index], "doesn't support item deletion");
+                }
                 ops::delete_index(&object, &index)?;
             }
             Op::MakeFunction {
@@ -1450,6 +1574,18 @@ impl LaneVm {
 
     /// Binds the arguments and enters the function: its frame becomes the
     /// innermost, and `run` goes on with its first op.
+    /// `x[i]`, `x[i] = v`, `del x[i]` of an instance: its class's method
+    /// `name` runs as a call (`__getitem__`'s answer pushed), or the
+    /// TypeError says the object `lacks` it.
+    fn item_dunder(&mut self, inst: Arc<Instance>, name: &str, args: Vec<Value>, lacks: &str) -> Result<Next, Raise> {
+        let Some(m) = inst.class.method(name) else {
+            return Err(Exception::type_error(format!("'{}' object {lacks}", inst.class.name)).into());
+        };
+        let on_return = if name == "__getitem__" { OnReturn::Value } else { OnReturn::Discard };
+        self.call_function(&m, args, Vec::new(), on_return)?;
+        Ok(Next::Continue)
+    }
+
     pub(super) fn call_function(
         &mut self,
         f: &Arc<Function>,
