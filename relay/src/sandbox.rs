@@ -235,23 +235,35 @@ impl Observation {
 /// The base of the session directories, made private (0700, ours, not a
 /// symlink). `/tmp/socklab-<pid>` is a predictable name: another local user
 /// could create it first to plant symlinks or sockets, so when it exists and
-/// is not ours, a random name is used instead.
+/// is not ours, a random name is used instead. When it exists and is ours, an
+/// earlier process with this PID left it, and it is emptied.
 fn private_base(wanted: PathBuf) -> PathBuf {
     use std::os::unix::fs::DirBuilderExt;
+    let make = |path: &Path| std::fs::DirBuilder::new().mode(0o700).create(path);
     let mut candidate = wanted.clone();
     for _ in 0..8 {
-        match std::fs::DirBuilder::new().mode(0o700).create(&candidate) {
+        let error = match make(&candidate) {
             Ok(()) => return candidate,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && is_private(&candidate) => return candidate,
-            Err(e) => {
-                tracing::warn!(path = %candidate.display(), error = %e, "session base directory unusable; trying another name");
-                let suffix: u64 = rand::random();
-                candidate = wanted.with_file_name(format!(
-                    "{}-{suffix:016x}",
-                    wanted.file_name().and_then(|n| n.to_str()).unwrap_or("socklab")
-                ));
+            // Ours and private, yet there before us: left by an earlier process
+            // that had this PID (one sandbox per process). Its sessions are
+            // long gone, and what they left would pass for ours.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && is_private(&candidate) => {
+                match std::fs::remove_dir_all(&candidate).and_then(|()| make(&candidate)) {
+                    Ok(()) => {
+                        tracing::info!(path = %candidate.display(), "removed what an earlier process with this PID left");
+                        return candidate;
+                    }
+                    Err(e) => e,
+                }
             }
-        }
+            Err(e) => e,
+        };
+        tracing::warn!(path = %candidate.display(), %error, "session base directory unusable; trying another name");
+        let suffix: u64 = rand::random();
+        candidate = wanted.with_file_name(format!(
+            "{}-{suffix:016x}",
+            wanted.file_name().and_then(|n| n.to_str()).unwrap_or("socklab")
+        ));
     }
     candidate
 }
@@ -289,5 +301,25 @@ impl Drop for SessionDir {
         {
             tracing::warn!(path = %self.path.display(), error = %e, "could not remove a session directory");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_base_an_earlier_process_with_this_pid_left_is_emptied() {
+        use std::os::unix::fs::DirBuilderExt;
+        let wanted = std::env::temp_dir().join(format!("socklab-base-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&wanted);
+        std::fs::DirBuilder::new().mode(0o700).create(&wanted).unwrap();
+        std::fs::create_dir(wanted.join("s7")).unwrap();
+        std::fs::write(wanted.join("s7").join("left"), b"").unwrap();
+        let base = private_base(wanted.clone());
+        assert_eq!(base, wanted);
+        assert!(is_private(&base));
+        assert_eq!(std::fs::read_dir(&base).unwrap().count(), 0, "the stale session directory is gone");
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }
