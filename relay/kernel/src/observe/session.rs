@@ -175,6 +175,9 @@ impl SessionObserver {
             peer: now.peer,
         });
         let state = now.state.unwrap_or(TcpState::Close);
+        // Only hosts' sockets live outside the session's namespace; a session
+        // without hosts skips the three system calls.
+        let ns = if inner.host_diags.is_empty() { 0 } else { socket_netns(fd).unwrap_or(0) };
         inner.socks.insert(
             sock,
             Tracked {
@@ -186,7 +189,7 @@ impl SessionObserver {
                 skaddrs: Vec::new(),
                 misses: 0,
                 info: None,
-                ns: socket_netns(fd).unwrap_or(0),
+                ns,
             },
         );
         inner.sample_info(sock, fd);
