@@ -117,19 +117,21 @@ impl Driver {
         self.cmd("POST", "actions", Some(actions));
     }
 
-    /// Makes the page's viewport `width` × `height` CSS pixels.
+    /// Makes the page's viewport `width` × `height` CSS pixels. The size is set
+    /// through DevTools' device metrics rather than the window's rect: a
+    /// headless window's resize lands late or not at all on a busy machine.
     fn viewport(&self, width: i64, height: i64) {
-        let mut size = (width, height);
-        for _ in 0..3 {
-            self.cmd("POST", "window/rect", Some(json!({"width": size.0, "height": size.1})));
+        let params = json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false});
+        self.cmd("POST", "goog/cdp/execute", Some(json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": params})));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
             let inner = self.js("return [innerWidth, innerHeight]");
-            let (w, h) = (inner[0].as_i64().unwrap_or(0), inner[1].as_i64().unwrap_or(0));
-            if (w, h) == (width, height) {
+            if inner == json!([width, height]) {
                 return;
             }
-            size = (size.0 + width - w, size.1 + height - h);
+            assert!(Instant::now() < deadline, "the viewport did not become {width}x{height}: {inner}");
+            std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("the viewport did not become {width}x{height}: {}", self.js("return [innerWidth, innerHeight]"));
     }
 
     /// Waits until `script` returns true.
