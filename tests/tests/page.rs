@@ -762,7 +762,7 @@ fn timeline_at(driver: &Driver) -> (u64, u64, String) {
 fn the_timeline_shows_the_moment_after_the_handshake_and_steps_by_keyboard() {
     let (_relay, url) = serve(&[]);
     let driver = Driver::start();
-    driver.cmd("POST", "window/rect", Some(json!({"width": 1440, "height": 900})));
+    driver.viewport(1440, 900);
     driver.goto(&url);
     driver.wait_for("the relay's hello", "return !!document.querySelector('.status.open')");
     load_example(&driver, "TCP echo");
