@@ -24,6 +24,16 @@ const WASM_PROFILE: &str = "wasm-release";
 
 type Error = Box<dyn std::error::Error>;
 
+// The page's highlighter and the lessons' renderer, shared with the page's own build.
+#[path = "../frontend/src/highlight.rs"]
+#[allow(dead_code)]
+mod highlight;
+#[path = "../frontend/src/lanes.rs"]
+#[allow(dead_code)]
+mod lanes;
+#[path = "../frontend/src/lesson_html.rs"]
+mod lesson_html;
+
 fn main() {
     if let Err(error) = run() {
         for line in error.to_string().lines() {
@@ -53,7 +63,9 @@ fn run() -> Result<(), Error> {
             None => workspace.join("target").join("wasm"),
         };
         let wasm = build_frontend(&workspace, &target_dir)?;
-        bindgen_site(&wasm, &frontend_dir, &out_dir.join("bindgen"))?
+        let mut site = bindgen_site(&wasm, &frontend_dir, &out_dir.join("bindgen"))?;
+        site.extend(lesson_files());
+        site
     };
     write_site(&site, &out_dir)
 }
@@ -239,6 +251,19 @@ fn bindgen_site(wasm: &Path, frontend_dir: &Path, staging: &Path) -> Result<Vec<
     Ok(site)
 }
 
+/// `lessons/N.json`, each lesson's texts as HTML: the page fetches the open lesson's.
+fn lesson_files() -> Vec<SiteFile> {
+    socklab_lessons::all()
+        .iter()
+        .map(|lesson| SiteFile {
+            path: format!("/lessons/{}.json", lesson.number()),
+            bytes: lesson_html::lesson_json(lesson).into_bytes(),
+            content_type: content_type("json"),
+            cache: CachePolicy::Revalidate,
+        })
+        .collect()
+}
+
 fn placeholder_site() -> Vec<SiteFile> {
     let page = "<!doctype html><meta charset=utf-8><title>socklab</title>\
                 <p>This relay was built with SOCKLAB_SKIP_FRONTEND set, so it has no playground page. \
@@ -269,6 +294,7 @@ fn content_type(name: &str) -> &'static str {
         Some("js") => "text/javascript; charset=utf-8",
         Some("wasm") => "application/wasm",
         Some("css") => "text/css; charset=utf-8",
+        Some("json") => "application/json",
         _ => "application/octet-stream",
     }
 }

@@ -1,7 +1,9 @@
 //! The Lessons panel: a lesson's explanation and steps, each step's
 //! checkpoint as the current run decides it, hints and the solution.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 use socklab_lessons::{self as lessons, Lang, StepReport};
 use yew::prelude::*;
@@ -19,6 +21,8 @@ pub fn ui(lang: Lang, what: &str) -> &'static str {
         "passed" => ("passed ✓", "通过 ✓"),
         "failed" => ("failed", "未通过"),
         "happened" => ("What just happened", "刚才发生了什么"),
+        "loading" => ("Loading the lesson…", "正在加载课程…"),
+        "unavailable" => ("The lesson's text could not be loaded:", "无法加载课程文本："),
         _ => ("", ""),
     };
     lang.pick(en, zh)
@@ -43,23 +47,6 @@ pub fn status(report: &StepReport, ran: bool, running: bool) -> Status {
     }
 }
 
-/// A lesson's Markdown texts as HTML, rendered by `build.rs` with
-/// pulldown-cmark (raw HTML in the Markdown escaped, code blocks highlighted
-/// like the editor): `[English, Chinese]` each.
-struct LessonHtml {
-    number: u32,
-    explanation: [&'static str; 2],
-    steps: &'static [StepHtml],
-}
-
-struct StepHtml {
-    text: [&'static str; 2],
-    hint: [&'static str; 2],
-    what_happened: [&'static str; 2],
-}
-
-include!(concat!(env!("OUT_DIR"), "/lesson_html.rs"));
-
 /// Which of a lesson's texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
@@ -69,22 +56,74 @@ pub enum Part {
     WhatHappened(usize),
 }
 
-/// The HTML of lesson `number`'s `part` in `lang` (empty if there is none).
-pub fn html(number: u32, part: Part, lang: Lang) -> &'static str {
-    let Some(lesson) = LESSON_HTML.iter().find(|l| l.number == number) else { return "" };
-    let both = match part {
-        Part::Explanation => Some(&lesson.explanation),
-        Part::Text(i) => lesson.steps.get(i).map(|s| &s.text),
-        Part::Hint(i) => lesson.steps.get(i).map(|s| &s.hint),
-        Part::WhatHappened(i) => lesson.steps.get(i).map(|s| &s.what_happened),
-    };
-    both.map_or("", |[en, zh]| lang.pick(en, zh))
+/// A lesson's texts as HTML, `[English, Chinese]` each, as `lessons/N.json`
+/// gives them: rendered from the lessons' Markdown when the relay was built
+/// (`lesson_html.rs`: raw HTML escaped, code blocks highlighted like the editor).
+#[derive(Debug, PartialEq)]
+pub struct Texts {
+    explanation: [AttrValue; 2],
+    /// Each step's text, hint and what happened.
+    steps: Vec<[[AttrValue; 2]; 3]>,
+}
+
+impl Texts {
+    pub fn from_json(json: &str) -> Option<Texts> {
+        let value: serde_json::Value = serde_json::from_str(json).ok()?;
+        let pair = |v: &serde_json::Value| -> Option<[AttrValue; 2]> {
+            Some([AttrValue::from(v.get(0)?.as_str()?.to_owned()), AttrValue::from(v.get(1)?.as_str()?.to_owned())])
+        };
+        let steps = value["steps"].as_array()?.iter();
+        let steps = steps.map(|s| Some([pair(&s["text"])?, pair(&s["hint"])?, pair(&s["what_happened"])?]));
+        Some(Texts { explanation: pair(&value["explanation"])?, steps: steps.collect::<Option<_>>()? })
+    }
+
+    /// The HTML of `part` in `lang` (empty if there is none).
+    pub fn get(&self, part: Part, lang: Lang) -> AttrValue {
+        let both = match part {
+            Part::Explanation => Some(&self.explanation),
+            Part::Text(i) => self.steps.get(i).map(|s| &s[0]),
+            Part::Hint(i) => self.steps.get(i).map(|s| &s[1]),
+            Part::WhatHappened(i) => self.steps.get(i).map(|s| &s[2]),
+        };
+        both.map_or_else(AttrValue::default, |[en, zh]| if lang == Lang::En { en.clone() } else { zh.clone() })
+    }
+}
+
+thread_local! {
+    /// Lesson texts fetched so far in this visit.
+    static FETCHED: RefCell<HashMap<u32, Rc<Texts>>> = Default::default();
+}
+
+/// Where the open lesson's texts are.
+#[derive(Clone, PartialEq)]
+enum Loaded {
+    Waiting,
+    Ready(u32, Rc<Texts>),
+    Failed(u32, String),
+}
+
+fn fetched(number: u32) -> Option<Rc<Texts>> {
+    FETCHED.with(|f| f.borrow().get(&number).cloned())
+}
+
+/// Fetches lesson `number`'s texts from the relay that served the page.
+async fn fetch_texts(number: u32) -> Loaded {
+    let url = format!("lessons/{number}.json");
+    let texts = crate::fetch::text(&url).await.and_then(|json| Texts::from_json(&json).ok_or_else(|| format!("{url} is not a lesson's texts")));
+    match texts {
+        Ok(texts) => {
+            let texts = Rc::new(texts);
+            FETCHED.with(|f| f.borrow_mut().insert(number, texts.clone()));
+            Loaded::Ready(number, texts)
+        }
+        Err(why) => Loaded::Failed(number, why),
+    }
 }
 
 /// The rendered text, inserted as it is: it is ours, built from the lessons
-/// with any raw HTML escaped (see `build.rs`).
-fn rich(number: u32, part: Part, lang: Lang) -> Html {
-    Html::from_html_unchecked(AttrValue::Static(html(number, part, lang)))
+/// with any raw HTML escaped (see `lesson_html.rs`).
+fn rich(texts: Option<&Texts>, part: Part, lang: Lang) -> Html {
+    texts.map_or_else(Html::default, |texts| Html::from_html_unchecked(texts.get(part, lang)))
 }
 
 #[derive(Properties, PartialEq)]
@@ -102,8 +141,21 @@ pub struct LessonPanelProps {
 #[component]
 pub fn LessonPanel(props: &LessonPanelProps) -> Html {
     let hints = use_state(BTreeSet::<usize>::new);
+    let loaded = use_state(|| fetched(props.number).map_or(Loaded::Waiting, |texts| Loaded::Ready(props.number, texts)));
+    {
+        let loaded = loaded.clone();
+        use_effect_with(props.number, move |&number| match fetched(number) {
+            Some(texts) => loaded.set(Loaded::Ready(number, texts)),
+            None => yew::platform::spawn_local(async move { loaded.set(fetch_texts(number).await) }),
+        });
+    }
     let Some(lesson) = lessons::get(props.number) else { return html! {} };
     let (lang, number) = (props.lang, lesson.number());
+    let (texts, note) = match &*loaded {
+        Loaded::Ready(n, texts) if *n == number => (Some(&**texts), None),
+        Loaded::Failed(n, why) if *n == number => (None, Some(format!("{} {why}", ui(lang, "unavailable")))),
+        _ => (None, Some(ui(lang, "loading").to_owned())),
+    };
     let steps = lesson.steps().iter().enumerate().map(|(index, step)| {
         let report = props.reports.get(index);
         let status = report.map_or(Status::Pending, |r| status(r, props.ran, props.running));
@@ -128,16 +180,16 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
         };
         html! {
             <li class="step" data-step={step.id.clone()}>
-                <div class="step-text">{ rich(number, Part::Text(index), lang) }</div>
+                <div class="step-text">{ rich(texts, Part::Text(index), lang) }</div>
                 <p class={class}>{ label }</p>
                 <button class="hint-toggle" onclick={toggle} aria-expanded={shown.to_string()}>{ ui(lang, "hint") }</button>
                 if shown {
-                    <div class="hint">{ rich(number, Part::Hint(index), lang) }</div>
+                    <div class="hint">{ rich(texts, Part::Hint(index), lang) }</div>
                 }
                 if status == Status::Passed {
                     <div class="what-happened">
                         <h4>{ ui(lang, "happened") }</h4>
-                        { rich(number, Part::WhatHappened(index), lang) }
+                        { rich(texts, Part::WhatHappened(index), lang) }
                     </div>
                 }
             </li>
@@ -149,7 +201,12 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
         <aside class="lesson-panel" data-lesson={lesson.number().to_string()} aria-label={ui(lang, "lessons")}>
             <h2>{ format!("{}. {}", lesson.number(), lesson.title(lang)) }</h2>
             // The explanation and the steps scroll apart, so the steps stay in sight.
-            <div class="explanation" tabindex="0">{ rich(number, Part::Explanation, lang) }</div>
+            <div class="explanation" tabindex="0">
+                if let Some(note) = note {
+                    <p class="lesson-note" role="status">{ note }</p>
+                }
+                { rich(texts, Part::Explanation, lang) }
+            </div>
             <section class="lesson-steps" aria-label={ui(lang, "steps")}>
                 <h3>{ ui(lang, "steps") }</h3>
                 <ol class="steps">{ for steps }</ol>
@@ -165,6 +222,12 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lesson `number`'s `part` as the page gets it: rendered, served as JSON, read back.
+    fn html(number: u32, part: Part, lang: Lang) -> String {
+        let json = crate::lesson_html::lesson_json(lessons::get(number).unwrap());
+        Texts::from_json(&json).expect("the served JSON reads back").get(part, lang).to_string()
+    }
 
     #[test]
     fn lesson_6_renders_emphasis_and_its_code_block_highlighted() {

@@ -10,9 +10,12 @@ pub mod app;
 pub mod components;
 pub mod diagram;
 pub mod examples;
+pub mod fetch;
 pub mod highlight;
 pub mod lanes;
 pub mod lesson;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod lesson_html;
 pub mod links;
 pub mod plot;
 pub mod relay;

@@ -217,29 +217,3 @@ fn editor_props(index: usize, part: socklab_frontend::lanes::LanePart) -> sockla
     }
 }
 
-#[wasm_bindgen_test]
-async fn lesson_6_shows_emphasis_and_its_code_block_as_a_block() {
-    use socklab_frontend::lesson::{LessonPanel, LessonPanelProps};
-    let root = root();
-    let props = LessonPanelProps {
-        number: 6,
-        lang: socklab_lessons::Lang::En,
-        reports: Vec::new(),
-        ran: false,
-        running: false,
-        on_solution: yew::Callback::noop(),
-        on_close: yew::Callback::noop(),
-    };
-    yew::Renderer::<LessonPanel>::with_root_and_props(root.clone(), props).render();
-    settle().await;
-
-    let explanation = root.query_selector(".lesson-panel .explanation").unwrap().unwrap();
-    assert!(explanation.query_selector("em").unwrap().is_some(), "*and* is emphasis");
-    assert!(!explanation.text_content().unwrap().contains('*'));
-    let pre = explanation.query_selector("pre.lesson-code").unwrap().expect("the code block is a <pre>");
-    let code = pre.text_content().unwrap();
-    assert!(code.starts_with("total_send = 0\nwhile total_send < content_length:\n    sent ="), "{code}");
-    assert!(pre.query_selector_all("span.kw").unwrap().length() >= 2, "highlighted like the editor");
-    let height = pre.dyn_into::<web_sys::HtmlElement>().unwrap().offset_height();
-    assert!(height > 60, "six lines, laid out as a block: {height}px");
-}

@@ -80,6 +80,23 @@ mod tests {
     }
 
     #[test]
+    fn every_lesson_s_texts_are_served_beside_the_page() {
+        // A placeholder build (SOCKLAB_SKIP_FRONTEND) has no page and no lesson texts.
+        if !std::str::from_utf8(lookup("/").unwrap().bytes).unwrap().contains("./socklab-") {
+            return;
+        }
+        for lesson in socklab_lessons::all() {
+            let path = format!("/lessons/{}.json", lesson.number());
+            let asset = lookup(&path).unwrap_or_else(|| panic!("{path} is not embedded"));
+            assert_eq!(asset.content_type, "application/json");
+            let texts: serde_json::Value = serde_json::from_slice(asset.bytes).unwrap();
+            assert_eq!(texts["steps"].as_array().map(Vec::len), Some(lesson.steps().len()), "{path}");
+            assert!(texts["explanation"][1].as_str().is_some_and(|zh| !zh.is_empty()), "{path}");
+        }
+        assert_eq!(lookup("/lessons/99.json"), None);
+    }
+
+    #[test]
     fn unknown_paths_are_not_found() {
         assert_eq!(lookup("/nope.js"), None);
         assert_eq!(lookup(""), None);

@@ -2,7 +2,7 @@
 //! `lesson.toml` is checked against `src/spec.rs` here, at build time,
 //! and embedded as JSON (so the wasm page needs no TOML parser); the scripts
 //! are embedded as they are. Built for wasm32 (the page), the Markdown texts
-//! are left out: the page carries them as HTML (`frontend/build.rs`).
+//! are left out: the relay serves them as HTML (`frontend/src/lesson_html.rs`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -23,9 +23,9 @@ fn main() {
         })
         .unwrap_or_default();
     dirs.sort();
-    // The page (wasm32) shows these texts as HTML that frontend/build.rs
+    // The page (wasm32) fetches these texts as HTML that relay/build.rs
     // renders from the native build of this crate; its own copy leaves the
-    // Markdown out, so the wasm carries each text once.
+    // Markdown out, so the wasm carries none of them.
     let for_page = std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32");
     let mut code = String::from("static FILES: &[Files] = &[\n");
     for (index, dir) in dirs.iter().enumerate() {

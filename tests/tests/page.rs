@@ -295,7 +295,7 @@ fn the_page_steps_the_echo_example_and_shows_the_kernel() {
         "return [...document.querySelectorAll('section.lane .lane-status')].filter(s => s.textContent === 'finished').length === 2",
     );
     assert!(text(&driver, ".lesson-panel").contains("✓"));
-    assert!(!text(&driver, ".lesson-panel .what-happened").is_empty(), "a passed step explains what happened");
+    driver.wait_for("a passed step's explanation", "const w = document.querySelector('.lesson-panel .what-happened'); return !!w && w.innerText.length > 40");
     driver.screenshot("07-lesson");
     // The language switch rewrites the lesson in Chinese, and is kept.
     driver.js("document.querySelector('button.lang').click()");
@@ -665,7 +665,10 @@ fn a_lesson_link_opens_the_lesson_and_step_goes_on_past_a_blocked_lane() {
     assert!(label.starts_with("6. "), "the menu names the open lesson: {label}");
     driver.wait_for("lesson 6's starter", "return [...document.querySelectorAll('textarea.code')].some(t => t.value.includes('srv.accept()'))");
 
-    // The explanation is Markdown rendered: emphasis, and the code block as a highlighted block.
+    // The explanation (fetched as the relay built it: lessons/6.json) is Markdown rendered:
+    // emphasis, and the code block as a highlighted block.
+    driver.wait_for("lesson 6's text", "return !!document.querySelector('.lesson-panel .explanation pre.lesson-code')");
+    assert!(!text(&driver, ".lesson-panel").contains("Loading"), "the note goes once the text is in");
     assert!(!text(&driver, ".lesson-panel .explanation").contains('*'), "no asterisks left");
     assert_eq!(driver.js("return document.querySelectorAll('.lesson-panel .explanation em').length > 0"), json!(true));
     let block = driver.js(

@@ -1,24 +1,20 @@
-//! Renders every lesson's Markdown (explanation, step texts, hints, what
-//! happened; English and Chinese) to HTML with pulldown-cmark, here at build
-//! time, so the wasm page carries HTML and no Markdown parser.
+//! The lessons' Markdown texts (explanation, step texts, hints, what
+//! happened; English and Chinese) as HTML, rendered with pulldown-cmark when
+//! the relay is built (`relay/build.rs` includes this file) and served as
+//! `lessons/N.json`, which the page fetches when it opens lesson N. The wasm
+//! carries neither the texts nor a Markdown parser.
 //!
 //! Code blocks are highlighted by the editor's own highlighter
-//! (`src/highlight.rs`, included below), as spans with the same classes.
-//! Raw HTML in the Markdown is not passed through: it is shown as text
-//! (escaped), so the page can insert the result as it is.
+//! (`highlight.rs`), as spans with the same classes. Raw HTML in the Markdown
+//! is not passed through: it is shown as text (escaped), so the page can
+//! insert the result as it is.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
-use socklab_lessons::{self as lessons, Lang};
+use socklab_lessons::{Lang, Lesson, Text};
 
-#[path = "src/highlight.rs"]
-#[allow(dead_code)]
-mod highlight;
-#[path = "src/lanes.rs"]
-#[allow(dead_code)]
-mod lanes;
+use crate::highlight;
 
 /// Text for an element's content (never an attribute's).
 fn escape(text: &str) -> String {
@@ -56,7 +52,7 @@ fn code_block(code: &str) -> String {
 }
 
 /// One Markdown text as HTML.
-fn render(markdown: &str) -> String {
+pub fn render(markdown: &str) -> String {
     let mut events = Vec::new();
     let mut code: Option<String> = None;
     for event in Parser::new(markdown) {
@@ -76,29 +72,17 @@ fn render(markdown: &str) -> String {
     html
 }
 
-fn both(text: &lessons::Text) -> String {
-    format!("[{:?}, {:?}]", render(text.get(Lang::En)), render(text.get(Lang::Zh)))
+fn both(text: &Text) -> serde_json::Value {
+    serde_json::json!([render(text.get(Lang::En)), render(text.get(Lang::Zh))])
 }
 
-fn main() {
-    println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed=src/highlight.rs");
-    println!("cargo:rerun-if-changed=src/lanes.rs");
-    let mut code = String::from("static LESSON_HTML: &[LessonHtml] = &[\n");
-    for lesson in lessons::all() {
-        let _ = writeln!(code, "    LessonHtml {{ number: {}, explanation: {}, steps: &[", lesson.number(), both(&lesson.spec.explanation));
-        for step in lesson.steps() {
-            let _ = writeln!(
-                code,
-                "        StepHtml {{ text: {}, hint: {}, what_happened: {} }},",
-                both(&step.text),
-                both(&step.hint),
-                both(&step.what_happened)
-            );
-        }
-        code.push_str("    ] },\n");
-    }
-    code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    std::fs::write(out.join("lesson_html.rs"), code).unwrap();
+/// `lessons/N.json`: `{"explanation": [en, zh], "steps": [{"text", "hint", "what_happened"}]}`,
+/// each text HTML in both languages.
+pub fn lesson_json(lesson: &Lesson) -> String {
+    let steps: Vec<serde_json::Value> = lesson
+        .steps()
+        .iter()
+        .map(|step| serde_json::json!({"text": both(&step.text), "hint": both(&step.hint), "what_happened": both(&step.what_happened)}))
+        .collect();
+    serde_json::json!({"explanation": both(&lesson.spec.explanation), "steps": steps}).to_string()
 }
