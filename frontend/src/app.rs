@@ -29,14 +29,32 @@ const SCRIPT_KEY: &str = "socklab.script";
 /// The lessons' language.
 const LANG_KEY: &str = "socklab.lang";
 
-/// The current script exported by `socklab_export::export(target, …)`, or why not.
-fn export_program(target: &str, source: &str) -> Result<String, String> {
+/// The current script exported to `target` (`python` or `c`), or why not.
+/// The C export's runtime is fetched from the relay once (`c-runtime.c`):
+/// the wasm does not carry it.
+async fn export_program(target: &str, source: &str) -> Result<String, String> {
+    thread_local! {
+        static C_RUNTIME: std::cell::RefCell<Option<Rc<str>>> = const { std::cell::RefCell::new(None) };
+    }
+    let runtime = match C_RUNTIME.with(|r| r.borrow().clone()) {
+        Some(runtime) => Some(runtime),
+        None if target == "c" => {
+            let runtime: Rc<str> = crate::fetch::text("c-runtime.c").await.map_err(|why| format!("the C runtime could not be loaded: {why}"))?.into();
+            C_RUNTIME.with(|r| *r.borrow_mut() = Some(runtime.clone()));
+            Some(runtime)
+        }
+        None => None,
+    };
     let parsed = lang::parse(source);
     if !parsed.is_ok() {
         let problems: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
         return Err(format!("the script does not parse:\n{}", problems.join("\n")));
     }
-    socklab_export::export(target, source, &parsed.script).map_err(|error| error.to_string())
+    let exported = match (target, runtime) {
+        ("c", Some(runtime)) => socklab_export::c_with_runtime(&parsed.script, &runtime),
+        _ => socklab_export::python(source, &parsed.script),
+    };
+    exported.map_err(|error| error.to_string())
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
@@ -273,7 +291,10 @@ pub fn App() -> Html {
     };
     let export_to = |target: &'static str, title: &'static str| {
         let (source, exported) = (state.source.clone(), exported.clone());
-        Callback::from(move |_: MouseEvent| exported.set(Some((title, export_program(target, &source)))))
+        Callback::from(move |_: MouseEvent| {
+            let (source, exported) = (source.clone(), exported.clone());
+            yew::platform::spawn_local(async move { exported.set(Some((title, export_program(target, &source).await))) });
+        })
     };
     let on_export_python = export_to("python", "Export: Python 3");
     let on_export_c = export_to("c", "Export: C");

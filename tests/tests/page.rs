@@ -308,6 +308,14 @@ fn the_page_steps_the_echo_example_and_shows_the_kernel() {
     driver.js("document.querySelector('button.export-python').click()");
     driver.wait_for("the exported program", "const t = document.querySelector('.overlay textarea.export-code'); return !!t && t.readOnly && /\\bimport socket\\b|from socket import/.test(t.value)");
     driver.js("document.querySelector('.overlay button.close').click()");
+    // And as C, with the runtime the page fetches from the relay (c-runtime.c).
+    driver.js("document.querySelector('button.export-c').click()");
+    driver.wait_for(
+        "the exported C program",
+        "const t = document.querySelector('.overlay textarea.export-code'); return !!t && t.value.includes('#include <sys/socket.h>') && t.value.includes('int main(')",
+    );
+    assert_eq!(driver.js("return !!document.querySelector('.overlay .export-error')"), json!(false), "lesson 2's solution exports to C");
+    driver.js("document.querySelector('.overlay button.close').click()");
 }
 
 /// Shows the open lesson's solution (which holds `marker`), runs it and waits until every checkpoint passed.
