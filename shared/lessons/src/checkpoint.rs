@@ -506,14 +506,14 @@ impl Checkpoint {
                     Line::Kernel(KernelLine::TcpInfo { socket: s, info, .. })
                         if socket.as_ref().is_none_or(|want| want == s) =>
                     {
-                        Some((i, s, field.of(info)))
+                        Some((i, s, field.of(info), TcpInfoField::TotalRetrans.of(info)))
                     }
                     _ => None,
                 });
                 let name = field.name();
                 let mut last: HashMap<&str, u32> = HashMap::new();
                 let mut highest: Option<u32> = None;
-                for (i, s, value) in samples {
+                for (i, s, value, retrans) in samples {
                     let before = last.insert(s.as_str(), value);
                     highest = Some(highest.map_or(value, |h| h.max(value)));
                     if let Some(min) = at_least
@@ -521,12 +521,18 @@ impl Checkpoint {
                     {
                         return pass(t(format!("{s}: tcp_info {name}={value}"), format!("{s}：tcp_info {name}={value}")), i);
                     }
+                    // A fall counts once the socket has retransmitted: what a loss does,
+                    // not the moments of a handshake (BBR shows cwnd 4 for an instant).
                     if *fell
+                        && retrans > 0
                         && let Some(before) = before
                         && value < before
                     {
                         return pass(
-                            t(format!("{s}: tcp_info {name} fell from {before} to {value}"), format!("{s}：tcp_info {name} 从 {before} 降到 {value}")),
+                            t(
+                                format!("{s}: tcp_info {name} fell from {before} to {value} after a retransmission (total_retrans={retrans})"),
+                                format!("{s}：重传之后（total_retrans={retrans}），tcp_info {name} 从 {before} 降到 {value}"),
+                            ),
                             i,
                         );
                     }
@@ -534,7 +540,7 @@ impl Checkpoint {
                 let who = socket.as_deref().map(|s| format!(" {s}")).unwrap_or_default();
                 let want = match at_least {
                     Some(min) => t(format!("{name} reach {min}"), format!("{name} 达到 {min}")),
-                    None => t(format!("{name} fall"), format!("{name} 下降")),
+                    None => t(format!("{name} fall after a retransmission"), format!("{name} 在重传之后下降")),
                 };
                 let seen = match highest {
                     Some(h) => t(format!(" (the highest was {h})"), format!("（最高为 {h}）")),
@@ -819,10 +825,12 @@ mod tests {
         assert!(!no.passed && no.reason.contains("highest was 2"), "{}", no.reason);
         assert!(check(Some("s"), TcpInfoField::Cwnd, Some(20), false).passed);
         assert!(!check(Some("conn"), TcpInfoField::Cwnd, Some(20), false).passed);
-        // Each socket against its own samples: s fell 20 → 14, conn 10 → 8.
+        // Each socket against its own samples: s fell 20 → 14 after retransmitting; conn's
+        // 10 → 8 came with no retransmission (as BBR's cwnd 4 for an instant after a handshake).
         let fell = check(Some("s"), TcpInfoField::Cwnd, None, true);
-        assert!(fell.passed && fell.reason.contains("from 20 to 14"), "{}", fell.reason);
-        assert!(check(Some("conn"), TcpInfoField::Cwnd, None, true).passed);
+        assert!(fell.passed && fell.reason.contains("from 20 to 14 after a retransmission (total_retrans=2)"), "{}", fell.reason);
+        let no = check(Some("conn"), TcpInfoField::Cwnd, None, true);
+        assert!(!no.passed && no.reason.contains("after a retransmission"), "{}", no.reason);
         assert!(!check(Some("s"), TcpInfoField::TotalRetrans, None, true).passed);
         let none = Checkpoint::TcpInfo { socket: None, field: TcpInfoField::Cwnd, at_least: None, fell: true }.evaluate(&[], Lang::Zh);
         assert!(!none.passed && none.reason.contains("没有 tcp_info 样本"), "{}", none.reason);

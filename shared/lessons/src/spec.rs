@@ -110,7 +110,8 @@ pub enum Checkpoint {
         expert: Option<socklab_wire::tcpinfo::ExpertMark>,
     },
     /// A `TCP_INFO` sample (optionally of the socket named `socket`) had `field` at least `at_least`,
-    /// or (`fell`) lower than the same socket's sample before it.
+    /// or (`fell`) lower than the same socket's sample before it once the socket
+    /// has retransmitted (`total_retrans` ≥ 1: a loss's doing, not a handshake's).
     TcpInfo {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         socket: Option<String>,
