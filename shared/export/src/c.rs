@@ -1258,6 +1258,11 @@ impl Gen {
             | Builtin::Getattr
             | Builtin::Hasattr
             | Builtin::Setattr
+            | Builtin::Delattr
+            | Builtin::Hash
+            | Builtin::Id
+            | Builtin::Callable
+            | Builtin::Slice
             | Builtin::Vars
             | Builtin::Bytearray => return not_supported(),
         };

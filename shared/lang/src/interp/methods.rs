@@ -914,17 +914,20 @@ fn list_method(recv: &Value, name: &str, args: Args) -> Result<Value, Exception>
             let [x] = args.bind(["value"], 1)?;
             let x = x.unwrap_or(Value::None);
             let snapshot = lock(list).clone();
+            if name == "count" {
+                return Ok(Value::Int(snapshot.iter().filter(|v| py_eq(v, &x)).count() as i64));
+            }
             let pos = snapshot.iter().position(|v| py_eq(v, &x));
             match name {
-                "count" => Ok(Value::Int(
-                    snapshot.iter().filter(|v| py_eq(v, &x)).count() as i64
-                )),
                 "index" => pos
                     .map(|p| Value::Int(p as i64))
-                    .ok_or_else(|| Exception::value_error(format!("{} is not in list", x.repr()))),
+                    .ok_or_else(|| Exception::value_error(format!("{} is not in list", super::dunder::repr(&x)))),
                 _ => {
                     let p =
                         pos.ok_or_else(|| Exception::value_error("list.remove(x): x not in list"))?;
+                    if super::dunder::pending() {
+                        return Err(super::dunder::retry());
+                    }
                     lock(list).remove(p);
                     Ok(Value::None)
                 }

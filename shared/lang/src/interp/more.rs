@@ -73,6 +73,7 @@ pub fn type_of(v: &Value) -> Value {
         Value::Dict(_) => Builtin::Dict,
         Value::Set(_) => Builtin::Set,
         Value::Range { .. } | Value::BigRange(_) => Builtin::Range,
+        Value::Object(_) if super::library::slice_parts(v).is_some() => Builtin::Slice,
         Value::Exception(e) => return Value::ExcClass(e.class),
         // Instances of the script's classes (an `except … as e` of one included).
         Value::Instance(i) => return Value::Class(i.class.clone()),
@@ -416,6 +417,17 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                     format!("'{}' object has no attribute '{name}'", other.type_name()),
                 )),
             }
+        }
+        Builtin::Delattr => {
+            let [obj, name] = args.bind(["obj", "name"], 2)?;
+            let Some(Value::Str(name)) = name else {
+                return Err(Exception::type_error("attribute name must be string"));
+            };
+            let obj = obj.unwrap_or(Value::None);
+            Err(Exception::new(
+                ExcClass::AttributeError,
+                format!("'{}' object has no attribute '{name}'", obj.type_name()),
+            ))
         }
         Builtin::Vars => {
             let [obj] = args.bind(["object"], 1)?;

@@ -469,6 +469,11 @@ fn norm_index(i: i64, len: usize) -> Option<usize> {
 }
 
 pub fn index(object: &Value, idx: &Value) -> Result<Value, Exception> {
+    if let Some([a, b, c]) = super::library::slice_parts(idx)
+        && !matches!(object, Value::Dict(_))
+    {
+        return slice(object, Some(a), Some(b), Some(c));
+    }
     if let Some(b) = frozen(object) {
         return index(&b, idx);
     }
@@ -534,6 +539,21 @@ pub fn index(object: &Value, idx: &Value) -> Result<Value, Exception> {
     }
 }
 
+/// Python's `slice.indices(len)`: the start, stop and step taken.
+pub fn slice_range(len: i64, lower: Option<i64>, upper: Option<i64>, step: Option<i64>) -> Result<(i64, i64, i64), Exception> {
+    let step = step.unwrap_or(1);
+    if step == 0 {
+        return Err(Exception::value_error("slice step cannot be zero"));
+    }
+    let (lo, hi) = if step > 0 { (0, len) } else { (-1, len - 1) };
+    let adjust = |v: Option<i64>, default: i64| match v {
+        None => default,
+        Some(x) if x < 0 => x.saturating_add(len).max(lo),
+        Some(x) => x.min(hi),
+    };
+    Ok((adjust(lower, if step > 0 { lo } else { hi }), adjust(upper, if step > 0 { hi } else { lo }), step))
+}
+
 /// The indices a slice selects, Python's `slice.indices` then iteration.
 pub fn slice_indices(
     len: usize,
@@ -541,19 +561,7 @@ pub fn slice_indices(
     upper: Option<i64>,
     step: Option<i64>,
 ) -> Result<Vec<usize>, Exception> {
-    let step = step.unwrap_or(1);
-    if step == 0 {
-        return Err(Exception::value_error("slice step cannot be zero"));
-    }
-    let len = len as i64;
-    let (lo, hi) = if step > 0 { (0, len) } else { (-1, len - 1) };
-    let adjust = |v: Option<i64>, default: i64| match v {
-        None => default,
-        Some(x) if x < 0 => (x + len).max(lo),
-        Some(x) => x.min(hi),
-    };
-    let start = adjust(lower, if step > 0 { lo } else { hi });
-    let stop = adjust(upper, if step > 0 { hi } else { lo });
+    let (start, stop, step) = slice_range(len as i64, lower, upper, step)?;
     let mut out = Vec::new();
     let mut i = start;
     while (step > 0 && i < stop) || (step < 0 && i > stop) {
@@ -563,7 +571,7 @@ pub fn slice_indices(
     Ok(out)
 }
 
-fn slice_bound(v: Option<&Value>) -> Result<Option<i64>, Exception> {
+pub(super) fn slice_bound(v: Option<&Value>) -> Result<Option<i64>, Exception> {
     match v {
         None | Some(Value::None) => Ok(None),
         // A slice bound past i64 is clamped, as CPython clamps to the length.
@@ -626,6 +634,8 @@ pub fn slice(
             drop(items);
             Ok(Value::list(out))
         }
+        // A dict looks the slice up as a key.
+        Value::Dict(_) => Err(super::dunder::unhashable("slice")),
         other => Err(Exception::type_error(format!(
             "'{}' object is not subscriptable",
             other.type_name()
@@ -689,6 +699,11 @@ pub fn store_slice(
 
 /// `object[index] = value`.
 pub fn store_index(object: &Value, idx: &Value, value: Value) -> Result<(), Exception> {
+    if let Some([a, b, c]) = super::library::slice_parts(idx)
+        && !matches!(object, Value::Dict(_))
+    {
+        return store_slice(object, a, b, c, &value);
+    }
     if let Value::Dict(d) = object {
         return super::dict::set(d, idx.clone(), value);
     }
@@ -756,6 +771,21 @@ fn list_slot<'a>(
 
 /// `del object[index]` on a dict or list.
 pub fn delete_index(object: &Value, idx: &Value) -> Result<(), Exception> {
+    if let Some([a, b, c]) = super::library::slice_parts(idx)
+        && !matches!(object, Value::Dict(_))
+    {
+        // `del xs[::2]`: the selected items go, last first.
+        if let (Value::List(l), Some(step)) = (object, slice_bound(Some(c))?.filter(|s| *s != 1)) {
+            let mut items = lock(l);
+            let mut idx = slice_indices(items.len(), slice_bound(Some(a))?, slice_bound(Some(b))?, Some(step))?;
+            idx.sort_unstable();
+            for i in idx.into_iter().rev() {
+                items.remove(i);
+            }
+            return Ok(());
+        }
+        return store_slice(object, a, b, c, &Value::list(Vec::new()));
+    }
     match object {
         Value::Dict(d) => match super::dict::remove(d, idx)? {
             Some(_) => Ok(()),

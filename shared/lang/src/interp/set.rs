@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use super::args::{Args, iterate};
 use super::dict::{check_hashable, key_error};
 use super::exception::Exception;
-use super::value::{List, Value, lock, py_eq};
+use super::dunder::{self, same_key};
+use super::value::{List, Value, lock};
 use crate::names::ExcClass;
 
 /// A set from items, dropping repeats; a list or dict item raises `unhashable type`.
@@ -14,7 +15,7 @@ pub fn from_items(items: Vec<Value>) -> Result<Value, Exception> {
     let mut out: Vec<Value> = Vec::new();
     for item in items {
         check_hashable(&item)?;
-        if !out.iter().any(|x| py_eq(x, &item)) {
+        if !out.iter().any(|x| same_key(x, &item)) {
             out.push(item);
         }
     }
@@ -23,7 +24,7 @@ pub fn from_items(items: Vec<Value>) -> Result<Value, Exception> {
 
 pub fn contains(s: &List, item: &Value) -> Result<bool, Exception> {
     check_hashable(item)?;
-    Ok(lock(s).iter().any(|x| py_eq(x, item)))
+    Ok(lock(s).iter().any(|x| same_key(x, item)))
 }
 
 /// `set()`, `set(iterable)`.
@@ -35,8 +36,8 @@ pub fn construct(args: Args) -> Result<Value, Exception> {
 /// `a | b`, `a & b`, `a - b`, `a ^ b` on two sets.
 pub fn operator(symbol: &str, a: &List, b: &List) -> Result<Value, Exception> {
     let (xs, ys) = (lock(a).clone(), lock(b).clone());
-    let in_ys = |x: &Value| ys.iter().any(|y| py_eq(x, y));
-    let in_xs = |y: &Value| xs.iter().any(|x| py_eq(x, y));
+    let in_ys = |x: &Value| ys.iter().any(|y| same_key(y, x));
+    let in_xs = |y: &Value| xs.iter().any(|x| same_key(x, y));
     let items: Vec<Value> = match symbol {
         "|" => xs.iter().chain(ys.iter()).cloned().collect(),
         "&" => xs.iter().filter(|x| in_ys(x)).cloned().collect(),
@@ -70,6 +71,9 @@ pub fn method(s: &List, name: &str, args: Args) -> Result<Value, Exception> {
             let [x] = args.bind(["elem"], 1)?;
             let x = x.unwrap_or(Value::None);
             if !contains(s, &x)? {
+                if dunder::pending() {
+                    return Err(dunder::retry());
+                }
                 lock(s).push(x);
             }
             Ok(Value::None)
@@ -79,7 +83,11 @@ pub fn method(s: &List, name: &str, args: Args) -> Result<Value, Exception> {
             let x = x.unwrap_or(Value::None);
             check_hashable(&x)?;
             let mut items = lock(s);
-            match items.iter().position(|v| py_eq(v, &x)) {
+            let found = items.iter().position(|v| same_key(v, &x));
+            if dunder::pending() {
+                return Err(dunder::retry());
+            }
+            match found {
                 Some(i) => {
                     items.remove(i);
                 }
@@ -116,7 +124,7 @@ pub fn method(s: &List, name: &str, args: Args) -> Result<Value, Exception> {
                 for o in &others {
                     check_hashable(o)?;
                 }
-                let has = |x: &Value| others.iter().any(|o| py_eq(o, x));
+                let has = |x: &Value| others.iter().any(|o| same_key(o, x));
                 result = match name {
                     "intersection" => result.into_iter().filter(|x| has(x)).collect(),
                     "difference" => result.into_iter().filter(|x| !has(x)).collect(),
@@ -124,6 +132,9 @@ pub fn method(s: &List, name: &str, args: Args) -> Result<Value, Exception> {
                 };
             }
             let set = from_items(result)?;
+            if dunder::pending() {
+                return Err(dunder::retry());
+            }
             if name == "update" {
                 if let Value::Set(new) = set {
                     *lock(s) = lock(&new).clone();

@@ -620,12 +620,16 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
         (Value::File(x), Value::File(y)) => Arc::ptr_eq(x, y),
         (Value::ExcClass(x), Value::ExcClass(y)) => x == y,
         (Value::Class(x), Value::Class(y)) => Arc::ptr_eq(x, y),
-        (Value::Instance(x), Value::Instance(y)) => Arc::ptr_eq(x, y),
+        // An instance's `__eq__`, as containers compare (identity first).
+        (Value::Instance(_), _) | (_, Value::Instance(_)) => super::dunder::eq(a, b),
         (Value::Special(x), Value::Special(y)) => x == y,
         (Value::BoundMethod(x), Value::BoundMethod(y)) => py_is(&x.0, &y.0) && py_eq(&x.1, &y.1),
         (Value::LibFn(x), Value::LibFn(y)) => x == y,
         (Value::Type(x), Value::Type(y)) => x == y,
-        (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
+        (Value::Object(x), Value::Object(y)) => match (super::library::slice_parts(a), super::library::slice_parts(b)) {
+            (Some(s), Some(t)) => seq_eq(s, t),
+            _ => Arc::ptr_eq(x, y),
+        },
         (Value::Set(x), Value::Set(y)) => {
             if Arc::ptr_eq(x, y) {
                 return true;

@@ -132,6 +132,9 @@ pub(super) enum OnReturn {
     Format,
     /// `__contains__`: its answer's truth is pushed.
     Truthy,
+    /// A method native code asked for (`dunder::Need`): its answer is kept
+    /// for the caller's op, which runs again. `stage` as in `ask_eq`.
+    Answer { need: super::dunder::Need, stage: u8 },
 }
 
 /// The statement being executed.
@@ -184,6 +187,8 @@ pub(super) struct Frame {
     pub(super) on_return: OnReturn,
     /// Instances whose `__str__`/`__repr__` were cached for the op being retried.
     pub(super) filled: Vec<Arc<Instance>>,
+    /// What script methods answered native code for the op being retried.
+    pub(super) answers: super::dunder::Answers,
 }
 
 impl Frame {
@@ -206,6 +211,7 @@ impl Frame {
             func: None,
             on_return: OnReturn::Value,
             filled: Vec::new(),
+            answers: super::dunder::Answers::default(),
         }
     }
 
@@ -270,8 +276,10 @@ impl Frame {
                     default: default.as_ref().map(|d| c.value(d)),
                     fallback: fallback.as_ref().map(|(o, n)| (c.value(o), n.clone())),
                 },
+                OnReturn::Answer { need, stage } => OnReturn::Answer { need: c.need(need), stage: *stage },
             },
             filled: Vec::new(),
+            answers: super::dunder::Answers::default(),
         }
     }
 
@@ -689,7 +697,11 @@ impl LaneVm {
                 continue;
             }
             self.frame.pc += 1;
-            let outcome = self.exec(op, shared);
+            let outcome = if super::dunder::armed() {
+                self.exec_asking(op, shared)
+            } else {
+                self.exec(op, shared)
+            };
             let outcome = self.within_limits(outcome, shared);
             if !std::mem::take(&mut self.filling) {
                 self.clear_fills();
@@ -727,6 +739,83 @@ impl LaneVm {
         }
     }
 
+    /// `exec` for native code that may need script methods (`dunder`): the
+    /// frame's answers are lent to it, and a need restores the op's stack,
+    /// calls the method and has the op run again.
+    fn exec_asking(&mut self, op: Op, shared: &mut Shared) -> Result<Next, Raise> {
+        let (pc, stack, depth) = (self.frame.pc - 1, self.frame.stack.clone(), self.callers.len());
+        super::dunder::install(std::mem::take(&mut self.frame.answers));
+        let outcome = self.exec(op, shared);
+        let (answers, need) = super::dunder::uninstall();
+        if self.callers.len() != depth {
+            // A call started or ended: the op's frame is not the current one.
+            if let Some(f) = self.callers.get_mut(depth) {
+                f.answers = answers;
+            }
+            return outcome;
+        }
+        self.frame.answers = answers;
+        match (need, &outcome) {
+            (Some(need), Ok(Next::Continue) | Err(Raise::Exception(_))) => {
+                self.frame.stack = stack;
+                self.frame.pc = pc;
+                self.ask(need, 0)?;
+                Ok(Next::Continue)
+            }
+            _ => outcome,
+        }
+    }
+
+    /// Calls the method `need` names (for `__eq__`, from `stage`: 0 the
+    /// left operand's, 1 the right's reflected one); its answer is kept by
+    /// `returned`. One that has no method left is answered here.
+    pub(super) fn ask(&mut self, need: super::dunder::Need, stage: u8) -> Result<(), Exception> {
+        use super::dunder::Need;
+        self.filling = true;
+        let (recv, args, stage) = match &need {
+            Need::Eq(a, b) => {
+                let found = (stage..2).find_map(|s| {
+                    let (recv, other) = if s == 0 { (a, b) } else { (b, a) };
+                    match recv {
+                        Value::Instance(i) => i.class.method("__eq__").map(|m| (m, recv, other, s)),
+                        _ => None,
+                    }
+                });
+                let Some((m, recv, other, s)) = found else {
+                    // Neither method answered: identity decides.
+                    let same = super::value::py_is(a, b);
+                    self.frame.answers.eq(a.clone(), b.clone(), same);
+                    return Ok(());
+                };
+                (m, vec![recv.clone(), other.clone()], s)
+            }
+            Need::Repr(v) => {
+                if let Value::Instance(inst) = v
+                    && let Some(m) = inst.class.method("__repr__")
+                {
+                    let on_return = OnReturn::Fill { inst: inst.clone(), repr: true };
+                    return self.call_function(&m, vec![v.clone()], Vec::new(), on_return);
+                }
+                return Ok(());
+            }
+            Need::Hash(v) | Need::Format(v, _) => {
+                let name = if matches!(need, Need::Hash(_)) { "__hash__" } else { "__format__" };
+                let Some(m) = (match v {
+                    Value::Instance(i) => i.class.method(name),
+                    _ => None,
+                }) else {
+                    return Err(Exception::type_error(format!("'{}' object has no {name}", v.type_name())));
+                };
+                let mut args = vec![v.clone()];
+                if let Need::Format(_, spec) = &need {
+                    args.push(Value::str(spec));
+                }
+                (m, args, 0)
+            }
+        };
+        self.call_function(&recv, args, Vec::new(), OnReturn::Answer { need, stage })
+    }
+
     pub(super) fn pop(&mut self) -> Value {
         self.frame.stack.pop().unwrap_or(Value::None)
     }
@@ -755,6 +844,10 @@ impl LaneVm {
                 let lower = self.pop();
                 let object = self.pop();
                 let value = self.pop();
+                if let Value::Instance(inst) = &object {
+                    let args = vec![object.clone(), super::library::slice(vec![lower, upper, step])?, value];
+                    return self.item_dunder(inst.clone(), "__setitem__", args, "does not support item assignment");
+                }
                 ops::store_slice(&object, &lower, &upper, &step, &value)?;
             }
             Op::StoreIndex => {
@@ -991,6 +1084,11 @@ impl LaneVm {
                 let upper = if upper { Some(self.pop()) } else { None };
                 let lower = if lower { Some(self.pop()) } else { None };
                 let x = self.pop();
+                if let Value::Instance(inst) = &x {
+                    let parts = [lower, upper, step].map(|p| p.unwrap_or(Value::None));
+                    let key = super::library::slice(parts.to_vec())?;
+                    return self.item_dunder(inst.clone(), "__getitem__", vec![x.clone(), key], "is not subscriptable");
+                }
                 self.frame.stack.push(ops::slice(
                     &x,
                     lower.as_ref(),
@@ -1304,7 +1402,10 @@ impl LaneVm {
                 let index = self.pop();
                 let object = self.pop();
                 if let Value::Instance(inst) = &object {
-                    return self.item_dunder(inst.clone(), "__delitem__", vec![object.clone(), index], "doesn't support item deletion");
+                    // CPython words it differently for a slice.
+                    let lacks = if super::library::slice_parts(&index).is_some() { "does not" } else { "doesn't" };
+                    let lacks = format!("{lacks} support item deletion");
+                    return self.item_dunder(inst.clone(), "__delitem__", vec![object.clone(), index], &lacks);
                 }
                 ops::delete_index(&object, &index)?;
             }
