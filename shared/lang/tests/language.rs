@@ -56,5 +56,6 @@ like_cpython! {
     eq_in_lists_and_tuples: "dunder_eq_lists",
     slices_of_instances: "dunder_slices",
     str_format_of_instances: "dunder_format2",
+    small_builtins_and_sequence_iterators: "builtins_small",
 }
 

@@ -775,9 +775,7 @@ impl LaneVm {
         }
         let mut args = positional.into_iter();
         let obj = args.next().unwrap_or(Value::None);
-        let Some(Value::Str(attr)) = args.next() else {
-            return Err(Exception::type_error("attribute name must be string").into());
-        };
+        let attr = super::more::attr_name(args.next())?;
         let third = args.next();
         if b == Builtin::Delattr {
             self.del_attr(&obj, &attr)?;

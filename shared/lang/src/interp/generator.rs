@@ -60,9 +60,14 @@ pub(super) enum GenMode {
 impl Generator {
     /// A generator for a function's frame, not started.
     pub(super) fn new(frame: Frame, qualname: String) -> Arc<Generator> {
+        Generator::framed(frame, qualname, "generator")
+    }
+
+    /// An iterator of type `type_name` that runs `frame` for its items.
+    fn framed(frame: Frame, qualname: String, type_name: &'static str) -> Arc<Generator> {
         Arc::new(Generator {
             qualname,
-            type_name: "generator",
+            type_name,
             state: Mutex::new(GenState {
                 frame: Some(Box::new(frame)),
                 ..GenState::default()
@@ -449,6 +454,24 @@ impl LaneVm {
             {
                 let on_return = rest.first().map_or(OnReturn::Value, |d| OnReturn::NextDefault(d.clone()));
                 Some(self.call_function(&m, vec![x.clone()], Vec::new(), on_return).map(|()| Next::Continue).map_err(Raise::from))
+            }
+            // CPython's old sequence protocol: `obj[0]`, `obj[1]`, … until IndexError.
+            (Value::Builtin(Builtin::Iter), [x @ Value::Instance(i)]) if i.class.method("__getitem__").is_some() => {
+                let code = vec![
+                    Op::Const(x.clone()),
+                    Op::GetIter,
+                    Op::ForIter(6),
+                    Op::Yield,
+                    Op::Pop,
+                    Op::Jump(2),
+                    Op::Const(Value::None),
+                    Op::Return,
+                ];
+                let program = Program { code, ..Program::default() };
+                let line = self.current_line().unwrap_or(0);
+                let frame = Frame::new(Arc::new(program), "iter".into(), line, self.frame.globals.clone());
+                self.frame.stack.push(Value::Generator(Generator::framed(frame, "iter".into(), "iterator")));
+                Some(Ok(Next::Continue))
             }
             (Value::Builtin(Builtin::Iter), [g @ Value::Generator(_)]) => {
                 self.frame.stack.push(g.clone());

@@ -84,6 +84,17 @@ pub fn type_of(v: &Value) -> Value {
     Value::Builtin(builtin)
 }
 
+/// The name argument of `getattr` and its kin.
+pub(super) fn attr_name(name: Option<Value>) -> Result<std::sync::Arc<str>, Exception> {
+    match name {
+        Some(Value::Str(name)) => Ok(name),
+        other => Err(Exception::type_error(format!(
+            "attribute name must be string, not '{}'",
+            other.unwrap_or(Value::None).type_name()
+        ))),
+    }
+}
+
 /// `isinstance(v, class)` for one class.
 fn is_instance(v: &Value, class: &Value) -> Result<bool, Exception> {
     Ok(match class {
@@ -387,9 +398,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         Builtin::Getattr | Builtin::Hasattr => {
             let [obj, name, default] = args.bind(["object", "name", "default"], 2)?;
             let obj = obj.unwrap_or(Value::None);
-            let Some(Value::Str(name)) = name else {
-                return Err(Exception::type_error("attribute name must be string"));
-            };
+            let name = attr_name(name)?;
             let found = methods::get_attr(&obj, &name);
             match (builtin, found, default) {
                 (Builtin::Hasattr, found, _) => match found {
@@ -404,9 +413,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::Setattr => {
             let [obj, name, v] = args.bind(["obj", "name", "value"], 3)?;
-            let Some(Value::Str(name)) = name else {
-                return Err(Exception::type_error("attribute name must be string"));
-            };
+            let name = attr_name(name)?;
             match obj.unwrap_or(Value::None) {
                 Value::Instance(inst) => {
                     lock(&inst.attrs).insert(name.to_string(), v.unwrap_or(Value::None));
@@ -420,9 +427,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::Delattr => {
             let [obj, name] = args.bind(["obj", "name"], 2)?;
-            let Some(Value::Str(name)) = name else {
-                return Err(Exception::type_error("attribute name must be string"));
-            };
+            let name = attr_name(name)?;
             let obj = obj.unwrap_or(Value::None);
             Err(Exception::new(
                 ExcClass::AttributeError,
