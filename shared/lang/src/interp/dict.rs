@@ -2,7 +2,7 @@
 //!
 //! A linear scan instead of a hash table: script dicts are small, and equality
 //! then follows `py_eq` exactly (`1`, `1.0` and `True` are one key, as in Python);
-//! an instance key is compared as CPython probes (`dunder::same_key`).
+//! an instance key is compared as CPython probes (`dunder::key_position`).
 
 use std::sync::{Arc, Mutex};
 
@@ -32,7 +32,7 @@ pub fn check_hashable(key: &Value) -> Result<(), Exception> {
 }
 
 fn position(items: &[(Value, Value)], key: &Value) -> Option<usize> {
-    items.iter().position(|(k, _)| dunder::same_key(k, key))
+    dunder::key_position(items.iter().map(|(k, _)| k), key)
 }
 
 /// `position` for a change: none until the methods it needs have answered.

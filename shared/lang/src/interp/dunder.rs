@@ -147,49 +147,56 @@ fn defines(v: &Value, name: &str) -> bool {
 /// `a == b` where one is an instance, as a container compares (identity
 /// first): the answer of its class's `__eq__`, asked for if needed.
 pub fn eq(a: &Value, b: &Value) -> bool {
-    if py_is(a, b) {
-        return true;
+    if py_is(a, b) || !(defines(a, "__eq__") || defines(b, "__eq__")) {
+        return py_is(a, b);
     }
-    if !defines(a, "__eq__") && !defines(b, "__eq__") {
-        return false;
-    }
-    let (next, past_end) = ASKED.with(|asked| {
+    let replayed = ASKED.with(|asked| {
         let mut asked = asked.borrow_mut();
+        if !asked.on || asked.need.is_some() {
+            // Provisional from here on: the op runs again.
+            return Ok(false);
+        }
         let n = asked.eqs;
         asked.eqs += 1;
-        let slot = asked.answers.eq.get(n);
-        (slot.filter(|(x, y, _)| py_is(x, a) && py_is(y, b)).map(|e| e.2), slot.is_none())
+        match asked.answers.eq.get(n) {
+            Some((x, y, answer)) if py_is(x, a) && py_is(y, b) => Ok(*answer),
+            slot => Err(slot.is_some()),
+        }
     });
-    if let Some(found) = next {
-        return found;
-    }
+    let out_of_order = match replayed {
+        Ok(answer) => return answer,
+        Err(out_of_order) => out_of_order,
+    };
     // Out of order (not expected): any answer for the pair.
     let find = |ans: &Answers| {
         let found = ans.eq.iter().find(|(x, y, _)| py_is(x, a) && py_is(y, b)).map(|e| e.2);
-        found.filter(|_| !past_end)
+        found.filter(|_| out_of_order)
     };
     answer(find, || Need::Eq(a.clone(), b.clone())).unwrap_or(false)
 }
 
-/// Whether a dict or set entry is the key looked for: identity, then equal
-/// hashes and `==`, as CPython probes (hashes only where an instance is
-/// involved: other values agree on `==` alone). The key's `__hash__` is
-/// asked; an instance entry goes by the hash it was stored with.
-pub fn same_key(entry: &Value, key: &Value) -> bool {
-    if !matches!(entry, Value::Instance(_)) && !matches!(key, Value::Instance(_)) {
-        return py_eq(entry, key);
-    }
-    if py_is(entry, key) {
-        return true;
-    }
-    let held = |v: &Value| match v {
-        Value::Instance(i) => super::value::lock(&i.hash).map_or_else(|| hash(v), Ok),
-        _ => hash(v),
-    };
-    match (hash(key), held(entry)) {
-        (Ok(x), Ok(y)) if x != y => false,
-        _ => py_eq(entry, key),
-    }
+/// Where `key` is among a dict's keys or a set's items: identity, then
+/// equal hashes and `==`, as CPython probes (hashes only where an instance
+/// is involved: other values agree on `==` alone). The key's `__hash__` is
+/// asked once; an instance entry goes by the hash it was stored with.
+pub fn key_position<'a>(entries: impl IntoIterator<Item = &'a Value>, key: &Value) -> Option<usize> {
+    let mut key_hash = None;
+    entries.into_iter().position(|entry| {
+        if !matches!(entry, Value::Instance(_)) && !matches!(key, Value::Instance(_)) {
+            return py_eq(entry, key);
+        }
+        if py_is(entry, key) {
+            return true;
+        }
+        let held = match entry {
+            Value::Instance(i) => super::value::lock(&i.hash).map_or_else(|| hash(entry).ok(), Some),
+            _ => hash(entry).ok(),
+        };
+        match (*key_hash.get_or_insert_with(|| hash(key).ok()), held) {
+            (Some(x), Some(y)) if x != y => false,
+            _ => py_eq(entry, key),
+        }
+    })
 }
 
 /// `format(v, spec)` of an instance whose class defines `__format__`; None

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use super::args::{Args, iterate};
 use super::dict::{check_hashable, key_error};
 use super::exception::Exception;
-use super::dunder::{self, same_key};
+use super::dunder::{self, key_position};
 use super::value::{List, Value, lock};
 use crate::names::ExcClass;
 
@@ -15,7 +15,7 @@ pub fn from_items(items: Vec<Value>) -> Result<Value, Exception> {
     let mut out: Vec<Value> = Vec::new();
     for item in items {
         check_hashable(&item)?;
-        if !out.iter().any(|x| same_key(x, &item)) {
+        if key_position(&out, &item).is_none() {
             out.push(item);
         }
     }
@@ -24,7 +24,7 @@ pub fn from_items(items: Vec<Value>) -> Result<Value, Exception> {
 
 pub fn contains(s: &List, item: &Value) -> Result<bool, Exception> {
     check_hashable(item)?;
-    Ok(lock(s).iter().any(|x| same_key(x, item)))
+    Ok(key_position(lock(s).iter(), item).is_some())
 }
 
 /// `set()`, `set(iterable)`.
@@ -36,8 +36,8 @@ pub fn construct(args: Args) -> Result<Value, Exception> {
 /// `a | b`, `a & b`, `a - b`, `a ^ b` on two sets.
 pub fn operator(symbol: &str, a: &List, b: &List) -> Result<Value, Exception> {
     let (xs, ys) = (lock(a).clone(), lock(b).clone());
-    let in_ys = |x: &Value| ys.iter().any(|y| same_key(y, x));
-    let in_xs = |y: &Value| xs.iter().any(|x| same_key(x, y));
+    let in_ys = |x: &Value| key_position(ys.iter(), x).is_some();
+    let in_xs = |y: &Value| key_position(xs.iter(), y).is_some();
     let items: Vec<Value> = match symbol {
         "|" => xs.iter().chain(ys.iter()).cloned().collect(),
         "&" => xs.iter().filter(|x| in_ys(x)).cloned().collect(),
@@ -83,7 +83,7 @@ pub fn method(s: &List, name: &str, args: Args) -> Result<Value, Exception> {
             let x = x.unwrap_or(Value::None);
             check_hashable(&x)?;
             let mut items = lock(s);
-            let found = items.iter().position(|v| same_key(v, &x));
+            let found = key_position(items.iter(), &x);
             if dunder::pending() {
                 return Err(dunder::retry());
             }
@@ -124,7 +124,7 @@ pub fn method(s: &List, name: &str, args: Args) -> Result<Value, Exception> {
                 for o in &others {
                     check_hashable(o)?;
                 }
-                let has = |x: &Value| others.iter().any(|o| same_key(o, x));
+                let has = |x: &Value| key_position(&others, x).is_some();
                 result = match name {
                     "intersection" => result.into_iter().filter(|x| has(x)).collect(),
                     "difference" => result.into_iter().filter(|x| !has(x)).collect(),

@@ -189,6 +189,15 @@ pub(super) struct Frame {
     pub(super) filled: Vec<Arc<Instance>>,
     /// What script methods answered native code for the op being retried.
     pub(super) answers: super::dunder::Answers,
+    /// Tells frames apart (a frame that returned and a new call's can share
+    /// a program and a depth).
+    serial: u64,
+}
+
+/// A new frame's `serial`.
+fn next_serial() -> u64 {
+    static SERIALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    SERIALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Frame {
@@ -212,6 +221,7 @@ impl Frame {
             on_return: OnReturn::Value,
             filled: Vec::new(),
             answers: super::dunder::Answers::default(),
+            serial: next_serial(),
         }
     }
 
@@ -280,6 +290,7 @@ impl Frame {
             },
             filled: Vec::new(),
             answers: super::dunder::Answers::default(),
+            serial: next_serial(),
         }
     }
 
@@ -743,13 +754,13 @@ impl LaneVm {
     /// frame's answers are lent to it, and a need restores the op's stack,
     /// calls the method and has the op run again.
     fn exec_asking(&mut self, op: Op, shared: &mut Shared) -> Result<Next, Raise> {
-        let (pc, stack, depth) = (self.frame.pc - 1, self.frame.stack.clone(), self.callers.len());
+        let (pc, stack, serial) = (self.frame.pc - 1, self.frame.stack.clone(), self.frame.serial);
         super::dunder::install(std::mem::take(&mut self.frame.answers));
         let outcome = self.exec(op, shared);
         let (answers, need) = super::dunder::uninstall();
-        if self.callers.len() != depth {
+        if self.frame.serial != serial {
             // A call started or ended: the op's frame is not the current one.
-            if let Some(f) = self.callers.get_mut(depth) {
+            if let Some(f) = self.callers.iter_mut().rev().find(|f| f.serial == serial) {
                 f.answers = answers;
             }
             return outcome;
