@@ -27,6 +27,17 @@ pub fn contains(s: &List, item: &Value) -> Result<bool, Exception> {
     Ok(key_position(lock(s).iter(), item).is_some())
 }
 
+/// `s.add(x)`, and a set comprehension's item.
+pub fn add(s: &List, x: Value) -> Result<(), Exception> {
+    if !contains(s, &x)? {
+        if dunder::pending() {
+            return Err(dunder::retry());
+        }
+        lock(s).push(x);
+    }
+    Ok(())
+}
+
 /// `set()`, `set(iterable)`.
 pub fn construct(args: Args) -> Result<Value, Exception> {
     let [x] = args.bind(["iterable"], 0)?;
@@ -69,13 +80,7 @@ pub fn method(s: &List, name: &str, args: Args) -> Result<Value, Exception> {
     match name {
         "add" => {
             let [x] = args.bind(["elem"], 1)?;
-            let x = x.unwrap_or(Value::None);
-            if !contains(s, &x)? {
-                if dunder::pending() {
-                    return Err(dunder::retry());
-                }
-                lock(s).push(x);
-            }
+            add(s, x.unwrap_or(Value::None))?;
             Ok(Value::None)
         }
         "remove" | "discard" => {

@@ -635,7 +635,7 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
                 return true;
             }
             let (xs, ys) = (lock(x).clone(), lock(y).clone());
-            xs.len() == ys.len() && xs.iter().all(|a| ys.iter().any(|b| py_eq(a, b)))
+            xs.len() == ys.len() && xs.iter().all(|a| super::dunder::key_position(ys.iter(), a).is_some())
         }
         (Value::Dict(x), Value::Dict(y)) => {
             if Arc::ptr_eq(x, y) {
@@ -644,7 +644,7 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
             let (xs, ys) = (lock(x).clone(), lock(y).clone());
             xs.len() == ys.len()
                 && xs.iter().all(|(k, v)| {
-                    ys.iter().any(|(k2, v2)| py_eq(k, k2) && py_eq(v, v2))
+                    super::dunder::key_position(ys.iter().map(|(k2, _)| k2), k).is_some_and(|i| py_eq(v, &ys[i].1))
                 })
         }
         (Value::BigInt(_), _) | (_, Value::BigInt(_)) => super::bigint::cmp(a, b).is_some_and(|o| o.is_eq()),

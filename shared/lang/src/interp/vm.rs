@@ -1517,11 +1517,7 @@ impl LaneVm {
                 match (at.and_then(|i| self.frame.stack.get(i)), key) {
                     (Some(Value::List(l)), _) => lock(l).push(v),
                     (Some(Value::Dict(d)), Some(k)) => dict::set(d, k, v)?,
-                    (Some(Value::Set(s)), _) => {
-                        if !super::set::contains(s, &v)? {
-                            lock(s).push(v);
-                        }
-                    }
+                    (Some(Value::Set(s)), _) => super::set::add(s, v)?,
                     _ => {}
                 }
             }

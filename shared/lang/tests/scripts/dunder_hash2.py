@@ -168,3 +168,30 @@ for n in (1, 4, 1, 2):
 print(len(seen), Loud(4) in seen, Loud(7) in seen)
 table = {Loud(0): "zero", Loud(3): "three"}
 print(table[Loud(3)], hash(Loud(5)))
+
+
+class Q:
+    """Two hashes only: most keys collide, and __eq__ decides."""
+
+    def __init__(self, x):
+        self.x = x
+
+    def __eq__(self, other):
+        print("Q eq", self.x, other.x)
+        return self.x == other.x
+
+    def __hash__(self):
+        return self.x % 2
+
+    def __repr__(self):
+        return "Q%d" % self.x
+
+
+print({Q(i % 3) for i in range(5)})
+print({Q(i % 3): i for i in range(5)})
+print(dict([(Q(1), "a"), (Q(1), "b")]))
+d = {}
+d.update([(Q(2), 1), (Q(2), 2)])
+print(d)
+print({Q(1), Q(3), Q(1)} == {Q(3), Q(1)})
+print({Q(1): Q(5), Q(3): 1} == {Q(3): 1, Q(1): Q(5)}, {Q(2): 1} != {Q(4): 1})
