@@ -194,6 +194,27 @@ pub(super) struct Frame {
     serial: u64,
 }
 
+/// Ops whose native code may need a script method (`dunder`): comparisons,
+/// subscripts, calls, and building dicts and sets.
+fn may_ask(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Compare(_)
+            | Op::Binary(_)
+            | Op::InPlace(_)
+            | Op::Index
+            | Op::StoreIndex
+            | Op::DeleteIndex
+            | Op::Call { .. }
+            | Op::CallEx
+            | Op::BuildDict(_)
+            | Op::BuildSet(_)
+            | Op::DictInsert
+            | Op::DictMerge
+            | Op::CompAdd { .. }
+    )
+}
+
 /// A new frame's `serial`.
 fn next_serial() -> u64 {
     static SERIALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -708,7 +729,7 @@ impl LaneVm {
                 continue;
             }
             self.frame.pc += 1;
-            let outcome = if super::dunder::armed() {
+            let outcome = if super::dunder::armed() && may_ask(&op) {
                 self.exec_asking(op, shared)
             } else {
                 self.exec(op, shared)
