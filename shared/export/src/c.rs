@@ -1263,6 +1263,7 @@ impl Gen {
             | Builtin::Id
             | Builtin::Callable
             | Builtin::Slice
+            | Builtin::Frozenset
             | Builtin::Vars
             | Builtin::Bytearray => return not_supported(),
         };

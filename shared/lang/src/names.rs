@@ -98,6 +98,7 @@ named_enum! {
         Id = "id",
         Callable = "callable",
         Slice = "slice",
+        Frozenset = "frozenset",
         Vars = "vars",
         Bytearray = "bytearray",
         Socketpair = "socketpair",

@@ -57,5 +57,6 @@ like_cpython! {
     slices_of_instances: "dunder_slices",
     str_format_of_instances: "dunder_format2",
     small_builtins_and_sequence_iterators: "builtins_small",
+    frozensets: "frozensets",
 }
 

@@ -377,6 +377,10 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
             let [x] = args.bind(["obj"], 1)?;
             value(Value::Bool(callable(&x.unwrap_or(Value::None))))
         }
+        Builtin::Frozenset => {
+            let [x] = args.bind(["iterable"], 0)?;
+            value(super::set::freeze(super::set::from_items(x.map(|v| iterate(&v)).transpose()?.unwrap_or_default())?))
+        }
         Builtin::Slice => {
             let (parts, _) = args.varargs(&[])?;
             value(super::library::slice(parts)?)
@@ -420,7 +424,7 @@ pub fn len(x: &Value) -> Result<i64, Exception> {
         Value::Tuple(t) => t.len(),
         Value::List(l) => lock(l).len(),
         Value::Dict(d) => lock(d).len(),
-        Value::Set(s) => lock(s).len(),
+        Value::Set(s) | Value::FrozenSet(s) => lock(s).len(),
         Value::ByteArray(b) => lock(b).len(),
         Value::MemoryView(m) => m.len()?,
         Value::Range { start, stop, step } => return Ok(range_len(*start, *stop, *step)),

@@ -187,6 +187,7 @@ fn type_of(v: &Value) -> Result<Value, Exception> {
                 Value::Tuple(_) => Builtin::Tuple,
                 Value::Dict(_) => Builtin::Dict,
                 Value::Set(_) => Builtin::Set,
+                Value::FrozenSet(_) => Builtin::Frozenset,
                 Value::Range { .. } | Value::BigRange(_) => Builtin::Range,
                 _ => {
                     return Err(Exception::type_error(format!(
@@ -1153,7 +1154,7 @@ fn find_fill(v: &Value, want_str: bool, want_repr: bool, depth: usize) -> Option
             None
         }
         Value::Tuple(items) => items.iter().find_map(|x| find_fill(x, false, true, depth + 1)),
-        Value::List(l) | Value::Set(l) => {
+        Value::List(l) | Value::Set(l) | Value::FrozenSet(l) => {
             let items = lock(l).clone();
             items.iter().find_map(|x| find_fill(x, false, true, depth + 1))
         }

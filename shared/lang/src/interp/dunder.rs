@@ -311,6 +311,22 @@ fn hash_tuple(items: &[Value]) -> Result<i64, Exception> {
     Ok(if acc == u64::MAX { 1_546_275_796 } else { acc as i64 })
 }
 
+/// CPython's frozenset hash: its items' hashes mixed, in any order.
+fn hash_frozenset(items: &[Value]) -> Result<i64, Exception> {
+    let shuffle = |h: u64| ((h ^ 89_869_747) ^ (h << 16)).wrapping_mul(3_644_798_167);
+    let Some(_level) = super::deep::Guard::enter("while hashing") else {
+        return Ok(0);
+    };
+    let mut h = 0u64;
+    for item in items {
+        h ^= shuffle(hash(item)? as u64);
+    }
+    h ^= (items.len() as u64 + 1).wrapping_mul(1_927_868_237);
+    h ^= (h >> 11) ^ (h >> 25);
+    h = h.wrapping_mul(69_069).wrapping_add(907_133_923);
+    Ok(if h == u64::MAX { 590_923_713 } else { h as i64 })
+}
+
 /// CPython's `TypeError: unhashable type: 'list'`.
 pub fn unhashable(name: &str) -> Exception {
     Exception::type_error(format!("unhashable type: '{name}'"))
@@ -329,6 +345,7 @@ pub fn hash(v: &Value) -> Result<i64, Exception> {
         Value::Str(s) => hash_bytes(s.as_bytes()),
         Value::Bytes(b) => hash_bytes(b),
         Value::Tuple(items) => hash_tuple(items)?,
+        Value::FrozenSet(items) => hash_frozenset(&super::value::lock(items))?,
         Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::ByteArray(_) | Value::MemoryView(_) => {
             return Err(unhashable(v.type_name()));
         }
@@ -362,7 +379,7 @@ pub fn id(v: &Value) -> i64 {
         Arc::as_ptr(p).cast::<()>() as usize as i64
     }
     match v {
-        Value::List(x) | Value::Set(x) => at(x),
+        Value::List(x) | Value::Set(x) | Value::FrozenSet(x) => at(x),
         Value::Dict(x) => at(x),
         Value::Tuple(x) => at(x),
         Value::Instance(x) => at(x),

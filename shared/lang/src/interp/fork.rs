@@ -62,12 +62,16 @@ impl Copier {
             return Value::None;
         };
         match v {
-            Value::List(l) | Value::Set(l) => {
+            Value::List(l) | Value::Set(l) | Value::FrozenSet(l) => {
                 if let Some(done) = self.memo.get(&key(l)) {
                     return done.clone();
                 }
                 let new = Arc::new(Mutex::new(Items::default()));
-                let made = if matches!(v, Value::Set(_)) { Value::Set(new.clone()) } else { Value::List(new.clone()) };
+                let made = match v {
+                    Value::Set(_) => Value::Set(new.clone()),
+                    Value::FrozenSet(_) => Value::FrozenSet(new.clone()),
+                    _ => Value::List(new.clone()),
+                };
                 self.memo.insert(key(l), made.clone());
                 let items = lock(l).clone();
                 let copied = items.iter().map(|x| self.value(x)).collect();

@@ -172,6 +172,7 @@ fn consumes_iterable(b: Builtin) -> bool {
         Builtin::List
             | Builtin::Tuple
             | Builtin::Set
+            | Builtin::Frozenset
             | Builtin::Dict
             | Builtin::Sorted
             | Builtin::Sum
@@ -671,7 +672,7 @@ fn iterator_type(v: &Value) -> &'static str {
         Value::Range { .. } => "range_iterator",
         Value::BigRange(_) => "longrange_iterator",
         Value::Dict(_) => "dict_keyiterator",
-        Value::Set(_) => "set_iterator",
+        Value::Set(_) | Value::FrozenSet(_) => "set_iterator",
         _ => "iterator",
     }
 }

@@ -173,7 +173,7 @@ pub fn is_type(b: Builtin) -> bool {
     matches!(
         b,
         Str | Int | Float | Bool | Bytes | Bytearray | List | Tuple | Dict | Set | Range | Type | Enumerate | Zip
-            | Reversed | Map | Filter | Slice
+            | Reversed | Map | Filter | Slice | Frozenset
     )
 }
 

@@ -72,6 +72,7 @@ pub fn type_of(v: &Value) -> Value {
         Value::List(_) => Builtin::List,
         Value::Dict(_) => Builtin::Dict,
         Value::Set(_) => Builtin::Set,
+        Value::FrozenSet(_) => Builtin::Frozenset,
         Value::Range { .. } | Value::BigRange(_) => Builtin::Range,
         Value::Object(_) if super::library::slice_parts(v).is_some() => Builtin::Slice,
         Value::Exception(e) => return Value::ExcClass(e.class),
@@ -243,8 +244,8 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         Builtin::Reversed => {
             let [seq] = args.bind(["sequence"], 1)?;
             let seq = seq.unwrap_or(Value::None);
-            if matches!(seq, Value::Set(_)) {
-                return Err(Exception::type_error("'set' object is not reversible"));
+            if matches!(seq, Value::Set(_) | Value::FrozenSet(_)) {
+                return Err(Exception::type_error(format!("'{}' object is not reversible", seq.type_name())));
             }
             let mut items = iterate(&seq)?;
             items.reverse();

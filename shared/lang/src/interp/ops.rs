@@ -106,10 +106,12 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Exception> {
     if let (Some(x), Some(y)) = (as_number(a), as_number(b)) {
         return float_binary(op, x, y, a, b);
     }
-    if let (Value::Set(x), Value::Set(y)) = (a, b)
+    if let (Value::Set(x) | Value::FrozenSet(x), Value::Set(y) | Value::FrozenSet(y)) = (a, b)
         && matches!(op, BinOp::BitOr | BinOp::BitAnd | BinOp::Sub | BinOp::BitXor)
     {
-        return super::set::operator(op.symbol(), x, y);
+        // The result is of the left operand's kind.
+        let made = super::set::operator(op.symbol(), x, y)?;
+        return Ok(if matches!(a, Value::FrozenSet(_)) { super::set::freeze(made) } else { made });
     }
     // printf-style formatting.
     match (op, a) {
@@ -424,7 +426,7 @@ pub fn contains(container: &Value, item: &Value) -> Result<bool, Exception> {
         },
         (Value::Tuple(t), x) => Ok(t.iter().any(|v| py_eq(v, x))),
         (Value::Dict(d), x) => Ok(super::dict::get(d, x)?.is_some()),
-        (Value::Set(s), x) => super::set::contains(s, x),
+        (Value::Set(s) | Value::FrozenSet(s), x) => super::set::contains(s, x),
         (Value::List(l), x) => Ok(lock(l).iter().any(|v| py_eq(v, x))),
         (Value::BigRange(r), x) => Ok(super::bigint::to_big(x).is_some_and(|i| r.contains(&i))),
         (Value::Range { start, stop, step }, x) => {

@@ -63,6 +63,17 @@ pub fn operator(symbol: &str, a: &List, b: &List) -> Result<Value, Exception> {
     from_items(items)
 }
 
+/// A set made by a method or an operator of a frozenset: a frozenset.
+pub fn freeze(v: Value) -> Value {
+    match v {
+        Value::Set(s) => Value::FrozenSet(s),
+        other => other,
+    }
+}
+
+/// What a frozenset has of the set methods: those that change nothing.
+pub const FROZEN_METHODS: &[&str] = &["copy", "union", "intersection", "difference"];
+
 pub const METHODS: &[&str] = &[
     "add",
     "remove",
