@@ -1,6 +1,7 @@
 //! What native code needs from script methods: an instance's `__eq__` (dict
 //! and set lookups, `in`, `list.index`, `==` of containers), `__hash__`
-//! (`hash()`, dict keys) and `__format__` (`str.format`).
+//! (`hash()`, dict keys), `__format__` (`str.format`) and `__repr__` (a
+//! `KeyError`'s message).
 //!
 //! Native code cannot run a method (calls are VM frames), so it asks here:
 //! an answer the VM already has is given; a missing one is recorded as the
@@ -9,7 +10,7 @@
 //! again (see `LaneVm::ask`). Native code that changes a container checks
 //! [`pending`] first, so a provisional answer never changes anything.
 //!
-//! `hash()` follows CPython for ints, floats, bools and tuples; str and bytes
+//! `hash()` follows CPython for ints, floats, bools, tuples and frozensets; str and bytes
 //! hash by their content (equal values, equal hashes; CPython's differ from
 //! run to run).
 
