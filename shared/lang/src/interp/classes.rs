@@ -175,6 +175,7 @@ fn type_of(v: &Value) -> Result<Value, Exception> {
     Ok(match v {
         Value::Instance(i) => Value::Class(i.class.clone()),
         Value::Exception(e) => Value::ExcClass(e.class),
+        Value::Special(Special::NotImplemented) => Value::Type("NotImplementedType"),
         Value::Class(_) | Value::ExcClass(_) | Value::Special(_) => Value::Special(Special::Type),
         other => {
             let b = match other {

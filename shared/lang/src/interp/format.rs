@@ -764,9 +764,15 @@ impl Formatter<'_> {
                 if attr.is_empty() {
                     return Err(value_error("Empty attribute in format string"));
                 }
-                // An instance's own attribute (a property needs the VM: unknown here).
+                // An instance's attribute, or its class's (a property needs the VM: unknown here).
                 value = match &value {
                     Value::Instance(i) if let Some(v) = i.get(attr) => v,
+                    Value::Instance(i) => match i.class.lookup(attr) {
+                        Some(f @ Value::Function(_)) => Value::BoundMethod(std::sync::Arc::new((value.clone(), f))),
+                        Some(v) if !matches!(v, Value::Wrapped(_)) => v,
+                        _ => methods::get_attr(&value, attr)?,
+                    },
+                    Value::Class(c) if let Some(v) = c.lookup(attr).filter(|v| !matches!(v, Value::Wrapped(_))) => v,
                     _ => methods::get_attr(&value, attr)?,
                 };
                 rest = &after[end..];

@@ -78,6 +78,7 @@ pub fn type_of(v: &Value) -> Value {
         Value::Exception(e) => return Value::ExcClass(e.class),
         // Instances of the script's classes (an `except … as e` of one included).
         Value::Instance(i) => return Value::Class(i.class.clone()),
+        Value::Special(super::class::Special::NotImplemented) => return Value::Type("NotImplementedType"),
         Value::ExcClass(_) | Value::Type(_) | Value::Class(_) | Value::Special(_) => Builtin::Type,
         Value::Builtin(b) if super::library::is_type(*b) => Builtin::Type,
         other => return Value::Type(other.type_name()),

@@ -79,3 +79,18 @@ try:
     iter(NoItems())
 except TypeError as e:
     print("TypeError:", e)
+
+
+class Labelled:
+    kind = "label"
+
+    def __init__(self):
+        self.name = "x"
+
+    def describe(self):
+        return "described"
+
+
+lab = Labelled()
+print("{0.name} {0.kind} {1.kind}".format(lab, Labelled), "{0.describe}".format(lab)[:32])
+print(type(NotImplemented), type(NotImplemented).__name__, type(None).__name__)
