@@ -430,8 +430,13 @@ impl LaneVm {
                 self.call_function(&m, vec![b.clone(), a], Vec::new(), on_return)?;
                 return Ok(true);
             }
-            // Otherwise its `__iter__` gives the items looked through.
-            return self.drain_generator(None, n - 1..n);
+            // Otherwise its items are looked through (`__iter__`, or `__getitem__`).
+            if super::generator::iterable_instance(&b) || super::generator::is_lazy(&b) {
+                self.frame.stack.truncate(n - 2);
+                self.search_items(a, b, op == CmpOp::NotIn)?;
+                return Ok(true);
+            }
+            return Ok(false);
         }
         Ok(self.compare_from(op, &a, &b, 0, 2)?)
     }

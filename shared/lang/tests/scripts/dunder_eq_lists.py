@@ -44,3 +44,44 @@ class Never:
 n = Never()
 print(n in [n], [n].count(n), [n].index(n), n == n)
 print({"k": [a]} == {"k": [c]})
+
+
+# `in` over an iterable without __contains__ stops at the first match.
+class Bag:
+    def __init__(self, *items):
+        self.items = items
+    def __iter__(self):
+        for x in self.items:
+            print("yield", x)
+            yield x
+class Seq:
+    def __getitem__(self, i):
+        print("get", i)
+        if i > 3:
+            raise IndexError
+        return i * 10
+class W:
+    def __init__(self, n): self.n = n
+    def __repr__(self): return "V%d" % self.n
+    def __eq__(self, o):
+        print("eq", self.n, o)
+        return self.n == o
+print(2 in Bag(1, 2, 3), 5 in Bag(1, 2), 9 not in Bag(9, 8))
+print(20 in Seq(), 25 in Seq(), 20 not in Seq())
+def squares():
+    for x in range(10):
+        yield x * x
+g = squares()
+print(16 in g, next(g))
+print(3 in Bag(W(1), W(3), W(5)), W(7) in Bag(1, 7))
+v = W(0)
+print(v in Bag(v))
+try:
+    1 in 5
+except TypeError as e:
+    print(e)
+class Plain: pass
+try:
+    1 in Plain()
+except TypeError as e:
+    print(e)
