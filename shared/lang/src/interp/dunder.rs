@@ -382,7 +382,8 @@ pub fn id(v: &Value) -> i64 {
     match v {
         Value::List(x) | Value::Set(x) | Value::FrozenSet(x) => at(x),
         Value::Dict(x) => at(x),
-        Value::Tuple(x) => at(x),
+        // Every empty tuple is the same object (`() is ()`).
+        Value::Tuple(x) if !x.is_empty() => at(x),
         Value::Instance(x) => at(x),
         Value::Class(x) => at(x),
         Value::Function(x) => at(x),
