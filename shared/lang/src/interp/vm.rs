@@ -133,7 +133,7 @@ pub(super) enum OnReturn {
     /// `__contains__`: its answer's truth is pushed.
     Truthy,
     /// A method native code asked for (`dunder::Need`): its answer is kept
-    /// for the caller's op, which runs again. `stage` as in `ask_eq`.
+    /// for the caller's op, which runs again. `stage` as in `LaneVm::ask`.
     Answer { need: super::dunder::Need, stage: u8 },
 }
 
