@@ -164,7 +164,9 @@ fn slice_indices(parts: &[Value; 3], len: &Value) -> Result<Value, Exception> {
     }
     let bound = |v: &Value| super::ops::slice_bound(Some(v));
     let (start, stop, step) = super::ops::slice_range(len, bound(&parts[0])?, bound(&parts[1])?, bound(&parts[2])?)?;
-    Ok(Value::tuple(vec![Value::Int(start), Value::Int(stop), Value::Int(step)]))
+    // A step past 64 bits stays as given (the bounds it clamps to are exact).
+    let step = if matches!(parts[2], Value::BigInt(_)) { parts[2].clone() } else { Value::Int(step) };
+    Ok(Value::tuple(vec![Value::Int(start), Value::Int(stop), step]))
 }
 
 /// Builtins that are classes in Python: they print as `<class 'int'>`.

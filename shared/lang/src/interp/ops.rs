@@ -568,7 +568,9 @@ pub fn slice_indices(
     let mut i = start;
     while (step > 0 && i < stop) || (step < 0 && i > stop) {
         out.push(usize::try_from(i).unwrap_or(0));
-        i += step;
+        // A step past the ends (`xs[1::2**63-1]`) ends the walk.
+        let Some(next) = i.checked_add(step) else { break };
+        i = next;
     }
     Ok(out)
 }

@@ -94,3 +94,5 @@ try:
     del d[1:2]
 except TypeError as e:
     print("TypeError:", e)
+print("abcdef"[1::2**63-1], "abcdef"[-1::-2**63], [1,2,3][::2**70], (1,2)[5::-2**64])
+print(slice(1, None, 2**63).indices(5), slice(None, None, -2**63).indices(3))
