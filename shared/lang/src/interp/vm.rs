@@ -775,7 +775,11 @@ impl LaneVm {
     /// frame's answers are lent to it, and a need restores the op's stack,
     /// calls the method and has the op run again.
     fn exec_asking(&mut self, op: Op, shared: &mut Shared) -> Result<Next, Raise> {
-        let (pc, stack, serial) = (self.frame.pc - 1, self.frame.stack.clone(), self.frame.serial);
+        // A `for` loop's iterator is kept, not copied (it holds all its items):
+        // these ops do not take it off the stack.
+        let stack: Vec<Option<Value>> =
+            self.frame.stack.iter().map(|v| (!matches!(v, Value::Iter(_))).then(|| v.clone())).collect();
+        let (pc, serial) = (self.frame.pc - 1, self.frame.serial);
         super::dunder::install(std::mem::take(&mut self.frame.answers));
         let outcome = self.exec(op, shared);
         let (answers, need) = super::dunder::uninstall();
@@ -787,15 +791,30 @@ impl LaneVm {
             return outcome;
         }
         self.frame.answers = answers;
-        match (need, &outcome) {
-            (Some(need), Ok(Next::Continue) | Err(Raise::Exception(_))) => {
-                self.frame.stack = stack;
-                self.frame.pc = pc;
-                self.ask(need, 0)?;
-                Ok(Next::Continue)
-            }
-            _ => outcome,
+        let retry = matches!(outcome, Ok(Next::Continue) | Err(Raise::Exception(_)));
+        let Some(need) = need.filter(|_| retry) else { return outcome };
+        if !self.restore_stack(stack) {
+            return outcome;
         }
+        self.frame.pc = pc;
+        self.ask(need, 0)?;
+        Ok(Next::Continue)
+    }
+
+    /// The stack `exec_asking` saved, its iterators (None there) still in
+    /// place; false, nothing changed, if one is gone.
+    fn restore_stack(&mut self, saved: Vec<Option<Value>>) -> bool {
+        let kept = |i: usize| matches!(self.frame.stack.get(i), Some(Value::Iter(_)));
+        if !saved.iter().enumerate().all(|(i, v)| v.is_some() || kept(i)) {
+            return false;
+        }
+        let mut now = std::mem::take(&mut self.frame.stack);
+        self.frame.stack = saved
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| v.unwrap_or_else(|| now.get_mut(i).map_or(Value::None, |it| std::mem::replace(it, Value::None))))
+            .collect();
+        true
     }
 
     /// Calls the method `need` names (for `__eq__`, from `stage`: 0 the
