@@ -350,6 +350,8 @@ pub struct LaneVm {
     pub(super) callers: Vec<Frame>,
     /// Set by an op that started a `__str__`/`__repr__` call and will run again.
     pub(super) filling: bool,
+    /// `exec_asking`'s copy of the stack, kept to reuse its room.
+    saved_stack: Vec<Option<Value>>,
     pub state: LaneState,
     /// The outstanding relay call while Waiting.
     pending: Option<(Call, Pending)>,
@@ -422,6 +424,7 @@ impl LaneVm {
             output: String::new(),
             printed: 0,
             filling: false,
+            saved_stack: Vec::new(),
             ident,
             is_main: false,
             parked: None,
@@ -777,8 +780,8 @@ impl LaneVm {
     fn exec_asking(&mut self, op: Op, shared: &mut Shared) -> Result<Next, Raise> {
         // A `for` loop's iterator is kept, not copied (it holds all its items):
         // these ops do not take it off the stack.
-        let stack: Vec<Option<Value>> =
-            self.frame.stack.iter().map(|v| (!matches!(v, Value::Iter(_))).then(|| v.clone())).collect();
+        let mut stack = std::mem::take(&mut self.saved_stack);
+        stack.extend(self.frame.stack.iter().map(|v| (!matches!(v, Value::Iter(_))).then(|| v.clone())));
         let (pc, serial) = (self.frame.pc - 1, self.frame.serial);
         super::dunder::install(std::mem::take(&mut self.frame.answers));
         let outcome = self.exec(op, shared);
@@ -788,14 +791,19 @@ impl LaneVm {
             if let Some(f) = self.callers.iter_mut().rev().find(|f| f.serial == serial) {
                 f.answers = answers;
             }
+            stack.clear();
+            self.saved_stack = stack;
             return outcome;
         }
         self.frame.answers = answers;
         let retry = matches!(outcome, Ok(Next::Continue) | Err(Raise::Exception(_)));
-        let Some(need) = need.filter(|_| retry) else { return outcome };
-        if !self.restore_stack(stack) {
-            return outcome;
-        }
+        let restored = match need.filter(|_| retry) {
+            Some(need) if self.restore_stack(&mut stack) => Some(need),
+            _ => None,
+        };
+        stack.clear();
+        self.saved_stack = stack;
+        let Some(need) = restored else { return outcome };
         self.frame.pc = pc;
         self.ask(need, 0)?;
         Ok(Next::Continue)
@@ -803,14 +811,14 @@ impl LaneVm {
 
     /// The stack `exec_asking` saved, its iterators (None there) still in
     /// place; false, nothing changed, if one is gone.
-    fn restore_stack(&mut self, saved: Vec<Option<Value>>) -> bool {
+    fn restore_stack(&mut self, saved: &mut Vec<Option<Value>>) -> bool {
         let kept = |i: usize| matches!(self.frame.stack.get(i), Some(Value::Iter(_)));
         if !saved.iter().enumerate().all(|(i, v)| v.is_some() || kept(i)) {
             return false;
         }
         let mut now = std::mem::take(&mut self.frame.stack);
         self.frame.stack = saved
-            .into_iter()
+            .drain(..)
             .enumerate()
             .map(|(i, v)| v.unwrap_or_else(|| now.get_mut(i).map_or(Value::None, |it| std::mem::replace(it, Value::None))))
             .collect();
