@@ -1268,6 +1268,12 @@ impl Gen {
             | Builtin::Getattr
             | Builtin::Hasattr
             | Builtin::Setattr
+            | Builtin::Delattr
+            | Builtin::Hash
+            | Builtin::Id
+            | Builtin::Callable
+            | Builtin::Slice
+            | Builtin::Frozenset
             | Builtin::Vars
             | Builtin::Bytearray => return not_supported(),
         };

@@ -205,6 +205,9 @@ class timedelta:
     def __eq__(self, other):
         return isinstance(other, timedelta) and self._to_us() == other._to_us()
 
+    def __hash__(self):
+        return hash(self._to_us())
+
     def __ne__(self, other):
         return not self == other
 
@@ -251,6 +254,9 @@ class timezone:
 
     def __eq__(self, other):
         return isinstance(other, timezone) and self._offset == other._offset
+
+    def __hash__(self):
+        return hash(self._offset)
 
 
 def _format_offset(offset, sep):
@@ -358,6 +364,9 @@ class date:
     def __eq__(self, other):
         return type(other) is type(self) and self._key() == other._key()
 
+    def __hash__(self):
+        return hash(self._key())
+
     def __ne__(self, other):
         return not self == other
 
@@ -452,6 +461,9 @@ class time:
 
     def __eq__(self, other):
         return isinstance(other, time) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
 
     def __ne__(self, other):
         return not self == other
@@ -642,6 +654,9 @@ class datetime(date):
 
     def __eq__(self, other):
         return isinstance(other, datetime) and self._to_us() == other._to_us()
+
+    def __hash__(self):
+        return hash(self._to_us())
 
     def __add__(self, other):
         if not isinstance(other, timedelta):

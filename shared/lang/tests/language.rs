@@ -52,5 +52,11 @@ like_cpython! {
     traceback_markers: "traceback_marks",
     getattribute_hook: "getattribute_hook",
     ranges_past_64_bits: "big_ranges",
+    hash_and_instance_keys: "dunder_hash2",
+    eq_in_lists_and_tuples: "dunder_eq_lists",
+    slices_of_instances: "dunder_slices",
+    str_format_of_instances: "dunder_format2",
+    small_builtins_and_sequence_iterators: "builtins_small",
+    frozensets: "frozensets",
 }
 

@@ -195,7 +195,7 @@ pub fn iterate(v: &Value) -> Result<Vec<Value>, Exception> {
         Value::Tuple(t) => t.to_vec(),
         Value::List(l) => lock(l).to_vec(),
         Value::Dict(d) => super::dict::keys(d),
-        Value::Set(s) => lock(s).to_vec(),
+        Value::Set(s) | Value::FrozenSet(s) => lock(s).to_vec(),
         Value::Str(s) => s.chars().map(|c| Value::str(c.to_string())).collect(),
         Value::Bytes(b) => b.iter().map(|&x| Value::Int(i64::from(x))).collect(),
         Value::ByteArray(b) => lock(b).iter().map(|&x| Value::Int(i64::from(x))).collect(),

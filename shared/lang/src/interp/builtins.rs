@@ -363,7 +363,28 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         | Builtin::Getattr
         | Builtin::Hasattr
         | Builtin::Setattr
+        | Builtin::Delattr
         | Builtin::Vars => super::more::call(builtin, args, ctx),
+        Builtin::Hash => {
+            let [x] = args.bind(["obj"], 1)?;
+            value(Value::Int(super::dunder::hash(&x.unwrap_or(Value::None))?))
+        }
+        Builtin::Id => {
+            let [x] = args.bind(["obj"], 1)?;
+            value(Value::Int(super::dunder::id(&x.unwrap_or(Value::None))))
+        }
+        Builtin::Callable => {
+            let [x] = args.bind(["obj"], 1)?;
+            value(Value::Bool(callable(&x.unwrap_or(Value::None))))
+        }
+        Builtin::Frozenset => {
+            let [x] = args.bind(["iterable"], 0)?;
+            value(super::set::freeze(super::set::from_items(x.map(|v| iterate(&v)).transpose()?.unwrap_or_default())?))
+        }
+        Builtin::Slice => {
+            let (parts, _) = args.varargs(&[])?;
+            value(super::library::slice(parts)?)
+        }
         Builtin::Memoryview => {
             let [obj] = args.bind(["object"], 1)?;
             value(super::memview::new(&obj.unwrap_or(Value::None))?)
@@ -378,6 +399,23 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
     }
 }
 
+/// `callable(x)`: functions, methods, classes, and instances whose class defines `__call__`.
+fn callable(x: &Value) -> bool {
+    match x {
+        Value::Function(_)
+        | Value::BoundMethod(_)
+        | Value::Builtin(_)
+        | Value::Method(_)
+        | Value::LibFn(_)
+        | Value::Class(_)
+        | Value::ExcClass(_)
+        | Value::Type(_) => true,
+        Value::Special(s) => *s != super::class::Special::NotImplemented,
+        Value::Instance(i) => i.class.method("__call__").is_some(),
+        _ => false,
+    }
+}
+
 /// `len(x)`.
 pub fn len(x: &Value) -> Result<i64, Exception> {
     let n = match x {
@@ -386,7 +424,7 @@ pub fn len(x: &Value) -> Result<i64, Exception> {
         Value::Tuple(t) => t.len(),
         Value::List(l) => lock(l).len(),
         Value::Dict(d) => lock(d).len(),
-        Value::Set(s) => lock(s).len(),
+        Value::Set(s) | Value::FrozenSet(s) => lock(s).len(),
         Value::ByteArray(b) => lock(b).len(),
         Value::MemoryView(m) => m.len()?,
         Value::Range { start, stop, step } => return Ok(range_len(*start, *stop, *step)),

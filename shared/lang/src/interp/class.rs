@@ -84,6 +84,9 @@ pub struct Instance {
     /// (native code such as `print` reads them; see `LaneVm::fill`).
     pub str_cache: Mutex<Option<String>>,
     pub repr_cache: Mutex<Option<String>>,
+    /// What its `__hash__` last answered: the hash a dict or set that holds
+    /// it as a key goes by (CPython keeps the hash with the entry).
+    pub hash: Mutex<Option<i64>>,
 }
 
 /// `staticmethod(f)`, `classmethod(f)`, `property(fget, fset)`.
@@ -156,6 +159,9 @@ fn intern(name: &str) -> &'static str {
 impl Class {
     /// Builds a class from its bases (`Value`s) and the names its body bound.
     pub fn new(name: &str, bases: &[Value], attrs: HashMap<String, Value>) -> Result<Arc<Class>, Exception> {
+        if ["__eq__", "__hash__", "__format__"].iter().any(|m| attrs.contains_key(*m)) {
+            super::dunder::arm();
+        }
         let mut script_bases = Vec::new();
         let mut exc_base = None;
         for b in bases {
@@ -267,6 +273,7 @@ impl Instance {
             attrs: Mutex::new(Attrs::default()),
             str_cache: Mutex::new(None),
             repr_cache: Mutex::new(None),
+            hash: Mutex::new(None),
         })
     }
 

@@ -27,7 +27,7 @@ pub(super) fn class_call(callee: &Value, positional: &[Value]) -> bool {
         | Value::Special(_) => true,
         Value::Method(m) => matches!(m.0, Value::Instance(_) | Value::Wrapped(_) | Value::Special(Special::Object)),
         Value::Builtin(Builtin::Len) => matches!(positional, [Value::Instance(_)]),
-        Value::Builtin(Builtin::Getattr | Builtin::Hasattr | Builtin::Setattr) => {
+        Value::Builtin(Builtin::Getattr | Builtin::Hasattr | Builtin::Setattr | Builtin::Delattr) => {
             matches!(positional, [Value::Instance(_) | Value::Class(_), Value::Str(_), ..])
         }
         _ => false,
@@ -175,6 +175,7 @@ fn type_of(v: &Value) -> Result<Value, Exception> {
     Ok(match v {
         Value::Instance(i) => Value::Class(i.class.clone()),
         Value::Exception(e) => Value::ExcClass(e.class),
+        Value::Special(Special::NotImplemented) => Value::Type("NotImplementedType"),
         Value::Class(_) | Value::ExcClass(_) | Value::Special(_) => Value::Special(Special::Type),
         other => {
             let b = match other {
@@ -187,6 +188,7 @@ fn type_of(v: &Value) -> Result<Value, Exception> {
                 Value::Tuple(_) => Builtin::Tuple,
                 Value::Dict(_) => Builtin::Dict,
                 Value::Set(_) => Builtin::Set,
+                Value::FrozenSet(_) => Builtin::Frozenset,
                 Value::Range { .. } | Value::BigRange(_) => Builtin::Range,
                 _ => {
                     return Err(Exception::type_error(format!(
@@ -356,6 +358,9 @@ impl LaneVm {
             *lock(&i.str_cache) = None;
             *lock(&i.repr_cache) = None;
         }
+        if !self.frame.answers.is_empty() {
+            self.frame.answers.clear();
+        }
     }
 
     /// If `v` (or something inside it) is an instance whose script `__str__`
@@ -425,8 +430,13 @@ impl LaneVm {
                 self.call_function(&m, vec![b.clone(), a], Vec::new(), on_return)?;
                 return Ok(true);
             }
-            // Otherwise its `__iter__` gives the items looked through.
-            return self.drain_generator(None, n - 1..n);
+            // Otherwise its items are looked through (`__iter__`, or `__getitem__`).
+            if super::generator::iterable_instance(&b) || super::generator::is_lazy(&b) {
+                self.frame.stack.truncate(n - 2);
+                self.search_items(a, b, op == CmpOp::NotIn)?;
+                return Ok(true);
+            }
+            return Ok(false);
         }
         Ok(self.compare_from(op, &a, &b, 0, 2)?)
     }
@@ -511,7 +521,7 @@ impl LaneVm {
                 let v = builtin_method(&m.0, m.1, positional)?;
                 self.frame.stack.push(v);
             }
-            Value::Builtin(b @ (Builtin::Getattr | Builtin::Hasattr | Builtin::Setattr)) => {
+            Value::Builtin(b @ (Builtin::Getattr | Builtin::Hasattr | Builtin::Setattr | Builtin::Delattr)) => {
                 return self.attr_builtin(b, positional, keywords);
             }
             Value::Builtin(Builtin::Len) => {
@@ -754,8 +764,8 @@ impl LaneVm {
         Ok(Next::Continue)
     }
 
-    /// `getattr`, `hasattr`, `setattr` on an instance or a class: as `x.name`
-    /// and `x.name = v` do it (properties included).
+    /// `getattr`, `hasattr`, `setattr`, `delattr` on an instance or a class: as
+    /// `x.name`, `x.name = v` and `del x.name` do it (properties included).
     fn attr_builtin(&mut self, b: Builtin, positional: Vec<Value>, keywords: Vec<(String, Value)>) -> Flow {
         let name = b.name();
         if !keywords.is_empty() {
@@ -772,10 +782,13 @@ impl LaneVm {
         }
         let mut args = positional.into_iter();
         let obj = args.next().unwrap_or(Value::None);
-        let Some(Value::Str(attr)) = args.next() else {
-            return Err(Exception::type_error("attribute name must be string").into());
-        };
+        let attr = super::more::attr_name(args.next())?;
         let third = args.next();
+        if b == Builtin::Delattr {
+            self.del_attr(&obj, &attr)?;
+            self.frame.stack.push(Value::None);
+            return Ok(Next::Continue);
+        }
         if b == Builtin::Setattr {
             self.frame.stack.push(Value::None);
             return self.set_attr(obj, &attr, third.unwrap_or(Value::None));
@@ -984,6 +997,31 @@ impl LaneVm {
                 }
             }
             OnReturn::Truthy => self.frame.stack.push(Value::Bool(v.truthy())),
+            OnReturn::Answer { need, stage } => {
+                use super::dunder::Need;
+                self.filling = true;
+                match need {
+                    Need::Eq(a, b) if matches!(v, Value::Special(Special::NotImplemented)) => {
+                        self.ask(Need::Eq(a, b), stage + 1)?;
+                    }
+                    Need::Eq(a, b) => self.frame.answers.eq(a, b, v.truthy()),
+                    Need::Hash(x) => {
+                        let h = super::dunder::hash_result(&v)?;
+                        if let Value::Instance(i) = &x {
+                            *lock(&i.hash) = Some(h);
+                        }
+                        self.frame.answers.hash(x, h);
+                    }
+                    Need::Format(x, spec) => {
+                        let Value::Str(text) = v else {
+                            return Err(Exception::type_error(format!("__format__ must return a str, not {}", v.type_name())));
+                        };
+                        self.frame.answers.format(x, spec, text.to_string());
+                    }
+                    // Asked with `OnReturn::Fill`.
+                    Need::Repr(_) => {}
+                }
+            }
             OnReturn::Len => self.frame.stack.push(Value::Int(len_result(&v)?)),
             OnReturn::Truth { then, len } => {
                 let b = match (len, &v) {
@@ -1122,7 +1160,7 @@ fn find_fill(v: &Value, want_str: bool, want_repr: bool, depth: usize) -> Option
             None
         }
         Value::Tuple(items) => items.iter().find_map(|x| find_fill(x, false, true, depth + 1)),
-        Value::List(l) | Value::Set(l) => {
+        Value::List(l) | Value::Set(l) | Value::FrozenSet(l) => {
             let items = lock(l).clone();
             items.iter().find_map(|x| find_fill(x, false, true, depth + 1))
         }

@@ -431,10 +431,20 @@ impl Compiler {
                             }
                         }
                         Target::Starred(_) => {}
-                        Target::Slice { .. } => {
-                            // `del xs[a:b]` is `xs[a:b] = []`.
-                            self.emit(Op::Const(Value::list(Vec::new())));
-                            self.store(t);
+                        Target::Slice { object, lower, upper, step } => {
+                            // `del xs[a:b]` is `del xs[slice(a, b, None)]`.
+                            self.expr(object);
+                            self.emit(Op::Const(Value::Builtin(crate::names::Builtin::Slice)));
+                            for part in [lower, upper, step] {
+                                match part {
+                                    Some(e) => self.expr(e),
+                                    None => {
+                                        self.emit(Op::Const(Value::None));
+                                    }
+                                }
+                            }
+                            self.emit(Op::Call { argc: 3, kwnames: Vec::new() });
+                            self.emit(Op::DeleteIndex);
                         }
                     }
                 }

@@ -1,13 +1,15 @@
 //! Python dicts: insertion-ordered pairs looked up by `==` on hashable keys.
 //!
 //! A linear scan instead of a hash table: script dicts are small, and equality
-//! then follows `py_eq` exactly (`1`, `1.0` and `True` are one key, as in Python).
+//! then follows `py_eq` exactly (`1`, `1.0` and `True` are one key, as in Python);
+//! an instance key is compared as CPython probes (`dunder::key_position`).
 
 use std::sync::{Arc, Mutex};
 
 use super::args::{Args, iterate};
 use super::exception::Exception;
-use super::value::{Dict, Pairs, Value, lock, py_eq};
+use super::dunder;
+use super::value::{Dict, Pairs, Value, lock};
 use crate::names::ExcClass;
 
 pub fn new(items: Vec<(Value, Value)>) -> Value {
@@ -15,27 +17,36 @@ pub fn new(items: Vec<(Value, Value)>) -> Value {
 }
 
 /// Python's `TypeError: unhashable type` for keys that cannot be hashed.
+/// An instance's `__hash__` is asked for, as CPython calls it for every key.
 pub fn check_hashable(key: &Value) -> Result<(), Exception> {
     match key {
-        Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::ByteArray(_) => Err(Exception::type_error(format!(
-            "unhashable type: '{}'",
-            key.type_name()
-        ))),
-        Value::Tuple(items) => items.iter().try_for_each(check_hashable),
-        Value::Instance(i) if i.class.unhashable() => {
-            Err(Exception::type_error(format!("unhashable type: '{}'", i.class.name)))
+        Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::ByteArray(_) => Err(dunder::unhashable(key.type_name())),
+        Value::Tuple(items) => {
+            let Some(_level) = super::deep::Guard::enter("while hashing") else { return Ok(()) };
+            items.iter().try_for_each(check_hashable)
         }
+        Value::Instance(_) => dunder::hash(key).map(|_| ()),
+        Value::Object(_) if super::library::slice_parts(key).is_some() => Err(dunder::unhashable("slice")),
         _ => Ok(()),
     }
 }
 
 fn position(items: &[(Value, Value)], key: &Value) -> Option<usize> {
-    items.iter().position(|(k, _)| py_eq(k, key))
+    dunder::key_position(items.iter().map(|(k, _)| k), key)
+}
+
+/// `position` for a change: none until the methods it needs have answered.
+fn position_to_change(items: &[(Value, Value)], key: &Value) -> Result<Option<usize>, Exception> {
+    let found = position(items, key);
+    if dunder::pending() {
+        return Err(dunder::retry());
+    }
+    Ok(found)
 }
 
 /// `KeyError` with the key's repr, as CPython prints it.
 pub fn key_error(key: &Value) -> Exception {
-    Exception::new(ExcClass::KeyError, key.repr())
+    Exception::new(ExcClass::KeyError, dunder::repr(key))
 }
 
 pub fn get(d: &Dict, key: &Value) -> Result<Option<Value>, Exception> {
@@ -47,7 +58,7 @@ pub fn get(d: &Dict, key: &Value) -> Result<Option<Value>, Exception> {
 pub fn set(d: &Dict, key: Value, value: Value) -> Result<(), Exception> {
     check_hashable(&key)?;
     let mut items = lock(d);
-    match position(&items, &key) {
+    match position_to_change(&items, &key)? {
         // Python keeps the first key object and its place.
         Some(i) => items[i].1 = value,
         None => items.push((key, value)),
@@ -58,7 +69,7 @@ pub fn set(d: &Dict, key: Value, value: Value) -> Result<(), Exception> {
 pub fn remove(d: &Dict, key: &Value) -> Result<Option<Value>, Exception> {
     check_hashable(key)?;
     let mut items = lock(d);
-    Ok(position(&items, key).map(|i| items.remove(i).1))
+    Ok(position_to_change(&items, key)?.map(|i| items.remove(i).1))
 }
 
 pub fn keys(d: &Dict) -> Vec<Value> {

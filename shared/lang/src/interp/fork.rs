@@ -45,18 +45,33 @@ impl Copier {
         }
     }
 
+    /// A method call native code waits for, in the child.
+    pub(super) fn need(&mut self, n: &super::dunder::Need) -> super::dunder::Need {
+        use super::dunder::Need;
+        match n {
+            Need::Eq(a, b) => Need::Eq(self.value(a), self.value(b)),
+            Need::Hash(v) => Need::Hash(self.value(v)),
+            Need::Format(v, spec) => Need::Format(self.value(v), spec.clone()),
+            Need::Repr(v) => Need::Repr(self.value(v)),
+        }
+    }
+
     pub(super) fn value(&mut self, v: &Value) -> Value {
         // Past the nesting limit the VM raises RecursionError before `fork` is sent.
         let Some(_level) = super::deep::Guard::enter("while copying the program for fork()") else {
             return Value::None;
         };
         match v {
-            Value::List(l) | Value::Set(l) => {
+            Value::List(l) | Value::Set(l) | Value::FrozenSet(l) => {
                 if let Some(done) = self.memo.get(&key(l)) {
                     return done.clone();
                 }
                 let new = Arc::new(Mutex::new(Items::default()));
-                let made = if matches!(v, Value::Set(_)) { Value::Set(new.clone()) } else { Value::List(new.clone()) };
+                let made = match v {
+                    Value::Set(_) => Value::Set(new.clone()),
+                    Value::FrozenSet(_) => Value::FrozenSet(new.clone()),
+                    _ => Value::List(new.clone()),
+                };
                 self.memo.insert(key(l), made.clone());
                 let items = lock(l).clone();
                 let copied = items.iter().map(|x| self.value(x)).collect();
@@ -102,6 +117,7 @@ impl Copier {
                     attrs: Mutex::new(super::class::Attrs::default()),
                     str_cache: Mutex::new(None),
                     repr_cache: Mutex::new(None),
+                    hash: Mutex::new(*lock(&i.hash)),
                 });
                 self.memo.insert(key(i), Value::Instance(new.clone()));
                 let attrs = lock(&i.attrs).clone();

@@ -708,6 +708,14 @@ impl Formatter<'_> {
         } else {
             spec
         };
+        // An instance's `__format__`, once the VM has called it.
+        if conversion.is_none() && matches!(value, Value::Instance(_)) {
+            match super::dunder::format(&value, &spec) {
+                Some(text) => return Ok(text),
+                None if super::dunder::pending() => return Err(super::dunder::retry()),
+                None => {}
+            }
+        }
         format_value(&value, &spec)
     }
 
@@ -756,7 +764,17 @@ impl Formatter<'_> {
                 if attr.is_empty() {
                     return Err(value_error("Empty attribute in format string"));
                 }
-                value = methods::get_attr(&value, attr)?;
+                // An instance's attribute, or its class's (a property needs the VM: unknown here).
+                value = match &value {
+                    Value::Instance(i) if let Some(v) = i.get(attr) => v,
+                    Value::Instance(i) => match i.class.lookup(attr) {
+                        Some(f @ Value::Function(_)) => Value::BoundMethod(std::sync::Arc::new((value.clone(), f))),
+                        Some(v) if !matches!(v, Value::Wrapped(_)) => v,
+                        _ => methods::get_attr(&value, attr)?,
+                    },
+                    Value::Class(c) if let Some(v) = c.lookup(attr).filter(|v| !matches!(v, Value::Wrapped(_))) => v,
+                    _ => methods::get_attr(&value, attr)?,
+                };
                 rest = &after[end..];
             } else if let Some(after) = rest.strip_prefix('[') {
                 let Some(end) = after.find(']') else {

@@ -60,9 +60,14 @@ pub(super) enum GenMode {
 impl Generator {
     /// A generator for a function's frame, not started.
     pub(super) fn new(frame: Frame, qualname: String) -> Arc<Generator> {
+        Generator::framed(frame, qualname, "generator")
+    }
+
+    /// An iterator of type `type_name` that runs `frame` for its items.
+    fn framed(frame: Frame, qualname: String, type_name: &'static str) -> Arc<Generator> {
         Arc::new(Generator {
             qualname,
-            type_name: "generator",
+            type_name,
             state: Mutex::new(GenState {
                 frame: Some(Box::new(frame)),
                 ..GenState::default()
@@ -167,6 +172,7 @@ fn consumes_iterable(b: Builtin) -> bool {
         Builtin::List
             | Builtin::Tuple
             | Builtin::Set
+            | Builtin::Frozenset
             | Builtin::Dict
             | Builtin::Sorted
             | Builtin::Sum
@@ -450,6 +456,24 @@ impl LaneVm {
                 let on_return = rest.first().map_or(OnReturn::Value, |d| OnReturn::NextDefault(d.clone()));
                 Some(self.call_function(&m, vec![x.clone()], Vec::new(), on_return).map(|()| Next::Continue).map_err(Raise::from))
             }
+            // CPython's old sequence protocol: `obj[0]`, `obj[1]`, … until IndexError.
+            (Value::Builtin(Builtin::Iter), [x @ Value::Instance(i)]) if i.class.method("__getitem__").is_some() => {
+                let code = vec![
+                    Op::Const(x.clone()),
+                    Op::GetIter,
+                    Op::ForIter(6),
+                    Op::Yield,
+                    Op::Pop,
+                    Op::Jump(2),
+                    Op::Const(Value::None),
+                    Op::Return,
+                ];
+                let program = Program { code, ..Program::default() };
+                let line = self.current_line().unwrap_or(0);
+                let frame = Frame::new(Arc::new(program), "iter".into(), line, self.frame.globals.clone());
+                self.frame.stack.push(Value::Generator(Generator::framed(frame, "iter".into(), "iterator")));
+                Some(Ok(Next::Continue))
+            }
             (Value::Builtin(Builtin::Iter), [g @ Value::Generator(_)]) => {
                 self.frame.stack.push(g.clone());
                 Some(Ok(Next::Continue))
@@ -510,10 +534,6 @@ impl LaneVm {
             return Ok(false);
         };
         let genr = self.frame.stack.get(at).cloned().unwrap_or(Value::None);
-        if self.callers.len() + 2 > super::vm::RECURSION_LIMIT {
-            return Err(Exception::new(ExcClass::RecursionError, "maximum recursion depth exceeded").into());
-        }
-        self.frame.pc -= 1;
         let code = vec![
             Op::BuildList(0),
             Op::Const(genr),
@@ -523,13 +543,51 @@ impl LaneVm {
             Op::Jump(3),
             Op::Return,
         ];
+        self.frame.pc -= 1;
+        if let Err(e) = self.run_program(code, "<genexpr>", OnReturn::Drained { at }) {
+            self.frame.pc += 1;
+            return Err(e.into());
+        }
+        Ok(true)
+    }
+
+    /// Calls a small program of ops as a frame named `name` (a loop native
+    /// code cannot run: it calls script methods).
+    pub(super) fn run_program(&mut self, code: Vec<Op>, name: &str, on_return: OnReturn) -> Result<(), Exception> {
+        if self.callers.len() + 2 > super::vm::RECURSION_LIMIT {
+            return Err(Exception::new(ExcClass::RecursionError, "maximum recursion depth exceeded"));
+        }
         let program = Program { code, ..Program::default() };
         let line = self.current_line().unwrap_or(0);
-        let mut frame = Frame::new(Arc::new(program), "<genexpr>".into(), line, self.frame.globals.clone());
-        frame.on_return = OnReturn::Drained { at };
+        let mut frame = Frame::new(Arc::new(program), name.into(), line, self.frame.globals.clone());
+        frame.on_return = on_return;
         let caller = std::mem::replace(&mut self.frame, frame);
         self.callers.push(caller);
-        Ok(true)
+        Ok(())
+    }
+
+    /// `x in obj` of an instance without `__contains__`, or of a generator:
+    /// its items are looked through one at a time, identity then `==`, up
+    /// to the first match (pushes the answer; negated for `not in`).
+    pub(super) fn search_items(&mut self, x: Value, container: Value, negate: bool) -> Result<(), Exception> {
+        let code = vec![
+            Op::Const(container),
+            Op::GetIter,
+            Op::ForIter(11),
+            Op::Dup,
+            Op::Const(x.clone()),
+            Op::Compare(crate::ast::CmpOp::Is),
+            Op::JumpIfTrue(13),
+            Op::Const(x),
+            Op::Compare(crate::ast::CmpOp::Eq),
+            Op::JumpIfTrue(13),
+            Op::Jump(2),
+            Op::Const(Value::Bool(false)),
+            Op::Return,
+            Op::Const(Value::Bool(true)),
+            Op::Return,
+        ];
+        self.run_program(code, "<contains>", if negate { OnReturn::Not } else { OnReturn::Value })
     }
 
     /// `any(items)` (`all` when `all`) of a list or tuple holding an instance
@@ -546,9 +604,6 @@ impl LaneVm {
         if !found {
             return Ok(false);
         }
-        if self.callers.len() + 2 > super::vm::RECURSION_LIMIT {
-            return Err(Exception::new(ExcClass::RecursionError, "maximum recursion depth exceeded").into());
-        }
         let code = vec![
             Op::Const(items.clone()),
             Op::GetIter,
@@ -560,11 +615,7 @@ impl LaneVm {
             Op::Const(Value::Bool(all)),
             Op::Return,
         ];
-        let program = Program { code, ..Program::default() };
-        let line = self.current_line().unwrap_or(0);
-        let frame = Frame::new(Arc::new(program), if all { "all" } else { "any" }.into(), line, self.frame.globals.clone());
-        let caller = std::mem::replace(&mut self.frame, frame);
-        self.callers.push(caller);
+        self.run_program(code, if all { "all" } else { "any" }, OnReturn::Value)?;
         Ok(true)
     }
 
@@ -648,7 +699,7 @@ fn iterator_type(v: &Value) -> &'static str {
         Value::Range { .. } => "range_iterator",
         Value::BigRange(_) => "longrange_iterator",
         Value::Dict(_) => "dict_keyiterator",
-        Value::Set(_) => "set_iterator",
+        Value::Set(_) | Value::FrozenSet(_) => "set_iterator",
         _ => "iterator",
     }
 }

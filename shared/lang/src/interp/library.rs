@@ -63,6 +63,8 @@ pub enum Object {
     Hash(super::hashlib::Hash),
     /// `select.poll()`, `select.epoll()`.
     Poller(super::poll::Poller),
+    /// `slice(start, stop, step)`, and what `x[a:b]` passes an instance's `__getitem__`.
+    Slice([Value; 3]),
 }
 
 impl Object {
@@ -75,6 +77,7 @@ impl Object {
             Object::Hash(_) => "HASH",
             Object::Poller(p) => p.type_name(),
             Object::Stdin => "TextIOWrapper",
+            Object::Slice(_) => "slice",
         }
     }
 
@@ -92,6 +95,7 @@ impl Object {
             Object::Traceback(_) => "<traceback object>".into(),
             Object::Hash(h) => h.repr(),
             Object::Poller(p) => format!("<{} object>", p.type_name()),
+            Object::Slice([a, b, c]) => format!("slice({}, {}, {})", a.repr(), b.repr(), c.repr()),
         }
     }
 
@@ -109,6 +113,11 @@ impl Object {
             (Object::Poller(p), "closed") if p.epoll => Some(Value::Bool(p.is_closed())),
             (Object::Poller(p), _) => p.methods().iter().find(|m| **m == name).and_then(|m| method(m)),
             (Object::Stdin, "readline") => method("readline"),
+            (Object::Slice(parts), "start" | "stop" | "step") => {
+                let i = ["start", "stop", "step"].iter().position(|n| *n == name).unwrap_or(0);
+                Some(parts[i].clone())
+            }
+            (Object::Slice(_), "indices") => method("indices"),
             (Object::Lock(_), "acquire" | "release" | "locked" | "__enter__" | "__exit__" | "acquire_lock" | "release_lock") => {
                 Some(Value::Method(Arc::new((Value::Object(self.clone()), super::threads::lock_method(name)))))
             }
@@ -117,13 +126,56 @@ impl Object {
     }
 }
 
+/// `slice(stop)`, `slice(start, stop[, step])`.
+pub fn slice(parts: Vec<Value>) -> Result<Value, Exception> {
+    let parts = match <[Value; 3]>::try_from(parts) {
+        Ok(three) => three,
+        Err(parts) => match parts.len() {
+            0 => return Err(Exception::type_error("slice expected at least 1 argument, got 0")),
+            1 => [Value::None, parts[0].clone(), Value::None],
+            2 => [parts[0].clone(), parts[1].clone(), Value::None],
+            n => return Err(Exception::type_error(format!("slice expected at most 3 arguments, got {n}"))),
+        },
+    };
+    Ok(Value::Object(Arc::new(Object::Slice(parts))))
+}
+
+/// The parts of a slice object, if `v` is one.
+pub fn slice_parts(v: &Value) -> Option<&[Value; 3]> {
+    match v {
+        Value::Object(o) => match &**o {
+            Object::Slice(parts) => Some(parts),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `slice.indices(len)`: the start, stop and step a sequence of `len` items takes.
+fn slice_indices(parts: &[Value; 3], len: &Value) -> Result<Value, Exception> {
+    let len = match len {
+        Value::BigInt(_) => return Err(Exception::new(ExcClass::OverflowError, "Python int too large to convert to C ssize_t")),
+        other => as_int(other).ok_or_else(|| {
+            Exception::type_error(format!("'{}' object cannot be interpreted as an integer", other.type_name()))
+        })?,
+    };
+    if len < 0 {
+        return Err(Exception::value_error("length should not be negative"));
+    }
+    let bound = |v: &Value| super::ops::slice_bound(Some(v));
+    let (start, stop, step) = super::ops::slice_range(len, bound(&parts[0])?, bound(&parts[1])?, bound(&parts[2])?)?;
+    // A step past 64 bits stays as given (the bounds it clamps to are exact).
+    let step = if matches!(parts[2], Value::BigInt(_)) { parts[2].clone() } else { Value::Int(step) };
+    Ok(Value::tuple(vec![Value::Int(start), Value::Int(stop), step]))
+}
+
 /// Builtins that are classes in Python: they print as `<class 'int'>`.
 pub fn is_type(b: Builtin) -> bool {
     use Builtin::*;
     matches!(
         b,
         Str | Int | Float | Bool | Bytes | Bytearray | List | Tuple | Dict | Set | Range | Type | Enumerate | Zip
-            | Reversed | Map | Filter
+            | Reversed | Map | Filter | Slice | Frozenset
     )
 }
 
@@ -628,6 +680,10 @@ fn math(f: LibFn, args: Args) -> Result<Flow, Exception> {
 pub fn call_method(obj: &Arc<Object>, name: &str, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exception> {
     match (&**obj, name) {
         (Object::Poller(p), _) => p.call(&Value::Object(obj.clone()), name, args),
+        (Object::Slice(parts), "indices") => {
+            let [len] = args.bind(["len"], 1)?;
+            value(slice_indices(parts, &len.unwrap_or(Value::None))?)
+        }
         (Object::Hash(h), _) => super::hashlib::method(h, name, args),
         (Object::Struct(f, _), "pack") => {
             let (items, _) = args.varargs(&[])?;

@@ -118,6 +118,7 @@ pub fn get_attr(v: &Value, name: &str) -> Result<Value, Exception> {
         }
         Value::Generator(_) => method(v, &["send", "close", "throw", "__next__"], name),
         Value::Set(_) => method(v, super::set::METHODS, name),
+        Value::FrozenSet(_) => method(v, super::set::FROZEN_METHODS, name),
         Value::Module(m) => module_attr(*m, name).or_else(|| super::library::module_attr(*m, name)),
         Value::Object(o) => o.attr(name),
         Value::ExcClass(c) if name == "__name__" => Some(Value::str(c.name().rsplit('.').next().unwrap_or(""))),
@@ -326,6 +327,8 @@ fn call_method(recv: &Value, name: &'static str, args: Args) -> Result<Flow, Exc
         Value::ByteArray(b) => bytearray_method(b, name, args).map(Flow::Value),
         Value::Dict(d) => super::dict::method(d, name, args).map(Flow::Value),
         Value::Set(s) => super::set::method(s, name, args).map(Flow::Value),
+        // The methods that make a new set make a frozenset.
+        Value::FrozenSet(s) => super::set::method(s, name, args).map(|v| Flow::Value(super::set::freeze(v))),
         Value::Builtin(Builtin::Bytes) => {
             let [text] = args.bind(["string"], 1)?;
             fromhex(&text.unwrap_or(Value::None)).map(Flow::Value)
@@ -914,17 +917,20 @@ fn list_method(recv: &Value, name: &str, args: Args) -> Result<Value, Exception>
             let [x] = args.bind(["value"], 1)?;
             let x = x.unwrap_or(Value::None);
             let snapshot = lock(list).clone();
+            if name == "count" {
+                return Ok(Value::Int(snapshot.iter().filter(|v| py_eq(v, &x)).count() as i64));
+            }
             let pos = snapshot.iter().position(|v| py_eq(v, &x));
             match name {
-                "count" => Ok(Value::Int(
-                    snapshot.iter().filter(|v| py_eq(v, &x)).count() as i64
-                )),
                 "index" => pos
                     .map(|p| Value::Int(p as i64))
-                    .ok_or_else(|| Exception::value_error(format!("{} is not in list", x.repr()))),
+                    .ok_or_else(|| Exception::value_error(format!("{} is not in list", super::dunder::repr(&x)))),
                 _ => {
                     let p =
                         pos.ok_or_else(|| Exception::value_error("list.remove(x): x not in list"))?;
+                    if super::dunder::pending() {
+                        return Err(super::dunder::retry());
+                    }
                     lock(list).remove(p);
                     Ok(Value::None)
                 }

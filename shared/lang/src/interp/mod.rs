@@ -25,6 +25,7 @@ mod codec;
 mod compile;
 mod deep;
 mod dict;
+mod dunder;
 mod encodings;
 mod errnos;
 mod exception;

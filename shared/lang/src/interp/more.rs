@@ -72,15 +72,29 @@ pub fn type_of(v: &Value) -> Value {
         Value::List(_) => Builtin::List,
         Value::Dict(_) => Builtin::Dict,
         Value::Set(_) => Builtin::Set,
+        Value::FrozenSet(_) => Builtin::Frozenset,
         Value::Range { .. } | Value::BigRange(_) => Builtin::Range,
+        Value::Object(_) if super::library::slice_parts(v).is_some() => Builtin::Slice,
         Value::Exception(e) => return Value::ExcClass(e.class),
         // Instances of the script's classes (an `except … as e` of one included).
         Value::Instance(i) => return Value::Class(i.class.clone()),
+        Value::Special(super::class::Special::NotImplemented) => return Value::Type("NotImplementedType"),
         Value::ExcClass(_) | Value::Type(_) | Value::Class(_) | Value::Special(_) => Builtin::Type,
         Value::Builtin(b) if super::library::is_type(*b) => Builtin::Type,
         other => return Value::Type(other.type_name()),
     };
     Value::Builtin(builtin)
+}
+
+/// The name argument of `getattr` and its kin.
+pub(super) fn attr_name(name: Option<Value>) -> Result<std::sync::Arc<str>, Exception> {
+    match name {
+        Some(Value::Str(name)) => Ok(name),
+        other => Err(Exception::type_error(format!(
+            "attribute name must be string, not '{}'",
+            other.unwrap_or(Value::None).type_name()
+        ))),
+    }
 }
 
 /// `isinstance(v, class)` for one class.
@@ -231,8 +245,8 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         Builtin::Reversed => {
             let [seq] = args.bind(["sequence"], 1)?;
             let seq = seq.unwrap_or(Value::None);
-            if matches!(seq, Value::Set(_)) {
-                return Err(Exception::type_error("'set' object is not reversible"));
+            if matches!(seq, Value::Set(_) | Value::FrozenSet(_)) {
+                return Err(Exception::type_error(format!("'{}' object is not reversible", seq.type_name())));
             }
             let mut items = iterate(&seq)?;
             items.reverse();
@@ -386,9 +400,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         Builtin::Getattr | Builtin::Hasattr => {
             let [obj, name, default] = args.bind(["object", "name", "default"], 2)?;
             let obj = obj.unwrap_or(Value::None);
-            let Some(Value::Str(name)) = name else {
-                return Err(Exception::type_error("attribute name must be string"));
-            };
+            let name = attr_name(name)?;
             let found = methods::get_attr(&obj, &name);
             match (builtin, found, default) {
                 (Builtin::Hasattr, found, _) => match found {
@@ -403,9 +415,7 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
         }
         Builtin::Setattr => {
             let [obj, name, v] = args.bind(["obj", "name", "value"], 3)?;
-            let Some(Value::Str(name)) = name else {
-                return Err(Exception::type_error("attribute name must be string"));
-            };
+            let name = attr_name(name)?;
             match obj.unwrap_or(Value::None) {
                 Value::Instance(inst) => {
                     lock(&inst.attrs).insert(name.to_string(), v.unwrap_or(Value::None));
@@ -416,6 +426,15 @@ pub fn call(builtin: Builtin, args: Args, ctx: &mut Ctx<'_>) -> Result<Flow, Exc
                     format!("'{}' object has no attribute '{name}'", other.type_name()),
                 )),
             }
+        }
+        Builtin::Delattr => {
+            let [obj, name] = args.bind(["obj", "name"], 2)?;
+            let name = attr_name(name)?;
+            let obj = obj.unwrap_or(Value::None);
+            Err(Exception::new(
+                ExcClass::AttributeError,
+                format!("'{}' object has no attribute '{name}'", obj.type_name()),
+            ))
         }
         Builtin::Vars => {
             let [obj] = args.bind(["object"], 1)?;

@@ -106,10 +106,12 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, Exception> {
     if let (Some(x), Some(y)) = (as_number(a), as_number(b)) {
         return float_binary(op, x, y, a, b);
     }
-    if let (Value::Set(x), Value::Set(y)) = (a, b)
+    if let (Value::Set(x) | Value::FrozenSet(x), Value::Set(y) | Value::FrozenSet(y)) = (a, b)
         && matches!(op, BinOp::BitOr | BinOp::BitAnd | BinOp::Sub | BinOp::BitXor)
     {
-        return super::set::operator(op.symbol(), x, y);
+        // The result is of the left operand's kind.
+        let made = super::set::operator(op.symbol(), x, y)?;
+        return Ok(if matches!(a, Value::FrozenSet(_)) { super::set::freeze(made) } else { made });
     }
     // printf-style formatting.
     match (op, a) {
@@ -424,7 +426,7 @@ pub fn contains(container: &Value, item: &Value) -> Result<bool, Exception> {
         },
         (Value::Tuple(t), x) => Ok(t.iter().any(|v| py_eq(v, x))),
         (Value::Dict(d), x) => Ok(super::dict::get(d, x)?.is_some()),
-        (Value::Set(s), x) => super::set::contains(s, x),
+        (Value::Set(s) | Value::FrozenSet(s), x) => super::set::contains(s, x),
         (Value::List(l), x) => Ok(lock(l).iter().any(|v| py_eq(v, x))),
         (Value::BigRange(r), x) => Ok(super::bigint::to_big(x).is_some_and(|i| r.contains(&i))),
         (Value::Range { start, stop, step }, x) => {
@@ -469,6 +471,11 @@ fn norm_index(i: i64, len: usize) -> Option<usize> {
 }
 
 pub fn index(object: &Value, idx: &Value) -> Result<Value, Exception> {
+    if let Some([a, b, c]) = super::library::slice_parts(idx)
+        && !matches!(object, Value::Dict(_))
+    {
+        return slice(object, Some(a), Some(b), Some(c));
+    }
     if let Some(b) = frozen(object) {
         return index(&b, idx);
     }
@@ -534,6 +541,21 @@ pub fn index(object: &Value, idx: &Value) -> Result<Value, Exception> {
     }
 }
 
+/// Python's `slice.indices(len)`: the start, stop and step taken.
+pub fn slice_range(len: i64, lower: Option<i64>, upper: Option<i64>, step: Option<i64>) -> Result<(i64, i64, i64), Exception> {
+    let step = step.unwrap_or(1);
+    if step == 0 {
+        return Err(Exception::value_error("slice step cannot be zero"));
+    }
+    let (lo, hi) = if step > 0 { (0, len) } else { (-1, len - 1) };
+    let adjust = |v: Option<i64>, default: i64| match v {
+        None => default,
+        Some(x) if x < 0 => x.saturating_add(len).max(lo),
+        Some(x) => x.min(hi),
+    };
+    Ok((adjust(lower, if step > 0 { lo } else { hi }), adjust(upper, if step > 0 { hi } else { lo }), step))
+}
+
 /// The indices a slice selects, Python's `slice.indices` then iteration.
 pub fn slice_indices(
     len: usize,
@@ -541,29 +563,19 @@ pub fn slice_indices(
     upper: Option<i64>,
     step: Option<i64>,
 ) -> Result<Vec<usize>, Exception> {
-    let step = step.unwrap_or(1);
-    if step == 0 {
-        return Err(Exception::value_error("slice step cannot be zero"));
-    }
-    let len = len as i64;
-    let (lo, hi) = if step > 0 { (0, len) } else { (-1, len - 1) };
-    let adjust = |v: Option<i64>, default: i64| match v {
-        None => default,
-        Some(x) if x < 0 => (x + len).max(lo),
-        Some(x) => x.min(hi),
-    };
-    let start = adjust(lower, if step > 0 { lo } else { hi });
-    let stop = adjust(upper, if step > 0 { hi } else { lo });
+    let (start, stop, step) = slice_range(len as i64, lower, upper, step)?;
     let mut out = Vec::new();
     let mut i = start;
     while (step > 0 && i < stop) || (step < 0 && i > stop) {
         out.push(usize::try_from(i).unwrap_or(0));
-        i += step;
+        // A step past the ends (`xs[1::2**63-1]`) ends the walk.
+        let Some(next) = i.checked_add(step) else { break };
+        i = next;
     }
     Ok(out)
 }
 
-fn slice_bound(v: Option<&Value>) -> Result<Option<i64>, Exception> {
+pub(super) fn slice_bound(v: Option<&Value>) -> Result<Option<i64>, Exception> {
     match v {
         None | Some(Value::None) => Ok(None),
         // A slice bound past i64 is clamped, as CPython clamps to the length.
@@ -626,6 +638,8 @@ pub fn slice(
             drop(items);
             Ok(Value::list(out))
         }
+        // A dict looks the slice up as a key.
+        Value::Dict(_) => Err(super::dunder::unhashable("slice")),
         other => Err(Exception::type_error(format!(
             "'{}' object is not subscriptable",
             other.type_name()
@@ -689,6 +703,11 @@ pub fn store_slice(
 
 /// `object[index] = value`.
 pub fn store_index(object: &Value, idx: &Value, value: Value) -> Result<(), Exception> {
+    if let Some([a, b, c]) = super::library::slice_parts(idx)
+        && !matches!(object, Value::Dict(_))
+    {
+        return store_slice(object, a, b, c, &value);
+    }
     if let Value::Dict(d) = object {
         return super::dict::set(d, idx.clone(), value);
     }
@@ -756,6 +775,21 @@ fn list_slot<'a>(
 
 /// `del object[index]` on a dict or list.
 pub fn delete_index(object: &Value, idx: &Value) -> Result<(), Exception> {
+    if let Some([a, b, c]) = super::library::slice_parts(idx)
+        && !matches!(object, Value::Dict(_))
+    {
+        // `del xs[::2]`: the selected items go, last first.
+        if let (Value::List(l), Some(step)) = (object, slice_bound(Some(c))?.filter(|s| *s != 1)) {
+            let mut items = lock(l);
+            let mut idx = slice_indices(items.len(), slice_bound(Some(a))?, slice_bound(Some(b))?, Some(step))?;
+            idx.sort_unstable();
+            for i in idx.into_iter().rev() {
+                items.remove(i);
+            }
+            return Ok(());
+        }
+        return store_slice(object, a, b, c, &Value::list(Vec::new()));
+    }
     match object {
         Value::Dict(d) => match super::dict::remove(d, idx)? {
             Some(_) => Ok(()),

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use super::args::{Args, iterate};
 use super::dict::{check_hashable, key_error};
 use super::exception::Exception;
-use super::value::{List, Value, lock, py_eq};
+use super::dunder::{self, key_position};
+use super::value::{List, Value, lock};
 use crate::names::ExcClass;
 
 /// A set from items, dropping repeats; a list or dict item raises `unhashable type`.
@@ -14,7 +15,7 @@ pub fn from_items(items: Vec<Value>) -> Result<Value, Exception> {
     let mut out: Vec<Value> = Vec::new();
     for item in items {
         check_hashable(&item)?;
-        if !out.iter().any(|x| py_eq(x, &item)) {
+        if key_position(&out, &item).is_none() {
             out.push(item);
         }
     }
@@ -23,7 +24,18 @@ pub fn from_items(items: Vec<Value>) -> Result<Value, Exception> {
 
 pub fn contains(s: &List, item: &Value) -> Result<bool, Exception> {
     check_hashable(item)?;
-    Ok(lock(s).iter().any(|x| py_eq(x, item)))
+    Ok(key_position(lock(s).iter(), item).is_some())
+}
+
+/// `s.add(x)`, and a set comprehension's item.
+pub fn add(s: &List, x: Value) -> Result<(), Exception> {
+    if !contains(s, &x)? {
+        if dunder::pending() {
+            return Err(dunder::retry());
+        }
+        lock(s).push(x);
+    }
+    Ok(())
 }
 
 /// `set()`, `set(iterable)`.
@@ -35,8 +47,8 @@ pub fn construct(args: Args) -> Result<Value, Exception> {
 /// `a | b`, `a & b`, `a - b`, `a ^ b` on two sets.
 pub fn operator(symbol: &str, a: &List, b: &List) -> Result<Value, Exception> {
     let (xs, ys) = (lock(a).clone(), lock(b).clone());
-    let in_ys = |x: &Value| ys.iter().any(|y| py_eq(x, y));
-    let in_xs = |y: &Value| xs.iter().any(|x| py_eq(x, y));
+    let in_ys = |x: &Value| key_position(ys.iter(), x).is_some();
+    let in_xs = |y: &Value| key_position(xs.iter(), y).is_some();
     let items: Vec<Value> = match symbol {
         "|" => xs.iter().chain(ys.iter()).cloned().collect(),
         "&" => xs.iter().filter(|x| in_ys(x)).cloned().collect(),
@@ -50,6 +62,17 @@ pub fn operator(symbol: &str, a: &List, b: &List) -> Result<Value, Exception> {
     };
     from_items(items)
 }
+
+/// A set made by a method or an operator of a frozenset: a frozenset.
+pub fn freeze(v: Value) -> Value {
+    match v {
+        Value::Set(s) => Value::FrozenSet(s),
+        other => other,
+    }
+}
+
+/// What a frozenset has of the set methods: those that change nothing.
+pub const FROZEN_METHODS: &[&str] = &["copy", "union", "intersection", "difference"];
 
 pub const METHODS: &[&str] = &[
     "add",
@@ -68,10 +91,7 @@ pub fn method(s: &List, name: &str, args: Args) -> Result<Value, Exception> {
     match name {
         "add" => {
             let [x] = args.bind(["elem"], 1)?;
-            let x = x.unwrap_or(Value::None);
-            if !contains(s, &x)? {
-                lock(s).push(x);
-            }
+            add(s, x.unwrap_or(Value::None))?;
             Ok(Value::None)
         }
         "remove" | "discard" => {
@@ -79,7 +99,11 @@ pub fn method(s: &List, name: &str, args: Args) -> Result<Value, Exception> {
             let x = x.unwrap_or(Value::None);
             check_hashable(&x)?;
             let mut items = lock(s);
-            match items.iter().position(|v| py_eq(v, &x)) {
+            let found = key_position(items.iter(), &x);
+            if dunder::pending() {
+                return Err(dunder::retry());
+            }
+            match found {
                 Some(i) => {
                     items.remove(i);
                 }
@@ -116,7 +140,7 @@ pub fn method(s: &List, name: &str, args: Args) -> Result<Value, Exception> {
                 for o in &others {
                     check_hashable(o)?;
                 }
-                let has = |x: &Value| others.iter().any(|o| py_eq(o, x));
+                let has = |x: &Value| key_position(&others, x).is_some();
                 result = match name {
                     "intersection" => result.into_iter().filter(|x| has(x)).collect(),
                     "difference" => result.into_iter().filter(|x| !has(x)).collect(),
@@ -124,6 +148,9 @@ pub fn method(s: &List, name: &str, args: Args) -> Result<Value, Exception> {
                 };
             }
             let set = from_items(result)?;
+            if dunder::pending() {
+                return Err(dunder::retry());
+            }
             if name == "update" {
                 if let Value::Set(new) = set {
                     *lock(s) = lock(&new).clone();

@@ -60,6 +60,8 @@ pub enum Value {
     Dict(Dict),
     /// A set: its distinct items, in insertion order.
     Set(List),
+    /// A frozenset: a set no method changes (hashable).
+    FrozenSet(List),
     /// A script function (`def` or `lambda`) with its defaults and closure.
     Function(Arc<Function>),
     /// An exception class used as a value: `raise RuntimeError("...")`.
@@ -262,6 +264,7 @@ impl Value {
             Value::Iter(_) => "iterator",
             Value::Dict(_) => "dict",
             Value::Set(_) => "set",
+            Value::FrozenSet(_) => "frozenset",
             Value::Function(_) => "function",
             Value::Class(_) => "type",
             Value::Instance(i) => i.class.name,
@@ -298,7 +301,7 @@ impl Value {
             Value::Tuple(t) => !t.is_empty(),
             Value::List(l) => !lock(l).is_empty(),
             Value::Dict(d) => !lock(d).is_empty(),
-            Value::Set(s) => !lock(s).is_empty(),
+            Value::Set(s) | Value::FrozenSet(s) => !lock(s).is_empty(),
             Value::ByteArray(b) => !lock(b).is_empty(),
             Value::Range { start, stop, step } => range_len(*start, *stop, *step) > 0,
             Value::BigRange(r) => r.start != r.stop && (r.start < r.stop) == (r.step.sign() == num_bigint::Sign::Plus),
@@ -433,6 +436,13 @@ impl Value {
                 }
                 Err(_) => out.push_str("set(...)"),
             },
+            Value::FrozenSet(s) => {
+                out.push_str("frozenset(");
+                if !lock(s).is_empty() {
+                    Value::Set(s.clone()).write_repr(out, depth, cap);
+                }
+                out.push(')');
+            }
             // CPython adds " at 0x…": an address means nothing here.
             Value::Function(f) => {
                 let _ = write!(out, "<function {}>", f.code.qualname);
@@ -562,7 +572,7 @@ pub fn as_int(v: &Value) -> Option<i64> {
 /// the nesting limit (the VM then raises `RecursionError`).
 fn nest(v: &Value, during: &'static str) -> Option<Option<super::deep::Guard>> {
     match v {
-        Value::Tuple(_) | Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::BoundMethod(_) => {
+        Value::Tuple(_) | Value::List(_) | Value::Dict(_) | Value::Set(_) | Value::FrozenSet(_) | Value::BoundMethod(_) => {
             super::deep::Guard::enter(during).map(Some)
         }
         _ => Some(None),
@@ -620,18 +630,22 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
         (Value::File(x), Value::File(y)) => Arc::ptr_eq(x, y),
         (Value::ExcClass(x), Value::ExcClass(y)) => x == y,
         (Value::Class(x), Value::Class(y)) => Arc::ptr_eq(x, y),
-        (Value::Instance(x), Value::Instance(y)) => Arc::ptr_eq(x, y),
+        // An instance's `__eq__`, as containers compare (identity first).
+        (Value::Instance(_), _) | (_, Value::Instance(_)) => super::dunder::eq(a, b),
         (Value::Special(x), Value::Special(y)) => x == y,
         (Value::BoundMethod(x), Value::BoundMethod(y)) => py_is(&x.0, &y.0) && py_eq(&x.1, &y.1),
         (Value::LibFn(x), Value::LibFn(y)) => x == y,
         (Value::Type(x), Value::Type(y)) => x == y,
-        (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
-        (Value::Set(x), Value::Set(y)) => {
+        (Value::Object(x), Value::Object(y)) => match (super::library::slice_parts(a), super::library::slice_parts(b)) {
+            (Some(s), Some(t)) => seq_eq(s, t),
+            _ => Arc::ptr_eq(x, y),
+        },
+        (Value::Set(x) | Value::FrozenSet(x), Value::Set(y) | Value::FrozenSet(y)) => {
             if Arc::ptr_eq(x, y) {
                 return true;
             }
             let (xs, ys) = (lock(x).clone(), lock(y).clone());
-            xs.len() == ys.len() && xs.iter().all(|a| ys.iter().any(|b| py_eq(a, b)))
+            xs.len() == ys.len() && xs.iter().all(|a| super::dunder::key_position(ys.iter(), a).is_some())
         }
         (Value::Dict(x), Value::Dict(y)) => {
             if Arc::ptr_eq(x, y) {
@@ -640,7 +654,7 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
             let (xs, ys) = (lock(x).clone(), lock(y).clone());
             xs.len() == ys.len()
                 && xs.iter().all(|(k, v)| {
-                    ys.iter().any(|(k2, v2)| py_eq(k, k2) && py_eq(v, v2))
+                    super::dunder::key_position(ys.iter().map(|(k2, _)| k2), k).is_some_and(|i| py_eq(v, &ys[i].1))
                 })
         }
         (Value::BigInt(_), _) | (_, Value::BigInt(_)) => super::bigint::cmp(a, b).is_some_and(|o| o.is_eq()),

@@ -132,6 +132,9 @@ pub(super) enum OnReturn {
     Format,
     /// `__contains__`: its answer's truth is pushed.
     Truthy,
+    /// A method native code asked for (`dunder::Need`): its answer is kept
+    /// for the caller's op, which runs again. `stage` as in `LaneVm::ask`.
+    Answer { need: super::dunder::Need, stage: u8 },
 }
 
 /// The statement being executed.
@@ -184,6 +187,38 @@ pub(super) struct Frame {
     pub(super) on_return: OnReturn,
     /// Instances whose `__str__`/`__repr__` were cached for the op being retried.
     pub(super) filled: Vec<Arc<Instance>>,
+    /// What script methods answered native code for the op being retried.
+    pub(super) answers: super::dunder::Answers,
+    /// Tells frames apart (a frame that returned and a new call's can share
+    /// a program and a depth).
+    serial: u64,
+}
+
+/// Ops whose native code may need a script method (`dunder`): comparisons,
+/// subscripts, calls, and building dicts and sets.
+fn may_ask(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Compare(_)
+            | Op::Binary(_)
+            | Op::InPlace(_)
+            | Op::Index
+            | Op::StoreIndex
+            | Op::DeleteIndex
+            | Op::Call { .. }
+            | Op::CallEx
+            | Op::BuildDict(_)
+            | Op::BuildSet(_)
+            | Op::DictInsert
+            | Op::DictMerge
+            | Op::CompAdd { .. }
+    )
+}
+
+/// A new frame's `serial`.
+fn next_serial() -> u64 {
+    static SERIALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    SERIALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Frame {
@@ -206,6 +241,8 @@ impl Frame {
             func: None,
             on_return: OnReturn::Value,
             filled: Vec::new(),
+            answers: super::dunder::Answers::default(),
+            serial: next_serial(),
         }
     }
 
@@ -270,8 +307,11 @@ impl Frame {
                     default: default.as_ref().map(|d| c.value(d)),
                     fallback: fallback.as_ref().map(|(o, n)| (c.value(o), n.clone())),
                 },
+                OnReturn::Answer { need, stage } => OnReturn::Answer { need: c.need(need), stage: *stage },
             },
             filled: Vec::new(),
+            answers: super::dunder::Answers::default(),
+            serial: next_serial(),
         }
     }
 
@@ -310,6 +350,8 @@ pub struct LaneVm {
     pub(super) callers: Vec<Frame>,
     /// Set by an op that started a `__str__`/`__repr__` call and will run again.
     pub(super) filling: bool,
+    /// `exec_asking`'s copy of the stack, kept to reuse its room.
+    saved_stack: Vec<Option<Value>>,
     pub state: LaneState,
     /// The outstanding relay call while Waiting.
     pending: Option<(Call, Pending)>,
@@ -382,6 +424,7 @@ impl LaneVm {
             output: String::new(),
             printed: 0,
             filling: false,
+            saved_stack: Vec::new(),
             ident,
             is_main: false,
             parked: None,
@@ -689,7 +732,11 @@ impl LaneVm {
                 continue;
             }
             self.frame.pc += 1;
-            let outcome = self.exec(op, shared);
+            let outcome = if super::dunder::armed() && may_ask(&op) {
+                self.exec_asking(op, shared)
+            } else {
+                self.exec(op, shared)
+            };
             let outcome = self.within_limits(outcome, shared);
             if !std::mem::take(&mut self.filling) {
                 self.clear_fills();
@@ -727,6 +774,107 @@ impl LaneVm {
         }
     }
 
+    /// `exec` for native code that may need script methods (`dunder`): the
+    /// frame's answers are lent to it, and a need restores the op's stack,
+    /// calls the method and has the op run again.
+    fn exec_asking(&mut self, op: Op, shared: &mut Shared) -> Result<Next, Raise> {
+        // A `for` loop's iterator is kept, not copied (it holds all its items):
+        // these ops do not take it off the stack.
+        let mut stack = std::mem::take(&mut self.saved_stack);
+        stack.extend(self.frame.stack.iter().map(|v| (!matches!(v, Value::Iter(_))).then(|| v.clone())));
+        let (pc, serial) = (self.frame.pc - 1, self.frame.serial);
+        super::dunder::install(std::mem::take(&mut self.frame.answers));
+        let outcome = self.exec(op, shared);
+        let (answers, need) = super::dunder::uninstall();
+        if self.frame.serial != serial {
+            // A call started or ended: the op's frame is not the current one.
+            if let Some(f) = self.callers.iter_mut().rev().find(|f| f.serial == serial) {
+                f.answers = answers;
+            }
+            stack.clear();
+            self.saved_stack = stack;
+            return outcome;
+        }
+        self.frame.answers = answers;
+        let retry = matches!(outcome, Ok(Next::Continue) | Err(Raise::Exception(_)));
+        let restored = match need.filter(|_| retry) {
+            Some(need) if self.restore_stack(&mut stack) => Some(need),
+            _ => None,
+        };
+        stack.clear();
+        self.saved_stack = stack;
+        let Some(need) = restored else { return outcome };
+        self.frame.pc = pc;
+        self.ask(need, 0)?;
+        Ok(Next::Continue)
+    }
+
+    /// The stack `exec_asking` saved, its iterators (None there) still in
+    /// place; false, nothing changed, if one is gone.
+    fn restore_stack(&mut self, saved: &mut Vec<Option<Value>>) -> bool {
+        let kept = |i: usize| matches!(self.frame.stack.get(i), Some(Value::Iter(_)));
+        if !saved.iter().enumerate().all(|(i, v)| v.is_some() || kept(i)) {
+            return false;
+        }
+        let mut now = std::mem::take(&mut self.frame.stack);
+        self.frame.stack = saved
+            .drain(..)
+            .enumerate()
+            .map(|(i, v)| v.unwrap_or_else(|| now.get_mut(i).map_or(Value::None, |it| std::mem::replace(it, Value::None))))
+            .collect();
+        true
+    }
+
+    /// Calls the method `need` names (for `__eq__`, from `stage`: 0 the
+    /// left operand's, 1 the right's reflected one); its answer is kept by
+    /// `returned`. One that has no method left is answered here.
+    pub(super) fn ask(&mut self, need: super::dunder::Need, stage: u8) -> Result<(), Exception> {
+        use super::dunder::Need;
+        self.filling = true;
+        let (recv, args, stage) = match &need {
+            Need::Eq(a, b) => {
+                let found = (stage..2).find_map(|s| {
+                    let (recv, other) = if s == 0 { (a, b) } else { (b, a) };
+                    match recv {
+                        Value::Instance(i) => i.class.method("__eq__").map(|m| (m, recv, other, s)),
+                        _ => None,
+                    }
+                });
+                let Some((m, recv, other, s)) = found else {
+                    // Neither method answered: identity decides.
+                    let same = super::value::py_is(a, b);
+                    self.frame.answers.eq(a.clone(), b.clone(), same);
+                    return Ok(());
+                };
+                (m, vec![recv.clone(), other.clone()], s)
+            }
+            Need::Repr(v) => {
+                if let Value::Instance(inst) = v
+                    && let Some(m) = inst.class.method("__repr__")
+                {
+                    let on_return = OnReturn::Fill { inst: inst.clone(), repr: true };
+                    return self.call_function(&m, vec![v.clone()], Vec::new(), on_return);
+                }
+                return Ok(());
+            }
+            Need::Hash(v) | Need::Format(v, _) => {
+                let name = if matches!(need, Need::Hash(_)) { "__hash__" } else { "__format__" };
+                let Some(m) = (match v {
+                    Value::Instance(i) => i.class.method(name),
+                    _ => None,
+                }) else {
+                    return Err(Exception::type_error(format!("'{}' object has no {name}", v.type_name())));
+                };
+                let mut args = vec![v.clone()];
+                if let Need::Format(_, spec) = &need {
+                    args.push(Value::str(spec));
+                }
+                (m, args, 0)
+            }
+        };
+        self.call_function(&recv, args, Vec::new(), OnReturn::Answer { need, stage })
+    }
+
     pub(super) fn pop(&mut self) -> Value {
         self.frame.stack.pop().unwrap_or(Value::None)
     }
@@ -755,6 +903,10 @@ impl LaneVm {
                 let lower = self.pop();
                 let object = self.pop();
                 let value = self.pop();
+                if let Value::Instance(inst) = &object {
+                    let args = vec![object.clone(), super::library::slice(vec![lower, upper, step])?, value];
+                    return self.item_dunder(inst.clone(), "__setitem__", args, "does not support item assignment");
+                }
                 ops::store_slice(&object, &lower, &upper, &step, &value)?;
             }
             Op::StoreIndex => {
@@ -991,6 +1143,11 @@ impl LaneVm {
                 let upper = if upper { Some(self.pop()) } else { None };
                 let lower = if lower { Some(self.pop()) } else { None };
                 let x = self.pop();
+                if let Value::Instance(inst) = &x {
+                    let parts = [lower, upper, step].map(|p| p.unwrap_or(Value::None));
+                    let key = super::library::slice(parts.to_vec())?;
+                    return self.item_dunder(inst.clone(), "__getitem__", vec![x.clone(), key], "is not subscriptable");
+                }
                 self.frame.stack.push(ops::slice(
                     &x,
                     lower.as_ref(),
@@ -1304,7 +1461,10 @@ impl LaneVm {
                 let index = self.pop();
                 let object = self.pop();
                 if let Value::Instance(inst) = &object {
-                    return self.item_dunder(inst.clone(), "__delitem__", vec![object.clone(), index], "doesn't support item deletion");
+                    // CPython words it differently for a slice.
+                    let lacks = if super::library::slice_parts(&index).is_some() { "does not" } else { "doesn't" };
+                    let lacks = format!("{lacks} support item deletion");
+                    return self.item_dunder(inst.clone(), "__delitem__", vec![object.clone(), index], &lacks);
                 }
                 ops::delete_index(&object, &index)?;
             }
@@ -1405,11 +1565,7 @@ impl LaneVm {
                 match (at.and_then(|i| self.frame.stack.get(i)), key) {
                     (Some(Value::List(l)), _) => lock(l).push(v),
                     (Some(Value::Dict(d)), Some(k)) => dict::set(d, k, v)?,
-                    (Some(Value::Set(s)), _) => {
-                        if !super::set::contains(s, &v)? {
-                            lock(s).push(v);
-                        }
-                    }
+                    (Some(Value::Set(s)), _) => super::set::add(s, v)?,
                     _ => {}
                 }
             }

@@ -24,3 +24,12 @@ try:
     DT(2023, 2, 29)
 except ValueError as e:
     print("ValueError:", e)
+
+# As dict keys and set items: equal values are one key.
+day = datetime.date(2020, 1, 2)
+when = datetime.datetime(2020, 1, 2, 3, 4, 5)
+span = datetime.timedelta(seconds=5)
+keys = {day: "day", when: "when", span: "span", datetime.time(1, 2): "time"}
+print(keys[datetime.date(2020, 1, 2)], keys[datetime.datetime(2020, 1, 2, 3, 4, 5)], keys[datetime.timedelta(seconds=5)])
+print(keys[datetime.time(1, 2)], datetime.timedelta(minutes=1) in keys, len({span, datetime.timedelta(0, 5), span * 2}))
+print(hash(day) == hash(datetime.date(2020, 1, 2)), hash(span) == hash(datetime.timedelta(seconds=5)))
