@@ -393,7 +393,7 @@ fn on_text(session: &Shared, dispatch: &UseReducerDispatcher<State>, text: &str)
 
 /// What the run did, in the order the page applies it.
 fn on_update(session: &Shared, dispatch: &UseReducerDispatcher<State>, update: RunUpdate) {
-    let RunUpdate { started, rejected, paused, stepped, note, sent, lines, seen, lanes, names, libraries, marks, ended } = update;
+    let RunUpdate { started, rejected, paused, stepped, note, sent, lines, seen, lanes, names, libraries, marks, ended, .. } = update;
     if !rejected.is_empty() {
         dispatch.dispatch(Action::Rejected(rejected.iter().map(Line::diagnostic).collect()));
     }

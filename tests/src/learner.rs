@@ -1,8 +1,9 @@
 //! A simulated learner: a native WebSocket client that takes a lesson the way
-//! the page does. It opens a session and runs the lesson's solution with the
-//! page's own runner (`socklab_frontend::runner`), pressing Run, or Step with
-//! human think time between statements; it sends what the runner sends, feeds
-//! it every answer, and judges the run with the lesson's own checkpoints.
+//! the page does. It opens a session and has the relay run the lesson's
+//! solution (`run` requests, as the page's buttons send them), pressing Run,
+//! or Step with human think time between statements; it reads the run's
+//! updates and the calls' answers, and judges the run with the lesson's own
+//! checkpoints.
 //!
 //! Everything that is not the script's own doing is a failure: a protocol
 //! `error` message (`limit_exceeded` and `internal` included), an answer that
@@ -13,14 +14,15 @@
 //! observation miss, so a test can tell the relay's observation from the rest.
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
-use socklab_frontend::runner::{self, LaneStatus, Runner};
-use socklab_lang::interp::{EndStatus, InterpEvent, Interpreter};
-use socklab_lessons::{self as lessons, Checkpoint, Lang, Lesson};
-use socklab_wire::protocol::{ClientMsg, Event, PROTOCOL_VERSION, ServerMsg};
+use socklab_lang::interp::{EndStatus, InterpEvent};
+use socklab_lang::schedule::{LaneStatus, LaneView};
 use socklab_lang::transcript::Line;
+use socklab_lessons::{self as lessons, Checkpoint, Lang, Lesson};
+use socklab_run::page::{FromRelay, PageMsg, RunUpdate};
+use socklab_wire::protocol::{ClientMsg, Event, PROTOCOL_VERSION, RunCmd, ServerMsg, SockId};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -111,13 +113,15 @@ impl Rng {
 pub struct LessonReport {
     pub lesson: u32,
     pub drive: Drive,
-    /// Calls sent.
+    /// Calls the run made.
     pub calls: u64,
     /// Calls that got their final answer (a result, or an error naming them).
     pub answered: u64,
     /// Statements stepped.
     pub steps: u64,
-    /// Per call, from sending it to its first answer (`pending` or `result`).
+    /// Per click (Step or Run), from sending it to the relay's update that
+    /// answers it; per call, from the update announcing it to its first answer
+    /// (`pending` or `result`).
     pub latencies: Vec<Duration>,
     /// What went wrong that was not the script's own doing.
     pub failures: Vec<String>,
@@ -151,14 +155,7 @@ pub async fn take_lesson(
         }
     };
     report.opened = true;
-    let runner = match Runner::from_source(lesson.solution, 1) {
-        Ok(runner) => runner,
-        Err(diagnostics) => {
-            report.failures.push(format!("lesson {}: the solution does not parse: {diagnostics:?}", lesson.number()));
-            return report;
-        }
-    };
-    let mut session = Session::new(ws, runner, report);
+    let mut session = Session::new(ws, lesson.solution, report);
     let ended = session.run(drive, pace, rng, leave_at).await;
     if let Err(failure) = &ended {
         session.fail(failure.clone());
@@ -229,30 +226,38 @@ enum Entry {
     Kernel(Event),
 }
 
-/// One session running one script with the page's runner.
+/// One session in which the relay runs one script for the learner.
 struct Session {
     ws: Ws,
-    runner: Runner<Interpreter>,
-    /// Messages the runner asked to send, not sent yet.
-    outbox: Vec<ClientMsg>,
-    /// When each call without a first answer yet was sent.
+    source: String,
+    /// The run's lanes and socket names, as its last update gave them.
+    lanes: Vec<LaneView>,
+    names: Vec<(SockId, String)>,
+    /// The run's `ended` update came.
+    ended: bool,
+    /// A click not answered yet, and when it was sent.
+    clicked: Option<Instant>,
+    /// When each call without a first answer yet was announced.
     sent_at: HashMap<u64, Instant>,
     /// Calls without their final answer.
     out: BTreeSet<u64>,
     /// Step mode: the lane the learner is stepping, clicked again while it can step.
-    stepping: Option<usize>,
+    stepping: Option<String>,
     entries: Vec<Entry>,
-    /// Protocol messages received (pings are not).
+    /// Frames received (pings are not).
     messages: u64,
     report: LessonReport,
 }
 
 impl Session {
-    fn new(ws: Ws, runner: Runner<Interpreter>, report: LessonReport) -> Session {
+    fn new(ws: Ws, source: &str, report: LessonReport) -> Session {
         Session {
             ws,
-            runner,
-            outbox: Vec::new(),
+            source: source.to_owned(),
+            lanes: Vec::new(),
+            names: Vec::new(),
+            ended: false,
+            clicked: None,
             sent_at: HashMap::new(),
             out: BTreeSet::new(),
             stepping: None,
@@ -270,26 +275,30 @@ impl Session {
         if !self.think(rng.between(pace.read), leave_at).await? {
             return Ok(Ran::Left);
         }
-        self.runner.set_paused(drive == Drive::Step);
-        let started = self.runner.drive(now());
-        self.take(started);
-        self.flush().await?;
+        if drive == Drive::Run {
+            self.click(RunCmd::Go { source: self.source.clone() }).await?;
+        }
         loop {
-            if self.runner.is_finished() {
+            if self.ended {
                 return Ok(Ran::ToTheEnd);
             }
-            // One click at a time, and only once the last call has its first answer.
+            // One click at a time, and only once the last one was answered, its calls have
+            // their first answer, and the run's update after that answer has come.
+            let settled = self.clicked.is_none()
+                && self.sent_at.is_empty()
+                && !self.lanes.iter().any(|view| view.status == LaneStatus::Calling);
             let click = match drive {
-                Drive::Step if self.sent_at.is_empty() => self.lane_to_step(),
+                Drive::Step if settled => self.lane_to_step(),
                 _ => None,
             };
             let went_on = match click {
                 Some(lane) => {
                     let clicked = self.think(rng.between(pace.think), leave_at).await?;
                     if clicked {
-                        let stepped = self.runner.step_lane(lane, now());
-                        self.take(stepped);
-                        self.flush().await?;
+                        let source = self.source.clone();
+                        // The first click starts the run: the lane asked may not be the one that can step.
+                        let follow = self.lanes.is_empty();
+                        self.click(RunCmd::Step { source, lane, over: false, follow }).await?;
                     }
                     clicked
                 }
@@ -302,46 +311,23 @@ impl Session {
     }
 
     /// The lane a learner stepping one lane until it blocks clicks next: the
-    /// same one while it can step, else the first in file order that can.
-    fn lane_to_step(&mut self) -> Option<usize> {
-        let ready: Vec<usize> = self
-            .runner
-            .lane_views()
-            .iter()
-            .enumerate()
-            .filter(|(_, view)| view.status == LaneStatus::Ready)
-            .map(|(lane, _)| lane)
-            .collect();
-        self.stepping = self.stepping.filter(|lane| ready.contains(lane)).or_else(|| ready.first().copied());
-        self.stepping
+    /// same one while it can step, else the first in file order that can
+    /// (before the run starts, the script's first lane).
+    fn lane_to_step(&mut self) -> Option<String> {
+        if self.lanes.is_empty() {
+            let parts = socklab_frontend::lanes::split(&self.source);
+            let count = parts.len();
+            return parts.into_iter().find(|part| part.is_shown(count)).map(|part| part.name);
+        }
+        let ready: Vec<&str> =
+            self.lanes.iter().filter(|view| view.status == LaneStatus::Ready).map(|view| view.name.as_str()).collect();
+        self.stepping = self.stepping.take().filter(|lane| ready.contains(&lane.as_str())).or_else(|| ready.first().map(|l| l.to_string()));
+        self.stepping.clone()
     }
 
-    /// Keep what one turn of the runner gave: messages to send, and the
-    /// interpreter's events for the transcript (its own lines are the page's).
-    fn take(&mut self, mut drive: runner::Drive) {
-        loop {
-            self.outbox.append(&mut drive.send);
-            self.entries.extend(self.runner.take_seen().into_iter().map(|(_, event)| Entry::Interp(event)));
-            if !drive.again {
-                break;
-            }
-            // The step budget ran out with lanes still runnable: the page yields, then drives on.
-            drive = self.runner.drive(now());
-        }
-        self.report.steps = self.runner.steps();
-    }
-
-    /// Send what the runner asked for, timing each call from now.
-    async fn flush(&mut self) -> Result<(), String> {
-        for msg in std::mem::take(&mut self.outbox) {
-            if let ClientMsg::Call { id, .. } = msg {
-                self.sent_at.insert(id, Instant::now());
-                self.out.insert(id);
-                self.report.calls += 1;
-            }
-            send(&mut self.ws, &msg).await?;
-        }
-        Ok(())
+    async fn click(&mut self, cmd: RunCmd) -> Result<(), String> {
+        self.clicked = Some(Instant::now());
+        send(&mut self.ws, &ClientMsg::Run { cmd }).await
     }
 
     /// Pause for `length` (or until `leave_at`) while reading what the relay
@@ -354,11 +340,10 @@ impl Session {
                 () = tokio::time::sleep_until(until.into()) => return Ok(Instant::now() < leave_at),
             };
             self.on_frame(frame)?;
-            self.flush().await?;
         }
     }
 
-    /// Wait for the next protocol message. Calls out with no message for
+    /// Wait for the next frame. A run not ended with no frame for
     /// `ANSWER_TIMEOUT` (pings do not count) is a failure. False when it is time to leave.
     async fn wait_for_answer(&mut self, leave_at: Instant) -> Result<bool, String> {
         let give_up = Instant::now() + ANSWER_TIMEOUT;
@@ -379,7 +364,6 @@ impl Session {
                 }
             };
             self.on_frame(frame)?;
-            self.flush().await?;
         }
         Ok(true)
     }
@@ -388,9 +372,13 @@ impl Session {
         let at = Instant::now();
         match frame {
             Some(Ok(Message::Text(text))) => {
-                let msg = serde_json::from_str::<ServerMsg>(&text).map_err(|e| format!("unreadable message {text}: {e}"))?;
+                let msg = socklab_run::page::decode(&text).map_err(|e| format!("unreadable message {text}: {e}"))?;
                 self.messages += 1;
-                self.on_message(msg, at);
+                match msg {
+                    FromRelay::Session(msg) => self.on_message(msg, at),
+                    FromRelay::Page(PageMsg::Run(update)) => self.on_update(update, at),
+                    FromRelay::Page(other) => self.fail(format!("an answer to a request never made: {other:?}")),
+                }
                 Ok(())
             }
             // tungstenite answers pings itself.
@@ -402,7 +390,38 @@ impl Session {
         }
     }
 
-    /// Check one message against the calls out, then hand it to the runner.
+    /// What the run did: the calls it announces, its lanes, its interpreter events.
+    fn on_update(&mut self, update: RunUpdate, at: Instant) {
+        if !update.rejected.is_empty() {
+            self.fail(format!("the solution does not parse: {:?}", update.rejected));
+            self.ended = true;
+        }
+        if (update.stepped || update.started.is_some() || update.paused.is_some())
+            && let Some(clicked) = self.clicked.take()
+        {
+            self.report.latencies.push(at.duration_since(clicked));
+        }
+        for (id, _) in &update.sent {
+            self.sent_at.insert(*id, at);
+            self.out.insert(*id);
+            self.report.calls += 1;
+        }
+        self.entries.extend(update.seen.into_iter().map(|(_, event)| Entry::Interp(event)));
+        if let Some(steps) = update.steps {
+            self.report.steps = steps;
+        }
+        if let Some(lanes) = update.lanes {
+            self.lanes = lanes;
+        }
+        if let Some(names) = update.names {
+            self.names = names;
+        }
+        if update.ended {
+            self.ended = true;
+        }
+    }
+
+    /// Check one message against the calls out.
     fn on_message(&mut self, msg: ServerMsg, at: Instant) {
         match &msg {
             ServerMsg::Pending { id } => {
@@ -425,12 +444,9 @@ impl Session {
             }
             ServerMsg::Event { event } => self.entries.push(Entry::Kernel(event.clone())),
             ServerMsg::Hello { .. } | ServerMsg::Pcap { .. } => {
-                self.fail("a second hello, or a capture nobody asked for, from the relay".into());
-                return;
+                self.fail("a second hello, or a capture nobody asked for, from the relay".into())
             }
         }
-        let drive = self.runner.on_message(msg, now());
-        self.take(drive);
     }
 
     /// Times call `id`'s first answer; false when it was not waiting for one.
@@ -466,7 +482,7 @@ impl Session {
         let lines = self.transcript();
         let mut problems = Vec::new();
         let mut unobserved = Vec::new();
-        for lane in self.runner.lane_views() {
+        for lane in &self.lanes {
             if lane.status != LaneStatus::Ended(EndStatus::Finished) {
                 problems.push(format!("lane {} ended {:?}", lane.name, lane.status));
             }
@@ -514,7 +530,9 @@ impl Session {
             .iter()
             .filter_map(|entry| match entry {
                 Entry::Interp(event) => Some(Line::Interp(event.clone())),
-                Entry::Kernel(event) => Line::kernel(event, |sock| self.runner.socket_name(sock)),
+                Entry::Kernel(event) => Line::kernel(event, |sock| {
+                    self.names.iter().find(|(named, _)| *named == sock).map(|(_, name)| name.clone())
+                }),
             })
             .collect()
     }
@@ -531,9 +549,4 @@ impl Session {
             self.fail("the relay did not finish the close handshake within 30 s".into());
         }
     }
-}
-
-/// Wall-clock seconds, for the script's `time()`.
-fn now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }

@@ -202,6 +202,7 @@ impl RunHost {
                     lanes.iter().filter_map(|view| Some((view.name.clone(), library_view(&view.stack)?))).collect();
                 update.lanes = Some(lanes.clone());
                 update.names = Some(names.clone());
+                update.steps = Some(runner.steps());
                 update.libraries = libraries.clone();
                 self.told = (lanes, names, libraries);
             }

@@ -56,6 +56,9 @@ pub struct RunUpdate {
     /// The script's names for the sockets made so far, when they changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub names: Option<Vec<(SockId, String)>>,
+    /// With `lanes`: statements the run has begun.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<u64>,
     /// With `lanes`: the library code each lane inside a library function is in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub libraries: Vec<(String, LibraryView)>,
