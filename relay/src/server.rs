@@ -247,7 +247,8 @@ pub const EXPORT_MAX_SCRIPT: usize = 256 << 10;
 /// `POST /export/python` and `/export/c`: the body, a script, exported to
 /// that language. It needs the access token (a bearer token) when the relay
 /// has one, and is at most [`EXPORT_MAX_SCRIPT`] bytes of UTF-8; 422 says why
-/// a script does not export. Parsing and exporting are linear in its size.
+/// a script does not export. Parsing and exporting are linear in its size;
+/// [`EXPORTS`] bounds how many run at once.
 async fn export(State(state): State<Arc<AppState>>, Path(target): Path<String>, request: Request) -> Response {
     if !matches!(target.as_str(), "python" | "c") {
         return (StatusCode::NOT_FOUND, "not found: export to python or c\n").into_response();
@@ -279,13 +280,32 @@ async fn export(State(state): State<Arc<AppState>>, Path(target): Path<String>, 
             return (StatusCode::BAD_REQUEST, format!("the script is not UTF-8 text (byte {at})\n")).into_response();
         }
     };
-    // Off the async workers: a large script takes milliseconds.
-    match tokio::task::spawn_blocking(move || export_script(&target, &source)).await {
+    // On a thread of its own, which holds the turn to its end (even when the
+    // client leaves), off the connection's thread.
+    let turn = EXPORTS.acquire().await;
+    let (done, exported) = tokio::sync::oneshot::channel();
+    let thread = std::thread::Builder::new().name("socklab-export".into()).stack_size(EXPORT_STACK).spawn(move || {
+        let _ = done.send(export_script(&target, &source));
+        drop(turn);
+    });
+    if thread.is_err() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "no thread for the export now; try again\n").into_response();
+    }
+    match exported.await {
         Ok(Ok(program)) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], program).into_response(),
         Ok(Err(why)) => (StatusCode::UNPROCESSABLE_ENTITY, [(header::CACHE_CONTROL, "no-store")], why).into_response(),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the export failed\n").into_response(),
     }
 }
+
+/// Exports running at once in this process; the rest wait their turn. One
+/// at the size limit takes up to ~100 MB and a fraction of a second.
+static EXPORTS: Semaphore = Semaphore::const_new(2);
+
+/// The stack of an export's thread (reserved, used only as deep as needed):
+/// the exporters recurse along the tree, which a script at the size limit can
+/// nest ~50,000 levels deep (chains of 1,000 operators within parentheses).
+const EXPORT_STACK: usize = 256 << 20;
 
 /// `source` as a `target` (`python` or `c`) program, or why not: the parse's
 /// diagnostics (`LINE:COL: message`, one a line) or the exporter's refusal.

@@ -90,3 +90,24 @@ async fn the_relay_s_token_is_asked_for() {
     }
     assert_eq!(post(&relay, "/export/python", script, Some(&relay.token)).await.status, 200);
 }
+
+/// The deepest trees a script can make (a chain of 999 operators, and such
+/// chains nested 48 deep) export without harm to the relay.
+#[tokio::test]
+async fn the_deepest_scripts_export() {
+    let relay = Relay::start();
+    let chain = |inner: &str| format!("({} + {inner})", vec!["1"; 990].join(" + "));
+    let mut nested = "1".to_string();
+    for _ in 0..48 {
+        nested = chain(&nested);
+    }
+    let long = format!("x = {}\n", vec!["1"; 1000].join(" + "));
+    for script in [long, format!("x = {nested}\nprint(x)\n")] {
+        for target in ["python", "c"] {
+            let answer = post(&relay, &format!("/export/{target}"), script.as_bytes(), Some(&relay.token)).await;
+            assert!(matches!(answer.status, 200 | 422), "{target}: {} {}", answer.status, answer.body);
+        }
+    }
+    let after = post(&relay, "/export/python", b"print(1)\n", Some(&relay.token)).await;
+    assert_eq!(after.status, 200, "the relay still answers");
+}
