@@ -97,6 +97,17 @@ pub fn App() -> Html {
             let _ = storage.set_item(SCRIPT_KEY, source);
         }
     });
+    // The relay parses the script for the editors' diagnostics: again at every
+    // edit, and when a connection opens.
+    let open = matches!(state.connection, Connection::Open { .. });
+    use_effect_with((state.source.clone(), open), {
+        let check = relay.check.clone();
+        move |(source, open): &(String, bool)| {
+            if *open {
+                check.emit(source.clone());
+            }
+        }
+    });
     use_effect_with(state.lang, |lang| {
         if let Some(storage) = local_storage() {
             let _ = storage.set_item(LANG_KEY, lang.code());
@@ -160,7 +171,7 @@ pub fn App() -> Html {
     let exported = use_state(|| None::<(&'static str, Result<String, String>)>);
 
     let parts = lanes::split(&state.source);
-    let diagnostics = lang::parse(&state.source).diagnostics;
+    let diagnostics = &state.diagnostics;
     let focused = state.focused.min(parts.len() - 1);
     let focused_name = parts.get(focused).map(|p| p.name.clone()).unwrap_or_default();
 
@@ -356,6 +367,11 @@ pub fn App() -> Html {
     let on_seek = dispatch.to_callback().reform(Action::Seek);
     let on_step_back = dispatch.to_callback().reform(|()| Action::StepBack);
     let lane_views = |name: &str| lanes_shown.iter().find(|view| view.name == name).cloned();
+    // The library code a lane is in, as the relay last showed it (not looking back).
+    let library = |name: &str| {
+        let now = state.cursor.is_none();
+        state.libraries.iter().find(|(lane, _)| now && lane == name).map(|(_, view)| view.clone())
+    };
     // Threads and forked children run their part's code: `server/thread-1` is `server`'s.
     let spawned = |name: &str| {
         let prefix = format!("{name}/");
@@ -372,6 +388,7 @@ pub fn App() -> Html {
                 diagnostics={diagnostics.iter().filter(|d| in_lane(d.line)).cloned().collect::<Vec<_>>()}
                 marks={marks_shown.range(part.first_line..last).map(|(k, v)| (*k, v.clone())).collect::<std::collections::BTreeMap<_, _>>()}
                 view={lane_views(&part.name)}
+                library={library(&part.name)}
                 spawned={spawned(&part.name)}
                 prints={state.prints.get(&part.name).cloned().unwrap_or_default()}
                 focused={index == focused}

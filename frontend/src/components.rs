@@ -12,11 +12,12 @@ use yew::prelude::*;
 
 use crate::diagram;
 use crate::highlight;
-use crate::lanes::{LanePart, LibraryView};
+use crate::lanes::LanePart;
+use socklab_run::library::LibraryView;
 use socklab_lang::interp::StackEntry;
-use crate::runner::{LaneStatus, LaneView};
+use socklab_lang::schedule::{LaneStatus, LaneView};
 use crate::state::{Connection, Mark, Segment, SocketRow, Transition};
-use crate::transcript::{Line, LineKind};
+use socklab_run::line::{Line, LineKind};
 
 #[derive(Properties, PartialEq)]
 pub struct StatusProps {
@@ -80,8 +81,11 @@ pub struct LaneEditorProps {
     pub diagnostics: Vec<Diagnostic>,
     /// Marks on this lane's lines.
     pub marks: BTreeMap<u32, Mark>,
-    /// The runner's view of this lane, during a run.
+    /// The run's view of this lane, during a run.
     pub view: Option<LaneView>,
+    /// The library code the lane is in, while it steps inside a library function.
+    #[prop_or_default]
+    pub library: Option<LibraryView>,
     /// Lanes started at run time that run this part's code (threads and
     /// forked children, `server/thread-1`), in start order.
     #[prop_or_default]
@@ -137,7 +141,7 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
     // The call stack, outermost first; the lines its callers in this code wait on are marked too.
     let stack = props.view.as_ref().map_or(&[][..], |view| &view.stack[..]);
     let callers: Vec<u32> = stack[..stack.len().saturating_sub(1)].iter().filter(|f| f.module.is_none()).map(|f| f.line).collect();
-    let library = crate::lanes::library_view(stack);
+    let library = props.library.as_ref();
     let blocked_line = props.view.as_ref().and_then(|view| match &view.status {
         LaneStatus::Blocked { what } => Some((view.line, what.clone())),
         _ => None,
@@ -228,7 +232,7 @@ pub fn LaneEditor(props: &LaneEditorProps) -> Html {
                     aria-label={format!("step over, lane {}", part.name)}>{ "Step over" }</button>
             </header>
             { call_stack(&part.name, stack) }
-            if let Some(library) = library { { library_code(&part.name, &library) } }
+            if let Some(library) = library { { library_code(&part.name, library) } }
             if !props.spawned.is_empty() {
                 <ul class="spawned" aria-label={format!("threads and processes of {}", part.name)}>
                     { for props.spawned.iter().map(|view| spawned_lane(view, &props.on_step)) }
@@ -299,7 +303,7 @@ fn call_stack(lane: &str, stack: &[StackEntry]) -> Html {
 /// The library code a lane is stepping in: the module's lines around the
 /// current one, read-only, highlighted as the editor highlights.
 fn library_code(lane: &str, view: &LibraryView) -> Html {
-    let row = |(offset, text): (usize, &&str)| {
+    let row = |(offset, text): (usize, &String)| {
         let number = view.first_line + offset as u32;
         let code = highlight::line(text, None)
             .into_iter()

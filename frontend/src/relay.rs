@@ -1,21 +1,21 @@
-//! The one hook that owns the WebSocket to the relay: it says hello, runs
-//! scripts through a `Runner`, and reports everything to the page's reducer.
+//! The one hook that owns the WebSocket to the relay: it says hello, asks the
+//! relay to run or step the script, and reports what the relay says (the
+//! run's updates, the calls' answers, the kernel's events) to the page's reducer.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use socklab_lang::interp::Interpreter;
+use socklab_run::page::{self, FromRelay, PageMsg, RunUpdate};
 use socklab_wire::network::LinkConditions;
-use socklab_wire::protocol::{Call, ClientMsg, Event, MAX_PCAP_MARKS, PROTOCOL_VERSION, PcapMark, ServerMsg};
+use socklab_wire::protocol::{Call, ClientMsg, Event, MAX_PCAP_MARKS, PROTOCOL_VERSION, PcapMark, RunCmd, ServerMsg, SockId};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 use yew::prelude::*;
 
-use crate::runner::{Drive, Runner, choose_step};
 use crate::state::{Action, Connection, State};
-use crate::transcript::{Line, LineKind};
+use socklab_run::line::{Line, LineKind};
 
 /// What the page can ask of the relay.
 #[derive(Clone, PartialEq)]
@@ -27,7 +27,7 @@ pub struct RelayHandle {
     /// Step one statement of the named lane (or, with the first `true`, step
     /// over its calls), starting a paused run if needed; with the second
     /// `true`, a lane that cannot step hands the step to the lane Run would
-    /// pick (`runner::choose_step`).
+    /// pick (`socklab_run::runner::choose_step`).
     pub step: Callback<(String, String, bool, bool)>,
     /// Pause a run: lanes then run only when stepped.
     pub pause: Callback<()>,
@@ -39,6 +39,8 @@ pub struct RelayHandle {
     pub reset: Callback<()>,
     /// Connect again (after a loss, or to the relay the settings name).
     pub reconnect: Callback<()>,
+    /// Ask the relay for the script's diagnostics (answered by `Action::Checked`).
+    pub check: Callback<String>,
     /// Set a link's conditions: `lab_link(a, b, …)`, sent between steps.
     pub link: Callback<(String, Option<String>, LinkConditions)>,
     /// Ask the relay for the session's capture and save it as a pcapng file.
@@ -107,85 +109,42 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
             }
         });
     }
-    let run = {
+    let command = |cmd: fn(&Shared, &UseReducerDispatcher<State>, RunCmd)| {
         let (session, dispatch) = (session.clone(), dispatch.clone());
-        Callback::from(move |source: String| {
-            let drive = session.borrow_mut().runner.as_mut().map(|runner| {
-                runner.set_paused(false);
-                runner.drive(now())
-            });
-            match drive {
-                Some(drive) => {
-                    dispatch.dispatch(Action::Paused(false));
-                    apply(&session, &dispatch, drive);
-                }
-                None => {
-                    start_run(&session, &dispatch, &source, false);
-                }
-            }
-        })
+        move |run: RunCmd| cmd(&session, &dispatch, run)
     };
-    let step = {
-        let (session, dispatch) = (session.clone(), dispatch.clone());
-        Callback::from(move |(source, lane, over, follow): (String, String, bool, bool)| {
-            if session.borrow().runner.is_none() && !start_run(&session, &dispatch, &source, true) {
-                return;
-            }
-            let drive = session.borrow_mut().runner.as_mut().map(|runner| {
-                runner.set_paused(true);
-                // A blocked lane does not dead-end Step: the lane Run would pick moves, and the page says so.
-                let choice = choose_step(&runner.lane_views(), &lane, follow);
-                let drive = match choice.lane {
-                    Some(index) if over => runner.step_over_lane(index, now()),
-                    Some(index) => runner.step_lane(index, now()),
-                    None => Drive::default(),
-                };
-                (drive, choice.note)
-            });
-            if let Some((drive, note)) = drive {
-                dispatch.dispatch(Action::Paused(true));
-                dispatch.dispatch(Action::StepNote(note));
-                apply(&session, &dispatch, drive);
-            }
-        })
-    };
-    let pause = {
-        let (session, dispatch) = (session.clone(), dispatch.clone());
-        Callback::from(move |()| {
-            if let Some(runner) = session.borrow_mut().runner.as_mut() {
-                runner.set_paused(true);
-                dispatch.dispatch(Action::Paused(true));
-            }
-        })
-    };
-    let cancel = {
-        let (session, dispatch) = (session.clone(), dispatch.clone());
-        Callback::from(move |lane: String| {
-            let drive = session.borrow_mut().runner.as_mut().and_then(|runner| {
-                let index = runner.lane_views().iter().position(|view| view.name == lane)?;
-                Some(runner.cancel_lane(index))
-            });
-            if let Some(drive) = drive {
-                apply(&session, &dispatch, drive);
-            }
-        })
-    };
-    let stop = {
-        let (session, dispatch) = (session.clone(), dispatch.clone());
-        Callback::from(move |()| stop_run(&session, &dispatch))
-    };
+    let run = Callback::from({
+        let send = command(send_run);
+        move |source: String| send(RunCmd::Go { source })
+    });
+    // A blocked lane does not dead-end Step: the relay steps the lane Run would pick, and says so.
+    let step = Callback::from({
+        let send = command(send_run);
+        move |(source, lane, over, follow): (String, String, bool, bool)| send(RunCmd::Step { source, lane, over, follow })
+    });
+    let pause = Callback::from({
+        let send = command(send_run);
+        move |()| send(RunCmd::Pause)
+    });
+    let cancel = Callback::from({
+        let send = command(send_run);
+        move |lane: String| send(RunCmd::Cancel { lane })
+    });
+    let stop = Callback::from({
+        let send = command(send_run);
+        move |()| send(RunCmd::Stop)
+    });
+    let input = Callback::from({
+        let send = command(send_run);
+        move |(lane, line): (String, Option<String>)| send(RunCmd::Input { lane, line })
+    });
+    let check = Callback::from({
+        let send = command(send_run);
+        move |source: String| send(RunCmd::Check { source })
+    });
     let reconnect = {
         let (session, dispatch) = (session.clone(), dispatch.clone());
         Callback::from(move |()| reconnect_now(&session, &dispatch))
-    };
-    let input = {
-        let (session, dispatch) = (session.clone(), dispatch.clone());
-        Callback::from(move |(lane, line): (String, Option<String>)| {
-            let drive = session.borrow_mut().runner.as_mut().map(|runner| runner.feed_input(&lane, line.as_deref(), now()));
-            if let Some(drive) = drive {
-                apply(&session, &dispatch, drive);
-            }
-        })
     };
     let link = {
         let (session, dispatch) = (session.clone(), dispatch.clone());
@@ -208,12 +167,26 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
         })
     };
     let reset = Callback::from(move |()| {
-        stop_run(&session, &dispatch);
-        // A new session: the relay closes every socket of the old one.
+        // A new session: the relay ends the old one's run and closes every socket it had.
         reconnect_now(&session, &dispatch);
         dispatch.dispatch(Action::Reset);
     });
-    RelayHandle { run, stop, step, pause, cancel, input, reset, reconnect, link, pcap }
+    RelayHandle { run, stop, step, pause, cancel, input, check, reset, reconnect, link, pcap }
+}
+
+/// Sends a request about the run the relay makes for the page; without a
+/// connection, a Run or Step says so in the log.
+fn send_run(session: &Shared, dispatch: &UseReducerDispatcher<State>, cmd: RunCmd) {
+    let check = matches!(cmd, RunCmd::Check { .. });
+    let sent = session.borrow().socket.as_ref().is_some_and(|socket| {
+        let text = serde_json::to_string(&ClientMsg::Run { cmd }).expect("client messages serialize");
+        // A failed send shows up as a close event.
+        socket.send_with_str(&text).is_ok()
+    });
+    if !sent && !check {
+        let line = Line::new(LineKind::Problem, "not connected to the relay: the script runs there");
+        dispatch.dispatch(Action::Output(vec![line]));
+    }
 }
 
 /// Sends a request of the page's own with a fresh id; returns the id.
@@ -275,20 +248,8 @@ fn page_answer(session: &Shared, dispatch: &UseReducerDispatcher<State>, msg: &S
     }
 }
 
-fn stop_run(session: &Shared, dispatch: &UseReducerDispatcher<State>) {
-    let drive = session.borrow_mut().runner.as_mut().map(Runner::stop);
-    if let Some(mut drive) = drive {
-        drive.lines.push(Line::new(LineKind::Note, "stopped"));
-        apply(session, dispatch, drive);
-    }
-}
-
 fn reconnect_now(session: &Shared, dispatch: &UseReducerDispatcher<State>) {
-    let old = {
-        let mut session = session.borrow_mut();
-        session.runner = None;
-        session.socket.take()
-    };
+    let old = session.borrow_mut().socket.take();
     if let Some(socket) = old {
         // Detach first: this close is ours and must not read as a lost connection.
         socket.set_onclose(None);
@@ -303,30 +264,25 @@ fn reconnect_now(session: &Shared, dispatch: &UseReducerDispatcher<State>) {
     connect(session, dispatch.clone());
 }
 
-/// What lives as long as the page: the socket and the run in progress.
+/// What lives as long as the page: the socket, and whether a run is in progress.
 #[derive(Default)]
 struct Session {
     socket: Option<WebSocket>,
-    runner: Option<Runner<Interpreter>>,
-    /// Call ids must not repeat within a session, so runs continue the count.
-    next_id: u64,
+    /// The relay runs a script for the page (between its `started` and `ended` updates).
+    running: bool,
+    /// The run's names for its sockets, as its last update gave them.
+    names: Vec<(SockId, String)>,
     /// The socket's JS callbacks; dropping them would detach the handlers.
     handlers: Vec<Closure<dyn FnMut(web_sys::Event)>>,
     /// The page's own requests so far (their ids follow `PAGE_IDS`).
     next_page_id: u64,
     /// The capture request waiting for its answer.
     pcap_id: Option<u64>,
-    /// Each lane's host, for the run in progress.
-    lane_hosts: Vec<(String, String)>,
     /// The calls lanes on hosts made this session, for the capture's comments (the latest `MAX_PCAP_MARKS`).
     marks: Vec<PcapMark>,
 }
 
 type Shared = Rc<RefCell<Session>>;
-
-fn now() -> f64 {
-    js_sys::Date::now() / 1000.0
-}
 
 fn connect(session: &Shared, dispatch: UseReducerDispatcher<State>) {
     let closed = |reason: String| Action::Connection(Connection::Closed { reason });
@@ -369,10 +325,9 @@ fn connect(session: &Shared, dispatch: UseReducerDispatcher<State>) {
                 reason if reason.is_empty() => format!("connection closed (code {})", event.code()),
                 reason => reason,
             };
-            let lines = session.borrow_mut().runner.take().map(|mut runner| runner.abandon());
-            if let Some(mut lines) = lines {
-                lines.push(Line::new(LineKind::Problem, format!("run abandoned: {reason}")));
-                dispatch.dispatch(Action::Output(lines));
+            // The relay ends the session's run with the session.
+            if std::mem::take(&mut session.borrow_mut().running) {
+                dispatch.dispatch(Action::Output(vec![Line::new(LineKind::Problem, format!("run abandoned: {reason}"))]));
                 dispatch.dispatch(Action::Ended);
             }
             dispatch.dispatch(closed(reason));
@@ -393,8 +348,10 @@ fn connect(session: &Shared, dispatch: UseReducerDispatcher<State>) {
 }
 
 fn on_text(session: &Shared, dispatch: &UseReducerDispatcher<State>, text: &str) {
-    let msg = match serde_json::from_str::<ServerMsg>(text) {
-        Ok(msg) => msg,
+    let msg = match page::decode(text) {
+        Ok(FromRelay::Session(msg)) => msg,
+        Ok(FromRelay::Page(PageMsg::Run(update))) => return on_update(session, dispatch, update),
+        Ok(FromRelay::Page(PageMsg::Checked { diagnostics })) => return dispatch.dispatch(Action::Checked(diagnostics)),
         Err(error) => {
             let line = Line::new(LineKind::Problem, format!("unreadable message from the relay: {error}"));
             return dispatch.dispatch(Action::Output(vec![line]));
@@ -409,117 +366,73 @@ fn on_text(session: &Shared, dispatch: &UseReducerDispatcher<State>, text: &str)
     if page_answer(session, dispatch, &msg) {
         return;
     }
-    match &msg {
-        ServerMsg::Error { id: Some(id), message, .. } => {
-            dispatch.dispatch(Action::Refused { id: *id, message: message.clone() })
-        }
+    let running = session.borrow().running;
+    match msg {
+        ServerMsg::Error { id: Some(id), message, .. } => dispatch.dispatch(Action::Refused { id, message }),
         ServerMsg::Event { event } => {
-            let name = match event {
+            // During a run, the relay's update that follows words the event with the script's names.
+            if !running && let Some(line) = Line::event(&event, |_| None) {
+                dispatch.dispatch(Action::Output(vec![line]));
+            }
+            let sock = match &event {
                 Event::SocketCreated { .. } | Event::Segment { .. } | Event::Resolved { .. } => None,
-                Event::TcpInfo { sock, .. } => session.borrow().runner.as_ref().and_then(|r| r.socket_name(*sock)),
-                Event::SocketClosed { sock } => session.borrow().runner.as_ref().and_then(|r| r.socket_name(*sock)),
-                Event::State { sock, .. } => {
-                    sock.and_then(|sock| session.borrow().runner.as_ref().and_then(|r| r.socket_name(sock)))
-                }
+                Event::TcpInfo { sock, .. } | Event::SocketClosed { sock } => Some(*sock),
+                Event::State { sock, .. } => *sock,
             };
-            dispatch.dispatch(Action::Observed { event: event.clone(), name });
+            let name = sock.filter(|_| running).and_then(|sock| {
+                session.borrow().names.iter().find(|(named, _)| *named == sock).map(|(_, name)| name.clone())
+            });
+            dispatch.dispatch(Action::Observed { event, name });
+        }
+        ServerMsg::Error { id: None, code, message } => {
+            dispatch.dispatch(Action::Output(vec![Line::relay_error(code, &message)]))
         }
         _ => {}
     }
-    let drive = session.borrow_mut().runner.as_mut().map(|runner| runner.on_message(msg.clone(), now()));
-    match (drive, msg) {
-        (Some(drive), _) => apply(session, dispatch, drive),
-        // Between runs the kernel still reports, e.g. a TIME_WAIT ending.
-        (None, ServerMsg::Event { event }) => {
-            if let Some(line) = Line::event(&event, |_| None) {
-                dispatch.dispatch(Action::Output(vec![line]));
-            }
-        }
-        (None, ServerMsg::Error { code, message, .. }) => {
-            dispatch.dispatch(Action::Output(vec![Line::relay_error(code, &message)]))
-        }
-        (None, _) => {}
-    }
 }
 
-/// Starts a run (paused: for stepping); false if the script does not parse.
-fn start_run(session: &Shared, dispatch: &UseReducerDispatcher<State>, source: &str, paused: bool) -> bool {
-    let first_id = session.borrow().next_id;
-    match Runner::from_source(source, first_id) {
-        Err(diagnostics) => {
-            dispatch.dispatch(Action::Rejected(diagnostics.iter().map(Line::diagnostic).collect()));
-            false
-        }
-        Ok(mut runner) => {
-            session.borrow_mut().lane_hosts = crate::lanes::lane_hosts(source);
-            dispatch.dispatch(Action::Started { paused });
-            runner.set_paused(paused);
-            let drive = runner.drive(now());
-            session.borrow_mut().runner = Some(runner);
-            apply(session, dispatch, drive);
-            true
-        }
+/// What the run did, in the order the page applies it.
+fn on_update(session: &Shared, dispatch: &UseReducerDispatcher<State>, update: RunUpdate) {
+    let RunUpdate { started, rejected, paused, stepped, note, sent, lines, seen, lanes, names, libraries, marks, ended } = update;
+    if !rejected.is_empty() {
+        dispatch.dispatch(Action::Rejected(rejected.iter().map(Line::diagnostic).collect()));
     }
-}
-
-/// Sends what the runner asked for, shows its lines, and keeps it going.
-fn apply(session: &Shared, dispatch: &UseReducerDispatcher<State>, drive: Drive) {
-    let Drive { send, lines, again } = drive;
-    let calls: Vec<(u64, Call)> = send
-        .iter()
-        .filter_map(|msg| match msg {
-            ClientMsg::Call { id, call } => Some((*id, call.clone())),
-            _ => None,
-        })
-        .collect();
-    if !calls.is_empty() {
-        dispatch.dispatch(Action::Sent(calls));
-    }
-    let finished = {
+    if let Some(paused) = started {
         let mut session = session.borrow_mut();
-        if let Some(socket) = &session.socket {
-            for msg in &send {
-                let text = serde_json::to_string(msg).expect("client messages serialize");
-                // A failed send shows up as a close event, which ends the run.
-                let _ = socket.send_with_str(&text);
-            }
-        }
-        let marks = session.runner.as_mut().map(Runner::take_marks).unwrap_or_default();
-        for (ts_us, lane, line) in marks {
-            let part = lane.split('/').next().unwrap_or_default();
-            if let Some((_, host)) = session.lane_hosts.iter().find(|(name, _)| name == part) {
-                let host = host.clone();
-                session.marks.push(PcapMark { ts_us, host, lane, line });
-            }
-        }
+        session.running = true;
+        session.names.clear();
+        drop(session);
+        dispatch.dispatch(Action::Started { paused });
+    }
+    if let Some(paused) = paused {
+        dispatch.dispatch(Action::Paused(paused));
+    }
+    if stepped {
+        dispatch.dispatch(Action::StepNote(note));
+    }
+    if !sent.is_empty() {
+        dispatch.dispatch(Action::Sent(sent));
+    }
+    {
+        let mut session = session.borrow_mut();
+        session.marks.extend(marks);
         let excess = session.marks.len().saturating_sub(MAX_PCAP_MARKS);
         session.marks.drain(..excess);
-        if let Some(runner) = session.runner.as_mut() {
-            dispatch.dispatch(Action::Interp(runner.take_seen()));
-            dispatch.dispatch(Action::Lanes { lanes: runner.lane_views(), names: runner.socket_names() });
-        }
-        let finished = session.runner.as_ref().is_some_and(Runner::is_finished);
-        if finished {
-            let runner = session.runner.take().expect("checked above");
-            session.next_id = runner.next_id();
-        }
-        finished
-    };
+    }
+    if !seen.is_empty() {
+        dispatch.dispatch(Action::Interp(seen));
+    }
+    if let Some(lanes) = lanes {
+        let names = names.unwrap_or_default();
+        session.borrow_mut().names.clone_from(&names);
+        dispatch.dispatch(Action::Lanes { lanes, names, libraries });
+    }
     if !lines.is_empty() {
         dispatch.dispatch(Action::Output(lines));
     }
-    if finished {
+    if ended {
+        session.borrow_mut().running = false;
         dispatch.dispatch(Action::Ended);
-    } else if again {
-        // Let the browser paint and handle input before the next batch of steps.
-        let (session, dispatch) = (session.clone(), dispatch.clone());
-        yew::platform::spawn_local(async move {
-            yew::platform::time::sleep(Duration::ZERO).await;
-            let drive = session.borrow_mut().runner.as_mut().map(|runner| runner.drive(now()));
-            if let Some(drive) = drive {
-                apply(&session, &dispatch, drive);
-            }
-        });
     }
 }
 

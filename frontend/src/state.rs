@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use socklab_lang::Diagnostic;
 use socklab_lang::interp::InterpEvent;
 use socklab_lang::order::{Key, insert_at};
 use socklab_lessons::{self as lessons, Lang, StepReport};
@@ -15,8 +16,9 @@ use yew::Reducible;
 
 use crate::links::LinkState;
 use crate::plot::Sample;
-use crate::runner::{LaneStatus, LaneView};
-use crate::transcript::{Line, LineKind};
+use socklab_lang::schedule::{LaneStatus, LaneView};
+use socklab_run::library::LibraryView;
+use socklab_run::line::{Line, LineKind};
 
 /// The TCP echo example of `docs/language.md`, so a first Run works.
 pub const ECHO_EXAMPLE: &str = r#"# lane: server
@@ -304,8 +306,12 @@ pub struct State {
     pub dropped: usize,
     /// The lane editor with focus (index into `lanes::split`), stepped by Step.
     pub focused: usize,
-    /// The runner's lanes, while a run is in progress or after it.
+    /// The run's lanes, while a run is in progress or after it.
     pub lanes: Vec<LaneView>,
+    /// The library code lanes inside a library function are in, by lane.
+    pub libraries: Vec<(String, LibraryView)>,
+    /// The script's diagnostics, from the relay's parser (empty until it answered).
+    pub diagnostics: Vec<Diagnostic>,
     /// Gutter marks by script line.
     pub marks: BTreeMap<u32, Mark>,
     /// Print output by script part (a spawned lane's under its part, prefixed with its name).
@@ -360,6 +366,8 @@ impl Default for State {
             dropped: 0,
             focused: 1,
             lanes: Vec::new(),
+            libraries: Vec::new(),
+            diagnostics: Vec::new(),
             marks: BTreeMap::new(),
             prints: BTreeMap::new(),
             scene: Scene::default(),
@@ -614,7 +622,9 @@ pub enum Action {
     /// Interpreter events, each with its place in the kernel's order: gutter marks and prints.
     Interp(Vec<(Key, InterpEvent)>),
     /// The runner's lanes now, and the names of the sockets made so far.
-    Lanes { lanes: Vec<LaneView>, names: Vec<(SockId, String)> },
+    Lanes { lanes: Vec<LaneView>, names: Vec<(SockId, String)>, libraries: Vec<(String, LibraryView)> },
+    /// The script's diagnostics, as the relay's parser gave them.
+    Checked(Vec<Diagnostic>),
     /// Calls sent to the relay, by id.
     Sent(Vec<(u64, Call)>),
     /// A call's answer; `ts_us` is when its system call was made.
@@ -634,7 +644,7 @@ pub enum Action {
     /// Load the open lesson's solution.
     ShowSolution,
     Lang(Lang),
-    /// The last Step's note (`runner::choose_step`), or None.
+    /// The last Step's note (`socklab_run::runner::choose_step`), or None.
     StepNote(Option<String>),
     /// Move the timeline to show the first N stops (None: live).
     Seek(Option<usize>),
@@ -712,7 +722,9 @@ impl Reducible for State {
                 events.into_iter().for_each(|(key, event)| state.interp(key, event));
                 state.check();
             }
-            Action::Lanes { lanes, names } => {
+            Action::Checked(diagnostics) => state.diagnostics = diagnostics,
+            Action::Lanes { lanes, names, libraries } => {
+                state.libraries = libraries;
                 // The timeline records each change of a lane's status, to show it when looking back.
                 let changed: Vec<(String, LaneStatus, Option<u32>)> = lanes
                     .iter()
@@ -950,7 +962,7 @@ mod tests {
             State::default(),
             [
                 Action::Observed { event: Event::SocketCreated { info }, name: None },
-                Action::Lanes { lanes: Vec::new(), names: vec![(1, "cli".into())] },
+                Action::Lanes { lanes: Vec::new(), names: vec![(1, "cli".into())], libraries: Vec::new() },
                 Action::Sent(vec![(4, Call::Connect { sock: 1, addr }), (5, Call::Send { sock: 1, data: Bytes::new(*b"hey"), flags: 0 })]),
                 Action::Observed { event: state_event("SYN_SENT", "ESTABLISHED"), name: None },
                 Action::Answered { id: 4, outcome: Outcome::Ok { value: Ret::None }, ts_us: None },
@@ -1046,7 +1058,7 @@ mod tests {
                     },
                     name: None,
                 },
-                Action::Lanes { lanes: Vec::new(), names: vec![(3, "conn".into())] },
+                Action::Lanes { lanes: Vec::new(), names: vec![(3, "conn".into())], libraries: Vec::new() },
             ],
         );
         let sockets: Vec<&str> = state
@@ -1256,7 +1268,7 @@ mod tests {
             LaneView { name: name.into(), status, line, stack: Vec::new() }
         };
         let blocked = LaneStatus::Blocked { what: "accept: waiting for a client to connect".into() };
-        let lanes = |server: LaneStatus| Action::Lanes { lanes: vec![view("server", server), view("client", LaneStatus::Ready)], names: Vec::new() };
+        let lanes = |server: LaneStatus| Action::Lanes { lanes: vec![view("server", server), view("client", LaneStatus::Ready)], names: Vec::new(), libraries: Vec::new() };
         let state = apply(
             State::default(),
             [

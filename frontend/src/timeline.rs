@@ -6,7 +6,7 @@
 use socklab_lang::transcript::Line as TranscriptLine;
 use yew::prelude::*;
 
-use crate::runner::{LaneStatus, LaneView};
+use socklab_lang::schedule::{LaneStatus, LaneView};
 use crate::state::{Happening, Recorded, Scene, SocketRow, State};
 
 /// The keys, as the page states them (titles, help).

@@ -14,8 +14,9 @@ use futures::future::{AbortHandle, Abortable, BoxFuture};
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, Sink, SinkExt, Stream, StreamExt};
 use socklab_wire::binary;
+use socklab_run::host::{Out, RunHost};
 use socklab_wire::protocol::{
-    Call, ClientMsg, ErrorCode, Event, OP_NAMES, Outcome, PROTOCOL_VERSION, ServerMsg,
+    Call, ClientMsg, ErrorCode, Event, OP_NAMES, Outcome, PROTOCOL_VERSION, RUN_IDS, ServerMsg,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -129,7 +130,7 @@ pub async fn run<I, O, E>(
     I: Stream<Item = Incoming> + Unpin,
     O: Sink<Outgoing, Error = E> + Unpin,
 {
-    let mut out = Outbox { sink: &mut outgoing, ok: true, encoding, queued_at: None };
+    let mut out = Outbox { sink: &mut outgoing, ok: true, encoding, queued_at: None, tapping: false, tapped: Vec::new() };
 
     // Hello first: version and token.
     let hello_by = tokio::time::sleep(limits.timers.hello);
@@ -205,11 +206,13 @@ pub async fn run<I, O, E>(
     })
     .await;
 
-    let mut pending: FuturesUnordered<BoxFuture<'static, Result<PendingResult, futures::future::Aborted>>> =
-        FuturesUnordered::new();
-    let mut aborts: HashMap<u64, AbortHandle> = HashMap::new();
-    let mut unannounced = Unannounced::default();
-    let mut budget = Budget::new(limits.budget);
+    let mut flight = Flight {
+        pending: FuturesUnordered::new(),
+        aborts: HashMap::new(),
+        unannounced: Unannounced::default(),
+        budget: Budget::new(limits.budget),
+        run: RunHost::default(),
+    };
     let timers = limits.timers;
     let started = tokio::time::Instant::now();
     // A quiet session is pinged every `ping_interval`; one not heard from for
@@ -233,13 +236,18 @@ pub async fn run<I, O, E>(
         // still finish within its grace (pipelined calls then answer in one write), but
         // never later than a grace after the first frame was queued.
         let more_here = matches!(std::pin::Pin::new(&mut incoming).peek().now_or_never(), Some(Some(_)));
-        if !more_here && (unannounced.is_empty() || out.queued_for() >= PENDING_GRACE) && !out.flush().await {
+        if !more_here && (flight.unannounced.is_empty() || out.queued_for() >= PENDING_GRACE) && !out.flush().await {
             break;
         }
         let poll_on = busy.polling(std::time::Instant::now());
         tokio::select! {
             // Lets the thread's other tasks run and its reactor be polled without sleeping.
             () = tokio::task::yield_now(), if poll_on => {}
+            // A run whose statement slice ran out goes on once the session has looked around.
+            () = tokio::task::yield_now(), if flight.run.wants_again() => {
+                let outs = flight.run.again(run_clock());
+                flight.perform(outs, &limits, &mut exec, &mut out, announce.as_mut()).await;
+            }
             frame = incoming.next() => {
                 let Some(frame) = frame else { break };
                 busy.activity(std::time::Instant::now());
@@ -248,27 +256,15 @@ pub async fn run<I, O, E>(
                     continue;
                 }
                 match decode(frame, &limits, encoding) {
-                    Ok(ClientMsg::Call { id, call }) => {
-                        if aborts.contains_key(&id) {
-                            out.error(Some(id), ErrorCode::DuplicateId, format!("call {id} is still pending; use a new id")).await;
-                        } else if aborts.len() >= limits.max_pending {
-                            out.refuse(Some(id), Refusal::Pending(limits.max_pending).into()).await;
-                        } else if let Err(refusal) = budget.admit(&call, std::time::Instant::now()) {
-                            out.refuse(Some(id), refusal.into()).await;
-                        } else {
-                            start_call(id, call, &mut exec, &mut out, &mut pending, &mut aborts, &mut budget).await;
-                            if aborts.contains_key(&id) {
-                                unannounced.wait(id, announce.as_mut());
-                            }
-                        }
+                    Ok(ClientMsg::Call { id, .. }) if id >= RUN_IDS => {
+                        let message = format!("call ids from {RUN_IDS} up are the relay's own, for the scripts it runs; use a smaller id");
+                        out.error(Some(id), ErrorCode::BadArguments, message).await;
                     }
-                    Ok(ClientMsg::Cancel { id }) => match aborts.remove(&id) {
-                        Some(handle) => {
-                            handle.abort();
-                            unannounced.done(id);
-                            out.send(&ServerMsg::Result { id, outcome: Outcome::Cancelled, ts_us: None }).await;
-                        }
-                        None => out.error(Some(id), ErrorCode::UnknownCall, format!("no pending call with id {id}")).await,
+                    Ok(ClientMsg::Call { id, call }) => flight.call(id, call, &limits, &mut exec, &mut out, announce.as_mut()).await,
+                    Ok(ClientMsg::Cancel { id }) => flight.cancel(id, &mut out).await,
+                    Ok(ClientMsg::Run { cmd }) => match flight.run.command(cmd, run_clock()) {
+                        Ok(outs) => flight.perform(outs, &limits, &mut exec, &mut out, announce.as_mut()).await,
+                        Err(why) => out.error(None, ErrorCode::BadArguments, why).await,
                     },
                     Ok(ClientMsg::Hello { .. }) => {
                         out.error(None, ErrorCode::UnknownType, "this session has already said hello".into()).await;
@@ -280,19 +276,19 @@ pub async fn run<I, O, E>(
                     Err(rejection) => out.reject(rejection).await,
                 }
             }
-            Some(done) = pending.next(), if !pending.is_empty() => {
+            Some(done) = flight.pending.next(), if !flight.pending.is_empty() => {
                 busy.activity(std::time::Instant::now());
                 // An aborted call was already answered as cancelled.
                 if let Ok((id, raw, called_ns)) = done {
-                    aborts.remove(&id);
-                    unannounced.done(id);
+                    flight.aborts.remove(&id);
+                    flight.unannounced.done(id);
                     let result = exec.finish(raw);
                     let ts_us = exec.at_us(called_ns);
-                    answer(id, result, ts_us, &mut exec, &mut out, &mut budget).await;
+                    answer(id, result, ts_us, &mut exec, &mut out, &mut flight.budget).await;
                 }
             }
-            () = &mut announce, if !unannounced.is_empty() => {
-                for id in unannounced.due(announce.as_mut()) {
+            () = &mut announce, if !flight.unannounced.is_empty() => {
+                for id in flight.unannounced.due(announce.as_mut()) {
                     out.send(&ServerMsg::Pending { id }).await;
                 }
             }
@@ -320,10 +316,14 @@ pub async fn run<I, O, E>(
                 break;
             }
         }
+        // What the session sent while a run is in progress drives the run.
+        if !out.tapped.is_empty() {
+            flight.perform(Vec::new(), &limits, &mut exec, &mut out, announce.as_mut()).await;
+        }
     }
     out.flush().await;
     // Dropping `pending` lets go of every socket a waiting call holds; dropping `exec` closes them all.
-    drop(pending);
+    drop(flight);
     drop(next_event);
     // The directory goes last: its removal marks the session's end.
     crate::reaper::reap((exec, observer, dir));
@@ -378,31 +378,105 @@ fn pcap(
     Ok(ServerMsg::Pcap { id, data: Bytes::new(data), packets: kept.frames.len() as u64, dropped: kept.dropped as u64 })
 }
 
-async fn start_call<O: Sink<Outgoing> + Unpin>(
-    id: u64,
-    call: Call,
-    exec: &mut crate::exec::Executor,
-    out: &mut Outbox<'_, O>,
-    pending: &mut FuturesUnordered<BoxFuture<'static, Result<PendingResult, futures::future::Aborted>>>,
-    aborts: &mut HashMap<u64, AbortHandle>,
-    budget: &mut Budget,
-) {
-    match exec.start(call) {
-        Started::Done(result) => {
-            let ts_us = exec.called_us();
-            answer(id, result, ts_us, exec, out, budget).await
+/// The session's calls in flight, what admits them, and the run the relay
+/// makes for the client (whose calls go through the same door as the client's).
+struct Flight {
+    pending: FuturesUnordered<BoxFuture<'static, Result<PendingResult, futures::future::Aborted>>>,
+    aborts: HashMap<u64, AbortHandle>,
+    unannounced: Unannounced,
+    budget: Budget,
+    run: RunHost,
+}
+
+impl Flight {
+    /// Admits and starts a call, or refuses it.
+    async fn call<O: Sink<Outgoing> + Unpin>(
+        &mut self,
+        id: u64,
+        call: Call,
+        limits: &SessionLimits,
+        exec: &mut crate::exec::Executor,
+        out: &mut Outbox<'_, O>,
+        announce: std::pin::Pin<&mut tokio::time::Sleep>,
+    ) {
+        if self.aborts.contains_key(&id) {
+            return out.error(Some(id), ErrorCode::DuplicateId, format!("call {id} is still pending; use a new id")).await;
         }
-        Started::Pending(mut call) => {
-            send_events(exec.take_events(), out).await;
-            let (handle, registration) = AbortHandle::new_pair();
-            aborts.insert(id, handle);
-            let wait = async move {
-                let raw = call.drive().await;
-                (id, raw, call.called_ns())
-            };
-            pending.push(Abortable::new(wait, registration).boxed());
+        if self.aborts.len() >= limits.max_pending {
+            return out.refuse(Some(id), Refusal::Pending(limits.max_pending).into()).await;
+        }
+        if let Err(refusal) = self.budget.admit(&call, std::time::Instant::now()) {
+            return out.refuse(Some(id), refusal.into()).await;
+        }
+        match exec.start(call) {
+            Started::Done(result) => {
+                let ts_us = exec.called_us();
+                answer(id, result, ts_us, exec, out, &mut self.budget).await
+            }
+            Started::Pending(mut call) => {
+                send_events(exec.take_events(), out).await;
+                let (handle, registration) = AbortHandle::new_pair();
+                self.aborts.insert(id, handle);
+                let wait = async move {
+                    let raw = call.drive().await;
+                    (id, raw, call.called_ns())
+                };
+                self.pending.push(Abortable::new(wait, registration).boxed());
+                self.unannounced.wait(id, announce);
+            }
         }
     }
+
+    async fn cancel<O: Sink<Outgoing> + Unpin>(&mut self, id: u64, out: &mut Outbox<'_, O>) {
+        match self.aborts.remove(&id) {
+            Some(handle) => {
+                handle.abort();
+                self.unannounced.done(id);
+                out.send(&ServerMsg::Result { id, outcome: Outcome::Cancelled, ts_us: None }).await;
+            }
+            None => out.error(Some(id), ErrorCode::UnknownCall, format!("no pending call with id {id}")).await,
+        }
+    }
+
+    /// Does what the run asked, then feeds it what the session sent meanwhile
+    /// (answers, events), until it asks for nothing more.
+    async fn perform<O: Sink<Outgoing> + Unpin>(
+        &mut self,
+        outs: Vec<Out>,
+        limits: &SessionLimits,
+        exec: &mut crate::exec::Executor,
+        out: &mut Outbox<'_, O>,
+        mut announce: std::pin::Pin<&mut tokio::time::Sleep>,
+    ) {
+        let mut queue: std::collections::VecDeque<Out> = outs.into();
+        loop {
+            out.tapping = self.run.is_running();
+            while let Some(next) = queue.pop_front() {
+                match next {
+                    Out::Page(msg) => out.send_raw(Outgoing::Text(socklab_run::page::encode(&msg))).await,
+                    Out::Session(ClientMsg::Call { id, call }) => {
+                        self.call(id, call, limits, exec, out, announce.as_mut()).await
+                    }
+                    Out::Session(ClientMsg::Cancel { id }) => self.cancel(id, out).await,
+                    Out::Session(other) => tracing::error!(?other, "a run asked for something other than a call"),
+                }
+                out.tapping = self.run.is_running();
+            }
+            let tapped = std::mem::take(&mut out.tapped);
+            if tapped.is_empty() {
+                return;
+            }
+            let now = run_clock();
+            for msg in &tapped {
+                queue.extend(self.run.on_message(msg, now));
+            }
+        }
+    }
+}
+
+/// The clock a run's scheduler reads: seconds since the Unix epoch.
+fn run_clock() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs_f64()
 }
 
 /// Busy-polling: after a frame arrives or a call ends, the session keeps
@@ -574,6 +648,9 @@ struct Outbox<'a, O> {
     encoding: Encoding,
     /// When the oldest frame not yet flushed was queued.
     queued_at: Option<std::time::Instant>,
+    /// While a run is in progress, what is sent is kept for it too.
+    tapping: bool,
+    tapped: Vec<ServerMsg>,
 }
 
 impl<O: Sink<Outgoing> + Unpin> Outbox<'_, O> {
@@ -581,6 +658,9 @@ impl<O: Sink<Outgoing> + Unpin> Outbox<'_, O> {
     async fn send(&mut self, msg: &ServerMsg) {
         if !self.ok {
             return;
+        }
+        if self.tapping && !matches!(msg, ServerMsg::Hello { .. } | ServerMsg::Pcap { .. }) {
+            self.tapped.push(msg.clone());
         }
         if self.encoding == Encoding::WithBinary
             && let Some(frame) = binary::encode_server(msg)

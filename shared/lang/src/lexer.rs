@@ -33,6 +33,19 @@ pub fn split_lane_header(text: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// Each lane's host (`# lane: NAME @ HOST`), for the lanes placed on one.
+pub fn lane_hosts(source: &str) -> Vec<(String, String)> {
+    source
+        .lines()
+        .filter_map(|line| {
+            let header = line.trim_end().strip_prefix('#')?.trim_start().strip_prefix("lane:")?;
+            let (name, host) = split_lane_header(header);
+            let host = host?;
+            (is_lane_name(name) && is_lane_name(host)).then(|| (name.to_owned(), host.to_owned()))
+        })
+        .collect()
+}
+
 pub struct Lexed {
     pub tokens: Vec<Token>,
     pub diagnostics: Vec<Diagnostic>,

@@ -15,7 +15,7 @@ use crate::interp::InterpEvent;
 
 /// Where a line sits: its time, then a rank that orders what one microsecond
 /// holds (the tracepoint tells time to the microsecond).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize)]
 pub struct Key {
     pub ts_us: u64,
     pub rank: u8,

@@ -114,7 +114,8 @@ impl Lanes for Interpreter {
 }
 
 /// Where a lane is, for the page's lane headers and gutter marks.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LaneStatus {
     Ready,
     /// A call is out and its first answer has not come yet.
@@ -125,7 +126,7 @@ pub enum LaneStatus {
 }
 
 /// One lane as the page shows it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LaneView {
     pub name: String,
     pub status: LaneStatus,
@@ -182,17 +183,19 @@ pub trait Host {
     fn max_steps(&self) -> Option<u64>;
 }
 
-/// The page: answers only come from the relay, and the slice keeps it
-/// responsive where a statement budget would end a lane.
-struct Page;
+/// A run driven by messages (`socklab_run`): answers only come from the
+/// session, and the slice hands control back between batches of statements.
+struct Messages {
+    max_steps: Option<u64>,
+}
 
-impl Host for Page {
+impl Host for Messages {
     const ATTEMPTS: bool = false;
     fn attempt(&mut self, _: u64) -> Option<CallResult> {
         None
     }
     fn max_steps(&self) -> Option<u64> {
-        None
+        self.max_steps
     }
 }
 
@@ -308,7 +311,12 @@ impl<L: Lanes> Scheduler<L> {
     /// Runs lanes for at most `slice` statements (steps, resumes, lanes ended
     /// by the statement budget) or until one makes a call.
     pub fn run(&mut self, now: f64, slice: usize) -> Turn {
-        self.run_with(now, slice, &mut Page)
+        self.run_with(now, slice, &mut Messages { max_steps: None })
+    }
+
+    /// [`run`](Self::run), ending the running lane once the run has begun `max_steps` statements.
+    pub fn run_budgeted(&mut self, now: f64, slice: usize, max_steps: u64) -> Turn {
+        self.run_with(now, slice, &mut Messages { max_steps: Some(max_steps) })
     }
 
     /// [`run`](Self::run) with what `host` adds to the rule.

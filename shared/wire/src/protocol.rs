@@ -36,7 +36,53 @@ pub enum ClientMsg {
         #[serde(default)]
         marks: Vec<PcapMark>,
     },
+    /// A request about the session's run: a script the relay runs for the
+    /// client (the page's Run and Step), answered by `run` updates.
+    Run { cmd: RunCmd },
 }
+
+/// What a client asks of the script the relay runs for it. The relay parses
+/// and runs the script, makes its calls in the session as `call` messages
+/// would (their answers and the kernel's events still come as usual), and
+/// reports the run with `run` updates (`socklab_run::page`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum RunCmd {
+    /// Run `source`, or run on if a stepped run is paused.
+    Go { source: String },
+    /// Step one statement of `lane` (with `over`, step over the calls it
+    /// makes), starting a paused run of `source` if none is in progress;
+    /// with `follow`, a lane that cannot step hands the step to the lane Run
+    /// would pick.
+    Step {
+        source: String,
+        lane: String,
+        #[serde(default)]
+        over: bool,
+        #[serde(default)]
+        follow: bool,
+    },
+    /// Run only when stepped.
+    Pause,
+    /// End the run: its calls still out are cancelled.
+    Stop,
+    /// Cancel the call `lane` is blocked in.
+    Cancel { lane: String },
+    /// A line for `lane`'s `input()`, or None for the end of its input.
+    Input {
+        lane: String,
+        #[serde(default)]
+        line: Option<String>,
+    },
+    /// Parse `source` without running it: answered with its diagnostics.
+    Check { source: String },
+}
+
+/// The longest script a `run` request may carry, in bytes.
+pub const MAX_RUN_SOURCE: usize = 256 * 1024;
+
+/// Call ids from here up belong to the scripts the relay runs for the client.
+pub const RUN_IDS: u64 = 1 << 48;
 
 /// Most marks one `pcap` request may carry.
 pub const MAX_PCAP_MARKS: usize = 10_000;

@@ -154,14 +154,32 @@ pub enum InterpEvent {
 }
 
 /// One frame of a lane's call stack, as [`Interpreter::frames`] lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StackEntry {
     /// The function's qualified name, `<module>` for a top level.
     pub function: String,
     pub line: u32,
     /// The library module written in Python whose code it is (`socketserver`),
     /// None for the lane's own code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub module: Option<&'static str>,
+}
+
+/// A [`StackEntry`] as sent: its module is ours only if it names one.
+#[derive(Deserialize)]
+struct SentFrame {
+    function: String,
+    line: u32,
+    #[serde(default)]
+    module: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for StackEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(from: D) -> Result<StackEntry, D::Error> {
+        let SentFrame { function, line, module } = SentFrame::deserialize(from)?;
+        let module = module.and_then(|name| crate::names::Module::from_name(&name)).map(crate::names::Module::name);
+        Ok(StackEntry { function, line, module })
+    }
 }
 
 impl StackEntry {

@@ -2,6 +2,7 @@
 //! (`lane:line  call  → result`), each tagged with what it reports so the page
 //! can style it.
 
+use serde::{Deserialize, Serialize};
 use socklab_lang::order::Key;
 use socklab_lang::transcript;
 use socklab_lang::interp::{EndStatus, InterpEvent};
@@ -9,7 +10,8 @@ use socklab_lang::Diagnostic;
 use socklab_wire::protocol::{ErrorCode, Event, SockId};
 
 /// What a line reports; the view picks its CSS class from this.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LineKind {
     Step,
     /// A step whose call failed.
@@ -25,11 +27,12 @@ pub enum LineKind {
 }
 
 /// One line of the transcript.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Line {
     pub kind: LineKind,
     pub text: String,
     /// Where it goes in the log (`socklab_lang::order`); `None`: after what is there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<Key>,
 }
 
