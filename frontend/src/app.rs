@@ -2,7 +2,6 @@
 
 use std::rc::Rc;
 
-use socklab_lang as lang;
 use socklab_lessons::{self as lessons, Lang};
 use socklab_wire::protocol::SandboxMode;
 use wasm_bindgen::JsCast;
