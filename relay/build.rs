@@ -65,12 +65,6 @@ fn run() -> Result<(), Error> {
         let wasm = build_frontend(&workspace, &target_dir)?;
         let mut site = bindgen_site(&wasm, &frontend_dir, &out_dir.join("bindgen"))?;
         site.extend(lesson_files());
-        site.push(SiteFile {
-            path: "/c-runtime.c".into(),
-            bytes: fs::read(workspace.join("shared/export/src/c_runtime.c"))?,
-            content_type: content_type("c"),
-            cache: CachePolicy::Revalidate,
-        });
         site
     };
     write_site(&site, &out_dir)
@@ -301,7 +295,6 @@ fn content_type(name: &str) -> &'static str {
         Some("wasm") => "application/wasm",
         Some("css") => "text/css; charset=utf-8",
         Some("json") => "application/json",
-        Some("c") => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }
 }

@@ -213,60 +213,6 @@ async fn new_tab(cdp: &mut Cdp) -> anyhow::Result<String> {
         .to_string())
 }
 
-/// The page loaded in headless Chromium, running scripts with its own runner
-/// (the scheduler and the interpreter compiled to wasm, through the page's
-/// `window.__socklabSteps`), timed in the browser with `performance.now()`.
-/// Used by the `interp` binary, which includes this file.
-#[allow(dead_code)]
-pub struct PageRunner {
-    _browser: Chromium,
-    cdp: Cdp,
-    session: String,
-}
-
-#[allow(dead_code)]
-impl PageRunner {
-    /// Loads `page_url` and waits for the page's runner to be there.
-    pub async fn open(page_url: &str) -> anyhow::Result<PageRunner> {
-        let browser = Chromium::launch()?;
-        let mut cdp = Cdp::connect(&browser.ws_url).await?;
-        let session = new_tab(&mut cdp).await?;
-        cdp.call(Some(&session), "Page.enable", json!({})).await?;
-        cdp.call(Some(&session), "Page.navigate", json!({"url": page_url}))
-            .await?;
-        poll(
-            &mut cdp,
-            Some(&session),
-            "typeof window.__socklabSteps === 'function' ? 1 : null",
-        )
-        .await
-        .context("the page has no __socklabSteps (built with SOCKLAB_SKIP_FRONTEND?)")?;
-        Ok(PageRunner {
-            _browser: browser,
-            cdp,
-            session,
-        })
-    }
-
-    /// Runs `source` (no socket calls) to its end in the page: the statements
-    /// stepped, the seconds it took, what it printed.
-    pub async fn run(&mut self, source: &str) -> anyhow::Result<(u64, f64, String)> {
-        let expression = format!(
-            "(() => {{ const t = performance.now(); const r = window.__socklabSteps({}); return [performance.now() - t, r]; }})()",
-            serde_json::to_string(source)?
-        );
-        let value = evaluate(&mut self.cdp, Some(&self.session), &expression).await?;
-        let got = &value;
-        let ms = value[0].as_f64().with_context(|| format!("no time in {got}"))?;
-        let answer = value[1].as_str().with_context(|| format!("no answer in {got}"))?;
-        let (first, printed) = answer.split_once('\n').unwrap_or((answer, ""));
-        if first == "error" {
-            bail!("the page could not run the loop: {printed}");
-        }
-        Ok((first.parse()?, ms / 1000.0, printed.to_string()))
-    }
-}
-
 /// The value of `expression` in the page.
 async fn evaluate(cdp: &mut Cdp, session: Option<&str>, expression: &str) -> anyhow::Result<Value> {
     let got = cdp

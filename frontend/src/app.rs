@@ -2,7 +2,6 @@
 
 use std::rc::Rc;
 
-use socklab_lang as lang;
 use socklab_lessons::{self as lessons, Lang};
 use socklab_wire::protocol::SandboxMode;
 use wasm_bindgen::JsCast;
@@ -29,33 +28,10 @@ const SCRIPT_KEY: &str = "socklab.script";
 /// The lessons' language.
 const LANG_KEY: &str = "socklab.lang";
 
-/// The current script exported to `target` (`python` or `c`), or why not.
-/// The C export's runtime is fetched from the relay once (`c-runtime.c`):
-/// the wasm does not carry it.
+/// The current script exported to `target` (`python` or `c`) by the relay
+/// that served the page (`POST export/{target}`), or the relay's reason.
 async fn export_program(target: &str, source: &str) -> Result<String, String> {
-    let parsed = lang::parse(source);
-    if !parsed.is_ok() {
-        let problems: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
-        return Err(format!("the script does not parse:\n{}", problems.join("\n")));
-    }
-    let exported = match target {
-        "c" => socklab_export::c_with_runtime(&parsed.script, &c_runtime().await?),
-        _ => socklab_export::python(source, &parsed.script),
-    };
-    exported.map_err(|error| error.to_string())
-}
-
-/// The C export's runtime, fetched from the relay at the first use.
-async fn c_runtime() -> Result<Rc<str>, String> {
-    thread_local! {
-        static C_RUNTIME: std::cell::RefCell<Option<Rc<str>>> = const { std::cell::RefCell::new(None) };
-    }
-    if let Some(runtime) = C_RUNTIME.with(|r| r.borrow().clone()) {
-        return Ok(runtime);
-    }
-    let runtime: Rc<str> = crate::fetch::text("c-runtime.c").await.map_err(|why| format!("the C runtime could not be loaded: {why}"))?.into();
-    C_RUNTIME.with(|r| *r.borrow_mut() = Some(runtime.clone()));
-    Ok(runtime)
+    crate::fetch::post_text(&format!("export/{target}"), source, kept(TOKEN_KEY).as_deref()).await
 }
 
 fn local_storage() -> Option<web_sys::Storage> {

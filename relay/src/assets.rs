@@ -80,7 +80,7 @@ mod tests {
     }
 
     #[test]
-    fn every_lesson_s_texts_and_the_c_runtime_are_served_beside_the_page() {
+    fn every_lesson_s_texts_are_served_beside_the_page() {
         // A placeholder build (SOCKLAB_SKIP_FRONTEND) has no page and no lesson texts.
         if !std::str::from_utf8(lookup("/").unwrap().bytes).unwrap().contains("./socklab-") {
             return;
@@ -94,9 +94,6 @@ mod tests {
             assert!(texts["explanation"][1].as_str().is_some_and(|zh| !zh.is_empty()), "{path}");
         }
         assert_eq!(lookup("/lessons/99.json"), None);
-        // The C export's runtime, which the page fetches for Export C.
-        let runtime = lookup("/c-runtime.c").expect("the C runtime is served");
-        assert_eq!(runtime.bytes, socklab_export::C_RUNTIME.as_bytes());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The HTTP side: the playground page, and the WebSocket endpoint that runs sessions.
+//! The HTTP side: the playground page, the WebSocket endpoint that runs
+//! sessions, and the export of scripts to Python and C.
 //!
 //! The upgrade is refused unless Host names this relay (DNS rebinding) and
 //! Origin is the relay's own page or allowlisted (cross-site WebSocket
@@ -10,10 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use axum::{RequestExt, Router};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use futures::{SinkExt, StreamExt};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -128,10 +129,11 @@ impl OriginPolicy {
     }
 }
 
-/// The router: page, WebSocket, health.
+/// The router: page, WebSocket, export, health.
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/ws", get(ws_upgrade))
+        .route("/export/{target}", post(export))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_page))
@@ -190,12 +192,7 @@ async fn metrics_page(State(state): State<Arc<AppState>>, request: Request) -> R
     let headers = request.headers();
     match &state.metrics_token {
         Some(token) => {
-            use subtle::ConstantTimeEq;
-            let given = headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "));
-            if !given.is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.as_bytes()))) {
+            if !bearer_allowed(headers, std::slice::from_ref(token)) {
                 return (
                     StatusCode::UNAUTHORIZED,
                     [(header::WWW_AUTHENTICATE, "Bearer")],
@@ -227,6 +224,102 @@ async fn metrics_page(State(state): State<Arc<AppState>>, request: Request) -> R
     }
     let headers = [(header::CONTENT_TYPE, metrics::CONTENT_TYPE), (header::CACHE_CONTROL, "no-store")];
     (headers, state.metrics.render()).into_response()
+}
+
+/// Whether the request's `Authorization: Bearer` token is one of `tokens`
+/// (any request is, when there are none). Every token is compared in full,
+/// in constant time.
+fn bearer_allowed(headers: &HeaderMap, tokens: &[String]) -> bool {
+    use subtle::ConstantTimeEq;
+    if tokens.is_empty() {
+        return true;
+    }
+    let Some(given) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    tokens.iter().fold(false, |found, want| found | bool::from(given.as_bytes().ct_eq(want.as_bytes())))
+}
+
+/// The largest script `/export/…` takes, in bytes.
+pub const EXPORT_MAX_SCRIPT: usize = 256 << 10;
+
+/// `POST /export/python` and `/export/c`: the body, a script, exported to
+/// that language. It needs the access token (a bearer token) when the relay
+/// has one, and is at most [`EXPORT_MAX_SCRIPT`] bytes of UTF-8; 422 says why
+/// a script does not export. Parsing and exporting are linear in its size;
+/// [`EXPORTS`] bounds how many run at once.
+async fn export(State(state): State<Arc<AppState>>, Path(target): Path<String>, request: Request) -> Response {
+    if !matches!(target.as_str(), "python" | "c") {
+        return (StatusCode::NOT_FOUND, "not found: export to python or c\n").into_response();
+    }
+    if !bearer_allowed(request.headers(), &state.access.tokens) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "exporting needs Authorization: Bearer <the relay's access token>\n",
+        )
+            .into_response();
+    }
+    let mut script = Vec::new();
+    let mut body = request.into_body().into_data_stream();
+    while let Some(chunk) = body.next().await {
+        let Ok(chunk) = chunk else {
+            return (StatusCode::BAD_REQUEST, "the script could not be read\n").into_response();
+        };
+        if script.len() + chunk.len() > EXPORT_MAX_SCRIPT {
+            let message = format!("the script is larger than {} KiB, the most the relay exports\n", EXPORT_MAX_SCRIPT >> 10);
+            return (StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
+        }
+        script.extend_from_slice(&chunk);
+    }
+    let source = match String::from_utf8(script) {
+        Ok(source) => source,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            return (StatusCode::BAD_REQUEST, format!("the script is not UTF-8 text (byte {at})\n")).into_response();
+        }
+    };
+    // On a thread of its own, which holds the turn to its end (even when the
+    // client leaves), off the connection's thread.
+    let turn = EXPORTS.acquire().await;
+    let (done, exported) = tokio::sync::oneshot::channel();
+    let thread = std::thread::Builder::new().name("socklab-export".into()).stack_size(EXPORT_STACK).spawn(move || {
+        let _ = done.send(export_script(&target, &source));
+        drop(turn);
+    });
+    if thread.is_err() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "no thread for the export now; try again\n").into_response();
+    }
+    match exported.await {
+        Ok(Ok(program)) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], program).into_response(),
+        Ok(Err(why)) => (StatusCode::UNPROCESSABLE_ENTITY, [(header::CACHE_CONTROL, "no-store")], why).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the export failed\n").into_response(),
+    }
+}
+
+/// Exports running at once in this process; the rest wait their turn. One
+/// at the size limit takes up to ~100 MB and a fraction of a second.
+static EXPORTS: Semaphore = Semaphore::const_new(2);
+
+/// The stack of an export's thread (reserved, used only as deep as needed):
+/// the exporters recurse along the tree, which a script at the size limit can
+/// nest ~50,000 levels deep (chains of 1,000 operators within parentheses).
+const EXPORT_STACK: usize = 256 << 20;
+
+/// `source` as a `target` (`python` or `c`) program, or why not: the parse's
+/// diagnostics (`LINE:COL: message`, one a line) or the exporter's refusal.
+fn export_script(target: &str, source: &str) -> Result<String, String> {
+    let parsed = socklab_lang::parse(source);
+    if !parsed.is_ok() {
+        let problems: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
+        return Err(format!("the script does not parse:\n{}", problems.join("\n")));
+    }
+    let exported = match target {
+        "c" => socklab_export::c(&parsed.script),
+        _ => socklab_export::python(source, &parsed.script),
+    };
+    exported.map_err(|error| error.to_string())
 }
 
 /// During a drain, connections still open are closed after each answer. A
@@ -433,5 +526,28 @@ mod tests {
         assert!(!policy.host_allowed("localhost"), "a bare name means port 80");
         assert!(!policy.origin_allowed("https://127.0.0.1:7878"), "the relay serves http");
         assert!(!policy.origin_allowed("HTTP://127.0.0.1:7878"), "browsers send origins in lowercase");
+    }
+
+    #[test]
+    fn scripts_export_or_say_why_not() {
+        let solution = socklab_lessons::get(2).expect("lesson 2").solution;
+        assert!(export_script("python", solution).unwrap().contains("from socket import"));
+        assert!(export_script("c", solution).unwrap().contains("int main("));
+        let broken = export_script("python", "x = (\n").unwrap_err();
+        let diagnostics = broken.strip_prefix("the script does not parse:\n").unwrap_or_else(|| panic!("{broken}"));
+        assert!(diagnostics.lines().all(|line| line.starts_with("1:") || line.starts_with("2:")), "{broken}");
+        let class = export_script("c", "class Handler:\n    pass\n").unwrap_err();
+        assert!(class.contains("the C export does not translate"), "{class}");
+    }
+
+    #[test]
+    fn bearer_tokens_are_asked_for_when_there_are_some() {
+        let with = |value: &str| HeaderMap::from_iter([(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap())]);
+        let tokens = ["a".repeat(32), "b".repeat(32)];
+        assert!(bearer_allowed(&with(&format!("Bearer {}", tokens[1])), &tokens));
+        assert!(!bearer_allowed(&with(&format!("Bearer {}", "c".repeat(32))), &tokens));
+        assert!(!bearer_allowed(&with(&tokens[0]), &tokens), "the scheme is part of the header");
+        assert!(!bearer_allowed(&HeaderMap::new(), &tokens));
+        assert!(bearer_allowed(&HeaderMap::new(), &[]), "no tokens, nothing asked");
     }
 }

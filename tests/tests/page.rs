@@ -304,11 +304,11 @@ fn the_page_steps_the_echo_example_and_shows_the_kernel() {
     driver.js("document.querySelector('button.lang').click()");
     driver.wait_for("English again", "return localStorage.getItem('socklab.lang') === 'en'");
 
-    // Export: the current script as Python, in a read-only textarea.
+    // Export: the current script as Python, exported by the relay (POST export/python), in a read-only textarea.
     driver.js("document.querySelector('button.export-python').click()");
     driver.wait_for("the exported program", "const t = document.querySelector('.overlay textarea.export-code'); return !!t && t.readOnly && /\\bimport socket\\b|from socket import/.test(t.value)");
     driver.js("document.querySelector('.overlay button.close').click()");
-    // And as C, with the runtime the page fetches from the relay (c-runtime.c).
+    // And as C (POST export/c).
     driver.js("document.querySelector('button.export-c').click()");
     driver.wait_for(
         "the exported C program",

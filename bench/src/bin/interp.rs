@@ -1,29 +1,21 @@
-//! The interpreter's cost per step, natively, in the page (the same code
-//! compiled to wasm, in headless Chromium) and against CPython, on the same
-//! loops: `cargo run --release -p socklab-bench --bin interp [ITERATIONS]
-//! [--skip-page] [--relay PATH]`. One run measures all three and prints
-//! ratios; it fails only if they disagree on a loop's result (or the page
-//! cannot be loaded when it was asked for).
+//! The interpreter's cost per step, natively (as the relay runs scripts) and
+//! against CPython, on the same loops: `cargo run --release -p socklab-bench
+//! --bin interp [ITERATIONS]`. One run measures both and prints ratios; it
+//! fails only if they disagree on a loop's result.
 
 use std::process::Command;
 use std::time::Instant;
 
 use socklab_lang::interp::{EndStatus, InterpEvent, Interpreter, LaneState, Yield};
 
-/// As in the relay and the page: the memory limit's counting is part of the cost measured.
+/// As in the relay: the memory limit's counting is part of the cost measured.
 #[global_allocator]
 static ALLOC: socklab_lang::memory::Counting = socklab_lang::memory::Counting;
 
-// The page and relay helpers of the main bench binary.
-#[allow(dead_code)]
-#[path = "../page.rs"]
-mod page;
+// The process helpers of the main bench binary.
 #[allow(dead_code)]
 #[path = "../process.rs"]
 mod process;
-#[allow(dead_code)]
-#[path = "../relay.rs"]
-mod relay;
 
 /// Loops without socket calls: what a step costs in the interpreter alone.
 /// `N` is replaced by the iteration count.
@@ -58,87 +50,42 @@ impl Best {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let iterations: u64 = args.iter().find_map(|a| a.parse().ok()).unwrap_or(200_000);
-    let relay_path = args.iter().position(|a| a == "--relay").and_then(|i| args.get(i + 1)).map(std::path::PathBuf::from);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
-    // The page as the relay serves it, in headless Chromium.
-    let mut page = if args.iter().any(|a| a == "--skip-page") {
-        None
-    } else {
-        let opened = runtime.block_on(async {
-            let path = relay::locate(relay_path.as_deref())?;
-            let relay = relay::RelayProcess::start(&path, &[])?;
-            let runner = page::PageRunner::open(&relay.page_url()).await?;
-            anyhow::Ok((relay, runner))
-        });
-        match opened {
-            Ok(opened) => Some(opened),
-            Err(error) => {
-                eprintln!("the page: {error:#}");
-                std::process::exit(1);
-            }
-        }
-    };
+    let iterations: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(200_000);
     let machine = machine();
     println!("{iterations} iterations per loop, fastest of {ROUNDS} rounds each; {machine}");
     println!();
-    println!(
-        "| loop | native steps/s | page steps/s | CPython µs/iteration | native µs/iteration | page µs/iteration | native ÷ CPython | page ÷ CPython | page ÷ native |"
-    );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| loop | native steps/s | CPython µs/iteration | native µs/iteration | native ÷ CPython |");
+    println!("| --- | --- | --- | --- | --- |");
     for (name, template) in LOOPS {
         let source = template.replace('N', &iterations.to_string());
         // Rounds alternate between the sides, and each keeps its fastest, so a
         // busy moment of the machine does not land on one side only.
-        let (mut native, mut in_page, mut python) = (Best::new(), Best::new(), Best::new());
+        let (mut native, mut python) = (Best::new(), Best::new());
         for _ in 0..ROUNDS {
             native.keep(run_socklab(&source));
-            if let Some((_, runner)) = page.as_mut() {
-                match runtime.block_on(runner.run(&source)) {
-                    Ok(run) => in_page.keep(run),
-                    Err(error) => {
-                        eprintln!("{name} in the page: {error:#}");
-                        std::process::exit(1);
-                    }
-                }
-            }
             let (t, p) = run_cpython(&source);
             python.keep((0, t, p));
         }
-        for (side, best) in [("socklab", &native), ("the page", &in_page)] {
-            if best.1.is_finite() && (best.2.trim() != python.2.trim() || best.0 != native.0) {
-                eprintln!("{name}: {side} printed {:?} in {} steps, CPython {:?}", best.2, best.0, python.2);
-                std::process::exit(1);
-            }
+        if native.2.trim() != python.2.trim() {
+            eprintln!("{name}: socklab printed {:?} in {} steps, CPython {:?}", native.2, native.0, python.2);
+            std::process::exit(1);
         }
         let per = |best: &Best| best.1 * 1e6 / iterations as f64;
-        let rate = |best: &Best| best.0 as f64 / best.1 / 1e6;
         let (ours, theirs) = (per(&native), per(&python));
-        let (page_rate, page_per, page_ratio, page_native) = if in_page.1.is_finite() {
-            let p = per(&in_page);
-            (format!("{:.2} M", rate(&in_page)), format!("{p:.3}"), format!("{:.1}×", p / theirs), format!("{:.2}×", p / ours))
-        } else {
-            ("-".into(), "-".into(), "-".into(), "-".into())
-        };
-        println!(
-            "| {name} | {:.2} M | {page_rate} | {theirs:.3} | {ours:.3} | {page_per} | {:.1}× | {page_ratio} | {page_native} |",
-            rate(&native),
-            ours / theirs
-        );
+        let rate = native.0 as f64 / native.1 / 1e6;
+        println!("| {name} | {rate:.2} M | {theirs:.3} | {ours:.3} | {:.1}× |", ours / theirs);
     }
 }
 
-/// The machine, for the figures: CPUs, model, load, chromium's version.
+/// The machine, for the figures: CPUs, model, load, python's version.
 fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo.lines().find_map(|l| l.strip_prefix("model name")).map(|m| m.trim_start_matches([' ', '\t', ':']).to_string());
     let cpus = cpuinfo.lines().filter(|l| l.starts_with("processor")).count();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load = load.split_whitespace().next().unwrap_or("?").to_string();
-    let chromium = process::first_line_of("chromium", &["--version"]).unwrap_or_else(|| "no chromium".into());
     let python = process::first_line_of("python3", &["--version"]).unwrap_or_default();
-    format!("{cpus} CPUs ({}), load average {load}, {chromium}, {python}", model.unwrap_or_else(|| "?".into()))
+    format!("{cpus} CPUs ({}), load average {load}, {python}", model.unwrap_or_else(|| "?".into()))
 }
 
 /// Steps the one lane to its end; returns the steps, the seconds and what it printed.
