@@ -3,7 +3,7 @@
 //! I/O: the session makes the calls [`Out::Session`] holds as if the client
 //! had sent them, sends the updates, and feeds back every message it sends.
 
-use socklab_lang::interp::Interpreter;
+use socklab_lang::interp::{InterpEvent, Interpreter, Limits};
 use socklab_lang::schedule::LaneView;
 use socklab_wire::protocol::{ClientMsg, MAX_PCAP_MARKS, MAX_RUN_SOURCE, PcapMark, RUN_IDS, RunCmd, ServerMsg, SockId};
 
@@ -14,6 +14,26 @@ use crate::runner::{Drive, Runner, choose_step};
 
 /// Statements one run may begin, as `socklab run`'s default: `while True: pass` ends.
 pub const MAX_STEPS: u64 = 1_000_000;
+
+/// Statements a session's runs may begin, refilled at this rate per second
+/// up to [`MAX_STEPS`]: a client that starts run after run of an endless
+/// loop gets a tenth of its first run's work each second after.
+pub const STEPS_PER_SECOND: f64 = 100_000.0;
+
+/// Below this many statements left, a new run is refused until the budget refills.
+const MIN_STEPS: f64 = 10_000.0;
+
+/// What one run's values and output may take (`socklab run` allows 256 MiB
+/// locally; a relay runs many sessions' scripts at once).
+pub const LIMITS: Limits = Limits { memory: 64 << 20, output: 16 << 20 };
+
+/// Transcript lines one update carries at most (the page keeps as many): a
+/// run's earlier lines beyond them are counted, not sent.
+pub const MAX_UPDATE_LINES: usize = 5_000;
+
+/// While a run goes on without waiting, its updates are gathered for this
+/// long (seconds) and sent as one.
+const GATHER: f64 = 0.05;
 
 /// What the session must do, in order.
 #[derive(Debug, PartialEq)]
@@ -35,11 +55,28 @@ pub struct RunHost {
     told: (Vec<LaneView>, Vec<(SockId, String)>, Vec<(String, LibraryView)>),
     /// The step budget ran out: drive again once the session has looked around.
     again: bool,
+    /// Statements the session may still begin, as of `budget_at` (seconds),
+    /// and those the run in progress has begun and were already counted.
+    budget: f64,
+    budget_at: f64,
+    counted: u64,
+    /// An update gathered while the run goes on, and since when.
+    held: Option<(RunUpdate, f64)>,
 }
 
 impl Default for RunHost {
     fn default() -> RunHost {
-        RunHost { runner: None, next_id: RUN_IDS, lane_hosts: Vec::new(), told: Default::default(), again: false }
+        RunHost {
+            runner: None,
+            next_id: RUN_IDS,
+            lane_hosts: Vec::new(),
+            told: Default::default(),
+            again: false,
+            budget: MAX_STEPS as f64,
+            budget_at: f64::NEG_INFINITY,
+            counted: 0,
+            held: None,
+        }
     }
 }
 
@@ -71,14 +108,14 @@ impl RunHost {
                 Some(runner) => {
                     runner.set_paused(false);
                     let drive = runner.drive(now);
-                    self.apply(RunUpdate { paused: Some(false), ..RunUpdate::default() }, drive)
+                    self.apply(RunUpdate { paused: Some(false), ..RunUpdate::default() }, drive, now)
                 }
-                None => self.start(&source, false, now),
+                None => self.start(&source, false, now)?,
             },
             RunCmd::Step { source, lane, over, follow } => {
                 let mut out = Vec::new();
                 if self.runner.is_none() {
-                    out = self.start(&source, true, now);
+                    out = self.start(&source, true, now)?;
                 }
                 let Some(runner) = self.runner.as_mut() else { return Ok(out) };
                 runner.set_paused(true);
@@ -90,13 +127,13 @@ impl RunHost {
                     None => Drive::default(),
                 };
                 let update = RunUpdate { paused: Some(true), stepped: true, note: choice.note, ..RunUpdate::default() };
-                out.extend(self.apply(update, drive));
+                out.extend(self.apply(update, drive, now));
                 out
             }
             RunCmd::Pause => match self.runner.as_mut() {
                 Some(runner) => {
                     runner.set_paused(true);
-                    self.apply(RunUpdate { paused: Some(true), ..RunUpdate::default() }, Drive::default())
+                    self.apply(RunUpdate { paused: Some(true), ..RunUpdate::default() }, Drive::default(), now)
                 }
                 None => Vec::new(),
             },
@@ -104,7 +141,7 @@ impl RunHost {
                 Some(runner) => {
                     let mut drive = runner.stop();
                     drive.lines.push(Line::new(LineKind::Note, "stopped"));
-                    self.apply(RunUpdate::default(), drive)
+                    self.apply(RunUpdate::default(), drive, now)
                 }
                 None => Vec::new(),
             },
@@ -114,14 +151,14 @@ impl RunHost {
                     Some(runner.cancel_lane(index))
                 });
                 match drive {
-                    Some(drive) => self.apply(RunUpdate::default(), drive),
+                    Some(drive) => self.apply(RunUpdate::default(), drive, now),
                     None => Vec::new(),
                 }
             }
             RunCmd::Input { lane, line } => match self.runner.as_mut() {
                 Some(runner) => {
                     let drive = runner.feed_input(&lane, line.as_deref(), now);
-                    self.apply(RunUpdate::default(), drive)
+                    self.apply(RunUpdate::default(), drive, now)
                 }
                 None => Vec::new(),
             },
@@ -140,7 +177,7 @@ impl RunHost {
         };
         let Some(runner) = self.runner.as_mut().filter(|_| ours) else { return Vec::new() };
         let drive = runner.on_message(msg.clone(), now);
-        self.apply(RunUpdate::default(), drive)
+        self.apply(RunUpdate::default(), drive, now)
     }
 
     /// Drives a run whose step budget ran out on.
@@ -149,32 +186,44 @@ impl RunHost {
         match self.runner.as_mut() {
             Some(runner) => {
                 let drive = runner.drive(now);
-                self.apply(RunUpdate::default(), drive)
+                self.apply(RunUpdate::default(), drive, now)
             }
             None => Vec::new(),
         }
     }
 
-    /// Starts a run (paused: for stepping), or says why the script cannot run.
-    fn start(&mut self, source: &str, paused: bool, now: f64) -> Vec<Out> {
-        match Runner::from_source(source, self.next_id) {
+    /// Starts a run (paused: for stepping), or says why the script cannot
+    /// run: diagnostics in an update, a spent budget as an error.
+    fn start(&mut self, source: &str, paused: bool, now: f64) -> Result<Vec<Out>, String> {
+        let refill = (now - self.budget_at).max(0.0) * STEPS_PER_SECOND;
+        self.budget = (self.budget + refill).min(MAX_STEPS as f64);
+        self.budget_at = now;
+        if self.budget < MIN_STEPS {
+            let wait = (MIN_STEPS - self.budget) / STEPS_PER_SECOND;
+            return Err(format!(
+                "this session's runs began {MAX_STEPS} statements lately; a run may start again in {wait:.1} s"
+            ));
+        }
+        Ok(match Runner::with_limits(source, self.next_id, LIMITS) {
             Err(diagnostics) => {
                 vec![Out::Page(PageMsg::Run(RunUpdate { rejected: diagnostics, ..RunUpdate::default() }))]
             }
             Ok(mut runner) => {
                 self.lane_hosts = socklab_lang::lexer::lane_hosts(source);
                 self.told = Default::default();
+                self.counted = 0;
                 runner.set_paused(paused);
-                runner.set_max_steps(MAX_STEPS);
+                runner.set_max_steps(self.budget as u64);
                 let drive = runner.drive(now);
                 self.runner = Some(runner);
-                self.apply(RunUpdate { started: Some(paused), ..RunUpdate::default() }, drive)
+                self.apply(RunUpdate { started: Some(paused), ..RunUpdate::default() }, drive, now)
             }
-        }
+        })
     }
 
-    /// The update for what the runner did, then its calls.
-    fn apply(&mut self, mut update: RunUpdate, drive: Drive) -> Vec<Out> {
+    /// The update for what the runner did, then its calls. While the run
+    /// goes on without a call, updates are gathered for [`GATHER`].
+    fn apply(&mut self, mut update: RunUpdate, drive: Drive, now: f64) -> Vec<Out> {
         let Drive { send, mut lines, again } = drive;
         self.again = again;
         update.sent = send
@@ -186,6 +235,9 @@ impl RunHost {
             .collect();
         update.lines.append(&mut lines);
         if let Some(runner) = self.runner.as_mut() {
+            let steps = runner.steps();
+            self.budget -= steps.saturating_sub(self.counted) as f64;
+            self.counted = steps;
             for (ts_us, lane, line) in runner.take_marks() {
                 let part = lane.split('/').next().unwrap_or_default();
                 if let Some((_, host)) = self.lane_hosts.iter().find(|(name, _)| name == part) {
@@ -213,11 +265,149 @@ impl RunHost {
                 update.ended = true;
             }
         }
+        if let Some((held, since)) = self.held.take() {
+            update = merge(held, update);
+            if self.again && send.is_empty() && now - since < GATHER {
+                self.held = Some((update, since));
+                return Vec::new();
+            }
+        } else if self.again && send.is_empty() {
+            self.held = Some((update, now));
+            return Vec::new();
+        }
+        bound(&mut update);
         let mut out = Vec::with_capacity(1 + send.len());
         if !update.is_empty() {
             out.push(Out::Page(PageMsg::Run(update)));
         }
         out.extend(send.into_iter().map(Out::Session));
         out
+    }
+}
+
+/// `later` after `earlier`, as one update.
+fn merge(mut earlier: RunUpdate, later: RunUpdate) -> RunUpdate {
+    let RunUpdate { started, rejected, paused, stepped, note, sent, lines, seen, lanes, names, steps, libraries, marks, ended } = later;
+    earlier.started = started.or(earlier.started);
+    earlier.rejected.extend(rejected);
+    earlier.paused = paused.or(earlier.paused);
+    if stepped {
+        (earlier.stepped, earlier.note) = (true, note);
+    }
+    earlier.sent.extend(sent);
+    earlier.lines.extend(lines);
+    earlier.seen.extend(seen);
+    if lanes.is_some() {
+        (earlier.lanes, earlier.names, earlier.steps, earlier.libraries) = (lanes, names, steps, libraries);
+    }
+    earlier.marks.extend(marks);
+    earlier.ended |= ended;
+    earlier
+}
+
+/// Keeps an update's lines to the last [`MAX_UPDATE_LINES`], saying how many
+/// went, and its interpreter events to as many steps (prints and lane ends all stay).
+fn bound(update: &mut RunUpdate) {
+    let excess = update.lines.len().saturating_sub(MAX_UPDATE_LINES);
+    if excess > 0 {
+        update.lines.drain(..excess);
+        let key = update.lines.first().and_then(|line| line.key);
+        let mut said = Line::new(LineKind::Note, format!("… {excess} lines of this run not sent (an update carries the last {MAX_UPDATE_LINES})"));
+        said.key = key;
+        update.lines.insert(0, said);
+    }
+    let steps = update.seen.iter().filter(|(_, event)| matches!(event, InterpEvent::Step { .. })).count();
+    let mut drop = steps.saturating_sub(MAX_UPDATE_LINES);
+    if drop > 0 {
+        update.seen.retain(|(_, event)| {
+            let step = matches!(event, InterpEvent::Step { .. });
+            let gone = step && drop > 0;
+            drop -= usize::from(gone);
+            !gone
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use socklab_wire::protocol::{Call, Outcome, Ret};
+
+    fn update(outs: &[Out]) -> &RunUpdate {
+        outs.iter()
+            .find_map(|out| match out {
+                Out::Page(PageMsg::Run(update)) => Some(update),
+                _ => None,
+            })
+            .expect("an update")
+    }
+
+    #[test]
+    fn a_run_announces_its_call_then_makes_it_and_ends_on_the_answer() {
+        let mut host = RunHost::default();
+        let outs = host.command(RunCmd::Go { source: "sleep(0.5)\nprint('done')\n".into() }, 100.0).unwrap();
+        let id = RUN_IDS;
+        assert_eq!(update(&outs).started, Some(false));
+        assert_eq!(update(&outs).sent, [(id, Call::Sleep { seconds: 0.5 })]);
+        assert_eq!(outs.last(), Some(&Out::Session(ClientMsg::Call { id, call: Call::Sleep { seconds: 0.5 } })));
+        assert!(host.is_running());
+        // Not the run's: a client's own call's answer.
+        assert!(host.on_message(&ServerMsg::Pending { id: 7 }, 100.0).is_empty());
+        let answered = ServerMsg::Result { id, outcome: Outcome::Ok { value: Ret::None }, ts_us: Some(5) };
+        let outs = host.on_message(&answered, 100.5);
+        let done = update(&outs);
+        assert!(done.ended && !host.is_running());
+        assert!(done.lines.iter().any(|line| line.text == "main| done"), "{:?}", done.lines);
+        assert_eq!(done.steps, Some(2));
+        // The next run goes on from the session's ids.
+        let outs = host.command(RunCmd::Step { source: "sleep(1)\n".into(), lane: "main".into(), over: false, follow: false }, 101.0).unwrap();
+        assert_eq!(outs.last(), Some(&Out::Session(ClientMsg::Call { id: id + 1, call: Call::Sleep { seconds: 1.0 } })));
+        let outs = host.command(RunCmd::Stop, 101.0).unwrap();
+        assert_eq!(outs.last(), Some(&Out::Session(ClientMsg::Cancel { id: id + 1 })));
+    }
+
+    #[test]
+    fn checks_parse_errors_and_oversized_scripts_change_nothing() {
+        let mut host = RunHost::default();
+        let outs = host.command(RunCmd::Check { source: "x = (\n".into() }, 0.0).unwrap();
+        assert!(matches!(&outs[..], [Out::Page(PageMsg::Checked { diagnostics })] if diagnostics.len() == 1));
+        let outs = host.command(RunCmd::Go { source: "x = (\n".into() }, 0.0).unwrap();
+        assert_eq!((update(&outs).rejected.len(), host.is_running()), (1, false));
+        let big = "#".repeat(MAX_RUN_SOURCE + 1);
+        let refused = host.command(RunCmd::Go { source: big }, 0.0).unwrap_err();
+        assert_eq!(refused, format!("the script is {} bytes; a run takes at most {MAX_RUN_SOURCE}", MAX_RUN_SOURCE + 1));
+        assert!(!host.is_running());
+        assert!(host.command(RunCmd::Pause, 0.0).unwrap().is_empty(), "no run: nothing to pause");
+    }
+
+    #[test]
+    fn endless_runs_end_and_the_sessions_statements_refill_with_time() {
+        let mut host = RunHost { budget: 20_000.0, budget_at: 10.0, ..RunHost::default() };
+        let mut outs = host.command(RunCmd::Go { source: "while True:\n    pass\n".into() }, 10.0).unwrap();
+        let (mut lines, mut updates) = (Vec::new(), 0);
+        let mut now = 10.0;
+        loop {
+            for out in &outs {
+                if let Out::Page(PageMsg::Run(update)) = out {
+                    assert!(update.lines.len() <= MAX_UPDATE_LINES + 1 && update.seen.len() <= MAX_UPDATE_LINES + 1);
+                    lines.extend(update.lines.iter().map(|line| line.text.clone()));
+                    updates += 1;
+                }
+            }
+            if !host.wants_again() {
+                break;
+            }
+            // Four slices of statements go by in each gathering.
+            now += GATHER / 4.0;
+            outs = host.again(now);
+        }
+        assert!(!host.is_running());
+        // 20,000 statements come in four slices of 5,000, gathered into one update.
+        assert_eq!(updates, 1, "{lines:?}");
+        assert!(lines.iter().any(|line| line.starts_with("… ") && line.ends_with(" lines of this run not sent (an update carries the last 5000)")));
+        assert!(lines.iter().any(|line| line.contains("stopped after 20000 statements: is there an endless loop?")), "{lines:?}");
+        let refused = host.command(RunCmd::Go { source: "pass\n".into() }, now).unwrap_err();
+        assert!(refused.starts_with("this session's runs began 1000000 statements lately; a run may start again in 0."), "{refused}");
+        assert!(host.command(RunCmd::Go { source: "pass\n".into() }, now + 1.0).is_ok(), "a second later, 100,000 more");
     }
 }

@@ -4,7 +4,7 @@
 //! message the session answers; the answers become the scheduler's answers,
 //! its calls become `call` messages, and both become lines for the page.
 
-use socklab_lang::interp::{CallResult, InterpEvent, Interpreter};
+use socklab_lang::interp::{CallResult, InterpEvent, Interpreter, Limits};
 use socklab_lang::order::{Key, Stamps};
 use socklab_lang::schedule::{Answer, Scheduler, Turn};
 use socklab_lang::{self as lang, Diagnostic};
@@ -69,16 +69,23 @@ struct HostsCall {
 impl Runner<Interpreter> {
     /// Parses `source`; a script with any diagnostic does not run.
     pub fn from_source(source: &str, first_id: u64) -> Result<Self, Vec<Diagnostic>> {
+        Runner::with_limits(source, first_id, Limits::default())
+    }
+
+    /// [`Runner::from_source`], the run's values and output held to `limits`.
+    pub fn with_limits(source: &str, first_id: u64, limits: Limits) -> Result<Self, Vec<Diagnostic>> {
         let parsed = lang::parse(source);
         if !parsed.diagnostics.is_empty() {
             return Err(parsed.diagnostics);
         }
+        let mut interpreter = Interpreter::new(&parsed.script);
+        interpreter.set_limits(limits);
         let hosts = parsed.script.hosts();
         if hosts.is_empty() {
-            return Ok(Runner::new(Interpreter::new(&parsed.script), first_id));
+            return Ok(Runner::new(interpreter, first_id));
         }
         // The hosts come first: their call takes `first_id`, the lanes' calls the ids after it.
-        let mut runner = Runner::new(Interpreter::new(&parsed.script), first_id + 1);
+        let mut runner = Runner::new(interpreter, first_id + 1);
         runner.hosts = Some(HostsCall { id: first_id, hosts, sent: false });
         Ok(runner)
     }
