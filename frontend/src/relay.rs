@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use socklab_run::page::{self, FromRelay, PageMsg, RunUpdate};
+use socklab_run::page::{self, CallSeen, FromRelay, PageMsg, RunUpdate};
 use socklab_wire::network::LinkConditions;
 use socklab_wire::protocol::{Call, ClientMsg, Event, MAX_PCAP_MARKS, PROTOCOL_VERSION, PcapMark, RunCmd, ServerMsg, SockId};
 use wasm_bindgen::JsCast;
@@ -149,9 +149,10 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
     let link = {
         let (session, dispatch) = (session.clone(), dispatch.clone());
         Callback::from(move |(a, b, conditions): (String, Option<String>, LinkConditions)| {
+            let seen = CallSeen { op: "lab_link".into(), a: Some(a.clone()), b: b.clone(), conditions: Some(conditions), ..CallSeen::default() };
             let call = Call::LabLink { a, b, conditions };
             let id = page_request(&session, |id| ClientMsg::Call { id, call: call.clone() });
-            dispatch.dispatch(Action::LinkSent { id, call });
+            dispatch.dispatch(Action::LinkSent { id, call: seen });
             if session.borrow().socket.is_none() {
                 dispatch.dispatch(Action::Refused { id, message: "not connected to the relay".into() });
             }
@@ -348,7 +349,7 @@ fn connect(session: &Shared, dispatch: UseReducerDispatcher<State>) {
 }
 
 fn on_text(session: &Shared, dispatch: &UseReducerDispatcher<State>, text: &str) {
-    let msg = match page::decode(text) {
+    let msg = match page::decode::<CallSeen>(text) {
         Ok(FromRelay::Session(msg)) => msg,
         Ok(FromRelay::Page(PageMsg::Run(update))) => return on_update(session, dispatch, update),
         Ok(FromRelay::Page(PageMsg::Checked { diagnostics })) => return dispatch.dispatch(Action::Checked(diagnostics)),
@@ -392,7 +393,7 @@ fn on_text(session: &Shared, dispatch: &UseReducerDispatcher<State>, text: &str)
 }
 
 /// What the run did, in the order the page applies it.
-fn on_update(session: &Shared, dispatch: &UseReducerDispatcher<State>, update: RunUpdate) {
+fn on_update(session: &Shared, dispatch: &UseReducerDispatcher<State>, update: RunUpdate<CallSeen>) {
     let RunUpdate { started, rejected, paused, stepped, note, sent, lines, seen, lanes, names, libraries, marks, ended, .. } = update;
     if !rejected.is_empty() {
         dispatch.dispatch(Action::Rejected(rejected.iter().map(Line::diagnostic).collect()));

@@ -8,7 +8,8 @@ use socklab_lang::Diagnostic;
 use socklab_lang::interp::InterpEvent;
 use socklab_lang::order::{Key, insert_at};
 use socklab_lessons::{self as lessons, Lang, StepReport};
-use socklab_wire::protocol::{Call, Event, Outcome, Ret, SandboxMode, SockId};
+use socklab_run::page::CallSeen;
+use socklab_wire::protocol::{Event, Outcome, Ret, SandboxMode, SockId};
 use socklab_wire::tcp::TcpState;
 use socklab_wire::tcpinfo::ExpertMark;
 use socklab_lang::transcript::{self as run_transcript, KernelLine};
@@ -212,24 +213,25 @@ impl Scene {
         }
     }
 
-    fn answered(&mut self, call: Call, outcome: &Outcome) {
+    fn answered(&mut self, call: CallSeen, outcome: &Outcome) {
         let Outcome::Ok { value } = outcome else { return };
-        match (call, value) {
-            (Call::Bind { sock, addr }, _) => self.row(sock).local = Some(addr.to_string()),
-            (Call::Connect { sock, addr }, _) => {
-                let row = self.row(sock);
-                row.peer.get_or_insert(addr.to_string());
+        if let ("accept", Ret::Accepted { info, addr: Some(addr) }) = (call.op.as_str(), value) {
+            let row = self.row(info.sock);
+            row.peer.get_or_insert(addr.to_string());
+            return;
+        }
+        let Some(sock) = call.sock else { return };
+        match (call.op.as_str(), value) {
+            ("bind", _) => self.row(sock).local = call.addr.map(|addr| addr.to_string()),
+            ("connect", _) => {
+                if let Some(addr) = call.addr {
+                    self.row(sock).peer.get_or_insert(addr.to_string());
+                }
             }
-            (Call::Send { sock, .. } | Call::Sendto { sock, .. }, Ret::Int { value }) => {
-                self.row(sock).bytes_out += *value as u64
-            }
-            (Call::Sendall { sock, data, .. }, _) => self.row(sock).bytes_out += data.b64.len() as u64,
-            (Call::Recv { sock, .. } | Call::Recvfrom { sock, .. }, Ret::Bytes { data } | Ret::Datagram { data, .. }) => {
+            ("send" | "sendto", Ret::Int { value }) => self.row(sock).bytes_out += *value as u64,
+            ("sendall", _) => self.row(sock).bytes_out += call.data.map_or(0, |data| data.b64.len() as u64),
+            ("recv" | "recvfrom", Ret::Bytes { data } | Ret::Datagram { data, .. }) => {
                 self.row(sock).bytes_in += data.b64.len() as u64
-            }
-            (Call::Accept { .. }, Ret::Accepted { info, addr: Some(addr) }) => {
-                let row = self.row(info.sock);
-                row.peer.get_or_insert(addr.to_string());
             }
             _ => {}
         }
@@ -253,7 +255,7 @@ pub enum Happening {
     /// The kernel did something; `name` is the script's name for its socket.
     Kernel { event: Event, name: Option<String> },
     /// A call's answer (the table's bytes and addresses).
-    Answer { call: Call, outcome: Outcome },
+    Answer { call: CallSeen, outcome: Outcome },
     /// Lanes whose status changed, to what, and the line each was on.
     Lanes(Vec<(String, LaneStatus, Option<u32>)>),
 }
@@ -332,7 +334,7 @@ pub struct State {
     /// Which `TCP_INFO` samples `run_log` keeps (those a checkpoint could judge differently).
     pub sample_filter: lessons::SampleFilter,
     /// Calls sent and not answered, to count bytes and learn addresses.
-    pub calls_out: BTreeMap<u64, Call>,
+    pub calls_out: BTreeMap<u64, CallSeen>,
     /// The errno whose explanation is open.
     pub explained: Option<i32>,
     pub panel: Option<Panel>,
@@ -350,7 +352,7 @@ pub struct State {
     /// Each link's conditions as the relay last confirmed them, by link label (`links`).
     pub links: BTreeMap<String, LinkState>,
     /// `lab_link` calls the page's link controls sent, by id.
-    pub link_calls: BTreeMap<u64, Call>,
+    pub link_calls: BTreeMap<u64, CallSeen>,
     /// The capture download: asked and not answered, or what its answer said.
     pub pcap: Option<String>,
 }
@@ -551,15 +553,15 @@ impl State {
 
     /// A `lab_link` call (the script's or the link controls') answered: with
     /// `ok`, the link has its conditions; else it says why not.
-    fn link_answered(&mut self, call: &Call, outcome: Option<&Outcome>, refused: Option<String>) {
-        let Call::LabLink { a, b, conditions } = call else { return };
+    fn link_answered(&mut self, call: &CallSeen, outcome: Option<&Outcome>, refused: Option<String>) {
+        let (Some(a), Some(conditions)) = (call.a.as_deref().filter(|_| call.op == "lab_link"), call.conditions) else { return };
         let hosts = crate::lanes::hosts(&self.source);
-        let Some(label) = crate::links::label_of(&hosts, a, b.as_deref()) else { return };
+        let Some(label) = crate::links::label_of(&hosts, a, call.b.as_deref()) else { return };
         let link = self.links.entry(label).or_default();
         link.waiting = false;
         link.error = match (outcome, refused) {
             (Some(Outcome::Ok { .. }), _) => {
-                link.conditions = *conditions;
+                link.conditions = conditions;
                 None
             }
             (Some(Outcome::Err { error }), _) => Some(format!("{} ({})", error.message, error.errno)),
@@ -626,7 +628,7 @@ pub enum Action {
     /// The script's diagnostics, as the relay's parser gave them.
     Checked(Vec<Diagnostic>),
     /// Calls sent to the relay, by id.
-    Sent(Vec<(u64, Call)>),
+    Sent(Vec<(u64, CallSeen)>),
     /// A call's answer; `ts_us` is when its system call was made.
     Answered { id: u64, outcome: Outcome, ts_us: Option<u64> },
     /// Something the kernel did; `name` is the script's name for its socket.
@@ -653,7 +655,7 @@ pub enum Action {
     /// The timeline one stop forward (at the last: live again).
     StepForward,
     /// The link controls sent a `lab_link` call.
-    LinkSent { id: u64, call: Call },
+    LinkSent { id: u64, call: CallSeen },
     /// A link's form holds something that is not a condition.
     LinkProblem { label: String, why: String },
     /// The relay refused a call (an `error` message) with this id.
@@ -756,8 +758,8 @@ impl Reducible for State {
             }
             Action::Sent(calls) => state.calls_out.extend(calls),
             Action::LinkSent { id, call } => {
-                if let Call::LabLink { a, b, .. } = &call
-                    && let Some(label) = crate::links::label_of(&crate::lanes::hosts(&state.source), a, b.as_deref())
+                if let Some(a) = call.a.as_deref().filter(|_| call.op == "lab_link")
+                    && let Some(label) = crate::links::label_of(&crate::lanes::hosts(&state.source), a, call.b.as_deref())
                 {
                     let link = state.links.entry(label).or_default();
                     (link.waiting, link.error) = (true, None);
@@ -842,6 +844,7 @@ impl Reducible for State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use socklab_wire::protocol::Call;
 
     fn apply(state: State, actions: impl IntoIterator<Item = Action>) -> State {
         let state = actions.into_iter().fold(Rc::new(state), Reducible::reduce);
@@ -963,7 +966,10 @@ mod tests {
             [
                 Action::Observed { event: Event::SocketCreated { info }, name: None },
                 Action::Lanes { lanes: Vec::new(), names: vec![(1, "cli".into())], libraries: Vec::new() },
-                Action::Sent(vec![(4, Call::Connect { sock: 1, addr }), (5, Call::Send { sock: 1, data: Bytes::new(*b"hey"), flags: 0 })]),
+                Action::Sent(vec![
+                    (4, (&Call::Connect { sock: 1, addr }).into()),
+                    (5, (&Call::Send { sock: 1, data: Bytes::new(*b"hey"), flags: 0 }).into()),
+                ]),
                 Action::Observed { event: state_event("SYN_SENT", "ESTABLISHED"), name: None },
                 Action::Answered { id: 4, outcome: Outcome::Ok { value: Ret::None }, ts_us: None },
                 Action::Answered { id: 5, outcome: Outcome::Ok { value: Ret::Int { value: 3 } }, ts_us: None },
@@ -1144,7 +1150,7 @@ mod tests {
                 Action::Started { paused: true },
                 Action::Observed { event: Event::SocketCreated { info }, name: None },
                 Action::Interp(vec![(Key::call(10), ran("client", 13, "cli = socket(AF_INET, SOCK_STREAM)", "<socket>"))]),
-                Action::Sent(vec![(2, connect)]),
+                Action::Sent(vec![(2, (&connect).into())]),
                 Action::Answered { id: 2, outcome: Outcome::Ok { value: Ret::None }, ts_us: Some(100) },
                 Action::Interp(vec![(Key::call(100), ran("client", 14, "cli.connect(addr)", "None"))]),
                 observed(wire("SYN", 102)),

@@ -8,16 +8,19 @@ use socklab_lang::Diagnostic;
 use socklab_lang::interp::InterpEvent;
 use socklab_lang::order::Key;
 use socklab_lang::schedule::LaneView;
-use socklab_wire::protocol::{Call, PcapMark, ServerMsg, SockId};
+use serde::de::DeserializeOwned;
+use socklab_wire::network::LinkConditions;
+use socklab_wire::protocol::{Addr, Bytes, Call, PcapMark, ServerMsg, SockId};
 
 use crate::library::LibraryView;
 use crate::line::Line;
 
-/// A message about the client's run.
+/// A message about the client's run. The relay sends the calls a run makes
+/// as [`Call`]s; a client may read them as less (the page: [`CallSeen`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum PageMsg {
-    Run(RunUpdate),
+#[serde(tag = "type", rename_all = "snake_case", bound(deserialize = "C: Deserialize<'de>"))]
+pub enum PageMsg<C = Call> {
+    Run(RunUpdate<C>),
     /// The answer to `check`: the script's diagnostics, none if it parses.
     Checked { diagnostics: Vec<Diagnostic> },
 }
@@ -25,8 +28,9 @@ pub enum PageMsg {
 /// What changed in the run since the last update, in the order the page
 /// applies it. Sent before the calls it lists are made, so a call's answer
 /// always follows the update that announced it.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RunUpdate {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "C: Deserialize<'de>"))]
+pub struct RunUpdate<C = Call> {
     /// A run began: paused (stepped) or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started: Option<bool>,
@@ -43,7 +47,7 @@ pub struct RunUpdate {
     pub note: Option<String>,
     /// Calls the run makes now, by id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sent: Vec<(u64, Call)>,
+    pub sent: Vec<(u64, C)>,
     /// New transcript lines.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<Line>,
@@ -70,22 +74,71 @@ pub struct RunUpdate {
     pub ended: bool,
 }
 
-impl RunUpdate {
+impl<C> Default for RunUpdate<C> {
+    fn default() -> RunUpdate<C> {
+        RunUpdate {
+            started: None,
+            rejected: Vec::new(),
+            paused: None,
+            stepped: false,
+            note: None,
+            sent: Vec::new(),
+            lines: Vec::new(),
+            seen: Vec::new(),
+            lanes: None,
+            names: None,
+            steps: None,
+            libraries: Vec::new(),
+            marks: Vec::new(),
+            ended: false,
+        }
+    }
+}
+
+impl<C: PartialEq> RunUpdate<C> {
     /// Nothing to tell.
     pub fn is_empty(&self) -> bool {
         *self == RunUpdate::default()
     }
 }
 
-/// A text frame from the relay.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FromRelay {
-    Session(ServerMsg),
-    Page(PageMsg),
+/// A call the run made as a client that shows it reads it: the wire's `call`
+/// object, its `op` and the arguments a socket table and link forms need
+/// (the rest are not read, so the page carries no decoder for every call).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CallSeen {
+    pub op: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sock: Option<SockId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addr: Option<Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Bytes>,
+    /// `lab_link`'s ends and conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub b: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<LinkConditions>,
 }
 
-/// Reads a text frame from the relay by its `type`.
-pub fn decode(text: &str) -> Result<FromRelay, serde_json::Error> {
+impl From<&Call> for CallSeen {
+    fn from(call: &Call) -> CallSeen {
+        let value = serde_json::to_value(call).expect("calls serialize");
+        serde_json::from_value(value).expect("a call reads as a call seen")
+    }
+}
+
+/// A text frame from the relay.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FromRelay<C = Call> {
+    Session(ServerMsg),
+    Page(PageMsg<C>),
+}
+
+/// Reads a text frame from the relay by its `type`, the run's calls as `C`.
+pub fn decode<C: DeserializeOwned>(text: &str) -> Result<FromRelay<C>, serde_json::Error> {
     #[derive(Deserialize)]
     struct Tag<'a> {
         #[serde(rename = "type", borrow)]
@@ -125,12 +178,18 @@ mod tests {
         };
         let text = encode(&PageMsg::Run(update.clone()));
         assert!(text.starts_with(r#"{"type":"run""#), "{text}");
-        assert_eq!(decode(&text).unwrap(), FromRelay::Page(PageMsg::Run(update)));
+        assert_eq!(decode::<Call>(&text).unwrap(), FromRelay::Page(PageMsg::Run(update)));
         let pending = ServerMsg::Pending { id: 4 };
-        assert_eq!(decode(&serde_json::to_string(&pending).unwrap()).unwrap(), FromRelay::Session(pending));
+        assert_eq!(decode::<Call>(&serde_json::to_string(&pending).unwrap()).unwrap(), FromRelay::Session(pending));
         let checked = PageMsg::Checked { diagnostics: vec![Diagnostic { line: 1, col: 2, message: "x".into() }] };
-        assert_eq!(decode(&encode(&checked)).unwrap(), FromRelay::Page(checked));
-        assert!(decode("{\"type\":\"nonsense\"}").is_err());
+        assert_eq!(decode::<Call>(&encode(&checked)).unwrap(), FromRelay::Page(checked));
+        assert!(decode::<Call>("{\"type\":\"nonsense\"}").is_err());
+        // The page reads the run's calls for what it shows only.
+        let bind = Call::Bind { sock: 3, addr: Addr::inet("127.0.0.1", 5500) };
+        let sent = RunUpdate { sent: vec![(9, bind.clone())], ..RunUpdate::default() };
+        let FromRelay::Page(PageMsg::Run(seen)) = decode::<CallSeen>(&encode(&PageMsg::Run(sent))).unwrap() else { panic!() };
+        assert_eq!(seen.sent, [(9, CallSeen { op: "bind".into(), sock: Some(3), addr: Some(Addr::inet("127.0.0.1", 5500)), ..CallSeen::default() })]);
+        assert_eq!(CallSeen::from(&bind), seen.sent[0].1);
         // A module that is not ours is not trusted as one.
         let frame: StackEntry = serde_json::from_str(r#"{"function":"f","line":1,"module":"evil"}"#).unwrap();
         assert_eq!(frame.module, None);
