@@ -34,6 +34,14 @@ async fn export_program(target: &str, source: &str) -> Result<String, String> {
     crate::fetch::post_text(&format!("export/{target}"), source, kept(TOKEN_KEY).as_deref()).await
 }
 
+/// The Share link's fragment for `source` and the open lesson.
+async fn share_fragment(source: &str, lesson: Option<u32>) -> Result<String, String> {
+    #[cfg(target_arch = "wasm32")]
+    return share::link_fragment(source, lesson).await;
+    #[cfg(not(target_arch = "wasm32"))]
+    return Ok(share::link_fragment(source, lesson));
+}
+
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
@@ -295,14 +303,20 @@ pub fn App() -> Html {
     let on_share = {
         let (source, lesson, share_link) = (state.source.clone(), state.lesson, share_link.clone());
         Callback::from(move |_: MouseEvent| {
-            let fragment = share::link_fragment(&source, lesson);
-            if let Some(location) = web_sys::window().map(|w| w.location()) {
-                let base = location.href().unwrap_or_default();
-                let base = base.split('#').next().unwrap_or_default().to_owned();
-                // The token stays out of the link: it is for this tab only.
-                let _ = location.set_hash(&fragment);
-                share_link.set(Some(format!("{base}#{fragment}")));
-            }
+            let (source, share_link) = (source.clone(), share_link.clone());
+            yew::platform::spawn_local(async move {
+                let fragment = match share_fragment(&source, lesson).await {
+                    Ok(fragment) => fragment,
+                    Err(why) => return share_link.set(Some(why)),
+                };
+                if let Some(location) = web_sys::window().map(|w| w.location()) {
+                    let base = location.href().unwrap_or_default();
+                    let base = base.split('#').next().unwrap_or_default().to_owned();
+                    // The token stays out of the link: it is for this tab only.
+                    let _ = location.set_hash(&fragment);
+                    share_link.set(Some(format!("{base}#{fragment}")));
+                }
+            });
         })
     };
     let theme = state.theme;

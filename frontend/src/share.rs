@@ -6,14 +6,57 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// The fragment (without `#`) that carries `source`.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn encode(source: &str) -> String {
     let packed = miniz_oxide::deflate::compress_to_vec(source.as_bytes(), 9);
     format!("s={}", URL_SAFE_NO_PAD.encode(packed))
 }
 
+/// The fragment (without `#`) that carries `source`, deflated by the
+/// browser's `CompressionStream` (raw DEFLATE, as natively), so the page
+/// carries only the inflater.
+#[cfg(target_arch = "wasm32")]
+pub async fn encode(source: &str) -> Result<String, String> {
+    let packed = browser::deflate(source.as_bytes()).await.map_err(|e| format!("the browser could not compress the script: {e:?}"))?;
+    Ok(format!("s={}", URL_SAFE_NO_PAD.encode(packed)))
+}
+
 /// The fragment a Share link carries: the script, and the open lesson if any.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn link_fragment(source: &str, lesson: Option<u32>) -> String {
     fragment_with_lesson(&encode(source), lesson)
+}
+
+/// The fragment a Share link carries: the script, and the open lesson if any.
+#[cfg(target_arch = "wasm32")]
+pub async fn link_fragment(source: &str, lesson: Option<u32>) -> Result<String, String> {
+    Ok(fragment_with_lesson(&encode(source).await?, lesson))
+}
+
+#[cfg(target_arch = "wasm32")]
+mod browser {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        /// The browser's `CompressionStream` (a readable and a writable side).
+        #[wasm_bindgen(js_name = CompressionStream)]
+        type Compression;
+        #[wasm_bindgen(constructor, js_class = "CompressionStream", catch)]
+        fn new(format: &str) -> Result<Compression, JsValue>;
+    }
+
+    /// `data` as raw DEFLATE.
+    pub async fn deflate(data: &[u8]) -> Result<Vec<u8>, JsValue> {
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(data));
+        let blob = web_sys::Blob::new_with_u8_array_sequence(&parts)?;
+        let stream = Compression::new("deflate-raw")?;
+        let packed = blob.stream().pipe_through(stream.unchecked_ref::<web_sys::ReadableWritablePair>());
+        let response = web_sys::Response::new_with_opt_readable_stream(Some(&packed))?;
+        let buffer = wasm_bindgen_futures::JsFuture::from(response.array_buffer()?).await?;
+        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    }
 }
 
 /// The script a fragment such as `#s=…&token=…` carries, if any.
