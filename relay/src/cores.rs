@@ -33,6 +33,12 @@ struct Core {
     load: Arc<AtomicUsize>,
 }
 
+/// Each session thread's stack: the scripts its sessions run are parsed,
+/// compiled and interpreted on it, and the deepest tree the parser accepts
+/// (1,000 operators in a row, 50 levels of brackets) must fit in a debug
+/// build too. Only the pages touched are ever backed by memory.
+const CORE_STACK: usize = 256 << 20;
+
 impl Cores {
     /// Start `count` threads (at least one), named `socklab-core-N`.
     pub fn start(count: usize) -> io::Result<Cores> {
@@ -44,6 +50,7 @@ impl Cores {
             let stopped = stop.clone();
             std::thread::Builder::new()
                 .name(format!("socklab-core-{index}"))
+                .stack_size(CORE_STACK)
                 .spawn(move || runtime.block_on(stopped.cancelled()))?;
             threads.push(Core { handle, load: Arc::new(AtomicUsize::new(0)) });
         }

@@ -188,3 +188,30 @@ async fn checks_and_refusals_name_the_problem_and_the_session_goes_on() {
     assert!(lines.iter().any(|l| l.kind == LineKind::Note && l.text == "stopped"));
     c.close().await;
 }
+
+/// The deepest trees a script can make (a chain of 999 operators, and such
+/// chains nested 48 deep) are checked and run in a session without harm to
+/// the relay.
+#[tokio::test]
+async fn the_deepest_scripts_run_in_a_session() {
+    let relay = Relay::start();
+    let mut c = relay.connect().await;
+    let chain = |inner: &str| format!("({} + {inner})", vec!["1"; 990].join(" + "));
+    let mut nested = "1".to_string();
+    for _ in 0..48 {
+        nested = chain(&nested);
+    }
+    let long = format!("x = {}\nprint(x)\n", vec!["1"; 1000].join(" + "));
+    for (script, printed) in [(long, "main| 1000"), (format!("x = {nested}\nprint(x)\n"), "main| 47521")] {
+        run(&mut c, json!({"op": "check", "source": script})).await;
+        let FromRelay::Page(PageMsg::Checked { diagnostics }) = next(&mut c).await else { panic!("checked") };
+        assert_eq!(diagnostics, [], "the parser takes it");
+        run(&mut c, json!({"op": "go", "source": script})).await;
+        let (updates, _, _) = until_ended(&mut c).await;
+        let lines = texts(&updates);
+        assert!(lines.iter().any(|line| line == printed), "{lines:?}");
+    }
+    run(&mut c, json!({"op": "go", "source": "print('still here')\n"})).await;
+    let (updates, _, _) = until_ended(&mut c).await;
+    assert!(texts(&updates).contains(&"main| still here".to_owned()));
+}
