@@ -168,24 +168,33 @@ impl ExportLang {
 /// script does not parse or uses something the exporter cannot translate.
 pub fn export(lang: ExportLang, file: &str) -> anyhow::Result<i32> {
     let source = read_source(file)?;
-    let parsed = socklab_lang::parse(&source);
-    if !parsed.diagnostics.is_empty() {
-        for diagnostic in &parsed.diagnostics {
-            eprintln!("{file}:{diagnostic}");
-        }
-        return Ok(2);
-    }
-    let program = match lang {
-        ExportLang::Python => export::python(&source, &parsed.script),
-        ExportLang::C => export::c(&parsed.script),
-    };
-    match program {
+    let name = file.to_owned();
+    // The exporters recurse along the tree: on a thread with the relay's export stack.
+    let exported = std::thread::Builder::new()
+        .name("socklab-export".into())
+        .stack_size(crate::server::EXPORT_STACK)
+        .spawn(move || {
+            let parsed = socklab_lang::parse(&source);
+            if !parsed.diagnostics.is_empty() {
+                return Err(parsed.diagnostics.iter().map(|diagnostic| format!("{name}:{diagnostic}")).collect());
+            }
+            let program = match lang {
+                ExportLang::Python => export::python(&source, &parsed.script),
+                ExportLang::C => export::c(&parsed.script),
+            };
+            program.map_err(|e| vec![format!("{name}: {e}")])
+        })?
+        .join()
+        .map_err(|_| anyhow::anyhow!("the export failed"))?;
+    match exported {
         Ok(text) => {
             print!("{text}");
             Ok(0)
         }
-        Err(e) => {
-            eprintln!("{file}: {e}");
+        Err(problems) => {
+            for problem in problems {
+                eprintln!("{problem}");
+            }
             Ok(2)
         }
     }

@@ -305,7 +305,7 @@ static EXPORTS: Semaphore = Semaphore::const_new(2);
 /// The stack of an export's thread (reserved, used only as deep as needed):
 /// the exporters recurse along the tree, which a script at the size limit can
 /// nest ~50,000 levels deep (chains of 1,000 operators within parentheses).
-const EXPORT_STACK: usize = 256 << 20;
+pub(crate) const EXPORT_STACK: usize = 256 << 20;
 
 /// `source` as a `target` (`python` or `c`) program, or why not: the parse's
 /// diagnostics (`LINE:COL: message`, one a line) or the exporter's refusal.

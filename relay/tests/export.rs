@@ -157,3 +157,25 @@ fn export_names_what_it_cannot_translate() {
     let mut file = tempfile::Builder::new().suffix(".sock").tempfile().unwrap();
     file.write_all(b"print(1)\n").unwrap();
 }
+
+/// `socklab export` takes the deepest tree the parser accepts (chains of 990
+/// operators nested 48 deep) to C without running out of stack.
+#[test]
+fn the_command_line_exports_the_deepest_scripts() {
+    let chain = |inner: &str| format!("({} + {inner})", vec!["1"; 990].join(" + "));
+    let mut nested = "1".to_string();
+    for _ in 0..48 {
+        nested = chain(&nested);
+    }
+    let mut file = tempfile::Builder::new().suffix(".sock").tempfile().unwrap();
+    file.write_all(format!("x = {nested}\nprint(x)\n").as_bytes()).unwrap();
+    for lang in ["c", "python"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_socklab"))
+            .args(["export", "--lang", lang])
+            .arg(file.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{lang}: {:?} {}", output.status, String::from_utf8_lossy(&output.stderr));
+        assert!(String::from_utf8_lossy(&output.stdout).contains("1 + 1"), "{lang}");
+    }
+}
