@@ -168,22 +168,11 @@ impl ExportLang {
 /// script does not parse or uses something the exporter cannot translate.
 pub fn export(lang: ExportLang, file: &str) -> anyhow::Result<i32> {
     let source = read_source(file)?;
-    let name = file.to_owned();
     // The exporters recurse along the tree: on a thread with the relay's export stack.
     let exported = std::thread::Builder::new()
         .name("socklab-export".into())
         .stack_size(crate::server::EXPORT_STACK)
-        .spawn(move || {
-            let parsed = socklab_lang::parse(&source);
-            if !parsed.diagnostics.is_empty() {
-                return Err(parsed.diagnostics.iter().map(|diagnostic| format!("{name}:{diagnostic}")).collect());
-            }
-            let program = match lang {
-                ExportLang::Python => export::python(&source, &parsed.script),
-                ExportLang::C => export::c(&parsed.script),
-            };
-            program.map_err(|e| vec![format!("{name}: {e}")])
-        })?
+        .spawn(move || export_script(lang, &source))?
         .join()
         .map_err(|_| anyhow::anyhow!("the export failed"))?;
     match exported {
@@ -191,13 +180,40 @@ pub fn export(lang: ExportLang, file: &str) -> anyhow::Result<i32> {
             print!("{text}");
             Ok(0)
         }
-        Err(problems) => {
-            for problem in problems {
-                eprintln!("{problem}");
+        Err(NotExported::Parse(diagnostics)) => {
+            for diagnostic in diagnostics {
+                eprintln!("{file}:{diagnostic}");
             }
             Ok(2)
         }
+        Err(NotExported::Refused(e)) => {
+            eprintln!("{file}: {e}");
+            Ok(2)
+        }
     }
+}
+
+/// Why a script does not export.
+#[derive(Debug)]
+pub enum NotExported {
+    /// It does not parse.
+    Parse(Vec<socklab_lang::Diagnostic>),
+    /// The exporter cannot translate something in it.
+    Refused(export::ExportError),
+}
+
+/// `source` as a `lang` program, or why not. The exporters recurse along the
+/// tree: callers run this on a thread of [`crate::server::EXPORT_STACK`].
+pub fn export_script(lang: ExportLang, source: &str) -> Result<String, NotExported> {
+    let parsed = socklab_lang::parse(source);
+    if !parsed.diagnostics.is_empty() {
+        return Err(NotExported::Parse(parsed.diagnostics));
+    }
+    let program = match lang {
+        ExportLang::Python => export::python(source, &parsed.script),
+        ExportLang::C => export::c(&parsed.script),
+    };
+    program.map_err(NotExported::Refused)
 }
 
 fn find(number: u32) -> anyhow::Result<&'static Lesson> {

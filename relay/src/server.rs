@@ -22,6 +22,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use crate::assets;
+use crate::lessons_cli::{self, ExportLang, NotExported};
 use crate::metrics::{self, Limit, Metrics, SessionTally};
 use crate::sandbox::Sandbox;
 use crate::session::{self, Access, Encoding, Incoming, Outgoing, SessionLimits};
@@ -230,15 +231,11 @@ async fn metrics_page(State(state): State<Arc<AppState>>, request: Request) -> R
 /// (any request is, when there are none). Every token is compared in full,
 /// in constant time.
 fn bearer_allowed(headers: &HeaderMap, tokens: &[String]) -> bool {
-    use subtle::ConstantTimeEq;
     if tokens.is_empty() {
         return true;
     }
-    let Some(given) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return false;
-    };
-    tokens.iter().fold(false, |found, want| found | bool::from(given.as_bytes().ct_eq(want.as_bytes())))
+    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    given.is_some_and(|given| session::token_index(tokens, given).is_some())
 }
 
 /// The largest script `/export/…` takes, in bytes.
@@ -250,9 +247,11 @@ pub const EXPORT_MAX_SCRIPT: usize = 256 << 10;
 /// a script does not export. Parsing and exporting are linear in its size;
 /// [`EXPORTS`] bounds how many run at once.
 async fn export(State(state): State<Arc<AppState>>, Path(target): Path<String>, request: Request) -> Response {
-    if !matches!(target.as_str(), "python" | "c") {
-        return (StatusCode::NOT_FOUND, "not found: export to python or c\n").into_response();
-    }
+    let lang = match target.as_str() {
+        "python" => ExportLang::Python,
+        "c" => ExportLang::C,
+        _ => return (StatusCode::NOT_FOUND, "not found: export to python or c\n").into_response(),
+    };
     if !bearer_allowed(request.headers(), &state.access.tokens) {
         return (
             StatusCode::UNAUTHORIZED,
@@ -285,7 +284,7 @@ async fn export(State(state): State<Arc<AppState>>, Path(target): Path<String>, 
     let turn = EXPORTS.acquire().await;
     let (done, exported) = tokio::sync::oneshot::channel();
     let thread = std::thread::Builder::new().name("socklab-export".into()).stack_size(EXPORT_STACK).spawn(move || {
-        let _ = done.send(export_script(&target, &source));
+        let _ = done.send(export_script(lang, &source));
         drop(turn);
     });
     if thread.is_err() {
@@ -307,19 +306,16 @@ static EXPORTS: Semaphore = Semaphore::const_new(2);
 /// nest ~50,000 levels deep (chains of 1,000 operators within parentheses).
 pub(crate) const EXPORT_STACK: usize = 256 << 20;
 
-/// `source` as a `target` (`python` or `c`) program, or why not: the parse's
-/// diagnostics (`LINE:COL: message`, one a line) or the exporter's refusal.
-fn export_script(target: &str, source: &str) -> Result<String, String> {
-    let parsed = socklab_lang::parse(source);
-    if !parsed.is_ok() {
-        let problems: Vec<String> = parsed.diagnostics.iter().map(|d| d.to_string()).collect();
-        return Err(format!("the script does not parse:\n{}", problems.join("\n")));
-    }
-    let exported = match target {
-        "c" => socklab_export::c(&parsed.script),
-        _ => socklab_export::python(source, &parsed.script),
-    };
-    exported.map_err(|error| error.to_string())
+/// `source` as a `lang` program, or why not, as the HTTP answer says it: the
+/// parse's diagnostics (`LINE:COL: message`, one a line) or the exporter's refusal.
+fn export_script(lang: ExportLang, source: &str) -> Result<String, String> {
+    lessons_cli::export_script(lang, source).map_err(|not| match not {
+        NotExported::Parse(diagnostics) => {
+            let problems: Vec<String> = diagnostics.iter().map(|d| d.to_string()).collect();
+            format!("the script does not parse:\n{}", problems.join("\n"))
+        }
+        NotExported::Refused(error) => error.to_string(),
+    })
 }
 
 /// During a drain, connections still open are closed after each answer. A
@@ -531,12 +527,12 @@ mod tests {
     #[test]
     fn scripts_export_or_say_why_not() {
         let solution = socklab_lessons::get(2).expect("lesson 2").solution;
-        assert!(export_script("python", solution).unwrap().contains("from socket import"));
-        assert!(export_script("c", solution).unwrap().contains("int main("));
-        let broken = export_script("python", "x = (\n").unwrap_err();
+        assert!(export_script(ExportLang::Python, solution).unwrap().contains("from socket import"));
+        assert!(export_script(ExportLang::C, solution).unwrap().contains("int main("));
+        let broken = export_script(ExportLang::Python, "x = (\n").unwrap_err();
         let diagnostics = broken.strip_prefix("the script does not parse:\n").unwrap_or_else(|| panic!("{broken}"));
         assert!(diagnostics.lines().all(|line| line.starts_with("1:") || line.starts_with("2:")), "{broken}");
-        let class = export_script("c", "class Handler:\n    pass\n").unwrap_err();
+        let class = export_script(ExportLang::C, "class Handler:\n    pass\n").unwrap_err();
         assert!(class.contains("the C export does not translate"), "{class}");
     }
 

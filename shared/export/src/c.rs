@@ -19,23 +19,13 @@ use socklab_wire::op::Op;
 use socklab_lang::names::{Builtin, ExcClass, Global, Module, global};
 use socklab_lang::{BinOp, CmpOp, Expr, ExprKind, Script, Stmt, StmtKind, Target, UnaryOp};
 
-/// The runtime every exported C program carries (values, printing, the
-/// socket calls). The page does not embed it: the relay serves it as
-/// `c-runtime.c` and the page passes it to [`c_with_runtime`].
-#[cfg(not(target_arch = "wasm32"))]
-pub const RUNTIME: &str = include_str!("c_runtime.c");
+const RUNTIME: &str = include_str!("c_runtime.c");
 
 /// The C program for `script`, or the first construct it cannot express:
 /// `line 12: class Handler: the C export does not translate classes`.
-#[cfg(not(target_arch = "wasm32"))]
 pub fn c(script: &Script) -> Result<String, ExportError> {
-    c_with_runtime(script, RUNTIME)
-}
-
-/// [`c`] with the runtime given (its text is `c_runtime.c`).
-pub fn c_with_runtime(script: &Script, runtime: &str) -> Result<String, ExportError> {
     crate::refuse_hosts(script, "C")?;
-    program(script, runtime).map_err(|e| {
+    program(script).map_err(|e| {
         let construct = construct_at(script, e.line);
         let message = if construct.is_empty() {
             format!("the C export does not translate {}", e.message)
@@ -130,7 +120,7 @@ struct CFunction {
     params: Vec<(String, Option<String>)>,
 }
 
-fn program(script: &Script, runtime: &str) -> Result<String, ExportError> {
+fn program(script: &Script) -> Result<String, ExportError> {
     let mut out = String::new();
     out.push_str(
         "/* Exported from a socklab script: the same socket calls, as a C program.\n\
@@ -147,7 +137,7 @@ fn program(script: &Script, runtime: &str) -> Result<String, ExportError> {
          * file scope, where its functions see them.\n\
          */\n",
     );
-    out.push_str(runtime);
+    out.push_str(RUNTIME);
     out.push_str("\nstatic const char *sl_exc_parent(const char *cls) {\n    static const char *parents[][2] = {\n");
     for class in ExcClass::ALL {
         if let Some(parent) = class.parent() {

@@ -14,9 +14,7 @@ mod walk;
 
 use socklab_lang::Script;
 
-#[cfg(not(target_arch = "wasm32"))]
-pub use c::{RUNTIME as C_RUNTIME, c};
-pub use c::c_with_runtime;
+pub use c::c;
 pub use python::python;
 
 /// A construct the exporter cannot translate, with where it is: shown as
@@ -30,7 +28,6 @@ pub struct ExportError {
 }
 
 /// Either exporter, by its `--lang` name (`python` or `c`), of `script` parsed from `source`.
-#[cfg(not(target_arch = "wasm32"))]
 pub fn export(lang: &str, source: &str, script: &Script) -> Result<String, ExportError> {
     match lang {
         "python" | "python3" | "py" => python(source, script),
