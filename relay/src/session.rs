@@ -99,19 +99,24 @@ impl Access {
     /// The index of the token `given` matches. Every token is compared in full,
     /// so the time taken says nothing about which bytes matched.
     fn allows(&self, given: Option<&str>) -> Option<usize> {
-        use subtle::ConstantTimeEq;
         if self.tokens.is_empty() {
             return Some(0);
         }
-        let given = given?;
-        let mut found = None;
-        for (index, want) in self.tokens.iter().enumerate() {
-            if bool::from(given.as_bytes().ct_eq(want.as_bytes())) {
-                found = Some(index);
-            }
-        }
-        found
+        token_index(&self.tokens, given?)
     }
+}
+
+/// The index of the token in `tokens` that `given` is. Every token is
+/// compared in full, so the time taken says nothing about which bytes matched.
+pub(crate) fn token_index(tokens: &[String], given: &str) -> Option<usize> {
+    use subtle::ConstantTimeEq;
+    let mut found = None;
+    for (index, want) in tokens.iter().enumerate() {
+        if bool::from(given.as_bytes().ct_eq(want.as_bytes())) {
+            found = Some(index);
+        }
+    }
+    found
 }
 
 /// A waiting call's id, result, and when its system call was made (`PendingCall::called_ns`).
