@@ -34,14 +34,6 @@ async fn export_program(target: &str, source: &str) -> Result<String, String> {
     crate::fetch::post_text(&format!("export/{target}"), source, kept(TOKEN_KEY).as_deref()).await
 }
 
-/// The Share link's fragment for `source` and the open lesson.
-async fn share_fragment(source: &str, lesson: Option<u32>) -> Result<String, String> {
-    #[cfg(target_arch = "wasm32")]
-    return share::link_fragment(source, lesson).await;
-    #[cfg(not(target_arch = "wasm32"))]
-    return Ok(share::link_fragment(source, lesson));
-}
-
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
@@ -305,7 +297,7 @@ pub fn App() -> Html {
         Callback::from(move |_: MouseEvent| {
             let (source, share_link) = (source.clone(), share_link.clone());
             yew::platform::spawn_local(async move {
-                let fragment = match share_fragment(&source, lesson).await {
+                let fragment = match share::link_fragment(&source, lesson).await {
                     Ok(fragment) => fragment,
                     Err(why) => return share_link.set(Some(why)),
                 };

@@ -109,39 +109,15 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
             }
         });
     }
-    let command = |cmd: fn(&Shared, &UseReducerDispatcher<State>, RunCmd)| {
-        let (session, dispatch) = (session.clone(), dispatch.clone());
-        move |run: RunCmd| cmd(&session, &dispatch, run)
-    };
-    let run = Callback::from({
-        let send = command(send_run);
-        move |source: String| send(RunCmd::Go { source })
-    });
+    // Each button sends a request about the run.
+    let run = sends(&session, &dispatch, |source| RunCmd::Go { source });
     // A blocked lane does not dead-end Step: the relay steps the lane Run would pick, and says so.
-    let step = Callback::from({
-        let send = command(send_run);
-        move |(source, lane, over, follow): (String, String, bool, bool)| send(RunCmd::Step { source, lane, over, follow })
-    });
-    let pause = Callback::from({
-        let send = command(send_run);
-        move |()| send(RunCmd::Pause)
-    });
-    let cancel = Callback::from({
-        let send = command(send_run);
-        move |lane: String| send(RunCmd::Cancel { lane })
-    });
-    let stop = Callback::from({
-        let send = command(send_run);
-        move |()| send(RunCmd::Stop)
-    });
-    let input = Callback::from({
-        let send = command(send_run);
-        move |(lane, line): (String, Option<String>)| send(RunCmd::Input { lane, line })
-    });
-    let check = Callback::from({
-        let send = command(send_run);
-        move |source: String| send(RunCmd::Check { source })
-    });
+    let step = sends(&session, &dispatch, |(source, lane, over, follow)| RunCmd::Step { source, lane, over, follow });
+    let pause = sends(&session, &dispatch, |()| RunCmd::Pause);
+    let cancel = sends(&session, &dispatch, |lane| RunCmd::Cancel { lane });
+    let stop = sends(&session, &dispatch, |()| RunCmd::Stop);
+    let input = sends(&session, &dispatch, |(lane, line)| RunCmd::Input { lane, line });
+    let check = sends(&session, &dispatch, |source| RunCmd::Check { source });
     let reconnect = {
         let (session, dispatch) = (session.clone(), dispatch.clone());
         Callback::from(move |()| reconnect_now(&session, &dispatch))
@@ -173,6 +149,12 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
         dispatch.dispatch(Action::Reset);
     });
     RelayHandle { run, stop, step, pause, cancel, input, check, reset, reconnect, link, pcap }
+}
+
+/// A callback that sends the request `make` makes of its argument.
+fn sends<T: 'static>(session: &Shared, dispatch: &UseReducerDispatcher<State>, make: fn(T) -> RunCmd) -> Callback<T> {
+    let (session, dispatch) = (session.clone(), dispatch.clone());
+    Callback::from(move |what| send_run(&session, &dispatch, make(what)))
 }
 
 /// Sends a request about the run the relay makes for the page; without a

@@ -5,36 +5,24 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// The fragment (without `#`) that carries `source`.
-#[cfg(not(target_arch = "wasm32"))]
+/// The fragment (without `#`) that carries `source` (how the tests build links).
 pub fn encode(source: &str) -> String {
-    let packed = miniz_oxide::deflate::compress_to_vec(source.as_bytes(), 9);
+    fragment(&miniz_oxide::deflate::compress_to_vec(source.as_bytes(), 9))
+}
+
+/// The fragment a Share link carries: the script, and the open lesson if any.
+pub async fn link_fragment(source: &str, lesson: Option<u32>) -> Result<String, String> {
+    Ok(fragment_with_lesson(&fragment(&deflate(source.as_bytes()).await?), lesson))
+}
+
+fn fragment(packed: &[u8]) -> String {
     format!("s={}", URL_SAFE_NO_PAD.encode(packed))
 }
 
-/// The fragment (without `#`) that carries `source`, deflated by the
-/// browser's `CompressionStream` (raw DEFLATE, as natively), so the page
-/// carries only the inflater.
+/// Raw DEFLATE, as `encode` packs it: in the page by the browser's
+/// `CompressionStream`, so the wasm carries only the inflater.
 #[cfg(target_arch = "wasm32")]
-pub async fn encode(source: &str) -> Result<String, String> {
-    let packed = browser::deflate(source.as_bytes()).await.map_err(|e| format!("the browser could not compress the script: {e:?}"))?;
-    Ok(format!("s={}", URL_SAFE_NO_PAD.encode(packed)))
-}
-
-/// The fragment a Share link carries: the script, and the open lesson if any.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn link_fragment(source: &str, lesson: Option<u32>) -> String {
-    fragment_with_lesson(&encode(source), lesson)
-}
-
-/// The fragment a Share link carries: the script, and the open lesson if any.
-#[cfg(target_arch = "wasm32")]
-pub async fn link_fragment(source: &str, lesson: Option<u32>) -> Result<String, String> {
-    Ok(fragment_with_lesson(&encode(source).await?, lesson))
-}
-
-#[cfg(target_arch = "wasm32")]
-mod browser {
+async fn deflate(data: &[u8]) -> Result<Vec<u8>, String> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
 
@@ -47,16 +35,21 @@ mod browser {
         fn new(format: &str) -> Result<Compression, JsValue>;
     }
 
-    /// `data` as raw DEFLATE.
-    pub async fn deflate(data: &[u8]) -> Result<Vec<u8>, JsValue> {
+    let packed = async {
         let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(data));
         let blob = web_sys::Blob::new_with_u8_array_sequence(&parts)?;
         let stream = Compression::new("deflate-raw")?;
         let packed = blob.stream().pipe_through(stream.unchecked_ref::<web_sys::ReadableWritablePair>());
         let response = web_sys::Response::new_with_opt_readable_stream(Some(&packed))?;
         let buffer = wasm_bindgen_futures::JsFuture::from(response.array_buffer()?).await?;
-        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
-    }
+        Ok::<_, JsValue>(js_sys::Uint8Array::new(&buffer).to_vec())
+    };
+    packed.await.map_err(|e| format!("the browser could not compress the script: {e:?}"))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn deflate(data: &[u8]) -> Result<Vec<u8>, String> {
+    Ok(miniz_oxide::deflate::compress_to_vec(data, 9))
 }
 
 /// The script a fragment such as `#s=…&token=…` carries, if any.
@@ -113,7 +106,13 @@ mod tests {
         assert_eq!(decode(&format!("#{fragment}&token=abc")).as_deref(), Some(source));
         assert_eq!(decode("#token=abc"), None);
         assert_eq!(decode("#s=!!!"), None);
-        // Share keeps the open lesson.
+        // Share keeps the open lesson (natively, the fragment is ready at once).
+        let link_fragment = |source, lesson| {
+            let mut fragment = std::pin::pin!(link_fragment(source, lesson));
+            let ready = fragment.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+            let std::task::Poll::Ready(Ok(fragment)) = ready else { panic!("native deflate is at once") };
+            fragment
+        };
         let with_lesson = link_fragment(source, Some(6));
         assert_eq!((decode(&with_lesson).as_deref(), lesson_from_fragment(&with_lesson)), (Some(source), Some(6)));
         assert_eq!(link_fragment(source, None), fragment);

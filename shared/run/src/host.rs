@@ -7,7 +7,7 @@ use socklab_lang::interp::{InterpEvent, Interpreter, Limits};
 use socklab_lang::schedule::LaneView;
 use socklab_wire::protocol::{ClientMsg, MAX_PCAP_MARKS, MAX_RUN_SOURCE, PcapMark, RUN_IDS, RunCmd, ServerMsg, SockId};
 
-use crate::library::{LibraryView, library_view};
+use crate::library::library_view;
 use crate::line::{Line, LineKind};
 use crate::page::{PageMsg, RunUpdate};
 use crate::runner::{Drive, Runner, choose_step};
@@ -51,8 +51,8 @@ pub struct RunHost {
     next_id: u64,
     /// Each lane's host, for the run in progress.
     lane_hosts: Vec<(String, String)>,
-    /// The lanes, socket names and library views last sent.
-    told: (Vec<LaneView>, Vec<(SockId, String)>, Vec<(String, LibraryView)>),
+    /// The lanes and socket names last sent.
+    told: (Vec<LaneView>, Vec<(SockId, String)>),
     /// The step budget ran out: drive again once the session has looked around.
     again: bool,
     /// Statements the session may still begin, as of `budget_at` (seconds),
@@ -250,13 +250,11 @@ impl RunHost {
             let lanes = runner.lane_views();
             let names = runner.socket_names();
             if lanes != self.told.0 || names != self.told.1 {
-                let libraries: Vec<(String, LibraryView)> =
-                    lanes.iter().filter_map(|view| Some((view.name.clone(), library_view(&view.stack)?))).collect();
+                update.libraries = lanes.iter().filter_map(|view| Some((view.name.clone(), library_view(&view.stack)?))).collect();
                 update.lanes = Some(lanes.clone());
                 update.names = Some(names.clone());
                 update.steps = Some(runner.steps());
-                update.libraries = libraries.clone();
-                self.told = (lanes, names, libraries);
+                self.told = (lanes, names);
             }
             if runner.is_finished() {
                 self.next_id = runner.next_id();

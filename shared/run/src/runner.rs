@@ -352,10 +352,14 @@ pub fn choose_step(views: &[LaneView], asked: &str, follow: bool) -> StepChoice 
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
 /// Runs a script that makes no socket call to its end with the runner (the
 /// scheduler's slices, the interpreter, the transcript lines), without a
 /// session: the statements it stepped and what it printed.
-pub fn run_alone(source: &str) -> Result<(u64, String), String> {
+fn run_alone(source: &str) -> Result<(u64, String), String> {
     let mut runner = Runner::from_source(source, 1).map_err(|diagnostics| {
         diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
     })?;
@@ -380,10 +384,6 @@ pub fn run_alone(source: &str) -> Result<(u64, String), String> {
     }
     Ok((runner.steps(), printed))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
     use socklab_wire::protocol::{Call, ErrorCode, Outcome, Ret};
 
     fn view(name: &str, status: LaneStatus) -> LaneView {
