@@ -38,13 +38,25 @@ fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
+/// The page's start: the script a share link carries, read before the page
+/// is shown (the browser inflates it, so that takes a moment).
+#[derive(Properties, PartialEq, Default)]
+pub struct AppProps {
+    #[prop_or_default]
+    pub shared: Option<String>,
+}
+
+/// The URL's fragment (`#s=…&lesson=6&token=…`).
+pub fn fragment() -> String {
+    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+}
+
 /// The script to start with: a share link's, else the last one edited, else
 /// the echo example; and the lesson the link names (`#lesson=6`), opened.
-fn initial_state() -> State {
-    let fragment = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+fn initial_state(shared: Option<String>) -> State {
+    let fragment = fragment();
     let kept = local_storage().and_then(|s| s.get_item(SCRIPT_KEY).ok().flatten());
     let mut state = State::default();
-    let shared = share::decode(&fragment);
     if let Some(source) = shared.clone().or(kept) {
         state.source = source;
     }
@@ -57,6 +69,7 @@ fn initial_state() -> State {
             // A shared script opens beside its lesson, not the lesson's starter.
             if let Some(source) = shared {
                 state.source = source;
+                state.starter_wanted = false;
             }
             state
         }
@@ -86,8 +99,11 @@ fn name_lesson_in_url(lesson: Option<u32>) {
 }
 
 #[component]
-pub fn App() -> Html {
-    let state = use_reducer(initial_state);
+pub fn App(props: &AppProps) -> Html {
+    let state = use_reducer({
+        let shared = props.shared.clone();
+        move || initial_state(shared)
+    });
     let relay = use_relay(state.dispatcher());
     let dispatch = state.dispatcher();
     use_effect_with(state.source.clone(), |source| {
@@ -130,7 +146,7 @@ pub fn App() -> Html {
         let dispatch = dispatch.clone();
         move |_| {
             let on_hash = Closure::<dyn Fn()>::new(move || {
-                let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+                let hash = fragment();
                 if let Some(number) = share::lesson_from_fragment(&hash)
                     && *open_lesson.borrow() != Some(number)
                 {
@@ -292,6 +308,7 @@ pub fn App() -> Html {
     };
     let on_solution = dispatch.to_callback().reform(|()| Action::ShowSolution);
     let close_lesson = dispatch.to_callback().reform(|()| Action::Lesson(None));
+    let on_lesson_loaded = dispatch.to_callback().reform(Action::LessonLoaded);
     let on_share = {
         let (source, lesson, share_link) = (state.source.clone(), state.lesson, share_link.clone());
         Callback::from(move |_: MouseEvent| {
@@ -424,8 +441,8 @@ pub fn App() -> Html {
                 <label class="lessons">{ format!("{} ", ui(state.lang, "lessons")) }
                     <select ref={lesson_menu} onchange={on_lesson} aria-label="open a lesson">
                         <option value="" selected={state.lesson.is_none()} hidden={state.lesson.is_some()}>{ ui(state.lang, "choose") }</option>
-                        { for lessons::all().iter().map(|l| html! {
-                            <option value={l.number().to_string()} selected={state.lesson == Some(l.number())}>{ format!("{}. {}", l.number(), l.title(state.lang)) }</option>
+                        { for lessons::menu().iter().map(|l| html! {
+                            <option value={l.number.to_string()} selected={state.lesson == Some(l.number)}>{ format!("{}. {}", l.number, l.get(state.lang)) }</option>
                         }) }
                     </select>
                 </label>
@@ -489,7 +506,8 @@ pub fn App() -> Html {
                 if let Some(number) = state.lesson {
                     <Splitter label="resize the lesson panel" value={splits.lesson}
                         kind={Split::Lesson} on_change={on_lesson_split} />
-                    <LessonPanel {number} lang={state.lang} reports={state.reports.clone()} ran={!state.run_log.is_empty()}
+                    <LessonPanel {number} opened={state.opened.clone()} on_loaded={on_lesson_loaded.clone()} lang={state.lang}
+                        reports={state.reports.clone()} ran={!state.run_log.is_empty()}
                         running={state.running} {on_solution} on_close={close_lesson} />
                 }
             </div>

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
-use socklab_lessons::{self as lessons, Lang, StepReport};
+use socklab_lessons::{self as lessons, Lang, Opened, StepReport};
 use yew::prelude::*;
 
 /// The panel's own words, in the lesson's language.
@@ -66,9 +66,15 @@ pub struct Texts {
     steps: Vec<[[AttrValue; 2]; 3]>,
 }
 
+/// `lessons/N.json`: the lesson's texts, and its spec and scripts.
+pub fn from_json(json: &str) -> Option<(Texts, Opened)> {
+    let mut value: serde_json::Value = serde_json::from_str(json).ok()?;
+    let opened = serde_json::from_value(value["lesson"].take()).ok()?;
+    Some((Texts::from_value(&value)?, opened))
+}
+
 impl Texts {
-    pub fn from_json(json: &str) -> Option<Texts> {
-        let value: serde_json::Value = serde_json::from_str(json).ok()?;
+    fn from_value(value: &serde_json::Value) -> Option<Texts> {
         let pair = |v: &serde_json::Value| -> Option<[AttrValue; 2]> {
             Some([AttrValue::from(v.get(0)?.as_str()?.to_owned()), AttrValue::from(v.get(1)?.as_str()?.to_owned())])
         };
@@ -89,12 +95,15 @@ impl Texts {
     }
 }
 
+/// A lesson fetched: its texts, and its spec and scripts.
+type Fetched = (Rc<Texts>, Rc<Opened>);
+
 thread_local! {
-    /// Lesson texts fetched so far in this visit.
-    static FETCHED: RefCell<HashMap<u32, Rc<Texts>>> = Default::default();
+    /// Lessons fetched so far in this visit.
+    static FETCHED: RefCell<HashMap<u32, Fetched>> = Default::default();
 }
 
-/// Where the open lesson's texts are.
+/// Where the open lesson is.
 #[derive(Clone, PartialEq)]
 enum Loaded {
     Waiting,
@@ -102,22 +111,18 @@ enum Loaded {
     Failed(u32, String),
 }
 
-fn fetched(number: u32) -> Option<Rc<Texts>> {
+fn fetched(number: u32) -> Option<Fetched> {
     FETCHED.with(|f| f.borrow().get(&number).cloned())
 }
 
-/// Fetches lesson `number`'s texts from the relay that served the page.
-async fn fetch_texts(number: u32) -> Loaded {
+/// Fetches lesson `number` from the relay that served the page.
+async fn fetch_lesson(number: u32) -> Result<Fetched, String> {
     let url = format!("lessons/{number}.json");
-    let texts = crate::fetch::text(&url).await.and_then(|json| Texts::from_json(&json).ok_or_else(|| format!("{url} is not a lesson's texts")));
-    match texts {
-        Ok(texts) => {
-            let texts = Rc::new(texts);
-            FETCHED.with(|f| f.borrow_mut().insert(number, texts.clone()));
-            Loaded::Ready(number, texts)
-        }
-        Err(why) => Loaded::Failed(number, why),
-    }
+    let json = crate::fetch::text(&url).await?;
+    let (texts, opened) = from_json(&json).ok_or_else(|| format!("{url} is not a lesson"))?;
+    let lesson = (Rc::new(texts), Rc::new(opened));
+    FETCHED.with(|f| f.borrow_mut().insert(number, lesson.clone()));
+    Ok(lesson)
 }
 
 /// The rendered text, inserted as it is: it is ours, built from the lessons
@@ -129,6 +134,10 @@ fn rich(texts: Option<&Texts>, part: Part, lang: Lang) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct LessonPanelProps {
     pub number: u32,
+    /// The open lesson once the page has it (`Action::LessonLoaded`).
+    pub opened: Option<Rc<Opened>>,
+    /// Tells the page the lesson came.
+    pub on_loaded: Callback<Rc<Opened>>,
     pub lang: Lang,
     pub reports: Vec<StepReport>,
     /// The current run has produced events.
@@ -141,22 +150,33 @@ pub struct LessonPanelProps {
 #[component]
 pub fn LessonPanel(props: &LessonPanelProps) -> Html {
     let hints = use_state(BTreeSet::<usize>::new);
-    let loaded = use_state(|| fetched(props.number).map_or(Loaded::Waiting, |texts| Loaded::Ready(props.number, texts)));
+    let loaded = use_state(|| fetched(props.number).map_or(Loaded::Waiting, |(texts, _)| Loaded::Ready(props.number, texts)));
     {
-        let loaded = loaded.clone();
-        use_effect_with(props.number, move |&number| match fetched(number) {
-            Some(texts) => loaded.set(Loaded::Ready(number, texts)),
-            None => yew::platform::spawn_local(async move { loaded.set(fetch_texts(number).await) }),
+        let (loaded, on_loaded) = (loaded.clone(), props.on_loaded.clone());
+        use_effect_with(props.number, move |&number| {
+            let arrived = move |lesson: Result<Fetched, String>| match lesson {
+                Ok((texts, opened)) => {
+                    loaded.set(Loaded::Ready(number, texts));
+                    on_loaded.emit(opened);
+                }
+                Err(why) => loaded.set(Loaded::Failed(number, why)),
+            };
+            match fetched(number) {
+                Some(lesson) => arrived(Ok(lesson)),
+                None => yew::platform::spawn_local(async move { arrived(fetch_lesson(number).await) }),
+            }
         });
     }
-    let Some(lesson) = lessons::get(props.number) else { return html! {} };
-    let (lang, number) = (props.lang, lesson.number());
+    let Some(title) = lessons::menu().iter().find(|title| title.number == props.number) else { return html! {} };
+    let (lang, number) = (props.lang, title.number);
     let (texts, note) = match &*loaded {
         Loaded::Ready(n, texts) if *n == number => (Some(&**texts), None),
         Loaded::Failed(n, why) if *n == number => (None, Some(format!("{} {why}", ui(lang, "unavailable")))),
         _ => (None, Some(ui(lang, "loading").to_owned())),
     };
-    let steps = lesson.steps().iter().enumerate().map(|(index, step)| {
+    // The steps, once the page has the lesson.
+    let lesson = props.opened.as_ref().filter(|opened| opened.number() == number);
+    let steps = lesson.map_or(&[][..], |lesson| lesson.steps()).iter().enumerate().map(|(index, step)| {
         let report = props.reports.get(index);
         let status = report.map_or(Status::Pending, |r| status(r, props.ran, props.running));
         let (class, label) = match status {
@@ -198,8 +218,9 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
     let on_solution = props.on_solution.reform(|_: MouseEvent| ());
     let on_close = props.on_close.reform(|_: MouseEvent| ());
     html! {
-        <aside class="lesson-panel" data-lesson={lesson.number().to_string()} aria-label={ui(lang, "lessons")}>
-            <h2>{ format!("{}. {}", lesson.number(), lesson.title(lang)) }</h2>
+        // `data-lesson` says the lesson is here: its starter, steps and texts.
+        <aside class="lesson-panel" data-lesson={lesson.is_some().then(|| number.to_string())} aria-label={ui(lang, "lessons")}>
+            <h2>{ format!("{number}. {}", title.get(lang)) }</h2>
             // The explanation and the steps scroll apart, so the steps stay in sight.
             <div class="explanation" tabindex="0">
                 if let Some(note) = note {
@@ -225,8 +246,10 @@ mod tests {
 
     /// Lesson `number`'s `part` as the page gets it: rendered, served as JSON, read back.
     fn html(number: u32, part: Part, lang: Lang) -> String {
-        let json = crate::lesson_html::lesson_json(lessons::get(number).unwrap());
-        Texts::from_json(&json).expect("the served JSON reads back").get(part, lang).to_string()
+        let lesson = lessons::get(number).unwrap();
+        let (texts, opened) = from_json(&crate::lesson_html::lesson_json(lesson)).expect("the served JSON reads back");
+        assert_eq!(opened, lesson.opened());
+        texts.get(part, lang).to_string()
     }
 
     #[test]

@@ -76,13 +76,14 @@ fn both(text: &Text) -> serde_json::Value {
     serde_json::json!([render(text.get(Lang::En)), render(text.get(Lang::Zh))])
 }
 
-/// `lessons/N.json`: `{"explanation": [en, zh], "steps": [{"text", "hint", "what_happened"}]}`,
-/// each text HTML in both languages.
+/// `lessons/N.json`: `{"explanation": [en, zh], "steps": [{"text", "hint",
+/// "what_happened"}], "lesson": Opened}`, each text HTML in both languages,
+/// and the lesson's spec and scripts.
 pub fn lesson_json(lesson: &Lesson) -> String {
     let steps: Vec<serde_json::Value> = lesson
         .steps()
         .iter()
         .map(|step| serde_json::json!({"text": both(&step.text), "hint": both(&step.hint), "what_happened": both(&step.what_happened)}))
         .collect();
-    serde_json::json!({"explanation": both(&lesson.spec.explanation), "steps": steps}).to_string()
+    serde_json::json!({"explanation": both(&lesson.spec.explanation), "steps": steps, "lesson": lesson.opened()}).to_string()
 }

@@ -26,5 +26,8 @@ pub mod timeline;
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
-    yew::Renderer::<app::App>::new().render();
+    wasm_bindgen_futures::spawn_local(async {
+        let shared = share::decode(&app::fragment()).await;
+        yew::Renderer::<app::App>::with_props(app::AppProps { shared }).render();
+    });
 }

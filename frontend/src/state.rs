@@ -7,7 +7,7 @@ use std::rc::Rc;
 use socklab_lang::Diagnostic;
 use socklab_lang::interp::InterpEvent;
 use socklab_lang::order::{Key, insert_at};
-use socklab_lessons::{self as lessons, Lang, StepReport};
+use socklab_lessons::{self as lessons, Lang, Opened, StepReport};
 use socklab_run::page::CallSeen;
 use socklab_wire::protocol::{Event, Outcome, Ret, SandboxMode, SockId};
 use socklab_wire::tcp::TcpState;
@@ -343,6 +343,11 @@ pub struct State {
     pub run_log: Vec<run_transcript::Line>,
     /// The open lesson, by number.
     pub lesson: Option<u32>,
+    /// The open lesson's spec and scripts, once fetched from the relay.
+    pub opened: Option<Rc<Opened>>,
+    /// Whether the open lesson's starter replaces the script when it comes
+    /// (not when a share link opened the lesson beside its own script).
+    pub starter_wanted: bool,
     /// The language lessons are shown in.
     pub lang: Lang,
     /// The open lesson's checkpoints on `run_log`.
@@ -385,6 +390,8 @@ impl Default for State {
             theme: Theme::System,
             run_log: Vec::new(),
             lesson: None,
+            opened: None,
+            starter_wanted: false,
             lang: Lang::En,
             reports: Vec::new(),
             step_note: None,
@@ -479,9 +486,21 @@ impl State {
         self.cursor = shown.filter(|shown| *shown < stops);
     }
 
+    /// The open lesson's starter becomes the script, its checkpoints judged afresh.
+    fn take_starter(&mut self, lesson: &Opened) {
+        self.starter_wanted = false;
+        if !self.running {
+            self.clear_run();
+        }
+        self.source = lesson.starter.clone();
+        self.focused = 1;
+        self.clear_log();
+        self.check();
+    }
+
     /// Re-evaluates the open lesson's checkpoints on the run so far.
     fn check(&mut self) {
-        self.reports = match self.lesson.and_then(lessons::get) {
+        self.reports = match &self.opened {
             Some(lesson) => lessons::check_steps(lesson.steps(), &self.run_log, self.lang),
             None => Vec::new(),
         };
@@ -641,8 +660,11 @@ pub enum Action {
     Explain(Option<i32>),
     Panel(Option<Panel>),
     Theme(Theme),
-    /// Open a lesson (loading its starter script), or close the lesson panel.
+    /// Open a lesson (its starter script replaces the script once the lesson
+    /// is fetched), or close the lesson panel.
     Lesson(Option<u32>),
+    /// The open lesson, fetched.
+    LessonLoaded(Rc<Opened>),
     /// Load the open lesson's solution.
     ShowSolution,
     Lang(Lang),
@@ -812,23 +834,32 @@ impl Reducible for State {
             Action::Panel(panel) => state.panel = panel,
             Action::Theme(theme) => state.theme = theme,
             Action::Lesson(number) => {
-                state.lesson = number.and_then(lessons::get).map(|lesson| lesson.number());
-                if let Some(lesson) = state.lesson.and_then(lessons::get) {
-                    if !state.running {
-                        state.clear_run();
-                    }
-                    state.source = lesson.starter.to_owned();
-                    state.focused = 1;
-                    state.clear_log();
+                state.lesson = number.filter(|&n| lessons::menu().iter().any(|title| title.number == n));
+                if state.opened.as_ref().map(|o| o.number()) != state.lesson {
+                    state.opened = None;
                 }
-                state.check();
+                state.starter_wanted = state.lesson.is_some();
+                match state.opened.clone() {
+                    // Opened again: its starter is here already.
+                    Some(opened) => state.take_starter(&opened),
+                    None => state.check(),
+                }
+            }
+            Action::LessonLoaded(opened) => {
+                if state.lesson == Some(opened.number()) && state.opened.as_ref() != Some(&opened) {
+                    state.opened = Some(opened.clone());
+                    if state.starter_wanted {
+                        state.take_starter(&opened);
+                    }
+                    state.check();
+                }
             }
             Action::ShowSolution => {
-                if let Some(lesson) = state.lesson.and_then(lessons::get) {
+                if let Some(lesson) = state.opened.clone() {
                     if !state.running {
                         state.clear_run();
                     }
-                    state.source = lesson.solution.to_owned();
+                    state.source = lesson.solution.clone();
                     state.focused = 1;
                 }
             }
@@ -1003,10 +1034,20 @@ mod tests {
         }
     }
 
+    /// Lesson `number` as the relay serves it.
+    fn loaded(number: u32) -> Action {
+        Action::LessonLoaded(Rc::new(lessons::get(number).unwrap().opened()))
+    }
+
     #[test]
     fn a_lesson_loads_its_starter_and_its_solution() {
         let lesson = lessons::get(2).unwrap();
         let state = apply(State::default(), [Action::Lesson(Some(2))]);
+        assert_eq!((state.lesson, state.source.as_str(), state.reports.len()), (Some(2), ECHO_EXAMPLE, 0), "until it is fetched");
+        // Another lesson's arrival changes nothing.
+        let state = apply(state, [loaded(3)]);
+        assert_eq!((state.opened.as_ref(), state.source.as_str()), (None, ECHO_EXAMPLE));
+        let state = apply(state, [loaded(2)]);
         assert_eq!(state.lesson, Some(2));
         assert_eq!(state.source, lesson.starter);
         assert_eq!(state.reports.len(), lesson.steps().len());
@@ -1017,13 +1058,16 @@ mod tests {
         assert_eq!(state.lesson, None);
         assert!(state.reports.is_empty());
         assert_eq!(state.source, lesson.solution, "closing the panel keeps the script");
+        // Opened again, its starter comes again.
+        let state = apply(state, [Action::Lesson(Some(2)), loaded(2)]);
+        assert_eq!((state.source.as_str(), state.reports.len()), (lesson.starter, lesson.steps().len()));
         let state = apply(state, [Action::Lesson(Some(99))]);
-        assert_eq!(state.lesson, None);
+        assert_eq!((state.lesson, state.opened.as_ref()), (None, None));
     }
 
     #[test]
     fn the_run_becomes_a_transcript_and_checkpoints_follow_it() {
-        let state = apply(State::default(), [Action::Connection(open()), Action::Lesson(Some(2)), Action::Started { paused: false }]);
+        let state = apply(State::default(), [Action::Connection(open()), Action::Lesson(Some(2)), loaded(2), Action::Started { paused: false }]);
         assert!(state.run_log.is_empty());
         let listening = state.reports.iter().position(|r| r.id == "listening").unwrap();
         let state = apply(
@@ -1082,8 +1126,11 @@ mod tests {
         ));
 
         // The language switch rewrites the reports; a new run starts them afresh.
+        let english = state.reports.clone();
         let state = apply(state, [Action::Lang(Lang::Zh)]);
-        assert_eq!(state.reports[listening].text, lessons::get(2).unwrap().steps()[listening].text.zh);
+        let pending = english.iter().position(|r| !r.verdict.passed).unwrap();
+        assert_ne!(state.reports[pending].verdict.reason, english[pending].verdict.reason);
+        assert!(state.reports[pending].verdict.reason.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{:?}", state.reports[pending]);
         assert!(state.reports[listening].verdict.passed);
         let state = apply(state, [Action::Ended, Action::Started { paused: false }]);
         assert!(state.run_log.is_empty());
@@ -1093,7 +1140,7 @@ mod tests {
 
     #[test]
     fn tcp_info_checkpoints_read_the_samples_the_log_keeps() {
-        let state = apply(State::default(), [Action::Connection(open()), Action::Lesson(Some(17)), Action::Started { paused: false }]);
+        let state = apply(State::default(), [Action::Connection(open()), Action::Lesson(Some(17)), loaded(17), Action::Started { paused: false }]);
         let step = |state: &State, id: &str| state.reports.iter().find(|r| r.id == id).unwrap().verdict.passed;
         let sample = |cwnd, ts_us| Action::Observed {
             event: Event::TcpInfo { sock: 4, info: socklab_wire::tcpinfo::TcpInfo { cwnd, unacked: 3, ..Default::default() }, ts_us },

@@ -1,8 +1,9 @@
 //! Embeds the lessons (`shared/lessons/NN-slug/`) in the crate: each
 //! `lesson.toml` is checked against `src/spec.rs` here, at build time,
 //! and embedded as JSON (so the wasm page needs no TOML parser); the scripts
-//! are embedded as they are. Built for wasm32 (the page), the Markdown texts
-//! are left out: the relay serves them as HTML (`frontend/src/lesson_html.rs`).
+//! are embedded as they are. Built for wasm32 (the page), only the titles are
+//! embedded: the relay serves each lesson (its spec, scripts and texts as
+//! HTML) as `lessons/N.json` (`frontend/src/lesson_html.rs`), fetched when opened.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -28,13 +29,15 @@ fn main() {
     // Markdown out, so the wasm carries none of them.
     let for_page = std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32");
     let mut code = String::from("static FILES: &[Files] = &[\n");
+    let mut menu = String::from("static MENU: &[Title] = &[\n");
     for (index, dir) in dirs.iter().enumerate() {
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
         println!("cargo:rerun-if-changed={}", dir.display());
-        let mut spec = check_lesson(dir, &name, index as u32 + 1)
+        let spec = check_lesson(dir, &name, index as u32 + 1)
             .unwrap_or_else(|e| panic!("lesson {name}: {e}"));
+        let _ = writeln!(menu, "    Title {{ number: {}, en: {:?}, zh: {:?} }},", spec.number, spec.title.en, spec.title.zh);
         if for_page {
-            leave_out_markdown(&mut spec);
+            continue;
         }
         let json_path = out.join(format!("{name}.json"));
         std::fs::write(&json_path, serde_json::to_string(&spec).unwrap()).unwrap();
@@ -50,7 +53,7 @@ fn main() {
         let lit = |p: &Path| format!("include_str!({:?})", p.display().to_string());
         let _ = writeln!(
             code,
-            "    Files {{ dir: {name:?}, spec_json: {}, starter: {}, solution: {}, #[cfg(not(target_arch = \"wasm32\"))] wrong: &[{}] }},",
+            "    Files {{ dir: {name:?}, spec_json: {}, starter: {}, solution: {}, wrong: &[{}] }},",
             lit(&json_path),
             lit(&dir.join("starter.sock")),
             lit(&dir.join("solution.sock")),
@@ -66,21 +69,11 @@ fn main() {
         );
     }
     code.push_str("];\n");
-    std::fs::write(out.join("lessons_data.rs"), code).unwrap();
-}
-
-/// Empties the Markdown texts (titles stay: the Lessons menu shows them).
-fn leave_out_markdown(spec: &mut spec::LessonSpec) {
-    let blank = |text: &mut spec::Text| {
-        text.en.clear();
-        text.zh.clear();
-    };
-    blank(&mut spec.explanation);
-    for step in &mut spec.steps {
-        blank(&mut step.text);
-        blank(&mut step.hint);
-        blank(&mut step.what_happened);
+    menu.push_str("];\n");
+    if !for_page {
+        menu.push_str(&code);
     }
+    std::fs::write(out.join("lessons_data.rs"), menu).unwrap();
 }
 
 fn check_lesson(dir: &Path, name: &str, position: u32) -> Result<spec::LessonSpec, String> {

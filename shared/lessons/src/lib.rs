@@ -1,6 +1,8 @@
 //! The guided lessons: data embedded at build time from `shared/lessons/`
 //! (one directory per lesson: `lesson.toml`, `starter.sock`, `solution.sock`,
-//! `wrong-*.sock`), read by the page and by `socklab lesson`.
+//! `wrong-*.sock`), read by the relay and by `socklab lesson`. The page
+//! embeds only the titles ([`menu`]); it fetches a lesson it opens as an
+//! [`Opened`] from the relay.
 //!
 //! A lesson's steps end in checkpoints ([`Checkpoint`]) decided on a run's
 //! transcript, i.e. on real events: see [`checkpoint`].
@@ -8,6 +10,7 @@
 pub mod checkpoint;
 mod spec;
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
@@ -58,7 +61,47 @@ impl Text {
     }
 }
 
+/// A lesson as the Lessons menu names it.
+#[derive(Debug, PartialEq)]
+pub struct Title {
+    pub number: u32,
+    pub en: &'static str,
+    pub zh: &'static str,
+}
+
+impl Title {
+    pub fn get(&self, lang: Lang) -> &'static str {
+        lang.pick(self.en, self.zh)
+    }
+}
+
+/// Every lesson's title, in course order.
+pub fn menu() -> &'static [Title] {
+    MENU
+}
+
+/// A lesson as the page fetches it when the learner opens it: its spec
+/// (the Markdown texts left out: the page gets them as HTML beside it) and
+/// its scripts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Opened {
+    pub spec: LessonSpec,
+    pub starter: String,
+    pub solution: String,
+}
+
+impl Opened {
+    pub fn number(&self) -> u32 {
+        self.spec.number
+    }
+
+    pub fn steps(&self) -> &[StepSpec] {
+        &self.spec.steps
+    }
+}
+
 /// A lesson with its scripts.
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Lesson {
     /// Directory name, e.g. `02-tcp-echo`.
@@ -70,9 +113,7 @@ pub struct Lesson {
     /// A script that passes every checkpoint (tests run it on the real relay).
     pub solution: &'static str,
     /// Scripts that fail named checkpoints, so tests can show each checkpoint
-    /// can fail. Only the command line and the tests use them: the page does
-    /// not carry them.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// can fail.
     pub wrong: Vec<WrongScript>,
 }
 
@@ -86,7 +127,24 @@ pub struct WrongScript {
     pub fails: Vec<String>,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Lesson {
+    /// What the page fetches: the Markdown texts left out, titles kept.
+    pub fn opened(&self) -> Opened {
+        let mut spec = self.spec.clone();
+        let blank = |text: &mut Text| {
+            text.en.clear();
+            text.zh.clear();
+        };
+        blank(&mut spec.explanation);
+        for step in &mut spec.steps {
+            blank(&mut step.text);
+            blank(&mut step.hint);
+            blank(&mut step.what_happened);
+        }
+        Opened { spec, starter: self.starter.to_owned(), solution: self.solution.to_owned() }
+    }
+
     pub fn number(&self) -> u32 {
         self.spec.number
     }
@@ -100,17 +158,18 @@ impl Lesson {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 struct Files {
     dir: &'static str,
     spec_json: &'static str,
     starter: &'static str,
     solution: &'static str,
-    #[cfg(not(target_arch = "wasm32"))]
     wrong: &'static [(&'static str, &'static str)],
 }
 
 include!(concat!(env!("OUT_DIR"), "/lessons_data.rs"));
 
+#[cfg(not(target_arch = "wasm32"))]
 static ALL: LazyLock<Vec<Lesson>> = LazyLock::new(|| {
     FILES
         .iter()
@@ -121,7 +180,6 @@ static ALL: LazyLock<Vec<Lesson>> = LazyLock::new(|| {
                 .unwrap_or_else(|e| panic!("lesson {}: {e}", files.dir)),
             starter: files.starter,
             solution: files.solution,
-            #[cfg(not(target_arch = "wasm32"))]
             wrong: files
                 .wrong
                 .iter()
@@ -136,11 +194,13 @@ static ALL: LazyLock<Vec<Lesson>> = LazyLock::new(|| {
 });
 
 /// Every lesson, in course order.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn all() -> &'static [Lesson] {
     &ALL
 }
 
 /// Lesson `number` (1-based), if there is one.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn get(number: u32) -> Option<&'static Lesson> {
     all().iter().find(|l| l.number() == number)
 }
@@ -193,6 +253,21 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_menu_names_every_lesson_and_an_opened_lesson_reads_back() {
+        let titles: Vec<(u32, &str, &str)> = menu().iter().map(|t| (t.number, t.en, t.zh)).collect();
+        let lessons: Vec<(u32, &str, &str)> =
+            all().iter().map(|l| (l.number(), l.title(Lang::En), l.title(Lang::Zh))).collect();
+        assert_eq!(titles, lessons);
+        for lesson in all() {
+            let opened = lesson.opened();
+            assert_eq!(serde_json::from_str::<Opened>(&serde_json::to_string(&opened).unwrap()).unwrap(), opened);
+            assert_eq!((opened.starter.as_str(), opened.solution.as_str()), (lesson.starter, lesson.solution));
+            assert_eq!(opened.steps().iter().map(|s| &s.check).collect::<Vec<_>>(), lesson.steps().iter().map(|s| &s.check).collect::<Vec<_>>());
+            assert!(opened.spec.explanation.en.is_empty() && opened.steps().iter().all(|s| s.hint.zh.is_empty()));
         }
     }
 
