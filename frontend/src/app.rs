@@ -123,6 +123,16 @@ pub fn App(props: &AppProps) -> Html {
             }
         }
     });
+    // The relay judges the open lesson's checkpoints: tell it which, in which
+    // language, and again on a new connection.
+    use_effect_with((state.lesson, state.lang, open), {
+        let lesson = relay.lesson.clone();
+        move |&(number, lang, open): &(Option<u32>, Lang, bool)| {
+            if open {
+                lesson.emit((number, lang));
+            }
+        }
+    });
     use_effect_with(state.lang, |lang| {
         if let Some(storage) = local_storage() {
             let _ = storage.set_item(LANG_KEY, lang.code());
@@ -507,7 +517,7 @@ pub fn App(props: &AppProps) -> Html {
                     <Splitter label="resize the lesson panel" value={splits.lesson}
                         kind={Split::Lesson} on_change={on_lesson_split} />
                     <LessonPanel {number} opened={state.opened.clone()} on_loaded={on_lesson_loaded.clone()} lang={state.lang}
-                        reports={state.reports.clone()} ran={!state.run_log.is_empty()}
+                        reports={state.reports.clone()} ran={state.ran}
                         running={state.running} {on_solution} on_close={close_lesson} />
                 }
             </div>

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
-use socklab_lessons::{self as lessons, Lang, Opened, StepReport};
+use socklab_lessons::{self as lessons, Lang, Opened, Verdict};
 use yew::prelude::*;
 
 /// The panel's own words, in the lesson's language.
@@ -37,8 +37,8 @@ pub enum Status {
 }
 
 /// A step is pending until it passes or the run is over without it passing.
-pub fn status(report: &StepReport, ran: bool, running: bool) -> Status {
-    if report.verdict.passed {
+pub fn status(report: &Verdict, ran: bool, running: bool) -> Status {
+    if report.passed {
         Status::Passed
     } else if ran && !running {
         Status::Failed
@@ -139,7 +139,7 @@ pub struct LessonPanelProps {
     /// Tells the page the lesson came.
     pub on_loaded: Callback<Rc<Opened>>,
     pub lang: Lang,
-    pub reports: Vec<StepReport>,
+    pub reports: Vec<Verdict>,
     /// The current run has produced events.
     pub ran: bool,
     pub running: bool,
@@ -175,8 +175,8 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
         _ => (None, Some(ui(lang, "loading").to_owned())),
     };
     // The steps, once the page has the lesson.
-    let lesson = props.opened.as_ref().filter(|opened| opened.number() == number);
-    let steps = lesson.map_or(&[][..], |lesson| lesson.steps()).iter().enumerate().map(|(index, step)| {
+    let lesson = props.opened.as_ref().filter(|opened| opened.number == number);
+    let steps = lesson.map_or(&[][..], |lesson| &lesson.steps[..]).iter().enumerate().map(|(index, id)| {
         let report = props.reports.get(index);
         let status = report.map_or(Status::Pending, |r| status(r, props.ran, props.running));
         let (class, label) = match status {
@@ -184,7 +184,7 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
             Status::Passed => ("checkpoint passed", ui(lang, "passed").to_owned()),
             Status::Failed => (
                 "checkpoint failed",
-                format!("{}: {}", ui(lang, "failed"), report.map_or("", |r| r.verdict.reason.as_str())),
+                format!("{}: {}", ui(lang, "failed"), report.map_or("", |r| r.reason.as_str())),
             ),
         };
         let shown = hints.contains(&index);
@@ -199,7 +199,7 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
             })
         };
         html! {
-            <li class="step" data-step={step.id.clone()}>
+            <li class="step" data-step={id.clone()}>
                 <div class="step-text">{ rich(texts, Part::Text(index), lang) }</div>
                 <p class={class}>{ label }</p>
                 <button class="hint-toggle" onclick={toggle} aria-expanded={shown.to_string()}>{ ui(lang, "hint") }</button>

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use socklab_lessons::Lang;
 use socklab_run::page::{self, CallSeen, FromRelay, PageMsg, RunUpdate};
 use socklab_wire::network::LinkConditions;
 use socklab_wire::protocol::{Call, ClientMsg, Event, MAX_PCAP_MARKS, PROTOCOL_VERSION, PcapMark, RunCmd, ServerMsg, SockId};
@@ -41,6 +42,9 @@ pub struct RelayHandle {
     pub reconnect: Callback<()>,
     /// Ask the relay for the script's diagnostics (answered by `Action::Checked`).
     pub check: Callback<String>,
+    /// Have the relay judge the session's runs against this lesson (or none),
+    /// in this language (answered by `Action::Reports`).
+    pub lesson: Callback<(Option<u32>, Lang)>,
     /// Set a link's conditions: `lab_link(a, b, …)`, sent between steps.
     pub link: Callback<(String, Option<String>, LinkConditions)>,
     /// Ask the relay for the session's capture and save it as a pcapng file.
@@ -118,6 +122,7 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
     let stop = sends(&session, &dispatch, |()| RunCmd::Stop);
     let input = sends(&session, &dispatch, |(lane, line)| RunCmd::Input { lane, line });
     let check = sends(&session, &dispatch, |source| RunCmd::Check { source });
+    let lesson = sends(&session, &dispatch, |(number, lang): (Option<u32>, Lang)| RunCmd::Lesson { number, lang: Some(lang.code().into()) });
     let reconnect = {
         let (session, dispatch) = (session.clone(), dispatch.clone());
         Callback::from(move |()| reconnect_now(&session, &dispatch))
@@ -148,7 +153,7 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
         reconnect_now(&session, &dispatch);
         dispatch.dispatch(Action::Reset);
     });
-    RelayHandle { run, stop, step, pause, cancel, input, check, reset, reconnect, link, pcap }
+    RelayHandle { run, stop, step, pause, cancel, input, check, lesson, reset, reconnect, link, pcap }
 }
 
 /// A callback that sends the request `make` makes of its argument.
@@ -160,7 +165,7 @@ fn sends<T: 'static>(session: &Shared, dispatch: &UseReducerDispatcher<State>, m
 /// Sends a request about the run the relay makes for the page; without a
 /// connection, a Run or Step says so in the log.
 fn send_run(session: &Shared, dispatch: &UseReducerDispatcher<State>, cmd: RunCmd) {
-    let check = matches!(cmd, RunCmd::Check { .. });
+    let check = matches!(cmd, RunCmd::Check { .. } | RunCmd::Lesson { .. });
     let sent = session.borrow().socket.as_ref().is_some_and(|socket| {
         let text = serde_json::to_string(&ClientMsg::Run { cmd }).expect("client messages serialize");
         // A failed send shows up as a close event.
@@ -376,7 +381,7 @@ fn on_text(session: &Shared, dispatch: &UseReducerDispatcher<State>, text: &str)
 
 /// What the run did, in the order the page applies it.
 fn on_update(session: &Shared, dispatch: &UseReducerDispatcher<State>, update: RunUpdate<CallSeen>) {
-    let RunUpdate { started, rejected, paused, stepped, note, sent, lines, seen, lanes, names, libraries, marks, ended, .. } = update;
+    let RunUpdate { started, rejected, paused, stepped, note, sent, lines, seen, lanes, names, libraries, marks, reports, ended, .. } = update;
     if !rejected.is_empty() {
         dispatch.dispatch(Action::Rejected(rejected.iter().map(Line::diagnostic).collect()));
     }
@@ -412,6 +417,9 @@ fn on_update(session: &Shared, dispatch: &UseReducerDispatcher<State>, update: R
     }
     if !lines.is_empty() {
         dispatch.dispatch(Action::Output(lines));
+    }
+    if let Some(reports) = reports {
+        dispatch.dispatch(Action::Reports(reports));
     }
     if ended {
         session.borrow_mut().running = false;

@@ -7,12 +7,12 @@ use std::rc::Rc;
 use socklab_lang::Diagnostic;
 use socklab_lang::interp::InterpEvent;
 use socklab_lang::order::{Key, insert_at};
-use socklab_lessons::{self as lessons, Lang, Opened, StepReport};
+use socklab_lessons::{self as lessons, Lang, Opened, Verdict};
 use socklab_run::page::CallSeen;
 use socklab_wire::protocol::{Event, Outcome, Ret, SandboxMode, SockId};
 use socklab_wire::tcp::TcpState;
 use socklab_wire::tcpinfo::ExpertMark;
-use socklab_lang::transcript::{self as run_transcript, KernelLine};
+use socklab_lang::transcript as run_transcript;
 use yew::Reducible;
 
 use crate::links::LinkState;
@@ -327,20 +327,16 @@ pub struct State {
     /// The timeline's position: how many of `history`'s stops the views
     /// show; `None` follows the session live.
     pub cursor: Option<usize>,
-    /// The keys of `run_log`'s lines, in order.
-    run_keys: Vec<Key>,
     /// `TCP_INFO` samples of every socket, oldest first, for the plots.
     pub tcp_samples: Vec<Sample>,
-    /// Which `TCP_INFO` samples `run_log` keeps (those a checkpoint could judge differently).
-    pub sample_filter: lessons::SampleFilter,
     /// Calls sent and not answered, to count bytes and learn addresses.
     pub calls_out: BTreeMap<u64, CallSeen>,
     /// The errno whose explanation is open.
     pub explained: Option<i32>,
     pub panel: Option<Panel>,
     pub theme: Theme,
-    /// The current run as the CLI's transcript (what lessons' checkpoints read).
-    pub run_log: Vec<run_transcript::Line>,
+    /// A run started since the lesson opened (its steps can then fail).
+    pub ran: bool,
     /// The open lesson, by number.
     pub lesson: Option<u32>,
     /// The open lesson's spec and scripts, once fetched from the relay.
@@ -350,8 +346,8 @@ pub struct State {
     pub starter_wanted: bool,
     /// The language lessons are shown in.
     pub lang: Lang,
-    /// The open lesson's checkpoints on `run_log`.
-    pub reports: Vec<StepReport>,
+    /// The open lesson's verdicts, one per step, as the relay judged them.
+    pub reports: Vec<Verdict>,
     /// What the last Step did instead of stepping the lane asked for, or why nothing stepped.
     pub step_note: Option<String>,
     /// Each link's conditions as the relay last confirmed them, by link label (`links`).
@@ -381,14 +377,12 @@ impl Default for State {
             history: Vec::new(),
             history_base: Scene::default(),
             cursor: None,
-            run_keys: Vec::new(),
             tcp_samples: Vec::new(),
-            sample_filter: lessons::SampleFilter::default(),
             calls_out: BTreeMap::new(),
             explained: None,
             panel: None,
             theme: Theme::System,
-            run_log: Vec::new(),
+            ran: false,
             lesson: None,
             opened: None,
             starter_wanted: false,
@@ -451,7 +445,7 @@ impl State {
 
     /// The latest key recorded: where something without a time of its own goes.
     fn last_key(&self) -> Key {
-        self.history.last().map(|r| r.key).unwrap_or_default().max(self.run_keys.last().copied().unwrap_or_default())
+        self.history.last().map(|r| r.key).unwrap_or_default()
     }
 
     /// Records a happening where its key puts it, and brings the live scene up to date.
@@ -494,31 +488,6 @@ impl State {
         }
         self.source = lesson.starter.clone();
         self.focused = 1;
-        self.clear_log();
-        self.check();
-    }
-
-    /// Re-evaluates the open lesson's checkpoints on the run so far.
-    fn check(&mut self) {
-        self.reports = match &self.opened {
-            Some(lesson) => lessons::check_steps(lesson.steps(), &self.run_log, self.lang),
-            None => Vec::new(),
-        };
-    }
-
-    fn log(&mut self, key: Key, line: run_transcript::Line) {
-        let at = insert_at(self.run_keys.iter().copied(), key);
-        self.run_log.insert(at, line);
-        self.run_keys.insert(at, key);
-        let excess = self.run_log.len().saturating_sub(MAX_LINES);
-        self.run_log.drain(..excess);
-        self.run_keys.drain(..excess);
-    }
-
-    fn clear_log(&mut self) {
-        self.run_log.clear();
-        self.run_keys.clear();
-        self.sample_filter = lessons::SampleFilter::default();
     }
 
     /// A new timeline, starting from the scene now.
@@ -537,13 +506,7 @@ impl State {
     }
 
     fn observe(&mut self, event: Event, name: Option<String>) {
-        let known = |sock: SockId| name.clone().or_else(|| self.scene.sockets.iter().find(|row| row.sock == sock)?.name.clone());
         let key = Key::event(&event).unwrap_or_else(|| self.last_key());
-        if let Some(line) = run_transcript::Line::kernel(&event, known)
-            && self.sample_filter.keeps(&line)
-        {
-            self.log(key, line);
-        }
         if let Event::TcpInfo { sock, info, ts_us } = event {
             self.tcp_samples.push(Sample {
                 sock,
@@ -590,13 +553,10 @@ impl State {
     }
 
     fn interp(&mut self, key: Key, event: InterpEvent) {
-        let line = run_transcript::Line::Interp(event);
-        let text = line.human();
-        self.log(key, line.clone());
-        let run_transcript::Line::Interp(event) = line else { return };
+        let text = run_transcript::Line::Interp(event.clone()).human();
         match event {
-            // A library module's statement, stepped into: in the log only, its
-            // line is not the script's (the lane shows the module's code).
+            // A library module's statement, stepped into: its line is not the
+            // script's (the lane shows the module's code).
             InterpEvent::Step { module: Some(_), .. } => {}
             InterpEvent::Step { lane, line, ok, result, errno, errno_num, message, .. } => {
                 let mark = if ok {
@@ -665,6 +625,8 @@ pub enum Action {
     Lesson(Option<u32>),
     /// The open lesson, fetched.
     LessonLoaded(Rc<Opened>),
+    /// The relay's verdicts on the open lesson's steps.
+    Reports(Vec<Verdict>),
     /// Load the open lesson's solution.
     ShowSolution,
     Lang(Lang),
@@ -717,11 +679,10 @@ impl Reducible for State {
                 state.running = true;
                 state.paused = paused;
                 state.clear_run();
-                state.clear_log();
+                state.ran = state.lesson.is_some();
                 state.scene.lane_hosts = crate::lanes::lane_hosts(&state.source).into_iter().collect();
                 state.scene.recent.clear();
                 state.clear_history();
-                state.check();
                 let note = if paused { "stepping…" } else { "running…" };
                 state.lines = vec![Line::new(LineKind::Note, note)];
                 state.dropped = 0;
@@ -744,7 +705,6 @@ impl Reducible for State {
             }
             Action::Interp(events) => {
                 events.into_iter().for_each(|(key, event)| state.interp(key, event));
-                state.check();
             }
             Action::Checked(diagnostics) => state.diagnostics = diagnostics,
             Action::Lanes { lanes, names, libraries } => {
@@ -760,22 +720,8 @@ impl Reducible for State {
                     state.record(key, Happening::Lanes(changed));
                 }
                 state.lanes = lanes;
-                let mut renamed = false;
                 for (sock, name) in names {
-                    // Kernel lines that came before the script named the socket get its name now.
-                    let unnamed = run_transcript::unnamed_socket(sock);
-                    for line in &mut state.run_log {
-                        if let run_transcript::Line::Kernel(KernelLine::State { socket, .. } | KernelLine::TcpInfo { socket, .. }) = line
-                            && *socket == unnamed
-                        {
-                            socket.clone_from(&name);
-                            renamed = true;
-                        }
-                    }
                     state.scene.row(sock).name.get_or_insert(name);
-                }
-                if renamed {
-                    state.check();
                 }
             }
             Action::Sent(calls) => state.calls_out.extend(calls),
@@ -799,13 +745,8 @@ impl Reducible for State {
             }
             Action::Pcap(said) => state.pcap = Some(said.unwrap_or_else(|| "asking the relay for the capture…".into())),
             Action::Answered { id, outcome, ts_us } => state.answered(id, outcome, ts_us),
-            Action::Observed { event, name } => {
-                let kernel = matches!(event, Event::State { .. } | Event::Segment { .. } | Event::TcpInfo { .. });
-                state.observe(event, name);
-                if kernel {
-                    state.check();
-                }
-            }
+            Action::Observed { event, name } => state.observe(event, name),
+            Action::Reports(reports) => state.reports = reports,
             Action::Paused(paused) => state.paused = paused,
             Action::StepNote(note) => state.step_note = note,
             Action::Seek(shown) => state.seek(shown),
@@ -827,31 +768,32 @@ impl Reducible for State {
                 state.paused = false;
                 state.lines = vec![Line::new(LineKind::Note, "reset: every socket of the session is closed")];
                 state.dropped = 0;
-                state.clear_log();
-                state.check();
+                state.ran = false;
+                state.reports.clear();
             }
             Action::Explain(errno) => state.explained = errno,
             Action::Panel(panel) => state.panel = panel,
             Action::Theme(theme) => state.theme = theme,
             Action::Lesson(number) => {
                 state.lesson = number.filter(|&n| lessons::menu().iter().any(|title| title.number == n));
-                if state.opened.as_ref().map(|o| o.number()) != state.lesson {
+                if state.opened.as_ref().map(|o| o.number) != state.lesson {
                     state.opened = None;
                 }
                 state.starter_wanted = state.lesson.is_some();
-                match state.opened.clone() {
+                // The relay judges the lesson afresh (`RunCmd::Lesson`).
+                state.ran = false;
+                state.reports.clear();
+                if let Some(opened) = state.opened.clone() {
                     // Opened again: its starter is here already.
-                    Some(opened) => state.take_starter(&opened),
-                    None => state.check(),
+                    state.take_starter(&opened);
                 }
             }
             Action::LessonLoaded(opened) => {
-                if state.lesson == Some(opened.number()) && state.opened.as_ref() != Some(&opened) {
+                if state.lesson == Some(opened.number) && state.opened.as_ref() != Some(&opened) {
                     state.opened = Some(opened.clone());
                     if state.starter_wanted {
                         state.take_starter(&opened);
                     }
-                    state.check();
                 }
             }
             Action::ShowSolution => {
@@ -863,10 +805,7 @@ impl Reducible for State {
                     state.focused = 1;
                 }
             }
-            Action::Lang(lang) => {
-                state.lang = lang;
-                state.check();
-            }
+            Action::Lang(lang) => state.lang = lang,
         }
         Rc::new(state)
     }
@@ -976,7 +915,6 @@ mod tests {
         }
         let state = apply(State::default(), [Action::Interp(keyed(vec![library]))]);
         assert!(state.marks.is_empty());
-        assert!(state.run_log.iter().any(|l| l.human().starts_with("client:socketserver.py:68")));
     }
 
     #[test]
@@ -1050,108 +988,24 @@ mod tests {
         let state = apply(state, [loaded(2)]);
         assert_eq!(state.lesson, Some(2));
         assert_eq!(state.source, lesson.starter);
-        assert_eq!(state.reports.len(), lesson.steps().len());
-        assert!(state.reports.iter().all(|r| !r.verdict.passed));
+        assert_eq!(state.opened.as_ref().map(|o| o.steps.len()), Some(lesson.steps().len()));
+        // The relay's verdicts; a run makes a step that did not pass a failed one.
+        let verdicts = vec![Verdict { passed: false, reason: "not yet".into(), evidence: None }; lesson.steps().len()];
+        let state = apply(state, [Action::Reports(verdicts.clone())]);
+        assert_eq!((&state.reports, state.ran), (&verdicts, false));
+        let state = apply(state, [Action::Connection(open()), Action::Started { paused: false }, Action::Ended]);
+        assert!(state.ran);
         let state = apply(state, [Action::ShowSolution]);
         assert_eq!(state.source, lesson.solution);
         let state = apply(state, [Action::Lesson(None)]);
         assert_eq!(state.lesson, None);
         assert!(state.reports.is_empty());
         assert_eq!(state.source, lesson.solution, "closing the panel keeps the script");
-        // Opened again, its starter comes again.
+        // Opened again, its starter comes again, judged afresh.
         let state = apply(state, [Action::Lesson(Some(2)), loaded(2)]);
-        assert_eq!((state.source.as_str(), state.reports.len()), (lesson.starter, lesson.steps().len()));
+        assert_eq!((state.source.as_str(), state.reports.len(), state.ran), (lesson.starter, 0, false));
         let state = apply(state, [Action::Lesson(Some(99))]);
         assert_eq!((state.lesson, state.opened.as_ref()), (None, None));
-    }
-
-    #[test]
-    fn the_run_becomes_a_transcript_and_checkpoints_follow_it() {
-        let state = apply(State::default(), [Action::Connection(open()), Action::Lesson(Some(2)), loaded(2), Action::Started { paused: false }]);
-        assert!(state.run_log.is_empty());
-        let listening = state.reports.iter().position(|r| r.id == "listening").unwrap();
-        let state = apply(
-            state,
-            [Action::Interp(keyed(vec![ran("server", 5, "srv.listen(5)", "None")]))],
-        );
-        assert!(matches!(state.run_log[..], [run_transcript::Line::Interp(InterpEvent::Step { .. })]));
-        assert!(state.reports[listening].verdict.passed, "{:?}", state.reports[listening]);
-        assert!(state.reports[listening].what_happened.is_some());
-        assert!(!state.reports[listening + 1].verdict.passed);
-
-        // Kernel lines carry the script's name for the socket, learnt late if need be.
-        let established = |sock| Event::State {
-            sock: Some(sock),
-            from: "SYN_RECV".parse().unwrap(),
-            to: "ESTABLISHED".parse().unwrap(),
-            local: "127.0.0.1:5200".into(),
-            peer: "127.0.0.1:40000".into(),
-            ts_us: 1,
-        };
-        let state = apply(
-            state,
-            [
-                Action::Observed { event: established(3), name: None },
-                Action::Observed { event: established(4), name: Some("cli".into()) },
-                Action::Observed {
-                    event: Event::Segment {
-                        src: "127.0.0.1:40000".into(),
-                        dst: "127.0.0.1:5200".into(),
-                        proto: "TCP".into(),
-                        flags: "SYN".into(),
-                        seq: Some(1),
-                        ack: None,
-                        len: 0,
-                        ts_us: 2,
-                        expert: Vec::new(),
-                        host: None,
-                    },
-                    name: None,
-                },
-                Action::Lanes { lanes: Vec::new(), names: vec![(3, "conn".into())], libraries: Vec::new() },
-            ],
-        );
-        let sockets: Vec<&str> = state
-            .run_log
-            .iter()
-            .filter_map(|line| match line {
-                run_transcript::Line::Kernel(KernelLine::State { socket, .. }) => Some(socket.as_str()),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(sockets, ["conn", "cli"]);
-        assert!(matches!(
-            state.run_log.last(),
-            Some(run_transcript::Line::Kernel(KernelLine::Segment { flags, .. })) if flags == "SYN"
-        ));
-
-        // The language switch rewrites the reports; a new run starts them afresh.
-        let english = state.reports.clone();
-        let state = apply(state, [Action::Lang(Lang::Zh)]);
-        let pending = english.iter().position(|r| !r.verdict.passed).unwrap();
-        assert_ne!(state.reports[pending].verdict.reason, english[pending].verdict.reason);
-        assert!(state.reports[pending].verdict.reason.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{:?}", state.reports[pending]);
-        assert!(state.reports[listening].verdict.passed);
-        let state = apply(state, [Action::Ended, Action::Started { paused: false }]);
-        assert!(state.run_log.is_empty());
-        assert!(!state.reports[listening].verdict.passed);
-    }
-
-
-    #[test]
-    fn tcp_info_checkpoints_read_the_samples_the_log_keeps() {
-        let state = apply(State::default(), [Action::Connection(open()), Action::Lesson(Some(17)), loaded(17), Action::Started { paused: false }]);
-        let step = |state: &State, id: &str| state.reports.iter().find(|r| r.id == id).unwrap().verdict.passed;
-        let sample = |cwnd, ts_us| Action::Observed {
-            event: Event::TcpInfo { sock: 4, info: socklab_wire::tcpinfo::TcpInfo { cwnd, unacked: 3, ..Default::default() }, ts_us },
-            name: Some("s".into()),
-        };
-        let state = apply(state, [sample(10, 1), sample(10, 2), sample(14, 3), sample(14, 4), sample(22, 5)]);
-        let kept = state.run_log.iter().filter(|line| matches!(line, run_transcript::Line::Kernel(KernelLine::TcpInfo { .. }))).count();
-        assert_eq!(kept, 3, "a sample like the one before is left out");
-        assert!(step(&state, "cwnd-20") && !step(&state, "cwnd-30"));
-        let state = apply(state, [sample(31, 6)]);
-        assert!(step(&state, "cwnd-30"));
     }
 
     fn tcp(sock: SockId, from: &str, to: &str, ts_us: u64) -> Event {
@@ -1243,11 +1097,8 @@ mod tests {
     #[test]
     fn late_kernel_events_go_where_their_time_puts_them() {
         let state = handshake_out_of_order();
-        let log: Vec<String> = state.run_log.iter().map(|line| line.human()).collect();
-        let at = |needle: &str| log.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle} in {log:#?}"));
-        let order = [at("cli.connect"), at("CLOSE → SYN_SENT"), at("TCP SYN seq"), at("TCP SYN,ACK"), at("SYN_SENT → ESTABLISHED"), at(" TCP ACK"), at("cli.send")];
-        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?} in {log:#?}");
-        // The page's log, as the runner words it, is in the same order.
+        // The page's log, as the runner words it, is in the kernel's order
+        // (the relay's judge keeps its transcript so too: `socklab_run::judge`).
         let line = |text: &str, key: Option<Key>| Line { key, ..Line::new(LineKind::Event, text) };
         let state = apply(
             state,

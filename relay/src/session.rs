@@ -321,7 +321,7 @@ pub async fn run<I, O, E>(
                 break;
             }
         }
-        // What the session sent while a run is in progress drives the run.
+        // What the session sent while a run is in progress (or a lesson is open) goes to the run.
         if !out.tapped.is_empty() {
             flight.perform(Vec::new(), &limits, &mut exec, &mut out, announce.as_mut()).await;
         }
@@ -455,7 +455,7 @@ impl Flight {
     ) {
         let mut queue: std::collections::VecDeque<Out> = outs.into();
         loop {
-            out.tapping = self.run.is_running();
+            out.tapping = self.run.is_watching();
             while let Some(next) = queue.pop_front() {
                 match next {
                     Out::Page(msg) => out.send_raw(Outgoing::Text(socklab_run::page::encode(&msg))).await,
@@ -465,7 +465,7 @@ impl Flight {
                     Out::Session(ClientMsg::Cancel { id }) => self.cancel(id, out).await,
                     Out::Session(other) => tracing::error!(?other, "a run asked for something other than a call"),
                 }
-                out.tapping = self.run.is_running();
+                out.tapping = self.run.is_watching();
             }
             let tapped = std::mem::take(&mut out.tapped);
             if tapped.is_empty() {

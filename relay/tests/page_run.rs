@@ -215,3 +215,38 @@ async fn the_deepest_scripts_run_in_a_session() {
     let (updates, _, _) = until_ended(&mut c).await;
     assert!(texts(&updates).contains(&"main| still here".to_owned()));
 }
+
+#[tokio::test]
+async fn the_relay_judges_the_open_lesson_on_the_run_and_on_the_kernel_after_it() {
+    let lesson = socklab_lessons::get(8).expect("lesson 8");
+    let relay = Relay::start();
+    let mut c = relay.connect().await;
+    run(&mut c, json!({"op": "lesson", "number": 8, "lang": "zh"})).await;
+    let FromRelay::Page(PageMsg::Run(told)) = next(&mut c).await else { panic!("the verdicts first") };
+    let told = told.reports.expect("the verdicts");
+    assert_eq!(told.len(), lesson.steps().len());
+    assert!(told.iter().all(|v| !v.passed && v.reason.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))), "{told:?}");
+    run(&mut c, json!({"op": "go", "source": lesson.solution})).await;
+    // Every checkpoint passes, TIME_WAIT's and LAST_ACK's among them,
+    // whether the kernel gets there before the run ends or after.
+    let all_passed = async {
+        loop {
+            if let FromRelay::Page(PageMsg::Run(RunUpdate { reports: Some(verdicts), .. })) = next(&mut c).await
+                && verdicts.iter().all(|v| v.passed)
+            {
+                return verdicts;
+            }
+        }
+    };
+    let verdicts = tokio::time::timeout(std::time::Duration::from_secs(60), all_passed).await.expect("every checkpoint passed");
+    assert_eq!(verdicts.len(), lesson.steps().len());
+    // A language the lessons are not written in is refused by name.
+    run(&mut c, json!({"op": "lesson", "number": 8, "lang": "fr"})).await;
+    loop {
+        if let FromRelay::Session(ServerMsg::Error { message, .. }) = next(&mut c).await {
+            assert!(message.contains("\"fr\""), "{message}");
+            break;
+        }
+    }
+    c.close().await;
+}

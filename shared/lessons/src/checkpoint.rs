@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Lang;
 use super::spec::{Checkpoint, StepSpec, TcpInfoField};
@@ -15,13 +15,13 @@ use socklab_lang::interp::{EndStatus, InterpEvent};
 use socklab_lang::transcript::{KernelLine, Line};
 
 /// The outcome of one checkpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verdict {
     pub passed: bool,
     /// Why, in the learner's language.
     pub reason: String,
     /// Index in the transcript of the line that satisfied the checkpoint.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<usize>,
 }
 

@@ -80,24 +80,15 @@ pub fn menu() -> &'static [Title] {
     MENU
 }
 
-/// A lesson as the page fetches it when the learner opens it: its spec
-/// (the Markdown texts left out: the page gets them as HTML beside it) and
-/// its scripts.
+/// A lesson as the page fetches it when the learner opens it: its steps'
+/// ids and its scripts (the relay judges the checkpoints; the texts come as
+/// HTML beside this).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Opened {
-    pub spec: LessonSpec,
+    pub number: u32,
+    pub steps: Vec<String>,
     pub starter: String,
     pub solution: String,
-}
-
-impl Opened {
-    pub fn number(&self) -> u32 {
-        self.spec.number
-    }
-
-    pub fn steps(&self) -> &[StepSpec] {
-        &self.spec.steps
-    }
 }
 
 /// A lesson with its scripts.
@@ -129,20 +120,14 @@ pub struct WrongScript {
 
 #[cfg(not(target_arch = "wasm32"))]
 impl Lesson {
-    /// What the page fetches: the Markdown texts left out, titles kept.
+    /// What the page fetches.
     pub fn opened(&self) -> Opened {
-        let mut spec = self.spec.clone();
-        let blank = |text: &mut Text| {
-            text.en.clear();
-            text.zh.clear();
-        };
-        blank(&mut spec.explanation);
-        for step in &mut spec.steps {
-            blank(&mut step.text);
-            blank(&mut step.hint);
-            blank(&mut step.what_happened);
+        Opened {
+            number: self.number(),
+            steps: self.steps().iter().map(|step| step.id.clone()).collect(),
+            starter: self.starter.to_owned(),
+            solution: self.solution.to_owned(),
         }
-        Opened { spec, starter: self.starter.to_owned(), solution: self.solution.to_owned() }
     }
 
     pub fn number(&self) -> u32 {
@@ -266,8 +251,7 @@ mod tests {
             let opened = lesson.opened();
             assert_eq!(serde_json::from_str::<Opened>(&serde_json::to_string(&opened).unwrap()).unwrap(), opened);
             assert_eq!((opened.starter.as_str(), opened.solution.as_str()), (lesson.starter, lesson.solution));
-            assert_eq!(opened.steps().iter().map(|s| &s.check).collect::<Vec<_>>(), lesson.steps().iter().map(|s| &s.check).collect::<Vec<_>>());
-            assert!(opened.spec.explanation.en.is_empty() && opened.steps().iter().all(|s| s.hint.zh.is_empty()));
+            assert_eq!(opened.steps, lesson.steps().iter().map(|s| s.id.as_str()).collect::<Vec<_>>());
         }
     }
 

@@ -7,6 +7,9 @@ use socklab_lang::interp::{InterpEvent, Interpreter, Limits};
 use socklab_lang::schedule::LaneView;
 use socklab_wire::protocol::{ClientMsg, MAX_PCAP_MARKS, MAX_RUN_SOURCE, PcapMark, RUN_IDS, RunCmd, ServerMsg, SockId};
 
+use socklab_lessons::Lang;
+
+use crate::judge::Judge;
 use crate::library::library_view;
 use crate::line::{Line, LineKind};
 use crate::page::{PageMsg, RunUpdate};
@@ -62,6 +65,8 @@ pub struct RunHost {
     counted: u64,
     /// An update gathered while the run goes on, and since when.
     held: Option<(RunUpdate, f64)>,
+    /// The open lesson's checkpoints on the session's runs.
+    judge: Judge,
 }
 
 impl Default for RunHost {
@@ -76,6 +81,7 @@ impl Default for RunHost {
             budget_at: f64::NEG_INFINITY,
             counted: 0,
             held: None,
+            judge: Judge::default(),
         }
     }
 }
@@ -84,6 +90,13 @@ impl RunHost {
     /// A run is in progress.
     pub fn is_running(&self) -> bool {
         self.runner.is_some()
+    }
+
+    /// What the session sends should come to [`RunHost::on_message`]: a run
+    /// is in progress, or a lesson is open (the kernel's events after a run
+    /// still count for its checkpoints).
+    pub fn is_watching(&self) -> bool {
+        self.is_running() || self.judge.is_open()
     }
 
     /// The run's step budget ran out and it should be driven on ([`RunHost::again`]).
@@ -103,6 +116,16 @@ impl RunHost {
         Ok(match cmd {
             RunCmd::Check { source } => {
                 vec![Out::Page(PageMsg::Checked { diagnostics: socklab_lang::parse(&source).diagnostics })]
+            }
+            RunCmd::Lesson { number, lang } => {
+                let lang = match lang.as_deref().map(|name| (name, Lang::parse(name))) {
+                    None => Lang::En,
+                    Some((_, Some(lang))) => lang,
+                    Some((name, None)) => return Err(format!("no lessons in language {name:?}: there are en and zh")),
+                };
+                self.judge.open(number, lang);
+                let reports = self.judge.verdicts();
+                vec![Out::Page(PageMsg::Run(RunUpdate { reports, ..RunUpdate::default() }))]
             }
             RunCmd::Go { source } => match self.runner.as_mut() {
                 Some(runner) => {
@@ -175,9 +198,20 @@ impl RunHost {
             ServerMsg::Event { .. } => true,
             ServerMsg::Hello { .. } | ServerMsg::Pcap { .. } => false,
         };
-        let Some(runner) = self.runner.as_mut().filter(|_| ours) else { return Vec::new() };
-        let drive = runner.on_message(msg.clone(), now);
-        self.apply(RunUpdate::default(), drive, now)
+        if let ServerMsg::Event { event } = msg {
+            self.judge.kernel(event);
+        }
+        match self.runner.as_mut().filter(|_| ours) {
+            Some(runner) => {
+                let drive = runner.on_message(msg.clone(), now);
+                self.apply(RunUpdate::default(), drive, now)
+            }
+            // No run: the verdicts alone, if the event changed them.
+            None => match self.judge.verdicts() {
+                Some(reports) => vec![Out::Page(PageMsg::Run(RunUpdate { reports: Some(reports), ..RunUpdate::default() }))],
+                None => Vec::new(),
+            },
+        }
     }
 
     /// Drives a run whose step budget ran out on.
@@ -216,6 +250,7 @@ impl RunHost {
                 runner.set_max_steps(self.budget as u64);
                 let drive = runner.drive(now);
                 self.runner = Some(runner);
+                self.judge.clear();
                 self.apply(RunUpdate { started: Some(paused), ..RunUpdate::default() }, drive, now)
             }
         })
@@ -249,6 +284,12 @@ impl RunHost {
             update.seen = runner.take_seen();
             let lanes = runner.lane_views();
             let names = runner.socket_names();
+            if names != self.told.1 {
+                self.judge.named(&names);
+            }
+            for (key, event) in &update.seen {
+                self.judge.interp(*key, event);
+            }
             if lanes != self.told.0 || names != self.told.1 {
                 update.libraries = lanes.iter().filter_map(|view| Some((view.name.clone(), library_view(&view.stack)?))).collect();
                 update.lanes = Some(lanes.clone());
@@ -263,6 +304,7 @@ impl RunHost {
                 update.ended = true;
             }
         }
+        update.reports = self.judge.verdicts();
         if let Some((held, since)) = self.held.take() {
             update = merge(held, update);
             if self.again && send.is_empty() && now - since < GATHER {
@@ -285,7 +327,7 @@ impl RunHost {
 
 /// `later` after `earlier`, as one update.
 fn merge(mut earlier: RunUpdate, later: RunUpdate) -> RunUpdate {
-    let RunUpdate { started, rejected, paused, stepped, note, sent, lines, seen, lanes, names, steps, libraries, marks, ended } = later;
+    let RunUpdate { started, rejected, paused, stepped, note, sent, lines, seen, lanes, names, steps, libraries, marks, reports, ended } = later;
     earlier.started = started.or(earlier.started);
     earlier.rejected.extend(rejected);
     earlier.paused = paused.or(earlier.paused);
@@ -299,6 +341,7 @@ fn merge(mut earlier: RunUpdate, later: RunUpdate) -> RunUpdate {
         (earlier.lanes, earlier.names, earlier.steps, earlier.libraries) = (lanes, names, steps, libraries);
     }
     earlier.marks.extend(marks);
+    earlier.reports = reports.or(earlier.reports);
     earlier.ended |= ended;
     earlier
 }
@@ -362,6 +405,49 @@ mod tests {
         assert_eq!(outs.last(), Some(&Out::Session(ClientMsg::Call { id: id + 1, call: Call::Sleep { seconds: 1.0 } })));
         let outs = host.command(RunCmd::Stop, 101.0).unwrap();
         assert_eq!(outs.last(), Some(&Out::Session(ClientMsg::Cancel { id: id + 1 })));
+    }
+
+    #[test]
+    fn the_open_lesson_is_judged_on_runs_and_on_the_events_after_them() {
+        let mut host = RunHost::default();
+        assert!(!host.is_watching());
+        assert!(host.command(RunCmd::Lesson { number: Some(8), lang: Some("klingon".into()) }, 0.0).is_err());
+        let outs = host.command(RunCmd::Lesson { number: Some(8), lang: Some("zh".into()) }, 0.0).unwrap();
+        let told = update(&outs).reports.clone().unwrap();
+        assert_eq!(told.len(), 6);
+        assert!(told.iter().all(|v| !v.passed));
+        assert!(host.is_watching() && !host.is_running());
+        // A run that names its socket `cli`, then ends.
+        let outs = host.command(RunCmd::Go { source: "cli = socket(AF_INET, SOCK_STREAM)\nsleep(1)\n".into() }, 1.0).unwrap();
+        let id = RUN_IDS;
+        assert!(update(&outs).reports.is_none(), "nothing changed yet");
+        let info = socklab_wire::protocol::SockInfo { sock: 4, fd: 9, family: 2, sock_type: 1, proto: 0 };
+        host.on_message(&ServerMsg::Event { event: socklab_wire::protocol::Event::SocketCreated { info: info.clone() } }, 1.1);
+        let made = ServerMsg::Result { id, outcome: Outcome::Ok { value: Ret::Socket { info } }, ts_us: Some(5) };
+        let outs = host.on_message(&made, 1.1);
+        assert_eq!(update(&outs).names, Some(vec![(4, "cli".to_owned())]));
+        let slept = ServerMsg::Result { id: id + 1, outcome: Outcome::Ok { value: Ret::None }, ts_us: Some(6) };
+        assert!(update(&host.on_message(&slept, 2.1)).ended);
+        // The kernel goes on after the run: its transitions still count.
+        let state = |from: &str, to: &str, ts_us| ServerMsg::Event {
+            event: socklab_wire::protocol::Event::State {
+                sock: Some(4),
+                from: from.parse().unwrap(),
+                to: to.parse().unwrap(),
+                local: "127.0.0.1:40000".into(),
+                peer: "127.0.0.1:5500".into(),
+                ts_us,
+            },
+        };
+        let outs = host.on_message(&state("ESTABLISHED", "FIN_WAIT1", 10), 2.0);
+        let verdicts = update(&outs).reports.clone().unwrap();
+        assert!(verdicts[0].passed && !verdicts[1].passed, "{verdicts:?}");
+        let closed = ServerMsg::Event { event: socklab_wire::protocol::Event::SocketClosed { sock: 4 } };
+        assert!(host.on_message(&closed, 2.0).is_empty(), "the same verdicts are not told again");
+        // Closed, the lesson is no longer judged and the page is told so.
+        let outs = host.command(RunCmd::Lesson { number: None, lang: None }, 3.0).unwrap();
+        assert_eq!(update(&outs).reports, Some(Vec::new()));
+        assert!(!host.is_watching());
     }
 
     #[test]

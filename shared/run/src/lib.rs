@@ -4,7 +4,11 @@
 //! (`page`: updates with transcript lines, lanes and marks); the page only
 //! shows them, so it carries neither the parser nor the interpreter.
 
+// The relay's side: the page carries only the message types.
+#[cfg(not(target_arch = "wasm32"))]
 pub mod host;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod judge;
 pub mod library;
 pub mod line;
 pub mod page;

@@ -8,6 +8,7 @@ use socklab_lang::Diagnostic;
 use socklab_lang::interp::InterpEvent;
 use socklab_lang::order::Key;
 use socklab_lang::schedule::LaneView;
+use socklab_lessons::Verdict;
 use serde::de::DeserializeOwned;
 use socklab_wire::network::LinkConditions;
 use socklab_wire::protocol::{Addr, Bytes, Call, PcapMark, ServerMsg, SockId};
@@ -69,6 +70,10 @@ pub struct RunUpdate<C = Call> {
     /// Calls lanes on hosts made, for a capture's packet comments.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub marks: Vec<PcapMark>,
+    /// The open lesson's verdicts, one per step, when they changed
+    /// (`RunCmd::Lesson`; empty: no lesson is open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reports: Option<Vec<Verdict>>,
     /// The run is over.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ended: bool,
@@ -90,6 +95,7 @@ impl<C> Default for RunUpdate<C> {
             steps: None,
             libraries: Vec::new(),
             marks: Vec::new(),
+            reports: None,
             ended: false,
         }
     }

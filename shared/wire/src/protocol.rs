@@ -76,6 +76,16 @@ pub enum RunCmd {
     },
     /// Parse `source` without running it: answered with its diagnostics.
     Check { source: String },
+    /// Judge the session's runs against lesson `number`'s checkpoints (none:
+    /// stop judging), its reasons in `lang` (`en`, `zh`). A new lesson
+    /// starts from an empty transcript; the same one in another language
+    /// is judged again.
+    Lesson {
+        #[serde(default)]
+        number: Option<u32>,
+        #[serde(default)]
+        lang: Option<String>,
+    },
 }
 
 /// The longest script a `run` request may carry, in bytes.
