@@ -20,7 +20,7 @@ use futures::{SinkExt, StreamExt};
 use socklab_lang::interp::{EndStatus, InterpEvent};
 use socklab_lang::schedule::{LaneStatus, LaneView};
 use socklab_lang::transcript::Line;
-use socklab_lessons::{self as lessons, Checkpoint, Lang, Lesson};
+use socklab_lessons::{self as lessons, Checkpoint, Lang, Lesson, Verdict};
 use socklab_run::page::{FromRelay, PageMsg, RunUpdate};
 use socklab_wire::protocol::{ClientMsg, Event, PROTOCOL_VERSION, RunCmd, ServerMsg, SockId};
 use tokio_tungstenite::tungstenite::Message;
@@ -156,7 +156,12 @@ pub async fn take_lesson(
     };
     report.opened = true;
     let mut session = Session::new(ws, lesson.solution, report);
-    let ended = session.run(drive, pace, rng, leave_at).await;
+    // As the page does when a lesson is open: the relay judges it too.
+    let judged = RunCmd::Lesson { number: Some(lesson.number()), lang: Some("en".into()) };
+    let mut ended = send(&mut session.ws, &ClientMsg::Run { cmd: judged }).await.map(|()| Ran::Left);
+    if ended.is_ok() {
+        ended = session.run(drive, pace, rng, leave_at).await;
+    }
     if let Err(failure) = &ended {
         session.fail(failure.clone());
     }
@@ -246,6 +251,8 @@ struct Session {
     entries: Vec<Entry>,
     /// Frames received (pings are not).
     messages: u64,
+    /// The relay's latest verdicts on the lesson's steps.
+    verdicts: Option<Vec<Verdict>>,
     report: LessonReport,
 }
 
@@ -263,6 +270,7 @@ impl Session {
             stepping: None,
             entries: Vec::new(),
             messages: 0,
+            verdicts: None,
             report,
         }
     }
@@ -416,6 +424,9 @@ impl Session {
         if let Some(names) = update.names {
             self.names = names;
         }
+        if let Some(verdicts) = update.reports {
+            self.verdicts = Some(verdicts);
+        }
         if update.ended {
             self.ended = true;
         }
@@ -487,11 +498,18 @@ impl Session {
                 problems.push(format!("lane {} ended {:?}", lane.name, lane.status));
             }
         }
-        for (spec, step) in lesson.steps().iter().zip(lessons::check_steps(lesson.steps(), &lines, Lang::En)) {
-            if step.verdict.passed {
-                continue;
-            }
-            let failure = format!("checkpoint {} failed: {}", step.id, step.verdict.reason);
+        let relay = self.verdicts.clone().unwrap_or_default();
+        if relay.len() != lesson.steps().len() {
+            problems.push(format!("the relay judged {} steps of {}", relay.len(), lesson.steps().len()));
+        }
+        let judged = lesson.steps().iter().zip(lessons::check_steps(lesson.steps(), &lines, Lang::En));
+        for (index, (spec, step)) in judged.enumerate() {
+            // The relay judges, for the page, on the same events: the verdicts agree.
+            let failure = match (step.verdict.passed, relay.get(index)) {
+                (true, Some(relay)) if relay.passed => continue,
+                (true, relay) => format!("checkpoint {}: the relay says {:?}, the transcript passes it", step.id, relay.map(|v| &v.reason)),
+                (false, _) => format!("checkpoint {} failed: {}", step.id, step.verdict.reason),
+            };
             match spec.check {
                 Checkpoint::State { .. } | Checkpoint::Segment { .. } => unobserved.push(failure),
                 _ => problems.push(failure),

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
+use netlink_packet_route::neighbour_table::{NeighbourTableAttribute, NeighbourTableMessage, NeighbourTableParameter};
 use netlink_packet_route::AddressFamily;
 use socklab_wire::network::{self, DEFAULT_MTU, LinkConditions, PREFIX_LEN};
 use std::os::fd::AsRawFd;
@@ -267,6 +268,7 @@ fn build(state: &mut WorkerState, session: Arc<Netns>, names: Vec<String>) -> io
     }
     for (host, rtnl) in hosts.iter().zip(&mut sockets) {
         segment_in_software(&host.netns)?;
+        patient_arp(rtnl)?;
         up(rtnl, HOST_IFINDEX, None)?;
         let mut address = AddressMessage::default();
         address.header.family = AddressFamily::Inet;
@@ -318,6 +320,25 @@ fn ethtool_off(netns: &Netns, cmds: &[u32]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// ARP probes a host sends for a neighbour before it gives up (and drops
+/// what waits for the answer), one a second.
+pub const ARP_PROBES: u32 = 10;
+
+/// ARP on the host's interface asks [`ARP_PROBES`] times rather than the
+/// kernel's 3: a lab link may delay the answer by seconds, and the first
+/// datagram to a neighbour waits for it rather than being dropped.
+fn patient_arp(rtnl: &mut Rtnl) -> io::Result<()> {
+    let mut table = NeighbourTableMessage::default();
+    table.header.family = AddressFamily::Inet;
+    table.attributes.push(NeighbourTableAttribute::Name("arp_cache".into()));
+    table.attributes.push(NeighbourTableAttribute::Parms(vec![
+        NeighbourTableParameter::Ifindex(HOST_IFINDEX),
+        NeighbourTableParameter::McastProbes(ARP_PROBES),
+        NeighbourTableParameter::UcastProbes(ARP_PROBES),
+    ]));
+    rtnl.request(RouteNetlinkMessage::SetNeighbourTable(table), Mode::Change)
 }
 
 /// No IPv6 on the interfaces made from now on in this namespace (no router

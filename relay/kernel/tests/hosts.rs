@@ -219,3 +219,27 @@ fn delay_loss_and_mtu_are_real() {
     assert!(payloads.iter().all(|&n| n <= 1448), "{payloads:?}");
 }
 
+
+#[test]
+fn the_first_datagram_waits_for_arp_across_a_slow_link() {
+    let net = network(&["laptop", "server"]);
+    let (laptop, server) = (net.host("laptop").expect("laptop"), net.host("server").expect("server"));
+    let probes = |ns: &Netns| ns.run(|| std::fs::read_to_string("/proc/sys/net/ipv4/neigh/eth0/mcast_solicit")).expect("in the namespace");
+    assert_eq!(probes(&laptop.netns).expect("the interface's ARP settings").trim(), socklab_kernel::hosts::ARP_PROBES.to_string());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    // 2 s each way: the answer to the first ARP probe comes after 4 s, past
+    // the kernel's default 3 probes a second apart.
+    rt.block_on(net.condition("laptop", Some("server"), LinkConditions { delay: 2.0, ..Default::default() })).expect("delay");
+    let rx = udp(&server.netns);
+    rx.set_read_timeout(Some(Duration::from_secs(15))).expect("timeout");
+    rx.bind(&at(server.address, 92)).expect("bind");
+    let tx = udp(&laptop.netns);
+    let started = Instant::now();
+    tx.send_to(b"first", &at(server.address, 92)).expect("send");
+    let mut buf = [MaybeUninit::<u8>::uninit(); 16];
+    let n = rx.recv(&mut buf).expect("the first datagram arrives");
+    assert_eq!(n, 5);
+    let took = started.elapsed();
+    println!("the first datagram took {took:?} across 2 s each way");
+    assert!(took >= Duration::from_secs(4), "ARP's round trip, then the datagram: {took:?}");
+}
