@@ -123,6 +123,9 @@ impl RunHost {
                     Some((_, Some(lang))) => lang,
                     Some((name, None)) => return Err(format!("no lessons in language {name:?}: there are en and zh")),
                 };
+                if let Some(number) = number.filter(|&n| socklab_lessons::get(n).is_none()) {
+                    return Err(format!("there is no lesson {number}: lessons are 1 to {}", socklab_lessons::all().len()));
+                }
                 self.judge.open(number, lang);
                 let reports = self.judge.verdicts();
                 vec![Out::Page(PageMsg::Run(RunUpdate { reports, ..RunUpdate::default() }))]
@@ -411,7 +414,9 @@ mod tests {
     fn the_open_lesson_is_judged_on_runs_and_on_the_events_after_them() {
         let mut host = RunHost::default();
         assert!(!host.is_watching());
-        assert!(host.command(RunCmd::Lesson { number: Some(8), lang: Some("klingon".into()) }, 0.0).is_err());
+        assert!(host.command(RunCmd::Lesson { number: Some(8), lang: Some("klingon".into()) }, 0.0).unwrap_err().contains("\"klingon\""));
+        assert!(host.command(RunCmd::Lesson { number: Some(99), lang: None }, 0.0).unwrap_err().contains("no lesson 99"));
+        assert!(!host.is_watching(), "a refused request changes nothing");
         let outs = host.command(RunCmd::Lesson { number: Some(8), lang: Some("zh".into()) }, 0.0).unwrap();
         let told = update(&outs).reports.clone().unwrap();
         assert_eq!(told.len(), 6);

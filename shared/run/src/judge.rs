@@ -24,6 +24,8 @@ pub struct Judge {
     names: Vec<(SockId, String)>,
     /// The verdicts last told (none yet: those of no lesson); None: tell them.
     told: Option<Vec<Verdict>>,
+    /// The transcript or the lesson changed since the verdicts were last decided.
+    changed: bool,
 }
 
 impl Default for Judge {
@@ -36,6 +38,7 @@ impl Default for Judge {
             filter: SampleFilter::default(),
             names: Vec::new(),
             told: Some(Vec::new()),
+            changed: false,
         }
     }
 }
@@ -55,6 +58,7 @@ impl Judge {
         }
         (self.lesson, self.lang) = (lesson, lang);
         self.told = None;
+        self.changed = true;
     }
 
     /// A new run: its transcript starts empty.
@@ -62,6 +66,7 @@ impl Judge {
         self.log.clear();
         self.keys.clear();
         self.filter = SampleFilter::default();
+        self.changed = true;
     }
 
     pub fn interp(&mut self, key: Key, event: &InterpEvent) {
@@ -89,6 +94,7 @@ impl Judge {
                     && *socket == unnamed
                 {
                     socket.clone_from(name);
+                    self.changed = true;
                 }
             }
             match self.names.iter_mut().find(|(named, _)| named == sock) {
@@ -101,6 +107,9 @@ impl Judge {
     /// The open lesson's verdicts, one per step, when they differ from
     /// those last told (none open: empty, told once).
     pub fn verdicts(&mut self) -> Option<Vec<Verdict>> {
+        if !std::mem::take(&mut self.changed) {
+            return None;
+        }
         let now: Vec<Verdict> = match self.lesson {
             Some(lesson) => lessons::check_steps(lesson.steps(), &self.log, self.lang).into_iter().map(|report| report.verdict).collect(),
             None => Vec::new(),
@@ -116,6 +125,7 @@ impl Judge {
         let at = insert_at(self.keys.iter().copied(), key);
         self.log.insert(at, line);
         self.keys.insert(at, key);
+        self.changed = true;
         let excess = self.log.len().saturating_sub(MAX_JUDGED_LINES);
         self.log.drain(..excess);
         self.keys.drain(..excess);
