@@ -418,7 +418,7 @@ pub fn App(props: &AppProps) -> Html {
                 {index}
                 part={part.clone()}
                 diagnostics={diagnostics.iter().filter(|d| in_lane(d.line)).cloned().collect::<Vec<_>>()}
-                marks={marks_shown.range(part.first_line..last).map(|(k, v)| (*k, v.clone())).collect::<std::collections::BTreeMap<_, _>>()}
+                marks={crate::state::marks_in(&marks_shown, part.first_line..last)}
                 view={lane_views(&part.name)}
                 library={library(&part.name)}
                 spawned={spawned(&part.name)}

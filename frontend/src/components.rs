@@ -1,7 +1,7 @@
 //! The page's components. Each shows one thing and reports intent through
 //! callbacks; styling is in `style.css`, components only pick classes.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use socklab_wire::errno;
 use socklab_lang::Diagnostic;
@@ -80,7 +80,7 @@ pub struct LaneEditorProps {
     /// Parse diagnostics on this lane's lines.
     pub diagnostics: Vec<Diagnostic>,
     /// Marks on this lane's lines.
-    pub marks: BTreeMap<u32, Mark>,
+    pub marks: LiteMap<u32, Mark>,
     /// The run's view of this lane, during a run.
     pub view: Option<LaneView>,
     /// The library code the lane is in, while it steps inside a library function.
@@ -270,7 +270,7 @@ fn status_text(status: &LaneStatus) -> String {
         LaneStatus::Ready => "ready".to_owned(),
         LaneStatus::Calling => "calling…".to_owned(),
         LaneStatus::Blocked { what } => format!("blocked ({what})"),
-        LaneStatus::Ended(end) => format!("{end:?}").to_lowercase(),
+        LaneStatus::Ended(end) => format!("{end:?}").to_ascii_lowercase(),
     }
 }
 
@@ -507,7 +507,7 @@ pub struct StateDiagramProps {
 /// and the latest transition animated.
 #[component]
 pub fn StateDiagram(props: &StateDiagramProps) -> Html {
-    let mut here: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut here: LiteMap<&str, Vec<String>> = LiteMap::new();
     for row in &props.sockets {
         let state = row.tcp_state;
         // A socket closed and gone from the kernel has left the diagram.

@@ -2,7 +2,7 @@
 //! checkpoint as the current run decides it, hints and the solution.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use litemap::LiteMap;
 use std::rc::Rc;
 
 use socklab_lessons::{self as lessons, Lang, Opened, Verdict};
@@ -68,21 +68,25 @@ pub struct Texts {
 
 /// `lessons/N.json`: the lesson's texts, and its spec and scripts.
 pub fn from_json(json: &str) -> Option<(Texts, Opened)> {
-    let mut value: serde_json::Value = serde_json::from_str(json).ok()?;
-    let opened = serde_json::from_value(value["lesson"].take()).ok()?;
-    Some((Texts::from_value(&value)?, opened))
+    #[derive(serde::Deserialize)]
+    struct File {
+        explanation: [String; 2],
+        steps: Vec<Step>,
+        lesson: Opened,
+    }
+    #[derive(serde::Deserialize)]
+    struct Step {
+        text: [String; 2],
+        hint: [String; 2],
+        what_happened: [String; 2],
+    }
+    let file: File = socklab_wire::tag_first::from_str(json).ok()?;
+    let pair = |[en, zh]: [String; 2]| [AttrValue::from(en), AttrValue::from(zh)];
+    let steps = file.steps.into_iter().map(|s| [pair(s.text), pair(s.hint), pair(s.what_happened)]).collect();
+    Some((Texts { explanation: pair(file.explanation), steps }, file.lesson))
 }
 
 impl Texts {
-    fn from_value(value: &serde_json::Value) -> Option<Texts> {
-        let pair = |v: &serde_json::Value| -> Option<[AttrValue; 2]> {
-            Some([AttrValue::from(v.get(0)?.as_str()?.to_owned()), AttrValue::from(v.get(1)?.as_str()?.to_owned())])
-        };
-        let steps = value["steps"].as_array()?.iter();
-        let steps = steps.map(|s| Some([pair(&s["text"])?, pair(&s["hint"])?, pair(&s["what_happened"])?]));
-        Some(Texts { explanation: pair(&value["explanation"])?, steps: steps.collect::<Option<_>>()? })
-    }
-
     /// The HTML of `part` in `lang` (empty if there is none).
     pub fn get(&self, part: Part, lang: Lang) -> AttrValue {
         let both = match part {
@@ -100,7 +104,7 @@ type Fetched = (Rc<Texts>, Rc<Opened>);
 
 thread_local! {
     /// Lessons fetched so far in this visit.
-    static FETCHED: RefCell<HashMap<u32, Fetched>> = Default::default();
+    static FETCHED: RefCell<LiteMap<u32, Fetched>> = Default::default();
 }
 
 /// Where the open lesson is.
@@ -149,7 +153,7 @@ pub struct LessonPanelProps {
 
 #[component]
 pub fn LessonPanel(props: &LessonPanelProps) -> Html {
-    let hints = use_state(BTreeSet::<usize>::new);
+    let hints = use_state(LiteMap::<usize, ()>::new);
     let loaded = use_state(|| fetched(props.number).map_or(Loaded::Waiting, |(texts, _)| Loaded::Ready(props.number, texts)));
     {
         let (loaded, on_loaded) = (loaded.clone(), props.on_loaded.clone());
@@ -187,13 +191,13 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
                 format!("{}: {}", ui(lang, "failed"), report.map_or("", |r| r.reason.as_str())),
             ),
         };
-        let shown = hints.contains(&index);
+        let shown = hints.contains_key(&index);
         let toggle = {
             let hints = hints.clone();
             Callback::from(move |_: MouseEvent| {
                 let mut set = (*hints).clone();
-                if !set.remove(&index) {
-                    set.insert(index);
+                if set.remove(&index).is_none() {
+                    set.insert(index, ());
                 }
                 hints.set(set);
             })

@@ -15,6 +15,7 @@ pub mod lesson;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod lesson_html;
 pub mod links;
+pub mod num;
 pub mod plot;
 pub mod relay;
 pub mod share;

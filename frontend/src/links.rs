@@ -3,9 +3,11 @@
 //! switch), what the relay last confirmed each does, and a form per link that
 //! sends `lab_link` between steps.
 
-use socklab_wire::network::{LinkConditions, parse_rate};
+use socklab_wire::network::{LinkConditions, parse_rate_with};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
+
+use crate::num;
 
 /// One link, as `lab_link` names it.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,7 +83,7 @@ pub fn read_form(field: impl Fn(&str) -> String) -> Result<LinkConditions, Strin
         if text.is_empty() {
             return Ok(0.0);
         }
-        text.parse::<f64>().map(|v| v * scale).map_err(|_| format!("{name} must be a number, not {text:?}"))
+        num::parse(text).map(|v| v * scale).ok_or_else(|| format!("{name} must be a number, not {text:?}"))
     };
     let rate = field("rate");
     let mtu = field("mtu");
@@ -92,7 +94,7 @@ pub fn read_form(field: impl Fn(&str) -> String) -> Result<LinkConditions, Strin
         duplicate: number("duplicate", 1.0)?,
         reorder: number("reorder", 1.0)?,
         corrupt: number("corrupt", 1.0)?,
-        rate: if rate.trim().is_empty() { None } else { Some(parse_rate(&rate)?) },
+        rate: if rate.trim().is_empty() { None } else { Some(parse_rate_with(&rate, num::parse)?) },
         mtu: if mtu.trim().is_empty() {
             None
         } else {
@@ -113,7 +115,7 @@ pub fn form_field(form: &web_sys::HtmlElement, name: &str) -> String {
 #[derive(Properties, PartialEq)]
 pub struct LinkPanelProps {
     pub links: Vec<Link>,
-    pub states: std::collections::BTreeMap<String, LinkState>,
+    pub states: litemap::LiteMap<String, LinkState>,
     /// Set a link's conditions (the relay answers), or a form the page cannot read.
     pub on_apply: Callback<(Link, Result<LinkConditions, String>)>,
 }

@@ -444,4 +444,151 @@ mod tests {
         assert_eq!(token_from_fragment("#token="), None);
         assert_eq!(token_from_fragment(""), None);
     }
+
+    /// Every kind of message the relay sends the page, as it writes them, and
+    /// how they decode natively (with serde's own reading of tagged enums):
+    /// `tests/web.rs` requires the page's tag-first reading to agree.
+    #[test]
+    fn the_relay_messages_fixture_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/relay-messages.jsonl");
+        let fixture: String = relay_messages()
+            .iter()
+            .map(|text| {
+                let decoded = page::decode::<CallSeen>(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+                serde_json::to_string(&(text, format!("{decoded:?}"))).unwrap() + "\n"
+            })
+            .collect();
+        if std::env::var_os("SOCKLAB_BLESS").is_some() {
+            std::fs::write(path, &fixture).unwrap();
+        }
+        let kept = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(kept == fixture, "{path} is out of date: run this test with SOCKLAB_BLESS=1");
+    }
+
+    fn relay_messages() -> Vec<String> {
+        use socklab_lang::Diagnostic;
+        use socklab_lang::interp::{EndStatus, InterpEvent, StackEntry};
+        use socklab_lang::order::Key;
+        use socklab_lang::schedule::{LaneStatus, LaneView};
+        use socklab_lessons::Verdict;
+        use socklab_run::library::LibraryView;
+        use socklab_wire::protocol::{Addr, Bytes, Capabilities, ErrorCode, OsError, Outcome, PollFd, Ret, SandboxMode, SockInfo};
+        use socklab_wire::tcp::{StateObservation, TcpState};
+        use socklab_wire::tcpinfo::{ExpertMark, TcpInfo};
+
+        let info = SockInfo { sock: 3, fd: 7, family: 2, sock_type: 1, proto: 6 };
+        let unix = Addr::Unix { path: "\0lab".into() };
+        let v6 = Addr::Inet { host: "::1".into(), port: 5500, flowinfo: Some(1), scope_id: Some(2) };
+        let bytes = |b: &[u8]| Bytes { b64: b.to_vec() };
+        let rets = [
+            Ret::None,
+            Ret::Int { value: -1 },
+            Ret::Bytes { data: bytes(b"hi\0") },
+            Ret::Socket { info },
+            Ret::Accepted { info, addr: Some(Addr::inet("127.0.0.1", 40000)) },
+            Ret::Addr { addr: None },
+            Ret::Addr { addr: Some(unix.clone()) },
+            Ret::Datagram { data: bytes(b""), addr: Some(v6.clone()) },
+            Ret::Select { r: vec![3], w: vec![], x: vec![4, 5] },
+            Ret::Host { address: "10.0.0.2".into() },
+            Ret::Pair { a: info, b: SockInfo { sock: 4, ..info } },
+            Ret::Forked { socks: vec![info] },
+            Ret::Polled { fds: vec![PollFd { fd: 7, events: 1 }] },
+        ];
+        let mut session: Vec<ServerMsg> = vec![ServerMsg::Hello {
+            version: PROTOCOL_VERSION,
+            mode: SandboxMode::Namespace,
+            capabilities: Capabilities { tcp_states: StateObservation::Traced, capture: true, notes: vec!["n".into()] },
+            server: "socklab 0.1.0".into(),
+        }];
+        session.push(ServerMsg::Pending { id: 1 });
+        session.extend(rets.into_iter().map(|value| ServerMsg::Result { id: 2, outcome: Outcome::Ok { value }, ts_us: Some(9) }));
+        let error = OsError { errno: "ECONNREFUSED".into(), errno_num: 111, message: "Connection refused".into() };
+        session.push(ServerMsg::Result { id: 1 << 48, outcome: Outcome::Err { error }, ts_us: None });
+        session.push(ServerMsg::Result { id: 5, outcome: Outcome::Cancelled, ts_us: None });
+        session.push(ServerMsg::Error { id: Some(6), code: ErrorCode::UnknownSocket, message: "no socket 9".into() });
+        session.push(ServerMsg::Error { id: None, code: ErrorCode::InvalidJson, message: "x".into() });
+        let state = |sock| Event::State {
+            sock,
+            from: TcpState::SynSent,
+            to: TcpState::Established,
+            local: "127.0.0.1:40000".into(),
+            peer: "127.0.0.1:5500".into(),
+            ts_us: 10,
+        };
+        let segment = Event::Segment {
+            src: "10.0.0.1:1".into(),
+            dst: "10.0.0.2:2".into(),
+            proto: "TCP".into(),
+            flags: "SA".into(),
+            seq: Some(1),
+            ack: None,
+            len: 0,
+            ts_us: 11,
+            expert: vec![ExpertMark::Retransmission, ExpertMark::DupAck],
+            host: Some("laptop".into()),
+        };
+        let tcp_info = TcpInfo { rtt_us: 120, cwnd: 10, ..TcpInfo::default() };
+        for event in [
+            Event::SocketCreated { info },
+            Event::SocketClosed { sock: 3 },
+            state(Some(3)),
+            state(None),
+            segment,
+            Event::TcpInfo { sock: 3, info: tcp_info, ts_us: 12 },
+            Event::Resolved { name: "example.com".into(), peer: "lab".into(), address: "10.0.0.9".into() },
+        ] {
+            session.push(ServerMsg::Event { event });
+        }
+        session.push(ServerMsg::Pcap { id: 8, data: bytes(&[0x0a, 0x0d]), packets: 2, dropped: 0 });
+
+        let sent = vec![
+            (1 << 48, Call::Bind { sock: 3, addr: Addr::inet("0.0.0.0", 5500) }),
+            (2, Call::Sendto { sock: 3, data: bytes(b"x"), flags: 0, addr: unix }),
+            (3, Call::LabLink { a: "laptop".into(), b: Some("server".into()), conditions: LinkConditions { delay: 0.04, loss: 0.5, rate: Some(1_000_000), ..Default::default() } }),
+        ];
+        let step = InterpEvent::Step {
+            lane: "server".into(),
+            line: 3,
+            call: "srv.bind(('', 5500))".into(),
+            ok: false,
+            result: None,
+            errno: Some("EADDRINUSE".into()),
+            errno_num: Some(98),
+            message: Some("Address already in use".into()),
+            function: Some("serve".into()),
+            depth: Some(1),
+            module: Some("socketserver".into()),
+        };
+        let update = RunUpdate {
+            started: Some(true),
+            rejected: vec![Diagnostic { line: 1, col: 2, message: "invalid syntax".into() }],
+            paused: Some(false),
+            stepped: true,
+            note: Some("server is blocked".into()),
+            sent,
+            lines: vec![Line::new(LineKind::Event, "cli SYN_SENT → ESTABLISHED").at(Key { ts_us: 10, rank: 2 }), Line::new(LineKind::Note, "n")],
+            seen: vec![
+                (Key { ts_us: 1, rank: 0 }, step),
+                (Key { ts_us: 2, rank: 0 }, InterpEvent::Print { lane: "client".into(), line: 4, text: "hi".into() }),
+                (Key::default(), InterpEvent::LaneEnd { lane: "client".into(), status: EndStatus::Error, line: Some(4), message: Some("boom".into()), traceback: Some("Traceback".into()) }),
+            ],
+            lanes: Some(vec![
+                LaneView { name: "server".into(), status: LaneStatus::Blocked { what: "accept: waiting".into() }, line: Some(5), stack: vec![StackEntry::own("<module>", 5)] },
+                LaneView { name: "client".into(), status: LaneStatus::Ended(EndStatus::Finished), line: None, stack: vec![] },
+                LaneView { name: "third".into(), status: LaneStatus::Ready, line: Some(1), stack: vec![] },
+            ]),
+            names: Some(vec![(3, "srv".into())]),
+            steps: Some(7),
+            libraries: vec![("server".into(), LibraryView { file: "socketserver.py".into(), function: "serve".into(), line: 2, first_line: 1, lines: vec!["a".into(), "b".into()] })],
+            marks: vec![PcapMark { ts_us: 3, host: "laptop".into(), lane: "client".into(), line: 4 }],
+            reports: Some(vec![Verdict { passed: true, reason: "ok".into(), evidence: Some(2) }, Verdict { passed: false, reason: "no".into(), evidence: None }]),
+            ended: true,
+        };
+        let mut texts: Vec<String> = session.iter().map(|msg| serde_json::to_string(msg).unwrap()).collect();
+        texts.push(page::encode(&PageMsg::Run(update)));
+        texts.push(page::encode(&PageMsg::Run(RunUpdate::default())));
+        texts.push(page::encode(&PageMsg::Checked { diagnostics: vec![] }));
+        texts
+    }
 }

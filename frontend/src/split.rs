@@ -4,6 +4,8 @@
 
 use yew::prelude::*;
 
+use crate::num;
+
 /// Where the splits are kept between visits.
 pub const SPLITS_KEY: &str = "socklab.splits";
 
@@ -30,7 +32,7 @@ impl Splits {
     /// Reads `code,lesson` as kept; anything unreadable or out of range falls back to the default.
     pub fn parse(text: &str) -> Splits {
         let default = Splits::default();
-        let mut parts = text.split(',').map(|p| p.trim().parse::<f64>().ok().filter(|v| v.is_finite()));
+        let mut parts = text.split(',').map(|p| num::parse(p.trim()).filter(|v| v.is_finite()));
         let (code, lesson) = (parts.next().flatten(), parts.next().flatten());
         Splits {
             code: code.map_or(default.code, |v| clamp(v, CODE_LIMITS)),
@@ -51,7 +53,8 @@ impl Splits {
 
 /// `value` within `(least, most, _)`.
 pub fn clamp(value: f64, (least, most, _): (f64, f64, f64)) -> f64 {
-    value.clamp(least, most)
+    // Not f64::clamp: its panic message would bring float formatting into the page.
+    if value < least { least } else if value > most { most } else { value }
 }
 
 #[derive(Properties, PartialEq)]

@@ -1,7 +1,7 @@
 //! The page's state as plain data, changed only by `Action`s through yew's
 //! `use_reducer`, so every transition is testable natively.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 use std::rc::Rc;
 
 use socklab_lang::Diagnostic;
@@ -64,6 +64,14 @@ pub enum Mark {
     Failed { errno: Option<String>, errno_num: Option<i32>, message: String },
 }
 
+/// The marks on `lines` (a lane's lines), in line order.
+pub fn marks_in(marks: &LiteMap<u32, Mark>, lines: std::ops::Range<u32>) -> LiteMap<u32, Mark> {
+    let at = |line: u32| marks.find_index(&line).unwrap_or_else(|index| index);
+    let start = at(lines.start);
+    let end = at(lines.end).max(start);
+    LiteMap::from_sorted_store_unchecked(marks.as_slice()[start..end].to_vec())
+}
+
 /// One row of the socket table, like a line of `ss`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SocketRow {
@@ -121,14 +129,14 @@ pub struct Scene {
     pub transition: Option<Transition>,
     pub segments: Vec<Segment>,
     /// Each lane's last stepped line, by lane name (filled when looking back).
-    pub lines: BTreeMap<String, u32>,
+    pub lines: LiteMap<String, u32>,
     /// The steps' gutter marks so far (filled when looking back).
-    pub marks: BTreeMap<u32, Mark>,
+    pub marks: LiteMap<u32, Mark>,
     /// Each lane's status as last recorded, by lane name, with the line a
     /// blocked lane waits on (until it steps again) (filled when looking back).
-    pub statuses: BTreeMap<String, (LaneStatus, Option<u32>)>,
+    pub statuses: LiteMap<String, (LaneStatus, Option<u32>)>,
     /// Each script lane's host (`# lane: NAME @ HOST`), set when a run starts.
-    pub lane_hosts: BTreeMap<String, String>,
+    pub lane_hosts: LiteMap<String, String>,
     /// Each lane's last stepped line, the latest last (for segments' `after`).
     recent: Vec<(String, u32)>,
 }
@@ -315,9 +323,9 @@ pub struct State {
     /// The script's diagnostics, from the relay's parser (empty until it answered).
     pub diagnostics: Vec<Diagnostic>,
     /// Gutter marks by script line.
-    pub marks: BTreeMap<u32, Mark>,
+    pub marks: LiteMap<u32, Mark>,
     /// Print output by script part (a spawned lane's under its part, prefixed with its name).
-    pub prints: BTreeMap<String, Vec<String>>,
+    pub prints: LiteMap<String, Vec<String>>,
     /// The socket table, the diagram's last transition and the wire view, now.
     pub scene: Scene,
     /// What the session did, in the kernel's order (calls, transitions, segments).
@@ -330,7 +338,7 @@ pub struct State {
     /// `TCP_INFO` samples of every socket, oldest first, for the plots.
     pub tcp_samples: Vec<Sample>,
     /// Calls sent and not answered, to count bytes and learn addresses.
-    pub calls_out: BTreeMap<u64, CallSeen>,
+    pub calls_out: LiteMap<u64, CallSeen>,
     /// The errno whose explanation is open.
     pub explained: Option<i32>,
     pub panel: Option<Panel>,
@@ -351,9 +359,9 @@ pub struct State {
     /// What the last Step did instead of stepping the lane asked for, or why nothing stepped.
     pub step_note: Option<String>,
     /// Each link's conditions as the relay last confirmed them, by link label (`links`).
-    pub links: BTreeMap<String, LinkState>,
+    pub links: LiteMap<String, LinkState>,
     /// `lab_link` calls the page's link controls sent, by id.
-    pub link_calls: BTreeMap<u64, CallSeen>,
+    pub link_calls: LiteMap<u64, CallSeen>,
     /// The capture download: asked and not answered, or what its answer said.
     pub pcap: Option<String>,
 }
@@ -371,14 +379,14 @@ impl Default for State {
             lanes: Vec::new(),
             libraries: Vec::new(),
             diagnostics: Vec::new(),
-            marks: BTreeMap::new(),
-            prints: BTreeMap::new(),
+            marks: LiteMap::new(),
+            prints: LiteMap::new(),
             scene: Scene::default(),
             history: Vec::new(),
             history_base: Scene::default(),
             cursor: None,
             tcp_samples: Vec::new(),
-            calls_out: BTreeMap::new(),
+            calls_out: LiteMap::new(),
             explained: None,
             panel: None,
             theme: Theme::System,
@@ -389,8 +397,8 @@ impl Default for State {
             lang: Lang::En,
             reports: Vec::new(),
             step_note: None,
-            links: BTreeMap::new(),
-            link_calls: BTreeMap::new(),
+            links: LiteMap::new(),
+            link_calls: LiteMap::new(),
             pcap: None,
         }
     }
@@ -493,7 +501,7 @@ impl State {
     /// A new timeline, starting from the scene now.
     fn clear_history(&mut self) {
         self.history.clear();
-        self.history_base = Scene { lines: BTreeMap::new(), marks: BTreeMap::new(), statuses: BTreeMap::new(), ..self.scene.clone() };
+        self.history_base = Scene { lines: LiteMap::new(), marks: LiteMap::new(), statuses: LiteMap::new(), ..self.scene.clone() };
         self.cursor = None;
     }
 
@@ -680,7 +688,10 @@ impl Reducible for State {
                 state.paused = paused;
                 state.clear_run();
                 state.ran = state.lesson.is_some();
-                state.scene.lane_hosts = crate::lanes::lane_hosts(&state.source).into_iter().collect();
+                state.scene.lane_hosts.clear();
+                for (lane, host) in crate::lanes::lane_hosts(&state.source) {
+                    state.scene.lane_hosts.insert(lane, host);
+                }
                 state.scene.recent.clear();
                 state.clear_history();
                 let note = if paused { "stepping…" } else { "running…" };
@@ -724,7 +735,11 @@ impl Reducible for State {
                     state.scene.row(sock).name.get_or_insert(name);
                 }
             }
-            Action::Sent(calls) => state.calls_out.extend(calls),
+            Action::Sent(calls) => {
+                for (id, call) in calls {
+                    state.calls_out.insert(id, call);
+                }
+            }
             Action::LinkSent { id, call } => {
                 if let Some(a) = call.a.as_deref().filter(|_| call.op == "lab_link")
                     && let Some(label) = crate::links::label_of(&crate::lanes::hosts(&state.source), a, call.b.as_deref())
@@ -897,10 +912,10 @@ mod tests {
         let state = apply(State::default(), [Action::Interp(keyed(vec![step(3, true), step(14, false), print]))]);
         assert_eq!(state.marks[&3], Mark::Done("None".into()));
         assert!(matches!(&state.marks[&14], Mark::Failed { errno: Some(name), errno_num: Some(111), .. } if name == "ECONNREFUSED"));
-        assert_eq!(state.prints["server"], ["hi"]);
+        assert_eq!(state.prints.get("server").unwrap()[..], ["hi"]);
         let thread = InterpEvent::Print { lane: "server/thread-1".into(), line: 9, text: "served".into() };
         let state = apply(state, [Action::Interp(keyed(vec![thread]))]);
-        assert_eq!(state.prints["server"], ["hi", "[thread-1] served"], "a thread prints into its part's box, named");
+        assert_eq!(state.prints.get("server").unwrap()[..], ["hi", "[thread-1] served"], "a thread prints into its part's box, named");
         let state = apply(state, [Action::Started { paused: true }]);
         assert!(state.marks.is_empty() && state.prints.is_empty() && state.paused);
         let state = apply(state, [Action::Interp(keyed(vec![step(3, true)])), Action::Ended, Action::Edited("x = 1\n".into())]);
@@ -1116,6 +1131,17 @@ mod tests {
         assert_eq!(state.scene.transition.as_ref().map(|t| t.to), Some(TcpState::Established));
         let flags: Vec<&str> = state.scene.segments.iter().map(|s| s.flags.as_str()).collect();
         assert_eq!(flags, ["SYN", "SYN,ACK", "ACK"]);
+    }
+
+    #[test]
+    fn a_lane_gets_the_marks_on_its_lines() {
+        let marks: LiteMap<u32, Mark> = [1, 3, 4, 7].into_iter().map(|line| (line, Mark::Done(line.to_string()))).collect();
+        let lines = |range: std::ops::Range<u32>| marks_in(&marks, range).keys().copied().collect::<Vec<_>>();
+        assert_eq!(lines(3..7), [3, 4]);
+        assert_eq!(lines(2..8), [3, 4, 7]);
+        assert_eq!(lines(0..1), [] as [u32; 0]);
+        assert_eq!(lines(5..5), [] as [u32; 0]);
+        assert_eq!(marks_in(&marks, 1..4).get(&3), Some(&Mark::Done("3".into())));
     }
 
     #[test]

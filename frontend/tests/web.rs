@@ -76,7 +76,7 @@ async fn a_lane_underlines_its_parse_error_and_marks_executed_lines() {
 
     let root = root();
     let part = socklab_frontend::lanes::split("# lane: client\ncli = socket(AF_INET, SOCK_STREAM)\ncli.connect(x\n")[1].clone();
-    let mut marks = std::collections::BTreeMap::new();
+    let mut marks = litemap::LiteMap::new();
     marks.insert(2, Mark::Done("<socket fd=3>".into()));
     marks.insert(3, Mark::Failed { errno: Some("ECONNREFUSED".into()), errno_num: Some(111), message: "refused".into() });
     let props = LaneEditorProps {
@@ -210,3 +210,21 @@ fn editor_props(index: usize, part: socklab_frontend::lanes::LanePart) -> sockla
     }
 }
 
+
+/// The page reads the relay's enums tag-first (`socklab_wire::tag_first`):
+/// every kind of message the relay sends must read as serde reads it natively
+/// (`relay-messages.jsonl`, written and kept current by a native test).
+#[wasm_bindgen_test]
+fn the_page_reads_every_relay_message_as_the_relay_wrote_it() {
+    use socklab_run::page::{CallSeen, decode};
+    for line in include_str!("relay-messages.jsonl").lines() {
+        let (text, native): (String, String) = serde_json::from_str(line).unwrap();
+        let decoded = decode::<CallSeen>(&text).unwrap_or_else(|error| panic!("{text}: {error}"));
+        assert_eq!(format!("{decoded:?}"), native, "{text}");
+    }
+    // The tag must come first, as the relay writes it.
+    let error = decode::<CallSeen>(r#"{"type":"pending","id":1}"#.replace(r#""type":"pending","id":1"#, r#""id":1,"type":"pending""#).as_str());
+    assert!(error.unwrap_err().to_string().contains("expected a string"));
+    let error = decode::<CallSeen>(r#"{"type":"result","id":1,"outcome":"ok"}"#).unwrap_err();
+    assert!(error.to_string().contains("missing field `value`"), "{error}");
+}

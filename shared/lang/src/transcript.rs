@@ -13,7 +13,11 @@ use socklab_wire::tcpinfo::{ExpertMark, TcpInfo};
 use crate::interp::{EndStatus, InterpEvent};
 
 /// One line of a transcript.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The page never reads one (its enums are read tag-first there, see
+/// `socklab_wire::tag_first`), so it is decoded natively only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
 #[serde(untagged)]
 pub enum Line {
     Interp(InterpEvent),

@@ -12,6 +12,7 @@ use socklab_lessons::Verdict;
 use serde::de::DeserializeOwned;
 use socklab_wire::network::LinkConditions;
 use socklab_wire::protocol::{Addr, Bytes, Call, PcapMark, ServerMsg, SockId};
+use socklab_wire::tag_first;
 
 use crate::library::LibraryView;
 use crate::line::Line;
@@ -19,7 +20,8 @@ use crate::line::Line;
 /// A message about the client's run. The relay sends the calls a run makes
 /// as [`Call`]s; a client may read them as less (the page: [`CallSeen`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", bound(deserialize = "C: Deserialize<'de>"))]
+#[serde(rename_all = "snake_case", bound(deserialize = "C: Deserialize<'de>"))]
+#[cfg_attr(not(target_arch = "wasm32"), serde(tag = "type"))]
 pub enum PageMsg<C = Call> {
     Run(RunUpdate<C>),
     /// The answer to `check`: the script's diagnostics, none if it parses.
@@ -152,8 +154,9 @@ pub fn decode<C: DeserializeOwned>(text: &str) -> Result<FromRelay<C>, serde_jso
     }
     let tag: Tag = serde_json::from_str(text)?;
     match tag.kind.as_ref() {
-        "run" | "checked" => serde_json::from_str(text).map(FromRelay::Page),
-        _ => serde_json::from_str(text).map(FromRelay::Session),
+        // Tag-first, as the relay writes them: the page's enums are built for it.
+        "run" | "checked" => tag_first::from_str(text).map(FromRelay::Page),
+        _ => tag_first::from_str(text).map(FromRelay::Session),
     }
 }
 

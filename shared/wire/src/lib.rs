@@ -10,4 +10,5 @@ mod named;
 pub mod op;
 pub mod protocol;
 pub mod tcp;
+pub mod tag_first;
 pub mod tcpinfo;

@@ -104,10 +104,15 @@ impl LinkConditions {
 /// A rate as scripts write it (`"1mbit"`, `"512kbit"`, `"10mbps"` is bytes, a
 /// bare number is bits per second), in bits per second.
 pub fn parse_rate(text: &str) -> Result<u64, String> {
+    parse_rate_with(text, |number| number.parse().ok())
+}
+
+/// [`parse_rate`] reading the number with `read` (the page has its own, smaller than core's).
+pub fn parse_rate_with(text: &str, read: impl Fn(&str) -> Option<f64>) -> Result<u64, String> {
     let text = text.trim().to_ascii_lowercase();
     let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().map_err(|_| format!("lab_link rate {text:?} must be a number with a unit such as \"1mbit\""))?;
+    let number: f64 = read(number).ok_or_else(|| format!("lab_link rate {text:?} must be a number with a unit such as \"1mbit\""))?;
     let scale = match unit.trim() {
         "" | "bit" | "bps" => 1.0,
         "kbit" => 1e3,

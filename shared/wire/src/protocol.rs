@@ -381,7 +381,7 @@ pub const OP_NAMES: &[&str] = &Op::NAMES;
 
 /// A socket address as a script writes it. Which form is valid depends on the
 /// socket's family, which only the relay knows for sure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Addr {
     /// `("host", port)` or `("host", port, flowinfo, scope_id)`.
@@ -395,6 +395,39 @@ pub enum Addr {
     },
     /// An AF_UNIX path; a leading NUL names the abstract namespace; empty is unnamed.
     Unix { path: String },
+}
+
+/// Read by its keys (`host` and `port`, or `path`) rather than as serde's
+/// untagged enum, which buffers the object to try each form in turn.
+impl<'de> Deserialize<'de> for Addr {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Addr, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = Addr;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an address: {\"host\", \"port\"} or {\"path\"}")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Addr, A::Error> {
+                let (mut host, mut port, mut flowinfo, mut scope_id, mut path) = (None, None, None, None, None);
+                while let Some(key) = map.next_key::<std::borrow::Cow<str>>()? {
+                    match key.as_ref() {
+                        "host" => host = Some(map.next_value::<String>()?),
+                        "port" => port = Some(map.next_value::<i64>()?),
+                        "flowinfo" => flowinfo = map.next_value::<Option<u32>>()?,
+                        "scope_id" => scope_id = map.next_value::<Option<u32>>()?,
+                        "path" => path = Some(map.next_value::<String>()?),
+                        _ => drop(map.next_value::<serde::de::IgnoredAny>()?),
+                    }
+                }
+                match (host, port, path) {
+                    (Some(host), Some(port), _) => Ok(Addr::Inet { host, port, flowinfo, scope_id }),
+                    (None, None, Some(path)) => Ok(Addr::Unix { path }),
+                    _ => Err(serde::de::Error::custom("an address needs \"host\" and \"port\", or \"path\"")),
+                }
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
 }
 
 impl Addr {
@@ -496,7 +529,8 @@ pub struct SockInfo {
 
 /// A successful call's value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(not(target_arch = "wasm32"), serde(tag = "kind"))]
 pub enum Ret {
     None,
     Int { value: i64 },
@@ -530,7 +564,8 @@ pub struct OsError {
 
 /// How a call ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(not(target_arch = "wasm32"), serde(tag = "outcome"))]
 pub enum Outcome {
     Ok { value: Ret },
     Err { error: OsError },
@@ -579,7 +614,9 @@ pub enum ErrorCode {
 
 /// Messages from the relay to a client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(not(target_arch = "wasm32"), serde(tag = "type"))]
+#[cfg_attr(target_arch = "wasm32", serde(try_from = "page::ServerMsg"))]
 pub enum ServerMsg {
     Hello {
         version: u32,
@@ -616,7 +653,8 @@ pub enum ServerMsg {
 
 /// Something that happened in the session, not as the direct answer to a call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(not(target_arch = "wasm32"), serde(tag = "kind"))]
 pub enum Event {
     SocketCreated { info: SockInfo },
     SocketClosed { sock: SockId },
@@ -865,6 +903,74 @@ mod tests {
         for call in calls {
             let json = serde_json::to_value(&call).unwrap_or_default();
             assert_eq!(json["op"], call.op_name(), "{call:?}");
+        }
+    }
+}
+
+/// [`ServerMsg`] as the page reads it (`tag_first`): a result's outcome is
+/// flattened into it, which serde can only read by buffering the object.
+#[cfg(target_arch = "wasm32")]
+mod page {
+    use super::{Bytes, Capabilities, ErrorCode, Event, OsError, Ret, SandboxMode};
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ServerMsg {
+        Hello { version: u32, mode: SandboxMode, capabilities: Capabilities, server: String },
+        Pending { id: u64 },
+        Result {
+            id: u64,
+            outcome: Outcome,
+            #[serde(default)]
+            value: Option<Ret>,
+            #[serde(default)]
+            error: Option<OsError>,
+            #[serde(default)]
+            ts_us: Option<u64>,
+        },
+        Error {
+            #[serde(default)]
+            id: Option<u64>,
+            code: ErrorCode,
+            message: String,
+        },
+        Event { event: Event },
+        Pcap { id: u64, data: Bytes, packets: u64, dropped: u64 },
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Outcome {
+        Ok,
+        Err,
+        Cancelled,
+    }
+
+    impl TryFrom<ServerMsg> for super::ServerMsg {
+        type Error = &'static str;
+
+        fn try_from(msg: ServerMsg) -> Result<super::ServerMsg, &'static str> {
+            use super::Outcome as Is;
+            Ok(match msg {
+                ServerMsg::Hello { version, mode, capabilities, server } => {
+                    super::ServerMsg::Hello { version, mode, capabilities, server }
+                }
+                ServerMsg::Pending { id } => super::ServerMsg::Pending { id },
+                ServerMsg::Result { id, outcome, value, error, ts_us } => {
+                    let outcome = match (outcome, value, error) {
+                        (Outcome::Ok, Some(value), _) => Is::Ok { value },
+                        (Outcome::Err, _, Some(error)) => Is::Err { error },
+                        (Outcome::Cancelled, ..) => Is::Cancelled,
+                        (Outcome::Ok, None, _) => return Err("missing field `value`"),
+                        (Outcome::Err, _, None) => return Err("missing field `error`"),
+                    };
+                    super::ServerMsg::Result { id, outcome, ts_us }
+                }
+                ServerMsg::Error { id, code, message } => super::ServerMsg::Error { id, code, message },
+                ServerMsg::Event { event } => super::ServerMsg::Event { event },
+                ServerMsg::Pcap { id, data, packets, dropped } => super::ServerMsg::Pcap { id, data, packets, dropped },
+            })
         }
     }
 }

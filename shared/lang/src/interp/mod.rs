@@ -110,7 +110,8 @@ pub enum EndStatus {
 
 /// What the interpreter reports, shaped like `socklab run --json` lines.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(not(target_arch = "wasm32"), serde(tag = "kind"))]
 pub enum InterpEvent {
     Step {
         lane: String,
