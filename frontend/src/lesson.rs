@@ -153,7 +153,7 @@ pub struct LessonPanelProps {
 
 #[component]
 pub fn LessonPanel(props: &LessonPanelProps) -> Html {
-    let hints = use_state(LiteMap::<usize, ()>::new);
+    let hints = use_state(Vec::<usize>::new);
     let loaded = use_state(|| fetched(props.number).map_or(Loaded::Waiting, |(texts, _)| Loaded::Ready(props.number, texts)));
     {
         let (loaded, on_loaded) = (loaded.clone(), props.on_loaded.clone());
@@ -191,15 +191,16 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
                 format!("{}: {}", ui(lang, "failed"), report.map_or("", |r| r.reason.as_str())),
             ),
         };
-        let shown = hints.contains_key(&index);
+        let shown = hints.contains(&index);
         let toggle = {
             let hints = hints.clone();
             Callback::from(move |_: MouseEvent| {
-                let mut set = (*hints).clone();
-                if set.remove(&index).is_none() {
-                    set.insert(index, ());
+                let mut open = (*hints).clone();
+                match open.iter().position(|&i| i == index) {
+                    Some(at) => _ = open.remove(at),
+                    None => open.push(index),
                 }
-                hints.set(set);
+                hints.set(open);
             })
         };
         html! {

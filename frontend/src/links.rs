@@ -3,6 +3,7 @@
 //! switch), what the relay last confirmed each does, and a form per link that
 //! sends `lab_link` between steps.
 
+use socklab_wire::decimal;
 use socklab_wire::network::{LinkConditions, parse_rate_with};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -49,7 +50,7 @@ pub fn label_of(hosts: &[String], a: &str, b: Option<&str>) -> Option<String> {
 /// The conditions in words: `delay 40 ms · loss 1% · rate 1 Mbit/s`.
 pub fn describe(c: &LinkConditions) -> String {
     let mut parts = Vec::new();
-    let ms = |s: f64| format!("{} ms", (s * 1e6).round() / 1e3);
+    let ms = |s: f64| format!("{} ms", decimal::short(s * 1e3));
     if c.delay > 0.0 {
         parts.push(format!("delay {}", ms(c.delay)));
     }
@@ -58,13 +59,13 @@ pub fn describe(c: &LinkConditions) -> String {
     }
     for (name, value) in [("loss", c.loss), ("duplicate", c.duplicate), ("reorder", c.reorder), ("corrupt", c.corrupt)] {
         if value > 0.0 {
-            parts.push(format!("{name} {value}%"));
+            parts.push(format!("{name} {}%", decimal::short(value)));
         }
     }
     if let Some(rate) = c.rate {
         parts.push(match rate {
-            r if r >= 1_000_000 && r % 1_000 == 0 => format!("rate {} Mbit/s", r as f64 / 1e6),
-            r if r >= 1_000 => format!("rate {} kbit/s", r as f64 / 1e3),
+            r if r >= 1_000_000 && r % 1_000 == 0 => format!("rate {} Mbit/s", decimal::short(r as f64 / 1e6)),
+            r if r >= 1_000 => format!("rate {} kbit/s", decimal::short(r as f64 / 1e3)),
             r => format!("rate {r} bit/s"),
         });
     }
@@ -134,7 +135,7 @@ pub fn LinkPanel(props: &LinkPanelProps) -> Html {
                 on_apply.emit((link.clone(), read_form(|name| form_field(&form, name))));
             })
         };
-        let num = |v: f64, scale: f64| if v > 0.0 { ((v * scale * 1e3).round() / 1e3).to_string() } else { String::new() };
+        let num = |v: f64, scale: f64| if v > 0.0 { decimal::fixed(v * scale, 3).trim_end_matches('0').trim_end_matches('.').to_owned() } else { String::new() };
         let fields = [
             ("delay", "delay (ms)", num(c.delay, 1e3)),
             ("jitter", "jitter (ms)", num(c.jitter, 1e3)),

@@ -4,6 +4,7 @@
 
 use yew::prelude::*;
 
+use socklab_wire::decimal;
 use socklab_wire::protocol::SockId;
 
 /// One `tcp_info` sample, as the plot keeps it.
@@ -24,7 +25,7 @@ const PAD: f64 = 4.0;
 
 /// A round-trip time as people read it: `35 µs`, `40.1 ms`.
 pub fn rtt(us: f64) -> String {
-    if us < 1000.0 { format!("{us:.0} µs") } else { format!("{:.1} ms", us / 1000.0) }
+    if us < 1000.0 { format!("{} µs", decimal::fixed(us, 0)) } else { format!("{} ms", decimal::fixed(us / 1000.0, 1)) }
 }
 
 /// The sockets that have samples, in order of their first.
@@ -52,10 +53,10 @@ pub fn polyline(samples: &[&Sample], value: impl Fn(&Sample) -> f64, top: f64) -
     let mut previous: Option<f64> = None;
     for s in samples {
         if let Some(before) = previous {
-            points.push(format!("{:.1},{:.1}", x(s), y(before)));
+            points.push(format!("{},{}", decimal::fixed(x(s), 1), decimal::fixed(y(before), 1)));
         }
         let v = value(s);
-        points.push(format!("{:.1},{:.1}", x(s), y(v)));
+        points.push(format!("{},{}", decimal::fixed(x(s), 1), decimal::fixed(y(v), 1)));
         previous = Some(v);
     }
     points.join(" ")
@@ -77,19 +78,20 @@ pub fn TcpPlot(props: &TcpPlotProps) -> Html {
     let plots = sockets(&props.samples).into_iter().map(|sock| {
         let mine: Vec<&Sample> = props.samples.iter().filter(|s| s.sock == sock).collect();
         let name = props.names.iter().find(|(s, _)| *s == sock).map_or_else(|| format!("socket#{sock}"), |(_, n)| n.clone());
-        let segments_top = mine.iter().map(|s| s.cwnd.max(s.in_flight)).max().unwrap_or(1).max(1) as f64;
+        let segments = mine.iter().map(|s| s.cwnd.max(s.in_flight)).max().unwrap_or(1).max(1);
+        let segments_top = f64::from(segments);
         let rtt_top = mine.iter().map(|s| s.rtt_us).max().unwrap_or(1).max(1) as f64;
         let last = mine.last().copied().copied().unwrap_or(Sample { sock, ts_us: 0, cwnd: 0, in_flight: 0, rtt_us: 0, total_retrans: 0 });
-        let view = format!("0 0 {WIDTH} {HEIGHT}");
+        let view = format!("0 0 {} {}", decimal::short(WIDTH), decimal::short(HEIGHT));
         html! {
             <div class="tcp-plot" data-sock={sock.to_string()}>
                 <p class="tcp-plot-title">
                     { format!("{name}: cwnd {} · in flight {} · rtt {} · retransmitted {}", last.cwnd, last.in_flight, rtt(f64::from(last.rtt_us)), last.total_retrans) }
                 </p>
-                <svg class="segments" viewBox={view.clone()} role="img" aria-label={format!("{name}: cwnd and segments in flight over time, up to {segments_top}")}>
+                <svg class="segments" viewBox={view.clone()} role="img" aria-label={format!("{name}: cwnd and segments in flight over time, up to {segments}")}>
                     <polyline class="cwnd" points={polyline(&mine, |s| f64::from(s.cwnd), segments_top)} />
                     <polyline class="in-flight" points={polyline(&mine, |s| f64::from(s.in_flight), segments_top)} />
-                    <text x="4" y="12">{ format!("{segments_top} segments") }</text>
+                    <text x="4" y="12">{ format!("{segments} segments") }</text>
                 </svg>
                 <svg class="rtt" viewBox={view} role="img" aria-label={format!("{name}: rtt over time, up to {}", rtt(rtt_top))}>
                     <polyline class="rtt" points={polyline(&mine, |s| f64::from(s.rtt_us), rtt_top)} />

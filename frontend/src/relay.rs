@@ -131,7 +131,7 @@ pub fn use_relay(dispatch: UseReducerDispatcher<State>) -> RelayHandle {
         let (session, dispatch) = (session.clone(), dispatch.clone());
         Callback::from(move |(a, b, conditions): (String, Option<String>, LinkConditions)| {
             let seen = CallSeen { op: "lab_link".into(), a: Some(a.clone()), b: b.clone(), conditions: Some(conditions), ..CallSeen::default() };
-            let id = page_request(&session, |id| Out::Call { id, call: LabLink { op: "lab_link", a: &a, b: b.as_deref(), conditions } });
+            let id = page_request(&session, |id| Out::Call { id, call: OutCall::LabLink { a: &a, b: b.as_deref(), conditions } });
             dispatch.dispatch(Action::LinkSent { id, call: seen });
             if session.borrow().socket.is_none() {
                 dispatch.dispatch(Action::Refused { id, message: "not connected to the relay".into() });
@@ -166,20 +166,22 @@ enum Out<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         token: Option<&'a str>,
     },
-    Call { id: u64, call: LabLink<'a> },
+    Call { id: u64, call: OutCall<'a> },
     Pcap { id: u64, marks: &'a [PcapMark] },
     Run { cmd: &'a RunCmd },
 }
 
-/// `Call::LabLink`.
+/// The one kind of `Call` the page sends.
 #[derive(serde::Serialize)]
-struct LabLink<'a> {
-    op: &'static str,
-    a: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    b: Option<&'a str>,
-    #[serde(flatten)]
-    conditions: LinkConditions,
+#[serde(tag = "op", rename_all = "snake_case")]
+enum OutCall<'a> {
+    LabLink {
+        a: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        b: Option<&'a str>,
+        #[serde(flatten)]
+        conditions: LinkConditions,
+    },
 }
 
 /// A callback that sends the request `make` makes of its argument.
@@ -501,11 +503,11 @@ mod tests {
             (Out::Hello { version: 1, token: None }, ClientMsg::Hello { version: 1, token: None }),
             (Out::Hello { version: 1, token: Some("t") }, ClientMsg::Hello { version: 1, token: Some("t".into()) }),
             (
-                Out::Call { id: 7, call: LabLink { op: "lab_link", a: "laptop", b: Some("server"), conditions } },
+                Out::Call { id: 7, call: OutCall::LabLink { a: "laptop", b: Some("server"), conditions } },
                 ClientMsg::Call { id: 7, call: Call::LabLink { a: "laptop".into(), b: Some("server".into()), conditions } },
             ),
             (
-                Out::Call { id: 7, call: LabLink { op: "lab_link", a: "laptop", b: None, conditions: LinkConditions::default() } },
+                Out::Call { id: 7, call: OutCall::LabLink { a: "laptop", b: None, conditions: LinkConditions::default() } },
                 ClientMsg::Call { id: 7, call: Call::LabLink { a: "laptop".into(), b: None, conditions: LinkConditions::default() } },
             ),
             (Out::Pcap { id: 8, marks: &marks }, ClientMsg::Pcap { id: 8, marks: marks.clone() }),

@@ -5,6 +5,7 @@
 use yew::prelude::*;
 
 use crate::num;
+use socklab_wire::decimal;
 
 /// Where the splits are kept between visits.
 pub const SPLITS_KEY: &str = "socklab.splits";
@@ -42,12 +43,12 @@ impl Splits {
 
     /// The text kept in localStorage.
     pub fn keep_text(&self) -> String {
-        format!("{:.1},{:.0}", self.code, self.lesson)
+        format!("{},{}", decimal::fixed(self.code, 1), decimal::fixed(self.lesson, 0))
     }
 
     /// The CSS custom properties the layout reads.
     pub fn style(&self) -> String {
-        format!("--code-share: {:.1}%; --lesson-width: {:.0}px", self.code, self.lesson)
+        format!("--code-share: {}%; --lesson-width: {}px", decimal::fixed(self.code, 1), decimal::fixed(self.lesson, 0))
     }
 }
 
@@ -143,7 +144,7 @@ pub fn Splitter(props: &SplitterProps) -> Html {
     };
     html! {
         <div class="splitter" role="separator" tabindex="0" aria-orientation="vertical" aria-label={props.label.clone()}
-            aria-valuenow={format!("{:.0}", props.value)} aria-valuemin={format!("{:.0}", limits.0)} aria-valuemax={format!("{:.0}", limits.1)}
+            aria-valuenow={decimal::fixed(props.value, 0)} aria-valuemin={decimal::fixed(limits.0, 0)} aria-valuemax={decimal::fixed(limits.1, 0)}
             {onpointerdown} {onpointermove} onpointerup={end.clone()} onpointercancel={end} {onkeydown}></div>
     }
 }

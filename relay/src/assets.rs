@@ -80,6 +80,20 @@ mod tests {
     }
 
     #[test]
+    fn the_page_as_served_to_chromium_is_at_most_200_kib() {
+        let index = std::str::from_utf8(lookup("/").unwrap().bytes).unwrap();
+        let chromium = Some("gzip, deflate, br, zstd");
+        let mut files = vec!["/".to_owned()];
+        files.extend(index.split(['"', '\'']).filter(|s| s.starts_with("./")).map(|name| name[1..].to_owned()));
+        files.sort();
+        files.dedup();
+        let sizes: Vec<(String, usize)> = files.into_iter().map(|path| (path.clone(), lookup(&path).unwrap().body_for(chromium).0.len())).collect();
+        let total: usize = sizes.iter().map(|(_, size)| size).sum();
+        // A placeholder build (SOCKLAB_SKIP_FRONTEND) has only the index.
+        assert!(total <= 200 * 1024, "the page is {total} bytes as served, over 204,800: {sizes:?}");
+    }
+
+    #[test]
     fn every_lesson_s_texts_are_served_beside_the_page() {
         // A placeholder build (SOCKLAB_SKIP_FRONTEND) has no page and no lesson texts.
         if !std::str::from_utf8(lookup("/").unwrap().bytes).unwrap().contains("./socklab-") {

@@ -145,18 +145,13 @@ pub enum FromRelay<C = Call> {
     Page(PageMsg<C>),
 }
 
-/// Reads a text frame from the relay by its `type`, the run's calls as `C`.
-pub fn decode<C: DeserializeOwned>(text: &str) -> Result<FromRelay<C>, serde_json::Error> {
-    #[derive(Deserialize)]
-    struct Tag<'a> {
-        #[serde(rename = "type", borrow)]
-        kind: std::borrow::Cow<'a, str>,
-    }
-    let tag: Tag = serde_json::from_str(text)?;
-    match tag.kind.as_ref() {
-        // Tag-first, as the relay writes them: the page's enums are built for it.
-        "run" | "checked" => tag_first::from_str(text).map(FromRelay::Page),
-        _ => tag_first::from_str(text).map(FromRelay::Session),
+/// Reads a text frame from the relay by its `type` (written first), the run's
+/// calls as `C`.
+pub fn decode<C: DeserializeOwned>(text: &str) -> Result<FromRelay<C>, tag_first::Error> {
+    let json = tag_first::Json::parse(text)?;
+    match json.tag() {
+        Some("run" | "checked") => json.decode().map(FromRelay::Page),
+        _ => json.decode().map(FromRelay::Session),
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod consts;
+pub mod decimal;
 pub mod errno;
 pub mod network;
 mod named;

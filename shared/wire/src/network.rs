@@ -1,6 +1,7 @@
 //! A session's hosts and the conditions of the links between them: the plan
 //! both the relay and its clients agree on (addresses, limits, checks).
 
+use crate::decimal;
 use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
@@ -71,12 +72,12 @@ impl LinkConditions {
     pub fn check(&self) -> Result<(), String> {
         for (name, value) in [("delay", self.delay), ("jitter", self.jitter)] {
             if !(0.0..=MAX_DELAY).contains(&value) {
-                return Err(format!("lab_link {name} must be between 0 and {MAX_DELAY} seconds, not {value}"));
+                return Err(format!("lab_link {name} must be between 0 and {} seconds, not {}", decimal::short(MAX_DELAY), decimal::short(value)));
             }
         }
         for (name, value) in [("loss", self.loss), ("duplicate", self.duplicate), ("reorder", self.reorder), ("corrupt", self.corrupt)] {
             if !(0.0..=100.0).contains(&value) {
-                return Err(format!("lab_link {name} is a percentage between 0 and 100, not {value}"));
+                return Err(format!("lab_link {name} is a percentage between 0 and 100, not {}", decimal::short(value)));
             }
         }
         if self.reorder > 0.0 && self.delay == 0.0 {

@@ -9,275 +9,372 @@
 //! `run` with the rest of the object as its fields. An object whose first key
 //! is a variant's name is read as serde's external tagging (`{"blocked": …}`),
 //! and a string as a unit variant.
+//!
+//! The text is parsed once into a tree (one parser for every type); each
+//! type's decoder then walks the tree, which takes far less code per type
+//! than reading the text directly. Errors are plain text: describing a wrong
+//! value never formats a float, so the page carries no float formatting.
 
-use serde::de::value::{MapAccessDeserializer, StrDeserializer, StringDeserializer};
-use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess};
+use serde::de::value::BorrowedStrDeserializer;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, EnumAccess, MapAccess, Unexpected};
 use serde::de::{SeqAccess, VariantAccess, Visitor};
+use serde::forward_to_deserialize_any;
 use std::fmt;
 
 /// Decodes one JSON text, tag-first enums included.
-pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
-    let mut json = serde_json::Deserializer::from_str(text);
-    let value = T::deserialize(Tags(&mut json))?;
-    json.end()?;
-    Ok(value)
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
+    Json::parse(text)?.decode()
 }
 
-/// Wraps a deserializer, visitor, seed or access so that every value below it
-/// is read through [`Tags`] too, and enums tag-first.
-pub struct Tags<T>(pub T);
+/// Why a text could not be decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error(String);
 
-macro_rules! forward {
-    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
-        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
-            self.0.$method($($arg,)* Tags(visitor))
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl de::Error for Error {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Error(msg.to_string())
+    }
+    fn invalid_type(unexp: Unexpected, exp: &dyn de::Expected) -> Self {
+        Error(format!("invalid type: {}, expected {exp}", describe(&unexp)))
+    }
+    fn invalid_value(unexp: Unexpected, exp: &dyn de::Expected) -> Self {
+        Error(format!("invalid value: {}, expected {exp}", describe(&unexp)))
+    }
+}
+
+/// A wrong value as serde says it, a float without its digits.
+fn describe(unexp: &Unexpected) -> String {
+    match unexp {
+        Unexpected::Bool(v) => format!("boolean `{v}`"),
+        Unexpected::Unsigned(v) => format!("integer `{v}`"),
+        Unexpected::Signed(v) => format!("integer `{v}`"),
+        Unexpected::Float(_) => "a floating point number".into(),
+        Unexpected::Char(v) => format!("character `{v}`"),
+        Unexpected::Str(v) => format!("string {v:?}"),
+        Unexpected::Bytes(_) => "byte array".into(),
+        Unexpected::Unit => "null".into(),
+        Unexpected::Option => "Option value".into(),
+        Unexpected::NewtypeStruct => "newtype struct".into(),
+        Unexpected::Seq => "sequence".into(),
+        Unexpected::Map => "map".into(),
+        Unexpected::Enum => "enum".into(),
+        Unexpected::UnitVariant => "unit variant".into(),
+        Unexpected::NewtypeVariant => "newtype variant".into(),
+        Unexpected::TupleVariant => "tuple variant".into(),
+        Unexpected::StructVariant => "struct variant".into(),
+        Unexpected::Other(other) => (*other).into(),
+    }
+}
+
+/// A parsed JSON text, to be decoded as one type or another.
+pub struct Json(Node);
+
+impl Json {
+    pub fn parse(text: &str) -> Result<Json, Error> {
+        serde_json::from_str(text).map(Json).map_err(|e| Error(e.to_string()))
+    }
+
+    /// The value of an object's first entry, when it is a string: the tag.
+    pub fn tag(&self) -> Option<&str> {
+        match &self.0 {
+            Node::Map(entries) => match entries.first() {
+                Some((_, Node::Str(tag))) => Some(tag),
+                _ => None,
+            },
+            _ => None,
         }
-    )*};
+    }
+
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        T::deserialize(Val::Node(&self.0))
+    }
 }
 
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for Tags<D> {
-    type Error = D::Error;
+/// A parsed JSON value; objects keep their entries in order.
+enum Node {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(String, Node)>),
+}
 
-    forward! {
-        deserialize_any();
-        deserialize_bool();
-        deserialize_i8();
-        deserialize_i16();
-        deserialize_i32();
-        deserialize_i64();
-        deserialize_u8();
-        deserialize_u16();
-        deserialize_u32();
-        deserialize_u64();
-        deserialize_f32();
-        deserialize_f64();
-        deserialize_char();
-        deserialize_str();
-        deserialize_string();
-        deserialize_bytes();
-        deserialize_byte_buf();
-        deserialize_option();
-        deserialize_unit();
-        deserialize_unit_struct(name: &'static str);
-        deserialize_newtype_struct(name: &'static str);
-        deserialize_seq();
-        deserialize_tuple(len: usize);
-        deserialize_tuple_struct(name: &'static str, len: usize);
-        deserialize_map();
-        deserialize_identifier();
-        deserialize_ignored_any();
+impl<'de> de::Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Node, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
+        Ok(Node::Uint(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Str(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Node::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(Node::Map(entries))
+    }
+}
+
+/// What a decoder reads: a node, or the entries of an object after its tag.
+#[derive(Clone, Copy)]
+enum Val<'de> {
+    Node(&'de Node),
+    Fields(&'de [(String, Node)]),
+}
+
+impl<'de> Val<'de> {
+    fn unexpected(self) -> Unexpected<'de> {
+        match self {
+            Val::Node(Node::Null) => Unexpected::Unit,
+            Val::Node(Node::Bool(v)) => Unexpected::Bool(*v),
+            Val::Node(Node::Int(v)) => Unexpected::Signed(*v),
+            Val::Node(Node::Uint(v)) => Unexpected::Unsigned(*v),
+            Val::Node(Node::Float(v)) => Unexpected::Float(*v),
+            Val::Node(Node::Str(v)) => Unexpected::Str(v),
+            Val::Node(Node::Seq(_)) => Unexpected::Seq,
+            Val::Node(Node::Map(_)) | Val::Fields(_) => Unexpected::Map,
+        }
+    }
+
+    fn entries(self) -> Option<&'de [(String, Node)]> {
+        match self {
+            Val::Node(Node::Map(entries)) => Some(entries),
+            Val::Fields(entries) => Some(entries),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserializer<'de> for Val<'de> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Val::Node(Node::Null) => visitor.visit_unit(),
+            Val::Node(Node::Bool(v)) => visitor.visit_bool(*v),
+            Val::Node(Node::Int(v)) => visitor.visit_i64(*v),
+            Val::Node(Node::Uint(v)) => visitor.visit_u64(*v),
+            Val::Node(Node::Float(v)) => visitor.visit_f64(*v),
+            Val::Node(Node::Str(v)) => visitor.visit_borrowed_str(v),
+            Val::Node(Node::Seq(_)) => self.deserialize_seq(visitor),
+            Val::Node(Node::Map(_)) | Val::Fields(_) => self.deserialize_map(visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Val::Node(Node::Null) => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _: &'static str, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Val::Node(Node::Seq(items)) => {
+                let mut seq = Items(items.iter());
+                let value = visitor.visit_seq(&mut seq)?;
+                match seq.0.len() {
+                    0 => Ok(value),
+                    _ => Err(de::Error::invalid_length(items.len(), &"fewer elements in array")),
+                }
+            }
+            _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(self, _: &'static str, _: usize, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.entries() {
+            Some(entries) => visitor.visit_map(Entries { iter: entries.iter(), value: None }),
+            None => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
+        }
     }
 
     /// A struct is read from an object only, so the visitor's path for an
     /// array (serde's compact form, never sent) is not built.
     fn deserialize_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
+        _: &'static str,
+        _: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_map(Tags(visitor))
+    ) -> Result<V::Value, Error> {
+        self.deserialize_map(visitor)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        _: &'static str,
         variants: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.0.deserialize_any(Enum { variants, visitor })
-    }
-}
-
-impl<'de, V: Visitor<'de>> Visitor<'de> for Tags<V> {
-    type Value = V::Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        self.0.expecting(f)
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<V::Value, E> {
-        self.0.visit_bool(v)
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<V::Value, E> {
-        self.0.visit_i64(v)
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<V::Value, E> {
-        self.0.visit_u64(v)
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<V::Value, E> {
-        self.0.visit_f64(v)
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<V::Value, E> {
-        self.0.visit_str(v)
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<V::Value, E> {
-        self.0.visit_borrowed_str(v)
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<V::Value, E> {
-        self.0.visit_string(v)
-    }
-    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<V::Value, E> {
-        self.0.visit_bytes(v)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
-        self.0.visit_none()
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
-        self.0.visit_some(Tags(d))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
-        self.0.visit_unit()
-    }
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
-        self.0.visit_newtype_struct(Tags(d))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
-        self.0.visit_seq(Tags(seq))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        self.0.visit_map(Tags(map))
-    }
-}
-
-impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Tags<S> {
-    type Value = S::Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
-        self.0.deserialize(Tags(d))
-    }
-}
-
-impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Tags<A> {
-    type Error = A::Error;
-
-    fn next_element_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<Option<S::Value>, A::Error> {
-        self.0.next_element_seed(Tags(seed))
-    }
-    fn size_hint(&self) -> Option<usize> {
-        self.0.size_hint()
-    }
-}
-
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for Tags<A> {
-    type Error = A::Error;
-
-    // Keys are names and numbers: read as they are.
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        self.0.next_key_seed(seed)
-    }
-    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
-        self.0.next_value_seed(Tags(seed))
-    }
-    fn size_hint(&self) -> Option<usize> {
-        self.0.size_hint()
-    }
-}
-
-/// An enum's value: a unit variant's name, or an object.
-struct Enum<V> {
-    variants: &'static [&'static str],
-    visitor: V,
-}
-
-impl<'de, V: Visitor<'de>> Visitor<'de> for Enum<V> {
-    type Value = V::Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a variant name, or an object with its tag first")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<V::Value, E> {
-        self.visitor.visit_enum(StrDeserializer::<E>::new(v))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<V::Value, A::Error> {
-        let Some(key) = map.next_key::<String>()? else {
+    ) -> Result<V::Value, Error> {
+        if let Val::Node(Node::Str(name)) = self {
+            return visitor.visit_enum(Tagged { variant: name, fields: Val::Fields(&[]), first: true });
+        }
+        let Some(entries) = self.entries() else {
+            return Err(de::Error::invalid_type(self.unexpected(), &"a variant name, or an object with its tag first"));
+        };
+        let Some(((key, value), rest)) = entries.split_first() else {
             return Err(de::Error::invalid_length(0, &"an object with its tag first"));
         };
-        if self.variants.contains(&key.as_str()) {
-            return self.visitor.visit_enum(Tagged { variant: key, map, first: false });
+        if variants.contains(&key.as_str()) {
+            return visitor.visit_enum(Tagged { variant: key, fields: Val::Node(value), first: false });
         }
-        let variant = map.next_value::<String>()?;
-        self.visitor.visit_enum(Tagged { variant, map, first: true })
+        match value {
+            Node::Str(variant) => visitor.visit_enum(Tagged { variant, fields: Val::Fields(rest), first: true }),
+            _ => Err(de::Error::invalid_type(Val::Node(value).unexpected(), &"a string")),
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Val::Node(Node::Null) => visitor.visit_unit(),
+            _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(self, _: &'static str, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_unit()
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf identifier
+    }
+}
+
+struct Items<'de>(std::slice::Iter<'de, Node>);
+
+impl<'de> SeqAccess<'de> for &mut Items<'de> {
+    type Error = Error;
+
+    fn next_element_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<Option<S::Value>, Error> {
+        self.0.next().map(|node| seed.deserialize(Val::Node(node))).transpose()
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
+
+struct Entries<'de> {
+    iter: std::slice::Iter<'de, (String, Node)>,
+    value: Option<&'de Node>,
+}
+
+impl<'de> MapAccess<'de> for Entries<'de> {
+    type Error = Error;
+
+    // Keys are names: read as they are.
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+        let Some((key, value)) = self.iter.next() else { return Ok(None) };
+        self.value = Some(value);
+        seed.deserialize(BorrowedStrDeserializer::new(key)).map(Some)
+    }
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
+        match self.value.take() {
+            Some(node) => seed.deserialize(Val::Node(node)),
+            None => Err(de::Error::custom("a value asked for before its key")),
+        }
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.iter.len())
     }
 }
 
 /// A variant and where its fields are: the rest of the object (`first`, the
-/// tag was its first entry) or the value of its one entry.
-pub struct Tagged<A> {
-    pub variant: String,
-    pub map: A,
-    pub first: bool,
+/// tag was its first entry, or a unit variant's name) or the value of its
+/// one entry.
+struct Tagged<'de> {
+    variant: &'de str,
+    fields: Val<'de>,
+    first: bool,
 }
 
-impl<'de, A: MapAccess<'de>> EnumAccess<'de> for Tagged<A> {
-    type Error = A::Error;
+impl<'de> EnumAccess<'de> for Tagged<'de> {
+    type Error = Error;
     type Variant = Self;
 
-    fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Self), A::Error> {
-        let name: StringDeserializer<A::Error> = self.variant.clone().into_deserializer();
-        Ok((seed.deserialize(name)?, self))
+    fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Self), Error> {
+        Ok((seed.deserialize(BorrowedStrDeserializer::new(self.variant))?, self))
     }
 }
 
-impl<'de, A: MapAccess<'de>> VariantAccess<'de> for Tagged<A> {
-    type Error = A::Error;
+impl<'de> VariantAccess<'de> for Tagged<'de> {
+    type Error = Error;
 
-    fn unit_variant(mut self) -> Result<(), A::Error> {
-        if self.first {
-            while self.map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
-            Ok(())
-        } else {
-            self.map.next_value()
-        }
+    fn unit_variant(self) -> Result<(), Error> {
+        if self.first { Ok(()) } else { de::Deserialize::deserialize(self.fields) }
     }
-    fn newtype_variant_seed<S: DeserializeSeed<'de>>(mut self, seed: S) -> Result<S::Value, A::Error> {
-        if self.first {
-            seed.deserialize(MapAccessDeserializer::new(Tags(self.map)))
-        } else {
-            self.map.next_value_seed(Tags(seed))
-        }
+    fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, Error> {
+        seed.deserialize(self.fields)
     }
-    fn tuple_variant<V: Visitor<'de>>(mut self, len: usize, visitor: V) -> Result<V::Value, A::Error> {
+    fn tuple_variant<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, Error> {
         if self.first {
             return Err(de::Error::custom(format_args!("variant {} has no field names", self.variant)));
         }
-        self.map.next_value_seed(Tuple { len, visitor })
+        self.fields.deserialize_seq(visitor)
     }
-    fn struct_variant<V: Visitor<'de>>(
-        mut self,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, A::Error> {
-        if self.first {
-            visitor.visit_map(Tags(self.map))
-        } else {
-            self.map.next_value_seed(Struct { fields, visitor })
-        }
-    }
-}
-
-struct Tuple<V> {
-    len: usize,
-    visitor: V,
-}
-
-impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for Tuple<V> {
-    type Value = V::Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
-        Tags(d).deserialize_tuple(self.len, self.visitor)
-    }
-}
-
-struct Struct<V> {
-    fields: &'static [&'static str],
-    visitor: V,
-}
-
-impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for Struct<V> {
-    type Value = V::Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
-        Tags(d).deserialize_struct("", self.fields, self.visitor)
+    fn struct_variant<V: Visitor<'de>>(self, _: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
+        self.fields.deserialize_map(visitor)
     }
 }
 

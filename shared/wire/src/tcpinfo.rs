@@ -1,6 +1,7 @@
 //! TCP's inner state as the kernel reports it (`TCP_INFO` and the socket's
 //! queues), and the marks the wire view puts on segments.
 
+use crate::decimal;
 use serde::{Deserialize, Serialize};
 
 /// `ssthresh` before the first loss: the kernel's "infinite" threshold.
@@ -59,10 +60,10 @@ impl TcpInfo {
             self.ssthresh.to_string()
         };
         format!(
-            "cwnd={} ssthresh={ssthresh} in_flight={} rtt={:.1}ms retrans={}",
+            "cwnd={} ssthresh={ssthresh} in_flight={} rtt={}ms retrans={}",
             self.cwnd,
             self.unacked,
-            f64::from(self.rtt_us) / 1000.0,
+            decimal::fixed(f64::from(self.rtt_us) / 1000.0, 1),
             self.total_retrans
         )
     }
