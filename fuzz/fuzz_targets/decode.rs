@@ -1,6 +1,7 @@
 //! The relay's protocol decoder on arbitrary frames, text and binary: it must
 //! name what is wrong and never panic, and what it accepts must survive a
-//! round trip through its own encoding.
+//! round trip through its own encoding. The page's reader of relay messages
+//! gets every text frame too, and must never panic either.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -17,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    let _ = socklab_run::page::decode::<socklab::wire::protocol::Call>(text);
     if let Ok(message) = decode(Incoming::Text(text.to_string()), &limits, Encoding::Json) {
         // What the relay understood, written back out, means the same thing.
         let again = serde_json::to_string(&message).expect("a decoded message encodes");
