@@ -26,7 +26,7 @@ const MAX_SCRIPT: usize = 1 << 20;
 
 /// Raw DEFLATE, as `encode` packs it.
 async fn deflate(data: &[u8]) -> Result<Vec<u8>, String> {
-    platform::through(platform::Way::Deflate, data, usize::MAX)
+    platform::through(Way::Deflate, data, usize::MAX)
         .await
         .map_err(|e| format!("the browser could not compress the script: {e}"))
 }
@@ -35,8 +35,14 @@ async fn deflate(data: &[u8]) -> Result<Vec<u8>, String> {
 pub async fn decode(fragment: &str) -> Option<String> {
     let packed = fragment.trim_start_matches('#').split('&').find_map(|pair| pair.strip_prefix("s="))?;
     let bytes = URL_SAFE_NO_PAD.decode(packed).ok()?;
-    let text = platform::through(platform::Way::Inflate, &bytes, MAX_SCRIPT).await.ok()?;
+    let text = platform::through(Way::Inflate, &bytes, MAX_SCRIPT).await.ok()?;
     String::from_utf8(text).ok()
+}
+
+/// Which way `platform::through` runs raw DEFLATE.
+enum Way {
+    Deflate,
+    Inflate,
 }
 
 /// In the page the browser's `CompressionStream` and `DecompressionStream`
@@ -46,6 +52,8 @@ mod platform {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen_futures::JsFuture;
+
+    use super::Way;
 
     #[wasm_bindgen]
     extern "C" {
@@ -57,11 +65,6 @@ mod platform {
         type Decompression;
         #[wasm_bindgen(constructor, js_class = "DecompressionStream", catch)]
         fn new(format: &str) -> Result<Decompression, JsValue>;
-    }
-
-    pub enum Way {
-        Deflate,
-        Inflate,
     }
 
     /// `data` through the browser's raw-DEFLATE stream, read chunk by chunk
@@ -96,10 +99,7 @@ mod platform {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod platform {
-    pub enum Way {
-        Deflate,
-        Inflate,
-    }
+    use super::Way;
 
     pub async fn through(way: Way, data: &[u8], limit: usize) -> Result<Vec<u8>, String> {
         match way {

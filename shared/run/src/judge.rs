@@ -111,7 +111,7 @@ impl Judge {
             return None;
         }
         let now: Vec<Verdict> = match self.lesson {
-            Some(lesson) => lessons::check_steps(lesson.steps(), &self.log, self.lang).into_iter().map(|report| report.verdict).collect(),
+            Some(lesson) => lesson.steps().iter().map(|step| step.check.evaluate(&self.log, self.lang)).collect(),
             None => Vec::new(),
         };
         if self.told.as_ref() == Some(&now) {
