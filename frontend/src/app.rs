@@ -478,9 +478,9 @@ pub fn App(props: &AppProps) -> Html {
                     <p class="step-note" role="status">{ note }</p>
                 }
             </section>
-            <div class="panes">
+            <main class="panes">
                 <div class="work">
-                    <main class="code-pane" aria-label="code">
+                    <section class="code-pane" aria-label="code">
                         <div class="lanes">
                             { for editors }
                         </div>
@@ -489,7 +489,7 @@ pub fn App(props: &AppProps) -> Html {
                                 { for diagnostics.iter().map(|d| html! { <li>{ d.to_string() }</li> }) }
                             </ul>
                         }
-                    </main>
+                    </section>
                     <Splitter label="resize the code and kernel columns" value={splits.code}
                         kind={Split::Code} on_change={on_code_split} />
                     // The kernel views' column: the timeline, what the kernel did, TCP_INFO.
@@ -520,7 +520,7 @@ pub fn App(props: &AppProps) -> Html {
                         reports={state.reports.clone()} ran={state.ran}
                         running={state.running} {on_solution} on_close={close_lesson} />
                 }
-            </div>
+            </main>
         </div>
         if state.panel == Some(Panel::Help) {
             <Overlay title="Keyboard shortcuts" on_close={close_panel.clone()}><Help /></Overlay>

@@ -224,7 +224,7 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
     let on_close = props.on_close.reform(|_: MouseEvent| ());
     html! {
         // `data-lesson` says the lesson is here: its starter, steps and texts.
-        <aside class="lesson-panel" data-lesson={lesson.is_some().then(|| number.to_string())} aria-label={ui(lang, "lessons")}>
+        <section class="lesson-panel" data-lesson={lesson.is_some().then(|| number.to_string())} aria-label={ui(lang, "lessons")}>
             <h2>{ format!("{number}. {}", title.get(lang)) }</h2>
             // The explanation and the steps scroll apart, so the steps stay in sight.
             <div class="explanation" tabindex="0">
@@ -241,7 +241,7 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
                     <button class="close-lesson" onclick={on_close}>{ ui(lang, "close") }</button>
                 </p>
             </section>
-        </aside>
+        </section>
     }
 }
 

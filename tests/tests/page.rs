@@ -1000,8 +1000,8 @@ fn the_layout_fits_the_work_is_accessible_and_reachable_by_keyboard() {
     for v in &violations {
         println!("  {v:?}");
     }
-    let bad: Vec<_> = violations.iter().filter(|(impact, ..)| impact == "serious" || impact == "critical" || impact == "error").collect();
-    assert!(bad.is_empty(), "axe found serious or critical violations:\n{bad:#?}");
+    // None of any impact: the layout, the shortcuts dialog and the dark theme.
+    assert!(violations.is_empty(), "axe found violations:\n{violations:#?}");
 
     // Every control is reached with Tab alone.
     let controls = driver.js(
