@@ -50,7 +50,7 @@ pub fn label_of(hosts: &[String], a: &str, b: Option<&str>) -> Option<String> {
 /// The conditions in words: `delay 40 ms · loss 1% · rate 1 Mbit/s`.
 pub fn describe(c: &LinkConditions) -> String {
     let mut parts = Vec::new();
-    let ms = |s: f64| format!("{} ms", decimal::short(s * 1e3));
+    let ms = |s: f64| format!("{} ms", decimal::short((s * 1e6).round() / 1e3));
     if c.delay > 0.0 {
         parts.push(format!("delay {}", ms(c.delay)));
     }
@@ -135,7 +135,7 @@ pub fn LinkPanel(props: &LinkPanelProps) -> Html {
                 on_apply.emit((link.clone(), read_form(|name| form_field(&form, name))));
             })
         };
-        let num = |v: f64, scale: f64| if v > 0.0 { decimal::fixed(v * scale, 3).trim_end_matches('0').trim_end_matches('.').to_owned() } else { String::new() };
+        let num = |v: f64, scale: f64| if v > 0.0 { decimal::short((v * scale * 1e3).round() / 1e3) } else { String::new() };
         let fields = [
             ("delay", "delay (ms)", num(c.delay, 1e3)),
             ("jitter", "jitter (ms)", num(c.jitter, 1e3)),

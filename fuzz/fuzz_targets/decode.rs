@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = socklab_run::page::decode::<socklab::wire::protocol::Call>(text);
+    let _ = socklab::run::page::decode::<socklab::wire::protocol::Call>(text);
     if let Ok(message) = decode(Incoming::Text(text.to_string()), &limits, Encoding::Json) {
         // What the relay understood, written back out, means the same thing.
         let again = serde_json::to_string(&message).expect("a decoded message encodes");

@@ -22,4 +22,5 @@ pub mod lessons_cli;
 
 /// The shared crates the relay is built on, for the fuzz targets.
 pub use socklab_lang as lang;
+pub use socklab_run as run;
 pub use socklab_wire as wire;
