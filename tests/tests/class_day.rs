@@ -9,10 +9,6 @@
 //! sources, or `SOCKLAB_CLASS_RELAY=PATH`): a debug relay spends more than a
 //! core on a class of 300.
 //!
-//! A second test steps every lesson's solution at a slow human pace (a click
-//! a second at the quickest), all lessons at once, each in its own session
-//! against one relay, and requires every checkpoint.
-//!
 //! The class lasts `SOCKLAB_CLASS_SECONDS` (default 150: learners arrive over
 //! the first 20 s and leave at the bell, mid-lesson or not); the class size
 //! is `SOCKLAB_CLASS_LEARNERS` (default 300). A longer day:
@@ -25,15 +21,13 @@
 //! and every failure with its whole transcript are kept in
 //! `$CARGO_TARGET_TMPDIR` (`class_day-relay.log`, `class_day-failures.txt`).
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use socklab_lessons as lessons;
 use socklab_tests::learner::{self, Drive, Endpoint, LessonReport, Pace, Rng};
-use socklab_tests::relay::release_relay_binary;
+use socklab_tests::relay::Relay;
 
 /// Learners arrive spread over this long after the class starts.
 const ARRIVALS: Duration = Duration::from_secs(20);
@@ -51,7 +45,11 @@ const RUN_SHARE: f64 = 0.25;
 /// observation checkpoint. The relay drops a TCP transition it cannot
 /// attribute to one session for sure, and with a class many sessions use the
 /// same ports at the same moment: about 3 in 1000 finished lessons (lessons 4
-/// and 8) missed one in the runs that set this. It should be 0.
+/// and 8) missed one in the runs that set this. A class also loads the
+/// machine's softirqs, and congestion control reads the timing: once in about
+/// 1,600 finished lessons, lesson 17's window stopped at 28 segments after a
+/// retransmission (600 ms round trips on a 100 ms link) where an idle machine
+/// reaches 60. The lessons pass stepped alone (`human_pace.rs`).
 const OBSERVATION_MISSES_PER_MILLE: usize = 10;
 
 /// After everyone has left, how long the relay may take to close their sessions.
@@ -70,84 +68,6 @@ fn env_number(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
         Ok(value) => value.trim().parse().unwrap_or_else(|_| panic!("{name}={value:?} is not a whole number")),
         Err(_) => default,
-    }
-}
-
-/// Stops the relay when dropped: SIGTERM (it shuts down gracefully and removes
-/// its tracefs instance), then SIGKILL if it is still there after 10 s.
-struct Relay {
-    child: Child,
-    endpoint: Endpoint,
-    log: PathBuf,
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        let pid = self.child.id() as libc::pid_t;
-        // SAFETY: kill(2) takes no pointers; the pid is our child's, not yet reaped.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
-        let (exited, told) = std::sync::mpsc::channel::<()>();
-        let watchdog = std::thread::spawn(move || {
-            if told.recv_timeout(Duration::from_secs(10)).is_err() {
-                // SAFETY: as above; `wait` below has not returned, so the child is not reaped.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
-            }
-        });
-        let _ = self.child.wait();
-        let _ = exited.send(());
-        let _ = watchdog.join();
-    }
-}
-
-impl Relay {
-    /// Default sandbox (a network namespace per session where the relay may
-    /// make one) and default limits.
-    fn start(name: &str) -> Relay {
-        let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-relay.log"));
-        let mut child = Command::new(release_relay_binary())
-            // Defaults only: one URL (one token) for the whole class.
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("the relay's log file"))
-            .spawn()
-            .expect("relay starts");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut url = String::new();
-        stdout.read_line(&mut url).expect("the relay prints its URL");
-        // Anything the relay prints later must not fill the pipe.
-        std::thread::spawn(move || std::io::copy(&mut stdout.into_inner(), &mut std::io::sink()));
-        let endpoint = Endpoint::from_url(&url).unwrap_or_else(|| panic!("unexpected first line {url:?}"));
-        Relay { child, endpoint, log }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// The relay's own counters (`/metrics`, served to loopback), by series name
-    /// with labels dropped and their values summed.
-    fn metrics(&self) -> std::collections::HashMap<String, f64> {
-        use std::io::Write;
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.endpoint.port)).expect("the relay accepts");
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let port = self.endpoint.port;
-        write!(stream, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").unwrap();
-        let mut text = String::new();
-        stream.read_to_string(&mut text).expect("the relay answers /metrics");
-        let mut series = std::collections::HashMap::new();
-        for line in text.lines().filter(|l| l.starts_with("socklab_")) {
-            let Some((name, value)) = line.rsplit_once(' ') else { continue };
-            let name = name.split('{').next().unwrap_or(name).to_string();
-            *series.entry(name).or_insert(0.0) += value.parse::<f64>().unwrap_or(0.0);
-        }
-        series
-    }
-
-    fn log_tail(&self) -> String {
-        let mut text = String::new();
-        let _ = std::fs::File::open(&self.log).and_then(|mut f| f.read_to_string(&mut text));
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
     }
 }
 
@@ -426,54 +346,5 @@ async fn a_class_of_learners_takes_the_lessons_and_the_relay_ends_as_it_began() 
         "the relay's heap grew from {} KiB to {} KiB over the class",
         before.anon_kib,
         after.anon_kib
-    );
-}
-
-/// The slowest a test learner goes: at least a second between two steps.
-const SLOW_PACE: Pace = Pace {
-    think: (Duration::from_millis(1000), Duration::from_millis(1300)),
-    read: (Duration::from_millis(0), Duration::from_millis(500)),
-};
-
-/// A learner steps at a human pace (nothing but Step, a second or more
-/// between clicks) and every lesson still passes: no lesson may depend on
-/// its statements following one another quickly. The lessons are stepped at
-/// once, each in its own session, so the test lasts as long as the longest.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_lesson_passes_stepped_at_human_pace() {
-    let relay = Relay::start("human_pace");
-    let endpoint = Arc::new(relay.endpoint.clone());
-    let started = Instant::now();
-    let leave_at = started + Duration::from_secs(600);
-    let takes: Vec<_> = lessons::all()
-        .iter()
-        .map(|lesson| {
-            let endpoint = endpoint.clone();
-            tokio::spawn(async move {
-                let mut rng = Rng::new(0x5100 + u64::from(lesson.number()));
-                let took = Instant::now();
-                let report = learner::take_lesson(&endpoint, lesson, Drive::Step, &SLOW_PACE, &mut rng, leave_at).await;
-                (report, took.elapsed())
-            })
-        })
-        .collect();
-    let mut problems = Vec::new();
-    for take in takes {
-        let (report, took) = take.await.expect("a learner's task panicked");
-        println!("lesson {:2}: {:3} statements stepped in {:.0} s", report.lesson, report.steps, took.as_secs_f64());
-        if !report.judged {
-            problems.push(format!("lesson {}: not finished and judged", report.lesson));
-        }
-        problems.extend(report.failures.iter().cloned());
-        problems.extend(report.observation_misses.iter().cloned());
-    }
-    println!("all lessons stepped in {:.0} s", started.elapsed().as_secs_f64());
-    assert!(
-        problems.is_empty(),
-        "stepped at a human pace, {} problems:\n{}\nrelay log ({}):\n{}",
-        problems.len(),
-        problems.join("\n\n"),
-        relay.log.display(),
-        relay.log_tail()
     );
 }

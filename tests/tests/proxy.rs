@@ -12,7 +12,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use socklab_tests::relay::{relay_binary, workspace};
+use socklab_tests::relay::{Process, relay_binary, workspace};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::rustls;
 use tokio_tungstenite::tungstenite::Message;
@@ -44,40 +44,6 @@ fn nginx_binary() -> PathBuf {
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A child process, stopped when dropped: SIGTERM, then SIGKILL if it lingers.
-struct Process {
-    child: Child,
-}
-
-impl Process {
-    fn signal(&self, signal: i32) {
-        // SAFETY: kill(2) with the pid of our own child, which has not been reaped.
-        unsafe { libc::kill(self.child.id() as i32, signal) };
-    }
-
-    fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().expect("waitpid")
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        if self.exited().is_some() {
-            return;
-        }
-        self.signal(libc::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.exited().is_none() {
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
 }
 
 /// The scratch directory: removed after a pass, kept for its logs after a failure.
@@ -121,7 +87,7 @@ impl Relay {
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut url).unwrap();
         let port = url.trim().strip_prefix("http://127.0.0.1:").and_then(|rest| rest.split('/').next()).and_then(|p| p.parse().ok());
         let port = port.unwrap_or_else(|| panic!("{name} printed {url:?} instead of its URL; see {}", dir.display()));
-        Relay { process: Process { child }, port }
+        Relay { process: Process::new(child), port }
     }
 
     /// A counter or gauge without labels from the relay's own /metrics (direct, from loopback).
@@ -202,7 +168,7 @@ async fn start_nginx(nginx: &Path, dir: &Path, site: &str, https: u16) -> Proces
         .stderr(stderr)
         .spawn()
         .expect("nginx starts");
-    let mut nginx = Process { child };
+    let mut nginx = Process::new(child);
     let deadline = Instant::now() + STEP;
     while tokio::net::TcpStream::connect(("127.0.0.1", https)).await.is_err() {
         if let Some(status) = nginx.exited() {
