@@ -161,12 +161,12 @@ async fn a_thread_shows_under_its_part_with_its_own_step_and_its_line_tagged() {
     let root = root();
     let part = socklab_frontend::lanes::split("# lane: server\ndef serve(c):\n    c.recv(9)\nx = 1\n")[1].clone();
     let view = |name: &str, status, line: u32, stack: Vec<(&str, u32)>| LaneView { name: name.into(), status, line: Some(line), stack: stack.into_iter().map(|(f, l)| socklab_lang::interp::StackEntry::own(f, l)).collect() };
-    let own = view("server", LaneStatus::Ready, 4, vec![("<module>".into(), 4)]);
+    let own = view("server", LaneStatus::Ready, 4, vec![("<module>", 4)]);
     let thread = view(
         "server/thread-1",
         LaneStatus::Blocked { what: "recv: waiting for data to arrive".into() },
         3,
-        vec![("serve".into(), 3)],
+        vec![("serve", 3)],
     );
     let stepped = Rc::new(RefCell::new(Vec::new()));
     let on_step = {

@@ -333,7 +333,7 @@ impl Run {
     fn answered(&mut self, lane: usize, ts_us: Option<u64>) {
         if let Some(ts_us) = ts_us {
             let name = self.scheduler.lanes().lane_name(lane);
-            self.stamps.answered(&name, ts_us);
+            self.stamps.answered(name, ts_us);
         }
     }
 

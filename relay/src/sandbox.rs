@@ -226,7 +226,6 @@ impl Observation {
 
     /// The events still coming once a run's lanes are done (FIN_WAIT2, TIME_WAIT…): waits
     /// until the kernel has been quiet for `quiet` and no connection is mid-transition.
-
     pub async fn settle(&self, quiet: Duration) -> Vec<Event> {
         self.observer.settle(quiet, Duration::from_secs(3)).await
     }

@@ -83,7 +83,7 @@ impl Stamps {
 
 /// Where a line with `key` goes in lines ordered by `keys`: after every line
 /// not later than it, so lines of one time keep the order they came in.
-pub fn insert_at(keys: impl Iterator<Item = Key> + DoubleEndedIterator + ExactSizeIterator, key: Key) -> usize {
+pub fn insert_at(keys: impl DoubleEndedIterator<Item = Key> + ExactSizeIterator, key: Key) -> usize {
     // Lines mostly come in order: look from the end.
     let len = keys.len();
     len - keys.rev().take_while(|k| *k > key).count()

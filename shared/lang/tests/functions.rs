@@ -195,8 +195,11 @@ mod library_steps {
         }
     }
 
-    /// (module, line, function, depth) of each step event.
-    fn places(events: &[InterpEvent]) -> Vec<(Option<String>, u32, Option<String>, Option<u32>)> {
+    /// Module, line, function and depth of a step event.
+    type Place = (Option<String>, u32, Option<String>, Option<u32>);
+
+    /// The place of each step event.
+    fn places(events: &[InterpEvent]) -> Vec<Place> {
         events
             .iter()
             .filter_map(|e| match e {

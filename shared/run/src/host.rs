@@ -427,7 +427,7 @@ mod tests {
         let id = RUN_IDS;
         assert!(update(&outs).reports.is_none(), "nothing changed yet");
         let info = socklab_wire::protocol::SockInfo { sock: 4, fd: 9, family: 2, sock_type: 1, proto: 0 };
-        host.on_message(&ServerMsg::Event { event: socklab_wire::protocol::Event::SocketCreated { info: info.clone() } }, 1.1);
+        host.on_message(&ServerMsg::Event { event: socklab_wire::protocol::Event::SocketCreated { info } }, 1.1);
         let made = ServerMsg::Result { id, outcome: Outcome::Ok { value: Ret::Socket { info } }, ts_us: Some(5) };
         let outs = host.on_message(&made, 1.1);
         assert_eq!(update(&outs).names, Some(vec![(4, "cli".to_owned())]));

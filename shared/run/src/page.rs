@@ -22,6 +22,8 @@ use crate::line::Line;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", bound(deserialize = "C: Deserialize<'de>"))]
 #[cfg_attr(not(target_arch = "wasm32"), serde(tag = "type"))]
+// Each message is decoded and consumed at once; boxing would add an allocation per frame.
+#[allow(clippy::large_enum_variant)]
 pub enum PageMsg<C = Call> {
     Run(RunUpdate<C>),
     /// The answer to `check`: the script's diagnostics, none if it parses.

@@ -90,7 +90,7 @@ impl LinkCapture {
 
     /// Which link a captured frame crossed and which host sent it (None: seen twice, skipped).
     fn sender(&self, ifindex: i32, pkttype: u8) -> Option<(usize, usize)> {
-        let outgoing = pkttype == libc::PACKET_OUTGOING as u8;
+        let outgoing = pkttype == libc::PACKET_OUTGOING;
         if self.switched {
             let port = usize::try_from(ifindex).ok()?.checked_sub(PORT_IFINDEX as usize)?;
             // Two hosts on a bridge (an emulated link) are still one link.

@@ -854,11 +854,9 @@ impl Compiler {
         renamable: bool,
         [global, local, cell]: [fn(String) -> Op; 3],
     ) {
-        if renamable {
-            if let Some(Op::Load(hidden)) = self.renamed(name) {
-                self.emit(if self.scope.is_some() { local(hidden) } else { global(hidden) });
-                return;
-            }
+        if renamable && let Some(Op::Load(hidden)) = self.renamed(name) {
+            self.emit(if self.scope.is_some() { local(hidden) } else { global(hidden) });
+            return;
         }
         let n = name.to_string();
         self.emit(match self.name_kind(name) {

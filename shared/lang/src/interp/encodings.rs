@@ -48,7 +48,7 @@ fn b64decode(bytes: &[u8], url: bool, validate: bool) -> Result<Vec<u8>, Excepti
         return Err(binascii_error("Incorrect padding"));
     }
     let mut padded = body.to_vec();
-    while padded.len() % 4 != 0 {
+    while !padded.len().is_multiple_of(4) {
         padded.push(b'=');
     }
     let engine = if url { &URL_SAFE } else { &STANDARD };
@@ -67,7 +67,7 @@ pub fn call(f: LibFn, args: Args) -> Result<Value, Exception> {
             if let Some(alt) = altchars.filter(|a| !matches!(a, Value::None)) {
                 let alt = to_bytes(&alt)?;
                 if alt.len() != 2 {
-                    return Err(Exception::new(ExcClass::AssertionError, format!("{}", Value::Bytes(alt.clone()).repr())));
+                    return Err(Exception::new(ExcClass::AssertionError, Value::Bytes(alt.clone()).repr().to_string()));
                 }
                 text = text.replace('+', &char::from(alt[0]).to_string()).replace('/', &char::from(alt[1]).to_string());
             }
@@ -153,7 +153,7 @@ pub fn call(f: LibFn, args: Args) -> Result<Value, Exception> {
 
 /// Hex digits (an even number) to bytes.
 fn hex(text: &str) -> Result<Vec<u8>, Exception> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(binascii_error("Odd-length string"));
     }
     (0..text.len())

@@ -208,7 +208,7 @@ impl Copier {
             self.found.push(s.clone());
         }
         // Closed in the parent (or only being listed): the child's copy is closed.
-        let copy = Arc::new(SocketObj::new(s.info.clone()));
+        let copy = Arc::new(SocketObj::new(s.info));
         copy.mark_closed();
         copy.set_timeout(s.timeout());
         copy

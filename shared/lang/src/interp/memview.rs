@@ -8,6 +8,9 @@ use super::args::Args;
 use super::exception::Exception;
 use super::value::{Value, lock};
 
+/// A writable view's buffer, start and length.
+pub type Target = (Arc<Mutex<Vec<u8>>>, usize, usize);
+
 #[derive(Debug)]
 pub struct MemView {
     /// The bytes seen: a bytearray's own buffer, or a copy of bytes.
@@ -120,7 +123,7 @@ impl MemView {
     }
 
     /// Where `recv_into` writes: the buffer, the view's start and length.
-    pub fn target(&self) -> Result<(Arc<Mutex<Vec<u8>>>, usize, usize), Exception> {
+    pub fn target(&self) -> Result<Target, Exception> {
         self.check()?;
         if self.readonly {
             return Err(Exception::type_error("cannot modify read-only memory"));

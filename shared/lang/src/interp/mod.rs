@@ -214,7 +214,7 @@ impl Limits {
         for (size, unit) in UNITS {
             if bytes >= size {
                 let n = bytes as f64 / size as f64;
-                return if bytes % size == 0 { format!("{} {unit}", bytes / size) } else { format!("{n:.1} {unit}") };
+                return if bytes.is_multiple_of(size) { format!("{} {unit}", bytes / size) } else { format!("{n:.1} {unit}") };
             }
         }
         format!("{bytes} bytes")

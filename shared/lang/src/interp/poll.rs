@@ -81,8 +81,7 @@ impl Poller {
         }
         match name {
             "register" | "modify" => {
-                let params = if self.epoll { ["fd", "eventmask"] } else { ["fd", "eventmask"] };
-                let [fd, mask] = args.bind(params, if name == "modify" { 2 } else { 1 })?;
+                let [fd, mask] = args.bind(["fd", "eventmask"], if name == "modify" { 2 } else { 1 })?;
                 let fd = fd_of(&fd.unwrap_or(Value::None))?;
                 let mask = match mask {
                     Some(m) => to_int(&m)?,

@@ -95,7 +95,7 @@ pub fn call(f: LibFn, args: Args, lib: &mut super::library::LibState) -> Result<
             let [s] = args.bind(["string"], 1)?;
             let s = text(s, "inet_aton() argument 1")?;
             let ip = inet_aton(&s).ok_or_else(|| os_error("illegal IP address string passed to inet_aton"))?;
-            Value::bytes(&ip.octets())
+            Value::bytes(ip.octets())
         }
         LibFn::SocketInetNtoa => {
             let [b] = args.bind(["packed_ip"], 1)?;
@@ -109,8 +109,8 @@ pub fn call(f: LibFn, args: Args, lib: &mut super::library::LibState) -> Result<
             let s = text(s, "inet_pton() argument 2")?;
             let illegal = || os_error("illegal IP address string passed to inet_pton");
             match family {
-                2 => Value::bytes(&s.parse::<Ipv4Addr>().map_err(|_| illegal())?.octets()),
-                10 => Value::bytes(&s.parse::<Ipv6Addr>().map_err(|_| illegal())?.octets()),
+                2 => Value::bytes(s.parse::<Ipv4Addr>().map_err(|_| illegal())?.octets()),
+                10 => Value::bytes(s.parse::<Ipv6Addr>().map_err(|_| illegal())?.octets()),
                 _ => return Err(Exception::os_errno(97)),
             }
         }

@@ -1884,7 +1884,6 @@ impl LaneVm {
         Ok(Next::Continue)
     }
 
-    /// Turns completed lines of printed text into `print` events.
     /// Replaces an op's outcome with the error of a limit it went past:
     /// nesting too deep for a walk, memory grown past the limit by this op,
     /// or more output than a lane may print (which nothing can catch).
@@ -1902,9 +1901,7 @@ impl LaneVm {
                 super::Limits::show(shared.limits.output)
             )));
         }
-        if outcome.is_err() {
-            return outcome;
-        }
+        let next = outcome?;
         if let Some(during) = too_deep {
             return Err(Exception::new(ExcClass::RecursionError, format!("maximum recursion depth exceeded {during}")).into());
         }
@@ -1919,7 +1916,7 @@ impl LaneVm {
             shared.memory_grace = now.saturating_add(MEMORY_GRACE);
             return Err(Exception::memory_limit(limit).into());
         }
-        outcome
+        Ok(next)
     }
 
     fn flush_output(&mut self, shared: &mut Shared) {
