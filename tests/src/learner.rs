@@ -159,10 +159,10 @@ pub async fn take_lesson(
     let mut session = Session::new(ws, lesson.solution, report);
     // As the page does when a lesson is open: the relay judges it too.
     let judged = RunCmd::Lesson { number: Some(lesson.number()), lang: Some("en".into()) };
-    let mut ended = send(&mut session.ws, &ClientMsg::Run { cmd: judged }).await.map(|()| Ran::Left);
-    if ended.is_ok() {
-        ended = session.run(drive, pace, rng, leave_at).await;
-    }
+    let ended = match send(&mut session.ws, &ClientMsg::Run { cmd: judged }).await {
+        Ok(()) => session.run(drive, pace, rng, leave_at).await,
+        Err(failure) => Err(failure),
+    };
     if let Err(failure) = &ended {
         session.fail(failure.clone());
     }

@@ -266,7 +266,7 @@ async fn a_class_of_learners_takes_the_lessons_and_the_relay_ends_as_it_began() 
         reports.len() - stepped,
         reports.len() - judged
     );
-    println!("| finished lessons 1..12 | {per_lesson:?} |");
+    println!("| finished, per lesson from 1 | {per_lesson:?} |");
     println!("| statements stepped | {steps} |");
     println!("| calls sent / answered | {calls} / {answered} (the difference: in flight at the bell) |");
     println!(
