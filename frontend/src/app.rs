@@ -353,6 +353,10 @@ pub fn App(props: &AppProps) -> Html {
         let dispatch = dispatch.clone();
         Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::Panel(Some(Panel::Settings))))
     };
+    let open_diagram = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |()| dispatch.dispatch(Action::Panel(Some(Panel::Diagram))))
+    };
     let close_panel = dispatch.to_callback().reform(|()| Action::Panel(None));
     let close_explain = dispatch.to_callback().reform(|()| Action::Explain(None));
     let on_settings = {
@@ -496,7 +500,7 @@ pub fn App(props: &AppProps) -> Html {
                     <section class="kernel-pane" aria-label="what the kernel did" tabindex="0">
                         <Timeline {at} {stops} live={state.cursor.is_none()} near={timeline::stops_near(&state)} {on_seek} />
                         <div class="sockets-box" tabindex="0"><SocketTable sockets={scene.sockets.clone()} /></div>
-                        <StateDiagram sockets={scene.sockets.clone()} transition={scene.transition.clone()} />
+                        <StateDiagram sockets={scene.sockets.clone()} transition={scene.transition.clone()} on_enlarge={open_diagram} />
                         if !hosts.is_empty() {
                             <LinkPanel links={crate::links::links(&hosts)} states={state.links.clone()} on_apply={on_link} />
                             <div class="capture-download">
@@ -524,6 +528,11 @@ pub fn App(props: &AppProps) -> Html {
         </div>
         if state.panel == Some(Panel::Help) {
             <Overlay title="Keyboard shortcuts" on_close={close_panel.clone()}><Help /></Overlay>
+        }
+        if state.panel == Some(Panel::Diagram) {
+            <Overlay title="TCP states (RFC 793)" on_close={close_panel.clone()}>
+                <StateDiagram sockets={scene.sockets.clone()} transition={scene.transition.clone()} />
+            </Overlay>
         }
         if state.panel == Some(Panel::Settings) {
             <Overlay title="Relay settings" on_close={close_panel}>

@@ -394,7 +394,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Alt+C", "cancel the focused lane's blocked call"),
     ("Alt+X", "reset: close every socket of the session"),
     ("Alt+H", "show or hide this help"),
-    ("Escape", "close this help or an explanation"),
+    ("Escape", "close a dialog or an explanation"),
 ];
 
 #[derive(Properties, PartialEq)]
@@ -404,13 +404,23 @@ pub struct OverlayProps {
     pub children: Html,
 }
 
-/// A dialog over the page.
+/// A dialog over the page. It takes the focus when it opens, so that Tab
+/// starts inside it and Escape (the page's handler) closes it.
 #[component]
 pub fn Overlay(props: &OverlayProps) -> Html {
     let onclick = props.on_close.reform(|_: MouseEvent| ());
+    let dialog = use_node_ref();
+    {
+        let dialog = dialog.clone();
+        use_effect_with((), move |()| {
+            if let Some(dialog) = dialog.cast::<web_sys::HtmlElement>() {
+                let _ = dialog.focus();
+            }
+        });
+    }
     html! {
         <div class="overlay" role="dialog" aria-modal="true" aria-label={props.title.clone()}>
-            <div class="dialog">
+            <div class="dialog" tabindex="-1" ref={dialog}>
                 <h2>{ &props.title }</h2>
                 { props.children.clone() }
                 <button class="close" {onclick}>{ "Close" }</button>
@@ -501,6 +511,9 @@ pub fn SocketTable(props: &SocketTableProps) -> Html {
 pub struct StateDiagramProps {
     pub sockets: Vec<SocketRow>,
     pub transition: Option<Transition>,
+    /// Shows the diagram enlarged, in a dialog; `None` for the enlarged copy itself.
+    #[prop_or_default]
+    pub on_enlarge: Option<Callback<()>>,
 }
 
 /// RFC 793's TCP state diagram with each socket's current state highlighted
@@ -518,13 +531,15 @@ pub fn StateDiagram(props: &StateDiagramProps) -> Html {
             here.entry(diagram::node(state).name()).or_default().push(row.name.clone().unwrap_or_else(|| format!("#{}", row.sock)));
         }
     }
+    // The enlarged copy is drawn beside the pane's: its marker needs an id of its own.
+    let arrow = if props.on_enlarge.is_some() { "arrow" } else { "arrow-big" };
     let fired = props.transition.as_ref().map(|t| (diagram::node(t.from), diagram::node(t.to), t.serial));
     let edges = diagram::TRANSITIONS.iter().map(|&(from, to, label)| {
         let ((x1, y1), (x2, y2)) = (diagram::position(from).unwrap(), diagram::position(to).unwrap());
         let is_fired = fired.is_some_and(|(f, t, _)| f == from && t == to);
         let key = if is_fired { format!("{from}-{to}-{}", fired.unwrap().2) } else { format!("{from}-{to}") };
         html! {
-            <line {key} class={classes!("edge", is_fired.then_some("fired"))} x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} marker-end="url(#arrow)">
+            <line {key} class={classes!("edge", is_fired.then_some("fired"))} x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} marker-end={format!("url(#{arrow})")}>
                 <title>{ format!("{from} → {to}: {label}") }</title>
             </line>
         }
@@ -542,11 +557,19 @@ pub fn StateDiagram(props: &StateDiagramProps) -> Html {
             </g>
         }
     });
+    let caption = props.on_enlarge.as_ref().map(|on_enlarge| {
+        let onclick = on_enlarge.reform(|_: MouseEvent| ());
+        html! {
+            <figcaption>{ "TCP states (RFC 793)" }
+                <button class="enlarge" {onclick} aria-label="Enlarge the TCP state diagram">{ "Enlarge" }</button>
+            </figcaption>
+        }
+    });
     html! {
         <figure class="diagram">
-            <figcaption>{ "TCP states (RFC 793)" }</figcaption>
+            { caption }
             <svg viewBox="0 0 640 540" role="img" aria-label="TCP state diagram">
-                <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" /></marker></defs>
+                <defs><marker id={arrow} viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" /></marker></defs>
                 { for edges }
                 { for nodes }
             </svg>

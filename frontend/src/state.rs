@@ -299,6 +299,8 @@ pub enum Theme {
 pub enum Panel {
     Help,
     Settings,
+    /// The TCP state diagram at a size its labels can be read at.
+    Diagram,
 }
 
 #[derive(Debug, Clone, PartialEq)]

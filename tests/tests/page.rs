@@ -828,6 +828,22 @@ fn the_timeline_shows_the_moment_after_the_handshake_and_steps_by_keyboard() {
     driver.js("document.querySelector('.timeline').scrollIntoView()");
     driver.screenshot("41-timeline-after-handshake-views");
 
+    // The diagram enlarged in a dialog: the same moment, at a size its labels can be read at.
+    let small = rect(&driver, ".kernel-pane .diagram svg").expect("the diagram in the pane");
+    driver.js("document.querySelector('.kernel-pane .diagram button.enlarge').click()");
+    driver.wait_for("the enlarged diagram", "return !!document.querySelector('.overlay g.state.current[data-state=ESTABLISHED]')");
+    let big = rect(&driver, ".overlay .diagram svg").expect("the diagram in the dialog");
+    let (small_height, big_height) = (small[3] - small[1], big[3] - big[1]);
+    println!("the diagram's height: {small_height:.0} px in the pane, {big_height:.0} px enlarged");
+    assert!(big_height >= 400.0 && big_height >= 2.0 * small_height, "enlarged: {big:?}, in the pane: {small:?}");
+    let who = text(&driver, ".overlay g.state.current[data-state=ESTABLISHED] text.who");
+    assert!(who.contains("cli") && who.contains("conn"), "the sockets named at ESTABLISHED: {who:?}");
+    driver.screenshot("43-diagram-enlarged");
+    let violations = axe(&driver);
+    assert!(violations.is_empty(), "axe, the diagram's dialog open: {violations:?}");
+    press_keys(&driver, &["\u{E00C}"]);
+    driver.wait_for("the dialog closed by Escape", "return !document.querySelector('.overlay')");
+
     // From the keyboard: arrows on the scrubber, then Alt+. and Alt+, anywhere.
     driver.js("document.querySelector('.timeline input.scrubber').focus()");
     press_keys(&driver, &["\u{E014}"]);
