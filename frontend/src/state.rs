@@ -696,7 +696,8 @@ impl Reducible for State {
                 }
                 state.scene.recent.clear();
                 state.clear_history();
-                let note = if paused { "stepping…" } else { "running…" };
+                // A record in the log, not a status: it stays when the run has ended.
+                let note = if paused { "stepping started" } else { "run started" };
                 state.lines = vec![Line::new(LineKind::Note, note)];
                 state.dropped = 0;
             }
@@ -871,7 +872,7 @@ mod tests {
             [Action::Output(vec![line("old")]), Action::Started { paused: false }, Action::Output(vec![line("a"), line("b")])],
         );
         let texts: Vec<&str> = state.lines.iter().map(|l| l.text.as_str()).collect();
-        assert_eq!(texts, ["running…", "a", "b"]);
+        assert_eq!(texts, ["run started", "a", "b"]);
         let state = apply(state, [Action::Rejected(vec![Line::new(LineKind::Problem, "1:1: bad")])]);
         assert_eq!(state.lines.len(), 1);
     }
@@ -1127,7 +1128,7 @@ mod tests {
             ])],
         );
         let texts: Vec<&str> = state.lines.iter().map(|l| l.text.as_str()).collect();
-        assert_eq!(texts, ["stepping…", "connect", "SYN_SENT", "send", "a note"]);
+        assert_eq!(texts, ["stepping started", "connect", "SYN_SENT", "send", "a note"]);
         // The table shows the latest state by the kernel's clock, not the last to arrive.
         assert_eq!(state.scene.sockets[0].tcp_state, Some(TcpState::Established));
         assert_eq!(state.scene.transition.as_ref().map(|t| t.to), Some(TcpState::Established));
