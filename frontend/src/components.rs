@@ -531,15 +531,22 @@ pub fn StateDiagram(props: &StateDiagramProps) -> Html {
             here.entry(diagram::node(state).name()).or_default().push(row.name.clone().unwrap_or_else(|| format!("#{}", row.sock)));
         }
     }
-    // The enlarged copy is drawn beside the pane's: its marker needs an id of its own.
+    // The enlarged copy is drawn beside the pane's: its markers need ids of their own.
     let arrow = if props.on_enlarge.is_some() { "arrow" } else { "arrow-big" };
+    let head = |id: String, size: &'static str| {
+        html! {
+            <marker {id} viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth={size} markerHeight={size} orient="auto-start-reverse">
+                <path d="M 0 0 L 10 5 L 0 10 z" />
+            </marker>
+        }
+    };
     let fired = props.transition.as_ref().map(|t| (diagram::node(t.from), diagram::node(t.to), t.serial));
     let edges = diagram::TRANSITIONS.iter().map(|&(from, to, label)| {
-        let ((x1, y1), (x2, y2)) = (diagram::position(from).unwrap(), diagram::position(to).unwrap());
+        let ((x1, y1), (x2, y2)) = diagram::edge(from, to).unwrap_or_default();
         let is_fired = fired.is_some_and(|(f, t, _)| f == from && t == to);
         let key = if is_fired { format!("{from}-{to}-{}", fired.unwrap().2) } else { format!("{from}-{to}") };
         html! {
-            <line {key} class={classes!("edge", is_fired.then_some("fired"))} x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} marker-end={format!("url(#{arrow})")}>
+            <line {key} class={classes!("edge", is_fired.then_some("fired"))} x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} marker-end={format!("url(#{arrow}{})", if is_fired { "-fired" } else { "" })}>
                 <title>{ format!("{from} → {to}: {label}") }</title>
             </line>
         }
@@ -549,10 +556,11 @@ pub fn StateDiagram(props: &StateDiagramProps) -> Html {
         let class = classes!("state", names.map(|_| "current"));
         html! {
             <g {class} data-state={state.name()}>
-                <rect x={(x - 70).to_string()} y={(y - 16).to_string()} width="140" height="32" rx="8" />
+                <rect x={(x - diagram::HALF.0).to_string()} y={(y - diagram::HALF.1).to_string()}
+                    width={(2 * diagram::HALF.0).to_string()} height={(2 * diagram::HALF.1).to_string()} rx="8" />
                 <text x={x.to_string()} y={(y + 5).to_string()} text-anchor="middle">{ rfc }</text>
                 if let Some(names) = names {
-                    <text class="who" x={(x + 74).to_string()} y={(y + 5).to_string()}>{ names.join(", ") }</text>
+                    <text class="who" x={(x + diagram::HALF.0 + 4).to_string()} y={(y + 5).to_string()}>{ names.join(", ") }</text>
                 }
             </g>
         }
@@ -569,7 +577,7 @@ pub fn StateDiagram(props: &StateDiagramProps) -> Html {
         <figure class="diagram">
             { caption }
             <svg viewBox="0 0 640 540" role="img" aria-label="TCP state diagram">
-                <defs><marker id={arrow} viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" /></marker></defs>
+                <defs>{ head(arrow.to_owned(), "9") }{ head(format!("{arrow}-fired"), "14") }</defs>
                 { for edges }
                 { for nodes }
             </svg>

@@ -55,6 +55,28 @@ pub fn position(node: TcpState) -> Option<(i32, i32)> {
     STATES.iter().find(|(state, ..)| *state == node).map(|&(_, _, x, y)| (x, y))
 }
 
+/// Half a state box's width and height.
+pub const HALF: (i32, i32) = (70, 16);
+
+/// The gap between an arrow's head and the box it points at.
+const GAP: f64 = 3.0;
+
+/// Where the arrow from `from` to `to` starts and ends: on the first box's
+/// border and just short of the second's, so that the boxes, drawn over the
+/// arrows, leave every head in sight.
+pub fn edge(from: TcpState, to: TcpState) -> Option<((i32, i32), (i32, i32))> {
+    let (a, b) = (position(from)?, position(to)?);
+    let (dx, dy) = (f64::from(b.0 - a.0), f64::from(b.1 - a.1));
+    // The share of the line within `gap` of a box centred on one of its ends.
+    let inside = |gap: f64| {
+        let across = if dx == 0.0 { f64::INFINITY } else { (f64::from(HALF.0) + gap) / dx.abs() };
+        let down = if dy == 0.0 { f64::INFINITY } else { (f64::from(HALF.1) + gap) / dy.abs() };
+        across.min(down)
+    };
+    let at = |t: f64| ((f64::from(a.0) + dx * t).round() as i32, (f64::from(a.1) + dy * t).round() as i32);
+    Some((at(inside(0.0)), at(1.0 - inside(GAP))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +90,22 @@ mod tests {
         assert_eq!(node(TcpState::NewSynRecv), TcpState::SynRecv);
         for state in TcpState::ALL {
             assert!(position(node(state)).is_some(), "{state}");
+        }
+    }
+
+    /// How far a point is outside a node's box (0 on its border or inside).
+    fn outside((x, y): (i32, i32), node: TcpState) -> i32 {
+        let (cx, cy) = position(node).unwrap();
+        ((x - cx).abs() - HALF.0).max((y - cy).abs() - HALF.1).max(0)
+    }
+
+    #[test]
+    fn every_arrow_runs_from_its_box_border_to_just_short_of_the_next() {
+        for &(from, to, _) in TRANSITIONS {
+            let (start, end) = edge(from, to).unwrap();
+            assert!(outside(start, from) <= 1, "{from} -> {to} starts at {start:?}");
+            let short = outside(end, to);
+            assert!((2..=4).contains(&short), "{from} -> {to} ends {short} short, at {end:?}");
         }
     }
 }
